@@ -1,0 +1,639 @@
+//! mst.h, frames: VideoFrame and AudioData (WebCodecs) behind one `MstFrame` handle.
+
+use std::ffi::c_void;
+
+use super::{arg, ffi_call, out, MstStatus, Table, UserData};
+use crate::error::{err, Result};
+use crate::frame::{
+    AudioCopyOptions, AudioDataInit, AudioSampleFormat, ExternalMemory, Frame, Kind, PlaneLayout, Rect,
+    VideoCopyOptions, VideoFrameInit, VideoPixelFormat,
+};
+
+/// A video frame or audio buffer. Opaque; a handle, not a pointer to dereference.
+pub struct MstFrame {
+    _opaque: [u8; 0],
+}
+
+/// A frame handle's value: the frame and the processor sequence number it was read with.
+#[derive(Clone)]
+pub(crate) struct FrameEntry {
+    pub(crate) frame: Frame,
+    pub(crate) sequence: u64,
+}
+
+pub(crate) static FRAMES: Table<FrameEntry> = Table::new(0x4d, "MstFrame");
+
+pub(crate) fn new_handle(frame: Frame, sequence: u64) -> *mut MstFrame {
+    FRAMES.insert(FrameEntry { frame, sequence })
+}
+
+pub(crate) fn get(h: *const MstFrame) -> Result<Frame> {
+    Ok(FRAMES.get(h)?.frame)
+}
+
+/// Media kinds (`MediaStreamTrack.kind`).
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstKind {
+    MST_KIND_AUDIO = 1,
+    MST_KIND_VIDEO = 2,
+}
+
+impl MstKind {
+    pub(crate) fn from_kind(k: Kind) -> MstKind {
+        match k {
+            Kind::Audio => MstKind::MST_KIND_AUDIO,
+            Kind::Video => MstKind::MST_KIND_VIDEO,
+        }
+    }
+}
+
+/// WebCodecs' VideoPixelFormat. 0 in an options struct means "unset".
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstVideoPixelFormat {
+    MST_VIDEO_PIXEL_FORMAT_I420 = 1,
+    MST_VIDEO_PIXEL_FORMAT_I420A = 2,
+    MST_VIDEO_PIXEL_FORMAT_I422 = 3,
+    MST_VIDEO_PIXEL_FORMAT_I444 = 4,
+    MST_VIDEO_PIXEL_FORMAT_NV12 = 5,
+    MST_VIDEO_PIXEL_FORMAT_RGBA = 6,
+    MST_VIDEO_PIXEL_FORMAT_RGBX = 7,
+    MST_VIDEO_PIXEL_FORMAT_BGRA = 8,
+    MST_VIDEO_PIXEL_FORMAT_BGRX = 9,
+}
+
+/// WebCodecs' AudioSampleFormat. 0 in an options struct means "unset".
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstAudioSampleFormat {
+    MST_AUDIO_SAMPLE_FORMAT_U8 = 1,
+    MST_AUDIO_SAMPLE_FORMAT_S16 = 2,
+    MST_AUDIO_SAMPLE_FORMAT_S32 = 3,
+    MST_AUDIO_SAMPLE_FORMAT_F32 = 4,
+    MST_AUDIO_SAMPLE_FORMAT_U8_PLANAR = 5,
+    MST_AUDIO_SAMPLE_FORMAT_S16_PLANAR = 6,
+    MST_AUDIO_SAMPLE_FORMAT_S32_PLANAR = 7,
+    MST_AUDIO_SAMPLE_FORMAT_F32_PLANAR = 8,
+}
+
+pub(crate) fn video_format_in(v: i32, what: &str) -> Result<VideoPixelFormat> {
+    VideoPixelFormat::ALL
+        .get((v as usize).wrapping_sub(1))
+        .copied()
+        .filter(|_| v > 0)
+        .ok_or_else(|| err!(InvalidArg, "{what} {v} is not an MstVideoPixelFormat (1..=9)"))
+}
+
+pub(crate) fn video_format_out(f: VideoPixelFormat) -> MstVideoPixelFormat {
+    use MstVideoPixelFormat::*;
+    [
+        MST_VIDEO_PIXEL_FORMAT_I420,
+        MST_VIDEO_PIXEL_FORMAT_I420A,
+        MST_VIDEO_PIXEL_FORMAT_I422,
+        MST_VIDEO_PIXEL_FORMAT_I444,
+        MST_VIDEO_PIXEL_FORMAT_NV12,
+        MST_VIDEO_PIXEL_FORMAT_RGBA,
+        MST_VIDEO_PIXEL_FORMAT_RGBX,
+        MST_VIDEO_PIXEL_FORMAT_BGRA,
+        MST_VIDEO_PIXEL_FORMAT_BGRX,
+    ][VideoPixelFormat::ALL.iter().position(|x| *x == f).expect("listed")]
+}
+
+pub(crate) fn audio_format_in(v: i32, what: &str) -> Result<AudioSampleFormat> {
+    AudioSampleFormat::ALL
+        .get((v as usize).wrapping_sub(1))
+        .copied()
+        .filter(|_| v > 0)
+        .ok_or_else(|| err!(InvalidArg, "{what} {v} is not an MstAudioSampleFormat (1..=8)"))
+}
+
+fn audio_format_out(f: AudioSampleFormat) -> MstAudioSampleFormat {
+    use MstAudioSampleFormat::*;
+    [
+        MST_AUDIO_SAMPLE_FORMAT_U8,
+        MST_AUDIO_SAMPLE_FORMAT_S16,
+        MST_AUDIO_SAMPLE_FORMAT_S32,
+        MST_AUDIO_SAMPLE_FORMAT_F32,
+        MST_AUDIO_SAMPLE_FORMAT_U8_PLANAR,
+        MST_AUDIO_SAMPLE_FORMAT_S16_PLANAR,
+        MST_AUDIO_SAMPLE_FORMAT_S32_PLANAR,
+        MST_AUDIO_SAMPLE_FORMAT_F32_PLANAR,
+    ][AudioSampleFormat::ALL.iter().position(|x| *x == f).expect("listed")]
+}
+
+/// A rectangle in pixels.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstRect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl From<MstRect> for Rect {
+    fn from(r: MstRect) -> Rect {
+        Rect { x: r.x, y: r.y, width: r.width, height: r.height }
+    }
+}
+
+impl From<Rect> for MstRect {
+    fn from(r: Rect) -> MstRect {
+        MstRect { x: r.x, y: r.y, width: r.width, height: r.height }
+    }
+}
+
+/// Where a plane starts in a buffer and the distance between its rows, in bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstPlaneLayout {
+    pub offset: usize,
+    pub stride: usize,
+}
+
+/// The planes written by mst_frame_video_copy_to().
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstPlaneLayouts {
+    pub count: u32,
+    pub planes: [MstPlaneLayout; 4],
+}
+
+/// WebCodecs' VideoFrameBufferInit. Zero means "default" where noted.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstVideoFrameInit {
+    /// An MstVideoPixelFormat value.
+    pub format: i32,
+    pub coded_width: u32,
+    pub coded_height: u32,
+    /// Presentation time in microseconds.
+    pub timestamp: i64,
+    /// Microseconds; 0 = no duration.
+    pub duration: i64,
+    /// Number of entries of `layout` in use; 0 = planes tightly packed in order.
+    pub num_planes: u32,
+    pub layout: [MstPlaneLayout; 4],
+    /// Width 0 = the whole coded frame. x and y must be multiples of the chroma subsampling.
+    pub visible_rect: MstRect,
+    /// Both 0 = the visible size.
+    pub display_width: u32,
+    pub display_height: u32,
+}
+
+fn video_init(i: &MstVideoFrameInit) -> Result<VideoFrameInit> {
+    if i.num_planes > 4 {
+        return Err(err!(InvalidArg, "num_planes {} is more than 4", i.num_planes));
+    }
+    let layout = (i.num_planes > 0)
+        .then(|| i.layout[..i.num_planes as usize].iter().map(|l| PlaneLayout { offset: l.offset, stride: l.stride }).collect());
+    let display_size = match (i.display_width, i.display_height) {
+        (0, 0) => None,
+        (w, h) if w == 0 || h == 0 => return Err(err!(InvalidArg, "display size {w}x{h}: set both or neither")),
+        s => Some(s),
+    };
+    Ok(VideoFrameInit {
+        format: video_format_in(i.format, "format")?,
+        coded_width: i.coded_width,
+        coded_height: i.coded_height,
+        timestamp: i.timestamp,
+        duration: (i.duration != 0).then_some(i.duration),
+        layout,
+        visible_rect: (i.visible_rect.width != 0).then(|| i.visible_rect.into()),
+        display_size,
+    })
+}
+
+/// WebCodecs' AudioDataInit (without the data).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstAudioDataInit {
+    /// An MstAudioSampleFormat value.
+    pub format: i32,
+    pub sample_rate: f32,
+    pub number_of_frames: u32,
+    pub number_of_channels: u32,
+    /// Microseconds.
+    pub timestamp: i64,
+}
+
+fn audio_init(i: &MstAudioDataInit) -> Result<AudioDataInit> {
+    Ok(AudioDataInit {
+        format: audio_format_in(i.format, "format")?,
+        sample_rate: i.sample_rate,
+        number_of_frames: i.number_of_frames,
+        number_of_channels: i.number_of_channels,
+        timestamp: i.timestamp,
+    })
+}
+
+/// Releases wrapped caller memory; called once with `user_data` when the last clone of the
+/// frame closes, on the thread that closes it.
+pub type MstReleaseFn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+struct CallerMemory {
+    ptr: *const u8,
+    len: usize,
+    /// Runs the caller's release when the last clone of the frame drops.
+    _release: UserData,
+}
+
+// SAFETY: mst_frame_wrap_* require the memory to stay valid and unmodified until `release`
+// runs; libmst only reads it, from any thread.
+unsafe impl Send for CallerMemory {}
+// SAFETY: as above; shared reads of immutable memory.
+unsafe impl Sync for CallerMemory {}
+
+impl ExternalMemory for CallerMemory {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: ptr/len were checked non-NULL at wrap time and stay valid until release.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+fn caller_bytes<'a>(data: *const u8, len: usize) -> Result<&'a [u8]> {
+    if data.is_null() {
+        return Err(err!(NullArg, "`data` is NULL"));
+    }
+    // SAFETY: the caller promises `len` readable bytes at `data` for the duration of the call.
+    Ok(unsafe { std::slice::from_raw_parts(data, len) })
+}
+
+fn caller_bytes_mut<'a>(data: *mut u8, len: usize) -> Result<&'a mut [u8]> {
+    if data.is_null() {
+        return Err(err!(NullArg, "`destination` is NULL"));
+    }
+    // SAFETY: the caller promises `len` writable bytes at `data`, not aliased, during the call.
+    Ok(unsafe { std::slice::from_raw_parts_mut(data, len) })
+}
+
+fn wrap(data: *const u8, len: usize, release: MstReleaseFn, user_data: *mut c_void,
+        make: impl FnOnce(Box<dyn ExternalMemory>) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)>)
+        -> Result<Frame> {
+    caller_bytes(data, len)?;
+    let memory = Box::new(CallerMemory { ptr: data, len, _release: UserData::new(user_data, release) });
+    make(memory).map_err(|(e, memory)| {
+        // The caller keeps its memory on failure: its release must not run.
+        std::mem::forget(memory);
+        e
+    })
+}
+
+/// New video frame holding a copy of `data` (the spec's `new VideoFrame(data, init)`), repacked
+/// tightly in a pooled buffer.
+///
+/// Ownership: `init` and `data` are borrowed for the call. On MST_OK the caller owns `*out` and
+/// closes it with mst_frame_close(). Thread-safety: any thread. Blocking: no.
+/// Errors: MST_ERR_NULL_ARG; MST_ERR_INVALID_ARG for an unknown format, a coded size outside
+/// 1..=16384, a visible rect that is empty, outside the coded size or not aligned to the
+/// chroma subsampling, a layout with too few/many planes, a short stride or overlapping planes,
+/// one display dimension 0, or `data_len` smaller than the layout needs (WebCodecs' TypeError).
+#[no_mangle]
+pub extern "C" fn mst_frame_create_video(init: *const MstVideoFrameInit, data: *const u8, data_len: usize, out: *mut *mut MstFrame) -> MstStatus {
+    ffi_call!({
+        let init = video_init(arg!(init, "init"))?;
+        let out = out!(out, "out");
+        let frame = Frame::video_copy(&init, caller_bytes(data, data_len)?)?;
+        *out = new_handle(frame, 0);
+        Ok(())
+    })
+}
+
+/// New video frame over the caller's memory, without copying (zero-copy in).
+///
+/// Ownership: on MST_OK libmst borrows `data` until the last clone of the frame is closed, then
+/// calls `release(user_data)` once (on the thread that closes it); the memory must stay valid
+/// and unmodified until then. On any error nothing is kept and `release` is never called. The
+/// caller owns `*out`. `release` may be NULL. Thread-safety: any thread. Blocking: no.
+/// Errors: as mst_frame_create_video().
+#[no_mangle]
+pub extern "C" fn mst_frame_wrap_video(
+    init: *const MstVideoFrameInit,
+    data: *const u8,
+    data_len: usize,
+    release: MstReleaseFn,
+    user_data: *mut c_void,
+    out: *mut *mut MstFrame,
+) -> MstStatus {
+    ffi_call!({
+        let init = video_init(arg!(init, "init"))?;
+        let out = out!(out, "out");
+        let frame = wrap(data, data_len, release, user_data, |m| Frame::video_wrap(&init, m))?;
+        *out = new_handle(frame, 0);
+        Ok(())
+    })
+}
+
+/// New audio data holding a copy of `data` (`new AudioData(init)`); planar formats store
+/// their planes one after another.
+///
+/// Ownership: `init` and `data` borrowed for the call; the caller owns `*out`.
+/// Thread-safety: any thread. Blocking: no. Errors: MST_ERR_NULL_ARG; MST_ERR_INVALID_ARG for an
+/// unknown format, a sample rate that is not a positive finite number, zero frames or channels,
+/// or `data_len` below frames x channels x sample size.
+#[no_mangle]
+pub extern "C" fn mst_frame_create_audio(init: *const MstAudioDataInit, data: *const u8, data_len: usize, out: *mut *mut MstFrame) -> MstStatus {
+    ffi_call!({
+        let init = audio_init(arg!(init, "init"))?;
+        let out = out!(out, "out");
+        let frame = Frame::audio_copy(&init, caller_bytes(data, data_len)?)?;
+        *out = new_handle(frame, 0);
+        Ok(())
+    })
+}
+
+/// New audio data over the caller's memory, without copying. Ownership and errors as
+/// mst_frame_wrap_video() and mst_frame_create_audio().
+#[no_mangle]
+pub extern "C" fn mst_frame_wrap_audio(
+    init: *const MstAudioDataInit,
+    data: *const u8,
+    data_len: usize,
+    release: MstReleaseFn,
+    user_data: *mut c_void,
+    out: *mut *mut MstFrame,
+) -> MstStatus {
+    ffi_call!({
+        let init = audio_init(arg!(init, "init"))?;
+        let out = out!(out, "out");
+        let frame = wrap(data, data_len, release, user_data, |m| Frame::audio_wrap(&init, m))?;
+        *out = new_handle(frame, 0);
+        Ok(())
+    })
+}
+
+/// `clone()`: a new handle to the same media (a refcount increment, no copy), with the same
+/// sequence number.
+///
+/// Ownership: `frame` borrowed; the caller owns `*out` and closes it independently.
+/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE (closed frame),
+/// MST_ERR_INVALID_ARG (not a frame handle).
+#[no_mangle]
+pub extern "C" fn mst_frame_clone(frame: *const MstFrame, out: *mut *mut MstFrame) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let entry = FRAMES.get(frame)?;
+        *out = FRAMES.insert(entry);
+        Ok(())
+    })
+}
+
+/// `close()`: ends this handle. The media returns to its pool (or wrapped memory is released)
+/// when the last clone closes. NULL is a no-op.
+///
+/// Ownership: consumes `frame`; using it afterwards gives MST_ERR_INVALID_STATE.
+/// Thread-safety: any thread. Errors: MST_ERR_INVALID_STATE (already closed),
+/// MST_ERR_INVALID_ARG (not a frame handle).
+#[no_mangle]
+pub extern "C" fn mst_frame_close(frame: *mut MstFrame) -> MstStatus {
+    ffi_call!({
+        if !frame.is_null() {
+            FRAMES.remove(frame)?;
+        }
+        Ok(())
+    })
+}
+
+/// The frame's kind: MST_KIND_VIDEO (VideoFrame) or MST_KIND_AUDIO (AudioData).
+/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE (closed).
+#[no_mangle]
+pub extern "C" fn mst_frame_kind(frame: *const MstFrame, out: *mut MstKind) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = MstKind::from_kind(get(frame)?.kind());
+        Ok(())
+    })
+}
+
+/// A VideoFrame's attributes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstVideoFrameInfo {
+    pub format: MstVideoPixelFormat,
+    pub coded_width: u32,
+    pub coded_height: u32,
+    pub visible_rect: MstRect,
+    pub display_width: u32,
+    pub display_height: u32,
+    /// Microseconds.
+    pub timestamp: i64,
+    /// Microseconds; 0 = none.
+    pub duration: i64,
+    pub num_planes: u32,
+    /// The processor's sequence number (1, 2, ...; gaps are discarded frames); 0 for frames
+    /// that did not come from mst_processor_read().
+    pub sequence: u64,
+}
+
+/// Reads a video frame's attributes.
+/// Ownership: `frame` borrowed. Thread-safety: any thread. Errors: MST_ERR_NULL_ARG,
+/// MST_ERR_INVALID_STATE (closed), MST_ERR_TYPE (an audio frame).
+#[no_mangle]
+pub extern "C" fn mst_frame_video_info(frame: *const MstFrame, out: *mut MstVideoFrameInfo) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let entry = FRAMES.get(frame)?;
+        let v = entry.frame.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
+        *out = MstVideoFrameInfo {
+            format: video_format_out(v.format),
+            coded_width: v.coded_width,
+            coded_height: v.coded_height,
+            visible_rect: v.visible_rect.into(),
+            display_width: v.display_width,
+            display_height: v.display_height,
+            timestamp: v.timestamp,
+            duration: v.duration.unwrap_or(0),
+            num_planes: v.format.planes().len() as u32,
+            sequence: entry.sequence,
+        };
+        Ok(())
+    })
+}
+
+/// An AudioData's attributes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstAudioDataInfo {
+    pub format: MstAudioSampleFormat,
+    pub sample_rate: f32,
+    pub number_of_frames: u32,
+    pub number_of_channels: u32,
+    /// Microseconds.
+    pub timestamp: i64,
+    /// Microseconds, derived from frames and rate.
+    pub duration: i64,
+    /// As in MstVideoFrameInfo.
+    pub sequence: u64,
+}
+
+/// Reads an audio buffer's attributes. Errors: as mst_frame_video_info() (MST_ERR_TYPE for a
+/// video frame).
+#[no_mangle]
+pub extern "C" fn mst_frame_audio_info(frame: *const MstFrame, out: *mut MstAudioDataInfo) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let entry = FRAMES.get(frame)?;
+        let a = entry.frame.audio().ok_or_else(|| err!(Type, "this frame is a VideoFrame, not AudioData"))?;
+        *out = MstAudioDataInfo {
+            format: audio_format_out(a.format),
+            sample_rate: a.sample_rate,
+            number_of_frames: a.number_of_frames,
+            number_of_channels: a.number_of_channels,
+            timestamp: a.timestamp,
+            duration: a.duration(),
+            sequence: entry.sequence,
+        };
+        Ok(())
+    })
+}
+
+/// Zero-copy read access to video plane `plane`: `*out_data` points at its first coded sample
+/// (offset by the visible rect is the caller's job), `*out_stride` is its row pitch and
+/// `*out_len` the bytes readable from `*out_data`.
+///
+/// Ownership: the pointer is borrowed from `frame` and valid until this handle is closed; never
+/// write through it. Thread-safety: any thread. Errors: MST_ERR_NULL_ARG,
+/// MST_ERR_INVALID_STATE, MST_ERR_TYPE (audio), MST_ERR_RANGE (no such plane).
+#[no_mangle]
+pub extern "C" fn mst_frame_video_plane(frame: *const MstFrame, plane: u32, out_data: *mut *const u8, out_stride: *mut usize, out_len: *mut usize) -> MstStatus {
+    ffi_call!({
+        let (d, s, l) = (out!(out_data, "out_data"), out!(out_stride, "out_stride"), out!(out_len, "out_len"));
+        let f = get(frame)?;
+        let v = f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
+        let (bytes, stride) = f
+            .plane(plane as usize)
+            .ok_or_else(|| err!(Range, "plane {plane} does not exist: {} has {}", v.format.name(), v.format.planes().len()))?;
+        // The handle keeps `f`'s storage alive after this local clone drops.
+        *d = bytes.as_ptr();
+        *s = stride;
+        *l = bytes.len();
+        Ok(())
+    })
+}
+
+/// WebCodecs' VideoFrameCopyToOptions. All zero = the visible rect, packed, same format.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstVideoCopyOptions {
+    /// Width 0 = the visible rect.
+    pub rect: MstRect,
+    /// Entries of `layout` in use; 0 = packed.
+    pub num_planes: u32,
+    pub layout: [MstPlaneLayout; 4],
+    /// 0 = the frame's format; MST_VIDEO_PIXEL_FORMAT_RGBA/RGBX/BGRA/BGRX convert.
+    pub format: i32,
+}
+
+fn video_copy_options(o: *const MstVideoCopyOptions) -> Result<VideoCopyOptions> {
+    // SAFETY: NULL means defaults; otherwise the caller's readable options struct.
+    let Some(o) = (unsafe { o.as_ref() }) else { return Ok(VideoCopyOptions::default()) };
+    if o.num_planes > 4 {
+        return Err(err!(InvalidArg, "num_planes {} is more than 4", o.num_planes));
+    }
+    Ok(VideoCopyOptions {
+        rect: (o.rect.width != 0).then(|| o.rect.into()),
+        layout: (o.num_planes > 0)
+            .then(|| o.layout[..o.num_planes as usize].iter().map(|l| PlaneLayout { offset: l.offset, stride: l.stride }).collect()),
+        format: if o.format == 0 { None } else { Some(video_format_in(o.format, "format")?) },
+    })
+}
+
+/// `allocationSize(options)`: the bytes mst_frame_video_copy_to() needs. `options` may be NULL.
+/// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE, MST_ERR_TYPE (audio), MST_ERR_INVALID_ARG
+/// (rect outside the coded size or misaligned, bad layout), MST_ERR_UNSUPPORTED (a conversion
+/// target that is not RGB).
+#[no_mangle]
+pub extern "C" fn mst_frame_video_allocation_size(frame: *const MstFrame, options: *const MstVideoCopyOptions, out: *mut usize) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let opts = video_copy_options(options)?;
+        *out = get(frame)?.video_allocation_size(&opts)?;
+        Ok(())
+    })
+}
+
+/// `copyTo(destination, options)`: copies (and with `format`, converts) the rect's pixels into
+/// `destination`. `options` and `out_layout` may be NULL; `out_layout` receives the planes
+/// written.
+///
+/// Ownership: everything borrowed for the call. Thread-safety: any thread. Blocking: no.
+/// Errors: as mst_frame_video_allocation_size(), and MST_ERR_INVALID_ARG when
+/// `destination_len` is below the allocation size (nothing is written then).
+#[no_mangle]
+pub extern "C" fn mst_frame_video_copy_to(
+    frame: *const MstFrame,
+    destination: *mut u8,
+    destination_len: usize,
+    options: *const MstVideoCopyOptions,
+    out_layout: *mut MstPlaneLayouts,
+) -> MstStatus {
+    ffi_call!({
+        let opts = video_copy_options(options)?;
+        let f = get(frame)?;
+        let layout = f.video_copy_to(caller_bytes_mut(destination, destination_len)?, &opts)?;
+        // SAFETY: NULL means "not wanted"; otherwise the caller's writable struct.
+        if let Some(o) = unsafe { out_layout.as_mut() } {
+            *o = MstPlaneLayouts::default();
+            o.count = layout.len() as u32;
+            for (d, l) in o.planes.iter_mut().zip(&layout) {
+                *d = MstPlaneLayout { offset: l.offset, stride: l.stride };
+            }
+        }
+        Ok(())
+    })
+}
+
+/// WebCodecs' AudioDataCopyToOptions. All zero = plane 0, everything, same format.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstAudioCopyOptions {
+    pub plane_index: u32,
+    pub frame_offset: u32,
+    /// 0 = to the end.
+    pub frame_count: u32,
+    /// 0 = the data's format; any MstAudioSampleFormat converts.
+    pub format: i32,
+}
+
+fn audio_copy_options(o: *const MstAudioCopyOptions) -> Result<AudioCopyOptions> {
+    // SAFETY: NULL means defaults; otherwise the caller's readable options struct.
+    let Some(o) = (unsafe { o.as_ref() }) else { return Ok(AudioCopyOptions::default()) };
+    Ok(AudioCopyOptions {
+        plane_index: o.plane_index,
+        frame_offset: o.frame_offset,
+        frame_count: (o.frame_count != 0).then_some(o.frame_count),
+        format: if o.format == 0 { None } else { Some(audio_format_in(o.format, "format")?) },
+    })
+}
+
+/// `allocationSize(options)` of AudioData. `options` may be NULL (plane 0, all frames).
+/// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE, MST_ERR_TYPE (video), MST_ERR_INVALID_ARG
+/// (unknown format), MST_ERR_RANGE (plane index, frame offset or count out of range, as
+/// WebCodecs' RangeError).
+#[no_mangle]
+pub extern "C" fn mst_frame_audio_allocation_size(frame: *const MstFrame, options: *const MstAudioCopyOptions, out: *mut usize) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let opts = audio_copy_options(options)?;
+        *out = get(frame)?.audio_allocation_size(&opts)?;
+        Ok(())
+    })
+}
+
+/// `copyTo(destination, options)` of AudioData: copies, and converts to any of the 8 sample
+/// formats. Ownership: borrowed for the call. Errors: as mst_frame_audio_allocation_size(), and
+/// MST_ERR_RANGE when `destination_len` is below the allocation size.
+#[no_mangle]
+pub extern "C" fn mst_frame_audio_copy_to(frame: *const MstFrame, destination: *mut u8, destination_len: usize, options: *const MstAudioCopyOptions) -> MstStatus {
+    ffi_call!({
+        let opts = audio_copy_options(options)?;
+        let f = get(frame)?;
+        f.audio_copy_to(caller_bytes_mut(destination, destination_len)?, &opts)?;
+        Ok(())
+    })
+}
+

@@ -1,0 +1,345 @@
+//! The C ABI. One file per header section; each function checks its arguments, converts,
+//! calls the safe core and maps the result. Every body runs inside `ffi_call!`, so no panic
+//! reaches C.
+//!
+//! Handles are not pointers to Rust objects: a handle encodes a type tag, a generation and a
+//! slot index in that type's table. A NULL, foreign, freed or closed handle is therefore
+//! detected and reported (MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG, MST_ERR_INVALID_STATE) in
+//! release builds too, never dereferenced.
+
+pub mod frame;
+pub mod generator;
+pub mod processor;
+pub mod sink;
+pub mod source;
+pub mod track;
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_void};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::error::{Error, ErrorKind};
+
+/// Status codes: `MST_OK` (0) or a negative error. Values are fixed and only ever appended.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstStatus {
+    /// Success.
+    MST_OK = 0,
+    /// Nothing available now (a non-blocking read found no frame).
+    MST_ERR_AGAIN = -1,
+    /// A blocking call's timeout passed.
+    MST_ERR_TIMEOUT = -2,
+    /// The track or processor has ended; no more frames will come.
+    MST_ERR_ENDED = -3,
+    /// mst_processor_wakeup() interrupted a blocking read.
+    MST_ERR_INTERRUPTED = -4,
+    /// A required pointer argument was NULL.
+    MST_ERR_NULL_ARG = -10,
+    /// An argument is outside its domain, or a handle is of another type.
+    MST_ERR_INVALID_ARG = -11,
+    /// The spec's TypeError: a frame of the wrong kind, an unknown kind, a closed frame
+    /// written to a generator, an invalid track given to a processor.
+    MST_ERR_TYPE = -12,
+    /// The object's state forbids the call: a closed frame, a freed handle, a closed writable.
+    MST_ERR_INVALID_STATE = -13,
+    /// WebCodecs' RangeError: an offset, count, plane index or buffer size out of range.
+    MST_ERR_RANGE = -14,
+    /// No such device.
+    MST_ERR_NO_DEVICE = -20,
+    /// The device is in use.
+    MST_ERR_BUSY = -21,
+    /// An I/O error (file, device, system call).
+    MST_ERR_IO = -22,
+    /// The spec's OverconstrainedError; mst_last_error_constraint() names the property.
+    MST_ERR_OVERCONSTRAINED = -23,
+    /// Valid but not supported by this build or device.
+    MST_ERR_UNSUPPORTED = -24,
+    /// Out of memory or threads.
+    MST_ERR_NO_MEMORY = -25,
+    /// A bug: a panic inside libmst was caught at the boundary. The object involved may be
+    /// unusable; the process is not.
+    MST_ERR_PANIC = -30,
+}
+
+use MstStatus::*;
+
+impl MstStatus {
+    fn from_kind(kind: ErrorKind) -> MstStatus {
+        match kind {
+            ErrorKind::Again => MST_ERR_AGAIN,
+            ErrorKind::Timeout => MST_ERR_TIMEOUT,
+            ErrorKind::Ended => MST_ERR_ENDED,
+            ErrorKind::Interrupted => MST_ERR_INTERRUPTED,
+            ErrorKind::NullArg => MST_ERR_NULL_ARG,
+            ErrorKind::InvalidArg => MST_ERR_INVALID_ARG,
+            ErrorKind::Type => MST_ERR_TYPE,
+            ErrorKind::InvalidState => MST_ERR_INVALID_STATE,
+            ErrorKind::Range => MST_ERR_RANGE,
+            ErrorKind::NoDevice => MST_ERR_NO_DEVICE,
+            ErrorKind::Busy => MST_ERR_BUSY,
+            ErrorKind::Io => MST_ERR_IO,
+            ErrorKind::Overconstrained => MST_ERR_OVERCONSTRAINED,
+            ErrorKind::Unsupported => MST_ERR_UNSUPPORTED,
+            ErrorKind::NoMemory => MST_ERR_NO_MEMORY,
+            ErrorKind::Panic => MST_ERR_PANIC,
+        }
+    }
+
+    const ALL: [MstStatus; 17] = [
+        MST_OK, MST_ERR_AGAIN, MST_ERR_TIMEOUT, MST_ERR_ENDED, MST_ERR_INTERRUPTED, MST_ERR_NULL_ARG,
+        MST_ERR_INVALID_ARG, MST_ERR_TYPE, MST_ERR_INVALID_STATE, MST_ERR_RANGE, MST_ERR_NO_DEVICE,
+        MST_ERR_BUSY, MST_ERR_IO, MST_ERR_OVERCONSTRAINED, MST_ERR_UNSUPPORTED, MST_ERR_NO_MEMORY,
+        MST_ERR_PANIC,
+    ];
+
+    fn text(self) -> &'static std::ffi::CStr {
+        match self {
+            MST_OK => c"MST_OK: success",
+            MST_ERR_AGAIN => c"MST_ERR_AGAIN: nothing available now",
+            MST_ERR_TIMEOUT => c"MST_ERR_TIMEOUT: timed out",
+            MST_ERR_ENDED => c"MST_ERR_ENDED: ended",
+            MST_ERR_INTERRUPTED => c"MST_ERR_INTERRUPTED: interrupted by a wakeup",
+            MST_ERR_NULL_ARG => c"MST_ERR_NULL_ARG: a required pointer was NULL",
+            MST_ERR_INVALID_ARG => c"MST_ERR_INVALID_ARG: invalid argument",
+            MST_ERR_TYPE => c"MST_ERR_TYPE: type error",
+            MST_ERR_INVALID_STATE => c"MST_ERR_INVALID_STATE: invalid state",
+            MST_ERR_RANGE => c"MST_ERR_RANGE: out of range",
+            MST_ERR_NO_DEVICE => c"MST_ERR_NO_DEVICE: no such device",
+            MST_ERR_BUSY => c"MST_ERR_BUSY: device busy",
+            MST_ERR_IO => c"MST_ERR_IO: input/output error",
+            MST_ERR_OVERCONSTRAINED => c"MST_ERR_OVERCONSTRAINED: constraints cannot be satisfied",
+            MST_ERR_UNSUPPORTED => c"MST_ERR_UNSUPPORTED: not supported",
+            MST_ERR_NO_MEMORY => c"MST_ERR_NO_MEMORY: out of memory",
+            MST_ERR_PANIC => c"MST_ERR_PANIC: internal error (panic caught)",
+        }
+    }
+}
+
+/// Destroy-notify for callback `user_data`: called once, when the callback is replaced,
+/// removed, or its object is freed, on the thread that does so (for a processor callback:
+/// the callback thread). Never called under an internal lock.
+pub type MstDestroyNotify = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+struct LastError {
+    /// The message with its NUL, reused across failures.
+    message: Vec<u8>,
+    constraint: Option<&'static std::ffi::CStr>,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError { message: b"no error\0".to_vec(), constraint: None });
+}
+
+fn constraint_cstr(name: &str) -> &'static std::ffi::CStr {
+    match name {
+        "width" => c"width",
+        "height" => c"height",
+        "frameRate" => c"frameRate",
+        "aspectRatio" => c"aspectRatio",
+        "resizeMode" => c"resizeMode",
+        "sampleRate" => c"sampleRate",
+        "channelCount" => c"channelCount",
+        "sampleSize" => c"sampleSize",
+        _ => c"deviceId",
+    }
+}
+
+/// Records `e` as this thread's last error and returns its status.
+pub(crate) fn fail(e: Error) -> MstStatus {
+    LAST_ERROR.with(|l| {
+        let mut l = l.borrow_mut();
+        l.message.clear();
+        l.message.extend(e.message.bytes().filter(|&b| b != 0));
+        l.message.push(0);
+        l.constraint = e.constraint.map(constraint_cstr);
+    });
+    MstStatus::from_kind(e.kind)
+}
+
+pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    Error::new(ErrorKind::Panic, format!("internal error (please report): {what}"))
+}
+
+/// Runs an exported function's body: `Ok(())` is MST_OK, `Err` records the message, a panic
+/// becomes MST_ERR_PANIC.
+macro_rules! ffi_call {
+    ($body:block) => {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> $crate::error::Result<()> { $body })) {
+            Ok(Ok(())) => $crate::ffi::MstStatus::MST_OK,
+            Ok(Err(e)) => $crate::ffi::fail(e),
+            Err(p) => $crate::ffi::fail($crate::ffi::panic_error(p)),
+        }
+    };
+}
+pub(crate) use ffi_call;
+
+/// `*ptr` as a reference, or MST_ERR_NULL_ARG naming the argument.
+macro_rules! arg {
+    ($p:expr, $name:literal) => {
+        // SAFETY: the caller passes either NULL (checked here) or a pointer to a live, aligned
+        // object of this type, as every function's contract in mst.h states.
+        match unsafe { $p.as_ref() } {
+            Some(r) => r,
+            None => return Err($crate::error::err!(NullArg, concat!("`", $name, "` is NULL"))),
+        }
+    };
+}
+pub(crate) use arg;
+
+/// Writes an out-parameter (checked non-NULL before any work by `out!`).
+macro_rules! out {
+    ($p:expr, $name:literal) => {
+        // SAFETY: as for `arg!`: NULL is refused, anything else is the caller's writable object.
+        match unsafe { $p.as_mut() } {
+            Some(r) => r,
+            None => return Err($crate::error::err!(NullArg, concat!("`", $name, "` is NULL"))),
+        }
+    };
+}
+pub(crate) use out;
+
+/// A table of live handles of one type.
+pub(crate) struct Table<T> {
+    tag: u64,
+    name: &'static str,
+    slots: Mutex<Slots<T>>,
+}
+
+struct Slots<T> {
+    entries: Vec<(u32, Option<T>)>,
+    free: Vec<u32>,
+}
+
+const INDEX_BITS: u32 = 32;
+const GEN_BITS: u32 = 24;
+const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
+
+impl<T: Clone> Table<T> {
+    pub(crate) const fn new(tag: u64, name: &'static str) -> Self {
+        Table { tag, name, slots: Mutex::new(Slots { entries: Vec::new(), free: Vec::new() }) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slots<T>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new handle for `value`.
+    pub(crate) fn insert<H>(&self, value: T) -> *mut H {
+        let mut s = self.lock();
+        let index = match s.free.pop() {
+            Some(i) => i,
+            None => {
+                s.entries.push((0, None));
+                (s.entries.len() - 1) as u32
+            }
+        };
+        let e = &mut s.entries[index as usize];
+        e.1 = Some(value);
+        let raw = (self.tag << 56) | ((e.0 as u64 & GEN_MASK) << INDEX_BITS) | (index as u64 + 1);
+        raw as usize as *mut H
+    }
+
+    fn locate<'a>(&self, s: &'a mut Slots<T>, h: usize) -> crate::error::Result<&'a mut Option<T>> {
+        let raw = h as u64;
+        if raw == 0 {
+            return Err(crate::error::err!(NullArg, "the {} handle is NULL", self.name));
+        }
+        if raw >> 56 != self.tag {
+            return Err(crate::error::err!(InvalidArg, "the handle {h:#x} is not a {}", self.name));
+        }
+        let index = (raw & 0xffff_ffff) as usize;
+        let gen = (raw >> INDEX_BITS) & GEN_MASK;
+        match s.entries.get_mut(index.wrapping_sub(1)) {
+            Some((g, v @ Some(_))) if *g as u64 & GEN_MASK == gen => Ok(v),
+            Some(_) => Err(crate::error::err!(InvalidState, "the {} {h:#x} was already closed or freed", self.name)),
+            None => Err(crate::error::err!(InvalidArg, "the handle {h:#x} is not a {}", self.name)),
+        }
+    }
+
+    /// A clone of the handle's value.
+    pub(crate) fn get<H>(&self, h: *const H) -> crate::error::Result<T> {
+        let mut s = self.lock();
+        Ok(self.locate(&mut s, h as usize)?.clone().expect("located entries are live"))
+    }
+
+    /// Ends the handle and returns its value; the slot's next handle gets a new generation.
+    pub(crate) fn remove<H>(&self, h: *const H) -> crate::error::Result<T> {
+        let mut s = self.lock();
+        let value = self.locate(&mut s, h as usize)?.take().expect("located entries are live");
+        let index = (h as usize as u64 & 0xffff_ffff) as usize - 1;
+        s.entries[index].0 = s.entries[index].0.wrapping_add(1);
+        s.free.push(index as u32);
+        Ok(value)
+    }
+}
+
+/// The library version, "MAJOR.MINOR.PATCH"; equals MST_VERSION_STRING of the header it was
+/// built with. Static string: never free it. Any thread.
+#[no_mangle]
+pub extern "C" fn mst_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A static, human-readable name and meaning of a status code ("MST_ERR_RANGE: out of
+/// range"); "MST_ERR_UNKNOWN" for a value that is not an MstStatus. Never NULL, never free it.
+/// Any thread.
+#[no_mangle]
+pub extern "C" fn mst_status_str(status: i32) -> *const c_char {
+    MstStatus::ALL
+        .iter()
+        .find(|s| **s as i32 == status)
+        .map_or(c"MST_ERR_UNKNOWN: not a status code".as_ptr(), |s| s.text().as_ptr())
+}
+
+/// Why the last failing call on this thread failed: a readable sentence with the value, path
+/// or errno involved. Never NULL. Owned by the library and valid until the next failing call
+/// on this thread; successful calls leave it unchanged. "no error" before any failure.
+#[no_mangle]
+pub extern "C" fn mst_last_error_message() -> *const c_char {
+    LAST_ERROR.with(|l| l.borrow().message.as_ptr().cast())
+}
+
+/// After MST_ERR_OVERCONSTRAINED: the constrainable property that could not be satisfied
+/// ("width", "height", "frameRate", "aspectRatio", "resizeMode"); NULL after any other
+/// failure. Static string. This thread's last failure only.
+#[no_mangle]
+pub extern "C" fn mst_last_error_constraint() -> *const c_char {
+    LAST_ERROR.with(|l| l.borrow().constraint.map_or(std::ptr::null(), |c| c.as_ptr()))
+}
+
+/// Wraps a C callback and its user data so Rust closures can carry them across threads; the
+/// destroy-notify runs when the wrapper drops.
+pub(crate) struct UserData {
+    ptr: *mut c_void,
+    destroy: MstDestroyNotify,
+}
+
+// SAFETY: the C contract of every callback registration says user_data may be used from the
+// library thread named in its doc; libmst only passes the pointer back, never dereferences it.
+unsafe impl Send for UserData {}
+
+impl UserData {
+    pub(crate) fn new(ptr: *mut c_void, destroy: MstDestroyNotify) -> Self {
+        UserData { ptr, destroy }
+    }
+
+    pub(crate) fn ptr(&self) -> *mut c_void {
+        self.ptr
+    }
+}
+
+impl Drop for UserData {
+    fn drop(&mut self) {
+        if let Some(d) = self.destroy {
+            // SAFETY: the caller registered `d` to be called once with this user_data.
+            unsafe { d(self.ptr) };
+        }
+    }
+}

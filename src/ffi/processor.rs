@@ -1,0 +1,189 @@
+//! mst.h, processors: MediaStreamTrackProcessor.
+
+use std::ffi::{c_int, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::frame::{new_handle as new_frame, MstFrame};
+use super::track::MstTrack;
+use super::{ffi_call, out, MstStatus, Table, UserData};
+use crate::error::{err, ErrorKind};
+use crate::sink::processor::{Delivered, Processor, Wait};
+
+/// A MediaStreamTrackProcessor. Opaque handle.
+pub struct MstProcessor {
+    _opaque: [u8; 0],
+}
+
+static PROCESSORS: Table<Arc<Processor>> = Table::new(0x50, "MstProcessor");
+
+/// The default and the largest maxBufferSize of video processors.
+pub const MST_PROCESSOR_DEFAULT_VIDEO_BUFFER: u32 = crate::sink::processor::DEFAULT_VIDEO_BUFFER as u32;
+pub const MST_PROCESSOR_MAX_VIDEO_BUFFER: u32 = crate::sink::processor::MAX_VIDEO_BUFFER as u32;
+/// The default and the largest maxBufferSize of audio processors.
+pub const MST_PROCESSOR_DEFAULT_AUDIO_BUFFER: u32 = crate::sink::processor::DEFAULT_AUDIO_BUFFER as u32;
+pub const MST_PROCESSOR_MAX_AUDIO_BUFFER: u32 = crate::sink::processor::MAX_AUDIO_BUFFER as u32;
+
+/// The spec's constructor: a processor on `track` with its own queue of `max_buffer_size`
+/// frames (0 = the default, MST_PROCESSOR_DEFAULT_*_BUFFER; above MST_PROCESSOR_MAX_*_BUFFER it
+/// is clamped). The queue fills only from this track and drops its oldest frame when full.
+/// A processor on an ended track is created ended.
+///
+/// Ownership: `track` is borrowed (the processor keeps the track alive itself; freeing the
+/// track handle does not stop it). The caller owns `*out` and frees it with
+/// mst_processor_free(). Thread-safety: any thread. Errors: MST_ERR_NULL_ARG; MST_ERR_TYPE when
+/// `track` is not a valid track (freed, or another kind of handle), as the spec's TypeError.
+#[no_mangle]
+pub extern "C" fn mst_processor_create(track: *const MstTrack, max_buffer_size: u32, out: *mut *mut MstProcessor) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let t = super::track::get(track).map_err(|e| match e.kind {
+            ErrorKind::NullArg => e,
+            _ => err!(Type, "`track` is not a valid MediaStreamTrack: {}", e.message),
+        })?;
+        *out = PROCESSORS.insert(Arc::new(Processor::new(&t, max_buffer_size as usize)));
+        Ok(())
+    })
+}
+
+fn get(p: *const MstProcessor) -> crate::error::Result<Arc<Processor>> {
+    PROCESSORS.get(p)
+}
+
+/// Reads the next frame (the spec's pull and maybeReadFrame): the oldest queued frame, in
+/// arrival order. `timeout_ms` 0 = do not wait, < 0 = wait forever, > 0 = wait that long.
+///
+/// Ownership: on MST_OK the caller owns `*out` (a VideoFrame or AudioData handle whose
+/// MstVideoFrameInfo/MstAudioDataInfo.sequence is its number in this processor) and must
+/// close it. Thread-safety: any thread; several readers may share a processor (each frame goes
+/// to one). Blocking: up to `timeout_ms`.
+/// Returns MST_ERR_AGAIN (nothing queued, timeout 0), MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
+/// (mst_processor_wakeup()), MST_ERR_ENDED (the track ended or the processor was closed: the
+/// queue was emptied and no more frames will come), MST_ERR_INVALID_STATE (a callback is set),
+/// MST_ERR_NULL_ARG.
+#[no_mangle]
+pub extern "C" fn mst_processor_read(processor: *mut MstProcessor, timeout_ms: i32, out: *mut *mut MstFrame) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let wait = match timeout_ms {
+            0 => Wait::No,
+            t if t < 0 => Wait::Forever,
+            t => Wait::For(Duration::from_millis(t as u64)),
+        };
+        let d = get(processor)?.read(wait)?;
+        *out = new_frame(d.frame, d.sequence);
+        Ok(())
+    })
+}
+
+/// A file descriptor that is readable while a frame or the end is ready, for poll/epoll/
+/// io_uring loops: on POLLIN call mst_processor_read() with timeout 0 (MST_ERR_AGAIN is
+/// possible when another reader was faster).
+///
+/// Ownership: the fd belongs to the processor; do not read, write or close it. It stays valid
+/// until mst_processor_free(). Thread-safety: any thread. Errors: MST_ERR_IO (eventfd failed).
+#[no_mangle]
+pub extern "C" fn mst_processor_fd(processor: *mut MstProcessor, out_fd: *mut c_int) -> MstStatus {
+    ffi_call!({
+        let out = out!(out_fd, "out_fd");
+        *out = get(processor)?.fd()?;
+        Ok(())
+    })
+}
+
+/// Interrupts a blocked mst_processor_read() (it returns MST_ERR_INTERRUPTED); with no reader
+/// blocked, the next read that would block returns MST_ERR_INTERRUPTED instead. For shutting a
+/// reader thread down. Thread-safety: any thread, including signal-free shutdown paths.
+#[no_mangle]
+pub extern "C" fn mst_processor_wakeup(processor: *mut MstProcessor) -> MstStatus {
+    ffi_call!({
+        get(processor)?.wakeup();
+        Ok(())
+    })
+}
+
+/// Receives one frame, or NULL once when the processor has ended.
+pub type MstFrameCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, frame: *mut MstFrame)>;
+
+/// Callback mode: a library thread ("mst-processor-cb") reads every frame and calls
+/// `callback(user_data, frame)`; the callback owns `frame` and must close it. When the
+/// processor ends it calls `callback(user_data, NULL)` once and the thread exits. While a
+/// callback is set, mst_processor_read() returns MST_ERR_INVALID_STATE. A NULL `callback`
+/// stops the thread (waiting for a running call to return, unless called from the callback
+/// itself) and turns reads back on. `destroy(user_data)` runs on the callback thread when it
+/// exits, or at once if `callback` is NULL. The callback may call any libmst function.
+/// Errors: MST_ERR_NO_MEMORY (no thread).
+#[no_mangle]
+pub extern "C" fn mst_processor_set_callback(processor: *mut MstProcessor, callback: MstFrameCallback, user_data: *mut c_void, destroy: super::MstDestroyNotify) -> MstStatus {
+    ffi_call!({
+        let p = get(processor)?;
+        let ud = UserData::new(user_data, destroy);
+        p.set_callback(callback.map(|cb| {
+            Box::new(move |d: Option<Delivered>| {
+                let frame = d.map_or(std::ptr::null_mut(), |d| new_frame(d.frame, d.sequence));
+                // SAFETY: the caller registered `cb` with this user_data and takes `frame`.
+                unsafe { cb(ud.ptr(), frame) }
+            }) as Box<dyn FnMut(Option<Delivered>) + Send>
+        }))
+    })
+}
+
+/// Counters: every frame the track delivered to this processor is delivered (read), discarded
+/// (evicted by a newer frame when the queue was full, or emptied at close), or still queued:
+/// total = delivered + discarded + queued.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstProcessorStats {
+    pub total: u64,
+    pub delivered: u64,
+    pub discarded: u64,
+    pub queued: u64,
+    /// The queue capacity in force (maxBufferSize after defaulting and clamping).
+    pub max_buffer_size: u32,
+    /// The processor has ended (track ended or processor closed).
+    pub ended: bool,
+}
+
+/// Reads the counters. Thread-safety: any thread (a consistent snapshot per counter).
+#[no_mangle]
+pub extern "C" fn mst_processor_get_stats(processor: *const MstProcessor, out: *mut MstProcessorStats) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let p = get(processor)?;
+        let s = p.stats();
+        *out = MstProcessorStats {
+            total: s.total,
+            delivered: s.delivered,
+            discarded: s.discarded,
+            queued: s.queued,
+            max_buffer_size: p.max_buffer_size() as u32,
+            ended: p.is_closed(),
+        };
+        Ok(())
+    })
+}
+
+/// The spec's cancel (processorClose): disconnects from the track without stopping it, empties
+/// the queue; reads then return MST_ERR_ENDED. Idempotent. The handle stays valid.
+#[no_mangle]
+pub extern "C" fn mst_processor_close(processor: *mut MstProcessor) -> MstStatus {
+    ffi_call!({
+        get(processor)?.close();
+        Ok(())
+    })
+}
+
+/// Closes (as mst_processor_close()) and releases the processor, stopping its callback thread.
+/// A blocked reader on another thread is woken with MST_ERR_ENDED. NULL is a no-op.
+/// Ownership: consumes `processor`.
+#[no_mangle]
+pub extern "C" fn mst_processor_free(processor: *mut MstProcessor) -> MstStatus {
+    ffi_call!({
+        if !processor.is_null() {
+            let p = PROCESSORS.remove(processor)?;
+            p.close();
+            p.set_callback(None)?;
+        }
+        Ok(())
+    })
+}

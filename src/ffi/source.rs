@@ -1,0 +1,105 @@
+//! mst.h, built-in sources: the test pattern and the tone (no camera or sound card needed).
+
+use super::frame::{audio_format_in, video_format_in};
+use super::track::{new_handle, MstTrack};
+use super::{ffi_call, out, MstStatus};
+use crate::frame::{AudioSampleFormat, VideoPixelFormat};
+use crate::source::synthetic::{self, TestPatternOptions, ToneOptions};
+
+/// Options of mst_track_create_test_pattern(). Zero fields take the defaults in brackets.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstTestPatternOptions {
+    /// [640] x [360], each 2..=16384.
+    pub width: u32,
+    pub height: u32,
+    /// [30] frames per second, up to 1000.
+    pub frame_rate: f64,
+    /// An MstVideoPixelFormat value [I420].
+    pub format: i32,
+    /// Produce as fast as possible instead of in real time [false: real time].
+    pub unpaced: bool,
+    /// End the source (MST_END_REASON_SOURCE_ENDED) after this many frames [0: never].
+    pub frame_count: u64,
+}
+
+/// Options of mst_track_create_tone(). Zero fields take the defaults in brackets.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstToneOptions {
+    /// [48000] Hz.
+    pub sample_rate: u32,
+    /// [1] channel, each carrying the same tone; up to 32.
+    pub channels: u32,
+    /// [440] Hz, below sample_rate / 2.
+    pub frequency: f64,
+    /// Peak amplitude 0..=1 [0.5].
+    pub amplitude: f64,
+    /// An MstAudioSampleFormat value [F32].
+    pub format: i32,
+    /// Frames per AudioData [sample_rate / 100: 10 ms].
+    pub chunk_frames: u32,
+    /// As fast as possible instead of real time [false].
+    pub unpaced: bool,
+    /// End after this many chunks [0: never].
+    pub chunk_count: u64,
+}
+
+fn or<T: PartialEq + Default>(v: T, default: T) -> T {
+    if v == T::default() {
+        default
+    } else {
+        v
+    }
+}
+
+/// Starts a moving test pattern (scrolling 75% colour bars and a bouncing white square) and
+/// returns a track on it. Its capabilities are its own size and rate: the track can crop,
+/// scale down and decimate. Frames are produced on a library thread ("mst-test-pattern"),
+/// timestamps are n x 1e6 / frame_rate microseconds. The source stops when its last track ends.
+///
+/// Ownership: `options` (NULL = all defaults) borrowed; the caller owns `*out`.
+/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (size, rate or
+/// format out of range), MST_ERR_NO_MEMORY (no thread).
+#[no_mangle]
+pub extern "C" fn mst_track_create_test_pattern(options: *const MstTestPatternOptions, out: *mut *mut MstTrack) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        // SAFETY: NULL means defaults; otherwise the caller's readable struct.
+        let o = unsafe { options.as_ref() }.copied().unwrap_or_default();
+        let opts = TestPatternOptions {
+            width: or(o.width, 640),
+            height: or(o.height, 360),
+            frame_rate: or(o.frame_rate, 30.0),
+            format: if o.format == 0 { VideoPixelFormat::I420 } else { video_format_in(o.format, "format")? },
+            paced: !o.unpaced,
+            frame_count: o.frame_count,
+        };
+        *out = new_handle(synthetic::test_pattern(&opts)?);
+        Ok(())
+    })
+}
+
+/// Starts a sine tone and returns a track on it; 10 ms AudioData chunks by default, produced
+/// on a library thread ("mst-tone"). Ownership, threading and errors as
+/// mst_track_create_test_pattern().
+#[no_mangle]
+pub extern "C" fn mst_track_create_tone(options: *const MstToneOptions, out: *mut *mut MstTrack) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        // SAFETY: NULL means defaults; otherwise the caller's readable struct.
+        let o = unsafe { options.as_ref() }.copied().unwrap_or_default();
+        let opts = ToneOptions {
+            sample_rate: or(o.sample_rate, 48_000),
+            channels: or(o.channels, 1),
+            frequency: or(o.frequency, 440.0),
+            amplitude: or(o.amplitude, 0.5),
+            format: if o.format == 0 { AudioSampleFormat::F32 } else { audio_format_in(o.format, "format")? },
+            chunk_frames: o.chunk_frames,
+            paced: !o.unpaced,
+            chunk_count: o.chunk_count,
+        };
+        *out = new_handle(synthetic::tone(&opts)?);
+        Ok(())
+    })
+}

@@ -1,0 +1,494 @@
+//! mst.h, tracks: MediaStreamTrack.
+
+use std::ffi::{c_char, c_void, CString};
+use std::sync::Arc;
+
+use super::frame::MstKind;
+use super::{arg, ffi_call, out, MstStatus, Table, UserData};
+use crate::constraints::{Capabilities, ConstrainRange, ResizeMode, Settings, VideoConstraints};
+use crate::error::{err, Result};
+use crate::track::{EndReason, ReadyState, Track};
+
+/// A MediaStreamTrack. Opaque handle.
+pub struct MstTrack {
+    _opaque: [u8; 0],
+}
+
+pub(crate) struct TrackEntry {
+    pub(crate) track: Track,
+    id: CString,
+    label: CString,
+}
+
+pub(crate) static TRACKS: Table<Arc<TrackEntry>> = Table::new(0x54, "MstTrack");
+
+fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).expect("NULs replaced")
+}
+
+pub(crate) fn new_handle(track: Track) -> *mut MstTrack {
+    let entry = TrackEntry { id: c_string(track.id()), label: c_string(track.label()), track };
+    TRACKS.insert(Arc::new(entry))
+}
+
+pub(crate) fn get(h: *const MstTrack) -> Result<Track> {
+    Ok(TRACKS.get(h)?.track.clone())
+}
+
+/// `MediaStreamTrackState`.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstReadyState {
+    MST_READY_STATE_LIVE = 1,
+    MST_READY_STATE_ENDED = 2,
+}
+
+/// Why a track ended.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstEndReason {
+    /// The track is live.
+    MST_END_REASON_NONE = 0,
+    /// mst_track_stop(), or its last handle and processor were freed.
+    MST_END_REASON_STOPPED = 1,
+    /// The source finished (a test pattern or tone reached its count).
+    MST_END_REASON_SOURCE_ENDED = 2,
+    /// The generator's writable was closed (mst_generator_close()).
+    MST_END_REASON_WRITABLE_CLOSED = 3,
+    /// The device went away.
+    MST_END_REASON_DEVICE_LOST = 4,
+    /// The source failed.
+    MST_END_REASON_ERROR = 5,
+}
+
+pub(crate) fn end_reason_out(r: Option<EndReason>) -> MstEndReason {
+    use MstEndReason::*;
+    match r {
+        None => MST_END_REASON_NONE,
+        Some(EndReason::Stopped) => MST_END_REASON_STOPPED,
+        Some(EndReason::SourceEnded) => MST_END_REASON_SOURCE_ENDED,
+        Some(EndReason::WritableClosed) => MST_END_REASON_WRITABLE_CLOSED,
+        Some(EndReason::DeviceLost) => MST_END_REASON_DEVICE_LOST,
+        Some(EndReason::Error) => MST_END_REASON_ERROR,
+    }
+}
+
+/// `VideoResizeModeEnum`. 0 in MstVideoConstraints means "unset".
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstResizeMode {
+    MST_RESIZE_MODE_NONE = 1,
+    MST_RESIZE_MODE_CROP_AND_SCALE = 2,
+}
+
+/// `min` is set in MstConstrainRange.present.
+pub const MST_CONSTRAIN_MIN: u32 = 1;
+/// `max` is set.
+pub const MST_CONSTRAIN_MAX: u32 = 2;
+/// `exact` is set.
+pub const MST_CONSTRAIN_EXACT: u32 = 4;
+/// `ideal` is set.
+pub const MST_CONSTRAIN_IDEAL: u32 = 8;
+
+/// ConstrainULong / ConstrainDouble: the members whose MST_CONSTRAIN_* bit is in `present`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstConstrainRange {
+    pub present: u32,
+    pub min: f64,
+    pub max: f64,
+    pub exact: f64,
+    pub ideal: f64,
+}
+
+/// Video constraints (all zero = none).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstVideoConstraints {
+    pub width: MstConstrainRange,
+    pub height: MstConstrainRange,
+    pub frame_rate: MstConstrainRange,
+    pub aspect_ratio: MstConstrainRange,
+    /// 0 = unset (crop-and-scale when width, height or aspectRatio is constrained, else none);
+    /// else an MstResizeMode value.
+    pub resize_mode: i32,
+}
+
+fn range_in(r: &MstConstrainRange, name: &str) -> Result<ConstrainRange> {
+    if r.present & !0xf != 0 {
+        return Err(err!(InvalidArg, "{name}.present {:#x} has bits other than MST_CONSTRAIN_*", r.present));
+    }
+    let pick = |bit: u32, v: f64| (r.present & bit != 0).then_some(v);
+    Ok(ConstrainRange {
+        min: pick(MST_CONSTRAIN_MIN, r.min),
+        max: pick(MST_CONSTRAIN_MAX, r.max),
+        exact: pick(MST_CONSTRAIN_EXACT, r.exact),
+        ideal: pick(MST_CONSTRAIN_IDEAL, r.ideal),
+    })
+}
+
+fn range_out(r: &ConstrainRange) -> MstConstrainRange {
+    let mut o = MstConstrainRange::default();
+    for (bit, v, slot) in [
+        (MST_CONSTRAIN_MIN, r.min, &mut o.min),
+        (MST_CONSTRAIN_MAX, r.max, &mut o.max),
+        (MST_CONSTRAIN_EXACT, r.exact, &mut o.exact),
+        (MST_CONSTRAIN_IDEAL, r.ideal, &mut o.ideal),
+    ] {
+        if let Some(v) = v {
+            *slot = v;
+            o.present |= bit;
+        }
+    }
+    o
+}
+
+fn resize_out(m: ResizeMode) -> MstResizeMode {
+    match m {
+        ResizeMode::None => MstResizeMode::MST_RESIZE_MODE_NONE,
+        ResizeMode::CropAndScale => MstResizeMode::MST_RESIZE_MODE_CROP_AND_SCALE,
+    }
+}
+
+/// Bits of MstSettings.present and MstCapabilities.present.
+pub const MST_SETTING_WIDTH: u32 = 1;
+pub const MST_SETTING_HEIGHT: u32 = 2;
+pub const MST_SETTING_FRAME_RATE: u32 = 4;
+pub const MST_SETTING_ASPECT_RATIO: u32 = 8;
+pub const MST_SETTING_RESIZE_MODE: u32 = 16;
+pub const MST_SETTING_SAMPLE_RATE: u32 = 32;
+pub const MST_SETTING_CHANNEL_COUNT: u32 = 64;
+pub const MST_SETTING_SAMPLE_SIZE: u32 = 128;
+
+/// MediaTrackSettings: members whose MST_SETTING_* bit is in `present`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstSettings {
+    pub present: u32,
+    pub width: u32,
+    pub height: u32,
+    /// An estimate from recently delivered frames.
+    pub frame_rate: f64,
+    /// width / height rounded to 10 decimal places.
+    pub aspect_ratio: f64,
+    pub resize_mode: MstResizeMode,
+    pub sample_rate: f64,
+    pub channel_count: u32,
+    /// Bits per sample.
+    pub sample_size: u32,
+}
+
+fn settings_out(s: &Settings) -> MstSettings {
+    let mut o = MstSettings {
+        present: 0,
+        width: 0,
+        height: 0,
+        frame_rate: 0.0,
+        aspect_ratio: 0.0,
+        resize_mode: MstResizeMode::MST_RESIZE_MODE_NONE,
+        sample_rate: 0.0,
+        channel_count: 0,
+        sample_size: 0,
+    };
+    let mut set = |bit: u32, present: bool| {
+        if present {
+            o.present |= bit;
+        }
+    };
+    set(MST_SETTING_WIDTH, s.width.is_some());
+    set(MST_SETTING_HEIGHT, s.height.is_some());
+    set(MST_SETTING_FRAME_RATE, s.frame_rate.is_some());
+    set(MST_SETTING_ASPECT_RATIO, s.aspect_ratio.is_some());
+    set(MST_SETTING_RESIZE_MODE, s.resize_mode.is_some());
+    set(MST_SETTING_SAMPLE_RATE, s.sample_rate.is_some());
+    set(MST_SETTING_CHANNEL_COUNT, s.channel_count.is_some());
+    set(MST_SETTING_SAMPLE_SIZE, s.sample_size.is_some());
+    o.width = s.width.unwrap_or(0);
+    o.height = s.height.unwrap_or(0);
+    o.frame_rate = s.frame_rate.unwrap_or(0.0);
+    o.aspect_ratio = s.aspect_ratio.unwrap_or(0.0);
+    o.resize_mode = s.resize_mode.map_or(MstResizeMode::MST_RESIZE_MODE_NONE, resize_out);
+    o.sample_rate = s.sample_rate.unwrap_or(0.0);
+    o.channel_count = s.channel_count.unwrap_or(0);
+    o.sample_size = s.sample_size.unwrap_or(0);
+    o
+}
+
+/// MediaTrackCapabilities: ranges whose MST_SETTING_* bit is in `present` (none for audio
+/// generator tracks, as the spec requires).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstCapabilities {
+    pub present: u32,
+    pub width_min: u32,
+    pub width_max: u32,
+    pub height_min: u32,
+    pub height_max: u32,
+    pub frame_rate_min: f64,
+    pub frame_rate_max: f64,
+    pub aspect_ratio_min: f64,
+    pub aspect_ratio_max: f64,
+    /// With MST_SETTING_RESIZE_MODE: both "none" and "crop-and-scale" are offered.
+    pub resize_mode_none: bool,
+    pub resize_mode_crop_and_scale: bool,
+}
+
+fn capabilities_out(c: &Capabilities) -> MstCapabilities {
+    let mut o = MstCapabilities::default();
+    if let Some((a, b)) = c.width {
+        o.present |= MST_SETTING_WIDTH;
+        (o.width_min, o.width_max) = (a, b);
+    }
+    if let Some((a, b)) = c.height {
+        o.present |= MST_SETTING_HEIGHT;
+        (o.height_min, o.height_max) = (a, b);
+    }
+    if let Some((a, b)) = c.frame_rate {
+        o.present |= MST_SETTING_FRAME_RATE;
+        (o.frame_rate_min, o.frame_rate_max) = (a, b);
+    }
+    if let Some((a, b)) = c.aspect_ratio {
+        o.present |= MST_SETTING_ASPECT_RATIO;
+        (o.aspect_ratio_min, o.aspect_ratio_max) = (a, b);
+    }
+    if c.resize_modes {
+        o.present |= MST_SETTING_RESIZE_MODE;
+        o.resize_mode_none = true;
+        o.resize_mode_crop_and_scale = true;
+    }
+    o
+}
+
+/// `kind`. Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE (freed
+/// handle), MST_ERR_INVALID_ARG (not a track handle). The same errors apply to every
+/// mst_track_* function below and are not repeated.
+#[no_mangle]
+pub extern "C" fn mst_track_kind(track: *const MstTrack, out: *mut MstKind) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = MstKind::from_kind(get(track)?.kind());
+        Ok(())
+    })
+}
+
+/// `id`: a UUID string, unique per track (clones get their own).
+/// Ownership: the string belongs to this handle and is valid until mst_track_free(track).
+#[no_mangle]
+pub extern "C" fn mst_track_id(track: *const MstTrack, out: *mut *const c_char) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = TRACKS.get(track)?.id.as_ptr();
+        Ok(())
+    })
+}
+
+/// `label`: the source's human-readable name ("" for generators).
+/// Ownership: as mst_track_id().
+#[no_mangle]
+pub extern "C" fn mst_track_label(track: *const MstTrack, out: *mut *const c_char) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = TRACKS.get(track)?.label.as_ptr();
+        Ok(())
+    })
+}
+
+/// `enabled`.
+#[no_mangle]
+pub extern "C" fn mst_track_enabled(track: *const MstTrack, out: *mut bool) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = get(track)?.enabled();
+        Ok(())
+    })
+}
+
+/// Sets `enabled`. A disabled video track delivers black frames of the same geometry, a
+/// disabled audio track silence of the same shape; its processors stay open and keep counting.
+#[no_mangle]
+pub extern "C" fn mst_track_set_enabled(track: *mut MstTrack, enabled: bool) -> MstStatus {
+    ffi_call!({
+        get(track)?.set_enabled(enabled);
+        Ok(())
+    })
+}
+
+/// `muted`: the source cannot currently provide media (a muted generator).
+#[no_mangle]
+pub extern "C" fn mst_track_muted(track: *const MstTrack, out: *mut bool) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = get(track)?.muted();
+        Ok(())
+    })
+}
+
+/// `readyState`.
+#[no_mangle]
+pub extern "C" fn mst_track_ready_state(track: *const MstTrack, out: *mut MstReadyState) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = match get(track)?.ready_state() {
+            ReadyState::Live => MstReadyState::MST_READY_STATE_LIVE,
+            ReadyState::Ended => MstReadyState::MST_READY_STATE_ENDED,
+        };
+        Ok(())
+    })
+}
+
+/// Why the track ended; MST_END_REASON_NONE while it is live.
+#[no_mangle]
+pub extern "C" fn mst_track_end_reason(track: *const MstTrack, out: *mut MstEndReason) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = end_reason_out(get(track)?.end_reason());
+        Ok(())
+    })
+}
+
+/// `stop()`: ends this track (reason MST_END_REASON_STOPPED, its ended callback runs on this
+/// thread) and its processors; other tracks of the source go on. When it was the source's last
+/// track, the source stops: a generator's writable closes. Idempotent. The handle stays valid
+/// until mst_track_free().
+#[no_mangle]
+pub extern "C" fn mst_track_stop(track: *mut MstTrack) -> MstStatus {
+    ffi_call!({
+        get(track)?.stop();
+        Ok(())
+    })
+}
+
+/// `clone()`: a new track on the same source with its own id, constraints, enabled state and
+/// lifetime. The clone of an ended track is ended. Ownership: the caller owns `*out`.
+#[no_mangle]
+pub extern "C" fn mst_track_clone(track: *const MstTrack, out: *mut *mut MstTrack) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = new_handle(get(track)?.clone_track());
+        Ok(())
+    })
+}
+
+/// Releases this handle. The track itself lives on while processors or other handles use it;
+/// when the last of them goes, it stops. NULL is a no-op. Ownership: consumes `track`.
+#[no_mangle]
+pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
+    ffi_call!({
+        if !track.is_null() {
+            TRACKS.remove(track)?;
+        }
+        Ok(())
+    })
+}
+
+/// `applyConstraints()` for video tracks: checked against the capabilities; on error
+/// (MST_ERR_OVERCONSTRAINED, with mst_last_error_constraint() naming the property; or
+/// MST_ERR_INVALID_ARG for NaN, unknown bits or an unknown resize mode) nothing changes.
+/// On success the next delivered frames follow the constraints (crop-and-scale, frame-rate
+/// decimation). Audio tracks have no capabilities: any constraint is overconstrained.
+/// Ownership: `constraints` borrowed for the call.
+#[no_mangle]
+pub extern "C" fn mst_track_apply_constraints(track: *mut MstTrack, constraints: *const MstVideoConstraints) -> MstStatus {
+    ffi_call!({
+        let c = arg!(constraints, "constraints");
+        let resize_mode = match c.resize_mode {
+            0 => None,
+            1 => Some(ResizeMode::None),
+            2 => Some(ResizeMode::CropAndScale),
+            v => return Err(err!(InvalidArg, "resize_mode {v} is not an MstResizeMode")),
+        };
+        let vc = VideoConstraints {
+            width: range_in(&c.width, "width")?,
+            height: range_in(&c.height, "height")?,
+            frame_rate: range_in(&c.frame_rate, "frame_rate")?,
+            aspect_ratio: range_in(&c.aspect_ratio, "aspect_ratio")?,
+            resize_mode,
+        };
+        get(track)?.apply_constraints(&vc)
+    })
+}
+
+/// `getConstraints()`: the constraints last applied successfully.
+#[no_mangle]
+pub extern "C" fn mst_track_get_constraints(track: *const MstTrack, out: *mut MstVideoConstraints) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let c = get(track)?.constraints();
+        *out = MstVideoConstraints {
+            width: range_out(&c.width),
+            height: range_out(&c.height),
+            frame_rate: range_out(&c.frame_rate),
+            aspect_ratio: range_out(&c.aspect_ratio),
+            resize_mode: c.resize_mode.map_or(0, |m| resize_out(m) as i32),
+        };
+        Ok(())
+    })
+}
+
+/// `getSettings()`: from the latest frame the track delivered (nothing present before the
+/// first one).
+#[no_mangle]
+pub extern "C" fn mst_track_get_settings(track: *const MstTrack, out: *mut MstSettings) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = settings_out(&get(track)?.settings());
+        Ok(())
+    })
+}
+
+/// `getCapabilities()`.
+#[no_mangle]
+pub extern "C" fn mst_track_get_capabilities(track: *const MstTrack, out: *mut MstCapabilities) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = capabilities_out(&get(track)?.capabilities());
+        Ok(())
+    })
+}
+
+/// Called once when a track ends, with the reason.
+pub type MstEndedCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, reason: MstEndReason)>;
+/// Called when a track's muted state changes, with the new state.
+pub type MstMuteCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, muted: bool)>;
+
+/// Registers the `ended` callback (NULL `callback` removes it). It runs once, on the thread
+/// that ends the track (the caller of mst_track_stop(), mst_generator_close() or
+/// mst_generator_write(), or a source's thread), with no libmst lock held, so it may call
+/// libmst. A track that has already ended never calls it. The previous callback's `destroy`
+/// runs now; this one's runs after it fired or when it is replaced.
+/// Ownership: `user_data` is the caller's; libmst passes it back and calls `destroy` once.
+#[no_mangle]
+pub extern "C" fn mst_track_set_ended_callback(track: *mut MstTrack, callback: MstEndedCallback, user_data: *mut c_void, destroy: super::MstDestroyNotify) -> MstStatus {
+    ffi_call!({
+        let t = get(track)?;
+        let ud = UserData::new(user_data, destroy);
+        t.set_ended_callback(callback.map(|cb| {
+            Box::new(move |reason: EndReason| {
+                // SAFETY: the caller registered `cb` with this user_data.
+                unsafe { cb(ud.ptr(), end_reason_out(Some(reason))) }
+            }) as Box<dyn FnMut(EndReason) + Send>
+        }));
+        Ok(())
+    })
+}
+
+/// Registers the mute/unmute callback (NULL removes it): runs on the thread that changes the
+/// muted state (mst_generator_set_muted()'s caller), with no libmst lock held.
+/// Ownership: as mst_track_set_ended_callback().
+#[no_mangle]
+pub extern "C" fn mst_track_set_mute_callback(track: *mut MstTrack, callback: MstMuteCallback, user_data: *mut c_void, destroy: super::MstDestroyNotify) -> MstStatus {
+    ffi_call!({
+        let t = get(track)?;
+        let ud = UserData::new(user_data, destroy);
+        t.set_mute_callback(callback.map(|cb| {
+            Box::new(move |muted: bool| {
+                // SAFETY: the caller registered `cb` with this user_data.
+                unsafe { cb(ud.ptr(), muted) }
+            }) as Box<dyn FnMut(bool) + Send>
+        }));
+        Ok(())
+    })
+}

@@ -1,0 +1,668 @@
+//! Frames with WebCodecs semantics: `VideoFrame` and `AudioData` behind one refcounted `Frame`.
+//!
+//! A `Frame` is immutable media plus metadata. Cloning it is a refcount increment; dropping the
+//! last clone returns the frame object and its buffer to their pools. Crops are views: they share
+//! the buffer and differ only in their visible rectangle.
+
+pub mod format;
+pub(crate) mod pool;
+
+use crate::convert::{self, Image, ImageMut};
+use crate::error::{err, Result};
+pub use format::{AudioSampleFormat, PlaneInfo, VideoPixelFormat};
+use pool::{Pooled, Recyclable, Recycler};
+
+/// Largest width or height a frame may have.
+pub const MAX_DIMENSION: u32 = 16384;
+
+/// Memory owned by someone else (a camera buffer, the caller's bytes), released when dropped.
+pub trait ExternalMemory: Send + Sync {
+    fn bytes(&self) -> &[u8];
+}
+
+/// A media buffer: pooled bytes, or external memory.
+pub(crate) struct Storage {
+    bytes: Vec<u8>,
+    len: usize,
+    external: Option<Box<dyn ExternalMemory>>,
+}
+
+static STORAGE_POOL: Recycler<Storage> = Recycler::new(24, 256 << 20);
+
+impl Recyclable for Storage {
+    fn recycler() -> &'static Recycler<Self> {
+        &STORAGE_POOL
+    }
+    fn reset(&mut self) {
+        self.external = None;
+        self.len = 0;
+    }
+    fn retained_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+impl Storage {
+    fn as_slice(&self) -> &[u8] {
+        match &self.external {
+            Some(e) => e.bytes(),
+            None => &self.bytes[..self.len],
+        }
+    }
+
+    /// A pooled buffer of `len` bytes with unspecified content, handed to `fill` while unique.
+    fn pooled(len: usize, fill: impl FnOnce(&mut [u8])) -> Pooled<Storage> {
+        Pooled::take_or(
+            // Reuse a buffer at least as large but not wastefully larger; the tightest fit wins.
+            |s: &Storage| (s.bytes.len() >= len && s.bytes.len() <= len + len / 2 + 4096).then(|| s.bytes.len() - len),
+            || Storage { bytes: vec![0; len], len: 0, external: None },
+            |s| {
+                s.len = len;
+                fill(&mut s.bytes[..len]);
+            },
+        )
+    }
+
+    fn external(ext: Box<dyn ExternalMemory>) -> Pooled<Storage> {
+        Pooled::take_or(
+            |s: &Storage| Some(s.bytes.len()),
+            || Storage { bytes: Vec::new(), len: 0, external: None },
+            |s| s.external = Some(ext),
+        )
+    }
+}
+
+/// A rectangle in pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Where one plane starts in a buffer and how far apart its rows are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlaneLayout {
+    pub offset: usize,
+    pub stride: usize,
+}
+
+/// WebCodecs' `VideoFrameBufferInit`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoFrameInit {
+    pub format: VideoPixelFormat,
+    pub coded_width: u32,
+    pub coded_height: u32,
+    pub timestamp: i64,
+    pub duration: Option<i64>,
+    /// The layout of the caller's bytes; `None` means tightly packed planes in order.
+    pub layout: Option<Vec<PlaneLayout>>,
+    pub visible_rect: Option<Rect>,
+    /// Both set or both `None`.
+    pub display_size: Option<(u32, u32)>,
+}
+
+/// Metadata of a video frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VideoMeta {
+    pub format: VideoPixelFormat,
+    pub coded_width: u32,
+    pub coded_height: u32,
+    pub visible_rect: Rect,
+    pub display_width: u32,
+    pub display_height: u32,
+    pub timestamp: i64,
+    pub duration: Option<i64>,
+    /// Layout of the planes inside this frame's buffer (only `format.planes().len()` are used).
+    pub layout: [PlaneLayout; 4],
+}
+
+/// WebCodecs' `AudioDataInit` without the data.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AudioDataInit {
+    pub format: AudioSampleFormat,
+    pub sample_rate: f32,
+    pub number_of_frames: u32,
+    pub number_of_channels: u32,
+    pub timestamp: i64,
+}
+
+/// Metadata of an audio buffer. Planar data stores its planes one after another.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AudioMeta {
+    pub format: AudioSampleFormat,
+    pub sample_rate: f32,
+    pub number_of_frames: u32,
+    pub number_of_channels: u32,
+    pub timestamp: i64,
+}
+
+impl AudioMeta {
+    /// WebCodecs' derived duration in microseconds.
+    pub fn duration(&self) -> i64 {
+        (self.number_of_frames as f64 * 1_000_000.0 / self.sample_rate as f64) as i64
+    }
+
+    fn byte_len(&self) -> usize {
+        self.number_of_frames as usize * self.number_of_channels as usize * self.format.bytes_per_sample()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FrameMeta {
+    Video(VideoMeta),
+    Audio(AudioMeta),
+}
+
+/// Media kinds, as `MediaStreamTrack.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Audio,
+    Video,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Audio => "audio",
+            Kind::Video => "video",
+        }
+    }
+}
+
+pub(crate) struct FrameInner {
+    meta: FrameMeta,
+    storage: Option<Pooled<Storage>>,
+}
+
+static FRAME_POOL: Recycler<FrameInner> = Recycler::new(256, usize::MAX);
+
+impl Recyclable for FrameInner {
+    fn recycler() -> &'static Recycler<Self> {
+        &FRAME_POOL
+    }
+    fn reset(&mut self) {
+        self.storage = None;
+    }
+}
+
+/// A video frame or an audio buffer. `clone()` is a refcount increment.
+#[derive(Clone)]
+pub struct Frame(Pooled<FrameInner>);
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.meta().fmt(f)
+    }
+}
+
+/// WebCodecs' `VideoFrameCopyToOptions`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VideoCopyOptions {
+    pub rect: Option<Rect>,
+    pub layout: Option<Vec<PlaneLayout>>,
+    /// A different format converts on copy: only the RGB formats are accepted as targets.
+    pub format: Option<VideoPixelFormat>,
+}
+
+/// WebCodecs' `AudioDataCopyToOptions`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AudioCopyOptions {
+    pub plane_index: u32,
+    pub frame_offset: u32,
+    pub frame_count: Option<u32>,
+    pub format: Option<AudioSampleFormat>,
+}
+
+fn checked(v: Option<usize>, what: &str) -> Result<usize> {
+    v.ok_or_else(|| err!(InvalidArg, "{what} overflows the address space"))
+}
+
+/// Tightly packed layout of `format` at `width` x `height`, and its total size.
+fn packed_layout(format: VideoPixelFormat, width: usize, height: usize) -> Result<([PlaneLayout; 4], usize)> {
+    let mut offset = 0usize;
+    let mut layout = [PlaneLayout::default(); 4];
+    for (i, p) in format.planes().iter().enumerate() {
+        let stride = p.row_bytes(width);
+        let rows = p.samples(width, height).1;
+        layout[i] = PlaneLayout { offset, stride };
+        offset = checked(stride.checked_mul(rows).and_then(|n| n.checked_add(offset)), "the frame size")?;
+    }
+    Ok((layout, offset))
+}
+
+/// Checks a caller-given layout for `format` at `width` x `height` against a buffer of
+/// `available` bytes (None: no limit) and returns the bytes the layout spans.
+fn check_layout(format: VideoPixelFormat, width: usize, height: usize, layout: &[PlaneLayout], what: &str) -> Result<usize> {
+    let planes = format.planes();
+    if layout.len() != planes.len() {
+        return Err(err!(InvalidArg, "{what}: {} needs {} planes, the layout has {}", format.name(), planes.len(), layout.len()));
+    }
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(4);
+    for (i, (p, l)) in planes.iter().zip(layout).enumerate() {
+        let row = p.row_bytes(width);
+        let rows = p.samples(width, height).1;
+        if l.stride < row {
+            return Err(err!(InvalidArg, "{what}: plane {i} stride {} is less than its row of {row} bytes", l.stride));
+        }
+        let len = checked(l.stride.checked_mul(rows - 1).and_then(|n| n.checked_add(row)), "a plane")?;
+        let end = checked(l.offset.checked_add(len), "a plane")?;
+        if let Some(j) = spans.iter().position(|&(s, e)| l.offset < e && s < end) {
+            return Err(err!(InvalidArg, "{what}: plane {i} overlaps plane {j}"));
+        }
+        spans.push((l.offset, end));
+    }
+    Ok(spans.iter().map(|s| s.1).max().unwrap_or(0))
+}
+
+fn check_rect(format: VideoPixelFormat, rect: Rect, coded_w: u32, coded_h: u32, what: &str) -> Result<()> {
+    if rect.width == 0 || rect.height == 0 {
+        return Err(err!(InvalidArg, "{what} {}x{} is empty", rect.width, rect.height));
+    }
+    if rect.x as u64 + rect.width as u64 > coded_w as u64 || rect.y as u64 + rect.height as u64 > coded_h as u64 {
+        return Err(err!(
+            InvalidArg,
+            "{what} ({},{} {}x{}) does not fit in the coded size {coded_w}x{coded_h}",
+            rect.x, rect.y, rect.width, rect.height
+        ));
+    }
+    let (ax, ay) = format.alignment();
+    if rect.x as usize % ax != 0 || rect.y as usize % ay != 0 {
+        return Err(err!(
+            InvalidArg,
+            "{what} offset ({},{}) is not aligned to {}'s {ax}x{ay} chroma subsampling",
+            rect.x, rect.y, format.name()
+        ));
+    }
+    Ok(())
+}
+
+impl VideoFrameInit {
+    /// WebCodecs' "validate VideoFrameBufferInit" and layout checks against `data_len` bytes.
+    /// Returns the metadata the frame gets when it keeps the caller's layout.
+    pub fn validate(&self, data_len: usize) -> Result<VideoMeta> {
+        let (w, h) = (self.coded_width, self.coded_height);
+        if w == 0 || h == 0 || w > MAX_DIMENSION || h > MAX_DIMENSION {
+            return Err(err!(InvalidArg, "coded size {w}x{h} is outside 1..={MAX_DIMENSION}"));
+        }
+        let visible = self.visible_rect.unwrap_or(Rect { x: 0, y: 0, width: w, height: h });
+        check_rect(self.format, visible, w, h, "visible rect")?;
+        let (display_width, display_height) = self.display_size.unwrap_or((visible.width, visible.height));
+        if display_width == 0 || display_height == 0 {
+            return Err(err!(InvalidArg, "display size {display_width}x{display_height} is empty"));
+        }
+        if let Some(d) = self.duration {
+            if d < 0 {
+                return Err(err!(InvalidArg, "duration {d} is negative"));
+            }
+        }
+        let (planes, needed) = match &self.layout {
+            Some(l) => {
+                let needed = check_layout(self.format, w as usize, h as usize, l, "layout")?;
+                let mut planes = [PlaneLayout::default(); 4];
+                planes[..l.len()].copy_from_slice(l);
+                (planes, needed)
+            }
+            None => packed_layout(self.format, w as usize, h as usize)?,
+        };
+        if data_len < needed {
+            return Err(err!(InvalidArg, "data holds {data_len} bytes, the layout needs {needed}"));
+        }
+        Ok(VideoMeta {
+            format: self.format,
+            coded_width: w,
+            coded_height: h,
+            visible_rect: visible,
+            display_width,
+            display_height,
+            timestamp: self.timestamp,
+            duration: self.duration,
+            layout: planes,
+        })
+    }
+}
+
+impl AudioDataInit {
+    /// WebCodecs' "valid AudioDataInit" against `data_len` bytes.
+    pub fn validate(&self, data_len: usize) -> Result<AudioMeta> {
+        if !(self.sample_rate.is_finite() && self.sample_rate > 0.0) {
+            return Err(err!(InvalidArg, "sample rate {} is not a positive number", self.sample_rate));
+        }
+        if self.number_of_frames == 0 {
+            return Err(err!(InvalidArg, "number of frames is 0"));
+        }
+        if self.number_of_channels == 0 {
+            return Err(err!(InvalidArg, "number of channels is 0"));
+        }
+        let meta = AudioMeta {
+            format: self.format,
+            sample_rate: self.sample_rate,
+            number_of_frames: self.number_of_frames,
+            number_of_channels: self.number_of_channels,
+            timestamp: self.timestamp,
+        };
+        let needed = checked(
+            (self.number_of_frames as usize)
+                .checked_mul(self.number_of_channels as usize)
+                .and_then(|n| n.checked_mul(self.format.bytes_per_sample())),
+            "the audio size",
+        )?;
+        if data_len < needed {
+            return Err(err!(InvalidArg, "data holds {data_len} bytes, {} frames of {} channels {} need {needed}",
+                self.number_of_frames, self.number_of_channels, self.format.name()));
+        }
+        Ok(meta)
+    }
+}
+
+impl Frame {
+    fn from_parts(meta: FrameMeta, storage: Pooled<Storage>) -> Frame {
+        Frame(Pooled::take_or(
+            |_| Some(0),
+            || FrameInner { meta, storage: None },
+            |f| {
+                f.meta = meta;
+                f.storage = Some(storage);
+            },
+        ))
+    }
+
+    /// A video frame holding a copy of `data` (repacked tightly).
+    pub fn video_copy(init: &VideoFrameInit, data: &[u8]) -> Result<Frame> {
+        let src = init.validate(data.len())?;
+        let (w, h) = (src.coded_width as usize, src.coded_height as usize);
+        let (layout, size) = packed_layout(src.format, w, h)?;
+        let storage = Storage::pooled(size, |dst| {
+            for (i, p) in src.format.planes().iter().enumerate() {
+                let rows = p.samples(w, h).1;
+                convert::copy_plane(
+                    &data[src.layout[i].offset..],
+                    src.layout[i].stride,
+                    &mut dst[layout[i].offset..],
+                    layout[i].stride,
+                    p.row_bytes(w),
+                    rows,
+                );
+            }
+        });
+        let mut meta = src;
+        meta.layout = layout;
+        Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
+    }
+
+    /// A video frame over external memory, released when the last clone closes. The memory is
+    /// validated first: on error it is handed back untouched.
+    pub fn video_wrap(init: &VideoFrameInit, memory: Box<dyn ExternalMemory>) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)> {
+        match init.validate(memory.bytes().len()) {
+            Ok(meta) => Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::external(memory))),
+            Err(e) => Err((e, memory)),
+        }
+    }
+
+    /// A new tightly packed video frame whose pixels `draw` writes (pooled buffer).
+    pub fn video_with(format: VideoPixelFormat, width: u32, height: u32, timestamp: i64, duration: Option<i64>, draw: impl FnOnce(&mut ImageMut)) -> Result<Frame> {
+        let init = VideoFrameInit { format, coded_width: width, coded_height: height, timestamp, duration, layout: None, visible_rect: None, display_size: None };
+        let (layout, size) = packed_layout(format, width as usize, height as usize)?;
+        let meta = init.validate(size)?;
+        let storage = Storage::pooled(size, |buf| {
+            let mut img = image_mut(format, width as usize, height as usize, buf, &layout);
+            draw(&mut img);
+        });
+        Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
+    }
+
+    /// An audio buffer holding a copy of `data`.
+    pub fn audio_copy(init: &AudioDataInit, data: &[u8]) -> Result<Frame> {
+        let meta = init.validate(data.len())?;
+        let len = meta.byte_len();
+        let storage = Storage::pooled(len, |dst| {
+            dst.copy_from_slice(&data[..len]);
+            crate::stats::count_media_bytes(len);
+        });
+        Ok(Frame::from_parts(FrameMeta::Audio(meta), storage))
+    }
+
+    /// An audio buffer over external memory (see `video_wrap`).
+    pub fn audio_wrap(init: &AudioDataInit, memory: Box<dyn ExternalMemory>) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)> {
+        match init.validate(memory.bytes().len()) {
+            Ok(meta) => Ok(Frame::from_parts(FrameMeta::Audio(meta), Storage::external(memory))),
+            Err(e) => Err((e, memory)),
+        }
+    }
+
+    /// A new audio buffer whose bytes `fill` writes (pooled buffer).
+    pub fn audio_with(init: &AudioDataInit, fill: impl FnOnce(&mut [u8])) -> Result<Frame> {
+        let meta = init.validate(usize::MAX)?;
+        let storage = Storage::pooled(meta.byte_len(), fill);
+        Ok(Frame::from_parts(FrameMeta::Audio(meta), storage))
+    }
+
+    pub fn meta(&self) -> &FrameMeta {
+        &self.0.meta
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self.0.meta {
+            FrameMeta::Video(_) => Kind::Video,
+            FrameMeta::Audio(_) => Kind::Audio,
+        }
+    }
+
+    pub fn timestamp(&self) -> i64 {
+        match &self.0.meta {
+            FrameMeta::Video(v) => v.timestamp,
+            FrameMeta::Audio(a) => a.timestamp,
+        }
+    }
+
+    pub fn video(&self) -> Option<&VideoMeta> {
+        match &self.0.meta {
+            FrameMeta::Video(v) => Some(v),
+            FrameMeta::Audio(_) => None,
+        }
+    }
+
+    pub fn audio(&self) -> Option<&AudioMeta> {
+        match &self.0.meta {
+            FrameMeta::Audio(a) => Some(a),
+            FrameMeta::Video(_) => None,
+        }
+    }
+
+    /// The whole buffer behind this frame.
+    pub fn data(&self) -> &[u8] {
+        self.0.storage.as_ref().map(|s| s.as_slice()).unwrap_or(&[])
+    }
+
+    /// True when both frames read the same buffer (no pixel was copied between them).
+    pub fn shares_buffer_with(&self, other: &Frame) -> bool {
+        match (&self.0.storage, &other.0.storage) {
+            (Some(a), Some(b)) => Pooled::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// Video plane `i` from its first coded sample: (bytes to the end of the buffer, stride).
+    pub fn plane(&self, i: usize) -> Option<(&[u8], usize)> {
+        let v = self.video()?;
+        if i >= v.format.planes().len() {
+            return None;
+        }
+        let l = v.layout[i];
+        Some((&self.data()[l.offset..], l.stride))
+    }
+
+    /// A read view of `rect` (aligned, inside the coded size) of a video frame.
+    pub fn image(&self, rect: Rect) -> Option<Image<'_>> {
+        let v = self.video()?;
+        let data = self.data();
+        let mut planes: [&[u8]; 4] = [&[]; 4];
+        let mut strides = [0usize; 4];
+        for (i, p) in v.format.planes().iter().enumerate() {
+            let l = v.layout[i];
+            let start = l.offset + (rect.y as usize / p.sub_y) * l.stride + (rect.x as usize / p.sub_x) * p.bytes_per_sample;
+            planes[i] = &data[start..];
+            strides[i] = l.stride;
+        }
+        Some(Image { format: v.format, width: rect.width as usize, height: rect.height as usize, planes, strides })
+    }
+
+    /// The same buffer with another visible rect (a zero-copy crop). `rect` is relative to the
+    /// coded frame and must be valid for the format.
+    pub fn with_visible_rect(&self, rect: Rect, display: (u32, u32)) -> Result<Frame> {
+        let v = self.video().ok_or_else(|| err!(Type, "not a video frame"))?;
+        check_rect(v.format, rect, v.coded_width, v.coded_height, "crop")?;
+        let mut meta = *v;
+        meta.visible_rect = rect;
+        meta.display_width = display.0;
+        meta.display_height = display.1;
+        let storage = self.0.storage.clone().expect("frames always have storage");
+        Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
+    }
+
+    /// The same media with another timestamp (used by generators of derived streams).
+    pub fn with_timestamp(&self, timestamp: i64) -> Frame {
+        let mut meta = *self.meta();
+        match &mut meta {
+            FrameMeta::Video(v) => v.timestamp = timestamp,
+            FrameMeta::Audio(a) => a.timestamp = timestamp,
+        }
+        Frame::from_parts(meta, self.0.storage.clone().expect("frames always have storage"))
+    }
+
+    /// A frame of the same kind and geometry with black pixels or silent samples.
+    pub fn blank_like(&self) -> Result<Frame> {
+        match self.meta() {
+            FrameMeta::Video(v) => {
+                let r = v.visible_rect;
+                let f = Frame::video_with(v.format, r.width, r.height, v.timestamp, v.duration, convert::fill_black)?;
+                Ok(if (r.width, r.height) == (v.display_width, v.display_height) {
+                    f
+                } else {
+                    f.with_visible_rect(Rect { x: 0, y: 0, width: r.width, height: r.height }, (v.display_width, v.display_height))?
+                })
+            }
+            FrameMeta::Audio(a) => {
+                let init = AudioDataInit { format: a.format, sample_rate: a.sample_rate, number_of_frames: a.number_of_frames, number_of_channels: a.number_of_channels, timestamp: a.timestamp };
+                Frame::audio_with(&init, |buf| convert::fill_silence(buf, a.format))
+            }
+        }
+    }
+
+    /// WebCodecs' VideoFrame "compute layout and allocation size" for `copy_to`.
+    pub fn video_copy_layout(&self, opts: &VideoCopyOptions) -> Result<(VideoPixelFormat, Rect, Vec<PlaneLayout>, usize)> {
+        let v = self.video().ok_or_else(|| err!(Type, "not a video frame"))?;
+        let rect = opts.rect.unwrap_or(v.visible_rect);
+        check_rect(v.format, rect, v.coded_width, v.coded_height, "copy rect")?;
+        let format = opts.format.unwrap_or(v.format);
+        if format != v.format && !format.is_rgb() {
+            return Err(err!(Unsupported, "copy_to converts {} only to RGBA, RGBX, BGRA or BGRX, not {}", v.format.name(), format.name()));
+        }
+        let (w, h) = (rect.width as usize, rect.height as usize);
+        match &opts.layout {
+            Some(l) => {
+                let size = check_layout(format, w, h, l, "destination layout")?;
+                Ok((format, rect, l.clone(), size))
+            }
+            None => {
+                let (l, size) = packed_layout(format, w, h)?;
+                Ok((format, rect, l[..format.planes().len()].to_vec(), size))
+            }
+        }
+    }
+
+    /// WebCodecs' `VideoFrame.allocationSize()`.
+    pub fn video_allocation_size(&self, opts: &VideoCopyOptions) -> Result<usize> {
+        Ok(self.video_copy_layout(opts)?.3)
+    }
+
+    /// WebCodecs' `VideoFrame.copyTo()`: returns the layout of what was written into `dst`.
+    pub fn video_copy_to(&self, dst: &mut [u8], opts: &VideoCopyOptions) -> Result<Vec<PlaneLayout>> {
+        let (format, rect, layout, size) = self.video_copy_layout(opts)?;
+        if dst.len() < size {
+            return Err(err!(InvalidArg, "destination holds {} bytes, the copy needs {size}", dst.len()));
+        }
+        let src = self.image(rect).expect("checked: video frame");
+        let mut out = image_mut(format, rect.width as usize, rect.height as usize, dst, &layout);
+        if format == src.format {
+            for (i, p) in format.planes().iter().enumerate() {
+                let rows = p.samples(src.width, src.height).1;
+                convert::copy_plane(src.planes[i], src.strides[i], out.planes[i], out.strides[i], p.row_bytes(src.width), rows);
+            }
+        } else {
+            convert::convert(&src, &mut out);
+        }
+        Ok(layout)
+    }
+
+    /// WebCodecs' AudioData "compute copy element count", times the sample size.
+    pub fn audio_allocation_size(&self, opts: &AudioCopyOptions) -> Result<usize> {
+        let a = self.audio().ok_or_else(|| err!(Type, "not an audio buffer"))?;
+        let format = opts.format.unwrap_or(a.format);
+        if format.is_planar() {
+            if opts.plane_index >= a.number_of_channels {
+                return Err(err!(Range, "plane index {} is not below the {} channels of a planar copy", opts.plane_index, a.number_of_channels));
+            }
+        } else if opts.plane_index > 0 {
+            return Err(err!(Range, "plane index {} must be 0 for an interleaved ({}) copy", opts.plane_index, format.name()));
+        }
+        if opts.frame_offset >= a.number_of_frames {
+            return Err(err!(Range, "frame offset {} is not below the {} frames", opts.frame_offset, a.number_of_frames));
+        }
+        let mut count = a.number_of_frames - opts.frame_offset;
+        if let Some(n) = opts.frame_count {
+            if n > count {
+                return Err(err!(Range, "frame count {n} exceeds the {count} frames after offset {}", opts.frame_offset));
+            }
+            count = n;
+        }
+        let elements = count as usize * if format.is_planar() { 1 } else { a.number_of_channels as usize };
+        Ok(elements * format.bytes_per_sample())
+    }
+
+    /// WebCodecs' `AudioData.copyTo()`.
+    pub fn audio_copy_to(&self, dst: &mut [u8], opts: &AudioCopyOptions) -> Result<usize> {
+        let size = self.audio_allocation_size(opts)?;
+        let a = self.audio().expect("checked: audio");
+        if dst.len() < size {
+            return Err(err!(Range, "destination holds {} bytes, the copy needs {size}", dst.len()));
+        }
+        let format = opts.format.unwrap_or(a.format);
+        let frames = size / format.bytes_per_sample() / if format.is_planar() { 1 } else { a.number_of_channels as usize };
+        convert::copy_audio(
+            self.data(),
+            a.format,
+            a.number_of_channels as usize,
+            a.number_of_frames as usize,
+            &mut dst[..size],
+            format,
+            opts.plane_index as usize,
+            opts.frame_offset as usize,
+            frames,
+        );
+        Ok(size)
+    }
+}
+
+/// Splits `buf` into the planes of `layout` (non-overlapping, checked by the caller).
+pub(crate) fn image_mut<'a>(format: VideoPixelFormat, width: usize, height: usize, buf: &'a mut [u8], layout: &[PlaneLayout]) -> ImageMut<'a> {
+    let n = format.planes().len();
+    let mut order = [0usize, 1, 2, 3];
+    let order = &mut order[..n];
+    order.sort_unstable_by_key(|&i| layout[i].offset);
+    let mut planes: [&'a mut [u8]; 4] = Default::default();
+    let mut strides = [0usize; 4];
+    let mut rest = buf;
+    let mut consumed = 0usize;
+    for (k, &i) in order.iter().enumerate() {
+        let (_, tail) = rest.split_at_mut(layout[i].offset - consumed);
+        let end = order.get(k + 1).map(|&j| layout[j].offset - layout[i].offset).unwrap_or(tail.len());
+        let (plane, after) = tail.split_at_mut(end);
+        planes[i] = plane;
+        strides[i] = layout[i].stride;
+        consumed = layout[i].offset + end;
+        rest = after;
+    }
+    ImageMut { format, width, height, planes, strides }
+}

@@ -1,0 +1,253 @@
+//! File sinks: Y4M for video tracks and WAV for audio tracks, written on a library thread
+//! from the sink's own processor, so the source's thread never waits for the disk.
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::convert::{self, ImageMut};
+use crate::error::{err, Error, ErrorKind, Result};
+use crate::frame::{AudioCopyOptions, AudioSampleFormat, Frame, Kind, PlaneLayout, Rect, VideoPixelFormat};
+use crate::sink::processor::{Processor, Wait};
+use crate::track::Track;
+
+/// What a file sink wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileStats {
+    /// Video frames or audio chunks written.
+    pub frames_written: u64,
+    /// Frames the sink's queue discarded because the disk was slower than the source.
+    pub frames_dropped: u64,
+    /// Bytes in the file, headers included.
+    pub bytes_written: u64,
+}
+
+/// A Y4M or WAV recorder connected to a track.
+pub struct FileSink {
+    processor: Arc<Processor>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<FileStats>>>,
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{}: {e}", path.display()))
+}
+
+trait Writer: Send {
+    fn write(&mut self, frame: &Frame) -> Result<()>;
+    fn finish(&mut self) -> Result<u64>;
+}
+
+impl FileSink {
+    /// Starts recording `track` into `path`: Y4M (I420, the first frame's size) for video,
+    /// WAV (the first chunk's rate, channels and sample format, interleaved) for audio.
+    pub fn open(track: &Track, path: &Path) -> Result<FileSink> {
+        let file = File::create(path).map_err(|e| io_err(path, e))?;
+        let out = BufWriter::with_capacity(1 << 20, file);
+        let p = path.to_path_buf();
+        let (writer, queue): (Box<dyn Writer>, usize) = match track.kind() {
+            Kind::Video => (Box::new(Y4m { out, path: p, size: None, buf: Vec::new(), bytes: 0 }), 8),
+            Kind::Audio => (Box::new(Wav { out, path: p, format: None, buf: Vec::new(), data_bytes: 0 }), 100),
+        };
+        let processor = Arc::new(Processor::new(track, queue));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (proc2, stop2) = (processor.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("mst-file-sink".into())
+            .spawn(move || run(writer, &proc2, &stop2))
+            .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the file sink thread: {e}")))?;
+        Ok(FileSink { processor, stop, thread: Some(thread) })
+    }
+
+    /// Writes what is queued, finishes the file (sizes in the WAV header) and returns what
+    /// was written. The track keeps running.
+    pub fn finish(mut self) -> Result<FileStats> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<FileStats> {
+        self.stop.store(true, Ordering::Release);
+        self.processor.wakeup();
+        let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the file sink has finished"))?;
+        let mut stats = t.join().map_err(|_| err!(Panic, "the file sink thread panicked"))??;
+        self.processor.close();
+        stats.frames_dropped = self.processor.stats().discarded;
+        Ok(stats)
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.join();
+        }
+    }
+}
+
+fn run(mut writer: Box<dyn Writer>, processor: &Processor, stop: &AtomicBool) -> Result<FileStats> {
+    let mut written = 0u64;
+    loop {
+        let wait = if stop.load(Ordering::Acquire) { Wait::No } else { Wait::Forever };
+        match processor.read(wait) {
+            Ok(d) => {
+                writer.write(&d.frame)?;
+                written += 1;
+            }
+            Err(e) if e.kind == ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    let bytes = writer.finish()?;
+    Ok(FileStats { frames_written: written, frames_dropped: 0, bytes_written: bytes })
+}
+
+struct Y4m {
+    out: BufWriter<File>,
+    path: std::path::PathBuf,
+    size: Option<(u32, u32)>,
+    buf: Vec<u8>,
+    bytes: u64,
+}
+
+impl Writer for Y4m {
+    fn write(&mut self, frame: &Frame) -> Result<()> {
+        let v = *frame.video().ok_or_else(|| err!(Type, "a Y4M sink takes video frames"))?;
+        let r = v.visible_rect;
+        let (w, h) = match self.size {
+            Some(s) => s,
+            None => {
+                // The frame rate of the first frame's duration, in whole microseconds.
+                let (num, den) = match v.duration {
+                    Some(d) if d > 0 => (1_000_000u64, d as u64),
+                    _ => (30, 1),
+                };
+                let g = gcd(num, den);
+                let header = format!("YUV4MPEG2 W{} H{} F{}:{} Ip A1:1 C420jpeg\n", r.width, r.height, num / g, den / g);
+                self.out.write_all(header.as_bytes()).map_err(|e| io_err(&self.path, e))?;
+                self.bytes += header.len() as u64;
+                self.size = Some((r.width, r.height));
+                (r.width, r.height)
+            }
+        };
+        let (w, h) = (w as usize, h as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        self.buf.resize(w * h + 2 * cw * ch, 0);
+        let layout = [
+            PlaneLayout { offset: 0, stride: w },
+            PlaneLayout { offset: w * h, stride: cw },
+            PlaneLayout { offset: w * h + cw * ch, stride: cw },
+        ];
+        let mut dst = crate::frame::image_mut(VideoPixelFormat::I420, w, h, &mut self.buf, &layout);
+        to_i420(frame, r, &mut dst)?;
+        self.out.write_all(b"FRAME\n").map_err(|e| io_err(&self.path, e))?;
+        self.out.write_all(&self.buf).map_err(|e| io_err(&self.path, e))?;
+        self.bytes += 6 + self.buf.len() as u64;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<u64> {
+        self.out.flush().map_err(|e| io_err(&self.path, e))?;
+        Ok(self.bytes)
+    }
+}
+
+/// The visible part of `frame` as I420 at dst's size (scaled when the size differs).
+fn to_i420(frame: &Frame, visible: Rect, dst: &mut ImageMut) -> Result<()> {
+    let v = frame.video().expect("video");
+    let src = frame.image(visible).expect("video");
+    if (src.width, src.height) == (dst.width, dst.height) {
+        convert::convert(&src, dst);
+        return Ok(());
+    }
+    let scaled = Frame::video_with(v.format, dst.width as u32, dst.height as u32, v.timestamp, v.duration, |s| convert::scale(&src, s))?;
+    let img = scaled.image(scaled.video().expect("video").visible_rect).expect("video");
+    convert::convert(&img, dst);
+    Ok(())
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+struct Wav {
+    out: BufWriter<File>,
+    path: std::path::PathBuf,
+    /// (sample format, interleaved; rate; channels) of the first chunk.
+    format: Option<(AudioSampleFormat, f32, u32)>,
+    buf: Vec<u8>,
+    data_bytes: u64,
+}
+
+fn interleaved(f: AudioSampleFormat) -> AudioSampleFormat {
+    match f {
+        AudioSampleFormat::U8Planar => AudioSampleFormat::U8,
+        AudioSampleFormat::S16Planar => AudioSampleFormat::S16,
+        AudioSampleFormat::S32Planar => AudioSampleFormat::S32,
+        AudioSampleFormat::F32Planar => AudioSampleFormat::F32,
+        f => f,
+    }
+}
+
+impl Wav {
+    fn header(format: AudioSampleFormat, rate: f32, channels: u32, data_bytes: u64) -> [u8; 44] {
+        let bits = format.bytes_per_sample() as u32 * 8;
+        let tag: u16 = if format == AudioSampleFormat::F32 { 3 } else { 1 };
+        let block = channels * bits / 8;
+        let data = data_bytes.min(u32::MAX as u64 - 36) as u32;
+        let mut h = [0u8; 44];
+        h[0..4].copy_from_slice(b"RIFF");
+        h[4..8].copy_from_slice(&(36 + data).to_le_bytes());
+        h[8..16].copy_from_slice(b"WAVEfmt ");
+        h[16..20].copy_from_slice(&16u32.to_le_bytes());
+        h[20..22].copy_from_slice(&tag.to_le_bytes());
+        h[22..24].copy_from_slice(&(channels as u16).to_le_bytes());
+        h[24..28].copy_from_slice(&(rate as u32).to_le_bytes());
+        h[28..32].copy_from_slice(&(rate as u32 * block).to_le_bytes());
+        h[32..34].copy_from_slice(&(block as u16).to_le_bytes());
+        h[34..36].copy_from_slice(&(bits as u16).to_le_bytes());
+        h[36..40].copy_from_slice(b"data");
+        h[40..44].copy_from_slice(&data.to_le_bytes());
+        h
+    }
+}
+
+impl Writer for Wav {
+    fn write(&mut self, frame: &Frame) -> Result<()> {
+        let a = *frame.audio().ok_or_else(|| err!(Type, "a WAV sink takes audio data"))?;
+        let (format, rate, channels) = match self.format {
+            Some(f) => f,
+            None => {
+                let f = (interleaved(a.format), a.sample_rate, a.number_of_channels);
+                self.out.write_all(&Wav::header(f.0, f.1, f.2, 0)).map_err(|e| io_err(&self.path, e))?;
+                self.format = Some(f);
+                f
+            }
+        };
+        if (a.sample_rate, a.number_of_channels) != (rate, channels) {
+            return Err(err!(Unsupported, "WAV sink: the stream changed from {rate} Hz x{channels} to {} Hz x{}", a.sample_rate, a.number_of_channels));
+        }
+        let opts = AudioCopyOptions { format: Some(format), ..Default::default() };
+        self.buf.resize(frame.audio_allocation_size(&opts)?, 0);
+        let n = frame.audio_copy_to(&mut self.buf, &opts)?;
+        self.out.write_all(&self.buf[..n]).map_err(|e| io_err(&self.path, e))?;
+        self.data_bytes += n as u64;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<u64> {
+        let e = |e| io_err(&self.path, e);
+        if let Some((f, r, c)) = self.format {
+            self.out.seek(SeekFrom::Start(0)).map_err(e)?;
+            self.out.write_all(&Wav::header(f, r, c, self.data_bytes)).map_err(|e| io_err(&self.path, e))?;
+        }
+        self.out.flush().map_err(|e| io_err(&self.path, e))?;
+        Ok(if self.format.is_some() { 44 + self.data_bytes } else { 0 })
+    }
+}

@@ -1,0 +1,16 @@
+//! Sinks: what consumes a track. The processor is the spec's sink; file writers (and, later,
+//! device playback and output) are built on the same trait.
+
+pub mod file;
+pub mod processor;
+
+use crate::frame::Frame;
+
+/// A consumer connected to a track. Called on the source's delivering thread: implementations
+/// must not block (queue and return).
+pub trait Sink: Send + Sync {
+    /// A frame the track delivers (already adapted to the track's constraints).
+    fn on_frame(&self, frame: &Frame);
+    /// The track has ended; no more frames will come.
+    fn on_ended(&self);
+}

@@ -1,0 +1,356 @@
+//! `MediaStreamTrackProcessor`: a sink with its own bounded drop-oldest queue.
+//!
+//! The queue is a lock-free ring (crossbeam `ArrayQueue`): the track's delivering thread
+//! pushes with `force_push`, which evicts (and so closes) the oldest frame when full; readers
+//! pop. Sleeping readers park on a condvar; a lost wakeup is impossible because a reader
+//! announces itself in `waiters` before its last look at the ring and the producer looks at
+//! `waiters` after its push, both sequentially consistent. The eventfd is optional and kept
+//! level-triggered ("readable while a frame or the end is ready") under the same small lock.
+
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+
+use crate::error::{err, Error, Result};
+use crate::frame::{Frame, Kind};
+use crate::sink::Sink;
+use crate::sys::EventFd;
+use crate::track::{ReadyState, Track};
+
+/// The default `maxBufferSize` for video tracks (Chromium's as well).
+pub const DEFAULT_VIDEO_BUFFER: usize = 1;
+/// The default `maxBufferSize` for audio tracks: 100 ms of 10 ms chunks.
+pub const DEFAULT_AUDIO_BUFFER: usize = 10;
+/// The largest video queue: a bound on memory (32 frames of 4K I420 is 400 MB).
+pub const MAX_VIDEO_BUFFER: usize = 32;
+/// The largest audio queue: 10 s of 10 ms chunks.
+pub const MAX_AUDIO_BUFFER: usize = 1000;
+
+/// A frame as a processor hands it out, with its place in this processor's sequence.
+#[derive(Clone, Debug)]
+pub struct Delivered {
+    pub frame: Frame,
+    /// 1 for the first frame the track delivered to this processor; gaps are discarded frames.
+    pub sequence: u64,
+}
+
+/// How long a read may wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Return `Again` when nothing is queued.
+    No,
+    For(Duration),
+    Forever,
+}
+
+/// Counters: every frame the track delivered is delivered to a reader, discarded (evicted by
+/// a newer one, or emptied by close), or still queued.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessorStats {
+    pub total: u64,
+    pub delivered: u64,
+    pub discarded: u64,
+    pub queued: u64,
+}
+
+#[derive(Default)]
+struct WakeState {
+    fd_signaled: bool,
+    wakeup_pending: bool,
+}
+
+struct CallbackRunner {
+    thread: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+pub(crate) struct Inner {
+    ring: ArrayQueue<Delivered>,
+    closed: AtomicBool,
+    total: AtomicU64,
+    delivered: AtomicU64,
+    discarded: AtomicU64,
+    waiters: AtomicUsize,
+    wake: Mutex<WakeState>,
+    cond: Condvar,
+    eventfd: OnceLock<EventFd>,
+    callback_mode: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Inner {
+    fn ready(&self) -> bool {
+        !self.ring.is_empty() || self.closed.load(Ordering::Acquire)
+    }
+
+    /// Brings the eventfd in line with `ready()`; called with `wake` held.
+    fn sync_fd(&self, st: &mut WakeState) {
+        if let Some(fd) = self.eventfd.get() {
+            let ready = self.ready();
+            if ready && !st.fd_signaled {
+                fd.signal();
+                st.fd_signaled = true;
+            } else if !ready && st.fd_signaled {
+                fd.clear();
+                st.fd_signaled = false;
+            }
+        }
+    }
+
+    /// After a push or close: wake sleepers and update the fd, touching the lock only when
+    /// someone sleeps or an fd exists.
+    fn notify(&self) {
+        fence(Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) == 0 && self.eventfd.get().is_none() {
+            return;
+        }
+        let mut st = lock(&self.wake);
+        self.sync_fd(&mut st);
+        drop(st);
+        self.cond.notify_all();
+    }
+
+    /// The spec's processorClose: disconnect (done by the caller), empty the queue, mark closed.
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.drain();
+        self.notify();
+    }
+
+    fn drain(&self) {
+        while let Some(d) = self.ring.pop() {
+            drop(d);
+            self.discarded.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    fn pop(&self) -> Option<Delivered> {
+        let d = self.ring.pop()?;
+        self.delivered.fetch_add(1, Ordering::AcqRel);
+        if self.eventfd.get().is_some() {
+            let mut st = lock(&self.wake);
+            self.sync_fd(&mut st);
+        }
+        Some(d)
+    }
+
+    fn read(&self, wait: Wait) -> Result<Delivered> {
+        let deadline = match wait {
+            Wait::For(d) => Some(Instant::now() + d),
+            _ => None,
+        };
+        loop {
+            if let Some(d) = self.pop() {
+                return Ok(d);
+            }
+            if self.closed.load(Ordering::Acquire) {
+                return Err(err!(Ended, "the processor has ended: its track ended or it was closed"));
+            }
+            if wait == Wait::No {
+                return Err(err!(Again, "no frame is queued"));
+            }
+            self.waiters.fetch_add(1, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            let mut st = lock(&self.wake);
+            let outcome = loop {
+                if st.wakeup_pending {
+                    st.wakeup_pending = false;
+                    break Some(err!(Interrupted, "woken by mst_processor_wakeup"));
+                }
+                if self.ready() {
+                    break None;
+                }
+                match deadline {
+                    None => st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner()),
+                    Some(d) => {
+                        let now = Instant::now();
+                        if now >= d {
+                            break Some(err!(Timeout, "no frame came within the timeout"));
+                        }
+                        st = self.cond.wait_timeout(st, d - now).unwrap_or_else(|p| p.into_inner()).0;
+                    }
+                }
+            };
+            drop(st);
+            self.waiters.fetch_sub(1, Ordering::SeqCst);
+            if let Some(e) = outcome {
+                return Err(e);
+            }
+        }
+    }
+
+    fn wakeup(&self) {
+        lock(&self.wake).wakeup_pending = true;
+        self.cond.notify_all();
+    }
+}
+
+impl Sink for Inner {
+    /// The spec's handleNewFrame: evict the oldest when full, enqueue, let readers know.
+    fn on_frame(&self, frame: &Frame) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let sequence = self.total.fetch_add(1, Ordering::AcqRel) + 1;
+        if self.ring.force_push(Delivered { frame: frame.clone(), sequence }).is_some() {
+            self.discarded.fetch_add(1, Ordering::AcqRel);
+        }
+        if self.closed.load(Ordering::Acquire) {
+            self.drain();
+        }
+        self.notify();
+    }
+
+    fn on_ended(&self) {
+        self.close();
+    }
+}
+
+/// A processor on a track. Dropping it closes it (the spec's cancel) and stops its callback
+/// thread.
+pub struct Processor {
+    inner: Arc<Inner>,
+    track: Track,
+    runner: Mutex<Option<CallbackRunner>>,
+}
+
+impl Processor {
+    /// The spec's constructor: `max_buffer_size` 0 picks the default for the track's kind;
+    /// larger than the cap is clamped to it. A processor on an ended track starts ended.
+    pub fn new(track: &Track, max_buffer_size: usize) -> Processor {
+        let (default, cap) = match track.kind() {
+            Kind::Video => (DEFAULT_VIDEO_BUFFER, MAX_VIDEO_BUFFER),
+            Kind::Audio => (DEFAULT_AUDIO_BUFFER, MAX_AUDIO_BUFFER),
+        };
+        let size = if max_buffer_size == 0 { default } else { max_buffer_size.min(cap) };
+        let inner = Arc::new(Inner {
+            ring: ArrayQueue::new(size),
+            closed: AtomicBool::new(false),
+            total: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
+            waiters: AtomicUsize::new(0),
+            wake: Mutex::new(WakeState::default()),
+            cond: Condvar::new(),
+            eventfd: OnceLock::new(),
+            callback_mode: AtomicBool::new(false),
+        });
+        if track.ready_state() == ReadyState::Ended || !track.add_sink(inner.clone()) {
+            inner.close();
+        }
+        Processor { inner, track: track.clone(), runner: Mutex::new(None) }
+    }
+
+    pub fn track(&self) -> &Track {
+        &self.track
+    }
+
+    /// The queue's capacity after defaulting and clamping.
+    pub fn max_buffer_size(&self) -> usize {
+        self.inner.ring.capacity()
+    }
+
+    /// The spec's pull + maybeReadFrame for one read. `Ended` once the processor is closed;
+    /// `Again`, `Timeout` or `Interrupted` when no frame came.
+    pub fn read(&self, wait: Wait) -> Result<Delivered> {
+        if self.inner.callback_mode.load(Ordering::Acquire) {
+            return Err(err!(InvalidState, "frames go to the callback; reads are off while it is set"));
+        }
+        self.inner.read(wait)
+    }
+
+    /// Makes a blocked `read` (or the next one that would block) return `Interrupted`.
+    pub fn wakeup(&self) {
+        self.inner.wakeup();
+    }
+
+    /// The spec's cancel: disconnects from the track without stopping it, empties the queue.
+    pub fn close(&self) {
+        self.track.remove_sink(self.inner.as_ref());
+        self.inner.close();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    pub fn stats(&self) -> ProcessorStats {
+        ProcessorStats {
+            total: self.inner.total.load(Ordering::Acquire),
+            delivered: self.inner.delivered.load(Ordering::Acquire),
+            discarded: self.inner.discarded.load(Ordering::Acquire),
+            queued: self.inner.ring.len() as u64,
+        }
+    }
+
+    /// A file descriptor, owned by the processor, readable while a frame or the end is ready.
+    pub fn fd(&self) -> Result<RawFd> {
+        if let Some(fd) = self.inner.eventfd.get() {
+            return Ok(fd.as_raw_fd());
+        }
+        let fd = EventFd::new().map_err(|e| Error::new(crate::error::ErrorKind::Io, format!("eventfd: {e}")))?;
+        let _ = self.inner.eventfd.set(fd);
+        let mut st = lock(&self.inner.wake);
+        self.inner.sync_fd(&mut st);
+        Ok(self.inner.eventfd.get().expect("just set").as_raw_fd())
+    }
+
+    /// Callback mode: a library thread reads every frame and calls `on_frame(Some(frame))`,
+    /// then `on_frame(None)` once when the processor ends. `None` stops the thread (joining it,
+    /// unless called from the callback itself) and turns reads back on. The closure is dropped
+    /// on the callback thread when it exits.
+    pub fn set_callback(&self, on_frame: Option<Box<dyn FnMut(Option<Delivered>) + Send>>) -> Result<()> {
+        let old = lock(&self.runner).take();
+        if let Some(mut old) = old {
+            old.stop.store(true, Ordering::Release);
+            self.inner.wakeup();
+            if let Some(t) = old.thread.take() {
+                if t.thread().id() != std::thread::current().id() {
+                    let _ = t.join();
+                }
+            }
+        }
+        lock(&self.inner.wake).wakeup_pending = false;
+        let Some(mut cb) = on_frame else {
+            self.inner.callback_mode.store(false, Ordering::Release);
+            return Ok(());
+        };
+        self.inner.callback_mode.store(true, Ordering::Release);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (inner, stop2) = (self.inner.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("mst-processor-cb".into())
+            .spawn(move || loop {
+                if stop2.load(Ordering::Acquire) {
+                    break;
+                }
+                match inner.read(Wait::Forever) {
+                    Ok(d) => cb(Some(d)),
+                    Err(e) if e.kind == crate::error::ErrorKind::Ended => {
+                        cb(None);
+                        break;
+                    }
+                    Err(_) => {}
+                }
+            })
+            .map_err(|e| Error::new(crate::error::ErrorKind::NoMemory, format!("spawning the callback thread: {e}")))?;
+        *lock(&self.runner) = Some(CallbackRunner { thread: Some(thread), stop });
+        Ok(())
+    }
+}
+
+impl Drop for Processor {
+    fn drop(&mut self) {
+        self.close();
+        let _ = self.set_callback(None);
+    }
+}

@@ -1,0 +1,151 @@
+//! Sources: what feeds tracks. A source delivers on its own thread (the generator on the
+//! writer's thread) to every live track connected to it.
+
+pub mod generator;
+pub mod synthetic;
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::constraints::Capabilities;
+use crate::frame::{Frame, Kind};
+use crate::track::{AdaptCache, EndReason, TrackInner};
+
+/// The seam for device backends (V4L2, ALSA) and synthetic sources: the part of a source that
+/// produces. It pushes frames with `SourceCore::deliver` and ends with `SourceCore::end`.
+pub trait SourceBackend: Send + Sync {
+    /// The last track has ended: stop producing and release the device. May run on any
+    /// thread, including the backend's own producing thread.
+    fn stop(&self);
+}
+
+struct Connected {
+    /// Replaced (never mutated) on connect/disconnect, so delivery iterates a snapshot
+    /// without holding the lock and without allocating.
+    tracks: Arc<Vec<Arc<TrackInner>>>,
+    ended: bool,
+}
+
+/// The shared part of every source: its connected tracks and its ended state.
+pub struct SourceCore {
+    kind: Kind,
+    label: String,
+    capabilities: Capabilities,
+    connected: Mutex<Connected>,
+    backend: OnceLock<Box<dyn SourceBackend>>,
+    muted: std::sync::atomic::AtomicBool,
+}
+
+impl SourceCore {
+    pub fn new(kind: Kind, label: impl Into<String>, capabilities: Capabilities) -> Arc<SourceCore> {
+        Arc::new(SourceCore {
+            kind,
+            label: label.into(),
+            capabilities,
+            connected: Mutex::new(Connected { tracks: Arc::new(Vec::new()), ended: false }),
+            backend: OnceLock::new(),
+            muted: Default::default(),
+        })
+    }
+
+    /// Installs the producing backend (once); it is told to stop when the last track ends.
+    pub fn set_backend(&self, backend: Box<dyn SourceBackend>) {
+        if self.backend.set(backend).is_err() {
+            debug_assert!(false, "a source gets one backend");
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connected> {
+        self.connected.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.lock().ended
+    }
+
+    pub fn is_muted(&self) -> bool {
+        self.muted.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Connects a track; false when the source has already ended.
+    pub(crate) fn attach(&self, track: Arc<TrackInner>) -> bool {
+        let mut c = self.lock();
+        if c.ended {
+            return false;
+        }
+        let mut list = Vec::with_capacity(c.tracks.len() + 1);
+        list.extend(c.tracks.iter().cloned());
+        list.push(track);
+        c.tracks = Arc::new(list);
+        true
+    }
+
+    /// Disconnects a track. When it was the last one, the source ends (a generator's writable
+    /// closes, a device is released).
+    pub(crate) fn detach(&self, track: &TrackInner) {
+        let stop = {
+            let mut c = self.lock();
+            let list: Vec<_> = c.tracks.iter().filter(|t| !std::ptr::eq(t.as_ref(), track)).cloned().collect();
+            c.tracks = Arc::new(list);
+            let last = c.tracks.is_empty() && !c.ended;
+            if last {
+                c.ended = true;
+            }
+            last
+        };
+        if stop {
+            if let Some(b) = self.backend.get() {
+                b.stop();
+            }
+        }
+    }
+
+    /// Sends a frame to every live connected track. Runs on the producer's thread.
+    pub fn deliver(&self, frame: &Frame) {
+        if self.is_muted() {
+            return;
+        }
+        let tracks = self.lock().tracks.clone();
+        let mut cache = AdaptCache::default();
+        for t in tracks.iter() {
+            t.deliver(frame, &mut cache);
+        }
+    }
+
+    /// The source has ended: every connected track ends with `reason`.
+    pub fn end(&self, reason: EndReason) {
+        let tracks = {
+            let mut c = self.lock();
+            c.ended = true;
+            std::mem::take(&mut c.tracks)
+        };
+        for t in tracks.iter() {
+            t.end(reason);
+        }
+        if let Some(b) = self.backend.get() {
+            b.stop();
+        }
+    }
+
+    /// Mutes or unmutes every connected track (a source that cannot produce for a while).
+    pub fn set_muted(&self, muted: bool) {
+        if self.muted.swap(muted, std::sync::atomic::Ordering::AcqRel) == muted {
+            return;
+        }
+        let tracks = self.lock().tracks.clone();
+        for t in tracks.iter() {
+            t.set_muted(muted);
+        }
+    }
+}

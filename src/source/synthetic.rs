@@ -1,0 +1,242 @@
+//! The embedded sources: a moving test pattern and a sine tone, so every example and test runs
+//! on a machine with no camera or sound card.
+
+use std::f64::consts::TAU;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::constraints::Capabilities;
+use crate::convert::{self, ImageMut};
+use crate::error::{err, Error, ErrorKind, Result};
+use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind, VideoPixelFormat, MAX_DIMENSION};
+use crate::source::{SourceBackend, SourceCore};
+use crate::track::{EndReason, Track};
+
+/// Options of the test-pattern source.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TestPatternOptions {
+    pub width: u32,
+    pub height: u32,
+    pub frame_rate: f64,
+    pub format: VideoPixelFormat,
+    /// Real-time pacing; false produces as fast as the consumers allow.
+    pub paced: bool,
+    /// End the source (reason SourceEnded) after this many frames; 0 = never.
+    pub frame_count: u64,
+}
+
+/// Options of the tone source.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ToneOptions {
+    pub sample_rate: u32,
+    pub channels: u32,
+    pub frequency: f64,
+    /// Peak amplitude, 0..=1.
+    pub amplitude: f64,
+    pub format: AudioSampleFormat,
+    /// Frames per AudioData; 0 = 10 ms.
+    pub chunk_frames: u32,
+    pub paced: bool,
+    /// End after this many chunks; 0 = never.
+    pub chunk_count: u64,
+}
+
+/// Runs a producing thread until stopped; stop joins it unless called from that thread.
+struct ThreadBackend {
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SourceBackend for ThreadBackend {
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        let t = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = t {
+            t.thread().unpark();
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl Drop for ThreadBackend {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts `produce(n)` for n = 0, 1, ... on a thread: paced at `rate` per second when asked,
+/// delivering each result, ending the source after `count` items (0 = never) or when
+/// `produce` fails.
+fn spawn_source(
+    core: &Arc<SourceCore>,
+    name: &str,
+    rate: f64,
+    paced: bool,
+    count: u64,
+    mut produce: impl FnMut(u64) -> Result<Frame> + Send + 'static,
+) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let weak: Weak<SourceCore> = Arc::downgrade(core);
+    let stop2 = stop.clone();
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let thread = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let start = Instant::now();
+            let mut n = 0u64;
+            while !stop2.load(Ordering::Acquire) && (count == 0 || n < count) {
+                if paced {
+                    let due = start + period.mul_f64(n as f64);
+                    while !stop2.load(Ordering::Acquire) {
+                        let now = Instant::now();
+                        if now >= due {
+                            break;
+                        }
+                        std::thread::park_timeout(due - now);
+                    }
+                }
+                let Some(core) = weak.upgrade() else { return };
+                match produce(n) {
+                    Ok(frame) => core.deliver(&frame),
+                    Err(_) => {
+                        core.end(EndReason::Error);
+                        return;
+                    }
+                }
+                n += 1;
+            }
+            if let Some(core) = weak.upgrade() {
+                if !stop2.load(Ordering::Acquire) {
+                    core.end(EndReason::SourceEnded);
+                }
+            }
+        })
+        .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the {name} thread: {e}")))?;
+    core.set_backend(Box::new(ThreadBackend { stop, thread: Mutex::new(Some(thread)) }));
+    Ok(())
+}
+
+/// BT.709 limited-range YUV of 75% colour bars: white, yellow, cyan, green, magenta, red,
+/// blue, black.
+const BARS: [(u8, u8, u8); 8] = [
+    (180, 128, 128),
+    (168, 44, 136),
+    (145, 147, 44),
+    (133, 63, 52),
+    (63, 193, 204),
+    (51, 109, 212),
+    (28, 212, 120),
+    (16, 128, 128),
+];
+
+/// Frame `n` of the pattern: colour bars scrolling left by 4 pixels a frame, and a white
+/// square bouncing across them.
+fn draw_pattern(img: &mut ImageMut, n: u64) {
+    let (w, h) = (img.width, img.height);
+    let shift = (n as usize * 4) % w.max(1);
+    let bar = |x: usize| BARS[((x + shift) % w) * 8 / w];
+    let side = (w.min(h) / 6).max(2) & !1;
+    let span_x = (w - side.min(w)).max(1);
+    let span_y = (h - side.min(h)).max(1);
+    let bounce = |t: usize, span: usize| if (t / span) % 2 == 0 { t % span } else { span - t % span };
+    let bx = bounce(n as usize * 6, span_x) & !1;
+    let by = bounce(n as usize * 4, span_y) & !1;
+    let in_box = |x: usize, y: usize| x >= bx && x < bx + side && y >= by && y < by + side;
+    let (ys, us, vs) = (img.strides[0], img.strides[1], img.strides[2]);
+    let [yp, up, vp, _] = &mut img.planes;
+    for y in 0..h {
+        let row = &mut yp[y * ys..y * ys + w];
+        for (x, px) in row.iter_mut().enumerate() {
+            *px = if in_box(x, y) { 235 } else { bar(x).0 };
+        }
+    }
+    for cy in 0..h.div_ceil(2) {
+        for cx in 0..w.div_ceil(2) {
+            let (_, u, v) = if in_box(cx * 2, cy * 2) { (235, 128, 128) } else { bar(cx * 2) };
+            up[cy * us + cx] = u;
+            vp[cy * vs + cx] = v;
+        }
+    }
+}
+
+/// The test-pattern source: one track on a new source producing `opts.format` frames.
+pub fn test_pattern(opts: &TestPatternOptions) -> Result<Track> {
+    let (w, h) = (opts.width, opts.height);
+    if w < 2 || h < 2 || w > MAX_DIMENSION || h > MAX_DIMENSION {
+        return Err(err!(InvalidArg, "test pattern size {w}x{h} is outside 2..={MAX_DIMENSION}"));
+    }
+    if !(opts.frame_rate.is_finite() && opts.frame_rate > 0.0 && opts.frame_rate <= 1000.0) {
+        return Err(err!(InvalidArg, "test pattern frame rate {} is outside (0, 1000]", opts.frame_rate));
+    }
+    let core = SourceCore::new(
+        Kind::Video,
+        format!("libmst test pattern {w}x{h} {}", opts.format.name()),
+        Capabilities::fixed_video(w, h, opts.frame_rate),
+    );
+    let track = Track::new(&core);
+    let (format, rate) = (opts.format, opts.frame_rate);
+    let duration = (1_000_000.0 / rate) as i64;
+    spawn_source(&core, "mst-test-pattern", rate, opts.paced, opts.frame_count, move |n| {
+        let ts = (n as f64 * 1_000_000.0 / rate) as i64;
+        let i420 = Frame::video_with(VideoPixelFormat::I420, w, h, ts, Some(duration), |img| draw_pattern(img, n))?;
+        if format == VideoPixelFormat::I420 {
+            return Ok(i420);
+        }
+        let src = i420.image(i420.video().expect("video").visible_rect).expect("video");
+        Frame::video_with(format, w, h, ts, Some(duration), |dst| convert::convert(&src, dst))
+    })?;
+    Ok(track)
+}
+
+/// The tone source: one track on a new source producing sine chunks.
+pub fn tone(opts: &ToneOptions) -> Result<Track> {
+    if opts.sample_rate == 0 || opts.sample_rate > 768_000 {
+        return Err(err!(InvalidArg, "tone sample rate {} is outside 1..=768000", opts.sample_rate));
+    }
+    if opts.channels == 0 || opts.channels > 32 {
+        return Err(err!(InvalidArg, "tone channel count {} is outside 1..=32", opts.channels));
+    }
+    if !(opts.frequency.is_finite() && opts.frequency > 0.0 && opts.frequency < opts.sample_rate as f64 / 2.0) {
+        return Err(err!(InvalidArg, "tone frequency {} is not between 0 and Nyquist", opts.frequency));
+    }
+    if !(0.0..=1.0).contains(&opts.amplitude) {
+        return Err(err!(InvalidArg, "tone amplitude {} is outside 0..=1", opts.amplitude));
+    }
+    let chunk = if opts.chunk_frames == 0 { opts.sample_rate / 100 } else { opts.chunk_frames }.max(1);
+    let core = SourceCore::new(Kind::Audio, format!("libmst tone {} Hz", opts.frequency), Capabilities::default());
+    let track = Track::new(&core);
+    let o = *opts;
+    let channels = o.channels as usize;
+    let mut scratch = vec![0u8; chunk as usize * channels * 4];
+    spawn_source(&core, "mst-tone", o.sample_rate as f64 / chunk as f64, o.paced, o.chunk_count, move |n| {
+        let first = n * chunk as u64;
+        for (i, frame) in scratch.chunks_exact_mut(channels * 4).enumerate() {
+            let t = (first + i as u64) as f64 / o.sample_rate as f64;
+            let v = ((TAU * o.frequency * t).sin() * o.amplitude) as f32;
+            for s in frame.chunks_exact_mut(4) {
+                s.copy_from_slice(&v.to_ne_bytes());
+            }
+        }
+        let init = AudioDataInit {
+            format: o.format,
+            sample_rate: o.sample_rate as f32,
+            number_of_frames: chunk,
+            number_of_channels: o.channels,
+            timestamp: (first as f64 * 1_000_000.0 / o.sample_rate as f64) as i64,
+        };
+        Frame::audio_with(&init, |buf| {
+            convert::copy_audio(&scratch, AudioSampleFormat::F32, channels, chunk as usize, buf, o.format, 0, 0, chunk as usize);
+            if o.format.is_planar() {
+                let plane = chunk as usize * o.format.bytes_per_sample();
+                for c in 1..channels {
+                    buf.copy_within(0..plane, c * plane);
+                }
+            }
+        })
+    })?;
+    Ok(track)
+}

@@ -1,0 +1,400 @@
+//! `MediaStreamTrack`: id, kind, label, enabled, muted, readyState, constraints, settings,
+//! capabilities, clone, stop and the ended / mute callbacks.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::constraints::{aspect_setting, Capabilities, Decimator, Plan, RateEstimator, Settings, VideoConstraints};
+use crate::convert;
+use crate::error::Result;
+use crate::frame::{Frame, FrameMeta, Kind};
+use crate::sink::Sink;
+use crate::source::SourceCore;
+
+/// Why a track ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// `stop()` was called on this track (or its last handle was released).
+    Stopped,
+    /// The source finished (a test pattern reached its frame count, a file ran out).
+    SourceEnded,
+    /// The generator's writable was closed.
+    WritableClosed,
+    /// The device disappeared while in use.
+    DeviceLost,
+    /// The source failed.
+    Error,
+}
+
+/// `MediaStreamTrackState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadyState {
+    Live,
+    Ended,
+}
+
+type Callback<T> = Arc<Mutex<dyn FnMut(T) + Send>>;
+
+#[derive(Default)]
+struct Callbacks {
+    ended: Option<Callback<EndReason>>,
+    mute: Option<Callback<bool>>,
+}
+
+struct Adaptation {
+    constraints: VideoConstraints,
+    decimator: Decimator,
+    rate: RateEstimator,
+    settings: Settings,
+}
+
+pub(crate) struct TrackInner {
+    id: String,
+    kind: Kind,
+    source: Arc<SourceCore>,
+    /// Handles and processors holding this track; at zero the track stops.
+    users: AtomicUsize,
+    enabled: AtomicBool,
+    muted: AtomicBool,
+    ended: AtomicBool,
+    end_reason: Mutex<Option<EndReason>>,
+    adaptation: Mutex<Adaptation>,
+    sinks: Mutex<Arc<Vec<Arc<dyn Sink>>>>,
+    callbacks: Mutex<Callbacks>,
+}
+
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A random (v4) UUID, as browsers use for track ids.
+fn new_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut words = [0u64; 2];
+    for w in &mut words {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        *w = h.finish();
+    }
+    let b = (words[0] as u128) << 64 | words[1] as u128;
+    let b = (b & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+    let s = format!("{b:032x}");
+    format!("{}-{}-{}-{}-{}", &s[0..8], &s[8..12], &s[12..16], &s[16..20], &s[20..32])
+}
+
+/// Up to 8 adapted frames per delivered source frame, shared by tracks that adapt alike.
+#[derive(Default)]
+pub(crate) struct AdaptCache {
+    entries: [Option<(Plan, bool, Frame)>; 8],
+}
+
+impl AdaptCache {
+    fn get_or(&mut self, plan: Plan, enabled: bool, make: impl FnOnce() -> Result<Frame>) -> Result<Frame> {
+        if let Some((_, _, f)) = self.entries.iter().flatten().find(|(p, e, _)| *p == plan && *e == enabled) {
+            return Ok(f.clone());
+        }
+        let f = make()?;
+        if let Some(slot) = self.entries.iter_mut().find(|e| e.is_none()) {
+            *slot = Some((plan, enabled, f.clone()));
+        }
+        Ok(f)
+    }
+}
+
+fn adapt(frame: &Frame, plan: Plan, enabled: bool) -> Result<Frame> {
+    let out = match plan {
+        Plan::PassThrough => frame.clone(),
+        Plan::Crop(rect) => frame.with_visible_rect(rect, (rect.width, rect.height))?,
+        Plan::Scale { crop, width, height } => {
+            let v = frame.video().expect("plans are made for video");
+            let src = frame.image(crop).expect("video");
+            Frame::video_with(v.format, width, height, v.timestamp, v.duration, |dst| convert::scale(&src, dst))?
+        }
+    };
+    if enabled {
+        Ok(out)
+    } else {
+        out.blank_like()
+    }
+}
+
+impl TrackInner {
+    fn new(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool) -> Arc<TrackInner> {
+        Arc::new(TrackInner {
+            id: new_id(),
+            kind: source.kind(),
+            source: source.clone(),
+            users: AtomicUsize::new(0),
+            enabled: AtomicBool::new(enabled),
+            muted: AtomicBool::new(source.is_muted()),
+            ended: AtomicBool::new(false),
+            end_reason: Mutex::new(None),
+            adaptation: Mutex::new(Adaptation {
+                constraints,
+                decimator: Decimator::default(),
+                rate: RateEstimator::default(),
+                settings: Settings::default(),
+            }),
+            sinks: Mutex::new(Arc::new(Vec::new())),
+            callbacks: Mutex::new(Callbacks::default()),
+        })
+    }
+
+    /// The track's part of delivery: decimate, adapt (shared through `cache`), blank when
+    /// disabled, update settings, and hand the result to every sink.
+    pub(crate) fn deliver(&self, frame: &Frame, cache: &mut AdaptCache) {
+        if self.ended.load(Ordering::Acquire) {
+            return;
+        }
+        let enabled = self.enabled.load(Ordering::Acquire);
+        let out = {
+            let mut a = lock(&self.adaptation);
+            let out = match frame.meta() {
+                FrameMeta::Video(v) => {
+                    let fps = a.constraints.target_frame_rate();
+                    if !a.decimator.admit(v.timestamp, fps) {
+                        return;
+                    }
+                    let plan = a.constraints.plan(v);
+                    match cache.get_or(plan, enabled, || adapt(frame, plan, enabled)) {
+                        Ok(f) => f,
+                        Err(_) => return,
+                    }
+                }
+                FrameMeta::Audio(_) if enabled => frame.clone(),
+                FrameMeta::Audio(_) => match cache.get_or(Plan::PassThrough, false, || frame.blank_like()) {
+                    Ok(f) => f,
+                    Err(_) => return,
+                },
+            };
+            let mode = a.constraints.effective_resize_mode();
+            let rate = a.rate.update(out.timestamp(), out.video().and_then(|v| v.duration));
+            let s = &mut a.settings;
+            match out.meta() {
+                FrameMeta::Video(v) => {
+                    let r = v.visible_rect;
+                    s.width = Some(r.width);
+                    s.height = Some(r.height);
+                    s.aspect_ratio = Some(aspect_setting(r.width, r.height));
+                    s.frame_rate = rate;
+                    s.resize_mode = Some(mode);
+                }
+                FrameMeta::Audio(m) => {
+                    s.sample_rate = Some(m.sample_rate as f64);
+                    s.channel_count = Some(m.number_of_channels);
+                    s.sample_size = Some(m.format.bytes_per_sample() as u32 * 8);
+                }
+            }
+            out
+        };
+        let sinks = lock(&self.sinks).clone();
+        for s in sinks.iter() {
+            s.on_frame(&out);
+        }
+    }
+
+    /// Ends the track once: disconnects it from its source, ends its sinks, and calls the
+    /// ended callback (on this thread, with no lock held).
+    pub(crate) fn end(&self, reason: EndReason) {
+        if self.ended.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        *lock(&self.end_reason) = Some(reason);
+        self.source.detach(self);
+        let sinks = std::mem::take(&mut *lock(&self.sinks));
+        for s in sinks.iter() {
+            s.on_ended();
+        }
+        let cb = lock(&self.callbacks).ended.take();
+        if let Some(cb) = cb {
+            (lock(&cb))(reason);
+        }
+    }
+
+    pub(crate) fn set_muted(&self, muted: bool) {
+        if self.muted.swap(muted, Ordering::AcqRel) == muted || self.ended.load(Ordering::Acquire) {
+            return;
+        }
+        let cb = lock(&self.callbacks).mute.clone();
+        if let Some(cb) = cb {
+            (lock(&cb))(muted);
+        }
+    }
+}
+
+/// A reference to a `MediaStreamTrack`. `Clone` gives another reference to the same track;
+/// the spec's `clone()` is [`Track::clone_track`]. When the last reference (handles and
+/// processors alike) goes, the track stops.
+pub struct Track {
+    inner: Arc<TrackInner>,
+}
+
+impl Track {
+    fn from_inner(inner: Arc<TrackInner>) -> Track {
+        inner.users.fetch_add(1, Ordering::AcqRel);
+        Track { inner }
+    }
+
+    /// A new track on `source`, ended at once if the source has ended.
+    pub fn new(source: &Arc<SourceCore>) -> Track {
+        Track::with(source, VideoConstraints::default(), true)
+    }
+
+    fn with(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool) -> Track {
+        let inner = TrackInner::new(source, constraints, enabled);
+        let track = Track::from_inner(inner.clone());
+        if !source.attach(inner) {
+            track.inner.ended.store(true, Ordering::Release);
+            *lock(&track.inner.end_reason) = Some(EndReason::SourceEnded);
+        }
+        track
+    }
+
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.inner.kind
+    }
+
+    pub fn label(&self) -> &str {
+        self.inner.source.label()
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.inner.enabled.load(Ordering::Acquire)
+    }
+
+    /// A disabled video track delivers black frames of the same geometry, a disabled audio
+    /// track silence; its processors stay open.
+    pub fn set_enabled(&self, enabled: bool) {
+        self.inner.enabled.store(enabled, Ordering::Release);
+    }
+
+    pub fn muted(&self) -> bool {
+        self.inner.muted.load(Ordering::Acquire)
+    }
+
+    pub fn ready_state(&self) -> ReadyState {
+        if self.inner.ended.load(Ordering::Acquire) {
+            ReadyState::Ended
+        } else {
+            ReadyState::Live
+        }
+    }
+
+    pub fn end_reason(&self) -> Option<EndReason> {
+        *lock(&self.inner.end_reason)
+    }
+
+    /// `stop()`: ends this track only; the source ends when its last track has.
+    pub fn stop(&self) {
+        self.inner.end(EndReason::Stopped);
+    }
+
+    /// `clone()`: a new track (own id, constraints, enabled state, lifetime) on the same source.
+    pub fn clone_track(&self) -> Track {
+        let constraints = lock(&self.inner.adaptation).constraints;
+        let t = Track::with(&self.inner.source, constraints, self.enabled());
+        if self.ready_state() == ReadyState::Ended && t.ready_state() == ReadyState::Live {
+            t.inner.end(self.end_reason().unwrap_or(EndReason::Stopped));
+        }
+        t
+    }
+
+    /// `applyConstraints()`: checks against the capabilities first; on error nothing changes.
+    pub fn apply_constraints(&self, c: &VideoConstraints) -> Result<()> {
+        self.capabilities().check(c)?;
+        let mut a = lock(&self.inner.adaptation);
+        a.constraints = *c;
+        a.decimator = Decimator::default();
+        Ok(())
+    }
+
+    pub fn constraints(&self) -> VideoConstraints {
+        lock(&self.inner.adaptation).constraints
+    }
+
+    /// `getSettings()`: what the latest delivered frame was.
+    pub fn settings(&self) -> Settings {
+        lock(&self.inner.adaptation).settings
+    }
+
+    /// `getCapabilities()`: empty for audio generator tracks.
+    pub fn capabilities(&self) -> Capabilities {
+        match self.kind() {
+            Kind::Video => *self.inner.source.capabilities(),
+            Kind::Audio => Capabilities::default(),
+        }
+    }
+
+    /// Called once, on the thread that ends the track, with no lock held. Replaces (and drops)
+    /// the previous callback. A track that has already ended never calls it.
+    pub fn set_ended_callback(&self, cb: Option<Box<dyn FnMut(EndReason) + Send>>) {
+        let new = cb.map(|b| Arc::new(Mutex::new(b)) as Callback<EndReason>);
+        let old = std::mem::replace(&mut lock(&self.inner.callbacks).ended, new);
+        drop(old);
+    }
+
+    /// Called with the new muted state on the thread that changes it, with no lock held.
+    pub fn set_mute_callback(&self, cb: Option<Box<dyn FnMut(bool) + Send>>) {
+        let new = cb.map(|b| Arc::new(Mutex::new(b)) as Callback<bool>);
+        let old = std::mem::replace(&mut lock(&self.inner.callbacks).mute, new);
+        drop(old);
+    }
+
+    /// Connects a sink; false if the track has ended.
+    pub(crate) fn add_sink(&self, sink: Arc<dyn Sink>) -> bool {
+        let mut sinks = lock(&self.inner.sinks);
+        if self.inner.ended.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut list = Vec::with_capacity(sinks.len() + 1);
+        list.extend(sinks.iter().cloned());
+        list.push(sink);
+        *sinks = Arc::new(list);
+        true
+    }
+
+    pub(crate) fn remove_sink(&self, sink: &dyn Sink) {
+        let mut sinks = lock(&self.inner.sinks);
+        let list: Vec<_> = sinks
+            .iter()
+            .filter(|s| !std::ptr::addr_eq(Arc::as_ptr(s), sink as *const dyn Sink))
+            .cloned()
+            .collect();
+        *sinks = Arc::new(list);
+    }
+
+    pub fn source(&self) -> &Arc<SourceCore> {
+        &self.inner.source
+    }
+
+    /// True when both refer to the same track.
+    pub fn same_track(&self, other: &Track) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Clone for Track {
+    fn clone(&self) -> Track {
+        Track::from_inner(self.inner.clone())
+    }
+}
+
+impl Drop for Track {
+    fn drop(&mut self) {
+        if self.inner.users.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.inner.end(EndReason::Stopped);
+        }
+    }
+}
+
+impl std::fmt::Debug for Track {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Track({} {} {:?})", self.kind().name(), self.id(), self.ready_state())
+    }
+}

@@ -1,0 +1,100 @@
+//! Core behaviour through the safe Rust API (the C tests cover the same through the ABI).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mst::frame::{AudioDataInit, VideoFrameInit};
+use mst::source::synthetic::{test_pattern, TestPatternOptions};
+use mst::*;
+
+fn i420(w: u32, h: u32, ts: i64) -> Frame {
+    let init = VideoFrameInit { format: VideoPixelFormat::I420, coded_width: w, coded_height: h, timestamp: ts, duration: None, layout: None, visible_rect: None, display_size: None };
+    let len = (w * h + 2 * w.div_ceil(2) * h.div_ceil(2)) as usize;
+    Frame::video_copy(&init, &vec![(ts % 200) as u8; len]).unwrap()
+}
+
+#[test]
+fn generator_to_processor_delivers_in_order_and_drops_oldest() {
+    let g = Generator::new(Kind::Video);
+    let p = Processor::new(g.track(), 3);
+    for ts in 0..10 {
+        g.write(i420(64, 48, ts)).unwrap();
+    }
+    let got: Vec<(i64, u64)> = (0..3).map(|_| {
+        let d = p.read(Wait::No).unwrap();
+        (d.frame.timestamp(), d.sequence)
+    }).collect();
+    assert_eq!(got, vec![(7, 8), (8, 9), (9, 10)]);
+    assert_eq!(p.read(Wait::No).unwrap_err().kind, ErrorKind::Again);
+    let s = p.stats();
+    assert_eq!((s.total, s.delivered, s.discarded, s.queued), (10, 3, 7, 0));
+}
+
+#[test]
+fn pass_through_shares_the_buffer() {
+    let g = Generator::new(Kind::Video);
+    let p = Processor::new(g.track(), 1);
+    let f = i420(64, 48, 1);
+    let keep = f.clone();
+    g.write(f).unwrap();
+    assert!(p.read(Wait::No).unwrap().frame.shares_buffer_with(&keep));
+}
+
+#[test]
+fn closing_the_writable_ends_tracks_and_processors() {
+    let g = Generator::new(Kind::Audio);
+    let clone = g.track().clone_track();
+    let p = Processor::new(&clone, 0);
+    assert_eq!(p.max_buffer_size(), 10);
+    let ended = Arc::new(AtomicUsize::new(0));
+    let e2 = ended.clone();
+    clone.set_ended_callback(Some(Box::new(move |r| {
+        assert_eq!(r, EndReason::WritableClosed);
+        e2.fetch_add(1, Ordering::SeqCst);
+    })));
+    g.close();
+    assert_eq!(ended.load(Ordering::SeqCst), 1);
+    assert_eq!(clone.ready_state(), ReadyState::Ended);
+    assert_eq!(p.read(Wait::Forever).unwrap_err().kind, ErrorKind::Ended);
+    let init = AudioDataInit { format: AudioSampleFormat::F32, sample_rate: 48000.0, number_of_frames: 480, number_of_channels: 1, timestamp: 0 };
+    let f = Frame::audio_copy(&init, &[0u8; 480 * 4]).unwrap();
+    let (e, back) = g.write(f).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidState);
+    assert_eq!(back.kind(), Kind::Audio);
+}
+
+#[test]
+fn stopping_the_last_track_closes_the_writable() {
+    let g = Generator::new(Kind::Video);
+    let c = g.track().clone_track();
+    g.track().stop();
+    assert!(!g.is_closed());
+    c.stop();
+    assert!(g.is_closed());
+}
+
+#[test]
+fn test_pattern_runs_and_constraints_scale() {
+    let t = test_pattern(&TestPatternOptions { width: 320, height: 180, frame_rate: 30.0, format: VideoPixelFormat::I420, paced: false, frame_count: 5 }).unwrap();
+    let small = t.clone_track();
+    small.apply_constraints(&VideoConstraints { width: ConstrainRange { exact: Some(160.0), ..Default::default() }, ..Default::default() }).unwrap();
+    let p = Processor::new(&small, 32);
+    let mut n = 0;
+    loop {
+        match p.read(Wait::For(Duration::from_secs(5))) {
+            Ok(d) => {
+                let v = *d.frame.video().unwrap();
+                assert_eq!((v.visible_rect.width, v.visible_rect.height), (160, 90));
+                n += 1;
+            }
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::Ended);
+                break;
+            }
+        }
+    }
+    assert!(n >= 1 && n <= 5, "{n}");
+    assert_eq!(small.end_reason(), Some(EndReason::SourceEnded));
+    assert_eq!(small.settings().width, Some(160));
+}
