@@ -1,0 +1,98 @@
+# libmst: build, install and test the C library.
+#
+#   make                                  release build: target/release/libmst.so and libmst.a
+#   make install PREFIX=/usr/local [DESTDIR=/pkgroot] [LIBDIR=$(PREFIX)/lib]
+#   make uninstall PREFIX=... [DESTDIR=...]
+#   make test                             scripts/test.sh: every test, as CI runs them
+#   make demo [DEMO_ARGS="..."]           scripts/demo.sh: build and run examples/demo.c
+#   make clean
+#
+# install builds first (cargo only checks freshness when nothing changed). Under sudo, where
+# root usually has no cargo, run `make` as yourself and then `sudo make install CARGO=true`.
+
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+CARGO ?= cargo
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CMAKEDIR ?= $(LIBDIR)/cmake/mst
+DESTDIR ?=
+DEMO_ARGS ?=
+
+# The version and description are Cargo.toml's [package] fields, the one place they are written.
+package_field = $(shell awk -F'"' '/^\[/{p=($$0=="[package]")} p&&/^$(1) *=/{print $$2; exit}' $(ROOT)/Cargo.toml)
+VERSION := $(call package_field,version)
+DESCRIPTION := $(call package_field,description)
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+
+RELEASE := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/release
+# rustc writes the system libraries a static link of libmst.a needs here (see `build`).
+NATIVE_STATIC_LIBS_FILE := $(RELEASE)/mst-native-static-libs.txt
+
+.PHONY: all build install uninstall test demo clean
+
+all: build
+
+# `cargo rustc` rather than `cargo build` so rustc can write the static library's native
+# dependencies (-lpthread, -ldl, ... and any a -sys crate adds) for mst.pc and mstConfig.cmake.
+# scripts/ build the release library through this target too: the same rustc arguments keep
+# cargo's fingerprint, so the library is not rebuilt between a script's steps.
+build:
+	$(CARGO) rustc --manifest-path $(ROOT)/Cargo.toml --release --lib -- \
+		--print native-static-libs=$(NATIVE_STATIC_LIBS_FILE)
+	@test -s $(NATIVE_STATIC_LIBS_FILE) || { \
+		echo "$(NATIVE_STATIC_LIBS_FILE) is missing: run cargo clean -p mst --release and make again" >&2; exit 1; }
+
+# rustc's list, in its order, plus the three libraries every static consumer needs if absent.
+static_libs = $(shell awk '{ n = split($$0 " -lpthread -ldl -lm", w, " "); out = "";     \
+	for (i = 1; i <= n; i++) if (!seen[w[i]]++ || i <= n - 3) out = out " " w[i];       \
+	print substr(out, 2) }' $(NATIVE_STATIC_LIBS_FILE))
+# Paths from the installed CMake package to the library and header: the package is relocatable.
+from_cmakedir = $(shell realpath -m --relative-to=$(CMAKEDIR) $(1))
+pointer_bytes := $(shell echo $$(( $$(getconf LONG_BIT) / 8 )))
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
+	install -m 0755 $(RELEASE)/libmst.so $(DESTDIR)$(LIBDIR)/libmst.so.$(VERSION)
+	ln -sfn libmst.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmst.so.$(MAJOR)
+	ln -sfn libmst.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libmst.so
+	install -m 0644 $(RELEASE)/libmst.a $(DESTDIR)$(LIBDIR)/libmst.a
+	install -m 0644 $(ROOT)/include/mst.h $(DESTDIR)$(INCLUDEDIR)/mst.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@DESCRIPTION@|$(DESCRIPTION)|g' \
+	    -e 's|@LIBS_PRIVATE@|$(static_libs)|g' \
+	    $(ROOT)/mst.pc.in > $(RELEASE)/mst.pc
+	install -m 0644 $(RELEASE)/mst.pc $(DESTDIR)$(PKGCONFIGDIR)/mst.pc
+	sed -e 's|@LIBDIR_FROM_CMAKEDIR@|$(call from_cmakedir,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR_FROM_CMAKEDIR@|$(call from_cmakedir,$(INCLUDEDIR))|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@MAJOR@|$(MAJOR)|g' \
+	    -e 's|@STATIC_LIBS@|$(subst $() ,;,$(static_libs))|g' \
+	    $(ROOT)/cmake/mstConfig.cmake.in > $(RELEASE)/mstConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@MAJOR@|$(MAJOR)|g' \
+	    -e 's|@POINTER_BYTES@|$(pointer_bytes)|g' \
+	    $(ROOT)/cmake/mstConfigVersion.cmake.in > $(RELEASE)/mstConfigVersion.cmake
+	install -m 0644 $(RELEASE)/mstConfig.cmake $(RELEASE)/mstConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
+	@echo "installed libmst $(VERSION) under $(DESTDIR)$(PREFIX); for a system library directory, run ldconfig"
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libmst.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmst.so.$(MAJOR) \
+	      $(DESTDIR)$(LIBDIR)/libmst.so $(DESTDIR)$(LIBDIR)/libmst.a \
+	      $(DESTDIR)$(INCLUDEDIR)/mst.h $(DESTDIR)$(PKGCONFIGDIR)/mst.pc \
+	      $(DESTDIR)$(CMAKEDIR)/mstConfig.cmake $(DESTDIR)$(CMAKEDIR)/mstConfigVersion.cmake
+	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
+
+test:
+	bash $(ROOT)/scripts/test.sh
+
+demo:
+	bash $(ROOT)/scripts/demo.sh $(DEMO_ARGS)
+
+clean:
+	$(CARGO) clean --manifest-path $(ROOT)/Cargo.toml
+	rm -rf $(ROOT)/build

@@ -1,0 +1,66 @@
+#!/bin/sh
+# The install_consumer ctest: install libmst into a scratch prefix, then build consumer.c
+# against it as a user would and run it, three ways: pkg-config, CMake's find_package with
+# mst::mst (the shared library), and mst::mst with MST_USE_STATIC_LIBS=ON (libmst.a, which
+# must leave no libmst.so dependency). Also checks find_package's version rule and that
+# make uninstall removes every installed file.
+#   sh c-tests/consumer/run.sh REPO SCRATCH_DIR
+set -eu
+repo=$1
+work=$2
+here=$(cd "$(dirname "$0")" && pwd)
+prefix=$work/prefix
+
+step() { printf '\n== install_consumer: %s\n' "$*"; }
+
+rm -rf "$work"
+mkdir -p "$work"
+
+step "make install PREFIX=$prefix"
+make -C "$repo" --no-print-directory install PREFIX="$prefix"
+version=$(sed -n 's/^#define MST_VERSION_STRING "\(.*\)"$/\1/p' "$prefix/include/mst.h")
+major=${version%%.*}
+
+step "pkg-config: cc consumer.c \$(pkg-config --cflags --libs mst)"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+test "$(pkg-config --modversion mst)" = "$version"
+case " $(pkg-config --static --libs mst) " in
+    *" -lpthread "*) ;;
+    *) echo "pkg-config --static --libs mst lacks -lpthread"; exit 1 ;;
+esac
+# shellcheck disable=SC2046 # pkg-config prints one flag a word
+cc -std=c11 -Wall -Wextra -Wpedantic -Werror "$here/consumer.c" -o "$work/consumer-pkg-config" \
+    $(pkg-config --cflags --libs mst)
+LD_LIBRARY_PATH="$prefix/lib" "$work/consumer-pkg-config"
+
+cmake_consumer() { # NAME CMAKE-ARGS...
+    name=$1
+    shift
+    cmake -S "$here" -B "$work/$name" -DCMAKE_PREFIX_PATH="$prefix" "$@" >"$work/$name.log" 2>&1 ||
+        { cat "$work/$name.log"; return 1; }
+    cmake --build "$work/$name" >>"$work/$name.log" 2>&1 || { cat "$work/$name.log"; return 1; }
+}
+
+step "CMake: find_package(mst ${version%.*} REQUIRED), mst::mst"
+cmake_consumer cmake-shared -DMST_WANT_VERSION="${version%.*}"
+"$work/cmake-shared/consumer"
+readelf -d "$work/cmake-shared/consumer" | grep -q "NEEDED.*\[libmst\.so\.$major\]"
+
+step "CMake: MST_USE_STATIC_LIBS=ON, mst::mst is libmst.a"
+cmake_consumer cmake-static -DMST_USE_STATIC_LIBS=ON
+"$work/cmake-static/consumer"
+if readelf -d "$work/cmake-static/consumer" | grep -q 'NEEDED.*libmst'; then
+    echo "the static consumer still needs libmst.so"; exit 1
+fi
+
+step "CMake: find_package(mst $((major + 1)).0) must not accept $version"
+if cmake_consumer cmake-next-major -DMST_WANT_VERSION="$((major + 1)).0" >/dev/null 2>&1; then
+    echo "find_package(mst $((major + 1)).0) accepted version $version"; exit 1
+fi
+
+step "make uninstall PREFIX=$prefix"
+make -C "$repo" --no-print-directory uninstall PREFIX="$prefix"
+left=$(find "$prefix" ! -type d)
+if [ -n "$left" ]; then echo "make uninstall left:"; echo "$left"; exit 1; fi
+
+step "all consumers built and ran against libmst $version"
