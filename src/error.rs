@@ -51,6 +51,16 @@ impl Error {
         Error { kind, message: message.into(), constraint: None }
     }
 
+    /// The error for a caught panic, carrying the panic's message.
+    pub fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Error::new(ErrorKind::Panic, format!("internal error (please report): {what}"))
+    }
+
     pub fn overconstrained(constraint: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         Error { kind: ErrorKind::Overconstrained, message: message.into(), constraint: Some(constraint) }
     }

@@ -158,15 +158,6 @@ pub(crate) fn fail(e: Error) -> MstStatus {
     MstStatus::from_kind(e.kind)
 }
 
-pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into());
-    Error::new(ErrorKind::Panic, format!("internal error (please report): {what}"))
-}
-
 /// Runs an exported function's body: `Ok(())` is MST_OK, `Err` records the message, a panic
 /// becomes MST_ERR_PANIC.
 macro_rules! ffi_call {
@@ -174,7 +165,7 @@ macro_rules! ffi_call {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> $crate::error::Result<()> { $body })) {
             Ok(Ok(())) => $crate::ffi::MstStatus::MST_OK,
             Ok(Err(e)) => $crate::ffi::fail(e),
-            Err(p) => $crate::ffi::fail($crate::ffi::panic_error(p)),
+            Err(p) => $crate::ffi::fail($crate::error::Error::from_panic(p)),
         }
     };
 }

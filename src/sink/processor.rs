@@ -333,9 +333,12 @@ impl Processor {
                 if stop2.load(Ordering::Acquire) {
                     break;
                 }
-                match inner.read(Wait::Forever) {
+                // `read` is library code; a panic in it ends the callback as if the track ended.
+                let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.read(Wait::Forever)))
+                    .unwrap_or_else(|p| Err(Error::from_panic(p)));
+                match next {
                     Ok(d) => cb(Some(d)),
-                    Err(e) if e.kind == crate::error::ErrorKind::Ended => {
+                    Err(e) if matches!(e.kind, crate::error::ErrorKind::Ended | crate::error::ErrorKind::Panic) => {
                         cb(None);
                         break;
                     }

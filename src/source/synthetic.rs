@@ -100,12 +100,13 @@ fn spawn_source(
                     }
                 }
                 let Some(core) = weak.upgrade() else { return };
-                match produce(n) {
-                    Ok(frame) => core.deliver(&frame),
-                    Err(_) => {
-                        core.end(EndReason::Error);
-                        return;
-                    }
+                // A panic here must not kill the thread silently: the tracks end with an error.
+                let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    produce(n).map(|frame| core.deliver(&frame))
+                }));
+                if !matches!(produced, Ok(Ok(()))) {
+                    core.end(EndReason::Error);
+                    return;
                 }
                 n += 1;
             }

@@ -1,0 +1,28 @@
+/* The README's example: read 30 frames of the built-in test pattern. */
+#include <mst.h>
+#include <stdio.h>
+
+int main(void) {
+    MstTestPatternOptions opts = {.width = 320, .height = 180, .unpaced = true, .frame_count = 30};
+    MstTrack *track = NULL;
+    MstProcessor *proc = NULL;
+    if (mst_track_create_test_pattern(&opts, &track) != MST_OK ||
+        mst_processor_create(track, 4, &proc) != MST_OK) {
+        fprintf(stderr, "libmst: %s\n", mst_last_error_message());
+        return 1;
+    }
+    MstFrame *frame;
+    MstStatus status;
+    int frames = 0;
+    while ((status = mst_processor_read(proc, -1, &frame)) == MST_OK) {
+        MstVideoFrameInfo info;
+        mst_frame_video_info(frame, &info);
+        printf("frame %llu: %ux%u at %lld us\n", (unsigned long long)info.sequence,
+               info.visible_rect.width, info.visible_rect.height, (long long)info.timestamp);
+        mst_frame_close(frame);
+        frames++;
+    }
+    mst_processor_free(proc);
+    mst_track_free(track);
+    return status == MST_ERR_ENDED && frames > 0 ? 0 : 1;
+}
