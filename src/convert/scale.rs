@@ -70,9 +70,10 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 
 /// Area-average weights along one axis of `src` samples scaled to `dst` (<= `src`) samples.
 ///
-/// Measured in units of 1 / lcm-ish: source sample j covers [j * src_len, (j + 1) * src_len),
-/// destination sample i covers [i * dst_len, (i + 1) * dst_len), both on the same line, and
-/// the weight of j in i is the length of their overlap. The weights of i sum to `dst_len`.
+/// Both grids are laid on one integer line: source sample j covers
+/// [j * src_len, (j + 1) * src_len), destination sample i covers [i * dst_len, (i + 1) * dst_len)
+/// (src_len * src = dst_len * dst), and the weight of j in i is the length of their overlap.
+/// The weights of i sum to `dst_len`.
 #[derive(Clone, Copy)]
 struct BoxAxis {
     /// Length of one source sample (the destination count, reduced).

@@ -115,7 +115,7 @@ fn yuv_to_rgb_pixel(y: u8, u: u8, v: u8) -> (u8, u8, u8) {
 #[inline]
 fn rgb_offsets(format: VideoPixelFormat) -> [usize; 4] {
     match format {
-        VideoPixelFormat::Bgra => [2, 1, 0, 3],
+        VideoPixelFormat::Bgra | VideoPixelFormat::Bgrx => [2, 1, 0, 3],
         _ => [0, 1, 2, 3],
     }
 }
@@ -216,11 +216,12 @@ fn write_alpha_plane(dst: &mut ImageMut, src_alpha: Option<(&[u8], usize)>) {
 /// Inclusive range of source sample indices covered by destination sample `d` along one axis
 /// of `len` pixels, going from subsampling `src_sub` to `dst_sub`: the samples whose pixels
 /// overlap `d`'s. One sample when upsampling or equal (nearest), one or two when downsampling.
+/// Subsampling factors are 1 or 2 and given here as shifts (0 or 1).
 #[inline]
-fn chroma_span(d: usize, dst_sub: usize, src_sub: usize, len: usize) -> (usize, usize) {
-    let first_px = d * dst_sub;
-    let last_px = ((d + 1) * dst_sub).min(len) - 1;
-    (first_px / src_sub, last_px / src_sub)
+fn chroma_span(d: usize, dst_shift: u32, src_shift: u32, len: usize) -> (usize, usize) {
+    let first_px = d << dst_shift;
+    let last_px = ((d + 1) << dst_shift).min(len) - 1;
+    (first_px >> src_shift, last_px >> src_shift)
 }
 
 fn yuv_to_yuv(src: &Image, dst: &mut ImageMut) {
@@ -243,7 +244,7 @@ fn yuv_to_yuv(src: &Image, dst: &mut ImageMut) {
     }
 
     let chroma = ChromaSrc::new(src);
-    let (ssx, ssy, dsx, dsy) = (chroma.sub_x, chroma.sub_y, d_info.sub_x, d_info.sub_y);
+    let [ssx, ssy, dsx, dsy] = [chroma.sub_x, chroma.sub_y, d_info.sub_x, d_info.sub_y].map(usize::trailing_zeros);
     fill_chroma(dst, |cx, cy| {
         let (y0, y1) = chroma_span(cy, dsy, ssy, h);
         let (x0, x1) = chroma_span(cx, dsx, ssx, w);
@@ -383,6 +384,15 @@ mod tests {
         (r, g, b)
     }
 
+    /// Byte positions of R, G, B, A/X per RGB format, written out independently of the code.
+    fn layout(format: F) -> [usize; 4] {
+        match format {
+            F::Rgba | F::Rgbx => [0, 1, 2, 3],
+            F::Bgra | F::Bgrx => [2, 1, 0, 3],
+            _ => unreachable!(),
+        }
+    }
+
     fn run(src: &OwnedImage, dst_format: F, pad: usize) -> OwnedImage {
         let mut dst = OwnedImage::new(dst_format, src.width, src.height, pad, 0x5A);
         convert(&src.view(), &mut dst.view_mut());
@@ -393,7 +403,7 @@ mod tests {
     /// A uniform image of one RGB colour with the given alpha in `format`.
     fn solid_rgb(format: F, w: usize, h: usize, (r, g, b, a): (u8, u8, u8, u8)) -> OwnedImage {
         let mut img = OwnedImage::new(format, w, h, 4, 0);
-        let off = rgb_offsets(format);
+        let off = layout(format);
         img.fill_with(|_, _, _, c| [r, g, b, a][off.iter().position(|&o| o == c).unwrap()]);
         img
     }
@@ -508,7 +518,7 @@ mod tests {
                 });
                 for dst_format in [F::Rgba, F::Rgbx, F::Bgra, F::Bgrx] {
                     let dst = run(&src, dst_format, 5);
-                    let off = rgb_offsets(dst_format);
+                    let off = layout(dst_format);
                     let ctx = format!("{} -> {} {name}", src_format.name(), dst_format.name());
                     for px in dst.packed()[0].chunks(4) {
                         for (got, want) in [(px[off[0]], r), (px[off[1]], g), (px[off[2]], b)] {
@@ -539,52 +549,80 @@ mod tests {
         }
     }
 
+    /// (U, V) of chroma sample (cx, cy) of a YUV test image, whatever its layout.
+    fn uv_at(img: &OwnedImage, cx: usize, cy: usize) -> (u8, u8) {
+        if img.format == F::Nv12 {
+            (img.get(1, cx, cy, 0), img.get(1, cx, cy, 1))
+        } else {
+            (img.get(1, cx, cy, 0), img.get(2, cx, cy, 0))
+        }
+    }
+
     #[test]
     fn yuv_to_rgb_upsamples_chroma_by_nearest_sample() {
-        // I420 7x5 with a distinct chroma value per sample: pixel (x, y) must use (x/2, y/2).
-        let mut src = OwnedImage::new(F::I420, 7, 5, 1, 0);
-        src.fill_with(|p, x, y, _| match p {
-            0 => 120,
-            1 => 60 + (x * 3 + y) as u8 * 10,
-            _ => 200 - (x * 3 + y) as u8 * 10,
-        });
-        let dst = run(&src, F::Rgba, 0);
-        for y in 0..5 {
-            for x in 0..7 {
-                let (r, g, b) = yuv_to_rgb_pixel(120, src.get(1, x / 2, y / 2, 0), src.get(2, x / 2, y / 2, 0));
-                assert_eq!([dst.get(0, x, y, 0), dst.get(0, x, y, 1), dst.get(0, x, y, 2)], [r, g, b], "({x},{y})");
+        // Distinct luma and chroma per sample: pixel (x, y) must use chroma (x/sx, y/sy).
+        for src_format in [F::I420, F::I420A, F::I422, F::I444, F::Nv12] {
+            let mut src = OwnedImage::new(src_format, 7, 5, 1, 0);
+            src.fill_with(noise);
+            let info = src_format.planes()[1];
+            for dst_format in [F::Rgba, F::Rgbx, F::Bgra, F::Bgrx] {
+                let dst = run(&src, dst_format, 2);
+                let [ro, go, bo, ao] = layout(dst_format);
+                for y in 0..5 {
+                    for x in 0..7 {
+                        let (u, v) = uv_at(&src, x / info.sub_x, y / info.sub_y);
+                        let (r, g, b) = yuv_to_rgb_pixel(src.get(0, x, y, 0), u, v);
+                        let px: Vec<u8> = (0..4).map(|c| dst.get(0, x, y, c)).collect();
+                        let a = if src_format == F::I420A && dst_format.has_alpha() { src.get(3, x, y, 0) } else { 255 };
+                        assert_eq!([px[ro], px[go], px[bo], px[ao]], [r, g, b, a], "{} -> {} ({x},{y})", src_format.name(), dst_format.name());
+                    }
+                }
             }
         }
     }
 
     #[test]
-    fn rgb_to_i420_chroma_is_block_average() {
-        // 3x3 image: blocks are 2x2, 1x2 (right), 2x1 (bottom) and 1x1 (corner).
-        let mut src = OwnedImage::new(F::Rgba, 3, 3, 2, 0);
-        src.fill_with(|_, x, y, c| noise(0, x, y, c));
-        let dst = run(&src, F::I420, 1);
-        for cy in 0..2 {
-            for cx in 0..2 {
-                let (mut s, mut n) = ([0.0f64; 3], 0.0);
-                for y in cy * 2..(cy * 2 + 2).min(3) {
-                    for x in cx * 2..(cx * 2 + 2).min(3) {
-                        for (c, sum) in s.iter_mut().enumerate() {
-                            *sum += src.get(0, x, y, c) as f64;
+    fn rgb_to_yuv_chroma_is_block_average() {
+        // 7x5: I420 blocks are 2x2, 1x2 (right edge), 2x1 (bottom) and 1x1 (corner).
+        for src_format in [F::Rgba, F::Rgbx, F::Bgra, F::Bgrx] {
+            let mut src = OwnedImage::new(src_format, 7, 5, 2, 0);
+            src.fill_with(|_, x, y, c| noise(0, x, y, c));
+            let [ro, go, bo, ao] = layout(src_format);
+            let rgb = |x, y| [ro, go, bo].map(|c| src.get(0, x, y, c) as f64);
+            for dst_format in [F::I420, F::I420A, F::I422, F::I444, F::Nv12] {
+                let dst = run(&src, dst_format, 1);
+                let ctx = format!("{} -> {}", src_format.name(), dst_format.name());
+                let info = dst_format.planes()[1];
+                let (cw, ch) = info.samples(7, 5);
+                for cy in 0..ch {
+                    for cx in 0..cw {
+                        let (mut s, mut n) = ([0.0f64; 3], 0.0);
+                        for y in cy * info.sub_y..((cy + 1) * info.sub_y).min(5) {
+                            for x in cx * info.sub_x..((cx + 1) * info.sub_x).min(7) {
+                                for (sum, v) in s.iter_mut().zip(rgb(x, y)) {
+                                    *sum += v;
+                                }
+                                n += 1.0;
+                            }
                         }
-                        n += 1.0;
+                        let (_, eu, ev) = ref_yuv(s[0] / n, s[1] / n, s[2] / n);
+                        let (u, v) = uv_at(&dst, cx, cy);
+                        assert!((u as f64 - eu).abs() <= 0.51, "{ctx} ({cx},{cy}) U {u} vs {eu}");
+                        assert!((v as f64 - ev).abs() <= 0.51, "{ctx} ({cx},{cy}) V {v} vs {ev}");
                     }
                 }
-                let (_, eu, ev) = ref_yuv(s[0] / n, s[1] / n, s[2] / n);
-                let (u, v) = (dst.get(1, cx, cy, 0) as f64, dst.get(2, cx, cy, 0) as f64);
-                assert!((u - eu).abs() <= 0.51, "({cx},{cy}) U {u} vs {eu}");
-                assert!((v - ev).abs() <= 0.51, "({cx},{cy}) V {v} vs {ev}");
-            }
-        }
-        // Luma is per pixel.
-        for y in 0..3 {
-            for x in 0..3 {
-                let (ey, _, _) = ref_yuv(src.get(0, x, y, 0) as f64, src.get(0, x, y, 1) as f64, src.get(0, x, y, 2) as f64);
-                assert!((dst.get(0, x, y, 0) as f64 - ey).abs() <= 0.51);
+                // Luma is per pixel, alpha carried or 255.
+                for y in 0..5 {
+                    for x in 0..7 {
+                        let [r, g, b] = rgb(x, y);
+                        let (ey, _, _) = ref_yuv(r, g, b);
+                        assert!((dst.get(0, x, y, 0) as f64 - ey).abs() <= 0.51, "{ctx} Y ({x},{y})");
+                        if dst_format == F::I420A {
+                            let a = if src_format.has_alpha() { src.get(0, x, y, ao) } else { 255 };
+                            assert_eq!(dst.get(3, x, y, 0), a, "{ctx} A ({x},{y})");
+                        }
+                    }
+                }
             }
         }
     }
@@ -698,6 +736,25 @@ mod tests {
             }
         }
         assert_eq!(run(&bgra, F::Rgba, 0).packed(), src.packed());
+        // Every pair: R, G, B land where the destination keeps them; alpha carried or 255.
+        let rgb_formats = [F::Rgba, F::Rgbx, F::Bgra, F::Bgrx];
+        for sf in rgb_formats {
+            let mut s = OwnedImage::new(sf, 5, 3, 2, 0);
+            s.fill_with(noise);
+            for df in rgb_formats {
+                let d = run(&s, df, 3);
+                let (sl, dl) = (layout(sf), layout(df));
+                for y in 0..3 {
+                    for x in 0..5 {
+                        for c in 0..3 {
+                            assert_eq!(d.get(0, x, y, dl[c]), s.get(0, x, y, sl[c]), "{} -> {}", sf.name(), df.name());
+                        }
+                        let a = if sf.has_alpha() && df.has_alpha() { s.get(0, x, y, 3) } else { 255 };
+                        assert_eq!(d.get(0, x, y, 3), a, "{} -> {} alpha", sf.name(), df.name());
+                    }
+                }
+            }
+        }
         // Through the X formats: colour survives, alpha becomes 255.
         for mid in [F::Rgbx, F::Bgrx] {
             let x = run(&src, mid, 2);

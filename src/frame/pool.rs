@@ -35,16 +35,22 @@ impl<T: Recyclable> Recycler<T> {
         Recycler { state: Mutex::new(FreeList { items: Vec::new(), bytes: 0 }), max_items, max_bytes }
     }
 
-    /// Takes the first free value for which `fits` holds, preferring the one `fits` ranks lowest.
+    /// Takes the free value `rank` ranks lowest (`None`: does not fit).
     fn take(&self, rank: impl Fn(&T) -> Option<usize>) -> Option<Arc<T>> {
         let mut list = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let best = list
-            .items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| rank(v).map(|r| (r, i)))
-            .min()
-            .map(|(_, i)| i)?;
+        // The newest items first (they are the warmest in cache); rank 0 is a perfect fit.
+        let mut best: Option<(usize, usize)> = None;
+        for (i, v) in list.items.iter().enumerate().rev() {
+            if let Some(r) = rank(v) {
+                if best.is_none_or(|(b, _)| r < b) {
+                    best = Some((r, i));
+                }
+                if r == 0 {
+                    break;
+                }
+            }
+        }
+        let (_, best) = best?;
         let item = list.items.swap_remove(best);
         list.bytes -= item.retained_bytes();
         Some(item)

@@ -119,13 +119,8 @@ impl Writer for Y4m {
         let (w, h) = match self.size {
             Some(s) => s,
             None => {
-                // The frame rate of the first frame's duration, in whole microseconds.
-                let (num, den) = match v.duration {
-                    Some(d) if d > 0 => (1_000_000u64, d as u64),
-                    _ => (30, 1),
-                };
-                let g = gcd(num, den);
-                let header = format!("YUV4MPEG2 W{} H{} F{}:{} Ip A1:1 C420jpeg\n", r.width, r.height, num / g, den / g);
+                let (num, den) = frame_rate_ratio(v.duration);
+                let header = format!("YUV4MPEG2 W{} H{} F{num}:{den} Ip A1:1 C420jpeg\n", r.width, r.height);
                 self.out.write_all(header.as_bytes()).map_err(|e| io_err(&self.path, e))?;
                 self.bytes += header.len() as u64;
                 self.size = Some((r.width, r.height));
@@ -166,6 +161,22 @@ fn to_i420(frame: &Frame, visible: Rect, dst: &mut ImageMut) -> Result<()> {
     let img = scaled.image(scaled.video().expect("video").visible_rect).expect("video");
     convert::convert(&img, dst);
     Ok(())
+}
+
+/// The Y4M frame rate for a frame duration in microseconds: whole rates and the NTSC family
+/// (30000/1001...) exactly, anything else as 1000000/duration reduced; 30/1 when unknown.
+fn frame_rate_ratio(duration: Option<i64>) -> (u64, u64) {
+    let Some(d) = duration.filter(|d| *d > 0) else { return (30, 1) };
+    let fps = 1_000_000.0 / d as f64;
+    if (fps - fps.round()).abs() < 0.01 {
+        return (fps.round() as u64, 1);
+    }
+    let ntsc = fps * 1.001;
+    if (ntsc - ntsc.round()).abs() < 0.01 {
+        return (ntsc.round() as u64 * 1000, 1001);
+    }
+    let g = gcd(1_000_000, d as u64);
+    (1_000_000 / g, d as u64 / g)
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -249,5 +260,19 @@ impl Writer for Wav {
         }
         self.out.flush().map_err(|e| io_err(&self.path, e))?;
         Ok(if self.format.is_some() { 44 + self.data_bytes } else { 0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_rate_ratio;
+
+    #[test]
+    fn y4m_frame_rates() {
+        assert_eq!(frame_rate_ratio(Some(33_333)), (30, 1));
+        assert_eq!(frame_rate_ratio(Some(40_000)), (25, 1));
+        assert_eq!(frame_rate_ratio(Some(33_367)), (30000, 1001));
+        assert_eq!(frame_rate_ratio(Some(300_000)), (10, 3));
+        assert_eq!(frame_rate_ratio(None), (30, 1));
     }
 }
