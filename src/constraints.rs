@@ -129,7 +129,8 @@ impl Capabilities {
     /// Checks `c` against these capabilities: OverconstrainedError names the first property
     /// that cannot be met.
     pub fn check(&self, c: &VideoConstraints) -> Result<()> {
-        let props: [(&'static str, &ConstrainRange, Option<(f64, f64)>); 4] = [
+        type Property<'a> = (&'static str, &'a ConstrainRange, Option<(f64, f64)>);
+        let props: [Property; 4] = [
             ("width", &c.width, self.width.map(|(a, b)| (a as f64, b as f64))),
             ("height", &c.height, self.height.map(|(a, b)| (a as f64, b as f64))),
             ("frameRate", &c.frame_rate, self.frame_rate),

@@ -94,7 +94,7 @@ fn test_pattern_runs_and_constraints_scale() {
             }
         }
     }
-    assert!(n >= 1 && n <= 5, "{n}");
+    assert!((1..=5).contains(&n), "{n}");
     assert_eq!(small.end_reason(), Some(EndReason::SourceEnded));
     assert_eq!(small.settings().width, Some(160));
 }
