@@ -339,3 +339,43 @@ impl Drop for UserData {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct H;
+
+    #[test]
+    fn handles_detect_null_foreign_and_stale_values() {
+        static A: Table<u32> = Table::new(0x11, "A");
+        static B: Table<u32> = Table::new(0x12, "B");
+        let h: *mut H = A.insert(5);
+        assert_eq!(A.get(h).unwrap(), 5);
+        assert_eq!(B.get(h as *const H).unwrap_err().kind, ErrorKind::InvalidArg);
+        assert_eq!(A.get(std::ptr::null::<H>()).unwrap_err().kind, ErrorKind::NullArg);
+        assert_eq!(A.remove(h).unwrap(), 5);
+        assert_eq!(A.get(h).unwrap_err().kind, ErrorKind::InvalidState);
+        let reused: *mut H = A.insert(6);
+        assert_ne!(reused, h, "a reused slot gets a new generation");
+        assert_eq!(A.get(h).unwrap_err().kind, ErrorKind::InvalidState);
+        assert_eq!(A.get(reused).unwrap(), 6);
+        assert_eq!(A.get((0x11usize << 56 | 999) as *const H).unwrap_err().kind, ErrorKind::InvalidArg);
+    }
+
+    #[test]
+    fn status_strings_and_last_error() {
+        for s in MstStatus::ALL {
+            // SAFETY: mst_status_str returns a static NUL-terminated string.
+            let text = unsafe { std::ffi::CStr::from_ptr(mst_status_str(s as i32)) }.to_str().unwrap();
+            assert!(text.starts_with(&format!("{s:?}")), "{text}");
+        }
+        assert_eq!(fail(crate::error::err!(Range, "plane {} of {}", 9, 3)), MST_ERR_RANGE);
+        // SAFETY: never NULL, valid until the next failure on this thread.
+        let msg = unsafe { std::ffi::CStr::from_ptr(mst_last_error_message()) };
+        assert_eq!(msg.to_str().unwrap(), "plane 9 of 3");
+        assert!(mst_last_error_constraint().is_null());
+        let status = ffi_call!({ panic!("boom") });
+        assert_eq!(status, MST_ERR_PANIC);
+    }
+}

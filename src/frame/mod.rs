@@ -666,3 +666,128 @@ pub(crate) fn image_mut<'a>(format: VideoPixelFormat, width: usize, height: usiz
     }
     ImageMut { format, width, height, planes, strides }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn init(format: VideoPixelFormat, w: u32, h: u32) -> VideoFrameInit {
+        VideoFrameInit { format, coded_width: w, coded_height: h, timestamp: 7, duration: None, layout: None, visible_rect: None, display_size: None }
+    }
+
+    #[test]
+    fn packed_sizes_round_chroma_up() {
+        assert_eq!(packed_layout(VideoPixelFormat::I420, 640, 480).unwrap().1, 460_800);
+        assert_eq!(packed_layout(VideoPixelFormat::I420, 3, 3).unwrap().1, 9 + 2 * 4);
+        assert_eq!(packed_layout(VideoPixelFormat::Nv12, 3, 3).unwrap().1, 9 + 2 * 2 * 2);
+        assert_eq!(packed_layout(VideoPixelFormat::I420A, 2, 2).unwrap().1, 4 + 1 + 1 + 4);
+    }
+
+    #[test]
+    fn validation_rejects_what_webcodecs_rejects() {
+        let kind = |i: &VideoFrameInit, len: usize| i.validate(len).map(|_| ()).map_err(|e| e.kind);
+        let ok = init(VideoPixelFormat::I420, 4, 4);
+        assert_eq!(kind(&ok, 24), Ok(()));
+        assert_eq!(kind(&ok, 23), Err(ErrorKind::InvalidArg));
+        assert_eq!(kind(&init(VideoPixelFormat::I420, 0, 4), 100), Err(ErrorKind::InvalidArg));
+        let odd_x = VideoFrameInit { visible_rect: Some(Rect { x: 1, y: 0, width: 2, height: 2 }), ..ok.clone() };
+        assert_eq!(kind(&odd_x, 24), Err(ErrorKind::InvalidArg));
+        let odd_y_422 = VideoFrameInit { visible_rect: Some(Rect { x: 0, y: 1, width: 2, height: 2 }), ..init(VideoPixelFormat::I422, 4, 4) };
+        assert_eq!(kind(&odd_y_422, 32), Ok(()));
+        let overlap = VideoFrameInit {
+            layout: Some(vec![PlaneLayout { offset: 0, stride: 4 }, PlaneLayout { offset: 8, stride: 2 }, PlaneLayout { offset: 20, stride: 2 }]),
+            ..ok.clone()
+        };
+        assert_eq!(kind(&overlap, 100), Err(ErrorKind::InvalidArg));
+        let short_stride = VideoFrameInit { layout: Some(vec![PlaneLayout { offset: 0, stride: 3 }, PlaneLayout { offset: 16, stride: 2 }, PlaneLayout { offset: 20, stride: 2 }]), ..ok };
+        assert_eq!(kind(&short_stride, 100), Err(ErrorKind::InvalidArg));
+    }
+
+    #[test]
+    fn copy_repacks_and_copy_to_reads_back_a_rect() {
+        // 4x2 I420 with padded strides and planes in reverse order.
+        let layout = vec![PlaneLayout { offset: 20, stride: 6 }, PlaneLayout { offset: 10, stride: 4 }, PlaneLayout { offset: 0, stride: 4 }];
+        let mut data = vec![0u8; 32];
+        data[20..24].copy_from_slice(&[1, 2, 3, 4]);
+        data[26..30].copy_from_slice(&[5, 6, 7, 8]);
+        data[10..12].copy_from_slice(&[20, 21]);
+        data[0..2].copy_from_slice(&[30, 31]);
+        let f = Frame::video_copy(&VideoFrameInit { layout: Some(layout), ..init(VideoPixelFormat::I420, 4, 2) }, &data).unwrap();
+        let mut out = vec![0u8; 12];
+        f.video_copy_to(&mut out, &VideoCopyOptions::default()).unwrap();
+        assert_eq!(out, [1, 2, 3, 4, 5, 6, 7, 8, 20, 21, 30, 31]);
+        let rect = VideoCopyOptions { rect: Some(Rect { x: 2, y: 0, width: 2, height: 2 }), ..Default::default() };
+        assert_eq!(f.video_allocation_size(&rect).unwrap(), 6);
+        let mut out = vec![0u8; 6];
+        f.video_copy_to(&mut out, &rect).unwrap();
+        assert_eq!(out, [3, 4, 7, 8, 21, 31]);
+        assert_eq!(f.video_copy_to(&mut [0u8; 5], &rect).unwrap_err().kind, ErrorKind::InvalidArg);
+    }
+
+    #[test]
+    fn crop_views_share_the_buffer_and_blank_keeps_geometry() {
+        let f = Frame::video_with(VideoPixelFormat::Nv12, 8, 4, 0, None, |img| img.planes[0].fill(99)).unwrap();
+        let crop = f.with_visible_rect(Rect { x: 2, y: 2, width: 4, height: 2 }, (4, 2)).unwrap();
+        assert!(crop.shares_buffer_with(&f));
+        assert_eq!(f.with_visible_rect(Rect { x: 1, y: 0, width: 2, height: 2 }, (2, 2)).unwrap_err().kind, ErrorKind::InvalidArg);
+        let black = crop.blank_like().unwrap();
+        let v = black.video().unwrap();
+        assert_eq!((v.visible_rect.width, v.visible_rect.height, v.format), (4, 2, VideoPixelFormat::Nv12));
+        assert!(black.plane(0).unwrap().0[..8].iter().all(|&y| y == 16));
+        assert!(!black.shares_buffer_with(&f));
+    }
+
+    #[test]
+    fn audio_ranges_follow_webcodecs() {
+        let init = AudioDataInit { format: AudioSampleFormat::S16, sample_rate: 48000.0, number_of_frames: 4, number_of_channels: 2, timestamp: 0 };
+        let f = Frame::audio_copy(&init, &[0u8; 16]).unwrap();
+        assert_eq!(f.audio().unwrap().duration(), 83);
+        let size = |o: AudioCopyOptions| f.audio_allocation_size(&o).map_err(|e| e.kind);
+        assert_eq!(size(AudioCopyOptions::default()), Ok(16));
+        assert_eq!(size(AudioCopyOptions { plane_index: 1, ..Default::default() }), Err(ErrorKind::Range));
+        let planar = Some(AudioSampleFormat::F32Planar);
+        assert_eq!(size(AudioCopyOptions { plane_index: 1, format: planar, ..Default::default() }), Ok(16));
+        assert_eq!(size(AudioCopyOptions { plane_index: 2, format: planar, ..Default::default() }), Err(ErrorKind::Range));
+        assert_eq!(size(AudioCopyOptions { frame_offset: 4, ..Default::default() }), Err(ErrorKind::Range));
+        assert_eq!(size(AudioCopyOptions { frame_offset: 1, frame_count: Some(4), ..Default::default() }), Err(ErrorKind::Range));
+        assert_eq!(size(AudioCopyOptions { frame_offset: 1, frame_count: Some(3), ..Default::default() }), Ok(12));
+        assert_eq!(f.audio_copy_to(&mut [0u8; 15], &AudioCopyOptions::default()).unwrap_err().kind, ErrorKind::Range);
+    }
+
+    #[test]
+    fn buffers_are_recycled() {
+        let f = Frame::video_with(VideoPixelFormat::I420, 4000, 1000, 0, None, |_| {}).unwrap();
+        let ptr = f.data().as_ptr();
+        drop(f);
+        let again = Frame::video_with(VideoPixelFormat::I420, 4000, 1000, 0, None, |_| {}).unwrap();
+        assert_eq!(again.data().as_ptr(), ptr, "the freed buffer comes back from the pool");
+    }
+
+    struct Counted(Vec<u8>, std::sync::Arc<std::sync::atomic::AtomicUsize>);
+    impl ExternalMemory for Counted {
+        fn bytes(&self) -> &[u8] {
+            &self.0
+        }
+    }
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn wrapped_memory_is_released_at_the_last_close_and_returned_on_error() {
+        let released = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mem = Box::new(Counted(vec![5; 24], released.clone()));
+        let f = Frame::video_wrap(&init(VideoPixelFormat::I420, 4, 4), mem).map_err(|(e, _)| e).unwrap();
+        let c = f.clone();
+        drop(f);
+        assert_eq!(released.load(std::sync::atomic::Ordering::SeqCst), 0);
+        drop(c);
+        assert_eq!(released.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let small = Box::new(Counted(vec![5; 10], released.clone()));
+        let (e, back) = Frame::video_wrap(&init(VideoPixelFormat::I420, 4, 4), small).unwrap_err();
+        assert_eq!((e.kind, back.bytes().len()), (ErrorKind::InvalidArg, 10));
+    }
+}

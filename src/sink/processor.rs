@@ -357,3 +357,90 @@ impl Drop for Processor {
         let _ = self.set_callback(None);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::frame::{AudioDataInit, AudioSampleFormat};
+    use crate::source::generator::Generator;
+
+    fn readable(fd: RawFd) -> bool {
+        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd, timeout 0.
+        unsafe { libc::poll(&mut p, 1, 0) == 1 }
+    }
+
+    fn chunk(ts: i64) -> Frame {
+        let init = AudioDataInit { format: AudioSampleFormat::U8, sample_rate: 8000.0, number_of_frames: 80, number_of_channels: 1, timestamp: ts };
+        Frame::audio_copy(&init, &[128u8; 80]).unwrap()
+    }
+
+    #[test]
+    fn fd_is_level_triggered_on_frames_and_end() {
+        let g = Generator::new(Kind::Audio);
+        let p = Processor::new(g.track(), 4);
+        let fd = p.fd().unwrap();
+        assert_eq!(p.fd().unwrap(), fd);
+        assert!(!readable(fd));
+        g.write(chunk(0)).unwrap();
+        g.write(chunk(1)).unwrap();
+        assert!(readable(fd));
+        p.read(Wait::No).unwrap();
+        assert!(readable(fd), "one frame is still queued");
+        p.read(Wait::No).unwrap();
+        assert!(!readable(fd));
+        g.close();
+        assert!(readable(fd), "the end is ready");
+        assert_eq!(p.read(Wait::No).unwrap_err().kind, ErrorKind::Ended);
+    }
+
+    #[test]
+    fn pending_wakeup_interrupts_the_next_blocking_read_once() {
+        let g = Generator::new(Kind::Audio);
+        let p = Processor::new(g.track(), 4);
+        p.wakeup();
+        assert_eq!(p.read(Wait::Forever).unwrap_err().kind, ErrorKind::Interrupted);
+        assert_eq!(p.read(Wait::For(Duration::from_millis(20))).unwrap_err().kind, ErrorKind::Timeout);
+    }
+
+    #[test]
+    fn blocked_reader_gets_a_frame_from_another_thread() {
+        let g = Arc::new(Generator::new(Kind::Audio));
+        let p = Processor::new(g.track(), 1);
+        let writer = {
+            let g = g.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                g.write(chunk(42)).unwrap();
+            })
+        };
+        assert_eq!(p.read(Wait::Forever).unwrap().frame.timestamp(), 42);
+        writer.join().unwrap();
+    }
+
+    #[test]
+    fn clamps_and_defaults_the_queue() {
+        let g = Generator::new(Kind::Audio);
+        assert_eq!(Processor::new(g.track(), 0).max_buffer_size(), DEFAULT_AUDIO_BUFFER);
+        assert_eq!(Processor::new(g.track(), 100_000).max_buffer_size(), MAX_AUDIO_BUFFER);
+        let v = Generator::new(Kind::Video);
+        assert_eq!(Processor::new(v.track(), 0).max_buffer_size(), DEFAULT_VIDEO_BUFFER);
+        assert_eq!(Processor::new(v.track(), 1000).max_buffer_size(), MAX_VIDEO_BUFFER);
+    }
+
+    #[test]
+    fn callback_gets_every_frame_then_the_end() {
+        let g = Generator::new(Kind::Audio);
+        let p = Processor::new(g.track(), 8);
+        let (tx, rx) = std::sync::mpsc::channel();
+        p.set_callback(Some(Box::new(move |d: Option<Delivered>| tx.send(d.map(|d| d.frame.timestamp())).unwrap()))).unwrap();
+        assert_eq!(p.read(Wait::No).unwrap_err().kind, ErrorKind::InvalidState);
+        for ts in 0..3 {
+            g.write(chunk(ts)).unwrap();
+            assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), Some(ts));
+        }
+        g.close();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), None);
+    }
+}
