@@ -20,6 +20,26 @@
 
 
 /**
+ * The default maxBufferSize of video processors.
+ */
+#define MST_PROCESSOR_DEFAULT_VIDEO_BUFFER 1
+
+/**
+ * The largest maxBufferSize of video processors (larger values are clamped to it).
+ */
+#define MST_PROCESSOR_MAX_VIDEO_BUFFER 32
+
+/**
+ * The default maxBufferSize of audio processors.
+ */
+#define MST_PROCESSOR_DEFAULT_AUDIO_BUFFER 10
+
+/**
+ * The largest maxBufferSize of audio processors.
+ */
+#define MST_PROCESSOR_MAX_AUDIO_BUFFER 1000
+
+/**
  * `min` is set in MstConstrainRange.present.
  */
 #define MST_CONSTRAIN_MIN 1
@@ -620,8 +640,9 @@ typedef struct MstVideoConstraints {
   struct MstConstrainRange frame_rate;
   struct MstConstrainRange aspect_ratio;
   /**
-   * 0 = unset (crop-and-scale when width, height or aspectRatio is constrained, else none);
-   * else an MstResizeMode value.
+   * 0 = unset (crop-and-scale when width, height, aspectRatio or frameRate is constrained,
+   * else none); else an MstResizeMode value. With "none" the track passes frames through
+   * unmodified: no scaling and no frame-rate decimation.
    */
   int32_t resize_mode;
 } MstVideoConstraints;

@@ -185,11 +185,11 @@ fn floor_even(v: u32) -> u32 {
 }
 
 impl VideoConstraints {
-    /// The resize mode in force: the asked one, else crop-and-scale when a geometry
-    /// constraint is present, else none.
+    /// The resize mode in force: the asked one, else crop-and-scale when width, height,
+    /// aspectRatio or frameRate is constrained (the track must adapt), else none.
     pub fn effective_resize_mode(&self) -> ResizeMode {
         self.resize_mode.unwrap_or(
-            if self.width.is_empty() && self.height.is_empty() && self.aspect_ratio.is_empty() {
+            if self.width.is_empty() && self.height.is_empty() && self.aspect_ratio.is_empty() && self.frame_rate.is_empty() {
                 ResizeMode::None
             } else {
                 ResizeMode::CropAndScale
@@ -367,6 +367,13 @@ mod tests {
         let min_over_max = ConstrainRange { min: Some(300.0), max: Some(200.0), ..Default::default() };
         assert_eq!(caps.check(&VideoConstraints { width: min_over_max, ..Default::default() }).unwrap_err().constraint, Some("width"));
         assert!(caps.check(&VideoConstraints { width: ConstrainRange { ideal: Some(5000.0), ..Default::default() }, ..Default::default() }).is_ok());
+    }
+
+    #[test]
+    fn a_frame_rate_constraint_alone_decimates_without_resizing() {
+        let c = VideoConstraints { frame_rate: ConstrainRange { max: Some(10.0), ..Default::default() }, ..Default::default() };
+        assert_eq!(c.target_frame_rate(), Some(10.0));
+        assert_eq!(c.plan(&meta(640, 360)), Plan::PassThrough);
     }
 
     #[test]

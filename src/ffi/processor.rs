@@ -17,12 +17,23 @@ pub struct MstProcessor {
 
 static PROCESSORS: Table<Arc<Processor>> = Table::new(0x50, "MstProcessor");
 
-/// The default and the largest maxBufferSize of video processors.
-pub const MST_PROCESSOR_DEFAULT_VIDEO_BUFFER: u32 = crate::sink::processor::DEFAULT_VIDEO_BUFFER as u32;
-pub const MST_PROCESSOR_MAX_VIDEO_BUFFER: u32 = crate::sink::processor::MAX_VIDEO_BUFFER as u32;
-/// The default and the largest maxBufferSize of audio processors.
-pub const MST_PROCESSOR_DEFAULT_AUDIO_BUFFER: u32 = crate::sink::processor::DEFAULT_AUDIO_BUFFER as u32;
-pub const MST_PROCESSOR_MAX_AUDIO_BUFFER: u32 = crate::sink::processor::MAX_AUDIO_BUFFER as u32;
+/// The default maxBufferSize of video processors.
+pub const MST_PROCESSOR_DEFAULT_VIDEO_BUFFER: u32 = 1;
+/// The largest maxBufferSize of video processors (larger values are clamped to it).
+pub const MST_PROCESSOR_MAX_VIDEO_BUFFER: u32 = 32;
+/// The default maxBufferSize of audio processors.
+pub const MST_PROCESSOR_DEFAULT_AUDIO_BUFFER: u32 = 10;
+/// The largest maxBufferSize of audio processors.
+pub const MST_PROCESSOR_MAX_AUDIO_BUFFER: u32 = 1000;
+
+// Literals above so cbindgen can write them into mst.h; tied to the core here.
+const _: () = {
+    use crate::sink::processor as core;
+    assert!(MST_PROCESSOR_DEFAULT_VIDEO_BUFFER as usize == core::DEFAULT_VIDEO_BUFFER);
+    assert!(MST_PROCESSOR_MAX_VIDEO_BUFFER as usize == core::MAX_VIDEO_BUFFER);
+    assert!(MST_PROCESSOR_DEFAULT_AUDIO_BUFFER as usize == core::DEFAULT_AUDIO_BUFFER);
+    assert!(MST_PROCESSOR_MAX_AUDIO_BUFFER as usize == core::MAX_AUDIO_BUFFER);
+};
 
 /// The spec's constructor: a processor on `track` with its own queue of `max_buffer_size`
 /// frames (0 = the default, MST_PROCESSOR_DEFAULT_*_BUFFER; above MST_PROCESSOR_MAX_*_BUFFER it

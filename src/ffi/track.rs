@@ -112,8 +112,9 @@ pub struct MstVideoConstraints {
     pub height: MstConstrainRange,
     pub frame_rate: MstConstrainRange,
     pub aspect_ratio: MstConstrainRange,
-    /// 0 = unset (crop-and-scale when width, height or aspectRatio is constrained, else none);
-    /// else an MstResizeMode value.
+    /// 0 = unset (crop-and-scale when width, height, aspectRatio or frameRate is constrained,
+    /// else none); else an MstResizeMode value. With "none" the track passes frames through
+    /// unmodified: no scaling and no frame-rate decimation.
     pub resize_mode: i32,
 }
 

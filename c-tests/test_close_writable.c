@@ -1,0 +1,144 @@
+/* closeWritable (spec 2.2.3, 2.2.4.4), mst_generator_close(): every track connected to the
+ * generator (its own and its clones) ends, its ended callback fires once with
+ * MST_END_REASON_WRITABLE_CLOSED, its processors close; the writable accepts nothing more and
+ * a rejected frame stays the caller's. */
+#include <stdint.h>
+#include <string.h>
+
+#include "common.h"
+
+enum { W = 16, H = 16, TRACKS = 3 };
+
+struct ended_record {
+    int calls;
+    MstEndReason reason;
+    int destroys;
+};
+
+static void on_ended(void *user_data, MstEndReason reason) {
+    struct ended_record *r = user_data;
+    r->calls++;
+    r->reason = reason;
+}
+
+static void on_destroy(void *user_data) {
+    struct ended_record *r = user_data;
+    r->destroys++;
+}
+
+static MstFrame *video_frame(int64_t timestamp) {
+    uint8_t pixels[W * H * 3 / 2];
+    memset(pixels, 0x80, sizeof pixels);
+    MstVideoFrameInit init = {
+        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
+    MstFrame *f = NULL;
+    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
+    return f;
+}
+
+static void check_records(const struct ended_record *records) {
+    for (int i = 0; i < TRACKS; i++) {
+        if (records[i].calls != 1 || records[i].reason != MST_END_REASON_WRITABLE_CLOSED ||
+            records[i].destroys != 1) {
+            fprintf(stderr,
+                    "%s: track %d: ended callback called %d times (reason %d), destroy-notify %d "
+                    "times; expected once with MST_END_REASON_WRITABLE_CLOSED (%d), destroy once\n",
+                    __FILE__, i, records[i].calls, (int)records[i].reason, records[i].destroys,
+                    (int)MST_END_REASON_WRITABLE_CLOSED);
+            exit(1);
+        }
+    }
+}
+
+int main(void) {
+    MstGenerator *g = NULL;
+    CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
+    MstTrack *tracks[TRACKS] = {NULL};
+    CHECK_OK(mst_generator_track(g, &tracks[0]));
+    CHECK_OK(mst_track_clone(tracks[0], &tracks[1]));
+    CHECK_OK(mst_track_clone(tracks[1], &tracks[2])); /* a clone of a clone is connected too */
+
+    struct ended_record records[TRACKS];
+    memset(records, 0, sizeof records);
+    MstProcessor *processors[TRACKS] = {NULL};
+    for (int i = 0; i < TRACKS; i++) {
+        records[i].reason = MST_END_REASON_NONE;
+        CHECK_OK(mst_track_set_ended_callback(tracks[i], on_ended, &records[i], on_destroy));
+        CHECK_OK(mst_processor_create(tracks[i], 4, &processors[i]));
+    }
+    CHECK_OK(mst_generator_write(g, video_frame(1000)));
+    CHECK_OK(mst_generator_write(g, video_frame(2000)));
+    for (int i = 0; i < TRACKS; i++) CHECK_EQ_INT(records[i].calls, 0);
+
+    CHECK_OK(mst_generator_close(g));
+
+    bool closed = false;
+    CHECK_OK(mst_generator_is_closed(g, &closed));
+    CHECK(closed);
+    check_records(records);
+    for (int i = 0; i < TRACKS; i++) {
+        MstReadyState state = 0;
+        CHECK_OK(mst_track_ready_state(tracks[i], &state));
+        CHECK_EQ_INT(state, MST_READY_STATE_ENDED);
+        MstEndReason reason = MST_END_REASON_NONE;
+        CHECK_OK(mst_track_end_reason(tracks[i], &reason));
+        CHECK_EQ_INT(reason, MST_END_REASON_WRITABLE_CLOSED);
+
+        MstProcessorStats st;
+        CHECK_OK(mst_processor_get_stats(processors[i], &st));
+        CHECK(st.ended);
+        CHECK_EQ_INT(st.queued, 0);
+        CHECK_EQ_INT(st.discarded, 2);
+        MstFrame *f = NULL;
+        CHECK_STATUS(mst_processor_read(processors[i], 0, &f), MST_ERR_ENDED);
+        CHECK_STATUS(mst_processor_read(processors[i], 10000, &f), MST_ERR_ENDED); /* hang guard */
+        CHECK(f == NULL);
+    }
+
+    /* Later writes fail; the caller keeps the frame and closes it. */
+    MstFrame *late = video_frame(3000);
+    CHECK_STATUS(mst_generator_write(g, late), MST_ERR_INVALID_STATE);
+    MstVideoFrameInfo info;
+    CHECK_OK(mst_frame_video_info(late, &info));
+    CHECK_EQ_INT(info.timestamp, 3000);
+    CHECK_OK(mst_frame_close(late));
+
+    /* Idempotent: a second close, stops and frees do not call the callbacks again. */
+    CHECK_OK(mst_generator_close(g));
+    CHECK_OK(mst_generator_is_closed(g, &closed));
+    CHECK(closed);
+    for (int i = 0; i < TRACKS; i++) CHECK_OK(mst_track_stop(tracks[i]));
+    check_records(records);
+
+    /* A clone of a track of a closed writable is ended; a processor on it is ended. */
+    MstTrack *late_clone = NULL;
+    CHECK_OK(mst_track_clone(tracks[0], &late_clone));
+    MstReadyState state = 0;
+    CHECK_OK(mst_track_ready_state(late_clone, &state));
+    CHECK_EQ_INT(state, MST_READY_STATE_ENDED);
+    CHECK_OK(mst_track_free(late_clone));
+
+    for (int i = 0; i < TRACKS; i++) {
+        CHECK_OK(mst_processor_free(processors[i]));
+        CHECK_OK(mst_track_free(tracks[i]));
+    }
+    CHECK_OK(mst_generator_free(g));
+    check_records(records);
+
+    /* closeWritable on an audio generator: the same. */
+    MstGenerator *ag = NULL;
+    MstTrack *at = NULL;
+    struct ended_record ar = {0, MST_END_REASON_NONE, 0};
+    CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &ag));
+    CHECK_OK(mst_generator_track(ag, &at));
+    CHECK_OK(mst_track_set_ended_callback(at, on_ended, &ar, on_destroy));
+    CHECK_OK(mst_generator_close(ag));
+    CHECK_EQ_INT(ar.calls, 1);
+    CHECK_EQ_INT(ar.reason, MST_END_REASON_WRITABLE_CLOSED);
+    CHECK_EQ_INT(ar.destroys, 1);
+    CHECK_OK(mst_track_free(at));
+    CHECK_OK(mst_generator_free(ag));
+    CHECK_EQ_INT(ar.calls, 1);
+    CHECK_EQ_INT(ar.destroys, 1);
+    return 0;
+}

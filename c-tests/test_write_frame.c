@@ -1,0 +1,182 @@
+/* writeFrame (spec 2.2.3): a frame of the wrong kind (or one that is not a frame any more) is
+ * a TypeError and stays the caller's; otherwise the media goes to every live track connected
+ * to the generator (its own track and its clones, not stopped ones) and the written frame is
+ * closed. Pass-through delivery shares the media: no copy. */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common.h"
+
+enum { W = 32, H = 16, FRAME_BYTES = W * H * 3 / 2 };
+
+static atomic_int releases;
+
+static void release(void *user_data) {
+    (void)user_data;
+    atomic_fetch_add(&releases, 1);
+}
+
+static MstFrame *video_frame(int64_t timestamp) {
+    uint8_t pixels[FRAME_BYTES];
+    memset(pixels, 0x80, sizeof pixels);
+    MstVideoFrameInit init = {
+        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
+    MstFrame *f = NULL;
+    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
+    return f;
+}
+
+static MstFrame *audio_data(int64_t timestamp) {
+    int16_t samples[480 * 2] = {0};
+    MstAudioDataInit init = {.format = MST_AUDIO_SAMPLE_FORMAT_S16,
+                             .sample_rate = 48000.0f,
+                             .number_of_frames = 480,
+                             .number_of_channels = 2,
+                             .timestamp = timestamp};
+    MstFrame *f = NULL;
+    CHECK_OK(mst_frame_create_audio(&init, (const uint8_t *)samples, sizeof samples, &f));
+    return f;
+}
+
+/* Reads one frame without waiting; checks its timestamp and returns its Y plane pointer. */
+static const uint8_t *expect_frame(MstProcessor *p, int64_t timestamp) {
+    MstFrame *f = NULL;
+    CHECK_OK(mst_processor_read(p, 0, &f));
+    MstVideoFrameInfo info;
+    CHECK_OK(mst_frame_video_info(f, &info));
+    CHECK_EQ_INT(info.timestamp, timestamp);
+    CHECK_EQ_INT(info.coded_width, W);
+    CHECK_EQ_INT(info.coded_height, H);
+    const uint8_t *y = NULL;
+    size_t stride = 0, len = 0;
+    CHECK_OK(mst_frame_video_plane(f, 0, &y, &stride, &len));
+    CHECK_OK(mst_frame_close(f));
+    return y;
+}
+
+/* Steps 1-2: the wrong kind is rejected and the frame stays usable by its owner. */
+static void check_wrong_kind(int32_t generator_kind) {
+    MstGenerator *g = NULL;
+    MstTrack *t = NULL;
+    MstProcessor *p = NULL;
+    CHECK_OK(mst_generator_create(generator_kind, &g));
+    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_processor_create(t, 4, &p));
+
+    MstFrame *wrong = generator_kind == MST_KIND_VIDEO ? audio_data(1234) : video_frame(1234);
+    CHECK_STATUS(mst_generator_write(g, wrong), MST_ERR_TYPE);
+    MstKind k = 0;
+    CHECK_OK(mst_frame_kind(wrong, &k));
+    CHECK(k != generator_kind);
+    if (generator_kind == MST_KIND_VIDEO) {
+        MstAudioDataInfo info;
+        CHECK_OK(mst_frame_audio_info(wrong, &info));
+        CHECK_EQ_INT(info.timestamp, 1234);
+        CHECK_EQ_INT(info.number_of_frames, 480);
+    } else {
+        MstVideoFrameInfo info;
+        CHECK_OK(mst_frame_video_info(wrong, &info));
+        CHECK_EQ_INT(info.timestamp, 1234);
+        CHECK_EQ_INT(info.coded_width, W);
+    }
+    /* Nothing reached the track. */
+    MstProcessorStats st;
+    CHECK_OK(mst_processor_get_stats(p, &st));
+    CHECK_EQ_INT(st.total, 0);
+    CHECK_OK(mst_frame_close(wrong));
+
+    /* The writable is not errored by the rejection: a right frame still goes through. */
+    MstFrame *right = generator_kind == MST_KIND_VIDEO ? video_frame(5678) : audio_data(5678);
+    CHECK_OK(mst_generator_write(g, right));
+    CHECK_OK(mst_processor_get_stats(p, &st));
+    CHECK_EQ_INT(st.total, 1);
+
+    CHECK_OK(mst_processor_free(p));
+    CHECK_OK(mst_track_free(t));
+    CHECK_OK(mst_generator_free(g));
+}
+
+int main(void) {
+    atomic_init(&releases, 0);
+    check_wrong_kind(MST_KIND_VIDEO);
+    check_wrong_kind(MST_KIND_AUDIO);
+
+    MstGenerator *g = NULL;
+    MstTrack *own = NULL, *c1 = NULL, *c2 = NULL;
+    CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
+    CHECK_OK(mst_generator_track(g, &own));
+    CHECK_OK(mst_track_clone(own, &c1));
+    CHECK_OK(mst_track_clone(own, &c2));
+    MstProcessor *p_own = NULL, *p1 = NULL, *p2 = NULL;
+    CHECK_OK(mst_processor_create(own, 4, &p_own));
+    CHECK_OK(mst_processor_create(c1, 4, &p1));
+    CHECK_OK(mst_processor_create(c2, 4, &p2));
+
+    /* A closed frame handle is not a VideoFrame any more: TypeError. */
+    MstFrame *closed = video_frame(1);
+    CHECK_OK(mst_frame_close(closed));
+    CHECK_STATUS(mst_generator_write(g, closed), MST_ERR_TYPE);
+    CHECK_STATUS(mst_generator_write(g, NULL), MST_ERR_NULL_ARG);
+    MstFrame *spare = video_frame(2);
+    CHECK_STATUS(mst_generator_write(NULL, spare), MST_ERR_NULL_ARG);
+    /* Neither is a handle of another type. */
+    CHECK_STATUS(mst_generator_write(g, (MstFrame *)(void *)own), MST_ERR_TYPE);
+    CHECK_OK(mst_frame_close(spare));
+
+    /* Step 3: the media reaches every live connected track, without a copy. */
+    static uint8_t memory[FRAME_BYTES];
+    memset(memory, 0x42, sizeof memory);
+    MstVideoFrameInit init = {
+        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = 10000};
+    MstFrame *wrapped = NULL;
+    CHECK_OK(mst_frame_wrap_video(&init, memory, sizeof memory, release, NULL, &wrapped));
+    CHECK_OK(mst_generator_write(g, wrapped));
+    /* Step 4: the written frame was closed. */
+    CHECK_STATUS(mst_frame_close(wrapped), MST_ERR_INVALID_STATE);
+    MstVideoFrameInfo info;
+    CHECK_STATUS(mst_frame_video_info(wrapped, &info), MST_ERR_INVALID_STATE);
+    CHECK_EQ_INT(atomic_load(&releases), 0); /* the tracks' processors still hold the media */
+
+    CHECK(expect_frame(p_own, 10000) == memory);
+    CHECK(expect_frame(p1, 10000) == memory);
+    CHECK_EQ_INT(atomic_load(&releases), 0);
+    CHECK(expect_frame(p2, 10000) == memory);
+    CHECK_EQ_INT(atomic_load(&releases), 1); /* closed by the last reader: released once */
+
+    /* A stopped clone gets nothing more; the others do. */
+    CHECK_OK(mst_track_stop(c2));
+    CHECK_OK(mst_generator_write(g, video_frame(20000)));
+    expect_frame(p_own, 20000);
+    expect_frame(p1, 20000);
+    MstFrame *f = NULL;
+    CHECK_STATUS(mst_processor_read(p2, 0, &f), MST_ERR_ENDED);
+    MstProcessorStats st;
+    CHECK_OK(mst_processor_get_stats(p2, &st));
+    CHECK_EQ_INT(st.total, 1);
+    CHECK_OK(mst_processor_get_stats(p1, &st));
+    CHECK_EQ_INT(st.total, 2);
+
+    /* A clone made now is connected too (and gets only frames written after it). */
+    MstTrack *c3 = NULL;
+    MstProcessor *p3 = NULL;
+    CHECK_OK(mst_track_clone(c1, &c3));
+    CHECK_OK(mst_processor_create(c3, 4, &p3));
+    CHECK_OK(mst_generator_write(g, video_frame(30000)));
+    expect_frame(p3, 30000);
+    expect_frame(p1, 30000);
+    expect_frame(p_own, 30000);
+    CHECK_STATUS(mst_processor_read(p3, 0, &f), MST_ERR_AGAIN);
+
+    CHECK_OK(mst_processor_free(p3));
+    CHECK_OK(mst_processor_free(p_own));
+    CHECK_OK(mst_processor_free(p1));
+    CHECK_OK(mst_processor_free(p2));
+    CHECK_OK(mst_track_free(c3));
+    CHECK_OK(mst_track_free(c1));
+    CHECK_OK(mst_track_free(c2));
+    CHECK_OK(mst_track_free(own));
+    CHECK_OK(mst_generator_free(g));
+    CHECK_EQ_INT(atomic_load(&releases), 1);
+    return 0;
+}
