@@ -573,7 +573,9 @@ typedef struct MstTestPatternOptions {
    */
   int32_t format;
   /**
-   * Produce as fast as possible instead of in real time [false: real time].
+   * Produce as fast as the consumers allow instead of in real time [false: real time]:
+   * starts when the first processor or sink connects, and waits (up to 50 ms a frame) while
+   * a consumer's queue is full, so a finite unpaced run reaches its readers whole.
    */
   bool unpaced;
   /**
@@ -611,7 +613,7 @@ typedef struct MstToneOptions {
    */
   uint32_t chunk_frames;
   /**
-   * As fast as possible instead of real time [false].
+   * As fast as the consumers allow instead of real time [false]; see MstTestPatternOptions.
    */
   bool unpaced;
   /**
@@ -971,9 +973,10 @@ MstStatus mst_processor_create(const struct MstTrack *track,
  * close it. Thread-safety: any thread; several readers may share a processor (each frame goes
  * to one). Blocking: up to `timeout_ms`.
  * Returns MST_ERR_AGAIN (nothing queued, timeout 0), MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
- * (mst_processor_wakeup()), MST_ERR_ENDED (the track ended or the processor was closed: the
- * queue was emptied and no more frames will come), MST_ERR_INVALID_STATE (a callback is set),
- * MST_ERR_NULL_ARG.
+ * (mst_processor_wakeup()), MST_ERR_ENDED (the track ended or the processor was closed: no
+ * more frames will come; the queue was emptied, except that readers already blocked here when
+ * the track ended still get the frames they were waiting for, as the spec's pending reads
+ * do), MST_ERR_INVALID_STATE (a callback is set), MST_ERR_NULL_ARG.
  */
 MstStatus mst_processor_read(struct MstProcessor *processor,
                              int32_t timeout_ms,

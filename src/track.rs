@@ -213,6 +213,12 @@ impl TrackInner {
         }
     }
 
+    /// None when no sink is connected, else whether every sink can take a frame now.
+    pub(crate) fn sinks_have_room(&self) -> Option<bool> {
+        let sinks = lock(&self.sinks).clone();
+        (!sinks.is_empty()).then(|| sinks.iter().all(|s| s.has_room()))
+    }
+
     pub(crate) fn set_muted(&self, muted: bool) {
         if self.muted.swap(muted, Ordering::AcqRel) == muted || self.ended.load(Ordering::Acquire) {
             return;

@@ -94,7 +94,27 @@ fn test_pattern_runs_and_constraints_scale() {
             }
         }
     }
-    assert!((1..=5).contains(&n), "{n}");
+    assert_eq!(n, 5, "an unpaced finite source reaches a reader that keeps up whole");
     assert_eq!(small.end_reason(), Some(EndReason::SourceEnded));
     assert_eq!(small.settings().width, Some(160));
+}
+
+#[test]
+fn a_file_sink_keeps_the_tail_of_an_ended_track() {
+    let dir = std::env::temp_dir().join(format!("mst-tail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tail.y4m");
+    let g = Generator::new(Kind::Video);
+    let sink = mst::sink::file::FileSink::open(g.track(), &path).unwrap();
+    for ts in 0..5 {
+        g.write(i420(16, 8, ts * 33_333)).unwrap();
+    }
+    g.close();
+    let stats = sink.finish().unwrap();
+    assert_eq!((stats.frames_written, stats.frames_dropped), (5, 0));
+    let bytes = std::fs::read(&path).unwrap();
+    let header = b"YUV4MPEG2 W16 H8 F30:1 Ip A1:1 C420jpeg\n";
+    assert_eq!(&bytes[..header.len()], header);
+    assert_eq!(bytes.len(), header.len() + 5 * (6 + 16 * 8 * 3 / 2));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

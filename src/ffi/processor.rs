@@ -69,9 +69,10 @@ fn get(p: *const MstProcessor) -> crate::error::Result<Arc<Processor>> {
 /// close it. Thread-safety: any thread; several readers may share a processor (each frame goes
 /// to one). Blocking: up to `timeout_ms`.
 /// Returns MST_ERR_AGAIN (nothing queued, timeout 0), MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
-/// (mst_processor_wakeup()), MST_ERR_ENDED (the track ended or the processor was closed: the
-/// queue was emptied and no more frames will come), MST_ERR_INVALID_STATE (a callback is set),
-/// MST_ERR_NULL_ARG.
+/// (mst_processor_wakeup()), MST_ERR_ENDED (the track ended or the processor was closed: no
+/// more frames will come; the queue was emptied, except that readers already blocked here when
+/// the track ended still get the frames they were waiting for, as the spec's pending reads
+/// do), MST_ERR_INVALID_STATE (a callback is set), MST_ERR_NULL_ARG.
 #[no_mangle]
 pub extern "C" fn mst_processor_read(processor: *mut MstProcessor, timeout_ms: i32, out: *mut *mut MstFrame) -> MstStatus {
     ffi_call!({

@@ -17,7 +17,9 @@ pub struct MstTestPatternOptions {
     pub frame_rate: f64,
     /// An MstVideoPixelFormat value [I420].
     pub format: i32,
-    /// Produce as fast as possible instead of in real time [false: real time].
+    /// Produce as fast as the consumers allow instead of in real time [false: real time]:
+    /// starts when the first processor or sink connects, and waits (up to 50 ms a frame) while
+    /// a consumer's queue is full, so a finite unpaced run reaches its readers whole.
     pub unpaced: bool,
     /// End the source (MST_END_REASON_SOURCE_ENDED) after this many frames [0: never].
     pub frame_count: u64,
@@ -39,7 +41,7 @@ pub struct MstToneOptions {
     pub format: i32,
     /// Frames per AudioData [sample_rate / 100: 10 ms].
     pub chunk_frames: u32,
-    /// As fast as possible instead of real time [false].
+    /// As fast as the consumers allow instead of real time [false]; see MstTestPatternOptions.
     pub unpaced: bool,
     /// End after this many chunks [0: never].
     pub chunk_count: u64,

@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use crate::convert::{self, ImageMut};
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioCopyOptions, AudioSampleFormat, Frame, Kind, PlaneLayout, Rect, VideoPixelFormat};
-use crate::sink::processor::{Processor, Wait};
+use crate::sink::processor::{EndPolicy, Processor, Wait};
 use crate::track::Track;
 
 /// What a file sink wrote.
@@ -52,7 +52,7 @@ impl FileSink {
             Kind::Video => (Box::new(Y4m { out, path: p, size: None, buf: Vec::new(), bytes: 0 }), 8),
             Kind::Audio => (Box::new(Wav { out, path: p, format: None, buf: Vec::new(), data_bytes: 0 }), 100),
         };
-        let processor = Arc::new(Processor::new(track, queue));
+        let processor = Arc::new(Processor::with_end_policy(track, queue, EndPolicy::Drain));
         let stop = Arc::new(AtomicBool::new(false));
         let (proc2, stop2) = (processor.clone(), stop.clone());
         let thread = std::thread::Builder::new()

@@ -13,4 +13,9 @@ pub trait Sink: Send + Sync {
     fn on_frame(&self, frame: &Frame);
     /// The track has ended; no more frames will come.
     fn on_ended(&self);
+    /// False while the sink would have to discard a frame to take another one. Sources that
+    /// may wait (the unpaced test pattern and tone) pace themselves by it; live sources don't.
+    fn has_room(&self) -> bool {
+        true
+    }
 }

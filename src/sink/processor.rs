@@ -79,6 +79,19 @@ pub(crate) struct Inner {
     cond: Condvar,
     eventfd: OnceLock<EventFd>,
     callback_mode: AtomicBool,
+    /// What a track's end leaves readable (see `EndPolicy`).
+    end_policy: EndPolicy,
+}
+
+/// What happens to queued frames when the processor's track ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndPolicy {
+    /// The spec's processorClose: the queue is emptied, except for the frames that readers
+    /// already blocked in `read` (the spec's pending reads) are waiting for.
+    Spec,
+    /// Everything queued stays readable, then reads return `Ended`: for recorders and
+    /// device sinks, which must not lose the tail of a stream.
+    Drain,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -117,17 +130,20 @@ impl Inner {
         self.cond.notify_all();
     }
 
-    /// The spec's processorClose: disconnect (done by the caller), empty the queue, mark closed.
-    fn close(&self) {
+    /// The spec's processorClose: disconnect (done by the caller), mark closed, empty the queue
+    /// down to `keep` frames (the newest stay, for readers that are already waiting).
+    fn close(&self, keep: usize) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.drain();
+        self.drain(keep);
         self.notify();
     }
 
-    fn drain(&self) {
-        while let Some(d) = self.ring.pop() {
+    /// Discards the oldest queued frames until at most `keep` remain.
+    fn drain(&self, keep: usize) {
+        while self.ring.len() > keep {
+            let Some(d) = self.ring.pop() else { break };
             drop(d);
             self.discarded.fetch_add(1, Ordering::AcqRel);
         }
@@ -205,13 +221,22 @@ impl Sink for Inner {
             self.discarded.fetch_add(1, Ordering::AcqRel);
         }
         if self.closed.load(Ordering::Acquire) {
-            self.drain();
+            // Closed while pushing: the close's drain may have run before this push.
+            self.drain(0);
         }
         self.notify();
     }
 
     fn on_ended(&self) {
-        self.close();
+        let keep = match self.end_policy {
+            EndPolicy::Spec => self.waiters.load(Ordering::SeqCst),
+            EndPolicy::Drain => usize::MAX,
+        };
+        self.close(keep);
+    }
+
+    fn has_room(&self) -> bool {
+        self.ring.len() < self.ring.capacity() || self.closed.load(Ordering::Acquire)
     }
 }
 
@@ -227,6 +252,11 @@ impl Processor {
     /// The spec's constructor: `max_buffer_size` 0 picks the default for the track's kind;
     /// larger than the cap is clamped to it. A processor on an ended track starts ended.
     pub fn new(track: &Track, max_buffer_size: usize) -> Processor {
+        Processor::with_end_policy(track, max_buffer_size, EndPolicy::Spec)
+    }
+
+    /// A processor whose queue, when the track ends, is treated as `policy` says.
+    pub fn with_end_policy(track: &Track, max_buffer_size: usize, policy: EndPolicy) -> Processor {
         let (default, cap) = match track.kind() {
             Kind::Video => (DEFAULT_VIDEO_BUFFER, MAX_VIDEO_BUFFER),
             Kind::Audio => (DEFAULT_AUDIO_BUFFER, MAX_AUDIO_BUFFER),
@@ -243,9 +273,10 @@ impl Processor {
             cond: Condvar::new(),
             eventfd: OnceLock::new(),
             callback_mode: AtomicBool::new(false),
+            end_policy: policy,
         });
         if track.ready_state() == ReadyState::Ended || !track.add_sink(inner.clone()) {
-            inner.close();
+            inner.close(0);
         }
         Processor { inner, track: track.clone(), runner: Mutex::new(None) }
     }
@@ -276,7 +307,7 @@ impl Processor {
     /// The spec's cancel: disconnects from the track without stopping it, empties the queue.
     pub fn close(&self) {
         self.track.remove_sink(self.inner.as_ref());
-        self.inner.close();
+        self.inner.close(0);
     }
 
     pub fn is_closed(&self) -> bool {
@@ -417,6 +448,36 @@ mod tests {
         };
         assert_eq!(p.read(Wait::Forever).unwrap().frame.timestamp(), 42);
         writer.join().unwrap();
+    }
+
+    #[test]
+    fn a_reader_blocked_when_the_track_ends_gets_the_frame_it_waits_for() {
+        let g = Generator::new(Kind::Audio);
+        let p = Arc::new(Processor::new(g.track(), 4));
+        let reader = {
+            let p = p.clone();
+            std::thread::spawn(move || p.read(Wait::Forever).map(|d| d.frame.timestamp()).map_err(|e| e.kind))
+        };
+        while p.inner.waiters.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        g.write(chunk(5)).unwrap();
+        g.close();
+        assert_eq!(reader.join().unwrap(), Ok(5));
+        assert_eq!(p.read(Wait::No).unwrap_err().kind, ErrorKind::Ended);
+        let s = p.stats();
+        assert_eq!((s.total, s.delivered, s.discarded), (1, 1, 0));
+    }
+
+    #[test]
+    fn without_waiting_readers_the_end_empties_the_queue() {
+        let g = Generator::new(Kind::Audio);
+        let p = Processor::new(g.track(), 4);
+        g.write(chunk(1)).unwrap();
+        g.write(chunk(2)).unwrap();
+        g.close();
+        assert_eq!(p.read(Wait::No).unwrap_err().kind, ErrorKind::Ended);
+        assert_eq!(p.stats().discarded, 2);
     }
 
     #[test]

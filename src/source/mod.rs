@@ -111,6 +111,13 @@ impl SourceCore {
         }
     }
 
+    /// None when no track has a sink, else whether every sink can take a frame without
+    /// discarding one. For sources that may wait for their consumers.
+    pub fn consumers_have_room(&self) -> Option<bool> {
+        let tracks = self.lock().tracks.clone();
+        tracks.iter().filter_map(|t| t.sinks_have_room()).reduce(|a, b| a && b)
+    }
+
     /// Sends a frame to every live connected track. Runs on the producer's thread.
     pub fn deliver(&self, frame: &Frame) {
         if self.is_muted() {

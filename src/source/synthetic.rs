@@ -21,7 +21,7 @@ pub struct TestPatternOptions {
     pub height: u32,
     pub frame_rate: f64,
     pub format: VideoPixelFormat,
-    /// Real-time pacing; false produces as fast as the consumers allow.
+    /// Real-time pacing. False: as fast as the consumers allow (see `spawn_source`).
     pub paced: bool,
     /// End the source (reason SourceEnded) after this many frames; 0 = never.
     pub frame_count: u64,
@@ -68,9 +68,15 @@ impl Drop for ThreadBackend {
     }
 }
 
-/// Starts `produce(n)` for n = 0, 1, ... on a thread: paced at `rate` per second when asked,
-/// delivering each result, ending the source after `count` items (0 = never) or when
-/// `produce` fails.
+/// How long an unpaced source waits for a full consumer before delivering anyway (the
+/// consumer then drops its oldest frame, as with any live source).
+const UNPACED_PATIENCE: Duration = Duration::from_millis(50);
+
+/// Starts `produce(n)` for n = 0, 1, ... on a thread, delivering each result and ending the
+/// source after `count` items (0 = never) or when `produce` fails. Paced: at `rate` per second,
+/// like a device. Unpaced: as fast as the consumers allow: it starts when the first sink is
+/// connected and waits (up to `UNPACED_PATIENCE` a frame) while a sink's queue is full, so a
+/// finite unpaced run reaches readers whole, yet a sink nobody reads cannot stall it.
 fn spawn_source(
     core: &Arc<SourceCore>,
     name: &str,
@@ -100,6 +106,9 @@ fn spawn_source(
                     }
                 }
                 let Some(core) = weak.upgrade() else { return };
+                if !paced && !wait_for_consumers(&core, &stop2) {
+                    break;
+                }
                 // A panic here must not kill the thread silently: the tracks end with an error.
                 let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     produce(n).map(|frame| core.deliver(&frame))
@@ -119,6 +128,20 @@ fn spawn_source(
         .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the {name} thread: {e}")))?;
     core.set_backend(Box::new(ThreadBackend { stop, thread: Mutex::new(Some(thread)) }));
     Ok(())
+}
+
+/// Blocks until a sink exists and has room (or `UNPACED_PATIENCE` passed while one is full).
+/// False when the source was stopped meanwhile.
+fn wait_for_consumers(core: &SourceCore, stop: &AtomicBool) -> bool {
+    let start = Instant::now();
+    while !stop.load(Ordering::Acquire) {
+        match core.consumers_have_room() {
+            None => std::thread::park_timeout(Duration::from_millis(1)),
+            Some(false) if start.elapsed() < UNPACED_PATIENCE => std::thread::park_timeout(Duration::from_micros(100)),
+            Some(_) => return true,
+        }
+    }
+    false
 }
 
 /// BT.709 limited-range YUV of 75% colour bars: white, yellow, cyan, green, magenta, red,
