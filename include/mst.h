@@ -574,8 +574,9 @@ typedef struct MstTestPatternOptions {
   int32_t format;
   /**
    * Produce as fast as the consumers allow instead of in real time [false: real time]:
-   * starts when the first processor or sink connects, and waits (up to 50 ms a frame) while
-   * a consumer's queue is full, so a finite unpaced run reaches its readers whole.
+   * starts when the first processor or sink connects, waits (up to 50 ms a frame) while a
+   * consumer's queue is full, and before ending waits (up to 1 s) for the queues to drain,
+   * so a finite unpaced run reaches readers that keep up whole.
    */
   bool unpaced;
   /**
@@ -844,6 +845,20 @@ MstStatus mst_frame_video_plane(const struct MstFrame *frame,
                                 uint32_t plane,
                                 const uint8_t **out_data,
                                 size_t *out_stride,
+                                size_t *out_len);
+
+/**
+ * Zero-copy read access to AudioData plane `plane`: for interleaved formats plane 0 holds
+ * every channel interleaved; for planar formats plane i is channel i. `*out_len` is the
+ * plane's size in bytes (frames x channels-in-plane x sample size).
+ *
+ * Ownership: borrowed from `frame`, valid until this handle is closed; never write through it.
+ * Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE, MST_ERR_TYPE
+ * (video), MST_ERR_RANGE (no such plane).
+ */
+MstStatus mst_frame_audio_plane(const struct MstFrame *frame,
+                                uint32_t plane,
+                                const uint8_t **out_data,
                                 size_t *out_len);
 
 /**

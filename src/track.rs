@@ -219,6 +219,10 @@ impl TrackInner {
         (!sinks.is_empty()).then(|| sinks.iter().all(|s| s.has_room()))
     }
 
+    pub(crate) fn sinks_idle(&self) -> bool {
+        lock(&self.sinks).iter().all(|s| s.is_idle())
+    }
+
     pub(crate) fn set_muted(&self, muted: bool) {
         if self.muted.swap(muted, Ordering::AcqRel) == muted || self.ended.load(Ordering::Acquire) {
             return;

@@ -238,9 +238,13 @@ pub type MstReleaseFn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 struct CallerMemory {
     ptr: *const u8,
     len: usize,
-    /// Runs the caller's release when the last clone of the frame drops.
-    _release: UserData,
+    /// The caller's release; it runs when this is dropped or recycled.
+    release: Option<UserData>,
 }
+
+/// Spare `CallerMemory` boxes, so wrapping a buffer per frame allocates nothing once warm.
+static SPARE_WRAPPERS: std::sync::Mutex<Vec<Box<CallerMemory>>> = std::sync::Mutex::new(Vec::new());
+const MAX_SPARE_WRAPPERS: usize = 64;
 
 // SAFETY: mst_frame_wrap_* require the memory to stay valid and unmodified until `release`
 // runs; libmst only reads it, from any thread.
@@ -252,6 +256,19 @@ impl ExternalMemory for CallerMemory {
     fn bytes(&self) -> &[u8] {
         // SAFETY: ptr/len were checked non-NULL at wrap time and stay valid until release.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn recycle(mut self: Box<Self>) {
+        drop(self.release.take());
+        self.ptr = std::ptr::null();
+        self.len = 0;
+        let mut spare = SPARE_WRAPPERS.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.len() < MAX_SPARE_WRAPPERS {
+            if spare.capacity() == 0 {
+                spare.reserve_exact(MAX_SPARE_WRAPPERS);
+            }
+            spare.push(self);
+        }
     }
 }
 
@@ -271,16 +288,28 @@ fn caller_bytes_mut<'a>(data: *mut u8, len: usize) -> Result<&'a mut [u8]> {
     Ok(unsafe { std::slice::from_raw_parts_mut(data, len) })
 }
 
-fn wrap(data: *const u8, len: usize, release: MstReleaseFn, user_data: *mut c_void,
-        make: impl FnOnce(Box<dyn ExternalMemory>) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)>)
-        -> Result<Frame> {
+/// Wraps caller memory after `validate` accepted its length: on a validation error nothing is
+/// kept and the release callback is never called.
+fn wrap(
+    data: *const u8,
+    len: usize,
+    release: MstReleaseFn,
+    user_data: *mut c_void,
+    validate: impl FnOnce(usize) -> Result<()>,
+    make: impl FnOnce(Box<dyn ExternalMemory>) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)>,
+) -> Result<Frame> {
     caller_bytes(data, len)?;
-    let memory = Box::new(CallerMemory { ptr: data, len, _release: UserData::new(user_data, release) });
-    make(memory).map_err(|(e, memory)| {
-        // The caller keeps its memory on failure: its release must not run.
-        std::mem::forget(memory);
-        e
-    })
+    validate(len)?;
+    let spare = SPARE_WRAPPERS.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let memory = match spare {
+        Some(mut m) => {
+            (m.ptr, m.len, m.release) = (data, len, Some(UserData::new(user_data, release)));
+            m
+        }
+        None => Box::new(CallerMemory { ptr: data, len, release: Some(UserData::new(user_data, release)) }),
+    };
+    // Validated above with the same length, so `make` keeps the memory.
+    make(memory).map_err(|(e, _)| e)
 }
 
 /// New video frame holding a copy of `data` (the spec's `new VideoFrame(data, init)`), repacked
@@ -322,7 +351,7 @@ pub extern "C" fn mst_frame_wrap_video(
     ffi_call!({
         let init = video_init(arg!(init, "init"))?;
         let out = out!(out, "out");
-        let frame = wrap(data, data_len, release, user_data, |m| Frame::video_wrap(&init, m))?;
+        let frame = wrap(data, data_len, release, user_data, |n| init.validate(n).map(drop), |m| Frame::video_wrap(&init, m))?;
         *out = new_handle(frame, 0);
         Ok(())
     })
@@ -360,7 +389,7 @@ pub extern "C" fn mst_frame_wrap_audio(
     ffi_call!({
         let init = audio_init(arg!(init, "init"))?;
         let out = out!(out, "out");
-        let frame = wrap(data, data_len, release, user_data, |m| Frame::audio_wrap(&init, m))?;
+        let frame = wrap(data, data_len, release, user_data, |n| init.validate(n).map(drop), |m| Frame::audio_wrap(&init, m))?;
         *out = new_handle(frame, 0);
         Ok(())
     })
@@ -511,6 +540,31 @@ pub extern "C" fn mst_frame_video_plane(frame: *const MstFrame, plane: u32, out_
         *d = bytes.as_ptr();
         *s = stride;
         *l = bytes.len();
+        Ok(())
+    })
+}
+
+/// Zero-copy read access to AudioData plane `plane`: for interleaved formats plane 0 holds
+/// every channel interleaved; for planar formats plane i is channel i. `*out_len` is the
+/// plane's size in bytes (frames x channels-in-plane x sample size).
+///
+/// Ownership: borrowed from `frame`, valid until this handle is closed; never write through it.
+/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE, MST_ERR_TYPE
+/// (video), MST_ERR_RANGE (no such plane).
+#[no_mangle]
+pub extern "C" fn mst_frame_audio_plane(frame: *const MstFrame, plane: u32, out_data: *mut *const u8, out_len: *mut usize) -> MstStatus {
+    ffi_call!({
+        let (d, l) = (out!(out_data, "out_data"), out!(out_len, "out_len"));
+        let f = get(frame)?;
+        let a = f.audio().ok_or_else(|| err!(Type, "this frame is a VideoFrame, not AudioData"))?;
+        let planes = if a.format.is_planar() { a.number_of_channels } else { 1 };
+        if plane >= planes {
+            return Err(err!(Range, "plane {plane} does not exist: {} with {} channels has {planes}", a.format.name(), a.number_of_channels));
+        }
+        let size = a.number_of_frames as usize * a.format.bytes_per_sample() * (a.number_of_channels / planes) as usize;
+        let bytes = &f.data()[plane as usize * size..][..size];
+        *d = bytes.as_ptr();
+        *l = size;
         Ok(())
     })
 }

@@ -18,8 +18,9 @@ pub struct MstTestPatternOptions {
     /// An MstVideoPixelFormat value [I420].
     pub format: i32,
     /// Produce as fast as the consumers allow instead of in real time [false: real time]:
-    /// starts when the first processor or sink connects, and waits (up to 50 ms a frame) while
-    /// a consumer's queue is full, so a finite unpaced run reaches its readers whole.
+    /// starts when the first processor or sink connects, waits (up to 50 ms a frame) while a
+    /// consumer's queue is full, and before ending waits (up to 1 s) for the queues to drain,
+    /// so a finite unpaced run reaches readers that keep up whole.
     pub unpaced: bool,
     /// End the source (MST_END_REASON_SOURCE_ENDED) after this many frames [0: never].
     pub frame_count: u64,

@@ -18,6 +18,9 @@ pub const MAX_DIMENSION: u32 = 16384;
 /// Memory owned by someone else (a camera buffer, the caller's bytes), released when dropped.
 pub trait ExternalMemory: Send + Sync {
     fn bytes(&self) -> &[u8];
+    /// Called instead of a plain drop when the last frame using the memory closes: releases
+    /// the memory and may keep the box itself for reuse, so wrapping allocates nothing warm.
+    fn recycle(self: Box<Self>) {}
 }
 
 /// A media buffer: pooled bytes, or external memory.
@@ -34,7 +37,9 @@ impl Recyclable for Storage {
         &STORAGE_POOL
     }
     fn reset(&mut self) {
-        self.external = None;
+        if let Some(e) = self.external.take() {
+            e.recycle();
+        }
         self.len = 0;
     }
     fn retained_bytes(&self) -> usize {
@@ -246,7 +251,8 @@ fn check_layout(format: VideoPixelFormat, width: usize, height: usize, layout: &
         if l.stride < row {
             return Err(err!(InvalidArg, "{what}: plane {i} stride {} is less than its row of {row} bytes", l.stride));
         }
-        let len = checked(l.stride.checked_mul(rows - 1).and_then(|n| n.checked_add(row)), "a plane")?;
+        // WebCodecs counts every row at its full stride, the last one included.
+        let len = checked(l.stride.checked_mul(rows), "a plane")?;
         let end = checked(l.offset.checked_add(len), "a plane")?;
         if let Some(j) = spans.iter().position(|&(s, e)| l.offset < e && s < end) {
             return Err(err!(InvalidArg, "{what}: plane {i} overlaps plane {j}"));

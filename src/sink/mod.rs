@@ -18,4 +18,8 @@ pub trait Sink: Send + Sync {
     fn has_room(&self) -> bool {
         true
     }
+    /// True when nothing is queued: everything delivered has been consumed.
+    fn is_idle(&self) -> bool {
+        true
+    }
 }

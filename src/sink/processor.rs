@@ -238,6 +238,10 @@ impl Sink for Inner {
     fn has_room(&self) -> bool {
         self.ring.len() < self.ring.capacity() || self.closed.load(Ordering::Acquire)
     }
+
+    fn is_idle(&self) -> bool {
+        self.ring.is_empty()
+    }
 }
 
 /// A processor on a track. Dropping it closes it (the spec's cancel) and stops its callback

@@ -1,6 +1,6 @@
 //! `MediaStreamTrackGenerator` (and the standardized VideoTrackGenerator's `muted`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::constraints::Capabilities;
 use crate::error::{err, Error};
@@ -15,6 +15,9 @@ pub const MAX_FRAME_RATE: f64 = 1000.0;
 pub struct Generator {
     source: Arc<SourceCore>,
     track: Track,
+    /// A WritableStream runs one write at a time: concurrent writers are serialized, so every
+    /// connected processor sees the same order and numbers its frames in it.
+    writing: Mutex<()>,
 }
 
 impl Generator {
@@ -26,7 +29,7 @@ impl Generator {
         };
         let source = SourceCore::new(kind, "", caps);
         let track = Track::new(&source);
-        Generator { source, track }
+        Generator { source, track, writing: Mutex::new(()) }
     }
 
     pub fn kind(&self) -> Kind {
@@ -48,6 +51,7 @@ impl Generator {
                 self.kind().name(), frame.kind().name());
             return Err((e, frame));
         }
+        let _one_at_a_time = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         if self.source.is_ended() {
             return Err((err!(InvalidState, "the writable is closed: closeWritable ran or every connected track ended"), frame));
         }

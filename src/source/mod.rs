@@ -118,6 +118,12 @@ impl SourceCore {
         tracks.iter().filter_map(|t| t.sinks_have_room()).reduce(|a, b| a && b)
     }
 
+    /// True when every sink of every track has consumed what it was given.
+    pub fn consumers_idle(&self) -> bool {
+        let tracks = self.lock().tracks.clone();
+        tracks.iter().all(|t| t.sinks_idle())
+    }
+
     /// Sends a frame to every live connected track. Runs on the producer's thread.
     pub fn deliver(&self, frame: &Frame) {
         if self.is_muted() {

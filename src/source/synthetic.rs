@@ -71,12 +71,15 @@ impl Drop for ThreadBackend {
 /// How long an unpaced source waits for a full consumer before delivering anyway (the
 /// consumer then drops its oldest frame, as with any live source).
 const UNPACED_PATIENCE: Duration = Duration::from_millis(50);
+/// How long a finished unpaced source waits for its consumers to drain before it ends.
+const UNPACED_DRAIN: Duration = Duration::from_secs(1);
 
 /// Starts `produce(n)` for n = 0, 1, ... on a thread, delivering each result and ending the
 /// source after `count` items (0 = never) or when `produce` fails. Paced: at `rate` per second,
 /// like a device. Unpaced: as fast as the consumers allow: it starts when the first sink is
-/// connected and waits (up to `UNPACED_PATIENCE` a frame) while a sink's queue is full, so a
-/// finite unpaced run reaches readers whole, yet a sink nobody reads cannot stall it.
+/// connected, waits (up to `UNPACED_PATIENCE` a frame) while a sink's queue is full, and before
+/// ending waits (up to `UNPACED_DRAIN`) for the queues to drain, so a finite unpaced run reaches
+/// readers that keep up whole, yet a sink nobody reads cannot stall it.
 fn spawn_source(
     core: &Arc<SourceCore>,
     name: &str,
@@ -120,6 +123,13 @@ fn spawn_source(
                 n += 1;
             }
             if let Some(core) = weak.upgrade() {
+                if !paced {
+                    // The end empties queues (processorClose): let readers that keep up drain.
+                    let start = Instant::now();
+                    while !stop2.load(Ordering::Acquire) && !core.consumers_idle() && start.elapsed() < UNPACED_DRAIN {
+                        std::thread::park_timeout(Duration::from_micros(200));
+                    }
+                }
                 if !stop2.load(Ordering::Acquire) {
                     core.end(EndReason::SourceEnded);
                 }
