@@ -1,0 +1,196 @@
+/* mst_generator_set_muted(): every connected track reports muted and gets its mute callback
+ * once per change (on the caller's thread, never for a repeated value); while muted, writes
+ * succeed and consume the frame but deliver nothing; after unmuting frames flow again. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+struct mute_log {
+    int calls_true;
+    int calls_false;
+    int wrong_thread;
+    int destroyed;
+    pthread_t expected_thread;
+};
+
+static void on_mute(void *user_data, bool muted) {
+    struct mute_log *log = user_data;
+    if (muted)
+        log->calls_true++;
+    else
+        log->calls_false++;
+    if (!pthread_equal(pthread_self(), log->expected_thread)) log->wrong_thread++;
+}
+
+static void on_destroy(void *user_data) {
+    struct mute_log *log = user_data;
+    log->destroyed++;
+}
+
+static void expect_calls(const struct mute_log *log, int t, int f, const char *name, int line) {
+    if (log->calls_true != t || log->calls_false != f || log->wrong_thread != 0) {
+        fprintf(stderr, "%s:%d: %s mute callback: %d x true, %d x false (%d on another thread); expected %d x true, %d x false\n",
+                __FILE__, line, name, log->calls_true, log->calls_false, log->wrong_thread, t, f);
+        exit(1);
+    }
+}
+#define EXPECT_CALLS(log, t, f) expect_calls(&(log), t, f, #log, __LINE__)
+
+static void expect_muted(MstTrack *t, bool want, int line) {
+    bool m = !want;
+    CHECK_OK(mst_track_muted(t, &m));
+    if (m != want) {
+        fprintf(stderr, "%s:%d: track muted = %d, expected %d\n", __FILE__, line, m, want);
+        exit(1);
+    }
+}
+#define EXPECT_MUTED(t, want) expect_muted(t, want, __LINE__)
+
+static MstFrame *video_frame(int64_t ts) {
+    static uint8_t buf[16 * 16 * 3 / 2];
+    MstVideoFrameInit init;
+    memset(&init, 0, sizeof init);
+    init.format = MST_VIDEO_PIXEL_FORMAT_I420;
+    init.coded_width = 16;
+    init.coded_height = 16;
+    init.timestamp = ts;
+    MstFrame *f = NULL;
+    CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
+    return f;
+}
+
+static MstFrame *audio_frame(int64_t ts) {
+    static const float s[8];
+    MstAudioDataInit init = {MST_AUDIO_SAMPLE_FORMAT_F32, 48000.0f, 8, 1, ts};
+    MstFrame *a = NULL;
+    CHECK_OK(mst_frame_create_audio(&init, (const uint8_t *)s, sizeof s, &a));
+    return a;
+}
+
+static void check_muted(int32_t kind) {
+    MstFrame *(*make)(int64_t) = kind == MST_KIND_VIDEO ? video_frame : audio_frame;
+    MstGenerator *g = NULL;
+    CHECK_OK(mst_generator_create(kind, &g));
+    MstTrack *t = NULL, *c = NULL;
+    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_track_clone(t, &c));
+    MstProcessor *pt = NULL, *pc = NULL;
+    CHECK_OK(mst_processor_create(t, 8, &pt));
+    CHECK_OK(mst_processor_create(c, 8, &pc));
+    struct mute_log lt, lc;
+    memset(&lt, 0, sizeof lt);
+    memset(&lc, 0, sizeof lc);
+    lt.expected_thread = lc.expected_thread = pthread_self();
+    CHECK_OK(mst_track_set_mute_callback(t, on_mute, &lt, on_destroy));
+    CHECK_OK(mst_track_set_mute_callback(c, on_mute, &lc, on_destroy));
+
+    bool m = true;
+    CHECK_OK(mst_generator_muted(g, &m));
+    CHECK(!m);
+    EXPECT_MUTED(t, false);
+    EXPECT_MUTED(c, false);
+
+    /* Mute. */
+    CHECK_OK(mst_generator_set_muted(g, true));
+    CHECK_OK(mst_generator_muted(g, &m));
+    CHECK(m);
+    EXPECT_MUTED(t, true);
+    EXPECT_MUTED(c, true);
+    EXPECT_CALLS(lt, 1, 0);
+    EXPECT_CALLS(lc, 1, 0);
+    CHECK_OK(mst_generator_set_muted(g, true)); /* the same value: no callback */
+    EXPECT_CALLS(lt, 1, 0);
+    EXPECT_CALLS(lc, 1, 0);
+
+    /* A track cloned while muted is muted. */
+    MstTrack *late = NULL;
+    CHECK_OK(mst_track_clone(t, &late));
+    EXPECT_MUTED(late, true);
+
+    /* Writes while muted: MST_OK, the frame is consumed, nothing is delivered. */
+    for (int i = 0; i < 3; i++) {
+        MstFrame *f = make(i);
+        CHECK_OK(mst_generator_write(g, f));
+        MstKind k;
+        CHECK_STATUS(mst_frame_kind(f, &k), MST_ERR_INVALID_STATE);
+    }
+    MstFrame *r = NULL;
+    CHECK_STATUS(mst_processor_read(pt, 0, &r), MST_ERR_AGAIN);
+    CHECK_STATUS(mst_processor_read(pc, 0, &r), MST_ERR_AGAIN);
+    MstProcessorStats st;
+    CHECK_OK(mst_processor_get_stats(pt, &st));
+    CHECK_EQ_INT(st.total, 0);
+    CHECK_EQ_INT(st.queued, 0);
+    CHECK(!st.ended);
+    bool closed = true;
+    CHECK_OK(mst_generator_is_closed(g, &closed));
+    CHECK(!closed);
+
+    /* Unmute. */
+    CHECK_OK(mst_generator_set_muted(g, false));
+    CHECK_OK(mst_generator_muted(g, &m));
+    CHECK(!m);
+    EXPECT_MUTED(t, false);
+    EXPECT_MUTED(c, false);
+    EXPECT_MUTED(late, false);
+    EXPECT_CALLS(lt, 1, 1);
+    EXPECT_CALLS(lc, 1, 1);
+    CHECK_OK(mst_generator_set_muted(g, false));
+    EXPECT_CALLS(lt, 1, 1);
+    EXPECT_CALLS(lc, 1, 1);
+
+    /* Frames flow again, numbered from 1: nothing was delivered while muted. */
+    CHECK_OK(mst_generator_write(g, make(100)));
+    MstProcessor *procs[2] = {pt, pc};
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(mst_processor_read(procs[i], 10000, &r));
+        uint64_t seq = 0;
+        int64_t ts = -1;
+        if (kind == MST_KIND_VIDEO) {
+            MstVideoFrameInfo info;
+            CHECK_OK(mst_frame_video_info(r, &info));
+            seq = info.sequence;
+            ts = info.timestamp;
+        } else {
+            MstAudioDataInfo info;
+            CHECK_OK(mst_frame_audio_info(r, &info));
+            seq = info.sequence;
+            ts = info.timestamp;
+        }
+        CHECK_EQ_INT(ts, 100);
+        CHECK_EQ_INT(seq, 1);
+        CHECK_OK(mst_frame_close(r));
+        CHECK_STATUS(mst_processor_read(procs[i], 0, &r), MST_ERR_AGAIN);
+    }
+
+    /* Removing a callback runs its destroy once; later changes call nobody there. */
+    CHECK_EQ_INT(lc.destroyed, 0);
+    CHECK_OK(mst_track_set_mute_callback(c, NULL, NULL, NULL));
+    CHECK_EQ_INT(lc.destroyed, 1);
+    CHECK_OK(mst_generator_set_muted(g, true));
+    EXPECT_CALLS(lt, 2, 1);
+    EXPECT_CALLS(lc, 1, 1);
+    CHECK_OK(mst_generator_set_muted(g, false));
+    EXPECT_CALLS(lt, 2, 2);
+
+    CHECK_OK(mst_processor_free(pt));
+    CHECK_OK(mst_processor_free(pc));
+    CHECK_OK(mst_track_free(late));
+    CHECK_OK(mst_track_free(c));
+    CHECK_EQ_INT(lt.destroyed, 0);
+    CHECK_OK(mst_track_free(t));
+    CHECK_OK(mst_generator_free(g));
+    CHECK_EQ_INT(lt.destroyed, 1); /* the last handle is gone: the callback's user data too */
+    CHECK_EQ_INT(lc.destroyed, 1);
+}
+
+int main(void) {
+    check_muted(MST_KIND_VIDEO);
+    check_muted(MST_KIND_AUDIO);
+    printf("test_generator_muted: ok\n");
+    return 0;
+}
