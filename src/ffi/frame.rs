@@ -243,6 +243,8 @@ struct CallerMemory {
 }
 
 /// Spare `CallerMemory` boxes, so wrapping a buffer per frame allocates nothing once warm.
+/// The boxes themselves are what is recycled (they become `Box<dyn ExternalMemory>`).
+#[allow(clippy::vec_box)]
 static SPARE_WRAPPERS: std::sync::Mutex<Vec<Box<CallerMemory>>> = std::sync::Mutex::new(Vec::new());
 const MAX_SPARE_WRAPPERS: usize = 64;
 
