@@ -429,9 +429,9 @@ fn wrapping_a_buffer_per_frame_allocates_nothing_once_warm() {
     let pipeline = Pipeline::new(MstKind::MST_KIND_VIDEO, 4);
     let memory = vec![7u8; I420_1080P];
     let released = AtomicU32::new(0);
-    let mut steps = 0u32;
+    let steps = std::cell::Cell::new(0u32);
     let mut step = |i: u32| {
-        steps += 1;
+        steps.set(steps.get() + 1);
         let mut frame = null_mut();
         let init = i420_init(W, H, i as i64);
         let user_data = &released as *const AtomicU32 as *mut c_void;
@@ -450,6 +450,5 @@ fn wrapping_a_buffer_per_frame_allocates_nothing_once_warm() {
     report("wrap per frame", 1000, &w);
     assert_eq!(w.all, 0, "wrapping per frame allocated once warm");
     assert_eq!(w.bytes, 0, "wrapping copied media bytes");
-    drop(step);
-    assert_eq!(released.load(Ordering::SeqCst), steps, "every wrapped buffer was released once");
+    assert_eq!(released.load(Ordering::SeqCst), steps.get(), "every wrapped buffer was released once");
 }
