@@ -430,7 +430,7 @@ fn wrapping_a_buffer_per_frame_allocates_nothing_once_warm() {
     let memory = vec![7u8; I420_1080P];
     let released = AtomicU32::new(0);
     let steps = std::cell::Cell::new(0u32);
-    let mut step = |i: u32| {
+    let step = |i: u32| {
         steps.set(steps.get() + 1);
         let mut frame = null_mut();
         let init = i420_init(W, H, i as i64);
