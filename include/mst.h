@@ -392,8 +392,9 @@ typedef struct MstVideoFrameInit {
 } MstVideoFrameInit;
 
 /**
- * Releases wrapped caller memory; called once with `user_data` when the last clone of the
- * frame closes, on the thread that closes it.
+ * Releases wrapped caller memory; called once with `user_data` when the last reference to the
+ * frame goes, on the thread that drops it: the caller of the last mst_frame_close(), a writer
+ * whose frame evicted it from a full processor queue, or the thread that ended its track.
  */
 typedef void (*MstReleaseFn)(void *user_data);
 
@@ -755,9 +756,9 @@ MstStatus mst_frame_create_video(const struct MstVideoFrameInit *init,
 /**
  * New video frame over the caller's memory, without copying (zero-copy in).
  *
- * Ownership: on MST_OK libmst borrows `data` until the last clone of the frame is closed, then
- * calls `release(user_data)` once (on the thread that closes it); the memory must stay valid
- * and unmodified until then. On any error nothing is kept and `release` is never called. The
+ * Ownership: on MST_OK libmst borrows `data` until the last reference to the frame goes, then
+ * calls `release(user_data)` once (see MstReleaseFn for the thread); the memory must stay
+ * valid and unmodified until then. On any error nothing is kept and `release` is never called. The
  * caller owns `*out`. `release` may be NULL. Thread-safety: any thread. Blocking: no.
  * Errors: as mst_frame_create_video().
  */
@@ -929,7 +930,9 @@ MstStatus mst_generator_track(const struct MstGenerator *generator, struct MstTr
  * untouched: MST_ERR_TYPE for a frame of the other kind or a closed/invalid frame handle (the
  * spec's TypeError), MST_ERR_INVALID_STATE when the writable is closed (mst_generator_close(),
  * or every connected track ended), MST_ERR_NULL_ARG.
- * Thread-safety: any thread; delivery happens on the caller's thread (processors only queue).
+ * Thread-safety: any thread, concurrently. Delivery happens on the caller's thread:
+ * processors only queue, but a track whose constraints need scaling scales here, and a frame
+ * evicted from a full queue is closed here (running its release callback on this thread).
  * Blocking: no.
  */
 MstStatus mst_generator_write(struct MstGenerator *generator, struct MstFrame *frame);
@@ -958,9 +961,10 @@ MstStatus mst_generator_set_muted(struct MstGenerator *generator, bool muted);
 MstStatus mst_generator_muted(const struct MstGenerator *generator, bool *out);
 
 /**
- * Releases the generator handle. Its tracks live on (and can still be stopped) through their
- * own handles; with no handle left to write, the writable is closed. NULL is a no-op.
- * Ownership: consumes `generator`.
+ * Releases the generator handle and closes its writable (as mst_generator_close(): nothing
+ * could write to it any more): every connected track ends with MST_END_REASON_WRITABLE_CLOSED,
+ * its ended callback running on this thread. Track handles stay valid until freed. NULL is a
+ * no-op. Ownership: consumes `generator`.
  */
 MstStatus mst_generator_free(struct MstGenerator *generator);
 
@@ -1021,8 +1025,9 @@ MstStatus mst_processor_wakeup(struct MstProcessor *processor);
  * callback is set, mst_processor_read() returns MST_ERR_INVALID_STATE. A NULL `callback`
  * stops the thread (waiting for a running call to return, unless called from the callback
  * itself) and turns reads back on. `destroy(user_data)` runs on the callback thread when it
- * exits, or at once if `callback` is NULL. The callback may call any libmst function.
- * Errors: MST_ERR_NO_MEMORY (no thread).
+ * exits, or at once if `callback` is NULL or the call fails. The callback may call any libmst
+ * function. Blocking: until a replaced callback's running call has returned.
+ * Errors: MST_ERR_NO_MEMORY (no thread; the processor is left without a callback).
  */
 MstStatus mst_processor_set_callback(struct MstProcessor *processor,
                                      MstFrameCallback callback,
@@ -1042,7 +1047,8 @@ MstStatus mst_processor_get_stats(const struct MstProcessor *processor,
 MstStatus mst_processor_close(struct MstProcessor *processor);
 
 /**
- * Closes (as mst_processor_close()) and releases the processor, stopping its callback thread.
+ * Closes (as mst_processor_close()) and releases the processor, stopping its callback thread
+ * (Blocking: until a running callback returns, unless called from the callback itself).
  * A blocked reader on another thread is woken with MST_ERR_ENDED. NULL is a no-op.
  * Ownership: consumes `processor`.
  */
@@ -1144,8 +1150,9 @@ MstStatus mst_track_end_reason(const struct MstTrack *track, MstEndReason *out);
 /**
  * `stop()`: ends this track (reason MST_END_REASON_STOPPED, its ended callback runs on this
  * thread) and its processors; other tracks of the source go on. When it was the source's last
- * track, the source stops: a generator's writable closes. Idempotent. The handle stays valid
- * until mst_track_free().
+ * track, the source stops: a generator's writable closes, a built-in source's thread is
+ * joined (Blocking: until that thread has finished its current frame). Idempotent. The handle
+ * stays valid until mst_track_free().
  */
 MstStatus mst_track_stop(struct MstTrack *track);
 
@@ -1157,7 +1164,8 @@ MstStatus mst_track_clone(const struct MstTrack *track, struct MstTrack **out);
 
 /**
  * Releases this handle. The track itself lives on while processors or other handles use it;
- * when the last of them goes, it stops. NULL is a no-op. Ownership: consumes `track`.
+ * when the last of them goes, it stops as with mst_track_stop() (and may block as that does).
+ * NULL is a no-op. Ownership: consumes `track`.
  */
 MstStatus mst_track_free(struct MstTrack *track);
 
@@ -1193,7 +1201,8 @@ MstStatus mst_track_get_capabilities(const struct MstTrack *track, struct MstCap
  * that ends the track (the caller of mst_track_stop(), mst_generator_close() or
  * mst_generator_write(), or a source's thread), with no libmst lock held, so it may call
  * libmst. A track that has already ended never calls it. The previous callback's `destroy`
- * runs now; this one's runs after it fired or when it is replaced.
+ * runs now; this one's runs after it fired, or when it is replaced, or (if it never fires)
+ * when the track itself goes away.
  * Ownership: `user_data` is the caller's; libmst passes it back and calls `destroy` once.
  */
 MstStatus mst_track_set_ended_callback(struct MstTrack *track,

@@ -100,6 +100,9 @@ pub struct Capabilities {
     pub aspect_ratio: Option<(f64, f64)>,
     /// Both "none" and "crop-and-scale" are offered.
     pub resize_modes: bool,
+    /// The one mode a fixed source produces (width, height, frame rate): with resizeMode
+    /// "none" a track gets exactly this, so constraints are checked against it.
+    pub native: Option<(u32, u32, f64)>,
 }
 
 impl Capabilities {
@@ -112,6 +115,7 @@ impl Capabilities {
             frame_rate: Some((0.0, max_frame_rate)),
             aspect_ratio: Some((1.0 / max as f64, max as f64)),
             resize_modes: true,
+            native: None,
         }
     }
 
@@ -123,6 +127,7 @@ impl Capabilities {
             frame_rate: Some((0.0, frame_rate)),
             aspect_ratio: Some((1.0 / height as f64, width as f64)),
             resize_modes: true,
+            native: Some((width, height, frame_rate)),
         }
     }
 
@@ -147,6 +152,13 @@ impl Capabilities {
         }
         if c.resize_mode.is_some() && !self.resize_modes {
             return Err(Error::overconstrained("resizeMode", "resizeMode is not a capability of this track"));
+        }
+        // Without resizing, a fixed source's frames are its native mode: that must fit.
+        if let (ResizeMode::None, Some((w, h, fps))) = (c.effective_resize_mode(), self.native) {
+            c.width.check("width", w as f64, w as f64)?;
+            c.height.check("height", h as f64, h as f64)?;
+            c.frame_rate.check("frameRate", fps, fps)?;
+            c.aspect_ratio.check("aspectRatio", w as f64 / h as f64, w as f64 / h as f64)?;
         }
         Ok(())
     }
@@ -259,15 +271,17 @@ impl Decimator {
             self.next_due = None;
             return true;
         };
+        // Saturating: caller timestamps may be anywhere in i64, and a tiny rate makes a huge
+        // period (the float-to-int cast saturates too).
         let period = (1_000_000.0 / fps) as i64;
         match self.next_due {
-            Some(due) if timestamp < due - period / 10 => false,
-            Some(due) if timestamp < due + period => {
-                self.next_due = Some(due + period);
+            Some(due) if timestamp < due.saturating_sub(period / 10) => false,
+            Some(due) if timestamp < due.saturating_add(period) => {
+                self.next_due = Some(due.saturating_add(period));
                 true
             }
             _ => {
-                self.next_due = Some(timestamp + period);
+                self.next_due = Some(timestamp.saturating_add(period));
                 true
             }
         }
@@ -285,7 +299,7 @@ impl RateEstimator {
     pub fn update(&mut self, timestamp: i64, duration: Option<i64>) -> Option<f64> {
         match self.last {
             Some(last) if timestamp > last => {
-                let inst = 1_000_000.0 / (timestamp - last) as f64;
+                let inst = 1_000_000.0 / (timestamp as f64 - last as f64);
                 self.rate = Some(self.rate.map_or(inst, |r| r * 0.75 + inst * 0.25));
             }
             None => self.rate = duration.filter(|d| *d > 0).map(|d| 1_000_000.0 / d as f64),
@@ -364,6 +378,11 @@ mod tests {
         let caps = Capabilities::fixed_video(640, 360, 30.0);
         let e = caps.check(&VideoConstraints { height: exact(720.0), ..Default::default() }).unwrap_err();
         assert_eq!((e.kind, e.constraint), (crate::error::ErrorKind::Overconstrained, Some("height")));
+        let none = Some(ResizeMode::None);
+        let e = caps.check(&VideoConstraints { width: exact(320.0), resize_mode: none, ..Default::default() }).unwrap_err();
+        assert_eq!(e.constraint, Some("width"), "without resizing, a 640-wide source cannot give 320");
+        assert!(caps.check(&VideoConstraints { width: exact(640.0), resize_mode: none, ..Default::default() }).is_ok());
+        assert!(Capabilities::any_video(1000.0).check(&VideoConstraints { width: exact(320.0), resize_mode: none, ..Default::default() }).is_ok());
         let min_over_max = ConstrainRange { min: Some(300.0), max: Some(200.0), ..Default::default() };
         assert_eq!(caps.check(&VideoConstraints { width: min_over_max, ..Default::default() }).unwrap_err().constraint, Some("width"));
         assert!(caps.check(&VideoConstraints { width: ConstrainRange { ideal: Some(5000.0), ..Default::default() }, ..Default::default() }).is_ok());
@@ -385,6 +404,21 @@ mod tests {
         assert_eq!(ts.iter().filter(|&&t| d.admit(t, Some(20.0))).count(), 20);
         let mut d = Decimator::default();
         assert_eq!(ts.iter().filter(|&&t| d.admit(t, Some(60.0))).count(), 30);
+    }
+
+    #[test]
+    fn extreme_timestamps_and_rates_do_not_overflow() {
+        let mut d = Decimator::default();
+        assert!(d.admit(0, Some(1e-15)));
+        assert!(!d.admit(1_000_000, Some(1e-15)), "the next frame is due in ~3e7 years");
+        let mut d = Decimator::default();
+        assert!(d.admit(i64::MAX - 5, Some(30.0)));
+        d.admit(i64::MAX - 4, Some(30.0));
+        d.admit(i64::MIN, Some(30.0));
+        let mut r = RateEstimator::default();
+        r.update(-9_000_000_000_000_000_000, None);
+        let rate = r.update(9_000_000_000_000_000_000, None).unwrap();
+        assert!(rate > 0.0 && rate < 1e-6);
     }
 
     #[test]

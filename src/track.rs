@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::constraints::{aspect_setting, Capabilities, Decimator, Plan, RateEstimator, Settings, VideoConstraints};
 use crate::convert;
 use crate::error::Result;
-use crate::frame::{Frame, FrameMeta, Kind};
+use crate::frame::{Frame, FrameMeta, Kind, Rect};
 use crate::sink::Sink;
 use crate::source::SourceCore;
 
@@ -35,7 +35,9 @@ pub enum ReadyState {
     Ended,
 }
 
-type Callback<T> = Arc<Mutex<dyn FnMut(T) + Send>>;
+/// Shared so a callback can run without any lock held while another thread replaces it, and
+/// `Fn` so it may re-enter libmst (even change the state it reports) without deadlocking.
+type Callback<T> = Arc<dyn Fn(T) + Send + Sync>;
 
 #[derive(Default)]
 struct Callbacks {
@@ -103,25 +105,26 @@ impl AdaptCache {
     }
 }
 
+/// What the track delivers for `plan`; black of the same geometry when disabled (made
+/// directly at the output size: no scaling for a picture nobody sees).
 fn adapt(frame: &Frame, plan: Plan, enabled: bool) -> Result<Frame> {
-    let out = match plan {
-        Plan::PassThrough => frame.clone(),
-        Plan::Crop(rect) => frame.with_visible_rect(rect, (rect.width, rect.height))?,
-        Plan::Scale { crop, width, height } => {
-            let v = frame.video().expect("plans are made for video");
-            let src = frame.image(crop).expect("video");
-            Frame::video_with(v.format, width, height, v.timestamp, v.duration, |dst| convert::scale(&src, dst))?
+    let v = frame.video().expect("plans are made for video");
+    match (plan, enabled) {
+        (Plan::PassThrough, true) => Ok(frame.clone()),
+        (Plan::PassThrough, false) => frame.blank_like(),
+        (Plan::Crop(rect), true) => frame.with_visible_rect(rect, (rect.width, rect.height)),
+        (Plan::Crop(Rect { width, height, .. }), false) | (Plan::Scale { width, height, .. }, false) => {
+            Frame::video_with(v.format, width, height, v.timestamp, v.duration, convert::fill_black)
         }
-    };
-    if enabled {
-        Ok(out)
-    } else {
-        out.blank_like()
+        (Plan::Scale { crop, width, height }, true) => {
+            let src = frame.image(crop).expect("video");
+            Frame::video_with(v.format, width, height, v.timestamp, v.duration, |dst| convert::scale(&src, dst))
+        }
     }
 }
 
 impl TrackInner {
-    fn new(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool) -> Arc<TrackInner> {
+    fn new(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool, ended: Option<EndReason>) -> Arc<TrackInner> {
         Arc::new(TrackInner {
             id: new_id(),
             kind: source.kind(),
@@ -129,8 +132,8 @@ impl TrackInner {
             users: AtomicUsize::new(0),
             enabled: AtomicBool::new(enabled),
             muted: AtomicBool::new(source.is_muted()),
-            ended: AtomicBool::new(false),
-            end_reason: Mutex::new(None),
+            ended: AtomicBool::new(ended.is_some()),
+            end_reason: Mutex::new(ended),
             adaptation: Mutex::new(Adaptation {
                 constraints,
                 decimator: Decimator::default(),
@@ -209,7 +212,7 @@ impl TrackInner {
         }
         let cb = lock(&self.callbacks).ended.take();
         if let Some(cb) = cb {
-            (lock(&cb))(reason);
+            cb(reason);
         }
     }
 
@@ -223,13 +226,16 @@ impl TrackInner {
         lock(&self.sinks).iter().all(|s| s.is_idle())
     }
 
-    pub(crate) fn set_muted(&self, muted: bool) {
+    /// Takes the source's current muted state (not a value passed along, which concurrent
+    /// changes could reorder) and tells the mute callback when it changed.
+    pub(crate) fn sync_muted(&self) {
+        let muted = self.source.is_muted();
         if self.muted.swap(muted, Ordering::AcqRel) == muted || self.ended.load(Ordering::Acquire) {
             return;
         }
         let cb = lock(&self.callbacks).mute.clone();
         if let Some(cb) = cb {
-            (lock(&cb))(muted);
+            cb(muted);
         }
     }
 }
@@ -249,13 +255,15 @@ impl Track {
 
     /// A new track on `source`, ended at once if the source has ended.
     pub fn new(source: &Arc<SourceCore>) -> Track {
-        Track::with(source, VideoConstraints::default(), true)
+        Track::live(source, VideoConstraints::default(), true)
     }
 
-    fn with(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool) -> Track {
-        let inner = TrackInner::new(source, constraints, enabled);
+    fn live(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool) -> Track {
+        let inner = TrackInner::new(source, constraints, enabled, None);
         let track = Track::from_inner(inner.clone());
-        if !source.attach(inner) {
+        if source.attach(inner) {
+            track.inner.muted.store(source.is_muted(), Ordering::Release);
+        } else {
             track.inner.ended.store(true, Ordering::Release);
             *lock(&track.inner.end_reason) = Some(EndReason::SourceEnded);
         }
@@ -308,11 +316,11 @@ impl Track {
     /// `clone()`: a new track (own id, constraints, enabled state, lifetime) on the same source.
     pub fn clone_track(&self) -> Track {
         let constraints = lock(&self.inner.adaptation).constraints;
-        let t = Track::with(&self.inner.source, constraints, self.enabled());
-        if self.ready_state() == ReadyState::Ended && t.ready_state() == ReadyState::Live {
-            t.inner.end(self.end_reason().unwrap_or(EndReason::Stopped));
+        match self.end_reason() {
+            // The clone of an ended track is ended, for the same reason, and never connected.
+            Some(reason) => Track::from_inner(TrackInner::new(&self.inner.source, constraints, self.enabled(), Some(reason))),
+            None => Track::live(&self.inner.source, constraints, self.enabled()),
         }
-        t
     }
 
     /// `applyConstraints()`: checks against the capabilities first; on error nothing changes.
@@ -343,15 +351,15 @@ impl Track {
 
     /// Called once, on the thread that ends the track, with no lock held. Replaces (and drops)
     /// the previous callback. A track that has already ended never calls it.
-    pub fn set_ended_callback(&self, cb: Option<Box<dyn FnMut(EndReason) + Send>>) {
-        let new = cb.map(|b| Arc::new(Mutex::new(b)) as Callback<EndReason>);
+    pub fn set_ended_callback(&self, cb: Option<Box<dyn Fn(EndReason) + Send + Sync>>) {
+        let new = cb.map(Callback::<EndReason>::from);
         let old = std::mem::replace(&mut lock(&self.inner.callbacks).ended, new);
         drop(old);
     }
 
     /// Called with the new muted state on the thread that changes it, with no lock held.
-    pub fn set_mute_callback(&self, cb: Option<Box<dyn FnMut(bool) + Send>>) {
-        let new = cb.map(|b| Arc::new(Mutex::new(b)) as Callback<bool>);
+    pub fn set_mute_callback(&self, cb: Option<Box<dyn Fn(bool) + Send + Sync>>) {
+        let new = cb.map(Callback::<bool>::from);
         let old = std::mem::replace(&mut lock(&self.inner.callbacks).mute, new);
         drop(old);
     }
@@ -381,11 +389,6 @@ impl Track {
 
     pub fn source(&self) -> &Arc<SourceCore> {
         &self.inner.source
-    }
-
-    /// True when both refer to the same track.
-    pub fn same_track(&self, other: &Track) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
     }
 }
 

@@ -118,3 +118,22 @@ fn a_file_sink_keeps_the_tail_of_an_ended_track() {
     assert_eq!(bytes.len(), header.len() + 5 * (6 + 16 * 8 * 3 / 2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn clones_of_ended_tracks_keep_the_end_reason() {
+    let g = Generator::new(Kind::Video);
+    g.close();
+    assert_eq!(g.track().clone_track().end_reason(), Some(EndReason::WritableClosed));
+    let h = Generator::new(Kind::Video);
+    h.track().stop();
+    assert_eq!(h.track().clone_track().end_reason(), Some(EndReason::Stopped));
+}
+
+#[test]
+fn synthetic_source_options_are_bounded() {
+    use mst::source::synthetic::{tone, ToneOptions};
+    let o = ToneOptions { sample_rate: 48_000, channels: 32, frequency: 440.0, amplitude: 0.5, format: AudioSampleFormat::F32, chunk_frames: u32::MAX, paced: false, chunk_count: 1 };
+    assert_eq!(tone(&o).unwrap_err().kind, ErrorKind::InvalidArg);
+    let p = TestPatternOptions { width: 64, height: 64, frame_rate: 1e-19, format: VideoPixelFormat::I420, paced: true, frame_count: 1 };
+    assert_eq!(test_pattern(&p).unwrap_err().kind, ErrorKind::InvalidArg);
+}

@@ -5,7 +5,7 @@ use std::ffi::c_void;
 use super::{arg, ffi_call, out, MstStatus, Table, UserData};
 use crate::error::{err, Result};
 use crate::frame::{
-    AudioCopyOptions, AudioDataInit, AudioSampleFormat, ExternalMemory, Frame, Kind, PlaneLayout, Rect,
+    AudioCopyOptions, AudioDataInit, AudioSampleFormat, ExternalMemory, Frame, FrameMeta, Kind, PlaneLayout, Rect,
     VideoCopyOptions, VideoFrameInit, VideoPixelFormat,
 };
 
@@ -23,7 +23,7 @@ pub(crate) struct FrameEntry {
 
 pub(crate) static FRAMES: Table<FrameEntry> = Table::new(0x4d, "MstFrame");
 
-pub(crate) fn new_handle(frame: Frame, sequence: u64) -> *mut MstFrame {
+pub(crate) fn new_handle(frame: Frame, sequence: u64) -> Result<*mut MstFrame> {
     FRAMES.insert(FrameEntry { frame, sequence })
 }
 
@@ -231,8 +231,9 @@ fn audio_init(i: &MstAudioDataInit) -> Result<AudioDataInit> {
     })
 }
 
-/// Releases wrapped caller memory; called once with `user_data` when the last clone of the
-/// frame closes, on the thread that closes it.
+/// Releases wrapped caller memory; called once with `user_data` when the last reference to the
+/// frame goes, on the thread that drops it: the caller of the last mst_frame_close(), a writer
+/// whose frame evicted it from a full processor queue, or the thread that ended its track.
 pub type MstReleaseFn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
 struct CallerMemory {
@@ -290,18 +291,11 @@ fn caller_bytes_mut<'a>(data: *mut u8, len: usize) -> Result<&'a mut [u8]> {
     Ok(unsafe { std::slice::from_raw_parts_mut(data, len) })
 }
 
-/// Wraps caller memory after `validate` accepted its length: on a validation error nothing is
+/// Wraps caller memory once `validate` accepted its length: on a validation error nothing is
 /// kept and the release callback is never called.
-fn wrap(
-    data: *const u8,
-    len: usize,
-    release: MstReleaseFn,
-    user_data: *mut c_void,
-    validate: impl FnOnce(usize) -> Result<()>,
-    make: impl FnOnce(Box<dyn ExternalMemory>) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)>,
-) -> Result<Frame> {
+fn wrap(data: *const u8, len: usize, release: MstReleaseFn, user_data: *mut c_void, validate: impl FnOnce(usize) -> Result<FrameMeta>) -> Result<Frame> {
     caller_bytes(data, len)?;
-    validate(len)?;
+    let meta = validate(len)?;
     let spare = SPARE_WRAPPERS.lock().unwrap_or_else(|p| p.into_inner()).pop();
     let memory = match spare {
         Some(mut m) => {
@@ -310,8 +304,7 @@ fn wrap(
         }
         None => Box::new(CallerMemory { ptr: data, len, release: Some(UserData::new(user_data, release)) }),
     };
-    // Validated above with the same length, so `make` keeps the memory.
-    make(memory).map_err(|(e, _)| e)
+    Ok(Frame::wrap_validated(meta, memory))
 }
 
 /// New video frame holding a copy of `data` (the spec's `new VideoFrame(data, init)`), repacked
@@ -329,16 +322,16 @@ pub extern "C" fn mst_frame_create_video(init: *const MstVideoFrameInit, data: *
         let init = video_init(arg!(init, "init"))?;
         let out = out!(out, "out");
         let frame = Frame::video_copy(&init, caller_bytes(data, data_len)?)?;
-        *out = new_handle(frame, 0);
+        *out = new_handle(frame, 0)?;
         Ok(())
     })
 }
 
 /// New video frame over the caller's memory, without copying (zero-copy in).
 ///
-/// Ownership: on MST_OK libmst borrows `data` until the last clone of the frame is closed, then
-/// calls `release(user_data)` once (on the thread that closes it); the memory must stay valid
-/// and unmodified until then. On any error nothing is kept and `release` is never called. The
+/// Ownership: on MST_OK libmst borrows `data` until the last reference to the frame goes, then
+/// calls `release(user_data)` once (see MstReleaseFn for the thread); the memory must stay
+/// valid and unmodified until then. On any error nothing is kept and `release` is never called. The
 /// caller owns `*out`. `release` may be NULL. Thread-safety: any thread. Blocking: no.
 /// Errors: as mst_frame_create_video().
 #[no_mangle]
@@ -353,8 +346,8 @@ pub extern "C" fn mst_frame_wrap_video(
     ffi_call!({
         let init = video_init(arg!(init, "init"))?;
         let out = out!(out, "out");
-        let frame = wrap(data, data_len, release, user_data, |n| init.validate(n).map(drop), |m| Frame::video_wrap(&init, m))?;
-        *out = new_handle(frame, 0);
+        let frame = wrap(data, data_len, release, user_data, |n| init.validate(n).map(FrameMeta::Video))?;
+        *out = new_handle(frame, 0)?;
         Ok(())
     })
 }
@@ -372,7 +365,7 @@ pub extern "C" fn mst_frame_create_audio(init: *const MstAudioDataInit, data: *c
         let init = audio_init(arg!(init, "init"))?;
         let out = out!(out, "out");
         let frame = Frame::audio_copy(&init, caller_bytes(data, data_len)?)?;
-        *out = new_handle(frame, 0);
+        *out = new_handle(frame, 0)?;
         Ok(())
     })
 }
@@ -391,8 +384,8 @@ pub extern "C" fn mst_frame_wrap_audio(
     ffi_call!({
         let init = audio_init(arg!(init, "init"))?;
         let out = out!(out, "out");
-        let frame = wrap(data, data_len, release, user_data, |n| init.validate(n).map(drop), |m| Frame::audio_wrap(&init, m))?;
-        *out = new_handle(frame, 0);
+        let frame = wrap(data, data_len, release, user_data, |n| init.validate(n).map(FrameMeta::Audio))?;
+        *out = new_handle(frame, 0)?;
         Ok(())
     })
 }
@@ -408,7 +401,7 @@ pub extern "C" fn mst_frame_clone(frame: *const MstFrame, out: *mut *mut MstFram
     ffi_call!({
         let out = out!(out, "out");
         let entry = FRAMES.get(frame)?;
-        *out = FRAMES.insert(entry);
+        *out = FRAMES.insert(entry)?;
         Ok(())
     })
 }

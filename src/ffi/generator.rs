@@ -32,7 +32,7 @@ pub extern "C" fn mst_generator_create(kind: i32, out: *mut *mut MstGenerator) -
             2 => Kind::Video,
             k => return Err(err!(Type, "kind {k} is neither MST_KIND_AUDIO (1) nor MST_KIND_VIDEO (2)")),
         };
-        *out = GENERATORS.insert(Arc::new(Generator::new(kind)));
+        *out = GENERATORS.insert(Arc::new(Generator::new(kind)))?;
         Ok(())
     })
 }
@@ -44,7 +44,7 @@ pub extern "C" fn mst_generator_create(kind: i32, out: *mut *mut MstGenerator) -
 pub extern "C" fn mst_generator_track(generator: *const MstGenerator, out: *mut *mut MstTrack) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
-        *out = new_track(get(generator)?.track().clone());
+        *out = new_track(get(generator)?.track().clone())?;
         Ok(())
     })
 }
@@ -57,7 +57,9 @@ pub extern "C" fn mst_generator_track(generator: *const MstGenerator, out: *mut 
 /// untouched: MST_ERR_TYPE for a frame of the other kind or a closed/invalid frame handle (the
 /// spec's TypeError), MST_ERR_INVALID_STATE when the writable is closed (mst_generator_close(),
 /// or every connected track ended), MST_ERR_NULL_ARG.
-/// Thread-safety: any thread; delivery happens on the caller's thread (processors only queue).
+/// Thread-safety: any thread, concurrently. Delivery happens on the caller's thread:
+/// processors only queue, but a track whose constraints need scaling scales here, and a frame
+/// evicted from a full queue is closed here (running its release callback on this thread).
 /// Blocking: no.
 #[no_mangle]
 pub extern "C" fn mst_generator_write(generator: *mut MstGenerator, frame: *mut MstFrame) -> MstStatus {
@@ -72,7 +74,9 @@ pub extern "C" fn mst_generator_write(generator: *mut MstGenerator, frame: *mut 
         })?;
         match g.write(entry.frame) {
             Ok(()) => {
-                FRAMES.remove(frame)?;
+                // Delivered: the frame is consumed. If another thread closed the handle
+                // meanwhile, it is gone either way, and the write still succeeded.
+                let _ = FRAMES.remove(frame);
                 Ok(())
             }
             Err((e, _)) => Err(e),
@@ -121,9 +125,10 @@ pub extern "C" fn mst_generator_muted(generator: *const MstGenerator, out: *mut 
     })
 }
 
-/// Releases the generator handle. Its tracks live on (and can still be stopped) through their
-/// own handles; with no handle left to write, the writable is closed. NULL is a no-op.
-/// Ownership: consumes `generator`.
+/// Releases the generator handle and closes its writable (as mst_generator_close(): nothing
+/// could write to it any more): every connected track ends with MST_END_REASON_WRITABLE_CLOSED,
+/// its ended callback running on this thread. Track handles stay valid until freed. NULL is a
+/// no-op. Ownership: consumes `generator`.
 #[no_mangle]
 pub extern "C" fn mst_generator_free(generator: *mut MstGenerator) -> MstStatus {
     ffi_call!({

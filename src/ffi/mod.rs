@@ -137,28 +137,18 @@ thread_local! {
     static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError { message: b"no error\0".to_vec(), constraint: None });
 }
 
-fn constraint_cstr(name: &str) -> &'static std::ffi::CStr {
-    match name {
-        "width" => c"width",
-        "height" => c"height",
-        "frameRate" => c"frameRate",
-        "aspectRatio" => c"aspectRatio",
-        "resizeMode" => c"resizeMode",
-        "sampleRate" => c"sampleRate",
-        "channelCount" => c"channelCount",
-        "sampleSize" => c"sampleSize",
-        _ => c"deviceId",
-    }
+fn constraint_cstr(name: &str) -> Option<&'static std::ffi::CStr> {
+    [c"width", c"height", c"frameRate", c"aspectRatio", c"resizeMode"].into_iter().find(|c| c.to_bytes() == name.as_bytes())
 }
 
 /// Records `e` as this thread's last error and returns its status.
 pub(crate) fn fail(e: Error) -> MstStatus {
-    LAST_ERROR.with(|l| {
+    let _ = LAST_ERROR.try_with(|l| {
         let mut l = l.borrow_mut();
         l.message.clear();
         l.message.extend(e.message.bytes().filter(|&b| b != 0));
         l.message.push(0);
-        l.constraint = e.constraint.map(constraint_cstr);
+        l.constraint = e.constraint.and_then(constraint_cstr);
     });
     MstStatus::from_kind(e.kind)
 }
@@ -210,36 +200,41 @@ pub(crate) struct Table<T> {
 
 struct Slots<T> {
     entries: Vec<(u32, Option<T>)>,
-    free: Vec<u32>,
+    /// First in, first out: a freed slot is reused as late as possible, so a stale handle
+    /// meets a new generation only after 2^32 reuses of its slot.
+    free: std::collections::VecDeque<u32>,
 }
 
-const INDEX_BITS: u32 = 32;
-const GEN_BITS: u32 = 24;
-const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
+// A handle is tag (8 bits) | generation (32 bits) | index + 1 (24 bits), in a pointer.
+const _: () = assert!(usize::BITS == 64, "libmst handles need 64-bit pointers");
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
+const GEN_MASK: u64 = u32::MAX as u64;
 
-impl<T: Clone> Table<T> {
+impl<T> Table<T> {
     pub(crate) const fn new(tag: u64, name: &'static str) -> Self {
-        Table { tag, name, slots: Mutex::new(Slots { entries: Vec::new(), free: Vec::new() }) }
+        Table { tag, name, slots: Mutex::new(Slots { entries: Vec::new(), free: std::collections::VecDeque::new() }) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Slots<T>> {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new handle for `value`.
-    pub(crate) fn insert<H>(&self, value: T) -> *mut H {
+    /// A new handle for `value`; MST_ERR_NO_MEMORY past 16 million live handles of a type.
+    pub(crate) fn insert<H>(&self, value: T) -> crate::error::Result<*mut H> {
         let mut s = self.lock();
-        let index = match s.free.pop() {
+        let index = match s.free.pop_front() {
             Some(i) => i,
-            None => {
+            None if (s.entries.len() as u64) < INDEX_MASK => {
                 s.entries.push((0, None));
                 (s.entries.len() - 1) as u32
             }
+            None => return Err(crate::error::err!(NoMemory, "16777215 {}s are open: close some", self.name)),
         };
         let e = &mut s.entries[index as usize];
         e.1 = Some(value);
         let raw = (self.tag << 56) | ((e.0 as u64 & GEN_MASK) << INDEX_BITS) | (index as u64 + 1);
-        raw as usize as *mut H
+        Ok(raw as usize as *mut H)
     }
 
     fn locate<'a>(&self, s: &'a mut Slots<T>, h: usize) -> crate::error::Result<&'a mut Option<T>> {
@@ -250,7 +245,7 @@ impl<T: Clone> Table<T> {
         if raw >> 56 != self.tag {
             return Err(crate::error::err!(InvalidArg, "the handle {h:#x} is not a {}", self.name));
         }
-        let index = (raw & 0xffff_ffff) as usize;
+        let index = (raw & INDEX_MASK) as usize;
         let gen = (raw >> INDEX_BITS) & GEN_MASK;
         match s.entries.get_mut(index.wrapping_sub(1)) {
             Some((g, v @ Some(_))) if *g as u64 & GEN_MASK == gen => Ok(v),
@@ -259,20 +254,23 @@ impl<T: Clone> Table<T> {
         }
     }
 
-    /// A clone of the handle's value.
-    pub(crate) fn get<H>(&self, h: *const H) -> crate::error::Result<T> {
-        let mut s = self.lock();
-        Ok(self.locate(&mut s, h as usize)?.clone().expect("located entries are live"))
-    }
 
     /// Ends the handle and returns its value; the slot's next handle gets a new generation.
     pub(crate) fn remove<H>(&self, h: *const H) -> crate::error::Result<T> {
         let mut s = self.lock();
         let value = self.locate(&mut s, h as usize)?.take().expect("located entries are live");
-        let index = (h as usize as u64 & 0xffff_ffff) as usize - 1;
+        let index = (h as usize as u64 & INDEX_MASK) as usize - 1;
         s.entries[index].0 = s.entries[index].0.wrapping_add(1);
-        s.free.push(index as u32);
+        s.free.push_back(index as u32);
         Ok(value)
+    }
+}
+
+impl<T: Clone> Table<T> {
+    /// A clone of the handle's value.
+    pub(crate) fn get<H>(&self, h: *const H) -> crate::error::Result<T> {
+        let mut s = self.lock();
+        Ok(self.locate(&mut s, h as usize)?.clone().expect("located entries are live"))
     }
 }
 
@@ -299,7 +297,8 @@ pub extern "C" fn mst_status_str(status: i32) -> *const c_char {
 /// on this thread; successful calls leave it unchanged. "no error" before any failure.
 #[no_mangle]
 pub extern "C" fn mst_last_error_message() -> *const c_char {
-    LAST_ERROR.with(|l| l.borrow().message.as_ptr().cast())
+    // try_with: during thread teardown the thread-local may be gone; never panic here.
+    LAST_ERROR.try_with(|l| l.borrow().message.as_ptr().cast()).unwrap_or(c"no error".as_ptr())
 }
 
 /// After MST_ERR_OVERCONSTRAINED: the constrainable property that could not be satisfied
@@ -307,7 +306,7 @@ pub extern "C" fn mst_last_error_message() -> *const c_char {
 /// failure. Static string. This thread's last failure only.
 #[no_mangle]
 pub extern "C" fn mst_last_error_constraint() -> *const c_char {
-    LAST_ERROR.with(|l| l.borrow().constraint.map_or(std::ptr::null(), |c| c.as_ptr()))
+    LAST_ERROR.try_with(|l| l.borrow().constraint.map_or(std::ptr::null(), |c| c.as_ptr())).unwrap_or(std::ptr::null())
 }
 
 /// Wraps a C callback and its user data so Rust closures can carry them across threads; the
@@ -320,6 +319,8 @@ pub(crate) struct UserData {
 // SAFETY: the C contract of every callback registration says user_data may be used from the
 // library thread named in its doc; libmst only passes the pointer back, never dereferences it.
 unsafe impl Send for UserData {}
+// SAFETY: as above; shared access only copies the pointer value.
+unsafe impl Sync for UserData {}
 
 impl UserData {
     pub(crate) fn new(ptr: *mut c_void, destroy: MstDestroyNotify) -> Self {
@@ -350,13 +351,13 @@ mod tests {
     fn handles_detect_null_foreign_and_stale_values() {
         static A: Table<u32> = Table::new(0x11, "A");
         static B: Table<u32> = Table::new(0x12, "B");
-        let h: *mut H = A.insert(5);
+        let h: *mut H = A.insert(5).unwrap();
         assert_eq!(A.get(h).unwrap(), 5);
         assert_eq!(B.get(h as *const H).unwrap_err().kind, ErrorKind::InvalidArg);
         assert_eq!(A.get(std::ptr::null::<H>()).unwrap_err().kind, ErrorKind::NullArg);
         assert_eq!(A.remove(h).unwrap(), 5);
         assert_eq!(A.get(h).unwrap_err().kind, ErrorKind::InvalidState);
-        let reused: *mut H = A.insert(6);
+        let reused: *mut H = A.insert(6).unwrap();
         assert_ne!(reused, h, "a reused slot gets a new generation");
         assert_eq!(A.get(h).unwrap_err().kind, ErrorKind::InvalidState);
         assert_eq!(A.get(reused).unwrap(), 6);

@@ -52,7 +52,7 @@ pub extern "C" fn mst_processor_create(track: *const MstTrack, max_buffer_size: 
             ErrorKind::NullArg => e,
             _ => err!(Type, "`track` is not a valid MediaStreamTrack: {}", e.message),
         })?;
-        *out = PROCESSORS.insert(Arc::new(Processor::new(&t, max_buffer_size as usize)));
+        *out = PROCESSORS.insert(Arc::new(Processor::new(&t, max_buffer_size as usize)))?;
         Ok(())
     })
 }
@@ -83,7 +83,7 @@ pub extern "C" fn mst_processor_read(processor: *mut MstProcessor, timeout_ms: i
             t => Wait::For(Duration::from_millis(t as u64)),
         };
         let d = get(processor)?.read(wait)?;
-        *out = new_frame(d.frame, d.sequence);
+        *out = new_frame(d.frame, d.sequence)?;
         Ok(())
     })
 }
@@ -123,8 +123,9 @@ pub type MstFrameCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, 
 /// callback is set, mst_processor_read() returns MST_ERR_INVALID_STATE. A NULL `callback`
 /// stops the thread (waiting for a running call to return, unless called from the callback
 /// itself) and turns reads back on. `destroy(user_data)` runs on the callback thread when it
-/// exits, or at once if `callback` is NULL. The callback may call any libmst function.
-/// Errors: MST_ERR_NO_MEMORY (no thread).
+/// exits, or at once if `callback` is NULL or the call fails. The callback may call any libmst
+/// function. Blocking: until a replaced callback's running call has returned.
+/// Errors: MST_ERR_NO_MEMORY (no thread; the processor is left without a callback).
 #[no_mangle]
 pub extern "C" fn mst_processor_set_callback(processor: *mut MstProcessor, callback: MstFrameCallback, user_data: *mut c_void, destroy: super::MstDestroyNotify) -> MstStatus {
     ffi_call!({
@@ -132,7 +133,14 @@ pub extern "C" fn mst_processor_set_callback(processor: *mut MstProcessor, callb
         let ud = UserData::new(user_data, destroy);
         p.set_callback(callback.map(|cb| {
             Box::new(move |d: Option<Delivered>| {
-                let frame = d.map_or(std::ptr::null_mut(), |d| new_frame(d.frame, d.sequence));
+                let frame = match d {
+                    None => std::ptr::null_mut(),
+                    Some(d) => match new_frame(d.frame, d.sequence) {
+                        Ok(f) => f,
+                        // No handle left (16 million frames open): this frame is dropped.
+                        Err(_) => return,
+                    },
+                };
                 // SAFETY: the caller registered `cb` with this user_data and takes `frame`.
                 unsafe { cb(ud.ptr(), frame) }
             }) as Box<dyn FnMut(Option<Delivered>) + Send>
@@ -185,7 +193,8 @@ pub extern "C" fn mst_processor_close(processor: *mut MstProcessor) -> MstStatus
     })
 }
 
-/// Closes (as mst_processor_close()) and releases the processor, stopping its callback thread.
+/// Closes (as mst_processor_close()) and releases the processor, stopping its callback thread
+/// (Blocking: until a running callback returns, unless called from the callback itself).
 /// A blocked reader on another thread is woken with MST_ERR_ENDED. NULL is a no-op.
 /// Ownership: consumes `processor`.
 #[no_mangle]

@@ -3,7 +3,6 @@
 use std::ffi::{c_char, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::Mutex;
 
 use super::track::MstTrack;
 use super::{arg, ffi_call, out, MstStatus, Table};
@@ -14,8 +13,7 @@ pub struct MstFileSink {
     _opaque: [u8; 0],
 }
 
-type Slot = std::sync::Arc<Mutex<Option<FileSink>>>;
-static FILE_SINKS: Table<Slot> = Table::new(0x46, "MstFileSink");
+static FILE_SINKS: Table<FileSink> = Table::new(0x46, "MstFileSink");
 
 /// What a file sink wrote.
 #[repr(C)]
@@ -49,7 +47,7 @@ pub extern "C" fn mst_file_sink_open(track: *const MstTrack, path: *const c_char
         let path = Path::new(OsStr::from_bytes(unsafe { CStr::from_ptr(path) }.to_bytes()));
         let t = super::track::get(track)?;
         let sink = FileSink::open(&t, path)?;
-        *out = FILE_SINKS.insert(std::sync::Arc::new(Mutex::new(Some(sink))));
+        *out = FILE_SINKS.insert(sink)?;
         Ok(())
     })
 }
@@ -67,9 +65,7 @@ pub extern "C" fn mst_file_sink_finish(sink: *mut MstFileSink, out_stats: *mut M
         if sink.is_null() {
             return Err(crate::error::err!(NullArg, "`sink` is NULL"));
         }
-        let slot = FILE_SINKS.remove(sink)?;
-        let s = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let stats = s.ok_or_else(|| crate::error::err!(InvalidState, "the file sink has finished"))?.finish()?;
+        let stats = FILE_SINKS.remove(sink)?.finish()?;
         // SAFETY: NULL means "not wanted"; otherwise the caller's writable struct.
         if let Some(o) = unsafe { out_stats.as_mut() } {
             *o = MstFileStats { frames_written: stats.frames_written, frames_dropped: stats.frames_dropped, bytes_written: stats.bytes_written };

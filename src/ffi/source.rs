@@ -78,7 +78,7 @@ pub extern "C" fn mst_track_create_test_pattern(options: *const MstTestPatternOp
             paced: !o.unpaced,
             frame_count: o.frame_count,
         };
-        *out = new_handle(synthetic::test_pattern(&opts)?);
+        *out = new_handle(synthetic::test_pattern(&opts)?)?;
         Ok(())
     })
 }
@@ -102,7 +102,7 @@ pub extern "C" fn mst_track_create_tone(options: *const MstToneOptions, out: *mu
             paced: !o.unpaced,
             chunk_count: o.chunk_count,
         };
-        *out = new_handle(synthetic::tone(&opts)?);
+        *out = new_handle(synthetic::tone(&opts)?)?;
         Ok(())
     })
 }

@@ -26,7 +26,7 @@ fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).expect("NULs replaced")
 }
 
-pub(crate) fn new_handle(track: Track) -> *mut MstTrack {
+pub(crate) fn new_handle(track: Track) -> Result<*mut MstTrack> {
     let entry = TrackEntry { id: c_string(track.id()), label: c_string(track.label()), track };
     TRACKS.insert(Arc::new(entry))
 }
@@ -352,8 +352,9 @@ pub extern "C" fn mst_track_end_reason(track: *const MstTrack, out: *mut MstEndR
 
 /// `stop()`: ends this track (reason MST_END_REASON_STOPPED, its ended callback runs on this
 /// thread) and its processors; other tracks of the source go on. When it was the source's last
-/// track, the source stops: a generator's writable closes. Idempotent. The handle stays valid
-/// until mst_track_free().
+/// track, the source stops: a generator's writable closes, a built-in source's thread is
+/// joined (Blocking: until that thread has finished its current frame). Idempotent. The handle
+/// stays valid until mst_track_free().
 #[no_mangle]
 pub extern "C" fn mst_track_stop(track: *mut MstTrack) -> MstStatus {
     ffi_call!({
@@ -368,13 +369,14 @@ pub extern "C" fn mst_track_stop(track: *mut MstTrack) -> MstStatus {
 pub extern "C" fn mst_track_clone(track: *const MstTrack, out: *mut *mut MstTrack) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
-        *out = new_handle(get(track)?.clone_track());
+        *out = new_handle(get(track)?.clone_track())?;
         Ok(())
     })
 }
 
 /// Releases this handle. The track itself lives on while processors or other handles use it;
-/// when the last of them goes, it stops. NULL is a no-op. Ownership: consumes `track`.
+/// when the last of them goes, it stops as with mst_track_stop() (and may block as that does).
+/// NULL is a no-op. Ownership: consumes `track`.
 #[no_mangle]
 pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
     ffi_call!({
@@ -459,7 +461,8 @@ pub type MstMuteCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, m
 /// that ends the track (the caller of mst_track_stop(), mst_generator_close() or
 /// mst_generator_write(), or a source's thread), with no libmst lock held, so it may call
 /// libmst. A track that has already ended never calls it. The previous callback's `destroy`
-/// runs now; this one's runs after it fired or when it is replaced.
+/// runs now; this one's runs after it fired, or when it is replaced, or (if it never fires)
+/// when the track itself goes away.
 /// Ownership: `user_data` is the caller's; libmst passes it back and calls `destroy` once.
 #[no_mangle]
 pub extern "C" fn mst_track_set_ended_callback(track: *mut MstTrack, callback: MstEndedCallback, user_data: *mut c_void, destroy: super::MstDestroyNotify) -> MstStatus {
@@ -470,7 +473,7 @@ pub extern "C" fn mst_track_set_ended_callback(track: *mut MstTrack, callback: M
             Box::new(move |reason: EndReason| {
                 // SAFETY: the caller registered `cb` with this user_data.
                 unsafe { cb(ud.ptr(), end_reason_out(Some(reason))) }
-            }) as Box<dyn FnMut(EndReason) + Send>
+            }) as Box<dyn Fn(EndReason) + Send + Sync>
         }));
         Ok(())
     })
@@ -488,7 +491,7 @@ pub extern "C" fn mst_track_set_mute_callback(track: *mut MstTrack, callback: Ms
             Box::new(move |muted: bool| {
                 // SAFETY: the caller registered `cb` with this user_data.
                 unsafe { cb(ud.ptr(), muted) }
-            }) as Box<dyn FnMut(bool) + Send>
+            }) as Box<dyn Fn(bool) + Send + Sync>
         }));
         Ok(())
     })

@@ -70,7 +70,9 @@ impl Storage {
 
     fn external(ext: Box<dyn ExternalMemory>) -> Pooled<Storage> {
         Pooled::take_or(
-            |s: &Storage| Some(s.bytes.len()),
+            // Only a buffer-less Storage: parking a pooled buffer behind external memory would
+            // make the next owned frame allocate.
+            |s: &Storage| s.bytes.is_empty().then_some(0),
             || Storage { bytes: Vec::new(), len: 0, external: None },
             |s| s.external = Some(ext),
         )
@@ -406,6 +408,11 @@ impl Frame {
         }
     }
 
+    /// A frame over external memory whose metadata `validate` already checked against it.
+    pub(crate) fn wrap_validated(meta: FrameMeta, memory: Box<dyn ExternalMemory>) -> Frame {
+        Frame::from_parts(meta, Storage::external(memory))
+    }
+
     /// A new tightly packed video frame whose pixels `draw` writes (pooled buffer).
     pub fn video_with(format: VideoPixelFormat, width: u32, height: u32, timestamp: i64, duration: Option<i64>, draw: impl FnOnce(&mut ImageMut)) -> Result<Frame> {
         let init = VideoFrameInit { format, coded_width: width, coded_height: height, timestamp, duration, layout: None, visible_rect: None, display_size: None };
@@ -525,16 +532,6 @@ impl Frame {
         meta.display_height = display.1;
         let storage = self.0.storage.clone().expect("frames always have storage");
         Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
-    }
-
-    /// The same media with another timestamp (used by generators of derived streams).
-    pub fn with_timestamp(&self, timestamp: i64) -> Frame {
-        let mut meta = *self.meta();
-        match &mut meta {
-            FrameMeta::Video(v) => v.timestamp = timestamp,
-            FrameMeta::Audio(a) => a.timestamp = timestamp,
-        }
-        Frame::from_parts(meta, self.0.storage.clone().expect("frames always have storage"))
     }
 
     /// A frame of the same kind and geometry with black pixels or silent samples.

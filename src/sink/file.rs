@@ -235,6 +235,11 @@ impl Writer for Wav {
         let (format, rate, channels) = match self.format {
             Some(f) => f,
             None => {
+                let bytes_per_second = a.sample_rate as f64 * a.number_of_channels as f64 * a.format.bytes_per_sample() as f64;
+                if a.sample_rate.fract() != 0.0 || a.number_of_channels > u16::MAX as u32 / 4 || bytes_per_second > u32::MAX as f64 {
+                    return Err(err!(Unsupported, "WAV cannot hold {} Hz x{} {}: the rate must be whole and the byte rate fit 32 bits",
+                        a.sample_rate, a.number_of_channels, a.format.name()));
+                }
                 let f = (interleaved(a.format), a.sample_rate, a.number_of_channels);
                 self.out.write_all(&Wav::header(f.0, f.1, f.2, 0)).map_err(|e| io_err(&self.path, e))?;
                 self.format = Some(f);

@@ -81,6 +81,11 @@ pub(crate) struct Inner {
     callback_mode: AtomicBool,
     /// What a track's end leaves readable (see `EndPolicy`).
     end_policy: EndPolicy,
+    /// Numbering and pushing a frame is one step, so sequence numbers follow queue order even
+    /// when several threads deliver. Evicted frames are dropped after it is released.
+    push: Mutex<()>,
+    /// How many of the oldest frames the end left for readers that were waiting.
+    kept_at_end: AtomicUsize,
 }
 
 /// What happens to queued frames when the processor's track ends.
@@ -131,22 +136,33 @@ impl Inner {
     }
 
     /// The spec's processorClose: disconnect (done by the caller), mark closed, empty the queue
-    /// down to `keep` frames (the newest stay, for readers that are already waiting).
+    /// but for the `keep` oldest frames, which readers already waiting take (as the spec's
+    /// pending reads would have).
     fn close(&self, keep: usize) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.drain(keep);
+        self.kept_at_end.store(keep, Ordering::Release);
+        self.trim(keep);
         self.notify();
     }
 
-    /// Discards the oldest queued frames until at most `keep` remain.
-    fn drain(&self, keep: usize) {
-        while self.ring.len() > keep {
-            let Some(d) = self.ring.pop() else { break };
-            drop(d);
-            self.discarded.fetch_add(1, Ordering::AcqRel);
+    /// Keeps the `keep` oldest queued frames and discards the rest. Only after close, when no
+    /// frame is pushed any more, so the collected frames always fit back. Not a hot path.
+    fn trim(&self, keep: usize) {
+        if self.ring.len() <= keep {
+            return;
         }
+        let mut all = Vec::with_capacity(self.ring.len());
+        while let Some(d) = self.ring.pop() {
+            all.push(d);
+        }
+        for d in all.drain(..keep.min(all.len())) {
+            if self.ring.push(d).is_err() {
+                self.discarded.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        self.discarded.fetch_add(all.len() as u64, Ordering::AcqRel);
     }
 
     fn pop(&self) -> Option<Delivered> {
@@ -159,7 +175,9 @@ impl Inner {
         Some(d)
     }
 
-    fn read(&self, wait: Wait) -> Result<Delivered> {
+    /// One read. `stop` (the callback runner's own flag) ends a wait with `Interrupted`
+    /// without touching the user's pending wakeup.
+    fn read(&self, wait: Wait, stop: Option<&AtomicBool>) -> Result<Delivered> {
         let deadline = match wait {
             Wait::For(d) => Some(Instant::now() + d),
             _ => None,
@@ -178,6 +196,9 @@ impl Inner {
             fence(Ordering::SeqCst);
             let mut st = lock(&self.wake);
             let outcome = loop {
+                if stop.is_some_and(|s| s.load(Ordering::Acquire)) {
+                    break Some(err!(Interrupted, "the callback thread is stopping"));
+                }
                 if st.wakeup_pending {
                     st.wakeup_pending = false;
                     break Some(err!(Interrupted, "woken by mst_processor_wakeup"));
@@ -208,6 +229,14 @@ impl Inner {
         lock(&self.wake).wakeup_pending = true;
         self.cond.notify_all();
     }
+
+    /// Wakes waiting readers after `flag` was set (set under `wake`, so no waiter misses it).
+    fn raise(&self, flag: &AtomicBool) {
+        let st = lock(&self.wake);
+        flag.store(true, Ordering::Release);
+        drop(st);
+        self.cond.notify_all();
+    }
 }
 
 impl Sink for Inner {
@@ -216,13 +245,19 @@ impl Sink for Inner {
         if self.closed.load(Ordering::Acquire) {
             return;
         }
-        let sequence = self.total.fetch_add(1, Ordering::AcqRel) + 1;
-        if self.ring.force_push(Delivered { frame: frame.clone(), sequence }).is_some() {
+        let evicted = {
+            let _numbered_in_queue_order = lock(&self.push);
+            let sequence = self.total.fetch_add(1, Ordering::AcqRel) + 1;
+            self.ring.force_push(Delivered { frame: frame.clone(), sequence })
+        };
+        if let Some(old) = evicted {
             self.discarded.fetch_add(1, Ordering::AcqRel);
+            // Closing it may run a wrapped frame's release callback: no lock is held here.
+            drop(old);
         }
         if self.closed.load(Ordering::Acquire) {
-            // Closed while pushing: the close's drain may have run before this push.
-            self.drain(0);
+            // Closed while pushing: the close's trim may have run before this push.
+            self.trim(self.kept_at_end.load(Ordering::Acquire));
         }
         self.notify();
     }
@@ -250,6 +285,8 @@ pub struct Processor {
     inner: Arc<Inner>,
     track: Track,
     runner: Mutex<Option<CallbackRunner>>,
+    /// Serializes set_callback calls; never held while joining a callback thread.
+    installing: Mutex<()>,
 }
 
 impl Processor {
@@ -278,11 +315,13 @@ impl Processor {
             eventfd: OnceLock::new(),
             callback_mode: AtomicBool::new(false),
             end_policy: policy,
+            push: Mutex::new(()),
+            kept_at_end: AtomicUsize::new(0),
         });
         if track.ready_state() == ReadyState::Ended || !track.add_sink(inner.clone()) {
             inner.close(0);
         }
-        Processor { inner, track: track.clone(), runner: Mutex::new(None) }
+        Processor { inner, track: track.clone(), runner: Mutex::new(None), installing: Mutex::new(()) }
     }
 
     pub fn track(&self) -> &Track {
@@ -300,7 +339,7 @@ impl Processor {
         if self.inner.callback_mode.load(Ordering::Acquire) {
             return Err(err!(InvalidState, "frames go to the callback; reads are off while it is set"));
         }
-        self.inner.read(wait)
+        self.inner.read(wait, None)
     }
 
     /// Makes a blocked `read` (or the next one that would block) return `Interrupted`.
@@ -344,32 +383,45 @@ impl Processor {
     /// unless called from the callback itself) and turns reads back on. The closure is dropped
     /// on the callback thread when it exits.
     pub fn set_callback(&self, on_frame: Option<Box<dyn FnMut(Option<Delivered>) + Send>>) -> Result<()> {
+        let installing = lock(&self.installing);
         let old = lock(&self.runner).take();
-        if let Some(mut old) = old {
-            old.stop.store(true, Ordering::Release);
-            self.inner.wakeup();
-            if let Some(t) = old.thread.take() {
-                if t.thread().id() != std::thread::current().id() {
-                    let _ = t.join();
+        if let Some(old) = &old {
+            self.inner.raise(&old.stop);
+        }
+        let result = match on_frame {
+            None => {
+                self.inner.callback_mode.store(false, Ordering::Release);
+                Ok(())
+            }
+            Some(cb) => match self.spawn_runner(cb) {
+                Ok(runner) => {
+                    *lock(&self.runner) = Some(runner);
+                    self.inner.callback_mode.store(true, Ordering::Release);
+                    Ok(())
                 }
+                Err(e) => {
+                    self.inner.callback_mode.store(false, Ordering::Release);
+                    Err(e)
+                }
+            },
+        };
+        drop(installing);
+        if let Some(t) = old.and_then(|mut o| o.thread.take()) {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
             }
         }
-        lock(&self.inner.wake).wakeup_pending = false;
-        let Some(mut cb) = on_frame else {
-            self.inner.callback_mode.store(false, Ordering::Release);
-            return Ok(());
-        };
-        self.inner.callback_mode.store(true, Ordering::Release);
+        result
+    }
+
+    fn spawn_runner(&self, mut cb: Box<dyn FnMut(Option<Delivered>) + Send>) -> Result<CallbackRunner> {
         let stop = Arc::new(AtomicBool::new(false));
         let (inner, stop2) = (self.inner.clone(), stop.clone());
         let thread = std::thread::Builder::new()
             .name("mst-processor-cb".into())
             .spawn(move || loop {
-                if stop2.load(Ordering::Acquire) {
-                    break;
-                }
                 // `read` is library code; a panic in it ends the callback as if the track ended.
-                let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.read(Wait::Forever)))
+                let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.read(Wait::Forever, Some(&stop2))))
                     .unwrap_or_else(|p| Err(Error::from_panic(p)));
                 match next {
                     Ok(d) => cb(Some(d)),
@@ -377,12 +429,12 @@ impl Processor {
                         cb(None);
                         break;
                     }
+                    Err(_) if stop2.load(Ordering::Acquire) => break,
                     Err(_) => {}
                 }
             })
             .map_err(|e| Error::new(crate::error::ErrorKind::NoMemory, format!("spawning the callback thread: {e}")))?;
-        *lock(&self.runner) = Some(CallbackRunner { thread: Some(thread), stop });
-        Ok(())
+        Ok(CallbackRunner { thread: Some(thread), stop })
     }
 }
 

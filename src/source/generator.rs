@@ -1,6 +1,6 @@
 //! `MediaStreamTrackGenerator` (and the standardized VideoTrackGenerator's `muted`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::constraints::Capabilities;
 use crate::error::{err, Error};
@@ -15,9 +15,6 @@ pub const MAX_FRAME_RATE: f64 = 1000.0;
 pub struct Generator {
     source: Arc<SourceCore>,
     track: Track,
-    /// A WritableStream runs one write at a time: concurrent writers are serialized, so every
-    /// connected processor sees the same order and numbers its frames in it.
-    writing: Mutex<()>,
 }
 
 impl Generator {
@@ -29,7 +26,7 @@ impl Generator {
         };
         let source = SourceCore::new(kind, "", caps);
         let track = Track::new(&source);
-        Generator { source, track, writing: Mutex::new(()) }
+        Generator { source, track }
     }
 
     pub fn kind(&self) -> Kind {
@@ -51,7 +48,6 @@ impl Generator {
                 self.kind().name(), frame.kind().name());
             return Err((e, frame));
         }
-        let _one_at_a_time = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         if self.source.is_ended() {
             return Err((err!(InvalidState, "the writable is closed: closeWritable ran or every connected track ended"), frame));
         }

@@ -158,7 +158,7 @@ impl SourceCore {
         }
         let tracks = self.lock().tracks.clone();
         for t in tracks.iter() {
-            t.set_muted(muted);
+            t.sync_muted();
         }
     }
 }

@@ -50,15 +50,19 @@ struct ThreadBackend {
 }
 
 impl SourceBackend for ThreadBackend {
+    /// Stops the thread and joins it, except from the thread itself (a source that ends by
+    /// itself): then the handle stays for the next stop or the drop to join from elsewhere.
     fn stop(&self) {
         self.stop.store(true, Ordering::Release);
-        let t = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = t {
-            t.thread().unpark();
-            if t.thread().id() != std::thread::current().id() {
-                let _ = t.join();
-            }
+        let mut slot = self.thread.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(t) = slot.as_ref() else { return };
+        t.thread().unpark();
+        if t.thread().id() == std::thread::current().id() {
+            return;
         }
+        let t = slot.take().expect("checked above");
+        drop(slot);
+        let _ = t.join();
     }
 }
 
@@ -67,6 +71,9 @@ impl Drop for ThreadBackend {
         self.stop();
     }
 }
+
+/// The slowest a synthetic source may run: one frame or chunk every 1000 s.
+const MIN_RATE: f64 = 0.001;
 
 /// How long an unpaced source waits for a full consumer before delivering anyway (the
 /// consumer then drops its oldest frame, as with any live source).
@@ -99,7 +106,7 @@ fn spawn_source(
             let mut n = 0u64;
             while !stop2.load(Ordering::Acquire) && (count == 0 || n < count) {
                 if paced {
-                    let due = start + period.mul_f64(n as f64);
+                    let Some(due) = start.checked_add(period.mul_f64(n as f64)) else { break };
                     while !stop2.load(Ordering::Acquire) {
                         let now = Instant::now();
                         if now >= due {
@@ -203,8 +210,8 @@ pub fn test_pattern(opts: &TestPatternOptions) -> Result<Track> {
     if w < 2 || h < 2 || w > MAX_DIMENSION || h > MAX_DIMENSION {
         return Err(err!(InvalidArg, "test pattern size {w}x{h} is outside 2..={MAX_DIMENSION}"));
     }
-    if !(opts.frame_rate.is_finite() && opts.frame_rate > 0.0 && opts.frame_rate <= 1000.0) {
-        return Err(err!(InvalidArg, "test pattern frame rate {} is outside (0, 1000]", opts.frame_rate));
+    if !(opts.frame_rate.is_finite() && (MIN_RATE..=1000.0).contains(&opts.frame_rate)) {
+        return Err(err!(InvalidArg, "test pattern frame rate {} is outside {MIN_RATE}..=1000", opts.frame_rate));
     }
     let core = SourceCore::new(
         Kind::Video,
@@ -239,6 +246,9 @@ pub fn tone(opts: &ToneOptions) -> Result<Track> {
     }
     if !(0.0..=1.0).contains(&opts.amplitude) {
         return Err(err!(InvalidArg, "tone amplitude {} is outside 0..=1", opts.amplitude));
+    }
+    if opts.chunk_frames > opts.sample_rate {
+        return Err(err!(InvalidArg, "tone chunk of {} frames is longer than a second at {} Hz", opts.chunk_frames, opts.sample_rate));
     }
     let chunk = if opts.chunk_frames == 0 { opts.sample_rate / 100 } else { opts.chunk_frames }.max(1);
     let core = SourceCore::new(Kind::Audio, format!("libmst tone {} Hz", opts.frequency), Capabilities::default());
