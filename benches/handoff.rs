@@ -25,7 +25,11 @@ use mst::ffi::frame::*;
 use mst::ffi::generator::*;
 use mst::ffi::processor::*;
 use mst::ffi::track::*;
-use mst::ffi::MstStatus::{self, MST_ERR_AGAIN, MST_ERR_ENDED, MST_OK};
+use mst::ffi::MstStatus::{MST_ERR_AGAIN, MST_ERR_ENDED, MST_OK};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{i420_init, ok};
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator
@@ -91,30 +95,6 @@ const FAN_REPS: usize = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-#[track_caller]
-fn ok(s: MstStatus) {
-    if s != MST_OK {
-        // SAFETY: never NULL.
-        let msg = unsafe { std::ffi::CStr::from_ptr(mst::ffi::mst_last_error_message()) };
-        panic!("{s:?}: {}", msg.to_string_lossy());
-    }
-}
-
-fn i420_init(w: u32, h: u32, ts: i64) -> MstVideoFrameInit {
-    MstVideoFrameInit {
-        format: MstVideoPixelFormat::MST_VIDEO_PIXEL_FORMAT_I420 as i32,
-        coded_width: w,
-        coded_height: h,
-        timestamp: ts,
-        duration: 0,
-        num_planes: 0,
-        layout: [MstPlaneLayout::default(); 4],
-        visible_rect: MstRect::default(),
-        display_width: 0,
-        display_height: 0,
-    }
-}
 
 unsafe extern "C" fn no_release(_: *mut c_void) {}
 

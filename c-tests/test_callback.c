@@ -92,19 +92,6 @@ static void wait_for(struct sink *s, const int *field, int want, const char *wha
     if (got < want) MST_TEST_FAIL_("waited %d s for %s: %d of %d", HANG_GUARD_S, what, got, want);
 }
 
-static void write_frame(MstGenerator *g, int64_t ts) {
-    static uint8_t buf[16 * 16 * 3 / 2];
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-    init.coded_width = 16;
-    init.coded_height = 16;
-    init.timestamp = ts;
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
-    CHECK_OK(mst_generator_write(g, f));
-}
-
 #define ROUNDS 3
 #define PER_ROUND 20 /* below the queue size: nothing may be dropped */
 
@@ -125,7 +112,7 @@ int main(void) {
     CHECK_STATUS(mst_processor_read(p, 10, &f), MST_ERR_INVALID_STATE);
     int64_t ts = 0;
     for (int round = 0; round < ROUNDS; round++) {
-        for (int i = 0; i < PER_ROUND; i++) write_frame(g, ts++);
+        for (int i = 0; i < PER_ROUND; i++) mst_test_write_video_frame(g, 16, 16, ts++);
         wait_for(&a, &a.frames, (round + 1) * PER_ROUND, "callback A's frames");
         CHECK_STATUS(mst_processor_read(p, 0, &f), MST_ERR_INVALID_STATE);
     }
@@ -146,7 +133,7 @@ int main(void) {
     CHECK_EQ_INT(a_destroyed, 1);
 
     /* Reads work again and the sequence goes on. */
-    write_frame(g, ts++);
+    mst_test_write_video_frame(g, 16, 16, ts++);
     CHECK_OK(mst_processor_read(p, 10000, &f));
     MstVideoFrameInfo info;
     CHECK_OK(mst_frame_video_info(f, &info));
@@ -169,14 +156,14 @@ int main(void) {
     struct sink b, c;
     sink_init(&b, ts);
     CHECK_OK(mst_processor_set_callback(p, on_frame, &b, on_destroy));
-    for (int i = 0; i < PER_ROUND; i++) write_frame(g, ts++);
+    for (int i = 0; i < PER_ROUND; i++) mst_test_write_video_frame(g, 16, 16, ts++);
     wait_for(&b, &b.frames, PER_ROUND, "callback B's frames");
     sink_init(&c, ts);
     CHECK_OK(mst_processor_set_callback(p, on_frame, &c, on_destroy));
     CHECK_EQ_INT(b.destroyed, 1);
     CHECK_EQ_INT(b.nulls, 0);
     CHECK_EQ_INT(b.bad_frames, 0);
-    for (int i = 0; i < PER_ROUND; i++) write_frame(g, ts++);
+    for (int i = 0; i < PER_ROUND; i++) mst_test_write_video_frame(g, 16, 16, ts++);
     wait_for(&c, &c.frames, PER_ROUND, "callback C's frames");
 
     /* The track ends: one NULL, then the destroy, on the callback thread. */
@@ -223,7 +210,7 @@ int main(void) {
     struct sink e;
     sink_init(&e, 0);
     CHECK_OK(mst_processor_set_callback(p2, on_frame, &e, on_destroy));
-    write_frame(g2, 0);
+    mst_test_write_video_frame(g2, 16, 16, 0);
     wait_for(&e, &e.frames, 1, "callback E's frame");
     CHECK_OK(mst_processor_free(p2));
     CHECK_EQ_INT(e.destroyed, 1);

@@ -2,38 +2,11 @@
  * writable): its own id, the same kind and label, live, fed the same frames; it has its own
  * lifetime (stopping the original does not end it), its own constraints, and starts with the
  * original's enabled state. The clone of an ended track is ended. */
-#include <stdint.h>
 #include <string.h>
 
 #include "common.h"
 
 enum { W = 640, H = 360 };
-
-static MstFrame *video_frame(int64_t timestamp) {
-    static uint8_t pixels[W * H * 3 / 2];
-    memset(pixels, 0x80, sizeof pixels);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
-    return f;
-}
-
-/* Reads one frame without waiting; returns its info. */
-static MstVideoFrameInfo read_info(MstProcessor *p) {
-    MstFrame *f = NULL;
-    CHECK_OK(mst_processor_read(p, 0, &f));
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
-    CHECK_OK(mst_frame_close(f));
-    return info;
-}
-
-static MstReadyState ready_state(const MstTrack *t) {
-    MstReadyState s = 0;
-    CHECK_OK(mst_track_ready_state(t, &s));
-    return s;
-}
 
 static bool enabled(const MstTrack *t) {
     bool e = false;
@@ -61,7 +34,7 @@ int main(void) {
     MstKind k = 0;
     CHECK_OK(mst_track_kind(clone, &k));
     CHECK_EQ_INT(k, MST_KIND_VIDEO);
-    CHECK_EQ_INT(ready_state(clone), MST_READY_STATE_LIVE);
+    CHECK_EQ_INT(mst_test_ready_state(clone), MST_READY_STATE_LIVE);
     /* A clone of the clone gets yet another id. */
     MstTrack *clone2 = NULL;
     CHECK_OK(mst_track_clone(clone, &clone2));
@@ -74,10 +47,10 @@ int main(void) {
     MstProcessor *po = NULL, *pc = NULL;
     CHECK_OK(mst_processor_create(orig, 8, &po));
     CHECK_OK(mst_processor_create(clone, 8, &pc));
-    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, video_frame(i * 1000)));
+    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, i * 1000)));
     for (int i = 1; i <= 3; i++) {
-        CHECK_EQ_INT(read_info(po).timestamp, i * 1000);
-        CHECK_EQ_INT(read_info(pc).timestamp, i * 1000);
+        CHECK_EQ_INT(mst_test_read_video_info(po).timestamp, i * 1000);
+        CHECK_EQ_INT(mst_test_read_video_info(pc).timestamp, i * 1000);
     }
 
     /* Its own constraints: width 320 on the clone only. */
@@ -86,8 +59,8 @@ int main(void) {
     MstVideoConstraints got;
     CHECK_OK(mst_track_get_constraints(orig, &got));
     CHECK_EQ_INT(got.width.present, 0);
-    CHECK_OK(mst_generator_write(g, video_frame(4000)));
-    MstVideoFrameInfo io = read_info(po), ic = read_info(pc);
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 4000)));
+    MstVideoFrameInfo io = mst_test_read_video_info(po), ic = mst_test_read_video_info(pc);
     CHECK_EQ_INT(io.visible_rect.width, 640);
     CHECK_EQ_INT(io.visible_rect.height, 360);
     CHECK_EQ_INT(ic.visible_rect.width, 320);
@@ -118,28 +91,28 @@ int main(void) {
 
     /* Its own lifetime: stopping the original leaves the clone live and fed. */
     CHECK_OK(mst_track_stop(orig));
-    CHECK_EQ_INT(ready_state(orig), MST_READY_STATE_ENDED);
-    CHECK_EQ_INT(ready_state(clone), MST_READY_STATE_LIVE);
+    CHECK_EQ_INT(mst_test_ready_state(orig), MST_READY_STATE_ENDED);
+    CHECK_EQ_INT(mst_test_ready_state(clone), MST_READY_STATE_LIVE);
     bool closed = true;
     CHECK_OK(mst_generator_is_closed(g, &closed));
     CHECK(!closed);
-    CHECK_OK(mst_generator_write(g, video_frame(5000)));
-    CHECK_EQ_INT(read_info(pc).timestamp, 5000);
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 5000)));
+    CHECK_EQ_INT(mst_test_read_video_info(pc).timestamp, 5000);
     MstFrame *f = NULL;
     CHECK_STATUS(mst_processor_read(po, 0, &f), MST_ERR_ENDED);
 
     /* The clone of an ended track is ended, and its processor too. */
     MstTrack *ended_clone = NULL;
     CHECK_OK(mst_track_clone(orig, &ended_clone));
-    CHECK_EQ_INT(ready_state(ended_clone), MST_READY_STATE_ENDED);
+    CHECK_EQ_INT(mst_test_ready_state(ended_clone), MST_READY_STATE_ENDED);
     const char *id_ended = NULL;
     CHECK_OK(mst_track_id(ended_clone, &id_ended));
     CHECK(strcmp(id_ended, id_orig) != 0);
     MstProcessor *pe = NULL;
     CHECK_OK(mst_processor_create(ended_clone, 4, &pe));
-    CHECK_OK(mst_generator_write(g, video_frame(6000)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 6000)));
     CHECK_STATUS(mst_processor_read(pe, 0, &f), MST_ERR_ENDED);
-    CHECK_EQ_INT(read_info(pc).timestamp, 6000);
+    CHECK_EQ_INT(mst_test_read_video_info(pc).timestamp, 6000);
     CHECK_OK(mst_processor_free(pe));
     CHECK_OK(mst_track_free(ended_clone));
 

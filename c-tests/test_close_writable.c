@@ -2,41 +2,13 @@
  * generator (its own and its clones) ends, its ended callback fires once with
  * MST_END_REASON_WRITABLE_CLOSED, its processors close; the writable accepts nothing more and
  * a rejected frame stays the caller's. */
-#include <stdint.h>
 #include <string.h>
 
 #include "common.h"
 
 enum { W = 16, H = 16, TRACKS = 3 };
 
-struct ended_record {
-    int calls;
-    MstEndReason reason;
-    int destroys;
-};
-
-static void on_ended(void *user_data, MstEndReason reason) {
-    struct ended_record *r = user_data;
-    r->calls++;
-    r->reason = reason;
-}
-
-static void on_destroy(void *user_data) {
-    struct ended_record *r = user_data;
-    r->destroys++;
-}
-
-static MstFrame *video_frame(int64_t timestamp) {
-    uint8_t pixels[W * H * 3 / 2];
-    memset(pixels, 0x80, sizeof pixels);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
-    return f;
-}
-
-static void check_records(const struct ended_record *records) {
+static void check_records(const struct mst_test_ended_record *records) {
     for (int i = 0; i < TRACKS; i++) {
         if (records[i].calls != 1 || records[i].reason != MST_END_REASON_WRITABLE_CLOSED ||
             records[i].destroys != 1) {
@@ -58,16 +30,16 @@ int main(void) {
     CHECK_OK(mst_track_clone(tracks[0], &tracks[1]));
     CHECK_OK(mst_track_clone(tracks[1], &tracks[2])); /* a clone of a clone is connected too */
 
-    struct ended_record records[TRACKS];
+    struct mst_test_ended_record records[TRACKS];
     memset(records, 0, sizeof records);
     MstProcessor *processors[TRACKS] = {NULL};
     for (int i = 0; i < TRACKS; i++) {
         records[i].reason = MST_END_REASON_NONE;
-        CHECK_OK(mst_track_set_ended_callback(tracks[i], on_ended, &records[i], on_destroy));
+        CHECK_OK(mst_track_set_ended_callback(tracks[i], mst_test_on_ended, &records[i], mst_test_on_ended_destroy));
         CHECK_OK(mst_processor_create(tracks[i], 4, &processors[i]));
     }
-    CHECK_OK(mst_generator_write(g, video_frame(1000)));
-    CHECK_OK(mst_generator_write(g, video_frame(2000)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 1000)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 2000)));
     for (int i = 0; i < TRACKS; i++) CHECK_EQ_INT(records[i].calls, 0);
 
     CHECK_OK(mst_generator_close(g));
@@ -96,7 +68,7 @@ int main(void) {
     }
 
     /* Later writes fail; the caller keeps the frame and closes it. */
-    MstFrame *late = video_frame(3000);
+    MstFrame *late = mst_test_video_frame(W, H, 3000);
     CHECK_STATUS(mst_generator_write(g, late), MST_ERR_INVALID_STATE);
     MstVideoFrameInfo info;
     CHECK_OK(mst_frame_video_info(late, &info));
@@ -128,10 +100,10 @@ int main(void) {
     /* closeWritable on an audio generator: the same. */
     MstGenerator *ag = NULL;
     MstTrack *at = NULL;
-    struct ended_record ar = {0, MST_END_REASON_NONE, 0};
+    struct mst_test_ended_record ar = {0, MST_END_REASON_NONE, 0};
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &ag));
     CHECK_OK(mst_generator_track(ag, &at));
-    CHECK_OK(mst_track_set_ended_callback(at, on_ended, &ar, on_destroy));
+    CHECK_OK(mst_track_set_ended_callback(at, mst_test_on_ended, &ar, mst_test_on_ended_destroy));
     CHECK_OK(mst_generator_close(ag));
     CHECK_EQ_INT(ar.calls, 1);
     CHECK_EQ_INT(ar.reason, MST_END_REASON_WRITABLE_CLOSED);

@@ -24,20 +24,9 @@ static void fill_source(void) {
 
 /* A 1280x720 frame over `source` (no copy). */
 static MstFrame *source_frame(int64_t timestamp) {
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = SW, .coded_height = SH, .timestamp = timestamp};
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, SW, SH, timestamp);
     MstFrame *f = NULL;
     CHECK_OK(mst_frame_wrap_video(&init, source, sizeof source, NULL, NULL, &f));
-    return f;
-}
-
-static MstFrame *small_frame(int64_t timestamp) {
-    uint8_t pixels[64 * 36 * 3 / 2];
-    memset(pixels, 0x80, sizeof pixels);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = 64, .coded_height = 36, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
     return f;
 }
 
@@ -234,7 +223,7 @@ static void frame_rate(void) {
     CHECK_OK(mst_track_apply_constraints(t, &c));
     CHECK_OK(mst_processor_create(t, 32, &p));
     CHECK_OK(mst_processor_create(unconstrained, 32, &pu));
-    for (int i = 0; i < 30; i++) CHECK_OK(mst_generator_write(g, small_frame((int64_t)i * 33333)));
+    for (int i = 0; i < 30; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(64, 36, (int64_t)i * 33333)));
     MstProcessorStats st, su;
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK_OK(mst_processor_get_stats(pu, &su));

@@ -105,15 +105,6 @@ static void *fail_on_other_thread(void *arg) {
     return NULL;
 }
 
-static MstVideoFrameInit i420_init(uint32_t w, uint32_t h) {
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-    init.coded_width = w;
-    init.coded_height = h;
-    return init;
-}
-
 int main(void) {
     /* Before anything failed on this thread. */
     const char *first = mst_last_error_message();
@@ -125,7 +116,7 @@ int main(void) {
 
     /* A failure names the problem. */
     static uint8_t pixels[16 * 16 * 3 / 2];
-    MstVideoFrameInit bad = i420_init(0, 16);
+    MstVideoFrameInit bad = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, 0, 16, 0);
     MstFrame *out = SENTINEL_PTR;
     CHECK_STATUS(mst_frame_create_video(&bad, pixels, sizeof pixels, &out), MST_ERR_INVALID_ARG);
     CHECK(out == SENTINEL_PTR);
@@ -134,7 +125,7 @@ int main(void) {
     snprintf(main_message, sizeof main_message, "%s", mst_last_error_message());
 
     /* Successful calls leave it unchanged. */
-    MstVideoFrameInit good = i420_init(16, 16);
+    MstVideoFrameInit good = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, 16, 16, 0);
     MstFrame *vf = NULL;
     CHECK_OK(mst_frame_create_video(&good, pixels, sizeof pixels, &vf));
     CHECK(strcmp(mst_last_error_message(), main_message) == 0);

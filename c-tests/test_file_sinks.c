@@ -64,12 +64,7 @@ static uint8_t pixel(int frame, size_t i) { return (uint8_t)(16 + (frame * 31 + 
 static MstFrame *video_frame(int n, int64_t duration) {
     static uint8_t buf[I420_SIZE];
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = pixel(n, i);
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-    init.coded_width = VW;
-    init.coded_height = VH;
-    init.timestamp = n * duration;
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, VW, VH, n * duration);
     init.duration = duration;
     MstFrame *f = NULL;
     CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));

@@ -23,16 +23,6 @@ static void on_release(void *user_data) {
     release_log.last_user_data = user_data;
 }
 
-static MstVideoFrameInit i420_init(int64_t timestamp) {
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-    init.coded_width = W;
-    init.coded_height = H;
-    init.timestamp = timestamp;
-    return init;
-}
-
 static const uint8_t *plane0(const MstFrame *f, size_t *stride) {
     const uint8_t *d = NULL;
     size_t s = 0, len = 0;
@@ -46,7 +36,7 @@ static const uint8_t *plane0(const MstFrame *f, size_t *stride) {
 static void check_clone_and_close(void) {
     uint8_t buf[I420_SIZE];
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 7);
-    MstVideoFrameInit init = i420_init(777);
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 777);
     MstFrame *orig = NULL;
     CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &orig));
     MstFrame *clone = NULL;
@@ -102,7 +92,7 @@ static void check_clone_and_close(void) {
 static void check_wrapped_memory(void) {
     /* Padded layout: planes in order with gaps, the first two with padded strides (the last
      * one packed, so `len` is the size needed under any reading of the rules). */
-    MstVideoFrameInit init = i420_init(1);
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 1);
     init.num_planes = 3;
     init.layout[0] = (MstPlaneLayout){64, W + 16};
     init.layout[1] = (MstPlaneLayout){64 + (W + 16) * H + 8, W / 2 + 8};
@@ -196,7 +186,7 @@ static void check_wrapped_through_generator(void) {
     CHECK_OK(mst_processor_create(t, 4, &p));
 
     memset(&release_log, 0, sizeof release_log);
-    MstVideoFrameInit init = i420_init(42);
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 42);
     MstFrame *f = NULL;
     CHECK_OK(mst_frame_wrap_video(&init, mem, I420_SIZE, on_release, g, &f));
     MstFrame *keep = NULL;
@@ -233,7 +223,7 @@ static void check_sequence_survives_clone(void) {
     CHECK_OK(mst_processor_create(t, 8, &p));
     static uint8_t buf[I420_SIZE];
     for (int i = 0; i < 3; i++) {
-        MstVideoFrameInit init = i420_init(1000 * i);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 1000 * i);
         MstFrame *f = NULL;
         CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
         MstVideoFrameInfo info;

@@ -50,29 +50,13 @@ static void expect_muted(MstTrack *t, bool want, int line) {
 }
 #define EXPECT_MUTED(t, want) expect_muted(t, want, __LINE__)
 
-static MstFrame *video_frame(int64_t ts) {
-    static uint8_t buf[16 * 16 * 3 / 2];
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-    init.coded_width = 16;
-    init.coded_height = 16;
-    init.timestamp = ts;
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
-    return f;
-}
-
-static MstFrame *audio_frame(int64_t ts) {
-    static const float s[8];
-    MstAudioDataInit init = {MST_AUDIO_SAMPLE_FORMAT_F32, 48000.0f, 8, 1, ts};
-    MstFrame *a = NULL;
-    CHECK_OK(mst_frame_create_audio(&init, (const uint8_t *)s, sizeof s, &a));
-    return a;
+/* A frame of the generator's kind. */
+static MstFrame *make(int32_t kind, int64_t ts) {
+    if (kind == MST_KIND_VIDEO) return mst_test_video_frame(16, 16, ts);
+    return mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_F32, sizeof(float), 48000.0f, 8, 1, ts);
 }
 
 static void check_muted(int32_t kind) {
-    MstFrame *(*make)(int64_t) = kind == MST_KIND_VIDEO ? video_frame : audio_frame;
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(kind, &g));
     MstTrack *t = NULL, *c = NULL;
@@ -113,7 +97,7 @@ static void check_muted(int32_t kind) {
 
     /* Writes while muted: MST_OK, the frame is consumed, nothing is delivered. */
     for (int i = 0; i < 3; i++) {
-        MstFrame *f = make(i);
+        MstFrame *f = make(kind, i);
         CHECK_OK(mst_generator_write(g, f));
         MstKind k;
         CHECK_STATUS(mst_frame_kind(f, &k), MST_ERR_INVALID_STATE);
@@ -144,7 +128,7 @@ static void check_muted(int32_t kind) {
     EXPECT_CALLS(lc, 1, 1);
 
     /* Frames flow again, numbered from 1: nothing was delivered while muted. */
-    CHECK_OK(mst_generator_write(g, make(100)));
+    CHECK_OK(mst_generator_write(g, make(kind, 100)));
     MstProcessor *procs[2] = {pt, pc};
     for (int i = 0; i < 2; i++) {
         CHECK_OK(mst_processor_read(procs[i], 10000, &r));

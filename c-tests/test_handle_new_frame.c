@@ -24,48 +24,17 @@ static void release(void *user_data) {
 /* Frame number n (1-based), timestamp n * 1000, wrapping memory[n]. */
 static MstFrame *wrapped_frame(int n) {
     memset(memory[n], n, FRAME_BYTES);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = n * 1000};
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, n * 1000);
     MstFrame *f = NULL;
     CHECK_OK(mst_frame_wrap_video(&init, memory[n], FRAME_BYTES, release, (void *)(intptr_t)n, &f));
     return f;
 }
 
-static MstFrame *video_frame(int64_t timestamp) {
-    uint8_t pixels[FRAME_BYTES];
-    memset(pixels, 0x80, sizeof pixels);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
-    return f;
-}
-
+/* The counters, which always add up. */
 static MstProcessorStats stats(const MstProcessor *p) {
-    MstProcessorStats st;
-    CHECK_OK(mst_processor_get_stats(p, &st));
+    MstProcessorStats st = mst_test_stats(p);
     CHECK_EQ_INT(st.total, st.delivered + st.discarded + st.queued);
     return st;
-}
-
-static void expect_frame(MstProcessor *p, int64_t timestamp, uint64_t sequence) {
-    MstFrame *f = NULL;
-    CHECK_OK(mst_processor_read(p, 0, &f));
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
-    if (info.timestamp != timestamp || info.sequence != sequence) {
-        fprintf(stderr, "%s: read timestamp %lld sequence %llu, expected %lld and %llu\n", __FILE__,
-                (long long)info.timestamp, (unsigned long long)info.sequence, (long long)timestamp,
-                (unsigned long long)sequence);
-        exit(1);
-    }
-    CHECK_OK(mst_frame_close(f));
-}
-
-static void expect_empty(MstProcessor *p) {
-    MstFrame *f = NULL;
-    CHECK_STATUS(mst_processor_read(p, 0, &f), MST_ERR_AGAIN);
-    CHECK(f == NULL);
 }
 
 int main(void) {
@@ -96,8 +65,8 @@ int main(void) {
         CHECK_EQ_INT(atomic_load(&release_calls[n]), n <= WRITES - CAPACITY ? 1 : 0);
 
     /* The drain gets the newest four, in order, numbered as they arrived. */
-    for (int n = WRITES - CAPACITY + 1; n <= WRITES; n++) expect_frame(p, n * 1000, (uint64_t)n);
-    expect_empty(p);
+    for (int n = WRITES - CAPACITY + 1; n <= WRITES; n++) mst_test_expect_video(p, n * 1000, (uint64_t)n);
+    mst_test_expect_empty(p);
     MstProcessorStats st = stats(p);
     CHECK_EQ_INT(st.total, WRITES);
     CHECK_EQ_INT(st.delivered, CAPACITY);
@@ -117,11 +86,11 @@ int main(void) {
         for (int i = 0; i < burst; i++) {
             ts += 1000;
             seq++;
-            CHECK_OK(mst_generator_write(g, video_frame(ts)));
+            CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, ts)));
             CHECK_EQ_INT(stats(p).queued, 1);
         }
-        expect_frame(p, ts, seq);
-        expect_empty(p);
+        mst_test_expect_video(p, ts, seq);
+        mst_test_expect_empty(p);
     }
     st = stats(p);
     CHECK_EQ_INT(st.total, seq);
@@ -134,11 +103,11 @@ int main(void) {
     MstProcessor *small = NULL, *large = NULL;
     CHECK_OK(mst_processor_create(t, 1, &small));
     CHECK_OK(mst_processor_create(t, 3, &large));
-    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, video_frame(500000 + i)));
-    expect_frame(small, 500003, 3);
-    expect_empty(small);
-    for (int i = 1; i <= 3; i++) expect_frame(large, 500000 + i, (uint64_t)i);
-    expect_empty(large);
+    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 500000 + i)));
+    mst_test_expect_video(small, 500003, 3);
+    mst_test_expect_empty(small);
+    for (int i = 1; i <= 3; i++) mst_test_expect_video(large, 500000 + i, (uint64_t)i);
+    mst_test_expect_empty(large);
     CHECK_OK(mst_processor_free(small));
     CHECK_OK(mst_processor_free(large));
 

@@ -2,7 +2,6 @@
  * the end is ready, for poll() and for epoll (EPOLLIN, level-triggered). */
 #define _GNU_SOURCE
 #include <poll.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -37,27 +36,8 @@ static int epoll_readable(int ep, int fd) {
             MST_TEST_FAIL_("fd readable: poll %d, epoll %d; expected %d", pr_, er_, (int)(want)); \
     } while (0)
 
-static void write_frame(MstGenerator *g, int64_t ts) {
-    static uint8_t buf[16 * 16 * 3 / 2];
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-    init.coded_width = 16;
-    init.coded_height = 16;
-    init.timestamp = ts;
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
-    CHECK_OK(mst_generator_write(g, f));
-}
-
-static void read_one(MstProcessor *p, int64_t want_ts) {
-    MstFrame *f = NULL;
-    CHECK_OK(mst_processor_read(p, 0, &f)); /* the fd said ready: no waiting needed */
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
-    CHECK_EQ_INT(info.timestamp, want_ts);
-    CHECK_OK(mst_frame_close(f));
-}
+/* The fd said ready: a read without waiting gets the frame with timestamp want_ts. */
+#define READ_ONE(p, want_ts) CHECK_EQ_INT(mst_test_read_video_info(p).timestamp, want_ts)
 
 int main(void) {
     MstGenerator *g = NULL;
@@ -84,41 +64,41 @@ int main(void) {
     CHECK_EQ_INT(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
 
     EXPECT_READABLE(fd, ep, 0);
-    write_frame(g, 1);
+    mst_test_write_video_frame(g, 16, 16, 1);
     EXPECT_READABLE(fd, ep, 1);
     EXPECT_READABLE(fd, ep, 1); /* level-triggered: still reported without a read */
-    write_frame(g, 2);
-    write_frame(g, 3);
-    read_one(p, 1);
+    mst_test_write_video_frame(g, 16, 16, 2);
+    mst_test_write_video_frame(g, 16, 16, 3);
+    READ_ONE(p, 1);
     EXPECT_READABLE(fd, ep, 1); /* frames remain */
-    read_one(p, 2);
+    READ_ONE(p, 2);
     EXPECT_READABLE(fd, ep, 1);
-    read_one(p, 3);
+    READ_ONE(p, 3);
     EXPECT_READABLE(fd, ep, 0); /* drained */
     MstFrame *none = NULL;
     CHECK_STATUS(mst_processor_read(p, 0, &none), MST_ERR_AGAIN);
     EXPECT_READABLE(fd, ep, 0);
 
     /* Overflow (drop-oldest) keeps it readable until the queue is empty. */
-    for (int i = 10; i < 16; i++) write_frame(g, i);
+    for (int i = 10; i < 16; i++) mst_test_write_video_frame(g, 16, 16, i);
     EXPECT_READABLE(fd, ep, 1);
     for (int i = 12; i < 16; i++) {
         EXPECT_READABLE(fd, ep, 1);
-        read_one(p, i);
+        READ_ONE(p, i);
     }
     EXPECT_READABLE(fd, ep, 0);
 
     /* A second processor asked for its fd while a frame is already queued: readable at once. */
     MstProcessor *p2 = NULL;
     CHECK_OK(mst_processor_create(t, 4, &p2));
-    write_frame(g, 20);
-    read_one(p, 20);
+    mst_test_write_video_frame(g, 16, 16, 20);
+    READ_ONE(p, 20);
     int fd2 = -1;
     CHECK_OK(mst_processor_fd(p2, &fd2));
     CHECK(fd2 >= 0 && fd2 != fd);
     CHECK(poll_readable(fd2));
     CHECK(!poll_readable(fd));
-    read_one(p2, 20);
+    READ_ONE(p2, 20);
     CHECK(!poll_readable(fd2));
 
     /* The end: readable again, reads say MST_ERR_ENDED, and it stays readable. */

@@ -1,36 +1,10 @@
 /* processorCancel (spec 2.1.4), mst_processor_close(): runs processorClose, which disconnects
  * the processor from its track without stopping the track, closes the readable (reads end at
  * once) and empties the queue; a second close does nothing. */
-#include <stdint.h>
-#include <string.h>
 
 #include "common.h"
 
 enum { W = 16, H = 16 };
-
-static MstFrame *video_frame(int64_t timestamp) {
-    uint8_t pixels[W * H * 3 / 2];
-    memset(pixels, 0x80, sizeof pixels);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
-    return f;
-}
-
-static MstProcessorStats stats(const MstProcessor *p) {
-    MstProcessorStats st;
-    CHECK_OK(mst_processor_get_stats(p, &st));
-    return st;
-}
-
-static int ended_calls;
-
-static void on_ended(void *user_data, MstEndReason reason) {
-    (void)user_data;
-    (void)reason;
-    ended_calls++;
-}
 
 int main(void) {
     MstGenerator *g = NULL;
@@ -38,17 +12,18 @@ int main(void) {
     MstProcessor *closed = NULL, *other = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_track_set_ended_callback(t, on_ended, NULL, NULL));
+    struct mst_test_ended_record ended = {0, MST_END_REASON_NONE, 0};
+    CHECK_OK(mst_track_set_ended_callback(t, mst_test_on_ended, &ended, NULL));
     CHECK_OK(mst_processor_create(t, 4, &closed));
     CHECK_OK(mst_processor_create(t, 4, &other));
 
-    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, video_frame(i * 1000)));
-    CHECK_EQ_INT(stats(closed).queued, 3);
+    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, i * 1000)));
+    CHECK_EQ_INT(mst_test_stats(closed).queued, 3);
 
     CHECK_OK(mst_processor_close(closed));
 
     /* The queue was emptied: its frames count as discarded, none as delivered. */
-    MstProcessorStats st = stats(closed);
+    MstProcessorStats st = mst_test_stats(closed);
     CHECK(st.ended);
     CHECK_EQ_INT(st.queued, 0);
     CHECK_EQ_INT(st.discarded, 3);
@@ -68,13 +43,13 @@ int main(void) {
     MstEndReason reason = -1;
     CHECK_OK(mst_track_end_reason(t, &reason));
     CHECK_EQ_INT(reason, MST_END_REASON_NONE);
-    CHECK_EQ_INT(ended_calls, 0);
+    CHECK_EQ_INT(ended.calls, 0);
     bool writable_closed = true;
     CHECK_OK(mst_generator_is_closed(g, &writable_closed));
     CHECK(!writable_closed);
-    CHECK_EQ_INT(stats(other).queued, 3);
-    CHECK_OK(mst_generator_write(g, video_frame(4000)));
-    CHECK_EQ_INT(stats(other).queued, 4);
+    CHECK_EQ_INT(mst_test_stats(other).queued, 3);
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 4000)));
+    CHECK_EQ_INT(mst_test_stats(other).queued, 4);
     for (int i = 1; i <= 4; i++) {
         CHECK_OK(mst_processor_read(other, 0, &f));
         MstVideoFrameInfo info;
@@ -87,20 +62,20 @@ int main(void) {
     /* A processor created after the cancel on the same track works as usual. */
     MstProcessor *later = NULL;
     CHECK_OK(mst_processor_create(t, 4, &later));
-    CHECK_OK(mst_generator_write(g, video_frame(5000)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 5000)));
     CHECK_OK(mst_processor_read(later, 10000, &f));
     CHECK_OK(mst_frame_close(f));
     f = NULL;
 
     /* The closed processor is disconnected: it counted nothing of the later writes. */
-    st = stats(closed);
+    st = mst_test_stats(closed);
     CHECK_EQ_INT(st.total, 3);
     CHECK_EQ_INT(st.queued, 0);
     CHECK_STATUS(mst_processor_read(closed, 0, &f), MST_ERR_ENDED);
 
     /* Step 1 of processorClose: closing again changes nothing. */
     CHECK_OK(mst_processor_close(closed));
-    st = stats(closed);
+    st = mst_test_stats(closed);
     CHECK(st.ended);
     CHECK_EQ_INT(st.total, 3);
     CHECK_EQ_INT(st.discarded, 3);
@@ -112,7 +87,7 @@ int main(void) {
     CHECK_OK(mst_processor_free(closed));
     CHECK_OK(mst_processor_free(later));
     CHECK_OK(mst_processor_free(other));
-    CHECK_EQ_INT(ended_calls, 0);
+    CHECK_EQ_INT(ended.calls, 0);
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));
     return 0;

@@ -3,41 +3,15 @@
  * discarded, reads report the end, and a reader blocked waiting for a frame is released.
  * Freeing a processor while another thread is blocked reading it releases that reader too. */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
-#include <string.h>
-#include <time.h>
 
 #include "common.h"
 
 enum { W = 16, H = 16 };
 
-static MstFrame *video_frame(int64_t timestamp) {
-    uint8_t pixels[W * H * 3 / 2];
-    memset(pixels, 0x80, sizeof pixels);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
-    return f;
-}
-
-static MstProcessorStats stats(const MstProcessor *p) {
-    MstProcessorStats st;
-    CHECK_OK(mst_processor_get_stats(p, &st));
-    return st;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
 /* After the track ended: nothing queued, the queued frames discarded, reads end at once. */
 static void expect_closed(MstProcessor *p, uint64_t total, uint64_t discarded) {
-    MstProcessorStats st = stats(p);
+    MstProcessorStats st = mst_test_stats(p);
     CHECK(st.ended);
     CHECK_EQ_INT(st.queued, 0);
     CHECK_EQ_INT(st.total, total);
@@ -47,30 +21,6 @@ static void expect_closed(MstProcessor *p, uint64_t total, uint64_t discarded) {
     CHECK_STATUS(mst_processor_read(p, 0, &f), MST_ERR_ENDED);
     CHECK_STATUS(mst_processor_read(p, 10000, &f), MST_ERR_ENDED); /* 10 s: hang guard only */
     CHECK(f == NULL);
-}
-
-struct reader {
-    MstProcessor *processor;
-    atomic_int started;
-    MstStatus status;
-    MstFrame *frame;
-};
-
-static void *reader_main(void *arg) {
-    struct reader *r = arg;
-    atomic_store(&r->started, 1);
-    r->status = mst_processor_read(r->processor, -1, &r->frame);
-    return NULL;
-}
-
-static void start_reader(struct reader *r, MstProcessor *p, pthread_t *th, long settle_ms) {
-    r->processor = p;
-    r->status = MST_ERR_PANIC;
-    r->frame = NULL;
-    atomic_init(&r->started, 0);
-    CHECK_EQ_INT(pthread_create(th, NULL, reader_main, r), 0);
-    while (!atomic_load(&r->started)) sleep_ms(1);
-    sleep_ms(settle_ms); /* lets the reader reach its wait inside mst_processor_read() */
 }
 
 int main(void) {
@@ -84,16 +34,16 @@ int main(void) {
     MstProcessor *on_clone = NULL, *on_own = NULL;
     CHECK_OK(mst_processor_create(clone, 4, &on_clone));
     CHECK_OK(mst_processor_create(own, 4, &on_own));
-    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, video_frame(i * 1000)));
+    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, i * 1000)));
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(on_clone, 0, &f)); /* one delivered, two left queued */
     CHECK_OK(mst_frame_close(f));
     f = NULL;
-    CHECK_EQ_INT(stats(on_clone).queued, 2);
+    CHECK_EQ_INT(mst_test_stats(on_clone).queued, 2);
     CHECK_OK(mst_track_stop(clone));
     expect_closed(on_clone, 3, 2);
     /* The other track's processor is untouched. */
-    MstProcessorStats st = stats(on_own);
+    MstProcessorStats st = mst_test_stats(on_own);
     CHECK(!st.ended);
     CHECK_EQ_INT(st.queued, 3);
 
@@ -111,14 +61,12 @@ int main(void) {
     CHECK_OK(mst_generator_track(g, &own));
     MstProcessor *p = NULL;
     CHECK_OK(mst_processor_create(own, 4, &p));
-    struct reader r;
-    pthread_t th;
-    start_reader(&r, p, &th, 50);
+    struct mst_test_reader r;
+    mst_test_reader_start(&r, p, -1, 50);
     CHECK_OK(mst_track_stop(own));
-    CHECK_EQ_INT(pthread_join(th, NULL), 0);
-    CHECK_STATUS(r.status, MST_ERR_ENDED);
+    CHECK_STATUS(mst_test_reader_join(&r), MST_ERR_ENDED);
     CHECK(r.frame == NULL);
-    CHECK(stats(p).ended);
+    CHECK(mst_test_stats(p).ended);
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(own));
     CHECK_OK(mst_generator_free(g));
@@ -127,10 +75,9 @@ int main(void) {
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     CHECK_OK(mst_generator_track(g, &own));
     CHECK_OK(mst_processor_create(own, 4, &p));
-    start_reader(&r, p, &th, 50);
+    mst_test_reader_start(&r, p, -1, 50);
     CHECK_OK(mst_generator_close(g));
-    CHECK_EQ_INT(pthread_join(th, NULL), 0);
-    CHECK_STATUS(r.status, MST_ERR_ENDED);
+    CHECK_STATUS(mst_test_reader_join(&r), MST_ERR_ENDED);
     CHECK(r.frame == NULL);
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(own));
@@ -146,11 +93,10 @@ int main(void) {
     MstStatus last = MST_ERR_PANIC;
     for (long settle = 20; settle <= 2560; settle *= 2) {
         CHECK_OK(mst_processor_create(own, 4, &p));
-        start_reader(&r, p, &th, settle);
+        mst_test_reader_start(&r, p, -1, settle);
         CHECK_OK(mst_processor_free(p));
-        CHECK_EQ_INT(pthread_join(th, NULL), 0);
+        last = mst_test_reader_join(&r);
         CHECK(r.frame == NULL);
-        last = r.status;
         if (last != MST_ERR_INVALID_STATE) break;
     }
     CHECK_STATUS(last, MST_ERR_ENDED);
@@ -175,7 +121,7 @@ int main(void) {
         CHECK(++frames <= 5);
     }
     CHECK_STATUS(s, MST_ERR_ENDED);
-    st = stats(p);
+    st = mst_test_stats(p);
     CHECK(st.ended);
     CHECK_EQ_INT(st.queued, 0);
     CHECK_EQ_INT(st.delivered, frames);

@@ -57,10 +57,7 @@ int main(void) {
     CHECK_STATUS(mst_processor_create(freed, 0, &out), MST_ERR_TYPE);
     CHECK(out == sentinel);
 
-    uint8_t pixels[16 * 16 * 3 / 2] = {0};
-    MstVideoFrameInit init = {.format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = 16, .coded_height = 16};
-    MstFrame *frame = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &frame));
+    MstFrame *frame = mst_test_video_frame(16, 16, 0);
     CHECK_STATUS(mst_processor_create((const MstTrack *)(const void *)frame, 0, &out), MST_ERR_TYPE);
     CHECK(out == sentinel);
     CHECK_STATUS(mst_processor_create((const MstTrack *)(const void *)g, 0, &out), MST_ERR_TYPE);

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common.h"
 #include "mst.h"
@@ -21,23 +20,14 @@
 enum { W = 16, H = 8, I420_BYTES = W * H * 3 / 2 };
 static uint8_t pixels[4][I420_BYTES];
 
-static MstVideoFrameInit i420(int64_t ts) {
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-    init.coded_width = W;
-    init.coded_height = H;
-    init.timestamp = ts;
-    return init;
-}
-
 /* Release callback that writes one more (copied) frame to the generator. */
 static MstGenerator *reentrant_generator;
 static atomic_int releases, reentrant_writes;
 static void release_and_write(void *user_data) {
     (void)user_data;
     atomic_fetch_add(&releases, 1);
-    MstVideoFrameInit init = i420(1000 + atomic_load(&reentrant_writes));
+    MstVideoFrameInit init =
+        mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 1000 + atomic_load(&reentrant_writes));
     MstFrame *f = NULL;
     if (mst_frame_create_video(&init, pixels[0], sizeof pixels[0], &f) != MST_OK) abort();
     if (mst_generator_write(reentrant_generator, f) == MST_OK) atomic_fetch_add(&reentrant_writes, 1);
@@ -53,7 +43,7 @@ static void release_callback_writes_to_the_generator(void) {
     CHECK_OK(mst_processor_create(t, 1, &p));
     reentrant_generator = g;
     for (int i = 0; i < 2; i++) {
-        MstVideoFrameInit init = i420(i);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, i);
         MstFrame *f = NULL;
         CHECK_OK(mst_frame_wrap_video(&init, pixels[i], sizeof pixels[i], release_and_write, NULL, &f));
         /* The second write evicts the first frame: its release runs inside this call. */
@@ -140,15 +130,9 @@ static void processor_callback_frees_its_processor(void) {
     CHECK_OK(mst_generator_track(g, &t));
     CHECK_OK(mst_processor_create(t, 4, &self_freeing_processor));
     CHECK_OK(mst_processor_set_callback(self_freeing_processor, remove_and_free_self, NULL, count_cb_destroy));
-    MstVideoFrameInit init = i420(0);
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels[0], sizeof pixels[0], &f));
-    CHECK_OK(mst_generator_write(g, f));
+    mst_test_write_video_frame(g, W, H, 0);
     /* The callback thread frees the processor; wait for its destroy-notify (hang guard 10 s). */
-    for (int i = 0; i < 10000 && atomic_load(&cb_destroys) == 0; i++) {
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-    }
+    for (int i = 0; i < 10000 && atomic_load(&cb_destroys) == 0; i++) mst_test_sleep_ms(1);
     CHECK_EQ_INT(atomic_load(&cb_frames), 1);
     CHECK_EQ_INT(atomic_load(&cb_destroys), 1);
     CHECK_OK(mst_track_free(t));
@@ -184,23 +168,13 @@ static void concurrent_callback_replacement_leaves_no_thread_behind(void) {
     pthread_t a, b;
     CHECK(pthread_create(&a, NULL, install_callbacks, NULL) == 0);
     CHECK(pthread_create(&b, NULL, install_callbacks, NULL) == 0);
-    for (int i = 0; i < 200; i++) {
-        MstVideoFrameInit init = i420(i);
-        MstFrame *f = NULL;
-        CHECK_OK(mst_frame_create_video(&init, pixels[0], sizeof pixels[0], &f));
-        CHECK_OK(mst_generator_write(g, f));
-    }
+    for (int i = 0; i < 200; i++) mst_test_write_video_frame(g, W, H, i);
     CHECK(pthread_join(a, NULL) == 0);
     CHECK(pthread_join(b, NULL) == 0);
     CHECK_OK(mst_processor_free(contested));
     atomic_store(&freed, true);
     CHECK_EQ_INT(atomic_load(&contested_destroys), 100);
-    for (int i = 0; i < 20; i++) {
-        MstVideoFrameInit init = i420(1000 + i);
-        MstFrame *f = NULL;
-        CHECK_OK(mst_frame_create_video(&init, pixels[0], sizeof pixels[0], &f));
-        CHECK_OK(mst_generator_write(g, f));
-    }
+    for (int i = 0; i < 20; i++) mst_test_write_video_frame(g, W, H, 1000 + i);
     CHECK_EQ_INT(atomic_load(&after_free_calls), 0);
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));

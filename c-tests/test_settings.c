@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common.h"
 
@@ -20,35 +19,6 @@ static void check_near(const char *what, double got, double expected, double tol
         fprintf(stderr, "%s: %s is %.12f, expected %.12f +- %g\n", __FILE__, what, got, expected, tolerance);
         exit(1);
     }
-}
-
-static MstFrame *video_frame(uint32_t w, uint32_t h, int64_t timestamp) {
-    size_t len = (size_t)w * h * 3 / 2;
-    uint8_t *pixels = malloc(len);
-    CHECK(pixels != NULL);
-    memset(pixels, 0x80, len);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = w, .coded_height = h, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, len, &f));
-    free(pixels);
-    return f;
-}
-
-static MstFrame *audio_data(int32_t format, size_t bytes_per_sample, float rate, uint32_t channels) {
-    uint32_t frames = 480;
-    size_t len = frames * channels * bytes_per_sample;
-    uint8_t *samples = calloc(1, len);
-    CHECK(samples != NULL);
-    MstAudioDataInit init = {.format = format,
-                             .sample_rate = rate,
-                             .number_of_frames = frames,
-                             .number_of_channels = channels,
-                             .timestamp = 0};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_audio(&init, samples, len, &f));
-    free(samples);
-    return f;
 }
 
 static MstSettings settings(const MstTrack *t) {
@@ -76,7 +46,7 @@ static void video_settings(void) {
     CHECK_EQ_INT(s.present, 0);
 
     /* After a 640x480 frame. */
-    CHECK_OK(mst_generator_write(g, video_frame(640, 480, 0)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(640, 480, 0)));
     s = settings(t);
     CHECK(s.present & MST_SETTING_WIDTH);
     CHECK(s.present & MST_SETTING_HEIGHT);
@@ -102,13 +72,13 @@ static void video_settings(void) {
     CHECK_EQ_INT(s.resize_mode, MST_RESIZE_MODE_CROP_AND_SCALE);
 
     /* Frames 40 ms apart: about 25 frames per second. */
-    for (int i = 1; i < 20; i++) CHECK_OK(mst_generator_write(g, video_frame(640, 480, (int64_t)i * 40000)));
+    for (int i = 1; i < 20; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(640, 480, (int64_t)i * 40000)));
     s = settings(t);
     CHECK(s.present & MST_SETTING_FRAME_RATE);
     check_near("frameRate", s.frame_rate, 25.0, 0.5);
 
     /* The latest frame counts: a 1280x720 one changes size and aspect ratio. */
-    CHECK_OK(mst_generator_write(g, video_frame(1280, 720, 20 * 40000)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(1280, 720, 20 * 40000)));
     s = settings(t);
     CHECK_EQ_INT(s.width, 1280);
     CHECK_EQ_INT(s.height, 720);
@@ -133,7 +103,7 @@ static void audio_settings(void) {
     CHECK_OK(mst_generator_track(g, &t));
     CHECK_EQ_INT(settings(t).present, 0);
 
-    CHECK_OK(mst_generator_write(g, audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, 2, 48000.0f, 2)));
+    CHECK_OK(mst_generator_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, 2, 48000.0f, 480, 2, 0)));
     MstSettings s = settings(t);
     CHECK_EQ_INT(s.present & AUDIO_MEMBERS, AUDIO_MEMBERS);
     CHECK_EQ_INT(s.present & VIDEO_MEMBERS, 0);
@@ -142,7 +112,7 @@ static void audio_settings(void) {
     CHECK_EQ_INT(s.sample_size, 16);
 
     /* The latest AudioData counts. */
-    CHECK_OK(mst_generator_write(g, audio_data(MST_AUDIO_SAMPLE_FORMAT_F32_PLANAR, 4, 44100.0f, 1)));
+    CHECK_OK(mst_generator_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_F32_PLANAR, 4, 44100.0f, 480, 1, 0)));
     s = settings(t);
     check_near("sampleRate", s.sample_rate, 44100.0, 0.0);
     CHECK_EQ_INT(s.channel_count, 1);
@@ -189,7 +159,7 @@ static void capabilities(void) {
     CHECK_OK(mst_generator_track(g, &t));
     CHECK_OK(mst_track_get_capabilities(t, &caps));
     CHECK_EQ_INT(caps.present, 0);
-    CHECK_OK(mst_generator_write(g, audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, 2, 48000.0f, 2)));
+    CHECK_OK(mst_generator_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, 2, 48000.0f, 480, 2, 0)));
     CHECK_OK(mst_track_get_capabilities(t, &caps));
     CHECK_EQ_INT(caps.present, 0);
     CHECK_OK(mst_track_free(t));

@@ -2,44 +2,10 @@
  * ended callback once, its processors closed); the generator's writable stays open while any
  * connected track is live and closes when the last one ends. Stopping again does nothing. */
 #include <stdint.h>
-#include <string.h>
 
 #include "common.h"
 
 enum { W = 16, H = 16, TRACKS = 3 };
-
-struct ended_record {
-    int calls;
-    MstEndReason reason;
-    int destroys;
-};
-
-static void on_ended(void *user_data, MstEndReason reason) {
-    struct ended_record *r = user_data;
-    r->calls++;
-    r->reason = reason;
-}
-
-static void on_destroy(void *user_data) {
-    struct ended_record *r = user_data;
-    r->destroys++;
-}
-
-static MstFrame *video_frame(int64_t timestamp) {
-    uint8_t pixels[W * H * 3 / 2];
-    memset(pixels, 0x80, sizeof pixels);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
-    return f;
-}
-
-static MstReadyState ready_state(const MstTrack *t) {
-    MstReadyState s = 0;
-    CHECK_OK(mst_track_ready_state(t, &s));
-    return s;
-}
 
 static MstEndReason end_reason(const MstTrack *t) {
     MstEndReason r = -1;
@@ -61,25 +27,25 @@ int main(void) {
     CHECK_OK(mst_track_clone(tracks[0], &tracks[1]));
     CHECK_OK(mst_track_clone(tracks[0], &tracks[2]));
 
-    struct ended_record records[TRACKS];
+    struct mst_test_ended_record records[TRACKS];
     MstProcessor *processors[TRACKS] = {NULL};
     for (int i = 0; i < TRACKS; i++) {
-        records[i] = (struct ended_record){0, MST_END_REASON_NONE, 0};
-        CHECK_OK(mst_track_set_ended_callback(tracks[i], on_ended, &records[i], on_destroy));
+        records[i] = (struct mst_test_ended_record){0, MST_END_REASON_NONE, 0};
+        CHECK_OK(mst_track_set_ended_callback(tracks[i], mst_test_on_ended, &records[i], mst_test_on_ended_destroy));
         CHECK_OK(mst_processor_create(tracks[i], 4, &processors[i]));
     }
-    CHECK_OK(mst_generator_write(g, video_frame(1000)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 1000)));
 
     /* Stop the clones first, then the generator's own track; the writable closes only with
      * the last one. */
     const int order[TRACKS] = {1, 0, 2};
     for (int step = 0; step < TRACKS; step++) {
         int i = order[step];
-        CHECK_EQ_INT(ready_state(tracks[i]), MST_READY_STATE_LIVE);
+        CHECK_EQ_INT(mst_test_ready_state(tracks[i]), MST_READY_STATE_LIVE);
         CHECK_EQ_INT(end_reason(tracks[i]), MST_END_REASON_NONE);
         CHECK_OK(mst_track_stop(tracks[i]));
 
-        CHECK_EQ_INT(ready_state(tracks[i]), MST_READY_STATE_ENDED);
+        CHECK_EQ_INT(mst_test_ready_state(tracks[i]), MST_READY_STATE_ENDED);
         CHECK_EQ_INT(end_reason(tracks[i]), MST_END_REASON_STOPPED);
         CHECK_EQ_INT(records[i].calls, 1);
         CHECK_EQ_INT(records[i].reason, MST_END_REASON_STOPPED);
@@ -94,7 +60,7 @@ int main(void) {
         /* The tracks not yet stopped are untouched and still fed. */
         for (int later = step + 1; later < TRACKS; later++) {
             int j = order[later];
-            CHECK_EQ_INT(ready_state(tracks[j]), MST_READY_STATE_LIVE);
+            CHECK_EQ_INT(mst_test_ready_state(tracks[j]), MST_READY_STATE_LIVE);
             CHECK_EQ_INT(records[j].calls, 0);
             CHECK_OK(mst_processor_get_stats(processors[j], &st));
             CHECK(!st.ended);
@@ -103,7 +69,7 @@ int main(void) {
         if (step < TRACKS - 1) {
             CHECK(!writable_closed(g));
             int64_t ts = 2000 + step * 1000;
-            CHECK_OK(mst_generator_write(g, video_frame(ts)));
+            CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, ts)));
             for (int later = step + 1; later < TRACKS; later++) {
                 int j = order[later];
                 CHECK_OK(mst_processor_get_stats(processors[j], &st));
@@ -116,7 +82,7 @@ int main(void) {
 
     /* The last connected track has ended: the writable is closed. */
     CHECK(writable_closed(g));
-    MstFrame *late = video_frame(9000);
+    MstFrame *late = mst_test_video_frame(W, H, 9000);
     CHECK_STATUS(mst_generator_write(g, late), MST_ERR_INVALID_STATE);
     CHECK_OK(mst_frame_close(late)); /* still the caller's */
 
@@ -124,7 +90,7 @@ int main(void) {
     for (int i = 0; i < TRACKS; i++) CHECK_OK(mst_track_stop(tracks[i]));
     CHECK_OK(mst_generator_close(g));
     for (int i = 0; i < TRACKS; i++) {
-        CHECK_EQ_INT(ready_state(tracks[i]), MST_READY_STATE_ENDED);
+        CHECK_EQ_INT(mst_test_ready_state(tracks[i]), MST_READY_STATE_ENDED);
         CHECK_EQ_INT(end_reason(tracks[i]), MST_END_REASON_STOPPED);
         CHECK_EQ_INT(records[i].calls, 1);
         CHECK_EQ_INT(records[i].destroys, 1);
@@ -143,8 +109,8 @@ int main(void) {
     CHECK_OK(mst_generator_track(g, &t));
     CHECK_OK(mst_track_stop(t));
     CHECK(writable_closed(g)); /* it was the only track */
-    struct ended_record late_record = {0, MST_END_REASON_NONE, 0};
-    CHECK_OK(mst_track_set_ended_callback(t, on_ended, &late_record, on_destroy));
+    struct mst_test_ended_record late_record = {0, MST_END_REASON_NONE, 0};
+    CHECK_OK(mst_track_set_ended_callback(t, mst_test_on_ended, &late_record, mst_test_on_ended_destroy));
     CHECK_OK(mst_track_stop(t));
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));

@@ -42,12 +42,8 @@ static void *writer_main(void *arg) {
     uint8_t buf[16 * 16 * 3 / 2];
     memset(buf, w->id * 40, sizeof buf);
     for (int i = 0; i < PER_WRITER; i++) {
-        MstVideoFrameInit init;
-        memset(&init, 0, sizeof init);
-        init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-        init.coded_width = 16;
-        init.coded_height = 16;
-        init.timestamp = (int64_t)w->id * TS_WRITER_STRIDE + i;
+        MstVideoFrameInit init =
+            mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, 16, 16, (int64_t)w->id * TS_WRITER_STRIDE + i);
         MstFrame *f = NULL;
         MstStatus s = mst_frame_create_video(&init, buf, sizeof buf, &f);
         if (s == MST_OK) {

@@ -151,12 +151,7 @@ static void rig_close(struct video_rig *r) {
 static MstFrame *content_frame(int32_t format, int64_t ts) {
     static uint8_t buf[VW * VH * 4];
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(60 + i % 101);
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = format;
-    init.coded_width = VW;
-    init.coded_height = VH;
-    init.timestamp = ts;
+    MstVideoFrameInit init = mst_test_video_init(format, VW, VH, ts);
     init.duration = 33333;
     init.visible_rect = (MstRect){2, 2, 28, 12};
     init.display_width = 56;

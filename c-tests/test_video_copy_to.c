@@ -11,15 +11,6 @@
 #define FW 64
 #define FH 48
 
-static MstVideoFrameInit base_init(int32_t format, unsigned w, unsigned h) {
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = format;
-    init.coded_width = w;
-    init.coded_height = h;
-    return init;
-}
-
 static MstVideoCopyOptions no_options(void) {
     MstVideoCopyOptions o;
     memset(&o, 0, sizeof o);
@@ -41,7 +32,7 @@ static MstFrame *make_i420(void) {
             up[y * (FW / 2) + x] = u_at(x, y);
             vp[y * (FW / 2) + x] = v_at(x, y);
         }
-    MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, FW, FH);
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, FW, FH, 0);
     MstFrame *f = NULL;
     CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
     return f;
@@ -58,7 +49,7 @@ static MstFrame *make_nv12(void) {
             uv[y * FW + 2 * x] = u_at(x, y);
             uv[y * FW + 2 * x + 1] = v_at(x, y);
         }
-    MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_NV12, FW, FH);
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_NV12, FW, FH, 0);
     MstFrame *f = NULL;
     CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
     return f;
@@ -71,7 +62,7 @@ static MstFrame *make_rgba(void) {
     for (size_t y = 0; y < FH; y++)
         for (size_t x = 0; x < FW; x++)
             for (size_t c = 0; c < 4; c++) buf[(y * FW + x) * 4 + c] = rgba_at(x, y, c);
-    MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_RGBA, FW, FH);
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_RGBA, FW, FH, 0);
     MstFrame *f = NULL;
     CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
     return f;
@@ -93,7 +84,7 @@ static void check_allocation_sizes(void) {
     };
     static uint8_t zeros[640 * 480 * 4];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        MstVideoFrameInit init = base_init(cases[i].format, cases[i].w, cases[i].h);
+        MstVideoFrameInit init = mst_test_video_init(cases[i].format, cases[i].w, cases[i].h, 0);
         MstFrame *f = NULL;
         CHECK_OK(mst_frame_create_video(&init, zeros, sizeof zeros, &f));
         size_t size = 0;
@@ -228,7 +219,7 @@ static void check_rects(void) {
     /* The same misaligned rect is fine for I444. */
     {
         static uint8_t planes[FW * FH * 3];
-        MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_I444, FW, FH);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I444, FW, FH, 0);
         MstFrame *i444 = NULL;
         CHECK_OK(mst_frame_create_video(&init, planes, sizeof planes, &i444));
         MstVideoCopyOptions o = no_options();
@@ -353,7 +344,7 @@ static MstFrame *flat_frame(int32_t format, uint8_t y, uint8_t u, uint8_t v, uin
         memset(buf + luma + chroma, v, chroma);
         memset(buf + luma + 2 * chroma, a, luma); /* I420A's alpha plane; ignored otherwise */
     }
-    MstVideoFrameInit init = base_init(format, FW, FH);
+    MstVideoFrameInit init = mst_test_video_init(format, FW, FH, 0);
     MstFrame *f = NULL;
     CHECK_OK(mst_frame_create_video(&init, buf, sizeof buf, &f));
     return f;

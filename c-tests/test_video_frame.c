@@ -82,17 +82,8 @@ static void fill(const struct format_desc *d, unsigned w, unsigned h, const MstP
                 buf[layout[p].offset + y * layout[p].stride + x] = sample(p, x, y);
 }
 
-static MstVideoFrameInit base_init(int32_t format, unsigned w, unsigned h) {
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
-    init.format = format;
-    init.coded_width = w;
-    init.coded_height = h;
-    return init;
-}
-
 static void check_round_trip(const struct format_desc *d) {
-    MstVideoFrameInit init = base_init(d->format, W, H);
+    MstVideoFrameInit init = mst_test_video_init(d->format, W, H, 0);
     init.timestamp = 1000000 + d->format;
     init.num_planes = d->num_planes;
     size_t len = padded_layout(d, W, H, init.layout);
@@ -206,7 +197,7 @@ static void check_visible_rect_alignment(const uint8_t *big, size_t big_len) {
         {MST_VIDEO_PIXEL_FORMAT_NV12, {2, 2, 10, 10}, 1, "NV12 visible (2,2)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        MstVideoFrameInit init = base_init(cases[i].format, W, H);
+        MstVideoFrameInit init = mst_test_video_init(cases[i].format, W, H, 0);
         init.visible_rect = cases[i].rect;
         if (!cases[i].valid) {
             EXPECT_INVALID(&init, big, big_len, cases[i].what);
@@ -235,7 +226,7 @@ int main(void) {
 
     /* Set duration and display size show up in the info. */
     {
-        MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 0);
         init.timestamp = -5;
         init.duration = 40000;
         init.display_width = 66;
@@ -250,18 +241,18 @@ int main(void) {
 
     /* Coded size. */
     {
-        MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, 0, H);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, 0, H, 0);
         EXPECT_INVALID(&init, big, big_len, "coded width 0");
-        init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, W, 0);
+        init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, 0, 0);
         EXPECT_INVALID(&init, big, big_len, "coded height 0");
-        init = base_init(MST_VIDEO_PIXEL_FORMAT_RGBA, 16385, 1);
+        init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_RGBA, 16385, 1, 0);
         EXPECT_INVALID(&init, big, big_len, "coded width 16385");
-        init = base_init(MST_VIDEO_PIXEL_FORMAT_RGBA, 1, 16385);
+        init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_RGBA, 1, 16385, 0);
         EXPECT_INVALID(&init, big, big_len, "coded height 16385");
         /* 1x1 is the smallest frame, even subsampled (chroma rounds up to 1x1). */
-        init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, 1, 1);
+        init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, 1, 1, 0);
         (void)expect_ok(&init, big, 3, "I420 1x1");
-        init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, 1, 1);
+        init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, 1, 1, 0);
         EXPECT_INVALID(&init, big, 2, "I420 1x1 from 2 bytes");
     }
 
@@ -269,7 +260,7 @@ int main(void) {
     {
         const int32_t bad_formats[] = {0, 10, -1, 42};
         for (size_t i = 0; i < sizeof bad_formats / sizeof bad_formats[0]; i++) {
-            MstVideoFrameInit init = base_init(bad_formats[i], W, H);
+            MstVideoFrameInit init = mst_test_video_init(bad_formats[i], W, H, 0);
             char what[64];
             snprintf(what, sizeof what, "format %d", (int)bad_formats[i]);
             EXPECT_INVALID(&init, big, big_len, what);
@@ -278,7 +269,7 @@ int main(void) {
 
     /* Visible rect. */
     {
-        MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_I444, W, H);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I444, W, H, 0);
         init.visible_rect = (MstRect){0, 0, W + 1, H};
         EXPECT_INVALID(&init, big, big_len, "visible rect wider than coded");
         init.visible_rect = (MstRect){2, 0, W - 1, H};
@@ -294,7 +285,7 @@ int main(void) {
 
     /* Display size: both or neither. */
     {
-        MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 0);
         init.display_width = 40;
         EXPECT_INVALID(&init, big, big_len, "display width without height");
         init.display_width = 0;
@@ -305,7 +296,7 @@ int main(void) {
     /* Layouts. */
     const struct format_desc *i420 = find_format(MST_VIDEO_PIXEL_FORMAT_I420);
     {
-        MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 0);
         init.num_planes = 3;
         (void)padded_layout(i420, W, H, init.layout);
         (void)expect_ok(&init, big, big_len, "I420 padded layout");
@@ -331,7 +322,7 @@ int main(void) {
         EXPECT_INVALID(&bad, big, big_len, "num_planes 4 for I420");
         bad.num_planes = 5;
         EXPECT_INVALID(&bad, big, big_len, "num_planes 5");
-        MstVideoFrameInit rgba = base_init(MST_VIDEO_PIXEL_FORMAT_RGBA, W, H);
+        MstVideoFrameInit rgba = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_RGBA, W, H, 0);
         rgba.num_planes = 2;
         rgba.layout[0] = (MstPlaneLayout){0, W * 4};
         rgba.layout[1] = (MstPlaneLayout){W * 4 * H, W * 4};
@@ -340,7 +331,7 @@ int main(void) {
 
     /* Too few bytes: one less than the packed size, for every format. */
     for (size_t i = 0; i < NUM_FORMATS; i++) {
-        MstVideoFrameInit init = base_init(formats[i].format, W, H);
+        MstVideoFrameInit init = mst_test_video_init(formats[i].format, W, H, 0);
         size_t need = packed_size(&formats[i], W, H);
         uint8_t *exact = malloc(need);
         CHECK(exact != NULL);
@@ -356,7 +347,7 @@ int main(void) {
     /* Too few bytes for a padded layout. WebCodecs ("compute layout and allocation size") needs
      * offset + stride x rows for each plane, the last row's padding included. */
     {
-        MstVideoFrameInit init = base_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H);
+        MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 0);
         init.num_planes = 3;
         size_t need = padded_layout(i420, W, H, init.layout);
         EXPECT_INVALID(&init, big, need - 1, "I420 padded layout, data_len one short of offset + stride x rows");

@@ -17,28 +17,6 @@ static void release(void *user_data) {
     atomic_fetch_add(&releases, 1);
 }
 
-static MstFrame *video_frame(int64_t timestamp) {
-    uint8_t pixels[FRAME_BYTES];
-    memset(pixels, 0x80, sizeof pixels);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_video(&init, pixels, sizeof pixels, &f));
-    return f;
-}
-
-static MstFrame *audio_data(int64_t timestamp) {
-    int16_t samples[480 * 2] = {0};
-    MstAudioDataInit init = {.format = MST_AUDIO_SAMPLE_FORMAT_S16,
-                             .sample_rate = 48000.0f,
-                             .number_of_frames = 480,
-                             .number_of_channels = 2,
-                             .timestamp = timestamp};
-    MstFrame *f = NULL;
-    CHECK_OK(mst_frame_create_audio(&init, (const uint8_t *)samples, sizeof samples, &f));
-    return f;
-}
-
 /* Reads one frame without waiting; checks its timestamp and returns its Y plane pointer. */
 static const uint8_t *expect_frame(MstProcessor *p, int64_t timestamp) {
     MstFrame *f = NULL;
@@ -64,7 +42,9 @@ static void check_wrong_kind(int32_t generator_kind) {
     CHECK_OK(mst_generator_track(g, &t));
     CHECK_OK(mst_processor_create(t, 4, &p));
 
-    MstFrame *wrong = generator_kind == MST_KIND_VIDEO ? audio_data(1234) : video_frame(1234);
+    MstFrame *wrong = generator_kind == MST_KIND_VIDEO
+                          ? mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, sizeof(int16_t), 48000.0f, 480, 2, 1234)
+                          : mst_test_video_frame(W, H, 1234);
     CHECK_STATUS(mst_generator_write(g, wrong), MST_ERR_TYPE);
     MstKind k = 0;
     CHECK_OK(mst_frame_kind(wrong, &k));
@@ -87,7 +67,9 @@ static void check_wrong_kind(int32_t generator_kind) {
     CHECK_OK(mst_frame_close(wrong));
 
     /* The writable is not errored by the rejection: a right frame still goes through. */
-    MstFrame *right = generator_kind == MST_KIND_VIDEO ? video_frame(5678) : audio_data(5678);
+    MstFrame *right = generator_kind == MST_KIND_VIDEO
+                          ? mst_test_video_frame(W, H, 5678)
+                          : mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, sizeof(int16_t), 48000.0f, 480, 2, 5678);
     CHECK_OK(mst_generator_write(g, right));
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK_EQ_INT(st.total, 1);
@@ -114,11 +96,11 @@ int main(void) {
     CHECK_OK(mst_processor_create(c2, 4, &p2));
 
     /* A closed frame handle is not a VideoFrame any more: TypeError. */
-    MstFrame *closed = video_frame(1);
+    MstFrame *closed = mst_test_video_frame(W, H, 1);
     CHECK_OK(mst_frame_close(closed));
     CHECK_STATUS(mst_generator_write(g, closed), MST_ERR_TYPE);
     CHECK_STATUS(mst_generator_write(g, NULL), MST_ERR_NULL_ARG);
-    MstFrame *spare = video_frame(2);
+    MstFrame *spare = mst_test_video_frame(W, H, 2);
     CHECK_STATUS(mst_generator_write(NULL, spare), MST_ERR_NULL_ARG);
     /* Neither is a handle of another type. */
     CHECK_STATUS(mst_generator_write(g, (MstFrame *)(void *)own), MST_ERR_TYPE);
@@ -127,8 +109,7 @@ int main(void) {
     /* Step 3: the media reaches every live connected track, without a copy. */
     static uint8_t memory[FRAME_BYTES];
     memset(memory, 0x42, sizeof memory);
-    MstVideoFrameInit init = {
-        .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = W, .coded_height = H, .timestamp = 10000};
+    MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, 10000);
     MstFrame *wrapped = NULL;
     CHECK_OK(mst_frame_wrap_video(&init, memory, sizeof memory, release, NULL, &wrapped));
     CHECK_OK(mst_generator_write(g, wrapped));
@@ -146,7 +127,7 @@ int main(void) {
 
     /* A stopped clone gets nothing more; the others do. */
     CHECK_OK(mst_track_stop(c2));
-    CHECK_OK(mst_generator_write(g, video_frame(20000)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 20000)));
     expect_frame(p_own, 20000);
     expect_frame(p1, 20000);
     MstFrame *f = NULL;
@@ -162,7 +143,7 @@ int main(void) {
     MstProcessor *p3 = NULL;
     CHECK_OK(mst_track_clone(c1, &c3));
     CHECK_OK(mst_processor_create(c3, 4, &p3));
-    CHECK_OK(mst_generator_write(g, video_frame(30000)));
+    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 30000)));
     expect_frame(p3, 30000);
     expect_frame(p1, 30000);
     expect_frame(p_own, 30000);

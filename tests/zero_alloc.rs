@@ -19,7 +19,9 @@ use mst::ffi::frame::*;
 use mst::ffi::generator::*;
 use mst::ffi::processor::*;
 use mst::ffi::track::*;
-use mst::ffi::MstStatus::{self, MST_OK};
+
+mod common;
+use common::{i420_init, ok};
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator
@@ -108,15 +110,6 @@ fn report(name: &str, iters: u32, w: &Window) {
     );
 }
 
-#[track_caller]
-fn ok(s: MstStatus) {
-    if s != MST_OK {
-        // SAFETY: mst_last_error_message never returns NULL.
-        let msg = unsafe { std::ffi::CStr::from_ptr(mst::ffi::mst_last_error_message()) };
-        panic!("{s:?}: {}", msg.to_string_lossy());
-    }
-}
-
 unsafe extern "C" fn count_release(user_data: *mut c_void) {
     // SAFETY: user_data is the &AtomicU32 passed at wrap time, alive for the whole test.
     unsafe { &*(user_data as *const AtomicU32) }.fetch_add(1, Ordering::SeqCst);
@@ -125,21 +118,6 @@ unsafe extern "C" fn count_release(user_data: *mut c_void) {
 const W: u32 = 1920;
 const H: u32 = 1080;
 const I420_1080P: usize = (W * H * 3 / 2) as usize;
-
-fn i420_init(w: u32, h: u32, ts: i64) -> MstVideoFrameInit {
-    MstVideoFrameInit {
-        format: MstVideoPixelFormat::MST_VIDEO_PIXEL_FORMAT_I420 as i32,
-        coded_width: w,
-        coded_height: h,
-        timestamp: ts,
-        duration: 0,
-        num_planes: 0,
-        layout: [MstPlaneLayout::default(); 4],
-        visible_rect: MstRect::default(),
-        display_width: 0,
-        display_height: 0,
-    }
-}
 
 /// generator -> its track -> processor, and a track clone -> a second processor.
 struct Pipeline {
