@@ -3,8 +3,9 @@
 #
 #   scripts/deps.sh [--install | --check] PURPOSE...
 #
-# PURPOSE is `build` (compile the library) or `test` (build plus everything scripts/test.sh
-# runs). Every missing tool or library is printed on its own `deps: missing:` line.
+# PURPOSE is `build` (compile the library), `test` (build plus everything scripts/test.sh
+# runs) or `fuzz` (build plus clang and libFuzzer for c-tests/fuzz; optional, test does not
+# need it). Every missing tool or library is printed on its own `deps: missing:` line.
 #
 # --install runs `apt-get update` once and `apt-get install -y --no-install-recommends` for the
 #           missing Debian packages (needs root).
@@ -22,6 +23,7 @@ set -euo pipefail
 #   cmd  NAME is a command on PATH
 #   pc   NAME is a pkg-config module (list `test cmd pkg-config` or `build cmd pkg-config` too)
 #   lib  NAME is a shared library the dynamic linker knows: libNAME.so or libNAME-X.Y.so
+#   file NAME is a path (a glob) that exists
 # To need something new, add a line here.
 REQUIREMENTS='
 build cmd cc         gcc
@@ -32,6 +34,8 @@ test  cmd valgrind   valgrind
 test  cmd pkg-config pkg-config
 test  cmd nm         binutils
 test  cmd git        git
+fuzz  cmd clang-14   clang-14
+fuzz  file /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a libclang-rt-14-dev
 '
 
 # The purposes a purpose includes.
@@ -39,7 +43,8 @@ expand_purpose() {
     case "$1" in
         build) echo build ;;
         test) echo build test ;;
-        *) echo "deps: unknown purpose '$1' (known: build, test)" >&2; exit 2 ;;
+        fuzz) echo build fuzz ;;
+        *) echo "deps: unknown purpose '$1' (known: build, test, fuzz)" >&2; exit 2 ;;
     esac
 }
 
@@ -74,6 +79,7 @@ present() { # KIND NAME
         cmd) command -v "$2" >/dev/null 2>&1 ;;
         pc) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$2" ;;
         lib) /sbin/ldconfig -p 2>/dev/null | grep -Eq "[[:space:]]lib$2(-[0-9.]+)?\.so(\.[0-9]+)*[[:space:]]" ;;
+        file) compgen -G "$2" >/dev/null ;;
         *) echo "deps: bad requirement kind '$1'" >&2; exit 2 ;;
     esac
 }
@@ -123,6 +129,7 @@ report() {
             cmd) echo "deps: missing: command $name (Debian package $package)" ;;
             pc) echo "deps: missing: pkg-config module $name (Debian package $package)" ;;
             lib) echo "deps: missing: library lib$name (Debian package $package)" ;;
+            file) echo "deps: missing: file $name (Debian package $package)" ;;
         esac
     done <<<"$missing"
     while read -r problem; do
