@@ -166,6 +166,39 @@ typedef int32_t MstStatus;
 #endif // __cplusplus
 
 /**
+ * `MediaDeviceKind`, plus video outputs. Values are fixed and only ever appended.
+ */
+enum MstDeviceKind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A microphone: an ALSA PCM with a capture stream.
+   */
+  MST_DEVICE_KIND_AUDIO_INPUT = 1,
+  /**
+   * A speaker: an ALSA PCM with a playback stream.
+   */
+  MST_DEVICE_KIND_AUDIO_OUTPUT = 2,
+  /**
+   * A camera: a V4L2 capture node (not listed yet by this version).
+   */
+  MST_DEVICE_KIND_VIDEO_INPUT = 3,
+  /**
+   * A V4L2 output node, such as a virtual camera (not listed yet by this version).
+   */
+  MST_DEVICE_KIND_VIDEO_OUTPUT = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstDeviceKind MstDeviceKind;
+#else
+typedef int32_t MstDeviceKind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Media kinds (`MediaStreamTrack.kind`).
  */
 enum MstKind
@@ -315,6 +348,16 @@ typedef int32_t MstResizeMode;
 #endif // __cplusplus
 
 /**
+ * ALSA playback of an audio track. Opaque handle.
+ */
+typedef struct MstAudioPlayback MstAudioPlayback;
+
+/**
+ * A snapshot of the devices present when mst_devices_enumerate() ran. Opaque handle.
+ */
+typedef struct MstDeviceList MstDeviceList;
+
+/**
  * A running Y4M or WAV recorder. Opaque handle.
  */
 typedef struct MstFileSink MstFileSink;
@@ -338,6 +381,103 @@ typedef struct MstProcessor MstProcessor;
  * A MediaStreamTrack. Opaque handle.
  */
 typedef struct MstTrack MstTrack;
+
+/**
+ * One device (`MediaDeviceInfo`). The strings are borrowed from the list: valid until
+ * mst_device_list_free(), never NULL, UTF-8.
+ */
+typedef struct MstDeviceInfo {
+  /**
+   * An MstDeviceKind value.
+   */
+  MstDeviceKind kind;
+  /**
+   * Stable while the same hardware is present (for ALSA the PCM name with the card's id,
+   * "hw:CARD=Loopback,DEV=0", or "default"). Pass it to mst_track_create_microphone() or
+   * mst_audio_playback_open(). An input and an output may share an id: the kind tells them
+   * apart.
+   */
+  const char *device_id;
+  /**
+   * Human-readable, for a menu.
+   */
+  const char *label;
+  /**
+   * Devices on the same physical device (sound card, later camera) have the same group id.
+   */
+  const char *group_id;
+} MstDeviceInfo;
+
+/**
+ * ConstrainULong / ConstrainDouble: the members whose MST_CONSTRAIN_* bit is in `present`.
+ */
+typedef struct MstConstrainRange {
+  uint32_t present;
+  double min;
+  double max;
+  double exact;
+  double ideal;
+} MstConstrainRange;
+
+/**
+ * Audio constraints of mst_track_create_microphone() (all zero = none). Required members
+ * (MST_CONSTRAIN_MIN/MAX/EXACT) the device cannot meet fail with MST_ERR_OVERCONSTRAINED;
+ * MST_CONSTRAIN_IDEAL only steers the choice.
+ */
+typedef struct MstAudioConstraints {
+  /**
+   * Hz [48000 if the device has it, else the nearest rate].
+   */
+  struct MstConstrainRange sample_rate;
+  /**
+   * [2 if the device allows it, else the nearest count]; at most 32.
+   */
+  struct MstConstrainRange channel_count;
+  /**
+   * Bits per sample: 8 (u8), 16 (s16), 32 (s32 or f32) [16, else 32, else 8].
+   */
+  struct MstConstrainRange sample_size;
+} MstAudioConstraints;
+
+/**
+ * What a microphone source has captured.
+ */
+typedef struct MstCaptureStats {
+  /**
+   * AudioData chunks delivered.
+   */
+  uint64_t chunks;
+  /**
+   * Sample frames delivered.
+   */
+  uint64_t frames;
+  /**
+   * Overruns: audio was lost because capture fell behind the device, and capture restarted.
+   */
+  uint64_t overruns;
+} MstCaptureStats;
+
+/**
+ * What a playback has done.
+ */
+typedef struct MstAudioPlaybackStats {
+  /**
+   * Sample frames written to the device.
+   */
+  uint64_t frames_played;
+  /**
+   * Underruns recovered: the device ran out of audio and was restarted.
+   */
+  uint64_t underruns;
+  /**
+   * Chunks its queue discarded because the device took them slower than they came.
+   */
+  uint64_t chunks_dropped;
+  /**
+   * Chunks not played because the device cannot take their rate or channel count.
+   */
+  uint64_t chunks_rejected;
+} MstAudioPlaybackStats;
 
 /**
  * Where a plane starts in a buffer and the distance between its rows, in bytes.
@@ -625,17 +765,6 @@ typedef struct MstToneOptions {
 } MstToneOptions;
 
 /**
- * ConstrainULong / ConstrainDouble: the members whose MST_CONSTRAIN_* bit is in `present`.
- */
-typedef struct MstConstrainRange {
-  uint32_t present;
-  double min;
-  double max;
-  double exact;
-  double ideal;
-} MstConstrainRange;
-
-/**
  * Video constraints (all zero = none).
  */
 typedef struct MstVideoConstraints {
@@ -732,10 +861,118 @@ const char *mst_last_error_message(void);
 
 /**
  * After MST_ERR_OVERCONSTRAINED: the constrainable property that could not be satisfied
- * ("width", "height", "frameRate", "aspectRatio", "resizeMode"); NULL after any other
+ * ("width", "height", "frameRate", "aspectRatio", "resizeMode", "sampleRate",
+ * "channelCount", "sampleSize"); NULL after any other
  * failure. Static string. This thread's last failure only.
  */
 const char *mst_last_error_constraint(void);
+
+/**
+ * Lists the devices present now: audio inputs, then audio outputs (video inputs and outputs
+ * will follow them). Each kind starts with its "default" device (ALSA's "default" PCM, which
+ * exists even with no sound card), then card by card, device by device. A device that
+ * vanishes while it is being listed is left out.
+ *
+ * Ownership: the caller owns `*out` and frees it with mst_device_list_free().
+ * Thread-safety: any thread. Blocking: opens each card's control device briefly.
+ * Errors: MST_ERR_NULL_ARG, MST_ERR_NO_MEMORY.
+ */
+MstStatus mst_devices_enumerate(struct MstDeviceList **out);
+
+/**
+ * The number of devices in `list`.
+ * Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a device list), MST_ERR_INVALID_STATE
+ * (freed). The same errors apply to mst_device_list_get().
+ */
+MstStatus mst_device_list_count(const struct MstDeviceList *list, size_t *out);
+
+/**
+ * Device `index` of `list`. Its strings belong to `list` and stay valid until
+ * mst_device_list_free(list). Errors: MST_ERR_RANGE (index >= count).
+ */
+MstStatus mst_device_list_get(const struct MstDeviceList *list,
+                              size_t index,
+                              struct MstDeviceInfo *out);
+
+/**
+ * Frees the list and every string it lent. NULL is a no-op. Ownership: consumes `list`.
+ */
+MstStatus mst_device_list_free(struct MstDeviceList *list);
+
+/**
+ * Opens the microphone `device_id` (an id from mst_devices_enumerate() of kind
+ * MST_DEVICE_KIND_AUDIO_INPUT, or any ALSA PCM name; NULL = "default") and returns a live
+ * audio track on it. The hardware parameters are negotiated from `constraints` (NULL = none):
+ * interleaved s16/s32/f32/u8, ~10 ms periods. The track delivers 10 ms AudioData chunks
+ * (sample_rate / 100 frames) from a library thread ("mst-alsa-capture"), timestamped in
+ * microseconds of CLOCK_MONOTONIC at their first sample. Overruns are recovered and counted
+ * (mst_track_get_capture_stats()). If the device goes away, every track on it ends with
+ * MST_END_REASON_DEVICE_LOST within a few periods. The device is released when the last track
+ * on it ends.
+ *
+ * Ownership: `device_id` and `constraints` borrowed; the caller owns `*out`.
+ * Thread-safety: any thread. Blocking: opens and configures the device.
+ * Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_NO_DEVICE (no such device; the message names
+ * it), MST_ERR_BUSY, MST_ERR_OVERCONSTRAINED (the message names sampleRate, channelCount or
+ * sampleSize and the device's range), MST_ERR_INVALID_ARG (unknown `present` bits, NaN or
+ * infinite values, a non-UTF-8 id), MST_ERR_UNSUPPORTED (no sample format libmst handles),
+ * MST_ERR_IO, MST_ERR_NO_MEMORY.
+ */
+MstStatus mst_track_create_microphone(const char *device_id,
+                                      const struct MstAudioConstraints *constraints,
+                                      struct MstTrack **out);
+
+/**
+ * The capture counters of the microphone source behind `track` (shared by its clones).
+ * Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a track handle), MST_ERR_INVALID_STATE
+ * (freed), MST_ERR_TYPE (the track is not on a microphone).
+ */
+MstStatus mst_track_get_capture_stats(const struct MstTrack *track, struct MstCaptureStats *out);
+
+/**
+ * Plays `track` (an audio track) on the ALSA output `device_id` (an id of kind
+ * MST_DEVICE_KIND_AUDIO_OUTPUT, or any ALSA PCM name; NULL = "default") from a library
+ * thread ("mst-alsa-playback") fed by the playback's own processor (1 s of 10 ms chunks), so
+ * the track's source never waits for the device. The device is configured from the first
+ * chunk: its rate and channel count, its sample format if the device has it (else s16, s32,
+ * f32 or u8; planar data is interleaved); a chunk of another rate or channel count
+ * reconfigures it. A "hw:" device plays only rates it has natively: use "plughw:" or
+ * "default" to resample. Underruns are recovered and counted. When the track ends, what is
+ * queued is played out (at most 2 s are waited for) and the device is closed; otherwise it
+ * closes at mst_audio_playback_close().
+ *
+ * Ownership: `track` and `device_id` borrowed; the caller owns `*out` and releases it with
+ * mst_audio_playback_close(). Thread-safety: any thread.
+ * Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_TYPE (a video track), MST_ERR_INVALID_STATE
+ * (freed track), MST_ERR_NO_DEVICE (the message names the id), MST_ERR_BUSY, MST_ERR_IO,
+ * MST_ERR_NO_MEMORY.
+ */
+MstStatus mst_audio_playback_open(const struct MstTrack *track,
+                                  const char *device_id,
+                                  struct MstAudioPlayback **out);
+
+/**
+ * The playback's counters so far. Thread-safety: any thread.
+ * Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a playback), MST_ERR_INVALID_STATE
+ * (closed).
+ */
+MstStatus mst_audio_playback_get_stats(const struct MstAudioPlayback *playback,
+                                       struct MstAudioPlaybackStats *out);
+
+/**
+ * Ends playback, closes the device and releases the handle. If the track has ended, what it
+ * delivered is played out first; if it is still live, playback stops at once and what is
+ * queued is not played. `out_stats` (may be NULL) gets the final counters.
+ *
+ * Ownership: consumes `playback` on every outcome but MST_ERR_NULL_ARG / MST_ERR_INVALID_ARG
+ * / MST_ERR_INVALID_STATE. Blocking: a live track: until the playback thread has finished
+ * its current write (about one period); an ended one: until the queue (at most 1 s of audio)
+ * has played and the device drained (at most 2 s more). Errors: MST_ERR_NO_DEVICE (the device went away during
+ * playback, which then stopped), MST_ERR_IO (a write failed), MST_ERR_INVALID_STATE
+ * (already closed).
+ */
+MstStatus mst_audio_playback_close(struct MstAudioPlayback *playback,
+                                   struct MstAudioPlaybackStats *out_stats);
 
 /**
  * New video frame holding a copy of `data` (the spec's `new VideoFrame(data, init)`), repacked

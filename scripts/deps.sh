@@ -28,10 +28,11 @@ set -euo pipefail
 REQUIREMENTS='
 build cmd cc         gcc
 build cmd make       make
+build cmd pkg-config pkg-config
+build pc  alsa       libasound2-dev
 test  cmd c++        g++
 test  cmd cmake      cmake
 test  cmd valgrind   valgrind
-test  cmd pkg-config pkg-config
 test  cmd nm         binutils
 test  cmd git        git
 fuzz  cmd clang-14   clang-14

@@ -3,6 +3,7 @@
 //! The safe Rust API lives in these modules; `ffi` is the C ABI over it.
 pub mod constraints;
 pub mod convert;
+pub mod device;
 pub mod error;
 pub mod ffi;
 pub mod frame;

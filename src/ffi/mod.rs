@@ -12,6 +12,7 @@
 //! `unsafe fn` would only move that contract into Rust callers' `unsafe` blocks, hence:
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod device;
 pub mod frame;
 pub mod generator;
 pub mod processor;
@@ -138,7 +139,9 @@ thread_local! {
 }
 
 fn constraint_cstr(name: &str) -> Option<&'static std::ffi::CStr> {
-    [c"width", c"height", c"frameRate", c"aspectRatio", c"resizeMode"].into_iter().find(|c| c.to_bytes() == name.as_bytes())
+    [c"width", c"height", c"frameRate", c"aspectRatio", c"resizeMode", c"sampleRate", c"channelCount", c"sampleSize"]
+        .into_iter()
+        .find(|c| c.to_bytes() == name.as_bytes())
 }
 
 /// Records `e` as this thread's last error and returns its status.
@@ -302,7 +305,8 @@ pub extern "C" fn mst_last_error_message() -> *const c_char {
 }
 
 /// After MST_ERR_OVERCONSTRAINED: the constrainable property that could not be satisfied
-/// ("width", "height", "frameRate", "aspectRatio", "resizeMode"); NULL after any other
+/// ("width", "height", "frameRate", "aspectRatio", "resizeMode", "sampleRate",
+/// "channelCount", "sampleSize"); NULL after any other
 /// failure. Static string. This thread's last failure only.
 #[no_mangle]
 pub extern "C" fn mst_last_error_constraint() -> *const c_char {

@@ -1,6 +1,7 @@
 //! Sinks: what consumes a track. The processor is the spec's sink; file writers (and, later,
 //! device playback and output) are built on the same trait.
 
+pub mod alsa;
 pub mod file;
 pub mod processor;
 

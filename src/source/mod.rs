@@ -1,6 +1,7 @@
 //! Sources: what feeds tracks. A source delivers on its own thread (the generator on the
 //! writer's thread) to every live track connected to it.
 
+pub mod alsa;
 pub mod generator;
 pub mod synthetic;
 

@@ -1,0 +1,242 @@
+//! ALSA: PCM enumeration, and the pieces the microphone source (source/alsa.rs) and the
+//! playback sink (sink/alsa.rs) share: opening a PCM with readable errors, errno classes,
+//! and waiting for a PCM or a stop signal without busy-looping.
+
+use std::ffi::CString;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use alsa::pcm::{Format, HwParams, State, PCM};
+use alsa::poll::Descriptors;
+use alsa::Direction;
+
+use super::{DeviceInfo, DeviceKind};
+use crate::error::{err, Error, ErrorKind, Result};
+use crate::frame::AudioSampleFormat;
+use crate::sys::EventFd;
+
+/// The ALSA PCM every configuration defines.
+pub const DEFAULT_DEVICE: &str = "default";
+
+/// What an errno means to a streaming PCM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Try again after waiting (EAGAIN).
+    Again,
+    /// Over- or underrun (EPIPE): prepare and start again, count it.
+    Xrun,
+    /// Suspended (ESTRPIPE): resume, or prepare.
+    Suspended,
+    /// The device is gone (ENODEV, EBADFD, ENXIO, EIO after a hot unplug): end with
+    /// "device lost".
+    Lost,
+    /// A signal interrupted the call: just retry.
+    Interrupted,
+    /// Anything else: try snd_pcm_recover once, else give up.
+    Other,
+}
+
+pub(crate) fn classify(e: &alsa::Error) -> Failure {
+    match e.errno().abs() {
+        libc::EAGAIN => Failure::Again,
+        libc::EPIPE => Failure::Xrun,
+        libc::ESTRPIPE => Failure::Suspended,
+        libc::ENODEV | libc::EBADFD | libc::ENXIO | libc::ESHUTDOWN => Failure::Lost,
+        libc::EINTR => Failure::Interrupted,
+        _ => Failure::Other,
+    }
+}
+
+/// A readable error for an alsa-lib failure on `device` while `what`.
+pub(crate) fn alsa_error(device: &str, what: &str, e: &alsa::Error) -> Error {
+    let errno = e.errno().abs();
+    let kind = match errno {
+        libc::ENOENT | libc::ENODEV | libc::ENXIO => ErrorKind::NoDevice,
+        libc::EBUSY => ErrorKind::Busy,
+        libc::ENOMEM => ErrorKind::NoMemory,
+        libc::EINVAL => ErrorKind::InvalidArg,
+        _ => ErrorKind::Io,
+    };
+    let text = std::io::Error::from_raw_os_error(errno);
+    Error::new(kind, format!("ALSA device \"{device}\": {what} failed ({}: {text})", e.func()))
+}
+
+/// Opens `device` (any ALSA PCM name) non-blocking. An unknown name gives NoDevice with the
+/// name in the message.
+pub(crate) fn open_pcm(device: &str, dir: Direction) -> Result<PCM> {
+    let name = CString::new(device).map_err(|_| err!(InvalidArg, "the device id {device:?} contains a NUL byte"))?;
+    let what = match dir {
+        Direction::Capture => "opening for capture",
+        Direction::Playback => "opening for playback",
+    };
+    PCM::open(&name, dir, true).map_err(|e| {
+        let mut error = alsa_error(device, what, &e);
+        if matches!(e.errno().abs(), libc::ENOENT | libc::ENODEV | libc::ENXIO) {
+            error.kind = ErrorKind::NoDevice;
+            error.message = format!("no ALSA device \"{device}\" ({what}: {})", std::io::Error::from_raw_os_error(e.errno().abs())).into();
+        }
+        error
+    })
+}
+
+/// The ALSA format of an (interleaved) AudioData sample format, little-endian as on every
+/// Linux machine libmst supports.
+pub(crate) fn alsa_format(f: AudioSampleFormat) -> Format {
+    match f {
+        AudioSampleFormat::U8 | AudioSampleFormat::U8Planar => Format::U8,
+        AudioSampleFormat::S16 | AudioSampleFormat::S16Planar => Format::s16(),
+        AudioSampleFormat::S32 | AudioSampleFormat::S32Planar => Format::s32(),
+        AudioSampleFormat::F32 | AudioSampleFormat::F32Planar => Format::float(),
+    }
+}
+
+/// The interleaved sample formats libmst moves to and from ALSA, in order of preference.
+pub(crate) const FORMATS: [AudioSampleFormat; 4] =
+    [AudioSampleFormat::S16, AudioSampleFormat::S32, AudioSampleFormat::F32, AudioSampleFormat::U8];
+
+/// The period libmst asks for: 10 ms.
+pub(crate) const PERIOD_US: u32 = 10_000;
+/// Periods per buffer.
+pub(crate) const PERIODS: u32 = 4;
+
+/// Sets the period to ~10 ms and the buffer to ~4 periods (whatever the device allows near
+/// that), after rate, channels and format are fixed.
+pub(crate) fn set_period(hw: &HwParams, rate: u32) -> std::result::Result<(), alsa::Error> {
+    let period = (rate as i64 * PERIOD_US as i64 / 1_000_000).max(1);
+    let period = hw.set_period_size_near(period, alsa::ValueOr::Nearest)?;
+    hw.set_buffer_size_near(period * PERIODS as i64)?;
+    Ok(())
+}
+
+/// Waits on a PCM's poll descriptors and a stop eventfd.
+pub(crate) struct Waiter {
+    fds: Vec<libc::pollfd>,
+    pcm_fds: usize,
+}
+
+/// What a wait found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ready {
+    /// The PCM can be read or written.
+    Io,
+    /// Stop was signalled.
+    Stop,
+    /// Nothing within the timeout.
+    Timeout,
+    /// The PCM reported an error condition (POLLERR/POLLHUP/POLLNVAL): look at its state.
+    Error,
+}
+
+impl Waiter {
+    pub(crate) fn new(pcm: &PCM, stop: &EventFd) -> std::result::Result<Waiter, alsa::Error> {
+        let mut fds = pcm.get()?;
+        let pcm_fds = fds.len();
+        fds.push(libc::pollfd { fd: stop.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+        Ok(Waiter { fds, pcm_fds })
+    }
+
+    /// Polls up to `timeout`; POLLIN on the stop fd wins.
+    pub(crate) fn wait(&mut self, pcm: &PCM, timeout: Duration) -> Ready {
+        for f in &mut self.fds {
+            f.revents = 0;
+        }
+        let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
+        // SAFETY: fds is a live, correctly sized array of pollfd for the duration of the call.
+        let n = unsafe { libc::poll(self.fds.as_mut_ptr(), self.fds.len() as libc::nfds_t, ms) };
+        if self.fds[self.pcm_fds].revents != 0 {
+            return Ready::Stop;
+        }
+        if n <= 0 {
+            // 0: timeout; < 0: EINTR (nothing else is possible with a valid array).
+            return Ready::Timeout;
+        }
+        match pcm.revents(&self.fds[..self.pcm_fds]) {
+            Ok(flags) => {
+                let bits = flags.bits();
+                if bits & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+                    Ready::Error
+                } else if bits & (libc::POLLIN | libc::POLLOUT) != 0 {
+                    Ready::Io
+                } else {
+                    Ready::Timeout
+                }
+            }
+            // Descriptors that cannot be decoded: the PCM is unusable.
+            Err(_) => Ready::Error,
+        }
+    }
+}
+
+/// After POLLERR: Lost when the device has gone (state DISCONNECTED, or the state cannot be
+/// read), Xrun or Suspended when recoverable, Again otherwise.
+pub(crate) fn failure_from_state(pcm: &PCM) -> Failure {
+    match pcm.state() {
+        State::Disconnected => Failure::Lost,
+        State::XRun => Failure::Xrun,
+        State::Suspended => Failure::Suspended,
+        _ => Failure::Again,
+    }
+}
+
+fn card_group(card_id: &str) -> String {
+    format!("alsa-card:{card_id}")
+}
+
+/// ALSA's PCMs: "default" as an input and an output, then the hw devices of every card, as
+/// inputs when they have a capture stream and outputs when they have a playback one.
+pub(crate) fn enumerate() -> Result<Vec<DeviceInfo>> {
+    let mut inputs = vec![DeviceInfo {
+        kind: DeviceKind::AudioInput,
+        device_id: DEFAULT_DEVICE.into(),
+        label: "Default audio input (ALSA \"default\")".into(),
+        group_id: "alsa:default".into(),
+    }];
+    let mut outputs = vec![DeviceInfo {
+        kind: DeviceKind::AudioOutput,
+        device_id: DEFAULT_DEVICE.into(),
+        label: "Default audio output (ALSA \"default\")".into(),
+        group_id: "alsa:default".into(),
+    }];
+    for card in alsa::card::Iter::new() {
+        // A card that vanishes while we look is simply not listed.
+        let Ok(card) = card else { continue };
+        let Ok(ctl) = alsa::Ctl::from_card(&card, false) else { continue };
+        let Ok(info) = ctl.card_info() else { continue };
+        let card_id = info.get_id().unwrap_or("").to_string();
+        let card_name = info.get_name().unwrap_or(&card_id).to_string();
+        if card_id.is_empty() {
+            continue;
+        }
+        for dev in alsa::ctl::DeviceIter::new(&ctl) {
+            let Ok(dev) = u32::try_from(dev) else { continue };
+            let id = format!("hw:CARD={card_id},DEV={dev}");
+            for (dir, list, kind) in
+                [(Direction::Capture, &mut inputs, DeviceKind::AudioInput), (Direction::Playback, &mut outputs, DeviceKind::AudioOutput)]
+            {
+                let Ok(pcm) = ctl.pcm_info(dev, 0, dir) else { continue };
+                let pcm_name = pcm.get_name().unwrap_or("").trim().to_string();
+                let label = if pcm_name.is_empty() { format!("{card_name} ({id})") } else { format!("{card_name}: {pcm_name} ({id})") };
+                list.push(DeviceInfo { kind, device_id: id.clone(), label, group_id: card_group(&card_id) });
+            }
+        }
+    }
+    inputs.extend(outputs);
+    Ok(inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_classes() {
+        let c = |n| classify(&alsa::Error::new("x", n));
+        assert_eq!(c(libc::EPIPE), Failure::Xrun);
+        assert_eq!(c(libc::ENODEV), Failure::Lost);
+        assert_eq!(c(libc::EBADFD), Failure::Lost);
+        assert_eq!(c(-libc::ESTRPIPE), Failure::Suspended);
+        assert_eq!(c(libc::EAGAIN), Failure::Again);
+        assert_eq!(alsa_error("hw:9", "x", &alsa::Error::new("f", libc::ENOENT)).kind, ErrorKind::NoDevice);
+        assert_eq!(alsa_error("hw:9", "x", &alsa::Error::new("f", libc::EBUSY)).kind, ErrorKind::Busy);
+    }
+}

@@ -1,0 +1,324 @@
+//! mst.h, devices: enumeration (enumerateDevices), the ALSA microphone source and ALSA
+//! playback of an audio track.
+
+use std::ffi::{c_char, CStr, CString};
+use std::sync::Arc;
+
+use super::track::{new_handle, MstConstrainRange, MstTrack, MST_CONSTRAIN_EXACT, MST_CONSTRAIN_IDEAL, MST_CONSTRAIN_MAX, MST_CONSTRAIN_MIN};
+use super::{ffi_call, out, MstStatus, Table};
+use crate::constraints::ConstrainRange;
+use crate::device::{self, DeviceKind};
+use crate::error::{err, Result};
+use crate::sink::alsa::AudioPlayback;
+use crate::source::alsa::{self as mic, AudioConstraints};
+
+/// `MediaDeviceKind`, plus video outputs. Values are fixed and only ever appended.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstDeviceKind {
+    /// A microphone: an ALSA PCM with a capture stream.
+    MST_DEVICE_KIND_AUDIO_INPUT = 1,
+    /// A speaker: an ALSA PCM with a playback stream.
+    MST_DEVICE_KIND_AUDIO_OUTPUT = 2,
+    /// A camera: a V4L2 capture node (not listed yet by this version).
+    MST_DEVICE_KIND_VIDEO_INPUT = 3,
+    /// A V4L2 output node, such as a virtual camera (not listed yet by this version).
+    MST_DEVICE_KIND_VIDEO_OUTPUT = 4,
+}
+
+/// A snapshot of the devices present when mst_devices_enumerate() ran. Opaque handle.
+pub struct MstDeviceList {
+    _opaque: [u8; 0],
+}
+
+/// One device (`MediaDeviceInfo`). The strings are borrowed from the list: valid until
+/// mst_device_list_free(), never NULL, UTF-8.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstDeviceInfo {
+    /// An MstDeviceKind value.
+    pub kind: MstDeviceKind,
+    /// Stable while the same hardware is present (for ALSA the PCM name with the card's id,
+    /// "hw:CARD=Loopback,DEV=0", or "default"). Pass it to mst_track_create_microphone() or
+    /// mst_audio_playback_open(). An input and an output may share an id: the kind tells them
+    /// apart.
+    pub device_id: *const c_char,
+    /// Human-readable, for a menu.
+    pub label: *const c_char,
+    /// Devices on the same physical device (sound card, later camera) have the same group id.
+    pub group_id: *const c_char,
+}
+
+struct Entry {
+    kind: MstDeviceKind,
+    device_id: CString,
+    label: CString,
+    group_id: CString,
+}
+
+struct List(Vec<Entry>);
+
+static DEVICE_LISTS: Table<Arc<List>> = Table::new(0x44, "MstDeviceList");
+
+fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).expect("NULs replaced")
+}
+
+fn kind_out(k: DeviceKind) -> MstDeviceKind {
+    match k {
+        DeviceKind::AudioInput => MstDeviceKind::MST_DEVICE_KIND_AUDIO_INPUT,
+        DeviceKind::AudioOutput => MstDeviceKind::MST_DEVICE_KIND_AUDIO_OUTPUT,
+        DeviceKind::VideoInput => MstDeviceKind::MST_DEVICE_KIND_VIDEO_INPUT,
+        DeviceKind::VideoOutput => MstDeviceKind::MST_DEVICE_KIND_VIDEO_OUTPUT,
+    }
+}
+
+/// Lists the devices present now: audio inputs, then audio outputs (video inputs and outputs
+/// will follow them). Each kind starts with its "default" device (ALSA's "default" PCM, which
+/// exists even with no sound card), then card by card, device by device. A device that
+/// vanishes while it is being listed is left out.
+///
+/// Ownership: the caller owns `*out` and frees it with mst_device_list_free().
+/// Thread-safety: any thread. Blocking: opens each card's control device briefly.
+/// Errors: MST_ERR_NULL_ARG, MST_ERR_NO_MEMORY.
+#[no_mangle]
+pub extern "C" fn mst_devices_enumerate(out: *mut *mut MstDeviceList) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let list = device::enumerate()?
+            .into_iter()
+            .map(|d| Entry { kind: kind_out(d.kind), device_id: c_string(&d.device_id), label: c_string(&d.label), group_id: c_string(&d.group_id) })
+            .collect();
+        *out = DEVICE_LISTS.insert(Arc::new(List(list)))?;
+        Ok(())
+    })
+}
+
+/// The number of devices in `list`.
+/// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a device list), MST_ERR_INVALID_STATE
+/// (freed). The same errors apply to mst_device_list_get().
+#[no_mangle]
+pub extern "C" fn mst_device_list_count(list: *const MstDeviceList, out: *mut usize) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        *out = DEVICE_LISTS.get(list)?.0.len();
+        Ok(())
+    })
+}
+
+/// Device `index` of `list`. Its strings belong to `list` and stay valid until
+/// mst_device_list_free(list). Errors: MST_ERR_RANGE (index >= count).
+#[no_mangle]
+pub extern "C" fn mst_device_list_get(list: *const MstDeviceList, index: usize, out: *mut MstDeviceInfo) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let l = DEVICE_LISTS.get(list)?;
+        let e = l.0.get(index).ok_or_else(|| err!(Range, "device index {index} is out of range (the list has {})", l.0.len()))?;
+        *out = MstDeviceInfo { kind: e.kind, device_id: e.device_id.as_ptr(), label: e.label.as_ptr(), group_id: e.group_id.as_ptr() };
+        Ok(())
+    })
+}
+
+/// Frees the list and every string it lent. NULL is a no-op. Ownership: consumes `list`.
+#[no_mangle]
+pub extern "C" fn mst_device_list_free(list: *mut MstDeviceList) -> MstStatus {
+    ffi_call!({
+        if !list.is_null() {
+            DEVICE_LISTS.remove(list)?;
+        }
+        Ok(())
+    })
+}
+
+/// Audio constraints of mst_track_create_microphone() (all zero = none). Required members
+/// (MST_CONSTRAIN_MIN/MAX/EXACT) the device cannot meet fail with MST_ERR_OVERCONSTRAINED;
+/// MST_CONSTRAIN_IDEAL only steers the choice.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstAudioConstraints {
+    /// Hz [48000 if the device has it, else the nearest rate].
+    pub sample_rate: MstConstrainRange,
+    /// [2 if the device allows it, else the nearest count]; at most 32.
+    pub channel_count: MstConstrainRange,
+    /// Bits per sample: 8 (u8), 16 (s16), 32 (s32 or f32) [16, else 32, else 8].
+    pub sample_size: MstConstrainRange,
+}
+
+fn range_in(r: &MstConstrainRange, name: &str) -> Result<ConstrainRange> {
+    if r.present & !0xf != 0 {
+        return Err(err!(InvalidArg, "{name}.present {:#x} has bits other than MST_CONSTRAIN_*", r.present));
+    }
+    let pick = |bit: u32, v: f64| (r.present & bit != 0).then_some(v);
+    Ok(ConstrainRange {
+        min: pick(MST_CONSTRAIN_MIN, r.min),
+        max: pick(MST_CONSTRAIN_MAX, r.max),
+        exact: pick(MST_CONSTRAIN_EXACT, r.exact),
+        ideal: pick(MST_CONSTRAIN_IDEAL, r.ideal),
+    })
+}
+
+fn device_id_in(p: *const c_char, name: &str) -> Result<String> {
+    if p.is_null() {
+        return Ok(device::alsa::DEFAULT_DEVICE.into());
+    }
+    // SAFETY: non-NULL and, per the contract, a NUL-terminated string valid for the call.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str().map(str::to_owned).map_err(|_| err!(InvalidArg, "`{name}` is not UTF-8"))
+}
+
+/// Opens the microphone `device_id` (an id from mst_devices_enumerate() of kind
+/// MST_DEVICE_KIND_AUDIO_INPUT, or any ALSA PCM name; NULL = "default") and returns a live
+/// audio track on it. The hardware parameters are negotiated from `constraints` (NULL = none):
+/// interleaved s16/s32/f32/u8, ~10 ms periods. The track delivers 10 ms AudioData chunks
+/// (sample_rate / 100 frames) from a library thread ("mst-alsa-capture"), timestamped in
+/// microseconds of CLOCK_MONOTONIC at their first sample. Overruns are recovered and counted
+/// (mst_track_get_capture_stats()). If the device goes away, every track on it ends with
+/// MST_END_REASON_DEVICE_LOST within a few periods. The device is released when the last track
+/// on it ends.
+///
+/// Ownership: `device_id` and `constraints` borrowed; the caller owns `*out`.
+/// Thread-safety: any thread. Blocking: opens and configures the device.
+/// Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_NO_DEVICE (no such device; the message names
+/// it), MST_ERR_BUSY, MST_ERR_OVERCONSTRAINED (the message names sampleRate, channelCount or
+/// sampleSize and the device's range), MST_ERR_INVALID_ARG (unknown `present` bits, NaN or
+/// infinite values, a non-UTF-8 id), MST_ERR_UNSUPPORTED (no sample format libmst handles),
+/// MST_ERR_IO, MST_ERR_NO_MEMORY.
+#[no_mangle]
+pub extern "C" fn mst_track_create_microphone(device_id: *const c_char, constraints: *const MstAudioConstraints, out: *mut *mut MstTrack) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let id = device_id_in(device_id, "device_id")?;
+        // SAFETY: NULL means none; otherwise the caller's readable struct.
+        let c = unsafe { constraints.as_ref() }.copied().unwrap_or_default();
+        let ac = AudioConstraints {
+            sample_rate: range_in(&c.sample_rate, "sample_rate")?,
+            channel_count: range_in(&c.channel_count, "channel_count")?,
+            sample_size: range_in(&c.sample_size, "sample_size")?,
+        };
+        *out = new_handle(mic::microphone(&id, &ac)?)?;
+        Ok(())
+    })
+}
+
+/// What a microphone source has captured.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstCaptureStats {
+    /// AudioData chunks delivered.
+    pub chunks: u64,
+    /// Sample frames delivered.
+    pub frames: u64,
+    /// Overruns: audio was lost because capture fell behind the device, and capture restarted.
+    pub overruns: u64,
+}
+
+/// The capture counters of the microphone source behind `track` (shared by its clones).
+/// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a track handle), MST_ERR_INVALID_STATE
+/// (freed), MST_ERR_TYPE (the track is not on a microphone).
+#[no_mangle]
+pub extern "C" fn mst_track_get_capture_stats(track: *const MstTrack, out: *mut MstCaptureStats) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let t = super::track::get(track)?;
+        let s = mic::capture_stats(&t).ok_or_else(|| err!(Type, "the track is not on a microphone"))?;
+        *out = MstCaptureStats { chunks: s.chunks, frames: s.frames, overruns: s.overruns };
+        Ok(())
+    })
+}
+
+/// ALSA playback of an audio track. Opaque handle.
+pub struct MstAudioPlayback {
+    _opaque: [u8; 0],
+}
+
+static PLAYBACKS: Table<Arc<std::sync::Mutex<Option<AudioPlayback>>>> = Table::new(0x41, "MstAudioPlayback");
+
+/// What a playback has done.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstAudioPlaybackStats {
+    /// Sample frames written to the device.
+    pub frames_played: u64,
+    /// Underruns recovered: the device ran out of audio and was restarted.
+    pub underruns: u64,
+    /// Chunks its queue discarded because the device took them slower than they came.
+    pub chunks_dropped: u64,
+    /// Chunks not played because the device cannot take their rate or channel count.
+    pub chunks_rejected: u64,
+}
+
+/// Plays `track` (an audio track) on the ALSA output `device_id` (an id of kind
+/// MST_DEVICE_KIND_AUDIO_OUTPUT, or any ALSA PCM name; NULL = "default") from a library
+/// thread ("mst-alsa-playback") fed by the playback's own processor (1 s of 10 ms chunks), so
+/// the track's source never waits for the device. The device is configured from the first
+/// chunk: its rate and channel count, its sample format if the device has it (else s16, s32,
+/// f32 or u8; planar data is interleaved); a chunk of another rate or channel count
+/// reconfigures it. A "hw:" device plays only rates it has natively: use "plughw:" or
+/// "default" to resample. Underruns are recovered and counted. When the track ends, what is
+/// queued is played out (at most 2 s are waited for) and the device is closed; otherwise it
+/// closes at mst_audio_playback_close().
+///
+/// Ownership: `track` and `device_id` borrowed; the caller owns `*out` and releases it with
+/// mst_audio_playback_close(). Thread-safety: any thread.
+/// Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_TYPE (a video track), MST_ERR_INVALID_STATE
+/// (freed track), MST_ERR_NO_DEVICE (the message names the id), MST_ERR_BUSY, MST_ERR_IO,
+/// MST_ERR_NO_MEMORY.
+#[no_mangle]
+pub extern "C" fn mst_audio_playback_open(track: *const MstTrack, device_id: *const c_char, out: *mut *mut MstAudioPlayback) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let t = super::track::get(track)?;
+        let id = device_id_in(device_id, "device_id")?;
+        let p = AudioPlayback::open(&t, &id)?;
+        *out = PLAYBACKS.insert(Arc::new(std::sync::Mutex::new(Some(p))))?;
+        Ok(())
+    })
+}
+
+/// The playback's counters so far. Thread-safety: any thread.
+/// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a playback), MST_ERR_INVALID_STATE
+/// (closed).
+#[no_mangle]
+pub extern "C" fn mst_audio_playback_get_stats(playback: *const MstAudioPlayback, out: *mut MstAudioPlaybackStats) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let entry = PLAYBACKS.get(playback)?;
+        let guard = entry.lock().unwrap_or_else(|p| p.into_inner());
+        let p = guard.as_ref().ok_or_else(|| err!(InvalidState, "the playback is being closed"))?;
+        let s = p.stats();
+        *out = MstAudioPlaybackStats { frames_played: s.frames_played, underruns: s.underruns, chunks_dropped: s.chunks_dropped, chunks_rejected: s.chunks_rejected };
+        Ok(())
+    })
+}
+
+/// Ends playback, closes the device and releases the handle. If the track has ended, what it
+/// delivered is played out first; if it is still live, playback stops at once and what is
+/// queued is not played. `out_stats` (may be NULL) gets the final counters.
+///
+/// Ownership: consumes `playback` on every outcome but MST_ERR_NULL_ARG / MST_ERR_INVALID_ARG
+/// / MST_ERR_INVALID_STATE. Blocking: a live track: until the playback thread has finished
+/// its current write (about one period); an ended one: until the queue (at most 1 s of audio)
+/// has played and the device drained (at most 2 s more). Errors: MST_ERR_NO_DEVICE (the device went away during
+/// playback, which then stopped), MST_ERR_IO (a write failed), MST_ERR_INVALID_STATE
+/// (already closed).
+#[no_mangle]
+pub extern "C" fn mst_audio_playback_close(playback: *mut MstAudioPlayback, out_stats: *mut MstAudioPlaybackStats) -> MstStatus {
+    ffi_call!({
+        if playback.is_null() {
+            return Err(err!(NullArg, "`playback` is NULL"));
+        }
+        let entry = PLAYBACKS.remove(playback)?;
+        let p = entry.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(p) = p else { return Err(err!(InvalidState, "the playback was already closed")) };
+        // The counters before closing stand in when playback had stopped with an error.
+        let before = p.stats();
+        let closed = p.close();
+        let stats = closed.as_ref().map_or(before, |s| *s);
+        // SAFETY: NULL means "not wanted"; otherwise the caller's writable struct.
+        if let Some(o) = unsafe { out_stats.as_mut() } {
+            *o = MstAudioPlaybackStats { frames_played: stats.frames_played, underruns: stats.underruns, chunks_dropped: stats.chunks_dropped, chunks_rejected: stats.chunks_rejected };
+        }
+        closed.map(|_| ())
+    })
+}

@@ -1,0 +1,358 @@
+//! ALSA playback of an audio track: a sink with its own processor (so the source's thread
+//! never waits for the device) and a playback thread that converts each AudioData to the
+//! negotiated interleaved format and writes it.
+//!
+//! The PCM is opened at once (an unknown device fails the open); its hw params are set from
+//! the first chunk: its rate and channel count, and its sample format if the device has it
+//! (else s16, s32, f32 or u8, whichever it has). A chunk with another rate or channel count
+//! renegotiates. Underruns (EPIPE) are counted and recovered (prepare, write again). Playback
+//! starts once two periods are queued. When the track ends, what is queued is played out
+//! (drained, bounded by the buffer length); a device that goes away stops playback.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use alsa::pcm::{Access, HwParams, State, PCM};
+use alsa::Direction;
+
+use crate::device::alsa::{alsa_error, alsa_format, classify, failure_from_state, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
+use crate::error::{err, Error, ErrorKind, Result};
+use crate::frame::{AudioCopyOptions, AudioSampleFormat, Frame, Kind};
+use crate::sink::processor::{EndPolicy, Processor, Wait};
+use crate::sys::EventFd;
+use crate::track::Track;
+
+/// What a playback sink has done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlaybackStats {
+    /// Sample frames written to the device.
+    pub frames_played: u64,
+    /// Underruns recovered (the device ran out of audio; it was prepared and restarted).
+    pub underruns: u64,
+    /// Chunks the sink's queue discarded because the device took them slower than the track
+    /// delivered them.
+    pub chunks_dropped: u64,
+    /// Chunks not played because the device could not take their format.
+    pub chunks_rejected: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    frames: AtomicU64,
+    underruns: AtomicU64,
+    rejected: AtomicU64,
+}
+
+struct Shared {
+    stop: AtomicBool,
+    stop_fd: EventFd,
+    counters: Counters,
+}
+
+/// Plays an audio track on an ALSA PCM.
+pub struct AudioPlayback {
+    processor: Arc<Processor>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<Result<()>>>,
+}
+
+/// Queue length of the sink's processor: 1 s of 10 ms chunks.
+const QUEUE: usize = 100;
+
+impl AudioPlayback {
+    /// Starts playing `track` (an audio track) on the ALSA PCM `device_id`.
+    /// Errors: Type (a video track), NoDevice (unknown id, named), Busy, Io, NoMemory.
+    pub fn open(track: &Track, device_id: &str) -> Result<AudioPlayback> {
+        if track.kind() != Kind::Audio {
+            return Err(err!(Type, "ALSA playback takes an audio track, not a {} one", track.kind().name()));
+        }
+        let pcm = open_pcm(device_id, Direction::Playback)?;
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            stop_fd: EventFd::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?,
+            counters: Counters::default(),
+        });
+        let processor = Arc::new(Processor::with_end_policy(track, QUEUE, EndPolicy::Drain));
+        let (p2, s2) = (processor.clone(), shared.clone());
+        let device = device_id.to_string();
+        let thread = std::thread::Builder::new()
+            .name("mst-alsa-playback".into())
+            .spawn(move || {
+                let mut player = Player { pcm, device, mode: None, buf: Vec::new(), waiter: None };
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| player.run(&p2, &s2))) {
+                    Ok(r) => r,
+                    Err(p) => Err(Error::from_panic(p)),
+                }
+            })
+            .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the playback thread: {e}")))?;
+        Ok(AudioPlayback { processor, shared, thread: Some(thread) })
+    }
+
+    pub fn stats(&self) -> PlaybackStats {
+        let c = &self.shared.counters;
+        PlaybackStats {
+            frames_played: c.frames.load(Ordering::Relaxed),
+            underruns: c.underruns.load(Ordering::Relaxed),
+            chunks_dropped: self.processor.stats().discarded,
+            chunks_rejected: c.rejected.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Closes the device and returns the final stats, or the error that stopped playback
+    /// earlier (device lost, I/O error). If the track has ended, what it delivered is played
+    /// out first (as `finish`); if it is live, playback stops now and what is queued is not
+    /// played.
+    pub fn close(mut self) -> Result<PlaybackStats> {
+        if self.processor.track().ready_state() == crate::track::ReadyState::Ended {
+            return self.finish();
+        }
+        self.join()
+    }
+
+    /// Waits until the track has ended and everything it delivered was played (drained, at
+    /// most 2 s once the queue is written), then closes. Returns at once if playback has
+    /// already stopped.
+    pub fn finish(mut self) -> Result<PlaybackStats> {
+        if let Some(t) = self.thread.take() {
+            let r = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
+            self.processor.close();
+            r?;
+        }
+        Ok(self.stats())
+    }
+
+    fn join(&mut self) -> Result<PlaybackStats> {
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.stop_fd.signal();
+        self.processor.wakeup();
+        let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the playback has been closed"))?;
+        let r = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
+        self.processor.close();
+        r?;
+        Ok(self.stats())
+    }
+}
+
+impl Drop for AudioPlayback {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.join();
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Mode {
+    rate: u32,
+    channels: u32,
+    format: AudioSampleFormat,
+    period: u32,
+}
+
+struct Player {
+    pcm: PCM,
+    device: String,
+    mode: Option<Mode>,
+    buf: Vec<u8>,
+    waiter: Option<Waiter>,
+}
+
+enum Outcome {
+    Done,
+    Stopped,
+}
+
+impl Player {
+    fn run(&mut self, processor: &Processor, shared: &Shared) -> Result<()> {
+        loop {
+            if shared.stop.load(Ordering::Acquire) {
+                let _ = self.pcm.drop();
+                return Ok(());
+            }
+            match processor.read(Wait::Forever) {
+                Ok(d) => match self.play(&d.frame, shared)? {
+                    Outcome::Done => {}
+                    Outcome::Stopped => {
+                        let _ = self.pcm.drop();
+                        return Ok(());
+                    }
+                },
+                Err(e) if e.kind == ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        self.drain(shared);
+        Ok(())
+    }
+
+    fn configure(&mut self, rate: u32, channels: u32, preferred: AudioSampleFormat) -> Result<Mode> {
+        let device = self.device.clone();
+        let device = device.as_str();
+        let fail = |what: &'static str| move |e: alsa::Error| alsa_error(device, what, &e);
+        if self.mode.is_some() {
+            let _ = self.pcm.drain();
+            let _ = self.pcm.hw_free();
+            self.mode = None;
+        }
+        let hw = HwParams::any(&self.pcm).map_err(fail("reading the hardware parameters"))?;
+        hw.set_access(Access::RWInterleaved).map_err(fail("choosing interleaved access"))?;
+        let interleaved = match preferred {
+            AudioSampleFormat::U8Planar => AudioSampleFormat::U8,
+            AudioSampleFormat::S16Planar => AudioSampleFormat::S16,
+            AudioSampleFormat::S32Planar => AudioSampleFormat::S32,
+            AudioSampleFormat::F32Planar => AudioSampleFormat::F32,
+            f => f,
+        };
+        let format = std::iter::once(interleaved)
+            .chain(FORMATS)
+            .find(|f| hw.test_format(alsa_format(*f)).is_ok())
+            .ok_or_else(|| err!(Unsupported, "ALSA device \"{}\" takes none of S16_LE, S32_LE, FLOAT_LE, U8", self.device))?;
+        hw.set_format(alsa_format(format)).map_err(fail("setting the sample format"))?;
+        hw.set_channels(channels).map_err(|e| {
+            let mut x = alsa_error(&self.device, "setting the channel count", &e);
+            x.kind = ErrorKind::Unsupported;
+            x.message = format!("ALSA device \"{}\" cannot play {channels} channels", self.device).into();
+            x
+        })?;
+        hw.set_rate(rate, alsa::ValueOr::Nearest).map_err(|e| {
+            let mut x = alsa_error(&self.device, "setting the rate", &e);
+            x.kind = ErrorKind::Unsupported;
+            x.message = format!("ALSA device \"{}\" cannot play {rate} Hz (open a \"plughw:\" or \"default\" device to resample)", self.device).into();
+            x
+        })?;
+        set_period(&hw, rate).map_err(fail("setting the period and buffer sizes"))?;
+        self.pcm.hw_params(&hw).map_err(fail("applying the hardware parameters"))?;
+        let period = hw.get_period_size().map_err(fail("reading the period size"))?.max(1);
+        let buffer = hw.get_buffer_size().map_err(fail("reading the buffer size"))?.max(1);
+        drop(hw);
+        let sw = self.pcm.sw_params_current().map_err(fail("reading the software parameters"))?;
+        sw.set_start_threshold((2 * period).min(buffer)).map_err(fail("setting the start threshold"))?;
+        sw.set_avail_min(period).map_err(fail("setting avail_min"))?;
+        self.pcm.sw_params(&sw).map_err(fail("applying the software parameters"))?;
+        drop(sw);
+        let m = Mode { rate, channels, format, period: period as u32 };
+        self.mode = Some(m);
+        Ok(m)
+    }
+
+    fn play(&mut self, frame: &Frame, shared: &Shared) -> Result<Outcome> {
+        let Some(a) = frame.audio().copied() else { return Ok(Outcome::Done) };
+        let rate = a.sample_rate.round() as u32;
+        let mode = match self.mode {
+            Some(m) if m.rate == rate && m.channels == a.number_of_channels => m,
+            _ => match self.configure(rate, a.number_of_channels, a.format) {
+                Ok(m) => m,
+                Err(e) if matches!(e.kind, ErrorKind::Unsupported | ErrorKind::InvalidArg) => {
+                    // This chunk cannot be played here; a later one of another shape may be.
+                    shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Outcome::Done);
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        if self.waiter.is_none() {
+            self.waiter = Some(Waiter::new(&self.pcm, &shared.stop_fd).map_err(|e| alsa_error(&self.device, "getting poll descriptors", &e))?);
+        }
+        let opts = AudioCopyOptions { format: Some(mode.format), ..Default::default() };
+        self.buf.resize(frame.audio_allocation_size(&opts)?, 0);
+        frame.audio_copy_to(&mut self.buf, &opts)?;
+        let frame_bytes = mode.channels as usize * mode.format.bytes_per_sample();
+        let patience = Duration::from_micros(2 * mode.period as u64 * 1_000_000 / mode.rate as u64).max(Duration::from_millis(20));
+        let mut off = 0usize;
+        let io = self.pcm.io_bytes();
+        while off < self.buf.len() {
+            if shared.stop.load(Ordering::Acquire) {
+                return Ok(Outcome::Stopped);
+            }
+            let failure = match io.writei(&self.buf[off..]) {
+                Ok(n) => {
+                    off += n * frame_bytes;
+                    shared.counters.frames.fetch_add(n as u64, Ordering::Relaxed);
+                    continue;
+                }
+                Err(e) if classify(&e) == Failure::Other => return Err(alsa_error(&self.device, "writing", &e)),
+                Err(e) => classify(&e),
+            };
+            let failure = match failure {
+                Failure::Again => match self.waiter.as_mut().expect("set above").wait(&self.pcm, patience) {
+                    Ready::Stop => return Ok(Outcome::Stopped),
+                    Ready::Io => continue,
+                    Ready::Timeout => match failure_from_state(&self.pcm) {
+                        Failure::Again => continue,
+                        f => f,
+                    },
+                    Ready::Error => match failure_from_state(&self.pcm) {
+                        Failure::Again => Failure::Lost,
+                        f => f,
+                    },
+                },
+                f => f,
+            };
+            match failure {
+                Failure::Again | Failure::Interrupted => {}
+                Failure::Xrun => {
+                    shared.counters.underruns.fetch_add(1, Ordering::Relaxed);
+                    self.pcm.prepare().map_err(|e| self.lost_or(e, "recovering from an underrun"))?;
+                }
+                Failure::Suspended => {
+                    let mut resumed = false;
+                    for _ in 0..100 {
+                        match self.pcm.resume() {
+                            Ok(()) => {
+                                resumed = true;
+                                break;
+                            }
+                            Err(e) if classify(&e) == Failure::Again => std::thread::sleep(Duration::from_millis(10)),
+                            Err(_) => break,
+                        }
+                    }
+                    if !resumed {
+                        self.pcm.prepare().map_err(|e| self.lost_or(e, "recovering from a suspend"))?;
+                    }
+                }
+                Failure::Lost => return Err(err!(NoDevice, "ALSA device \"{}\" went away during playback", self.device)),
+                Failure::Other => return Err(err!(Io, "ALSA device \"{}\": writing failed", self.device)),
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    fn lost_or(&self, e: alsa::Error, what: &str) -> Error {
+        if classify(&e) == Failure::Lost {
+            err!(NoDevice, "ALSA device \"{}\" went away during playback", self.device)
+        } else {
+            alsa_error(&self.device, what, &e)
+        }
+    }
+
+    /// Plays out what the device holds, then stops it; bounded by the buffer length plus a
+    /// margin (a device with no clock, or one that went away, cannot hold us).
+    fn drain(&mut self, shared: &Shared) {
+        if self.mode.is_none() {
+            return;
+        }
+        if self.pcm.state() == State::Prepared {
+            // Less than the start threshold was written: start so it is played.
+            let _ = self.pcm.start();
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match self.pcm.drain() {
+                Ok(()) => break,
+                Err(e) if classify(&e) == Failure::Again => {}
+                Err(_) => break,
+            }
+            if !matches!(self.pcm.state(), State::Draining | State::Running) || Instant::now() >= deadline || shared.stop.load(Ordering::Acquire) {
+                break;
+            }
+            if let Some(w) = self.waiter.as_mut() {
+                if w.wait(&self.pcm, Duration::from_millis(10)) == Ready::Stop {
+                    break;
+                }
+            }
+        }
+        let _ = self.pcm.drop();
+    }
+}

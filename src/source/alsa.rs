@@ -1,0 +1,438 @@
+//! The ALSA microphone source: a capture PCM opened by device id, hw params negotiated from
+//! the constraints (sampleRate, channelCount, sampleSize), ~10 ms periods, and 10 ms AudioData
+//! chunks delivered from a capture thread.
+//!
+//! The thread reads non-blocking and waits in poll() on the PCM's descriptors and a stop
+//! eventfd, so `stop` is honoured at once and an idle device costs nothing. Overruns (EPIPE)
+//! are counted and recovered (prepare, start); a suspended PCM is resumed; a device that goes
+//! away (ENODEV, EBADFD, ENXIO, POLLERR outside an xrun, DISCONNECTED state) ends every track
+//! with `EndReason::DeviceLost` within one wait (at most `max(2 periods, 20 ms)`).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use alsa::pcm::{Access, HwParams, PCM};
+use alsa::Direction;
+
+use crate::constraints::{Capabilities, ConstrainRange};
+use crate::device::alsa::{alsa_error, alsa_format, classify, failure_from_state, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
+use crate::device::DeviceKind;
+use crate::error::{err, Error, ErrorKind, Result};
+use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
+use crate::source::{SourceBackend, SourceCore};
+use crate::sys::EventFd;
+use crate::track::{EndReason, Track};
+
+/// The audio constraints a microphone is opened with (`MediaTrackConstraints` for audio).
+/// Required members (min, max, exact) that the device cannot meet give OverconstrainedError
+/// naming the property; `ideal` only steers the choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AudioConstraints {
+    /// Hz. Default: 48000 if the device allows it, else the nearest rate it has.
+    pub sample_rate: ConstrainRange,
+    /// Default: 2 if allowed, else the nearest count.
+    pub channel_count: ConstrainRange,
+    /// Bits per sample: 8 (u8), 16 (s16), 32 (s32 or f32). Default: 16, else 32, else 8.
+    pub sample_size: ConstrainRange,
+}
+
+/// What a microphone source has done, for `capture_stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    /// AudioData chunks delivered.
+    pub chunks: u64,
+    /// Sample frames delivered.
+    pub frames: u64,
+    /// Overruns (the capture thread fell behind the device; audio was lost and the PCM
+    /// restarted).
+    pub overruns: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    chunks: AtomicU64,
+    frames: AtomicU64,
+    overruns: AtomicU64,
+}
+
+/// Microphone sources alive, so a track can find its counters (pruned as sources go).
+static SOURCES: Mutex<Vec<(Weak<SourceCore>, Arc<Counters>)>> = Mutex::new(Vec::new());
+
+/// The capture counters of `track`'s source; None when it is not a microphone.
+pub fn capture_stats(track: &Track) -> Option<CaptureStats> {
+    let list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
+    let src = Arc::as_ptr(track.source());
+    list.iter().find(|(w, _)| w.as_ptr() == src).map(|(_, c)| CaptureStats {
+        chunks: c.chunks.load(Ordering::Relaxed),
+        frames: c.frames.load(Ordering::Relaxed),
+        overruns: c.overruns.load(Ordering::Relaxed),
+    })
+}
+
+/// The negotiated capture mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaptureMode {
+    pub format: AudioSampleFormat,
+    pub rate: u32,
+    pub channels: u32,
+    /// Frames per ALSA period and per AudioData chunk.
+    pub period: u32,
+    pub chunk: u32,
+}
+
+fn check_nan(c: &ConstrainRange, name: &str) -> Result<()> {
+    for v in [c.min, c.max, c.exact, c.ideal].into_iter().flatten() {
+        if !v.is_finite() {
+            return Err(err!(InvalidArg, "{name}: {v} is not a constraint value"));
+        }
+    }
+    Ok(())
+}
+
+fn describe(c: &ConstrainRange) -> String {
+    let mut parts = Vec::new();
+    for (n, v) in [("exact", c.exact), ("min", c.min), ("max", c.max)] {
+        if let Some(v) = v {
+            parts.push(format!("{n} {v}"));
+        }
+    }
+    parts.join(", ")
+}
+
+/// The integer range a required constraint leaves inside the device's `[lo, hi]`.
+fn allowed(device: &str, name: &'static str, c: &ConstrainRange, lo: u32, hi: u32) -> Result<(u32, u32)> {
+    let want_lo = c.min.unwrap_or(f64::NEG_INFINITY).max(c.exact.unwrap_or(f64::NEG_INFINITY)).ceil();
+    let want_hi = c.max.unwrap_or(f64::INFINITY).min(c.exact.unwrap_or(f64::INFINITY)).floor();
+    let a = want_lo.max(lo as f64);
+    let b = want_hi.min(hi as f64);
+    if a > b {
+        return Err(Error::overconstrained(name, format!("{name}: device \"{device}\" supports {lo}..={hi}, asked {}", describe(c))));
+    }
+    Ok((a as u32, b as u32))
+}
+
+/// The value to ask for: ideal, else exact, else `default`, within `[lo, hi]`.
+fn target(c: &ConstrainRange, default: u32, (lo, hi): (u32, u32)) -> u32 {
+    let v = c.ideal.or(c.exact).unwrap_or(default as f64).round();
+    (v.clamp(lo as f64, hi as f64)) as u32
+}
+
+fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMode> {
+    check_nan(&c.sample_rate, "sampleRate")?;
+    check_nan(&c.channel_count, "channelCount")?;
+    check_nan(&c.sample_size, "sampleSize")?;
+    let fail = |what: &'static str| move |e: alsa::Error| alsa_error(device, what, &e);
+    let hw = HwParams::any(pcm).map_err(fail("reading the hardware parameters"))?;
+    hw.set_access(Access::RWInterleaved).map_err(|e| {
+        let mut e = alsa_error(device, "choosing interleaved read/write access", &e);
+        e.kind = ErrorKind::Unsupported;
+        e
+    })?;
+
+    // Sample size: the formats the device has whose size meets the constraint, the ideal one first.
+    let bits = |f: AudioSampleFormat| f.bytes_per_sample() as u32 * 8;
+    let offered: Vec<AudioSampleFormat> = FORMATS.into_iter().filter(|f| hw.test_format(alsa_format(*f)).is_ok()).collect();
+    if offered.is_empty() {
+        return Err(err!(Unsupported, "ALSA device \"{device}\" offers none of the sample formats S16_LE, S32_LE, FLOAT_LE, U8"));
+    }
+    let size_ok = |f: &AudioSampleFormat| {
+        let b = bits(*f) as f64;
+        let s = &c.sample_size;
+        s.exact.is_none_or(|v| v == b) && s.min.is_none_or(|v| b >= v) && s.max.is_none_or(|v| b <= v)
+    };
+    let mut fits: Vec<AudioSampleFormat> = offered.iter().copied().filter(size_ok).collect();
+    if let Some(ideal) = c.sample_size.ideal {
+        fits.sort_by(|a, b| (bits(*a) as f64 - ideal).abs().total_cmp(&(bits(*b) as f64 - ideal).abs()));
+    }
+    let Some(&format) = fits.first() else {
+        let sizes: Vec<String> = offered.iter().map(|f| bits(*f).to_string()).collect();
+        return Err(Error::overconstrained(
+            "sampleSize",
+            format!("sampleSize: device \"{device}\" supports {} bits, asked {}", sizes.join("/"), describe(&c.sample_size)),
+        ));
+    };
+    hw.set_format(alsa_format(format)).map_err(fail("setting the sample format"))?;
+
+    let (ch_lo, ch_hi) = (hw.get_channels_min().map_err(fail("reading channels"))?, hw.get_channels_max().map_err(fail("reading channels"))?);
+    let ch_range = allowed(device, "channelCount", &c.channel_count, ch_lo, ch_hi.min(32))?;
+    let channels = hw.set_channels_near(target(&c.channel_count, 2, ch_range)).map_err(fail("setting the channel count"))?;
+    if channels < ch_range.0 || channels > ch_range.1 {
+        return Err(Error::overconstrained("channelCount", format!("channelCount: device \"{device}\" gave {channels}, asked {}", describe(&c.channel_count))));
+    }
+
+    let (r_lo, r_hi) = (hw.get_rate_min().map_err(fail("reading rates"))?, hw.get_rate_max().map_err(fail("reading rates"))?);
+    let r_range = allowed(device, "sampleRate", &c.sample_rate, r_lo.max(1), r_hi.min(768_000))?;
+    let rate = hw.set_rate_near(target(&c.sample_rate, 48_000, r_range), alsa::ValueOr::Nearest).map_err(fail("setting the sample rate"))?;
+    if rate < r_range.0 || rate > r_range.1 {
+        return Err(Error::overconstrained("sampleRate", format!("sampleRate: device \"{device}\" gave {rate} Hz, asked {}", describe(&c.sample_rate))));
+    }
+
+    set_period(&hw, rate).map_err(fail("setting the period and buffer sizes"))?;
+    pcm.hw_params(&hw).map_err(fail("applying the hardware parameters"))?;
+    let period = hw.get_period_size().map_err(fail("reading the period size"))?.max(1) as u32;
+    let chunk = (rate / 100).max(1);
+    Ok(CaptureMode { format, rate, channels, period, chunk })
+}
+
+/// Opens the ALSA capture PCM `device_id` ("default", "hw:CARD=...,DEV=...", or any PCM name
+/// alsa-lib knows) with `constraints` and starts capturing on a thread ("mst-alsa-capture").
+/// The track delivers interleaved AudioData of 10 ms (rate / 100 frames), timestamped with
+/// the CLOCK_MONOTONIC time of their first sample in microseconds.
+///
+/// Errors: NoDevice (unknown id, named in the message), Busy, Overconstrained (naming
+/// sampleRate, channelCount or sampleSize), InvalidArg (NaN or infinite constraint values),
+/// Unsupported (no interleaved access, or no sample format libmst handles), Io.
+pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Track> {
+    let pcm = open_pcm(device_id, Direction::Capture)?;
+    let mode = negotiate(&pcm, device_id, constraints)?;
+    let label = crate::device::alsa::enumerate()
+        .ok()
+        .and_then(|l| l.into_iter().find(|d| d.kind == DeviceKind::AudioInput && d.device_id == device_id).map(|d| d.label))
+        .unwrap_or_else(|| format!("ALSA capture \"{device_id}\""));
+    let core = SourceCore::new(Kind::Audio, label, Capabilities::default());
+    let track = Track::new(&core);
+    let stop = Arc::new(StopSignal { flag: AtomicBool::new(false), fd: EventFd::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))? });
+    let counters = Arc::new(Counters::default());
+    {
+        let mut list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|(w, _)| w.strong_count() > 0);
+        list.push((Arc::downgrade(&core), counters.clone()));
+    }
+    let weak = Arc::downgrade(&core);
+    let stop2 = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("mst-alsa-capture".into())
+        .spawn(move || {
+            let cap = Capture { pcm, mode, counters };
+            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cap.run(&weak, &stop2)));
+            let reason = match ended {
+                Ok(None) => return,
+                Ok(Some(r)) => r,
+                Err(_) => EndReason::Error,
+            };
+            if let Some(core) = weak.upgrade() {
+                if !stop2.flag.load(Ordering::Acquire) {
+                    core.end(reason);
+                }
+            }
+        })
+        .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
+    core.set_backend(Box::new(CaptureBackend { stop, thread: Mutex::new(Some(thread)) }));
+    Ok(track)
+}
+
+struct StopSignal {
+    flag: AtomicBool,
+    fd: EventFd,
+}
+
+struct CaptureBackend {
+    stop: Arc<StopSignal>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SourceBackend for CaptureBackend {
+    /// Signals the thread and joins it (it leaves its poll at once), except from the thread
+    /// itself (a device lost): then the next stop or the drop joins.
+    fn stop(&self) {
+        self.stop.flag.store(true, Ordering::Release);
+        self.stop.fd.signal();
+        let mut slot = self.thread.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(t) = slot.as_ref() else { return };
+        if t.thread().id() == std::thread::current().id() {
+            return;
+        }
+        let t = slot.take().expect("checked above");
+        drop(slot);
+        let _ = t.join();
+    }
+}
+
+impl Drop for CaptureBackend {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Capture {
+    pcm: PCM,
+    mode: CaptureMode,
+    counters: Arc<Counters>,
+}
+
+fn monotonic_us() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into a live local.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as f64 * 1e6 + ts.tv_nsec as f64 / 1e3
+}
+
+impl Capture {
+    /// Captures until stopped (None) or until the device fails (the reason to end with).
+    fn run(&self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
+        let m = self.mode;
+        let frame_bytes = m.channels as usize * m.format.bytes_per_sample();
+        let chunk = m.chunk as usize;
+        let mut buf = vec![0u8; chunk * frame_bytes];
+        let mut filled = 0usize;
+        let Ok(mut waiter) = Waiter::new(&self.pcm, &stop.fd) else { return Some(EndReason::Error) };
+        let us_per_frame = 1e6 / m.rate as f64;
+        // Waiting longer than this without data means the device stalled: look at its state.
+        let patience = Duration::from_micros((2 * m.period.max(m.chunk)) as u64 * 1_000_000 / m.rate as u64).max(Duration::from_millis(20));
+        // The timestamp of the next chunk's first frame; None: take it from the clock.
+        let mut next_ts: Option<f64> = None;
+        let mut last_end = f64::NEG_INFINITY;
+        let mut idle_wakeups = 0u32;
+        let io = self.pcm.io_bytes();
+        if let Err(e) = self.pcm.start() {
+            if classify(&e) == Failure::Lost {
+                return Some(EndReason::DeviceLost);
+            }
+        }
+        loop {
+            if stop.flag.load(Ordering::Acquire) {
+                return None;
+            }
+            let failure = match io.readi(&mut buf[filled * frame_bytes..]) {
+                Ok(0) => Failure::Again,
+                Ok(n) => {
+                    idle_wakeups = 0;
+                    filled += n;
+                    if filled < chunk {
+                        continue;
+                    }
+                    filled = 0;
+                    let ts = match next_ts {
+                        Some(t) => t,
+                        None => {
+                            // The chunk's first frame was captured `chunk + still buffered` frames ago.
+                            let queued = self.pcm.avail_update().unwrap_or(0).max(0) as f64;
+                            (monotonic_us() - (chunk as f64 + queued) * us_per_frame).max(last_end)
+                        }
+                    };
+                    let end = ts + chunk as f64 * us_per_frame;
+                    next_ts = Some(end);
+                    last_end = end;
+                    let init = AudioDataInit {
+                        format: m.format,
+                        sample_rate: m.rate as f32,
+                        number_of_frames: m.chunk,
+                        number_of_channels: m.channels,
+                        timestamp: ts as i64,
+                    };
+                    let core = core.upgrade()?;
+                    let Ok(f) = Frame::audio_copy(&init, &buf) else { return Some(EndReason::Error) };
+                    // Counted first, so a reader that has a chunk sees it counted.
+                    self.counters.chunks.fetch_add(1, Ordering::Relaxed);
+                    self.counters.frames.fetch_add(chunk as u64, Ordering::Relaxed);
+                    core.deliver(&f);
+                    continue;
+                }
+                Err(e) => {
+                    let f = classify(&e);
+                    if f == Failure::Other {
+                        // Unknown errors: snd_pcm_recover knows more cases than we do.
+                        match self.pcm.try_recover(e, true) {
+                            Ok(()) => {
+                                let _ = self.pcm.start();
+                                continue;
+                            }
+                            Err(e2) if classify(&e2) == Failure::Lost => return Some(EndReason::DeviceLost),
+                            Err(_) => return Some(EndReason::Error),
+                        }
+                    }
+                    f
+                }
+            };
+            let failure = if failure == Failure::Again {
+                match waiter.wait(&self.pcm, patience) {
+                    Ready::Stop => return None,
+                    Ready::Io => {
+                        idle_wakeups += 1;
+                        if idle_wakeups > 3 {
+                            // Ready by poll but nothing to read: don't spin.
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        continue;
+                    }
+                    Ready::Timeout => match failure_from_state(&self.pcm) {
+                        Failure::Again => continue,
+                        f => f,
+                    },
+                    Ready::Error => match failure_from_state(&self.pcm) {
+                        // POLLERR in a running state: the device is going away.
+                        Failure::Again => Failure::Lost,
+                        f => f,
+                    },
+                }
+            } else {
+                failure
+            };
+            match failure {
+                Failure::Again | Failure::Interrupted => continue,
+                Failure::Xrun => {
+                    self.counters.overruns.fetch_add(1, Ordering::Relaxed);
+                    if let Some(r) = self.restart() {
+                        return Some(r);
+                    }
+                    // Audio was lost: the partial chunk is dropped and timestamps follow the clock.
+                    filled = 0;
+                    next_ts = None;
+                }
+                Failure::Suspended => {
+                    if let Some(r) = self.resume(stop) {
+                        return Some(r);
+                    }
+                    filled = 0;
+                    next_ts = None;
+                }
+                Failure::Lost => return Some(EndReason::DeviceLost),
+                Failure::Other => return Some(EndReason::Error),
+            }
+        }
+    }
+
+    /// prepare + start after an overrun.
+    fn restart(&self) -> Option<EndReason> {
+        let r = self.pcm.prepare().and_then(|_| self.pcm.start());
+        match r {
+            Ok(()) => None,
+            Err(e) if classify(&e) == Failure::Lost => Some(EndReason::DeviceLost),
+            Err(_) => Some(EndReason::Error),
+        }
+    }
+
+    /// Waits (up to 1 s, stop honoured) for a suspended device to resume, else prepares it.
+    fn resume(&self, stop: &StopSignal) -> Option<EndReason> {
+        for _ in 0..100 {
+            if stop.flag.load(Ordering::Acquire) {
+                return None;
+            }
+            match self.pcm.resume() {
+                Ok(()) => return None,
+                Err(e) if classify(&e) == Failure::Again => std::thread::sleep(Duration::from_millis(10)),
+                Err(e) if classify(&e) == Failure::Lost => return Some(EndReason::DeviceLost),
+                Err(_) => break,
+            }
+        }
+        self.restart()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let c = ConstrainRange { min: Some(8000.0), max: Some(48000.0), ..Default::default() };
+        assert_eq!(allowed("d", "sampleRate", &c, 4000, 192000).unwrap(), (8000, 48000));
+        let e = allowed("d", "channelCount", &ConstrainRange { exact: Some(7.0), ..Default::default() }, 1, 2).unwrap_err();
+        assert_eq!(e.constraint, Some("channelCount"));
+        assert!(e.message.contains("\"d\""), "{}", e.message);
+        assert_eq!(target(&ConstrainRange { ideal: Some(96000.0), ..Default::default() }, 48000, (8000, 48000)), 48000);
+        assert_eq!(target(&ConstrainRange::default(), 2, (1, 1)), 1);
+    }
+}
