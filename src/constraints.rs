@@ -310,6 +310,16 @@ impl RateEstimator {
     }
 }
 
+/// The settings of an audio source's mode, reported before its first chunk.
+pub fn audio_settings(sample_rate: u32, channels: u32, format: crate::frame::AudioSampleFormat) -> Settings {
+    Settings {
+        sample_rate: Some(sample_rate as f64),
+        channel_count: Some(channels),
+        sample_size: Some(format.bytes_per_sample() as u32 * 8),
+        ..Settings::default()
+    }
+}
+
 /// The aspect ratio as a setting: width / height rounded to the tenth decimal place.
 pub fn aspect_setting(width: u32, height: u32) -> f64 {
     ((width as f64 / height as f64) * 1e10).round() / 1e10

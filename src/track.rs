@@ -138,7 +138,7 @@ impl TrackInner {
                 constraints,
                 decimator: Decimator::default(),
                 rate: RateEstimator::default(),
-                settings: Settings::default(),
+                settings: source.initial_settings(),
             }),
             sinks: Mutex::new(Arc::new(Vec::new())),
             callbacks: Mutex::new(Callbacks::default()),

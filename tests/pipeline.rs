@@ -137,3 +137,16 @@ fn synthetic_source_options_are_bounded() {
     let p = TestPatternOptions { width: 64, height: 64, frame_rate: 1e-19, format: VideoPixelFormat::I420, paced: true, frame_count: 1 };
     assert_eq!(test_pattern(&p).unwrap_err().kind, ErrorKind::InvalidArg);
 }
+
+#[test]
+fn audio_sources_report_their_mode_before_the_first_chunk() {
+    use mst::source::synthetic::{tone, ToneOptions};
+    // Paced at one chunk a second, and never read: no chunk has been delivered when we look.
+    let o = ToneOptions { sample_rate: 44_100, channels: 2, frequency: 440.0, amplitude: 0.5, format: AudioSampleFormat::S16, chunk_frames: 44_100, paced: true, chunk_count: 0 };
+    let t = tone(&o).unwrap();
+    let s = t.settings();
+    assert_eq!((s.sample_rate, s.channel_count, s.sample_size), (Some(44_100.0), Some(2), Some(16)));
+    assert_eq!(t.clone_track().settings().sample_rate, Some(44_100.0));
+    assert_eq!(s.width, None);
+    t.stop();
+}

@@ -16,6 +16,7 @@ use std::time::Duration;
 use alsa::pcm::{Access, HwParams, PCM};
 use alsa::Direction;
 
+use crate::constraints::audio_settings;
 use crate::constraints::{Capabilities, ConstrainRange};
 use crate::device::alsa::{alsa_error, alsa_format, classify, failure_from_state, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
 use crate::device::DeviceKind;
@@ -192,6 +193,7 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
         .and_then(|l| l.into_iter().find(|d| d.kind == DeviceKind::AudioInput && d.device_id == device_id).map(|d| d.label))
         .unwrap_or_else(|| format!("ALSA capture \"{device_id}\""));
     let core = SourceCore::new(Kind::Audio, label, Capabilities::default());
+    core.set_initial_settings(audio_settings(mode.rate, mode.channels, mode.format));
     let track = Track::new(&core);
     let stop = Arc::new(StopSignal { flag: AtomicBool::new(false), fd: EventFd::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))? });
     let counters = Arc::new(Counters::default());

@@ -7,7 +7,7 @@ pub mod synthetic;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::constraints::Capabilities;
+use crate::constraints::{Capabilities, Settings};
 use crate::frame::{Frame, Kind};
 use crate::track::{AdaptCache, EndReason, TrackInner};
 
@@ -34,6 +34,8 @@ pub struct SourceCore {
     connected: Mutex<Connected>,
     backend: OnceLock<Box<dyn SourceBackend>>,
     muted: std::sync::atomic::AtomicBool,
+    /// What new tracks report before their first frame (a device's negotiated mode).
+    initial_settings: OnceLock<Settings>,
 }
 
 impl SourceCore {
@@ -45,6 +47,7 @@ impl SourceCore {
             connected: Mutex::new(Connected { tracks: Arc::new(Vec::new()), ended: false }),
             backend: OnceLock::new(),
             muted: Default::default(),
+            initial_settings: OnceLock::new(),
         })
     }
 
@@ -53,6 +56,16 @@ impl SourceCore {
         if self.backend.set(backend).is_err() {
             debug_assert!(false, "a source gets one backend");
         }
+    }
+
+    /// Sets what tracks created from now on report as settings before their first frame, as
+    /// browsers report a device's mode from the start. Once; later frames update each track.
+    pub fn set_initial_settings(&self, settings: Settings) {
+        let _ = self.initial_settings.set(settings);
+    }
+
+    pub(crate) fn initial_settings(&self) -> Settings {
+        self.initial_settings.get().copied().unwrap_or_default()
     }
 
     pub fn kind(&self) -> Kind {

@@ -252,6 +252,7 @@ pub fn tone(opts: &ToneOptions) -> Result<Track> {
     }
     let chunk = if opts.chunk_frames == 0 { opts.sample_rate / 100 } else { opts.chunk_frames }.max(1);
     let core = SourceCore::new(Kind::Audio, format!("libmst tone {} Hz", opts.frequency), Capabilities::default());
+    core.set_initial_settings(crate::constraints::audio_settings(opts.sample_rate, opts.channels, opts.format));
     let track = Track::new(&core);
     let o = *opts;
     let channels = o.channels as usize;
