@@ -182,11 +182,11 @@ enum MstDeviceKind
    */
   MST_DEVICE_KIND_AUDIO_OUTPUT = 2,
   /**
-   * A camera: a V4L2 capture node (not listed yet by this version).
+   * A camera: a V4L2 capture node.
    */
   MST_DEVICE_KIND_VIDEO_INPUT = 3,
   /**
-   * A V4L2 output node, such as a virtual camera (not listed yet by this version).
+   * A V4L2 output node, such as a virtual camera.
    */
   MST_DEVICE_KIND_VIDEO_OUTPUT = 4,
 };
@@ -393,9 +393,10 @@ typedef struct MstDeviceInfo {
   MstDeviceKind kind;
   /**
    * Stable while the same hardware is present (for ALSA the PCM name with the card's id,
-   * "hw:CARD=Loopback,DEV=0", or "default"). Pass it to mst_track_create_microphone() or
-   * mst_audio_playback_open(). An input and an output may share an id: the kind tells them
-   * apart.
+   * "hw:CARD=Loopback,DEV=0", or "default"; for V4L2 "v4l2:", the device's bus_info, ":"
+   * and the node's index in the device, "v4l2:platform:vivid-000:0", not its /dev path).
+   * Pass an audio id to mst_track_create_microphone() or mst_audio_playback_open(). An
+   * input and an output may share an id: the kind tells them apart.
    */
   const char *device_id;
   /**
@@ -403,7 +404,7 @@ typedef struct MstDeviceInfo {
    */
   const char *label;
   /**
-   * Devices on the same physical device (sound card, later camera) have the same group id.
+   * Devices on the same physical device (sound card, V4L2 device) have the same group id.
    */
   const char *group_id;
 } MstDeviceInfo;
@@ -868,13 +869,16 @@ const char *mst_last_error_message(void);
 const char *mst_last_error_constraint(void);
 
 /**
- * Lists the devices present now: audio inputs, then audio outputs (video inputs and outputs
- * will follow them). Each kind starts with its "default" device (ALSA's "default" PCM, which
- * exists even with no sound card), then card by card, device by device. A device that
- * vanishes while it is being listed is left out.
+ * Lists the devices present now: audio inputs, audio outputs, then video inputs and video
+ * outputs. Each audio kind starts with its "default" device (ALSA's "default" PCM, which
+ * exists even with no sound card), then card by card, device by device. V4L2 nodes are
+ * listed too, in /dev/videoN order: capture nodes as video inputs, output nodes as video
+ * outputs (memory-to-memory, metadata, VBI, radio, SDR and touch nodes are not, nor nodes
+ * that cannot be opened now). A device that vanishes while it is being listed is left out.
  *
  * Ownership: the caller owns `*out` and frees it with mst_device_list_free().
- * Thread-safety: any thread. Blocking: opens each card's control device briefly.
+ * Thread-safety: any thread. Blocking: opens each card's control device and each
+ * /dev/video* node briefly (non-blocking opens).
  * Errors: MST_ERR_NULL_ARG, MST_ERR_NO_MEMORY.
  */
 MstStatus mst_devices_enumerate(struct MstDeviceList **out);

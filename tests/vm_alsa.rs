@@ -125,15 +125,17 @@ fn enumeration_finds_both_cards_with_their_kinds() {
         assert_eq!(d.group_id, "alsa-card:Dummy", "{d:?}");
         assert!(d.label.contains("Dummy"), "{d:?}");
     }
-    // Every entry is listed once, with a label and a group, and only audio kinds (no V4L2 yet).
+    // Every entry is listed once, with a label and a group (V4L2 entries: tests/vm_devices.rs).
     let mut seen = std::collections::HashSet::new();
     for d in &list {
         assert!(!d.label.is_empty() && !d.group_id.is_empty(), "{d:?}");
         assert!(seen.insert((d.kind, d.device_id.clone())), "duplicate {d:?}");
     }
-    // The inputs come before the outputs.
-    let first_out = list.iter().position(|d| d.kind == DeviceKind::AudioOutput).unwrap();
-    assert!(list[first_out..].iter().all(|d| d.kind == DeviceKind::AudioOutput), "{list:#?}");
+    // The audio inputs come before the audio outputs, and audio before video.
+    let audio: Vec<DeviceKind> = list.iter().map(|d| d.kind).take_while(|k| matches!(k, DeviceKind::AudioInput | DeviceKind::AudioOutput)).collect();
+    let first_out = audio.iter().position(|&k| k == DeviceKind::AudioOutput).unwrap();
+    assert!(audio[first_out..].iter().all(|&k| k == DeviceKind::AudioOutput), "{list:#?}");
+    assert!(list[audio.len()..].iter().all(|d| matches!(d.kind, DeviceKind::VideoInput | DeviceKind::VideoOutput)), "{list:#?}");
     // The same ids on a second call: stable.
     assert_eq!(device::enumerate().unwrap(), list);
 }

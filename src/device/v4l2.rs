@@ -1,0 +1,202 @@
+//! V4L2: enumeration of video capture nodes (cameras) and video output nodes (such as a
+//! virtual camera) under /dev/video*, by VIDIOC_QUERYCAP.
+//!
+//! A node's device id does not name its /dev path, which changes when devices are plugged in
+//! another order: it is "v4l2:" + the device's bus_info + ":" + the node's index within that
+//! device (sysfs `index`), e.g. "v4l2:platform:vivid-000:0". [`path_of`] finds the node an id
+//! names now.
+
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use super::{DeviceInfo, DeviceKind};
+use crate::error::{err, Result};
+
+/// `struct v4l2_capability` (linux/videodev2.h).
+#[repr(C)]
+#[derive(Default)]
+struct V4l2Capability {
+    driver: [u8; 16],
+    card: [u8; 32],
+    bus_info: [u8; 32],
+    version: u32,
+    capabilities: u32,
+    device_caps: u32,
+    reserved: [u32; 3],
+}
+const _: () = assert!(std::mem::size_of::<V4l2Capability>() == 104);
+
+/// `_IOR('V', 0, struct v4l2_capability)`: read (2) << 30 | size << 16 | 'V' << 8 | 0.
+const VIDIOC_QUERYCAP: u32 = (2 << 30) | ((std::mem::size_of::<V4l2Capability>() as u32) << 16) | ((b'V' as u32) << 8);
+const _: () = assert!(VIDIOC_QUERYCAP == 0x8068_5600);
+
+const CAP_VIDEO_CAPTURE: u32 = 0x0000_0001;
+const CAP_VIDEO_OUTPUT: u32 = 0x0000_0002;
+const CAP_VIDEO_CAPTURE_MPLANE: u32 = 0x0000_1000;
+const CAP_VIDEO_OUTPUT_MPLANE: u32 = 0x0000_2000;
+const CAP_VIDEO_M2M_MPLANE: u32 = 0x0000_4000;
+const CAP_VIDEO_M2M: u32 = 0x0000_8000;
+const CAP_DEVICE_CAPS: u32 = 0x8000_0000;
+
+/// The directory the nodes are in, and sysfs' view of them.
+const DEV_DIR: &str = "/dev";
+const SYSFS_DIR: &str = "/sys/class/video4linux";
+
+/// What one node is, from its capabilities (device_caps when the driver fills it): a video
+/// input (single- or multi-planar capture), a video output, or nothing libmst lists
+/// (memory-to-memory codecs and scalers, which have both; metadata, VBI, radio, SDR, touch).
+fn classify(capabilities: u32, device_caps: u32) -> Option<DeviceKind> {
+    let caps = if capabilities & CAP_DEVICE_CAPS != 0 { device_caps } else { capabilities };
+    if caps & (CAP_VIDEO_M2M | CAP_VIDEO_M2M_MPLANE) != 0 {
+        return None;
+    }
+    let input = caps & (CAP_VIDEO_CAPTURE | CAP_VIDEO_CAPTURE_MPLANE) != 0;
+    let output = caps & (CAP_VIDEO_OUTPUT | CAP_VIDEO_OUTPUT_MPLANE) != 0;
+    match (input, output) {
+        (true, false) => Some(DeviceKind::VideoInput),
+        (false, true) => Some(DeviceKind::VideoOutput),
+        _ => None,
+    }
+}
+
+/// A NUL-padded fixed-size string field.
+fn c_field(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).trim().to_string()
+}
+
+/// The `N` of a "videoN" name.
+fn node_number(name: &str) -> Option<u32> {
+    name.strip_prefix("video")?.parse().ok()
+}
+
+/// The "videoN" entries of `dir`, by N.
+fn nodes(dir: &Path) -> Vec<(u32, String)> {
+    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut list: Vec<(u32, String)> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            Some((node_number(&name)?, name))
+        })
+        .collect();
+    list.sort();
+    list
+}
+
+/// VIDIOC_QUERYCAP on `path`; None when the node cannot be opened (EACCES, EBUSY, gone) or
+/// is not a V4L2 device.
+fn querycap(path: &Path) -> Option<V4l2Capability> {
+    // std opens with O_CLOEXEC; O_NONBLOCK so a busy or slow driver cannot stall the scan.
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).ok()?;
+    let mut cap = V4l2Capability::default();
+    // SAFETY: the fd is open for the whole call, and `cap` is a writable v4l2_capability,
+    // which is what VIDIOC_QUERYCAP fills (its size is encoded in the request number).
+    let r = unsafe { libc::ioctl(file.as_raw_fd(), VIDIOC_QUERYCAP as _, &mut cap as *mut V4l2Capability) };
+    (r == 0).then_some(cap)
+}
+
+/// The node's index within its device (sysfs `index`), 0 when sysfs does not say.
+fn node_index(sysfs: &Path, name: &str) -> u32 {
+    std::fs::read_to_string(sysfs.join(name).join("index")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+}
+
+/// One listed node and where it is now.
+struct Node {
+    info: DeviceInfo,
+    path: PathBuf,
+}
+
+fn scan(dev: &Path, sysfs: &Path) -> Vec<Node> {
+    let mut list: Vec<Node> = Vec::new();
+    for (_, name) in nodes(dev) {
+        let path = dev.join(&name);
+        let Some(cap) = querycap(&path) else { continue };
+        let Some(kind) = classify(cap.capabilities, cap.device_caps) else { continue };
+        let mut bus = c_field(&cap.bus_info);
+        if bus.is_empty() {
+            // Not filled by old drivers: the driver's name is the best stable stand-in.
+            bus = c_field(&cap.driver);
+        }
+        let group_id = format!("v4l2:{bus}");
+        let mut device_id = format!("{group_id}:{}", node_index(sysfs, &name));
+        if list.iter().any(|n| n.info.device_id == device_id) {
+            // Two nodes claim the same bus_info and index (drivers that leave bus_info
+            // empty): the later one is told apart by its node name, which is less stable.
+            device_id = format!("{device_id}:{name}");
+        }
+        let card = c_field(&cap.card);
+        let label = if card.is_empty() { name.clone() } else { card };
+        list.push(Node { info: DeviceInfo { kind, device_id, label, group_id }, path });
+    }
+    list
+}
+
+/// The V4L2 video inputs (capture nodes) then the video outputs, each in /dev/videoN order.
+/// No /dev/video* (or none libmst can open) gives an empty list, not an error.
+pub(crate) fn enumerate() -> Result<Vec<DeviceInfo>> {
+    let (mut inputs, outputs): (Vec<DeviceInfo>, Vec<DeviceInfo>) =
+        scan(Path::new(DEV_DIR), Path::new(SYSFS_DIR)).into_iter().map(|n| n.info).partition(|d| d.kind == DeviceKind::VideoInput);
+    inputs.extend(outputs);
+    Ok(inputs)
+}
+
+/// The /dev path of the node `device_id` (an id from [`enumerate`]) names now.
+/// Errors: NoDevice when no node has that id.
+pub fn path_of(device_id: &str) -> Result<PathBuf> {
+    scan(Path::new(DEV_DIR), Path::new(SYSFS_DIR))
+        .into_iter()
+        .find(|n| n.info.device_id == device_id)
+        .map(|n| n.path)
+        .ok_or_else(|| err!(NoDevice, "no V4L2 device {device_id:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        let dc = CAP_DEVICE_CAPS;
+        assert_eq!(classify(dc | 0x1 | 0x2, 0x1), Some(DeviceKind::VideoInput));
+        assert_eq!(classify(dc | 0x1 | 0x2, 0x2), Some(DeviceKind::VideoOutput));
+        assert_eq!(classify(0x1000, 0), Some(DeviceKind::VideoInput));
+        assert_eq!(classify(0x2000, 0), Some(DeviceKind::VideoOutput));
+        // m2m (flag, or both directions), metadata capture, VBI, radio, SDR, touch: not listed
+        assert_eq!(classify(dc, CAP_VIDEO_M2M), None);
+        assert_eq!(classify(dc, CAP_VIDEO_M2M_MPLANE | 0x3000), None);
+        assert_eq!(classify(dc, 0x3), None);
+        for other in [0x0080_0000, 0x10, 0x0004_0000, 0x0010_0000, 0x1000_0000] {
+            assert_eq!(classify(dc, other), None, "{other:#x}");
+        }
+        assert_eq!(node_number("video10"), Some(10));
+        assert_eq!(node_number("video-x"), None);
+        assert_eq!(c_field(b"vivid\0\0\0"), "vivid");
+    }
+
+    #[test]
+    fn nodes_sort_numerically() {
+        let dir = std::env::temp_dir().join(format!("mst-v4l2-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for n in ["video10", "video2", "video0", "media0", "vbi0"] {
+            std::fs::write(dir.join(n), b"").unwrap();
+        }
+        let names: Vec<String> = nodes(&dir).into_iter().map(|(_, n)| n).collect();
+        assert_eq!(names, ["video0", "video2", "video10"]);
+        // Regular files are not V4L2 devices: nothing listed, no error.
+        assert!(scan(&dir, &dir).is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn host_without_video_nodes_lists_nothing() {
+        // The build machines have no /dev/video*; on one that has, the list is what is there.
+        let list = enumerate().expect("V4L2 enumeration does not fail");
+        if nodes(Path::new(DEV_DIR)).is_empty() {
+            assert!(list.is_empty());
+        }
+        assert!(list.iter().all(|d| matches!(d.kind, DeviceKind::VideoInput | DeviceKind::VideoOutput)));
+        assert!(path_of("v4l2:none:0").is_err());
+    }
+}
