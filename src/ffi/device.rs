@@ -4,9 +4,8 @@
 use std::ffi::{c_char, CStr, CString};
 use std::sync::Arc;
 
-use super::track::{new_handle, MstConstrainRange, MstTrack, MST_CONSTRAIN_EXACT, MST_CONSTRAIN_IDEAL, MST_CONSTRAIN_MAX, MST_CONSTRAIN_MIN};
+use super::track::{new_handle, range_in, MstConstrainRange, MstTrack};
 use super::{ffi_call, out, MstStatus, Table};
-use crate::constraints::ConstrainRange;
 use crate::device::{self, DeviceKind};
 use crate::error::{err, Result};
 use crate::sink::alsa::AudioPlayback;
@@ -147,19 +146,6 @@ pub struct MstAudioConstraints {
     pub channel_count: MstConstrainRange,
     /// Bits per sample: 8 (u8), 16 (s16), 32 (s32 or f32) [16, else 32, else 8].
     pub sample_size: MstConstrainRange,
-}
-
-fn range_in(r: &MstConstrainRange, name: &str) -> Result<ConstrainRange> {
-    if r.present & !0xf != 0 {
-        return Err(err!(InvalidArg, "{name}.present {:#x} has bits other than MST_CONSTRAIN_*", r.present));
-    }
-    let pick = |bit: u32, v: f64| (r.present & bit != 0).then_some(v);
-    Ok(ConstrainRange {
-        min: pick(MST_CONSTRAIN_MIN, r.min),
-        max: pick(MST_CONSTRAIN_MAX, r.max),
-        exact: pick(MST_CONSTRAIN_EXACT, r.exact),
-        ideal: pick(MST_CONSTRAIN_IDEAL, r.ideal),
-    })
 }
 
 fn device_id_in(p: *const c_char, name: &str) -> Result<String> {

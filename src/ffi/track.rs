@@ -118,7 +118,7 @@ pub struct MstVideoConstraints {
     pub resize_mode: i32,
 }
 
-fn range_in(r: &MstConstrainRange, name: &str) -> Result<ConstrainRange> {
+pub(crate) fn range_in(r: &MstConstrainRange, name: &str) -> Result<ConstrainRange> {
     if r.present & !0xf != 0 {
         return Err(err!(InvalidArg, "{name}.present {:#x} has bits other than MST_CONSTRAIN_*", r.present));
     }
