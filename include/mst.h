@@ -395,7 +395,8 @@ typedef struct MstDeviceInfo {
    * Stable while the same hardware is present (for ALSA the PCM name with the card's id,
    * "hw:CARD=Loopback,DEV=0", or "default"; for V4L2 "v4l2:", the device's bus_info, ":"
    * and the node's index in the device, "v4l2:platform:vivid-000:0", not its /dev path).
-   * Pass an audio id to mst_track_create_microphone() or mst_audio_playback_open(). An
+   * Pass an audio id to mst_track_create_microphone() or mst_audio_playback_open(), a video
+   * input's to mst_track_create_camera(). An
    * input and an output may share an id: the kind tells them apart.
    */
   const char *device_id;
@@ -439,6 +440,22 @@ typedef struct MstAudioConstraints {
    */
   struct MstConstrainRange sample_size;
 } MstAudioConstraints;
+
+/**
+ * Video constraints (all zero = none).
+ */
+typedef struct MstVideoConstraints {
+  struct MstConstrainRange width;
+  struct MstConstrainRange height;
+  struct MstConstrainRange frame_rate;
+  struct MstConstrainRange aspect_ratio;
+  /**
+   * 0 = unset (crop-and-scale when width, height, aspectRatio or frameRate is constrained,
+   * else none); else an MstResizeMode value. With "none" the track passes frames through
+   * unmodified: no scaling and no frame-rate decimation.
+   */
+  int32_t resize_mode;
+} MstVideoConstraints;
 
 /**
  * What a microphone source has captured.
@@ -766,22 +783,6 @@ typedef struct MstToneOptions {
 } MstToneOptions;
 
 /**
- * Video constraints (all zero = none).
- */
-typedef struct MstVideoConstraints {
-  struct MstConstrainRange width;
-  struct MstConstrainRange height;
-  struct MstConstrainRange frame_rate;
-  struct MstConstrainRange aspect_ratio;
-  /**
-   * 0 = unset (crop-and-scale when width, height, aspectRatio or frameRate is constrained,
-   * else none); else an MstResizeMode value. With "none" the track passes frames through
-   * unmodified: no scaling and no frame-rate decimation.
-   */
-  int32_t resize_mode;
-} MstVideoConstraints;
-
-/**
  * MediaTrackSettings: members whose MST_SETTING_* bit is in `present`.
  */
 typedef struct MstSettings {
@@ -925,6 +926,34 @@ MstStatus mst_device_list_free(struct MstDeviceList *list);
 MstStatus mst_track_create_microphone(const char *device_id,
                                       const struct MstAudioConstraints *constraints,
                                       struct MstTrack **out);
+
+/**
+ * Opens the camera `device_id` (an id from mst_devices_enumerate() of kind
+ * MST_DEVICE_KIND_VIDEO_INPUT; NULL or "default" = the first video input) and returns a live
+ * video track on it. libmst enumerates the node's pixel formats (NV12, YU12, YUYV, UYVY),
+ * frame sizes and frame intervals, picks the native mode closest to `constraints` (NULL = none;
+ * fitness distance as browsers compute it; 640x480 at 30 fps breaks ties) and sets it. Frames
+ * are NV12 (from NV12) or I420 (from YU12, and converted from YUYV/UYVY), delivered from a
+ * library thread ("mst-v4l2-capture") and timestamped in microseconds of CLOCK_MONOTONIC at
+ * capture (the driver's buffer timestamp). The track's capabilities are the native mode; its
+ * constraints are `constraints`, so what the mode does not meet (a smaller size, another aspect
+ * ratio, a lower rate) the track's crop-and-scale and decimation serve. If the device goes
+ * away, every track on it ends with MST_END_REASON_DEVICE_LOST within about one frame. The
+ * device is released when the last track on it ends.
+ *
+ * Ownership: `device_id` and `constraints` borrowed; the caller owns `*out`.
+ * Thread-safety: any thread. Blocking: opens, configures and starts the device (the driver's
+ * first buffers are allocated before it returns).
+ * Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_NO_DEVICE (no such camera, or none; the message
+ * names it), MST_ERR_BUSY (another process streams from it), MST_ERR_OVERCONSTRAINED (the
+ * message names width, height, aspectRatio or frameRate and lists the device's modes),
+ * MST_ERR_INVALID_ARG (unknown `present` bits or resize_mode, NaN or infinite values, a
+ * non-UTF-8 id), MST_ERR_UNSUPPORTED (a multi-planar-only node, or no pixel format libmst
+ * handles), MST_ERR_IO, MST_ERR_NO_MEMORY.
+ */
+MstStatus mst_track_create_camera(const char *device_id,
+                                  const struct MstVideoConstraints *constraints,
+                                  struct MstTrack **out);
 
 /**
  * The capture counters of the microphone source behind `track` (shared by its clones).

@@ -30,6 +30,7 @@ build cmd cc         gcc
 build cmd make       make
 build cmd pkg-config pkg-config
 build pc  alsa       libasound2-dev
+build lib clang      libclang-dev
 test  cmd c++        g++
 test  cmd cmake      cmake
 test  cmd valgrind   valgrind

@@ -4,12 +4,13 @@
 use std::ffi::{c_char, CStr, CString};
 use std::sync::Arc;
 
-use super::track::{new_handle, range_in, MstConstrainRange, MstTrack};
+use super::track::{new_handle, range_in, video_constraints_in, MstConstrainRange, MstTrack, MstVideoConstraints};
 use super::{ffi_call, out, MstStatus, Table};
 use crate::device::{self, DeviceKind};
 use crate::error::{err, Result};
 use crate::sink::alsa::AudioPlayback;
 use crate::source::alsa::{self as mic, AudioConstraints};
+use crate::source::v4l2::{self as cam, CameraOptions};
 
 /// `MediaDeviceKind`, plus video outputs. Values are fixed and only ever appended.
 #[repr(i32)]
@@ -41,7 +42,8 @@ pub struct MstDeviceInfo {
     /// Stable while the same hardware is present (for ALSA the PCM name with the card's id,
     /// "hw:CARD=Loopback,DEV=0", or "default"; for V4L2 "v4l2:", the device's bus_info, ":"
     /// and the node's index in the device, "v4l2:platform:vivid-000:0", not its /dev path).
-    /// Pass an audio id to mst_track_create_microphone() or mst_audio_playback_open(). An
+    /// Pass an audio id to mst_track_create_microphone() or mst_audio_playback_open(), a video
+    /// input's to mst_track_create_camera(). An
     /// input and an output may share an id: the kind tells them apart.
     pub device_id: *const c_char,
     /// Human-readable, for a menu.
@@ -187,6 +189,41 @@ pub extern "C" fn mst_track_create_microphone(device_id: *const c_char, constrai
             sample_size: range_in(&c.sample_size, "sample_size")?,
         };
         *out = new_handle(mic::microphone(&id, &ac)?)?;
+        Ok(())
+    })
+}
+
+/// Opens the camera `device_id` (an id from mst_devices_enumerate() of kind
+/// MST_DEVICE_KIND_VIDEO_INPUT; NULL or "default" = the first video input) and returns a live
+/// video track on it. libmst enumerates the node's pixel formats (NV12, YU12, YUYV, UYVY),
+/// frame sizes and frame intervals, picks the native mode closest to `constraints` (NULL = none;
+/// fitness distance as browsers compute it; 640x480 at 30 fps breaks ties) and sets it. Frames
+/// are NV12 (from NV12) or I420 (from YU12, and converted from YUYV/UYVY), delivered from a
+/// library thread ("mst-v4l2-capture") and timestamped in microseconds of CLOCK_MONOTONIC at
+/// capture (the driver's buffer timestamp). The track's capabilities are the native mode; its
+/// constraints are `constraints`, so what the mode does not meet (a smaller size, another aspect
+/// ratio, a lower rate) the track's crop-and-scale and decimation serve. If the device goes
+/// away, every track on it ends with MST_END_REASON_DEVICE_LOST within about one frame. The
+/// device is released when the last track on it ends.
+///
+/// Ownership: `device_id` and `constraints` borrowed; the caller owns `*out`.
+/// Thread-safety: any thread. Blocking: opens, configures and starts the device (the driver's
+/// first buffers are allocated before it returns).
+/// Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_NO_DEVICE (no such camera, or none; the message
+/// names it), MST_ERR_BUSY (another process streams from it), MST_ERR_OVERCONSTRAINED (the
+/// message names width, height, aspectRatio or frameRate and lists the device's modes),
+/// MST_ERR_INVALID_ARG (unknown `present` bits or resize_mode, NaN or infinite values, a
+/// non-UTF-8 id), MST_ERR_UNSUPPORTED (a multi-planar-only node, or no pixel format libmst
+/// handles), MST_ERR_IO, MST_ERR_NO_MEMORY.
+#[no_mangle]
+pub extern "C" fn mst_track_create_camera(device_id: *const c_char, constraints: *const MstVideoConstraints, out: *mut *mut MstTrack) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let id = if device_id.is_null() { "default".to_string() } else { device_id_in(device_id, "device_id")? };
+        // SAFETY: NULL means none; otherwise the caller's readable struct.
+        let c = unsafe { constraints.as_ref() }.copied().unwrap_or_default();
+        let vc = video_constraints_in(&c)?;
+        *out = new_handle(cam::camera(&id, &vc, &CameraOptions::default())?)?;
         Ok(())
     })
 }

@@ -131,6 +131,23 @@ pub(crate) fn range_in(r: &MstConstrainRange, name: &str) -> Result<ConstrainRan
     })
 }
 
+/// The Rust form of `c`. Errors: InvalidArg (unknown `present` bits or resize_mode).
+pub(crate) fn video_constraints_in(c: &MstVideoConstraints) -> Result<VideoConstraints> {
+    let resize_mode = match c.resize_mode {
+        0 => None,
+        1 => Some(ResizeMode::None),
+        2 => Some(ResizeMode::CropAndScale),
+        v => return Err(err!(InvalidArg, "resize_mode {v} is not an MstResizeMode")),
+    };
+    Ok(VideoConstraints {
+        width: range_in(&c.width, "width")?,
+        height: range_in(&c.height, "height")?,
+        frame_rate: range_in(&c.frame_rate, "frame_rate")?,
+        aspect_ratio: range_in(&c.aspect_ratio, "aspect_ratio")?,
+        resize_mode,
+    })
+}
+
 fn range_out(r: &ConstrainRange) -> MstConstrainRange {
     let mut o = MstConstrainRange::default();
     for (bit, v, slot) in [
@@ -397,20 +414,7 @@ pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
 pub extern "C" fn mst_track_apply_constraints(track: *mut MstTrack, constraints: *const MstVideoConstraints) -> MstStatus {
     ffi_call!({
         let c = arg!(constraints, "constraints");
-        let resize_mode = match c.resize_mode {
-            0 => None,
-            1 => Some(ResizeMode::None),
-            2 => Some(ResizeMode::CropAndScale),
-            v => return Err(err!(InvalidArg, "resize_mode {v} is not an MstResizeMode")),
-        };
-        let vc = VideoConstraints {
-            width: range_in(&c.width, "width")?,
-            height: range_in(&c.height, "height")?,
-            frame_rate: range_in(&c.frame_rate, "frame_rate")?,
-            aspect_ratio: range_in(&c.aspect_ratio, "aspect_ratio")?,
-            resize_mode,
-        };
-        get(track)?.apply_constraints(&vc)
+        get(track)?.apply_constraints(&video_constraints_in(c)?)
     })
 }
 

@@ -1,0 +1,679 @@
+//! The V4L2 camera source: a capture node opened by device id, a native mode (pixel format,
+//! frame size, frame interval) chosen from the device's enumeration by fitness distance to the
+//! constraints, mmap streaming with 4 buffers, and video frames delivered from a capture thread.
+//!
+//! What the native mode does not meet (a smaller size, another aspect ratio, a lower rate) the
+//! track's own crop-and-scale and decimation serve: the source's capabilities are its one
+//! native mode (`Capabilities::fixed_video`) and the constraints are applied to the new track.
+//!
+//! The thread waits in poll() on the node and a stop eventfd, so `stop` is honoured within one
+//! frame (the very first frame excepted: the `v4l` crate's stream starts inside its first
+//! `next()`, which waits for that frame, at most 2 s). Every V4L2 buffer is copied (or converted)
+//! into a pooled frame and queued back at once, so a consumer that holds frames never stalls
+//! capture. A node that goes away (ENODEV, EINVAL or EIO while streaming, POLLERR) ends every
+//! track with `EndReason::DeviceLost`.
+//!
+//! Workarounds for the `v4l` crate (0.14): `format()` returns the previous stride and size and
+//! `set_format` sends them back, so both are zeroed before `set_format`; its mmap `Stream` and
+//! arena panic in Drop on STREAMOFF/REQBUFS errors other than ENODEV, so the stream is created,
+//! used and dropped only on the capture thread inside `catch_unwind` (such a panic ends the
+//! track with `EndReason::Error`, or is ignored after a stop; the panic hook still prints it).
+//! Only single-planar capture nodes are handled.
+
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use v4l::buffer::Type;
+use v4l::frameinterval::FrameIntervalEnum;
+use v4l::framesize::FrameSizeEnum;
+use v4l::io::mmap::Stream;
+use v4l::io::traits::CaptureStream;
+use v4l::video::Capture as _;
+use v4l::{Device, FourCC, Fraction};
+
+use crate::constraints::{aspect_setting, Capabilities, ConstrainRange, ResizeMode, Settings, VideoConstraints};
+use crate::convert::{copy_plane, packed422_to_i420, Packed422};
+use crate::device::DeviceKind;
+use crate::error::{err, Error, ErrorKind, Result};
+use crate::frame::{Frame, Kind, VideoPixelFormat};
+use crate::source::{SourceBackend, SourceCore};
+use crate::sys::EventFd;
+use crate::track::{EndReason, Track};
+
+/// The V4L2 pixel formats the camera source can deliver, in the order it prefers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CameraFormat {
+    /// NV12: delivered as NV12.
+    Nv12,
+    /// YU12 (planar Y, U, V 4:2:0): delivered as I420.
+    Yu12,
+    /// YUYV (packed 4:2:2): converted to I420.
+    Yuyv,
+    /// UYVY (packed 4:2:2): converted to I420.
+    Uyvy,
+}
+
+impl CameraFormat {
+    pub const PREFERENCE: [CameraFormat; 4] = [CameraFormat::Nv12, CameraFormat::Yu12, CameraFormat::Yuyv, CameraFormat::Uyvy];
+
+    pub fn fourcc(self) -> [u8; 4] {
+        match self {
+            CameraFormat::Nv12 => *b"NV12",
+            CameraFormat::Yu12 => *b"YU12",
+            CameraFormat::Yuyv => *b"YUYV",
+            CameraFormat::Uyvy => *b"UYVY",
+        }
+    }
+
+    /// The WebCodecs format frames are delivered in.
+    pub fn delivered(self) -> VideoPixelFormat {
+        match self {
+            CameraFormat::Nv12 => VideoPixelFormat::Nv12,
+            _ => VideoPixelFormat::I420,
+        }
+    }
+
+    fn from_fourcc(f: FourCC) -> Option<CameraFormat> {
+        CameraFormat::PREFERENCE.into_iter().find(|c| c.fourcc() == f.repr)
+    }
+
+    /// Bytes one frame needs in a buffer whose rows (of the first plane) are `stride` apart.
+    fn bytes(self, stride: usize, width: usize, height: usize) -> usize {
+        let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+        match self {
+            CameraFormat::Nv12 => stride * height + stride.max(2 * cw) * (ch - 1) + 2 * cw,
+            CameraFormat::Yu12 => stride * height + (stride / 2).max(cw) * (2 * ch - 1) + cw,
+            CameraFormat::Yuyv | CameraFormat::Uyvy => stride * (height - 1) + Packed422::row_bytes(width),
+        }
+    }
+}
+
+/// Options of [`camera`] beyond the constraints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CameraOptions {
+    /// Only modes of this pixel format (an Unsupported error when the device has none); None: any, in [`CameraFormat::PREFERENCE`] order on equal fitness.
+    pub format: Option<CameraFormat>,
+}
+
+/// One native mode of a camera.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CameraMode {
+    pub format: CameraFormat,
+    pub width: u32,
+    pub height: u32,
+    /// The frame interval, seconds: numerator / denominator.
+    pub interval: (u32, u32),
+}
+
+impl CameraMode {
+    pub fn frame_rate(&self) -> f64 {
+        self.interval.1 as f64 / self.interval.0.max(1) as f64
+    }
+}
+
+/// What a camera source has done, for [`camera_stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CameraStats {
+    /// Frames delivered.
+    pub frames: u64,
+    /// The V4L2 sequence number of the last frame delivered.
+    pub last_sequence: u32,
+    /// Frames the driver counted but libmst never got (gaps in the sequence), plus buffers
+    /// skipped because the driver flagged them as erroneous or short.
+    pub dropped: u64,
+    /// Frames whose sequence number was not greater than the previous one (0 on a sane driver).
+    pub out_of_order: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    frames: AtomicU64,
+    last_sequence: AtomicU64,
+    dropped: AtomicU64,
+    out_of_order: AtomicU64,
+}
+
+/// Camera sources alive, so a track can find its counters (pruned as sources go).
+static SOURCES: Mutex<Vec<(Weak<SourceCore>, Arc<Counters>)>> = Mutex::new(Vec::new());
+
+/// The capture counters of `track`'s source; None when it is not a camera.
+pub fn camera_stats(track: &Track) -> Option<CameraStats> {
+    let list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
+    let src = Arc::as_ptr(track.source());
+    list.iter().find(|(w, _)| w.as_ptr() == src).map(|(_, c)| CameraStats {
+        frames: c.frames.load(Ordering::Relaxed),
+        last_sequence: c.last_sequence.load(Ordering::Relaxed) as u32,
+        dropped: c.dropped.load(Ordering::Relaxed),
+        out_of_order: c.out_of_order.load(Ordering::Relaxed),
+    })
+}
+
+/// Width, height and frame rate browsers aim for when nothing says otherwise.
+const DEFAULT_WIDTH: f64 = 640.0;
+const DEFAULT_HEIGHT: f64 = 480.0;
+const DEFAULT_FRAME_RATE: f64 = 30.0;
+
+fn io_error(device: &str, what: &str, e: &std::io::Error) -> Error {
+    let kind = match e.raw_os_error() {
+        Some(libc::ENODEV) | Some(libc::ENOENT) | Some(libc::ENXIO) => ErrorKind::NoDevice,
+        Some(libc::EBUSY) => ErrorKind::Busy,
+        _ => ErrorKind::Io,
+    };
+    Error::new(kind, format!("V4L2 device \"{device}\": {what}: {e}"))
+}
+
+/// The lowest value the required members allow (a track cannot scale up or add frames).
+fn required_low(c: &ConstrainRange) -> Option<f64> {
+    match (c.min, c.exact) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(f64::NEG_INFINITY).max(b.unwrap_or(f64::NEG_INFINITY))),
+    }
+}
+
+/// Whether the required members of `c` hold for `v` itself.
+fn holds(c: &ConstrainRange, v: f64) -> bool {
+    c.exact.is_none_or(|e| (v - e).abs() < 1e-6 * e.abs().max(1.0)) && c.min.is_none_or(|m| v >= m - 1e-9) && c.max.is_none_or(|m| v <= m + 1e-9)
+}
+
+/// `|a - b| / max(|a|, |b|)`, 0 when both are 0.
+fn distance(a: f64, b: f64) -> f64 {
+    let m = a.abs().max(b.abs());
+    if m == 0.0 {
+        0.0
+    } else {
+        (a - b).abs() / m
+    }
+}
+
+/// Fitness distance of `m` (lower is better), or the first property it cannot serve. With
+/// crop-and-scale (the default when sizes or rates are constrained) a mode serves a property
+/// when the track can reach the required range from it by scaling down, cropping or
+/// decimating; with resizeMode "none" the native value itself must hold.
+fn fitness(m: &CameraMode, c: &VideoConstraints) -> std::result::Result<f64, &'static str> {
+    let none = c.resize_mode == Some(ResizeMode::None);
+    let aspect = m.width as f64 / m.height as f64;
+    let props: [(&'static str, &ConstrainRange, f64, Option<f64>); 4] = [
+        ("width", &c.width, m.width as f64, Some(DEFAULT_WIDTH)),
+        ("height", &c.height, m.height as f64, Some(DEFAULT_HEIGHT)),
+        ("aspectRatio", &c.aspect_ratio, aspect, None),
+        ("frameRate", &c.frame_rate, m.frame_rate(), Some(DEFAULT_FRAME_RATE)),
+    ];
+    let mut d = 0.0;
+    for (name, r, v, default) in props {
+        if none {
+            if !holds(r, v) {
+                return Err(name);
+            }
+        } else if name != "aspectRatio" && required_low(r).is_some_and(|lo| v < lo - 1e-6) {
+            return Err(name);
+        }
+        match r.ideal.or(r.exact) {
+            Some(t) => d += distance(v, t),
+            // Defaults only break ties among otherwise equal modes.
+            None => d += default.map_or(0.0, |t| distance(v, t) * 1e-3),
+        }
+    }
+    Ok(d)
+}
+
+/// The best of `modes` (earlier modes win ties), or Overconstrained naming a property: the
+/// first one no mode can serve, else the first the best-looking mode fails.
+pub fn choose(modes: &[CameraMode], c: &VideoConstraints, device: &str) -> Result<CameraMode> {
+    let mut best: Option<(f64, CameraMode)> = None;
+    let mut first_fail: Option<&'static str> = None;
+    for m in modes {
+        match fitness(m, c) {
+            Ok(d) if best.is_none_or(|(b, _)| d < b) => best = Some((d, *m)),
+            Ok(_) => {}
+            Err(p) => {
+                first_fail.get_or_insert(p);
+            }
+        }
+    }
+    if let Some((_, m)) = best {
+        return Ok(m);
+    }
+    let name = ["width", "height", "aspectRatio", "frameRate"]
+        .into_iter()
+        .find(|p| modes.iter().all(|m| fitness(m, c).err() == Some(*p) || fitness_one(m, c, p)))
+        .or(first_fail)
+        .unwrap_or("width");
+    let offered: Vec<String> = modes.iter().take(12).map(|m| format!("{}x{}@{:.3}", m.width, m.height, m.frame_rate())).collect();
+    Err(Error::overconstrained(name, format!("{name}: no mode of V4L2 device \"{device}\" satisfies the constraints (modes: {}{})", offered.join(", "), if modes.len() > 12 { ", ..." } else { "" })))
+}
+
+/// Whether `m` fails property `p` on its own.
+fn fitness_one(m: &CameraMode, c: &VideoConstraints, p: &str) -> bool {
+    let mut only = VideoConstraints { resize_mode: c.resize_mode, ..Default::default() };
+    match p {
+        "width" => only.width = c.width,
+        "height" => only.height = c.height,
+        "aspectRatio" => only.aspect_ratio = c.aspect_ratio,
+        _ => only.frame_rate = c.frame_rate,
+    }
+    fitness(m, &only).is_err()
+}
+
+fn check_values(c: &VideoConstraints) -> Result<()> {
+    for (name, r) in [("width", &c.width), ("height", &c.height), ("frameRate", &c.frame_rate), ("aspectRatio", &c.aspect_ratio)] {
+        for v in [r.min, r.max, r.exact, r.ideal].into_iter().flatten() {
+            if !v.is_finite() {
+                return Err(err!(InvalidArg, "{name}: {v} is not a constraint value"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value of a stepwise range near `target`.
+fn snap(target: f64, min: u32, max: u32, step: u32) -> u32 {
+    let t = target.round().clamp(min as f64, max as f64) as u32;
+    let step = step.max(1);
+    min + (t - min) / step * step
+}
+
+/// The modes of `dev` libmst can deliver, in preference order of format.
+fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std::io::Result<Vec<CameraMode>> {
+    let offered: Vec<CameraFormat> = dev.enum_formats()?.into_iter().filter_map(|d| CameraFormat::from_fourcc(d.fourcc)).collect();
+    let target = |r: &ConstrainRange, default: f64| r.ideal.or(r.exact).or(r.min).unwrap_or(default);
+    let mut list = Vec::new();
+    for f in CameraFormat::PREFERENCE.into_iter().filter(|f| offered.contains(f) && only.is_none_or(|o| o == *f)) {
+        let fcc = FourCC::new(&f.fourcc());
+        let mut sizes = Vec::new();
+        for s in dev.enum_framesizes(fcc).unwrap_or_default() {
+            match s.size {
+                FrameSizeEnum::Discrete(d) => sizes.push((d.width, d.height)),
+                FrameSizeEnum::Stepwise(s) => {
+                    let w = snap(target(&c.width, DEFAULT_WIDTH), s.min_width, s.max_width, s.step_width);
+                    let h = snap(target(&c.height, DEFAULT_HEIGHT), s.min_height, s.max_height, s.step_height);
+                    for size in [(w, h), (s.max_width, s.max_height), (s.min_width, s.min_height)] {
+                        if !sizes.contains(&size) {
+                            sizes.push(size);
+                        }
+                    }
+                }
+            }
+        }
+        for (w, h) in sizes.into_iter().filter(|&(w, h)| w > 0 && h > 0) {
+            let mut intervals = Vec::new();
+            for i in dev.enum_frameintervals(fcc, w, h).unwrap_or_default() {
+                match i.interval {
+                    FrameIntervalEnum::Discrete(fr) => intervals.push((fr.numerator, fr.denominator)),
+                    FrameIntervalEnum::Stepwise(s) => {
+                        let fps = |fr: Fraction| fr.denominator as f64 / fr.numerator.max(1) as f64;
+                        let (lo, hi) = (fps(s.max), fps(s.min));
+                        let t = target(&c.frame_rate, DEFAULT_FRAME_RATE).clamp(lo, hi);
+                        for v in [t, hi, lo] {
+                            let iv = (1000, (v * 1000.0).round().max(1.0) as u32);
+                            if !intervals.contains(&iv) {
+                                intervals.push(iv);
+                            }
+                        }
+                    }
+                }
+            }
+            if intervals.is_empty() {
+                // No VIDIOC_ENUM_FRAMEINTERVALS: the current interval is all we know.
+                let cur = dev.params().map(|p| (p.interval.numerator, p.interval.denominator)).unwrap_or((1, 30));
+                intervals.push(cur);
+            }
+            for interval in intervals.into_iter().filter(|i| i.0 > 0 && i.1 > 0) {
+                list.push(CameraMode { format: f, width: w, height: h, interval });
+            }
+        }
+    }
+    Ok(list)
+}
+
+/// Opens the V4L2 capture node `device_id` (an id from device enumeration, e.g.
+/// "v4l2:platform:vivid-000:0", or "default": the first video input) with `constraints`,
+/// chooses and sets its native mode and starts capturing on a thread ("mst-v4l2-capture").
+/// The track delivers NV12 or I420 frames timestamped with the buffer's CLOCK_MONOTONIC
+/// capture time in microseconds; its constraints are `constraints` (crop-and-scale and
+/// decimation from the native mode).
+///
+/// Errors: NoDevice (unknown id, no camera), Busy, Overconstrained (naming width, height,
+/// aspectRatio or frameRate), InvalidArg (NaN or infinite constraint values), Unsupported (a
+/// multi-planar-only node, or no pixel format libmst handles), Io.
+pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
+    check_values(constraints)?;
+    let list = crate::device::v4l2::enumerate()?;
+    let info = if device_id == "default" {
+        list.into_iter().find(|d| d.kind == DeviceKind::VideoInput).ok_or_else(|| err!(NoDevice, "no V4L2 camera (video capture node) is present"))?
+    } else {
+        list.into_iter()
+            .find(|d| d.kind == DeviceKind::VideoInput && d.device_id == device_id)
+            .ok_or_else(|| err!(NoDevice, "no V4L2 camera {device_id:?}"))?
+    };
+    let path = crate::device::v4l2::path_of(&info.device_id)?;
+    let id = info.device_id.as_str();
+    let dev = Device::with_path(&path).map_err(|e| io_error(id, "opening", &e))?;
+    let caps = dev.query_caps().map_err(|e| io_error(id, "VIDIOC_QUERYCAP", &e))?;
+    use v4l::capability::Flags;
+    if !caps.capabilities.contains(Flags::VIDEO_CAPTURE) || !caps.capabilities.contains(Flags::STREAMING) {
+        return Err(err!(Unsupported, "V4L2 device \"{id}\" is not a single-planar streaming capture node (multi-planar capture is not supported yet)"));
+    }
+    let all = modes(&dev, constraints, options.format).map_err(|e| io_error(id, "enumerating formats", &e))?;
+    if all.is_empty() {
+        let which = options.format.map_or("NV12, YU12, YUYV or UYVY".to_string(), |f| String::from_utf8_lossy(&f.fourcc()).into_owned());
+        return Err(err!(Unsupported, "V4L2 device \"{id}\" offers no {which} mode"));
+    }
+    let mode = choose(&all, constraints, id)?;
+
+    // The crate's format() returns the previous stride and size and set_format re-sends them.
+    let mut fmt = dev.format().map_err(|e| io_error(id, "VIDIOC_G_FMT", &e))?;
+    fmt.width = mode.width;
+    fmt.height = mode.height;
+    fmt.fourcc = FourCC::new(&mode.format.fourcc());
+    fmt.field_order = v4l::format::FieldOrder::Progressive;
+    fmt.stride = 0;
+    fmt.size = 0;
+    let got = dev.set_format(&fmt).map_err(|e| io_error(id, "VIDIOC_S_FMT", &e))?;
+    if got.fourcc != fmt.fourcc || got.width != mode.width || got.height != mode.height {
+        return Err(err!(Io, "V4L2 device \"{id}\" set {}x{} {} when asked for {}x{} {}", got.width, got.height, got.fourcc, mode.width, mode.height, fmt.fourcc));
+    }
+    let min_stride = match mode.format {
+        CameraFormat::Yuyv | CameraFormat::Uyvy => Packed422::row_bytes(mode.width as usize),
+        _ => mode.width as usize,
+    };
+    let stride = (got.stride as usize).max(min_stride);
+    let params = v4l::video::capture::Parameters::new(Fraction::new(mode.interval.0, mode.interval.1));
+    let interval = match dev.set_params(&params) {
+        Ok(p) if p.interval.numerator > 0 && p.interval.denominator > 0 => (p.interval.numerator, p.interval.denominator),
+        _ => mode.interval,
+    };
+    let mode = CameraMode { interval, ..mode };
+
+    let core = SourceCore::new(Kind::Video, info.label.clone(), Capabilities::fixed_video(mode.width, mode.height, mode.frame_rate()));
+    core.set_initial_settings(Settings {
+        width: Some(mode.width),
+        height: Some(mode.height),
+        frame_rate: Some(mode.frame_rate()),
+        aspect_ratio: Some(aspect_setting(mode.width, mode.height)),
+        resize_mode: Some(ResizeMode::None),
+        ..Settings::default()
+    });
+    let track = Track::new(&core);
+    let stop = Arc::new(StopSignal { flag: AtomicBool::new(false), fd: EventFd::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))? });
+    let counters = Arc::new(Counters::default());
+    {
+        let mut list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|(w, _)| w.strong_count() > 0);
+        list.push((Arc::downgrade(&core), counters.clone()));
+    }
+    let weak = Arc::downgrade(&core);
+    let stop2 = stop.clone();
+    let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<()>>(1);
+    let id_owned = id.to_string();
+    let thread = std::thread::Builder::new()
+        .name("mst-v4l2-capture".into())
+        .spawn(move || {
+            // Everything the crate's stream does, its Drop included, stays inside this.
+            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut stream = match Stream::with_buffers(&dev, Type::VideoCapture, 4) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(io_error(&id_owned, "VIDIOC_REQBUFS/mmap", &e)));
+                        return None;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                let cap = Capture { fd: dev.handle().fd(), mode, stride, counters };
+                let r = cap.run(&mut stream, &weak, &stop2);
+                drop(stream);
+                drop(dev);
+                r
+            }));
+            let reason = match ended {
+                Ok(None) => return,
+                Ok(Some(r)) => r,
+                Err(_) => EndReason::Error,
+            };
+            if let Some(core) = weak.upgrade() {
+                if !stop2.flag.load(Ordering::Acquire) {
+                    core.end(reason);
+                }
+            }
+        })
+        .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
+    core.set_backend(Box::new(CaptureBackend { stop, thread: Mutex::new(Some(thread)) }));
+    ready_rx.recv().unwrap_or_else(|_| Err(err!(Io, "V4L2 device \"{id}\": the capture thread failed while setting up")))?;
+    if *constraints != VideoConstraints::default() {
+        track.apply_constraints(constraints)?;
+    }
+    Ok(track)
+}
+
+struct StopSignal {
+    flag: AtomicBool,
+    fd: EventFd,
+}
+
+struct CaptureBackend {
+    stop: Arc<StopSignal>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SourceBackend for CaptureBackend {
+    /// Signals the thread and joins it (it leaves its poll at once), except from the thread
+    /// itself (a device lost): then the next stop or the drop joins.
+    fn stop(&self) {
+        self.stop.flag.store(true, Ordering::Release);
+        self.stop.fd.signal();
+        let mut slot = self.thread.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(t) = slot.as_ref() else { return };
+        if t.thread().id() == std::thread::current().id() {
+            return;
+        }
+        let t = slot.take().expect("checked above");
+        drop(slot);
+        let _ = t.join();
+    }
+}
+
+impl Drop for CaptureBackend {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Capture {
+    fd: std::os::raw::c_int,
+    mode: CameraMode,
+    /// Bytes between rows of the first plane, as the driver set it.
+    stride: usize,
+    counters: Arc<Counters>,
+}
+
+/// time_t and its fields are i32 on 32-bit targets, hence the conversions.
+#[allow(clippy::useless_conversion)]
+fn us(sec: libc::time_t, usec: libc::c_long) -> i64 {
+    i64::from(sec) * 1_000_000 + i64::from(usec)
+}
+
+fn monotonic_us() -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into a live local.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    us(ts.tv_sec, ts.tv_nsec / 1000)
+}
+
+/// Errors that mean the node went away while streaming.
+fn lost(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENODEV) | Some(libc::EINVAL) | Some(libc::EIO) | Some(libc::EPIPE) | Some(libc::ENXIO))
+}
+
+/// V4L2_BUF_FLAG_ERROR, V4L2_BUF_FLAG_TIMESTAMP_MASK, V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC.
+const BUF_FLAG_ERROR: u32 = 0x0040;
+const BUF_FLAG_TIMESTAMP_MASK: u32 = 0xe000;
+const BUF_FLAG_TIMESTAMP_MONOTONIC: u32 = 0x2000;
+
+enum Wait {
+    Ready,
+    Stop,
+    Lost,
+    Timeout,
+}
+
+impl Capture {
+    /// poll() on the node and the stop eventfd.
+    fn wait(&self, stop: &StopSignal, timeout: Duration) -> Wait {
+        let mut fds = [
+            libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: stop.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        ];
+        // SAFETY: fds is a live array of two pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis().min(i32::MAX as u128) as i32) };
+        if n < 0 {
+            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) { Wait::Timeout } else { Wait::Lost };
+        }
+        if fds[1].revents != 0 || stop.flag.load(Ordering::Acquire) {
+            Wait::Stop
+        } else if fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+            Wait::Lost
+        } else if fds[0].revents & libc::POLLIN != 0 {
+            Wait::Ready
+        } else {
+            Wait::Timeout
+        }
+    }
+
+    /// Captures until stopped (None) or until the device fails (the reason to end with).
+    fn run(&self, stream: &mut Stream<'static>, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
+        let m = self.mode;
+        let duration = (1e6 / m.frame_rate()).round() as i64;
+        // A wait longer than this without a frame is a stall: poll again (stop still works).
+        let patience = Duration::from_micros((3 * duration.max(0)) as u64).max(Duration::from_millis(500));
+        // The first next() queues every buffer, starts streaming and waits for a frame.
+        stream.set_timeout(Duration::from_secs(2));
+        let mut first = true;
+        let mut last_ts = i64::MIN;
+        let mut last_seq: Option<u32> = None;
+        loop {
+            if stop.flag.load(Ordering::Acquire) {
+                return None;
+            }
+            if !first {
+                match self.wait(stop, patience) {
+                    Wait::Stop => return None,
+                    Wait::Lost => return Some(EndReason::DeviceLost),
+                    Wait::Timeout => continue,
+                    Wait::Ready => {}
+                }
+            }
+            let (buf, meta) = match stream.next() {
+                Ok(x) => x,
+                Err(e) if first && e.kind() == std::io::ErrorKind::TimedOut => return Some(EndReason::Error),
+                Err(e) if lost(&e) => return Some(EndReason::DeviceLost),
+                Err(_) => return Some(EndReason::Error),
+            };
+            first = false;
+            let flags: u32 = meta.flags.bits();
+            let need = m.format.bytes(self.stride, m.width as usize, m.height as usize);
+            let used = if meta.bytesused == 0 { buf.len() } else { (meta.bytesused as usize).min(buf.len()) };
+            let seq = meta.sequence;
+            if let Some(prev) = last_seq {
+                if seq <= prev {
+                    self.counters.out_of_order.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    self.counters.dropped.fetch_add((seq - prev - 1) as u64, Ordering::Relaxed);
+                }
+            }
+            last_seq = Some(seq);
+            if flags & BUF_FLAG_ERROR != 0 || used < need {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let ts = if flags & BUF_FLAG_TIMESTAMP_MASK == BUF_FLAG_TIMESTAMP_MONOTONIC && (meta.timestamp.sec != 0 || meta.timestamp.usec != 0) {
+                us(meta.timestamp.sec, meta.timestamp.usec as libc::c_long)
+            } else {
+                monotonic_us()
+            };
+            // Strictly increasing, whatever the driver does.
+            let ts = ts.max(last_ts.saturating_add(1));
+            last_ts = ts;
+            let data = &buf[..used];
+            let Ok(frame) = Frame::video_with(m.format.delivered(), m.width, m.height, ts, Some(duration), |img| self.fill(data, img)) else {
+                return Some(EndReason::Error);
+            };
+            let core = core.upgrade()?;
+            self.counters.frames.fetch_add(1, Ordering::Relaxed);
+            self.counters.last_sequence.store(seq as u64, Ordering::Relaxed);
+            core.deliver(&frame);
+        }
+    }
+
+    /// Copies or converts one V4L2 buffer into a tightly packed frame.
+    fn fill(&self, data: &[u8], img: &mut crate::convert::ImageMut) {
+        let (w, h) = (self.mode.width as usize, self.mode.height as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let s = self.stride;
+        match self.mode.format {
+            CameraFormat::Nv12 => {
+                copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                copy_plane(&data[s * h..], s.max(2 * cw), img.planes[1], img.strides[1], 2 * cw, ch);
+            }
+            CameraFormat::Yu12 => {
+                let cs = (s / 2).max(cw);
+                copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                copy_plane(&data[s * h..], cs, img.planes[1], img.strides[1], cw, ch);
+                copy_plane(&data[s * h + cs * ch..], cs, img.planes[2], img.strides[2], cw, ch);
+            }
+            CameraFormat::Yuyv => packed422_to_i420(data, s, Packed422::Yuyv, img),
+            CameraFormat::Uyvy => packed422_to_i420(data, s, Packed422::Uyvy, img),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(format: CameraFormat, width: u32, height: u32, fps: u32) -> CameraMode {
+        CameraMode { format, width, height, interval: (1, fps) }
+    }
+
+    fn exact(v: f64) -> ConstrainRange {
+        ConstrainRange { exact: Some(v), ..Default::default() }
+    }
+
+    #[test]
+    fn mode_choice_by_fitness_distance() {
+        let modes = [
+            mode(CameraFormat::Nv12, 1280, 720, 30),
+            mode(CameraFormat::Nv12, 640, 360, 30),
+            mode(CameraFormat::Nv12, 640, 480, 30),
+            mode(CameraFormat::Yuyv, 640, 360, 60),
+            mode(CameraFormat::Yuyv, 320, 180, 30),
+        ];
+        // No constraints: browsers' default 640x480@30.
+        assert_eq!(choose(&modes, &VideoConstraints::default(), "d").unwrap(), modes[2]);
+        // Ideal 640x360: the NV12 one (earlier format wins ties on size; 30 fps is the default).
+        let c = VideoConstraints { width: ConstrainRange { ideal: Some(640.0), ..Default::default() }, height: ConstrainRange { ideal: Some(360.0), ..Default::default() }, ..Default::default() };
+        assert_eq!(choose(&modes, &c, "d").unwrap(), modes[1]);
+        // Exact 320x180: the native 320x180.
+        let c = VideoConstraints { width: exact(320.0), height: exact(180.0), ..Default::default() };
+        assert_eq!(choose(&modes, &c, "d").unwrap(), modes[4]);
+        // min 50 fps: only the 60 fps mode.
+        let c = VideoConstraints { frame_rate: ConstrainRange { min: Some(50.0), ..Default::default() }, ..Default::default() };
+        assert_eq!(choose(&modes, &c, "d").unwrap(), modes[3]);
+        // Impossible: named.
+        let c = VideoConstraints { width: exact(5000.0), ..Default::default() };
+        assert_eq!(choose(&modes, &c, "d").unwrap_err().constraint, Some("width"));
+        let c = VideoConstraints { frame_rate: exact(120.0), ..Default::default() };
+        assert_eq!(choose(&modes, &c, "d").unwrap_err().constraint, Some("frameRate"));
+        // resizeMode none: the native value must hold.
+        let c = VideoConstraints { width: exact(700.0), resize_mode: Some(ResizeMode::None), ..Default::default() };
+        assert_eq!(choose(&modes, &c, "d").unwrap_err().constraint, Some("width"));
+    }
+
+    #[test]
+    fn stepwise_snaps_into_range() {
+        assert_eq!(snap(641.0, 16, 1920, 8), 640);
+        assert_eq!(snap(5.0, 16, 1920, 8), 16);
+        assert_eq!(snap(9999.0, 16, 1920, 8), 1920);
+    }
+}
