@@ -3,7 +3,7 @@
 //! and waiting for a PCM or a stop signal without busy-looping.
 
 use std::ffi::CString;
-use std::os::fd::AsRawFd;
+use std::os::fd::RawFd;
 use std::time::Duration;
 
 use alsa::pcm::{Format, HwParams, State, PCM};
@@ -13,7 +13,6 @@ use alsa::Direction;
 use super::{DeviceInfo, DeviceKind};
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::AudioSampleFormat;
-use crate::sys::EventFd;
 
 /// The ALSA PCM every configuration defines.
 pub const DEFAULT_DEVICE: &str = "default";
@@ -128,10 +127,10 @@ pub(crate) enum Ready {
 }
 
 impl Waiter {
-    pub(crate) fn new(pcm: &PCM, stop: &EventFd) -> std::result::Result<Waiter, alsa::Error> {
+    pub(crate) fn new(pcm: &PCM, stop_fd: RawFd) -> std::result::Result<Waiter, alsa::Error> {
         let mut fds = pcm.get()?;
         let pcm_fds = fds.len();
-        fds.push(libc::pollfd { fd: stop.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+        fds.push(libc::pollfd { fd: stop_fd, events: libc::POLLIN, revents: 0 });
         Ok(Waiter { fds, pcm_fds })
     }
 

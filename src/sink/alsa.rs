@@ -22,6 +22,7 @@ use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioCopyOptions, AudioSampleFormat, Frame, Kind};
 use crate::sink::processor::{EndPolicy, Processor, Wait};
 use crate::sys::EventFd;
+use std::os::fd::AsRawFd;
 use crate::track::Track;
 
 /// What a playback sink has done.
@@ -253,7 +254,7 @@ impl Player {
             },
         };
         if self.waiter.is_none() {
-            self.waiter = Some(Waiter::new(&self.pcm, &shared.stop_fd).map_err(|e| alsa_error(&self.device, "getting poll descriptors", &e))?);
+            self.waiter = Some(Waiter::new(&self.pcm, shared.stop_fd.as_raw_fd()).map_err(|e| alsa_error(&self.device, "getting poll descriptors", &e))?);
         }
         let opts = AudioCopyOptions { format: Some(mode.format), ..Default::default() };
         self.buf.resize(frame.audio_allocation_size(&opts)?, 0);

@@ -8,9 +8,8 @@
 //! away (ENODEV, EBADFD, ENXIO, POLLERR outside an xrun, DISCONNECTED state) ends every track
 //! with `EndReason::DeviceLost` within one wait (at most `max(2 periods, 20 ms)`).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use alsa::pcm::{Access, HwParams, PCM};
@@ -22,8 +21,8 @@ use crate::device::alsa::{alsa_error, alsa_format, classify, failure_from_state,
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
-use crate::source::{SourceBackend, SourceCore};
-use crate::sys::EventFd;
+use crate::source::SourceCore;
+use crate::source::worker::{monotonic_us, StopSignal, Worker};
 use crate::track::{EndReason, Track};
 
 /// The audio constraints a microphone is opened with (`MediaTrackConstraints` for audio).
@@ -195,7 +194,7 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
     let core = SourceCore::new(Kind::Audio, label, Capabilities::default());
     core.set_initial_settings(audio_settings(mode.rate, mode.channels, mode.format));
     let track = Track::new(&core);
-    let stop = Arc::new(StopSignal { flag: AtomicBool::new(false), fd: EventFd::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))? });
+    let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
     let counters = Arc::new(Counters::default());
     {
         let mut list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
@@ -215,47 +214,14 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
                 Err(_) => EndReason::Error,
             };
             if let Some(core) = weak.upgrade() {
-                if !stop2.flag.load(Ordering::Acquire) {
+                if !stop2.is_raised() {
                     core.end(reason);
                 }
             }
         })
         .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
-    core.set_backend(Box::new(CaptureBackend { stop, thread: Mutex::new(Some(thread)) }));
+    core.set_backend(Box::new(Worker::new(stop, thread)));
     Ok(track)
-}
-
-struct StopSignal {
-    flag: AtomicBool,
-    fd: EventFd,
-}
-
-struct CaptureBackend {
-    stop: Arc<StopSignal>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl SourceBackend for CaptureBackend {
-    /// Signals the thread and joins it (it leaves its poll at once), except from the thread
-    /// itself (a device lost): then the next stop or the drop joins.
-    fn stop(&self) {
-        self.stop.flag.store(true, Ordering::Release);
-        self.stop.fd.signal();
-        let mut slot = self.thread.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(t) = slot.as_ref() else { return };
-        if t.thread().id() == std::thread::current().id() {
-            return;
-        }
-        let t = slot.take().expect("checked above");
-        drop(slot);
-        let _ = t.join();
-    }
-}
-
-impl Drop for CaptureBackend {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 struct Capture {
@@ -264,12 +230,6 @@ struct Capture {
     counters: Arc<Counters>,
 }
 
-fn monotonic_us() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec into a live local.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as f64 * 1e6 + ts.tv_nsec as f64 / 1e3
-}
 
 impl Capture {
     /// Captures until stopped (None) or until the device fails (the reason to end with).
@@ -279,7 +239,7 @@ impl Capture {
         let chunk = m.chunk as usize;
         let mut buf = vec![0u8; chunk * frame_bytes];
         let mut filled = 0usize;
-        let Ok(mut waiter) = Waiter::new(&self.pcm, &stop.fd) else { return Some(EndReason::Error) };
+        let Ok(mut waiter) = Waiter::new(&self.pcm, stop.fd()) else { return Some(EndReason::Error) };
         let us_per_frame = 1e6 / m.rate as f64;
         // Waiting longer than this without data means the device stalled: look at its state.
         let patience = Duration::from_micros((2 * m.period.max(m.chunk)) as u64 * 1_000_000 / m.rate as u64).max(Duration::from_millis(20));
@@ -294,7 +254,7 @@ impl Capture {
             }
         }
         loop {
-            if stop.flag.load(Ordering::Acquire) {
+            if stop.is_raised() {
                 return None;
             }
             let failure = match io.readi(&mut buf[filled * frame_bytes..]) {
@@ -311,7 +271,7 @@ impl Capture {
                         None => {
                             // The chunk's first frame was captured `chunk + still buffered` frames ago.
                             let queued = self.pcm.avail_update().unwrap_or(0).max(0) as f64;
-                            (monotonic_us() - (chunk as f64 + queued) * us_per_frame).max(last_end)
+                            (monotonic_us() as f64 - (chunk as f64 + queued) * us_per_frame).max(last_end)
                         }
                     };
                     let end = ts + chunk as f64 * us_per_frame;
@@ -409,7 +369,7 @@ impl Capture {
     /// Waits (up to 1 s, stop honoured) for a suspended device to resume, else prepares it.
     fn resume(&self, stop: &StopSignal) -> Option<EndReason> {
         for _ in 0..100 {
-            if stop.flag.load(Ordering::Acquire) {
+            if stop.is_raised() {
                 return None;
             }
             match self.pcm.resume() {

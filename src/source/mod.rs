@@ -4,6 +4,7 @@
 pub mod alsa;
 pub mod generator;
 pub mod synthetic;
+pub(crate) mod worker;
 pub mod v4l2;
 
 use std::sync::{Arc, Mutex, OnceLock};

@@ -2,16 +2,15 @@
 //! on a machine with no camera or sound card.
 
 use std::f64::consts::TAU;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::constraints::Capabilities;
 use crate::convert::{self, ImageMut};
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind, VideoPixelFormat, MAX_DIMENSION};
-use crate::source::{SourceBackend, SourceCore};
+use crate::source::worker::{StopSignal, Worker};
+use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
 
 /// Options of the test-pattern source.
@@ -43,35 +42,6 @@ pub struct ToneOptions {
     pub chunk_count: u64,
 }
 
-/// Runs a producing thread until stopped; stop joins it unless called from that thread.
-struct ThreadBackend {
-    stop: Arc<AtomicBool>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl SourceBackend for ThreadBackend {
-    /// Stops the thread and joins it, except from the thread itself (a source that ends by
-    /// itself): then the handle stays for the next stop or the drop to join from elsewhere.
-    fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
-        let mut slot = self.thread.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(t) = slot.as_ref() else { return };
-        t.thread().unpark();
-        if t.thread().id() == std::thread::current().id() {
-            return;
-        }
-        let t = slot.take().expect("checked above");
-        drop(slot);
-        let _ = t.join();
-    }
-}
-
-impl Drop for ThreadBackend {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// The slowest a synthetic source may run: one frame or chunk every 1000 s.
 const MIN_RATE: f64 = 0.001;
 
@@ -95,7 +65,7 @@ fn spawn_source(
     count: u64,
     mut produce: impl FnMut(u64) -> Result<Frame> + Send + 'static,
 ) -> Result<()> {
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = StopSignal::new().map_err(|e| Error::new(ErrorKind::Io, format!("creating an eventfd: {e}")))?;
     let weak: Weak<SourceCore> = Arc::downgrade(core);
     let stop2 = stop.clone();
     let period = Duration::from_secs_f64(1.0 / rate);
@@ -104,10 +74,10 @@ fn spawn_source(
         .spawn(move || {
             let start = Instant::now();
             let mut n = 0u64;
-            while !stop2.load(Ordering::Acquire) && (count == 0 || n < count) {
+            while !stop2.is_raised() && (count == 0 || n < count) {
                 if paced {
                     let Some(due) = start.checked_add(period.mul_f64(n as f64)) else { break };
-                    while !stop2.load(Ordering::Acquire) {
+                    while !stop2.is_raised() {
                         let now = Instant::now();
                         if now >= due {
                             break;
@@ -133,25 +103,25 @@ fn spawn_source(
                 if !paced {
                     // The end empties queues (processorClose): let readers that keep up drain.
                     let start = Instant::now();
-                    while !stop2.load(Ordering::Acquire) && !core.consumers_idle() && start.elapsed() < UNPACED_DRAIN {
+                    while !stop2.is_raised() && !core.consumers_idle() && start.elapsed() < UNPACED_DRAIN {
                         std::thread::park_timeout(Duration::from_micros(200));
                     }
                 }
-                if !stop2.load(Ordering::Acquire) {
+                if !stop2.is_raised() {
                     core.end(EndReason::SourceEnded);
                 }
             }
         })
         .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the {name} thread: {e}")))?;
-    core.set_backend(Box::new(ThreadBackend { stop, thread: Mutex::new(Some(thread)) }));
+    core.set_backend(Box::new(Worker::new(stop, thread)));
     Ok(())
 }
 
 /// Blocks until a sink exists and has room (or `UNPACED_PATIENCE` passed while one is full).
 /// False when the source was stopped meanwhile.
-fn wait_for_consumers(core: &SourceCore, stop: &AtomicBool) -> bool {
+fn wait_for_consumers(core: &SourceCore, stop: &StopSignal) -> bool {
     let start = Instant::now();
-    while !stop.load(Ordering::Acquire) {
+    while !stop.is_raised() {
         match core.consumers_have_room() {
             None => std::thread::park_timeout(Duration::from_millis(1)),
             Some(false) if start.elapsed() < UNPACED_PATIENCE => std::thread::park_timeout(Duration::from_micros(100)),

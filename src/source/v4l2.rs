@@ -20,10 +20,8 @@
 //! track with `EndReason::Error`, or is ignored after a stop; the panic hook still prints it).
 //! Only single-planar capture nodes are handled.
 
-use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Weak};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use v4l::buffer::Type;
@@ -39,8 +37,8 @@ use crate::convert::{copy_plane, packed422_to_i420, Packed422};
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{Frame, Kind, VideoPixelFormat};
-use crate::source::{SourceBackend, SourceCore};
-use crate::sys::EventFd;
+use crate::source::SourceCore;
+use crate::source::worker::{monotonic_us, StopSignal, Worker};
 use crate::track::{EndReason, Track};
 
 /// The V4L2 pixel formats the camera source can deliver, in the order it prefers them.
@@ -397,7 +395,7 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
         ..Settings::default()
     });
     let track = Track::new(&core);
-    let stop = Arc::new(StopSignal { flag: AtomicBool::new(false), fd: EventFd::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))? });
+    let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
     let counters = Arc::new(Counters::default());
     {
         let mut list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
@@ -433,51 +431,18 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
                 Err(_) => EndReason::Error,
             };
             if let Some(core) = weak.upgrade() {
-                if !stop2.flag.load(Ordering::Acquire) {
+                if !stop2.is_raised() {
                     core.end(reason);
                 }
             }
         })
         .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
-    core.set_backend(Box::new(CaptureBackend { stop, thread: Mutex::new(Some(thread)) }));
+    core.set_backend(Box::new(Worker::new(stop, thread)));
     ready_rx.recv().unwrap_or_else(|_| Err(err!(Io, "V4L2 device \"{id}\": the capture thread failed while setting up")))?;
     if *constraints != VideoConstraints::default() {
         track.apply_constraints(constraints)?;
     }
     Ok(track)
-}
-
-struct StopSignal {
-    flag: AtomicBool,
-    fd: EventFd,
-}
-
-struct CaptureBackend {
-    stop: Arc<StopSignal>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl SourceBackend for CaptureBackend {
-    /// Signals the thread and joins it (it leaves its poll at once), except from the thread
-    /// itself (a device lost): then the next stop or the drop joins.
-    fn stop(&self) {
-        self.stop.flag.store(true, Ordering::Release);
-        self.stop.fd.signal();
-        let mut slot = self.thread.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(t) = slot.as_ref() else { return };
-        if t.thread().id() == std::thread::current().id() {
-            return;
-        }
-        let t = slot.take().expect("checked above");
-        drop(slot);
-        let _ = t.join();
-    }
-}
-
-impl Drop for CaptureBackend {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 struct Capture {
@@ -494,12 +459,6 @@ fn us(sec: libc::time_t, usec: libc::c_long) -> i64 {
     i64::from(sec) * 1_000_000 + i64::from(usec)
 }
 
-fn monotonic_us() -> i64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec into a live local.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    us(ts.tv_sec, ts.tv_nsec / 1000)
-}
 
 /// Errors that mean the node went away while streaming.
 fn lost(e: &std::io::Error) -> bool {
@@ -523,14 +482,14 @@ impl Capture {
     fn wait(&self, stop: &StopSignal, timeout: Duration) -> Wait {
         let mut fds = [
             libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: stop.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: stop.fd(), events: libc::POLLIN, revents: 0 },
         ];
         // SAFETY: fds is a live array of two pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis().min(i32::MAX as u128) as i32) };
         if n < 0 {
             return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) { Wait::Timeout } else { Wait::Lost };
         }
-        if fds[1].revents != 0 || stop.flag.load(Ordering::Acquire) {
+        if fds[1].revents != 0 || stop.is_raised() {
             Wait::Stop
         } else if fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
             Wait::Lost
@@ -553,7 +512,7 @@ impl Capture {
         let mut last_ts = i64::MIN;
         let mut last_seq: Option<u32> = None;
         loop {
-            if stop.flag.load(Ordering::Acquire) {
+            if stop.is_raised() {
                 return None;
             }
             if !first {
