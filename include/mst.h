@@ -383,6 +383,11 @@ typedef struct MstProcessor MstProcessor;
 typedef struct MstTrack MstTrack;
 
 /**
+ * V4L2 output of a video track (a virtual camera). Opaque handle.
+ */
+typedef struct MstVideoOutput MstVideoOutput;
+
+/**
  * One device (`MediaDeviceInfo`). The strings are borrowed from the list: valid until
  * mst_device_list_free(), never NULL, UTF-8.
  */
@@ -496,6 +501,37 @@ typedef struct MstAudioPlaybackStats {
    */
   uint64_t chunks_rejected;
 } MstAudioPlaybackStats;
+
+/**
+ * What a video output has done.
+ */
+typedef struct MstVideoOutputStats {
+  /**
+   * Frames queued to the device.
+   */
+  uint64_t frames_written;
+  /**
+   * Frames not written: discarded by the output's queue because the device took frames
+   * slower than the track delivered them, or not convertible to the negotiated format.
+   */
+  uint64_t frames_dropped;
+  /**
+   * The negotiated size; 0 before the first frame.
+   */
+  uint32_t width;
+  uint32_t height;
+  /**
+   * The negotiated V4L2 pixel format as a little-endian fourcc ('Y','U','1','2' or
+   * 'N','V','1','2'); 0 before the first frame.
+   */
+  uint32_t fourcc;
+  /**
+   * MST_OK while the output runs or after it stopped normally; otherwise why it stopped
+   * early: MST_ERR_NO_DEVICE (the node went away), MST_ERR_IO, MST_ERR_UNSUPPORTED (the
+   * node takes neither YU12 nor NV12 at the frame's size).
+   */
+  MstStatus status;
+} MstVideoOutputStats;
 
 /**
  * Where a plane starts in a buffer and the distance between its rows, in bytes.
@@ -1006,6 +1042,57 @@ MstStatus mst_audio_playback_get_stats(const struct MstAudioPlayback *playback,
  */
 MstStatus mst_audio_playback_close(struct MstAudioPlayback *playback,
                                    struct MstAudioPlaybackStats *out_stats);
+
+/**
+ * Writes `track` (a video track) to the V4L2 output node `device_id` (an id of kind
+ * MST_DEVICE_KIND_VIDEO_OUTPUT; NULL = "default", the first output node) from a library
+ * thread ("mst-v4l2-output") fed by the output's own processor (4 frames), so the track's
+ * source never waits for the device. The node's format is set from the first frame: I420 is
+ * written as YU12, NV12 as NV12, any other format converted to I420 (YU12); the size is the
+ * frame's visible size rounded down to even (an odd last column or row is cropped). Later
+ * frames of another size are scaled to it. The frame interval is set from the first frame's
+ * duration where the driver allows it. mmap streaming with 4 buffers; a device slower than
+ * the track makes the queue drop the oldest frames (counted). When the track ends, what is
+ * queued is written and shown (at most 2 s are waited for) and streaming stops; otherwise it
+ * stops at mst_video_output_close(). Selecting the node's output (VIDIOC_S_OUTPUT) is left
+ * to the caller.
+ *
+ * Ownership: `track` and `device_id` borrowed; the caller owns `*out` and releases it with
+ * mst_video_output_close(). Thread-safety: any thread.
+ * Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_TYPE (an audio track), MST_ERR_INVALID_STATE
+ * (freed track), MST_ERR_NO_DEVICE (the message names the id), MST_ERR_BUSY,
+ * MST_ERR_UNSUPPORTED (not a single-planar streaming output node), MST_ERR_IO,
+ * MST_ERR_NO_MEMORY.
+ */
+MstStatus mst_video_output_open(const struct MstTrack *track,
+                                const char *device_id,
+                                struct MstVideoOutput **out);
+
+/**
+ * The output's counters so far; `status` tells whether it stopped with an error (the node
+ * went away: MST_ERR_NO_DEVICE). Thread-safety: any thread.
+ * Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a video output), MST_ERR_INVALID_STATE
+ * (closed).
+ */
+MstStatus mst_video_output_get_stats(const struct MstVideoOutput *output,
+                                     struct MstVideoOutputStats *out);
+
+/**
+ * Ends the output, stops streaming, closes the node and releases the handle. If the track
+ * has ended, what it delivered is written and shown first; if it is still live, output
+ * stops at once and what is queued is not written. `out_stats` (may be NULL) gets the final
+ * counters.
+ *
+ * Ownership: consumes `output` on every outcome but MST_ERR_NULL_ARG / MST_ERR_INVALID_ARG /
+ * MST_ERR_INVALID_STATE. Blocking: a live track: until the output thread has finished its
+ * current frame (at most about one frame period of the device); an ended one: until the
+ * queue (at most 4 frames) is written and the driver has taken it (at most 2 s more).
+ * Errors: MST_ERR_NO_DEVICE (the node went away while streaming, which then stopped),
+ * MST_ERR_IO (an ioctl failed), MST_ERR_UNSUPPORTED (the node took no format libmst can
+ * write), MST_ERR_INVALID_STATE (already closed).
+ */
+MstStatus mst_video_output_close(struct MstVideoOutput *output,
+                                 struct MstVideoOutputStats *out_stats);
 
 /**
  * New video frame holding a copy of `data` (the spec's `new VideoFrame(data, init)`), repacked

@@ -1,5 +1,5 @@
-//! mst.h, devices: enumeration (enumerateDevices), the ALSA microphone source and ALSA
-//! playback of an audio track.
+//! mst.h, devices: enumeration (enumerateDevices), the ALSA microphone source, ALSA
+//! playback of an audio track and V4L2 output of a video track.
 
 use std::ffi::{c_char, CStr, CString};
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use super::{ffi_call, out, MstStatus, Table};
 use crate::device::{self, DeviceKind};
 use crate::error::{err, Result};
 use crate::sink::alsa::AudioPlayback;
+use crate::sink::v4l2::{VideoOutput, VideoOutputStats};
 use crate::source::alsa::{self as mic, AudioConstraints};
 use crate::source::v4l2::{self as cam, CameraOptions};
 
@@ -345,6 +346,125 @@ pub extern "C" fn mst_audio_playback_close(playback: *mut MstAudioPlayback, out_
         // SAFETY: NULL means "not wanted"; otherwise the caller's writable struct.
         if let Some(o) = unsafe { out_stats.as_mut() } {
             *o = MstAudioPlaybackStats { frames_played: stats.frames_played, underruns: stats.underruns, chunks_dropped: stats.chunks_dropped, chunks_rejected: stats.chunks_rejected };
+        }
+        closed.map(|_| ())
+    })
+}
+
+/// V4L2 output of a video track (a virtual camera). Opaque handle.
+pub struct MstVideoOutput {
+    _opaque: [u8; 0],
+}
+
+static VIDEO_OUTPUTS: Table<Arc<std::sync::Mutex<Option<VideoOutput>>>> = Table::new(0x56, "MstVideoOutput");
+
+/// What a video output has done.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstVideoOutputStats {
+    /// Frames queued to the device.
+    pub frames_written: u64,
+    /// Frames not written: discarded by the output's queue because the device took frames
+    /// slower than the track delivered them, or not convertible to the negotiated format.
+    pub frames_dropped: u64,
+    /// The negotiated size; 0 before the first frame.
+    pub width: u32,
+    pub height: u32,
+    /// The negotiated V4L2 pixel format as a little-endian fourcc ('Y','U','1','2' or
+    /// 'N','V','1','2'); 0 before the first frame.
+    pub fourcc: u32,
+    /// MST_OK while the output runs or after it stopped normally; otherwise why it stopped
+    /// early: MST_ERR_NO_DEVICE (the node went away), MST_ERR_IO, MST_ERR_UNSUPPORTED (the
+    /// node takes neither YU12 nor NV12 at the frame's size).
+    pub status: MstStatus,
+}
+
+fn video_output_stats_out(s: &VideoOutputStats) -> MstVideoOutputStats {
+    MstVideoOutputStats {
+        frames_written: s.frames_written,
+        frames_dropped: s.frames_dropped,
+        width: s.width,
+        height: s.height,
+        fourcc: s.fourcc,
+        status: s.error.map_or(MstStatus::MST_OK, MstStatus::from_kind),
+    }
+}
+
+/// Writes `track` (a video track) to the V4L2 output node `device_id` (an id of kind
+/// MST_DEVICE_KIND_VIDEO_OUTPUT; NULL = "default", the first output node) from a library
+/// thread ("mst-v4l2-output") fed by the output's own processor (4 frames), so the track's
+/// source never waits for the device. The node's format is set from the first frame: I420 is
+/// written as YU12, NV12 as NV12, any other format converted to I420 (YU12); the size is the
+/// frame's visible size rounded down to even (an odd last column or row is cropped). Later
+/// frames of another size are scaled to it. The frame interval is set from the first frame's
+/// duration where the driver allows it. mmap streaming with 4 buffers; a device slower than
+/// the track makes the queue drop the oldest frames (counted). When the track ends, what is
+/// queued is written and shown (at most 2 s are waited for) and streaming stops; otherwise it
+/// stops at mst_video_output_close(). Selecting the node's output (VIDIOC_S_OUTPUT) is left
+/// to the caller.
+///
+/// Ownership: `track` and `device_id` borrowed; the caller owns `*out` and releases it with
+/// mst_video_output_close(). Thread-safety: any thread.
+/// Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_TYPE (an audio track), MST_ERR_INVALID_STATE
+/// (freed track), MST_ERR_NO_DEVICE (the message names the id), MST_ERR_BUSY,
+/// MST_ERR_UNSUPPORTED (not a single-planar streaming output node), MST_ERR_IO,
+/// MST_ERR_NO_MEMORY.
+#[no_mangle]
+pub extern "C" fn mst_video_output_open(track: *const MstTrack, device_id: *const c_char, out: *mut *mut MstVideoOutput) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let t = super::track::get(track)?;
+        let id = device_id_in(device_id, "device_id")?;
+        let o = VideoOutput::open(&t, &id)?;
+        *out = VIDEO_OUTPUTS.insert(Arc::new(std::sync::Mutex::new(Some(o))))?;
+        Ok(())
+    })
+}
+
+/// The output's counters so far; `status` tells whether it stopped with an error (the node
+/// went away: MST_ERR_NO_DEVICE). Thread-safety: any thread.
+/// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a video output), MST_ERR_INVALID_STATE
+/// (closed).
+#[no_mangle]
+pub extern "C" fn mst_video_output_get_stats(output: *const MstVideoOutput, out: *mut MstVideoOutputStats) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let entry = VIDEO_OUTPUTS.get(output)?;
+        let guard = entry.lock().unwrap_or_else(|p| p.into_inner());
+        let o = guard.as_ref().ok_or_else(|| err!(InvalidState, "the video output is being closed"))?;
+        *out = video_output_stats_out(&o.stats());
+        Ok(())
+    })
+}
+
+/// Ends the output, stops streaming, closes the node and releases the handle. If the track
+/// has ended, what it delivered is written and shown first; if it is still live, output
+/// stops at once and what is queued is not written. `out_stats` (may be NULL) gets the final
+/// counters.
+///
+/// Ownership: consumes `output` on every outcome but MST_ERR_NULL_ARG / MST_ERR_INVALID_ARG /
+/// MST_ERR_INVALID_STATE. Blocking: a live track: until the output thread has finished its
+/// current frame (at most about one frame period of the device); an ended one: until the
+/// queue (at most 4 frames) is written and the driver has taken it (at most 2 s more).
+/// Errors: MST_ERR_NO_DEVICE (the node went away while streaming, which then stopped),
+/// MST_ERR_IO (an ioctl failed), MST_ERR_UNSUPPORTED (the node took no format libmst can
+/// write), MST_ERR_INVALID_STATE (already closed).
+#[no_mangle]
+pub extern "C" fn mst_video_output_close(output: *mut MstVideoOutput, out_stats: *mut MstVideoOutputStats) -> MstStatus {
+    ffi_call!({
+        if output.is_null() {
+            return Err(err!(NullArg, "`output` is NULL"));
+        }
+        let entry = VIDEO_OUTPUTS.remove(output)?;
+        let o = entry.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(o) = o else { return Err(err!(InvalidState, "the video output was already closed")) };
+        // The counters before closing stand in when output had stopped with an error.
+        let before = o.stats();
+        let closed = o.close();
+        let stats = closed.as_ref().map_or(before, |s| *s);
+        // SAFETY: NULL means "not wanted"; otherwise the caller's writable struct.
+        if let Some(o) = unsafe { out_stats.as_mut() } {
+            *o = video_output_stats_out(&stats);
         }
         closed.map(|_| ())
     })

@@ -4,6 +4,7 @@
 pub mod alsa;
 pub mod file;
 pub mod processor;
+pub mod v4l2;
 
 use crate::frame::Frame;
 

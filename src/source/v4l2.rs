@@ -295,6 +295,13 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
                 }
             }
         }
+        if sizes.is_empty() {
+            // No VIDIOC_ENUM_FRAMESIZES (e.g. an HDMI input, sized by its DV timings): the
+            // current size is all we know.
+            if let Ok(cur) = dev.format() {
+                sizes.push((cur.width, cur.height));
+            }
+        }
         for (w, h) in sizes.into_iter().filter(|&(w, h)| w > 0 && h > 0) {
             let mut intervals = Vec::new();
             for i in dev.enum_frameintervals(fcc, w, h).unwrap_or_default() {
