@@ -9,7 +9,7 @@
 //! with `EndReason::DeviceLost` within one wait (at most `max(2 periods, 20 ms)`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use alsa::pcm::{Access, HwParams, PCM};
@@ -57,14 +57,9 @@ struct Counters {
     overruns: AtomicU64,
 }
 
-/// Microphone sources alive, so a track can find its counters (pruned as sources go).
-static SOURCES: Mutex<Vec<(Weak<SourceCore>, Arc<Counters>)>> = Mutex::new(Vec::new());
-
 /// The capture counters of `track`'s source; None when it is not a microphone.
 pub fn capture_stats(track: &Track) -> Option<CaptureStats> {
-    let list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
-    let src = Arc::as_ptr(track.source());
-    list.iter().find(|(w, _)| w.as_ptr() == src).map(|(_, c)| CaptureStats {
+    track.source().counters::<Counters>().map(|c| CaptureStats {
         chunks: c.chunks.load(Ordering::Relaxed),
         frames: c.frames.load(Ordering::Relaxed),
         overruns: c.overruns.load(Ordering::Relaxed),
@@ -196,11 +191,7 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
     let track = Track::new(&core);
     let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
     let counters = Arc::new(Counters::default());
-    {
-        let mut list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
-        list.retain(|(w, _)| w.strong_count() > 0);
-        list.push((Arc::downgrade(&core), counters.clone()));
-    }
+    core.set_counters(counters.clone());
     let weak = Arc::downgrade(&core);
     let stop2 = stop.clone();
     let thread = std::thread::Builder::new()

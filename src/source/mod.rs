@@ -7,6 +7,7 @@ pub mod synthetic;
 pub(crate) mod worker;
 pub mod v4l2;
 
+use std::any::Any;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::constraints::{Capabilities, Settings};
@@ -38,6 +39,8 @@ pub struct SourceCore {
     muted: std::sync::atomic::AtomicBool,
     /// What new tracks report before their first frame (a device's negotiated mode).
     initial_settings: OnceLock<Settings>,
+    /// The backend's own counters (capture statistics), for whoever holds a track.
+    counters: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
 
 impl SourceCore {
@@ -50,6 +53,7 @@ impl SourceCore {
             backend: OnceLock::new(),
             muted: Default::default(),
             initial_settings: OnceLock::new(),
+            counters: OnceLock::new(),
         })
     }
 
@@ -64,6 +68,16 @@ impl SourceCore {
     /// browsers report a device's mode from the start. Once; later frames update each track.
     pub fn set_initial_settings(&self, settings: Settings) {
         let _ = self.initial_settings.set(settings);
+    }
+
+    /// Attaches the backend's counters (once), so they can be found from any of its tracks.
+    pub(crate) fn set_counters(&self, counters: Arc<dyn Any + Send + Sync>) {
+        let _ = self.counters.set(counters);
+    }
+
+    /// The counters a backend attached, if they are of type `T`.
+    pub(crate) fn counters<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.counters.get().cloned().and_then(|c| c.downcast::<T>().ok())
     }
 
     pub(crate) fn initial_settings(&self) -> Settings {

@@ -21,7 +21,7 @@
 //! Only single-planar capture nodes are handled.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, Weak};
+use std::sync::{mpsc, Arc, Weak};
 use std::time::Duration;
 
 use v4l::buffer::Type;
@@ -134,14 +134,9 @@ struct Counters {
     out_of_order: AtomicU64,
 }
 
-/// Camera sources alive, so a track can find its counters (pruned as sources go).
-static SOURCES: Mutex<Vec<(Weak<SourceCore>, Arc<Counters>)>> = Mutex::new(Vec::new());
-
 /// The capture counters of `track`'s source; None when it is not a camera.
 pub fn camera_stats(track: &Track) -> Option<CameraStats> {
-    let list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
-    let src = Arc::as_ptr(track.source());
-    list.iter().find(|(w, _)| w.as_ptr() == src).map(|(_, c)| CameraStats {
+    track.source().counters::<Counters>().map(|c| CameraStats {
         frames: c.frames.load(Ordering::Relaxed),
         last_sequence: c.last_sequence.load(Ordering::Relaxed) as u32,
         dropped: c.dropped.load(Ordering::Relaxed),
@@ -404,11 +399,7 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     let track = Track::new(&core);
     let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
     let counters = Arc::new(Counters::default());
-    {
-        let mut list = SOURCES.lock().unwrap_or_else(|p| p.into_inner());
-        list.retain(|(w, _)| w.strong_count() > 0);
-        list.push((Arc::downgrade(&core), counters.clone()));
-    }
+    core.set_counters(counters.clone());
     let weak = Arc::downgrade(&core);
     let stop2 = stop.clone();
     let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<()>>(1);
