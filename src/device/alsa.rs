@@ -120,10 +120,11 @@ pub(crate) enum Ready {
     Io,
     /// Stop was signalled.
     Stop,
-    /// Nothing within the timeout.
-    Timeout,
-    /// The PCM reported an error condition (POLLERR/POLLHUP/POLLNVAL): look at its state.
-    Error,
+    /// Nothing within the timeout, and the PCM's state is fine: wait again.
+    Idle,
+    /// The PCM needs attention: an xrun, a suspend, or the device is gone. A timeout is judged
+    /// by the PCM's state; POLLERR in a state that looks fine means the device is going away.
+    Failed(Failure),
 }
 
 impl Waiter {
@@ -136,6 +137,21 @@ impl Waiter {
 
     /// Polls up to `timeout`; POLLIN on the stop fd wins.
     pub(crate) fn wait(&mut self, pcm: &PCM, timeout: Duration) -> Ready {
+        match self.poll(pcm, timeout) {
+            Polled::Stop => Ready::Stop,
+            Polled::Io => Ready::Io,
+            Polled::Timeout => match failure_from_state(pcm) {
+                Failure::Again => Ready::Idle,
+                f => Ready::Failed(f),
+            },
+            Polled::Error => match failure_from_state(pcm) {
+                Failure::Again => Ready::Failed(Failure::Lost),
+                f => Ready::Failed(f),
+            },
+        }
+    }
+
+    fn poll(&mut self, pcm: &PCM, timeout: Duration) -> Polled {
         for f in &mut self.fds {
             f.revents = 0;
         }
@@ -143,32 +159,40 @@ impl Waiter {
         // SAFETY: fds is a live, correctly sized array of pollfd for the duration of the call.
         let n = unsafe { libc::poll(self.fds.as_mut_ptr(), self.fds.len() as libc::nfds_t, ms) };
         if self.fds[self.pcm_fds].revents != 0 {
-            return Ready::Stop;
+            return Polled::Stop;
         }
         if n <= 0 {
             // 0: timeout; < 0: EINTR (nothing else is possible with a valid array).
-            return Ready::Timeout;
+            return Polled::Timeout;
         }
         match pcm.revents(&self.fds[..self.pcm_fds]) {
             Ok(flags) => {
                 let bits = flags.bits();
                 if bits & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
-                    Ready::Error
+                    Polled::Error
                 } else if bits & (libc::POLLIN | libc::POLLOUT) != 0 {
-                    Ready::Io
+                    Polled::Io
                 } else {
-                    Ready::Timeout
+                    Polled::Timeout
                 }
             }
             // Descriptors that cannot be decoded: the PCM is unusable.
-            Err(_) => Ready::Error,
+            Err(_) => Polled::Error,
         }
     }
 }
 
+/// What poll() itself reported.
+enum Polled {
+    Io,
+    Stop,
+    Timeout,
+    Error,
+}
+
 /// After POLLERR: Lost when the device has gone (state DISCONNECTED, or the state cannot be
 /// read), Xrun or Suspended when recoverable, Again otherwise.
-pub(crate) fn failure_from_state(pcm: &PCM) -> Failure {
+fn failure_from_state(pcm: &PCM) -> Failure {
     match pcm.state() {
         State::Disconnected => Failure::Lost,
         State::XRun => Failure::Xrun,

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use alsa::pcm::{Access, HwParams, State, PCM};
 use alsa::Direction;
 
-use crate::device::alsa::{alsa_error, alsa_format, classify, failure_from_state, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
+use crate::device::alsa::{alsa_error, alsa_format, classify, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioCopyOptions, AudioSampleFormat, Frame, Kind};
 use crate::sink::processor::{EndPolicy, Processor, Wait};
@@ -279,15 +279,8 @@ impl Player {
             let failure = match failure {
                 Failure::Again => match self.waiter.as_mut().expect("set above").wait(&self.pcm, patience) {
                     Ready::Stop => return Ok(Outcome::Stopped),
-                    Ready::Io => continue,
-                    Ready::Timeout => match failure_from_state(&self.pcm) {
-                        Failure::Again => continue,
-                        f => f,
-                    },
-                    Ready::Error => match failure_from_state(&self.pcm) {
-                        Failure::Again => Failure::Lost,
-                        f => f,
-                    },
+                    Ready::Io | Ready::Idle => continue,
+                    Ready::Failed(f) => f,
                 },
                 f => f,
             };

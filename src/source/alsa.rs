@@ -17,7 +17,7 @@ use alsa::Direction;
 
 use crate::constraints::audio_settings;
 use crate::constraints::{Capabilities, ConstrainRange};
-use crate::device::alsa::{alsa_error, alsa_format, classify, failure_from_state, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
+use crate::device::alsa::{alsa_error, alsa_format, classify, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
@@ -310,15 +310,8 @@ impl Capture {
                         }
                         continue;
                     }
-                    Ready::Timeout => match failure_from_state(&self.pcm) {
-                        Failure::Again => continue,
-                        f => f,
-                    },
-                    Ready::Error => match failure_from_state(&self.pcm) {
-                        // POLLERR in a running state: the device is going away.
-                        Failure::Again => Failure::Lost,
-                        f => f,
-                    },
+                    Ready::Idle => continue,
+                    Ready::Failed(f) => f,
                 }
             } else {
                 failure
