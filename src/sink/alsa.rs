@@ -9,9 +9,8 @@
 //! starts once two periods are queued. When the track ends, what is queued is played out
 //! (drained, bounded by the buffer length); a device that goes away stops playback.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use alsa::pcm::{Access, HwParams, State, PCM};
@@ -21,8 +20,8 @@ use crate::device::alsa::{alsa_error, alsa_format, classify, open_pcm, set_perio
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioCopyOptions, AudioSampleFormat, Frame, Kind};
 use crate::sink::processor::{EndPolicy, Processor, Wait};
-use crate::sys::EventFd;
-use std::os::fd::AsRawFd;
+use crate::sink::SinkThread;
+use crate::source::worker::StopSignal;
 use crate::track::Track;
 
 /// What a playback sink has done.
@@ -47,16 +46,14 @@ struct Counters {
 }
 
 struct Shared {
-    stop: AtomicBool,
-    stop_fd: EventFd,
+    stop: Arc<StopSignal>,
     counters: Counters,
 }
 
 /// Plays an audio track on an ALSA PCM.
 pub struct AudioPlayback {
-    processor: Arc<Processor>,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<Result<()>>>,
+    run: SinkThread,
 }
 
 /// Queue length of the sink's processor: 1 s of 10 ms chunks.
@@ -71,8 +68,7 @@ impl AudioPlayback {
         }
         let pcm = open_pcm(device_id, Direction::Playback)?;
         let shared = Arc::new(Shared {
-            stop: AtomicBool::new(false),
-            stop_fd: EventFd::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?,
+            stop: StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?,
             counters: Counters::default(),
         });
         let processor = Arc::new(Processor::with_end_policy(track, QUEUE, EndPolicy::Drain));
@@ -88,7 +84,8 @@ impl AudioPlayback {
                 }
             })
             .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the playback thread: {e}")))?;
-        Ok(AudioPlayback { processor, shared, thread: Some(thread) })
+        let run = SinkThread::new(processor, shared.stop.clone(), thread, "playback");
+        Ok(AudioPlayback { shared, run })
     }
 
     pub fn stats(&self) -> PlaybackStats {
@@ -96,7 +93,7 @@ impl AudioPlayback {
         PlaybackStats {
             frames_played: c.frames.load(Ordering::Relaxed),
             underruns: c.underruns.load(Ordering::Relaxed),
-            chunks_dropped: self.processor.stats().discarded,
+            chunks_dropped: self.run.processor().stats().discarded,
             chunks_rejected: c.rejected.load(Ordering::Relaxed),
         }
     }
@@ -106,41 +103,16 @@ impl AudioPlayback {
     /// out first (as `finish`); if it is live, playback stops now and what is queued is not
     /// played.
     pub fn close(mut self) -> Result<PlaybackStats> {
-        if self.processor.track().ready_state() == crate::track::ReadyState::Ended {
-            return self.finish();
-        }
-        self.join()
+        self.run.close()?;
+        Ok(self.stats())
     }
 
     /// Waits until the track has ended and everything it delivered was played (drained, at
     /// most 2 s once the queue is written), then closes. Returns at once if playback has
     /// already stopped.
     pub fn finish(mut self) -> Result<PlaybackStats> {
-        if let Some(t) = self.thread.take() {
-            let r = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
-            self.processor.close();
-            r?;
-        }
+        self.run.finish()?;
         Ok(self.stats())
-    }
-
-    fn join(&mut self) -> Result<PlaybackStats> {
-        self.shared.stop.store(true, Ordering::Release);
-        self.shared.stop_fd.signal();
-        self.processor.wakeup();
-        let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the playback has been closed"))?;
-        let r = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
-        self.processor.close();
-        r?;
-        Ok(self.stats())
-    }
-}
-
-impl Drop for AudioPlayback {
-    fn drop(&mut self) {
-        if self.thread.is_some() {
-            let _ = self.join();
-        }
     }
 }
 
@@ -168,7 +140,7 @@ enum Outcome {
 impl Player {
     fn run(&mut self, processor: &Processor, shared: &Shared) -> Result<()> {
         loop {
-            if shared.stop.load(Ordering::Acquire) {
+            if shared.stop.is_raised() {
                 let _ = self.pcm.drop();
                 return Ok(());
             }
@@ -254,7 +226,7 @@ impl Player {
             },
         };
         if self.waiter.is_none() {
-            self.waiter = Some(Waiter::new(&self.pcm, shared.stop_fd.as_raw_fd()).map_err(|e| alsa_error(&self.device, "getting poll descriptors", &e))?);
+            self.waiter = Some(Waiter::new(&self.pcm, shared.stop.fd()).map_err(|e| alsa_error(&self.device, "getting poll descriptors", &e))?);
         }
         let opts = AudioCopyOptions { format: Some(mode.format), ..Default::default() };
         self.buf.resize(frame.audio_allocation_size(&opts)?, 0);
@@ -264,7 +236,7 @@ impl Player {
         let mut off = 0usize;
         let io = self.pcm.io_bytes();
         while off < self.buf.len() {
-            if shared.stop.load(Ordering::Acquire) {
+            if shared.stop.is_raised() {
                 return Ok(Outcome::Stopped);
             }
             let failure = match io.writei(&self.buf[off..]) {
@@ -338,7 +310,7 @@ impl Player {
                 Err(e) if classify(&e) == Failure::Again => {}
                 Err(_) => break,
             }
-            if !matches!(self.pcm.state(), State::Draining | State::Running) || Instant::now() >= deadline || shared.stop.load(Ordering::Acquire) {
+            if !matches!(self.pcm.state(), State::Draining | State::Running) || Instant::now() >= deadline || shared.stop.is_raised() {
                 break;
             }
             if let Some(w) = self.waiter.as_mut() {

@@ -25,3 +25,69 @@ pub trait Sink: Send + Sync {
         true
     }
 }
+
+/// The thread behind a device sink and its lifecycle, shared by ALSA playback and V4L2 output:
+/// the sink's own (draining) processor feeds a thread that writes to the device until the
+/// track ends, the stop signal is raised, or the device fails.
+pub(crate) struct SinkThread {
+    processor: std::sync::Arc<processor::Processor>,
+    stop: std::sync::Arc<crate::source::worker::StopSignal>,
+    thread: Option<std::thread::JoinHandle<crate::error::Result<()>>>,
+    /// What the sink is, for "… has been closed".
+    what: &'static str,
+}
+
+impl SinkThread {
+    pub(crate) fn new(
+        processor: std::sync::Arc<processor::Processor>,
+        stop: std::sync::Arc<crate::source::worker::StopSignal>,
+        thread: std::thread::JoinHandle<crate::error::Result<()>>,
+        what: &'static str,
+    ) -> SinkThread {
+        SinkThread { processor, stop, thread: Some(thread), what }
+    }
+
+    pub(crate) fn processor(&self) -> &processor::Processor {
+        &self.processor
+    }
+
+    /// If the track has ended, `finish`; if it is live, `stop` now (what is queued is dropped).
+    pub(crate) fn close(&mut self) -> crate::error::Result<()> {
+        if self.processor.track().ready_state() == crate::track::ReadyState::Ended {
+            self.finish()
+        } else {
+            self.stop()
+        }
+    }
+
+    /// Waits for the thread to write out what the ended track delivered, then closes.
+    /// Returns at once (Ok) if the thread has already been joined.
+    pub(crate) fn finish(&mut self) -> crate::error::Result<()> {
+        match self.thread.take() {
+            Some(t) => self.join(t),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the thread now and joins it; the thread's error, if it failed earlier.
+    pub(crate) fn stop(&mut self) -> crate::error::Result<()> {
+        self.stop.raise();
+        self.processor.wakeup();
+        let t = self.thread.take().ok_or_else(|| crate::error::err!(InvalidState, "the {} has been closed", self.what))?;
+        self.join(t)
+    }
+
+    fn join(&mut self, t: std::thread::JoinHandle<crate::error::Result<()>>) -> crate::error::Result<()> {
+        let r = t.join().unwrap_or_else(|p| Err(crate::error::Error::from_panic(p)));
+        self.processor.close();
+        r
+    }
+}
+
+impl Drop for SinkThread {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.stop();
+        }
+    }
+}

@@ -21,9 +21,8 @@
 //! (it re-sends the previous ones otherwise).
 
 use std::os::raw::c_void;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use v4l::buffer::Type;
@@ -35,9 +34,9 @@ use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{Frame, Kind, Rect, VideoPixelFormat};
 use crate::sink::processor::{EndPolicy, Processor, Wait};
-use crate::sys::EventFd;
+use crate::sink::SinkThread;
+use crate::source::worker::StopSignal;
 use crate::track::Track;
-use std::os::fd::AsRawFd;
 
 /// What a video output has done.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,17 +67,15 @@ struct Counters {
 }
 
 struct Shared {
-    stop: AtomicBool,
-    stop_fd: EventFd,
+    stop: Arc<StopSignal>,
     counters: Counters,
     error: Mutex<Option<ErrorKind>>,
 }
 
 /// Writes a video track to a V4L2 output node.
 pub struct VideoOutput {
-    processor: Arc<Processor>,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<Result<()>>>,
+    run: SinkThread,
 }
 
 /// Queue length of the sink's processor.
@@ -126,8 +123,7 @@ impl VideoOutput {
             return Err(err!(Unsupported, "V4L2 device \"{id}\" is not a single-planar streaming output node (multi-planar output is not supported yet)"));
         }
         let shared = Arc::new(Shared {
-            stop: AtomicBool::new(false),
-            stop_fd: EventFd::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?,
+            stop: StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?,
             counters: Counters::default(),
             error: Mutex::new(None),
         });
@@ -148,14 +144,15 @@ impl VideoOutput {
                 r
             })
             .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the output thread: {e}")))?;
-        Ok(VideoOutput { processor, shared, thread: Some(thread) })
+        let run = SinkThread::new(processor, shared.stop.clone(), thread, "video output");
+        Ok(VideoOutput { shared, run })
     }
 
     pub fn stats(&self) -> VideoOutputStats {
         let c = &self.shared.counters;
         VideoOutputStats {
             frames_written: c.written.load(Ordering::Relaxed),
-            frames_dropped: self.processor.stats().discarded + c.rejected.load(Ordering::Relaxed),
+            frames_dropped: self.run.processor().stats().discarded + c.rejected.load(Ordering::Relaxed),
             width: c.width.load(Ordering::Relaxed),
             height: c.height.load(Ordering::Relaxed),
             fourcc: c.fourcc.load(Ordering::Relaxed),
@@ -167,40 +164,15 @@ impl VideoOutput {
     /// the output earlier (NoDevice, Io). If the track has ended, what it delivered is written
     /// and shown first (as [`finish`](Self::finish)); if it is live, output stops now.
     pub fn close(mut self) -> Result<VideoOutputStats> {
-        if self.processor.track().ready_state() == crate::track::ReadyState::Ended {
-            return self.finish();
-        }
-        self.join()
+        self.run.close()?;
+        Ok(self.stats())
     }
 
     /// Waits until the track has ended and everything it delivered was written and dequeued
     /// by the driver (at most 2 s once the last frame is queued), then closes.
     pub fn finish(mut self) -> Result<VideoOutputStats> {
-        if let Some(t) = self.thread.take() {
-            let r = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
-            self.processor.close();
-            r?;
-        }
+        self.run.finish()?;
         Ok(self.stats())
-    }
-
-    fn join(&mut self) -> Result<VideoOutputStats> {
-        self.shared.stop.store(true, Ordering::Release);
-        self.shared.stop_fd.signal();
-        self.processor.wakeup();
-        let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the video output has been closed"))?;
-        let r = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
-        self.processor.close();
-        r?;
-        Ok(self.stats())
-    }
-}
-
-impl Drop for VideoOutput {
-    fn drop(&mut self) {
-        if self.thread.is_some() {
-            let _ = self.join();
-        }
     }
 }
 
@@ -257,7 +229,7 @@ fn ioctl<T>(fd: std::os::raw::c_int, request: v4l::v4l2::vidioc::_IOC_TYPE, arg:
 impl Writer {
     fn run(&mut self, processor: &Processor, shared: &Shared) -> Result<()> {
         loop {
-            if shared.stop.load(Ordering::Acquire) {
+            if shared.stop.is_raised() {
                 return Ok(());
             }
             match processor.read(Wait::Forever) {
@@ -273,14 +245,14 @@ impl Writer {
     fn wait(&self, shared: &Shared, timeout: Duration) -> Ready {
         let mut fds = [
             libc::pollfd { fd: self.fd, events: libc::POLLOUT, revents: 0 },
-            libc::pollfd { fd: shared.stop_fd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: shared.stop.fd(), events: libc::POLLIN, revents: 0 },
         ];
         // SAFETY: fds is a live array of two pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis().min(i32::MAX as u128) as i32) };
         if n < 0 {
             return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) { Ready::Timeout } else { Ready::Lost };
         }
-        if fds[1].revents != 0 || shared.stop.load(Ordering::Acquire) {
+        if fds[1].revents != 0 || shared.stop.is_raised() {
             Ready::Stop
         } else if fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
             Ready::Lost

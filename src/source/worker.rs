@@ -26,7 +26,7 @@ impl StopSignal {
         self.flag.load(Ordering::Acquire)
     }
 
-    fn raise(&self) {
+    pub(crate) fn raise(&self) {
         self.flag.store(true, Ordering::Release);
         self.fd.signal();
     }
