@@ -341,6 +341,7 @@ mod tests {
             timestamp: 0,
             duration: None,
             layout: [PlaneLayout::default(); 4],
+            capture_sequence: None,
         }
     }
 

@@ -114,11 +114,11 @@ fn adapt(frame: &Frame, plan: Plan, enabled: bool) -> Result<Frame> {
         (Plan::PassThrough, false) => frame.blank_like(),
         (Plan::Crop(rect), true) => frame.with_visible_rect(rect, (rect.width, rect.height)),
         (Plan::Crop(Rect { width, height, .. }), false) | (Plan::Scale { width, height, .. }, false) => {
-            Frame::video_with(v.format, width, height, v.timestamp, v.duration, convert::fill_black)
+            Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, convert::fill_black)?.with_capture_sequence(v.capture_sequence))
         }
         (Plan::Scale { crop, width, height }, true) => {
             let src = frame.image(crop).expect("video");
-            Frame::video_with(v.format, width, height, v.timestamp, v.duration, |dst| convert::scale(&src, dst))
+            Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, |dst| convert::scale(&src, dst))?.with_capture_sequence(v.capture_sequence))
         }
     }
 }

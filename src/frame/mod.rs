@@ -123,6 +123,10 @@ pub struct VideoMeta {
     pub duration: Option<i64>,
     /// Layout of the planes inside this frame's buffer (only `format.planes().len()` are used).
     pub layout: [PlaneLayout; 4],
+    /// The capture device's sequence number of the frame (V4L2's `sequence`: 0, 1, ...; gaps
+    /// are frames the device or libmst dropped), kept by crops, scales and disabled tracks'
+    /// black frames; None for frames not captured from a device.
+    pub capture_sequence: Option<u64>,
 }
 
 /// WebCodecs' `AudioDataInit` without the data.
@@ -327,6 +331,7 @@ impl VideoFrameInit {
             timestamp: self.timestamp,
             duration: self.duration,
             layout: planes,
+            capture_sequence: None,
         })
     }
 }
@@ -534,12 +539,23 @@ impl Frame {
         Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
     }
 
+    /// The same frame (buffer shared) with `capture_sequence` set; a video frame's only.
+    pub fn with_capture_sequence(&self, sequence: Option<u64>) -> Frame {
+        match self.meta() {
+            FrameMeta::Video(v) if v.capture_sequence != sequence => {
+                let meta = VideoMeta { capture_sequence: sequence, ..*v };
+                Frame::from_parts(FrameMeta::Video(meta), self.0.storage.clone().expect("frames always have storage"))
+            }
+            _ => self.clone(),
+        }
+    }
+
     /// A frame of the same kind and geometry with black pixels or silent samples.
     pub fn blank_like(&self) -> Result<Frame> {
         match self.meta() {
             FrameMeta::Video(v) => {
                 let r = v.visible_rect;
-                let f = Frame::video_with(v.format, r.width, r.height, v.timestamp, v.duration, convert::fill_black)?;
+                let f = Frame::video_with(v.format, r.width, r.height, v.timestamp, v.duration, convert::fill_black)?.with_capture_sequence(v.capture_sequence);
                 Ok(if (r.width, r.height) == (v.display_width, v.display_height) {
                     f
                 } else {
