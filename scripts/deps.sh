@@ -36,6 +36,7 @@ test  cmd cmake      cmake
 test  cmd valgrind   valgrind
 test  cmd nm         binutils
 test  cmd git        git
+test  lib turbojpeg  libturbojpeg0
 fuzz  cmd clang-14   clang-14
 fuzz  file /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a libclang-rt-14-dev
 '

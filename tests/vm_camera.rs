@@ -65,13 +65,19 @@ fn capture_in(format: CameraFormat) {
     let stats = camera_stats(&track).unwrap();
     println!("{format:?}: 8 frames in {:?}; {stats:?}", t0.elapsed());
     let mut last_ts = i64::MIN;
+    let mut last_seq = None;
     for f in &got {
         let v = f.video().unwrap();
         assert_eq!((v.format, v.coded_width, v.coded_height), (format_delivered(format), 640, 360), "{v:?}");
         assert_eq!((v.visible_rect.width, v.visible_rect.height), (640, 360));
         assert!(v.timestamp > last_ts, "timestamps not strictly increasing: {} after {last_ts}", v.timestamp);
         last_ts = v.timestamp;
+        let seq = v.capture_sequence.expect("a captured frame carries its V4L2 sequence number");
+        assert!(last_seq.is_none_or(|p| seq > p), "capture sequence numbers not strictly increasing: {seq} after {last_seq:?}");
+        last_seq = Some(seq);
     }
+    // The stats were read after the last frame arrived: the source is at it or past it.
+    assert!(last_seq.unwrap() <= stats.last_sequence as u64, "{last_seq:?} {stats:?}");
     // Capture timestamps are CLOCK_MONOTONIC: near now. vivid stamps a buffer with the time its
     // frame period ends, which can be up to about a frame in the future when it is dequeued.
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -116,6 +122,36 @@ fn camera_captures_yu12_as_i420() {
         return;
     }
     capture_in(CameraFormat::Yu12);
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn camera_captures_rgb24_as_rgbx() {
+    if !in_vm("camera_captures_rgb24_as_rgbx") {
+        return;
+    }
+    capture_in(CameraFormat::Rgb24);
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn camera_captures_bgr24_as_bgrx() {
+    if !in_vm("camera_captures_bgr24_as_bgrx") {
+        return;
+    }
+    capture_in(CameraFormat::Bgr24);
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn camera_captures_32_bit_rgb_orders_as_they_are() {
+    if !in_vm("camera_captures_32_bit_rgb_orders_as_they_are") {
+        return;
+    }
+    // vivid (Linux 6.1) offers XR24/AR24 (BGRX/BGRA bytes) and XB24/AB24 (RGBX/RGBA bytes).
+    for f in [CameraFormat::Bgrx, CameraFormat::Bgra, CameraFormat::Rgbx, CameraFormat::Rgba] {
+        capture_in(f);
+    }
 }
 
 #[test]

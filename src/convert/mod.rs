@@ -10,12 +10,13 @@
 //! stride padding is left untouched and the last row does not need to be padded.
 
 mod audio;
+pub mod jpeg;
 mod packed;
 mod scale;
 mod video;
 
 pub use audio::{copy_audio, fill_silence};
-pub use packed::{packed422_to_i420, Packed422};
+pub use packed::{packed422_to_i420, rgb24_to_rgbx, Packed422};
 pub use scale::scale;
 pub use video::convert;
 

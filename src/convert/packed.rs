@@ -1,4 +1,5 @@
-//! Packed 4:2:2 YUV (V4L2's YUYV and UYVY, as cameras deliver them) to I420.
+//! Packed camera formats into WebCodecs ones: 4:2:2 YUV (V4L2's YUYV and UYVY) to I420, and
+//! 24-bit RGB (V4L2's RGB3 and BGR3) to 32-bit RGBX/BGRX.
 //!
 //! Each 4-byte macropixel holds two luma samples and one U,V pair shared by both pixels. Luma is
 //! copied; chroma is already subsampled horizontally and is box-averaged vertically over each
@@ -69,6 +70,24 @@ pub fn packed422_to_i420(src: &[u8], src_stride: usize, order: Packed422, dst: &
     crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, w, h));
 }
 
+/// Expands 24-bit pixels (`src`, rows `src_stride` bytes apart) into the 32-bit RGBX or BGRX
+/// image `dst`: the three bytes keep their order and the fourth is 255, so V4L2's RGB3 (R, G, B)
+/// becomes RGBX and BGR3 (B, G, R) becomes BGRX. Panics when `dst` is not RGBX/BGRX or `src` is
+/// too short.
+pub fn rgb24_to_rgbx(src: &[u8], src_stride: usize, dst: &mut ImageMut) {
+    assert!(matches!(dst.format, VideoPixelFormat::Rgbx | VideoPixelFormat::Bgrx), "rgb24_to_rgbx writes RGBX or BGRX");
+    let (w, h) = (dst.width, dst.height);
+    let ds = dst.strides[0];
+    for y in 0..h {
+        let s = row(src, src_stride, y, 3 * w);
+        let d = row_mut(dst.planes[0], ds, y, 4 * w);
+        for (o, i) in d.chunks_exact_mut(4).zip(s.chunks_exact(3)) {
+            o.copy_from_slice(&[i[0], i[1], i[2], 255]);
+        }
+    }
+    crate::stats::count_media_bytes(4 * w * h);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +137,25 @@ mod tests {
                         assert_eq!(dst.get(1, cx, cy, 0), avg(|p| p.1), "{order:?} {w}x{h} U({cx},{cy})");
                         assert_eq!(dst.get(2, cx, cy, 0), avg(|p| p.2), "{order:?} {w}x{h} V({cx},{cy})");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rgb24_expands_to_32_bits_keeping_the_order() {
+        let (w, h, stride) = (3, 2, 11);
+        let src: Vec<u8> = (0..stride * h).map(|i| i as u8).collect();
+        for format in [VideoPixelFormat::Rgbx, VideoPixelFormat::Bgrx] {
+            let mut dst = OwnedImage::new(format, w, h, 5, 0);
+            rgb24_to_rgbx(&src, stride, &mut dst.view_mut());
+            dst.assert_padding();
+            for y in 0..h {
+                for x in 0..w {
+                    for c in 0..3 {
+                        assert_eq!(dst.get(0, x, y, c), src[y * stride + 3 * x + c], "({x},{y}) byte {c}");
+                    }
+                    assert_eq!(dst.get(0, x, y, 3), 255);
                 }
             }
         }

@@ -8,9 +8,9 @@
 //!
 //! The thread waits in poll() on the node and a stop eventfd, so `stop` is honoured within one
 //! frame (the very first frame excepted: the `v4l` crate's stream starts inside its first
-//! `next()`, which waits for that frame, at most 2 s). Every V4L2 buffer is copied (or converted)
-//! into a pooled frame and queued back at once, so a consumer that holds frames never stalls
-//! capture. A node that goes away (ENODEV, EINVAL or EIO while streaming, POLLERR) ends every
+//! `next()`, which waits for that frame, at most 2 s). Every V4L2 buffer is copied, converted or
+//! decoded ([`Converter`]) into a pooled frame and queued back at once, so a consumer that holds
+//! frames never stalls capture. A node that goes away (ENODEV, EINVAL or EIO while streaming, POLLERR) ends every
 //! track with `EndReason::DeviceLost`.
 //!
 //! Workarounds for the `v4l` crate (0.14): `format()` returns the previous stride and size and
@@ -33,7 +33,7 @@ use v4l::video::Capture as _;
 use v4l::{Device, FourCC, Fraction};
 
 use crate::constraints::{aspect_setting, Capabilities, ConstrainRange, ResizeMode, Settings, VideoConstraints};
-use crate::convert::{copy_plane, packed422_to_i420, Packed422};
+use crate::convert::{copy_plane, packed422_to_i420, rgb24_to_rgbx, Packed422};
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{Frame, Kind, VideoPixelFormat};
@@ -41,7 +41,9 @@ use crate::source::SourceCore;
 use crate::source::worker::{monotonic_us, StopSignal, Worker};
 use crate::track::{EndReason, Track};
 
-/// The V4L2 pixel formats the camera source can deliver, in the order it prefers them.
+/// The V4L2 pixel formats the camera source can deliver, in the order it prefers them on equal
+/// fitness: 4:2:0 YUV first (what encoders and browsers want), then packed 4:2:2, then RGB, then
+/// MJPEG (it costs a decode, and is offered only when libturbojpeg loads).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CameraFormat {
     /// NV12: delivered as NV12.
@@ -52,10 +54,36 @@ pub enum CameraFormat {
     Yuyv,
     /// UYVY (packed 4:2:2): converted to I420.
     Uyvy,
+    /// XR24 (V4L2_PIX_FMT_XBGR32: bytes B, G, R, X): delivered as BGRX.
+    Bgrx,
+    /// AR24 (V4L2_PIX_FMT_ABGR32: bytes B, G, R, A): delivered as BGRA.
+    Bgra,
+    /// XB24 (V4L2_PIX_FMT_RGBX32: bytes R, G, B, X): delivered as RGBX.
+    Rgbx,
+    /// AB24 (V4L2_PIX_FMT_RGBA32: bytes R, G, B, A): delivered as RGBA.
+    Rgba,
+    /// RGB3 (V4L2_PIX_FMT_RGB24: bytes R, G, B): expanded to RGBX.
+    Rgb24,
+    /// BGR3 (V4L2_PIX_FMT_BGR24: bytes B, G, R): expanded to BGRX.
+    Bgr24,
+    /// MJPG (Motion-JPEG): decoded to I420 by libjpeg-turbo ([`crate::convert::jpeg`]).
+    Mjpeg,
 }
 
 impl CameraFormat {
-    pub const PREFERENCE: [CameraFormat; 4] = [CameraFormat::Nv12, CameraFormat::Yu12, CameraFormat::Yuyv, CameraFormat::Uyvy];
+    pub const PREFERENCE: [CameraFormat; 11] = [
+        CameraFormat::Nv12,
+        CameraFormat::Yu12,
+        CameraFormat::Yuyv,
+        CameraFormat::Uyvy,
+        CameraFormat::Bgrx,
+        CameraFormat::Bgra,
+        CameraFormat::Rgbx,
+        CameraFormat::Rgba,
+        CameraFormat::Rgb24,
+        CameraFormat::Bgr24,
+        CameraFormat::Mjpeg,
+    ];
 
     pub fn fourcc(self) -> [u8; 4] {
         match self {
@@ -63,28 +91,60 @@ impl CameraFormat {
             CameraFormat::Yu12 => *b"YU12",
             CameraFormat::Yuyv => *b"YUYV",
             CameraFormat::Uyvy => *b"UYVY",
+            CameraFormat::Bgrx => *b"XR24",
+            CameraFormat::Bgra => *b"AR24",
+            CameraFormat::Rgbx => *b"XB24",
+            CameraFormat::Rgba => *b"AB24",
+            CameraFormat::Rgb24 => *b"RGB3",
+            CameraFormat::Bgr24 => *b"BGR3",
+            CameraFormat::Mjpeg => *b"MJPG",
         }
+    }
+
+    /// The format whose V4L2 fourcc is `fourcc` (as four bytes, e.g. `*b"YUYV"`); "JPEG", which
+    /// some cameras use for the same stream, is MJPEG.
+    pub fn from_fourcc_bytes(fourcc: [u8; 4]) -> Option<CameraFormat> {
+        if fourcc == *b"JPEG" {
+            return Some(CameraFormat::Mjpeg);
+        }
+        CameraFormat::PREFERENCE.into_iter().find(|c| c.fourcc() == fourcc)
     }
 
     /// The WebCodecs format frames are delivered in.
     pub fn delivered(self) -> VideoPixelFormat {
         match self {
             CameraFormat::Nv12 => VideoPixelFormat::Nv12,
-            _ => VideoPixelFormat::I420,
+            CameraFormat::Bgrx | CameraFormat::Bgr24 => VideoPixelFormat::Bgrx,
+            CameraFormat::Bgra => VideoPixelFormat::Bgra,
+            CameraFormat::Rgbx | CameraFormat::Rgb24 => VideoPixelFormat::Rgbx,
+            CameraFormat::Rgba => VideoPixelFormat::Rgba,
+            CameraFormat::Yu12 | CameraFormat::Yuyv | CameraFormat::Uyvy | CameraFormat::Mjpeg => VideoPixelFormat::I420,
         }
     }
 
     fn from_fourcc(f: FourCC) -> Option<CameraFormat> {
-        CameraFormat::PREFERENCE.into_iter().find(|c| c.fourcc() == f.repr)
+        CameraFormat::from_fourcc_bytes(f.repr)
     }
 
-    /// Bytes one frame needs in a buffer whose rows (of the first plane) are `stride` apart.
+    /// Bytes in one row of the first plane at `width` (the least stride).
+    fn row_bytes(self, width: usize) -> usize {
+        match self {
+            CameraFormat::Yuyv | CameraFormat::Uyvy => Packed422::row_bytes(width),
+            CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => 4 * width,
+            CameraFormat::Rgb24 | CameraFormat::Bgr24 => 3 * width,
+            CameraFormat::Nv12 | CameraFormat::Yu12 | CameraFormat::Mjpeg => width,
+        }
+    }
+
+    /// Bytes one frame needs in a buffer whose rows (of the first plane) are `stride` apart
+    /// (for MJPEG, the least a JPEG can be: SOI and EOI).
     fn bytes(self, stride: usize, width: usize, height: usize) -> usize {
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
         match self {
             CameraFormat::Nv12 => stride * height + stride.max(2 * cw) * (ch - 1) + 2 * cw,
             CameraFormat::Yu12 => stride * height + (stride / 2).max(cw) * (2 * ch - 1) + cw,
-            CameraFormat::Yuyv | CameraFormat::Uyvy => stride * (height - 1) + Packed422::row_bytes(width),
+            CameraFormat::Mjpeg => 4,
+            _ => stride * (height - 1) + self.row_bytes(width),
         }
     }
 }
@@ -273,7 +333,8 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
     let offered: Vec<CameraFormat> = dev.enum_formats()?.into_iter().filter_map(|d| CameraFormat::from_fourcc(d.fourcc)).collect();
     let target = |r: &ConstrainRange, default: f64| r.ideal.or(r.exact).or(r.min).unwrap_or(default);
     let mut list = Vec::new();
-    for f in CameraFormat::PREFERENCE.into_iter().filter(|f| offered.contains(f) && only.is_none_or(|o| o == *f)) {
+    let usable = |f: &CameraFormat| *f != CameraFormat::Mjpeg || crate::convert::jpeg::available();
+    for f in CameraFormat::PREFERENCE.into_iter().filter(|f| offered.contains(f) && only.is_none_or(|o| o == *f) && usable(f)) {
         let fcc = FourCC::new(&f.fourcc());
         let mut sizes = Vec::new();
         for s in dev.enum_framesizes(fcc).unwrap_or_default() {
@@ -331,13 +392,15 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
 /// Opens the V4L2 capture node `device_id` (an id from device enumeration, e.g.
 /// "v4l2:platform:vivid-000:0", or "default": the first video input) with `constraints`,
 /// chooses and sets its native mode and starts capturing on a thread ("mst-v4l2-capture").
-/// The track delivers NV12 or I420 frames timestamped with the buffer's CLOCK_MONOTONIC
-/// capture time in microseconds; its constraints are `constraints` (crop-and-scale and
-/// decimation from the native mode).
+/// The track delivers frames in the WebCodecs format of the mode's ([`CameraFormat::delivered`]),
+/// timestamped with the buffer's CLOCK_MONOTONIC capture time in microseconds and carrying the
+/// V4L2 sequence number (`VideoMeta::capture_sequence`); its constraints are `constraints`
+/// (crop-and-scale and decimation from the native mode).
 ///
 /// Errors: NoDevice (unknown id, no camera), Busy, Overconstrained (naming width, height,
 /// aspectRatio or frameRate), InvalidArg (NaN or infinite constraint values), Unsupported (a
-/// multi-planar-only node, or no pixel format libmst handles), Io.
+/// multi-planar-only node, no pixel format libmst handles, or MJPEG asked for without
+/// libturbojpeg), Io.
 pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
     check_values(constraints)?;
     let list = crate::device::v4l2::enumerate()?;
@@ -356,9 +419,13 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     if !caps.capabilities.contains(Flags::VIDEO_CAPTURE) || !caps.capabilities.contains(Flags::STREAMING) {
         return Err(err!(Unsupported, "V4L2 device \"{id}\" is not a single-planar streaming capture node (multi-planar capture is not supported yet)"));
     }
+    if options.format == Some(CameraFormat::Mjpeg) {
+        // Says what to install when the decoder is missing.
+        crate::convert::jpeg::Decoder::new()?;
+    }
     let all = modes(&dev, constraints, options.format).map_err(|e| io_error(id, "enumerating formats", &e))?;
     if all.is_empty() {
-        let which = options.format.map_or("NV12, YU12, YUYV or UYVY".to_string(), |f| String::from_utf8_lossy(&f.fourcc()).into_owned());
+        let which = options.format.map_or("NV12, YU12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| String::from_utf8_lossy(&f.fourcc()).into_owned());
         return Err(err!(Unsupported, "V4L2 device \"{id}\" offers no {which} mode"));
     }
     let mode = choose(&all, constraints, id)?;
@@ -375,11 +442,8 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     if got.fourcc != fmt.fourcc || got.width != mode.width || got.height != mode.height {
         return Err(err!(Io, "V4L2 device \"{id}\" set {}x{} {} when asked for {}x{} {}", got.width, got.height, got.fourcc, mode.width, mode.height, fmt.fourcc));
     }
-    let min_stride = match mode.format {
-        CameraFormat::Yuyv | CameraFormat::Uyvy => Packed422::row_bytes(mode.width as usize),
-        _ => mode.width as usize,
-    };
-    let stride = (got.stride as usize).max(min_stride);
+    let stride = (got.stride as usize).max(mode.format.row_bytes(mode.width as usize));
+    let converter = Converter::new(mode.format, mode.width, mode.height, stride)?;
     let params = v4l::video::capture::Parameters::new(Fraction::new(mode.interval.0, mode.interval.1));
     let interval = match dev.set_params(&params) {
         Ok(p) if p.interval.numerator > 0 && p.interval.denominator > 0 => (p.interval.numerator, p.interval.denominator),
@@ -417,7 +481,7 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                let cap = Capture { fd: dev.handle().fd(), mode, stride, counters };
+                let mut cap = Capture { fd: dev.handle().fd(), mode, converter, counters };
                 let r = cap.run(&mut stream, &weak, &stop2);
                 drop(stream);
                 drop(dev);
@@ -446,9 +510,70 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
 struct Capture {
     fd: std::os::raw::c_int,
     mode: CameraMode,
+    converter: Converter,
+    counters: Arc<Counters>,
+}
+
+/// The camera's conversion path: one V4L2 buffer of a mode in, one frame out (copied into a
+/// pooled frame, converted, or decoded). Public so that tests can feed it buffers a virtual
+/// driver cannot produce (MJPEG).
+pub struct Converter {
+    format: CameraFormat,
+    width: u32,
+    height: u32,
     /// Bytes between rows of the first plane, as the driver set it.
     stride: usize,
-    counters: Arc<Counters>,
+    jpeg: Option<crate::convert::jpeg::Decoder>,
+}
+
+impl Converter {
+    /// A converter for `format` buffers of `width` x `height` whose first plane's rows are
+    /// `stride` bytes apart (0: tightly packed). Errors: InvalidArg (a zero size, or a stride
+    /// shorter than a row), Unsupported (MJPEG without libturbojpeg).
+    pub fn new(format: CameraFormat, width: u32, height: u32, stride: usize) -> Result<Converter> {
+        let row = format.row_bytes(width as usize);
+        if width == 0 || height == 0 || (stride != 0 && stride < row) {
+            return Err(err!(InvalidArg, "a {width}x{height} {format:?} buffer cannot have rows {stride} bytes apart"));
+        }
+        let jpeg = if format == CameraFormat::Mjpeg { Some(crate::convert::jpeg::Decoder::new()?) } else { None };
+        Ok(Converter { format, width, height, stride: if stride == 0 { row } else { stride }, jpeg })
+    }
+
+    /// The frame for one buffer (`data`: its used bytes), with `timestamp`, `duration` and
+    /// `capture_sequence`; Ok(None) when the buffer is too short or cannot be decoded (the
+    /// caller counts a dropped frame). A JPEG the decoder repaired (corrupt data) is delivered.
+    /// Errors: NoMemory.
+    pub fn frame(&mut self, data: &[u8], timestamp: i64, duration: Option<i64>, capture_sequence: Option<u64>) -> Result<Option<Frame>> {
+        let (w, h) = (self.width as usize, self.height as usize);
+        if data.len() < self.format.bytes(self.stride, w, h) {
+            return Ok(None);
+        }
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let s = self.stride;
+        let mut decoded = true;
+        let format = self.format;
+        let jpeg = &mut self.jpeg;
+        let frame = Frame::video_with(format.delivered(), self.width, self.height, timestamp, duration, |img| match format {
+            CameraFormat::Nv12 => {
+                copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                copy_plane(&data[s * h..], s.max(2 * cw), img.planes[1], img.strides[1], 2 * cw, ch);
+            }
+            CameraFormat::Yu12 => {
+                let cs = (s / 2).max(cw);
+                copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                copy_plane(&data[s * h..], cs, img.planes[1], img.strides[1], cw, ch);
+                copy_plane(&data[s * h + cs * ch..], cs, img.planes[2], img.strides[2], cw, ch);
+            }
+            CameraFormat::Yuyv => packed422_to_i420(data, s, Packed422::Yuyv, img),
+            CameraFormat::Uyvy => packed422_to_i420(data, s, Packed422::Uyvy, img),
+            CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => copy_plane(data, s, img.planes[0], img.strides[0], 4 * w, h),
+            CameraFormat::Rgb24 | CameraFormat::Bgr24 => rgb24_to_rgbx(data, s, img),
+            CameraFormat::Mjpeg => {
+                decoded = jpeg.as_mut().is_some_and(|d| d.decode_i420(data, img).is_ok());
+            }
+        })?;
+        Ok(decoded.then(|| if capture_sequence.is_some() { frame.with_capture_sequence(capture_sequence) } else { frame }))
+    }
 }
 
 /// time_t and its fields are i32 on 32-bit targets, hence the conversions.
@@ -499,7 +624,7 @@ impl Capture {
     }
 
     /// Captures until stopped (None) or until the device fails (the reason to end with).
-    fn run(&self, stream: &mut Stream<'static>, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
+    fn run(&mut self, stream: &mut Stream<'static>, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
         let m = self.mode;
         let duration = (1e6 / m.frame_rate()).round() as i64;
         // A wait longer than this without a frame is a stall: poll again (stop still works).
@@ -529,7 +654,6 @@ impl Capture {
             };
             first = false;
             let flags: u32 = meta.flags.bits();
-            let need = m.format.bytes(self.stride, m.width as usize, m.height as usize);
             let used = if meta.bytesused == 0 { buf.len() } else { (meta.bytesused as usize).min(buf.len()) };
             let seq = meta.sequence;
             if let Some(prev) = last_seq {
@@ -540,7 +664,7 @@ impl Capture {
                 }
             }
             last_seq = Some(seq);
-            if flags & BUF_FLAG_ERROR != 0 || used < need {
+            if flags & BUF_FLAG_ERROR != 0 {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -551,36 +675,19 @@ impl Capture {
             };
             // Strictly increasing, whatever the driver does.
             let ts = ts.max(last_ts.saturating_add(1));
-            last_ts = ts;
-            let data = &buf[..used];
-            let Ok(frame) = Frame::video_with(m.format.delivered(), m.width, m.height, ts, Some(duration), |img| self.fill(data, img)) else {
-                return Some(EndReason::Error);
+            let frame = match self.converter.frame(&buf[..used], ts, Some(duration), Some(seq as u64)) {
+                Ok(Some(f)) => f,
+                Ok(None) => {
+                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                Err(_) => return Some(EndReason::Error),
             };
+            last_ts = ts;
             let core = core.upgrade()?;
             self.counters.frames.fetch_add(1, Ordering::Relaxed);
             self.counters.last_sequence.store(seq as u64, Ordering::Relaxed);
             core.deliver(&frame);
-        }
-    }
-
-    /// Copies or converts one V4L2 buffer into a tightly packed frame.
-    fn fill(&self, data: &[u8], img: &mut crate::convert::ImageMut) {
-        let (w, h) = (self.mode.width as usize, self.mode.height as usize);
-        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-        let s = self.stride;
-        match self.mode.format {
-            CameraFormat::Nv12 => {
-                copy_plane(data, s, img.planes[0], img.strides[0], w, h);
-                copy_plane(&data[s * h..], s.max(2 * cw), img.planes[1], img.strides[1], 2 * cw, ch);
-            }
-            CameraFormat::Yu12 => {
-                let cs = (s / 2).max(cw);
-                copy_plane(data, s, img.planes[0], img.strides[0], w, h);
-                copy_plane(&data[s * h..], cs, img.planes[1], img.strides[1], cw, ch);
-                copy_plane(&data[s * h + cs * ch..], cs, img.planes[2], img.strides[2], cw, ch);
-            }
-            CameraFormat::Yuyv => packed422_to_i420(data, s, Packed422::Yuyv, img),
-            CameraFormat::Uyvy => packed422_to_i420(data, s, Packed422::Uyvy, img),
         }
     }
 }

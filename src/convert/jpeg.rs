@@ -1,0 +1,253 @@
+//! MJPEG decoding, for cameras that send JPEG frames (V4L2's MJPG/JPEG), into I420.
+//!
+//! The decoder is libjpeg-turbo, through its TurboJPEG API, loaded at run time
+//! (`dlopen("libturbojpeg.so.0")`, Debian's package libturbojpeg0). Why libjpeg-turbo:
+//! - webcams send MJPEG frames without Huffman tables (no DHT segment); libjpeg-turbo's decoder
+//!   falls back to the standard tables of JPEG Annex K, as the MJPEG convention expects, where
+//!   the pure-Rust decoders reject the frame unless those tables are patched in;
+//! - it decodes straight to planar YUV (`tjDecompressToYUVPlanes`): no colour conversion to RGB
+//!   and back, and a 4:2:0 frame lands in the I420 frame's own planes with no copy;
+//! - it is SIMD-accelerated, maintained, and already on nearly every Linux system (Chromium,
+//!   GStreamer and FFmpeg users have it).
+//!
+//! Why dlopen and not a link-time dependency: MJPEG is one camera format among many. A machine
+//! without libturbojpeg still captures every other format; the camera source then does not offer
+//! MJPEG modes, and asking for MJPEG says what to install. libmst itself links only libc and
+//! libasound, and static users need no extra `-l`.
+//!
+//! The TurboJPEG 2.x API is used (Debian 12 ships 2.1.5; 3.x keeps these functions).
+
+use std::ffi::{c_char, c_int, c_uchar, c_ulong, c_void, CStr};
+use std::sync::OnceLock;
+
+use super::{row, row_mut, ImageMut};
+use crate::error::{err, Error, Result};
+use crate::frame::format::VideoPixelFormat;
+
+type Handle = *mut c_void;
+
+/// The functions of libturbojpeg.so.0 libmst uses.
+struct Api {
+    init_decompress: unsafe extern "C" fn() -> Handle,
+    decompress_header3: unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut c_int, *mut c_int, *mut c_int, *mut c_int) -> c_int,
+    decompress_to_yuv_planes: unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut *mut c_uchar, c_int, *mut c_int, c_int, c_int) -> c_int,
+    destroy: unsafe extern "C" fn(Handle) -> c_int,
+    get_error_str2: unsafe extern "C" fn(Handle) -> *mut c_char,
+    get_error_code: unsafe extern "C" fn(Handle) -> c_int,
+}
+
+/// The library's soname.
+pub const LIBRARY: &str = "libturbojpeg.so.0";
+
+static API: OnceLock<std::result::Result<Api, String>> = OnceLock::new();
+
+fn load() -> std::result::Result<Api, String> {
+    // SAFETY: dlopen/dlsym with NUL-terminated names; the handle is never closed, so the
+    // function pointers stay valid for the life of the process. Each symbol is cast to the
+    // signature turbojpeg.h declares for it.
+    unsafe {
+        let lib = libc::dlopen(c"libturbojpeg.so.0".as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL);
+        if lib.is_null() {
+            let why = libc::dlerror();
+            let why = if why.is_null() { String::new() } else { CStr::from_ptr(why).to_string_lossy().into_owned() };
+            return Err(format!("MJPEG needs {LIBRARY} (Debian: apt-get install libturbojpeg0): {why}"));
+        }
+        let sym = |name: &CStr| {
+            let p = libc::dlsym(lib, name.as_ptr());
+            if p.is_null() {
+                Err(format!("{LIBRARY} has no {}: too old (libmst needs TurboJPEG 1.4 or later)", name.to_string_lossy()))
+            } else {
+                Ok(p)
+            }
+        };
+        Ok(Api {
+            init_decompress: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> Handle>(sym(c"tjInitDecompress")?),
+            decompress_header3: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut c_int, *mut c_int, *mut c_int, *mut c_int) -> c_int>(sym(c"tjDecompressHeader3")?),
+            decompress_to_yuv_planes: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut *mut c_uchar, c_int, *mut c_int, c_int, c_int) -> c_int>(sym(c"tjDecompressToYUVPlanes")?),
+            destroy: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle) -> c_int>(sym(c"tjDestroy")?),
+            get_error_str2: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle) -> *mut c_char>(sym(c"tjGetErrorStr2")?),
+            get_error_code: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle) -> c_int>(sym(c"tjGetErrorCode")?),
+        })
+    }
+}
+
+fn api() -> Result<&'static Api> {
+    API.get_or_init(load).as_ref().map_err(|why| err!(Unsupported, "{why}"))
+}
+
+/// Whether MJPEG can be decoded here (libturbojpeg.so.0 loads).
+pub fn available() -> bool {
+    api().is_ok()
+}
+
+/// TJSAMP_*: the JPEG's chroma subsampling.
+const TJSAMP_444: c_int = 0;
+const TJSAMP_422: c_int = 1;
+const TJSAMP_420: c_int = 2;
+const TJSAMP_GRAY: c_int = 3;
+const TJSAMP_440: c_int = 4;
+/// TJERR_WARNING: the frame decoded, but its data were damaged (a truncated or padded frame).
+const TJERR_WARNING: c_int = 0;
+
+/// How a frame decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    Clean,
+    /// Decoded with a warning (corrupt or truncated data, which cameras do send): the image is
+    /// complete but may show the damage.
+    Damaged,
+}
+
+/// A TurboJPEG decompressor and its scratch planes. One thread at a time.
+pub struct Decoder {
+    api: &'static Api,
+    handle: Handle,
+    scratch: Vec<u8>,
+}
+
+// SAFETY: a TurboJPEG handle may move between threads; `&mut self` keeps its use to one.
+unsafe impl Send for Decoder {}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from tjInitDecompress and is destroyed once.
+        unsafe { (self.api.destroy)(self.handle) };
+    }
+}
+
+impl Decoder {
+    /// Errors: Unsupported (libturbojpeg.so.0 missing; the message says which package), NoMemory.
+    pub fn new() -> Result<Decoder> {
+        let api = api()?;
+        // SAFETY: no arguments; NULL on failure.
+        let handle = unsafe { (api.init_decompress)() };
+        if handle.is_null() {
+            return Err(err!(NoMemory, "tjInitDecompress failed"));
+        }
+        Ok(Decoder { api, handle, scratch: Vec::new() })
+    }
+
+    fn error(&self, what: &str) -> Error {
+        // SAFETY: a live handle; the string is owned by the handle and copied at once.
+        let msg = unsafe { CStr::from_ptr((self.api.get_error_str2)(self.handle)) }.to_string_lossy().into_owned();
+        err!(Io, "{what}: {msg}")
+    }
+
+    /// Width, height and TJSAMP_* subsampling of a JPEG.
+    fn header(&mut self, jpeg: &[u8]) -> Result<(usize, usize, c_int)> {
+        let (mut w, mut h, mut sub, mut cs) = (0, 0, 0, 0);
+        // SAFETY: `jpeg` is readable for its length; the outputs are live ints.
+        let r = unsafe { (self.api.decompress_header3)(self.handle, jpeg.as_ptr(), jpeg.len() as c_ulong, &mut w, &mut h, &mut sub, &mut cs) };
+        if r != 0 || w <= 0 || h <= 0 {
+            return Err(self.error("not a JPEG frame"));
+        }
+        Ok((w as usize, h as usize, sub))
+    }
+
+    /// Decodes `jpeg` into the I420 image `dst`, whose size must be the JPEG's. 4:2:0 decodes
+    /// into `dst`'s planes; 4:2:2, 4:4:0 and 4:4:4 chroma is box-averaged down to 4:2:0 (rounding
+    /// half up, as libmst's other conversions); greyscale gets neutral chroma (128).
+    ///
+    /// Errors: InvalidArg (`dst` not I420), Io (not a JPEG, a size other than `dst`'s, or data the
+    /// decoder gave up on), Unsupported (4:1:1 and other rare subsamplings).
+    pub fn decode_i420(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
+        if dst.format != VideoPixelFormat::I420 {
+            return Err(err!(InvalidArg, "MJPEG decodes into I420, not {:?}", dst.format));
+        }
+        let (w, h, sub) = self.header(jpeg)?;
+        if (w, h) != (dst.width, dst.height) {
+            return Err(err!(Io, "the JPEG frame is {w}x{h}, the stream {}x{}", dst.width, dst.height));
+        }
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        // Chroma planes as decoded: their size and how many decoded samples make one I420 one.
+        let (pw, ph) = match sub {
+            TJSAMP_420 | TJSAMP_GRAY => (cw, ch),
+            TJSAMP_422 => (cw, h),
+            TJSAMP_440 => (w, ch),
+            TJSAMP_444 => (w, h),
+            other => return Err(err!(Unsupported, "JPEG chroma subsampling {other} (TJSAMP) is not decoded; 4:2:0, 4:2:2, 4:4:0, 4:4:4 and greyscale are")),
+        };
+        let direct = sub == TJSAMP_420 || sub == TJSAMP_GRAY;
+        let [yp, up, vp, _] = &mut dst.planes;
+        // Every plane must hold its rows (the last one unpadded) before C writes into it.
+        let need = |stride: usize, rows: usize, len: usize| (rows - 1) * stride + len;
+        assert!(yp.len() >= need(dst.strides[0], h, w));
+        let mut strides: [c_int; 3] = [dst.strides[0] as c_int, dst.strides[1] as c_int, dst.strides[2] as c_int];
+        let mut planes: [*mut c_uchar; 3] = [yp.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut()];
+        if direct {
+            assert!(up.len() >= need(dst.strides[1], ch, cw) && vp.len() >= need(dst.strides[2], ch, cw));
+            planes[1] = up.as_mut_ptr();
+            planes[2] = vp.as_mut_ptr();
+        } else {
+            self.scratch.resize(2 * pw * ph, 0);
+            let (a, b) = self.scratch.split_at_mut(pw * ph);
+            planes[1] = a.as_mut_ptr();
+            planes[2] = b.as_mut_ptr();
+            strides[1] = pw as c_int;
+            strides[2] = pw as c_int;
+        }
+        // SAFETY: each plane pointer addresses a buffer holding its plane's rows at its stride
+        // (asserted above, or the scratch sized pw x ph); greyscale writes only the first.
+        let r = unsafe {
+            (self.api.decompress_to_yuv_planes)(self.handle, jpeg.as_ptr(), jpeg.len() as c_ulong, planes.as_mut_ptr(), w as c_int, strides.as_mut_ptr(), h as c_int, 0)
+        };
+        // SAFETY: a live handle.
+        let outcome = if r == 0 {
+            Decoded::Clean
+        } else if unsafe { (self.api.get_error_code)(self.handle) } == TJERR_WARNING {
+            Decoded::Damaged
+        } else {
+            return Err(self.error("decoding a JPEG frame"));
+        };
+        if sub == TJSAMP_GRAY {
+            for (plane, stride) in [(&mut **up, dst.strides[1]), (&mut **vp, dst.strides[2])] {
+                for y in 0..ch {
+                    row_mut(plane, stride, y, cw).fill(128);
+                }
+            }
+        } else if !direct {
+            let (a, b) = self.scratch.split_at(pw * ph);
+            downsample_to_420(a, pw, ph, up, dst.strides[1], cw, ch);
+            downsample_to_420(b, pw, ph, vp, dst.strides[2], cw, ch);
+        }
+        crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, w, h));
+        Ok(outcome)
+    }
+}
+
+/// Box-averages a `pw` x `ph` plane (tightly packed) whose size is `cw` or twice it across and
+/// `ch` or twice it down into the `cw` x `ch` plane `dst`; a last odd row or column averages
+/// with itself.
+fn downsample_to_420(src: &[u8], pw: usize, ph: usize, dst: &mut [u8], dst_stride: usize, cw: usize, ch: usize) {
+    let fx = if pw > cw { 2 } else { 1 };
+    let fy = if ph > ch { 2 } else { 1 };
+    for cy in 0..ch {
+        let r0 = row(src, pw, (cy * fy).min(ph - 1), pw);
+        let r1 = row(src, pw, (cy * fy + fy - 1).min(ph - 1), pw);
+        let d = row_mut(dst, dst_stride, cy, cw);
+        for (cx, out) in d.iter_mut().enumerate() {
+            let (x0, x1) = ((cx * fx).min(pw - 1), (cx * fx + fx - 1).min(pw - 1));
+            let sum = r0[x0] as u32 + r0[x1] as u32 + r1[x0] as u32 + r1[x1] as u32;
+            *out = ((sum + 2) / 4) as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downsampling_averages_with_rounding_half_up() {
+        // 4:2:2 chroma of a 4x3 image (2x3) to 2x2: vertical pairs, the odd last row alone.
+        let src = [10, 20, 11, 21, 50, 60];
+        let mut dst = [0u8; 4];
+        downsample_to_420(&src, 2, 3, &mut dst, 2, 2, 2);
+        assert_eq!(dst, [11, 21, 50, 60]);
+        // 4:4:4 of a 3x1 image to 2x1: (1+2+1+2+2)/4 = 2, the odd last column alone.
+        let src = [1, 2, 7];
+        let mut dst = [0u8; 2];
+        downsample_to_420(&src, 3, 1, &mut dst, 2, 2, 1);
+        assert_eq!(dst, [2, 7]);
+    }
+}
