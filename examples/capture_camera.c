@@ -3,7 +3,9 @@
  *   camera (V4L2, its native mode) --> file sink -----------> out.y4m
  *                                  \-> processor: counts frames; once a second prints the
  *                                      frames delivered in that second (fps) and the frames
- *                                      dropped so far (the processor's discarded ones)
+ *                                      dropped so far: by the camera (lost before libmst got
+ *                                      them, mst_track_get_camera_stats) and by the counter's
+ *                                      own processor (its discarded ones)
  *
  *   capture_camera [device_id] [seconds] [out.y4m]
  *     device_id   a videoinput id from list_devices (default, or an empty string: the first
@@ -89,7 +91,7 @@ int main(int argc, char **argv) {
     }
 
     MstTrack *track = NULL;
-    MstStatus st = mst_track_create_camera(device_id, NULL, &track);
+    MstStatus st = mst_track_create_camera(device_id, NULL, NULL, &track);
     if (st != MST_OK) {
         fprintf(stderr,
                 "capture_camera: cannot open camera \"%s\": %s (%s); list devices with "
@@ -151,8 +153,15 @@ int main(int argc, char **argv) {
                 report_error("mst_processor_get_stats", st);
                 goto out;
             }
-            fprintf(stderr, "%3u s  %3llu fps  %6llu frames  dropped %llu\n", ++second,
-                    (unsigned long long)frames_this_second, (unsigned long long)frames_total,
+            MstCameraStats cs;
+            st = mst_track_get_camera_stats(track, &cs);
+            if (st != MST_OK) {
+                report_error("mst_track_get_camera_stats", st);
+                goto out;
+            }
+            fprintf(stderr, "%3u s  %3llu fps  %6llu frames  dropped %llu by the camera, %llu by the counter\n",
+                    ++second, (unsigned long long)frames_this_second,
+                    (unsigned long long)frames_total, (unsigned long long)cs.dropped,
                     (unsigned long long)ps.discarded);
             frames_this_second = 0;
             next_report += 1.0;

@@ -463,6 +463,42 @@ typedef struct MstVideoConstraints {
 } MstVideoConstraints;
 
 /**
+ * Options of mst_track_create_camera() beyond the constraints (all zero = defaults).
+ */
+typedef struct MstCameraOptions {
+  /**
+   * Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
+   * v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, YU12,
+   * YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any, preferring them
+   * in that order among modes equally close to the constraints.
+   */
+  uint32_t pixel_format;
+} MstCameraOptions;
+
+/**
+ * What a camera source has captured.
+ */
+typedef struct MstCameraStats {
+  /**
+   * Frames delivered.
+   */
+  uint64_t frames;
+  /**
+   * Frames lost: gaps in the driver's sequence numbers (the driver had no free buffer),
+   * plus buffers the driver flagged as erroneous, short ones and undecodable MJPEG.
+   */
+  uint64_t dropped;
+  /**
+   * Frames whose sequence number did not increase (0 on a sane driver).
+   */
+  uint64_t out_of_order;
+  /**
+   * The V4L2 sequence number of the last frame delivered.
+   */
+  uint32_t last_sequence;
+} MstCameraStats;
+
+/**
  * What a microphone source has captured.
  */
 typedef struct MstCaptureStats {
@@ -633,6 +669,11 @@ typedef struct MstVideoFrameInfo {
    * that did not come from mst_processor_read().
    */
   uint64_t sequence;
+  /**
+   * The capture device's sequence number (V4L2's: 0, 1, ...; gaps are frames lost before
+   * libmst got them); -1 for frames not captured from a camera.
+   */
+  int64_t capture_sequence;
 } MstVideoFrameInfo;
 
 /**
@@ -966,30 +1007,46 @@ MstStatus mst_track_create_microphone(const char *device_id,
 /**
  * Opens the camera `device_id` (an id from mst_devices_enumerate() of kind
  * MST_DEVICE_KIND_VIDEO_INPUT; NULL or "default" = the first video input) and returns a live
- * video track on it. libmst enumerates the node's pixel formats (NV12, YU12, YUYV, UYVY),
- * frame sizes and frame intervals, picks the native mode closest to `constraints` (NULL = none;
- * fitness distance as browsers compute it; 640x480 at 30 fps breaks ties) and sets it. Frames
- * are NV12 (from NV12) or I420 (from YU12, and converted from YUYV/UYVY), delivered from a
- * library thread ("mst-v4l2-capture") and timestamped in microseconds of CLOCK_MONOTONIC at
- * capture (the driver's buffer timestamp). The track's capabilities are the native mode; its
- * constraints are `constraints`, so what the mode does not meet (a smaller size, another aspect
- * ratio, a lower rate) the track's crop-and-scale and decimation serve. If the device goes
- * away, every track on it ends with MST_END_REASON_DEVICE_LOST within about one frame. The
- * device is released when the last track on it ends.
+ * video track on it. libmst enumerates the node's pixel formats, frame sizes and frame
+ * intervals, picks the native mode closest to `constraints` (NULL = none; fitness distance as
+ * browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with 4 mmap buffers.
+ * Frames are delivered from a library thread ("mst-v4l2-capture") in the WebCodecs format of
+ * the V4L2 one: NV12 as NV12; YU12 as I420; YUYV and UYVY converted to I420; XR24, AR24,
+ * XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and BGRX; MJPEG decoded
+ * to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time: without it MJPEG modes are
+ * not offered). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds)
+ * as its timestamp and the V4L2 sequence number as MstVideoFrameInfo.capture_sequence. Every
+ * buffer is copied out and requeued at once, so a consumer that holds frames never stalls
+ * capture. The track's capabilities are the native mode; its constraints are `constraints`,
+ * so what the mode does not meet (a smaller size, another aspect ratio, a lower rate) the
+ * track's crop-and-scale and decimation serve. If the device goes away, every track on it
+ * ends with MST_END_REASON_DEVICE_LOST within about one frame. The device is released when
+ * the last track on it ends.
  *
- * Ownership: `device_id` and `constraints` borrowed; the caller owns `*out`.
+ * Ownership: `device_id`, `constraints` and `options` (NULL = defaults) borrowed; the caller
+ * owns `*out`.
  * Thread-safety: any thread. Blocking: opens, configures and starts the device (the driver's
- * first buffers are allocated before it returns).
+ * buffers are allocated before it returns).
  * Errors: MST_ERR_NULL_ARG (`out`), MST_ERR_NO_DEVICE (no such camera, or none; the message
  * names it), MST_ERR_BUSY (another process streams from it), MST_ERR_OVERCONSTRAINED (the
  * message names width, height, aspectRatio or frameRate and lists the device's modes),
  * MST_ERR_INVALID_ARG (unknown `present` bits or resize_mode, NaN or infinite values, a
- * non-UTF-8 id), MST_ERR_UNSUPPORTED (a multi-planar-only node, or no pixel format libmst
- * handles), MST_ERR_IO, MST_ERR_NO_MEMORY.
+ * non-UTF-8 id, a pixel_format libmst does not know), MST_ERR_UNSUPPORTED (a multi-planar-only
+ * node; no mode in a format libmst handles, or in `pixel_format`; MJPEG without
+ * libturbojpeg.so.0, the message says which package), MST_ERR_IO, MST_ERR_NO_MEMORY.
  */
 MstStatus mst_track_create_camera(const char *device_id,
                                   const struct MstVideoConstraints *constraints,
+                                  const struct MstCameraOptions *options,
                                   struct MstTrack **out);
+
+/**
+ * The capture counters of the camera source behind `track` (shared by its clones).
+ * Ownership: `track` borrowed. Thread-safety: any thread.
+ * Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a track handle), MST_ERR_INVALID_STATE
+ * (freed), MST_ERR_TYPE (the track is not on a camera).
+ */
+MstStatus mst_track_get_camera_stats(const struct MstTrack *track, struct MstCameraStats *out);
 
 /**
  * The capture counters of the microphone source behind `track` (shared by its clones).

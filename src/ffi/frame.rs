@@ -451,6 +451,9 @@ pub struct MstVideoFrameInfo {
     /// The processor's sequence number (1, 2, ...; gaps are discarded frames); 0 for frames
     /// that did not come from mst_processor_read().
     pub sequence: u64,
+    /// The capture device's sequence number (V4L2's: 0, 1, ...; gaps are frames lost before
+    /// libmst got them); -1 for frames not captured from a camera.
+    pub capture_sequence: i64,
 }
 
 /// Reads a video frame's attributes.
@@ -473,6 +476,7 @@ pub extern "C" fn mst_frame_video_info(frame: *const MstFrame, out: *mut MstVide
             duration: v.duration.unwrap_or(0),
             num_planes: v.format.planes().len() as u32,
             sequence: entry.sequence,
+            capture_sequence: v.capture_sequence.map_or(-1, |s| s as i64),
         };
         Ok(())
     })
