@@ -50,6 +50,18 @@ if ! bash vmtest/fetch-deps.sh; then
     exit 1
 fi
 
+# The device examples, run by tests/vm_examples.rs: built against the debug libmst.so, which
+# travels next to them (rpath $ORIGIN).
+examples=(list_devices capture_camera record_microphone virtual_background)
+cargo build --lib --quiet
+rm -rf build/vm-examples
+mkdir -p build/vm-examples
+cp target/debug/libmst.so build/vm-examples/libmst.so.0
+for e in "${examples[@]}"; do
+    cc -std=c11 -O1 -Wall -Wextra -Werror -Iinclude "examples/$e.c" -Lbuild/vm-examples -l:libmst.so.0 -lm \
+        -Wl,-rpath,'$ORIGIN' -o "build/vm-examples/$e"
+done
+
 vmopts=(--timeout "${VMTEST_TIMEOUT:-600}" --out "$repo/build/vm-out")
 for m in "${modules[@]}"; do vmopts+=(--module "$m"); done
 if [ "${VMTEST_KMSG:-0}" = 1 ]; then vmopts+=(--kmsg); fi
@@ -58,7 +70,7 @@ mkdir -p build/vm-out
 
 start=$SECONDS
 status=0
-bash vmtest/cargo-test-in-vm.sh "${vmopts[@]}" "$repo" "${tests[@]}" -- --include-ignored "$@" || status=$?
+bash vmtest/cargo-test-in-vm.sh "${vmopts[@]}" --extra build/vm-examples "$repo" "${tests[@]}" -- --include-ignored "$@" || status=$?
 case $status in
     0) echo "vm-test: all VM tests passed ($((SECONDS - start)) s)";;
     124) echo "vm-test: FAILED: the VM was killed after ${VMTEST_TIMEOUT:-600} s (VMTEST_TIMEOUT); output above";;

@@ -9,16 +9,19 @@
 #   /dev/video0 and the sound cards, so they run one at a time.
 #   The guest prints cargo's "Running ..." line and libtest's normal output for each
 #   executable, so the log reads like `cargo test`. RUST_BACKTRACE=1 in the guest.
+#   --extra DIR (repeatable) copies DIR into the payload as ./$(basename DIR), for programs the
+#   tests run (their shared libraries are found by ldd like the tests', rpath $ORIGIN included).
 #   Exit status: 0 if every executable passed, 1 if any failed; otherwise run-in-vm.sh's
 #   (124 timeout, 125 no report, 126 module load, 2 harness error).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { printf 'cargo-test-in-vm: %s\n' "$@" >&2; exit 2; }
 
-VMOPTS=()
+VMOPTS=() EXTRA=()
 while [[ $# -gt 0 && $1 == --* ]]; do
     case $1 in
         --no-tools|--kmsg|--bzimage) VMOPTS+=("$1"); shift;;
+        --extra) [[ $# -ge 2 && -d $2 ]] || die "--extra needs a directory"; EXTRA+=("$(realpath "$2")"); shift 2;;
         --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;;
         --) die "usage: cargo-test-in-vm.sh [run-in-vm options] CRATE_DIR [CARGO-ARGS...] [-- TEST-ARGS...]";;
         *) [[ $# -ge 2 ]] || die "option $1 needs an argument"; VMOPTS+=("$1" "$2"); shift 2;;
@@ -66,5 +69,6 @@ args=""; for a in "${TEST_ARGS[@]}"; do args+=" $(sq "$a")"; done
     echo 'if [ -n "$failed" ]; then echo "vmtest: FAILED test executables:$failed"; exit 1; fi'
 } > "$P/run-tests.sh"
 rm "$P/.list"
+for d in ${EXTRA[@]+"${EXTRA[@]}"}; do cp -a "$d" "$P/$(basename "$d")"; done
 rc=0; "$HERE/run-in-vm.sh" "${VMOPTS[@]}" "$P" -- sh run-tests.sh || rc=$?
 exit $rc   # (no exec: the EXIT trap must remove $P)
