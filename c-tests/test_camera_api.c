@@ -47,6 +47,7 @@ int main(void) {
     po.width = 64;
     po.height = 48;
     po.frame_count = 1;
+    po.unpaced = true; /* waits for its first consumer: the frame is not missed */
     CHECK_OK(mst_track_create_test_pattern(&po, &t));
     MstCameraStats cs;
     CHECK_STATUS(mst_track_get_camera_stats(t, &cs), MST_ERR_TYPE);
