@@ -4,8 +4,9 @@
 #   scripts/deps.sh [--install | --check] PURPOSE...
 #
 # PURPOSE is `build` (compile the library), `test` (build plus everything scripts/test.sh
-# runs) or `fuzz` (build plus clang and libFuzzer for c-tests/fuzz; optional, test does not
-# need it). Every missing tool or library is printed on its own `deps: missing:` line.
+# runs), `fuzz` (build plus clang and libFuzzer for c-tests/fuzz; optional, test does not
+# need it) or `bench` (build plus the peers benches/ measures against: libyuv, swscale,
+# libjpeg-turbo; never needed by the library's users). Every missing tool or library is printed on its own `deps: missing:` line.
 #
 # --install runs `apt-get update` once and `apt-get install -y --no-install-recommends` for the
 #           missing Debian packages (needs root).
@@ -39,6 +40,9 @@ test  cmd git        git
 test  lib turbojpeg  libturbojpeg0
 fuzz  cmd clang-14   clang-14
 fuzz  file /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a libclang-rt-14-dev
+bench file /usr/include/libyuv.h libyuv-dev
+bench file /usr/include/*/libswscale/swscale.h libswscale-dev
+bench file /usr/include/turbojpeg.h libturbojpeg0-dev
 '
 
 # The purposes a purpose includes.
@@ -47,7 +51,8 @@ expand_purpose() {
         build) echo build ;;
         test) echo build test ;;
         fuzz) echo build fuzz ;;
-        *) echo "deps: unknown purpose '$1' (known: build, test, fuzz)" >&2; exit 2 ;;
+        bench) echo build bench ;;
+        *) echo "deps: unknown purpose '$1' (known: build, test, fuzz, bench)" >&2; exit 2 ;;
     esac
 }
 

@@ -20,6 +20,15 @@ pub use packed::{packed422_to_i420, rgb24_to_rgbx, Packed422};
 pub use scale::scale;
 pub use video::convert;
 
+/// The plain implementations: portable Rust, exact integer arithmetic, written for clarity.
+/// They define what the fast kernels compute; tests and `benches/kernels.rs` hold the fast
+/// ones to them (with a stated maximum per-sample error).
+pub mod reference {
+    pub use super::packed::packed422_to_i420;
+    pub use super::scale::scale;
+    pub use super::video::convert;
+}
+
 use crate::frame::format::{PlaneInfo, VideoPixelFormat};
 
 /// Read-only view of an image: `planes[i]` starts at plane i's first sample of the image's

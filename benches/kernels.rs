@@ -1,0 +1,463 @@
+//! libmst's pixel kernels side by side with libyuv and swscale (and, for MJPEG, libyuv's
+//! MJPGToI420 over libjpeg-turbo), in one process, interleaved, single thread, hot cache:
+//!
+//!     bash scripts/bench.sh kernels      (installs the peers, then cargo bench --bench kernels)
+//!
+//! Each row runs the same operation on the same 1080p input: libmst through the functions the
+//! library itself calls for frames (`mst::convert::*`, the camera's `Converter`), the peers
+//! through their C APIs (Debian's libyuv.so and libswscale.so: bench-only dependencies, never
+//! needed by the library). Rounds call every contender once in turn, so machine noise hits all
+//! alike; the table shows each one's median, the ratio libmst / the faster peer, and the
+//! largest per-sample difference of each output from libmst's plain reference implementation
+//! (`mst::convert::reference`: exact integer arithmetic, the definition the fast kernels are
+//! held to; its own row shows its speed).
+
+use std::ffi::{c_int, c_uint, c_ulong, c_void, CStr};
+use std::hint::black_box;
+use std::time::Instant;
+
+use mst::convert::{Image, ImageMut};
+use mst::frame::VideoPixelFormat as F;
+
+// ---------------------------------------------------------------------------------------------
+// The peers' C APIs (the few functions used).
+
+#[allow(non_upper_case_globals)]
+mod peers {
+    use super::*;
+
+    #[repr(C)]
+    pub struct YuvConstants {
+        _opaque: [u8; 0],
+    }
+
+    pub const K_FILTER_BILINEAR: c_uint = 2;
+    pub const K_FILTER_BOX: c_uint = 3;
+
+    // By file name: yuv-sys's own static libyuv.a (symbols prefixed rs_) sits earlier on the
+    // search path and would shadow Debian's libyuv.so, the peer.
+    #[link(name = "libyuv.so.0", kind = "dylib", modifiers = "+verbatim")]
+    extern "C" {
+        pub static kYuvH709Constants: YuvConstants;
+        #[allow(clippy::too_many_arguments)]
+        pub fn I420Scale(sy: *const u8, ssy: c_int, su: *const u8, ssu: c_int, sv: *const u8, ssv: c_int, sw: c_int, sh: c_int, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, dw: c_int, dh: c_int, filter: c_uint) -> c_int;
+        #[allow(clippy::too_many_arguments)]
+        pub fn YUY2ToI420(s: *const u8, ss: c_int, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, w: c_int, h: c_int) -> c_int;
+        #[allow(clippy::too_many_arguments)]
+        pub fn NV12ToI420(sy: *const u8, ssy: c_int, suv: *const u8, ssuv: c_int, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, w: c_int, h: c_int) -> c_int;
+        #[allow(clippy::too_many_arguments)]
+        pub fn I420ToARGBMatrix(sy: *const u8, ssy: c_int, su: *const u8, ssu: c_int, sv: *const u8, ssv: c_int, d: *mut u8, ds: c_int, m: *const YuvConstants, w: c_int, h: c_int) -> c_int;
+        #[allow(clippy::too_many_arguments)]
+        pub fn MJPGToI420(s: *const u8, n: usize, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, sw: c_int, sh: c_int, dw: c_int, dh: c_int) -> c_int;
+    }
+
+    pub const AV_PIX_FMT_YUV420P: c_int = 0;
+    pub const AV_PIX_FMT_YUYV422: c_int = 1;
+    pub const AV_PIX_FMT_NV12: c_int = 23;
+    pub const AV_PIX_FMT_BGRA: c_int = 28;
+    pub const SWS_BILINEAR: c_int = 2;
+    pub const SWS_AREA: c_int = 0x20;
+    pub const SWS_CS_ITU709: c_int = 1;
+
+    #[link(name = "swscale")]
+    extern "C" {
+        #[allow(clippy::too_many_arguments)]
+        pub fn sws_getContext(sw: c_int, sh: c_int, sf: c_int, dw: c_int, dh: c_int, df: c_int, flags: c_int, a: *mut c_void, b: *mut c_void, p: *const f64) -> *mut c_void;
+        pub fn sws_scale(c: *mut c_void, src: *const *const u8, ss: *const c_int, y: c_int, h: c_int, dst: *const *mut u8, ds: *const c_int) -> c_int;
+        pub fn sws_freeContext(c: *mut c_void);
+        pub fn sws_getCoefficients(colorspace: c_int) -> *const c_int;
+        #[allow(clippy::too_many_arguments)]
+        pub fn sws_setColorspaceDetails(c: *mut c_void, inv: *const c_int, src_range: c_int, table: *const c_int, dst_range: c_int, brightness: c_int, contrast: c_int, saturation: c_int) -> c_int;
+    }
+
+    #[link(name = "avutil")]
+    extern "C" {
+        pub fn av_get_pix_fmt_name(f: c_int) -> *const std::ffi::c_char;
+    }
+
+    #[link(name = "turbojpeg")]
+    extern "C" {
+        pub fn tjInitCompress() -> *mut c_void;
+        #[allow(clippy::too_many_arguments)]
+        pub fn tjCompress2(h: *mut c_void, src: *const u8, w: c_int, pitch: c_int, height: c_int, pf: c_int, out: *mut *mut u8, size: *mut c_ulong, subsamp: c_int, quality: c_int, flags: c_int) -> c_int;
+        pub fn tjFree(buf: *mut u8);
+        pub fn tjDestroy(h: *mut c_void) -> c_int;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+
+/// An image in its own planes, rows `pad` bytes longer than needed (odd strides on purpose).
+struct Img {
+    format: F,
+    w: usize,
+    h: usize,
+    planes: Vec<Vec<u8>>,
+    strides: Vec<usize>,
+}
+
+impl Img {
+    fn new(format: F, w: usize, h: usize, pad: usize) -> Img {
+        let mut planes = Vec::new();
+        let mut strides = Vec::new();
+        for info in format.planes() {
+            let stride = info.row_bytes(w) + pad;
+            planes.push(vec![0u8; stride * info.samples(w, h).1]);
+            strides.push(stride);
+        }
+        Img { format, w, h, planes, strides }
+    }
+
+    /// A smooth picture with fine detail, the same whatever the format's layout.
+    fn picture(format: F, w: usize, h: usize, pad: usize) -> Img {
+        let mut img = Img::new(format, w, h, pad);
+        for (p, info) in format.planes().iter().enumerate() {
+            let (pw, ph) = info.samples(w, h);
+            let bps = info.bytes_per_sample;
+            for y in 0..ph {
+                for x in 0..pw {
+                    for c in 0..bps {
+                        let v = (x * 255 / pw.max(1)) ^ ((y * 7 + c * 50 + p * 80) & 0x3f) ^ ((x * y) >> 9 & 0x1f);
+                        let v = if format.is_rgb() || p == 3 { v } else if p == 0 { 16 + v * 219 / 255 } else { 16 + v * 224 / 255 };
+                        img.planes[p][y * img.strides[p] + x * bps + c] = v as u8;
+                    }
+                }
+            }
+        }
+        img
+    }
+
+    fn view(&self) -> Image<'_> {
+        let mut planes: [&[u8]; 4] = [&[]; 4];
+        let mut strides = [0; 4];
+        for i in 0..self.planes.len() {
+            planes[i] = &self.planes[i];
+            strides[i] = self.strides[i];
+        }
+        Image { format: self.format, width: self.w, height: self.h, planes, strides }
+    }
+
+    fn view_mut(&mut self) -> ImageMut<'_> {
+        let mut strides = [0; 4];
+        strides[..self.strides.len()].copy_from_slice(&self.strides);
+        let mut it = self.planes.iter_mut();
+        let mut next = || it.next().map_or(&mut [][..], |p| &mut p[..]);
+        let planes = [next(), next(), next(), next()];
+        ImageMut { format: self.format, width: self.w, height: self.h, planes, strides }
+    }
+
+    fn ptr(&self, p: usize) -> *const u8 {
+        self.planes[p].as_ptr()
+    }
+
+    fn mptr(&mut self, p: usize) -> *mut u8 {
+        self.planes[p].as_mut_ptr()
+    }
+
+    fn stride(&self, p: usize) -> c_int {
+        self.strides[p] as c_int
+    }
+
+    /// The largest per-sample difference from `other` (same format and size).
+    fn max_diff(&self, other: &Img) -> u8 {
+        let mut m = 0;
+        for (p, info) in self.format.planes().iter().enumerate() {
+            let (pw, ph) = info.samples(self.w, self.h);
+            let n = pw * info.bytes_per_sample;
+            for y in 0..ph {
+                let a = &self.planes[p][y * self.strides[p]..][..n];
+                let b = &other.planes[p][y * other.strides[p]..][..n];
+                for (&x, &y) in a.iter().zip(b) {
+                    m = m.max(x.abs_diff(y));
+                }
+            }
+        }
+        m
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing
+
+type Run<'a> = Box<dyn FnMut() + 'a>;
+
+/// Medians (ms) of `runs`, called in turn for `rounds` rounds after a warm-up.
+fn race(runs: &mut [Run], rounds: usize) -> Vec<f64> {
+    for r in runs.iter_mut() {
+        for _ in 0..3 {
+            r();
+        }
+    }
+    let mut times = vec![Vec::with_capacity(rounds); runs.len()];
+    for _ in 0..rounds {
+        for (i, r) in runs.iter_mut().enumerate() {
+            let t = Instant::now();
+            r();
+            times[i].push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            t[t.len() / 2]
+        })
+        .collect()
+}
+
+struct Row {
+    op: String,
+    mst: f64,
+    reference: f64,
+    libyuv: Option<f64>,
+    swscale: Option<f64>,
+    err_mst: u8,
+    err_libyuv: Option<u8>,
+    err_swscale: Option<u8>,
+}
+
+fn print(rows: &[Row]) {
+    let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    let e = |v: Option<u8>| v.map_or("–".to_string(), |v| v.to_string());
+    println!("| operation (1080p source, 1 thread) | libmst ms | libyuv ms | swscale ms | libmst / faster peer | max error vs reference: libmst / libyuv / swscale | plain reference ms |");
+    println!("| --- | ---: | ---: | ---: | ---: | --- | ---: |");
+    for r in rows {
+        let best = [r.libyuv, r.swscale].into_iter().flatten().fold(f64::INFINITY, f64::min);
+        println!(
+            "| {} | {:.3} | {} | {} | **{:.2}×** | {} / {} / {} | {:.3} |",
+            r.op, r.mst, ms(r.libyuv), ms(r.swscale), r.mst / best, r.err_mst, e(r.err_libyuv), e(r.err_swscale), r.reference
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// swscale
+
+struct Sws(*mut c_void);
+
+impl Sws {
+    fn new(sw: usize, sh: usize, sf: c_int, dw: usize, dh: usize, df: c_int, flags: c_int) -> Sws {
+        // SAFETY: plain constructor; NULL checked.
+        let c = unsafe { peers::sws_getContext(sw as c_int, sh as c_int, sf, dw as c_int, dh as c_int, df, flags, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null()) };
+        assert!(!c.is_null(), "sws_getContext failed");
+        Sws(c)
+    }
+
+    /// BT.709, limited range in and out (libmst's colour), for YUV <-> RGB.
+    fn bt709(self) -> Sws {
+        // SAFETY: a live context; the coefficient table is static in libswscale.
+        unsafe {
+            let t = peers::sws_getCoefficients(peers::SWS_CS_ITU709);
+            peers::sws_setColorspaceDetails(self.0, t, 0, t, 0, 0, 1 << 16, 1 << 16);
+        }
+        self
+    }
+
+    fn run(&self, src: &Img, dst: &mut Img) {
+        let sp: Vec<*const u8> = (0..4).map(|i| if i < src.planes.len() { src.ptr(i) } else { std::ptr::null() }).collect();
+        let ss: Vec<c_int> = (0..4).map(|i| if i < src.planes.len() { src.stride(i) } else { 0 }).collect();
+        let ds: Vec<c_int> = (0..4).map(|i| if i < dst.planes.len() { dst.stride(i) } else { 0 }).collect();
+        let dp: Vec<*mut u8> = (0..4).map(|i| if i < dst.planes.len() { dst.mptr(i) } else { std::ptr::null_mut() }).collect();
+        // SAFETY: planes and strides describe live buffers of the sizes the context was made for.
+        let h = unsafe { peers::sws_scale(self.0, sp.as_ptr(), ss.as_ptr(), 0, src.h as c_int, dp.as_ptr(), ds.as_ptr()) };
+        assert_eq!(h as usize, dst.h, "sws_scale");
+    }
+}
+
+impl Drop for Sws {
+    fn drop(&mut self) {
+        // SAFETY: made by sws_getContext, freed once.
+        unsafe { peers::sws_freeContext(self.0) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const W: usize = 1920;
+const H: usize = 1080;
+const PAD: usize = 0;
+
+fn scale_row(op: &str, dw: usize, dh: usize, yuv_filter: c_uint, sws_flags: c_int, rounds: usize) -> Row {
+    let src = Img::picture(F::I420, W, H, PAD);
+    let (mut a, mut r, mut y, mut s) = (Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD));
+    let sws = Sws::new(W, H, peers::AV_PIX_FMT_YUV420P, dw, dh, peers::AV_PIX_FMT_YUV420P, sws_flags);
+    let t = {
+        let mut runs: Vec<Run> = vec![
+            Box::new(|| mst::convert::scale(&src.view(), &mut a.view_mut())),
+            Box::new(|| mst::convert::reference::scale(&src.view(), &mut r.view_mut())),
+            // SAFETY: live planes of the declared sizes.
+            Box::new(|| unsafe {
+                let d = &mut y;
+                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), W as c_int, H as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), dw as c_int, dh as c_int, yuv_filter);
+            }),
+            Box::new(|| sws.run(&src, &mut s)),
+        ];
+        race(&mut runs, rounds)
+    };
+    Row { op: op.into(), mst: t[0], reference: t[1], libyuv: Some(t[2]), swscale: Some(t[3]), err_mst: a.max_diff(&r), err_libyuv: Some(y.max_diff(&r)), err_swscale: Some(s.max_diff(&r)) }
+}
+
+fn yuy2_row(rounds: usize) -> Row {
+    // YUY2 as a 2-byte-per-pixel plane: built from an I420 picture's samples.
+    let pic = Img::picture(F::I420, W, H, 0);
+    let stride = W * 2;
+    let mut yuy2 = vec![0u8; stride * H];
+    for y in 0..H {
+        for x in 0..W / 2 {
+            let o = y * stride + x * 4;
+            yuy2[o] = pic.planes[0][y * W + 2 * x];
+            yuy2[o + 1] = pic.planes[1][(y / 2) * (W / 2) + x] ^ (y as u8 & 3);
+            yuy2[o + 2] = pic.planes[0][y * W + 2 * x + 1];
+            yuy2[o + 3] = pic.planes[2][(y / 2) * (W / 2) + x] ^ (y as u8 & 5);
+        }
+    }
+    let src_img = Img { format: F::Bgra, w: W / 2, h: H, planes: vec![yuy2.clone()], strides: vec![stride] };
+    let (mut a, mut r, mut y, mut s) = (Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD));
+    let sws = Sws::new(W, H, peers::AV_PIX_FMT_YUYV422, W, H, peers::AV_PIX_FMT_YUV420P, peers::SWS_BILINEAR);
+    let src_sws = Img { format: F::Bgra, w: W, h: H, planes: vec![yuy2.clone()], strides: vec![stride] };
+    let t = {
+        let mut runs: Vec<Run> = vec![
+            Box::new(|| mst::convert::packed422_to_i420(&yuy2, stride, mst::convert::Packed422::Yuyv, &mut a.view_mut())),
+            Box::new(|| mst::convert::reference::packed422_to_i420(&yuy2, stride, mst::convert::Packed422::Yuyv, &mut r.view_mut())),
+            // SAFETY: live planes of the declared sizes.
+            Box::new(|| unsafe {
+                let d = &mut y;
+                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                peers::YUY2ToI420(src_img.ptr(0), stride as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
+            }),
+            Box::new(|| sws.run(&src_sws, &mut s)),
+        ];
+        race(&mut runs, rounds)
+    };
+    Row { op: "YUY2 → I420".into(), mst: t[0], reference: t[1], libyuv: Some(t[2]), swscale: Some(t[3]), err_mst: a.max_diff(&r), err_libyuv: Some(y.max_diff(&r)), err_swscale: Some(s.max_diff(&r)) }
+}
+
+fn convert_row(op: &str, from: F, to: F, sws_from: c_int, sws_to: c_int, rounds: usize) -> Row {
+    let src = Img::picture(from, W, H, PAD);
+    let (mut a, mut r, mut y, mut s) = (Img::new(to, W, H, PAD), Img::new(to, W, H, PAD), Img::new(to, W, H, PAD), Img::new(to, W, H, PAD));
+    let sws = Sws::new(W, H, sws_from, W, H, sws_to, peers::SWS_BILINEAR).bt709();
+    let t = {
+        let mut runs: Vec<Run> = vec![
+            Box::new(|| mst::convert::convert(&src.view(), &mut a.view_mut())),
+            Box::new(|| mst::convert::reference::convert(&src.view(), &mut r.view_mut())),
+            // SAFETY: live planes of the declared sizes.
+            Box::new(|| unsafe {
+                let d = &mut y;
+                match (from, to) {
+                    (F::Nv12, F::I420) => {
+                        let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                        peers::NV12ToI420(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
+                    }
+                    (F::I420, F::Bgra) => {
+                        let d0 = d.mptr(0);
+                        peers::I420ToARGBMatrix(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), d0, d.stride(0), &peers::kYuvH709Constants, W as c_int, H as c_int);
+                    }
+                    _ => unreachable!(),
+                }
+            }),
+            Box::new(|| sws.run(&src, &mut s)),
+        ];
+        race(&mut runs, rounds)
+    };
+    Row { op: op.into(), mst: t[0], reference: t[1], libyuv: Some(t[2]), swscale: Some(t[3]), err_mst: a.max_diff(&r), err_libyuv: Some(y.max_diff(&r)), err_swscale: Some(s.max_diff(&r)) }
+}
+
+/// A 1080p 4:2:2 MJPEG frame as webcams send it (no DHT), about 400 KB.
+fn mjpeg_frame() -> Vec<u8> {
+    let mut rgb = vec![0u8; W * H * 3];
+    for y in 0..H {
+        for x in 0..W {
+            let o = (y * W + x) * 3;
+            let n = ((x * 7919 + y * 104_729) >> 3) as u8 & 0x1f;
+            rgb[o] = ((x * 255 / W) as u8).wrapping_add(n);
+            rgb[o + 1] = ((y * 255 / H) as u8).wrapping_add(n / 2);
+            rgb[o + 2] = (((x + y) * 255 / (W + H)) as u8) ^ n;
+        }
+    }
+    // SAFETY: TurboJPEG's documented use; the output buffer is freed with tjFree.
+    let jpeg = unsafe {
+        let h = peers::tjInitCompress();
+        let mut out: *mut u8 = std::ptr::null_mut();
+        let mut size: c_ulong = 0;
+        // TJPF_RGB = 0, TJSAMP_422 = 1.
+        let r = peers::tjCompress2(h, rgb.as_ptr(), W as c_int, (W * 3) as c_int, H as c_int, 0, &mut out, &mut size, 1, 85, 0);
+        assert_eq!(r, 0, "tjCompress2");
+        let v = std::slice::from_raw_parts(out, size as usize).to_vec();
+        peers::tjFree(out);
+        peers::tjDestroy(h);
+        v
+    };
+    // Drop the DHT segments, as webcams do.
+    let mut out = jpeg[..2].to_vec();
+    let mut i = 2;
+    loop {
+        let (m, n) = (jpeg[i + 1], ((jpeg[i + 2] as usize) << 8) | jpeg[i + 3] as usize);
+        if m == 0xDA {
+            out.extend_from_slice(&jpeg[i..]);
+            return out;
+        }
+        if m != 0xC4 {
+            out.extend_from_slice(&jpeg[i..i + 2 + n]);
+        }
+        i += 2 + n;
+    }
+}
+
+fn mjpeg_row(rounds: usize) -> Row {
+    use mst::source::v4l2::{CameraFormat, Converter};
+    let jpeg = mjpeg_frame();
+    let mut conv = Converter::new(CameraFormat::Mjpeg, W as u32, H as u32, 0).expect("libturbojpeg.so.0");
+    let mut y = Img::new(F::I420, W, H, 0);
+    let mut last = None;
+    let t = {
+        let mut runs: Vec<Run> = vec![
+            Box::new(|| last = Some(conv.frame(&jpeg, 0, None, None).unwrap().unwrap())),
+            // SAFETY: live planes of the declared sizes.
+            Box::new(|| unsafe {
+                let d = &mut y;
+                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                let r = peers::MJPGToI420(jpeg.as_ptr(), jpeg.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int);
+                assert_eq!(r, 0, "MJPGToI420");
+            }),
+        ];
+        race(&mut runs, rounds)
+    };
+    // The reference for a JPEG is the peer's decode (both are libjpeg-turbo's IDCT).
+    let f = last.unwrap();
+    let mut m = 0u8;
+    for p in 0..3 {
+        let (data, stride) = f.plane(p).unwrap();
+        let (pw, ph) = if p == 0 { (W, H) } else { (W / 2, H / 2) };
+        for row in 0..ph {
+            for x in 0..pw {
+                m = m.max(data[row * stride + x].abs_diff(y.planes[p][row * y.strides[p] + x]));
+            }
+        }
+    }
+    Row { op: format!("MJPEG 4:2:2 → I420 decode ({} KB frame, no DHT; peer: MJPGToI420)", jpeg.len() / 1024), mst: t[0], reference: f64::NAN, libyuv: Some(t[1]), swscale: None, err_mst: m, err_libyuv: Some(0), err_swscale: None }
+}
+
+fn main() {
+    // The swscale pixel-format numbers are FFmpeg 5's; check them against the library.
+    for (f, name) in [(peers::AV_PIX_FMT_YUV420P, "yuv420p"), (peers::AV_PIX_FMT_YUYV422, "yuyv422"), (peers::AV_PIX_FMT_NV12, "nv12"), (peers::AV_PIX_FMT_BGRA, "bgra")] {
+        // SAFETY: returns a static string or NULL.
+        let got = unsafe { peers::av_get_pix_fmt_name(f) };
+        assert!(!got.is_null() && unsafe { CStr::from_ptr(got) }.to_str() == Ok(name), "AVPixelFormat {f} is not {name}");
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 5 } else { 41 };
+    println!("kernels: {W}x{H} source, {rounds} interleaved rounds, medians\n");
+    let rows = vec![
+        scale_row("I420 scale → 640x360, box / area", 640, 360, peers::K_FILTER_BOX, peers::SWS_AREA, rounds),
+        scale_row("I420 scale → 1280x720 (libmst: area; peers: bilinear)", 1280, 720, peers::K_FILTER_BILINEAR, peers::SWS_BILINEAR, rounds),
+        scale_row("I420 scale → 1280x720, box / area", 1280, 720, peers::K_FILTER_BOX, peers::SWS_AREA, rounds),
+        yuy2_row(rounds),
+        convert_row("NV12 → I420", F::Nv12, F::I420, peers::AV_PIX_FMT_NV12, peers::AV_PIX_FMT_YUV420P, rounds),
+        convert_row("I420 → BGRA (libyuv ARGB), BT.709", F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, rounds),
+        mjpeg_row(rounds.min(21)),
+    ];
+    print(&rows);
+    black_box(rows);
+}
