@@ -10,23 +10,62 @@
 //! stride padding is left untouched and the last row does not need to be padded.
 
 mod audio;
+mod boxdown;
+pub mod fast;
 pub mod jpeg;
 mod packed;
 mod scale;
 mod video;
 
 pub use audio::{copy_audio, fill_silence};
-pub use packed::{packed422_to_i420, rgb24_to_rgbx, Packed422};
-pub use scale::scale;
-pub use video::convert;
+pub use packed::Packed422;
 
 /// The plain implementations: portable Rust, exact integer arithmetic, written for clarity.
 /// They define what the fast kernels compute; tests and `benches/kernels.rs` hold the fast
 /// ones to them (with a stated maximum per-sample error).
 pub mod reference {
-    pub use super::packed::packed422_to_i420;
+    pub use super::packed::{packed422_to_i420, rgb24_to_rgbx};
     pub use super::scale::scale;
     pub use super::video::convert;
+}
+
+/// Scales `src` into `dst` (same format, any sizes >= 1): box (area average) when the
+/// destination is no larger in either dimension, bilinear otherwise ([`reference::scale`]),
+/// on libyuv's SIMD kernels where they compute the same within [`fast::BOX_ERROR`].
+pub fn scale(src: &Image, dst: &mut ImageMut) {
+    if fast::scale(src, dst) {
+        crate::stats::count_media_bytes(image_bytes(dst.format, dst.width, dst.height));
+    } else {
+        reference::scale(src, dst);
+    }
+}
+
+/// Converts `src` into `dst` (same size, any of the nine formats to any other;
+/// [`reference::convert`]), on libyuv's kernels where it has the pair exactly.
+pub fn convert(src: &Image, dst: &mut ImageMut) {
+    if fast::convert(src, dst) {
+        crate::stats::count_media_bytes(image_bytes(dst.format, dst.width, dst.height));
+    } else {
+        reference::convert(src, dst);
+    }
+}
+
+/// Packed 4:2:2 to I420 ([`reference::packed422_to_i420`]), on libyuv's kernels (exact).
+pub fn packed422_to_i420(src: &[u8], src_stride: usize, order: Packed422, dst: &mut ImageMut) {
+    if fast::packed422_to_i420(src, src_stride, order, dst) {
+        crate::stats::count_media_bytes(image_bytes(dst.format, dst.width, dst.height));
+    } else {
+        reference::packed422_to_i420(src, src_stride, order, dst);
+    }
+}
+
+/// 24-bit RGB to RGBX/BGRX, byte order kept ([`reference::rgb24_to_rgbx`]), on libyuv (exact).
+pub fn rgb24_to_rgbx(src: &[u8], src_stride: usize, dst: &mut ImageMut) {
+    if fast::rgb24_to_rgbx(src, src_stride, dst) {
+        crate::stats::count_media_bytes(image_bytes(dst.format, dst.width, dst.height));
+    } else {
+        reference::rgb24_to_rgbx(src, src_stride, dst);
+    }
 }
 
 use crate::frame::format::{PlaneInfo, VideoPixelFormat};
