@@ -13,6 +13,7 @@ mod audio;
 mod boxdown;
 pub mod fast;
 pub mod jpeg;
+pub mod yuv2rgb;
 mod packed;
 mod scale;
 mod video;

@@ -1,0 +1,282 @@
+//! I420 and NV12 to 32-bit RGB (RGBA, RGBX, BGRA, BGRX), BT.709 limited range: the reference's
+//! conversion (convert/video.rs) in 16-bit fixed point: AVX2 (32 pixels a step: multiply-high
+//! of 16-bit lanes, saturating packs, byte interleaves) when the CPU has it, else the same
+//! arithmetic a pixel at a time.
+//!
+//! Each term of R = 1.164 (Y - 16) + 1.793 (V - 128), G = ... - 0.213 (U - 128) - 0.533 (V - 128)
+//! and B = ... + 2.112 (U - 128) is computed in units of 1/16 by a 16x16 -> high-16 multiply
+//! (the inputs pre-shifted by 6 or 7 bits, the coefficients scaled by 2^14 or 2^13 to fit
+//! 16 bits), the terms added, and the sum rounded to a whole value and clamped. Each multiply
+//! floors at most 1/16, so the result is within 1 of the reference's 16.16 arithmetic
+//! ([`MAX_ERROR`]; the test below checks every Y, U, V combination's worst case on a grid).
+//! Chroma is upsampled by nearest sample, as in the reference.
+//!
+//! libyuv's I420ToARGBMatrix is not used: it clamps the 2.112 coefficient to 2.0 (blue up to 13
+//! off where saturated).
+
+use super::{Image, ImageMut};
+use crate::frame::format::VideoPixelFormat as F;
+
+/// Largest per-sample difference from the reference.
+pub const MAX_ERROR: u8 = 1;
+
+// The reference's 16.16 coefficients (video.rs: C_Y, R_V, G_U, G_V, B_U) rescaled: x 2^14 / 2^16
+// for the ones applied to values pre-shifted by 6, x 2^13 / 2^16 for B_U (pre-shift 7).
+const K_Y: i16 = 19077; // 1.164384 * 16384
+const K_RV: i16 = 29372; // 1.792741 * 16384
+const K_GU: i16 = 3494; // 0.213249 * 16384
+const K_GV: i16 = 8731; // 0.532909 * 16384
+const K_BU: i16 = 17305; // 2.112402 * 8192
+
+#[inline(always)]
+fn mulhi(a: i16, k: i16) -> i16 {
+    ((a as i32 * k as i32) >> 16) as i16
+}
+
+/// Converts `src` (I420 or NV12) into `dst` (RGBA, RGBX, BGRA or BGRX; alpha and X are 255),
+/// same size. False (nothing written) for other formats or sizes.
+pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
+    let (w, h) = (dst.width, dst.height);
+    if src.width != w || src.height != h || w == 0 || h == 0 || !matches!(src.format, F::I420 | F::Nv12) {
+        return false;
+    }
+    let bgr = match dst.format {
+        F::Bgra | F::Bgrx => true,
+        F::Rgba | F::Rgbx => false,
+        _ => return false,
+    };
+    run(src, dst, bgr);
+    true
+}
+
+fn run(src: &Image, dst: &mut ImageMut, bgr: bool) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { avx2::rows(src, dst, bgr) };
+            return;
+        }
+    }
+    // Without AVX2 (or off x86-64): the same arithmetic a pixel at a time.
+    for y in 0..dst.height {
+        tail(src, dst, bgr, y, 0);
+    }
+}
+
+/// One pixel, as every path computes it: (R, G, B).
+#[inline(always)]
+fn pixel(y: u8, u: u8, v: u8) -> [u8; 3] {
+    let (uc, vc) = (u as i16 - 128, v as i16 - 128);
+    let yc = mulhi((y as i16 - 16) << 6, K_Y) + 8;
+    let (r, g, b) = (mulhi(vc << 6, K_RV), mulhi(uc << 6, K_GU) + mulhi(vc << 6, K_GV), mulhi(uc << 7, K_BU));
+    [((yc + r) >> 4).clamp(0, 255) as u8, ((yc - g) >> 4).clamp(0, 255) as u8, ((yc + b) >> 4).clamp(0, 255) as u8]
+}
+
+/// The chroma of pixel `x` of chroma row `cy`.
+#[inline(always)]
+fn chroma(src: &Image, cy: usize, x: usize) -> (u8, u8) {
+    if src.format == F::Nv12 {
+        let uv = &src.planes[1][cy * src.strides[1] + (x / 2) * 2..];
+        (uv[0], uv[1])
+    } else {
+        (src.planes[1][cy * src.strides[1] + x / 2], src.planes[2][cy * src.strides[2] + x / 2])
+    }
+}
+
+/// Pixels `from..w` of row `y`, one at a time.
+#[inline(always)]
+fn tail(src: &Image, dst: &mut ImageMut, bgr: bool, y: usize, from: usize) {
+    let w = dst.width;
+    let ri = if bgr { 2 } else { 0 };
+    for x in from..w {
+        let (u, v) = chroma(src, y / 2, x);
+        let [r, g, b] = pixel(src.planes[0][y * src.strides[0] + x], u, v);
+        let o = &mut dst.planes[0][y * dst.strides[0] + 4 * x..][..4];
+        o[ri] = r;
+        o[1] = g;
+        o[2 - ri] = b;
+        o[3] = 255;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::*;
+
+    /// R, G and B terms (units of 1/16) of 16 chroma samples (U and V as 16 i16 lanes).
+    #[inline(always)]
+    unsafe fn terms(u: __m256i, v: __m256i) -> [__m256i; 3] {
+        let c128 = _mm256_set1_epi16(128);
+        let (u, v) = (_mm256_sub_epi16(u, c128), _mm256_sub_epi16(v, c128));
+        let r = _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), _mm256_set1_epi16(K_RV));
+        let g = _mm256_add_epi16(
+            _mm256_mulhi_epi16(_mm256_slli_epi16(u, 6), _mm256_set1_epi16(K_GU)),
+            _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), _mm256_set1_epi16(K_GV)),
+        );
+        let b = _mm256_mulhi_epi16(_mm256_slli_epi16(u, 7), _mm256_set1_epi16(K_BU));
+        [r, g, b]
+    }
+
+    /// Each of 16 lanes twice, in order: (lanes 0-7 doubled, lanes 8-15 doubled).
+    #[inline(always)]
+    unsafe fn doubled(t: __m256i) -> (__m256i, __m256i) {
+        let lo = _mm256_unpacklo_epi16(t, t); // 0-3 | 8-11
+        let hi = _mm256_unpackhi_epi16(t, t); // 4-7 | 12-15
+        (_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31))
+    }
+
+    /// Luma term (units of 1/16, plus the rounding 8) of 16 Y bytes.
+    #[inline(always)]
+    unsafe fn luma(y: __m128i) -> __m256i {
+        let y = _mm256_sub_epi16(_mm256_cvtepu8_epi16(y), _mm256_set1_epi16(16));
+        _mm256_add_epi16(_mm256_mulhi_epi16(_mm256_slli_epi16(y, 6), _mm256_set1_epi16(K_Y)), _mm256_set1_epi16(8))
+    }
+
+    /// Two vectors of 16 i16 lanes saturated to 32 bytes, in order.
+    #[inline(always)]
+    unsafe fn bytes(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0b11_01_10_00)
+    }
+
+    /// 32 pixels of one row: Y at `ys` (32 bytes), their chroma terms doubled, out at `o`
+    /// (128 bytes).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn emit(ys: *const __m128i, o: *mut __m256i, rt: (__m256i, __m256i), gt: (__m256i, __m256i), bt: (__m256i, __m256i), bgr: bool) {
+        let (y0, y1) = (luma(_mm_loadu_si128(ys)), luma(_mm_loadu_si128(ys.add(1))));
+        let r = bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, rt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, rt.1), 4));
+        let g = bytes(_mm256_srai_epi16(_mm256_sub_epi16(y0, gt.0), 4), _mm256_srai_epi16(_mm256_sub_epi16(y1, gt.1), 4));
+        let b = bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, bt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, bt.1), 4));
+        let (first, third) = if bgr { (b, r) } else { (r, b) };
+        let ff = _mm256_set1_epi8(-1);
+        let fg_lo = _mm256_unpacklo_epi8(first, g); // px 0-7 | 16-23
+        let fg_hi = _mm256_unpackhi_epi8(first, g); // px 8-15 | 24-31
+        let ta_lo = _mm256_unpacklo_epi8(third, ff);
+        let ta_hi = _mm256_unpackhi_epi8(third, ff);
+        let p0 = _mm256_unpacklo_epi16(fg_lo, ta_lo); // 0-3 | 16-19
+        let p1 = _mm256_unpackhi_epi16(fg_lo, ta_lo); // 4-7 | 20-23
+        let p2 = _mm256_unpacklo_epi16(fg_hi, ta_hi); // 8-11 | 24-27
+        let p3 = _mm256_unpackhi_epi16(fg_hi, ta_hi); // 12-15 | 28-31
+        _mm256_storeu_si256(o, _mm256_permute2x128_si256(p0, p1, 0x20));
+        _mm256_storeu_si256(o.add(1), _mm256_permute2x128_si256(p2, p3, 0x20));
+        _mm256_storeu_si256(o.add(2), _mm256_permute2x128_si256(p0, p1, 0x31));
+        _mm256_storeu_si256(o.add(3), _mm256_permute2x128_si256(p2, p3, 0x31));
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn rows(src: &Image, dst: &mut ImageMut, bgr: bool) {
+        let (w, h) = (dst.width, dst.height);
+        let nv12 = src.format == F::Nv12;
+        let cw = w.div_ceil(2);
+        let blocks = w / 32;
+        let mask = _mm256_set1_epi16(0x00ff);
+        // Row pairs share their chroma: its terms are computed once for both rows.
+        for cy in 0..h.div_ceil(2) {
+            let pair = if 2 * cy + 1 < h { 2 } else { 1 };
+            // Each block reads 32 Y bytes per row and 16 U and V (32 UV) bytes and writes 128
+            // bytes per row, inside the rows (blocks * 32 <= w): the slicing checks it.
+            let y0 = &src.planes[0][2 * cy * src.strides[0]..][..w];
+            let y1 = &src.planes[0][(2 * cy + pair - 1) * src.strides[0]..][..w];
+            let (ur, vr): (&[u8], &[u8]) = if nv12 {
+                (&src.planes[1][cy * src.strides[1]..][..2 * cw], &[])
+            } else {
+                (&src.planes[1][cy * src.strides[1]..][..cw], &src.planes[2][cy * src.strides[2]..][..cw])
+            };
+            // Both output rows from one pointer (two &mut reborrows would invalidate the first),
+            // after checking that the second row ends inside the plane.
+            let last = (2 * cy + pair - 1) * dst.strides[0];
+            assert!(dst.planes[0].len() >= last + 4 * w && dst.strides[0] >= 4 * w);
+            let base = dst.planes[0].as_mut_ptr();
+            let (o0, o1) = (base.add(2 * cy * dst.strides[0]), base.add(last));
+            for k in 0..blocks {
+                let (u, v) = if nv12 {
+                    let uv = _mm256_loadu_si256(ur[32 * k..][..32].as_ptr() as *const __m256i);
+                    (_mm256_and_si256(uv, mask), _mm256_srli_epi16(uv, 8))
+                } else {
+                    (
+                        _mm256_cvtepu8_epi16(_mm_loadu_si128(ur[16 * k..][..16].as_ptr() as *const __m128i)),
+                        _mm256_cvtepu8_epi16(_mm_loadu_si128(vr[16 * k..][..16].as_ptr() as *const __m128i)),
+                    )
+                };
+                let [rt, gt, bt] = terms(u, v);
+                let (rt, gt, bt) = (doubled(rt), doubled(gt), doubled(bt));
+                emit(y0[32 * k..][..32].as_ptr() as *const __m128i, o0.add(128 * k) as *mut __m256i, rt, gt, bt, bgr);
+                if pair == 2 {
+                    emit(y1[32 * k..][..32].as_ptr() as *const __m128i, o1.add(128 * k) as *mut __m256i, rt, gt, bt, bgr);
+                }
+            }
+            for y in 2 * cy..2 * cy + pair {
+                tail(src, dst, bgr, y, blocks * 32);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::testutil::OwnedImage;
+
+    #[test]
+    fn within_one_of_the_reference_for_every_yuv_on_a_grid() {
+        // Every (Y, U, V) with Y, U, V on a step-3 grid over 0..=255, one pixel each: 86^3.
+        let vals: Vec<u8> = (0..=255u8).step_by(3).collect();
+        let n = vals.len();
+        // One row per (U, V) pair; each row holds every Y twice (a chroma sample covers two).
+        let (w, h) = (2 * n, 2 * n * n);
+        let mut src = OwnedImage::new(F::I420, w, h, 3, 0);
+        src.fill_with(|p, x, y, _| match p {
+            0 => vals[(x / 2) % n],
+            1 => vals[(y / n) % n],
+            _ => vals[y % n],
+        });
+        for format in [F::Bgra, F::Rgbx] {
+            let mut fast = OwnedImage::new(format, w, h, 5, 0);
+            let mut slow = OwnedImage::new(format, w, h, 0, 0);
+            assert!(convert(&src.view(), &mut fast.view_mut()));
+            crate::convert::reference::convert(&src.view(), &mut slow.view_mut());
+            fast.assert_padding();
+            let mut worst = 0;
+            for y in 0..h {
+                for x in 0..w {
+                    for c in 0..4 {
+                        worst = worst.max(fast.get(0, x, y, c).abs_diff(slow.get(0, x, y, c)));
+                    }
+                }
+            }
+            assert!(worst <= MAX_ERROR, "{format:?}: max error {worst}");
+        }
+    }
+
+    #[test]
+    fn odd_sizes_strides_and_nv12() {
+        for (w, h) in [(1, 1), (3, 3), (33, 5), (65, 2), (130, 7)] {
+            for from in [F::I420, F::Nv12] {
+                for to in [F::Rgba, F::Bgrx] {
+                    let mut src = OwnedImage::new(from, w, h, 7, 0);
+                    let mut s = 7u32;
+                    src.fill_with(|_, _, _, _| {
+                        s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                        (s >> 16) as u8
+                    });
+                    let mut fast = OwnedImage::new(to, w, h, 9, 0);
+                    let mut slow = OwnedImage::new(to, w, h, 0, 0);
+                    assert!(convert(&src.view(), &mut fast.view_mut()));
+                    crate::convert::reference::convert(&src.view(), &mut slow.view_mut());
+                    fast.assert_padding();
+                    for y in 0..h {
+                        for x in 0..w {
+                            for c in 0..4 {
+                                let (a, b) = (fast.get(0, x, y, c), slow.get(0, x, y, c));
+                                assert!(a.abs_diff(b) <= MAX_ERROR, "{from:?}->{to:?} {w}x{h} ({x},{y}).{c}: {a} vs {b}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
