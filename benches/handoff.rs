@@ -176,6 +176,87 @@ impl Run {
 }
 
 // ---------------------------------------------------------------------------------------------
+// GStreamer appsrc -> appsink, the peer: the same 1080p memory wrapped zero-copy into a
+// GstBuffer per push (gst_buffer_new_wrapped_full, read-only, no free), pushed by this thread,
+// pulled by a reader thread. appsink drops the oldest beyond MAX_BUFFER (drop=true), as a
+// libmst processor does; appsrc holds at most MAX_BUFFER and blocks the writer beyond
+// (block=true), so the writer cannot outrun the streaming thread into unbounded memory.
+
+#[allow(non_camel_case_types)]
+mod gst {
+    use std::ffi::{c_char, c_int, c_void};
+    pub type GstElement = c_void;
+    pub const GST_STATE_NULL: c_int = 1;
+    pub const GST_STATE_PLAYING: c_int = 4;
+    pub const GST_MEMORY_FLAG_READONLY: c_int = 1 << 1;
+    #[link(name = "gstreamer-1.0")]
+    extern "C" {
+        pub fn gst_init(argc: *mut c_int, argv: *mut *mut *mut c_char);
+        pub fn gst_parse_launch(desc: *const c_char, error: *mut *mut c_void) -> *mut GstElement;
+        pub fn gst_bin_get_by_name(bin: *mut GstElement, name: *const c_char) -> *mut GstElement;
+        pub fn gst_element_set_state(e: *mut GstElement, state: c_int) -> c_int;
+        pub fn gst_buffer_new_wrapped_full(flags: c_int, data: *mut c_void, maxsize: usize, offset: usize, size: usize, user: *mut c_void, notify: *mut c_void) -> *mut c_void;
+        pub fn gst_mini_object_unref(o: *mut c_void);
+        pub fn gst_object_unref(o: *mut c_void);
+    }
+    #[link(name = "gstapp-1.0")]
+    extern "C" {
+        pub fn gst_app_src_push_buffer(src: *mut GstElement, buffer: *mut c_void) -> c_int;
+        pub fn gst_app_src_end_of_stream(src: *mut GstElement) -> c_int;
+        pub fn gst_app_sink_pull_sample(sink: *mut GstElement) -> *mut c_void;
+    }
+}
+
+/// Frames pushed and pulled in `limit` (or `frames`), writer free-running.
+fn gstreamer_run(pixels: &[u8], frames: u64, limit: Duration) -> Run {
+    use std::ffi::CString;
+    static INIT: std::sync::Once = std::sync::Once::new();
+    // SAFETY: gst_init with no arguments, once.
+    INIT.call_once(|| unsafe { gst::gst_init(null_mut(), null_mut()) });
+    let desc = CString::new(format!(
+        "appsrc name=src format=time block=true max-buffers={MAX_BUFFER} caps=video/x-raw,format=I420,width={W},height={H},framerate=30/1 \
+         ! appsink name=sink sync=false drop=true max-buffers={MAX_BUFFER} enable-last-sample=false"
+    ))
+    .unwrap();
+    // SAFETY: GStreamer's documented calls; every object is released below.
+    unsafe {
+        let pipeline = gst::gst_parse_launch(desc.as_ptr(), null_mut());
+        assert!(!pipeline.is_null(), "gst_parse_launch failed (is gstreamer1.0-plugins-base installed?)");
+        let src = gst::gst_bin_get_by_name(pipeline, c"src".as_ptr());
+        let sink = gst::gst_bin_get_by_name(pipeline, c"sink".as_ptr());
+        assert!(!src.is_null() && !sink.is_null());
+        gst::gst_element_set_state(pipeline, gst::GST_STATE_PLAYING);
+        let sink_addr = sink as usize;
+        let reader = thread::spawn(move || {
+            let mut n = 0u64;
+            loop {
+                let sample = gst::gst_app_sink_pull_sample(sink_addr as *mut c_void);
+                if sample.is_null() {
+                    return n;
+                }
+                n += 1;
+                gst::gst_mini_object_unref(sample);
+            }
+        });
+        let start = Instant::now();
+        let mut writes = 0u64;
+        while writes < frames && start.elapsed() < limit {
+            let b = gst::gst_buffer_new_wrapped_full(gst::GST_MEMORY_FLAG_READONLY, pixels.as_ptr() as *mut c_void, FRAME_BYTES, 0, FRAME_BYTES, null_mut(), null_mut());
+            assert_eq!(gst::gst_app_src_push_buffer(src, b), 0, "gst_app_src_push_buffer");
+            writes += 1;
+        }
+        let elapsed = start.elapsed();
+        gst::gst_app_src_end_of_stream(src);
+        let read = reader.join().unwrap();
+        gst::gst_element_set_state(pipeline, gst::GST_STATE_NULL);
+        gst::gst_object_unref(src);
+        gst::gst_object_unref(sink);
+        gst::gst_object_unref(pipeline);
+        Run { writes, elapsed, read, lat_ns: Vec::new(), allocs: 0, bytes: 0 }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // libmst: generator -> processor between two threads, C ABI
 
 fn libmst_run(ring: &[usize], pacing: Option<Duration>, frames: u64, limit: Duration) -> Run {
@@ -560,6 +641,9 @@ fn main() {
         thr_park.push(baseline_run(Wake::Park, None, THROUGHPUT_FRAMES, THROUGHPUT_TIME));
     }
     let (thr, thr_park) = (Run::merge(thr), Run::merge(thr_park));
+    eprintln!("GStreamer appsrc -> appsink runs ...");
+    let gst_runs: Vec<Run> = (0..THROUGHPUT_ROUNDS).map(|_| gstreamer_run(&pixels, THROUGHPUT_FRAMES, THROUGHPUT_TIME)).collect();
+    let gst_thr = Run::merge(gst_runs);
     eprintln!("paced latency runs ...");
     let (mut lat, mut lat_park, mut lat_cv) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..PACED_ROUNDS {
@@ -588,6 +672,8 @@ fn main() {
     t.row("  libmst allocations per frame", per(thr.allocs, thr.writes), format!("{} in {} frames, both threads", thr.allocs, thr.writes));
     t.row("  libmst media bytes copied per frame", per(thr.bytes, thr.writes), "");
     t.row("  baseline (ArrayQueue+park) items/s", f0(thr_park.write_rate()), format!("read {:.0}/s", thr_park.read_rate()));
+    t.row("  GStreamer appsrc -> appsink frames read/s", f0(gst_thr.read_rate()), format!("written {:.0}/s; the same memory wrapped per push, appsink drop=true max-buffers={MAX_BUFFER}", gst_thr.write_rate()));
+    t.row("  ratio libmst / GStreamer frames read/s", format!("{:.1}", thr.read_rate() / gst_thr.read_rate()), format!("written/s ratio {:.1}", thr.write_rate() / gst_thr.write_rate()));
     t.rule();
     t.row(format!("paced latency, writer sleeps {} us between writes", PACE.as_micros()), "", format!("send -> reader has the frame, reader asleep in a futex; {PACED_ROUNDS} rounds in turns"));
     t.row("  libmst p50 / p99 / max", format!("{} / {} / {}", f1(lat_l.p50), f1(lat_l.p99), f0(lat_l.max)), format!("us, {} frames, {} read", lat.writes, lat_l.n));

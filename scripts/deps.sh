@@ -6,7 +6,7 @@
 # PURPOSE is `build` (compile the library), `test` (build plus everything scripts/test.sh
 # runs), `fuzz` (build plus clang and libFuzzer for c-tests/fuzz; optional, test does not
 # need it) or `bench` (build plus the peers benches/ measures against: libyuv, swscale,
-# libjpeg-turbo; never needed by the library's users). Every missing tool or library is printed on its own `deps: missing:` line.
+# libjpeg-turbo, GStreamer; never needed by the library's users). Every missing tool or library is printed on its own `deps: missing:` line.
 #
 # --install runs `apt-get update` once and `apt-get install -y --no-install-recommends` for the
 #           missing Debian packages (needs root).
@@ -43,6 +43,8 @@ fuzz  file /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a libclan
 bench file /usr/include/libyuv.h libyuv-dev
 bench file /usr/include/*/libswscale/swscale.h libswscale-dev
 bench file /usr/include/turbojpeg.h libturbojpeg0-dev
+bench file /usr/include/gstreamer-1.0/gst/app/gstappsrc.h libgstreamer-plugins-base1.0-dev
+bench file /usr/lib/*/gstreamer-1.0/libgstapp.so gstreamer1.0-plugins-base
 '
 
 # The purposes a purpose includes.
