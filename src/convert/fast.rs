@@ -34,12 +34,12 @@ pub const BOX_ERROR: u8 = 1;
 
 /// A plane as libyuv takes it, after checking that `data` holds `rows` rows of `row_bytes`.
 fn plane(data: &[u8], stride: usize, row_bytes: usize, rows: usize) -> Option<(*const u8, c_int)> {
-    let need = if rows == 0 { 0 } else { (rows - 1) * stride + row_bytes };
+    let need = if rows == 0 { 0 } else { (rows - 1).checked_mul(stride)?.checked_add(row_bytes)? };
     (data.len() >= need && stride <= c_int::MAX as usize && stride >= row_bytes).then_some((data.as_ptr(), stride as c_int))
 }
 
 fn plane_mut(data: &mut [u8], stride: usize, row_bytes: usize, rows: usize) -> Option<(*mut u8, c_int)> {
-    let need = if rows == 0 { 0 } else { (rows - 1) * stride + row_bytes };
+    let need = if rows == 0 { 0 } else { (rows - 1).checked_mul(stride)?.checked_add(row_bytes)? };
     (data.len() >= need && stride <= c_int::MAX as usize && stride >= row_bytes).then_some((data.as_mut_ptr(), stride as c_int))
 }
 
@@ -145,7 +145,8 @@ enum PlaneBox {
 }
 
 /// libyuv boxes exactly when a plane shrinks by whole factors and its scaler takes the box
-/// path for them: one-byte planes (ScalePlane) at 2x2, 4x4 or a vertical factor over 2; two-
+/// path for them: one-byte planes (ScalePlane) at 2x2, 4x4, or both factors over 2 with an
+/// area of at most 128; two-
 /// and four-byte planes (UVScale, ARGBScale) only at 2x2 (4x4 rounds twice, other factors
 /// point-sample), so UV planes at other factors are split into U and V. Anything else (uneven factors, which
 /// libyuv boxes on whole samples only, or four-byte planes at other factors) is not taken.
@@ -155,7 +156,10 @@ fn plane_box(bps: usize, sw: usize, sh: usize, dw: usize, dh: usize) -> Option<P
     }
     let (fx, fy) = (sw / dw, sh / dh);
     let even = fx == fy && (fx == 2 || fx == 4);
-    let one_byte = fy > 2 || even;
+    // ScalePlaneBox boxes only when both axes shrink by more than 2 (libyuv turns a box
+    // bilinear otherwise), sums columns in u16 (a box at most 257 tall) and divides by a
+    // truncated 65536 / area (exact to within 1 up to an area of 128).
+    let one_byte = (fx > 2 && fy > 2 && fx * fy <= 128) || even;
     match bps {
         1 if one_byte => Some(PlaneBox::Direct),
         // UVScale's and ARGBScale's 4x4 box rounds twice (2x2 of 2x2): up to 2 off.
@@ -372,7 +376,9 @@ mod tests {
             }
         }
         // Uneven factors are the reference's (exact area).
-        for ((sw, sh), (dw, dh)) in [((30, 20), (20, 14)), ((99, 33), (33, 11)), ((120, 24), (40, 12)), ((17, 9), (40, 23))] {
+        // (64x48 -> 64x16 and -> 32x12: libyuv would go bilinear on the axis shrinking by 2 or
+        // less, up to 157 off; 200x200 -> 20x1: an area of 2000, past its exact division.)
+        for ((sw, sh), (dw, dh)) in [((30, 20), (20, 14)), ((99, 33), (33, 11)), ((120, 24), (40, 12)), ((17, 9), (40, 23)), ((64, 48), (64, 16)), ((64, 48), (32, 12)), ((200, 200), (20, 2))] {
             let src = OwnedImage::new(F::I420, sw, sh, 0, 9);
             let mut dst = OwnedImage::new(F::I420, dw, dh, 0, 0);
             assert!(!scale(&src.view(), &mut dst.view_mut()), "{sw}x{sh} -> {dw}x{dh}");

@@ -170,27 +170,44 @@ impl Decoder {
             TJSAMP_444 => (w, h),
             other => return Err(err!(Unsupported, "JPEG chroma subsampling {other} (TJSAMP) is not decoded; 4:2:0, 4:2:2, 4:4:0, 4:4:4 and greyscale are")),
         };
-        let direct = sub == TJSAMP_420 || sub == TJSAMP_GRAY;
+        // TurboJPEG writes whole subsampling blocks: the luma plane padded to even width (4:2:0,
+        // 4:2:2) and height (4:2:0, 4:4:0) (tjPlaneWidth/tjPlaneHeight of component 0).
+        let (lw, lh) = match sub {
+            TJSAMP_420 => (2 * cw, 2 * ch),
+            TJSAMP_422 => (2 * cw, h),
+            TJSAMP_440 => (w, 2 * ch),
+            _ => (w, h),
+        };
+        // A plane takes C's writes directly when its stride (which must fit a C int) covers the
+        // padded row and its slice the padded rows; else the plane goes through scratch.
+        let fits = |len: usize, stride: usize, rows: usize, row: usize| {
+            stride >= row && stride <= c_int::MAX as usize && (rows - 1).checked_mul(stride).and_then(|n| n.checked_add(row)).is_some_and(|n| n <= len)
+        };
         let [yp, up, vp, _] = &mut dst.planes;
-        // Every plane must hold its rows (the last one unpadded) before C writes into it.
-        let need = |stride: usize, rows: usize, len: usize| (rows - 1) * stride + len;
-        assert!(yp.len() >= need(dst.strides[0], h, w));
-        let mut strides: [c_int; 3] = [dst.strides[0] as c_int, dst.strides[1] as c_int, dst.strides[2] as c_int];
-        let mut planes: [*mut c_uchar; 3] = [yp.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut()];
-        if direct {
-            assert!(up.len() >= need(dst.strides[1], ch, cw) && vp.len() >= need(dst.strides[2], ch, cw));
-            planes[1] = up.as_mut_ptr();
-            planes[2] = vp.as_mut_ptr();
-        } else {
-            self.scratch.resize(2 * pw * ph, 0);
-            let (a, b) = self.scratch.split_at_mut(pw * ph);
-            planes[1] = a.as_mut_ptr();
-            planes[2] = b.as_mut_ptr();
+        let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
+        let luma_direct = fits(yp.len(), ys, lh, lw);
+        let chroma_direct = (sub == TJSAMP_420 || sub == TJSAMP_GRAY) && fits(up.len(), us, ch, cw) && fits(vp.len(), vs, ch, cw);
+        // Scratch: [luma lw x lh if not direct][U pw x ph][V pw x ph if chroma not direct].
+        let luma_n = if luma_direct { 0 } else { lw * lh };
+        let chroma_n = if chroma_direct { 0 } else { pw * ph };
+        self.scratch.resize(luma_n + 2 * chroma_n, 0);
+        let (sy, rest) = self.scratch.split_at_mut(luma_n);
+        let (su, sv) = rest.split_at_mut(chroma_n);
+        let mut strides: [c_int; 3] = [ys as c_int, us as c_int, vs as c_int];
+        let mut planes: [*mut c_uchar; 3] = [yp.as_mut_ptr(), up.as_mut_ptr(), vp.as_mut_ptr()];
+        if !luma_direct {
+            planes[0] = sy.as_mut_ptr();
+            strides[0] = lw as c_int;
+        }
+        if !chroma_direct {
+            planes[1] = su.as_mut_ptr();
+            planes[2] = sv.as_mut_ptr();
             strides[1] = pw as c_int;
             strides[2] = pw as c_int;
         }
-        // SAFETY: each plane pointer addresses a buffer holding its plane's rows at its stride
-        // (asserted above, or the scratch sized pw x ph); greyscale writes only the first.
+        // SAFETY: each plane pointer addresses a buffer holding the padded rows TurboJPEG writes
+        // at its stride (`fits` above, or scratch of exactly that size); greyscale writes only
+        // the first.
         let r = unsafe {
             (self.api.decompress_to_yuv_planes)(self.handle, jpeg.as_ptr(), jpeg.len() as c_ulong, planes.as_mut_ptr(), w as c_int, strides.as_mut_ptr(), h as c_int, TJFLAG_FASTDCT)
         };
@@ -202,16 +219,18 @@ impl Decoder {
         } else {
             return Err(self.error("decoding a JPEG frame"));
         };
+        if !luma_direct {
+            super::copy_rows(sy, lw, yp, ys, w, h);
+        }
         if sub == TJSAMP_GRAY {
-            for (plane, stride) in [(&mut **up, dst.strides[1]), (&mut **vp, dst.strides[2])] {
+            for (plane, stride) in [(&mut **up, us), (&mut **vp, vs)] {
                 for y in 0..ch {
                     row_mut(plane, stride, y, cw).fill(128);
                 }
             }
-        } else if !direct {
-            let (a, b) = self.scratch.split_at(pw * ph);
-            downsample_to_420(a, pw, ph, up, dst.strides[1], cw, ch);
-            downsample_to_420(b, pw, ph, vp, dst.strides[2], cw, ch);
+        } else if !chroma_direct {
+            downsample_to_420(su, pw, ph, up, us, cw, ch);
+            downsample_to_420(sv, pw, ph, vp, vs, cw, ch);
         }
         crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, w, h));
         Ok(outcome)
