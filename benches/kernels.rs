@@ -48,6 +48,10 @@ mod peers {
         #[allow(clippy::too_many_arguments)]
         pub fn I420ToARGBMatrix(sy: *const u8, ssy: c_int, su: *const u8, ssu: c_int, sv: *const u8, ssv: c_int, d: *mut u8, ds: c_int, m: *const YuvConstants, w: c_int, h: c_int) -> c_int;
         #[allow(clippy::too_many_arguments)]
+        pub fn ARGBToI420(s: *const u8, ss: c_int, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, w: c_int, h: c_int) -> c_int;
+        #[allow(clippy::too_many_arguments)]
+        pub fn I420ToNV12(sy: *const u8, ssy: c_int, su: *const u8, ssu: c_int, sv: *const u8, ssv: c_int, dy: *mut u8, dsy: c_int, duv: *mut u8, dsuv: c_int, w: c_int, h: c_int) -> c_int;
+        #[allow(clippy::too_many_arguments)]
         pub fn MJPGToI420(s: *const u8, n: usize, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, sw: c_int, sh: c_int, dw: c_int, dh: c_int) -> c_int;
     }
 
@@ -350,6 +354,14 @@ fn convert_row(op: &str, from: F, to: F, sws_from: c_int, sws_to: c_int, rounds:
                         let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
                         peers::NV12ToI420(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
                     }
+                    (F::I420, F::Nv12) => {
+                        let (d0, d1) = (d.mptr(0), d.mptr(1));
+                        peers::I420ToNV12(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), d0, d.stride(0), d1, d.stride(1), W as c_int, H as c_int);
+                    }
+                    (F::Bgra, F::I420) => {
+                        let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                        peers::ARGBToI420(src.ptr(0), src.stride(0), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
+                    }
                     (F::I420, F::Bgra) => {
                         let d0 = d.mptr(0);
                         peers::I420ToARGBMatrix(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), d0, d.stride(0), &peers::kYuvH709Constants, W as c_int, H as c_int);
@@ -524,7 +536,9 @@ fn main() {
         scale_row("I420 scale → 1280x720, box / area", 1280, 720, peers::K_FILTER_BOX, peers::SWS_AREA, rounds),
         yuy2_row(rounds),
         convert_row("NV12 → I420", F::Nv12, F::I420, peers::AV_PIX_FMT_NV12, peers::AV_PIX_FMT_YUV420P, rounds),
+        convert_row("I420 → NV12", F::I420, F::Nv12, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_NV12, rounds),
         convert_row("I420 → BGRA (libyuv ARGB), BT.709", F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, rounds),
+        convert_row("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, rounds),
         mjpeg_row(rounds.min(21)),
     ];
     print(&rows);

@@ -10,6 +10,7 @@
 //! | 24-bit RGB → 32-bit | RGB24ToARGB (byte order kept) | 0 |
 //! | RGBA ↔ BGRA | ARGBToABGR | 0 |
 //! | I420/NV12 → RGBA/RGBX/BGRA/BGRX, BT.709 | our own (convert/yuv2rgb.rs) | 1 |
+//! | RGBA/RGBX/BGRA/BGRX → I420/NV12, BT.709 | our own (convert/rgb2yuv.rs) | 0 |
 //! | scale, box (whole factors down) | ScalePlane, UVScale, ARGBScale (kFilterBox) | [`BOX_ERROR`] |
 //!
 //! Tests at the bottom check every row at odd sizes, odd strides and widths that are not a
@@ -91,7 +92,7 @@ pub fn rgb24_to_rgbx(src: &[u8], stride: usize, dst: &mut ImageMut) -> bool {
 /// Format conversion at equal size, where libyuv has it exactly, or our own YUV -> RGB
 /// ([`super::yuv2rgb`], within 1).
 pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
-    if super::yuv2rgb::convert(src, dst) {
+    if super::yuv2rgb::convert(src, dst) || super::rgb2yuv::convert(src, dst) {
         return true;
     }
     if src.width != dst.width || src.height != dst.height || dst.width == 0 || dst.height == 0 {

@@ -13,6 +13,7 @@ mod audio;
 mod boxdown;
 pub mod fast;
 pub mod jpeg;
+mod rgb2yuv;
 pub mod yuv2rgb;
 mod packed;
 mod scale;

@@ -29,19 +29,19 @@ use super::{copy_rows, image_bytes, row, row_mut, Image, ImageMut};
 use crate::frame::format::VideoPixelFormat;
 
 /// Shift of the 16.16 fixed-point colour coefficients.
-const SHIFT: u32 = 16;
-const HALF: i32 = 1 << (SHIFT - 1);
+pub(super) const SHIFT: u32 = 16;
+pub(super) const HALF: i32 = 1 << (SHIFT - 1);
 
 // RGB -> YUV, limited range (factor * 65536).
-const Y_R: i32 = 11966; // 0.182586 = Kr * 219/255
-const Y_G: i32 = 40254; // 0.614231 = Kg * 219/255
-const Y_B: i32 = 4064; //  0.062007 = Kb * 219/255
-const U_R: i32 = -6596; // -0.100644 = -Kr / (2(1-Kb)) * 224/255
-const U_G: i32 = -22188; // -0.338572 = -Kg / (2(1-Kb)) * 224/255 (rounded so U_R+U_G+U_B = 0)
-const U_B: i32 = 28784; //  0.439216 = 1/2 * 224/255
-const V_R: i32 = 28784; //  0.439216 = 1/2 * 224/255
-const V_G: i32 = -26145; // -0.398942 = -Kg / (2(1-Kr)) * 224/255
-const V_B: i32 = -2639; //  -0.040274 = -Kb / (2(1-Kr)) * 224/255
+pub(super) const Y_R: i32 = 11966; // 0.182586 = Kr * 219/255
+pub(super) const Y_G: i32 = 40254; // 0.614231 = Kg * 219/255
+pub(super) const Y_B: i32 = 4064; //  0.062007 = Kb * 219/255
+pub(super) const U_R: i32 = -6596; // -0.100644 = -Kr / (2(1-Kb)) * 224/255
+pub(super) const U_G: i32 = -22188; // -0.338572 = -Kg / (2(1-Kb)) * 224/255 (rounded so U_R+U_G+U_B = 0)
+pub(super) const U_B: i32 = 28784; //  0.439216 = 1/2 * 224/255
+pub(super) const V_R: i32 = 28784; //  0.439216 = 1/2 * 224/255
+pub(super) const V_G: i32 = -26145; // -0.398942 = -Kg / (2(1-Kr)) * 224/255
+pub(super) const V_B: i32 = -2639; //  -0.040274 = -Kb / (2(1-Kr)) * 224/255
 
 // YUV -> RGB, limited range (factor * 65536).
 const C_Y: i32 = 76309; // 1.164384 = 255/219
@@ -84,14 +84,14 @@ fn div_round(num: i32, den: i32) -> i32 {
 
 /// Limited-range luma of one full-range RGB pixel.
 #[inline]
-fn rgb_to_y(r: u8, g: u8, b: u8) -> u8 {
+pub(super) fn rgb_to_y(r: u8, g: u8, b: u8) -> u8 {
     let y = (Y_R * r as i32 + Y_G * g as i32 + Y_B * b as i32 + HALF) >> SHIFT;
     (16 + y) as u8 // at most 16 + 219
 }
 
 /// Limited-range chroma of the average of `n` pixels whose R, G, B sum to `r`, `g`, `b`.
 #[inline]
-fn rgb_sums_to_uv(r: i32, g: i32, b: i32, n: i32) -> (u8, u8) {
+pub(super) fn rgb_sums_to_uv(r: i32, g: i32, b: i32, n: i32) -> (u8, u8) {
     let den = n << SHIFT;
     let u = 128 + div_round(U_R * r + U_G * g + U_B * b, den);
     let v = 128 + div_round(V_R * r + V_G * g + V_B * b, den);
@@ -113,7 +113,7 @@ fn yuv_to_rgb_pixel(y: u8, u: u8, v: u8) -> (u8, u8, u8) {
 
 /// Byte offsets of R, G, B and A (or X) within a 4-byte pixel of an RGB format.
 #[inline]
-fn rgb_offsets(format: VideoPixelFormat) -> [usize; 4] {
+pub(super) fn rgb_offsets(format: VideoPixelFormat) -> [usize; 4] {
     match format {
         VideoPixelFormat::Bgra | VideoPixelFormat::Bgrx => [2, 1, 0, 3],
         _ => [0, 1, 2, 3],
