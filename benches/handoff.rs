@@ -636,14 +636,14 @@ fn main() {
 
     eprintln!("throughput runs ...");
     let (mut thr, mut thr_park) = (Vec::new(), Vec::new());
+    // GStreamer appsrc -> appsink in the same turns, so machine noise hits all three alike.
+    let mut gst_runs = Vec::new();
     for _ in 0..THROUGHPUT_ROUNDS {
         thr.push(libmst_run(&ring, None, THROUGHPUT_FRAMES, THROUGHPUT_TIME));
         thr_park.push(baseline_run(Wake::Park, None, THROUGHPUT_FRAMES, THROUGHPUT_TIME));
+        gst_runs.push(gstreamer_run(&pixels, THROUGHPUT_FRAMES, THROUGHPUT_TIME));
     }
-    let (thr, thr_park) = (Run::merge(thr), Run::merge(thr_park));
-    eprintln!("GStreamer appsrc -> appsink runs ...");
-    let gst_runs: Vec<Run> = (0..THROUGHPUT_ROUNDS).map(|_| gstreamer_run(&pixels, THROUGHPUT_FRAMES, THROUGHPUT_TIME)).collect();
-    let gst_thr = Run::merge(gst_runs);
+    let (thr, thr_park, gst_thr) = (Run::merge(thr), Run::merge(thr_park), Run::merge(gst_runs));
     eprintln!("paced latency runs ...");
     let (mut lat, mut lat_park, mut lat_cv) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..PACED_ROUNDS {
