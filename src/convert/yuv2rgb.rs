@@ -135,10 +135,11 @@ mod avx2 {
         _mm256_add_epi16(_mm256_mulhi_epi16(_mm256_slli_epi16(y, 6), _mm256_set1_epi16(K_Y)), _mm256_set1_epi16(8))
     }
 
-    /// Two vectors of 16 i16 lanes saturated to 32 bytes, in order.
+    /// Two vectors of 16 i16 lanes (pixels 0-15 and 16-31) saturated to bytes, lane-interleaved:
+    /// [0-7 16-23 | 8-15 24-31] (the stores put them back in order).
     #[inline(always)]
     unsafe fn bytes(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0b11_01_10_00)
+        _mm256_packus_epi16(a, b)
     }
 
     /// 32 pixels of one row: Y at `ys` (32 bytes), their chroma terms doubled, out at `o`
@@ -152,17 +153,18 @@ mod avx2 {
         let b = bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, bt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, bt.1), 4));
         let (first, third) = if bgr { (b, r) } else { (r, b) };
         let ff = _mm256_set1_epi8(-1);
-        let fg_lo = _mm256_unpacklo_epi8(first, g); // px 0-7 | 16-23
-        let fg_hi = _mm256_unpackhi_epi8(first, g); // px 8-15 | 24-31
+        // Bytes are [0-7 16-23 | 8-15 24-31] (see `bytes`).
+        let fg_lo = _mm256_unpacklo_epi8(first, g); // px 0-7 | 8-15
+        let fg_hi = _mm256_unpackhi_epi8(first, g); // px 16-23 | 24-31
         let ta_lo = _mm256_unpacklo_epi8(third, ff);
         let ta_hi = _mm256_unpackhi_epi8(third, ff);
-        let p0 = _mm256_unpacklo_epi16(fg_lo, ta_lo); // 0-3 | 16-19
-        let p1 = _mm256_unpackhi_epi16(fg_lo, ta_lo); // 4-7 | 20-23
-        let p2 = _mm256_unpacklo_epi16(fg_hi, ta_hi); // 8-11 | 24-27
-        let p3 = _mm256_unpackhi_epi16(fg_hi, ta_hi); // 12-15 | 28-31
+        let p0 = _mm256_unpacklo_epi16(fg_lo, ta_lo); // 0-3 | 8-11
+        let p1 = _mm256_unpackhi_epi16(fg_lo, ta_lo); // 4-7 | 12-15
+        let p2 = _mm256_unpacklo_epi16(fg_hi, ta_hi); // 16-19 | 24-27
+        let p3 = _mm256_unpackhi_epi16(fg_hi, ta_hi); // 20-23 | 28-31
         _mm256_storeu_si256(o, _mm256_permute2x128_si256(p0, p1, 0x20));
-        _mm256_storeu_si256(o.add(1), _mm256_permute2x128_si256(p2, p3, 0x20));
-        _mm256_storeu_si256(o.add(2), _mm256_permute2x128_si256(p0, p1, 0x31));
+        _mm256_storeu_si256(o.add(1), _mm256_permute2x128_si256(p0, p1, 0x31));
+        _mm256_storeu_si256(o.add(2), _mm256_permute2x128_si256(p2, p3, 0x20));
         _mm256_storeu_si256(o.add(3), _mm256_permute2x128_si256(p2, p3, 0x31));
     }
 
