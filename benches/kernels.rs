@@ -520,6 +520,79 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
     out
 }
 
+/// 4K: libmst on one thread and split over two ([`mst::convert::parallel`]), against the peers
+/// (one thread each: libyuv has no threading, swscale's slice threads are not used by
+/// sws_scale).
+fn fourk_rows(rounds: usize) -> Vec<String> {
+    use mst::convert::parallel::set_enabled;
+    let (w4, h4) = (3840usize, 2160usize);
+    let mut out = Vec::new();
+    // Scale to 1920x1080 (area).
+    {
+        let src = Img::picture(F::I420, w4, h4, 0);
+        let (mut a, mut b, mut y, mut s) = (Img::new(F::I420, 1920, 1080, 0), Img::new(F::I420, 1920, 1080, 0), Img::new(F::I420, 1920, 1080, 0), Img::new(F::I420, 1920, 1080, 0));
+        let sws = Sws::new(w4, h4, peers::AV_PIX_FMT_YUV420P, 1920, 1080, peers::AV_PIX_FMT_YUV420P, peers::SWS_AREA);
+        let mut runs: Vec<Run> = vec![
+            Box::new(|| {
+                set_enabled(false);
+                mst::convert::scale(&src.view(), &mut a.view_mut())
+            }),
+            Box::new(|| {
+                set_enabled(true);
+                mst::convert::scale(&src.view(), &mut b.view_mut())
+            }),
+            // SAFETY: live planes of the declared sizes.
+            Box::new(|| unsafe {
+                let d = &mut y;
+                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), w4 as c_int, h4 as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), 1920, 1080, peers::K_FILTER_BOX);
+            }),
+            Box::new(|| sws.run(&src, &mut s)),
+        ];
+        let t = race(&mut runs, rounds);
+        drop(runs);
+        assert_eq!(a.max_diff(&b), 0, "split and single-thread scaling differ");
+        out.push(format!("| 4K I420 scale → 1920x1080, area | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
+    }
+    // I420 -> BGRA and BGRA -> I420.
+    for (from, to, sf, df, name) in [
+        (F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, "4K I420 → BGRA, BT.709"),
+        (F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, "4K BGRA → I420, BT.709 (libyuv: BT.601)"),
+    ] {
+        let src = Img::picture(from, w4, h4, 0);
+        let (mut a, mut b, mut y, mut s) = (Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0));
+        let sws = Sws::new(w4, h4, sf, w4, h4, df, peers::SWS_BILINEAR).bt709();
+        let mut runs: Vec<Run> = vec![
+            Box::new(|| {
+                set_enabled(false);
+                mst::convert::convert(&src.view(), &mut a.view_mut())
+            }),
+            Box::new(|| {
+                set_enabled(true);
+                mst::convert::convert(&src.view(), &mut b.view_mut())
+            }),
+            // SAFETY: live planes of the declared sizes.
+            Box::new(|| unsafe {
+                let d = &mut y;
+                if from == F::I420 {
+                    let d0 = d.mptr(0);
+                    peers::I420ToARGBMatrix(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), d0, d.stride(0), &peers::kYuvH709Constants, w4 as c_int, h4 as c_int);
+                } else {
+                    let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                    peers::ARGBToI420(src.ptr(0), src.stride(0), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), w4 as c_int, h4 as c_int);
+                }
+            }),
+            Box::new(|| sws.run(&src, &mut s)),
+        ];
+        let t = race(&mut runs, rounds);
+        drop(runs);
+        assert_eq!(a.max_diff(&b), 0, "split and single-thread conversion differ");
+        out.push(format!("| {name} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
+    }
+    set_enabled(true);
+    out
+}
+
 fn main() {
     // The swscale pixel-format numbers are FFmpeg 5's; check them against the library.
     for (f, name) in [(peers::AV_PIX_FMT_YUV420P, "yuv420p"), (peers::AV_PIX_FMT_YUYV422, "yuyv422"), (peers::AV_PIX_FMT_NV12, "nv12"), (peers::AV_PIX_FMT_BGRA, "bgra")] {
@@ -548,5 +621,11 @@ fn main() {
     println!("| --- | ---: | ---: | ---: |");
     for (op, a, b) in pipeline_rows(rounds.min(21)) {
         println!("| {op} | {a:.3} | {b:.3} | **{:.2}×** |", a / b);
+    }
+    println!();
+    println!("| 4K (3840x2160) | libmst 1 thread ms | libmst 2 threads ms | libyuv ms | swscale ms | faster libmst / faster peer |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for row in fourk_rows(rounds.min(21)) {
+        println!("{row}");
     }
 }

@@ -133,6 +133,11 @@ fn own_ratio(sw: usize, sh: usize, dw: usize, dh: usize, bps: usize) -> Option<(
     }
     let g = gcd(sw, dw);
     let (p, q) = (sw / g, dw / g);
+    // 2:1 of one-byte planes: libyuv's ScaleRowDown2Box (a horizontal multiply-add of byte
+    // pairs) is exact and faster than ours (0.39 vs 0.65 ms for 4K -> 1080p).
+    if (p, q, bps) == (2, 1, 1) {
+        return None;
+    }
     (dw > 0 && dh > 0 && sh * q == dh * p && sh % p == 0 && super::boxdown::handles(p, q, bps)).then_some((p, q))
 }
 
@@ -173,6 +178,22 @@ fn plane_box(bps: usize, sw: usize, sh: usize, dw: usize, dh: usize) -> Option<P
 thread_local! {
     /// Split U and V planes (source and scaled) for [`PlaneBox::Split`]; grows once, then reused.
     static SPLIT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether [`scale`] has a fast path for these images (it checks the same and writes nothing
+/// when it has not).
+pub fn scale_possible(src: &Image, dst: &ImageMut) -> bool {
+    if src.format != dst.format || src.width == 0 || src.height == 0 || dst.width == 0 || dst.height == 0 {
+        return false;
+    }
+    if dst.width > src.width || dst.height > src.height {
+        return false;
+    }
+    src.format.planes().iter().all(|info| {
+        let (sw, sh) = info.samples(src.width, src.height);
+        let (dw, dh) = info.samples(dst.width, dst.height);
+        plane_box(info.bytes_per_sample, sw, sh, dw, dh).is_some() || own_ratio(sw, sh, dw, dh, info.bytes_per_sample).is_some()
+    })
 }
 
 /// Box scaling, same format, when libyuv boxes every plane exactly ([`plane_box`]); the

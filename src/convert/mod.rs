@@ -13,6 +13,7 @@ mod audio;
 mod boxdown;
 pub mod fast;
 pub mod jpeg;
+pub mod parallel;
 mod rgb2yuv;
 pub mod yuv2rgb;
 mod packed;
@@ -33,19 +34,103 @@ pub mod reference {
 
 /// Scales `src` into `dst` (same format, any sizes >= 1): box (area average) when the
 /// destination is no larger in either dimension, bilinear otherwise ([`reference::scale`]),
-/// on libyuv's SIMD kernels where they compute the same within [`fast::BOX_ERROR`].
+/// on the fast kernels where they compute the same ([`fast::scale`]: libmst's own area
+/// scaler, bit-exact, or libyuv's within [`fast::BOX_ERROR`]); sources of
+/// [`parallel::MIN_PIXELS`] or more are split over two threads.
 pub fn scale(src: &Image, dst: &mut ImageMut) {
-    if fast::scale(src, dst) {
+    let big = parallel::enabled() && src.width * src.height >= parallel::MIN_PIXELS;
+    if (big && scale_split(src, dst)) || fast::scale(src, dst) {
         crate::stats::count_media_bytes(image_bytes(dst.format, dst.width, dst.height));
     } else {
         reference::scale(src, dst);
     }
 }
 
+/// A fast downscale split into top and bottom parts on two threads ([`parallel`]): the split
+/// falls on a whole period of the vertical ratio (and an even row, for 4:2:0 chroma), so each
+/// part is the same area average. False (nothing written) when there is no such split or no
+/// fast path.
+fn scale_split(src: &Image, dst: &mut ImageMut) -> bool {
+    if dst.width > src.width || dst.height > src.height {
+        return false;
+    }
+    let g = gcd(src.height, dst.height);
+    let (p, q) = (src.height / g, dst.height / g);
+    let unit = 2 * q;
+    let mid = dst.height / 2 / unit * unit;
+    if mid == 0 {
+        return false;
+    }
+    let (src_top, src_bottom) = split(src, mid * p / q);
+    let (mut dst_top, mut dst_bottom) = split_mut(dst, mid);
+    // Check both parts have a fast path before writing anything.
+    if !fast::scale_possible(&src_top, &dst_top) || !fast::scale_possible(&src_bottom, &dst_bottom) {
+        return false;
+    }
+    let (mut a, mut b) = (false, false);
+    parallel::join(|| a = fast::scale(&src_top, &mut dst_top), || b = fast::scale(&src_bottom, &mut dst_bottom));
+    // (Both true unless a plane is shorter than its geometry: then the caller redoes it all.)
+    a && b
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// `img` as rows `0..rows` and `rows..` (`rows` even: 4:2:0 chroma splits at `rows / 2`).
+fn split<'a>(img: &Image<'a>, rows: usize) -> (Image<'a>, Image<'a>) {
+    debug_assert!(rows % 2 == 0 && rows <= img.height);
+    let (mut top, mut bottom) = (Image { height: rows, ..*img }, Image { height: img.height - rows, ..*img });
+    for (i, info) in img.format.planes().iter().enumerate() {
+        let at = (rows / info.sub_y * img.strides[i]).min(img.planes[i].len());
+        let (a, b) = img.planes[i].split_at(at);
+        top.planes[i] = a;
+        bottom.planes[i] = b;
+    }
+    (top, bottom)
+}
+
+/// [`split`] for a writable image.
+fn split_mut<'a>(img: &'a mut ImageMut, rows: usize) -> (ImageMut<'a>, ImageMut<'a>) {
+    debug_assert!(rows % 2 == 0 && rows <= img.height);
+    let (format, width, height, strides) = (img.format, img.width, img.height, img.strides);
+    let mut tops: [&mut [u8]; 4] = Default::default();
+    let mut bottoms: [&mut [u8]; 4] = Default::default();
+    let infos = format.planes();
+    for (i, plane) in img.planes.iter_mut().enumerate() {
+        let at = infos.get(i).map_or(0, |info| (rows / info.sub_y * strides[i]).min(plane.len()));
+        let (a, b) = plane.split_at_mut(at);
+        tops[i] = a;
+        bottoms[i] = b;
+    }
+    (ImageMut { format, width, height: rows, planes: tops, strides }, ImageMut { format, width, height: height - rows, planes: bottoms, strides })
+}
+
 /// Converts `src` into `dst` (same size, any of the nine formats to any other;
-/// [`reference::convert`]), on libyuv's kernels where it has the pair exactly.
+/// [`reference::convert`]), on libyuv's kernels where it has the pair exactly and libmst's own
+/// for YUV <-> RGB; frames of [`parallel::MIN_PIXELS`] or more are split over two threads.
 pub fn convert(src: &Image, dst: &mut ImageMut) {
-    if fast::convert(src, dst) {
+    let (w, h) = (dst.width, dst.height);
+    if parallel::enabled() && w * h >= parallel::MIN_PIXELS && src.width == w && src.height == h && h >= 4 {
+        // Conversions are row-local (4:2:0 chroma rows pair up at even rows): each part is
+        // the same conversion.
+        let mid = h / 2 / 2 * 2;
+        let (src_top, src_bottom) = split(src, mid);
+        let (mut dst_top, mut dst_bottom) = split_mut(dst, mid);
+        // Each part counts its bytes (the reference counts its own).
+        let one = |s: &Image, d: &mut ImageMut| {
+            if fast::convert(s, d) {
+                crate::stats::count_media_bytes(image_bytes(d.format, d.width, d.height));
+            } else {
+                reference::convert(s, d);
+            }
+        };
+        parallel::join(|| one(&src_top, &mut dst_top), || one(&src_bottom, &mut dst_bottom));
+    } else if fast::convert(src, dst) {
         crate::stats::count_media_bytes(image_bytes(dst.format, dst.width, dst.height));
     } else {
         reference::convert(src, dst);
@@ -315,6 +400,40 @@ pub(crate) mod testutil {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn frames_split_over_two_threads_equal_one_thread() {
+        use super::testutil::OwnedImage;
+        let (w, h) = (3840, 2160);
+        let noise = |img: &mut OwnedImage| {
+            let mut s = 1u32;
+            img.fill_with(|_, _, _, _| {
+                s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                16 + ((s >> 16) as u8 % 200)
+            });
+        };
+        let mut src = OwnedImage::new(F::I420, w, h, 4, 0);
+        noise(&mut src);
+        // Scaling: 2:1 and 3:2, split (the dispatcher) against the fast kernel on one thread.
+        for (dw, dh) in [(1920, 1080), (2560, 1440)] {
+            let mut split = OwnedImage::new(F::I420, dw, dh, 0, 0);
+            let mut one = OwnedImage::new(F::I420, dw, dh, 0, 0);
+            scale(&src.view(), &mut split.view_mut());
+            assert!(fast::scale(&src.view(), &mut one.view_mut()));
+            assert!(split.planes == one.planes, "scale to {dw}x{dh} differs when split");
+        }
+        // Conversions, both directions.
+        let mut rgb_split = OwnedImage::new(F::Bgra, w, h, 0, 0);
+        let mut rgb_one = OwnedImage::new(F::Bgra, w, h, 0, 0);
+        convert(&src.view(), &mut rgb_split.view_mut());
+        assert!(fast::convert(&src.view(), &mut rgb_one.view_mut()));
+        assert!(rgb_split.planes == rgb_one.planes, "I420 -> BGRA differs when split");
+        let mut back_split = OwnedImage::new(F::Nv12, w, h, 0, 0);
+        let mut back_one = OwnedImage::new(F::Nv12, w, h, 0, 0);
+        convert(&rgb_one.view(), &mut back_split.view_mut());
+        assert!(fast::convert(&rgb_one.view(), &mut back_one.view_mut()));
+        assert!(back_split.planes == back_one.planes, "BGRA -> NV12 differs when split");
+    }
+
     use super::testutil::{OwnedImage, PAD};
     use super::*;
     use crate::frame::format::VideoPixelFormat as F;
