@@ -7,7 +7,6 @@
 //! lists each as "ignored, runs in the VM stage"; run by hand with `--include-ignored` but
 //! without VMTEST=1, a test prints "skipped: ..." and returns.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -19,14 +18,9 @@ use mst::source::alsa::{capture_stats, microphone, AudioConstraints};
 use mst::source::synthetic::{tone, ToneOptions};
 use mst::*;
 
-/// True inside the VM (VMTEST=1). Elsewhere prints the skip on stderr and returns false.
-fn in_vm(test: &str) -> bool {
-    if std::env::var_os("VMTEST").is_some_and(|v| v == "1") {
-        return true;
-    }
-    let _ = writeln!(std::io::stderr(), "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)");
-    false
-}
+#[path = "common/vm.rs"]
+mod vm;
+use vm::in_vm;
 
 const RATE: u32 = 48_000;
 const CHUNK: u32 = 480;

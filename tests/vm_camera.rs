@@ -7,7 +7,6 @@
 //! without VMTEST=1, a test prints "skipped: ..." and returns. Runs are kept short: vivid
 //! renders in software and the guest CPU is emulated (640x360 keeps up with 30 fps).
 
-use std::io::Write;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -16,14 +15,9 @@ use mst::device::{self, DeviceKind};
 use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions};
 use mst::*;
 
-/// True inside the VM (VMTEST=1). Elsewhere prints the skip on stderr and returns false.
-fn in_vm(test: &str) -> bool {
-    if std::env::var_os("VMTEST").is_some_and(|v| v == "1") {
-        return true;
-    }
-    let _ = writeln!(std::io::stderr(), "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)");
-    false
-}
+#[path = "common/vm.rs"]
+mod vm;
+use vm::in_vm;
 
 fn ideal(v: f64) -> ConstrainRange {
     ConstrainRange { ideal: Some(v), ..Default::default() }

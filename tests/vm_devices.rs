@@ -8,21 +8,15 @@
 
 use std::collections::HashSet;
 use std::ffi::CStr;
-use std::io::Write;
 use std::ptr::null_mut;
 
 use mst::device::{self, v4l2, DeviceInfo, DeviceKind};
 use mst::ffi::device::*;
 use mst::ffi::MstStatus::{self, MST_OK};
 
-/// True inside the VM (VMTEST=1). Elsewhere prints the skip on stderr and returns false.
-fn in_vm(test: &str) -> bool {
-    if std::env::var_os("VMTEST").is_some_and(|v| v == "1") {
-        return true;
-    }
-    let _ = writeln!(std::io::stderr(), "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)");
-    false
-}
+#[path = "common/vm.rs"]
+mod vm;
+use vm::in_vm;
 
 /// Panics, naming the status and the library's last error message, unless `s` is MST_OK.
 #[track_caller]

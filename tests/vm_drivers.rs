@@ -12,22 +12,12 @@
 //! "skipped: ..." and returns.
 
 use std::fs::OpenOptions;
-use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::io::AsRawFd;
 
-/// True inside the VM (VMTEST=1). Elsewhere prints the skip on stderr and returns false. The
-/// line goes to `io::stderr()` directly: libtest captures only the print macros, so it shows.
-fn in_vm(test: &str) -> bool {
-    if std::env::var_os("VMTEST").is_some_and(|v| v == "1") {
-        return true;
-    }
-    let _ = writeln!(
-        std::io::stderr(),
-        "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)"
-    );
-    false
-}
+#[path = "common/vm.rs"]
+mod vm;
+use vm::in_vm;
 
 // ---------------------------------------------------------------------------------------------
 // V4L2: VIDIOC_QUERYCAP, from linux/videodev2.h

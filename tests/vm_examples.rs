@@ -5,17 +5,12 @@
 //!
 //! `#[ignore]`d outside the VM, like every tests/vm_*.rs.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn in_vm(test: &str) -> bool {
-    if std::env::var_os("VMTEST").is_some_and(|v| v == "1") {
-        return true;
-    }
-    let _ = writeln!(std::io::stderr(), "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)");
-    false
-}
+#[path = "common/vm.rs"]
+mod vm;
+use vm::in_vm;
 
 fn example(name: &str) -> PathBuf {
     let p = std::env::current_dir().unwrap().join("vm-examples").join(name);

@@ -13,7 +13,6 @@
 //! Outside the VM there is no such device, so every test is `#[ignore]`d (see vm_camera.rs).
 //! vivid renders 1280x720 at about 12 fps under TCG: the time limits are generous.
 
-use std::io::Write;
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -27,17 +26,12 @@ use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions};
 use mst::*;
 use v4l::Device;
 
+#[path = "common/vm.rs"]
+mod vm;
+use vm::in_vm;
+
 const W: u32 = 1280;
 const H: u32 = 720;
-
-/// True inside the VM (VMTEST=1). Elsewhere prints the skip on stderr and returns false.
-fn in_vm(test: &str) -> bool {
-    if std::env::var_os("VMTEST").is_some_and(|v| v == "1") {
-        return true;
-    }
-    let _ = writeln!(std::io::stderr(), "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)");
-    false
-}
 
 fn vivid(kind: DeviceKind) -> String {
     let list = device::enumerate().unwrap();
