@@ -128,17 +128,17 @@ pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
 /// The reduced ratio P:Q when a plane shrinks by the same one in both dimensions, whole
 /// periods, and [`super::boxdown`] has a kernel for it.
 fn own_ratio(sw: usize, sh: usize, dw: usize, dh: usize, bps: usize) -> Option<(usize, usize)> {
-    fn gcd(a: usize, b: usize) -> usize {
-        if b == 0 { a } else { gcd(b, a % b) }
+    if dw == 0 || dh == 0 {
+        return None;
     }
-    let g = gcd(sw, dw);
+    let g = super::gcd(sw as u64, dw as u64) as usize;
     let (p, q) = (sw / g, dw / g);
     // 2:1 of one-byte planes: libyuv's ScaleRowDown2Box (a horizontal multiply-add of byte
     // pairs) is exact and faster than ours (0.39 vs 0.65 ms for 4K -> 1080p).
     if (p, q, bps) == (2, 1, 1) {
         return None;
     }
-    (dw > 0 && dh > 0 && sh * q == dh * p && sh % p == 0 && super::boxdown::handles(p, q, bps)).then_some((p, q))
+    (sh * q == dh * p && sh % p == 0 && super::boxdown::handles(p, q, bps)).then_some((p, q))
 }
 
 /// How libyuv can box-scale one plane exactly (an area average), if it can.
@@ -152,10 +152,10 @@ enum PlaneBox {
 
 /// libyuv boxes exactly when a plane shrinks by whole factors and its scaler takes the box
 /// path for them: one-byte planes (ScalePlane) at 2x2, 4x4, or both factors over 2 with an
-/// area of at most 128; two-
-/// and four-byte planes (UVScale, ARGBScale) only at 2x2 (4x4 rounds twice, other factors
-/// point-sample), so UV planes at other factors are split into U and V. Anything else (uneven factors, which
-/// libyuv boxes on whole samples only, or four-byte planes at other factors) is not taken.
+/// area of at most 128; two- and four-byte planes (UVScale, ARGBScale) only at 2x2 (4x4
+/// rounds twice, other factors point-sample), so UV planes at other factors are split into U
+/// and V. Anything else (uneven factors, which libyuv boxes on whole samples only, or four-byte
+/// planes at other factors) is not taken.
 fn plane_box(bps: usize, sw: usize, sh: usize, dw: usize, dh: usize) -> Option<PlaneBox> {
     if dw == 0 || dh == 0 || sw % dw != 0 || sh % dh != 0 {
         return None;
@@ -175,71 +175,80 @@ fn plane_box(bps: usize, sw: usize, sh: usize, dw: usize, dh: usize) -> Option<P
     }
 }
 
+/// How one plane is box-scaled fast: libmst's own kernel first, else libyuv's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Method {
+    Own(usize, usize),
+    Libyuv(PlaneBox),
+}
+
+/// Plane `i`'s fast method, if it has one.
+fn method(src: &Image, dst: &ImageMut, i: usize) -> Option<Method> {
+    let info = src.format.planes().get(i)?;
+    let (sw, sh) = info.samples(src.width, src.height);
+    let (dw, dh) = info.samples(dst.width, dst.height);
+    let bps = info.bytes_per_sample;
+    own_ratio(sw, sh, dw, dh, bps).map(|(p, q)| Method::Own(p, q)).or_else(|| plane_box(bps, sw, sh, dw, dh).map(Method::Libyuv))
+}
+
 thread_local! {
     /// Split U and V planes (source and scaled) for [`PlaneBox::Split`]; grows once, then reused.
     static SPLIT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Whether [`scale`] has a fast path for these images (it checks the same and writes nothing
-/// when it has not).
+/// Whether [`scale`] has a fast method for every plane of these images (it asks the same, and
+/// writes nothing when it has not).
 pub fn scale_possible(src: &Image, dst: &ImageMut) -> bool {
-    if src.format != dst.format || src.width == 0 || src.height == 0 || dst.width == 0 || dst.height == 0 {
-        return false;
-    }
-    if dst.width > src.width || dst.height > src.height {
-        return false;
-    }
-    src.format.planes().iter().all(|info| {
-        let (sw, sh) = info.samples(src.width, src.height);
-        let (dw, dh) = info.samples(dst.width, dst.height);
-        plane_box(info.bytes_per_sample, sw, sh, dw, dh).is_some() || own_ratio(sw, sh, dw, dh, info.bytes_per_sample).is_some()
-    })
+    src.format == dst.format
+        && src.width > 0
+        && src.height > 0
+        && dst.width > 0
+        && dst.height > 0
+        && dst.width <= src.width
+        && dst.height <= src.height
+        && (0..src.format.planes().len()).all(|i| method(src, dst, i).is_some())
 }
 
-/// Box scaling, same format, when libyuv boxes every plane exactly ([`plane_box`]); the
+/// Box scaling, same format, when every plane has a fast method ([`scale_possible`]): libmst's
+/// own area scaler (bit-exact), or libyuv's box where it is exact ([`plane_box`]). The
 /// reference runs otherwise (uneven factors; any upscale).
 pub fn scale(src: &Image, dst: &mut ImageMut) -> bool {
-    if src.format != dst.format || src.width == 0 || src.height == 0 || dst.width == 0 || dst.height == 0 {
+    if !scale_possible(src, dst) {
         return false;
     }
-    if dst.width > src.width || dst.height > src.height {
-        return false;
-    }
-    let f = src.format;
-    // Check everything before writing anything (in a fixed array: no allocation per frame).
-    type Call = ((*const u8, c_int), (*mut u8, c_int), c_int, c_int, c_int, c_int, usize, PlaneBox);
-    let mut calls: [Option<Call>; 4] = [None; 4];
-    for (i, info) in f.planes().iter().enumerate() {
+    // Check every plane's extent before writing anything.
+    let planes = src.format.planes();
+    let fits = |i: usize, dst: &mut ImageMut| {
+        let info = planes[i];
         let (sw, sh) = info.samples(src.width, src.height);
         let (dw, dh) = info.samples(dst.width, dst.height);
-        let how = match plane_box(info.bytes_per_sample, sw, sh, dw, dh) {
-            Some(how) => how,
-            None if own_ratio(sw, sh, dw, dh, info.bytes_per_sample).is_some() => PlaneBox::Direct,
-            None => return false,
-        };
-        let (Some(s), Some(d)) = (src_plane(src, i), dst_plane(dst, i)) else { return false };
-        let (Some((sw, sh)), Some((dw, dh))) = (dims(sw, sh), dims(dw, dh)) else { return false };
-        calls[i] = Some((s, d, sw, sh, dw, dh, info.bytes_per_sample, how));
+        src_plane(src, i).is_some() && dst_plane(dst, i).is_some() && dims(sw, sh).is_some() && dims(dw, dh).is_some()
+    };
+    if !(0..planes.len()).all(|i| fits(i, dst)) {
+        return false;
     }
     let filter = y::FilterMode_kFilterBox;
-    for (s, d, sw, sh, dw, dh, bps, how) in calls.into_iter().flatten() {
-        if let Some((p, q)) = own_ratio(sw as usize, sh as usize, dw as usize, dh as usize, bps) {
+    for (i, info) in planes.iter().enumerate() {
+        let bps = info.bytes_per_sample;
+        let (dw, dh) = info.samples(dst.width, dst.height);
+        let how = method(src, dst, i).expect("scale_possible checked every plane");
+        if let Method::Own(p, q) = how {
             // Our own kernel (super::boxdown): exact, faster, and no malloc per call.
-            let (sl, dl) = ((sh as usize - 1) * s.1 as usize + (sw as usize) * bps, (dh as usize - 1) * d.1 as usize + (dw as usize) * bps);
-            // SAFETY: src_plane/dst_plane checked that these many bytes are the planes'.
-            let (sp, dp) = unsafe { (std::slice::from_raw_parts(s.0, sl), std::slice::from_raw_parts_mut(d.0, dl)) };
-            if super::boxdown::box_plane(sp, s.1 as usize, dp, d.1 as usize, dw as usize, dh as usize, bps, p, q) {
+            if super::boxdown::box_plane(src.planes[i], src.strides[i], dst.planes[i], dst.strides[i], dw, dh, bps, p, q) {
                 continue;
             }
+            return false;
         }
+        let (sw, sh) = info.samples(src.width, src.height);
+        let (Some(s), Some(d), Some((sw, sh)), Some((dw, dh))) = (src_plane(src, i), dst_plane(dst, i), dims(sw, sh), dims(dw, dh)) else { return false };
         // SAFETY: each plane was checked to hold its rows at its stride; the split planes are
         // sized for theirs below.
         let r = unsafe {
             match (bps, how) {
                 (1, _) => y::rs_ScalePlane(s.0, s.1, sw, sh, d.0, d.1, dw, dh, filter),
-                (2, PlaneBox::Direct) => y::rs_UVScale(s.0, s.1, sw, sh, d.0, d.1, dw, dh, filter),
+                (2, Method::Libyuv(PlaneBox::Direct)) => y::rs_UVScale(s.0, s.1, sw, sh, d.0, d.1, dw, dh, filter),
                 (4, _) => y::rs_ARGBScale(s.0, s.1, sw, sh, d.0, d.1, dw, dh, filter),
-                (2, PlaneBox::Split) => SPLIT.with(|buf| {
+                (2, Method::Libyuv(PlaneBox::Split)) => SPLIT.with(|buf| {
                     let mut buf = buf.borrow_mut();
                     let (src_n, dst_n) = (sw as usize * sh as usize, dw as usize * dh as usize);
                     if buf.len() < 2 * (src_n + dst_n) {

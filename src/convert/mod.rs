@@ -54,7 +54,7 @@ fn scale_split(src: &Image, dst: &mut ImageMut) -> bool {
     if dst.width > src.width || dst.height > src.height {
         return false;
     }
-    let g = gcd(src.height, dst.height);
+    let g = gcd(src.height as u64, dst.height as u64) as usize;
     let (p, q) = (src.height / g, dst.height / g);
     let unit = 2 * q;
     let mid = dst.height / 2 / unit * unit;
@@ -73,12 +73,12 @@ fn scale_split(src: &Image, dst: &mut ImageMut) -> bool {
     a && b
 }
 
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
+/// Greatest common divisor (for reducing ratios).
+pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
     }
+    a
 }
 
 /// `img` as rows `0..rows` and `rows..` (`rows` even: 4:2:0 chroma splits at `rows / 2`).

@@ -10,7 +10,7 @@
 //! (halves up). So scaling to the same size reproduces the image and a constant plane stays
 //! exactly constant.
 
-use super::{copy_rows, image_bytes, row, row_mut, Image, ImageMut};
+use super::{copy_rows, gcd, image_bytes, row, row_mut, Image, ImageMut};
 
 /// Scales src into dst: same format, any sizes >= 1. Box (area-averaging) filter when the
 /// destination is no larger than the source in both dimensions, bilinear otherwise.
@@ -59,13 +59,6 @@ struct PlaneMut<'a> {
     stride: usize,
     width: usize,
     height: usize,
-}
-
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
 }
 
 /// Area-average weights along one axis of `src` samples scaled to `dst` (<= `src`) samples.

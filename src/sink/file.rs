@@ -175,16 +175,8 @@ fn frame_rate_ratio(duration: Option<i64>) -> (u64, u64) {
     if (ntsc - ntsc.round()).abs() < 0.01 {
         return (ntsc.round() as u64 * 1000, 1001);
     }
-    let g = gcd(1_000_000, d as u64);
+    let g = crate::convert::gcd(1_000_000, d as u64);
     (1_000_000 / g, d as u64 / g)
-}
-
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
 }
 
 struct Wav {
