@@ -46,9 +46,7 @@ pub fn box_plane(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usiz
         return false;
     }
     let row = dw / q * p * bps;
-    let src_need = (dh / q * p - 1) * src_stride + row;
-    let dst_need = (dh - 1) * dst_stride + dw * bps;
-    if src.len() < src_need || dst.len() < dst_need || src_stride < row || dst_stride < dw * bps {
+    if !super::plane_holds(src.len(), src_stride, row, dh / q * p) || !super::plane_holds(dst.len(), dst_stride, dw * bps, dh) {
         return false;
     }
     macro_rules! go {

@@ -35,13 +35,11 @@ pub const BOX_ERROR: u8 = 1;
 
 /// A plane as libyuv takes it, after checking that `data` holds `rows` rows of `row_bytes`.
 fn plane(data: &[u8], stride: usize, row_bytes: usize, rows: usize) -> Option<(*const u8, c_int)> {
-    let need = if rows == 0 { 0 } else { (rows - 1).checked_mul(stride)?.checked_add(row_bytes)? };
-    (data.len() >= need && stride <= c_int::MAX as usize && stride >= row_bytes).then_some((data.as_ptr(), stride as c_int))
+    (super::plane_holds(data.len(), stride, row_bytes, rows) && stride <= c_int::MAX as usize).then_some((data.as_ptr(), stride as c_int))
 }
 
 fn plane_mut(data: &mut [u8], stride: usize, row_bytes: usize, rows: usize) -> Option<(*mut u8, c_int)> {
-    let need = if rows == 0 { 0 } else { (rows - 1).checked_mul(stride)?.checked_add(row_bytes)? };
-    (data.len() >= need && stride <= c_int::MAX as usize && stride >= row_bytes).then_some((data.as_mut_ptr(), stride as c_int))
+    (super::plane_holds(data.len(), stride, row_bytes, rows) && stride <= c_int::MAX as usize).then_some((data.as_mut_ptr(), stride as c_int))
 }
 
 /// Plane `i` of an image, checked against its format's geometry.

@@ -180,9 +180,7 @@ impl Decoder {
         };
         // A plane takes C's writes directly when its stride (which must fit a C int) covers the
         // padded row and its slice the padded rows; else the plane goes through scratch.
-        let fits = |len: usize, stride: usize, rows: usize, row: usize| {
-            stride >= row && stride <= c_int::MAX as usize && (rows - 1).checked_mul(stride).and_then(|n| n.checked_add(row)).is_some_and(|n| n <= len)
-        };
+        let fits = |len: usize, stride: usize, rows: usize, row: usize| super::plane_holds(len, stride, row, rows) && stride <= c_int::MAX as usize;
         let [yp, up, vp, _] = &mut dst.planes;
         let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
         let luma_direct = fits(yp.len(), ys, lh, lw);

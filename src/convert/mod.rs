@@ -250,6 +250,13 @@ pub(crate) fn copy_rows(
     }
 }
 
+/// Whether a plane of `len` bytes holds `rows` rows of `row_bytes` bytes `stride` apart (the
+/// last row unpadded), with checked arithmetic: the test every kernel that hands a plane to C
+/// or indexes it by hand makes first.
+pub(crate) fn plane_holds(len: usize, stride: usize, row_bytes: usize, rows: usize) -> bool {
+    stride >= row_bytes && (rows == 0 || (rows - 1).checked_mul(stride).and_then(|n| n.checked_add(row_bytes)).is_some_and(|n| n <= len))
+}
+
 /// Row `y` (its first `len` bytes) of a strided plane.
 #[inline]
 pub(crate) fn row(plane: &[u8], stride: usize, y: usize, len: usize) -> &[u8] {
