@@ -303,8 +303,9 @@ fn scale_row(op: &str, dw: usize, dh: usize, yuv_filter: c_uint, sws_flags: c_in
     Row { op: op.into(), mst: t[0], reference: t[1], libyuv: Some(t[2]), swscale: Some(t[3]), err_mst: a.max_diff(&r), err_libyuv: Some(y.max_diff(&r)), err_swscale: Some(s.max_diff(&r)) }
 }
 
-fn yuy2_row(rounds: usize) -> Row {
-    // YUY2 as a 2-byte-per-pixel plane: built from an I420 picture's samples.
+/// A 1080p YUY2 (YUYV) frame, rows W * 2 bytes apart, made from an I420 picture's samples; the
+/// chroma of the two rows of a pair differs slightly, so 4:2:2 -> 4:2:0 really averages.
+fn yuy2_frame() -> Vec<u8> {
     let pic = Img::picture(F::I420, W, H, 0);
     let stride = W * 2;
     let mut yuy2 = vec![0u8; stride * H];
@@ -317,9 +318,15 @@ fn yuy2_row(rounds: usize) -> Row {
             yuy2[o + 3] = pic.planes[2][(y / 2) * (W / 2) + x] ^ (y as u8 & 5);
         }
     }
-    let src_img = Img { format: F::Bgra, w: W / 2, h: H, planes: vec![yuy2.clone()], strides: vec![stride] };
+    yuy2
+}
+
+fn yuy2_row(rounds: usize) -> Row {
+    let stride = W * 2;
+    let yuy2 = yuy2_frame();
     let (mut a, mut r, mut y, mut s) = (Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD));
     let sws = Sws::new(W, H, peers::AV_PIX_FMT_YUYV422, W, H, peers::AV_PIX_FMT_YUV420P, peers::SWS_BILINEAR);
+    // The YUY2 bytes as one plane, for the peers (swscale reads W x H of it by its format).
     let src_sws = Img { format: F::Bgra, w: W, h: H, planes: vec![yuy2.clone()], strides: vec![stride] };
     let t = {
         let mut runs: Vec<Run> = vec![
@@ -329,7 +336,7 @@ fn yuy2_row(rounds: usize) -> Row {
             Box::new(|| unsafe {
                 let d = &mut y;
                 let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                peers::YUY2ToI420(src_img.ptr(0), stride as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
+                peers::YUY2ToI420(src_sws.ptr(0), stride as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
             }),
             Box::new(|| sws.run(&src_sws, &mut s)),
         ];
@@ -462,17 +469,7 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
     use mst::source::v4l2::{CameraFormat, Converter};
     use mst::{Generator, Kind, Processor, VideoConstraints, Wait};
     let exact = |v: f64| ConstrainRange { exact: Some(v), ..Default::default() };
-    let pic = Img::picture(F::I420, W, H, 0);
-    let mut yuy2 = vec![0u8; W * 2 * H];
-    for y in 0..H {
-        for x in 0..W / 2 {
-            let o = y * W * 2 + x * 4;
-            yuy2[o] = pic.planes[0][y * W + 2 * x];
-            yuy2[o + 1] = pic.planes[1][(y / 2) * (W / 2) + x];
-            yuy2[o + 2] = pic.planes[0][y * W + 2 * x + 1];
-            yuy2[o + 3] = pic.planes[2][(y / 2) * (W / 2) + x];
-        }
-    }
+    let yuy2 = yuy2_frame();
     let jpeg = mjpeg_frame();
     let mut out = Vec::new();
     for (name, format, input) in [("YUYV", CameraFormat::Yuyv, &yuy2), ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg)] {
