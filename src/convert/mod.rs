@@ -81,6 +81,31 @@ pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
+/// Columns `x..x + w` of rows `y..y + h` of `img` as an image of its own (`x` and `y` even, so
+/// subsampled planes start on a whole sample; the region inside `img`).
+pub(crate) fn crop<'a>(img: &Image<'a>, x: usize, y: usize, w: usize, h: usize) -> Image<'a> {
+    debug_assert!(x % 2 == 0 && y % 2 == 0 && x + w <= img.width && y + h <= img.height);
+    let mut out = Image { width: w, height: h, ..*img };
+    for (i, info) in img.format.planes().iter().enumerate() {
+        let at = (y / info.sub_y * img.strides[i] + x / info.sub_x * info.bytes_per_sample).min(img.planes[i].len());
+        out.planes[i] = &img.planes[i][at..];
+    }
+    out
+}
+
+/// [`crop`] for a writable image.
+pub(crate) fn crop_mut<'a>(img: &'a mut ImageMut, x: usize, y: usize, w: usize, h: usize) -> ImageMut<'a> {
+    debug_assert!(x % 2 == 0 && y % 2 == 0 && x + w <= img.width && y + h <= img.height);
+    let (format, strides) = (img.format, img.strides);
+    let infos = format.planes();
+    let mut planes: [&mut [u8]; 4] = Default::default();
+    for (i, plane) in img.planes.iter_mut().enumerate() {
+        let at = infos.get(i).map_or(0, |info| (y / info.sub_y * strides[i] + x / info.sub_x * info.bytes_per_sample).min(plane.len()));
+        planes[i] = &mut plane[at..];
+    }
+    ImageMut { format, width: w, height: h, planes, strides }
+}
+
 /// `img` as rows `0..rows` and `rows..` (`rows` even: 4:2:0 chroma splits at `rows / 2`).
 fn split<'a>(img: &Image<'a>, rows: usize) -> (Image<'a>, Image<'a>) {
     debug_assert!(rows % 2 == 0 && rows <= img.height);

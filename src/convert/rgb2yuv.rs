@@ -3,13 +3,13 @@
 //! sums of each 2x2 block divided once, rounding halves away from zero) with 16 x 16 -> 32-bit
 //! multiply-adds (the luma coefficients are even, so halving them to fit 16 bits is exact), so
 //! the result is bit-exact with it. AVX2, 16 columns of a row pair a step (32 luma, 8 chroma
-//! samples); the remaining columns and an odd last row, a pixel at a time with the reference's
-//! own functions. Without AVX2 the reference runs.
+//! samples); the remaining columns and an odd last row go to the reference's own kernel.
+//! Without AVX2 the reference runs.
 //!
 //! Not libyuv: its ARGBToI420 is BT.601 only and its coefficients have 7 bits.
 
-use super::video::{rgb_offsets, rgb_sums_to_uv, rgb_to_y};
-use super::{Image, ImageMut};
+use super::video::{rgb_offsets, rgb_to_yuv};
+use super::{crop, crop_mut, Image, ImageMut};
 use crate::frame::format::VideoPixelFormat as F;
 
 /// Converts `src` (RGBA/RGBX/BGRA/BGRX) into `dst` (I420 or NV12), same size; false (nothing
@@ -30,43 +30,11 @@ pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
     false
 }
 
-/// Luma of pixels `from..w` of row `y` and chroma of blocks `from / 2..` of chroma row `cy`
-/// when `chroma` (the reference's formulas: an odd edge block averages the pixels it has).
-fn tail(src: &Image, dst: &mut ImageMut, y: usize, from: usize, chroma: bool) {
-    let (w, h) = (dst.width, dst.height);
-    let [ro, go, bo, _] = rgb_offsets(src.format);
-    let px = |x: usize, y: usize| {
-        let p = &src.planes[0][y * src.strides[0] + 4 * x..][..4];
-        (p[ro], p[go], p[bo])
-    };
-    for x in from..w {
-        let (r, g, b) = px(x, y);
-        dst.planes[0][y * dst.strides[0] + x] = rgb_to_y(r, g, b);
-    }
-    if !chroma {
-        return;
-    }
-    let cy = y / 2;
-    for cx in from / 2..w.div_ceil(2) {
-        let (mut rs, mut gs, mut bs, mut n) = (0i32, 0i32, 0i32, 0i32);
-        for yy in 2 * cy..(2 * cy + 2).min(h) {
-            for xx in 2 * cx..(2 * cx + 2).min(w) {
-                let (r, g, b) = px(xx, yy);
-                rs += r as i32;
-                gs += g as i32;
-                bs += b as i32;
-                n += 1;
-            }
-        }
-        let (u, v) = rgb_sums_to_uv(rs, gs, bs, n);
-        if dst.format == F::Nv12 {
-            let o = cy * dst.strides[1] + 2 * cx;
-            dst.planes[1][o] = u;
-            dst.planes[1][o + 1] = v;
-        } else {
-            dst.planes[1][cy * dst.strides[1] + cx] = u;
-            dst.planes[2][cy * dst.strides[2] + cx] = v;
-        }
+/// Columns `x..` of rows `y..y + h` by the reference's own kernel (`x` and `y` even).
+fn rest(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize) {
+    let w = dst.width - x;
+    if w > 0 && h > 0 {
+        rgb_to_yuv(&crop(src, x, y, w, h), &mut crop_mut(dst, x, y, w, h));
     }
 }
 
@@ -179,11 +147,10 @@ mod avx2 {
                     _mm_storel_epi64(vp.add(8 * k) as *mut __m128i, v8s);
                 }
             }
-            tail(src, dst, y0, 16 * blocks, true);
-            tail(src, dst, y1, 16 * blocks, false);
+            rest(src, dst, 16 * blocks, y0, 2);
         }
         if h % 2 == 1 {
-            tail(src, dst, h - 1, 0, true);
+            rest(src, dst, 0, h - 1, 1);
         }
     }
 }

@@ -29,8 +29,8 @@ use super::{copy_rows, image_bytes, row, row_mut, Image, ImageMut};
 use crate::frame::format::VideoPixelFormat;
 
 /// Shift of the 16.16 fixed-point colour coefficients.
-pub(super) const SHIFT: u32 = 16;
-pub(super) const HALF: i32 = 1 << (SHIFT - 1);
+const SHIFT: u32 = 16;
+const HALF: i32 = 1 << (SHIFT - 1);
 
 // RGB -> YUV, limited range (factor * 65536).
 pub(super) const Y_R: i32 = 11966; // 0.182586 = Kr * 219/255
@@ -84,14 +84,14 @@ fn div_round(num: i32, den: i32) -> i32 {
 
 /// Limited-range luma of one full-range RGB pixel.
 #[inline]
-pub(super) fn rgb_to_y(r: u8, g: u8, b: u8) -> u8 {
+fn rgb_to_y(r: u8, g: u8, b: u8) -> u8 {
     let y = (Y_R * r as i32 + Y_G * g as i32 + Y_B * b as i32 + HALF) >> SHIFT;
     (16 + y) as u8 // at most 16 + 219
 }
 
 /// Limited-range chroma of the average of `n` pixels whose R, G, B sum to `r`, `g`, `b`.
 #[inline]
-pub(super) fn rgb_sums_to_uv(r: i32, g: i32, b: i32, n: i32) -> (u8, u8) {
+fn rgb_sums_to_uv(r: i32, g: i32, b: i32, n: i32) -> (u8, u8) {
     let den = n << SHIFT;
     let u = 128 + div_round(U_R * r + U_G * g + U_B * b, den);
     let v = 128 + div_round(V_R * r + V_G * g + V_B * b, den);
@@ -261,7 +261,9 @@ fn yuv_to_yuv(src: &Image, dst: &mut ImageMut) {
     });
 }
 
-fn yuv_to_rgb(src: &Image, dst: &mut ImageMut) {
+/// The YUV -> RGB part of [`convert`], without the byte accounting (for the fast kernels' row
+/// tails).
+pub(super) fn yuv_to_rgb(src: &Image, dst: &mut ImageMut) {
     let (w, h) = (dst.width, dst.height);
     let chroma = ChromaSrc::new(src);
     let [ro, go, bo, ao] = rgb_offsets(dst.format);
@@ -286,7 +288,9 @@ fn yuv_to_rgb(src: &Image, dst: &mut ImageMut) {
     }
 }
 
-fn rgb_to_yuv(src: &Image, dst: &mut ImageMut) {
+/// The RGB -> YUV part of [`convert`], without the byte accounting (for the fast kernels' row
+/// tails).
+pub(super) fn rgb_to_yuv(src: &Image, dst: &mut ImageMut) {
     let (w, h) = (dst.width, dst.height);
     let [ro, go, bo, ao] = rgb_offsets(src.format);
     let (src_plane, src_stride) = (src.planes[0], src.strides[0]);
