@@ -80,6 +80,11 @@ pub fn available() -> bool {
     api().is_ok()
 }
 
+/// Ok when MJPEG can be decoded here, else Unsupported saying which package to install.
+pub fn require() -> Result<()> {
+    api().map(|_| ())
+}
+
 /// TJSAMP_*: the JPEG's chroma subsampling.
 const TJSAMP_444: c_int = 0;
 const TJSAMP_422: c_int = 1;

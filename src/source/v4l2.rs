@@ -421,7 +421,7 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     }
     if options.format == Some(CameraFormat::Mjpeg) {
         // Says what to install when the decoder is missing.
-        crate::convert::jpeg::Decoder::new()?;
+        crate::convert::jpeg::require()?;
     }
     let all = modes(&dev, constraints, options.format).map_err(|e| io_error(id, "enumerating formats", &e))?;
     if all.is_empty() {
