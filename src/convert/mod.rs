@@ -108,18 +108,10 @@ pub(crate) fn crop_mut<'a>(img: &'a mut ImageMut, x: usize, y: usize, w: usize, 
 
 /// `img` as rows `0..rows` and `rows..` (`rows` even: 4:2:0 chroma splits at `rows / 2`).
 fn split<'a>(img: &Image<'a>, rows: usize) -> (Image<'a>, Image<'a>) {
-    debug_assert!(rows % 2 == 0 && rows <= img.height);
-    let (mut top, mut bottom) = (Image { height: rows, ..*img }, Image { height: img.height - rows, ..*img });
-    for (i, info) in img.format.planes().iter().enumerate() {
-        let at = (rows / info.sub_y * img.strides[i]).min(img.planes[i].len());
-        let (a, b) = img.planes[i].split_at(at);
-        top.planes[i] = a;
-        bottom.planes[i] = b;
-    }
-    (top, bottom)
+    (crop(img, 0, 0, img.width, rows), crop(img, 0, rows, img.width, img.height - rows))
 }
 
-/// [`split`] for a writable image.
+/// [`split`] for a writable image: the top part's planes end where the bottom's begin.
 fn split_mut<'a>(img: &'a mut ImageMut, rows: usize) -> (ImageMut<'a>, ImageMut<'a>) {
     debug_assert!(rows % 2 == 0 && rows <= img.height);
     let (format, width, height, strides) = (img.format, img.width, img.height, img.strides);
