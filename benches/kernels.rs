@@ -283,9 +283,13 @@ const H: usize = 1080;
 const PAD: usize = 0;
 
 fn scale_row(op: &str, dw: usize, dh: usize, yuv_filter: c_uint, sws_flags: c_int, rounds: usize) -> Row {
-    let src = Img::picture(F::I420, W, H, PAD);
+    scale_row_from(op, (W, H), dw, dh, yuv_filter, sws_flags, rounds)
+}
+
+fn scale_row_from(op: &str, (sw, sh): (usize, usize), dw: usize, dh: usize, yuv_filter: c_uint, sws_flags: c_int, rounds: usize) -> Row {
+    let src = Img::picture(F::I420, sw, sh, PAD);
     let (mut a, mut r, mut y, mut s) = (Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD));
-    let sws = Sws::new(W, H, peers::AV_PIX_FMT_YUV420P, dw, dh, peers::AV_PIX_FMT_YUV420P, sws_flags);
+    let sws = Sws::new(sw, sh, peers::AV_PIX_FMT_YUV420P, dw, dh, peers::AV_PIX_FMT_YUV420P, sws_flags);
     let t = {
         let mut runs: Vec<Run> = vec![
             Box::new(|| mst::convert::scale(&src.view(), &mut a.view_mut())),
@@ -294,7 +298,7 @@ fn scale_row(op: &str, dw: usize, dh: usize, yuv_filter: c_uint, sws_flags: c_in
             Box::new(|| unsafe {
                 let d = &mut y;
                 let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), W as c_int, H as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), dw as c_int, dh as c_int, yuv_filter);
+                peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), sw as c_int, sh as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), dw as c_int, dh as c_int, yuv_filter);
             }),
             Box::new(|| sws.run(&src, &mut s)),
         ];
@@ -600,19 +604,31 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 5 } else { 41 };
     println!("kernels: {W}x{H} source, {rounds} interleaved rounds, medians\n");
-    let rows = vec![
-        scale_row("I420 scale → 640x360, box / area", 640, 360, peers::K_FILTER_BOX, peers::SWS_AREA, rounds),
-        scale_row("I420 scale → 1280x720 (libmst: area; peers: bilinear)", 1280, 720, peers::K_FILTER_BILINEAR, peers::SWS_BILINEAR, rounds),
-        scale_row("I420 scale → 1280x720, box / area", 1280, 720, peers::K_FILTER_BOX, peers::SWS_AREA, rounds),
-        yuy2_row(rounds),
-        convert_row("NV12 → I420", F::Nv12, F::I420, peers::AV_PIX_FMT_NV12, peers::AV_PIX_FMT_YUV420P, rounds),
-        convert_row("I420 → NV12", F::I420, F::Nv12, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_NV12, rounds),
-        convert_row("I420 → BGRA (libyuv ARGB), BT.709", F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, rounds),
-        convert_row("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, rounds),
-        mjpeg_row(rounds.min(21)),
+    // `--only TEXT`: just the kernel rows whose operation contains TEXT (no other tables).
+    let only = std::env::args().skip_while(|a| a != "--only").nth(1);
+    type MakeRow = Box<dyn Fn(usize) -> Row>;
+    let table: Vec<(&str, MakeRow)> = vec![
+        ("I420 scale → 640x360, box / area", Box::new(|n| scale_row("I420 scale → 640x360, box / area", 640, 360, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
+        ("I420 scale → 1280x720 (libmst: area; peers: bilinear)", Box::new(|n| scale_row("I420 scale → 1280x720 (libmst: area; peers: bilinear)", 1280, 720, peers::K_FILTER_BILINEAR, peers::SWS_BILINEAR, n))),
+        ("I420 scale → 1280x720, box / area", Box::new(|n| scale_row("I420 scale → 1280x720, box / area", 1280, 720, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
+        ("I420 scale → 1024x576 (15:8), box / area", Box::new(|n| scale_row("I420 scale → 1024x576 (15:8), box / area", 1024, 576, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
+        ("I420 scale → 1366x768, box / area", Box::new(|n| scale_row("I420 scale → 1366x768, box / area", 1366, 768, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
+        ("I420 scale → 320x180 (6:1), box / area", Box::new(|n| scale_row("I420 scale → 320x180 (6:1), box / area", 320, 180, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
+        ("I420 scale 1280x720 → 1920x1080, bilinear", Box::new(|n| scale_row_from("I420 scale 1280x720 → 1920x1080, bilinear", (1280, 720), 1920, 1080, peers::K_FILTER_BILINEAR, peers::SWS_BILINEAR, n))),
+        ("I420 scale 640x360 → 1920x1080, bilinear", Box::new(|n| scale_row_from("I420 scale 640x360 → 1920x1080, bilinear", (640, 360), 1920, 1080, peers::K_FILTER_BILINEAR, peers::SWS_BILINEAR, n))),
+        ("YUY2 → I420", Box::new(yuy2_row)),
+        ("NV12 → I420", Box::new(|n| convert_row("NV12 → I420", F::Nv12, F::I420, peers::AV_PIX_FMT_NV12, peers::AV_PIX_FMT_YUV420P, n))),
+        ("I420 → NV12", Box::new(|n| convert_row("I420 → NV12", F::I420, F::Nv12, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_NV12, n))),
+        ("I420 → BGRA (libyuv ARGB), BT.709", Box::new(|n| convert_row("I420 → BGRA (libyuv ARGB), BT.709", F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, n))),
+        ("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", Box::new(|n| convert_row("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, n))),
+        ("MJPEG 4:2:2 → I420 decode", Box::new(|n| mjpeg_row(n.min(21)))),
     ];
+    let rows: Vec<Row> = table.iter().filter(|(op, _)| only.as_ref().is_none_or(|o| op.contains(o.as_str()))).map(|(_, make)| make(rounds)).collect();
     print(&rows);
     black_box(rows);
+    if only.is_some() {
+        return;
+    }
     println!();
     println!("| pipeline (1 thread, per frame) | libmst ms | obvious libyuv pipeline ms | ratio |");
     println!("| --- | ---: | ---: | ---: |");

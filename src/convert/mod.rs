@@ -14,6 +14,7 @@ mod boxdown;
 pub mod fast;
 pub mod jpeg;
 pub mod parallel;
+mod resample;
 mod rgb2yuv;
 pub mod yuv2rgb;
 mod packed;
