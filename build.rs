@@ -12,6 +12,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     // A hand-edited header is regenerated (and so shows as a diff) on the next build.
     println!("cargo:rerun-if-changed=include/mst.h");
+    jpeg_raw();
     let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_else(|_| "0".into());
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmst.so.{major}");
 
@@ -36,6 +37,20 @@ fn main() {
     if fs::read(&path).ok().as_deref() != Some(&text[..]) {
         fs::create_dir_all(dir.join("include")).expect("create include/");
         fs::write(&path, &text).expect("write include/mst.h");
+    }
+}
+
+/// Builds src/convert/jpeg_raw.c (4:2:2 MJPEG in strips through libjpeg's raw-data
+/// interface) when jpeglib.h is there (Debian: libjpeg62-turbo-dev), and tells rustc with
+/// `cfg(mst_jpeg_raw)`; without it the library decodes MJPEG through TurboJPEG alone.
+/// libjpeg itself is loaded at run time, so nothing is linked.
+fn jpeg_raw() {
+    println!("cargo:rerun-if-changed=src/convert/jpeg_raw.c");
+    println!("cargo::rustc-check-cfg=cfg(mst_jpeg_raw)");
+    let built = cc::Build::new().file("src/convert/jpeg_raw.c").warnings(true).extra_warnings(true).flag_if_supported("-fvisibility=hidden").cargo_warnings(false).try_compile("mst_jpeg_raw");
+    match built {
+        Ok(()) => println!("cargo:rustc-cfg=mst_jpeg_raw"),
+        Err(e) => println!("cargo:warning=MJPEG 4:2:2 strip decoding is not built (needs jpeglib.h: Debian libjpeg62-turbo-dev): {e}"),
     }
 }
 

@@ -32,12 +32,14 @@ build cmd make       make
 build cmd pkg-config pkg-config
 build pc  alsa       libasound2-dev
 build lib clang      libclang-dev
+build file /usr/include/jpeglib.h libjpeg62-turbo-dev
 test  cmd c++        g++
 test  cmd cmake      cmake
 test  cmd valgrind   valgrind
 test  cmd nm         binutils
 test  cmd git        git
 test  lib turbojpeg  libturbojpeg0
+test  lib jpeg       libjpeg62-turbo
 fuzz  cmd clang-14   clang-14
 fuzz  file /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a libclang-rt-14-dev
 bench file /usr/include/libyuv.h libyuv-dev

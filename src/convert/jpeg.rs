@@ -16,6 +16,13 @@
 //! libasound, and static users need no extra `-l`.
 //!
 //! The TurboJPEG 2.x API is used (Debian 12 ships 2.1.5; 3.x keeps these functions).
+//!
+//! 4:2:2 frames, what most webcams send, take a second route when it is there: libjpeg's
+//! raw-data interface (`jpeg_raw.c`, `libjpeg.so.62` loaded at run time), 8 rows at a time,
+//! luma straight into the frame and chroma halved while the strip is in cache. TurboJPEG can
+//! only decode a whole 4:2:2 frame, whose two full-size chroma planes then take a second pass
+//! through memory. Both routes run libjpeg-turbo's fast integer IDCT, and their output is
+//! identical (a unit test holds them to it).
 
 use std::ffi::{c_char, c_int, c_uchar, c_ulong, c_void, CStr};
 use std::sync::OnceLock;
@@ -106,11 +113,32 @@ pub enum Decoded {
     Damaged,
 }
 
-/// A TurboJPEG decompressor and its scratch planes. One thread at a time.
+/// libjpeg's raw-data interface for 4:2:2 frames, strip by strip (`jpeg_raw.c`, built when
+/// jpeglib.h was there at build time; libjpeg.so.62 is loaded at run time).
+#[cfg(mst_jpeg_raw)]
+mod raw {
+    use std::ffi::{c_char, c_int, c_void};
+
+    extern "C" {
+        pub fn mst_jpeg_raw_new() -> *mut c_void;
+        pub fn mst_jpeg_raw_free(d: *mut c_void);
+        pub fn mst_jpeg_raw_message(d: *const c_void) -> *const c_char;
+        #[allow(clippy::too_many_arguments)]
+        pub fn mst_jpeg_raw_decode_422(d: *mut c_void, jpeg: *const u8, len: usize, y: *mut u8, ys: usize, u: *mut u8, us: usize, v: *mut u8, vs: usize, w: usize, h: usize) -> c_int;
+    }
+
+    pub const OK: c_int = 0;
+    pub const DAMAGED: c_int = 1;
+    pub const NOT_422: c_int = -2;
+}
+
+/// A TurboJPEG decompressor and its scratch planes, and for 4:2:2 frames a libjpeg one that
+/// decodes in strips (NULL when not built or libjpeg.so.62 is missing). One thread at a time.
 pub struct Decoder {
     api: &'static Api,
     handle: Handle,
     scratch: Vec<u8>,
+    raw: *mut c_void,
 }
 
 // SAFETY: a TurboJPEG handle may move between threads; `&mut self` keeps its use to one.
@@ -120,6 +148,11 @@ impl Drop for Decoder {
     fn drop(&mut self) {
         // SAFETY: the handle came from tjInitDecompress and is destroyed once.
         unsafe { (self.api.destroy)(self.handle) };
+        #[cfg(mst_jpeg_raw)]
+        // SAFETY: NULL or made by mst_jpeg_raw_new, freed once.
+        unsafe {
+            raw::mst_jpeg_raw_free(self.raw)
+        };
     }
 }
 
@@ -132,7 +165,46 @@ impl Decoder {
         if handle.is_null() {
             return Err(err!(NoMemory, "tjInitDecompress failed"));
         }
-        Ok(Decoder { api, handle, scratch: Vec::new() })
+        #[cfg(mst_jpeg_raw)]
+        // SAFETY: no arguments; NULL when libjpeg.so.62 is missing or does not match.
+        let raw = unsafe { raw::mst_jpeg_raw_new() };
+        #[cfg(not(mst_jpeg_raw))]
+        let raw = std::ptr::null_mut();
+        Ok(Decoder { api, handle, scratch: Vec::new(), raw })
+    }
+
+    /// Whether 4:2:2 frames decode strip by strip (libjpeg's raw-data interface) rather than
+    /// through TurboJPEG and a full-frame chroma pass.
+    pub fn strips(&self) -> bool {
+        !self.raw.is_null()
+    }
+
+    /// A 4:2:2 frame through libjpeg in strips; None when that path does not take it (not
+    /// built, no libjpeg.so.62, not YCbCr 4:2:2, or planes it cannot write directly).
+    #[cfg(mst_jpeg_raw)]
+    fn decode_strips(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Option<Result<Decoded>> {
+        let (w, h) = (dst.width, dst.height);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let [yp, up, vp, _] = &mut dst.planes;
+        let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
+        let holds = super::plane_holds(yp.len(), ys, w, h) && super::plane_holds(up.len(), us, cw, ch) && super::plane_holds(vp.len(), vs, cw, ch);
+        if self.raw.is_null() || !holds {
+            return None;
+        }
+        // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
+        // each plane holds its rows at its stride (checked above), and the C side writes only
+        // those rows' first w or cw bytes.
+        let r = unsafe { raw::mst_jpeg_raw_decode_422(self.raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, h) };
+        match r {
+            raw::OK => Some(Ok(Decoded::Clean)),
+            raw::DAMAGED => Some(Ok(Decoded::Damaged)),
+            raw::NOT_422 => None,
+            _ => {
+                // SAFETY: a live decoder; the message is a NUL-terminated buffer inside it.
+                let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(self.raw)) }.to_string_lossy().into_owned();
+                Some(Err(err!(Io, "decoding a JPEG frame: {msg}")))
+            }
+        }
     }
 
     fn error(&self, what: &str) -> Error {
@@ -147,7 +219,20 @@ impl Decoder {
         // SAFETY: `jpeg` is readable for its length; the outputs are live ints.
         let r = unsafe { (self.api.decompress_header3)(self.handle, jpeg.as_ptr(), jpeg.len() as c_ulong, &mut w, &mut h, &mut sub, &mut cs) };
         if r != 0 || w <= 0 || h <= 0 {
-            return Err(self.error("not a JPEG frame"));
+            let e = self.error("not a JPEG frame");
+            // TurboJPEG 2.x leaves a header that failed half-way inside the decompressor (it
+            // does not abort it), and the next frame's header then fails too ("two SOI
+            // markers", "missing SOS"): one damaged frame would stop the stream. A fresh handle
+            // starts clean; if none can be made, the old one is kept.
+            // SAFETY: no arguments; NULL on failure. The old handle is destroyed once.
+            unsafe {
+                let fresh = (self.api.init_decompress)();
+                if !fresh.is_null() {
+                    (self.api.destroy)(self.handle);
+                    self.handle = fresh;
+                }
+            }
+            return Err(e);
         }
         Ok((w as usize, h as usize, sub))
     }
@@ -162,6 +247,15 @@ impl Decoder {
         if dst.format != VideoPixelFormat::I420 {
             return Err(err!(InvalidArg, "MJPEG decodes into I420, not {:?}", dst.format));
         }
+        // 4:2:2 (most webcams) in strips, when that path is here: it reads the header itself
+        // and hands back any other frame (nothing written) to TurboJPEG below.
+        #[cfg(mst_jpeg_raw)]
+        if let Some(result) = self.decode_strips(jpeg, dst) {
+            if result.is_ok() {
+                crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, dst.width, dst.height));
+            }
+            return result;
+        }
         let (w, h, sub) = self.header(jpeg)?;
         if (w, h) != (dst.width, dst.height) {
             return Err(err!(Io, "the JPEG frame is {w}x{h}, the stream {}x{}", dst.width, dst.height));
@@ -175,6 +269,7 @@ impl Decoder {
             TJSAMP_444 => (w, h),
             other => return Err(err!(Unsupported, "JPEG chroma subsampling {other} (TJSAMP) is not decoded; 4:2:0, 4:2:2, 4:4:0, 4:4:4 and greyscale are")),
         };
+
         // TurboJPEG writes whole subsampling blocks: the luma plane padded to even width (4:2:0,
         // 4:2:2) and height (4:2:0, 4:4:0) (tjPlaneWidth/tjPlaneHeight of component 0).
         let (lw, lh) = match sub {
@@ -287,5 +382,81 @@ mod tests {
         let mut dst = [0u8; 2];
         downsample_to_420(&src, 3, 1, &mut dst, 2, 2, 1);
         assert_eq!(dst, [2, 7]);
+    }
+
+    /// JPEG-compresses an RGB picture with TurboJPEG (the same library, loaded here too).
+    fn compress(rgb: &[u8], w: usize, h: usize, subsamp: c_int) -> Vec<u8> {
+        type Init = unsafe extern "C" fn() -> Handle;
+        type Compress = unsafe extern "C" fn(Handle, *const u8, c_int, c_int, c_int, c_int, *mut *mut u8, *mut c_ulong, c_int, c_int, c_int) -> c_int;
+        // SAFETY: the library is loaded (api() succeeded in the caller); signatures as in
+        // turbojpeg.h; the output buffer is allocated by TurboJPEG, copied, then freed by it.
+        unsafe {
+            let lib = libc::dlopen(c"libturbojpeg.so.0".as_ptr(), libc::RTLD_NOW);
+            assert!(!lib.is_null());
+            let init: Init = std::mem::transmute(libc::dlsym(lib, c"tjInitCompress".as_ptr()));
+            let comp: Compress = std::mem::transmute(libc::dlsym(lib, c"tjCompress2".as_ptr()));
+            let free: unsafe extern "C" fn(*mut u8) = std::mem::transmute(libc::dlsym(lib, c"tjFree".as_ptr()));
+            let destroy: unsafe extern "C" fn(Handle) -> c_int = std::mem::transmute(libc::dlsym(lib, c"tjDestroy".as_ptr()));
+            let h_ = init();
+            let (mut out, mut len) = (std::ptr::null_mut(), 0 as c_ulong);
+            // TJPF_RGB = 0, quality 90, no flags.
+            assert_eq!(comp(h_, rgb.as_ptr(), w as c_int, 0, h as c_int, 0, &mut out, &mut len, subsamp, 90, 0), 0);
+            let v = std::slice::from_raw_parts(out, len as usize).to_vec();
+            free(out);
+            destroy(h_);
+            v
+        }
+    }
+
+    /// The strip path (libjpeg raw data) decodes 4:2:2 exactly as TurboJPEG and the separate
+    /// chroma pass do, at sizes that are and are not whole MCUs, into padded strides.
+    #[test]
+    fn strips_decode_422_exactly_as_the_whole_frame_path() {
+        if !available() {
+            eprintln!("libturbojpeg.so.0 missing: scripts/test.sh installs it; nothing to compare");
+            return;
+        }
+        let mut strips = Decoder::new().unwrap();
+        let mut whole = Decoder::new().unwrap();
+        #[cfg(mst_jpeg_raw)]
+        {
+            // On a machine that builds this file and has libjpeg.so.62 (scripts/test.sh checks
+            // both), the strip path must be there: its absence would hide every check below.
+            assert!(strips.strips(), "libjpeg.so.62 did not load");
+            // SAFETY: made by mst_jpeg_raw_new, freed once; nulled so Drop skips it.
+            unsafe { raw::mst_jpeg_raw_free(whole.raw) };
+            whole.raw = std::ptr::null_mut();
+        }
+        for (w, h) in [(16, 8), (64, 48), (37, 21), (17, 9), (1, 1), (2, 3), (100, 7), (48, 130)] {
+            let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 37 + i / (3 * w) * 11) % 251) as u8).collect();
+            let jpeg = compress(&rgb, w, h, TJSAMP_422);
+            let mut a = super::super::testutil::OwnedImage::new(VideoPixelFormat::I420, w, h, 5, 0x5A);
+            let mut b = super::super::testutil::OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
+            assert_eq!(strips.decode_i420(&jpeg, &mut a.view_mut()).unwrap(), Decoded::Clean, "{w}x{h}");
+            assert_eq!(whole.decode_i420(&jpeg, &mut b.view_mut()).unwrap(), Decoded::Clean, "{w}x{h}");
+            a.assert_padding();
+            assert_eq!(a.packed(), b.packed(), "{w}x{h}");
+            // A truncated frame decodes with a warning on both paths (cameras do send them).
+            let sos = jpeg.windows(2).position(|m| m == [0xFF, 0xDA]).expect("an SOS marker");
+            let cut = &jpeg[..sos + 20 + (jpeg.len() - sos - 20) / 2];
+            assert_eq!(strips.decode_i420(cut, &mut a.view_mut()).unwrap(), Decoded::Damaged, "{w}x{h} truncated");
+            assert_eq!(whole.decode_i420(cut, &mut b.view_mut()).unwrap(), Decoded::Damaged, "{w}x{h} truncated");
+            a.assert_padding();
+        }
+        // Not JPEG data past a valid header's start: an error with a message, nothing fatal,
+        // and the decoder still works afterwards.
+        let jpeg = compress(&[9; 16 * 8 * 3], 16, 8, TJSAMP_422);
+        let mut bad = jpeg.clone();
+        for b in bad.iter_mut().skip(300) {
+            *b = 0xFF;
+        }
+        for d in [&mut strips, &mut whole] {
+            let mut img = super::super::testutil::OwnedImage::new(VideoPixelFormat::I420, 16, 8, 0, 0);
+            let e = d.decode_i420(&bad, &mut img.view_mut()).unwrap_err();
+            assert!(e.message.contains("JPEG"), "{e:?}");
+            assert_eq!(d.decode_i420(&jpeg, &mut img.view_mut()).unwrap(), Decoded::Clean, "the frame after a bad one");
+            let y = &img.packed()[0];
+            assert!(y.iter().all(|&v| v.abs_diff(y[0]) <= 1), "a flat frame after a bad one");
+        }
     }
 }

@@ -1,0 +1,240 @@
+/*
+ * 4:2:2 MJPEG straight to I420 through libjpeg's raw-data interface, a strip of 8 rows at a
+ * time: luma decodes into the frame's own rows, chroma into an 8-row strip that is averaged
+ * in pairs into the frame's I420 chroma while it is still in cache. TurboJPEG (jpeg.rs) can
+ * only decode a whole 4:2:2 frame at once, whose chroma then makes a second pass over two
+ * full-size planes; this is how libyuv's MJPGToI420 avoids that, without its luma copy.
+ *
+ * libjpeg.so.62 (libjpeg-turbo) is loaded with dlopen, like libturbojpeg in jpeg.rs, so it
+ * stays optional at run time; jpeglib.h is needed only to build this file (build.rs skips it,
+ * and the library keeps the TurboJPEG path alone, when the header is missing).
+ * jpeg_CreateDecompress checks the structure size and library version against the header,
+ * so a mismatched library is an error, not memory corruption.
+ *
+ * libjpeg reports fatal errors through error_exit, which must not return: it longjmps back
+ * here, so no Rust frame is ever crossed. Warnings (corrupt data the decoder worked around)
+ * are counted silently, as TurboJPEG reports them.
+ *
+ * One decoder is used by one thread at a time; mst_jpeg_raw_load may be called from any.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+
+struct api {
+    struct jpeg_error_mgr *(*std_error)(struct jpeg_error_mgr *);
+    void (*create)(j_decompress_ptr, int, size_t);
+    void (*destroy)(j_decompress_ptr);
+    void (*mem_src)(j_decompress_ptr, const unsigned char *, unsigned long);
+    int (*read_header)(j_decompress_ptr, boolean);
+    boolean (*start)(j_decompress_ptr);
+    JDIMENSION (*read_raw)(j_decompress_ptr, JSAMPIMAGE, JDIMENSION);
+    void (*abort)(j_decompress_ptr);
+};
+
+static struct api api;
+static int api_state; /* 0: not tried, 1: loaded, -1: unavailable */
+static pthread_once_t api_once = PTHREAD_ONCE_INIT;
+
+static void load_once(void) {
+    void *lib = dlopen("libjpeg.so.62", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        api_state = -1;
+        return;
+    }
+#define SYM(field, name)                                   \
+    do {                                                   \
+        *(void **)&api.field = dlsym(lib, name);           \
+        if (!api.field) {                                  \
+            api_state = -1;                                \
+            return;                                        \
+        }                                                  \
+    } while (0)
+    SYM(std_error, "jpeg_std_error");
+    SYM(create, "jpeg_CreateDecompress");
+    SYM(destroy, "jpeg_destroy_decompress");
+    SYM(mem_src, "jpeg_mem_src");
+    SYM(read_header, "jpeg_read_header");
+    SYM(start, "jpeg_start_decompress");
+    SYM(read_raw, "jpeg_read_raw_data");
+    SYM(abort, "jpeg_abort_decompress");
+#undef SYM
+    api_state = 1;
+}
+
+/* 1 when libjpeg.so.62 and every function this file calls are there, else 0. */
+int mst_jpeg_raw_load(void) {
+    pthread_once(&api_once, load_once);
+    return api_state == 1;
+}
+
+struct err {
+    struct jpeg_error_mgr pub;
+    jmp_buf jump;
+    int warnings;
+    char message[JMSG_LENGTH_MAX];
+};
+
+struct mst_jpeg_raw {
+    struct jpeg_decompress_struct cinfo;
+    struct err err;
+    /* Strip rows: luma (when it cannot go straight to the frame), U, V; 8 rows each. */
+    unsigned char *strip;
+    size_t strip_len;
+};
+
+static void on_error(j_common_ptr cinfo) {
+    struct err *e = (struct err *)cinfo->err;
+    e->pub.format_message(cinfo, e->message);
+    longjmp(e->jump, 1);
+}
+
+static void on_message(j_common_ptr cinfo, int level) {
+    struct err *e = (struct err *)cinfo->err;
+    if (level < 0) {
+        if (e->warnings++ == 0)
+            e->pub.format_message(cinfo, e->message);
+    }
+}
+
+static void no_output(j_common_ptr cinfo) { (void)cinfo; }
+
+/* A decoder, or NULL (no library, no memory, or a library that does not match jpeglib.h). */
+struct mst_jpeg_raw *mst_jpeg_raw_new(void) {
+    if (!mst_jpeg_raw_load())
+        return NULL;
+    struct mst_jpeg_raw *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->cinfo.err = api.std_error(&d->err.pub);
+    d->err.pub.error_exit = on_error;
+    d->err.pub.emit_message = on_message;
+    d->err.pub.output_message = no_output;
+    if (setjmp(d->err.jump)) {
+        free(d);
+        return NULL;
+    }
+    api.create(&d->cinfo, JPEG_LIB_VERSION, sizeof d->cinfo);
+    return d;
+}
+
+void mst_jpeg_raw_free(struct mst_jpeg_raw *d) {
+    if (!d)
+        return;
+    if (setjmp(d->err.jump) == 0)
+        api.destroy(&d->cinfo);
+    free(d->strip);
+    free(d);
+}
+
+/* The last error or first warning's text (valid until the next decode). */
+const char *mst_jpeg_raw_message(const struct mst_jpeg_raw *d) { return d->err.message; }
+
+enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_422 = -2 };
+
+/*
+ * Decodes `jpeg` (`len` bytes), which must be w x h, into the I420 planes y, u, v (rows of w
+ * and (w + 1) / 2 bytes at their strides; h and (h + 1) / 2 rows; the caller checked that the
+ * planes hold them). Writes nothing outside those rows.
+ *
+ * Returns RAW_OK, RAW_DAMAGED (decoded, but the data was corrupt: the first warning is the
+ * message), RAW_ERROR (the message says why; the planes may be partly written) or
+ * RAW_NOT_422 (not YCbCr 4:2:2 at 8 bits, or another size: nothing written; the caller
+ * decodes it another way).
+ */
+int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u,
+                            size_t us, uint8_t *v, size_t vs, size_t w, size_t h) {
+    j_decompress_ptr c = &d->cinfo;
+    d->err.warnings = 0;
+    d->err.message[0] = 0;
+    if (setjmp(d->err.jump)) {
+        api.abort(c);
+        return RAW_ERROR;
+    }
+    api.mem_src(c, jpeg, (unsigned long)len);
+    api.read_header(c, TRUE);
+    jpeg_component_info *ci = c->comp_info;
+    if (c->num_components != 3 || c->jpeg_color_space != JCS_YCbCr || c->data_precision != 8 || c->image_width != w ||
+        c->image_height != h || ci[0].h_samp_factor != 2 || ci[0].v_samp_factor != 1 || ci[1].h_samp_factor != 1 ||
+        ci[1].v_samp_factor != 1 || ci[2].h_samp_factor != 1 || ci[2].v_samp_factor != 1) {
+        api.abort(c);
+        return RAW_NOT_422;
+    }
+    c->raw_data_out = TRUE;
+    c->do_fancy_upsampling = FALSE;
+    c->dct_method = JDCT_IFAST;
+    c->out_color_space = JCS_YCbCr;
+    api.start(c);
+
+    /* Rows as libjpeg writes them: whole 8-sample blocks. */
+    size_t lw = (size_t)ci[0].width_in_blocks * DCTSIZE, pw = (size_t)ci[1].width_in_blocks * DCTSIZE;
+    size_t cw = (w + 1) / 2, ch = (h + 1) / 2;
+    if (lw < w || pw < cw || ci[2].width_in_blocks != ci[1].width_in_blocks) {
+        api.abort(c);
+        return RAW_NOT_422;
+    }
+    /* Luma rows go straight to the frame when a block row is exactly a frame row. */
+    int luma_direct = lw == w;
+    size_t need = (luma_direct ? 0 : 8 * lw) + 2 * 8 * pw + lw;
+    if (d->strip_len < need) {
+        unsigned char *p = realloc(d->strip, need);
+        if (!p) {
+            api.abort(c);
+            snprintf(d->err.message, sizeof d->err.message, "out of memory for a %zu-byte strip", need);
+            return RAW_ERROR;
+        }
+        d->strip = p;
+        d->strip_len = need;
+    }
+    unsigned char *sl = d->strip, *su = sl + (luma_direct ? 0 : 8 * lw), *sv = su + 8 * pw, *spare = sv + 8 * pw;
+    JSAMPROW yrows[8], urows[8], vrows[8];
+    JSAMPARRAY planes[3] = {yrows, urows, vrows};
+    for (int i = 0; i < 8; i++) {
+        urows[i] = su + i * pw;
+        vrows[i] = sv + i * pw;
+    }
+    while (c->output_scanline < c->output_height) {
+        size_t top = c->output_scanline;
+        for (size_t i = 0; i < 8; i++) {
+            if (!luma_direct)
+                yrows[i] = sl + i * lw;
+            else if (top + i < h)
+                yrows[i] = y + (top + i) * ys;
+            else
+                yrows[i] = spare; /* rows past the frame's last */
+        }
+        JDIMENSION got = api.read_raw(c, planes, 8);
+        if (got == 0) {
+            /* Suspension cannot happen with a memory source; treat it as truncation. */
+            api.abort(c);
+            snprintf(d->err.message, sizeof d->err.message, "the JPEG data ended early");
+            return RAW_ERROR;
+        }
+        size_t rows = h - top < 8 ? h - top : 8;
+        if (!luma_direct)
+            for (size_t i = 0; i < rows; i++)
+                memcpy(y + (top + i) * ys, sl + i * lw, w);
+        /* Chroma rows top .. top + rows - 1 (4:2:2) make I420 rows top / 2 ..; a last odd
+         * row averages with itself. */
+        for (size_t k = 0; k < (rows + 1) / 2 && top / 2 + k < ch; k++) {
+            size_t r0 = 2 * k, r1 = 2 * k + 1 < rows ? 2 * k + 1 : rows - 1;
+            uint8_t *ou = u + (top / 2 + k) * us, *ov = v + (top / 2 + k) * vs;
+            const uint8_t *a = urows[r0], *b = urows[r1], *e = vrows[r0], *f = vrows[r1];
+            for (size_t x = 0; x < cw; x++)
+                ou[x] = (uint8_t)((a[x] + b[x] + 1) >> 1);
+            for (size_t x = 0; x < cw; x++)
+                ov[x] = (uint8_t)((e[x] + f[x] + 1) >> 1);
+        }
+    }
+    /* Skip the end-of-image check (jpeg_finish_decompress would read on for the EOI
+     * marker); abort resets the decoder for the next frame. */
+    api.abort(c);
+    return d->err.warnings ? RAW_DAMAGED : RAW_OK;
+}
