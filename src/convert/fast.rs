@@ -458,6 +458,13 @@ mod tests {
             ((7, 5), (21, 15)),
             ((130, 36), (195, 54)),
             ((9, 5), (4, 1)),
+            // Found by a review's fuzzing: planes that keep their size (all of them, or only
+            // the chroma of 66 -> 65); horizontal weights whose pairs pass 128 (i16 saturation).
+            ((8, 1), (8, 1)),
+            ((66, 66), (65, 65)),
+            ((151, 1), (100, 1)),
+            ((348, 27), (242, 27)),
+            ((174, 54), (113, 54)),
         ];
         let any = crate::convert::resample::possible(2, 2, 3, 3, false);
         for format in [F::I420, F::Nv12, F::I444, F::Bgra, F::Rgbx] {
@@ -483,11 +490,14 @@ mod tests {
             assert!(!scale(&src.view(), &mut dst.view_mut()), "{sw}x{sh} -> {dw}x{dh}");
         }
         // Extreme values: all 255 through the largest sums, all 0.
-        for fill in [0u8, 255] {
-            let src = OwnedImage::new(F::I420, 1000, 36, 0, fill);
-            let mut dst = OwnedImage::new(F::I420, 3, 34, 0, 1);
-            if scale(&src.view(), &mut dst.view_mut()) {
-                assert!(dst.packed().iter().all(|p| p.iter().all(|&v| v == fill)), "fill {fill}");
+        for ((sw, sh), (dw, dh)) in [((100, 36), (13, 34)), ((151, 1), (100, 1)), ((348, 27), (242, 27)), ((40, 40), (40, 40))] {
+            for fill in [0u8, 255] {
+                for format in [F::I444, F::Bgra] {
+                    let src = OwnedImage::new(format, sw, sh, 0, fill);
+                    let mut dst = OwnedImage::new(format, dw, dh, 0, 1);
+                    assert_eq!(scale(&src.view(), &mut dst.view_mut()), any, "{sw}x{sh} -> {dw}x{dh}");
+                    assert!(!any || dst.packed().iter().all(|p| p.iter().all(|&v| v == fill)), "{format:?} {sw}x{sh} -> {dw}x{dh} fill {fill}");
+                }
             }
         }
     }

@@ -132,7 +132,8 @@ struct Box16 {
 
 impl Box16 {
     fn new(first: &[i32], h_w: &[i32], hk: usize, n: usize, c: usize, total: u64) -> Option<Box16> {
-        if total > 256 || hk > 4 {
+        // Div16 needs 2..=256 (a same-size plane, total 1, is copied by `plane`).
+        if !(2..=256).contains(&total) || hk > 4 {
             return None;
         }
         let groups = n / 4;
@@ -145,11 +146,14 @@ impl Box16 {
                 if at < 0 || at as usize + (hk - 1) * c >= 16 {
                     return None;
                 }
+                // maddubs adds the weights' products in pairs into i16, saturating: each
+                // pair's weights must sum to at most 128 (255 x 128 < 2^15).
+                let w = |t: usize| if t < hk { h_w[t * n + o] } else { 0 };
+                if w(0) + w(1) > 128 || w(2) + w(3) > 128 {
+                    return None;
+                }
                 for t in 0..4 {
-                    let w = if t < hk { h_w[t * n + o] } else { 0 };
-                    if w > 127 {
-                        return None;
-                    }
+                    let w = w(t);
                     b.masks.push((at as usize + if t < hk { t * c } else { 0 }) as u8);
                     b.weights.push(w as i8);
                 }
@@ -174,7 +178,9 @@ struct Up16 {
 
 impl Up16 {
     fn new(first: &[i32], h_w: &[i32], n: usize, c: usize, total: u64) -> Option<Up16> {
-        if total > 256 {
+        // Div16 needs 2..=256; maddubs's pairs are each output's two weights, which sum to
+        // the horizontal denominator (at most 256 / 2 here, so no saturation).
+        if !(2..=256).contains(&total) {
             return None;
         }
         let groups = n / 8;
@@ -277,6 +283,12 @@ pub fn plane(src: &[u8], src_stride: usize, sw: usize, sh: usize, dst: &mut [u8]
     }
     if !super::plane_holds(src.len(), src_stride, sw * c, sh) || !super::plane_holds(dst.len(), dst_stride, dw * c, dh) {
         return false;
+    }
+    if (sw, sh) == (dw, dh) {
+        // Both filters reproduce a plane that keeps its size (an I420 frame's chroma can, when
+        // its luma does not): the reference copies it too.
+        super::copy_rows(src, src_stride, dst, dst_stride, dw * c, dh);
+        return true;
     }
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
