@@ -548,8 +548,9 @@ fn wrap_per_write(pixels: &[u8]) -> (f64, f64) {
 }
 
 /// 1280x720 frames into a track constrained to exactly 640x360: time, allocations and media
-/// bytes per frame (write + inline read + close).
-fn constrained_scale() -> (f64, f64, f64) {
+/// bytes per frame (write + inline read + close), the reader mapping plane 0 (which makes the
+/// lazily scaled frame's pixels) or never touching a pixel.
+fn constrained_scale(map_pixels: bool) -> (f64, f64, f64) {
     let pixels: Vec<u8> = (0..1280 * 720 * 3 / 2).map(|i| (i % 253) as u8).collect();
     let mut g = null_mut();
     ok(mst_generator_create(MstKind::MST_KIND_VIDEO as i32, &mut g));
@@ -567,6 +568,12 @@ fn constrained_scale() -> (f64, f64, f64) {
         ok(mst_generator_write(g, c));
         let mut r = null_mut();
         ok(mst_processor_read(p, 0, &mut r));
+        if map_pixels {
+            let (mut d, mut s, mut l) = (std::ptr::null(), 0usize, 0usize);
+            ok(mst_frame_video_plane(r, 0, &mut d, &mut s, &mut l));
+            assert!(!d.is_null() && s >= 640 && l >= 640 * 360);
+            black_box(unsafe { *d });
+        }
         ok(mst_frame_close(r));
     };
     (0..20).for_each(step);
@@ -657,7 +664,8 @@ fn main() {
     let fans: Vec<(usize, FanOut)> = [1usize, 8, 64].into_iter().map(|n| (n, fan_out(&ring, n))).collect();
     eprintln!("side measurements ...");
     let (wrap_allocs, wrap_ns) = wrap_per_write(&pixels);
-    let (scale_us, scale_allocs, scale_bytes) = constrained_scale();
+    let (scale_us, scale_allocs, scale_bytes) = constrained_scale(true);
+    let (lazy_us, lazy_allocs, lazy_bytes) = constrained_scale(false);
     close_ring(&ring);
 
     let mut t = Table(Vec::new());
@@ -693,7 +701,8 @@ fn main() {
     t.rule();
     t.row("side measurements (1 thread)", "", "");
     t.row("  mst_frame_wrap_video per write: allocations/frame", format!("{wrap_allocs:.3}"), format!("wrap+write+read+close {wrap_ns:.0} ns (vs clone of a wrapped frame above)"));
-    t.row("  track 1280x720 -> exact 640x360: us per frame", f0(scale_us), format!("write+read+close; allocs/frame {scale_allocs:.3}, media B/frame {scale_bytes:.0}"));
+    t.row("  track 1280x720 -> exact 640x360: us per frame", f0(scale_us), format!("write+read+map plane+close; allocs/frame {scale_allocs:.3}, media B/frame {scale_bytes:.0}"));
+    t.row("  the same, reader never maps a pixel: us/frame", f1(lazy_us), format!("scaled lazily, so never; allocs/frame {lazy_allocs:.3}, media B/frame {lazy_bytes:.0}"));
 
     println!();
     t.print(&title);

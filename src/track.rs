@@ -116,10 +116,9 @@ fn adapt(frame: &Frame, plan: Plan, enabled: bool) -> Result<Frame> {
         (Plan::Crop(Rect { width, height, .. }), false) | (Plan::Scale { width, height, .. }, false) => {
             Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, convert::fill_black)?.with_capture_sequence(v.capture_sequence))
         }
-        (Plan::Scale { crop, width, height }, true) => {
-            let src = frame.image(crop).expect("video");
-            Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, |dst| convert::scale(&src, dst))?.with_capture_sequence(v.capture_sequence))
-        }
+        // Scaled when a pixel is first read: a consumer that never reads pixels costs none,
+        // and tracks that adapt alike share the one frame (AdaptCache).
+        (Plan::Scale { crop, width, height }, true) => Frame::video_scaled_lazily(frame, crop, width, height),
     }
 }
 

@@ -53,50 +53,92 @@ fn quadrant(x: usize, y: usize) -> (f64, f64, f64) {
     QUADRANTS[(x >= 32) as usize + 2 * (y >= 16) as usize]
 }
 
+/// A converter decoding at once, or (as cameras use it) on first pixel access: each test runs
+/// both, and a lazy frame must not have decoded before the check reads it.
+fn converters(w: u32, h: u32) -> [(Converter, bool); 2] {
+    let make = |lazy| {
+        let mut c = Converter::new(CameraFormat::Mjpeg, w, h, 0).expect("libturbojpeg.so.0 (scripts/deps.sh installs libturbojpeg0)");
+        c.set_lazy(lazy);
+        (c, lazy)
+    };
+    [make(false), make(true)]
+}
+
+fn decoded(conv: &mut Converter, lazy: bool, data: &[u8], ts: i64, duration: Option<i64>, seq: Option<u64>, what: &str) -> Option<Frame> {
+    let f = conv.frame(data, ts, duration, seq).unwrap()?;
+    assert_eq!(f.pixels_made(), !lazy, "{what}: decoded before a pixel was read? (lazy {lazy})");
+    Some(f)
+}
+
 #[test]
 fn mjpeg_frames_decode_to_i420_with_and_without_huffman_tables() {
-    let mut conv = Converter::new(CameraFormat::Mjpeg, 64, 32, 0).expect("libturbojpeg.so.0 (scripts/deps.sh installs libturbojpeg0)");
-    for sub in ["420", "422", "440", "444"] {
-        for name in [format!("quad-{sub}.jpg"), format!("quad-{sub}-nodht.jpg")] {
-            let f = conv.frame(&jpeg(&name), 1000, Some(33_333), Some(7)).unwrap().unwrap_or_else(|| panic!("{name} did not decode"));
-            check(&f, 64, 32, quadrant, false, &name);
-            let v = f.video().unwrap();
-            assert_eq!((v.timestamp, v.duration, v.capture_sequence), (1000, Some(33_333), Some(7)), "{name}");
+    for (mut conv, lazy) in converters(64, 32) {
+        for sub in ["420", "422", "440", "444"] {
+            for name in [format!("quad-{sub}.jpg"), format!("quad-{sub}-nodht.jpg")] {
+                let f = decoded(&mut conv, lazy, &jpeg(&name), 1000, Some(33_333), Some(7), &name).unwrap_or_else(|| panic!("{name} did not decode"));
+                let v = f.video().unwrap();
+                assert_eq!((v.timestamp, v.duration, v.capture_sequence), (1000, Some(33_333), Some(7)), "{name}");
+                check(&f, 64, 32, quadrant, false, &name);
+                assert!(f.pixels_made());
+            }
         }
+        let f = decoded(&mut conv, lazy, &jpeg("quad-gray-nodht.jpg"), 0, None, None, "grey").unwrap();
+        // A grey JPEG keeps the luma of the colours and has neutral chroma.
+        check(&f, 64, 32, quadrant, true, "quad-gray-nodht.jpg");
     }
-    let f = conv.frame(&jpeg("quad-gray-nodht.jpg"), 0, None, None).unwrap().unwrap();
-    // A grey JPEG keeps the luma of the colours and has neutral chroma.
-    check(&f, 64, 32, quadrant, true, "quad-gray-nodht.jpg");
 }
 
 #[test]
 fn mjpeg_at_a_size_that_is_not_whole_mcus() {
     // TurboJPEG writes luma padded to whole subsampling blocks (38 or 22): at odd sizes the
     // decode must not reach past the Y plane (into U, which the check would see).
-    let mut conv = Converter::new(CameraFormat::Mjpeg, 37, 21, 0).unwrap();
-    for sub in ["420", "422", "440", "444"] {
-        let name = format!("odd-37x21-{sub}-nodht.jpg");
-        let f = conv.frame(&jpeg(&name), 0, None, None).unwrap().unwrap();
-        check(&f, 37, 21, |_, _| (90.0, 160.0, 220.0), false, &name);
+    for (mut conv, lazy) in converters(37, 21) {
+        for sub in ["420", "422", "440", "444"] {
+            let name = format!("odd-37x21-{sub}-nodht.jpg");
+            let f = decoded(&mut conv, lazy, &jpeg(&name), 0, None, None, &name).unwrap();
+            check(&f, 37, 21, |_, _| (90.0, 160.0, 220.0), false, &name);
+        }
     }
 }
 
 #[test]
 fn broken_and_mismatched_mjpeg_frames_are_dropped_not_fatal() {
+    for (mut conv, lazy) in converters(64, 32) {
+        // Not a JPEG, too short, and a JPEG of another size: no frame, and the converter goes
+        // on (a lazy converter checks the header before it makes a frame).
+        assert!(conv.frame(&[0u8; 64], 0, None, None).unwrap().is_none());
+        assert!(conv.frame(&[0xFF, 0xD8], 0, None, None).unwrap().is_none());
+        assert!(conv.frame(&jpeg("odd-37x21-422-nodht.jpg"), 0, None, None).unwrap().is_none());
+        // A frame cut short (as a camera sends when USB bandwidth runs out) still decodes with a
+        // warning: the image is complete, its lost part grey.
+        let whole = jpeg("quad-420-nodht.jpg");
+        let cut = &whole[..whole.len() - 40];
+        let f = decoded(&mut conv, lazy, cut, 0, None, None, "truncated").expect("a truncated frame is repaired and delivered");
+        assert_eq!(f.video().unwrap().coded_width, 64);
+        // Its top rows arrived whole.
+        assert!((sample(&f, 0, 0, 0) as f64 - ycbcr(QUADRANTS[0]).0).abs() <= TOLERANCE, "truncated, lazy {lazy}");
+        // And the next good frame decodes exactly.
+        let f = decoded(&mut conv, lazy, &whole, 0, None, None, "after errors").unwrap();
+        check(&f, 64, 32, quadrant, false, "after errors");
+    }
+}
+
+/// A lazy MJPEG frame shared by several threads decodes once: every reader sees the same
+/// buffer, and frames nobody reads are never decoded.
+#[test]
+fn a_lazy_mjpeg_frame_decodes_once_for_every_reader() {
     let mut conv = Converter::new(CameraFormat::Mjpeg, 64, 32, 0).unwrap();
-    // Not a JPEG, too short, and a JPEG of another size: no frame, and the converter goes on.
-    assert!(conv.frame(&[0u8; 64], 0, None, None).unwrap().is_none());
-    assert!(conv.frame(&[0xFF, 0xD8], 0, None, None).unwrap().is_none());
-    assert!(conv.frame(&jpeg("odd-37x21-422-nodht.jpg"), 0, None, None).unwrap().is_none());
-    // A frame cut short (as a camera sends when USB bandwidth runs out) still decodes with a
-    // warning: the image is complete, its lost part grey.
-    let whole = jpeg("quad-420-nodht.jpg");
-    let cut = &whole[..whole.len() - 40];
-    let f = conv.frame(cut, 0, None, None).unwrap().expect("a truncated frame is repaired and delivered");
-    assert_eq!(f.video().unwrap().coded_width, 64);
-    // And the next good frame decodes exactly.
-    let f = conv.frame(&whole, 0, None, None).unwrap().unwrap();
-    check(&f, 64, 32, quadrant, false, "after errors");
+    conv.set_lazy(true);
+    let data = jpeg("quad-422-nodht.jpg");
+    let unread = conv.frame(&data, 0, None, None).unwrap().unwrap();
+    let f = conv.frame(&data, 1, None, None).unwrap().unwrap();
+    let addrs: Vec<usize> = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..4).map(|_| s.spawn(|| f.clone().plane(0).unwrap().0.as_ptr() as usize)).collect();
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert!(addrs.windows(2).all(|w| w[0] == w[1]), "one decoded buffer for every reader: {addrs:x?}");
+    check(&f, 64, 32, quadrant, false, "shared");
+    assert!(!unread.pixels_made(), "a frame nobody read was decoded");
 }
 
 #[test]

@@ -173,6 +173,20 @@ impl Decoder {
         Ok(Decoder { api, handle, scratch: Vec::new(), raw })
     }
 
+    /// Ok when `jpeg`'s header says a `width` x `height` frame this decoder takes (a cheap
+    /// check, for frames decoded later: see `Frame::video_from_jpeg_lazily`).
+    /// Errors: Io (not a JPEG, another size), Unsupported (a subsampling not decoded).
+    pub fn check(&mut self, jpeg: &[u8], width: usize, height: usize) -> Result<()> {
+        let (w, h, sub) = self.header(jpeg)?;
+        if (w, h) != (width, height) {
+            return Err(err!(Io, "the JPEG frame is {w}x{h}, the stream {width}x{height}"));
+        }
+        if !matches!(sub, TJSAMP_420 | TJSAMP_422 | TJSAMP_440 | TJSAMP_444 | TJSAMP_GRAY) {
+            return Err(err!(Unsupported, "JPEG chroma subsampling {sub} (TJSAMP) is not decoded"));
+        }
+        Ok(())
+    }
+
     /// Whether 4:2:2 frames decode strip by strip (libjpeg's raw-data interface) rather than
     /// through TurboJPEG and a full-frame chroma pass.
     pub fn strips(&self) -> bool {

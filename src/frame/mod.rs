@@ -5,6 +5,7 @@
 //! the buffer and differ only in their visible rectangle.
 
 pub mod format;
+mod lazy;
 pub(crate) mod pool;
 
 use crate::convert::{self, Image, ImageMut};
@@ -23,11 +24,13 @@ pub trait ExternalMemory: Send + Sync {
     fn recycle(self: Box<Self>) {}
 }
 
-/// A media buffer: pooled bytes, or external memory.
+/// A media buffer: pooled bytes, external memory, or pixels made on first access.
 pub(crate) struct Storage {
     bytes: Vec<u8>,
     len: usize,
     external: Option<Box<dyn ExternalMemory>>,
+    /// Kept (unarmed) when the storage is recycled, so lazy frames allocate nothing warm.
+    lazy: Option<Box<lazy::Lazy>>,
 }
 
 static STORAGE_POOL: Recycler<Storage> = Recycler::new(24, 256 << 20);
@@ -40,6 +43,9 @@ impl Recyclable for Storage {
         if let Some(e) = self.external.take() {
             e.recycle();
         }
+        if let Some(l) = &mut self.lazy {
+            l.reset();
+        }
         self.len = 0;
     }
     fn retained_bytes(&self) -> usize {
@@ -49,10 +55,26 @@ impl Recyclable for Storage {
 
 impl Storage {
     fn as_slice(&self) -> &[u8] {
-        match &self.external {
-            Some(e) => e.bytes(),
-            None => &self.bytes[..self.len],
+        match (&self.external, &self.lazy) {
+            (Some(e), _) => e.bytes(),
+            (None, Some(l)) if l.armed => l.bytes(),
+            _ => &self.bytes[..self.len],
         }
+    }
+
+    /// False only for a lazy buffer whose pixels nobody has read yet.
+    fn is_made(&self) -> bool {
+        self.lazy.as_ref().is_none_or(|l| !l.armed || l.is_made())
+    }
+
+    /// A buffer whose bytes `recipe` makes on first access.
+    fn lazy(recipe: lazy::Recipe) -> Pooled<Storage> {
+        Pooled::take_or(
+            // A buffer-less Storage, best one that already has its lazy box.
+            |s: &Storage| s.bytes.is_empty().then_some(if s.lazy.is_some() { 0 } else { 1 }),
+            || Storage { bytes: Vec::new(), len: 0, external: None, lazy: None },
+            |s| s.lazy.get_or_insert_with(Box::default).arm(recipe),
+        )
     }
 
     /// A pooled buffer of `len` bytes with unspecified content, handed to `fill` while unique.
@@ -60,7 +82,7 @@ impl Storage {
         Pooled::take_or(
             // Reuse a buffer at least as large but not wastefully larger; the tightest fit wins.
             |s: &Storage| (s.bytes.len() >= len && s.bytes.len() <= len + len / 2 + 4096).then(|| s.bytes.len() - len),
-            || Storage { bytes: vec![0; len], len: 0, external: None },
+            || Storage { bytes: vec![0; len], len: 0, external: None, lazy: None },
             |s| {
                 s.len = len;
                 fill(&mut s.bytes[..len]);
@@ -73,7 +95,7 @@ impl Storage {
             // Only a buffer-less Storage: parking a pooled buffer behind external memory would
             // make the next owned frame allocate.
             |s: &Storage| s.bytes.is_empty().then_some(0),
-            || Storage { bytes: Vec::new(), len: 0, external: None },
+            || Storage { bytes: Vec::new(), len: 0, external: None, lazy: None },
             |s| s.external = Some(ext),
         )
     }
@@ -488,7 +510,43 @@ impl Frame {
         }
     }
 
-    /// The whole buffer behind this frame.
+    /// `crop` of the video frame `src` scaled to `width` x `height` (same format, packed), as
+    /// [`convert::scale`] does it, but only when a pixel of the new frame is first read: its
+    /// metadata is there at once (timestamp, duration and capture sequence are `src`'s).
+    pub fn video_scaled_lazily(src: &Frame, crop: Rect, width: u32, height: u32) -> Result<Frame> {
+        let v = src.video().ok_or_else(|| err!(Type, "not a video frame"))?;
+        check_rect(v.format, crop, v.coded_width, v.coded_height, "scale source")?;
+        let init = VideoFrameInit { format: v.format, coded_width: width, coded_height: height, timestamp: v.timestamp, duration: v.duration, layout: None, visible_rect: None, display_size: None };
+        let (_, size) = packed_layout(v.format, width as usize, height as usize)?;
+        let mut meta = init.validate(size)?;
+        meta.capture_sequence = v.capture_sequence;
+        Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(lazy::Recipe::Scale { src: src.clone(), crop, width, height })))
+    }
+
+    /// An I420 frame of `width` x `height` decoded from the JPEG `jpeg` (copied now) when a
+    /// pixel is first read. The caller checks the JPEG's header first (its size and
+    /// subsampling): data the decoder gives up on half-way makes a black frame.
+    pub(crate) fn video_from_jpeg_lazily(jpeg: &[u8], width: u32, height: u32, timestamp: i64, duration: Option<i64>) -> Result<Frame> {
+        let init = VideoFrameInit { format: VideoPixelFormat::I420, coded_width: width, coded_height: height, timestamp, duration, layout: None, visible_rect: None, display_size: None };
+        let (_, size) = packed_layout(VideoPixelFormat::I420, width as usize, height as usize)?;
+        let meta = init.validate(size)?;
+        let data = Storage::pooled(jpeg.len(), |b| b.copy_from_slice(jpeg));
+        Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(lazy::Recipe::Jpeg { data, width, height })))
+    }
+
+    /// False for a lazily made frame ([`Frame::video_scaled_lazily`], a camera's MJPEG) whose
+    /// pixels nobody has read yet; true for every other frame.
+    pub fn pixels_made(&self) -> bool {
+        self.0.storage.as_ref().is_none_or(|s| s.is_made())
+    }
+
+    /// How many handles share this frame (recipes of lazy frames included).
+    #[cfg(test)]
+    pub(crate) fn handle_refs(&self) -> usize {
+        self.0.strong_count()
+    }
+
+    /// The whole buffer behind this frame (for a lazy frame, made now if not yet).
     pub fn data(&self) -> &[u8] {
         self.0.storage.as_ref().map(|s| s.as_slice()).unwrap_or(&[])
     }

@@ -81,6 +81,14 @@ impl<T: Recyclable> Pooled<T> {
     }
 }
 
+#[cfg(test)]
+impl<T: Recyclable> Pooled<T> {
+    /// How many handles share this value.
+    pub(crate) fn strong_count(&self) -> usize {
+        self.0.as_ref().map_or(0, Arc::strong_count)
+    }
+}
+
 impl<T: Recyclable> Clone for Pooled<T> {
     fn clone(&self) -> Self {
         Pooled(self.0.clone())

@@ -443,7 +443,8 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
         return Err(err!(Io, "V4L2 device \"{id}\" set {}x{} {} when asked for {}x{} {}", got.width, got.height, got.fourcc, mode.width, mode.height, fmt.fourcc));
     }
     let stride = (got.stride as usize).max(mode.format.row_bytes(mode.width as usize));
-    let converter = Converter::new(mode.format, mode.width, mode.height, stride)?;
+    let mut converter = Converter::new(mode.format, mode.width, mode.height, stride)?;
+    converter.set_lazy(true);
     let params = v4l::video::capture::Parameters::new(Fraction::new(mode.interval.0, mode.interval.1));
     let interval = match dev.set_params(&params) {
         Ok(p) if p.interval.numerator > 0 && p.interval.denominator > 0 => (p.interval.numerator, p.interval.denominator),
@@ -524,6 +525,8 @@ pub struct Converter {
     /// Bytes between rows of the first plane, as the driver set it.
     stride: usize,
     jpeg: Option<crate::convert::jpeg::Decoder>,
+    /// MJPEG frames decode on first pixel access ([`Converter::set_lazy`]).
+    lazy: bool,
 }
 
 impl Converter {
@@ -536,7 +539,16 @@ impl Converter {
             return Err(err!(InvalidArg, "a {width}x{height} {format:?} buffer cannot have rows {stride} bytes apart"));
         }
         let jpeg = if format == CameraFormat::Mjpeg { Some(crate::convert::jpeg::Decoder::new()?) } else { None };
-        Ok(Converter { format, width, height, stride: if stride == 0 { row } else { stride }, jpeg })
+        Ok(Converter { format, width, height, stride: if stride == 0 { row } else { stride }, jpeg, lazy: false })
+    }
+
+    /// With `lazy`, an MJPEG buffer becomes a frame at the cost of checking its header and
+    /// copying its bytes: the decode happens when a pixel is first read (on the reader's
+    /// thread, once for all readers), and never for frames nobody looks at. A frame whose data
+    /// the decoder then gives up on half-way is black (the header check drops the rest, as
+    /// before). Other formats are unaffected. Off by default; cameras turn it on.
+    pub fn set_lazy(&mut self, lazy: bool) {
+        self.lazy = lazy;
     }
 
     /// The frame for one buffer (`data`: its used bytes), with `timestamp`, `duration` and
@@ -547,6 +559,14 @@ impl Converter {
         let (w, h) = (self.width as usize, self.height as usize);
         if data.len() < self.format.bytes(self.stride, w, h) {
             return Ok(None);
+        }
+        if self.format == CameraFormat::Mjpeg && self.lazy {
+            let Some(decoder) = self.jpeg.as_mut() else { return Ok(None) };
+            if decoder.check(data, w, h).is_err() {
+                return Ok(None);
+            }
+            let frame = Frame::video_from_jpeg_lazily(data, self.width, self.height, timestamp, duration)?;
+            return Ok(Some(if capture_sequence.is_some() { frame.with_capture_sequence(capture_sequence) } else { frame }));
         }
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let s = self.stride;

@@ -1,0 +1,172 @@
+//! Frames whose pixels are made on first access: a camera's MJPEG frame decodes, and a track's
+//! scaled frame scales, only when somebody reads a pixel (a plane, a copy, a sink that writes
+//! it out), once, on the reader's thread, and every clone and every reader shares the result.
+//! A consumer that only counts frames or reads their timestamps costs no pixel work at all.
+//!
+//! The frame's metadata (format, size, layout, timestamp) is known at once; only its buffer
+//! waits. The recipe holds what the pixels are made from (the compressed bytes, or the source
+//! frame and crop), and is dropped as soon as the pixels exist, so a scaled frame stops
+//! holding its source once made. Everything here is pooled with the frame's storage: making a
+//! lazy frame, and making its pixels, allocate nothing once warm.
+
+use std::sync::{Mutex, OnceLock};
+
+use super::pool::Pooled;
+use super::{image_mut, packed_layout, Frame, Rect, Storage, VideoPixelFormat};
+use crate::convert;
+
+/// What a lazy buffer's pixels are made from.
+pub(crate) enum Recipe {
+    /// `crop` of `src` area-averaged (or interpolated) to `width` x `height`, same format.
+    Scale { src: Frame, crop: Rect, width: u32, height: u32 },
+    /// A JPEG (the bytes of `data`) decoded to I420 of `width` x `height`.
+    Jpeg { data: Pooled<Storage>, width: u32, height: u32 },
+}
+
+/// The lazy part of a [`Storage`]: the recipe until the pixels are made, then the pixels.
+#[derive(Default)]
+pub(crate) struct Lazy {
+    /// True while this storage is a lazy frame's (a recycled box keeps its place otherwise).
+    pub(crate) armed: bool,
+    recipe: Mutex<Option<Recipe>>,
+    made: OnceLock<Pooled<Storage>>,
+}
+
+impl Lazy {
+    pub(crate) fn arm(&mut self, recipe: Recipe) {
+        *self.recipe.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(recipe);
+        self.armed = true;
+    }
+
+    /// Back to unarmed, dropping the recipe and the pixels (into their pools).
+    pub(crate) fn reset(&mut self) {
+        *self.recipe.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+        self.made.take();
+        self.armed = false;
+    }
+
+    /// Whether the pixels exist yet.
+    pub(crate) fn is_made(&self) -> bool {
+        self.made.get().is_some()
+    }
+
+    /// The pixels, made now if this is the first access (other readers wait for them).
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.made
+            .get_or_init(|| {
+                let recipe = self.recipe.lock().unwrap_or_else(|p| p.into_inner()).take();
+                make(recipe.expect("a lazy frame's recipe is used once, by the OnceLock"))
+            })
+            .as_slice()
+    }
+}
+
+fn make(recipe: Recipe) -> Pooled<Storage> {
+    match recipe {
+        Recipe::Scale { src, crop, width, height } => {
+            let v = *src.video().expect("scaled frames are made from video");
+            let (w, h) = (width as usize, height as usize);
+            let (layout, size) = packed_layout(v.format, w, h).expect("checked when the frame was made");
+            Storage::pooled(size, |buf| {
+                let from = src.image(crop).expect("video");
+                convert::scale(&from, &mut image_mut(v.format, w, h, buf, &layout));
+            })
+        }
+        Recipe::Jpeg { data, width, height } => {
+            let (w, h) = (width as usize, height as usize);
+            let (layout, size) = packed_layout(VideoPixelFormat::I420, w, h).expect("checked when the frame was made");
+            Storage::pooled(size, |buf| {
+                let mut img = image_mut(VideoPixelFormat::I420, w, h, buf, &layout);
+                // The header was checked when the frame was made; data the decoder gives up on
+                // half-way (rare: truncation and corruption only warn) leaves a black frame.
+                if with_decoder(|d| d.decode_i420(data.as_slice(), &mut img)).is_err() {
+                    convert::fill_black(&mut img);
+                }
+            })
+        }
+    }
+}
+
+/// Decoders for lazy JPEG frames, shared by the threads that happen to read them.
+static DECODERS: Mutex<Vec<convert::jpeg::Decoder>> = Mutex::new(Vec::new());
+
+fn with_decoder<T>(f: impl FnOnce(&mut convert::jpeg::Decoder) -> crate::error::Result<T>) -> crate::error::Result<T> {
+    let taken = DECODERS.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let mut d = match taken {
+        Some(d) => d,
+        None => convert::jpeg::Decoder::new()?,
+    };
+    let r = f(&mut d);
+    DECODERS.lock().unwrap_or_else(|p| p.into_inner()).push(d);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use crate::{Generator, Kind, Processor, VideoConstraints, Wait};
+
+    fn picture(w: u32, h: u32) -> Frame {
+        Frame::video_with(VideoPixelFormat::I420, w, h, 5, Some(10), |img| {
+            for (p, plane) in img.planes.iter_mut().enumerate() {
+                for (i, b) in plane.iter_mut().enumerate() {
+                    *b = ((i * 7 + p * 31) % 251) as u8;
+                }
+            }
+        })
+        .unwrap()
+        .with_capture_sequence(Some(3))
+    }
+
+    #[test]
+    fn a_lazy_scale_is_the_eager_scale_made_on_first_read() {
+        let src = picture(64, 36);
+        let crop = Rect { x: 2, y: 2, width: 60, height: 32 };
+        let lazy = Frame::video_scaled_lazily(&src, crop, 30, 16).unwrap();
+        assert!(!lazy.pixels_made());
+        let v = *lazy.video().unwrap();
+        assert_eq!((v.coded_width, v.coded_height, v.timestamp, v.duration, v.capture_sequence), (30, 16, 5, Some(10), Some(3)));
+        // Until then the recipe holds the source.
+        assert_eq!(src.handle_refs(), 2);
+        let eager = Frame::video_with(VideoPixelFormat::I420, 30, 16, 5, Some(10), |dst| convert::scale(&src.image(crop).unwrap(), dst)).unwrap();
+        assert_eq!(lazy.data(), eager.data());
+        assert!(lazy.pixels_made());
+        // Made: the source is let go, and a second read is the same buffer.
+        assert_eq!(src.handle_refs(), 1);
+        assert_eq!(lazy.data().as_ptr(), lazy.clone().data().as_ptr());
+    }
+
+    #[test]
+    fn a_lazy_scale_of_a_lazy_scale_makes_both() {
+        let src = picture(64, 32);
+        let whole = Rect { x: 0, y: 0, width: 64, height: 32 };
+        let half = Frame::video_scaled_lazily(&src, whole, 32, 16).unwrap();
+        let quarter = Frame::video_scaled_lazily(&half, Rect { x: 0, y: 0, width: 32, height: 16 }, 16, 8).unwrap();
+        let expect = Frame::video_with(VideoPixelFormat::I420, 16, 8, 0, None, |dst| convert::scale(&src.image(whole).unwrap(), dst)).unwrap();
+        // 2:1 twice is 4:1 to within the double rounding.
+        assert!(quarter.data().iter().zip(expect.data()).all(|(a, b)| a.abs_diff(*b) <= 1));
+        assert!(half.pixels_made() && quarter.pixels_made());
+        assert!(Frame::video_scaled_lazily(&src, Rect { x: 1, y: 0, width: 8, height: 8 }, 4, 4).is_err(), "odd crop of 4:2:0");
+        assert!(Frame::video_scaled_lazily(&src, Rect { x: 0, y: 0, width: 66, height: 8 }, 4, 4).is_err(), "crop past the frame");
+    }
+
+    /// Constrained clones get lazily scaled frames: reading one makes it; clones with equal
+    /// constraints share it; a processor that never maps a plane costs no scaling.
+    #[test]
+    fn constrained_tracks_scale_on_first_read_and_share_the_result() {
+        let g = Generator::new(Kind::Video);
+        let exact = |v: f64| crate::constraints::ConstrainRange { exact: Some(v), ..Default::default() };
+        let c = VideoConstraints { width: exact(32.0), height: exact(18.0), ..Default::default() };
+        let (a, b) = (g.track().clone_track(), g.track().clone_track());
+        a.apply_constraints(&c).unwrap();
+        b.apply_constraints(&c).unwrap();
+        let (pa, pb) = (Processor::new(&a, 2), Processor::new(&b, 2));
+        g.write(picture(64, 36)).map_err(|(e, _)| e).unwrap();
+        let (fa, fb) = (pa.read(Wait::No).unwrap().frame, pb.read(Wait::No).unwrap().frame);
+        assert_eq!(fa.video().unwrap().coded_width, 32);
+        assert!(!fa.pixels_made() && !fb.pixels_made());
+        assert!(fa.shares_buffer_with(&fb), "equal constraints share one adapted frame");
+        let _ = fa.plane(0).unwrap();
+        assert!(fb.pixels_made(), "made once, for both");
+    }
+}
