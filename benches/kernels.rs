@@ -476,7 +476,8 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
     let yuy2 = yuy2_frame();
     let jpeg = mjpeg_frame();
     let mut out = Vec::new();
-    for (name, format, input) in [("YUYV", CameraFormat::Yuyv, &yuy2), ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg)] {
+    let cases = [("YUYV", CameraFormat::Yuyv, &yuy2, true), ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, true), ("YUYV", CameraFormat::Yuyv, &yuy2, false), ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, false)];
+    for (name, format, input, read_pixels) in cases {
         let g = Generator::new(Kind::Video);
         let small = g.track().clone_track();
         let large = g.track().clone_track();
@@ -485,6 +486,8 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
         let (ps, pl) = (Processor::new(&small, 2), Processor::new(&large, 2));
         g.track().stop();
         let mut conv = Converter::new(format, W as u32, H as u32, 0).unwrap();
+        // As the camera source runs it: MJPEG decodes on first pixel access.
+        conv.set_lazy(true);
         let mut ts = 0;
         let (mut i420, mut s360, mut s720) = (Img::new(F::I420, W, H, 0), Img::new(F::I420, 640, 360, 0), Img::new(F::I420, 1280, 720, 0));
         let t = {
@@ -495,6 +498,11 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
                     g.write(f).map_err(|(e, _)| e).unwrap();
                     let (a, b) = (ps.read(Wait::No).unwrap(), pl.read(Wait::No).unwrap());
                     assert_eq!((a.frame.video().unwrap().coded_width, b.frame.video().unwrap().coded_width), (640, 1280));
+                    if read_pixels {
+                        // Both outputs made: what the obvious pipeline computes.
+                        black_box((a.frame.plane(0).unwrap().0[0], b.frame.plane(0).unwrap().0[0]));
+                    }
+                    assert_eq!(a.frame.pixels_made(), read_pixels);
                     black_box((a, b));
                 }),
                 // SAFETY: live planes of the declared sizes.
@@ -516,7 +524,9 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
             ];
             race(&mut runs, rounds)
         };
-        out.push((format!("1080p {name} camera frame → clones at 640x360 and 1280x720"), t[0], t[1]));
+        let lazy = if format == CameraFormat::Mjpeg { "decoded and scaled" } else { "scaled" };
+        let readers = if read_pixels { "both read pixels".to_string() } else { format!("neither reads a pixel ({lazy} on first access: never)") };
+        out.push((format!("1080p {name} camera frame → clones at 640x360 and 1280x720, {readers}"), t[0], t[1]));
     }
     out
 }
