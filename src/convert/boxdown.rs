@@ -1,5 +1,6 @@
 //! Box (area-average) downscaling at the ratios cameras and constraints use most, the same in
-//! both dimensions: 2:1, 3:1, 4:1 (1080p -> 540p, 360p, 270p), 3:2 (1080p -> 720p) and 4:3,
+//! both dimensions: 2:1, 3:1, 4:1 (1080p -> 540p, 360p, 270p), 5:1, 6:1, 8:1 (thumbnails:
+//! 1080p -> 320x180 is 6:1), 3:2 (1080p -> 720p) and 4:3,
 //! in portable Rust that the compiler vectorises (compiled a second time for AVX2, chosen at
 //! run time).
 //!
@@ -71,6 +72,12 @@ pub fn box_plane(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usiz
         (4, 1, 2) => go!(4, 1, 2),
         (3, 2, 2) => go!(3, 2, 2),
         (4, 3, 2) => go!(4, 3, 2),
+        (5, 1, 1) => go!(5, 1, 1),
+        (6, 1, 1) => go!(6, 1, 1),
+        (8, 1, 1) => go!(8, 1, 1),
+        (5, 1, 2) => go!(5, 1, 2),
+        (6, 1, 2) => go!(6, 1, 2),
+        (8, 1, 2) => go!(8, 1, 2),
         _ => return false,
     }
     true
@@ -78,7 +85,7 @@ pub fn box_plane(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usiz
 
 /// The (p, q) ratios [`box_plane`] has kernels for, reduced.
 pub fn handles(p: usize, q: usize, bps: usize) -> bool {
-    matches!((p, q), (2, 1) | (3, 1) | (4, 1) | (3, 2) | (4, 3)) && (bps == 1 || bps == 2)
+    matches!((p, q), (2, 1) | (3, 1) | (4, 1) | (5, 1) | (6, 1) | (8, 1) | (3, 2) | (4, 3)) && (bps == 1 || bps == 2)
 }
 
 #[allow(clippy::too_many_arguments)]

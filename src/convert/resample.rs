@@ -1,7 +1,7 @@
 //! Scaling at any ratio with the reference's arithmetic ([`super::scale`]): the exact area
 //! average when a plane shrinks in both dimensions, pixel-centre bilinear otherwise, bit-exact.
 //!
-//! [`super::boxdown`] has faster kernels for the common ratios (2:1, 3:1, 4:1, 3:2, 4:3); this
+//! [`super::boxdown`] has faster kernels for the common ratios (2:1 to 6:1, 8:1, 3:2, 4:3); this
 //! is everything else: 1080p -> 1024x576 (15:8), 720p -> 1080p, 640x480 -> 1000x750, sizes
 //! with no common factor. Both filters are separable with integer weights (per axis, out of a
 //! denominator that sums them), so the reference's single rounding of the full 2-D sum can be
