@@ -469,6 +469,12 @@ mod tests {
             ((151, 1), (100, 1)),
             ((348, 27), (242, 27)),
             ((174, 54), (113, 54)),
+            // The narrow path (u16 sums, pair permutes): 960:683 across, at a width with
+            // every tail (8-wide groups and single samples).
+            ((1920, 108), (1366, 77)),
+            ((300, 80), (197, 61)),
+            ((90, 54), (64, 29)),
+            ((41, 37), (30, 11)),
         ];
         let any = crate::convert::resample::possible(2, 2, 3, 3, false);
         for format in [F::I420, F::Nv12, F::I444, F::Bgra, F::Rgbx] {

@@ -115,6 +115,42 @@ struct Plan {
     up16: Option<Up16>,
     /// The 16-bit path for area averages with small ratios, when it applies.
     box16: Option<Box16>,
+    /// The general path with 16-bit vertical sums, when it applies.
+    narrow: Option<Narrow>,
+}
+
+/// The general vertical-first path for one-byte planes whose vertical sums fit 15 bits
+/// (255 x the vertical denominator < 2^15), with at most 4 horizontal taps: the sums are a
+/// row of u16 (twice the lanes of i32), and each output's taps are two adjacent pairs of it,
+/// picked by dword permutes (from the row and the row shifted by one sample, for pairs that
+/// start on an odd sample) and weighted by one i16 multiply-add per pair. Groups of 8 outputs
+/// must start their taps within 15 samples of the group's first.
+struct Narrow {
+    /// Per pair p of taps (2p, 2p + 1), per output: the two weights as the i16 halves of an i32.
+    w: Vec<i32>,
+    pairs: usize,
+}
+
+impl Narrow {
+    fn new(first: &[i32], h_w: &[i32], hk: usize, n: usize, v_den: u64) -> Option<Narrow> {
+        if 255 * v_den > i16::MAX as u64 || hk > 4 || h_w.iter().any(|&w| w > i16::MAX as i32) {
+            return None;
+        }
+        let pairs = hk.div_ceil(2);
+        let reach = 2 * (pairs - 1);
+        if !first.chunks_exact(8).all(|g| g.iter().all(|&f| (f - g[0]) as usize + reach <= 14)) {
+            return None;
+        }
+        let mut w = vec![0i32; pairs * n];
+        for p in 0..pairs {
+            for o in 0..n {
+                let lo = h_w[2 * p * n + o];
+                let hi = if 2 * p + 1 < hk { h_w[(2 * p + 1) * n + o] } else { 0 };
+                w[p * n + o] = (lo & 0xFFFF) | (hi << 16);
+            }
+        }
+        Some(Narrow { w, pairs })
+    }
 }
 
 /// Area averages whose sums fit 16 bits (255 x total < 2^16), with at most 4 horizontal taps
@@ -224,7 +260,8 @@ impl Plan {
         let windowed = h_index.chunks_exact(8).all(|g| (g[7] - g[0]) as usize + c_taps < WINDOW);
         let up16 = if !use_box && dh > sh { Up16::new(&h_index, &h_w, n, c, total) } else { None };
         let box16 = if use_box && v.k <= MAX_TAPS { Box16::new(&h_index, &h_w, h.k, n, c, total) } else { None };
-        Some(Plan { key: (sw, sh, dw, dh, c, use_box), v, hk: h.k, h_index, h_w, total, windowed, up16, box16 })
+        let narrow = if c == 1 && dh <= sh { Narrow::new(&h_index, &h_w, h.k, n, v.den) } else { None };
+        Some(Plan { key: (sw, sh, dw, dh, c, use_box), v, hk: h.k, h_index, h_w, total, windowed, up16, box16, narrow })
     }
 }
 
@@ -335,6 +372,18 @@ pub fn plane(src: &[u8], src_stride: usize, sw: usize, sh: usize, dst: &mut [u8]
             }
             return true;
         }
+        if let (Some(narrow), None) = (&plan.narrow, &plan.box16) {
+            // A u16 row of sums, with room past its end for the last group's shifted load.
+            if row16.len() < sw + 32 {
+                row16.resize(sw + 32, 0);
+            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as below; each group's loads read row16[first..first + 17], first < sw.
+            unsafe {
+                run_narrow_avx2(plan, narrow, src, src_stride, sw, dst, dst_stride, dw, dh, row16);
+            }
+            return true;
+        }
         if let Some(up16) = &plan.up16 {
             // A padded copy of a source row (the last group's 16-byte window may pass its end)
             // and two filtered rows of u16.
@@ -410,6 +459,18 @@ unsafe fn pack32(q: [std::arch::x86_64::__m256i; 4]) -> std::arch::x86_64::__m25
     // Lane-wise packs interleave 4-sample runs: a0 b0 c0 d0 a1 b1 c1 d1 (dwords).
     let bytes = _mm256_packus_epi16(ab, cd);
     _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+}
+
+/// 8 quotients (each 0..=255) as 8 bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn store8(out: &mut [u8], q: std::arch::x86_64::__m256i) {
+    use std::arch::x86_64::*;
+    let b = _mm256_packus_epi16(_mm256_packus_epi32(q, q), _mm256_setzero_si256());
+    let lo = _mm_cvtsi128_si32(_mm256_castsi256_si128(b)) as u32 as u64;
+    let hi = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(b)) as u32 as u64;
+    out[..8].copy_from_slice(&(lo | hi << 32).to_le_bytes());
 }
 
 /// Horizontal taps for outputs `o..o + 8` of `acc` (unnormalised sums).
@@ -493,8 +554,81 @@ unsafe fn run_avx2(plan: &Plan, src: &[u8], ss: usize, src_row: usize, dst: &mut
             _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, pack32(q));
             o += 32;
         }
+        while o + 8 <= n {
+            store8(&mut out[o..o + 8], div.apply(taps8(plan, base, n, c, o)));
+            o += 8;
+        }
         for (o, px) in out.iter_mut().enumerate().skip(o) {
             *px = ((taps1(plan, acc, n, c, o) + total / 2) / total) as u8;
+        }
+    }
+}
+
+/// [`run_avx2`] with 16-bit vertical sums ([`Narrow`]; one-byte planes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_narrow_avx2(plan: &Plan, nar: &Narrow, src: &[u8], ss: usize, sw: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, acc: &mut [u16]) {
+    use std::arch::x86_64::*;
+    let total = plan.total as i64;
+    let div = Div::new(plan.total as i32);
+    let v = &plan.v;
+    let group = |acc: *const u16, o: usize| {
+        let first = *plan.h_index.get_unchecked(o) as usize;
+        let even = _mm256_loadu_si256(acc.add(first) as *const __m256i);
+        let odd = _mm256_loadu_si256(acc.add(first + 1) as *const __m256i);
+        let local = _mm256_sub_epi32(_mm256_loadu_si256(plan.h_index.as_ptr().add(o) as *const __m256i), _mm256_set1_epi32(first as i32));
+        let mut sum = _mm256_setzero_si256();
+        for p in 0..nar.pairs {
+            let at = _mm256_add_epi32(local, _mm256_set1_epi32(2 * p as i32));
+            let dword = _mm256_srli_epi32(at, 1);
+            // Pairs starting on an odd sample come from the row shifted by one.
+            let from_odd = _mm256_castsi256_ps(_mm256_slli_epi32(at, 31));
+            let a = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(even, dword));
+            let b = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(odd, dword));
+            let pair = _mm256_castps_si256(_mm256_blendv_ps(a, b, from_odd));
+            let w = _mm256_loadu_si256(nar.w.as_ptr().add(p * n + o) as *const __m256i);
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pair, w));
+        }
+        div.apply(sum)
+    };
+    for y in 0..dh {
+        // Vertical: u16 sums (at most 255 x the vertical denominator < 2^15).
+        let a = &mut acc[..sw];
+        let mut first = true;
+        for t in 0..v.k {
+            let w = v.w[y * v.k + t] as u16;
+            if w == 0 {
+                continue;
+            }
+            let line = &src[(v.first[y] as usize + t) * ss..][..sw];
+            if first {
+                for (a, &s) in a.iter_mut().zip(line) {
+                    *a = w * s as u16;
+                }
+                first = false;
+            } else {
+                for (a, &s) in a.iter_mut().zip(line) {
+                    *a += w * s as u16;
+                }
+            }
+        }
+        let out = &mut dst[y * ds..][..n];
+        let base = acc.as_ptr();
+        let mut o = 0;
+        while o + 32 <= n {
+            let q = [0, 8, 16, 24].map(|i| group(base, o + i));
+            _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, pack32(q));
+            o += 32;
+        }
+        while o + 8 <= n {
+            store8(&mut out[o..o + 8], group(base, o));
+            o += 8;
+        }
+        for (o, px) in out.iter_mut().enumerate().skip(o) {
+            let at = plan.h_index[o] as usize;
+            let sum: i64 = (0..plan.hk).map(|t| plan.h_w[t * n + o] as i64 * acc[at + t] as i64).sum();
+            *px = ((sum + total / 2) / total) as u8;
         }
     }
 }
@@ -786,6 +920,20 @@ mod tests {
             assert!(Plan::new(17, 9, 40, 23, c, false).unwrap().up16.is_none());
             assert!(Plan::new(20, 18, 30, 12, c, false).unwrap().up16.is_none());
         }
+    }
+
+    #[test]
+    fn one_byte_planes_with_small_vertical_sums_take_the_narrow_path() {
+        // 1080p -> 1366x768 (960:683 across, too fine for Box16), 720p -> 1000x560, and
+        // uneven sizes; 4:2:0 chroma of the first too.
+        for ((sw, sh), (dw, dh)) in [((1920, 1080), (1366, 768)), ((960, 540), (683, 384)), ((1280, 720), (1000, 560)), ((90, 54), (64, 29)), ((41, 37), (30, 11))] {
+            let plan = Plan::new(sw, sh, dw, dh, 1, true).unwrap();
+            assert!(plan.narrow.is_some() && plan.box16.is_none(), "{sw}x{sh} -> {dw}x{dh}");
+            // Two-byte samples' taps are not adjacent: not this path.
+            assert!(Plan::new(sw, sh, dw, dh, 2, true).unwrap().narrow.is_none());
+        }
+        // A vertical denominator past 128 (255 x it >= 2^15): the 32-bit path.
+        assert!(Plan::new(1920, 1080, 1366, 1079, 1, true).unwrap().narrow.is_none());
     }
 
     #[test]
