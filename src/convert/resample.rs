@@ -6,8 +6,8 @@
 //! with no common factor. Both filters are separable with integer weights (per axis, out of a
 //! denominator that sums them), so the reference's single rounding of the full 2-D sum can be
 //! kept exactly. Three paths, all AVX2:
-//! - [`Box16`] (area averages at small ratios: sums below 2^16, at most 4 taps of at most 127
-//!   per output) and [`Up16`] (bilinear upscales with sums below 2^16): horizontal first,
+//! - [`Plan::box16`] (area averages at small ratios: sums below 2^16, at most 4 taps of at most 127
+//!   per output) and [`Plan::up16`] (bilinear upscales with sums below 2^16): horizontal first,
 //!   each source row once, as byte shuffles and multiply-adds of byte pairs straight from the
 //!   row; then each output row sums its rows' results and divides 16 lanes at a time.
 //! - The general path in 32 bits: vertical first into a row of `i32` (the compiler vectorises
@@ -112,9 +112,9 @@ struct Plan {
     /// the gathers (upscales and shrinks by less than about 1.9, per channel).
     windowed: bool,
     /// The 16-bit path for small bilinear upscales, when it applies.
-    up16: Option<Up16>,
+    up16: Option<ByteTaps>,
     /// The 16-bit path for area averages with small ratios, when it applies.
-    box16: Option<Box16>,
+    box16: Option<ByteTaps>,
     /// The general path with 16-bit vertical sums, when it applies.
     narrow: Option<Narrow>,
 }
@@ -153,88 +153,53 @@ impl Narrow {
     }
 }
 
-/// Area averages whose sums fit 16 bits (255 x total < 2^16), with at most 4 horizontal taps
-/// of at most 127 and groups of 4 outputs reading within 16 source bytes: horizontal first,
-/// each source row once (byte shuffles and multiply-adds of byte pairs, as [`Up16`]), then
-/// each output row sums its rows' results 16 lanes at a time.
-struct Box16 {
-    /// Per group of 4 outputs: the source byte its window starts at.
+/// The tables of the 16-bit horizontal-first paths, whose sums fit 16 bits (255 x total
+/// < 2^16): the horizontal taps are byte shuffles straight from the source row and one
+/// multiply-add of byte pairs per two taps ((a, b) x (w0, w1), maddubs), 16 bytes a group.
+/// - Area averages ([`Plan::box16`]): 4 slots an output (taps past the last weigh 0), so 4
+///   outputs a group; at most 4 taps, and each pair's weights at most 128 (maddubs adds a
+///   pair's products into i16, saturating: 255 x 128 < 2^15).
+/// - Bilinear upscales ([`Plan::up16`]): 2 slots an output, 8 outputs a group; the two
+///   weights sum to the horizontal denominator, at most 128 here.
+///
+/// Each group's taps must lie within 16 source bytes of its first output's first tap.
+struct ByteTaps {
+    /// Per group: the source byte its window starts at.
     base: Vec<u32>,
-    /// Per group: 16 shuffle indices (each output's 4 taps, relative to `base`).
+    /// Per group: 16 shuffle indices (each output's slots, relative to `base`).
     masks: Vec<u8>,
-    /// Per group: 16 weights (each output's 4 taps; 0 past its last).
+    /// Per group: 16 weights (each output's slots).
     weights: Vec<i8>,
 }
 
-impl Box16 {
-    fn new(first: &[i32], h_w: &[i32], hk: usize, n: usize, c: usize, total: u64) -> Option<Box16> {
+impl ByteTaps {
+    fn new(first: &[i32], h_w: &[i32], hk: usize, n: usize, c: usize, total: u64, slots: usize) -> Option<ByteTaps> {
         // Div16 needs 2..=256 (a same-size plane, total 1, is copied by `plane`).
-        if !(2..=256).contains(&total) || hk > 4 {
+        if !(2..=256).contains(&total) || hk > slots {
             return None;
         }
-        let groups = n / 4;
-        let mut b = Box16 { base: Vec::with_capacity(groups), masks: Vec::with_capacity(groups * 16), weights: Vec::with_capacity(groups * 16) };
+        let per_group = 16 / slots;
+        let groups = n / per_group;
+        let mut b = ByteTaps { base: Vec::with_capacity(groups), masks: Vec::with_capacity(groups * 16), weights: Vec::with_capacity(groups * 16) };
         for g in 0..groups {
-            let base = first[g * 4];
+            let base = first[g * per_group];
             b.base.push(base as u32);
-            for o in g * 4..g * 4 + 4 {
+            for o in g * per_group..(g + 1) * per_group {
                 let at = first[o] - base;
                 if at < 0 || at as usize + (hk - 1) * c >= 16 {
                     return None;
                 }
-                // maddubs adds the weights' products in pairs into i16, saturating: each
-                // pair's weights must sum to at most 128 (255 x 128 < 2^15).
                 let w = |t: usize| if t < hk { h_w[t * n + o] } else { 0 };
-                if w(0) + w(1) > 128 || w(2) + w(3) > 128 {
+                if (0..slots).step_by(2).any(|t| w(t) + w(t + 1) > 128) {
                     return None;
                 }
-                for t in 0..4 {
-                    let w = w(t);
+                for t in 0..slots {
                     b.masks.push((at as usize + if t < hk { t * c } else { 0 }) as u8);
-                    b.weights.push(w as i8);
+                    b.weights.push(w(t) as i8);
                 }
             }
         }
         Some(b)
-    }
-}
-
-/// Bilinear upscales whose sums fit 16 bits (255 x total < 2^16) and whose groups of 8
-/// outputs read within 16 source bytes: the horizontal taps are byte shuffles and one
-/// multiply-add of byte pairs ((a, b) x (w0, w1)) straight from the source row, the vertical
-/// blend and the division 16 lanes at a time.
-struct Up16 {
-    /// Per group of 8 outputs: the source byte its window starts at.
-    base: Vec<u32>,
-    /// Per group: 16 shuffle indices (each output's two taps, relative to `base`).
-    masks: Vec<u8>,
-    /// Per group: 16 weights (each output's two taps).
-    weights: Vec<i8>,
-}
-
-impl Up16 {
-    fn new(first: &[i32], h_w: &[i32], n: usize, c: usize, total: u64) -> Option<Up16> {
-        // Div16 needs 2..=256; maddubs's pairs are each output's two weights, which sum to
-        // the horizontal denominator (at most 256 / 2 here, so no saturation).
-        if !(2..=256).contains(&total) {
-            return None;
-        }
-        let groups = n / 8;
-        let mut up = Up16 { base: Vec::with_capacity(groups), masks: Vec::with_capacity(groups * 16), weights: Vec::with_capacity(groups * 16) };
-        for g in 0..groups {
-            let base = first[g * 8];
-            up.base.push(base as u32);
-            for o in g * 8..g * 8 + 8 {
-                let at = first[o] - base;
-                // The second tap's byte must be in the window; weights are at most 2 x 64.
-                if at < 0 || at as usize + c >= 16 || h_w[o] > 127 || h_w[n + o] > 127 {
-                    return None;
-                }
-                up.masks.extend([at as u8, (at as usize + c) as u8]);
-                up.weights.extend([h_w[o] as i8, h_w[n + o] as i8]);
-            }
-        }
-        Some(up)
     }
 }
 
@@ -258,8 +223,8 @@ impl Plan {
         }
         let c_taps = (h.k - 1) * c;
         let windowed = h_index.chunks_exact(8).all(|g| (g[7] - g[0]) as usize + c_taps < WINDOW);
-        let up16 = if !use_box && dh > sh { Up16::new(&h_index, &h_w, n, c, total) } else { None };
-        let box16 = if use_box && v.k <= MAX_TAPS { Box16::new(&h_index, &h_w, h.k, n, c, total) } else { None };
+        let up16 = if !use_box && dh > sh { ByteTaps::new(&h_index, &h_w, h.k, n, c, total, 2) } else { None };
+        let box16 = if use_box && v.k <= MAX_TAPS { ByteTaps::new(&h_index, &h_w, h.k, n, c, total, 4) } else { None };
         let narrow = if c == 1 && dh <= sh { Narrow::new(&h_index, &h_w, h.k, n, v.den) } else { None };
         Some(Plan { key: (sw, sh, dw, dh, c, use_box), v, hk: h.k, h_index, h_w, total, windowed, up16, box16, narrow })
     }
@@ -272,7 +237,7 @@ struct Scratch {
     acc: Vec<i32>,
     /// Two horizontally filtered source rows (vertical upscales).
     hrows: Vec<i32>,
-    /// The same for [`Up16`], and its padded source row.
+    /// The same for [`Plan::up16`], and its padded source row.
     row16: Vec<u16>,
     line: Vec<u8>,
 }
@@ -727,11 +692,11 @@ impl Div16 {
     }
 }
 
-/// [`run_avx2`] in 16 bits, horizontal first ([`Box16`]).
+/// [`run_avx2`] in 16 bits, horizontal first ([`Plan::box16`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_box16_avx2(plan: &Plan, b: &Box16, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, line: &mut [u8], ring: &mut [u16]) {
+unsafe fn run_box16_avx2(plan: &Plan, b: &ByteTaps, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, line: &mut [u8], ring: &mut [u16]) {
     use std::arch::x86_64::*;
     let total = plan.total as u16;
     let div = Div16::new(total);
@@ -810,11 +775,11 @@ unsafe fn run_box16_avx2(plan: &Plan, b: &Box16, src: &[u8], ss: usize, src_row:
     }
 }
 
-/// [`run_up_avx2`] in 16 bits ([`Up16`]).
+/// [`run_up_avx2`] in 16 bits ([`Plan::up16`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_up16_avx2(plan: &Plan, up: &Up16, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, line: &mut [u8], rows: &mut [u16]) {
+unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, line: &mut [u8], rows: &mut [u16]) {
     use std::arch::x86_64::*;
     let total = plan.total as u16;
     let v = &plan.v;
@@ -924,7 +889,7 @@ mod tests {
 
     #[test]
     fn one_byte_planes_with_small_vertical_sums_take_the_narrow_path() {
-        // 1080p -> 1366x768 (960:683 across, too fine for Box16), 720p -> 1000x560, and
+        // 1080p -> 1366x768 (960:683 across, too fine for the byte-shuffle path), 720p -> 1000x560, and
         // uneven sizes; 4:2:0 chroma of the first too.
         for ((sw, sh), (dw, dh)) in [((1920, 1080), (1366, 768)), ((960, 540), (683, 384)), ((1280, 720), (1000, 560)), ((90, 54), (64, 29)), ((41, 37), (30, 11))] {
             let plan = Plan::new(sw, sh, dw, dh, 1, true).unwrap();
