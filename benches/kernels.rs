@@ -86,6 +86,8 @@ mod peers {
         pub fn tjCompress2(h: *mut c_void, src: *const u8, w: c_int, pitch: c_int, height: c_int, pf: c_int, out: *mut *mut u8, size: *mut c_ulong, subsamp: c_int, quality: c_int, flags: c_int) -> c_int;
         pub fn tjFree(buf: *mut u8);
         pub fn tjDestroy(h: *mut c_void) -> c_int;
+        pub fn tjInitDecompress() -> *mut c_void;
+        pub fn tjDecompressToYUVPlanes(h: *mut c_void, src: *const u8, size: c_ulong, dst: *mut *mut u8, w: c_int, strides: *mut c_int, height: c_int, flags: c_int) -> c_int;
     }
 }
 
@@ -528,6 +530,41 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
         let readers = if read_pixels { "both read pixels".to_string() } else { format!("neither reads a pixel ({lazy} on first access: never)") };
         out.push((format!("1080p {name} camera frame → clones at 640x360 and 1280x720, {readers}"), t[0], t[1]));
     }
+    // The floor under any MJPEG pipeline built on libjpeg-turbo: a decode scaled to 1/8 does
+    // a DC-only IDCT and writes 1/64 of the pixels, but still Huffman-decodes every
+    // coefficient. Against the obvious pipeline of the same run.
+    let (w8, h8) = (W / 8, H / 8);
+    let (mut y8, mut u8p, mut v8) = (vec![0u8; w8 * h8], vec![0u8; w8 * h8], vec![0u8; w8 * h8]);
+    let mut i420 = Img::new(F::I420, W, H, 0);
+    let (mut s360, mut s720) = (Img::new(F::I420, 640, 360, 0), Img::new(F::I420, 1280, 720, 0));
+    // SAFETY: a TurboJPEG handle for this bench, destroyed below.
+    let tj = unsafe { peers::tjInitDecompress() };
+    let t = {
+        let mut runs: Vec<Run> = vec![
+            // SAFETY: planes sized for the 1/8 decode (chroma 4:2:2 is narrower than this).
+            Box::new(|| unsafe {
+                let mut planes = [y8.as_mut_ptr(), u8p.as_mut_ptr(), v8.as_mut_ptr()];
+                let mut strides = [w8 as c_int, w8 as c_int, w8 as c_int];
+                let r = peers::tjDecompressToYUVPlanes(tj, jpeg.as_ptr(), jpeg.len() as c_ulong, planes.as_mut_ptr(), w8 as c_int, strides.as_mut_ptr(), h8 as c_int, 2048);
+                assert_eq!(r, 0, "tjDecompressToYUVPlanes at 1/8");
+            }),
+            // SAFETY: live planes of the declared sizes.
+            Box::new(|| unsafe {
+                let d = &mut i420;
+                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                assert_eq!(peers::MJPGToI420(jpeg.as_ptr(), jpeg.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int), 0);
+                let src = &i420;
+                for (out, dw, dh, filter) in [(&mut s360, 640, 360, peers::K_FILTER_BOX), (&mut s720, 1280, 720, peers::K_FILTER_BILINEAR)] {
+                    let (o0, o1, o2) = (out.mptr(0), out.mptr(1), out.mptr(2));
+                    peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), W as c_int, H as c_int, o0, out.stride(0), o1, out.stride(1), o2, out.stride(2), dw, dh, filter);
+                }
+            }),
+        ];
+        race(&mut runs, rounds)
+    };
+    // SAFETY: made above, destroyed once.
+    unsafe { peers::tjDestroy(tj) };
+    out.push(("floor: Huffman decoding alone (TurboJPEG decode at 1/8 scale, DC-only IDCT) of the MJPEG frame".into(), t[0], t[1]));
     out
 }
 
