@@ -547,9 +547,10 @@ fn wrap_per_write(pixels: &[u8]) -> (f64, f64) {
     ((end.allocs - start.allocs) as f64 / n as f64, ns)
 }
 
-/// 1280x720 frames into a track constrained to exactly 640x360: time, allocations and media
-/// bytes per frame (write + inline read + close), the reader mapping plane 0 (which makes the
-/// lazily scaled frame's pixels) or never touching a pixel.
+/// 1280x720 frames (clones of one mst_frame_create_video frame) into a track constrained to
+/// exactly 640x360: time, allocations and media bytes per frame (write + inline read + close),
+/// the reader mapping plane 0 (which makes the lazily scaled frame's pixels) or never touching
+/// a pixel.
 fn constrained_scale(map_pixels: bool) -> (f64, f64, f64) {
     let pixels: Vec<u8> = (0..1280 * 720 * 3 / 2).map(|i| (i % 253) as u8).collect();
     let mut g = null_mut();
@@ -560,8 +561,10 @@ fn constrained_scale(map_pixels: bool) -> (f64, f64, f64) {
     ok(mst_track_apply_constraints(t, &MstVideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() }));
     let mut p = null_mut();
     ok(mst_processor_create(t, MAX_BUFFER, &mut p));
+    // A library-owned copy (mst_frame_create_video): a wrapped frame is scaled at once, so
+    // its memory goes back to its owner on schedule; this one is scaled on first pixel read.
     let mut src = null_mut();
-    ok(mst_frame_wrap_video(&i420_init(1280, 720, 0), pixels.as_ptr(), pixels.len(), Some(no_release), null_mut(), &mut src));
+    ok(mst_frame_create_video(&i420_init(1280, 720, 0), pixels.as_ptr(), pixels.len(), &mut src));
     let step = |_| {
         let mut c = null_mut();
         ok(mst_frame_clone(src, &mut c));

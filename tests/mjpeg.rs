@@ -109,6 +109,8 @@ fn broken_and_mismatched_mjpeg_frames_are_dropped_not_fatal() {
         assert!(conv.frame(&[0u8; 64], 0, None, None).unwrap().is_none());
         assert!(conv.frame(&[0xFF, 0xD8], 0, None, None).unwrap().is_none());
         assert!(conv.frame(&jpeg("odd-37x21-422-nodht.jpg"), 0, None, None).unwrap().is_none());
+        // An Adobe RGB JPEG's components are R, G, B, not Y, U, V: dropped, not miscoloured.
+        assert!(conv.frame(&jpeg("quad-rgb.jpg"), 0, None, None).unwrap().is_none(), "RGB JPEG, lazy {lazy}");
         // A frame cut short (as a camera sends when USB bandwidth runs out) still decodes with a
         // warning: the image is complete, its lost part grey.
         let whole = jpeg("quad-420-nodht.jpg");

@@ -101,6 +101,10 @@ const TJSAMP_440: c_int = 4;
 /// TJFLAG_FASTDCT: the fast integer IDCT, as libyuv's MJPGToI420 and Chromium use for camera
 /// frames (within a level or two of the accurate one on real pictures, and faster).
 const TJFLAG_FASTDCT: c_int = 2048;
+/// TJCS_*: the JPEG's colour space.
+const TJCS_RGB: c_int = 0;
+const TJCS_YCBCR: c_int = 1;
+const TJCS_GRAY: c_int = 2;
 /// TJERR_WARNING: the frame decoded, but its data were damaged (a truncated or padded frame).
 const TJERR_WARNING: c_int = 0;
 
@@ -227,7 +231,9 @@ impl Decoder {
         err!(Io, "{what}: {msg}")
     }
 
-    /// Width, height and TJSAMP_* subsampling of a JPEG.
+    /// Width, height and TJSAMP_* subsampling of a JPEG; an Unsupported error for colour
+    /// spaces other than YCbCr and greyscale (Adobe RGB, CMYK, YCCK), whose components are not
+    /// Y, U and V.
     fn header(&mut self, jpeg: &[u8]) -> Result<(usize, usize, c_int)> {
         let (mut w, mut h, mut sub, mut cs) = (0, 0, 0, 0);
         // SAFETY: `jpeg` is readable for its length; the outputs are live ints.
@@ -247,6 +253,15 @@ impl Decoder {
                 }
             }
             return Err(e);
+        }
+        if !matches!(cs, TJCS_YCBCR | TJCS_GRAY) {
+            let name = match cs {
+                TJCS_RGB => "RGB (an Adobe APP14 marker)",
+                3 => "CMYK",
+                4 => "YCCK",
+                _ => "unknown",
+            };
+            return Err(err!(Unsupported, "JPEG colour space {name} is not decoded; YCbCr and greyscale are"));
         }
         Ok((w as usize, h as usize, sub))
     }

@@ -5,7 +5,7 @@
  * only decode a whole 4:2:2 frame at once, whose chroma then makes a second pass over two
  * full-size planes; this is how libyuv's MJPGToI420 avoids that, without its luma copy.
  *
- * libjpeg.so.62 (libjpeg-turbo) is loaded with dlopen, like libturbojpeg in jpeg.rs, so it
+ * libjpeg (libjpeg-turbo; libjpeg.so.62 on Debian) is loaded with dlopen, like libturbojpeg in jpeg.rs, so it
  * stays optional at run time; jpeglib.h is needed only to build this file (build.rs skips it,
  * and the library keeps the TurboJPEG path alone, when the header is missing).
  * jpeg_CreateDecompress checks the structure size and library version against the header,
@@ -43,8 +43,18 @@ static struct api api;
 static int api_state; /* 0: not tried, 1: loaded, -1: unavailable */
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
 
+/* The soname that goes with the jpeglib.h this file was built against (libjpeg-turbo builds
+ * the libjpeg 6b, 7 or 8 ABI; Debian ships 6b, some distributions 8). */
+#if JPEG_LIB_VERSION >= 80
+#define LIBJPEG "libjpeg.so.8"
+#elif JPEG_LIB_VERSION >= 70
+#define LIBJPEG "libjpeg.so.7"
+#else
+#define LIBJPEG "libjpeg.so.62"
+#endif
+
 static void load_once(void) {
-    void *lib = dlopen("libjpeg.so.62", RTLD_NOW | RTLD_LOCAL);
+    void *lib = dlopen(LIBJPEG, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
         api_state = -1;
         return;
@@ -69,7 +79,7 @@ static void load_once(void) {
     api_state = 1;
 }
 
-/* 1 when libjpeg.so.62 and every function this file calls are there, else 0. */
+/* 1 when LIBJPEG and every function this file calls are there, else 0. */
 int mst_jpeg_raw_load(void) {
     pthread_once(&api_once, load_once);
     return api_state == 1;

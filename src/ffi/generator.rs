@@ -58,7 +58,9 @@ pub extern "C" fn mst_generator_track(generator: *const MstGenerator, out: *mut 
 /// spec's TypeError), MST_ERR_INVALID_STATE when the writable is closed (mst_generator_close(),
 /// or every connected track ended), MST_ERR_NULL_ARG.
 /// Thread-safety: any thread, concurrently. Delivery happens on the caller's thread:
-/// processors only queue, but a track whose constraints need scaling scales here, and a frame
+/// processors only queue, but a track whose constraints need scaling scales a wrapped frame
+/// (mst_frame_wrap_video) here, so its memory is released on the usual schedule (any other
+/// frame is scaled when a reader first reads its pixels, on that reader's thread), and a frame
 /// evicted from a full queue is closed here (running its release callback on this thread).
 /// Blocking: no.
 #[no_mangle]

@@ -51,19 +51,27 @@ impl Lazy {
     }
 
     /// The pixels, made now if this is the first access (other readers wait for them).
+    ///
+    /// The recipe is only borrowed while the pixels are made, and dropped after the OnceLock
+    /// is set, outside its initialiser: dropping it may drop the source frame, whose wrapped
+    /// memory's release callback then runs with nothing of this frame locked. A panic while
+    /// making leaves the recipe in place, so the next read tries again.
     pub(crate) fn bytes(&self) -> &[u8] {
-        self.made
-            .get_or_init(|| {
-                let recipe = self.recipe.lock().unwrap_or_else(|p| p.into_inner()).take();
-                make(recipe.expect("a lazy frame's recipe is used once, by the OnceLock"))
-            })
-            .as_slice()
+        let mut spent = None;
+        let made = self.made.get_or_init(|| {
+            let mut recipe = self.recipe.lock().unwrap_or_else(|p| p.into_inner());
+            let pixels = make(recipe.as_ref().expect("a lazy frame keeps its recipe until its pixels are made"));
+            spent = recipe.take();
+            pixels
+        });
+        drop(spent);
+        made.as_slice()
     }
 }
 
-fn make(recipe: Recipe) -> Pooled<Storage> {
-    match recipe {
-        Recipe::Scale { src, crop, width, height } => {
+fn make(recipe: &Recipe) -> Pooled<Storage> {
+    match *recipe {
+        Recipe::Scale { ref src, crop, width, height } => {
             let v = *src.video().expect("scaled frames are made from video");
             let (w, h) = (width as usize, height as usize);
             let (layout, size) = packed_layout(v.format, w, h).expect("checked when the frame was made");
@@ -72,7 +80,7 @@ fn make(recipe: Recipe) -> Pooled<Storage> {
                 convert::scale(&from, &mut image_mut(v.format, w, h, buf, &layout));
             })
         }
-        Recipe::Jpeg { data, width, height } => {
+        Recipe::Jpeg { ref data, width, height } => {
             let (w, h) = (width as usize, height as usize);
             let (layout, size) = packed_layout(VideoPixelFormat::I420, w, h).expect("checked when the frame was made");
             Storage::pooled(size, |buf| {
@@ -148,6 +156,55 @@ mod tests {
         assert!(half.pixels_made() && quarter.pixels_made());
         assert!(Frame::video_scaled_lazily(&src, Rect { x: 1, y: 0, width: 8, height: 8 }, 4, 4).is_err(), "odd crop of 4:2:0");
         assert!(Frame::video_scaled_lazily(&src, Rect { x: 0, y: 0, width: 66, height: 8 }, 4, 4).is_err(), "crop past the frame");
+    }
+
+    /// Wrapped memory whose release is seen by the test.
+    struct Flagged(Vec<u8>, std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+    impl crate::frame::ExternalMemory for Flagged {
+        fn bytes(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    impl Drop for Flagged {
+        fn drop(&mut self) {
+            self.1.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// A wrapped frame written into a constrained track is scaled at once, so its memory goes
+    /// back to its owner when the writer lets go of it, not when a reader (maybe never) reads.
+    #[test]
+    fn wrapped_frames_are_scaled_at_once_and_released_on_schedule() {
+        let g = Generator::new(Kind::Video);
+        let exact = |v: f64| crate::constraints::ConstrainRange { exact: Some(v), ..Default::default() };
+        let t = g.track().clone_track();
+        t.apply_constraints(&VideoConstraints { width: exact(32.0), height: exact(18.0), ..Default::default() }).unwrap();
+        let p = Processor::new(&t, 4);
+        let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let init = VideoFrameInit { format: VideoPixelFormat::I420, coded_width: 64, coded_height: 36, timestamp: 0, duration: None, layout: None, visible_rect: None, display_size: None };
+        let f = Frame::video_wrap(&init, Box::new(Flagged(vec![77; 64 * 36 * 3 / 2], released.clone()))).map_err(|(e, _)| e).unwrap();
+        g.write(f).map_err(|(e, _)| e).unwrap();
+        g.track().stop();
+        assert!(released.load(std::sync::atomic::Ordering::SeqCst), "the queued scaled frame still holds the wrapped memory");
+        let got = p.read(Wait::No).unwrap().frame;
+        assert!(got.pixels_made() && got.plane(0).unwrap().0[0] == 77);
+    }
+
+    /// A panic while making the pixels leaves the recipe: the next read tries again (and here
+    /// panics the same way), instead of failing on a missing recipe.
+    #[test]
+    fn a_panic_while_making_pixels_keeps_the_recipe() {
+        let audio = Frame::audio_with(&crate::frame::AudioDataInit { format: crate::frame::AudioSampleFormat::F32, sample_rate: 48000.0, number_of_frames: 4, number_of_channels: 1, timestamp: 0 }, |_| {}).unwrap();
+        let video = picture(8, 8);
+        let meta = *video.meta();
+        let broken = Frame::from_parts(meta, Storage::lazy(super::Recipe::Scale { src: audio, crop: Rect { x: 0, y: 0, width: 8, height: 8 }, width: 8, height: 8 }));
+        for _ in 0..2 {
+            let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| broken.data().len())).unwrap_err();
+            let msg = e.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| e.downcast_ref::<String>().cloned()).unwrap_or_default();
+            assert!(msg.contains("made from video"), "{msg}");
+        }
     }
 
     /// Constrained clones get lazily scaled frames: reading one makes it; clones with equal

@@ -534,6 +534,12 @@ impl Frame {
         Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(lazy::Recipe::Jpeg { data, width, height })))
     }
 
+    /// True when the frame's buffer is wrapped external memory (`video_wrap`, `audio_wrap`, a
+    /// camera's mmap buffer), released by a callback when the last frame using it closes.
+    pub fn is_wrapped(&self) -> bool {
+        self.0.storage.as_ref().is_some_and(|s| s.external.is_some())
+    }
+
     /// False for a lazily made frame ([`Frame::video_scaled_lazily`], a camera's MJPEG) whose
     /// pixels nobody has read yet; true for every other frame.
     pub fn pixels_made(&self) -> bool {
