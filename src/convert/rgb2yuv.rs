@@ -1,10 +1,14 @@
 //! RGBA, RGBX, BGRA, BGRX to I420 or NV12, BT.709 limited range: the reference's arithmetic
 //! (convert/video.rs: 16.16 coefficients, luma rounded once per pixel, chroma from the R, G, B
-//! sums of each 2x2 block divided once, rounding halves away from zero) with 16 x 16 -> 32-bit
-//! multiply-adds (the luma coefficients are even, so halving them to fit 16 bits is exact), so
-//! the result is bit-exact with it. AVX2, 16 columns of a row pair a step (32 luma, 8 chroma
-//! samples); the remaining columns and an odd last row go to the reference's own kernel.
-//! Without AVX2 the reference runs.
+//! sums of each 2x2 block divided once, rounding halves away from zero), so the result is
+//! bit-exact with it. AVX2, 16 columns of a row pair a step (32 luma, 8 chroma samples); the
+//! remaining columns and an odd last row go to the reference's own kernel. Without AVX2 the
+//! reference runs.
+//! - Luma: byte x byte multiply-adds (pmaddubsw) straight on the pixels, with each 16-bit
+//!   coefficient (halved: they are even) split into a high and a low byte whose partial sums
+//!   fit 16 bits; the exact 32-bit sum's rounding is then resolved in 16 bits (`luma16`).
+//! - Chroma: each channel's 2x2 block sum by a shuffle and a multiply-add with ones per row,
+//!   then 16 x 16 -> 32-bit multiply-adds with the full coefficients.
 //!
 //! Not libyuv: its ARGBToI420 is BT.601 only and its coefficients have 7 bits.
 
@@ -45,10 +49,40 @@ mod avx2 {
     use super::super::video::{U_B, U_G, U_R, V_B, V_G, V_R, Y_B, Y_G, Y_R};
     use super::*;
 
-    /// The luma coefficients halved (all even: exact) so that they fit 16-bit lanes; luma is
-    /// then rounded at 2^15 instead of 2^16, the same value.
+    /// The luma coefficients halved (all even: exact), luma then rounding at 2^15 instead of
+    /// 2^16 (the same value), and each split as c = 256 hi + lo with hi in 0..=127 and lo in
+    /// -128..=127: bytes that pmaddubsw multiplies pixels by.
     const YH: [i32; 3] = [Y_R / 2, Y_G / 2, Y_B / 2];
     const _: () = assert!(Y_R % 2 == 0 && Y_G % 2 == 0 && Y_B % 2 == 0);
+    const fn hi(c: i32) -> i32 {
+        (c + 128) >> 8
+    }
+    const fn lo(c: i32) -> i32 {
+        c - 256 * hi(c)
+    }
+    const YHI: [i32; 3] = [hi(YH[0]), hi(YH[1]), hi(YH[2])];
+    const YLO: [i32; 3] = [lo(YH[0]), lo(YH[1]), lo(YH[2])];
+    // pmaddubsw adds the products of two neighbouring bytes into an i16, saturating: every
+    // pair it can form (a pixel's first two bytes, and its last two, in any of the four byte
+    // orders) must stay inside i16 for any pixel, and so must the pixel's whole sum (phaddw
+    // wraps). Any sum of some of the terms lies in [255 x (negative coefficients' sum),
+    // 255 x (positive coefficients' sum)], so bounding the two sums bounds them all.
+    const fn fits(k: [i32; 3]) -> bool {
+        let (mut pos, mut neg, mut i) = (0, 0, 0);
+        while i < 3 {
+            if k[i] < -128 || k[i] > 127 {
+                return false;
+            }
+            if k[i] > 0 {
+                pos += k[i];
+            } else {
+                neg -= k[i];
+            }
+            i += 1;
+        }
+        255 * pos <= i16::MAX as i32 && 255 * neg <= -(i16::MIN as i32)
+    }
+    const _: () = assert!(fits(YHI) && fits(YLO));
 
     /// Coefficients for the pixel byte order: (R, G, B) placed at `ro`, 1 and `bo`, 0 for the
     /// fourth byte, repeated per pixel as 16-bit lanes for madd.
@@ -62,20 +96,26 @@ mod avx2 {
         _mm256_set1_epi64x(q as i64)
     }
 
-    /// 16 lanes of 32 bits (two vectors, in order) as 16 bytes, saturated.
+    /// The same as bytes (for pmaddubsw), repeated per pixel.
     #[inline(always)]
-    unsafe fn bytes16(a: __m256i, b: __m256i) -> __m128i {
-        let w = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0b11_01_10_00);
-        let p = _mm256_packus_epi16(w, w);
-        _mm256_castsi256_si128(_mm256_permute4x64_epi64(p, 0b00_00_10_00))
+    unsafe fn coef8(c: [i32; 3], ro: usize, bo: usize) -> __m256i {
+        let mut k = [0i8; 4];
+        k[ro] = c[0] as i8;
+        k[1] = c[1] as i8;
+        k[bo] = c[2] as i8;
+        _mm256_set1_epi32(i32::from_le_bytes([k[0] as u8, k[1] as u8, k[2] as u8, k[3] as u8]))
     }
 
-    /// 16 + luma of 8 pixels whose bytes are widened to 16 bits in `lo` (pixels 0, 1 | 4, 5)
-    /// and `hi` (2, 3 | 6, 7): 32-bit lanes, in pixel order.
+    /// Luma of 16 pixels (8 at `p`, 8 at `q`) as 16-bit lanes, in the order
+    /// [p 0-3, q 0-3 | p 4-7, q 4-7]. With S = sum of YH x channel = 256 HI + LO (HI and LO
+    /// the split coefficients' sums, each an i16 here), Y = ((S + 2^14) >> 15) + 16, which is
+    /// ((HI + 64 + (LO >> 8)) >> 7) + 16: LO's low byte cannot carry across a multiple of 2^15.
     #[inline(always)]
-    unsafe fn luma(lo: __m256i, hi: __m256i, cy: __m256i) -> __m256i {
-        let s = _mm256_hadd_epi32(_mm256_madd_epi16(lo, cy), _mm256_madd_epi16(hi, cy));
-        _mm256_add_epi32(_mm256_srai_epi32(_mm256_add_epi32(s, _mm256_set1_epi32(1 << 14)), 15), _mm256_set1_epi32(16))
+    unsafe fn luma16(p: __m256i, q: __m256i, khi: __m256i, klo: __m256i) -> __m256i {
+        let hi = _mm256_hadd_epi16(_mm256_maddubs_epi16(p, khi), _mm256_maddubs_epi16(q, khi));
+        let lo = _mm256_hadd_epi16(_mm256_maddubs_epi16(p, klo), _mm256_maddubs_epi16(q, klo));
+        let k = _mm256_add_epi16(_mm256_add_epi16(hi, _mm256_set1_epi16(64)), _mm256_srai_epi16(lo, 8));
+        _mm256_add_epi16(_mm256_srai_epi16(k, 7), _mm256_set1_epi16(16))
     }
 
     /// 128 + num / 2^18 rounded halves away from zero (the reference's div_round for a full
@@ -87,32 +127,27 @@ mod avx2 {
         _mm256_add_epi32(q, _mm256_set1_epi32(128))
     }
 
-    /// Luma of 8 pixels of each row of a pair (at `p0`, `p1`) and the U, V numerators of their 4
-    /// blocks: (Y row 0, Y row 1, [U0 U1 U2 U3 V0 V1 V2 V3]).
+    /// The U, V numerators of the 4 blocks of 8 pixels of a row pair (at `a` and `b`, loaded):
+    /// [U0 U1 U2 U3 V0 V1 V2 V3].
     #[inline(always)]
-    unsafe fn group(p0: *const u8, p1: *const u8, cy: __m256i, cu: __m256i, cv: __m256i) -> (__m256i, __m256i, __m256i) {
-        let z = _mm256_setzero_si256();
-        let (a, b) = (_mm256_loadu_si256(p0 as *const __m256i), _mm256_loadu_si256(p1 as *const __m256i));
-        let (l0, h0) = (_mm256_unpacklo_epi8(a, z), _mm256_unpackhi_epi8(a, z));
-        let (l1, h1) = (_mm256_unpacklo_epi8(b, z), _mm256_unpackhi_epi8(b, z));
-        let (y0, y1) = (luma(l0, h0, cy), luma(l1, h1, cy));
-        // Per-pixel sums of the two rows, then of adjacent pixels: blocks 0 | 2 from lo, 1 | 3
-        // from hi, gathered as [blk0 blk1 | blk2 blk3] (4 x 16-bit R, G, B, A sums each).
-        let (sl, sh) = (_mm256_add_epi16(l0, l1), _mm256_add_epi16(h0, h1));
-        let bl = _mm256_add_epi16(sl, _mm256_shuffle_epi32(sl, 0b01_00_11_10));
-        let bh = _mm256_add_epi16(sh, _mm256_shuffle_epi32(sh, 0b01_00_11_10));
-        let blocks = _mm256_unpacklo_epi64(bl, bh);
+    unsafe fn block_uv(a: __m256i, b: __m256i, cu: __m256i, cv: __m256i) -> __m256i {
+        // Each channel of two neighbouring pixels side by side, then summed by a multiply-add
+        // with ones, and the rows added: [blk0 blk1 | blk2 blk3] (4 x 16-bit R, G, B, A sums).
+        let pairs = _mm256_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15, 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+        let ones = _mm256_set1_epi8(1);
+        let sum = |x: __m256i| _mm256_maddubs_epi16(_mm256_shuffle_epi8(x, pairs), ones);
+        let blocks = _mm256_add_epi16(sum(a), sum(b));
         // [U0 U1 V0 V1 | U2 U3 V2 V3] -> [U0 U1 U2 U3 V0 V1 V2 V3].
         let uv = _mm256_hadd_epi32(_mm256_madd_epi16(blocks, cu), _mm256_madd_epi16(blocks, cv));
-        let uv = _mm256_permutevar8x32_epi32(uv, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
-        (y0, y1, uv)
+        _mm256_permutevar8x32_epi32(uv, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7))
     }
 
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn run(src: &Image, dst: &mut ImageMut) {
         let (w, h) = (dst.width, dst.height);
         let [ro, _, bo, _] = rgb_offsets(src.format);
-        let (cy, cu, cv) = (coef(YH, ro, bo), coef([U_R, U_G, U_B], ro, bo), coef([V_R, V_G, V_B], ro, bo));
+        let (khi, klo) = (coef8(YHI, ro, bo), coef8(YLO, ro, bo));
+        let (cu, cv) = (coef([U_R, U_G, U_B], ro, bo), coef([V_R, V_G, V_B], ro, bo));
         let nv12 = dst.format == F::Nv12;
         let blocks = w / 16;
         for pair in 0..h / 2 {
@@ -133,18 +168,27 @@ mod avx2 {
                 (dst.planes[1][pair * dst.strides[1]..][..cw].as_mut_ptr(), dst.planes[2][pair * dst.strides[2]..][..cw].as_mut_ptr())
             };
             for k in 0..blocks {
-                let (ya0, ya1, uva) = group(s0.add(64 * k), s1.add(64 * k), cy, cu, cv);
-                let (yb0, yb1, uvb) = group(s0.add(64 * k + 32), s1.add(64 * k + 32), cy, cu, cv);
-                _mm_storeu_si128(d0.add(16 * k) as *mut __m128i, bytes16(ya0, yb0));
-                _mm_storeu_si128(d1.add(16 * k) as *mut __m128i, bytes16(ya1, yb1));
+                let ld = |p: *const u8| _mm256_loadu_si256(p as *const __m256i);
+                let (a0, a1) = (ld(s0.add(64 * k)), ld(s0.add(64 * k + 32)));
+                let (b0, b1) = (ld(s1.add(64 * k)), ld(s1.add(64 * k + 32)));
+                // Both rows' 16 luma bytes: packed as dwords [r0 a0 0-3, a1 0-3, r1 b0 0-3,
+                // b1 0-3 | the same for pixels 4-7], put in order row by row.
+                let ys = _mm256_packus_epi16(luma16(a0, a1, khi, klo), luma16(b0, b1, khi, klo));
+                let ys = _mm256_permutevar8x32_epi32(ys, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+                _mm_storeu_si128(d0.add(16 * k) as *mut __m128i, _mm256_castsi256_si128(ys));
+                _mm_storeu_si128(d1.add(16 * k) as *mut __m128i, _mm256_extracti128_si256::<1>(ys));
+                let (uva, uvb) = (block_uv(a0, b0, cu, cv), block_uv(a1, b1, cu, cv));
                 let u = chroma(_mm256_permute2x128_si256(uva, uvb, 0x20));
                 let v = chroma(_mm256_permute2x128_si256(uva, uvb, 0x31));
-                let (u8s, v8s) = (bytes16(u, u), bytes16(v, v));
+                // [U0-3 V0-3 | U4-7 V4-7] as words, then bytes, then dwords in order: U0-7 V0-7.
+                let w = _mm256_packus_epi32(u, v);
+                let b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w), _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5));
+                let uv = _mm256_castsi256_si128(b);
                 if nv12 {
-                    _mm_storeu_si128(up.add(16 * k) as *mut __m128i, _mm_unpacklo_epi8(u8s, v8s));
+                    _mm_storeu_si128(up.add(16 * k) as *mut __m128i, _mm_unpacklo_epi8(uv, _mm_unpackhi_epi64(uv, uv)));
                 } else {
-                    _mm_storel_epi64(up.add(8 * k) as *mut __m128i, u8s);
-                    _mm_storel_epi64(vp.add(8 * k) as *mut __m128i, v8s);
+                    _mm_storel_epi64(up.add(8 * k) as *mut __m128i, uv);
+                    _mm_storel_epi64(vp.add(8 * k) as *mut __m128i, _mm_unpackhi_epi64(uv, uv));
                 }
             }
             rest(src, dst, 16 * blocks, y0, 2);
@@ -159,6 +203,38 @@ mod avx2 {
 mod tests {
     use super::*;
     use crate::convert::testutil::OwnedImage;
+
+    /// Every (R, G, B) on a grid that includes 0 and 255, one per pixel (in 2x2 blocks of one
+    /// colour and of mixed colours), through every byte order: the luma split and the block
+    /// sums at their extremes.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn bit_exact_for_every_colour_on_a_grid() {
+        let vals: Vec<u8> = (0..=255u8).step_by(17).collect(); // 0, 17, ..., 255
+        let n = vals.len();
+        let (w, h) = (2 * n * n, 2 * n);
+        for from in [F::Rgba, F::Bgra, F::Rgbx, F::Bgrx] {
+            let mut src = OwnedImage::new(from, w, h, 0, 0);
+            let [ro, go, bo, _] = crate::convert::video::rgb_offsets(from);
+            src.fill_with(|_, x, y, c| {
+                let (r, g, b) = (vals[(x / 2) % n], vals[(x / 2 / n) % n], vals[(y / 2 + x % 2 * 3 + y % 2 * 5) % n]);
+                match c {
+                    _ if c == ro => r,
+                    _ if c == go => g,
+                    _ if c == bo => b,
+                    _ => 255,
+                }
+            });
+            let mut fast = OwnedImage::new(F::I420, w, h, 0, 0);
+            let mut slow = OwnedImage::new(F::I420, w, h, 0, 0);
+            if !convert(&src.view(), &mut fast.view_mut()) {
+                assert!(!std::arch::is_x86_feature_detected!("avx2"));
+                return;
+            }
+            crate::convert::reference::convert(&src.view(), &mut slow.view_mut());
+            assert_eq!(fast.packed(), slow.packed(), "{from:?}");
+        }
+    }
 
     #[test]
     #[cfg(target_arch = "x86_64")]
