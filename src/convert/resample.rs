@@ -246,6 +246,14 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// Grows a scratch buffer to at least `n` elements (it never shrinks: warm calls allocate
+/// nothing).
+fn grow<T: Clone + Default>(v: &mut Vec<T>, n: usize) {
+    if v.len() < n {
+        v.resize(n, T::default());
+    }
+}
+
 /// Whether this machine and these sizes have the fast path ([`plane`] then returns true
 /// unless a plane is too short for its geometry).
 pub fn possible(sw: usize, sh: usize, dw: usize, dh: usize, use_box: bool) -> bool {
@@ -314,9 +322,7 @@ pub fn plane(src: &[u8], src_stride: usize, sw: usize, sh: usize, dst: &mut [u8]
         // The accumulator row, with room for the zero-weight taps and the permute window
         // past its end.
         let need = (sw + plan.hk) * c + WINDOW;
-        if acc.len() < need {
-            acc.resize(need, 0);
-        }
+        grow(acc, need);
         let up = dh > sh;
         if up && hrows.len() < 2 * dw * c {
             hrows.resize(2 * dw * c, 0);
@@ -324,12 +330,8 @@ pub fn plane(src: &[u8], src_stride: usize, sw: usize, sh: usize, dst: &mut [u8]
         if let Some(box16) = &plan.box16 {
             // A padded source row (as below) and a ring of filtered rows, one per vertical tap.
             let (n, pad) = (dw * c, sw * c + 32);
-            if row16.len() < plan.v.k * (n + 16) {
-                row16.resize(plan.v.k * (n + 16), 0);
-            }
-            if line.len() < pad {
-                line.resize(pad, 0);
-            }
+            grow(row16, plan.v.k * (n + 16));
+            grow(line, pad);
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as below.
             unsafe {
@@ -339,9 +341,7 @@ pub fn plane(src: &[u8], src_stride: usize, sw: usize, sh: usize, dst: &mut [u8]
         }
         if let (Some(narrow), None) = (&plan.narrow, &plan.box16) {
             // A u16 row of sums, with room past its end for the last group's shifted load.
-            if row16.len() < sw + 32 {
-                row16.resize(sw + 32, 0);
-            }
+            grow(row16, sw + 32);
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as below; each group's loads read row16[first..first + 17], first < sw.
             unsafe {
@@ -353,12 +353,8 @@ pub fn plane(src: &[u8], src_stride: usize, sw: usize, sh: usize, dst: &mut [u8]
             // A padded copy of a source row (the last group's 16-byte window may pass its end)
             // and two filtered rows of u16.
             let (n, pad) = (dw * c, sw * c + 32);
-            if row16.len() < 2 * n + 16 {
-                row16.resize(2 * n + 16, 0);
-            }
-            if line.len() < pad {
-                line.resize(pad, 0);
-            }
+            grow(row16, 2 * n + 16);
+            grow(line, pad);
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as below; every group's window lies in `line` (base + 16 <= sw * c + 16).
             unsafe {
