@@ -224,7 +224,7 @@ pub fn scale_possible(src: &Image, dst: &ImageMut) -> bool {
 
 /// Scaling, same format, when every plane has a fast method ([`scale_possible`]): libmst's
 /// own area scaler for its ratios (bit-exact), libyuv's box where it is exact ([`plane_box`]),
-/// else libmst's any-ratio box or bilinear ([`super::resample`], bit-exact). The reference
+/// else libmst's any-ratio box or bilinear (`resample`, bit-exact). The reference
 /// runs otherwise (no AVX2; ratios past the any-ratio scaler's limits).
 pub fn scale(src: &Image, dst: &mut ImageMut) -> bool {
     if !scale_possible(src, dst) {

@@ -1,8 +1,9 @@
 //! Pixel-format conversion, scaling and audio sample conversion.
 //!
-//! This is the plain, safe-Rust reference implementation: it works row by row on caller-provided
-//! buffers and never allocates. Faster (SIMD) kernels can replace the bodies later; the tests in
-//! these files pin down the behaviour they must keep.
+//! The plain, safe-Rust reference implementation ([`reference`](mod@reference)) works row by row on
+//! caller-provided buffers and never allocates; it defines what the fast kernels (`fast`,
+//! `boxdown`, `resample`, `yuv2rgb`, `rgb2yuv`, `jpeg`) compute, and the tests hold them to it.
+//! The functions here pick the fast kernel when there is one.
 //!
 //! Image layout: plane `i` of an [`Image`] starts at the first sample of the image's top-left
 //! pixel and row `y` of that plane starts at byte `y * strides[i]`. Only the first
@@ -36,7 +37,8 @@ pub mod reference {
 /// Scales `src` into `dst` (same format, any sizes >= 1): box (area average) when the
 /// destination is no larger in either dimension, bilinear otherwise ([`reference::scale`]),
 /// on the fast kernels where they compute the same ([`fast::scale`]: libmst's own area
-/// scaler, bit-exact, or libyuv's within [`fast::BOX_ERROR`]); sources of
+/// scaler for the common ratios and any-ratio area/bilinear scaler, bit-exact, or libyuv's
+/// box within [`fast::BOX_ERROR`] at other whole factors); downscales of sources of
 /// [`parallel::MIN_PIXELS`] or more are split over two threads.
 pub fn scale(src: &Image, dst: &mut ImageMut) {
     let big = parallel::enabled() && src.width * src.height >= parallel::MIN_PIXELS;
