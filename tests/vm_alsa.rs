@@ -149,14 +149,38 @@ fn tone_round_trips_through_snd_aloop_bit_exact() {
     let stop = Arc::new(AtomicBool::new(false));
     let captured = collect(Arc::new(Processor::new(&mic, 1000)), stop.clone());
 
-    // 2 s of tone; a clone of the track records exactly what the sink was given.
+    // 2 s of tone, made ahead (an unpaced tone source read whole) and written through a
+    // generator in real time, 10 ms apart, once the sink and a witness clone (which records
+    // exactly what the sink was given) are both connected: a paced source starts its clock
+    // at once, and the sink, whose open takes a while, could miss its first chunk.
     let chunks = 200u64;
-    let src = tone(&tone_opts(chunks)).unwrap();
-    let witness_track = src.clone_track();
+    let ahead = tone(&ToneOptions { paced: false, ..tone_opts(chunks) }).unwrap();
+    let reader = Processor::new(&ahead, 1000);
+    let mut frames = Vec::new();
+    loop {
+        match reader.read(Wait::For(Duration::from_secs(5))) {
+            Ok(d) => frames.push(d.frame),
+            Err(e) if e.kind == ErrorKind::Ended => break,
+            Err(e) => panic!("reading the tone: {e}"),
+        }
+    }
+    assert_eq!(frames.len(), chunks as usize, "the tone source made every chunk");
+    let g = Generator::new(Kind::Audio);
+    let src = g.track().clone_track();
+    let witness_track = g.track().clone_track();
     let never = Arc::new(AtomicBool::new(false));
     let played = collect(Arc::new(Processor::new(&witness_track, 1000)), never);
     let playback = AudioPlayback::open(&src, &out_id).unwrap();
     let t0 = Instant::now();
+    for (i, f) in frames.into_iter().enumerate() {
+        let due = t0 + Duration::from_millis(10 * i as u64);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        g.write(f).map_err(|(e, _)| e).unwrap();
+    }
+    // The writable closes: every track ends, the sink plays out what it queued.
+    g.close();
     let pstats = playback.finish().unwrap();
     println!("playback of {} chunks took {:?}: {pstats:?}", chunks, t0.elapsed());
     std::thread::sleep(Duration::from_millis(300));
