@@ -181,8 +181,8 @@ mod avx2 {
                 let u = chroma(_mm256_permute2x128_si256(uva, uvb, 0x20));
                 let v = chroma(_mm256_permute2x128_si256(uva, uvb, 0x31));
                 // [U0-3 V0-3 | U4-7 V4-7] as words, then bytes, then dwords in order: U0-7 V0-7.
-                let w = _mm256_packus_epi32(u, v);
-                let b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w), _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5));
+                let words = _mm256_packus_epi32(u, v);
+                let b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words), _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5));
                 let uv = _mm256_castsi256_si128(b);
                 if nv12 {
                     _mm_storeu_si128(up.add(16 * k) as *mut __m128i, _mm_unpacklo_epi8(uv, _mm_unpackhi_epi64(uv, uv)));
