@@ -473,21 +473,110 @@ fn taps1(plan: &Plan, acc: &[i32], n: usize, c: usize, o: usize) -> i64 {
     (0..plan.hk).map(|t| plan.h_w[t * n + o] as i64 * acc[at + t * c] as i64).sum()
 }
 
-/// `acc` = the sum of `rows`' samples times their weights.
+/// `acc` = the sum of `rows`' samples times their weights (i32, or u16 when the sums are
+/// known to fit).
 #[inline(always)]
-fn weigh_rows<'a>(acc: &mut [i32], rows: impl Iterator<Item = (&'a [u8], i32)>) {
+fn weigh_rows<'a, T>(acc: &mut [T], rows: impl Iterator<Item = (&'a [u8], T)>)
+where
+    T: Copy + From<u8> + std::ops::Mul<Output = T> + std::ops::AddAssign,
+{
     let mut first = true;
     for (line, w) in rows {
         if first {
             for (a, &s) in acc.iter_mut().zip(line) {
-                *a = w * s as i32;
+                *a = w * T::from(s);
             }
             first = false;
         } else {
             for (a, &s) in acc.iter_mut().zip(line) {
-                *a += w * s as i32;
+                *a += w * T::from(s);
             }
         }
+    }
+}
+
+/// Output row `y`'s source rows (`row` bytes each, `ss` apart in `src`) and their vertical
+/// weights, the zero ones left out.
+#[inline(always)]
+fn vertical_rows<'a>(v: &'a Taps, src: &'a [u8], ss: usize, row: usize, y: usize) -> impl Iterator<Item = (&'a [u8], u32)> + 'a {
+    (0..v.k).filter_map(move |t| {
+        let w = v.w[y * v.k + t];
+        (w != 0).then(|| (&src[(v.first[y] as usize + t) * ss..][..row], w))
+    })
+}
+
+/// Which of two row slots hold which source rows, for the bilinear upscales' horizontal-first
+/// passes: output row y needs rows `first` and `first + 1`, and `first` only grows.
+struct TwoRows {
+    held: [usize; 2],
+}
+
+impl TwoRows {
+    fn new() -> TwoRows {
+        TwoRows { held: [usize::MAX; 2] }
+    }
+
+    /// The slot to filter source row `r` into (the one not holding `first`), or None when `r`
+    /// is held already.
+    fn fill(&mut self, r: usize, first: usize) -> Option<usize> {
+        if self.held.contains(&r) {
+            return None;
+        }
+        let slot = if self.held[0] == first { 1 } else { 0 };
+        self.held[slot] = r;
+        Some(slot)
+    }
+
+    /// The slot holding source row `r` (which `fill` put there).
+    fn slot_of(&self, r: usize) -> usize {
+        if self.held[0] == r {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+/// Writes one output row from quotients made 8 at a time by `group(o)` (i32 lanes, each
+/// 0..=255), the last fewer than 8 by `scalar(o)`.
+///
+/// Inlined into its AVX2 callers (always: a call would keep the closures from inlining).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn emit8(out: &mut [u8], mut group: impl FnMut(usize) -> std::arch::x86_64::__m256i, scalar: impl Fn(usize) -> u8) {
+    use std::arch::x86_64::*;
+    let n = out.len();
+    let mut o = 0;
+    while o + 32 <= n {
+        let q = [0, 8, 16, 24].map(|i| group(o + i));
+        _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, pack32(q));
+        o += 32;
+    }
+    while o + 8 <= n {
+        store8(&mut out[o..o + 8], group(o));
+        o += 8;
+    }
+    for (o, px) in out.iter_mut().enumerate().skip(o) {
+        *px = scalar(o);
+    }
+}
+
+/// [`emit8`] for quotients made 16 at a time (u16 lanes, each 0..=255).
+///
+/// Inlined into its AVX2 callers (always: a call would keep the closures from inlining).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn emit16(out: &mut [u8], group: impl Fn(usize) -> std::arch::x86_64::__m256i, scalar: impl Fn(usize) -> u8) {
+    use std::arch::x86_64::*;
+    let n = out.len();
+    let mut o = 0;
+    while o + 32 <= n {
+        let bytes = _mm256_packus_epi16(group(o), group(o + 16));
+        _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, _mm256_permute4x64_epi64::<0b11_01_10_00>(bytes));
+        o += 32;
+    }
+    for (o, px) in out.iter_mut().enumerate().skip(o) {
+        *px = scalar(o);
     }
 }
 
@@ -497,31 +586,12 @@ fn weigh_rows<'a>(acc: &mut [i32], rows: impl Iterator<Item = (&'a [u8], i32)>) 
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn run_avx2(plan: &Plan, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, acc: &mut [i32]) {
-    use std::arch::x86_64::*;
     let total = plan.total as i64;
     let div = Div::new(plan.total as i32);
-    let v = &plan.v;
     for y in 0..dh {
-        let rows = (0..v.k).filter_map(|t| {
-            let w = v.w[y * v.k + t] as i32;
-            (w != 0).then(|| (&src[(v.first[y] as usize + t) * ss..][..src_row], w))
-        });
-        weigh_rows(&mut acc[..src_row], rows);
-        let out = &mut dst[y * ds..][..n];
-        let base = acc.as_ptr();
-        let mut o = 0;
-        while o + 32 <= n {
-            let q = [0, 8, 16, 24].map(|i| div.apply(taps8(plan, base, n, c, o + i)));
-            _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, pack32(q));
-            o += 32;
-        }
-        while o + 8 <= n {
-            store8(&mut out[o..o + 8], div.apply(taps8(plan, base, n, c, o)));
-            o += 8;
-        }
-        for (o, px) in out.iter_mut().enumerate().skip(o) {
-            *px = ((taps1(plan, acc, n, c, o) + total / 2) / total) as u8;
-        }
+        weigh_rows(&mut acc[..src_row], vertical_rows(&plan.v, src, ss, src_row, y).map(|(l, w)| (l, w as i32)));
+        let (acc, base) = (&*acc, acc.as_ptr());
+        emit8(&mut dst[y * ds..][..n], |o| div.apply(taps8(plan, base, n, c, o)), |o| ((taps1(plan, acc, n, c, o) + total / 2) / total) as u8);
     }
 }
 
@@ -533,7 +603,6 @@ unsafe fn run_narrow_avx2(plan: &Plan, nar: &Narrow, src: &[u8], ss: usize, sw: 
     use std::arch::x86_64::*;
     let total = plan.total as i64;
     let div = Div::new(plan.total as i32);
-    let v = &plan.v;
     let group = |acc: *const u16, o: usize| {
         let first = *plan.h_index.get_unchecked(o) as usize;
         let even = _mm256_loadu_si256(acc.add(first) as *const __m256i);
@@ -555,42 +624,14 @@ unsafe fn run_narrow_avx2(plan: &Plan, nar: &Narrow, src: &[u8], ss: usize, sw: 
     };
     for y in 0..dh {
         // Vertical: u16 sums (at most 255 x the vertical denominator < 2^15).
-        let a = &mut acc[..sw];
-        let mut first = true;
-        for t in 0..v.k {
-            let w = v.w[y * v.k + t] as u16;
-            if w == 0 {
-                continue;
-            }
-            let line = &src[(v.first[y] as usize + t) * ss..][..sw];
-            if first {
-                for (a, &s) in a.iter_mut().zip(line) {
-                    *a = w * s as u16;
-                }
-                first = false;
-            } else {
-                for (a, &s) in a.iter_mut().zip(line) {
-                    *a += w * s as u16;
-                }
-            }
-        }
-        let out = &mut dst[y * ds..][..n];
-        let base = acc.as_ptr();
-        let mut o = 0;
-        while o + 32 <= n {
-            let q = [0, 8, 16, 24].map(|i| group(base, o + i));
-            _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, pack32(q));
-            o += 32;
-        }
-        while o + 8 <= n {
-            store8(&mut out[o..o + 8], group(base, o));
-            o += 8;
-        }
-        for (o, px) in out.iter_mut().enumerate().skip(o) {
+        weigh_rows(&mut acc[..sw], vertical_rows(&plan.v, src, ss, sw, y).map(|(l, w)| (l, w as u16)));
+        let (acc, base) = (&*acc, acc.as_ptr());
+        let scalar = |o: usize| {
             let at = plan.h_index[o] as usize;
             let sum: i64 = (0..plan.hk).map(|t| plan.h_w[t * n + o] as i64 * acc[at + t] as i64).sum();
-            *px = ((sum + total / 2) / total) as u8;
-        }
+            ((sum + total / 2) / total) as u8
+        };
+        emit8(&mut dst[y * ds..][..n], |o| group(base, o), scalar);
     }
 }
 
@@ -607,17 +648,17 @@ unsafe fn run_up_avx2(plan: &Plan, src: &[u8], ss: usize, src_row: usize, dst: &
     let v = &plan.v;
     debug_assert_eq!(v.k, 2);
     let (h0, h1) = hrows[..2 * n].split_at_mut(n);
-    let mut held = [usize::MAX; 2];
+    let mut held = TwoRows::new();
     let slots = [h0, h1];
     for y in 0..dh {
         let first = v.first[y] as usize;
         let (w0, w1) = (v.w[2 * y] as i32, v.w[2 * y + 1] as i32);
         // Source rows `first` and (when weighted) `first + 1`, filtered horizontally.
         for r in [first, first + 1] {
-            if held.contains(&r) || (r > first && w1 == 0) {
+            if r > first && w1 == 0 {
                 continue;
             }
-            let slot = if held[0] == first { 1 } else { 0 };
+            let Some(slot) = held.fill(r, first) else { continue };
             weigh_rows(&mut acc[..src_row], std::iter::once((&src[r * ss..][..src_row], 1)));
             let h = &mut *slots[slot];
             let base = acc.as_ptr();
@@ -629,26 +670,17 @@ unsafe fn run_up_avx2(plan: &Plan, src: &[u8], ss: usize, src_row: usize, dst: &
             for (o, x) in h.iter_mut().enumerate().skip(o) {
                 *x = taps1(plan, acc, n, c, o) as i32;
             }
-            held[slot] = r;
         }
-        let top = &*slots[if held[0] == first { 0 } else { 1 }];
-        let bottom = if w1 == 0 { top } else { &*slots[if held[0] == first + 1 { 0 } else { 1 }] };
-        let out = &mut dst[y * ds..][..n];
+        let top = &*slots[held.slot_of(first)];
+        let bottom = if w1 == 0 { top } else { &*slots[held.slot_of(first + 1)] };
         let (wa, wb) = (_mm256_set1_epi32(w0), _mm256_set1_epi32(w1));
-        let mut o = 0;
-        while o + 32 <= n {
-            let q = [0, 8, 16, 24].map(|i| {
-                let a = _mm256_loadu_si256(top.as_ptr().add(o + i) as *const __m256i);
-                let b = _mm256_loadu_si256(bottom.as_ptr().add(o + i) as *const __m256i);
-                div.apply(_mm256_add_epi32(_mm256_mullo_epi32(a, wa), _mm256_mullo_epi32(b, wb)))
-            });
-            _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, pack32(q));
-            o += 32;
-        }
-        for (o, px) in out.iter_mut().enumerate().skip(o) {
-            let sum = w0 as i64 * top[o] as i64 + w1 as i64 * bottom[o] as i64;
-            *px = ((sum + total / 2) / total) as u8;
-        }
+        let blend = |o: usize| {
+            let a = _mm256_loadu_si256(top.as_ptr().add(o) as *const __m256i);
+            let b = _mm256_loadu_si256(bottom.as_ptr().add(o) as *const __m256i);
+            div.apply(_mm256_add_epi32(_mm256_mullo_epi32(a, wa), _mm256_mullo_epi32(b, wb)))
+        };
+        let scalar = |o: usize| ((w0 as i64 * top[o] as i64 + w1 as i64 * bottom[o] as i64 + total / 2) / total) as u8;
+        emit8(&mut dst[y * ds..][..n], blend, scalar);
     }
 }
 
@@ -758,16 +790,11 @@ unsafe fn run_box16_avx2(plan: &Plan, b: &ByteTaps, src: &[u8], ss: usize, src_r
             }
             div.apply(acc)
         };
-        let mut o = 0;
-        while o + 32 <= n {
-            let bytes = _mm256_packus_epi16(sum16(o), sum16(o + 16));
-            _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, _mm256_permute4x64_epi64::<0b11_01_10_00>(bytes));
-            o += 32;
-        }
-        for (o, px) in out.iter_mut().enumerate().skip(o) {
+        let scalar = |o: usize| {
             let sum: u32 = rows.iter().map(|&(row, w)| w * *row.add(o) as u32).sum();
-            *px = ((sum + total as u32 / 2) / total as u32) as u8;
-        }
+            ((sum + total as u32 / 2) / total as u32) as u8
+        };
+        emit16(out, sum16, scalar);
     }
 }
 
@@ -780,7 +807,7 @@ unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_r
     let total = plan.total as u16;
     let v = &plan.v;
     let (h0, h1) = rows[..2 * n + 16].split_at_mut(n + 8);
-    let mut held = [usize::MAX; 2];
+    let mut held = TwoRows::new();
     let slots = [h0, h1];
     let groups = up.base.len();
     let div = Div16::new(total);
@@ -788,10 +815,10 @@ unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_r
         let first = v.first[y] as usize;
         let (w0, w1) = (v.w[2 * y] as u16, v.w[2 * y + 1] as u16);
         for r in [first, first + 1] {
-            if held.contains(&r) || (r > first && w1 == 0) {
+            if r > first && w1 == 0 {
                 continue;
             }
-            let slot = if held[0] == first { 1 } else { 0 };
+            let Some(slot) = held.fill(r, first) else { continue };
             line[..src_row].copy_from_slice(&src[r * ss..][..src_row]);
             let h = &mut *slots[slot];
             let l = line.as_ptr();
@@ -814,10 +841,9 @@ unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_r
                 let at = plan.h_index[o] as usize;
                 *x = (plan.h_w[o] as u32 * line[at] as u32 + plan.h_w[n + o] as u32 * line[at + c] as u32) as u16;
             }
-            held[slot] = r;
         }
-        let top = &*slots[if held[0] == first { 0 } else { 1 }];
-        let bottom = if w1 == 0 { top } else { &*slots[if held[0] == first + 1 { 0 } else { 1 }] };
+        let top = &*slots[held.slot_of(first)];
+        let bottom = if w1 == 0 { top } else { &*slots[held.slot_of(first + 1)] };
         let out = &mut dst[y * ds..][..n];
         let (wa, wb) = (_mm256_set1_epi16(w0 as i16), _mm256_set1_epi16(w1 as i16));
         let blend = |o: usize| {
@@ -825,16 +851,8 @@ unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_r
             let b = _mm256_loadu_si256(bottom.as_ptr().add(o) as *const __m256i);
             div.apply(_mm256_add_epi16(_mm256_mullo_epi16(a, wa), _mm256_mullo_epi16(b, wb)))
         };
-        let mut o = 0;
-        while o + 32 <= n {
-            let bytes = _mm256_packus_epi16(blend(o), blend(o + 16));
-            _mm256_storeu_si256(out.as_mut_ptr().add(o) as *mut __m256i, _mm256_permute4x64_epi64::<0b11_01_10_00>(bytes));
-            o += 32;
-        }
-        for (o, px) in out.iter_mut().enumerate().skip(o) {
-            let sum = w0 as u32 * top[o] as u32 + w1 as u32 * bottom[o] as u32;
-            *px = ((sum + total as u32 / 2) / total as u32) as u8;
-        }
+        let scalar = |o: usize| ((w0 as u32 * top[o] as u32 + w1 as u32 * bottom[o] as u32 + total as u32 / 2) / total as u32) as u8;
+        emit16(out, blend, scalar);
     }
 }
 
