@@ -116,16 +116,11 @@ fn adapt(frame: &Frame, plan: Plan, enabled: bool) -> Result<Frame> {
         (Plan::Crop(Rect { width, height, .. }), false) | (Plan::Scale { width, height, .. }, false) => {
             Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, convert::fill_black)?.with_capture_sequence(v.capture_sequence))
         }
-        // A wrapped frame is scaled now, so its memory goes back to its owner (the release
-        // callback) on the same schedule as ever, not when a reader gets to it.
-        (Plan::Scale { crop, width, height }, true) if frame.is_wrapped() => {
-            let src = frame.image(crop).expect("video");
-            Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, |dst| convert::scale(&src, dst))?.with_capture_sequence(v.capture_sequence))
-        }
-        // Any other frame is scaled when a pixel is first read: a consumer that never reads
-        // pixels costs none, and tracks that adapt alike share the one frame (AdaptCache). The
-        // scaled frame holds its source until then (bounded by the queues' maxBufferSize).
-        (Plan::Scale { crop, width, height }, true) => Frame::video_scaled_lazily(frame, crop, width, height),
+        // Scaled when a pixel is first read (a wrapped frame at once: see video_scaled): a
+        // consumer that never reads pixels costs none, and tracks that adapt alike share the
+        // one frame (AdaptCache). The scaled frame holds its source until then (bounded by the
+        // queues' maxBufferSize).
+        (Plan::Scale { crop, width, height }, true) => Frame::video_scaled(frame, crop, width, height),
     }
 }
 

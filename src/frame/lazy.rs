@@ -130,7 +130,7 @@ mod tests {
     fn a_lazy_scale_is_the_eager_scale_made_on_first_read() {
         let src = picture(64, 36);
         let crop = Rect { x: 2, y: 2, width: 60, height: 32 };
-        let lazy = Frame::video_scaled_lazily(&src, crop, 30, 16).unwrap();
+        let lazy = Frame::video_scaled(&src, crop, 30, 16).unwrap();
         assert!(!lazy.pixels_made());
         let v = *lazy.video().unwrap();
         assert_eq!((v.coded_width, v.coded_height, v.timestamp, v.duration, v.capture_sequence), (30, 16, 5, Some(10), Some(3)));
@@ -148,14 +148,14 @@ mod tests {
     fn a_lazy_scale_of_a_lazy_scale_makes_both() {
         let src = picture(64, 32);
         let whole = Rect { x: 0, y: 0, width: 64, height: 32 };
-        let half = Frame::video_scaled_lazily(&src, whole, 32, 16).unwrap();
-        let quarter = Frame::video_scaled_lazily(&half, Rect { x: 0, y: 0, width: 32, height: 16 }, 16, 8).unwrap();
+        let half = Frame::video_scaled(&src, whole, 32, 16).unwrap();
+        let quarter = Frame::video_scaled(&half, Rect { x: 0, y: 0, width: 32, height: 16 }, 16, 8).unwrap();
         let expect = Frame::video_with(VideoPixelFormat::I420, 16, 8, 0, None, |dst| convert::scale(&src.image(whole).unwrap(), dst)).unwrap();
         // 2:1 twice is 4:1 to within the double rounding.
         assert!(quarter.data().iter().zip(expect.data()).all(|(a, b)| a.abs_diff(*b) <= 1));
         assert!(half.pixels_made() && quarter.pixels_made());
-        assert!(Frame::video_scaled_lazily(&src, Rect { x: 1, y: 0, width: 8, height: 8 }, 4, 4).is_err(), "odd crop of 4:2:0");
-        assert!(Frame::video_scaled_lazily(&src, Rect { x: 0, y: 0, width: 66, height: 8 }, 4, 4).is_err(), "crop past the frame");
+        assert!(Frame::video_scaled(&src, Rect { x: 1, y: 0, width: 8, height: 8 }, 4, 4).is_err(), "odd crop of 4:2:0");
+        assert!(Frame::video_scaled(&src, Rect { x: 0, y: 0, width: 66, height: 8 }, 4, 4).is_err(), "crop past the frame");
     }
 
     /// Wrapped memory whose release is seen by the test.

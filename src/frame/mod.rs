@@ -265,6 +265,13 @@ fn packed_layout(format: VideoPixelFormat, width: usize, height: usize) -> Resul
     Ok((layout, offset))
 }
 
+/// The layout, size and metadata of a new tightly packed video frame.
+fn packed_meta(format: VideoPixelFormat, width: u32, height: u32, timestamp: i64, duration: Option<i64>) -> Result<([PlaneLayout; 4], usize, VideoMeta)> {
+    let (layout, size) = packed_layout(format, width as usize, height as usize)?;
+    let init = VideoFrameInit { format, coded_width: width, coded_height: height, timestamp, duration, layout: None, visible_rect: None, display_size: None };
+    Ok((layout, size, init.validate(size)?))
+}
+
 /// Checks a caller-given layout for `format` at `width` x `height` against a buffer of
 /// `available` bytes (None: no limit) and returns the bytes the layout spans.
 fn check_layout(format: VideoPixelFormat, width: usize, height: usize, layout: &[PlaneLayout], what: &str) -> Result<usize> {
@@ -442,9 +449,7 @@ impl Frame {
 
     /// A new tightly packed video frame whose pixels `draw` writes (pooled buffer).
     pub fn video_with(format: VideoPixelFormat, width: u32, height: u32, timestamp: i64, duration: Option<i64>, draw: impl FnOnce(&mut ImageMut)) -> Result<Frame> {
-        let init = VideoFrameInit { format, coded_width: width, coded_height: height, timestamp, duration, layout: None, visible_rect: None, display_size: None };
-        let (layout, size) = packed_layout(format, width as usize, height as usize)?;
-        let meta = init.validate(size)?;
+        let (layout, size, meta) = packed_meta(format, width, height, timestamp, duration)?;
         let storage = Storage::pooled(size, |buf| {
             let mut img = image_mut(format, width as usize, height as usize, buf, &layout);
             draw(&mut img);
@@ -511,36 +516,42 @@ impl Frame {
     }
 
     /// `crop` of the video frame `src` scaled to `width` x `height` (same format, packed), as
-    /// [`convert::scale`] does it, but only when a pixel of the new frame is first read: its
-    /// metadata is there at once (timestamp, duration and capture sequence are `src`'s).
-    pub fn video_scaled_lazily(src: &Frame, crop: Rect, width: u32, height: u32) -> Result<Frame> {
+    /// [`convert::scale`] does it (timestamp, duration and capture sequence are `src`'s).
+    ///
+    /// The pixels are made when one is first read, so a frame nobody reads costs no scaling;
+    /// until then the new frame holds `src`. A wrapped `src` ([`Frame::video_wrap`]) is scaled
+    /// at once instead, so its memory goes back to its owner (the release callback) on the
+    /// same schedule as ever, not when a reader gets to the scaled frame.
+    pub fn video_scaled(src: &Frame, crop: Rect, width: u32, height: u32) -> Result<Frame> {
         let v = src.video().ok_or_else(|| err!(Type, "not a video frame"))?;
         check_rect(v.format, crop, v.coded_width, v.coded_height, "scale source")?;
-        let init = VideoFrameInit { format: v.format, coded_width: width, coded_height: height, timestamp: v.timestamp, duration: v.duration, layout: None, visible_rect: None, display_size: None };
-        let (_, size) = packed_layout(v.format, width as usize, height as usize)?;
-        let mut meta = init.validate(size)?;
+        let (layout, size, mut meta) = packed_meta(v.format, width, height, v.timestamp, v.duration)?;
         meta.capture_sequence = v.capture_sequence;
-        Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(lazy::Recipe::Scale { src: src.clone(), crop, width, height })))
+        let storage = if src.is_wrapped() {
+            let from = src.image(crop).expect("video");
+            Storage::pooled(size, |buf| convert::scale(&from, &mut image_mut(v.format, width as usize, height as usize, buf, &layout)))
+        } else {
+            Storage::lazy(lazy::Recipe::Scale { src: src.clone(), crop, width, height })
+        };
+        Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
     }
 
     /// An I420 frame of `width` x `height` decoded from the JPEG `jpeg` (copied now) when a
     /// pixel is first read. The caller checks the JPEG's header first (its size and
     /// subsampling): data the decoder gives up on half-way makes a black frame.
     pub(crate) fn video_from_jpeg_lazily(jpeg: &[u8], width: u32, height: u32, timestamp: i64, duration: Option<i64>) -> Result<Frame> {
-        let init = VideoFrameInit { format: VideoPixelFormat::I420, coded_width: width, coded_height: height, timestamp, duration, layout: None, visible_rect: None, display_size: None };
-        let (_, size) = packed_layout(VideoPixelFormat::I420, width as usize, height as usize)?;
-        let meta = init.validate(size)?;
+        let (_, _, meta) = packed_meta(VideoPixelFormat::I420, width, height, timestamp, duration)?;
         let data = Storage::pooled(jpeg.len(), |b| b.copy_from_slice(jpeg));
         Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(lazy::Recipe::Jpeg { data, width, height })))
     }
 
     /// True when the frame's buffer is wrapped external memory (`video_wrap`, `audio_wrap`, a
     /// camera's mmap buffer), released by a callback when the last frame using it closes.
-    pub fn is_wrapped(&self) -> bool {
+    fn is_wrapped(&self) -> bool {
         self.0.storage.as_ref().is_some_and(|s| s.external.is_some())
     }
 
-    /// False for a lazily made frame ([`Frame::video_scaled_lazily`], a camera's MJPEG) whose
+    /// False for a lazily made frame ([`Frame::video_scaled`], a camera's MJPEG) whose
     /// pixels nobody has read yet; true for every other frame.
     pub fn pixels_made(&self) -> bool {
         self.0.storage.as_ref().is_none_or(|s| s.is_made())
