@@ -181,14 +181,19 @@ impl Decoder {
     /// check, for frames decoded later: see `Frame::video_from_jpeg_lazily`).
     /// Errors: Io (not a JPEG, another size), Unsupported (a subsampling not decoded).
     pub fn check(&mut self, jpeg: &[u8], width: usize, height: usize) -> Result<()> {
+        self.geometry(jpeg, width, height).map(|_| ())
+    }
+
+    /// The TJSAMP_* subsampling of a JPEG whose header [`Decoder::check`] accepts.
+    fn geometry(&mut self, jpeg: &[u8], width: usize, height: usize) -> Result<c_int> {
         let (w, h, sub) = self.header(jpeg)?;
         if (w, h) != (width, height) {
             return Err(err!(Io, "the JPEG frame is {w}x{h}, the stream {width}x{height}"));
         }
         if !matches!(sub, TJSAMP_420 | TJSAMP_422 | TJSAMP_440 | TJSAMP_444 | TJSAMP_GRAY) {
-            return Err(err!(Unsupported, "JPEG chroma subsampling {sub} (TJSAMP) is not decoded"));
+            return Err(err!(Unsupported, "JPEG chroma subsampling {sub} (TJSAMP) is not decoded; 4:2:0, 4:2:2, 4:4:0, 4:4:4 and greyscale are"));
         }
-        Ok(())
+        Ok(sub)
     }
 
     /// Whether 4:2:2 frames decode strip by strip (libjpeg's raw-data interface) rather than
@@ -285,10 +290,8 @@ impl Decoder {
             }
             return result;
         }
-        let (w, h, sub) = self.header(jpeg)?;
-        if (w, h) != (dst.width, dst.height) {
-            return Err(err!(Io, "the JPEG frame is {w}x{h}, the stream {}x{}", dst.width, dst.height));
-        }
+        let (w, h) = (dst.width, dst.height);
+        let sub = self.geometry(jpeg, w, h)?;
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         // Chroma planes as decoded: their size and how many decoded samples make one I420 one.
         let (pw, ph) = match sub {
@@ -296,7 +299,7 @@ impl Decoder {
             TJSAMP_422 => (cw, h),
             TJSAMP_440 => (w, ch),
             TJSAMP_444 => (w, h),
-            other => return Err(err!(Unsupported, "JPEG chroma subsampling {other} (TJSAMP) is not decoded; 4:2:0, 4:2:2, 4:4:0, 4:4:4 and greyscale are")),
+            other => unreachable!("geometry() admits no subsampling {other}"),
         };
 
         // TurboJPEG writes whole subsampling blocks: the luma plane padded to even width (4:2:0,
