@@ -109,6 +109,15 @@ pub(crate) fn crop_mut<'a>(img: &'a mut ImageMut, x: usize, y: usize, w: usize, 
     ImageMut { format, width: w, height: h, planes, strides }
 }
 
+/// Columns `x..` of rows `y..y + h` of `src` into `dst` by `kernel` (`x` and `y` even): the
+/// SIMD kernels hand the columns and rows they leave over to the reference's own kernel.
+pub(crate) fn tail(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize, kernel: fn(&Image, &mut ImageMut)) {
+    let w = dst.width - x;
+    if w > 0 && h > 0 {
+        kernel(&crop(src, x, y, w, h), &mut crop_mut(dst, x, y, w, h));
+    }
+}
+
 /// `img` as rows `0..rows` and `rows..` (`rows` even: 4:2:0 chroma splits at `rows / 2`).
 fn split<'a>(img: &Image<'a>, rows: usize) -> (Image<'a>, Image<'a>) {
     (crop(img, 0, 0, img.width, rows), crop(img, 0, rows, img.width, img.height - rows))

@@ -13,7 +13,7 @@
 //! Not libyuv: its ARGBToI420 is BT.601 only and its coefficients have 7 bits.
 
 use super::video::{rgb_offsets, rgb_to_yuv};
-use super::{crop, crop_mut, Image, ImageMut};
+use super::{Image, ImageMut};
 use crate::frame::format::VideoPixelFormat as F;
 
 /// Converts `src` (RGBA/RGBX/BGRA/BGRX) into `dst` (I420 or NV12), same size; false (nothing
@@ -36,10 +36,7 @@ pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
 
 /// Columns `x..` of rows `y..y + h` by the reference's own kernel (`x` and `y` even).
 fn rest(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize) {
-    let w = dst.width - x;
-    if w > 0 && h > 0 {
-        rgb_to_yuv(&crop(src, x, y, w, h), &mut crop_mut(dst, x, y, w, h));
-    }
+    super::tail(src, dst, x, y, h, rgb_to_yuv);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -85,25 +82,27 @@ mod avx2 {
     const _: () = assert!(fits(YHI) && fits(YLO));
 
     /// Coefficients for the pixel byte order: (R, G, B) placed at `ro`, 1 and `bo`, 0 for the
-    /// fourth byte, repeated per pixel as 16-bit lanes for madd.
+    /// fourth byte.
     #[inline(always)]
-    unsafe fn coef(c: [i32; 3], ro: usize, bo: usize) -> __m256i {
-        let mut k = [0i16; 4];
-        k[ro] = c[0] as i16;
-        k[1] = c[1] as i16;
-        k[bo] = c[2] as i16;
-        let q = (k[0] as u16 as u64) | (k[1] as u16 as u64) << 16 | (k[2] as u16 as u64) << 32 | (k[3] as u16 as u64) << 48;
-        _mm256_set1_epi64x(q as i64)
+    fn placed(c: [i32; 3], ro: usize, bo: usize) -> [i32; 4] {
+        let mut k = [0; 4];
+        k[ro] = c[0];
+        k[1] = c[1];
+        k[bo] = c[2];
+        k
     }
 
-    /// The same as bytes (for pmaddubsw), repeated per pixel.
+    /// [`placed`] coefficients repeated per pixel as 16-bit lanes (for madd).
+    #[inline(always)]
+    unsafe fn coef(c: [i32; 3], ro: usize, bo: usize) -> __m256i {
+        let k = placed(c, ro, bo).map(|v| v as i16 as u16 as u64);
+        _mm256_set1_epi64x((k[0] | k[1] << 16 | k[2] << 32 | k[3] << 48) as i64)
+    }
+
+    /// [`placed`] coefficients repeated per pixel as bytes (for pmaddubsw).
     #[inline(always)]
     unsafe fn coef8(c: [i32; 3], ro: usize, bo: usize) -> __m256i {
-        let mut k = [0i8; 4];
-        k[ro] = c[0] as i8;
-        k[1] = c[1] as i8;
-        k[bo] = c[2] as i8;
-        _mm256_set1_epi32(i32::from_le_bytes([k[0] as u8, k[1] as u8, k[2] as u8, k[3] as u8]))
+        _mm256_set1_epi32(i32::from_le_bytes(placed(c, ro, bo).map(|v| v as i8 as u8)))
     }
 
     /// Luma of 16 pixels (8 at `p`, 8 at `q`) as 16-bit lanes, in the order

@@ -15,7 +15,7 @@
 //! off where saturated).
 
 use super::video::yuv_to_rgb;
-use super::{crop, crop_mut, Image, ImageMut};
+use super::{Image, ImageMut};
 use crate::frame::format::VideoPixelFormat as F;
 
 /// Largest per-sample difference from the reference.
@@ -56,10 +56,7 @@ pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
 
 /// Columns `x..` of rows `y..y + h` by the reference's own kernel (`x` and `y` even).
 fn rest(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize) {
-    let w = dst.width - x;
-    if w > 0 && h > 0 {
-        yuv_to_rgb(&crop(src, x, y, w, h), &mut crop_mut(dst, x, y, w, h));
-    }
+    super::tail(src, dst, x, y, h, yuv_to_rgb);
 }
 
 #[cfg(target_arch = "x86_64")]
