@@ -507,22 +507,7 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
                     assert_eq!(a.frame.pixels_made(), read_pixels);
                     black_box((a, b));
                 }),
-                // SAFETY: live planes of the declared sizes.
-                Box::new(|| unsafe {
-                    let d = &mut i420;
-                    let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                    let r = if format == CameraFormat::Yuyv {
-                        peers::YUY2ToI420(input.as_ptr(), (W * 2) as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int)
-                    } else {
-                        peers::MJPGToI420(input.as_ptr(), input.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int)
-                    };
-                    assert_eq!(r, 0);
-                    let src = &i420;
-                    for (out, dw, dh, filter) in [(&mut s360, 640, 360, peers::K_FILTER_BOX), (&mut s720, 1280, 720, peers::K_FILTER_BILINEAR)] {
-                        let (o0, o1, o2) = (out.mptr(0), out.mptr(1), out.mptr(2));
-                        peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), W as c_int, H as c_int, o0, out.stride(0), o1, out.stride(1), o2, out.stride(2), dw, dh, filter);
-                    }
-                }),
+                Box::new(|| obvious_pipeline(format, input, &mut i420, &mut s360, &mut s720)),
             ];
             race(&mut runs, rounds)
         };
@@ -548,17 +533,7 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
                 let r = peers::tjDecompressToYUVPlanes(tj, jpeg.as_ptr(), jpeg.len() as c_ulong, planes.as_mut_ptr(), w8 as c_int, strides.as_mut_ptr(), h8 as c_int, 2048);
                 assert_eq!(r, 0, "tjDecompressToYUVPlanes at 1/8");
             }),
-            // SAFETY: live planes of the declared sizes.
-            Box::new(|| unsafe {
-                let d = &mut i420;
-                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                assert_eq!(peers::MJPGToI420(jpeg.as_ptr(), jpeg.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int), 0);
-                let src = &i420;
-                for (out, dw, dh, filter) in [(&mut s360, 640, 360, peers::K_FILTER_BOX), (&mut s720, 1280, 720, peers::K_FILTER_BILINEAR)] {
-                    let (o0, o1, o2) = (out.mptr(0), out.mptr(1), out.mptr(2));
-                    peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), W as c_int, H as c_int, o0, out.stride(0), o1, out.stride(1), o2, out.stride(2), dw, dh, filter);
-                }
-            }),
+            Box::new(|| obvious_pipeline(CameraFormat::Mjpeg, &jpeg, &mut i420, &mut s360, &mut s720)),
         ];
         race(&mut runs, rounds)
     };
@@ -566,6 +541,27 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
     unsafe { peers::tjDestroy(tj) };
     out.push(("floor: Huffman decoding alone (TurboJPEG decode at 1/8 scale, DC-only IDCT) of the MJPEG frame".into(), t[0], t[1]));
     out
+}
+
+/// The obvious libyuv pipeline for a 1080p camera buffer (YUYV or MJPEG): convert or decode
+/// to I420, then I420Scale to 640x360 (box) and 1280x720 (bilinear).
+fn obvious_pipeline(format: mst::source::v4l2::CameraFormat, input: &[u8], i420: &mut Img, s360: &mut Img, s720: &mut Img) {
+    use mst::source::v4l2::CameraFormat;
+    // SAFETY: live planes of the declared sizes.
+    unsafe {
+        let (d0, d1, d2) = (i420.mptr(0), i420.mptr(1), i420.mptr(2));
+        let r = match format {
+            CameraFormat::Yuyv => peers::YUY2ToI420(input.as_ptr(), (W * 2) as c_int, d0, i420.stride(0), d1, i420.stride(1), d2, i420.stride(2), W as c_int, H as c_int),
+            CameraFormat::Mjpeg => peers::MJPGToI420(input.as_ptr(), input.len(), d0, i420.stride(0), d1, i420.stride(1), d2, i420.stride(2), W as c_int, H as c_int, W as c_int, H as c_int),
+            other => panic!("no obvious pipeline for {other:?}"),
+        };
+        assert_eq!(r, 0, "converting the {format:?} frame");
+        let src = &*i420;
+        for (out, dw, dh, filter) in [(s360, 640, 360, peers::K_FILTER_BOX), (s720, 1280, 720, peers::K_FILTER_BILINEAR)] {
+            let (o0, o1, o2) = (out.mptr(0), out.mptr(1), out.mptr(2));
+            peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), W as c_int, H as c_int, o0, out.stride(0), o1, out.stride(1), o2, out.stride(2), dw, dh, filter);
+        }
+    }
 }
 
 /// 4K: libmst on one thread and split over two ([`mst::convert::parallel`]), against the peers
