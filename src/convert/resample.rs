@@ -527,6 +527,14 @@ impl TwoRows {
         Some(slot)
     }
 
+    /// The (source row, slot) pairs to filter for an output row whose taps are `first` and,
+    /// when it weighs anything, `first + 1`: the rows not held yet.
+    fn missing(&mut self, first: usize, second_weighted: bool) -> impl Iterator<Item = (usize, usize)> {
+        let a = self.fill(first, first).map(|s| (first, s));
+        let b = if second_weighted { self.fill(first + 1, first).map(|s| (first + 1, s)) } else { None };
+        a.into_iter().chain(b)
+    }
+
     /// The slot holding source row `r` (which `fill` put there).
     fn slot_of(&self, r: usize) -> usize {
         if self.held[0] == r {
@@ -654,11 +662,7 @@ unsafe fn run_up_avx2(plan: &Plan, src: &[u8], ss: usize, src_row: usize, dst: &
         let first = v.first[y] as usize;
         let (w0, w1) = (v.w[2 * y] as i32, v.w[2 * y + 1] as i32);
         // Source rows `first` and (when weighted) `first + 1`, filtered horizontally.
-        for r in [first, first + 1] {
-            if r > first && w1 == 0 {
-                continue;
-            }
-            let Some(slot) = held.fill(r, first) else { continue };
+        for (r, slot) in held.missing(first, w1 != 0) {
             weigh_rows(&mut acc[..src_row], std::iter::once((&src[r * ss..][..src_row], 1)));
             let h = &mut *slots[slot];
             let base = acc.as_ptr();
@@ -814,11 +818,7 @@ unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_r
     for y in 0..dh {
         let first = v.first[y] as usize;
         let (w0, w1) = (v.w[2 * y] as u16, v.w[2 * y + 1] as u16);
-        for r in [first, first + 1] {
-            if r > first && w1 == 0 {
-                continue;
-            }
-            let Some(slot) = held.fill(r, first) else { continue };
+        for (r, slot) in held.missing(first, w1 != 0) {
             line[..src_row].copy_from_slice(&src[r * ss..][..src_row]);
             let h = &mut *slots[slot];
             let l = line.as_ptr();
