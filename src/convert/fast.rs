@@ -10,7 +10,7 @@
 //! | 24-bit RGB → 32-bit | RGB24ToARGB (byte order kept) | 0 |
 //! | RGBA ↔ BGRA | ARGBToABGR | 0 |
 //! | I420/NV12 → RGBA/RGBX/BGRA/BGRX, BT.709 | our own (convert/yuv2rgb.rs) | 1 |
-//! | RGBA/RGBX/BGRA/BGRX → I420/NV12, BT.709 | our own (convert/rgb2yuv.rs) | 0 |
+//! | RGBA/RGBX/BGRA/BGRX → I420/NV12, BT.709 | our own (convert/rgb2yuv.rs) | 1 |
 //! | scale, box (whole factors down) | ScalePlane, UVScale, ARGBScale (kFilterBox) | [`BOX_ERROR`] |
 //!
 //! Tests at the bottom check every row at odd sizes, odd strides and widths that are not a

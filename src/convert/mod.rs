@@ -16,7 +16,7 @@ pub mod fast;
 pub mod jpeg;
 pub mod parallel;
 mod resample;
-mod rgb2yuv;
+pub mod rgb2yuv;
 pub mod yuv2rgb;
 mod packed;
 mod scale;
