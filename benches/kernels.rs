@@ -407,6 +407,23 @@ fn convert_row(op: &str, from: F, to: F, sws_from: c_int, sws_to: c_int, rounds:
 
 /// A 1080p 4:2:2 MJPEG frame as webcams send it (no DHT), about 400 KB.
 fn mjpeg_frame() -> Vec<u8> {
+    without_dht(&tj_frame())
+}
+
+/// The same frame with a restart marker after every row of MCUs, as hardware encoders often
+/// write them (losslessly rewritten by libjpeg-turbo's jpegtran: the same coefficients), no DHT.
+fn mjpeg_frame_restart() -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("jpegtran").args(["-restart", "1"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("jpegtran (scripts/deps.sh bench installs libjpeg-turbo-progs)");
+    child.stdin.take().unwrap().write_all(&tj_frame()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "jpegtran failed");
+    without_dht(&out.stdout)
+}
+
+/// The 1080p 4:2:2 frame as TurboJPEG compresses it (quality 85, with DHT).
+fn tj_frame() -> Vec<u8> {
     let mut rgb = vec![0u8; W * H * 3];
     for y in 0..H {
         for x in 0..W {
@@ -430,7 +447,11 @@ fn mjpeg_frame() -> Vec<u8> {
         peers::tjDestroy(h);
         v
     };
-    // Drop the DHT segments, as webcams do.
+    jpeg
+}
+
+/// `jpeg` without its DHT segments, as webcams send frames.
+fn without_dht(jpeg: &[u8]) -> Vec<u8> {
     let mut out = jpeg[..2].to_vec();
     let mut i = 2;
     loop {
@@ -446,9 +467,9 @@ fn mjpeg_frame() -> Vec<u8> {
     }
 }
 
-fn mjpeg_row(rounds: usize) -> Row {
+fn mjpeg_row(rounds: usize, restart: bool) -> Row {
     use mst::source::v4l2::{CameraFormat, Converter};
-    let jpeg = mjpeg_frame();
+    let jpeg = if restart { mjpeg_frame_restart() } else { mjpeg_frame() };
     let mut conv = Converter::new(CameraFormat::Mjpeg, W as u32, H as u32, 0).expect("libturbojpeg.so.0");
     let mut y = Img::new(F::I420, W, H, 0);
     let mut last = None;
@@ -477,7 +498,12 @@ fn mjpeg_row(rounds: usize) -> Row {
             }
         }
     }
-    Row { op: format!("MJPEG 4:2:2 → I420 decode ({} KB frame, no DHT; peer: MJPGToI420)", jpeg.len() / 1024), mst: t[0], reference: f64::NAN, libyuv: Some(t[1]), swscale: None, err_mst: m, err_libyuv: Some(0), err_swscale: None }
+    let op = if restart {
+        format!("MJPEG 4:2:2 → I420 decode, restart marker every MCU row ({} KB frame, no DHT; libmst: 2 threads; peer: MJPGToI420)", jpeg.len() / 1024)
+    } else {
+        format!("MJPEG 4:2:2 → I420 decode ({} KB frame, no DHT; peer: MJPGToI420)", jpeg.len() / 1024)
+    };
+    Row { op, mst: t[0], reference: f64::NAN, libyuv: Some(t[1]), swscale: None, err_mst: m, err_libyuv: Some(0), err_swscale: None }
 }
 
 /// The fused/shared case: one camera frame (1080p YUYV, or MJPEG 4:2:2) that two
@@ -494,8 +520,18 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
     let yuy2 = yuy2_frame();
     let jpeg = mjpeg_frame();
     let mut out = Vec::new();
-    let cases = [("YUYV", CameraFormat::Yuyv, &yuy2, true), ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, true), ("YUYV", CameraFormat::Yuyv, &yuy2, false), ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, false)];
-    for (name, format, input, read_pixels) in cases {
+    let jpeg_rst = mjpeg_frame_restart();
+    // (name, format, frame, readers read pixels, libmst may use the kernel helper thread).
+    let cases = [
+        ("YUYV", CameraFormat::Yuyv, &yuy2, true, true),
+        ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, true, true),
+        ("MJPEG 4:2:2 with a restart marker every MCU row, libmst on 2 threads", CameraFormat::Mjpeg, &jpeg_rst, true, true),
+        ("MJPEG 4:2:2 with a restart marker every MCU row, libmst on 1 thread", CameraFormat::Mjpeg, &jpeg_rst, true, false),
+        ("YUYV", CameraFormat::Yuyv, &yuy2, false, true),
+        ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, false, true),
+    ];
+    for (name, format, input, read_pixels, two_threads) in cases {
+        mst::convert::parallel::set_enabled(two_threads);
         let g = Generator::new(Kind::Video);
         let small = g.track().clone_track();
         let large = g.track().clone_track();
@@ -531,6 +567,7 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
         let readers = if read_pixels { "both read pixels".to_string() } else { format!("neither reads a pixel ({lazy} on first access: never)") };
         out.push((format!("1080p {name} camera frame → clones at 640x360 and 1280x720, {readers}"), t[0], t[1]));
     }
+    mst::convert::parallel::set_enabled(true);
     // The floor under any MJPEG pipeline built on libjpeg-turbo: a decode scaled to 1/8 does
     // a DC-only IDCT and writes 1/64 of the pixels, but still Huffman-decodes every
     // coefficient. Against the obvious pipeline of the same run.
@@ -680,7 +717,8 @@ fn main() {
         ("I420 → NV12", Box::new(|n| convert_row("I420 → NV12", F::I420, F::Nv12, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_NV12, n))),
         ("I420 → BGRA (libyuv ARGB), BT.709", Box::new(|n| convert_row("I420 → BGRA (libyuv ARGB), BT.709", F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, n))),
         ("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", Box::new(|n| convert_row("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, n))),
-        ("MJPEG 4:2:2 → I420 decode", Box::new(|n| mjpeg_row(n.min(21)))),
+        ("MJPEG 4:2:2 → I420 decode", Box::new(|n| mjpeg_row(n.min(21), false))),
+        ("MJPEG 4:2:2 → I420 decode, restart markers", Box::new(|n| mjpeg_row(n.min(21), true))),
     ];
     let rows: Vec<Row> = table.iter().filter(|(op, _)| only.as_ref().is_none_or(|o| op.contains(o.as_str()))).map(|(_, make)| make(rounds)).collect();
     print(&rows);
@@ -689,7 +727,7 @@ fn main() {
         return;
     }
     println!();
-    println!("| pipeline (1 thread, per frame) | libmst ms | obvious libyuv pipeline ms | ratio |");
+    println!("| pipeline (1 thread unless the row says otherwise; per frame) | libmst ms | obvious libyuv pipeline ms (1 thread) | ratio |");
     println!("| --- | ---: | ---: | ---: |");
     for (op, a, b) in pipeline_rows(rounds.min(21)) {
         println!("| {op} | {a:.3} | {b:.3} | **{:.2}×** |", a / b);

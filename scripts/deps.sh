@@ -45,6 +45,7 @@ fuzz  file /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a libclan
 bench file /usr/include/libyuv.h libyuv-dev
 bench file /usr/include/*/libswscale/swscale.h libswscale-dev
 bench file /usr/include/turbojpeg.h libturbojpeg0-dev
+bench cmd  jpegtran   libjpeg-turbo-progs
 bench file /usr/include/gstreamer-1.0/gst/app/gstappsrc.h libgstreamer-plugins-base1.0-dev
 bench file /usr/lib/*/gstreamer-1.0/libgstapp.so gstreamer1.0-plugins-base
 '

@@ -128,7 +128,7 @@ mod raw {
         pub fn mst_jpeg_raw_free(d: *mut c_void);
         pub fn mst_jpeg_raw_message(d: *const c_void) -> *const c_char;
         #[allow(clippy::too_many_arguments)]
-        pub fn mst_jpeg_raw_decode_422(d: *mut c_void, jpeg: *const u8, len: usize, y: *mut u8, ys: usize, u: *mut u8, us: usize, v: *mut u8, vs: usize, w: usize, h: usize) -> c_int;
+        pub fn mst_jpeg_raw_decode_422(d: *mut c_void, jpeg: *const u8, len: usize, y: *mut u8, ys: usize, u: *mut u8, us: usize, v: *mut u8, vs: usize, w: usize, h: usize, rows: usize) -> c_int;
     }
 
     pub const OK: c_int = 0;
@@ -137,12 +137,16 @@ mod raw {
 }
 
 /// A TurboJPEG decompressor and its scratch planes, and for 4:2:2 frames a libjpeg one that
-/// decodes in strips (NULL when not built or libjpeg.so.62 is missing). One thread at a time.
+/// decodes in strips (NULL when not built or libjpeg.so.62 is missing), with a second one and
+/// a buffer for the bottom half of frames cut at a restart marker (made on first use). One
+/// thread at a time.
 pub struct Decoder {
     api: &'static Api,
     handle: Handle,
     scratch: Vec<u8>,
     raw: *mut c_void,
+    raw_bottom: *mut c_void,
+    bottom: Vec<u8>,
 }
 
 // SAFETY: a TurboJPEG handle may move between threads; `&mut self` keeps its use to one.
@@ -155,7 +159,8 @@ impl Drop for Decoder {
         #[cfg(mst_jpeg_raw)]
         // SAFETY: NULL or made by mst_jpeg_raw_new, freed once.
         unsafe {
-            raw::mst_jpeg_raw_free(self.raw)
+            raw::mst_jpeg_raw_free(self.raw);
+            raw::mst_jpeg_raw_free(self.raw_bottom);
         };
     }
 }
@@ -174,7 +179,7 @@ impl Decoder {
         let raw = unsafe { raw::mst_jpeg_raw_new() };
         #[cfg(not(mst_jpeg_raw))]
         let raw = std::ptr::null_mut();
-        Ok(Decoder { api, handle, scratch: Vec::new(), raw })
+        Ok(Decoder { api, handle, scratch: Vec::new(), raw, raw_bottom: std::ptr::null_mut(), bottom: Vec::new() })
     }
 
     /// Ok when `jpeg`'s header says a `width` x `height` frame this decoder takes (a cheap
@@ -204,29 +209,57 @@ impl Decoder {
 
     /// A 4:2:2 frame through libjpeg in strips; None when that path does not take it (not
     /// built, no libjpeg.so.62, not YCbCr 4:2:2, or planes it cannot write directly).
+    ///
+    /// A frame of at least [`CUT_MIN_PIXELS`] with restart markers is cut in two at the
+    /// marker nearest its middle that ends a row of MCUs ([`restart_cut`]): the top half
+    /// decodes on this thread, the bottom half (its own small JPEG: the header with the rest's
+    /// height, then the data after the marker) on the kernel helper thread
+    /// ([`super::parallel::join`]), with the same output as one decode.
     #[cfg(mst_jpeg_raw)]
     fn decode_strips(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Option<Result<Decoded>> {
-        let (w, h) = (dst.width, dst.height);
-        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-        let [yp, up, vp, _] = &mut dst.planes;
-        let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
-        let holds = super::plane_holds(yp.len(), ys, w, h) && super::plane_holds(up.len(), us, cw, ch) && super::plane_holds(vp.len(), vs, cw, ch);
-        if self.raw.is_null() || !holds {
+        if self.raw.is_null() {
             return None;
         }
-        // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
-        // each plane holds its rows at its stride (checked above), and the C side writes only
-        // those rows' first w or cw bytes.
-        let r = unsafe { raw::mst_jpeg_raw_decode_422(self.raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, h) };
-        match r {
-            raw::OK => Some(Ok(Decoded::Clean)),
-            raw::DAMAGED => Some(Ok(Decoded::Damaged)),
-            raw::NOT_422 => None,
-            _ => {
-                // SAFETY: a live decoder; the message is a NUL-terminated buffer inside it.
-                let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(self.raw)) }.to_string_lossy().into_owned();
-                Some(Err(err!(Io, "decoding a JPEG frame: {msg}")))
+        let (w, h) = (dst.width, dst.height);
+        if w * h >= CUT_MIN_PIXELS && super::parallel::enabled() {
+            if let Some(cut) = restart_cut(jpeg, w, h) {
+                if let Some(r) = self.decode_cut(jpeg, &cut, dst) {
+                    return Some(r);
+                }
             }
+        }
+        raw_decode(self.raw, jpeg, h, dst)
+    }
+
+    /// [`Decoder::decode_strips`] of a frame cut at `cut`, on two threads; None when the
+    /// second decoder cannot be made or either half is not the strip path's.
+    #[cfg(mst_jpeg_raw)]
+    fn decode_cut(&mut self, jpeg: &[u8], cut: &Cut, dst: &mut ImageMut) -> Option<Result<Decoded>> {
+        if self.raw_bottom.is_null() {
+            // SAFETY: no arguments; NULL when it cannot be made.
+            self.raw_bottom = unsafe { raw::mst_jpeg_raw_new() };
+            if self.raw_bottom.is_null() {
+                return None;
+            }
+        }
+        let h = dst.height;
+        let rest = h - cut.rows;
+        let (mut top, mut bottom) = super::split_mut(dst, cut.rows);
+        let (a, b) = (RawPtr(self.raw), RawPtr(self.raw_bottom));
+        let buf = &mut self.bottom;
+        let (mut top_result, mut bottom_result) = (None, None);
+        super::parallel::join(
+            || top_result = raw_decode(a.0, jpeg, h, &mut top),
+            || {
+                let b = b;
+                bottom_half(jpeg, cut, rest, buf);
+                bottom_result = raw_decode(b.0, buf, rest, &mut bottom)
+            },
+        );
+        match (top_result?, bottom_result?) {
+            (Err(e), _) | (_, Err(e)) => Some(Err(e)),
+            (Ok(Decoded::Clean), Ok(Decoded::Clean)) => Some(Ok(Decoded::Clean)),
+            _ => Some(Ok(Decoded::Damaged)),
         }
     }
 
@@ -367,6 +400,192 @@ impl Decoder {
     }
 }
 
+/// A libjpeg decoder handed to the helper thread for the bottom half of a cut frame.
+#[cfg(mst_jpeg_raw)]
+struct RawPtr(*mut c_void);
+// SAFETY: each decoder is used by one thread at a time: `decode_cut` gives the top decoder to
+// this thread and the bottom one to the helper, and waits for both.
+#[cfg(mst_jpeg_raw)]
+unsafe impl Send for RawPtr {}
+
+/// The first `dst.height` rows of the 4:2:2 frame `jpeg` (`dst.width` x `jpeg_h`) through the
+/// libjpeg decoder `raw`, into `dst`; None when the strip path does not take it (another
+/// subsampling or colour space, or planes that do not hold the rows: nothing written).
+#[cfg(mst_jpeg_raw)]
+fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) -> Option<Result<Decoded>> {
+    let (w, rows) = (dst.width, dst.height);
+    let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
+    let [yp, up, vp, _] = &mut dst.planes;
+    let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
+    let holds = super::plane_holds(yp.len(), ys, w, rows) && super::plane_holds(up.len(), us, cw, ch) && super::plane_holds(vp.len(), vs, cw, ch);
+    if raw.is_null() || !holds || rows > jpeg_h {
+        return None;
+    }
+    // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
+    // each plane holds its rows at its stride (checked above), and the C side writes only
+    // those rows' first w or cw bytes.
+    let r = unsafe { raw::mst_jpeg_raw_decode_422(raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, jpeg_h, rows) };
+    match r {
+        raw::OK => Some(Ok(Decoded::Clean)),
+        raw::DAMAGED => Some(Ok(Decoded::Damaged)),
+        raw::NOT_422 => None,
+        _ => {
+            // SAFETY: a live decoder; the message is a NUL-terminated buffer inside it.
+            let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(raw)) }.to_string_lossy().into_owned();
+            Some(Err(err!(Io, "decoding a JPEG frame: {msg}")))
+        }
+    }
+}
+
+/// 4:2:2 frames with at least this many pixels are decoded on two threads when they have
+/// restart markers (a 640x480 frame takes about 1.5 ms to decode; the hand-over to the helper
+/// thread about 10 µs).
+pub const CUT_MIN_PIXELS: usize = 640 * 480;
+
+/// Where a 4:2:2 baseline JPEG is cut in two at a restart marker.
+#[cfg(mst_jpeg_raw)]
+#[derive(Debug, PartialEq)]
+struct Cut {
+    /// Offset of the SOF segment's height field.
+    height_at: usize,
+    /// End of the SOS segment: the scan's entropy-coded data starts here.
+    data_at: usize,
+    /// Offset of the restart marker (2 bytes) the top half's data ends at.
+    marker_at: usize,
+    /// Rows above the cut: whole rows of MCUs (8 rows each).
+    rows: usize,
+    /// Restart intervals above the cut (the bottom half's markers are renumbered from RST0,
+    /// as a decoder expects a frame's first marker to be, by subtracting this).
+    intervals: u64,
+}
+
+#[cfg(mst_jpeg_raw)]
+fn be16(b: &[u8], i: usize) -> Option<usize> {
+    Some(usize::from(*b.get(i)?) << 8 | usize::from(*b.get(i + 1)?))
+}
+
+/// Offset of the first 0xFF byte of `b`, 8 bytes a step (the scan data has one every few
+/// hundred bytes: stuffing and restart markers).
+#[cfg(mst_jpeg_raw)]
+fn find_ff(b: &[u8]) -> Option<usize> {
+    let mut chunks = b.chunks_exact(8);
+    for (n, c) in chunks.by_ref().enumerate() {
+        // A byte of !x is zero where x has 0xFF; the lowest one is flagged exactly.
+        let x = !u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        let t = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
+        if t != 0 {
+            return Some(8 * n + (t.trailing_zeros() / 8) as usize);
+        }
+    }
+    let done = b.len() - chunks.remainder().len();
+    chunks.remainder().iter().position(|&c| c == 0xFF).map(|p| done + p)
+}
+
+/// The bottom half of `jpeg` cut at `cut`, a JPEG of its own in `out`: the header up to the
+/// scan's data with the SOF height set to `rows`, then the data after the cut's marker (to
+/// the end: EOI), its restart markers renumbered from RST0.
+#[cfg(mst_jpeg_raw)]
+fn bottom_half(jpeg: &[u8], cut: &Cut, rows: usize, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&jpeg[..cut.data_at]);
+    out[cut.height_at..cut.height_at + 2].copy_from_slice(&(rows as u16).to_be_bytes());
+    let data = out.len();
+    out.extend_from_slice(&jpeg[cut.marker_at + 2..]);
+    let shift = (cut.intervals % 8) as u8;
+    if shift == 0 {
+        return;
+    }
+    let mut p = data;
+    while let Some(at) = out.get(p..).and_then(find_ff) {
+        p += at;
+        match out.get(p + 1) {
+            Some(m @ 0xD0..=0xD7) => out[p + 1] = 0xD0 + (m - 0xD0 + 8 - shift) % 8,
+            Some(_) => {}
+            None => break,
+        }
+        // Past the marker or stuffed pair (a fill byte 0xFF 0xFF skips one at a time).
+        p += if out[p + 1] == 0xFF { 1 } else { 2 };
+    }
+}
+
+/// Where to cut `jpeg`, a `w` x `h` frame, for two threads: at the restart marker that ends
+/// the row of MCUs nearest the middle. None when the frame is not a single-scan baseline YCbCr
+/// 4:2:2 frame of that size, has no restart interval, has no marker that ends a row between a
+/// quarter and three quarters down, or its markers are not where the header says they must be
+/// (damaged data: the whole-frame decode then reports it).
+#[cfg(mst_jpeg_raw)]
+fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
+    if jpeg.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let (mut i, mut height_at, mut interval) = (2, None, 0);
+    let data_at = loop {
+        if *jpeg.get(i)? != 0xFF {
+            return None;
+        }
+        let m = *jpeg.get(i + 1)?;
+        if m == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        let len = be16(jpeg, i + 2)?;
+        let seg = jpeg.get(i + 4..(i + 2 + len).max(i + 4))?;
+        match m {
+            // Baseline or extended sequential, Huffman: P, Y, X, Nf, then C, HV, Tq each.
+            0xC0 | 0xC1 => {
+                if seg.len() < 15 || seg[0] != 8 || seg[5] != 3 || (be16(seg, 3)?, be16(seg, 1)?) != (w, h) || (seg[7], seg[10], seg[13]) != (0x21, 0x11, 0x11) {
+                    return None;
+                }
+                height_at = Some(i + 5);
+            }
+            // Progressive, lossless, arithmetic-coded: not cut.
+            0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
+            0xDD => interval = be16(seg, 0)?,
+            // One scan of the three components.
+            0xDA => {
+                if seg.first() != Some(&3) {
+                    return None;
+                }
+                break i + 2 + len;
+            }
+            0x01 | 0xD0..=0xD9 => return None,
+            _ => {}
+        }
+        i += 2 + len;
+    };
+    let height_at = height_at?;
+    if interval == 0 {
+        return None;
+    }
+    // MCUs of 16 x 8 pixels; k intervals end a row of MCUs when k x interval is a multiple of
+    // the row.
+    let (across, down) = (w.div_ceil(16) as u64, h.div_ceil(8) as u64);
+    let step = across / super::gcd(interval as u64, across);
+    let mcu_rows = |k: u64| k * interval as u64 / across;
+    let k = (1..).map(|n| n * step).take_while(|&k| mcu_rows(k) < down).filter(|&k| 4 * mcu_rows(k) >= down && 4 * mcu_rows(k) <= 3 * down).min_by_key(|&k| (2 * mcu_rows(k)).abs_diff(down))?;
+    // The k-th marker: count them through the data (stuffed 0xFF00 and fill bytes skipped).
+    let (mut p, mut seen) = (data_at, 0u64);
+    let marker_at = loop {
+        p += find_ff(jpeg.get(p..)?)?;
+        match *jpeg.get(p + 1)? {
+            0x00 => p += 2,
+            0xFF => p += 1,
+            m @ 0xD0..=0xD7 => {
+                if u64::from(m - 0xD0) != seen % 8 {
+                    return None;
+                }
+                seen += 1;
+                if seen == k {
+                    break p;
+                }
+                p += 2;
+            }
+            _ => return None,
+        }
+    };
+    Some(Cut { height_at, data_at, marker_at, rows: 8 * mcu_rows(k) as usize, intervals: k })
+}
+
 /// Box-averages a `pw` x `ph` plane (tightly packed) whose size is `cw` or twice it across and
 /// `ch` or twice it down into the `cw` x `ch` plane `dst`; a last odd row or column averages
 /// with itself.
@@ -489,6 +708,133 @@ mod tests {
             assert_eq!(d.decode_i420(&jpeg, &mut img.view_mut()).unwrap(), Decoded::Clean, "the frame after a bad one");
             let y = &img.packed()[0];
             assert!(y.iter().all(|&v| v.abs_diff(y[0]) <= 1), "a flat frame after a bad one");
+        }
+    }
+
+    /// Restart-marker frames made by libjpeg-turbo's cjpeg (tests/data/mjpeg/README.md).
+    #[cfg(mst_jpeg_raw)]
+    mod restart {
+        use super::super::*;
+        use crate::convert::testutil::OwnedImage;
+
+        const R1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
+        const R3B: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r3b-99x317.jpg");
+        const VGA: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+        const NONE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/none-100x128.jpg");
+        const PROGRESSIVE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/prog-100x128.jpg");
+        const S420: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
+
+        /// A decoder with the strip path (which scripts/test.sh's machine must have).
+        fn decoder() -> Decoder {
+            let d = Decoder::new().expect("libturbojpeg.so.0 (scripts/test.sh installs it)");
+            assert!(d.strips(), "libjpeg.so.62 did not load");
+            d
+        }
+
+        /// The whole frame on one thread (no cut), as reference.
+        fn whole(d: &mut Decoder, jpeg: &[u8], w: usize, h: usize) -> (Result<Decoded>, OwnedImage) {
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
+            let r = raw_decode(d.raw, jpeg, h, &mut img.view_mut()).expect("the strip path takes 4:2:2");
+            (r, img)
+        }
+
+        #[test]
+        fn cuts_at_the_marker_that_ends_the_row_nearest_the_middle() {
+            // One MCU row an interval, 16 rows of MCUs: 8 intervals, 64 rows, the 8th marker.
+            let c = restart_cut(R1, 100, 128).expect("a cut");
+            assert_eq!(c.rows, 64);
+            assert_eq!(&R1[c.marker_at..c.marker_at + 2], [0xFF, 0xD7]);
+            assert_eq!(be16(R1, c.height_at), Some(128));
+            assert_eq!(&R1[c.data_at - 14..c.data_at - 12], [0xFF, 0xDA], "3-component SOS is 12 bytes");
+            // 3 MCUs an interval, 7 MCUs a row: every 7th marker ends a row (3 of them); of 40
+            // rows, 21 is nearest the middle: the 49th marker, RST0.
+            let c = restart_cut(R3B, 99, 317).expect("a cut");
+            assert_eq!((c.rows, c.intervals), (8 * 21, 49));
+            assert_eq!(&R3B[c.marker_at..c.marker_at + 2], [0xFF, 0xD0]);
+            let c = restart_cut(VGA, 640, 480).expect("a cut");
+            assert_eq!((c.rows, c.intervals), (8 * 30, 30), "60 MCU rows");
+            assert_eq!(&VGA[c.marker_at..c.marker_at + 2], [0xFF, 0xD5]);
+            // Nothing to cut: no restart interval, progressive, 4:2:0, another size, not JPEG.
+            assert_eq!(restart_cut(NONE, 100, 128), None);
+            assert_eq!(restart_cut(PROGRESSIVE, 100, 128), None);
+            assert_eq!(restart_cut(S420, 100, 128), None);
+            assert_eq!(restart_cut(R1, 100, 120), None);
+            assert_eq!(restart_cut(&R1[4..], 100, 128), None);
+            // Markers out of sequence (damaged data) or missing before the cut: not cut.
+            let c = restart_cut(R1, 100, 128).unwrap();
+            let mut bad = R1.to_vec();
+            bad[c.marker_at + 1] = 0xD3;
+            assert_eq!(restart_cut(&bad, 100, 128), None);
+            assert_eq!(restart_cut(&R1[..c.marker_at], 100, 128), None);
+        }
+
+        #[test]
+        fn find_ff_finds_the_first_at_every_offset() {
+            for len in 0..40 {
+                for at in 0..=len {
+                    let mut b = vec![0xFEu8; len];
+                    if at < len {
+                        b[at] = 0xFF;
+                        if at + 3 < len {
+                            b[at + 3] = 0xFF;
+                        }
+                    }
+                    assert_eq!(find_ff(&b), (at < len).then_some(at), "{len} {at}");
+                }
+            }
+        }
+
+        /// Both halves on two threads give exactly the one-thread decode, into padded planes
+        /// with nothing written outside them; so does decode_i420, which cuts the VGA frame.
+        #[test]
+        fn two_halves_decode_exactly_as_the_whole_frame() {
+            let mut d = decoder();
+            for (jpeg, w, h) in [(R1, 100, 128), (R3B, 99, 317), (VGA, 640, 480)] {
+                let (r, reference) = whole(&mut d, jpeg, w, h);
+                assert_eq!(r.unwrap(), Decoded::Clean);
+                let cut = restart_cut(jpeg, w, h).unwrap();
+                let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
+                assert_eq!(d.decode_cut(jpeg, &cut, &mut img.view_mut()).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                img.assert_padding();
+                assert_eq!(img.packed(), reference.packed(), "{w}x{h}");
+                // The bottom half's markers count from RST0, whatever the cut's number.
+                let markers: Vec<u8> = d.bottom.windows(2).filter(|p| p[0] == 0xFF && (0xD0..=0xD7).contains(&p[1])).map(|p| p[1] - 0xD0).collect();
+                assert!(markers.len() >= 7, "{w}x{h}: {} markers below the cut", markers.len());
+                assert_eq!(markers, (0..markers.len()).map(|i| (i % 8) as u8).collect::<Vec<u8>>(), "{w}x{h}");
+            }
+            assert!(640 * 480 >= CUT_MIN_PIXELS);
+            let (_, reference) = whole(&mut d, VGA, 640, 480);
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+            assert_eq!(d.decode_i420(VGA, &mut img.view_mut()).unwrap(), Decoded::Clean);
+            assert_eq!(img.packed(), reference.packed());
+        }
+
+        /// A frame truncated below the cut: the bottom half reports the damage as the whole
+        /// decode does, and the top half is intact.
+        #[test]
+        fn damage_below_the_cut_is_reported() {
+            let mut d = decoder();
+            let cut = restart_cut(VGA, 640, 480).unwrap();
+            let short = &VGA[..cut.marker_at + (VGA.len() - cut.marker_at) / 2];
+            let (r, reference) = whole(&mut d, short, 640, 480);
+            assert_eq!(r.unwrap(), Decoded::Damaged);
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+            assert_eq!(d.decode_i420(short, &mut img.view_mut()).unwrap(), Decoded::Damaged);
+            let (a, b) = (img.packed(), reference.packed());
+            assert_eq!(a[0][..640 * cut.rows], b[0][..640 * cut.rows], "top half's luma");
+            // Garbage after the cut's marker: an error or a warning, never a crash, and the
+            // next frame decodes clean.
+            let mut bad = VGA.to_vec();
+            for b in bad[cut.marker_at + 2..].iter_mut().step_by(7) {
+                *b = 0xFF;
+            }
+            let _ = d.decode_i420(&bad, &mut img.view_mut());
+            assert_eq!(d.decode_i420(VGA, &mut img.view_mut()).unwrap(), Decoded::Clean);
+            assert_eq!(img.packed(), reference_vga(&mut d).packed());
+        }
+
+        fn reference_vga(d: &mut Decoder) -> OwnedImage {
+            whole(d, VGA, 640, 480).1
         }
     }
 }

@@ -150,9 +150,11 @@ const char *mst_jpeg_raw_message(const struct mst_jpeg_raw *d) { return d->err.m
 enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_422 = -2 };
 
 /*
- * Decodes `jpeg` (`len` bytes), which must be w x h, into the I420 planes y, u, v (rows of w
- * and (w + 1) / 2 bytes at their strides; h and (h + 1) / 2 rows; the caller checked that the
- * planes hold them). Writes nothing outside those rows.
+ * Decodes the first `rows` rows of `jpeg` (`len` bytes), which must be w x h, into the I420
+ * planes y, u, v (rows of w and (w + 1) / 2 bytes at their strides; `rows` and (rows + 1) / 2
+ * rows; the caller checked that the planes hold them). Writes nothing outside those rows.
+ * `rows` is h (the whole frame) or an even number below it (the top of a frame cut in two at a
+ * restart marker: the rest is never read).
  *
  * Returns RAW_OK, RAW_DAMAGED (decoded, but the data was corrupt: the first warning is the
  * message), RAW_ERROR (the message says why; the planes may be partly written) or
@@ -160,10 +162,14 @@ enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_422 = -2 };
  * decodes it another way).
  */
 int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u,
-                            size_t us, uint8_t *v, size_t vs, size_t w, size_t h) {
+                            size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows) {
     j_decompress_ptr c = &d->cinfo;
     d->err.warnings = 0;
     d->err.message[0] = 0;
+    if (rows > h || (rows < h && rows % 2)) {
+        snprintf(d->err.message, sizeof d->err.message, "%zu rows of a %zu-row frame: not whole chroma rows", rows, h);
+        return RAW_ERROR;
+    }
     if (setjmp(d->err.jump)) {
         api.abort(c);
         return RAW_ERROR;
@@ -185,7 +191,7 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
 
     /* Rows as libjpeg writes them: whole 8-sample blocks. */
     size_t lw = (size_t)ci[0].width_in_blocks * DCTSIZE, pw = (size_t)ci[1].width_in_blocks * DCTSIZE;
-    size_t cw = (w + 1) / 2, ch = (h + 1) / 2;
+    size_t cw = (w + 1) / 2, ch = (rows + 1) / 2;
     if (lw < w || pw < cw || ci[2].width_in_blocks != ci[1].width_in_blocks) {
         api.abort(c);
         return RAW_NOT_422;
@@ -210,15 +216,15 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
         urows[i] = su + i * pw;
         vrows[i] = sv + i * pw;
     }
-    while (c->output_scanline < c->output_height) {
+    while (c->output_scanline < rows) {
         size_t top = c->output_scanline;
         for (size_t i = 0; i < 8; i++) {
             if (!luma_direct)
                 yrows[i] = sl + i * lw;
-            else if (top + i < h)
+            else if (top + i < rows)
                 yrows[i] = y + (top + i) * ys;
             else
-                yrows[i] = spare; /* rows past the frame's last */
+                yrows[i] = spare; /* rows past the last one wanted */
         }
         JDIMENSION got = api.read_raw(c, planes, 8);
         if (got == 0) {
@@ -227,14 +233,14 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
             snprintf(d->err.message, sizeof d->err.message, "the JPEG data ended early");
             return RAW_ERROR;
         }
-        size_t rows = h - top < 8 ? h - top : 8;
+        size_t n = rows - top < 8 ? rows - top : 8;
         if (!luma_direct)
-            for (size_t i = 0; i < rows; i++)
+            for (size_t i = 0; i < n; i++)
                 memcpy(y + (top + i) * ys, sl + i * lw, w);
-        /* Chroma rows top .. top + rows - 1 (4:2:2) make I420 rows top / 2 ..; a last odd
-         * row averages with itself. */
-        for (size_t k = 0; k < (rows + 1) / 2 && top / 2 + k < ch; k++) {
-            size_t r0 = 2 * k, r1 = 2 * k + 1 < rows ? 2 * k + 1 : rows - 1;
+        /* Chroma rows top .. top + n - 1 (4:2:2) make I420 rows top / 2 ..; a last odd row
+         * (of the whole frame: a cut is even) averages with itself. */
+        for (size_t k = 0; k < (n + 1) / 2 && top / 2 + k < ch; k++) {
+            size_t r0 = 2 * k, r1 = 2 * k + 1 < n ? 2 * k + 1 : n - 1;
             uint8_t *ou = u + (top / 2 + k) * us, *ov = v + (top / 2 + k) * vs;
             const uint8_t *a = urows[r0], *b = urows[r1], *e = vrows[r0], *f = vrows[r1];
             for (size_t x = 0; x < cw; x++)
