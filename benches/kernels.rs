@@ -467,9 +467,9 @@ fn without_dht(jpeg: &[u8]) -> Vec<u8> {
     }
 }
 
-fn mjpeg_row(rounds: usize, restart: bool) -> Row {
+fn mjpeg_row(rounds: usize) -> Row {
     use mst::source::v4l2::{CameraFormat, Converter};
-    let jpeg = if restart { mjpeg_frame_restart() } else { mjpeg_frame() };
+    let jpeg = mjpeg_frame();
     let mut conv = Converter::new(CameraFormat::Mjpeg, W as u32, H as u32, 0).expect("libturbojpeg.so.0");
     let mut y = Img::new(F::I420, W, H, 0);
     let mut last = None;
@@ -498,11 +498,7 @@ fn mjpeg_row(rounds: usize, restart: bool) -> Row {
             }
         }
     }
-    let op = if restart {
-        format!("MJPEG 4:2:2 → I420 decode, restart marker every MCU row ({} KB frame, no DHT; libmst: 2 threads; peer: MJPGToI420)", jpeg.len() / 1024)
-    } else {
-        format!("MJPEG 4:2:2 → I420 decode ({} KB frame, no DHT; peer: MJPGToI420)", jpeg.len() / 1024)
-    };
+    let op = format!("MJPEG 4:2:2 → I420 decode ({} KB frame, no DHT; peer: MJPGToI420)", jpeg.len() / 1024);
     Row { op, mst: t[0], reference: f64::NAN, libyuv: Some(t[1]), swscale: None, err_mst: m, err_libyuv: Some(0), err_swscale: None }
 }
 
@@ -512,7 +508,7 @@ fn mjpeg_row(rounds: usize, restart: bool) -> Row {
 /// once, straight from the converted frame, into pooled frames), two processors read them.
 /// The obvious libyuv pipeline: convert to I420, then I420Scale once per size (box down to
 /// 360p, bilinear to 720p, libyuv's usual choices).
-fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
+fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
     use mst::constraints::ConstrainRange;
     use mst::source::v4l2::{CameraFormat, Converter};
     use mst::{Generator, Kind, Processor, VideoConstraints, Wait};
@@ -521,17 +517,14 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
     let jpeg = mjpeg_frame();
     let mut out = Vec::new();
     let jpeg_rst = mjpeg_frame_restart();
-    // (name, format, frame, readers read pixels, libmst may use the kernel helper thread).
     let cases = [
-        ("YUYV", CameraFormat::Yuyv, &yuy2, true, true),
-        ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, true, true),
-        ("MJPEG 4:2:2 with a restart marker every MCU row, libmst on 2 threads", CameraFormat::Mjpeg, &jpeg_rst, true, true),
-        ("MJPEG 4:2:2 with a restart marker every MCU row, libmst on 1 thread", CameraFormat::Mjpeg, &jpeg_rst, true, false),
-        ("YUYV", CameraFormat::Yuyv, &yuy2, false, true),
-        ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, false, true),
+        ("YUYV", CameraFormat::Yuyv, &yuy2, true),
+        ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, true),
+        ("MJPEG 4:2:2 with a restart marker every MCU row", CameraFormat::Mjpeg, &jpeg_rst, true),
+        ("YUYV", CameraFormat::Yuyv, &yuy2, false),
+        ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, false),
     ];
-    for (name, format, input, read_pixels, two_threads) in cases {
-        mst::convert::parallel::set_enabled(two_threads);
+    for (name, format, input, read_pixels) in cases {
         let g = Generator::new(Kind::Video);
         let small = g.track().clone_track();
         let large = g.track().clone_track();
@@ -544,28 +537,32 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
         conv.set_lazy(true);
         let mut ts = 0;
         let (mut i420, mut s360, mut s720) = (Img::new(F::I420, W, H, 0), Img::new(F::I420, 640, 360, 0), Img::new(F::I420, 1280, 720, 0));
+        let mut one_frame = |two_threads: bool| {
+            mst::convert::parallel::set_enabled(two_threads);
+            ts += 1;
+            let f = conv.frame(input, ts, None, None).unwrap().unwrap();
+            g.write(f).map_err(|(e, _)| e).unwrap();
+            let (a, b) = (ps.read(Wait::No).unwrap(), pl.read(Wait::No).unwrap());
+            assert_eq!((a.frame.video().unwrap().coded_width, b.frame.video().unwrap().coded_width), (640, 1280));
+            if read_pixels {
+                // Both outputs made: what the obvious pipeline computes.
+                black_box((a.frame.plane(0).unwrap().0[0], b.frame.plane(0).unwrap().0[0]));
+            }
+            assert_eq!(a.frame.pixels_made(), read_pixels);
+            black_box((a, b));
+        };
+        let one_frame = std::cell::RefCell::new(&mut one_frame);
         let t = {
             let mut runs: Vec<Run> = vec![
-                Box::new(|| {
-                    ts += 1;
-                    let f = conv.frame(input, ts, None, None).unwrap().unwrap();
-                    g.write(f).map_err(|(e, _)| e).unwrap();
-                    let (a, b) = (ps.read(Wait::No).unwrap(), pl.read(Wait::No).unwrap());
-                    assert_eq!((a.frame.video().unwrap().coded_width, b.frame.video().unwrap().coded_width), (640, 1280));
-                    if read_pixels {
-                        // Both outputs made: what the obvious pipeline computes.
-                        black_box((a.frame.plane(0).unwrap().0[0], b.frame.plane(0).unwrap().0[0]));
-                    }
-                    assert_eq!(a.frame.pixels_made(), read_pixels);
-                    black_box((a, b));
-                }),
+                Box::new(|| (one_frame.borrow_mut())(false)),
+                Box::new(|| (one_frame.borrow_mut())(true)),
                 Box::new(|| obvious_pipeline(format, input, &mut i420, &mut s360, &mut s720)),
             ];
             race(&mut runs, rounds)
         };
         let lazy = if format == CameraFormat::Mjpeg { "decoded and scaled" } else { "scaled" };
         let readers = if read_pixels { "both read pixels".to_string() } else { format!("neither reads a pixel ({lazy} on first access: never)") };
-        out.push((format!("1080p {name} camera frame → clones at 640x360 and 1280x720, {readers}"), t[0], t[1]));
+        out.push((format!("1080p {name} camera frame → clones at 640x360 and 1280x720, {readers}"), t[0], t[1], t[2]));
     }
     mst::convert::parallel::set_enabled(true);
     // The floor under any MJPEG pipeline built on libjpeg-turbo: a decode scaled to 1/8 does
@@ -592,7 +589,7 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64)> {
     };
     // SAFETY: made above, destroyed once.
     unsafe { peers::tjDestroy(tj) };
-    out.push(("floor: Huffman decoding alone (TurboJPEG decode at 1/8 scale, DC-only IDCT) of the MJPEG frame".into(), t[0], t[1]));
+    out.push(("floor: Huffman decoding alone (TurboJPEG decode at 1/8 scale, DC-only IDCT) of the MJPEG frame, 1 thread".into(), t[0], f64::NAN, t[1]));
     out
 }
 
@@ -617,18 +614,66 @@ fn obvious_pipeline(format: mst::source::v4l2::CameraFormat, input: &[u8], i420:
     }
 }
 
-/// 4K: libmst on one thread and split over two ([`mst::convert::parallel`]), against the peers
-/// (one thread each: libyuv has no threading, swscale's slice threads are not used by
-/// sws_scale).
-fn fourk_rows(rounds: usize) -> Vec<String> {
-    use mst::convert::parallel::set_enabled;
-    let (w4, h4) = (3840usize, 2160usize);
+/// The kernels that split over two threads ([`mst::convert::parallel`]: sources of 1080p and
+/// more, and MJPEG frames with restart markers), libmst on one thread and on two.
+fn threads_rows(rounds: usize) -> Vec<String> {
     let mut out = Vec::new();
-    // Scale to 1920x1080 (area).
+    for (w, h, dw, dh, name) in [(W, H, 1280, 720, "1080p"), (3840, 2160, 1920, 1080, "4K")] {
+        out.extend(split_rows(w, h, dw, dh, name, rounds));
+    }
+    out.push(mjpeg_threads_row(rounds));
+    mst::convert::parallel::set_enabled(true);
+    out
+}
+
+/// The 1080p MJPEG frame with restart markers: libmst's decode on 1 and 2 threads, and
+/// libyuv's MJPGToI420 (one thread: no other peer decodes JPEG).
+fn mjpeg_threads_row(rounds: usize) -> String {
+    use mst::convert::parallel::set_enabled;
+    use mst::source::v4l2::{CameraFormat, Converter};
+    let jpeg = mjpeg_frame_restart();
+    let mut conv = Converter::new(CameraFormat::Mjpeg, W as u32, H as u32, 0).expect("libturbojpeg.so.0");
+    let conv = std::cell::RefCell::new(&mut conv);
+    let mut y = Img::new(F::I420, W, H, 0);
+    let (mut one, mut two) = (None, None);
+    let t = {
+        let mut runs: Vec<Run> = vec![
+            Box::new(|| {
+                set_enabled(false);
+                one = Some(conv.borrow_mut().frame(&jpeg, 0, None, None).unwrap().unwrap());
+            }),
+            Box::new(|| {
+                set_enabled(true);
+                two = Some(conv.borrow_mut().frame(&jpeg, 0, None, None).unwrap().unwrap());
+            }),
+            // SAFETY: live planes of the declared sizes.
+            Box::new(|| unsafe {
+                let d = &mut y;
+                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+                let r = peers::MJPGToI420(jpeg.as_ptr(), jpeg.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int);
+                assert_eq!(r, 0, "MJPGToI420");
+            }),
+        ];
+        race_hot(&mut runs, rounds)
+    };
+    let (one, two) = (one.unwrap(), two.unwrap());
+    for p in 0..3 {
+        assert_eq!(one.plane(p).unwrap(), two.plane(p).unwrap(), "1- and 2-thread decodes differ");
+    }
+    format!("| 1080p MJPEG 4:2:2 → I420 decode, a restart marker every MCU row (peer: MJPGToI420) | {:.3} | {:.3} | {:.3} | – | **{:.2}×** |", t[0], t[1], t[2], t[0].min(t[1]) / t[2])
+}
+
+/// Scale and YUV <-> RGB on a `w4` x `h4` source, libmst on one thread and split over two
+/// ([`mst::convert::parallel`]), against the peers (one thread each: libyuv has no
+/// threading, swscale's slice threads are not used by sws_scale).
+fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: usize) -> Vec<String> {
+    use mst::convert::parallel::set_enabled;
+    let mut out = Vec::new();
+    // Scale (area).
     {
         let src = Img::picture(F::I420, w4, h4, 0);
-        let (mut a, mut b, mut y, mut s) = (Img::new(F::I420, 1920, 1080, 0), Img::new(F::I420, 1920, 1080, 0), Img::new(F::I420, 1920, 1080, 0), Img::new(F::I420, 1920, 1080, 0));
-        let sws = Sws::new(w4, h4, peers::AV_PIX_FMT_YUV420P, 1920, 1080, peers::AV_PIX_FMT_YUV420P, peers::SWS_AREA);
+        let (mut a, mut b, mut y, mut s) = (Img::new(F::I420, dw, dh, 0), Img::new(F::I420, dw, dh, 0), Img::new(F::I420, dw, dh, 0), Img::new(F::I420, dw, dh, 0));
+        let sws = Sws::new(w4, h4, peers::AV_PIX_FMT_YUV420P, dw, dh, peers::AV_PIX_FMT_YUV420P, peers::SWS_AREA);
         let mut runs: Vec<Run> = vec![
             Box::new(|| {
                 set_enabled(false);
@@ -642,19 +687,19 @@ fn fourk_rows(rounds: usize) -> Vec<String> {
             Box::new(|| unsafe {
                 let d = &mut y;
                 let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), w4 as c_int, h4 as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), 1920, 1080, peers::K_FILTER_BOX);
+                peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), w4 as c_int, h4 as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), dw as c_int, dh as c_int, peers::K_FILTER_BOX);
             }),
             Box::new(|| sws.run(&src, &mut s)),
         ];
         let t = race(&mut runs, rounds);
         drop(runs);
         assert_eq!(a.max_diff(&b), 0, "split and single-thread scaling differ");
-        out.push(format!("| 4K I420 scale → 1920x1080, area | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
+        out.push(format!("| {name} I420 scale → {dw}x{dh}, area | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
     }
     // I420 -> BGRA and BGRA -> I420.
-    for (from, to, sf, df, name) in [
-        (F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, "4K I420 → BGRA, BT.709"),
-        (F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, "4K BGRA → I420, BT.709 (libyuv: BT.601)"),
+    for (from, to, sf, df, op) in [
+        (F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, "I420 → BGRA, BT.709"),
+        (F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, "BGRA → I420, BT.709 (libyuv: BT.601)"),
     ] {
         let src = Img::picture(from, w4, h4, 0);
         let (mut a, mut b, mut y, mut s) = (Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0));
@@ -684,7 +729,7 @@ fn fourk_rows(rounds: usize) -> Vec<String> {
         let t = race(&mut runs, rounds);
         drop(runs);
         assert_eq!(a.max_diff(&b), 0, "split and single-thread conversion differ");
-        out.push(format!("| {name} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
+        out.push(format!("| {name} {op} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
     }
     set_enabled(true);
     out
@@ -717,9 +762,11 @@ fn main() {
         ("I420 → NV12", Box::new(|n| convert_row("I420 → NV12", F::I420, F::Nv12, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_NV12, n))),
         ("I420 → BGRA (libyuv ARGB), BT.709", Box::new(|n| convert_row("I420 → BGRA (libyuv ARGB), BT.709", F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, n))),
         ("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", Box::new(|n| convert_row("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, n))),
-        ("MJPEG 4:2:2 → I420 decode", Box::new(|n| mjpeg_row(n.min(21), false))),
-        ("MJPEG 4:2:2 → I420 decode, restart markers", Box::new(|n| mjpeg_row(n.min(21), true))),
+        ("MJPEG 4:2:2 → I420 decode", Box::new(|n| mjpeg_row(n.min(21)))),
     ];
+    // The kernel table is single-thread (the figures are): no splitting over the
+    // helper thread, which the 2-thread table shows.
+    mst::convert::parallel::set_enabled(false);
     let rows: Vec<Row> = table.iter().filter(|(op, _)| only.as_ref().is_none_or(|o| op.contains(o.as_str()))).map(|(_, make)| make(rounds)).collect();
     print(&rows);
     black_box(rows);
@@ -727,15 +774,19 @@ fn main() {
         return;
     }
     println!();
-    println!("| pipeline (1 thread unless the row says otherwise; per frame) | libmst ms | obvious libyuv pipeline ms (1 thread) | ratio |");
-    println!("| --- | ---: | ---: | ---: |");
-    for (op, a, b) in pipeline_rows(rounds.min(21)) {
-        println!("| {op} | {a:.3} | {b:.3} | **{:.2}×** |", a / b);
+    println!("| pipeline, per frame | libmst 1 thread ms | libmst 2 threads ms | obvious libyuv pipeline ms (1 thread) | ratio 1 thread | ratio 2 threads |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (op, a, b, c) in pipeline_rows(rounds.min(21)) {
+        if b.is_nan() {
+            println!("| {op} | {a:.3} | – | {c:.3} | **{:.2}×** | – |", a / c);
+        } else {
+            println!("| {op} | {a:.3} | {b:.3} | {c:.3} | **{:.2}×** | **{:.2}×** |", a / c, b / c);
+        }
     }
     println!();
-    println!("| 4K (3840x2160) | libmst 1 thread ms | libmst 2 threads ms | libyuv ms | swscale ms | faster libmst / faster peer |");
+    println!("| 2 threads: 1080p and 4K | libmst 1 thread ms | libmst 2 threads ms | libyuv ms | swscale ms | faster libmst / faster peer |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for row in fourk_rows(rounds.min(21)) {
+    for row in threads_rows(rounds.min(21)) {
         println!("{row}");
     }
 }

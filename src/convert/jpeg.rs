@@ -128,7 +128,7 @@ mod raw {
         pub fn mst_jpeg_raw_free(d: *mut c_void);
         pub fn mst_jpeg_raw_message(d: *const c_void) -> *const c_char;
         #[allow(clippy::too_many_arguments)]
-        pub fn mst_jpeg_raw_decode_422(d: *mut c_void, jpeg: *const u8, len: usize, y: *mut u8, ys: usize, u: *mut u8, us: usize, v: *mut u8, vs: usize, w: usize, h: usize, rows: usize) -> c_int;
+        pub fn mst_jpeg_raw_decode_422(d: *mut c_void, jpeg: *const u8, len: usize, y: *mut u8, ys: usize, u: *mut u8, us: usize, v: *mut u8, vs: usize, w: usize, h: usize, rows: usize, restart_shift: c_int) -> c_int;
     }
 
     pub const OK: c_int = 0;
@@ -228,7 +228,7 @@ impl Decoder {
                 }
             }
         }
-        raw_decode(self.raw, jpeg, h, dst)
+        raw_decode(self.raw, jpeg, h, 0, dst)
     }
 
     /// [`Decoder::decode_strips`] of a frame cut at `cut`, on two threads; None when the
@@ -249,11 +249,11 @@ impl Decoder {
         let buf = &mut self.bottom;
         let (mut top_result, mut bottom_result) = (None, None);
         super::parallel::join(
-            || top_result = raw_decode(a.0, jpeg, h, &mut top),
+            || top_result = raw_decode(a.0, jpeg, h, 0, &mut top),
             || {
                 let b = b;
                 bottom_half(jpeg, cut, rest, buf);
-                bottom_result = raw_decode(b.0, buf, rest, &mut bottom)
+                bottom_result = raw_decode(b.0, buf, rest, (cut.intervals % 8) as u8, &mut bottom)
             },
         );
         match (top_result?, bottom_result?) {
@@ -408,11 +408,12 @@ struct RawPtr(*mut c_void);
 #[cfg(mst_jpeg_raw)]
 unsafe impl Send for RawPtr {}
 
-/// The first `dst.height` rows of the 4:2:2 frame `jpeg` (`dst.width` x `jpeg_h`) through the
-/// libjpeg decoder `raw`, into `dst`; None when the strip path does not take it (another
-/// subsampling or colour space, or planes that do not hold the rows: nothing written).
+/// The first `dst.height` rows of the 4:2:2 frame `jpeg` (`dst.width` x `jpeg_h`, its restart
+/// markers counting from RST`shift`) through the libjpeg decoder `raw`, into `dst`; None when
+/// the strip path does not take it (another subsampling or colour space, or planes that do
+/// not hold the rows: nothing written).
 #[cfg(mst_jpeg_raw)]
-fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) -> Option<Result<Decoded>> {
+fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, shift: u8, dst: &mut ImageMut) -> Option<Result<Decoded>> {
     let (w, rows) = (dst.width, dst.height);
     let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
     let [yp, up, vp, _] = &mut dst.planes;
@@ -424,7 +425,7 @@ fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) 
     // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
     // each plane holds its rows at its stride (checked above), and the C side writes only
     // those rows' first w or cw bytes.
-    let r = unsafe { raw::mst_jpeg_raw_decode_422(raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, jpeg_h, rows) };
+    let r = unsafe { raw::mst_jpeg_raw_decode_422(raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, jpeg_h, rows, c_int::from(shift)) };
     match r {
         raw::OK => Some(Ok(Decoded::Clean)),
         raw::DAMAGED => Some(Ok(Decoded::Damaged)),
@@ -454,8 +455,8 @@ struct Cut {
     marker_at: usize,
     /// Rows above the cut: whole rows of MCUs (8 rows each).
     rows: usize,
-    /// Restart intervals above the cut (the bottom half's markers are renumbered from RST0,
-    /// as a decoder expects a frame's first marker to be, by subtracting this).
+    /// Restart intervals above the cut (the bottom half's first marker is RST(this % 8), where
+    /// a decoder expects a frame's first to be RST0: jpeg_raw.c's restart_shift).
     intervals: u64,
 }
 
@@ -483,36 +484,22 @@ fn find_ff(b: &[u8]) -> Option<usize> {
 
 /// The bottom half of `jpeg` cut at `cut`, a JPEG of its own in `out`: the header up to the
 /// scan's data with the SOF height set to `rows`, then the data after the cut's marker (to
-/// the end: EOI), its restart markers renumbered from RST0.
+/// the end: EOI). Its restart markers count from the cut's (`Cut::intervals` % 8), which the
+/// decoder is told.
 #[cfg(mst_jpeg_raw)]
 fn bottom_half(jpeg: &[u8], cut: &Cut, rows: usize, out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&jpeg[..cut.data_at]);
     out[cut.height_at..cut.height_at + 2].copy_from_slice(&(rows as u16).to_be_bytes());
-    let data = out.len();
     out.extend_from_slice(&jpeg[cut.marker_at + 2..]);
-    let shift = (cut.intervals % 8) as u8;
-    if shift == 0 {
-        return;
-    }
-    let mut p = data;
-    while let Some(at) = out.get(p..).and_then(find_ff) {
-        p += at;
-        match out.get(p + 1) {
-            Some(m @ 0xD0..=0xD7) => out[p + 1] = 0xD0 + (m - 0xD0 + 8 - shift) % 8,
-            Some(_) => {}
-            None => break,
-        }
-        // Past the marker or stuffed pair (a fill byte 0xFF 0xFF skips one at a time).
-        p += if out[p + 1] == 0xFF { 1 } else { 2 };
-    }
 }
 
-/// Where to cut `jpeg`, a `w` x `h` frame, for two threads: at the restart marker that ends
-/// the row of MCUs nearest the middle. None when the frame is not a single-scan baseline YCbCr
-/// 4:2:2 frame of that size, has no restart interval, has no marker that ends a row between a
-/// quarter and three quarters down, or its markers are not where the header says they must be
-/// (damaged data: the whole-frame decode then reports it).
+/// Where to cut `jpeg`, a `w` x `h` frame, for two threads: at the restart marker that ends a
+/// row of MCUs where the decode's work is nearest half done (by bytes and rows). None when the
+/// frame is not a single-scan baseline YCbCr 4:2:2 frame of that size, has no restart
+/// interval, has no marker that ends a row between a quarter and three quarters down, or its
+/// markers are not where the header says they must be (damaged data: the whole-frame decode
+/// then reports it).
 #[cfg(mst_jpeg_raw)]
 fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
     if jpeg.get(..2)? != [0xFF, 0xD8] {
@@ -562,10 +549,15 @@ fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
     let (across, down) = (w.div_ceil(16) as u64, h.div_ceil(8) as u64);
     let step = across / super::gcd(interval as u64, across);
     let mcu_rows = |k: u64| k * interval as u64 / across;
-    let k = (1..).map(|n| n * step).take_while(|&k| mcu_rows(k) < down).filter(|&k| 4 * mcu_rows(k) >= down && 4 * mcu_rows(k) <= 3 * down).min_by_key(|&k| (2 * mcu_rows(k)).abs_diff(down))?;
-    // The k-th marker: count them through the data (stuffed 0xFF00 and fill bytes skipped).
-    let (mut p, mut seen) = (data_at, 0u64);
-    let marker_at = loop {
+    // The share of the decode above a marker at offset p: Huffman decoding (about three
+    // quarters of the time, benches/kernels.rs's floor row) goes with the bytes, the rest
+    // (IDCT, output) with the rows.
+    let bytes = (jpeg.len() - data_at) as f64;
+    let share = |p: usize, rows: u64| 0.75 * (p - data_at) as f64 / bytes + 0.25 * rows as f64 / down as f64;
+    // Count the markers through the data (stuffed 0xFF00 and fill bytes skipped), keeping the
+    // row-ending one whose share is nearest half, up to three quarters of the rows.
+    let (mut p, mut seen, mut best) = (data_at, 0u64, None::<(f64, usize, u64)>);
+    loop {
         p += find_ff(jpeg.get(p..)?)?;
         match *jpeg.get(p + 1)? {
             0x00 => p += 2,
@@ -575,14 +567,25 @@ fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
                     return None;
                 }
                 seen += 1;
-                if seen == k {
-                    break p;
+                let rows = mcu_rows(seen);
+                if seen % step == 0 && 4 * rows >= down {
+                    if 4 * rows > 3 * down {
+                        break;
+                    }
+                    let f = share(p, rows);
+                    if best.is_none_or(|(d, _, _)| (f - 0.5).abs() < d) {
+                        best = Some(((f - 0.5).abs(), p, seen));
+                    }
+                    if f >= 0.5 {
+                        break;
+                    }
                 }
                 p += 2;
             }
             _ => return None,
         }
-    };
+    }
+    let (_, marker_at, k) = best?;
     Some(Cut { height_at, data_at, marker_at, rows: 8 * mcu_rows(k) as usize, intervals: k })
 }
 
@@ -734,38 +737,60 @@ mod tests {
         /// The whole frame on one thread (no cut), as reference.
         fn whole(d: &mut Decoder, jpeg: &[u8], w: usize, h: usize) -> (Result<Decoded>, OwnedImage) {
             let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
-            let r = raw_decode(d.raw, jpeg, h, &mut img.view_mut()).expect("the strip path takes 4:2:2");
+            let r = raw_decode(d.raw, jpeg, h, 0, &mut img.view_mut()).expect("the strip path takes 4:2:2");
             (r, img)
         }
 
+        /// The cut a plain reading of the frame gives: every restart marker (0xFF 0xD0-0xD7
+        /// cannot occur inside entropy-coded data), the ones that end a row of MCUs between a
+        /// quarter and three quarters down, the one whose share of the work is nearest half.
+        fn expected(jpeg: &[u8], w: usize, h: usize, data_at: usize) -> (usize, u64, usize) {
+            let dri = jpeg[..data_at].windows(2).position(|m| m == [0xFF, 0xDD]).expect("DRI");
+            let interval = u64::from(jpeg[dri + 4]) << 8 | u64::from(jpeg[dri + 5]);
+            let (across, down) = (w.div_ceil(16) as u64, h.div_ceil(8) as u64);
+            let markers: Vec<usize> = (data_at..jpeg.len() - 1).filter(|&i| jpeg[i] == 0xFF && (0xD0..=0xD7).contains(&jpeg[i + 1])).collect();
+            let bytes = (jpeg.len() - data_at) as f64;
+            markers
+                .iter()
+                .enumerate()
+                .map(|(i, &at)| (at, i as u64 + 1))
+                .filter(|&(_, k)| k * interval % across == 0 && 4 * (k * interval / across) >= down && 4 * (k * interval / across) <= 3 * down)
+                .map(|(at, k)| {
+                    let rows = k * interval / across;
+                    let share = 0.75 * (at - data_at) as f64 / bytes + 0.25 * rows as f64 / down as f64;
+                    ((share - 0.5).abs(), at, k, 8 * rows as usize)
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, at, k, rows)| (at, k, rows))
+                .expect("a candidate")
+        }
+
         #[test]
-        fn cuts_at_the_marker_that_ends_the_row_nearest_the_middle() {
-            // One MCU row an interval, 16 rows of MCUs: 8 intervals, 64 rows, the 8th marker.
-            let c = restart_cut(R1, 100, 128).expect("a cut");
-            assert_eq!(c.rows, 64);
-            assert_eq!(&R1[c.marker_at..c.marker_at + 2], [0xFF, 0xD7]);
-            assert_eq!(be16(R1, c.height_at), Some(128));
-            assert_eq!(&R1[c.data_at - 14..c.data_at - 12], [0xFF, 0xDA], "3-component SOS is 12 bytes");
-            // 3 MCUs an interval, 7 MCUs a row: every 7th marker ends a row (3 of them); of 40
-            // rows, 21 is nearest the middle: the 49th marker, RST0.
-            let c = restart_cut(R3B, 99, 317).expect("a cut");
-            assert_eq!((c.rows, c.intervals), (8 * 21, 49));
-            assert_eq!(&R3B[c.marker_at..c.marker_at + 2], [0xFF, 0xD0]);
-            let c = restart_cut(VGA, 640, 480).expect("a cut");
-            assert_eq!((c.rows, c.intervals), (8 * 30, 30), "60 MCU rows");
-            assert_eq!(&VGA[c.marker_at..c.marker_at + 2], [0xFF, 0xD5]);
+        fn cuts_at_the_row_end_nearest_half_the_work() {
+            for (jpeg, w, h) in [(R1, 100, 128), (R3B, 99, 317), (VGA, 640, 480)] {
+                let c = restart_cut(jpeg, w, h).expect("a cut");
+                assert_eq!((c.marker_at, c.intervals, c.rows), expected(jpeg, w, h, c.data_at), "{w}x{h}");
+                assert_eq!(jpeg[c.marker_at + 1], 0xD0 + ((c.intervals - 1) % 8) as u8, "{w}x{h}");
+                assert_eq!(be16(jpeg, c.height_at), Some(h), "{w}x{h}");
+                assert_eq!(&jpeg[c.data_at - 14..c.data_at - 12], [0xFF, 0xDA], "3-component SOS is 12 bytes");
+                assert!(c.rows % 8 == 0 && 4 * c.rows >= h && 4 * c.rows <= 3 * h.next_multiple_of(8), "{w}x{h}: {}", c.rows);
+            }
+            // The VGA frame's top half is smoother (fewer bytes) than its bottom: the cut sits
+            // below the middle row.
+            assert!(restart_cut(VGA, 640, 480).unwrap().rows > 240);
             // Nothing to cut: no restart interval, progressive, 4:2:0, another size, not JPEG.
             assert_eq!(restart_cut(NONE, 100, 128), None);
             assert_eq!(restart_cut(PROGRESSIVE, 100, 128), None);
             assert_eq!(restart_cut(S420, 100, 128), None);
             assert_eq!(restart_cut(R1, 100, 120), None);
             assert_eq!(restart_cut(&R1[4..], 100, 128), None);
-            // Markers out of sequence (damaged data) or missing before the cut: not cut.
+            // Markers out of sequence (damaged data), or data that ends before a quarter of the
+            // rows: not cut.
             let c = restart_cut(R1, 100, 128).unwrap();
             let mut bad = R1.to_vec();
             bad[c.marker_at + 1] = 0xD3;
             assert_eq!(restart_cut(&bad, 100, 128), None);
-            assert_eq!(restart_cut(&R1[..c.marker_at], 100, 128), None);
+            assert_eq!(restart_cut(&R1[..c.data_at + 200], 100, 128), None);
         }
 
         #[test]
@@ -797,12 +822,14 @@ mod tests {
                 assert_eq!(d.decode_cut(jpeg, &cut, &mut img.view_mut()).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
                 img.assert_padding();
                 assert_eq!(img.packed(), reference.packed(), "{w}x{h}");
-                // The bottom half's markers count from RST0, whatever the cut's number.
+                // The bottom half's markers count on from the cut's: the decoder was told so
+                // (restart_shift), else it would have warned of markers out of sequence.
                 let markers: Vec<u8> = d.bottom.windows(2).filter(|p| p[0] == 0xFF && (0xD0..=0xD7).contains(&p[1])).map(|p| p[1] - 0xD0).collect();
                 assert!(markers.len() >= 7, "{w}x{h}: {} markers below the cut", markers.len());
-                assert_eq!(markers, (0..markers.len()).map(|i| (i % 8) as u8).collect::<Vec<u8>>(), "{w}x{h}");
+                let first = (cut.intervals % 8) as usize;
+                assert_eq!(markers, (first..first + markers.len()).map(|i| (i % 8) as u8).collect::<Vec<u8>>(), "{w}x{h}");
             }
-            assert!(640 * 480 >= CUT_MIN_PIXELS);
+            const { assert!(640 * 480 >= CUT_MIN_PIXELS) };
             let (_, reference) = whole(&mut d, VGA, 640, 480);
             let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
             assert_eq!(d.decode_i420(VGA, &mut img.view_mut()).unwrap(), Decoded::Clean);
