@@ -947,6 +947,24 @@ const char *mst_last_error_message(void);
 const char *mst_last_error_constraint(void);
 
 /**
+ * How many threads libmst's pixel kernels may use: 2 (the default) splits frames of 1080p
+ * and more (scaling and YUV <-> RGB conversion), and the decode of MJPEG frames with restart
+ * markers, between the calling thread and one helper thread ("mst-kernel-helper", started
+ * on first use, idle otherwise); 1 keeps every kernel on the thread that runs it (the helper,
+ * once started, then sleeps). Results are identical either way.
+ *
+ * Thread-safety: any thread; kernels that start after the call follow it. Errors:
+ * MST_ERR_RANGE for any value but 1 and 2 (nothing changes).
+ */
+MstStatus mst_set_kernel_threads(uint32_t threads);
+
+/**
+ * The number of threads the pixel kernels may use (see mst_set_kernel_threads()): 1 or 2.
+ * Thread-safety: any thread. Errors: MST_ERR_NULL_ARG.
+ */
+MstStatus mst_kernel_threads(uint32_t *out);
+
+/**
  * Lists the devices present now: audio inputs, audio outputs, then video inputs and video
  * outputs. Each audio kind starts with its "default" device (ALSA's "default" PCM, which
  * exists even with no sound card), then card by card, device by device. V4L2 nodes are

@@ -313,6 +313,37 @@ pub extern "C" fn mst_last_error_constraint() -> *const c_char {
     LAST_ERROR.try_with(|l| l.borrow().constraint.map_or(std::ptr::null(), |c| c.as_ptr())).unwrap_or(std::ptr::null())
 }
 
+/// How many threads libmst's pixel kernels may use: 2 (the default) splits frames of 1080p
+/// and more (scaling and YUV <-> RGB conversion), and the decode of MJPEG frames with restart
+/// markers, between the calling thread and one helper thread ("mst-kernel-helper", started
+/// on first use, idle otherwise); 1 keeps every kernel on the thread that runs it (the helper,
+/// once started, then sleeps). Results are identical either way.
+///
+/// Thread-safety: any thread; kernels that start after the call follow it. Errors:
+/// MST_ERR_RANGE for any value but 1 and 2 (nothing changes).
+#[no_mangle]
+pub extern "C" fn mst_set_kernel_threads(threads: u32) -> MstStatus {
+    ffi_call!({
+        match threads {
+            1 | 2 => {
+                crate::convert::parallel::set_enabled(threads == 2);
+                Ok(())
+            }
+            _ => Err(crate::error::err!(Range, "kernel threads {threads}: 1 or 2")),
+        }
+    })
+}
+
+/// The number of threads the pixel kernels may use (see mst_set_kernel_threads()): 1 or 2.
+/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG.
+#[no_mangle]
+pub extern "C" fn mst_kernel_threads(out: *mut u32) -> MstStatus {
+    ffi_call!({
+        *out!(out, "out") = if crate::convert::parallel::enabled() { 2 } else { 1 };
+        Ok(())
+    })
+}
+
 /// Wraps a C callback and its user data so Rust closures can carry them across threads; the
 /// destroy-notify runs when the wrapper drops.
 pub(crate) struct UserData {
