@@ -520,7 +520,7 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
     let cases = [
         ("YUYV", CameraFormat::Yuyv, &yuy2, true),
         ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, true),
-        ("MJPEG 4:2:2 with a restart marker every MCU row", CameraFormat::Mjpeg, &jpeg_rst, true),
+        ("MJPEG 4:2:2 (a restart marker every MCU row)", CameraFormat::Mjpeg, &jpeg_rst, true),
         ("YUYV", CameraFormat::Yuyv, &yuy2, false),
         ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, false),
     ];
