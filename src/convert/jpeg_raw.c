@@ -37,7 +37,6 @@ struct api {
     boolean (*start)(j_decompress_ptr);
     JDIMENSION (*read_raw)(j_decompress_ptr, JSAMPIMAGE, JDIMENSION);
     void (*abort)(j_decompress_ptr);
-    boolean (*resync)(j_decompress_ptr, int);
 };
 
 static struct api api;
@@ -76,7 +75,6 @@ static void load_once(void) {
     SYM(start, "jpeg_start_decompress");
     SYM(read_raw, "jpeg_read_raw_data");
     SYM(abort, "jpeg_abort_decompress");
-    SYM(resync, "jpeg_resync_to_restart");
 #undef SYM
     api_state = 1;
 }
@@ -100,8 +98,6 @@ struct mst_jpeg_raw {
     /* Strip rows: luma (when it cannot go straight to the frame), U, V; 8 rows each. */
     unsigned char *strip;
     size_t strip_len;
-    /* What the frame's restart markers count from (see resync_shifted). */
-    int restart_shift;
 };
 
 static void on_error(j_common_ptr cinfo) {
@@ -120,21 +116,6 @@ static void on_message(j_common_ptr cinfo, int level) {
 
 static void no_output(j_common_ptr cinfo) { (void)cinfo; }
 
-/*
- * libjpeg expects a frame's restart markers to count RST0, RST1, ... from its first; the
- * bottom half of a frame cut at a restart marker (jpeg.rs) counts from where the cut was.
- * libjpeg asks the source manager what to do with a marker out of sequence: this one takes
- * the marker that is `restart_shift` ahead as the one expected, and leaves any other to
- * libjpeg's own resynchronisation (which warns: the frame is then reported damaged).
- */
-static boolean resync_shifted(j_decompress_ptr c, int desired) {
-    struct mst_jpeg_raw *d = (struct mst_jpeg_raw *)c;
-    if (c->unread_marker == JPEG_RST0 + ((desired + d->restart_shift) & 7)) {
-        c->unread_marker = 0;
-        return TRUE;
-    }
-    return api.resync(c, desired);
-}
 
 /* A decoder, or NULL (no library, no memory, or a library that does not match jpeglib.h). */
 struct mst_jpeg_raw *mst_jpeg_raw_new(void) {
@@ -173,9 +154,10 @@ enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_422 = -2 };
  * Decodes the first `rows` rows of `jpeg` (`len` bytes), which must be w x h, into the I420
  * planes y, u, v (rows of w and (w + 1) / 2 bytes at their strides; `rows` and (rows + 1) / 2
  * rows; the caller checked that the planes hold them). Writes nothing outside those rows.
- * `rows` is h (the whole frame) or an even number below it (the top of a frame cut in two at a
- * restart marker: the rest is never read). `restart_shift` (0-7) is the number of the frame's
- * first restart marker: 0 for a whole frame, the cut's for a bottom half.
+ * `rows` is h (the whole frame) or an even number below it: the top of a frame cut in two at a
+ * restart marker (jpeg.rs). Then one more row of blocks is decoded and thrown away, so that
+ * libjpeg reads the marker that ends `rows` as a whole decode does, and reports damage right
+ * before it (a warning: RAW_DAMAGED); the rest is never read.
  *
  * Returns RAW_OK, RAW_DAMAGED (decoded, but the data was corrupt: the first warning is the
  * message), RAW_ERROR (the message says why; the planes may be partly written) or
@@ -183,7 +165,7 @@ enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_422 = -2 };
  * decodes it another way).
  */
 int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u,
-                            size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows, int restart_shift) {
+                            size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows) {
     j_decompress_ptr c = &d->cinfo;
     d->err.warnings = 0;
     d->err.message[0] = 0;
@@ -196,9 +178,6 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
         return RAW_ERROR;
     }
     api.mem_src(c, jpeg, (unsigned long)len);
-    d->restart_shift = restart_shift & 7;
-    if (d->restart_shift)
-        c->src->resync_to_restart = resync_shifted;
     api.read_header(c, TRUE);
     jpeg_component_info *ci = c->comp_info;
     if (c->num_components != 3 || c->jpeg_color_space != JCS_YCbCr || c->data_precision != 8 || c->image_width != w ||
@@ -240,12 +219,14 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
         urows[i] = su + i * pw;
         vrows[i] = sv + i * pw;
     }
-    while (c->output_scanline < rows) {
+    /* A cut frame's top: decode the strip after `rows` too, into the spare rows. */
+    size_t stop = rows < h && rows + 8 < h ? rows + 8 : h;
+    while (c->output_scanline < stop) {
         size_t top = c->output_scanline;
         for (size_t i = 0; i < 8; i++) {
-            if (!luma_direct)
+            if (!luma_direct && top < rows)
                 yrows[i] = sl + i * lw;
-            else if (top + i < rows)
+            else if (luma_direct && top + i < rows)
                 yrows[i] = y + (top + i) * ys;
             else
                 yrows[i] = spare; /* rows past the last one wanted */
@@ -257,7 +238,7 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
             snprintf(d->err.message, sizeof d->err.message, "the JPEG data ended early");
             return RAW_ERROR;
         }
-        size_t n = rows - top < 8 ? rows - top : 8;
+        size_t n = top >= rows ? 0 : rows - top < 8 ? rows - top : 8;
         if (!luma_direct)
             for (size_t i = 0; i < n; i++)
                 memcpy(y + (top + i) * ys, sl + i * lw, w);

@@ -11,12 +11,16 @@
 //!   unsigned bytes (47, 157, 16) against the pixel's bytes minus 128 as signed bytes, summed
 //!   in 16 bits. Measured over all 2^24 colours: at most 1 off, 8.8% of colours 1 off.
 //! - Chroma: each channel averaged over the 2x2 block with two rounding-up byte averages
-//!   (pavgb, rows then columns: at most 0.75 above the true mean, never below), then one
-//!   pmaddubsw with the coefficients x 256 as signed bytes. The coefficients add to 0, as the
-//!   reference's do, so grey stays exactly 128 and a bias common to the three channels
-//!   cancels; what is left is at most 0.439 x 0.75 = 0.33 from the averages plus at most
-//!   255 x 0.0022 = 0.56 (U) or 255 x 0.0017 = 0.44 (V) from the rounded coefficients, under
-//!   1 in all: at most 1 off after rounding.
+//!   (pavgb, rows then columns: up to 1.0 above the true mean, as 0, 1 over 1, 2 averages to
+//!   2, never below), then one pmaddubsw with the coefficients x 256 as signed bytes. The
+//!   coefficients add to 0, as the reference's do, so grey stays exactly 128 and a bias
+//!   common to the three channels cancels. What is left before rounding: at most the positive
+//!   (or the negative) coefficients' sum times 1.0 from the averages, 113/256 = 0.441 (U) or
+//!   112/256 = 0.438 (V), plus at most 255 x 0.0022 = 0.56 (U) or 255 x 0.0017 = 0.44 (V)
+//!   from the rounded coefficients; both cannot peak at once, and the largest sum over every
+//!   block is 0.9995 (U of a blue block 253, 254 over 254, 255: 241 for the reference's 240;
+//!   `tightest_chroma_block` holds it). Under 1, so at most 1 off after rounding; a change of
+//!   coefficient can break that, and that test would fail.
 //!
 //! Not libyuv: its ARGBToI420 is BT.601 only and its coefficients have 7 bits.
 
@@ -199,9 +203,13 @@ mod avx2 {
             // with x + 32 <= even <= w: the slicing checks the rows' extents.
             let s0 = src.planes[0][y0 * src.strides[0]..][..4 * w].as_ptr();
             let s1 = src.planes[0][y1 * src.strides[0]..][..4 * w].as_ptr();
+            // Both luma rows from one pointer (two &mut reborrows of the plane would invalidate
+            // the first, and for an odd last row they are the same row), after checking that
+            // the second row ends inside the plane.
             let ys = dst.strides[0];
-            let d0 = dst.planes[0][y0 * ys..][..w].as_mut_ptr();
-            let d1 = dst.planes[0][y1 * ys..][..w].as_mut_ptr();
+            assert!(ys >= w && dst.planes[0].len() >= y1 * ys + w);
+            let yp = dst.planes[0].as_mut_ptr();
+            let (d0, d1) = (yp.add(y0 * ys), yp.add(y1 * ys));
             let (u, v) = if nv12 {
                 (dst.planes[1][pair * dst.strides[1]..][..2 * cw].as_mut_ptr(), std::ptr::null_mut())
             } else {
@@ -323,6 +331,23 @@ mod tests {
             let (worst, off, total) = compare(&fast, &slow, w, h);
             assert!(worst <= MAX_ERROR, "{from:?}: off by {worst}");
             assert!(off < total / 3, "{from:?}: {off} of {total} samples off");
+        }
+    }
+
+    /// The block where the chroma bound is tightest (see the module doc): blue 253, 254 over
+    /// 254, 255 with red and green 0, whose U is 0.9995 above the reference's before rounding.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn tightest_chroma_block() {
+        for from in [F::Rgba, F::Bgra, F::Rgbx, F::Bgrx] {
+            let [_, _, bo, _] = crate::convert::video::rgb_offsets(from);
+            let mut src = OwnedImage::new(from, 32, 2, 0, 0);
+            src.fill_with(|_, x, y, c| if c == bo { [[253, 254], [254, 255]][y][x % 2] } else { 0 });
+            let Some((fast, slow)) = both(&src, F::I420, 0) else { return };
+            assert_eq!(slow.get(1, 0, 0, 0), 240, "{from:?}: the reference's U");
+            assert_eq!(fast.get(1, 0, 0, 0), 241, "{from:?}: 1 above, at the bound");
+            let (worst, _, _) = compare(&fast, &slow, 32, 2);
+            assert!(worst <= MAX_ERROR, "{from:?}");
         }
     }
 
