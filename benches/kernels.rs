@@ -476,13 +476,7 @@ fn mjpeg_row(rounds: usize) -> Row {
     let t = {
         let mut runs: Vec<Run> = vec![
             Box::new(|| last = Some(conv.frame(&jpeg, 0, None, None).unwrap().unwrap())),
-            // SAFETY: live planes of the declared sizes.
-            Box::new(|| unsafe {
-                let d = &mut y;
-                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                let r = peers::MJPGToI420(jpeg.as_ptr(), jpeg.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int);
-                assert_eq!(r, 0, "MJPGToI420");
-            }),
+            Box::new(|| libyuv_mjpeg(&jpeg, &mut y)),
         ];
         race_hot(&mut runs, rounds)
     };
@@ -593,19 +587,31 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
     out
 }
 
+/// libyuv's MJPGToI420 of the 1080p frame `jpeg` into `d` (the peer's decode, in every MJPEG
+/// row).
+fn libyuv_mjpeg(jpeg: &[u8], d: &mut Img) {
+    let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
+    // SAFETY: live planes of the declared sizes.
+    let r = unsafe { peers::MJPGToI420(jpeg.as_ptr(), jpeg.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int) };
+    assert_eq!(r, 0, "MJPGToI420");
+}
+
 /// The obvious libyuv pipeline for a 1080p camera buffer (YUYV or MJPEG): convert or decode
 /// to I420, then I420Scale to 640x360 (box) and 1280x720 (bilinear).
 fn obvious_pipeline(format: mst::source::v4l2::CameraFormat, input: &[u8], i420: &mut Img, s360: &mut Img, s720: &mut Img) {
     use mst::source::v4l2::CameraFormat;
+    match format {
+        CameraFormat::Yuyv => {
+            let (d0, d1, d2) = (i420.mptr(0), i420.mptr(1), i420.mptr(2));
+            // SAFETY: live planes of the declared sizes.
+            let r = unsafe { peers::YUY2ToI420(input.as_ptr(), (W * 2) as c_int, d0, i420.stride(0), d1, i420.stride(1), d2, i420.stride(2), W as c_int, H as c_int) };
+            assert_eq!(r, 0, "YUY2ToI420");
+        }
+        CameraFormat::Mjpeg => libyuv_mjpeg(input, i420),
+        other => panic!("no obvious pipeline for {other:?}"),
+    }
     // SAFETY: live planes of the declared sizes.
     unsafe {
-        let (d0, d1, d2) = (i420.mptr(0), i420.mptr(1), i420.mptr(2));
-        let r = match format {
-            CameraFormat::Yuyv => peers::YUY2ToI420(input.as_ptr(), (W * 2) as c_int, d0, i420.stride(0), d1, i420.stride(1), d2, i420.stride(2), W as c_int, H as c_int),
-            CameraFormat::Mjpeg => peers::MJPGToI420(input.as_ptr(), input.len(), d0, i420.stride(0), d1, i420.stride(1), d2, i420.stride(2), W as c_int, H as c_int, W as c_int, H as c_int),
-            other => panic!("no obvious pipeline for {other:?}"),
-        };
-        assert_eq!(r, 0, "converting the {format:?} frame");
         let src = &*i420;
         for (out, dw, dh, filter) in [(s360, 640, 360, peers::K_FILTER_BOX), (s720, 1280, 720, peers::K_FILTER_BILINEAR)] {
             let (o0, o1, o2) = (out.mptr(0), out.mptr(1), out.mptr(2));
@@ -646,13 +652,7 @@ fn mjpeg_threads_row(rounds: usize) -> String {
                 set_enabled(true);
                 two = Some(conv.borrow_mut().frame(&jpeg, 0, None, None).unwrap().unwrap());
             }),
-            // SAFETY: live planes of the declared sizes.
-            Box::new(|| unsafe {
-                let d = &mut y;
-                let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                let r = peers::MJPGToI420(jpeg.as_ptr(), jpeg.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int);
-                assert_eq!(r, 0, "MJPGToI420");
-            }),
+            Box::new(|| libyuv_mjpeg(&jpeg, &mut y)),
         ];
         race_hot(&mut runs, rounds)
     };
@@ -731,7 +731,6 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
         assert_eq!(a.max_diff(&b), 0, "split and single-thread conversion differ");
         out.push(format!("| {name} {op} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
     }
-    set_enabled(true);
     out
 }
 
