@@ -255,6 +255,7 @@ impl Decoder {
         super::parallel::join(
             || top_result = raw_decode(a.0, jpeg, h, &mut top),
             || {
+                // Moves the whole RawPtr (Send) in, not just its raw pointer field.
                 let b = b;
                 bottom_half(jpeg, cut, rest, buf);
                 bottom_result = raw_decode(b.0, buf, rest, &mut bottom)
@@ -487,6 +488,23 @@ fn find_ff(b: &[u8]) -> Option<usize> {
     chunks.remainder().iter().position(|&c| c == 0xFF).map(|p| done + p)
 }
 
+/// Every 0xFF of entropy-coded data `b` from offset `from`, with the byte after it: 0x00 for
+/// a stuffed 0xFF, 0xD0-0xD7 for a restart marker, another for any other marker (fill bytes,
+/// 0xFF 0xFF, passed over one at a time). Ends where the data does.
+#[cfg(mst_jpeg_raw)]
+fn ff_pairs(b: &[u8], from: usize) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let mut p = from;
+    std::iter::from_fn(move || loop {
+        p += find_ff(b.get(p..)?)?;
+        let m = *b.get(p + 1)?;
+        if m != 0xFF {
+            p += 2;
+            return Some((p - 2, m));
+        }
+        p += 1;
+    })
+}
+
 /// The bottom half of `jpeg` cut at `cut`, a JPEG of its own in `out`: the header up to the
 /// scan's data with the SOF height set to `rows`, then the data after the cut's marker (to
 /// the end: EOI), its restart markers renumbered to count from RST0 as a decoder expects a
@@ -503,16 +521,10 @@ fn bottom_half(jpeg: &[u8], cut: &Cut, rows: usize, out: &mut Vec<u8>) {
     if shift == 0 {
         return;
     }
-    let mut p = data;
-    while let Some(at) = out.get(p..).and_then(find_ff) {
-        p += at;
-        match out.get(p + 1) {
-            Some(&m @ 0xD0..=0xD7) => out[p + 1] = 0xD0 + (m - 0xD0 + 8 - shift) % 8,
-            Some(_) => {}
-            None => break,
+    for (p, m) in ff_pairs(&jpeg[cut.marker_at + 2..], 0) {
+        if let 0xD0..=0xD7 = m {
+            out[data + p + 1] = 0xD0 + (m - 0xD0 + 8 - shift) % 8;
         }
-        // Past the marker or stuffed pair; a fill byte (0xFF 0xFF) one at a time.
-        p += if out[p + 1] == 0xFF { 1 } else { 2 };
     }
 }
 
@@ -576,15 +588,14 @@ fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
     // (IDCT, output) with the rows.
     let bytes = (jpeg.len() - data_at) as f64;
     let share = |p: usize, rows: u64| 0.75 * (p - data_at) as f64 / bytes + 0.25 * rows as f64 / down as f64;
-    // Count the markers through the data (stuffed 0xFF00 and fill bytes skipped), keeping the
-    // row-ending one whose share is nearest half, up to three quarters of the rows.
-    let (mut p, mut seen, mut best) = (data_at, 0u64, None::<(f64, usize, u64)>);
+    // Count the markers through the data (stuffed 0xFF00 passed over), keeping the row-ending
+    // one whose share is nearest half, up to three quarters of the rows.
+    let (mut pairs, mut seen, mut best) = (ff_pairs(jpeg, data_at), 0u64, None::<(f64, usize, u64)>);
     loop {
-        p += find_ff(jpeg.get(p..)?)?;
-        match *jpeg.get(p + 1)? {
-            0x00 => p += 2,
-            0xFF => p += 1,
-            m @ 0xD0..=0xD7 => {
+        let (p, m) = pairs.next()?;
+        match m {
+            0x00 => {}
+            0xD0..=0xD7 => {
                 if u64::from(m - 0xD0) != seen % 8 {
                     return None;
                 }
@@ -602,7 +613,6 @@ fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
                         break;
                     }
                 }
-                p += 2;
             }
             _ => return None,
         }

@@ -220,7 +220,7 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
         vrows[i] = sv + i * pw;
     }
     /* A cut frame's top: decode the strip after `rows` too, into the spare rows. */
-    size_t stop = rows < h && rows + 8 < h ? rows + 8 : h;
+    size_t stop = rows + 8 < h ? rows + 8 : h;
     while (c->output_scanline < stop) {
         size_t top = c->output_scanline;
         for (size_t i = 0; i < 8; i++) {
