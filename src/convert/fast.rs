@@ -324,18 +324,7 @@ mod tests {
     }
 
     fn max_diff(a: &OwnedImage, b: &OwnedImage) -> u8 {
-        let mut m = 0;
-        for (p, info) in a.format.planes().iter().enumerate() {
-            let (w, h) = info.samples(a.width, a.height);
-            for y in 0..h {
-                for x in 0..w {
-                    for c in 0..info.bytes_per_sample {
-                        m = m.max(a.get(p, x, y, c).abs_diff(b.get(p, x, y, c)));
-                    }
-                }
-            }
-        }
-        m
+        a.diff(b).0
     }
 
     /// Odd and even sizes, including widths past one and two AVX2 vectors plus a remainder.

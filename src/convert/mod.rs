@@ -419,6 +419,26 @@ pub(crate) mod testutil {
             }
         }
 
+        /// Against `other` (same format and size), over every sample inside the image: the
+        /// largest difference, how many samples differ, and how many there are.
+        pub fn diff(&self, other: &OwnedImage) -> (u8, usize, usize) {
+            let (mut worst, mut off, mut n) = (0u8, 0usize, 0usize);
+            for (p, info) in self.format.planes().iter().enumerate() {
+                let (w, h) = info.samples(self.width, self.height);
+                for y in 0..h {
+                    for x in 0..w {
+                        for c in 0..info.bytes_per_sample {
+                            let d = self.get(p, x, y, c).abs_diff(other.get(p, x, y, c));
+                            worst = worst.max(d);
+                            off += (d != 0) as usize;
+                            n += 1;
+                        }
+                    }
+                }
+            }
+            (worst, off, n)
+        }
+
         /// The image's samples without padding, plane by plane.
         pub fn packed(&self) -> Vec<Vec<u8>> {
             self.format

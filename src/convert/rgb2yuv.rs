@@ -233,26 +233,6 @@ mod tests {
     use super::*;
     use crate::convert::testutil::OwnedImage;
 
-    /// Largest difference between `fast` and `slow` over every sample of every plane (inside
-    /// the image), and how many samples differ.
-    fn compare(fast: &OwnedImage, slow: &OwnedImage, w: usize, h: usize) -> (u8, usize, usize) {
-        let (mut worst, mut off, mut n) = (0u8, 0usize, 0usize);
-        for (p, info) in fast.format.planes().iter().enumerate() {
-            let (pw, ph) = info.samples(w, h);
-            for y in 0..ph {
-                for x in 0..pw {
-                    for c in 0..info.bytes_per_sample {
-                        let d = fast.get(p, x, y, c).abs_diff(slow.get(p, x, y, c));
-                        worst = worst.max(d);
-                        off += (d != 0) as usize;
-                        n += 1;
-                    }
-                }
-            }
-        }
-        (worst, off, n)
-    }
-
     /// Runs the fast kernel and the reference on `src`; None without AVX2.
     fn both(src: &OwnedImage, to: F, pad: usize) -> Option<(OwnedImage, OwnedImage)> {
         let (w, h) = (src.width, src.height);
@@ -280,7 +260,7 @@ mod tests {
             [(i & 255) as u8, (i >> 8 & 255) as u8, (i >> 16) as u8, 0][c]
         });
         let Some((fast, slow)) = both(&src, F::I420, 0) else { return };
-        let (worst, off, total) = compare(&fast, &slow, n, n);
+        let (worst, off, total) = fast.diff(&slow);
         assert!(worst <= MAX_ERROR, "off by {worst}");
         let (mut luma_off, mut grey_off) = (0, 0);
         for y in 0..n {
@@ -328,7 +308,7 @@ mod tests {
                 }
             });
             let Some((fast, slow)) = both(&src, F::I420, 0) else { return };
-            let (worst, off, total) = compare(&fast, &slow, w, h);
+            let (worst, off, total) = fast.diff(&slow);
             assert!(worst <= MAX_ERROR, "{from:?}: off by {worst}");
             assert!(off < total / 3, "{from:?}: {off} of {total} samples off");
         }
@@ -346,7 +326,7 @@ mod tests {
             let Some((fast, slow)) = both(&src, F::I420, 0) else { return };
             assert_eq!(slow.get(1, 0, 0, 0), 240, "{from:?}: the reference's U");
             assert_eq!(fast.get(1, 0, 0, 0), 241, "{from:?}: 1 above, at the bound");
-            let (worst, _, _) = compare(&fast, &slow, 32, 2);
+            let (worst, _, _) = fast.diff(&slow);
             assert!(worst <= MAX_ERROR, "{from:?}");
         }
     }
@@ -367,7 +347,7 @@ mod tests {
                         (s >> 16) as u8
                     });
                     let Some((fast, slow)) = both(&src, to, 3) else { return };
-                    let (worst, _, _) = compare(&fast, &slow, w, h);
+                    let (worst, _, _) = fast.diff(&slow);
                     assert!(worst <= MAX_ERROR, "{from:?}->{to:?} {w}x{h}: off by {worst}");
                     if w % 2 == 1 {
                         // The odd column is the reference's own.
