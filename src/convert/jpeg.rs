@@ -129,6 +129,24 @@ mod raw {
         pub fn mst_jpeg_raw_message(d: *const c_void) -> *const c_char;
         #[allow(clippy::too_many_arguments)]
         pub fn mst_jpeg_raw_decode_422(d: *mut c_void, jpeg: *const u8, len: usize, y: *mut u8, ys: usize, u: *mut u8, us: usize, v: *mut u8, vs: usize, w: usize, h: usize, rows: usize) -> c_int;
+        #[allow(clippy::too_many_arguments)]
+        pub fn mst_jpeg_raw_decode_422_fed(
+            d: *mut c_void,
+            jpeg: *const u8,
+            len: usize,
+            y: *mut u8,
+            ys: usize,
+            u: *mut u8,
+            us: usize,
+            v: *mut u8,
+            vs: usize,
+            w: usize,
+            h: usize,
+            rows: usize,
+            feed: extern "C" fn(*mut c_void, *mut *mut i16, c_int) -> c_int,
+            ctx: *mut c_void,
+        ) -> c_int;
+        pub fn mst_jpeg_raw_scan_tables(d: *mut c_void, jpeg: *const u8, len: usize, w: usize, h: usize, bits: *mut [u8; 17], vals: *mut [u8; 256]) -> c_int;
     }
 
     pub const OK: c_int = 0;
@@ -147,6 +165,20 @@ pub struct Decoder {
     raw: *mut c_void,
     raw_bottom: *mut c_void,
     bottom: Vec<u8>,
+    /// Frames without restart markers: the Huffman decode on two threads, and its tables
+    /// (kept while frames bring the same ones).
+    #[cfg(mst_jpeg_raw)]
+    scan: super::jpeg_scan::Scratch,
+    #[cfg(mst_jpeg_raw)]
+    scan_tables: Option<ScanTables>,
+}
+
+/// A scan's Huffman tables as libjpeg reports them, and made ready for decoding.
+#[cfg(mst_jpeg_raw)]
+struct ScanTables {
+    bits: [[u8; 17]; 6],
+    vals: [[u8; 256]; 6],
+    tables: super::jpeg_scan::Tables,
 }
 
 // SAFETY: a TurboJPEG handle may move between threads; `&mut self` keeps its use to one.
@@ -179,7 +211,18 @@ impl Decoder {
         let raw = unsafe { raw::mst_jpeg_raw_new() };
         #[cfg(not(mst_jpeg_raw))]
         let raw = std::ptr::null_mut();
-        Ok(Decoder { api, handle, scratch: Vec::new(), raw, raw_bottom: std::ptr::null_mut(), bottom: Vec::new() })
+        Ok(Decoder {
+            api,
+            handle,
+            scratch: Vec::new(),
+            raw,
+            raw_bottom: std::ptr::null_mut(),
+            bottom: Vec::new(),
+            #[cfg(mst_jpeg_raw)]
+            scan: Default::default(),
+            #[cfg(mst_jpeg_raw)]
+            scan_tables: None,
+        })
     }
 
     /// Ok when `jpeg`'s header says a `width` x `height` frame this decoder takes (a cheap
@@ -230,9 +273,79 @@ impl Decoder {
                 if let Some(r) = self.decode_cut(jpeg, &cut, dst) {
                     return Some(r);
                 }
+            } else if let Some(l) = layout(jpeg, w, h).filter(|l| l.interval == 0) {
+                if let Some(r) = self.decode_resync(jpeg, &l, dst) {
+                    return Some(r);
+                }
             }
         }
         raw_decode(self.raw, jpeg, h, dst)
+    }
+
+    /// A frame without restart markers on two threads: its scan Huffman-decoded by
+    /// [`super::jpeg_scan::decode`] (which splits the one bitstream where the decodes from its
+    /// start and from its middle fall into step), then the top and bottom halves' IDCT and
+    /// output by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
+    /// its own: the header, with the bottom's height, and an empty scan). The output and the
+    /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
+    /// whenever the scan is anything but clean (see jpeg_scan's module doc), or libjpeg
+    /// reports an error in either half.
+    #[cfg(mst_jpeg_raw)]
+    fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut) -> Option<Result<Decoded>> {
+        use super::jpeg_scan::{self, Table, Tables};
+        if self.raw_bottom.is_null() {
+            // SAFETY: no arguments; NULL when it cannot be made.
+            self.raw_bottom = unsafe { raw::mst_jpeg_raw_new() };
+            if self.raw_bottom.is_null() {
+                return None;
+            }
+        }
+        let (w, h) = (dst.width, dst.height);
+        let mut bits = [[0u8; 17]; 6];
+        let mut vals = [[0u8; 256]; 6];
+        // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
+        // the tables are the sizes the C side fills.
+        let r = unsafe { raw::mst_jpeg_raw_scan_tables(self.raw, jpeg.as_ptr(), jpeg.len(), w, h, bits.as_mut_ptr(), vals.as_mut_ptr()) };
+        if r != raw::OK {
+            return None;
+        }
+        if !self.scan_tables.as_ref().is_some_and(|t| t.bits == bits && t.vals == vals) {
+            let t = |k: usize| Table::new(&bits[k], &vals[k], k % 2 == 0);
+            let tables = Tables { dc: [t(0)?, t(2)?, t(4)?], ac: [t(1)?, t(3)?, t(5)?] };
+            self.scan_tables = Some(ScanTables { bits, vals, tables });
+        }
+        let tables = &self.scan_tables.as_ref()?.tables;
+        let (across, down) = (w.div_ceil(16), h.div_ceil(8));
+        let coefficients = jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, &mut self.scan)?;
+
+        // The bottom: the header with the bottom's height, and a scan of no data.
+        let rows = 8 * (down / 2);
+        let rest = h - rows;
+        let bottom = &mut self.bottom;
+        bottom.clear();
+        bottom.extend_from_slice(&jpeg[..l.data_at]);
+        bottom[l.height_at..l.height_at + 2].copy_from_slice(&(rest as u16).to_be_bytes());
+        bottom.extend_from_slice(&[0xFF, 0xD9]);
+        let bottom = &self.bottom;
+
+        let (mut top, mut low) = super::split_mut(dst, rows);
+        let (a, b) = (RawPtr(self.raw), RawPtr(self.raw_bottom));
+        let c = &coefficients;
+        let (mut top_result, mut bottom_result) = (None, None);
+        super::parallel::join(
+            || top_result = fed_decode(a.0, jpeg, h, &mut top, c, 0),
+            || {
+                // Moves the whole RawPtr (Send) in, not just its raw pointer field.
+                let b = b;
+                bottom_result = fed_decode(b.0, bottom, rest, &mut low, c, (rows / 8) * across)
+            },
+        );
+        match (top_result?, bottom_result?) {
+            (Ok(Decoded::Clean), Ok(Decoded::Clean)) => Some(Ok(Decoded::Clean)),
+            (Ok(_), Ok(_)) => Some(Ok(Decoded::Damaged)),
+            // An error in either half: the whole decode says what it is.
+            _ => None,
+        }
     }
 
     /// [`Decoder::decode_strips`] of a frame cut at `cut`, on two threads; None when the
@@ -444,6 +557,66 @@ fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) 
     }
 }
 
+/// The first `dst.height` rows of the 4:2:2 frame `jpeg` (`dst.width` x `jpeg_h`) through the
+/// libjpeg decoder `raw`, which takes its coefficients from `c`, from MCU `first` on (for the
+/// bottom of a frame, `jpeg` is the bottom's own header: [`Decoder::decode_resync`]); None
+/// when the planes do not hold the rows.
+#[cfg(mst_jpeg_raw)]
+fn fed_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut, c: &super::jpeg_scan::Coefficients, first: usize) -> Option<Result<Decoded>> {
+    let (w, rows) = (dst.width, dst.height);
+    let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
+    let [yp, up, vp, _] = &mut dst.planes;
+    let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
+    let holds = super::plane_holds(yp.len(), ys, w, rows) && super::plane_holds(up.len(), us, cw, ch) && super::plane_holds(vp.len(), vs, cw, ch);
+    if raw.is_null() || !holds || rows > jpeg_h {
+        return None;
+    }
+    let mut feed = Feed { c, next: first };
+    // SAFETY: as raw_decode; `feed` outlives the call, and the C side calls `feed_mcu` with it
+    // on this thread only, with `n` pointers to zeroed 64-coefficient blocks.
+    let r = unsafe {
+        raw::mst_jpeg_raw_decode_422_fed(raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, jpeg_h, rows, feed_mcu, (&mut feed as *mut Feed).cast())
+    };
+    match r {
+        raw::OK => Some(Ok(Decoded::Clean)),
+        raw::DAMAGED => Some(Ok(Decoded::Damaged)),
+        raw::NOT_422 => None,
+        _ => {
+            // SAFETY: a live decoder; the message is a NUL-terminated buffer inside it.
+            let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(raw)) }.to_string_lossy().into_owned();
+            Some(Err(err!(Io, "decoding a JPEG frame: {msg}")))
+        }
+    }
+}
+
+/// What a fed decode hands libjpeg: the scan's MCUs from `next` on.
+#[cfg(mst_jpeg_raw)]
+struct Feed<'a, 'c> {
+    c: &'a super::jpeg_scan::Coefficients<'c>,
+    next: usize,
+}
+
+/// libjpeg's decode_mcu, fed (jpeg_raw.c): copies the next MCU's 4 blocks into `blocks`;
+/// 0 when there is none or libjpeg asks for another number of blocks (then the decode fails).
+#[cfg(mst_jpeg_raw)]
+extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_int {
+    std::panic::catch_unwind(|| {
+        // SAFETY: `ctx` is the Feed fed_decode passed, alive for the call.
+        let f = unsafe { &mut *ctx.cast::<Feed>() };
+        if n != 4 || f.next >= f.c.mcus {
+            return 0;
+        }
+        // SAFETY: libjpeg passes `n` (4) pointers to distinct, aligned 64-coefficient blocks.
+        let p = unsafe { std::slice::from_raw_parts(blocks, 4) };
+        // SAFETY: as above.
+        let out = [0, 1, 2, 3].map(|b| unsafe { &mut *p[b].cast::<[i16; 64]>() });
+        f.c.mcu(f.next, out);
+        f.next += 1;
+        1
+    })
+    .unwrap_or(0)
+}
+
 /// 4:2:2 frames with at least this many pixels are decoded on two threads when they have
 /// restart markers (a 640x480 frame takes about 1.5 ms to decode; the hand-over to the helper
 /// thread about 10 µs).
@@ -474,7 +647,7 @@ fn be16(b: &[u8], i: usize) -> Option<usize> {
 /// Offset of the first 0xFF byte of `b`, 8 bytes a step (the scan data has one every few
 /// hundred bytes: stuffing and restart markers).
 #[cfg(mst_jpeg_raw)]
-fn find_ff(b: &[u8]) -> Option<usize> {
+pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
     let mut chunks = b.chunks_exact(8);
     for (n, c) in chunks.by_ref().enumerate() {
         // A byte of !x is zero where x has 0xFF; the lowest one is flagged exactly.
@@ -528,14 +701,22 @@ fn bottom_half(jpeg: &[u8], cut: &Cut, rows: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// Where to cut `jpeg`, a `w` x `h` frame, for two threads: at the restart marker that ends a
-/// row of MCUs where the decode's work is nearest half done (by bytes and rows). None when the
-/// frame is not a single-scan baseline YCbCr 4:2:2 frame of that size, has no restart
-/// interval, has no marker that ends a row between a quarter and three quarters down, or its
-/// markers are not where the header says they must be (damaged data: the whole-frame decode
-/// then reports it).
+/// Where the parts of a single-scan baseline YCbCr 4:2:2 `w` x `h` frame are.
 #[cfg(mst_jpeg_raw)]
-fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
+struct Layout {
+    /// Offset of the SOF segment's height field.
+    height_at: usize,
+    /// End of the SOS segment: the scan's entropy-coded data starts here.
+    data_at: usize,
+    /// The restart interval in MCUs (0: no restart markers).
+    interval: usize,
+}
+
+/// The [`Layout`] of `jpeg`'s header; None when it is not a single-scan baseline (or
+/// extended sequential) Huffman-coded YCbCr 4:2:2 `w` x `h` frame with its scan's three
+/// components in one scan.
+#[cfg(mst_jpeg_raw)]
+fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
     if jpeg.get(..2)? != [0xFF, 0xD8] {
         return None;
     }
@@ -574,7 +755,18 @@ fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
         }
         i += 2 + len;
     };
-    let height_at = height_at?;
+    Some(Layout { height_at: height_at?, data_at, interval })
+}
+
+/// Where to cut `jpeg`, a `w` x `h` frame, for two threads: at the restart marker that ends a
+/// row of MCUs where the decode's work is nearest half done (by bytes and rows). None when the
+/// frame is not a single-scan baseline YCbCr 4:2:2 frame of that size, has no restart
+/// interval, has no marker that ends a row between a quarter and three quarters down, or its
+/// markers are not where the header says they must be (damaged data: the whole-frame decode
+/// then reports it).
+#[cfg(mst_jpeg_raw)]
+fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
+    let Layout { height_at, data_at, interval } = layout(jpeg, w, h)?;
     if interval == 0 {
         return None;
     }
@@ -653,7 +845,7 @@ fn downsample_to_420(src: &[u8], pw: usize, ph: usize, dst: &mut [u8], dst_strid
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -671,7 +863,7 @@ mod tests {
     }
 
     /// JPEG-compresses an RGB picture with TurboJPEG (the same library, loaded here too).
-    fn compress(rgb: &[u8], w: usize, h: usize, subsamp: c_int) -> Vec<u8> {
+    pub(crate) fn compress(rgb: &[u8], w: usize, h: usize, subsamp: c_int) -> Vec<u8> {
         type Init = unsafe extern "C" fn() -> Handle;
         type Compress = unsafe extern "C" fn(Handle, *const u8, c_int, c_int, c_int, c_int, *mut *mut u8, *mut c_ulong, c_int, c_int, c_int) -> c_int;
         // SAFETY: the library is loaded (api() succeeded in the caller); signatures as in
@@ -743,6 +935,130 @@ mod tests {
             assert_eq!(d.decode_i420(&jpeg, &mut img.view_mut()).unwrap(), Decoded::Clean, "the frame after a bad one");
             let y = &img.packed()[0];
             assert!(y.iter().all(|&v| v.abs_diff(y[0]) <= 1), "a flat frame after a bad one");
+        }
+    }
+
+    /// Frames without restart markers, Huffman-decoded on two threads (jpeg_scan.rs) and fed
+    /// to libjpeg.
+    #[cfg(mst_jpeg_raw)]
+    mod resync {
+        use super::super::*;
+        use crate::convert::jpeg_scan::tests::frame;
+        use crate::convert::testutil::OwnedImage;
+
+        /// cjpeg's VGA frame rewritten by `jpegtran -optimize`: Huffman tables of its own, no
+        /// restart markers (tests/data/mjpeg/README.md).
+        const OPTIMIZED: &[u8] = include_bytes!("../../tests/data/mjpeg/optimized-640x480.jpg");
+
+        fn decoder() -> Decoder {
+            let d = Decoder::new().expect("libturbojpeg.so.0 (scripts/test.sh installs it)");
+            assert!(d.strips(), "libjpeg.so.62 did not load");
+            d
+        }
+
+        fn whole(d: &mut Decoder, jpeg: &[u8], w: usize, h: usize) -> (Result<Decoded>, OwnedImage) {
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
+            let r = raw_decode(d.raw, jpeg, h, &mut img.view_mut()).expect("the strip path takes 4:2:2");
+            (r, img)
+        }
+
+        fn without_dht(jpeg: &[u8]) -> Vec<u8> {
+            let (mut out, mut i) = (jpeg[..2].to_vec(), 2);
+            loop {
+                let len = be16(jpeg, i + 2).unwrap();
+                if jpeg[i + 1] == 0xDA {
+                    out.extend_from_slice(&jpeg[i..]);
+                    return out;
+                }
+                if jpeg[i + 1] != 0xC4 {
+                    out.extend_from_slice(&jpeg[i..i + 2 + len]);
+                }
+                i += 2 + len;
+            }
+        }
+
+        #[test]
+        fn split_scans_decode_exactly_as_the_whole_frame() {
+            let mut d = decoder();
+            let mut frames: Vec<(Vec<u8>, usize, usize)> = Vec::new();
+            for (w, h) in [(640, 480), (1000, 600), (642, 490), (1920, 1080)] {
+                let (jpeg, _, _) = frame(w, h);
+                frames.push((without_dht(&jpeg), w, h));
+                frames.push((jpeg, w, h));
+            }
+            // Last: libjpeg keeps a decoder's Huffman tables from frame to frame, so a frame
+            // without DHT after this one would decode with its tables (both paths alike).
+            frames.push((OPTIMIZED.to_vec(), 640, 480));
+            assert!(!OPTIMIZED.windows(2).any(|m| m == [0xFF, 0xDD]), "no restart interval");
+            for (jpeg, w, h) in &frames {
+                let (w, h) = (*w, *h);
+                let (r, reference) = whole(&mut d, jpeg, w, h);
+                assert_eq!(r.unwrap(), Decoded::Clean);
+                let l = layout(jpeg, w, h).expect("a 4:2:2 frame");
+                let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
+                assert_eq!(d.decode_resync(jpeg, &l, &mut img.view_mut()).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                img.assert_padding();
+                assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
+                let mcus = w.div_ceil(16) * h.div_ceil(8);
+                let (sync, tail) = d.scan.last_sync;
+                assert!(sync < mcus && tail < 20, "{w}x{h}: synced at MCU {sync} of {mcus}, {tail} past the middle");
+            }
+            // decode_i420 takes this path for frames of CUT_MIN_PIXELS and more.
+            const { assert!(640 * 480 >= CUT_MIN_PIXELS) };
+            let (jpeg, w, h) = &frames[1]; // with its DHT: the tables are the ones it brings
+            let (_, reference) = whole(&mut d, jpeg, *w, *h);
+            d.scan.last_sync = (0, 0);
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, *w, *h, 0, 0);
+            assert_eq!(d.decode_i420(jpeg, &mut img.view_mut()).unwrap(), Decoded::Clean);
+            assert!(d.scan.last_sync.0 > 0, "decode_i420 split the scan");
+            assert!(img.packed() == reference.packed());
+        }
+
+        /// Damaged frames (bit flips, bytes inserted or removed, markers, truncation): the same
+        /// pixels and the same report as one libjpeg decode, whether the split path takes them
+        /// (a flipped bit mostly leaves valid codes) or hands them to libjpeg alone.
+        #[test]
+        fn damaged_frames_decode_as_one_decode_does() {
+            let mut d = decoder();
+            let (good, _, _) = frame(640, 480);
+            let data_at = layout(&good, 640, 480).unwrap().data_at;
+            let mut s = 0x2545_f491u64;
+            let mut next = |n: usize| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s % n as u64) as usize
+            };
+            let (mut split, mut damaged) = (0, 0);
+            for i in 0..200 {
+                let mut bad = good.clone();
+                let at = data_at + next(bad.len() - data_at - 2);
+                match i % 6 {
+                    0 | 1 => bad[at] ^= 1 << next(8),
+                    2 => {
+                        bad.remove(at);
+                    }
+                    3 => bad.insert(at, next(256) as u8),
+                    4 => bad[at..at + 2].copy_from_slice(&[0xFF, 0xD0 + next(8) as u8]),
+                    _ => bad.truncate(at),
+                }
+                let (whole_result, reference) = whole(&mut d, &bad, 640, 480);
+                d.scan.last_sync = (0, 0);
+                let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+                match (whole_result, d.decode_i420(&bad, &mut img.view_mut())) {
+                    (Err(_), Err(_)) => {}
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a, b, "mutation {i} at {at}");
+                        assert!(img.packed() == reference.packed(), "mutation {i} at {at}: pixels differ");
+                        damaged += (a == Decoded::Damaged) as usize;
+                    }
+                    (a, b) => panic!("mutation {i} at {at}: whole {a:?}, split {b:?}"),
+                }
+                split += (d.scan.last_sync.0 > 0) as usize;
+            }
+            // The mutations must exercise both the split path and damage, or this proves nothing.
+            assert!(split > 40, "only {split} of 200 frames were split");
+            assert!(damaged > 40, "only {damaged} of 200 decoded damaged");
         }
     }
 

@@ -92,9 +92,28 @@ struct err {
     char message[JMSG_LENGTH_MAX];
 };
 
+/*
+ * libjpeg's entropy decoder module, as jpegint.h declares it (unchanged since libjpeg 6b;
+ * jpeglib.h leaves the type incomplete). The fed decode replaces decode_mcu, libjpeg's own
+ * extension point for entropy decoders, with one that hands over coefficients Huffman-decoded
+ * by jpeg_scan.rs; libjpeg does everything else (dequantization, IDCT, output) as usual.
+ */
+struct jpeg_entropy_decoder {
+    void (*start_pass)(j_decompress_ptr cinfo);
+    boolean (*decode_mcu)(j_decompress_ptr cinfo, JBLOCKROW *MCU_data);
+    boolean insufficient_data;
+};
+
+/* Fills the `n` zeroed blocks of the next MCU; returns 0 when it has none (then the decode
+ * fails with RAW_ERROR). */
+typedef int (*mst_jpeg_feed)(void *ctx, int16_t **blocks, int n);
+
 struct mst_jpeg_raw {
+    /* First, so the decode_mcu hook can find the rest from its cinfo. */
     struct jpeg_decompress_struct cinfo;
     struct err err;
+    mst_jpeg_feed feed;
+    void *feed_ctx;
     /* Strip rows: luma (when it cannot go straight to the frame), U, V; 8 rows each. */
     unsigned char *strip;
     size_t strip_len;
@@ -164,8 +183,103 @@ enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_422 = -2 };
  * RAW_NOT_422 (not YCbCr 4:2:2 at 8 bits, or another size: nothing written; the caller
  * decodes it another way).
  */
+static int decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u, size_t us,
+                      uint8_t *v, size_t vs, size_t w, size_t h, size_t rows, mst_jpeg_feed feed, void *feed_ctx);
+
 int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u,
                             size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows) {
+    return decode_422(d, jpeg, len, y, ys, u, us, v, vs, w, h, rows, NULL, NULL);
+}
+
+/*
+ * As mst_jpeg_raw_decode_422, but libjpeg takes each MCU's coefficients from `feed(feed_ctx,
+ * ...)` instead of Huffman-decoding the scan (the scan's data is not read), and decodes no
+ * extra row of blocks after `rows`. `feed` is called on this thread, once per MCU in order,
+ * from the first MCU of `jpeg` (for the bottom of a frame, a JPEG of its own whose header
+ * says the bottom's height: jpeg.rs). A feed that returns 0 ends the decode with RAW_ERROR.
+ */
+int mst_jpeg_raw_decode_422_fed(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys,
+                                uint8_t *u, size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows,
+                                mst_jpeg_feed feed, void *feed_ctx) {
+    if (!feed) {
+        snprintf(d->err.message, sizeof d->err.message, "no feed");
+        return RAW_ERROR;
+    }
+    return decode_422(d, jpeg, len, y, ys, u, us, v, vs, w, h, rows, feed, feed_ctx);
+}
+
+static boolean fed_mcu(j_decompress_ptr c, JBLOCKROW *data) {
+    struct mst_jpeg_raw *d = (struct mst_jpeg_raw *)c;
+    int16_t *blocks[D_MAX_BLOCKS_IN_MCU];
+    int n = c->blocks_in_MCU;
+    for (int i = 0; i < n; i++)
+        blocks[i] = (int16_t *)data[i];
+    if (!d->feed(d->feed_ctx, blocks, n)) {
+        snprintf(d->err.message, sizeof d->err.message, "the coefficients ran out");
+        longjmp(d->err.jump, 1);
+    }
+    return TRUE;
+}
+
+/*
+ * The Huffman tables of a baseline 4:2:2 frame's scan, as libjpeg decodes it (after the
+ * header, with the standard tables where the frame has no DHT: webcam frames), for
+ * jpeg_scan.rs. Fills bits (17 counts per table, count 0 unused) and vals (256 symbols per
+ * table) for the DC then AC table of Y, Cb and Cr, in that order. Returns RAW_OK, or
+ * RAW_NOT_422 for any frame that is not one single-scan sequential Huffman-coded YCbCr 4:2:2
+ * w x h frame without restart markers whose MCUs are Y Y Cb Cr (nothing to do: the caller
+ * decodes it another way), or RAW_ERROR (the message says why).
+ */
+int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, size_t w, size_t h,
+                             uint8_t bits[6][17], uint8_t vals[6][256]) {
+    j_decompress_ptr c = &d->cinfo;
+    d->err.warnings = 0;
+    d->err.message[0] = 0;
+    if (setjmp(d->err.jump)) {
+        api.abort(c);
+        return RAW_ERROR;
+    }
+    api.mem_src(c, jpeg, (unsigned long)len);
+    api.read_header(c, TRUE);
+    jpeg_component_info *ci = c->comp_info;
+    int ok = c->num_components == 3 && c->jpeg_color_space == JCS_YCbCr && c->data_precision == 8 &&
+             c->image_width == w && c->image_height == h && ci[0].h_samp_factor == 2 && ci[0].v_samp_factor == 1 &&
+             ci[1].h_samp_factor == 1 && ci[1].v_samp_factor == 1 && ci[2].h_samp_factor == 1 &&
+             ci[2].v_samp_factor == 1 && !c->progressive_mode && !c->arith_code && c->restart_interval == 0 &&
+             c->comps_in_scan == 3 && c->cur_comp_info[0] == &ci[0] && c->cur_comp_info[1] == &ci[1] &&
+             c->cur_comp_info[2] == &ci[2];
+    if (!ok) {
+        api.abort(c);
+        return RAW_NOT_422;
+    }
+    c->raw_data_out = TRUE;
+    c->do_fancy_upsampling = FALSE;
+    c->dct_method = JDCT_IFAST;
+    c->out_color_space = JCS_YCbCr;
+    /* Starting fills in the standard tables (jinit_huff_decoder) and lays out the MCU. */
+    api.start(c);
+    if (c->blocks_in_MCU != 4 || c->MCU_membership[0] != 0 || c->MCU_membership[1] != 0 ||
+        c->MCU_membership[2] != 1 || c->MCU_membership[3] != 2) {
+        api.abort(c);
+        return RAW_NOT_422;
+    }
+    for (int k = 0; k < 3; k++) {
+        JHUFF_TBL *t[2] = {c->dc_huff_tbl_ptrs[ci[k].dc_tbl_no], c->ac_huff_tbl_ptrs[ci[k].ac_tbl_no]};
+        for (int j = 0; j < 2; j++) {
+            if (!t[j]) {
+                api.abort(c);
+                return RAW_NOT_422;
+            }
+            memcpy(bits[2 * k + j], t[j]->bits, 17);
+            memcpy(vals[2 * k + j], t[j]->huffval, 256);
+        }
+    }
+    api.abort(c);
+    return RAW_OK;
+}
+
+static int decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u, size_t us,
+                      uint8_t *v, size_t vs, size_t w, size_t h, size_t rows, mst_jpeg_feed feed, void *feed_ctx) {
     j_decompress_ptr c = &d->cinfo;
     d->err.warnings = 0;
     d->err.message[0] = 0;
@@ -191,6 +305,11 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
     c->dct_method = JDCT_IFAST;
     c->out_color_space = JCS_YCbCr;
     api.start(c);
+    if (feed) {
+        d->feed = feed;
+        d->feed_ctx = feed_ctx;
+        c->entropy->decode_mcu = fed_mcu;
+    }
 
     /* Rows as libjpeg writes them: whole 8-sample blocks. */
     size_t lw = (size_t)ci[0].width_in_blocks * DCTSIZE, pw = (size_t)ci[1].width_in_blocks * DCTSIZE;
@@ -220,7 +339,7 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
         vrows[i] = sv + i * pw;
     }
     /* A cut frame's top: decode the strip after `rows` too, into the spare rows. */
-    size_t stop = rows + 8 < h ? rows + 8 : h;
+    size_t stop = feed ? rows : rows + 8 < h ? rows + 8 : h;
     while (c->output_scanline < stop) {
         size_t top = c->output_scanline;
         for (size_t i = 0; i < 8; i++) {

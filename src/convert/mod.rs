@@ -14,6 +14,8 @@ mod audio;
 mod boxdown;
 pub mod fast;
 pub mod jpeg;
+#[cfg(mst_jpeg_raw)]
+mod jpeg_scan;
 pub mod parallel;
 mod resample;
 pub mod rgb2yuv;

@@ -1,0 +1,614 @@
+//! Huffman decoding of a baseline 4:2:2 JPEG scan without restart markers on two threads, for
+//! the libjpeg decode in `jpeg.rs` (which does the IDCT and output, fed with these
+//! coefficients: `jpeg_raw.c`, `mst_jpeg_raw_decode_422_fed`).
+//!
+//! Entropy-coded data without restart markers is one bitstream whose every code depends on
+//! where the one before it ended, and libjpeg-turbo's Huffman decoding is most of a frame's
+//! decode (benches/kernels.rs, the floor row). The stream can still be split, because JPEG's
+//! Huffman codes resynchronise: a decoder started at an arbitrary bit decodes garbage for a
+//! few blocks, then falls into step with the true decode, and from a bit where both are at
+//! the start of an MCU they decode the same codes to the end. So:
+//!
+//! 1. the top thread decodes MCUs from the start of the scan up to the middle byte `m`;
+//!    meanwhile the bottom thread decodes from byte `m` to the end as if an MCU started there,
+//!    recording where each of its MCUs starts ([`Entry`]), with DC predictors counted from 0;
+//! 2. the top thread then decodes on, MCU by MCU, until it starts one at a bit where the
+//!    bottom thread also started one. From that MCU on, the bottom thread's decode is the true
+//!    one (the same bit, the same state: the rest is determined), except that its DC values
+//!    are off by the difference of the two threads' DC predictors there, a constant per
+//!    component, added when the coefficients are handed to libjpeg ([`Coefficients`]).
+//!
+//! The sync is proved, not guessed: it is taken only where the true decode (the top thread's,
+//! from the start of the scan) and the bottom thread's start an MCU at the same bit. If they
+//! never do, the top thread decodes the whole scan. Anything libjpeg would treat differently
+//! (an invalid code, data that ends early, a marker inside the scan, a DC predictor that
+//! could overflow) makes [`decode`] return None, and the caller decodes the frame with
+//! libjpeg alone, so the output and its report of damage are libjpeg's in every case.
+
+/// Bits looked up at once: codes up to this long decode in one table read.
+const LOOK: u32 = 9;
+
+/// libjpeg's jpeg_natural_order: zigzag position to natural (row-major) position, with 16
+/// extra entries so a run that overshoots position 63 lands on 63, as in libjpeg (which then
+/// ends the block).
+const NATURAL: [u8; 80] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+];
+
+/// One coefficient block, as libjpeg's JBLOCK: quantized values in natural order.
+pub type Block = [i16; 64];
+
+/// A Huffman table made ready for decoding (libjpeg's d_derived_tbl, plus a table that
+/// decodes short AC codes with their value in one read).
+pub struct Table {
+    /// By the next LOOK bits: code length << 8 | symbol; 0 for a code longer than LOOK bits.
+    look: [u16; 1 << LOOK],
+    /// By the next LOOK bits, for AC tables: value << 16 | run << 8 | bits used (code and
+    /// value together), when both fit in LOOK bits; else 0.
+    fast_ac: [i32; 1 << LOOK],
+    /// Largest code of each length (-1: none); index 17 is a sentinel.
+    maxcode: [i32; 18],
+    /// Symbol index of a code of each length: code + valoff.
+    valoff: [i32; 17],
+    vals: [u8; 256],
+}
+
+impl Table {
+    /// From a DHT's counts of codes of each length (`bits[1..=16]`; `bits[0]` unused) and
+    /// symbols. None for a table libjpeg refuses (jpeg_make_d_derived_tbl: more than 256
+    /// codes, codes that do not fit their length, DC symbols above 15).
+    pub fn new(bits: &[u8; 17], vals: &[u8; 256], dc: bool) -> Option<Box<Table>> {
+        let mut t = Box::new(Table { look: [0; 1 << LOOK], fast_ac: [0; 1 << LOOK], maxcode: [-1; 18], valoff: [0; 17], vals: *vals });
+        let count: usize = bits[1..].iter().map(|&b| b as usize).sum();
+        if count > 256 {
+            return None;
+        }
+        if dc && vals[..count].iter().any(|&v| v > 15) {
+            return None;
+        }
+        let (mut code, mut p) = (0i32, 0usize);
+        for len in 1..=16u32 {
+            let n = bits[len as usize] as usize;
+            if n > 0 {
+                t.valoff[len as usize] = p as i32 - code;
+                for _ in 0..n {
+                    if len <= LOOK {
+                        let shift = LOOK - len;
+                        let first = (code as usize) << shift;
+                        for idx in first..first + (1 << shift) {
+                            t.look[idx] = (len as u16) << 8 | u16::from(vals[p]);
+                        }
+                    }
+                    code += 1;
+                    p += 1;
+                }
+                t.maxcode[len as usize] = code - 1;
+            }
+            // The codes of this length must fit in it (the all-ones code stays unused).
+            if code >= 1 << len {
+                return None;
+            }
+            code <<= 1;
+        }
+        t.maxcode[17] = i32::MAX;
+        if !dc {
+            for idx in 0..1usize << LOOK {
+                let e = t.look[idx];
+                let (len, rs) = (u32::from(e >> 8), (e & 0xFF) as u32);
+                let (run, size) = (rs >> 4, rs & 15);
+                if len != 0 && size != 0 && len + size <= LOOK {
+                    let v = ((idx >> (LOOK - len - size)) & ((1 << size) - 1)) as i32;
+                    t.fast_ac[idx] = extend(v, size) << 16 | (run << 8 | (len + size)) as i32;
+                }
+            }
+        }
+        Some(t)
+    }
+}
+
+/// A coefficient's value from its `size` extra bits `v` (HUFF_EXTEND).
+#[inline(always)]
+fn extend(v: i32, size: u32) -> i32 {
+    if v < 1 << (size - 1) {
+        v - (1 << size) + 1
+    } else {
+        v
+    }
+}
+
+/// An invalid Huffman code (or, for the top thread, any other reason to stop).
+#[derive(Debug, PartialEq)]
+pub struct Bad;
+
+/// A bit reader over unstuffed entropy-coded data followed by at least [`SLACK`] zero bytes.
+struct Reader<'a> {
+    d: &'a [u8],
+    /// Next byte to load.
+    pos: usize,
+    /// Bits not yet used, from the top.
+    acc: u64,
+    /// How many of acc's top bits are valid.
+    n: u32,
+}
+
+/// Zero bytes after the data, so a reader that runs past the end (damaged or garbage data)
+/// reads zeros; an MCU reads at most about 1 KB, and overruns are checked after each.
+const SLACK: usize = 4096;
+
+impl<'a> Reader<'a> {
+    fn at(d: &'a [u8], bit: usize) -> Reader<'a> {
+        let mut r = Reader { d, pos: bit / 8, acc: 0, n: 0 };
+        r.refill();
+        let skip = (bit % 8) as u32;
+        r.acc <<= skip;
+        r.n -= skip;
+        r
+    }
+
+    /// The bit position of the next unused bit.
+    #[inline(always)]
+    fn bit(&self) -> usize {
+        self.pos * 8 - self.n as usize
+    }
+
+    /// At least 56 valid bits after this (while the slack lasts; callers stop before).
+    #[inline(always)]
+    fn refill(&mut self) {
+        let w = match self.d.get(self.pos..self.pos + 8) {
+            Some(b) => u64::from_be_bytes(b.try_into().expect("8 bytes")),
+            None => 0,
+        };
+        self.acc |= w >> self.n;
+        self.pos += ((63 - self.n) >> 3) as usize;
+        self.n |= 56;
+    }
+
+    #[inline(always)]
+    fn peek(&self, k: u32) -> usize {
+        (self.acc >> (64 - k)) as usize
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, k: u32) {
+        self.acc <<= k;
+        self.n -= k;
+    }
+
+    /// The next `k` (1..=16) bits as a number.
+    #[inline(always)]
+    fn take(&mut self, k: u32) -> i32 {
+        let v = self.peek(k) as i32;
+        self.consume(k);
+        v
+    }
+
+    /// The next Huffman symbol (with at least 16 valid bits).
+    #[inline(always)]
+    fn symbol(&mut self, t: &Table) -> Result<u8, Bad> {
+        let e = t.look[self.peek(LOOK)];
+        if e != 0 {
+            self.consume(u32::from(e >> 8));
+            return Ok(e as u8);
+        }
+        self.symbol_long(t)
+    }
+
+    #[cold]
+    fn symbol_long(&mut self, t: &Table) -> Result<u8, Bad> {
+        for len in LOOK + 1..=16 {
+            let code = self.peek(len) as i32;
+            if code <= t.maxcode[len as usize] {
+                self.consume(len);
+                return Ok(t.vals[((code + t.valoff[len as usize]) & 0xFF) as usize]);
+            }
+        }
+        Err(Bad)
+    }
+
+    /// One block: DC difference added to `pred`, AC coefficients; `out` must be zero.
+    #[inline(always)]
+    fn block(&mut self, dc: &Table, ac: &Table, pred: &mut i32, out: &mut Block) -> Result<(), Bad> {
+        self.refill();
+        let s = u32::from(self.symbol(dc)?);
+        if s != 0 {
+            let v = self.take(s);
+            // libjpeg stops with an error where this would overflow an int.
+            *pred = pred.checked_add(extend(v, s)).ok_or(Bad)?;
+        }
+        out[0] = *pred as i16;
+        let mut k = 1usize;
+        while k < 64 {
+            if self.n < 32 {
+                self.refill();
+            }
+            let f = ac.fast_ac[self.peek(LOOK)];
+            if f != 0 {
+                k += ((f >> 8) & 15) as usize;
+                self.consume((f & 0xFF) as u32);
+                out[NATURAL[k] as usize] = (f >> 16) as i16;
+                k += 1;
+                continue;
+            }
+            let rs = u32::from(self.symbol(ac)?);
+            let (run, size) = (rs >> 4, rs & 15);
+            if size != 0 {
+                k += run as usize;
+                let v = self.take(size);
+                out[NATURAL[k] as usize] = extend(v, size) as i16;
+            } else if run == 15 {
+                k += 15;
+            } else {
+                break;
+            }
+            k += 1;
+        }
+        Ok(())
+    }
+
+    /// One MCU of a 4:2:2 scan: luma blocks 0 and 1, then Cb and Cr, each zeroed first.
+    #[inline(always)]
+    fn mcu(&mut self, t: &Tables, pred: &mut [i32; 3], out: &mut [Block]) -> Result<(), Bad> {
+        let [y0, y1, cb, cr] = out else { return Err(Bad) };
+        for b in [&mut *y0, &mut *y1, &mut *cb, &mut *cr] {
+            *b = [0; 64];
+        }
+        self.block(&t.dc[0], &t.ac[0], &mut pred[0], y0)?;
+        self.block(&t.dc[0], &t.ac[0], &mut pred[0], y1)?;
+        self.block(&t.dc[1], &t.ac[1], &mut pred[1], cb)?;
+        self.block(&t.dc[2], &t.ac[2], &mut pred[2], cr)
+    }
+}
+
+/// The scan's tables, by component (Y, Cb, Cr).
+pub struct Tables {
+    pub dc: [Box<Table>; 3],
+    pub ac: [Box<Table>; 3],
+}
+
+/// Where the bottom thread started an MCU, and its DC predictors there (counted from 0 at
+/// the start of its run).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    bit: usize,
+    /// Which run: the bottom thread starts a new one after an invalid code (it was out of
+    /// step), so entries of one run are one continuous decode.
+    run: u32,
+    pred: [i32; 3],
+}
+
+/// Buffers kept between frames (no allocation per frame once warm).
+#[derive(Default)]
+pub struct Scratch {
+    /// The scan's entropy-coded data with its stuffed zero bytes removed, then SLACK zeros.
+    data: Vec<u8>,
+    top: Vec<Block>,
+    bottom: Vec<Block>,
+    entries: Vec<Entry>,
+    /// For tests and the benchmark: the MCU the last decode synced at (its MCU count when
+    /// the top thread decoded the whole scan), and how many MCUs the top thread decoded
+    /// past the middle before that.
+    pub last_sync: (usize, usize),
+}
+
+/// The decoded scan: the coefficient blocks of MCU t (4 blocks each) by [`Coefficients::mcu`].
+pub struct Coefficients<'a> {
+    top: &'a [Block],
+    bottom: &'a [Block],
+    /// MCUs below this come from `top`, the rest from `bottom`, shifted.
+    sync: usize,
+    /// The bottom thread's MCU (its index in `bottom`) that is MCU `sync`.
+    sync_bottom: usize,
+    /// Added to the bottom thread's DC values, by component.
+    offset: [i16; 3],
+    pub mcus: usize,
+}
+
+impl Coefficients<'_> {
+    /// Copies MCU `t`'s four blocks into `out` (libjpeg's MCU buffer).
+    pub fn mcu(&self, t: usize, out: [&mut Block; 4]) {
+        if t < self.sync {
+            for (b, o) in out.into_iter().enumerate() {
+                *o = self.top[4 * t + b];
+            }
+        } else {
+            let s = 4 * (t - self.sync + self.sync_bottom);
+            for (b, o) in out.into_iter().enumerate() {
+                *o = self.bottom[s + b];
+                o[0] = o[0].wrapping_add(self.offset[[0, 0, 1, 2][b]]);
+            }
+        }
+    }
+}
+
+/// Removes the stuffed zero after each 0xFF of the entropy-coded data `scan` (which starts
+/// right after SOS) into `out`, up to the EOI marker, then appends SLACK zeros. None when
+/// another marker comes first (restart markers without a restart interval, or damage) or
+/// there is no EOI (a truncated frame): libjpeg alone then decodes the frame.
+fn unstuff(scan: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    out.clear();
+    let mut p = 0;
+    loop {
+        let f = super::jpeg::find_ff(scan.get(p..)?)?;
+        out.extend_from_slice(&scan[p..p + f]);
+        p += f;
+        match *scan.get(p + 1)? {
+            0x00 => {
+                out.push(0xFF);
+                p += 2;
+            }
+            0xD9 => break,
+            _ => return None,
+        }
+    }
+    let len = out.len();
+    out.resize(len + SLACK, 0);
+    Some(len)
+}
+
+/// Huffman-decodes the 4:2:2 scan `scan` (its entropy-coded data, from right after SOS to the
+/// EOI marker) of `mcus` MCUs on two threads ([`super::parallel::join`]: both on this one when
+/// the helper is busy). None when libjpeg alone must decode the frame (see the module doc).
+pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
+    decode_at(scan, t, mcus, s, None)
+}
+
+/// [`decode`], the bottom thread starting at byte `middle` of the unstuffed data (None: its
+/// middle).
+fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middle: Option<usize>) -> Option<Coefficients<'s>> {
+    let len = unstuff(scan, &mut s.data)?;
+    let data = &s.data[..];
+    let end = len * 8;
+    // The bottom thread needs at most this many MCUs (the rest of the scan, and a few out of
+    // step at its start); both buffers are sized for the whole scan.
+    let cap = mcus + 64;
+    s.top.resize(4 * mcus, [0; 64]);
+    s.bottom.resize(4 * cap, [0; 64]);
+    s.entries.clear();
+    s.entries.reserve(cap);
+    let middle = middle.unwrap_or(len / 2).min(len);
+
+    // Phase 1: the top thread up to the middle, the bottom thread from it.
+    let (top, bottom, entries) = (&mut s.top, &mut s.bottom, &mut s.entries);
+    let mut top_state: Result<(usize, usize, [i32; 3]), Bad> = Err(Bad);
+    let mut bottom_state = (0u32, [0u32; 3]);
+    super::parallel::join(
+        || {
+            let mut r = Reader::at(data, 0);
+            let mut pred = [0; 3];
+            let mut t_mcu = 0;
+            top_state = (|| {
+                while t_mcu < mcus && r.bit() < 8 * middle {
+                    r.mcu(t, &mut pred, &mut top[4 * t_mcu..4 * t_mcu + 4])?;
+                    if r.bit() > end {
+                        return Err(Bad);
+                    }
+                    t_mcu += 1;
+                }
+                Ok((t_mcu, r.bit(), pred))
+            })();
+        },
+        || bottom_state = decode_bottom(data, end, 8 * middle, t, cap, bottom, entries),
+    );
+    let (mut t_mcu, bit, mut pred) = top_state.ok()?;
+    let (final_run, max_pred) = bottom_state;
+
+    // Phase 2: the top thread on until it starts an MCU where the bottom thread started one.
+    let mut r = Reader::at(data, bit);
+    let mut cursor = 0;
+    let entries = &s.entries;
+    let stopped = t_mcu;
+    while t_mcu < mcus {
+        let b = r.bit();
+        while cursor < entries.len() && entries[cursor].bit < b {
+            cursor += 1;
+        }
+        if let Some(e) = entries.get(cursor).filter(|e| e.bit == b) {
+            // The bottom thread's run must go on, unbroken, through the scan's last MCU.
+            let last = cursor + (mcus - t_mcu) - 1;
+            let whole = entries.get(last).is_some_and(|l| l.run == e.run) && (last + 1 < entries.len() || e.run == final_run);
+            if !whole {
+                return None;
+            }
+            let mut offset = [0i16; 3];
+            for c in 0..3 {
+                let d = i64::from(pred[c]) - i64::from(e.pred[c]);
+                // Every DC value below the sync is the bottom thread's plus d: none may leave
+                // an int, where libjpeg would stop with an error.
+                if i64::from(max_pred[c]) + d.abs() > i64::from(i32::MAX) {
+                    return None;
+                }
+                offset[c] = d as i16;
+            }
+            s.last_sync = (t_mcu, t_mcu - stopped);
+            return Some(Coefficients { top: &s.top, bottom: &s.bottom, sync: t_mcu, sync_bottom: cursor, offset, mcus });
+        }
+        r.mcu(t, &mut pred, &mut s.top[4 * t_mcu..4 * t_mcu + 4]).ok()?;
+        if r.bit() > end {
+            return None;
+        }
+        t_mcu += 1;
+    }
+    s.last_sync = (mcus, mcus - stopped);
+    Some(Coefficients { top: &s.top, bottom: &s.bottom, sync: mcus, sync_bottom: 0, offset: [0; 3], mcus })
+}
+
+/// The bottom thread: decodes MCUs from bit `from` to the end of the data as if one started
+/// there, into `out`, recording each one's start in `entries` (at most `cap`). Returns the
+/// last run's number and the largest DC predictor magnitude seen in it, by component.
+fn decode_bottom(data: &[u8], end: usize, from: usize, t: &Tables, cap: usize, out: &mut [Block], entries: &mut Vec<Entry>) -> (u32, [u32; 3]) {
+    let mut r = Reader::at(data, from);
+    let (mut run, mut pred, mut max) = (0u32, [0i32; 3], [0u32; 3]);
+    // An MCU has at least 8 bits; fewer left are the final byte's padding.
+    while entries.len() < cap && r.bit() + 8 <= end {
+        let k = entries.len();
+        let start = r.bit();
+        let before = pred;
+        let ok = r.mcu(t, &mut pred, &mut out[4 * k..4 * k + 4]);
+        if r.bit() > end {
+            break;
+        }
+        if ok.is_err() {
+            // Out of step: start again one bit on, with a new run.
+            run += 1;
+            max = [0; 3];
+            r = Reader::at(data, start + 1);
+            continue;
+        }
+        entries.push(Entry { bit: start, run, pred: before });
+        for c in 0..3 {
+            max[c] = max[c].max(before[c].unsigned_abs()).max(pred[c].unsigned_abs());
+        }
+    }
+    (run, max)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The tables of ITU T.81 Annex K.3, which libjpeg uses when a frame has no DHT.
+    pub(crate) fn standard_tables() -> Tables {
+        fn t(counts: &[u8; 16], vals: &[u8], dc: bool) -> Box<Table> {
+            let mut bits = [0u8; 17];
+            bits[1..].copy_from_slice(counts);
+            let mut v = [0u8; 256];
+            v[..vals.len()].copy_from_slice(vals);
+            Table::new(&bits, &v, dc).expect("a valid table")
+        }
+        let dc_l = t(&[0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], true);
+        let dc_c = t(&[0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], true);
+        let dc_c2 = t(&[0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], true);
+        let ac_l = t(&[0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d], &AC_LUMA, false);
+        let ac_c = t(&[0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77], &AC_CHROMA, false);
+        let ac_c2 = t(&[0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77], &AC_CHROMA, false);
+        Tables { dc: [dc_l, dc_c, dc_c2], ac: [ac_l, ac_c, ac_c2] }
+    }
+
+    const AC_LUMA: [u8; 162] = [
+        0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07, 0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x34, 0x35, 0x36, 0x37,
+        0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3,
+        0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8,
+        0xf9, 0xfa,
+    ];
+    const AC_CHROMA: [u8; 162] = [
+        0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61, 0x71, 0x13, 0x22, 0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33, 0x52, 0xf0, 0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16, 0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18, 0x19, 0x1a, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x35, 0x36,
+        0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a,
+        0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9,
+        0xfa,
+    ];
+
+    /// The byte after the SOS segment of a JPEG.
+    pub(crate) fn scan_start(jpeg: &[u8]) -> usize {
+        let mut i = 2;
+        loop {
+            assert_eq!(jpeg[i], 0xFF);
+            let len = (jpeg[i + 2] as usize) << 8 | jpeg[i + 3] as usize;
+            if jpeg[i + 1] == 0xDA {
+                return i + 2 + len;
+            }
+            i += 2 + len;
+        }
+    }
+
+    /// A 4:2:2 JPEG of a picture with smooth and busy parts (the busy part at the bottom, so
+    /// the middle byte is not the middle row), its scan data, and its MCU count.
+    pub(crate) fn frame(w: usize, h: usize) -> (Vec<u8>, usize, usize) {
+        let mut rgb = vec![0u8; w * h * 3];
+        let mut n = 0x9E37_79B9u32;
+        for y in 0..h {
+            for x in 0..w {
+                n ^= n << 13;
+                n ^= n >> 17;
+                n ^= n << 5;
+                let busy = if y > h / 3 { (n % 64) as usize } else { 0 };
+                let o = (y * w + x) * 3;
+                rgb[o] = ((x * 255 / w + busy) % 256) as u8;
+                rgb[o + 1] = ((y * 255 / h + (x / 7 % 3) * 40) % 256) as u8;
+                rgb[o + 2] = (((x ^ y) & 0x3F) * 3 + busy / 2) as u8;
+            }
+        }
+        let jpeg = crate::convert::jpeg::tests::compress(&rgb, w, h, 1);
+        let at = scan_start(&jpeg);
+        (jpeg, at, w.div_ceil(16) * h.div_ceil(8))
+    }
+
+    fn serial(scan: &[u8], t: &Tables, mcus: usize) -> Vec<Block> {
+        let mut s = Scratch::default();
+        let c = decode_at(scan, t, mcus, &mut s, Some(usize::MAX)).expect("a clean scan");
+        assert_eq!(c.sync, mcus, "the top thread decodes it all");
+        all(&c)
+    }
+
+    fn all(c: &Coefficients) -> Vec<Block> {
+        let mut v = vec![[0i16; 64]; 4 * c.mcus];
+        for (t, m) in v.chunks_exact_mut(4).enumerate() {
+            let [a, b, x, y] = m else { unreachable!() };
+            c.mcu(t, [a, b, x, y]);
+        }
+        v
+    }
+
+    /// Wherever the bottom thread starts, the coefficients are the serial decode's, and the
+    /// top thread syncs within a few MCUs of the middle.
+    #[test]
+    fn every_start_gives_the_serial_decode() {
+        let (jpeg, at, mcus) = frame(320, 240);
+        let t = standard_tables();
+        let scan = &jpeg[at..];
+        let reference = serial(scan, &t, mcus);
+        assert!(reference.iter().filter(|b| b.iter().any(|&c| c != 0)).count() > 3 * mcus, "a picture with detail");
+        let mut s = Scratch::default();
+        let len = scan.len();
+        let (mut synced, mut longest) = (0, 0);
+        let starts: Vec<usize> = (0..400).map(|i| i * len / 400).chain(len / 2..len / 2 + 200).collect();
+        for &m in &starts {
+            let c = decode_at(scan, &t, mcus, &mut s, Some(m)).expect("a clean scan");
+            assert!(all(&c) == reference, "bottom thread from byte {m}: coefficients differ");
+            if c.sync < mcus {
+                synced += 1;
+            }
+            longest = longest.max(s.last_sync.1);
+        }
+        // Starting near the end leaves too little to sync on, rarely; elsewhere it must.
+        assert!(synced * 100 >= starts.len() * 95, "synced {synced} of {}", starts.len());
+        assert!(longest < 20, "the top thread went {longest} MCUs past the middle");
+    }
+
+    /// Invalid tables are refused as libjpeg refuses them; short AC codes decode with their
+    /// value in one read.
+    #[test]
+    fn tables() {
+        let mut bits = [0u8; 17];
+        let vals = [0u8; 256];
+        bits[1] = 2; // two 1-bit codes: 0 and 1, the all-ones code used
+        assert!(Table::new(&bits, &vals, true).is_none());
+        bits[1] = 1;
+        bits[2] = 1;
+        let mut v = vals;
+        v[0] = 16; // DC category 16
+        assert!(Table::new(&bits, &v, true).is_none());
+        assert!(Table::new(&bits, &v, false).is_some());
+        let t = standard_tables();
+        // Luma AC: 0x01 (run 0, size 1) is code 00; then value bit 0 is -1, 1 is +1. The
+        // index is the next 9 bits.
+        let bits9 = |code: &str| usize::from_str_radix(&format!("{code:0<9}"), 2).unwrap();
+        assert_eq!(t.ac[0].fast_ac[bits9("000")], -1 << 16 | 3);
+        assert_eq!(t.ac[0].fast_ac[bits9("001")], 1 << 16 | 3);
+        // 0x11 (run 1, size 1) is code 1100.
+        assert_eq!(t.ac[0].fast_ac[bits9("11001")], 1 << 16 | 1 << 8 | 5);
+        assert_eq!([extend(0, 1), extend(1, 1), extend(0, 3), extend(3, 3), extend(4, 3), extend(7, 3)], [-1, 1, -7, -4, 4, 7]);
+    }
+
+    /// Markers inside the scan and a missing EOI send the frame to libjpeg alone.
+    #[test]
+    fn unstuffing() {
+        let mut out = Vec::new();
+        assert_eq!(unstuff(&[1, 0xFF, 0, 2, 0xFF, 0xD9, 7], &mut out), Some(3));
+        assert_eq!(&out[..3], [1, 0xFF, 2]);
+        assert_eq!(out.len(), 3 + SLACK);
+        assert_eq!(unstuff(&[1, 0xFF, 0xD0, 2, 0xFF, 0xD9], &mut out), None);
+        assert_eq!(unstuff(&[1, 2, 3], &mut out), None);
+        assert_eq!(unstuff(&[1, 0xFF], &mut out), None);
+    }
+}
