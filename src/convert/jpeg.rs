@@ -253,7 +253,9 @@ impl Decoder {
     /// A 4:2:2 frame through libjpeg in strips; None when that path does not take it (not
     /// built, no libjpeg.so.62, not YCbCr 4:2:2, or planes it cannot write directly).
     ///
-    /// A frame of at least [`CUT_MIN_PIXELS`] with restart markers is cut in two at the
+    /// A frame of at least [`CUT_MIN_PIXELS`] without restart markers has its scan
+    /// Huffman-decoded on two threads and fed to libjpeg ([`Decoder::decode_resync`]). One
+    /// with restart markers is cut in two at the
     /// marker nearest its middle that ends a row of MCUs ([`restart_cut`]): the top half
     /// decodes on this thread, the bottom half (its own small JPEG: the header with the rest's
     /// height, then the data after the marker) on the kernel helper thread
@@ -292,7 +294,7 @@ impl Decoder {
     /// reports an error in either half.
     #[cfg(mst_jpeg_raw)]
     fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut) -> Option<Result<Decoded>> {
-        use super::jpeg_scan::{self, Table, Tables};
+        use super::jpeg_scan::{self, Tables};
         if self.raw_bottom.is_null() {
             // SAFETY: no arguments; NULL when it cannot be made.
             self.raw_bottom = unsafe { raw::mst_jpeg_raw_new() };
@@ -310,8 +312,7 @@ impl Decoder {
             return None;
         }
         if !self.scan_tables.as_ref().is_some_and(|t| t.bits == bits && t.vals == vals) {
-            let t = |k: usize| Table::new(&bits[k], &vals[k], k % 2 == 0);
-            let tables = Tables { dc: [t(0)?, t(2)?, t(4)?], ac: [t(1)?, t(3)?, t(5)?] };
+            let tables = Tables::new(&bits, &vals)?;
             self.scan_tables = Some(ScanTables { bits, vals, tables });
         }
         let tables = &self.scan_tables.as_ref()?.tables;
@@ -606,20 +607,29 @@ extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_i
         if n != 4 || f.next >= f.c.mcus {
             return 0;
         }
-        // SAFETY: libjpeg passes `n` (4) pointers to distinct, aligned 64-coefficient blocks.
+        // SAFETY: libjpeg passes `n` (4) pointers to distinct, aligned 64-coefficient blocks,
+        // zeroed; libjpeg-turbo's are one array of four (checked: else they are filled one
+        // by one from a copy).
         let p = unsafe { std::slice::from_raw_parts(blocks, 4) };
-        // SAFETY: as above.
-        let out = [0, 1, 2, 3].map(|b| unsafe { &mut *p[b].cast::<[i16; 64]>() });
-        f.c.mcu(f.next, out);
+        if (1..4).all(|b| p[b] == p[0].wrapping_add(64 * b)) {
+            // SAFETY: four contiguous blocks: 256 coefficients.
+            f.c.mcu(f.next, unsafe { &mut *p[0].cast::<[i16; 256]>() });
+        } else {
+            let mut all = [0i16; 256];
+            f.c.mcu(f.next, &mut all);
+            for (b, &q) in p.iter().enumerate() {
+                // SAFETY: as above: a block of 64 coefficients.
+                unsafe { std::ptr::copy_nonoverlapping(all[64 * b..].as_ptr(), q, 64) };
+            }
+        }
         f.next += 1;
         1
     })
     .unwrap_or(0)
 }
 
-/// 4:2:2 frames with at least this many pixels are decoded on two threads when they have
-/// restart markers (a 640x480 frame takes about 1.5 ms to decode; the hand-over to the helper
-/// thread about 10 µs).
+/// 4:2:2 frames with at least this many pixels are decoded on two threads (a 640x480 frame
+/// takes about 1.5 ms to decode; the hand-over to the helper thread about 10 µs).
 pub const CUT_MIN_PIXELS: usize = 640 * 480;
 
 /// Where a 4:2:2 baseline JPEG is cut in two at a restart marker.

@@ -25,8 +25,11 @@
 //! could overflow) makes [`decode`] return None, and the caller decodes the frame with
 //! libjpeg alone, so the output and its report of damage are libjpeg's in every case.
 
-/// Bits looked up at once: codes up to this long decode in one table read.
-const LOOK: u32 = 9;
+/// Bits looked up at once: codes up to this long decode in one table read (10: the tables
+/// of a scan, 6 KB each, stay in L1).
+const LOOK: u32 = 10;
+/// In a fast AC entry: the code is end-of-block.
+const FAST_EOB: i32 = 1 << 12;
 
 /// libjpeg's jpeg_natural_order: zigzag position to natural (row-major) position, with 16
 /// extra entries so a run that overshoots position 63 lands on 63, as in libjpeg (which then
@@ -36,8 +39,18 @@ const NATURAL: [u8; 80] = [
     63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
 ];
 
-/// One coefficient block, as libjpeg's JBLOCK: quantized values in natural order.
-pub type Block = [i16; 64];
+
+/// Decoded MCUs are kept packed: per MCU a count n, then n entries of value << 16 | 64 x
+/// block + natural position, each block's DC value first and always there. A frame's MCUs
+/// take about 40% of what JBLOCKs would (and need no zeroing); libjpeg's zeroed blocks are
+/// filled from them ([`Coefficients::mcu`]) in one loop per MCU (a loop per block costs a
+/// mispredicted exit per block).
+const MCU_MAX: usize = 1 + 4 * 64;
+
+#[inline(always)]
+fn packed(value: i16, position: u32) -> u32 {
+    u32::from(value as u16) << 16 | position
+}
 
 /// A Huffman table made ready for decoding (libjpeg's d_derived_tbl, plus a table that
 /// decodes short AC codes with their value in one read).
@@ -45,7 +58,8 @@ pub struct Table {
     /// By the next LOOK bits: code length << 8 | symbol; 0 for a code longer than LOOK bits.
     look: [u16; 1 << LOOK],
     /// By the next LOOK bits, for AC tables: value << 16 | run << 8 | bits used (code and
-    /// value together), when both fit in LOOK bits; else 0.
+    /// value together), when both fit in LOOK bits; FAST_EOB | code length for the
+    /// end-of-block code; else 0.
     fast_ac: [i32; 1 << LOOK],
     /// Largest code of each length (-1: none); index 17 is a sentinel.
     maxcode: [i32; 18],
@@ -100,6 +114,8 @@ impl Table {
                 if len != 0 && size != 0 && len + size <= LOOK {
                     let v = ((idx >> (LOOK - len - size)) & ((1 << size) - 1)) as i32;
                     t.fast_ac[idx] = extend(v, size) << 16 | (run << 8 | (len + size)) as i32;
+                } else if len != 0 && rs == 0 {
+                    t.fast_ac[idx] = FAST_EOB | len as i32;
                 }
             }
         }
@@ -115,6 +131,19 @@ fn extend(v: i32, size: u32) -> i32 {
     } else {
         v
     }
+}
+
+/// A code longer than LOOK bits at the top of `acc`: its symbol and length. (A function of
+/// values, not of the reader, so the reader's state can stay in registers.)
+#[cold]
+fn symbol_long(acc: u64, t: &Table) -> Result<(u8, u32), Bad> {
+    for len in LOOK + 1..=16 {
+        let code = (acc >> (64 - len)) as i32;
+        if code <= t.maxcode[len as usize] {
+            return Ok((t.vals[((code + t.valoff[len as usize]) & 0xFF) as usize], len));
+        }
+    }
+    Err(Bad)
 }
 
 /// An invalid Huffman code (or, for the top thread, any other reason to stop).
@@ -191,24 +220,16 @@ impl<'a> Reader<'a> {
             self.consume(u32::from(e >> 8));
             return Ok(e as u8);
         }
-        self.symbol_long(t)
+        let (symbol, len) = symbol_long(self.acc, t)?;
+        self.consume(len);
+        Ok(symbol)
     }
 
-    #[cold]
-    fn symbol_long(&mut self, t: &Table) -> Result<u8, Bad> {
-        for len in LOOK + 1..=16 {
-            let code = self.peek(len) as i32;
-            if code <= t.maxcode[len as usize] {
-                self.consume(len);
-                return Ok(t.vals[((code + t.valoff[len as usize]) & 0xFF) as usize]);
-            }
-        }
-        Err(Bad)
-    }
-
-    /// One block: DC difference added to `pred`, AC coefficients; `out` must be zero.
+    /// One block, the MCU's block `base / 64`, packed into `out` at `at` (which holds 64
+    /// more): DC difference added to `pred`, then the AC coefficients. Returns where the
+    /// next block goes.
     #[inline(always)]
-    fn block(&mut self, dc: &Table, ac: &Table, pred: &mut i32, out: &mut Block) -> Result<(), Bad> {
+    fn block(&mut self, dc: &Table, ac: &Table, pred: &mut i32, out: &mut [u32], at: usize, base: u32) -> Result<usize, Bad> {
         self.refill();
         let s = u32::from(self.symbol(dc)?);
         if s != 0 {
@@ -216,7 +237,9 @@ impl<'a> Reader<'a> {
             // libjpeg stops with an error where this would overflow an int.
             *pred = pred.checked_add(extend(v, s)).ok_or(Bad)?;
         }
-        out[0] = *pred as i16;
+        let out = &mut out[at..at + 64];
+        out[0] = packed(*pred as i16, base);
+        let mut q = 1;
         let mut k = 1usize;
         while k < 64 {
             if self.n < 32 {
@@ -224,9 +247,14 @@ impl<'a> Reader<'a> {
             }
             let f = ac.fast_ac[self.peek(LOOK)];
             if f != 0 {
+                if f & FAST_EOB != 0 {
+                    self.consume((f & 0xFF) as u32);
+                    break;
+                }
                 k += ((f >> 8) & 15) as usize;
                 self.consume((f & 0xFF) as u32);
-                out[NATURAL[k] as usize] = (f >> 16) as i16;
+                out[q] = packed((f >> 16) as i16, base + u32::from(NATURAL[k]));
+                q += 1;
                 k += 1;
                 continue;
             }
@@ -235,7 +263,8 @@ impl<'a> Reader<'a> {
             if size != 0 {
                 k += run as usize;
                 let v = self.take(size);
-                out[NATURAL[k] as usize] = extend(v, size) as i16;
+                out[q] = packed(extend(v, size) as i16, base + u32::from(NATURAL[k]));
+                q += 1;
             } else if run == 15 {
                 k += 15;
             } else {
@@ -243,27 +272,65 @@ impl<'a> Reader<'a> {
             }
             k += 1;
         }
-        Ok(())
+        Ok(at + q)
     }
 
-    /// One MCU of a 4:2:2 scan: luma blocks 0 and 1, then Cb and Cr, each zeroed first.
+    /// One MCU of a 4:2:2 scan (luma blocks 0 and 1, then Cb and Cr) packed into `out` at
+    /// `at`, which grows when it has not MCU_MAX more (only while warming up). Returns where
+    /// the next MCU goes.
     #[inline(always)]
-    fn mcu(&mut self, t: &Tables, pred: &mut [i32; 3], out: &mut [Block]) -> Result<(), Bad> {
-        let [y0, y1, cb, cr] = out else { return Err(Bad) };
-        for b in [&mut *y0, &mut *y1, &mut *cb, &mut *cr] {
-            *b = [0; 64];
+    fn mcu(&mut self, t: &Tables, pred: &mut [i32; 3], out: &mut Vec<u32>, at: usize) -> Result<usize, Bad> {
+        if out.len() < at + MCU_MAX {
+            out.resize((2 * out.len()).max(at + MCU_MAX), 0);
         }
-        self.block(&t.dc[0], &t.ac[0], &mut pred[0], y0)?;
-        self.block(&t.dc[0], &t.ac[0], &mut pred[0], y1)?;
-        self.block(&t.dc[1], &t.ac[1], &mut pred[1], cb)?;
-        self.block(&t.dc[2], &t.ac[2], &mut pred[2], cr)
+        let first = at + 1;
+        let next = self.block(t.dc(0), t.ac(0), &mut pred[0], out, first, 0)?;
+        let next = self.block(t.dc(0), t.ac(0), &mut pred[0], out, next, 64)?;
+        let next = self.block(t.dc(1), t.ac(1), &mut pred[1], out, next, 128)?;
+        let next = self.block(t.dc(2), t.ac(2), &mut pred[2], out, next, 192)?;
+        out[at] = (next - first) as u32;
+        Ok(next)
     }
 }
 
-/// The scan's tables, by component (Y, Cb, Cr).
+/// The scan's tables, by component (Y, Cb, Cr); components that share a table (Cb and Cr,
+/// nearly always) share it here too, so it is in cache once.
 pub struct Tables {
-    pub dc: [Box<Table>; 3],
-    pub ac: [Box<Table>; 3],
+    list: Vec<Table>,
+    dc: [usize; 3],
+    ac: [usize; 3],
+}
+
+impl Tables {
+    /// From the DC then AC table (DHT counts and symbols, as [`Table::new`] takes them) of Y,
+    /// Cb and Cr; None when libjpeg would refuse one.
+    pub fn new(bits: &[[u8; 17]; 6], vals: &[[u8; 256]; 6]) -> Option<Tables> {
+        let mut list: Vec<Table> = Vec::with_capacity(6);
+        let mut made: Vec<usize> = Vec::with_capacity(6);
+        let mut index = [0usize; 6];
+        for k in 0..6 {
+            let same = made.iter().position(|&j| j % 2 == k % 2 && bits[j] == bits[k] && vals[j] == vals[k]);
+            index[k] = match same {
+                Some(i) => i,
+                None => {
+                    list.push(*Table::new(&bits[k], &vals[k], k % 2 == 0)?);
+                    made.push(k);
+                    list.len() - 1
+                }
+            };
+        }
+        Some(Tables { list, dc: [index[0], index[2], index[4]], ac: [index[1], index[3], index[5]] })
+    }
+
+    #[inline(always)]
+    fn dc(&self, c: usize) -> &Table {
+        &self.list[self.dc[c]]
+    }
+
+    #[inline(always)]
+    fn ac(&self, c: usize) -> &Table {
+        &self.list[self.ac[c]]
+    }
 }
 
 /// Where the bottom thread started an MCU, and its DC predictors there (counted from 0 at
@@ -271,6 +338,8 @@ pub struct Tables {
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     bit: usize,
+    /// Where its blocks are in the bottom thread's packed blocks.
+    at: usize,
     /// Which run: the bottom thread starts a new one after an invalid code (it was out of
     /// step), so entries of one run are one continuous decode.
     run: u32,
@@ -282,8 +351,11 @@ struct Entry {
 pub struct Scratch {
     /// The scan's entropy-coded data with its stuffed zero bytes removed, then SLACK zeros.
     data: Vec<u8>,
-    top: Vec<Block>,
-    bottom: Vec<Block>,
+    /// The top thread's packed blocks, and where each of its MCUs starts in them.
+    top: Vec<u32>,
+    top_at: Vec<usize>,
+    /// The bottom thread's packed blocks (where each MCU starts: its [`Entry`]).
+    bottom: Vec<u32>,
     entries: Vec<Entry>,
     /// For tests and the benchmark: the MCU the last decode synced at (its MCU count when
     /// the top thread decoded the whole scan), and how many MCUs the top thread decoded
@@ -293,8 +365,10 @@ pub struct Scratch {
 
 /// The decoded scan: the coefficient blocks of MCU t (4 blocks each) by [`Coefficients::mcu`].
 pub struct Coefficients<'a> {
-    top: &'a [Block],
-    bottom: &'a [Block],
+    top: &'a [u32],
+    top_at: &'a [usize],
+    bottom: &'a [u32],
+    entries: &'a [Entry],
     /// MCUs below this come from `top`, the rest from `bottom`, shifted.
     sync: usize,
     /// The bottom thread's MCU (its index in `bottom`) that is MCU `sync`.
@@ -305,18 +379,26 @@ pub struct Coefficients<'a> {
 }
 
 impl Coefficients<'_> {
-    /// Copies MCU `t`'s four blocks into `out` (libjpeg's MCU buffer).
-    pub fn mcu(&self, t: usize, out: [&mut Block; 4]) {
-        if t < self.sync {
-            for (b, o) in out.into_iter().enumerate() {
-                *o = self.top[4 * t + b];
-            }
+    /// Writes MCU `t`'s four blocks into `out` (libjpeg's MCU buffer: four zeroed blocks).
+    pub fn mcu(&self, t: usize, out: &mut [i16; 256]) {
+        let (packed, at, offset) = if t < self.sync {
+            (self.top, self.top_at[t], [0; 3])
         } else {
-            let s = 4 * (t - self.sync + self.sync_bottom);
-            for (b, o) in out.into_iter().enumerate() {
-                *o = self.bottom[s + b];
-                o[0] = o[0].wrapping_add(self.offset[[0, 0, 1, 2][b]]);
-            }
+            (self.bottom, self.entries[t - self.sync + self.sync_bottom].at, self.offset)
+        };
+        // The next MCUs' data on its way to the cache meanwhile (each block's count says where
+        // the next starts, a chain of loads the prefetcher cannot run ahead of).
+        #[cfg(target_arch = "x86_64")]
+        if let Some(ahead) = packed.get(at + 512) {
+            // SAFETY: a prefetch of an address inside the slice; it reads nothing.
+            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((ahead as *const u32).cast()) };
+        }
+        let n = packed[at] as usize;
+        for &e in &packed[at + 1..at + 1 + n] {
+            out[(e & 255) as usize] = (e >> 16) as i16;
+        }
+        for (b, c) in [0, 0, 1, 2].into_iter().enumerate() {
+            out[64 * b] = out[64 * b].wrapping_add(offset[c]);
         }
     }
 }
@@ -362,35 +444,44 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
     // The bottom thread needs at most this many MCUs (the rest of the scan, and a few out of
     // step at its start); both buffers are sized for the whole scan.
     let cap = mcus + 64;
-    s.top.resize(4 * mcus, [0; 64]);
-    s.bottom.resize(4 * cap, [0; 64]);
+    // A first guess at each thread's packed MCUs (about half the scan's): camera frames have
+    // about 1.3 coefficients per byte. Either grows if it needs more (while warming up).
+    let guess = len + 2 * mcus;
+    for v in [&mut s.top, &mut s.bottom] {
+        if v.len() < guess {
+            v.resize(guess, 0);
+        }
+    }
+    s.top_at.resize(mcus, 0);
     s.entries.clear();
     s.entries.reserve(cap);
     let middle = middle.unwrap_or(len / 2).min(len);
 
     // Phase 1: the top thread up to the middle, the bottom thread from it.
-    let (top, bottom, entries) = (&mut s.top, &mut s.bottom, &mut s.entries);
-    let mut top_state: Result<(usize, usize, [i32; 3]), Bad> = Err(Bad);
+    let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
+    let mut top_state: Result<(usize, usize, [i32; 3], usize), Bad> = Err(Bad);
     let mut bottom_state = (0u32, [0u32; 3]);
     super::parallel::join(
         || {
             let mut r = Reader::at(data, 0);
             let mut pred = [0; 3];
-            let mut t_mcu = 0;
+            let (mut t_mcu, mut at) = (0, 0);
             top_state = (|| {
                 while t_mcu < mcus && r.bit() < 8 * middle {
-                    r.mcu(t, &mut pred, &mut top[4 * t_mcu..4 * t_mcu + 4])?;
+                    top_at[t_mcu] = at;
+                    at = r.mcu(t, &mut pred, top, at)?;
                     if r.bit() > end {
                         return Err(Bad);
                     }
                     t_mcu += 1;
                 }
-                Ok((t_mcu, r.bit(), pred))
+                Ok((t_mcu, r.bit(), pred, at))
             })();
         },
         || bottom_state = decode_bottom(data, end, 8 * middle, t, cap, bottom, entries),
     );
-    let (mut t_mcu, bit, mut pred) = top_state.ok()?;
+    let (mut t_mcu, bit, mut pred, mut at) = top_state.ok()?;
+
     let (final_run, max_pred) = bottom_state;
 
     // Phase 2: the top thread on until it starts an MCU where the bottom thread started one.
@@ -421,41 +512,42 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
                 offset[c] = d as i16;
             }
             s.last_sync = (t_mcu, t_mcu - stopped);
-            return Some(Coefficients { top: &s.top, bottom: &s.bottom, sync: t_mcu, sync_bottom: cursor, offset, mcus });
+            return Some(Coefficients { top: &s.top, top_at: &s.top_at, bottom: &s.bottom, entries: &s.entries, sync: t_mcu, sync_bottom: cursor, offset, mcus });
         }
-        r.mcu(t, &mut pred, &mut s.top[4 * t_mcu..4 * t_mcu + 4]).ok()?;
+        s.top_at[t_mcu] = at;
+        at = r.mcu(t, &mut pred, &mut s.top, at).ok()?;
         if r.bit() > end {
             return None;
         }
         t_mcu += 1;
     }
     s.last_sync = (mcus, mcus - stopped);
-    Some(Coefficients { top: &s.top, bottom: &s.bottom, sync: mcus, sync_bottom: 0, offset: [0; 3], mcus })
+    Some(Coefficients { top: &s.top, top_at: &s.top_at, bottom: &s.bottom, entries: &s.entries, sync: mcus, sync_bottom: 0, offset: [0; 3], mcus })
 }
 
 /// The bottom thread: decodes MCUs from bit `from` to the end of the data as if one started
 /// there, into `out`, recording each one's start in `entries` (at most `cap`). Returns the
 /// last run's number and the largest DC predictor magnitude seen in it, by component.
-fn decode_bottom(data: &[u8], end: usize, from: usize, t: &Tables, cap: usize, out: &mut [Block], entries: &mut Vec<Entry>) -> (u32, [u32; 3]) {
+fn decode_bottom(data: &[u8], end: usize, from: usize, t: &Tables, cap: usize, out: &mut Vec<u32>, entries: &mut Vec<Entry>) -> (u32, [u32; 3]) {
     let mut r = Reader::at(data, from);
-    let (mut run, mut pred, mut max) = (0u32, [0i32; 3], [0u32; 3]);
+    let (mut run, mut pred, mut max, mut at) = (0u32, [0i32; 3], [0u32; 3], 0);
     // An MCU has at least 8 bits; fewer left are the final byte's padding.
     while entries.len() < cap && r.bit() + 8 <= end {
-        let k = entries.len();
         let start = r.bit();
         let before = pred;
-        let ok = r.mcu(t, &mut pred, &mut out[4 * k..4 * k + 4]);
+        let ok = r.mcu(t, &mut pred, out, at);
         if r.bit() > end {
             break;
         }
-        if ok.is_err() {
+        let Ok(next) = ok else {
             // Out of step: start again one bit on, with a new run.
             run += 1;
             max = [0; 3];
             r = Reader::at(data, start + 1);
             continue;
-        }
-        entries.push(Entry { bit: start, run, pred: before });
+        };
+        entries.push(Entry { bit: start, at, run, pred: before });
+        at = next;
         for c in 0..3 {
             max[c] = max[c].max(before[c].unsigned_abs()).max(pred[c].unsigned_abs());
         }
@@ -469,20 +561,28 @@ pub(crate) mod tests {
 
     /// The tables of ITU T.81 Annex K.3, which libjpeg uses when a frame has no DHT.
     pub(crate) fn standard_tables() -> Tables {
-        fn t(counts: &[u8; 16], vals: &[u8], dc: bool) -> Box<Table> {
-            let mut bits = [0u8; 17];
-            bits[1..].copy_from_slice(counts);
-            let mut v = [0u8; 256];
-            v[..vals.len()].copy_from_slice(vals);
-            Table::new(&bits, &v, dc).expect("a valid table")
+        let mut bits = [[0u8; 17]; 6];
+        let mut vals = [[0u8; 256]; 6];
+        let dc = |b: &mut [u8; 17], v: &mut [u8; 256], counts: &[u8; 16]| {
+            b[1..].copy_from_slice(counts);
+            v[..12].copy_from_slice(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        };
+        for c in 0..3 {
+            let [b_dc, b_ac] = &mut bits[2 * c..2 * c + 2] else { unreachable!() };
+            let [v_dc, v_ac] = &mut vals[2 * c..2 * c + 2] else { unreachable!() };
+            if c == 0 {
+                dc(b_dc, v_dc, &[0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+                b_ac[1..].copy_from_slice(&[0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d]);
+                v_ac[..162].copy_from_slice(&AC_LUMA);
+            } else {
+                dc(b_dc, v_dc, &[0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
+                b_ac[1..].copy_from_slice(&[0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77]);
+                v_ac[..162].copy_from_slice(&AC_CHROMA);
+            }
         }
-        let dc_l = t(&[0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], true);
-        let dc_c = t(&[0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], true);
-        let dc_c2 = t(&[0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], true);
-        let ac_l = t(&[0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d], &AC_LUMA, false);
-        let ac_c = t(&[0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77], &AC_CHROMA, false);
-        let ac_c2 = t(&[0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77], &AC_CHROMA, false);
-        Tables { dc: [dc_l, dc_c, dc_c2], ac: [ac_l, ac_c, ac_c2] }
+        let t = Tables::new(&bits, &vals).expect("valid tables");
+        assert_eq!((t.list.len(), t.dc, t.ac), (4, [0, 2, 2], [1, 3, 3]), "Cb and Cr share their tables");
+        t
     }
 
     const AC_LUMA: [u8; 162] = [
@@ -533,18 +633,17 @@ pub(crate) mod tests {
         (jpeg, at, w.div_ceil(16) * h.div_ceil(8))
     }
 
-    fn serial(scan: &[u8], t: &Tables, mcus: usize) -> Vec<Block> {
+    fn serial(scan: &[u8], t: &Tables, mcus: usize) -> Vec<[i16; 256]> {
         let mut s = Scratch::default();
         let c = decode_at(scan, t, mcus, &mut s, Some(usize::MAX)).expect("a clean scan");
         assert_eq!(c.sync, mcus, "the top thread decodes it all");
         all(&c)
     }
 
-    fn all(c: &Coefficients) -> Vec<Block> {
-        let mut v = vec![[0i16; 64]; 4 * c.mcus];
-        for (t, m) in v.chunks_exact_mut(4).enumerate() {
-            let [a, b, x, y] = m else { unreachable!() };
-            c.mcu(t, [a, b, x, y]);
+    fn all(c: &Coefficients) -> Vec<[i16; 256]> {
+        let mut v = vec![[0i16; 256]; c.mcus];
+        for (t, m) in v.iter_mut().enumerate() {
+            c.mcu(t, m);
         }
         v
     }
@@ -557,7 +656,7 @@ pub(crate) mod tests {
         let t = standard_tables();
         let scan = &jpeg[at..];
         let reference = serial(scan, &t, mcus);
-        assert!(reference.iter().filter(|b| b.iter().any(|&c| c != 0)).count() > 3 * mcus, "a picture with detail");
+        assert!(reference.iter().flat_map(|m| m.chunks_exact(64)).filter(|b| b[1..].iter().any(|&c| c != 0)).count() > 3 * mcus, "a picture with detail");
         let mut s = Scratch::default();
         let len = scan.len();
         let (mut synced, mut longest) = (0, 0);
@@ -591,12 +690,16 @@ pub(crate) mod tests {
         assert!(Table::new(&bits, &v, false).is_some());
         let t = standard_tables();
         // Luma AC: 0x01 (run 0, size 1) is code 00; then value bit 0 is -1, 1 is +1. The
-        // index is the next 9 bits.
-        let bits9 = |code: &str| usize::from_str_radix(&format!("{code:0<9}"), 2).unwrap();
-        assert_eq!(t.ac[0].fast_ac[bits9("000")], -1 << 16 | 3);
-        assert_eq!(t.ac[0].fast_ac[bits9("001")], 1 << 16 | 3);
-        // 0x11 (run 1, size 1) is code 1100.
-        assert_eq!(t.ac[0].fast_ac[bits9("11001")], 1 << 16 | 1 << 8 | 5);
+        // index is the next LOOK bits.
+        let next = |code: &str| usize::from_str_radix(&format!("{code:0<w$}", w = LOOK as usize), 2).unwrap();
+        let ac = t.ac(0);
+        assert_eq!(ac.fast_ac[next("000")], -1 << 16 | 3);
+        assert_eq!(ac.fast_ac[next("001")], 1 << 16 | 3);
+        // 0x11 (run 1, size 1) is code 1100; end-of-block is 1010.
+        assert_eq!(ac.fast_ac[next("11001")], 1 << 16 | 1 << 8 | 5);
+        assert_eq!(ac.fast_ac[next("1010")], FAST_EOB | 4);
+        // 0xF0 (ZRL, 11111111001) is longer than LOOK: not fast.
+        assert_eq!(ac.fast_ac[next("1111111100")], 0);
         assert_eq!([extend(0, 1), extend(1, 1), extend(0, 3), extend(3, 3), extend(4, 3), extend(7, 3)], [-1, 1, -7, -4, 4, 7]);
     }
 
