@@ -146,6 +146,7 @@ mod raw {
             feed: extern "C" fn(*mut c_void, *mut *mut i16, c_int) -> c_int,
             ctx: *mut c_void,
         ) -> c_int;
+        pub fn mst_jpeg_raw_copy_tables(dst: *mut c_void, src: *const c_void) -> c_int;
         pub fn mst_jpeg_raw_scan_tables(d: *mut c_void, jpeg: *const u8, len: usize, w: usize, h: usize, bits: *mut [u8; 17], vals: *mut [u8; 256]) -> c_int;
     }
 
@@ -295,13 +296,6 @@ impl Decoder {
     #[cfg(mst_jpeg_raw)]
     fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut) -> Option<Result<Decoded>> {
         use super::jpeg_scan::{self, Tables};
-        if self.raw_bottom.is_null() {
-            // SAFETY: no arguments; NULL when it cannot be made.
-            self.raw_bottom = unsafe { raw::mst_jpeg_raw_new() };
-            if self.raw_bottom.is_null() {
-                return None;
-            }
-        }
         let (w, h) = (dst.width, dst.height);
         let mut bits = [[0u8; 17]; 6];
         let mut vals = [[0u8; 256]; 6];
@@ -315,6 +309,9 @@ impl Decoder {
             let tables = Tables::new(&bits, &vals)?;
             self.scan_tables = Some(ScanTables { bits, vals, tables });
         }
+        // After scan_tables, which read this frame's header: the bottom decoder takes the
+        // table history as of this frame.
+        self.bottom_decoder()?;
         let tables = &self.scan_tables.as_ref()?.tables;
         let (across, down) = (w.div_ceil(16), h.div_ceil(8));
         let coefficients = jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, &mut self.scan)?;
@@ -353,13 +350,7 @@ impl Decoder {
     /// second decoder cannot be made or either half is not the strip path's.
     #[cfg(mst_jpeg_raw)]
     fn decode_cut(&mut self, jpeg: &[u8], cut: &Cut, dst: &mut ImageMut) -> Option<Result<Decoded>> {
-        if self.raw_bottom.is_null() {
-            // SAFETY: no arguments; NULL when it cannot be made.
-            self.raw_bottom = unsafe { raw::mst_jpeg_raw_new() };
-            if self.raw_bottom.is_null() {
-                return None;
-            }
-        }
+        self.bottom_decoder()?;
         let h = dst.height;
         let rest = h - cut.rows;
         let (mut top, mut bottom) = super::split_mut(dst, cut.rows);
@@ -380,6 +371,23 @@ impl Decoder {
             (Ok(Decoded::Clean), Ok(Decoded::Clean)) => Some(Ok(Decoded::Clean)),
             _ => Some(Ok(Decoded::Damaged)),
         }
+    }
+
+    /// The decoder for the bottom half of a split frame, made on first use, holding the
+    /// quantization and Huffman tables the main decoder holds now (libjpeg keeps them from
+    /// frame to frame, and frames may leave them out: see mst_jpeg_raw_copy_tables). None
+    /// when it cannot be made.
+    #[cfg(mst_jpeg_raw)]
+    fn bottom_decoder(&mut self) -> Option<()> {
+        if self.raw_bottom.is_null() {
+            // SAFETY: no arguments; NULL when it cannot be made.
+            self.raw_bottom = unsafe { raw::mst_jpeg_raw_new() };
+            if self.raw_bottom.is_null() {
+                return None;
+            }
+        }
+        // SAFETY: two live decoders, distinct, used by this thread only.
+        (unsafe { raw::mst_jpeg_raw_copy_tables(self.raw_bottom, self.raw) } == raw::OK).then_some(())
     }
 
     fn error(&self, what: &str) -> Error {
@@ -972,7 +980,9 @@ pub(super) mod tests {
             (r, img)
         }
 
-        fn without_dht(jpeg: &[u8]) -> Vec<u8> {
+        /// `jpeg` with each header segment of type `marker` passed through `edit` (its bytes
+        /// after the length), which drops it by returning false.
+        fn edit_segments(jpeg: &[u8], marker: u8, mut edit: impl FnMut(&mut [u8]) -> bool) -> Vec<u8> {
             let (mut out, mut i) = (jpeg[..2].to_vec(), 2);
             loop {
                 let len = be16(jpeg, i + 2).unwrap();
@@ -980,10 +990,60 @@ pub(super) mod tests {
                     out.extend_from_slice(&jpeg[i..]);
                     return out;
                 }
-                if jpeg[i + 1] != 0xC4 {
-                    out.extend_from_slice(&jpeg[i..i + 2 + len]);
+                let mut seg = jpeg[i..i + 2 + len].to_vec();
+                if jpeg[i + 1] != marker || edit(&mut seg[4..]) {
+                    out.extend_from_slice(&seg);
                 }
                 i += 2 + len;
+            }
+        }
+
+        fn without_dht(jpeg: &[u8]) -> Vec<u8> {
+            edit_segments(jpeg, 0xC4, |_| false)
+        }
+
+        /// libjpeg keeps a decoder's quantization and Huffman tables from frame to frame, and a
+        /// frame without DQT or DHT decodes with the last ones seen. The decoder of a split
+        /// frame's bottom half sees only the split frames, so it must take them from the main
+        /// decoder: frames that leave tables out decode as one decoder given the same frames
+        /// does (the reference here), on both two-thread paths.
+        #[test]
+        fn table_history_is_one_decoders() {
+            let (f1, _, _) = frame(640, 480);
+            let mut truncated = edit_segments(&f1, 0xDB, |q| {
+                for v in &mut q[1..] {
+                    *v = v.saturating_mul(2).max(1);
+                }
+                true
+            });
+            truncated.truncate(truncated.len() - 1000);
+            let vga_restart: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+            let sequences: [(&str, Vec<Vec<u8>>); 2] = [
+                // Frame 1 split; frame 2 (other quantization tables, truncated) decoded by
+                // libjpeg alone; frame 3 (frame 1 without DQT) split: with frame 2's tables.
+                ("no restart markers, DQT left out", vec![f1.clone(), truncated.clone(), edit_segments(&f1, 0xDB, |_| false)]),
+                // Optimized Huffman tables, then the standard ones (libjpeg alone), then a
+                // frame with restart markers and no DHT: the standard tables.
+                ("restart markers, DHT left out", vec![OPTIMIZED.to_vec(), edit_segments(&truncated, 0xDB, |_| true), vga_restart.to_vec()]),
+            ];
+            for (what, frames) in sequences {
+                let (mut d, mut reference) = (decoder(), decoder());
+                for (i, jpeg) in frames.iter().enumerate() {
+                    let (r, expected) = whole(&mut reference, jpeg, 640, 480);
+                    let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+                    d.scan.last_sync = (0, 0);
+                    let got = d.decode_i420(jpeg, &mut img.view_mut());
+                    assert_eq!(got.is_ok(), r.is_ok(), "{what}, frame {i}");
+                    if let (Ok(a), Ok(b)) = (got, r) {
+                        assert_eq!(a, b, "{what}, frame {i}");
+                        let (largest, n, _) = img.diff(&expected);
+                        assert_eq!(n, 0, "{what}, frame {i}: {n} samples differ, by up to {largest}");
+                    }
+                    if i != 1 {
+                        let split = d.scan.last_sync.0 > 0 || restart_cut(jpeg, 640, 480).is_some();
+                        assert!(split, "{what}, frame {i} was split");
+                    }
+                }
             }
         }
 

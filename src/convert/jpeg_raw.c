@@ -37,6 +37,8 @@ struct api {
     boolean (*start)(j_decompress_ptr);
     JDIMENSION (*read_raw)(j_decompress_ptr, JSAMPIMAGE, JDIMENSION);
     void (*abort)(j_decompress_ptr);
+    JQUANT_TBL *(*alloc_quant)(j_common_ptr);
+    JHUFF_TBL *(*alloc_huff)(j_common_ptr);
 };
 
 static struct api api;
@@ -75,6 +77,8 @@ static void load_once(void) {
     SYM(start, "jpeg_start_decompress");
     SYM(read_raw, "jpeg_read_raw_data");
     SYM(abort, "jpeg_abort_decompress");
+    SYM(alloc_quant, "jpeg_alloc_quant_table");
+    SYM(alloc_huff, "jpeg_alloc_huff_table");
 #undef SYM
     api_state = 1;
 }
@@ -168,6 +172,42 @@ void mst_jpeg_raw_free(struct mst_jpeg_raw *d) {
 const char *mst_jpeg_raw_message(const struct mst_jpeg_raw *d) { return d->err.message; }
 
 enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_422 = -2 };
+
+/*
+ * Gives `dst` the quantization and Huffman tables `src` holds. libjpeg keeps a decoder's tables
+ * from frame to frame (a frame without DQT or DHT decodes with the last ones it saw), and the
+ * decoder for the bottom of a split frame sees only the frames that are split: before each, it
+ * takes the history of the decoder that sees every frame, so both halves decode with the
+ * tables one decode would. A slot empty in `src` is left as it is in `dst` (it is then empty
+ * there too: `dst` only ever reads headers `src` read as well). Returns RAW_OK, or RAW_ERROR
+ * when a table cannot be allocated (the message says so).
+ */
+int mst_jpeg_raw_copy_tables(struct mst_jpeg_raw *dst, const struct mst_jpeg_raw *src) {
+    j_decompress_ptr c = &dst->cinfo;
+    const struct jpeg_decompress_struct *s = &src->cinfo;
+    if (setjmp(dst->err.jump))
+        return RAW_ERROR;
+    for (int i = 0; i < NUM_QUANT_TBLS; i++) {
+        if (!s->quant_tbl_ptrs[i])
+            continue;
+        if (!c->quant_tbl_ptrs[i])
+            c->quant_tbl_ptrs[i] = api.alloc_quant((j_common_ptr)c);
+        *c->quant_tbl_ptrs[i] = *s->quant_tbl_ptrs[i];
+    }
+    for (int i = 0; i < NUM_HUFF_TBLS; i++) {
+        if (s->dc_huff_tbl_ptrs[i]) {
+            if (!c->dc_huff_tbl_ptrs[i])
+                c->dc_huff_tbl_ptrs[i] = api.alloc_huff((j_common_ptr)c);
+            *c->dc_huff_tbl_ptrs[i] = *s->dc_huff_tbl_ptrs[i];
+        }
+        if (s->ac_huff_tbl_ptrs[i]) {
+            if (!c->ac_huff_tbl_ptrs[i])
+                c->ac_huff_tbl_ptrs[i] = api.alloc_huff((j_common_ptr)c);
+            *c->ac_huff_tbl_ptrs[i] = *s->ac_huff_tbl_ptrs[i];
+        }
+    }
+    return RAW_OK;
+}
 
 /*
  * Decodes the first `rows` rows of `jpeg` (`len` bytes), which must be w x h, into the I420

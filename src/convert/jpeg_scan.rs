@@ -234,7 +234,9 @@ impl<'a> Reader<'a> {
         let s = u32::from(self.symbol(dc)?);
         if s != 0 {
             let v = self.take(s);
-            // libjpeg stops with an error where this would overflow an int.
+            // Where this would overflow an int, libjpeg-turbo 2.1 wraps (C's undefined
+            // behaviour) and later versions may stop with an error: such a frame (only made
+            // ones have DC values that add up that far) goes to libjpeg alone.
             *pred = pred.checked_add(extend(v, s)).ok_or(Bad)?;
         }
         let out = &mut out[at..at + 64];
@@ -460,7 +462,7 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
     // Phase 1: the top thread up to the middle, the bottom thread from it.
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let mut top_state: Result<(usize, usize, [i32; 3], usize), Bad> = Err(Bad);
-    let mut bottom_state = (0u32, [0u32; 3]);
+    let mut bottom_state = None;
     super::parallel::join(
         || {
             let mut r = Reader::at(data, 0);
@@ -478,11 +480,12 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
                 Ok((t_mcu, r.bit(), pred, at))
             })();
         },
-        || bottom_state = decode_bottom(data, end, 8 * middle, t, cap, bottom, entries),
+        || bottom_state = Some(decode_bottom(data, end, 8 * middle, t, cap, bottom, entries)),
     );
     let (mut t_mcu, bit, mut pred, mut at) = top_state.ok()?;
 
-    let (final_run, max_pred) = bottom_state;
+    // None only if the bottom thread panicked (parallel::join does not pass that on).
+    let (final_run, max_pred, _) = bottom_state?;
 
     // Phase 2: the top thread on until it starts an MCU where the bottom thread started one.
     let mut r = Reader::at(data, bit);
@@ -495,9 +498,11 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
             cursor += 1;
         }
         if let Some(e) = entries.get(cursor).filter(|e| e.bit == b) {
-            // The bottom thread's run must go on, unbroken, through the scan's last MCU.
+            // The bottom thread's run must go on, unbroken, through the scan's last MCU; and it
+            // must be its last run, the one `max_pred` is about.
             let last = cursor + (mcus - t_mcu) - 1;
-            let whole = entries.get(last).is_some_and(|l| l.run == e.run) && (last + 1 < entries.len() || e.run == final_run);
+            let whole = entries.get(last).is_some_and(|l| l.run == e.run) && e.run == final_run;
+            if !whole { eprintln!("DBG not whole: last {last} len {} e.run {} final {final_run} lastrun {:?}", entries.len(), e.run, entries.get(last).map(|l| l.run)); }
             if !whole {
                 return None;
             }
@@ -505,7 +510,7 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
             for c in 0..3 {
                 let d = i64::from(pred[c]) - i64::from(e.pred[c]);
                 // Every DC value below the sync is the bottom thread's plus d: none may leave
-                // an int, where libjpeg would stop with an error.
+                // an int (see Reader::block).
                 if i64::from(max_pred[c]) + d.abs() > i64::from(i32::MAX) {
                     return None;
                 }
@@ -527,12 +532,18 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
 
 /// The bottom thread: decodes MCUs from bit `from` to the end of the data as if one started
 /// there, into `out`, recording each one's start in `entries` (at most `cap`). Returns the
-/// last run's number and the largest DC predictor magnitude seen in it, by component.
-fn decode_bottom(data: &[u8], end: usize, from: usize, t: &Tables, cap: usize, out: &mut Vec<u32>, entries: &mut Vec<Entry>) -> (u32, [u32; 3]) {
+/// last run's number, the largest DC predictor magnitude seen in it by component, and the
+/// bits it decoded in vain (in attempts that ended in an invalid code).
+fn decode_bottom(data: &[u8], end: usize, from: usize, t: &Tables, cap: usize, out: &mut Vec<u32>, entries: &mut Vec<Entry>) -> (u32, [u32; 3], usize) {
     let mut r = Reader::at(data, from);
     let (mut run, mut pred, mut max, mut at) = (0u32, [0i32; 3], [0u32; 3], 0);
+    // Bits decoded in attempts that ended in an invalid code. Out of step, the thread starts
+    // again one bit on, usually within a few bits of the last try; data made to fail an MCU
+    // after every start would cost an MCU's decode per bit, so once the wasted bits reach the
+    // thread's share it gives up (the top thread then decodes the whole scan).
+    let mut wasted = 0;
     // An MCU has at least 8 bits; fewer left are the final byte's padding.
-    while entries.len() < cap && r.bit() + 8 <= end {
+    while entries.len() < cap && r.bit() + 8 <= end && wasted <= end - from {
         let start = r.bit();
         let before = pred;
         let ok = r.mcu(t, &mut pred, out, at);
@@ -541,6 +552,7 @@ fn decode_bottom(data: &[u8], end: usize, from: usize, t: &Tables, cap: usize, o
         }
         let Ok(next) = ok else {
             // Out of step: start again one bit on, with a new run.
+            wasted += r.bit() - start;
             run += 1;
             max = [0; 3];
             r = Reader::at(data, start + 1);
@@ -552,7 +564,7 @@ fn decode_bottom(data: &[u8], end: usize, from: usize, t: &Tables, cap: usize, o
             max[c] = max[c].max(before[c].unsigned_abs()).max(pred[c].unsigned_abs());
         }
     }
-    (run, max)
+    (run, max, wasted)
 }
 
 #[cfg(test)]
@@ -672,6 +684,44 @@ pub(crate) mod tests {
         // Starting near the end leaves too little to sync on, rarely; elsewhere it must.
         assert!(synced * 100 >= starts.len() * 95, "synced {synced} of {}", starts.len());
         assert!(longest < 20, "the top thread went {longest} MCUs past the middle");
+    }
+
+    /// Data made so that a decode from any bit fails an MCU later (the standard tables would
+    /// need luck; these make it certain): the bottom thread gives up once it has decoded its
+    /// share in vain, instead of an MCU per bit of its share.
+    #[test]
+    fn the_bottom_thread_gives_up_on_data_that_never_syncs() {
+        let mut bits = [[0u8; 17]; 6];
+        let mut vals = [[0u8; 256]; 6];
+        for c in 0..3 {
+            bits[2 * c][1] = 1; // DC: 0 -> category 0
+            bits[2 * c + 1][1] = 1; // AC: 0 -> run 0 size 15, 10 -> end of block, 11 invalid
+            bits[2 * c + 1][2] = 1;
+            vals[2 * c + 1][..2].copy_from_slice(&[0x0F, 0x00]);
+        }
+        let t = Tables::new(&bits, &vals).expect("valid tables");
+        // 3996 zero bits (about one MCU: 4 blocks of 63 16-bit coefficients), then 32 ones.
+        let mut data = Vec::new();
+        let (mut acc, mut n) = (0u64, 0);
+        while data.len() < 20_000 {
+            for bit in std::iter::repeat_n(0, 3996).chain(std::iter::repeat_n(1, 32)) {
+                acc = acc << 1 | bit;
+                n += 1;
+                if n == 8 {
+                    data.push(acc as u8);
+                    (acc, n) = (0, 0);
+                }
+            }
+        }
+        let end = data.len() * 8;
+        data.resize(data.len() + SLACK, 0);
+        let from = end / 2;
+        let (mut out, mut entries) = (Vec::new(), Vec::new());
+        let (run, _, wasted) = decode_bottom(&data, end, from, &t, 1000, &mut out, &mut entries);
+        assert!(run > 10, "it failed and started again ({run} runs)");
+        // It stops within an attempt (an MCU's bits) of its share.
+        assert!(wasted <= (end - from) + 4100, "{wasted} bits decoded in vain for a share of {}", end - from);
+        assert!(entries.len() < 50, "{} MCUs", entries.len());
     }
 
     /// Invalid tables are refused as libjpeg refuses them; short AC codes decode with their
