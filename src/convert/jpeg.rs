@@ -272,22 +272,25 @@ impl Decoder {
         }
         let (w, h) = (dst.width, dst.height);
         if w * h >= CUT_MIN_PIXELS && super::parallel::enabled() {
-            if let Some(cut) = restart_cut(jpeg, w, h) {
-                if let Some(r) = self.decode_cut(jpeg, &cut, dst) {
-                    return Some(r);
-                }
-            } else if let Some(l) = layout(jpeg, w, h).filter(|l| l.interval == 0) {
+            if let Some(l) = layout(jpeg, w, h) {
                 if let Some(r) = self.decode_resync(jpeg, &l, dst) {
                     return Some(r);
+                }
+                // Restart markers, and a scan the above declines (damage): cut at a marker.
+                if let Some(cut) = restart_cut(jpeg, w, h) {
+                    if let Some(r) = self.decode_cut(jpeg, &cut, dst) {
+                        return Some(r);
+                    }
                 }
             }
         }
         raw_decode(self.raw, jpeg, h, dst)
     }
 
-    /// A frame without restart markers on two threads: its scan Huffman-decoded by
-    /// [`super::jpeg_scan::decode`] (which splits the one bitstream where the decodes from its
-    /// start and from its middle fall into step), then the top and bottom halves' IDCT and
+    /// A frame on two threads: its scan Huffman-decoded by [`super::jpeg_scan::decode`] (which
+    /// splits it at the restart marker nearest its middle or, without restart markers, splits
+    /// the one bitstream where the decodes from its start and from its middle fall into step),
+    /// then the top and bottom halves' IDCT and
     /// output by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
     /// its own: the header, with the bottom's height, and an empty scan). The output and the
     /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
@@ -314,7 +317,7 @@ impl Decoder {
         self.bottom_decoder()?;
         let tables = &self.scan_tables.as_ref()?.tables;
         let (across, down) = (w.div_ceil(16), h.div_ceil(8));
-        let coefficients = jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, &mut self.scan)?;
+        let coefficients = jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, &mut self.scan)?;
 
         // The bottom: the header with the bottom's height, and a scan of no data.
         let rows = 8 * (down / 2);
@@ -1081,6 +1084,47 @@ pub(super) mod tests {
             let mut img = OwnedImage::new(VideoPixelFormat::I420, *w, *h, 0, 0);
             assert_eq!(d.decode_i420(jpeg, &mut img.view_mut()).unwrap(), Decoded::Clean);
             assert!(d.scan.last_sync.0 > 0, "decode_i420 split the scan");
+            assert!(img.packed() == reference.packed());
+        }
+
+        /// Frames with restart markers: each thread decodes whole restart intervals, split at
+        /// the marker nearest the middle of the data (any marker: libjpeg is fed MCU by MCU,
+        /// so the split need not end a row), with the output of one libjpeg decode.
+        #[test]
+        fn restart_intervals_split_at_a_marker() {
+            let mut d = decoder();
+            let r1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
+            let r3b: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r3b-99x317.jpg");
+            let vga: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+            for (jpeg, w, h) in [(r1, 100, 128), (r3b, 99, 317), (vga, 640, 480)] {
+                let (r, reference) = whole(&mut d, jpeg, w, h);
+                assert_eq!(r.unwrap(), Decoded::Clean);
+                let l = layout(jpeg, w, h).expect("a 4:2:2 frame");
+                assert!(l.interval > 0);
+                let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
+                d.scan.last_sync = (0, 0);
+                assert_eq!(d.decode_resync(jpeg, &l, &mut img.view_mut()).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                img.assert_padding();
+                assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
+                // Split at a marker: a whole number of intervals above, near half the MCUs.
+                let (split, mcus) = (d.scan.last_sync.0, w.div_ceil(16) * h.div_ceil(8));
+                assert_eq!(split % l.interval, 0, "{w}x{h}");
+                assert!(4 * split > mcus && 4 * split < 3 * mcus, "{w}x{h}: split at MCU {split} of {mcus}");
+            }
+            // An extra byte before a marker (damage libjpeg reports) or a marker out of
+            // sequence: declined, for the paths that decode damage as libjpeg does.
+            let l = layout(vga, 640, 480).unwrap();
+            let at = l.data_at + vga[l.data_at..].windows(2).position(|m| m == [0xFF, 0xD3]).unwrap();
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+            let mut stray = vga.to_vec();
+            stray.insert(at, 0x5A);
+            assert!(d.decode_resync(&stray, &l, &mut img.view_mut()).is_none(), "a stray byte");
+            let mut swapped = vga.to_vec();
+            swapped[at + 1] = 0xD4;
+            assert!(d.decode_resync(&swapped, &l, &mut img.view_mut()).is_none(), "a marker out of sequence");
+            let (r, reference) = whole(&mut d, &stray, 640, 480);
+            assert_eq!(r.unwrap(), Decoded::Damaged);
+            assert_eq!(d.decode_i420(&stray, &mut img.view_mut()).unwrap(), Decoded::Damaged);
             assert!(img.packed() == reference.packed());
         }
 

@@ -267,7 +267,7 @@ static boolean fed_mcu(j_decompress_ptr c, JBLOCKROW *data) {
  * jpeg_scan.rs. Fills bits (17 counts per table, count 0 unused) and vals (256 symbols per
  * table) for the DC then AC table of Y, Cb and Cr, in that order. Returns RAW_OK, or
  * RAW_NOT_422 for any frame that is not one single-scan sequential Huffman-coded YCbCr 4:2:2
- * w x h frame without restart markers whose MCUs are Y Y Cb Cr (nothing to do: the caller
+ * w x h frame whose MCUs are Y Y Cb Cr (nothing to do: the caller
  * decodes it another way), or RAW_ERROR (the message says why).
  */
 int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, size_t w, size_t h,
@@ -285,7 +285,7 @@ int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t
     int ok = c->num_components == 3 && c->jpeg_color_space == JCS_YCbCr && c->data_precision == 8 &&
              c->image_width == w && c->image_height == h && ci[0].h_samp_factor == 2 && ci[0].v_samp_factor == 1 &&
              ci[1].h_samp_factor == 1 && ci[1].v_samp_factor == 1 && ci[2].h_samp_factor == 1 &&
-             ci[2].v_samp_factor == 1 && !c->progressive_mode && !c->arith_code && c->restart_interval == 0 &&
+             ci[2].v_samp_factor == 1 && !c->progressive_mode && !c->arith_code &&
              c->comps_in_scan == 3 && c->cur_comp_info[0] == &ci[0] && c->cur_comp_info[1] == &ci[1] &&
              c->cur_comp_info[2] == &ci[2];
     if (!ok) {

@@ -359,6 +359,8 @@ pub struct Scratch {
     /// The bottom thread's packed blocks (where each MCU starts: its [`Entry`]).
     bottom: Vec<u32>,
     entries: Vec<Entry>,
+    /// Where each restart marker was in `data`.
+    markers: Vec<usize>,
     /// For tests and the benchmark: the MCU the last decode synced at (its MCU count when
     /// the top thread decoded the whole scan), and how many MCUs the top thread decoded
     /// past the middle before that.
@@ -406,11 +408,13 @@ impl Coefficients<'_> {
 }
 
 /// Removes the stuffed zero after each 0xFF of the entropy-coded data `scan` (which starts
-/// right after SOS) into `out`, up to the EOI marker, then appends SLACK zeros. None when
-/// another marker comes first (restart markers without a restart interval, or damage) or
-/// there is no EOI (a truncated frame): libjpeg alone then decodes the frame.
-fn unstuff(scan: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+/// right after SOS) into `out`, up to the EOI marker, then appends SLACK zeros; the restart
+/// markers are left out, and where each was goes in `markers`. None when another marker comes
+/// first (a restart marker out of sequence, or damage) or there is no EOI (a truncated frame):
+/// libjpeg alone then decodes the frame.
+fn unstuff(scan: &[u8], out: &mut Vec<u8>, markers: &mut Vec<usize>) -> Option<usize> {
     out.clear();
+    markers.clear();
     let mut p = 0;
     loop {
         let f = super::jpeg::find_ff(scan.get(p..)?)?;
@@ -419,6 +423,11 @@ fn unstuff(scan: &[u8], out: &mut Vec<u8>) -> Option<usize> {
         match *scan.get(p + 1)? {
             0x00 => {
                 out.push(0xFF);
+                p += 2;
+            }
+            // Restart markers in their sequence: where each is in the data.
+            m @ 0xD0..=0xD7 if usize::from(m - 0xD0) == markers.len() % 8 => {
+                markers.push(out.len());
                 p += 2;
             }
             0xD9 => break,
@@ -433,14 +442,78 @@ fn unstuff(scan: &[u8], out: &mut Vec<u8>) -> Option<usize> {
 /// Huffman-decodes the 4:2:2 scan `scan` (its entropy-coded data, from right after SOS to the
 /// EOI marker) of `mcus` MCUs on two threads ([`super::parallel::join`]: both on this one when
 /// the helper is busy). None when libjpeg alone must decode the frame (see the module doc).
-pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
+pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
+    if interval > 0 {
+        return decode_intervals(scan, t, mcus, interval, s);
+    }
     decode_at(scan, t, mcus, s, None)
+}
+
+/// [`decode`] of a scan with restart markers every `interval` MCUs: no sync needed, each
+/// interval starts afresh (at a byte, DC predictors 0). The top thread decodes the intervals
+/// before the marker nearest the middle of the data, the bottom thread the rest. None for
+/// anything but a clean scan: markers missing or out of sequence, an interval whose data ends
+/// early, or whole bytes between an interval's last MCU and its marker (libjpeg reports those
+/// as damage); the caller's other paths then decode it as libjpeg does.
+fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
+    let len = unstuff(scan, &mut s.data, &mut s.markers)?;
+    let count = mcus.div_ceil(interval);
+    if s.markers.len() + 1 != count || count < 2 {
+        return None;
+    }
+    let (data, markers) = (&s.data[..], &s.markers[..]);
+    // Interval i's data: from the marker before it (or the start) to the marker after it
+    // (or the end), in bytes.
+    let bounds = |i: usize| (if i == 0 { 0 } else { markers[i - 1] }, markers.get(i).copied().unwrap_or(len));
+    let split = (1..count).min_by_key(|&i| markers[i - 1].abs_diff(len / 2)).expect("count >= 2");
+    let guess = len + 2 * mcus;
+    for v in [&mut s.top, &mut s.bottom] {
+        if v.len() < guess {
+            v.resize(guess, 0);
+        }
+    }
+    s.top_at.resize(mcus, 0);
+    s.entries.clear();
+    s.entries.reserve(mcus);
+    // Intervals `range` decoded into `out`, noting where each MCU starts.
+    let run = |range: std::ops::Range<usize>, out: &mut Vec<u32>, note: &mut dyn FnMut(usize, usize)| -> Result<(), Bad> {
+        let mut at = 0;
+        for i in range {
+            let (from, to) = bounds(i);
+            let mut r = Reader::at(data, 8 * from);
+            let mut pred = [0; 3];
+            for t_mcu in i * interval..((i + 1) * interval).min(mcus) {
+                note(t_mcu, at);
+                at = r.mcu(t, &mut pred, out, at)?;
+            }
+            // Ends in its last byte (padding), or in the data's last (the whole-frame decode
+            // never looks after the last MCU).
+            if r.bit() > 8 * to || (i + 1 < count && r.bit() + 8 <= 8 * to) {
+                return Err(Bad);
+            }
+        }
+        Ok(())
+    };
+    let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
+    let (mut a, mut b) = (Err(Bad), Err(Bad));
+    super::parallel::join(
+        || a = run(0..split, top, &mut |t_mcu, at| top_at[t_mcu] = at),
+        || b = run(split..count, bottom, &mut |_, at| entries.push(Entry { bit: 0, at, run: 0, pred: [0; 3] })),
+    );
+    a.ok()?;
+    b.ok()?;
+    s.last_sync = (split * interval, 0);
+    Some(Coefficients { top: &s.top, top_at: &s.top_at, bottom: &s.bottom, entries: &s.entries, sync: split * interval, sync_bottom: 0, offset: [0; 3], mcus })
 }
 
 /// [`decode`], the bottom thread starting at byte `middle` of the unstuffed data (None: its
 /// middle).
 fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middle: Option<usize>) -> Option<Coefficients<'s>> {
-    let len = unstuff(scan, &mut s.data)?;
+    let len = unstuff(scan, &mut s.data, &mut s.markers)?;
+    if !s.markers.is_empty() {
+        // Restart markers without a restart interval: damage.
+        return None;
+    }
     let data = &s.data[..];
     let end = len * 8;
     // The bottom thread needs at most this many MCUs (the rest of the scan, and a few out of
@@ -756,12 +829,17 @@ pub(crate) mod tests {
     /// Markers inside the scan and a missing EOI send the frame to libjpeg alone.
     #[test]
     fn unstuffing() {
-        let mut out = Vec::new();
-        assert_eq!(unstuff(&[1, 0xFF, 0, 2, 0xFF, 0xD9, 7], &mut out), Some(3));
+        let (mut out, mut m) = (Vec::new(), Vec::new());
+        assert_eq!(unstuff(&[1, 0xFF, 0, 2, 0xFF, 0xD9, 7], &mut out, &mut m), Some(3));
         assert_eq!(&out[..3], [1, 0xFF, 2]);
         assert_eq!(out.len(), 3 + SLACK);
-        assert_eq!(unstuff(&[1, 0xFF, 0xD0, 2, 0xFF, 0xD9], &mut out), None);
-        assert_eq!(unstuff(&[1, 2, 3], &mut out), None);
-        assert_eq!(unstuff(&[1, 0xFF], &mut out), None);
+        assert!(m.is_empty());
+        // Restart markers in sequence are noted and left out; one out of sequence is damage.
+        assert_eq!(unstuff(&[1, 0xFF, 0xD0, 2, 0xFF, 0xD1, 3, 0xFF, 0xD9], &mut out, &mut m), Some(3));
+        assert_eq!((&out[..3], &m[..]), (&[1, 2, 3][..], &[1, 2][..]));
+        assert_eq!(unstuff(&[1, 0xFF, 0xD1, 2, 0xFF, 0xD9], &mut out, &mut m), None);
+        assert_eq!(unstuff(&[1, 0xFF, 0xC4, 2, 0xFF, 0xD9], &mut out, &mut m), None);
+        assert_eq!(unstuff(&[1, 2, 3], &mut out, &mut m), None);
+        assert_eq!(unstuff(&[1, 0xFF], &mut out, &mut m), None);
     }
 }
