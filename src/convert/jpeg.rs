@@ -254,9 +254,9 @@ impl Decoder {
     /// A 4:2:2 frame through libjpeg in strips; None when that path does not take it (not
     /// built, no libjpeg.so.62, not YCbCr 4:2:2, or planes it cannot write directly).
     ///
-    /// A frame of at least [`CUT_MIN_PIXELS`] without restart markers has its scan
-    /// Huffman-decoded on two threads and fed to libjpeg ([`Decoder::decode_resync`]). One
-    /// with restart markers is cut in two at the
+    /// A frame of at least [`CUT_MIN_PIXELS`] has its scan Huffman-decoded by libmst (on two
+    /// threads when kernels may split) and fed to libjpeg ([`Decoder::decode_resync`]). One
+    /// that path declines, with restart markers, is cut in two at the
     /// marker nearest its middle that ends a row of MCUs ([`restart_cut`]): the top half
     /// decodes on this thread, the bottom half (its own small JPEG: the header with the rest's
     /// height, then the data after the marker) on the kernel helper thread
@@ -271,13 +271,14 @@ impl Decoder {
             return None;
         }
         let (w, h) = (dst.width, dst.height);
-        if w * h >= CUT_MIN_PIXELS && super::parallel::enabled() {
+        if w * h >= CUT_MIN_PIXELS {
             if let Some(l) = layout(jpeg, w, h) {
-                if let Some(r) = self.decode_resync(jpeg, &l, dst) {
+                let two = super::parallel::enabled();
+                if let Some(r) = self.decode_resync(jpeg, &l, dst, two) {
                     return Some(r);
                 }
                 // Restart markers, and a scan the above declines (damage): cut at a marker.
-                if let Some(cut) = restart_cut(jpeg, w, h) {
+                if let Some(cut) = restart_cut(jpeg, w, h).filter(|_| two) {
                     if let Some(r) = self.decode_cut(jpeg, &cut, dst) {
                         return Some(r);
                     }
@@ -295,9 +296,11 @@ impl Decoder {
     /// its own: the header, with the bottom's height, and an empty scan). The output and the
     /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
     /// whenever the scan is anything but clean (see jpeg_scan's module doc), or libjpeg
-    /// reports an error in either half.
+    /// reports an error in either half. With `two` false, all on this thread: the Huffman
+    /// decode from the start, and one libjpeg decoder for the whole frame (libmst's Huffman
+    /// decoding is faster than libjpeg's).
     #[cfg(mst_jpeg_raw)]
-    fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut) -> Option<Result<Decoded>> {
+    fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut, two: bool) -> Option<Result<Decoded>> {
         use super::jpeg_scan::{self, Tables};
         let (w, h) = (dst.width, dst.height);
         let mut bits = [[0u8; 17]; 6];
@@ -314,10 +317,18 @@ impl Decoder {
         }
         // After scan_tables, which read this frame's header: the bottom decoder takes the
         // table history as of this frame.
-        self.bottom_decoder()?;
+        if two {
+            self.bottom_decoder()?;
+        }
         let tables = &self.scan_tables.as_ref()?.tables;
         let (across, down) = (w.div_ceil(16), h.div_ceil(8));
-        let coefficients = jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, &mut self.scan)?;
+        let coefficients = jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
+        if !two {
+            return match fed_decode(self.raw, jpeg, h, dst, &coefficients, 0)? {
+                Ok(r) => Some(Ok(r)),
+                Err(_) => None,
+            };
+        }
 
         // The bottom: the header with the bottom's height, and a scan of no data.
         let rows = 8 * (down / 2);
@@ -1069,12 +1080,18 @@ pub(super) mod tests {
                 assert_eq!(r.unwrap(), Decoded::Clean);
                 let l = layout(jpeg, w, h).expect("a 4:2:2 frame");
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
-                assert_eq!(d.decode_resync(jpeg, &l, &mut img.view_mut()).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                assert_eq!(d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
                 img.assert_padding();
                 assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
                 let mcus = w.div_ceil(16) * h.div_ceil(8);
                 let (sync, tail) = d.scan.last_sync;
                 assert!(sync < mcus && tail < 20, "{w}x{h}: synced at MCU {sync} of {mcus}, {tail} past the middle");
+                // On one thread: the same, the Huffman decode from the start to the end.
+                let mut one = OwnedImage::new(VideoPixelFormat::I420, w, h, 3, 0xA5);
+                assert_eq!(d.decode_resync(jpeg, &l, &mut one.view_mut(), false).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                assert_eq!(d.scan.last_sync.0, mcus);
+                one.assert_padding();
+                assert!(one.packed() == reference.packed(), "{w}x{h}, one thread: pixels differ");
             }
             // decode_i420 takes this path for frames of CUT_MIN_PIXELS and more.
             const { assert!(640 * 480 >= CUT_MIN_PIXELS) };
@@ -1103,13 +1120,17 @@ pub(super) mod tests {
                 assert!(l.interval > 0);
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
                 d.scan.last_sync = (0, 0);
-                assert_eq!(d.decode_resync(jpeg, &l, &mut img.view_mut()).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                assert_eq!(d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
                 img.assert_padding();
                 assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
                 // Split at a marker: a whole number of intervals above, near half the MCUs.
                 let (split, mcus) = (d.scan.last_sync.0, w.div_ceil(16) * h.div_ceil(8));
                 assert_eq!(split % l.interval, 0, "{w}x{h}");
                 assert!(4 * split > mcus && 4 * split < 3 * mcus, "{w}x{h}: split at MCU {split} of {mcus}");
+                let mut one = OwnedImage::new(VideoPixelFormat::I420, w, h, 3, 0xA5);
+                assert_eq!(d.decode_resync(jpeg, &l, &mut one.view_mut(), false).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                assert_eq!(d.scan.last_sync.0, mcus, "{w}x{h}: one thread decodes every interval");
+                assert!(one.packed() == reference.packed(), "{w}x{h}, one thread: pixels differ");
             }
             // An extra byte before a marker (damage libjpeg reports) or a marker out of
             // sequence: declined, for the paths that decode damage as libjpeg does.
@@ -1118,10 +1139,10 @@ pub(super) mod tests {
             let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
             let mut stray = vga.to_vec();
             stray.insert(at, 0x5A);
-            assert!(d.decode_resync(&stray, &l, &mut img.view_mut()).is_none(), "a stray byte");
+            assert!(d.decode_resync(&stray, &l, &mut img.view_mut(), true).is_none(), "a stray byte");
             let mut swapped = vga.to_vec();
             swapped[at + 1] = 0xD4;
-            assert!(d.decode_resync(&swapped, &l, &mut img.view_mut()).is_none(), "a marker out of sequence");
+            assert!(d.decode_resync(&swapped, &l, &mut img.view_mut(), true).is_none(), "a marker out of sequence");
             let (r, reference) = whole(&mut d, &stray, 640, 480);
             assert_eq!(r.unwrap(), Decoded::Damaged);
             assert_eq!(d.decode_i420(&stray, &mut img.view_mut()).unwrap(), Decoded::Damaged);

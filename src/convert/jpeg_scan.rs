@@ -1,13 +1,17 @@
-//! Huffman decoding of a baseline 4:2:2 JPEG scan without restart markers on two threads, for
-//! the libjpeg decode in `jpeg.rs` (which does the IDCT and output, fed with these
-//! coefficients: `jpeg_raw.c`, `mst_jpeg_raw_decode_422_fed`).
+//! Huffman decoding of a baseline 4:2:2 JPEG scan on two threads, for the libjpeg decode in
+//! `jpeg.rs` (which does the IDCT and output, fed with these coefficients: `jpeg_raw.c`,
+//! `mst_jpeg_raw_decode_422_fed`). libjpeg-turbo's Huffman decoding is most of a frame's
+//! decode (benches/kernels.rs, the floor row), and this decoder is also faster than it (codes
+//! and values of up to 10 bits in one table read).
 //!
-//! Entropy-coded data without restart markers is one bitstream whose every code depends on
-//! where the one before it ended, and libjpeg-turbo's Huffman decoding is most of a frame's
-//! decode (benches/kernels.rs, the floor row). The stream can still be split, because JPEG's
-//! Huffman codes resynchronise: a decoder started at an arbitrary bit decodes garbage for a
-//! few blocks, then falls into step with the true decode, and from a bit where both are at
-//! the start of an MCU they decode the same codes to the end. So:
+//! With restart markers the scan splits at the marker nearest its middle: each restart
+//! interval starts at a byte with DC predictors 0 ([`decode_intervals`]).
+//!
+//! Without them, the entropy-coded data is one bitstream whose every code depends on where
+//! the one before it ended. It can still be split, because JPEG's Huffman codes
+//! resynchronise: a decoder started at an arbitrary bit decodes garbage for a few blocks,
+//! then falls into step with the true decode, and from a bit where both are at the start of
+//! an MCU they decode the same codes to the end. So:
 //!
 //! 1. the top thread decodes MCUs from the start of the scan up to the middle byte `m`;
 //!    meanwhile the bottom thread decodes from byte `m` to the end as if an MCU started there,
@@ -21,9 +25,12 @@
 //! The sync is proved, not guessed: it is taken only where the true decode (the top thread's,
 //! from the start of the scan) and the bottom thread's start an MCU at the same bit. If they
 //! never do, the top thread decodes the whole scan. Anything libjpeg would treat differently
-//! (an invalid code, data that ends early, a marker inside the scan, a DC predictor that
-//! could overflow) makes [`decode`] return None, and the caller decodes the frame with
-//! libjpeg alone, so the output and its report of damage are libjpeg's in every case.
+//! (an invalid code, data that ends early, a marker out of place, a DC predictor that could
+//! overflow) makes [`decode`] return None, and the caller decodes the frame with libjpeg
+//! alone, so the output and its report of damage are libjpeg's in every case.
+//!
+//! Memory, kept from frame to frame: the unstuffed scan, and each thread's MCUs packed (about
+//! 40% of the JBLOCKs they stand for: 3.3 MB for a 600 KB 1080p frame).
 
 /// Bits looked up at once: codes up to this long decode in one table read (10: the tables
 /// of a scan, 6 KB each, stay in L1).
@@ -442,11 +449,13 @@ fn unstuff(scan: &[u8], out: &mut Vec<u8>, markers: &mut Vec<usize>) -> Option<u
 /// Huffman-decodes the 4:2:2 scan `scan` (its entropy-coded data, from right after SOS to the
 /// EOI marker) of `mcus` MCUs on two threads ([`super::parallel::join`]: both on this one when
 /// the helper is busy). None when libjpeg alone must decode the frame (see the module doc).
-pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
+/// With `two` false, the top thread's part is the whole scan and the bottom's nothing: one
+/// thread, no sync.
+pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, two: bool, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
     if interval > 0 {
-        return decode_intervals(scan, t, mcus, interval, s);
+        return decode_intervals(scan, t, mcus, interval, two, s);
     }
-    decode_at(scan, t, mcus, s, None)
+    decode_at(scan, t, mcus, s, if two { None } else { Some(usize::MAX) })
 }
 
 /// [`decode`] of a scan with restart markers every `interval` MCUs: no sync needed, each
@@ -455,17 +464,18 @@ pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, s: &'s 
 /// anything but a clean scan: markers missing or out of sequence, an interval whose data ends
 /// early, or whole bytes between an interval's last MCU and its marker (libjpeg reports those
 /// as damage); the caller's other paths then decode it as libjpeg does.
-fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
+fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, two: bool, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
     let len = unstuff(scan, &mut s.data, &mut s.markers)?;
     let count = mcus.div_ceil(interval);
-    if s.markers.len() + 1 != count || count < 2 {
+    if s.markers.len() + 1 != count {
         return None;
     }
     let (data, markers) = (&s.data[..], &s.markers[..]);
     // Interval i's data: from the marker before it (or the start) to the marker after it
     // (or the end), in bytes.
     let bounds = |i: usize| (if i == 0 { 0 } else { markers[i - 1] }, markers.get(i).copied().unwrap_or(len));
-    let split = (1..count).min_by_key(|&i| markers[i - 1].abs_diff(len / 2)).expect("count >= 2");
+    let split = if two { (1..count).min_by_key(|&i| markers[i - 1].abs_diff(len / 2)).unwrap_or(count) } else { count };
+    let sync = (split * interval).min(mcus);
     let guess = len + 2 * mcus;
     for v in [&mut s.top, &mut s.bottom] {
         if v.len() < guess {
@@ -502,8 +512,8 @@ fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, s
     );
     a.ok()?;
     b.ok()?;
-    s.last_sync = (split * interval, 0);
-    Some(Coefficients { top: &s.top, top_at: &s.top_at, bottom: &s.bottom, entries: &s.entries, sync: split * interval, sync_bottom: 0, offset: [0; 3], mcus })
+    s.last_sync = (sync, 0);
+    Some(Coefficients { top: &s.top, top_at: &s.top_at, bottom: &s.bottom, entries: &s.entries, sync, sync_bottom: 0, offset: [0; 3], mcus })
 }
 
 /// [`decode`], the bottom thread starting at byte `middle` of the unstuffed data (None: its
