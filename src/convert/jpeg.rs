@@ -157,8 +157,8 @@ mod raw {
 
 /// A TurboJPEG decompressor and its scratch planes, and for 4:2:2 frames a libjpeg one that
 /// decodes in strips (NULL when not built or libjpeg.so.62 is missing), with a second one and
-/// a buffer for the bottom half of frames cut at a restart marker (made on first use). One
-/// thread at a time.
+/// a buffer (the bottom's header) for the bottom half of frames split over two threads (made
+/// on first use). One thread at a time.
 pub struct Decoder {
     api: &'static Api,
     handle: Handle,
@@ -166,8 +166,8 @@ pub struct Decoder {
     raw: *mut c_void,
     raw_bottom: *mut c_void,
     bottom: Vec<u8>,
-    /// Frames without restart markers: the Huffman decode on two threads, and its tables
-    /// (kept while frames bring the same ones).
+    /// libmst's Huffman decode of 4:2:2 scans (jpeg_scan.rs), and its tables (kept while
+    /// frames bring the same ones).
     #[cfg(mst_jpeg_raw)]
     scan: super::jpeg_scan::Scratch,
     #[cfg(mst_jpeg_raw)]
@@ -255,16 +255,13 @@ impl Decoder {
     /// built, no libjpeg.so.62, not YCbCr 4:2:2, or planes it cannot write directly).
     ///
     /// A frame of at least [`CUT_MIN_PIXELS`] has its scan Huffman-decoded by libmst (on two
-    /// threads when kernels may split) and fed to libjpeg ([`Decoder::decode_resync`]). One
-    /// that path declines, with restart markers, is cut in two at the
-    /// marker nearest its middle that ends a row of MCUs ([`restart_cut`]): the top half
-    /// decodes on this thread, the bottom half (its own small JPEG: the header with the rest's
-    /// height, then the data after the marker) on the kernel helper thread
-    /// ([`super::parallel::join`]), with the same output as one decode, damaged frames
-    /// included, and the same report of damage but for one case: stray bytes right before
-    /// the cut's marker, which libjpeg reports only at the next marker it looks for itself
-    /// (below the cut, in the other decoder), are skipped as in a whole decode but not
-    /// reported (tests: `restart::damage_below_the_cut_is_reported`, and 200 mutations).
+    /// threads when kernels may split) and fed to libjpeg ([`Decoder::decode_resync`]); one
+    /// that path declines (damage) is decoded by libjpeg alone, as are smaller frames.
+    ///
+    /// (Until that path took frames with restart markers, those were cut at a marker and
+    /// decoded by two libjpeg decoders; for damaged frames that cut could not report all the
+    /// damage one decode reports, libjpeg reporting stray bytes before a marker only at a
+    /// later one, so damaged frames now go to one decode.)
     #[cfg(mst_jpeg_raw)]
     fn decode_strips(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Option<Result<Decoded>> {
         if self.raw.is_null() {
@@ -276,12 +273,6 @@ impl Decoder {
                 let two = super::parallel::enabled();
                 if let Some(r) = self.decode_resync(jpeg, &l, dst, two) {
                     return Some(r);
-                }
-                // Restart markers, and a scan the above declines (damage): cut at a marker.
-                if let Some(cut) = restart_cut(jpeg, w, h).filter(|_| two) {
-                    if let Some(r) = self.decode_cut(jpeg, &cut, dst) {
-                        return Some(r);
-                    }
                 }
             }
         }
@@ -357,33 +348,6 @@ impl Decoder {
             (Ok(_), Ok(_)) => Some(Ok(Decoded::Damaged)),
             // An error in either half: the whole decode says what it is.
             _ => None,
-        }
-    }
-
-    /// [`Decoder::decode_strips`] of a frame cut at `cut`, on two threads; None when the
-    /// second decoder cannot be made or either half is not the strip path's.
-    #[cfg(mst_jpeg_raw)]
-    fn decode_cut(&mut self, jpeg: &[u8], cut: &Cut, dst: &mut ImageMut) -> Option<Result<Decoded>> {
-        self.bottom_decoder()?;
-        let h = dst.height;
-        let rest = h - cut.rows;
-        let (mut top, mut bottom) = super::split_mut(dst, cut.rows);
-        let (a, b) = (RawPtr(self.raw), RawPtr(self.raw_bottom));
-        let buf = &mut self.bottom;
-        let (mut top_result, mut bottom_result) = (None, None);
-        super::parallel::join(
-            || top_result = raw_decode(a.0, jpeg, h, &mut top),
-            || {
-                // Moves the whole RawPtr (Send) in, not just its raw pointer field.
-                let b = b;
-                bottom_half(jpeg, cut, rest, buf);
-                bottom_result = raw_decode(b.0, buf, rest, &mut bottom)
-            },
-        );
-        match (top_result?, bottom_result?) {
-            (Err(e), _) | (_, Err(e)) => Some(Err(e)),
-            (Ok(Decoded::Clean), Ok(Decoded::Clean)) => Some(Ok(Decoded::Clean)),
-            _ => Some(Ok(Decoded::Damaged)),
         }
     }
 
@@ -541,19 +505,17 @@ impl Decoder {
     }
 }
 
-/// A libjpeg decoder handed to the helper thread for the bottom half of a cut frame.
+/// A libjpeg decoder handed to the helper thread for the bottom half of a split frame.
 #[cfg(mst_jpeg_raw)]
 struct RawPtr(*mut c_void);
-// SAFETY: each decoder is used by one thread at a time: `decode_cut` gives the top decoder to
-// this thread and the bottom one to the helper, and waits for both.
+// SAFETY: each decoder is used by one thread at a time: `decode_resync` gives the top decoder
+// to this thread and the bottom one to the helper, and waits for both.
 #[cfg(mst_jpeg_raw)]
 unsafe impl Send for RawPtr {}
 
 /// The first `dst.height` rows of the 4:2:2 frame `jpeg` (`dst.width` x `jpeg_h`) through the
 /// libjpeg decoder `raw`, into `dst`; None when the strip path does not take it (another
-/// subsampling or colour space, or planes that do not hold the rows: nothing written). Fewer
-/// rows than the frame's: the top of a cut frame, whose decode reads on through the marker
-/// that ends them (jpeg_raw.c), so damage right before it is reported as a whole decode does.
+/// subsampling or colour space, or planes that do not hold the rows: nothing written).
 #[cfg(mst_jpeg_raw)]
 fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) -> Option<Result<Decoded>> {
     let (w, rows) = (dst.width, dst.height);
@@ -654,30 +616,13 @@ extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_i
 /// takes about 1.5 ms to decode; the hand-over to the helper thread about 10 µs).
 pub const CUT_MIN_PIXELS: usize = 640 * 480;
 
-/// Where a 4:2:2 baseline JPEG is cut in two at a restart marker.
-#[cfg(mst_jpeg_raw)]
-#[derive(Debug, PartialEq)]
-struct Cut {
-    /// Offset of the SOF segment's height field.
-    height_at: usize,
-    /// End of the SOS segment: the scan's entropy-coded data starts here.
-    data_at: usize,
-    /// Offset of the restart marker (2 bytes) the top half's data ends at.
-    marker_at: usize,
-    /// Rows above the cut: whole rows of MCUs (8 rows each).
-    rows: usize,
-    /// Restart intervals above the cut (the bottom half's markers are renumbered by this,
-    /// modulo 8, to count from RST0 as a decoder expects: [`bottom_half`]).
-    intervals: u64,
-}
-
 #[cfg(mst_jpeg_raw)]
 fn be16(b: &[u8], i: usize) -> Option<usize> {
     Some(usize::from(*b.get(i)?) << 8 | usize::from(*b.get(i + 1)?))
 }
 
 /// Offset of the first 0xFF byte of `b`, 8 bytes a step (the scan data has one every few
-/// hundred bytes: stuffing and restart markers).
+/// hundred bytes: stuffing and restart markers; jpeg_scan's unstuffing).
 #[cfg(mst_jpeg_raw)]
 pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
     let mut chunks = b.chunks_exact(8);
@@ -691,46 +636,6 @@ pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
     }
     let done = b.len() - chunks.remainder().len();
     chunks.remainder().iter().position(|&c| c == 0xFF).map(|p| done + p)
-}
-
-/// Every 0xFF of entropy-coded data `b` from offset `from`, with the byte after it: 0x00 for
-/// a stuffed 0xFF, 0xD0-0xD7 for a restart marker, another for any other marker (fill bytes,
-/// 0xFF 0xFF, passed over one at a time). Ends where the data does.
-#[cfg(mst_jpeg_raw)]
-fn ff_pairs(b: &[u8], from: usize) -> impl Iterator<Item = (usize, u8)> + '_ {
-    let mut p = from;
-    std::iter::from_fn(move || loop {
-        p += find_ff(b.get(p..)?)?;
-        let m = *b.get(p + 1)?;
-        if m != 0xFF {
-            p += 2;
-            return Some((p - 2, m));
-        }
-        p += 1;
-    })
-}
-
-/// The bottom half of `jpeg` cut at `cut`, a JPEG of its own in `out`: the header up to the
-/// scan's data with the SOF height set to `rows`, then the data after the cut's marker (to
-/// the end: EOI), its restart markers renumbered to count from RST0 as a decoder expects a
-/// frame's to. Each marker keeps its place relative to the others, so a marker out of
-/// sequence stays out of sequence and libjpeg resynchronises as in a whole decode.
-#[cfg(mst_jpeg_raw)]
-fn bottom_half(jpeg: &[u8], cut: &Cut, rows: usize, out: &mut Vec<u8>) {
-    out.clear();
-    out.extend_from_slice(&jpeg[..cut.data_at]);
-    out[cut.height_at..cut.height_at + 2].copy_from_slice(&(rows as u16).to_be_bytes());
-    let data = out.len();
-    out.extend_from_slice(&jpeg[cut.marker_at + 2..]);
-    let shift = (cut.intervals % 8) as u8;
-    if shift == 0 {
-        return;
-    }
-    for (p, m) in ff_pairs(&jpeg[cut.marker_at + 2..], 0) {
-        if let 0xD0..=0xD7 = m {
-            out[data + p + 1] = 0xD0 + (m - 0xD0 + 8 - shift) % 8;
-        }
-    }
 }
 
 /// Where the parts of a single-scan baseline YCbCr 4:2:2 `w` x `h` frame are.
@@ -762,6 +667,11 @@ fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
             i += 1; // fill byte
             continue;
         }
+        // 0xFF 0x00 is no marker: libjpeg skips it and what follows up to the next marker
+        // (with a warning), so the segments it reads need not be the ones parsed here.
+        if m == 0x00 {
+            return None;
+        }
         let len = be16(jpeg, i + 2)?;
         let seg = jpeg.get(i + 4..(i + 2 + len).max(i + 4))?;
         match m {
@@ -788,61 +698,6 @@ fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
         i += 2 + len;
     };
     Some(Layout { height_at: height_at?, data_at, interval })
-}
-
-/// Where to cut `jpeg`, a `w` x `h` frame, for two threads: at the restart marker that ends a
-/// row of MCUs where the decode's work is nearest half done (by bytes and rows). None when the
-/// frame is not a single-scan baseline YCbCr 4:2:2 frame of that size, has no restart
-/// interval, has no marker that ends a row between a quarter and three quarters down, or its
-/// markers are not where the header says they must be (damaged data: the whole-frame decode
-/// then reports it).
-#[cfg(mst_jpeg_raw)]
-fn restart_cut(jpeg: &[u8], w: usize, h: usize) -> Option<Cut> {
-    let Layout { height_at, data_at, interval } = layout(jpeg, w, h)?;
-    if interval == 0 {
-        return None;
-    }
-    // MCUs of 16 x 8 pixels; k intervals end a row of MCUs when k x interval is a multiple of
-    // the row.
-    let (across, down) = (w.div_ceil(16) as u64, h.div_ceil(8) as u64);
-    let step = across / super::gcd(interval as u64, across);
-    let mcu_rows = |k: u64| k * interval as u64 / across;
-    // The share of the decode above a marker at offset p: Huffman decoding (about three
-    // quarters of the time, benches/kernels.rs's floor row) goes with the bytes, the rest
-    // (IDCT, output) with the rows.
-    let bytes = (jpeg.len() - data_at) as f64;
-    let share = |p: usize, rows: u64| 0.75 * (p - data_at) as f64 / bytes + 0.25 * rows as f64 / down as f64;
-    // Count the markers through the data (stuffed 0xFF00 passed over), keeping the row-ending
-    // one whose share is nearest half, up to three quarters of the rows.
-    let (mut pairs, mut seen, mut best) = (ff_pairs(jpeg, data_at), 0u64, None::<(f64, usize, u64)>);
-    loop {
-        let (p, m) = pairs.next()?;
-        match m {
-            0x00 => {}
-            0xD0..=0xD7 => {
-                if u64::from(m - 0xD0) != seen % 8 {
-                    return None;
-                }
-                seen += 1;
-                let rows = mcu_rows(seen);
-                if seen % step == 0 && 4 * rows >= down {
-                    if 4 * rows > 3 * down {
-                        break;
-                    }
-                    let f = share(p, rows);
-                    if best.is_none_or(|(d, _, _)| (f - 0.5).abs() < d) {
-                        best = Some(((f - 0.5).abs(), p, seen));
-                    }
-                    if f >= 0.5 {
-                        break;
-                    }
-                }
-            }
-            _ => return None,
-        }
-    }
-    let (_, marker_at, k) = best?;
-    Some(Cut { height_at, data_at, marker_at, rows: 8 * mcu_rows(k) as usize, intervals: k })
 }
 
 /// Box-averages a `pw` x `ph` plane (tightly packed) whose size is `cw` or twice it across and
@@ -1037,7 +892,8 @@ pub(super) mod tests {
                 // libjpeg alone; frame 3 (frame 1 without DQT) split: with frame 2's tables.
                 ("no restart markers, DQT left out", vec![f1.clone(), truncated.clone(), edit_segments(&f1, 0xDB, |_| false)]),
                 // Optimized Huffman tables, then the standard ones (libjpeg alone), then a
-                // frame with restart markers and no DHT: the standard tables.
+                // frame with restart markers and no DHT: the standard tables (libmst's decoder
+                // reads the tables libjpeg would use).
                 ("restart markers, DHT left out", vec![OPTIMIZED.to_vec(), edit_segments(&truncated, 0xDB, |_| true), vga_restart.to_vec()]),
             ];
             for (what, frames) in sequences {
@@ -1054,8 +910,7 @@ pub(super) mod tests {
                         assert_eq!(n, 0, "{what}, frame {i}: {n} samples differ, by up to {largest}");
                     }
                     if i != 1 {
-                        let split = d.scan.last_sync.0 > 0 || restart_cut(jpeg, 640, 480).is_some();
-                        assert!(split, "{what}, frame {i} was split");
+                        assert!(d.scan.last_sync.0 > 0, "{what}, frame {i} was split");
                     }
                 }
             }
@@ -1102,6 +957,26 @@ pub(super) mod tests {
             assert_eq!(d.decode_i420(jpeg, &mut img.view_mut()).unwrap(), Decoded::Clean);
             assert!(d.scan.last_sync.0 > 0, "decode_i420 split the scan");
             assert!(img.packed() == reference.packed());
+        }
+
+        /// A header that libjpeg reads differently from a plain walk of its segments (0xFF 0x00
+        /// hides a DRI from the walk: libjpeg skips to the next marker and reads it) decodes
+        /// as libjpeg decodes it: libmst's decoder declines it.
+        #[test]
+        fn headers_read_differently_go_to_libjpeg() {
+            let mut d = decoder();
+            let (good, _, _) = frame(640, 480);
+            let sos = good.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
+            let mut bad = good[..sos].to_vec();
+            bad.extend_from_slice(&[0xFF, 0x00, 0x00, 0x08, 0xFF, 0xDD, 0x00, 0x04, 0x00, 0x07]);
+            bad.extend_from_slice(&good[sos..]);
+            let (r, reference) = whole(&mut d, &bad, 640, 480);
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+            d.scan.last_sync = (0, 0);
+            assert_eq!(d.decode_i420(&bad, &mut img.view_mut()).unwrap(), r.unwrap());
+            assert_eq!(d.scan.last_sync.0, 0, "not split");
+            let (largest, n, _) = img.diff(&reference);
+            assert_eq!(n, 0, "{n} samples differ, by up to {largest}");
         }
 
         /// Frames with restart markers: each thread decodes whole restart intervals, split at
@@ -1204,7 +1079,6 @@ pub(super) mod tests {
         use crate::convert::testutil::OwnedImage;
 
         const R1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
-        const R3B: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r3b-99x317.jpg");
         const VGA: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
         const NONE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/none-100x128.jpg");
         const PROGRESSIVE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/prog-100x128.jpg");
@@ -1217,63 +1091,33 @@ pub(super) mod tests {
             d
         }
 
-        /// The whole frame on one thread (no cut), as reference.
+        /// The whole frame on one libjpeg decoder, as reference.
         fn whole(d: &mut Decoder, jpeg: &[u8], w: usize, h: usize) -> (Result<Decoded>, OwnedImage) {
             let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
             let r = raw_decode(d.raw, jpeg, h, &mut img.view_mut()).expect("the strip path takes 4:2:2");
             (r, img)
         }
 
-        /// The cut a plain reading of the frame gives: every restart marker (0xFF 0xD0-0xD7
-        /// cannot occur inside entropy-coded data), the ones that end a row of MCUs between a
-        /// quarter and three quarters down, the one whose share of the work is nearest half.
-        fn expected(jpeg: &[u8], w: usize, h: usize, data_at: usize) -> (usize, u64, usize) {
-            let dri = jpeg[..data_at].windows(2).position(|m| m == [0xFF, 0xDD]).expect("DRI");
-            let interval = u64::from(jpeg[dri + 4]) << 8 | u64::from(jpeg[dri + 5]);
-            let (across, down) = (w.div_ceil(16) as u64, h.div_ceil(8) as u64);
-            let markers: Vec<usize> = (data_at..jpeg.len() - 1).filter(|&i| jpeg[i] == 0xFF && (0xD0..=0xD7).contains(&jpeg[i + 1])).collect();
-            let bytes = (jpeg.len() - data_at) as f64;
-            markers
-                .iter()
-                .enumerate()
-                .map(|(i, &at)| (at, i as u64 + 1))
-                .filter(|&(_, k)| k * interval % across == 0 && 4 * (k * interval / across) >= down && 4 * (k * interval / across) <= 3 * down)
-                .map(|(at, k)| {
-                    let rows = k * interval / across;
-                    let share = 0.75 * (at - data_at) as f64 / bytes + 0.25 * rows as f64 / down as f64;
-                    ((share - 0.5).abs(), at, k, 8 * rows as usize)
-                })
-                .min_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, at, k, rows)| (at, k, rows))
-                .expect("a candidate")
-        }
-
+        /// The header parse that decides which frames libmst's Huffman decoder takes: single-
+        /// scan sequential 4:2:2 of the stream's size, restart interval read; anything libjpeg
+        /// might read differently refused.
         #[test]
-        fn cuts_at_the_row_end_nearest_half_the_work() {
-            for (jpeg, w, h) in [(R1, 100, 128), (R3B, 99, 317), (VGA, 640, 480)] {
-                let c = restart_cut(jpeg, w, h).expect("a cut");
-                assert_eq!((c.marker_at, c.intervals, c.rows), expected(jpeg, w, h, c.data_at), "{w}x{h}");
-                assert_eq!(jpeg[c.marker_at + 1], 0xD0 + ((c.intervals - 1) % 8) as u8, "{w}x{h}");
-                assert_eq!(be16(jpeg, c.height_at), Some(h), "{w}x{h}");
-                assert_eq!(&jpeg[c.data_at - 14..c.data_at - 12], [0xFF, 0xDA], "3-component SOS is 12 bytes");
-                assert!(c.rows % 8 == 0 && 4 * c.rows >= h && 4 * c.rows <= 3 * h.next_multiple_of(8), "{w}x{h}: {}", c.rows);
-            }
-            // The VGA frame's top half is smoother (fewer bytes) than its bottom: the cut sits
-            // below the middle row.
-            assert!(restart_cut(VGA, 640, 480).unwrap().rows > 240);
-            // Nothing to cut: no restart interval, progressive, 4:2:0, another size, not JPEG.
-            assert_eq!(restart_cut(NONE, 100, 128), None);
-            assert_eq!(restart_cut(PROGRESSIVE, 100, 128), None);
-            assert_eq!(restart_cut(S420, 100, 128), None);
-            assert_eq!(restart_cut(R1, 100, 120), None);
-            assert_eq!(restart_cut(&R1[4..], 100, 128), None);
-            // Markers out of sequence (damaged data), or data that ends before a quarter of the
-            // rows: not cut.
-            let c = restart_cut(R1, 100, 128).unwrap();
-            let mut bad = R1.to_vec();
-            bad[c.marker_at + 1] = 0xD3;
-            assert_eq!(restart_cut(&bad, 100, 128), None);
-            assert_eq!(restart_cut(&R1[..c.data_at + 200], 100, 128), None);
+        fn layout_takes_sequential_422_only() {
+            let l = layout(R1, 100, 128).expect("baseline 4:2:2");
+            assert!(l.interval > 0 && R1[l.data_at - 2..l.data_at] != [0xFF, 0xDA]);
+            assert_eq!(&R1[l.height_at..l.height_at + 2], &128u16.to_be_bytes());
+            assert_eq!(layout(NONE, 100, 128).map(|l| l.interval), Some(0));
+            assert!(layout(PROGRESSIVE, 100, 128).is_none());
+            assert!(layout(S420, 100, 128).is_none());
+            assert!(layout(R1, 100, 120).is_none(), "another size");
+            assert!(layout(&R1[4..], 100, 128).is_none(), "no SOI");
+            // 0xFF 0x00 between segments (libjpeg skips it, and what follows, to the next
+            // marker): refused, since a DRI hidden behind it would be read by libjpeg only.
+            let sos = R1.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
+            let mut hidden = R1[..sos].to_vec();
+            hidden.extend_from_slice(&[0xFF, 0x00, 0x00, 0x08]);
+            hidden.extend_from_slice(&R1[sos..]);
+            assert!(layout(&hidden, 100, 128).is_none());
         }
 
         #[test]
@@ -1292,76 +1136,15 @@ pub(super) mod tests {
             }
         }
 
-        /// Both halves on two threads give exactly the one-thread decode, into padded planes
-        /// with nothing written outside them; so does decode_i420, which cuts the VGA frame.
-        #[test]
-        fn two_halves_decode_exactly_as_the_whole_frame() {
-            let mut d = decoder();
-            for (jpeg, w, h) in [(R1, 100, 128), (R3B, 99, 317), (VGA, 640, 480)] {
-                let (r, reference) = whole(&mut d, jpeg, w, h);
-                assert_eq!(r.unwrap(), Decoded::Clean);
-                let cut = restart_cut(jpeg, w, h).unwrap();
-                let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
-                assert_eq!(d.decode_cut(jpeg, &cut, &mut img.view_mut()).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
-                img.assert_padding();
-                assert_eq!(img.packed(), reference.packed(), "{w}x{h}");
-                // The bottom half's markers count from RST0, whatever the cut's number.
-                let markers: Vec<u8> = d.bottom.windows(2).filter(|p| p[0] == 0xFF && (0xD0..=0xD7).contains(&p[1])).map(|p| p[1] - 0xD0).collect();
-                assert!(markers.len() >= 7, "{w}x{h}: {} markers below the cut", markers.len());
-                assert_eq!(markers, (0..markers.len()).map(|i| (i % 8) as u8).collect::<Vec<u8>>(), "{w}x{h}");
-            }
-            const { assert!(640 * 480 >= CUT_MIN_PIXELS) };
-            let (_, reference) = whole(&mut d, VGA, 640, 480);
-            let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
-            assert_eq!(d.decode_i420(VGA, &mut img.view_mut()).unwrap(), Decoded::Clean);
-            assert_eq!(img.packed(), reference.packed());
-        }
-
-        /// A frame truncated below the cut: the bottom half reports the damage as the whole
-        /// decode does, and the top half is intact.
-        #[test]
-        fn damage_below_the_cut_is_reported() {
-            let mut d = decoder();
-            let cut = restart_cut(VGA, 640, 480).unwrap();
-            let short = &VGA[..cut.marker_at + (VGA.len() - cut.marker_at) / 2];
-            let (r, reference) = whole(&mut d, short, 640, 480);
-            assert_eq!(r.unwrap(), Decoded::Damaged);
-            let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
-            assert_eq!(d.decode_i420(short, &mut img.view_mut()).unwrap(), Decoded::Damaged);
-            let (a, b) = (img.packed(), reference.packed());
-            assert_eq!(a[0][..640 * cut.rows], b[0][..640 * cut.rows], "top half's luma");
-            // A stray byte right before the cut's marker: both decodes skip it (the same
-            // pixels), but libjpeg counts it when the marker is read and reports the count
-            // only when it next looks for a marker itself, which here is below the cut, in the
-            // other decoder: the cut decode says Clean where the whole one says Damaged. (The
-            // top half reads on through the marker, so damage that libjpeg reports at the
-            // marker itself is caught: the mutation test below finds no other difference.)
-            let mut stray = VGA.to_vec();
-            stray.insert(cut.marker_at, 0x5A);
-            assert_eq!(restart_cut(&stray, 640, 480).map(|c| c.rows), Some(cut.rows), "still cut there");
-            let (r, reference) = whole(&mut d, &stray, 640, 480);
-            assert_eq!(r.unwrap(), Decoded::Damaged);
-            assert_eq!(d.decode_i420(&stray, &mut img.view_mut()).unwrap(), Decoded::Clean, "the known difference");
-            assert!(img.packed() == reference.packed());
-            // Garbage after the cut's marker: an error or a warning, never a crash, and the
-            // next frame decodes clean.
-            let mut bad = VGA.to_vec();
-            for b in bad[cut.marker_at + 2..].iter_mut().step_by(7) {
-                *b = 0xFF;
-            }
-            let _ = d.decode_i420(&bad, &mut img.view_mut());
-            assert_eq!(d.decode_i420(VGA, &mut img.view_mut()).unwrap(), Decoded::Clean);
-            assert_eq!(img.packed(), reference_vga(&mut d).packed());
-        }
-
-        /// Damaged frames decode on two threads exactly as on one: 200 mutations of the VGA
-        /// frame's data (a byte changed, a marker or byte deleted, a byte inserted, the end
-        /// cut off), each decoded whole and through decode_i420 (which cuts where it can):
-        /// the same outcome (error, damaged or clean) and, decoded, the same pixels.
+        /// Damaged frames with restart markers decode as one libjpeg decode does: 200
+        /// mutations of the VGA frame's data (a byte changed, a marker or byte deleted, a byte
+        /// inserted, the end cut off), each decoded by libjpeg alone and through decode_i420
+        /// (which splits the clean ones, a changed byte mostly leaving valid codes): the same
+        /// outcome (error, damaged or clean) and, decoded, the same pixels.
         #[test]
         fn damaged_frames_decode_as_one_decode_does() {
             let mut d = decoder();
-            let data_at = restart_cut(VGA, 640, 480).unwrap().data_at;
+            let data_at = layout(VGA, 640, 480).unwrap().data_at;
             let mut s = 0x2545_f491u64;
             let mut next = |n: usize| {
                 s ^= s << 13;
@@ -1369,7 +1152,7 @@ pub(super) mod tests {
                 s ^= s << 17;
                 (s % n as u64) as usize
             };
-            let (mut cut, mut damaged) = (0, 0);
+            let (mut split, mut damaged) = (0, 0);
             for i in 0..200 {
                 let mut bad = VGA.to_vec();
                 let at = data_at + next(bad.len() - data_at - 2);
@@ -1387,8 +1170,8 @@ pub(super) mod tests {
                     3 => bad.insert(at, next(256) as u8),
                     _ => bad.truncate(at),
                 }
-                cut += restart_cut(&bad, 640, 480).is_some() as usize;
                 let (whole_result, reference) = whole(&mut d, &bad, 640, 480);
+                d.scan.last_sync = (0, 0);
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
                 match (whole_result, d.decode_i420(&bad, &mut img.view_mut())) {
                     (Err(_), Err(_)) => {}
@@ -1397,16 +1180,13 @@ pub(super) mod tests {
                         assert!(img.packed() == reference.packed(), "mutation {i} at {at}: pixels differ");
                         damaged += (a == Decoded::Damaged) as usize;
                     }
-                    (a, b) => panic!("mutation {i} at {at}: whole {a:?}, cut {b:?}"),
+                    (a, b) => panic!("mutation {i} at {at}: whole {a:?}, split {b:?}"),
                 }
+                split += (d.scan.last_sync.0 > 0) as usize;
             }
-            // The mutations must exercise the cut path and damage, or this proves nothing.
-            assert!(cut > 100, "only {cut} of 200 frames were cut");
+            // The mutations must exercise the split path and damage, or this proves nothing.
+            assert!(split > 20, "only {split} of 200 frames were split");
             assert!(damaged > 50, "only {damaged} of 200 decoded damaged");
-        }
-
-        fn reference_vga(d: &mut Decoder) -> OwnedImage {
-            whole(d, VGA, 640, 480).1
         }
     }
 }

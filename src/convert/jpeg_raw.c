@@ -213,10 +213,8 @@ int mst_jpeg_raw_copy_tables(struct mst_jpeg_raw *dst, const struct mst_jpeg_raw
  * Decodes the first `rows` rows of `jpeg` (`len` bytes), which must be w x h, into the I420
  * planes y, u, v (rows of w and (w + 1) / 2 bytes at their strides; `rows` and (rows + 1) / 2
  * rows; the caller checked that the planes hold them). Writes nothing outside those rows.
- * `rows` is h (the whole frame) or an even number below it: the top of a frame cut in two at a
- * restart marker (jpeg.rs). Then one more row of blocks is decoded and thrown away, so that
- * libjpeg reads the marker that ends `rows` as a whole decode does, and reports damage right
- * before it (a warning: RAW_DAMAGED); the rest is never read.
+ * `rows` is h (the whole frame) or an even number below it (the top of a frame split over two
+ * threads, fed: mst_jpeg_raw_decode_422_fed); the rest is never read.
  *
  * Returns RAW_OK, RAW_DAMAGED (decoded, but the data was corrupt: the first warning is the
  * message), RAW_ERROR (the message says why; the planes may be partly written) or
@@ -233,8 +231,7 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
 
 /*
  * As mst_jpeg_raw_decode_422, but libjpeg takes each MCU's coefficients from `feed(feed_ctx,
- * ...)` instead of Huffman-decoding the scan (the scan's data is not read), and decodes no
- * extra row of blocks after `rows`. `feed` is called on this thread, once per MCU in order,
+ * ...)` instead of Huffman-decoding the scan (the scan's data is not read). `feed` is called on this thread, once per MCU in order,
  * from the first MCU of `jpeg` (for the bottom of a frame, a JPEG of its own whose header
  * says the bottom's height: jpeg.rs). A feed that returns 0 ends the decode with RAW_ERROR.
  */
@@ -378,9 +375,7 @@ static int decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, u
         urows[i] = su + i * pw;
         vrows[i] = sv + i * pw;
     }
-    /* A cut frame's top: decode the strip after `rows` too, into the spare rows. */
-    size_t stop = feed ? rows : rows + 8 < h ? rows + 8 : h;
-    while (c->output_scanline < stop) {
+    while (c->output_scanline < rows) {
         size_t top = c->output_scanline;
         for (size_t i = 0; i < 8; i++) {
             if (!luma_direct && top < rows)

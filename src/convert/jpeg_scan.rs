@@ -23,8 +23,9 @@
 //!    component, added when the coefficients are handed to libjpeg ([`Coefficients`]).
 //!
 //! The sync is proved, not guessed: it is taken only where the true decode (the top thread's,
-//! from the start of the scan) and the bottom thread's start an MCU at the same bit. If they
-//! never do, the top thread decodes the whole scan. Anything libjpeg would treat differently
+//! from the start of the scan) and the bottom thread's start an MCU at the same bit, and the
+//! bottom thread's decode from there runs unbroken to the scan's last MCU (else the frame
+//! goes to libjpeg alone). If they never meet, the top thread decodes the whole scan. Anything libjpeg would treat differently
 //! (an invalid code, data that ends early, a marker out of place, a DC predictor that could
 //! overflow) makes [`decode`] return None, and the caller decodes the frame with libjpeg
 //! alone, so the output and its report of damage are libjpeg's in every case.
@@ -169,7 +170,8 @@ struct Reader<'a> {
 }
 
 /// Zero bytes after the data, so a reader that runs past the end (damaged or garbage data)
-/// reads zeros; an MCU reads at most about 1 KB, and overruns are checked after each.
+/// reads zeros (and past these, `refill` gives zeros too); an MCU reads at most about 1 KB.
+/// Overruns are checked after each MCU, or each restart interval, and decline the frame.
 const SLACK: usize = 4096;
 
 impl<'a> Reader<'a> {
@@ -585,7 +587,6 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
             // must be its last run, the one `max_pred` is about.
             let last = cursor + (mcus - t_mcu) - 1;
             let whole = entries.get(last).is_some_and(|l| l.run == e.run) && e.run == final_run;
-            if !whole { eprintln!("DBG not whole: last {last} len {} e.run {} final {final_run} lastrun {:?}", entries.len(), e.run, entries.get(last).map(|l| l.run)); }
             if !whole {
                 return None;
             }
