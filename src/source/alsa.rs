@@ -50,20 +50,47 @@ pub struct CaptureStats {
     pub overruns: u64,
 }
 
+/// The counters, written by the capture thread alone and read whole by any thread: a sequence
+/// count, odd while the thread updates them, lets a reader retry a read that overlapped an
+/// update (a seqlock), so `frames` is always `chunks` x the chunk size in a snapshot.
 #[derive(Default)]
 struct Counters {
+    seq: AtomicU64,
     chunks: AtomicU64,
     frames: AtomicU64,
     overruns: AtomicU64,
 }
 
-/// The capture counters of `track`'s source; None when it is not a microphone.
+impl Counters {
+    /// Applies `update` as one step that readers see whole or not at all. Capture thread only.
+    fn update(&self, update: impl FnOnce(&Counters)) {
+        let s = self.seq.load(Ordering::Relaxed);
+        self.seq.store(s + 1, Ordering::Relaxed);
+        std::sync::atomic::fence(Ordering::Release);
+        update(self);
+        self.seq.store(s + 2, Ordering::Release);
+    }
+
+    fn snapshot(&self) -> CaptureStats {
+        loop {
+            let s1 = self.seq.load(Ordering::Acquire);
+            if s1 % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let stats = CaptureStats { chunks: self.chunks.load(Ordering::Relaxed), frames: self.frames.load(Ordering::Relaxed), overruns: self.overruns.load(Ordering::Relaxed) };
+            std::sync::atomic::fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == s1 {
+                return stats;
+            }
+        }
+    }
+}
+
+/// The capture counters of `track`'s source, all as of one moment; None when it is not a
+/// microphone.
 pub fn capture_stats(track: &Track) -> Option<CaptureStats> {
-    track.source().counters::<Counters>().map(|c| CaptureStats {
-        chunks: c.chunks.load(Ordering::Relaxed),
-        frames: c.frames.load(Ordering::Relaxed),
-        overruns: c.overruns.load(Ordering::Relaxed),
-    })
+    track.source().counters::<Counters>().map(|c| c.snapshot())
 }
 
 /// The negotiated capture mode.
@@ -278,8 +305,10 @@ impl Capture {
                     let core = core.upgrade()?;
                     let Ok(f) = Frame::audio_copy(&init, &buf) else { return Some(EndReason::Error) };
                     // Counted first, so a reader that has a chunk sees it counted.
-                    self.counters.chunks.fetch_add(1, Ordering::Relaxed);
-                    self.counters.frames.fetch_add(chunk as u64, Ordering::Relaxed);
+                    self.counters.update(|c| {
+                        c.chunks.fetch_add(1, Ordering::Relaxed);
+                        c.frames.fetch_add(chunk as u64, Ordering::Relaxed);
+                    });
                     core.deliver(&f);
                     continue;
                 }
@@ -319,7 +348,9 @@ impl Capture {
             match failure {
                 Failure::Again | Failure::Interrupted => continue,
                 Failure::Xrun => {
-                    self.counters.overruns.fetch_add(1, Ordering::Relaxed);
+                    self.counters.update(|c| {
+                        c.overruns.fetch_add(1, Ordering::Relaxed);
+                    });
                     if let Some(r) = self.restart() {
                         return Some(r);
                     }
@@ -380,5 +411,38 @@ mod tests {
         assert!(e.message.contains("\"d\""), "{}", e.message);
         assert_eq!(target(&ConstrainRange { ideal: Some(96000.0), ..Default::default() }, 48000, (8000, 48000)), 48000);
         assert_eq!(target(&ConstrainRange::default(), 2, (1, 1)), 1);
+    }
+
+    /// A snapshot is never torn: read while the capture thread counts as fast as it can, the
+    /// frames are always the chunks times the chunk size (reading the counters one by one,
+    /// as before, saw one chunk counted and its frames not yet: a CI failure).
+    #[test]
+    fn capture_counters_are_read_whole() {
+        let c = std::sync::Arc::new(Counters::default());
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (c, stop) = (c.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    c.update(|c| {
+                        c.chunks.fetch_add(1, Ordering::Relaxed);
+                        c.frames.fetch_add(480, Ordering::Relaxed);
+                    });
+                }
+            })
+        };
+        while c.snapshot().chunks == 0 {
+            std::hint::spin_loop();
+        }
+        let mut last = 0;
+        for _ in 0..1_000_000 {
+            let s = c.snapshot();
+            assert_eq!(s.frames, s.chunks * 480, "{s:?}");
+            assert!(s.chunks >= last);
+            last = s.chunks;
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+        assert!(last > 0, "the writer ran");
     }
 }
