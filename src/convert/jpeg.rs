@@ -254,7 +254,7 @@ impl Decoder {
     /// A 4:2:2 frame through libjpeg in strips; None when that path does not take it (not
     /// built, no libjpeg.so.62, not YCbCr 4:2:2, or planes it cannot write directly).
     ///
-    /// A frame of at least [`CUT_MIN_PIXELS`] has its scan Huffman-decoded by libmst (on two
+    /// A frame of at least [`SPLIT_MIN_PIXELS`] has its scan Huffman-decoded by libmst (on two
     /// threads when kernels may split) and fed to libjpeg ([`Decoder::decode_resync`]); one
     /// that path declines (damage) is decoded by libjpeg alone, as are smaller frames.
     ///
@@ -268,7 +268,7 @@ impl Decoder {
             return None;
         }
         let (w, h) = (dst.width, dst.height);
-        if w * h >= CUT_MIN_PIXELS {
+        if w * h >= SPLIT_MIN_PIXELS {
             if let Some(l) = layout(jpeg, w, h) {
                 let two = super::parallel::enabled();
                 if let Some(r) = self.decode_resync(jpeg, &l, dst, two) {
@@ -612,9 +612,10 @@ extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_i
     .unwrap_or(0)
 }
 
-/// 4:2:2 frames with at least this many pixels are decoded on two threads (a 640x480 frame
-/// takes about 1.5 ms to decode; the hand-over to the helper thread about 10 µs).
-pub const CUT_MIN_PIXELS: usize = 640 * 480;
+/// 4:2:2 frames with at least this many pixels go through libmst's Huffman decoder, on two
+/// threads when kernels may split (a 640x480 frame takes about 1.5 ms to decode; the
+/// hand-over to the helper thread about 10 µs); smaller ones to libjpeg alone.
+pub const SPLIT_MIN_PIXELS: usize = 640 * 480;
 
 #[cfg(mst_jpeg_raw)]
 fn be16(b: &[u8], i: usize) -> Option<usize> {
@@ -948,8 +949,8 @@ pub(super) mod tests {
                 one.assert_padding();
                 assert!(one.packed() == reference.packed(), "{w}x{h}, one thread: pixels differ");
             }
-            // decode_i420 takes this path for frames of CUT_MIN_PIXELS and more.
-            const { assert!(640 * 480 >= CUT_MIN_PIXELS) };
+            // decode_i420 takes this path for frames of SPLIT_MIN_PIXELS and more.
+            const { assert!(640 * 480 >= SPLIT_MIN_PIXELS) };
             let (jpeg, w, h) = &frames[1]; // with its DHT: the tables are the ones it brings
             let (_, reference) = whole(&mut d, jpeg, *w, *h);
             d.scan.last_sync = (0, 0);
