@@ -128,9 +128,8 @@ mod raw {
         pub fn mst_jpeg_raw_free(d: *mut c_void);
         pub fn mst_jpeg_raw_message(d: *const c_void) -> *const c_char;
         #[allow(clippy::too_many_arguments)]
-        pub fn mst_jpeg_raw_decode_422(d: *mut c_void, jpeg: *const u8, len: usize, y: *mut u8, ys: usize, u: *mut u8, us: usize, v: *mut u8, vs: usize, w: usize, h: usize, rows: usize) -> c_int;
-        #[allow(clippy::too_many_arguments)]
-        pub fn mst_jpeg_raw_decode_422_fed(
+        /// `feed`: None for libjpeg's own Huffman decoding.
+        pub fn mst_jpeg_raw_decode_422(
             d: *mut c_void,
             jpeg: *const u8,
             len: usize,
@@ -143,7 +142,7 @@ mod raw {
             w: usize,
             h: usize,
             rows: usize,
-            feed: extern "C" fn(*mut c_void, *mut *mut i16, c_int) -> c_int,
+            feed: Option<extern "C" fn(*mut c_void, *mut *mut i16, c_int) -> c_int>,
             ctx: *mut c_void,
         ) -> c_int;
         pub fn mst_jpeg_raw_copy_tables(dst: *mut c_void, src: *const c_void) -> c_int;
@@ -315,10 +314,8 @@ impl Decoder {
         let (across, down) = (w.div_ceil(16), h.div_ceil(8));
         let coefficients = jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
         if !two {
-            return match fed_decode(self.raw, jpeg, h, dst, &coefficients, 0)? {
-                Ok(r) => Some(Ok(r)),
-                Err(_) => None,
-            };
+            // An error: the whole decode says what it is.
+            return decode_rows(self.raw, jpeg, h, dst, Some((&coefficients, 0)))?.ok().map(Ok);
         }
 
         // The bottom: the header with the bottom's height, and a scan of no data.
@@ -336,11 +333,11 @@ impl Decoder {
         let c = &coefficients;
         let (mut top_result, mut bottom_result) = (None, None);
         super::parallel::join(
-            || top_result = fed_decode(a.0, jpeg, h, &mut top, c, 0),
+            || top_result = decode_rows(a.0, jpeg, h, &mut top, Some((c, 0))),
             || {
                 // Moves the whole RawPtr (Send) in, not just its raw pointer field.
                 let b = b;
-                bottom_result = fed_decode(b.0, bottom, rest, &mut low, c, (rows / 8) * across)
+                bottom_result = decode_rows(b.0, bottom, rest, &mut low, Some((c, (rows / 8) * across)))
             },
         );
         match (top_result?, bottom_result?) {
@@ -518,36 +515,16 @@ unsafe impl Send for RawPtr {}
 /// subsampling or colour space, or planes that do not hold the rows: nothing written).
 #[cfg(mst_jpeg_raw)]
 fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) -> Option<Result<Decoded>> {
-    let (w, rows) = (dst.width, dst.height);
-    let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
-    let [yp, up, vp, _] = &mut dst.planes;
-    let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
-    let holds = super::plane_holds(yp.len(), ys, w, rows) && super::plane_holds(up.len(), us, cw, ch) && super::plane_holds(vp.len(), vs, cw, ch);
-    if raw.is_null() || !holds || rows > jpeg_h {
-        return None;
-    }
-    // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
-    // each plane holds its rows at its stride (checked above), and the C side writes only
-    // those rows' first w or cw bytes.
-    let r = unsafe { raw::mst_jpeg_raw_decode_422(raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, jpeg_h, rows) };
-    match r {
-        raw::OK => Some(Ok(Decoded::Clean)),
-        raw::DAMAGED => Some(Ok(Decoded::Damaged)),
-        raw::NOT_422 => None,
-        _ => {
-            // SAFETY: a live decoder; the message is a NUL-terminated buffer inside it.
-            let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(raw)) }.to_string_lossy().into_owned();
-            Some(Err(err!(Io, "decoding a JPEG frame: {msg}")))
-        }
-    }
+    decode_rows(raw, jpeg, jpeg_h, dst, None)
 }
 
-/// The first `dst.height` rows of the 4:2:2 frame `jpeg` (`dst.width` x `jpeg_h`) through the
-/// libjpeg decoder `raw`, which takes its coefficients from `c`, from MCU `first` on (for the
-/// bottom of a frame, `jpeg` is the bottom's own header: [`Decoder::decode_resync`]); None
-/// when the planes do not hold the rows.
+/// [`raw_decode`], or with `fed` libjpeg takes its coefficients from the [`Coefficients`]
+/// given, from MCU `first` on (for the bottom of a frame, `jpeg` is the bottom's own header:
+/// [`Decoder::decode_resync`]).
+///
+/// [`Coefficients`]: super::jpeg_scan::Coefficients
 #[cfg(mst_jpeg_raw)]
-fn fed_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut, c: &super::jpeg_scan::Coefficients, first: usize) -> Option<Result<Decoded>> {
+fn decode_rows(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut, fed: Option<(&super::jpeg_scan::Coefficients, usize)>) -> Option<Result<Decoded>> {
     let (w, rows) = (dst.width, dst.height);
     let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
     let [yp, up, vp, _] = &mut dst.planes;
@@ -556,11 +533,15 @@ fn fed_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut, 
     if raw.is_null() || !holds || rows > jpeg_h {
         return None;
     }
-    let mut feed = Feed { c, next: first };
-    // SAFETY: as raw_decode; `feed` outlives the call, and the C side calls `feed_mcu` with it
-    // on this thread only, with `n` pointers to zeroed 64-coefficient blocks.
+    let mut feed = fed.map(|(c, first)| Feed { c, next: first });
+    let ctx = feed.as_mut().map_or(std::ptr::null_mut(), |f| (f as *mut Feed).cast());
+    // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
+    // each plane holds its rows at its stride (checked above), and the C side writes only
+    // those rows' first w or cw bytes. `feed` outlives the call, and the C side calls
+    // `feed_mcu` with it on this thread only, with `n` pointers to zeroed 64-coefficient
+    // blocks.
     let r = unsafe {
-        raw::mst_jpeg_raw_decode_422_fed(raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, jpeg_h, rows, feed_mcu, (&mut feed as *mut Feed).cast())
+        raw::mst_jpeg_raw_decode_422(raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, jpeg_h, rows, feed.is_some().then_some(feed_mcu), ctx)
     };
     match r {
         raw::OK => Some(Ok(Decoded::Clean)),
@@ -586,7 +567,7 @@ struct Feed<'a, 'c> {
 #[cfg(mst_jpeg_raw)]
 extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_int {
     std::panic::catch_unwind(|| {
-        // SAFETY: `ctx` is the Feed fed_decode passed, alive for the call.
+        // SAFETY: `ctx` is the Feed decode_rows passed, alive for the call.
         let f = unsafe { &mut *ctx.cast::<Feed>() };
         if n != 4 || f.next >= f.c.mcus {
             return 0;
@@ -838,16 +819,55 @@ pub(super) mod tests {
         /// restart markers (tests/data/mjpeg/README.md).
         const OPTIMIZED: &[u8] = include_bytes!("../../tests/data/mjpeg/optimized-640x480.jpg");
 
-        fn decoder() -> Decoder {
+        /// A decoder with the strip path (which scripts/test.sh's machine must have).
+        pub(super) fn decoder() -> Decoder {
             let d = Decoder::new().expect("libturbojpeg.so.0 (scripts/test.sh installs it)");
             assert!(d.strips(), "libjpeg.so.62 did not load");
             d
         }
 
-        fn whole(d: &mut Decoder, jpeg: &[u8], w: usize, h: usize) -> (Result<Decoded>, OwnedImage) {
+        /// The whole frame on one libjpeg decoder, as reference.
+        pub(super) fn whole(d: &mut Decoder, jpeg: &[u8], w: usize, h: usize) -> (Result<Decoded>, OwnedImage) {
             let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
             let r = raw_decode(d.raw, jpeg, h, &mut img.view_mut()).expect("the strip path takes 4:2:2");
             (r, img)
+        }
+
+        /// 200 mutations of the 640x480 frame `good`, each made by `mutate(i, at, frame,
+        /// next)` (`at`: a random offset in the scan's data; `next(n)`: a random number below
+        /// n), decoded by one libjpeg decode and by decode_i420: the same outcome (error,
+        /// damaged or clean) and, decoded, the same pixels. Returns how many decode_i420 split
+        /// and how many decoded damaged.
+        pub(super) fn mutations_decode_as_one_decode(good: &[u8], mutate: impl Fn(usize, usize, &mut Vec<u8>, &mut dyn FnMut(usize) -> usize)) -> (usize, usize) {
+            let mut d = decoder();
+            let data_at = layout(good, 640, 480).unwrap().data_at;
+            let mut s = 0x2545_f491u64;
+            let mut next = |n: usize| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s % n as u64) as usize
+            };
+            let (mut split, mut damaged) = (0, 0);
+            for i in 0..200 {
+                let mut bad = good.to_vec();
+                let at = data_at + next(bad.len() - data_at - 2);
+                mutate(i, at, &mut bad, &mut next);
+                let (whole_result, reference) = whole(&mut d, &bad, 640, 480);
+                d.scan.last_sync = (0, 0);
+                let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+                match (whole_result, d.decode_i420(&bad, &mut img.view_mut())) {
+                    (Err(_), Err(_)) => {}
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a, b, "mutation {i} at {at}");
+                        assert!(img.packed() == reference.packed(), "mutation {i} at {at}: pixels differ");
+                        damaged += (a == Decoded::Damaged) as usize;
+                    }
+                    (a, b) => panic!("mutation {i} at {at}: whole {a:?}, split {b:?}"),
+                }
+                split += (d.scan.last_sync.0 > 0) as usize;
+            }
+            (split, damaged)
         }
 
         /// `jpeg` with each header segment of type `marker` passed through `edit` (its bytes
@@ -1030,43 +1050,16 @@ pub(super) mod tests {
         /// (a flipped bit mostly leaves valid codes) or hands them to libjpeg alone.
         #[test]
         fn damaged_frames_decode_as_one_decode_does() {
-            let mut d = decoder();
             let (good, _, _) = frame(640, 480);
-            let data_at = layout(&good, 640, 480).unwrap().data_at;
-            let mut s = 0x2545_f491u64;
-            let mut next = |n: usize| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s % n as u64) as usize
-            };
-            let (mut split, mut damaged) = (0, 0);
-            for i in 0..200 {
-                let mut bad = good.clone();
-                let at = data_at + next(bad.len() - data_at - 2);
-                match i % 6 {
-                    0 | 1 => bad[at] ^= 1 << next(8),
-                    2 => {
-                        bad.remove(at);
-                    }
-                    3 => bad.insert(at, next(256) as u8),
-                    4 => bad[at..at + 2].copy_from_slice(&[0xFF, 0xD0 + next(8) as u8]),
-                    _ => bad.truncate(at),
+            let (split, damaged) = mutations_decode_as_one_decode(&good, |i, at, bad, next| match i % 6 {
+                0 | 1 => bad[at] ^= 1 << next(8),
+                2 => {
+                    bad.remove(at);
                 }
-                let (whole_result, reference) = whole(&mut d, &bad, 640, 480);
-                d.scan.last_sync = (0, 0);
-                let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
-                match (whole_result, d.decode_i420(&bad, &mut img.view_mut())) {
-                    (Err(_), Err(_)) => {}
-                    (Ok(a), Ok(b)) => {
-                        assert_eq!(a, b, "mutation {i} at {at}");
-                        assert!(img.packed() == reference.packed(), "mutation {i} at {at}: pixels differ");
-                        damaged += (a == Decoded::Damaged) as usize;
-                    }
-                    (a, b) => panic!("mutation {i} at {at}: whole {a:?}, split {b:?}"),
-                }
-                split += (d.scan.last_sync.0 > 0) as usize;
-            }
+                3 => bad.insert(at, next(256) as u8),
+                4 => bad[at..at + 2].copy_from_slice(&[0xFF, 0xD0 + next(8) as u8]),
+                _ => bad.truncate(at),
+            });
             // The mutations must exercise both the split path and damage, or this proves nothing.
             assert!(split > 40, "only {split} of 200 frames were split");
             assert!(damaged > 40, "only {damaged} of 200 decoded damaged");
@@ -1077,27 +1070,12 @@ pub(super) mod tests {
     #[cfg(mst_jpeg_raw)]
     mod restart {
         use super::super::*;
-        use crate::convert::testutil::OwnedImage;
 
         const R1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
         const VGA: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
         const NONE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/none-100x128.jpg");
         const PROGRESSIVE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/prog-100x128.jpg");
         const S420: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
-
-        /// A decoder with the strip path (which scripts/test.sh's machine must have).
-        fn decoder() -> Decoder {
-            let d = Decoder::new().expect("libturbojpeg.so.0 (scripts/test.sh installs it)");
-            assert!(d.strips(), "libjpeg.so.62 did not load");
-            d
-        }
-
-        /// The whole frame on one libjpeg decoder, as reference.
-        fn whole(d: &mut Decoder, jpeg: &[u8], w: usize, h: usize) -> (Result<Decoded>, OwnedImage) {
-            let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
-            let r = raw_decode(d.raw, jpeg, h, &mut img.view_mut()).expect("the strip path takes 4:2:2");
-            (r, img)
-        }
 
         /// The header parse that decides which frames libmst's Huffman decoder takes: single-
         /// scan sequential 4:2:2 of the stream's size, restart interval read; anything libjpeg
@@ -1144,47 +1122,20 @@ pub(super) mod tests {
         /// outcome (error, damaged or clean) and, decoded, the same pixels.
         #[test]
         fn damaged_frames_decode_as_one_decode_does() {
-            let mut d = decoder();
-            let data_at = layout(VGA, 640, 480).unwrap().data_at;
-            let mut s = 0x2545_f491u64;
-            let mut next = |n: usize| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s % n as u64) as usize
-            };
-            let (mut split, mut damaged) = (0, 0);
-            for i in 0..200 {
-                let mut bad = VGA.to_vec();
-                let at = data_at + next(bad.len() - data_at - 2);
-                match i % 5 {
-                    0 => bad[at] ^= 1 << next(8),
-                    1 => {
-                        // A restart marker at or after `at`, deleted.
-                        if let Some(m) = (at..bad.len() - 1).find(|&j| bad[j] == 0xFF && (0xD0..=0xD7).contains(&bad[j + 1])) {
-                            bad.drain(m..m + 2);
-                        }
+            let (split, damaged) = super::resync::mutations_decode_as_one_decode(VGA, |i, at, bad, next| match i % 5 {
+                0 => bad[at] ^= 1 << next(8),
+                1 => {
+                    // A restart marker at or after `at`, deleted.
+                    if let Some(m) = (at..bad.len() - 1).find(|&j| bad[j] == 0xFF && (0xD0..=0xD7).contains(&bad[j + 1])) {
+                        bad.drain(m..m + 2);
                     }
-                    2 => {
-                        bad.remove(at);
-                    }
-                    3 => bad.insert(at, next(256) as u8),
-                    _ => bad.truncate(at),
                 }
-                let (whole_result, reference) = whole(&mut d, &bad, 640, 480);
-                d.scan.last_sync = (0, 0);
-                let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
-                match (whole_result, d.decode_i420(&bad, &mut img.view_mut())) {
-                    (Err(_), Err(_)) => {}
-                    (Ok(a), Ok(b)) => {
-                        assert_eq!(a, b, "mutation {i} at {at}");
-                        assert!(img.packed() == reference.packed(), "mutation {i} at {at}: pixels differ");
-                        damaged += (a == Decoded::Damaged) as usize;
-                    }
-                    (a, b) => panic!("mutation {i} at {at}: whole {a:?}, split {b:?}"),
+                2 => {
+                    bad.remove(at);
                 }
-                split += (d.scan.last_sync.0 > 0) as usize;
-            }
+                3 => bad.insert(at, next(256) as u8),
+                _ => bad.truncate(at),
+            });
             // The mutations must exercise the split path and damage, or this proves nothing.
             assert!(split > 20, "only {split} of 200 frames were split");
             assert!(damaged > 50, "only {damaged} of 200 decoded damaged");

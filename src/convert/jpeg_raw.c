@@ -209,42 +209,6 @@ int mst_jpeg_raw_copy_tables(struct mst_jpeg_raw *dst, const struct mst_jpeg_raw
     return RAW_OK;
 }
 
-/*
- * Decodes the first `rows` rows of `jpeg` (`len` bytes), which must be w x h, into the I420
- * planes y, u, v (rows of w and (w + 1) / 2 bytes at their strides; `rows` and (rows + 1) / 2
- * rows; the caller checked that the planes hold them). Writes nothing outside those rows.
- * `rows` is h (the whole frame) or an even number below it (the top of a frame split over two
- * threads, fed: mst_jpeg_raw_decode_422_fed); the rest is never read.
- *
- * Returns RAW_OK, RAW_DAMAGED (decoded, but the data was corrupt: the first warning is the
- * message), RAW_ERROR (the message says why; the planes may be partly written) or
- * RAW_NOT_422 (not YCbCr 4:2:2 at 8 bits, or another size: nothing written; the caller
- * decodes it another way).
- */
-static int decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u, size_t us,
-                      uint8_t *v, size_t vs, size_t w, size_t h, size_t rows, mst_jpeg_feed feed, void *feed_ctx);
-
-int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u,
-                            size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows) {
-    return decode_422(d, jpeg, len, y, ys, u, us, v, vs, w, h, rows, NULL, NULL);
-}
-
-/*
- * As mst_jpeg_raw_decode_422, but libjpeg takes each MCU's coefficients from `feed(feed_ctx,
- * ...)` instead of Huffman-decoding the scan (the scan's data is not read). `feed` is called on this thread, once per MCU in order,
- * from the first MCU of `jpeg` (for the bottom of a frame, a JPEG of its own whose header
- * says the bottom's height: jpeg.rs). A feed that returns 0 ends the decode with RAW_ERROR.
- */
-int mst_jpeg_raw_decode_422_fed(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys,
-                                uint8_t *u, size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows,
-                                mst_jpeg_feed feed, void *feed_ctx) {
-    if (!feed) {
-        snprintf(d->err.message, sizeof d->err.message, "no feed");
-        return RAW_ERROR;
-    }
-    return decode_422(d, jpeg, len, y, ys, u, us, v, vs, w, h, rows, feed, feed_ctx);
-}
-
 static boolean fed_mcu(j_decompress_ptr c, JBLOCKROW *data) {
     struct mst_jpeg_raw *d = (struct mst_jpeg_raw *)c;
     int16_t *blocks[D_MAX_BLOCKS_IN_MCU];
@@ -256,6 +220,27 @@ static boolean fed_mcu(j_decompress_ptr c, JBLOCKROW *data) {
         longjmp(d->err.jump, 1);
     }
     return TRUE;
+}
+
+/*
+ * Reads `jpeg`'s header into `d` (the caller has set d->err.jump): 1 when it is a YCbCr
+ * 4:2:2 frame of 8-bit samples, w x h, and then sets raw-data output as libyuv's MJPGToI420
+ * decodes (fast IDCT); 0 otherwise (the caller aborts).
+ */
+static int read_header_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, size_t w, size_t h) {
+    j_decompress_ptr c = &d->cinfo;
+    api.mem_src(c, jpeg, (unsigned long)len);
+    api.read_header(c, TRUE);
+    jpeg_component_info *ci = c->comp_info;
+    if (c->num_components != 3 || c->jpeg_color_space != JCS_YCbCr || c->data_precision != 8 || c->image_width != w ||
+        c->image_height != h || ci[0].h_samp_factor != 2 || ci[0].v_samp_factor != 1 || ci[1].h_samp_factor != 1 ||
+        ci[1].v_samp_factor != 1 || ci[2].h_samp_factor != 1 || ci[2].v_samp_factor != 1)
+        return 0;
+    c->raw_data_out = TRUE;
+    c->do_fancy_upsampling = FALSE;
+    c->dct_method = JDCT_IFAST;
+    c->out_color_space = JCS_YCbCr;
+    return 1;
 }
 
 /*
@@ -276,23 +261,15 @@ int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t
         api.abort(c);
         return RAW_ERROR;
     }
-    api.mem_src(c, jpeg, (unsigned long)len);
-    api.read_header(c, TRUE);
+    int ok = read_header_422(d, jpeg, len, w, h);
+    /* comp_info is this frame's once the header is read. */
     jpeg_component_info *ci = c->comp_info;
-    int ok = c->num_components == 3 && c->jpeg_color_space == JCS_YCbCr && c->data_precision == 8 &&
-             c->image_width == w && c->image_height == h && ci[0].h_samp_factor == 2 && ci[0].v_samp_factor == 1 &&
-             ci[1].h_samp_factor == 1 && ci[1].v_samp_factor == 1 && ci[2].h_samp_factor == 1 &&
-             ci[2].v_samp_factor == 1 && !c->progressive_mode && !c->arith_code &&
-             c->comps_in_scan == 3 && c->cur_comp_info[0] == &ci[0] && c->cur_comp_info[1] == &ci[1] &&
-             c->cur_comp_info[2] == &ci[2];
+    ok = ok && !c->progressive_mode && !c->arith_code && c->comps_in_scan == 3 && c->cur_comp_info[0] == &ci[0] &&
+         c->cur_comp_info[1] == &ci[1] && c->cur_comp_info[2] == &ci[2];
     if (!ok) {
         api.abort(c);
         return RAW_NOT_422;
     }
-    c->raw_data_out = TRUE;
-    c->do_fancy_upsampling = FALSE;
-    c->dct_method = JDCT_IFAST;
-    c->out_color_space = JCS_YCbCr;
     /* Starting fills in the standard tables (jinit_huff_decoder) and lays out the MCU. */
     api.start(c);
     if (c->blocks_in_MCU != 4 || c->MCU_membership[0] != 0 || c->MCU_membership[1] != 0 ||
@@ -315,8 +292,27 @@ int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t
     return RAW_OK;
 }
 
-static int decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u, size_t us,
-                      uint8_t *v, size_t vs, size_t w, size_t h, size_t rows, mst_jpeg_feed feed, void *feed_ctx) {
+/*
+ * Decodes the first `rows` rows of `jpeg` (`len` bytes), which must be w x h, into the I420
+ * planes y, u, v (rows of w and (w + 1) / 2 bytes at their strides; `rows` and (rows + 1) / 2
+ * rows; the caller checked that the planes hold them). Writes nothing outside those rows.
+ * `rows` is h (the whole frame) or an even number below it (the top of a frame split over two
+ * threads); the rest is never read.
+ *
+ * With `feed` not NULL, libjpeg takes each MCU's coefficients from `feed(feed_ctx, ...)`
+ * instead of Huffman-decoding the scan (whose data is then not read): `feed` is called on this
+ * thread, once per MCU in order, from the first MCU of `jpeg` (for the bottom of a frame, a
+ * JPEG of its own whose header says the bottom's height: jpeg.rs). A feed that returns 0 ends
+ * the decode with RAW_ERROR.
+ *
+ * Returns RAW_OK, RAW_DAMAGED (decoded, but the data was corrupt: the first warning is the
+ * message), RAW_ERROR (the message says why; the planes may be partly written) or
+ * RAW_NOT_422 (not YCbCr 4:2:2 at 8 bits, or another size: nothing written; the caller
+ * decodes it another way).
+ */
+int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u,
+                            size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows, mst_jpeg_feed feed,
+                            void *feed_ctx) {
     j_decompress_ptr c = &d->cinfo;
     d->err.warnings = 0;
     d->err.message[0] = 0;
@@ -328,19 +324,11 @@ static int decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, u
         api.abort(c);
         return RAW_ERROR;
     }
-    api.mem_src(c, jpeg, (unsigned long)len);
-    api.read_header(c, TRUE);
-    jpeg_component_info *ci = c->comp_info;
-    if (c->num_components != 3 || c->jpeg_color_space != JCS_YCbCr || c->data_precision != 8 || c->image_width != w ||
-        c->image_height != h || ci[0].h_samp_factor != 2 || ci[0].v_samp_factor != 1 || ci[1].h_samp_factor != 1 ||
-        ci[1].v_samp_factor != 1 || ci[2].h_samp_factor != 1 || ci[2].v_samp_factor != 1) {
+    if (!read_header_422(d, jpeg, len, w, h)) {
         api.abort(c);
         return RAW_NOT_422;
     }
-    c->raw_data_out = TRUE;
-    c->do_fancy_upsampling = FALSE;
-    c->dct_method = JDCT_IFAST;
-    c->out_color_space = JCS_YCbCr;
+    jpeg_component_info *ci = c->comp_info;
     api.start(c);
     if (feed) {
         d->feed = feed;

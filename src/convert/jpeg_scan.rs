@@ -1,6 +1,6 @@
 //! Huffman decoding of a baseline 4:2:2 JPEG scan on two threads, for the libjpeg decode in
 //! `jpeg.rs` (which does the IDCT and output, fed with these coefficients: `jpeg_raw.c`,
-//! `mst_jpeg_raw_decode_422_fed`). libjpeg-turbo's Huffman decoding is most of a frame's
+//! `mst_jpeg_raw_decode_422` with a feed). libjpeg-turbo's Huffman decoding is most of a frame's
 //! decode (benches/kernels.rs, the floor row), and this decoder is also faster than it (codes
 //! and values of up to 10 bits in one table read).
 //!
@@ -376,6 +376,27 @@ pub struct Scratch {
     pub last_sync: (usize, usize),
 }
 
+impl Scratch {
+    /// Unstuffs `scan` ([`unstuff`]: its length, None to decline the frame) and readies the
+    /// buffers for `mcus` MCUs, the bottom thread's for `entries` of them.
+    fn prepare(&mut self, scan: &[u8], mcus: usize, entries: usize) -> Option<usize> {
+        let len = unstuff(scan, &mut self.data, &mut self.markers)?;
+        // A first guess at each thread's packed MCUs (about half the scan's): camera frames
+        // have about 1.3 coefficients per byte. Either grows if it needs more (while warming
+        // up).
+        let guess = len + 2 * mcus;
+        for v in [&mut self.top, &mut self.bottom] {
+            if v.len() < guess {
+                v.resize(guess, 0);
+            }
+        }
+        self.top_at.resize(mcus, 0);
+        self.entries.clear();
+        self.entries.reserve(entries);
+        Some(len)
+    }
+}
+
 /// The decoded scan: the coefficient blocks of MCU t (4 blocks each) by [`Coefficients::mcu`].
 pub struct Coefficients<'a> {
     top: &'a [u32],
@@ -467,7 +488,7 @@ pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, two: bo
 /// early, or whole bytes between an interval's last MCU and its marker (libjpeg reports those
 /// as damage); the caller's other paths then decode it as libjpeg does.
 fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, two: bool, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
-    let len = unstuff(scan, &mut s.data, &mut s.markers)?;
+    let len = s.prepare(scan, mcus, mcus)?;
     let count = mcus.div_ceil(interval);
     if s.markers.len() + 1 != count {
         return None;
@@ -478,15 +499,6 @@ fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, t
     let bounds = |i: usize| (if i == 0 { 0 } else { markers[i - 1] }, markers.get(i).copied().unwrap_or(len));
     let split = if two { (1..count).min_by_key(|&i| markers[i - 1].abs_diff(len / 2)).unwrap_or(count) } else { count };
     let sync = (split * interval).min(mcus);
-    let guess = len + 2 * mcus;
-    for v in [&mut s.top, &mut s.bottom] {
-        if v.len() < guess {
-            v.resize(guess, 0);
-        }
-    }
-    s.top_at.resize(mcus, 0);
-    s.entries.clear();
-    s.entries.reserve(mcus);
     // Intervals `range` decoded into `out`, noting where each MCU starts.
     let run = |range: std::ops::Range<usize>, out: &mut Vec<u32>, note: &mut dyn FnMut(usize, usize)| -> Result<(), Bad> {
         let mut at = 0;
@@ -521,27 +533,16 @@ fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, t
 /// [`decode`], the bottom thread starting at byte `middle` of the unstuffed data (None: its
 /// middle).
 fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middle: Option<usize>) -> Option<Coefficients<'s>> {
-    let len = unstuff(scan, &mut s.data, &mut s.markers)?;
+    // The bottom thread needs at most this many MCUs (the rest of the scan, and a few out of
+    // step at its start).
+    let cap = mcus + 64;
+    let len = s.prepare(scan, mcus, cap)?;
     if !s.markers.is_empty() {
         // Restart markers without a restart interval: damage.
         return None;
     }
     let data = &s.data[..];
     let end = len * 8;
-    // The bottom thread needs at most this many MCUs (the rest of the scan, and a few out of
-    // step at its start); both buffers are sized for the whole scan.
-    let cap = mcus + 64;
-    // A first guess at each thread's packed MCUs (about half the scan's): camera frames have
-    // about 1.3 coefficients per byte. Either grows if it needs more (while warming up).
-    let guess = len + 2 * mcus;
-    for v in [&mut s.top, &mut s.bottom] {
-        if v.len() < guess {
-            v.resize(guess, 0);
-        }
-    }
-    s.top_at.resize(mcus, 0);
-    s.entries.clear();
-    s.entries.reserve(cap);
     let middle = middle.unwrap_or(len / 2).min(len);
 
     // Phase 1: the top thread up to the middle, the bottom thread from it.
