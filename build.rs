@@ -20,10 +20,7 @@ fn main() {
     // Only the C ABI (src/ffi and the modules it declares): the safe core's public items
     // are not part of mst.h.
     let builder = cbindgen::Builder::new().with_config(config).with_src(dir.join("src/ffi/mod.rs"));
-    let bindings = match builder
-        .with_after_include(version_macros())
-        .generate()
-    {
+    let bindings = match builder.with_after_include(version_macros()).generate() {
         Ok(b) => b,
         Err(e) => {
             // A parse error in src/ffi is reported by rustc itself with a better message.
@@ -47,10 +44,18 @@ fn main() {
 fn jpeg_raw() {
     println!("cargo:rerun-if-changed=src/convert/jpeg_raw.c");
     println!("cargo::rustc-check-cfg=cfg(mst_jpeg_raw)");
-    let built = cc::Build::new().file("src/convert/jpeg_raw.c").warnings(true).extra_warnings(true).flag_if_supported("-fvisibility=hidden").cargo_warnings(false).try_compile("mst_jpeg_raw");
+    let built = cc::Build::new()
+        .file("src/convert/jpeg_raw.c")
+        .warnings(true)
+        .extra_warnings(true)
+        .flag_if_supported("-fvisibility=hidden")
+        .cargo_warnings(false)
+        .try_compile("mst_jpeg_raw");
     match built {
         Ok(()) => println!("cargo:rustc-cfg=mst_jpeg_raw"),
-        Err(e) => println!("cargo:warning=MJPEG 4:2:2 strip decoding is not built (needs jpeglib.h: Debian libjpeg62-turbo-dev): {e}"),
+        Err(e) => println!(
+            "cargo:warning=MJPEG 4:2:2 strip decoding is not built (needs jpeglib.h: Debian libjpeg62-turbo-dev): {e}"
+        ),
     }
 }
 

@@ -103,7 +103,14 @@ fn wrap_ring(pixels: &[u8]) -> Vec<usize> {
     (0..RING)
         .map(|k| {
             let mut f = null_mut();
-            ok(mst_frame_wrap_video(&i420_init(W, H, k as i64), pixels.as_ptr(), pixels.len(), Some(no_release), null_mut(), &mut f));
+            ok(mst_frame_wrap_video(
+                &i420_init(W, H, k as i64),
+                pixels.as_ptr(),
+                pixels.len(),
+                Some(no_release),
+                null_mut(),
+                &mut f,
+            ));
             f as usize
         })
         .collect()
@@ -195,7 +202,15 @@ mod gst {
         pub fn gst_parse_launch(desc: *const c_char, error: *mut *mut c_void) -> *mut GstElement;
         pub fn gst_bin_get_by_name(bin: *mut GstElement, name: *const c_char) -> *mut GstElement;
         pub fn gst_element_set_state(e: *mut GstElement, state: c_int) -> c_int;
-        pub fn gst_buffer_new_wrapped_full(flags: c_int, data: *mut c_void, maxsize: usize, offset: usize, size: usize, user: *mut c_void, notify: *mut c_void) -> *mut c_void;
+        pub fn gst_buffer_new_wrapped_full(
+            flags: c_int,
+            data: *mut c_void,
+            maxsize: usize,
+            offset: usize,
+            size: usize,
+            user: *mut c_void,
+            notify: *mut c_void,
+        ) -> *mut c_void;
         pub fn gst_mini_object_unref(o: *mut c_void);
         pub fn gst_object_unref(o: *mut c_void);
     }
@@ -241,7 +256,15 @@ fn gstreamer_run(pixels: &[u8], frames: u64, limit: Duration) -> Run {
         let start = Instant::now();
         let mut writes = 0u64;
         while writes < frames && start.elapsed() < limit {
-            let b = gst::gst_buffer_new_wrapped_full(gst::GST_MEMORY_FLAG_READONLY, pixels.as_ptr() as *mut c_void, FRAME_BYTES, 0, FRAME_BYTES, null_mut(), null_mut());
+            let b = gst::gst_buffer_new_wrapped_full(
+                gst::GST_MEMORY_FLAG_READONLY,
+                pixels.as_ptr() as *mut c_void,
+                FRAME_BYTES,
+                0,
+                FRAME_BYTES,
+                null_mut(),
+                null_mut(),
+            );
             assert_eq!(gst::gst_app_src_push_buffer(src, b), 0, "gst_app_src_push_buffer");
             writes += 1;
         }
@@ -339,7 +362,14 @@ fn libmst_run(ring: &[usize], pacing: Option<Duration>, frames: u64, limit: Dura
     ok(mst_processor_free(p as *mut MstProcessor));
     ok(mst_track_free(t));
     ok(mst_generator_free(g as *mut MstGenerator));
-    Run { writes, elapsed, read: lat.len() as u64, lat_ns: lat, allocs: end.allocs - start.allocs, bytes: end.bytes - start.bytes }
+    Run {
+        writes,
+        elapsed,
+        read: lat.len() as u64,
+        lat_ns: lat,
+        allocs: end.allocs - start.allocs,
+        bytes: end.bytes - start.bytes,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +474,14 @@ fn baseline_run(wake: Wake, pacing: Option<Duration>, frames: u64, limit: Durati
         }
         (i - WARMUP, elapsed, start, end, reader.join().unwrap())
     });
-    Run { writes, elapsed, read: lat.len() as u64, lat_ns: lat, allocs: end.allocs - start.allocs, bytes: end.bytes - start.bytes }
+    Run {
+        writes,
+        elapsed,
+        read: lat.len() as u64,
+        lat_ns: lat,
+        allocs: end.allocs - start.allocs,
+        bytes: end.bytes - start.bytes,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,7 +549,12 @@ fn fan_out(ring: &[usize], processors: usize) -> FanOut {
     }
     ok(mst_track_free(t));
     ok(mst_generator_free(g));
-    FanOut { ns_per_write: best, allocs: end.allocs - start.allocs, bytes: end.bytes - start.bytes, writes: FAN_REPS as u64 * FAN_BATCHES * FAN_BATCH }
+    FanOut {
+        ns_per_write: best,
+        allocs: end.allocs - start.allocs,
+        bytes: end.bytes - start.bytes,
+        writes: FAN_REPS as u64 * FAN_BATCHES * FAN_BATCH,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,7 +570,14 @@ fn wrap_per_write(pixels: &[u8]) -> (f64, f64) {
     ok(mst_processor_create(t, MAX_BUFFER, &mut p));
     let step = |i: u64| {
         let mut f = null_mut();
-        ok(mst_frame_wrap_video(&i420_init(W, H, i as i64), pixels.as_ptr(), pixels.len(), Some(no_release), null_mut(), &mut f));
+        ok(mst_frame_wrap_video(
+            &i420_init(W, H, i as i64),
+            pixels.as_ptr(),
+            pixels.len(),
+            Some(no_release),
+            null_mut(),
+            &mut f,
+        ));
         ok(mst_generator_write(g, f));
         let mut r = null_mut();
         ok(mst_processor_read(p, 0, &mut r));
@@ -558,7 +607,10 @@ fn constrained_scale(map_pixels: bool) -> (f64, f64, f64) {
     let mut t = null_mut();
     ok(mst_generator_track(g, &mut t));
     let exact = |v: f64| MstConstrainRange { present: MST_CONSTRAIN_EXACT, exact: v, ..Default::default() };
-    ok(mst_track_apply_constraints(t, &MstVideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() }));
+    ok(mst_track_apply_constraints(
+        t,
+        &MstVideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() },
+    ));
     let mut p = null_mut();
     ok(mst_processor_create(t, MAX_BUFFER, &mut p));
     // A library-owned copy (mst_frame_create_video): a wrapped frame is scaled at once, so
@@ -600,16 +652,29 @@ fn machine() -> String {
     let nproc = thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let git = |args: &[&str]| std::process::Command::new("git").args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().ok();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git").args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().ok()
+    };
     let commit = git(&["rev-parse", "--short", "HEAD"])
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "unknown".into());
     let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|o| !o.stdout.is_empty());
-    let load = std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next().map(str::to_string)).unwrap_or_default();
-    format!("nproc {nproc}, CPU {cpu}, load {load}, commit {commit}{}", if dirty { " + uncommitted changes" } else { "" })
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default();
+    format!(
+        "nproc {nproc}, CPU {cpu}, load {load}, commit {commit}{}",
+        if dirty { " + uncommitted changes" } else { "" }
+    )
 }
 
 struct Table(Vec<[String; 3]>);
@@ -676,36 +741,129 @@ fn main() {
     let f0 = |v: f64| format!("{v:.0}");
     let per = |n: u64, d: u64| format!("{:.3}", n as f64 / d.max(1) as f64);
 
-    t.row("pass-through, writer free-running (2 threads)", "", format!("maxBufferSize {MAX_BUFFER}, reader blocks in mst_processor_read(-1)"));
-    t.row("  libmst frames written/s", f0(thr.write_rate()), format!("{} frames in {:.2} s ({THROUGHPUT_ROUNDS} rounds, in turns with the baseline)", thr.writes, thr.elapsed.as_secs_f64()));
-    t.row("  libmst frames read/s", f0(thr.read_rate()), format!("{:.1}% of writes; the rest dropped-oldest", 100.0 * thr.read as f64 / thr.writes as f64));
-    t.row("  libmst latency p50 / p99 under saturation", format!("{} / {}", f1(thr_l.p50), f1(thr_l.p99)), "us (queue full, drop-oldest)");
-    t.row("  libmst allocations per frame", per(thr.allocs, thr.writes), format!("{} in {} frames, both threads", thr.allocs, thr.writes));
+    t.row(
+        "pass-through, writer free-running (2 threads)",
+        "",
+        format!("maxBufferSize {MAX_BUFFER}, reader blocks in mst_processor_read(-1)"),
+    );
+    t.row(
+        "  libmst frames written/s",
+        f0(thr.write_rate()),
+        format!(
+            "{} frames in {:.2} s ({THROUGHPUT_ROUNDS} rounds, in turns with the baseline)",
+            thr.writes,
+            thr.elapsed.as_secs_f64()
+        ),
+    );
+    t.row(
+        "  libmst frames read/s",
+        f0(thr.read_rate()),
+        format!("{:.1}% of writes; the rest dropped-oldest", 100.0 * thr.read as f64 / thr.writes as f64),
+    );
+    t.row(
+        "  libmst latency p50 / p99 under saturation",
+        format!("{} / {}", f1(thr_l.p50), f1(thr_l.p99)),
+        "us (queue full, drop-oldest)",
+    );
+    t.row(
+        "  libmst allocations per frame",
+        per(thr.allocs, thr.writes),
+        format!("{} in {} frames, both threads", thr.allocs, thr.writes),
+    );
     t.row("  libmst media bytes copied per frame", per(thr.bytes, thr.writes), "");
-    t.row("  baseline (ArrayQueue+park) items/s", f0(thr_park.write_rate()), format!("read {:.0}/s", thr_park.read_rate()));
-    t.row("  GStreamer appsrc -> appsink frames read/s", f0(gst_thr.read_rate()), format!("written {:.0}/s; the same memory wrapped per push, appsink drop=true max-buffers={MAX_BUFFER}", gst_thr.write_rate()));
-    t.row("  ratio libmst / GStreamer frames read/s", format!("{:.1}", thr.read_rate() / gst_thr.read_rate()), format!("written/s ratio {:.1}", thr.write_rate() / gst_thr.write_rate()));
+    t.row(
+        "  baseline (ArrayQueue+park) items/s",
+        f0(thr_park.write_rate()),
+        format!("read {:.0}/s", thr_park.read_rate()),
+    );
+    t.row(
+        "  GStreamer appsrc -> appsink frames read/s",
+        f0(gst_thr.read_rate()),
+        format!(
+            "written {:.0}/s; the same memory wrapped per push, appsink drop=true max-buffers={MAX_BUFFER}",
+            gst_thr.write_rate()
+        ),
+    );
+    t.row(
+        "  ratio libmst / GStreamer frames read/s",
+        format!("{:.1}", thr.read_rate() / gst_thr.read_rate()),
+        format!("written/s ratio {:.1}", thr.write_rate() / gst_thr.write_rate()),
+    );
     t.rule();
-    t.row(format!("paced latency, writer sleeps {} us between writes", PACE.as_micros()), "", format!("send -> reader has the frame, reader asleep in a futex; {PACED_ROUNDS} rounds in turns"));
-    t.row("  libmst p50 / p99 / max", format!("{} / {} / {}", f1(lat_l.p50), f1(lat_l.p99), f0(lat_l.max)), format!("us, {} frames, {} read", lat.writes, lat_l.n));
-    t.row("  baseline ArrayQueue+park/unpark p50 / p99 / max", format!("{} / {} / {}", f1(park_l.p50), f1(park_l.p99), f0(park_l.max)), format!("us, {} items", park_l.n));
-    t.row("  baseline ArrayQueue+Mutex/Condvar p50 / p99 / max", format!("{} / {} / {}", f1(cv_l.p50), f1(cv_l.p99), f0(cv_l.max)), format!("us, {} items", cv_l.n));
-    t.row("  ratio libmst p50 / baseline (park) p50", format!("{:.2}", lat_l.p50 / park_l.p50), format!("p99 ratio {:.2}", lat_l.p99 / park_l.p99));
-    t.row("  ratio libmst p50 / baseline (condvar) p50", format!("{:.2}", lat_l.p50 / cv_l.p50), format!("p99 ratio {:.2}", lat_l.p99 / cv_l.p99));
-    t.row("  libmst allocations per frame", per(lat.allocs, lat.writes), format!("{} in {} frames, both threads", lat.allocs, lat.writes));
+    t.row(
+        format!("paced latency, writer sleeps {} us between writes", PACE.as_micros()),
+        "",
+        format!("send -> reader has the frame, reader asleep in a futex; {PACED_ROUNDS} rounds in turns"),
+    );
+    t.row(
+        "  libmst p50 / p99 / max",
+        format!("{} / {} / {}", f1(lat_l.p50), f1(lat_l.p99), f0(lat_l.max)),
+        format!("us, {} frames, {} read", lat.writes, lat_l.n),
+    );
+    t.row(
+        "  baseline ArrayQueue+park/unpark p50 / p99 / max",
+        format!("{} / {} / {}", f1(park_l.p50), f1(park_l.p99), f0(park_l.max)),
+        format!("us, {} items", park_l.n),
+    );
+    t.row(
+        "  baseline ArrayQueue+Mutex/Condvar p50 / p99 / max",
+        format!("{} / {} / {}", f1(cv_l.p50), f1(cv_l.p99), f0(cv_l.max)),
+        format!("us, {} items", cv_l.n),
+    );
+    t.row(
+        "  ratio libmst p50 / baseline (park) p50",
+        format!("{:.2}", lat_l.p50 / park_l.p50),
+        format!("p99 ratio {:.2}", lat_l.p99 / park_l.p99),
+    );
+    t.row(
+        "  ratio libmst p50 / baseline (condvar) p50",
+        format!("{:.2}", lat_l.p50 / cv_l.p50),
+        format!("p99 ratio {:.2}", lat_l.p99 / cv_l.p99),
+    );
+    t.row(
+        "  libmst allocations per frame",
+        per(lat.allocs, lat.writes),
+        format!("{} in {} frames, both threads", lat.allocs, lat.writes),
+    );
     t.row("  libmst media bytes copied per frame", per(lat.bytes, lat.writes), "");
     t.rule();
-    t.row("fan-out, 1 writer -> N processors on one track", "", format!("drained inline (read(0)+close) by the writer, untimed, after every {FAN_BATCH} writes; best of {FAN_REPS}"));
+    t.row(
+        "fan-out, 1 writer -> N processors on one track",
+        "",
+        format!(
+            "drained inline (read(0)+close) by the writer, untimed, after every {FAN_BATCH} writes; best of {FAN_REPS}"
+        ),
+    );
     for (n, f) in &fans {
-        t.row(format!("  {n:>2} processor(s): ns per write"), f0(f.ns_per_write), format!("clone+write; allocs/frame {} media B/frame {}", per(f.allocs, f.writes), per(f.bytes, f.writes)));
+        t.row(
+            format!("  {n:>2} processor(s): ns per write"),
+            f0(f.ns_per_write),
+            format!("clone+write; allocs/frame {} media B/frame {}", per(f.allocs, f.writes), per(f.bytes, f.writes)),
+        );
     }
     let (first, last) = (&fans[0], &fans[fans.len() - 1]);
-    t.row("  ns per extra processor", f1((last.1.ns_per_write - first.1.ns_per_write) / (last.0 - first.0) as f64), format!("({} - {}) / {}", last.0, first.0, last.0 - first.0));
+    t.row(
+        "  ns per extra processor",
+        f1((last.1.ns_per_write - first.1.ns_per_write) / (last.0 - first.0) as f64),
+        format!("({} - {}) / {}", last.0, first.0, last.0 - first.0),
+    );
     t.rule();
     t.row("side measurements (1 thread)", "", "");
-    t.row("  mst_frame_wrap_video per write: allocations/frame", format!("{wrap_allocs:.3}"), format!("wrap+write+read+close {wrap_ns:.0} ns (vs clone of a wrapped frame above)"));
-    t.row("  track 1280x720 -> exact 640x360: us per frame", f0(scale_us), format!("write+read+map plane+close; allocs/frame {scale_allocs:.3}, media B/frame {scale_bytes:.0}"));
-    t.row("  the same, reader never maps a pixel: us/frame", f1(lazy_us), format!("scaled lazily, so never; allocs/frame {lazy_allocs:.3}, media B/frame {lazy_bytes:.0}"));
+    t.row(
+        "  mst_frame_wrap_video per write: allocations/frame",
+        format!("{wrap_allocs:.3}"),
+        format!("wrap+write+read+close {wrap_ns:.0} ns (vs clone of a wrapped frame above)"),
+    );
+    t.row(
+        "  track 1280x720 -> exact 640x360: us per frame",
+        f0(scale_us),
+        format!("write+read+map plane+close; allocs/frame {scale_allocs:.3}, media B/frame {scale_bytes:.0}"),
+    );
+    t.row(
+        "  the same, reader never maps a pixel: us/frame",
+        f1(lazy_us),
+        format!("scaled lazily, so never; allocs/frame {lazy_allocs:.3}, media B/frame {lazy_bytes:.0}"),
+    );
 
     println!();
     t.print(&title);

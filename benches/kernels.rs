@@ -41,19 +41,110 @@ mod peers {
     extern "C" {
         pub static kYuvH709Constants: YuvConstants;
         #[allow(clippy::too_many_arguments)]
-        pub fn I420Scale(sy: *const u8, ssy: c_int, su: *const u8, ssu: c_int, sv: *const u8, ssv: c_int, sw: c_int, sh: c_int, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, dw: c_int, dh: c_int, filter: c_uint) -> c_int;
+        pub fn I420Scale(
+            sy: *const u8,
+            ssy: c_int,
+            su: *const u8,
+            ssu: c_int,
+            sv: *const u8,
+            ssv: c_int,
+            sw: c_int,
+            sh: c_int,
+            dy: *mut u8,
+            dsy: c_int,
+            du: *mut u8,
+            dsu: c_int,
+            dv: *mut u8,
+            dsv: c_int,
+            dw: c_int,
+            dh: c_int,
+            filter: c_uint,
+        ) -> c_int;
         #[allow(clippy::too_many_arguments)]
-        pub fn YUY2ToI420(s: *const u8, ss: c_int, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, w: c_int, h: c_int) -> c_int;
+        pub fn YUY2ToI420(
+            s: *const u8,
+            ss: c_int,
+            dy: *mut u8,
+            dsy: c_int,
+            du: *mut u8,
+            dsu: c_int,
+            dv: *mut u8,
+            dsv: c_int,
+            w: c_int,
+            h: c_int,
+        ) -> c_int;
         #[allow(clippy::too_many_arguments)]
-        pub fn NV12ToI420(sy: *const u8, ssy: c_int, suv: *const u8, ssuv: c_int, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, w: c_int, h: c_int) -> c_int;
+        pub fn NV12ToI420(
+            sy: *const u8,
+            ssy: c_int,
+            suv: *const u8,
+            ssuv: c_int,
+            dy: *mut u8,
+            dsy: c_int,
+            du: *mut u8,
+            dsu: c_int,
+            dv: *mut u8,
+            dsv: c_int,
+            w: c_int,
+            h: c_int,
+        ) -> c_int;
         #[allow(clippy::too_many_arguments)]
-        pub fn I420ToARGBMatrix(sy: *const u8, ssy: c_int, su: *const u8, ssu: c_int, sv: *const u8, ssv: c_int, d: *mut u8, ds: c_int, m: *const YuvConstants, w: c_int, h: c_int) -> c_int;
+        pub fn I420ToARGBMatrix(
+            sy: *const u8,
+            ssy: c_int,
+            su: *const u8,
+            ssu: c_int,
+            sv: *const u8,
+            ssv: c_int,
+            d: *mut u8,
+            ds: c_int,
+            m: *const YuvConstants,
+            w: c_int,
+            h: c_int,
+        ) -> c_int;
         #[allow(clippy::too_many_arguments)]
-        pub fn ARGBToI420(s: *const u8, ss: c_int, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, w: c_int, h: c_int) -> c_int;
+        pub fn ARGBToI420(
+            s: *const u8,
+            ss: c_int,
+            dy: *mut u8,
+            dsy: c_int,
+            du: *mut u8,
+            dsu: c_int,
+            dv: *mut u8,
+            dsv: c_int,
+            w: c_int,
+            h: c_int,
+        ) -> c_int;
         #[allow(clippy::too_many_arguments)]
-        pub fn I420ToNV12(sy: *const u8, ssy: c_int, su: *const u8, ssu: c_int, sv: *const u8, ssv: c_int, dy: *mut u8, dsy: c_int, duv: *mut u8, dsuv: c_int, w: c_int, h: c_int) -> c_int;
+        pub fn I420ToNV12(
+            sy: *const u8,
+            ssy: c_int,
+            su: *const u8,
+            ssu: c_int,
+            sv: *const u8,
+            ssv: c_int,
+            dy: *mut u8,
+            dsy: c_int,
+            duv: *mut u8,
+            dsuv: c_int,
+            w: c_int,
+            h: c_int,
+        ) -> c_int;
         #[allow(clippy::too_many_arguments)]
-        pub fn MJPGToI420(s: *const u8, n: usize, dy: *mut u8, dsy: c_int, du: *mut u8, dsu: c_int, dv: *mut u8, dsv: c_int, sw: c_int, sh: c_int, dw: c_int, dh: c_int) -> c_int;
+        pub fn MJPGToI420(
+            s: *const u8,
+            n: usize,
+            dy: *mut u8,
+            dsy: c_int,
+            du: *mut u8,
+            dsu: c_int,
+            dv: *mut u8,
+            dsv: c_int,
+            sw: c_int,
+            sh: c_int,
+            dw: c_int,
+            dh: c_int,
+        ) -> c_int;
     }
 
     pub const AV_PIX_FMT_YUV420P: c_int = 0;
@@ -67,12 +158,40 @@ mod peers {
     #[link(name = "swscale")]
     extern "C" {
         #[allow(clippy::too_many_arguments)]
-        pub fn sws_getContext(sw: c_int, sh: c_int, sf: c_int, dw: c_int, dh: c_int, df: c_int, flags: c_int, a: *mut c_void, b: *mut c_void, p: *const f64) -> *mut c_void;
-        pub fn sws_scale(c: *mut c_void, src: *const *const u8, ss: *const c_int, y: c_int, h: c_int, dst: *const *mut u8, ds: *const c_int) -> c_int;
+        pub fn sws_getContext(
+            sw: c_int,
+            sh: c_int,
+            sf: c_int,
+            dw: c_int,
+            dh: c_int,
+            df: c_int,
+            flags: c_int,
+            a: *mut c_void,
+            b: *mut c_void,
+            p: *const f64,
+        ) -> *mut c_void;
+        pub fn sws_scale(
+            c: *mut c_void,
+            src: *const *const u8,
+            ss: *const c_int,
+            y: c_int,
+            h: c_int,
+            dst: *const *mut u8,
+            ds: *const c_int,
+        ) -> c_int;
         pub fn sws_freeContext(c: *mut c_void);
         pub fn sws_getCoefficients(colorspace: c_int) -> *const c_int;
         #[allow(clippy::too_many_arguments)]
-        pub fn sws_setColorspaceDetails(c: *mut c_void, inv: *const c_int, src_range: c_int, table: *const c_int, dst_range: c_int, brightness: c_int, contrast: c_int, saturation: c_int) -> c_int;
+        pub fn sws_setColorspaceDetails(
+            c: *mut c_void,
+            inv: *const c_int,
+            src_range: c_int,
+            table: *const c_int,
+            dst_range: c_int,
+            brightness: c_int,
+            contrast: c_int,
+            saturation: c_int,
+        ) -> c_int;
     }
 
     #[link(name = "avutil")]
@@ -84,11 +203,32 @@ mod peers {
     extern "C" {
         pub fn tjInitCompress() -> *mut c_void;
         #[allow(clippy::too_many_arguments)]
-        pub fn tjCompress2(h: *mut c_void, src: *const u8, w: c_int, pitch: c_int, height: c_int, pf: c_int, out: *mut *mut u8, size: *mut c_ulong, subsamp: c_int, quality: c_int, flags: c_int) -> c_int;
+        pub fn tjCompress2(
+            h: *mut c_void,
+            src: *const u8,
+            w: c_int,
+            pitch: c_int,
+            height: c_int,
+            pf: c_int,
+            out: *mut *mut u8,
+            size: *mut c_ulong,
+            subsamp: c_int,
+            quality: c_int,
+            flags: c_int,
+        ) -> c_int;
         pub fn tjFree(buf: *mut u8);
         pub fn tjDestroy(h: *mut c_void) -> c_int;
         pub fn tjInitDecompress() -> *mut c_void;
-        pub fn tjDecompressToYUVPlanes(h: *mut c_void, src: *const u8, size: c_ulong, dst: *mut *mut u8, w: c_int, strides: *mut c_int, height: c_int, flags: c_int) -> c_int;
+        pub fn tjDecompressToYUVPlanes(
+            h: *mut c_void,
+            src: *const u8,
+            size: c_ulong,
+            dst: *mut *mut u8,
+            w: c_int,
+            strides: *mut c_int,
+            height: c_int,
+            flags: c_int,
+        ) -> c_int;
     }
 }
 
@@ -126,7 +266,13 @@ impl Img {
                 for x in 0..pw {
                     for c in 0..bps {
                         let v = (x * 255 / pw.max(1)) ^ ((y * 7 + c * 50 + p * 80) & 0x3f) ^ ((x * y) >> 9 & 0x1f);
-                        let v = if format.is_rgb() || p == 3 { v } else if p == 0 { 16 + v * 219 / 255 } else { 16 + v * 224 / 255 };
+                        let v = if format.is_rgb() || p == 3 {
+                            v
+                        } else if p == 0 {
+                            16 + v * 219 / 255
+                        } else {
+                            16 + v * 224 / 255
+                        };
                         img.planes[p][y * img.strides[p] + x * bps + c] = v as u8;
                     }
                 }
@@ -248,7 +394,15 @@ fn print(rows: &[Row]) {
         let best = [r.libyuv, r.swscale].into_iter().flatten().fold(f64::INFINITY, f64::min);
         println!(
             "| {} | {:.3} | {} | {} | **{:.2}×** | {} / {} / {} | {} |",
-            r.op, r.mst, ms(r.libyuv), ms(r.swscale), r.mst / best, r.err_mst, e(r.err_libyuv), e(r.err_swscale), ms(Some(r.reference).filter(|v| v.is_finite()))
+            r.op,
+            r.mst,
+            ms(r.libyuv),
+            ms(r.swscale),
+            r.mst / best,
+            r.err_mst,
+            e(r.err_libyuv),
+            e(r.err_swscale),
+            ms(Some(r.reference).filter(|v| v.is_finite()))
         );
     }
 }
@@ -261,7 +415,20 @@ struct Sws(*mut c_void);
 impl Sws {
     fn new(sw: usize, sh: usize, sf: c_int, dw: usize, dh: usize, df: c_int, flags: c_int) -> Sws {
         // SAFETY: plain constructor; NULL checked.
-        let c = unsafe { peers::sws_getContext(sw as c_int, sh as c_int, sf, dw as c_int, dh as c_int, df, flags, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null()) };
+        let c = unsafe {
+            peers::sws_getContext(
+                sw as c_int,
+                sh as c_int,
+                sf,
+                dw as c_int,
+                dh as c_int,
+                df,
+                flags,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null(),
+            )
+        };
         assert!(!c.is_null(), "sws_getContext failed");
         Sws(c)
     }
@@ -277,12 +444,15 @@ impl Sws {
     }
 
     fn run(&self, src: &Img, dst: &mut Img) {
-        let sp: Vec<*const u8> = (0..4).map(|i| if i < src.planes.len() { src.ptr(i) } else { std::ptr::null() }).collect();
+        let sp: Vec<*const u8> =
+            (0..4).map(|i| if i < src.planes.len() { src.ptr(i) } else { std::ptr::null() }).collect();
         let ss: Vec<c_int> = (0..4).map(|i| if i < src.planes.len() { src.stride(i) } else { 0 }).collect();
         let ds: Vec<c_int> = (0..4).map(|i| if i < dst.planes.len() { dst.stride(i) } else { 0 }).collect();
-        let dp: Vec<*mut u8> = (0..4).map(|i| if i < dst.planes.len() { dst.mptr(i) } else { std::ptr::null_mut() }).collect();
+        let dp: Vec<*mut u8> =
+            (0..4).map(|i| if i < dst.planes.len() { dst.mptr(i) } else { std::ptr::null_mut() }).collect();
         // SAFETY: planes and strides describe live buffers of the sizes the context was made for.
-        let h = unsafe { peers::sws_scale(self.0, sp.as_ptr(), ss.as_ptr(), 0, src.h as c_int, dp.as_ptr(), ds.as_ptr()) };
+        let h =
+            unsafe { peers::sws_scale(self.0, sp.as_ptr(), ss.as_ptr(), 0, src.h as c_int, dp.as_ptr(), ds.as_ptr()) };
         assert_eq!(h as usize, dst.h, "sws_scale");
     }
 }
@@ -304,9 +474,22 @@ fn scale_row(op: &str, dw: usize, dh: usize, yuv_filter: c_uint, sws_flags: c_in
     scale_row_from(op, (W, H), dw, dh, yuv_filter, sws_flags, rounds)
 }
 
-fn scale_row_from(op: &str, (sw, sh): (usize, usize), dw: usize, dh: usize, yuv_filter: c_uint, sws_flags: c_int, rounds: usize) -> Row {
+fn scale_row_from(
+    op: &str,
+    (sw, sh): (usize, usize),
+    dw: usize,
+    dh: usize,
+    yuv_filter: c_uint,
+    sws_flags: c_int,
+    rounds: usize,
+) -> Row {
     let src = Img::picture(F::I420, sw, sh, PAD);
-    let (mut a, mut r, mut y, mut s) = (Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD), Img::new(F::I420, dw, dh, PAD));
+    let (mut a, mut r, mut y, mut s) = (
+        Img::new(F::I420, dw, dh, PAD),
+        Img::new(F::I420, dw, dh, PAD),
+        Img::new(F::I420, dw, dh, PAD),
+        Img::new(F::I420, dw, dh, PAD),
+    );
     let sws = Sws::new(sw, sh, peers::AV_PIX_FMT_YUV420P, dw, dh, peers::AV_PIX_FMT_YUV420P, sws_flags);
     let t = {
         let mut runs: Vec<Run> = vec![
@@ -316,13 +499,40 @@ fn scale_row_from(op: &str, (sw, sh): (usize, usize), dw: usize, dh: usize, yuv_
             Box::new(|| unsafe {
                 let d = &mut y;
                 let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), sw as c_int, sh as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), dw as c_int, dh as c_int, yuv_filter);
+                peers::I420Scale(
+                    src.ptr(0),
+                    src.stride(0),
+                    src.ptr(1),
+                    src.stride(1),
+                    src.ptr(2),
+                    src.stride(2),
+                    sw as c_int,
+                    sh as c_int,
+                    d0,
+                    d.stride(0),
+                    d1,
+                    d.stride(1),
+                    d2,
+                    d.stride(2),
+                    dw as c_int,
+                    dh as c_int,
+                    yuv_filter,
+                );
             }),
             Box::new(|| sws.run(&src, &mut s)),
         ];
         race_hot(&mut runs, rounds)
     };
-    Row { op: op.into(), mst: t[0], reference: t[1], libyuv: Some(t[2]), swscale: Some(t[3]), err_mst: a.max_diff(&r), err_libyuv: Some(y.max_diff(&r)), err_swscale: Some(s.max_diff(&r)) }
+    Row {
+        op: op.into(),
+        mst: t[0],
+        reference: t[1],
+        libyuv: Some(t[2]),
+        swscale: Some(t[3]),
+        err_mst: a.max_diff(&r),
+        err_libyuv: Some(y.max_diff(&r)),
+        err_swscale: Some(s.max_diff(&r)),
+    }
 }
 
 /// A 1080p YUY2 (YUYV) frame, rows W * 2 bytes apart, made from an I420 picture's samples; the
@@ -346,30 +556,65 @@ fn yuy2_frame() -> Vec<u8> {
 fn yuy2_row(rounds: usize) -> Row {
     let stride = W * 2;
     let yuy2 = yuy2_frame();
-    let (mut a, mut r, mut y, mut s) = (Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD), Img::new(F::I420, W, H, PAD));
+    let (mut a, mut r, mut y, mut s) = (
+        Img::new(F::I420, W, H, PAD),
+        Img::new(F::I420, W, H, PAD),
+        Img::new(F::I420, W, H, PAD),
+        Img::new(F::I420, W, H, PAD),
+    );
     let sws = Sws::new(W, H, peers::AV_PIX_FMT_YUYV422, W, H, peers::AV_PIX_FMT_YUV420P, peers::SWS_BILINEAR);
     // The YUY2 bytes as one plane, for the peers (swscale reads W x H of it by its format).
     let src_sws = Img { format: F::Bgra, w: W, h: H, planes: vec![yuy2.clone()], strides: vec![stride] };
     let t = {
         let mut runs: Vec<Run> = vec![
-            Box::new(|| mst::convert::packed422_to_i420(&yuy2, stride, mst::convert::Packed422::Yuyv, &mut a.view_mut())),
-            Box::new(|| mst::convert::reference::packed422_to_i420(&yuy2, stride, mst::convert::Packed422::Yuyv, &mut r.view_mut())),
+            Box::new(|| {
+                mst::convert::packed422_to_i420(&yuy2, stride, mst::convert::Packed422::Yuyv, &mut a.view_mut())
+            }),
+            Box::new(|| {
+                mst::convert::reference::packed422_to_i420(
+                    &yuy2,
+                    stride,
+                    mst::convert::Packed422::Yuyv,
+                    &mut r.view_mut(),
+                )
+            }),
             // SAFETY: live planes of the declared sizes.
             Box::new(|| unsafe {
                 let d = &mut y;
                 let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                peers::YUY2ToI420(src_sws.ptr(0), stride as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
+                peers::YUY2ToI420(
+                    src_sws.ptr(0),
+                    stride as c_int,
+                    d0,
+                    d.stride(0),
+                    d1,
+                    d.stride(1),
+                    d2,
+                    d.stride(2),
+                    W as c_int,
+                    H as c_int,
+                );
             }),
             Box::new(|| sws.run(&src_sws, &mut s)),
         ];
         race_hot(&mut runs, rounds)
     };
-    Row { op: "YUY2 → I420".into(), mst: t[0], reference: t[1], libyuv: Some(t[2]), swscale: Some(t[3]), err_mst: a.max_diff(&r), err_libyuv: Some(y.max_diff(&r)), err_swscale: Some(s.max_diff(&r)) }
+    Row {
+        op: "YUY2 → I420".into(),
+        mst: t[0],
+        reference: t[1],
+        libyuv: Some(t[2]),
+        swscale: Some(t[3]),
+        err_mst: a.max_diff(&r),
+        err_libyuv: Some(y.max_diff(&r)),
+        err_swscale: Some(s.max_diff(&r)),
+    }
 }
 
 fn convert_row(op: &str, from: F, to: F, sws_from: c_int, sws_to: c_int, rounds: usize) -> Row {
     let src = Img::picture(from, W, H, PAD);
-    let (mut a, mut r, mut y, mut s) = (Img::new(to, W, H, PAD), Img::new(to, W, H, PAD), Img::new(to, W, H, PAD), Img::new(to, W, H, PAD));
+    let (mut a, mut r, mut y, mut s) =
+        (Img::new(to, W, H, PAD), Img::new(to, W, H, PAD), Img::new(to, W, H, PAD), Img::new(to, W, H, PAD));
     let sws = Sws::new(W, H, sws_from, W, H, sws_to, peers::SWS_BILINEAR).bt709();
     let t = {
         let mut runs: Vec<Run> = vec![
@@ -381,19 +626,68 @@ fn convert_row(op: &str, from: F, to: F, sws_from: c_int, sws_to: c_int, rounds:
                 match (from, to) {
                     (F::Nv12, F::I420) => {
                         let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                        peers::NV12ToI420(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
+                        peers::NV12ToI420(
+                            src.ptr(0),
+                            src.stride(0),
+                            src.ptr(1),
+                            src.stride(1),
+                            d0,
+                            d.stride(0),
+                            d1,
+                            d.stride(1),
+                            d2,
+                            d.stride(2),
+                            W as c_int,
+                            H as c_int,
+                        );
                     }
                     (F::I420, F::Nv12) => {
                         let (d0, d1) = (d.mptr(0), d.mptr(1));
-                        peers::I420ToNV12(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), d0, d.stride(0), d1, d.stride(1), W as c_int, H as c_int);
+                        peers::I420ToNV12(
+                            src.ptr(0),
+                            src.stride(0),
+                            src.ptr(1),
+                            src.stride(1),
+                            src.ptr(2),
+                            src.stride(2),
+                            d0,
+                            d.stride(0),
+                            d1,
+                            d.stride(1),
+                            W as c_int,
+                            H as c_int,
+                        );
                     }
                     (F::Bgra, F::I420) => {
                         let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                        peers::ARGBToI420(src.ptr(0), src.stride(0), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int);
+                        peers::ARGBToI420(
+                            src.ptr(0),
+                            src.stride(0),
+                            d0,
+                            d.stride(0),
+                            d1,
+                            d.stride(1),
+                            d2,
+                            d.stride(2),
+                            W as c_int,
+                            H as c_int,
+                        );
                     }
                     (F::I420, F::Bgra) => {
                         let d0 = d.mptr(0);
-                        peers::I420ToARGBMatrix(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), d0, d.stride(0), &peers::kYuvH709Constants, W as c_int, H as c_int);
+                        peers::I420ToARGBMatrix(
+                            src.ptr(0),
+                            src.stride(0),
+                            src.ptr(1),
+                            src.stride(1),
+                            src.ptr(2),
+                            src.stride(2),
+                            d0,
+                            d.stride(0),
+                            &peers::kYuvH709Constants,
+                            W as c_int,
+                            H as c_int,
+                        );
                     }
                     _ => unreachable!(),
                 }
@@ -402,7 +696,16 @@ fn convert_row(op: &str, from: F, to: F, sws_from: c_int, sws_to: c_int, rounds:
         ];
         race_hot(&mut runs, rounds)
     };
-    Row { op: op.into(), mst: t[0], reference: t[1], libyuv: Some(t[2]), swscale: Some(t[3]), err_mst: a.max_diff(&r), err_libyuv: Some(y.max_diff(&r)), err_swscale: Some(s.max_diff(&r)) }
+    Row {
+        op: op.into(),
+        mst: t[0],
+        reference: t[1],
+        libyuv: Some(t[2]),
+        swscale: Some(t[3]),
+        err_mst: a.max_diff(&r),
+        err_libyuv: Some(y.max_diff(&r)),
+        err_swscale: Some(s.max_diff(&r)),
+    }
 }
 
 /// A 1080p 4:2:2 MJPEG frame as webcams send it (no DHT), about 400 KB.
@@ -415,7 +718,12 @@ fn mjpeg_frame() -> Vec<u8> {
 fn mjpeg_frame_restart() -> Vec<u8> {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let mut child = Command::new("jpegtran").args(["-restart", "1"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("jpegtran (scripts/deps.sh bench installs libjpeg-turbo-progs)");
+    let mut child = Command::new("jpegtran")
+        .args(["-restart", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("jpegtran (scripts/deps.sh bench installs libjpeg-turbo-progs)");
     child.stdin.take().unwrap().write_all(&tj_frame()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "jpegtran failed");
@@ -440,7 +748,19 @@ fn tj_frame() -> Vec<u8> {
         let mut out: *mut u8 = std::ptr::null_mut();
         let mut size: c_ulong = 0;
         // TJPF_RGB = 0, TJSAMP_422 = 1.
-        let r = peers::tjCompress2(h, rgb.as_ptr(), W as c_int, (W * 3) as c_int, H as c_int, 0, &mut out, &mut size, 1, 85, 0);
+        let r = peers::tjCompress2(
+            h,
+            rgb.as_ptr(),
+            W as c_int,
+            (W * 3) as c_int,
+            H as c_int,
+            0,
+            &mut out,
+            &mut size,
+            1,
+            85,
+            0,
+        );
         assert_eq!(r, 0, "tjCompress2");
         let v = std::slice::from_raw_parts(out, size as usize).to_vec();
         peers::tjFree(out);
@@ -493,7 +813,16 @@ fn mjpeg_row(rounds: usize) -> Row {
         }
     }
     let op = format!("MJPEG 4:2:2 → I420 decode ({} KB frame, no DHT; peer: MJPGToI420)", jpeg.len() / 1024);
-    Row { op, mst: t[0], reference: f64::NAN, libyuv: Some(t[1]), swscale: None, err_mst: m, err_libyuv: Some(0), err_swscale: None }
+    Row {
+        op,
+        mst: t[0],
+        reference: f64::NAN,
+        libyuv: Some(t[1]),
+        swscale: None,
+        err_mst: m,
+        err_libyuv: Some(0),
+        err_swscale: None,
+    }
 }
 
 /// The fused/shared case: one camera frame (1080p YUYV, or MJPEG 4:2:2) that two
@@ -522,15 +851,20 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
         let g = Generator::new(Kind::Video);
         let small = g.track().clone_track();
         let large = g.track().clone_track();
-        small.apply_constraints(&VideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() }).unwrap();
-        large.apply_constraints(&VideoConstraints { width: exact(1280.0), height: exact(720.0), ..Default::default() }).unwrap();
+        small
+            .apply_constraints(&VideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() })
+            .unwrap();
+        large
+            .apply_constraints(&VideoConstraints { width: exact(1280.0), height: exact(720.0), ..Default::default() })
+            .unwrap();
         let (ps, pl) = (Processor::new(&small, 2), Processor::new(&large, 2));
         g.track().stop();
         let mut conv = Converter::new(format, W as u32, H as u32, 0).unwrap();
         // As the camera source runs it: MJPEG decodes on first pixel access.
         conv.set_lazy(true);
         let mut ts = 0;
-        let (mut i420, mut s360, mut s720) = (Img::new(F::I420, W, H, 0), Img::new(F::I420, 640, 360, 0), Img::new(F::I420, 1280, 720, 0));
+        let (mut i420, mut s360, mut s720) =
+            (Img::new(F::I420, W, H, 0), Img::new(F::I420, 640, 360, 0), Img::new(F::I420, 1280, 720, 0));
         let mut one_frame = |two_threads: bool| {
             mst::convert::parallel::set_enabled(two_threads);
             ts += 1;
@@ -555,7 +889,11 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
             race(&mut runs, rounds)
         };
         let lazy = if format == CameraFormat::Mjpeg { "decoded and scaled" } else { "scaled" };
-        let readers = if read_pixels { "both read pixels".to_string() } else { format!("neither reads a pixel ({lazy} on first access: never)") };
+        let readers = if read_pixels {
+            "both read pixels".to_string()
+        } else {
+            format!("neither reads a pixel ({lazy} on first access: never)")
+        };
         out.push((format!("1080p {name} camera frame → clones at 640x360 and 1280x720, {readers}"), t[0], t[1], t[2]));
     }
     mst::convert::parallel::set_enabled(true);
@@ -574,7 +912,16 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
             Box::new(|| unsafe {
                 let mut planes = [y8.as_mut_ptr(), u8p.as_mut_ptr(), v8.as_mut_ptr()];
                 let mut strides = [w8 as c_int, w8 as c_int, w8 as c_int];
-                let r = peers::tjDecompressToYUVPlanes(tj, jpeg.as_ptr(), jpeg.len() as c_ulong, planes.as_mut_ptr(), w8 as c_int, strides.as_mut_ptr(), h8 as c_int, 2048);
+                let r = peers::tjDecompressToYUVPlanes(
+                    tj,
+                    jpeg.as_ptr(),
+                    jpeg.len() as c_ulong,
+                    planes.as_mut_ptr(),
+                    w8 as c_int,
+                    strides.as_mut_ptr(),
+                    h8 as c_int,
+                    2048,
+                );
                 assert_eq!(r, 0, "tjDecompressToYUVPlanes at 1/8");
             }),
             Box::new(|| obvious_pipeline(CameraFormat::Mjpeg, &jpeg, &mut i420, &mut s360, &mut s720)),
@@ -583,7 +930,13 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
     };
     // SAFETY: made above, destroyed once.
     unsafe { peers::tjDestroy(tj) };
-    out.push(("floor: Huffman decoding alone (TurboJPEG decode at 1/8 scale, DC-only IDCT) of the MJPEG frame, 1 thread".into(), t[0], f64::NAN, t[1]));
+    out.push((
+        "floor: Huffman decoding alone (TurboJPEG decode at 1/8 scale, DC-only IDCT) of the MJPEG frame, 1 thread"
+            .into(),
+        t[0],
+        f64::NAN,
+        t[1],
+    ));
     out
 }
 
@@ -592,19 +945,53 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
 fn libyuv_mjpeg(jpeg: &[u8], d: &mut Img) {
     let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
     // SAFETY: live planes of the declared sizes.
-    let r = unsafe { peers::MJPGToI420(jpeg.as_ptr(), jpeg.len(), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), W as c_int, H as c_int, W as c_int, H as c_int) };
+    let r = unsafe {
+        peers::MJPGToI420(
+            jpeg.as_ptr(),
+            jpeg.len(),
+            d0,
+            d.stride(0),
+            d1,
+            d.stride(1),
+            d2,
+            d.stride(2),
+            W as c_int,
+            H as c_int,
+            W as c_int,
+            H as c_int,
+        )
+    };
     assert_eq!(r, 0, "MJPGToI420");
 }
 
 /// The obvious libyuv pipeline for a 1080p camera buffer (YUYV or MJPEG): convert or decode
 /// to I420, then I420Scale to 640x360 (box) and 1280x720 (bilinear).
-fn obvious_pipeline(format: mst::source::v4l2::CameraFormat, input: &[u8], i420: &mut Img, s360: &mut Img, s720: &mut Img) {
+fn obvious_pipeline(
+    format: mst::source::v4l2::CameraFormat,
+    input: &[u8],
+    i420: &mut Img,
+    s360: &mut Img,
+    s720: &mut Img,
+) {
     use mst::source::v4l2::CameraFormat;
     match format {
         CameraFormat::Yuyv => {
             let (d0, d1, d2) = (i420.mptr(0), i420.mptr(1), i420.mptr(2));
             // SAFETY: live planes of the declared sizes.
-            let r = unsafe { peers::YUY2ToI420(input.as_ptr(), (W * 2) as c_int, d0, i420.stride(0), d1, i420.stride(1), d2, i420.stride(2), W as c_int, H as c_int) };
+            let r = unsafe {
+                peers::YUY2ToI420(
+                    input.as_ptr(),
+                    (W * 2) as c_int,
+                    d0,
+                    i420.stride(0),
+                    d1,
+                    i420.stride(1),
+                    d2,
+                    i420.stride(2),
+                    W as c_int,
+                    H as c_int,
+                )
+            };
             assert_eq!(r, 0, "YUY2ToI420");
         }
         CameraFormat::Mjpeg => libyuv_mjpeg(input, i420),
@@ -613,9 +1000,29 @@ fn obvious_pipeline(format: mst::source::v4l2::CameraFormat, input: &[u8], i420:
     // SAFETY: live planes of the declared sizes.
     unsafe {
         let src = &*i420;
-        for (out, dw, dh, filter) in [(s360, 640, 360, peers::K_FILTER_BOX), (s720, 1280, 720, peers::K_FILTER_BILINEAR)] {
+        for (out, dw, dh, filter) in
+            [(s360, 640, 360, peers::K_FILTER_BOX), (s720, 1280, 720, peers::K_FILTER_BILINEAR)]
+        {
             let (o0, o1, o2) = (out.mptr(0), out.mptr(1), out.mptr(2));
-            peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), W as c_int, H as c_int, o0, out.stride(0), o1, out.stride(1), o2, out.stride(2), dw, dh, filter);
+            peers::I420Scale(
+                src.ptr(0),
+                src.stride(0),
+                src.ptr(1),
+                src.stride(1),
+                src.ptr(2),
+                src.stride(2),
+                W as c_int,
+                H as c_int,
+                o0,
+                out.stride(0),
+                o1,
+                out.stride(1),
+                o2,
+                out.stride(2),
+                dw,
+                dh,
+                filter,
+            );
         }
     }
 }
@@ -660,7 +1067,13 @@ fn mjpeg_threads_row(jpeg: &[u8], kind: &str, rounds: usize) -> String {
     for p in 0..3 {
         assert_eq!(one.plane(p).unwrap(), two.plane(p).unwrap(), "1- and 2-thread decodes differ");
     }
-    format!("| 1080p MJPEG 4:2:2 → I420 decode, {kind} (peer: MJPGToI420) | {:.3} | {:.3} | {:.3} | – | **{:.2}×** |", t[0], t[1], t[2], t[0].min(t[1]) / t[2])
+    format!(
+        "| 1080p MJPEG 4:2:2 → I420 decode, {kind} (peer: MJPGToI420) | {:.3} | {:.3} | {:.3} | – | **{:.2}×** |",
+        t[0],
+        t[1],
+        t[2],
+        t[0].min(t[1]) / t[2]
+    )
 }
 
 /// Scale and YUV <-> RGB on a `w4` x `h4` source, libmst on one thread and split over two
@@ -672,7 +1085,12 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
     // Scale (area).
     {
         let src = Img::picture(F::I420, w4, h4, 0);
-        let (mut a, mut b, mut y, mut s) = (Img::new(F::I420, dw, dh, 0), Img::new(F::I420, dw, dh, 0), Img::new(F::I420, dw, dh, 0), Img::new(F::I420, dw, dh, 0));
+        let (mut a, mut b, mut y, mut s) = (
+            Img::new(F::I420, dw, dh, 0),
+            Img::new(F::I420, dw, dh, 0),
+            Img::new(F::I420, dw, dh, 0),
+            Img::new(F::I420, dw, dh, 0),
+        );
         let sws = Sws::new(w4, h4, peers::AV_PIX_FMT_YUV420P, dw, dh, peers::AV_PIX_FMT_YUV420P, peers::SWS_AREA);
         let mut runs: Vec<Run> = vec![
             Box::new(|| {
@@ -687,14 +1105,39 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
             Box::new(|| unsafe {
                 let d = &mut y;
                 let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                peers::I420Scale(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), w4 as c_int, h4 as c_int, d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), dw as c_int, dh as c_int, peers::K_FILTER_BOX);
+                peers::I420Scale(
+                    src.ptr(0),
+                    src.stride(0),
+                    src.ptr(1),
+                    src.stride(1),
+                    src.ptr(2),
+                    src.stride(2),
+                    w4 as c_int,
+                    h4 as c_int,
+                    d0,
+                    d.stride(0),
+                    d1,
+                    d.stride(1),
+                    d2,
+                    d.stride(2),
+                    dw as c_int,
+                    dh as c_int,
+                    peers::K_FILTER_BOX,
+                );
             }),
             Box::new(|| sws.run(&src, &mut s)),
         ];
         let t = race(&mut runs, rounds);
         drop(runs);
         assert_eq!(a.max_diff(&b), 0, "split and single-thread scaling differ");
-        out.push(format!("| {name} I420 scale → {dw}x{dh}, area | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
+        out.push(format!(
+            "| {name} I420 scale → {dw}x{dh}, area | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |",
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[0].min(t[1]) / t[2].min(t[3])
+        ));
     }
     // I420 -> BGRA and BGRA -> I420.
     for (from, to, sf, df, op) in [
@@ -702,7 +1145,8 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
         (F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, "BGRA → I420, BT.709 (libyuv: BT.601)"),
     ] {
         let src = Img::picture(from, w4, h4, 0);
-        let (mut a, mut b, mut y, mut s) = (Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0));
+        let (mut a, mut b, mut y, mut s) =
+            (Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0), Img::new(to, w4, h4, 0));
         let sws = Sws::new(w4, h4, sf, w4, h4, df, peers::SWS_BILINEAR).bt709();
         let mut runs: Vec<Run> = vec![
             Box::new(|| {
@@ -718,10 +1162,33 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
                 let d = &mut y;
                 if from == F::I420 {
                     let d0 = d.mptr(0);
-                    peers::I420ToARGBMatrix(src.ptr(0), src.stride(0), src.ptr(1), src.stride(1), src.ptr(2), src.stride(2), d0, d.stride(0), &peers::kYuvH709Constants, w4 as c_int, h4 as c_int);
+                    peers::I420ToARGBMatrix(
+                        src.ptr(0),
+                        src.stride(0),
+                        src.ptr(1),
+                        src.stride(1),
+                        src.ptr(2),
+                        src.stride(2),
+                        d0,
+                        d.stride(0),
+                        &peers::kYuvH709Constants,
+                        w4 as c_int,
+                        h4 as c_int,
+                    );
                 } else {
                     let (d0, d1, d2) = (d.mptr(0), d.mptr(1), d.mptr(2));
-                    peers::ARGBToI420(src.ptr(0), src.stride(0), d0, d.stride(0), d1, d.stride(1), d2, d.stride(2), w4 as c_int, h4 as c_int);
+                    peers::ARGBToI420(
+                        src.ptr(0),
+                        src.stride(0),
+                        d0,
+                        d.stride(0),
+                        d1,
+                        d.stride(1),
+                        d2,
+                        d.stride(2),
+                        w4 as c_int,
+                        h4 as c_int,
+                    );
                 }
             }),
             Box::new(|| sws.run(&src, &mut s)),
@@ -729,17 +1196,32 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
         let t = race(&mut runs, rounds);
         drop(runs);
         assert_eq!(a.max_diff(&b), 0, "split and single-thread conversion differ");
-        out.push(format!("| {name} {op} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |", t[0], t[1], t[2], t[3], t[0].min(t[1]) / t[2].min(t[3])));
+        out.push(format!(
+            "| {name} {op} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |",
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[0].min(t[1]) / t[2].min(t[3])
+        ));
     }
     out
 }
 
 fn main() {
     // The swscale pixel-format numbers are FFmpeg 5's; check them against the library.
-    for (f, name) in [(peers::AV_PIX_FMT_YUV420P, "yuv420p"), (peers::AV_PIX_FMT_YUYV422, "yuyv422"), (peers::AV_PIX_FMT_NV12, "nv12"), (peers::AV_PIX_FMT_BGRA, "bgra")] {
+    for (f, name) in [
+        (peers::AV_PIX_FMT_YUV420P, "yuv420p"),
+        (peers::AV_PIX_FMT_YUYV422, "yuyv422"),
+        (peers::AV_PIX_FMT_NV12, "nv12"),
+        (peers::AV_PIX_FMT_BGRA, "bgra"),
+    ] {
         // SAFETY: returns a static string or NULL.
         let got = unsafe { peers::av_get_pix_fmt_name(f) };
-        assert!(!got.is_null() && unsafe { CStr::from_ptr(got) }.to_str() == Ok(name), "AVPixelFormat {f} is not {name}");
+        assert!(
+            !got.is_null() && unsafe { CStr::from_ptr(got) }.to_str() == Ok(name),
+            "AVPixelFormat {f} is not {name}"
+        );
     }
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 5 } else { 41 };
@@ -748,25 +1230,133 @@ fn main() {
     let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     type MakeRow = Box<dyn Fn(usize) -> Row>;
     let table: Vec<(&str, MakeRow)> = vec![
-        ("I420 scale → 640x360, box / area", Box::new(|n| scale_row("I420 scale → 640x360, box / area", 640, 360, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
-        ("I420 scale → 1280x720 (libmst: area; peers: bilinear)", Box::new(|n| scale_row("I420 scale → 1280x720 (libmst: area; peers: bilinear)", 1280, 720, peers::K_FILTER_BILINEAR, peers::SWS_BILINEAR, n))),
-        ("I420 scale → 1280x720, box / area", Box::new(|n| scale_row("I420 scale → 1280x720, box / area", 1280, 720, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
-        ("I420 scale → 1024x576 (15:8), box / area", Box::new(|n| scale_row("I420 scale → 1024x576 (15:8), box / area", 1024, 576, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
-        ("I420 scale → 1366x768, box / area", Box::new(|n| scale_row("I420 scale → 1366x768, box / area", 1366, 768, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
-        ("I420 scale → 320x180 (6:1), box / area", Box::new(|n| scale_row("I420 scale → 320x180 (6:1), box / area", 320, 180, peers::K_FILTER_BOX, peers::SWS_AREA, n))),
-        ("I420 scale 1280x720 → 1920x1080, bilinear", Box::new(|n| scale_row_from("I420 scale 1280x720 → 1920x1080, bilinear", (1280, 720), 1920, 1080, peers::K_FILTER_BILINEAR, peers::SWS_BILINEAR, n))),
-        ("I420 scale 640x360 → 1920x1080, bilinear", Box::new(|n| scale_row_from("I420 scale 640x360 → 1920x1080, bilinear", (640, 360), 1920, 1080, peers::K_FILTER_BILINEAR, peers::SWS_BILINEAR, n))),
+        (
+            "I420 scale → 640x360, box / area",
+            Box::new(|n| {
+                scale_row("I420 scale → 640x360, box / area", 640, 360, peers::K_FILTER_BOX, peers::SWS_AREA, n)
+            }),
+        ),
+        (
+            "I420 scale → 1280x720 (libmst: area; peers: bilinear)",
+            Box::new(|n| {
+                scale_row(
+                    "I420 scale → 1280x720 (libmst: area; peers: bilinear)",
+                    1280,
+                    720,
+                    peers::K_FILTER_BILINEAR,
+                    peers::SWS_BILINEAR,
+                    n,
+                )
+            }),
+        ),
+        (
+            "I420 scale → 1280x720, box / area",
+            Box::new(|n| {
+                scale_row("I420 scale → 1280x720, box / area", 1280, 720, peers::K_FILTER_BOX, peers::SWS_AREA, n)
+            }),
+        ),
+        (
+            "I420 scale → 1024x576 (15:8), box / area",
+            Box::new(|n| {
+                scale_row(
+                    "I420 scale → 1024x576 (15:8), box / area",
+                    1024,
+                    576,
+                    peers::K_FILTER_BOX,
+                    peers::SWS_AREA,
+                    n,
+                )
+            }),
+        ),
+        (
+            "I420 scale → 1366x768, box / area",
+            Box::new(|n| {
+                scale_row("I420 scale → 1366x768, box / area", 1366, 768, peers::K_FILTER_BOX, peers::SWS_AREA, n)
+            }),
+        ),
+        (
+            "I420 scale → 320x180 (6:1), box / area",
+            Box::new(|n| {
+                scale_row("I420 scale → 320x180 (6:1), box / area", 320, 180, peers::K_FILTER_BOX, peers::SWS_AREA, n)
+            }),
+        ),
+        (
+            "I420 scale 1280x720 → 1920x1080, bilinear",
+            Box::new(|n| {
+                scale_row_from(
+                    "I420 scale 1280x720 → 1920x1080, bilinear",
+                    (1280, 720),
+                    1920,
+                    1080,
+                    peers::K_FILTER_BILINEAR,
+                    peers::SWS_BILINEAR,
+                    n,
+                )
+            }),
+        ),
+        (
+            "I420 scale 640x360 → 1920x1080, bilinear",
+            Box::new(|n| {
+                scale_row_from(
+                    "I420 scale 640x360 → 1920x1080, bilinear",
+                    (640, 360),
+                    1920,
+                    1080,
+                    peers::K_FILTER_BILINEAR,
+                    peers::SWS_BILINEAR,
+                    n,
+                )
+            }),
+        ),
         ("YUY2 → I420", Box::new(yuy2_row)),
-        ("NV12 → I420", Box::new(|n| convert_row("NV12 → I420", F::Nv12, F::I420, peers::AV_PIX_FMT_NV12, peers::AV_PIX_FMT_YUV420P, n))),
-        ("I420 → NV12", Box::new(|n| convert_row("I420 → NV12", F::I420, F::Nv12, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_NV12, n))),
-        ("I420 → BGRA (libyuv ARGB), BT.709", Box::new(|n| convert_row("I420 → BGRA (libyuv ARGB), BT.709", F::I420, F::Bgra, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_BGRA, n))),
-        ("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", Box::new(|n| convert_row("BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)", F::Bgra, F::I420, peers::AV_PIX_FMT_BGRA, peers::AV_PIX_FMT_YUV420P, n))),
+        (
+            "NV12 → I420",
+            Box::new(|n| {
+                convert_row("NV12 → I420", F::Nv12, F::I420, peers::AV_PIX_FMT_NV12, peers::AV_PIX_FMT_YUV420P, n)
+            }),
+        ),
+        (
+            "I420 → NV12",
+            Box::new(|n| {
+                convert_row("I420 → NV12", F::I420, F::Nv12, peers::AV_PIX_FMT_YUV420P, peers::AV_PIX_FMT_NV12, n)
+            }),
+        ),
+        (
+            "I420 → BGRA (libyuv ARGB), BT.709",
+            Box::new(|n| {
+                convert_row(
+                    "I420 → BGRA (libyuv ARGB), BT.709",
+                    F::I420,
+                    F::Bgra,
+                    peers::AV_PIX_FMT_YUV420P,
+                    peers::AV_PIX_FMT_BGRA,
+                    n,
+                )
+            }),
+        ),
+        (
+            "BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)",
+            Box::new(|n| {
+                convert_row(
+                    "BGRA → I420, BT.709 (libyuv ARGBToI420 has only BT.601)",
+                    F::Bgra,
+                    F::I420,
+                    peers::AV_PIX_FMT_BGRA,
+                    peers::AV_PIX_FMT_YUV420P,
+                    n,
+                )
+            }),
+        ),
         ("MJPEG 4:2:2 → I420 decode", Box::new(|n| mjpeg_row(n.min(21)))),
     ];
     // The kernel table is single-thread (the figures are): no splitting over the
     // helper thread, which the 2-thread table shows.
     mst::convert::parallel::set_enabled(false);
-    let rows: Vec<Row> = table.iter().filter(|(op, _)| only.as_ref().is_none_or(|o| op.contains(o.as_str()))).map(|(_, make)| make(rounds)).collect();
+    let rows: Vec<Row> = table
+        .iter()
+        .filter(|(op, _)| only.as_ref().is_none_or(|o| op.contains(o.as_str())))
+        .map(|(_, make)| make(rounds))
+        .collect();
     print(&rows);
     black_box(rows);
     if only.is_some() {

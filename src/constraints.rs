@@ -42,7 +42,10 @@ impl ConstrainRange {
         if lo > hi {
             return Err(Error::overconstrained(
                 name,
-                format!("{name}: no value satisfies {} within the capability range {cap_min}..={cap_max}", self.describe()),
+                format!(
+                    "{name}: no value satisfies {} within the capability range {cap_min}..={cap_max}",
+                    self.describe()
+                ),
             ));
         }
         Ok(())
@@ -201,7 +204,11 @@ impl VideoConstraints {
     /// aspectRatio or frameRate is constrained (the track must adapt), else none.
     pub fn effective_resize_mode(&self) -> ResizeMode {
         self.resize_mode.unwrap_or(
-            if self.width.is_empty() && self.height.is_empty() && self.aspect_ratio.is_empty() && self.frame_rate.is_empty() {
+            if self.width.is_empty()
+                && self.height.is_empty()
+                && self.aspect_ratio.is_empty()
+                && self.frame_rate.is_empty()
+            {
                 ResizeMode::None
             } else {
                 ResizeMode::CropAndScale
@@ -228,7 +235,8 @@ impl VideoConstraints {
             None => sw / sh,
         };
         let ar = self.aspect_ratio.clamp(ar);
-        let (cw, ch) = if sw / sh > ar { ((sh * ar).round().clamp(1.0, sw), sh) } else { (sw, (sw / ar).round().clamp(1.0, sh)) };
+        let (cw, ch) =
+            if sw / sh > ar { ((sh * ar).round().clamp(1.0, sw), sh) } else { (sw, (sw / ar).round().clamp(1.0, sh)) };
         let s = (tw / cw).min(th / ch).min(1.0);
         let (ax, ay) = v.format.alignment();
         let out_w = floor_even(((cw * s).round() as u32).max(1));
@@ -357,7 +365,10 @@ mod tests {
     #[test]
     fn width_and_height_scale_down() {
         let c = VideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() };
-        assert_eq!(c.plan(&meta(1280, 720)), Plan::Scale { crop: Rect { x: 0, y: 0, width: 1280, height: 720 }, width: 640, height: 360 });
+        assert_eq!(
+            c.plan(&meta(1280, 720)),
+            Plan::Scale { crop: Rect { x: 0, y: 0, width: 1280, height: 720 }, width: 640, height: 360 }
+        );
     }
 
     #[test]
@@ -370,7 +381,10 @@ mod tests {
     fn never_upscales_and_keeps_even_sizes() {
         let c = VideoConstraints { width: exact(1000.0), ..Default::default() };
         assert_eq!(c.plan(&meta(640, 360)), Plan::PassThrough);
-        let c = VideoConstraints { width: ConstrainRange { ideal: Some(333.0), ..Default::default() }, ..Default::default() };
+        let c = VideoConstraints {
+            width: ConstrainRange { ideal: Some(333.0), ..Default::default() },
+            ..Default::default()
+        };
         match c.plan(&meta(640, 360)) {
             Plan::Scale { width, height, .. } => assert_eq!((width % 2, height % 2, width), (0, 0, 332)),
             p => panic!("expected a scale, got {p:?}"),
@@ -390,18 +404,32 @@ mod tests {
         let e = caps.check(&VideoConstraints { height: exact(720.0), ..Default::default() }).unwrap_err();
         assert_eq!((e.kind, e.constraint), (crate::error::ErrorKind::Overconstrained, Some("height")));
         let none = Some(ResizeMode::None);
-        let e = caps.check(&VideoConstraints { width: exact(320.0), resize_mode: none, ..Default::default() }).unwrap_err();
+        let e =
+            caps.check(&VideoConstraints { width: exact(320.0), resize_mode: none, ..Default::default() }).unwrap_err();
         assert_eq!(e.constraint, Some("width"), "without resizing, a 640-wide source cannot give 320");
         assert!(caps.check(&VideoConstraints { width: exact(640.0), resize_mode: none, ..Default::default() }).is_ok());
-        assert!(Capabilities::any_video(1000.0).check(&VideoConstraints { width: exact(320.0), resize_mode: none, ..Default::default() }).is_ok());
+        assert!(Capabilities::any_video(1000.0)
+            .check(&VideoConstraints { width: exact(320.0), resize_mode: none, ..Default::default() })
+            .is_ok());
         let min_over_max = ConstrainRange { min: Some(300.0), max: Some(200.0), ..Default::default() };
-        assert_eq!(caps.check(&VideoConstraints { width: min_over_max, ..Default::default() }).unwrap_err().constraint, Some("width"));
-        assert!(caps.check(&VideoConstraints { width: ConstrainRange { ideal: Some(5000.0), ..Default::default() }, ..Default::default() }).is_ok());
+        assert_eq!(
+            caps.check(&VideoConstraints { width: min_over_max, ..Default::default() }).unwrap_err().constraint,
+            Some("width")
+        );
+        assert!(caps
+            .check(&VideoConstraints {
+                width: ConstrainRange { ideal: Some(5000.0), ..Default::default() },
+                ..Default::default()
+            })
+            .is_ok());
     }
 
     #[test]
     fn a_frame_rate_constraint_alone_decimates_without_resizing() {
-        let c = VideoConstraints { frame_rate: ConstrainRange { max: Some(10.0), ..Default::default() }, ..Default::default() };
+        let c = VideoConstraints {
+            frame_rate: ConstrainRange { max: Some(10.0), ..Default::default() },
+            ..Default::default()
+        };
         assert_eq!(c.target_frame_rate(), Some(10.0));
         assert_eq!(c.plan(&meta(640, 360)), Plan::PassThrough);
     }

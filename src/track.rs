@@ -114,7 +114,8 @@ fn adapt(frame: &Frame, plan: Plan, enabled: bool) -> Result<Frame> {
         (Plan::PassThrough, false) => frame.blank_like(),
         (Plan::Crop(rect), true) => frame.with_visible_rect(rect, (rect.width, rect.height)),
         (Plan::Crop(Rect { width, height, .. }), false) | (Plan::Scale { width, height, .. }, false) => {
-            Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, convert::fill_black)?.with_capture_sequence(v.capture_sequence))
+            Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, convert::fill_black)?
+                .with_capture_sequence(v.capture_sequence))
         }
         // Scaled when a pixel is first read (a wrapped frame at once: see video_scaled): a
         // consumer that never reads pixels costs none, and tracks that adapt alike share the
@@ -125,7 +126,12 @@ fn adapt(frame: &Frame, plan: Plan, enabled: bool) -> Result<Frame> {
 }
 
 impl TrackInner {
-    fn new(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool, ended: Option<EndReason>) -> Arc<TrackInner> {
+    fn new(
+        source: &Arc<SourceCore>,
+        constraints: VideoConstraints,
+        enabled: bool,
+        ended: Option<EndReason>,
+    ) -> Arc<TrackInner> {
         Arc::new(TrackInner {
             id: new_id(),
             kind: source.kind(),
@@ -319,7 +325,9 @@ impl Track {
         let constraints = lock(&self.inner.adaptation).constraints;
         match self.end_reason() {
             // The clone of an ended track is ended, for the same reason, and never connected.
-            Some(reason) => Track::from_inner(TrackInner::new(&self.inner.source, constraints, self.enabled(), Some(reason))),
+            Some(reason) => {
+                Track::from_inner(TrackInner::new(&self.inner.source, constraints, self.enabled(), Some(reason)))
+            }
             None => Track::live(&self.inner.source, constraints, self.enabled()),
         }
     }
@@ -380,11 +388,8 @@ impl Track {
 
     pub(crate) fn remove_sink(&self, sink: &dyn Sink) {
         let mut sinks = lock(&self.inner.sinks);
-        let list: Vec<_> = sinks
-            .iter()
-            .filter(|s| !std::ptr::addr_eq(Arc::as_ptr(s), sink as *const dyn Sink))
-            .cloned()
-            .collect();
+        let list: Vec<_> =
+            sinks.iter().filter(|s| !std::ptr::addr_eq(Arc::as_ptr(s), sink as *const dyn Sink)).cloned().collect();
         *sinks = Arc::new(list);
     }
 

@@ -51,12 +51,18 @@ fn setup() -> &'static Fixture {
             dir.join("in.raw").display()
         );
         for name in ["play_a", "play_b"] {
-            conf += &format!("pcm.mst_{name} {{ type file slave.pcm \"null\" file \"{}\" format \"raw\" }}\n", dir.join(format!("{name}.raw")).display());
+            conf += &format!(
+                "pcm.mst_{name} {{ type file slave.pcm \"null\" file \"{}\" format \"raw\" }}\n",
+                dir.join(format!("{name}.raw")).display()
+            );
         }
         std::fs::write(dir.join("asound.conf"), conf).unwrap();
         // Before any alsa-lib call in this process: every test calls setup() first, and
         // get_or_init makes the others wait until this has run.
-        std::env::set_var("ALSA_CONFIG_PATH", format!("/usr/share/alsa/alsa.conf:{}", dir.join("asound.conf").display()));
+        std::env::set_var(
+            "ALSA_CONFIG_PATH",
+            format!("/usr/share/alsa/alsa.conf:{}", dir.join("asound.conf").display()),
+        );
         Fixture { dir, infile }
     })
 }
@@ -79,7 +85,10 @@ fn capture_returns_the_infile_in_10ms_chunks() {
     for _ in 0..100 {
         let d = p.read(Wait::For(Duration::from_secs(10))).unwrap();
         let a = *d.frame.audio().unwrap();
-        assert_eq!((a.format, a.sample_rate, a.number_of_channels, a.number_of_frames), (AudioSampleFormat::S16, 48000.0, 2, 480));
+        assert_eq!(
+            (a.format, a.sample_rate, a.number_of_channels, a.number_of_frames),
+            (AudioSampleFormat::S16, 48000.0, 2, 480)
+        );
         let data = &d.frame.data()[..480 * 4];
         // Where in the infile this chunk starts: the right channel holds the index's low
         // 16 bits, the sine on the left tells the 65536-frame laps apart.
@@ -136,7 +145,13 @@ fn impossible_constraints_are_overconstrained_naming_the_property() {
     setup();
     let cases: [(AudioConstraints, &str); 4] = [
         (AudioConstraints { sample_rate: exact(1_000_000.0), ..Default::default() }, "sampleRate"),
-        (AudioConstraints { sample_rate: ConstrainRange { min: Some(50_000.0), max: Some(40_000.0), ..Default::default() }, ..Default::default() }, "sampleRate"),
+        (
+            AudioConstraints {
+                sample_rate: ConstrainRange { min: Some(50_000.0), max: Some(40_000.0), ..Default::default() },
+                ..Default::default()
+            },
+            "sampleRate",
+        ),
         (AudioConstraints { channel_count: exact(1000.0), ..Default::default() }, "channelCount"),
         (AudioConstraints { sample_size: exact(24.0), ..Default::default() }, "sampleSize"),
     ];
@@ -175,7 +190,13 @@ fn playback_writes_exactly_the_tracks_samples() {
     // A planar float tone: the sink converts it to interleaved float for the device.
     let chunks = 50u32;
     for n in 0..chunks {
-        let init = AudioDataInit { format: AudioSampleFormat::F32Planar, sample_rate: RATE as f32, number_of_frames: 480, number_of_channels: 2, timestamp: n as i64 * 10_000 };
+        let init = AudioDataInit {
+            format: AudioSampleFormat::F32Planar,
+            sample_rate: RATE as f32,
+            number_of_frames: 480,
+            number_of_channels: 2,
+            timestamp: n as i64 * 10_000,
+        };
         let mut data = Vec::with_capacity(480 * 2 * 4);
         for ch in 0..2 {
             for i in 0..480 {
@@ -199,8 +220,13 @@ fn playback_writes_exactly_the_tracks_samples() {
     assert_eq!((stats.chunks_dropped, stats.chunks_rejected), (0, 0), "{stats:?}");
     assert_eq!(expected.len(), chunks as usize * 480 * 2 * 4);
     let written = std::fs::read(&out).unwrap();
-    assert!(written == expected, "the file holds {} bytes, the track delivered {}; first difference at byte {:?}", written.len(), expected.len(),
-        written.iter().zip(&expected).position(|(a, b)| a != b));
+    assert!(
+        written == expected,
+        "the file holds {} bytes, the track delivered {}; first difference at byte {:?}",
+        written.len(),
+        expected.len(),
+        written.iter().zip(&expected).position(|(a, b)| a != b)
+    );
 }
 
 #[test]

@@ -20,7 +20,8 @@ fn ycbcr((r, g, b): (f64, f64, f64)) -> (f64, f64, f64) {
     (y, cb, cr)
 }
 
-const QUADRANTS: [(f64, f64, f64); 4] = [(200.0, 40.0, 40.0), (40.0, 180.0, 60.0), (30.0, 60.0, 200.0), (128.0, 128.0, 128.0)];
+const QUADRANTS: [(f64, f64, f64); 4] =
+    [(200.0, 40.0, 40.0), (40.0, 180.0, 60.0), (30.0, 60.0, 200.0), (128.0, 128.0, 128.0)];
 /// Flat 8x8 blocks keep only their DC term, which quality 95 quantises finely; the colour
 /// conversion rounds once in the encoder and once here.
 const TOLERANCE: f64 = 1.5;
@@ -44,7 +45,10 @@ fn check(f: &Frame, w: usize, h: usize, colour: impl Fn(usize, usize) -> (f64, f
         for cx in 0..w.div_ceil(2) {
             let (_, ecb, ecr) = if grey { (0.0, 128.0, 128.0) } else { ycbcr(colour(2 * cx, 2 * cy)) };
             let (u, v) = (sample(f, 1, cx, cy) as f64, sample(f, 2, cx, cy) as f64);
-            assert!((u - ecb).abs() <= TOLERANCE && (v - ecr).abs() <= TOLERANCE, "{what}: U,V({cx},{cy}) = {u},{v}, expected {ecb:.1},{ecr:.1}");
+            assert!(
+                (u - ecb).abs() <= TOLERANCE && (v - ecr).abs() <= TOLERANCE,
+                "{what}: U,V({cx},{cy}) = {u},{v}, expected {ecb:.1},{ecr:.1}"
+            );
         }
     }
 }
@@ -57,14 +61,23 @@ fn quadrant(x: usize, y: usize) -> (f64, f64, f64) {
 /// both, and a lazy frame must not have decoded before the check reads it.
 fn converters(w: u32, h: u32) -> [(Converter, bool); 2] {
     let make = |lazy| {
-        let mut c = Converter::new(CameraFormat::Mjpeg, w, h, 0).expect("libturbojpeg.so.0 (scripts/deps.sh installs libturbojpeg0)");
+        let mut c = Converter::new(CameraFormat::Mjpeg, w, h, 0)
+            .expect("libturbojpeg.so.0 (scripts/deps.sh installs libturbojpeg0)");
         c.set_lazy(lazy);
         (c, lazy)
     };
     [make(false), make(true)]
 }
 
-fn decoded(conv: &mut Converter, lazy: bool, data: &[u8], ts: i64, duration: Option<i64>, seq: Option<u64>, what: &str) -> Option<Frame> {
+fn decoded(
+    conv: &mut Converter,
+    lazy: bool,
+    data: &[u8],
+    ts: i64,
+    duration: Option<i64>,
+    seq: Option<u64>,
+    what: &str,
+) -> Option<Frame> {
     let f = conv.frame(data, ts, duration, seq).unwrap()?;
     assert_eq!(f.pixels_made(), !lazy, "{what}: decoded before a pixel was read? (lazy {lazy})");
     Some(f)
@@ -75,7 +88,8 @@ fn mjpeg_frames_decode_to_i420_with_and_without_huffman_tables() {
     for (mut conv, lazy) in converters(64, 32) {
         for sub in ["420", "422", "440", "444"] {
             for name in [format!("quad-{sub}.jpg"), format!("quad-{sub}-nodht.jpg")] {
-                let f = decoded(&mut conv, lazy, &jpeg(&name), 1000, Some(33_333), Some(7), &name).unwrap_or_else(|| panic!("{name} did not decode"));
+                let f = decoded(&mut conv, lazy, &jpeg(&name), 1000, Some(33_333), Some(7), &name)
+                    .unwrap_or_else(|| panic!("{name} did not decode"));
                 let v = f.video().unwrap();
                 assert_eq!((v.timestamp, v.duration, v.capture_sequence), (1000, Some(33_333), Some(7)), "{name}");
                 check(&f, 64, 32, quadrant, false, &name);
@@ -115,7 +129,8 @@ fn broken_and_mismatched_mjpeg_frames_are_dropped_not_fatal() {
         // warning: the image is complete, its lost part grey.
         let whole = jpeg("quad-420-nodht.jpg");
         let cut = &whole[..whole.len() - 40];
-        let f = decoded(&mut conv, lazy, cut, 0, None, None, "truncated").expect("a truncated frame is repaired and delivered");
+        let f = decoded(&mut conv, lazy, cut, 0, None, None, "truncated")
+            .expect("a truncated frame is repaired and delivered");
         assert_eq!(f.video().unwrap().coded_width, 64);
         // Its top rows arrived whole.
         assert!((sample(&f, 0, 0, 0) as f64 - ycbcr(QUADRANTS[0]).0).abs() <= TOLERANCE, "truncated, lazy {lazy}");
@@ -148,14 +163,18 @@ fn rgb24_and_32_bit_rgb_buffers_keep_their_byte_order() {
     // The same conversion path for RGB cameras: RGB3 -> RGBX, BGR3 -> BGRX, XR24 -> BGRX as is.
     let (w, h, stride) = (5u32, 3u32, 17usize);
     let buf: Vec<u8> = (0..stride * h as usize).map(|i| (i * 7) as u8).collect();
-    for (format, want) in [(CameraFormat::Rgb24, VideoPixelFormat::Rgbx), (CameraFormat::Bgr24, VideoPixelFormat::Bgrx)] {
+    for (format, want) in [(CameraFormat::Rgb24, VideoPixelFormat::Rgbx), (CameraFormat::Bgr24, VideoPixelFormat::Bgrx)]
+    {
         let mut conv = Converter::new(format, w, h, stride).unwrap();
         let f = conv.frame(&buf, 0, None, None).unwrap().unwrap();
         assert_eq!(f.video().unwrap().format, want);
         let (data, ds) = f.plane(0).unwrap();
         for y in 0..h as usize {
             for x in 0..w as usize {
-                assert_eq!(&data[y * ds + 4 * x..y * ds + 4 * x + 4], &[buf[y * stride + 3 * x], buf[y * stride + 3 * x + 1], buf[y * stride + 3 * x + 2], 255]);
+                assert_eq!(
+                    &data[y * ds + 4 * x..y * ds + 4 * x + 4],
+                    &[buf[y * stride + 3 * x], buf[y * stride + 3 * x + 1], buf[y * stride + 3 * x + 2], 255]
+                );
             }
         }
     }

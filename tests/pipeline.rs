@@ -9,7 +9,16 @@ use mst::source::synthetic::{test_pattern, TestPatternOptions};
 use mst::*;
 
 fn i420(w: u32, h: u32, ts: i64) -> Frame {
-    let init = VideoFrameInit { format: VideoPixelFormat::I420, coded_width: w, coded_height: h, timestamp: ts, duration: None, layout: None, visible_rect: None, display_size: None };
+    let init = VideoFrameInit {
+        format: VideoPixelFormat::I420,
+        coded_width: w,
+        coded_height: h,
+        timestamp: ts,
+        duration: None,
+        layout: None,
+        visible_rect: None,
+        display_size: None,
+    };
     let len = (w * h + 2 * w.div_ceil(2) * h.div_ceil(2)) as usize;
     Frame::video_copy(&init, &vec![(ts % 200) as u8; len]).unwrap()
 }
@@ -21,10 +30,12 @@ fn generator_to_processor_delivers_in_order_and_drops_oldest() {
     for ts in 0..10 {
         g.write(i420(64, 48, ts)).unwrap();
     }
-    let got: Vec<(i64, u64)> = (0..3).map(|_| {
-        let d = p.read(Wait::No).unwrap();
-        (d.frame.timestamp(), d.sequence)
-    }).collect();
+    let got: Vec<(i64, u64)> = (0..3)
+        .map(|_| {
+            let d = p.read(Wait::No).unwrap();
+            (d.frame.timestamp(), d.sequence)
+        })
+        .collect();
     assert_eq!(got, vec![(7, 8), (8, 9), (9, 10)]);
     assert_eq!(p.read(Wait::No).unwrap_err().kind, ErrorKind::Again);
     let s = p.stats();
@@ -57,7 +68,13 @@ fn closing_the_writable_ends_tracks_and_processors() {
     assert_eq!(ended.load(Ordering::SeqCst), 1);
     assert_eq!(clone.ready_state(), ReadyState::Ended);
     assert_eq!(p.read(Wait::Forever).unwrap_err().kind, ErrorKind::Ended);
-    let init = AudioDataInit { format: AudioSampleFormat::F32, sample_rate: 48000.0, number_of_frames: 480, number_of_channels: 1, timestamp: 0 };
+    let init = AudioDataInit {
+        format: AudioSampleFormat::F32,
+        sample_rate: 48000.0,
+        number_of_frames: 480,
+        number_of_channels: 1,
+        timestamp: 0,
+    };
     let f = Frame::audio_copy(&init, &[0u8; 480 * 4]).unwrap();
     let (e, back) = g.write(f).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidState);
@@ -76,9 +93,22 @@ fn stopping_the_last_track_closes_the_writable() {
 
 #[test]
 fn test_pattern_runs_and_constraints_scale() {
-    let t = test_pattern(&TestPatternOptions { width: 320, height: 180, frame_rate: 30.0, format: VideoPixelFormat::I420, paced: false, frame_count: 5 }).unwrap();
+    let t = test_pattern(&TestPatternOptions {
+        width: 320,
+        height: 180,
+        frame_rate: 30.0,
+        format: VideoPixelFormat::I420,
+        paced: false,
+        frame_count: 5,
+    })
+    .unwrap();
     let small = t.clone_track();
-    small.apply_constraints(&VideoConstraints { width: ConstrainRange { exact: Some(160.0), ..Default::default() }, ..Default::default() }).unwrap();
+    small
+        .apply_constraints(&VideoConstraints {
+            width: ConstrainRange { exact: Some(160.0), ..Default::default() },
+            ..Default::default()
+        })
+        .unwrap();
     let p = Processor::new(&small, 32);
     let mut n = 0;
     loop {
@@ -132,9 +162,25 @@ fn clones_of_ended_tracks_keep_the_end_reason() {
 #[test]
 fn synthetic_source_options_are_bounded() {
     use mst::source::synthetic::{tone, ToneOptions};
-    let o = ToneOptions { sample_rate: 48_000, channels: 32, frequency: 440.0, amplitude: 0.5, format: AudioSampleFormat::F32, chunk_frames: u32::MAX, paced: false, chunk_count: 1 };
+    let o = ToneOptions {
+        sample_rate: 48_000,
+        channels: 32,
+        frequency: 440.0,
+        amplitude: 0.5,
+        format: AudioSampleFormat::F32,
+        chunk_frames: u32::MAX,
+        paced: false,
+        chunk_count: 1,
+    };
     assert_eq!(tone(&o).unwrap_err().kind, ErrorKind::InvalidArg);
-    let p = TestPatternOptions { width: 64, height: 64, frame_rate: 1e-19, format: VideoPixelFormat::I420, paced: true, frame_count: 1 };
+    let p = TestPatternOptions {
+        width: 64,
+        height: 64,
+        frame_rate: 1e-19,
+        format: VideoPixelFormat::I420,
+        paced: true,
+        frame_count: 1,
+    };
     assert_eq!(test_pattern(&p).unwrap_err().kind, ErrorKind::InvalidArg);
 }
 
@@ -142,7 +188,16 @@ fn synthetic_source_options_are_bounded() {
 fn audio_sources_report_their_mode_before_the_first_chunk() {
     use mst::source::synthetic::{tone, ToneOptions};
     // Paced at one chunk a second, and never read: no chunk has been delivered when we look.
-    let o = ToneOptions { sample_rate: 44_100, channels: 2, frequency: 440.0, amplitude: 0.5, format: AudioSampleFormat::S16, chunk_frames: 44_100, paced: true, chunk_count: 0 };
+    let o = ToneOptions {
+        sample_rate: 44_100,
+        channels: 2,
+        frequency: 440.0,
+        amplitude: 0.5,
+        format: AudioSampleFormat::S16,
+        chunk_frames: 44_100,
+        paced: true,
+        chunk_count: 0,
+    };
     let t = tone(&o).unwrap();
     let s = t.settings();
     assert_eq!((s.sample_rate, s.channel_count, s.sample_size), (Some(44_100.0), Some(2), Some(16)));

@@ -72,7 +72,10 @@ fn collect(p: Arc<Processor>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<
             match p.read(Wait::For(Duration::from_millis(50))) {
                 Ok(d) => {
                     let a = *d.frame.audio().expect("audio");
-                    assert_eq!((a.format, a.number_of_channels, a.sample_rate), (AudioSampleFormat::S16, 2, RATE as f32));
+                    assert_eq!(
+                        (a.format, a.number_of_channels, a.sample_rate),
+                        (AudioSampleFormat::S16, 2, RATE as f32)
+                    );
                     data.extend_from_slice(&d.frame.data()[..a.number_of_frames as usize * FB]);
                     chunks.push((a.timestamp, a.number_of_frames));
                 }
@@ -126,10 +129,17 @@ fn enumeration_finds_both_cards_with_their_kinds() {
         assert!(seen.insert((d.kind, d.device_id.clone())), "duplicate {d:?}");
     }
     // The audio inputs come before the audio outputs, and audio before video.
-    let audio: Vec<DeviceKind> = list.iter().map(|d| d.kind).take_while(|k| matches!(k, DeviceKind::AudioInput | DeviceKind::AudioOutput)).collect();
+    let audio: Vec<DeviceKind> = list
+        .iter()
+        .map(|d| d.kind)
+        .take_while(|k| matches!(k, DeviceKind::AudioInput | DeviceKind::AudioOutput))
+        .collect();
     let first_out = audio.iter().position(|&k| k == DeviceKind::AudioOutput).unwrap();
     assert!(audio[first_out..].iter().all(|&k| k == DeviceKind::AudioOutput), "{list:#?}");
-    assert!(list[audio.len()..].iter().all(|d| matches!(d.kind, DeviceKind::VideoInput | DeviceKind::VideoOutput)), "{list:#?}");
+    assert!(
+        list[audio.len()..].iter().all(|d| matches!(d.kind, DeviceKind::VideoInput | DeviceKind::VideoOutput)),
+        "{list:#?}"
+    );
     // The same ids on a second call: stable.
     assert_eq!(device::enumerate().unwrap(), list);
 }
@@ -214,8 +224,8 @@ fn tone_round_trips_through_snd_aloop_bit_exact() {
     let first = (0..m).find(|&i| frame_at(&cap, i) != [0; FB]).expect("the capture holds the tone");
     assert!(frame_at(&exp, 1) != [0; FB]);
     let offset = first - 1; // captured frame offset + k == played frame k
-    // Bit-exact up to 50 ms before the end of playback (snd-aloop's drain leaves a ~4 ms gap
-    // in the last ~30 ms).
+                            // Bit-exact up to 50 ms before the end of playback (snd-aloop's drain leaves a ~4 ms gap
+                            // in the last ~30 ms).
     let upto = n - RATE as usize / 20;
     assert!(offset + upto <= m, "captured {m} frames, the tone starts at {offset} and needs {upto}");
     let mismatch = (0..upto).find(|&k| frame_at(&cap, offset + k) != frame_at(&exp, k));
@@ -228,9 +238,13 @@ fn tone_round_trips_through_snd_aloop_bit_exact() {
         frame_at(&exp, mismatch.unwrap())
     );
     // The rest: equal except one run of zeros of at most 256 frames.
-    let tail: Vec<usize> = (upto..n.min(m - offset)).filter(|&k| frame_at(&cap, offset + k) != frame_at(&exp, k)).collect();
+    let tail: Vec<usize> =
+        (upto..n.min(m - offset)).filter(|&k| frame_at(&cap, offset + k) != frame_at(&exp, k)).collect();
     if let (Some(&a), Some(&b)) = (tail.first(), tail.last()) {
-        assert!(b - a < 256 && (a..=b).all(|k| frame_at(&cap, offset + k) == [0; FB]), "the last 50 ms differ in frames {a}..={b} (not one short zero run)");
+        assert!(
+            b - a < 256 && (a..=b).all(|k| frame_at(&cap, offset + k) == [0; FB]),
+            "the last 50 ms differ in frames {a}..={b} (not one short zero run)"
+        );
     }
     println!("bit-exact: {upto} frames from captured frame {offset}; tail mismatches {}", tail.len());
     assert_eq!((pstats.underruns, cstats.overruns), (0, 0), "no xrun in a round trip");

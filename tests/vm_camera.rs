@@ -44,7 +44,9 @@ fn vga_360p_30() -> VideoConstraints {
 /// Reads `n` frames (5 s each at most).
 fn frames(track: &Track, n: usize) -> Vec<Frame> {
     let p = Processor::new(track, 4);
-    (0..n).map(|i| p.read(Wait::For(Duration::from_secs(5))).unwrap_or_else(|e| panic!("frame {i}: {e}")).frame).collect()
+    (0..n)
+        .map(|i| p.read(Wait::For(Duration::from_secs(5))).unwrap_or_else(|e| panic!("frame {i}: {e}")).frame)
+        .collect()
 }
 
 fn capture_in(format: CameraFormat) {
@@ -67,7 +69,10 @@ fn capture_in(format: CameraFormat) {
         assert!(v.timestamp > last_ts, "timestamps not strictly increasing: {} after {last_ts}", v.timestamp);
         last_ts = v.timestamp;
         let seq = v.capture_sequence.expect("a captured frame carries its V4L2 sequence number");
-        assert!(last_seq.is_none_or(|p| seq > p), "capture sequence numbers not strictly increasing: {seq} after {last_seq:?}");
+        assert!(
+            last_seq.is_none_or(|p| seq > p),
+            "capture sequence numbers not strictly increasing: {seq} after {last_seq:?}"
+        );
         last_seq = Some(seq);
     }
     // The stats were read after the last frame arrived: the source is at it or past it.
@@ -155,7 +160,8 @@ fn camera_constraints_the_mode_lacks_are_cropped_and_scaled() {
         return;
     }
     // vivid has no 400x300 mode: the track crops and scales a larger one.
-    let c = VideoConstraints { width: exact(400.0), height: exact(300.0), frame_rate: ideal(30.0), ..Default::default() };
+    let c =
+        VideoConstraints { width: exact(400.0), height: exact(300.0), frame_rate: ideal(30.0), ..Default::default() };
     let track = camera(&vivid_camera(), &c, &CameraOptions::default()).unwrap();
     let caps = track.capabilities();
     println!("native mode {:?}; settings {:?}", caps.native, track.settings());
@@ -180,7 +186,10 @@ fn camera_impossible_constraints_are_overconstrained() {
     let e = camera(&vivid_camera(), &c, &CameraOptions::default()).unwrap_err();
     println!("{e}");
     assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("width")), "{e}");
-    let c = VideoConstraints { frame_rate: ConstrainRange { min: Some(1000.0), ..Default::default() }, ..Default::default() };
+    let c = VideoConstraints {
+        frame_rate: ConstrainRange { min: Some(1000.0), ..Default::default() },
+        ..Default::default()
+    };
     let e = camera(&vivid_camera(), &c, &CameraOptions::default()).unwrap_err();
     assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("frameRate")), "{e}");
     // The device is free again: it opens.

@@ -92,7 +92,12 @@ fn c_api_lists_video_devices() {
     };
     let mut seen = Vec::new();
     for i in 0..n {
-        let mut info = MstDeviceInfo { kind: MstDeviceKind::MST_DEVICE_KIND_AUDIO_INPUT, device_id: std::ptr::null(), label: std::ptr::null(), group_id: std::ptr::null() };
+        let mut info = MstDeviceInfo {
+            kind: MstDeviceKind::MST_DEVICE_KIND_AUDIO_INPUT,
+            device_id: std::ptr::null(),
+            label: std::ptr::null(),
+            group_id: std::ptr::null(),
+        };
         ok(mst_device_list_get(list, i, &mut info));
         seen.push((info.kind, s(info.device_id), s(info.label), s(info.group_id)));
     }
@@ -102,7 +107,9 @@ fn c_api_lists_video_devices() {
     assert_eq!(seen.len(), rust.len(), "C {seen:#?}\nRust {rust:#?}");
     let video: Vec<_> = seen
         .iter()
-        .filter(|(k, ..)| matches!(k, MstDeviceKind::MST_DEVICE_KIND_VIDEO_INPUT | MstDeviceKind::MST_DEVICE_KIND_VIDEO_OUTPUT))
+        .filter(|(k, ..)| {
+            matches!(k, MstDeviceKind::MST_DEVICE_KIND_VIDEO_INPUT | MstDeviceKind::MST_DEVICE_KIND_VIDEO_OUTPUT)
+        })
         .collect();
     assert_eq!(video.len(), 2, "{seen:#?}");
     assert_eq!(video[0].0, MstDeviceKind::MST_DEVICE_KIND_VIDEO_INPUT);
@@ -110,6 +117,9 @@ fn c_api_lists_video_devices() {
     assert_eq!(video[0].3, video[1].3, "one group");
     for v in &video {
         assert!(v.2.contains("vivid"), "{v:?}");
-        assert!(rust.iter().any(|d| d.device_id == v.1 && d.label == v.2 && d.group_id == v.3), "{v:?} not in {rust:#?}");
+        assert!(
+            rust.iter().any(|d| d.device_id == v.1 && d.label == v.2 && d.group_id == v.3),
+            "{v:?} not in {rust:#?}"
+        );
     }
 }

@@ -38,8 +38,7 @@ struct V4l2Capability {
 const _: () = assert!(std::mem::size_of::<V4l2Capability>() == 104);
 
 /// `_IOR('V', 0, struct v4l2_capability)`: direction read (2) << 30 | size << 16 | type << 8 | nr.
-const VIDIOC_QUERYCAP: u32 =
-    (2 << 30) | ((std::mem::size_of::<V4l2Capability>() as u32) << 16) | ((b'V' as u32) << 8);
+const VIDIOC_QUERYCAP: u32 = (2 << 30) | ((std::mem::size_of::<V4l2Capability>() as u32) << 16) | ((b'V' as u32) << 8);
 const _: () = assert!(VIDIOC_QUERYCAP == 0x8068_5600);
 
 const V4L2_CAP_VIDEO_CAPTURE: u32 = 0x0000_0001;
@@ -87,19 +86,8 @@ fn querycap(path: &str) -> Caps {
     let mut cap = V4l2Capability::default();
     // SAFETY: the fd is open for the whole call, and `cap` is a writable v4l2_capability,
     // which is what VIDIOC_QUERYCAP fills (its size is encoded in the request number).
-    let r = unsafe {
-        libc::ioctl(
-            dev.as_raw_fd(),
-            VIDIOC_QUERYCAP as _,
-            &mut cap as *mut V4l2Capability,
-        )
-    };
-    assert_eq!(
-        r,
-        0,
-        "VIDIOC_QUERYCAP on {path}: {}",
-        std::io::Error::last_os_error()
-    );
+    let r = unsafe { libc::ioctl(dev.as_raw_fd(), VIDIOC_QUERYCAP as _, &mut cap as *mut V4l2Capability) };
+    assert_eq!(r, 0, "VIDIOC_QUERYCAP on {path}: {}", std::io::Error::last_os_error());
     assert_ne!(
         cap.capabilities & V4L2_CAP_DEVICE_CAPS,
         0,
@@ -109,12 +97,7 @@ fn querycap(path: &str) -> Caps {
     Caps {
         driver: c_field(&cap.driver),
         card: format!("{} ({})", c_field(&cap.card), c_field(&cap.bus_info)),
-        version: format!(
-            "{}.{}.{}",
-            cap.version >> 16,
-            (cap.version >> 8) & 0xff,
-            cap.version & 0xff
-        ),
+        version: format!("{}.{}.{}", cap.version >> 16, (cap.version >> 8) & 0xff, cap.version & 0xff),
         device_caps: cap.device_caps,
     }
 }
@@ -128,20 +111,9 @@ fn video0_is_a_vivid_capture_device() {
     let c = querycap("/dev/video0");
     let caps = c.device_caps;
     assert_eq!(c.driver, "vivid", "/dev/video0 card {}", c.card);
-    assert_ne!(
-        caps & V4L2_CAP_VIDEO_CAPTURE,
-        0,
-        "/dev/video0 device_caps {caps:#x}: no VIDEO_CAPTURE"
-    );
-    assert_ne!(
-        caps & V4L2_CAP_STREAMING,
-        0,
-        "/dev/video0 device_caps {caps:#x}: no STREAMING"
-    );
-    println!(
-        "/dev/video0: driver {} {}, card {}, device_caps {caps:#010x}",
-        c.driver, c.version, c.card
-    );
+    assert_ne!(caps & V4L2_CAP_VIDEO_CAPTURE, 0, "/dev/video0 device_caps {caps:#x}: no VIDEO_CAPTURE");
+    assert_ne!(caps & V4L2_CAP_STREAMING, 0, "/dev/video0 device_caps {caps:#x}: no STREAMING");
+    println!("/dev/video0: driver {} {}, card {}, device_caps {caps:#010x}", c.driver, c.version, c.card);
 }
 
 #[test]
@@ -153,20 +125,9 @@ fn video1_is_a_vivid_output_device() {
     let c = querycap("/dev/video1");
     let caps = c.device_caps;
     assert_eq!(c.driver, "vivid", "/dev/video1 card {}", c.card);
-    assert_ne!(
-        caps & V4L2_CAP_VIDEO_OUTPUT,
-        0,
-        "/dev/video1 device_caps {caps:#x}: no VIDEO_OUTPUT"
-    );
-    assert_ne!(
-        caps & V4L2_CAP_STREAMING,
-        0,
-        "/dev/video1 device_caps {caps:#x}: no STREAMING"
-    );
-    println!(
-        "/dev/video1: driver {} {}, card {}, device_caps {caps:#010x}",
-        c.driver, c.version, c.card
-    );
+    assert_ne!(caps & V4L2_CAP_VIDEO_OUTPUT, 0, "/dev/video1 device_caps {caps:#x}: no VIDEO_OUTPUT");
+    assert_ne!(caps & V4L2_CAP_STREAMING, 0, "/dev/video1 device_caps {caps:#x}: no STREAMING");
+    println!("/dev/video1: driver {} {}, card {}, device_caps {caps:#010x}", c.driver, c.version, c.card);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,12 +141,7 @@ fn alsa_cards() -> (String, Vec<(u32, String)>) {
         .lines()
         .filter_map(|l| {
             let (index, rest) = l.trim_start().split_once(' ')?;
-            let id = rest
-                .trim_start()
-                .strip_prefix('[')?
-                .split(']')
-                .next()?
-                .trim();
+            let id = rest.trim_start().strip_prefix('[')?.split(']').next()?.trim();
             Some((index.parse().ok()?, id.to_string()))
         })
         .collect();
@@ -199,20 +155,10 @@ fn sound_cards_are_loopback_and_dummy() {
         return;
     }
     let (text, cards) = alsa_cards();
-    assert!(
-        text.contains("Loopback"),
-        "no Loopback card in /proc/asound/cards:\n{text}"
-    );
-    assert!(
-        text.contains("Dummy"),
-        "no Dummy card in /proc/asound/cards:\n{text}"
-    );
+    assert!(text.contains("Loopback"), "no Loopback card in /proc/asound/cards:\n{text}");
+    assert!(text.contains("Dummy"), "no Dummy card in /proc/asound/cards:\n{text}");
     // snd-aloop index=0, snd-dummy index=1: the device code's tests can name hw:0 and hw:1
-    assert_eq!(
-        cards,
-        [(0, "Loopback".to_string()), (1, "Dummy".to_string())],
-        "/proc/asound/cards:\n{text}"
-    );
+    assert_eq!(cards, [(0, "Loopback".to_string()), (1, "Dummy".to_string())], "/proc/asound/cards:\n{text}");
     print!("/proc/asound/cards:\n{text}");
 }
 
@@ -224,22 +170,9 @@ fn pcm_device_nodes_exist() {
     }
     // Loopback: what is played on device 0 is captured on device 1 (and the other way);
     // Dummy: a playback sink and a capture source of silence.
-    for node in [
-        "pcmC0D0p",
-        "pcmC0D1c",
-        "pcmC0D0c",
-        "pcmC0D1p",
-        "pcmC1D0p",
-        "pcmC1D0c",
-        "controlC0",
-        "controlC1",
-    ] {
+    for node in ["pcmC0D0p", "pcmC0D1c", "pcmC0D0c", "pcmC0D1p", "pcmC1D0p", "pcmC1D0c", "controlC0", "controlC1"] {
         let path = format!("/dev/snd/{node}");
-        let meta = std::fs::metadata(&path)
-            .unwrap_or_else(|e| panic!("{path}: {e}; {}", dev_listing("/dev/snd", "")));
-        assert!(
-            meta.file_type().is_char_device(),
-            "{path} is not a character device"
-        );
+        let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{path}: {e}; {}", dev_listing("/dev/snd", "")));
+        assert!(meta.file_type().is_char_device(), "{path} is not a character device");
     }
 }

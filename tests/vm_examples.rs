@@ -20,7 +20,8 @@ fn example(name: &str) -> PathBuf {
 
 fn run(name: &str, args: &[&str]) -> (String, String) {
     let out: Output = Command::new(example(name)).args(args).current_dir("/tmp").output().unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
     println!("$ {name} {}\n{stdout}{stderr}", args.join(" "));
     assert_eq!(out.status.code(), Some(0), "{name} failed:\n{stdout}\n{stderr}");
     (stdout, stderr)
@@ -33,7 +34,15 @@ fn list_devices_shows_every_kind() {
         return;
     }
     let (out, _) = run("list_devices", &[]);
-    for want in ["videoinput", "videooutput", "audioinput", "audiooutput", "v4l2:platform:vivid-000", "CARD=Loopback", "CARD=Dummy"] {
+    for want in [
+        "videoinput",
+        "videooutput",
+        "audioinput",
+        "audiooutput",
+        "v4l2:platform:vivid-000",
+        "CARD=Loopback",
+        "CARD=Dummy",
+    ] {
         assert!(out.contains(want), "list_devices printed no {want:?}");
     }
 }

@@ -50,13 +50,19 @@ fn ioctl_int(dev: &Device, request: v4l::v4l2::vidioc::_IOC_TYPE, value: c_int) 
 /// The id of the control whose name, in v4l2-ctl's spelling (lower case, `_` for the rest), is `name`.
 fn control_id(dev: &Device, name: &str) -> u32 {
     let all = dev.query_controls().unwrap();
-    let spell = |n: &str| n.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect::<String>();
-    all.iter().find(|d| spell(&d.name) == name).unwrap_or_else(|| panic!("no control {name}: {:?}", all.iter().map(|d| &d.name).collect::<Vec<_>>())).id
+    let spell = |n: &str| {
+        n.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect::<String>()
+    };
+    all.iter()
+        .find(|d| spell(&d.name) == name)
+        .unwrap_or_else(|| panic!("no control {name}: {:?}", all.iter().map(|d| &d.name).collect::<Vec<_>>()))
+        .id
 }
 
 fn set_control(dev: &Device, id: u32, value: i32) {
     let mut c = v4l::v4l_sys::v4l2_control { id, value };
-    unsafe { v4l::v4l2::ioctl(dev.handle().fd(), v4l::v4l2::vidioc::VIDIOC_S_CTRL, &mut c as *mut _ as *mut c_void) }.unwrap_or_else(|e| panic!("VIDIOC_S_CTRL {id:#x}={value}: {e}"));
+    unsafe { v4l::v4l2::ioctl(dev.handle().fd(), v4l::v4l2::vidioc::VIDIOC_S_CTRL, &mut c as *mut _ as *mut c_void) }
+        .unwrap_or_else(|e| panic!("VIDIOC_S_CTRL {id:#x}={value}: {e}"));
 }
 
 /// vivid set up for the loop; put back as it was (input 0, output 0, loop and OSD off) on drop.
@@ -111,7 +117,16 @@ fn pattern(k: usize) -> Vec<u8> {
 }
 
 fn i420(data: &[u8], ts: i64) -> Frame {
-    let init = VideoFrameInit { format: VideoPixelFormat::I420, coded_width: W, coded_height: H, timestamp: ts, duration: Some(33_333), layout: None, visible_rect: None, display_size: None };
+    let init = VideoFrameInit {
+        format: VideoPixelFormat::I420,
+        coded_width: W,
+        coded_height: H,
+        timestamp: ts,
+        duration: Some(33_333),
+        layout: None,
+        visible_rect: None,
+        display_size: None,
+    };
     Frame::video_copy(&init, data).unwrap()
 }
 
@@ -130,7 +145,12 @@ fn planes(f: &Frame) -> Vec<u8> {
 }
 
 /// Writes `pictures[which]` every 40 ms until `stop`; returns how many frames it wrote.
-fn writer(g: Arc<Generator>, pictures: Arc<[Vec<u8>; 2]>, which: Arc<AtomicUsize>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+fn writer(
+    g: Arc<Generator>,
+    pictures: Arc<[Vec<u8>; 2]>,
+    which: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {
         let mut n = 0u64;
         while !stop.load(Ordering::Acquire) {
@@ -204,7 +224,9 @@ fn output_unbinding_vivid_stops_with_no_device() {
 
     std::fs::write("/sys/bus/platform/drivers/vivid/bind", "vivid.0").expect("binding vivid.0");
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !device::enumerate().is_ok_and(|l| l.iter().any(|d| d.kind == DeviceKind::VideoOutput && d.device_id == out_id)) {
+    while !device::enumerate()
+        .is_ok_and(|l| l.iter().any(|d| d.kind == DeviceKind::VideoOutput && d.device_id == out_id))
+    {
         assert!(Instant::now() < deadline, "{out_id} did not come back after bind");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -253,6 +275,11 @@ fn round_trip_is_bit_exact() {
     g.close();
     let stats = sink.close().unwrap();
     println!("round trip: {seen} frames captured, bit-exact matches (frame, time) {matched:?}; {written} written by the generator; sink {stats:?}; camera {cstats:?}");
-    assert_eq!(matched.len(), 2, "picture {} never came back in {seen} captured frames (the last one differed in {last_diff} bytes)", matched.len());
+    assert_eq!(
+        matched.len(),
+        2,
+        "picture {} never came back in {seen} captured frames (the last one differed in {last_diff} bytes)",
+        matched.len()
+    );
     assert!(stats.frames_written > 0 && stats.error.is_none(), "{stats:?}");
 }

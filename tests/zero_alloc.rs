@@ -185,7 +185,8 @@ fn c_abi_pass_through_allocates_and_copies_nothing() {
             ok(mst_frame_video_plane(f, 0, &mut data, &mut stride, &mut len));
             mismatches += (data != base || stride != W as usize || len != I420_1080P) as u32;
             ok(mst_frame_video_plane(f, 2, &mut data, &mut stride, &mut len));
-            mismatches += (data != base.wrapping_add((W * H + W * H / 4) as usize) || stride != (W / 2) as usize) as u32;
+            mismatches +=
+                (data != base.wrapping_add((W * H + W * H / 4) as usize) || stride != (W / 2) as usize) as u32;
             ok(mst_frame_close(f));
         }
     };
@@ -236,7 +237,8 @@ fn c_abi_pass_through_allocates_and_copies_nothing() {
             ok(mst_frame_audio_info(f, info.as_mut_ptr()));
             // SAFETY: written by the MST_OK call above.
             let info = unsafe { info.assume_init() };
-            mismatches += (info.timestamp != 5678 || info.number_of_frames != 480 || info.number_of_channels != 2) as u32;
+            mismatches +=
+                (info.timestamp != 5678 || info.number_of_frames != 480 || info.number_of_channels != 2) as u32;
             ok(mst_frame_close(f));
         }
     };
@@ -293,7 +295,8 @@ fn rust_core_pass_through_allocates_and_copies_nothing() {
         for p in &processors {
             let d = p.read(Wait::No).unwrap();
             let (bytes, stride) = d.frame.plane(0).unwrap();
-            mismatches += (bytes.as_ptr() != base || stride != W as usize || !d.frame.shares_buffer_with(&source)) as u32;
+            mismatches +=
+                (bytes.as_ptr() != base || stride != W as usize || !d.frame.shares_buffer_with(&source)) as u32;
         }
     };
     measure(100, &mut iteration);
@@ -303,7 +306,13 @@ fn rust_core_pass_through_allocates_and_copies_nothing() {
 
     let samples: Vec<u8> = (0..480 * 2 * 4).map(|i| i as u8).collect();
     let abase = samples.as_ptr();
-    let ainit = AudioDataInit { format: AudioSampleFormat::F32, sample_rate: 48000.0, number_of_frames: 480, number_of_channels: 2, timestamp: 5678 };
+    let ainit = AudioDataInit {
+        format: AudioSampleFormat::F32,
+        sample_rate: 48000.0,
+        number_of_frames: 480,
+        number_of_channels: 2,
+        timestamp: 5678,
+    };
     let asource = Frame::audio_wrap(&ainit, Box::new(VecMemory(samples))).map_err(|(e, _)| e).unwrap();
     let ag = Generator::new(Kind::Audio);
     let aclone_track = ag.track().clone_track();
@@ -394,8 +403,16 @@ fn constrained_track_scales_once_into_pooled_frames() {
     ok(mst_track_free(track));
     ok(mst_generator_free(generator));
 
-    assert_eq!(w.all, 0, "the constrained track allocated once warm ({} in {iters} iterations): scaled frames should come from the pool", w.all);
-    assert_eq!(w.bytes, iters as u64 * OUT_BYTES, "media bytes per frame should be exactly one 640x360 I420 frame ({OUT_BYTES})");
+    assert_eq!(
+        w.all, 0,
+        "the constrained track allocated once warm ({} in {iters} iterations): scaled frames should come from the pool",
+        w.all
+    );
+    assert_eq!(
+        w.bytes,
+        iters as u64 * OUT_BYTES,
+        "media bytes per frame should be exactly one 640x360 I420 frame ({OUT_BYTES})"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

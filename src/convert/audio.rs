@@ -338,7 +338,16 @@ mod tests {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn copy(src: &[u8], sf: A, channels: usize, total: usize, df: A, plane: usize, offset: usize, count: usize) -> Vec<V> {
+    fn copy(
+        src: &[u8],
+        sf: A,
+        channels: usize,
+        total: usize,
+        df: A,
+        plane: usize,
+        offset: usize,
+        count: usize,
+    ) -> Vec<V> {
         let n = count * if df.is_planar() { 1 } else { channels } * df.bytes_per_sample();
         // A canary byte after the destination range must survive.
         let mut dst = vec![0xEE; n + 1];
@@ -386,7 +395,8 @@ mod tests {
             let src = encode(sf, &frames);
             for df in [A::S16, A::S16Planar, A::S32, A::S32Planar] {
                 for (offset, count) in [(0, 10), (3, 4), (9, 1), (0, 0), (10, 0), (2, 8)] {
-                    let scale = |v: i16| if sample_type(df) == SampleType::S32 { V::S32((v as i32) << 16) } else { V::S16(v) };
+                    let scale =
+                        |v: i16| if sample_type(df) == SampleType::S32 { V::S32((v as i32) << 16) } else { V::S16(v) };
                     if df.is_planar() {
                         for c in 0..4 {
                             let got = copy(&src, sf, 4, 10, df, c as usize, offset, count);
@@ -395,8 +405,9 @@ mod tests {
                         }
                     } else {
                         let got = copy(&src, sf, 4, 10, df, 0, offset, count);
-                        let exp: Vec<V> =
-                            (offset..offset + count).flat_map(|f| (0..4).map(move |c| scale(100 * c + f as i16))).collect();
+                        let exp: Vec<V> = (offset..offset + count)
+                            .flat_map(|f| (0..4).map(move |c| scale(100 * c + f as i16)))
+                            .collect();
                         assert_eq!(got, exp, "{} -> {} {offset}+{count}", sf.name(), df.name());
                     }
                 }
@@ -455,10 +466,21 @@ mod tests {
 
     #[test]
     fn float_to_int_clamps_and_rounds() {
-        let src: Vec<u8> = [2.0f32, -3.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 0.6 / 32768.0, -0.5 / 32768.0, 0.4 / 32768.0, 1.4 / 128.0, 1.6 / 128.0]
-            .iter()
-            .flat_map(|x| x.to_ne_bytes())
-            .collect();
+        let src: Vec<u8> = [
+            2.0f32,
+            -3.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            0.6 / 32768.0,
+            -0.5 / 32768.0,
+            0.4 / 32768.0,
+            1.4 / 128.0,
+            1.6 / 128.0,
+        ]
+        .iter()
+        .flat_map(|x| x.to_ne_bytes())
+        .collect();
         let s16 = copy(&src, A::F32, 1, 10, A::S16, 0, 0, 10);
         assert_eq!(s16, [32767, -32768, 32767, -32768, 0, 1, -1, 0, 358, 410].map(V::S16));
         let u8s = copy(&src, A::F32, 1, 10, A::U8, 0, 0, 10);

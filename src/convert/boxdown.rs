@@ -39,7 +39,17 @@ const fn weight(p: usize, q: usize, j: usize, k: usize) -> u16 {
 /// as large in both dimensions (`dw` and `dh` multiples of `q`). Returns false (nothing
 /// written) when the ratio or sample size is not one this handles, or a plane is too short.
 #[allow(clippy::too_many_arguments)]
-pub fn box_plane(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize, bps: usize, p: usize, q: usize) -> bool {
+pub fn box_plane(
+    src: &[u8],
+    src_stride: usize,
+    dst: &mut [u8],
+    dst_stride: usize,
+    dw: usize,
+    dh: usize,
+    bps: usize,
+    p: usize,
+    q: usize,
+) -> bool {
     if dw == 0 || dh == 0 {
         return true;
     }
@@ -47,7 +57,9 @@ pub fn box_plane(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usiz
         return false;
     }
     let row = dw / q * p * bps;
-    if !super::plane_holds(src.len(), src_stride, row, dh / q * p) || !super::plane_holds(dst.len(), dst_stride, dw * bps, dh) {
+    if !super::plane_holds(src.len(), src_stride, row, dh / q * p)
+        || !super::plane_holds(dst.len(), dst_stride, dw * bps, dh)
+    {
         return false;
     }
     macro_rules! go {
@@ -89,7 +101,15 @@ pub fn handles(p: usize, q: usize, bps: usize) -> bool {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn run<const P: usize, const Q: usize, const B: usize>(src: &[u8], ss: usize, dst: &mut [u8], ds: usize, dw: usize, dh: usize, acc: &mut [u16]) {
+fn run<const P: usize, const Q: usize, const B: usize>(
+    src: &[u8],
+    ss: usize,
+    dst: &mut [u8],
+    ds: usize,
+    dw: usize,
+    dh: usize,
+    acc: &mut [u16],
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -104,13 +124,29 @@ fn run<const P: usize, const Q: usize, const B: usize>(src: &[u8], ss: usize, ds
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_avx2<const P: usize, const Q: usize, const B: usize>(src: &[u8], ss: usize, dst: &mut [u8], ds: usize, dw: usize, dh: usize, acc: &mut [u16]) {
+unsafe fn run_avx2<const P: usize, const Q: usize, const B: usize>(
+    src: &[u8],
+    ss: usize,
+    dst: &mut [u8],
+    ds: usize,
+    dw: usize,
+    dh: usize,
+    acc: &mut [u16],
+) {
     rows::<P, Q, B>(src, ss, dst, ds, dw, dh, acc);
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn rows<const P: usize, const Q: usize, const B: usize>(src: &[u8], ss: usize, dst: &mut [u8], ds: usize, dw: usize, dh: usize, acc: &mut [u16]) {
+fn rows<const P: usize, const Q: usize, const B: usize>(
+    src: &[u8],
+    ss: usize,
+    dst: &mut [u8],
+    ds: usize,
+    dw: usize,
+    dh: usize,
+    acc: &mut [u16],
+) {
     let n = acc.len();
     let area = (P * P) as u32;
     for r in 0..dh {

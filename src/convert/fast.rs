@@ -35,11 +35,13 @@ pub const BOX_ERROR: u8 = 1;
 
 /// A plane as libyuv takes it, after checking that `data` holds `rows` rows of `row_bytes`.
 fn plane(data: &[u8], stride: usize, row_bytes: usize, rows: usize) -> Option<(*const u8, c_int)> {
-    (super::plane_holds(data.len(), stride, row_bytes, rows) && stride <= c_int::MAX as usize).then_some((data.as_ptr(), stride as c_int))
+    (super::plane_holds(data.len(), stride, row_bytes, rows) && stride <= c_int::MAX as usize)
+        .then_some((data.as_ptr(), stride as c_int))
 }
 
 fn plane_mut(data: &mut [u8], stride: usize, row_bytes: usize, rows: usize) -> Option<(*mut u8, c_int)> {
-    (super::plane_holds(data.len(), stride, row_bytes, rows) && stride <= c_int::MAX as usize).then_some((data.as_mut_ptr(), stride as c_int))
+    (super::plane_holds(data.len(), stride, row_bytes, rows) && stride <= c_int::MAX as usize)
+        .then_some((data.as_mut_ptr(), stride as c_int))
 }
 
 /// Plane `i` of an image, checked against its format's geometry.
@@ -65,7 +67,9 @@ pub fn packed422_to_i420(src: &[u8], stride: usize, order: super::Packed422, dst
     }
     let Some((w, h)) = dims(dst.width, dst.height) else { return false };
     let Some(s) = plane(src, stride, super::Packed422::row_bytes(dst.width), dst.height) else { return false };
-    let (Some(py), Some(pu), Some(pv)) = (dst_plane(dst, 0), dst_plane(dst, 1), dst_plane(dst, 2)) else { return false };
+    let (Some(py), Some(pu), Some(pv)) = (dst_plane(dst, 0), dst_plane(dst, 1), dst_plane(dst, 2)) else {
+        return false;
+    };
     let f = match order {
         super::Packed422::Yuyv => y::rs_YUY2ToI420,
         super::Packed422::Uyvy => y::rs_UYVYToI420,
@@ -112,8 +116,12 @@ pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
     // call gets the planes its formats have. The constants are libyuv's statics.
     let r = unsafe {
         match (src.format, dst.format) {
-            (F::Nv12, F::I420) => y::rs_NV12ToI420(s[0].0, s[0].1, s[1].0, s[1].1, d[0].0, d[0].1, d[1].0, d[1].1, d[2].0, d[2].1, w, h),
-            (F::I420, F::Nv12) => y::rs_I420ToNV12(s[0].0, s[0].1, s[1].0, s[1].1, s[2].0, s[2].1, d[0].0, d[0].1, d[1].0, d[1].1, w, h),
+            (F::Nv12, F::I420) => {
+                y::rs_NV12ToI420(s[0].0, s[0].1, s[1].0, s[1].1, d[0].0, d[0].1, d[1].0, d[1].1, d[2].0, d[2].1, w, h)
+            }
+            (F::I420, F::Nv12) => {
+                y::rs_I420ToNV12(s[0].0, s[0].1, s[1].0, s[1].1, s[2].0, s[2].1, d[0].0, d[0].1, d[1].0, d[1].1, w, h)
+            }
             // A swap of bytes 0 and 2 that copies byte 3: alpha to alpha. (An X destination
             // must get 255 whatever the source had: the reference does those.)
             (F::Bgra, F::Rgba) | (F::Rgba, F::Bgra) => y::rs_ARGBToABGR(s[0].0, s[0].1, d[0].0, d[0].1, w, h),
@@ -250,21 +258,46 @@ pub fn scale(src: &Image, dst: &mut ImageMut) -> bool {
         match how {
             // Our own kernels (super::boxdown, super::resample): exact, and no malloc per call.
             Method::Own(p, q) => {
-                if super::boxdown::box_plane(src.planes[i], src.strides[i], dst.planes[i], dst.strides[i], dw, dh, bps, p, q) {
+                if super::boxdown::box_plane(
+                    src.planes[i],
+                    src.strides[i],
+                    dst.planes[i],
+                    dst.strides[i],
+                    dw,
+                    dh,
+                    bps,
+                    p,
+                    q,
+                ) {
                     continue;
                 }
                 return false;
             }
             Method::Any => {
                 let use_box = is_box(src, dst);
-                if super::resample::plane(src.planes[i], src.strides[i], sw, sh, dst.planes[i], dst.strides[i], dw, dh, bps, use_box) {
+                if super::resample::plane(
+                    src.planes[i],
+                    src.strides[i],
+                    sw,
+                    sh,
+                    dst.planes[i],
+                    dst.strides[i],
+                    dw,
+                    dh,
+                    bps,
+                    use_box,
+                ) {
                     continue;
                 }
                 return false;
             }
             Method::Libyuv(_) => {}
         }
-        let (Some(s), Some(d), Some((sw, sh)), Some((dw, dh))) = (src_plane(src, i), dst_plane(dst, i), dims(sw, sh), dims(dw, dh)) else { return false };
+        let (Some(s), Some(d), Some((sw, sh)), Some((dw, dh))) =
+            (src_plane(src, i), dst_plane(dst, i), dims(sw, sh), dims(dw, dh))
+        else {
+            return false;
+        };
         // SAFETY: each plane was checked to hold its rows at its stride; the split planes are
         // sized for theirs below.
         let r = unsafe {
@@ -332,12 +365,7 @@ mod tests {
 
     #[test]
     fn conversions_match_the_reference() {
-        let pairs = [
-            (F::Nv12, F::I420, 0),
-            (F::I420, F::Nv12, 0),
-            (F::Bgra, F::Rgba, 0),
-            (F::Rgba, F::Bgra, 0),
-        ];
+        let pairs = [(F::Nv12, F::I420, 0), (F::I420, F::Nv12, 0), (F::Bgra, F::Rgba, 0), (F::Rgba, F::Bgra, 0)];
         for (from, to, bound) in pairs {
             for (k, &(w, h)) in SIZES.iter().enumerate() {
                 let mut src = OwnedImage::new(from, w, h, 3 + k, 0);
@@ -411,13 +439,24 @@ mod tests {
                 // ARGBScale boxes exactly only at 2x2 (and 4-byte samples have no boxdown
                 // kernel): the other ratios take the any-ratio scaler, given AVX2.
                 let libyuv_argb = format == F::Bgra && sw == 2 * dw && sh == 2 * dh;
-                let expect = format != F::Bgra || libyuv_argb || crate::convert::resample::possible(sw, sh, dw, dh, true);
-                assert_eq!(scale(&src.view(), &mut fast.view_mut()), expect, "{format:?} {sw}x{sh} -> {dw}x{dh}: fast path?");
+                let expect =
+                    format != F::Bgra || libyuv_argb || crate::convert::resample::possible(sw, sh, dw, dh, true);
+                assert_eq!(
+                    scale(&src.view(), &mut fast.view_mut()),
+                    expect,
+                    "{format:?} {sw}x{sh} -> {dw}x{dh}: fast path?"
+                );
                 if !expect {
                     continue;
                 }
                 // Four-byte planes at 2x2 go to libyuv's ARGBScale (within BOX_ERROR).
-                let bound = if libyuv_argb { BOX_ERROR } else if format == F::Bgra { 0 } else { bound };
+                let bound = if libyuv_argb {
+                    BOX_ERROR
+                } else if format == F::Bgra {
+                    0
+                } else {
+                    bound
+                };
                 reference::scale(&src.view(), &mut slow.view_mut());
                 fast.assert_padding();
                 let d = max_diff(&fast, &slow);
@@ -472,7 +511,11 @@ mod tests {
                 noise(&mut src, 7 + k as u32);
                 let mut fast = OwnedImage::new(format, dw, dh, 3 + k % 3, 0x5A);
                 let mut slow = OwnedImage::new(format, dw, dh, 0, 0);
-                assert_eq!(scale(&src.view(), &mut fast.view_mut()), any, "{format:?} {sw}x{sh} -> {dw}x{dh}: fast path?");
+                assert_eq!(
+                    scale(&src.view(), &mut fast.view_mut()),
+                    any,
+                    "{format:?} {sw}x{sh} -> {dw}x{dh}: fast path?"
+                );
                 if !any {
                     continue;
                 }
@@ -489,13 +532,18 @@ mod tests {
             assert!(!scale(&src.view(), &mut dst.view_mut()), "{sw}x{sh} -> {dw}x{dh}");
         }
         // Extreme values: all 255 through the largest sums, all 0.
-        for ((sw, sh), (dw, dh)) in [((100, 36), (13, 34)), ((151, 1), (100, 1)), ((348, 27), (242, 27)), ((40, 40), (40, 40))] {
+        for ((sw, sh), (dw, dh)) in
+            [((100, 36), (13, 34)), ((151, 1), (100, 1)), ((348, 27), (242, 27)), ((40, 40), (40, 40))]
+        {
             for fill in [0u8, 255] {
                 for format in [F::I444, F::Bgra] {
                     let src = OwnedImage::new(format, sw, sh, 0, fill);
                     let mut dst = OwnedImage::new(format, dw, dh, 0, 1);
                     assert_eq!(scale(&src.view(), &mut dst.view_mut()), any, "{sw}x{sh} -> {dw}x{dh}");
-                    assert!(!any || dst.packed().iter().all(|p| p.iter().all(|&v| v == fill)), "{format:?} {sw}x{sh} -> {dw}x{dh} fill {fill}");
+                    assert!(
+                        !any || dst.packed().iter().all(|p| p.iter().all(|&v| v == fill)),
+                        "{format:?} {sw}x{sh} -> {dw}x{dh} fill {fill}"
+                    );
                 }
             }
         }

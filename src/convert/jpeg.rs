@@ -36,8 +36,18 @@ type Handle = *mut c_void;
 /// The functions of libturbojpeg.so.0 libmst uses.
 struct Api {
     init_decompress: unsafe extern "C" fn() -> Handle,
-    decompress_header3: unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut c_int, *mut c_int, *mut c_int, *mut c_int) -> c_int,
-    decompress_to_yuv_planes: unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut *mut c_uchar, c_int, *mut c_int, c_int, c_int) -> c_int,
+    decompress_header3:
+        unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut c_int, *mut c_int, *mut c_int, *mut c_int) -> c_int,
+    decompress_to_yuv_planes: unsafe extern "C" fn(
+        Handle,
+        *const c_uchar,
+        c_ulong,
+        *mut *mut c_uchar,
+        c_int,
+        *mut c_int,
+        c_int,
+        c_int,
+    ) -> c_int,
     destroy: unsafe extern "C" fn(Handle) -> c_int,
     get_error_str2: unsafe extern "C" fn(Handle) -> *mut c_char,
     get_error_code: unsafe extern "C" fn(Handle) -> c_int,
@@ -62,18 +72,50 @@ fn load() -> std::result::Result<Api, String> {
         let sym = |name: &CStr| {
             let p = libc::dlsym(lib, name.as_ptr());
             if p.is_null() {
-                Err(format!("{LIBRARY} has no {}: too old (libmst needs TurboJPEG 1.4 or later)", name.to_string_lossy()))
+                Err(format!(
+                    "{LIBRARY} has no {}: too old (libmst needs TurboJPEG 1.4 or later)",
+                    name.to_string_lossy()
+                ))
             } else {
                 Ok(p)
             }
         };
         Ok(Api {
-            init_decompress: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> Handle>(sym(c"tjInitDecompress")?),
-            decompress_header3: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut c_int, *mut c_int, *mut c_int, *mut c_int) -> c_int>(sym(c"tjDecompressHeader3")?),
-            decompress_to_yuv_planes: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut *mut c_uchar, c_int, *mut c_int, c_int, c_int) -> c_int>(sym(c"tjDecompressToYUVPlanes")?),
+            init_decompress: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> Handle>(sym(
+                c"tjInitDecompress",
+            )?),
+            decompress_header3: std::mem::transmute::<
+                *mut c_void,
+                unsafe extern "C" fn(
+                    Handle,
+                    *const c_uchar,
+                    c_ulong,
+                    *mut c_int,
+                    *mut c_int,
+                    *mut c_int,
+                    *mut c_int,
+                ) -> c_int,
+            >(sym(c"tjDecompressHeader3")?),
+            decompress_to_yuv_planes: std::mem::transmute::<
+                *mut c_void,
+                unsafe extern "C" fn(
+                    Handle,
+                    *const c_uchar,
+                    c_ulong,
+                    *mut *mut c_uchar,
+                    c_int,
+                    *mut c_int,
+                    c_int,
+                    c_int,
+                ) -> c_int,
+            >(sym(c"tjDecompressToYUVPlanes")?),
             destroy: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle) -> c_int>(sym(c"tjDestroy")?),
-            get_error_str2: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle) -> *mut c_char>(sym(c"tjGetErrorStr2")?),
-            get_error_code: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle) -> c_int>(sym(c"tjGetErrorCode")?),
+            get_error_str2: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle) -> *mut c_char>(sym(
+                c"tjGetErrorStr2",
+            )?),
+            get_error_code: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Handle) -> c_int>(sym(
+                c"tjGetErrorCode",
+            )?),
         })
     }
 }
@@ -146,7 +188,15 @@ mod raw {
             ctx: *mut c_void,
         ) -> c_int;
         pub fn mst_jpeg_raw_copy_tables(dst: *mut c_void, src: *const c_void) -> c_int;
-        pub fn mst_jpeg_raw_scan_tables(d: *mut c_void, jpeg: *const u8, len: usize, w: usize, h: usize, bits: *mut [u8; 17], vals: *mut [u8; 256]) -> c_int;
+        pub fn mst_jpeg_raw_scan_tables(
+            d: *mut c_void,
+            jpeg: *const u8,
+            len: usize,
+            w: usize,
+            h: usize,
+            bits: *mut [u8; 17],
+            vals: *mut [u8; 256],
+        ) -> c_int;
     }
 
     pub const OK: c_int = 0;
@@ -239,7 +289,10 @@ impl Decoder {
             return Err(err!(Io, "the JPEG frame is {w}x{h}, the stream {width}x{height}"));
         }
         if !matches!(sub, TJSAMP_420 | TJSAMP_422 | TJSAMP_440 | TJSAMP_444 | TJSAMP_GRAY) {
-            return Err(err!(Unsupported, "JPEG chroma subsampling {sub} (TJSAMP) is not decoded; 4:2:0, 4:2:2, 4:4:0, 4:4:4 and greyscale are"));
+            return Err(err!(
+                Unsupported,
+                "JPEG chroma subsampling {sub} (TJSAMP) is not decoded; 4:2:0, 4:2:2, 4:4:0, 4:4:4 and greyscale are"
+            ));
         }
         Ok(sub)
     }
@@ -297,7 +350,17 @@ impl Decoder {
         let mut vals = [[0u8; 256]; 6];
         // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
         // the tables are the sizes the C side fills.
-        let r = unsafe { raw::mst_jpeg_raw_scan_tables(self.raw, jpeg.as_ptr(), jpeg.len(), w, h, bits.as_mut_ptr(), vals.as_mut_ptr()) };
+        let r = unsafe {
+            raw::mst_jpeg_raw_scan_tables(
+                self.raw,
+                jpeg.as_ptr(),
+                jpeg.len(),
+                w,
+                h,
+                bits.as_mut_ptr(),
+                vals.as_mut_ptr(),
+            )
+        };
         if r != raw::OK {
             return None;
         }
@@ -312,7 +375,8 @@ impl Decoder {
         }
         let tables = &self.scan_tables.as_ref()?.tables;
         let (across, down) = (w.div_ceil(16), h.div_ceil(8));
-        let coefficients = jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
+        let coefficients =
+            jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
         if !two {
             // An error: the whole decode says what it is.
             return decode_rows(self.raw, jpeg, h, dst, Some((&coefficients, 0)))?.ok().map(Ok);
@@ -377,7 +441,17 @@ impl Decoder {
     fn header(&mut self, jpeg: &[u8]) -> Result<(usize, usize, c_int)> {
         let (mut w, mut h, mut sub, mut cs) = (0, 0, 0, 0);
         // SAFETY: `jpeg` is readable for its length; the outputs are live ints.
-        let r = unsafe { (self.api.decompress_header3)(self.handle, jpeg.as_ptr(), jpeg.len() as c_ulong, &mut w, &mut h, &mut sub, &mut cs) };
+        let r = unsafe {
+            (self.api.decompress_header3)(
+                self.handle,
+                jpeg.as_ptr(),
+                jpeg.len() as c_ulong,
+                &mut w,
+                &mut h,
+                &mut sub,
+                &mut cs,
+            )
+        };
         if r != 0 || w <= 0 || h <= 0 {
             let e = self.error("not a JPEG frame");
             // TurboJPEG 2.x leaves a header that failed half-way inside the decompressor (it
@@ -447,11 +521,14 @@ impl Decoder {
         };
         // A plane takes C's writes directly when its stride (which must fit a C int) covers the
         // padded row and its slice the padded rows; else the plane goes through scratch.
-        let fits = |len: usize, stride: usize, rows: usize, row: usize| super::plane_holds(len, stride, row, rows) && stride <= c_int::MAX as usize;
+        let fits = |len: usize, stride: usize, rows: usize, row: usize| {
+            super::plane_holds(len, stride, row, rows) && stride <= c_int::MAX as usize
+        };
         let [yp, up, vp, _] = &mut dst.planes;
         let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
         let luma_direct = fits(yp.len(), ys, lh, lw);
-        let chroma_direct = (sub == TJSAMP_420 || sub == TJSAMP_GRAY) && fits(up.len(), us, ch, cw) && fits(vp.len(), vs, ch, cw);
+        let chroma_direct =
+            (sub == TJSAMP_420 || sub == TJSAMP_GRAY) && fits(up.len(), us, ch, cw) && fits(vp.len(), vs, ch, cw);
         // Scratch: [luma lw x lh if not direct][U pw x ph][V pw x ph if chroma not direct].
         let luma_n = if luma_direct { 0 } else { lw * lh };
         let chroma_n = if chroma_direct { 0 } else { pw * ph };
@@ -474,7 +551,16 @@ impl Decoder {
         // at its stride (`fits` above, or scratch of exactly that size); greyscale writes only
         // the first.
         let r = unsafe {
-            (self.api.decompress_to_yuv_planes)(self.handle, jpeg.as_ptr(), jpeg.len() as c_ulong, planes.as_mut_ptr(), w as c_int, strides.as_mut_ptr(), h as c_int, TJFLAG_FASTDCT)
+            (self.api.decompress_to_yuv_planes)(
+                self.handle,
+                jpeg.as_ptr(),
+                jpeg.len() as c_ulong,
+                planes.as_mut_ptr(),
+                w as c_int,
+                strides.as_mut_ptr(),
+                h as c_int,
+                TJFLAG_FASTDCT,
+            )
         };
         // SAFETY: a live handle.
         let outcome = if r == 0 {
@@ -524,12 +610,20 @@ fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) 
 ///
 /// [`Coefficients`]: super::jpeg_scan::Coefficients
 #[cfg(mst_jpeg_raw)]
-fn decode_rows(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut, fed: Option<(&super::jpeg_scan::Coefficients, usize)>) -> Option<Result<Decoded>> {
+fn decode_rows(
+    raw: *mut c_void,
+    jpeg: &[u8],
+    jpeg_h: usize,
+    dst: &mut ImageMut,
+    fed: Option<(&super::jpeg_scan::Coefficients, usize)>,
+) -> Option<Result<Decoded>> {
     let (w, rows) = (dst.width, dst.height);
     let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
     let [yp, up, vp, _] = &mut dst.planes;
     let (ys, us, vs) = (dst.strides[0], dst.strides[1], dst.strides[2]);
-    let holds = super::plane_holds(yp.len(), ys, w, rows) && super::plane_holds(up.len(), us, cw, ch) && super::plane_holds(vp.len(), vs, cw, ch);
+    let holds = super::plane_holds(yp.len(), ys, w, rows)
+        && super::plane_holds(up.len(), us, cw, ch)
+        && super::plane_holds(vp.len(), vs, cw, ch);
     if raw.is_null() || !holds || rows > jpeg_h {
         return None;
     }
@@ -541,7 +635,22 @@ fn decode_rows(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut,
     // `feed_mcu` with it on this thread only, with `n` pointers to zeroed 64-coefficient
     // blocks.
     let r = unsafe {
-        raw::mst_jpeg_raw_decode_422(raw, jpeg.as_ptr(), jpeg.len(), yp.as_mut_ptr(), ys, up.as_mut_ptr(), us, vp.as_mut_ptr(), vs, w, jpeg_h, rows, feed.is_some().then_some(feed_mcu), ctx)
+        raw::mst_jpeg_raw_decode_422(
+            raw,
+            jpeg.as_ptr(),
+            jpeg.len(),
+            yp.as_mut_ptr(),
+            ys,
+            up.as_mut_ptr(),
+            us,
+            vp.as_mut_ptr(),
+            vs,
+            w,
+            jpeg_h,
+            rows,
+            feed.is_some().then_some(feed_mcu),
+            ctx,
+        )
     };
     match r {
         raw::OK => Some(Ok(Decoded::Clean)),
@@ -659,7 +768,12 @@ fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
         match m {
             // Baseline or extended sequential, Huffman: P, Y, X, Nf, then C, HV, Tq each.
             0xC0 | 0xC1 => {
-                if seg.len() < 15 || seg[0] != 8 || seg[5] != 3 || (be16(seg, 3)?, be16(seg, 1)?) != (w, h) || (seg[7], seg[10], seg[13]) != (0x21, 0x11, 0x11) {
+                if seg.len() < 15
+                    || seg[0] != 8
+                    || seg[5] != 3
+                    || (be16(seg, 3)?, be16(seg, 1)?) != (w, h)
+                    || (seg[7], seg[10], seg[13]) != (0x21, 0x11, 0x11)
+                {
                     return None;
                 }
                 height_at = Some(i + 5);
@@ -734,7 +848,19 @@ pub(super) mod tests {
     /// JPEG-compresses an RGB picture with TurboJPEG (the same library, loaded here too).
     pub(crate) fn compress(rgb: &[u8], w: usize, h: usize, subsamp: c_int) -> Vec<u8> {
         type Init = unsafe extern "C" fn() -> Handle;
-        type Compress = unsafe extern "C" fn(Handle, *const u8, c_int, c_int, c_int, c_int, *mut *mut u8, *mut c_ulong, c_int, c_int, c_int) -> c_int;
+        type Compress = unsafe extern "C" fn(
+            Handle,
+            *const u8,
+            c_int,
+            c_int,
+            c_int,
+            c_int,
+            *mut *mut u8,
+            *mut c_ulong,
+            c_int,
+            c_int,
+            c_int,
+        ) -> c_int;
         // SAFETY: the library is loaded (api() succeeded in the caller); signatures as in
         // turbojpeg.h; the output buffer is allocated by TurboJPEG, copied, then freed by it.
         unsafe {
@@ -743,7 +869,8 @@ pub(super) mod tests {
             let init: Init = std::mem::transmute(libc::dlsym(lib, c"tjInitCompress".as_ptr()));
             let comp: Compress = std::mem::transmute(libc::dlsym(lib, c"tjCompress2".as_ptr()));
             let free: unsafe extern "C" fn(*mut u8) = std::mem::transmute(libc::dlsym(lib, c"tjFree".as_ptr()));
-            let destroy: unsafe extern "C" fn(Handle) -> c_int = std::mem::transmute(libc::dlsym(lib, c"tjDestroy".as_ptr()));
+            let destroy: unsafe extern "C" fn(Handle) -> c_int =
+                std::mem::transmute(libc::dlsym(lib, c"tjDestroy".as_ptr()));
             let h_ = init();
             let (mut out, mut len) = (std::ptr::null_mut(), 0 as c_ulong);
             // TJPF_RGB = 0, quality 90, no flags.
@@ -838,7 +965,10 @@ pub(super) mod tests {
         /// n), decoded by one libjpeg decode and by decode_i420: the same outcome (error,
         /// damaged or clean) and, decoded, the same pixels. Returns how many decode_i420 split
         /// and how many decoded damaged.
-        pub(super) fn mutations_decode_as_one_decode(good: &[u8], mutate: impl Fn(usize, usize, &mut Vec<u8>, &mut dyn FnMut(usize) -> usize)) -> (usize, usize) {
+        pub(super) fn mutations_decode_as_one_decode(
+            good: &[u8],
+            mutate: impl Fn(usize, usize, &mut Vec<u8>, &mut dyn FnMut(usize) -> usize),
+        ) -> (usize, usize) {
             let mut d = decoder();
             let data_at = layout(good, 640, 480).unwrap().data_at;
             let mut s = 0x2545_f491u64;
@@ -911,11 +1041,17 @@ pub(super) mod tests {
             let sequences: [(&str, Vec<Vec<u8>>); 2] = [
                 // Frame 1 split; frame 2 (other quantization tables, truncated) decoded by
                 // libjpeg alone; frame 3 (frame 1 without DQT) split: with frame 2's tables.
-                ("no restart markers, DQT left out", vec![f1.clone(), truncated.clone(), edit_segments(&f1, 0xDB, |_| false)]),
+                (
+                    "no restart markers, DQT left out",
+                    vec![f1.clone(), truncated.clone(), edit_segments(&f1, 0xDB, |_| false)],
+                ),
                 // Optimized Huffman tables, then the standard ones (libjpeg alone), then a
                 // frame with restart markers and no DHT: the standard tables (libmst's decoder
                 // reads the tables libjpeg would use).
-                ("restart markers, DHT left out", vec![OPTIMIZED.to_vec(), edit_segments(&truncated, 0xDB, |_| true), vga_restart.to_vec()]),
+                (
+                    "restart markers, DHT left out",
+                    vec![OPTIMIZED.to_vec(), edit_segments(&truncated, 0xDB, |_| true), vga_restart.to_vec()],
+                ),
             ];
             for (what, frames) in sequences {
                 let (mut d, mut reference) = (decoder(), decoder());
@@ -956,7 +1092,11 @@ pub(super) mod tests {
                 assert_eq!(r.unwrap(), Decoded::Clean);
                 let l = layout(jpeg, w, h).expect("a 4:2:2 frame");
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
-                assert_eq!(d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                assert_eq!(
+                    d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(),
+                    Decoded::Clean,
+                    "{w}x{h}"
+                );
                 img.assert_padding();
                 assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
                 let mcus = w.div_ceil(16) * h.div_ceil(8);
@@ -964,7 +1104,11 @@ pub(super) mod tests {
                 assert!(sync < mcus && tail < 20, "{w}x{h}: synced at MCU {sync} of {mcus}, {tail} past the middle");
                 // On one thread: the same, the Huffman decode from the start to the end.
                 let mut one = OwnedImage::new(VideoPixelFormat::I420, w, h, 3, 0xA5);
-                assert_eq!(d.decode_resync(jpeg, &l, &mut one.view_mut(), false).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                assert_eq!(
+                    d.decode_resync(jpeg, &l, &mut one.view_mut(), false).expect("taken").unwrap(),
+                    Decoded::Clean,
+                    "{w}x{h}"
+                );
                 assert_eq!(d.scan.last_sync.0, mcus);
                 one.assert_padding();
                 assert!(one.packed() == reference.packed(), "{w}x{h}, one thread: pixels differ");
@@ -1016,7 +1160,11 @@ pub(super) mod tests {
                 assert!(l.interval > 0);
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
                 d.scan.last_sync = (0, 0);
-                assert_eq!(d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                assert_eq!(
+                    d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(),
+                    Decoded::Clean,
+                    "{w}x{h}"
+                );
                 img.assert_padding();
                 assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
                 // Split at a marker: a whole number of intervals above, near half the MCUs.
@@ -1024,7 +1172,11 @@ pub(super) mod tests {
                 assert_eq!(split % l.interval, 0, "{w}x{h}");
                 assert!(4 * split > mcus && 4 * split < 3 * mcus, "{w}x{h}: split at MCU {split} of {mcus}");
                 let mut one = OwnedImage::new(VideoPixelFormat::I420, w, h, 3, 0xA5);
-                assert_eq!(d.decode_resync(jpeg, &l, &mut one.view_mut(), false).expect("taken").unwrap(), Decoded::Clean, "{w}x{h}");
+                assert_eq!(
+                    d.decode_resync(jpeg, &l, &mut one.view_mut(), false).expect("taken").unwrap(),
+                    Decoded::Clean,
+                    "{w}x{h}"
+                );
                 assert_eq!(d.scan.last_sync.0, mcus, "{w}x{h}: one thread decodes every interval");
                 assert!(one.packed() == reference.packed(), "{w}x{h}, one thread: pixels differ");
             }
@@ -1126,7 +1278,9 @@ pub(super) mod tests {
                 0 => bad[at] ^= 1 << next(8),
                 1 => {
                     // A restart marker at or after `at`, deleted.
-                    if let Some(m) = (at..bad.len() - 1).find(|&j| bad[j] == 0xFF && (0xD0..=0xD7).contains(&bad[j + 1])) {
+                    if let Some(m) =
+                        (at..bad.len() - 1).find(|&j| bad[j] == 0xFF && (0xD0..=0xD7).contains(&bad[j + 1]))
+                    {
                         bad.drain(m..m + 2);
                     }
                 }

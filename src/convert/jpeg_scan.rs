@@ -43,10 +43,10 @@ const FAST_EOB: i32 = 1 << 12;
 /// extra entries so a run that overshoots position 63 lands on 63, as in libjpeg (which then
 /// ends the block).
 const NATURAL: [u8; 80] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63,
-    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
+    28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54,
+    47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
 ];
-
 
 /// Decoded MCUs are kept packed: per MCU a count n, then n entries of value << 16 | 64 x
 /// block + natural position, each block's DC value first and always there. A frame's MCUs
@@ -81,7 +81,13 @@ impl Table {
     /// symbols. None for a table libjpeg refuses (jpeg_make_d_derived_tbl: more than 256
     /// codes, codes that do not fit their length, DC symbols above 15).
     pub fn new(bits: &[u8; 17], vals: &[u8; 256], dc: bool) -> Option<Box<Table>> {
-        let mut t = Box::new(Table { look: [0; 1 << LOOK], fast_ac: [0; 1 << LOOK], maxcode: [-1; 18], valoff: [0; 17], vals: *vals });
+        let mut t = Box::new(Table {
+            look: [0; 1 << LOOK],
+            fast_ac: [0; 1 << LOOK],
+            maxcode: [-1; 18],
+            valoff: [0; 17],
+            vals: *vals,
+        });
         let count: usize = bits[1..].iter().map(|&b| b as usize).sum();
         if count > 256 {
             return None;
@@ -238,7 +244,15 @@ impl<'a> Reader<'a> {
     /// more): DC difference added to `pred`, then the AC coefficients. Returns where the
     /// next block goes.
     #[inline(always)]
-    fn block(&mut self, dc: &Table, ac: &Table, pred: &mut i32, out: &mut [u32], at: usize, base: u32) -> Result<usize, Bad> {
+    fn block(
+        &mut self,
+        dc: &Table,
+        ac: &Table,
+        pred: &mut i32,
+        out: &mut [u32],
+        at: usize,
+        base: u32,
+    ) -> Result<usize, Bad> {
         self.refill();
         let s = u32::from(self.symbol(dc)?);
         if s != 0 {
@@ -425,7 +439,9 @@ impl Coefficients<'_> {
         #[cfg(target_arch = "x86_64")]
         if let Some(ahead) = packed.get(at + 512) {
             // SAFETY: a prefetch of an address inside the slice; it reads nothing.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((ahead as *const u32).cast()) };
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((ahead as *const u32).cast())
+            };
         }
         let n = packed[at] as usize;
         for &e in &packed[at + 1..at + 1 + n] {
@@ -474,7 +490,14 @@ fn unstuff(scan: &[u8], out: &mut Vec<u8>, markers: &mut Vec<usize>) -> Option<u
 /// the helper is busy). None when libjpeg alone must decode the frame (see the module doc).
 /// With `two` false, the top thread's part is the whole scan and the bottom's nothing: one
 /// thread, no sync.
-pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, two: bool, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
+pub fn decode<'s>(
+    scan: &[u8],
+    t: &Tables,
+    mcus: usize,
+    interval: usize,
+    two: bool,
+    s: &'s mut Scratch,
+) -> Option<Coefficients<'s>> {
     if interval > 0 {
         return decode_intervals(scan, t, mcus, interval, two, s);
     }
@@ -487,7 +510,14 @@ pub fn decode<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, two: bo
 /// anything but a clean scan: markers missing or out of sequence, an interval whose data ends
 /// early, or whole bytes between an interval's last MCU and its marker (libjpeg reports those
 /// as damage); the caller's other paths then decode it as libjpeg does.
-fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, two: bool, s: &'s mut Scratch) -> Option<Coefficients<'s>> {
+fn decode_intervals<'s>(
+    scan: &[u8],
+    t: &Tables,
+    mcus: usize,
+    interval: usize,
+    two: bool,
+    s: &'s mut Scratch,
+) -> Option<Coefficients<'s>> {
     let len = s.prepare(scan, mcus, mcus)?;
     let count = mcus.div_ceil(interval);
     if s.markers.len() + 1 != count {
@@ -500,24 +530,25 @@ fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, t
     let split = if two { (1..count).min_by_key(|&i| markers[i - 1].abs_diff(len / 2)).unwrap_or(count) } else { count };
     let sync = (split * interval).min(mcus);
     // Intervals `range` decoded into `out`, noting where each MCU starts.
-    let run = |range: std::ops::Range<usize>, out: &mut Vec<u32>, note: &mut dyn FnMut(usize, usize)| -> Result<(), Bad> {
-        let mut at = 0;
-        for i in range {
-            let (from, to) = bounds(i);
-            let mut r = Reader::at(data, 8 * from);
-            let mut pred = [0; 3];
-            for t_mcu in i * interval..((i + 1) * interval).min(mcus) {
-                note(t_mcu, at);
-                at = r.mcu(t, &mut pred, out, at)?;
+    let run =
+        |range: std::ops::Range<usize>, out: &mut Vec<u32>, note: &mut dyn FnMut(usize, usize)| -> Result<(), Bad> {
+            let mut at = 0;
+            for i in range {
+                let (from, to) = bounds(i);
+                let mut r = Reader::at(data, 8 * from);
+                let mut pred = [0; 3];
+                for t_mcu in i * interval..((i + 1) * interval).min(mcus) {
+                    note(t_mcu, at);
+                    at = r.mcu(t, &mut pred, out, at)?;
+                }
+                // Ends in its last byte (padding), or in the data's last (the whole-frame decode
+                // never looks after the last MCU).
+                if r.bit() > 8 * to || (i + 1 < count && r.bit() + 8 <= 8 * to) {
+                    return Err(Bad);
+                }
             }
-            // Ends in its last byte (padding), or in the data's last (the whole-frame decode
-            // never looks after the last MCU).
-            if r.bit() > 8 * to || (i + 1 < count && r.bit() + 8 <= 8 * to) {
-                return Err(Bad);
-            }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let (mut a, mut b) = (Err(Bad), Err(Bad));
     super::parallel::join(
@@ -527,12 +558,27 @@ fn decode_intervals<'s>(scan: &[u8], t: &Tables, mcus: usize, interval: usize, t
     a.ok()?;
     b.ok()?;
     s.last_sync = (sync, 0);
-    Some(Coefficients { top: &s.top, top_at: &s.top_at, bottom: &s.bottom, entries: &s.entries, sync, sync_bottom: 0, offset: [0; 3], mcus })
+    Some(Coefficients {
+        top: &s.top,
+        top_at: &s.top_at,
+        bottom: &s.bottom,
+        entries: &s.entries,
+        sync,
+        sync_bottom: 0,
+        offset: [0; 3],
+        mcus,
+    })
 }
 
 /// [`decode`], the bottom thread starting at byte `middle` of the unstuffed data (None: its
 /// middle).
-fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middle: Option<usize>) -> Option<Coefficients<'s>> {
+fn decode_at<'s>(
+    scan: &[u8],
+    t: &Tables,
+    mcus: usize,
+    s: &'s mut Scratch,
+    middle: Option<usize>,
+) -> Option<Coefficients<'s>> {
     // The bottom thread needs at most this many MCUs (the rest of the scan, and a few out of
     // step at its start).
     let cap = mcus + 64;
@@ -602,7 +648,16 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
                 offset[c] = d as i16;
             }
             s.last_sync = (t_mcu, t_mcu - stopped);
-            return Some(Coefficients { top: &s.top, top_at: &s.top_at, bottom: &s.bottom, entries: &s.entries, sync: t_mcu, sync_bottom: cursor, offset, mcus });
+            return Some(Coefficients {
+                top: &s.top,
+                top_at: &s.top_at,
+                bottom: &s.bottom,
+                entries: &s.entries,
+                sync: t_mcu,
+                sync_bottom: cursor,
+                offset,
+                mcus,
+            });
         }
         s.top_at[t_mcu] = at;
         at = r.mcu(t, &mut pred, &mut s.top, at).ok()?;
@@ -612,14 +667,31 @@ fn decode_at<'s>(scan: &[u8], t: &Tables, mcus: usize, s: &'s mut Scratch, middl
         t_mcu += 1;
     }
     s.last_sync = (mcus, mcus - stopped);
-    Some(Coefficients { top: &s.top, top_at: &s.top_at, bottom: &s.bottom, entries: &s.entries, sync: mcus, sync_bottom: 0, offset: [0; 3], mcus })
+    Some(Coefficients {
+        top: &s.top,
+        top_at: &s.top_at,
+        bottom: &s.bottom,
+        entries: &s.entries,
+        sync: mcus,
+        sync_bottom: 0,
+        offset: [0; 3],
+        mcus,
+    })
 }
 
 /// The bottom thread: decodes MCUs from bit `from` to the end of the data as if one started
 /// there, into `out`, recording each one's start in `entries` (at most `cap`). Returns the
 /// last run's number, the largest DC predictor magnitude seen in it by component, and the
 /// bits it decoded in vain (in attempts that ended in an invalid code).
-fn decode_bottom(data: &[u8], end: usize, from: usize, t: &Tables, cap: usize, out: &mut Vec<u32>, entries: &mut Vec<Entry>) -> (u32, [u32; 3], usize) {
+fn decode_bottom(
+    data: &[u8],
+    end: usize,
+    from: usize,
+    t: &Tables,
+    cap: usize,
+    out: &mut Vec<u32>,
+    entries: &mut Vec<Entry>,
+) -> (u32, [u32; 3], usize) {
     let mut r = Reader::at(data, from);
     let (mut run, mut pred, mut max, mut at) = (0u32, [0i32; 3], [0u32; 3], 0);
     // Bits decoded in attempts that ended in an invalid code. Out of step, the thread starts
@@ -683,16 +755,26 @@ pub(crate) mod tests {
     }
 
     const AC_LUMA: [u8; 162] = [
-        0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07, 0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x34, 0x35, 0x36, 0x37,
-        0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3,
-        0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8,
-        0xf9, 0xfa,
+        0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07, 0x22, 0x71,
+        0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72,
+        0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x34, 0x35, 0x36, 0x37,
+        0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59,
+        0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83,
+        0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3,
+        0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3,
+        0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2,
+        0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
     ];
     const AC_CHROMA: [u8; 162] = [
-        0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61, 0x71, 0x13, 0x22, 0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33, 0x52, 0xf0, 0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16, 0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18, 0x19, 0x1a, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x35, 0x36,
-        0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a,
-        0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9,
-        0xfa,
+        0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61, 0x71, 0x13, 0x22,
+        0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33, 0x52, 0xf0, 0x15, 0x62, 0x72, 0xd1,
+        0x0a, 0x16, 0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18, 0x19, 0x1a, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x35, 0x36,
+        0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58,
+        0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a,
+        0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a,
+        0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba,
+        0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda,
+        0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
     ];
 
     /// The byte after the SOS segment of a JPEG.
@@ -753,7 +835,11 @@ pub(crate) mod tests {
         let t = standard_tables();
         let scan = &jpeg[at..];
         let reference = serial(scan, &t, mcus);
-        assert!(reference.iter().flat_map(|m| m.chunks_exact(64)).filter(|b| b[1..].iter().any(|&c| c != 0)).count() > 3 * mcus, "a picture with detail");
+        assert!(
+            reference.iter().flat_map(|m| m.chunks_exact(64)).filter(|b| b[1..].iter().any(|&c| c != 0)).count()
+                > 3 * mcus,
+            "a picture with detail"
+        );
         let mut s = Scratch::default();
         let len = scan.len();
         let (mut synced, mut longest) = (0, 0);
@@ -835,7 +921,10 @@ pub(crate) mod tests {
         assert_eq!(ac.fast_ac[next("1010")], FAST_EOB | 4);
         // 0xF0 (ZRL, 11111111001) is longer than LOOK: not fast.
         assert_eq!(ac.fast_ac[next("1111111100")], 0);
-        assert_eq!([extend(0, 1), extend(1, 1), extend(0, 3), extend(3, 3), extend(4, 3), extend(7, 3)], [-1, 1, -7, -4, 4, 7]);
+        assert_eq!(
+            [extend(0, 1), extend(1, 1), extend(0, 3), extend(3, 3), extend(4, 3), extend(7, 3)],
+            [-1, 1, -7, -4, 4, 7]
+        );
     }
 
     /// Markers inside the scan and a missing EOI send the frame to libjpeg alone.

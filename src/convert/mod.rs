@@ -16,13 +16,13 @@ pub mod fast;
 pub mod jpeg;
 #[cfg(mst_jpeg_raw)]
 mod jpeg_scan;
+mod packed;
 pub mod parallel;
 mod resample;
 pub mod rgb2yuv;
-pub mod yuv2rgb;
-mod packed;
 mod scale;
 mod video;
+pub mod yuv2rgb;
 
 pub use audio::{copy_audio, fill_silence};
 pub use packed::Packed422;
@@ -105,7 +105,9 @@ pub(crate) fn crop_mut<'a>(img: &'a mut ImageMut, x: usize, y: usize, w: usize, 
     let infos = format.planes();
     let mut planes: [&mut [u8]; 4] = Default::default();
     for (i, plane) in img.planes.iter_mut().enumerate() {
-        let at = infos.get(i).map_or(0, |info| (y / info.sub_y * strides[i] + x / info.sub_x * info.bytes_per_sample).min(plane.len()));
+        let at = infos
+            .get(i)
+            .map_or(0, |info| (y / info.sub_y * strides[i] + x / info.sub_x * info.bytes_per_sample).min(plane.len()));
         planes[i] = &mut plane[at..];
     }
     ImageMut { format, width: w, height: h, planes, strides }
@@ -138,7 +140,10 @@ fn split_mut<'a>(img: &'a mut ImageMut, rows: usize) -> (ImageMut<'a>, ImageMut<
         tops[i] = a;
         bottoms[i] = b;
     }
-    (ImageMut { format, width, height: rows, planes: tops, strides }, ImageMut { format, width, height: height - rows, planes: bottoms, strides })
+    (
+        ImageMut { format, width, height: rows, planes: tops, strides },
+        ImageMut { format, width, height: height - rows, planes: bottoms, strides },
+    )
 }
 
 /// Converts `src` into `dst` (same size, any of the nine formats to any other;
@@ -252,14 +257,7 @@ fn black_sample(format: VideoPixelFormat, plane: usize) -> BlackSample {
 }
 
 /// Copies `rows` rows of `row_bytes` bytes between two strided planes.
-pub fn copy_plane(
-    src: &[u8],
-    src_stride: usize,
-    dst: &mut [u8],
-    dst_stride: usize,
-    row_bytes: usize,
-    rows: usize,
-) {
+pub fn copy_plane(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usize, row_bytes: usize, rows: usize) {
     copy_rows(src, src_stride, dst, dst_stride, row_bytes, rows);
     crate::stats::count_media_bytes(row_bytes * rows);
 }
@@ -285,7 +283,9 @@ pub(crate) fn copy_rows(
 /// last row unpadded), with checked arithmetic: the test every kernel that hands a plane to C
 /// or indexes it by hand makes first.
 pub(crate) fn plane_holds(len: usize, stride: usize, row_bytes: usize, rows: usize) -> bool {
-    stride >= row_bytes && (rows == 0 || (rows - 1).checked_mul(stride).and_then(|n| n.checked_add(row_bytes)).is_some_and(|n| n <= len))
+    stride >= row_bytes
+        && (rows == 0
+            || (rows - 1).checked_mul(stride).and_then(|n| n.checked_add(row_bytes)).is_some_and(|n| n <= len))
 }
 
 /// Row `y` (its first `len` bytes) of a strided plane.
@@ -534,7 +534,10 @@ mod tests {
         // Other tests count concurrently: only a lower bound can be asserted.
         assert!(crate::stats::media_bytes_copied() - before >= (row_bytes * rows) as u64);
         for y in 0..rows {
-            assert_eq!(&dst[y * dst_stride..y * dst_stride + row_bytes], &src[y * src_stride..y * src_stride + row_bytes]);
+            assert_eq!(
+                &dst[y * dst_stride..y * dst_stride + row_bytes],
+                &src[y * src_stride..y * src_stride + row_bytes]
+            );
             assert!(dst[y * dst_stride + row_bytes..(y + 1) * dst_stride].iter().all(|&b| b == PAD));
         }
     }

@@ -133,7 +133,9 @@ mod tests {
                 for cy in 0..h.div_ceil(2) {
                     for cx in 0..w.div_ceil(2) {
                         let (y1, y2) = (2 * cy, (2 * cy + 1).min(h - 1));
-                        let avg = |f: fn((u8, u8, u8)) -> u8| (f(yuv(2 * cx, y1)) as u16 + f(yuv(2 * cx, y2)) as u16).div_ceil(2) as u8;
+                        let avg = |f: fn((u8, u8, u8)) -> u8| {
+                            (f(yuv(2 * cx, y1)) as u16 + f(yuv(2 * cx, y2)) as u16).div_ceil(2) as u8
+                        };
                         assert_eq!(dst.get(1, cx, cy, 0), avg(|p| p.1), "{order:?} {w}x{h} U({cx},{cy})");
                         assert_eq!(dst.get(2, cx, cy, 0), avg(|p| p.2), "{order:?} {w}x{h} V({cx},{cy})");
                     }

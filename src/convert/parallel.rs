@@ -51,7 +51,12 @@ struct Helper {
 fn helper() -> Option<&'static Helper> {
     static HELPER: OnceLock<Option<&'static Helper>> = OnceLock::new();
     *HELPER.get_or_init(|| {
-        let h: &'static Helper = Box::leak(Box::new(Helper { busy: AtomicBool::new(false), state: Mutex::new(State::default()), wake: Condvar::new(), finished: Condvar::new() }));
+        let h: &'static Helper = Box::leak(Box::new(Helper {
+            busy: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+            finished: Condvar::new(),
+        }));
         std::thread::Builder::new()
             .name("mst-kernel-helper".into())
             .spawn(move || loop {

@@ -180,7 +180,11 @@ impl ByteTaps {
         }
         let per_group = 16 / slots;
         let groups = n / per_group;
-        let mut b = ByteTaps { base: Vec::with_capacity(groups), masks: Vec::with_capacity(groups * 16), weights: Vec::with_capacity(groups * 16) };
+        let mut b = ByteTaps {
+            base: Vec::with_capacity(groups),
+            masks: Vec::with_capacity(groups * 16),
+            weights: Vec::with_capacity(groups * 16),
+        };
         for g in 0..groups {
             let base = first[g * per_group];
             b.base.push(base as u32);
@@ -287,11 +291,23 @@ fn avx2() -> bool {
 /// average when `use_box` (the image shrinks in both dimensions), bilinear otherwise. Returns
 /// false, having written nothing, when [`possible`] is false or a plane is too short.
 #[allow(clippy::too_many_arguments)]
-pub fn plane(src: &[u8], src_stride: usize, sw: usize, sh: usize, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize, c: usize, use_box: bool) -> bool {
+pub fn plane(
+    src: &[u8],
+    src_stride: usize,
+    sw: usize,
+    sh: usize,
+    dst: &mut [u8],
+    dst_stride: usize,
+    dw: usize,
+    dh: usize,
+    c: usize,
+    use_box: bool,
+) -> bool {
     if !possible(sw, sh, dw, dh, use_box) || !matches!(c, 1 | 2 | 4) {
         return false;
     }
-    if !super::plane_holds(src.len(), src_stride, sw * c, sh) || !super::plane_holds(dst.len(), dst_stride, dw * c, dh) {
+    if !super::plane_holds(src.len(), src_stride, sw * c, sh) || !super::plane_holds(dst.len(), dst_stride, dw * c, dh)
+    {
         return false;
     }
     if (sw, sh) == (dw, dh) {
@@ -392,7 +408,12 @@ impl Div {
     #[target_feature(enable = "avx2")]
     unsafe fn new(total: i32) -> Div {
         use std::arch::x86_64::*;
-        Div { half: _mm256_set1_epi32(total / 2), recip: _mm256_set1_ps(1.0 / total as f32), total: _mm256_set1_epi32(total), top: _mm256_set1_epi32(total - 1) }
+        Div {
+            half: _mm256_set1_epi32(total / 2),
+            recip: _mm256_set1_ps(1.0 / total as f32),
+            total: _mm256_set1_epi32(total),
+            top: _mm256_set1_epi32(total - 1),
+        }
     }
 
     /// (sum + total / 2) / total for 8 sums in [0, 255 total]: the float quotient is within
@@ -451,7 +472,8 @@ unsafe fn taps8(plan: &Plan, acc: *const i32, n: usize, c: usize, o: usize) -> s
         for t in 0..plan.hk {
             let at = _mm256_add_epi32(local, _mm256_set1_epi32((t * c) as i32));
             let from_hi = _mm256_cmpgt_epi32(at, _mm256_set1_epi32(7));
-            let s = _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(lo, at), _mm256_permutevar8x32_epi32(hi, at), from_hi);
+            let s =
+                _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(lo, at), _mm256_permutevar8x32_epi32(hi, at), from_hi);
             let w = _mm256_loadu_si256(plan.h_w.as_ptr().add(t * n + o) as *const __m256i);
             sum = _mm256_add_epi32(sum, _mm256_mullo_epi32(s, w));
         }
@@ -498,7 +520,13 @@ where
 /// Output row `y`'s source rows (`row` bytes each, `ss` apart in `src`) and their vertical
 /// weights, the zero ones left out.
 #[inline(always)]
-fn vertical_rows<'a>(v: &'a Taps, src: &'a [u8], ss: usize, row: usize, y: usize) -> impl Iterator<Item = (&'a [u8], u32)> + 'a {
+fn vertical_rows<'a>(
+    v: &'a Taps,
+    src: &'a [u8],
+    ss: usize,
+    row: usize,
+    y: usize,
+) -> impl Iterator<Item = (&'a [u8], u32)> + 'a {
     (0..v.k).filter_map(move |t| {
         let w = v.w[y * v.k + t];
         (w != 0).then(|| (&src[(v.first[y] as usize + t) * ss..][..row], w))
@@ -551,7 +579,11 @@ impl TwoRows {
 /// Inlined into its AVX2 callers (always: a call would keep the closures from inlining).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn emit8(out: &mut [u8], mut group: impl FnMut(usize) -> std::arch::x86_64::__m256i, scalar: impl Fn(usize) -> u8) {
+unsafe fn emit8(
+    out: &mut [u8],
+    mut group: impl FnMut(usize) -> std::arch::x86_64::__m256i,
+    scalar: impl Fn(usize) -> u8,
+) {
     use std::arch::x86_64::*;
     let n = out.len();
     let mut o = 0;
@@ -593,13 +625,28 @@ unsafe fn emit16(out: &mut [u8], group: impl Fn(usize) -> std::arch::x86_64::__m
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_avx2(plan: &Plan, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, acc: &mut [i32]) {
+unsafe fn run_avx2(
+    plan: &Plan,
+    src: &[u8],
+    ss: usize,
+    src_row: usize,
+    dst: &mut [u8],
+    ds: usize,
+    n: usize,
+    dh: usize,
+    c: usize,
+    acc: &mut [i32],
+) {
     let total = plan.total as i64;
     let div = Div::new(plan.total as i32);
     for y in 0..dh {
         weigh_rows(&mut acc[..src_row], vertical_rows(&plan.v, src, ss, src_row, y).map(|(l, w)| (l, w as i32)));
         let (acc, base) = (&*acc, acc.as_ptr());
-        emit8(&mut dst[y * ds..][..n], |o| div.apply(taps8(plan, base, n, c, o)), |o| ((taps1(plan, acc, n, c, o) + total / 2) / total) as u8);
+        emit8(
+            &mut dst[y * ds..][..n],
+            |o| div.apply(taps8(plan, base, n, c, o)),
+            |o| ((taps1(plan, acc, n, c, o) + total / 2) / total) as u8,
+        );
     }
 }
 
@@ -607,7 +654,18 @@ unsafe fn run_avx2(plan: &Plan, src: &[u8], ss: usize, src_row: usize, dst: &mut
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_narrow_avx2(plan: &Plan, nar: &Narrow, src: &[u8], ss: usize, sw: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, acc: &mut [u16]) {
+unsafe fn run_narrow_avx2(
+    plan: &Plan,
+    nar: &Narrow,
+    src: &[u8],
+    ss: usize,
+    sw: usize,
+    dst: &mut [u8],
+    ds: usize,
+    n: usize,
+    dh: usize,
+    acc: &mut [u16],
+) {
     use std::arch::x86_64::*;
     let total = plan.total as i64;
     let div = Div::new(plan.total as i32);
@@ -615,7 +673,10 @@ unsafe fn run_narrow_avx2(plan: &Plan, nar: &Narrow, src: &[u8], ss: usize, sw: 
         let first = *plan.h_index.get_unchecked(o) as usize;
         let even = _mm256_loadu_si256(acc.add(first) as *const __m256i);
         let odd = _mm256_loadu_si256(acc.add(first + 1) as *const __m256i);
-        let local = _mm256_sub_epi32(_mm256_loadu_si256(plan.h_index.as_ptr().add(o) as *const __m256i), _mm256_set1_epi32(first as i32));
+        let local = _mm256_sub_epi32(
+            _mm256_loadu_si256(plan.h_index.as_ptr().add(o) as *const __m256i),
+            _mm256_set1_epi32(first as i32),
+        );
         let mut sum = _mm256_setzero_si256();
         for p in 0..nar.pairs {
             let at = _mm256_add_epi32(local, _mm256_set1_epi32(2 * p as i32));
@@ -649,7 +710,19 @@ unsafe fn run_narrow_avx2(plan: &Plan, nar: &Narrow, src: &[u8], ss: usize, sw: 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_up_avx2(plan: &Plan, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, acc: &mut [i32], hrows: &mut [i32]) {
+unsafe fn run_up_avx2(
+    plan: &Plan,
+    src: &[u8],
+    ss: usize,
+    src_row: usize,
+    dst: &mut [u8],
+    ds: usize,
+    n: usize,
+    dh: usize,
+    c: usize,
+    acc: &mut [i32],
+    hrows: &mut [i32],
+) {
     use std::arch::x86_64::*;
     let total = plan.total as i64;
     let div = Div::new(plan.total as i32);
@@ -728,7 +801,20 @@ impl Div16 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_box16_avx2(plan: &Plan, b: &ByteTaps, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, line: &mut [u8], ring: &mut [u16]) {
+unsafe fn run_box16_avx2(
+    plan: &Plan,
+    b: &ByteTaps,
+    src: &[u8],
+    ss: usize,
+    src_row: usize,
+    dst: &mut [u8],
+    ds: usize,
+    n: usize,
+    dh: usize,
+    c: usize,
+    line: &mut [u8],
+    ring: &mut [u16],
+) {
     use std::arch::x86_64::*;
     let total = plan.total as u16;
     let div = Div16::new(total);
@@ -751,7 +837,10 @@ unsafe fn run_box16_avx2(plan: &Plan, b: &ByteTaps, src: &[u8], ss: usize, src_r
             let h = &mut ring[slot * width..][..width];
             let l = line.as_ptr();
             let sums = |g: usize| {
-                let a = _mm256_loadu2_m128i(l.add(b.base[g + 1] as usize) as *const __m128i, l.add(b.base[g] as usize) as *const __m128i);
+                let a = _mm256_loadu2_m128i(
+                    l.add(b.base[g + 1] as usize) as *const __m128i,
+                    l.add(b.base[g] as usize) as *const __m128i,
+                );
                 let m = _mm256_loadu_si256(b.masks.as_ptr().add(g * 16) as *const __m256i);
                 let w = _mm256_loadu_si256(b.weights.as_ptr().add(g * 16) as *const __m256i);
                 _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_shuffle_epi8(a, m), w), ones)
@@ -760,7 +849,10 @@ unsafe fn run_box16_avx2(plan: &Plan, b: &ByteTaps, src: &[u8], ss: usize, src_r
             while g + 4 <= groups {
                 // Groups g, g + 1 | g + 2, g + 3 as dwords; packed lane-wise, then reordered.
                 let packed = _mm256_packus_epi32(sums(g), sums(g + 2));
-                _mm256_storeu_si256(h.as_mut_ptr().add(g * 4) as *mut __m256i, _mm256_permute4x64_epi64::<0b11_01_10_00>(packed));
+                _mm256_storeu_si256(
+                    h.as_mut_ptr().add(g * 4) as *mut __m256i,
+                    _mm256_permute4x64_epi64::<0b11_01_10_00>(packed),
+                );
                 g += 4;
             }
             while g < groups {
@@ -806,7 +898,20 @@ unsafe fn run_box16_avx2(plan: &Plan, b: &ByteTaps, src: &[u8], ss: usize, src_r
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_row: usize, dst: &mut [u8], ds: usize, n: usize, dh: usize, c: usize, line: &mut [u8], rows: &mut [u16]) {
+unsafe fn run_up16_avx2(
+    plan: &Plan,
+    up: &ByteTaps,
+    src: &[u8],
+    ss: usize,
+    src_row: usize,
+    dst: &mut [u8],
+    ds: usize,
+    n: usize,
+    dh: usize,
+    c: usize,
+    line: &mut [u8],
+    rows: &mut [u16],
+) {
     use std::arch::x86_64::*;
     let total = plan.total as u16;
     let v = &plan.v;
@@ -824,7 +929,10 @@ unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_r
             let l = line.as_ptr();
             let mut g = 0;
             while g + 2 <= groups {
-                let a = _mm256_loadu2_m128i(l.add(up.base[g + 1] as usize) as *const __m128i, l.add(up.base[g] as usize) as *const __m128i);
+                let a = _mm256_loadu2_m128i(
+                    l.add(up.base[g + 1] as usize) as *const __m128i,
+                    l.add(up.base[g] as usize) as *const __m128i,
+                );
                 let m = _mm256_loadu_si256(up.masks.as_ptr().add(g * 16) as *const __m256i);
                 let w = _mm256_loadu_si256(up.weights.as_ptr().add(g * 16) as *const __m256i);
                 let sums = _mm256_maddubs_epi16(_mm256_shuffle_epi8(a, m), w);
@@ -835,7 +943,10 @@ unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_r
                 let a = _mm_loadu_si128(l.add(up.base[g] as usize) as *const __m128i);
                 let m = _mm_loadu_si128(up.masks.as_ptr().add(g * 16) as *const __m128i);
                 let w = _mm_loadu_si128(up.weights.as_ptr().add(g * 16) as *const __m128i);
-                _mm_storeu_si128(h.as_mut_ptr().add(g * 8) as *mut __m128i, _mm_maddubs_epi16(_mm_shuffle_epi8(a, m), w));
+                _mm_storeu_si128(
+                    h.as_mut_ptr().add(g * 8) as *mut __m128i,
+                    _mm_maddubs_epi16(_mm_shuffle_epi8(a, m), w),
+                );
             }
             for (o, x) in h[..n].iter_mut().enumerate().skip(groups * 8) {
                 let at = plan.h_index[o] as usize;
@@ -851,7 +962,9 @@ unsafe fn run_up16_avx2(plan: &Plan, up: &ByteTaps, src: &[u8], ss: usize, src_r
             let b = _mm256_loadu_si256(bottom.as_ptr().add(o) as *const __m256i);
             div.apply(_mm256_add_epi16(_mm256_mullo_epi16(a, wa), _mm256_mullo_epi16(b, wb)))
         };
-        let scalar = |o: usize| ((w0 as u32 * top[o] as u32 + w1 as u32 * bottom[o] as u32 + total as u32 / 2) / total as u32) as u8;
+        let scalar = |o: usize| {
+            ((w0 as u32 * top[o] as u32 + w1 as u32 * bottom[o] as u32 + total as u32 / 2) / total as u32) as u8
+        };
         emit16(out, blend, scalar);
     }
 }
@@ -891,7 +1004,9 @@ mod tests {
     #[test]
     fn small_bilinear_upscales_take_the_16_bit_path() {
         for c in [1, 2, 4] {
-            for ((sw, sh), (dw, dh)) in [((20, 12), (30, 18)), ((21, 13), (42, 26)), ((7, 5), (21, 15)), ((130, 36), (195, 54))] {
+            for ((sw, sh), (dw, dh)) in
+                [((20, 12), (30, 18)), ((21, 13), (42, 26)), ((7, 5), (21, 15)), ((130, 36), (195, 54))]
+            {
                 let plan = Plan::new(sw, sh, dw, dh, c, false).unwrap();
                 assert!(plan.up16.is_some(), "{sw}x{sh} -> {dw}x{dh} x{c}");
             }
@@ -905,7 +1020,13 @@ mod tests {
     fn one_byte_planes_with_small_vertical_sums_take_the_narrow_path() {
         // 1080p -> 1366x768 (960:683 across, too fine for the byte-shuffle path), 720p -> 1000x560, and
         // uneven sizes; 4:2:0 chroma of the first too.
-        for ((sw, sh), (dw, dh)) in [((1920, 1080), (1366, 768)), ((960, 540), (683, 384)), ((1280, 720), (1000, 560)), ((90, 54), (64, 29)), ((41, 37), (30, 11))] {
+        for ((sw, sh), (dw, dh)) in [
+            ((1920, 1080), (1366, 768)),
+            ((960, 540), (683, 384)),
+            ((1280, 720), (1000, 560)),
+            ((90, 54), (64, 29)),
+            ((41, 37), (30, 11)),
+        ] {
             let plan = Plan::new(sw, sh, dw, dh, 1, true).unwrap();
             assert!(plan.narrow.is_some() && plan.box16.is_none(), "{sw}x{sh} -> {dw}x{dh}");
             // Two-byte samples' taps are not adjacent: not this path.

@@ -35,7 +35,13 @@ pub const MAX_ERROR: u8 = 1;
 /// written) for other formats, widths under 32 or without AVX2.
 pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
     let (w, h) = (dst.width, dst.height);
-    if src.width != w || src.height != h || w < 32 || h == 0 || !src.format.is_rgb() || !matches!(dst.format, F::I420 | F::Nv12) {
+    if src.width != w
+        || src.height != h
+        || w < 32
+        || h == 0
+        || !src.format.is_rgb()
+        || !matches!(dst.format, F::I420 | F::Nv12)
+    {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
@@ -66,7 +72,8 @@ mod avx2 {
     /// offset, 110 rounds (the best constant over all colours), 16 x 256 is the black level;
     /// S + Y_ADD lies in 4206..=60306, so a logical shift by 8 gives the luma.
     const Y_ADD: i32 = 128 * (KY[0] + KY[1] + KY[2]) + 110 + 16 * 256;
-    const _: () = assert!(Y_ADD - 128 * (KY[0] + KY[1] + KY[2]) >= 0 && Y_ADD + 127 * (KY[0] + KY[1] + KY[2]) <= u16::MAX as i32);
+    const _: () =
+        assert!(Y_ADD - 128 * (KY[0] + KY[1] + KY[2]) >= 0 && Y_ADD + 127 * (KY[0] + KY[1] + KY[2]) <= u16::MAX as i32);
     // pmaddubsw's pair sums and phaddw's total stay inside i16: |KY pair| x 128 and sum x 128.
     const _: () = assert!((KY[0] + KY[1] + KY[2]) * 128 <= i16::MAX as i32);
 
@@ -97,7 +104,10 @@ mod avx2 {
             }
             i += 1;
         }
-        255 * pos <= i16::MAX as i32 && 255 * neg <= -(i16::MIN as i32) && UV_ADD - 255 * neg >= 0 && UV_ADD + 255 * pos <= u16::MAX as i32
+        255 * pos <= i16::MAX as i32
+            && 255 * neg <= -(i16::MIN as i32)
+            && UV_ADD - 255 * neg >= 0
+            && UV_ADD + 255 * pos <= u16::MAX as i32
     }
     const _: () = assert!(fits(KU) && fits(KV));
 
@@ -123,7 +133,10 @@ mod avx2 {
     #[inline(always)]
     unsafe fn luma(p: __m256i, q: __m256i, k: __m256i) -> __m256i {
         let flip = _mm256_set1_epi8(-128);
-        let s = _mm256_hadd_epi16(_mm256_maddubs_epi16(k, _mm256_xor_si256(p, flip)), _mm256_maddubs_epi16(k, _mm256_xor_si256(q, flip)));
+        let s = _mm256_hadd_epi16(
+            _mm256_maddubs_epi16(k, _mm256_xor_si256(p, flip)),
+            _mm256_maddubs_epi16(k, _mm256_xor_si256(q, flip)),
+        );
         _mm256_srli_epi16::<8>(_mm256_add_epi16(s, _mm256_set1_epi16(Y_ADD as i16)))
     }
 
@@ -158,7 +171,16 @@ mod avx2 {
     /// interleaved into `u`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn step(s0: *const u8, s1: *const u8, d0: *mut u8, d1: *mut u8, u: *mut u8, v: *mut u8, x: usize, k: &Coefs) {
+    unsafe fn step(
+        s0: *const u8,
+        s1: *const u8,
+        d0: *mut u8,
+        d1: *mut u8,
+        u: *mut u8,
+        v: *mut u8,
+        x: usize,
+        k: &Coefs,
+    ) {
         let ld = |p: *const u8| _mm256_loadu_si256(p.add(4 * x) as *const __m256i);
         let (a0, a1, a2, a3) = (ld(s0), ld(s0.add(32)), ld(s0.add(64)), ld(s0.add(96)));
         let (b0, b1, b2, b3) = (ld(s1), ld(s1.add(32)), ld(s1.add(64)), ld(s1.add(96)));
@@ -170,7 +192,9 @@ mod avx2 {
         // quadwords regrouped U | V, then the byte pairs put in order.
         let uv = _mm256_packus_epi16(chroma(m0, m1, k.u), chroma(m0, m1, k.v));
         let uv = _mm256_permute4x64_epi64::<0b11_01_10_00>(uv);
-        let order = _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+        let order = _mm256_setr_epi8(
+            0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15,
+        );
         let uv = _mm256_shuffle_epi8(uv, order);
         let (us, vs) = (_mm256_castsi256_si128(uv), _mm256_extracti128_si256::<1>(uv));
         if v.is_null() {
@@ -213,7 +237,10 @@ mod avx2 {
             let (u, v) = if nv12 {
                 (dst.planes[1][pair * dst.strides[1]..][..2 * cw].as_mut_ptr(), std::ptr::null_mut())
             } else {
-                (dst.planes[1][pair * dst.strides[1]..][..cw].as_mut_ptr(), dst.planes[2][pair * dst.strides[2]..][..cw].as_mut_ptr())
+                (
+                    dst.planes[1][pair * dst.strides[1]..][..cw].as_mut_ptr(),
+                    dst.planes[2][pair * dst.strides[2]..][..cw].as_mut_ptr(),
+                )
             };
             let mut x = 0;
             while x < last {
@@ -354,7 +381,11 @@ mod tests {
                         let info = to.planes()[1];
                         for y in 0..h.div_ceil(2) {
                             for c in 0..info.bytes_per_sample {
-                                assert_eq!(fast.get(1, w / 2, y, c), slow.get(1, w / 2, y, c), "{to:?} {w}x{h} last chroma column");
+                                assert_eq!(
+                                    fast.get(1, w / 2, y, c),
+                                    slow.get(1, w / 2, y, c),
+                                    "{to:?} {w}x{h} last chroma column"
+                                );
                             }
                         }
                     }

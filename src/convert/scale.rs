@@ -283,17 +283,15 @@ mod tests {
         let sizes = [(1, 1), (2, 2), (3, 7), (7, 5), (16, 9), (33, 17), (641, 359)];
         for format in F::ALL {
             let mut src = OwnedImage::new(format, 13, 11, 3, 0);
-            src.fill_with(|p, _, _, c| [[16, 0, 0, 0], [131, 77, 0, 0], [250, 0, 0, 0], [201, 0, 0, 0]][p][c] + c as u8 * 9);
+            src.fill_with(|p, _, _, c| {
+                [[16, 0, 0, 0], [131, 77, 0, 0], [250, 0, 0, 0], [201, 0, 0, 0]][p][c] + c as u8 * 9
+            });
             let want = src.fill_value_per_plane();
             for (w, h) in sizes {
                 let dst = run(&src, w, h, 5);
                 for (p, plane) in dst.packed().iter().enumerate() {
                     let bps = format.planes()[p].bytes_per_sample;
-                    assert!(
-                        plane.chunks(bps).all(|s| s == &want[p][..]),
-                        "{} {w}x{h} plane {p}",
-                        format.name()
-                    );
+                    assert!(plane.chunks(bps).all(|s| s == &want[p][..]), "{} {w}x{h} plane {p}", format.name());
                 }
             }
         }
@@ -333,14 +331,25 @@ mod tests {
         let half = run(&yuv, 4, 3, 1);
         for y in 0..3 {
             for x in 0..4 {
-                let s: u32 = [(0, 0), (1, 0), (0, 1), (1, 1)].iter().map(|(i, j)| yuv.get(0, 2 * x + i, 2 * y + j, 0) as u32).sum();
+                let s: u32 = [(0, 0), (1, 0), (0, 1), (1, 1)]
+                    .iter()
+                    .map(|(i, j)| yuv.get(0, 2 * x + i, 2 * y + j, 0) as u32)
+                    .sum();
                 assert_eq!(half.get(0, x, y, 0) as u32, (s + 2) / 4);
             }
         }
     }
 
     /// Float area average of plane `p` channel `c` of `src` for destination sample (dx, dy).
-    fn area_average(src: &OwnedImage, p: usize, c: usize, (sw, sh): (usize, usize), (dw, dh): (usize, usize), dx: usize, dy: usize) -> f64 {
+    fn area_average(
+        src: &OwnedImage,
+        p: usize,
+        c: usize,
+        (sw, sh): (usize, usize),
+        (dw, dh): (usize, usize),
+        dx: usize,
+        dy: usize,
+    ) -> f64 {
         let (fx, fy) = (sw as f64 / dw as f64, sh as f64 / dh as f64);
         let (x0, x1, y0, y1) = (dx as f64 * fx, (dx + 1) as f64 * fx, dy as f64 * fy, (dy + 1) as f64 * fy);
         let mut sum = 0.0;
@@ -359,9 +368,9 @@ mod tests {
     #[test]
     fn box_non_integer_ratios_match_float_area_average() {
         for (format, (sw, sh), (dw, dh)) in [
-            (F::I444, (9, 6), (6, 4)),   // 3:2 both ways
-            (F::Nv12, (12, 9), (8, 6)),  // 3:2, UV plane 6x5 -> 4x3
-            (F::Bgrx, (10, 7), (3, 5)),  // 10:3 by 7:5
+            (F::I444, (9, 6), (6, 4)),  // 3:2 both ways
+            (F::Nv12, (12, 9), (8, 6)), // 3:2, UV plane 6x5 -> 4x3
+            (F::Bgrx, (10, 7), (3, 5)), // 10:3 by 7:5
             (F::I420, (641, 359), (427, 239)),
         ] {
             let mut src = OwnedImage::new(format, sw, sh, 3, 0);
@@ -374,7 +383,11 @@ mod tests {
                         for c in 0..info.bytes_per_sample {
                             let want = area_average(&src, p, c, ss, ds, dx, dy);
                             let got = dst.get(p, dx, dy, c) as f64;
-                            assert!((got - want).abs() <= 0.5 + 1e-9, "{} p{p} ({dx},{dy}) c{c}: {got} vs {want}", format.name());
+                            assert!(
+                                (got - want).abs() <= 0.5 + 1e-9,
+                                "{} p{p} ({dx},{dy}) c{c}: {got} vs {want}",
+                                format.name()
+                            );
                         }
                     }
                 }
@@ -393,8 +406,17 @@ mod tests {
     }
 
     /// Float bilinear reference for plane `p` channel `c`.
-    fn bilinear_ref(src: &OwnedImage, p: usize, c: usize, (sw, sh): (usize, usize), (dw, dh): (usize, usize), dx: usize, dy: usize) -> f64 {
-        let pos = |d: usize, s: usize, dn: usize| ((d as f64 + 0.5) * s as f64 / dn as f64 - 0.5).clamp(0.0, (s - 1) as f64);
+    fn bilinear_ref(
+        src: &OwnedImage,
+        p: usize,
+        c: usize,
+        (sw, sh): (usize, usize),
+        (dw, dh): (usize, usize),
+        dx: usize,
+        dy: usize,
+    ) -> f64 {
+        let pos =
+            |d: usize, s: usize, dn: usize| ((d as f64 + 0.5) * s as f64 / dn as f64 - 0.5).clamp(0.0, (s - 1) as f64);
         let (x, y) = (pos(dx, sw, dw), pos(dy, sh, dh));
         let (x0, y0) = (x.floor() as usize, y.floor() as usize);
         let (x1, y1) = ((x0 + 1).min(sw - 1), (y0 + 1).min(sh - 1));
@@ -422,7 +444,11 @@ mod tests {
                         for c in 0..info.bytes_per_sample {
                             let want = bilinear_ref(&src, p, c, ss, ds, dx, dy);
                             let got = dst.get(p, dx, dy, c) as f64;
-                            assert!((got - want).abs() <= 0.5 + 1e-9, "{} p{p} ({dx},{dy}) c{c}: {got} vs {want}", format.name());
+                            assert!(
+                                (got - want).abs() <= 0.5 + 1e-9,
+                                "{} p{p} ({dx},{dy}) c{c}: {got} vs {want}",
+                                format.name()
+                            );
                         }
                     }
                 }
@@ -451,7 +477,8 @@ mod tests {
             let (sw, sh) = if matches!(format, F::I420A | F::Nv12 | F::Bgrx) { (641, 359) } else { (65, 37) };
             let mut src = OwnedImage::new(format, sw, sh, 5, 0);
             src.fill_with(noise);
-            for (w, h) in [(320, 180), (7, 5), (1, 1), (641, 1), (1, 359), (643, 361), (1000, 200), (64, 37), (65, 36)] {
+            for (w, h) in [(320, 180), (7, 5), (1, 1), (641, 1), (1, 359), (643, 361), (1000, 200), (64, 37), (65, 36)]
+            {
                 let dst = run(&src, w, h, 3);
                 // The chroma planes have the destination's chroma dimensions.
                 let packed = dst.packed();
@@ -469,7 +496,8 @@ mod tests {
         src.fill_with(noise);
         let dst = run(&src, 1, 1, 0);
         for c in 0..4 {
-            let s: u32 = (0..3).flat_map(|y| (0..5).map(move |x| (x, y))).map(|(x, y)| src.get(0, x, y, c) as u32).sum();
+            let s: u32 =
+                (0..3).flat_map(|y| (0..5).map(move |x| (x, y))).map(|(x, y)| src.get(0, x, y, c) as u32).sum();
             assert_eq!(dst.get(0, 0, 0, c) as u32, (s * 2 + 15) / 30, "c{c}");
         }
     }

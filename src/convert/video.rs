@@ -104,11 +104,7 @@ fn yuv_to_rgb_pixel(y: u8, u: u8, v: u8) -> (u8, u8, u8) {
     let c = C_Y * (y as i32 - 16) + HALF;
     let d = u as i32 - 128;
     let e = v as i32 - 128;
-    (
-        clamp_u8((c + R_V * e) >> SHIFT),
-        clamp_u8((c - G_U * d - G_V * e) >> SHIFT),
-        clamp_u8((c + B_U * d) >> SHIFT),
-    )
+    (clamp_u8((c + R_V * e) >> SHIFT), clamp_u8((c - G_U * d - G_V * e) >> SHIFT), clamp_u8((c + B_U * d) >> SHIFT))
 }
 
 /// Byte offsets of R, G, B and A (or X) within a 4-byte pixel of an RGB format.
@@ -473,13 +469,14 @@ mod tests {
                     let dst = run(&src, dst_format, 3);
                     let (ey, eu, ev) = ref_yuv(r as f64, g as f64, b as f64);
                     let planes = dst.packed();
-                    let (u, v) = if dst_format == F::Nv12 {
-                        (planes[1][0], planes[1][1])
-                    } else {
-                        (planes[1][0], planes[2][0])
-                    };
+                    let (u, v) =
+                        if dst_format == F::Nv12 { (planes[1][0], planes[1][1]) } else { (planes[1][0], planes[2][0]) };
                     let ctx = format!("{} -> {} {name}", src_format.name(), dst_format.name());
-                    assert!(planes[0].iter().all(|&y| (y as f64 - ey).abs() <= 1.0), "{ctx}: Y {} vs {ey}", planes[0][0]);
+                    assert!(
+                        planes[0].iter().all(|&y| (y as f64 - ey).abs() <= 1.0),
+                        "{ctx}: Y {} vs {ey}",
+                        planes[0][0]
+                    );
                     assert!((u as f64 - eu).abs() <= 1.0, "{ctx}: U {u} vs {eu}");
                     assert!((v as f64 - ev).abs() <= 1.0, "{ctx}: V {v} vs {ev}");
                     // Uniform image: every chroma sample (including the odd-edge ones) agrees.
@@ -500,7 +497,9 @@ mod tests {
     #[test]
     fn rgb_to_yuv_exact_reference_points() {
         // Black, white and grey land exactly on the nominal limited-range values.
-        for ((r, g, b), (y, u, v)) in [((0, 0, 0), (16, 128, 128)), ((255, 255, 255), (235, 128, 128)), ((128, 128, 128), (126, 128, 128))] {
+        for ((r, g, b), (y, u, v)) in
+            [((0, 0, 0), (16, 128, 128)), ((255, 255, 255), (235, 128, 128)), ((128, 128, 128), (126, 128, 128))]
+        {
             let dst = run(&solid_rgb(F::Rgbx, 2, 2, (r, g, b, 0)), F::I420, 0);
             assert_eq!((dst.get(0, 0, 0, 0), dst.get(1, 0, 0, 0), dst.get(2, 0, 0, 0)), (y, u, v));
         }
@@ -577,8 +576,15 @@ mod tests {
                         let (u, v) = uv_at(&src, x / info.sub_x, y / info.sub_y);
                         let (r, g, b) = yuv_to_rgb_pixel(src.get(0, x, y, 0), u, v);
                         let px: Vec<u8> = (0..4).map(|c| dst.get(0, x, y, c)).collect();
-                        let a = if src_format == F::I420A && dst_format.has_alpha() { src.get(3, x, y, 0) } else { 255 };
-                        assert_eq!([px[ro], px[go], px[bo], px[ao]], [r, g, b, a], "{} -> {} ({x},{y})", src_format.name(), dst_format.name());
+                        let a =
+                            if src_format == F::I420A && dst_format.has_alpha() { src.get(3, x, y, 0) } else { 255 };
+                        assert_eq!(
+                            [px[ro], px[go], px[bo], px[ao]],
+                            [r, g, b, a],
+                            "{} -> {} ({x},{y})",
+                            src_format.name(),
+                            dst_format.name()
+                        );
                     }
                 }
             }

@@ -105,11 +105,21 @@ mod avx2 {
     /// (128 bytes).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn emit(ys: *const __m128i, o: *mut __m256i, rt: (__m256i, __m256i), gt: (__m256i, __m256i), bt: (__m256i, __m256i), bgr: bool) {
+    unsafe fn emit(
+        ys: *const __m128i,
+        o: *mut __m256i,
+        rt: (__m256i, __m256i),
+        gt: (__m256i, __m256i),
+        bt: (__m256i, __m256i),
+        bgr: bool,
+    ) {
         let (y0, y1) = (luma(_mm_loadu_si128(ys)), luma(_mm_loadu_si128(ys.add(1))));
-        let r = bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, rt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, rt.1), 4));
-        let g = bytes(_mm256_srai_epi16(_mm256_sub_epi16(y0, gt.0), 4), _mm256_srai_epi16(_mm256_sub_epi16(y1, gt.1), 4));
-        let b = bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, bt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, bt.1), 4));
+        let r =
+            bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, rt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, rt.1), 4));
+        let g =
+            bytes(_mm256_srai_epi16(_mm256_sub_epi16(y0, gt.0), 4), _mm256_srai_epi16(_mm256_sub_epi16(y1, gt.1), 4));
+        let b =
+            bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, bt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, bt.1), 4));
         let (first, third) = if bgr { (b, r) } else { (r, b) };
         let ff = _mm256_set1_epi8(-1);
         // Bytes are [0-7 16-23 | 8-15 24-31] (see `bytes`).
@@ -166,7 +176,14 @@ mod avx2 {
                 let (rt, gt, bt) = (doubled(rt), doubled(gt), doubled(bt));
                 emit(y0[32 * k..][..32].as_ptr() as *const __m128i, o0.add(128 * k) as *mut __m256i, rt, gt, bt, bgr);
                 if pair == 2 {
-                    emit(y1[32 * k..][..32].as_ptr() as *const __m128i, o1.add(128 * k) as *mut __m256i, rt, gt, bt, bgr);
+                    emit(
+                        y1[32 * k..][..32].as_ptr() as *const __m128i,
+                        o1.add(128 * k) as *mut __m256i,
+                        rt,
+                        gt,
+                        bt,
+                        bgr,
+                    );
                 }
             }
             rest(src, dst, blocks * 32, 2 * cy, pair);
@@ -238,7 +255,10 @@ mod tests {
                         for x in 0..w {
                             for c in 0..4 {
                                 let (a, b) = (fast.get(0, x, y, c), slow.get(0, x, y, c));
-                                assert!(a.abs_diff(b) <= MAX_ERROR, "{from:?}->{to:?} {w}x{h} ({x},{y}).{c}: {a} vs {b}");
+                                assert!(
+                                    a.abs_diff(b) <= MAX_ERROR,
+                                    "{from:?}->{to:?} {w}x{h} ({x},{y}).{c}: {a} vs {b}"
+                                );
                             }
                         }
                     }

@@ -72,7 +72,9 @@ pub(crate) fn open_pcm(device: &str, dir: Direction) -> Result<PCM> {
         let mut error = alsa_error(device, what, &e);
         if matches!(e.errno().abs(), libc::ENOENT | libc::ENODEV | libc::ENXIO) {
             error.kind = ErrorKind::NoDevice;
-            error.message = format!("no ALSA device \"{device}\" ({what}: {})", std::io::Error::from_raw_os_error(e.errno().abs())).into();
+            error.message =
+                format!("no ALSA device \"{device}\" ({what}: {})", std::io::Error::from_raw_os_error(e.errno().abs()))
+                    .into();
         }
         error
     })
@@ -233,12 +235,17 @@ pub(crate) fn enumerate() -> Result<Vec<DeviceInfo>> {
         for dev in alsa::ctl::DeviceIter::new(&ctl) {
             let Ok(dev) = u32::try_from(dev) else { continue };
             let id = format!("hw:CARD={card_id},DEV={dev}");
-            for (dir, list, kind) in
-                [(Direction::Capture, &mut inputs, DeviceKind::AudioInput), (Direction::Playback, &mut outputs, DeviceKind::AudioOutput)]
-            {
+            for (dir, list, kind) in [
+                (Direction::Capture, &mut inputs, DeviceKind::AudioInput),
+                (Direction::Playback, &mut outputs, DeviceKind::AudioOutput),
+            ] {
                 let Ok(pcm) = ctl.pcm_info(dev, 0, dir) else { continue };
                 let pcm_name = pcm.get_name().unwrap_or("").trim().to_string();
-                let label = if pcm_name.is_empty() { format!("{card_name} ({id})") } else { format!("{card_name}: {pcm_name} ({id})") };
+                let label = if pcm_name.is_empty() {
+                    format!("{card_name} ({id})")
+                } else {
+                    format!("{card_name}: {pcm_name} ({id})")
+                };
                 list.push(DeviceInfo { kind, device_id: id.clone(), label, group_id: card_group(&card_id) });
             }
         }

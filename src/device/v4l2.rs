@@ -136,8 +136,10 @@ fn scan(dev: &Path, sysfs: &Path) -> Vec<Node> {
 /// The V4L2 video inputs (capture nodes) then the video outputs, each in /dev/videoN order.
 /// No /dev/video* (or none libmst can open) gives an empty list, not an error.
 pub(crate) fn enumerate() -> Result<Vec<DeviceInfo>> {
-    let (mut inputs, outputs): (Vec<DeviceInfo>, Vec<DeviceInfo>) =
-        scan(Path::new(DEV_DIR), Path::new(SYSFS_DIR)).into_iter().map(|n| n.info).partition(|d| d.kind == DeviceKind::VideoInput);
+    let (mut inputs, outputs): (Vec<DeviceInfo>, Vec<DeviceInfo>) = scan(Path::new(DEV_DIR), Path::new(SYSFS_DIR))
+        .into_iter()
+        .map(|n| n.info)
+        .partition(|d| d.kind == DeviceKind::VideoInput);
     inputs.extend(outputs);
     Ok(inputs)
 }

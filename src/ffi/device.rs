@@ -94,7 +94,12 @@ pub extern "C" fn mst_devices_enumerate(out: *mut *mut MstDeviceList) -> MstStat
         let out = out!(out, "out");
         let list = device::enumerate()?
             .into_iter()
-            .map(|d| Entry { kind: kind_out(d.kind), device_id: c_string(&d.device_id), label: c_string(&d.label), group_id: c_string(&d.group_id) })
+            .map(|d| Entry {
+                kind: kind_out(d.kind),
+                device_id: c_string(&d.device_id),
+                label: c_string(&d.label),
+                group_id: c_string(&d.group_id),
+            })
             .collect();
         *out = DEVICE_LISTS.insert(Arc::new(List(list)))?;
         Ok(())
@@ -120,8 +125,15 @@ pub extern "C" fn mst_device_list_get(list: *const MstDeviceList, index: usize, 
     ffi_call!({
         let out = out!(out, "out");
         let l = DEVICE_LISTS.get(list)?;
-        let e = l.0.get(index).ok_or_else(|| err!(Range, "device index {index} is out of range (the list has {})", l.0.len()))?;
-        *out = MstDeviceInfo { kind: e.kind, device_id: e.device_id.as_ptr(), label: e.label.as_ptr(), group_id: e.group_id.as_ptr() };
+        let e =
+            l.0.get(index)
+                .ok_or_else(|| err!(Range, "device index {index} is out of range (the list has {})", l.0.len()))?;
+        *out = MstDeviceInfo {
+            kind: e.kind,
+            device_id: e.device_id.as_ptr(),
+            label: e.label.as_ptr(),
+            group_id: e.group_id.as_ptr(),
+        };
         Ok(())
     })
 }
@@ -178,7 +190,11 @@ fn device_id_in(p: *const c_char, name: &str) -> Result<String> {
 /// infinite values, a non-UTF-8 id), MST_ERR_UNSUPPORTED (no sample format libmst handles),
 /// MST_ERR_IO, MST_ERR_NO_MEMORY.
 #[no_mangle]
-pub extern "C" fn mst_track_create_microphone(device_id: *const c_char, constraints: *const MstAudioConstraints, out: *mut *mut MstTrack) -> MstStatus {
+pub extern "C" fn mst_track_create_microphone(
+    device_id: *const c_char,
+    constraints: *const MstAudioConstraints,
+    out: *mut *mut MstTrack,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let id = device_id_in(device_id, "device_id")?;
@@ -235,7 +251,12 @@ pub struct MstCameraOptions {
 /// node; no mode in a format libmst handles, or in `pixel_format`; MJPEG without
 /// libturbojpeg.so.0, the message says which package), MST_ERR_IO, MST_ERR_NO_MEMORY.
 #[no_mangle]
-pub extern "C" fn mst_track_create_camera(device_id: *const c_char, constraints: *const MstVideoConstraints, options: *const MstCameraOptions, out: *mut *mut MstTrack) -> MstStatus {
+pub extern "C" fn mst_track_create_camera(
+    device_id: *const c_char,
+    constraints: *const MstVideoConstraints,
+    options: *const MstCameraOptions,
+    out: *mut *mut MstTrack,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let id = if device_id.is_null() { "default".to_string() } else { device_id_in(device_id, "device_id")? };
@@ -247,7 +268,12 @@ pub extern "C" fn mst_track_create_camera(device_id: *const c_char, constraints:
         let format = match o.pixel_format {
             0 => None,
             f => Some(cam::CameraFormat::from_fourcc_bytes(f.to_le_bytes()).ok_or_else(|| {
-                err!(InvalidArg, "options.pixel_format {:#010x} ({:?}) is not a pixel format libmst captures", f, String::from_utf8_lossy(&f.to_le_bytes()))
+                err!(
+                    InvalidArg,
+                    "options.pixel_format {:#010x} ({:?}) is not a pixel format libmst captures",
+                    f,
+                    String::from_utf8_lossy(&f.to_le_bytes())
+                )
             })?),
         };
         *out = new_handle(cam::camera(&id, &vc, &CameraOptions { format })?)?;
@@ -280,7 +306,12 @@ pub extern "C" fn mst_track_get_camera_stats(track: *const MstTrack, out: *mut M
         let out = out!(out, "out");
         let t = super::track::get(track)?;
         let s = cam::camera_stats(&t).ok_or_else(|| err!(Type, "the track is not on a camera"))?;
-        *out = MstCameraStats { frames: s.frames, dropped: s.dropped, out_of_order: s.out_of_order, last_sequence: s.last_sequence };
+        *out = MstCameraStats {
+            frames: s.frames,
+            dropped: s.dropped,
+            out_of_order: s.out_of_order,
+            last_sequence: s.last_sequence,
+        };
         Ok(())
     })
 }
@@ -349,7 +380,11 @@ pub struct MstAudioPlaybackStats {
 /// (freed track), MST_ERR_NO_DEVICE (the message names the id), MST_ERR_BUSY, MST_ERR_IO,
 /// MST_ERR_NO_MEMORY.
 #[no_mangle]
-pub extern "C" fn mst_audio_playback_open(track: *const MstTrack, device_id: *const c_char, out: *mut *mut MstAudioPlayback) -> MstStatus {
+pub extern "C" fn mst_audio_playback_open(
+    track: *const MstTrack,
+    device_id: *const c_char,
+    out: *mut *mut MstAudioPlayback,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let t = super::track::get(track)?;
@@ -364,14 +399,22 @@ pub extern "C" fn mst_audio_playback_open(track: *const MstTrack, device_id: *co
 /// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a playback), MST_ERR_INVALID_STATE
 /// (closed).
 #[no_mangle]
-pub extern "C" fn mst_audio_playback_get_stats(playback: *const MstAudioPlayback, out: *mut MstAudioPlaybackStats) -> MstStatus {
+pub extern "C" fn mst_audio_playback_get_stats(
+    playback: *const MstAudioPlayback,
+    out: *mut MstAudioPlaybackStats,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let entry = PLAYBACKS.get(playback)?;
         let guard = entry.lock().unwrap_or_else(|p| p.into_inner());
         let p = guard.as_ref().ok_or_else(|| err!(InvalidState, "the playback is being closed"))?;
         let s = p.stats();
-        *out = MstAudioPlaybackStats { frames_played: s.frames_played, underruns: s.underruns, chunks_dropped: s.chunks_dropped, chunks_rejected: s.chunks_rejected };
+        *out = MstAudioPlaybackStats {
+            frames_played: s.frames_played,
+            underruns: s.underruns,
+            chunks_dropped: s.chunks_dropped,
+            chunks_rejected: s.chunks_rejected,
+        };
         Ok(())
     })
 }
@@ -387,7 +430,10 @@ pub extern "C" fn mst_audio_playback_get_stats(playback: *const MstAudioPlayback
 /// playback, which then stopped), MST_ERR_IO (a write failed), MST_ERR_INVALID_STATE
 /// (already closed).
 #[no_mangle]
-pub extern "C" fn mst_audio_playback_close(playback: *mut MstAudioPlayback, out_stats: *mut MstAudioPlaybackStats) -> MstStatus {
+pub extern "C" fn mst_audio_playback_close(
+    playback: *mut MstAudioPlayback,
+    out_stats: *mut MstAudioPlaybackStats,
+) -> MstStatus {
     ffi_call!({
         if playback.is_null() {
             return Err(err!(NullArg, "`playback` is NULL"));
@@ -401,7 +447,12 @@ pub extern "C" fn mst_audio_playback_close(playback: *mut MstAudioPlayback, out_
         let stats = closed.as_ref().map_or(before, |s| *s);
         // SAFETY: NULL means "not wanted"; otherwise the caller's writable struct.
         if let Some(o) = unsafe { out_stats.as_mut() } {
-            *o = MstAudioPlaybackStats { frames_played: stats.frames_played, underruns: stats.underruns, chunks_dropped: stats.chunks_dropped, chunks_rejected: stats.chunks_rejected };
+            *o = MstAudioPlaybackStats {
+                frames_played: stats.frames_played,
+                underruns: stats.underruns,
+                chunks_dropped: stats.chunks_dropped,
+                chunks_rejected: stats.chunks_rejected,
+            };
         }
         closed.map(|_| ())
     })
@@ -466,7 +517,11 @@ fn video_output_stats_out(s: &VideoOutputStats) -> MstVideoOutputStats {
 /// MST_ERR_UNSUPPORTED (not a single-planar streaming output node), MST_ERR_IO,
 /// MST_ERR_NO_MEMORY.
 #[no_mangle]
-pub extern "C" fn mst_video_output_open(track: *const MstTrack, device_id: *const c_char, out: *mut *mut MstVideoOutput) -> MstStatus {
+pub extern "C" fn mst_video_output_open(
+    track: *const MstTrack,
+    device_id: *const c_char,
+    out: *mut *mut MstVideoOutput,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let t = super::track::get(track)?;
@@ -482,7 +537,10 @@ pub extern "C" fn mst_video_output_open(track: *const MstTrack, device_id: *cons
 /// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a video output), MST_ERR_INVALID_STATE
 /// (closed).
 #[no_mangle]
-pub extern "C" fn mst_video_output_get_stats(output: *const MstVideoOutput, out: *mut MstVideoOutputStats) -> MstStatus {
+pub extern "C" fn mst_video_output_get_stats(
+    output: *const MstVideoOutput,
+    out: *mut MstVideoOutputStats,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let entry = VIDEO_OUTPUTS.get(output)?;
@@ -506,7 +564,10 @@ pub extern "C" fn mst_video_output_get_stats(output: *const MstVideoOutput, out:
 /// MST_ERR_IO (an ioctl failed), MST_ERR_UNSUPPORTED (the node took no format libmst can
 /// write), MST_ERR_INVALID_STATE (already closed).
 #[no_mangle]
-pub extern "C" fn mst_video_output_close(output: *mut MstVideoOutput, out_stats: *mut MstVideoOutputStats) -> MstStatus {
+pub extern "C" fn mst_video_output_close(
+    output: *mut MstVideoOutput,
+    out_stats: *mut MstVideoOutputStats,
+) -> MstStatus {
     ffi_call!({
         if output.is_null() {
             return Err(err!(NullArg, "`output` is NULL"));

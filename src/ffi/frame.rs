@@ -189,8 +189,9 @@ fn video_init(i: &MstVideoFrameInit) -> Result<VideoFrameInit> {
     if i.num_planes > 4 {
         return Err(err!(InvalidArg, "num_planes {} is more than 4", i.num_planes));
     }
-    let layout = (i.num_planes > 0)
-        .then(|| i.layout[..i.num_planes as usize].iter().map(|l| PlaneLayout { offset: l.offset, stride: l.stride }).collect());
+    let layout = (i.num_planes > 0).then(|| {
+        i.layout[..i.num_planes as usize].iter().map(|l| PlaneLayout { offset: l.offset, stride: l.stride }).collect()
+    });
     let display_size = match (i.display_width, i.display_height) {
         (0, 0) => None,
         (w, h) if w == 0 || h == 0 => return Err(err!(InvalidArg, "display size {w}x{h}: set both or neither")),
@@ -293,7 +294,13 @@ fn caller_bytes_mut<'a>(data: *mut u8, len: usize) -> Result<&'a mut [u8]> {
 
 /// Wraps caller memory once `validate` accepted its length: on a validation error nothing is
 /// kept and the release callback is never called.
-fn wrap(data: *const u8, len: usize, release: MstReleaseFn, user_data: *mut c_void, validate: impl FnOnce(usize) -> Result<FrameMeta>) -> Result<Frame> {
+fn wrap(
+    data: *const u8,
+    len: usize,
+    release: MstReleaseFn,
+    user_data: *mut c_void,
+    validate: impl FnOnce(usize) -> Result<FrameMeta>,
+) -> Result<Frame> {
     caller_bytes(data, len)?;
     let meta = validate(len)?;
     let spare = SPARE_WRAPPERS.lock().unwrap_or_else(|p| p.into_inner()).pop();
@@ -317,7 +324,12 @@ fn wrap(data: *const u8, len: usize, release: MstReleaseFn, user_data: *mut c_vo
 /// chroma subsampling, a layout with too few/many planes, a short stride or overlapping planes,
 /// one display dimension 0, or `data_len` smaller than the layout needs (WebCodecs' TypeError).
 #[no_mangle]
-pub extern "C" fn mst_frame_create_video(init: *const MstVideoFrameInit, data: *const u8, data_len: usize, out: *mut *mut MstFrame) -> MstStatus {
+pub extern "C" fn mst_frame_create_video(
+    init: *const MstVideoFrameInit,
+    data: *const u8,
+    data_len: usize,
+    out: *mut *mut MstFrame,
+) -> MstStatus {
     ffi_call!({
         let init = video_init(arg!(init, "init"))?;
         let out = out!(out, "out");
@@ -360,7 +372,12 @@ pub extern "C" fn mst_frame_wrap_video(
 /// unknown format, a sample rate that is not a positive finite number, zero frames or channels,
 /// or `data_len` below frames x channels x sample size.
 #[no_mangle]
-pub extern "C" fn mst_frame_create_audio(init: *const MstAudioDataInit, data: *const u8, data_len: usize, out: *mut *mut MstFrame) -> MstStatus {
+pub extern "C" fn mst_frame_create_audio(
+    init: *const MstAudioDataInit,
+    data: *const u8,
+    data_len: usize,
+    out: *mut *mut MstFrame,
+) -> MstStatus {
     ffi_call!({
         let init = audio_init(arg!(init, "init"))?;
         let out = out!(out, "out");
@@ -527,14 +544,20 @@ pub extern "C" fn mst_frame_audio_info(frame: *const MstFrame, out: *mut MstAudi
 /// write through it. Thread-safety: any thread. Errors: MST_ERR_NULL_ARG,
 /// MST_ERR_INVALID_STATE, MST_ERR_TYPE (audio), MST_ERR_RANGE (no such plane).
 #[no_mangle]
-pub extern "C" fn mst_frame_video_plane(frame: *const MstFrame, plane: u32, out_data: *mut *const u8, out_stride: *mut usize, out_len: *mut usize) -> MstStatus {
+pub extern "C" fn mst_frame_video_plane(
+    frame: *const MstFrame,
+    plane: u32,
+    out_data: *mut *const u8,
+    out_stride: *mut usize,
+    out_len: *mut usize,
+) -> MstStatus {
     ffi_call!({
         let (d, s, l) = (out!(out_data, "out_data"), out!(out_stride, "out_stride"), out!(out_len, "out_len"));
         let f = get(frame)?;
         let v = f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
-        let (bytes, stride) = f
-            .plane(plane as usize)
-            .ok_or_else(|| err!(Range, "plane {plane} does not exist: {} has {}", v.format.name(), v.format.planes().len()))?;
+        let (bytes, stride) = f.plane(plane as usize).ok_or_else(|| {
+            err!(Range, "plane {plane} does not exist: {} has {}", v.format.name(), v.format.planes().len())
+        })?;
         // The handle keeps `f`'s storage alive after this local clone drops.
         *d = bytes.as_ptr();
         *s = stride;
@@ -551,14 +574,24 @@ pub extern "C" fn mst_frame_video_plane(frame: *const MstFrame, plane: u32, out_
 /// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE, MST_ERR_TYPE
 /// (video), MST_ERR_RANGE (no such plane).
 #[no_mangle]
-pub extern "C" fn mst_frame_audio_plane(frame: *const MstFrame, plane: u32, out_data: *mut *const u8, out_len: *mut usize) -> MstStatus {
+pub extern "C" fn mst_frame_audio_plane(
+    frame: *const MstFrame,
+    plane: u32,
+    out_data: *mut *const u8,
+    out_len: *mut usize,
+) -> MstStatus {
     ffi_call!({
         let (d, l) = (out!(out_data, "out_data"), out!(out_len, "out_len"));
         let f = get(frame)?;
         let a = f.audio().ok_or_else(|| err!(Type, "this frame is a VideoFrame, not AudioData"))?;
         let planes = if a.format.is_planar() { a.number_of_channels } else { 1 };
         if plane >= planes {
-            return Err(err!(Range, "plane {plane} does not exist: {} with {} channels has {planes}", a.format.name(), a.number_of_channels));
+            return Err(err!(
+                Range,
+                "plane {plane} does not exist: {} with {} channels has {planes}",
+                a.format.name(),
+                a.number_of_channels
+            ));
         }
         let size = a.number_of_frames as usize * a.format.bytes_per_sample() * (a.number_of_channels / planes) as usize;
         let bytes = &f.data()[plane as usize * size..][..size];
@@ -589,8 +622,12 @@ fn video_copy_options(o: *const MstVideoCopyOptions) -> Result<VideoCopyOptions>
     }
     Ok(VideoCopyOptions {
         rect: (o.rect.width != 0).then(|| o.rect.into()),
-        layout: (o.num_planes > 0)
-            .then(|| o.layout[..o.num_planes as usize].iter().map(|l| PlaneLayout { offset: l.offset, stride: l.stride }).collect()),
+        layout: (o.num_planes > 0).then(|| {
+            o.layout[..o.num_planes as usize]
+                .iter()
+                .map(|l| PlaneLayout { offset: l.offset, stride: l.stride })
+                .collect()
+        }),
         format: if o.format == 0 { None } else { Some(video_format_in(o.format, "format")?) },
     })
 }
@@ -600,7 +637,11 @@ fn video_copy_options(o: *const MstVideoCopyOptions) -> Result<VideoCopyOptions>
 /// (rect outside the coded size or misaligned, bad layout), MST_ERR_UNSUPPORTED (a conversion
 /// target that is not RGB).
 #[no_mangle]
-pub extern "C" fn mst_frame_video_allocation_size(frame: *const MstFrame, options: *const MstVideoCopyOptions, out: *mut usize) -> MstStatus {
+pub extern "C" fn mst_frame_video_allocation_size(
+    frame: *const MstFrame,
+    options: *const MstVideoCopyOptions,
+    out: *mut usize,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let opts = video_copy_options(options)?;
@@ -668,7 +709,11 @@ fn audio_copy_options(o: *const MstAudioCopyOptions) -> Result<AudioCopyOptions>
 /// (unknown format), MST_ERR_RANGE (plane index, frame offset or count out of range, as
 /// WebCodecs' RangeError).
 #[no_mangle]
-pub extern "C" fn mst_frame_audio_allocation_size(frame: *const MstFrame, options: *const MstAudioCopyOptions, out: *mut usize) -> MstStatus {
+pub extern "C" fn mst_frame_audio_allocation_size(
+    frame: *const MstFrame,
+    options: *const MstAudioCopyOptions,
+    out: *mut usize,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let opts = audio_copy_options(options)?;
@@ -681,7 +726,12 @@ pub extern "C" fn mst_frame_audio_allocation_size(frame: *const MstFrame, option
 /// formats. Ownership: borrowed for the call. Errors: as mst_frame_audio_allocation_size(), and
 /// MST_ERR_RANGE when `destination_len` is below the allocation size.
 #[no_mangle]
-pub extern "C" fn mst_frame_audio_copy_to(frame: *const MstFrame, destination: *mut u8, destination_len: usize, options: *const MstAudioCopyOptions) -> MstStatus {
+pub extern "C" fn mst_frame_audio_copy_to(
+    frame: *const MstFrame,
+    destination: *mut u8,
+    destination_len: usize,
+    options: *const MstAudioCopyOptions,
+) -> MstStatus {
     ffi_call!({
         let opts = audio_copy_options(options)?;
         let f = get(frame)?;
@@ -689,4 +739,3 @@ pub extern "C" fn mst_frame_audio_copy_to(frame: *const MstFrame, destination: *
         Ok(())
     })
 }
-

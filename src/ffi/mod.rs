@@ -94,9 +94,22 @@ impl MstStatus {
     }
 
     const ALL: [MstStatus; 17] = [
-        MST_OK, MST_ERR_AGAIN, MST_ERR_TIMEOUT, MST_ERR_ENDED, MST_ERR_INTERRUPTED, MST_ERR_NULL_ARG,
-        MST_ERR_INVALID_ARG, MST_ERR_TYPE, MST_ERR_INVALID_STATE, MST_ERR_RANGE, MST_ERR_NO_DEVICE,
-        MST_ERR_BUSY, MST_ERR_IO, MST_ERR_OVERCONSTRAINED, MST_ERR_UNSUPPORTED, MST_ERR_NO_MEMORY,
+        MST_OK,
+        MST_ERR_AGAIN,
+        MST_ERR_TIMEOUT,
+        MST_ERR_ENDED,
+        MST_ERR_INTERRUPTED,
+        MST_ERR_NULL_ARG,
+        MST_ERR_INVALID_ARG,
+        MST_ERR_TYPE,
+        MST_ERR_INVALID_STATE,
+        MST_ERR_RANGE,
+        MST_ERR_NO_DEVICE,
+        MST_ERR_BUSY,
+        MST_ERR_IO,
+        MST_ERR_OVERCONSTRAINED,
+        MST_ERR_UNSUPPORTED,
+        MST_ERR_NO_MEMORY,
         MST_ERR_PANIC,
     ];
 
@@ -256,7 +269,6 @@ impl<T> Table<T> {
             None => Err(crate::error::err!(InvalidArg, "the handle {h:#x} is not a {}", self.name)),
         }
     }
-
 
     /// Ends the handle and returns its value; the slot's next handle gets a new generation.
     pub(crate) fn remove<H>(&self, h: *const H) -> crate::error::Result<T> {

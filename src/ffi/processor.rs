@@ -45,7 +45,11 @@ const _: () = {
 /// mst_processor_free(). Thread-safety: any thread. Errors: MST_ERR_NULL_ARG; MST_ERR_TYPE when
 /// `track` is not a valid track (freed, or another kind of handle), as the spec's TypeError.
 #[no_mangle]
-pub extern "C" fn mst_processor_create(track: *const MstTrack, max_buffer_size: u32, out: *mut *mut MstProcessor) -> MstStatus {
+pub extern "C" fn mst_processor_create(
+    track: *const MstTrack,
+    max_buffer_size: u32,
+    out: *mut *mut MstProcessor,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let t = super::track::get(track).map_err(|e| match e.kind {
@@ -74,7 +78,11 @@ fn get(p: *const MstProcessor) -> crate::error::Result<Arc<Processor>> {
 /// the track ended still get the frames they were waiting for, as the spec's pending reads
 /// do), MST_ERR_INVALID_STATE (a callback is set), MST_ERR_NULL_ARG.
 #[no_mangle]
-pub extern "C" fn mst_processor_read(processor: *mut MstProcessor, timeout_ms: i32, out: *mut *mut MstFrame) -> MstStatus {
+pub extern "C" fn mst_processor_read(
+    processor: *mut MstProcessor,
+    timeout_ms: i32,
+    out: *mut *mut MstFrame,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let wait = match timeout_ms {
@@ -127,7 +135,12 @@ pub type MstFrameCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, 
 /// function. Blocking: until a replaced callback's running call has returned.
 /// Errors: MST_ERR_NO_MEMORY (no thread; the processor is left without a callback).
 #[no_mangle]
-pub extern "C" fn mst_processor_set_callback(processor: *mut MstProcessor, callback: MstFrameCallback, user_data: *mut c_void, destroy: super::MstDestroyNotify) -> MstStatus {
+pub extern "C" fn mst_processor_set_callback(
+    processor: *mut MstProcessor,
+    callback: MstFrameCallback,
+    user_data: *mut c_void,
+    destroy: super::MstDestroyNotify,
+) -> MstStatus {
     ffi_call!({
         let p = get(processor)?;
         let ud = UserData::new(user_data, destroy);

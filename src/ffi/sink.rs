@@ -39,7 +39,11 @@ pub struct MstFileStats {
 /// MST_ERR_INVALID_STATE (freed track), MST_ERR_IO (the file could not be created, with the
 /// path and errno text), MST_ERR_NO_MEMORY.
 #[no_mangle]
-pub extern "C" fn mst_file_sink_open(track: *const MstTrack, path: *const c_char, out: *mut *mut MstFileSink) -> MstStatus {
+pub extern "C" fn mst_file_sink_open(
+    track: *const MstTrack,
+    path: *const c_char,
+    out: *mut *mut MstFileSink,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         let _ = arg!(path, "path");
@@ -68,7 +72,11 @@ pub extern "C" fn mst_file_sink_finish(sink: *mut MstFileSink, out_stats: *mut M
         let stats = FILE_SINKS.remove(sink)?.finish()?;
         // SAFETY: NULL means "not wanted"; otherwise the caller's writable struct.
         if let Some(o) = unsafe { out_stats.as_mut() } {
-            *o = MstFileStats { frames_written: stats.frames_written, frames_dropped: stats.frames_dropped, bytes_written: stats.bytes_written };
+            *o = MstFileStats {
+                frames_written: stats.frames_written,
+                frames_dropped: stats.frames_dropped,
+                bytes_written: stats.bytes_written,
+            };
         }
         Ok(())
     })

@@ -65,7 +65,10 @@ fn or<T: PartialEq + Default>(v: T, default: T) -> T {
 /// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (size, rate or
 /// format out of range), MST_ERR_NO_MEMORY (no thread).
 #[no_mangle]
-pub extern "C" fn mst_track_create_test_pattern(options: *const MstTestPatternOptions, out: *mut *mut MstTrack) -> MstStatus {
+pub extern "C" fn mst_track_create_test_pattern(
+    options: *const MstTestPatternOptions,
+    out: *mut *mut MstTrack,
+) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         // SAFETY: NULL means defaults; otherwise the caller's readable struct.

@@ -411,7 +411,10 @@ pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
 /// decimation). Audio tracks have no capabilities: any constraint is overconstrained.
 /// Ownership: `constraints` borrowed for the call.
 #[no_mangle]
-pub extern "C" fn mst_track_apply_constraints(track: *mut MstTrack, constraints: *const MstVideoConstraints) -> MstStatus {
+pub extern "C" fn mst_track_apply_constraints(
+    track: *mut MstTrack,
+    constraints: *const MstVideoConstraints,
+) -> MstStatus {
     ffi_call!({
         let c = arg!(constraints, "constraints");
         get(track)?.apply_constraints(&video_constraints_in(c)?)
@@ -469,7 +472,12 @@ pub type MstMuteCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, m
 /// when the track itself goes away.
 /// Ownership: `user_data` is the caller's; libmst passes it back and calls `destroy` once.
 #[no_mangle]
-pub extern "C" fn mst_track_set_ended_callback(track: *mut MstTrack, callback: MstEndedCallback, user_data: *mut c_void, destroy: super::MstDestroyNotify) -> MstStatus {
+pub extern "C" fn mst_track_set_ended_callback(
+    track: *mut MstTrack,
+    callback: MstEndedCallback,
+    user_data: *mut c_void,
+    destroy: super::MstDestroyNotify,
+) -> MstStatus {
     ffi_call!({
         let t = get(track)?;
         let ud = UserData::new(user_data, destroy);
@@ -487,7 +495,12 @@ pub extern "C" fn mst_track_set_ended_callback(track: *mut MstTrack, callback: M
 /// muted state (mst_generator_set_muted()'s caller), with no libmst lock held.
 /// Ownership: as mst_track_set_ended_callback().
 #[no_mangle]
-pub extern "C" fn mst_track_set_mute_callback(track: *mut MstTrack, callback: MstMuteCallback, user_data: *mut c_void, destroy: super::MstDestroyNotify) -> MstStatus {
+pub extern "C" fn mst_track_set_mute_callback(
+    track: *mut MstTrack,
+    callback: MstMuteCallback,
+    user_data: *mut c_void,
+    destroy: super::MstDestroyNotify,
+) -> MstStatus {
     ffi_call!({
         let t = get(track)?;
         let ud = UserData::new(user_data, destroy);

@@ -32,17 +32,8 @@ const UV420: PlaneInfo = PlaneInfo { bytes_per_sample: 2, sub_x: 2, sub_y: 2 };
 const PACKED4: PlaneInfo = PlaneInfo { bytes_per_sample: 4, sub_x: 1, sub_y: 1 };
 
 impl VideoPixelFormat {
-    pub const ALL: [VideoPixelFormat; 9] = [
-        Self::I420,
-        Self::I420A,
-        Self::I422,
-        Self::I444,
-        Self::Nv12,
-        Self::Rgba,
-        Self::Rgbx,
-        Self::Bgra,
-        Self::Bgrx,
-    ];
+    pub const ALL: [VideoPixelFormat; 9] =
+        [Self::I420, Self::I420A, Self::I422, Self::I444, Self::Nv12, Self::Rgba, Self::Rgbx, Self::Bgra, Self::Bgrx];
 
     /// The planes of this format, in WebCodecs order (Y, U, V, A / Y, UV / RGBA).
     pub fn planes(self) -> &'static [PlaneInfo] {
@@ -110,16 +101,8 @@ pub enum AudioSampleFormat {
 }
 
 impl AudioSampleFormat {
-    pub const ALL: [AudioSampleFormat; 8] = [
-        Self::U8,
-        Self::S16,
-        Self::S32,
-        Self::F32,
-        Self::U8Planar,
-        Self::S16Planar,
-        Self::S32Planar,
-        Self::F32Planar,
-    ];
+    pub const ALL: [AudioSampleFormat; 8] =
+        [Self::U8, Self::S16, Self::S32, Self::F32, Self::U8Planar, Self::S16Planar, Self::S32Planar, Self::F32Planar];
 
     pub fn bytes_per_sample(self) -> usize {
         match self {

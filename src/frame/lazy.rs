@@ -133,10 +133,16 @@ mod tests {
         let lazy = Frame::video_scaled(&src, crop, 30, 16).unwrap();
         assert!(!lazy.pixels_made());
         let v = *lazy.video().unwrap();
-        assert_eq!((v.coded_width, v.coded_height, v.timestamp, v.duration, v.capture_sequence), (30, 16, 5, Some(10), Some(3)));
+        assert_eq!(
+            (v.coded_width, v.coded_height, v.timestamp, v.duration, v.capture_sequence),
+            (30, 16, 5, Some(10), Some(3))
+        );
         // Until then the recipe holds the source.
         assert_eq!(src.handle_refs(), 2);
-        let eager = Frame::video_with(VideoPixelFormat::I420, 30, 16, 5, Some(10), |dst| convert::scale(&src.image(crop).unwrap(), dst)).unwrap();
+        let eager = Frame::video_with(VideoPixelFormat::I420, 30, 16, 5, Some(10), |dst| {
+            convert::scale(&src.image(crop).unwrap(), dst)
+        })
+        .unwrap();
         assert_eq!(lazy.data(), eager.data());
         assert!(lazy.pixels_made());
         // Made: the source is let go, and a second read is the same buffer.
@@ -150,12 +156,21 @@ mod tests {
         let whole = Rect { x: 0, y: 0, width: 64, height: 32 };
         let half = Frame::video_scaled(&src, whole, 32, 16).unwrap();
         let quarter = Frame::video_scaled(&half, Rect { x: 0, y: 0, width: 32, height: 16 }, 16, 8).unwrap();
-        let expect = Frame::video_with(VideoPixelFormat::I420, 16, 8, 0, None, |dst| convert::scale(&src.image(whole).unwrap(), dst)).unwrap();
+        let expect = Frame::video_with(VideoPixelFormat::I420, 16, 8, 0, None, |dst| {
+            convert::scale(&src.image(whole).unwrap(), dst)
+        })
+        .unwrap();
         // 2:1 twice is 4:1 to within the double rounding.
         assert!(quarter.data().iter().zip(expect.data()).all(|(a, b)| a.abs_diff(*b) <= 1));
         assert!(half.pixels_made() && quarter.pixels_made());
-        assert!(Frame::video_scaled(&src, Rect { x: 1, y: 0, width: 8, height: 8 }, 4, 4).is_err(), "odd crop of 4:2:0");
-        assert!(Frame::video_scaled(&src, Rect { x: 0, y: 0, width: 66, height: 8 }, 4, 4).is_err(), "crop past the frame");
+        assert!(
+            Frame::video_scaled(&src, Rect { x: 1, y: 0, width: 8, height: 8 }, 4, 4).is_err(),
+            "odd crop of 4:2:0"
+        );
+        assert!(
+            Frame::video_scaled(&src, Rect { x: 0, y: 0, width: 66, height: 8 }, 4, 4).is_err(),
+            "crop past the frame"
+        );
     }
 
     /// Wrapped memory whose release is seen by the test.
@@ -180,14 +195,29 @@ mod tests {
         let g = Generator::new(Kind::Video);
         let exact = |v: f64| crate::constraints::ConstrainRange { exact: Some(v), ..Default::default() };
         let t = g.track().clone_track();
-        t.apply_constraints(&VideoConstraints { width: exact(32.0), height: exact(18.0), ..Default::default() }).unwrap();
+        t.apply_constraints(&VideoConstraints { width: exact(32.0), height: exact(18.0), ..Default::default() })
+            .unwrap();
         let p = Processor::new(&t, 4);
         let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let init = VideoFrameInit { format: VideoPixelFormat::I420, coded_width: 64, coded_height: 36, timestamp: 0, duration: None, layout: None, visible_rect: None, display_size: None };
-        let f = Frame::video_wrap(&init, Box::new(Flagged(vec![77; 64 * 36 * 3 / 2], released.clone()))).map_err(|(e, _)| e).unwrap();
+        let init = VideoFrameInit {
+            format: VideoPixelFormat::I420,
+            coded_width: 64,
+            coded_height: 36,
+            timestamp: 0,
+            duration: None,
+            layout: None,
+            visible_rect: None,
+            display_size: None,
+        };
+        let f = Frame::video_wrap(&init, Box::new(Flagged(vec![77; 64 * 36 * 3 / 2], released.clone())))
+            .map_err(|(e, _)| e)
+            .unwrap();
         g.write(f).map_err(|(e, _)| e).unwrap();
         g.track().stop();
-        assert!(released.load(std::sync::atomic::Ordering::SeqCst), "the queued scaled frame still holds the wrapped memory");
+        assert!(
+            released.load(std::sync::atomic::Ordering::SeqCst),
+            "the queued scaled frame still holds the wrapped memory"
+        );
         let got = p.read(Wait::No).unwrap().frame;
         assert!(got.pixels_made() && got.plane(0).unwrap().0[0] == 77);
     }
@@ -196,13 +226,35 @@ mod tests {
     /// panics the same way), instead of failing on a missing recipe.
     #[test]
     fn a_panic_while_making_pixels_keeps_the_recipe() {
-        let audio = Frame::audio_with(&crate::frame::AudioDataInit { format: crate::frame::AudioSampleFormat::F32, sample_rate: 48000.0, number_of_frames: 4, number_of_channels: 1, timestamp: 0 }, |_| {}).unwrap();
+        let audio = Frame::audio_with(
+            &crate::frame::AudioDataInit {
+                format: crate::frame::AudioSampleFormat::F32,
+                sample_rate: 48000.0,
+                number_of_frames: 4,
+                number_of_channels: 1,
+                timestamp: 0,
+            },
+            |_| {},
+        )
+        .unwrap();
         let video = picture(8, 8);
         let meta = *video.meta();
-        let broken = Frame::from_parts(meta, Storage::lazy(super::Recipe::Scale { src: audio, crop: Rect { x: 0, y: 0, width: 8, height: 8 }, width: 8, height: 8 }));
+        let broken = Frame::from_parts(
+            meta,
+            Storage::lazy(super::Recipe::Scale {
+                src: audio,
+                crop: Rect { x: 0, y: 0, width: 8, height: 8 },
+                width: 8,
+                height: 8,
+            }),
+        );
         for _ in 0..2 {
             let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| broken.data().len())).unwrap_err();
-            let msg = e.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| e.downcast_ref::<String>().cloned()).unwrap_or_default();
+            let msg = e
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| e.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
             assert!(msg.contains("made from video"), "{msg}");
         }
     }

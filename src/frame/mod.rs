@@ -266,18 +266,45 @@ fn packed_layout(format: VideoPixelFormat, width: usize, height: usize) -> Resul
 }
 
 /// The layout, size and metadata of a new tightly packed video frame.
-fn packed_meta(format: VideoPixelFormat, width: u32, height: u32, timestamp: i64, duration: Option<i64>) -> Result<([PlaneLayout; 4], usize, VideoMeta)> {
+fn packed_meta(
+    format: VideoPixelFormat,
+    width: u32,
+    height: u32,
+    timestamp: i64,
+    duration: Option<i64>,
+) -> Result<([PlaneLayout; 4], usize, VideoMeta)> {
     let (layout, size) = packed_layout(format, width as usize, height as usize)?;
-    let init = VideoFrameInit { format, coded_width: width, coded_height: height, timestamp, duration, layout: None, visible_rect: None, display_size: None };
+    let init = VideoFrameInit {
+        format,
+        coded_width: width,
+        coded_height: height,
+        timestamp,
+        duration,
+        layout: None,
+        visible_rect: None,
+        display_size: None,
+    };
     Ok((layout, size, init.validate(size)?))
 }
 
 /// Checks a caller-given layout for `format` at `width` x `height` against a buffer of
 /// `available` bytes (None: no limit) and returns the bytes the layout spans.
-fn check_layout(format: VideoPixelFormat, width: usize, height: usize, layout: &[PlaneLayout], what: &str) -> Result<usize> {
+fn check_layout(
+    format: VideoPixelFormat,
+    width: usize,
+    height: usize,
+    layout: &[PlaneLayout],
+    what: &str,
+) -> Result<usize> {
     let planes = format.planes();
     if layout.len() != planes.len() {
-        return Err(err!(InvalidArg, "{what}: {} needs {} planes, the layout has {}", format.name(), planes.len(), layout.len()));
+        return Err(err!(
+            InvalidArg,
+            "{what}: {} needs {} planes, the layout has {}",
+            format.name(),
+            planes.len(),
+            layout.len()
+        ));
     }
     let mut spans: Vec<(usize, usize)> = Vec::with_capacity(4);
     for (i, (p, l)) in planes.iter().zip(layout).enumerate() {
@@ -305,7 +332,10 @@ fn check_rect(format: VideoPixelFormat, rect: Rect, coded_w: u32, coded_h: u32, 
         return Err(err!(
             InvalidArg,
             "{what} ({},{} {}x{}) does not fit in the coded size {coded_w}x{coded_h}",
-            rect.x, rect.y, rect.width, rect.height
+            rect.x,
+            rect.y,
+            rect.width,
+            rect.height
         ));
     }
     let (ax, ay) = format.alignment();
@@ -313,7 +343,9 @@ fn check_rect(format: VideoPixelFormat, rect: Rect, coded_w: u32, coded_h: u32, 
         return Err(err!(
             InvalidArg,
             "{what} offset ({},{}) is not aligned to {}'s {ax}x{ay} chroma subsampling",
-            rect.x, rect.y, format.name()
+            rect.x,
+            rect.y,
+            format.name()
         ));
     }
     Ok(())
@@ -391,8 +423,13 @@ impl AudioDataInit {
             "the audio size",
         )?;
         if data_len < needed {
-            return Err(err!(InvalidArg, "data holds {data_len} bytes, {} frames of {} channels {} need {needed}",
-                self.number_of_frames, self.number_of_channels, self.format.name()));
+            return Err(err!(
+                InvalidArg,
+                "data holds {data_len} bytes, {} frames of {} channels {} need {needed}",
+                self.number_of_frames,
+                self.number_of_channels,
+                self.format.name()
+            ));
         }
         Ok(meta)
     }
@@ -435,7 +472,10 @@ impl Frame {
 
     /// A video frame over external memory, released when the last clone closes. The memory is
     /// validated first: on error it is handed back untouched.
-    pub fn video_wrap(init: &VideoFrameInit, memory: Box<dyn ExternalMemory>) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)> {
+    pub fn video_wrap(
+        init: &VideoFrameInit,
+        memory: Box<dyn ExternalMemory>,
+    ) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)> {
         match init.validate(memory.bytes().len()) {
             Ok(meta) => Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::external(memory))),
             Err(e) => Err((e, memory)),
@@ -448,7 +488,14 @@ impl Frame {
     }
 
     /// A new tightly packed video frame whose pixels `draw` writes (pooled buffer).
-    pub fn video_with(format: VideoPixelFormat, width: u32, height: u32, timestamp: i64, duration: Option<i64>, draw: impl FnOnce(&mut ImageMut)) -> Result<Frame> {
+    pub fn video_with(
+        format: VideoPixelFormat,
+        width: u32,
+        height: u32,
+        timestamp: i64,
+        duration: Option<i64>,
+        draw: impl FnOnce(&mut ImageMut),
+    ) -> Result<Frame> {
         let (layout, size, meta) = packed_meta(format, width, height, timestamp, duration)?;
         let storage = Storage::pooled(size, |buf| {
             let mut img = image_mut(format, width as usize, height as usize, buf, &layout);
@@ -469,7 +516,10 @@ impl Frame {
     }
 
     /// An audio buffer over external memory (see `video_wrap`).
-    pub fn audio_wrap(init: &AudioDataInit, memory: Box<dyn ExternalMemory>) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)> {
+    pub fn audio_wrap(
+        init: &AudioDataInit,
+        memory: Box<dyn ExternalMemory>,
+    ) -> std::result::Result<Frame, (crate::error::Error, Box<dyn ExternalMemory>)> {
         match init.validate(memory.bytes().len()) {
             Ok(meta) => Ok(Frame::from_parts(FrameMeta::Audio(meta), Storage::external(memory))),
             Err(e) => Err((e, memory)),
@@ -529,7 +579,9 @@ impl Frame {
         meta.capture_sequence = v.capture_sequence;
         let storage = if src.is_wrapped() {
             let from = src.image(crop).expect("video");
-            Storage::pooled(size, |buf| convert::scale(&from, &mut image_mut(v.format, width as usize, height as usize, buf, &layout)))
+            Storage::pooled(size, |buf| {
+                convert::scale(&from, &mut image_mut(v.format, width as usize, height as usize, buf, &layout))
+            })
         } else {
             Storage::lazy(lazy::Recipe::Scale { src: src.clone(), crop, width, height })
         };
@@ -539,7 +591,13 @@ impl Frame {
     /// An I420 frame of `width` x `height` decoded from the JPEG `jpeg` (copied now) when a
     /// pixel is first read. The caller checks the JPEG's header first (its size and
     /// subsampling): data the decoder gives up on half-way makes a black frame.
-    pub(crate) fn video_from_jpeg_lazily(jpeg: &[u8], width: u32, height: u32, timestamp: i64, duration: Option<i64>) -> Result<Frame> {
+    pub(crate) fn video_from_jpeg_lazily(
+        jpeg: &[u8],
+        width: u32,
+        height: u32,
+        timestamp: i64,
+        duration: Option<i64>,
+    ) -> Result<Frame> {
         let (_, _, meta) = packed_meta(VideoPixelFormat::I420, width, height, timestamp, duration)?;
         let data = Storage::pooled(jpeg.len(), |b| b.copy_from_slice(jpeg));
         Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(lazy::Recipe::Jpeg { data, width, height })))
@@ -594,7 +652,8 @@ impl Frame {
         let mut strides = [0usize; 4];
         for (i, p) in v.format.planes().iter().enumerate() {
             let l = v.layout[i];
-            let start = l.offset + (rect.y as usize / p.sub_y) * l.stride + (rect.x as usize / p.sub_x) * p.bytes_per_sample;
+            let start =
+                l.offset + (rect.y as usize / p.sub_y) * l.stride + (rect.x as usize / p.sub_x) * p.bytes_per_sample;
             planes[i] = &data[start..];
             strides[i] = l.stride;
         }
@@ -630,28 +689,46 @@ impl Frame {
         match self.meta() {
             FrameMeta::Video(v) => {
                 let r = v.visible_rect;
-                let f = Frame::video_with(v.format, r.width, r.height, v.timestamp, v.duration, convert::fill_black)?.with_capture_sequence(v.capture_sequence);
+                let f = Frame::video_with(v.format, r.width, r.height, v.timestamp, v.duration, convert::fill_black)?
+                    .with_capture_sequence(v.capture_sequence);
                 Ok(if (r.width, r.height) == (v.display_width, v.display_height) {
                     f
                 } else {
-                    f.with_visible_rect(Rect { x: 0, y: 0, width: r.width, height: r.height }, (v.display_width, v.display_height))?
+                    f.with_visible_rect(
+                        Rect { x: 0, y: 0, width: r.width, height: r.height },
+                        (v.display_width, v.display_height),
+                    )?
                 })
             }
             FrameMeta::Audio(a) => {
-                let init = AudioDataInit { format: a.format, sample_rate: a.sample_rate, number_of_frames: a.number_of_frames, number_of_channels: a.number_of_channels, timestamp: a.timestamp };
+                let init = AudioDataInit {
+                    format: a.format,
+                    sample_rate: a.sample_rate,
+                    number_of_frames: a.number_of_frames,
+                    number_of_channels: a.number_of_channels,
+                    timestamp: a.timestamp,
+                };
                 Frame::audio_with(&init, |buf| convert::fill_silence(buf, a.format))
             }
         }
     }
 
     /// WebCodecs' VideoFrame "compute layout and allocation size" for `copy_to`.
-    pub fn video_copy_layout(&self, opts: &VideoCopyOptions) -> Result<(VideoPixelFormat, Rect, Vec<PlaneLayout>, usize)> {
+    pub fn video_copy_layout(
+        &self,
+        opts: &VideoCopyOptions,
+    ) -> Result<(VideoPixelFormat, Rect, Vec<PlaneLayout>, usize)> {
         let v = self.video().ok_or_else(|| err!(Type, "not a video frame"))?;
         let rect = opts.rect.unwrap_or(v.visible_rect);
         check_rect(v.format, rect, v.coded_width, v.coded_height, "copy rect")?;
         let format = opts.format.unwrap_or(v.format);
         if format != v.format && !format.is_rgb() {
-            return Err(err!(Unsupported, "copy_to converts {} only to RGBA, RGBX, BGRA or BGRX, not {}", v.format.name(), format.name()));
+            return Err(err!(
+                Unsupported,
+                "copy_to converts {} only to RGBA, RGBX, BGRA or BGRX, not {}",
+                v.format.name(),
+                format.name()
+            ));
         }
         let (w, h) = (rect.width as usize, rect.height as usize);
         match &opts.layout {
@@ -682,7 +759,14 @@ impl Frame {
         if format == src.format {
             for (i, p) in format.planes().iter().enumerate() {
                 let rows = p.samples(src.width, src.height).1;
-                convert::copy_plane(src.planes[i], src.strides[i], out.planes[i], out.strides[i], p.row_bytes(src.width), rows);
+                convert::copy_plane(
+                    src.planes[i],
+                    src.strides[i],
+                    out.planes[i],
+                    out.strides[i],
+                    p.row_bytes(src.width),
+                    rows,
+                );
             }
         } else {
             convert::convert(&src, &mut out);
@@ -696,18 +780,37 @@ impl Frame {
         let format = opts.format.unwrap_or(a.format);
         if format.is_planar() {
             if opts.plane_index >= a.number_of_channels {
-                return Err(err!(Range, "plane index {} is not below the {} channels of a planar copy", opts.plane_index, a.number_of_channels));
+                return Err(err!(
+                    Range,
+                    "plane index {} is not below the {} channels of a planar copy",
+                    opts.plane_index,
+                    a.number_of_channels
+                ));
             }
         } else if opts.plane_index > 0 {
-            return Err(err!(Range, "plane index {} must be 0 for an interleaved ({}) copy", opts.plane_index, format.name()));
+            return Err(err!(
+                Range,
+                "plane index {} must be 0 for an interleaved ({}) copy",
+                opts.plane_index,
+                format.name()
+            ));
         }
         if opts.frame_offset >= a.number_of_frames {
-            return Err(err!(Range, "frame offset {} is not below the {} frames", opts.frame_offset, a.number_of_frames));
+            return Err(err!(
+                Range,
+                "frame offset {} is not below the {} frames",
+                opts.frame_offset,
+                a.number_of_frames
+            ));
         }
         let mut count = a.number_of_frames - opts.frame_offset;
         if let Some(n) = opts.frame_count {
             if n > count {
-                return Err(err!(Range, "frame count {n} exceeds the {count} frames after offset {}", opts.frame_offset));
+                return Err(err!(
+                    Range,
+                    "frame count {n} exceeds the {count} frames after offset {}",
+                    opts.frame_offset
+                ));
             }
             count = n;
         }
@@ -723,7 +826,8 @@ impl Frame {
             return Err(err!(Range, "destination holds {} bytes, the copy needs {size}", dst.len()));
         }
         let format = opts.format.unwrap_or(a.format);
-        let frames = size / format.bytes_per_sample() / if format.is_planar() { 1 } else { a.number_of_channels as usize };
+        let frames =
+            size / format.bytes_per_sample() / if format.is_planar() { 1 } else { a.number_of_channels as usize };
         convert::copy_audio(
             self.data(),
             a.format,
@@ -740,7 +844,13 @@ impl Frame {
 }
 
 /// Splits `buf` into the planes of `layout` (non-overlapping, checked by the caller).
-pub(crate) fn image_mut<'a>(format: VideoPixelFormat, width: usize, height: usize, buf: &'a mut [u8], layout: &[PlaneLayout]) -> ImageMut<'a> {
+pub(crate) fn image_mut<'a>(
+    format: VideoPixelFormat,
+    width: usize,
+    height: usize,
+    buf: &'a mut [u8],
+    layout: &[PlaneLayout],
+) -> ImageMut<'a> {
     let n = format.planes().len();
     let mut order = [0usize, 1, 2, 3];
     let order = &mut order[..n];
@@ -767,7 +877,16 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn init(format: VideoPixelFormat, w: u32, h: u32) -> VideoFrameInit {
-        VideoFrameInit { format, coded_width: w, coded_height: h, timestamp: 7, duration: None, layout: None, visible_rect: None, display_size: None }
+        VideoFrameInit {
+            format,
+            coded_width: w,
+            coded_height: h,
+            timestamp: 7,
+            duration: None,
+            layout: None,
+            visible_rect: None,
+            display_size: None,
+        }
     }
 
     #[test]
@@ -787,27 +906,47 @@ mod tests {
         assert_eq!(kind(&init(VideoPixelFormat::I420, 0, 4), 100), Err(ErrorKind::InvalidArg));
         let odd_x = VideoFrameInit { visible_rect: Some(Rect { x: 1, y: 0, width: 2, height: 2 }), ..ok.clone() };
         assert_eq!(kind(&odd_x, 24), Err(ErrorKind::InvalidArg));
-        let odd_y_422 = VideoFrameInit { visible_rect: Some(Rect { x: 0, y: 1, width: 2, height: 2 }), ..init(VideoPixelFormat::I422, 4, 4) };
+        let odd_y_422 = VideoFrameInit {
+            visible_rect: Some(Rect { x: 0, y: 1, width: 2, height: 2 }),
+            ..init(VideoPixelFormat::I422, 4, 4)
+        };
         assert_eq!(kind(&odd_y_422, 32), Ok(()));
         let overlap = VideoFrameInit {
-            layout: Some(vec![PlaneLayout { offset: 0, stride: 4 }, PlaneLayout { offset: 8, stride: 2 }, PlaneLayout { offset: 20, stride: 2 }]),
+            layout: Some(vec![
+                PlaneLayout { offset: 0, stride: 4 },
+                PlaneLayout { offset: 8, stride: 2 },
+                PlaneLayout { offset: 20, stride: 2 },
+            ]),
             ..ok.clone()
         };
         assert_eq!(kind(&overlap, 100), Err(ErrorKind::InvalidArg));
-        let short_stride = VideoFrameInit { layout: Some(vec![PlaneLayout { offset: 0, stride: 3 }, PlaneLayout { offset: 16, stride: 2 }, PlaneLayout { offset: 20, stride: 2 }]), ..ok };
+        let short_stride = VideoFrameInit {
+            layout: Some(vec![
+                PlaneLayout { offset: 0, stride: 3 },
+                PlaneLayout { offset: 16, stride: 2 },
+                PlaneLayout { offset: 20, stride: 2 },
+            ]),
+            ..ok
+        };
         assert_eq!(kind(&short_stride, 100), Err(ErrorKind::InvalidArg));
     }
 
     #[test]
     fn copy_repacks_and_copy_to_reads_back_a_rect() {
         // 4x2 I420 with padded strides and planes in reverse order.
-        let layout = vec![PlaneLayout { offset: 20, stride: 6 }, PlaneLayout { offset: 10, stride: 4 }, PlaneLayout { offset: 0, stride: 4 }];
+        let layout = vec![
+            PlaneLayout { offset: 20, stride: 6 },
+            PlaneLayout { offset: 10, stride: 4 },
+            PlaneLayout { offset: 0, stride: 4 },
+        ];
         let mut data = vec![0u8; 32];
         data[20..24].copy_from_slice(&[1, 2, 3, 4]);
         data[26..30].copy_from_slice(&[5, 6, 7, 8]);
         data[10..12].copy_from_slice(&[20, 21]);
         data[0..2].copy_from_slice(&[30, 31]);
-        let f = Frame::video_copy(&VideoFrameInit { layout: Some(layout), ..init(VideoPixelFormat::I420, 4, 2) }, &data).unwrap();
+        let f =
+            Frame::video_copy(&VideoFrameInit { layout: Some(layout), ..init(VideoPixelFormat::I420, 4, 2) }, &data)
+                .unwrap();
         let mut out = vec![0u8; 12];
         f.video_copy_to(&mut out, &VideoCopyOptions::default()).unwrap();
         assert_eq!(out, [1, 2, 3, 4, 5, 6, 7, 8, 20, 21, 30, 31]);
@@ -824,7 +963,10 @@ mod tests {
         let f = Frame::video_with(VideoPixelFormat::Nv12, 8, 4, 0, None, |img| img.planes[0].fill(99)).unwrap();
         let crop = f.with_visible_rect(Rect { x: 2, y: 2, width: 4, height: 2 }, (4, 2)).unwrap();
         assert!(crop.shares_buffer_with(&f));
-        assert_eq!(f.with_visible_rect(Rect { x: 1, y: 0, width: 2, height: 2 }, (2, 2)).unwrap_err().kind, ErrorKind::InvalidArg);
+        assert_eq!(
+            f.with_visible_rect(Rect { x: 1, y: 0, width: 2, height: 2 }, (2, 2)).unwrap_err().kind,
+            ErrorKind::InvalidArg
+        );
         let black = crop.blank_like().unwrap();
         let v = black.video().unwrap();
         assert_eq!((v.visible_rect.width, v.visible_rect.height, v.format), (4, 2, VideoPixelFormat::Nv12));
@@ -834,7 +976,13 @@ mod tests {
 
     #[test]
     fn audio_ranges_follow_webcodecs() {
-        let init = AudioDataInit { format: AudioSampleFormat::S16, sample_rate: 48000.0, number_of_frames: 4, number_of_channels: 2, timestamp: 0 };
+        let init = AudioDataInit {
+            format: AudioSampleFormat::S16,
+            sample_rate: 48000.0,
+            number_of_frames: 4,
+            number_of_channels: 2,
+            timestamp: 0,
+        };
         let f = Frame::audio_copy(&init, &[0u8; 16]).unwrap();
         assert_eq!(f.audio().unwrap().duration(), 83);
         let size = |o: AudioCopyOptions| f.audio_allocation_size(&o).map_err(|e| e.kind);
@@ -842,9 +990,15 @@ mod tests {
         assert_eq!(size(AudioCopyOptions { plane_index: 1, ..Default::default() }), Err(ErrorKind::Range));
         let planar = Some(AudioSampleFormat::F32Planar);
         assert_eq!(size(AudioCopyOptions { plane_index: 1, format: planar, ..Default::default() }), Ok(16));
-        assert_eq!(size(AudioCopyOptions { plane_index: 2, format: planar, ..Default::default() }), Err(ErrorKind::Range));
+        assert_eq!(
+            size(AudioCopyOptions { plane_index: 2, format: planar, ..Default::default() }),
+            Err(ErrorKind::Range)
+        );
         assert_eq!(size(AudioCopyOptions { frame_offset: 4, ..Default::default() }), Err(ErrorKind::Range));
-        assert_eq!(size(AudioCopyOptions { frame_offset: 1, frame_count: Some(4), ..Default::default() }), Err(ErrorKind::Range));
+        assert_eq!(
+            size(AudioCopyOptions { frame_offset: 1, frame_count: Some(4), ..Default::default() }),
+            Err(ErrorKind::Range)
+        );
         assert_eq!(size(AudioCopyOptions { frame_offset: 1, frame_count: Some(3), ..Default::default() }), Ok(12));
         assert_eq!(f.audio_copy_to(&mut [0u8; 15], &AudioCopyOptions::default()).unwrap_err().kind, ErrorKind::Range);
     }

@@ -74,7 +74,11 @@ pub(crate) struct Pooled<T: Recyclable>(Option<Arc<T>>);
 impl<T: Recyclable> Pooled<T> {
     /// A recycled value accepted by `rank` (lowest rank wins), or `make()` when none fits.
     /// `prepare` runs on the value while it is still unique.
-    pub(crate) fn take_or(rank: impl Fn(&T) -> Option<usize>, make: impl FnOnce() -> T, prepare: impl FnOnce(&mut T)) -> Self {
+    pub(crate) fn take_or(
+        rank: impl Fn(&T) -> Option<usize>,
+        make: impl FnOnce() -> T,
+        prepare: impl FnOnce(&mut T),
+    ) -> Self {
         let mut arc = T::recycler().take(rank).unwrap_or_else(|| Arc::new(make()));
         prepare(Arc::get_mut(&mut arc).expect("a recycled or new Arc is unique"));
         Pooled(Some(arc))

@@ -178,10 +178,10 @@ impl Player {
             AudioSampleFormat::F32Planar => AudioSampleFormat::F32,
             f => f,
         };
-        let format = std::iter::once(interleaved)
-            .chain(FORMATS)
-            .find(|f| hw.test_format(alsa_format(*f)).is_ok())
-            .ok_or_else(|| err!(Unsupported, "ALSA device \"{}\" takes none of S16_LE, S32_LE, FLOAT_LE, U8", self.device))?;
+        let format =
+            std::iter::once(interleaved).chain(FORMATS).find(|f| hw.test_format(alsa_format(*f)).is_ok()).ok_or_else(
+                || err!(Unsupported, "ALSA device \"{}\" takes none of S16_LE, S32_LE, FLOAT_LE, U8", self.device),
+            )?;
         hw.set_format(alsa_format(format)).map_err(fail("setting the sample format"))?;
         hw.set_channels(channels).map_err(|e| {
             let mut x = alsa_error(&self.device, "setting the channel count", &e);
@@ -192,7 +192,11 @@ impl Player {
         hw.set_rate(rate, alsa::ValueOr::Nearest).map_err(|e| {
             let mut x = alsa_error(&self.device, "setting the rate", &e);
             x.kind = ErrorKind::Unsupported;
-            x.message = format!("ALSA device \"{}\" cannot play {rate} Hz (open a \"plughw:\" or \"default\" device to resample)", self.device).into();
+            x.message = format!(
+                "ALSA device \"{}\" cannot play {rate} Hz (open a \"plughw:\" or \"default\" device to resample)",
+                self.device
+            )
+            .into();
             x
         })?;
         set_period(&hw, rate).map_err(fail("setting the period and buffer sizes"))?;
@@ -226,13 +230,17 @@ impl Player {
             },
         };
         if self.waiter.is_none() {
-            self.waiter = Some(Waiter::new(&self.pcm, shared.stop.fd()).map_err(|e| alsa_error(&self.device, "getting poll descriptors", &e))?);
+            self.waiter = Some(
+                Waiter::new(&self.pcm, shared.stop.fd())
+                    .map_err(|e| alsa_error(&self.device, "getting poll descriptors", &e))?,
+            );
         }
         let opts = AudioCopyOptions { format: Some(mode.format), ..Default::default() };
         self.buf.resize(frame.audio_allocation_size(&opts)?, 0);
         frame.audio_copy_to(&mut self.buf, &opts)?;
         let frame_bytes = mode.channels as usize * mode.format.bytes_per_sample();
-        let patience = Duration::from_micros(2 * mode.period as u64 * 1_000_000 / mode.rate as u64).max(Duration::from_millis(20));
+        let patience =
+            Duration::from_micros(2 * mode.period as u64 * 1_000_000 / mode.rate as u64).max(Duration::from_millis(20));
         let mut off = 0usize;
         let io = self.pcm.io_bytes();
         while off < self.buf.len() {
@@ -278,7 +286,9 @@ impl Player {
                         self.pcm.prepare().map_err(|e| self.lost_or(e, "recovering from a suspend"))?;
                     }
                 }
-                Failure::Lost => return Err(err!(NoDevice, "ALSA device \"{}\" went away during playback", self.device)),
+                Failure::Lost => {
+                    return Err(err!(NoDevice, "ALSA device \"{}\" went away during playback", self.device))
+                }
                 Failure::Other => return Err(err!(Io, "ALSA device \"{}\": writing failed", self.device)),
             }
         }
@@ -310,7 +320,10 @@ impl Player {
                 Err(e) if classify(&e) == Failure::Again => {}
                 Err(_) => break,
             }
-            if !matches!(self.pcm.state(), State::Draining | State::Running) || Instant::now() >= deadline || shared.stop.is_raised() {
+            if !matches!(self.pcm.state(), State::Draining | State::Running)
+                || Instant::now() >= deadline
+                || shared.stop.is_raised()
+            {
                 break;
             }
             if let Some(w) = self.waiter.as_mut() {

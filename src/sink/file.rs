@@ -157,7 +157,9 @@ fn to_i420(frame: &Frame, visible: Rect, dst: &mut ImageMut) -> Result<()> {
         convert::convert(&src, dst);
         return Ok(());
     }
-    let scaled = Frame::video_with(v.format, dst.width as u32, dst.height as u32, v.timestamp, v.duration, |s| convert::scale(&src, s))?;
+    let scaled = Frame::video_with(v.format, dst.width as u32, dst.height as u32, v.timestamp, v.duration, |s| {
+        convert::scale(&src, s)
+    })?;
     let img = scaled.image(scaled.video().expect("video").visible_rect).expect("video");
     convert::convert(&img, dst);
     Ok(())
@@ -227,10 +229,19 @@ impl Writer for Wav {
         let (format, rate, channels) = match self.format {
             Some(f) => f,
             None => {
-                let bytes_per_second = a.sample_rate as f64 * a.number_of_channels as f64 * a.format.bytes_per_sample() as f64;
-                if a.sample_rate.fract() != 0.0 || a.number_of_channels > u16::MAX as u32 / 4 || bytes_per_second > u32::MAX as f64 {
-                    return Err(err!(Unsupported, "WAV cannot hold {} Hz x{} {}: the rate must be whole and the byte rate fit 32 bits",
-                        a.sample_rate, a.number_of_channels, a.format.name()));
+                let bytes_per_second =
+                    a.sample_rate as f64 * a.number_of_channels as f64 * a.format.bytes_per_sample() as f64;
+                if a.sample_rate.fract() != 0.0
+                    || a.number_of_channels > u16::MAX as u32 / 4
+                    || bytes_per_second > u32::MAX as f64
+                {
+                    return Err(err!(
+                        Unsupported,
+                        "WAV cannot hold {} Hz x{} {}: the rate must be whole and the byte rate fit 32 bits",
+                        a.sample_rate,
+                        a.number_of_channels,
+                        a.format.name()
+                    ));
                 }
                 let f = (interleaved(a.format), a.sample_rate, a.number_of_channels);
                 self.out.write_all(&Wav::header(f.0, f.1, f.2, 0)).map_err(|e| io_err(&self.path, e))?;
@@ -239,7 +250,12 @@ impl Writer for Wav {
             }
         };
         if (a.sample_rate, a.number_of_channels) != (rate, channels) {
-            return Err(err!(Unsupported, "WAV sink: the stream changed from {rate} Hz x{channels} to {} Hz x{}", a.sample_rate, a.number_of_channels));
+            return Err(err!(
+                Unsupported,
+                "WAV sink: the stream changed from {rate} Hz x{channels} to {} Hz x{}",
+                a.sample_rate,
+                a.number_of_channels
+            ));
         }
         let opts = AudioCopyOptions { format: Some(format), ..Default::default() };
         self.buf.resize(frame.audio_allocation_size(&opts)?, 0);

@@ -73,7 +73,8 @@ impl SinkThread {
     pub(crate) fn stop(&mut self) -> crate::error::Result<()> {
         self.stop.raise();
         self.processor.wakeup();
-        let t = self.thread.take().ok_or_else(|| crate::error::err!(InvalidState, "the {} has been closed", self.what))?;
+        let t =
+            self.thread.take().ok_or_else(|| crate::error::err!(InvalidState, "the {} has been closed", self.what))?;
         self.join(t)
     }
 

@@ -421,8 +421,9 @@ impl Processor {
             .name("mst-processor-cb".into())
             .spawn(move || loop {
                 // `read` is library code; a panic in it ends the callback as if the track ended.
-                let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.read(Wait::Forever, Some(&stop2))))
-                    .unwrap_or_else(|p| Err(Error::from_panic(p)));
+                let next =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.read(Wait::Forever, Some(&stop2))))
+                        .unwrap_or_else(|p| Err(Error::from_panic(p)));
                 match next {
                     Ok(d) => cb(Some(d)),
                     Err(e) if matches!(e.kind, crate::error::ErrorKind::Ended | crate::error::ErrorKind::Panic) => {
@@ -459,7 +460,13 @@ mod tests {
     }
 
     fn chunk(ts: i64) -> Frame {
-        let init = AudioDataInit { format: AudioSampleFormat::U8, sample_rate: 8000.0, number_of_frames: 80, number_of_channels: 1, timestamp: ts };
+        let init = AudioDataInit {
+            format: AudioSampleFormat::U8,
+            sample_rate: 8000.0,
+            number_of_frames: 80,
+            number_of_channels: 1,
+            timestamp: ts,
+        };
         Frame::audio_copy(&init, &[128u8; 80]).unwrap()
     }
 
@@ -551,7 +558,8 @@ mod tests {
         let g = Generator::new(Kind::Audio);
         let p = Processor::new(g.track(), 8);
         let (tx, rx) = std::sync::mpsc::channel();
-        p.set_callback(Some(Box::new(move |d: Option<Delivered>| tx.send(d.map(|d| d.frame.timestamp())).unwrap()))).unwrap();
+        p.set_callback(Some(Box::new(move |d: Option<Delivered>| tx.send(d.map(|d| d.frame.timestamp())).unwrap())))
+            .unwrap();
         assert_eq!(p.read(Wait::No).unwrap_err().kind, ErrorKind::InvalidState);
         for ts in 0..3 {
             g.write(chunk(ts)).unwrap();

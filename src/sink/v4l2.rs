@@ -94,7 +94,10 @@ fn io_error(device: &str, what: &str, e: &std::io::Error) -> Error {
 
 /// Errors that mean the node went away while streaming.
 fn lost(e: &std::io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::ENODEV) | Some(libc::EINVAL) | Some(libc::EIO) | Some(libc::EPIPE) | Some(libc::ENXIO))
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENODEV) | Some(libc::EINVAL) | Some(libc::EIO) | Some(libc::EPIPE) | Some(libc::ENXIO)
+    )
 }
 
 impl VideoOutput {
@@ -108,7 +111,9 @@ impl VideoOutput {
         }
         let list = crate::device::v4l2::enumerate()?;
         let info = if device_id == "default" {
-            list.into_iter().find(|d| d.kind == DeviceKind::VideoOutput).ok_or_else(|| err!(NoDevice, "no V4L2 output node is present"))?
+            list.into_iter()
+                .find(|d| d.kind == DeviceKind::VideoOutput)
+                .ok_or_else(|| err!(NoDevice, "no V4L2 output node is present"))?
         } else {
             list.into_iter()
                 .find(|d| d.kind == DeviceKind::VideoOutput && d.device_id == device_id)
@@ -250,7 +255,11 @@ impl Writer {
         // SAFETY: fds is a live array of two pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis().min(i32::MAX as u128) as i32) };
         if n < 0 {
-            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) { Ready::Timeout } else { Ready::Lost };
+            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                Ready::Timeout
+            } else {
+                Ready::Lost
+            };
         }
         if fds[1].revents != 0 || shared.stop.is_raised() {
             Ready::Stop
@@ -315,7 +324,14 @@ impl Writer {
         fmt.size = 0;
         let got = self.dev.set_format(&fmt).map_err(|e| io_error(&id, "VIDIOC_S_FMT", &e))?;
         if got.fourcc != fmt.fourcc || got.width == 0 || got.height == 0 || got.width % 2 != 0 || got.height % 2 != 0 {
-            return Err(err!(Unsupported, "V4L2 output \"{id}\" set {}x{} {} when asked for {w}x{h} {}", got.width, got.height, got.fourcc, fmt.fourcc));
+            return Err(err!(
+                Unsupported,
+                "V4L2 output \"{id}\" set {}x{} {} when asked for {w}x{h} {}",
+                got.width,
+                got.height,
+                got.fourcc,
+                fmt.fourcc
+            ));
         }
         let (gw, gh) = (got.width as usize, got.height as usize);
         let stride = (got.stride as usize).max(gw);
@@ -323,7 +339,10 @@ impl Writer {
         if let Some(d) = v.duration.filter(|d| *d > 0) {
             // Best effort: many output drivers fix their rate (vivid's HDMI output follows its
             // DV timings) and refuse or ignore this.
-            let _ = self.dev.set_params(&v4l::video::output::Parameters::new(Fraction::new(d.min(u32::MAX as i64) as u32, 1_000_000)));
+            let _ = self.dev.set_params(&v4l::video::output::Parameters::new(Fraction::new(
+                d.min(u32::MAX as i64) as u32,
+                1_000_000,
+            )));
         }
         // Buffers.
         // SAFETY: v4l2_requestbuffers is a plain C struct; all-zero is a valid value.
@@ -332,7 +351,8 @@ impl Writer {
         req.memory = v4l::memory::Memory::Mmap as u32;
         req.count = BUFFERS;
         ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_REQBUFS, &mut req).map_err(|e| io_error(&id, "VIDIOC_REQBUFS", &e))?;
-        let mut out = Out { format, width: gw, height: gh, stride, size, bufs: Vec::new(), free: Vec::new(), streaming: false };
+        let mut out =
+            Out { format, width: gw, height: gh, stride, size, bufs: Vec::new(), free: Vec::new(), streaming: false };
         for index in 0..req.count {
             let mut b = buffer_desc();
             b.index = index;
@@ -342,7 +362,16 @@ impl Writer {
             }
             let len = b.length as usize;
             // SAFETY: maps the buffer the driver just described; unmapped in release().
-            let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, self.fd, b.m.offset as libc::off_t) };
+            let ptr = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED,
+                    self.fd,
+                    b.m.offset as libc::off_t,
+                )
+            };
             if ptr == libc::MAP_FAILED {
                 let e = std::io::Error::last_os_error();
                 self.out = Some(out);
@@ -382,7 +411,10 @@ impl Writer {
             Some(c) => c.image(Rect { x: 0, y: 0, width: vr.width, height: vr.height }).expect("video"),
             None => img,
         };
-        let scaled = Frame::video_with(out.format, out.width as u32, out.height as u32, v.timestamp, v.duration, |dst| scale(&src, dst))?;
+        let scaled =
+            Frame::video_with(out.format, out.width as u32, out.height as u32, v.timestamp, v.duration, |dst| {
+                scale(&src, dst)
+            })?;
         Ok(Some(scaled))
     }
 
@@ -394,7 +426,10 @@ impl Writer {
             let c = &shared.counters;
             c.width.store(out.width as u32, Ordering::Relaxed);
             c.height.store(out.height as u32, Ordering::Relaxed);
-            c.fourcc.store(u32::from_le_bytes(if out.format == VideoPixelFormat::Nv12 { *b"NV12" } else { *b"YU12" }), Ordering::Relaxed);
+            c.fourcc.store(
+                u32::from_le_bytes(if out.format == VideoPixelFormat::Nv12 { *b"NV12" } else { *b"YU12" }),
+                Ordering::Relaxed,
+            );
         }
         let prepared = match self.prepare(frame) {
             Ok(p) => p,
@@ -408,7 +443,11 @@ impl Writer {
         let out = self.out.as_ref().expect("negotiated");
         let (w, h, s) = (out.width, out.height, out.stride);
         // A prepared frame is exactly w x h; the track's own frame is cropped to even sizes.
-        let rect = if prepared.is_some() { Rect { x: 0, y: 0, width: w as u32, height: h as u32 } } else { Rect { width: w as u32, height: h as u32, ..v.visible_rect } };
+        let rect = if prepared.is_some() {
+            Rect { x: 0, y: 0, width: w as u32, height: h as u32 }
+        } else {
+            Rect { width: w as u32, height: h as u32, ..v.visible_rect }
+        };
         let img: Image = src_frame.image(rect).ok_or_else(|| err!(Type, "not a video frame"))?;
         let m = &out.bufs[index as usize];
         // SAFETY: the buffer is mapped (len bytes) and dequeued: the driver does not use it.
@@ -438,13 +477,18 @@ impl Writer {
             if let Some(o) = self.out.as_mut() {
                 o.free.push(index);
             }
-            return Err(if lost(&e) && self.out.as_ref().is_some_and(|o| o.streaming) { self.lost_error() } else { io_error(&self.id, "VIDIOC_QBUF", &e) });
+            return Err(if lost(&e) && self.out.as_ref().is_some_and(|o| o.streaming) {
+                self.lost_error()
+            } else {
+                io_error(&self.id, "VIDIOC_QBUF", &e)
+            });
         }
         shared.counters.written.fetch_add(1, Ordering::Relaxed);
         let out = self.out.as_mut().expect("negotiated");
         if !out.streaming {
             let mut t = Type::VideoOutput as u32;
-            ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_STREAMON, &mut t).map_err(|e| io_error(&self.id, "VIDIOC_STREAMON", &e))?;
+            ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_STREAMON, &mut t)
+                .map_err(|e| io_error(&self.id, "VIDIOC_STREAMON", &e))?;
             out.streaming = true;
         }
         Ok(())

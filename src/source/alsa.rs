@@ -21,8 +21,8 @@ use crate::device::alsa::{alsa_error, alsa_format, classify, open_pcm, set_perio
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
-use crate::source::SourceCore;
 use crate::source::worker::{monotonic_us, StopSignal, Worker};
+use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
 
 /// The audio constraints a microphone is opened with (`MediaTrackConstraints` for audio).
@@ -78,7 +78,11 @@ impl Counters {
                 std::hint::spin_loop();
                 continue;
             }
-            let stats = CaptureStats { chunks: self.chunks.load(Ordering::Relaxed), frames: self.frames.load(Ordering::Relaxed), overruns: self.overruns.load(Ordering::Relaxed) };
+            let stats = CaptureStats {
+                chunks: self.chunks.load(Ordering::Relaxed),
+                frames: self.frames.load(Ordering::Relaxed),
+                overruns: self.overruns.load(Ordering::Relaxed),
+            };
             std::sync::atomic::fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) == s1 {
                 return stats;
@@ -130,7 +134,10 @@ fn allowed(device: &str, name: &'static str, c: &ConstrainRange, lo: u32, hi: u3
     let a = want_lo.max(lo as f64);
     let b = want_hi.min(hi as f64);
     if a > b {
-        return Err(Error::overconstrained(name, format!("{name}: device \"{device}\" supports {lo}..={hi}, asked {}", describe(c))));
+        return Err(Error::overconstrained(
+            name,
+            format!("{name}: device \"{device}\" supports {lo}..={hi}, asked {}", describe(c)),
+        ));
     }
     Ok((a as u32, b as u32))
 }
@@ -155,9 +162,13 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
 
     // Sample size: the formats the device has whose size meets the constraint, the ideal one first.
     let bits = |f: AudioSampleFormat| f.bytes_per_sample() as u32 * 8;
-    let offered: Vec<AudioSampleFormat> = FORMATS.into_iter().filter(|f| hw.test_format(alsa_format(*f)).is_ok()).collect();
+    let offered: Vec<AudioSampleFormat> =
+        FORMATS.into_iter().filter(|f| hw.test_format(alsa_format(*f)).is_ok()).collect();
     if offered.is_empty() {
-        return Err(err!(Unsupported, "ALSA device \"{device}\" offers none of the sample formats S16_LE, S32_LE, FLOAT_LE, U8"));
+        return Err(err!(
+            Unsupported,
+            "ALSA device \"{device}\" offers none of the sample formats S16_LE, S32_LE, FLOAT_LE, U8"
+        ));
     }
     let size_ok = |f: &AudioSampleFormat| {
         let b = bits(*f) as f64;
@@ -172,23 +183,40 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
         let sizes: Vec<String> = offered.iter().map(|f| bits(*f).to_string()).collect();
         return Err(Error::overconstrained(
             "sampleSize",
-            format!("sampleSize: device \"{device}\" supports {} bits, asked {}", sizes.join("/"), describe(&c.sample_size)),
+            format!(
+                "sampleSize: device \"{device}\" supports {} bits, asked {}",
+                sizes.join("/"),
+                describe(&c.sample_size)
+            ),
         ));
     };
     hw.set_format(alsa_format(format)).map_err(fail("setting the sample format"))?;
 
-    let (ch_lo, ch_hi) = (hw.get_channels_min().map_err(fail("reading channels"))?, hw.get_channels_max().map_err(fail("reading channels"))?);
+    let (ch_lo, ch_hi) = (
+        hw.get_channels_min().map_err(fail("reading channels"))?,
+        hw.get_channels_max().map_err(fail("reading channels"))?,
+    );
     let ch_range = allowed(device, "channelCount", &c.channel_count, ch_lo, ch_hi.min(32))?;
-    let channels = hw.set_channels_near(target(&c.channel_count, 2, ch_range)).map_err(fail("setting the channel count"))?;
+    let channels =
+        hw.set_channels_near(target(&c.channel_count, 2, ch_range)).map_err(fail("setting the channel count"))?;
     if channels < ch_range.0 || channels > ch_range.1 {
-        return Err(Error::overconstrained("channelCount", format!("channelCount: device \"{device}\" gave {channels}, asked {}", describe(&c.channel_count))));
+        return Err(Error::overconstrained(
+            "channelCount",
+            format!("channelCount: device \"{device}\" gave {channels}, asked {}", describe(&c.channel_count)),
+        ));
     }
 
-    let (r_lo, r_hi) = (hw.get_rate_min().map_err(fail("reading rates"))?, hw.get_rate_max().map_err(fail("reading rates"))?);
+    let (r_lo, r_hi) =
+        (hw.get_rate_min().map_err(fail("reading rates"))?, hw.get_rate_max().map_err(fail("reading rates"))?);
     let r_range = allowed(device, "sampleRate", &c.sample_rate, r_lo.max(1), r_hi.min(768_000))?;
-    let rate = hw.set_rate_near(target(&c.sample_rate, 48_000, r_range), alsa::ValueOr::Nearest).map_err(fail("setting the sample rate"))?;
+    let rate = hw
+        .set_rate_near(target(&c.sample_rate, 48_000, r_range), alsa::ValueOr::Nearest)
+        .map_err(fail("setting the sample rate"))?;
     if rate < r_range.0 || rate > r_range.1 {
-        return Err(Error::overconstrained("sampleRate", format!("sampleRate: device \"{device}\" gave {rate} Hz, asked {}", describe(&c.sample_rate))));
+        return Err(Error::overconstrained(
+            "sampleRate",
+            format!("sampleRate: device \"{device}\" gave {rate} Hz, asked {}", describe(&c.sample_rate)),
+        ));
     }
 
     set_period(&hw, rate).map_err(fail("setting the period and buffer sizes"))?;
@@ -211,7 +239,9 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
     let mode = negotiate(&pcm, device_id, constraints)?;
     let label = crate::device::alsa::enumerate()
         .ok()
-        .and_then(|l| l.into_iter().find(|d| d.kind == DeviceKind::AudioInput && d.device_id == device_id).map(|d| d.label))
+        .and_then(|l| {
+            l.into_iter().find(|d| d.kind == DeviceKind::AudioInput && d.device_id == device_id).map(|d| d.label)
+        })
         .unwrap_or_else(|| format!("ALSA capture \"{device_id}\""));
     let core = SourceCore::new(Kind::Audio, label, Capabilities::default());
     core.set_initial_settings(audio_settings(mode.rate, mode.channels, mode.format));
@@ -248,7 +278,6 @@ struct Capture {
     counters: Arc<Counters>,
 }
 
-
 impl Capture {
     /// Captures until stopped (None) or until the device fails (the reason to end with).
     fn run(&self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
@@ -260,7 +289,8 @@ impl Capture {
         let Ok(mut waiter) = Waiter::new(&self.pcm, stop.fd()) else { return Some(EndReason::Error) };
         let us_per_frame = 1e6 / m.rate as f64;
         // Waiting longer than this without data means the device stalled: look at its state.
-        let patience = Duration::from_micros((2 * m.period.max(m.chunk)) as u64 * 1_000_000 / m.rate as u64).max(Duration::from_millis(20));
+        let patience = Duration::from_micros((2 * m.period.max(m.chunk)) as u64 * 1_000_000 / m.rate as u64)
+            .max(Duration::from_millis(20));
         // The timestamp of the next chunk's first frame; None: take it from the clock.
         let mut next_ts: Option<f64> = None;
         let mut last_end = f64::NEG_INFINITY;
@@ -406,7 +436,8 @@ mod tests {
     fn ranges() {
         let c = ConstrainRange { min: Some(8000.0), max: Some(48000.0), ..Default::default() };
         assert_eq!(allowed("d", "sampleRate", &c, 4000, 192000).unwrap(), (8000, 48000));
-        let e = allowed("d", "channelCount", &ConstrainRange { exact: Some(7.0), ..Default::default() }, 1, 2).unwrap_err();
+        let e =
+            allowed("d", "channelCount", &ConstrainRange { exact: Some(7.0), ..Default::default() }, 1, 2).unwrap_err();
         assert_eq!(e.constraint, Some("channelCount"));
         assert!(e.message.contains("\"d\""), "{}", e.message);
         assert_eq!(target(&ConstrainRange { ideal: Some(96000.0), ..Default::default() }, 48000, (8000, 48000)), 48000);

@@ -44,12 +44,20 @@ impl Generator {
     /// are dropped and the call succeeds.
     pub fn write(&self, frame: Frame) -> Result<(), (Error, Frame)> {
         if frame.kind() != self.kind() {
-            let e = err!(Type, "a {} generator accepts {} frames, not {}", self.kind().name(),
-                self.kind().name(), frame.kind().name());
+            let e = err!(
+                Type,
+                "a {} generator accepts {} frames, not {}",
+                self.kind().name(),
+                self.kind().name(),
+                frame.kind().name()
+            );
             return Err((e, frame));
         }
         if self.source.is_ended() {
-            return Err((err!(InvalidState, "the writable is closed: closeWritable ran or every connected track ended"), frame));
+            return Err((
+                err!(InvalidState, "the writable is closed: closeWritable ran or every connected track ended"),
+                frame,
+            ));
         }
         self.source.deliver(&frame);
         Ok(())

@@ -4,8 +4,8 @@
 pub mod alsa;
 pub mod generator;
 pub mod synthetic;
-pub(crate) mod worker;
 pub mod v4l2;
+pub(crate) mod worker;
 
 use std::any::Any;
 use std::sync::{Arc, Mutex, OnceLock};

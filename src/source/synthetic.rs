@@ -218,7 +218,12 @@ pub fn tone(opts: &ToneOptions) -> Result<Track> {
         return Err(err!(InvalidArg, "tone amplitude {} is outside 0..=1", opts.amplitude));
     }
     if opts.chunk_frames > opts.sample_rate {
-        return Err(err!(InvalidArg, "tone chunk of {} frames is longer than a second at {} Hz", opts.chunk_frames, opts.sample_rate));
+        return Err(err!(
+            InvalidArg,
+            "tone chunk of {} frames is longer than a second at {} Hz",
+            opts.chunk_frames,
+            opts.sample_rate
+        ));
     }
     let chunk = if opts.chunk_frames == 0 { opts.sample_rate / 100 } else { opts.chunk_frames }.max(1);
     let core = SourceCore::new(Kind::Audio, format!("libmst tone {} Hz", opts.frequency), Capabilities::default());
@@ -244,7 +249,17 @@ pub fn tone(opts: &ToneOptions) -> Result<Track> {
             timestamp: (first as f64 * 1_000_000.0 / o.sample_rate as f64) as i64,
         };
         Frame::audio_with(&init, |buf| {
-            convert::copy_audio(&scratch, AudioSampleFormat::F32, channels, chunk as usize, buf, o.format, 0, 0, chunk as usize);
+            convert::copy_audio(
+                &scratch,
+                AudioSampleFormat::F32,
+                channels,
+                chunk as usize,
+                buf,
+                o.format,
+                0,
+                0,
+                chunk as usize,
+            );
             if o.format.is_planar() {
                 let plane = chunk as usize * o.format.bytes_per_sample();
                 for c in 1..channels {

@@ -37,8 +37,8 @@ use crate::convert::{copy_plane, packed422_to_i420, rgb24_to_rgbx, Packed422};
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{Frame, Kind, VideoPixelFormat};
-use crate::source::SourceCore;
 use crate::source::worker::{monotonic_us, StopSignal, Worker};
+use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
 
 /// The V4L2 pixel formats the camera source can deliver, in the order it prefers them on equal
@@ -118,7 +118,9 @@ impl CameraFormat {
             CameraFormat::Bgra => VideoPixelFormat::Bgra,
             CameraFormat::Rgbx | CameraFormat::Rgb24 => VideoPixelFormat::Rgbx,
             CameraFormat::Rgba => VideoPixelFormat::Rgba,
-            CameraFormat::Yu12 | CameraFormat::Yuyv | CameraFormat::Uyvy | CameraFormat::Mjpeg => VideoPixelFormat::I420,
+            CameraFormat::Yu12 | CameraFormat::Yuyv | CameraFormat::Uyvy | CameraFormat::Mjpeg => {
+                VideoPixelFormat::I420
+            }
         }
     }
 
@@ -228,7 +230,9 @@ fn required_low(c: &ConstrainRange) -> Option<f64> {
 
 /// Whether the required members of `c` hold for `v` itself.
 fn holds(c: &ConstrainRange, v: f64) -> bool {
-    c.exact.is_none_or(|e| (v - e).abs() < 1e-6 * e.abs().max(1.0)) && c.min.is_none_or(|m| v >= m - 1e-9) && c.max.is_none_or(|m| v <= m + 1e-9)
+    c.exact.is_none_or(|e| (v - e).abs() < 1e-6 * e.abs().max(1.0))
+        && c.min.is_none_or(|m| v >= m - 1e-9)
+        && c.max.is_none_or(|m| v <= m + 1e-9)
 }
 
 /// `|a - b| / max(|a|, |b|)`, 0 when both are 0.
@@ -294,8 +298,16 @@ pub fn choose(modes: &[CameraMode], c: &VideoConstraints, device: &str) -> Resul
         .find(|p| modes.iter().all(|m| fitness(m, c).err() == Some(*p) || fitness_one(m, c, p)))
         .or(first_fail)
         .unwrap_or("width");
-    let offered: Vec<String> = modes.iter().take(12).map(|m| format!("{}x{}@{:.3}", m.width, m.height, m.frame_rate())).collect();
-    Err(Error::overconstrained(name, format!("{name}: no mode of V4L2 device \"{device}\" satisfies the constraints (modes: {}{})", offered.join(", "), if modes.len() > 12 { ", ..." } else { "" })))
+    let offered: Vec<String> =
+        modes.iter().take(12).map(|m| format!("{}x{}@{:.3}", m.width, m.height, m.frame_rate())).collect();
+    Err(Error::overconstrained(
+        name,
+        format!(
+            "{name}: no mode of V4L2 device \"{device}\" satisfies the constraints (modes: {}{})",
+            offered.join(", "),
+            if modes.len() > 12 { ", ..." } else { "" }
+        ),
+    ))
 }
 
 /// Whether `m` fails property `p` on its own.
@@ -311,7 +323,9 @@ fn fitness_one(m: &CameraMode, c: &VideoConstraints, p: &str) -> bool {
 }
 
 fn check_values(c: &VideoConstraints) -> Result<()> {
-    for (name, r) in [("width", &c.width), ("height", &c.height), ("frameRate", &c.frame_rate), ("aspectRatio", &c.aspect_ratio)] {
+    for (name, r) in
+        [("width", &c.width), ("height", &c.height), ("frameRate", &c.frame_rate), ("aspectRatio", &c.aspect_ratio)]
+    {
         for v in [r.min, r.max, r.exact, r.ideal].into_iter().flatten() {
             if !v.is_finite() {
                 return Err(err!(InvalidArg, "{name}: {v} is not a constraint value"));
@@ -330,11 +344,15 @@ fn snap(target: f64, min: u32, max: u32, step: u32) -> u32 {
 
 /// The modes of `dev` libmst can deliver, in preference order of format.
 fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std::io::Result<Vec<CameraMode>> {
-    let offered: Vec<CameraFormat> = dev.enum_formats()?.into_iter().filter_map(|d| CameraFormat::from_fourcc(d.fourcc)).collect();
+    let offered: Vec<CameraFormat> =
+        dev.enum_formats()?.into_iter().filter_map(|d| CameraFormat::from_fourcc(d.fourcc)).collect();
     let target = |r: &ConstrainRange, default: f64| r.ideal.or(r.exact).or(r.min).unwrap_or(default);
     let mut list = Vec::new();
     let usable = |f: &CameraFormat| *f != CameraFormat::Mjpeg || crate::convert::jpeg::available();
-    for f in CameraFormat::PREFERENCE.into_iter().filter(|f| offered.contains(f) && only.is_none_or(|o| o == *f) && usable(f)) {
+    for f in CameraFormat::PREFERENCE
+        .into_iter()
+        .filter(|f| offered.contains(f) && only.is_none_or(|o| o == *f) && usable(f))
+    {
         let fcc = FourCC::new(&f.fourcc());
         let mut sizes = Vec::new();
         for s in dev.enum_framesizes(fcc).unwrap_or_default() {
@@ -405,7 +423,9 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     check_values(constraints)?;
     let list = crate::device::v4l2::enumerate()?;
     let info = if device_id == "default" {
-        list.into_iter().find(|d| d.kind == DeviceKind::VideoInput).ok_or_else(|| err!(NoDevice, "no V4L2 camera (video capture node) is present"))?
+        list.into_iter()
+            .find(|d| d.kind == DeviceKind::VideoInput)
+            .ok_or_else(|| err!(NoDevice, "no V4L2 camera (video capture node) is present"))?
     } else {
         list.into_iter()
             .find(|d| d.kind == DeviceKind::VideoInput && d.device_id == device_id)
@@ -425,7 +445,10 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     }
     let all = modes(&dev, constraints, options.format).map_err(|e| io_error(id, "enumerating formats", &e))?;
     if all.is_empty() {
-        let which = options.format.map_or("NV12, YU12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| String::from_utf8_lossy(&f.fourcc()).into_owned());
+        let which =
+            options.format.map_or("NV12, YU12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| {
+                String::from_utf8_lossy(&f.fourcc()).into_owned()
+            });
         return Err(err!(Unsupported, "V4L2 device \"{id}\" offers no {which} mode"));
     }
     let mode = choose(&all, constraints, id)?;
@@ -440,19 +463,34 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     fmt.size = 0;
     let got = dev.set_format(&fmt).map_err(|e| io_error(id, "VIDIOC_S_FMT", &e))?;
     if got.fourcc != fmt.fourcc || got.width != mode.width || got.height != mode.height {
-        return Err(err!(Io, "V4L2 device \"{id}\" set {}x{} {} when asked for {}x{} {}", got.width, got.height, got.fourcc, mode.width, mode.height, fmt.fourcc));
+        return Err(err!(
+            Io,
+            "V4L2 device \"{id}\" set {}x{} {} when asked for {}x{} {}",
+            got.width,
+            got.height,
+            got.fourcc,
+            mode.width,
+            mode.height,
+            fmt.fourcc
+        ));
     }
     let stride = (got.stride as usize).max(mode.format.row_bytes(mode.width as usize));
     let mut converter = Converter::new(mode.format, mode.width, mode.height, stride)?;
     converter.set_lazy(true);
     let params = v4l::video::capture::Parameters::new(Fraction::new(mode.interval.0, mode.interval.1));
     let interval = match dev.set_params(&params) {
-        Ok(p) if p.interval.numerator > 0 && p.interval.denominator > 0 => (p.interval.numerator, p.interval.denominator),
+        Ok(p) if p.interval.numerator > 0 && p.interval.denominator > 0 => {
+            (p.interval.numerator, p.interval.denominator)
+        }
         _ => mode.interval,
     };
     let mode = CameraMode { interval, ..mode };
 
-    let core = SourceCore::new(Kind::Video, info.label.clone(), Capabilities::fixed_video(mode.width, mode.height, mode.frame_rate()));
+    let core = SourceCore::new(
+        Kind::Video,
+        info.label.clone(),
+        Capabilities::fixed_video(mode.width, mode.height, mode.frame_rate()),
+    );
     core.set_initial_settings(Settings {
         width: Some(mode.width),
         height: Some(mode.height),
@@ -501,7 +539,9 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
         })
         .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
     core.set_backend(Box::new(Worker::new(stop, thread)));
-    ready_rx.recv().unwrap_or_else(|_| Err(err!(Io, "V4L2 device \"{id}\": the capture thread failed while setting up")))?;
+    ready_rx
+        .recv()
+        .unwrap_or_else(|_| Err(err!(Io, "V4L2 device \"{id}\": the capture thread failed while setting up")))?;
     if *constraints != VideoConstraints::default() {
         track.apply_constraints(constraints)?;
     }
@@ -555,7 +595,13 @@ impl Converter {
     /// `capture_sequence`; Ok(None) when the buffer is too short or cannot be decoded (the
     /// caller counts a dropped frame). A JPEG the decoder repaired (corrupt data) is delivered.
     /// Errors: NoMemory.
-    pub fn frame(&mut self, data: &[u8], timestamp: i64, duration: Option<i64>, capture_sequence: Option<u64>) -> Result<Option<Frame>> {
+    pub fn frame(
+        &mut self,
+        data: &[u8],
+        timestamp: i64,
+        duration: Option<i64>,
+        capture_sequence: Option<u64>,
+    ) -> Result<Option<Frame>> {
         let (w, h) = (self.width as usize, self.height as usize);
         if data.len() < self.format.bytes(self.stride, w, h) {
             return Ok(None);
@@ -566,33 +612,41 @@ impl Converter {
                 return Ok(None);
             }
             let frame = Frame::video_from_jpeg_lazily(data, self.width, self.height, timestamp, duration)?;
-            return Ok(Some(if capture_sequence.is_some() { frame.with_capture_sequence(capture_sequence) } else { frame }));
+            return Ok(Some(if capture_sequence.is_some() {
+                frame.with_capture_sequence(capture_sequence)
+            } else {
+                frame
+            }));
         }
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let s = self.stride;
         let mut decoded = true;
         let format = self.format;
         let jpeg = &mut self.jpeg;
-        let frame = Frame::video_with(format.delivered(), self.width, self.height, timestamp, duration, |img| match format {
-            CameraFormat::Nv12 => {
-                copy_plane(data, s, img.planes[0], img.strides[0], w, h);
-                copy_plane(&data[s * h..], s.max(2 * cw), img.planes[1], img.strides[1], 2 * cw, ch);
-            }
-            CameraFormat::Yu12 => {
-                let cs = (s / 2).max(cw);
-                copy_plane(data, s, img.planes[0], img.strides[0], w, h);
-                copy_plane(&data[s * h..], cs, img.planes[1], img.strides[1], cw, ch);
-                copy_plane(&data[s * h + cs * ch..], cs, img.planes[2], img.strides[2], cw, ch);
-            }
-            CameraFormat::Yuyv => packed422_to_i420(data, s, Packed422::Yuyv, img),
-            CameraFormat::Uyvy => packed422_to_i420(data, s, Packed422::Uyvy, img),
-            CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => copy_plane(data, s, img.planes[0], img.strides[0], 4 * w, h),
-            CameraFormat::Rgb24 | CameraFormat::Bgr24 => rgb24_to_rgbx(data, s, img),
-            CameraFormat::Mjpeg => {
-                decoded = jpeg.as_mut().is_some_and(|d| d.decode_i420(data, img).is_ok());
-            }
-        })?;
-        Ok(decoded.then(|| if capture_sequence.is_some() { frame.with_capture_sequence(capture_sequence) } else { frame }))
+        let frame =
+            Frame::video_with(format.delivered(), self.width, self.height, timestamp, duration, |img| match format {
+                CameraFormat::Nv12 => {
+                    copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                    copy_plane(&data[s * h..], s.max(2 * cw), img.planes[1], img.strides[1], 2 * cw, ch);
+                }
+                CameraFormat::Yu12 => {
+                    let cs = (s / 2).max(cw);
+                    copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                    copy_plane(&data[s * h..], cs, img.planes[1], img.strides[1], cw, ch);
+                    copy_plane(&data[s * h + cs * ch..], cs, img.planes[2], img.strides[2], cw, ch);
+                }
+                CameraFormat::Yuyv => packed422_to_i420(data, s, Packed422::Yuyv, img),
+                CameraFormat::Uyvy => packed422_to_i420(data, s, Packed422::Uyvy, img),
+                CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => {
+                    copy_plane(data, s, img.planes[0], img.strides[0], 4 * w, h)
+                }
+                CameraFormat::Rgb24 | CameraFormat::Bgr24 => rgb24_to_rgbx(data, s, img),
+                CameraFormat::Mjpeg => {
+                    decoded = jpeg.as_mut().is_some_and(|d| d.decode_i420(data, img).is_ok());
+                }
+            })?;
+        Ok(decoded
+            .then(|| if capture_sequence.is_some() { frame.with_capture_sequence(capture_sequence) } else { frame }))
     }
 }
 
@@ -602,10 +656,12 @@ fn us(sec: libc::time_t, usec: libc::c_long) -> i64 {
     i64::from(sec) * 1_000_000 + i64::from(usec)
 }
 
-
 /// Errors that mean the node went away while streaming.
 fn lost(e: &std::io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::ENODEV) | Some(libc::EINVAL) | Some(libc::EIO) | Some(libc::EPIPE) | Some(libc::ENXIO))
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENODEV) | Some(libc::EINVAL) | Some(libc::EIO) | Some(libc::EPIPE) | Some(libc::ENXIO)
+    )
 }
 
 /// V4L2_BUF_FLAG_ERROR, V4L2_BUF_FLAG_TIMESTAMP_MASK, V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC.
@@ -630,7 +686,11 @@ impl Capture {
         // SAFETY: fds is a live array of two pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis().min(i32::MAX as u128) as i32) };
         if n < 0 {
-            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) { Wait::Timeout } else { Wait::Lost };
+            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                Wait::Timeout
+            } else {
+                Wait::Lost
+            };
         }
         if fds[1].revents != 0 || stop.is_raised() {
             Wait::Stop
@@ -688,7 +748,9 @@ impl Capture {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            let ts = if flags & BUF_FLAG_TIMESTAMP_MASK == BUF_FLAG_TIMESTAMP_MONOTONIC && (meta.timestamp.sec != 0 || meta.timestamp.usec != 0) {
+            let ts = if flags & BUF_FLAG_TIMESTAMP_MASK == BUF_FLAG_TIMESTAMP_MONOTONIC
+                && (meta.timestamp.sec != 0 || meta.timestamp.usec != 0)
+            {
                 us(meta.timestamp.sec, meta.timestamp.usec as libc::c_long)
             } else {
                 monotonic_us()
@@ -736,13 +798,20 @@ mod tests {
         // No constraints: browsers' default 640x480@30.
         assert_eq!(choose(&modes, &VideoConstraints::default(), "d").unwrap(), modes[2]);
         // Ideal 640x360: the NV12 one (earlier format wins ties on size; 30 fps is the default).
-        let c = VideoConstraints { width: ConstrainRange { ideal: Some(640.0), ..Default::default() }, height: ConstrainRange { ideal: Some(360.0), ..Default::default() }, ..Default::default() };
+        let c = VideoConstraints {
+            width: ConstrainRange { ideal: Some(640.0), ..Default::default() },
+            height: ConstrainRange { ideal: Some(360.0), ..Default::default() },
+            ..Default::default()
+        };
         assert_eq!(choose(&modes, &c, "d").unwrap(), modes[1]);
         // Exact 320x180: the native 320x180.
         let c = VideoConstraints { width: exact(320.0), height: exact(180.0), ..Default::default() };
         assert_eq!(choose(&modes, &c, "d").unwrap(), modes[4]);
         // min 50 fps: only the 60 fps mode.
-        let c = VideoConstraints { frame_rate: ConstrainRange { min: Some(50.0), ..Default::default() }, ..Default::default() };
+        let c = VideoConstraints {
+            frame_rate: ConstrainRange { min: Some(50.0), ..Default::default() },
+            ..Default::default()
+        };
         assert_eq!(choose(&modes, &c, "d").unwrap(), modes[3]);
         // Impossible: named.
         let c = VideoConstraints { width: exact(5000.0), ..Default::default() };

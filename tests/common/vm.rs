@@ -9,6 +9,7 @@ pub fn in_vm(test: &str) -> bool {
     if std::env::var_os("VMTEST").is_some_and(|v| v == "1") {
         return true;
     }
-    let _ = writeln!(std::io::stderr(), "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)");
+    let _ =
+        writeln!(std::io::stderr(), "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)");
     false
 }
