@@ -10,7 +10,7 @@ use crate::constraints::{aspect_setting, Capabilities, Decimator, Plan, RateEsti
 use crate::convert;
 use crate::error::Result;
 use crate::frame::{Frame, FrameMeta, Kind, Rect};
-use crate::sink::Sink;
+use crate::sink::{DiscardReason, Sink};
 use crate::source::SourceCore;
 
 /// Why a track ended.
@@ -153,11 +153,38 @@ impl TrackInner {
     }
 
     /// The track's part of delivery: decimate, adapt (shared through `cache`), blank when
-    /// disabled, update settings, and hand the result to every sink.
+    /// disabled, update settings, and hand the result to every sink. A frame the track does
+    /// not deliver is reported to every sink with its reason (decimated, failed).
     pub(crate) fn deliver(&self, frame: &Frame, cache: &mut AdaptCache) {
         if self.ended.load(Ordering::Acquire) {
             return;
         }
+        match self.adapt_and_settle(frame, cache) {
+            Ok(out) => {
+                let sinks = lock(&self.sinks).clone();
+                for s in sinks.iter() {
+                    s.on_frame(&out);
+                }
+            }
+            Err(reason) => self.discard(reason),
+        }
+    }
+
+    /// Tells every sink that a frame meant for it was discarded before reaching it. Runs per
+    /// frame on the delivering thread; allocates nothing.
+    pub(crate) fn discard(&self, reason: DiscardReason) {
+        if self.ended.load(Ordering::Acquire) {
+            return;
+        }
+        let sinks = lock(&self.sinks).clone();
+        for s in sinks.iter() {
+            s.on_discarded(reason);
+        }
+    }
+
+    /// What the track makes of `frame` (and the settings it now reports), or why it makes
+    /// nothing.
+    fn adapt_and_settle(&self, frame: &Frame, cache: &mut AdaptCache) -> std::result::Result<Frame, DiscardReason> {
         let enabled = self.enabled.load(Ordering::Acquire);
         let out = {
             let mut a = lock(&self.adaptation);
@@ -165,19 +192,15 @@ impl TrackInner {
                 FrameMeta::Video(v) => {
                     let fps = a.constraints.target_frame_rate();
                     if !a.decimator.admit(v.timestamp, fps) {
-                        return;
+                        return Err(DiscardReason::Decimated);
                     }
                     let plan = a.constraints.plan(v);
-                    match cache.get_or(plan, enabled, || adapt(frame, plan, enabled)) {
-                        Ok(f) => f,
-                        Err(_) => return,
-                    }
+                    cache.get_or(plan, enabled, || adapt(frame, plan, enabled)).map_err(|_| DiscardReason::Failed)?
                 }
                 FrameMeta::Audio(_) if enabled => frame.clone(),
-                FrameMeta::Audio(_) => match cache.get_or(Plan::PassThrough, false, || frame.blank_like()) {
-                    Ok(f) => f,
-                    Err(_) => return,
-                },
+                FrameMeta::Audio(_) => {
+                    cache.get_or(Plan::PassThrough, false, || frame.blank_like()).map_err(|_| DiscardReason::Failed)?
+                }
             };
             let mode = a.constraints.effective_resize_mode();
             let rate = a.rate.update(out.timestamp(), out.video().and_then(|v| v.duration));
@@ -199,10 +222,7 @@ impl TrackInner {
             }
             out
         };
-        let sinks = lock(&self.sinks).clone();
-        for s in sinks.iter() {
-            s.on_frame(&out);
-        }
+        Ok(out)
     }
 
     /// Ends the track once: disconnects it from its source, ends its sinks, and calls the
@@ -294,7 +314,8 @@ impl Track {
     }
 
     /// A disabled video track delivers black frames of the same geometry, a disabled audio
-    /// track silence; its processors stay open.
+    /// track silence; its processors stay open and nothing is discarded (so processors'
+    /// `discarded_disabled` stays 0).
     pub fn set_enabled(&self, enabled: bool) {
         self.inner.enabled.store(enabled, Ordering::Release);
     }
