@@ -901,22 +901,39 @@ mod tests {
         }
     }
 
+    /// Waits until `done` holds (no timing: every condition here comes true by itself).
+    fn until(done: impl Fn() -> bool) {
+        while !done() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     #[test]
     fn a_blocked_read_that_leaves_hands_its_turn_to_the_next() {
         let g = Generator::new(Kind::Audio);
         let p = Arc::new(Processor::with_options(g.track(), options(8)).unwrap());
-        // Timeout: the first in line gives up; the two behind it take the next frames in order.
-        let a = blocked_read(&p, Wait::For(Duration::from_millis(30)));
+        // A timeout in the middle of the line: the readers before and after it take the next
+        // two frames in order. (If the machine is so slow that the middle one timed out before
+        // the last one blocked, the outcome is the same.)
+        let a = blocked_read(&p, Wait::Forever);
         until_pending(&p, 1);
-        let b = blocked_read(&p, Wait::Forever);
-        until_pending(&p, 2);
+        let b = blocked_read(&p, Wait::For(Duration::from_millis(50)));
+        until(|| p.stats().pending_reads == 2 || b.is_finished());
         let c = blocked_read(&p, Wait::Forever);
-        until_pending(&p, 3);
-        assert_eq!(a.join().unwrap(), Err(ErrorKind::Timeout));
-        until_pending(&p, 2);
+        until(|| b.is_finished() && p.stats().pending_reads == 2);
+        assert_eq!(b.join().unwrap(), Err(ErrorKind::Timeout));
         g.write(chunk(1)).unwrap();
         g.write(chunk(2)).unwrap();
-        assert_eq!((b.join().unwrap(), c.join().unwrap()), (Ok(1), Ok(2)));
+        assert_eq!((a.join().unwrap(), c.join().unwrap()), (Ok(1), Ok(2)));
+
+        // A timeout at the head of the line: the next in line takes the frame.
+        let a = blocked_read(&p, Wait::For(Duration::from_millis(50)));
+        until(|| p.stats().pending_reads == 1 || a.is_finished());
+        let b = blocked_read(&p, Wait::Forever);
+        until(|| a.is_finished() && p.stats().pending_reads == 1);
+        assert_eq!(a.join().unwrap(), Err(ErrorKind::Timeout));
+        g.write(chunk(3)).unwrap();
+        assert_eq!(b.join().unwrap(), Ok(3));
 
         // Wakeup: the oldest blocked read is interrupted, the next gets the frame; none is lost.
         let a = blocked_read(&p, Wait::Forever);
@@ -925,10 +942,10 @@ mod tests {
         until_pending(&p, 2);
         p.wakeup();
         assert_eq!(a.join().unwrap(), Err(ErrorKind::Interrupted));
-        g.write(chunk(3)).unwrap();
-        assert_eq!(b.join().unwrap(), Ok(3));
+        g.write(chunk(4)).unwrap();
+        assert_eq!(b.join().unwrap(), Ok(4));
         let s = p.stats();
-        assert_eq!((s.total, s.delivered, s.discarded, s.queued), (3, 3, 0, 0));
+        assert_eq!((s.total, s.delivered, s.discarded, s.queued), (4, 4, 0, 0));
     }
 
     /// Issue 12's sequence: blocked read, wakeup, write, track stop, join, close, read. With the
