@@ -16,6 +16,7 @@ pub mod track;
 pub use constraints::{Capabilities, ConstrainRange, ResizeMode, Settings, VideoConstraints};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::{AudioSampleFormat, Frame, Kind, VideoPixelFormat};
-pub use sink::processor::{Delivered, Processor, ProcessorStats, Wait};
+pub use sink::processor::{Delivered, Processor, ProcessorOptions, ProcessorStats, Wait};
+pub use sink::DiscardReason;
 pub use source::generator::Generator;
 pub use track::{EndReason, ReadyState, Track};

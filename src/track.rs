@@ -1,16 +1,16 @@
-//! `MediaStreamTrack`: id, kind, label, enabled, muted, readyState, constraints, settings,
-//! capabilities, clone, stop and the ended / mute callbacks.
+//! `MediaStreamTrack`: id, kind, label, enabled, muted, readyState, contentHint, constraints,
+//! settings, capabilities, clone, stop and the ended / mute callbacks.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::constraints::{aspect_setting, Capabilities, Decimator, Plan, RateEstimator, Settings, VideoConstraints};
 use crate::convert;
-use crate::error::Result;
+use crate::error::{err, Result};
 use crate::frame::{Frame, FrameMeta, Kind, Rect};
-use crate::sink::Sink;
+use crate::sink::{DiscardReason, Sink};
 use crate::source::SourceCore;
 
 /// Why a track ended.
@@ -45,6 +45,26 @@ struct Callbacks {
     mute: Option<Callback<bool>>,
 }
 
+/// The `contentHint` values a video track accepts ("" = none), in index order.
+const VIDEO_CONTENT_HINTS: [&str; 4] = ["", "motion", "detail", "text"];
+/// The `contentHint` values an audio track accepts ("" = none), in index order.
+const AUDIO_CONTENT_HINTS: [&str; 4] = ["", "speech", "speech-recognition", "music"];
+
+fn content_hints(kind: Kind) -> &'static [&'static str; 4] {
+    match kind {
+        Kind::Video => &VIDEO_CONTENT_HINTS,
+        Kind::Audio => &AUDIO_CONTENT_HINTS,
+    }
+}
+
+/// Who reports the track's muted changes, and what was last reported.
+struct MuteReport {
+    /// A thread is calling the mute callback; it reports later changes itself when it returns.
+    running: bool,
+    /// The value the callback last saw (or the track started with).
+    reported: bool,
+}
+
 struct Adaptation {
     constraints: VideoConstraints,
     decimator: Decimator,
@@ -59,7 +79,11 @@ pub(crate) struct TrackInner {
     /// Handles and processors holding this track; at zero the track stops.
     users: AtomicUsize,
     enabled: AtomicBool,
+    /// The source's muted state as this track last took it.
     muted: AtomicBool,
+    mute_report: Mutex<MuteReport>,
+    /// An index into `content_hints(kind)`.
+    content_hint: AtomicU8,
     ended: AtomicBool,
     end_reason: Mutex<Option<EndReason>>,
     adaptation: Mutex<Adaptation>,
@@ -130,15 +154,19 @@ impl TrackInner {
         source: &Arc<SourceCore>,
         constraints: VideoConstraints,
         enabled: bool,
+        content_hint: u8,
         ended: Option<EndReason>,
     ) -> Arc<TrackInner> {
+        let muted = source.is_muted();
         Arc::new(TrackInner {
             id: new_id(),
             kind: source.kind(),
             source: source.clone(),
             users: AtomicUsize::new(0),
             enabled: AtomicBool::new(enabled),
-            muted: AtomicBool::new(source.is_muted()),
+            muted: AtomicBool::new(muted),
+            mute_report: Mutex::new(MuteReport { running: false, reported: muted }),
+            content_hint: AtomicU8::new(content_hint),
             ended: AtomicBool::new(ended.is_some()),
             end_reason: Mutex::new(ended),
             adaptation: Mutex::new(Adaptation {
@@ -153,11 +181,38 @@ impl TrackInner {
     }
 
     /// The track's part of delivery: decimate, adapt (shared through `cache`), blank when
-    /// disabled, update settings, and hand the result to every sink.
+    /// disabled, update settings, and hand the result to every sink. A frame the track does
+    /// not deliver is reported to every sink with its reason (decimated, failed).
     pub(crate) fn deliver(&self, frame: &Frame, cache: &mut AdaptCache) {
         if self.ended.load(Ordering::Acquire) {
             return;
         }
+        match self.adapt_and_settle(frame, cache) {
+            Ok(out) => {
+                let sinks = lock(&self.sinks).clone();
+                for s in sinks.iter() {
+                    s.on_frame(&out);
+                }
+            }
+            Err(reason) => self.discard(reason),
+        }
+    }
+
+    /// Tells every sink that a frame meant for it was discarded before reaching it. Runs per
+    /// frame on the delivering thread; allocates nothing.
+    pub(crate) fn discard(&self, reason: DiscardReason) {
+        if self.ended.load(Ordering::Acquire) {
+            return;
+        }
+        let sinks = lock(&self.sinks).clone();
+        for s in sinks.iter() {
+            s.on_discarded(reason);
+        }
+    }
+
+    /// What the track makes of `frame` (and the settings it now reports), or why it makes
+    /// nothing.
+    fn adapt_and_settle(&self, frame: &Frame, cache: &mut AdaptCache) -> std::result::Result<Frame, DiscardReason> {
         let enabled = self.enabled.load(Ordering::Acquire);
         let out = {
             let mut a = lock(&self.adaptation);
@@ -165,19 +220,15 @@ impl TrackInner {
                 FrameMeta::Video(v) => {
                     let fps = a.constraints.target_frame_rate();
                     if !a.decimator.admit(v.timestamp, fps) {
-                        return;
+                        return Err(DiscardReason::Decimated);
                     }
                     let plan = a.constraints.plan(v);
-                    match cache.get_or(plan, enabled, || adapt(frame, plan, enabled)) {
-                        Ok(f) => f,
-                        Err(_) => return,
-                    }
+                    cache.get_or(plan, enabled, || adapt(frame, plan, enabled)).map_err(|_| DiscardReason::Failed)?
                 }
                 FrameMeta::Audio(_) if enabled => frame.clone(),
-                FrameMeta::Audio(_) => match cache.get_or(Plan::PassThrough, false, || frame.blank_like()) {
-                    Ok(f) => f,
-                    Err(_) => return,
-                },
+                FrameMeta::Audio(_) => {
+                    cache.get_or(Plan::PassThrough, false, || frame.blank_like()).map_err(|_| DiscardReason::Failed)?
+                }
             };
             let mode = a.constraints.effective_resize_mode();
             let rate = a.rate.update(out.timestamp(), out.video().and_then(|v| v.duration));
@@ -199,10 +250,7 @@ impl TrackInner {
             }
             out
         };
-        let sinks = lock(&self.sinks).clone();
-        for s in sinks.iter() {
-            s.on_frame(&out);
-        }
+        Ok(out)
     }
 
     /// Ends the track once: disconnects it from its source, ends its sinks, and calls the
@@ -234,16 +282,46 @@ impl TrackInner {
     }
 
     /// Takes the source's current muted state (not a value passed along, which concurrent
-    /// changes could reorder) and tells the mute callback when it changed.
+    /// changes could reorder) and reports it to the mute callback once per change of the
+    /// settled value. Reports are serialized per track: if a callback is running (on another
+    /// thread, or this one when it re-enters), this returns at once and that thread reports
+    /// the new value when its callback returns, unless the value came back to what it
+    /// reported. So callbacks never nest or overlap, never repeat a value, and the last one
+    /// always carries the value that holds.
     pub(crate) fn sync_muted(&self) {
-        let muted = self.source.is_muted();
-        if self.muted.swap(muted, Ordering::AcqRel) == muted || self.ended.load(Ordering::Acquire) {
+        let mut r = lock(&self.mute_report);
+        // Under the lock: the last thread through here stores the latest source state.
+        self.muted.store(self.source.is_muted(), Ordering::Release);
+        if r.running {
             return;
         }
-        let cb = lock(&self.callbacks).mute.clone();
-        if let Some(cb) = cb {
-            cb(muted);
+        loop {
+            let muted = self.muted.load(Ordering::Acquire);
+            if muted == r.reported || self.ended.load(Ordering::Acquire) {
+                r.running = false;
+                return;
+            }
+            r.reported = muted;
+            r.running = true;
+            drop(r);
+            let cb = lock(&self.callbacks).mute.clone();
+            if let Some(cb) = cb {
+                let unwinding = StopReportingOnUnwind(self);
+                cb(muted);
+                std::mem::forget(unwinding);
+            }
+            r = lock(&self.mute_report);
         }
+    }
+}
+
+/// Hands the reporting of muted changes back if a mute callback panics, so later changes are
+/// still reported.
+struct StopReportingOnUnwind<'a>(&'a TrackInner);
+
+impl Drop for StopReportingOnUnwind<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.mute_report).running = false;
     }
 }
 
@@ -262,14 +340,19 @@ impl Track {
 
     /// A new track on `source`, ended at once if the source has ended.
     pub fn new(source: &Arc<SourceCore>) -> Track {
-        Track::live(source, VideoConstraints::default(), true)
+        Track::live(source, VideoConstraints::default(), true, 0)
     }
 
-    fn live(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool) -> Track {
-        let inner = TrackInner::new(source, constraints, enabled, None);
+    fn live(source: &Arc<SourceCore>, constraints: VideoConstraints, enabled: bool, content_hint: u8) -> Track {
+        let inner = TrackInner::new(source, constraints, enabled, content_hint, None);
         let track = Track::from_inner(inner.clone());
         if source.attach(inner) {
-            track.inner.muted.store(source.is_muted(), Ordering::Release);
+            // A change between `new` and `attach` reached no track: take the state as the one
+            // this track starts with (nobody can have registered a callback yet).
+            let mut r = lock(&track.inner.mute_report);
+            let muted = source.is_muted();
+            track.inner.muted.store(muted, Ordering::Release);
+            r.reported = muted;
         } else {
             track.inner.ended.store(true, Ordering::Release);
             *lock(&track.inner.end_reason) = Some(EndReason::SourceEnded);
@@ -294,13 +377,37 @@ impl Track {
     }
 
     /// A disabled video track delivers black frames of the same geometry, a disabled audio
-    /// track silence; its processors stay open.
+    /// track silence; its processors stay open and nothing is discarded (so processors'
+    /// `discarded_disabled` stays 0).
     pub fn set_enabled(&self, enabled: bool) {
         self.inner.enabled.store(enabled, Ordering::Release);
     }
 
     pub fn muted(&self) -> bool {
         self.inner.muted.load(Ordering::Acquire)
+    }
+
+    /// `contentHint`: "" when unset, else one of the values `set_content_hint` accepts.
+    pub fn content_hint(&self) -> &'static str {
+        content_hints(self.kind())[self.inner.content_hint.load(Ordering::Acquire) as usize]
+    }
+
+    /// Sets `contentHint` for this track only: for video "", "motion", "detail" or "text",
+    /// for audio "", "speech", "speech-recognition" or "music". Any other value (a browser
+    /// ignores it) is `ErrorKind::InvalidArg` and changes nothing. libmst itself makes no use
+    /// of the hint; it is kept for the application and copied by `clone_track`.
+    pub fn set_content_hint(&self, hint: &str) -> Result<()> {
+        let hints = content_hints(self.kind());
+        let i = hints.iter().position(|h| *h == hint).ok_or_else(|| {
+            err!(
+                InvalidArg,
+                "{hint:?} is not a contentHint of {} tracks (one of {})",
+                self.kind().name(),
+                hints.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        self.inner.content_hint.store(i as u8, Ordering::Release);
+        Ok(())
     }
 
     pub fn ready_state(&self) -> ReadyState {
@@ -320,15 +427,17 @@ impl Track {
         self.inner.end(EndReason::Stopped);
     }
 
-    /// `clone()`: a new track (own id, constraints, enabled state, lifetime) on the same source.
+    /// `clone()`: a new track on the same source, with its own id, lifetime, and copies of
+    /// this one's constraints, enabled state and contentHint (each track's own from then on).
     pub fn clone_track(&self) -> Track {
         let constraints = lock(&self.inner.adaptation).constraints;
+        let hint = self.inner.content_hint.load(Ordering::Acquire);
         match self.end_reason() {
             // The clone of an ended track is ended, for the same reason, and never connected.
             Some(reason) => {
-                Track::from_inner(TrackInner::new(&self.inner.source, constraints, self.enabled(), Some(reason)))
+                Track::from_inner(TrackInner::new(&self.inner.source, constraints, self.enabled(), hint, Some(reason)))
             }
-            None => Track::live(&self.inner.source, constraints, self.enabled()),
+            None => Track::live(&self.inner.source, constraints, self.enabled(), hint),
         }
     }
 
@@ -366,7 +475,10 @@ impl Track {
         drop(old);
     }
 
-    /// Called with the new muted state on the thread that changes it, with no lock held.
+    /// Called with the new muted state, with no lock held, once per change of the settled
+    /// value: on the thread that changes it, or, when a callback of this track is running at
+    /// that moment (on another thread, or re-entered from the callback itself), on that thread
+    /// right after it returns. Calls never nest or overlap and never repeat a value.
     pub fn set_mute_callback(&self, cb: Option<Box<dyn Fn(bool) + Send + Sync>>) {
         let new = cb.map(Callback::<bool>::from);
         let old = std::mem::replace(&mut lock(&self.inner.callbacks).mute, new);
@@ -415,5 +527,141 @@ impl Drop for Track {
 impl std::fmt::Debug for Track {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Track({} {} {:?})", self.kind().name(), self.id(), self.ready_state())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::source::generator::Generator;
+
+    /// Records every mute callback and how many ran at once.
+    #[derive(Default)]
+    struct MuteLog {
+        values: Mutex<Vec<bool>>,
+        running: AtomicUsize,
+        overlapped: AtomicBool,
+    }
+
+    impl MuteLog {
+        fn install(self: &Arc<Self>, track: &Track, also: impl Fn(bool) + Send + Sync + 'static) {
+            let log = self.clone();
+            track.set_mute_callback(Some(Box::new(move |muted| {
+                if log.running.fetch_add(1, Ordering::SeqCst) != 0 {
+                    log.overlapped.store(true, Ordering::SeqCst);
+                }
+                lock(&log.values).push(muted);
+                also(muted);
+                std::thread::yield_now();
+                log.running.fetch_sub(1, Ordering::SeqCst);
+            })));
+        }
+
+        fn values(&self) -> Vec<bool> {
+            lock(&self.values).clone()
+        }
+    }
+
+    #[test]
+    fn a_mute_callback_that_changes_the_state_is_not_reentered() {
+        let g = Arc::new(Generator::new(Kind::Video));
+        let log = Arc::new(MuteLog::default());
+        let g2 = g.clone();
+        log.install(g.track(), move |muted| {
+            if muted {
+                g2.set_muted(false);
+            }
+        });
+        g.set_muted(true);
+        assert_eq!(log.values(), vec![true, false], "each change reported once, in order");
+        assert!(!log.overlapped.load(Ordering::SeqCst), "the second call ran inside the first");
+        assert!(!g.track().muted());
+        g.set_muted(false);
+        assert_eq!(log.values(), vec![true, false], "no change, no call");
+    }
+
+    #[test]
+    fn mute_callbacks_follow_the_settled_value_under_concurrent_changes() {
+        for _ in 0..50 {
+            let g = Arc::new(Generator::new(Kind::Video));
+            let clone = g.track().clone_track();
+            let logs = [Arc::new(MuteLog::default()), Arc::new(MuteLog::default())];
+            logs[0].install(g.track(), |_| {});
+            logs[1].install(&clone, |_| {});
+            let go = Arc::new(AtomicBool::new(false));
+            let writers: Vec<_> = (0..4)
+                .map(|i| {
+                    let (g, go) = (g.clone(), go.clone());
+                    std::thread::spawn(move || {
+                        while !go.load(Ordering::SeqCst) {
+                            std::thread::yield_now();
+                        }
+                        for k in 0..50 {
+                            g.set_muted((k + i) % 2 == 0);
+                        }
+                    })
+                })
+                .collect();
+            go.store(true, Ordering::SeqCst);
+            for w in writers {
+                w.join().unwrap();
+            }
+            for (log, track) in logs.iter().zip([g.track(), &clone]) {
+                let v = log.values();
+                assert!(!log.overlapped.load(Ordering::SeqCst), "two mute callbacks of one track overlapped");
+                assert!(v.windows(2).all(|w| w[0] != w[1]), "a value was reported twice in a row: {v:?}");
+                assert_ne!(v.first(), Some(&false), "the first report repeats the initial state: {v:?}");
+                assert_eq!(v.last().copied().unwrap_or(false), g.muted(), "the last report is not the settled state");
+                assert_eq!(track.muted(), g.muted());
+            }
+        }
+    }
+
+    #[test]
+    fn content_hint_takes_the_values_of_the_track_kind() {
+        let v = Generator::new(Kind::Video);
+        let a = Generator::new(Kind::Audio);
+        assert_eq!((v.track().content_hint(), a.track().content_hint()), ("", ""));
+        for hint in ["motion", "detail", "text", ""] {
+            v.track().set_content_hint(hint).unwrap();
+            assert_eq!(v.track().content_hint(), hint);
+        }
+        for hint in ["speech", "speech-recognition", "music", ""] {
+            a.track().set_content_hint(hint).unwrap();
+            assert_eq!(a.track().content_hint(), hint);
+        }
+        v.track().set_content_hint("detail").unwrap();
+        a.track().set_content_hint("music").unwrap();
+        for bad in ["music", "Motion", " motion", "speech", "none", "detail\0"] {
+            let e = v.track().set_content_hint(bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidArg, "{bad:?}");
+            assert!(e.message.contains("\"motion\""), "the message lists the values: {}", e.message);
+        }
+        for bad in ["motion", "text", "Speech", "speech recognition"] {
+            assert_eq!(a.track().set_content_hint(bad).unwrap_err().kind, ErrorKind::InvalidArg, "{bad:?}");
+        }
+        assert_eq!(
+            (v.track().content_hint(), a.track().content_hint()),
+            ("detail", "music"),
+            "refusals change nothing"
+        );
+    }
+
+    #[test]
+    fn a_clone_copies_the_content_hint_then_keeps_its_own() {
+        let g = Generator::new(Kind::Video);
+        g.track().set_content_hint("text").unwrap();
+        let clone = g.track().clone_track();
+        assert_eq!(clone.content_hint(), "text");
+        clone.set_content_hint("motion").unwrap();
+        assert_eq!((g.track().content_hint(), clone.content_hint()), ("text", "motion"));
+        g.track().set_content_hint("").unwrap();
+        assert_eq!(clone.content_hint(), "motion");
+        // Also the clone of an ended track, which is never connected.
+        clone.stop();
+        assert_eq!(clone.clone_track().content_hint(), "motion");
     }
 }

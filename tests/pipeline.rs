@@ -64,7 +64,7 @@ fn closing_the_writable_ends_tracks_and_processors() {
         assert_eq!(r, EndReason::WritableClosed);
         e2.fetch_add(1, Ordering::SeqCst);
     })));
-    g.close();
+    g.close_writable().unwrap();
     assert_eq!(ended.load(Ordering::SeqCst), 1);
     assert_eq!(clone.ready_state(), ReadyState::Ended);
     assert_eq!(p.read(Wait::Forever).unwrap_err().kind, ErrorKind::Ended);
@@ -76,9 +76,11 @@ fn closing_the_writable_ends_tracks_and_processors() {
         timestamp: 0,
     };
     let f = Frame::audio_copy(&init, &[0u8; 480 * 4]).unwrap();
+    // Streams: a write to a closed writable is a TypeError; the frame comes back.
     let (e, back) = g.write(f).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::InvalidState);
+    assert_eq!(e.kind, ErrorKind::Type);
     assert_eq!(back.kind(), Kind::Audio);
+    assert_eq!(g.state(), mst::source::generator::WritableState::Closed);
 }
 
 #[test]

@@ -93,7 +93,7 @@ impl AudioPlayback {
         PlaybackStats {
             frames_played: c.frames.load(Ordering::Relaxed),
             underruns: c.underruns.load(Ordering::Relaxed),
-            chunks_dropped: self.run.processor().stats().discarded,
+            chunks_dropped: self.run.processor().stats().discarded_in_queue(),
             chunks_rejected: c.rejected.load(Ordering::Relaxed),
         }
     }

@@ -74,7 +74,7 @@ impl FileSink {
         let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the file sink has finished"))?;
         let mut stats = t.join().map_err(|_| err!(Panic, "the file sink thread panicked"))??;
         self.processor.close();
-        stats.frames_dropped = self.processor.stats().discarded;
+        stats.frames_dropped = self.processor.stats().discarded_in_queue();
         Ok(stats)
     }
 }

@@ -8,11 +8,69 @@ pub mod v4l2;
 
 use crate::frame::Frame;
 
+/// Why a frame meant for a sink never reached a reader. The first three happen in a
+/// processor's queue (the frame was counted in its `total`); the others happen before it, in
+/// the track or the source, so the frame never reached the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiscardReason {
+    /// Evicted, oldest first, by a newer frame when the queue was full (the spec's
+    /// handleNewFrame step 1).
+    QueueFull,
+    /// Replaced by a newer frame before any read took it (a latest-only processor).
+    Superseded,
+    /// Emptied from the queue when the processor closed or its track ended.
+    Closed,
+    /// Not sent: the source was muted (a generator's `muted`).
+    Muted,
+    /// Not sent because the track is disabled. A disabled track delivers black frames or
+    /// silence instead, so nothing discards for this reason today.
+    Disabled,
+    /// Skipped by the track's frame-rate decimation (a `frameRate` constraint below the
+    /// source's rate).
+    Decimated,
+    /// The track could not make the frame it delivers (scaling or blanking failed, e.g. out
+    /// of memory).
+    Failed,
+}
+
+impl DiscardReason {
+    /// Every reason, in the order of the counters.
+    pub const ALL: [DiscardReason; 7] = [
+        DiscardReason::QueueFull,
+        DiscardReason::Superseded,
+        DiscardReason::Closed,
+        DiscardReason::Muted,
+        DiscardReason::Disabled,
+        DiscardReason::Decimated,
+        DiscardReason::Failed,
+    ];
+
+    /// True for the reasons that discard a frame already in a processor's queue.
+    pub const fn in_queue(self) -> bool {
+        matches!(self, DiscardReason::QueueFull | DiscardReason::Superseded | DiscardReason::Closed)
+    }
+}
+
+// Counters are indexed by `reason as usize`: `ALL` must list the reasons in that order.
+const _: () = {
+    let mut i = 0;
+    while i < DiscardReason::ALL.len() {
+        assert!(DiscardReason::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
 /// A consumer connected to a track. Called on the source's delivering thread: implementations
 /// must not block (queue and return).
 pub trait Sink: Send + Sync {
     /// A frame the track delivers (already adapted to the track's constraints).
     fn on_frame(&self, frame: &Frame);
+    /// A frame the track would have delivered was discarded before reaching the sink, for
+    /// `reason` (one of the reasons that are not `in_queue`). Must not allocate: it runs per
+    /// frame.
+    fn on_discarded(&self, reason: DiscardReason) {
+        let _ = reason;
+    }
     /// The track has ended; no more frames will come.
     fn on_ended(&self);
     /// False while the sink would have to discard a frame to take another one. Sources that

@@ -157,7 +157,7 @@ impl VideoOutput {
         let c = &self.shared.counters;
         VideoOutputStats {
             frames_written: c.written.load(Ordering::Relaxed),
-            frames_dropped: self.run.processor().stats().discarded + c.rejected.load(Ordering::Relaxed),
+            frames_dropped: self.run.processor().stats().discarded_in_queue() + c.rejected.load(Ordering::Relaxed),
             width: c.width.load(Ordering::Relaxed),
             height: c.height.load(Ordering::Relaxed),
             fourcc: c.fourcc.load(Ordering::Relaxed),

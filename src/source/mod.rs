@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::constraints::{Capabilities, Settings};
 use crate::frame::{Frame, Kind};
+use crate::sink::DiscardReason;
 use crate::track::{AdaptCache, EndReason, TrackInner};
 
 /// The seam for device backends (V4L2, ALSA) and synthetic sources: the part of a source that
@@ -154,12 +155,16 @@ impl SourceCore {
         tracks.iter().all(|t| t.sinks_idle())
     }
 
-    /// Sends a frame to every live connected track. Runs on the producer's thread.
+    /// Sends a frame to every live connected track. Runs on the producer's thread. While
+    /// muted the frame goes nowhere, and each track's sinks count it as discarded (muted).
     pub fn deliver(&self, frame: &Frame) {
+        let tracks = self.lock().tracks.clone();
         if self.is_muted() {
+            for t in tracks.iter() {
+                t.discard(DiscardReason::Muted);
+            }
             return;
         }
-        let tracks = self.lock().tracks.clone();
         let mut cache = AdaptCache::default();
         for t in tracks.iter() {
             t.deliver(frame, &mut cache);
