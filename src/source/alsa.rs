@@ -21,9 +21,9 @@ use crate::constraints::{
 };
 use crate::device::alsa::{alsa_error, alsa_format, classify, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
 use crate::device::DeviceKind;
-use crate::error::{err, Error, ErrorKind, Result};
+use crate::error::{err, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
-use crate::source::worker::{monotonic_us, StopSignal, Worker};
+use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
 
@@ -202,29 +202,9 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
     let core = SourceCore::new(Kind::Audio, label, Capabilities::default());
     core.set_initial_settings(audio_settings(mode.rate, mode.channels, mode.format));
     let track = Track::new(&core);
-    let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
     let counters = Arc::new(Counters::default());
     core.set_counters(counters.clone());
-    let weak = Arc::downgrade(&core);
-    let stop2 = stop.clone();
-    let thread = std::thread::Builder::new()
-        .name("mst-alsa-capture".into())
-        .spawn(move || {
-            let cap = Capture { pcm, mode, counters };
-            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cap.run(&weak, &stop2)));
-            let reason = match ended {
-                Ok(None) => return,
-                Ok(Some(r)) => r,
-                Err(_) => EndReason::Error,
-            };
-            if let Some(core) = weak.upgrade() {
-                if !stop2.is_raised() {
-                    core.end(reason);
-                }
-            }
-        })
-        .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
-    core.set_backend(Box::new(Worker::new(stop, thread)));
+    spawn_producer(&core, "mst-alsa-capture", move |core, stop| Ok(Capture { pcm, mode, counters }.run(core, stop)))?;
     Ok(track)
 }
 

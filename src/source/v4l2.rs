@@ -17,7 +17,7 @@
 //! Workarounds for the `v4l` crate (0.14): `format()` returns the previous stride and size and
 //! `set_format` sends them back, so both are zeroed before `set_format`; its mmap `Stream` and
 //! arena panic in Drop on STREAMOFF/REQBUFS errors other than ENODEV, so the stream is created,
-//! used and dropped only on the capture thread inside `catch_unwind` (such a panic ends the
+//! used and dropped only on the capture thread, which contains panics (such a panic ends the
 //! track with `EndReason::Error`, or is ignored after a stop; the panic hook still prints it).
 //! Only single-planar capture nodes are handled.
 
@@ -41,7 +41,7 @@ use crate::convert::{copy_plane, packed422_to_i420, rgb24_to_rgbx, Packed422};
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{Frame, Kind, VideoPixelFormat};
-use crate::source::worker::{monotonic_us, StopSignal, Worker};
+use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
 
@@ -400,45 +400,26 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
         ..Settings::default()
     });
     let track = Track::new(&core);
-    let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
     let counters = Arc::new(Counters::default());
     core.set_counters(counters.clone());
-    let weak = Arc::downgrade(&core);
-    let stop2 = stop.clone();
     let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<()>>(1);
     let id_owned = id.to_string();
-    let thread = std::thread::Builder::new()
-        .name("mst-v4l2-capture".into())
-        .spawn(move || {
-            // Everything the crate's stream does, its Drop included, stays inside this.
-            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut stream = match Stream::with_buffers(&dev, Type::VideoCapture, 4) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(io_error(&id_owned, "VIDIOC_REQBUFS/mmap", &e)));
-                        return None;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                let mut cap = Capture { fd: dev.handle().fd(), mode, converter, counters };
-                let r = cap.run(&mut stream, &weak, &stop2);
-                drop(stream);
-                drop(dev);
-                r
-            }));
-            let reason = match ended {
-                Ok(None) => return,
-                Ok(Some(r)) => r,
-                Err(_) => EndReason::Error,
-            };
-            if let Some(core) = weak.upgrade() {
-                if !stop2.is_raised() {
-                    core.end(reason);
-                }
+    // The crate's stream, its Drop included, lives and dies inside the contained thread.
+    spawn_producer(&core, "mst-v4l2-capture", move |core, stop| {
+        let mut stream = match Stream::with_buffers(&dev, Type::VideoCapture, 4) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = ready_tx.send(Err(io_error(&id_owned, "VIDIOC_REQBUFS/mmap", &e)));
+                return Ok(None);
             }
-        })
-        .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
-    core.set_backend(Box::new(Worker::new(stop, thread)));
+        };
+        let _ = ready_tx.send(Ok(()));
+        let mut cap = Capture { fd: dev.handle().fd(), mode, converter, counters };
+        let r = cap.run(&mut stream, core, stop);
+        drop(stream);
+        drop(dev);
+        Ok(r)
+    })?;
     ready_rx
         .recv()
         .unwrap_or_else(|_| Err(err!(Io, "V4L2 device \"{id}\": the capture thread failed while setting up")))?;
