@@ -1,11 +1,59 @@
-//! Constrainable properties of video tracks (mediacapture-main's applyConstraints, specialised
-//! as the breakout-box spec does for generator tracks), settings, capabilities, and the
-//! per-track adapter that turns a source frame into what the track's constraints ask for.
+//! Constrainable properties (mediacapture-main's constraints, specialised as the breakout-box
+//! spec does for generator tracks): the one value check, fitness distance and SelectSettings
+//! that every source and `applyConstraints` use, settings, capabilities, and the per-track
+//! adapter that turns a source frame into what the track's constraints ask for.
+//!
+//! Sources only list what a device offers (its modes, or the values of one property) and call
+//! [`select_settings`]; what "best" means lives here alone.
 
 use crate::error::{err, Error, Result};
 use crate::frame::{Rect, VideoMeta};
 
-/// `ConstrainULong` / `ConstrainDouble`: every member optional.
+/// The constrainable properties libmst implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Property {
+    Width,
+    Height,
+    AspectRatio,
+    FrameRate,
+    SampleRate,
+    ChannelCount,
+    SampleSize,
+}
+
+impl Property {
+    /// The spec's name (what OverconstrainedError's `constraint` says).
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::Width => "width",
+            Property::Height => "height",
+            Property::AspectRatio => "aspectRatio",
+            Property::FrameRate => "frameRate",
+            Property::SampleRate => "sampleRate",
+            Property::ChannelCount => "channelCount",
+            Property::SampleSize => "sampleSize",
+        }
+    }
+
+    /// The value a device is opened at when nothing asks for another: mediacapture-main's
+    /// 640x480 at 30 fps for cameras (the aspect ratio follows from the size), and 48 kHz
+    /// stereo 16-bit for microphones. SelectSettings breaks ties by closeness to it.
+    pub fn default_value(self) -> Option<f64> {
+        match self {
+            Property::Width => Some(640.0),
+            Property::Height => Some(480.0),
+            Property::AspectRatio => None,
+            Property::FrameRate => Some(30.0),
+            Property::SampleRate => Some(48_000.0),
+            Property::ChannelCount => Some(2.0),
+            Property::SampleSize => Some(16.0),
+        }
+    }
+}
+
+/// `ConstrainULong` / `ConstrainDouble`: every member optional. `min`, `max` and `exact` are
+/// required (a value outside them fails); `ideal` only steers the choice among values that
+/// meet them.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ConstrainRange {
     pub min: Option<f64>,
@@ -14,55 +62,281 @@ pub struct ConstrainRange {
     pub ideal: Option<f64>,
 }
 
+/// Relative slack when comparing a value with a required bound: frame rates come from
+/// integer fractions (1/30 s) and must still equal the rate they were made from.
+const TOLERANCE: f64 = 1e-9;
+
+fn slack(a: f64, b: f64) -> f64 {
+    TOLERANCE * a.abs().max(b.abs()).max(1.0)
+}
+
+/// mediacapture-main's numeric distance: `|a - b| / max(|a|, |b|)`, 0 when equal.
+fn distance(a: f64, b: f64) -> f64 {
+    if a == b {
+        0.0
+    } else {
+        (a - b).abs() / a.abs().max(b.abs())
+    }
+}
+
+/// `v` moved into `[lo, hi]`; `lo` wins when the bounds cross (by no more than the slack).
+fn clamp(v: f64, lo: f64, hi: f64) -> f64 {
+    v.min(hi).max(lo)
+}
+
 impl ConstrainRange {
+    /// Bits of a C caller's `present` mask: which members are set.
+    pub const MIN: u32 = 1;
+    pub const MAX: u32 = 2;
+    pub const EXACT: u32 = 4;
+    pub const IDEAL: u32 = 8;
+
+    /// The range a C caller describes with a `present` mask of [`Self::MIN`], [`Self::MAX`],
+    /// [`Self::EXACT`] and [`Self::IDEAL`] (members whose bit is clear are unset whatever
+    /// their value). Errors: InvalidArg for any other bit, in [`validate`](Self::validate)'s
+    /// message shape.
+    pub fn from_present(
+        p: Property,
+        present: u32,
+        min: f64,
+        max: f64,
+        exact: f64,
+        ideal: f64,
+    ) -> Result<ConstrainRange> {
+        let unknown = present & !(Self::MIN | Self::MAX | Self::EXACT | Self::IDEAL);
+        if unknown != 0 {
+            return Err(err!(InvalidArg, "{}: present bits {unknown:#x} are not a constraint member", p.name()));
+        }
+        let pick = |bit: u32, v: f64| (present & bit != 0).then_some(v);
+        Ok(ConstrainRange {
+            min: pick(Self::MIN, min),
+            max: pick(Self::MAX, max),
+            exact: pick(Self::EXACT, exact),
+            ideal: pick(Self::IDEAL, ideal),
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == ConstrainRange::default()
     }
 
-    /// The value a track aims for: exact, else ideal, else max.
-    fn target(&self) -> Option<f64> {
-        self.exact.or(self.ideal).or(self.max)
+    fn members(&self) -> [(&'static str, Option<f64>); 4] {
+        [("exact", self.exact), ("min", self.min), ("max", self.max), ("ideal", self.ideal)]
     }
 
-    fn clamp(&self, v: f64) -> f64 {
-        let v = self.min.map_or(v, |m| v.max(m));
-        self.max.map_or(v, |m| v.min(m))
+    /// Whether a value can fail it (it has min, max or exact, not only ideal).
+    pub fn is_required(&self) -> bool {
+        self.min.is_some() || self.max.is_some() || self.exact.is_some()
     }
 
-    /// Fails with OverconstrainedError when no value in `[cap_min, cap_max]` satisfies the
-    /// required members (min, max, exact); `ideal` never fails.
-    fn check(&self, name: &'static str, cap_min: f64, cap_max: f64) -> Result<()> {
-        for v in [self.min, self.max, self.exact, self.ideal].into_iter().flatten() {
-            if v.is_nan() {
-                return Err(err!(InvalidArg, "{name}: NaN is not a constraint value"));
+    /// The values the required members allow: `[max(min, exact), min(max, exact)]`.
+    fn required(&self) -> (f64, f64) {
+        let lo = self.min.unwrap_or(f64::NEG_INFINITY).max(self.exact.unwrap_or(f64::NEG_INFINITY));
+        let hi = self.max.unwrap_or(f64::INFINITY).min(self.exact.unwrap_or(f64::INFINITY));
+        (lo, hi)
+    }
+
+    /// The check every constraint passes before a device is opened or a track changes, the
+    /// same for audio and video. Errors: InvalidArg when a member is NaN or infinite (WebIDL's
+    /// `double` refuses them); Overconstrained naming `p` when the required members exclude
+    /// each other (min above max, exact outside them): nothing `source` (what the constraints
+    /// were asked of, for the message) could offer would meet them.
+    pub fn validate(&self, p: Property, source: &str) -> Result<()> {
+        for (member, v) in self.members() {
+            if let Some(v) = v.filter(|v| !v.is_finite()) {
+                return Err(err!(
+                    InvalidArg,
+                    "{}: {member} {v} is not a constraint value (it must be finite)",
+                    p.name()
+                ));
             }
         }
-        let lo = self.min.unwrap_or(f64::NEG_INFINITY).max(self.exact.unwrap_or(f64::NEG_INFINITY)).max(cap_min);
-        let hi = self.max.unwrap_or(f64::INFINITY).min(self.exact.unwrap_or(f64::INFINITY)).min(cap_max);
-        if lo > hi {
+        let (lo, hi) = self.required();
+        if lo > hi + slack(lo, hi) {
+            let (name, asked) = (p.name(), self.describe());
             return Err(Error::overconstrained(
                 name,
-                format!(
-                    "{name}: no value satisfies {} within the capability range {cap_min}..={cap_max}",
-                    self.describe()
-                ),
+                format!("{name}: no value satisfies {asked} (asked of {source})"),
             ));
         }
         Ok(())
     }
 
-    fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(v) = self.exact {
-            parts.push(format!("exact {v}"));
+    /// The required members for messages: "exact 5000", "min 300, max 200" (else the ideal,
+    /// else "anything").
+    pub fn describe(&self) -> String {
+        let show = |members: &[(&str, Option<f64>)]| -> Vec<String> {
+            members.iter().filter_map(|(member, v)| v.map(|v| format!("{member} {v}"))).collect()
+        };
+        let members = self.members();
+        let mut shown = show(&members[..3]);
+        if shown.is_empty() {
+            shown = show(&members[3..]);
         }
-        if let Some(v) = self.min {
-            parts.push(format!("min {v}"));
+        if shown.is_empty() {
+            "anything".into()
+        } else {
+            shown.join(", ")
         }
-        if let Some(v) = self.max {
-            parts.push(format!("max {v}"));
+    }
+
+    /// The value the constraint aims at: `ideal`, else `default`, moved into what the required
+    /// members allow. A track settles there within its own range; among a device's values the
+    /// one nearest to it breaks ties.
+    pub fn aim(&self, default: f64) -> f64 {
+        let (lo, hi) = self.required();
+        clamp(self.ideal.unwrap_or(default), lo, hi)
+    }
+
+    /// How far a device's own value `native` is from what is asked, to break ties between
+    /// candidates of equal fitness: first from what the constraint itself wants (its ideal
+    /// moved into the required range; without an ideal, the required range), then from `p`'s
+    /// default moved into that range. Lower is nearer.
+    fn tie_distance(&self, p: Property, native: f64) -> [f64; 2] {
+        let (lo, hi) = self.required();
+        let wanted = self.ideal.map_or(clamp(native, lo, hi), |ideal| clamp(ideal, lo, hi));
+        let default = p.default_value().map_or(0.0, |d| distance(native, self.aim(d)));
+        [distance(native, wanted), default]
+    }
+
+    /// The values of the continuous range `[lo, hi]` the best one is always among (its ends,
+    /// and each member and `p`'s default moved into it), for a device that takes any value
+    /// of a range but must be asked for each: test these, then select among those it takes.
+    pub fn probes(&self, p: Property, lo: f64, hi: f64) -> Vec<f64> {
+        let mut v = vec![lo, hi];
+        for x in [self.min, self.max, self.exact, self.ideal, p.default_value()].into_iter().flatten() {
+            v.push(clamp(x, lo, hi));
         }
-        parts.join(", ")
+        v
+    }
+
+    /// The spec's fitness distance of one property: None (infinity) when no value `offer`
+    /// can reach meets the required members; else how far the value the track settles on
+    /// (the reachable one nearest to `ideal`) is from `ideal`, 0 without an ideal.
+    pub fn fitness_distance(&self, offer: Offer) -> Option<f64> {
+        let (lo, hi) = self.required();
+        let (lo, hi) = (lo.max(offer.reach.0), hi.min(offer.reach.1));
+        if lo > hi + slack(lo, hi) {
+            return None;
+        }
+        Some(self.ideal.map_or(0.0, |ideal| distance(clamp(ideal, lo, hi), ideal)))
+    }
+}
+
+/// What one candidate (a device mode, a track's capabilities) offers for one property.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Offer {
+    /// What the device produces, if it is one value: closeness to what the constraints ask
+    /// breaks ties between candidates.
+    pub native: Option<f64>,
+    /// The values a track can have from it (by cropping, scaling down or decimating), inclusive.
+    pub reach: (f64, f64),
+}
+
+impl Offer {
+    /// A value the track gets as it is.
+    pub fn fixed(v: f64) -> Offer {
+        Offer { native: Some(v), reach: (v, v) }
+    }
+}
+
+impl std::fmt::Display for Offer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.reach {
+            (lo, hi) if lo == hi => write!(f, "{lo}"),
+            (lo, hi) => write!(f, "{lo}..={hi}"),
+        }
+    }
+}
+
+/// mediacapture-main's SelectSettings over `candidates`, as browsers compute it: a candidate
+/// that cannot meet a required member of `set` is out; the one with the least fitness
+/// distance (the sum over `set`, measured on the values the track settles on) wins; ties go to
+/// the candidate whose own values are nearest to what the constraints want, then to the
+/// property defaults (both moved into the required ranges), then to the earlier candidate.
+/// `offer` says what a candidate offers for a property (None: it lacks the property, which
+/// then fails any non-empty constraint, an ideal alone too, as applyConstraints with a video
+/// constraint on an audio track always has).
+///
+/// Err: the property to name in the OverconstrainedError: the first of `set` that no
+/// candidate meets on its own (the spec's failedConstraint: with no candidates, the first
+/// with a required member), else the first one a candidate failed; None when none is to blame.
+pub fn select_settings<C>(
+    candidates: &[C],
+    set: &[(Property, ConstrainRange)],
+    offer: impl Fn(&C, Property) -> Option<Offer>,
+) -> std::result::Result<usize, Option<Property>> {
+    let fitness = |c: &C, p: Property, r: &ConstrainRange| match offer(c, p) {
+        Some(o) => r.fitness_distance(o).map(|d| (d, o.native)),
+        None if r.is_empty() => Some((0.0, None)),
+        None => None,
+    };
+    // Fitness distance, then the two tie distances: compared in that order.
+    let mut best: Option<(usize, [f64; 3])> = None;
+    let mut first_failed = None;
+    'candidates: for (i, c) in candidates.iter().enumerate() {
+        let mut score = [0.0; 3];
+        for (p, r) in set {
+            let Some((d, native)) = fitness(c, *p, r) else {
+                first_failed.get_or_insert(*p);
+                continue 'candidates;
+            };
+            let [near_wanted, near_default] = native.map_or([0.0; 2], |n| r.tie_distance(*p, n));
+            score[0] += d;
+            score[1] += near_wanted;
+            score[2] += near_default;
+        }
+        let better = best.is_none_or(|(_, b)| {
+            score.iter().zip(b).find(|(s, b)| (**s - *b).abs() > slack(**s, *b)).is_some_and(|(s, b)| *s < b)
+        });
+        if better {
+            best = Some((i, score));
+        }
+    }
+    if let Some((i, _)) = best {
+        return Ok(i);
+    }
+    let alone = set
+        .iter()
+        .find(|(p, r)| {
+            (r.is_required() || !candidates.is_empty()) && candidates.iter().all(|c| fitness(c, *p, r).is_none())
+        })
+        .map(|(p, _)| *p);
+    Err(alone.or(first_failed))
+}
+
+/// The OverconstrainedError of a property `source` cannot meet: "{name}: {source} offers
+/// {offered}, asked {required members}".
+pub fn overconstrained(p: Property, c: &ConstrainRange, source: &str, offered: &str) -> Error {
+    Error::overconstrained(p.name(), format!("{}: {source} offers {offered}, asked {}", p.name(), c.describe()))
+}
+
+/// The audio constraints a microphone is opened with (`MediaTrackConstraints` for audio).
+/// Required members (min, max, exact) that the device cannot meet give OverconstrainedError
+/// naming the property; `ideal` only steers the choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AudioConstraints {
+    /// Hz. Default: 48000 if the device allows it, else the nearest rate it has.
+    pub sample_rate: ConstrainRange,
+    /// Default: 2 if allowed, else the nearest count.
+    pub channel_count: ConstrainRange,
+    /// Bits per sample: 8 (u8), 16 (s16), 32 (s32 or f32). Default: 16, else 32, else 8.
+    pub sample_size: ConstrainRange,
+}
+
+impl AudioConstraints {
+    /// The constraint set, in the order failures are named.
+    pub fn set(&self) -> [(Property, ConstrainRange); 3] {
+        [
+            (Property::SampleRate, self.sample_rate),
+            (Property::ChannelCount, self.channel_count),
+            (Property::SampleSize, self.sample_size),
+        ]
+    }
+
+    /// [`ConstrainRange::validate`] for every property.
+    pub fn validate(&self, source: &str) -> Result<()> {
+        self.set().iter().try_for_each(|(p, r)| r.validate(*p, source))
     }
 }
 
@@ -134,34 +408,44 @@ impl Capabilities {
         }
     }
 
-    /// Checks `c` against these capabilities: OverconstrainedError names the first property
-    /// that cannot be met.
-    pub fn check(&self, c: &VideoConstraints) -> Result<()> {
-        type Property<'a> = (&'static str, &'a ConstrainRange, Option<(f64, f64)>);
-        let props: [Property; 4] = [
-            ("width", &c.width, self.width.map(|(a, b)| (a as f64, b as f64))),
-            ("height", &c.height, self.height.map(|(a, b)| (a as f64, b as f64))),
-            ("frameRate", &c.frame_rate, self.frame_rate),
-            ("aspectRatio", &c.aspect_ratio, self.aspect_ratio),
-        ];
-        for (name, range, cap) in props {
-            match cap {
-                Some((lo, hi)) => range.check(name, lo, hi)?,
-                None if !range.is_empty() => {
-                    return Err(Error::overconstrained(name, format!("{name} is not a capability of this track")))
-                }
-                None => {}
-            }
+    /// What these capabilities offer for `p`: with resizing, the whole capability range;
+    /// without, a fixed source's native value alone. None: `p` is not a capability.
+    pub fn offer(&self, p: Property, resize: ResizeMode) -> Option<Offer> {
+        let native = self.native.and_then(|(w, h, fps)| match p {
+            Property::Width => Some(w as f64),
+            Property::Height => Some(h as f64),
+            Property::AspectRatio => Some(w as f64 / h as f64),
+            Property::FrameRate => Some(fps),
+            _ => None,
+        });
+        let range = match p {
+            Property::Width => self.width.map(|(a, b)| (a as f64, b as f64)),
+            Property::Height => self.height.map(|(a, b)| (a as f64, b as f64)),
+            Property::AspectRatio => self.aspect_ratio,
+            Property::FrameRate => self.frame_rate,
+            _ => None,
+        }?;
+        match (resize, native) {
+            (ResizeMode::None, Some(v)) => Some(Offer::fixed(v)),
+            _ => Some(Offer { native, reach: range }),
         }
+    }
+
+    /// applyConstraints' check (SelectSettings over the settings this track can have): the
+    /// values first ([`VideoConstraints::validate`]), then OverconstrainedError naming the
+    /// first property these capabilities cannot meet.
+    pub fn check(&self, c: &VideoConstraints) -> Result<()> {
+        c.validate("this track")?;
+        let resize = c.effective_resize_mode();
+        select_settings(std::slice::from_ref(self), &c.set(), |caps, p| caps.offer(p, resize)).map_err(|failed| {
+            let (p, r) = c.set().into_iter().find(|(p, _)| Some(*p) == failed).unwrap_or(c.set()[0]);
+            match self.offer(p, resize) {
+                Some(o) => overconstrained(p, &r, "this track", &o.to_string()),
+                None => Error::overconstrained(p.name(), format!("{} is not a capability of this track", p.name())),
+            }
+        })?;
         if c.resize_mode.is_some() && !self.resize_modes {
             return Err(Error::overconstrained("resizeMode", "resizeMode is not a capability of this track"));
-        }
-        // Without resizing, a fixed source's frames are its native mode: that must fit.
-        if let (ResizeMode::None, Some((w, h, fps))) = (c.effective_resize_mode(), self.native) {
-            c.width.check("width", w as f64, w as f64)?;
-            c.height.check("height", h as f64, h as f64)?;
-            c.frame_rate.check("frameRate", fps, fps)?;
-            c.aspect_ratio.check("aspectRatio", w as f64 / h as f64, w as f64 / h as f64)?;
         }
         Ok(())
     }
@@ -200,6 +484,21 @@ fn floor_even(v: u32) -> u32 {
 }
 
 impl VideoConstraints {
+    /// The numeric constraint set, in the order failures are named.
+    pub fn set(&self) -> [(Property, ConstrainRange); 4] {
+        [
+            (Property::Width, self.width),
+            (Property::Height, self.height),
+            (Property::FrameRate, self.frame_rate),
+            (Property::AspectRatio, self.aspect_ratio),
+        ]
+    }
+
+    /// [`ConstrainRange::validate`] for every property.
+    pub fn validate(&self, source: &str) -> Result<()> {
+        self.set().iter().try_for_each(|(p, r)| r.validate(*p, source))
+    }
+
     /// The resize mode in force: the asked one, else crop-and-scale when width, height,
     /// aspectRatio or frameRate is constrained (the track must adapt), else none.
     pub fn effective_resize_mode(&self) -> ResizeMode {
@@ -225,16 +524,13 @@ impl VideoConstraints {
         }
         let src = v.visible_rect;
         let (sw, sh) = (src.width as f64, src.height as f64);
-        let target = |r: &ConstrainRange, s: f64| r.clamp(r.target().unwrap_or(s)).min(s).max(1.0);
+        // Without an ideal a side stays the source's, within the required range.
+        let target = |r: &ConstrainRange, s: f64| r.aim(s).min(s).max(1.0);
         let tw = target(&self.width, sw);
         let th = target(&self.height, sh);
-        let explicit = |r: &ConstrainRange| r.target().is_some();
-        let ar = match self.aspect_ratio.exact.or(self.aspect_ratio.ideal) {
-            Some(a) => a,
-            None if explicit(&self.width) && explicit(&self.height) => tw / th,
-            None => sw / sh,
-        };
-        let ar = self.aspect_ratio.clamp(ar);
+        // Sizes the constraints pin (not only bound from below) give the shape to crop to.
+        let pinned = |r: &ConstrainRange| r.exact.is_some() || r.ideal.is_some() || r.max.is_some();
+        let ar = self.aspect_ratio.aim(if pinned(&self.width) && pinned(&self.height) { tw / th } else { sw / sh });
         let (cw, ch) =
             if sw / sh > ar { ((sh * ar).round().clamp(1.0, sw), sh) } else { (sw, (sw / ar).round().clamp(1.0, sh)) };
         let s = (tw / cw).min(th / ch).min(1.0);
@@ -261,7 +557,8 @@ impl VideoConstraints {
         if self.effective_resize_mode() == ResizeMode::None {
             return None;
         }
-        self.frame_rate.exact.or(self.frame_rate.max).or(self.frame_rate.ideal).filter(|f| *f > 0.0)
+        // Without an ideal: as fast as the source goes, within the required range.
+        Some(self.frame_rate.aim(f64::INFINITY)).filter(|f| f.is_finite() && *f > 0.0)
     }
 }
 
@@ -396,6 +693,171 @@ mod tests {
         let c = VideoConstraints { width: exact(320.0), resize_mode: Some(ResizeMode::None), ..Default::default() };
         assert_eq!(c.plan(&meta(640, 360)), Plan::PassThrough);
         assert_eq!(c.target_frame_rate(), None);
+    }
+
+    fn range(min: Option<f64>, max: Option<f64>, exact: Option<f64>, ideal: Option<f64>) -> ConstrainRange {
+        ConstrainRange { min, max, exact, ideal }
+    }
+
+    const AUDIO: [Property; 3] = [Property::SampleRate, Property::ChannelCount, Property::SampleSize];
+    const VIDEO: [Property; 4] = [Property::Width, Property::Height, Property::FrameRate, Property::AspectRatio];
+
+    /// The check a microphone or a camera runs before opening (asked of "d"), with `r` on `p`.
+    fn validate_as(p: Property, r: ConstrainRange) -> Result<()> {
+        let (mut a, mut v) = (AudioConstraints::default(), VideoConstraints::default());
+        match p {
+            Property::SampleRate => a.sample_rate = r,
+            Property::ChannelCount => a.channel_count = r,
+            Property::SampleSize => a.sample_size = r,
+            Property::Width => v.width = r,
+            Property::Height => v.height = r,
+            Property::FrameRate => v.frame_rate = r,
+            Property::AspectRatio => v.aspect_ratio = r,
+        }
+        if AUDIO.contains(&p) {
+            a.validate("d")
+        } else {
+            v.validate("d")
+        }
+    }
+
+    #[test]
+    fn values_are_checked_alike_for_audio_and_video() {
+        use crate::error::ErrorKind;
+        for p in AUDIO.into_iter().chain(VIDEO) {
+            let name = p.name();
+            for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                let members = [
+                    ("exact", range(None, None, Some(v), None)),
+                    ("min", range(Some(v), None, None, None)),
+                    ("max", range(None, Some(v), None, None)),
+                    ("ideal", range(None, None, None, Some(v))),
+                ];
+                for (member, r) in members {
+                    let e = validate_as(p, r).unwrap_err();
+                    assert_eq!((e.kind, e.constraint), (ErrorKind::InvalidArg, None), "{e}");
+                    assert_eq!(
+                        e.message,
+                        format!("{name}: {member} {v} is not a constraint value (it must be finite)")
+                    );
+                }
+            }
+            let exclusive = [
+                (range(Some(300.0), Some(200.0), None, None), "min 300, max 200"),
+                (range(Some(200.0), None, Some(100.0), None), "exact 100, min 200"),
+                (range(None, Some(400.0), Some(500.0), Some(450.0)), "exact 500, max 400"),
+            ];
+            for (r, asked) in exclusive {
+                let e = validate_as(p, r).unwrap_err();
+                assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some(name)), "{e}");
+                assert_eq!(e.message, format!("{name}: no value satisfies {asked} (asked of d)"));
+            }
+            // An ideal outside the required range only steers; equal bounds are one value.
+            assert!(validate_as(p, range(Some(2.0), Some(2.0), Some(2.0), Some(1e300))).is_ok());
+
+            let e = ConstrainRange::from_present(p, 0x30 | ConstrainRange::MIN, 1.0, 0.0, 0.0, 0.0).unwrap_err();
+            assert_eq!((e.kind, e.constraint), (ErrorKind::InvalidArg, None), "{e}");
+            assert_eq!(e.message, format!("{name}: present bits 0x30 are not a constraint member"));
+            let bits = ConstrainRange::EXACT | ConstrainRange::IDEAL;
+            assert_eq!(
+                ConstrainRange::from_present(p, bits, 9.0, 9.0, 2.0, 3.0),
+                Ok(range(None, None, Some(2.0), Some(3.0)))
+            );
+        }
+        // applyConstraints runs the same check first, whatever the track's capabilities.
+        let nan = VideoConstraints { frame_rate: range(None, None, Some(f64::NAN), None), ..Default::default() };
+        for caps in [Capabilities::default(), Capabilities::any_video(1000.0), Capabilities::fixed_video(64, 48, 30.0)]
+        {
+            let e = caps.check(&nan).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidArg);
+            assert_eq!(e.message, "frameRate: exact NaN is not a constraint value (it must be finite)");
+        }
+    }
+
+    /// SelectSettings over single values of `p`, as a microphone's device offers them.
+    fn pick(values: &[f64], p: Property, r: ConstrainRange) -> std::result::Result<usize, Option<Property>> {
+        select_settings(values, &[(p, r)], |v, _| Some(Offer::fixed(*v)))
+    }
+
+    #[test]
+    fn required_members_filter_and_ideal_steers() {
+        use Property::{SampleRate, SampleSize};
+        // An ALSA device's S16, S32, F32 and U8.
+        let sizes = [16.0, 32.0, 32.0, 8.0];
+        assert_eq!(pick(&sizes, SampleSize, ConstrainRange::default()), Ok(0), "the default, 16 bits");
+        assert_eq!(pick(&sizes, SampleSize, range(None, None, Some(8.0), None)), Ok(3));
+        assert_eq!(pick(&sizes, SampleSize, range(None, Some(12.0), None, None)), Ok(3));
+        assert_eq!(pick(&sizes, SampleSize, range(Some(20.0), None, None, None)), Ok(1), "S32 before the tied F32");
+        // The spec's relative distance: 32 is nearer 24 (8/32) than 16 is (8/24).
+        assert_eq!(pick(&sizes, SampleSize, range(None, None, None, Some(24.0))), Ok(1));
+        assert_eq!(pick(&sizes, SampleSize, range(None, None, Some(24.0), None)), Err(Some(SampleSize)));
+
+        let rates = [8_000.0, 44_100.0, 48_000.0, 96_000.0];
+        // exact is required and ideal only steers: exact wins, and an ideal beyond max goes to max.
+        assert_eq!(pick(&rates, SampleRate, range(None, None, Some(44_100.0), Some(96_000.0))), Ok(1));
+        assert_eq!(pick(&rates, SampleRate, range(None, Some(48_000.0), None, Some(96_000.0))), Ok(2));
+        assert_eq!(pick(&rates, SampleRate, range(None, None, None, Some(47_000.0))), Ok(2));
+        assert_eq!(pick(&rates, SampleRate, range(None, None, None, Some(46_000.0))), Ok(1), "1900/46000 < 2000/48000");
+        // Without an ideal, the default (48 kHz) moved into the required range breaks ties.
+        assert_eq!(pick(&rates, SampleRate, range(Some(9_000.0), None, None, None)), Ok(2));
+        assert_eq!(pick(&rates, SampleRate, range(Some(50_000.0), None, None, None)), Ok(3));
+        assert_eq!(pick(&rates, SampleRate, range(None, Some(20_000.0), None, None)), Ok(0));
+        assert_eq!(pick(&[], SampleRate, range(None, None, None, Some(1.0))), Err(None));
+        assert_eq!(pick(&[], SampleRate, range(Some(1.0), None, None, None)), Err(Some(SampleRate)));
+    }
+
+    #[test]
+    fn a_track_that_crops_scales_and_decimates_is_judged_on_what_it_delivers() {
+        let ideal = |v: f64| range(None, None, None, Some(v));
+        let select = |modes: &[(u32, u32, f64)], c: VideoConstraints| {
+            let resize = c.effective_resize_mode();
+            select_settings(modes, &c.set(), |m, p| Capabilities::fixed_video(m.0, m.1, m.2).offer(p, resize))
+        };
+        // 1280 scales down to exactly 640 (distance 0); 620 cannot grow (distance 0.03).
+        let c = VideoConstraints { width: ideal(640.0), ..Default::default() };
+        assert_eq!(select(&[(1280, 720, 30.0), (620, 480, 30.0)], c), Ok(0));
+        // Among modes that all reach the ideal, the nearest native one: the least scaling.
+        assert_eq!(select(&[(1920, 1080, 30.0), (1280, 720, 30.0), (640, 480, 30.0)], c), Ok(2));
+        // exact is required, and among the modes that can meet it the nearest native one wins.
+        let c = VideoConstraints { width: range(None, None, Some(320.0), None), ..Default::default() };
+        assert_eq!(select(&[(640, 480, 30.0), (320, 240, 30.0), (160, 120, 30.0)], c), Ok(1));
+        // Decimation: 60 fps serves ideal 30 as well as 30 fps does; the native 30 wins the tie.
+        let c = VideoConstraints { frame_rate: ideal(30.0), ..Default::default() };
+        assert_eq!(select(&[(640, 480, 60.0), (640, 480, 30.0)], c), Ok(1));
+        // Nothing asked: the defaults, 640x480 at 30 fps.
+        let modes = [(1280, 720, 30.0), (640, 480, 60.0), (640, 480, 30.0), (320, 240, 30.0)];
+        assert_eq!(select(&modes, VideoConstraints::default()), Ok(2));
+        // resizeMode "none": the native value itself must meet the constraint.
+        let none = Some(ResizeMode::None);
+        let c =
+            VideoConstraints { width: range(None, None, Some(320.0), None), resize_mode: none, ..Default::default() };
+        assert_eq!(select(&modes, c), Ok(3));
+        let c =
+            VideoConstraints { width: range(None, None, Some(700.0), None), resize_mode: none, ..Default::default() };
+        assert_eq!(select(&modes, c), Err(Some(Property::Width)));
+        // No property fails on its own for every mode: the first one a mode failed is named.
+        let c = VideoConstraints {
+            width: range(None, None, Some(640.0), None),
+            height: range(None, None, Some(720.0), None),
+            resize_mode: none,
+            ..Default::default()
+        };
+        assert_eq!(select(&[(640, 360, 30.0), (1280, 720, 30.0)], c), Err(Some(Property::Height)));
+    }
+
+    #[test]
+    fn tracks_aim_at_the_ideal_within_the_required_range() {
+        let fr = |r: ConstrainRange| VideoConstraints { frame_rate: r, ..Default::default() }.target_frame_rate();
+        assert_eq!(fr(range(None, Some(20.0), None, Some(10.0))), Some(10.0), "ideal within max");
+        assert_eq!(fr(range(Some(10.0), None, None, Some(5.0))), Some(10.0), "ideal below min");
+        assert_eq!(fr(range(None, None, Some(15.0), Some(10.0))), Some(15.0), "exact over ideal");
+        assert_eq!(fr(range(None, Some(20.0), None, None)), Some(20.0));
+        assert_eq!(fr(range(Some(10.0), None, None, None)), None, "as fast as the source goes");
+        // A width with an ideal beyond max scales to max; without an ideal, the source's width.
+        let c = VideoConstraints { width: range(None, Some(320.0), None, Some(500.0)), ..Default::default() };
+        assert!(matches!(c.plan(&meta(640, 360)), Plan::Scale { width: 320, height: 180, .. }));
+        let c = VideoConstraints { width: range(Some(100.0), None, None, None), ..Default::default() };
+        assert_eq!(c.plan(&meta(640, 360)), Plan::PassThrough);
     }
 
     #[test]

@@ -72,19 +72,11 @@ impl AudioPlayback {
             counters: Counters::default(),
         });
         let processor = Arc::new(Processor::with_end_policy(track, QUEUE, EndPolicy::Drain));
-        let (p2, s2) = (processor.clone(), shared.clone());
+        let s2 = shared.clone();
         let device = device_id.to_string();
-        let thread = std::thread::Builder::new()
-            .name("mst-alsa-playback".into())
-            .spawn(move || {
-                let mut player = Player { pcm, device, mode: None, buf: Vec::new(), waiter: None };
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| player.run(&p2, &s2))) {
-                    Ok(r) => r,
-                    Err(p) => Err(Error::from_panic(p)),
-                }
-            })
-            .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the playback thread: {e}")))?;
-        let run = SinkThread::new(processor, shared.stop.clone(), thread, "playback");
+        let run = SinkThread::spawn(processor, shared.stop.clone(), "mst-alsa-playback", "playback", move |p, _| {
+            Player { pcm, device, mode: None, buf: Vec::new(), waiter: None }.run(p, &s2)
+        })?;
         Ok(AudioPlayback { shared, run })
     }
 

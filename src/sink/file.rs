@@ -4,14 +4,15 @@
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use crate::convert::{self, ImageMut};
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{AudioCopyOptions, AudioSampleFormat, Frame, Kind, PlaneLayout, Rect, VideoPixelFormat};
 use crate::sink::processor::{EndPolicy, Processor, Wait};
+use crate::sink::SinkThread;
+use crate::source::worker::StopSignal;
 use crate::track::Track;
 
 /// What a file sink wrote.
@@ -27,9 +28,15 @@ pub struct FileStats {
 
 /// A Y4M or WAV recorder connected to a track.
 pub struct FileSink {
-    processor: Arc<Processor>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Result<FileStats>>>,
+    counters: Arc<Counters>,
+    run: SinkThread,
+}
+
+/// What the writing thread has done so far.
+#[derive(Default)]
+struct Counters {
+    frames: AtomicU64,
+    bytes: AtomicU64,
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> Error {
@@ -38,7 +45,10 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
 
 trait Writer: Send {
     fn write(&mut self, frame: &Frame) -> Result<()>;
+    /// Flushes and completes the headers; the file's size.
     fn finish(&mut self) -> Result<u64>;
+    /// The file's size once finished, as of what has been written so far.
+    fn bytes(&self) -> u64;
 }
 
 impl FileSink {
@@ -53,55 +63,49 @@ impl FileSink {
             Kind::Audio => (Box::new(Wav { out, path: p, format: None, buf: Vec::new(), data_bytes: 0 }), 100),
         };
         let processor = Arc::new(Processor::with_end_policy(track, queue, EndPolicy::Drain));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (proc2, stop2) = (processor.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name("mst-file-sink".into())
-            .spawn(move || run(writer, &proc2, &stop2))
-            .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the file sink thread: {e}")))?;
-        Ok(FileSink { processor, stop, thread: Some(thread) })
+        let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
+        let counters = Arc::new(Counters::default());
+        let c2 = counters.clone();
+        let run = SinkThread::spawn(processor, stop, "mst-file-sink", "file sink", move |p, stop| {
+            record(writer, p, stop, &c2)
+        })?;
+        Ok(FileSink { counters, run })
+    }
+
+    /// What has been written so far.
+    pub fn stats(&self) -> FileStats {
+        FileStats {
+            frames_written: self.counters.frames.load(Ordering::Relaxed),
+            frames_dropped: self.run.processor().stats().discarded_in_queue(),
+            bytes_written: self.counters.bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// Writes what is queued, finishes the file (sizes in the WAV header) and returns what
-    /// was written. The track keeps running.
+    /// was written, or the error that stopped writing. The track keeps running.
     pub fn finish(mut self) -> Result<FileStats> {
-        self.join()
-    }
-
-    fn join(&mut self) -> Result<FileStats> {
-        self.stop.store(true, Ordering::Release);
-        self.processor.wakeup();
-        let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the file sink has finished"))?;
-        let mut stats = t.join().map_err(|_| err!(Panic, "the file sink thread panicked"))??;
-        self.processor.close();
-        stats.frames_dropped = self.processor.stats().discarded_in_queue();
-        Ok(stats)
+        self.run.stop()?;
+        Ok(self.stats())
     }
 }
 
-impl Drop for FileSink {
-    fn drop(&mut self) {
-        if self.thread.is_some() {
-            let _ = self.join();
-        }
-    }
-}
-
-fn run(mut writer: Box<dyn Writer>, processor: &Processor, stop: &AtomicBool) -> Result<FileStats> {
-    let mut written = 0u64;
+/// The file sink's thread: writes every frame until the track ends or the sink is stopped
+/// (then what is already queued is still written), and finishes the file.
+fn record(mut writer: Box<dyn Writer>, processor: &Processor, stop: &StopSignal, counters: &Counters) -> Result<()> {
     loop {
-        let wait = if stop.load(Ordering::Acquire) { Wait::No } else { Wait::Forever };
+        let wait = if stop.is_raised() { Wait::No } else { Wait::Forever };
         match processor.read(wait) {
             Ok(d) => {
                 writer.write(&d.frame)?;
-                written += 1;
+                counters.bytes.store(writer.bytes(), Ordering::Relaxed);
+                counters.frames.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) if e.kind == ErrorKind::Interrupted => continue,
             Err(_) => break,
         }
     }
-    let bytes = writer.finish()?;
-    Ok(FileStats { frames_written: written, frames_dropped: 0, bytes_written: bytes })
+    counters.bytes.store(writer.finish()?, Ordering::Relaxed);
+    Ok(())
 }
 
 struct Y4m {
@@ -146,6 +150,10 @@ impl Writer for Y4m {
     fn finish(&mut self) -> Result<u64> {
         self.out.flush().map_err(|e| io_err(&self.path, e))?;
         Ok(self.bytes)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes
     }
 }
 
@@ -272,13 +280,73 @@ impl Writer for Wav {
             self.out.write_all(&Wav::header(f, r, c, self.data_bytes)).map_err(|e| io_err(&self.path, e))?;
         }
         self.out.flush().map_err(|e| io_err(&self.path, e))?;
-        Ok(if self.format.is_some() { 44 + self.data_bytes } else { 0 })
+        Ok(self.bytes())
+    }
+
+    fn bytes(&self) -> u64 {
+        if self.format.is_some() {
+            44 + self.data_bytes
+        } else {
+            0
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::frame_rate_ratio;
+    use super::*;
+    use crate::frame::AudioDataInit;
+    use crate::source::generator::Generator;
+
+    fn chunk(rate: f32, frames: u32, ts: i64) -> Frame {
+        let init = AudioDataInit {
+            format: AudioSampleFormat::S16,
+            sample_rate: rate,
+            number_of_frames: frames,
+            number_of_channels: 2,
+            timestamp: ts,
+        };
+        Frame::audio_copy(&init, &vec![7u8; frames as usize * 4]).unwrap()
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("mst-file-sink-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn stats_count_while_writing_and_match_the_finished_file() {
+        let path = temp("stats.wav");
+        let g = Generator::new(Kind::Audio);
+        let sink = FileSink::open(g.track(), &path).unwrap();
+        for i in 0..3 {
+            g.write(chunk(48_000.0, 480, i * 10_000)).unwrap();
+        }
+        // Counted as the thread writes, before the file is finished.
+        let start = std::time::Instant::now();
+        while sink.stats().frames_written < 3 {
+            assert!(start.elapsed() < std::time::Duration::from_secs(60), "{:?}", sink.stats());
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(sink.stats().bytes_written, 44 + 3 * 480 * 4);
+        let stats = sink.finish().unwrap();
+        assert_eq!(stats, FileStats { frames_written: 3, frames_dropped: 0, bytes_written: 44 + 3 * 480 * 4 });
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), stats.bytes_written);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_write_error_stops_the_sink_and_finish_returns_it() {
+        let path = temp("error.wav");
+        let g = Generator::new(Kind::Audio);
+        let sink = FileSink::open(g.track(), &path).unwrap();
+        g.write(chunk(48_000.0, 480, 0)).unwrap();
+        g.write(chunk(44_100.0, 441, 10_000)).unwrap();
+        g.close();
+        let e = sink.finish().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+        assert!(e.message.contains("changed from 48000 Hz x2 to 44100 Hz x2"), "{e}");
+        std::fs::remove_file(&path).unwrap();
+    }
 
     #[test]
     fn y4m_frame_rates() {

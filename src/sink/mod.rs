@@ -1,12 +1,19 @@
-//! Sinks: what consumes a track. The processor is the spec's sink; file writers (and, later,
-//! device playback and output) are built on the same trait.
+//! Sinks: what consumes a track. The processor is the spec's sink; file writers, device
+//! playback and video output each read their own processor on a [`SinkThread`].
 
 pub mod alsa;
 pub mod file;
 pub mod processor;
 pub mod v4l2;
 
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::Frame;
+use crate::source::worker::StopSignal;
+use crate::track::ReadyState;
+use processor::Processor;
 
 /// Why a frame meant for a sink never reached a reader. The first three happen in a
 /// processor's queue (the frame was counted in its `total`); the others happen before it, in
@@ -84,34 +91,60 @@ pub trait Sink: Send + Sync {
     }
 }
 
-/// The thread behind a device sink and its lifecycle, shared by ALSA playback and V4L2 output:
-/// the sink's own (draining) processor feeds a thread that writes to the device until the
-/// track ends, the stop signal is raised, or the device fails.
+/// The thread behind a sink that writes somewhere (a device, a file) and its lifecycle, shared
+/// by ALSA playback, V4L2 output and the file sinks: the sink's own (draining) processor feeds
+/// a thread that writes until the track ends, the stop signal is raised, or writing fails.
 pub(crate) struct SinkThread {
-    processor: std::sync::Arc<processor::Processor>,
-    stop: std::sync::Arc<crate::source::worker::StopSignal>,
-    thread: Option<std::thread::JoinHandle<crate::error::Result<()>>>,
+    processor: Arc<Processor>,
+    stop: Arc<StopSignal>,
+    thread: Option<JoinHandle<Result<()>>>,
+    /// Why the thread stopped early, once it has.
+    error: Arc<Mutex<Option<ErrorKind>>>,
     /// What the sink is, for "… has been closed".
     what: &'static str,
 }
 
 impl SinkThread {
-    pub(crate) fn new(
-        processor: std::sync::Arc<processor::Processor>,
-        stop: std::sync::Arc<crate::source::worker::StopSignal>,
-        thread: std::thread::JoinHandle<crate::error::Result<()>>,
+    /// Starts `write` on a thread named `name`, reading `processor` and honouring `stop`. A
+    /// panic in `write` is contained and becomes its error (Panic, with the panic's message);
+    /// either way the error's kind is kept for [`error`](Self::error) as the thread ends.
+    /// Errors: NoMemory (no thread).
+    pub(crate) fn spawn(
+        processor: Arc<Processor>,
+        stop: Arc<StopSignal>,
+        name: &str,
         what: &'static str,
-    ) -> SinkThread {
-        SinkThread { processor, stop, thread: Some(thread), what }
+        write: impl FnOnce(&Processor, &StopSignal) -> Result<()> + Send + 'static,
+    ) -> Result<SinkThread> {
+        let error = Arc::new(Mutex::new(None));
+        let (p2, s2, e2) = (processor.clone(), stop.clone(), error.clone());
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&p2, &s2)))
+                    .unwrap_or_else(|p| Err(Error::from_panic(p)));
+                if let Err(e) = &r {
+                    *e2.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.kind);
+                }
+                r
+            })
+            .map_err(|e| err!(NoMemory, "spawning the {what} thread: {e}"))?;
+        Ok(SinkThread { processor, stop, thread: Some(thread), error, what })
     }
 
-    pub(crate) fn processor(&self) -> &processor::Processor {
+    pub(crate) fn processor(&self) -> &Processor {
         &self.processor
     }
 
-    /// If the track has ended, `finish`; if it is live, `stop` now (what is queued is dropped).
-    pub(crate) fn close(&mut self) -> crate::error::Result<()> {
-        if self.processor.track().ready_state() == crate::track::ReadyState::Ended {
+    /// Why the thread stopped early (None while it runs, or when it was stopped or the
+    /// track ended).
+    pub(crate) fn error(&self) -> Option<ErrorKind> {
+        *self.error.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// If the track has ended, `finish`; if it is live, `stop` now.
+    pub(crate) fn close(&mut self) -> Result<()> {
+        if self.processor.track().ready_state() == ReadyState::Ended {
             self.finish()
         } else {
             self.stop()
@@ -120,24 +153,24 @@ impl SinkThread {
 
     /// Waits for the thread to write out what the ended track delivered, then closes.
     /// Returns at once (Ok) if the thread has already been joined.
-    pub(crate) fn finish(&mut self) -> crate::error::Result<()> {
+    pub(crate) fn finish(&mut self) -> Result<()> {
         match self.thread.take() {
             Some(t) => self.join(t),
             None => Ok(()),
         }
     }
 
-    /// Stops the thread now and joins it; the thread's error, if it failed earlier.
-    pub(crate) fn stop(&mut self) -> crate::error::Result<()> {
+    /// Raises the stop signal and joins the thread (what the thread does with what is queued
+    /// is the sink's choice); the thread's error, if it failed earlier.
+    pub(crate) fn stop(&mut self) -> Result<()> {
         self.stop.raise();
         self.processor.wakeup();
-        let t =
-            self.thread.take().ok_or_else(|| crate::error::err!(InvalidState, "the {} has been closed", self.what))?;
+        let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the {} has been closed", self.what))?;
         self.join(t)
     }
 
-    fn join(&mut self, t: std::thread::JoinHandle<crate::error::Result<()>>) -> crate::error::Result<()> {
-        let r = t.join().unwrap_or_else(|p| Err(crate::error::Error::from_panic(p)));
+    fn join(&mut self, t: JoinHandle<Result<()>>) -> Result<()> {
+        let r = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
         self.processor.close();
         r
     }
@@ -148,5 +181,29 @@ impl Drop for SinkThread {
         if self.thread.is_some() {
             let _ = self.stop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::Kind;
+    use crate::sink::processor::EndPolicy;
+    use crate::source::generator::Generator;
+
+    #[test]
+    fn a_panic_on_the_sink_thread_is_its_error() {
+        let g = Generator::new(Kind::Video);
+        let processor = Arc::new(Processor::with_end_policy(g.track(), 4, EndPolicy::Drain));
+        let stop = StopSignal::new().unwrap();
+        let mut run =
+            SinkThread::spawn(processor, stop, "mst-test-sink", "test sink", |_, _| panic!("the writer broke"))
+                .unwrap();
+        let e = run.finish().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Panic);
+        assert!(e.message.contains("the writer broke"), "{e}");
+        assert_eq!(run.error(), Some(ErrorKind::Panic));
+        assert!(run.processor().is_closed());
+        assert_eq!(run.stop().unwrap_err().kind, ErrorKind::InvalidState, "joined once");
     }
 }

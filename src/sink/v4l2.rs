@@ -22,7 +22,7 @@
 
 use std::os::raw::c_void;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use v4l::buffer::Type;
@@ -69,7 +69,6 @@ struct Counters {
 struct Shared {
     stop: Arc<StopSignal>,
     counters: Counters,
-    error: Mutex<Option<ErrorKind>>,
 }
 
 /// Writes a video track to a V4L2 output node.
@@ -130,26 +129,12 @@ impl VideoOutput {
         let shared = Arc::new(Shared {
             stop: StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?,
             counters: Counters::default(),
-            error: Mutex::new(None),
         });
         let processor = Arc::new(Processor::with_end_policy(track, QUEUE, EndPolicy::Drain));
-        let (p2, s2) = (processor.clone(), shared.clone());
-        let thread = std::thread::Builder::new()
-            .name("mst-v4l2-output".into())
-            .spawn(move || {
-                let mut writer = Writer { fd: dev.handle().fd(), dev, id, out: None };
-                let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer.run(&p2, &s2))) {
-                    Ok(r) => r,
-                    Err(p) => Err(Error::from_panic(p)),
-                };
-                if let Err(e) = &r {
-                    *s2.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.kind);
-                }
-                writer.stop_streaming();
-                r
-            })
-            .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the output thread: {e}")))?;
-        let run = SinkThread::new(processor, shared.stop.clone(), thread, "video output");
+        let s2 = shared.clone();
+        let run = SinkThread::spawn(processor, shared.stop.clone(), "mst-v4l2-output", "video output", move |p, _| {
+            Writer { fd: dev.handle().fd(), dev, id, out: None }.run(p, &s2)
+        })?;
         Ok(VideoOutput { shared, run })
     }
 
@@ -161,7 +146,7 @@ impl VideoOutput {
             width: c.width.load(Ordering::Relaxed),
             height: c.height.load(Ordering::Relaxed),
             fourcc: c.fourcc.load(Ordering::Relaxed),
-            error: *self.shared.error.lock().unwrap_or_else(|p| p.into_inner()),
+            error: self.run.error(),
         }
     }
 
@@ -529,6 +514,13 @@ impl Writer {
         req.type_ = Type::VideoOutput as u32;
         req.memory = v4l::memory::Memory::Mmap as u32;
         let _ = ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_REQBUFS, &mut req);
+    }
+}
+
+/// The node is left stopped however the output thread ends, a contained panic included.
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.stop_streaming();
     }
 }
 

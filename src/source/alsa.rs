@@ -15,28 +15,17 @@ use std::time::Duration;
 use alsa::pcm::{Access, HwParams, PCM};
 use alsa::Direction;
 
-use crate::constraints::audio_settings;
-use crate::constraints::{Capabilities, ConstrainRange};
+pub use crate::constraints::AudioConstraints;
+use crate::constraints::{
+    audio_settings, overconstrained, select_settings, Capabilities, ConstrainRange, Offer, Property,
+};
 use crate::device::alsa::{alsa_error, alsa_format, classify, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
 use crate::device::DeviceKind;
-use crate::error::{err, Error, ErrorKind, Result};
+use crate::error::{err, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
-use crate::source::worker::{monotonic_us, StopSignal, Worker};
+use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
-
-/// The audio constraints a microphone is opened with (`MediaTrackConstraints` for audio).
-/// Required members (min, max, exact) that the device cannot meet give OverconstrainedError
-/// naming the property; `ideal` only steers the choice.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct AudioConstraints {
-    /// Hz. Default: 48000 if the device allows it, else the nearest rate it has.
-    pub sample_rate: ConstrainRange,
-    /// Default: 2 if allowed, else the nearest count.
-    pub channel_count: ConstrainRange,
-    /// Bits per sample: 8 (u8), 16 (s16), 32 (s32 or f32). Default: 16, else 32, else 8.
-    pub sample_size: ConstrainRange,
-}
 
 /// What a microphone source has done, for `capture_stats`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -108,50 +97,27 @@ pub struct CaptureMode {
     pub chunk: u32,
 }
 
-fn check_nan(c: &ConstrainRange, name: &str) -> Result<()> {
-    for v in [c.min, c.max, c.exact, c.ideal].into_iter().flatten() {
-        if !v.is_finite() {
-            return Err(err!(InvalidArg, "{name}: {v} is not a constraint value"));
-        }
-    }
-    Ok(())
-}
+/// Rates tried besides a range's ends and what the constraints name, so that a device that
+/// takes only some rates of its range is still asked for the common ones.
+const COMMON_RATES: [u32; 13] =
+    [8_000, 11_025, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000, 384_000, 768_000];
 
-fn describe(c: &ConstrainRange) -> String {
-    let mut parts = Vec::new();
-    for (n, v) in [("exact", c.exact), ("min", c.min), ("max", c.max)] {
-        if let Some(v) = v {
-            parts.push(format!("{n} {v}"));
-        }
-    }
-    parts.join(", ")
-}
-
-/// The integer range a required constraint leaves inside the device's `[lo, hi]`.
-fn allowed(device: &str, name: &'static str, c: &ConstrainRange, lo: u32, hi: u32) -> Result<(u32, u32)> {
-    let want_lo = c.min.unwrap_or(f64::NEG_INFINITY).max(c.exact.unwrap_or(f64::NEG_INFINITY)).ceil();
-    let want_hi = c.max.unwrap_or(f64::INFINITY).min(c.exact.unwrap_or(f64::INFINITY)).floor();
-    let a = want_lo.max(lo as f64);
-    let b = want_hi.min(hi as f64);
-    if a > b {
-        return Err(Error::overconstrained(
-            name,
-            format!("{name}: device \"{device}\" supports {lo}..={hi}, asked {}", describe(c)),
-        ));
-    }
-    Ok((a as u32, b as u32))
-}
-
-/// The value to ask for: ideal, else exact, else `default`, within `[lo, hi]`.
-fn target(c: &ConstrainRange, default: u32, (lo, hi): (u32, u32)) -> u32 {
-    let v = c.ideal.or(c.exact).unwrap_or(default as f64).round();
-    (v.clamp(lo as f64, hi as f64)) as u32
+/// SelectSettings over the values of one property the device takes; `offered` describes them
+/// for the error.
+fn select<T: Copy>(
+    device: &str,
+    p: Property,
+    c: &ConstrainRange,
+    values: &[T],
+    value: impl Fn(T) -> f64,
+    offered: &str,
+) -> Result<T> {
+    select_settings(values, &[(p, *c)], |v, _| Some(Offer::fixed(value(*v))))
+        .map(|i| values[i])
+        .map_err(|_| overconstrained(p, c, &format!("ALSA device \"{device}\""), offered))
 }
 
 fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMode> {
-    check_nan(&c.sample_rate, "sampleRate")?;
-    check_nan(&c.channel_count, "channelCount")?;
-    check_nan(&c.sample_size, "sampleSize")?;
     let fail = |what: &'static str| move |e: alsa::Error| alsa_error(device, what, &e);
     let hw = HwParams::any(pcm).map_err(fail("reading the hardware parameters"))?;
     hw.set_access(Access::RWInterleaved).map_err(|e| {
@@ -160,7 +126,7 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
         e
     })?;
 
-    // Sample size: the formats the device has whose size meets the constraint, the ideal one first.
+    // One property at a time, as each choice narrows what the device offers for the next.
     let bits = |f: AudioSampleFormat| f.bytes_per_sample() as u32 * 8;
     let offered: Vec<AudioSampleFormat> =
         FORMATS.into_iter().filter(|f| hw.test_format(alsa_format(*f)).is_ok()).collect();
@@ -170,54 +136,43 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
             "ALSA device \"{device}\" offers none of the sample formats S16_LE, S32_LE, FLOAT_LE, U8"
         ));
     }
-    let size_ok = |f: &AudioSampleFormat| {
-        let b = bits(*f) as f64;
-        let s = &c.sample_size;
-        s.exact.is_none_or(|v| v == b) && s.min.is_none_or(|v| b >= v) && s.max.is_none_or(|v| b <= v)
-    };
-    let mut fits: Vec<AudioSampleFormat> = offered.iter().copied().filter(size_ok).collect();
-    if let Some(ideal) = c.sample_size.ideal {
-        fits.sort_by(|a, b| (bits(*a) as f64 - ideal).abs().total_cmp(&(bits(*b) as f64 - ideal).abs()));
-    }
-    let Some(&format) = fits.first() else {
-        let sizes: Vec<String> = offered.iter().map(|f| bits(*f).to_string()).collect();
-        return Err(Error::overconstrained(
-            "sampleSize",
-            format!(
-                "sampleSize: device \"{device}\" supports {} bits, asked {}",
-                sizes.join("/"),
-                describe(&c.sample_size)
-            ),
-        ));
-    };
+    let sizes: Vec<String> = offered.iter().map(|f| bits(*f).to_string()).collect();
+    let format = select(
+        device,
+        Property::SampleSize,
+        &c.sample_size,
+        &offered,
+        |f| bits(f) as f64,
+        &format!("{} bits", sizes.join("/")),
+    )?;
     hw.set_format(alsa_format(format)).map_err(fail("setting the sample format"))?;
 
     let (ch_lo, ch_hi) = (
         hw.get_channels_min().map_err(fail("reading channels"))?,
-        hw.get_channels_max().map_err(fail("reading channels"))?,
+        hw.get_channels_max().map_err(fail("reading channels"))?.min(32),
     );
-    let ch_range = allowed(device, "channelCount", &c.channel_count, ch_lo, ch_hi.min(32))?;
-    let channels =
-        hw.set_channels_near(target(&c.channel_count, 2, ch_range)).map_err(fail("setting the channel count"))?;
-    if channels < ch_range.0 || channels > ch_range.1 {
-        return Err(Error::overconstrained(
-            "channelCount",
-            format!("channelCount: device \"{device}\" gave {channels}, asked {}", describe(&c.channel_count)),
-        ));
-    }
+    let counts: Vec<u32> = (ch_lo..=ch_hi).filter(|n| hw.test_channels(*n).is_ok()).collect();
+    let offered = format!("{ch_lo}..={ch_hi} channels");
+    let channels = select(device, Property::ChannelCount, &c.channel_count, &counts, |n| n as f64, &offered)?;
+    hw.set_channels(channels).map_err(fail("setting the channel count"))?;
 
-    let (r_lo, r_hi) =
-        (hw.get_rate_min().map_err(fail("reading rates"))?, hw.get_rate_max().map_err(fail("reading rates"))?);
-    let r_range = allowed(device, "sampleRate", &c.sample_rate, r_lo.max(1), r_hi.min(768_000))?;
-    let rate = hw
-        .set_rate_near(target(&c.sample_rate, 48_000, r_range), alsa::ValueOr::Nearest)
-        .map_err(fail("setting the sample rate"))?;
-    if rate < r_range.0 || rate > r_range.1 {
-        return Err(Error::overconstrained(
-            "sampleRate",
-            format!("sampleRate: device \"{device}\" gave {rate} Hz, asked {}", describe(&c.sample_rate)),
-        ));
-    }
+    let (r_lo, r_hi) = (
+        hw.get_rate_min().map_err(fail("reading rates"))?.max(1),
+        hw.get_rate_max().map_err(fail("reading rates"))?.min(768_000),
+    );
+    let mut rates: Vec<u32> = c
+        .sample_rate
+        .probes(Property::SampleRate, r_lo as f64, r_hi as f64)
+        .into_iter()
+        .map(|r| r.round() as u32)
+        .chain(COMMON_RATES.into_iter().filter(|r| (r_lo..=r_hi).contains(r)))
+        .collect();
+    rates.sort_unstable();
+    rates.dedup();
+    rates.retain(|r| hw.test_rate(*r).is_ok());
+    let offered = format!("{r_lo}..={r_hi} Hz");
+    let rate = select(device, Property::SampleRate, &c.sample_rate, &rates, |r| r as f64, &offered)?;
+    hw.set_rate(rate, alsa::ValueOr::Nearest).map_err(fail("setting the sample rate"))?;
 
     set_period(&hw, rate).map_err(fail("setting the period and buffer sizes"))?;
     pcm.hw_params(&hw).map_err(fail("applying the hardware parameters"))?;
@@ -235,6 +190,7 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
 /// sampleRate, channelCount or sampleSize), InvalidArg (NaN or infinite constraint values),
 /// Unsupported (no interleaved access, or no sample format libmst handles), Io.
 pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Track> {
+    constraints.validate(&format!("ALSA device \"{device_id}\""))?;
     let pcm = open_pcm(device_id, Direction::Capture)?;
     let mode = negotiate(&pcm, device_id, constraints)?;
     let label = crate::device::alsa::enumerate()
@@ -246,29 +202,9 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
     let core = SourceCore::new(Kind::Audio, label, Capabilities::default());
     core.set_initial_settings(audio_settings(mode.rate, mode.channels, mode.format));
     let track = Track::new(&core);
-    let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
     let counters = Arc::new(Counters::default());
     core.set_counters(counters.clone());
-    let weak = Arc::downgrade(&core);
-    let stop2 = stop.clone();
-    let thread = std::thread::Builder::new()
-        .name("mst-alsa-capture".into())
-        .spawn(move || {
-            let cap = Capture { pcm, mode, counters };
-            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cap.run(&weak, &stop2)));
-            let reason = match ended {
-                Ok(None) => return,
-                Ok(Some(r)) => r,
-                Err(_) => EndReason::Error,
-            };
-            if let Some(core) = weak.upgrade() {
-                if !stop2.is_raised() {
-                    core.end(reason);
-                }
-            }
-        })
-        .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
-    core.set_backend(Box::new(Worker::new(stop, thread)));
+    spawn_producer(&core, "mst-alsa-capture", move |core, stop| Ok(Capture { pcm, mode, counters }.run(core, stop)))?;
     Ok(track)
 }
 
@@ -431,18 +367,6 @@ impl Capture {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges() {
-        let c = ConstrainRange { min: Some(8000.0), max: Some(48000.0), ..Default::default() };
-        assert_eq!(allowed("d", "sampleRate", &c, 4000, 192000).unwrap(), (8000, 48000));
-        let e =
-            allowed("d", "channelCount", &ConstrainRange { exact: Some(7.0), ..Default::default() }, 1, 2).unwrap_err();
-        assert_eq!(e.constraint, Some("channelCount"));
-        assert!(e.message.contains("\"d\""), "{}", e.message);
-        assert_eq!(target(&ConstrainRange { ideal: Some(96000.0), ..Default::default() }, 48000, (8000, 48000)), 48000);
-        assert_eq!(target(&ConstrainRange::default(), 2, (1, 1)), 1);
-    }
 
     /// A snapshot is never torn: read while the capture thread counts as fast as it can, the
     /// frames are always the chunks times the chunk size (reading the counters one by one,

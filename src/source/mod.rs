@@ -11,6 +11,7 @@ use std::any::Any;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::constraints::{Capabilities, Settings};
+use crate::error::Error;
 use crate::frame::{Frame, Kind};
 use crate::sink::DiscardReason;
 use crate::track::{AdaptCache, EndReason, TrackInner};
@@ -42,6 +43,8 @@ pub struct SourceCore {
     initial_settings: OnceLock<Settings>,
     /// The backend's own counters (capture statistics), for whoever holds a track.
     counters: OnceLock<Arc<dyn Any + Send + Sync>>,
+    /// Why the source failed, when it ended with `EndReason::Error` and knew why.
+    error: OnceLock<Error>,
 }
 
 impl SourceCore {
@@ -55,6 +58,7 @@ impl SourceCore {
             muted: Default::default(),
             initial_settings: OnceLock::new(),
             counters: OnceLock::new(),
+            error: OnceLock::new(),
         })
     }
 
@@ -184,6 +188,19 @@ impl SourceCore {
         if let Some(b) = self.backend.get() {
             b.stop();
         }
+    }
+
+    /// The source failed: it keeps `error` and every connected track ends with
+    /// `EndReason::Error`.
+    pub(crate) fn fail(&self, error: Error) {
+        let _ = self.error.set(error);
+        self.end(EndReason::Error);
+    }
+
+    /// Why the source failed (a caught panic's message), if it ended with `EndReason::Error`
+    /// for a known reason.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.get()
     }
 
     /// Mutes or unmutes every connected track (a source that cannot produce for a while).

@@ -2,14 +2,14 @@
 //! on a machine with no camera or sound card.
 
 use std::f64::consts::TAU;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::constraints::Capabilities;
 use crate::convert::{self, ImageMut};
-use crate::error::{err, Error, ErrorKind, Result};
+use crate::error::{err, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind, VideoPixelFormat, MAX_DIMENSION};
-use crate::source::worker::{StopSignal, Worker};
+use crate::source::worker::{spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
 
@@ -65,56 +65,38 @@ fn spawn_source(
     count: u64,
     mut produce: impl FnMut(u64) -> Result<Frame> + Send + 'static,
 ) -> Result<()> {
-    let stop = StopSignal::new().map_err(|e| Error::new(ErrorKind::Io, format!("creating an eventfd: {e}")))?;
-    let weak: Weak<SourceCore> = Arc::downgrade(core);
-    let stop2 = stop.clone();
     let period = Duration::from_secs_f64(1.0 / rate);
-    let thread = std::thread::Builder::new()
-        .name(name.into())
-        .spawn(move || {
+    spawn_producer(core, name, move |weak, stop| {
+        let start = Instant::now();
+        let mut n = 0u64;
+        while !stop.is_raised() && (count == 0 || n < count) {
+            if paced {
+                let Some(due) = start.checked_add(period.mul_f64(n as f64)) else { break };
+                while !stop.is_raised() {
+                    let now = Instant::now();
+                    if now >= due {
+                        break;
+                    }
+                    std::thread::park_timeout(due - now);
+                }
+            }
+            let Some(core) = weak.upgrade() else { return Ok(None) };
+            if !paced && !wait_for_consumers(&core, stop) {
+                break;
+            }
+            core.deliver(&produce(n)?);
+            n += 1;
+        }
+        let Some(core) = weak.upgrade() else { return Ok(None) };
+        if !paced {
+            // The end empties queues (processorClose): let readers that keep up drain.
             let start = Instant::now();
-            let mut n = 0u64;
-            while !stop2.is_raised() && (count == 0 || n < count) {
-                if paced {
-                    let Some(due) = start.checked_add(period.mul_f64(n as f64)) else { break };
-                    while !stop2.is_raised() {
-                        let now = Instant::now();
-                        if now >= due {
-                            break;
-                        }
-                        std::thread::park_timeout(due - now);
-                    }
-                }
-                let Some(core) = weak.upgrade() else { return };
-                if !paced && !wait_for_consumers(&core, &stop2) {
-                    break;
-                }
-                // A panic here must not kill the thread silently: the tracks end with an error.
-                let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    produce(n).map(|frame| core.deliver(&frame))
-                }));
-                if !matches!(produced, Ok(Ok(()))) {
-                    core.end(EndReason::Error);
-                    return;
-                }
-                n += 1;
+            while !stop.is_raised() && !core.consumers_idle() && start.elapsed() < UNPACED_DRAIN {
+                std::thread::park_timeout(Duration::from_micros(200));
             }
-            if let Some(core) = weak.upgrade() {
-                if !paced {
-                    // The end empties queues (processorClose): let readers that keep up drain.
-                    let start = Instant::now();
-                    while !stop2.is_raised() && !core.consumers_idle() && start.elapsed() < UNPACED_DRAIN {
-                        std::thread::park_timeout(Duration::from_micros(200));
-                    }
-                }
-                if !stop2.is_raised() {
-                    core.end(EndReason::SourceEnded);
-                }
-            }
-        })
-        .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the {name} thread: {e}")))?;
-    core.set_backend(Box::new(Worker::new(stop, thread)));
-    Ok(())
+        }
+        Ok(Some(EndReason::SourceEnded))
+    })
 }
 
 /// Blocks until a sink exists and has room (or `UNPACED_PATIENCE` passed while one is full).

@@ -1,6 +1,7 @@
 //! The V4L2 camera source: a capture node opened by device id, a native mode (pixel format,
-//! frame size, frame interval) chosen from the device's enumeration by fitness distance to the
-//! constraints, mmap streaming with 4 buffers, and video frames delivered from a capture thread.
+//! frame size, frame interval) chosen from the device's enumeration by SelectSettings
+//! (`crate::constraints::select_settings`), mmap streaming with 4 buffers, and video frames
+//! delivered from a capture thread.
 //!
 //! What the native mode does not meet (a smaller size, another aspect ratio, a lower rate) the
 //! track's own crop-and-scale and decimation serve: the source's capabilities are its one
@@ -16,7 +17,7 @@
 //! Workarounds for the `v4l` crate (0.14): `format()` returns the previous stride and size and
 //! `set_format` sends them back, so both are zeroed before `set_format`; its mmap `Stream` and
 //! arena panic in Drop on STREAMOFF/REQBUFS errors other than ENODEV, so the stream is created,
-//! used and dropped only on the capture thread inside `catch_unwind` (such a panic ends the
+//! used and dropped only on the capture thread, which contains panics (such a panic ends the
 //! track with `EndReason::Error`, or is ignored after a stop; the panic hook still prints it).
 //! Only single-planar capture nodes are handled.
 
@@ -32,12 +33,15 @@ use v4l::io::traits::CaptureStream;
 use v4l::video::Capture as _;
 use v4l::{Device, FourCC, Fraction};
 
-use crate::constraints::{aspect_setting, Capabilities, ConstrainRange, ResizeMode, Settings, VideoConstraints};
+use crate::constraints::{
+    aspect_setting, overconstrained, select_settings, Capabilities, ConstrainRange, Property, ResizeMode, Settings,
+    VideoConstraints,
+};
 use crate::convert::{copy_plane, packed422_to_i420, rgb24_to_rgbx, Packed422};
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{Frame, Kind, VideoPixelFormat};
-use crate::source::worker::{monotonic_us, StopSignal, Worker};
+use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
 
@@ -206,11 +210,6 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
     })
 }
 
-/// Width, height and frame rate browsers aim for when nothing says otherwise.
-const DEFAULT_WIDTH: f64 = 640.0;
-const DEFAULT_HEIGHT: f64 = 480.0;
-const DEFAULT_FRAME_RATE: f64 = 30.0;
-
 fn io_error(device: &str, what: &str, e: &std::io::Error) -> Error {
     let kind = match e.raw_os_error() {
         Some(libc::ENODEV) | Some(libc::ENOENT) | Some(libc::ENXIO) => ErrorKind::NoDevice,
@@ -220,119 +219,20 @@ fn io_error(device: &str, what: &str, e: &std::io::Error) -> Error {
     Error::new(kind, format!("V4L2 device \"{device}\": {what}: {e}"))
 }
 
-/// The lowest value the required members allow (a track cannot scale up or add frames).
-fn required_low(c: &ConstrainRange) -> Option<f64> {
-    match (c.min, c.exact) {
-        (None, None) => None,
-        (a, b) => Some(a.unwrap_or(f64::NEG_INFINITY).max(b.unwrap_or(f64::NEG_INFINITY))),
-    }
-}
-
-/// Whether the required members of `c` hold for `v` itself.
-fn holds(c: &ConstrainRange, v: f64) -> bool {
-    c.exact.is_none_or(|e| (v - e).abs() < 1e-6 * e.abs().max(1.0))
-        && c.min.is_none_or(|m| v >= m - 1e-9)
-        && c.max.is_none_or(|m| v <= m + 1e-9)
-}
-
-/// `|a - b| / max(|a|, |b|)`, 0 when both are 0.
-fn distance(a: f64, b: f64) -> f64 {
-    let m = a.abs().max(b.abs());
-    if m == 0.0 {
-        0.0
-    } else {
-        (a - b).abs() / m
-    }
-}
-
-/// Fitness distance of `m` (lower is better), or the first property it cannot serve. With
-/// crop-and-scale (the default when sizes or rates are constrained) a mode serves a property
-/// when the track can reach the required range from it by scaling down, cropping or
-/// decimating; with resizeMode "none" the native value itself must hold.
-fn fitness(m: &CameraMode, c: &VideoConstraints) -> std::result::Result<f64, &'static str> {
-    let none = c.resize_mode == Some(ResizeMode::None);
-    let aspect = m.width as f64 / m.height as f64;
-    let props: [(&'static str, &ConstrainRange, f64, Option<f64>); 4] = [
-        ("width", &c.width, m.width as f64, Some(DEFAULT_WIDTH)),
-        ("height", &c.height, m.height as f64, Some(DEFAULT_HEIGHT)),
-        ("aspectRatio", &c.aspect_ratio, aspect, None),
-        ("frameRate", &c.frame_rate, m.frame_rate(), Some(DEFAULT_FRAME_RATE)),
-    ];
-    let mut d = 0.0;
-    for (name, r, v, default) in props {
-        if none {
-            if !holds(r, v) {
-                return Err(name);
-            }
-        } else if name != "aspectRatio" && required_low(r).is_some_and(|lo| v < lo - 1e-6) {
-            return Err(name);
-        }
-        match r.ideal.or(r.exact) {
-            Some(t) => d += distance(v, t),
-            // Defaults only break ties among otherwise equal modes.
-            None => d += default.map_or(0.0, |t| distance(v, t) * 1e-3),
-        }
-    }
-    Ok(d)
-}
-
-/// The best of `modes` (earlier modes win ties), or Overconstrained naming a property: the
-/// first one no mode can serve, else the first the best-looking mode fails.
+/// The best of `modes` by SelectSettings (earlier modes win ties), or Overconstrained naming
+/// the property no mode can serve. With crop-and-scale (the default when sizes or rates are
+/// constrained) a mode serves what the track can make of it by cropping, scaling down and
+/// decimating (its `Capabilities::fixed_video`); with resizeMode "none", its native values.
 pub fn choose(modes: &[CameraMode], c: &VideoConstraints, device: &str) -> Result<CameraMode> {
-    let mut best: Option<(f64, CameraMode)> = None;
-    let mut first_fail: Option<&'static str> = None;
-    for m in modes {
-        match fitness(m, c) {
-            Ok(d) if best.is_none_or(|(b, _)| d < b) => best = Some((d, *m)),
-            Ok(_) => {}
-            Err(p) => {
-                first_fail.get_or_insert(p);
-            }
-        }
-    }
-    if let Some((_, m)) = best {
-        return Ok(m);
-    }
-    let name = ["width", "height", "aspectRatio", "frameRate"]
-        .into_iter()
-        .find(|p| modes.iter().all(|m| fitness(m, c).err() == Some(*p) || fitness_one(m, c, p)))
-        .or(first_fail)
-        .unwrap_or("width");
-    let offered: Vec<String> =
-        modes.iter().take(12).map(|m| format!("{}x{}@{:.3}", m.width, m.height, m.frame_rate())).collect();
-    Err(Error::overconstrained(
-        name,
-        format!(
-            "{name}: no mode of V4L2 device \"{device}\" satisfies the constraints (modes: {}{})",
-            offered.join(", "),
-            if modes.len() > 12 { ", ..." } else { "" }
-        ),
-    ))
-}
-
-/// Whether `m` fails property `p` on its own.
-fn fitness_one(m: &CameraMode, c: &VideoConstraints, p: &str) -> bool {
-    let mut only = VideoConstraints { resize_mode: c.resize_mode, ..Default::default() };
-    match p {
-        "width" => only.width = c.width,
-        "height" => only.height = c.height,
-        "aspectRatio" => only.aspect_ratio = c.aspect_ratio,
-        _ => only.frame_rate = c.frame_rate,
-    }
-    fitness(m, &only).is_err()
-}
-
-fn check_values(c: &VideoConstraints) -> Result<()> {
-    for (name, r) in
-        [("width", &c.width), ("height", &c.height), ("frameRate", &c.frame_rate), ("aspectRatio", &c.aspect_ratio)]
-    {
-        for v in [r.min, r.max, r.exact, r.ideal].into_iter().flatten() {
-            if !v.is_finite() {
-                return Err(err!(InvalidArg, "{name}: {v} is not a constraint value"));
-            }
-        }
-    }
-    Ok(())
+    let resize = c.effective_resize_mode();
+    let caps = |m: &CameraMode| Capabilities::fixed_video(m.width, m.height, m.frame_rate());
+    select_settings(modes, &c.set(), |m, p| caps(m).offer(p, resize)).map(|i| modes[i]).map_err(|failed| {
+        let (p, r) = c.set().into_iter().find(|(p, _)| Some(*p) == failed).unwrap_or(c.set()[0]);
+        let offered: Vec<String> =
+            modes.iter().take(12).map(|m| format!("{}x{}@{:.3}", m.width, m.height, m.frame_rate())).collect();
+        let more = if modes.len() > 12 { ", ..." } else { "" };
+        overconstrained(p, &r, &format!("V4L2 device \"{device}\""), &format!("the modes {}{more}", offered.join(", ")))
+    })
 }
 
 /// A value of a stepwise range near `target`.
@@ -346,7 +246,7 @@ fn snap(target: f64, min: u32, max: u32, step: u32) -> u32 {
 fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std::io::Result<Vec<CameraMode>> {
     let offered: Vec<CameraFormat> =
         dev.enum_formats()?.into_iter().filter_map(|d| CameraFormat::from_fourcc(d.fourcc)).collect();
-    let target = |r: &ConstrainRange, default: f64| r.ideal.or(r.exact).or(r.min).unwrap_or(default);
+    let target = |r: &ConstrainRange, p: Property| r.aim(p.default_value().unwrap_or_default());
     let mut list = Vec::new();
     let usable = |f: &CameraFormat| *f != CameraFormat::Mjpeg || crate::convert::jpeg::available();
     for f in CameraFormat::PREFERENCE
@@ -359,8 +259,8 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
             match s.size {
                 FrameSizeEnum::Discrete(d) => sizes.push((d.width, d.height)),
                 FrameSizeEnum::Stepwise(s) => {
-                    let w = snap(target(&c.width, DEFAULT_WIDTH), s.min_width, s.max_width, s.step_width);
-                    let h = snap(target(&c.height, DEFAULT_HEIGHT), s.min_height, s.max_height, s.step_height);
+                    let w = snap(target(&c.width, Property::Width), s.min_width, s.max_width, s.step_width);
+                    let h = snap(target(&c.height, Property::Height), s.min_height, s.max_height, s.step_height);
                     for size in [(w, h), (s.max_width, s.max_height), (s.min_width, s.min_height)] {
                         if !sizes.contains(&size) {
                             sizes.push(size);
@@ -384,7 +284,7 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
                     FrameIntervalEnum::Stepwise(s) => {
                         let fps = |fr: Fraction| fr.denominator as f64 / fr.numerator.max(1) as f64;
                         let (lo, hi) = (fps(s.max), fps(s.min));
-                        let t = target(&c.frame_rate, DEFAULT_FRAME_RATE).clamp(lo, hi);
+                        let t = target(&c.frame_rate, Property::FrameRate).clamp(lo, hi);
                         for v in [t, hi, lo] {
                             let iv = (1000, (v * 1000.0).round().max(1.0) as u32);
                             if !intervals.contains(&iv) {
@@ -420,7 +320,7 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
 /// multi-planar-only node, no pixel format libmst handles, or MJPEG asked for without
 /// libturbojpeg), Io.
 pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
-    check_values(constraints)?;
+    constraints.validate(&format!("V4L2 device \"{device_id}\""))?;
     let list = crate::device::v4l2::enumerate()?;
     let info = if device_id == "default" {
         list.into_iter()
@@ -500,45 +400,26 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
         ..Settings::default()
     });
     let track = Track::new(&core);
-    let stop = StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?;
     let counters = Arc::new(Counters::default());
     core.set_counters(counters.clone());
-    let weak = Arc::downgrade(&core);
-    let stop2 = stop.clone();
     let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<()>>(1);
     let id_owned = id.to_string();
-    let thread = std::thread::Builder::new()
-        .name("mst-v4l2-capture".into())
-        .spawn(move || {
-            // Everything the crate's stream does, its Drop included, stays inside this.
-            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut stream = match Stream::with_buffers(&dev, Type::VideoCapture, 4) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(io_error(&id_owned, "VIDIOC_REQBUFS/mmap", &e)));
-                        return None;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                let mut cap = Capture { fd: dev.handle().fd(), mode, converter, counters };
-                let r = cap.run(&mut stream, &weak, &stop2);
-                drop(stream);
-                drop(dev);
-                r
-            }));
-            let reason = match ended {
-                Ok(None) => return,
-                Ok(Some(r)) => r,
-                Err(_) => EndReason::Error,
-            };
-            if let Some(core) = weak.upgrade() {
-                if !stop2.is_raised() {
-                    core.end(reason);
-                }
+    // The crate's stream, its Drop included, lives and dies inside the contained thread.
+    spawn_producer(&core, "mst-v4l2-capture", move |core, stop| {
+        let mut stream = match Stream::with_buffers(&dev, Type::VideoCapture, 4) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = ready_tx.send(Err(io_error(&id_owned, "VIDIOC_REQBUFS/mmap", &e)));
+                return Ok(None);
             }
-        })
-        .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the capture thread: {e}")))?;
-    core.set_backend(Box::new(Worker::new(stop, thread)));
+        };
+        let _ = ready_tx.send(Ok(()));
+        let mut cap = Capture { fd: dev.handle().fd(), mode, converter, counters };
+        let r = cap.run(&mut stream, core, stop);
+        drop(stream);
+        drop(dev);
+        Ok(r)
+    })?;
     ready_rx
         .recv()
         .unwrap_or_else(|_| Err(err!(Io, "V4L2 device \"{id}\": the capture thread failed while setting up")))?;
