@@ -6,8 +6,9 @@
 //! the first chunk: its rate and channel count, and its sample format if the device has it
 //! (else s16, s32, f32 or u8, whichever it has). A chunk with another rate or channel count
 //! renegotiates. Underruns (EPIPE) are counted and recovered (prepare, write again). Playback
-//! starts once two periods are queued. When the track ends, what is queued is played out
-//! (drained, bounded by the buffer length); a device that goes away stops playback.
+//! starts once two periods are queued. When the track ends, what is queued is played out,
+//! followed by silence rather than stale buffer contents (see `Player::drain`); a device that
+//! goes away stops playback.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -303,33 +304,58 @@ impl Player {
         }
     }
 
-    /// Plays out what the device holds, then stops it; bounded by the buffer length plus a
-    /// margin (a device with no clock, or one that went away, cannot hold us).
+    /// Plays out what the device holds, then stops it; bounded by 2 s (a device with no clock,
+    /// or one that went away, cannot hold us).
+    ///
+    /// Not with snd_pcm_drain: alsa-lib's drain asks the kernel to fill silence after the last
+    /// frame, and kernels before 6.5 can fill it from the wrong place, over the last frames still
+    /// to be played, leaving stale buffer contents after them (seen on snd-aloop: the last 2-4 ms
+    /// of a stream zeroed, then 4 ms of audio from one buffer earlier). Instead the device is fed
+    /// silence until everything written before it has been played, then stopped, so whatever it
+    /// plays past the end is silence. Running dry meanwhile is an underrun like any other.
     fn drain(&mut self, shared: &Shared) {
-        if self.mode.is_none() {
-            return;
-        }
-        if self.pcm.state() == State::Prepared {
-            // Less than the start threshold was written: start so it is played.
-            let _ = self.pcm.start();
-        }
+        let Some(mode) = self.mode else { return };
+        let frame_bytes = mode.channels as usize * mode.format.bytes_per_sample();
+        let zero = if mode.format == AudioSampleFormat::U8 { 0x80 } else { 0 };
+        let silence = vec![zero; mode.period as usize * frame_bytes];
+        let io = self.pcm.io_bytes();
+        // Silence frames written after the last frame of audio.
+        let mut padded = 0i64;
         let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            match self.pcm.drain() {
-                Ok(()) => break,
-                Err(e) if classify(&e) == Failure::Again => {}
-                Err(_) => break,
-            }
-            if !matches!(self.pcm.state(), State::Draining | State::Running)
-                || Instant::now() >= deadline
-                || shared.stop.is_raised()
-            {
-                break;
-            }
-            if let Some(w) = self.waiter.as_mut() {
-                if w.wait(&self.pcm, Duration::from_millis(10)) == Ready::Stop {
+        while Instant::now() < deadline && !shared.stop.is_raised() {
+            let written = match io.writei(&silence) {
+                Ok(n) => {
+                    padded += n as i64;
+                    Ok(())
+                }
+                Err(e) => Err(classify(&e)),
+            };
+            let failure = match written {
+                Ok(()) | Err(Failure::Again) => {
+                    if self.pcm.state() == State::Prepared {
+                        // Less than the start threshold was written: start so it is played.
+                        let _ = self.pcm.start();
+                    }
+                    match self.pcm.delay() {
+                        // Only silence is left to play.
+                        Ok(queued) if queued <= padded => break,
+                        Ok(_) => match self.waiter.as_mut().map(|w| w.wait(&self.pcm, Duration::from_millis(10))) {
+                            Some(Ready::Io | Ready::Idle) => continue,
+                            Some(Ready::Failed(f)) => f,
+                            Some(Ready::Stop) | None => break,
+                        },
+                        Err(e) => classify(&e),
+                    }
+                }
+                Err(f) => f,
+            };
+            match failure {
+                Failure::Again | Failure::Interrupted => {}
+                Failure::Xrun => {
+                    shared.counters.underruns.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
+                Failure::Suspended | Failure::Lost | Failure::Other => break,
             }
         }
         let _ = self.pcm.drop();
