@@ -123,6 +123,8 @@ struct Mode {
     channels: u32,
     format: AudioSampleFormat,
     period: u32,
+    /// Frames the device's buffer holds.
+    buffer: u32,
 }
 
 struct Player {
@@ -210,7 +212,7 @@ impl Player {
         sw.set_avail_min(period).map_err(fail("setting avail_min"))?;
         self.pcm.sw_params(&sw).map_err(fail("applying the software parameters"))?;
         drop(sw);
-        let m = Mode { rate, channels, format, period: period as u32 };
+        let m = Mode { rate, channels, format, period: period as u32, buffer: buffer as u32 };
         self.mode = Some(m);
         Ok(m)
     }
@@ -312,9 +314,10 @@ impl Player {
     /// to be played, leaving stale buffer contents after them (seen on snd-aloop: the last 2-4 ms
     /// of a stream zeroed, then 4 ms of audio from one buffer earlier). Instead the device is fed
     /// silence until everything written before it has been played, then stopped, so whatever it
-    /// plays past the end is silence. Running dry meanwhile is an underrun like any other.
+    /// plays past the end is silence: at most a buffer of it is written (what a `file` PCM
+    /// records after the stream). Running dry meanwhile is an underrun like any other.
     fn drain(&mut self, shared: &Shared) {
-        let Some(mode) = self.mode else { return };
+        let (Some(mode), Some(waiter)) = (self.mode, self.waiter.as_mut()) else { return };
         let frame_bytes = mode.channels as usize * mode.format.bytes_per_sample();
         let zero = if mode.format == AudioSampleFormat::U8 { 0x80 } else { 0 };
         let silence = vec![zero; mode.period as usize * frame_bytes];
@@ -323,39 +326,41 @@ impl Player {
         let mut padded = 0i64;
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline && !shared.stop.is_raised() {
-            let written = match io.writei(&silence) {
+            // A buffer of silence covers all the audio the device still held at the start.
+            let room = (mode.buffer as i64 - padded).clamp(0, mode.period as i64) as usize;
+            let written =
+                if room == 0 { Ok(0) } else { io.writei(&silence[..room * frame_bytes]).map_err(|e| classify(&e)) };
+            let failure = match written {
                 Ok(n) => {
                     padded += n as i64;
-                    Ok(())
+                    None
                 }
-                Err(e) => Err(classify(&e)),
+                Err(Failure::Again) => None,
+                Err(f) => Some(f),
             };
-            let failure = match written {
-                Ok(()) | Err(Failure::Again) => {
-                    if self.pcm.state() == State::Prepared {
-                        // Less than the start threshold was written: start so it is played.
-                        let _ = self.pcm.start();
-                    }
-                    match self.pcm.delay() {
-                        // Only silence is left to play.
-                        Ok(queued) if queued <= padded => break,
-                        Ok(_) => match self.waiter.as_mut().map(|w| w.wait(&self.pcm, Duration::from_millis(10))) {
-                            Some(Ready::Io | Ready::Idle) => continue,
-                            Some(Ready::Failed(f)) => f,
-                            Some(Ready::Stop) | None => break,
-                        },
-                        Err(e) => classify(&e),
-                    }
+            if failure.is_none() && self.pcm.state() == State::Prepared {
+                // Less than the start threshold was written: start so it is played.
+                let _ = self.pcm.start();
+            }
+            let ready = match (failure, self.pcm.delay()) {
+                (Some(f), _) => Ready::Failed(f),
+                // Only silence is left to play.
+                (None, Ok(queued)) if queued <= padded => break,
+                (None, Ok(_)) if room == 0 => {
+                    // Nothing more to write, so the PCM's readiness says nothing: let time pass.
+                    std::thread::sleep(Duration::from_millis(5));
+                    Ready::Idle
                 }
-                Err(f) => f,
+                (None, Ok(_)) => waiter.wait(&self.pcm, Duration::from_millis(10)),
+                (None, Err(e)) => Ready::Failed(classify(&e)),
             };
-            match failure {
-                Failure::Again | Failure::Interrupted => {}
-                Failure::Xrun => {
+            match ready {
+                Ready::Io | Ready::Idle | Ready::Failed(Failure::Again | Failure::Interrupted) => {}
+                Ready::Failed(Failure::Xrun) => {
                     shared.counters.underruns.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
-                Failure::Suspended | Failure::Lost | Failure::Other => break,
+                Ready::Stop | Ready::Failed(_) => break,
             }
         }
         let _ = self.pcm.drop();
