@@ -309,10 +309,11 @@ impl Player {
     /// Plays out what the device holds, then stops it; bounded by 2 s (a device with no clock,
     /// or one that went away, cannot hold us).
     ///
-    /// Not with snd_pcm_drain: alsa-lib's drain asks the kernel to fill silence after the last
-    /// frame, and kernels before 6.5 can fill it from the wrong place, over the last frames still
-    /// to be played, leaving stale buffer contents after them (seen on snd-aloop: the last 2-4 ms
-    /// of a stream zeroed, then 4 ms of audio from one buffer earlier). Instead the device is fed
+    /// Not with snd_pcm_drain: on Linux 6.1 it can zero the last frames still to be played and
+    /// play stale buffer contents after them (seen on snd-aloop in 4 of 9 streams: the last 2-4
+    /// ms zeroed, then 4 ms of audio from one buffer earlier; most likely the silence alsa-lib
+    /// asks the kernel to fill after the last frame, filled from the wrong place, as the kernel's
+    /// silence filling was reworked in 6.5). Instead the device is fed
     /// silence until everything written before it has been played, then stopped, so whatever it
     /// plays past the end is silence: at most a buffer of it is written (what a `file` PCM
     /// records after the stream). Running dry meanwhile is an underrun like any other.
