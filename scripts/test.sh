@@ -10,6 +10,9 @@
 #              a toolchain without it fails here and says so rather than skipping)
 #   clippy     cargo clippy --all-targets -- -D warnings, skipped if clippy is not installed
 #   ctest      c-tests/ in build/plain against the debug library, plus install_consumer
+#   build-types c-tests/ configured and built (not run) in each standard CMake build type, in
+#              build/Debug, build/Release, build/RelWithDebInfo and build/MinSizeRel: each
+#              optimization level has warnings of its own, and the tests build with -Werror
 #   sanitize   c-tests/ with ASan + UBSan in build/sanitize, against the debug library
 #   valgrind   c-tests/ under valgrind memcheck in build/valgrind, against the release library
 #   vm         scripts/vm-test.sh: tests/vm_*.rs inside one qemu boot of Debian's kernel with
@@ -110,6 +113,19 @@ ctest_stage() {
     ctest --output-on-failure -j2
 }
 
+# build_types: c-tests/ must build in every standard build type, not only in the Debug one the
+# other stages use (GCC 12 at -O2 once saw an oversized malloc that -O0 does not look for).
+# Configure and build only, against the debug library the build stage made.
+build_types() {
+    local type
+    for type in Debug Release RelWithDebInfo MinSizeRel; do
+        echo "-- $type"
+        cmake -S c-tests -B "$repo/build/$type" --log-level=WARNING \
+            -DMST_ROOT="$repo" -DMST_LIB_DIR="$target_dir/debug" -DCMAKE_BUILD_TYPE="$type"
+        cmake --build "$repo/build/$type" --parallel "$jobs"
+    done
+}
+
 stage deps bash scripts/deps.sh build test
 stage build build
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -137,6 +153,7 @@ else
     skip clippy "cargo clippy is not installed (rustup component add clippy)"
 fi
 stage ctest ctest_stage plain "$target_dir/debug" -DMST_INSTALL_TEST=ON
+stage build-types build_types
 stage sanitize ctest_stage sanitize "$target_dir/debug" -DMST_SANITIZE=ON
 stage valgrind ctest_stage valgrind "$target_dir/release" -DMST_VALGRIND=ON
 stage vm bash scripts/vm-test.sh

@@ -181,7 +181,7 @@ fn unknown_devices_are_no_device_naming_the_id() {
 }
 
 #[test]
-fn playback_writes_exactly_the_tracks_samples() {
+fn playback_writes_exactly_the_tracks_samples_then_silence() {
     let f = setup();
     let out = f.dir.join("play_a.raw");
     let g = Generator::new(Kind::Audio);
@@ -219,14 +219,19 @@ fn playback_writes_exactly_the_tracks_samples() {
     assert_eq!(stats.frames_played, chunks as u64 * 480, "{stats:?}");
     assert_eq!((stats.chunks_dropped, stats.chunks_rejected), (0, 0), "{stats:?}");
     assert_eq!(expected.len(), chunks as usize * 480 * 2 * 4);
+    // The track's samples, then the silence the sink ends a stream with (so a device never
+    // plays stale buffer contents past the end): at most a buffer of 4 periods.
     let written = std::fs::read(&out).unwrap();
+    let (audio, tail) = written.split_at(expected.len().min(written.len()));
     assert!(
-        written == expected,
+        audio == expected,
         "the file holds {} bytes, the track delivered {}; first difference at byte {:?}",
         written.len(),
         expected.len(),
-        written.iter().zip(&expected).position(|(a, b)| a != b)
+        audio.iter().zip(&expected).position(|(a, b)| a != b)
     );
+    assert!(tail.iter().all(|&b| b == 0), "the file goes on with something other than silence");
+    assert!(tail.len() <= 4 * 480 * 2 * 4, "{} bytes of silence after the stream", tail.len());
 }
 
 #[test]

@@ -3,9 +3,15 @@
 //! `snd-dummy index=1` (card 1 "Dummy": capture gives silence at the right rate, playback
 //! consumes). See vmtest/README.md for the drivers' measured behaviour.
 //!
-//! Outside the VM there are no such cards, so every test is `#[ignore]`d: a host `cargo test`
-//! lists each as "ignored, runs in the VM stage"; run by hand with `--include-ignored` but
-//! without VMTEST=1, a test prints "skipped: ..." and returns.
+//! Outside the VM there are no such cards, so every device test is `#[ignore]`d: a host `cargo
+//! test` lists each as "ignored, runs in the VM stage"; run by hand with `--include-ignored` but
+//! without VMTEST=1, a test prints "skipped: ..." and returns. The one test that needs no device
+//! (of the round trip's analysis) runs everywhere.
+//!
+//! These tests must hold on a busy host: the guest's CPUs are emulated and share the host's, so
+//! the capture and playback threads can miss their deadlines. They assert what holds anyway:
+//! audio is bit-exact between the xruns the stats report, every gap is explained by one, and
+//! waits are bounded only to tell a slow step from a hang.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -13,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use mst::constraints::ConstrainRange;
 use mst::device::{self, DeviceInfo, DeviceKind};
+use mst::frame::AudioDataInit;
 use mst::sink::alsa::AudioPlayback;
+use mst::sink::processor::EndPolicy;
 use mst::source::alsa::{capture_stats, microphone, AudioConstraints};
 use mst::source::synthetic::{tone, ToneOptions};
 use mst::*;
@@ -96,6 +104,19 @@ fn write_sysfs(path: &str, value: &str) {
     std::fs::write(path, value).unwrap_or_else(|e| panic!("writing {value:?} to {path}: {e}"));
 }
 
+/// Long enough to tell a slow step on a busy host from one that never ends. Tests assert what
+/// happened, not how fast: the VM's CPUs are emulated and the host's are shared.
+const HANG: Duration = Duration::from_secs(20);
+
+/// Waits for `done`, polling; fails, naming `what`, if it does not come within `HANG`.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + HANG;
+    while !done() {
+        assert!(Instant::now() < deadline, "waited {HANG:?}: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn card_present(id: &str) -> bool {
     device::enumerate().is_ok_and(|l| l.iter().any(|d| d.group_id == format!("alsa-card:{id}")))
 }
@@ -144,10 +165,160 @@ fn enumeration_finds_both_cards_with_their_kinds() {
     assert_eq!(device::enumerate().unwrap(), list);
 }
 
+/// The played signal for the round trip: frame `k` carries `k + 1` in 24 bits, the left sample
+/// its low 16 bits and the right sample its high 8 under the tag byte `TAG`. Every frame names its
+/// own index and none is silence, so a captured frame is either silence, exactly one played frame,
+/// or corruption, and a capture can be cut into runs of the played signal wherever it jumps.
+const TAG: u16 = 0x5a00;
+
+fn counter_frame(k: usize) -> [u8; FB] {
+    let v = k as u32 + 1;
+    let (left, right) = ((v & 0xffff) as u16, TAG | (v >> 16) as u16);
+    let mut f = [0; FB];
+    f[..2].copy_from_slice(&left.to_le_bytes());
+    f[2..].copy_from_slice(&right.to_le_bytes());
+    f
+}
+
+/// What one captured frame is: Some(None) silence, Some(Some(k)) played frame k of `n`, None
+/// neither.
+fn decode(f: [u8; FB], n: usize) -> Option<Option<usize>> {
+    let (left, right) = (u16::from_le_bytes([f[0], f[1]]), u16::from_le_bytes([f[2], f[3]]));
+    if (left, right) == (0, 0) {
+        return Some(None);
+    }
+    if right & 0xff00 != TAG {
+        return None;
+    }
+    let k = (((right & 0xff) as usize) << 16 | left as usize).checked_sub(1)?;
+    (k < n).then_some(Some(k))
+}
+
+/// A stretch of a capture of the counter signal.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Piece {
+    /// Frames of silence.
+    Zeros(usize),
+    /// A bit-exact run of the played signal: (first captured frame, first played frame, frames).
+    Run(usize, usize, usize),
+}
+
+/// How a capture of the `n`-frame counter signal departs from it.
+#[derive(Debug, Default)]
+struct Analysis {
+    /// Every bit-exact run of the played signal: (first captured frame, first played frame,
+    /// frames).
+    runs: Vec<(usize, usize, usize)>,
+    /// Every place where the capture departs from the played signal, said in words.
+    gaps: Vec<String>,
+}
+
+/// Cuts the capture `cap` (S16 stereo) of the counter signal of `n` frames into bit-exact runs
+/// of the played signal, and finds where it departs from the signal played once, in order, from
+/// frame 0 to frame n - 1. One departure ("gap") is whatever comes between two frames of the
+/// signal where the signal does not simply go on: frames lost, silence inserted, older frames
+/// played again, or any mix of these before the signal goes on; or the start or the end of the
+/// signal missing. Silence before the first and after the last frame of the signal is no gap. A
+/// frame that is neither silence nor a played frame is an error: corruption.
+fn analyse(cap: &[u8], n: usize) -> std::result::Result<Analysis, String> {
+    let mut pieces: Vec<Piece> = Vec::new();
+    for i in 0..cap.len() / FB {
+        let f = frame_at(cap, i);
+        let piece = match decode(f, n) {
+            None => return Err(format!("captured frame {i} is {f:?}: neither silence nor a played frame")),
+            Some(None) => Piece::Zeros(1),
+            Some(Some(k)) => Piece::Run(i, k, 1),
+        };
+        match (pieces.last_mut(), piece) {
+            (Some(Piece::Zeros(z)), Piece::Zeros(_)) => *z += 1,
+            (Some(Piece::Run(_, p0, len)), Piece::Run(_, k, _)) if k == *p0 + *len => *len += 1,
+            _ => pieces.push(piece),
+        }
+    }
+    let first = pieces.iter().position(|p| matches!(p, Piece::Run(..)));
+    let last = pieces.iter().rposition(|p| matches!(p, Piece::Run(..)));
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err("the capture holds none of the played signal".into());
+    };
+    let mut a = Analysis::default();
+    // The played frame due next, and what came instead of it since the last frame on course.
+    let mut due: Option<usize> = None;
+    let mut detour: Vec<String> = Vec::new();
+    for &piece in &pieces[first..=last] {
+        match (piece, due) {
+            (Piece::Zeros(z), _) => detour.push(format!("{z} zeros")),
+            (Piece::Run(c0, p0, len), None) => {
+                a.runs.push((c0, p0, len));
+                if p0 > 0 {
+                    a.gaps.push(format!("played frames 0..{p0} never came"));
+                }
+                due = Some(p0 + len);
+            }
+            (Piece::Run(c0, p0, len), Some(d)) if p0 + len <= d => {
+                a.runs.push((c0, p0, len));
+                detour.push(format!("played frames {p0}..{} again", p0 + len));
+            }
+            (Piece::Run(c0, p0, len), Some(d)) => {
+                a.runs.push((c0, p0, len));
+                if p0 != d || !detour.is_empty() {
+                    detour.push(format!("then played frame {p0}"));
+                    a.gaps
+                        .push(format!("at captured frame {c0}, where played frame {d} was due: {}", detour.join(", ")));
+                }
+                detour.clear();
+                due = Some(p0 + len);
+            }
+        }
+    }
+    let due = due.expect("a run was seen");
+    if due < n || !detour.is_empty() {
+        detour.push(format!("played frames {due}..{n} never came"));
+        a.gaps.push(format!("after played frame {}: {}", due - 1, detour.join(", ")));
+    }
+    Ok(a)
+}
+
+#[test]
+fn the_round_trip_analysis_finds_every_departure() {
+    let n = 96_000;
+    let play = |ks: &[Option<usize>]| -> Vec<u8> { ks.iter().flat_map(|k| k.map_or([0; FB], counter_frame)).collect() };
+    let span = |r: std::ops::Range<usize>| r.map(Some).collect::<Vec<_>>();
+    let zeros = |z: usize| vec![None; z];
+    let cat = |parts: &[Vec<Option<usize>>]| play(&parts.concat());
+    let gaps = |cap: &[u8]| analyse(cap, n).unwrap().gaps.len();
+
+    // Clean, with silence around it: one run, no gap.
+    let clean = analyse(&cat(&[zeros(500), span(0..n), zeros(700)]), n).unwrap();
+    assert_eq!((clean.runs, clean.gaps.len()), (vec![(500, 0, n)], 0));
+    // One gap each: silence inserted (a playback underrun), frames lost (a capture overrun),
+    // stale frames played again (a playback underrun's overshoot), any mix of these before the
+    // signal goes on, the start or the end missing.
+    assert_eq!(gaps(&cat(&[span(0..900), zeros(480), span(900..n)])), 1);
+    assert_eq!(gaps(&cat(&[span(0..900), span(1380..n)])), 1);
+    assert_eq!(gaps(&cat(&[span(0..900), zeros(3), span(1500..n)])), 1);
+    assert_eq!(gaps(&cat(&[span(0..900), span(700..800), span(900..n)])), 1);
+    assert_eq!(gaps(&cat(&[span(0..900), span(700..800), zeros(30), span(850..n)])), 1);
+    assert_eq!(gaps(&cat(&[span(10..n)])), 1);
+    assert_eq!(gaps(&cat(&[span(0..n - 1), zeros(50)])), 1);
+    // What snd_pcm_drain did on Linux 6.1: the last 192 frames zeroed, then 192 stale ones.
+    assert_eq!(gaps(&cat(&[span(0..n - 192), zeros(192), span(n - 1920..n - 1728), zeros(500)])), 1);
+    // Two departures are two gaps.
+    assert_eq!(gaps(&cat(&[span(0..900), zeros(480), span(900..1000), span(1480..n)])), 2);
+    assert_eq!(gaps(&cat(&[span(5..900), zeros(480), span(900..n - 7)])), 3);
+    // A frame changed into another played frame is a gap; anything else is corruption.
+    let mut bad = cat(&[span(0..n)]);
+    bad[FB * 70_000] ^= 0x10;
+    assert_eq!(gaps(&bad), 1);
+    bad[FB * 12_345 + 3] ^= 0x80;
+    assert!(analyse(&bad, n).unwrap_err().contains("captured frame 12345"));
+    assert!(analyse(&cat(&[span(0..100)]), 50).is_err(), "a frame beyond the signal");
+    assert!(analyse(&cat(&[zeros(100)]), n).is_err(), "nothing of the signal");
+}
+
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
-fn tone_round_trips_through_snd_aloop_bit_exact() {
-    if !in_vm("tone_round_trips_through_snd_aloop_bit_exact") {
+fn audio_round_trips_through_snd_aloop_bit_exact_between_xruns() {
+    if !in_vm("audio_round_trips_through_snd_aloop_bit_exact_between_xruns") {
         return;
     }
     let list = device::enumerate().unwrap();
@@ -157,47 +328,46 @@ fn tone_round_trips_through_snd_aloop_bit_exact() {
     // Capture first, so nothing played is missed.
     let mic = microphone(&in_id, &stereo_s16()).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let captured = collect(Arc::new(Processor::new(&mic, 1000)), stop.clone());
+    let cap_processor = Arc::new(Processor::new(&mic, 1000));
+    let captured = collect(cap_processor.clone(), stop.clone());
 
-    // 2 s of tone, made ahead (an unpaced tone source read whole) and written through a
-    // generator in real time, 10 ms apart, once the sink and a witness clone (which records
-    // exactly what the sink was given) are both connected: a paced source starts its clock
-    // at once, and the sink, whose open takes a while, could miss its first chunk.
-    let chunks = 200u64;
-    let ahead = tone(&ToneOptions { paced: false, ..tone_opts(chunks) }).unwrap();
-    let reader = Processor::new(&ahead, 1000);
-    let mut frames = Vec::new();
-    loop {
-        match reader.read(Wait::For(Duration::from_secs(5))) {
-            Ok(d) => frames.push(d.frame),
-            Err(e) if e.kind == ErrorKind::Ended => break,
-            Err(e) => panic!("reading the tone: {e}"),
-        }
-    }
-    assert_eq!(frames.len(), chunks as usize, "the tone source made every chunk");
+    // 2 s of the counter signal, written through a generator in real time, 10 ms apart, once
+    // the sink and a witness clone (which records exactly what the sink was given) are both
+    // connected.
+    let chunks = 200usize;
+    let n = chunks * CHUNK as usize;
+    let signal: Vec<u8> = (0..n).flat_map(counter_frame).collect();
     let g = Generator::new(Kind::Audio);
     let src = g.track().clone_track();
     let witness_track = g.track().clone_track();
     let never = Arc::new(AtomicBool::new(false));
-    let played = collect(Arc::new(Processor::new(&witness_track, 1000)), never);
+    let played = collect(Arc::new(Processor::with_end_policy(&witness_track, 1000, EndPolicy::Drain)), never);
     let playback = AudioPlayback::open(&src, &out_id).unwrap();
     let t0 = Instant::now();
-    for (i, f) in frames.into_iter().enumerate() {
+    for (i, bytes) in signal.chunks(CHUNK as usize * FB).enumerate() {
         let due = t0 + Duration::from_millis(10 * i as u64);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        g.write(f).map_err(|(e, _)| e).unwrap();
+        let init = AudioDataInit {
+            format: AudioSampleFormat::S16,
+            sample_rate: RATE as f32,
+            number_of_frames: CHUNK,
+            number_of_channels: 2,
+            timestamp: i as i64 * 10_000,
+        };
+        g.write(Frame::audio_copy(&init, bytes).unwrap()).map_err(|(e, _)| e).unwrap();
     }
     // The writable closes: every track ends, the sink plays out what it queued.
     g.close();
     let pstats = playback.finish().unwrap();
-    println!("playback of {} chunks took {:?}: {pstats:?}", chunks, t0.elapsed());
+    println!("playback of {chunks} chunks took {:?}: {pstats:?}", t0.elapsed());
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Release);
     let (cap, cap_chunks) = captured.join().unwrap();
     let (exp, _) = played.join().unwrap();
     let cstats = capture_stats(&mic).unwrap();
+    let cqueue = cap_processor.stats();
     // Settings follow the delivered chunks (the core sets them per frame).
     let s = mic.settings();
     assert_eq!((s.sample_rate, s.channel_count, s.sample_size), (Some(48000.0), Some(2), Some(16)));
@@ -205,49 +375,38 @@ fn tone_round_trips_through_snd_aloop_bit_exact() {
     src.stop();
     let _ = std::fs::write("/out/aloop-played.raw", &exp);
     let _ = std::fs::write("/out/aloop-captured.raw", &cap);
-    println!("captured {} frames in {} chunks: {cstats:?}", cap.len() / FB, cap_chunks.len());
+    println!("captured {} frames in {} chunks: {cstats:?}, queue {cqueue:?}", cap.len() / FB, cap_chunks.len());
 
-    let n = exp.len() / FB;
-    assert_eq!(n, chunks as usize * CHUNK as usize, "the witness saw every chunk of the tone");
-    assert_eq!(pstats.frames_played, n as u64, "{pstats:?}");
-    assert_eq!((pstats.chunks_dropped, pstats.chunks_rejected), (0, 0), "{pstats:?}");
+    // The sink was given the whole signal and played it, less what its queue reported dropped.
+    assert!(exp == signal, "the witness saw {} frames, not the {n} written", exp.len() / FB);
+    assert_eq!(pstats.frames_played + pstats.chunks_dropped * CHUNK as u64, n as u64, "{pstats:?}");
+    assert_eq!(pstats.chunks_rejected, 0, "{pstats:?}");
 
-    // Chunks: 480 frames, strictly increasing timestamps.
+    // Chunks: 480 frames, timestamps 10 ms apart except where an overrun lost audio (then they
+    // follow the clock): every other step is explained by a reported overrun.
     assert!(cap_chunks.iter().all(|&(_, f)| f == CHUNK), "every captured chunk is 10 ms");
-    for w in cap_chunks.windows(2) {
-        assert!(w[1].0 > w[0].0, "capture timestamps increase: {} then {}", w[0].0, w[1].0);
-    }
-
-    // Alignment: the tone's frame 0 is silence (sin 0), frame 1 is not. The first non-zero
-    // captured frame is the tone's frame 1.
-    let m = cap.len() / FB;
-    let first = (0..m).find(|&i| frame_at(&cap, i) != [0; FB]).expect("the capture holds the tone");
-    assert!(frame_at(&exp, 1) != [0; FB]);
-    let offset = first - 1; // captured frame offset + k == played frame k
-                            // Bit-exact up to 50 ms before the end of playback (snd-aloop's drain leaves a ~4 ms gap
-                            // in the last ~30 ms).
-    let upto = n - RATE as usize / 20;
-    assert!(offset + upto <= m, "captured {m} frames, the tone starts at {offset} and needs {upto}");
-    let mismatch = (0..upto).find(|&k| frame_at(&cap, offset + k) != frame_at(&exp, k));
+    let steps: Vec<i64> = cap_chunks.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    assert!(steps.iter().all(|&d| d > 0), "capture timestamps increase: {steps:?}");
+    let jumps: Vec<(usize, i64)> =
+        steps.iter().copied().enumerate().filter(|&(_, d)| !(9_999..=10_001).contains(&d)).collect();
     assert!(
-        mismatch.is_none(),
-        "captured frame {} (played frame {}) differs: {:?} vs {:?}; playback {pstats:?}, capture {cstats:?}",
-        offset + mismatch.unwrap(),
-        mismatch.unwrap(),
-        frame_at(&cap, offset + mismatch.unwrap()),
-        frame_at(&exp, mismatch.unwrap())
+        jumps.len() as u64 <= cstats.overruns,
+        "capture timestamps jump at (chunk, step us) {jumps:?}, more often than the {} reported overruns",
+        cstats.overruns
     );
-    // The rest: equal except one run of zeros of at most 256 frames.
-    let tail: Vec<usize> =
-        (upto..n.min(m - offset)).filter(|&k| frame_at(&cap, offset + k) != frame_at(&exp, k)).collect();
-    if let (Some(&a), Some(&b)) = (tail.first(), tail.last()) {
-        assert!(
-            b - a < 256 && (a..=b).all(|k| frame_at(&cap, offset + k) == [0; FB]),
-            "the last 50 ms differ in frames {a}..={b} (not one short zero run)"
-        );
-    }
-    println!("bit-exact: {upto} frames from captured frame {offset}; tail mismatches {}", tail.len());
-    assert_eq!((pstats.underruns, cstats.overruns), (0, 0), "no xrun in a round trip");
+
+    // The audio: bit-exact runs of the played signal, cut only where a reported xrun (or a
+    // reported queue drop) explains the cut.
+    let a = analyse(&cap, n).unwrap_or_else(|e| panic!("{e}; playback {pstats:?}, capture {cstats:?}"));
+    let explained = pstats.underruns + cstats.overruns + pstats.chunks_dropped + cqueue.discarded;
+    println!("bit-exact runs (captured at, played from, frames) {:?}; gaps {:?}", a.runs, a.gaps);
+    assert!(
+        a.gaps.len() as u64 <= explained,
+        "{} gaps in the capture but only {explained} reported xruns and drops: {:?}; playback {pstats:?}, capture \
+         {cstats:?}, capture queue {cqueue:?}",
+        a.gaps.len(),
+        a.gaps
+    );
 }
 
 /// Unbinds `driver`'s device `dev` while a microphone on `card` captures and a playback sink
@@ -267,35 +426,36 @@ fn unplug(driver: &str, dev: &str, card: &str, in_dev: u32, out_dev: u32) {
     let playback = AudioPlayback::open(&src, &out_id).unwrap();
     // Both are streaming.
     p.read(Wait::For(Duration::from_secs(5))).expect("the microphone delivers");
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(playback.stats().frames_played > 0, "{:?}", playback.stats());
+    wait_until("the playback writes", || playback.stats().frames_played > 0);
 
     let t0 = Instant::now();
     write_sysfs(&format!("/sys/bus/platform/drivers/{driver}/unbind"), dev);
     let unbind_took = t0.elapsed();
-    let (reason, at) = rx.recv_timeout(Duration::from_secs(5)).expect("the microphone track ended");
+    // How soon is printed, not asserted: on a busy host any bound is a guess. The wait is only
+    // long enough to tell an end from a hang.
+    let (reason, at) = rx.recv_timeout(HANG).expect("the microphone track ended");
     let latency = at.saturating_duration_since(t0);
     println!("{dev}: unbind took {unbind_took:?}; track ended ({reason:?}) {latency:?} after the unbind began");
     assert_eq!(reason, EndReason::DeviceLost);
     assert_eq!(mic.end_reason(), Some(EndReason::DeviceLost));
     assert_eq!(mic.ready_state(), ReadyState::Ended);
-    assert!(latency < Duration::from_secs(1), "ended {latency:?} after the unbind");
-    // The processor ends: what was queued, then Ended.
-    let t = Instant::now();
-    loop {
-        match p.read(Wait::For(Duration::from_secs(2))) {
-            Ok(_) => assert!(t.elapsed() < Duration::from_secs(2), "the processor keeps delivering after the end"),
-            Err(e) => {
-                assert_eq!(e.kind, ErrorKind::Ended, "{e}");
-                break;
-            }
+    // The processor ends: at most what was queued when the track ended (nothing is delivered
+    // after the end), then Ended.
+    let queued = p.stats().queued;
+    let mut after = 0;
+    let e = loop {
+        match p.read(Wait::For(HANG)) {
+            Ok(_) => after += 1,
+            Err(e) => break e,
         }
-    }
+    };
+    assert_eq!(e.kind, ErrorKind::Ended, "{e}");
+    assert!(after <= queued, "{after} chunks read after the end, {queued} were queued");
     // The playback stops without hanging (its error says the device went away).
     let t = Instant::now();
     let r = playback.close();
     println!("{dev}: playback closed in {:?}: {r:?}", t.elapsed());
-    assert!(t.elapsed() < Duration::from_secs(2), "closing the playback took {:?}", t.elapsed());
+    assert!(t.elapsed() < HANG, "closing the playback hung for {:?}", t.elapsed());
     if let Err(e) = &r {
         assert_eq!(e.kind, ErrorKind::NoDevice, "{e}");
     }
@@ -305,11 +465,7 @@ fn unplug(driver: &str, dev: &str, card: &str, in_dev: u32, out_dev: u32) {
 
     // Rebind: the card comes back and a new microphone on it captures.
     write_sysfs(&format!("/sys/bus/platform/drivers/{driver}/bind"), dev);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !card_present(card) {
-        assert!(Instant::now() < deadline, "card {card} did not come back after bind");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&format!("card {card} comes back after bind"), || card_present(card));
     let mic = microphone(&in_id, &stereo_s16()).unwrap();
     let p = Processor::new(&mic, 10);
     let d = p.read(Wait::For(Duration::from_secs(5))).expect("the rebound card captures");
@@ -337,21 +493,27 @@ fn unbinding_snd_dummy_ends_the_microphone_with_device_lost() {
 
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
-fn a_stalled_reader_never_overruns_the_device() {
-    if !in_vm("a_stalled_reader_never_overruns_the_device") {
+fn a_stalled_reader_never_stalls_the_capture() {
+    if !in_vm("a_stalled_reader_never_stalls_the_capture") {
         return;
     }
     let id = find(&device::enumerate().unwrap(), DeviceKind::AudioInput, "Dummy", 0).device_id;
     let mic = microphone(&id, &stereo_s16()).unwrap();
     let p = Processor::new(&mic, 4);
     p.read(Wait::For(Duration::from_secs(5))).expect("the microphone delivers");
-    // Stall the reader for 500 ms: far longer than the ALSA buffer (4 periods, 40 ms).
-    std::thread::sleep(Duration::from_millis(500));
-    let before = p.stats();
+    // Stall the reader while the microphone captures 50 more chunks: far more than the processor
+    // holds (4) and the ALSA buffer (4 periods). A capture thread that waited for the reader would
+    // stop after a handful (and the device would overrun). Counted in chunks, not in time: on a
+    // busy host the capture thread may also overrun for want of CPU, which is no failure here.
+    let from = capture_stats(&mic).unwrap().chunks;
+    wait_until("the microphone captures 50 chunks while the reader stalls", || {
+        capture_stats(&mic).unwrap().chunks >= from + 50
+    });
+    let ps = p.stats();
     let cs = capture_stats(&mic).unwrap();
-    println!("after the stall: processor {before:?}, capture {cs:?}");
-    assert_eq!(cs.overruns, 0, "the capture thread kept reading while the reader stalled: {cs:?}");
-    assert!(before.discarded > 0, "the processor dropped the oldest chunks: {before:?}");
+    println!("after the stall: processor {ps:?}, capture {cs:?}");
+    assert_eq!(ps.total, ps.delivered + ps.discarded + ps.queued, "{ps:?}");
+    assert!(ps.queued <= 4 && ps.discarded >= 46, "the processor dropped the oldest chunks: {ps:?}");
     // The reader gets audio afterwards, with increasing timestamps.
     let mut last = i64::MIN;
     for _ in 0..20 {

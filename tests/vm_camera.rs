@@ -19,6 +19,10 @@ use mst::*;
 mod vm;
 use vm::in_vm;
 
+/// Long enough to tell a slow step on a busy host from one that never ends. Tests assert what
+/// happened, not how fast: the VM's CPUs are emulated and the host's are shared.
+const HANG: Duration = Duration::from_secs(20);
+
 fn ideal(v: f64) -> ConstrainRange {
     ConstrainRange { ideal: Some(v), ..Default::default() }
 }
@@ -62,6 +66,11 @@ fn capture_in(format: CameraFormat) {
     println!("{format:?}: 8 frames in {:?}; {stats:?}", t0.elapsed());
     let mut last_ts = i64::MIN;
     let mut last_seq = None;
+    // vivid's capture thread times its next frame from before it rendered the last one, so when
+    // rendering is slow (a busy host) it can give two frames one sequence number. libmst
+    // delivers such frames and counts them in `out_of_order`: every one seen here must be
+    // counted there.
+    let mut repeats = 0;
     for f in &got {
         let v = f.video().unwrap();
         assert_eq!((v.format, v.coded_width, v.coded_height), (format_delivered(format), 640, 360), "{v:?}");
@@ -69,14 +78,14 @@ fn capture_in(format: CameraFormat) {
         assert!(v.timestamp > last_ts, "timestamps not strictly increasing: {} after {last_ts}", v.timestamp);
         last_ts = v.timestamp;
         let seq = v.capture_sequence.expect("a captured frame carries its V4L2 sequence number");
-        assert!(
-            last_seq.is_none_or(|p| seq > p),
-            "capture sequence numbers not strictly increasing: {seq} after {last_seq:?}"
-        );
+        if last_seq.is_some_and(|p| seq <= p) {
+            repeats += 1;
+        }
         last_seq = Some(seq);
     }
+    assert!(repeats <= stats.out_of_order, "{repeats} sequence numbers did not increase, {stats:?}");
     // The stats were read after the last frame arrived: the source is at it or past it.
-    assert!(last_seq.unwrap() <= stats.last_sequence as u64, "{last_seq:?} {stats:?}");
+    assert!(stats.out_of_order > 0 || last_seq.unwrap() <= stats.last_sequence as u64, "{last_seq:?} {stats:?}");
     // Capture timestamps are CLOCK_MONOTONIC: near now. vivid stamps a buffer with the time its
     // frame period ends, which can be up to about a frame in the future when it is dequeued.
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -87,8 +96,8 @@ fn capture_in(format: CameraFormat) {
     assert!(got.windows(2).all(|w| w[0].data() != w[1].data()), "two consecutive frames are identical");
     let first = got[0].data();
     assert!(first.iter().any(|&b| b != first[0]), "a constant frame");
-    assert!(stats.frames >= 8 && stats.out_of_order == 0, "{stats:?}");
-    assert!(stats.last_sequence >= 7, "sequence numbers did not advance: {stats:?}");
+    assert!(stats.frames >= 8, "{stats:?}");
+    assert!(stats.last_sequence as u64 + stats.out_of_order >= 7, "sequence numbers did not advance: {stats:?}");
     track.stop();
 }
 
@@ -214,28 +223,30 @@ fn camera_unbinding_vivid_ends_the_track_with_device_lost() {
     let t0 = Instant::now();
     std::fs::write("/sys/bus/platform/drivers/vivid/unbind", "vivid.0").expect("unbinding vivid.0");
     let unbind_took = t0.elapsed();
-    let (reason, at) = rx.recv_timeout(Duration::from_secs(5)).expect("the camera track ended");
+    // How soon is printed, not asserted: on a busy host any bound is a guess. The wait is only
+    // long enough to tell an end from a hang.
+    let (reason, at) = rx.recv_timeout(HANG).expect("the camera track ended");
     let latency = at.saturating_duration_since(t0);
     println!("unbind took {unbind_took:?}; track ended ({reason:?}) {latency:?} after the unbind began");
     assert_eq!(reason, EndReason::DeviceLost);
     assert_eq!(track.ready_state(), ReadyState::Ended);
-    assert!(latency < Duration::from_secs(1), "ended {latency:?} after the unbind");
-    let t = Instant::now();
-    loop {
-        match p.read(Wait::For(Duration::from_secs(2))) {
-            Ok(_) => assert!(t.elapsed() < Duration::from_secs(2), "the processor keeps delivering after the end"),
-            Err(e) => {
-                assert_eq!(e.kind, ErrorKind::Ended, "{e}");
-                break;
-            }
+    // The processor ends: at most what was queued when the track ended, then Ended.
+    let queued = p.stats().queued;
+    let mut after = 0;
+    let e = loop {
+        match p.read(Wait::For(HANG)) {
+            Ok(_) => after += 1,
+            Err(e) => break e,
         }
-    }
+    };
+    assert_eq!(e.kind, ErrorKind::Ended, "{e}");
+    assert!(after <= queued, "{after} frames read after the end, {queued} were queued");
     drop(p);
     drop(track);
 
     // Rebind: the camera comes back and opens again.
     std::fs::write("/sys/bus/platform/drivers/vivid/bind", "vivid.0").expect("binding vivid.0");
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + HANG;
     while !device::enumerate().is_ok_and(|l| l.iter().any(|d| d.kind == DeviceKind::VideoInput && d.device_id == id)) {
         assert!(Instant::now() < deadline, "{id} did not come back after bind");
         std::thread::sleep(Duration::from_millis(20));

@@ -4,6 +4,11 @@
 //! exit 77 (skipped).
 //!
 //! `#[ignore]`d outside the VM, like every tests/vm_*.rs.
+//!
+//! The examples run for a given time, and how many frames or chunks fit in it depends on how
+//! busy the host is (the guest's CPUs are emulated and share the host's). So the tests check
+//! what holds on a busy host: that frames flowed, that the examples' reported counts agree with
+//! each other and with their files, and that whatever did not arrive is reported as dropped.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -16,6 +21,13 @@ fn example(name: &str) -> PathBuf {
     let p = std::env::current_dir().unwrap().join("vm-examples").join(name);
     assert!(p.exists(), "{} is missing: scripts/vm-test.sh builds the examples into build/vm-examples", p.display());
     p
+}
+
+/// The number just before `after` in `text` (e.g. `num(out, " frames,")`).
+fn num(text: &str, after: &str) -> u64 {
+    let at = text.find(after).unwrap_or_else(|| panic!("no {after:?} in {text}"));
+    let word = text[..at].split_whitespace().last().unwrap();
+    word.trim_start_matches('(').parse().unwrap_or_else(|e| panic!("{word:?} before {after:?}: {e}"))
 }
 
 fn run(name: &str, args: &[&str]) -> (String, String) {
@@ -58,9 +70,11 @@ fn capture_camera_writes_a_y4m_of_the_camera() {
     let header_end = y4m.iter().position(|&b| b == b'\n').unwrap();
     let header = String::from_utf8_lossy(&y4m[..header_end]).into_owned();
     assert!(header.starts_with("YUV4MPEG2 W") && header.contains(" H"), "{header}");
-    let frames = y4m.windows(6).filter(|w| w == b"FRAME\n").count();
-    assert!(frames >= 10, "{frames} frames in 2 s ({header})");
+    let frames = y4m.windows(6).filter(|w| w == b"FRAME\n").count() as u64;
     assert!(out.contains("capture_camera: wrote /tmp/camera.y4m"), "{out}");
+    // The file holds what the sink says it wrote: more than one frame, so the camera streamed.
+    assert_eq!(frames, num(&out, " frames,"), "{header}\n{out}");
+    assert!(frames >= 2, "{frames} frames in 2 s ({header})");
     // The live counter printed its once-a-second line, with the camera's dropped count.
     assert!(err.contains(" fps ") && err.contains("by the camera"), "{err}");
 }
@@ -71,15 +85,28 @@ fn record_microphone_writes_a_wav_of_the_card() {
     if !in_vm("record_microphone_writes_a_wav_of_the_card") {
         return;
     }
-    run("record_microphone", &["hw:CARD=Dummy,DEV=0", "1", "/tmp/mic.wav"]);
+    let t0 = std::time::Instant::now();
+    let (out, _) = run("record_microphone", &["hw:CARD=Dummy,DEV=0", "1", "/tmp/mic.wav"]);
+    let wall = t0.elapsed().as_secs_f64();
     let wav = std::fs::read("/tmp/mic.wav").unwrap();
     assert_eq!(&wav[..4], b"RIFF");
     assert_eq!(&wav[8..12], b"WAVE");
     let rate = u32::from_le_bytes(wav[24..28].try_into().unwrap());
-    let block = u16::from_le_bytes(wav[32..34].try_into().unwrap()) as usize;
-    // One second of audio, give or take the periods at either end.
-    let seconds = (wav.len() - 44) as f64 / block as f64 / rate as f64;
-    assert!((0.8..1.3).contains(&seconds), "{seconds} s of audio at {rate} Hz");
+    let block = u16::from_le_bytes(wav[32..34].try_into().unwrap()) as u64;
+    let wav_frames = (wav.len() as u64 - 44) / block;
+    // "wrote /tmp/mic.wav: W chunks, D dropped, ..."; "captured C chunks (F sample frames, ...), O overrun(s)"
+    let (written, dropped) = (num(&out, " chunks, "), num(&out, " dropped,"));
+    let (chunks, frames, overruns) = (num(&out, " chunks ("), num(&out, " sample frames"), num(&out, " overrun(s)"));
+    assert!(chunks > 0 && frames % chunks == 0, "{out}");
+    // The file holds the chunks the sink wrote; every chunk captured after it started is
+    // written or counted as dropped; no more audio than time passed.
+    assert_eq!(wav_frames, written * (frames / chunks), "{out}");
+    assert!(written + dropped <= chunks && written > 0, "{out}");
+    let seconds = frames as f64 / rate as f64;
+    assert!(seconds <= wall, "{seconds} s of audio captured in {wall} s");
+    // The requested second, less what was still buffered at the stop, unless an overrun (the
+    // capture thread starved on a busy host, and said so) lost some.
+    assert!(overruns > 0 || seconds >= 0.8, "{seconds} s of audio at {rate} Hz and no overrun: {out}");
 }
 
 #[test]
@@ -90,10 +117,8 @@ fn virtual_background_writes_the_camera_to_the_output() {
     }
     let (out, _) = run("virtual_background", &["", "", "2"]);
     // "N camera frames, N transformed, N written to the output (WxH, fourcc XXXX), N dropped"
-    let num = |after: &str| -> u64 {
-        let at = out.find(after).unwrap_or_else(|| panic!("no {after:?} in {out}"));
-        out[..at].split_whitespace().last().unwrap().trim_start_matches('(').parse().unwrap()
-    };
-    let (read, made, written) = (num(" camera frames"), num(" transformed"), num(" written to the output"));
-    assert!(read >= 10 && made == read && written >= 10 && written <= made, "{out}");
+    let (read, made) = (num(&out, " camera frames"), num(&out, " transformed"));
+    let (written, dropped) = (num(&out, " written to the output"), num(&out, " dropped"));
+    // Frames flowed; every frame made was written or counted as dropped.
+    assert!(read >= 2 && made == read && written + dropped == made, "{out}");
 }

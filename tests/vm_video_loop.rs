@@ -30,6 +30,10 @@ use v4l::Device;
 mod vm;
 use vm::in_vm;
 
+/// Long enough to tell a slow step on a busy host from one that never ends. Tests assert what
+/// happened, not how fast: the VM's CPUs are emulated and the host's are shared.
+const HANG: Duration = Duration::from_secs(20);
+
 const W: u32 = 1280;
 const H: u32 = 720;
 
@@ -198,7 +202,7 @@ fn output_unbinding_vivid_stops_with_no_device() {
     let sink = VideoOutput::open(g.track(), &out_id).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let w = writer(g.clone(), Arc::new([pattern(0), pattern(1)]), Arc::new(AtomicUsize::new(0)), stop.clone());
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + HANG;
     while sink.stats().frames_written < 4 {
         assert!(Instant::now() < deadline, "the output does not stream: {:?}", sink.stats());
         std::thread::sleep(Duration::from_millis(10));
@@ -207,15 +211,16 @@ fn output_unbinding_vivid_stops_with_no_device() {
     let t0 = Instant::now();
     std::fs::write("/sys/bus/platform/drivers/vivid/unbind", "vivid.0").expect("unbinding vivid.0");
     let unbind_took = t0.elapsed();
+    // How soon is printed, not asserted: on a busy host any bound is a guess. The wait is only
+    // long enough to tell a stop from a hang.
     while sink.stats().error.is_none() {
-        assert!(t0.elapsed() < Duration::from_secs(5), "the output did not stop: {:?}", sink.stats());
+        assert!(t0.elapsed() < HANG, "the output did not stop: {:?}", sink.stats());
         std::thread::sleep(Duration::from_millis(5));
     }
     let latency = t0.elapsed();
     let stats = sink.stats();
     println!("unbind took {unbind_took:?}; output stopped {latency:?} after the unbind began: {stats:?}");
     assert_eq!(stats.error, Some(ErrorKind::NoDevice), "{stats:?}");
-    assert!(latency < Duration::from_secs(1), "stopped {latency:?} after the unbind");
     stop.store(true, Ordering::Release);
     w.join().unwrap();
     g.close();
@@ -223,7 +228,7 @@ fn output_unbinding_vivid_stops_with_no_device() {
     assert_eq!(e.kind, ErrorKind::NoDevice, "{e}");
 
     std::fs::write("/sys/bus/platform/drivers/vivid/bind", "vivid.0").expect("binding vivid.0");
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + HANG;
     while !device::enumerate()
         .is_ok_and(|l| l.iter().any(|d| d.kind == DeviceKind::VideoOutput && d.device_id == out_id))
     {

@@ -998,7 +998,12 @@ static void op_quick_frame(In *in, bool video) {
     if (video) {
         int32_t format = 1 + b % 9;
         uint32_t w = 2 + 2 * (rd8(in) % 64u), h = 2 + 2 * (rd8(in) % 64u);
-        size_t len = (size_t)packed_layout(format, w, h, NULL);
+        uint64_t need = packed_layout(format, w, h, NULL);
+        /* At most 128x128 pixels in at most 4 planes of at most 4 bytes: far below 1 MiB. Said
+         * here, GCC 12 also knows it and does not see packed_layout's saturation reach malloc. */
+        ENSURE(need <= (1u << 20), "a %ux%u frame of format %d needs %llu bytes", w, h, format,
+               (unsigned long long)need);
+        size_t len = (size_t)need;
         uint8_t *buf = malloc(len);
         if (!buf) abort();
         fill(buf, len, b);

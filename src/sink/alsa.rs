@@ -6,8 +6,9 @@
 //! the first chunk: its rate and channel count, and its sample format if the device has it
 //! (else s16, s32, f32 or u8, whichever it has). A chunk with another rate or channel count
 //! renegotiates. Underruns (EPIPE) are counted and recovered (prepare, write again). Playback
-//! starts once two periods are queued. When the track ends, what is queued is played out
-//! (drained, bounded by the buffer length); a device that goes away stops playback.
+//! starts once two periods are queued. When the track ends, what is queued is played out,
+//! followed by silence rather than stale buffer contents (see `Player::drain`); a device that
+//! goes away stops playback.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -114,6 +115,8 @@ struct Mode {
     channels: u32,
     format: AudioSampleFormat,
     period: u32,
+    /// Frames the device's buffer holds.
+    buffer: u32,
 }
 
 struct Player {
@@ -201,7 +204,7 @@ impl Player {
         sw.set_avail_min(period).map_err(fail("setting avail_min"))?;
         self.pcm.sw_params(&sw).map_err(fail("applying the software parameters"))?;
         drop(sw);
-        let m = Mode { rate, channels, format, period: period as u32 };
+        let m = Mode { rate, channels, format, period: period as u32, buffer: buffer as u32 };
         self.mode = Some(m);
         Ok(m)
     }
@@ -295,33 +298,62 @@ impl Player {
         }
     }
 
-    /// Plays out what the device holds, then stops it; bounded by the buffer length plus a
-    /// margin (a device with no clock, or one that went away, cannot hold us).
+    /// Plays out what the device holds, then stops it; bounded by 2 s (a device with no clock,
+    /// or one that went away, cannot hold us).
+    ///
+    /// Not with snd_pcm_drain: on Linux 6.1 it can zero the last frames still to be played and
+    /// play stale buffer contents after them (seen on snd-aloop in 4 of 9 streams: the last 2-4
+    /// ms zeroed, then 4 ms of audio from one buffer earlier; most likely the silence alsa-lib
+    /// asks the kernel to fill after the last frame, filled from the wrong place, as the kernel's
+    /// silence filling was reworked in 6.5). Instead the device is fed
+    /// silence until everything written before it has been played, then stopped, so whatever it
+    /// plays past the end is silence: at most a buffer of it is written (what a `file` PCM
+    /// records after the stream). Running dry meanwhile is an underrun like any other.
     fn drain(&mut self, shared: &Shared) {
-        if self.mode.is_none() {
-            return;
-        }
-        if self.pcm.state() == State::Prepared {
-            // Less than the start threshold was written: start so it is played.
-            let _ = self.pcm.start();
-        }
+        let (Some(mode), Some(waiter)) = (self.mode, self.waiter.as_mut()) else { return };
+        let frame_bytes = mode.channels as usize * mode.format.bytes_per_sample();
+        let zero = if mode.format == AudioSampleFormat::U8 { 0x80 } else { 0 };
+        let silence = vec![zero; mode.period as usize * frame_bytes];
+        let io = self.pcm.io_bytes();
+        // Silence frames written after the last frame of audio.
+        let mut padded = 0i64;
         let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            match self.pcm.drain() {
-                Ok(()) => break,
-                Err(e) if classify(&e) == Failure::Again => {}
-                Err(_) => break,
+        while Instant::now() < deadline && !shared.stop.is_raised() {
+            // A buffer of silence covers all the audio the device still held at the start.
+            let room = (mode.buffer as i64 - padded).clamp(0, mode.period as i64) as usize;
+            let written =
+                if room == 0 { Ok(0) } else { io.writei(&silence[..room * frame_bytes]).map_err(|e| classify(&e)) };
+            let failure = match written {
+                Ok(n) => {
+                    padded += n as i64;
+                    None
+                }
+                Err(Failure::Again) => None,
+                Err(f) => Some(f),
+            };
+            if failure.is_none() && self.pcm.state() == State::Prepared {
+                // Less than the start threshold was written: start so it is played.
+                let _ = self.pcm.start();
             }
-            if !matches!(self.pcm.state(), State::Draining | State::Running)
-                || Instant::now() >= deadline
-                || shared.stop.is_raised()
-            {
-                break;
-            }
-            if let Some(w) = self.waiter.as_mut() {
-                if w.wait(&self.pcm, Duration::from_millis(10)) == Ready::Stop {
+            let ready = match (failure, self.pcm.delay()) {
+                (Some(f), _) => Ready::Failed(f),
+                // Only silence is left to play.
+                (None, Ok(queued)) if queued <= padded => break,
+                (None, Ok(_)) if room == 0 => {
+                    // Nothing more to write, so the PCM's readiness says nothing: let time pass.
+                    std::thread::sleep(Duration::from_millis(5));
+                    Ready::Idle
+                }
+                (None, Ok(_)) => waiter.wait(&self.pcm, Duration::from_millis(10)),
+                (None, Err(e)) => Ready::Failed(classify(&e)),
+            };
+            match ready {
+                Ready::Io | Ready::Idle | Ready::Failed(Failure::Again | Failure::Interrupted) => {}
+                Ready::Failed(Failure::Xrun) => {
+                    shared.counters.underruns.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
+                Ready::Stop | Ready::Failed(_) => break,
             }
         }
         let _ = self.pcm.drop();
