@@ -53,7 +53,9 @@ struct Shared {
 /// Plays an audio track on an ALSA PCM.
 pub struct AudioPlayback {
     shared: Arc<Shared>,
-    run: SinkThread,
+    /// The sink's processor (also in `run`), for stats without waiting on a stop.
+    processor: Arc<Processor>,
+    run: std::sync::Mutex<SinkThread>,
 }
 
 /// Queue length of the sink's processor: 1 s of 10 ms chunks.
@@ -84,34 +86,40 @@ impl AudioPlayback {
                 }
             })
             .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the playback thread: {e}")))?;
-        let run = SinkThread::new(processor, shared.stop.clone(), thread, "playback");
-        Ok(AudioPlayback { shared, run })
+        let run = SinkThread::new(processor.clone(), shared.stop.clone(), thread, "playback");
+        Ok(AudioPlayback { shared, processor, run: std::sync::Mutex::new(run) })
     }
 
+    /// The counters so far; the final ones once stopped. Never waits.
     pub fn stats(&self) -> PlaybackStats {
         let c = &self.shared.counters;
         PlaybackStats {
             frames_played: c.frames.load(Ordering::Relaxed),
             underruns: c.underruns.load(Ordering::Relaxed),
-            chunks_dropped: self.run.processor().stats().discarded,
+            chunks_dropped: self.processor.stats().discarded,
             chunks_rejected: c.rejected.load(Ordering::Relaxed),
         }
     }
 
-    /// Closes the device and returns the final stats, or the error that stopped playback
-    /// earlier (device lost, I/O error). If the track has ended, what it delivered is played
-    /// out first (as `finish`); if it is live, playback stops now and what is queued is not
-    /// played.
-    pub fn close(mut self) -> Result<PlaybackStats> {
-        self.run.close()?;
+    /// Ends playback and closes the device: if the track has ended, what it delivered is
+    /// played out first (as `finish`); if it is live, playback stops now and what is queued
+    /// is not played. The error that stopped playback (device lost, I/O error), if any; later
+    /// calls return the first one's result.
+    pub fn stop(&self) -> Result<()> {
+        self.run.lock().unwrap_or_else(|p| p.into_inner()).close()
+    }
+
+    /// `stop`, then the final counters.
+    pub fn close(&self) -> Result<PlaybackStats> {
+        self.stop()?;
         Ok(self.stats())
     }
 
     /// Waits until the track has ended and everything it delivered was played (drained, at
     /// most 2 s once the queue is written), then closes. Returns at once if playback has
     /// already stopped.
-    pub fn finish(mut self) -> Result<PlaybackStats> {
-        self.run.finish()?;
+    pub fn finish(&self) -> Result<PlaybackStats> {
+        self.run.lock().unwrap_or_else(|p| p.into_inner()).finish()?;
         Ok(self.stats())
     }
 }

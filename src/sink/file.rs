@@ -4,8 +4,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crate::convert::{self, ImageMut};
@@ -29,7 +29,21 @@ pub struct FileStats {
 pub struct FileSink {
     processor: Arc<Processor>,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Result<FileStats>>>,
+    counters: Arc<Counters>,
+    run: Mutex<Run>,
+}
+
+/// What the writer thread has written so far, read while it runs.
+#[derive(Default)]
+struct Counters {
+    frames: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// The writer thread until it is joined; then what it returned, which every later stop returns.
+struct Run {
+    thread: Option<JoinHandle<Result<()>>>,
+    outcome: Result<()>,
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> Error {
@@ -38,7 +52,9 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
 
 trait Writer: Send {
     fn write(&mut self, frame: &Frame) -> Result<()>;
-    fn finish(&mut self) -> Result<u64>;
+    /// The file's size so far, headers included.
+    fn bytes(&self) -> u64;
+    fn finish(&mut self) -> Result<()>;
 }
 
 impl FileSink {
@@ -54,54 +70,67 @@ impl FileSink {
         };
         let processor = Arc::new(Processor::with_end_policy(track, queue, EndPolicy::Drain));
         let stop = Arc::new(AtomicBool::new(false));
-        let (proc2, stop2) = (processor.clone(), stop.clone());
+        let counters = Arc::new(Counters::default());
+        let (proc2, stop2, counters2) = (processor.clone(), stop.clone(), counters.clone());
         let thread = std::thread::Builder::new()
             .name("mst-file-sink".into())
-            .spawn(move || run(writer, &proc2, &stop2))
+            .spawn(move || run(writer, &proc2, &stop2, &counters2))
             .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the file sink thread: {e}")))?;
-        Ok(FileSink { processor, stop, thread: Some(thread) })
+        Ok(FileSink { processor, stop, counters, run: Mutex::new(Run { thread: Some(thread), outcome: Ok(()) }) })
     }
 
-    /// Writes what is queued, finishes the file (sizes in the WAV header) and returns what
-    /// was written. The track keeps running.
-    pub fn finish(mut self) -> Result<FileStats> {
-        self.join()
+    /// What was written so far; the final counts once stopped.
+    pub fn stats(&self) -> FileStats {
+        FileStats {
+            frames_written: self.counters.frames.load(Ordering::Acquire),
+            frames_dropped: self.processor.stats().discarded,
+            bytes_written: self.counters.bytes.load(Ordering::Acquire),
+        }
     }
 
-    fn join(&mut self) -> Result<FileStats> {
-        self.stop.store(true, Ordering::Release);
-        self.processor.wakeup();
-        let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the file sink has finished"))?;
-        let mut stats = t.join().map_err(|_| err!(Panic, "the file sink thread panicked"))??;
-        self.processor.close();
-        stats.frames_dropped = self.processor.stats().discarded;
-        Ok(stats)
+    /// Writes what is queued, finishes the file (sizes in the WAV header) and disconnects;
+    /// the track keeps running. The write error that stopped the sink, if any. Later calls
+    /// return the first one's result.
+    pub fn stop(&self) -> Result<()> {
+        let mut run = self.run.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = run.thread.take() {
+            self.stop.store(true, Ordering::Release);
+            self.processor.wakeup();
+            run.outcome = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
+            self.processor.close();
+        }
+        run.outcome.clone()
+    }
+
+    /// `stop`, then the final counts.
+    pub fn finish(&self) -> Result<FileStats> {
+        self.stop()?;
+        Ok(self.stats())
     }
 }
 
 impl Drop for FileSink {
     fn drop(&mut self) {
-        if self.thread.is_some() {
-            let _ = self.join();
-        }
+        let _ = self.stop();
     }
 }
 
-fn run(mut writer: Box<dyn Writer>, processor: &Processor, stop: &AtomicBool) -> Result<FileStats> {
-    let mut written = 0u64;
+fn run(mut writer: Box<dyn Writer>, processor: &Processor, stop: &AtomicBool, counters: &Counters) -> Result<()> {
     loop {
         let wait = if stop.load(Ordering::Acquire) { Wait::No } else { Wait::Forever };
         match processor.read(wait) {
             Ok(d) => {
                 writer.write(&d.frame)?;
-                written += 1;
+                counters.frames.fetch_add(1, Ordering::AcqRel);
+                counters.bytes.store(writer.bytes(), Ordering::Release);
             }
             Err(e) if e.kind == ErrorKind::Interrupted => continue,
             Err(_) => break,
         }
     }
-    let bytes = writer.finish()?;
-    Ok(FileStats { frames_written: written, frames_dropped: 0, bytes_written: bytes })
+    writer.finish()?;
+    counters.bytes.store(writer.bytes(), Ordering::Release);
+    Ok(())
 }
 
 struct Y4m {
@@ -143,9 +172,12 @@ impl Writer for Y4m {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<u64> {
-        self.out.flush().map_err(|e| io_err(&self.path, e))?;
-        Ok(self.bytes)
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.out.flush().map_err(|e| io_err(&self.path, e))
     }
 }
 
@@ -265,14 +297,21 @@ impl Writer for Wav {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<u64> {
+    fn bytes(&self) -> u64 {
+        if self.format.is_some() {
+            44 + self.data_bytes
+        } else {
+            0
+        }
+    }
+
+    fn finish(&mut self) -> Result<()> {
         let e = |e| io_err(&self.path, e);
         if let Some((f, r, c)) = self.format {
             self.out.seek(SeekFrom::Start(0)).map_err(e)?;
             self.out.write_all(&Wav::header(f, r, c, self.data_bytes)).map_err(|e| io_err(&self.path, e))?;
         }
-        self.out.flush().map_err(|e| io_err(&self.path, e))?;
-        Ok(if self.format.is_some() { 44 + self.data_bytes } else { 0 })
+        self.out.flush().map_err(|e| io_err(&self.path, e))
     }
 }
 

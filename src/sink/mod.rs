@@ -33,6 +33,8 @@ pub(crate) struct SinkThread {
     processor: std::sync::Arc<processor::Processor>,
     stop: std::sync::Arc<crate::source::worker::StopSignal>,
     thread: Option<std::thread::JoinHandle<crate::error::Result<()>>>,
+    /// What the thread returned once joined, which every later `close` returns again.
+    outcome: crate::error::Result<()>,
     /// What the sink is, for "… has been closed".
     what: &'static str,
 }
@@ -44,16 +46,15 @@ impl SinkThread {
         thread: std::thread::JoinHandle<crate::error::Result<()>>,
         what: &'static str,
     ) -> SinkThread {
-        SinkThread { processor, stop, thread: Some(thread), what }
-    }
-
-    pub(crate) fn processor(&self) -> &processor::Processor {
-        &self.processor
+        SinkThread { processor, stop, thread: Some(thread), outcome: Ok(()), what }
     }
 
     /// If the track has ended, `finish`; if it is live, `stop` now (what is queued is dropped).
+    /// Once the thread is joined, what it returned.
     pub(crate) fn close(&mut self) -> crate::error::Result<()> {
-        if self.processor.track().ready_state() == crate::track::ReadyState::Ended {
+        if self.thread.is_none() {
+            self.outcome.clone()
+        } else if self.processor.track().ready_state() == crate::track::ReadyState::Ended {
             self.finish()
         } else {
             self.stop()
@@ -61,11 +62,11 @@ impl SinkThread {
     }
 
     /// Waits for the thread to write out what the ended track delivered, then closes.
-    /// Returns at once (Ok) if the thread has already been joined.
+    /// Returns at once, with what the thread returned, if it has already been joined.
     pub(crate) fn finish(&mut self) -> crate::error::Result<()> {
         match self.thread.take() {
             Some(t) => self.join(t),
-            None => Ok(()),
+            None => self.outcome.clone(),
         }
     }
 
@@ -81,6 +82,7 @@ impl SinkThread {
     fn join(&mut self, t: std::thread::JoinHandle<crate::error::Result<()>>) -> crate::error::Result<()> {
         let r = t.join().unwrap_or_else(|p| Err(crate::error::Error::from_panic(p)));
         self.processor.close();
+        self.outcome = r.clone();
         r
     }
 }

@@ -75,7 +75,9 @@ struct Shared {
 /// Writes a video track to a V4L2 output node.
 pub struct VideoOutput {
     shared: Arc<Shared>,
-    run: SinkThread,
+    /// The sink's processor (also in `run`), for stats without waiting on a stop.
+    processor: Arc<Processor>,
+    run: std::sync::Mutex<SinkThread>,
 }
 
 /// Queue length of the sink's processor.
@@ -149,15 +151,16 @@ impl VideoOutput {
                 r
             })
             .map_err(|e| Error::new(ErrorKind::NoMemory, format!("spawning the output thread: {e}")))?;
-        let run = SinkThread::new(processor, shared.stop.clone(), thread, "video output");
-        Ok(VideoOutput { shared, run })
+        let run = SinkThread::new(processor.clone(), shared.stop.clone(), thread, "video output");
+        Ok(VideoOutput { shared, processor, run: Mutex::new(run) })
     }
 
+    /// The counters so far; the final ones once stopped. Never waits.
     pub fn stats(&self) -> VideoOutputStats {
         let c = &self.shared.counters;
         VideoOutputStats {
             frames_written: c.written.load(Ordering::Relaxed),
-            frames_dropped: self.run.processor().stats().discarded + c.rejected.load(Ordering::Relaxed),
+            frames_dropped: self.processor.stats().discarded + c.rejected.load(Ordering::Relaxed),
             width: c.width.load(Ordering::Relaxed),
             height: c.height.load(Ordering::Relaxed),
             fourcc: c.fourcc.load(Ordering::Relaxed),
@@ -165,18 +168,24 @@ impl VideoOutput {
         }
     }
 
-    /// Stops streaming, closes the node and returns the final stats, or the error that stopped
-    /// the output earlier (NoDevice, Io). If the track has ended, what it delivered is written
-    /// and shown first (as [`finish`](Self::finish)); if it is live, output stops now.
-    pub fn close(mut self) -> Result<VideoOutputStats> {
-        self.run.close()?;
+    /// Stops streaming and closes the node: if the track has ended, what it delivered is
+    /// written and shown first (as [`finish`](Self::finish)); if it is live, output stops now.
+    /// The error that stopped the output (NoDevice, Io, Unsupported), if any; later calls
+    /// return the first one's result.
+    pub fn stop(&self) -> Result<()> {
+        self.run.lock().unwrap_or_else(|p| p.into_inner()).close()
+    }
+
+    /// `stop`, then the final counters.
+    pub fn close(&self) -> Result<VideoOutputStats> {
+        self.stop()?;
         Ok(self.stats())
     }
 
     /// Waits until the track has ended and everything it delivered was written and dequeued
     /// by the driver (at most 2 s once the last frame is queued), then closes.
-    pub fn finish(mut self) -> Result<VideoOutputStats> {
-        self.run.finish()?;
+    pub fn finish(&self) -> Result<VideoOutputStats> {
+        self.run.lock().unwrap_or_else(|p| p.into_inner()).finish()?;
         Ok(self.stats())
     }
 }
