@@ -5,6 +5,7 @@ use std::ffi::c_void;
 use super::support::{read_in, read_in_required};
 use super::{bytes, bytes_mut, ffi_call, out, sized_struct, symver, MstStatus, OutStruct, Table, UserData};
 use crate::error::{err, Result};
+use crate::frame::pool::SpareBoxes;
 use crate::frame::{
     AudioCopyOptions, AudioDataInit, AudioSampleFormat, ExternalMemory, Frame, FrameMeta, Kind, PlaneLayout, Rect,
     VideoCopyOptions, VideoFrameInit, VideoPixelFormat,
@@ -267,11 +268,8 @@ struct CallerMemory {
     release: Option<UserData>,
 }
 
-/// Spare `CallerMemory` boxes, so wrapping a buffer per frame allocates nothing once warm.
 /// The boxes themselves are what is recycled (they become `Box<dyn ExternalMemory>`).
-#[allow(clippy::vec_box)]
-static SPARE_WRAPPERS: std::sync::Mutex<Vec<Box<CallerMemory>>> = std::sync::Mutex::new(Vec::new());
-const MAX_SPARE_WRAPPERS: usize = 64;
+static SPARE_WRAPPERS: SpareBoxes<CallerMemory> = SpareBoxes::new(64);
 
 // SAFETY: mst_frame_wrap_* require the memory to stay valid and unmodified until `release`
 // runs; libmst only reads it, from any thread.
@@ -290,13 +288,7 @@ impl ExternalMemory for CallerMemory {
         drop(self.release.take());
         self.ptr = std::ptr::null();
         self.len = 0;
-        let mut spare = SPARE_WRAPPERS.lock().unwrap_or_else(|p| p.into_inner());
-        if spare.len() < MAX_SPARE_WRAPPERS {
-            if spare.capacity() == 0 {
-                spare.reserve_exact(MAX_SPARE_WRAPPERS);
-            }
-            spare.push(self);
-        }
+        SPARE_WRAPPERS.give(self);
     }
 }
 
@@ -310,8 +302,7 @@ fn wrap(
 ) -> Result<Frame> {
     let meta = validate(data.len())?;
     let (ptr, len) = (data.as_ptr(), data.len());
-    let spare = SPARE_WRAPPERS.lock().unwrap_or_else(|p| p.into_inner()).pop();
-    let memory = match spare {
+    let memory = match SPARE_WRAPPERS.take() {
         Some(mut m) => {
             (m.ptr, m.len, m.release) = (ptr, len, Some(UserData::new(user_data, release)));
             m
