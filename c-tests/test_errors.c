@@ -416,6 +416,27 @@ int main(void) {
         CHECK(memcmp(&st, &st_before, sizeof st) == 0);
     }
 
+    /* A buffer length above PTRDIFF_MAX is an invalid argument, never a crash: no buffer is that
+     * large (and nothing is read or written). */
+    {
+        const size_t huge[] = {SIZE_MAX, SIZE_MAX / 2 + 1};
+        for (size_t i = 0; i < 2; i++) {
+            out = SENTINEL_PTR;
+            release_calls = 0;
+            CHECK_STATUS(mst_frame_create_video(&good, pixels, huge[i], &out), MST_ERR_INVALID_ARG);
+            CHECK_MESSAGE_HAS("PTRDIFF_MAX");
+            CHECK_STATUS(mst_frame_wrap_video(&good, pixels, huge[i], count_release, NULL, &out), MST_ERR_INVALID_ARG);
+            CHECK_STATUS(mst_frame_create_audio(&ainit, (const uint8_t *)samples, huge[i], &out), MST_ERR_INVALID_ARG);
+            CHECK_STATUS(mst_frame_wrap_audio(&ainit, (const uint8_t *)samples, huge[i], count_release, NULL, &out),
+                         MST_ERR_INVALID_ARG);
+            CHECK(out == SENTINEL_PTR);
+            CHECK_EQ_INT(release_calls, 0);
+            uint8_t dst[16];
+            CHECK_STATUS(mst_frame_video_copy_to(vf, dst, huge[i], NULL, NULL), MST_ERR_INVALID_ARG);
+            CHECK_STATUS(mst_frame_audio_copy_to(af, dst, huge[i], NULL), MST_ERR_INVALID_ARG);
+        }
+    }
+
     /* The sinks', devices' and library's out-params are untouched on failure too. */
     {
         MstFileStats fs;
