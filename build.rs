@@ -1,4 +1,5 @@
-//! Generates include/mst.h from src/ffi with cbindgen, and sets the shared library's SONAME.
+//! Generates include/mst.h from src/ffi with cbindgen, sets the shared library's SONAME and
+//! versions its symbols (abi/symbols.txt, abi/libmst.map).
 //!
 //! The header is committed. It is rewritten only when its content changes, so an unchanged
 //! API leaves the file (and its mtime) alone; CI regenerates it and fails on any diff.
@@ -15,12 +16,13 @@ fn main() {
     jpeg_raw();
     let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_else(|_| "0".into());
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmst.so.{major}");
+    symbol_versions(&dir);
 
     let config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
     // Only the C ABI (src/ffi and the modules it declares): the safe core's public items
     // are not part of mst.h.
     let builder = cbindgen::Builder::new().with_config(config).with_src(dir.join("src/ffi/mod.rs"));
-    let bindings = match builder.with_after_include(version_macros()).generate() {
+    let bindings = match builder.with_after_include(after_includes()).generate() {
         Ok(b) => b,
         Err(e) => {
             // A parse error in src/ffi is reported by rustc itself with a better message.
@@ -59,13 +61,51 @@ fn jpeg_raw() {
     }
 }
 
-fn version_macros() -> String {
+/// The version macros and MST_STRUCT_INIT, which cbindgen cannot write from Rust items.
+fn after_includes() -> String {
     let v = |k: &str| env::var(k).unwrap_or_else(|_| "0".into());
     format!(
-        "\n#define MST_VERSION_MAJOR {}\n#define MST_VERSION_MINOR {}\n#define MST_VERSION_PATCH {}\n#define MST_VERSION_STRING \"{}\"\n",
+        "\n#define MST_VERSION_MAJOR {}\n#define MST_VERSION_MINOR {}\n#define MST_VERSION_PATCH {}\n#define MST_VERSION_STRING \"{}\"\n{STRUCT_INIT}",
         v("CARGO_PKG_VERSION_MAJOR"),
         v("CARGO_PKG_VERSION_MINOR"),
         v("CARGO_PKG_VERSION_PATCH"),
         v("CARGO_PKG_VERSION")
     )
+}
+
+const STRUCT_INIT: &str = r#"
+/* MST_STRUCT_INIT(T): a size-prefixed struct T with every member zero (= default or unset)
+ * and struct_size = sizeof(T), the size this program was compiled with:
+ *     MstToneOptions options = MST_STRUCT_INIT(MstToneOptions);
+ * In C++ it value-initializes and then sets struct_size. */
+#ifdef __cplusplus
+template <typename T> static inline T mst_struct_init(void) {
+  T value{};
+  value.struct_size = sizeof(T);
+  return value;
+}
+#define MST_STRUCT_INIT(T) (mst_struct_init<T>())
+#else
+#define MST_STRUCT_INIT(T) {.struct_size = sizeof(T)}
+#endif
+"#;
+
+/// Gives every exported symbol the version MST_1.0 (abi/libmst.map, abi/symbols.txt). rustc
+/// passes its own version script, which lists the symbols unversioned, and linkers keep a
+/// symbol's first assignment, so abi/libmst.map alone would be ignored: with `cfg(mst_symver)`
+/// each src/ffi file ends in `symver!(...)`, a `.symver name, name@@@MST_1.0, remove`
+/// directive per function, which renames it in its object to its versioned form. rust-lld
+/// (Rust's default linker on x86-64 Linux since 1.90) keeps that, with the node defined by
+/// abi/libmst.map; static links see the plain names (a version means nothing there). GNU ld
+/// refuses two version scripts, so other targets get unversioned symbols and a warning.
+fn symbol_versions(dir: &std::path::Path) {
+    println!("cargo:rerun-if-changed=abi/libmst.map");
+    println!("cargo::rustc-check-cfg=cfg(mst_symver)");
+    let target = env::var("TARGET").unwrap_or_default();
+    if target != "x86_64-unknown-linux-gnu" {
+        println!("cargo:warning=libmst's symbols are versioned on x86_64-unknown-linux-gnu only (rust-lld); {target} gets unversioned ones");
+        return;
+    }
+    println!("cargo:rustc-cfg=mst_symver");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", dir.join("abi/libmst.map").display());
 }

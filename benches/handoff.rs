@@ -29,7 +29,7 @@ use mst::ffi::MstStatus::{MST_ERR_AGAIN, MST_ERR_ENDED, MST_OK};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-use common::{i420_init, ok};
+use common::{buffer, i420_init, ok, struct_size, video_info};
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator
@@ -118,7 +118,7 @@ fn wrap_ring(pixels: &[u8]) -> Vec<usize> {
 
 fn close_ring(ring: &[usize]) {
     for &f in ring {
-        ok(mst_frame_close(f as *mut MstFrame));
+        ok(mst_frame_free(f as *mut MstFrame));
     }
 }
 
@@ -286,9 +286,9 @@ fn libmst_run(ring: &[usize], pacing: Option<Duration>, frames: u64, limit: Dura
     let mut g = null_mut();
     ok(mst_generator_create(MstKind::MST_KIND_VIDEO as i32, &mut g));
     let mut t = null_mut();
-    ok(mst_generator_track(g, &mut t));
+    ok(mst_generator_get_track(g, &mut t));
     let mut p = null_mut();
-    ok(mst_processor_create(t, MAX_BUFFER, &mut p));
+    ok(mst_processor_create(t, &buffer(MAX_BUFFER), &mut p));
     let (g, p) = (g as usize, p as usize);
     let sent: Vec<AtomicU64> = (0..RING).map(|_| AtomicU64::new(0)).collect();
     let base = Instant::now();
@@ -309,10 +309,7 @@ fn libmst_run(ring: &[usize], pacing: Option<Duration>, frames: u64, limit: Dura
                     e => ok(e),
                 }
                 let t_read = now_ns(base);
-                let mut info = std::mem::MaybeUninit::<MstVideoFrameInfo>::uninit();
-                ok(mst_frame_video_info(f, info.as_mut_ptr()));
-                // SAFETY: written by the MST_OK call above.
-                let info = unsafe { info.assume_init() };
+                let info = video_info(f);
                 let k = info.timestamp as usize;
                 if k != (info.sequence as usize - 1) % RING {
                     mismatched.fetch_add(1, Ordering::Relaxed);
@@ -320,7 +317,7 @@ fn libmst_run(ring: &[usize], pacing: Option<Duration>, frames: u64, limit: Dura
                 if info.sequence > WARMUP && lat.len() < lat.capacity() {
                     lat.push(t_read.saturating_sub(sent[k].load(Ordering::Acquire)));
                 }
-                ok(mst_frame_close(f));
+                ok(mst_frame_free(f));
             }
             lat
         });
@@ -331,6 +328,7 @@ fn libmst_run(ring: &[usize], pacing: Option<Duration>, frames: u64, limit: Dura
             ok(mst_frame_clone(ring[k] as *const MstFrame, &mut c));
             sent[k].store(now_ns(base), Ordering::Release);
             ok(mst_generator_write(g, c));
+            ok(mst_frame_free(c));
         };
         // The reader thread is running (and has its buffer) before anything is measured.
         while !ready.load(Ordering::Acquire) {
@@ -347,7 +345,7 @@ fn libmst_run(ring: &[usize], pacing: Option<Duration>, frames: u64, limit: Dura
             write(i);
             i += 1;
             pace(pacing);
-            if i % 1024 == 0 && t0.elapsed() >= limit {
+            if i.is_multiple_of(1024) && t0.elapsed() >= limit {
                 break;
             }
         }
@@ -459,7 +457,7 @@ fn baseline_run(wake: Wake, pacing: Option<Duration>, frames: u64, limit: Durati
             write(i);
             i += 1;
             pace(pacing);
-            if i % 1024 == 0 && t0.elapsed() >= limit {
+            if i.is_multiple_of(1024) && t0.elapsed() >= limit {
                 break;
             }
         }
@@ -498,11 +496,11 @@ fn fan_out(ring: &[usize], processors: usize) -> FanOut {
     let mut g = null_mut();
     ok(mst_generator_create(MstKind::MST_KIND_VIDEO as i32, &mut g));
     let mut t = null_mut();
-    ok(mst_generator_track(g, &mut t));
+    ok(mst_generator_get_track(g, &mut t));
     let ps: Vec<*mut MstProcessor> = (0..processors)
         .map(|_| {
             let mut p = null_mut();
-            ok(mst_processor_create(t, MAX_BUFFER, &mut p));
+            ok(mst_processor_create(t, &buffer(MAX_BUFFER), &mut p));
             p
         })
         .collect();
@@ -511,7 +509,7 @@ fn fan_out(ring: &[usize], processors: usize) -> FanOut {
             loop {
                 let mut f = null_mut();
                 match mst_processor_read(p, 0, &mut f) {
-                    MST_OK => ok(mst_frame_close(f)),
+                    MST_OK => ok(mst_frame_free(f)),
                     MST_ERR_AGAIN => break,
                     e => ok(e),
                 }
@@ -525,6 +523,7 @@ fn fan_out(ring: &[usize], processors: usize) -> FanOut {
             let mut c = null_mut();
             ok(mst_frame_clone(ring[(i % RING as u64) as usize] as *const MstFrame, &mut c));
             ok(mst_generator_write(g, c));
+            ok(mst_frame_free(c));
             i += 1;
         }
         *timed += t0.elapsed();
@@ -565,9 +564,9 @@ fn wrap_per_write(pixels: &[u8]) -> (f64, f64) {
     let mut g = null_mut();
     ok(mst_generator_create(MstKind::MST_KIND_VIDEO as i32, &mut g));
     let mut t = null_mut();
-    ok(mst_generator_track(g, &mut t));
+    ok(mst_generator_get_track(g, &mut t));
     let mut p = null_mut();
-    ok(mst_processor_create(t, MAX_BUFFER, &mut p));
+    ok(mst_processor_create(t, &buffer(MAX_BUFFER), &mut p));
     let step = |i: u64| {
         let mut f = null_mut();
         ok(mst_frame_wrap_video(
@@ -579,9 +578,10 @@ fn wrap_per_write(pixels: &[u8]) -> (f64, f64) {
             &mut f,
         ));
         ok(mst_generator_write(g, f));
+        ok(mst_frame_free(f));
         let mut r = null_mut();
         ok(mst_processor_read(p, 0, &mut r));
-        ok(mst_frame_close(r));
+        ok(mst_frame_free(r));
     };
     (0..1000).for_each(step);
     let n = 20_000u64;
@@ -605,14 +605,19 @@ fn constrained_scale(map_pixels: bool) -> (f64, f64, f64) {
     let mut g = null_mut();
     ok(mst_generator_create(MstKind::MST_KIND_VIDEO as i32, &mut g));
     let mut t = null_mut();
-    ok(mst_generator_track(g, &mut t));
+    ok(mst_generator_get_track(g, &mut t));
     let exact = |v: f64| MstConstrainRange { present: MST_CONSTRAIN_EXACT, exact: v, ..Default::default() };
     ok(mst_track_apply_constraints(
         t,
-        &MstVideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() },
+        &MstVideoConstraints {
+            struct_size: struct_size::<MstVideoConstraints>(),
+            width: exact(640.0),
+            height: exact(360.0),
+            ..Default::default()
+        },
     ));
     let mut p = null_mut();
-    ok(mst_processor_create(t, MAX_BUFFER, &mut p));
+    ok(mst_processor_create(t, &buffer(MAX_BUFFER), &mut p));
     // A library-owned copy (mst_frame_create_video): a wrapped frame is scaled at once, so
     // its memory goes back to its owner on schedule; this one is scaled on first pixel read.
     let mut src = null_mut();
@@ -621,15 +626,16 @@ fn constrained_scale(map_pixels: bool) -> (f64, f64, f64) {
         let mut c = null_mut();
         ok(mst_frame_clone(src, &mut c));
         ok(mst_generator_write(g, c));
+        ok(mst_frame_free(c));
         let mut r = null_mut();
         ok(mst_processor_read(p, 0, &mut r));
         if map_pixels {
             let (mut d, mut s, mut l) = (std::ptr::null(), 0usize, 0usize);
-            ok(mst_frame_video_plane(r, 0, &mut d, &mut s, &mut l));
+            ok(mst_frame_get_video_plane(r, 0, &mut d, &mut s, &mut l));
             assert!(!d.is_null() && s >= 640 && l >= 640 * 360);
             black_box(unsafe { *d });
         }
-        ok(mst_frame_close(r));
+        ok(mst_frame_free(r));
     };
     (0..20).for_each(step);
     let n = 200u64;
@@ -638,7 +644,7 @@ fn constrained_scale(map_pixels: bool) -> (f64, f64, f64) {
     (0..n).for_each(step);
     let us = t0.elapsed().as_nanos() as f64 / 1000.0 / n as f64;
     let end = counters();
-    ok(mst_frame_close(src));
+    ok(mst_frame_free(src));
     ok(mst_processor_free(p));
     ok(mst_track_free(t));
     ok(mst_generator_free(g));

@@ -55,14 +55,18 @@
 /* CHECK_OK(expr): the call returns MST_OK. */
 #define CHECK_OK(expr) CHECK_STATUS(expr, MST_OK)
 
+/* MST_TEST_BUFFER(n): processor options asking for maxBufferSize n, as the pointer
+ * mst_processor_create() takes (a compound literal: valid in the enclosing block). */
+#define MST_TEST_BUFFER(n)                                                                      \
+    (&(MstProcessorOptions){.struct_size = sizeof(MstProcessorOptions), .max_buffer_size = (n)})
+
 /* ---- Frames ---------------------------------------------------------------------------- */
 
 /* A frame init with format, coded size and timestamp set and everything else 0: planes tightly
  * packed, the whole coded frame visible, display size = visible size, no duration. */
 static inline MstVideoFrameInit mst_test_video_init(int32_t format, uint32_t coded_width,
                                                     uint32_t coded_height, int64_t timestamp) {
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
+    MstVideoFrameInit init = MST_STRUCT_INIT(MstVideoFrameInit);
     init.format = format;
     init.coded_width = coded_width;
     init.coded_height = coded_height;
@@ -83,10 +87,16 @@ static inline MstFrame *mst_test_video_frame(uint32_t width, uint32_t height, in
     return f;
 }
 
-/* Writes mst_test_video_frame(width, height, timestamp) to g; the write must succeed. */
+/* Writes f to g, which must succeed, and frees the handle (the write closed it). */
+static inline void mst_test_write(MstGenerator *g, MstFrame *f) {
+    CHECK_OK(mst_generator_write(g, f));
+    CHECK_OK(mst_frame_free(f));
+}
+
+/* Writes mst_test_video_frame(width, height, timestamp) to g, as mst_test_write(). */
 static inline void mst_test_write_video_frame(MstGenerator *g, uint32_t width, uint32_t height,
                                               int64_t timestamp) {
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(width, height, timestamp)));
+    mst_test_write(g, mst_test_video_frame(width, height, timestamp));
 }
 
 /* A new AudioData of `frames` frames of `channels` channels in `format`, whose samples are
@@ -96,7 +106,8 @@ static inline MstFrame *mst_test_audio_data(int32_t format, size_t bytes_per_sam
     size_t len = (size_t)frames * channels * bytes_per_sample;
     uint8_t *samples = calloc(1, len);
     CHECK(samples != NULL);
-    MstAudioDataInit init = {.format = format,
+    MstAudioDataInit init = {.struct_size = sizeof(MstAudioDataInit),
+                             .format = format,
                              .sample_rate = sample_rate,
                              .number_of_frames = frames,
                              .number_of_channels = channels,
@@ -110,7 +121,7 @@ static inline MstFrame *mst_test_audio_data(int32_t format, size_t bytes_per_sam
 /* ---- Processors and tracks --------------------------------------------------------------- */
 
 static inline MstProcessorStats mst_test_stats(const MstProcessor *p) {
-    MstProcessorStats st;
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     return st;
 }
@@ -119,9 +130,9 @@ static inline MstProcessorStats mst_test_stats(const MstProcessor *p) {
 static inline MstVideoFrameInfo mst_test_read_video_info(MstProcessor *p) {
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(p, 0, &f));
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
-    CHECK_OK(mst_frame_close(f));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
+    CHECK_OK(mst_frame_free(f));
     return info;
 }
 
@@ -143,7 +154,7 @@ static inline void mst_test_expect_empty(MstProcessor *p) {
 
 static inline MstReadyState mst_test_ready_state(const MstTrack *t) {
     MstReadyState s = 0;
-    CHECK_OK(mst_track_ready_state(t, &s));
+    CHECK_OK(mst_track_get_ready_state(t, &s));
     return s;
 }
 

@@ -11,3 +11,7 @@ _Static_assert(sizeof(MstStatus) == sizeof(int32_t), "MstStatus is 32 bits wide"
 _Static_assert(MST_OK == 0, "MST_OK is 0");
 
 const char *(*const header_c_version)(void) = mst_version;
+
+/* MST_STRUCT_INIT initializes a size-prefixed struct, at file scope too. */
+static const MstProcessorOptions header_c_options = MST_STRUCT_INIT(MstProcessorOptions);
+const MstProcessorOptions *header_c_options_ptr = &header_c_options;

@@ -12,3 +12,7 @@ static_assert(MST_OK == 0, "MST_OK is 0");
 
 extern const char *(*const header_cpp_version)(void);
 const char *(*const header_cpp_version)(void) = mst_version;
+
+// MST_STRUCT_INIT value-initializes a size-prefixed struct and sets its size.
+extern const MstProcessorOptions header_cpp_options;
+const MstProcessorOptions header_cpp_options = MST_STRUCT_INIT(MstProcessorOptions);

@@ -86,12 +86,12 @@ static void test_enumerate(void) {
     MstDeviceList *list = NULL;
     CHECK_OK(mst_devices_enumerate(&list));
     size_t count = 0;
-    CHECK_OK(mst_device_list_count(list, &count));
+    CHECK_OK(mst_device_list_get_count(list, &count));
     CHECK(count >= 2);
     int default_in = 0, default_out = 0;
     for (size_t i = 0; i < count; i++) {
-        MstDeviceInfo d;
-        CHECK_OK(mst_device_list_get(list, i, &d));
+        MstDeviceInfo d = MST_STRUCT_INIT(MstDeviceInfo);
+        CHECK_OK(mst_device_list_get_device(list, i, &d));
         CHECK(d.device_id != NULL && d.label != NULL && d.group_id != NULL);
         CHECK(d.label[0] != 0 && d.group_id[0] != 0);
         CHECK(d.kind >= MST_DEVICE_KIND_AUDIO_INPUT && d.kind <= MST_DEVICE_KIND_VIDEO_OUTPUT);
@@ -100,18 +100,18 @@ static void test_enumerate(void) {
             default_out += d.kind == MST_DEVICE_KIND_AUDIO_OUTPUT;
         }
         for (size_t j = 0; j < i; j++) {
-            MstDeviceInfo e;
-            CHECK_OK(mst_device_list_get(list, j, &e));
+            MstDeviceInfo e = MST_STRUCT_INIT(MstDeviceInfo);
+            CHECK_OK(mst_device_list_get_device(list, j, &e));
             CHECK(!(e.kind == d.kind && strcmp(e.device_id, d.device_id) == 0));
         }
     }
     CHECK_EQ_INT(default_in, 1);
     CHECK_EQ_INT(default_out, 1);
-    MstDeviceInfo d;
-    CHECK_STATUS(mst_device_list_get(list, count, &d), MST_ERR_RANGE);
-    CHECK_STATUS(mst_device_list_count(list, NULL), MST_ERR_NULL_ARG);
+    MstDeviceInfo d = MST_STRUCT_INIT(MstDeviceInfo);
+    CHECK_STATUS(mst_device_list_get_device(list, count, &d), MST_ERR_RANGE);
+    CHECK_STATUS(mst_device_list_get_count(list, NULL), MST_ERR_NULL_ARG);
     CHECK_OK(mst_device_list_free(list));
-    CHECK_STATUS(mst_device_list_count(list, &count), MST_ERR_INVALID_STATE);
+    CHECK_STATUS(mst_device_list_get_count(list, &count), MST_ERR_INVALID_STATE);
     CHECK_OK(mst_device_list_free(NULL));
 }
 
@@ -124,25 +124,24 @@ static MstConstrainRange exact(double v) {
 }
 
 static void test_capture(void) {
-    MstAudioConstraints c;
-    memset(&c, 0, sizeof c);
+    MstAudioConstraints c = MST_STRUCT_INIT(MstAudioConstraints);
     c.sample_rate = exact(RATE);
     c.channel_count = exact(2);
     c.sample_size = exact(16);
     MstTrack *track = NULL;
     CHECK_OK(mst_track_create_microphone("mst_capture", &c, &track));
     MstKind kind;
-    CHECK_OK(mst_track_kind(track, &kind));
+    CHECK_OK(mst_track_get_kind(track, &kind));
     CHECK_EQ_INT(kind, MST_KIND_AUDIO);
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(track, 1000, &p));
+    CHECK_OK(mst_processor_create(track, MST_TEST_BUFFER(1000), &p));
     int64_t last_pos = -1, last_ts = 0;
     uint8_t buf[CHUNK * 4];
     for (int n = 0; n < 50; n++) {
         MstFrame *f = NULL;
         CHECK_OK(mst_processor_read(p, 10000, &f));
-        MstAudioDataInfo a;
-        CHECK_OK(mst_frame_audio_info(f, &a));
+        MstAudioDataInfo a = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHECK_OK(mst_frame_get_audio_info(f, &a));
         CHECK_EQ_INT(a.format, MST_AUDIO_SAMPLE_FORMAT_S16);
         CHECK_EQ_INT(a.number_of_channels, 2);
         CHECK_EQ_INT(a.number_of_frames, CHUNK);
@@ -162,43 +161,43 @@ static void test_capture(void) {
         }
         last_pos = pos;
         last_ts = a.timestamp;
-        CHECK_OK(mst_frame_close(f));
+        CHECK_OK(mst_frame_free(f));
     }
-    MstSettings s;
+    MstSettings s = MST_STRUCT_INIT(MstSettings);
     CHECK_OK(mst_track_get_settings(track, &s));
     CHECK(s.present & MST_SETTING_SAMPLE_RATE);
     CHECK(s.sample_rate == RATE);
     CHECK_EQ_INT(s.channel_count, 2);
     CHECK_EQ_INT(s.sample_size, 16);
-    MstCaptureStats cs;
+    MstCaptureStats cs = MST_STRUCT_INIT(MstCaptureStats);
     CHECK_OK(mst_track_get_capture_stats(track, &cs));
     CHECK(cs.chunks >= 50);
     CHECK_EQ_INT(cs.frames, cs.chunks * CHUNK);
     CHECK_OK(mst_track_stop(track));
     MstEndReason reason;
-    CHECK_OK(mst_track_end_reason(track, &reason));
+    CHECK_OK(mst_track_get_end_reason(track, &reason));
     CHECK_EQ_INT(reason, MST_END_REASON_STOPPED);
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(track));
 
     /* NULL constraints: defaults (48000 Hz, 2 channels, 16 bits on this device). */
     CHECK_OK(mst_track_create_microphone("mst_capture", NULL, &track));
-    CHECK_OK(mst_processor_create(track, 10, &p));
+    CHECK_OK(mst_processor_create(track, MST_TEST_BUFFER(10), &p));
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(p, 10000, &f));
-    MstAudioDataInfo a;
-    CHECK_OK(mst_frame_audio_info(f, &a));
+    MstAudioDataInfo a = MST_STRUCT_INIT(MstAudioDataInfo);
+    CHECK_OK(mst_frame_get_audio_info(f, &a));
     CHECK(a.sample_rate == 48000.0f);
     CHECK_EQ_INT(a.number_of_channels, 2);
     CHECK_EQ_INT(a.format, MST_AUDIO_SAMPLE_FORMAT_S16);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(track));
 
     /* A generator's track has no capture stats. */
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
-    CHECK_OK(mst_generator_track(g, &track));
+    CHECK_OK(mst_generator_get_track(g, &track));
     CHECK_STATUS(mst_track_get_capture_stats(track, &cs), MST_ERR_TYPE);
     CHECK_OK(mst_track_free(track));
     CHECK_OK(mst_generator_free(g));
@@ -206,17 +205,18 @@ static void test_capture(void) {
 
 static void test_errors(void) {
     MstTrack *track = (MstTrack *)0x1;
-    MstAudioConstraints c;
-    memset(&c, 0, sizeof c);
+    MstAudioConstraints c = MST_STRUCT_INIT(MstAudioConstraints);
     c.sample_rate = exact(1000000);
     CHECK_STATUS(mst_track_create_microphone("mst_capture", &c, &track), MST_ERR_OVERCONSTRAINED);
     CHECK(strstr(mst_last_error_message(), "sampleRate") != NULL);
     CHECK(track == (MstTrack *)0x1); /* untouched on error */
     memset(&c, 0, sizeof c);
+    c.struct_size = sizeof c;
     c.sample_size = exact(24);
     CHECK_STATUS(mst_track_create_microphone("mst_capture", &c, &track), MST_ERR_OVERCONSTRAINED);
     CHECK(strstr(mst_last_error_message(), "sampleSize") != NULL);
     memset(&c, 0, sizeof c);
+    c.struct_size = sizeof c;
     c.channel_count.present = 0x100;
     CHECK_STATUS(mst_track_create_microphone("mst_capture", &c, &track), MST_ERR_INVALID_ARG);
 
@@ -227,7 +227,7 @@ static void test_errors(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     MstAudioPlayback *pb = NULL;
     CHECK_STATUS(mst_audio_playback_open(t, "hw:CARD=NoSuchCard,DEV=0", &pb), MST_ERR_NO_DEVICE);
     CHECK(strstr(mst_last_error_message(), "hw:CARD=NoSuchCard,DEV=0") != NULL);
@@ -236,13 +236,14 @@ static void test_errors(void) {
     CHECK_OK(mst_generator_free(g));
 
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_STATUS(mst_audio_playback_open(t, "mst_play", &pb), MST_ERR_TYPE);
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));
 
-    CHECK_STATUS(mst_audio_playback_close(NULL, NULL), MST_ERR_NULL_ARG);
-    MstAudioPlaybackStats st;
+    CHECK_STATUS(mst_audio_playback_stop(NULL), MST_ERR_NULL_ARG);
+    CHECK_OK(mst_audio_playback_free(NULL));
+    MstAudioPlaybackStats st = MST_STRUCT_INIT(MstAudioPlaybackStats);
     CHECK_STATUS(mst_audio_playback_get_stats(NULL, &st), MST_ERR_NULL_ARG);
 }
 
@@ -250,11 +251,11 @@ static void test_playback(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     MstAudioPlayback *pb = NULL;
     CHECK_OK(mst_audio_playback_open(t, "mst_play", &pb));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 100, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(100), &p));
     enum { CHUNKS = 30 };
     static int16_t samples[CHUNKS * CHUNK * 2];
     for (int i = 0; i < CHUNKS * CHUNK; i++) { /* a ramp on the left, its negation on the right */
@@ -262,8 +263,7 @@ static void test_playback(void) {
         samples[2 * i + 1] = (int16_t)-(i * 7);
     }
     for (int n = 0; n < CHUNKS; n++) {
-        MstAudioDataInit init;
-        memset(&init, 0, sizeof init);
+        MstAudioDataInit init = MST_STRUCT_INIT(MstAudioDataInit);
         init.format = MST_AUDIO_SAMPLE_FORMAT_S16;
         init.sample_rate = RATE;
         init.number_of_frames = CHUNK;
@@ -272,6 +272,7 @@ static void test_playback(void) {
         MstFrame *f = NULL;
         CHECK_OK(mst_frame_create_audio(&init, (const uint8_t *)&samples[n * CHUNK * 2], CHUNK * 4, &f));
         CHECK_OK(mst_generator_write(g, f));
+        CHECK_OK(mst_frame_free(f));
     }
     /* What a processor on the same track read (before the end empties its queue). */
     static uint8_t expected[CHUNKS * CHUNK * 4];
@@ -279,16 +280,20 @@ static void test_playback(void) {
         MstFrame *f = NULL;
         CHECK_OK(mst_processor_read(p, 0, &f));
         CHECK_OK(mst_frame_audio_copy_to(f, expected + (size_t)n * CHUNK * 4, CHUNK * 4, NULL));
-        CHECK_OK(mst_frame_close(f));
+        CHECK_OK(mst_frame_free(f));
     }
     CHECK_OK(mst_generator_close(g));
-    MstAudioPlaybackStats st;
+    MstAudioPlaybackStats st = MST_STRUCT_INIT(MstAudioPlaybackStats);
     CHECK_OK(mst_audio_playback_get_stats(pb, &st));
-    CHECK_OK(mst_audio_playback_close(pb, &st)); /* the track ended: plays everything out */
+    CHECK_OK(mst_audio_playback_stop(pb)); /* the track ended: plays everything out */
+    CHECK_OK(mst_audio_playback_stop(pb)); /* stopped already: the same outcome */
+    CHECK_OK(mst_audio_playback_get_stats(pb, &st)); /* the final counters, after stop */
     CHECK_EQ_INT(st.frames_played, CHUNKS * CHUNK);
     CHECK_EQ_INT(st.chunks_dropped, 0);
     CHECK_EQ_INT(st.chunks_rejected, 0);
+    CHECK_OK(mst_audio_playback_free(pb));
     CHECK_STATUS(mst_audio_playback_get_stats(pb, &st), MST_ERR_INVALID_STATE);
+    CHECK_STATUS(mst_audio_playback_free(pb), MST_ERR_INVALID_STATE);
     char out[300];
     path_in_dir(out, sizeof out, "out.raw");
     size_t len = 0;

@@ -66,7 +66,7 @@ static MstFrame *make_audio(const struct format_desc *d, int64_t timestamp) {
     memset(buf, 0, sizeof buf);
     for (unsigned c = 0; c < CHANNELS; c++)
         for (unsigned f = 0; f < FRAMES; f++) put_sample(d, buf, element_index(d, c, f, CHANNELS, FRAMES), u8_value(c, f));
-    MstAudioDataInit init = {d->format, 48000.0f, FRAMES, CHANNELS, timestamp};
+    MstAudioDataInit init = {sizeof(MstAudioDataInit), d->format, 48000.0f, FRAMES, CHANNELS, timestamp};
     MstFrame *a = NULL;
     MstStatus s = mst_frame_create_audio(&init, buf, (size_t)CHANNELS * FRAMES * d->bytes, &a);
     if (s != MST_OK) MST_TEST_FAIL_("creating %s audio: %s (%s)", d->name, mst_status_str(s), mst_last_error_message());
@@ -74,8 +74,7 @@ static MstFrame *make_audio(const struct format_desc *d, int64_t timestamp) {
 }
 
 static MstAudioCopyOptions copy_options(uint32_t plane, uint32_t offset, uint32_t count, int32_t format) {
-    MstAudioCopyOptions o;
-    memset(&o, 0, sizeof o);
+    MstAudioCopyOptions o = MST_STRUCT_INIT(MstAudioCopyOptions);
     o.plane_index = plane;
     o.frame_offset = offset;
     o.frame_count = count;
@@ -87,10 +86,10 @@ static void check_create_and_info(void) {
     for (size_t i = 0; i < NUM_FORMATS; i++) {
         MstFrame *a = make_audio(&formats[i], 123456 + (int64_t)i);
         MstKind kind = (MstKind)0;
-        CHECK_OK(mst_frame_kind(a, &kind));
+        CHECK_OK(mst_frame_get_kind(a, &kind));
         CHECK_EQ_INT(kind, MST_KIND_AUDIO);
-        MstAudioDataInfo info;
-        CHECK_OK(mst_frame_audio_info(a, &info));
+        MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHECK_OK(mst_frame_get_audio_info(a, &info));
         CHECK_EQ_INT(info.format, formats[i].format);
         CHECK(info.sample_rate == 48000.0f);
         CHECK_EQ_INT(info.number_of_frames, FRAMES);
@@ -102,7 +101,7 @@ static void check_create_and_info(void) {
         size_t size = 0;
         CHECK_OK(mst_frame_audio_allocation_size(a, NULL, &size));
         CHECK_EQ_INT(size, formats[i].bytes * FRAMES * (formats[i].planar ? 1 : CHANNELS));
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
 
     /* Durations: frames x 1e6 / rate. */
@@ -114,28 +113,28 @@ static void check_create_and_info(void) {
                      {16000.0f, 1, 62}};
     static uint8_t zeros[8000 * 4];
     for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
-        MstAudioDataInit init = {MST_AUDIO_SAMPLE_FORMAT_F32, durations[i].rate, durations[i].frames, 1, 0};
+        MstAudioDataInit init = {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_F32, durations[i].rate, durations[i].frames, 1, 0};
         MstFrame *a = NULL;
         CHECK_OK(mst_frame_create_audio(&init, zeros, sizeof zeros, &a));
-        MstAudioDataInfo info;
-        CHECK_OK(mst_frame_audio_info(a, &info));
+        MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHECK_OK(mst_frame_get_audio_info(a, &info));
         if (info.duration != durations[i].duration)
             MST_TEST_FAIL_("%u frames at %.0f Hz: duration %lld, expected %lld", durations[i].frames,
                            (double)durations[i].rate, (long long)info.duration, (long long)durations[i].duration);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
 
     /* Validation. */
     const MstAudioDataInit bad[] = {
-        {0, 48000.0f, 4, 1, 0},
-        {9, 48000.0f, 4, 1, 0},
-        {-1, 48000.0f, 4, 1, 0},
-        {MST_AUDIO_SAMPLE_FORMAT_S16, 0.0f, 4, 1, 0},
-        {MST_AUDIO_SAMPLE_FORMAT_S16, -48000.0f, 4, 1, 0},
-        {MST_AUDIO_SAMPLE_FORMAT_S16, NAN, 4, 1, 0},
-        {MST_AUDIO_SAMPLE_FORMAT_S16, INFINITY, 4, 1, 0},
-        {MST_AUDIO_SAMPLE_FORMAT_S16, 48000.0f, 0, 1, 0},
-        {MST_AUDIO_SAMPLE_FORMAT_S16, 48000.0f, 4, 0, 0},
+        {sizeof(MstAudioDataInit), 0, 48000.0f, 4, 1, 0},
+        {sizeof(MstAudioDataInit), 9, 48000.0f, 4, 1, 0},
+        {sizeof(MstAudioDataInit), -1, 48000.0f, 4, 1, 0},
+        {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_S16, 0.0f, 4, 1, 0},
+        {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_S16, -48000.0f, 4, 1, 0},
+        {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_S16, NAN, 4, 1, 0},
+        {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_S16, INFINITY, 4, 1, 0},
+        {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_S16, 48000.0f, 0, 1, 0},
+        {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_S16, 48000.0f, 4, 0, 0},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         MstFrame *a = (MstFrame *)(uintptr_t)0x5e5e;
@@ -146,12 +145,12 @@ static void check_create_and_info(void) {
     }
     /* data_len one short, for every format. */
     for (size_t i = 0; i < NUM_FORMATS; i++) {
-        MstAudioDataInit init = {formats[i].format, 48000.0f, FRAMES, CHANNELS, 0};
+        MstAudioDataInit init = {sizeof(MstAudioDataInit), formats[i].format, 48000.0f, FRAMES, CHANNELS, 0};
         size_t need = formats[i].bytes * FRAMES * CHANNELS;
         MstFrame *a = NULL;
         CHECK_STATUS(mst_frame_create_audio(&init, zeros, need - 1, &a), MST_ERR_INVALID_ARG);
         CHECK_OK(mst_frame_create_audio(&init, zeros, need, &a));
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
 }
 
@@ -186,7 +185,7 @@ static void check_allocation_sizes_and_ranges(void) {
             CHECK_OK(mst_frame_audio_allocation_size(a, &o, &size));
             CHECK_EQ_INT(size, formats[t].bytes * (FRAMES - 5) * (formats[t].planar ? 1 : CHANNELS));
         }
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
 
     MstFrame *planar = make_audio(&formats[7], 0);      /* f32-planar */
@@ -229,12 +228,12 @@ static void check_allocation_sizes_and_ranges(void) {
         MstAudioCopyOptions o = copy_options(0, 0, 0, 9);
         CHECK_STATUS(mst_frame_audio_allocation_size(planar, &o, &size), MST_ERR_INVALID_ARG);
     }
-    CHECK_OK(mst_frame_close(planar));
-    CHECK_OK(mst_frame_close(interleaved));
+    CHECK_OK(mst_frame_free(planar));
+    CHECK_OK(mst_frame_free(interleaved));
 }
 
 static MstFrame *make_raw(int32_t format, unsigned channels, unsigned frames, const void *data, size_t len) {
-    MstAudioDataInit init = {format, 48000.0f, frames, channels, 0};
+    MstAudioDataInit init = {sizeof(MstAudioDataInit), format, 48000.0f, frames, channels, 0};
     MstFrame *a = NULL;
     CHECK_OK(mst_frame_create_audio(&init, data, len, &a));
     return a;
@@ -260,7 +259,7 @@ static void check_conversions(void) {
         o.plane_index = 0;
         CHECK_OK(mst_frame_audio_copy_to(a, (uint8_t *)dst, sizeof dst, &o));
         for (int f = 0; f < 7; f++) CHECK(dst[f] == (float)(1000 + f) / 32768.0f);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
     /* f32 to s16: clamped beyond +-1, rounded (not truncated). */
     {
@@ -281,7 +280,7 @@ static void check_conversions(void) {
         CHECK_EQ_INT(u8[1], 0);
         CHECK_EQ_INT(u8[7], 192);
         CHECK_EQ_INT(u8[8], 128);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
     /* u8 to f32: (x - 128) / 128. */
     {
@@ -294,7 +293,7 @@ static void check_conversions(void) {
         for (int i = 0; i < N; i++)
             if (out[i] != (float)(in[i] - 128) / 128.0f)
                 MST_TEST_FAIL_("u8 %u to f32: %.9g, expected %.9g", in[i], (double)out[i], (in[i] - 128) / 128.0);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
     /* s16 to u8: (x >> 8) + 128. */
     {
@@ -307,7 +306,7 @@ static void check_conversions(void) {
         CHECK_OK(mst_frame_audio_copy_to(a, out, sizeof out, &o));
         for (int i = 0; i < N; i++)
             if (out[i] != want[i]) MST_TEST_FAIL_("s16 %d to u8: %u, expected %u", in[i], out[i], want[i]);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
     /* Frame offset and count slice the right samples. */
     {
@@ -332,7 +331,7 @@ static void check_conversions(void) {
         CHECK_OK(mst_frame_audio_copy_to(a, (uint8_t *)fout, sizeof fout, &o));
         CHECK(fout[0] == 108.0f / 32768.0f);
         CHECK(fout[1] == 109.0f / 32768.0f);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
 
         int16_t inter[C * F];
         for (int f = 0; f < F; f++)
@@ -346,7 +345,7 @@ static void check_conversions(void) {
         CHECK_OK(mst_frame_audio_copy_to(a, (uint8_t *)out, sizeof out, &o));
         CHECK_EQ_INT(out[0], 104);
         CHECK_EQ_INT(out[1], 105);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
     /* Every format converts to f32-planar, every plane. */
     for (size_t s = 0; s < NUM_FORMATS; s++) {
@@ -385,7 +384,7 @@ static void check_conversions(void) {
                     }
             }
         }
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
 }
 

@@ -43,11 +43,10 @@ static void sink_fini(struct sink *s) {
 static void on_frame(void *user_data, MstFrame *frame) {
     struct sink *s = user_data;
     int bad = 0;
-    MstVideoFrameInfo info;
-    memset(&info, 0, sizeof info);
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
     if (frame != NULL) {
-        bad = mst_frame_video_info(frame, &info) != MST_OK;
-        bad |= mst_frame_close(frame) != MST_OK; /* the callback owns the frame */
+        bad = mst_frame_get_video_info(frame, &info) != MST_OK;
+        bad |= mst_frame_free(frame) != MST_OK; /* the callback owns the frame */
     }
     pthread_mutex_lock(&s->lock);
     if (pthread_equal(pthread_self(), s->writer)) s->on_writer_thread++;
@@ -99,9 +98,9 @@ int main(void) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 32, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(32), &p));
     MstFrame *f = NULL;
 
     /* Callback A gets every frame, in order, off the writer's thread. */
@@ -135,11 +134,11 @@ int main(void) {
     /* Reads work again and the sequence goes on. */
     mst_test_write_video_frame(g, 16, 16, ts++);
     CHECK_OK(mst_processor_read(p, 10000, &f));
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.timestamp, ts - 1);
     CHECK_EQ_INT(info.sequence, ROUNDS * PER_ROUND + 1);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     f = NULL;
     CHECK_STATUS(mst_processor_read(p, 0, &f), MST_ERR_AGAIN);
     pthread_mutex_lock(&a.lock);
@@ -177,7 +176,7 @@ int main(void) {
     CHECK_EQ_INT(c.on_writer_thread, 0);
     CHECK_EQ_INT(c.destroyed, 1);
     pthread_mutex_unlock(&c.lock);
-    MstProcessorStats st;
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK(st.ended);
     CHECK_EQ_INT(st.total, ROUNDS * PER_ROUND + 1 + 2 * PER_ROUND);
@@ -204,9 +203,9 @@ int main(void) {
     MstGenerator *g2 = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g2));
     MstTrack *t2 = NULL;
-    CHECK_OK(mst_generator_track(g2, &t2));
+    CHECK_OK(mst_generator_get_track(g2, &t2));
     MstProcessor *p2 = NULL;
-    CHECK_OK(mst_processor_create(t2, 8, &p2));
+    CHECK_OK(mst_processor_create(t2, MST_TEST_BUFFER(8), &p2));
     struct sink e;
     sink_init(&e, 0);
     CHECK_OK(mst_processor_set_callback(p2, on_frame, &e, on_destroy));

@@ -16,14 +16,13 @@ int main(void) {
 
     /* A pixel format libmst does not capture is refused before any device is looked at, and
      * the message names it. */
-    MstCameraOptions opts = {fourcc('A', 'B', 'C', 'D')};
+    MstCameraOptions opts = {sizeof(MstCameraOptions), fourcc('A', 'B', 'C', 'D')};
     CHECK_STATUS(mst_track_create_camera(NULL, NULL, &opts, &t), MST_ERR_INVALID_ARG);
     CHECK(t == NULL);
     CHECK(strstr(mst_last_error_message(), "ABCD") != NULL);
 
     /* A bad constraint likewise. */
-    MstVideoConstraints c;
-    memset(&c, 0, sizeof c);
+    MstVideoConstraints c = MST_STRUCT_INIT(MstVideoConstraints);
     c.width.present = 0x100;
     CHECK_STATUS(mst_track_create_camera(NULL, &c, NULL, &t), MST_ERR_INVALID_ARG);
 
@@ -42,28 +41,27 @@ int main(void) {
     }
 
     /* Camera stats on a test pattern: a type error, not zeros. */
-    MstTestPatternOptions po;
-    memset(&po, 0, sizeof po);
+    MstTestPatternOptions po = MST_STRUCT_INIT(MstTestPatternOptions);
     po.width = 64;
     po.height = 48;
     po.frame_count = 1;
     po.unpaced = true; /* waits for its first consumer: the frame is not missed */
     CHECK_OK(mst_track_create_test_pattern(&po, &t));
-    MstCameraStats cs;
+    MstCameraStats cs = MST_STRUCT_INIT(MstCameraStats);
     CHECK_STATUS(mst_track_get_camera_stats(t, &cs), MST_ERR_TYPE);
     CHECK_STATUS(mst_track_get_camera_stats(t, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_track_get_camera_stats(NULL, &cs), MST_ERR_NULL_ARG);
 
     /* Frames that were not captured from a camera have no capture sequence (-1). */
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 0, &p));
+    CHECK_OK(mst_processor_create(t, NULL, &p));
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(p, 5000, &f));
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.capture_sequence, -1);
     CHECK_EQ_INT(info.sequence, 1);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(t));
     return 0;

@@ -10,7 +10,7 @@ enum { W = 640, H = 360 };
 
 static bool enabled(const MstTrack *t) {
     bool e = false;
-    CHECK_OK(mst_track_enabled(t, &e));
+    CHECK_OK(mst_track_get_enabled(t, &e));
     return e;
 }
 
@@ -18,48 +18,48 @@ int main(void) {
     MstGenerator *g = NULL;
     MstTrack *orig = NULL, *clone = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &orig));
+    CHECK_OK(mst_generator_get_track(g, &orig));
     CHECK_OK(mst_track_clone(orig, &clone));
     CHECK(clone != NULL && clone != orig);
 
     /* Identity: another id, the same kind and label, live. */
     const char *id_orig = NULL, *id_clone = NULL, *label_orig = NULL, *label_clone = NULL;
-    CHECK_OK(mst_track_id(orig, &id_orig));
-    CHECK_OK(mst_track_id(clone, &id_clone));
+    CHECK_OK(mst_track_get_id(orig, &id_orig));
+    CHECK_OK(mst_track_get_id(clone, &id_clone));
     CHECK(strlen(id_clone) > 0);
     CHECK(strcmp(id_orig, id_clone) != 0);
-    CHECK_OK(mst_track_label(orig, &label_orig));
-    CHECK_OK(mst_track_label(clone, &label_clone));
+    CHECK_OK(mst_track_get_label(orig, &label_orig));
+    CHECK_OK(mst_track_get_label(clone, &label_clone));
     CHECK(strcmp(label_orig, label_clone) == 0);
     MstKind k = 0;
-    CHECK_OK(mst_track_kind(clone, &k));
+    CHECK_OK(mst_track_get_kind(clone, &k));
     CHECK_EQ_INT(k, MST_KIND_VIDEO);
     CHECK_EQ_INT(mst_test_ready_state(clone), MST_READY_STATE_LIVE);
     /* A clone of the clone gets yet another id. */
     MstTrack *clone2 = NULL;
     CHECK_OK(mst_track_clone(clone, &clone2));
     const char *id_clone2 = NULL;
-    CHECK_OK(mst_track_id(clone2, &id_clone2));
+    CHECK_OK(mst_track_get_id(clone2, &id_clone2));
     CHECK(strcmp(id_clone2, id_orig) != 0 && strcmp(id_clone2, id_clone) != 0);
     CHECK_OK(mst_track_free(clone2));
 
     /* The same source: both get the same frames. */
     MstProcessor *po = NULL, *pc = NULL;
-    CHECK_OK(mst_processor_create(orig, 8, &po));
-    CHECK_OK(mst_processor_create(clone, 8, &pc));
-    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, i * 1000)));
+    CHECK_OK(mst_processor_create(orig, MST_TEST_BUFFER(8), &po));
+    CHECK_OK(mst_processor_create(clone, MST_TEST_BUFFER(8), &pc));
+    for (int i = 1; i <= 3; i++) mst_test_write(g, mst_test_video_frame(W, H, i * 1000));
     for (int i = 1; i <= 3; i++) {
         CHECK_EQ_INT(mst_test_read_video_info(po).timestamp, i * 1000);
         CHECK_EQ_INT(mst_test_read_video_info(pc).timestamp, i * 1000);
     }
 
     /* Its own constraints: width 320 on the clone only. */
-    MstVideoConstraints narrow = {.width = {.present = MST_CONSTRAIN_EXACT, .exact = 320}};
+    MstVideoConstraints narrow = {.struct_size = sizeof(MstVideoConstraints), .width = {.present = MST_CONSTRAIN_EXACT, .exact = 320}};
     CHECK_OK(mst_track_apply_constraints(clone, &narrow));
-    MstVideoConstraints got;
+    MstVideoConstraints got = MST_STRUCT_INIT(MstVideoConstraints);
     CHECK_OK(mst_track_get_constraints(orig, &got));
     CHECK_EQ_INT(got.width.present, 0);
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 4000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 4000));
     MstVideoFrameInfo io = mst_test_read_video_info(po), ic = mst_test_read_video_info(pc);
     CHECK_EQ_INT(io.visible_rect.width, 640);
     CHECK_EQ_INT(io.visible_rect.height, 360);
@@ -93,10 +93,10 @@ int main(void) {
     CHECK_OK(mst_track_stop(orig));
     CHECK_EQ_INT(mst_test_ready_state(orig), MST_READY_STATE_ENDED);
     CHECK_EQ_INT(mst_test_ready_state(clone), MST_READY_STATE_LIVE);
-    bool closed = true;
-    CHECK_OK(mst_generator_is_closed(g, &closed));
-    CHECK(!closed);
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 5000)));
+    MstWritableState state = MST_WRITABLE_STATE_CLOSED;
+    CHECK_OK(mst_generator_get_state(g, &state));
+    CHECK_EQ_INT(state, MST_WRITABLE_STATE_WRITABLE);
+    mst_test_write(g, mst_test_video_frame(W, H, 5000));
     CHECK_EQ_INT(mst_test_read_video_info(pc).timestamp, 5000);
     MstFrame *f = NULL;
     CHECK_STATUS(mst_processor_read(po, 0, &f), MST_ERR_ENDED);
@@ -106,11 +106,11 @@ int main(void) {
     CHECK_OK(mst_track_clone(orig, &ended_clone));
     CHECK_EQ_INT(mst_test_ready_state(ended_clone), MST_READY_STATE_ENDED);
     const char *id_ended = NULL;
-    CHECK_OK(mst_track_id(ended_clone, &id_ended));
+    CHECK_OK(mst_track_get_id(ended_clone, &id_ended));
     CHECK(strcmp(id_ended, id_orig) != 0);
     MstProcessor *pe = NULL;
-    CHECK_OK(mst_processor_create(ended_clone, 4, &pe));
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 6000)));
+    CHECK_OK(mst_processor_create(ended_clone, MST_TEST_BUFFER(4), &pe));
+    mst_test_write(g, mst_test_video_frame(W, H, 6000));
     CHECK_STATUS(mst_processor_read(pe, 0, &f), MST_ERR_ENDED);
     CHECK_EQ_INT(mst_test_read_video_info(pc).timestamp, 6000);
     CHECK_OK(mst_processor_free(pe));

@@ -26,7 +26,7 @@ int main(void) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *tracks[TRACKS] = {NULL};
-    CHECK_OK(mst_generator_track(g, &tracks[0]));
+    CHECK_OK(mst_generator_get_track(g, &tracks[0]));
     CHECK_OK(mst_track_clone(tracks[0], &tracks[1]));
     CHECK_OK(mst_track_clone(tracks[1], &tracks[2])); /* a clone of a clone is connected too */
 
@@ -36,27 +36,27 @@ int main(void) {
     for (int i = 0; i < TRACKS; i++) {
         records[i].reason = MST_END_REASON_NONE;
         CHECK_OK(mst_track_set_ended_callback(tracks[i], mst_test_on_ended, &records[i], mst_test_on_ended_destroy));
-        CHECK_OK(mst_processor_create(tracks[i], 4, &processors[i]));
+        CHECK_OK(mst_processor_create(tracks[i], MST_TEST_BUFFER(4), &processors[i]));
     }
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 1000)));
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 2000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 1000));
+    mst_test_write(g, mst_test_video_frame(W, H, 2000));
     for (int i = 0; i < TRACKS; i++) CHECK_EQ_INT(records[i].calls, 0);
 
     CHECK_OK(mst_generator_close(g));
 
-    bool closed = false;
-    CHECK_OK(mst_generator_is_closed(g, &closed));
-    CHECK(closed);
+    MstWritableState state = MST_WRITABLE_STATE_WRITABLE;
+    CHECK_OK(mst_generator_get_state(g, &state));
+    CHECK_EQ_INT(state, MST_WRITABLE_STATE_CLOSED);
     check_records(records);
     for (int i = 0; i < TRACKS; i++) {
         MstReadyState state = 0;
-        CHECK_OK(mst_track_ready_state(tracks[i], &state));
+        CHECK_OK(mst_track_get_ready_state(tracks[i], &state));
         CHECK_EQ_INT(state, MST_READY_STATE_ENDED);
         MstEndReason reason = MST_END_REASON_NONE;
-        CHECK_OK(mst_track_end_reason(tracks[i], &reason));
+        CHECK_OK(mst_track_get_end_reason(tracks[i], &reason));
         CHECK_EQ_INT(reason, MST_END_REASON_WRITABLE_CLOSED);
 
-        MstProcessorStats st;
+        MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
         CHECK_OK(mst_processor_get_stats(processors[i], &st));
         CHECK(st.ended);
         CHECK_EQ_INT(st.queued, 0);
@@ -70,24 +70,24 @@ int main(void) {
     /* Later writes fail; the caller keeps the frame and closes it. */
     MstFrame *late = mst_test_video_frame(W, H, 3000);
     CHECK_STATUS(mst_generator_write(g, late), MST_ERR_INVALID_STATE);
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(late, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(late, &info));
     CHECK_EQ_INT(info.timestamp, 3000);
-    CHECK_OK(mst_frame_close(late));
+    CHECK_OK(mst_frame_free(late));
 
     /* Idempotent: a second close, stops and frees do not call the callbacks again. */
     CHECK_OK(mst_generator_close(g));
-    CHECK_OK(mst_generator_is_closed(g, &closed));
-    CHECK(closed);
+    CHECK_OK(mst_generator_get_state(g, &state));
+    CHECK_EQ_INT(state, MST_WRITABLE_STATE_CLOSED);
     for (int i = 0; i < TRACKS; i++) CHECK_OK(mst_track_stop(tracks[i]));
     check_records(records);
 
     /* A clone of a track of a closed writable is ended; a processor on it is ended. */
     MstTrack *late_clone = NULL;
     CHECK_OK(mst_track_clone(tracks[0], &late_clone));
-    MstReadyState state = 0;
-    CHECK_OK(mst_track_ready_state(late_clone, &state));
-    CHECK_EQ_INT(state, MST_READY_STATE_ENDED);
+    MstReadyState ready = 0;
+    CHECK_OK(mst_track_get_ready_state(late_clone, &ready));
+    CHECK_EQ_INT(ready, MST_READY_STATE_ENDED);
     CHECK_OK(mst_track_free(late_clone));
 
     for (int i = 0; i < TRACKS; i++) {
@@ -102,7 +102,7 @@ int main(void) {
     MstTrack *at = NULL;
     struct mst_test_ended_record ar = {0, MST_END_REASON_NONE, 0};
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &ag));
-    CHECK_OK(mst_generator_track(ag, &at));
+    CHECK_OK(mst_generator_get_track(ag, &at));
     CHECK_OK(mst_track_set_ended_callback(at, mst_test_on_ended, &ar, mst_test_on_ended_destroy));
     CHECK_OK(mst_generator_close(ag));
     CHECK_EQ_INT(ar.calls, 1);

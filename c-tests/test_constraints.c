@@ -37,15 +37,15 @@ static MstFrame *read_frame(MstProcessor *p) {
 }
 
 static MstVideoFrameInfo info_of(const MstFrame *f) {
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     return info;
 }
 
 static const uint8_t *luma_plane(const MstFrame *f, size_t *stride) {
     const uint8_t *data = NULL;
     size_t len = 0;
-    CHECK_OK(mst_frame_video_plane(f, 0, &data, stride, &len));
+    CHECK_OK(mst_frame_get_video_plane(f, 0, &data, stride, &len));
     return data;
 }
 
@@ -101,19 +101,19 @@ static void video_generator_tracks(void) {
     MstGenerator *g = NULL;
     MstTrack *own = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &own));
+    CHECK_OK(mst_generator_get_track(g, &own));
 
-    MstVideoConstraints scale = {.width = exact(640), .height = exact(360)};
-    MstVideoConstraints square = {.aspect_ratio = exact(1.0)};
-    MstVideoConstraints none = {.width = exact(640), .resize_mode = MST_RESIZE_MODE_NONE};
-    MstVideoConstraints narrow = {.width = exact(320), .height = exact(180)};
+    MstVideoConstraints scale = {.struct_size = sizeof(MstVideoConstraints), .width = exact(640), .height = exact(360)};
+    MstVideoConstraints square = {.struct_size = sizeof(MstVideoConstraints), .aspect_ratio = exact(1.0)};
+    MstVideoConstraints none = {.struct_size = sizeof(MstVideoConstraints), .width = exact(640), .resize_mode = MST_RESIZE_MODE_NONE};
+    MstVideoConstraints narrow = {.struct_size = sizeof(MstVideoConstraints), .width = exact(320), .height = exact(180)};
     MstTrack *t_scale = clone_with(own, &scale);
     MstTrack *t_scale2 = clone_with(own, &scale);
     MstTrack *t_square = clone_with(own, &square);
     MstTrack *t_none = clone_with(own, &none);
     MstTrack *t_narrow = clone_with(own, &narrow);
 
-    MstVideoConstraints got;
+    MstVideoConstraints got = MST_STRUCT_INIT(MstVideoConstraints);
     CHECK_OK(mst_track_get_constraints(t_scale, &got));
     CHECK_EQ_INT(got.width.present, MST_CONSTRAIN_EXACT);
     CHECK(got.width.exact == 640);
@@ -123,9 +123,9 @@ static void video_generator_tracks(void) {
     MstTrack *tracks[] = {own, t_scale, t_scale2, t_square, t_none, t_narrow};
     enum { N = sizeof tracks / sizeof tracks[0] };
     MstProcessor *p[N];
-    for (int i = 0; i < N; i++) CHECK_OK(mst_processor_create(tracks[i], 4, &p[i]));
+    for (int i = 0; i < N; i++) CHECK_OK(mst_processor_create(tracks[i], MST_TEST_BUFFER(4), &p[i]));
 
-    CHECK_OK(mst_generator_write(g, source_frame(1000)));
+    mst_test_write(g, source_frame(1000));
     MstFrame *f[N];
     for (int i = 0; i < N; i++) {
         f[i] = read_frame(p[i]);
@@ -171,23 +171,24 @@ static void video_generator_tracks(void) {
     CHECK(luma_plane(f[5], &stride) != luma_plane(f[1], &stride2));
     check_luma_near(f[5], 20, 90, 50);
     check_luma_near(f[5], 300, 90, 200);
-    for (int i = 0; i < N; i++) CHECK_OK(mst_frame_close(f[i]));
+    for (int i = 0; i < N; i++) CHECK_OK(mst_frame_free(f[i]));
 
     /* Out of the capabilities: OverconstrainedError naming the property; nothing changes. */
-    MstVideoConstraints too_wide = {.width = exact(20000)};
+    MstVideoConstraints too_wide = {.struct_size = sizeof(MstVideoConstraints), .width = exact(20000)};
     expect_overconstrained(t_scale, &too_wide, "width");
     MstVideoConstraints min_over_max = {
+        .struct_size = sizeof(MstVideoConstraints),
         .width = {.present = MST_CONSTRAIN_MIN | MST_CONSTRAIN_MAX, .min = 300, .max = 200}};
     expect_overconstrained(t_scale, &min_over_max, "width");
-    MstVideoConstraints too_tall = {.height = exact(20000)};
+    MstVideoConstraints too_tall = {.struct_size = sizeof(MstVideoConstraints), .height = exact(20000)};
     expect_overconstrained(t_scale, &too_tall, "height");
-    MstCapabilities caps;
+    MstCapabilities caps = MST_STRUCT_INIT(MstCapabilities);
     CHECK_OK(mst_track_get_capabilities(t_scale, &caps));
     CHECK(caps.present & MST_SETTING_FRAME_RATE);
-    MstVideoConstraints too_fast = {.frame_rate = {.present = MST_CONSTRAIN_MIN, .min = caps.frame_rate_max * 2 + 1}};
+    MstVideoConstraints too_fast = {.struct_size = sizeof(MstVideoConstraints), .frame_rate = {.present = MST_CONSTRAIN_MIN, .min = caps.frame_rate_max * 2 + 1}};
     expect_overconstrained(t_scale, &too_fast, "frameRate");
     /* ideal never fails. */
-    MstVideoConstraints ideal_huge = {.width = {.present = MST_CONSTRAIN_IDEAL, .ideal = 20000}};
+    MstVideoConstraints ideal_huge = {.struct_size = sizeof(MstVideoConstraints), .width = {.present = MST_CONSTRAIN_IDEAL, .ideal = 20000}};
     CHECK_OK(mst_track_apply_constraints(t_narrow, &ideal_huge));
     /* Another failure is not an OverconstrainedError: no property named. */
     CHECK_STATUS(mst_track_apply_constraints(t_scale, NULL), MST_ERR_NULL_ARG);
@@ -199,10 +200,10 @@ static void video_generator_tracks(void) {
     CHECK_EQ_INT(got.height.present, MST_CONSTRAIN_EXACT);
     CHECK(got.height.exact == 360);
     CHECK_EQ_INT(got.frame_rate.present, 0);
-    CHECK_OK(mst_generator_write(g, source_frame(2000)));
+    mst_test_write(g, source_frame(2000));
     MstFrame *still = read_frame(p[1]);
     expect_size(still, 640, 360);
-    CHECK_OK(mst_frame_close(still));
+    CHECK_OK(mst_frame_free(still));
 
     for (int i = 0; i < N; i++) {
         CHECK_OK(mst_processor_free(p[i]));
@@ -217,14 +218,15 @@ static void frame_rate(void) {
     MstTrack *t = NULL, *unconstrained = NULL;
     MstProcessor *p = NULL, *pu = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_OK(mst_track_clone(t, &unconstrained));
-    MstVideoConstraints c = {.frame_rate = {.present = MST_CONSTRAIN_MAX, .max = 10}};
+    MstVideoConstraints c = {.struct_size = sizeof(MstVideoConstraints), .frame_rate = {.present = MST_CONSTRAIN_MAX, .max = 10}};
     CHECK_OK(mst_track_apply_constraints(t, &c));
-    CHECK_OK(mst_processor_create(t, 32, &p));
-    CHECK_OK(mst_processor_create(unconstrained, 32, &pu));
-    for (int i = 0; i < 30; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(64, 36, (int64_t)i * 33333)));
-    MstProcessorStats st, su;
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(32), &p));
+    CHECK_OK(mst_processor_create(unconstrained, MST_TEST_BUFFER(32), &pu));
+    for (int i = 0; i < 30; i++) mst_test_write(g, mst_test_video_frame(64, 36, (int64_t)i * 33333));
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
+    MstProcessorStats su = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK_OK(mst_processor_get_stats(pu, &su));
     if (st.total != 10 || su.total != 30) {
@@ -241,7 +243,7 @@ static void frame_rate(void) {
         CHECK(ts > last);
         if (last >= 0) CHECK(ts - last >= 90000);
         last = ts;
-        CHECK_OK(mst_frame_close(f));
+        CHECK_OK(mst_frame_free(f));
     }
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_processor_free(pu));
@@ -255,17 +257,16 @@ static void audio_track(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    MstVideoConstraints empty;
-    memset(&empty, 0, sizeof empty);
+    CHECK_OK(mst_generator_get_track(g, &t));
+    MstVideoConstraints empty = MST_STRUCT_INIT(MstVideoConstraints);
     CHECK_OK(mst_track_apply_constraints(t, &empty));
-    MstVideoConstraints width = {.width = exact(640)};
+    MstVideoConstraints width = {.struct_size = sizeof(MstVideoConstraints), .width = exact(640)};
     expect_overconstrained(t, &width, NULL);
-    MstVideoConstraints rate = {.frame_rate = {.present = MST_CONSTRAIN_MAX, .max = 10}};
+    MstVideoConstraints rate = {.struct_size = sizeof(MstVideoConstraints), .frame_rate = {.present = MST_CONSTRAIN_MAX, .max = 10}};
     expect_overconstrained(t, &rate, NULL);
-    MstVideoConstraints mode = {.resize_mode = MST_RESIZE_MODE_NONE};
+    MstVideoConstraints mode = {.struct_size = sizeof(MstVideoConstraints), .resize_mode = MST_RESIZE_MODE_NONE};
     expect_overconstrained(t, &mode, NULL);
-    MstVideoConstraints got;
+    MstVideoConstraints got = MST_STRUCT_INIT(MstVideoConstraints);
     CHECK_OK(mst_track_get_constraints(t, &got));
     CHECK_EQ_INT(got.width.present | got.height.present | got.frame_rate.present | got.aspect_ratio.present, 0);
     CHECK_EQ_INT(got.resize_mode, 0);
@@ -275,10 +276,10 @@ static void audio_track(void) {
 
 /* A test-pattern track: its capabilities are its own size and rate. */
 static void test_pattern_track(void) {
-    MstTestPatternOptions opts = {.width = 640, .height = 360, .unpaced = true, .frame_count = 1};
+    MstTestPatternOptions opts = {.struct_size = sizeof(MstTestPatternOptions), .width = 640, .height = 360, .unpaced = true, .frame_count = 1};
     MstTrack *t = NULL;
     CHECK_OK(mst_track_create_test_pattern(&opts, &t));
-    MstCapabilities caps;
+    MstCapabilities caps = MST_STRUCT_INIT(MstCapabilities);
     CHECK_OK(mst_track_get_capabilities(t, &caps));
     CHECK(caps.present & MST_SETTING_WIDTH);
     CHECK(caps.present & MST_SETTING_HEIGHT);
@@ -289,11 +290,11 @@ static void test_pattern_track(void) {
     CHECK_EQ_INT(caps.height_max, 360);
     CHECK(caps.frame_rate_min == 0.0);
     CHECK(fabs(caps.frame_rate_max - 30.0) < 1e-9);
-    MstVideoConstraints upscale = {.width = exact(1280)};
+    MstVideoConstraints upscale = {.struct_size = sizeof(MstVideoConstraints), .width = exact(1280)};
     expect_overconstrained(t, &upscale, "width");
-    MstVideoConstraints faster = {.frame_rate = exact(60)};
+    MstVideoConstraints faster = {.struct_size = sizeof(MstVideoConstraints), .frame_rate = exact(60)};
     expect_overconstrained(t, &faster, "frameRate");
-    MstVideoConstraints down = {.width = exact(320)};
+    MstVideoConstraints down = {.struct_size = sizeof(MstVideoConstraints), .width = exact(320)};
     CHECK_OK(mst_track_apply_constraints(t, &down));
     CHECK_OK(mst_track_free(t));
 }

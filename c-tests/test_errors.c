@@ -1,7 +1,7 @@
 /* Error reporting: mst_status_str() names every status, mst_last_error_message() is per thread
  * and explains the failure, NULL pointers give MST_ERR_NULL_ARG, handles of the wrong type,
- * freed handles and garbage values give errors (never a crash), and out-pointers are left
- * untouched on every failure. */
+ * freed handles and garbage values give errors (never a crash), out-pointers are left
+ * untouched on every failure, and a failed callback registration still runs its destroy. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdint.h>
@@ -19,6 +19,15 @@ static void count_release(void *user_data) {
     (void)user_data;
     release_calls++;
 }
+
+static int destroy_calls;
+static void count_destroy(void *user_data) {
+    (void)user_data;
+    destroy_calls++;
+}
+static void ignore_ended(void *user_data, MstEndReason reason) { (void)user_data, (void)reason; }
+static void ignore_mute(void *user_data, bool muted) { (void)user_data, (void)muted; }
+static void ignore_frame(void *user_data, MstFrame *frame) { (void)user_data, (void)frame; }
 
 /* The message contains `needle`. */
 static void check_message_has(const char *needle, int line) {
@@ -149,20 +158,20 @@ int main(void) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 4, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &p));
     static const float samples[2 * 8];
-    MstAudioDataInit ainit = {MST_AUDIO_SAMPLE_FORMAT_F32, 48000.0f, 8, 2, 0};
+    MstAudioDataInit ainit = {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_F32, 48000.0f, 8, 2, 0};
     MstFrame *af = NULL;
     CHECK_OK(mst_frame_create_audio(&ainit, (const uint8_t *)samples, sizeof samples, &af));
 
     /* NULL out-pointers. */
     CHECK_STATUS(mst_generator_create(MST_KIND_VIDEO, NULL), MST_ERR_NULL_ARG);
     CHECK_MESSAGE_HAS("NULL");
-    CHECK_STATUS(mst_generator_track(g, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_generator_is_closed(g, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_generator_muted(g, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_generator_get_track(g, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_generator_get_state(g, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_generator_get_muted(g, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_frame_create_video(&good, pixels, sizeof pixels, NULL), MST_ERR_NULL_ARG);
     release_calls = 0;
     CHECK_STATUS(mst_frame_wrap_video(&good, pixels, sizeof pixels, count_release, NULL, NULL), MST_ERR_NULL_ARG);
@@ -172,35 +181,35 @@ int main(void) {
                  MST_ERR_NULL_ARG);
     CHECK_EQ_INT(release_calls, 0);
     CHECK_STATUS(mst_frame_clone(vf, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_frame_kind(vf, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_frame_video_info(vf, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_frame_audio_info(af, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_frame_get_kind(vf, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_frame_get_video_info(vf, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_frame_get_audio_info(af, NULL), MST_ERR_NULL_ARG);
     {
         const uint8_t *d = SENTINEL_PTR;
         size_t stride = 4242, len = 4343;
-        CHECK_STATUS(mst_frame_video_plane(vf, 0, NULL, &stride, &len), MST_ERR_NULL_ARG);
-        CHECK_STATUS(mst_frame_video_plane(vf, 0, &d, NULL, &len), MST_ERR_NULL_ARG);
-        CHECK_STATUS(mst_frame_video_plane(vf, 0, &d, &stride, NULL), MST_ERR_NULL_ARG);
+        CHECK_STATUS(mst_frame_get_video_plane(vf, 0, NULL, &stride, &len), MST_ERR_NULL_ARG);
+        CHECK_STATUS(mst_frame_get_video_plane(vf, 0, &d, NULL, &len), MST_ERR_NULL_ARG);
+        CHECK_STATUS(mst_frame_get_video_plane(vf, 0, &d, &stride, NULL), MST_ERR_NULL_ARG);
         CHECK(d == SENTINEL_PTR);
         CHECK_EQ_INT(stride, 4242);
         CHECK_EQ_INT(len, 4343);
     }
     CHECK_STATUS(mst_frame_video_allocation_size(vf, NULL, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_frame_audio_allocation_size(af, NULL, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_track_kind(t, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_track_id(t, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_track_label(t, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_track_enabled(t, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_track_muted(t, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_track_ready_state(t, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_track_end_reason(t, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_track_get_kind(t, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_track_get_id(t, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_track_get_label(t, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_track_get_enabled(t, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_track_get_muted(t, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_track_get_ready_state(t, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_track_get_end_reason(t, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_track_clone(t, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_track_get_constraints(t, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_track_get_settings(t, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_track_get_capabilities(t, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_processor_create(t, 0, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_processor_create(t, NULL, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_processor_read(p, 0, NULL), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_processor_fd(p, NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_processor_get_fd(p, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_processor_get_stats(p, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_track_create_test_pattern(NULL, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_track_create_tone(NULL, NULL), MST_ERR_NULL_ARG);
@@ -225,28 +234,29 @@ int main(void) {
         CHECK(sink == SENTINEL_PTR);
     }
     {
-        MstFileStats fs;
-        CHECK_STATUS(mst_file_sink_finish(NULL, &fs), MST_ERR_NULL_ARG);
+        MstFileStats fs = MST_STRUCT_INIT(MstFileStats);
+        CHECK_STATUS(mst_file_sink_stop(NULL), MST_ERR_NULL_ARG);
+        CHECK_STATUS(mst_file_sink_get_stats(NULL, &fs), MST_ERR_NULL_ARG);
     }
     {
         MstKind k = (MstKind)77;
-        CHECK_STATUS(mst_track_kind(NULL, &k), MST_ERR_NULL_ARG);
-        CHECK_STATUS(mst_frame_kind(NULL, &k), MST_ERR_NULL_ARG);
+        CHECK_STATUS(mst_track_get_kind(NULL, &k), MST_ERR_NULL_ARG);
+        CHECK_STATUS(mst_frame_get_kind(NULL, &k), MST_ERR_NULL_ARG);
         CHECK_EQ_INT(k, 77);
-        MstVideoFrameInfo vi;
-        CHECK_STATUS(mst_frame_video_info(NULL, &vi), MST_ERR_NULL_ARG);
+        MstVideoFrameInfo vi = MST_STRUCT_INIT(MstVideoFrameInfo);
+        CHECK_STATUS(mst_frame_get_video_info(NULL, &vi), MST_ERR_NULL_ARG);
         CHECK_STATUS(mst_processor_read(NULL, 0, &out), MST_ERR_NULL_ARG);
         CHECK_STATUS(mst_processor_wakeup(NULL), MST_ERR_NULL_ARG);
         CHECK_STATUS(mst_processor_set_callback(NULL, NULL, NULL, NULL), MST_ERR_NULL_ARG);
         MstProcessor *p2 = SENTINEL_PTR;
-        CHECK_STATUS(mst_processor_create(NULL, 0, &p2), MST_ERR_NULL_ARG);
+        CHECK_STATUS(mst_processor_create(NULL, NULL, &p2), MST_ERR_NULL_ARG);
         CHECK(p2 == SENTINEL_PTR);
         CHECK_STATUS(mst_generator_close(NULL), MST_ERR_NULL_ARG);
         CHECK_STATUS(mst_track_stop(NULL), MST_ERR_NULL_ARG);
         CHECK(out == SENTINEL_PTR);
     }
     /* NULL is a no-op for the releasing functions. */
-    CHECK_OK(mst_frame_close(NULL));
+    CHECK_OK(mst_frame_free(NULL));
     CHECK_OK(mst_track_free(NULL));
     CHECK_OK(mst_processor_free(NULL));
     CHECK_OK(mst_generator_free(NULL));
@@ -255,47 +265,50 @@ int main(void) {
     {
         MstVideoFrameInfo info;
         memset(&info, 0xa5, sizeof info);
+        info.struct_size = sizeof info;
         MstVideoFrameInfo info_before = info;
-        CHECK_STATUS(mst_frame_video_info((const MstFrame *)t, &info), MST_ERR_INVALID_ARG);
+        CHECK_STATUS(mst_frame_get_video_info((const MstFrame *)t, &info), MST_ERR_INVALID_ARG);
         CHECK(memcmp(&info, &info_before, sizeof info) == 0);
         out = SENTINEL_PTR;
         CHECK_STATUS(mst_frame_clone((const MstFrame *)t, &out), MST_ERR_INVALID_ARG);
         CHECK(out == SENTINEL_PTR);
-        CHECK_STATUS(mst_frame_close((MstFrame *)t), MST_ERR_INVALID_ARG);
+        CHECK_STATUS(mst_frame_free((MstFrame *)t), MST_ERR_INVALID_ARG);
         MstKind k = (MstKind)0;
-        CHECK_OK(mst_track_kind(t, &k)); /* the track survived being passed as a frame */
+        CHECK_OK(mst_track_get_kind(t, &k)); /* the track survived being passed as a frame */
         CHECK_EQ_INT(k, MST_KIND_VIDEO);
 
         MstFrame *rf = SENTINEL_PTR;
         CHECK_STATUS(mst_processor_read((MstProcessor *)vf, 0, &rf), MST_ERR_INVALID_ARG);
         CHECK(rf == SENTINEL_PTR);
         int fd = -77;
-        CHECK_STATUS(mst_processor_fd((MstProcessor *)vf, &fd), MST_ERR_INVALID_ARG);
+        CHECK_STATUS(mst_processor_get_fd((MstProcessor *)vf, &fd), MST_ERR_INVALID_ARG);
         CHECK_EQ_INT(fd, -77);
         CHECK_STATUS(mst_processor_free((MstProcessor *)vf), MST_ERR_INVALID_ARG);
-        CHECK_OK(mst_frame_video_info(vf, &info)); /* the frame survived being freed as a processor */
+        CHECK_OK(mst_frame_get_video_info(vf, &info)); /* the frame survived being freed as a processor */
         CHECK_EQ_INT(info.coded_width, 16);
 
         MstProcessor *p2 = SENTINEL_PTR;
-        CHECK_STATUS(mst_processor_create((const MstTrack *)vf, 0, &p2), MST_ERR_TYPE); /* spec TypeError */
+        CHECK_STATUS(mst_processor_create((const MstTrack *)vf, NULL, &p2), MST_ERR_TYPE); /* spec TypeError */
         CHECK(p2 == SENTINEL_PTR);
-        CHECK_STATUS(mst_track_kind((const MstTrack *)g, &k), MST_ERR_INVALID_ARG);
+        CHECK_STATUS(mst_track_get_kind((const MstTrack *)g, &k), MST_ERR_INVALID_ARG);
         CHECK_STATUS(mst_generator_write(g, (MstFrame *)t), MST_ERR_TYPE); /* not a frame: TypeError */
         CHECK_STATUS(mst_generator_write((MstGenerator *)t, vf), MST_ERR_INVALID_ARG);
-        CHECK_OK(mst_frame_kind(vf, &k)); /* still the caller's after the failed writes */
+        CHECK_OK(mst_frame_get_kind(vf, &k)); /* still the caller's after the failed writes */
         CHECK_EQ_INT(k, MST_KIND_VIDEO);
 
         /* The other kind of frame. */
         memset(&info, 0xa5, sizeof info);
-        CHECK_STATUS(mst_frame_video_info(af, &info), MST_ERR_TYPE);
+        info.struct_size = sizeof info;
+        CHECK_STATUS(mst_frame_get_video_info(af, &info), MST_ERR_TYPE);
         CHECK(memcmp(&info, &info_before, sizeof info) == 0);
         MstAudioDataInfo ainfo;
         memset(&ainfo, 0xa5, sizeof ainfo);
+        ainfo.struct_size = sizeof ainfo;
         MstAudioDataInfo ainfo_before = ainfo;
-        CHECK_STATUS(mst_frame_audio_info(vf, &ainfo), MST_ERR_TYPE);
+        CHECK_STATUS(mst_frame_get_audio_info(vf, &ainfo), MST_ERR_TYPE);
         CHECK(memcmp(&ainfo, &ainfo_before, sizeof ainfo) == 0);
         CHECK_STATUS(mst_generator_write(g, af), MST_ERR_TYPE);
-        CHECK_OK(mst_frame_audio_info(af, &ainfo)); /* not consumed */
+        CHECK_OK(mst_frame_get_audio_info(af, &ainfo)); /* not consumed */
         MstGenerator *g2 = SENTINEL_PTR;
         CHECK_STATUS(mst_generator_create(0, &g2), MST_ERR_TYPE);
         CHECK_STATUS(mst_generator_create(3, &g2), MST_ERR_TYPE);
@@ -308,16 +321,16 @@ int main(void) {
         CHECK_OK(mst_track_clone(t, &t2));
         CHECK_OK(mst_track_free(t2));
         MstKind k = (MstKind)77;
-        CHECK_STATUS(mst_track_kind(t2, &k), MST_ERR_INVALID_STATE);
+        CHECK_STATUS(mst_track_get_kind(t2, &k), MST_ERR_INVALID_STATE);
         CHECK_EQ_INT(k, 77);
         const char *id = SENTINEL_PTR;
-        CHECK_STATUS(mst_track_id(t2, &id), MST_ERR_INVALID_STATE);
+        CHECK_STATUS(mst_track_get_id(t2, &id), MST_ERR_INVALID_STATE);
         CHECK(id == SENTINEL_PTR);
         CHECK_STATUS(mst_track_stop(t2), MST_ERR_INVALID_STATE);
         CHECK_STATUS(mst_track_set_enabled(t2, false), MST_ERR_INVALID_STATE);
         CHECK_STATUS(mst_track_free(t2), MST_ERR_INVALID_STATE); /* a double free is reported */
         MstProcessor *p2 = SENTINEL_PTR;
-        CHECK_STATUS(mst_processor_create(t2, 0, &p2), MST_ERR_TYPE); /* documented TypeError */
+        CHECK_STATUS(mst_processor_create(t2, NULL, &p2), MST_ERR_TYPE); /* documented TypeError */
         CHECK(p2 == SENTINEL_PTR);
         MstFileSink *sink = SENTINEL_PTR;
         CHECK_STATUS(mst_file_sink_open(t2, "test_errors_freed.y4m", &sink), MST_ERR_INVALID_STATE);
@@ -326,24 +339,24 @@ int main(void) {
         /* A new track may reuse the freed one's slot; the old handle still does not work. */
         MstTrack *t3 = NULL;
         CHECK_OK(mst_track_clone(t, &t3));
-        CHECK_STATUS(mst_track_kind(t2, &k), MST_ERR_INVALID_STATE);
-        CHECK_OK(mst_track_kind(t3, &k));
+        CHECK_STATUS(mst_track_get_kind(t2, &k), MST_ERR_INVALID_STATE);
+        CHECK_OK(mst_track_get_kind(t3, &k));
         CHECK_OK(mst_track_free(t3));
     }
 
-    /* A closed frame handle, whose slot a new frame then reuses. */
+    /* A freed frame handle, whose slot a new frame then reuses. */
     {
         MstFrame *f2 = NULL;
         CHECK_OK(mst_frame_clone(vf, &f2));
-        CHECK_OK(mst_frame_close(f2));
-        MstVideoFrameInfo info;
-        CHECK_STATUS(mst_frame_video_info(f2, &info), MST_ERR_INVALID_STATE);
-        CHECK_STATUS(mst_frame_close(f2), MST_ERR_INVALID_STATE);
+        CHECK_OK(mst_frame_free(f2));
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        CHECK_STATUS(mst_frame_get_video_info(f2, &info), MST_ERR_INVALID_STATE);
+        CHECK_STATUS(mst_frame_free(f2), MST_ERR_INVALID_STATE);
         MstFrame *f3 = NULL;
         CHECK_OK(mst_frame_create_video(&good, pixels, sizeof pixels, &f3));
-        CHECK_STATUS(mst_frame_video_info(f2, &info), MST_ERR_INVALID_STATE);
-        CHECK_STATUS(mst_generator_write(g, f2), MST_ERR_TYPE); /* closed frame: TypeError */
-        CHECK_OK(mst_frame_close(f3));
+        CHECK_STATUS(mst_frame_get_video_info(f2, &info), MST_ERR_INVALID_STATE);
+        CHECK_STATUS(mst_generator_write(g, f2), MST_ERR_TYPE); /* not a frame any more: TypeError */
+        CHECK_OK(mst_frame_free(f3));
     }
 
     /* Garbage pointer values: an error, not a crash. */
@@ -356,14 +369,14 @@ int main(void) {
             ((uintptr_t)vf & ~(uintptr_t)0xffffffu) | 0xfffff0u,
         };
         for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
-            MstVideoFrameInfo info;
+            MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
             MstKind k;
             MstFrame *rf = SENTINEL_PTR;
-            CHECK(mst_frame_video_info((const MstFrame *)garbage[i], &info) < 0);
-            CHECK(mst_frame_kind((const MstFrame *)garbage[i], &k) < 0);
-            CHECK(mst_frame_close((MstFrame *)garbage[i]) < 0);
+            CHECK(mst_frame_get_video_info((const MstFrame *)garbage[i], &info) < 0);
+            CHECK(mst_frame_get_kind((const MstFrame *)garbage[i], &k) < 0);
+            CHECK(mst_frame_free((MstFrame *)garbage[i]) < 0);
             CHECK(mst_frame_clone((const MstFrame *)garbage[i], &rf) < 0);
-            CHECK(mst_track_kind((const MstTrack *)garbage[i], &k) < 0);
+            CHECK(mst_track_get_kind((const MstTrack *)garbage[i], &k) < 0);
             CHECK(mst_track_free((MstTrack *)garbage[i]) < 0);
             CHECK(mst_processor_read((MstProcessor *)garbage[i], 0, &rf) < 0);
             CHECK(mst_processor_free((MstProcessor *)garbage[i]) < 0);
@@ -383,28 +396,137 @@ int main(void) {
         CHECK(rf == SENTINEL_PTR);
         const uint8_t *d = SENTINEL_PTR;
         size_t stride = 4242, len = 4343;
-        CHECK_STATUS(mst_frame_video_plane(vf, 3, &d, &stride, &len), MST_ERR_RANGE);
+        CHECK_STATUS(mst_frame_get_video_plane(vf, 3, &d, &stride, &len), MST_ERR_RANGE);
         CHECK(d == SENTINEL_PTR);
         CHECK_EQ_INT(stride, 4242);
         CHECK_EQ_INT(len, 4343);
         size_t size = 4444;
-        MstVideoCopyOptions vo;
-        memset(&vo, 0, sizeof vo);
+        MstVideoCopyOptions vo = MST_STRUCT_INIT(MstVideoCopyOptions);
         vo.rect = (MstRect){1, 0, 4, 4}; /* misaligned for I420 */
         CHECK_STATUS(mst_frame_video_allocation_size(vf, &vo, &size), MST_ERR_INVALID_ARG);
         CHECK_EQ_INT(size, 4444);
-        MstAudioCopyOptions ao = {2, 0, 0, 0}; /* interleaved copy of plane 2 */
+        MstAudioCopyOptions ao = {sizeof(MstAudioCopyOptions), 2, 0, 0, 0}; /* interleaved copy of plane 2 */
         CHECK_STATUS(mst_frame_audio_allocation_size(af, &ao, &size), MST_ERR_RANGE);
         CHECK_EQ_INT(size, 4444);
         MstProcessorStats st;
         memset(&st, 0xa5, sizeof st);
+        st.struct_size = sizeof st;
         MstProcessorStats st_before = st;
         CHECK_STATUS(mst_processor_get_stats((const MstProcessor *)t, &st), MST_ERR_INVALID_ARG);
         CHECK(memcmp(&st, &st_before, sizeof st) == 0);
     }
 
-    CHECK_OK(mst_frame_close(vf));
-    CHECK_OK(mst_frame_close(af));
+    /* A buffer length above PTRDIFF_MAX is an invalid argument, never a crash: no buffer is that
+     * large (and nothing is read or written). */
+    {
+        const size_t huge[] = {SIZE_MAX, SIZE_MAX / 2 + 1};
+        for (size_t i = 0; i < 2; i++) {
+            out = SENTINEL_PTR;
+            release_calls = 0;
+            CHECK_STATUS(mst_frame_create_video(&good, pixels, huge[i], &out), MST_ERR_INVALID_ARG);
+            CHECK_MESSAGE_HAS("PTRDIFF_MAX");
+            CHECK_STATUS(mst_frame_wrap_video(&good, pixels, huge[i], count_release, NULL, &out), MST_ERR_INVALID_ARG);
+            CHECK_STATUS(mst_frame_create_audio(&ainit, (const uint8_t *)samples, huge[i], &out), MST_ERR_INVALID_ARG);
+            CHECK_STATUS(mst_frame_wrap_audio(&ainit, (const uint8_t *)samples, huge[i], count_release, NULL, &out),
+                         MST_ERR_INVALID_ARG);
+            CHECK(out == SENTINEL_PTR);
+            CHECK_EQ_INT(release_calls, 0);
+            uint8_t dst[16];
+            CHECK_STATUS(mst_frame_video_copy_to(vf, dst, huge[i], NULL, NULL), MST_ERR_INVALID_ARG);
+            CHECK_STATUS(mst_frame_audio_copy_to(af, dst, huge[i], NULL), MST_ERR_INVALID_ARG);
+        }
+    }
+
+    /* The sinks', devices' and library's out-params are untouched on failure too. */
+    {
+        MstFileStats fs;
+        memset(&fs, 0xa5, sizeof fs);
+        fs.struct_size = sizeof fs;
+        const MstFileStats fs_before = fs;
+        CHECK_STATUS(mst_file_sink_get_stats((const MstFileSink *)t, &fs), MST_ERR_INVALID_ARG);
+        MstFileSink *sink = NULL;
+        CHECK_OK(mst_file_sink_open(t, "test_errors_sink.y4m", &sink));
+        CHECK_OK(mst_file_sink_free(sink));
+        unlink("test_errors_sink.y4m");
+        CHECK_STATUS(mst_file_sink_get_stats(sink, &fs), MST_ERR_INVALID_STATE);
+        CHECK(memcmp(&fs, &fs_before, sizeof fs) == 0);
+        CHECK_STATUS(mst_file_sink_stop(sink), MST_ERR_INVALID_STATE);
+        CHECK_STATUS(mst_file_sink_free(sink), MST_ERR_INVALID_STATE);
+
+        MstAudioPlaybackStats ps;
+        memset(&ps, 0xa5, sizeof ps);
+        ps.struct_size = sizeof ps;
+        const MstAudioPlaybackStats ps_before = ps;
+        CHECK_STATUS(mst_audio_playback_get_stats((const MstAudioPlayback *)t, &ps), MST_ERR_INVALID_ARG);
+        CHECK(memcmp(&ps, &ps_before, sizeof ps) == 0);
+        CHECK_STATUS(mst_audio_playback_stop((MstAudioPlayback *)t), MST_ERR_INVALID_ARG);
+        CHECK_STATUS(mst_audio_playback_free((MstAudioPlayback *)t), MST_ERR_INVALID_ARG);
+        MstVideoOutputStats os;
+        memset(&os, 0xa5, sizeof os);
+        os.struct_size = sizeof os;
+        const MstVideoOutputStats os_before = os;
+        CHECK_STATUS(mst_video_output_get_stats((const MstVideoOutput *)g, &os), MST_ERR_INVALID_ARG);
+        CHECK(memcmp(&os, &os_before, sizeof os) == 0);
+        CHECK_STATUS(mst_video_output_stop((MstVideoOutput *)g), MST_ERR_INVALID_ARG);
+        CHECK_STATUS(mst_video_output_free((MstVideoOutput *)g), MST_ERR_INVALID_ARG);
+        CHECK_OK(mst_audio_playback_free(NULL));
+        CHECK_OK(mst_video_output_free(NULL));
+        CHECK_OK(mst_file_sink_free(NULL));
+        CHECK_OK(mst_device_list_free(NULL));
+
+        size_t n = 4242;
+        CHECK_STATUS(mst_device_list_get_count((const MstDeviceList *)t, &n), MST_ERR_INVALID_ARG);
+        CHECK_EQ_INT(n, 4242);
+        MstDeviceInfo di;
+        memset(&di, 0xa5, sizeof di);
+        di.struct_size = sizeof di;
+        const MstDeviceInfo di_before = di;
+        CHECK_STATUS(mst_device_list_get_device((const MstDeviceList *)t, 0, &di), MST_ERR_INVALID_ARG);
+        CHECK(memcmp(&di, &di_before, sizeof di) == 0);
+        MstWritableState ws = (MstWritableState)77;
+        CHECK_STATUS(mst_generator_get_state((const MstGenerator *)t, &ws), MST_ERR_INVALID_ARG);
+        CHECK_EQ_INT(ws, 77);
+        CHECK_STATUS(mst_get_kernel_threads(NULL), MST_ERR_NULL_ARG);
+        MstCameraStats cs;
+        memset(&cs, 0xa5, sizeof cs);
+        cs.struct_size = sizeof cs;
+        const MstCameraStats cs_before = cs;
+        CHECK_STATUS(mst_track_get_camera_stats(t, &cs), MST_ERR_TYPE); /* not a camera track */
+        CHECK(memcmp(&cs, &cs_before, sizeof cs) == 0);
+        MstCaptureStats ms;
+        memset(&ms, 0xa5, sizeof ms);
+        ms.struct_size = sizeof ms;
+        const MstCaptureStats ms_before = ms;
+        CHECK_STATUS(mst_track_get_capture_stats(t, &ms), MST_ERR_TYPE);
+        CHECK(memcmp(&ms, &ms_before, sizeof ms) == 0);
+        MstProcessorOptions bad_flags = MST_STRUCT_INIT(MstProcessorOptions);
+        bad_flags.flags = 1u << 31;
+        MstProcessor *p2 = SENTINEL_PTR;
+        CHECK_STATUS(mst_processor_create(t, &bad_flags, &p2), MST_ERR_INVALID_ARG);
+        CHECK_MESSAGE_HAS("unknown flag");
+        CHECK(p2 == SENTINEL_PTR);
+    }
+
+    /* A callback registration that fails still runs destroy, exactly once: user data never
+     * leaks, whatever the handle. */
+    {
+        int data = 0;
+        destroy_calls = 0;
+        CHECK_STATUS(mst_track_set_ended_callback(NULL, ignore_ended, &data, count_destroy), MST_ERR_NULL_ARG);
+        CHECK_EQ_INT(destroy_calls, 1);
+        CHECK_STATUS(mst_track_set_mute_callback((MstTrack *)g, ignore_mute, &data, count_destroy), MST_ERR_INVALID_ARG);
+        CHECK_EQ_INT(destroy_calls, 2);
+        CHECK_STATUS(mst_processor_set_callback((MstProcessor *)t, ignore_frame, &data, count_destroy), MST_ERR_INVALID_ARG);
+        CHECK_EQ_INT(destroy_calls, 3);
+        MstTrack *gone = NULL;
+        CHECK_OK(mst_track_clone(t, &gone));
+        CHECK_OK(mst_track_free(gone));
+        CHECK_STATUS(mst_track_set_ended_callback(gone, ignore_ended, &data, count_destroy), MST_ERR_INVALID_STATE);
+        CHECK_EQ_INT(destroy_calls, 4);
+    }
+
+    CHECK_OK(mst_frame_free(vf));
+    CHECK_OK(mst_frame_free(af));
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));

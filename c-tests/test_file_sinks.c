@@ -1,8 +1,9 @@
 /* File sinks: mst_file_sink_open() records a video track to Y4M and an audio track to WAV;
- * mst_file_sink_finish() completes the file and reports what was written. Checks the Y4M
+ * mst_file_sink_stop() completes the file, mst_file_sink_get_stats() reports what was written
+ * (before and after the stop) and mst_file_sink_free() releases the sink. Checks the Y4M
  * stream header (size, frame rate from the frame duration) and FRAME records, the 44-byte WAV
  * header and its data, that the files hold exactly the media written, that a track that ended
- * before finish has everything it delivered in the file, and the errors.
+ * before the stop has everything it delivered in the file, and the errors.
  *
  * Exact counts come from generators and from unpaced test-pattern and tone runs (those start
  * with their first consumer and drain before they end). Failures are collected and reported
@@ -110,31 +111,46 @@ static void check_y4m(const char *path, const MstFileStats *st, const char *head
     free(data);
 }
 
+/* Stops the sink, reads its final counts into *st (every byte of which is overwritten) and frees
+ * it: the sink's whole life after recording. */
+static void finish(MstFileSink *sink, MstFileStats *st) {
+    CHECK_OK(mst_file_sink_stop(sink));
+    CHECK_OK(mst_file_sink_stop(sink)); /* stopped already: the same outcome */
+    memset(st, 0xff, sizeof *st);
+    st->struct_size = sizeof *st;
+    CHECK_OK(mst_file_sink_get_stats(sink, st));
+    CHECK_OK(mst_file_sink_free(sink));
+    MstFileStats after = MST_STRUCT_INIT(MstFileStats);
+    CHECK_STATUS(mst_file_sink_get_stats(sink, &after), MST_ERR_INVALID_STATE); /* released */
+    CHECK_STATUS(mst_file_sink_stop(sink), MST_ERR_INVALID_STATE);
+}
+
 /* Writes `n` frames of the given duration to a generator recorded by a file sink; finishes the
  * sink while the track is live, or after the track has ended. */
 static void record_generator_video(const char *path, int n, int64_t duration, int end_first, MstFileStats *st) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     MstFileSink *sink = NULL;
     CHECK_OK(mst_file_sink_open(t, path, &sink));
-    for (int i = 0; i < n; i++) CHECK_OK(mst_generator_write(g, video_frame(i, duration)));
+    for (int i = 0; i < n; i++) mst_test_write(g, video_frame(i, duration));
     if (end_first) {
         CHECK_OK(mst_generator_close(g));
         MstReadyState rs;
-        CHECK_OK(mst_track_ready_state(t, &rs));
+        CHECK_OK(mst_track_get_ready_state(t, &rs));
         CHECK_EQ_INT(rs, MST_READY_STATE_ENDED);
     }
-    memset(st, 0xff, sizeof *st);
-    CHECK_OK(mst_file_sink_finish(sink, st));
-    CHECK_STATUS(mst_file_sink_finish(sink, st), MST_ERR_INVALID_STATE); /* consumed */
+    MstFileStats live = MST_STRUCT_INIT(MstFileStats);
+    CHECK_OK(mst_file_sink_get_stats(sink, &live)); /* while recording: so far */
+    CHECK(live.frames_written <= (uint64_t)n);
+    finish(sink, st);
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));
 }
 
 static void check_y4m_from_generator(void) {
-    MstFileStats st;
+    MstFileStats st = MST_STRUCT_INIT(MstFileStats);
     /* Finished while live: the sink writes what is still queued. 5 frames < its 8-frame queue. */
     record_generator_video("test_file_sinks_live.y4m", 5, 40000, 0, &st);
     EXPECT(st.frames_written == 5 && st.frames_dropped == 0, "live: %llu written, %llu dropped; expected 5 and 0",
@@ -161,8 +177,7 @@ static void check_y4m_from_generator(void) {
  * the end. The unpaced source starts with its first consumer (the sink), waits while a queue
  * is full and lets queues drain before it ends: the file gets all 10 frames. */
 static void check_y4m_from_test_pattern(void) {
-    MstTestPatternOptions o;
-    memset(&o, 0, sizeof o);
+    MstTestPatternOptions o = MST_STRUCT_INIT(MstTestPatternOptions);
     o.width = VW;
     o.height = VH;
     o.unpaced = true;
@@ -172,16 +187,16 @@ static void check_y4m_from_test_pattern(void) {
     MstFileSink *sink = NULL;
     CHECK_OK(mst_file_sink_open(t, "test_file_sinks_pattern.y4m", &sink));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 32, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(32), &p));
     MstFrame *f = NULL;
     MstStatus s;
-    while ((s = mst_processor_read(p, HANG_GUARD_MS, &f)) == MST_OK) CHECK_OK(mst_frame_close(f));
+    while ((s = mst_processor_read(p, HANG_GUARD_MS, &f)) == MST_OK) CHECK_OK(mst_frame_free(f));
     CHECK_STATUS(s, MST_ERR_ENDED);
     MstEndReason why;
-    CHECK_OK(mst_track_end_reason(t, &why));
+    CHECK_OK(mst_track_get_end_reason(t, &why));
     CHECK_EQ_INT(why, MST_END_REASON_SOURCE_ENDED);
-    MstFileStats st;
-    CHECK_OK(mst_file_sink_finish(sink, &st));
+    MstFileStats st = MST_STRUCT_INIT(MstFileStats);
+    finish(sink, &st);
     EXPECT(st.frames_written == 10 && st.frames_dropped == 0, "test pattern: %llu written, %llu dropped; expected 10, 0",
            (unsigned long long)st.frames_written, (unsigned long long)st.frames_dropped);
     check_y4m("test_file_sinks_pattern.y4m", &st, "YUV4MPEG2 W160 H90 F30:1", -1);
@@ -216,19 +231,20 @@ static void check_wav_from_generator(int end_first) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     MstFileSink *sink = NULL;
     CHECK_OK(mst_file_sink_open(t, path, &sink));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 100, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(100), &p));
     for (int c = 0; c < 10; c++) {
         int16_t buf[CHUNK_FRAMES * 2];
         for (int f = 0; f < CHUNK_FRAMES; f++)
             for (int ch = 0; ch < 2; ch++) buf[f * 2 + ch] = gen_sample(c, f, ch);
-        MstAudioDataInit init = {MST_AUDIO_SAMPLE_FORMAT_S16, 48000.0f, CHUNK_FRAMES, 2, (int64_t)c * 10000};
+        MstAudioDataInit init = {sizeof(MstAudioDataInit), MST_AUDIO_SAMPLE_FORMAT_S16, 48000.0f, CHUNK_FRAMES, 2, (int64_t)c * 10000};
         MstFrame *a = NULL;
         CHECK_OK(mst_frame_create_audio(&init, (const uint8_t *)buf, sizeof buf, &a));
         CHECK_OK(mst_generator_write(g, a));
+        CHECK_OK(mst_frame_free(a));
     }
     /* What a processor on the same track reads. */
     static int16_t read_back[10 * CHUNK_FRAMES * 2];
@@ -236,11 +252,11 @@ static void check_wav_from_generator(int end_first) {
         MstFrame *a = NULL;
         CHECK_OK(mst_processor_read(p, 0, &a));
         CHECK_OK(mst_frame_audio_copy_to(a, (uint8_t *)(read_back + c * CHUNK_FRAMES * 2), CHUNK_BYTES, NULL));
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
     if (end_first) CHECK_OK(mst_track_stop(t));
-    MstFileStats st;
-    CHECK_OK(mst_file_sink_finish(sink, &st));
+    MstFileStats st = MST_STRUCT_INIT(MstFileStats);
+    finish(sink, &st);
     EXPECT(st.frames_written + st.frames_dropped == 10, "%s: %llu written + %llu dropped != 10", path,
            (unsigned long long)st.frames_written, (unsigned long long)st.frames_dropped);
     EXPECT(st.frames_written == 10 && st.frames_dropped == 0, "%s: %llu chunks written, %llu dropped; expected all 10 in the file",
@@ -268,8 +284,7 @@ static int16_t tone_s16(int64_t index) {
 /* The tone recorded until it ends by itself. The WAV holds consecutive chunks of the tone;
  * the processor's chunks (placed by timestamp) equal the same samples. */
 static void check_wav_from_tone(void) {
-    MstToneOptions o;
-    memset(&o, 0, sizeof o);
+    MstToneOptions o = MST_STRUCT_INIT(MstToneOptions);
     o.channels = 2;
     o.format = MST_AUDIO_SAMPLE_FORMAT_S16;
     o.frequency = 440; /* 480 samples are not whole periods: every chunk differs */
@@ -280,23 +295,23 @@ static void check_wav_from_tone(void) {
     MstFileSink *sink = NULL;
     CHECK_OK(mst_file_sink_open(t, "test_file_sinks_tone.wav", &sink));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 100, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(100), &p));
     for (;;) {
         MstFrame *a = NULL;
         MstStatus s = mst_processor_read(p, HANG_GUARD_MS, &a);
         if (s == MST_ERR_ENDED) break;
         CHECK_STATUS(s, MST_OK);
-        MstAudioDataInfo info;
-        CHECK_OK(mst_frame_audio_info(a, &info));
+        MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHECK_OK(mst_frame_get_audio_info(a, &info));
         int16_t buf[CHUNK_FRAMES * 2];
         CHECK_OK(mst_frame_audio_copy_to(a, (uint8_t *)buf, sizeof buf, NULL));
         int64_t first = info.timestamp / 10000 * CHUNK_FRAMES;
         for (int f = 0; f < CHUNK_FRAMES; f++)
             CHECK(abs(buf[2 * f] - tone_s16(first + f)) <= 1 && buf[2 * f] == buf[2 * f + 1]);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
-    MstFileStats st;
-    CHECK_OK(mst_file_sink_finish(sink, &st));
+    MstFileStats st = MST_STRUCT_INIT(MstFileStats);
+    finish(sink, &st);
     EXPECT(st.frames_written == 10 && st.frames_dropped == 0, "tone: %llu written, %llu dropped; expected 10, 0",
            (unsigned long long)st.frames_written, (unsigned long long)st.frames_dropped);
     size_t len = 0;
@@ -329,19 +344,21 @@ static void check_errors(void) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     const char *path = "no-such-directory-for-libmst-tests/out.y4m";
     MstFileSink *sink = (MstFileSink *)(uintptr_t)0x5e5e;
     CHECK_STATUS(mst_file_sink_open(t, path, &sink), MST_ERR_IO);
     CHECK(sink == (MstFileSink *)(uintptr_t)0x5e5e);
     if (strstr(mst_last_error_message(), path) == NULL)
         MST_TEST_FAIL_("the I/O error message \"%s\" does not name the path", mst_last_error_message());
-    MstFileStats st;
-    CHECK_STATUS(mst_file_sink_finish(NULL, &st), MST_ERR_NULL_ARG);
-    CHECK_STATUS(mst_file_sink_finish(NULL, NULL), MST_ERR_NULL_ARG);
-    /* Stats are optional. */
+    MstFileStats st = MST_STRUCT_INIT(MstFileStats);
+    CHECK_STATUS(mst_file_sink_stop(NULL), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_file_sink_get_stats(NULL, &st), MST_ERR_NULL_ARG);
+    CHECK_OK(mst_file_sink_free(NULL));
+    /* Free alone is enough: it stops the sink first. */
     CHECK_OK(mst_file_sink_open(t, "test_file_sinks_nostats.y4m", &sink));
-    CHECK_OK(mst_file_sink_finish(sink, NULL));
+    CHECK_STATUS(mst_file_sink_get_stats(sink, NULL), MST_ERR_NULL_ARG);
+    CHECK_OK(mst_file_sink_free(sink));
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));
 }

@@ -12,35 +12,36 @@ static void check_kind(int32_t kind) {
     CHECK(g != NULL);
 
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK(t != NULL);
     MstKind k = 0;
-    CHECK_OK(mst_track_kind(t, &k));
+    CHECK_OK(mst_track_get_kind(t, &k));
     CHECK_EQ_INT(k, kind);
     MstReadyState state = 0;
-    CHECK_OK(mst_track_ready_state(t, &state));
+    CHECK_OK(mst_track_get_ready_state(t, &state));
     CHECK_EQ_INT(state, MST_READY_STATE_LIVE);
     MstEndReason reason = -1;
-    CHECK_OK(mst_track_end_reason(t, &reason));
+    CHECK_OK(mst_track_get_end_reason(t, &reason));
     CHECK_EQ_INT(reason, MST_END_REASON_NONE);
-    bool enabled = false, muted = true, closed = true, generator_muted = true;
-    CHECK_OK(mst_track_enabled(t, &enabled));
+    bool enabled = false, muted = true, generator_muted = true;
+    MstWritableState writable = MST_WRITABLE_STATE_CLOSED;
+    CHECK_OK(mst_track_get_enabled(t, &enabled));
     CHECK(enabled);
-    CHECK_OK(mst_track_muted(t, &muted));
+    CHECK_OK(mst_track_get_muted(t, &muted));
     CHECK(!muted);
-    CHECK_OK(mst_generator_is_closed(g, &closed));
-    CHECK(!closed);
-    CHECK_OK(mst_generator_muted(g, &generator_muted));
+    CHECK_OK(mst_generator_get_state(g, &writable));
+    CHECK_EQ_INT(writable, MST_WRITABLE_STATE_WRITABLE);
+    CHECK_OK(mst_generator_get_muted(g, &generator_muted));
     CHECK(!generator_muted);
     const char *id = NULL;
-    CHECK_OK(mst_track_id(t, &id));
+    CHECK_OK(mst_track_get_id(t, &id));
     CHECK(id != NULL && strlen(id) > 0);
 
-    /* Every handle from mst_generator_track() is the generator's own track (the same id). */
+    /* Every handle from mst_generator_get_track() is the generator's own track (the same id). */
     MstTrack *again = NULL;
-    CHECK_OK(mst_generator_track(g, &again));
+    CHECK_OK(mst_generator_get_track(g, &again));
     const char *id2 = NULL;
-    CHECK_OK(mst_track_id(again, &id2));
+    CHECK_OK(mst_track_get_id(again, &id2));
     CHECK(strcmp(id, id2) == 0);
     CHECK_OK(mst_track_free(again));
 
@@ -58,11 +59,11 @@ int main(void) {
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &b));
     CHECK(a != b);
     MstTrack *ta = NULL, *tb = NULL;
-    CHECK_OK(mst_generator_track(a, &ta));
-    CHECK_OK(mst_generator_track(b, &tb));
+    CHECK_OK(mst_generator_get_track(a, &ta));
+    CHECK_OK(mst_generator_get_track(b, &tb));
     const char *ida = NULL, *idb = NULL;
-    CHECK_OK(mst_track_id(ta, &ida));
-    CHECK_OK(mst_track_id(tb, &idb));
+    CHECK_OK(mst_track_get_id(ta, &ida));
+    CHECK_OK(mst_track_get_id(tb, &idb));
     CHECK(strcmp(ida, idb) != 0);
     CHECK_OK(mst_track_free(ta));
     CHECK_OK(mst_track_free(tb));

@@ -1,6 +1,6 @@
 /* mst_generator_set_muted(): every connected track reports muted and gets its mute callback
  * once per change (on the caller's thread, never for a repeated value); while muted, writes
- * succeed and consume the frame but deliver nothing; after unmuting frames flow again. */
+ * succeed and close the frame but deliver nothing; after unmuting frames flow again. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdint.h>
@@ -42,7 +42,7 @@ static void expect_calls(const struct mute_log *log, int t, int f, const char *n
 
 static void expect_muted(MstTrack *t, bool want, int line) {
     bool m = !want;
-    CHECK_OK(mst_track_muted(t, &m));
+    CHECK_OK(mst_track_get_muted(t, &m));
     if (m != want) {
         fprintf(stderr, "%s:%d: track muted = %d, expected %d\n", __FILE__, line, m, want);
         exit(1);
@@ -60,11 +60,11 @@ static void check_muted(int32_t kind) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(kind, &g));
     MstTrack *t = NULL, *c = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_OK(mst_track_clone(t, &c));
     MstProcessor *pt = NULL, *pc = NULL;
-    CHECK_OK(mst_processor_create(t, 8, &pt));
-    CHECK_OK(mst_processor_create(c, 8, &pc));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(8), &pt));
+    CHECK_OK(mst_processor_create(c, MST_TEST_BUFFER(8), &pc));
     struct mute_log lt, lc;
     memset(&lt, 0, sizeof lt);
     memset(&lc, 0, sizeof lc);
@@ -73,14 +73,14 @@ static void check_muted(int32_t kind) {
     CHECK_OK(mst_track_set_mute_callback(c, on_mute, &lc, on_destroy));
 
     bool m = true;
-    CHECK_OK(mst_generator_muted(g, &m));
+    CHECK_OK(mst_generator_get_muted(g, &m));
     CHECK(!m);
     EXPECT_MUTED(t, false);
     EXPECT_MUTED(c, false);
 
     /* Mute. */
     CHECK_OK(mst_generator_set_muted(g, true));
-    CHECK_OK(mst_generator_muted(g, &m));
+    CHECK_OK(mst_generator_get_muted(g, &m));
     CHECK(m);
     EXPECT_MUTED(t, true);
     EXPECT_MUTED(c, true);
@@ -95,28 +95,29 @@ static void check_muted(int32_t kind) {
     CHECK_OK(mst_track_clone(t, &late));
     EXPECT_MUTED(late, true);
 
-    /* Writes while muted: MST_OK, the frame is consumed, nothing is delivered. */
+    /* Writes while muted: MST_OK, the frame is closed, nothing is delivered. */
     for (int i = 0; i < 3; i++) {
         MstFrame *f = make(kind, i);
         CHECK_OK(mst_generator_write(g, f));
         MstKind k;
-        CHECK_STATUS(mst_frame_kind(f, &k), MST_ERR_INVALID_STATE);
+        CHECK_STATUS(mst_frame_get_kind(f, &k), MST_ERR_INVALID_STATE);
+        CHECK_OK(mst_frame_free(f));
     }
     MstFrame *r = NULL;
     CHECK_STATUS(mst_processor_read(pt, 0, &r), MST_ERR_AGAIN);
     CHECK_STATUS(mst_processor_read(pc, 0, &r), MST_ERR_AGAIN);
-    MstProcessorStats st;
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(pt, &st));
     CHECK_EQ_INT(st.total, 0);
     CHECK_EQ_INT(st.queued, 0);
     CHECK(!st.ended);
-    bool closed = true;
-    CHECK_OK(mst_generator_is_closed(g, &closed));
-    CHECK(!closed);
+    MstWritableState state = MST_WRITABLE_STATE_CLOSED;
+    CHECK_OK(mst_generator_get_state(g, &state));
+    CHECK_EQ_INT(state, MST_WRITABLE_STATE_WRITABLE);
 
     /* Unmute. */
     CHECK_OK(mst_generator_set_muted(g, false));
-    CHECK_OK(mst_generator_muted(g, &m));
+    CHECK_OK(mst_generator_get_muted(g, &m));
     CHECK(!m);
     EXPECT_MUTED(t, false);
     EXPECT_MUTED(c, false);
@@ -128,26 +129,26 @@ static void check_muted(int32_t kind) {
     EXPECT_CALLS(lc, 1, 1);
 
     /* Frames flow again, numbered from 1: nothing was delivered while muted. */
-    CHECK_OK(mst_generator_write(g, make(kind, 100)));
+    mst_test_write(g, make(kind, 100));
     MstProcessor *procs[2] = {pt, pc};
     for (int i = 0; i < 2; i++) {
         CHECK_OK(mst_processor_read(procs[i], 10000, &r));
         uint64_t seq = 0;
         int64_t ts = -1;
         if (kind == MST_KIND_VIDEO) {
-            MstVideoFrameInfo info;
-            CHECK_OK(mst_frame_video_info(r, &info));
+            MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+            CHECK_OK(mst_frame_get_video_info(r, &info));
             seq = info.sequence;
             ts = info.timestamp;
         } else {
-            MstAudioDataInfo info;
-            CHECK_OK(mst_frame_audio_info(r, &info));
+            MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+            CHECK_OK(mst_frame_get_audio_info(r, &info));
             seq = info.sequence;
             ts = info.timestamp;
         }
         CHECK_EQ_INT(ts, 100);
         CHECK_EQ_INT(seq, 1);
-        CHECK_OK(mst_frame_close(r));
+        CHECK_OK(mst_frame_free(r));
         CHECK_STATUS(mst_processor_read(procs[i], 0, &r), MST_ERR_AGAIN);
     }
 

@@ -45,12 +45,12 @@ int main(void) {
     MstTrack *t = NULL;
     MstProcessor *p = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_processor_create(t, CAPACITY, &p));
+    CHECK_OK(mst_generator_get_track(g, &t));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(CAPACITY), &p));
 
     /* A slow reader on a fast source: 100 writes, no reads. */
     for (int n = 1; n <= WRITES; n++) {
-        CHECK_OK(mst_generator_write(g, wrapped_frame(n)));
+        mst_test_write(g, wrapped_frame(n));
         int evicted = n > CAPACITY ? n - CAPACITY : 0;
         MstProcessorStats st = stats(p);
         CHECK_EQ_INT(st.total, n);
@@ -78,7 +78,7 @@ int main(void) {
     CHECK_OK(mst_processor_free(p));
 
     /* maxBufferSize 1, the video default: the queued frame is always the most recent one. */
-    CHECK_OK(mst_processor_create(t, 0, &p));
+    CHECK_OK(mst_processor_create(t, NULL, &p));
     CHECK_EQ_INT(stats(p).max_buffer_size, 1);
     int64_t ts = 0;
     uint64_t seq = 0;
@@ -86,7 +86,7 @@ int main(void) {
         for (int i = 0; i < burst; i++) {
             ts += 1000;
             seq++;
-            CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, ts)));
+            mst_test_write(g, mst_test_video_frame(W, H, ts));
             CHECK_EQ_INT(stats(p).queued, 1);
         }
         mst_test_expect_video(p, ts, seq);
@@ -101,9 +101,9 @@ int main(void) {
     /* A queue that is full only matters to its own processor: a larger one on the same track
      * keeps what the small one evicts. */
     MstProcessor *small = NULL, *large = NULL;
-    CHECK_OK(mst_processor_create(t, 1, &small));
-    CHECK_OK(mst_processor_create(t, 3, &large));
-    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 500000 + i)));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(1), &small));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(3), &large));
+    for (int i = 1; i <= 3; i++) mst_test_write(g, mst_test_video_frame(W, H, 500000 + i));
     mst_test_expect_video(small, 500003, 3);
     mst_test_expect_empty(small);
     for (int i = 1; i <= 3; i++) mst_test_expect_video(large, 500000 + i, (uint64_t)i);

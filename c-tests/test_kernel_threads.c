@@ -32,17 +32,16 @@ static int has_thread(const char *name) {
 
 /* A 1920x1080 I420 frame converted to BGRA by copyTo, into `out`. */
 static void convert_1080p(struct MstFrame *frame, uint8_t *out, size_t len) {
-    MstVideoCopyOptions opt;
-    memset(&opt, 0, sizeof opt);
+    MstVideoCopyOptions opt = MST_STRUCT_INIT(MstVideoCopyOptions);
     opt.format = MST_VIDEO_PIXEL_FORMAT_BGRA;
     CHECK_OK(mst_frame_video_copy_to(frame, out, len, &opt, NULL));
 }
 
 int main(void) {
     uint32_t n = 0;
-    CHECK_OK(mst_kernel_threads(&n));
+    CHECK_OK(mst_get_kernel_threads(&n));
     CHECK_EQ_INT(n, 2);
-    CHECK_EQ_INT(mst_kernel_threads(NULL), MST_ERR_NULL_ARG);
+    CHECK_EQ_INT(mst_get_kernel_threads(NULL), MST_ERR_NULL_ARG);
 
     const uint32_t w = 1920, h = 1080;
     size_t size = (size_t)w * h * 3 / 2;
@@ -50,8 +49,7 @@ int main(void) {
     CHECK(yuv != NULL);
     for (size_t i = 0; i < size; i++)
         yuv[i] = (uint8_t)(i * 2654435761u >> 24);
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
+    MstVideoFrameInit init = MST_STRUCT_INIT(MstVideoFrameInit);
     init.format = MST_VIDEO_PIXEL_FORMAT_I420;
     init.coded_width = w;
     init.coded_height = h;
@@ -63,7 +61,7 @@ int main(void) {
 
     /* One thread: the conversion runs here, and no helper exists yet. */
     CHECK_OK(mst_set_kernel_threads(1));
-    CHECK_OK(mst_kernel_threads(&n));
+    CHECK_OK(mst_get_kernel_threads(&n));
     CHECK_EQ_INT(n, 1);
     convert_1080p(frame, one, len);
     CHECK(!has_thread("mst-kernel-help"));
@@ -78,10 +76,10 @@ int main(void) {
     CHECK_EQ_INT(mst_set_kernel_threads(0), MST_ERR_RANGE);
     CHECK(strstr(mst_last_error_message(), "1 or 2") != NULL);
     CHECK_EQ_INT(mst_set_kernel_threads(3), MST_ERR_RANGE);
-    CHECK_OK(mst_kernel_threads(&n));
+    CHECK_OK(mst_get_kernel_threads(&n));
     CHECK_EQ_INT(n, 2);
 
-    CHECK_OK(mst_frame_close(frame));
+    CHECK_OK(mst_frame_free(frame));
     free(one);
     free(two);
     free(yuv);

@@ -10,11 +10,11 @@ enum { W = 16, H = 16, N = 6 };
 static void expect_audio(MstProcessor *p, int64_t timestamp, uint64_t sequence) {
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(p, 0, &f));
-    MstAudioDataInfo info;
-    CHECK_OK(mst_frame_audio_info(f, &info));
+    MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+    CHECK_OK(mst_frame_get_audio_info(f, &info));
     CHECK_EQ_INT(info.timestamp, timestamp);
     CHECK_EQ_INT(info.sequence, sequence);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
 }
 
 int main(void) {
@@ -22,11 +22,11 @@ int main(void) {
     MstTrack *t = NULL;
     MstProcessor *a = NULL, *b = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_processor_create(t, 8, &a));
-    CHECK_OK(mst_processor_create(t, 8, &b));
+    CHECK_OK(mst_generator_get_track(g, &t));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(8), &a));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(8), &b));
 
-    for (int i = 1; i <= N; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, i * 1000)));
+    for (int i = 1; i <= N; i++) mst_test_write(g, mst_test_video_frame(W, H, i * 1000));
     CHECK_EQ_INT(mst_test_stats(a).queued, N);
     CHECK_EQ_INT(mst_test_stats(b).queued, N);
 
@@ -49,10 +49,10 @@ int main(void) {
     mst_test_expect_empty(b);
 
     /* Interleaved writes and reads keep the order, and sequences keep counting. */
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 7000)));
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 8000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 7000));
+    mst_test_write(g, mst_test_video_frame(W, H, 8000));
     mst_test_expect_video(b, 7000, 7);
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 9000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 9000));
     mst_test_expect_video(b, 8000, 8);
     mst_test_expect_video(b, 9000, 9);
     mst_test_expect_empty(b);
@@ -63,9 +63,9 @@ int main(void) {
 
     /* A processor created later sees only frames that arrive after it, numbered from 1. */
     MstProcessor *c = NULL;
-    CHECK_OK(mst_processor_create(t, 8, &c));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(8), &c));
     mst_test_expect_empty(c);
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 10000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 10000));
     mst_test_expect_video(c, 10000, 1);
     mst_test_expect_video(a, 10000, 10);
     mst_test_expect_video(b, 10000, 10);
@@ -78,11 +78,11 @@ int main(void) {
 
     /* The same for AudioData. */
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_processor_create(t, 16, &a));
-    CHECK_OK(mst_processor_create(t, 16, &b));
+    CHECK_OK(mst_generator_get_track(g, &t));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(16), &a));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(16), &b));
     for (int i = 1; i <= N; i++)
-        CHECK_OK(mst_generator_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, sizeof(int16_t), 48000.0f, 480, 2, i * 10000)));
+        mst_test_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, sizeof(int16_t), 48000.0f, 480, 2, i * 10000));
     for (int i = 1; i <= N; i++) {
         expect_audio(b, i * 10000, (uint64_t)i);
         CHECK_EQ_INT(mst_test_stats(a).queued, N);

@@ -1,4 +1,4 @@
-/* mst_processor_fd(): one fd per processor, level-triggered readable exactly while a frame or
+/* mst_processor_get_fd(): one fd per processor, level-triggered readable exactly while a frame or
  * the end is ready, for poll() and for epoll (EPOLLIN, level-triggered). */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -43,16 +43,16 @@ int main(void) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 4, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &p));
 
     int fd = -1;
-    CHECK_OK(mst_processor_fd(p, &fd));
+    CHECK_OK(mst_processor_get_fd(p, &fd));
     CHECK(fd >= 0);
     for (int i = 0; i < 3; i++) {
         int again = -1;
-        CHECK_OK(mst_processor_fd(p, &again));
+        CHECK_OK(mst_processor_get_fd(p, &again));
         CHECK_EQ_INT(again, fd);
     }
     int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -90,11 +90,11 @@ int main(void) {
 
     /* A second processor asked for its fd while a frame is already queued: readable at once. */
     MstProcessor *p2 = NULL;
-    CHECK_OK(mst_processor_create(t, 4, &p2));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &p2));
     mst_test_write_video_frame(g, 16, 16, 20);
     READ_ONE(p, 20);
     int fd2 = -1;
-    CHECK_OK(mst_processor_fd(p2, &fd2));
+    CHECK_OK(mst_processor_get_fd(p2, &fd2));
     CHECK(fd2 >= 0 && fd2 != fd);
     CHECK(poll_readable(fd2));
     CHECK(!poll_readable(fd));
@@ -111,18 +111,18 @@ int main(void) {
     CHECK_STATUS(mst_processor_read(p2, -1, &none), MST_ERR_ENDED);
     CHECK(none == NULL);
     int again = -1;
-    CHECK_OK(mst_processor_fd(p, &again)); /* still the same fd after the end */
+    CHECK_OK(mst_processor_get_fd(p, &again)); /* still the same fd after the end */
     CHECK_EQ_INT(again, fd);
 
     /* A processor closed with mst_processor_close(): readable, ended. */
     MstGenerator *g2 = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g2));
     MstTrack *t2 = NULL;
-    CHECK_OK(mst_generator_track(g2, &t2));
+    CHECK_OK(mst_generator_get_track(g2, &t2));
     MstProcessor *p3 = NULL;
-    CHECK_OK(mst_processor_create(t2, 2, &p3));
+    CHECK_OK(mst_processor_create(t2, MST_TEST_BUFFER(2), &p3));
     int fd3 = -1;
-    CHECK_OK(mst_processor_fd(p3, &fd3));
+    CHECK_OK(mst_processor_get_fd(p3, &fd3));
     CHECK(!poll_readable(fd3));
     CHECK_OK(mst_processor_close(p3));
     CHECK(poll_readable(fd3));

@@ -11,13 +11,13 @@ int main(void) {
     MstTrack *t = NULL;
     MstProcessor *closed = NULL, *other = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     struct mst_test_ended_record ended = {0, MST_END_REASON_NONE, 0};
     CHECK_OK(mst_track_set_ended_callback(t, mst_test_on_ended, &ended, NULL));
-    CHECK_OK(mst_processor_create(t, 4, &closed));
-    CHECK_OK(mst_processor_create(t, 4, &other));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &closed));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &other));
 
-    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, i * 1000)));
+    for (int i = 1; i <= 3; i++) mst_test_write(g, mst_test_video_frame(W, H, i * 1000));
     CHECK_EQ_INT(mst_test_stats(closed).queued, 3);
 
     CHECK_OK(mst_processor_close(closed));
@@ -38,33 +38,33 @@ int main(void) {
 
     /* The track goes on: it is live, the writable open, and another processor gets frames. */
     MstReadyState state = 0;
-    CHECK_OK(mst_track_ready_state(t, &state));
+    CHECK_OK(mst_track_get_ready_state(t, &state));
     CHECK_EQ_INT(state, MST_READY_STATE_LIVE);
     MstEndReason reason = -1;
-    CHECK_OK(mst_track_end_reason(t, &reason));
+    CHECK_OK(mst_track_get_end_reason(t, &reason));
     CHECK_EQ_INT(reason, MST_END_REASON_NONE);
     CHECK_EQ_INT(ended.calls, 0);
-    bool writable_closed = true;
-    CHECK_OK(mst_generator_is_closed(g, &writable_closed));
-    CHECK(!writable_closed);
+    MstWritableState writable = MST_WRITABLE_STATE_CLOSED;
+    CHECK_OK(mst_generator_get_state(g, &writable));
+    CHECK_EQ_INT(writable, MST_WRITABLE_STATE_WRITABLE);
     CHECK_EQ_INT(mst_test_stats(other).queued, 3);
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 4000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 4000));
     CHECK_EQ_INT(mst_test_stats(other).queued, 4);
     for (int i = 1; i <= 4; i++) {
         CHECK_OK(mst_processor_read(other, 0, &f));
-        MstVideoFrameInfo info;
-        CHECK_OK(mst_frame_video_info(f, &info));
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        CHECK_OK(mst_frame_get_video_info(f, &info));
         CHECK_EQ_INT(info.timestamp, i * 1000);
-        CHECK_OK(mst_frame_close(f));
+        CHECK_OK(mst_frame_free(f));
     }
     f = NULL;
 
     /* A processor created after the cancel on the same track works as usual. */
     MstProcessor *later = NULL;
-    CHECK_OK(mst_processor_create(t, 4, &later));
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 5000)));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &later));
+    mst_test_write(g, mst_test_video_frame(W, H, 5000));
     CHECK_OK(mst_processor_read(later, 10000, &f));
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     f = NULL;
 
     /* The closed processor is disconnected: it counted nothing of the later writes. */
@@ -81,7 +81,7 @@ int main(void) {
     CHECK_EQ_INT(st.discarded, 3);
     CHECK_STATUS(mst_processor_read(closed, 0, &f), MST_ERR_ENDED);
     CHECK(f == NULL);
-    CHECK_OK(mst_track_ready_state(t, &state));
+    CHECK_OK(mst_track_get_ready_state(t, &state));
     CHECK_EQ_INT(state, MST_READY_STATE_LIVE);
 
     CHECK_OK(mst_processor_free(closed));

@@ -27,17 +27,17 @@ int main(void) {
     MstGenerator *g = NULL;
     MstTrack *own = NULL, *clone = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &own));
+    CHECK_OK(mst_generator_get_track(g, &own));
     CHECK_OK(mst_track_clone(own, &clone));
 
     /* mst_track_stop() on the processor's track: queued frames discarded, reads end. */
     MstProcessor *on_clone = NULL, *on_own = NULL;
-    CHECK_OK(mst_processor_create(clone, 4, &on_clone));
-    CHECK_OK(mst_processor_create(own, 4, &on_own));
-    for (int i = 1; i <= 3; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, i * 1000)));
+    CHECK_OK(mst_processor_create(clone, MST_TEST_BUFFER(4), &on_clone));
+    CHECK_OK(mst_processor_create(own, MST_TEST_BUFFER(4), &on_own));
+    for (int i = 1; i <= 3; i++) mst_test_write(g, mst_test_video_frame(W, H, i * 1000));
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(on_clone, 0, &f)); /* one delivered, two left queued */
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     f = NULL;
     CHECK_EQ_INT(mst_test_stats(on_clone).queued, 2);
     CHECK_OK(mst_track_stop(clone));
@@ -58,9 +58,9 @@ int main(void) {
 
     /* A reader blocked in mst_processor_read(-1) is released with ENDED by the stop. */
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &own));
+    CHECK_OK(mst_generator_get_track(g, &own));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(own, 4, &p));
+    CHECK_OK(mst_processor_create(own, MST_TEST_BUFFER(4), &p));
     struct mst_test_reader r;
     mst_test_reader_start(&r, p, -1, 50);
     CHECK_OK(mst_track_stop(own));
@@ -73,8 +73,8 @@ int main(void) {
 
     /* The same when the writable closes. */
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &own));
-    CHECK_OK(mst_processor_create(own, 4, &p));
+    CHECK_OK(mst_generator_get_track(g, &own));
+    CHECK_OK(mst_processor_create(own, MST_TEST_BUFFER(4), &p));
     mst_test_reader_start(&r, p, -1, 50);
     CHECK_OK(mst_generator_close(g));
     CHECK_STATUS(mst_test_reader_join(&r), MST_ERR_ENDED);
@@ -89,10 +89,10 @@ int main(void) {
      * is the test losing the race, so it tries again with a longer settle time. A library that
      * answers a blocked reader with anything but ENDED fails every attempt. */
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &own));
+    CHECK_OK(mst_generator_get_track(g, &own));
     MstStatus last = MST_ERR_PANIC;
     for (long settle = 20; settle <= 2560; settle *= 2) {
-        CHECK_OK(mst_processor_create(own, 4, &p));
+        CHECK_OK(mst_processor_create(own, MST_TEST_BUFFER(4), &p));
         mst_test_reader_start(&r, p, -1, settle);
         CHECK_OK(mst_processor_free(p));
         last = mst_test_reader_join(&r);
@@ -102,21 +102,21 @@ int main(void) {
     CHECK_STATUS(last, MST_ERR_ENDED);
     /* The track itself goes on. */
     MstReadyState state = 0;
-    CHECK_OK(mst_track_ready_state(own, &state));
+    CHECK_OK(mst_track_get_ready_state(own, &state));
     CHECK_EQ_INT(state, MST_READY_STATE_LIVE);
     CHECK_OK(mst_track_free(own));
     CHECK_OK(mst_generator_free(g));
 
     /* A source that finishes on its own (a test pattern of 5 frames, unpaced) ends the track
      * and so the processor: a reader sees frames, then ENDED, never a timeout. */
-    MstTestPatternOptions opts = {.width = 64, .height = 36, .unpaced = true, .frame_count = 5};
+    MstTestPatternOptions opts = {.struct_size = sizeof(MstTestPatternOptions), .width = 64, .height = 36, .unpaced = true, .frame_count = 5};
     MstTrack *pattern = NULL;
     CHECK_OK(mst_track_create_test_pattern(&opts, &pattern));
-    CHECK_OK(mst_processor_create(pattern, 8, &p));
+    CHECK_OK(mst_processor_create(pattern, MST_TEST_BUFFER(8), &p));
     MstStatus s;
     int frames = 0;
     while ((s = mst_processor_read(p, 10000, &f)) == MST_OK) {
-        CHECK_OK(mst_frame_close(f));
+        CHECK_OK(mst_frame_free(f));
         f = NULL;
         CHECK(++frames <= 5);
     }
@@ -127,7 +127,7 @@ int main(void) {
     CHECK_EQ_INT(st.delivered, frames);
     CHECK_EQ_INT(st.total, st.delivered + st.discarded);
     MstEndReason reason = MST_END_REASON_NONE;
-    CHECK_OK(mst_track_end_reason(pattern, &reason));
+    CHECK_OK(mst_track_get_end_reason(pattern, &reason));
     CHECK_EQ_INT(reason, MST_END_REASON_SOURCE_ENDED);
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(pattern));

@@ -15,9 +15,9 @@
 /* The capacity a processor created on `track` with `requested` reports. */
 static uint32_t capacity_for(const MstTrack *track, uint32_t requested) {
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(track, requested, &p));
+    CHECK_OK(mst_processor_create(track, MST_TEST_BUFFER(requested), &p));
     CHECK(p != NULL);
-    MstProcessorStats st;
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK_OK(mst_processor_free(p));
     return st.max_buffer_size;
@@ -27,7 +27,7 @@ static void check_sizes(int32_t kind, uint32_t dflt, uint32_t cap) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(kind, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
 
     CHECK_EQ_INT(capacity_for(t, 0), dflt);
     CHECK_EQ_INT(capacity_for(t, 1), 1);
@@ -46,32 +46,32 @@ int main(void) {
 
     /* Step 1: init.track is not a valid MediaStreamTrack -> TypeError, *out untouched. */
     MstProcessor *out = sentinel;
-    CHECK_STATUS(mst_processor_create(NULL, 0, &out), MST_ERR_NULL_ARG);
+    CHECK_STATUS(mst_processor_create(NULL, NULL, &out), MST_ERR_NULL_ARG);
     CHECK(out == sentinel);
 
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *freed = NULL;
-    CHECK_OK(mst_generator_track(g, &freed));
+    CHECK_OK(mst_generator_get_track(g, &freed));
     CHECK_OK(mst_track_free(freed));
-    CHECK_STATUS(mst_processor_create(freed, 0, &out), MST_ERR_TYPE);
+    CHECK_STATUS(mst_processor_create(freed, NULL, &out), MST_ERR_TYPE);
     CHECK(out == sentinel);
 
     MstFrame *frame = mst_test_video_frame(16, 16, 0);
-    CHECK_STATUS(mst_processor_create((const MstTrack *)(const void *)frame, 0, &out), MST_ERR_TYPE);
+    CHECK_STATUS(mst_processor_create((const MstTrack *)(const void *)frame, NULL, &out), MST_ERR_TYPE);
     CHECK(out == sentinel);
-    CHECK_STATUS(mst_processor_create((const MstTrack *)(const void *)g, 0, &out), MST_ERR_TYPE);
+    CHECK_STATUS(mst_processor_create((const MstTrack *)(const void *)g, NULL, &out), MST_ERR_TYPE);
     CHECK(out == sentinel);
-    CHECK_OK(mst_frame_close(frame));
+    CHECK_OK(mst_frame_free(frame));
 
     MstTrack *live = NULL;
-    CHECK_OK(mst_generator_track(g, &live));
-    CHECK_STATUS(mst_processor_create(live, 0, NULL), MST_ERR_NULL_ARG);
+    CHECK_OK(mst_generator_get_track(g, &live));
+    CHECK_STATUS(mst_processor_create(live, NULL, NULL), MST_ERR_NULL_ARG);
 
     /* Steps 5-7: the queue starts empty and the processor open. */
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(live, 4, &p));
-    MstProcessorStats st;
+    CHECK_OK(mst_processor_create(live, MST_TEST_BUFFER(4), &p));
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK_EQ_INT(st.total, 0);
     CHECK_EQ_INT(st.delivered, 0);
@@ -93,10 +93,10 @@ int main(void) {
     CHECK_OK(mst_track_clone(live, &clone));
     CHECK_OK(mst_track_stop(clone));
     MstReadyState state = 0;
-    CHECK_OK(mst_track_ready_state(clone, &state));
+    CHECK_OK(mst_track_get_ready_state(clone, &state));
     CHECK_EQ_INT(state, MST_READY_STATE_ENDED);
     p = NULL;
-    CHECK_OK(mst_processor_create(clone, 0, &p));
+    CHECK_OK(mst_processor_create(clone, NULL, &p));
     CHECK(p != NULL);
     CHECK_STATUS(mst_processor_read(p, 10000, &read), MST_ERR_ENDED);
     CHECK(read == NULL);
@@ -107,7 +107,7 @@ int main(void) {
     /* The same after the writable closed: every track of the generator has ended. */
     CHECK_OK(mst_generator_close(g));
     p = NULL;
-    CHECK_OK(mst_processor_create(live, 0, &p));
+    CHECK_OK(mst_processor_create(live, NULL, &p));
     CHECK_STATUS(mst_processor_read(p, 0, &read), MST_ERR_ENDED);
     CHECK(read == NULL);
     CHECK_OK(mst_processor_free(p));

@@ -13,11 +13,11 @@ int main(void) {
     MstTrack *t = NULL;
     MstProcessor *p = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_processor_create(t, 4, &p));
+    CHECK_OK(mst_generator_get_track(g, &t));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &p));
 
     /* A written frame waits in the queue; only a read moves it to the reader. */
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 1000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 1000));
     MstProcessorStats st = mst_test_stats(p);
     CHECK_EQ_INT(st.total, 1);
     CHECK_EQ_INT(st.queued, 1);
@@ -25,11 +25,11 @@ int main(void) {
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(p, 0, &f));
     CHECK(f != NULL);
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.timestamp, 1000);
     CHECK_EQ_INT(info.sequence, 1);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     st = mst_test_stats(p);
     CHECK_EQ_INT(st.delivered, 1);
     CHECK_EQ_INT(st.queued, 0);
@@ -55,24 +55,24 @@ int main(void) {
     /* 50 ms for the reader to reach its wait; the outcome is the same if it has not. */
     mst_test_reader_start(&r, p, -1, 50);
     CHECK(!atomic_load(&r.returned)); /* a read on an empty queue waits for a frame */
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 2000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 2000));
     CHECK_STATUS(mst_test_reader_join(&r), MST_OK);
     CHECK(r.frame != NULL);
-    CHECK_OK(mst_frame_video_info(r.frame, &info));
+    CHECK_OK(mst_frame_get_video_info(r.frame, &info));
     CHECK_EQ_INT(info.timestamp, 2000);
     CHECK_EQ_INT(info.sequence, 2);
-    CHECK_OK(mst_frame_close(r.frame));
+    CHECK_OK(mst_frame_free(r.frame));
     st = mst_test_stats(p);
     CHECK_EQ_INT(st.delivered, 2);
     CHECK_EQ_INT(st.queued, 0);
 
     /* A read with a timeout is satisfied by a frame already queued, without waiting. */
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 3000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 3000));
     f = NULL;
     CHECK_OK(mst_processor_read(p, 10000, &f));
-    CHECK_OK(mst_frame_video_info(f, &info));
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.timestamp, 3000);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
 
     /* After the end, *out is untouched too. */
     CHECK_OK(mst_processor_close(p));

@@ -31,7 +31,7 @@ static void release_and_write(void *user_data) {
     MstFrame *f = NULL;
     if (mst_frame_create_video(&init, pixels[0], sizeof pixels[0], &f) != MST_OK) abort();
     if (mst_generator_write(reentrant_generator, f) == MST_OK) atomic_fetch_add(&reentrant_writes, 1);
-    else mst_frame_close(f);
+    mst_frame_free(f);
 }
 
 static void release_callback_writes_to_the_generator(void) {
@@ -39,8 +39,8 @@ static void release_callback_writes_to_the_generator(void) {
     MstTrack *t = NULL;
     MstProcessor *p = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_processor_create(t, 1, &p));
+    CHECK_OK(mst_generator_get_track(g, &t));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(1), &p));
     reentrant_generator = g;
     for (int i = 0; i < 2; i++) {
         MstVideoFrameInit init = mst_test_video_init(MST_VIDEO_PIXEL_FORMAT_I420, W, H, i);
@@ -48,6 +48,7 @@ static void release_callback_writes_to_the_generator(void) {
         CHECK_OK(mst_frame_wrap_video(&init, pixels[i], sizeof pixels[i], release_and_write, NULL, &f));
         /* The second write evicts the first frame: its release runs inside this call. */
         CHECK_OK(mst_generator_write(g, f));
+        CHECK_OK(mst_frame_free(f));
     }
     CHECK(atomic_load(&releases) >= 1);
     CHECK(atomic_load(&reentrant_writes) >= 1);
@@ -69,14 +70,14 @@ static void mute_callback_changes_the_state(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     mute_generator = g;
     CHECK_OK(mst_track_set_mute_callback(t, unmute_when_muted, NULL, NULL));
     CHECK_OK(mst_generator_set_muted(g, true));
     bool muted = true;
-    CHECK_OK(mst_generator_muted(g, &muted));
+    CHECK_OK(mst_generator_get_muted(g, &muted));
     CHECK(!muted);
-    CHECK_OK(mst_track_muted(t, &muted));
+    CHECK_OK(mst_track_get_muted(t, &muted));
     CHECK(!muted);
     CHECK_EQ_INT(atomic_load(&mute_calls), 2);
     CHECK_OK(mst_track_free(t));
@@ -99,7 +100,7 @@ static void count_ended_destroy(void *user_data) {
 static void ended_callback_frees_its_track(void) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
-    CHECK_OK(mst_generator_track(g, &self_freeing_track));
+    CHECK_OK(mst_generator_get_track(g, &self_freeing_track));
     CHECK_OK(mst_track_set_ended_callback(self_freeing_track, free_own_track, NULL, count_ended_destroy));
     CHECK_OK(mst_track_stop(self_freeing_track));
     CHECK_EQ_INT(atomic_load(&ended_calls), 1);
@@ -114,7 +115,7 @@ static void remove_and_free_self(void *user_data, MstFrame *frame) {
     (void)user_data;
     if (!frame) return;
     atomic_fetch_add(&cb_frames, 1);
-    CHECK_OK(mst_frame_close(frame));
+    CHECK_OK(mst_frame_free(frame));
     CHECK_OK(mst_processor_set_callback(self_freeing_processor, NULL, NULL, NULL));
     CHECK_OK(mst_processor_free(self_freeing_processor));
 }
@@ -127,8 +128,8 @@ static void processor_callback_frees_its_processor(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_processor_create(t, 4, &self_freeing_processor));
+    CHECK_OK(mst_generator_get_track(g, &t));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &self_freeing_processor));
     CHECK_OK(mst_processor_set_callback(self_freeing_processor, remove_and_free_self, NULL, count_cb_destroy));
     mst_test_write_video_frame(g, W, H, 0);
     /* The callback thread frees the processor; wait for its destroy-notify (hang guard 10 s). */
@@ -146,7 +147,7 @@ static void count_frame(void *user_data, MstFrame *frame) {
     (void)user_data;
     if (atomic_load(&freed)) atomic_fetch_add(&after_free_calls, 1);
     atomic_fetch_add(&contested_calls, 1);
-    if (frame) mst_frame_close(frame);
+    if (frame) mst_frame_free(frame);
 }
 static void count_contested_destroy(void *user_data) {
     (void)user_data;
@@ -163,8 +164,8 @@ static void concurrent_callback_replacement_leaves_no_thread_behind(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_processor_create(t, 4, &contested));
+    CHECK_OK(mst_generator_get_track(g, &t));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &contested));
     pthread_t a, b;
     CHECK(pthread_create(&a, NULL, install_callbacks, NULL) == 0);
     CHECK(pthread_create(&b, NULL, install_callbacks, NULL) == 0);

@@ -22,7 +22,7 @@ static void check_near(const char *what, double got, double expected, double tol
 }
 
 static MstSettings settings(const MstTrack *t) {
-    MstSettings s;
+    MstSettings s = MST_STRUCT_INIT(MstSettings);
     CHECK_OK(mst_track_get_settings(t, &s));
     return s;
 }
@@ -31,13 +31,13 @@ static void video_settings(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL, *scaled = NULL, *square = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_OK(mst_track_clone(t, &scaled));
     CHECK_OK(mst_track_clone(t, &square));
-    MstVideoConstraints c_scaled = {.width = {.present = MST_CONSTRAIN_EXACT, .exact = 320},
+    MstVideoConstraints c_scaled = {.struct_size = sizeof(MstVideoConstraints), .width = {.present = MST_CONSTRAIN_EXACT, .exact = 320},
                                     .height = {.present = MST_CONSTRAIN_EXACT, .exact = 240}};
     CHECK_OK(mst_track_apply_constraints(scaled, &c_scaled));
-    MstVideoConstraints c_square = {.aspect_ratio = {.present = MST_CONSTRAIN_EXACT, .exact = 1.0}};
+    MstVideoConstraints c_square = {.struct_size = sizeof(MstVideoConstraints), .aspect_ratio = {.present = MST_CONSTRAIN_EXACT, .exact = 1.0}};
     CHECK_OK(mst_track_apply_constraints(square, &c_square));
 
     /* Before any frame: nothing to report. */
@@ -46,7 +46,7 @@ static void video_settings(void) {
     CHECK_EQ_INT(s.present, 0);
 
     /* After a 640x480 frame. */
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(640, 480, 0)));
+    mst_test_write(g, mst_test_video_frame(640, 480, 0));
     s = settings(t);
     CHECK(s.present & MST_SETTING_WIDTH);
     CHECK(s.present & MST_SETTING_HEIGHT);
@@ -72,13 +72,13 @@ static void video_settings(void) {
     CHECK_EQ_INT(s.resize_mode, MST_RESIZE_MODE_CROP_AND_SCALE);
 
     /* Frames 40 ms apart: about 25 frames per second. */
-    for (int i = 1; i < 20; i++) CHECK_OK(mst_generator_write(g, mst_test_video_frame(640, 480, (int64_t)i * 40000)));
+    for (int i = 1; i < 20; i++) mst_test_write(g, mst_test_video_frame(640, 480, (int64_t)i * 40000));
     s = settings(t);
     CHECK(s.present & MST_SETTING_FRAME_RATE);
     check_near("frameRate", s.frame_rate, 25.0, 0.5);
 
     /* The latest frame counts: a 1280x720 one changes size and aspect ratio. */
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(1280, 720, 20 * 40000)));
+    mst_test_write(g, mst_test_video_frame(1280, 720, 20 * 40000));
     s = settings(t);
     CHECK_EQ_INT(s.width, 1280);
     CHECK_EQ_INT(s.height, 720);
@@ -100,10 +100,10 @@ static void audio_settings(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_EQ_INT(settings(t).present, 0);
 
-    CHECK_OK(mst_generator_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, 2, 48000.0f, 480, 2, 0)));
+    mst_test_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, 2, 48000.0f, 480, 2, 0));
     MstSettings s = settings(t);
     CHECK_EQ_INT(s.present & AUDIO_MEMBERS, AUDIO_MEMBERS);
     CHECK_EQ_INT(s.present & VIDEO_MEMBERS, 0);
@@ -112,7 +112,7 @@ static void audio_settings(void) {
     CHECK_EQ_INT(s.sample_size, 16);
 
     /* The latest AudioData counts. */
-    CHECK_OK(mst_generator_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_F32_PLANAR, 4, 44100.0f, 480, 1, 0)));
+    mst_test_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_F32_PLANAR, 4, 44100.0f, 480, 1, 0));
     s = settings(t);
     check_near("sampleRate", s.sample_rate, 44100.0, 0.0);
     CHECK_EQ_INT(s.channel_count, 1);
@@ -126,9 +126,9 @@ static void audio_settings(void) {
 static void capabilities(void) {
     MstGenerator *g = NULL;
     MstTrack *t = NULL;
-    MstCapabilities caps;
+    MstCapabilities caps = MST_STRUCT_INIT(MstCapabilities);
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_OK(mst_track_get_capabilities(t, &caps));
     CHECK_EQ_INT(caps.present & VIDEO_MEMBERS, VIDEO_MEMBERS);
     CHECK_EQ_INT(caps.present & AUDIO_MEMBERS, 0);
@@ -145,7 +145,7 @@ static void capabilities(void) {
     CHECK(caps.resize_mode_crop_and_scale);
     /* A clone reports the same. */
     MstTrack *clone = NULL;
-    MstCapabilities clone_caps;
+    MstCapabilities clone_caps = MST_STRUCT_INIT(MstCapabilities);
     CHECK_OK(mst_track_clone(t, &clone));
     CHECK_OK(mst_track_get_capabilities(clone, &clone_caps));
     CHECK_EQ_INT(clone_caps.present, caps.present);
@@ -156,10 +156,10 @@ static void capabilities(void) {
 
     /* Audio generator tracks: getCapabilities MUST return an empty object. */
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_OK(mst_track_get_capabilities(t, &caps));
     CHECK_EQ_INT(caps.present, 0);
-    CHECK_OK(mst_generator_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, 2, 48000.0f, 480, 2, 0)));
+    mst_test_write(g, mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, 2, 48000.0f, 480, 2, 0));
     CHECK_OK(mst_track_get_capabilities(t, &caps));
     CHECK_EQ_INT(caps.present, 0);
     CHECK_OK(mst_track_free(t));

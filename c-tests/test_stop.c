@@ -9,21 +9,22 @@ enum { W = 16, H = 16, TRACKS = 3 };
 
 static MstEndReason end_reason(const MstTrack *t) {
     MstEndReason r = -1;
-    CHECK_OK(mst_track_end_reason(t, &r));
+    CHECK_OK(mst_track_get_end_reason(t, &r));
     return r;
 }
 
 static bool writable_closed(const MstGenerator *g) {
-    bool c = false;
-    CHECK_OK(mst_generator_is_closed(g, &c));
-    return c;
+    MstWritableState state = MST_WRITABLE_STATE_ERRORED;
+    CHECK_OK(mst_generator_get_state(g, &state));
+    CHECK(state == MST_WRITABLE_STATE_WRITABLE || state == MST_WRITABLE_STATE_CLOSED);
+    return state == MST_WRITABLE_STATE_CLOSED;
 }
 
 int main(void) {
     MstGenerator *g = NULL;
     MstTrack *tracks[TRACKS] = {NULL};
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &tracks[0]));
+    CHECK_OK(mst_generator_get_track(g, &tracks[0]));
     CHECK_OK(mst_track_clone(tracks[0], &tracks[1]));
     CHECK_OK(mst_track_clone(tracks[0], &tracks[2]));
 
@@ -32,9 +33,9 @@ int main(void) {
     for (int i = 0; i < TRACKS; i++) {
         records[i] = (struct mst_test_ended_record){0, MST_END_REASON_NONE, 0};
         CHECK_OK(mst_track_set_ended_callback(tracks[i], mst_test_on_ended, &records[i], mst_test_on_ended_destroy));
-        CHECK_OK(mst_processor_create(tracks[i], 4, &processors[i]));
+        CHECK_OK(mst_processor_create(tracks[i], MST_TEST_BUFFER(4), &processors[i]));
     }
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 1000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 1000));
 
     /* Stop the clones first, then the generator's own track; the writable closes only with
      * the last one. */
@@ -50,7 +51,7 @@ int main(void) {
         CHECK_EQ_INT(records[i].calls, 1);
         CHECK_EQ_INT(records[i].reason, MST_END_REASON_STOPPED);
         CHECK_EQ_INT(records[i].destroys, 1);
-        MstProcessorStats st;
+        MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
         CHECK_OK(mst_processor_get_stats(processors[i], &st));
         CHECK(st.ended);
         CHECK_EQ_INT(st.queued, 0);
@@ -69,7 +70,7 @@ int main(void) {
         if (step < TRACKS - 1) {
             CHECK(!writable_closed(g));
             int64_t ts = 2000 + step * 1000;
-            CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, ts)));
+            mst_test_write(g, mst_test_video_frame(W, H, ts));
             for (int later = step + 1; later < TRACKS; later++) {
                 int j = order[later];
                 CHECK_OK(mst_processor_get_stats(processors[j], &st));
@@ -84,7 +85,7 @@ int main(void) {
     CHECK(writable_closed(g));
     MstFrame *late = mst_test_video_frame(W, H, 9000);
     CHECK_STATUS(mst_generator_write(g, late), MST_ERR_INVALID_STATE);
-    CHECK_OK(mst_frame_close(late)); /* still the caller's */
+    CHECK_OK(mst_frame_free(late)); /* still the caller's */
 
     /* Idempotent: stopping again, or closing the writable, keeps reason and callback count. */
     for (int i = 0; i < TRACKS; i++) CHECK_OK(mst_track_stop(tracks[i]));
@@ -106,7 +107,7 @@ int main(void) {
     /* An ended callback registered after the end never fires; its destroy-notify runs once. */
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_OK(mst_track_stop(t));
     CHECK(writable_closed(g)); /* it was the only track */
     struct mst_test_ended_record late_record = {0, MST_END_REASON_NONE, 0};

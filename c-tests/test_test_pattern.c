@@ -15,8 +15,7 @@
 #define HANG_GUARD_MS 60000
 
 static MstTestPatternOptions options(uint32_t w, uint32_t h, double rate, int32_t format, uint64_t count) {
-    MstTestPatternOptions o;
-    memset(&o, 0, sizeof o);
+    MstTestPatternOptions o = MST_STRUCT_INIT(MstTestPatternOptions);
     o.width = w;
     o.height = h;
     o.frame_rate = rate;
@@ -34,7 +33,7 @@ static int drain(MstProcessor *p) {
         MstStatus s = mst_processor_read(p, HANG_GUARD_MS, &f);
         if (s == MST_ERR_ENDED) return n;
         CHECK_STATUS(s, MST_OK);
-        CHECK_OK(mst_frame_close(f));
+        CHECK_OK(mst_frame_free(f));
         n++;
     }
 }
@@ -43,22 +42,22 @@ static void check_defaults(void) {
     MstTrack *t = NULL;
     CHECK_OK(mst_track_create_test_pattern(NULL, &t));
     MstKind kind = (MstKind)0;
-    CHECK_OK(mst_track_kind(t, &kind));
+    CHECK_OK(mst_track_get_kind(t, &kind));
     CHECK_EQ_INT(kind, MST_KIND_VIDEO);
     const char *label = NULL;
-    CHECK_OK(mst_track_label(t, &label));
+    CHECK_OK(mst_track_get_label(t, &label));
     if (strstr(label, "test pattern") == NULL) MST_TEST_FAIL_("label \"%s\" does not say \"test pattern\"", label);
-    MstCapabilities caps;
+    MstCapabilities caps = MST_STRUCT_INIT(MstCapabilities);
     CHECK_OK(mst_track_get_capabilities(t, &caps));
     CHECK(caps.present & MST_SETTING_WIDTH);
     CHECK_EQ_INT(caps.width_max, 640);
     CHECK_EQ_INT(caps.height_max, 360);
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 2, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(2), &p));
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(p, HANG_GUARD_MS, &f)); /* real time: the first frame comes soon */
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.format, MST_VIDEO_PIXEL_FORMAT_I420);
     CHECK_EQ_INT(info.coded_width, 640);
     CHECK_EQ_INT(info.coded_height, 360);
@@ -67,11 +66,11 @@ static void check_defaults(void) {
     CHECK_EQ_INT(info.display_width, 640);
     CHECK_EQ_INT(info.display_height, 360);
     CHECK(info.duration >= 33333 && info.duration <= 33334);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     CHECK_OK(mst_track_stop(t));
     CHECK_STATUS(mst_processor_read(p, HANG_GUARD_MS, &f), MST_ERR_ENDED);
     MstEndReason why;
-    CHECK_OK(mst_track_end_reason(t, &why));
+    CHECK_OK(mst_track_get_end_reason(t, &why));
     CHECK_EQ_INT(why, MST_END_REASON_STOPPED);
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(t));
@@ -82,7 +81,7 @@ static void check_frame_count(void) {
     MstTrack *t = NULL;
     CHECK_OK(mst_track_create_test_pattern(&o, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 32, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(32), &p));
     int n = 0;
     int64_t last_k = -1;
     uint64_t last_seq = 0;
@@ -91,8 +90,8 @@ static void check_frame_count(void) {
         MstStatus s = mst_processor_read(p, HANG_GUARD_MS, &f);
         if (s == MST_ERR_ENDED) break;
         CHECK_STATUS(s, MST_OK);
-        MstVideoFrameInfo info;
-        CHECK_OK(mst_frame_video_info(f, &info));
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        CHECK_OK(mst_frame_get_video_info(f, &info));
         /* Frame k of the source has timestamp k x 1e6 / 30, truncated. */
         int64_t k = (int64_t)llround((double)info.timestamp * 30.0 / 1e6);
         CHECK(k >= 0 && k < 10);
@@ -102,17 +101,17 @@ static void check_frame_count(void) {
         if (last_seq) CHECK_EQ_INT(k - last_k, (int64_t)(info.sequence - last_seq)); /* a 32-frame queue loses none */
         last_k = k;
         last_seq = info.sequence;
-        CHECK_OK(mst_frame_close(f));
+        CHECK_OK(mst_frame_free(f));
         n++;
     }
     CHECK_EQ_INT(n, 10);
     MstEndReason why = MST_END_REASON_NONE;
-    CHECK_OK(mst_track_end_reason(t, &why));
+    CHECK_OK(mst_track_get_end_reason(t, &why));
     CHECK_EQ_INT(why, MST_END_REASON_SOURCE_ENDED);
     MstReadyState rs;
-    CHECK_OK(mst_track_ready_state(t, &rs));
+    CHECK_OK(mst_track_get_ready_state(t, &rs));
     CHECK_EQ_INT(rs, MST_READY_STATE_ENDED);
-    MstProcessorStats st;
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK(st.ended);
     CHECK_EQ_INT(st.total, 10);
@@ -123,7 +122,7 @@ static void check_frame_count(void) {
     CHECK_STATUS(mst_processor_read(p, 0, &f), MST_ERR_ENDED);
     /* A processor made after the end is ended at once. */
     MstProcessor *late = NULL;
-    CHECK_OK(mst_processor_create(t, 4, &late));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &late));
     CHECK_STATUS(mst_processor_read(late, HANG_GUARD_MS, &f), MST_ERR_ENDED);
     CHECK_OK(mst_processor_free(late));
     CHECK_OK(mst_processor_free(p));
@@ -137,15 +136,15 @@ struct read_frame {
 };
 
 static struct read_frame read_frame(MstProcessor *p) {
-    struct read_frame r;
+    struct read_frame r = {.info = MST_STRUCT_INIT(MstVideoFrameInfo)};
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(p, HANG_GUARD_MS, &f));
-    CHECK_OK(mst_frame_video_info(f, &r.info));
+    CHECK_OK(mst_frame_get_video_info(f, &r.info));
     CHECK_OK(mst_frame_video_allocation_size(f, NULL, &r.size));
     r.bytes = malloc(r.size);
     CHECK(r.bytes != NULL);
     CHECK_OK(mst_frame_video_copy_to(f, r.bytes, r.size, NULL, NULL));
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     return r;
 }
 
@@ -155,7 +154,7 @@ static void check_format(int32_t format, size_t packed_size, double rate) {
     MstTrack *t = NULL;
     CHECK_OK(mst_track_create_test_pattern(&o, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 32, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(32), &p));
     struct read_frame a = read_frame(p), b = read_frame(p);
     CHECK_OK(mst_track_stop(t));
     (void)drain(p);

@@ -48,7 +48,7 @@ static void *writer_main(void *arg) {
         MstStatus s = mst_frame_create_video(&init, buf, sizeof buf, &f);
         if (s == MST_OK) {
             s = mst_generator_write(w->g, f);
-            if (s != MST_OK) mst_frame_close(f);
+            mst_frame_free(f);
         }
         if (s != MST_OK && w->failures++ == 0) w->first_error = s;
     }
@@ -70,8 +70,8 @@ static void *reader_main(void *arg) {
             r->end_status = s;
             break;
         }
-        MstVideoFrameInfo info;
-        if (mst_frame_video_info(f, &info) != MST_OK) {
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        if (mst_frame_get_video_info(f, &info) != MST_OK) {
             reader_fail(r, "video_info failed", 0, 0);
         } else {
             int64_t w = info.timestamp / TS_WRITER_STRIDE, i = info.timestamp % TS_WRITER_STRIDE;
@@ -91,8 +91,8 @@ static void *reader_main(void *arg) {
         }
         /* Clone and close from this thread too. */
         MstFrame *c = NULL;
-        if (mst_frame_clone(f, &c) != MST_OK || mst_frame_close(c) != MST_OK) reader_fail(r, "clone/close failed", 0, 0);
-        if (mst_frame_close(f) != MST_OK) reader_fail(r, "close failed", 0, 0);
+        if (mst_frame_clone(f, &c) != MST_OK || mst_frame_free(c) != MST_OK) reader_fail(r, "clone/close failed", 0, 0);
+        if (mst_frame_free(f) != MST_OK) reader_fail(r, "close failed", 0, 0);
         r->frames++;
     }
     return NULL;
@@ -111,7 +111,7 @@ static void *observer_main(void *arg) {
     uint64_t last_total[READERS] = {0}, last_delivered[READERS] = {0};
     while (atomic_load(&writers_done) < WRITERS) {
         for (int i = 0; i < READERS; i++) {
-            MstProcessorStats st;
+            MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
             if (mst_processor_get_stats(o->processors[i], &st) != MST_OK) {
                 o->failures++;
                 continue;
@@ -120,10 +120,10 @@ static void *observer_main(void *arg) {
             last_total[i] = st.total;
             last_delivered[i] = st.delivered;
         }
-        MstSettings settings;
+        MstSettings settings = MST_STRUCT_INIT(MstSettings);
         if (mst_track_get_settings(o->track, &settings) != MST_OK) o->failures++;
         bool enabled;
-        if (mst_track_enabled(o->track, &enabled) != MST_OK || !enabled) o->failures++;
+        if (mst_track_get_enabled(o->track, &enabled) != MST_OK || !enabled) o->failures++;
     }
     return NULL;
 }
@@ -132,13 +132,13 @@ int main(void) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *t = NULL, *c1 = NULL, *c2 = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     CHECK_OK(mst_track_clone(t, &c1));
     CHECK_OK(mst_track_clone(c1, &c2));
     MstTrack *tracks[READERS] = {t, t, c1, c2};
     const uint32_t sizes[READERS] = {0, 4, 32, 8};
     MstProcessor *processors[READERS];
-    for (int i = 0; i < READERS; i++) CHECK_OK(mst_processor_create(tracks[i], sizes[i], &processors[i]));
+    for (int i = 0; i < READERS; i++) CHECK_OK(mst_processor_create(tracks[i], MST_TEST_BUFFER(sizes[i]), &processors[i]));
 
     struct reader readers[READERS];
     pthread_t reader_threads[READERS];
@@ -173,7 +173,7 @@ int main(void) {
         struct reader *r = &readers[i];
         if (r->failures) MST_TEST_FAIL_("reader %d: %d failures, the first: %s", i, r->failures, r->failure);
         CHECK_STATUS(r->end_status, MST_ERR_ENDED);
-        MstProcessorStats st;
+        MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
         CHECK_OK(mst_processor_get_stats(processors[i], &st));
         if (st.total != st.delivered + st.discarded + st.queued)
             MST_TEST_FAIL_("processor %d: total %llu != delivered %llu + discarded %llu + queued %llu", i,

@@ -22,8 +22,7 @@
 #endif
 
 static MstToneOptions tone_options(double freq, double amp, int32_t format, uint32_t channels, uint64_t count) {
-    MstToneOptions o;
-    memset(&o, 0, sizeof o);
+    MstToneOptions o = MST_STRUCT_INIT(MstToneOptions);
     o.frequency = freq;
     o.amplitude = amp;
     o.format = format;
@@ -47,14 +46,14 @@ static void check_defaults(void) {
     MstTrack *t = NULL;
     CHECK_OK(mst_track_create_tone(NULL, &t));
     MstKind kind = (MstKind)0;
-    CHECK_OK(mst_track_kind(t, &kind));
+    CHECK_OK(mst_track_get_kind(t, &kind));
     CHECK_EQ_INT(kind, MST_KIND_AUDIO);
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 0, &p));
+    CHECK_OK(mst_processor_create(t, NULL, &p));
     MstFrame *a = NULL;
     CHECK_OK(mst_processor_read(p, HANG_GUARD_MS, &a)); /* real time: 10 ms a chunk */
-    MstAudioDataInfo info;
-    CHECK_OK(mst_frame_audio_info(a, &info));
+    MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+    CHECK_OK(mst_frame_get_audio_info(a, &info));
     CHECK_EQ_INT(info.format, MST_AUDIO_SAMPLE_FORMAT_F32);
     CHECK(info.sample_rate == 48000.0f);
     CHECK_EQ_INT(info.number_of_channels, 1);
@@ -68,8 +67,8 @@ static void check_defaults(void) {
         if (fabs(s[i] - expected_sample(440, 0.5, first + i)) > 1e-4)
             MST_TEST_FAIL_("default tone sample %d of chunk at %lld: %g, expected %g", i, (long long)info.timestamp,
                            (double)s[i], expected_sample(440, 0.5, first + i));
-    CHECK_OK(mst_frame_close(a));
-    MstProcessorStats st;
+    CHECK_OK(mst_frame_free(a));
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK(st.max_buffer_size >= 1);
     CHECK_OK(mst_processor_free(p));
@@ -83,7 +82,7 @@ static void check_sine(void) {
     MstTrack *t = NULL;
     CHECK_OK(mst_track_create_tone(&o, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 1000, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(1000), &p));
     static float signal[CHUNKS * CHUNK];
     int have = 0;
     uint64_t last_seq = 0;
@@ -91,8 +90,8 @@ static void check_sine(void) {
     while (have < CHUNKS) {
         MstFrame *a = NULL;
         CHECK_OK(mst_processor_read(p, HANG_GUARD_MS, &a));
-        MstAudioDataInfo info;
-        CHECK_OK(mst_frame_audio_info(a, &info));
+        MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHECK_OK(mst_frame_get_audio_info(a, &info));
         CHECK_EQ_INT(info.number_of_frames, CHUNK);
         if (have > 0 && info.sequence != last_seq + 1) have = 0; /* a gap: start again */
         if (have > 0) CHECK_EQ_INT(info.timestamp, last_ts + 10000);
@@ -106,7 +105,7 @@ static void check_sine(void) {
                 MST_TEST_FAIL_("1 kHz tone: sample %d of the chunk at %lld is %g, expected %g", i,
                                (long long)info.timestamp, (double)signal[have * CHUNK + i], want);
         }
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
         have++;
     }
     CHECK_OK(mst_track_stop(t));
@@ -131,12 +130,12 @@ static void check_channels(int32_t format) {
     MstTrack *t = NULL;
     CHECK_OK(mst_track_create_tone(&o, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 100, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(100), &p));
     for (int n = 0; n < 3; n++) {
         MstFrame *a = NULL;
         CHECK_OK(mst_processor_read(p, HANG_GUARD_MS, &a));
-        MstAudioDataInfo info;
-        CHECK_OK(mst_frame_audio_info(a, &info));
+        MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHECK_OK(mst_frame_get_audio_info(a, &info));
         CHECK_EQ_INT(info.format, format);
         CHECK_EQ_INT(info.number_of_channels, channels);
         CHECK_EQ_INT(info.number_of_frames, CHUNK);
@@ -145,7 +144,7 @@ static void check_channels(int32_t format) {
             CHECK_OK(mst_frame_audio_copy_to(a, (uint8_t *)s, sizeof s, NULL));
         } else { /* planar: plane c to s[c * CHUNK] */
             for (uint32_t c = 0; c < channels; c++) {
-                MstAudioCopyOptions co = {c, 0, 0, 0};
+                MstAudioCopyOptions co = {sizeof(MstAudioCopyOptions), c, 0, 0, 0};
                 CHECK_OK(mst_frame_audio_copy_to(a, (uint8_t *)(s + c * CHUNK), CHUNK * sizeof(int16_t), &co));
             }
         }
@@ -160,7 +159,7 @@ static void check_channels(int32_t format) {
             nonzero += l != 0;
         }
         CHECK(nonzero > CHUNK / 2);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
     }
     CHECK_OK(mst_track_stop(t));
     CHECK_OK(mst_processor_free(p));
@@ -173,7 +172,7 @@ static void check_chunk_count(void) {
     MstTrack *t = NULL;
     CHECK_OK(mst_track_create_tone(&o, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 1000, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(1000), &p));
     int n = 0;
     int64_t last_ts = -1;
     for (;;) {
@@ -181,24 +180,24 @@ static void check_chunk_count(void) {
         MstStatus s = mst_processor_read(p, HANG_GUARD_MS, &a);
         if (s == MST_ERR_ENDED) break;
         CHECK_STATUS(s, MST_OK);
-        MstAudioDataInfo info;
-        CHECK_OK(mst_frame_audio_info(a, &info));
+        MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHECK_OK(mst_frame_get_audio_info(a, &info));
         CHECK_EQ_INT(info.timestamp % 10000, 0);
         CHECK(info.timestamp > last_ts);
         CHECK(info.timestamp < CHUNKS * 10000);
         last_ts = info.timestamp;
         float s0;
-        MstAudioCopyOptions co = {0, 0, 1, 0};
+        MstAudioCopyOptions co = {sizeof(MstAudioCopyOptions), 0, 0, 1, 0};
         CHECK_OK(mst_frame_audio_copy_to(a, (uint8_t *)&s0, sizeof s0, &co));
         CHECK(fabs(s0 - expected_sample(1000, 0.5, first_index(&info))) < 1e-4);
-        CHECK_OK(mst_frame_close(a));
+        CHECK_OK(mst_frame_free(a));
         n++;
     }
     CHECK_EQ_INT(n, CHUNKS);
     MstEndReason why;
-    CHECK_OK(mst_track_end_reason(t, &why));
+    CHECK_OK(mst_track_get_end_reason(t, &why));
     CHECK_EQ_INT(why, MST_END_REASON_SOURCE_ENDED);
-    MstProcessorStats st;
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK(st.total <= CHUNKS);
     CHECK_EQ_INT(st.total, st.delivered + st.discarded + st.queued);
@@ -210,21 +209,22 @@ static void check_chunk_count(void) {
     o.sample_rate = 44100;
     o.chunk_frames = 441;
     CHECK_OK(mst_track_create_tone(&o, &t));
-    CHECK_OK(mst_processor_create(t, 100, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(100), &p));
     MstFrame *a = NULL, *b = NULL;
     CHECK_OK(mst_processor_read(p, HANG_GUARD_MS, &a));
     CHECK_OK(mst_processor_read(p, HANG_GUARD_MS, &b));
-    MstAudioDataInfo ia, ib;
-    CHECK_OK(mst_frame_audio_info(a, &ia));
-    CHECK_OK(mst_frame_audio_info(b, &ib));
+    MstAudioDataInfo ia = MST_STRUCT_INIT(MstAudioDataInfo);
+    MstAudioDataInfo ib = MST_STRUCT_INIT(MstAudioDataInfo);
+    CHECK_OK(mst_frame_get_audio_info(a, &ia));
+    CHECK_OK(mst_frame_get_audio_info(b, &ib));
     CHECK(ia.sample_rate == 44100.0f);
     CHECK_EQ_INT(ia.number_of_frames, 441);
     CHECK_EQ_INT(ia.number_of_channels, 3);
     CHECK_EQ_INT(ia.duration, 10000);
     CHECK_EQ_INT(ia.timestamp % 10000, 0);
     CHECK_EQ_INT(ib.timestamp - ia.timestamp, (int64_t)(ib.sequence - ia.sequence) * 10000);
-    CHECK_OK(mst_frame_close(a));
-    CHECK_OK(mst_frame_close(b));
+    CHECK_OK(mst_frame_free(a));
+    CHECK_OK(mst_frame_free(b));
     CHECK_OK(mst_track_stop(t));
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(t));

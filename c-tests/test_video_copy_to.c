@@ -12,8 +12,7 @@
 #define FH 48
 
 static MstVideoCopyOptions no_options(void) {
-    MstVideoCopyOptions o;
-    memset(&o, 0, sizeof o);
+    MstVideoCopyOptions o = MST_STRUCT_INIT(MstVideoCopyOptions);
     return o;
 }
 
@@ -104,7 +103,7 @@ static void check_allocation_sizes(void) {
             CHECK_OK(mst_frame_video_allocation_size(f, &o, &size));
             CHECK_EQ_INT(size, 320 * 240 * 4);
         }
-        CHECK_OK(mst_frame_close(f));
+        CHECK_OK(mst_frame_free(f));
     }
 }
 
@@ -119,7 +118,7 @@ static void check_i420_rect(MstFrame *f, MstRect r) {
     CHECK_EQ_INT(size, need);
     uint8_t *dst = malloc(need);
     CHECK(dst != NULL);
-    MstPlaneLayouts out;
+    MstPlaneLayouts out = MST_STRUCT_INIT(MstPlaneLayouts);
     CHECK_OK(mst_frame_video_copy_to(f, dst, need, &o, &out));
     CHECK_EQ_INT(out.count, 3);
     CHECK_EQ_INT(out.planes[0].offset, 0);
@@ -159,7 +158,7 @@ static void check_rects(void) {
         o.rect = r;
         size_t need = 20 * 10 + 20 * 5;
         uint8_t dst[20 * 10 + 20 * 5];
-        MstPlaneLayouts out;
+        MstPlaneLayouts out = MST_STRUCT_INIT(MstPlaneLayouts);
         CHECK_OK(mst_frame_video_copy_to(nv, dst, sizeof dst, &o, &out));
         CHECK_EQ_INT(out.count, 2);
         CHECK_EQ_INT(out.planes[1].offset, 200);
@@ -172,7 +171,7 @@ static void check_rects(void) {
                 CHECK_EQ_INT(dst[200 + y * 20 + 2 * x], u_at(4 + x, 3 + y));
                 CHECK_EQ_INT(dst[200 + y * 20 + 2 * x + 1], v_at(4 + x, 3 + y));
             }
-        CHECK_OK(mst_frame_close(nv));
+        CHECK_OK(mst_frame_free(nv));
     }
 
     /* RGBA rect: odd offsets are fine for RGB. */
@@ -188,7 +187,7 @@ static void check_rects(void) {
         for (size_t y = 0; y < 9; y++)
             for (size_t x = 0; x < 7; x++)
                 for (size_t c = 0; c < 4; c++) CHECK_EQ_INT(dst[(y * 7 + x) * 4 + c], rgba_at(3 + x, 5 + y, c));
-        CHECK_OK(mst_frame_close(rgba));
+        CHECK_OK(mst_frame_free(rgba));
     }
 
     /* Invalid rects: misaligned for 4:2:0, outside the coded size, empty. */
@@ -227,9 +226,9 @@ static void check_rects(void) {
         size_t size = 0;
         CHECK_OK(mst_frame_video_allocation_size(i444, &o, &size));
         CHECK_EQ_INT(size, 8 * 8 * 3);
-        CHECK_OK(mst_frame_close(i444));
+        CHECK_OK(mst_frame_free(i444));
     }
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
 }
 
 static void check_short_destination(void) {
@@ -244,6 +243,7 @@ static void check_short_destination(void) {
         memset(dst, 0xa7, size);
         MstPlaneLayouts out;
         memset(&out, 0x5a, sizeof out);
+        out.struct_size = sizeof out;
         MstPlaneLayouts out_before = out;
         CHECK_STATUS(mst_frame_video_copy_to(f, dst, lens[i], NULL, &out), MST_ERR_INVALID_ARG);
         for (size_t k = 0; k < size; k++)
@@ -258,7 +258,7 @@ static void check_short_destination(void) {
     for (size_t k = 0; k < size; k++)
         if (dst[k] != 0xa7) MST_TEST_FAIL_("a short converting copy_to wrote byte %zu", k);
     free(dst);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
 }
 
 /* A destination layout with padding and the planes out of order. */
@@ -276,15 +276,14 @@ static void fill_padded_i420_options(MstVideoCopyOptions *o, MstRect r, size_t *
 static void check_padded_destination(void) {
     MstFrame *f = make_i420();
     MstRect r = {8, 6, 20, 10};
-    MstVideoCopyOptions o;
+    MstVideoCopyOptions o = MST_STRUCT_INIT(MstVideoCopyOptions);
     size_t webcodecs_size = 0;
     fill_padded_i420_options(&o, r, &webcodecs_size);
     size_t len = webcodecs_size + 32;
     uint8_t *dst = malloc(len);
     CHECK(dst != NULL);
     memset(dst, 0x77, len);
-    MstPlaneLayouts out;
-    memset(&out, 0, sizeof out);
+    MstPlaneLayouts out = MST_STRUCT_INIT(MstPlaneLayouts);
     CHECK_OK(mst_frame_video_copy_to(f, dst, len, &o, &out));
     CHECK_EQ_INT(out.count, 3);
     for (unsigned p = 0; p < 3; p++) {
@@ -326,7 +325,7 @@ static void check_padded_destination(void) {
 
     free(expected);
     free(dst);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
 }
 
 /* A flat FW x FH I420 (or NV12, or I420A with alpha `a`) frame of one colour. */
@@ -373,7 +372,7 @@ static void check_conversion(MstFrame *f, const char *colour, int r, int g, int 
         CHECK_OK(mst_frame_video_allocation_size(f, &o, &size));
         CHECK_EQ_INT(size, sizeof dst);
         memset(dst, 0x42, sizeof dst);
-        MstPlaneLayouts out;
+        MstPlaneLayouts out = MST_STRUCT_INIT(MstPlaneLayouts);
         CHECK_OK(mst_frame_video_copy_to(f, dst, sizeof dst, &o, &out));
         CHECK_EQ_INT(out.count, 1);
         CHECK_EQ_INT(out.planes[0].offset, 0);
@@ -441,7 +440,7 @@ static void check_conversions(void) {
                 CHECK_EQ_INT(p[2], rgba_at(x, y, 0));
                 CHECK_EQ_INT(p[3], rgba_at(x, y, 3));
             }
-        CHECK_OK(mst_frame_close(rgba));
+        CHECK_OK(mst_frame_free(rgba));
     }
 
     /* Only RGB targets convert. */
@@ -464,7 +463,7 @@ static void check_conversions(void) {
         MstVideoCopyOptions o = no_options();
         o.format = MST_VIDEO_PIXEL_FORMAT_I420;
         CHECK_STATUS(mst_frame_video_copy_to(rgba, dst, sizeof dst, &o, NULL), MST_ERR_UNSUPPORTED);
-        CHECK_OK(mst_frame_close(rgba));
+        CHECK_OK(mst_frame_free(rgba));
         /* The frame's own format is no conversion. */
         o.format = MST_VIDEO_PIXEL_FORMAT_I420;
         CHECK_OK(mst_frame_video_copy_to(red, dst, sizeof dst, &o, NULL));
@@ -474,20 +473,20 @@ static void check_conversions(void) {
         CHECK(mst_frame_video_copy_to(red, dst, sizeof dst, &o, NULL) < 0);
     }
 
-    CHECK_OK(mst_frame_close(white));
-    CHECK_OK(mst_frame_close(black));
-    CHECK_OK(mst_frame_close(red));
-    CHECK_OK(mst_frame_close(nv12_red));
-    CHECK_OK(mst_frame_close(green));
-    CHECK_OK(mst_frame_close(blue));
-    CHECK_OK(mst_frame_close(translucent));
+    CHECK_OK(mst_frame_free(white));
+    CHECK_OK(mst_frame_free(black));
+    CHECK_OK(mst_frame_free(red));
+    CHECK_OK(mst_frame_free(nv12_red));
+    CHECK_OK(mst_frame_free(green));
+    CHECK_OK(mst_frame_free(blue));
+    CHECK_OK(mst_frame_free(translucent));
 }
 
 /* WebCodecs' allocationSize() with a layout is the largest offset + stride x rows over the
  * planes: the last row's padding counts. */
 static void check_padded_allocation_size(void) {
     MstFrame *f = make_i420();
-    MstVideoCopyOptions o;
+    MstVideoCopyOptions o = MST_STRUCT_INIT(MstVideoCopyOptions);
     size_t webcodecs_size = 0;
     fill_padded_i420_options(&o, (MstRect){8, 6, 20, 10}, &webcodecs_size);
     size_t size = 0;
@@ -499,7 +498,7 @@ static void check_padded_allocation_size(void) {
     CHECK(dst != NULL);
     CHECK_STATUS(mst_frame_video_copy_to(f, dst, webcodecs_size - 1, &o, NULL), MST_ERR_INVALID_ARG);
     free(dst);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
 }
 
 int main(void) {

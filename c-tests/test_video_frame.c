@@ -100,10 +100,10 @@ static void check_round_trip(const struct format_desc *d) {
     free(src);
 
     MstKind kind = (MstKind)0;
-    CHECK_OK(mst_frame_kind(f, &kind));
+    CHECK_OK(mst_frame_get_kind(f, &kind));
     CHECK_EQ_INT(kind, MST_KIND_VIDEO);
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.format, d->format);
     CHECK_EQ_INT(info.coded_width, W);
     CHECK_EQ_INT(info.coded_height, H);
@@ -125,8 +125,7 @@ static void check_round_trip(const struct format_desc *d) {
     uint8_t *dst = malloc(want);
     CHECK(dst != NULL);
     memset(dst, 0x11, want);
-    MstPlaneLayouts out;
-    memset(&out, 0, sizeof out);
+    MstPlaneLayouts out = MST_STRUCT_INIT(MstPlaneLayouts);
     CHECK_OK(mst_frame_video_copy_to(f, dst, want, NULL, &out));
     CHECK_EQ_INT(out.count, d->num_planes);
     size_t offset = 0;
@@ -145,7 +144,7 @@ static void check_round_trip(const struct format_desc *d) {
         offset += row * rows(d, p, H);
     }
     free(dst);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
 }
 
 /* mst_frame_create_video(init) fails with MST_ERR_INVALID_ARG and writes nothing. */
@@ -170,9 +169,9 @@ static MstVideoFrameInfo expect_ok(const MstVideoFrameInit *init, const uint8_t 
     MstFrame *f = NULL;
     MstStatus s = mst_frame_create_video(init, data, len, &f);
     if (s != MST_OK) MST_TEST_FAIL_("%s: %s (%s)", what, mst_status_str(s), mst_last_error_message());
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
-    CHECK_OK(mst_frame_close(f));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
+    CHECK_OK(mst_frame_free(f));
     return info;
 }
 

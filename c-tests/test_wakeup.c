@@ -10,9 +10,9 @@ int main(void) {
     MstGenerator *g = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
     MstTrack *t = NULL;
-    CHECK_OK(mst_generator_track(g, &t));
+    CHECK_OK(mst_generator_get_track(g, &t));
     MstProcessor *p = NULL;
-    CHECK_OK(mst_processor_create(t, 4, &p));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &p));
     MstFrame *f = NULL;
 
     /* A reader blocked forever on another thread. The readers here get no settle time: whether
@@ -52,10 +52,10 @@ int main(void) {
     CHECK_STATUS(mst_processor_read(p, 0, &f), MST_ERR_AGAIN);
     mst_test_write_video_frame(g, 16, 16, 7);
     CHECK_OK(mst_processor_read(p, 60000, &f));
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.timestamp, 7);
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_free(f));
     f = NULL;
     /* The wakeup is still pending for the next read that would block. */
     CHECK_STATUS(mst_processor_read(p, 60000, &f), MST_ERR_INTERRUPTED);
@@ -66,9 +66,9 @@ int main(void) {
     mst_test_write_video_frame(g, 16, 16, 8);
     CHECK_OK(mst_test_reader_join(&r));
     CHECK(r.frame != NULL);
-    CHECK_OK(mst_frame_video_info(r.frame, &info));
+    CHECK_OK(mst_frame_get_video_info(r.frame, &info));
     CHECK_EQ_INT(info.timestamp, 8);
-    CHECK_OK(mst_frame_close(r.frame));
+    CHECK_OK(mst_frame_free(r.frame));
 
     /* A blocked reader sees the end: the processor closed from here. */
     mst_test_reader_start(&r, p, -1, 0);
@@ -80,7 +80,7 @@ int main(void) {
 
     /* A blocked reader sees the end: the track stopped. */
     MstProcessor *p2 = NULL;
-    CHECK_OK(mst_processor_create(t, 4, &p2));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &p2));
     mst_test_reader_start(&r, p2, -1, 0);
     CHECK_OK(mst_track_stop(t));
     CHECK_STATUS(mst_test_reader_join(&r), MST_ERR_ENDED);

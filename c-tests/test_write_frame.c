@@ -21,15 +21,15 @@ static void release(void *user_data) {
 static const uint8_t *expect_frame(MstProcessor *p, int64_t timestamp) {
     MstFrame *f = NULL;
     CHECK_OK(mst_processor_read(p, 0, &f));
-    MstVideoFrameInfo info;
-    CHECK_OK(mst_frame_video_info(f, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.timestamp, timestamp);
     CHECK_EQ_INT(info.coded_width, W);
     CHECK_EQ_INT(info.coded_height, H);
     const uint8_t *y = NULL;
     size_t stride = 0, len = 0;
-    CHECK_OK(mst_frame_video_plane(f, 0, &y, &stride, &len));
-    CHECK_OK(mst_frame_close(f));
+    CHECK_OK(mst_frame_get_video_plane(f, 0, &y, &stride, &len));
+    CHECK_OK(mst_frame_free(f));
     return y;
 }
 
@@ -39,38 +39,39 @@ static void check_wrong_kind(int32_t generator_kind) {
     MstTrack *t = NULL;
     MstProcessor *p = NULL;
     CHECK_OK(mst_generator_create(generator_kind, &g));
-    CHECK_OK(mst_generator_track(g, &t));
-    CHECK_OK(mst_processor_create(t, 4, &p));
+    CHECK_OK(mst_generator_get_track(g, &t));
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(4), &p));
 
     MstFrame *wrong = generator_kind == MST_KIND_VIDEO
                           ? mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, sizeof(int16_t), 48000.0f, 480, 2, 1234)
                           : mst_test_video_frame(W, H, 1234);
     CHECK_STATUS(mst_generator_write(g, wrong), MST_ERR_TYPE);
     MstKind k = 0;
-    CHECK_OK(mst_frame_kind(wrong, &k));
+    CHECK_OK(mst_frame_get_kind(wrong, &k));
     CHECK(k != generator_kind);
     if (generator_kind == MST_KIND_VIDEO) {
-        MstAudioDataInfo info;
-        CHECK_OK(mst_frame_audio_info(wrong, &info));
+        MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHECK_OK(mst_frame_get_audio_info(wrong, &info));
         CHECK_EQ_INT(info.timestamp, 1234);
         CHECK_EQ_INT(info.number_of_frames, 480);
     } else {
-        MstVideoFrameInfo info;
-        CHECK_OK(mst_frame_video_info(wrong, &info));
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        CHECK_OK(mst_frame_get_video_info(wrong, &info));
         CHECK_EQ_INT(info.timestamp, 1234);
         CHECK_EQ_INT(info.coded_width, W);
     }
     /* Nothing reached the track. */
-    MstProcessorStats st;
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK_EQ_INT(st.total, 0);
-    CHECK_OK(mst_frame_close(wrong));
+    CHECK_OK(mst_frame_free(wrong));
 
     /* The writable is not errored by the rejection: a right frame still goes through. */
     MstFrame *right = generator_kind == MST_KIND_VIDEO
                           ? mst_test_video_frame(W, H, 5678)
                           : mst_test_audio_data(MST_AUDIO_SAMPLE_FORMAT_S16, sizeof(int16_t), 48000.0f, 480, 2, 5678);
     CHECK_OK(mst_generator_write(g, right));
+    CHECK_OK(mst_frame_free(right));
     CHECK_OK(mst_processor_get_stats(p, &st));
     CHECK_EQ_INT(st.total, 1);
 
@@ -87,24 +88,26 @@ int main(void) {
     MstGenerator *g = NULL;
     MstTrack *own = NULL, *c1 = NULL, *c2 = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_VIDEO, &g));
-    CHECK_OK(mst_generator_track(g, &own));
+    CHECK_OK(mst_generator_get_track(g, &own));
     CHECK_OK(mst_track_clone(own, &c1));
     CHECK_OK(mst_track_clone(own, &c2));
     MstProcessor *p_own = NULL, *p1 = NULL, *p2 = NULL;
-    CHECK_OK(mst_processor_create(own, 4, &p_own));
-    CHECK_OK(mst_processor_create(c1, 4, &p1));
-    CHECK_OK(mst_processor_create(c2, 4, &p2));
+    CHECK_OK(mst_processor_create(own, MST_TEST_BUFFER(4), &p_own));
+    CHECK_OK(mst_processor_create(c1, MST_TEST_BUFFER(4), &p1));
+    CHECK_OK(mst_processor_create(c2, MST_TEST_BUFFER(4), &p2));
 
-    /* A closed frame handle is not a VideoFrame any more: TypeError. */
+    /* A closed frame is not a VideoFrame any more, nor is a freed handle: TypeError. */
     MstFrame *closed = mst_test_video_frame(W, H, 1);
     CHECK_OK(mst_frame_close(closed));
+    CHECK_STATUS(mst_generator_write(g, closed), MST_ERR_TYPE);
+    CHECK_OK(mst_frame_free(closed));
     CHECK_STATUS(mst_generator_write(g, closed), MST_ERR_TYPE);
     CHECK_STATUS(mst_generator_write(g, NULL), MST_ERR_NULL_ARG);
     MstFrame *spare = mst_test_video_frame(W, H, 2);
     CHECK_STATUS(mst_generator_write(NULL, spare), MST_ERR_NULL_ARG);
     /* Neither is a handle of another type. */
     CHECK_STATUS(mst_generator_write(g, (MstFrame *)(void *)own), MST_ERR_TYPE);
-    CHECK_OK(mst_frame_close(spare));
+    CHECK_OK(mst_frame_free(spare));
 
     /* Step 3: the media reaches every live connected track, without a copy. */
     static uint8_t memory[FRAME_BYTES];
@@ -113,10 +116,15 @@ int main(void) {
     MstFrame *wrapped = NULL;
     CHECK_OK(mst_frame_wrap_video(&init, memory, sizeof memory, release, NULL, &wrapped));
     CHECK_OK(mst_generator_write(g, wrapped));
-    /* Step 4: the written frame was closed. */
-    CHECK_STATUS(mst_frame_close(wrapped), MST_ERR_INVALID_STATE);
-    MstVideoFrameInfo info;
-    CHECK_STATUS(mst_frame_video_info(wrapped, &info), MST_ERR_INVALID_STATE);
+    /* Step 4: the written frame was closed, not released: the handle answers "closed" (and a
+     * second close does nothing) until the writer frees it. */
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHECK_STATUS(mst_frame_get_video_info(wrapped, &info), MST_ERR_INVALID_STATE);
+    MstFrame *again = NULL;
+    CHECK_STATUS(mst_frame_clone(wrapped, &again), MST_ERR_INVALID_STATE);
+    CHECK_OK(mst_frame_close(wrapped));
+    CHECK_OK(mst_frame_free(wrapped));
+    CHECK_STATUS(mst_frame_free(wrapped), MST_ERR_INVALID_STATE);
     CHECK_EQ_INT(atomic_load(&releases), 0); /* the tracks' processors still hold the media */
 
     CHECK(expect_frame(p_own, 10000) == memory);
@@ -127,12 +135,12 @@ int main(void) {
 
     /* A stopped clone gets nothing more; the others do. */
     CHECK_OK(mst_track_stop(c2));
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 20000)));
+    mst_test_write(g, mst_test_video_frame(W, H, 20000));
     expect_frame(p_own, 20000);
     expect_frame(p1, 20000);
     MstFrame *f = NULL;
     CHECK_STATUS(mst_processor_read(p2, 0, &f), MST_ERR_ENDED);
-    MstProcessorStats st;
+    MstProcessorStats st = MST_STRUCT_INIT(MstProcessorStats);
     CHECK_OK(mst_processor_get_stats(p2, &st));
     CHECK_EQ_INT(st.total, 1);
     CHECK_OK(mst_processor_get_stats(p1, &st));
@@ -142,8 +150,8 @@ int main(void) {
     MstTrack *c3 = NULL;
     MstProcessor *p3 = NULL;
     CHECK_OK(mst_track_clone(c1, &c3));
-    CHECK_OK(mst_processor_create(c3, 4, &p3));
-    CHECK_OK(mst_generator_write(g, mst_test_video_frame(W, H, 30000)));
+    CHECK_OK(mst_processor_create(c3, MST_TEST_BUFFER(4), &p3));
+    mst_test_write(g, mst_test_video_frame(W, H, 30000));
     expect_frame(p3, 30000);
     expect_frame(p1, 30000);
     expect_frame(p_own, 30000);

@@ -112,12 +112,12 @@ int main(int argc, char **argv) {
     MstProcessor *processor = NULL;
 
     const char *label = NULL;
-    st = mst_track_label(track, &label);
+    st = mst_track_get_label(track, &label);
     if (st != MST_OK) {
-        report_error("mst_track_label", st);
+        report_error("mst_track_get_label", st);
         goto out;
     }
-    MstSettings settings;
+    MstSettings settings = MST_STRUCT_INIT(MstSettings);
     st = mst_track_get_settings(track, &settings);
     if (st != MST_OK) {
         report_error("mst_track_get_settings", st);
@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
         report_error("mst_file_sink_open", st);
         goto out;
     }
-    st = mst_processor_create(track, 0, &processor);
+    st = mst_processor_create(track, NULL, &processor);
     if (st != MST_OK) {
         report_error("mst_processor_create", st);
         goto out;
@@ -142,18 +142,18 @@ int main(int argc, char **argv) {
     double next_report = start + 1.0;
     unsigned second = 0;
     uint64_t frames_this_second = 0, frames_total = 0;
-    MstVideoFrameInfo first = {0};
+    MstVideoFrameInfo first = MST_STRUCT_INIT(MstVideoFrameInfo);
     int ended_early = 0;
     for (;;) {
         double t = now_seconds();
         if (t >= next_report) {
-            MstProcessorStats ps;
+            MstProcessorStats ps = MST_STRUCT_INIT(MstProcessorStats);
             st = mst_processor_get_stats(processor, &ps);
             if (st != MST_OK) {
                 report_error("mst_processor_get_stats", st);
                 goto out;
             }
-            MstCameraStats cs;
+            MstCameraStats cs = MST_STRUCT_INIT(MstCameraStats);
             st = mst_track_get_camera_stats(track, &cs);
             if (st != MST_OK) {
                 report_error("mst_track_get_camera_stats", st);
@@ -175,20 +175,20 @@ int main(int argc, char **argv) {
         if (st == MST_OK) {
             MstStatus info_st = MST_OK;
             if (frames_total == 0) {
-                info_st = mst_frame_video_info(frame, &first);
-                if (info_st != MST_OK) report_error("mst_frame_video_info", info_st);
+                info_st = mst_frame_get_video_info(frame, &first);
+                if (info_st != MST_OK) report_error("mst_frame_get_video_info", info_st);
             }
-            MstStatus closed = mst_frame_close(frame);
-            if (closed != MST_OK) report_error("mst_frame_close", closed);
-            if (info_st != MST_OK || closed != MST_OK) goto out;
+            MstStatus freed = mst_frame_free(frame);
+            if (freed != MST_OK) report_error("mst_frame_free", freed);
+            if (info_st != MST_OK || freed != MST_OK) goto out;
             frames_this_second++;
             frames_total++;
         } else if (st == MST_ERR_TIMEOUT || st == MST_ERR_AGAIN) {
             continue;
         } else if (st == MST_ERR_ENDED) {
             MstEndReason reason = MST_END_REASON_NONE;
-            st = mst_track_end_reason(track, &reason);
-            if (st != MST_OK) report_error("mst_track_end_reason", st);
+            st = mst_track_get_end_reason(track, &reason);
+            if (st != MST_OK) report_error("mst_track_get_end_reason", st);
             fprintf(stderr, "capture_camera: the track ended after %.1f s: %s\n",
                     now_seconds() - start, end_reason_name(reason));
             ended_early = 1;
@@ -200,21 +200,25 @@ int main(int argc, char **argv) {
     }
     const double elapsed = now_seconds() - start;
 
-    /* Stop: the track ends, and with it the sink's processor and ours; finish writes what is
-     * still queued. */
+    /* Stop: the track ends, and with it the sink's processor and ours; the sink's stop writes
+     * what is still queued. */
     st = mst_track_stop(track);
     if (st != MST_OK) {
         report_error("mst_track_stop", st);
         goto out;
     }
-    MstFileStats fs;
-    st = mst_file_sink_finish(sink, &fs);
-    sink = NULL; /* consumed on every outcome here */
+    st = mst_file_sink_stop(sink);
     if (st != MST_OK) {
-        report_error("mst_file_sink_finish", st);
+        report_error("mst_file_sink_stop", st);
         goto out;
     }
-    MstProcessorStats ps;
+    MstFileStats fs = MST_STRUCT_INIT(MstFileStats);
+    st = mst_file_sink_get_stats(sink, &fs);
+    if (st != MST_OK) {
+        report_error("mst_file_sink_get_stats", st);
+        goto out;
+    }
+    MstProcessorStats ps = MST_STRUCT_INIT(MstProcessorStats);
     st = mst_processor_get_stats(processor, &ps);
     if (st != MST_OK) {
         report_error("mst_processor_get_stats", st);
@@ -233,10 +237,8 @@ int main(int argc, char **argv) {
     exit_code = ended_early ? 1 : 0;
 
 out:
-    if (sink != NULL) {
-        st = mst_file_sink_finish(sink, NULL);
-        if (st != MST_OK) report_error("mst_file_sink_finish", st);
-    }
+    st = mst_file_sink_free(sink);
+    if (st != MST_OK) report_error("mst_file_sink_free", st);
     st = mst_processor_free(processor);
     if (st != MST_OK) report_error("mst_processor_free", st);
     st = mst_track_free(track);

@@ -238,9 +238,9 @@ static uint8_t *reserve(struct reader *r, size_t len) {
 
 /* sendVideoToNetwork(videoFrame): the visible pixels as packed I420. */
 static void send_video(struct reader *r, const MstFrame *frame) {
-    MstVideoFrameInfo info;
-    MST_TRY(mst_frame_video_info(frame, &info));
-    MstVideoCopyOptions opts = {0};
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    MST_TRY(mst_frame_get_video_info(frame, &info));
+    MstVideoCopyOptions opts = MST_STRUCT_INIT(MstVideoCopyOptions);
     size_t len = 0;
     MST_TRY(mst_frame_video_allocation_size(frame, &opts, &len));
     uint8_t *buf = reserve(r, len);
@@ -252,9 +252,9 @@ static void send_video(struct reader *r, const MstFrame *frame) {
 
 /* sendAudioToNetwork(audioData): every channel, interleaved s16. */
 static void send_audio(struct reader *r, const MstFrame *audio) {
-    MstAudioDataInfo info;
-    MST_TRY(mst_frame_audio_info(audio, &info));
-    MstAudioCopyOptions opts = {0};
+    MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+    MST_TRY(mst_frame_get_audio_info(audio, &info));
+    MstAudioCopyOptions opts = MST_STRUCT_INIT(MstAudioCopyOptions);
     opts.format = MST_AUDIO_SAMPLE_FORMAT_S16;
     size_t len = 0;
     MST_TRY(mst_frame_audio_allocation_size(audio, &opts, &len));
@@ -273,7 +273,7 @@ static void write_to_sink(struct reader *r, void (*sink)(struct reader *, const 
         if (st == MST_ERR_ENDED) break;
         MST_TRY(st);
         sink(r, frame);
-        MST_TRY(mst_frame_close(frame));
+        MST_TRY(mst_frame_free(frame));
     }
     free(r->buf);
     r->buf = NULL;
@@ -318,12 +318,12 @@ static void compare(const char *what, const struct log *sent, const struct log *
 }
 
 int main(void) {
-    MstToneOptions tone_opts = {0};
+    MstToneOptions tone_opts = MST_STRUCT_INIT(MstToneOptions);
     tone_opts.sample_rate = SAMPLE_RATE;
     tone_opts.channels = CHANNELS;
     tone_opts.chunk_frames = CHUNK_FRAMES;
     tone_opts.chunk_count = AUDIO_CHUNKS;
-    MstTestPatternOptions video_opts = {0};
+    MstTestPatternOptions video_opts = MST_STRUCT_INIT(MstTestPatternOptions);
     video_opts.width = WIDTH;
     video_opts.height = HEIGHT;
     video_opts.frame_rate = 30.0;
@@ -332,9 +332,9 @@ int main(void) {
     MstTrack *audio_track = NULL, *video_track = NULL;
     MstProcessor *audio = NULL, *video = NULL;
     MST_TRY(mst_track_create_tone(&tone_opts, &audio_track));
-    MST_TRY(mst_processor_create(audio_track, 0, &audio)); /* the default queues */
+    MST_TRY(mst_processor_create(audio_track, NULL, &audio)); /* the default queues */
     MST_TRY(mst_track_create_test_pattern(&video_opts, &video_track));
-    MST_TRY(mst_processor_create(video_track, 0, &video));
+    MST_TRY(mst_processor_create(video_track, NULL, &video));
 
     static struct network net; /* static: zeroed */
     setup_network_sinks(&net);
@@ -351,7 +351,8 @@ int main(void) {
     }
     cleanup_network_sinks(&net);
 
-    MstProcessorStats as, vs;
+    MstProcessorStats as = MST_STRUCT_INIT(MstProcessorStats);
+    MstProcessorStats vs = MST_STRUCT_INIT(MstProcessorStats);
     MST_TRY(mst_processor_get_stats(audio, &as));
     MST_TRY(mst_processor_get_stats(video, &vs));
     MST_TRY(mst_processor_free(audio));

@@ -193,8 +193,8 @@ static void *worker_main(void *arg) {
         MST_TRY(st);
         wk->frames_in++;
 
-        MstVideoFrameInfo info;
-        MST_TRY(mst_frame_video_info(in, &info));
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        MST_TRY(mst_frame_get_video_info(in, &info));
         if (info.format != MST_VIDEO_PIXEL_FORMAT_I420) {
             fprintf(stderr, "demo: the worker expects I420 frames\n");
             exit(1);
@@ -212,12 +212,12 @@ static void *worker_main(void *arg) {
             }
             img_len = need;
         }
-        struct MstPlaneLayouts planes;
+        struct MstPlaneLayouts planes = MST_STRUCT_INIT(MstPlaneLayouts);
         MST_TRY(mst_frame_video_copy_to(in, img, img_len, NULL, &planes));
         uint32_t w = info.visible_rect.width, h = info.visible_rect.height;
         apply_effect(img, &planes, w, h, tmp);
 
-        MstVideoFrameInit init = {0};
+        MstVideoFrameInit init = MST_STRUCT_INIT(MstVideoFrameInit);
         init.format = MST_VIDEO_PIXEL_FORMAT_I420;
         init.coded_width = w;
         init.coded_height = h;
@@ -227,13 +227,11 @@ static void *worker_main(void *arg) {
         for (uint32_t p = 0; p < planes.count; p++) init.layout[p] = planes.planes[p];
         MstFrame *out = NULL;
         MST_TRY(mst_frame_create_video(&init, img, need, &out));
-        MST_TRY(mst_frame_close(in));
+        MST_TRY(mst_frame_free(in));
 
-        st = mst_generator_write(wk->generator, out);
-        if (st != MST_OK) {
-            mst_frame_close(out); /* a failed write leaves the frame ours */
-            MST_TRY(st);
-        }
+        st = mst_generator_write(wk->generator, out); /* closes `out` on success */
+        mst_frame_free(out);                          /* the handle is ours either way */
+        MST_TRY(st);
         wk->frames_out++;
     }
     free(img);
@@ -480,14 +478,14 @@ int main(int argc, char **argv) {
     double started = now_seconds();
 
     /* Sources. */
-    MstTestPatternOptions pattern_opts = {0};
+    MstTestPatternOptions pattern_opts = MST_STRUCT_INIT(MstTestPatternOptions);
     pattern_opts.width = WIDTH;
     pattern_opts.height = HEIGHT;
     pattern_opts.frame_rate = FRAME_RATE;
     pattern_opts.format = MST_VIDEO_PIXEL_FORMAT_I420;
     pattern_opts.unpaced = unpaced;
     pattern_opts.frame_count = frame_count;
-    MstToneOptions tone_opts = {0};
+    MstToneOptions tone_opts = MST_STRUCT_INIT(MstToneOptions);
     tone_opts.sample_rate = SAMPLE_RATE;
     tone_opts.channels = CHANNELS;
     tone_opts.frequency = TONE_HZ;
@@ -499,7 +497,7 @@ int main(int argc, char **argv) {
     MstTrack *pattern = NULL, *tone = NULL;
     MST_TRY(mst_track_create_test_pattern(&pattern_opts, &pattern));
     MstProcessor *processor = NULL;
-    MST_TRY(mst_processor_create(pattern, 0, &processor)); /* default queue: the latest frame */
+    MST_TRY(mst_processor_create(pattern, NULL, &processor)); /* default queue: the latest frame */
     MST_TRY(mst_track_create_tone(&tone_opts, &tone));
     MstFileSink *audio_sink = NULL;
     MST_TRY(mst_file_sink_open(tone, AUDIO_FILE, &audio_sink));
@@ -507,16 +505,16 @@ int main(int argc, char **argv) {
     struct ended_flag tone_ended = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
     MST_TRY(mst_track_set_ended_callback(tone, on_tone_ended, &tone_ended, NULL));
     MstReadyState tone_state;
-    MST_TRY(mst_track_ready_state(tone, &tone_state));
+    MST_TRY(mst_track_get_ready_state(tone, &tone_state));
     if (tone_state == MST_READY_STATE_ENDED) on_tone_ended(&tone_ended, MST_END_REASON_NONE);
 
     /* The generator, its track and a 360p clone of it. */
     MstGenerator *generator = NULL;
     MstTrack *processed = NULL, *small = NULL;
     MST_TRY(mst_generator_create(MST_KIND_VIDEO, &generator));
-    MST_TRY(mst_generator_track(generator, &processed));
+    MST_TRY(mst_generator_get_track(generator, &processed));
     MST_TRY(mst_track_clone(processed, &small));
-    MstVideoConstraints c = {0};
+    MstVideoConstraints c = MST_STRUCT_INIT(MstVideoConstraints);
     c.width.present = MST_CONSTRAIN_EXACT;
     c.width.exact = SMALL_WIDTH;
     c.height.present = MST_CONSTRAIN_EXACT;
@@ -547,14 +545,22 @@ int main(int argc, char **argv) {
     MST_TRY(mst_track_stop(pattern)); /* both have ended by now; stop is idempotent */
     MST_TRY(mst_track_stop(tone));
 
-    MstFileStats video_stats, small_stats, audio_stats;
-    MST_TRY(mst_file_sink_finish(video_sink, &video_stats));
-    MST_TRY(mst_file_sink_finish(small_sink, &small_stats));
-    MST_TRY(mst_file_sink_finish(audio_sink, &audio_stats));
-    MstProcessorStats ps;
+    MST_TRY(mst_file_sink_stop(video_sink)); /* each writes out what is queued */
+    MST_TRY(mst_file_sink_stop(small_sink));
+    MST_TRY(mst_file_sink_stop(audio_sink));
+    MstFileStats video_stats = MST_STRUCT_INIT(MstFileStats);
+    MstFileStats small_stats = MST_STRUCT_INIT(MstFileStats);
+    MstFileStats audio_stats = MST_STRUCT_INIT(MstFileStats);
+    MST_TRY(mst_file_sink_get_stats(video_sink, &video_stats));
+    MST_TRY(mst_file_sink_get_stats(small_sink, &small_stats));
+    MST_TRY(mst_file_sink_get_stats(audio_sink, &audio_stats));
+    MST_TRY(mst_file_sink_free(video_sink));
+    MST_TRY(mst_file_sink_free(small_sink));
+    MST_TRY(mst_file_sink_free(audio_sink));
+    MstProcessorStats ps = MST_STRUCT_INIT(MstProcessorStats);
     MST_TRY(mst_processor_get_stats(processor, &ps));
     MstEndReason processed_reason;
-    MST_TRY(mst_track_end_reason(processed, &processed_reason));
+    MST_TRY(mst_track_get_end_reason(processed, &processed_reason));
     double elapsed = now_seconds() - started;
 
     MST_TRY(mst_processor_free(processor));

@@ -10,7 +10,8 @@ error.
     MST_LIB=target/debug/libmst.so python3 examples/ffi_python.py
 
 Only the standard library is needed. The structures below mirror include/mst.h; ctypes lays
-them out with the C compiler's natural alignment, as the header does.
+them out with the C compiler's natural alignment, as the header does, and when abi/layout.txt
+is beside this directory (a source tree) every field is checked against it first.
 """
 import ctypes as C
 import os
@@ -38,39 +39,76 @@ class Rect(C.Structure):
     _fields_ = [("x", C.c_uint32), ("y", C.c_uint32), ("width", C.c_uint32), ("height", C.c_uint32)]
 
 
-class VideoFrameInit(C.Structure):
-    _fields_ = [("format", C.c_int32), ("coded_width", C.c_uint32), ("coded_height", C.c_uint32),
-                ("timestamp", C.c_int64), ("duration", C.c_int64), ("num_planes", C.c_uint32),
-                ("layout", PlaneLayout * 4), ("visible_rect", Rect),
+class Sized(C.Structure):
+    """A size-prefixed struct: struct_size is set to its size, as MST_STRUCT_INIT does."""
+
+    def __init__(self, **fields):
+        super().__init__(struct_size=C.sizeof(self), **fields)
+
+
+class VideoFrameInit(Sized):
+    _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("coded_width", C.c_uint32),
+                ("coded_height", C.c_uint32), ("timestamp", C.c_int64), ("duration", C.c_int64),
+                ("num_planes", C.c_uint32), ("layout", PlaneLayout * 4), ("visible_rect", Rect),
                 ("display_width", C.c_uint32), ("display_height", C.c_uint32)]
 
 
-class VideoFrameInfo(C.Structure):
-    _fields_ = [("format", C.c_int32), ("coded_width", C.c_uint32), ("coded_height", C.c_uint32),
-                ("visible_rect", Rect), ("display_width", C.c_uint32),
-                ("display_height", C.c_uint32), ("timestamp", C.c_int64),
-                ("duration", C.c_int64), ("num_planes", C.c_uint32), ("sequence", C.c_uint64)]
+class VideoFrameInfo(Sized):
+    _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("coded_width", C.c_uint32),
+                ("coded_height", C.c_uint32), ("visible_rect", Rect), ("display_width", C.c_uint32),
+                ("display_height", C.c_uint32), ("timestamp", C.c_int64), ("duration", C.c_int64),
+                ("num_planes", C.c_uint32), ("sequence", C.c_uint64), ("capture_sequence", C.c_int64)]
 
 
-class PlaneLayouts(C.Structure):
-    _fields_ = [("count", C.c_uint32), ("planes", PlaneLayout * 4)]
+class PlaneLayouts(Sized):
+    _fields_ = [("struct_size", C.c_uint32), ("count", C.c_uint32), ("planes", PlaneLayout * 4)]
 
 
-class AudioDataInit(C.Structure):
-    _fields_ = [("format", C.c_int32), ("sample_rate", C.c_float),
+class AudioDataInit(Sized):
+    _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("sample_rate", C.c_float),
                 ("number_of_frames", C.c_uint32), ("number_of_channels", C.c_uint32),
                 ("timestamp", C.c_int64)]
 
 
-class AudioDataInfo(C.Structure):
-    _fields_ = [("format", C.c_int32), ("sample_rate", C.c_float),
+class AudioDataInfo(Sized):
+    _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("sample_rate", C.c_float),
                 ("number_of_frames", C.c_uint32), ("number_of_channels", C.c_uint32),
                 ("timestamp", C.c_int64), ("duration", C.c_int64), ("sequence", C.c_uint64)]
 
 
-class ProcessorStats(C.Structure):
-    _fields_ = [("total", C.c_uint64), ("delivered", C.c_uint64), ("discarded", C.c_uint64),
-                ("queued", C.c_uint64), ("max_buffer_size", C.c_uint32), ("ended", C.c_bool)]
+class ProcessorOptions(Sized):
+    _fields_ = [("struct_size", C.c_uint32), ("max_buffer_size", C.c_uint32), ("flags", C.c_uint32)]
+
+
+class ProcessorStats(Sized):
+    _fields_ = [("struct_size", C.c_uint32), ("max_buffer_size", C.c_uint32), ("total", C.c_uint64),
+                ("delivered", C.c_uint64), ("discarded", C.c_uint64), ("queued", C.c_uint64),
+                ("ended", C.c_bool)]
+
+
+STRUCTS = [PlaneLayout, Rect, VideoFrameInit, VideoFrameInfo, PlaneLayouts, AudioDataInit,
+           AudioDataInfo, ProcessorOptions, ProcessorStats]
+
+
+def check_layouts(path):
+    """Every struct above has the size, and every field the offset and size, that the C
+    compiler gave mst.h's struct of the same name (abi/layout.txt)."""
+    want = {}
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if w and w[0] == "struct":
+                want[w[1]] = int(w[3])
+            elif w and w[0] == "field":
+                want[w[1]] = (int(w[3]), int(w[5]))
+    for cls in STRUCTS:
+        name = "Mst" + cls.__name__
+        if want.get(name) != C.sizeof(cls):
+            fail(f"{name}: {C.sizeof(cls)} bytes here, {want.get(name)} in mst.h")
+        for field, _ in cls._fields_:
+            got = (getattr(cls, field).offset, getattr(cls, field).size)
+            if want.get(f"{name}.{field}") != got:
+                fail(f"{name}.{field}: offset and size {got} here, {want.get(f'{name}.{field}')} in mst.h")
 
 
 Handle = C.c_void_p  # every libmst object is an opaque pointer
@@ -84,13 +122,13 @@ def load(path):
         "mst_status_str": (C.c_char_p, [C.c_int32]),
         "mst_last_error_message": (C.c_char_p, []),
         "mst_generator_create": (Status, [C.c_int32, C.POINTER(Handle)]),
-        "mst_generator_track": (Status, [Handle, C.POINTER(Handle)]),
+        "mst_generator_get_track": (Status, [Handle, C.POINTER(Handle)]),
         "mst_generator_write": (Status, [Handle, Handle]),
         "mst_generator_close": (Status, [Handle]),
         "mst_generator_free": (Status, [Handle]),
-        "mst_track_end_reason": (Status, [Handle, C.POINTER(C.c_int32)]),
+        "mst_track_get_end_reason": (Status, [Handle, C.POINTER(C.c_int32)]),
         "mst_track_free": (Status, [Handle]),
-        "mst_processor_create": (Status, [Handle, C.c_uint32, C.POINTER(Handle)]),
+        "mst_processor_create": (Status, [Handle, C.POINTER(ProcessorOptions), C.POINTER(Handle)]),
         "mst_processor_read": (Status, [Handle, C.c_int32, C.POINTER(Handle)]),
         "mst_processor_get_stats": (Status, [Handle, C.POINTER(ProcessorStats)]),
         "mst_processor_free": (Status, [Handle]),
@@ -98,9 +136,9 @@ def load(path):
                                             C.POINTER(Handle)]),
         "mst_frame_create_audio": (Status, [C.POINTER(AudioDataInit), C.c_char_p, C.c_size_t,
                                             C.POINTER(Handle)]),
-        "mst_frame_close": (Status, [Handle]),
-        "mst_frame_video_info": (Status, [Handle, C.POINTER(VideoFrameInfo)]),
-        "mst_frame_audio_info": (Status, [Handle, C.POINTER(AudioDataInfo)]),
+        "mst_frame_free": (Status, [Handle]),
+        "mst_frame_get_video_info": (Status, [Handle, C.POINTER(VideoFrameInfo)]),
+        "mst_frame_get_audio_info": (Status, [Handle, C.POINTER(AudioDataInfo)]),
         "mst_frame_video_allocation_size": (Status, [Handle, C.c_void_p, C.POINTER(C.c_size_t)]),
         "mst_frame_video_copy_to": (Status, [Handle, C.c_void_p, C.c_size_t, C.c_void_p,
                                              C.POINTER(PlaneLayouts)]),
@@ -156,20 +194,20 @@ def pass_through(lib, ok, kind, count, make, check_frame):
     gen, track, proc = Handle(), Handle(), Handle()
     ok(lib.mst_generator_create(kind, C.byref(gen)), "mst_generator_create")
     try:
-        ok(lib.mst_generator_track(gen, C.byref(track)), "mst_generator_track")
-        ok(lib.mst_processor_create(track, 32, C.byref(proc)), "mst_processor_create")
+        ok(lib.mst_generator_get_track(gen, C.byref(track)), "mst_generator_get_track")
+        options = ProcessorOptions(max_buffer_size=32)
+        ok(lib.mst_processor_create(track, C.byref(options), C.byref(proc)), "mst_processor_create")
         for i in range(count):
             frame = make(i)
-            status = lib.mst_generator_write(gen, frame)
-            if status != MST_OK:
-                lib.mst_frame_close(frame)  # a failed write leaves the frame ours
-                ok(status, "mst_generator_write")
+            status = lib.mst_generator_write(gen, frame)  # closes the frame on success
+            ok(lib.mst_frame_free(frame), "mst_frame_free")  # the handle is ours either way
+            ok(status, "mst_generator_write")
             got = Handle()
             ok(lib.mst_processor_read(proc, 5000, C.byref(got)), "mst_processor_read")
             try:
                 check_frame(i, got)
             finally:
-                ok(lib.mst_frame_close(got), "mst_frame_close")
+                ok(lib.mst_frame_free(got), "mst_frame_free")
 
         ok(lib.mst_generator_close(gen), "mst_generator_close")
         got = Handle()
@@ -179,11 +217,11 @@ def pass_through(lib, ok, kind, count, make, check_frame):
                  "not MST_ERR_ENDED")
         late = make(count)
         status = lib.mst_generator_write(gen, late)
-        ok(lib.mst_frame_close(late), "mst_frame_close")  # still ours after the failed write
+        ok(lib.mst_frame_free(late), "mst_frame_free")  # still ours after the failed write
         if status != MST_ERR_INVALID_STATE:
             fail(f"a write after closeWritable returned {lib.mst_status_str(status).decode()}")
         reason = C.c_int32()
-        ok(lib.mst_track_end_reason(track, C.byref(reason)), "mst_track_end_reason")
+        ok(lib.mst_track_get_end_reason(track, C.byref(reason)), "mst_track_get_end_reason")
         if reason.value != MST_END_REASON_WRITABLE_CLOSED:
             fail(f"the generator's track ended with reason {reason.value}")
         st = ProcessorStats()
@@ -207,6 +245,13 @@ def main():
         return 2
     lib = load(path)
     ok = Checker(lib)
+    layout = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "abi", "layout.txt")
+    try:
+        if os.path.exists(layout):
+            check_layouts(layout)
+    except AssertionError as e:
+        print(f"ffi_python: FAILED: the structures here are not mst.h's: {e}", file=sys.stderr)
+        return 1
 
     def make_video(i):
         data = video_bytes(i)
@@ -219,13 +264,14 @@ def main():
 
     def check_video(i, frame):
         info = VideoFrameInfo()
-        ok(lib.mst_frame_video_info(frame, C.byref(info)), "mst_frame_video_info")
+        ok(lib.mst_frame_get_video_info(frame, C.byref(info)), "mst_frame_get_video_info")
         if (info.format, info.visible_rect.width, info.visible_rect.height, info.timestamp,
-                info.duration, info.sequence) != (MST_VIDEO_PIXEL_FORMAT_I420, W, H, i * 33_333,
-                                                  33_333, i + 1):
+                info.duration, info.sequence, info.capture_sequence) != (
+                MST_VIDEO_PIXEL_FORMAT_I420, W, H, i * 33_333, 33_333, i + 1, -1):
             fail(f"video frame {i}: format {info.format}, {info.visible_rect.width}x"
                  f"{info.visible_rect.height}, timestamp {info.timestamp}, duration "
-                 f"{info.duration}, sequence {info.sequence}")
+                 f"{info.duration}, sequence {info.sequence}, capture sequence "
+                 f"{info.capture_sequence} (-1: not from a camera)")
         size = C.c_size_t()
         ok(lib.mst_frame_video_allocation_size(frame, None, C.byref(size)),
            "mst_frame_video_allocation_size")
@@ -248,7 +294,7 @@ def main():
 
     def check_audio(i, frame):
         info = AudioDataInfo()
-        ok(lib.mst_frame_audio_info(frame, C.byref(info)), "mst_frame_audio_info")
+        ok(lib.mst_frame_get_audio_info(frame, C.byref(info)), "mst_frame_get_audio_info")
         if (info.format, info.sample_rate, info.number_of_frames, info.number_of_channels,
                 info.timestamp, info.duration, info.sequence) != (
                 MST_AUDIO_SAMPLE_FORMAT_F32, RATE, CHUNK, CHANNELS, i * 10_000, 10_000, i + 1):

@@ -24,12 +24,12 @@ int main(void) {
         return 1;
     }
     size_t count = 0;
-    mst_device_list_count(list, &count);
+    mst_device_list_get_count(list, &count);
     printf("%-12s %-40s %-28s %s\n", "kind", "device id", "group", "label");
     int problems = 0;
     for (size_t i = 0; i < count; i++) {
-        MstDeviceInfo d;
-        if (mst_device_list_get(list, i, &d) != MST_OK) {
+        MstDeviceInfo d = MST_STRUCT_INIT(MstDeviceInfo);
+        if (mst_device_list_get_device(list, i, &d) != MST_OK) {
             fprintf(stderr, "list_devices: entry %zu: %s\n", i, mst_last_error_message());
             problems++;
             continue;
@@ -40,15 +40,15 @@ int main(void) {
             problems++;
         }
         for (size_t j = 0; j < i; j++) {
-            MstDeviceInfo e;
-            if (mst_device_list_get(list, j, &e) == MST_OK && e.kind == d.kind && !strcmp(e.device_id, d.device_id)) {
+            MstDeviceInfo e = MST_STRUCT_INIT(MstDeviceInfo);
+            if (mst_device_list_get_device(list, j, &e) == MST_OK && e.kind == d.kind && !strcmp(e.device_id, d.device_id)) {
                 fprintf(stderr, "list_devices: %s %s is listed twice\n", kind_name(d.kind), d.device_id);
                 problems++;
             }
         }
     }
-    MstDeviceInfo past;
-    if (mst_device_list_get(list, count, &past) != MST_ERR_RANGE) {
+    MstDeviceInfo past = MST_STRUCT_INIT(MstDeviceInfo);
+    if (mst_device_list_get_device(list, count, &past) != MST_ERR_RANGE) {
         fprintf(stderr, "list_devices: reading past the end did not give MST_ERR_RANGE\n");
         problems++;
     }

@@ -70,8 +70,8 @@
 
 /* An AudioData's samples as interleaved f32 (converted if need be), in a new buffer. */
 static float *audio_samples(const MstFrame *audio, MstAudioDataInfo *info) {
-    MST_TRY(mst_frame_audio_info(audio, info));
-    MstAudioCopyOptions opts = {0};
+    MST_TRY(mst_frame_get_audio_info(audio, info));
+    MstAudioCopyOptions opts = MST_STRUCT_INIT(MstAudioCopyOptions);
     opts.format = MST_AUDIO_SAMPLE_FORMAT_F32;
     size_t len = 0;
     MST_TRY(mst_frame_audio_allocation_size(audio, &opts, &len));
@@ -95,13 +95,13 @@ struct model {
 
 /* updateVideo(videoFrame): reads the luma plane in place (no copy). */
 static void model_update_video(struct model *m, const MstFrame *frame) {
-    MstVideoFrameInfo info;
-    MST_TRY(mst_frame_video_info(frame, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    MST_TRY(mst_frame_get_video_info(frame, &info));
     CHECK(info.format == MST_VIDEO_PIXEL_FORMAT_I420, "the model takes I420, got %d",
           (int)info.format);
     const uint8_t *luma = NULL;
     size_t stride = 0, len = 0;
-    MST_TRY(mst_frame_video_plane(frame, 0, &luma, &stride, &len));
+    MST_TRY(mst_frame_get_video_plane(frame, 0, &luma, &stride, &len));
     const MstRect r = info.visible_rect;
     uint64_t sum = 0;
     for (uint32_t y = r.y; y < r.y + r.height; y++) {
@@ -114,11 +114,11 @@ static void model_update_video(struct model *m, const MstFrame *frame) {
 
 /* getSpeechData(audioData): a new AudioData, f32, at GAIN times the input. */
 static MstFrame *model_get_speech_data(struct model *m, const MstFrame *audio) {
-    MstAudioDataInfo info;
+    MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
     float *samples = audio_samples(audio, &info);
     size_t n = (size_t)info.number_of_frames * info.number_of_channels;
     for (size_t i = 0; i < n; i++) samples[i] *= GAIN;
-    MstAudioDataInit init = {0};
+    MstAudioDataInit init = MST_STRUCT_INIT(MstAudioDataInit);
     init.format = MST_AUDIO_SAMPLE_FORMAT_F32;
     init.sample_rate = info.sample_rate;
     init.number_of_frames = info.number_of_frames;
@@ -146,8 +146,8 @@ static void *worker_main(void *arg) {
     struct worker *wk = arg;
     memset(&wk->model, 0, sizeof wk->model); /* new AudioVideoModel() */
     struct pollfd fds[2] = {{-1, POLLIN, 0}, {-1, POLLIN, 0}};
-    MST_TRY(mst_processor_fd(wk->audio, &fds[0].fd));
-    MST_TRY(mst_processor_fd(wk->video, &fds[1].fd));
+    MST_TRY(mst_processor_get_fd(wk->audio, &fds[0].fd));
+    MST_TRY(mst_processor_get_fd(wk->video, &fds[1].fd));
 
     while (!wk->audio_ended || !wk->video_ended) {
         int n = poll(fds, 2, POLL_TIMEOUT_MS);
@@ -169,9 +169,9 @@ static void *worker_main(void *arg) {
             MST_TRY(st);
             wk->audio_read++;
             MstFrame *speech = model_get_speech_data(&wk->model, audio);
-            MST_TRY(mst_frame_close(audio));
-            st = mst_generator_write(wk->audio_generator, speech);
-            if (st != MST_OK) mst_frame_close(speech); /* a failed write leaves it ours */
+            MST_TRY(mst_frame_free(audio));
+            st = mst_generator_write(wk->audio_generator, speech); /* closes it on success */
+            mst_frame_free(speech);                                /* the handle is ours either way */
             MST_TRY(st);
             wk->audio_written++;
         }
@@ -188,7 +188,7 @@ static void *worker_main(void *arg) {
             MST_TRY(st);
             wk->video_read++;
             model_update_video(&wk->model, video);
-            MST_TRY(mst_frame_close(video));
+            MST_TRY(mst_frame_free(video));
         }
     }
     /* model.close(): nothing to release in this model. */
@@ -204,7 +204,7 @@ struct chunks {
 };
 
 static void keep_chunk(struct chunks *c, const MstFrame *audio, const char *what) {
-    MstAudioDataInfo info;
+    MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
     float *samples = audio_samples(audio, &info);
     CHECK(info.format == MST_AUDIO_SAMPLE_FORMAT_F32 && info.sample_rate == SAMPLE_RATE &&
               info.number_of_channels == CHANNELS && info.number_of_frames == CHUNK_FRAMES,
@@ -226,8 +226,8 @@ static void collect(MstProcessor *a, struct chunks *ca, MstProcessor *b, struct 
     struct chunks *into[2] = {ca, cb};
     const char *names[2] = {"reference", "output"};
     struct pollfd fds[2] = {{-1, POLLIN, 0}, {-1, POLLIN, 0}};
-    MST_TRY(mst_processor_fd(a, &fds[0].fd));
-    MST_TRY(mst_processor_fd(b, &fds[1].fd));
+    MST_TRY(mst_processor_get_fd(a, &fds[0].fd));
+    MST_TRY(mst_processor_get_fd(b, &fds[1].fd));
     while (fds[0].fd >= 0 || fds[1].fd >= 0) {
         int n = poll(fds, 2, POLL_TIMEOUT_MS);
         if (n < 0 && errno == EINTR) continue;
@@ -244,13 +244,13 @@ static void collect(MstProcessor *a, struct chunks *ca, MstProcessor *b, struct 
             }
             MST_TRY(st);
             keep_chunk(into[i], audio, names[i]);
-            MST_TRY(mst_frame_close(audio));
+            MST_TRY(mst_frame_free(audio));
         }
     }
 }
 
 int main(void) {
-    MstToneOptions tone_opts = {0};
+    MstToneOptions tone_opts = MST_STRUCT_INIT(MstToneOptions);
     tone_opts.sample_rate = SAMPLE_RATE;
     tone_opts.channels = CHANNELS;
     tone_opts.frequency = TONE_HZ;
@@ -258,26 +258,31 @@ int main(void) {
     tone_opts.format = MST_AUDIO_SAMPLE_FORMAT_F32;
     tone_opts.chunk_frames = CHUNK_FRAMES;
     tone_opts.chunk_count = CHUNK_COUNT;
-    MstTestPatternOptions video_opts = {0};
+    MstTestPatternOptions video_opts = MST_STRUCT_INIT(MstTestPatternOptions);
     video_opts.width = 320;
     video_opts.height = 180;
     video_opts.frame_count = VIDEO_FRAMES;
+
+    MstProcessorOptions audio_queue = MST_STRUCT_INIT(MstProcessorOptions);
+    audio_queue.max_buffer_size = AUDIO_BUFFER;
+    MstProcessorOptions video_queue = MST_STRUCT_INIT(MstProcessorOptions);
+    video_queue.max_buffer_size = VIDEO_BUFFER;
 
     /* The audio generator and its reader come first: the sources start as they are made. */
     MstGenerator *audio_generator = NULL;
     MstTrack *generated = NULL;
     MstProcessor *output = NULL;
     MST_TRY(mst_generator_create(MST_KIND_AUDIO, &audio_generator));
-    MST_TRY(mst_generator_track(audio_generator, &generated));
-    MST_TRY(mst_processor_create(generated, AUDIO_BUFFER, &output));
+    MST_TRY(mst_generator_get_track(audio_generator, &generated));
+    MST_TRY(mst_processor_create(generated, &audio_queue, &output));
 
     MstTrack *audio_track = NULL, *video_track = NULL;
     MstProcessor *audio = NULL, *reference = NULL, *video = NULL;
     MST_TRY(mst_track_create_tone(&tone_opts, &audio_track));
-    MST_TRY(mst_processor_create(audio_track, AUDIO_BUFFER, &audio));
-    MST_TRY(mst_processor_create(audio_track, AUDIO_BUFFER, &reference));
+    MST_TRY(mst_processor_create(audio_track, &audio_queue, &audio));
+    MST_TRY(mst_processor_create(audio_track, &audio_queue, &reference));
     MST_TRY(mst_track_create_test_pattern(&video_opts, &video_track));
-    MST_TRY(mst_processor_create(video_track, VIDEO_BUFFER, &video));
+    MST_TRY(mst_processor_create(video_track, &video_queue, &video));
 
     struct worker wk = {0};
     wk.audio = audio;
@@ -292,15 +297,18 @@ int main(void) {
     rc = pthread_join(worker_thread, NULL);
     CHECK(rc == 0, "pthread_join: %s", strerror(rc));
 
-    MstProcessorStats as, vs, rs, os;
+    MstProcessorStats as = MST_STRUCT_INIT(MstProcessorStats);
+    MstProcessorStats vs = MST_STRUCT_INIT(MstProcessorStats);
+    MstProcessorStats rs = MST_STRUCT_INIT(MstProcessorStats);
+    MstProcessorStats os = MST_STRUCT_INIT(MstProcessorStats);
     MST_TRY(mst_processor_get_stats(audio, &as));
     MST_TRY(mst_processor_get_stats(video, &vs));
     MST_TRY(mst_processor_get_stats(reference, &rs));
     MST_TRY(mst_processor_get_stats(output, &os));
     MstEndReason audio_reason, video_reason, generated_reason;
-    MST_TRY(mst_track_end_reason(audio_track, &audio_reason));
-    MST_TRY(mst_track_end_reason(video_track, &video_reason));
-    MST_TRY(mst_track_end_reason(generated, &generated_reason));
+    MST_TRY(mst_track_get_end_reason(audio_track, &audio_reason));
+    MST_TRY(mst_track_get_end_reason(video_track, &video_reason));
+    MST_TRY(mst_track_get_end_reason(generated, &generated_reason));
 
     MST_TRY(mst_processor_free(video));
     MST_TRY(mst_processor_free(reference));

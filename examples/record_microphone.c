@@ -72,13 +72,13 @@ struct meter {
 
 /* Adds one chunk to the meter: its samples converted to interleaved f32 by copy_to. */
 static MstStatus meter_add(struct meter *m, const MstFrame *chunk) {
-    MstAudioDataInfo info;
-    MstStatus st = mst_frame_audio_info(chunk, &info);
+    MstAudioDataInfo info = MST_STRUCT_INIT(MstAudioDataInfo);
+    MstStatus st = mst_frame_get_audio_info(chunk, &info);
     if (st != MST_OK) {
-        report_error("mst_frame_audio_info", st);
+        report_error("mst_frame_get_audio_info", st);
         return st;
     }
-    MstAudioCopyOptions options = {0};
+    MstAudioCopyOptions options = MST_STRUCT_INIT(MstAudioCopyOptions);
     options.format = MST_AUDIO_SAMPLE_FORMAT_F32;
     size_t size = 0;
     st = mst_frame_audio_allocation_size(chunk, &options, &size);
@@ -178,7 +178,7 @@ int main(int argc, char **argv) {
     MstProcessor *processor = NULL;
     struct meter meter = {0};
 
-    MstSettings settings;
+    MstSettings settings = MST_STRUCT_INIT(MstSettings);
     st = mst_track_get_settings(track, &settings);
     if (st != MST_OK) {
         report_error("mst_track_get_settings", st);
@@ -193,7 +193,7 @@ int main(int argc, char **argv) {
         report_error("mst_file_sink_open", st);
         goto out;
     }
-    st = mst_processor_create(track, 0, &processor);
+    st = mst_processor_create(track, NULL, &processor);
     if (st != MST_OK) {
         report_error("mst_processor_create", st);
         goto out;
@@ -206,7 +206,7 @@ int main(int argc, char **argv) {
     for (;;) {
         double t = now_seconds();
         if (t >= next_report) {
-            MstProcessorStats ps;
+            MstProcessorStats ps = MST_STRUCT_INIT(MstProcessorStats);
             st = mst_processor_get_stats(processor, &ps);
             if (st != MST_OK) {
                 report_error("mst_processor_get_stats", st);
@@ -223,15 +223,15 @@ int main(int argc, char **argv) {
         st = mst_processor_read(processor, timeout_ms, &chunk);
         if (st == MST_OK) {
             MstStatus added = meter_add(&meter, chunk);
-            MstStatus closed = mst_frame_close(chunk);
-            if (closed != MST_OK) report_error("mst_frame_close", closed);
-            if (added != MST_OK || closed != MST_OK) goto out;
+            MstStatus freed = mst_frame_free(chunk);
+            if (freed != MST_OK) report_error("mst_frame_free", freed);
+            if (added != MST_OK || freed != MST_OK) goto out;
         } else if (st == MST_ERR_TIMEOUT || st == MST_ERR_AGAIN) {
             continue;
         } else if (st == MST_ERR_ENDED) {
             MstEndReason reason = MST_END_REASON_NONE;
-            st = mst_track_end_reason(track, &reason);
-            if (st != MST_OK) report_error("mst_track_end_reason", st);
+            st = mst_track_get_end_reason(track, &reason);
+            if (st != MST_OK) report_error("mst_track_get_end_reason", st);
             fprintf(stderr, "record_microphone: the track ended after %.1f s: %s\n",
                     now_seconds() - start, end_reason_name(reason));
             ended_early = 1;
@@ -242,27 +242,31 @@ int main(int argc, char **argv) {
         }
     }
 
-    /* Stop: the track ends, and with it the sink's processor and ours; finish writes what is
-     * still queued and the WAV sizes. */
+    /* Stop: the track ends, and with it the sink's processor and ours; the sink's stop writes
+     * what is still queued and the WAV sizes. */
     st = mst_track_stop(track);
     if (st != MST_OK) {
         report_error("mst_track_stop", st);
         goto out;
     }
-    MstFileStats fs;
-    st = mst_file_sink_finish(sink, &fs);
-    sink = NULL; /* consumed on every outcome here */
+    st = mst_file_sink_stop(sink);
     if (st != MST_OK) {
-        report_error("mst_file_sink_finish", st);
+        report_error("mst_file_sink_stop", st);
         goto out;
     }
-    MstProcessorStats ps;
+    MstFileStats fs = MST_STRUCT_INIT(MstFileStats);
+    st = mst_file_sink_get_stats(sink, &fs);
+    if (st != MST_OK) {
+        report_error("mst_file_sink_get_stats", st);
+        goto out;
+    }
+    MstProcessorStats ps = MST_STRUCT_INIT(MstProcessorStats);
     st = mst_processor_get_stats(processor, &ps);
     if (st != MST_OK) {
         report_error("mst_processor_get_stats", st);
         goto out;
     }
-    MstCaptureStats cs;
+    MstCaptureStats cs = MST_STRUCT_INIT(MstCaptureStats);
     st = mst_track_get_capture_stats(track, &cs);
     if (st != MST_OK) {
         report_error("mst_track_get_capture_stats", st);
@@ -281,10 +285,8 @@ int main(int argc, char **argv) {
     exit_code = ended_early ? 1 : 0;
 
 out:
-    if (sink != NULL) {
-        st = mst_file_sink_finish(sink, NULL);
-        if (st != MST_OK) report_error("mst_file_sink_finish", st);
-    }
+    st = mst_file_sink_free(sink);
+    if (st != MST_OK) report_error("mst_file_sink_free", st);
     st = mst_processor_free(processor);
     if (st != MST_OK) report_error("mst_processor_free", st);
     st = mst_track_free(track);

@@ -97,7 +97,7 @@ static struct MstPlaneLayouts copy_frame(const MstFrame *frame, uint8_t **buf, s
         CHECK(*buf != NULL, "out of memory");
         *cap = *len;
     }
-    struct MstPlaneLayouts planes;
+    struct MstPlaneLayouts planes = MST_STRUCT_INIT(MstPlaneLayouts);
     MST_TRY(mst_frame_video_copy_to(frame, *buf, *cap, NULL, &planes));
     return planes;
 }
@@ -113,8 +113,8 @@ struct worker {
 
 /* transform(videoFrame, controller): the negative image, signed in luma row 0. */
 static MstFrame *transform(const MstFrame *in, uint8_t **buf, size_t *cap) {
-    MstVideoFrameInfo info;
-    MST_TRY(mst_frame_video_info(in, &info));
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    MST_TRY(mst_frame_get_video_info(in, &info));
     CHECK(info.format == MST_VIDEO_PIXEL_FORMAT_I420 && info.visible_rect.width >= MARKER_LEN,
           "the transform takes I420 frames at least %d pixels wide", MARKER_LEN);
     size_t len = 0;
@@ -130,7 +130,7 @@ static MstFrame *transform(const MstFrame *in, uint8_t **buf, size_t *cap) {
     put_u64(marker + 12, (uint64_t)info.timestamp);
     for (int i = 0; i < 4; i++) marker[20 + i] = (uint8_t)(input_hash >> (8 * i));
 
-    MstVideoFrameInit init = {0};
+    MstVideoFrameInit init = MST_STRUCT_INIT(MstVideoFrameInit);
     init.format = MST_VIDEO_PIXEL_FORMAT_I420;
     init.coded_width = info.visible_rect.width;
     init.coded_height = info.visible_rect.height;
@@ -154,9 +154,9 @@ static void *worker_main(void *arg) {
         MST_TRY(st);
         wk->frames_read++;
         MstFrame *out = transform(in, &buf, &cap);
-        MST_TRY(mst_frame_close(in));
-        st = mst_generator_write(wk->generator, out);
-        if (st != MST_OK) mst_frame_close(out); /* a failed write leaves the frame ours */
+        MST_TRY(mst_frame_free(in));
+        st = mst_generator_write(wk->generator, out); /* closes `out` on success */
+        mst_frame_free(out);                          /* the handle is ours either way */
         MST_TRY(st);
         wk->frames_written++;
     }
@@ -170,22 +170,26 @@ static void *worker_main(void *arg) {
 int main(void) {
     double started = now_seconds();
 
-    MstTestPatternOptions opts = {0};
+    MstTestPatternOptions opts = MST_STRUCT_INIT(MstTestPatternOptions);
     opts.width = WIDTH;
     opts.height = HEIGHT;
     opts.unpaced = true;
     opts.frame_count = FRAME_COUNT;
     MstTrack *video_track = NULL;
     MST_TRY(mst_track_create_test_pattern(&opts, &video_track));
+    MstProcessorOptions input_queue = MST_STRUCT_INIT(MstProcessorOptions);
+    input_queue.max_buffer_size = INPUT_BUFFER;
     MstProcessor *processor = NULL;
-    MST_TRY(mst_processor_create(video_track, INPUT_BUFFER, &processor));
+    MST_TRY(mst_processor_create(video_track, &input_queue, &processor));
 
     MstGenerator *generator = NULL;
     MstTrack *generated = NULL;
     MstProcessor *after = NULL; /* "video-after" */
     MST_TRY(mst_generator_create(MST_KIND_VIDEO, &generator));
-    MST_TRY(mst_generator_track(generator, &generated));
-    MST_TRY(mst_processor_create(generated, OUTPUT_BUFFER, &after));
+    MST_TRY(mst_generator_get_track(generator, &generated));
+    MstProcessorOptions output_queue = MST_STRUCT_INIT(MstProcessorOptions);
+    output_queue.max_buffer_size = OUTPUT_BUFFER;
+    MST_TRY(mst_processor_create(generated, &output_queue, &after));
 
     struct worker wk = {processor, generator, 0, 0};
     pthread_t worker_thread;
@@ -200,15 +204,15 @@ int main(void) {
         MstStatus st = mst_processor_read(after, READ_TIMEOUT_MS, &frame);
         if (st == MST_ERR_ENDED) break;
         MST_TRY(st);
-        MstVideoFrameInfo info;
-        MST_TRY(mst_frame_video_info(frame, &info));
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        MST_TRY(mst_frame_get_video_info(frame, &info));
         CHECK(info.format == MST_VIDEO_PIXEL_FORMAT_I420 && info.visible_rect.width == WIDTH &&
                   info.visible_rect.height == HEIGHT,
               "frame %llu: format %d, %ux%u", (unsigned long long)info.sequence,
               (int)info.format, info.visible_rect.width, info.visible_rect.height);
         size_t len = 0;
         struct MstPlaneLayouts planes = copy_frame(frame, &buf, &cap, &len);
-        MST_TRY(mst_frame_close(frame));
+        MST_TRY(mst_frame_free(frame));
 
         const uint8_t *marker = buf + planes.planes[0].offset;
         size_t row0 = planes.planes[0].offset + planes.planes[0].stride;
@@ -238,12 +242,13 @@ int main(void) {
     rc = pthread_join(worker_thread, NULL);
     CHECK(rc == 0, "pthread_join: %s", strerror(rc));
 
-    MstProcessorStats in, out;
+    MstProcessorStats in = MST_STRUCT_INIT(MstProcessorStats);
+    MstProcessorStats out = MST_STRUCT_INIT(MstProcessorStats);
     MST_TRY(mst_processor_get_stats(processor, &in));
     MST_TRY(mst_processor_get_stats(after, &out));
     MstEndReason source_reason, generated_reason;
-    MST_TRY(mst_track_end_reason(video_track, &source_reason));
-    MST_TRY(mst_track_end_reason(generated, &generated_reason));
+    MST_TRY(mst_track_get_end_reason(video_track, &source_reason));
+    MST_TRY(mst_track_get_end_reason(generated, &generated_reason));
     double elapsed = now_seconds() - started;
 
     MST_TRY(mst_processor_free(after));

@@ -96,11 +96,11 @@ static MstStatus first_device(MstDeviceKind kind, char *out, size_t cap, int *fo
     MstStatus st = mst_devices_enumerate(&list);
     if (st != MST_OK) return st;
     size_t n = 0;
-    st = mst_device_list_count(list, &n);
+    st = mst_device_list_get_count(list, &n);
     *found = 0;
     for (size_t i = 0; st == MST_OK && i < n && !*found; i++) {
-        MstDeviceInfo info;
-        st = mst_device_list_get(list, i, &info);
+        MstDeviceInfo info = MST_STRUCT_INIT(MstDeviceInfo);
+        st = mst_device_list_get_device(list, i, &info);
         if (st == MST_OK && info.kind == kind && strlen(info.device_id) < cap) {
             strcpy(out, info.device_id);
             *found = 1;
@@ -163,12 +163,14 @@ int main(int argc, char **argv) {
     size_t buf_len = 0;
 
     /* A small queue: a virtual camera wants the newest frame, not a backlog. */
-    st = mst_processor_create(camera, 2, &processor);
+    MstProcessorOptions queue = MST_STRUCT_INIT(MstProcessorOptions);
+    queue.max_buffer_size = 2;
+    st = mst_processor_create(camera, &queue, &processor);
     if (st != MST_OK) { report_error("mst_processor_create", st); goto out; }
     st = mst_generator_create(MST_KIND_VIDEO, &generator);
     if (st != MST_OK) { report_error("mst_generator_create", st); goto out; }
-    st = mst_generator_track(generator, &out_track);
-    if (st != MST_OK) { report_error("mst_generator_track", st); goto out; }
+    st = mst_generator_get_track(generator, &out_track);
+    if (st != MST_OK) { report_error("mst_generator_get_track", st); goto out; }
     st = mst_video_output_open(out_track, output_id, &output);
     if (st != MST_OK) {
         fprintf(stderr, "virtual_background: cannot open video output \"%s\": %s (%s)\n",
@@ -187,7 +189,7 @@ int main(int argc, char **argv) {
         double t = now_seconds();
         if (t >= end) break;
         if (t >= next_report) {
-            MstVideoOutputStats vs;
+            MstVideoOutputStats vs = MST_STRUCT_INIT(MstVideoOutputStats);
             st = mst_video_output_get_stats(output, &vs);
             if (st != MST_OK) { report_error("mst_video_output_get_stats", st); goto out; }
             fprintf(stderr, "%5.1f s  in %llu  written %llu  dropped %llu\n", t - start,
@@ -206,10 +208,9 @@ int main(int argc, char **argv) {
         if (st != MST_OK) { report_error("mst_processor_read", st); goto out; }
         frames_in++;
 
-        MstVideoFrameInfo info;
-        st = mst_frame_video_info(frame, &info);
-        MstVideoCopyOptions opts;
-        memset(&opts, 0, sizeof opts);
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        st = mst_frame_get_video_info(frame, &info);
+        MstVideoCopyOptions opts = MST_STRUCT_INIT(MstVideoCopyOptions);
         int32_t format = info.format == MST_VIDEO_PIXEL_FORMAT_I420 || info.format == MST_VIDEO_PIXEL_FORMAT_NV12
                              ? info.format
                              : MST_VIDEO_PIXEL_FORMAT_BGRX;
@@ -221,18 +222,17 @@ int main(int argc, char **argv) {
             if (grown == NULL) st = MST_ERR_NO_MEMORY;
             else { buf = grown; buf_len = need; }
         }
-        MstPlaneLayouts layouts;
+        MstPlaneLayouts layouts = MST_STRUCT_INIT(MstPlaneLayouts);
         if (st == MST_OK) st = mst_frame_video_copy_to(frame, buf, buf_len, &opts, &layouts);
-        MstStatus closed = mst_frame_close(frame);
-        if (st != MST_OK || closed != MST_OK) {
-            report_error("reading the camera frame", st != MST_OK ? st : closed);
+        MstStatus freed = mst_frame_free(frame);
+        if (st != MST_OK || freed != MST_OK) {
+            report_error("reading the camera frame", st != MST_OK ? st : freed);
             goto out;
         }
         const uint32_t w = info.visible_rect.width, h = info.visible_rect.height;
         replace_background(buf, &layouts, format, w, h);
 
-        MstVideoFrameInit init;
-        memset(&init, 0, sizeof init);
+        MstVideoFrameInit init = MST_STRUCT_INIT(MstVideoFrameInit);
         init.format = format;
         init.coded_width = w;
         init.coded_height = h;
@@ -243,17 +243,19 @@ int main(int argc, char **argv) {
         MstFrame *made = NULL;
         st = mst_frame_create_video(&init, buf, need, &made);
         if (st != MST_OK) { report_error("mst_frame_create_video", st); goto out; }
-        st = mst_generator_write(generator, made); /* consumes `made` */
+        st = mst_generator_write(generator, made); /* closes `made`: the handle is still ours */
+        mst_frame_free(made);
         if (st != MST_OK) { report_error("mst_generator_write", st); goto out; }
         frames_out++;
     }
 
-    MstVideoOutputStats vs;
     st = mst_generator_close(generator);
     if (st != MST_OK) { report_error("mst_generator_close", st); goto out; }
-    st = mst_video_output_close(output, &vs);
-    output = NULL;
-    if (st != MST_OK) { report_error("mst_video_output_close", st); goto out; }
+    st = mst_video_output_stop(output); /* the track ended: writes out what is queued */
+    if (st != MST_OK) { report_error("mst_video_output_stop", st); goto out; }
+    MstVideoOutputStats vs = MST_STRUCT_INIT(MstVideoOutputStats);
+    st = mst_video_output_get_stats(output, &vs);
+    if (st != MST_OK) { report_error("mst_video_output_get_stats", st); goto out; }
     printf("virtual_background: %llu camera frames, %llu transformed, %llu written to the "
            "output (%ux%u, fourcc %.4s), %llu dropped\n",
            (unsigned long long)frames_in, (unsigned long long)frames_out,
@@ -263,10 +265,8 @@ int main(int argc, char **argv) {
     if (vs.frames_written == 0) fprintf(stderr, "virtual_background: no frame reached the output\n");
 
 out:
-    if (output != NULL) {
-        st = mst_video_output_close(output, NULL);
-        if (st != MST_OK) report_error("mst_video_output_close", st);
-    }
+    st = mst_video_output_free(output);
+    if (st != MST_OK) report_error("mst_video_output_free", st);
     st = mst_generator_free(generator);
     if (st != MST_OK) report_error("mst_generator_free", st);
     st = mst_track_free(out_track);

@@ -56,9 +56,10 @@ examples=(list_devices capture_camera record_microphone virtual_background)
 cargo build --lib --quiet
 rm -rf build/vm-examples
 mkdir -p build/vm-examples
-cp target/debug/libmst.so build/vm-examples/libmst.so.0
+major=$(sed -n 's/^#define MST_VERSION_MAJOR //p' include/mst.h)
+cp target/debug/libmst.so "build/vm-examples/libmst.so.$major"
 for e in "${examples[@]}"; do
-    cc -std=c11 -O1 -Wall -Wextra -Werror -Iinclude "examples/$e.c" -Lbuild/vm-examples -l:libmst.so.0 -lm \
+    cc -std=c11 -O1 -Wall -Wextra -Werror -Iinclude "examples/$e.c" -Lbuild/vm-examples "-l:libmst.so.$major" -lm \
         -Wl,-rpath,'$ORIGIN' -o "build/vm-examples/$e"
 done
 

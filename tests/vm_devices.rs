@@ -85,7 +85,7 @@ fn c_api_lists_video_devices() {
     let mut list = null_mut();
     ok(mst_devices_enumerate(&mut list));
     let mut n = 0usize;
-    ok(mst_device_list_count(list, &mut n));
+    ok(mst_device_list_get_count(list, &mut n));
     let s = |p| {
         // SAFETY: the list's strings are valid NUL-terminated UTF-8 until mst_device_list_free.
         unsafe { CStr::from_ptr(p) }.to_str().expect("UTF-8").to_string()
@@ -93,12 +93,13 @@ fn c_api_lists_video_devices() {
     let mut seen = Vec::new();
     for i in 0..n {
         let mut info = MstDeviceInfo {
+            struct_size: std::mem::size_of::<MstDeviceInfo>() as u32,
             kind: MstDeviceKind::MST_DEVICE_KIND_AUDIO_INPUT,
             device_id: std::ptr::null(),
             label: std::ptr::null(),
             group_id: std::ptr::null(),
         };
-        ok(mst_device_list_get(list, i, &mut info));
+        ok(mst_device_list_get_device(list, i, &mut info));
         seen.push((info.kind, s(info.device_id), s(info.label), s(info.group_id)));
     }
     ok(mst_device_list_free(list));

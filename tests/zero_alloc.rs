@@ -21,7 +21,7 @@ use mst::ffi::processor::*;
 use mst::ffi::track::*;
 
 mod common;
-use common::{i420_init, ok};
+use common::{audio_info, buffer, i420_init, ok, struct_size, video_info};
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator
@@ -131,11 +131,11 @@ impl Pipeline {
         let mut generator = null_mut();
         ok(mst_generator_create(kind as i32, &mut generator));
         let (mut t0, mut t1) = (null_mut(), null_mut());
-        ok(mst_generator_track(generator, &mut t0));
+        ok(mst_generator_get_track(generator, &mut t0));
         ok(mst_track_clone(t0, &mut t1));
         let (mut p0, mut p1) = (null_mut(), null_mut());
-        ok(mst_processor_create(t0, max_buffer_size, &mut p0));
-        ok(mst_processor_create(t1, max_buffer_size, &mut p1));
+        ok(mst_processor_create(t0, &buffer(max_buffer_size), &mut p0));
+        ok(mst_processor_create(t1, &buffer(max_buffer_size), &mut p1));
         Pipeline { generator, tracks: [t0, t1], processors: [p0, p1] }
     }
 }
@@ -178,16 +178,17 @@ fn c_abi_pass_through_allocates_and_copies_nothing() {
         let mut clone = null_mut();
         ok(mst_frame_clone(source, &mut clone));
         ok(mst_generator_write(pipe.generator, clone));
+        ok(mst_frame_free(clone));
         for p in pipe.processors {
             let mut f = null_mut();
             ok(mst_processor_read(p, 0, &mut f));
             let (mut data, mut stride, mut len) = (std::ptr::null(), 0usize, 0usize);
-            ok(mst_frame_video_plane(f, 0, &mut data, &mut stride, &mut len));
+            ok(mst_frame_get_video_plane(f, 0, &mut data, &mut stride, &mut len));
             mismatches += (data != base || stride != W as usize || len != I420_1080P) as u32;
-            ok(mst_frame_video_plane(f, 2, &mut data, &mut stride, &mut len));
+            ok(mst_frame_get_video_plane(f, 2, &mut data, &mut stride, &mut len));
             mismatches +=
                 (data != base.wrapping_add((W * H + W * H / 4) as usize) || stride != (W / 2) as usize) as u32;
-            ok(mst_frame_close(f));
+            ok(mst_frame_free(f));
         }
     };
     measure(100, &mut iteration);
@@ -195,12 +196,12 @@ fn c_abi_pass_through_allocates_and_copies_nothing() {
     report("C ABI video 1080p I420, wrapped source, 2 processors", 1000, &video);
     assert_eq!(mismatches, 0, "a processor handed out a plane that is not the wrapped Vec's memory");
     for p in pipe.processors {
-        let mut s = MstProcessorStats::default();
+        let mut s = MstProcessorStats { struct_size: struct_size::<MstProcessorStats>(), ..Default::default() };
         ok(mst_processor_get_stats(p, &mut s));
         assert_eq!((s.total, s.delivered, s.discarded, s.queued), (1100, 1100, 0, 0));
     }
     assert_eq!(released.load(Ordering::SeqCst), 0, "released while the source handle is open");
-    ok(mst_frame_close(source));
+    ok(mst_frame_free(source));
     assert_eq!(released.load(Ordering::SeqCst), 1, "closing the last handle releases the wrapped memory once");
     drop(pipe);
 
@@ -209,6 +210,7 @@ fn c_abi_pass_through_allocates_and_copies_nothing() {
     let samples: Vec<f32> = (0..480 * 2).map(|i| (i as f32 * 0.01).sin()).collect();
     let pipe = Pipeline::new(MstKind::MST_KIND_AUDIO, 4);
     let init = MstAudioDataInit {
+        struct_size: struct_size::<MstAudioDataInit>(),
         format: MstAudioSampleFormat::MST_AUDIO_SAMPLE_FORMAT_F32 as i32,
         sample_rate: 48000.0,
         number_of_frames: 480,
@@ -229,24 +231,22 @@ fn c_abi_pass_through_allocates_and_copies_nothing() {
         let mut clone = null_mut();
         ok(mst_frame_clone(source, &mut clone));
         ok(mst_generator_write(pipe.generator, clone));
+        ok(mst_frame_free(clone));
         for p in pipe.processors {
             let mut f = null_mut();
             ok(mst_processor_read(p, 0, &mut f));
             // There is no zero-copy sample accessor in the C ABI; check the metadata instead.
-            let mut info = std::mem::MaybeUninit::<MstAudioDataInfo>::uninit();
-            ok(mst_frame_audio_info(f, info.as_mut_ptr()));
-            // SAFETY: written by the MST_OK call above.
-            let info = unsafe { info.assume_init() };
+            let info = audio_info(f);
             mismatches +=
                 (info.timestamp != 5678 || info.number_of_frames != 480 || info.number_of_channels != 2) as u32;
-            ok(mst_frame_close(f));
+            ok(mst_frame_free(f));
         }
     };
     measure(100, &mut iteration);
     let audio = measure(1000, &mut iteration);
     report("C ABI audio 10 ms f32 stereo, wrapped source, 2 processors", 1000, &audio);
     assert_eq!(mismatches, 0);
-    ok(mst_frame_close(source));
+    ok(mst_frame_free(source));
     assert_eq!(released.load(Ordering::SeqCst), 1);
     drop(pipe);
 
@@ -349,12 +349,17 @@ fn constrained_track_scales_once_into_pooled_frames() {
     let mut generator = null_mut();
     ok(mst_generator_create(MstKind::MST_KIND_VIDEO as i32, &mut generator));
     let mut track = null_mut();
-    ok(mst_generator_track(generator, &mut track));
+    ok(mst_generator_get_track(generator, &mut track));
     let exact = |v: f64| MstConstrainRange { present: MST_CONSTRAIN_EXACT, exact: v, ..Default::default() };
-    let c = MstVideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() };
+    let c = MstVideoConstraints {
+        struct_size: struct_size::<MstVideoConstraints>(),
+        width: exact(640.0),
+        height: exact(360.0),
+        ..Default::default()
+    };
     ok(mst_track_apply_constraints(track, &c));
     let mut processor = null_mut();
-    ok(mst_processor_create(track, 4, &mut processor));
+    ok(mst_processor_create(track, &buffer(4), &mut processor));
 
     let released = AtomicU32::new(0);
     let pixels: Vec<u8> = (0..(SW * SH * 3 / 2) as usize).map(|i| (i % 253) as u8).collect();
@@ -373,14 +378,12 @@ fn constrained_track_scales_once_into_pooled_frames() {
         let mut clone = null_mut();
         ok(mst_frame_clone(source, &mut clone));
         ok(mst_generator_write(generator, clone));
+        ok(mst_frame_free(clone));
         let mut f = null_mut();
         ok(mst_processor_read(processor, 0, &mut f));
-        let mut info = std::mem::MaybeUninit::<MstVideoFrameInfo>::uninit();
-        ok(mst_frame_video_info(f, info.as_mut_ptr()));
-        // SAFETY: written by the MST_OK call above.
-        let info = unsafe { info.assume_init() };
+        let info = video_info(f);
         let (mut data, mut stride, mut len) = (std::ptr::null(), 0usize, 0usize);
-        ok(mst_frame_video_plane(f, 0, &mut data, &mut stride, &mut len));
+        ok(mst_frame_get_video_plane(f, 0, &mut data, &mut stride, &mut len));
         mismatches += (info.coded_width != 640
             || info.coded_height != 360
             || info.visible_rect.width != 640
@@ -388,7 +391,7 @@ fn constrained_track_scales_once_into_pooled_frames() {
             || info.timestamp != 42
             || src_range.contains(&data)
             || stride != 640) as u32;
-        ok(mst_frame_close(f));
+        ok(mst_frame_free(f));
     };
     // Scaling is slow in unoptimised builds (about 0.5 s a frame): fewer frames there.
     let (warm, iters) = if cfg!(debug_assertions) { (3, 20) } else { (100, 1000) };
@@ -397,7 +400,7 @@ fn constrained_track_scales_once_into_pooled_frames() {
     report("C ABI constrained 1280x720 -> 640x360 (exact), 1 processor", iters, &w);
     assert_eq!(mismatches, 0, "the constrained track delivered something other than a 640x360 scaled frame");
 
-    ok(mst_frame_close(source));
+    ok(mst_frame_free(source));
     assert_eq!(released.load(Ordering::SeqCst), 1);
     ok(mst_processor_free(processor));
     ok(mst_track_free(track));
@@ -432,10 +435,11 @@ fn wrapping_a_buffer_per_frame_allocates_nothing_once_warm() {
         let user_data = &released as *const AtomicU32 as *mut c_void;
         ok(mst_frame_wrap_video(&init, memory.as_ptr(), memory.len(), Some(count_release), user_data, &mut frame));
         ok(mst_generator_write(pipeline.generator, frame));
+        ok(mst_frame_free(frame));
         for p in pipeline.processors {
             let mut read = null_mut();
             ok(mst_processor_read(p, 0, &mut read));
-            ok(mst_frame_close(read));
+            ok(mst_frame_free(read));
         }
     };
     for i in 0..100 {

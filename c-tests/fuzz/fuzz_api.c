@@ -22,7 +22,8 @@
  * planes span stride x rows); copy_to writes nothing past the allocation size and copies what
  * the planes hold; processor stats satisfy total = delivered + discarded + queued, queued <=
  * max_buffer_size (the documented default or clamp), never decrease, and agree with read()
- * and the fd's readiness; writeFrame consumes the frame exactly on MST_OK; closing or freeing
+ * and the fd's readiness; writeFrame closes the frame exactly on MST_OK (the handle stays until
+ * freed) and a closed frame answers MST_ERR_INVALID_STATE; closing or freeing
  * a generator ends its tracks and their processors; constraints round-trip through
  * getConstraints and ideal-only ones never fail on video; wrapped memory is never written and
  * is released exactly once, after the last reference; callbacks' destroy runs exactly once.
@@ -32,7 +33,7 @@
  * Run the fuzzer (needs clang; scripts/deps.sh --install fuzz):
  *   cargo build
  *   mkdir -p /tmp/mst-fuzz/lib /tmp/mst-fuzz/corpus
- *   ln -sf "$PWD/target/debug/libmst.so" /tmp/mst-fuzz/lib/libmst.so.0
+ *   ln -sf "$PWD/target/debug/libmst.so" /tmp/mst-fuzz/lib/libmst.so.1
  *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude c-tests/fuzz/fuzz_api.c \
  *       -Ltarget/debug -lmst -lpthread -lm -Wl,-rpath,/tmp/mst-fuzz/lib -o /tmp/mst-fuzz/fuzz_api
  *   cp -r c-tests/fuzz/corpus/. /tmp/mst-fuzz/corpus/
@@ -41,7 +42,7 @@
  * (or configure c-tests with -DMST_FUZZ=ON: the build then also makes fuzz/fuzz_api in the
  * build tree, linked like the tests). libFuzzer only sees coverage of code built with
  * -fsanitize=fuzzer; for guidance inside libmst too, build it with sanitizer coverage and link
- * against that (-L/tmp/mst-cov/x86_64-unknown-linux-gnu/debug, rpath to a libmst.so.0 link):
+ * against that (-L/tmp/mst-cov/x86_64-unknown-linux-gnu/debug, rpath to a libmst.so.1 link):
  *   CARGO_TARGET_DIR=/tmp/mst-cov RUSTFLAGS="-Cpasses=sancov-module \
  *       -Cllvm-args=-sanitizer-coverage-level=4 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
  *       -Cllvm-args=-sanitizer-coverage-pc-table -Cllvm-args=-sanitizer-coverage-trace-compares" \
@@ -469,11 +470,14 @@ static bool aplanar(int32_t f) { return f >= MST_AUDIO_SAMPLE_FORMAT_U8_PLANAR &
 /* State of one input                                                                         */
 
 enum { T_FRAME, T_TRACK, T_GEN, T_PROC, T_COUNT };
-enum { H_LIVE, H_DEAD, H_GARBAGE, H_OTHER, H_NULL };
+/* H_CLOSED: a live frame handle whose frame was closed (mst_frame_close, or a write that
+ * sent it): every call but close and free answers MST_ERR_INVALID_STATE. */
+enum { H_LIVE, H_DEAD, H_GARBAGE, H_OTHER, H_NULL, H_CLOSED };
 
 typedef struct {
     MstFrame *h;
     int32_t kind;
+    bool closed;
 } FrameSlot;
 typedef struct {
     MstTrack *h;
@@ -571,7 +575,8 @@ static Pick pick(In *in, int type) {
         int n = capacity(type);
         for (int k = 0; k < n; k++) {
             int s = (int)((arg + (unsigned)k) % (unsigned)n);
-            if (slot_handle(type, s)) return (Pick){slot_handle(type, s), H_LIVE, s};
+            if (slot_handle(type, s))
+                return (Pick){slot_handle(type, s), type == T_FRAME && S.frames[s].closed ? H_CLOSED : H_LIVE, s};
         }
         return p;
     }
@@ -614,6 +619,7 @@ static unsigned handle_status(const Pick *p) {
     switch (p->how) {
     case H_LIVE: return S_OK;
     case H_DEAD: return S_STATE;
+    case H_CLOSED: return S_STATE;
     case H_OTHER: return S_ARG;
     case H_NULL: return S_NULL;
     default: return S_HANDLE;
@@ -623,12 +629,11 @@ static unsigned handle_status(const Pick *p) {
 static int add_frame(MstFrame *h, int32_t kind) {
     for (int i = 0; i < MAX_FRAMES; i++) {
         if (!S.frames[i].h) {
-            S.frames[i].h = h;
-            S.frames[i].kind = kind;
+            S.frames[i] = (FrameSlot){h, kind, false};
             return i;
         }
     }
-    CHK(mst_frame_close(h), S_OK);
+    CHK(mst_frame_free(h), S_OK);
     add_dead(T_FRAME, (uintptr_t)h);
     return -1;
 }
@@ -651,6 +656,15 @@ static void check_fresh(uintptr_t h, const char *what) {
     for (int t = 0; t < T_COUNT; t++)
         for (int i = 0; i < S.ndead[t]; i++)
             ENSURE(S.dead[t][i] != h, "%s returned the handle %#lx of a closed object", what, (unsigned long)h);
+}
+
+/* Whether a live generator's writable is closed; it is never errored here (no write is
+ * rejected in a way that errors it). */
+static bool writable_closed(const MstGenerator *g) {
+    MstWritableState s = (MstWritableState)0;
+    CHK(mst_generator_get_state(g, &s), S_OK);
+    ENSURE(s == MST_WRITABLE_STATE_WRITABLE || s == MST_WRITABLE_STATE_CLOSED, "writable state %d", (int)s);
+    return s == MST_WRITABLE_STATE_CLOSED;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -733,8 +747,8 @@ static void read_all(const uint8_t *p, size_t n) { /* lets ASan check every byte
 
 /* A video frame just created from (init, data): attributes and pixels are what was given. */
 static void verify_new_video(MstFrame *f, const MstVideoFrameInit *init, const uint8_t *data, bool copied) {
-    MstVideoFrameInfo info;
-    CHK(mst_frame_video_info(f, &info), S_OK);
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHK(mst_frame_get_video_info(f, &info), S_OK);
     MstRect vis = init->visible_rect.width ? init->visible_rect
                                            : (MstRect){0, 0, init->coded_width, init->coded_height};
     uint32_t dw = init->display_width ? init->display_width : vis.width;
@@ -754,7 +768,7 @@ static void verify_new_video(MstFrame *f, const MstVideoFrameInit *init, const u
     for (int i = 0; i < n; i++) {
         const uint8_t *d = (const uint8_t *)1;
         size_t stride = 7, len = 7;
-        CHK(mst_frame_video_plane(f, (uint32_t)i, &d, &stride, &len), S_OK);
+        CHK(mst_frame_get_video_plane(f, (uint32_t)i, &d, &stride, &len), S_OK);
         size_t row = (size_t)row_bytes(p[i], init->coded_width), rows = (size_t)plane_rows(p[i], init->coded_height);
         ENSURE(stride >= row && len >= stride * (rows - 1) + row, "plane %d: stride %zu, %zu bytes readable; its %zu rows of %zu bytes do not fit",
                i, stride, len, rows, row);
@@ -766,8 +780,7 @@ static void verify_new_video(MstFrame *f, const MstVideoFrameInit *init, const u
 }
 
 static void op_create_video(In *in, bool wrap) {
-    MstVideoFrameInit init;
-    memset(&init, 0, sizeof init);
+    MstVideoFrameInit init = MST_STRUCT_INIT(MstVideoFrameInit);
     init.format = rd_vformat(in);
     init.coded_width = rd_dim(in);
     init.coded_height = rd_dim(in);
@@ -892,7 +905,7 @@ static void op_create_video(In *in, bool wrap) {
     verify_new_video(out, &init, buf, !wrap);
     if (!wrap) free(buf);
     int32_t kind = -1;
-    CHK(mst_frame_kind(out, &kind), S_OK);
+    CHK(mst_frame_get_kind(out, &kind), S_OK);
     ENSURE(kind == MST_KIND_VIDEO, "a video frame has kind %d", kind);
     add_frame(out, MST_KIND_VIDEO);
 }
@@ -907,7 +920,7 @@ static uint8_t *audio_reference(MstFrame *f, const MstAudioDataInfo *a, size_t *
     uint8_t *ref = malloc(*plane_len * np + 1);
     if (!ref) abort();
     for (size_t i = 0; i < np; i++) {
-        MstAudioCopyOptions o = {(uint32_t)i, 0, 0, 0};
+        MstAudioCopyOptions o = {sizeof(MstAudioCopyOptions), (uint32_t)i, 0, 0, 0};
         size_t size = 0;
         CHK(mst_frame_audio_allocation_size(f, &o, &size), S_OK);
         ENSURE(size == *plane_len, "plane %zu allocation size %zu, expected %zu", i, size, *plane_len);
@@ -917,8 +930,7 @@ static uint8_t *audio_reference(MstFrame *f, const MstAudioDataInfo *a, size_t *
 }
 
 static void op_create_audio(In *in, bool wrap) {
-    MstAudioDataInit init;
-    memset(&init, 0, sizeof init);
+    MstAudioDataInit init = MST_STRUCT_INIT(MstAudioDataInit);
     init.format = rd_aformat(in);
     init.sample_rate = rd_rate(in);
     init.number_of_frames = rd_count(in);
@@ -973,8 +985,8 @@ static void op_create_audio(In *in, bool wrap) {
     }
     check_fresh((uintptr_t)out, wrap ? "mst_frame_wrap_audio" : "mst_frame_create_audio");
     if (w) w->kept = true;
-    MstAudioDataInfo a;
-    CHK(mst_frame_audio_info(out, &a), S_OK);
+    MstAudioDataInfo a = MST_STRUCT_INIT(MstAudioDataInfo);
+    CHK(mst_frame_get_audio_info(out, &a), S_OK);
     ENSURE(a.format == init.format && a.number_of_frames == init.number_of_frames &&
                a.number_of_channels == init.number_of_channels && a.timestamp == init.timestamp &&
                memcmp(&a.sample_rate, &init.sample_rate, sizeof a.sample_rate) == 0 && a.sequence == 0,
@@ -1007,7 +1019,7 @@ static void op_quick_frame(In *in, bool video) {
         uint8_t *buf = malloc(len);
         if (!buf) abort();
         fill(buf, len, b);
-        MstVideoFrameInit init = {.format = format, .coded_width = w, .coded_height = h, .timestamp = ts,
+        MstVideoFrameInit init = {.struct_size = sizeof(MstVideoFrameInit), .format = format, .coded_width = w, .coded_height = h, .timestamp = ts,
                                   .duration = (b & 0x80) ? 33333 : 0};
         CHK(mst_frame_create_video(&init, buf, len, &out), S_OK);
         free(buf);
@@ -1015,7 +1027,7 @@ static void op_quick_frame(In *in, bool video) {
         add_frame(out, MST_KIND_VIDEO);
     } else {
         int32_t format = 1 + b % 8;
-        MstAudioDataInit init = {.format = format, .sample_rate = (b & 0x80) ? 48000.0f : 44100.0f,
+        MstAudioDataInit init = {.struct_size = sizeof(MstAudioDataInit), .format = format, .sample_rate = (b & 0x80) ? 48000.0f : 44100.0f,
                                  .number_of_frames = 1 + rd8(in), .number_of_channels = 1 + (b >> 4) % 4, .timestamp = ts};
         size_t len = (size_t)init.number_of_frames * init.number_of_channels * abytes(format);
         uint8_t *buf = malloc(len);
@@ -1044,33 +1056,47 @@ static void op_frame_clone(In *in) {
     }
     check_fresh((uintptr_t)out, "mst_frame_clone");
     int32_t kind = 0;
-    CHK(mst_frame_kind(out, &kind), S_OK);
+    CHK(mst_frame_get_kind(out, &kind), S_OK);
     ENSURE(kind == S.frames[p.slot].kind, "a clone has kind %d, its original %d", kind, S.frames[p.slot].kind);
     add_frame(out, kind);
 }
 
+/* mst_frame_close (the handle stays, closed) or mst_frame_free (the handle goes). */
 static void op_frame_close(In *in) {
     Pick p = pick(in, T_FRAME);
-    MstStatus st = CHK(mst_frame_close((MstFrame *)p.v), S_OK | S_ARG | S_STATE);
-    unsigned want = p.how == H_NULL ? S_OK : handle_status(&p);
-    ENSURE(status_bit(st) & want, "mst_frame_close gave %s for a handle picked as %d", mst_status_str(st), p.how);
-    if (p.how == H_LIVE) {
+    bool live = p.how == H_LIVE || p.how == H_CLOSED;
+    if (rd8(in) & 1) {
+        MstStatus st = CHK(mst_frame_close((MstFrame *)p.v), S_OK | S_HANDLE);
+        unsigned want = live ? S_OK : handle_status(&p);
+        ENSURE(status_bit(st) & want, "mst_frame_close gave %s for a handle picked as %d", mst_status_str(st), p.how);
+        if (!live) return;
+        S.frames[p.slot].closed = true;
+        CHK(mst_frame_close((MstFrame *)p.v), S_OK); /* closing again does nothing */
+        MstKind kind = (MstKind)0x77;
+        CHK(mst_frame_get_kind((const MstFrame *)p.v, &kind), S_STATE);
+        ENSURE(kind == (MstKind)0x77, "a failed call wrote its out-pointer");
+        return;
+    }
+    MstStatus st = CHK(mst_frame_free((MstFrame *)p.v), S_OK | S_ARG | S_STATE);
+    unsigned want = p.how == H_NULL || live ? S_OK : handle_status(&p);
+    ENSURE(status_bit(st) & want, "mst_frame_free gave %s for a handle picked as %d", mst_status_str(st), p.how);
+    if (live) {
         drop_frame_slot(p.slot);
-        CHK(mst_frame_close((MstFrame *)p.v), S_STATE); /* closing again */
+        CHK(mst_frame_free((MstFrame *)p.v), S_STATE); /* freeing again */
     }
 }
 
-/* mst_frame_kind as the probe of frame handles: its status follows from how it was picked. */
+/* mst_frame_get_kind as the probe of frame handles: its status follows from how it was picked. */
 static void op_frame_kind(In *in) {
     Pick p = pick(in, T_FRAME);
     uint8_t b = rd8(in);
     MstKind kind = (MstKind)0x77;
-    MstStatus st = CHK(mst_frame_kind((const MstFrame *)p.v, b == 0xff ? NULL : &kind), S_OK | S_HANDLE);
+    MstStatus st = CHK(mst_frame_get_kind((const MstFrame *)p.v, b == 0xff ? NULL : &kind), S_OK | S_HANDLE);
     if (b == 0xff) {
         ENSURE(st != MST_OK, "NULL out accepted");
         return;
     }
-    ENSURE(status_bit(st) & handle_status(&p), "mst_frame_kind gave %s for a handle picked as %d", mst_status_str(st), p.how);
+    ENSURE(status_bit(st) & handle_status(&p), "mst_frame_get_kind gave %s for a handle picked as %d", mst_status_str(st), p.how);
     if (st == MST_OK) ENSURE(kind == S.frames[p.slot].kind, "kind %d, expected %d", kind, S.frames[p.slot].kind);
     else ENSURE(kind == (MstKind)0x77, "a failed call wrote its out-pointer");
 }
@@ -1083,9 +1109,11 @@ static void op_frame_info(In *in, bool video) {
         uint8_t bytes[sizeof(MstVideoFrameInfo) > sizeof(MstAudioDataInfo) ? sizeof(MstVideoFrameInfo) : sizeof(MstAudioDataInfo)];
     } u, before;
     memset(&u, CANARY, sizeof u);
+    if (video) u.v.struct_size = sizeof u.v;
+    else u.a.struct_size = sizeof u.a;
     before = u;
-    MstStatus st = video ? CHK(mst_frame_video_info((const MstFrame *)p.v, &u.v), S_OK | S_HANDLE | S_TYPE)
-                         : CHK(mst_frame_audio_info((const MstFrame *)p.v, &u.a), S_OK | S_HANDLE | S_TYPE);
+    MstStatus st = video ? CHK(mst_frame_get_video_info((const MstFrame *)p.v, &u.v), S_OK | S_HANDLE | S_TYPE)
+                         : CHK(mst_frame_get_audio_info((const MstFrame *)p.v, &u.a), S_OK | S_HANDLE | S_TYPE);
     if (p.how == H_LIVE) {
         bool right = S.frames[p.slot].kind == (video ? MST_KIND_VIDEO : MST_KIND_AUDIO);
         ENSURE(st == (right ? MST_OK : MST_ERR_TYPE), "info of a live frame gave %s", mst_status_str(st));
@@ -1119,12 +1147,12 @@ static void op_frame_info(In *in, bool video) {
 static void video_plane(Pick p, uint32_t plane) {
     const uint8_t *d = (const uint8_t *)SENTINEL_FRAME;
     size_t stride = 12345, len = 54321;
-    MstStatus st = CHK(mst_frame_video_plane((const MstFrame *)p.v, plane, &d, &stride, &len),
+    MstStatus st = CHK(mst_frame_get_video_plane((const MstFrame *)p.v, plane, &d, &stride, &len),
                        S_OK | S_HANDLE | S_TYPE | S_RANGE);
     if (p.how == H_LIVE && S.frames[p.slot].kind == MST_KIND_AUDIO) ENSURE(st == MST_ERR_TYPE, "plane of audio data gave %s", mst_status_str(st));
     if (p.how == H_LIVE && S.frames[p.slot].kind == MST_KIND_VIDEO) {
-        MstVideoFrameInfo vi;
-        CHK(mst_frame_video_info((const MstFrame *)p.v, &vi), S_OK);
+        MstVideoFrameInfo vi = MST_STRUCT_INIT(MstVideoFrameInfo);
+        CHK(mst_frame_get_video_info((const MstFrame *)p.v, &vi), S_OK);
         ENSURE(st == (plane < vi.num_planes ? MST_OK : MST_ERR_RANGE), "plane %u of %u gave %s", plane, vi.num_planes, mst_status_str(st));
     }
     if (st != MST_OK) {
@@ -1132,9 +1160,9 @@ static void video_plane(Pick p, uint32_t plane) {
         if (p.how != H_LIVE) ENSURE(status_bit(st) & handle_status(&p), "plane gave %s for a handle picked as %d", mst_status_str(st), p.how);
         return;
     }
-    ENSURE(p.how == H_LIVE && S.frames[p.slot].kind == MST_KIND_VIDEO, "mst_frame_video_plane succeeded on a handle picked as %d", p.how);
-    MstVideoFrameInfo info;
-    CHK(mst_frame_video_info((const MstFrame *)p.v, &info), S_OK);
+    ENSURE(p.how == H_LIVE && S.frames[p.slot].kind == MST_KIND_VIDEO, "mst_frame_get_video_plane succeeded on a handle picked as %d", p.how);
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+    CHK(mst_frame_get_video_info((const MstFrame *)p.v, &info), S_OK);
     Plane pl[4];
     int n = vplanes(info.format, pl);
     ENSURE(plane < (uint32_t)n, "plane %u of a %d-plane format was returned", plane, n);
@@ -1147,12 +1175,12 @@ static void video_plane(Pick p, uint32_t plane) {
 static void audio_plane(Pick p, uint32_t plane) {
     const uint8_t *d = (const uint8_t *)SENTINEL_FRAME;
     size_t len = 54321;
-    MstStatus st = CHK(mst_frame_audio_plane((const MstFrame *)p.v, plane, &d, &len), S_OK | S_HANDLE | S_TYPE | S_RANGE);
-    MstAudioDataInfo a;
+    MstStatus st = CHK(mst_frame_get_audio_plane((const MstFrame *)p.v, plane, &d, &len), S_OK | S_HANDLE | S_TYPE | S_RANGE);
+    MstAudioDataInfo a = MST_STRUCT_INIT(MstAudioDataInfo);
     size_t np = 0;
     if (p.how == H_LIVE && S.frames[p.slot].kind == MST_KIND_VIDEO) ENSURE(st == MST_ERR_TYPE, "audio plane of a video frame gave %s", mst_status_str(st));
     if (p.how == H_LIVE && S.frames[p.slot].kind == MST_KIND_AUDIO) {
-        CHK(mst_frame_audio_info((const MstFrame *)p.v, &a), S_OK);
+        CHK(mst_frame_get_audio_info((const MstFrame *)p.v, &a), S_OK);
         np = aplanar(a.format) ? a.number_of_channels : 1;
         ENSURE(st == (plane < np ? MST_OK : MST_ERR_RANGE), "audio plane %u of %zu gave %s", plane, np, mst_status_str(st));
     }
@@ -1161,7 +1189,7 @@ static void audio_plane(Pick p, uint32_t plane) {
         if (p.how != H_LIVE) ENSURE(status_bit(st) & handle_status(&p), "audio plane gave %s for a handle picked as %d", mst_status_str(st), p.how);
         return;
     }
-    ENSURE(np > 0, "mst_frame_audio_plane succeeded on a handle picked as %d", p.how);
+    ENSURE(np > 0, "mst_frame_get_audio_plane succeeded on a handle picked as %d", p.how);
     size_t want = (size_t)a.number_of_frames * (aplanar(a.format) ? 1 : a.number_of_channels) * abytes(a.format);
     ENSURE(d != NULL && len == want, "audio plane %u has %zu bytes, expected %zu", plane, len, want);
     read_all(d, len);
@@ -1185,6 +1213,7 @@ static void op_plane(In *in) {
 /* copy_to options: mostly valid-looking, sometimes off the edges. */
 static void rd_copy_options(In *in, const MstVideoFrameInfo *info, MstVideoCopyOptions *o) {
     memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
     uint8_t b = rd8(in);
     switch (b & 3) { /* format */
     case 0:
@@ -1245,13 +1274,12 @@ static void rd_copy_options(In *in, const MstVideoFrameInfo *info, MstVideoCopyO
 
 static void op_video_copy(In *in) {
     Pick p = pick(in, T_FRAME);
-    MstVideoFrameInfo info;
-    memset(&info, 0, sizeof info);
+    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
     bool video = p.how == H_LIVE && S.frames[p.slot].kind == MST_KIND_VIDEO;
-    if (video) CHK(mst_frame_video_info((const MstFrame *)p.v, &info), S_OK);
-    else info = (MstVideoFrameInfo){.format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = 16, .coded_height = 16,
+    if (video) CHK(mst_frame_get_video_info((const MstFrame *)p.v, &info), S_OK);
+    else info = (MstVideoFrameInfo){.struct_size = sizeof(MstVideoFrameInfo), .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = 16, .coded_height = 16,
                                     .visible_rect = {0, 0, 16, 16}};
-    MstVideoCopyOptions o;
+    MstVideoCopyOptions o = MST_STRUCT_INIT(MstVideoCopyOptions);
     rd_copy_options(in, &info, &o);
     uint8_t b = rd8(in);
     const MstVideoCopyOptions *op = (b & 0x0f) == 0x0f ? NULL : &o;
@@ -1305,6 +1333,7 @@ static void op_video_copy(In *in) {
     memset(dest, CANARY, dlen + GUARD);
     MstPlaneLayouts layouts;
     memset(&layouts, CANARY, sizeof layouts);
+    layouts.struct_size = sizeof layouts;
     MstPlaneLayouts canary_layouts = layouts;
     bool want_layouts = !(b & 0x80) || !exact;
     MstStatus st2 = CHK(mst_frame_video_copy_to((const MstFrame *)p.v, null_dest ? NULL : dest, dlen, op,
@@ -1340,7 +1369,7 @@ static void op_video_copy(In *in) {
             for (int i = 0; i < n; i++) {
                 const uint8_t *d = NULL;
                 size_t stride = 0, len = 0;
-                CHK(mst_frame_video_plane((const MstFrame *)p.v, (uint32_t)i, &d, &stride, &len), S_OK);
+                CHK(mst_frame_get_video_plane((const MstFrame *)p.v, (uint32_t)i, &d, &stride, &len), S_OK);
                 size_t start = (r.y / src[i].sy) * stride + (r.x / src[i].sx) * src[i].bps;
                 size_t row = (size_t)row_bytes(src[i], r.width), rows = (size_t)plane_rows(src[i], r.height);
                 for (size_t y = 0; y < rows; y++)
@@ -1354,11 +1383,10 @@ static void op_video_copy(In *in) {
 
 static void op_audio_copy(In *in) {
     Pick p = pick(in, T_FRAME);
-    MstAudioDataInfo a;
-    memset(&a, 0, sizeof a);
+    MstAudioDataInfo a = MST_STRUCT_INIT(MstAudioDataInfo);
     bool audio = p.how == H_LIVE && S.frames[p.slot].kind == MST_KIND_AUDIO;
-    if (audio) CHK(mst_frame_audio_info((const MstFrame *)p.v, &a), S_OK);
-    MstAudioCopyOptions o;
+    if (audio) CHK(mst_frame_get_audio_info((const MstFrame *)p.v, &a), S_OK);
+    MstAudioCopyOptions o = MST_STRUCT_INIT(MstAudioCopyOptions);
     uint8_t b = rd8(in);
     o.plane_index = (b & 3) == 3 ? rd32(in) : rd8(in) % 4;
     o.frame_offset = (b & 4) ? (uint32_t)rd_count(in) : ((b & 8) ? rd8(in) : 0);
@@ -1473,9 +1501,8 @@ static void op_generator_create(In *in) {
         return;
     }
     check_fresh((uintptr_t)out, "mst_generator_create");
-    bool closed = true, muted = true;
-    CHK(mst_generator_is_closed(out, &closed), S_OK);
-    CHK(mst_generator_muted(out, &muted), S_OK);
+    bool closed = writable_closed(out), muted = true;
+    CHK(mst_generator_get_muted(out, &muted), S_OK);
     ENSURE(!closed && !muted, "a new generator is closed (%d) or muted (%d)", closed, muted);
     int i = free_slot(T_GEN);
     if (i < 0) {
@@ -1489,15 +1516,15 @@ static void op_generator_create(In *in) {
 static void op_generator_track(In *in) {
     Pick g = pick(in, T_GEN);
     MstTrack *out = (MstTrack *)SENTINEL_FRAME;
-    MstStatus st = CHK(mst_generator_track((const MstGenerator *)g.v, &out), S_OK | S_HANDLE);
-    ENSURE(status_bit(st) & handle_status(&g), "mst_generator_track gave %s for a handle picked as %d", mst_status_str(st), g.how);
+    MstStatus st = CHK(mst_generator_get_track((const MstGenerator *)g.v, &out), S_OK | S_HANDLE);
+    ENSURE(status_bit(st) & handle_status(&g), "mst_generator_get_track gave %s for a handle picked as %d", mst_status_str(st), g.how);
     if (st != MST_OK) {
         ENSURE(out == (MstTrack *)SENTINEL_FRAME, "a failed call wrote its out-pointer");
         return;
     }
-    check_fresh((uintptr_t)out, "mst_generator_track");
+    check_fresh((uintptr_t)out, "mst_generator_get_track");
     MstKind kind = 0;
-    CHK(mst_track_kind(out, &kind), S_OK);
+    CHK(mst_track_get_kind(out, &kind), S_OK);
     ENSURE(kind == S.gens[g.slot].kind, "the generator's track has kind %d, the generator %d", kind, S.gens[g.slot].kind);
     add_track(out, kind, S.gens[g.slot].src);
 }
@@ -1505,8 +1532,7 @@ static void op_generator_track(In *in) {
 static void op_generator_write(In *in) {
     Pick g = pick(in, T_GEN);
     Pick f = pick(in, T_FRAME);
-    bool closed = false;
-    if (g.how == H_LIVE) CHK(mst_generator_is_closed((const MstGenerator *)g.v, &closed), S_OK);
+    bool closed = g.how == H_LIVE && writable_closed((const MstGenerator *)g.v);
     MstStatus st = CHK(mst_generator_write((MstGenerator *)g.v, (MstFrame *)f.v), S_OK | S_HANDLE | S_TYPE);
     if (g.how == H_LIVE) {
         unsigned want;
@@ -1528,12 +1554,13 @@ static void op_generator_write(In *in) {
     }
     if (f.how != H_LIVE) return;
     if (st == MST_OK) {
-        /* Consumed: the handle is dead. */
-        CHK(mst_frame_close((MstFrame *)f.v), S_STATE);
-        drop_frame_slot(f.slot);
+        /* Sent and closed: the handle stays until freed, answering "closed". */
+        S.frames[f.slot].closed = true;
+        MstKind kind = (MstKind)0x77;
+        CHK(mst_frame_get_kind((const MstFrame *)f.v, &kind), S_STATE);
     } else {
         MstKind kind = 0;
-        CHK(mst_frame_kind((const MstFrame *)f.v, &kind), S_OK);
+        CHK(mst_frame_get_kind((const MstFrame *)f.v, &kind), S_OK);
         ENSURE(kind == S.frames[f.slot].kind, "a frame refused by writeFrame changed kind");
     }
 }
@@ -1544,12 +1571,12 @@ static void check_source_ended(int src) {
     for (int i = 0; i < MAX_TRACKS; i++) {
         if (!S.tracks[i].h || S.tracks[i].src != src) continue;
         MstReadyState rs = 0;
-        CHK(mst_track_ready_state(S.tracks[i].h, &rs), S_OK);
+        CHK(mst_track_get_ready_state(S.tracks[i].h, &rs), S_OK);
         ENSURE(rs == MST_READY_STATE_ENDED, "a track of a closed generator is still live");
     }
     for (int i = 0; i < MAX_PROCS; i++) {
         if (!S.procs[i].h || S.procs[i].src != src) continue;
-        MstProcessorStats s;
+        MstProcessorStats s = MST_STRUCT_INIT(MstProcessorStats);
         CHK(mst_processor_get_stats(S.procs[i].h, &s), S_OK);
         ENSURE(s.ended && s.queued == 0, "a processor of a closed generator has ended=%d queued=%llu", s.ended,
                (unsigned long long)s.queued);
@@ -1561,9 +1588,7 @@ static void op_generator_close(In *in) {
     MstStatus st = CHK(mst_generator_close((MstGenerator *)g.v), S_OK | S_HANDLE);
     ENSURE(status_bit(st) & handle_status(&g), "mst_generator_close gave %s for a handle picked as %d", mst_status_str(st), g.how);
     if (st != MST_OK) return;
-    bool closed = false;
-    CHK(mst_generator_is_closed((const MstGenerator *)g.v, &closed), S_OK);
-    ENSURE(closed, "a closed generator says it is open");
+    ENSURE(writable_closed((const MstGenerator *)g.v), "a closed generator says it is open");
     check_source_ended(S.gens[g.slot].src);
 }
 
@@ -1573,8 +1598,8 @@ static void op_generator_muted(In *in) {
     MstStatus st = CHK(mst_generator_set_muted((MstGenerator *)g.v, muted), S_OK | S_HANDLE);
     ENSURE(status_bit(st) & handle_status(&g), "mst_generator_set_muted gave %s for a handle picked as %d", mst_status_str(st), g.how);
     bool got = !muted;
-    st = CHK(mst_generator_muted((const MstGenerator *)g.v, &got), S_OK | S_HANDLE);
-    ENSURE(status_bit(st) & handle_status(&g), "mst_generator_muted gave %s for a handle picked as %d", mst_status_str(st), g.how);
+    st = CHK(mst_generator_get_muted((const MstGenerator *)g.v, &got), S_OK | S_HANDLE);
+    ENSURE(status_bit(st) & handle_status(&g), "mst_generator_get_muted gave %s for a handle picked as %d", mst_status_str(st), g.how);
     if (st != MST_OK) {
         ENSURE(got == !muted, "a failed call wrote its out-pointer");
         return;
@@ -1584,8 +1609,8 @@ static void op_generator_muted(In *in) {
         if (!S.tracks[i].h || S.tracks[i].src != S.gens[g.slot].src) continue;
         MstReadyState rs = 0;
         bool tm = !muted;
-        CHK(mst_track_ready_state(S.tracks[i].h, &rs), S_OK);
-        CHK(mst_track_muted(S.tracks[i].h, &tm), S_OK);
+        CHK(mst_track_get_ready_state(S.tracks[i].h, &rs), S_OK);
+        CHK(mst_track_get_muted(S.tracks[i].h, &tm), S_OK);
         if (rs == MST_READY_STATE_LIVE) ENSURE(tm == muted, "a live track of a generator muted=%d reads muted=%d", muted, tm);
     }
 }
@@ -1598,8 +1623,8 @@ static void op_generator_free(In *in) {
     if (g.how == H_LIVE) {
         add_dead(T_GEN, g.v);
         S.gens[g.slot].h = NULL;
-        bool closed = false;
-        CHK(mst_generator_is_closed((const MstGenerator *)g.v, &closed), S_STATE);
+        MstWritableState state = (MstWritableState)0;
+        CHK(mst_generator_get_state((const MstGenerator *)g.v, &state), S_STATE);
         check_source_ended(S.gens[g.slot].src); /* freeing closes the writable */
     }
 }
@@ -1615,12 +1640,12 @@ static void op_track_clone(In *in) {
     }
     check_fresh((uintptr_t)out, "mst_track_clone");
     MstReadyState a = 0, b = 0;
-    CHK(mst_track_ready_state((const MstTrack *)t.v, &a), S_OK);
-    CHK(mst_track_ready_state(out, &b), S_OK);
+    CHK(mst_track_get_ready_state((const MstTrack *)t.v, &a), S_OK);
+    CHK(mst_track_get_ready_state(out, &b), S_OK);
     if (a == MST_READY_STATE_ENDED) ENSURE(b == MST_READY_STATE_ENDED, "the clone of an ended track is live");
     const char *id1 = NULL, *id2 = NULL;
-    CHK(mst_track_id((const MstTrack *)t.v, &id1), S_OK);
-    CHK(mst_track_id(out, &id2), S_OK);
+    CHK(mst_track_get_id((const MstTrack *)t.v, &id1), S_OK);
+    CHK(mst_track_get_id(out, &id2), S_OK);
     ENSURE(id1 && id2 && strcmp(id1, id2) != 0, "a clone has its original's id");
     add_track(out, S.tracks[t.slot].kind, S.tracks[t.slot].src);
 }
@@ -1631,7 +1656,7 @@ static void op_track_stop(In *in) {
     int reg = t.how == H_LIVE ? S.tracks[t.slot].ended_reg : -1;
     bool armed = false;
     if (t.how == H_LIVE) {
-        CHK(mst_track_ready_state((const MstTrack *)t.v, &before), S_OK);
+        CHK(mst_track_get_ready_state((const MstTrack *)t.v, &before), S_OK);
         armed = reg >= 0 && before == MST_READY_STATE_LIVE && S.regs[reg].registered && !S.regs[reg].fired &&
                 !S.regs[reg].destroyed && S.regs[reg].must_fire;
     }
@@ -1640,8 +1665,8 @@ static void op_track_stop(In *in) {
     if (st != MST_OK) return;
     MstReadyState rs = 0;
     MstEndReason why = 0;
-    CHK(mst_track_ready_state((const MstTrack *)t.v, &rs), S_OK);
-    CHK(mst_track_end_reason((const MstTrack *)t.v, &why), S_OK);
+    CHK(mst_track_get_ready_state((const MstTrack *)t.v, &rs), S_OK);
+    CHK(mst_track_get_end_reason((const MstTrack *)t.v, &why), S_OK);
     ENSURE(rs == MST_READY_STATE_ENDED, "a stopped track is live");
     ENSURE(why >= MST_END_REASON_STOPPED && why <= MST_END_REASON_ERROR, "a stopped track has end reason %d", why);
     if (before == MST_READY_STATE_LIVE) ENSURE(why == MST_END_REASON_STOPPED, "a live track stopped with reason %d", why);
@@ -1666,7 +1691,7 @@ static void op_track_enabled(In *in) {
     MstStatus st = CHK(mst_track_set_enabled((MstTrack *)t.v, on), S_OK | S_HANDLE);
     ENSURE(status_bit(st) & handle_status(&t), "mst_track_set_enabled gave %s for a handle picked as %d", mst_status_str(st), t.how);
     bool got = !on;
-    st = CHK(mst_track_enabled((const MstTrack *)t.v, &got), S_OK | S_HANDLE);
+    st = CHK(mst_track_get_enabled((const MstTrack *)t.v, &got), S_OK | S_HANDLE);
     if (st == MST_OK) ENSURE(got == on, "enabled reads %d after setting %d", got, on);
     else ENSURE(got == !on, "a failed call wrote its out-pointer");
 }
@@ -1703,8 +1728,7 @@ static bool range_has_nan(const MstConstrainRange *r) {
 
 static void op_track_constraints(In *in) {
     Pick t = pick(in, T_TRACK);
-    MstVideoConstraints c;
-    memset(&c, 0, sizeof c);
+    MstVideoConstraints c = MST_STRUCT_INIT(MstVideoConstraints);
     uint8_t b = rd8(in);
     if (b & 1) rd_range(in, &c.width);
     if (b & 2) rd_range(in, &c.height);
@@ -1721,8 +1745,7 @@ static void op_track_constraints(In *in) {
     default: c.resize_mode = 3; break;
     }
     bool null_c = b == 0xff;
-    MstVideoConstraints before;
-    memset(&before, 0, sizeof before);
+    MstVideoConstraints before = MST_STRUCT_INIT(MstVideoConstraints);
     if (t.how == H_LIVE) CHK(mst_track_get_constraints((const MstTrack *)t.v, &before), S_OK);
     MstStatus st = CHK(mst_track_apply_constraints((MstTrack *)t.v, null_c ? NULL : &c), S_OK | S_HANDLE | S_OVER);
     if (null_c) {
@@ -1751,6 +1774,7 @@ static void op_track_constraints(In *in) {
         ENSURE(st == MST_OK, "a video track refused ideal-only constraints: %s", mst_last_error_message());
     MstVideoConstraints after;
     memset(&after, 0x5a, sizeof after);
+    after.struct_size = sizeof after;
     CHK(mst_track_get_constraints((const MstTrack *)t.v, &after), S_OK);
     if (st == MST_OK) ENSURE(same_constraints(&after, &c), "getConstraints differs from the constraints just applied");
     else ENSURE(same_constraints(&after, &before), "a failed applyConstraints changed the constraints");
@@ -1760,6 +1784,7 @@ static void op_track_settings(In *in) {
     Pick t = pick(in, T_TRACK);
     MstSettings s, canary;
     memset(&s, CANARY, sizeof s);
+    s.struct_size = sizeof s;
     canary = s;
     MstStatus st = CHK(mst_track_get_settings((const MstTrack *)t.v, &s), S_OK | S_HANDLE);
     ENSURE(status_bit(st) & handle_status(&t), "mst_track_get_settings gave %s for a handle picked as %d", mst_status_str(st), t.how);
@@ -1777,6 +1802,7 @@ static void op_track_capabilities(In *in) {
     Pick t = pick(in, T_TRACK);
     MstCapabilities c, canary;
     memset(&c, CANARY, sizeof c);
+    c.struct_size = sizeof c;
     canary = c;
     MstStatus st = CHK(mst_track_get_capabilities((const MstTrack *)t.v, &c), S_OK | S_HANDLE);
     ENSURE(status_bit(st) & handle_status(&t), "mst_track_get_capabilities gave %s for a handle picked as %d", mst_status_str(st), t.how);
@@ -1789,13 +1815,13 @@ static void op_track_capabilities(In *in) {
     if (c.present & MST_SETTING_HEIGHT) ENSURE(c.height_min <= c.height_max, "height capability %u..%u", c.height_min, c.height_max);
 }
 
-/* The other getters; mst_track_kind is the probe of track handles. */
+/* The other getters; mst_track_get_kind is the probe of track handles. */
 static void op_track_getters(In *in) {
     Pick t = pick(in, T_TRACK);
     unsigned want = handle_status(&t);
     MstKind kind = (MstKind)0x77;
-    MstStatus st = CHK(mst_track_kind((const MstTrack *)t.v, &kind), S_OK | S_HANDLE);
-    ENSURE(status_bit(st) & want, "mst_track_kind gave %s for a handle picked as %d", mst_status_str(st), t.how);
+    MstStatus st = CHK(mst_track_get_kind((const MstTrack *)t.v, &kind), S_OK | S_HANDLE);
+    ENSURE(status_bit(st) & want, "mst_track_get_kind gave %s for a handle picked as %d", mst_status_str(st), t.how);
     if (st != MST_OK) {
         ENSURE(kind == (MstKind)0x77, "a failed call wrote its out-pointer");
         return;
@@ -1805,18 +1831,18 @@ static void op_track_getters(In *in) {
     bool muted, enabled;
     MstReadyState rs = 0;
     MstEndReason why = 0;
-    CHK(mst_track_id((const MstTrack *)t.v, &id), S_OK);
-    CHK(mst_track_label((const MstTrack *)t.v, &label), S_OK);
-    CHK(mst_track_muted((const MstTrack *)t.v, &muted), S_OK);
-    CHK(mst_track_enabled((const MstTrack *)t.v, &enabled), S_OK);
-    CHK(mst_track_ready_state((const MstTrack *)t.v, &rs), S_OK);
-    CHK(mst_track_end_reason((const MstTrack *)t.v, &why), S_OK);
+    CHK(mst_track_get_id((const MstTrack *)t.v, &id), S_OK);
+    CHK(mst_track_get_label((const MstTrack *)t.v, &label), S_OK);
+    CHK(mst_track_get_muted((const MstTrack *)t.v, &muted), S_OK);
+    CHK(mst_track_get_enabled((const MstTrack *)t.v, &enabled), S_OK);
+    CHK(mst_track_get_ready_state((const MstTrack *)t.v, &rs), S_OK);
+    CHK(mst_track_get_end_reason((const MstTrack *)t.v, &why), S_OK);
     ENSURE(id && strlen(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-', "track id \"%s\" is not a UUID", id ? id : "(NULL)");
     ENSURE(label && label[0] == '\0', "a generator track has label \"%s\"", label ? label : "(NULL)");
     ENSURE(rs == MST_READY_STATE_LIVE || rs == MST_READY_STATE_ENDED, "ready state %d", rs);
     ENSURE((rs == MST_READY_STATE_LIVE) == (why == MST_END_REASON_NONE), "ready state %d with end reason %d", rs, why);
     ENSURE(why >= MST_END_REASON_NONE && why <= MST_END_REASON_ERROR, "end reason %d", why);
-    MstStatus s2 = CHK(mst_track_id((const MstTrack *)t.v, NULL), S_NULL);
+    MstStatus s2 = CHK(mst_track_get_id((const MstTrack *)t.v, NULL), S_NULL);
     (void)s2;
 }
 
@@ -1867,7 +1893,7 @@ static void op_track_callback(In *in) {
     r->ended_kind = !(b & 1);
     bool null_cb = (b & 6) == 6;
     MstReadyState rs = 0;
-    if (t.how == H_LIVE) CHK(mst_track_ready_state((const MstTrack *)t.v, &rs), S_OK);
+    if (t.how == H_LIVE) CHK(mst_track_get_ready_state((const MstTrack *)t.v, &rs), S_OK);
     MstStatus st = r->ended_kind
                        ? CHK(mst_track_set_ended_callback((MstTrack *)t.v, null_cb ? NULL : on_ended, r, on_destroy), S_OK | S_HANDLE)
                        : CHK(mst_track_set_mute_callback((MstTrack *)t.v, null_cb ? NULL : on_mute, r, on_destroy), S_OK | S_HANDLE);
@@ -1907,7 +1933,7 @@ static void check_stats(ProcSlot *p, const MstProcessorStats *s) {
 
 static void poll_check(ProcSlot *p) {
     if (p->fd < 0) return;
-    MstProcessorStats s;
+    MstProcessorStats s = MST_STRUCT_INIT(MstProcessorStats);
     CHK(mst_processor_get_stats(p->h, &s), S_OK);
     check_stats(p, &s);
     struct pollfd pfd = {p->fd, POLLIN, 0};
@@ -1924,10 +1950,31 @@ static void op_processor_create(In *in) {
     uint8_t b = rd8(in);
     static const uint32_t edge[] = {0, 1, 32, 33, 1000, 1001, UINT32_MAX, 2};
     uint32_t max = b < 0x80 ? b % 40 : (b < 0xf0 ? edge[b & 7] : rd32(in));
+    /* The options: mostly a struct of this header's size; NULL (the defaults) when max is 0;
+     * sometimes a flag, a struct_size below the 1.0 size, or a larger struct whose tail is
+     * zero (fine) or not (a newer caller asking for what this libmst lacks). */
+    struct {
+        MstProcessorOptions o;
+        uint8_t tail[8];
+    } opts;
+    memset(&opts, 0, sizeof opts);
+    opts.o.struct_size = sizeof opts.o;
+    opts.o.max_buffer_size = max;
+    uint8_t mode = rd8(in);
+    unsigned options_status = S_OK;
+    switch (mode % 16) {
+    case 11: opts.o.flags = 1u << (mode >> 4 & 31); options_status = S_ARG; break;
+    case 12: opts.o.struct_size = mode >> 4 & 7; options_status = S_ARG; break;
+    case 13: opts.o.struct_size = sizeof opts; break;
+    case 14: opts.o.struct_size = sizeof opts; opts.tail[mode >> 4 & 7] = 1; options_status = S_UNSUP; break;
+    default: break;
+    }
+    const MstProcessorOptions *options = max == 0 && mode % 16 < 11 ? NULL : &opts.o;
     MstProcessor *out = (MstProcessor *)SENTINEL_FRAME;
-    MstStatus st = CHK(mst_processor_create((const MstTrack *)t.v, max, &out), S_OK | S_NULL | S_TYPE);
-    unsigned want = t.how == H_LIVE ? S_OK : t.how == H_NULL ? S_NULL : t.how == H_GARBAGE ? S_TYPE | S_NULL : S_TYPE;
-    ENSURE(status_bit(st) & want, "mst_processor_create gave %s for a track picked as %d", mst_status_str(st), t.how);
+    MstStatus st = CHK(mst_processor_create((const MstTrack *)t.v, options, &out), S_OK | S_NULL | S_TYPE | S_ARG | S_UNSUP);
+    unsigned want = t.how == H_LIVE ? options_status : t.how == H_NULL ? S_NULL : t.how == H_GARBAGE ? S_TYPE | S_NULL : S_TYPE;
+    ENSURE(status_bit(st) & want, "mst_processor_create gave %s for a track picked as %d, options mode %u", mst_status_str(st),
+           t.how, mode % 16);
     if (st != MST_OK) {
         ENSURE(out == (MstProcessor *)SENTINEL_FRAME, "a failed call wrote its out-pointer");
         return;
@@ -1935,12 +1982,12 @@ static void op_processor_create(In *in) {
     check_fresh((uintptr_t)out, "mst_processor_create");
     int i = free_slot(T_PROC);
     ProcSlot p = {out, S.tracks[t.slot].kind, S.tracks[t.slot].src, max, 0, -1, false, {0}};
-    MstProcessorStats s;
+    MstProcessorStats s = MST_STRUCT_INIT(MstProcessorStats);
     CHK(mst_processor_get_stats(out, &s), S_OK);
     check_stats(&p, &s);
     ENSURE(s.total == 0, "a new processor counts %llu frames", (unsigned long long)s.total);
     MstReadyState rs = 0;
-    CHK(mst_track_ready_state((const MstTrack *)t.v, &rs), S_OK);
+    CHK(mst_track_get_ready_state((const MstTrack *)t.v, &rs), S_OK);
     if (rs == MST_READY_STATE_ENDED) ENSURE(s.ended, "a processor on an ended track is live");
     if (i < 0) {
         CHK(mst_processor_free(out), S_OK);
@@ -1953,8 +2000,7 @@ static void op_processor_create(In *in) {
 static void op_processor_read(In *in) {
     Pick p = pick(in, T_PROC);
     bool null_out = rd8(in) == 0xff;
-    MstProcessorStats before;
-    memset(&before, 0, sizeof before);
+    MstProcessorStats before = MST_STRUCT_INIT(MstProcessorStats);
     ProcSlot *ps = p.how == H_LIVE ? &S.procs[p.slot] : NULL;
     if (ps) {
         CHK(mst_processor_get_stats(ps->h, &before), S_OK);
@@ -1981,22 +2027,22 @@ static void op_processor_read(In *in) {
     }
     check_fresh((uintptr_t)out, "mst_processor_read");
     MstKind kind = 0;
-    CHK(mst_frame_kind(out, &kind), S_OK);
+    CHK(mst_frame_get_kind(out, &kind), S_OK);
     ENSURE(kind == ps->kind, "a %d processor delivered a frame of kind %d", ps->kind, kind);
     uint64_t seq;
     if (kind == MST_KIND_VIDEO) {
-        MstVideoFrameInfo i;
-        CHK(mst_frame_video_info(out, &i), S_OK);
+        MstVideoFrameInfo i = MST_STRUCT_INIT(MstVideoFrameInfo);
+        CHK(mst_frame_get_video_info(out, &i), S_OK);
         seq = i.sequence;
     } else {
-        MstAudioDataInfo a;
-        CHK(mst_frame_audio_info(out, &a), S_OK);
+        MstAudioDataInfo a = MST_STRUCT_INIT(MstAudioDataInfo);
+        CHK(mst_frame_get_audio_info(out, &a), S_OK);
         seq = a.sequence;
     }
     ENSURE(seq > ps->last_seq && seq <= before.total, "sequence %llu after %llu, total %llu", (unsigned long long)seq,
            (unsigned long long)ps->last_seq, (unsigned long long)before.total);
     ps->last_seq = seq;
-    MstProcessorStats after;
+    MstProcessorStats after = MST_STRUCT_INIT(MstProcessorStats);
     CHK(mst_processor_get_stats(ps->h, &after), S_OK);
     check_stats(ps, &after);
     ENSURE(after.delivered == before.delivered + 1 && after.queued == before.queued - 1 && after.total == before.total,
@@ -2012,6 +2058,7 @@ static void op_processor_stats(In *in) {
     Pick p = pick(in, T_PROC);
     MstProcessorStats s, canary;
     memset(&s, CANARY, sizeof s);
+    s.struct_size = sizeof s;
     canary = s;
     MstStatus st = CHK(mst_processor_get_stats((const MstProcessor *)p.v, &s), S_OK | S_HANDLE);
     ENSURE(status_bit(st) & handle_status(&p), "mst_processor_get_stats gave %s for a handle picked as %d", mst_status_str(st), p.how);
@@ -2029,7 +2076,7 @@ static void op_processor_close(In *in) {
     ENSURE(status_bit(st) & handle_status(&p), "mst_processor_close gave %s for a handle picked as %d", mst_status_str(st), p.how);
     if (st != MST_OK) return;
     ProcSlot *ps = &S.procs[p.slot];
-    MstProcessorStats s;
+    MstProcessorStats s = MST_STRUCT_INIT(MstProcessorStats);
     CHK(mst_processor_get_stats(ps->h, &s), S_OK);
     check_stats(ps, &s);
     ENSURE(s.ended && s.queued == 0, "a closed processor has ended=%d queued=%llu", s.ended, (unsigned long long)s.queued);
@@ -2053,17 +2100,17 @@ static void op_processor_free(In *in) {
 static void op_processor_fd(In *in) {
     Pick p = pick(in, T_PROC);
     int fd = -77;
-    MstStatus st = CHK(mst_processor_fd((MstProcessor *)p.v, &fd), S_OK | S_HANDLE | S_IO);
+    MstStatus st = CHK(mst_processor_get_fd((MstProcessor *)p.v, &fd), S_OK | S_HANDLE | S_IO);
     if (p.how != H_LIVE) {
-        ENSURE(status_bit(st) & handle_status(&p), "mst_processor_fd gave %s for a handle picked as %d", mst_status_str(st), p.how);
+        ENSURE(status_bit(st) & handle_status(&p), "mst_processor_get_fd gave %s for a handle picked as %d", mst_status_str(st), p.how);
     }
     if (st != MST_OK) {
         ENSURE(fd == -77, "a failed call wrote its out-pointer");
         return;
     }
     ProcSlot *ps = &S.procs[p.slot];
-    ENSURE(fd >= 0, "mst_processor_fd returned fd %d", fd);
-    ENSURE(ps->fd < 0 || ps->fd == fd, "mst_processor_fd returned %d, earlier %d", fd, ps->fd);
+    ENSURE(fd >= 0, "mst_processor_get_fd returned fd %d", fd);
+    ENSURE(ps->fd < 0 || ps->fd == fd, "mst_processor_get_fd returned %d, earlier %d", fd, ps->fd);
     if (ps->fd < 0) {
         ps->fd = fd;
         if (S.nfds < MAX_FDS) S.fds[S.nfds++] = fd;
@@ -2088,10 +2135,10 @@ static void op_misc(In *in) {
            MST_VERSION_STRING);
     /* Probes of generator handles through the remaining getters. */
     Pick g = pick(in, T_GEN);
-    bool closed = true;
-    MstStatus st = CHK(mst_generator_is_closed((const MstGenerator *)g.v, &closed), S_OK | S_HANDLE);
-    ENSURE(status_bit(st) & handle_status(&g), "mst_generator_is_closed gave %s for a handle picked as %d", mst_status_str(st), g.how);
-    if (st != MST_OK) ENSURE(closed, "a failed call wrote its out-pointer");
+    MstWritableState state = (MstWritableState)0x77;
+    MstStatus st = CHK(mst_generator_get_state((const MstGenerator *)g.v, &state), S_OK | S_HANDLE);
+    ENSURE(status_bit(st) & handle_status(&g), "mst_generator_get_state gave %s for a handle picked as %d", mst_status_str(st), g.how);
+    if (st != MST_OK) ENSURE(state == (MstWritableState)0x77, "a failed call wrote its out-pointer");
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -2164,7 +2211,7 @@ static void release_all(int type) {
         uintptr_t h = slot_handle(type, i);
         if (!h) continue;
         switch (type) {
-        case T_FRAME: CHK(mst_frame_close((MstFrame *)h), S_OK); S.frames[i].h = NULL; break;
+        case T_FRAME: CHK(mst_frame_free((MstFrame *)h), S_OK); S.frames[i].h = NULL; break;
         case T_TRACK: CHK(mst_track_free((MstTrack *)h), S_OK); S.tracks[i].h = NULL; break;
         case T_GEN: CHK(mst_generator_free((MstGenerator *)h), S_OK); S.gens[i].h = NULL; break;
         default:

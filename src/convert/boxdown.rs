@@ -53,7 +53,7 @@ pub fn box_plane(
     if dw == 0 || dh == 0 {
         return true;
     }
-    if q == 0 || dw % q != 0 || dh % q != 0 {
+    if q == 0 || !dw.is_multiple_of(q) || !dh.is_multiple_of(q) {
         return false;
     }
     let row = dw / q * p * bps;

@@ -144,7 +144,7 @@ fn own_ratio(sw: usize, sh: usize, dw: usize, dh: usize, bps: usize) -> Option<(
     if (p, q, bps) == (2, 1, 1) {
         return None;
     }
-    (sh * q == dh * p && sh % p == 0 && super::boxdown::handles(p, q, bps)).then_some((p, q))
+    (sh * q == dh * p && sh.is_multiple_of(p) && super::boxdown::handles(p, q, bps)).then_some((p, q))
 }
 
 /// How libyuv can box-scale one plane exactly (an area average), if it can.
@@ -163,7 +163,7 @@ enum PlaneBox {
 /// and V. Anything else (uneven factors, which libyuv boxes on whole samples only, or four-byte
 /// planes at other factors) is not taken.
 fn plane_box(bps: usize, sw: usize, sh: usize, dw: usize, dh: usize) -> Option<PlaneBox> {
-    if dw == 0 || dh == 0 || sw % dw != 0 || sh % dh != 0 {
+    if dw == 0 || dh == 0 || !sw.is_multiple_of(dw) || !sh.is_multiple_of(dh) {
         return None;
     }
     let (fx, fy) = (sw / dw, sh / dh);

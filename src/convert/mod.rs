@@ -89,7 +89,7 @@ pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// Columns `x..x + w` of rows `y..y + h` of `img` as an image of its own (`x` and `y` even, so
 /// subsampled planes start on a whole sample; the region inside `img`).
 pub(crate) fn crop<'a>(img: &Image<'a>, x: usize, y: usize, w: usize, h: usize) -> Image<'a> {
-    debug_assert!(x % 2 == 0 && y % 2 == 0 && x + w <= img.width && y + h <= img.height);
+    debug_assert!(x.is_multiple_of(2) && y.is_multiple_of(2) && x + w <= img.width && y + h <= img.height);
     let mut out = Image { width: w, height: h, ..*img };
     for (i, info) in img.format.planes().iter().enumerate() {
         let at = (y / info.sub_y * img.strides[i] + x / info.sub_x * info.bytes_per_sample).min(img.planes[i].len());
@@ -100,7 +100,7 @@ pub(crate) fn crop<'a>(img: &Image<'a>, x: usize, y: usize, w: usize, h: usize) 
 
 /// [`crop`] for a writable image.
 pub(crate) fn crop_mut<'a>(img: &'a mut ImageMut, x: usize, y: usize, w: usize, h: usize) -> ImageMut<'a> {
-    debug_assert!(x % 2 == 0 && y % 2 == 0 && x + w <= img.width && y + h <= img.height);
+    debug_assert!(x.is_multiple_of(2) && y.is_multiple_of(2) && x + w <= img.width && y + h <= img.height);
     let (format, strides) = (img.format, img.strides);
     let infos = format.planes();
     let mut planes: [&mut [u8]; 4] = Default::default();
@@ -129,7 +129,7 @@ fn split<'a>(img: &Image<'a>, rows: usize) -> (Image<'a>, Image<'a>) {
 
 /// [`split`] for a writable image: the top part's planes end where the bottom's begin.
 fn split_mut<'a>(img: &'a mut ImageMut, rows: usize) -> (ImageMut<'a>, ImageMut<'a>) {
-    debug_assert!(rows % 2 == 0 && rows <= img.height);
+    debug_assert!(rows.is_multiple_of(2) && rows <= img.height);
     let (format, width, height, strides) = (img.format, img.width, img.height, img.strides);
     let mut tops: [&mut [u8]; 4] = Default::default();
     let mut bottoms: [&mut [u8]; 4] = Default::default();

@@ -2,8 +2,10 @@
 
 use std::ffi::c_void;
 
-use super::{arg, ffi_call, out, MstStatus, Table, UserData};
+use super::support::{read_in, read_in_required};
+use super::{bytes, bytes_mut, ffi_call, out, sized_struct, symver, MstStatus, OutStruct, Table, UserData};
 use crate::error::{err, Result};
+use crate::frame::pool::SpareBoxes;
 use crate::frame::{
     AudioCopyOptions, AudioDataInit, AudioSampleFormat, ExternalMemory, Frame, FrameMeta, Kind, PlaneLayout, Rect,
     VideoCopyOptions, VideoFrameInit, VideoPixelFormat,
@@ -14,21 +16,35 @@ pub struct MstFrame {
     _opaque: [u8; 0],
 }
 
-/// A frame handle's value: the frame and the processor sequence number it was read with.
+/// A frame handle's value: the frame (None once closed: WebCodecs' [[Detached]]) and the
+/// processor sequence number it was read with.
 #[derive(Clone)]
 pub(crate) struct FrameEntry {
-    pub(crate) frame: Frame,
+    pub(crate) frame: Option<Frame>,
     pub(crate) sequence: u64,
 }
 
 pub(crate) static FRAMES: Table<FrameEntry> = Table::new(0x4d, "MstFrame");
 
 pub(crate) fn new_handle(frame: Frame, sequence: u64) -> Result<*mut MstFrame> {
-    FRAMES.insert(FrameEntry { frame, sequence })
+    FRAMES.insert(FrameEntry { frame: Some(frame), sequence })
+}
+
+/// The open frame behind `h` and its sequence number; MST_ERR_INVALID_STATE once closed.
+pub(crate) fn get_entry(h: *const MstFrame) -> Result<(Frame, u64)> {
+    let e = FRAMES.get(h)?;
+    let frame = e.frame.ok_or_else(|| err!(InvalidState, "the frame is closed"))?;
+    Ok((frame, e.sequence))
 }
 
 pub(crate) fn get(h: *const MstFrame) -> Result<Frame> {
-    Ok(FRAMES.get(h)?.frame)
+    Ok(get_entry(h)?.0)
+}
+
+/// WebCodecs' close(): the handle's media reference goes (dropped by the caller, outside the
+/// table's lock); the handle stays, closed. Closing a closed frame does nothing.
+pub(crate) fn close(h: *const MstFrame) -> Result<Option<Frame>> {
+    FRAMES.update(h, |e| e.frame.take())
 }
 
 /// Media kinds (`MediaStreamTrack.kind`).
@@ -125,7 +141,7 @@ fn audio_format_out(f: AudioSampleFormat) -> MstAudioSampleFormat {
     ][AudioSampleFormat::ALL.iter().position(|x| *x == f).expect("listed")]
 }
 
-/// A rectangle in pixels.
+/// A rectangle in pixels. Frozen: it never grows.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstRect {
@@ -147,7 +163,8 @@ impl From<Rect> for MstRect {
     }
 }
 
-/// Where a plane starts in a buffer and the distance between its rows, in bytes.
+/// Where a plane starts in a buffer and the distance between its rows, in bytes. Frozen: it
+/// never grows.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstPlaneLayout {
@@ -159,6 +176,8 @@ pub struct MstPlaneLayout {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstPlaneLayouts {
+    /// sizeof(MstPlaneLayouts) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     pub count: u32,
     pub planes: [MstPlaneLayout; 4],
 }
@@ -167,6 +186,8 @@ pub struct MstPlaneLayouts {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MstVideoFrameInit {
+    /// sizeof(MstVideoFrameInit) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     /// An MstVideoPixelFormat value.
     pub format: i32,
     pub coded_width: u32,
@@ -213,6 +234,8 @@ fn video_init(i: &MstVideoFrameInit) -> Result<VideoFrameInit> {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MstAudioDataInit {
+    /// sizeof(MstAudioDataInit) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     /// An MstAudioSampleFormat value.
     pub format: i32,
     pub sample_rate: f32,
@@ -233,8 +256,9 @@ fn audio_init(i: &MstAudioDataInit) -> Result<AudioDataInit> {
 }
 
 /// Releases wrapped caller memory; called once with `user_data` when the last reference to the
-/// frame goes, on the thread that drops it: the caller of the last mst_frame_close(), a writer
-/// whose frame evicted it from a full processor queue, or the thread that ended its track.
+/// media goes, on the thread that drops it: the caller of the last mst_frame_close() or
+/// mst_frame_free() of a handle on it, a writer whose frame evicted it from a full processor
+/// queue, or the thread that ended its track.
 pub type MstReleaseFn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
 struct CallerMemory {
@@ -244,11 +268,8 @@ struct CallerMemory {
     release: Option<UserData>,
 }
 
-/// Spare `CallerMemory` boxes, so wrapping a buffer per frame allocates nothing once warm.
 /// The boxes themselves are what is recycled (they become `Box<dyn ExternalMemory>`).
-#[allow(clippy::vec_box)]
-static SPARE_WRAPPERS: std::sync::Mutex<Vec<Box<CallerMemory>>> = std::sync::Mutex::new(Vec::new());
-const MAX_SPARE_WRAPPERS: usize = 64;
+static SPARE_WRAPPERS: SpareBoxes<CallerMemory> = SpareBoxes::new(64);
 
 // SAFETY: mst_frame_wrap_* require the memory to stay valid and unmodified until `release`
 // runs; libmst only reads it, from any thread.
@@ -258,7 +279,8 @@ unsafe impl Sync for CallerMemory {}
 
 impl ExternalMemory for CallerMemory {
     fn bytes(&self) -> &[u8] {
-        // SAFETY: ptr/len were checked non-NULL at wrap time and stay valid until release.
+        // SAFETY: ptr/len passed `bytes!` at wrap time (non-NULL, at most isize::MAX) and stay
+        // valid until release.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
@@ -266,63 +288,44 @@ impl ExternalMemory for CallerMemory {
         drop(self.release.take());
         self.ptr = std::ptr::null();
         self.len = 0;
-        let mut spare = SPARE_WRAPPERS.lock().unwrap_or_else(|p| p.into_inner());
-        if spare.len() < MAX_SPARE_WRAPPERS {
-            if spare.capacity() == 0 {
-                spare.reserve_exact(MAX_SPARE_WRAPPERS);
-            }
-            spare.push(self);
-        }
+        SPARE_WRAPPERS.give(self);
     }
-}
-
-fn caller_bytes<'a>(data: *const u8, len: usize) -> Result<&'a [u8]> {
-    if data.is_null() {
-        return Err(err!(NullArg, "`data` is NULL"));
-    }
-    // SAFETY: the caller promises `len` readable bytes at `data` for the duration of the call.
-    Ok(unsafe { std::slice::from_raw_parts(data, len) })
-}
-
-fn caller_bytes_mut<'a>(data: *mut u8, len: usize) -> Result<&'a mut [u8]> {
-    if data.is_null() {
-        return Err(err!(NullArg, "`destination` is NULL"));
-    }
-    // SAFETY: the caller promises `len` writable bytes at `data`, not aliased, during the call.
-    Ok(unsafe { std::slice::from_raw_parts_mut(data, len) })
 }
 
 /// Wraps caller memory once `validate` accepted its length: on a validation error nothing is
 /// kept and the release callback is never called.
 fn wrap(
-    data: *const u8,
-    len: usize,
+    data: &[u8],
     release: MstReleaseFn,
     user_data: *mut c_void,
     validate: impl FnOnce(usize) -> Result<FrameMeta>,
 ) -> Result<Frame> {
-    caller_bytes(data, len)?;
-    let meta = validate(len)?;
-    let spare = SPARE_WRAPPERS.lock().unwrap_or_else(|p| p.into_inner()).pop();
-    let memory = match spare {
+    let meta = validate(data.len())?;
+    let (ptr, len) = (data.as_ptr(), data.len());
+    let memory = match SPARE_WRAPPERS.take() {
         Some(mut m) => {
-            (m.ptr, m.len, m.release) = (data, len, Some(UserData::new(user_data, release)));
+            (m.ptr, m.len, m.release) = (ptr, len, Some(UserData::new(user_data, release)));
             m
         }
-        None => Box::new(CallerMemory { ptr: data, len, release: Some(UserData::new(user_data, release)) }),
+        None => Box::new(CallerMemory { ptr, len, release: Some(UserData::new(user_data, release)) }),
     };
     Ok(Frame::wrap_validated(meta, memory))
 }
 
-/// New video frame holding a copy of `data` (the spec's `new VideoFrame(data, init)`), repacked
-/// tightly in a pooled buffer.
+/// New video frame holding a copy of `data`, repacked tightly in a pooled buffer.
 ///
-/// Ownership: `init` and `data` are borrowed for the call. On MST_OK the caller owns `*out` and
-/// closes it with mst_frame_close(). Thread-safety: any thread. Blocking: no.
-/// Errors: MST_ERR_NULL_ARG; MST_ERR_INVALID_ARG for an unknown format, a coded size outside
+/// Ownership: `init` and `data` are borrowed for the call. On MST_OK the caller owns `*out`
+/// and releases it with mst_frame_free().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`init`, `data` or `out` is NULL); MST_ERR_INVALID_ARG
+/// (`init->struct_size` below the 1.0 size, an unknown format, a coded size outside
 /// 1..=16384, a visible rect that is empty, outside the coded size or not aligned to the
-/// chroma subsampling, a layout with too few/many planes, a short stride or overlapping planes,
-/// one display dimension 0, or `data_len` smaller than the layout needs (WebCodecs' TypeError).
+/// chroma subsampling, a layout with too few/many planes, a short stride or overlapping
+/// planes, one display dimension 0, or `data_len` smaller than the layout needs or above
+/// PTRDIFF_MAX); MST_ERR_UNSUPPORTED (nonzero bytes past the `init` this libmst knows);
+/// MST_ERR_NO_MEMORY (no handle left).
+/// Spec: WebCodecs `new VideoFrame(data, init)` (its TypeErrors are MST_ERR_INVALID_ARG).
 #[no_mangle]
 pub extern "C" fn mst_frame_create_video(
     init: *const MstVideoFrameInit,
@@ -331,9 +334,9 @@ pub extern "C" fn mst_frame_create_video(
     out: *mut *mut MstFrame,
 ) -> MstStatus {
     ffi_call!({
-        let init = video_init(arg!(init, "init"))?;
+        let init = video_init(&read_in_required(init, "init")?)?;
         let out = out!(out, "out");
-        let frame = Frame::video_copy(&init, caller_bytes(data, data_len)?)?;
+        let frame = Frame::video_copy(&init, bytes!(data, data_len, "data"))?;
         *out = new_handle(frame, 0)?;
         Ok(())
     })
@@ -341,11 +344,15 @@ pub extern "C" fn mst_frame_create_video(
 
 /// New video frame over the caller's memory, without copying (zero-copy in).
 ///
-/// Ownership: on MST_OK libmst borrows `data` until the last reference to the frame goes, then
-/// calls `release(user_data)` once (see MstReleaseFn for the thread); the memory must stay
-/// valid and unmodified until then. On any error nothing is kept and `release` is never called. The
-/// caller owns `*out`. `release` may be NULL. Thread-safety: any thread. Blocking: no.
+/// Ownership: on MST_OK libmst borrows `data` until the last reference to the media goes,
+/// then calls `release(user_data)` once (see MstReleaseFn for the thread); the memory must
+/// stay valid and unmodified until then. On any error nothing is kept and `release` is never
+/// called. `release` may be NULL. The caller owns `*out` and releases it with
+/// mst_frame_free().
+/// Thread safety: any thread.
+/// Blocking: no.
 /// Errors: as mst_frame_create_video().
+/// Spec: WebCodecs `new VideoFrame(data, init)` with a transferred buffer (no copy).
 #[no_mangle]
 pub extern "C" fn mst_frame_wrap_video(
     init: *const MstVideoFrameInit,
@@ -356,21 +363,28 @@ pub extern "C" fn mst_frame_wrap_video(
     out: *mut *mut MstFrame,
 ) -> MstStatus {
     ffi_call!({
-        let init = video_init(arg!(init, "init"))?;
+        let init = video_init(&read_in_required(init, "init")?)?;
         let out = out!(out, "out");
-        let frame = wrap(data, data_len, release, user_data, |n| init.validate(n).map(FrameMeta::Video))?;
+        let frame =
+            wrap(bytes!(data, data_len, "data"), release, user_data, |n| init.validate(n).map(FrameMeta::Video))?;
         *out = new_handle(frame, 0)?;
         Ok(())
     })
 }
 
-/// New audio data holding a copy of `data` (`new AudioData(init)`); planar formats store
-/// their planes one after another.
+/// New audio data holding a copy of `data`; planar formats store their planes one after
+/// another.
 ///
-/// Ownership: `init` and `data` borrowed for the call; the caller owns `*out`.
-/// Thread-safety: any thread. Blocking: no. Errors: MST_ERR_NULL_ARG; MST_ERR_INVALID_ARG for an
-/// unknown format, a sample rate that is not a positive finite number, zero frames or channels,
-/// or `data_len` below frames x channels x sample size.
+/// Ownership: `init` and `data` borrowed for the call; on MST_OK the caller owns `*out` and
+/// releases it with mst_frame_free().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`init`, `data` or `out` is NULL); MST_ERR_INVALID_ARG
+/// (`init->struct_size` below the 1.0 size, an unknown format, a sample rate that is not a
+/// positive finite number, zero frames or channels, or `data_len` below frames x channels x
+/// sample size or above PTRDIFF_MAX); MST_ERR_UNSUPPORTED (nonzero bytes past the `init`
+/// this libmst knows); MST_ERR_NO_MEMORY (no handle left).
+/// Spec: WebCodecs `new AudioData(init)` (its TypeErrors are MST_ERR_INVALID_ARG).
 #[no_mangle]
 pub extern "C" fn mst_frame_create_audio(
     init: *const MstAudioDataInit,
@@ -379,16 +393,21 @@ pub extern "C" fn mst_frame_create_audio(
     out: *mut *mut MstFrame,
 ) -> MstStatus {
     ffi_call!({
-        let init = audio_init(arg!(init, "init"))?;
+        let init = audio_init(&read_in_required(init, "init")?)?;
         let out = out!(out, "out");
-        let frame = Frame::audio_copy(&init, caller_bytes(data, data_len)?)?;
+        let frame = Frame::audio_copy(&init, bytes!(data, data_len, "data"))?;
         *out = new_handle(frame, 0)?;
         Ok(())
     })
 }
 
-/// New audio data over the caller's memory, without copying. Ownership and errors as
-/// mst_frame_wrap_video() and mst_frame_create_audio().
+/// New audio data over the caller's memory, without copying.
+///
+/// Ownership: as mst_frame_wrap_video().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: as mst_frame_create_audio().
+/// Spec: WebCodecs `new AudioData(init)` with a transferred buffer (no copy).
 #[no_mangle]
 pub extern "C" fn mst_frame_wrap_audio(
     init: *const MstAudioDataInit,
@@ -399,50 +418,79 @@ pub extern "C" fn mst_frame_wrap_audio(
     out: *mut *mut MstFrame,
 ) -> MstStatus {
     ffi_call!({
-        let init = audio_init(arg!(init, "init"))?;
+        let init = audio_init(&read_in_required(init, "init")?)?;
         let out = out!(out, "out");
-        let frame = wrap(data, data_len, release, user_data, |n| init.validate(n).map(FrameMeta::Audio))?;
+        let frame =
+            wrap(bytes!(data, data_len, "data"), release, user_data, |n| init.validate(n).map(FrameMeta::Audio))?;
         *out = new_handle(frame, 0)?;
         Ok(())
     })
 }
 
-/// `clone()`: a new handle to the same media (a refcount increment, no copy), with the same
-/// sequence number.
+/// A new handle to the same media (a refcount increment, no copy), with the same sequence
+/// number.
 ///
-/// Ownership: `frame` borrowed; the caller owns `*out` and closes it independently.
-/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE (closed frame),
-/// MST_ERR_INVALID_ARG (not a frame handle).
+/// Ownership: `frame` borrowed; on MST_OK the caller owns `*out` and releases it with
+/// mst_frame_free(), independently of `frame`.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame` or `out` is NULL), MST_ERR_INVALID_ARG (not a frame
+/// handle), MST_ERR_INVALID_STATE (`frame` is closed or freed), MST_ERR_NO_MEMORY (no handle
+/// left).
+/// Spec: WebCodecs VideoFrame.clone() / AudioData.clone().
 #[no_mangle]
 pub extern "C" fn mst_frame_clone(frame: *const MstFrame, out: *mut *mut MstFrame) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
-        let entry = FRAMES.get(frame)?;
-        *out = FRAMES.insert(entry)?;
+        let (f, sequence) = get_entry(frame)?;
+        *out = new_handle(f, sequence)?;
         Ok(())
     })
 }
 
-/// `close()`: ends this handle. The media returns to its pool (or wrapped memory is released)
-/// when the last clone closes. NULL is a no-op.
+/// Closes the frame: this handle's reference to the media goes (the media returns to its
+/// pool, or wrapped memory is released, when no handle or track holds it any more). The
+/// handle stays valid and closed: info, plane and copy calls on it return
+/// MST_ERR_INVALID_STATE, and pointers from mst_frame_get_*_plane() on it are no longer
+/// valid. Closing a closed frame does nothing.
 ///
-/// Ownership: consumes `frame`; using it afterwards gives MST_ERR_INVALID_STATE.
-/// Thread-safety: any thread. Errors: MST_ERR_INVALID_STATE (already closed),
-/// MST_ERR_INVALID_ARG (not a frame handle).
+/// Ownership: the handle stays the caller's; release it with mst_frame_free().
+/// Thread safety: any thread; not concurrently with calls that read this handle's planes.
+/// Blocking: no (a wrapped frame's release callback may run on this thread).
+/// Errors: MST_ERR_NULL_ARG (`frame` is NULL), MST_ERR_INVALID_ARG (not a frame handle),
+/// MST_ERR_INVALID_STATE (freed).
+/// Spec: WebCodecs VideoFrame.close() / AudioData.close().
 #[no_mangle]
 pub extern "C" fn mst_frame_close(frame: *mut MstFrame) -> MstStatus {
     ffi_call!({
-        if !frame.is_null() {
-            FRAMES.remove(frame)?;
-        }
+        drop(close(frame)?);
         Ok(())
     })
 }
 
-/// The frame's kind: MST_KIND_VIDEO (VideoFrame) or MST_KIND_AUDIO (AudioData).
-/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE (closed).
+/// Releases the handle, closing it first (as mst_frame_close()) if it is open. NULL is
+/// MST_OK.
+///
+/// Ownership: releases `frame`; it must not be used again.
+/// Thread safety: any thread; not concurrently with other calls on this handle.
+/// Blocking: no (a wrapped frame's release callback may run on this thread).
+/// Errors: MST_ERR_INVALID_ARG (not a frame handle), MST_ERR_INVALID_STATE (already freed).
+/// Spec: libmst extension (releases the C handle).
 #[no_mangle]
-pub extern "C" fn mst_frame_kind(frame: *const MstFrame, out: *mut MstKind) -> MstStatus {
+pub extern "C" fn mst_frame_free(frame: *mut MstFrame) -> MstStatus {
+    ffi_call!({ FRAMES.free(frame) })
+}
+
+/// The frame's kind: MST_KIND_VIDEO (VideoFrame) or MST_KIND_AUDIO (AudioData).
+///
+/// Ownership: `frame` borrowed; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame` or `out` is NULL), MST_ERR_INVALID_ARG (not a frame
+/// handle), MST_ERR_INVALID_STATE (closed or freed).
+/// Spec: libmst extension (the C handle stands for either interface).
+#[no_mangle]
+pub extern "C" fn mst_frame_get_kind(frame: *const MstFrame, out: *mut MstKind) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = MstKind::from_kind(get(frame)?.kind());
@@ -454,6 +502,8 @@ pub extern "C" fn mst_frame_kind(frame: *const MstFrame, out: *mut MstKind) -> M
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MstVideoFrameInfo {
+    /// sizeof(MstVideoFrameInfo) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     pub format: MstVideoPixelFormat,
     pub coded_width: u32,
     pub coded_height: u32,
@@ -474,15 +524,23 @@ pub struct MstVideoFrameInfo {
 }
 
 /// Reads a video frame's attributes.
-/// Ownership: `frame` borrowed. Thread-safety: any thread. Errors: MST_ERR_NULL_ARG,
-/// MST_ERR_INVALID_STATE (closed), MST_ERR_TYPE (an audio frame).
+///
+/// Ownership: `frame` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame` or `out` is NULL), MST_ERR_INVALID_ARG (not a frame
+/// handle, or `out->struct_size` below the 1.0 size), MST_ERR_INVALID_STATE (closed or
+/// freed), MST_ERR_TYPE (an audio frame).
+/// Spec: WebCodecs VideoFrame's format, codedWidth, codedHeight, visibleRect, displayWidth,
+/// displayHeight, timestamp and duration attributes.
 #[no_mangle]
-pub extern "C" fn mst_frame_video_info(frame: *const MstFrame, out: *mut MstVideoFrameInfo) -> MstStatus {
+pub extern "C" fn mst_frame_get_video_info(frame: *const MstFrame, out: *mut MstVideoFrameInfo) -> MstStatus {
     ffi_call!({
-        let out = out!(out, "out");
-        let entry = FRAMES.get(frame)?;
-        let v = entry.frame.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
-        *out = MstVideoFrameInfo {
+        let out = OutStruct::new(out, "out")?;
+        let (f, sequence) = get_entry(frame)?;
+        let v = f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
+        out.write(MstVideoFrameInfo {
+            struct_size: 0,
             format: video_format_out(v.format),
             coded_width: v.coded_width,
             coded_height: v.coded_height,
@@ -492,9 +550,9 @@ pub extern "C" fn mst_frame_video_info(frame: *const MstFrame, out: *mut MstVide
             timestamp: v.timestamp,
             duration: v.duration.unwrap_or(0),
             num_planes: v.format.planes().len() as u32,
-            sequence: entry.sequence,
+            sequence,
             capture_sequence: v.capture_sequence.map_or(-1, |s| s as i64),
-        };
+        });
         Ok(())
     })
 }
@@ -503,6 +561,8 @@ pub extern "C" fn mst_frame_video_info(frame: *const MstFrame, out: *mut MstVide
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MstAudioDataInfo {
+    /// sizeof(MstAudioDataInfo) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     pub format: MstAudioSampleFormat,
     pub sample_rate: f32,
     pub number_of_frames: u32,
@@ -515,23 +575,30 @@ pub struct MstAudioDataInfo {
     pub sequence: u64,
 }
 
-/// Reads an audio buffer's attributes. Errors: as mst_frame_video_info() (MST_ERR_TYPE for a
-/// video frame).
+/// Reads an audio buffer's attributes.
+///
+/// Ownership: `frame` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: as mst_frame_get_video_info(), MST_ERR_TYPE being a video frame.
+/// Spec: WebCodecs AudioData's format, sampleRate, numberOfFrames, numberOfChannels,
+/// timestamp and duration attributes.
 #[no_mangle]
-pub extern "C" fn mst_frame_audio_info(frame: *const MstFrame, out: *mut MstAudioDataInfo) -> MstStatus {
+pub extern "C" fn mst_frame_get_audio_info(frame: *const MstFrame, out: *mut MstAudioDataInfo) -> MstStatus {
     ffi_call!({
-        let out = out!(out, "out");
-        let entry = FRAMES.get(frame)?;
-        let a = entry.frame.audio().ok_or_else(|| err!(Type, "this frame is a VideoFrame, not AudioData"))?;
-        *out = MstAudioDataInfo {
+        let out = OutStruct::new(out, "out")?;
+        let (f, sequence) = get_entry(frame)?;
+        let a = f.audio().ok_or_else(|| err!(Type, "this frame is a VideoFrame, not AudioData"))?;
+        out.write(MstAudioDataInfo {
+            struct_size: 0,
             format: audio_format_out(a.format),
             sample_rate: a.sample_rate,
             number_of_frames: a.number_of_frames,
             number_of_channels: a.number_of_channels,
             timestamp: a.timestamp,
             duration: a.duration(),
-            sequence: entry.sequence,
-        };
+            sequence,
+        });
         Ok(())
     })
 }
@@ -540,11 +607,17 @@ pub extern "C" fn mst_frame_audio_info(frame: *const MstFrame, out: *mut MstAudi
 /// (offset by the visible rect is the caller's job), `*out_stride` is its row pitch and
 /// `*out_len` the bytes readable from `*out_data`.
 ///
-/// Ownership: the pointer is borrowed from `frame` and valid until this handle is closed; never
-/// write through it. Thread-safety: any thread. Errors: MST_ERR_NULL_ARG,
-/// MST_ERR_INVALID_STATE, MST_ERR_TYPE (audio), MST_ERR_RANGE (no such plane).
+/// Ownership: the pointer is borrowed from this handle and valid until mst_frame_close() or
+/// mst_frame_free() of it; never write through it. The outs are written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: the first read of a frame that a track scaled or that holds MJPEG does that
+/// pixel work on this thread (once for every reader); otherwise no.
+/// Errors: MST_ERR_NULL_ARG (`frame` or an out pointer is NULL), MST_ERR_INVALID_ARG (not a
+/// frame handle), MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame),
+/// MST_ERR_RANGE (no such plane).
+/// Spec: libmst extension (zero-copy access to what WebCodecs' copyTo() would copy).
 #[no_mangle]
-pub extern "C" fn mst_frame_video_plane(
+pub extern "C" fn mst_frame_get_video_plane(
     frame: *const MstFrame,
     plane: u32,
     out_data: *mut *const u8,
@@ -570,11 +643,15 @@ pub extern "C" fn mst_frame_video_plane(
 /// every channel interleaved; for planar formats plane i is channel i. `*out_len` is the
 /// plane's size in bytes (frames x channels-in-plane x sample size).
 ///
-/// Ownership: borrowed from `frame`, valid until this handle is closed; never write through it.
-/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE, MST_ERR_TYPE
-/// (video), MST_ERR_RANGE (no such plane).
+/// Ownership: as mst_frame_get_video_plane().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame` or an out pointer is NULL), MST_ERR_INVALID_ARG (not a
+/// frame handle), MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (a video frame),
+/// MST_ERR_RANGE (no such plane).
+/// Spec: libmst extension (zero-copy access to what WebCodecs' copyTo() would copy).
 #[no_mangle]
-pub extern "C" fn mst_frame_audio_plane(
+pub extern "C" fn mst_frame_get_audio_plane(
     frame: *const MstFrame,
     plane: u32,
     out_data: *mut *const u8,
@@ -601,10 +678,13 @@ pub extern "C" fn mst_frame_audio_plane(
     })
 }
 
-/// WebCodecs' VideoFrameCopyToOptions. All zero = the visible rect, packed, same format.
+/// WebCodecs' VideoFrameCopyToOptions. All zero but struct_size = the visible rect, packed,
+/// same format.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MstVideoCopyOptions {
+    /// sizeof(MstVideoCopyOptions) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     /// Width 0 = the visible rect.
     pub rect: MstRect,
     /// Entries of `layout` in use; 0 = packed.
@@ -615,8 +695,7 @@ pub struct MstVideoCopyOptions {
 }
 
 fn video_copy_options(o: *const MstVideoCopyOptions) -> Result<VideoCopyOptions> {
-    // SAFETY: NULL means defaults; otherwise the caller's readable options struct.
-    let Some(o) = (unsafe { o.as_ref() }) else { return Ok(VideoCopyOptions::default()) };
+    let Some(o) = read_in(o, "options")? else { return Ok(VideoCopyOptions::default()) };
     if o.num_planes > 4 {
         return Err(err!(InvalidArg, "num_planes {} is more than 4", o.num_planes));
     }
@@ -632,10 +711,17 @@ fn video_copy_options(o: *const MstVideoCopyOptions) -> Result<VideoCopyOptions>
     })
 }
 
-/// `allocationSize(options)`: the bytes mst_frame_video_copy_to() needs. `options` may be NULL.
-/// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE, MST_ERR_TYPE (audio), MST_ERR_INVALID_ARG
-/// (rect outside the coded size or misaligned, bad layout), MST_ERR_UNSUPPORTED (a conversion
-/// target that is not RGB).
+/// The bytes mst_frame_video_copy_to() needs for `options` (NULL = defaults).
+///
+/// Ownership: everything borrowed for the call; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame` or `out` is NULL), MST_ERR_INVALID_ARG (not a frame
+/// handle; `options->struct_size` below the 1.0 size; a rect outside the coded size or
+/// misaligned, a bad layout, an unknown format), MST_ERR_INVALID_STATE (closed or freed),
+/// MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED (a conversion target that is not RGB,
+/// or nonzero bytes past the `options` this libmst knows).
+/// Spec: WebCodecs VideoFrame.allocationSize(options).
 #[no_mangle]
 pub extern "C" fn mst_frame_video_allocation_size(
     frame: *const MstFrame,
@@ -650,13 +736,19 @@ pub extern "C" fn mst_frame_video_allocation_size(
     })
 }
 
-/// `copyTo(destination, options)`: copies (and with `format`, converts) the rect's pixels into
-/// `destination`. `options` and `out_layout` may be NULL; `out_layout` receives the planes
+/// Copies (and with `options->format`, converts) the rect's pixels into `destination`.
+/// `options` may be NULL (defaults); `out_layout` may be NULL, else it receives the planes
 /// written.
 ///
-/// Ownership: everything borrowed for the call. Thread-safety: any thread. Blocking: no.
-/// Errors: as mst_frame_video_allocation_size(), and MST_ERR_INVALID_ARG when
-/// `destination_len` is below the allocation size (nothing is written then).
+/// Ownership: everything borrowed for the call; `*out_layout` written on MST_OK only, up to
+/// `out_layout->struct_size`.
+/// Thread safety: any thread.
+/// Blocking: no longer than the copy (and a scaled or MJPEG frame's first pixel work).
+/// Errors: as mst_frame_video_allocation_size() (`destination` NULL is MST_ERR_NULL_ARG,
+/// `out_layout->struct_size` below the 1.0 size MST_ERR_INVALID_ARG), and
+/// MST_ERR_INVALID_ARG when `destination_len` is below the allocation size (nothing is
+/// written then) or above PTRDIFF_MAX.
+/// Spec: WebCodecs VideoFrame.copyTo(destination, options).
 #[no_mangle]
 pub extern "C" fn mst_frame_video_copy_to(
     frame: *const MstFrame,
@@ -666,25 +758,28 @@ pub extern "C" fn mst_frame_video_copy_to(
     out_layout: *mut MstPlaneLayouts,
 ) -> MstStatus {
     ffi_call!({
+        let out_layout = OutStruct::optional(out_layout, "out_layout")?;
         let opts = video_copy_options(options)?;
         let f = get(frame)?;
-        let layout = f.video_copy_to(caller_bytes_mut(destination, destination_len)?, &opts)?;
-        // SAFETY: NULL means "not wanted"; otherwise the caller's writable struct.
-        if let Some(o) = unsafe { out_layout.as_mut() } {
-            *o = MstPlaneLayouts::default();
-            o.count = layout.len() as u32;
-            for (d, l) in o.planes.iter_mut().zip(&layout) {
+        let layout = f.video_copy_to(bytes_mut!(destination, destination_len, "destination"), &opts)?;
+        if let Some(o) = out_layout {
+            let mut planes = [MstPlaneLayout::default(); 4];
+            for (d, l) in planes.iter_mut().zip(&layout) {
                 *d = MstPlaneLayout { offset: l.offset, stride: l.stride };
             }
+            o.write(MstPlaneLayouts { struct_size: 0, count: layout.len() as u32, planes });
         }
         Ok(())
     })
 }
 
-/// WebCodecs' AudioDataCopyToOptions. All zero = plane 0, everything, same format.
+/// WebCodecs' AudioDataCopyToOptions. All zero but struct_size = plane 0, everything, same
+/// format.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MstAudioCopyOptions {
+    /// sizeof(MstAudioCopyOptions) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     pub plane_index: u32,
     pub frame_offset: u32,
     /// 0 = to the end.
@@ -694,8 +789,7 @@ pub struct MstAudioCopyOptions {
 }
 
 fn audio_copy_options(o: *const MstAudioCopyOptions) -> Result<AudioCopyOptions> {
-    // SAFETY: NULL means defaults; otherwise the caller's readable options struct.
-    let Some(o) = (unsafe { o.as_ref() }) else { return Ok(AudioCopyOptions::default()) };
+    let Some(o) = read_in(o, "options")? else { return Ok(AudioCopyOptions::default()) };
     Ok(AudioCopyOptions {
         plane_index: o.plane_index,
         frame_offset: o.frame_offset,
@@ -704,10 +798,17 @@ fn audio_copy_options(o: *const MstAudioCopyOptions) -> Result<AudioCopyOptions>
     })
 }
 
-/// `allocationSize(options)` of AudioData. `options` may be NULL (plane 0, all frames).
-/// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE, MST_ERR_TYPE (video), MST_ERR_INVALID_ARG
-/// (unknown format), MST_ERR_RANGE (plane index, frame offset or count out of range, as
-/// WebCodecs' RangeError).
+/// The bytes mst_frame_audio_copy_to() needs for `options` (NULL = plane 0, all frames).
+///
+/// Ownership: everything borrowed for the call; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame` or `out` is NULL), MST_ERR_INVALID_ARG (not a frame
+/// handle; `options->struct_size` below the 1.0 size; an unknown format),
+/// MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (a video frame), MST_ERR_RANGE
+/// (plane index, frame offset or count out of range), MST_ERR_UNSUPPORTED (nonzero bytes
+/// past the `options` this libmst knows).
+/// Spec: WebCodecs AudioData.allocationSize(options).
 #[no_mangle]
 pub extern "C" fn mst_frame_audio_allocation_size(
     frame: *const MstFrame,
@@ -722,9 +823,16 @@ pub extern "C" fn mst_frame_audio_allocation_size(
     })
 }
 
-/// `copyTo(destination, options)` of AudioData: copies, and converts to any of the 8 sample
-/// formats. Ownership: borrowed for the call. Errors: as mst_frame_audio_allocation_size(), and
-/// MST_ERR_RANGE when `destination_len` is below the allocation size.
+/// Copies the selected samples into `destination`, converting to any of the 8 sample
+/// formats.
+///
+/// Ownership: everything borrowed for the call.
+/// Thread safety: any thread.
+/// Blocking: no longer than the copy.
+/// Errors: as mst_frame_audio_allocation_size() (`destination` NULL is MST_ERR_NULL_ARG),
+/// MST_ERR_RANGE when `destination_len` is below the allocation size, and
+/// MST_ERR_INVALID_ARG when it is above PTRDIFF_MAX.
+/// Spec: WebCodecs AudioData.copyTo(destination, options).
 #[no_mangle]
 pub extern "C" fn mst_frame_audio_copy_to(
     frame: *const MstFrame,
@@ -735,7 +843,36 @@ pub extern "C" fn mst_frame_audio_copy_to(
     ffi_call!({
         let opts = audio_copy_options(options)?;
         let f = get(frame)?;
-        f.audio_copy_to(caller_bytes_mut(destination, destination_len)?, &opts)?;
+        f.audio_copy_to(bytes_mut!(destination, destination_len, "destination"), &opts)?;
         Ok(())
     })
 }
+
+sized_struct!(
+    out MstPlaneLayouts = 72,
+    in MstVideoFrameInit = 128,
+    in MstAudioDataInit = 32,
+    out MstVideoFrameInfo = 80,
+    out MstAudioDataInfo = 48,
+    in MstVideoCopyOptions = 96,
+    in MstAudioCopyOptions = 20,
+);
+
+symver!(
+    mst_frame_create_video,
+    mst_frame_wrap_video,
+    mst_frame_create_audio,
+    mst_frame_wrap_audio,
+    mst_frame_clone,
+    mst_frame_close,
+    mst_frame_free,
+    mst_frame_get_kind,
+    mst_frame_get_video_info,
+    mst_frame_get_audio_info,
+    mst_frame_get_video_plane,
+    mst_frame_get_audio_plane,
+    mst_frame_video_allocation_size,
+    mst_frame_video_copy_to,
+    mst_frame_audio_allocation_size,
+    mst_frame_audio_copy_to
+);

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::frame::{MstFrame, FRAMES};
+use super::frame::{self, MstFrame};
 use super::track::{new_handle as new_track, MstTrack};
-use super::{ffi_call, out, MstStatus, Table};
+use super::{ffi_call, out, symver, MstStatus, Table};
 use crate::error::{err, ErrorKind};
 use crate::frame::Kind;
 use crate::source::generator::Generator;
@@ -14,15 +14,35 @@ pub struct MstGenerator {
     _opaque: [u8; 0],
 }
 
+/// The state of a generator's writable (the Streams standard's WritableStream [[state]]).
+/// Values are fixed and only ever appended.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstWritableState {
+    /// Frames can be written.
+    MST_WRITABLE_STATE_WRITABLE = 1,
+    /// mst_generator_close() closed it, or every connected track ended.
+    MST_WRITABLE_STATE_CLOSED = 2,
+    /// A write the sink rejected errored it; every later write fails.
+    MST_WRITABLE_STATE_ERRORED = 3,
+}
+
 static GENERATORS: Table<Arc<Generator>> = Table::new(0x47, "MstGenerator");
 
 fn get(g: *const MstGenerator) -> crate::error::Result<Arc<Generator>> {
     GENERATORS.get(g)
 }
 
-/// The spec's constructor. `kind` is MST_KIND_AUDIO or MST_KIND_VIDEO; anything else is
-/// MST_ERR_TYPE (the spec's TypeError). Ownership: the caller owns `*out` (free it with
-/// mst_generator_free()). Thread-safety: any thread.
+/// Creates a generator of `kind` (MST_KIND_AUDIO or MST_KIND_VIDEO) with a writable and a
+/// live track.
+///
+/// Ownership: on MST_OK the caller owns `*out` and releases it with mst_generator_free().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`out` is NULL), MST_ERR_TYPE (`kind` is neither MST_KIND_AUDIO
+/// nor MST_KIND_VIDEO), MST_ERR_NO_MEMORY (no handle left).
+/// Spec: MediaStreamTrackGenerator constructor (its TypeError is MST_ERR_TYPE).
 #[no_mangle]
 pub extern "C" fn mst_generator_create(kind: i32, out: *mut *mut MstGenerator) -> MstStatus {
     ffi_call!({
@@ -38,10 +58,17 @@ pub extern "C" fn mst_generator_create(kind: i32, out: *mut *mut MstGenerator) -
 }
 
 /// A new handle to the generator's own track (the generator "is" this track). Clone it with
-/// mst_track_clone() for more tracks on the same writable. Ownership: the caller owns `*out`
-/// and frees it with mst_track_free(). Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE (freed).
+/// mst_track_clone() for more tracks on the same writable.
+///
+/// Ownership: `generator` borrowed; on MST_OK the caller owns `*out` and releases it with
+/// mst_track_free().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`generator` or `out` is NULL), MST_ERR_INVALID_ARG (not a
+/// generator handle), MST_ERR_INVALID_STATE (freed), MST_ERR_NO_MEMORY (no handle left).
+/// Spec: MediaStreamTrackGenerator is a MediaStreamTrack.
 #[no_mangle]
-pub extern "C" fn mst_generator_track(generator: *const MstGenerator, out: *mut *mut MstTrack) -> MstStatus {
+pub extern "C" fn mst_generator_get_track(generator: *const MstGenerator, out: *mut *mut MstTrack) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = new_track(get(generator)?.track().clone())?;
@@ -49,20 +76,26 @@ pub extern "C" fn mst_generator_track(generator: *const MstGenerator, out: *mut 
     })
 }
 
-/// The spec's writeFrame: sends `frame` to every live track connected to the generator (its
-/// own and its clones; each adapts it to its constraints, none copies pixels unless it must
-/// scale) and closes it. While muted, the frame is closed and nothing is sent.
+/// Sends `frame` to every live track connected to the generator (its own and its clones;
+/// each adapts it to its constraints, none copies pixels unless it must scale) and closes
+/// `frame`. While muted, the frame is closed and nothing is sent.
 ///
-/// Ownership: on MST_OK `frame` is consumed (closed). On every error it stays the caller's,
-/// untouched: MST_ERR_TYPE for a frame of the other kind or a closed/invalid frame handle (the
-/// spec's TypeError), MST_ERR_INVALID_STATE when the writable is closed (mst_generator_close(),
-/// or every connected track ended), MST_ERR_NULL_ARG.
-/// Thread-safety: any thread, concurrently. Delivery happens on the caller's thread:
+/// Ownership: `frame` is never released here: on MST_OK it is closed (as mst_frame_close():
+/// the media moved into the tracks), on an error it is untouched; either way the caller
+/// still frees the handle, so a writer always does `mst_generator_write(g, f);
+/// mst_frame_free(f);`.
+/// Thread safety: any thread, concurrently. Delivery happens on the caller's thread:
 /// processors only queue, but a track whose constraints need scaling scales a wrapped frame
 /// (mst_frame_wrap_video) here, so its memory is released on the usual schedule (any other
-/// frame is scaled when a reader first reads its pixels, on that reader's thread), and a frame
-/// evicted from a full queue is closed here (running its release callback on this thread).
+/// frame is scaled when a reader first reads its pixels, on that reader's thread), and a
+/// frame evicted from a full queue is released here (running its release callback on this
+/// thread).
 /// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`generator` or `frame` is NULL), MST_ERR_INVALID_ARG (not a
+/// generator handle), MST_ERR_INVALID_STATE (the generator was freed, or the writable is
+/// closed: mst_generator_close(), or every connected track ended), MST_ERR_TYPE (a frame of
+/// the other kind, a closed or freed frame, or not a frame handle).
+/// Spec: the writable's write algorithm (writeFrame): the frame is closed after it is sent.
 #[no_mangle]
 pub extern "C" fn mst_generator_write(generator: *mut MstGenerator, frame: *mut MstFrame) -> MstStatus {
     ffi_call!({
@@ -70,25 +103,28 @@ pub extern "C" fn mst_generator_write(generator: *mut MstGenerator, frame: *mut 
         if frame.is_null() {
             return Err(err!(NullArg, "`frame` is NULL"));
         }
-        let entry = FRAMES.get(frame).map_err(|e| match e.kind {
-            ErrorKind::InvalidState => err!(Type, "the frame is closed: {}", e.message),
+        let media = frame::get(frame).map_err(|e| match e.kind {
+            ErrorKind::InvalidState => err!(Type, "the frame is closed or freed: {}", e.message),
             _ => err!(Type, "`frame` is not a VideoFrame or AudioData: {}", e.message),
         })?;
-        match g.write(entry.frame) {
-            Ok(()) => {
-                // Delivered: the frame is consumed. If another thread closed the handle
-                // meanwhile, it is gone either way, and the write still succeeded.
-                let _ = FRAMES.remove(frame);
-                Ok(())
-            }
-            Err((e, _)) => Err(e),
-        }
+        g.write(media).map_err(|(e, _)| e)?;
+        // Sent: the handle's reference goes (dropped outside the table's lock). A handle another
+        // thread closed or freed meanwhile has no reference left to drop, and the write stands.
+        drop(frame::close(frame));
+        Ok(())
     })
 }
 
-/// The spec's closeWritable: ends every connected track (reason
-/// MST_END_REASON_WRITABLE_CLOSED; their ended callbacks run on this thread) and their
-/// processors. Later writes fail with MST_ERR_INVALID_STATE. Idempotent.
+/// Closes the writable: every connected track ends (reason MST_END_REASON_WRITABLE_CLOSED;
+/// their ended callbacks run on this thread) and their processors. Later writes fail with
+/// MST_ERR_INVALID_STATE. Closing a closed writable does nothing. The handle stays valid.
+///
+/// Ownership: `generator` borrowed; release it with mst_generator_free().
+/// Thread safety: any thread.
+/// Blocking: no (ended callbacks run on this thread).
+/// Errors: MST_ERR_NULL_ARG (`generator` is NULL), MST_ERR_INVALID_ARG (not a generator
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: the writable's close algorithm (closeWritable).
 #[no_mangle]
 pub extern "C" fn mst_generator_close(generator: *mut MstGenerator) -> MstStatus {
     ffi_call!({
@@ -97,18 +133,38 @@ pub extern "C" fn mst_generator_close(generator: *mut MstGenerator) -> MstStatus
     })
 }
 
-/// Whether the writable is closed (closed explicitly, or every connected track ended).
+/// The writable's state: MST_WRITABLE_STATE_WRITABLE, or MST_WRITABLE_STATE_CLOSED once
+/// closed (explicitly, or every connected track ended); MST_WRITABLE_STATE_ERRORED is the
+/// state after a write the sink rejected.
+///
+/// Ownership: `generator` borrowed; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`generator` or `out` is NULL), MST_ERR_INVALID_ARG (not a
+/// generator handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: WritableStream [[state]].
 #[no_mangle]
-pub extern "C" fn mst_generator_is_closed(generator: *const MstGenerator, out: *mut bool) -> MstStatus {
+pub extern "C" fn mst_generator_get_state(generator: *const MstGenerator, out: *mut MstWritableState) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
-        *out = get(generator)?.is_closed();
+        *out = if get(generator)?.is_closed() {
+            MstWritableState::MST_WRITABLE_STATE_CLOSED
+        } else {
+            MstWritableState::MST_WRITABLE_STATE_WRITABLE
+        };
         Ok(())
     })
 }
 
-/// VideoTrackGenerator's `muted`: while true, written frames are dropped and every connected
-/// track reports muted; changing it calls the tracks' mute callbacks on this thread.
+/// Sets `muted`: while true, written frames are dropped and every connected track reports
+/// muted; a change calls the tracks' mute callbacks on this thread.
+///
+/// Ownership: `generator` borrowed.
+/// Thread safety: any thread.
+/// Blocking: no (mute callbacks run on this thread).
+/// Errors: MST_ERR_NULL_ARG (`generator` is NULL), MST_ERR_INVALID_ARG (not a generator
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: VideoTrackGenerator.muted (setter).
 #[no_mangle]
 pub extern "C" fn mst_generator_set_muted(generator: *mut MstGenerator, muted: bool) -> MstStatus {
     ffi_call!({
@@ -117,9 +173,16 @@ pub extern "C" fn mst_generator_set_muted(generator: *mut MstGenerator, muted: b
     })
 }
 
-/// Reads `muted`.
+/// Reads `muted` (see mst_generator_set_muted()).
+///
+/// Ownership: `generator` borrowed; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`generator` or `out` is NULL), MST_ERR_INVALID_ARG (not a
+/// generator handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: VideoTrackGenerator.muted (getter).
 #[no_mangle]
-pub extern "C" fn mst_generator_muted(generator: *const MstGenerator, out: *mut bool) -> MstStatus {
+pub extern "C" fn mst_generator_get_muted(generator: *const MstGenerator, out: *mut bool) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = get(generator)?.muted();
@@ -127,10 +190,17 @@ pub extern "C" fn mst_generator_muted(generator: *const MstGenerator, out: *mut 
     })
 }
 
-/// Releases the generator handle and closes its writable (as mst_generator_close(): nothing
-/// could write to it any more): every connected track ends with MST_END_REASON_WRITABLE_CLOSED,
-/// its ended callback running on this thread. Track handles stay valid until freed. NULL is a
-/// no-op. Ownership: consumes `generator`.
+/// Releases the generator handle, closing its writable first (as mst_generator_close():
+/// nothing could write to it any more): every connected track ends with
+/// MST_END_REASON_WRITABLE_CLOSED, its ended callback running on this thread. Track handles
+/// stay valid until freed. NULL is MST_OK.
+///
+/// Ownership: releases `generator`; it must not be used again.
+/// Thread safety: any thread.
+/// Blocking: no (ended callbacks run on this thread).
+/// Errors: MST_ERR_INVALID_ARG (not a generator handle), MST_ERR_INVALID_STATE (already
+/// freed).
+/// Spec: libmst extension (releases the C handle; closes the writable as closeWritable).
 #[no_mangle]
 pub extern "C" fn mst_generator_free(generator: *mut MstGenerator) -> MstStatus {
     ffi_call!({
@@ -140,3 +210,14 @@ pub extern "C" fn mst_generator_free(generator: *mut MstGenerator) -> MstStatus 
         Ok(())
     })
 }
+
+symver!(
+    mst_generator_create,
+    mst_generator_get_track,
+    mst_generator_write,
+    mst_generator_close,
+    mst_generator_get_state,
+    mst_generator_set_muted,
+    mst_generator_get_muted,
+    mst_generator_free
+);

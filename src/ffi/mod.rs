@@ -3,28 +3,38 @@
 //! reaches C.
 //!
 //! Handles are not pointers to Rust objects: a handle encodes a type tag, a generation and a
-//! slot index in that type's table. A NULL, foreign, freed or closed handle is therefore
-//! detected and reported (MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG, MST_ERR_INVALID_STATE) in
-//! release builds too, never dereferenced.
+//! slot index in that type's table. A NULL, foreign or freed handle is therefore detected and
+//! reported (MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG, MST_ERR_INVALID_STATE) in release builds
+//! too, never dereferenced. Arguments are converted only through `support`'s checked macros
+//! and struct readers.
+//!
+//! This file is the header's first section: status codes, error detail, version, kernel
+//! threads.
 //!
 //! The exported functions are C entry points: C has no `unsafe`, and each one's pointer
 //! contract (NULL checked, the rest valid for the call) is stated in mst.h. Marking them
 //! `unsafe fn` would only move that contract into Rust callers' `unsafe` blocks, hence:
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod camera;
 pub mod device;
+pub mod file_sink;
 pub mod frame;
 pub mod generator;
+pub mod microphone;
+pub mod playback;
 pub mod processor;
-pub mod sink;
 pub mod source;
+pub(crate) mod support;
 pub mod track;
+pub mod video_output;
 
 use std::cell::RefCell;
-use std::ffi::{c_char, c_void};
-use std::sync::{Mutex, MutexGuard};
+use std::ffi::c_char;
 
 use crate::error::{Error, ErrorKind};
+pub use support::MstDestroyNotify;
+pub(crate) use support::{bytes, bytes_mut, c_str, opt_c_str, out, sized_struct, symver, OutStruct, Table, UserData};
 
 /// Status codes: `MST_OK` (0) or a negative error. Values are fixed and only ever appended.
 #[repr(i32)]
@@ -72,7 +82,7 @@ pub enum MstStatus {
 use MstStatus::*;
 
 impl MstStatus {
-    fn from_kind(kind: ErrorKind) -> MstStatus {
+    pub(crate) fn from_kind(kind: ErrorKind) -> MstStatus {
         match kind {
             ErrorKind::Again => MST_ERR_AGAIN,
             ErrorKind::Timeout => MST_ERR_TIMEOUT,
@@ -136,11 +146,6 @@ impl MstStatus {
     }
 }
 
-/// Destroy-notify for callback `user_data`: called once, when the callback is replaced,
-/// removed, or its object is freed, on the thread that does so (for a processor callback:
-/// the callback thread). Never called under an internal lock.
-pub type MstDestroyNotify = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
-
 struct LastError {
     /// The message with its NUL, reused across failures.
     message: Vec<u8>,
@@ -182,123 +187,27 @@ macro_rules! ffi_call {
 }
 pub(crate) use ffi_call;
 
-/// `*ptr` as a reference, or MST_ERR_NULL_ARG naming the argument.
-macro_rules! arg {
-    ($p:expr, $name:literal) => {
-        // SAFETY: the caller passes either NULL (checked here) or a pointer to a live, aligned
-        // object of this type, as every function's contract in mst.h states.
-        match unsafe { $p.as_ref() } {
-            Some(r) => r,
-            None => return Err($crate::error::err!(NullArg, concat!("`", $name, "` is NULL"))),
-        }
-    };
-}
-pub(crate) use arg;
-
-/// Writes an out-parameter (checked non-NULL before any work by `out!`).
-macro_rules! out {
-    ($p:expr, $name:literal) => {
-        // SAFETY: as for `arg!`: NULL is refused, anything else is the caller's writable object.
-        match unsafe { $p.as_mut() } {
-            Some(r) => r,
-            None => return Err($crate::error::err!(NullArg, concat!("`", $name, "` is NULL"))),
-        }
-    };
-}
-pub(crate) use out;
-
-/// A table of live handles of one type.
-pub(crate) struct Table<T> {
-    tag: u64,
-    name: &'static str,
-    slots: Mutex<Slots<T>>,
-}
-
-struct Slots<T> {
-    entries: Vec<(u32, Option<T>)>,
-    /// First in, first out: a freed slot is reused as late as possible, so a stale handle
-    /// meets a new generation only after 2^32 reuses of its slot.
-    free: std::collections::VecDeque<u32>,
-}
-
-// A handle is tag (8 bits) | generation (32 bits) | index + 1 (24 bits), in a pointer.
-const _: () = assert!(usize::BITS == 64, "libmst handles need 64-bit pointers");
-const INDEX_BITS: u32 = 24;
-const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
-const GEN_MASK: u64 = u32::MAX as u64;
-
-impl<T> Table<T> {
-    pub(crate) const fn new(tag: u64, name: &'static str) -> Self {
-        Table { tag, name, slots: Mutex::new(Slots { entries: Vec::new(), free: std::collections::VecDeque::new() }) }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Slots<T>> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// A new handle for `value`; MST_ERR_NO_MEMORY past 16 million live handles of a type.
-    pub(crate) fn insert<H>(&self, value: T) -> crate::error::Result<*mut H> {
-        let mut s = self.lock();
-        let index = match s.free.pop_front() {
-            Some(i) => i,
-            None if (s.entries.len() as u64) < INDEX_MASK => {
-                s.entries.push((0, None));
-                (s.entries.len() - 1) as u32
-            }
-            None => return Err(crate::error::err!(NoMemory, "16777215 {}s are open: close some", self.name)),
-        };
-        let e = &mut s.entries[index as usize];
-        e.1 = Some(value);
-        let raw = (self.tag << 56) | ((e.0 as u64 & GEN_MASK) << INDEX_BITS) | (index as u64 + 1);
-        Ok(raw as usize as *mut H)
-    }
-
-    fn locate<'a>(&self, s: &'a mut Slots<T>, h: usize) -> crate::error::Result<&'a mut Option<T>> {
-        let raw = h as u64;
-        if raw == 0 {
-            return Err(crate::error::err!(NullArg, "the {} handle is NULL", self.name));
-        }
-        if raw >> 56 != self.tag {
-            return Err(crate::error::err!(InvalidArg, "the handle {h:#x} is not a {}", self.name));
-        }
-        let index = (raw & INDEX_MASK) as usize;
-        let gen = (raw >> INDEX_BITS) & GEN_MASK;
-        match s.entries.get_mut(index.wrapping_sub(1)) {
-            Some((g, v @ Some(_))) if *g as u64 & GEN_MASK == gen => Ok(v),
-            Some(_) => Err(crate::error::err!(InvalidState, "the {} {h:#x} was already closed or freed", self.name)),
-            None => Err(crate::error::err!(InvalidArg, "the handle {h:#x} is not a {}", self.name)),
-        }
-    }
-
-    /// Ends the handle and returns its value; the slot's next handle gets a new generation.
-    pub(crate) fn remove<H>(&self, h: *const H) -> crate::error::Result<T> {
-        let mut s = self.lock();
-        let value = self.locate(&mut s, h as usize)?.take().expect("located entries are live");
-        let index = (h as usize as u64 & INDEX_MASK) as usize - 1;
-        s.entries[index].0 = s.entries[index].0.wrapping_add(1);
-        s.free.push_back(index as u32);
-        Ok(value)
-    }
-}
-
-impl<T: Clone> Table<T> {
-    /// A clone of the handle's value.
-    pub(crate) fn get<H>(&self, h: *const H) -> crate::error::Result<T> {
-        let mut s = self.lock();
-        Ok(self.locate(&mut s, h as usize)?.clone().expect("located entries are live"))
-    }
-}
-
 /// The library version, "MAJOR.MINOR.PATCH"; equals MST_VERSION_STRING of the header it was
-/// built with. Static string: never free it. Any thread.
+/// built with (a program may compare the two to detect a library older than its header).
+///
+/// Ownership: a static string; never free it.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: none; never NULL.
+/// Spec: libmst extension.
 #[no_mangle]
 pub extern "C" fn mst_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// A static, human-readable name and meaning of a status code ("MST_ERR_RANGE: out of
-/// range"); "MST_ERR_UNKNOWN" for a value that is not an MstStatus. Never NULL, never free it.
-/// Any thread.
+/// A human-readable name and meaning of a status code ("MST_ERR_RANGE: out of range");
+/// "MST_ERR_UNKNOWN: not a status code" for a value that is not an MstStatus.
+///
+/// Ownership: a static string; never free it.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: none; never NULL.
+/// Spec: libmst extension.
 #[no_mangle]
 pub extern "C" fn mst_status_str(status: i32) -> *const c_char {
     MstStatus::ALL
@@ -308,8 +217,13 @@ pub extern "C" fn mst_status_str(status: i32) -> *const c_char {
 }
 
 /// Why the last failing call on this thread failed: a readable sentence with the value, path
-/// or errno involved. Never NULL. Owned by the library and valid until the next failing call
-/// on this thread; successful calls leave it unchanged. "no error" before any failure.
+/// or errno involved; "no error" before any failure. Successful calls leave it unchanged.
+///
+/// Ownership: owned by libmst, valid until the next failing call on this thread.
+/// Thread safety: any thread; each thread has its own.
+/// Blocking: no.
+/// Errors: none; never NULL.
+/// Spec: libmst extension (the message of the spec's exception).
 #[no_mangle]
 pub extern "C" fn mst_last_error_message() -> *const c_char {
     // try_with: during thread teardown the thread-local may be gone; never panic here.
@@ -318,8 +232,14 @@ pub extern "C" fn mst_last_error_message() -> *const c_char {
 
 /// After MST_ERR_OVERCONSTRAINED: the constrainable property that could not be satisfied
 /// ("width", "height", "frameRate", "aspectRatio", "resizeMode", "sampleRate",
-/// "channelCount", "sampleSize"); NULL after any other
-/// failure. Static string. This thread's last failure only.
+/// "channelCount", "sampleSize"); NULL after any other failure. This thread's last failure
+/// only.
+///
+/// Ownership: a static string; never free it.
+/// Thread safety: any thread; each thread has its own.
+/// Blocking: no.
+/// Errors: none (NULL means "no constraint").
+/// Spec: OverconstrainedError.constraint.
 #[no_mangle]
 pub extern "C" fn mst_last_error_constraint() -> *const c_char {
     LAST_ERROR.try_with(|l| l.borrow().constraint.map_or(std::ptr::null(), |c| c.as_ptr())).unwrap_or(std::ptr::null())
@@ -331,8 +251,11 @@ pub extern "C" fn mst_last_error_constraint() -> *const c_char {
 /// on first use, idle otherwise); 1 keeps every kernel on the thread that runs it (the helper,
 /// once started, then sleeps). Results are identical either way.
 ///
-/// Thread-safety: any thread; kernels that start after the call follow it. Errors:
-/// MST_ERR_RANGE for any value but 1 and 2 (nothing changes).
+/// Ownership: nothing is passed.
+/// Thread safety: any thread; kernels that start after the call follow it.
+/// Blocking: no.
+/// Errors: MST_ERR_RANGE (`threads` is neither 1 nor 2; nothing changes).
+/// Spec: libmst extension.
 #[no_mangle]
 pub extern "C" fn mst_set_kernel_threads(threads: u32) -> MstStatus {
     ffi_call!({
@@ -347,69 +270,32 @@ pub extern "C" fn mst_set_kernel_threads(threads: u32) -> MstStatus {
 }
 
 /// The number of threads the pixel kernels may use (see mst_set_kernel_threads()): 1 or 2.
-/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG.
+///
+/// Ownership: `*out` is written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`out` is NULL).
+/// Spec: libmst extension.
 #[no_mangle]
-pub extern "C" fn mst_kernel_threads(out: *mut u32) -> MstStatus {
+pub extern "C" fn mst_get_kernel_threads(out: *mut u32) -> MstStatus {
     ffi_call!({
         *out!(out, "out") = if crate::convert::parallel::enabled() { 2 } else { 1 };
         Ok(())
     })
 }
 
-/// Wraps a C callback and its user data so Rust closures can carry them across threads; the
-/// destroy-notify runs when the wrapper drops.
-pub(crate) struct UserData {
-    ptr: *mut c_void,
-    destroy: MstDestroyNotify,
-}
-
-// SAFETY: the C contract of every callback registration says user_data may be used from the
-// library thread named in its doc; libmst only passes the pointer back, never dereferences it.
-unsafe impl Send for UserData {}
-// SAFETY: as above; shared access only copies the pointer value.
-unsafe impl Sync for UserData {}
-
-impl UserData {
-    pub(crate) fn new(ptr: *mut c_void, destroy: MstDestroyNotify) -> Self {
-        UserData { ptr, destroy }
-    }
-
-    pub(crate) fn ptr(&self) -> *mut c_void {
-        self.ptr
-    }
-}
-
-impl Drop for UserData {
-    fn drop(&mut self) {
-        if let Some(d) = self.destroy {
-            // SAFETY: the caller registered `d` to be called once with this user_data.
-            unsafe { d(self.ptr) };
-        }
-    }
-}
+symver!(
+    mst_version,
+    mst_status_str,
+    mst_last_error_message,
+    mst_last_error_constraint,
+    mst_set_kernel_threads,
+    mst_get_kernel_threads
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct H;
-
-    #[test]
-    fn handles_detect_null_foreign_and_stale_values() {
-        static A: Table<u32> = Table::new(0x11, "A");
-        static B: Table<u32> = Table::new(0x12, "B");
-        let h: *mut H = A.insert(5).unwrap();
-        assert_eq!(A.get(h).unwrap(), 5);
-        assert_eq!(B.get(h as *const H).unwrap_err().kind, ErrorKind::InvalidArg);
-        assert_eq!(A.get(std::ptr::null::<H>()).unwrap_err().kind, ErrorKind::NullArg);
-        assert_eq!(A.remove(h).unwrap(), 5);
-        assert_eq!(A.get(h).unwrap_err().kind, ErrorKind::InvalidState);
-        let reused: *mut H = A.insert(6).unwrap();
-        assert_ne!(reused, h, "a reused slot gets a new generation");
-        assert_eq!(A.get(h).unwrap_err().kind, ErrorKind::InvalidState);
-        assert_eq!(A.get(reused).unwrap(), 6);
-        assert_eq!(A.get((0x11usize << 56 | 999) as *const H).unwrap_err().kind, ErrorKind::InvalidArg);
-    }
 
     #[test]
     fn status_strings_and_last_error() {

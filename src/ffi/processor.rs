@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::frame::{new_handle as new_frame, MstFrame};
+use super::support::read_in;
 use super::track::MstTrack;
-use super::{ffi_call, out, MstStatus, Table, UserData};
+use super::{ffi_call, out, sized_struct, symver, MstDestroyNotify, MstStatus, OutStruct, Table, UserData};
 use crate::error::{err, ErrorKind};
 use crate::sink::processor::{Delivered, Processor, Wait};
 
@@ -35,19 +36,39 @@ const _: () = {
     assert!(MST_PROCESSOR_MAX_AUDIO_BUFFER as usize == core::MAX_AUDIO_BUFFER);
 };
 
-/// The spec's constructor: a processor on `track` with its own queue of `max_buffer_size`
-/// frames (0 = the default, MST_PROCESSOR_DEFAULT_*_BUFFER; above MST_PROCESSOR_MAX_*_BUFFER it
-/// is clamped). The queue fills only from this track and drops its oldest frame when full.
-/// A processor on an ended track is created ended.
+/// MediaStreamTrackProcessorInit, and libmst's options. All zero but struct_size (or a NULL
+/// pointer) = the defaults.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstProcessorOptions {
+    /// sizeof(MstProcessorOptions) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
+    /// The queue's length in frames: 0 = MST_PROCESSOR_DEFAULT_*_BUFFER; above
+    /// MST_PROCESSOR_MAX_*_BUFFER it is clamped.
+    pub max_buffer_size: u32,
+    /// MST_PROCESSOR_* flags; none are defined yet, so it must be 0.
+    pub flags: u32,
+}
+
+/// Creates a processor on `track` with its own queue of `options->max_buffer_size` frames,
+/// filled only from this track, dropping its oldest frame when full. A processor on an ended
+/// track is created ended.
 ///
-/// Ownership: `track` is borrowed (the processor keeps the track alive itself; freeing the
-/// track handle does not stop it). The caller owns `*out` and frees it with
-/// mst_processor_free(). Thread-safety: any thread. Errors: MST_ERR_NULL_ARG; MST_ERR_TYPE when
-/// `track` is not a valid track (freed, or another kind of handle), as the spec's TypeError.
+/// Ownership: `track` and `options` (NULL = defaults) borrowed; the processor keeps the track
+/// alive itself (freeing the track handle does not stop it). On MST_OK the caller owns `*out`
+/// and releases it with mst_processor_free().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_TYPE (`track` is freed or
+/// not a track handle), MST_ERR_INVALID_ARG (`options->struct_size` below the 1.0 size, or an
+/// unknown flag), MST_ERR_UNSUPPORTED (nonzero bytes past the `options` this libmst knows),
+/// MST_ERR_NO_MEMORY (no handle left).
+/// Spec: MediaStreamTrackProcessor constructor (its TypeError for an invalid track is
+/// MST_ERR_TYPE).
 #[no_mangle]
 pub extern "C" fn mst_processor_create(
     track: *const MstTrack,
-    max_buffer_size: u32,
+    options: *const MstProcessorOptions,
     out: *mut *mut MstProcessor,
 ) -> MstStatus {
     ffi_call!({
@@ -56,7 +77,11 @@ pub extern "C" fn mst_processor_create(
             ErrorKind::NullArg => e,
             _ => err!(Type, "`track` is not a valid MediaStreamTrack: {}", e.message),
         })?;
-        *out = PROCESSORS.insert(Arc::new(Processor::new(&t, max_buffer_size as usize)))?;
+        let o = read_in(options, "options")?.unwrap_or_default();
+        if o.flags != 0 {
+            return Err(err!(InvalidArg, "options->flags {:#x} has an unknown flag", o.flags));
+        }
+        *out = PROCESSORS.insert(Arc::new(Processor::new(&t, o.max_buffer_size as usize)))?;
         Ok(())
     })
 }
@@ -65,18 +90,23 @@ fn get(p: *const MstProcessor) -> crate::error::Result<Arc<Processor>> {
     PROCESSORS.get(p)
 }
 
-/// Reads the next frame (the spec's pull and maybeReadFrame): the oldest queued frame, in
-/// arrival order. `timeout_ms` 0 = do not wait, < 0 = wait forever, > 0 = wait that long.
+/// Reads the next frame: the oldest queued frame, in arrival order. `timeout_ms` 0 = do not
+/// wait, < 0 = wait forever, > 0 = wait that long.
 ///
 /// Ownership: on MST_OK the caller owns `*out` (a VideoFrame or AudioData handle whose
-/// MstVideoFrameInfo/MstAudioDataInfo.sequence is its number in this processor) and must
-/// close it. Thread-safety: any thread; several readers may share a processor (each frame goes
-/// to one). Blocking: up to `timeout_ms`.
-/// Returns MST_ERR_AGAIN (nothing queued, timeout 0), MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
+/// MstVideoFrameInfo/MstAudioDataInfo.sequence is its number in this processor) and
+/// releases it with mst_frame_free().
+/// Thread safety: any thread; several readers may share a processor (each frame goes to one).
+/// Blocking: up to `timeout_ms` (forever when negative) until a frame or the end comes, or
+/// mst_processor_wakeup().
+/// Errors: MST_ERR_AGAIN (nothing queued, timeout 0), MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
 /// (mst_processor_wakeup()), MST_ERR_ENDED (the track ended or the processor was closed: no
-/// more frames will come; the queue was emptied, except that readers already blocked here when
-/// the track ended still get the frames they were waiting for, as the spec's pending reads
-/// do), MST_ERR_INVALID_STATE (a callback is set), MST_ERR_NULL_ARG.
+/// more frames will come; the queue was emptied, except that readers already blocked here
+/// when the track ended still get the frames they were waiting for, as the spec's pending
+/// reads do), MST_ERR_NULL_ARG (`processor` or `out` is NULL), MST_ERR_INVALID_ARG (not a
+/// processor handle), MST_ERR_INVALID_STATE (freed, or a callback is set),
+/// MST_ERR_NO_MEMORY (no frame handle left; the frame is dropped).
+/// Spec: the readable's pull algorithm and maybeReadFrame (one ReadableStream read).
 #[no_mangle]
 pub extern "C" fn mst_processor_read(
     processor: *mut MstProcessor,
@@ -101,9 +131,14 @@ pub extern "C" fn mst_processor_read(
 /// possible when another reader was faster).
 ///
 /// Ownership: the fd belongs to the processor; do not read, write or close it. It stays valid
-/// until mst_processor_free(). Thread-safety: any thread. Errors: MST_ERR_IO (eventfd failed).
+/// until mst_processor_free(). `*out_fd` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`processor` or `out_fd` is NULL), MST_ERR_INVALID_ARG (not a
+/// processor handle), MST_ERR_INVALID_STATE (freed), MST_ERR_IO (eventfd failed).
+/// Spec: libmst extension.
 #[no_mangle]
-pub extern "C" fn mst_processor_fd(processor: *mut MstProcessor, out_fd: *mut c_int) -> MstStatus {
+pub extern "C" fn mst_processor_get_fd(processor: *mut MstProcessor, out_fd: *mut c_int) -> MstStatus {
     ffi_call!({
         let out = out!(out_fd, "out_fd");
         *out = get(processor)?.fd()?;
@@ -112,8 +147,15 @@ pub extern "C" fn mst_processor_fd(processor: *mut MstProcessor, out_fd: *mut c_
 }
 
 /// Interrupts a blocked mst_processor_read() (it returns MST_ERR_INTERRUPTED); with no reader
-/// blocked, the next read that would block returns MST_ERR_INTERRUPTED instead. For shutting a
-/// reader thread down. Thread-safety: any thread, including signal-free shutdown paths.
+/// blocked, the next read that would block returns MST_ERR_INTERRUPTED instead. For shutting
+/// a reader thread down.
+///
+/// Ownership: `processor` borrowed.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`processor` is NULL), MST_ERR_INVALID_ARG (not a processor
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: libmst extension.
 #[no_mangle]
 pub extern "C" fn mst_processor_wakeup(processor: *mut MstProcessor) -> MstStatus {
     ffi_call!({
@@ -126,24 +168,32 @@ pub extern "C" fn mst_processor_wakeup(processor: *mut MstProcessor) -> MstStatu
 pub type MstFrameCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, frame: *mut MstFrame)>;
 
 /// Callback mode: a library thread ("mst-processor-cb") reads every frame and calls
-/// `callback(user_data, frame)`; the callback owns `frame` and must close it. When the
-/// processor ends it calls `callback(user_data, NULL)` once and the thread exits. While a
-/// callback is set, mst_processor_read() returns MST_ERR_INVALID_STATE. A NULL `callback`
-/// stops the thread (waiting for a running call to return, unless called from the callback
-/// itself) and turns reads back on. `destroy(user_data)` runs on the callback thread when it
-/// exits, or at once if `callback` is NULL or the call fails. The callback may call any libmst
-/// function. Blocking: until a replaced callback's running call has returned.
-/// Errors: MST_ERR_NO_MEMORY (no thread; the processor is left without a callback).
+/// `callback(user_data, frame)`. When the processor ends it calls `callback(user_data, NULL)`
+/// once and the thread exits. While a callback is set, mst_processor_read() returns
+/// MST_ERR_INVALID_STATE. A NULL `callback` stops the thread (waiting for a running call to
+/// return, unless called from the callback itself) and turns reads back on. The callback may
+/// call any libmst function.
+///
+/// Ownership: the callback owns each `frame` it gets and releases it with mst_frame_free().
+/// `user_data` is the caller's; `destroy(user_data)` runs on the callback thread when it
+/// exits, or at once if `callback` is NULL or the call fails.
+/// Thread safety: any thread; the callback runs on the processor's callback thread.
+/// Blocking: until a replaced callback's running call has returned.
+/// Errors: MST_ERR_NULL_ARG (`processor` is NULL), MST_ERR_INVALID_ARG (not a processor
+/// handle), MST_ERR_INVALID_STATE (freed), MST_ERR_NO_MEMORY (no thread; the processor is
+/// left without a callback).
+/// Spec: libmst extension (a reader loop on the readable, run by libmst).
 #[no_mangle]
 pub extern "C" fn mst_processor_set_callback(
     processor: *mut MstProcessor,
     callback: MstFrameCallback,
     user_data: *mut c_void,
-    destroy: super::MstDestroyNotify,
+    destroy: MstDestroyNotify,
 ) -> MstStatus {
     ffi_call!({
-        let p = get(processor)?;
+        // First, so that `destroy` runs (once, when `ud` drops) on every failure too.
         let ud = UserData::new(user_data, destroy);
+        let p = get(processor)?;
         p.set_callback(callback.map(|cb| {
             Box::new(move |d: Option<Delivered>| {
                 let frame = match d {
@@ -167,37 +217,55 @@ pub extern "C" fn mst_processor_set_callback(
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstProcessorStats {
+    /// sizeof(MstProcessorStats) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
+    /// The queue capacity in force (maxBufferSize after defaulting and clamping).
+    pub max_buffer_size: u32,
     pub total: u64,
     pub delivered: u64,
     pub discarded: u64,
     pub queued: u64,
-    /// The queue capacity in force (maxBufferSize after defaulting and clamping).
-    pub max_buffer_size: u32,
     /// The processor has ended (track ended or processor closed).
     pub ended: bool,
 }
 
-/// Reads the counters. Thread-safety: any thread (a consistent snapshot per counter).
+/// Reads the counters (a consistent snapshot per counter).
+///
+/// Ownership: `processor` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`processor` or `out` is NULL), MST_ERR_INVALID_ARG (not a
+/// processor handle, or `out->struct_size` below the 1.0 size), MST_ERR_INVALID_STATE
+/// (freed).
+/// Spec: libmst extension.
 #[no_mangle]
 pub extern "C" fn mst_processor_get_stats(processor: *const MstProcessor, out: *mut MstProcessorStats) -> MstStatus {
     ffi_call!({
-        let out = out!(out, "out");
+        let out = OutStruct::new(out, "out")?;
         let p = get(processor)?;
         let s = p.stats();
-        *out = MstProcessorStats {
+        out.write(MstProcessorStats {
+            struct_size: 0,
+            max_buffer_size: p.max_buffer_size() as u32,
             total: s.total,
             delivered: s.delivered,
             discarded: s.discarded,
             queued: s.queued,
-            max_buffer_size: p.max_buffer_size() as u32,
             ended: p.is_closed(),
-        };
+        });
         Ok(())
     })
 }
 
-/// The spec's cancel (processorClose): disconnects from the track without stopping it, empties
-/// the queue; reads then return MST_ERR_ENDED. Idempotent. The handle stays valid.
+/// Disconnects from the track without stopping it and empties the queue; reads then return
+/// MST_ERR_ENDED. Closing a closed processor does nothing. The handle stays valid.
+///
+/// Ownership: `processor` borrowed; release it with mst_processor_free().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`processor` is NULL), MST_ERR_INVALID_ARG (not a processor
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: the readable's cancel algorithm (processorClose).
 #[no_mangle]
 pub extern "C" fn mst_processor_close(processor: *mut MstProcessor) -> MstStatus {
     ffi_call!({
@@ -206,18 +274,39 @@ pub extern "C" fn mst_processor_close(processor: *mut MstProcessor) -> MstStatus
     })
 }
 
-/// Closes (as mst_processor_close()) and releases the processor, stopping its callback thread
-/// (Blocking: until a running callback returns, unless called from the callback itself).
-/// A blocked reader on another thread is woken with MST_ERR_ENDED. NULL is a no-op.
-/// Ownership: consumes `processor`.
+/// Releases the processor, closing it first (as mst_processor_close()) and stopping its
+/// callback thread. A blocked reader on another thread is woken with MST_ERR_ENDED. NULL is
+/// MST_OK.
+///
+/// Ownership: releases `processor`; it must not be used again.
+/// Thread safety: any thread, including the callback itself.
+/// Blocking: until a running callback returns, unless called from the callback itself.
+/// Errors: MST_ERR_INVALID_ARG (not a processor handle), MST_ERR_INVALID_STATE (already
+/// freed).
+/// Spec: libmst extension (releases the C handle; cancels the readable as processorClose).
 #[no_mangle]
 pub extern "C" fn mst_processor_free(processor: *mut MstProcessor) -> MstStatus {
     ffi_call!({
         if !processor.is_null() {
             let p = PROCESSORS.remove(processor)?;
             p.close();
-            p.set_callback(None)?;
+            // Stopping the thread cannot fail (only starting one can): free never fails on a
+            // live handle.
+            let _ = p.set_callback(None);
         }
         Ok(())
     })
 }
+
+sized_struct!(in MstProcessorOptions = 12, out MstProcessorStats = 48);
+
+symver!(
+    mst_processor_create,
+    mst_processor_read,
+    mst_processor_get_fd,
+    mst_processor_wakeup,
+    mst_processor_set_callback,
+    mst_processor_get_stats,
+    mst_processor_close,
+    mst_processor_free
+);

@@ -1,8 +1,9 @@
 //! mst.h, built-in sources: the test pattern and the tone (no camera or sound card needed).
 
 use super::frame::{audio_format_in, video_format_in};
+use super::support::read_in;
 use super::track::{new_handle, MstTrack};
-use super::{ffi_call, out, MstStatus};
+use super::{ffi_call, out, sized_struct, symver, MstStatus};
 use crate::frame::{AudioSampleFormat, VideoPixelFormat};
 use crate::source::synthetic::{self, TestPatternOptions, ToneOptions};
 
@@ -10,6 +11,8 @@ use crate::source::synthetic::{self, TestPatternOptions, ToneOptions};
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstTestPatternOptions {
+    /// sizeof(MstTestPatternOptions) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     /// [640] x [360], each 2..=16384.
     pub width: u32,
     pub height: u32,
@@ -30,6 +33,8 @@ pub struct MstTestPatternOptions {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstToneOptions {
+    /// sizeof(MstToneOptions) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     /// [48000] Hz.
     pub sample_rate: u32,
     /// [1] channel, each carrying the same tone; up to 32.
@@ -61,9 +66,15 @@ fn or<T: PartialEq + Default>(v: T, default: T) -> T {
 /// scale down and decimate. Frames are produced on a library thread ("mst-test-pattern"),
 /// timestamps are n x 1e6 / frame_rate microseconds. The source stops when its last track ends.
 ///
-/// Ownership: `options` (NULL = all defaults) borrowed; the caller owns `*out`.
-/// Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (size, rate or
-/// format out of range), MST_ERR_NO_MEMORY (no thread).
+/// Ownership: `options` (NULL = all defaults) borrowed; on MST_OK the caller owns `*out` and
+/// releases it with mst_track_free().
+/// Thread safety: any thread.
+/// Blocking: no (the source's thread is started, not waited for).
+/// Errors: MST_ERR_NULL_ARG (`out` is NULL), MST_ERR_INVALID_ARG (size, rate or format out
+/// of range; `options->struct_size` below the 1.0 size), MST_ERR_UNSUPPORTED (nonzero bytes
+/// past the `options` this libmst knows), MST_ERR_IO (no eventfd), MST_ERR_NO_MEMORY (no
+/// thread or handle left).
+/// Spec: libmst extension (a source, as a camera's getUserMedia() track).
 #[no_mangle]
 pub extern "C" fn mst_track_create_test_pattern(
     options: *const MstTestPatternOptions,
@@ -71,8 +82,7 @@ pub extern "C" fn mst_track_create_test_pattern(
 ) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
-        // SAFETY: NULL means defaults; otherwise the caller's readable struct.
-        let o = unsafe { options.as_ref() }.copied().unwrap_or_default();
+        let o = read_in(options, "options")?.unwrap_or_default();
         let opts = TestPatternOptions {
             width: or(o.width, 640),
             height: or(o.height, 360),
@@ -87,14 +97,20 @@ pub extern "C" fn mst_track_create_test_pattern(
 }
 
 /// Starts a sine tone and returns a track on it; 10 ms AudioData chunks by default, produced
-/// on a library thread ("mst-tone"). Ownership, threading and errors as
-/// mst_track_create_test_pattern().
+/// on a library thread ("mst-tone"), timestamps n x chunk_frames x 1e6 / sample_rate
+/// microseconds. The source stops when its last track ends.
+///
+/// Ownership: as mst_track_create_test_pattern().
+/// Thread safety: any thread.
+/// Blocking: no (the source's thread is started, not waited for).
+/// Errors: as mst_track_create_test_pattern() (rate, channels, frequency, amplitude, format
+/// or chunk size out of range are MST_ERR_INVALID_ARG).
+/// Spec: libmst extension (a source, as a microphone's getUserMedia() track).
 #[no_mangle]
 pub extern "C" fn mst_track_create_tone(options: *const MstToneOptions, out: *mut *mut MstTrack) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
-        // SAFETY: NULL means defaults; otherwise the caller's readable struct.
-        let o = unsafe { options.as_ref() }.copied().unwrap_or_default();
+        let o = read_in(options, "options")?.unwrap_or_default();
         let opts = ToneOptions {
             sample_rate: or(o.sample_rate, 48_000),
             channels: or(o.channels, 1),
@@ -109,3 +125,7 @@ pub extern "C" fn mst_track_create_tone(options: *const MstToneOptions, out: *mu
         Ok(())
     })
 }
+
+sized_struct!(in MstTestPatternOptions = 40, in MstToneOptions = 56);
+
+symver!(mst_track_create_test_pattern, mst_track_create_tone);

@@ -4,7 +4,8 @@ use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 
 use super::frame::MstKind;
-use super::{arg, ffi_call, out, MstStatus, Table, UserData};
+use super::support::read_in_required;
+use super::{ffi_call, out, sized_struct, symver, MstDestroyNotify, MstStatus, OutStruct, Table, UserData};
 use crate::constraints::{Capabilities, ConstrainRange, ResizeMode, Settings, VideoConstraints};
 use crate::error::{err, Result};
 use crate::track::{EndReason, ReadyState, Track};
@@ -94,6 +95,7 @@ pub const MST_CONSTRAIN_EXACT: u32 = 4;
 pub const MST_CONSTRAIN_IDEAL: u32 = 8;
 
 /// ConstrainULong / ConstrainDouble: the members whose MST_CONSTRAIN_* bit is in `present`.
+/// Frozen: it never grows.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstConstrainRange {
@@ -104,10 +106,12 @@ pub struct MstConstrainRange {
     pub ideal: f64,
 }
 
-/// Video constraints (all zero = none).
+/// Video constraints (all zero but struct_size = none).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstVideoConstraints {
+    /// sizeof(MstVideoConstraints) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     pub width: MstConstrainRange,
     pub height: MstConstrainRange,
     pub frame_rate: MstConstrainRange,
@@ -185,6 +189,8 @@ pub const MST_SETTING_SAMPLE_SIZE: u32 = 128;
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MstSettings {
+    /// sizeof(MstSettings) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     pub present: u32,
     pub width: u32,
     pub height: u32,
@@ -201,6 +207,7 @@ pub struct MstSettings {
 
 fn settings_out(s: &Settings) -> MstSettings {
     let mut o = MstSettings {
+        struct_size: 0,
         present: 0,
         width: 0,
         height: 0,
@@ -240,6 +247,8 @@ fn settings_out(s: &Settings) -> MstSettings {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstCapabilities {
+    /// sizeof(MstCapabilities) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
     pub present: u32,
     pub width_min: u32,
     pub width_max: u32,
@@ -280,11 +289,16 @@ fn capabilities_out(c: &Capabilities) -> MstCapabilities {
     o
 }
 
-/// `kind`. Thread-safety: any thread. Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_STATE (freed
-/// handle), MST_ERR_INVALID_ARG (not a track handle). The same errors apply to every
-/// mst_track_* function below and are not repeated.
+/// `kind`: MST_KIND_AUDIO or MST_KIND_VIDEO.
+///
+/// Ownership: `track` borrowed; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.kind.
 #[no_mangle]
-pub extern "C" fn mst_track_kind(track: *const MstTrack, out: *mut MstKind) -> MstStatus {
+pub extern "C" fn mst_track_get_kind(track: *const MstTrack, out: *mut MstKind) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = MstKind::from_kind(get(track)?.kind());
@@ -293,9 +307,16 @@ pub extern "C" fn mst_track_kind(track: *const MstTrack, out: *mut MstKind) -> M
 }
 
 /// `id`: a UUID string, unique per track (clones get their own).
-/// Ownership: the string belongs to this handle and is valid until mst_track_free(track).
+///
+/// Ownership: the string belongs to this handle and stays valid until mst_track_free(track);
+/// never free it. `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.id.
 #[no_mangle]
-pub extern "C" fn mst_track_id(track: *const MstTrack, out: *mut *const c_char) -> MstStatus {
+pub extern "C" fn mst_track_get_id(track: *const MstTrack, out: *mut *const c_char) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = TRACKS.get(track)?.id.as_ptr();
@@ -304,9 +325,15 @@ pub extern "C" fn mst_track_id(track: *const MstTrack, out: *mut *const c_char) 
 }
 
 /// `label`: the source's human-readable name ("" for generators).
-/// Ownership: as mst_track_id().
+///
+/// Ownership: as mst_track_get_id().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.label.
 #[no_mangle]
-pub extern "C" fn mst_track_label(track: *const MstTrack, out: *mut *const c_char) -> MstStatus {
+pub extern "C" fn mst_track_get_label(track: *const MstTrack, out: *mut *const c_char) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = TRACKS.get(track)?.label.as_ptr();
@@ -315,8 +342,15 @@ pub extern "C" fn mst_track_label(track: *const MstTrack, out: *mut *const c_cha
 }
 
 /// `enabled`.
+///
+/// Ownership: `track` borrowed; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.enabled (getter).
 #[no_mangle]
-pub extern "C" fn mst_track_enabled(track: *const MstTrack, out: *mut bool) -> MstStatus {
+pub extern "C" fn mst_track_get_enabled(track: *const MstTrack, out: *mut bool) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = get(track)?.enabled();
@@ -326,6 +360,13 @@ pub extern "C" fn mst_track_enabled(track: *const MstTrack, out: *mut bool) -> M
 
 /// Sets `enabled`. A disabled video track delivers black frames of the same geometry, a
 /// disabled audio track silence of the same shape; its processors stay open and keep counting.
+///
+/// Ownership: `track` borrowed.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
+/// MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.enabled (setter).
 #[no_mangle]
 pub extern "C" fn mst_track_set_enabled(track: *mut MstTrack, enabled: bool) -> MstStatus {
     ffi_call!({
@@ -335,8 +376,15 @@ pub extern "C" fn mst_track_set_enabled(track: *mut MstTrack, enabled: bool) -> 
 }
 
 /// `muted`: the source cannot currently provide media (a muted generator).
+///
+/// Ownership: `track` borrowed; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.muted.
 #[no_mangle]
-pub extern "C" fn mst_track_muted(track: *const MstTrack, out: *mut bool) -> MstStatus {
+pub extern "C" fn mst_track_get_muted(track: *const MstTrack, out: *mut bool) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = get(track)?.muted();
@@ -344,9 +392,16 @@ pub extern "C" fn mst_track_muted(track: *const MstTrack, out: *mut bool) -> Mst
     })
 }
 
-/// `readyState`.
+/// `readyState`: MST_READY_STATE_LIVE or MST_READY_STATE_ENDED.
+///
+/// Ownership: `track` borrowed; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.readyState.
 #[no_mangle]
-pub extern "C" fn mst_track_ready_state(track: *const MstTrack, out: *mut MstReadyState) -> MstStatus {
+pub extern "C" fn mst_track_get_ready_state(track: *const MstTrack, out: *mut MstReadyState) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = match get(track)?.ready_state() {
@@ -358,8 +413,15 @@ pub extern "C" fn mst_track_ready_state(track: *const MstTrack, out: *mut MstRea
 }
 
 /// Why the track ended; MST_END_REASON_NONE while it is live.
+///
+/// Ownership: `track` borrowed; `*out` written on MST_OK only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: libmst extension (what fired the track's ended event).
 #[no_mangle]
-pub extern "C" fn mst_track_end_reason(track: *const MstTrack, out: *mut MstEndReason) -> MstStatus {
+pub extern "C" fn mst_track_get_end_reason(track: *const MstTrack, out: *mut MstEndReason) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
         *out = end_reason_out(get(track)?.end_reason());
@@ -367,11 +429,18 @@ pub extern "C" fn mst_track_end_reason(track: *const MstTrack, out: *mut MstEndR
     })
 }
 
-/// `stop()`: ends this track (reason MST_END_REASON_STOPPED, its ended callback runs on this
-/// thread) and its processors; other tracks of the source go on. When it was the source's last
-/// track, the source stops: a generator's writable closes, a built-in source's thread is
-/// joined (Blocking: until that thread has finished its current frame). Idempotent. The handle
-/// stays valid until mst_track_free().
+/// Ends this track (reason MST_END_REASON_STOPPED; its ended callback runs on this thread)
+/// and its processors; other tracks of the source go on. When it was the source's last
+/// track, the source stops: a generator's writable closes, a built-in or device source's
+/// thread is joined. Stopping an ended track does nothing. The handle stays valid.
+///
+/// Ownership: `track` borrowed; release it with mst_track_free().
+/// Thread safety: any thread.
+/// Blocking: when the source stops, until its thread has finished its current frame (a
+/// device source: until the device is closed).
+/// Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
+/// MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.stop().
 #[no_mangle]
 pub extern "C" fn mst_track_stop(track: *mut MstTrack) -> MstStatus {
     ffi_call!({
@@ -380,8 +449,16 @@ pub extern "C" fn mst_track_stop(track: *mut MstTrack) -> MstStatus {
     })
 }
 
-/// `clone()`: a new track on the same source with its own id, constraints, enabled state and
-/// lifetime. The clone of an ended track is ended. Ownership: the caller owns `*out`.
+/// A new track on the same source with its own id, constraints, enabled state and lifetime.
+/// The clone of an ended track is ended.
+///
+/// Ownership: `track` borrowed; on MST_OK the caller owns `*out` and releases it with
+/// mst_track_free().
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed), MST_ERR_NO_MEMORY (no handle left).
+/// Spec: MediaStreamTrack.clone().
 #[no_mangle]
 pub extern "C" fn mst_track_clone(track: *const MstTrack, out: *mut *mut MstTrack) -> MstStatus {
     ffi_call!({
@@ -391,70 +468,101 @@ pub extern "C" fn mst_track_clone(track: *const MstTrack, out: *mut *mut MstTrac
     })
 }
 
-/// Releases this handle. The track itself lives on while processors or other handles use it;
-/// when the last of them goes, it stops as with mst_track_stop() (and may block as that does).
-/// NULL is a no-op. Ownership: consumes `track`.
+/// Releases this handle. The track itself lives on while processors, sinks or other handles
+/// use it; when the last of them goes, it stops as with mst_track_stop(). NULL is MST_OK.
+///
+/// Ownership: releases `track`; it must not be used again (its id and label strings go too).
+/// Thread safety: any thread.
+/// Blocking: as mst_track_stop() when this was the last user of the track.
+/// Errors: MST_ERR_INVALID_ARG (not a track handle), MST_ERR_INVALID_STATE (already freed).
+/// Spec: libmst extension (releases the C handle; a track nothing references stops).
 #[no_mangle]
 pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
-    ffi_call!({
-        if !track.is_null() {
-            TRACKS.remove(track)?;
-        }
-        Ok(())
-    })
+    ffi_call!({ TRACKS.free(track) })
 }
 
-/// `applyConstraints()` for video tracks: checked against the capabilities; on error
-/// (MST_ERR_OVERCONSTRAINED, with mst_last_error_constraint() naming the property; or
-/// MST_ERR_INVALID_ARG for NaN, unknown bits or an unknown resize mode) nothing changes.
-/// On success the next delivered frames follow the constraints (crop-and-scale, frame-rate
-/// decimation). Audio tracks have no capabilities: any constraint is overconstrained.
-/// Ownership: `constraints` borrowed for the call.
+/// Applies `constraints` to a video track: checked against the capabilities; on an error
+/// nothing changes. On success the next delivered frames follow them (crop-and-scale,
+/// frame-rate decimation). Audio tracks have no capabilities: any constraint is
+/// overconstrained.
+///
+/// Ownership: `track` and `constraints` borrowed for the call.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `constraints` is NULL), MST_ERR_INVALID_ARG (not a
+/// track handle; `constraints->struct_size` below the 1.0 size; NaN, unknown `present` bits
+/// or an unknown resize mode), MST_ERR_INVALID_STATE (freed), MST_ERR_OVERCONSTRAINED
+/// (mst_last_error_constraint() names the property), MST_ERR_UNSUPPORTED (nonzero bytes past
+/// the `constraints` this libmst knows).
+/// Spec: MediaStreamTrack.applyConstraints() (OverconstrainedError is
+/// MST_ERR_OVERCONSTRAINED).
 #[no_mangle]
 pub extern "C" fn mst_track_apply_constraints(
     track: *mut MstTrack,
     constraints: *const MstVideoConstraints,
 ) -> MstStatus {
     ffi_call!({
-        let c = arg!(constraints, "constraints");
-        get(track)?.apply_constraints(&video_constraints_in(c)?)
+        let c = read_in_required(constraints, "constraints")?;
+        get(track)?.apply_constraints(&video_constraints_in(&c)?)
     })
 }
 
-/// `getConstraints()`: the constraints last applied successfully.
+/// The constraints last applied successfully.
+///
+/// Ownership: `track` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle, or `out->struct_size` below the 1.0 size), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.getConstraints().
 #[no_mangle]
 pub extern "C" fn mst_track_get_constraints(track: *const MstTrack, out: *mut MstVideoConstraints) -> MstStatus {
     ffi_call!({
-        let out = out!(out, "out");
+        let out = OutStruct::new(out, "out")?;
         let c = get(track)?.constraints();
-        *out = MstVideoConstraints {
+        out.write(MstVideoConstraints {
+            struct_size: 0,
             width: range_out(&c.width),
             height: range_out(&c.height),
             frame_rate: range_out(&c.frame_rate),
             aspect_ratio: range_out(&c.aspect_ratio),
             resize_mode: c.resize_mode.map_or(0, |m| resize_out(m) as i32),
-        };
+        });
         Ok(())
     })
 }
 
-/// `getSettings()`: from the latest frame the track delivered (nothing present before the
-/// first one).
+/// The track's current settings, from the latest frame it delivered (nothing present before
+/// the first one).
+///
+/// Ownership: `track` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle, or `out->struct_size` below the 1.0 size), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.getSettings().
 #[no_mangle]
 pub extern "C" fn mst_track_get_settings(track: *const MstTrack, out: *mut MstSettings) -> MstStatus {
     ffi_call!({
-        let out = out!(out, "out");
-        *out = settings_out(&get(track)?.settings());
+        let out = OutStruct::new(out, "out")?;
+        out.write(settings_out(&get(track)?.settings()));
         Ok(())
     })
 }
 
-/// `getCapabilities()`.
+/// The track's capabilities.
+///
+/// Ownership: `track` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle, or `out->struct_size` below the 1.0 size), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.getCapabilities().
 #[no_mangle]
 pub extern "C" fn mst_track_get_capabilities(track: *const MstTrack, out: *mut MstCapabilities) -> MstStatus {
     ffi_call!({
-        let out = out!(out, "out");
-        *out = capabilities_out(&get(track)?.capabilities());
+        let out = OutStruct::new(out, "out")?;
+        out.write(capabilities_out(&get(track)?.capabilities()));
         Ok(())
     })
 }
@@ -467,20 +575,27 @@ pub type MstMuteCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, m
 /// Registers the `ended` callback (NULL `callback` removes it). It runs once, on the thread
 /// that ends the track (the caller of mst_track_stop(), mst_generator_close() or
 /// mst_generator_write(), or a source's thread), with no libmst lock held, so it may call
-/// libmst. A track that has already ended never calls it. The previous callback's `destroy`
-/// runs now; this one's runs after it fired, or when it is replaced, or (if it never fires)
-/// when the track itself goes away.
-/// Ownership: `user_data` is the caller's; libmst passes it back and calls `destroy` once.
+/// libmst. A track that has already ended never calls it.
+///
+/// Ownership: `user_data` is the caller's; libmst passes it back and calls `destroy` once:
+/// the previous callback's now, this one's after it fired, when it is replaced, (if it
+/// never fires) when the track itself goes away, or before returning when the call fails.
+/// Thread safety: any thread; the callback runs on the thread that ends the track.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
+/// MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack's ended event (onended).
 #[no_mangle]
 pub extern "C" fn mst_track_set_ended_callback(
     track: *mut MstTrack,
     callback: MstEndedCallback,
     user_data: *mut c_void,
-    destroy: super::MstDestroyNotify,
+    destroy: MstDestroyNotify,
 ) -> MstStatus {
     ffi_call!({
-        let t = get(track)?;
+        // First, so that `destroy` runs (once, when `ud` drops) on every failure too.
         let ud = UserData::new(user_data, destroy);
+        let t = get(track)?;
         t.set_ended_callback(callback.map(|cb| {
             Box::new(move |reason: EndReason| {
                 // SAFETY: the caller registered `cb` with this user_data.
@@ -491,19 +606,27 @@ pub extern "C" fn mst_track_set_ended_callback(
     })
 }
 
-/// Registers the mute/unmute callback (NULL removes it): runs on the thread that changes the
-/// muted state (mst_generator_set_muted()'s caller), with no libmst lock held.
+/// Registers the mute/unmute callback (NULL `callback` removes it): it runs on the thread
+/// that changes the muted state (mst_generator_set_muted()'s caller), with no libmst lock
+/// held.
+///
 /// Ownership: as mst_track_set_ended_callback().
+/// Thread safety: any thread; the callback runs on the thread that changes the muted state.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
+/// MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack's mute and unmute events (onmute, onunmute).
 #[no_mangle]
 pub extern "C" fn mst_track_set_mute_callback(
     track: *mut MstTrack,
     callback: MstMuteCallback,
     user_data: *mut c_void,
-    destroy: super::MstDestroyNotify,
+    destroy: MstDestroyNotify,
 ) -> MstStatus {
     ffi_call!({
-        let t = get(track)?;
+        // First, so that `destroy` runs (once, when `ud` drops) on every failure too.
         let ud = UserData::new(user_data, destroy);
+        let t = get(track)?;
         t.set_mute_callback(callback.map(|cb| {
             Box::new(move |muted: bool| {
                 // SAFETY: the caller registered `cb` with this user_data.
@@ -513,3 +636,25 @@ pub extern "C" fn mst_track_set_mute_callback(
         Ok(())
     })
 }
+
+sized_struct!(in MstVideoConstraints = 176, out MstSettings = 56, out MstCapabilities = 64);
+
+symver!(
+    mst_track_get_kind,
+    mst_track_get_id,
+    mst_track_get_label,
+    mst_track_get_enabled,
+    mst_track_set_enabled,
+    mst_track_get_muted,
+    mst_track_get_ready_state,
+    mst_track_get_end_reason,
+    mst_track_stop,
+    mst_track_clone,
+    mst_track_free,
+    mst_track_apply_constraints,
+    mst_track_get_constraints,
+    mst_track_get_settings,
+    mst_track_get_capabilities,
+    mst_track_set_ended_callback,
+    mst_track_set_mute_callback
+);

@@ -339,7 +339,7 @@ fn check_rect(format: VideoPixelFormat, rect: Rect, coded_w: u32, coded_h: u32, 
         ));
     }
     let (ax, ay) = format.alignment();
-    if rect.x as usize % ax != 0 || rect.y as usize % ay != 0 {
+    if !(rect.x as usize).is_multiple_of(ax) || !(rect.y as usize).is_multiple_of(ay) {
         return Err(err!(
             InvalidArg,
             "{what} offset ({},{}) is not aligned to {}'s {ax}x{ay} chroma subsampling",

@@ -69,6 +69,34 @@ impl<T: Recyclable> Recycler<T> {
     }
 }
 
+/// A bounded stack of spare boxes, for `ExternalMemory` wrappers that give themselves back in
+/// `ExternalMemory::recycle`: wrapping caller memory per frame then allocates nothing once warm.
+pub(crate) struct SpareBoxes<T> {
+    spare: Mutex<Vec<Box<T>>>,
+    max: usize,
+}
+
+impl<T> SpareBoxes<T> {
+    pub(crate) const fn new(max: usize) -> Self {
+        SpareBoxes { spare: Mutex::new(Vec::new()), max }
+    }
+
+    pub(crate) fn take(&self) -> Option<Box<T>> {
+        self.spare.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// Keeps `item` for a later `take`, unless `max` are kept already (then it is freed).
+    pub(crate) fn give(&self, item: Box<T>) {
+        let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.len() < self.max {
+            if spare.capacity() == 0 {
+                spare.reserve_exact(self.max);
+            }
+            spare.push(item);
+        }
+    }
+}
+
 pub(crate) struct Pooled<T: Recyclable>(Option<Arc<T>>);
 
 impl<T: Recyclable> Pooled<T> {

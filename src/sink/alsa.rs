@@ -81,6 +81,7 @@ impl AudioPlayback {
         Ok(AudioPlayback { shared, run })
     }
 
+    /// The counters so far; the final ones once stopped. Never waits.
     pub fn stats(&self) -> PlaybackStats {
         let c = &self.shared.counters;
         PlaybackStats {
@@ -91,19 +92,24 @@ impl AudioPlayback {
         }
     }
 
-    /// Closes the device and returns the final stats, or the error that stopped playback
-    /// earlier (device lost, I/O error). If the track has ended, what it delivered is played
-    /// out first (as `finish`); if it is live, playback stops now and what is queued is not
-    /// played.
-    pub fn close(mut self) -> Result<PlaybackStats> {
-        self.run.close()?;
+    /// Ends playback and closes the device: if the track has ended, what it delivered is
+    /// played out first (as `finish`); if it is live, playback stops now and what is queued
+    /// is not played. The error that stopped playback (device lost, I/O error), if any; later
+    /// calls return the first one's result.
+    pub fn stop(&self) -> Result<()> {
+        self.run.close()
+    }
+
+    /// `stop`, then the final counters.
+    pub fn close(&self) -> Result<PlaybackStats> {
+        self.stop()?;
         Ok(self.stats())
     }
 
     /// Waits until the track has ended and everything it delivered was played (drained, at
     /// most 2 s once the queue is written), then closes. Returns at once if playback has
     /// already stopped.
-    pub fn finish(mut self) -> Result<PlaybackStats> {
+    pub fn finish(&self) -> Result<PlaybackStats> {
         self.run.finish()?;
         Ok(self.stats())
     }

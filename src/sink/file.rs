@@ -72,7 +72,7 @@ impl FileSink {
         Ok(FileSink { counters, run })
     }
 
-    /// What has been written so far.
+    /// What has been written so far; the final counts once stopped. Never waits.
     pub fn stats(&self) -> FileStats {
         FileStats {
             frames_written: self.counters.frames.load(Ordering::Relaxed),
@@ -81,10 +81,16 @@ impl FileSink {
         }
     }
 
-    /// Writes what is queued, finishes the file (sizes in the WAV header) and returns what
-    /// was written, or the error that stopped writing. The track keeps running.
-    pub fn finish(mut self) -> Result<FileStats> {
-        self.run.stop()?;
+    /// Writes what is queued, finishes the file (sizes in the WAV header) and disconnects;
+    /// the track keeps running. The write error that stopped the sink, if any. Later calls
+    /// return the first one's result.
+    pub fn stop(&self) -> Result<()> {
+        self.run.close()
+    }
+
+    /// `stop`, then the final counts.
+    pub fn finish(&self) -> Result<FileStats> {
+        self.stop()?;
         Ok(self.stats())
     }
 }

@@ -97,9 +97,11 @@ pub trait Sink: Send + Sync {
 pub(crate) struct SinkThread {
     processor: Arc<Processor>,
     stop: Arc<StopSignal>,
-    thread: Option<JoinHandle<Result<()>>>,
     /// Why the thread stopped early, once it has.
     error: Arc<Mutex<Option<ErrorKind>>>,
+    /// The thread until it is joined, then what it returned. Only stopping takes this lock, so
+    /// reading the processor's counters or the error never waits for a join.
+    joined: Mutex<Joined>,
     /// What the sink is, for "… has been closed".
     what: &'static str,
 }
@@ -129,7 +131,13 @@ impl SinkThread {
                 r
             })
             .map_err(|e| err!(NoMemory, "spawning the {what} thread: {e}"))?;
-        Ok(SinkThread { processor, stop, thread: Some(thread), error, what })
+        Ok(SinkThread {
+            processor,
+            stop,
+            error,
+            joined: Mutex::new(Joined { thread: Some(thread), outcome: Ok(()) }),
+            what,
+        })
     }
 
     pub(crate) fn processor(&self) -> &Processor {
@@ -142,43 +150,61 @@ impl SinkThread {
         *self.error.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// If the track has ended, `finish`; if it is live, `stop` now.
-    pub(crate) fn close(&mut self) -> Result<()> {
-        if self.processor.track().ready_state() == ReadyState::Ended {
-            self.finish()
-        } else {
-            self.stop()
+    /// If the track has ended, `finish`; if it is live, `stop` now (what is queued is dropped).
+    /// Once the thread is joined, what it returned, every time.
+    pub(crate) fn close(&self) -> Result<()> {
+        let mut joined = lock(&self.joined);
+        if joined.thread.is_some() && self.processor.track().ready_state() != ReadyState::Ended {
+            self.raise_stop();
         }
+        self.join(&mut joined)
     }
 
     /// Waits for the thread to write out what the ended track delivered, then closes.
-    /// Returns at once (Ok) if the thread has already been joined.
-    pub(crate) fn finish(&mut self) -> Result<()> {
-        match self.thread.take() {
-            Some(t) => self.join(t),
-            None => Ok(()),
-        }
+    /// Returns at once, with what the thread returned, if it has already been joined.
+    pub(crate) fn finish(&self) -> Result<()> {
+        self.join(&mut lock(&self.joined))
     }
 
     /// Raises the stop signal and joins the thread (what the thread does with what is queued
-    /// is the sink's choice); the thread's error, if it failed earlier.
-    pub(crate) fn stop(&mut self) -> Result<()> {
-        self.stop.raise();
-        self.processor.wakeup();
-        let t = self.thread.take().ok_or_else(|| err!(InvalidState, "the {} has been closed", self.what))?;
-        self.join(t)
+    /// is the sink's choice); the thread's error, if it failed earlier. InvalidState once it
+    /// has been joined.
+    pub(crate) fn stop(&self) -> Result<()> {
+        let mut joined = lock(&self.joined);
+        if joined.thread.is_none() {
+            return Err(err!(InvalidState, "the {} has been closed", self.what));
+        }
+        self.raise_stop();
+        self.join(&mut joined)
     }
 
-    fn join(&mut self, t: JoinHandle<Result<()>>) -> Result<()> {
-        let r = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
-        self.processor.close();
-        r
+    fn raise_stop(&self) {
+        self.stop.raise();
+        self.processor.wakeup();
     }
+
+    fn join(&self, joined: &mut Joined) -> Result<()> {
+        if let Some(t) = joined.thread.take() {
+            joined.outcome = t.join().unwrap_or_else(|p| Err(Error::from_panic(p)));
+            self.processor.close();
+        }
+        joined.outcome.clone()
+    }
+}
+
+/// A sink thread until it is joined, then what it returned.
+struct Joined {
+    thread: Option<JoinHandle<Result<()>>>,
+    outcome: Result<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Drop for SinkThread {
     fn drop(&mut self) {
-        if self.thread.is_some() {
+        if lock(&self.joined).thread.is_some() {
             let _ = self.stop();
         }
     }
@@ -196,9 +222,8 @@ mod tests {
         let g = Generator::new(Kind::Video);
         let processor = Arc::new(Processor::with_end_policy(g.track(), 4, EndPolicy::Drain));
         let stop = StopSignal::new().unwrap();
-        let mut run =
-            SinkThread::spawn(processor, stop, "mst-test-sink", "test sink", |_, _| panic!("the writer broke"))
-                .unwrap();
+        let run = SinkThread::spawn(processor, stop, "mst-test-sink", "test sink", |_, _| panic!("the writer broke"))
+            .unwrap();
         let e = run.finish().unwrap_err();
         assert_eq!(e.kind, ErrorKind::Panic);
         assert!(e.message.contains("the writer broke"), "{e}");

@@ -138,6 +138,7 @@ impl VideoOutput {
         Ok(VideoOutput { shared, run })
     }
 
+    /// The counters so far; the final ones once stopped. Never waits.
     pub fn stats(&self) -> VideoOutputStats {
         let c = &self.shared.counters;
         VideoOutputStats {
@@ -150,17 +151,23 @@ impl VideoOutput {
         }
     }
 
-    /// Stops streaming, closes the node and returns the final stats, or the error that stopped
-    /// the output earlier (NoDevice, Io). If the track has ended, what it delivered is written
-    /// and shown first (as [`finish`](Self::finish)); if it is live, output stops now.
-    pub fn close(mut self) -> Result<VideoOutputStats> {
-        self.run.close()?;
+    /// Stops streaming and closes the node: if the track has ended, what it delivered is
+    /// written and shown first (as [`finish`](Self::finish)); if it is live, output stops now.
+    /// The error that stopped the output (NoDevice, Io, Unsupported), if any; later calls
+    /// return the first one's result.
+    pub fn stop(&self) -> Result<()> {
+        self.run.close()
+    }
+
+    /// `stop`, then the final counters.
+    pub fn close(&self) -> Result<VideoOutputStats> {
+        self.stop()?;
         Ok(self.stats())
     }
 
     /// Waits until the track has ended and everything it delivered was written and dequeued
     /// by the driver (at most 2 s once the last frame is queued), then closes.
-    pub fn finish(mut self) -> Result<VideoOutputStats> {
+    pub fn finish(&self) -> Result<VideoOutputStats> {
         self.run.finish()?;
         Ok(self.stats())
     }

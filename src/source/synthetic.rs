@@ -135,7 +135,7 @@ fn draw_pattern(img: &mut ImageMut, n: u64) {
     let side = (w.min(h) / 6).max(2) & !1;
     let span_x = (w - side.min(w)).max(1);
     let span_y = (h - side.min(h)).max(1);
-    let bounce = |t: usize, span: usize| if (t / span) % 2 == 0 { t % span } else { span - t % span };
+    let bounce = |t: usize, span: usize| if (t / span).is_multiple_of(2) { t % span } else { span - t % span };
     let bx = bounce(n as usize * 6, span_x) & !1;
     let by = bounce(n as usize * 4, span_y) & !1;
     let in_box = |x: usize, y: usize| x >= bx && x < bx + side && y >= by && y < by + side;
