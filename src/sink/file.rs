@@ -81,10 +81,12 @@ impl FileSink {
         }
     }
 
-    /// Writes what is queued, finishes the file (sizes in the WAV header) and disconnects;
-    /// the track keeps running. The write error that stopped the sink, if any. Later calls
-    /// return the first one's result.
+    /// Disconnects from the track (which keeps running), writes what was queued at that
+    /// moment, at most the queue's length, and finishes the file (sizes in the WAV header).
+    /// The write error that stopped the sink, if any. Later calls return the first one's
+    /// result.
     pub fn stop(&self) -> Result<()> {
+        self.run.processor().detach();
         self.run.close()
     }
 
@@ -351,6 +353,46 @@ mod tests {
         let e = sink.finish().unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
         assert!(e.message.contains("changed from 48000 Hz x2 to 44100 Hz x2"), "{e}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn stop_returns_while_the_source_keeps_writing() {
+        let path = temp("busy.y4m");
+        let g = Arc::new(Generator::new(Kind::Video));
+        let sink = FileSink::open(g.track(), &path).unwrap();
+        let init = crate::frame::VideoFrameInit {
+            format: VideoPixelFormat::I420,
+            coded_width: 1920,
+            coded_height: 1080,
+            timestamp: 0,
+            duration: None,
+            layout: None,
+            visible_rect: None,
+            display_size: None,
+        };
+        let frame = Frame::video_copy(&init, &vec![16u8; 1920 * 1080 * 3 / 2]).unwrap();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (g2, done2) = (g.clone(), done.clone());
+        // A producer far faster than the disk (a frame is a refcount; writing it is 3 MB), which
+        // never lets the sink's queue run dry until told to stop, or after a minute (a guard
+        // against a hang, not a speed check).
+        let producer = std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while !done2.load(Ordering::Acquire) && start.elapsed() < std::time::Duration::from_secs(60) {
+                g2.write(frame.clone()).unwrap();
+            }
+            start.elapsed() < std::time::Duration::from_secs(60)
+        });
+        while sink.stats().frames_written < 2 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        sink.stop().unwrap();
+        let at_stop = sink.stats();
+        done.store(true, Ordering::Release);
+        assert!(producer.join().unwrap(), "stop returned only once the producer had given up");
+        assert_eq!(sink.stats(), at_stop, "nothing is written after stop returned");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), at_stop.bytes_written);
         std::fs::remove_file(&path).unwrap();
     }
 

@@ -317,6 +317,10 @@ impl Inner {
     /// One read: the spec's pull + maybeReadFrame. `stop` (the callback runner's own flag)
     /// ends a wait with `Interrupted` without touching the user's pending wakeup.
     fn read(&self, wait: Wait, stop: Option<&AtomicBool>) -> Result<Delivered> {
+        // A removed or replaced callback gets no more frames, however full the queue is.
+        if stop.is_some_and(|s| s.load(Ordering::Acquire)) {
+            return Err(err!(Interrupted, "the callback thread is stopping"));
+        }
         // Nobody in line and open: the oldest frame is this read's, taken without the lock
         // (which only an fd needs).
         if self.waiters.load(Ordering::SeqCst) == 0 && !self.closed.load(Ordering::SeqCst) {
@@ -592,6 +596,14 @@ impl Processor {
     pub fn close(&self) {
         self.track.remove_sink(self.inner.as_ref());
         self.inner.close(Retain::Nothing);
+    }
+
+    /// Disconnects from the track without stopping it, keeping what is queued: reads take
+    /// it, then return `Ended`. How a recorder finishes with a live track: it writes what it
+    /// has, and no source, however fast, can keep it writing.
+    pub(crate) fn detach(&self) {
+        self.track.remove_sink(self.inner.as_ref());
+        self.inner.close(Retain::Everything);
     }
 
     pub fn is_closed(&self) -> bool {
@@ -1118,6 +1130,31 @@ mod tests {
         g.set_muted(true);
         g.write(vframe(1_000_000)).unwrap();
         assert_eq!((pf.stats().discarded_muted, ps.stats().discarded_muted), (1, 1));
+    }
+
+    #[test]
+    fn a_callback_removed_while_frames_are_queued_is_not_called_again() {
+        let g = Generator::new(Kind::Audio);
+        let p = Arc::new(Processor::new(g.track(), 100));
+        for ts in 0..100 {
+            g.write(chunk(ts)).unwrap();
+        }
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (p2, calls2) = (Arc::downgrade(&p), calls.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        p.set_callback(Some(Box::new(move |d: Option<Delivered>| {
+            if calls2.fetch_add(1, Ordering::SeqCst) == 0 {
+                // Removed from inside the callback, with 99 frames still queued.
+                p2.upgrade().unwrap().set_callback(None).unwrap();
+                tx.send(d.is_some()).unwrap();
+            }
+        })))
+        .unwrap();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(60)), Ok(true));
+        // The callback thread has exited once it dropped its closure (and with it `tx`).
+        assert!(rx.recv_timeout(Duration::from_secs(60)).is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the removed callback was called again");
+        assert_eq!(p.read(Wait::No).unwrap().frame.timestamp(), 1, "the queued frames are the reader's again");
     }
 
     #[test]
