@@ -441,16 +441,7 @@ fn unplug(driver: &str, dev: &str, card: &str, in_dev: u32, out_dev: u32) {
     assert_eq!(mic.ready_state(), ReadyState::Ended);
     // The processor ends: at most what was queued when the track ended (nothing is delivered
     // after the end), then Ended.
-    let queued = p.stats().queued;
-    let mut after = 0;
-    let e = loop {
-        match p.read(Wait::For(HANG)) {
-            Ok(_) => after += 1,
-            Err(e) => break e,
-        }
-    };
-    assert_eq!(e.kind, ErrorKind::Ended, "{e}");
-    assert!(after <= queued, "{after} chunks read after the end, {queued} were queued");
+    vm::read_out_after_end(&p, HANG, "chunks");
     // The playback stops without hanging (its error says the device went away).
     let t = Instant::now();
     let r = playback.close();

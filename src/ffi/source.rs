@@ -4,7 +4,6 @@ use super::frame::{audio_format_in, video_format_in};
 use super::support::read_in;
 use super::track::{new_handle, MstTrack};
 use super::{ffi_call, out, sized_struct, symver, MstStatus};
-use crate::frame::{AudioSampleFormat, VideoPixelFormat};
 use crate::source::synthetic::{self, TestPatternOptions, ToneOptions};
 
 /// Options of mst_track_create_test_pattern(). Zero fields take the defaults in brackets.
@@ -83,11 +82,12 @@ pub extern "C" fn mst_track_create_test_pattern(
     ffi_call!({
         let out = out!(out, "out");
         let o = read_in(options, "options")?.unwrap_or_default();
+        let d = TestPatternOptions::default();
         let opts = TestPatternOptions {
-            width: or(o.width, 640),
-            height: or(o.height, 360),
-            frame_rate: or(o.frame_rate, 30.0),
-            format: if o.format == 0 { VideoPixelFormat::I420 } else { video_format_in(o.format, "format")? },
+            width: or(o.width, d.width),
+            height: or(o.height, d.height),
+            frame_rate: or(o.frame_rate, d.frame_rate),
+            format: if o.format == 0 { d.format } else { video_format_in(o.format, "format")? },
             paced: !o.unpaced,
             frame_count: o.frame_count,
         };
@@ -111,12 +111,13 @@ pub extern "C" fn mst_track_create_tone(options: *const MstToneOptions, out: *mu
     ffi_call!({
         let out = out!(out, "out");
         let o = read_in(options, "options")?.unwrap_or_default();
+        let d = ToneOptions::default();
         let opts = ToneOptions {
-            sample_rate: or(o.sample_rate, 48_000),
-            channels: or(o.channels, 1),
-            frequency: or(o.frequency, 440.0),
-            amplitude: or(o.amplitude, 0.5),
-            format: if o.format == 0 { AudioSampleFormat::F32 } else { audio_format_in(o.format, "format")? },
+            sample_rate: or(o.sample_rate, d.sample_rate),
+            channels: or(o.channels, d.channels),
+            frequency: or(o.frequency, d.frequency),
+            amplitude: or(o.amplitude, d.amplitude),
+            format: if o.format == 0 { d.format } else { audio_format_in(o.format, "format")? },
             chunk_frames: o.chunk_frames,
             paced: !o.unpaced,
             chunk_count: o.chunk_count,

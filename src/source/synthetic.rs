@@ -26,6 +26,21 @@ pub struct TestPatternOptions {
     pub frame_count: u64,
 }
 
+impl Default for TestPatternOptions {
+    /// 640x360 I420 at 30 fps, real time, endless: what `mst_track_create_test_pattern` makes
+    /// of a zeroed options struct.
+    fn default() -> Self {
+        TestPatternOptions {
+            width: 640,
+            height: 360,
+            frame_rate: 30.0,
+            format: VideoPixelFormat::I420,
+            paced: true,
+            frame_count: 0,
+        }
+    }
+}
+
 /// Options of the tone source.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ToneOptions {
@@ -157,6 +172,22 @@ fn draw_pattern(img: &mut ImageMut, n: u64) {
 }
 
 /// The test-pattern source: one track on a new source producing `opts.format` frames.
+impl Default for ToneOptions {
+    /// 440 Hz at half amplitude, 48 kHz mono f32 in 10 ms chunks, real time, endless.
+    fn default() -> Self {
+        ToneOptions {
+            sample_rate: 48_000,
+            channels: 1,
+            frequency: 440.0,
+            amplitude: 0.5,
+            format: AudioSampleFormat::F32,
+            chunk_frames: 0,
+            paced: true,
+            chunk_count: 0,
+        }
+    }
+}
+
 pub fn test_pattern(opts: &TestPatternOptions) -> Result<Track> {
     let (w, h) = (opts.width, opts.height);
     if w < 2 || h < 2 || w > MAX_DIMENSION || h > MAX_DIMENSION {

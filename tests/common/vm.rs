@@ -13,3 +13,20 @@ pub fn in_vm(test: &str) -> bool {
         writeln!(std::io::stderr(), "{test}: skipped: run by scripts/vm-test.sh (needs the VM's drivers and VMTEST=1)");
     false
 }
+
+/// After a device's track ended: reads what the processor still hands out until it says
+/// Ended, and checks that was at most what was queued when the end came (nothing is delivered
+/// after the end). `hang` tells an end from a hang; `what` names the frames in messages.
+#[allow(dead_code)] // each VM test file compiles this module; not all of them unplug devices
+pub fn read_out_after_end(p: &mst::Processor, hang: std::time::Duration, what: &str) {
+    let queued = p.stats().queued;
+    let mut after = 0;
+    let e = loop {
+        match p.read(mst::Wait::For(hang)) {
+            Ok(_) => after += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(e.kind, mst::ErrorKind::Ended, "{e}");
+    assert!(after <= queued, "{after} {what} read after the end, {queued} were queued");
+}
