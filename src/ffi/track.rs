@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::Arc;
 
 use super::frame::MstKind;
-use super::support::{read_in_required, utf8};
+use super::support::read_in_required;
 use super::{c_str, ffi_call, out, sized_struct, symver, MstDestroyNotify, MstStatus, OutStruct, Table, UserData};
 use crate::constraints::{Capabilities, ConstrainRange, Property, ResizeMode, Settings, VideoConstraints};
 use crate::error::{err, Result};
@@ -440,7 +440,7 @@ pub extern "C" fn mst_track_set_content_hint(track: *mut MstTrack, hint: *const 
     ffi_call!({
         let t = get(track)?;
         let hint = c_str!(hint, "hint");
-        let hint = utf8(hint, "hint").map_err(|_| err!(InvalidArg, "`hint` {hint:?} is not UTF-8"))?;
+        let hint = hint.to_str().map_err(|_| err!(InvalidArg, "`hint` {hint:?} is not UTF-8"))?;
         t.set_content_hint(hint)
     })
 }
