@@ -44,6 +44,14 @@ struct processor_stats_1_0 {
     uint64_t discarded;
     uint64_t queued;
     bool ended;
+    uint32_t pending_reads;
+    uint64_t discarded_queue_full;
+    uint64_t discarded_superseded;
+    uint64_t discarded_closed;
+    uint64_t discarded_muted;
+    uint64_t discarded_disabled;
+    uint64_t discarded_decimated;
+    uint64_t discarded_failed;
 };
 
 struct video_frame_info_1_0 {
@@ -59,6 +67,7 @@ struct video_frame_info_1_0 {
     uint32_t num_planes;
     uint64_t sequence;
     int64_t capture_sequence;
+    uint64_t discarded_before;
 };
 
 #define SAME_FIELD(old, new, f)                                                                    \
@@ -80,12 +89,21 @@ SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, delivered);
 SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, discarded);
 SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, queued);
 SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, ended);
+SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, pending_reads);
+SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, discarded_queue_full);
+SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, discarded_superseded);
+SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, discarded_closed);
+SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, discarded_muted);
+SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, discarded_disabled);
+SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, discarded_decimated);
+SAME_FIELD(struct processor_stats_1_0, MstProcessorStats, discarded_failed);
 SAME_FIELD(struct video_frame_info_1_0, MstVideoFrameInfo, format);
 SAME_FIELD(struct video_frame_info_1_0, MstVideoFrameInfo, visible_rect);
 SAME_FIELD(struct video_frame_info_1_0, MstVideoFrameInfo, timestamp);
 SAME_FIELD(struct video_frame_info_1_0, MstVideoFrameInfo, num_planes);
 SAME_FIELD(struct video_frame_info_1_0, MstVideoFrameInfo, sequence);
 SAME_FIELD(struct video_frame_info_1_0, MstVideoFrameInfo, capture_sequence);
+SAME_FIELD(struct video_frame_info_1_0, MstVideoFrameInfo, discarded_before);
 
 enum { CANARY = 0x5a, TAIL = 64 };
 
@@ -164,6 +182,10 @@ static void older_binary_out_structs(void) {
     CHECK_EQ_INT(out.stats.queued, 1);
     CHECK_EQ_INT(out.stats.max_buffer_size, 3);
     CHECK(!out.stats.ended);
+    /* Every field of the caller's struct is written, up to its last byte, and none after it. */
+    CHECK_EQ_INT(out.stats.pending_reads, 0);
+    CHECK_EQ_INT(out.stats.discarded, 0);
+    CHECK_EQ_INT(out.stats.discarded_failed, 0);
     check_canary(out.after, sizeof out.after, "MstProcessorStats (1.0)");
 
     MstFrame *f = NULL;
@@ -179,6 +201,7 @@ static void older_binary_out_structs(void) {
     CHECK_EQ_INT(vout.info.sequence, 1);
     CHECK_EQ_INT(vout.info.capture_sequence, -1);
     CHECK_EQ_INT(vout.info.visible_rect.width, 16);
+    CHECK_EQ_INT(vout.info.discarded_before, 0);
     check_canary(vout.after, sizeof vout.after, "MstVideoFrameInfo (1.0)");
     CHECK_OK(mst_frame_free(f));
     pipe_free(&s);

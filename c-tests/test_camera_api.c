@@ -21,10 +21,7 @@ int main(void) {
     CHECK(t == NULL);
     CHECK(strstr(mst_last_error_message(), "ABCD") != NULL);
 
-    /* A bad constraint likewise. */
-    MstVideoConstraints c = MST_STRUCT_INIT(MstVideoConstraints);
-    c.width.present = 0x100;
-    CHECK_STATUS(mst_track_create_camera(NULL, &c, NULL, &t), MST_ERR_INVALID_ARG);
+    /* (Bad constraint values likewise: test_constraint_values.c.) */
 
     /* Known formats get as far as the device: on a machine without cameras, NO_DEVICE with a
      * message; with one (a developer's laptop), a track. Both are fine here; anything else is

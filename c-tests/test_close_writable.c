@@ -1,7 +1,8 @@
 /* closeWritable (spec 2.2.3, 2.2.4.4), mst_generator_close(): every track connected to the
  * generator (its own and its clones) ends, its ended callback fires once with
- * MST_END_REASON_WRITABLE_CLOSED, its processors close; the writable accepts nothing more and
- * a rejected frame stays the caller's. */
+ * MST_END_REASON_WRITABLE_CLOSED, its processors close; the writable accepts nothing more (a
+ * write is the Streams TypeError, MST_ERR_TYPE, and leaves it closed, not errored) and a
+ * rejected frame stays the caller's. */
 #include <string.h>
 
 #include "common.h"
@@ -67,13 +68,15 @@ int main(void) {
         CHECK(f == NULL);
     }
 
-    /* Later writes fail; the caller keeps the frame and closes it. */
+    /* Later writes fail with the Streams TypeError; the caller keeps the frame and frees it. */
     MstFrame *late = mst_test_video_frame(W, H, 3000);
-    CHECK_STATUS(mst_generator_write(g, late), MST_ERR_INVALID_STATE);
+    CHECK_STATUS(mst_generator_write(g, late), MST_ERR_TYPE);
     MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
     CHECK_OK(mst_frame_get_video_info(late, &info));
     CHECK_EQ_INT(info.timestamp, 3000);
     CHECK_OK(mst_frame_free(late));
+    CHECK_OK(mst_generator_get_state(g, &state));
+    CHECK_EQ_INT(state, MST_WRITABLE_STATE_CLOSED); /* a refused write does not error it */
 
     /* Idempotent: a second close, stops and frees do not call the callbacks again. */
     CHECK_OK(mst_generator_close(g));

@@ -1,7 +1,8 @@
 /* Error reporting: mst_status_str() names every status, mst_last_error_message() is per thread
  * and explains the failure, NULL pointers give MST_ERR_NULL_ARG, handles of the wrong type,
- * freed handles and garbage values give errors (never a crash), out-pointers are left
- * untouched on every failure, and a failed callback registration still runs its destroy. */
+ * freed handles, garbage values and lengths above PTRDIFF_MAX give errors (never a crash).
+ * (Out-parameters untouched on failure: test_out_params.c; a failed callback registration's
+ * destroy: test_destroy_notify.c.) */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdint.h>
@@ -19,15 +20,6 @@ static void count_release(void *user_data) {
     (void)user_data;
     release_calls++;
 }
-
-static int destroy_calls;
-static void count_destroy(void *user_data) {
-    (void)user_data;
-    destroy_calls++;
-}
-static void ignore_ended(void *user_data, MstEndReason reason) { (void)user_data, (void)reason; }
-static void ignore_mute(void *user_data, bool muted) { (void)user_data, (void)muted; }
-static void ignore_frame(void *user_data, MstFrame *frame) { (void)user_data, (void)frame; }
 
 /* The message contains `needle`. */
 static void check_message_has(const char *needle, int line) {
@@ -387,35 +379,6 @@ int main(void) {
         }
     }
 
-    /* Out-pointers untouched on flow outcomes and range errors too. */
-    {
-        MstFrame *rf = SENTINEL_PTR;
-        CHECK_STATUS(mst_processor_read(p, 0, &rf), MST_ERR_AGAIN);
-        CHECK(rf == SENTINEL_PTR);
-        CHECK_STATUS(mst_processor_read(p, 1, &rf), MST_ERR_TIMEOUT);
-        CHECK(rf == SENTINEL_PTR);
-        const uint8_t *d = SENTINEL_PTR;
-        size_t stride = 4242, len = 4343;
-        CHECK_STATUS(mst_frame_get_video_plane(vf, 3, &d, &stride, &len), MST_ERR_RANGE);
-        CHECK(d == SENTINEL_PTR);
-        CHECK_EQ_INT(stride, 4242);
-        CHECK_EQ_INT(len, 4343);
-        size_t size = 4444;
-        MstVideoCopyOptions vo = MST_STRUCT_INIT(MstVideoCopyOptions);
-        vo.rect = (MstRect){1, 0, 4, 4}; /* misaligned for I420 */
-        CHECK_STATUS(mst_frame_video_allocation_size(vf, &vo, &size), MST_ERR_INVALID_ARG);
-        CHECK_EQ_INT(size, 4444);
-        MstAudioCopyOptions ao = {sizeof(MstAudioCopyOptions), 2, 0, 0, 0}; /* interleaved copy of plane 2 */
-        CHECK_STATUS(mst_frame_audio_allocation_size(af, &ao, &size), MST_ERR_RANGE);
-        CHECK_EQ_INT(size, 4444);
-        MstProcessorStats st;
-        memset(&st, 0xa5, sizeof st);
-        st.struct_size = sizeof st;
-        MstProcessorStats st_before = st;
-        CHECK_STATUS(mst_processor_get_stats((const MstProcessor *)t, &st), MST_ERR_INVALID_ARG);
-        CHECK(memcmp(&st, &st_before, sizeof st) == 0);
-    }
-
     /* A buffer length above PTRDIFF_MAX is an invalid argument, never a crash: no buffer is that
      * large (and nothing is read or written). */
     {
@@ -432,97 +395,47 @@ int main(void) {
             CHECK(out == SENTINEL_PTR);
             CHECK_EQ_INT(release_calls, 0);
             uint8_t dst[16];
-            CHECK_STATUS(mst_frame_video_copy_to(vf, dst, huge[i], NULL, NULL), MST_ERR_INVALID_ARG);
+            MstPlaneLayouts layouts = MST_STRUCT_INIT(MstPlaneLayouts);
+            layouts.count = 77;
+            CHECK_STATUS(mst_frame_video_copy_to(vf, dst, huge[i], NULL, &layouts), MST_ERR_INVALID_ARG);
+            CHECK_EQ_INT(layouts.count, 77);
             CHECK_STATUS(mst_frame_audio_copy_to(af, dst, huge[i], NULL), MST_ERR_INVALID_ARG);
         }
+        /* The frames are untouched and still copy with honest lengths. */
+        uint8_t dst[sizeof pixels];
+        MstPlaneLayouts layouts = MST_STRUCT_INIT(MstPlaneLayouts);
+        CHECK_OK(mst_frame_video_copy_to(vf, dst, sizeof dst, NULL, &layouts));
+        CHECK_EQ_INT(layouts.count, 3);
+        CHECK_OK(mst_frame_audio_copy_to(af, dst, sizeof samples, NULL));
     }
 
-    /* The sinks', devices' and library's out-params are untouched on failure too. */
+    /* The sinks', devices' and library's functions on foreign and freed handles. */
     {
-        MstFileStats fs;
-        memset(&fs, 0xa5, sizeof fs);
-        fs.struct_size = sizeof fs;
-        const MstFileStats fs_before = fs;
+        MstFileStats fs = MST_STRUCT_INIT(MstFileStats);
         CHECK_STATUS(mst_file_sink_get_stats((const MstFileSink *)t, &fs), MST_ERR_INVALID_ARG);
         MstFileSink *sink = NULL;
         CHECK_OK(mst_file_sink_open(t, "test_errors_sink.y4m", &sink));
         CHECK_OK(mst_file_sink_free(sink));
         unlink("test_errors_sink.y4m");
         CHECK_STATUS(mst_file_sink_get_stats(sink, &fs), MST_ERR_INVALID_STATE);
-        CHECK(memcmp(&fs, &fs_before, sizeof fs) == 0);
         CHECK_STATUS(mst_file_sink_stop(sink), MST_ERR_INVALID_STATE);
         CHECK_STATUS(mst_file_sink_free(sink), MST_ERR_INVALID_STATE);
 
-        MstAudioPlaybackStats ps;
-        memset(&ps, 0xa5, sizeof ps);
-        ps.struct_size = sizeof ps;
-        const MstAudioPlaybackStats ps_before = ps;
-        CHECK_STATUS(mst_audio_playback_get_stats((const MstAudioPlayback *)t, &ps), MST_ERR_INVALID_ARG);
-        CHECK(memcmp(&ps, &ps_before, sizeof ps) == 0);
         CHECK_STATUS(mst_audio_playback_stop((MstAudioPlayback *)t), MST_ERR_INVALID_ARG);
         CHECK_STATUS(mst_audio_playback_free((MstAudioPlayback *)t), MST_ERR_INVALID_ARG);
-        MstVideoOutputStats os;
-        memset(&os, 0xa5, sizeof os);
-        os.struct_size = sizeof os;
-        const MstVideoOutputStats os_before = os;
-        CHECK_STATUS(mst_video_output_get_stats((const MstVideoOutput *)g, &os), MST_ERR_INVALID_ARG);
-        CHECK(memcmp(&os, &os_before, sizeof os) == 0);
         CHECK_STATUS(mst_video_output_stop((MstVideoOutput *)g), MST_ERR_INVALID_ARG);
         CHECK_STATUS(mst_video_output_free((MstVideoOutput *)g), MST_ERR_INVALID_ARG);
         CHECK_OK(mst_audio_playback_free(NULL));
         CHECK_OK(mst_video_output_free(NULL));
         CHECK_OK(mst_file_sink_free(NULL));
         CHECK_OK(mst_device_list_free(NULL));
-
-        size_t n = 4242;
-        CHECK_STATUS(mst_device_list_get_count((const MstDeviceList *)t, &n), MST_ERR_INVALID_ARG);
-        CHECK_EQ_INT(n, 4242);
-        MstDeviceInfo di;
-        memset(&di, 0xa5, sizeof di);
-        di.struct_size = sizeof di;
-        const MstDeviceInfo di_before = di;
-        CHECK_STATUS(mst_device_list_get_device((const MstDeviceList *)t, 0, &di), MST_ERR_INVALID_ARG);
-        CHECK(memcmp(&di, &di_before, sizeof di) == 0);
-        MstWritableState ws = (MstWritableState)77;
-        CHECK_STATUS(mst_generator_get_state((const MstGenerator *)t, &ws), MST_ERR_INVALID_ARG);
-        CHECK_EQ_INT(ws, 77);
         CHECK_STATUS(mst_get_kernel_threads(NULL), MST_ERR_NULL_ARG);
-        MstCameraStats cs;
-        memset(&cs, 0xa5, sizeof cs);
-        cs.struct_size = sizeof cs;
-        const MstCameraStats cs_before = cs;
-        CHECK_STATUS(mst_track_get_camera_stats(t, &cs), MST_ERR_TYPE); /* not a camera track */
-        CHECK(memcmp(&cs, &cs_before, sizeof cs) == 0);
-        MstCaptureStats ms;
-        memset(&ms, 0xa5, sizeof ms);
-        ms.struct_size = sizeof ms;
-        const MstCaptureStats ms_before = ms;
-        CHECK_STATUS(mst_track_get_capture_stats(t, &ms), MST_ERR_TYPE);
-        CHECK(memcmp(&ms, &ms_before, sizeof ms) == 0);
         MstProcessorOptions bad_flags = MST_STRUCT_INIT(MstProcessorOptions);
         bad_flags.flags = 1u << 31;
         MstProcessor *p2 = SENTINEL_PTR;
         CHECK_STATUS(mst_processor_create(t, &bad_flags, &p2), MST_ERR_INVALID_ARG);
         CHECK_MESSAGE_HAS("unknown flag");
         CHECK(p2 == SENTINEL_PTR);
-    }
-
-    /* A callback registration that fails still runs destroy, exactly once: user data never
-     * leaks, whatever the handle. */
-    {
-        int data = 0;
-        destroy_calls = 0;
-        CHECK_STATUS(mst_track_set_ended_callback(NULL, ignore_ended, &data, count_destroy), MST_ERR_NULL_ARG);
-        CHECK_EQ_INT(destroy_calls, 1);
-        CHECK_STATUS(mst_track_set_mute_callback((MstTrack *)g, ignore_mute, &data, count_destroy), MST_ERR_INVALID_ARG);
-        CHECK_EQ_INT(destroy_calls, 2);
-        CHECK_STATUS(mst_processor_set_callback((MstProcessor *)t, ignore_frame, &data, count_destroy), MST_ERR_INVALID_ARG);
-        CHECK_EQ_INT(destroy_calls, 3);
-        MstTrack *gone = NULL;
-        CHECK_OK(mst_track_clone(t, &gone));
-        CHECK_OK(mst_track_free(gone));
-        CHECK_STATUS(mst_track_set_ended_callback(gone, ignore_ended, &data, count_destroy), MST_ERR_INVALID_STATE);
-        CHECK_EQ_INT(destroy_calls, 4);
     }
 
     CHECK_OK(mst_frame_free(vf));

@@ -1,8 +1,12 @@
 /* MediaStreamTrackProcessor constructor (spec 2.1.3): an invalid track is a TypeError and
- * nothing is returned; maxBufferSize 0 means "no value" (the UA's default), 1 and 5 are kept,
- * larger values are capped by the UA; a processor on an ended track exists but ends at once;
- * the queue starts empty. */
+ * nothing is returned; maxBufferSize is an `[EnforceRange] unsigned short`: 0 means "no value"
+ * (the UA's default), 1 and 5 are kept, larger values up to 65535 are capped by the UA
+ * (MST_PROCESSOR_MAX_*_BUFFER, as documented), and 65536 and above are EnforceRange's
+ * TypeError (MST_ERR_TYPE), nothing created; a processor on an ended track exists but ends at
+ * once; the queue starts empty. */
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -34,7 +38,39 @@ static void check_sizes(int32_t kind, uint32_t dflt, uint32_t cap) {
     CHECK_EQ_INT(capacity_for(t, 5), 5);
     CHECK_EQ_INT(capacity_for(t, cap), cap);
     CHECK_EQ_INT(capacity_for(t, cap + 1), cap);
-    CHECK_EQ_INT(capacity_for(t, UINT32_MAX), cap);
+    CHECK_EQ_INT(capacity_for(t, 65535), cap);
+    /* NULL options are the defaults too. */
+    MstProcessor *p = NULL;
+    CHECK_OK(mst_processor_create(t, NULL, &p));
+    CHECK_EQ_INT(mst_test_stats(p).max_buffer_size, dflt);
+    CHECK_OK(mst_processor_free(p));
+
+    /* Outside unsigned short: TypeError, nothing created, *out untouched; with the latest-only
+     * flag too (its queue of 1 does not make the value valid). */
+    const uint32_t out_of_range[] = {65536, 65537, 100000, UINT32_MAX};
+    for (size_t i = 0; i < sizeof out_of_range / sizeof out_of_range[0]; i++) {
+        for (uint32_t flags = 0; flags <= MST_PROCESSOR_LATEST_ONLY; flags++) {
+            MstProcessorOptions o = MST_STRUCT_INIT(MstProcessorOptions);
+            o.max_buffer_size = out_of_range[i];
+            o.flags = flags;
+            MstProcessor *const canary = (MstProcessor *)(uintptr_t)0x5a5a5a5a;
+            p = canary;
+            MstStatus got = mst_processor_create(t, &o, &p);
+            if (got != MST_ERR_TYPE)
+                MST_TEST_FAIL_("maxBufferSize %u (flags %u) returned %s, expected MST_ERR_TYPE",
+                               (unsigned)out_of_range[i], (unsigned)flags, mst_status_str(got));
+            CHECK(p == canary);
+            char value[16];
+            snprintf(value, sizeof value, "%u", (unsigned)out_of_range[i]);
+            CHECK(strstr(mst_last_error_message(), value) != NULL);
+        }
+    }
+    /* A flag next to the one libmst knows is refused. */
+    MstProcessorOptions o = MST_STRUCT_INIT(MstProcessorOptions);
+    o.flags = MST_PROCESSOR_LATEST_ONLY | 2u;
+    p = NULL;
+    CHECK_STATUS(mst_processor_create(t, &o, &p), MST_ERR_INVALID_ARG);
+    CHECK(p == NULL);
 
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));

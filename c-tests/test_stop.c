@@ -84,8 +84,8 @@ int main(void) {
     /* The last connected track has ended: the writable is closed. */
     CHECK(writable_closed(g));
     MstFrame *late = mst_test_video_frame(W, H, 9000);
-    CHECK_STATUS(mst_generator_write(g, late), MST_ERR_INVALID_STATE);
-    CHECK_OK(mst_frame_free(late)); /* still the caller's */
+    CHECK_STATUS(mst_generator_write(g, late), MST_ERR_TYPE); /* the Streams TypeError */
+    CHECK_OK(mst_frame_free(late));                           /* still the caller's */
 
     /* Idempotent: stopping again, or closing the writable, keeps reason and callback count. */
     for (int i = 0; i < TRACKS; i++) CHECK_OK(mst_track_stop(tracks[i]));

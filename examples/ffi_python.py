@@ -23,7 +23,7 @@ import sys
 MST_OK = 0
 MST_ERR_TIMEOUT = -2
 MST_ERR_ENDED = -3
-MST_ERR_INVALID_STATE = -13
+MST_ERR_TYPE = -12
 MST_KIND_AUDIO = 1
 MST_KIND_VIDEO = 2
 MST_VIDEO_PIXEL_FORMAT_I420 = 1
@@ -57,7 +57,8 @@ class VideoFrameInfo(Sized):
     _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("coded_width", C.c_uint32),
                 ("coded_height", C.c_uint32), ("visible_rect", Rect), ("display_width", C.c_uint32),
                 ("display_height", C.c_uint32), ("timestamp", C.c_int64), ("duration", C.c_int64),
-                ("num_planes", C.c_uint32), ("sequence", C.c_uint64), ("capture_sequence", C.c_int64)]
+                ("num_planes", C.c_uint32), ("sequence", C.c_uint64), ("capture_sequence", C.c_int64),
+                ("discarded_before", C.c_uint64)]
 
 
 class PlaneLayouts(Sized):
@@ -73,7 +74,8 @@ class AudioDataInit(Sized):
 class AudioDataInfo(Sized):
     _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("sample_rate", C.c_float),
                 ("number_of_frames", C.c_uint32), ("number_of_channels", C.c_uint32),
-                ("timestamp", C.c_int64), ("duration", C.c_int64), ("sequence", C.c_uint64)]
+                ("timestamp", C.c_int64), ("duration", C.c_int64), ("sequence", C.c_uint64),
+                ("discarded_before", C.c_uint64)]
 
 
 class ProcessorOptions(Sized):
@@ -83,7 +85,11 @@ class ProcessorOptions(Sized):
 class ProcessorStats(Sized):
     _fields_ = [("struct_size", C.c_uint32), ("max_buffer_size", C.c_uint32), ("total", C.c_uint64),
                 ("delivered", C.c_uint64), ("discarded", C.c_uint64), ("queued", C.c_uint64),
-                ("ended", C.c_bool)]
+                ("ended", C.c_bool), ("pending_reads", C.c_uint32),
+                ("discarded_queue_full", C.c_uint64), ("discarded_superseded", C.c_uint64),
+                ("discarded_closed", C.c_uint64), ("discarded_muted", C.c_uint64),
+                ("discarded_disabled", C.c_uint64), ("discarded_decimated", C.c_uint64),
+                ("discarded_failed", C.c_uint64)]
 
 
 STRUCTS = [PlaneLayout, Rect, VideoFrameInit, VideoFrameInfo, PlaneLayouts, AudioDataInit,
@@ -218,7 +224,7 @@ def pass_through(lib, ok, kind, count, make, check_frame):
         late = make(count)
         status = lib.mst_generator_write(gen, late)
         ok(lib.mst_frame_free(late), "mst_frame_free")  # still ours after the failed write
-        if status != MST_ERR_INVALID_STATE:
+        if status != MST_ERR_TYPE:  # the Streams standard's TypeError
             fail(f"a write after closeWritable returned {lib.mst_status_str(status).decode()}")
         reason = C.c_int32()
         ok(lib.mst_track_get_end_reason(track, C.byref(reason)), "mst_track_get_end_reason")
@@ -266,12 +272,13 @@ def main():
         info = VideoFrameInfo()
         ok(lib.mst_frame_get_video_info(frame, C.byref(info)), "mst_frame_get_video_info")
         if (info.format, info.visible_rect.width, info.visible_rect.height, info.timestamp,
-                info.duration, info.sequence, info.capture_sequence) != (
-                MST_VIDEO_PIXEL_FORMAT_I420, W, H, i * 33_333, 33_333, i + 1, -1):
+                info.duration, info.sequence, info.capture_sequence, info.discarded_before) != (
+                MST_VIDEO_PIXEL_FORMAT_I420, W, H, i * 33_333, 33_333, i + 1, -1, 0):
             fail(f"video frame {i}: format {info.format}, {info.visible_rect.width}x"
                  f"{info.visible_rect.height}, timestamp {info.timestamp}, duration "
                  f"{info.duration}, sequence {info.sequence}, capture sequence "
-                 f"{info.capture_sequence} (-1: not from a camera)")
+                 f"{info.capture_sequence} (-1: not from a camera), discarded before "
+                 f"{info.discarded_before}")
         size = C.c_size_t()
         ok(lib.mst_frame_video_allocation_size(frame, None, C.byref(size)),
            "mst_frame_video_allocation_size")
@@ -296,11 +303,12 @@ def main():
         info = AudioDataInfo()
         ok(lib.mst_frame_get_audio_info(frame, C.byref(info)), "mst_frame_get_audio_info")
         if (info.format, info.sample_rate, info.number_of_frames, info.number_of_channels,
-                info.timestamp, info.duration, info.sequence) != (
-                MST_AUDIO_SAMPLE_FORMAT_F32, RATE, CHUNK, CHANNELS, i * 10_000, 10_000, i + 1):
+                info.timestamp, info.duration, info.sequence, info.discarded_before) != (
+                MST_AUDIO_SAMPLE_FORMAT_F32, RATE, CHUNK, CHANNELS, i * 10_000, 10_000, i + 1, 0):
             fail(f"audio chunk {i}: format {info.format}, {info.sample_rate} Hz, "
                  f"{info.number_of_frames} x {info.number_of_channels}, timestamp "
-                 f"{info.timestamp}, duration {info.duration}, sequence {info.sequence}")
+                 f"{info.timestamp}, duration {info.duration}, sequence {info.sequence}, "
+                 f"discarded before {info.discarded_before}")
         size = C.c_size_t()
         ok(lib.mst_frame_audio_allocation_size(frame, None, C.byref(size)),
            "mst_frame_audio_allocation_size")

@@ -80,6 +80,14 @@ template <typename T> static inline T mst_struct_init(void) {
 #define MST_PROCESSOR_MAX_AUDIO_BUFFER 1000
 
 /**
+ * MstProcessorOptions.flags: a read returns the newest frame and never a frame twice; older
+ * frames are discarded (MstProcessorStats.discarded_superseded) as newer ones arrive, and a
+ * read blocks only until something new arrives. The queue holds one frame whatever
+ * max_buffer_size says (which is still range-checked).
+ */
+#define MST_PROCESSOR_LATEST_ONLY 1
+
+/**
  * `min` is set in MstConstrainRange.present.
  */
 #define MST_CONSTRAIN_MIN 1
@@ -156,11 +164,13 @@ enum MstStatus
   MST_ERR_INVALID_ARG = -11,
   /**
    * The spec's TypeError: a frame of the wrong kind, an unknown kind, a closed frame
-   * written to a generator, an invalid track given to a processor.
+   * written to a generator, a write to a closed or errored writable, an invalid track given
+   * to a processor, a maxBufferSize outside unsigned short.
    */
   MST_ERR_TYPE = -12,
   /**
-   * The object's state forbids the call: a closed frame, a freed handle, a closed writable.
+   * The object's state forbids the call (a closed frame, a freed handle, a read while a
+   * processor callback is set).
    */
   MST_ERR_INVALID_STATE = -13,
   /**
@@ -326,7 +336,8 @@ enum MstWritableState
    */
   MST_WRITABLE_STATE_CLOSED = 2,
   /**
-   * A write the sink rejected errored it; every later write fails.
+   * A write the sink rejected (a frame of the other kind, a closed frame, not a frame)
+   * errored it: every later write and mst_generator_close() fail with that error.
    */
   MST_WRITABLE_STATE_ERRORED = 3,
 };
@@ -707,6 +718,14 @@ typedef struct MstVideoFrameInfo {
    * libmst got them); -1 for frames not captured from a camera.
    */
   int64_t capture_sequence;
+  /**
+   * How many frames the processor discarded, for any reason (see MstProcessorStats),
+   * between the frame it returned before this one and this one: the frames its reader
+   * missed just before this one. Exact with one reader, or readers blocked in line; readers
+   * that read without waiting at the same moment may see a frame counted in a neighbour's
+   * number. 0 for frames that did not come from mst_processor_read().
+   */
+  uint64_t discarded_before;
 } MstVideoFrameInfo;
 
 /**
@@ -733,6 +752,10 @@ typedef struct MstAudioDataInfo {
    * As in MstVideoFrameInfo.
    */
   uint64_t sequence;
+  /**
+   * As in MstVideoFrameInfo.
+   */
+  uint64_t discarded_before;
 } MstAudioDataInfo;
 
 /**
@@ -874,12 +897,13 @@ typedef struct MstProcessorOptions {
    */
   uint32_t struct_size;
   /**
-   * The queue's length in frames: 0 = MST_PROCESSOR_DEFAULT_*_BUFFER; above
-   * MST_PROCESSOR_MAX_*_BUFFER it is clamped.
+   * The spec's maxBufferSize, an `[EnforceRange] unsigned short`: the queue's length in
+   * frames. 0 = MST_PROCESSOR_DEFAULT_*_BUFFER; 1..=65535, clamped to
+   * MST_PROCESSOR_MAX_*_BUFFER; above 65535 mst_processor_create() fails with MST_ERR_TYPE.
    */
   uint32_t max_buffer_size;
   /**
-   * MST_PROCESSOR_* flags; none are defined yet, so it must be 0.
+   * 0, or MST_PROCESSOR_LATEST_ONLY; any other bit is refused.
    */
   uint32_t flags;
 } MstProcessorOptions;
@@ -897,9 +921,12 @@ typedef void (*MstFrameCallback)(void *user_data, struct MstFrame *frame);
 typedef void (*MstDestroyNotify)(void *user_data);
 
 /**
- * Counters: every frame the track delivered to this processor is delivered (read), discarded
- * (evicted by a newer frame when the queue was full, or emptied at close), or still queued:
- * total = delivered + discarded + queued.
+ * Counters. Every frame that reached this processor's queue (`total`) is delivered (read),
+ * discarded in the queue (queue full, superseded, closed) or still queued:
+ * total = delivered + discarded_queue_full + discarded_superseded + discarded_closed + queued.
+ * The track may also discard frames meant for this processor before they reach the queue
+ * (muted, disabled, decimated, failed): those are not in `total`. `discarded` is the sum of
+ * every discarded_* counter, before and in the queue.
  */
 typedef struct MstProcessorStats {
   /**
@@ -907,17 +934,67 @@ typedef struct MstProcessorStats {
    */
   uint32_t struct_size;
   /**
-   * The queue capacity in force (maxBufferSize after defaulting and clamping).
+   * The queue capacity in force (maxBufferSize after defaulting and clamping; 1 with
+   * MST_PROCESSOR_LATEST_ONLY).
    */
   uint32_t max_buffer_size;
+  /**
+   * Frames that reached the queue.
+   */
   uint64_t total;
+  /**
+   * Frames read (or handed to the callback).
+   */
   uint64_t delivered;
+  /**
+   * Every frame discarded, for any reason: the sum of the discarded_* counters.
+   */
   uint64_t discarded;
+  /**
+   * Frames in the queue now.
+   */
   uint64_t queued;
   /**
    * The processor has ended (track ended or processor closed).
    */
   bool ended;
+  /**
+   * Reads blocked in mst_processor_read() now, waiting for a frame (the spec's
+   * [[numPendingReads]]).
+   */
+  uint32_t pending_reads;
+  /**
+   * In the queue: evicted, oldest first, by a newer frame when the queue was full.
+   */
+  uint64_t discarded_queue_full;
+  /**
+   * In the queue: replaced by a newer frame before any read took it
+   * (MST_PROCESSOR_LATEST_ONLY).
+   */
+  uint64_t discarded_superseded;
+  /**
+   * In the queue: emptied when the processor closed or its track ended.
+   */
+  uint64_t discarded_closed;
+  /**
+   * Before the queue: written while the generator was muted.
+   */
+  uint64_t discarded_muted;
+  /**
+   * Before the queue: not sent because the track is disabled. Stays 0 today: a disabled
+   * track delivers black frames or silence instead.
+   */
+  uint64_t discarded_disabled;
+  /**
+   * Before the queue: skipped by the track's frame-rate decimation (a frameRate constraint
+   * below the source's rate).
+   */
+  uint64_t discarded_decimated;
+  /**
+   * Before the queue: the track could not make the frame it delivers (scaling or blanking
+   * failed, e.g. out of memory).
+   */
+  uint64_t discarded_failed;
 } MstProcessorStats;
 
 /**
@@ -1428,7 +1505,7 @@ MstStatus mst_frame_wrap_audio(const struct MstAudioDataInit *init,
 
 /**
  * A new handle to the same media (a refcount increment, no copy), with the same sequence
- * number.
+ * and discarded_before numbers.
  *
  * Ownership: `frame` borrowed; on MST_OK the caller owns `*out` and releases it with
  * mst_frame_free(), independently of `frame`.
@@ -1648,7 +1725,16 @@ MstStatus mst_generator_get_track(const struct MstGenerator *generator, struct M
 /**
  * Sends `frame` to every live track connected to the generator (its own and its clones;
  * each adapts it to its constraints, none copies pixels unless it must scale) and closes
- * `frame`. While muted, the frame is closed and nothing is sent.
+ * `frame`. While muted, the frame is closed and nothing is sent (each track's processors count
+ * it in discarded_muted).
+ *
+ * The writable follows the Streams standard. A write the sink rejects (a frame of the other
+ * kind, a closed frame, a freed handle or a handle that is not a frame) fails with
+ * MST_ERR_TYPE and errors the writable (mst_generator_get_state() then says
+ * MST_WRITABLE_STATE_ERRORED); every later write fails with MST_ERR_TYPE, the message naming
+ * that first error ("the writable was errored by an earlier write: ..."). The connected
+ * tracks stay live until the generator is freed. A write to a closed writable fails with
+ * MST_ERR_TYPE and does not error it.
  *
  * Ownership: `frame` is never released here: on MST_OK it is closed (as mst_frame_close():
  * the media moved into the tracks), on an error it is untouched; either way the caller
@@ -1661,32 +1747,39 @@ MstStatus mst_generator_get_track(const struct MstGenerator *generator, struct M
  * frame evicted from a full queue is released here (running its release callback on this
  * thread).
  * Blocking: no.
- * Errors: MST_ERR_NULL_ARG (`generator` or `frame` is NULL), MST_ERR_INVALID_ARG (not a
- * generator handle), MST_ERR_INVALID_STATE (the generator was freed, or the writable is
- * closed: mst_generator_close(), or every connected track ended), MST_ERR_TYPE (a frame of
- * the other kind, a closed or freed frame, or not a frame handle).
- * Spec: the writable's write algorithm (writeFrame): the frame is closed after it is sent.
+ * Errors: MST_ERR_NULL_ARG (`generator` or `frame` is NULL; nothing is errored),
+ * MST_ERR_INVALID_ARG (not a generator handle), MST_ERR_INVALID_STATE (the generator was
+ * freed), MST_ERR_TYPE (the writable is closed: mst_generator_close(), or every connected
+ * track ended; the writable is errored by an earlier write; or this write is rejected and
+ * errors it: a frame of the other kind, a closed or freed frame, not a frame handle).
+ * Spec: the writable's write algorithm (writeFrame), with the Streams standard's
+ * WritableStreamDealWithRejection for a rejected write: the frame is closed after it is
+ * sent.
  */
 MstStatus mst_generator_write(struct MstGenerator *generator, struct MstFrame *frame);
 
 /**
  * Closes the writable: every connected track ends (reason MST_END_REASON_WRITABLE_CLOSED;
  * their ended callbacks run on this thread) and their processors. Later writes fail with
- * MST_ERR_INVALID_STATE. Closing a closed writable does nothing. The handle stays valid.
+ * MST_ERR_TYPE. Closing a closed writable does nothing and returns MST_OK. An errored
+ * writable (see mst_generator_write()) cannot be closed: the call returns its stored error and
+ * changes nothing (its tracks stay live until mst_generator_free()). The handle stays valid.
  *
  * Ownership: `generator` borrowed; release it with mst_generator_free().
  * Thread safety: any thread.
  * Blocking: no (ended callbacks run on this thread).
  * Errors: MST_ERR_NULL_ARG (`generator` is NULL), MST_ERR_INVALID_ARG (not a generator
- * handle), MST_ERR_INVALID_STATE (freed).
- * Spec: the writable's close algorithm (closeWritable).
+ * handle), MST_ERR_INVALID_STATE (freed), MST_ERR_TYPE (the writable is errored; the message
+ * names the write that errored it).
+ * Spec: the writable's close algorithm (closeWritable); the Streams standard rejects the close
+ * of an errored stream with its stored error.
  */
 MstStatus mst_generator_close(struct MstGenerator *generator);
 
 /**
- * The writable's state: MST_WRITABLE_STATE_WRITABLE, or MST_WRITABLE_STATE_CLOSED once
- * closed (explicitly, or every connected track ended); MST_WRITABLE_STATE_ERRORED is the
- * state after a write the sink rejected.
+ * The writable's state: MST_WRITABLE_STATE_WRITABLE; MST_WRITABLE_STATE_CLOSED once closed
+ * (explicitly, or every connected track ended); MST_WRITABLE_STATE_ERRORED after a write the
+ * sink rejected (it stays errored, also once the tracks end).
  *
  * Ownership: `generator` borrowed; `*out` written on MST_OK only.
  * Thread safety: any thread.
@@ -1698,12 +1791,17 @@ MstStatus mst_generator_close(struct MstGenerator *generator);
 MstStatus mst_generator_get_state(const struct MstGenerator *generator, MstWritableState *out);
 
 /**
- * Sets `muted`: while true, written frames are dropped and every connected track reports
- * muted; a change calls the tracks' mute callbacks on this thread.
+ * Sets `muted`: while true, written frames are dropped (each connected track's processors
+ * count them in discarded_muted) and every connected track reports muted. Each track's mute
+ * callback runs once per change of the muted value it settles on, on this thread; when a
+ * change comes while another thread (or this one, from inside the callback) is running that
+ * track's mute callback, that running thread reports it after its callback returns, so a
+ * track's mute callbacks never overlap and never repeat a value. Setting the current value
+ * changes nothing.
  *
  * Ownership: `generator` borrowed.
  * Thread safety: any thread.
- * Blocking: no (mute callbacks run on this thread).
+ * Blocking: no (mute callbacks run on this thread, possibly several in a row).
  * Errors: MST_ERR_NULL_ARG (`generator` is NULL), MST_ERR_INVALID_ARG (not a generator
  * handle), MST_ERR_INVALID_STATE (freed).
  * Spec: VideoTrackGenerator.muted (setter).
@@ -1723,8 +1821,8 @@ MstStatus mst_generator_set_muted(struct MstGenerator *generator, bool muted);
 MstStatus mst_generator_get_muted(const struct MstGenerator *generator, bool *out);
 
 /**
- * Releases the generator handle, closing its writable first (as mst_generator_close():
- * nothing could write to it any more): every connected track ends with
+ * Releases the generator handle, ending every connected track first (nothing could write to
+ * them any more), whatever the writable's state, errored included: each ends with
  * MST_END_REASON_WRITABLE_CLOSED, its ended callback running on this thread. Track handles
  * stay valid until freed. NULL is MST_OK.
  *
@@ -1733,7 +1831,7 @@ MstStatus mst_generator_get_muted(const struct MstGenerator *generator, bool *ou
  * Blocking: no (ended callbacks run on this thread).
  * Errors: MST_ERR_INVALID_ARG (not a generator handle), MST_ERR_INVALID_STATE (already
  * freed).
- * Spec: libmst extension (releases the C handle; closes the writable as closeWritable).
+ * Spec: libmst extension (releases the C handle; ends the tracks as closeWritable does).
  */
 MstStatus mst_generator_free(struct MstGenerator *generator);
 
@@ -1852,8 +1950,9 @@ MstStatus mst_audio_playback_free(struct MstAudioPlayback *playback);
 
 /**
  * Creates a processor on `track` with its own queue of `options->max_buffer_size` frames,
- * filled only from this track, dropping its oldest frame when full. A processor on an ended
- * track is created ended.
+ * filled only from this track, dropping its oldest frame when full (with
+ * MST_PROCESSOR_LATEST_ONLY: one frame, the newest). A processor on an ended track is created
+ * ended.
  *
  * Ownership: `track` and `options` (NULL = defaults) borrowed; the processor keeps the track
  * alive itself (freeing the track handle does not stop it). On MST_OK the caller owns `*out`
@@ -1861,27 +1960,34 @@ MstStatus mst_audio_playback_free(struct MstAudioPlayback *playback);
  * Thread safety: any thread.
  * Blocking: no.
  * Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_TYPE (`track` is freed or
- * not a track handle), MST_ERR_INVALID_ARG (`options->struct_size` below the 1.0 size, or an
- * unknown flag), MST_ERR_UNSUPPORTED (nonzero bytes past the `options` this libmst knows),
- * MST_ERR_NO_MEMORY (no handle left).
- * Spec: MediaStreamTrackProcessor constructor (its TypeError for an invalid track is
- * MST_ERR_TYPE).
+ * not a track handle; `options->max_buffer_size` above 65535), MST_ERR_INVALID_ARG
+ * (`options->struct_size` below the 1.0 size, or an unknown flag), MST_ERR_UNSUPPORTED
+ * (nonzero bytes past the `options` this libmst knows), MST_ERR_NO_MEMORY (no handle left).
+ * Nothing is created on an error.
+ * Spec: MediaStreamTrackProcessor constructor (its TypeErrors, for an invalid track and for
+ * maxBufferSize outside [EnforceRange] unsigned short, are MST_ERR_TYPE); the latest-only
+ * flag is a libmst extension.
  */
 MstStatus mst_processor_create(const struct MstTrack *track,
                                const struct MstProcessorOptions *options,
                                struct MstProcessor **out);
 
 /**
- * Reads the next frame: the oldest queued frame, in arrival order. `timeout_ms` 0 = do not
- * wait, < 0 = wait forever, > 0 = wait that long.
+ * Reads the next frame: the oldest queued frame, in arrival order (with
+ * MST_PROCESSOR_LATEST_ONLY: the newest, never one returned before). `timeout_ms` 0 = do not
+ * wait, < 0 = wait forever, > 0 = wait that long. Reads blocked at the same time are served in
+ * the order they blocked (a ReadableStream's read requests), and a read that does not wait
+ * never takes a frame owed to a blocked one.
  *
  * Ownership: on MST_OK the caller owns `*out` (a VideoFrame or AudioData handle whose
- * MstVideoFrameInfo/MstAudioDataInfo.sequence is its number in this processor) and
- * releases it with mst_frame_free().
+ * MstVideoFrameInfo/MstAudioDataInfo.sequence is its number in this processor and
+ * discarded_before the frames this processor discarded since the frame it returned before)
+ * and releases it with mst_frame_free().
  * Thread safety: any thread; several readers may share a processor (each frame goes to one).
  * Blocking: up to `timeout_ms` (forever when negative) until a frame or the end comes, or
  * mst_processor_wakeup().
- * Errors: MST_ERR_AGAIN (nothing queued, timeout 0), MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
+ * Errors: MST_ERR_AGAIN (nothing queued, or only frames owed to blocked reads; timeout 0),
+ * MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
  * (mst_processor_wakeup()), MST_ERR_ENDED (the track ended or the processor was closed: no
  * more frames will come; the queue was emptied, except that readers already blocked here
  * when the track ended still get the frames they were waiting for, as the spec's pending
@@ -2095,6 +2201,37 @@ MstStatus mst_track_set_enabled(struct MstTrack *track, bool enabled);
 MstStatus mst_track_get_muted(const struct MstTrack *track, bool *out);
 
 /**
+ * `contentHint`: "" when unset; for video tracks "motion", "detail" or "text", for audio
+ * tracks "speech", "speech-recognition" or "music".
+ *
+ * Ownership: `track` borrowed; `*out` is a static string (never free it), written on MST_OK
+ * only.
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+ * handle), MST_ERR_INVALID_STATE (freed).
+ * Spec: MediaStreamTrack.contentHint (getter; mst-content-hint).
+ */
+MstStatus mst_track_get_content_hint(const struct MstTrack *track, const char **out);
+
+/**
+ * Sets `contentHint` on this track only: for video tracks "", "motion", "detail" or "text",
+ * for audio tracks "", "speech", "speech-recognition" or "music" ("" removes the hint). Any
+ * other value (another kind's hint, another case, extra spaces) is refused and changes
+ * nothing. mst_track_clone() copies the hint; libmst itself makes no use of it.
+ *
+ * Ownership: `track` and `hint` borrowed for the call.
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`track` or `hint` is NULL), MST_ERR_INVALID_ARG (not a track
+ * handle; `hint` is not UTF-8 or not a hint of the track's kind: the message names it and the
+ * accepted values), MST_ERR_INVALID_STATE (freed).
+ * Spec: MediaStreamTrack.contentHint (setter; mst-content-hint), where a browser ignores an
+ * invalid value; libmst reports it.
+ */
+MstStatus mst_track_set_content_hint(struct MstTrack *track, const char *hint);
+
+/**
  * `readyState`: MST_READY_STATE_LIVE or MST_READY_STATE_ENDED.
  *
  * Ownership: `track` borrowed; `*out` written on MST_OK only.
@@ -2238,12 +2375,18 @@ MstStatus mst_track_set_ended_callback(struct MstTrack *track,
                                        MstDestroyNotify destroy);
 
 /**
- * Registers the mute/unmute callback (NULL `callback` removes it): it runs on the thread
- * that changes the muted state (mst_generator_set_muted()'s caller), with no libmst lock
- * held.
+ * Registers the mute/unmute callback (NULL `callback` removes it). It runs once per change of
+ * the track's settled muted value, with the new value, on the thread that changes the muted
+ * state (mst_generator_set_muted()'s caller), with no libmst lock held. Reports are
+ * serialized per track: a change made while this track's callback is running (on another
+ * thread, or on its own thread from inside the callback) is reported by the thread running
+ * it, right after the callback returns, unless the value came back to the one it reported.
+ * So calls never nest or overlap, never repeat a value, and the last call carries the value
+ * that holds.
  *
  * Ownership: as mst_track_set_ended_callback().
- * Thread safety: any thread; the callback runs on the thread that changes the muted state.
+ * Thread safety: any thread; the callback runs on a thread that changes the muted state, as
+ * above.
  * Blocking: no.
  * Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
  * MST_ERR_INVALID_STATE (freed).

@@ -2,7 +2,7 @@
  * against a model of what mst.h promises; any broken promise abort()s so the fuzzer reports it.
  *
  * Input format. Byte 0 picks the order in which the epilogue releases what is still live (4
- * orders). Then, until the input ends (at most MAX_OPS ops): one byte selects an op (byte % 37,
+ * orders). Then, until the input ends (at most MAX_OPS ops): one byte selects an op (byte % 38,
  * see `enum op`), the following bytes are its arguments, read by the rd_* decoders below (a
  * missing byte reads as 0). Each decoder spends its first byte on a "mode": mostly valid-looking
  * values (small sizes, aligned rects, packed layouts, data exactly as long as the layout needs),
@@ -20,13 +20,18 @@
  * constructors accept exactly the inits mst.h (and WebCodecs) call valid and keep their pixels
  * and samples; planes are as long as their rows; allocation sizes are WebCodecs' (a layout's
  * planes span stride x rows); copy_to writes nothing past the allocation size and copies what
- * the planes hold; processor stats satisfy total = delivered + discarded + queued, queued <=
- * max_buffer_size (the documented default or clamp), never decrease, and agree with read()
- * and the fd's readiness; writeFrame closes the frame exactly on MST_OK (the handle stays until
- * freed) and a closed frame answers MST_ERR_INVALID_STATE; closing or freeing
- * a generator ends its tracks and their processors; constraints round-trip through
- * getConstraints and ideal-only ones never fail on video; wrapped memory is never written and
- * is released exactly once, after the last reference; callbacks' destroy runs exactly once.
+ * the planes hold; processor stats satisfy total = delivered + (discards in the queue) + queued
+ * and discarded = the sum of its reasons, queued <= max_buffer_size (the documented default or
+ * clamp; 1 for latest-only), never decrease, and agree with read(), the frames' sequence and
+ * discarded_before numbers and the fd's readiness; maxBufferSize above 65535 is MST_ERR_TYPE;
+ * writeFrame closes the frame exactly on MST_OK (the handle stays until freed) and a closed frame
+ * answers MST_ERR_INVALID_STATE; a rejected write errors the writable (every later write and
+ * close is MST_ERR_TYPE), a write to a closed one is MST_ERR_TYPE; closing or freeing a generator
+ * ends its tracks and their processors; constraints round-trip through getConstraints, NaN and
+ * infinities are MST_ERR_INVALID_ARG and ideal-only ones never fail on video; contentHint takes
+ * exactly its kind's values and clones copy it; wrapped memory is never written and is released
+ * exactly once, after the last reference; a mute callback never repeats a value; callbacks'
+ * destroy runs exactly once, also when the registration fails.
  * At the end of every input everything still live is closed/freed, then every wrapped buffer
  * must have been released and every callback destroyed (LeakSanitizer checks the rest).
  *
@@ -489,13 +494,16 @@ typedef struct {
     MstGenerator *h;
     int32_t kind;
     int src;
+    bool errored; /* a rejected write errored the writable */
 } GenSlot;
 typedef struct {
     MstProcessor *h;
     int32_t kind;
     int src;
     uint32_t asked;
+    bool latest_only;
     uint64_t last_seq;
+    uint64_t reported; /* the sum of discarded_before over the frames read */
     int fd;
     bool woken;
     MstProcessorStats last;
@@ -510,6 +518,7 @@ typedef struct {
 
 typedef struct {
     bool used, registered, ended_kind, must_fire;
+    bool last_muted; /* a mute registration: the value its callback saw last (or the track had) */
     int fired, destroyed;
 } Reg;
 
@@ -658,13 +667,16 @@ static void check_fresh(uintptr_t h, const char *what) {
             ENSURE(S.dead[t][i] != h, "%s returned the handle %#lx of a closed object", what, (unsigned long)h);
 }
 
-/* Whether a live generator's writable is closed; it is never errored here (no write is
- * rejected in a way that errors it). */
-static bool writable_closed(const MstGenerator *g) {
+/* A live generator's writable state, which must be ERRORED exactly when a rejected write
+ * errored it (it then stays errored, also once its tracks end). */
+static MstWritableState writable_state(const GenSlot *g) {
     MstWritableState s = (MstWritableState)0;
-    CHK(mst_generator_get_state(g, &s), S_OK);
-    ENSURE(s == MST_WRITABLE_STATE_WRITABLE || s == MST_WRITABLE_STATE_CLOSED, "writable state %d", (int)s);
-    return s == MST_WRITABLE_STATE_CLOSED;
+    CHK(mst_generator_get_state(g->h, &s), S_OK);
+    ENSURE(s == MST_WRITABLE_STATE_WRITABLE || s == MST_WRITABLE_STATE_CLOSED || s == MST_WRITABLE_STATE_ERRORED,
+           "writable state %d", (int)s);
+    ENSURE((s == MST_WRITABLE_STATE_ERRORED) == g->errored, "writable state %d, but a write %s errored it", (int)s,
+           g->errored ? "has" : "never");
+    return s;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1501,16 +1513,19 @@ static void op_generator_create(In *in) {
         return;
     }
     check_fresh((uintptr_t)out, "mst_generator_create");
-    bool closed = writable_closed(out), muted = true;
+    GenSlot fresh = {out, kind, S.nsrc++, false};
+    MstWritableState state = writable_state(&fresh);
+    bool muted = true;
     CHK(mst_generator_get_muted(out, &muted), S_OK);
-    ENSURE(!closed && !muted, "a new generator is closed (%d) or muted (%d)", closed, muted);
+    ENSURE(state == MST_WRITABLE_STATE_WRITABLE && !muted, "a new generator is in state %d or muted (%d)", (int)state,
+           muted);
     int i = free_slot(T_GEN);
     if (i < 0) {
         CHK(mst_generator_free(out), S_OK);
         add_dead(T_GEN, (uintptr_t)out);
         return;
     }
-    S.gens[i] = (GenSlot){out, kind, S.nsrc++};
+    S.gens[i] = fresh;
 }
 
 static void op_generator_track(In *in) {
@@ -1529,26 +1544,32 @@ static void op_generator_track(In *in) {
     add_track(out, kind, S.gens[g.slot].src);
 }
 
+/* writeFrame as a Streams write: on a writable writable, a frame of the generator's kind is
+ * sent (MST_OK) and anything else the sink rejects (the other kind, a closed or freed frame, not
+ * a frame) is MST_ERR_TYPE and errors the writable; a closed or errored writable refuses every
+ * write with MST_ERR_TYPE and stays as it is; NULL is MST_ERR_NULL_ARG and changes nothing. */
 static void op_generator_write(In *in) {
     Pick g = pick(in, T_GEN);
     Pick f = pick(in, T_FRAME);
-    bool closed = g.how == H_LIVE && writable_closed((const MstGenerator *)g.v);
+    GenSlot *gs = g.how == H_LIVE ? &S.gens[g.slot] : NULL;
+    MstWritableState before = gs ? writable_state(gs) : (MstWritableState)0;
     MstStatus st = CHK(mst_generator_write((MstGenerator *)g.v, (MstFrame *)f.v), S_OK | S_HANDLE | S_TYPE);
-    if (g.how == H_LIVE) {
+    if (gs) {
         unsigned want;
-        switch (f.how) {
-        case H_LIVE:
-            /* mst.h does not rank a wrong kind against a closed writable */
-            if (S.frames[f.slot].kind != S.gens[g.slot].kind) want = S_TYPE | (closed ? S_STATE : 0);
-            else want = closed ? S_STATE : S_OK;
-            break;
-        case H_NULL: want = S_NULL; break;
-        case H_GARBAGE: want = S_TYPE | S_NULL; break;
-        default: want = S_TYPE; break;
-        }
-        ENSURE(status_bit(st) & want, "writing a frame picked as %d (kind %d) to a live %s generator (closed %d) gave %s",
-               f.how, f.how == H_LIVE ? S.frames[f.slot].kind : 0, S.gens[g.slot].kind == MST_KIND_VIDEO ? "video" : "audio",
-               closed, mst_status_str(st));
+        if (f.how == H_NULL) want = S_NULL;
+        else if (before != MST_WRITABLE_STATE_WRITABLE) want = S_TYPE;
+        else if (f.how == H_LIVE) want = S.frames[f.slot].kind == gs->kind ? S_OK : S_TYPE;
+        else want = S_TYPE;
+        ENSURE(status_bit(st) & want,
+               "writing a frame picked as %d (kind %d) to a live %s generator (state %d) gave %s", f.how,
+               f.how == H_LIVE ? S.frames[f.slot].kind : 0, gs->kind == MST_KIND_VIDEO ? "video" : "audio", (int)before,
+               mst_status_str(st));
+        if (st == MST_ERR_TYPE && before == MST_WRITABLE_STATE_WRITABLE) gs->errored = true;
+        if (st == MST_ERR_TYPE && before == MST_WRITABLE_STATE_ERRORED)
+            ENSURE(strstr(mst_last_error_message(), "errored by an earlier write") != NULL,
+                   "a write to an errored writable says \"%s\"", mst_last_error_message());
+        MstWritableState after = writable_state(gs);
+        if (before != MST_WRITABLE_STATE_WRITABLE) ENSURE(after == before, "a refused write moved the writable from state %d to %d", (int)before, (int)after);
     } else {
         ENSURE(st != MST_OK, "writing to a generator picked as %d succeeded", g.how);
     }
@@ -1583,12 +1604,20 @@ static void check_source_ended(int src) {
     }
 }
 
+/* closeWritable: closes a writable or closed writable; an errored one refuses with its stored
+ * error (MST_ERR_TYPE) and stays errored. */
 static void op_generator_close(In *in) {
     Pick g = pick(in, T_GEN);
-    MstStatus st = CHK(mst_generator_close((MstGenerator *)g.v), S_OK | S_HANDLE);
-    ENSURE(status_bit(st) & handle_status(&g), "mst_generator_close gave %s for a handle picked as %d", mst_status_str(st), g.how);
-    if (st != MST_OK) return;
-    ENSURE(writable_closed((const MstGenerator *)g.v), "a closed generator says it is open");
+    MstStatus st = CHK(mst_generator_close((MstGenerator *)g.v), S_OK | S_HANDLE | S_TYPE);
+    unsigned want = g.how == H_LIVE && S.gens[g.slot].errored ? S_TYPE : handle_status(&g);
+    ENSURE(status_bit(st) & want, "mst_generator_close gave %s for a handle picked as %d", mst_status_str(st), g.how);
+    if (g.how != H_LIVE) return;
+    MstWritableState state = writable_state(&S.gens[g.slot]);
+    if (st != MST_OK) {
+        ENSURE(state == MST_WRITABLE_STATE_ERRORED, "a refused close left the writable in state %d", (int)state);
+        return;
+    }
+    ENSURE(state == MST_WRITABLE_STATE_CLOSED, "a closed generator is in state %d", (int)state);
     check_source_ended(S.gens[g.slot].src);
 }
 
@@ -1625,7 +1654,7 @@ static void op_generator_free(In *in) {
         S.gens[g.slot].h = NULL;
         MstWritableState state = (MstWritableState)0;
         CHK(mst_generator_get_state((const MstGenerator *)g.v, &state), S_STATE);
-        check_source_ended(S.gens[g.slot].src); /* freeing closes the writable */
+        check_source_ended(S.gens[g.slot].src); /* freeing ends the tracks, errored or not */
     }
 }
 
@@ -1719,10 +1748,11 @@ static bool same_constraints(const MstVideoConstraints *a, const MstVideoConstra
            a->resize_mode == b->resize_mode;
 }
 
-static bool range_has_nan(const MstConstrainRange *r) {
+/* A member set to NaN or an infinity: WebIDL's double refuses both (MST_ERR_INVALID_ARG). */
+static bool range_has_nonfinite(const MstConstrainRange *r) {
     const double v[4] = {r->min, r->max, r->exact, r->ideal};
     for (int i = 0; i < 4; i++)
-        if ((r->present & (1u << i)) && isnan(v[i])) return true;
+        if ((r->present & (1u << i)) && !isfinite(v[i])) return true;
     return false;
 }
 
@@ -1756,21 +1786,24 @@ static void op_track_constraints(In *in) {
         ENSURE(st != MST_OK, "applyConstraints on a track picked as %d succeeded", t.how);
         return;
     }
-    bool bad = c.resize_mode < 0 || c.resize_mode > 2, nan = false;
+    bool bad = c.resize_mode < 0 || c.resize_mode > 2, nonfinite = false;
     const MstConstrainRange *rs[4] = {&c.width, &c.height, &c.frame_rate, &c.aspect_ratio};
     for (int i = 0; i < 4; i++) {
         bad |= (rs[i]->present & ~0xfu) != 0;
-        nan |= range_has_nan(rs[i]);
+        nonfinite |= range_has_nonfinite(rs[i]);
     }
     if (bad) ENSURE(st == MST_ERR_INVALID_ARG, "applyConstraints with unknown bits or resize mode %d gave %s", c.resize_mode, mst_status_str(st));
-    /* NaN is MST_ERR_INVALID_ARG, unless another property is overconstrained first. */
-    if (nan) ENSURE(st == MST_ERR_INVALID_ARG || st == MST_ERR_OVERCONSTRAINED, "applyConstraints with NaN gave %s", mst_status_str(st));
+    /* NaN and infinities are MST_ERR_INVALID_ARG, unless another property is overconstrained
+     * first. */
+    if (nonfinite)
+        ENSURE(st == MST_ERR_INVALID_ARG || st == MST_ERR_OVERCONSTRAINED, "applyConstraints with a non-finite value gave %s",
+               mst_status_str(st));
     bool any = c.width.present || c.height.present || c.frame_rate.present || c.aspect_ratio.present || c.resize_mode;
-    if (!bad && !nan && any && S.tracks[t.slot].kind == MST_KIND_AUDIO)
+    if (!bad && !nonfinite && any && S.tracks[t.slot].kind == MST_KIND_AUDIO)
         ENSURE(st == MST_ERR_OVERCONSTRAINED, "an audio track accepted a video constraint (%s)", mst_status_str(st));
     bool ideal_only = true;
     for (int i = 0; i < 4; i++) ideal_only &= (rs[i]->present & ~(uint32_t)MST_CONSTRAIN_IDEAL) == 0;
-    if (!bad && !nan && ideal_only && S.tracks[t.slot].kind == MST_KIND_VIDEO) /* ideal never overconstrains */
+    if (!bad && !nonfinite && ideal_only && S.tracks[t.slot].kind == MST_KIND_VIDEO) /* ideal never overconstrains */
         ENSURE(st == MST_OK, "a video track refused ideal-only constraints: %s", mst_last_error_message());
     MstVideoConstraints after;
     memset(&after, 0x5a, sizeof after);
@@ -1874,7 +1907,8 @@ static void on_ended(void *user_data, MstEndReason reason) {
 static void on_mute(void *user_data, bool muted) {
     Reg *r = as_reg(user_data);
     ENSURE(!r->ended_kind, "a mute callback got an ended registration");
-    (void)muted;
+    ENSURE(muted != r->last_muted, "a mute callback reported muted=%d twice in a row", muted);
+    r->last_muted = muted;
     r->fired++;
 }
 
@@ -1893,14 +1927,18 @@ static void op_track_callback(In *in) {
     r->ended_kind = !(b & 1);
     bool null_cb = (b & 6) == 6;
     MstReadyState rs = 0;
-    if (t.how == H_LIVE) CHK(mst_track_get_ready_state((const MstTrack *)t.v, &rs), S_OK);
+    if (t.how == H_LIVE) {
+        CHK(mst_track_get_ready_state((const MstTrack *)t.v, &rs), S_OK);
+        CHK(mst_track_get_muted((const MstTrack *)t.v, &r->last_muted), S_OK);
+    }
     MstStatus st = r->ended_kind
                        ? CHK(mst_track_set_ended_callback((MstTrack *)t.v, null_cb ? NULL : on_ended, r, on_destroy), S_OK | S_HANDLE)
                        : CHK(mst_track_set_mute_callback((MstTrack *)t.v, null_cb ? NULL : on_mute, r, on_destroy), S_OK | S_HANDLE);
     ENSURE(status_bit(st) & handle_status(&t), "set callback gave %s for a handle picked as %d", mst_status_str(st), t.how);
     if (st != MST_OK) {
         ENSURE(r->fired == 0, "a failed registration ran its callback");
-        if (!r->destroyed) r->used = false; /* mst.h does not say whether destroy runs on failure */
+        ENSURE(r->destroyed == 1, "a failed registration did not run its destroy-notify");
+        r->used = false;
         return;
     }
     r->registered = true;
@@ -1912,19 +1950,42 @@ static void op_track_callback(In *in) {
 /* ---------------------------------------------------------------------------------------- */
 /* Processors                                                                                 */
 
+/* The discards of frames that had reached the queue (the rest happened before it). */
+static uint64_t discarded_in_queue(const MstProcessorStats *s) {
+    return s->discarded_queue_full + s->discarded_superseded + s->discarded_closed;
+}
+
 static void check_stats(ProcSlot *p, const MstProcessorStats *s) {
-    ENSURE(s->total == s->delivered + s->discarded + s->queued,
-           "processor stats total %llu != delivered %llu + discarded %llu + queued %llu", (unsigned long long)s->total,
-           (unsigned long long)s->delivered, (unsigned long long)s->discarded, (unsigned long long)s->queued);
+    uint64_t in_queue = discarded_in_queue(s);
+    ENSURE(s->total == s->delivered + in_queue + s->queued,
+           "processor stats total %llu != delivered %llu + discarded in the queue %llu + queued %llu",
+           (unsigned long long)s->total, (unsigned long long)s->delivered, (unsigned long long)in_queue,
+           (unsigned long long)s->queued);
+    ENSURE(s->discarded == in_queue + s->discarded_muted + s->discarded_disabled + s->discarded_decimated + s->discarded_failed,
+           "processor stats discarded %llu is not the sum of its reasons", (unsigned long long)s->discarded);
+    ENSURE(s->pending_reads == 0, "%u pending reads, but no read ever waits here", s->pending_reads);
+    ENSURE(p->latest_only ? s->discarded_queue_full == 0 : s->discarded_superseded == 0,
+           "a %s processor discarded %llu frames as queue-full and %llu as superseded",
+           p->latest_only ? "latest-only" : "queueing", (unsigned long long)s->discarded_queue_full,
+           (unsigned long long)s->discarded_superseded);
+    ENSURE(s->discarded_disabled == 0 && s->discarded_failed == 0, "discarded %llu disabled, %llu failed",
+           (unsigned long long)s->discarded_disabled, (unsigned long long)s->discarded_failed);
     ENSURE(s->queued <= s->max_buffer_size, "queued %llu > max_buffer_size %u", (unsigned long long)s->queued, s->max_buffer_size);
     ENSURE(s->max_buffer_size >= 1, "max_buffer_size 0");
     bool video = p->kind == MST_KIND_VIDEO;
     uint32_t cap = video ? MST_PROCESSOR_MAX_VIDEO_BUFFER : MST_PROCESSOR_MAX_AUDIO_BUFFER;
-    uint32_t want = p->asked == 0 ? (video ? MST_PROCESSOR_DEFAULT_VIDEO_BUFFER : MST_PROCESSOR_DEFAULT_AUDIO_BUFFER)
-                                  : (p->asked < cap ? p->asked : cap);
+    uint32_t want = p->latest_only ? 1
+                    : p->asked == 0 ? (video ? MST_PROCESSOR_DEFAULT_VIDEO_BUFFER : MST_PROCESSOR_DEFAULT_AUDIO_BUFFER)
+                                    : (p->asked < cap ? p->asked : cap);
     ENSURE(s->max_buffer_size == want, "max_buffer_size %u for a request of %u (expected %u)", s->max_buffer_size, p->asked, want);
-    ENSURE(s->total >= p->last.total && s->delivered >= p->last.delivered && s->discarded >= p->last.discarded,
+    const MstProcessorStats *l = &p->last;
+    ENSURE(s->total >= l->total && s->delivered >= l->delivered && s->discarded >= l->discarded &&
+               s->discarded_queue_full >= l->discarded_queue_full && s->discarded_superseded >= l->discarded_superseded &&
+               s->discarded_closed >= l->discarded_closed && s->discarded_muted >= l->discarded_muted &&
+               s->discarded_decimated >= l->discarded_decimated,
            "processor counters went down");
+    ENSURE(p->reported <= s->discarded, "the frames read report %llu discards, the stats %llu",
+           (unsigned long long)p->reported, (unsigned long long)s->discarded);
     ENSURE(!p->last.ended || s->ended, "an ended processor is live again");
     ENSURE(p->last.max_buffer_size == 0 || p->last.max_buffer_size == s->max_buffer_size, "max_buffer_size changed");
     if (s->ended) ENSURE(s->queued == 0, "an ended processor still queues %llu frames", (unsigned long long)s->queued);
@@ -1948,11 +2009,12 @@ static void poll_check(ProcSlot *p) {
 static void op_processor_create(In *in) {
     Pick t = pick(in, T_TRACK);
     uint8_t b = rd8(in);
-    static const uint32_t edge[] = {0, 1, 32, 33, 1000, 1001, UINT32_MAX, 2};
-    uint32_t max = b < 0x80 ? b % 40 : (b < 0xf0 ? edge[b & 7] : rd32(in));
+    static const uint32_t edge[] = {0, 1, 32, 33, 1000, 1001, UINT32_MAX, 2, 65535, 65536, 100000, 65537};
+    uint32_t max = b < 0x80 ? b % 40 : (b < 0xf0 ? edge[(b & 15) % 12] : rd32(in));
     /* The options: mostly a struct of this header's size; NULL (the defaults) when max is 0;
-     * sometimes a flag, a struct_size below the 1.0 size, or a larger struct whose tail is
-     * zero (fine) or not (a newer caller asking for what this libmst lacks). */
+     * sometimes a flag (MST_PROCESSOR_LATEST_ONLY, or an unknown one), a struct_size below the
+     * 1.0 size, or a larger struct whose tail is zero (fine) or not (a newer caller asking for
+     * what this libmst lacks). A max above 65535 in valid options is EnforceRange's TypeError. */
     struct {
         MstProcessorOptions o;
         uint8_t tail[8];
@@ -1963,13 +2025,18 @@ static void op_processor_create(In *in) {
     uint8_t mode = rd8(in);
     unsigned options_status = S_OK;
     switch (mode % 16) {
-    case 11: opts.o.flags = 1u << (mode >> 4 & 31); options_status = S_ARG; break;
+    case 10: opts.o.flags = MST_PROCESSOR_LATEST_ONLY; break;
+    case 11:
+        opts.o.flags = 1u << (mode >> 4 & 31);
+        options_status = opts.o.flags == MST_PROCESSOR_LATEST_ONLY ? S_OK : S_ARG;
+        break;
     case 12: opts.o.struct_size = mode >> 4 & 7; options_status = S_ARG; break;
     case 13: opts.o.struct_size = sizeof opts; break;
     case 14: opts.o.struct_size = sizeof opts; opts.tail[mode >> 4 & 7] = 1; options_status = S_UNSUP; break;
     default: break;
     }
-    const MstProcessorOptions *options = max == 0 && mode % 16 < 11 ? NULL : &opts.o;
+    const MstProcessorOptions *options = max == 0 && mode % 16 < 10 ? NULL : &opts.o;
+    if (options_status == S_OK && max > 65535) options_status = S_TYPE;
     MstProcessor *out = (MstProcessor *)SENTINEL_FRAME;
     MstStatus st = CHK(mst_processor_create((const MstTrack *)t.v, options, &out), S_OK | S_NULL | S_TYPE | S_ARG | S_UNSUP);
     unsigned want = t.how == H_LIVE ? options_status : t.how == H_NULL ? S_NULL : t.how == H_GARBAGE ? S_TYPE | S_NULL : S_TYPE;
@@ -1981,7 +2048,8 @@ static void op_processor_create(In *in) {
     }
     check_fresh((uintptr_t)out, "mst_processor_create");
     int i = free_slot(T_PROC);
-    ProcSlot p = {out, S.tracks[t.slot].kind, S.tracks[t.slot].src, max, 0, -1, false, {0}};
+    ProcSlot p = {out, S.tracks[t.slot].kind, S.tracks[t.slot].src, max,
+                  (opts.o.flags & MST_PROCESSOR_LATEST_ONLY) != 0, 0, 0, -1, false, {0}};
     MstProcessorStats s = MST_STRUCT_INIT(MstProcessorStats);
     CHK(mst_processor_get_stats(out, &s), S_OK);
     check_stats(&p, &s);
@@ -2029,19 +2097,26 @@ static void op_processor_read(In *in) {
     MstKind kind = 0;
     CHK(mst_frame_get_kind(out, &kind), S_OK);
     ENSURE(kind == ps->kind, "a %d processor delivered a frame of kind %d", ps->kind, kind);
-    uint64_t seq;
+    uint64_t seq, discarded_before;
     if (kind == MST_KIND_VIDEO) {
         MstVideoFrameInfo i = MST_STRUCT_INIT(MstVideoFrameInfo);
         CHK(mst_frame_get_video_info(out, &i), S_OK);
         seq = i.sequence;
+        discarded_before = i.discarded_before;
     } else {
         MstAudioDataInfo a = MST_STRUCT_INIT(MstAudioDataInfo);
         CHK(mst_frame_get_audio_info(out, &a), S_OK);
         seq = a.sequence;
+        discarded_before = a.discarded_before;
     }
     ENSURE(seq > ps->last_seq && seq <= before.total, "sequence %llu after %llu, total %llu", (unsigned long long)seq,
            (unsigned long long)ps->last_seq, (unsigned long long)before.total);
+    /* One reader: the frames that reached the queue between the last frame read and this one
+     * were discarded there, and every discard is reported once. */
+    ENSURE(discarded_before >= seq - ps->last_seq - 1, "sequence %llu after %llu, but only %llu discarded before it",
+           (unsigned long long)seq, (unsigned long long)ps->last_seq, (unsigned long long)discarded_before);
     ps->last_seq = seq;
+    ps->reported += discarded_before;
     MstProcessorStats after = MST_STRUCT_INIT(MstProcessorStats);
     CHK(mst_processor_get_stats(ps->h, &after), S_OK);
     check_stats(ps, &after);
@@ -2141,6 +2216,50 @@ static void op_misc(In *in) {
     if (st != MST_OK) ENSURE(state == (MstWritableState)0x77, "a failed call wrote its out-pointer");
 }
 
+/* contentHint: the values of the track's kind are kept, anything else refused and nothing
+ * changes; a clone starts with its original's hint. */
+static void op_track_content_hint(In *in) {
+    Pick t = pick(in, T_TRACK);
+    uint8_t b = rd8(in);
+    static const char *const hints[] = {"",      "motion",   "detail", "text",        "speech",    "speech-recognition",
+                                        "music", "Motion",   "motion ", "text\t", "mot\xffion", NULL};
+    const char *h = hints[(b & 15) % 12];
+    const char *before = NULL;
+    if (t.how == H_LIVE) CHK(mst_track_get_content_hint((const MstTrack *)t.v, &before), S_OK);
+    MstStatus st = CHK(mst_track_set_content_hint((MstTrack *)t.v, h), S_OK | S_HANDLE);
+    unsigned want = handle_status(&t);
+    if (t.how == H_LIVE) {
+        static const char *const video[] = {"", "motion", "detail", "text"};
+        static const char *const audio[] = {"", "speech", "speech-recognition", "music"};
+        const char *const *valid = S.tracks[t.slot].kind == MST_KIND_VIDEO ? video : audio;
+        bool ok = false;
+        for (int i = 0; h != NULL && i < 4; i++) ok |= strcmp(h, valid[i]) == 0;
+        want = h == NULL ? S_NULL : ok ? S_OK : S_ARG;
+    }
+    ENSURE(status_bit(st) & want, "mst_track_set_content_hint(\"%s\") gave %s for a track picked as %d", h ? h : "(NULL)",
+           mst_status_str(st), t.how);
+    const char *after = (const char *)SENTINEL_FRAME;
+    MstStatus got = CHK(mst_track_get_content_hint((const MstTrack *)t.v, &after), S_OK | S_HANDLE);
+    ENSURE(status_bit(got) & handle_status(&t), "mst_track_get_content_hint gave %s for a track picked as %d",
+           mst_status_str(got), t.how);
+    if (got != MST_OK) {
+        ENSURE(after == (const char *)SENTINEL_FRAME, "a failed call wrote its out-pointer");
+        return;
+    }
+    ENSURE(after != NULL && strcmp(after, st == MST_OK ? h : before) == 0, "contentHint is \"%s\" after setting \"%s\" (%s)",
+           after ? after : "(NULL)", h ? h : "(NULL)", mst_status_str(st));
+    if (b & 0x80) {
+        MstTrack *clone = NULL;
+        CHK(mst_track_clone((const MstTrack *)t.v, &clone), S_OK);
+        const char *copied = NULL;
+        CHK(mst_track_get_content_hint(clone, &copied), S_OK);
+        ENSURE(copied != NULL && strcmp(copied, after) == 0, "a clone's contentHint is \"%s\", its original's \"%s\"",
+               copied ? copied : "(NULL)", after);
+        CHK(mst_track_free(clone), S_OK);
+        add_dead(T_TRACK, (uintptr_t)clone);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* One input                                                                                  */
 
@@ -2151,7 +2270,9 @@ enum op {
     OP_GEN_MUTED, OP_GEN_FREE, OP_TRACK_CLONE, OP_TRACK_STOP, OP_TRACK_FREE, OP_TRACK_ENABLED,
     OP_TRACK_CONSTRAINTS, OP_TRACK_SETTINGS, OP_TRACK_CAPABILITIES, OP_TRACK_GETTERS, OP_TRACK_CALLBACK,
     OP_PROC_CREATE, OP_PROC_READ, OP_PROC_STATS, OP_PROC_CLOSE, OP_PROC_FREE, OP_PROC_FD, OP_PROC_WAKEUP,
-    OP_MISC, OP_COUNT
+    OP_MISC,
+    /* Appended after the first 37, whose ids the committed corpus was made with. */
+    OP_TRACK_CONTENT_HINT, OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
@@ -2161,7 +2282,7 @@ static const char *const op_names[OP_COUNT] = {
     "generator_muted", "generator_free", "track_clone", "track_stop", "track_free", "track_enabled",
     "track_constraints", "track_settings", "track_capabilities", "track_getters", "track_callback",
     "processor_create", "processor_read", "processor_stats", "processor_close", "processor_free", "processor_fd",
-    "processor_wakeup", "misc",
+    "processor_wakeup", "misc", "track_content_hint",
 };
 
 static void run_op(In *in, int op) {
@@ -2202,6 +2323,7 @@ static void run_op(In *in, int op) {
     case OP_PROC_FREE: op_processor_free(in); break;
     case OP_PROC_FD: op_processor_fd(in); break;
     case OP_PROC_WAKEUP: op_processor_wakeup(in); break;
+    case OP_TRACK_CONTENT_HINT: op_track_content_hint(in); break;
     default: op_misc(in); break;
     }
 }

@@ -16,25 +16,34 @@ pub struct MstFrame {
     _opaque: [u8; 0],
 }
 
-/// A frame handle's value: the frame (None once closed: WebCodecs' [[Detached]]) and the
-/// processor sequence number it was read with.
+/// A frame handle's value: the frame (None once closed: WebCodecs' [[Detached]]) and what the
+/// processor it was read from said of it.
 #[derive(Clone)]
 pub(crate) struct FrameEntry {
     pub(crate) frame: Option<Frame>,
+    pub(crate) read: ReadNumbers,
+}
+
+/// A frame's numbers in the processor that returned it; zeros for frames not read from one.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ReadNumbers {
+    /// Its sequence number there.
     pub(crate) sequence: u64,
+    /// The frames that processor discarded since the frame it returned before this one.
+    pub(crate) discarded_before: u64,
 }
 
 pub(crate) static FRAMES: Table<FrameEntry> = Table::new(0x4d, "MstFrame");
 
-pub(crate) fn new_handle(frame: Frame, sequence: u64) -> Result<*mut MstFrame> {
-    FRAMES.insert(FrameEntry { frame: Some(frame), sequence })
+pub(crate) fn new_handle(frame: Frame, read: ReadNumbers) -> Result<*mut MstFrame> {
+    FRAMES.insert(FrameEntry { frame: Some(frame), read })
 }
 
-/// The open frame behind `h` and its sequence number; MST_ERR_INVALID_STATE once closed.
-pub(crate) fn get_entry(h: *const MstFrame) -> Result<(Frame, u64)> {
+/// The open frame behind `h` and its processor numbers; MST_ERR_INVALID_STATE once closed.
+pub(crate) fn get_entry(h: *const MstFrame) -> Result<(Frame, ReadNumbers)> {
     let e = FRAMES.get(h)?;
     let frame = e.frame.ok_or_else(|| err!(InvalidState, "the frame is closed"))?;
-    Ok((frame, e.sequence))
+    Ok((frame, e.read))
 }
 
 pub(crate) fn get(h: *const MstFrame) -> Result<Frame> {
@@ -337,7 +346,7 @@ pub extern "C" fn mst_frame_create_video(
         let init = video_init(&read_in_required(init, "init")?)?;
         let out = out!(out, "out");
         let frame = Frame::video_copy(&init, bytes!(data, data_len, "data"))?;
-        *out = new_handle(frame, 0)?;
+        *out = new_handle(frame, ReadNumbers::default())?;
         Ok(())
     })
 }
@@ -367,7 +376,7 @@ pub extern "C" fn mst_frame_wrap_video(
         let out = out!(out, "out");
         let frame =
             wrap(bytes!(data, data_len, "data"), release, user_data, |n| init.validate(n).map(FrameMeta::Video))?;
-        *out = new_handle(frame, 0)?;
+        *out = new_handle(frame, ReadNumbers::default())?;
         Ok(())
     })
 }
@@ -396,7 +405,7 @@ pub extern "C" fn mst_frame_create_audio(
         let init = audio_init(&read_in_required(init, "init")?)?;
         let out = out!(out, "out");
         let frame = Frame::audio_copy(&init, bytes!(data, data_len, "data"))?;
-        *out = new_handle(frame, 0)?;
+        *out = new_handle(frame, ReadNumbers::default())?;
         Ok(())
     })
 }
@@ -422,13 +431,13 @@ pub extern "C" fn mst_frame_wrap_audio(
         let out = out!(out, "out");
         let frame =
             wrap(bytes!(data, data_len, "data"), release, user_data, |n| init.validate(n).map(FrameMeta::Audio))?;
-        *out = new_handle(frame, 0)?;
+        *out = new_handle(frame, ReadNumbers::default())?;
         Ok(())
     })
 }
 
 /// A new handle to the same media (a refcount increment, no copy), with the same sequence
-/// number.
+/// and discarded_before numbers.
 ///
 /// Ownership: `frame` borrowed; on MST_OK the caller owns `*out` and releases it with
 /// mst_frame_free(), independently of `frame`.
@@ -442,8 +451,8 @@ pub extern "C" fn mst_frame_wrap_audio(
 pub extern "C" fn mst_frame_clone(frame: *const MstFrame, out: *mut *mut MstFrame) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
-        let (f, sequence) = get_entry(frame)?;
-        *out = new_handle(f, sequence)?;
+        let (f, read) = get_entry(frame)?;
+        *out = new_handle(f, read)?;
         Ok(())
     })
 }
@@ -521,6 +530,12 @@ pub struct MstVideoFrameInfo {
     /// The capture device's sequence number (V4L2's: 0, 1, ...; gaps are frames lost before
     /// libmst got them); -1 for frames not captured from a camera.
     pub capture_sequence: i64,
+    /// How many frames the processor discarded, for any reason (see MstProcessorStats),
+    /// between the frame it returned before this one and this one: the frames its reader
+    /// missed just before this one. Exact with one reader, or readers blocked in line; readers
+    /// that read without waiting at the same moment may see a frame counted in a neighbour's
+    /// number. 0 for frames that did not come from mst_processor_read().
+    pub discarded_before: u64,
 }
 
 /// Reads a video frame's attributes.
@@ -537,7 +552,7 @@ pub struct MstVideoFrameInfo {
 pub extern "C" fn mst_frame_get_video_info(frame: *const MstFrame, out: *mut MstVideoFrameInfo) -> MstStatus {
     ffi_call!({
         let out = OutStruct::new(out, "out")?;
-        let (f, sequence) = get_entry(frame)?;
+        let (f, read) = get_entry(frame)?;
         let v = f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
         out.write(MstVideoFrameInfo {
             struct_size: 0,
@@ -550,8 +565,9 @@ pub extern "C" fn mst_frame_get_video_info(frame: *const MstFrame, out: *mut Mst
             timestamp: v.timestamp,
             duration: v.duration.unwrap_or(0),
             num_planes: v.format.planes().len() as u32,
-            sequence,
+            sequence: read.sequence,
             capture_sequence: v.capture_sequence.map_or(-1, |s| s as i64),
+            discarded_before: read.discarded_before,
         });
         Ok(())
     })
@@ -573,6 +589,8 @@ pub struct MstAudioDataInfo {
     pub duration: i64,
     /// As in MstVideoFrameInfo.
     pub sequence: u64,
+    /// As in MstVideoFrameInfo.
+    pub discarded_before: u64,
 }
 
 /// Reads an audio buffer's attributes.
@@ -587,7 +605,7 @@ pub struct MstAudioDataInfo {
 pub extern "C" fn mst_frame_get_audio_info(frame: *const MstFrame, out: *mut MstAudioDataInfo) -> MstStatus {
     ffi_call!({
         let out = OutStruct::new(out, "out")?;
-        let (f, sequence) = get_entry(frame)?;
+        let (f, read) = get_entry(frame)?;
         let a = f.audio().ok_or_else(|| err!(Type, "this frame is a VideoFrame, not AudioData"))?;
         out.write(MstAudioDataInfo {
             struct_size: 0,
@@ -597,7 +615,8 @@ pub extern "C" fn mst_frame_get_audio_info(frame: *const MstFrame, out: *mut Mst
             number_of_channels: a.number_of_channels,
             timestamp: a.timestamp,
             duration: a.duration(),
-            sequence,
+            sequence: read.sequence,
+            discarded_before: read.discarded_before,
         });
         Ok(())
     })
@@ -852,8 +871,8 @@ sized_struct!(
     out MstPlaneLayouts = 72,
     in MstVideoFrameInit = 128,
     in MstAudioDataInit = 32,
-    out MstVideoFrameInfo = 80,
-    out MstAudioDataInfo = 48,
+    out MstVideoFrameInfo = 88,
+    out MstAudioDataInfo = 56,
     in MstVideoCopyOptions = 96,
     in MstAudioCopyOptions = 20,
 );

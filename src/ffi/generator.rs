@@ -7,7 +7,7 @@ use super::track::{new_handle as new_track, MstTrack};
 use super::{ffi_call, out, symver, MstStatus, Table};
 use crate::error::{err, ErrorKind};
 use crate::frame::Kind;
-use crate::source::generator::Generator;
+use crate::source::generator::{Generator, WritableState};
 
 /// A MediaStreamTrackGenerator: a writable source plus its own track. Opaque handle.
 pub struct MstGenerator {
@@ -24,7 +24,8 @@ pub enum MstWritableState {
     MST_WRITABLE_STATE_WRITABLE = 1,
     /// mst_generator_close() closed it, or every connected track ended.
     MST_WRITABLE_STATE_CLOSED = 2,
-    /// A write the sink rejected errored it; every later write fails.
+    /// A write the sink rejected (a frame of the other kind, a closed frame, not a frame)
+    /// errored it: every later write and mst_generator_close() fail with that error.
     MST_WRITABLE_STATE_ERRORED = 3,
 }
 
@@ -78,7 +79,16 @@ pub extern "C" fn mst_generator_get_track(generator: *const MstGenerator, out: *
 
 /// Sends `frame` to every live track connected to the generator (its own and its clones;
 /// each adapts it to its constraints, none copies pixels unless it must scale) and closes
-/// `frame`. While muted, the frame is closed and nothing is sent.
+/// `frame`. While muted, the frame is closed and nothing is sent (each track's processors count
+/// it in discarded_muted).
+///
+/// The writable follows the Streams standard. A write the sink rejects (a frame of the other
+/// kind, a closed frame, a freed handle or a handle that is not a frame) fails with
+/// MST_ERR_TYPE and errors the writable (mst_generator_get_state() then says
+/// MST_WRITABLE_STATE_ERRORED); every later write fails with MST_ERR_TYPE, the message naming
+/// that first error ("the writable was errored by an earlier write: ..."). The connected
+/// tracks stay live until the generator is freed. A write to a closed writable fails with
+/// MST_ERR_TYPE and does not error it.
 ///
 /// Ownership: `frame` is never released here: on MST_OK it is closed (as mst_frame_close():
 /// the media moved into the tracks), on an error it is untouched; either way the caller
@@ -91,11 +101,14 @@ pub extern "C" fn mst_generator_get_track(generator: *const MstGenerator, out: *
 /// frame evicted from a full queue is released here (running its release callback on this
 /// thread).
 /// Blocking: no.
-/// Errors: MST_ERR_NULL_ARG (`generator` or `frame` is NULL), MST_ERR_INVALID_ARG (not a
-/// generator handle), MST_ERR_INVALID_STATE (the generator was freed, or the writable is
-/// closed: mst_generator_close(), or every connected track ended), MST_ERR_TYPE (a frame of
-/// the other kind, a closed or freed frame, or not a frame handle).
-/// Spec: the writable's write algorithm (writeFrame): the frame is closed after it is sent.
+/// Errors: MST_ERR_NULL_ARG (`generator` or `frame` is NULL; nothing is errored),
+/// MST_ERR_INVALID_ARG (not a generator handle), MST_ERR_INVALID_STATE (the generator was
+/// freed), MST_ERR_TYPE (the writable is closed: mst_generator_close(), or every connected
+/// track ended; the writable is errored by an earlier write; or this write is rejected and
+/// errors it: a frame of the other kind, a closed or freed frame, not a frame handle).
+/// Spec: the writable's write algorithm (writeFrame), with the Streams standard's
+/// WritableStreamDealWithRejection for a rejected write: the frame is closed after it is
+/// sent.
 #[no_mangle]
 pub extern "C" fn mst_generator_write(generator: *mut MstGenerator, frame: *mut MstFrame) -> MstStatus {
     ffi_call!({
@@ -103,9 +116,14 @@ pub extern "C" fn mst_generator_write(generator: *mut MstGenerator, frame: *mut 
         if frame.is_null() {
             return Err(err!(NullArg, "`frame` is NULL"));
         }
-        let media = frame::get(frame).map_err(|e| match e.kind {
-            ErrorKind::InvalidState => err!(Type, "the frame is closed or freed: {}", e.message),
-            _ => err!(Type, "`frame` is not a VideoFrame or AudioData: {}", e.message),
+        // The chunk is checked by the sink, so only a writable that accepts writes gets that
+        // far: on a closed or errored one, write_rejected returns the error the write meets
+        // first and errors nothing.
+        let media = frame::get(frame).map_err(|e| {
+            g.write_rejected(match e.kind {
+                ErrorKind::InvalidState => err!(Type, "the frame is closed or freed: {}", e.message),
+                _ => err!(Type, "`frame` is not a VideoFrame or AudioData: {}", e.message),
+            })
         })?;
         g.write(media).map_err(|(e, _)| e)?;
         // Sent: the handle's reference goes (dropped outside the table's lock). A handle another
@@ -117,25 +135,26 @@ pub extern "C" fn mst_generator_write(generator: *mut MstGenerator, frame: *mut 
 
 /// Closes the writable: every connected track ends (reason MST_END_REASON_WRITABLE_CLOSED;
 /// their ended callbacks run on this thread) and their processors. Later writes fail with
-/// MST_ERR_INVALID_STATE. Closing a closed writable does nothing. The handle stays valid.
+/// MST_ERR_TYPE. Closing a closed writable does nothing and returns MST_OK. An errored
+/// writable (see mst_generator_write()) cannot be closed: the call returns its stored error and
+/// changes nothing (its tracks stay live until mst_generator_free()). The handle stays valid.
 ///
 /// Ownership: `generator` borrowed; release it with mst_generator_free().
 /// Thread safety: any thread.
 /// Blocking: no (ended callbacks run on this thread).
 /// Errors: MST_ERR_NULL_ARG (`generator` is NULL), MST_ERR_INVALID_ARG (not a generator
-/// handle), MST_ERR_INVALID_STATE (freed).
-/// Spec: the writable's close algorithm (closeWritable).
+/// handle), MST_ERR_INVALID_STATE (freed), MST_ERR_TYPE (the writable is errored; the message
+/// names the write that errored it).
+/// Spec: the writable's close algorithm (closeWritable); the Streams standard rejects the close
+/// of an errored stream with its stored error.
 #[no_mangle]
 pub extern "C" fn mst_generator_close(generator: *mut MstGenerator) -> MstStatus {
-    ffi_call!({
-        get(generator)?.close();
-        Ok(())
-    })
+    ffi_call!({ get(generator)?.close_writable() })
 }
 
-/// The writable's state: MST_WRITABLE_STATE_WRITABLE, or MST_WRITABLE_STATE_CLOSED once
-/// closed (explicitly, or every connected track ended); MST_WRITABLE_STATE_ERRORED is the
-/// state after a write the sink rejected.
+/// The writable's state: MST_WRITABLE_STATE_WRITABLE; MST_WRITABLE_STATE_CLOSED once closed
+/// (explicitly, or every connected track ended); MST_WRITABLE_STATE_ERRORED after a write the
+/// sink rejected (it stays errored, also once the tracks end).
 ///
 /// Ownership: `generator` borrowed; `*out` written on MST_OK only.
 /// Thread safety: any thread.
@@ -147,21 +166,26 @@ pub extern "C" fn mst_generator_close(generator: *mut MstGenerator) -> MstStatus
 pub extern "C" fn mst_generator_get_state(generator: *const MstGenerator, out: *mut MstWritableState) -> MstStatus {
     ffi_call!({
         let out = out!(out, "out");
-        *out = if get(generator)?.is_closed() {
-            MstWritableState::MST_WRITABLE_STATE_CLOSED
-        } else {
-            MstWritableState::MST_WRITABLE_STATE_WRITABLE
+        *out = match get(generator)?.state() {
+            WritableState::Writable => MstWritableState::MST_WRITABLE_STATE_WRITABLE,
+            WritableState::Closed => MstWritableState::MST_WRITABLE_STATE_CLOSED,
+            WritableState::Errored => MstWritableState::MST_WRITABLE_STATE_ERRORED,
         };
         Ok(())
     })
 }
 
-/// Sets `muted`: while true, written frames are dropped and every connected track reports
-/// muted; a change calls the tracks' mute callbacks on this thread.
+/// Sets `muted`: while true, written frames are dropped (each connected track's processors
+/// count them in discarded_muted) and every connected track reports muted. Each track's mute
+/// callback runs once per change of the muted value it settles on, on this thread; when a
+/// change comes while another thread (or this one, from inside the callback) is running that
+/// track's mute callback, that running thread reports it after its callback returns, so a
+/// track's mute callbacks never overlap and never repeat a value. Setting the current value
+/// changes nothing.
 ///
 /// Ownership: `generator` borrowed.
 /// Thread safety: any thread.
-/// Blocking: no (mute callbacks run on this thread).
+/// Blocking: no (mute callbacks run on this thread, possibly several in a row).
 /// Errors: MST_ERR_NULL_ARG (`generator` is NULL), MST_ERR_INVALID_ARG (not a generator
 /// handle), MST_ERR_INVALID_STATE (freed).
 /// Spec: VideoTrackGenerator.muted (setter).
@@ -190,8 +214,8 @@ pub extern "C" fn mst_generator_get_muted(generator: *const MstGenerator, out: *
     })
 }
 
-/// Releases the generator handle, closing its writable first (as mst_generator_close():
-/// nothing could write to it any more): every connected track ends with
+/// Releases the generator handle, ending every connected track first (nothing could write to
+/// them any more), whatever the writable's state, errored included: each ends with
 /// MST_END_REASON_WRITABLE_CLOSED, its ended callback running on this thread. Track handles
 /// stay valid until freed. NULL is MST_OK.
 ///
@@ -200,7 +224,7 @@ pub extern "C" fn mst_generator_get_muted(generator: *const MstGenerator, out: *
 /// Blocking: no (ended callbacks run on this thread).
 /// Errors: MST_ERR_INVALID_ARG (not a generator handle), MST_ERR_INVALID_STATE (already
 /// freed).
-/// Spec: libmst extension (releases the C handle; closes the writable as closeWritable).
+/// Spec: libmst extension (releases the C handle; ends the tracks as closeWritable does).
 #[no_mangle]
 pub extern "C" fn mst_generator_free(generator: *mut MstGenerator) -> MstStatus {
     ffi_call!({

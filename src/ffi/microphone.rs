@@ -6,6 +6,7 @@ use super::device::device_id_in;
 use super::support::read_in;
 use super::track::{get as get_track, new_handle, range_in, MstConstrainRange, MstTrack};
 use super::{ffi_call, out, sized_struct, symver, MstStatus, OutStruct};
+use crate::constraints::Property;
 use crate::error::err;
 use crate::source::alsa::{self as mic, AudioConstraints};
 
@@ -58,9 +59,9 @@ pub extern "C" fn mst_track_create_microphone(
         let id = device_id_in(device_id)?;
         let c = read_in(constraints, "constraints")?.unwrap_or_default();
         let ac = AudioConstraints {
-            sample_rate: range_in(&c.sample_rate, "sample_rate")?,
-            channel_count: range_in(&c.channel_count, "channel_count")?,
-            sample_size: range_in(&c.sample_size, "sample_size")?,
+            sample_rate: range_in(Property::SampleRate, &c.sample_rate)?,
+            channel_count: range_in(Property::ChannelCount, &c.channel_count)?,
+            sample_size: range_in(Property::SampleSize, &c.sample_size)?,
         };
         *out = new_handle(mic::microphone(&id, &ac)?)?;
         Ok(())

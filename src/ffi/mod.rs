@@ -56,9 +56,11 @@ pub enum MstStatus {
     /// An argument is outside its domain, or a handle is of another type.
     MST_ERR_INVALID_ARG = -11,
     /// The spec's TypeError: a frame of the wrong kind, an unknown kind, a closed frame
-    /// written to a generator, an invalid track given to a processor.
+    /// written to a generator, a write to a closed or errored writable, an invalid track given
+    /// to a processor, a maxBufferSize outside unsigned short.
     MST_ERR_TYPE = -12,
-    /// The object's state forbids the call: a closed frame, a freed handle, a closed writable.
+    /// The object's state forbids the call (a closed frame, a freed handle, a read while a
+    /// processor callback is set).
     MST_ERR_INVALID_STATE = -13,
     /// WebCodecs' RangeError: an offset, count, plane index or buffer size out of range.
     MST_ERR_RANGE = -14,

@@ -4,12 +4,12 @@ use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::frame::{new_handle as new_frame, MstFrame};
+use super::frame::{new_handle as new_frame, MstFrame, ReadNumbers};
 use super::support::read_in;
 use super::track::MstTrack;
 use super::{ffi_call, out, sized_struct, symver, MstDestroyNotify, MstStatus, OutStruct, Table, UserData};
 use crate::error::{err, ErrorKind};
-use crate::sink::processor::{Delivered, Processor, Wait};
+use crate::sink::processor::{Delivered, Processor, ProcessorOptions, Wait};
 
 /// A MediaStreamTrackProcessor. Opaque handle.
 pub struct MstProcessor {
@@ -26,6 +26,11 @@ pub const MST_PROCESSOR_MAX_VIDEO_BUFFER: u32 = 32;
 pub const MST_PROCESSOR_DEFAULT_AUDIO_BUFFER: u32 = 10;
 /// The largest maxBufferSize of audio processors.
 pub const MST_PROCESSOR_MAX_AUDIO_BUFFER: u32 = 1000;
+/// MstProcessorOptions.flags: a read returns the newest frame and never a frame twice; older
+/// frames are discarded (MstProcessorStats.discarded_superseded) as newer ones arrive, and a
+/// read blocks only until something new arrives. The queue holds one frame whatever
+/// max_buffer_size says (which is still range-checked).
+pub const MST_PROCESSOR_LATEST_ONLY: u32 = 1;
 
 // Literals above so cbindgen can write them into mst.h; tied to the core here.
 const _: () = {
@@ -43,16 +48,18 @@ const _: () = {
 pub struct MstProcessorOptions {
     /// sizeof(MstProcessorOptions) as the caller knows it (MST_STRUCT_INIT).
     pub struct_size: u32,
-    /// The queue's length in frames: 0 = MST_PROCESSOR_DEFAULT_*_BUFFER; above
-    /// MST_PROCESSOR_MAX_*_BUFFER it is clamped.
+    /// The spec's maxBufferSize, an `[EnforceRange] unsigned short`: the queue's length in
+    /// frames. 0 = MST_PROCESSOR_DEFAULT_*_BUFFER; 1..=65535, clamped to
+    /// MST_PROCESSOR_MAX_*_BUFFER; above 65535 mst_processor_create() fails with MST_ERR_TYPE.
     pub max_buffer_size: u32,
-    /// MST_PROCESSOR_* flags; none are defined yet, so it must be 0.
+    /// 0, or MST_PROCESSOR_LATEST_ONLY; any other bit is refused.
     pub flags: u32,
 }
 
 /// Creates a processor on `track` with its own queue of `options->max_buffer_size` frames,
-/// filled only from this track, dropping its oldest frame when full. A processor on an ended
-/// track is created ended.
+/// filled only from this track, dropping its oldest frame when full (with
+/// MST_PROCESSOR_LATEST_ONLY: one frame, the newest). A processor on an ended track is created
+/// ended.
 ///
 /// Ownership: `track` and `options` (NULL = defaults) borrowed; the processor keeps the track
 /// alive itself (freeing the track handle does not stop it). On MST_OK the caller owns `*out`
@@ -60,11 +67,13 @@ pub struct MstProcessorOptions {
 /// Thread safety: any thread.
 /// Blocking: no.
 /// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_TYPE (`track` is freed or
-/// not a track handle), MST_ERR_INVALID_ARG (`options->struct_size` below the 1.0 size, or an
-/// unknown flag), MST_ERR_UNSUPPORTED (nonzero bytes past the `options` this libmst knows),
-/// MST_ERR_NO_MEMORY (no handle left).
-/// Spec: MediaStreamTrackProcessor constructor (its TypeError for an invalid track is
-/// MST_ERR_TYPE).
+/// not a track handle; `options->max_buffer_size` above 65535), MST_ERR_INVALID_ARG
+/// (`options->struct_size` below the 1.0 size, or an unknown flag), MST_ERR_UNSUPPORTED
+/// (nonzero bytes past the `options` this libmst knows), MST_ERR_NO_MEMORY (no handle left).
+/// Nothing is created on an error.
+/// Spec: MediaStreamTrackProcessor constructor (its TypeErrors, for an invalid track and for
+/// maxBufferSize outside [EnforceRange] unsigned short, are MST_ERR_TYPE); the latest-only
+/// flag is a libmst extension.
 #[no_mangle]
 pub extern "C" fn mst_processor_create(
     track: *const MstTrack,
@@ -78,10 +87,18 @@ pub extern "C" fn mst_processor_create(
             _ => err!(Type, "`track` is not a valid MediaStreamTrack: {}", e.message),
         })?;
         let o = read_in(options, "options")?.unwrap_or_default();
-        if o.flags != 0 {
-            return Err(err!(InvalidArg, "options->flags {:#x} has an unknown flag", o.flags));
+        let unknown = o.flags & !MST_PROCESSOR_LATEST_ONLY;
+        if unknown != 0 {
+            return Err(err!(InvalidArg, "options->flags {:#x} has an unknown flag ({unknown:#x})", o.flags));
         }
-        *out = PROCESSORS.insert(Arc::new(Processor::new(&t, o.max_buffer_size as usize)))?;
+        let p = Processor::with_options(
+            &t,
+            ProcessorOptions {
+                max_buffer_size: o.max_buffer_size,
+                latest_only: o.flags & MST_PROCESSOR_LATEST_ONLY != 0,
+            },
+        )?;
+        *out = PROCESSORS.insert(Arc::new(p))?;
         Ok(())
     })
 }
@@ -90,16 +107,21 @@ fn get(p: *const MstProcessor) -> crate::error::Result<Arc<Processor>> {
     PROCESSORS.get(p)
 }
 
-/// Reads the next frame: the oldest queued frame, in arrival order. `timeout_ms` 0 = do not
-/// wait, < 0 = wait forever, > 0 = wait that long.
+/// Reads the next frame: the oldest queued frame, in arrival order (with
+/// MST_PROCESSOR_LATEST_ONLY: the newest, never one returned before). `timeout_ms` 0 = do not
+/// wait, < 0 = wait forever, > 0 = wait that long. Reads blocked at the same time are served in
+/// the order they blocked (a ReadableStream's read requests), and a read that does not wait
+/// never takes a frame owed to a blocked one.
 ///
 /// Ownership: on MST_OK the caller owns `*out` (a VideoFrame or AudioData handle whose
-/// MstVideoFrameInfo/MstAudioDataInfo.sequence is its number in this processor) and
-/// releases it with mst_frame_free().
+/// MstVideoFrameInfo/MstAudioDataInfo.sequence is its number in this processor and
+/// discarded_before the frames this processor discarded since the frame it returned before)
+/// and releases it with mst_frame_free().
 /// Thread safety: any thread; several readers may share a processor (each frame goes to one).
 /// Blocking: up to `timeout_ms` (forever when negative) until a frame or the end comes, or
 /// mst_processor_wakeup().
-/// Errors: MST_ERR_AGAIN (nothing queued, timeout 0), MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
+/// Errors: MST_ERR_AGAIN (nothing queued, or only frames owed to blocked reads; timeout 0),
+/// MST_ERR_TIMEOUT, MST_ERR_INTERRUPTED
 /// (mst_processor_wakeup()), MST_ERR_ENDED (the track ended or the processor was closed: no
 /// more frames will come; the queue was emptied, except that readers already blocked here
 /// when the track ended still get the frames they were waiting for, as the spec's pending
@@ -121,7 +143,7 @@ pub extern "C" fn mst_processor_read(
             t => Wait::For(Duration::from_millis(t as u64)),
         };
         let d = get(processor)?.read(wait)?;
-        *out = new_frame(d.frame, d.sequence)?;
+        *out = new_frame(d.frame, ReadNumbers { sequence: d.sequence, discarded_before: d.discarded_before })?;
         Ok(())
     })
 }
@@ -198,7 +220,10 @@ pub extern "C" fn mst_processor_set_callback(
             Box::new(move |d: Option<Delivered>| {
                 let frame = match d {
                     None => std::ptr::null_mut(),
-                    Some(d) => match new_frame(d.frame, d.sequence) {
+                    Some(d) => match new_frame(
+                        d.frame,
+                        ReadNumbers { sequence: d.sequence, discarded_before: d.discarded_before },
+                    ) {
                         Ok(f) => f,
                         // No handle left (16 million frames open): this frame is dropped.
                         Err(_) => return,
@@ -211,22 +236,51 @@ pub extern "C" fn mst_processor_set_callback(
     })
 }
 
-/// Counters: every frame the track delivered to this processor is delivered (read), discarded
-/// (evicted by a newer frame when the queue was full, or emptied at close), or still queued:
-/// total = delivered + discarded + queued.
+/// Counters. Every frame that reached this processor's queue (`total`) is delivered (read),
+/// discarded in the queue (queue full, superseded, closed) or still queued:
+/// total = delivered + discarded_queue_full + discarded_superseded + discarded_closed + queued.
+/// The track may also discard frames meant for this processor before they reach the queue
+/// (muted, disabled, decimated, failed): those are not in `total`. `discarded` is the sum of
+/// every discarded_* counter, before and in the queue.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MstProcessorStats {
     /// sizeof(MstProcessorStats) as the caller knows it (MST_STRUCT_INIT).
     pub struct_size: u32,
-    /// The queue capacity in force (maxBufferSize after defaulting and clamping).
+    /// The queue capacity in force (maxBufferSize after defaulting and clamping; 1 with
+    /// MST_PROCESSOR_LATEST_ONLY).
     pub max_buffer_size: u32,
+    /// Frames that reached the queue.
     pub total: u64,
+    /// Frames read (or handed to the callback).
     pub delivered: u64,
+    /// Every frame discarded, for any reason: the sum of the discarded_* counters.
     pub discarded: u64,
+    /// Frames in the queue now.
     pub queued: u64,
     /// The processor has ended (track ended or processor closed).
     pub ended: bool,
+    /// Reads blocked in mst_processor_read() now, waiting for a frame (the spec's
+    /// [[numPendingReads]]).
+    pub pending_reads: u32,
+    /// In the queue: evicted, oldest first, by a newer frame when the queue was full.
+    pub discarded_queue_full: u64,
+    /// In the queue: replaced by a newer frame before any read took it
+    /// (MST_PROCESSOR_LATEST_ONLY).
+    pub discarded_superseded: u64,
+    /// In the queue: emptied when the processor closed or its track ended.
+    pub discarded_closed: u64,
+    /// Before the queue: written while the generator was muted.
+    pub discarded_muted: u64,
+    /// Before the queue: not sent because the track is disabled. Stays 0 today: a disabled
+    /// track delivers black frames or silence instead.
+    pub discarded_disabled: u64,
+    /// Before the queue: skipped by the track's frame-rate decimation (a frameRate constraint
+    /// below the source's rate).
+    pub discarded_decimated: u64,
+    /// Before the queue: the track could not make the frame it delivers (scaling or blanking
+    /// failed, e.g. out of memory).
+    pub discarded_failed: u64,
 }
 
 /// Reads the counters (a consistent snapshot per counter).
@@ -252,6 +306,14 @@ pub extern "C" fn mst_processor_get_stats(processor: *const MstProcessor, out: *
             discarded: s.discarded,
             queued: s.queued,
             ended: p.is_closed(),
+            pending_reads: s.pending_reads.min(u64::from(u32::MAX)) as u32,
+            discarded_queue_full: s.discarded_queue_full,
+            discarded_superseded: s.discarded_superseded,
+            discarded_closed: s.discarded_closed,
+            discarded_muted: s.discarded_muted,
+            discarded_disabled: s.discarded_disabled,
+            discarded_decimated: s.discarded_decimated,
+            discarded_failed: s.discarded_failed,
         });
         Ok(())
     })
@@ -298,7 +360,7 @@ pub extern "C" fn mst_processor_free(processor: *mut MstProcessor) -> MstStatus 
     })
 }
 
-sized_struct!(in MstProcessorOptions = 12, out MstProcessorStats = 48);
+sized_struct!(in MstProcessorOptions = 12, out MstProcessorStats = 104);
 
 symver!(
     mst_processor_create,

@@ -1,12 +1,12 @@
 //! mst.h, tracks: MediaStreamTrack.
 
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::Arc;
 
 use super::frame::MstKind;
 use super::support::read_in_required;
-use super::{ffi_call, out, sized_struct, symver, MstDestroyNotify, MstStatus, OutStruct, Table, UserData};
-use crate::constraints::{Capabilities, ConstrainRange, ResizeMode, Settings, VideoConstraints};
+use super::{c_str, ffi_call, out, sized_struct, symver, MstDestroyNotify, MstStatus, OutStruct, Table, UserData};
+use crate::constraints::{Capabilities, ConstrainRange, Property, ResizeMode, Settings, VideoConstraints};
 use crate::error::{err, Result};
 use crate::track::{EndReason, ReadyState, Track};
 
@@ -122,17 +122,19 @@ pub struct MstVideoConstraints {
     pub resize_mode: i32,
 }
 
-pub(crate) fn range_in(r: &MstConstrainRange, name: &str) -> Result<ConstrainRange> {
-    if r.present & !0xf != 0 {
-        return Err(err!(InvalidArg, "{name}.present {:#x} has bits other than MST_CONSTRAIN_*", r.present));
-    }
-    let pick = |bit: u32, v: f64| (r.present & bit != 0).then_some(v);
-    Ok(ConstrainRange {
-        min: pick(MST_CONSTRAIN_MIN, r.min),
-        max: pick(MST_CONSTRAIN_MAX, r.max),
-        exact: pick(MST_CONSTRAIN_EXACT, r.exact),
-        ideal: pick(MST_CONSTRAIN_IDEAL, r.ideal),
-    })
+// The C bits are the core's, so `present` passes through unchanged.
+const _: () = assert!(
+    MST_CONSTRAIN_MIN == ConstrainRange::MIN
+        && MST_CONSTRAIN_MAX == ConstrainRange::MAX
+        && MST_CONSTRAIN_EXACT == ConstrainRange::EXACT
+        && MST_CONSTRAIN_IDEAL == ConstrainRange::IDEAL
+);
+
+/// The Rust form of `r`, the constraint on `p`. Errors: InvalidArg (unknown `present` bits),
+/// in the core's message shape. The values are checked (NaN, infinities, min above max) by
+/// the core, before any device is opened or a track changes.
+pub(crate) fn range_in(p: Property, r: &MstConstrainRange) -> Result<ConstrainRange> {
+    ConstrainRange::from_present(p, r.present, r.min, r.max, r.exact, r.ideal)
 }
 
 /// The Rust form of `c`. Errors: InvalidArg (unknown `present` bits or resize_mode).
@@ -144,10 +146,10 @@ pub(crate) fn video_constraints_in(c: &MstVideoConstraints) -> Result<VideoConst
         v => return Err(err!(InvalidArg, "resize_mode {v} is not an MstResizeMode")),
     };
     Ok(VideoConstraints {
-        width: range_in(&c.width, "width")?,
-        height: range_in(&c.height, "height")?,
-        frame_rate: range_in(&c.frame_rate, "frame_rate")?,
-        aspect_ratio: range_in(&c.aspect_ratio, "aspect_ratio")?,
+        width: range_in(Property::Width, &c.width)?,
+        height: range_in(Property::Height, &c.height)?,
+        frame_rate: range_in(Property::FrameRate, &c.frame_rate)?,
+        aspect_ratio: range_in(Property::AspectRatio, &c.aspect_ratio)?,
         resize_mode,
     })
 }
@@ -392,6 +394,57 @@ pub extern "C" fn mst_track_get_muted(track: *const MstTrack, out: *mut bool) ->
     })
 }
 
+/// The `contentHint` values, each a static C string, so mst_track_get_content_hint() returns
+/// one that never goes away.
+const CONTENT_HINTS: [&CStr; 7] = [c"", c"motion", c"detail", c"text", c"speech", c"speech-recognition", c"music"];
+
+/// `contentHint`: "" when unset; for video tracks "motion", "detail" or "text", for audio
+/// tracks "speech", "speech-recognition" or "music".
+///
+/// Ownership: `track` borrowed; `*out` is a static string (never free it), written on MST_OK
+/// only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `out` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.contentHint (getter; mst-content-hint).
+#[no_mangle]
+pub extern "C" fn mst_track_get_content_hint(track: *const MstTrack, out: *mut *const c_char) -> MstStatus {
+    ffi_call!({
+        let out = out!(out, "out");
+        let hint = get(track)?.content_hint();
+        let c = CONTENT_HINTS
+            .iter()
+            .find(|c| c.to_bytes() == hint.as_bytes())
+            .ok_or_else(|| err!(Panic, "contentHint {hint:?} has no C string"))?;
+        *out = c.as_ptr();
+        Ok(())
+    })
+}
+
+/// Sets `contentHint` on this track only: for video tracks "", "motion", "detail" or "text",
+/// for audio tracks "", "speech", "speech-recognition" or "music" ("" removes the hint). Any
+/// other value (another kind's hint, another case, extra spaces) is refused and changes
+/// nothing. mst_track_clone() copies the hint; libmst itself makes no use of it.
+///
+/// Ownership: `track` and `hint` borrowed for the call.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`track` or `hint` is NULL), MST_ERR_INVALID_ARG (not a track
+/// handle; `hint` is not UTF-8 or not a hint of the track's kind: the message names it and the
+/// accepted values), MST_ERR_INVALID_STATE (freed).
+/// Spec: MediaStreamTrack.contentHint (setter; mst-content-hint), where a browser ignores an
+/// invalid value; libmst reports it.
+#[no_mangle]
+pub extern "C" fn mst_track_set_content_hint(track: *mut MstTrack, hint: *const c_char) -> MstStatus {
+    ffi_call!({
+        let t = get(track)?;
+        let hint = c_str!(hint, "hint");
+        let hint = hint.to_str().map_err(|_| err!(InvalidArg, "`hint` {hint:?} is not UTF-8"))?;
+        t.set_content_hint(hint)
+    })
+}
+
 /// `readyState`: MST_READY_STATE_LIVE or MST_READY_STATE_ENDED.
 ///
 /// Ownership: `track` borrowed; `*out` written on MST_OK only.
@@ -606,12 +659,18 @@ pub extern "C" fn mst_track_set_ended_callback(
     })
 }
 
-/// Registers the mute/unmute callback (NULL `callback` removes it): it runs on the thread
-/// that changes the muted state (mst_generator_set_muted()'s caller), with no libmst lock
-/// held.
+/// Registers the mute/unmute callback (NULL `callback` removes it). It runs once per change of
+/// the track's settled muted value, with the new value, on the thread that changes the muted
+/// state (mst_generator_set_muted()'s caller), with no libmst lock held. Reports are
+/// serialized per track: a change made while this track's callback is running (on another
+/// thread, or on its own thread from inside the callback) is reported by the thread running
+/// it, right after the callback returns, unless the value came back to the one it reported.
+/// So calls never nest or overlap, never repeat a value, and the last call carries the value
+/// that holds.
 ///
 /// Ownership: as mst_track_set_ended_callback().
-/// Thread safety: any thread; the callback runs on the thread that changes the muted state.
+/// Thread safety: any thread; the callback runs on a thread that changes the muted state, as
+/// above.
 /// Blocking: no.
 /// Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
 /// MST_ERR_INVALID_STATE (freed).
@@ -646,6 +705,8 @@ symver!(
     mst_track_get_enabled,
     mst_track_set_enabled,
     mst_track_get_muted,
+    mst_track_get_content_hint,
+    mst_track_set_content_hint,
     mst_track_get_ready_state,
     mst_track_get_end_reason,
     mst_track_stop,
