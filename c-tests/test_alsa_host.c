@@ -228,10 +228,12 @@ static void test_errors(void) {
     MstTrack *t = NULL;
     CHECK_OK(mst_generator_create(MST_KIND_AUDIO, &g));
     CHECK_OK(mst_generator_get_track(g, &t));
-    MstAudioPlayback *pb = NULL;
+    /* A sentinel, so an out-pointer written on failure (even with NULL) would show. */
+    MstAudioPlayback *const untouched = (MstAudioPlayback *)(uintptr_t)0x5a5a5a5a;
+    MstAudioPlayback *pb = untouched;
     CHECK_STATUS(mst_audio_playback_open(t, "hw:CARD=NoSuchCard,DEV=0", &pb), MST_ERR_NO_DEVICE);
     CHECK(strstr(mst_last_error_message(), "hw:CARD=NoSuchCard,DEV=0") != NULL);
-    CHECK(pb == NULL);
+    CHECK(pb == untouched);
     CHECK_OK(mst_track_free(t));
     CHECK_OK(mst_generator_free(g));
 

@@ -11,14 +11,16 @@ static uint32_t fourcc(char a, char b, char c, char d) {
 }
 
 int main(void) {
-    MstTrack *t = NULL;
+    /* A failing call leaves its out-pointer as it was: a sentinel, so writing NULL would show. */
+    MstTrack *const untouched = (MstTrack *)(uintptr_t)0x5a5a5a5a;
+    MstTrack *t = untouched;
     CHECK_STATUS(mst_track_create_camera(NULL, NULL, NULL, NULL), MST_ERR_NULL_ARG);
 
     /* A pixel format libmst does not capture is refused before any device is looked at, and
      * the message names it. */
     MstCameraOptions opts = {sizeof(MstCameraOptions), fourcc('A', 'B', 'C', 'D')};
     CHECK_STATUS(mst_track_create_camera(NULL, NULL, &opts, &t), MST_ERR_INVALID_ARG);
-    CHECK(t == NULL);
+    CHECK(t == untouched);
     CHECK(strstr(mst_last_error_message(), "ABCD") != NULL);
 
     /* (Bad constraint values likewise: test_constraint_values.c.) */
@@ -34,7 +36,7 @@ int main(void) {
         MstStatus st = mst_track_create_camera("v4l2:no-such-bus:0", NULL, &opts, &t);
         CHECK_EQ_INT(st, MST_ERR_NO_DEVICE);
         CHECK(strstr(mst_last_error_message(), "no-such-bus") != NULL);
-        CHECK(t == NULL);
+        CHECK(t == untouched);
     }
 
     /* Camera stats on a test pattern: a type error, not zeros. */

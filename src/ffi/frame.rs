@@ -39,6 +39,23 @@ pub(crate) fn new_handle(frame: Frame, read: ReadNumbers) -> Result<*mut MstFram
     FRAMES.insert(FrameEntry { frame: Some(frame), read })
 }
 
+/// A handle for a frame that wraps caller memory. The handle is taken first: once `wrap` has
+/// made the frame, dropping it would run the caller's release callback, which a failed wrap
+/// must never do (the caller still owns the memory then).
+fn new_wrapped_handle(wrap: impl FnOnce() -> Result<Frame>) -> Result<*mut MstFrame> {
+    let h: *mut MstFrame = FRAMES.insert(FrameEntry { frame: None, read: ReadNumbers::default() })?;
+    match wrap() {
+        Ok(frame) => {
+            FRAMES.update(h, |e| e.frame = Some(frame))?;
+            Ok(h)
+        }
+        Err(e) => {
+            FRAMES.free(h)?;
+            Err(e)
+        }
+    }
+}
+
 /// The open frame behind `h` and its processor numbers; MST_ERR_INVALID_STATE once closed.
 pub(crate) fn get_entry(h: *const MstFrame) -> Result<(Frame, ReadNumbers)> {
     let e = FRAMES.get(h)?;
@@ -374,9 +391,8 @@ pub extern "C" fn mst_frame_wrap_video(
     ffi_call!({
         let init = video_init(&read_in_required(init, "init")?)?;
         let out = out!(out, "out");
-        let frame =
-            wrap(bytes!(data, data_len, "data"), release, user_data, |n| init.validate(n).map(FrameMeta::Video))?;
-        *out = new_handle(frame, ReadNumbers::default())?;
+        let data = bytes!(data, data_len, "data");
+        *out = new_wrapped_handle(|| wrap(data, release, user_data, |n| init.validate(n).map(FrameMeta::Video)))?;
         Ok(())
     })
 }
@@ -429,9 +445,8 @@ pub extern "C" fn mst_frame_wrap_audio(
     ffi_call!({
         let init = audio_init(&read_in_required(init, "init")?)?;
         let out = out!(out, "out");
-        let frame =
-            wrap(bytes!(data, data_len, "data"), release, user_data, |n| init.validate(n).map(FrameMeta::Audio))?;
-        *out = new_handle(frame, ReadNumbers::default())?;
+        let data = bytes!(data, data_len, "data");
+        *out = new_wrapped_handle(|| wrap(data, release, user_data, |n| init.validate(n).map(FrameMeta::Audio)))?;
         Ok(())
     })
 }

@@ -107,7 +107,10 @@ pub extern "C" fn mst_audio_playback_get_stats(
 /// device drained (at most 2 s more).
 /// Errors: MST_ERR_NULL_ARG (`playback` is NULL), MST_ERR_INVALID_ARG (not a playback
 /// handle), MST_ERR_INVALID_STATE (freed), MST_ERR_NO_DEVICE (the device went away during
-/// playback, which then stopped), MST_ERR_IO (a write failed).
+/// playback, which then stopped), MST_ERR_BUSY or MST_ERR_NO_MEMORY (reconfiguring the
+/// device for a chunk of another rate or channel count failed, and playback stopped; a chunk
+/// the device cannot take at all is not an error but counted in `chunks_rejected`),
+/// MST_ERR_IO (a write failed).
 /// Spec: libmst extension (ends the sink).
 #[no_mangle]
 pub extern "C" fn mst_audio_playback_stop(playback: *mut MstAudioPlayback) -> MstStatus {
