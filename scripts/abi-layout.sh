@@ -10,13 +10,18 @@
 # with $CC (default cc) against it, so it is what a C compiler lays out:
 #
 #   struct NAME size N align A sized|frozen     sized: starts with struct_size (may grow)
-#   field NAME.MEMBER offset O size S
+#   field NAME.MEMBER offset O size S type T    T: the declared type, spaces as _
 #   value NAME V                                enum values and integer macros
+#   function NAME PROTOTYPE                     the declaration, spaces as _ (parameter names
+#                                               included: rename one only with the baseline)
 #
 # check fails when a baseline line changed: a struct's alignment, a frozen struct's size, a
-# sized struct shrinking, a field moved or resized or gone, a value changed or gone, or a
-# field added anywhere but past the end of a sized struct. What is new (structs, values,
-# fields at the end of sized structs) is additive and passes.
+# sized struct shrinking, a field moved, resized, retyped or gone, a value changed or gone, a
+# function gone or its prototype changed, or a field added anywhere but past the end of a
+# sized struct. What is new (structs, values, functions, fields at the end of sized structs)
+# is additive and passes, provided the fields a struct gains leave no implicit padding: a
+# newer caller's padding bytes are not guaranteed zero, and an older libmst refuses nonzero
+# bytes it does not know (README, "Structs that grow"), so padding must be explicit fields.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,7 +37,7 @@ generate_program() {
         print "#include <stddef.h>"
         print "#include <stdio.h>"
         print "#include \"" header_name "\""
-        print "#define FIELD(s, f) printf(\"field %s.%s offset %zu size %zu\\n\", #s, #f, offsetof(s, f), sizeof(((s *)0)->f))"
+        print "#define FIELD(s, f, t) printf(\"field %s.%s offset %zu size %zu type %s\\n\", #s, #f, offsetof(s, f), sizeof(((s *)0)->f), t)"
         print "#define VALUE(v) printf(\"value %s %lld\\n\", #v, (long long)(v))"
         print "int main(void) {"
     }
@@ -49,11 +54,29 @@ generate_program() {
     in_struct {
         line = trim($0)
         if (line == "") next
-        sub(/;$/, "", line); sub(/\[[0-9]+\]$/, "", line)
+        sub(/;$/, "", line)
+        dims = ""
+        if (match(line, /\[[0-9]+\]$/)) { dims = substr(line, RSTART); line = substr(line, 1, RSTART - 1) }
         n = split(line, w, /[ \t*]+/)
         member = w[n]
+        type = substr(line, 1, length(line) - length(member))
+        gsub(/[ \t]*\*[ \t]*/, "*", type); type = trim(type); gsub(/[ \t]+/, "_", type)
         if (first) { sized = (member == "struct_size"); first = 0 }
-        body = body sprintf("    FIELD(%s, %s);\n", name, member)
+        body = body sprintf("    FIELD(%s, %s, \"%s%s\");\n", name, member, type, dims)
+        next
+    }
+    # Function declarations, which may span lines: collected up to their semicolon.
+    !in_struct && !in_enum && !in_proto && !/^template/ && !/static inline/ && /^[A-Za-z].*[ *]mst_[a-z0-9_]+\(/ { in_proto = 1; proto = "" }
+    in_proto {
+        proto = proto " " trim($0)
+        if (proto ~ /;$/) {
+            in_proto = 0
+            gsub(/[ \t]+/, " ", proto); gsub(/\( /, "(", proto); gsub(/ \)/, ")", proto); gsub(/ \*/, "*", proto)
+            proto = trim(proto); sub(/;$/, "", proto)
+            fname = proto; sub(/\(.*/, "", fname); sub(/.*[ *]/, "", fname)
+            gsub(/ /, "_", proto)
+            printf "    puts(\"function %s %s\");\n", fname, proto
+        }
         next
     }
     /^enum [A-Za-z0-9_]+$/ { in_enum = 1; next }
@@ -83,13 +106,15 @@ check_layout() {
             if (line ~ /^#/ || line == "") continue
             split(line, w, " ")
             if (w[1] == "struct") { bsize[w[2]] = w[4]; balign[w[2]] = w[6]; bkind[w[2]] = w[7] }
-            else if (w[1] == "field") { bfield[w[2]] = w[4] " " w[6] }
+            else if (w[1] == "field") { bfield[w[2]] = w[4] " " w[6] " " w[8] }
             else if (w[1] == "value") { bvalue[w[2]] = w[3] }
+            else if (w[1] == "function") { bfunction[w[2]] = w[3] }
         }
     }
     $1 == "struct" { size[$2] = $4; align[$2] = $6; kind[$2] = $7 }
-    $1 == "field" { field[$2] = $4 " " $6; fieldorder[++nf] = $2 }
+    $1 == "field" { field[$2] = $4 " " $6 " " $8; fieldorder[++nf] = $2 }
     $1 == "value" { value[$2] = $3 }
+    $1 == "function" { function_[$2] = $3 }
     END {
         for (s in bsize) {
             if (!(s in size)) { fail(s " is gone"); continue }
@@ -100,7 +125,7 @@ check_layout() {
         }
         for (f in bfield) {
             if (!(f in field)) fail("field " f " is gone")
-            else if (field[f] != bfield[f]) fail("field " f " moved or resized: offset/size " bfield[f] " -> " field[f])
+            else if (field[f] != bfield[f]) fail("field " f " moved, resized or retyped: offset/size/type " bfield[f] " -> " field[f])
         }
         for (i = 1; i <= nf; i++) {
             f = fieldorder[i]
@@ -110,13 +135,27 @@ check_layout() {
             split(field[f], o, " ")
             if (bkind[s] == "frozen") fail("field " f " added to frozen " s)
             else if (o[1] + 0 < bsize[s] + 0) fail("field " f " added at offset " o[1] ", inside the 1.0 size of " s " (" bsize[s] "): sized structs grow at their end only")
+            else { grown[s] = 1; nnew[s]++; newoff[s, nnew[s]] = o[1] + 0; newend[s, nnew[s]] = o[1] + o[2] }
+        }
+        # The bytes a sized struct gained are all fields: no implicit padding between or after them.
+        for (s in grown) {
+            at = bsize[s] + 0
+            for (k = 1; k <= nnew[s]; k++) {
+                if (newoff[s, k] > at) fail(s ": " (newoff[s, k] - at) " bytes of implicit padding at offset " at ": make them an explicit field")
+                at = newend[s, k]
+            }
+            if (size[s] + 0 > at) fail(s ": " (size[s] - at) " bytes of implicit tail padding at offset " at ": make them an explicit field")
+        }
+        for (fn in bfunction) {
+            if (!(fn in function_)) fail("function " fn " is gone")
+            else if (function_[fn] != bfunction[fn]) fail("function " fn " changed its prototype: " bfunction[fn] " -> " function_[fn])
         }
         for (v in bvalue) {
             if (!(v in value)) fail("value " v " is gone")
             else if (value[v] != bvalue[v]) fail("value " v " changed from " bvalue[v] " to " value[v])
         }
         if (failed) { print "mst.h breaks the 1.0 ABI (above); additions are fine, changes are not."; exit 1 }
-        print "mst.h keeps every struct, field and value of the 1.0 baseline (abi/layout.txt)"
+        print "mst.h keeps every struct, field, value and function prototype of the 1.0 baseline (abi/layout.txt)"
     }'
 }
 
