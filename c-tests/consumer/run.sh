@@ -4,8 +4,9 @@
 # mst::mst (the shared library), and mst::mst with MST_USE_STATIC_LIBS=ON (libmst.a, which
 # must leave no libmst.so dependency). Also checks that the consumer binds libmst's versioned
 # symbols, find_package's version rule, that the installed libmst.so is stripped with its
-# debug info beside it, that a consumer with an rpath runs without LD_LIBRARY_PATH, and that
-# make uninstall removes every installed file.
+# debug info beside it, that a consumer with an rpath runs without LD_LIBRARY_PATH, that each
+# example builds with the line its header comment gives, and that make uninstall removes
+# every installed file.
 #   sh c-tests/consumer/run.sh REPO SCRATCH_DIR
 set -eu
 repo=$1
@@ -60,6 +61,18 @@ cc -std=c11 -Wall -Wextra -Wpedantic -Werror "$here/consumer.c" -o "$work/consum
 env -u LD_LIBRARY_PATH "$work/consumer-rpath"
 readelf -d "$work/consumer-rpath" | grep -Eq "(RUNPATH|RPATH).*\[$prefix/lib\]" ||
     { echo "consumer-rpath has no rpath $prefix/lib"; readelf -d "$work/consumer-rpath"; exit 1; }
+
+step "each example's build line (its header comment) against the installed libmst"
+mkdir -p "$work/examples"
+cp "$repo"/examples/*.c "$work/examples/"
+for example in "$work"/examples/*.c; do
+    line=$(sed -n 's|.*\(cc -std=c11 [a-z_]*\.c .*\$(pkg-config --cflags --libs mst).*\)$|\1|p' "$example" | sed 's| \*/$||')
+    if [ "$(printf '%s\n' "$line" | grep -c .)" -ne 1 ]; then
+        echo "$(basename "$example") has no single build line (cc -std=c11 NAME.c ... \$(pkg-config --cflags --libs mst) ...)"; exit 1
+    fi
+    echo "$line"
+    (cd "$work/examples" && sh -c "$line") || { echo "$(basename "$example")'s build line fails"; exit 1; }
+done
 
 cmake_consumer() { # NAME CMAKE-ARGS...
     name=$1
