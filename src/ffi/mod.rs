@@ -178,11 +178,12 @@ pub(crate) fn fail(e: Error) -> MstStatus {
 }
 
 /// Runs an exported function's body: `Ok(())` is MST_OK, `Err` records the message, a panic
-/// becomes MST_ERR_PANIC. What alsa-lib reports meanwhile goes to the log, not stderr.
+/// becomes MST_ERR_PANIC. A panic's report and what alsa-lib says meanwhile go to the log, not
+/// stderr.
 macro_rules! ffi_call {
     ($body:block) => {
         match {
-            let _alsa_errors = $crate::log::AlsaErrorsToLog::new();
+            let _entry = $crate::log::Entry::new();
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> $crate::error::Result<()> { $body }))
         } {
             Ok(Ok(())) => $crate::ffi::MstStatus::MST_OK,

@@ -6,9 +6,10 @@
 //! of its slot (an `Arc` clone) before the call, so it may call back into libmst, even to
 //! replace itself.
 
+use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Once, RwLock};
 
 /// How much a message matters; a lower value is more severe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -156,13 +157,84 @@ impl Drop for AlsaErrorsToLog {
     }
 }
 
+thread_local! {
+    /// Above 0: a panic on this thread is libmst's (inside a C entry point, or on a thread
+    /// libmst owns), and goes to the log instead of the panic hook's stderr.
+    static LIBMST_CODE: Cell<u32> = const { Cell::new(0) };
+}
+
+static PANIC_HOOK: Once = Once::new();
+
+/// Wraps the panic hook once: libmst's panics (bugs, caught at the C boundary and reported as
+/// MST_ERR_PANIC or a track ended by an error) are logged at ERROR; any other panic goes to
+/// the hook there was, so a Rust program using the crate keeps its own reports.
+fn install_panic_hook() {
+    // The hook cannot be changed while this thread unwinds; the next entry installs it.
+    if PANIC_HOOK.is_completed() || std::thread::panicking() {
+        return;
+    }
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !LIBMST_CODE.try_with(|c| c.get() > 0).unwrap_or(false) {
+                return previous(info);
+            }
+            let payload = info.payload();
+            let what = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("unknown panic");
+            let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            log(Level::Error, Origin::Libmst, &format!("internal error (please report): {what}{at}"));
+        }));
+    });
+}
+
+/// For the threads libmst owns: a panic on them is a libmst bug, logged, never printed.
+pub fn libmst_thread() {
+    install_panic_hook();
+    LIBMST_CODE.with(|c| c.set(c.get() + 1));
+}
+
+/// While alive (around a C entry point's body, or libmst code a libmst thread runs between
+/// the application's callbacks), what goes wrong is libmst's to report: a panic is logged, not
+/// printed, and so is what alsa-lib says on this thread.
+pub struct Entry {
+    _alsa: AlsaErrorsToLog,
+}
+
+impl Entry {
+    pub fn new() -> Self {
+        install_panic_hook();
+        LIBMST_CODE.with(|c| c.set(c.get() + 1));
+        Entry { _alsa: AlsaErrorsToLog::new() }
+    }
+}
+
+impl Default for Entry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let _ = LIBMST_CODE.try_with(|c| c.set(c.get() - 1));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Mutex;
 
+    /// The receiver is global: the tests that set one take turns.
+    static RECEIVER_TURN: Mutex<()> = Mutex::new(());
+
     #[test]
     fn messages_reach_the_receiver_up_to_the_level_and_alsa_lib_errors_arrive_formatted() {
+        let _turn = RECEIVER_TURN.lock().unwrap_or_else(|p| p.into_inner());
         let got = Arc::new(Mutex::new(Vec::new()));
         let sink = got.clone();
         let old = set_receiver(Some(Arc::new(move |level, origin, text: &CStr| {
@@ -178,10 +250,41 @@ mod tests {
         }
         set_receiver(None);
         let got = got.lock().unwrap();
-        assert_eq!(got[0], (Level::Warning, Origin::Libmst, "kept".to_string()));
-        let alsa: Vec<_> = got[1..].iter().filter(|m| m.1 == Origin::AlsaLib).collect();
-        assert!(!alsa.is_empty(), "no alsa-lib message: {got:?}");
-        assert!(alsa.iter().any(|m| m.2.contains("mst_no_such_pcm_for_the_log_test")), "{alsa:?}");
-        assert!(got.iter().all(|m| m.0 <= Level::Warning), "{got:?}");
+        // Other tests' caught panics (at ERROR) may be logged meanwhile: look for ours.
+        assert!(got.contains(&(Level::Warning, Origin::Libmst, "kept".to_string())), "{got:?}");
+        assert!(!got.iter().any(|m| m.2.contains("above the level")), "{got:?}");
+        let alsa: Vec<_> = got.iter().filter(|m| m.1 == Origin::AlsaLib).collect();
+        assert!(
+            alsa.iter().any(|m| m.0 == Level::Warning && m.2.contains("mst_no_such_pcm_for_the_log_test")),
+            "{got:?}"
+        );
+    }
+
+    /// Inside libmst code a panic's report goes to the log (at ERROR, with its message and
+    /// place); outside, the previous hook still has it (the log gets nothing).
+    #[test]
+    fn libmst_panics_are_logged_and_others_left_to_the_previous_hook() {
+        let _turn = RECEIVER_TURN.lock().unwrap_or_else(|p| p.into_inner());
+        static GOT: Mutex<Vec<(Level, String)>> = Mutex::new(Vec::new());
+        let _old = set_receiver(Some(Arc::new(|level, _origin, text: &CStr| {
+            GOT.lock().unwrap().push((level, text.to_str().unwrap().to_string()));
+        })));
+        std::thread::spawn(|| {
+            let _libmst = Entry::new();
+            let _ = std::panic::catch_unwind(|| panic!("mst-log-test inside"));
+        })
+        .join()
+        .unwrap();
+        std::thread::spawn(|| {
+            let _ = std::panic::catch_unwind(|| panic!("mst-log-test outside"));
+        })
+        .join()
+        .unwrap();
+        set_receiver(None);
+        let got = GOT.lock().unwrap();
+        let ours: Vec<_> = got.iter().filter(|m| m.1.contains("mst-log-test")).collect();
+        assert_eq!(ours.len(), 1, "{got:?}");
+        assert_eq!(ours[0].0, Level::Error);
+        assert!(ours[0].1.contains("mst-log-test inside") && ours[0].1.contains("src/log/mod.rs:"), "{ours:?}");
     }
 }
