@@ -216,7 +216,7 @@ void test_latest_only() {
   CHECK(stats.max_buffer_size == 1 && stats.discarded_superseded == 2 && stats.delivered == 1);
 }
 
-// Callbacks: the std::function (holding `probe`) is destroyed when mst.h says, once.
+// Callbacks: each std::function (holding a probe) is destroyed when mst.h says, once.
 void test_callbacks() {
   struct Collected {
     std::mutex lock;
@@ -225,7 +225,8 @@ void test_callbacks() {
     bool ended = false;
   };
   auto collected = std::make_shared<Collected>();
-  std::weak_ptr<Collected> probe = collected;
+  auto frame_probe = std::make_shared<int>(0);
+  std::weak_ptr<int> frame_alive = frame_probe;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
 
   mst::Generator generator(MST_KIND_VIDEO);
@@ -245,7 +246,7 @@ void test_callbacks() {
     mst::ProcessorOptions options;
     options.max_buffer_size = 8;
     mst::Processor processor(track, options);
-    processor.set_callback([collected](mst::Frame frame) {
+    processor.set_callback([collected, frame_probe](mst::Frame frame) {
       std::lock_guard<std::mutex> guard(collected->lock);
       if (frame)
         collected->timestamps.push_back(frame.video_info().timestamp);
@@ -253,27 +254,25 @@ void test_callbacks() {
         collected->ended = true;
       collected->changed.notify_all();
     });
-    collected.reset();
-    CHECK(!probe.expired());
+    frame_probe.reset();
+    CHECK(!frame_alive.expired()); // held by the registration
     CHECK_THROWS(processor.read(0), MST_ERR_INVALID_STATE, "mst_processor_read");
 
     for (std::int64_t i = 0; i < 3; i++) generator.write(video_frame(i, 0));
     {
-      auto shared = probe.lock();
-      std::unique_lock<std::mutex> guard(shared->lock);
-      CHECK(shared->changed.wait_until(guard, deadline, [&] { return shared->timestamps.size() == 3; }));
-      CHECK((shared->timestamps == std::vector<std::int64_t>{0, 1, 2}));
+      std::unique_lock<std::mutex> guard(collected->lock);
+      CHECK(collected->changed.wait_until(guard, deadline, [&] { return collected->timestamps.size() == 3; }));
+      CHECK((collected->timestamps == std::vector<std::int64_t>{0, 1, 2}));
     }
     generator.close(); // ends the track: the ended callback runs here, on this thread
     CHECK(ended_calls == 1 && ended_reason == MST_END_REASON_WRITABLE_CLOSED);
     CHECK(ended_alive.expired()); // destroyed after it fired
     {
-      auto shared = probe.lock();
-      std::unique_lock<std::mutex> guard(shared->lock);
-      CHECK(shared->changed.wait_until(guard, deadline, [&] { return shared->ended; }));
+      std::unique_lock<std::mutex> guard(collected->lock);
+      CHECK(collected->changed.wait_until(guard, deadline, [&] { return collected->ended; }));
     }
   } // the processor is freed: its callback thread has exited and destroyed the function
-  CHECK(probe.expired());
+  CHECK(frame_alive.expired());
 
   // A failed registration (an empty handle) still destroys the function, once, and throws.
   auto failed_probe = std::make_shared<int>(0);
