@@ -420,6 +420,7 @@ public:
   Processor() noexcept = default;
   using FrameFunction = std::function<void(Frame)>;
 
+  // The processor keeps the track alive itself: `track` may be a temporary.
   explicit Processor(const Track &track, const ProcessorOptions &options = {}) {
     auto c_options = init<MstProcessorOptions>();
     c_options.max_buffer_size = options.max_buffer_size;
