@@ -2,7 +2,7 @@
 // catch leaks and double frees), exceptions carrying the status and message, moves leaving
 // empty handles, reads that end without throwing, callbacks whose std::function is destroyed
 // (once: a second delete is a double free those runs catch), plane spans that are the C
-// API's, and the latest-only processor.
+// API's, the latest-only processor, and the sinks' and device list's owners.
 #include "mst.hpp"
 
 #include <chrono>
@@ -342,6 +342,39 @@ void test_track() {
   CHECK(live.ready_state() == MST_READY_STATE_LIVE);
 }
 
+// The sinks and the device list: a Y4M file through FileSink, device-less constructors
+// throwing (their handles never exist), the device list read whole.
+void test_sinks_and_devices() {
+  auto pattern = mst::init<MstTestPatternOptions>();
+  pattern.width = 32;
+  pattern.height = 16;
+  pattern.unpaced = true;
+  pattern.frame_count = 2;
+  mst::Track track = mst::Track::test_pattern(pattern);
+  mst::FileSink sink(track, "test_cpp.y4m");
+  mst::Processor processor(track);
+  while (processor.read()) {
+  }
+  sink.stop();
+  MstFileStats stats = sink.stats();
+  CHECK(stats.frames_written >= 1 && stats.bytes_written > stats.frames_written * 32 * 16);
+  CHECK_THROWS(mst::FileSink(track, "no-such-directory/test_cpp.y4m"), MST_ERR_IO, "mst_file_sink_open");
+
+  CHECK_THROWS(mst::VideoOutput(track, "v4l2:no-such-device:0"), MST_ERR_NO_DEVICE, "mst_video_output_open");
+  mst::Track tone = mst::Track::tone();
+  CHECK_THROWS(mst::VideoOutput(tone, nullptr), MST_ERR_TYPE, "mst_video_output_open");
+  CHECK_THROWS(mst::AudioPlayback(track, nullptr), MST_ERR_TYPE, "mst_audio_playback_open");
+
+  mst::DeviceList devices = mst::DeviceList::enumerate();
+  std::size_t count = devices.size();
+  for (std::size_t i = 0; i < count; i++) {
+    mst::DeviceInfo info = devices.at(i);
+    CHECK(!info.device_id.empty() && info.kind >= MST_DEVICE_KIND_AUDIO_INPUT &&
+          info.kind <= MST_DEVICE_KIND_VIDEO_OUTPUT);
+  }
+  CHECK_THROWS(devices.at(count), MST_ERR_RANGE, "mst_device_list_get_device");
+}
+
 } // namespace
 
 int main() {
@@ -353,6 +386,7 @@ int main() {
   test_latest_only();
   test_callbacks();
   test_track();
+  test_sinks_and_devices();
   std::puts("test_cpp: ok");
   return 0;
 }
