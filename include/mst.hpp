@@ -27,15 +27,15 @@
 // (also when registration fails). Callbacks must not throw: an exception leaving one ends
 // the program (std::terminate), since it cannot cross libmst's C frames.
 //
-// Frames' plane views (mst::span) borrow the frame's memory: valid until the Frame is
-// closed, freed or moved from.
+// Frames' plane views (mst::span) borrow the frame's memory: valid until its handle is
+// closed (Frame::close, or a successful Generator::write of it) or freed; moving the Frame
+// moves the handle and keeps them valid.
 #ifndef MST_HPP
 #define MST_HPP
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -75,6 +75,7 @@ inline void check(MstStatus status, const char *function) {
 template <typename T, MstStatus (*Free)(T *)> class Handle {
 public:
   Handle() noexcept = default;
+  // Adopts a handle from the C API: this owner frees it.
   explicit Handle(T *raw) noexcept : raw_(raw) {}
   Handle(const Handle &) = delete;
   Handle &operator=(const Handle &) = delete;
