@@ -13,7 +13,7 @@ from mst import _abi
 
 
 @pytest.fixture(scope="module")
-def compiler_layout(request):
+def compiler_layout():
     repo = pathlib.Path(__file__).resolve().parents[2]
     out = subprocess.run(["bash", str(repo / "scripts/abi-layout.sh"), "print"], check=True,
                          capture_output=True, text=True).stdout
