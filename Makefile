@@ -68,7 +68,7 @@ install: build
 	ln -sfn libmst.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmst.so.$(MAJOR)
 	ln -sfn libmst.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libmst.so
 	install -m 0644 $(RELEASE)/libmst.a $(DESTDIR)$(LIBDIR)/libmst.a
-	install -m 0644 $(ROOT)/include/mst.h $(DESTDIR)$(INCLUDEDIR)/mst.h
+	install -m 0644 $(ROOT)/include/mst.h $(ROOT)/include/mst.hpp $(DESTDIR)$(INCLUDEDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' \
 	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
 	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
@@ -93,7 +93,7 @@ install: build
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libmst.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmst.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libmst.so $(DESTDIR)$(LIBDIR)/libmst.a \
-	      $(DESTDIR)$(INCLUDEDIR)/mst.h $(DESTDIR)$(PKGCONFIGDIR)/mst.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/mst.h $(DESTDIR)$(INCLUDEDIR)/mst.hpp $(DESTDIR)$(PKGCONFIGDIR)/mst.pc \
 	      $(DESTDIR)$(CMAKEDIR)/mstConfig.cmake $(DESTDIR)$(CMAKEDIR)/mstConfigVersion.cmake \
 	      $(DESTDIR)$(DEBUGDIR)/libmst.so.$(VERSION).debug
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DEBUGDIR) 2>/dev/null

@@ -11,15 +11,6 @@
 
 #include "common.h"
 
-static MstVideoFrameInfo read_info(MstProcessor *p) {
-    MstFrame *f = NULL;
-    CHECK_OK(mst_processor_read(p, 0, &f));
-    MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
-    CHECK_OK(mst_frame_get_video_info(f, &info));
-    CHECK_OK(mst_frame_free(f));
-    return info;
-}
-
 static void check_sums(const MstProcessorStats *s) {
     CHECK_EQ_INT(s->discarded, s->discarded_queue_full + s->discarded_superseded + s->discarded_closed +
                                    s->discarded_muted + s->discarded_disabled + s->discarded_decimated +
@@ -44,10 +35,10 @@ int main(void) {
     CHECK_EQ_INT(s.discarded_queue_full, 3);
     CHECK_EQ_INT(s.discarded, 3);
     check_sums(&s);
-    MstVideoFrameInfo info = read_info(p);
+    MstVideoFrameInfo info = mst_test_read_video_info(p);
     CHECK_EQ_INT(info.timestamp, 3);
     CHECK_EQ_INT(info.discarded_before, 3);
-    info = read_info(p);
+    info = mst_test_read_video_info(p);
     CHECK_EQ_INT(info.timestamp, 4);
     CHECK_EQ_INT(info.discarded_before, 0);
 
@@ -59,7 +50,7 @@ int main(void) {
     s = mst_test_stats(p);
     CHECK_EQ_INT(s.discarded_muted, 4);
     check_sums(&s);
-    info = read_info(p);
+    info = mst_test_read_video_info(p);
     CHECK_EQ_INT(info.timestamp, 9);
     CHECK_EQ_INT(info.discarded_before, 4);
 
@@ -67,7 +58,7 @@ int main(void) {
     CHECK_OK(mst_track_set_enabled(t, false));
     mst_test_write_video_frame(g, 16, 16, 10);
     CHECK_OK(mst_track_set_enabled(t, true));
-    info = read_info(p);
+    info = mst_test_read_video_info(p);
     CHECK_EQ_INT(info.timestamp, 10);
     CHECK_EQ_INT(info.discarded_before, 0);
     s = mst_test_stats(p);

@@ -38,6 +38,8 @@ test  cmd cmake      cmake
 test  cmd valgrind   valgrind
 test  cmd nm         binutils
 test  cmd git        git
+test  cmd python3    python3
+test  file /usr/lib/python3*/ensurepip/__init__.py python3-venv
 test  lib turbojpeg  libturbojpeg0
 test  lib jpeg       libjpeg62-turbo
 fuzz  cmd clang-14   clang-14

@@ -12,6 +12,9 @@
 #   clippy     cargo clippy --all-targets -- -D warnings, skipped if clippy is not installed
 #   ctest      c-tests/ in build/plain against the debug library, plus install_consumer; among
 #              them the 1.0 ABI checks abi_symbols, abi_layout and test_abi_growth
+#   python     python/ (the mst package) pip-installed into a venv in build/pyvenv with numpy and
+#              pytest from PyPI, and its pytest tests run against the debug library (MST_LIB);
+#              the venv is made once and the package reinstalled only when python/ changed
 #   build-types c-tests/ configured and built (not run) in each standard CMake build type, in
 #              build/Debug, build/Release, build/RelWithDebInfo and build/MinSizeRel: each
 #              optimization level has warnings of its own, and the tests build with -Werror
@@ -128,6 +131,34 @@ build_types() {
     done
 }
 
+# python_stage: the Python package's tests, in a venv kept between runs: numpy, pytest,
+# setuptools and wheel are installed once (the first run needs PyPI), the package again only
+# when its sources changed (a stamp of their hashes), built with the venv's setuptools so later
+# runs stay offline. pytest's exit status 5 (no tests collected) fails the stage as any other.
+python_stage() {
+    local venv=$repo/build/pyvenv stamp status
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    if ! "$venv/bin/python" -c 'import numpy, pytest, setuptools, wheel' 2>/dev/null; then
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check numpy pytest setuptools wheel
+    fi
+    stamp=$(find "$repo/python/pyproject.toml" "$repo/python/README.md" "$repo/python/src/mst" \
+        -name '*.py' -o -name '*.toml' -o -name '*.md' | LC_ALL=C sort | xargs sha256sum | sha256sum)
+    if [ "$(cat "$venv/mst.stamp" 2>/dev/null)" != "$stamp" ]; then
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation \
+            --force-reinstall --no-deps "$repo/python"
+        echo "$stamp" > "$venv/mst.stamp"
+    fi
+    set +e
+    (cd "$repo/python" && PYTHONDONTWRITEBYTECODE=1 MST_LIB="$target_dir/debug/libmst.so" \
+        "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+    status=$?
+    set -e
+    if [ "$status" -eq 5 ]; then
+        echo "pytest collected no tests from python/tests: a failure, not a pass"
+    fi
+    return "$status"
+}
+
 stage deps bash scripts/deps.sh build test
 stage build build
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -155,6 +186,7 @@ else
     skip clippy "cargo clippy is not installed (rustup component add clippy)"
 fi
 stage ctest ctest_stage plain "$target_dir/debug" -DMST_INSTALL_TEST=ON
+stage python python_stage
 stage build-types build_types
 stage sanitize ctest_stage sanitize "$target_dir/debug" -DMST_SANITIZE=ON
 stage valgrind ctest_stage valgrind "$target_dir/release" -DMST_VALGRIND=ON

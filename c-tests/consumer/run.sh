@@ -2,11 +2,11 @@
 # The install_consumer ctest: install libmst into a scratch prefix, then build consumer.c
 # against it as a user would and run it, three ways: pkg-config, CMake's find_package with
 # mst::mst (the shared library), and mst::mst with MST_USE_STATIC_LIBS=ON (libmst.a, which
-# must leave no libmst.so dependency). Also checks that the consumer binds libmst's versioned
-# symbols, find_package's version rule, that the installed libmst.so is stripped with its
-# debug info beside it, that a consumer with an rpath runs without LD_LIBRARY_PATH, that each
-# example builds with the line its header comment gives, and that make uninstall removes
-# every installed file.
+# must leave no libmst.so dependency); and consumer.cpp through the installed mst.hpp, with
+# pkg-config. Also checks that the consumer binds libmst's versioned symbols, find_package's
+# version rule, that the installed libmst.so is stripped with its debug info beside it, that
+# a consumer with an rpath runs without LD_LIBRARY_PATH, that each example builds with the
+# line its header comment gives, and that make uninstall removes every installed file.
 #   sh c-tests/consumer/run.sh REPO SCRATCH_DIR
 set -eu
 repo=$1
@@ -50,6 +50,12 @@ LD_LIBRARY_PATH="$prefix/lib" "$work/consumer-pkg-config"
 # The consumer binds the versioned symbol (MST_1.0), as every program built against 1.x does.
 nm "$work/consumer-pkg-config" | grep -q ' U mst_version@MST_1\.0$' ||
     { echo "the consumer does not bind mst_version@MST_1.0:"; nm "$work/consumer-pkg-config" | grep mst_; exit 1; }
+
+step "pkg-config: c++ -std=c++17 consumer.cpp (the installed mst.hpp)"
+# shellcheck disable=SC2046 # pkg-config prints one flag a word
+c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror "$here/consumer.cpp" -o "$work/consumer-cpp" \
+    $(pkg-config --cflags --libs mst)
+LD_LIBRARY_PATH="$prefix/lib" "$work/consumer-cpp"
 
 # A prefix outside the loader's path needs one of three ways at run time: LD_LIBRARY_PATH
 # (above), ldconfig (system prefixes only: it needs root and an ld.so.conf entry), or an

@@ -871,6 +871,19 @@ pub(crate) fn image_mut<'a>(
     ImageMut { format, width, height, planes, strides }
 }
 
+/// 10 ms of u8 silence at 8 kHz mono with timestamp `ts`: the AudioData unit tests pass around.
+#[cfg(test)]
+pub(crate) fn test_chunk(ts: i64) -> Frame {
+    let init = AudioDataInit {
+        format: AudioSampleFormat::U8,
+        sample_rate: 8000.0,
+        number_of_frames: 80,
+        number_of_channels: 1,
+        timestamp: ts,
+    };
+    Frame::audio_copy(&init, &[128u8; 80]).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

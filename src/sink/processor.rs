@@ -724,7 +724,7 @@ impl Drop for Processor {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::frame::{AudioDataInit, AudioSampleFormat};
+
     use crate::source::generator::Generator;
 
     fn readable(fd: RawFd) -> bool {
@@ -734,14 +734,7 @@ mod tests {
     }
 
     fn chunk(ts: i64) -> Frame {
-        let init = AudioDataInit {
-            format: AudioSampleFormat::U8,
-            sample_rate: 8000.0,
-            number_of_frames: 80,
-            number_of_channels: 1,
-            timestamp: ts,
-        };
-        Frame::audio_copy(&init, &[128u8; 80]).unwrap()
+        crate::frame::test_chunk(ts)
     }
 
     #[test]

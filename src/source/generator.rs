@@ -180,7 +180,7 @@ mod tests {
 
     use super::*;
     use crate::error::ErrorKind;
-    use crate::frame::{AudioDataInit, AudioSampleFormat, ExternalMemory, VideoFrameInit, VideoPixelFormat};
+    use crate::frame::{ExternalMemory, VideoFrameInit, VideoPixelFormat};
     use crate::sink::processor::{Processor, Wait};
     use crate::track::ReadyState;
 
@@ -214,14 +214,7 @@ mod tests {
     }
 
     fn audio(ts: i64) -> Frame {
-        let init = AudioDataInit {
-            format: AudioSampleFormat::U8,
-            sample_rate: 8000.0,
-            number_of_frames: 80,
-            number_of_channels: 1,
-            timestamp: ts,
-        };
-        Frame::audio_copy(&init, &[128u8; 80]).unwrap()
+        crate::frame::test_chunk(ts)
     }
 
     /// The frame came back whole: same metadata and the same memory, not released.

@@ -1,0 +1,43 @@
+"""libmst from Python: MediaStreamTrack processors and generators with numpy frames.
+
+    import mst
+    with mst.Track.test_pattern(width=320, height=180) as track, mst.Processor(track) as p:
+        for frame in p:
+            with frame:
+                rgba = frame.to_rgba()          # (180, 320, 4) uint8, converted by libmst
+                y, u, v = frame.planes()        # zero-copy read-only views
+            break
+
+The library is found through $MST_LIB (a path to libmst.so), pkg-config's `mst` libdir,
+then the dynamic loader. Failures raise mst.Error subclasses carrying .status and .message
+(mst_last_error_message()).
+"""
+from . import _abi
+from ._core import (AUDIO, PIXEL_FORMATS, SAMPLE_FORMATS, VIDEO, AudioData, Frame, Generator,
+                    Processor, Track, VideoFrame)
+from ._lib import lib
+from .errors import (Again, Busy, Ended, Error, Interrupted, InvalidArg, InvalidState,
+                     IOFailure, NoDevice, NoMemory, NullArg, Overconstrained, Panic, RangeError,
+                     Timeout, Unsupported, WrongType)
+
+END_REASON_NONE = _abi.MST_END_REASON_NONE
+END_REASON_STOPPED = _abi.MST_END_REASON_STOPPED
+END_REASON_SOURCE_ENDED = _abi.MST_END_REASON_SOURCE_ENDED
+END_REASON_WRITABLE_CLOSED = _abi.MST_END_REASON_WRITABLE_CLOSED
+END_REASON_DEVICE_LOST = _abi.MST_END_REASON_DEVICE_LOST
+END_REASON_ERROR = _abi.MST_END_REASON_ERROR
+
+
+def version():
+    """The loaded libmst's version string (mst_version())."""
+    return lib.mst_version().decode()
+
+
+__all__ = [
+    "AUDIO", "VIDEO", "PIXEL_FORMATS", "SAMPLE_FORMATS", "AudioData", "Frame", "Generator",
+    "Processor", "Track", "VideoFrame", "Error", "Again", "Busy", "Ended", "Interrupted",
+    "InvalidArg", "InvalidState", "IOFailure", "NoDevice", "NoMemory", "NullArg",
+    "Overconstrained", "Panic", "RangeError", "Timeout", "Unsupported", "WrongType", "version",
+    "END_REASON_NONE", "END_REASON_STOPPED", "END_REASON_SOURCE_ENDED",
+    "END_REASON_WRITABLE_CLOSED", "END_REASON_DEVICE_LOST", "END_REASON_ERROR",
+]

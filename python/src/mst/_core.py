@@ -1,0 +1,601 @@
+"""Handles: frames, tracks, processors and generators.
+
+Lifecycle, as in C: free() always releases the handle (and first does what close()/stop()
+does); close() and stop() end the activity and keep the handle, which then answers "closed"
+or "ended". `with` frees on exit, and so does the garbage collector when the object goes.
+"""
+import ctypes as C
+import itertools
+import threading
+
+import numpy as np
+
+from . import _abi
+from .errors import InvalidState, call, check
+from ._lib import lib
+
+VIDEO, AUDIO = _abi.MST_KIND_VIDEO, _abi.MST_KIND_AUDIO
+
+PIXEL_FORMATS = {name: getattr(_abi, "MST_VIDEO_PIXEL_FORMAT_" + name)
+                 for name in ("I420", "I420A", "I422", "I444", "NV12", "RGBA", "RGBX", "BGRA", "BGRX")}
+SAMPLE_FORMATS = {name: getattr(_abi, "MST_AUDIO_SAMPLE_FORMAT_" + name)
+                  for name in ("U8", "S16", "S32", "F32", "U8_PLANAR", "S16_PLANAR", "S32_PLANAR",
+                               "F32_PLANAR")}
+_SAMPLE_DTYPES = {"U8": np.uint8, "S16": np.int16, "S32": np.int32, "F32": np.float32}
+_PACKED = ("RGBA", "RGBX", "BGRA", "BGRX")
+
+
+def _lookup(table, value, what):
+    if isinstance(value, str):
+        if value.upper() not in table:
+            raise ValueError(f"unknown {what} {value!r}; known: {', '.join(table)}")
+        return table[value.upper()]
+    return int(value)
+
+
+def _name(table, value):
+    return next((n for n, v in table.items() if v == value), value)
+
+
+def _kind(kind):
+    return {"video": VIDEO, "audio": AUDIO}.get(kind, kind) if isinstance(kind, str) else kind
+
+
+def _planes_geometry(fmt, width, height):
+    """(rows, row_bytes, element_shape) of each plane of a `fmt` image of width x height."""
+    cw, ch = (width + 1) // 2, (height + 1) // 2
+    luma = (height, width, ())
+    return {
+        "I420": [luma, (ch, cw, ()), (ch, cw, ())],
+        "I420A": [luma, (ch, cw, ()), (ch, cw, ()), luma],
+        "I422": [luma, (height, cw, ()), (height, cw, ())],
+        "I444": [luma, luma, luma],
+        "NV12": [luma, (ch, cw * 2, (2,))],
+    }.get(fmt, [(height, width * 4, (4,))])
+
+
+class _Handle:
+    """An owned libmst handle; `_free_fn` names its release function."""
+
+    _free_fn = None
+
+    def __init__(self, ptr):
+        self._ptr = C.c_void_p(ptr)
+
+    @property
+    def _as_parameter_(self):
+        if not self._ptr:
+            raise InvalidState(_abi.MST_ERR_INVALID_STATE, f"this {type(self).__name__} was freed")
+        return self._ptr
+
+    @property
+    def freed(self):
+        return not self._ptr
+
+    def free(self):
+        """Releases the handle (closing or stopping it first); later calls raise
+        mst.InvalidState. Freeing twice does nothing."""
+        if self._ptr:
+            ptr, self._ptr = self._ptr, C.c_void_p()
+            call(self._free_fn, ptr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.free()
+
+    def __del__(self):
+        try:
+            self.free()
+        except Exception:  # at interpreter exit the library may be gone already
+            pass
+
+
+def _out_handle(fn, *args):
+    out = C.c_void_p()
+    call(fn, *args, C.byref(out))
+    return out.value
+
+
+class _Media:
+    """A clone of a frame's handle (the same media, a reference more) that the numpy views
+    of its planes keep alive: the views stay valid after the frame they came from is closed,
+    and the media goes when the last view does."""
+
+    def __init__(self, frame):
+        self.handle = _out_handle("mst_frame_clone", frame)
+
+    def view(self, ptr, length, shape, strides, dtype=np.uint8):
+        buf = (C.c_uint8 * length).from_address(ptr)
+        buf._media = self  # the buffer, and so every array on it, holds the media
+        flat = np.frombuffer(memoryview(buf).toreadonly(), dtype=np.uint8)
+        return np.ndarray(shape, dtype=dtype, buffer=flat, strides=strides)
+
+    def __del__(self):
+        try:
+            lib.mst_frame_free(self.handle)
+        except Exception:
+            pass
+
+
+class Frame(_Handle):
+    """A VideoFrame or AudioData handle. close() drops the media (the handle stays and answers
+    mst.InvalidState); free() releases the handle."""
+
+    _free_fn = "mst_frame_free"
+
+    @staticmethod
+    def _wrap(ptr):
+        kind = C.c_int32()
+        status = lib.mst_frame_get_kind(C.c_void_p(ptr), C.byref(kind))
+        cls = AudioData if status == _abi.MST_OK and kind.value == AUDIO else VideoFrame
+        return cls(ptr)
+
+    def close(self):
+        call("mst_frame_close", self)
+
+    def clone(self):
+        return type(self)(_out_handle("mst_frame_clone", self))
+
+
+class VideoFrame(Frame):
+    @property
+    def info(self):
+        """The frame's MstVideoFrameInfo."""
+        info = _abi.MstVideoFrameInfo()
+        call("mst_frame_get_video_info", self, C.byref(info))
+        return info
+
+    @property
+    def format(self):
+        return _name(PIXEL_FORMATS, self.info.format)
+
+    @property
+    def width(self):
+        return self.info.visible_rect.width
+
+    @property
+    def height(self):
+        return self.info.visible_rect.height
+
+    @property
+    def timestamp(self):
+        return self.info.timestamp
+
+    def planes(self):
+        """Zero-copy, read-only numpy views of the coded planes, each (rows, row_bytes) uint8
+        with the plane's stride (NV12's UV plane and packed RGB are (rows, columns, 2 or 4)).
+        The views hold a reference to the media: they stay valid after close(), and the
+        media is released when the last of them goes."""
+        info = self.info
+        media = _Media(self)
+        views = []
+        geometry = _planes_geometry(_name(PIXEL_FORMATS, info.format), info.coded_width,
+                                    info.coded_height)
+        for i, (rows, row_bytes, element) in enumerate(geometry[:info.num_planes]):
+            data, stride, length = C.c_void_p(), C.c_size_t(), C.c_size_t()
+            call("mst_frame_get_video_plane", media.handle, i, C.byref(data), C.byref(stride),
+                 C.byref(length))
+            if (rows - 1) * stride.value + row_bytes > length.value:
+                raise RuntimeError(f"plane {i}: {rows} rows of {row_bytes} bytes at stride "
+                                   f"{stride.value} exceed its {length.value} bytes")
+            shape, strides = (rows, row_bytes), (stride.value, 1)
+            if element:
+                shape = (rows, row_bytes // element[0], element[0])
+                strides = (stride.value, element[0], 1)
+            views.append(media.view(data.value, length.value, shape, strides))
+        return views
+
+    def to_numpy(self, copy=True):
+        """The visible rect's pixels: one array for packed RGB formats (height, width, 4),
+        else a tuple of planes (as planes(), cropped). copy=False gives views (see planes())."""
+        info = self.info
+        fmt = _name(PIXEL_FORMATS, info.format)
+        r = info.visible_rect
+        if copy:
+            size = C.c_size_t()
+            call("mst_frame_video_allocation_size", self, None, C.byref(size))
+            buf = np.empty(size.value, np.uint8)
+            layouts = _abi.MstPlaneLayouts()
+            call("mst_frame_video_copy_to", self, buf.ctypes.data, size.value, None,
+                 C.byref(layouts))
+            out = []
+            for p, (rows, row_bytes, element) in zip(layouts.planes,
+                                                    _planes_geometry(fmt, r.width, r.height)):
+                plane = np.lib.stride_tricks.as_strided(
+                    buf[p.offset:], (rows, row_bytes), (p.stride, 1))
+                out.append(plane.reshape(rows, -1, *element) if element else plane)
+        else:
+            out = []
+            for i, plane in enumerate(self.planes()):
+                sx = 2 if fmt in ("I420", "I422", "NV12") and i in (1, 2) else 1
+                sy = 2 if fmt in ("I420", "NV12") and i in (1, 2) else 1
+                rows, cols = (r.height + sy - 1) // sy, (r.width + sx - 1) // sx
+                out.append(plane[r.y // sy:r.y // sy + rows, r.x // sx:r.x // sx + cols])
+        return out[0] if fmt in _PACKED else tuple(out)
+
+    def _converted(self, fmt):
+        opts = _abi.MstVideoCopyOptions(format=PIXEL_FORMATS[fmt])
+        size = C.c_size_t()
+        call("mst_frame_video_allocation_size", self, C.byref(opts), C.byref(size))
+        buf = np.empty(size.value, np.uint8)
+        layouts = _abi.MstPlaneLayouts()
+        call("mst_frame_video_copy_to", self, buf.ctypes.data, size.value, C.byref(opts),
+             C.byref(layouts))
+        w, h, stride = self.width, self.height, layouts.planes[0].stride
+        return buf[:h * stride].reshape(h, stride)[:, :w * 4].reshape(h, w, 4)
+
+    def to_rgba(self):
+        """A (height, width, 4) uint8 RGBA copy of the visible rect, converted by libmst."""
+        return self._converted("RGBA")
+
+    def to_rgb(self):
+        """A (height, width, 3) uint8 RGB copy of the visible rect, converted by libmst."""
+        return np.ascontiguousarray(self._converted("RGBX")[..., :3])
+
+    @staticmethod
+    def _init(fmt, width, height, timestamp, duration, layout):
+        init = _abi.MstVideoFrameInit(format=PIXEL_FORMATS[fmt], coded_width=width,
+                                      coded_height=height, timestamp=timestamp,
+                                      duration=duration, num_planes=len(layout))
+        for i, (offset, stride) in enumerate(layout):
+            init.layout[i].offset, init.layout[i].stride = offset, stride
+        return init
+
+    @classmethod
+    def from_numpy(cls, data, format, timestamp, duration=0):
+        """A new frame holding a copy of `data`: for RGBA/RGBX/BGRA/BGRX a (height, width, 4)
+        uint8 array (any row stride); for YUV formats a sequence of plane arrays shaped as
+        planes() gives them (Y, U, V[, A] or Y, UV), the size being Y's."""
+        fmt = _name(PIXEL_FORMATS, _lookup(PIXEL_FORMATS, format, "pixel format"))
+        if fmt in _PACKED:
+            arr, width, height, layout, length = cls._packed(data, True)
+        else:
+            planes = [np.ascontiguousarray(p, dtype=np.uint8) for p in data]
+            height, width = planes[0].shape[:2]
+            geometry = _planes_geometry(fmt, width, height)
+            if len(planes) != len(geometry):
+                raise ValueError(f"{fmt} has {len(geometry)} planes, got {len(planes)}")
+            layout, offset = [], 0
+            for i, (p, (rows, row_bytes, element)) in enumerate(zip(planes, geometry)):
+                if p.shape[0] != rows or p[0].nbytes != row_bytes:
+                    raise ValueError(f"{fmt} plane {i} of a {width}x{height} frame is {rows} rows "
+                                     f"of {row_bytes} bytes, got shape {p.shape}")
+                layout.append((offset, row_bytes))
+                offset += p.nbytes
+            arr = np.concatenate([p.ravel() for p in planes])
+            length = arr.nbytes
+        init = cls._init(fmt, width, height, timestamp, duration, layout)
+        return cls(_out_handle("mst_frame_create_video", C.byref(init), arr.ctypes.data, length))
+
+    @staticmethod
+    def _packed(data, copy_if_short):
+        """The array, size and layout of a packed RGB image. libmst reads height x stride
+        bytes, so when the last row's padding is not memory of the array's buffer (a slice of
+        the last rows' columns) the rows are copied tight, or with copy_if_short False refused."""
+        arr = np.asarray(data)
+        if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 4 or arr.strides[1:] != (4, 1):
+            raise ValueError("a packed RGB frame is a (height, width, 4) uint8 array whose rows "
+                             f"are contiguous; got {arr.dtype} {arr.shape} strides {arr.strides}")
+        height, width = arr.shape[:2]
+        root = arr
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        end = root.ctypes.data + root.itemsize + sum(
+            (n - 1) * s for n, s in zip(root.shape, root.strides) if s > 0)
+        if arr.strides[0] < width * 4 or arr.ctypes.data + height * arr.strides[0] > end:
+            if not copy_if_short:
+                raise ValueError("the array's last row does not extend to its stride, or its "
+                                 "rows overlap: pass np.ascontiguousarray(data)")
+            arr = np.ascontiguousarray(arr)
+        return arr, width, height, [(0, arr.strides[0])], height * arr.strides[0]
+
+    @classmethod
+    def wrap_numpy(cls, data, format, timestamp, duration=0):
+        """A new RGBA/RGBX/BGRA/BGRX frame over `data`, a (height, width, 4) uint8 array,
+        without copying: libmst reads the array's memory until the last reference to the
+        media goes (processors' queues, clones, views), then the frame lets go of the array.
+        Do not write to the array until then."""
+        fmt = _name(PIXEL_FORMATS, _lookup(PIXEL_FORMATS, format, "pixel format"))
+        if fmt not in _PACKED:
+            raise ValueError(f"wrap_numpy takes a packed RGB format, not {fmt}")
+        arr, width, height, layout, length = cls._packed(data, False)
+        init = cls._init(fmt, width, height, timestamp, duration, layout)
+        token = _Borrowed.hold(arr)
+        out = C.c_void_p()
+        status = lib.mst_frame_wrap_video(C.byref(init), arr.ctypes.data, length,
+                                          _Borrowed.callback, C.c_void_p(token), C.byref(out))
+        if status != _abi.MST_OK:
+            _Borrowed.release(token)  # on error libmst never calls release
+            check(status, "mst_frame_wrap_video")
+        return cls(out.value)
+
+
+class _Borrowed:
+    """Arrays lent to libmst by wrap_numpy, each kept alive under a token (the release
+    callback's user_data) until libmst calls release with it, on whatever thread drops the
+    media. One C callback object for the whole process: it must outlive every wrapped frame,
+    so it is never collected."""
+
+    _lock = threading.Lock()
+    _arrays = {}
+    _tokens = itertools.count(1)
+
+    @classmethod
+    def hold(cls, arr):
+        with cls._lock:
+            token = next(cls._tokens)
+            cls._arrays[token] = arr
+        return token
+
+    @classmethod
+    def release(cls, token):
+        with cls._lock:
+            cls._arrays.pop(token, None)
+
+    @classmethod
+    def count(cls):
+        with cls._lock:
+            return len(cls._arrays)
+
+
+_Borrowed.callback = C.CFUNCTYPE(None, C.c_void_p)(_Borrowed.release)
+
+
+class AudioData(Frame):
+    @property
+    def info(self):
+        """The chunk's MstAudioDataInfo."""
+        info = _abi.MstAudioDataInfo()
+        call("mst_frame_get_audio_info", self, C.byref(info))
+        return info
+
+    @property
+    def format(self):
+        return _name(SAMPLE_FORMATS, self.info.format)
+
+    @property
+    def timestamp(self):
+        return self.info.timestamp
+
+    def planes(self):
+        """Zero-copy, read-only views of the sample planes: one (frames, channels) array for
+        interleaved formats, one (frames,) array per channel for planar ones. Lifetime as
+        VideoFrame.planes()."""
+        info = self.info
+        fmt = _name(SAMPLE_FORMATS, info.format)
+        dtype = np.dtype(_SAMPLE_DTYPES[fmt.removesuffix("_PLANAR")])
+        planar = fmt.endswith("_PLANAR")
+        media = _Media(self)
+        views = []
+        for i in range(info.number_of_channels if planar else 1):
+            data, length = C.c_void_p(), C.c_size_t()
+            call("mst_frame_get_audio_plane", media.handle, i, C.byref(data), C.byref(length))
+            if planar:
+                shape, strides = (info.number_of_frames,), (dtype.itemsize,)
+            else:
+                shape = (info.number_of_frames, info.number_of_channels)
+                strides = (dtype.itemsize * info.number_of_channels, dtype.itemsize)
+            views.append(media.view(data.value, length.value, shape, strides, dtype))
+        return views
+
+    def to_numpy(self, format=None):
+        """A (frames, channels) copy of the samples, converted by libmst to `format` (a sample
+        format name; None = the chunk's own). A planar format gives the transposed view of a
+        (channels, frames) array."""
+        info = self.info
+        fmt = _name(SAMPLE_FORMATS, _lookup(SAMPLE_FORMATS, format or info.format,
+                                            "sample format"))
+        dtype = _SAMPLE_DTYPES[fmt.removesuffix("_PLANAR")]
+        frames, channels = info.number_of_frames, info.number_of_channels
+        if not fmt.endswith("_PLANAR"):
+            out = np.empty((frames, channels), dtype)
+            self._copy(out, 0, fmt)
+            return out
+        out = np.empty((channels, frames), dtype)
+        for c in range(channels):
+            self._copy(out[c], c, fmt)
+        return out.T
+
+    def _copy(self, dest, plane, fmt):
+        opts = _abi.MstAudioCopyOptions(plane_index=plane, format=SAMPLE_FORMATS[fmt])
+        call("mst_frame_audio_copy_to", self, dest.ctypes.data, dest.nbytes, C.byref(opts))
+
+    @classmethod
+    def from_numpy(cls, data, sample_rate, timestamp, planar=False):
+        """A new chunk holding a copy of `data`, a (frames, channels) array of uint8, int16,
+        int32 or float32 samples (a 1-D array is one channel); planar=True stores it in the
+        planar variant of the format."""
+        arr = np.asarray(data)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        names = {np.dtype(v): k for k, v in _SAMPLE_DTYPES.items()}
+        if arr.ndim != 2 or arr.dtype not in names:
+            raise ValueError("audio is a (frames, channels) array of uint8, int16, int32 or "
+                             f"float32; got {arr.dtype} {arr.shape}")
+        fmt = names[arr.dtype] + ("_PLANAR" if planar else "")
+        buf = np.ascontiguousarray(arr.T if planar else arr)
+        init = _abi.MstAudioDataInit(format=SAMPLE_FORMATS[fmt], sample_rate=sample_rate,
+                                     number_of_frames=arr.shape[0],
+                                     number_of_channels=arr.shape[1], timestamp=timestamp)
+        return cls(_out_handle("mst_frame_create_audio", C.byref(init), buf.ctypes.data,
+                               buf.nbytes))
+
+
+class Track(_Handle):
+    """A MediaStreamTrack. stop() ends it (the handle stays); free() releases it."""
+
+    _free_fn = "mst_track_free"
+
+    @classmethod
+    def test_pattern(cls, width=0, height=0, frame_rate=0.0, format=0, unpaced=False,
+                     frame_count=0):
+        """Moving colour bars (mst_track_create_test_pattern); zeros take libmst's defaults."""
+        opts = _abi.MstTestPatternOptions(
+            width=width, height=height, frame_rate=frame_rate,
+            format=_lookup(PIXEL_FORMATS, format, "pixel format"), unpaced=unpaced,
+            frame_count=frame_count)
+        return cls(_out_handle("mst_track_create_test_pattern", C.byref(opts)))
+
+    @classmethod
+    def tone(cls, sample_rate=0, channels=0, frequency=0.0, amplitude=0.0, format=0,
+             chunk_frames=0, unpaced=False, chunk_count=0):
+        """A sine tone (mst_track_create_tone); zeros take libmst's defaults (amplitude 0
+        is the default 0.5)."""
+        opts = _abi.MstToneOptions(
+            sample_rate=sample_rate, channels=channels, frequency=frequency,
+            amplitude=amplitude, format=_lookup(SAMPLE_FORMATS, format, "sample format"),
+            chunk_frames=chunk_frames, unpaced=unpaced, chunk_count=chunk_count)
+        return cls(_out_handle("mst_track_create_tone", C.byref(opts)))
+
+    def _get(self, what, ctype):
+        out = ctype()
+        call(f"mst_track_get_{what}", self, C.byref(out))
+        return out.value
+
+    @property
+    def kind(self):
+        return {VIDEO: "video", AUDIO: "audio"}[self._get("kind", C.c_int32)]
+
+    @property
+    def id(self):
+        return self._get("id", C.c_char_p).decode()
+
+    @property
+    def label(self):
+        return self._get("label", C.c_char_p).decode()
+
+    @property
+    def enabled(self):
+        return self._get("enabled", C.c_bool)
+
+    @enabled.setter
+    def enabled(self, value):
+        call("mst_track_set_enabled", self, bool(value))
+
+    @property
+    def muted(self):
+        return self._get("muted", C.c_bool)
+
+    @property
+    def content_hint(self):
+        return self._get("content_hint", C.c_char_p).decode()
+
+    @content_hint.setter
+    def content_hint(self, hint):
+        call("mst_track_set_content_hint", self, hint.encode())
+
+    @property
+    def ready_state(self):
+        return {_abi.MST_READY_STATE_LIVE: "live",
+                _abi.MST_READY_STATE_ENDED: "ended"}[self._get("ready_state", C.c_int32)]
+
+    @property
+    def end_reason(self):
+        """An MST_END_REASON_* value (mst.END_REASON_NONE while live)."""
+        return self._get("end_reason", C.c_int32)
+
+    @property
+    def settings(self):
+        out = _abi.MstSettings()
+        call("mst_track_get_settings", self, C.byref(out))
+        return out
+
+    def stop(self):
+        call("mst_track_stop", self)
+
+    def clone(self):
+        return Track(_out_handle("mst_track_clone", self))
+
+
+class Processor(_Handle):
+    """A MediaStreamTrackProcessor on `track`: read() frames, or iterate until the track
+    ends. max_buffer_size 0 = libmst's default; latest_only: each read gets the newest frame
+    (MST_PROCESSOR_LATEST_ONLY)."""
+
+    _free_fn = "mst_processor_free"
+    # Iteration waits in slices this long, so Ctrl-C (handled between C calls) gets through.
+    _SLICE_MS = 200
+
+    def __init__(self, track, max_buffer_size=0, latest_only=False):
+        opts = _abi.MstProcessorOptions(
+            max_buffer_size=max_buffer_size,
+            flags=_abi.MST_PROCESSOR_LATEST_ONLY if latest_only else 0)
+        super().__init__(_out_handle("mst_processor_create", track, C.byref(opts)))
+
+    def read(self, timeout=None):
+        """The next frame (the caller owns it: free it, or use `with`). timeout in seconds:
+        None waits until a frame or the end; 0 does not wait (mst.Again). Raises mst.Ended
+        after the end, mst.Timeout when the timeout passes."""
+        ms = -1 if timeout is None else max(0, min(int(timeout * 1000), 2**31 - 1))
+        return Frame._wrap(_out_handle("mst_processor_read", self, ms))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        out = C.c_void_p()
+        while True:
+            status = lib.mst_processor_read(self._as_parameter_, self._SLICE_MS, C.byref(out))
+            if status == _abi.MST_ERR_TIMEOUT:
+                continue
+            if status == _abi.MST_ERR_ENDED:
+                raise StopIteration
+            check(status, "mst_processor_read")
+            return Frame._wrap(out.value)
+
+    @property
+    def stats(self):
+        out = _abi.MstProcessorStats()
+        call("mst_processor_get_stats", self, C.byref(out))
+        return out
+
+    def wakeup(self):
+        call("mst_processor_wakeup", self)
+
+    def close(self):
+        """Disconnects from the track (the spec's cancel); reads then end."""
+        call("mst_processor_close", self)
+
+
+class Generator(_Handle):
+    """A MediaStreamTrackGenerator of `kind` ("video" or "audio"). `track` is its track
+    (freed with the generator); write() frames to it."""
+
+    _free_fn = "mst_generator_free"
+
+    def __init__(self, kind):
+        super().__init__(_out_handle("mst_generator_create", _kind(kind)))
+        self.track = Track(_out_handle("mst_generator_get_track", self))
+
+    def write(self, frame):
+        """Writes the frame, which libmst then closes (the Python object still holds the
+        handle, freed with it). A rejected write raises mst.WrongType and errors the writable."""
+        call("mst_generator_write", self, frame)
+
+    def close(self):
+        """closeWritable: the tracks end."""
+        call("mst_generator_close", self)
+
+    @property
+    def state(self):
+        out = C.c_int32()
+        call("mst_generator_get_state", self, C.byref(out))
+        return {_abi.MST_WRITABLE_STATE_WRITABLE: "writable", _abi.MST_WRITABLE_STATE_CLOSED:
+                "closed", _abi.MST_WRITABLE_STATE_ERRORED: "errored"}[out.value]
+
+    @property
+    def muted(self):
+        out = C.c_bool()
+        call("mst_generator_get_muted", self, C.byref(out))
+        return out.value
+
+    @muted.setter
+    def muted(self, value):
+        call("mst_generator_set_muted", self, bool(value))
+
+    def free(self):
+        if getattr(self, "track", None) is not None:
+            self.track.free()
+        super().free()

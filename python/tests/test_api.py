@@ -1,0 +1,104 @@
+"""Handles, iteration, errors and options."""
+import numpy as np
+import pytest
+
+import mst
+
+
+def black(timestamp, w=16, h=8):
+    return mst.VideoFrame.from_numpy(np.zeros((h, w, 4), np.uint8), "RGBX", timestamp)
+
+
+def test_errors_carry_their_status_and_the_librarys_message():
+    with mst.Generator("video") as gen:
+        with pytest.raises(mst.WrongType) as e:
+            mst.Processor(gen.track, max_buffer_size=70000)
+        assert isinstance(e.value, TypeError) and isinstance(e.value, mst.Error)
+        assert e.value.status == -12 and "65535" in e.value.message
+        assert "mst_processor_create" in str(e.value)
+        with mst.Processor(gen.track) as processor:
+            with pytest.raises(mst.Again) as e:
+                processor.read(timeout=0)
+            assert e.value.status == -1
+            with pytest.raises(mst.Timeout):
+                processor.read(timeout=0.01)
+            gen.close()
+            with pytest.raises(mst.Ended) as e:
+                processor.read(timeout=1)
+            assert e.value.status == -3 and e.value.message
+        assert gen.state == "closed"
+        with black(0) as frame, pytest.raises(mst.WrongType) as e:
+            gen.write(frame)
+        assert e.value.message
+
+
+def test_iteration_ends_when_the_track_ends():
+    with mst.Generator("video") as gen, mst.Processor(gen.track, max_buffer_size=4) as processor:
+        for t in (1, 2):
+            with black(t) as frame:
+                gen.write(frame)
+        timestamps = []
+        for frame in processor:
+            with frame:
+                timestamps.append(frame.timestamp)
+            if len(timestamps) == 2:
+                gen.close()  # the next step of the loop meets MST_ERR_ENDED
+        assert timestamps == [1, 2]
+        assert list(processor) == []
+        assert gen.track.end_reason == mst.END_REASON_WRITABLE_CLOSED
+
+
+def test_latest_only_reads_the_newest_frame_once():
+    with mst.Generator("video") as gen, \
+            mst.Processor(gen.track, max_buffer_size=8, latest_only=True) as processor:
+        for t in range(5):
+            with black(t) as frame:
+                gen.write(frame)
+        with processor.read(timeout=5) as frame:
+            assert frame.timestamp == 4
+            assert frame.info.discarded_before == 4
+        with pytest.raises(mst.Again):
+            processor.read(timeout=0)
+        assert processor.stats.discarded_superseded == 4
+
+
+def test_content_hint():
+    with mst.Track.test_pattern(width=16, height=16) as track:
+        assert track.content_hint == ""
+        track.content_hint = "motion"
+        with track.clone() as clone:
+            assert clone.content_hint == "motion"
+        with pytest.raises(mst.InvalidArg) as e:
+            track.content_hint = "speech"  # an audio hint on a video track
+        assert "speech" in e.value.message
+        assert track.content_hint == "motion"
+
+
+def test_stop_and_close_keep_the_handle_free_releases_it():
+    track = mst.Track.test_pattern(width=16, height=16)
+    with track:
+        processor = mst.Processor(track)
+        track.stop()
+        assert track.ready_state == "ended" and track.end_reason == mst.END_REASON_STOPPED
+        with pytest.raises(mst.Ended):
+            processor.read(timeout=1)
+        processor.close()
+        assert not processor.freed
+        processor.free()
+        processor.free()  # freeing twice does nothing
+        assert processor.freed
+    assert track.freed
+    with pytest.raises(mst.InvalidState) as e:
+        track.kind
+    assert e.value.status == -13
+    with pytest.raises(mst.InvalidState):
+        next(processor)
+
+
+def test_library_is_the_one_mst_lib_names():
+    import os
+    assert mst.version() == "1.0.0"
+    path = os.environ.get("MST_LIB")
+    if not path:
+        pytest.skip("MST_LIB is not set: the library came from pkg-config or the loader")
+    assert os.path.samefile(mst.lib._name, path)
