@@ -1,7 +1,7 @@
 # libmst: build, install and test the C library.
 #
 #   make                                  release build: target/release/libmst.so and libmst.a
-#   make install PREFIX=/usr/local [DESTDIR=/pkgroot] [LIBDIR=$(PREFIX)/lib]
+#   make install PREFIX=/usr/local [DESTDIR=/pkgroot] [LIBDIR=$(PREFIX)/lib] [DEBUGDIR=$(LIBDIR)/.debug]
 #   make uninstall PREFIX=... [DESTDIR=...]
 #   make test                             scripts/test.sh: every test, as CI runs them
 #   make demo [DEMO_ARGS="..."]           scripts/demo.sh: build and run examples/demo.c
@@ -17,6 +17,10 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CMAKEDIR ?= $(LIBDIR)/cmake/mst
+# The installed libmst.so carries no debug info: it goes to DEBUGDIR, where gdb looks for the
+# file the library's .gnu_debuglink names (beside the library, in .debug/).
+DEBUGDIR ?= $(LIBDIR)/.debug
+OBJCOPY ?= objcopy
 DESTDIR ?=
 DEMO_ARGS ?=
 
@@ -52,9 +56,15 @@ static_libs = $(shell awk '{ n = split($$0 " -lpthread -ldl -lm", w, " "); out =
 from_cmakedir = $(shell realpath -m --relative-to=$(CMAKEDIR) $(1))
 pointer_bytes := $(shell echo $$(( $$(getconf LONG_BIT) / 8 )))
 
+# The release build keeps line tables (Cargo.toml: debug = 1) for backtraces and profilers;
+# most of the .so is that. Installed, the code goes stripped and the debug info beside it.
 install: build
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
-	install -m 0755 $(RELEASE)/libmst.so $(DESTDIR)$(LIBDIR)/libmst.so.$(VERSION)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DEBUGDIR)
+	$(OBJCOPY) --only-keep-debug $(RELEASE)/libmst.so $(RELEASE)/libmst.so.$(VERSION).debug
+	$(OBJCOPY) --strip-debug --add-gnu-debuglink=$(RELEASE)/libmst.so.$(VERSION).debug \
+		$(RELEASE)/libmst.so $(RELEASE)/libmst.so.stripped
+	install -m 0755 $(RELEASE)/libmst.so.stripped $(DESTDIR)$(LIBDIR)/libmst.so.$(VERSION)
+	install -m 0644 $(RELEASE)/libmst.so.$(VERSION).debug $(DESTDIR)$(DEBUGDIR)/libmst.so.$(VERSION).debug
 	ln -sfn libmst.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmst.so.$(MAJOR)
 	ln -sfn libmst.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libmst.so
 	install -m 0644 $(RELEASE)/libmst.a $(DESTDIR)$(LIBDIR)/libmst.a
@@ -84,8 +94,9 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libmst.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmst.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libmst.so $(DESTDIR)$(LIBDIR)/libmst.a \
 	      $(DESTDIR)$(INCLUDEDIR)/mst.h $(DESTDIR)$(INCLUDEDIR)/mst.hpp $(DESTDIR)$(PKGCONFIGDIR)/mst.pc \
-	      $(DESTDIR)$(CMAKEDIR)/mstConfig.cmake $(DESTDIR)$(CMAKEDIR)/mstConfigVersion.cmake
-	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
+	      $(DESTDIR)$(CMAKEDIR)/mstConfig.cmake $(DESTDIR)$(CMAKEDIR)/mstConfigVersion.cmake \
+	      $(DESTDIR)$(DEBUGDIR)/libmst.so.$(VERSION).debug
+	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DEBUGDIR) 2>/dev/null
 
 test:
 	bash $(ROOT)/scripts/test.sh

@@ -14,6 +14,7 @@ fn main() {
     // A hand-edited header is regenerated (and so shows as a diff) on the next build.
     println!("cargo:rerun-if-changed=include/mst.h");
     jpeg_raw();
+    alsa_errors();
     let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_else(|_| "0".into());
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmst.so.{major}");
     symbol_versions(&dir);
@@ -59,6 +60,18 @@ fn jpeg_raw() {
             "cargo:warning=MJPEG 4:2:2 strip decoding is not built (needs jpeglib.h: Debian libjpeg62-turbo-dev): {e}"
         ),
     }
+}
+
+/// Builds src/log/alsa_errors.c, which formats alsa-lib's C-variadic error messages for
+/// libmst's log (src/log/mod.rs): only C can read a va_list on stable Rust.
+fn alsa_errors() {
+    println!("cargo:rerun-if-changed=src/log/alsa_errors.c");
+    cc::Build::new()
+        .file("src/log/alsa_errors.c")
+        .warnings(true)
+        .extra_warnings(true)
+        .flag_if_supported("-fvisibility=hidden")
+        .compile("mst_alsa_errors");
 }
 
 /// The version macros and MST_STRUCT_INIT, which cbindgen cannot write from Rust items.

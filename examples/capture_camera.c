@@ -18,7 +18,11 @@
  *
  * Exit status: 0 captured; 77 the camera cannot be opened (none, busy, unsupported: the
  * message says so, and ctest shows the test as skipped on such a machine); 1 any other libmst
- * error or the camera was lost while capturing; 2 bad arguments. */
+ * error or the camera was lost while capturing; 2 bad arguments.
+ *
+ * Build, with libmst installed where pkg-config finds it:
+ *   cc -std=c11 capture_camera.c -o capture_camera $(pkg-config --cflags --libs mst)
+ */
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>

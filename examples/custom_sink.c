@@ -14,7 +14,11 @@
  *
  * The check: the receiver got, in order, every frame the processors delivered, with the same
  * size, timestamp and bytes (hash) that the readers sent. The sources run in real time for
- * one second. */
+ * one second.
+ *
+ * Build, with libmst installed where pkg-config finds it:
+ *   cc -std=c11 custom_sink.c -o custom_sink $(pkg-config --cflags --libs mst) -pthread
+ */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>

@@ -19,7 +19,11 @@
  *                   (its counters show how many). The tone stays real time.
  *
  * Exit status: 0 when the files check out, 1 on a libmst error or a failed check, 2 on bad
- * arguments. */
+ * arguments.
+ *
+ * Build (-lm: it calls libm itself), with libmst installed where pkg-config finds it:
+ *   cc -std=c11 demo.c -o demo $(pkg-config --cflags --libs mst) -pthread -lm
+ */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* The README's example: read 30 frames of the built-in test pattern. */
+/* The README's example. Build: cc -std=c11 hello.c -o hello $(pkg-config --cflags --libs mst) */
 #include <mst.h>
 #include <stdio.h>
 

@@ -2,7 +2,11 @@
  * V4L2 outputs (virtual cameras), microphones and speakers (ALSA PCMs), each with its stable
  * id, kind, label and group (the card or device it belongs to). With no hardware it lists
  * what there is (ALSA's "default" at least) and still exits 0; it fails only if the list
- * itself is inconsistent. */
+ * itself is inconsistent.
+ *
+ * Build, with libmst installed where pkg-config finds it:
+ *   cc -std=c11 list_devices.c -o list_devices $(pkg-config --cflags --libs mst)
+ */
 #include <mst.h>
 #include <stdio.h>
 #include <string.h>

@@ -20,7 +20,11 @@
  * Both sources run in real time (50 chunks of 10 ms, 20 frames at 30 fps: 0.7 s). Unpaced,
  * they would be done within a millisecond, before the worker's first poll(), and a track's end
  * empties its processors' queues (the spec's processorClose), so the worker would see a random
- * share of the media, often none. */
+ * share of the media, often none.
+ *
+ * Build (-lm: it calls libm itself), with libmst installed where pkg-config finds it:
+ *   cc -std=c11 multi_source.c -o multi_source $(pkg-config --cflags --libs mst) -pthread -lm
+ */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>

@@ -15,7 +15,11 @@
  *
  * Exit status: 0 recorded; 77 the microphone cannot be opened (no such device, busy, no sound
  * card: the message says so, and ctest shows the test as skipped on such a machine); 1 any
- * other libmst error or the device was lost while recording; 2 bad arguments. */
+ * other libmst error or the device was lost while recording; 2 bad arguments.
+ *
+ * Build (-lm: it calls libm itself), with libmst installed where pkg-config finds it:
+ *   cc -std=c11 record_microphone.c -o record_microphone $(pkg-config --cflags --libs mst) -lm
+ */
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>

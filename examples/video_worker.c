@@ -17,7 +17,11 @@
  * of both processors must add up with what the worker and the main thread saw.
  *
  * The source is unpaced (60 frames, as fast as it can draw them), so a processor may discard
- * frames the worker is too slow for: that is the spec's behaviour, and the counters show it. */
+ * frames the worker is too slow for: that is the spec's behaviour, and the counters show it.
+ *
+ * Build, with libmst installed where pkg-config finds it:
+ *   cc -std=c11 video_worker.c -o video_worker $(pkg-config --cflags --libs mst) -pthread
+ */
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>

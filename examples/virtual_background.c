@@ -17,7 +17,11 @@
  *
  * Prints one line a second (frames in, out, dropped) and a summary. Exit status: 0 frames went
  * through; 77 there is no camera or no video output (the message says which), as on a machine
- * without them; 1 any other failure, or no frame reached the output; 2 bad arguments. */
+ * without them; 1 any other failure, or no frame reached the output; 2 bad arguments.
+ *
+ * Build, with libmst installed where pkg-config finds it:
+ *   cc -std=c11 virtual_background.c -o virtual_background $(pkg-config --cflags --libs mst)
+ */
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>

@@ -350,6 +350,41 @@ typedef int32_t MstWritableState;
 #endif // __cplusplus
 
 /**
+ * How much a log message matters, most severe first. Values are fixed and only ever
+ * appended.
+ */
+enum MstLogLevel
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Something failed.
+   */
+  MST_LOG_ERROR = 1,
+  /**
+   * Something went wrong that libmst works around or reports through a status as well (an
+   * alsa-lib error message is a warning: the failing call returns its own status).
+   */
+  MST_LOG_WARNING = 2,
+  /**
+   * Progress worth knowing.
+   */
+  MST_LOG_INFO = 3,
+  /**
+   * Detail for finding a fault.
+   */
+  MST_LOG_DEBUG = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstLogLevel MstLogLevel;
+#else
+typedef int32_t MstLogLevel;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * `MediaStreamTrackState`.
  */
 enum MstReadyState
@@ -816,6 +851,23 @@ typedef struct MstAudioCopyOptions {
 } MstAudioCopyOptions;
 
 /**
+ * Receives one log message: its level, its origin ("libmst", or a library libmst calls:
+ * "alsa-lib") and its text, one line without a newline. Both strings are valid for the call
+ * only.
+ */
+typedef void (*MstLogCallback)(void *user_data,
+                               MstLogLevel level,
+                               const char *origin,
+                               const char *message);
+
+/**
+ * Destroy-notify for callback `user_data`: called once, when the callback is replaced,
+ * removed, or its object is freed, on the thread that does so (for a processor callback:
+ * the callback thread). Never called under an internal lock.
+ */
+typedef void (*MstDestroyNotify)(void *user_data);
+
+/**
  * Audio constraints of mst_track_create_microphone() (all zero but struct_size = none).
  * Required members (MST_CONSTRAIN_MIN/MAX/EXACT) the device cannot meet fail with
  * MST_ERR_OVERCONSTRAINED; MST_CONSTRAIN_IDEAL only steers the choice.
@@ -912,13 +964,6 @@ typedef struct MstProcessorOptions {
  * Receives one frame, or NULL once when the processor has ended.
  */
 typedef void (*MstFrameCallback)(void *user_data, struct MstFrame *frame);
-
-/**
- * Destroy-notify for callback `user_data`: called once, when the callback is replaced,
- * removed, or its object is freed, on the thread that does so (for a processor callback:
- * the callback thread). Never called under an internal lock.
- */
-typedef void (*MstDestroyNotify)(void *user_data);
 
 /**
  * Counters. Every frame that reached this processor's queue (`total`) is delivered (read),
@@ -1834,6 +1879,38 @@ MstStatus mst_generator_get_muted(const struct MstGenerator *generator, bool *ou
  * Spec: libmst extension (releases the C handle; ends the tracks as closeWritable does).
  */
 MstStatus mst_generator_free(struct MstGenerator *generator);
+
+/**
+ * Sends libmst's log messages to `callback` (NULL: drop them, the default) instead of
+ * printing them: alsa-lib's error messages (which alsa-lib would write to stderr) and
+ * anything libmst itself has to say. Messages up to the level set with mst_set_log_level()
+ * (MST_LOG_WARNING by default) are delivered. The callback runs on the thread that logs
+ * (the caller's, or a libmst capture or playback thread), with no libmst lock held; it may
+ * call libmst, this function included. alsa-lib's messages on the application's own
+ * threads, outside libmst calls, are left to alsa-lib.
+ *
+ * Ownership: libmst keeps `callback` and `user_data` until replaced; `destroy` (may be NULL)
+ * is called once with `user_data` when the callback is replaced or removed, on the replacing
+ * thread, or after the last message being delivered to it returns; at once when `callback`
+ * is NULL.
+ * Thread safety: any thread; messages logged after the call go to the new callback.
+ * Blocking: no (it does not wait for messages being delivered to the old callback).
+ * Errors: none.
+ * Spec: libmst extension (since 1.1).
+ */
+MstStatus mst_set_log_callback(MstLogCallback callback, void *user_data, MstDestroyNotify destroy);
+
+/**
+ * The least severe level delivered to the log callback: MST_LOG_ERROR delivers errors only,
+ * MST_LOG_DEBUG everything. The default is MST_LOG_WARNING.
+ *
+ * Ownership: nothing is passed.
+ * Thread safety: any thread; messages logged after the call follow it.
+ * Blocking: no.
+ * Errors: MST_ERR_INVALID_ARG (`level` is not an MstLogLevel; nothing changes).
+ * Spec: libmst extension (since 1.1).
+ */
+MstStatus mst_set_log_level(int32_t level);
 
 /**
  * Opens the microphone `device_id` (an id from mst_devices_enumerate() of kind

@@ -7,6 +7,7 @@ pub mod device;
 pub mod error;
 pub mod ffi;
 pub mod frame;
+pub mod log;
 pub mod sink;
 pub mod source;
 pub mod stats;

@@ -69,6 +69,8 @@ fn helper() -> Option<&'static Helper> {
                         s = h.wake.wait(s).unwrap_or_else(|e| e.into_inner());
                     }
                 };
+                // A kernel's panic is libmst's: logged, not printed.
+                let _libmst = crate::log::Entry::new();
                 // SAFETY: the caller keeps the closure alive until `done` is seen.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { (*job.0)() }));
                 let mut s = h.state.lock().unwrap_or_else(|e| e.into_inner());

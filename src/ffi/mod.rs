@@ -21,6 +21,7 @@ pub mod device;
 pub mod file_sink;
 pub mod frame;
 pub mod generator;
+pub mod log;
 pub mod microphone;
 pub mod playback;
 pub mod processor;
@@ -177,10 +178,14 @@ pub(crate) fn fail(e: Error) -> MstStatus {
 }
 
 /// Runs an exported function's body: `Ok(())` is MST_OK, `Err` records the message, a panic
-/// becomes MST_ERR_PANIC.
+/// becomes MST_ERR_PANIC. A panic's report and what alsa-lib says meanwhile go to the log, not
+/// stderr.
 macro_rules! ffi_call {
     ($body:block) => {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> $crate::error::Result<()> { $body })) {
+        match {
+            let _entry = $crate::log::Entry::new();
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> $crate::error::Result<()> { $body }))
+        } {
             Ok(Ok(())) => $crate::ffi::MstStatus::MST_OK,
             Ok(Err(e)) => $crate::ffi::fail(e),
             Err(p) => $crate::ffi::fail($crate::error::Error::from_panic(p)),

@@ -221,13 +221,17 @@ impl<T: SizedStruct> OutStruct<T> {
     }
 }
 
-/// Gives the listed functions the symbol version MST_1.0 (see build.rs, abi/libmst.map). It
-/// must be in the file that defines them: `.symver` applies to a definition in its own object
-/// file, and a module's items stay in one.
+/// Gives the listed functions the symbol version MST_1.0, or with `version "MST_1.x":` first
+/// that node (see build.rs, abi/libmst.map): a function added after 1.0 gets the version of
+/// the release that added it. It must be in the file that defines them: `.symver` applies to a
+/// definition in its own object file, and a module's items stay in one.
 macro_rules! symver {
-    ($($f:ident),+ $(,)?) => {
+    (version $v:literal: $($f:ident),+ $(,)?) => {
         #[cfg(mst_symver)]
-        std::arch::global_asm!($(concat!(".symver ", stringify!($f), ", ", stringify!($f), "@@@MST_1.0, remove")),+);
+        std::arch::global_asm!($(concat!(".symver ", stringify!($f), ", ", stringify!($f), "@@@", $v, ", remove")),+);
+    };
+    ($($f:ident),+ $(,)?) => {
+        $crate::ffi::support::symver!(version "MST_1.0": $($f),+);
     };
 }
 pub(crate) use symver;

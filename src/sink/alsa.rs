@@ -76,6 +76,7 @@ impl AudioPlayback {
         let s2 = shared.clone();
         let device = device_id.to_string();
         let run = SinkThread::spawn(processor, shared.stop.clone(), "mst-alsa-playback", "playback", move |p, _| {
+            crate::log::AlsaErrorsToLog::for_this_thread();
             Player { pcm, device, mode: None, buf: Vec::new(), waiter: None }.run(p, &s2)
         })?;
         Ok(AudioPlayback { shared, run })

@@ -123,6 +123,7 @@ impl SinkThread {
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
+                crate::log::libmst_thread();
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&p2, &s2)))
                     .unwrap_or_else(|p| Err(Error::from_panic(p)));
                 if let Err(e) = &r {

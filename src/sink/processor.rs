@@ -691,10 +691,13 @@ impl Processor {
         let thread = std::thread::Builder::new()
             .name("mst-processor-cb".into())
             .spawn(move || loop {
-                // `read` is library code; a panic in it ends the callback as if the track ended.
-                let next =
+                // `read` is library code; a panic in it ends the callback as if the track ended
+                // (and is logged; the callback is the application's and keeps its own reports).
+                let next = {
+                    let _libmst = crate::log::Entry::new();
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.read(Wait::Forever, Some(&stop2))))
-                        .unwrap_or_else(|p| Err(Error::from_panic(p)));
+                        .unwrap_or_else(|p| Err(Error::from_panic(p)))
+                };
                 match next {
                     Ok(d) => cb(Some(d)),
                     Err(e) if matches!(e.kind, crate::error::ErrorKind::Ended | crate::error::ErrorKind::Panic) => {

@@ -204,7 +204,10 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
     let track = Track::new(&core);
     let counters = Arc::new(Counters::default());
     core.set_counters(counters.clone());
-    spawn_producer(&core, "mst-alsa-capture", move |core, stop| Ok(Capture { pcm, mode, counters }.run(core, stop)))?;
+    spawn_producer(&core, "mst-alsa-capture", move |core, stop| {
+        crate::log::AlsaErrorsToLog::for_this_thread();
+        Ok(Capture { pcm, mode, counters }.run(core, stop))
+    })?;
     Ok(track)
 }
 

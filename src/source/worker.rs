@@ -92,6 +92,7 @@ pub(crate) fn spawn_producer(
     let thread = std::thread::Builder::new()
         .name(name.into())
         .spawn(move || {
+            crate::log::libmst_thread();
             let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| produce(&weak, &stop2)));
             let Some(core) = weak.upgrade() else { return };
             if stop2.is_raised() {

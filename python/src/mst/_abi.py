@@ -63,6 +63,10 @@ MST_AUDIO_SAMPLE_FORMAT_F32_PLANAR = 8
 MST_WRITABLE_STATE_WRITABLE = 1
 MST_WRITABLE_STATE_CLOSED = 2
 MST_WRITABLE_STATE_ERRORED = 3
+MST_LOG_ERROR = 1
+MST_LOG_WARNING = 2
+MST_LOG_INFO = 3
+MST_LOG_DEBUG = 4
 MST_READY_STATE_LIVE = 1
 MST_READY_STATE_ENDED = 2
 MST_END_REASON_NONE = 0
@@ -439,6 +443,8 @@ FUNCTIONS = {
     "mst_generator_set_muted": (C.c_int32, [C.c_void_p, C.c_bool]),
     "mst_generator_get_muted": (C.c_int32, [C.c_void_p, C.POINTER(C.c_bool)]),
     "mst_generator_free": (C.c_int32, [C.c_void_p]),
+    "mst_set_log_callback": (C.c_int32, [C.c_void_p, C.c_void_p, C.c_void_p]),
+    "mst_set_log_level": (C.c_int32, [C.c_int32]),
     "mst_track_create_microphone": (C.c_int32, [C.c_char_p, C.POINTER(MstAudioConstraints), C.POINTER(C.c_void_p)]),
     "mst_track_get_capture_stats": (C.c_int32, [C.c_void_p, C.POINTER(MstCaptureStats)]),
     "mst_audio_playback_open": (C.c_int32, [C.c_void_p, C.c_char_p, C.POINTER(C.c_void_p)]),
