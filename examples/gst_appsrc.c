@@ -234,8 +234,10 @@ int main(int argc, char **argv) {
             MstSettings settings = MST_STRUCT_INIT(MstSettings);
             MST_TRY(mst_track_get_settings(track, &settings));
             CHECK(settings.present & MST_SETTING_FRAME_RATE, "the track reports no frame rate");
-            gst_video_info_set_format(&video_info, GST_VIDEO_FORMAT_I420, info.visible_rect.width,
-                                      info.visible_rect.height);
+            CHECK(gst_video_info_set_format(&video_info, GST_VIDEO_FORMAT_I420,
+                                            info.visible_rect.width, info.visible_rect.height),
+                  "GStreamer refuses I420 at %ux%u", info.visible_rect.width,
+                  info.visible_rect.height);
             gst_util_double_to_fraction(settings.frame_rate, &video_info.fps_n, &video_info.fps_d);
             GstCaps *caps = gst_video_info_to_caps(&video_info);
             gst_app_src_set_caps(GST_APP_SRC(src), caps);
