@@ -187,6 +187,27 @@ static GstFlowReturn on_rtp_sample(GstAppSink *sink, gpointer user_data) {
 int main(int argc, char **argv) {
     gst_init(&argc, &argv);
 
+    GError *error = NULL;
+    GstElement *pipeline = gst_parse_launch(
+        "appsrc name=src format=time ! videoconvert ! jpegenc ! rtpjpegpay timestamp-offset=0 "
+        "! appsink name=sink sync=false",
+        &error);
+    CHECK(pipeline != NULL && error == NULL, "the pipeline cannot be made: %s",
+          error ? error->message : "no element");
+    GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+    /* No limit on appsrc's queue: the reader never waits for the encoder, so it keeps up with
+     * the unpaced source, which ends (emptying the queues) a second after its last frame. */
+    g_object_set(src, "max-bytes", G_GUINT64_CONSTANT(0), NULL);
+    struct rtp_log log = {0};
+    g_mutex_init(&log.lock);
+    GstAppSinkCallbacks callbacks = {.new_sample = on_rtp_sample};
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, &log, NULL);
+    /* appsrc waits for its caps and first buffer; starting the pipeline (and loading its
+     * plugins) before the source exists keeps that slow work out of the reading loop. */
+    CHECK(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE,
+          "the pipeline does not start");
+
     MstTestPatternOptions options = MST_STRUCT_INIT(MstTestPatternOptions);
     options.width = WIDTH;
     options.height = HEIGHT;
@@ -199,23 +220,6 @@ int main(int argc, char **argv) {
     MstProcessor *processor = NULL;
     MST_TRY(mst_track_create_test_pattern(&options, &track));
     MST_TRY(mst_processor_create(track, &processor_options, &processor));
-
-    GError *error = NULL;
-    GstElement *pipeline = gst_parse_launch(
-        "appsrc name=src format=time ! videoconvert ! jpegenc ! rtpjpegpay timestamp-offset=0 "
-        "! appsink name=sink sync=false",
-        &error);
-    CHECK(pipeline != NULL && error == NULL, "the pipeline cannot be made: %s",
-          error ? error->message : "no element");
-    GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
-    GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-    /* No limit on appsrc's queue: the reader never waits for the encoder, so it keeps up with
-     * the unpaced source, which ends by emptying the queues of readers that do not. */
-    g_object_set(src, "max-bytes", G_GUINT64_CONSTANT(0), NULL);
-    struct rtp_log log = {0};
-    g_mutex_init(&log.lock);
-    GstAppSinkCallbacks callbacks = {.new_sample = on_rtp_sample};
-    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, &log, NULL);
 
     GstVideoInfo video_info;
     MstFrame *frame;
@@ -242,8 +246,6 @@ int main(int argc, char **argv) {
             GstCaps *caps = gst_video_info_to_caps(&video_info);
             gst_app_src_set_caps(GST_APP_SRC(src), caps);
             gst_caps_unref(caps);
-            CHECK(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE,
-                  "the pipeline does not start");
         }
         CHECK(info.visible_rect.width == (guint)GST_VIDEO_INFO_WIDTH(&video_info) &&
                   info.visible_rect.height == (guint)GST_VIDEO_INFO_HEIGHT(&video_info),
