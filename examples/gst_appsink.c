@@ -4,9 +4,10 @@
  *
  * are written to a generator, whose track any libmst consumer can read (a processor here; a
  * file sink, a video output...). Any GStreamer source works the same way: an RTP receiver, a
- * decoder, a network camera. Build it with
+ * decoder, a network camera. Build, with libmst installed where pkg-config finds it and
+ * GStreamer's development packages (libgstreamer-plugins-base1.0-dev):
  *
- *   cc gst_appsink.c $(pkg-config --cflags --libs mst gstreamer-app-1.0 gstreamer-video-1.0)
+ *   cc -std=c11 gst_appsink.c -o gst_appsink $(pkg-config --cflags --libs mst) $(pkg-config --cflags --libs gstreamer-app-1.0 gstreamer-video-1.0)
  *
  * Zero-copy: each sample's buffer is mapped and its memory wrapped as a libmst frame
  * (mst_frame_wrap_video), whose release callback unmaps and unrefs the buffer once libmst is

@@ -5,9 +5,10 @@
  *
  * that is, encoded as JPEG and packetized as RTP (RFC 2435). In a real sender the appsink is a
  * udpsink (or webrtcbin, rtspclientsink...); here it counts the packets, so the example checks
- * itself. Build it with
+ * itself. Build, with libmst installed where pkg-config finds it and GStreamer's development
+ * packages (libgstreamer-plugins-base1.0-dev):
  *
- *   cc gst_appsrc.c $(pkg-config --cflags --libs mst gstreamer-app-1.0 gstreamer-video-1.0)
+ *   cc -std=c11 gst_appsrc.c -o gst_appsrc $(pkg-config --cflags --libs mst) $(pkg-config --cflags --libs gstreamer-app-1.0 gstreamer-video-1.0)
  *
  * Zero-copy: each plane of a libmst frame becomes a GstMemory over libmst's own pixels (a
  * GstVideoMeta carries the offsets and strides), and the frame handle lives exactly as long as
