@@ -42,6 +42,14 @@ test  cmd python3    python3
 test  file /usr/lib/python3*/ensurepip/__init__.py python3-venv
 test  lib turbojpeg  libturbojpeg0
 test  lib jpeg       libjpeg62-turbo
+test  pc  gstreamer-1.0       libgstreamer1.0-dev
+test  pc  gstreamer-app-1.0   libgstreamer-plugins-base1.0-dev
+test  pc  gstreamer-video-1.0 libgstreamer-plugins-base1.0-dev
+test  file /usr/lib/*/gstreamer-1.0/libgstapp.so gstreamer1.0-plugins-base
+test  file /usr/lib/*/gstreamer-1.0/libgstvideotestsrc.so gstreamer1.0-plugins-base
+test  file /usr/lib/*/gstreamer-1.0/libgstvideoconvertscale.so gstreamer1.0-plugins-base
+test  file /usr/lib/*/gstreamer-1.0/libgstjpeg.so gstreamer1.0-plugins-good
+test  file /usr/lib/*/gstreamer-1.0/libgstrtp.so gstreamer1.0-plugins-good
 fuzz  cmd clang-14   clang-14
 fuzz  file /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a libclang-rt-14-dev
 bench file /usr/include/libyuv.h libyuv-dev
