@@ -20,6 +20,8 @@ CMAKEDIR ?= $(LIBDIR)/cmake/mst
 # The installed libmst.so carries no debug info: it goes to DEBUGDIR, where gdb looks for the
 # file the library's .gnu_debuglink names (beside the library, in .debug/).
 DEBUGDIR ?= $(LIBDIR)/.debug
+# The Python package (pure Python): put this directory on PYTHONPATH, or pick a site directory.
+PYTHONDIR ?= $(LIBDIR)/python3/site-packages
 OBJCOPY ?= objcopy
 DESTDIR ?=
 DEMO_ARGS ?=
@@ -88,6 +90,10 @@ install: build
 	    -e 's|@POINTER_BYTES@|$(pointer_bytes)|g' \
 	    $(ROOT)/cmake/mstConfigVersion.cmake.in > $(RELEASE)/mstConfigVersion.cmake
 	install -m 0644 $(RELEASE)/mstConfig.cmake $(RELEASE)/mstConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
+	install -d $(DESTDIR)$(PYTHONDIR)/mst
+	install -m 0644 $(ROOT)/python/src/mst/*.py $(DESTDIR)$(PYTHONDIR)/mst/
+	printf '# Written by make install: where it put libmst.\nLIBDIR = "%s"\n' '$(LIBDIR)' \
+		> $(DESTDIR)$(PYTHONDIR)/mst/_installed.py
 	@echo "installed libmst $(VERSION) under $(DESTDIR)$(PREFIX); for a system library directory, run ldconfig"
 
 uninstall:
@@ -96,6 +102,7 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/mst.h $(DESTDIR)$(INCLUDEDIR)/mst.hpp $(DESTDIR)$(PKGCONFIGDIR)/mst.pc \
 	      $(DESTDIR)$(CMAKEDIR)/mstConfig.cmake $(DESTDIR)$(CMAKEDIR)/mstConfigVersion.cmake \
 	      $(DESTDIR)$(DEBUGDIR)/libmst.so.$(VERSION).debug
+	rm -rf $(DESTDIR)$(PYTHONDIR)/mst
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DEBUGDIR) 2>/dev/null
 
 test:

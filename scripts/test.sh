@@ -156,8 +156,34 @@ python_stage() {
     if [ "$status" -eq 5 ]; then
         echo "pytest collected no tests from python/tests: a failure, not a pass"
     fi
-    return "$status"
+    [ "$status" -eq 0 ] || return "$status"
+    installed_python_package
 }
+
+# installed_python_package: `make install PREFIX=...` (of the release library the build stage
+# made) gives a Python package that, with only PYTHONPATH set, imports from the prefix, loads
+# the prefix's libmst (no MST_LIB, no pkg-config) and reads a frame.
+installed_python_package() {
+    local prefix=$repo/build/pyinstall
+    rm -rf "$prefix"
+    make --no-print-directory install PREFIX="$prefix" CARGO=true > "$repo/build/pyinstall.log"
+    (cd / && env -u MST_LIB PKG_CONFIG_PATH= PYTHONPATH="$prefix/lib/python3/site-packages" \
+        "$repo/build/pyvenv/bin/python" - "$prefix" <<'PY'
+import sys
+import mst
+prefix = sys.argv[1]
+assert mst.__file__.startswith(prefix), f"imported {mst.__file__}, not the installed package"
+loaded = mst._lib.lib._name
+assert loaded.startswith(prefix), f"loaded {loaded}, not the installed library"
+with mst.Track.test_pattern(width=64, height=48) as track, mst.Processor(track) as p:
+    with p.read(timeout=10) as frame:
+        y = frame.planes()[0]
+        assert y.shape[0] == 48, y.shape
+print(f"the installed package ({mst.__file__}) loads {loaded} and reads frames")
+PY
+    )
+}
+
 
 stage deps bash scripts/deps.sh build test
 stage build build

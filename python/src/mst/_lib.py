@@ -11,12 +11,19 @@ SONAME = "libmst.so.1"
 
 
 def _candidates():
-    """Where libmst may be, in the order tried: $MST_LIB, the libdir of pkg-config's `mst`
-    module (a custom prefix the loader does not search), then the dynamic loader's path."""
+    """Where libmst may be, in the order tried: $MST_LIB, the library `make install` put beside
+    this package (it writes _installed.py), the libdir of pkg-config's `mst` module (a custom
+    prefix the loader does not search), then the dynamic loader's path."""
     env = os.environ.get("MST_LIB")
     if env:
         yield env
         return  # an explicit choice that fails must not fall back to another library
+    try:
+        from . import _installed
+    except ImportError:  # installed with pip, not by make install
+        pass
+    else:
+        yield os.path.join(_installed.LIBDIR, SONAME)
     if shutil.which("pkg-config"):
         try:
             libdir = subprocess.run(["pkg-config", "--variable=libdir", "mst"], check=True,
