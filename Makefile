@@ -1,7 +1,8 @@
 # libmst: build, install and test the C library.
 #
-#   make                                  release build: target/release/libmst.so and libmst.a
-#   make install PREFIX=/usr/local [DESTDIR=/pkgroot] [LIBDIR=$(PREFIX)/lib]
+#   make                                  release build: target/release/libmst.so and libmst.a,
+#                                         and the mst command (target/cli/mst)
+#   make install PREFIX=/usr/local [DESTDIR=/pkgroot] [LIBDIR=$(PREFIX)/lib] [BINDIR=$(PREFIX)/bin]
 #   make uninstall PREFIX=... [DESTDIR=...]
 #   make test                             scripts/test.sh: every test, as CI runs them
 #   make demo [DEMO_ARGS="..."]           scripts/demo.sh: build and run examples/demo.c
@@ -14,6 +15,7 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 CARGO ?= cargo
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
+BINDIR ?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CMAKEDIR ?= $(LIBDIR)/cmake/mst
@@ -27,12 +29,14 @@ DESCRIPTION := $(call package_field,description)
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 
 RELEASE := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/release
+# The mst command, built under Cargo.toml's `cli` profile (release code; see there why apart).
+MST_CLI := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/cli/mst
 # rustc writes the system libraries a static link of libmst.a needs here (see `build`).
 NATIVE_STATIC_LIBS_FILE := $(RELEASE)/mst-native-static-libs.txt
 
-.PHONY: all build install uninstall test demo clean
+.PHONY: all build cli install uninstall test demo clean
 
-all: build
+all: build cli
 
 # `cargo rustc` rather than `cargo build` so rustc can write the static library's native
 # dependencies (-lpthread, -ldl, ... and any a -sys crate adds) for mst.pc and mstConfig.cmake.
@@ -44,6 +48,9 @@ build:
 	@test -s $(NATIVE_STATIC_LIBS_FILE) || { \
 		echo "$(NATIVE_STATIC_LIBS_FILE) is missing: run cargo clean -p mst --release and make again" >&2; exit 1; }
 
+cli:
+	$(CARGO) build --manifest-path $(ROOT)/Cargo.toml --profile cli --bin mst
+
 # rustc's list, in its order, plus the three libraries every static consumer needs if absent.
 static_libs = $(shell awk '{ n = split($$0 " -lpthread -ldl -lm", w, " "); out = "";     \
 	for (i = 1; i <= n; i++) if (!seen[w[i]]++ || i <= n - 3) out = out " " w[i];       \
@@ -52,8 +59,10 @@ static_libs = $(shell awk '{ n = split($$0 " -lpthread -ldl -lm", w, " "); out =
 from_cmakedir = $(shell realpath -m --relative-to=$(CMAKEDIR) $(1))
 pointer_bytes := $(shell echo $$(( $$(getconf LONG_BIT) / 8 )))
 
-install: build
+install: build cli
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(MST_CLI) $(DESTDIR)$(BINDIR)/mst
 	install -m 0755 $(RELEASE)/libmst.so $(DESTDIR)$(LIBDIR)/libmst.so.$(VERSION)
 	ln -sfn libmst.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmst.so.$(MAJOR)
 	ln -sfn libmst.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libmst.so
@@ -85,6 +94,7 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/libmst.so $(DESTDIR)$(LIBDIR)/libmst.a \
 	      $(DESTDIR)$(INCLUDEDIR)/mst.h $(DESTDIR)$(PKGCONFIGDIR)/mst.pc \
 	      $(DESTDIR)$(CMAKEDIR)/mstConfig.cmake $(DESTDIR)$(CMAKEDIR)/mstConfigVersion.cmake
+	rm -f $(DESTDIR)$(BINDIR)/mst
 	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 test:

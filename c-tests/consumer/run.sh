@@ -3,7 +3,8 @@
 # against it as a user would and run it, three ways: pkg-config, CMake's find_package with
 # mst::mst (the shared library), and mst::mst with MST_USE_STATIC_LIBS=ON (libmst.a, which
 # must leave no libmst.so dependency). Also checks that the consumer binds libmst's versioned
-# symbols, find_package's version rule and that make uninstall removes every installed file.
+# symbols, find_package's version rule, that the installed mst command runs, and that make
+# uninstall removes every installed file.
 #   sh c-tests/consumer/run.sh REPO SCRATCH_DIR
 set -eu
 repo=$1
@@ -35,6 +36,12 @@ LD_LIBRARY_PATH="$prefix/lib" "$work/consumer-pkg-config"
 # The consumer binds the versioned symbol (MST_1.0), as every program built against 1.x does.
 nm "$work/consumer-pkg-config" | grep -q ' U mst_version@MST_1\.0$' ||
     { echo "the consumer does not bind mst_version@MST_1.0:"; nm "$work/consumer-pkg-config" | grep mst_; exit 1; }
+
+step "the installed mst command runs and records"
+"$prefix/bin/mst" --help >/dev/null
+# The command links libmst statically (the Rust library), so it runs with no library path.
+LD_LIBRARY_PATH= "$prefix/bin/mst" record test-pattern -o "$work/mst.y4m" --frames 2 --width 32 --height 16
+test "$(wc -c <"$work/mst.y4m")" -gt $((2 * (6 + 32 * 16 * 3 / 2)))
 
 cmake_consumer() { # NAME CMAKE-ARGS...
     name=$1
