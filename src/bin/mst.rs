@@ -78,7 +78,8 @@ the source ends. On a terminal, a status line shows the time, frame rate, drops 
 peak level in dBFS.
 
   -o, --output FILE   where to write
-  --seconds N         stop after N seconds of media (by timestamps; audio is cut exactly)
+  --seconds N         stop after N seconds of media (video by timestamps; audio by its
+                      sample count, cut exactly)
   --frames N          stop after N video frames or N audio sample frames
   --width W, --height H, --fps F
                       video size and rate (test-pattern: exactly; cameras: ideal values)
@@ -719,14 +720,13 @@ fn pump(track: &Track, lim: Limit, mut sink: impl FnMut(Frame) -> Res<bool>) -> 
             allowed = allowed.min(n.saturating_sub(count));
         }
         if let Some(us) = lim.micros {
-            let left = us - (ts - first);
-            allowed = if left <= 0 {
-                0
-            } else if rate > 0.0 {
-                allowed.min(((left as f64) * rate / 1e6).round() as u64)
-            } else {
-                allowed
-            };
+            if rate > 0.0 {
+                // Audio by its samples: a device's capture timestamps jitter around them.
+                let total = (us as f64 * rate / 1e6).round() as u64;
+                allowed = allowed.min(total.saturating_sub(count));
+            } else if ts - first >= us {
+                allowed = 0;
+            }
         }
         if allowed == 0 {
             break Ok(());
