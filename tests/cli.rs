@@ -305,6 +305,21 @@ fn ctrl_c_finishes_the_file() {
 }
 
 #[test]
+fn devices_watch_runs_until_ctrl_c() {
+    use std::io::BufRead;
+    let mut child =
+        Command::new(MST).args(["devices", "--watch"]).stdin(Stdio::null()).stdout(Stdio::piped()).spawn().unwrap();
+    // The listing comes first ("no devices" on a bare machine), then the watch.
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty());
+    assert!(child.try_wait().unwrap().is_none(), "--watch keeps running after the listing");
+    // SAFETY: kill with a child's pid we have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
 fn play_refuses_what_is_not_a_wav() {
     let d = dir("play");
     let path = d.join("x.wav");
