@@ -570,7 +570,8 @@ fn write_png(frame: &Frame, path: &Path) -> Res<()> {
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
     enc.set_color(if alpha { png::ColorType::Rgba } else { png::ColorType::Rgb });
     enc.set_depth(png::BitDepth::Eight);
-    // The library's RGB is sRGB (its YUV conversions are BT.601 to sRGB primaries' gamma).
+    // BT.709 (the matrix of libmst's conversions) shares sRGB's primaries, and video RGB is
+    // displayed as sRGB: the sRGB chunk says so rather than leaving viewers to guess.
     enc.set_source_srgb(png::SrgbRenderingIntent::Perceptual);
     let png_err = |e: png::EncodingError| Fail { code: EXIT_FAILURE, message: format!("{}: {e}", path.display()) };
     let mut w = enc.write_header().map_err(png_err)?;
