@@ -74,7 +74,7 @@ fn cli_devices_lists_vivid_with_modes_and_the_cards() {
         .collect::<Vec<_>>()
         .join("\n");
     assert!(block.contains("  group: v4l2:platform:vivid-000"), "{block}");
-    assert!(block.contains("  mode: YUYV "), "vivid offers YUYV:\n{block}");
+    assert!(block.contains("  mode: YUYV 640x360 @ "), "vivid offers YUYV 640x360:\n{block}");
     assert!(block.lines().filter(|l| l.starts_with("  mode: ")).count() >= 2, "modes:\n{block}");
     device_id(&out, "video-output", "vivid");
     device_id(&out, "microphone", "CARD=Loopback");

@@ -431,16 +431,19 @@ fn devices(a: &Args) -> Res<()> {
             if k == DeviceKind::VideoInput {
                 match camera::camera_modes(&d.device_id) {
                     Ok(modes) => {
+                        // One line per format and size, with its frame rates.
+                        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
                         for m in modes {
-                            let f = m.format.fourcc();
-                            let _ = writeln!(
-                                out,
-                                "  mode: {} {}x{} {} fps",
-                                String::from_utf8_lossy(&f),
-                                m.width,
-                                m.height,
-                                fps_text(m.frame_rate())
-                            );
+                            let key =
+                                format!("{} {}x{}", String::from_utf8_lossy(&m.format.fourcc()), m.width, m.height);
+                            let rate = fps_text(m.frame_rate());
+                            match lines.last_mut() {
+                                Some((k, rates)) if *k == key => rates.push(rate),
+                                _ => lines.push((key, vec![rate])),
+                            }
+                        }
+                        for (key, rates) in lines {
+                            let _ = writeln!(out, "  mode: {key} @ {} fps", rates.join(", "));
                         }
                     }
                     Err(e) => {
