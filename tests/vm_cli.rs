@@ -150,6 +150,20 @@ fn cli_virtual_camera_feeds_the_vivid_output() {
     ok(&["virtual-camera", "test-pattern", &output, "--frames", "10", "--width", "640", "--height", "360"]);
 }
 
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn cli_play_a_recorded_wav_on_the_loopback() {
+    if !in_vm("cli_play_a_recorded_wav_on_the_loopback") {
+        return;
+    }
+    let speaker = device_id(&ok(&["devices"]), "speaker", "CARD=Loopback,DEV=0");
+    ok(&["record", "tone", "-o", "/tmp/tone.wav", "--seconds", "0.3", "--channels", "2"]);
+    ok(&["play", "/tmp/tone.wav", &speaker]);
+    let out = mst(&["play", "/tmp/tone.wav", "hw:CARD=NoSuchCard,DEV=0"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_file("/tmp/tone.wav").unwrap();
+}
+
 fn card_present(card: &str) -> bool {
     std::fs::read_to_string("/proc/asound/cards").is_ok_and(|c| c.contains(&format!("[{card}")))
 }
