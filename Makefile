@@ -1,7 +1,9 @@
 # libmst: build, install and test the C library.
 #
-#   make                                  release build: target/release/libmst.so and libmst.a
-#   make install PREFIX=/usr/local [DESTDIR=/pkgroot] [LIBDIR=$(PREFIX)/lib] [DEBUGDIR=$(LIBDIR)/.debug]
+#   make                                  release build: target/release/libmst.so and libmst.a,
+#                                         and the mst command (target/cli/mst)
+#   make install PREFIX=/usr/local [DESTDIR=/pkgroot] [LIBDIR=$(PREFIX)/lib] [BINDIR=$(PREFIX)/bin]
+#                [DEBUGDIR=$(LIBDIR)/.debug] [PYTHONDIR=$(LIBDIR)/python3/site-packages]
 #   make uninstall PREFIX=... [DESTDIR=...]
 #   make test                             scripts/test.sh: every test, as CI runs them
 #   make demo [DEMO_ARGS="..."]           scripts/demo.sh: build and run examples/demo.c
@@ -14,6 +16,7 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 CARGO ?= cargo
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
+BINDIR ?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CMAKEDIR ?= $(LIBDIR)/cmake/mst
@@ -33,12 +36,14 @@ DESCRIPTION := $(call package_field,description)
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 
 RELEASE := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/release
+# The mst command, built under Cargo.toml's `cli` profile (release code; see there why apart).
+MST_CLI := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/cli/mst
 # rustc writes the system libraries a static link of libmst.a needs here (see `build`).
 NATIVE_STATIC_LIBS_FILE := $(RELEASE)/mst-native-static-libs.txt
 
-.PHONY: all build install uninstall test demo clean
+.PHONY: all build cli install uninstall test demo clean
 
-all: build
+all: build cli
 
 # `cargo rustc` rather than `cargo build` so rustc can write the static library's native
 # dependencies (-lpthread, -ldl, ... and any a -sys crate adds) for mst.pc and mstConfig.cmake.
@@ -50,6 +55,9 @@ build:
 	@test -s $(NATIVE_STATIC_LIBS_FILE) || { \
 		echo "$(NATIVE_STATIC_LIBS_FILE) is missing: run cargo clean -p mst --release and make again" >&2; exit 1; }
 
+cli:
+	$(CARGO) build --manifest-path $(ROOT)/Cargo.toml --profile cli --bin mst
+
 # rustc's list, in its order, plus the three libraries every static consumer needs if absent.
 static_libs = $(shell awk '{ n = split($$0 " -lpthread -ldl -lm", w, " "); out = "";     \
 	for (i = 1; i <= n; i++) if (!seen[w[i]]++ || i <= n - 3) out = out " " w[i];       \
@@ -59,9 +67,13 @@ from_cmakedir = $(shell realpath -m --relative-to=$(CMAKEDIR) $(1))
 pointer_bytes := $(shell echo $$(( $$(getconf LONG_BIT) / 8 )))
 
 # The release build keeps line tables (Cargo.toml: debug = 1) for backtraces and profilers;
-# most of the .so is that. Installed, the code goes stripped and the debug info beside it.
-install: build
+# most of the .so is that. Installed, the code goes stripped and the debug info beside it; the
+# mst command is installed stripped.
+install: build cli
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DEBUGDIR)
+	install -d $(DESTDIR)$(BINDIR)
+	$(OBJCOPY) --strip-debug $(MST_CLI) $(MST_CLI).stripped
+	install -m 0755 $(MST_CLI).stripped $(DESTDIR)$(BINDIR)/mst
 	$(OBJCOPY) --only-keep-debug $(RELEASE)/libmst.so $(RELEASE)/libmst.so.$(VERSION).debug
 	$(OBJCOPY) --strip-debug --add-gnu-debuglink=$(RELEASE)/libmst.so.$(VERSION).debug \
 		$(RELEASE)/libmst.so $(RELEASE)/libmst.so.stripped
@@ -102,6 +114,7 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/mst.h $(DESTDIR)$(INCLUDEDIR)/mst.hpp $(DESTDIR)$(PKGCONFIGDIR)/mst.pc \
 	      $(DESTDIR)$(CMAKEDIR)/mstConfig.cmake $(DESTDIR)$(CMAKEDIR)/mstConfigVersion.cmake \
 	      $(DESTDIR)$(DEBUGDIR)/libmst.so.$(VERSION).debug
+	rm -f $(DESTDIR)$(BINDIR)/mst
 	rm -rf $(DESTDIR)$(PYTHONDIR)/mst
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DEBUGDIR) 2>/dev/null
 

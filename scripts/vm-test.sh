@@ -58,6 +58,9 @@ rm -rf build/vm-examples
 mkdir -p build/vm-examples
 major=$(sed -n 's/^#define MST_VERSION_MAJOR //p' include/mst.h)
 cp target/debug/libmst.so "build/vm-examples/libmst.so.$major"
+# The mst command for tests/vm_cli.rs (links libmst statically).
+cargo build --bin mst --quiet
+cp target/debug/mst build/vm-examples/mst
 for e in "${examples[@]}"; do
     cc -std=c11 -O1 -Wall -Wextra -Werror -Iinclude "examples/$e.c" -Lbuild/vm-examples "-l:libmst.so.$major" -lm \
         -Wl,-rpath,'$ORIGIN' -o "build/vm-examples/$e"

@@ -145,7 +145,7 @@ fn a_file_sink_keeps_the_tail_of_an_ended_track() {
     let stats = sink.finish().unwrap();
     assert_eq!((stats.frames_written, stats.frames_dropped), (5, 0));
     let bytes = std::fs::read(&path).unwrap();
-    let header = b"YUV4MPEG2 W16 H8 F30:1 Ip A1:1 C420jpeg\n";
+    let header = b"YUV4MPEG2 W16 H8 F30:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709\n";
     assert_eq!(&bytes[..header.len()], header);
     assert_eq!(bytes.len(), header.len() + 5 * (6 + 16 * 8 * 3 / 2));
     std::fs::remove_dir_all(&dir).unwrap();

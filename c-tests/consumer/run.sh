@@ -6,7 +6,8 @@
 # pkg-config. Also checks that the consumer binds libmst's versioned symbols, find_package's
 # version rule, that the installed libmst.so is stripped with its debug info beside it, that
 # a consumer with an rpath runs without LD_LIBRARY_PATH, that each example builds with the
-# line its header comment gives, and that make uninstall removes every installed file.
+# line its header comment gives, that the installed mst command runs, and that make
+# uninstall removes every installed file.
 #   sh c-tests/consumer/run.sh REPO SCRATCH_DIR
 set -eu
 repo=$1
@@ -79,6 +80,12 @@ for example in "$work"/examples/*.c; do
     echo "$line"
     (cd "$work/examples" && sh -c "$line") || { echo "$(basename "$example")'s build line fails"; exit 1; }
 done
+
+step "the installed mst command runs and records"
+"$prefix/bin/mst" --help >/dev/null
+# The command links libmst statically (the Rust library), so it runs with no library path.
+LD_LIBRARY_PATH= "$prefix/bin/mst" record test-pattern -o "$work/mst.y4m" --frames 2 --width 32 --height 16
+test "$(wc -c <"$work/mst.y4m")" -gt $((2 * (6 + 32 * 16 * 3 / 2)))
 
 cmake_consumer() { # NAME CMAKE-ARGS...
     name=$1

@@ -32,8 +32,10 @@ pub struct MstFileStats {
 
 /// Starts recording `track` to `path` (created or truncated) on a library thread
 /// ("mst-file-sink"): video as Y4M (I420 at the first frame's visible size; later frames of
-/// another size are scaled; F from the first frame's duration), audio as WAV (the first
-/// chunk's rate and channels, its sample format interleaved: u8/s16/s32 PCM or 32-bit float).
+/// another size are scaled; F from the first frame's duration; tagged C420jpeg,
+/// XCOLORRANGE=LIMITED and XMST_MATRIX=BT709, libmst's colour model), audio as WAV (the first
+/// chunk's rate and channels, its sample format interleaved: u8/s16/s32 PCM or 32-bit float;
+/// WAVE_FORMAT_EXTENSIBLE above 2 channels; at most 4 GiB).
 /// The sink has its own processor (8 video / 100 audio frames): a slow disk drops frames,
 /// counted in MstFileStats, and never stalls the source.
 ///
@@ -62,8 +64,8 @@ pub extern "C" fn mst_file_sink_open(
 
 /// Writes what is still queued, completes the file (WAV sizes) and disconnects from the
 /// track, which goes on. If the track has already ended, everything it delivered is in the
-/// file. Returns the write error that stopped the sink, if one did (the file is then
-/// incomplete); a later stop returns the same. The handle stays valid:
+/// file. Returns the write error that stopped the sink, if one did (the file then holds, and
+/// its header counts, what was written before it); a later stop returns the same. The handle stays valid:
 /// mst_file_sink_get_stats() gives the final counts.
 ///
 /// Ownership: `sink` borrowed; release it with mst_file_sink_free().
@@ -73,7 +75,7 @@ pub extern "C" fn mst_file_sink_open(
 /// Errors: MST_ERR_NULL_ARG (`sink` is NULL), MST_ERR_INVALID_ARG (not a file sink handle),
 /// MST_ERR_INVALID_STATE (freed), MST_ERR_IO (a write failed), MST_ERR_TYPE (the track
 /// delivered a frame of the other kind), MST_ERR_UNSUPPORTED (audio WAV cannot hold: a
-/// fractional rate, a changed rate or channel count).
+/// fractional rate, a changed rate or channel count, more than 4 GiB).
 /// Spec: libmst extension (ends the sink).
 #[no_mangle]
 pub extern "C" fn mst_file_sink_stop(sink: *mut MstFileSink) -> MstStatus {

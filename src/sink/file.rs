@@ -99,21 +99,28 @@ impl FileSink {
 
 /// The file sink's thread: writes every frame until the track ends or the sink is stopped
 /// (then what is already queued is still written), and finishes the file.
+/// A write error stops the recording but the file is still finished (WAV sizes filled in),
+/// so what was written before it stays readable; the write error is the one returned.
 fn record(mut writer: Box<dyn Writer>, processor: &Processor, stop: &StopSignal, counters: &Counters) -> Result<()> {
-    loop {
+    let written = loop {
         let wait = if stop.is_raised() { Wait::No } else { Wait::Forever };
         match processor.read(wait) {
             Ok(d) => {
-                writer.write(&d.frame)?;
+                if let Err(e) = writer.write(&d.frame) {
+                    break Err(e);
+                }
                 counters.bytes.store(writer.bytes(), Ordering::Relaxed);
                 counters.frames.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) if e.kind == ErrorKind::Interrupted => continue,
-            Err(_) => break,
+            Err(_) => break Ok(()),
         }
+    };
+    let finished = writer.finish();
+    if let Ok(bytes) = finished {
+        counters.bytes.store(bytes, Ordering::Relaxed);
     }
-    counters.bytes.store(writer.finish()?, Ordering::Relaxed);
-    Ok(())
+    written.and(finished.map(drop))
 }
 
 struct Y4m {
@@ -132,7 +139,7 @@ impl Writer for Y4m {
             Some(s) => s,
             None => {
                 let (num, den) = frame_rate_ratio(v.duration);
-                let header = format!("YUV4MPEG2 W{} H{} F{num}:{den} Ip A1:1 C420jpeg\n", r.width, r.height);
+                let header = y4m_header(r.width, r.height, num, den);
                 self.out.write_all(header.as_bytes()).map_err(|e| io_err(&self.path, e))?;
                 self.bytes += header.len() as u64;
                 self.size = Some((r.width, r.height));
@@ -163,6 +170,16 @@ impl Writer for Y4m {
     fn bytes(&self) -> u64 {
         self.bytes
     }
+}
+
+/// The stream header. libmst's YUV is BT.709 at limited range (convert/video.rs), and its
+/// RGB to I420 conversion averages each 2x2 block, which sites chroma at the block's centre:
+/// `C420jpeg`. `XCOLORRANGE=LIMITED` is the range tag ffmpeg writes and reads. Y4M has no
+/// standard field for the matrix: `XMST_MATRIX=BT709` records it as an application tag (which
+/// readers skip); ffmpeg then needs to be told (`-vf scale=in_color_matrix=bt709`), since it
+/// assumes BT.601 for YUV of unknown matrix.
+fn y4m_header(width: u32, height: u32, num: u64, den: u64) -> String {
+    format!("YUV4MPEG2 W{width} H{height} F{num}:{den} Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709\n")
 }
 
 /// The visible part of `frame` as I420 at dst's size (scaled when the size differs).
@@ -216,26 +233,51 @@ fn interleaved(f: AudioSampleFormat) -> AudioSampleFormat {
     }
 }
 
+/// The largest RIFF size field: a WAV file ends at 4 GiB + 8 bytes.
+const RIFF_MAX: u64 = u32::MAX as u64;
+
+/// KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT after their first two bytes (the format tag).
+const SUBTYPE_TAIL: [u8; 14] = [0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71];
+
 impl Wav {
-    fn header(format: AudioSampleFormat, rate: f32, channels: u32, data_bytes: u64) -> [u8; 44] {
+    /// The header: a plain 16-byte `fmt ` for mono and stereo, WAVE_FORMAT_EXTENSIBLE (40
+    /// bytes) above 2 channels, as Microsoft's format requires for them. The channel mask is 0
+    /// (no speaker positions): libmst's audio carries a count, not a layout.
+    fn header(format: AudioSampleFormat, rate: f32, channels: u32, data_bytes: u64) -> Vec<u8> {
         let bits = format.bytes_per_sample() as u32 * 8;
         let tag: u16 = if format == AudioSampleFormat::F32 { 3 } else { 1 };
         let block = channels * bits / 8;
-        let data = data_bytes.min(u32::MAX as u64 - 36) as u32;
-        let mut h = [0u8; 44];
-        h[0..4].copy_from_slice(b"RIFF");
-        h[4..8].copy_from_slice(&(36 + data).to_le_bytes());
-        h[8..16].copy_from_slice(b"WAVEfmt ");
-        h[16..20].copy_from_slice(&16u32.to_le_bytes());
-        h[20..22].copy_from_slice(&tag.to_le_bytes());
-        h[22..24].copy_from_slice(&(channels as u16).to_le_bytes());
-        h[24..28].copy_from_slice(&(rate as u32).to_le_bytes());
-        h[28..32].copy_from_slice(&(rate as u32 * block).to_le_bytes());
-        h[32..34].copy_from_slice(&(block as u16).to_le_bytes());
-        h[34..36].copy_from_slice(&(bits as u16).to_le_bytes());
-        h[36..40].copy_from_slice(b"data");
-        h[40..44].copy_from_slice(&data.to_le_bytes());
+        let extensible = channels > 2;
+        let fmt_len: u32 = if extensible { 40 } else { 16 };
+        let header_len = 12 + 8 + fmt_len as u64 + 8;
+        let pad = data_bytes & 1;
+        let riff = (header_len - 8 + data_bytes + pad).min(RIFF_MAX) as u32;
+        let mut h = Vec::with_capacity(header_len as usize);
+        h.extend_from_slice(b"RIFF");
+        h.extend_from_slice(&riff.to_le_bytes());
+        h.extend_from_slice(b"WAVEfmt ");
+        h.extend_from_slice(&fmt_len.to_le_bytes());
+        h.extend_from_slice(&(if extensible { 0xFFFE } else { tag }).to_le_bytes());
+        h.extend_from_slice(&(channels as u16).to_le_bytes());
+        h.extend_from_slice(&(rate as u32).to_le_bytes());
+        h.extend_from_slice(&(rate as u32 * block).to_le_bytes());
+        h.extend_from_slice(&(block as u16).to_le_bytes());
+        h.extend_from_slice(&(bits as u16).to_le_bytes());
+        if extensible {
+            h.extend_from_slice(&22u16.to_le_bytes());
+            h.extend_from_slice(&(bits as u16).to_le_bytes());
+            h.extend_from_slice(&0u32.to_le_bytes());
+            h.extend_from_slice(&tag.to_le_bytes());
+            h.extend_from_slice(&SUBTYPE_TAIL);
+        }
+        h.extend_from_slice(b"data");
+        h.extend_from_slice(&(data_bytes.min(RIFF_MAX) as u32).to_le_bytes());
+        debug_assert_eq!(h.len() as u64, header_len);
         h
+    }
+
+    fn header_len(&self) -> u64 {
+        self.format.map_or(0, |(f, r, c)| Wav::header(f, r, c, 0).len() as u64)
     }
 }
 
@@ -276,6 +318,15 @@ impl Writer for Wav {
         let opts = AudioCopyOptions { format: Some(format), ..Default::default() };
         self.buf.resize(frame.audio_allocation_size(&opts)?, 0);
         let n = frame.audio_copy_to(&mut self.buf, &opts)?;
+        let total = self.data_bytes + n as u64;
+        if self.header_len() - 8 + total + (total & 1) > RIFF_MAX {
+            return Err(err!(
+                Unsupported,
+                "{}: a WAV file cannot pass 4 GiB; the recording stopped there with {} bytes of audio (record shorter files)",
+                self.path.display(),
+                self.data_bytes
+            ));
+        }
         self.out.write_all(&self.buf[..n]).map_err(|e| io_err(&self.path, e))?;
         self.data_bytes += n as u64;
         Ok(())
@@ -284,16 +335,21 @@ impl Writer for Wav {
     fn finish(&mut self) -> Result<u64> {
         let e = |e| io_err(&self.path, e);
         if let Some((f, r, c)) = self.format {
+            // RIFF chunks are word-aligned: an odd data chunk (8-bit mono, odd frame count)
+            // is followed by a pad byte the data size does not count.
+            if self.data_bytes & 1 == 1 {
+                self.out.write_all(&[0]).map_err(e)?;
+            }
             self.out.seek(SeekFrom::Start(0)).map_err(e)?;
             self.out.write_all(&Wav::header(f, r, c, self.data_bytes)).map_err(|e| io_err(&self.path, e))?;
         }
         self.out.flush().map_err(|e| io_err(&self.path, e))?;
-        Ok(self.bytes())
+        Ok(self.bytes() + (self.data_bytes & 1))
     }
 
     fn bytes(&self) -> u64 {
         if self.format.is_some() {
-            44 + self.data_bytes
+            self.header_len() + self.data_bytes
         } else {
             0
         }
@@ -393,6 +449,153 @@ mod tests {
         assert!(producer.join().unwrap(), "stop returned only once the producer had given up");
         assert_eq!(sink.stats(), at_stop, "nothing is written after stop returned");
         assert_eq!(std::fs::metadata(&path).unwrap().len(), at_stop.bytes_written);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    fn u16_at(b: &[u8], i: usize) -> u16 {
+        u16::from_le_bytes([b[i], b[i + 1]])
+    }
+
+    fn u32_at(b: &[u8], i: usize) -> u32 {
+        u32::from_le_bytes(b[i..i + 4].try_into().unwrap())
+    }
+
+    fn s16_chunk(channels: u32, frames: u32, ts: i64) -> Frame {
+        let init = AudioDataInit {
+            format: AudioSampleFormat::S16,
+            sample_rate: 48_000.0,
+            number_of_frames: frames,
+            number_of_channels: channels,
+            timestamp: ts,
+        };
+        Frame::audio_copy(&init, &vec![1u8; (frames * channels * 2) as usize]).unwrap()
+    }
+
+    #[test]
+    fn wav_above_two_channels_is_extensible_and_stereo_is_plain() {
+        let stereo = Wav::header(AudioSampleFormat::S16, 48_000.0, 2, 1000);
+        assert_eq!(stereo.len(), 44);
+        assert_eq!((u32_at(&stereo, 16), u16_at(&stereo, 20)), (16, 1));
+        assert_eq!((&stereo[36..40], u32_at(&stereo, 40), u32_at(&stereo, 4)), (&b"data"[..], 1000, 1036));
+
+        let six = Wav::header(AudioSampleFormat::F32, 48_000.0, 6, 2400);
+        assert_eq!(six.len(), 68);
+        assert_eq!(u32_at(&six, 4), 60 + 2400, "RIFF size: the file's length minus 8");
+        assert_eq!(u32_at(&six, 16), 40, "fmt chunk of WAVE_FORMAT_EXTENSIBLE");
+        assert_eq!(u16_at(&six, 20), 0xFFFE);
+        assert_eq!(u16_at(&six, 22), 6);
+        assert_eq!(u32_at(&six, 24), 48_000);
+        assert_eq!(u32_at(&six, 28), 48_000 * 24, "byte rate");
+        assert_eq!((u16_at(&six, 32), u16_at(&six, 34)), (24, 32), "block align, bits");
+        assert_eq!((u16_at(&six, 36), u16_at(&six, 38), u32_at(&six, 40)), (22, 32, 0), "cbSize, valid bits, mask");
+        assert_eq!(u16_at(&six, 44), 3, "IEEE float sub-format");
+        assert_eq!(&six[46..60], &SUBTYPE_TAIL);
+        assert_eq!((&six[60..64], u32_at(&six, 64)), (&b"data"[..], 2400));
+        let pcm = Wav::header(AudioSampleFormat::S32, 44_100.0, 4, 0);
+        assert_eq!(u16_at(&pcm, 44), 1, "PCM sub-format");
+    }
+
+    #[test]
+    fn a_six_channel_recording_is_extensible_and_sized() {
+        let path = temp("six.wav");
+        let g = Generator::new(Kind::Audio);
+        let sink = FileSink::open(g.track(), &path).unwrap();
+        for i in 0..3 {
+            g.write(s16_chunk(6, 480, i * 10_000)).unwrap();
+        }
+        g.close();
+        let stats = sink.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len() as u64, stats.bytes_written);
+        assert_eq!(bytes.len(), 68 + 3 * 480 * 12);
+        assert_eq!(u16_at(&bytes, 20), 0xFFFE);
+        assert_eq!(u32_at(&bytes, 4) as usize, bytes.len() - 8);
+        assert_eq!(u32_at(&bytes, 64) as usize, 3 * 480 * 12);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn an_odd_data_chunk_is_padded() {
+        let path = temp("odd.wav");
+        let g = Generator::new(Kind::Audio);
+        let sink = FileSink::open(g.track(), &path).unwrap();
+        let init = AudioDataInit {
+            format: AudioSampleFormat::U8,
+            sample_rate: 8000.0,
+            number_of_frames: 81,
+            number_of_channels: 1,
+            timestamp: 0,
+        };
+        g.write(Frame::audio_copy(&init, &[128u8; 81]).unwrap()).unwrap();
+        g.close();
+        let stats = sink.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 44 + 81 + 1);
+        assert_eq!(stats.bytes_written, bytes.len() as u64);
+        assert_eq!(u32_at(&bytes, 40), 81, "the data size leaves the pad byte out");
+        assert_eq!(u32_at(&bytes, 4) as usize, bytes.len() - 8, "the RIFF size counts it");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn wav_refuses_to_pass_4_gib() {
+        let path = temp("big.wav");
+        let file = File::create(&path).unwrap();
+        let mut wav =
+            Wav { out: BufWriter::new(file), path: path.clone(), format: None, buf: Vec::new(), data_bytes: 0 };
+        wav.write(&s16_chunk(2, 480, 0)).unwrap();
+        // As if 4 GiB had been written, less than one more chunk's room (no disk needed).
+        wav.data_bytes = RIFF_MAX - 36 - 1000;
+        let e = wav.write(&s16_chunk(2, 480, 10_000)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unsupported);
+        assert!(e.message.contains("cannot pass 4 GiB"), "{e}");
+        assert_eq!(wav.data_bytes, RIFF_MAX - 36 - 1000, "the refused chunk is not counted");
+        // One that still fits is written: up to a RIFF size of 2^32 - 1, the pad byte counted.
+        wav.data_bytes = RIFF_MAX - 37 - 1920;
+        wav.write(&s16_chunk(2, 480, 20_000)).unwrap();
+        assert_eq!(wav.data_bytes, RIFF_MAX - 37);
+        let h = Wav::header(AudioSampleFormat::S16, 48_000.0, 2, wav.data_bytes);
+        assert_eq!(u32_at(&h, 4), u32::MAX - 1);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_write_error_still_finishes_the_wav() {
+        let path = temp("changed.wav");
+        let g = Generator::new(Kind::Audio);
+        let sink = FileSink::open(g.track(), &path).unwrap();
+        g.write(chunk(48_000.0, 480, 0)).unwrap();
+        g.write(chunk(44_100.0, 441, 10_000)).unwrap();
+        g.close();
+        assert!(sink.finish().is_err());
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 44 + 480 * 4);
+        assert_eq!(u32_at(&bytes, 40), 480 * 4, "the header counts what was written before the error");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn y4m_header_names_range_matrix_and_siting() {
+        let path = temp("tags.y4m");
+        let g = Generator::new(Kind::Video);
+        let sink = FileSink::open(g.track(), &path).unwrap();
+        let init = crate::frame::VideoFrameInit {
+            format: VideoPixelFormat::I420,
+            coded_width: 4,
+            coded_height: 2,
+            timestamp: 0,
+            duration: Some(40_000),
+            layout: None,
+            visible_rect: None,
+            display_size: None,
+        };
+        g.write(Frame::video_copy(&init, &[16u8; 12]).unwrap()).unwrap();
+        g.close();
+        sink.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let header = "YUV4MPEG2 W4 H2 F25:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709\n";
+        assert_eq!(&bytes[..header.len()], header.as_bytes());
+        assert_eq!(bytes.len(), header.len() + 6 + 12);
         std::fs::remove_file(&path).unwrap();
     }
 

@@ -307,6 +307,23 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
     Ok(list)
 }
 
+/// The native modes of the V4L2 capture node `device_id` (an id from device enumeration) that
+/// libmst can deliver, in [`CameraFormat::PREFERENCE`] order; a stepwise or continuous range is
+/// listed by its largest and smallest sizes and rates. For listings (`mst devices`): opening a
+/// camera chooses among these itself.
+/// Errors: NoDevice (no such camera), Io (it could not be opened or queried).
+pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
+    let listed = crate::device::v4l2::enumerate()?
+        .into_iter()
+        .any(|d| d.kind == DeviceKind::VideoInput && d.device_id == device_id);
+    if !listed {
+        return Err(err!(NoDevice, "no V4L2 camera {device_id:?}"));
+    }
+    let path = crate::device::v4l2::path_of(device_id)?;
+    let dev = Device::with_path(&path).map_err(|e| io_error(device_id, "opening", &e))?;
+    modes(&dev, &VideoConstraints::default(), None).map_err(|e| io_error(device_id, "listing formats", &e))
+}
+
 /// Opens the V4L2 capture node `device_id` (an id from device enumeration, e.g.
 /// "v4l2:platform:vivid-000:0", or "default": the first video input) with `constraints`,
 /// chooses and sets its native mode and starts capturing on a thread ("mst-v4l2-capture").

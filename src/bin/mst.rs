@@ -1,0 +1,1033 @@
+//! `mst`: list devices, record, snapshot and inspect tracks from the shell, on libmst's safe
+//! Rust API (the same core the C ABI wraps).
+//!
+//! Arguments are parsed by hand: every verb takes a few `--name value` options and one or two
+//! positionals, which ~100 lines cover without a dependency.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use mst::constraints::{AudioConstraints, ConstrainRange};
+use mst::device::{self, DeviceKind};
+use mst::frame::{AudioCopyOptions, AudioDataInit, VideoCopyOptions};
+use mst::sink::alsa::AudioPlayback;
+use mst::sink::file::FileSink;
+use mst::sink::v4l2::VideoOutput;
+use mst::source::synthetic::{self, TestPatternOptions, ToneOptions};
+use mst::source::v4l2::{self as camera, CameraOptions};
+use mst::{
+    AudioSampleFormat, EndReason, ErrorKind, Frame, Generator, Kind, Processor, ProcessorOptions, Track,
+    VideoConstraints, VideoPixelFormat, Wait,
+};
+
+const EXIT_OK: i32 = 0;
+const EXIT_FAILURE: i32 = 1;
+const EXIT_USAGE: i32 = 2;
+const EXIT_NO_DEVICE: i32 = 3;
+const EXIT_DEVICE_LOST: i32 = 4;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success (also when Ctrl-C ends a recording: the file is complete)
+  1  runtime failure (I/O error, device busy, the source failed)
+  2  bad argument or usage
+  3  no such device (or no device of the kind asked for)
+  4  the device was lost (unplugged) while running; what was recorded is kept
+";
+
+const USAGE: &str = "\
+Usage: mst VERB [ARGS...]
+
+Verbs:
+  devices         list cameras, microphones, speakers and video outputs
+  record          record a source to a Y4M, WAV or PNG file
+  snapshot        save one video frame as a PNG
+  info            a track's capabilities and settings
+  play            play a WAV file on a speaker
+  virtual-camera  send a video source to a V4L2 output (a virtual camera)
+  help VERB       help on VERB (as VERB --help)
+
+SOURCE is a device id from `mst devices`, `test-pattern` or `tone`.
+";
+
+const HELP_DEVICES: &str = "\
+Usage: mst devices [--watch]
+
+Lists the devices libmst can open: cameras (with their pixel formats and modes), microphones,
+speakers and video outputs, each with its id (what SOURCE and DEVICE take), label and group
+(devices on the same hardware share it). ALSA's \"default\" input or output is listed only when
+a sound card offers that direction: alsa-lib defines \"default\" on every machine, and on one
+without a sound card it cannot be opened.
+
+  --watch   keep running and print each arrival (+) and removal (-) until Ctrl-C
+";
+
+const HELP_RECORD: &str = "\
+Usage: mst record SOURCE -o FILE [--seconds N | --frames N] [options]
+
+Records SOURCE into FILE; FILE's extension picks the format:
+  .y4m   video, I420 (YUV4MPEG2)
+  .wav   audio, the source's sample format interleaved
+  .png   video: the first frame; with a printf-style %d (frame-%04d.png) one PNG per frame,
+         numbered from 1
+Without --seconds or --frames, records until Ctrl-C (which finishes the file cleanly) or until
+the source ends. On a terminal, a status line shows the time, frame rate, drops and (audio) the
+peak level in dBFS.
+
+  -o, --output FILE   where to write
+  --seconds N         stop after N seconds of media (video by timestamps; audio by its
+                      sample count, cut exactly)
+  --frames N          stop after N video frames or N audio sample frames
+  --width W, --height H, --fps F
+                      video size and rate (test-pattern: exactly; cameras: ideal values)
+  --rate HZ, --channels N
+                      audio rate and channel count (tone: exactly; microphones: ideal values)
+";
+
+const HELP_SNAPSHOT: &str = "\
+Usage: mst snapshot SOURCE -o FILE.png [--warmup N] [--width W --height H --fps F]
+
+Saves one frame of the video SOURCE as an RGB PNG (RGBA when the frame has alpha), after
+skipping N frames (default: 0 for test-pattern, 5 for a camera, whose first frames are often
+dark while its exposure settles).
+";
+
+const HELP_INFO: &str = "\
+Usage: mst info SOURCE
+
+Opens SOURCE and prints its track's id, kind, label, state, capabilities and settings as the
+API reports them once the first frame has arrived (settings describe the latest frame; they
+stay - when none arrives within 5 s), then closes it. Takes the shape options of `record`.
+";
+
+const HELP_PLAY: &str = "\
+Usage: mst play FILE.wav [DEVICE]
+
+Plays a PCM WAV file (8, 16 or 32-bit integer or 32-bit float) on the speaker DEVICE (an id
+from `mst devices`; default: ALSA's \"default\"), until it ends or Ctrl-C.
+";
+
+const HELP_VIRTUAL_CAMERA: &str = "\
+Usage: mst virtual-camera SOURCE [DEVICE] [--seconds N | --frames N] [--width W --height H --fps F]
+
+Sends the video SOURCE to the V4L2 output DEVICE (an id from `mst devices`; default: the first
+video output, e.g. a v4l2loopback node), until Ctrl-C, the limit or the source's end.
+";
+
+fn verb_help(verb: &str) -> Option<&'static str> {
+    Some(match verb {
+        "devices" => HELP_DEVICES,
+        "record" => HELP_RECORD,
+        "snapshot" => HELP_SNAPSHOT,
+        "info" => HELP_INFO,
+        "play" => HELP_PLAY,
+        "virtual-camera" => HELP_VIRTUAL_CAMERA,
+        _ => return None,
+    })
+}
+
+/// Why the command stops: its exit status and what to tell the user.
+struct Fail {
+    code: i32,
+    message: String,
+}
+
+impl Fail {
+    fn usage(message: impl Into<String>) -> Fail {
+        Fail { code: EXIT_USAGE, message: message.into() }
+    }
+}
+
+impl From<mst::Error> for Fail {
+    fn from(e: mst::Error) -> Fail {
+        let code = match e.kind {
+            ErrorKind::NoDevice => EXIT_NO_DEVICE,
+            ErrorKind::InvalidArg | ErrorKind::Overconstrained | ErrorKind::Range => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        };
+        Fail { code, message: e.to_string() }
+    }
+}
+
+type Res<T> = std::result::Result<T, Fail>;
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// Ctrl-C and SIGTERM set a flag the loops poll (at least every 100 ms), so a recording is
+/// finished rather than cut off. No SA_RESTART is needed: nothing blocks on a system call
+/// for longer than the poll period.
+fn catch_signals() {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe; the sigaction
+    // struct is zeroed (an empty mask, no flags) before its handler is set.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+    }
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// A verb's arguments: positionals in order, and `--name value` options by name.
+struct Args {
+    positional: Vec<String>,
+    options: HashMap<&'static str, String>,
+    flags: Vec<&'static str>,
+}
+
+/// Parses `args` for a verb whose options taking a value are `valued` and whose flags are
+/// `flags` (names without dashes; `-o` is `output`). `--name=value` works too.
+fn parse(args: &[String], valued: &[&'static str], flags: &[&'static str]) -> Res<Args> {
+    let mut out = Args { positional: Vec::new(), options: HashMap::new(), flags: Vec::new() };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let name = if a == "-o" {
+            "output"
+        } else if let Some(n) = a.strip_prefix("--") {
+            n
+        } else if a.starts_with('-') && a.len() > 1 {
+            return Err(Fail::usage(format!("unknown option {a:?}")));
+        } else {
+            out.positional.push(a.clone());
+            continue;
+        };
+        let (name, inline) = match name.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (name, None),
+        };
+        if let Some(&f) = flags.iter().find(|f| **f == name) {
+            if inline.is_some() {
+                return Err(Fail::usage(format!("--{name} takes no value")));
+            }
+            out.flags.push(f);
+        } else if let Some(&v) = valued.iter().find(|v| **v == name) {
+            let value = match inline {
+                Some(v) => v,
+                None => it.next().cloned().ok_or_else(|| Fail::usage(format!("--{name} needs a value")))?,
+            };
+            if out.options.insert(v, value).is_some() {
+                return Err(Fail::usage(format!("--{name} is given twice")));
+            }
+        } else {
+            return Err(Fail::usage(format!("unknown option {a:?}")));
+        }
+    }
+    Ok(out)
+}
+
+impl Args {
+    fn number<T: std::str::FromStr>(&self, name: &str, ok: impl Fn(&T) -> bool) -> Res<Option<T>> {
+        match self.options.get(name) {
+            None => Ok(None),
+            Some(s) => match s.parse::<T>() {
+                Ok(v) if ok(&v) => Ok(Some(v)),
+                _ => Err(Fail::usage(format!("--{name} {s:?} is not a valid value"))),
+            },
+        }
+    }
+
+    fn positionals(&self, min: usize, max: usize, what: &str) -> Res<&[String]> {
+        let n = self.positional.len();
+        if n < min || n > max {
+            return Err(Fail::usage(format!("expected {what}")));
+        }
+        Ok(&self.positional)
+    }
+}
+
+/// The video and audio shape asked for on the command line.
+#[derive(Default)]
+struct Shape {
+    width: Option<u32>,
+    height: Option<u32>,
+    fps: Option<f64>,
+    rate: Option<u32>,
+    channels: Option<u32>,
+}
+
+const SHAPE_OPTIONS: [&str; 5] = ["width", "height", "fps", "rate", "channels"];
+
+fn shape(a: &Args) -> Res<Shape> {
+    Ok(Shape {
+        width: a.number("width", |v: &u32| *v > 0)?,
+        height: a.number("height", |v: &u32| *v > 0)?,
+        fps: a.number("fps", |v: &f64| v.is_finite() && *v > 0.0)?,
+        rate: a.number("rate", |v: &u32| *v > 0)?,
+        channels: a.number("channels", |v: &u32| *v > 0)?,
+    })
+}
+
+fn ideal(v: Option<f64>) -> ConstrainRange {
+    ConstrainRange { ideal: v, ..Default::default() }
+}
+
+/// Opens SOURCE: the test pattern, the tone, or a camera or microphone by its device id.
+fn open_source(source: &str, s: &Shape) -> Res<Track> {
+    let track = match source {
+        "test-pattern" => {
+            let d = TestPatternOptions::default();
+            synthetic::test_pattern(&TestPatternOptions {
+                width: s.width.unwrap_or(d.width),
+                height: s.height.unwrap_or(d.height),
+                frame_rate: s.fps.unwrap_or(d.frame_rate),
+                ..d
+            })?
+        }
+        "tone" => {
+            let d = ToneOptions::default();
+            synthetic::tone(&ToneOptions {
+                sample_rate: s.rate.unwrap_or(d.sample_rate),
+                channels: s.channels.unwrap_or(d.channels),
+                ..d
+            })?
+        }
+        id => {
+            let list = device::enumerate()?;
+            let found = |k| list.iter().any(|d| d.kind == k && d.device_id == id);
+            if found(DeviceKind::VideoInput) {
+                let c = VideoConstraints {
+                    width: ideal(s.width.map(f64::from)),
+                    height: ideal(s.height.map(f64::from)),
+                    frame_rate: ideal(s.fps),
+                    ..Default::default()
+                };
+                camera::camera(id, &c, &CameraOptions::default())?
+            } else if found(DeviceKind::AudioInput) {
+                let c = AudioConstraints {
+                    sample_rate: ideal(s.rate.map(f64::from)),
+                    channel_count: ideal(s.channels.map(f64::from)),
+                    ..Default::default()
+                };
+                mst::source::alsa::microphone(id, &c)?
+            } else {
+                return Err(Fail {
+                    code: EXIT_NO_DEVICE,
+                    message: format!("no camera or microphone {id:?} (see `mst devices`)"),
+                });
+            }
+        }
+    };
+    Ok(track)
+}
+
+/// The exit status for a track that ended by itself: 0 when its source finished, 4 when the
+/// device went away, 1 when the source failed.
+fn ended(track: &Track) -> Res<()> {
+    match track.end_reason() {
+        Some(EndReason::DeviceLost) => {
+            Err(Fail { code: EXIT_DEVICE_LOST, message: format!("{}: the device was lost", track.label()) })
+        }
+        Some(EndReason::Error) => {
+            let why = track.source().error().map(|e| e.to_string()).unwrap_or_else(|| "unknown error".into());
+            Err(Fail { code: EXIT_FAILURE, message: format!("{}: the source failed: {why}", track.label()) })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn main() {
+    // A closed stdout (`mst devices | head`) ends the command quietly, as for other tools,
+    // instead of the panic Rust's ignored SIGPIPE turns a failed print into.
+    // SAFETY: restoring a signal's default disposition has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match run(&args) {
+        Ok(()) => EXIT_OK,
+        Err(f) => {
+            eprintln!("mst: {}", f.message);
+            if f.code == EXIT_USAGE {
+                eprintln!("Try `mst help` or `mst VERB --help`.");
+            }
+            f.code
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(args: &[String]) -> Res<()> {
+    let Some(verb) = args.first() else {
+        eprint!("{USAGE}");
+        return Err(Fail::usage("no verb given"));
+    };
+    let rest = &args[1..];
+    match verb.as_str() {
+        "-h" | "--help" => {
+            print!("{USAGE}\n{EXIT_CODES}");
+            return Ok(());
+        }
+        "--version" | "-V" => {
+            println!("mst {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        "help" => {
+            match rest.first() {
+                None => print!("{USAGE}\n{EXIT_CODES}"),
+                Some(v) => match verb_help(v) {
+                    Some(h) => print!("{h}\n{EXIT_CODES}"),
+                    None => return Err(Fail::usage(format!("no verb {v:?}"))),
+                },
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
+    let Some(help) = verb_help(verb) else {
+        return Err(Fail::usage(format!("no verb {verb:?}")));
+    };
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{help}\n{EXIT_CODES}");
+        return Ok(());
+    }
+    catch_signals();
+    match verb.as_str() {
+        "devices" => devices(&parse(rest, &[], &["watch"])?),
+        "record" => record(&parse(rest, &[&["output", "seconds", "frames"][..], &SHAPE_OPTIONS].concat(), &[])?),
+        "snapshot" => snapshot(&parse(rest, &[&["output", "warmup"][..], &SHAPE_OPTIONS].concat(), &[])?),
+        "info" => info(&parse(rest, &SHAPE_OPTIONS, &[])?),
+        "play" => play(&parse(rest, &[], &[])?),
+        _ => virtual_camera(&parse(rest, &[&["seconds", "frames"][..], &SHAPE_OPTIONS].concat(), &[])?),
+    }
+}
+
+fn kind_name(k: DeviceKind) -> &'static str {
+    match k {
+        DeviceKind::VideoInput => "camera",
+        DeviceKind::AudioInput => "microphone",
+        DeviceKind::AudioOutput => "speaker",
+        DeviceKind::VideoOutput => "video-output",
+    }
+}
+
+/// The devices that can be opened. ALSA's "default" PCM is kept for a direction only when a
+/// card has a PCM of that direction: decided from the card list rather than by opening
+/// "default", which on a machine without a sound card makes alsa-lib print its errors.
+fn openable_devices() -> Res<Vec<device::DeviceInfo>> {
+    let list = device::enumerate()?;
+    let has_card = |k| list.iter().any(|d| d.kind == k && d.device_id != "default");
+    let keep: Vec<bool> = list.iter().map(|d| d.device_id != "default" || has_card(d.kind)).collect();
+    Ok(list.into_iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| d).collect())
+}
+
+fn devices(a: &Args) -> Res<()> {
+    a.positionals(0, 0, "no arguments")?;
+    let list = openable_devices()?;
+    let mut out = std::io::stdout().lock();
+    for k in [DeviceKind::VideoInput, DeviceKind::AudioInput, DeviceKind::AudioOutput, DeviceKind::VideoOutput] {
+        for d in list.iter().filter(|d| d.kind == k) {
+            let _ = writeln!(out, "{} {}\n  label: {}\n  group: {}", kind_name(k), d.device_id, d.label, d.group_id);
+            if k == DeviceKind::VideoInput {
+                match camera::camera_modes(&d.device_id) {
+                    Ok(modes) => {
+                        // One line per format and size, with its frame rates.
+                        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+                        for m in modes {
+                            let key =
+                                format!("{} {}x{}", String::from_utf8_lossy(&m.format.fourcc()), m.width, m.height);
+                            let rate = fps_text(m.frame_rate());
+                            match lines.last_mut() {
+                                Some((k, rates)) if *k == key => rates.push(rate),
+                                _ => lines.push((key, vec![rate])),
+                            }
+                        }
+                        for (key, rates) in lines {
+                            let _ = writeln!(out, "  mode: {key} @ {} fps", rates.join(", "));
+                        }
+                    }
+                    Err(e) => {
+                        let _ = writeln!(out, "  modes: unavailable ({e})");
+                    }
+                }
+            }
+        }
+    }
+    if list.is_empty() {
+        let _ = writeln!(out, "no devices");
+    }
+    drop(out);
+    if a.flags.contains(&"watch") {
+        watch(list)?;
+    }
+    Ok(())
+}
+
+fn fps_text(f: f64) -> String {
+    if (f - f.round()).abs() < 0.005 {
+        format!("{}", f.round())
+    } else {
+        format!("{f:.2}")
+    }
+}
+
+/// Prints arrivals and removals by comparing the list every half second until Ctrl-C.
+fn watch(mut known: Vec<device::DeviceInfo>) -> Res<()> {
+    while !interrupted() {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = openable_devices()?;
+        for d in now.iter().filter(|d| !known.contains(d)) {
+            println!("+ {} {} ({})", kind_name(d.kind), d.device_id, d.label);
+        }
+        for d in known.iter().filter(|d| !now.contains(d)) {
+            println!("- {} {} ({})", kind_name(d.kind), d.device_id, d.label);
+        }
+        let _ = std::io::stdout().flush();
+        known = now;
+    }
+    Ok(())
+}
+
+/// Where a recording goes.
+enum Output {
+    /// Y4M or WAV through the library's file sink, fed from the CLI's loop by a generator so
+    /// the loop decides exactly which frames are written.
+    File { generator: Generator, sink: FileSink },
+    /// PNGs: `pattern` has a `%d` (one file per frame) or is the single file of the first frame.
+    Png { pattern: String, sequence: bool, written: u64 },
+}
+
+impl Output {
+    fn open(path: &str, kind: Kind) -> Res<Output> {
+        let ext = Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let want = match ext.as_str() {
+            "y4m" | "png" => Kind::Video,
+            "wav" => Kind::Audio,
+            _ => return Err(Fail::usage(format!("{path:?}: the extension must be .y4m, .wav or .png"))),
+        };
+        if want != kind {
+            return Err(Fail::usage(format!("{path:?} holds {} but the source is {}", want.name(), kind.name())));
+        }
+        if ext == "png" {
+            let sequence = numbered(path, 1).is_some();
+            return Ok(Output::Png { pattern: path.to_string(), sequence, written: 0 });
+        }
+        let generator = Generator::new(kind);
+        let sink = FileSink::open(generator.track(), Path::new(path))?;
+        Ok(Output::File { generator, sink })
+    }
+
+    /// Whether the output takes no more frames (a single PNG once written).
+    fn full(&self) -> bool {
+        matches!(self, Output::Png { sequence: false, written, .. } if *written > 0)
+    }
+
+    fn write(&mut self, frame: Frame) -> Res<()> {
+        match self {
+            Output::File { generator, .. } => {
+                generator.write(frame).map_err(|(e, _)| Fail::from(e))?;
+            }
+            Output::Png { pattern, sequence, written } => {
+                *written += 1;
+                let path = if *sequence { numbered(pattern, *written).expect("checked") } else { pattern.clone() };
+                write_png(&frame, Path::new(&path))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the file; the number of frames the file sink dropped.
+    fn finish(self) -> Res<u64> {
+        match self {
+            Output::File { generator, sink } => {
+                generator.close();
+                Ok(sink.finish()?.frames_dropped)
+            }
+            Output::Png { .. } => Ok(0),
+        }
+    }
+}
+
+/// `pattern` with its printf-style `%d` or `%0Nd` replaced by `n`; None without one.
+fn numbered(pattern: &str, n: u64) -> Option<String> {
+    let at = pattern.find('%')?;
+    let rest = &pattern[at + 1..];
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let tail = rest[digits.len()..].strip_prefix('d')?;
+    let width: usize = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    Some(format!("{}{n:0width$}{tail}", &pattern[..at]))
+}
+
+/// The frame's visible rectangle as an 8-bit PNG: RGBA when its format has alpha, else RGB,
+/// converted by the library (WebCodecs copyTo with an RGB format).
+fn write_png(frame: &Frame, path: &Path) -> Res<()> {
+    let v = *frame.video().ok_or_else(|| Fail::usage("a PNG takes video frames"))?;
+    let alpha = v.format.has_alpha();
+    let opts = VideoCopyOptions { format: Some(VideoPixelFormat::Rgba), ..Default::default() };
+    let mut rgba = vec![0u8; frame.video_allocation_size(&opts)?];
+    frame.video_copy_to(&mut rgba, &opts)?;
+    let (w, h) = (v.visible_rect.width, v.visible_rect.height);
+    let data: Vec<u8> = if alpha { rgba } else { rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect() };
+    let io = |e: std::io::Error| Fail { code: EXIT_FAILURE, message: format!("{}: {e}", path.display()) };
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(if alpha { png::ColorType::Rgba } else { png::ColorType::Rgb });
+    enc.set_depth(png::BitDepth::Eight);
+    // BT.709 (the matrix of libmst's conversions) shares sRGB's primaries, and video RGB is
+    // displayed as sRGB: the sRGB chunk says so rather than leaving viewers to guess.
+    enc.set_source_srgb(png::SrgbRenderingIntent::Perceptual);
+    let png_err = |e: png::EncodingError| Fail { code: EXIT_FAILURE, message: format!("{}: {e}", path.display()) };
+    let mut w = enc.write_header().map_err(png_err)?;
+    w.write_image_data(&data).map_err(png_err)?;
+    w.finish().map_err(png_err)
+}
+
+/// Where a recording stops: after `frames` frames (video) or sample frames (audio), or after
+/// `micros` of media by timestamps.
+#[derive(Clone, Copy)]
+struct Limit {
+    frames: Option<u64>,
+    micros: Option<i64>,
+}
+
+fn limit(a: &Args) -> Res<Limit> {
+    let frames = a.number("frames", |v: &u64| *v > 0)?;
+    let seconds = a.number("seconds", |v: &f64| v.is_finite() && *v > 0.0)?;
+    if frames.is_some() && seconds.is_some() {
+        return Err(Fail::usage("--seconds and --frames exclude each other"));
+    }
+    Ok(Limit { frames, micros: seconds.map(|s| (s * 1e6).round() as i64) })
+}
+
+fn interleaved(f: AudioSampleFormat) -> AudioSampleFormat {
+    match f {
+        AudioSampleFormat::U8Planar => AudioSampleFormat::U8,
+        AudioSampleFormat::S16Planar => AudioSampleFormat::S16,
+        AudioSampleFormat::S32Planar => AudioSampleFormat::S32,
+        AudioSampleFormat::F32Planar => AudioSampleFormat::F32,
+        f => f,
+    }
+}
+
+/// The first `keep` sample frames of an audio chunk (interleaved).
+fn audio_head(frame: &Frame, keep: u32) -> Res<Frame> {
+    let a = *frame.audio().expect("audio");
+    let format = interleaved(a.format);
+    let opts = AudioCopyOptions { format: Some(format), frame_count: Some(keep), ..Default::default() };
+    let mut buf = vec![0u8; frame.audio_allocation_size(&opts)?];
+    frame.audio_copy_to(&mut buf, &opts)?;
+    let init = AudioDataInit { format, number_of_frames: keep, ..init_of(&a) };
+    Ok(Frame::audio_copy(&init, &buf)?)
+}
+
+fn init_of(a: &mst::frame::AudioMeta) -> AudioDataInit {
+    AudioDataInit {
+        format: a.format,
+        sample_rate: a.sample_rate,
+        number_of_frames: a.number_of_frames,
+        number_of_channels: a.number_of_channels,
+        timestamp: a.timestamp,
+    }
+}
+
+/// The chunk's peak level in dBFS (-inf for silence).
+fn peak_dbfs(frame: &Frame) -> f64 {
+    let opts = AudioCopyOptions { format: Some(AudioSampleFormat::F32), ..Default::default() };
+    let Ok(n) = frame.audio_allocation_size(&opts) else { return f64::NEG_INFINITY };
+    let mut buf = vec![0u8; n];
+    if frame.audio_copy_to(&mut buf, &opts).is_err() {
+        return f64::NEG_INFINITY;
+    }
+    let peak = buf.chunks_exact(4).map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]).abs()).fold(0.0f32, f32::max);
+    20.0 * (peak as f64).log10()
+}
+
+/// A status line on stderr, redrawn at most four times a second, only when stderr is a terminal.
+struct Status {
+    tty: bool,
+    start: Instant,
+    last: Instant,
+    window: Vec<Instant>,
+    drawn: bool,
+}
+
+impl Status {
+    fn new() -> Status {
+        let now = Instant::now();
+        Status { tty: std::io::stderr().is_terminal(), start: now, last: now, window: Vec::new(), drawn: false }
+    }
+
+    fn frame(&mut self, frames: u64, drops: u64, level: Option<f64>) {
+        if !self.tty {
+            return;
+        }
+        let now = Instant::now();
+        self.window.push(now);
+        self.window.retain(|t| now.duration_since(*t) < Duration::from_secs(1));
+        if now.duration_since(self.last) < Duration::from_millis(250) {
+            return;
+        }
+        self.last = now;
+        let mut line = format!(
+            "\r{:7.1} s  {frames} frames  {:5.1} fps  {drops} dropped",
+            now.duration_since(self.start).as_secs_f64(),
+            self.window.len() as f64
+        );
+        if let Some(db) = level {
+            line += &format!("  peak {db:6.1} dBFS");
+        }
+        eprint!("{line}   ");
+        self.drawn = true;
+    }
+
+    fn end(&self) {
+        if self.drawn {
+            eprintln!();
+        }
+    }
+}
+
+/// The outcome of pumping a track into something frame by frame.
+struct Pumped {
+    frames: u64,
+    drops: u64,
+}
+
+/// Reads `track` and hands each frame to `sink` until Ctrl-C, the limit, `sink` says it is
+/// full, or the track ends. Audio limits in sample frames cut the last chunk exactly.
+fn pump(track: &Track, lim: Limit, mut sink: impl FnMut(Frame) -> Res<bool>) -> Res<Pumped> {
+    let processor = Processor::with_options(track, ProcessorOptions::default())?;
+    let mut status = Status::new();
+    let (mut count, mut drops, mut first_ts) = (0u64, 0u64, None);
+    let mut level = None;
+    let result = loop {
+        if interrupted() {
+            break Ok(());
+        }
+        let d = match processor.read(Wait::For(Duration::from_millis(100))) {
+            Ok(d) => d,
+            Err(e) if matches!(e.kind, ErrorKind::Timeout | ErrorKind::Interrupted | ErrorKind::Again) => continue,
+            Err(e) if e.kind == ErrorKind::Ended => break Ok(()),
+            Err(e) => break Err(Fail::from(e)),
+        };
+        drops += d.discarded_before;
+        let mut frame = d.frame;
+        let ts = frame.timestamp();
+        let first = *first_ts.get_or_insert(ts);
+        let (size, rate) = match frame.audio() {
+            Some(a) => (a.number_of_frames as u64, a.sample_rate as f64),
+            None => (1, 0.0),
+        };
+        // How much of this frame the limit lets through.
+        let mut allowed = size;
+        if let Some(n) = lim.frames {
+            allowed = allowed.min(n.saturating_sub(count));
+        }
+        if let Some(us) = lim.micros {
+            if rate > 0.0 {
+                // Audio by its samples: a device's capture timestamps jitter around them.
+                let total = (us as f64 * rate / 1e6).round() as u64;
+                allowed = allowed.min(total.saturating_sub(count));
+            } else if ts - first >= us {
+                allowed = 0;
+            }
+        }
+        if allowed == 0 {
+            break Ok(());
+        }
+        if allowed < size {
+            frame = audio_head(&frame, allowed as u32)?;
+        }
+        if frame.kind() == Kind::Audio {
+            level = Some(peak_dbfs(&frame));
+        }
+        count += allowed;
+        match sink(frame) {
+            Ok(true) => {}
+            Ok(false) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+        status.frame(count, drops, level);
+        if allowed < size || lim.frames.is_some_and(|n| count >= n) {
+            break Ok(());
+        }
+    };
+    status.end();
+    processor.close();
+    result.map(|()| Pumped { frames: count, drops })
+}
+
+fn record(a: &Args) -> Res<()> {
+    let pos = a.positionals(1, 1, "one SOURCE (see `mst record --help`)")?;
+    let path = a.options.get("output").ok_or_else(|| Fail::usage("record needs -o FILE"))?;
+    let lim = limit(a)?;
+    let track = open_source(&pos[0], &shape(a)?)?;
+    let mut out = Output::open(path, track.kind())?;
+    let pumped = pump(&track, lim, |f| {
+        out.write(f)?;
+        Ok(!out.full())
+    });
+    track.stop();
+    // The file is completed whatever stopped the recording, so what was written stays readable.
+    let finished = out.finish();
+    let pumped = pumped?;
+    let sink_drops = finished?;
+    if std::io::stderr().is_terminal() {
+        let unit = if track.kind() == Kind::Audio { "sample frames" } else { "frames" };
+        eprintln!("{path}: {} {unit}, {} dropped", pumped.frames, pumped.drops + sink_drops);
+    }
+    if interrupted() {
+        return Ok(());
+    }
+    ended(&track)
+}
+
+fn snapshot(a: &Args) -> Res<()> {
+    let pos = a.positionals(1, 1, "one SOURCE (see `mst snapshot --help`)")?;
+    let path = a.options.get("output").ok_or_else(|| Fail::usage("snapshot needs -o FILE.png"))?;
+    if !path.to_ascii_lowercase().ends_with(".png") {
+        return Err(Fail::usage(format!("{path:?}: a snapshot is a .png file")));
+    }
+    let source = pos[0].as_str();
+    let synthetic = source == "test-pattern" || source == "tone";
+    let warmup = a.number("warmup", |_: &u64| true)?.unwrap_or(if synthetic { 0 } else { 5 });
+    let track = open_source(source, &shape(a)?)?;
+    if track.kind() != Kind::Video {
+        track.stop();
+        return Err(Fail::usage(format!("{source:?} is not a video source")));
+    }
+    let mut shot = None;
+    let mut seen = 0u64;
+    let pumped = pump(&track, Limit { frames: None, micros: None }, |f| {
+        seen += 1;
+        if seen > warmup {
+            shot = Some(f);
+            return Ok(false);
+        }
+        Ok(true)
+    });
+    track.stop();
+    pumped?;
+    match shot {
+        Some(f) => write_png(&f, Path::new(path)),
+        None if interrupted() => Err(Fail { code: EXIT_FAILURE, message: "interrupted before a frame arrived".into() }),
+        None => {
+            ended(&track)?;
+            Err(Fail { code: EXIT_FAILURE, message: format!("{source}: the source ended before a frame arrived") })
+        }
+    }
+}
+
+fn range<T: std::fmt::Display>(r: Option<(T, T)>) -> String {
+    r.map(|(lo, hi)| format!("{lo}..={hi}")).unwrap_or_else(|| "-".into())
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+}
+
+fn info(a: &Args) -> Res<()> {
+    let pos = a.positionals(1, 1, "one SOURCE (see `mst info --help`)")?;
+    let track = open_source(&pos[0], &shape(a)?)?;
+    // Settings describe the latest delivered frame: wait (a while) for the first one.
+    let processor = Processor::with_options(&track, ProcessorOptions::default())?;
+    let first = processor.read(Wait::For(Duration::from_secs(5)));
+    processor.close();
+    if let Err(e) = first {
+        if e.kind != ErrorKind::Timeout {
+            track.stop();
+            ended(&track)?;
+            return Err(e.into());
+        }
+    }
+    let c = track.capabilities();
+    let s = track.settings();
+    println!("id: {}", track.id());
+    println!("kind: {}", track.kind().name());
+    println!("label: {}", track.label());
+    println!("readyState: {:?}", track.ready_state());
+    println!("muted: {}", track.muted());
+    println!("capabilities:");
+    if track.kind() == Kind::Video {
+        println!("  width: {}", range(c.width));
+        println!("  height: {}", range(c.height));
+        println!("  frameRate: {}", range(c.frame_rate));
+        println!("  aspectRatio: {}", range(c.aspect_ratio.map(|(lo, hi)| (format!("{lo:.4}"), format!("{hi:.4}")))));
+        let modes = if c.resize_modes { "none, crop-and-scale" } else { "none" };
+        println!("  resizeMode: {modes}");
+        println!("settings:");
+        println!("  width: {}", opt(s.width));
+        println!("  height: {}", opt(s.height));
+        println!("  frameRate: {}", opt(s.frame_rate.map(fps_text)));
+        println!("  aspectRatio: {}", opt(s.aspect_ratio.map(|v| format!("{v:.4}"))));
+        println!("  resizeMode: {}", opt(s.resize_mode.map(|m| m.name())));
+    } else {
+        println!("  (none reported for audio tracks)");
+        println!("settings:");
+        println!("  sampleRate: {}", opt(s.sample_rate));
+        println!("  channelCount: {}", opt(s.channel_count));
+        println!("  sampleSize: {}", opt(s.sample_size));
+    }
+    track.stop();
+    Ok(())
+}
+
+/// A PCM WAV file's format and its data.
+struct Wav {
+    format: AudioSampleFormat,
+    rate: u32,
+    channels: u32,
+    data: Vec<u8>,
+}
+
+fn read_wav(path: &str) -> Res<Wav> {
+    let bad = |why: &str| Fail { code: EXIT_FAILURE, message: format!("{path}: {why}") };
+    let bytes = std::fs::read(path).map_err(|e| bad(&e.to_string()))?;
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Err(bad("not a RIFF WAVE file"));
+    }
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let (mut fmt, mut data, mut at) = (None, None, 12usize);
+    while at + 8 <= bytes.len() {
+        let size = u32_at(&bytes, at + 4) as usize;
+        let body = &bytes[at + 8..(at + 8).saturating_add(size).min(bytes.len())];
+        match &bytes[at..at + 4] {
+            b"fmt " if body.len() >= 16 => fmt = Some(body),
+            b"data" => data = Some(body.to_vec()),
+            _ => {}
+        }
+        at = at.saturating_add(8).saturating_add(size).saturating_add(size & 1);
+    }
+    let (fmt, data) = (fmt.ok_or_else(|| bad("no fmt chunk"))?, data.ok_or_else(|| bad("no data chunk"))?);
+    let mut tag = u16_at(fmt, 0);
+    if tag == 0xFFFE && fmt.len() >= 26 {
+        // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the real tag.
+        tag = u16_at(fmt, 24);
+    }
+    let bits = u16_at(fmt, 14);
+    let format = match (tag, bits) {
+        (1, 8) => AudioSampleFormat::U8,
+        (1, 16) => AudioSampleFormat::S16,
+        (1, 32) => AudioSampleFormat::S32,
+        (3, 32) => AudioSampleFormat::F32,
+        _ => return Err(bad(&format!("format tag {tag} at {bits} bits is not PCM libmst plays"))),
+    };
+    Ok(Wav { format, rate: u32_at(fmt, 4), channels: u16_at(fmt, 2) as u32, data })
+}
+
+fn play(a: &Args) -> Res<()> {
+    let pos = a.positionals(1, 2, "FILE.wav [DEVICE] (see `mst play --help`)")?;
+    let wav = read_wav(&pos[0])?;
+    if wav.rate == 0 || wav.channels == 0 {
+        return Err(Fail { code: EXIT_FAILURE, message: format!("{}: no sample rate or channels", pos[0]) });
+    }
+    let device = pos.get(1).map(String::as_str).unwrap_or("default");
+    let generator = Generator::new(Kind::Audio);
+    let playback = AudioPlayback::open(generator.track(), device)?;
+    let frame_bytes = wav.format.bytes_per_sample() * wav.channels as usize;
+    let chunk_frames = (wav.rate as usize / 100).max(1);
+    let mut ts = 0i64;
+    for chunk in wav.data.chunks(chunk_frames * frame_bytes) {
+        if interrupted() {
+            break;
+        }
+        // The playback queue holds about a second: wait for room rather than overflow it.
+        while generator.track().source().consumers_have_room() == Some(false) && !interrupted() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let n = chunk.len() / frame_bytes;
+        if n == 0 {
+            break;
+        }
+        let init = AudioDataInit {
+            format: wav.format,
+            sample_rate: wav.rate as f32,
+            number_of_frames: n as u32,
+            number_of_channels: wav.channels,
+            timestamp: ts,
+        };
+        if let Err((e, _)) = generator.write(Frame::audio_copy(&init, &chunk[..n * frame_bytes])?) {
+            // The sink stopped (the device failed): its own error says why.
+            playback.stop()?;
+            return Err(e.into());
+        }
+        ts += (n as i64 * 1_000_000) / wav.rate as i64;
+    }
+    generator.close();
+    if interrupted() {
+        playback.close()?;
+    } else {
+        playback.finish()?;
+    }
+    Ok(())
+}
+
+fn virtual_camera(a: &Args) -> Res<()> {
+    let pos = a.positionals(1, 2, "SOURCE [DEVICE] (see `mst virtual-camera --help`)")?;
+    let lim = limit(a)?;
+    let track = open_source(&pos[0], &shape(a)?)?;
+    if track.kind() != Kind::Video {
+        track.stop();
+        return Err(Fail::usage(format!("{:?} is not a video source", pos[0])));
+    }
+    let device = pos.get(1).map(String::as_str).unwrap_or("default");
+    let generator = Generator::new(Kind::Video);
+    let output = match VideoOutput::open(generator.track(), device) {
+        Ok(o) => o,
+        Err(e) => {
+            track.stop();
+            return Err(e.into());
+        }
+    };
+    let pumped = pump(&track, lim, |f| {
+        generator.write(f).map_err(|(e, _)| Fail::from(e))?;
+        Ok(true)
+    });
+    track.stop();
+    generator.close();
+    let stopped = output.finish();
+    pumped?;
+    stopped?;
+    if interrupted() {
+        return Ok(());
+    }
+    ended(&track)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_positionals_and_errors() {
+        let a = parse(
+            &strings(&["tone", "-o", "x.wav", "--seconds=2", "--rate", "8000"]),
+            &["output", "seconds", "rate"],
+            &[],
+        )
+        .unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(a.positional, ["tone"]);
+        assert_eq!(a.options["output"], "x.wav");
+        assert_eq!(a.number("seconds", |v: &f64| *v > 0.0).ok().flatten(), Some(2.0));
+        assert_eq!(a.number("rate", |v: &u32| *v > 0).ok().flatten(), Some(8000));
+        for bad in [&["--nope"][..], &["--seconds"], &["--seconds", "1", "--seconds", "2"], &["-x"], &["--watch=1"]] {
+            let f = parse(&strings(bad), &["seconds"], &["watch"]).err().expect("refused");
+            assert_eq!(f.code, EXIT_USAGE, "{bad:?}: {}", f.message);
+        }
+        let a = parse(&strings(&["--seconds", "-1"]), &["seconds"], &[]).unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(a.number("seconds", |v: &f64| *v > 0.0).err().map(|f| f.code), Some(EXIT_USAGE));
+    }
+
+    #[test]
+    fn printf_numbering() {
+        assert_eq!(numbered("f-%d.png", 7).as_deref(), Some("f-7.png"));
+        assert_eq!(numbered("f-%04d.png", 7).as_deref(), Some("f-0007.png"));
+        assert_eq!(numbered("f.png", 7), None);
+        assert_eq!(numbered("100%.png", 7), None);
+    }
+}

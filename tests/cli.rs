@@ -1,0 +1,331 @@
+//! The `mst` command, run as a user runs it, against the test pattern and the tone (the
+//! device verbs against vivid and snd-aloop are in vm_cli.rs).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const MST: &str = env!("CARGO_BIN_EXE_mst");
+
+/// A fresh directory for one test's files.
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mst-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn mst(args: &[&str]) -> Output {
+    Command::new(MST).args(args).stdin(Stdio::null()).output().expect("running mst")
+}
+
+/// Runs mst, asserting it exits with `code`; its stdout.
+#[track_caller]
+fn expect(code: i32, args: &[&str]) -> String {
+    let out = mst(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "mst {args:?}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn u16_at(b: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([b[i], b[i + 1]])
+}
+
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes(b[i..i + 4].try_into().unwrap())
+}
+
+/// Width, height, colour type and pixels of a PNG.
+fn decode_png(path: &Path) -> (u32, u32, png::ColorType, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, info.color_type, buf)
+}
+
+const VERBS: [&str; 6] = ["devices", "record", "snapshot", "info", "play", "virtual-camera"];
+
+#[test]
+fn every_verb_has_help() {
+    for verb in VERBS {
+        let usage = format!("Usage: mst {verb}");
+        for args in [vec![verb, "--help"], vec![verb, "-h"], vec!["help", verb], vec![verb, "x", "--help"]] {
+            let out = expect(0, &args);
+            assert!(out.starts_with(&usage), "mst {args:?}: {out}");
+            assert!(out.contains("Exit status:") && out.contains("3  no such device"), "mst {args:?}: {out}");
+        }
+    }
+    let top = expect(0, &["--help"]);
+    for verb in VERBS {
+        assert!(top.contains(&format!("\n  {verb} ")), "{verb} is not in the verb list: {top}");
+    }
+    assert_eq!(expect(0, &["help"]), top);
+    assert!(expect(0, &["--version"]).starts_with("mst "));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let d = dir("usage");
+    let y4m = d.join("x.y4m");
+    let wav = d.join("x.wav");
+    for args in [
+        &[][..],
+        &["frob"],
+        &["help", "frob"],
+        &["record"],
+        &["record", "test-pattern"],
+        &["record", "test-pattern", "-o", s(&y4m), "--bogus"],
+        &["record", "test-pattern", "-o", s(&y4m), "--frames"],
+        &["record", "test-pattern", "-o", s(&y4m), "--frames", "0"],
+        &["record", "test-pattern", "-o", s(&y4m), "--frames", "2", "--seconds", "1"],
+        &["record", "test-pattern", "-o", s(&y4m), "--width", "wide"],
+        &["record", "test-pattern", "-o", s(&wav), "--frames", "1"],
+        &["record", "tone", "-o", s(&y4m), "--frames", "1"],
+        &["record", "tone", "-o", &format!("{}/x.mp4", s(&d)), "--frames", "1"],
+        &["record", "test-pattern", "extra", "-o", s(&y4m)],
+        &["snapshot", "tone", "-o", &format!("{}/x.png", s(&d))],
+        &["snapshot", "test-pattern", "-o", s(&y4m)],
+        &["devices", "extra"],
+        &["devices", "--watch=yes"],
+        &["info"],
+        &["play"],
+    ] {
+        let out = mst(args);
+        assert_eq!(out.status.code(), Some(2), "mst {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("mst: "), "mst {args:?} says why: {err}");
+    }
+    // A refused shape is the library's InvalidArg: also a bad argument.
+    let out = mst(&["record", "test-pattern", "-o", s(&y4m), "--width", "1", "--frames", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!y4m.exists(), "no file for a refused command");
+}
+
+#[test]
+fn a_missing_device_exits_3() {
+    let d = dir("missing");
+    let out = expect(3, &["record", "v4l2:no-such-bus:0", "-o", s(&d.join("x.y4m")), "--frames", "1"]);
+    assert!(out.is_empty());
+    expect(3, &["snapshot", "hw:CARD=NoSuchCard,DEV=0", "-o", s(&d.join("x.png"))]);
+    expect(3, &["info", "no-such-device"]);
+    expect(3, &["virtual-camera", "test-pattern", "v4l2:no-such-bus:0", "--frames", "1"]);
+    let e = mst(&["info", "no-such-device"]);
+    assert!(String::from_utf8_lossy(&e.stderr).contains("\"no-such-device\""));
+}
+
+#[test]
+fn record_y4m_holds_exactly_the_frames_asked_for() {
+    let d = dir("y4m");
+    let path = d.join("a.y4m");
+    let out = mst(&["record", "test-pattern", "-o", s(&path), "--frames", "7", "--width", "64", "--height", "48"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "no status line off a terminal: {}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&path).unwrap();
+    let header = b"YUV4MPEG2 W64 H48 F30:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709\n";
+    assert_eq!(&bytes[..header.len()], header);
+    let record = 6 + 64 * 48 * 3 / 2;
+    assert_eq!(bytes.len(), header.len() + 7 * record);
+    for k in 0..7 {
+        assert_eq!(&bytes[header.len() + k * record..][..6], b"FRAME\n");
+    }
+
+    // --seconds goes by timestamps: 1.5 s at 10 fps is 15 frames.
+    let path = d.join("b.y4m");
+    let args = [
+        "record",
+        "test-pattern",
+        "-o",
+        s(&path),
+        "--seconds",
+        "1.5",
+        "--fps",
+        "10",
+        "--width",
+        "32",
+        "--height",
+        "16",
+    ];
+    expect(0, &args);
+    let bytes = std::fs::read(&path).unwrap();
+    let header = b"YUV4MPEG2 W32 H16 F10:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709\n";
+    assert_eq!(&bytes[..header.len()], header);
+    assert_eq!(bytes.len(), header.len() + 15 * (6 + 32 * 16 * 3 / 2));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn record_wav_cuts_audio_exactly() {
+    let d = dir("wav");
+    // 1000 sample frames at 8 kHz: 12 whole 10 ms chunks and 40 frames of the 13th.
+    let path = d.join("a.wav");
+    expect(0, &["record", "tone", "-o", s(&path), "--frames", "1000", "--rate", "8000", "--channels", "2"]);
+    let b = std::fs::read(&path).unwrap();
+    assert_eq!((&b[0..4], &b[8..16]), (&b"RIFF"[..], &b"WAVEfmt "[..]));
+    assert_eq!(u16_at(&b, 20), 3, "the tone is 32-bit float");
+    assert_eq!((u16_at(&b, 22), u32_at(&b, 24), u16_at(&b, 34)), (2, 8000, 32));
+    assert_eq!(&b[36..40], b"data");
+    assert_eq!(u32_at(&b, 40), 1000 * 2 * 4);
+    assert_eq!(b.len(), 44 + 8000);
+    assert_eq!(u32_at(&b, 4) as usize, b.len() - 8);
+
+    // 0.25 s at 48 kHz, 6 channels: WAVE_FORMAT_EXTENSIBLE.
+    let path = d.join("b.wav");
+    expect(0, &["record", "tone", "-o", s(&path), "--seconds", "0.25", "--channels", "6"]);
+    let b = std::fs::read(&path).unwrap();
+    assert_eq!((u16_at(&b, 20), u16_at(&b, 22), u32_at(&b, 24)), (0xFFFE, 6, 48_000));
+    assert_eq!(u16_at(&b, 44), 3, "float sub-format");
+    assert_eq!(u32_at(&b, 64), 12_000 * 6 * 4);
+    assert_eq!(b.len(), 68 + 12_000 * 6 * 4);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn record_png_first_frame_and_sequence() {
+    let d = dir("png");
+    let one = d.join("one.png");
+    expect(0, &["record", "test-pattern", "-o", s(&one), "--width", "80", "--height", "60"]);
+    let (w, h, color, px) = decode_png(&one);
+    assert_eq!((w, h, color), (80, 60, png::ColorType::Rgb));
+    assert_eq!(px.len(), 80 * 60 * 3);
+
+    let pattern = d.join("f-%03d.png");
+    expect(0, &["record", "test-pattern", "-o", s(&pattern), "--frames", "3", "--width", "32", "--height", "32"]);
+    let mut names: Vec<String> =
+        std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["f-001.png", "f-002.png", "f-003.png", "one.png"]);
+    let frames: Vec<Vec<u8>> = (1..=3).map(|i| decode_png(&d.join(format!("f-{i:03}.png"))).3).collect();
+    assert_ne!(frames[0], frames[1], "the pattern moves: each file is its own frame");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn snapshot_is_a_png_of_the_source_size_with_its_colours() {
+    let d = dir("snapshot");
+    let path = d.join("s.png");
+    expect(0, &["snapshot", "test-pattern", "-o", s(&path), "--width", "160", "--height", "90", "--warmup", "2"]);
+    let (w, h, color, px) = decode_png(&path);
+    assert_eq!((w, h, color), (160, 90, png::ColorType::Rgb));
+    // The pattern's eight bars (shifted, never missing) include a 75% grey at limited-range Y
+    // 180 and black at Y 16: converted by the library to full-range RGB they are 191 and 0.
+    let near = |c: &[u8], v: u8| c.iter().all(|&x| x.abs_diff(v) <= 1);
+    assert!(px.chunks_exact(3).any(|c| near(c, 191)), "no 75% grey bar");
+    assert!(px.chunks_exact(3).any(|c| near(c, 0)), "no black bar");
+    let distinct: std::collections::HashSet<&[u8]> = px.chunks_exact(3).collect();
+    assert!(distinct.len() >= 8, "{} colours", distinct.len());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn info_reports_capabilities_and_settings() {
+    let out = expect(0, &["info", "test-pattern", "--width", "320", "--height", "180", "--fps", "15"]);
+    for line in ["kind: video", "readyState: Live", "  width: 1..=320", "  height: 1..=180", "  frameRate: 0..=15"] {
+        assert!(out.contains(line), "{line:?} missing in\n{out}");
+    }
+    let settings = out.split("settings:").nth(1).expect("a settings section");
+    for line in ["  width: 320", "  height: 180", "  frameRate: 15", "  resizeMode: none"] {
+        assert!(settings.contains(line), "{line:?} missing in settings\n{out}");
+    }
+    let out = expect(0, &["info", "tone", "--rate", "16000", "--channels", "2"]);
+    for line in ["kind: audio", "  sampleRate: 16000", "  channelCount: 2", "  sampleSize: 32"] {
+        assert!(out.contains(line), "{line:?} missing in\n{out}");
+    }
+}
+
+#[test]
+fn devices_lists_only_what_opens() {
+    let out = expect(0, &["devices"]);
+    // "default" is listed for a direction only when a card offers it.
+    for (kind, what) in [("microphone", "microphone hw:"), ("speaker", "speaker hw:")] {
+        if out.contains(&format!("{kind} default\n")) {
+            assert!(out.contains(what), "{kind} default listed without a card:\n{out}");
+        }
+    }
+    if !Path::new("/proc/asound/cards").exists()
+        || std::fs::read_to_string("/proc/asound/cards").unwrap_or_default().contains("no soundcards")
+    {
+        assert!(!out.contains(" default\n"), "no sound card, yet:\n{out}");
+    }
+    for block in out.split('\n').filter(|l| !l.starts_with(' ') && !l.is_empty()) {
+        let kind = block.split(' ').next().unwrap();
+        assert!(["camera", "microphone", "speaker", "video-output", "no"].contains(&kind), "{block}");
+    }
+}
+
+/// Starts `mst args`, waits until `path` holds more than `min` bytes, interrupts it with
+/// SIGINT and returns its exit status.
+fn interrupt_when(args: &[&str], path: &Path, min: u64) -> std::process::ExitStatus {
+    let mut child = Command::new(MST).args(args).stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let start = Instant::now();
+    while std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) <= min {
+        assert!(start.elapsed() < Duration::from_secs(120), "mst wrote nothing in 2 minutes");
+        assert!(child.try_wait().unwrap().is_none(), "mst ended before it was interrupted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill with a child's pid we have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    child.wait().unwrap()
+}
+
+#[test]
+fn ctrl_c_finishes_the_file() {
+    // The file sink writes through a 1 MiB buffer: the sources are sized to pass it in well
+    // under a second, so the file visibly grows before the interrupt.
+    let d = dir("sigint");
+    let y4m = d.join("a.y4m");
+    let status = interrupt_when(&["record", "test-pattern", "-o", s(&y4m)], &y4m, 1 << 20);
+    assert_eq!(status.code(), Some(0), "Ctrl-C ends a recording successfully");
+    let b = std::fs::read(&y4m).unwrap();
+    let header_len = b.iter().position(|&c| c == b'\n').unwrap() + 1;
+    let record = 6 + 640 * 360 * 3 / 2;
+    assert!(b.len() > header_len + 3 * record, "frames were written");
+    assert_eq!((b.len() - header_len) % record, 0, "only whole frames: {} bytes", b.len());
+
+    let wav = d.join("a.wav");
+    let status = interrupt_when(&["record", "tone", "-o", s(&wav), "--channels", "8"], &wav, 1 << 20);
+    assert_eq!(status.code(), Some(0));
+    let b = std::fs::read(&wav).unwrap();
+    assert!(b.len() > 1 << 20);
+    assert_eq!(u32_at(&b, 4) as usize, b.len() - 8, "RIFF size filled in");
+    assert_eq!(u32_at(&b, 64) as usize, b.len() - 68, "data size filled in");
+    assert_eq!(u32_at(&b, 64) % (8 * 4), 0, "whole sample frames");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn devices_watch_runs_until_ctrl_c() {
+    use std::io::BufRead;
+    let mut child =
+        Command::new(MST).args(["devices", "--watch"]).stdin(Stdio::null()).stdout(Stdio::piped()).spawn().unwrap();
+    // The listing comes first ("no devices" on a bare machine), then the watch.
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty());
+    assert!(child.try_wait().unwrap().is_none(), "--watch keeps running after the listing");
+    // SAFETY: kill with a child's pid we have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn play_refuses_what_is_not_a_wav() {
+    let d = dir("play");
+    let path = d.join("x.wav");
+    std::fs::write(&path, b"not a wav file at all").unwrap();
+    let out = mst(&["play", s(&path), "no-such-device"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a RIFF WAVE file"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
