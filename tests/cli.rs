@@ -126,6 +126,19 @@ fn a_missing_device_exits_3() {
 }
 
 #[test]
+fn alsa_lib_never_prints_to_stderr() {
+    // ALSA's "default" opens where a sound card exists and fails where none does (CI); either
+    // way stderr holds mst's own words only: alsa-lib's lines go to the (silent) log.
+    let out = mst(&["info", "default"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("ALSA lib"), "alsa-lib printed to stderr:\n{err}");
+    if !out.status.success() {
+        assert_eq!(err.lines().count(), 1, "more than mst's one-line error:\n{err}");
+        assert!(err.starts_with("mst: "), "{err}");
+    }
+}
+
+#[test]
 fn record_y4m_holds_exactly_the_frames_asked_for() {
     let d = dir("y4m");
     let path = d.join("a.y4m");

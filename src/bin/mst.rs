@@ -343,6 +343,9 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // alsa-lib would print its own lines to stderr before mst's one-line error (a missing
+    // card gives up to eight): on this thread, as on libmst's own, they go to the (silent) log.
+    mst::log::AlsaErrorsToLog::for_this_thread();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match run(&args) {
         Ok(()) => EXIT_OK,
