@@ -139,6 +139,10 @@ impl Fail {
     fn usage(message: impl Into<String>) -> Fail {
         Fail { code: EXIT_USAGE, message: message.into() }
     }
+
+    fn runtime(message: impl Into<String>) -> Fail {
+        Fail { code: EXIT_FAILURE, message: message.into() }
+    }
 }
 
 impl From<mst::Error> for Fail {
@@ -161,14 +165,16 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 /// Ctrl-C and SIGTERM set a flag the loops poll (at least every 100 ms), so a recording is
-/// finished rather than cut off. No SA_RESTART is needed: nothing blocks on a system call
-/// for longer than the poll period.
+/// finished rather than cut off; a second one takes the default action (SA_RESETHAND), so a
+/// finish that hangs can still be interrupted. No SA_RESTART is needed: nothing blocks on a
+/// system call for longer than the poll period.
 fn catch_signals() {
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe; the sigaction
-    // struct is zeroed (an empty mask, no flags) before its handler is set.
+    // struct is zeroed (an empty mask) before its handler and flags are set.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        sa.sa_flags = libc::SA_RESETHAND;
         libc::sigemptyset(&mut sa.sa_mask);
         libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
         libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
@@ -272,8 +278,16 @@ fn ideal(v: Option<f64>) -> ConstrainRange {
     ConstrainRange { ideal: v, ..Default::default() }
 }
 
+/// How a built-in source runs: in real time (a live feed) or as fast as the reader takes its
+/// frames (a recording, which then loses none and takes no longer than writing does).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pace {
+    RealTime,
+    AsFastAsRead,
+}
+
 /// Opens SOURCE: the test pattern, the tone, or a camera or microphone by its device id.
-fn open_source(source: &str, s: &Shape) -> Res<Track> {
+fn open_source(source: &str, s: &Shape, pace: Pace) -> Res<Track> {
     let track = match source {
         "test-pattern" => {
             let d = TestPatternOptions::default();
@@ -281,6 +295,7 @@ fn open_source(source: &str, s: &Shape) -> Res<Track> {
                 width: s.width.unwrap_or(d.width),
                 height: s.height.unwrap_or(d.height),
                 frame_rate: s.fps.unwrap_or(d.frame_rate),
+                paced: pace == Pace::RealTime,
                 ..d
             })?
         }
@@ -289,6 +304,7 @@ fn open_source(source: &str, s: &Shape) -> Res<Track> {
             synthetic::tone(&ToneOptions {
                 sample_rate: s.rate.unwrap_or(d.sample_rate),
                 channels: s.channels.unwrap_or(d.channels),
+                paced: pace == Pace::RealTime,
                 ..d
             })?
         }
@@ -528,6 +544,11 @@ impl Output {
     fn write(&mut self, frame: Frame) -> Res<()> {
         match self {
             Output::File { generator, .. } => {
+                // The file sink's queue is short: wait for room (the disk catching up) rather
+                // than overflow it, so a recording from a fast source loses nothing.
+                while generator.track().source().consumers_have_room() == Some(false) && !interrupted() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
                 generator.write(frame).map_err(|(e, _)| Fail::from(e))?;
             }
             Output::Png { pattern, sequence, written } => {
@@ -699,7 +720,10 @@ struct Pumped {
 /// Reads `track` and hands each frame to `sink` until Ctrl-C, the limit, `sink` says it is
 /// full, or the track ends. Audio limits in sample frames cut the last chunk exactly.
 fn pump(track: &Track, lim: Limit, mut sink: impl FnMut(Frame) -> Res<bool>) -> Res<Pumped> {
-    let processor = Processor::with_options(track, ProcessorOptions::default())?;
+    // The deepest queue libmst keeps (32 video frames, 10 s of audio), so a writer that is slow
+    // for a moment (a PNG to encode, a disk to flush) loses nothing.
+    let deepest = ProcessorOptions { max_buffer_size: u16::MAX as u32, ..Default::default() };
+    let processor = Processor::with_options(track, deepest)?;
     let mut status = Status::new();
     let (mut count, mut drops, mut first_ts) = (0u64, 0u64, None);
     let mut level = None;
@@ -764,7 +788,7 @@ fn record(a: &Args) -> Res<()> {
     let pos = a.positionals(1, 1, "one SOURCE (see `mst record --help`)")?;
     let path = a.options.get("output").ok_or_else(|| Fail::usage("record needs -o FILE"))?;
     let lim = limit(a)?;
-    let track = open_source(&pos[0], &shape(a)?)?;
+    let track = open_source(&pos[0], &shape(a)?, Pace::AsFastAsRead)?;
     let mut out = Output::open(path, track.kind())?;
     let pumped = pump(&track, lim, |f| {
         out.write(f)?;
@@ -775,9 +799,16 @@ fn record(a: &Args) -> Res<()> {
     let finished = out.finish();
     let pumped = pumped?;
     let sink_drops = finished?;
-    if std::io::stderr().is_terminal() {
-        let unit = if track.kind() == Kind::Audio { "sample frames" } else { "frames" };
-        eprintln!("{path}: {} {unit}, {} dropped", pumped.frames, pumped.drops + sink_drops);
+    let unit = if track.kind() == Kind::Audio { "sample frames" } else { "frames" };
+    if pumped.frames == 0 {
+        // A file with no frame has no header either (its format comes from the first one).
+        let _ = std::fs::remove_file(path);
+        return Err(Fail::runtime(format!("nothing was recorded: the recording ended before the first of its {unit}")));
+    }
+    let dropped = pumped.drops + sink_drops;
+    // Lost frames are always said, terminal or not: a recording must not lose them silently.
+    if dropped > 0 || std::io::stderr().is_terminal() {
+        eprintln!("{path}: {} {unit}, {dropped} dropped", pumped.frames);
     }
     if interrupted() {
         return Ok(());
@@ -794,7 +825,7 @@ fn snapshot(a: &Args) -> Res<()> {
     let source = pos[0].as_str();
     let synthetic = source == "test-pattern" || source == "tone";
     let warmup = a.number("warmup", |_: &u64| true)?.unwrap_or(if synthetic { 0 } else { 5 });
-    let track = open_source(source, &shape(a)?)?;
+    let track = open_source(source, &shape(a)?, Pace::RealTime)?;
     if track.kind() != Kind::Video {
         track.stop();
         return Err(Fail::usage(format!("{source:?} is not a video source")));
@@ -831,7 +862,7 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 
 fn info(a: &Args) -> Res<()> {
     let pos = a.positionals(1, 1, "one SOURCE (see `mst info --help`)")?;
-    let track = open_source(&pos[0], &shape(a)?)?;
+    let track = open_source(&pos[0], &shape(a)?, Pace::RealTime)?;
     // Settings describe the latest delivered frame: wait (a while) for the first one.
     let processor = Processor::with_options(&track, ProcessorOptions::default())?;
     let first = processor.read(Wait::For(Duration::from_secs(5)));
@@ -969,7 +1000,7 @@ fn play(a: &Args) -> Res<()> {
 fn virtual_camera(a: &Args) -> Res<()> {
     let pos = a.positionals(1, 2, "SOURCE [DEVICE] (see `mst virtual-camera --help`)")?;
     let lim = limit(a)?;
-    let track = open_source(&pos[0], &shape(a)?)?;
+    let track = open_source(&pos[0], &shape(a)?, Pace::RealTime)?;
     if track.kind() != Kind::Video {
         track.stop();
         return Err(Fail::usage(format!("{:?} is not a video source", pos[0])));

@@ -318,7 +318,9 @@ class _Borrowed:
     media. One C callback object for the whole process: it must outlive every wrapped frame,
     so it is never collected."""
 
-    _lock = threading.Lock()
+    # Re-entrant: libmst's release callback can run on a thread already inside hold() or count(),
+    # from a finaliser the garbage collector starts there.
+    _lock = threading.RLock()
     _arrays = {}
     _tokens = itertools.count(1)
 
