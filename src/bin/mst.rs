@@ -546,9 +546,7 @@ impl Output {
             Output::File { generator, .. } => {
                 // The file sink's queue is short: wait for room (the disk catching up) rather
                 // than overflow it, so a recording from a fast source loses nothing.
-                while generator.track().source().consumers_have_room() == Some(false) && !interrupted() {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+                wait_for_room(generator, Duration::from_millis(1));
                 generator.write(frame).map_err(|(e, _)| Fail::from(e))?;
             }
             Output::Png { pattern, sequence, written } => {
@@ -584,6 +582,14 @@ fn numbered(pattern: &str, n: u64) -> Option<String> {
 
 /// The frame's visible rectangle as an 8-bit PNG: RGBA when its format has alpha, else RGB,
 /// converted by the library (WebCodecs copyTo with an RGB format).
+/// Waits, polling every `poll`, while a consumer of `generator`'s track has a full queue (or
+/// until Ctrl-C): a writer that waits for room loses nothing to the consumer's drop-oldest queue.
+fn wait_for_room(generator: &Generator, poll: Duration) {
+    while generator.track().source().consumers_have_room() == Some(false) && !interrupted() {
+        std::thread::sleep(poll);
+    }
+}
+
 fn write_png(frame: &Frame, path: &Path) -> Res<()> {
     let v = *frame.video().ok_or_else(|| Fail::usage("a PNG takes video frames"))?;
     let alpha = v.format.has_alpha();
@@ -967,9 +973,7 @@ fn play(a: &Args) -> Res<()> {
             break;
         }
         // The playback queue holds about a second: wait for room rather than overflow it.
-        while generator.track().source().consumers_have_room() == Some(false) && !interrupted() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for_room(&generator, Duration::from_millis(5));
         let n = chunk.len() / frame_bytes;
         if n == 0 {
             break;
