@@ -67,8 +67,10 @@ if readelf -d "$prefix/bin/mst" | grep -q 'NEEDED.*libmst'; then fail "the mst c
 (cd "$work/run" && clean "$prefix/bin/mst" record test-pattern -o tp.y4m --frames 3 --width 64 --height 48) \
     || fail "mst record test-pattern failed"
 [ "$(head -c 9 "$work/run/tp.y4m")" = YUV4MPEG2 ] || fail "tp.y4m is not a Y4M file"
-frames=$(grep -ac '^FRAME' "$work/run/tp.y4m" || true)
-[ "$frames" -eq 3 ] || fail "tp.y4m holds $frames frames, not 3"
+# The header line, then per frame "FRAME\n" and 64x48 I420.
+header=$(head -n 1 "$work/run/tp.y4m" | wc -c)
+[ "$(stat -c %s "$work/run/tp.y4m")" -eq $((header + 3 * (6 + 64 * 48 * 3 / 2))) ] \
+    || fail "tp.y4m is $(stat -c %s "$work/run/tp.y4m") bytes, not a header and three 64x48 frames"
 echo "install-check: $prefix/bin/mst runs (--help; record test-pattern wrote 3 Y4M frames)"
 
 # The README's build lines for a custom prefix: pkg-config, plus the rpath it recommends.
