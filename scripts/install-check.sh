@@ -118,7 +118,7 @@ out=$(cd "$work/run" && clean PYTHONPATH="${pydir%/mst}" "$python" read_frame.py
     || fail "the make-installed package (PYTHONPATH=${pydir%/mst}) failed"
 echo "install-check: make install, PYTHONPATH=${pydir%/mst}: $out"
 
-usr_local=$(make -C "$work/clone" -s -n install PREFIX=/usr/local PYTHON="$python" CARGO=true |
+usr_local=$(CARGO_TARGET_DIR=$work/target make -C "$work/clone" -s -n install PREFIX=/usr/local PYTHON="$python" CARGO=true |
     sed -n 's|^install -d \(/usr/local/[^ ]*\)/mst$|\1|p')
 clean "$python" -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' "$usr_local" \
     || fail "with PREFIX=/usr/local the package goes to '$usr_local', which $python does not search"
