@@ -25,11 +25,11 @@
 // threads or on the thread that causes the event, as mst.h documents for each. The
 // std::function is held on the heap and deleted exactly once by the C destroy-notify
 // (also when registration fails). Callbacks must not throw: an exception leaving one ends
-// the program (std::terminate), since it cannot cross libmst's C frames.
-//
-// The log (since libmst 1.1): set_log_callback() and set_log_level(); see there for the
-// function's lifetime. Frames over the caller's memory (Frame::wrap_video, Frame::wrap_audio)
-// take a release function, run when libmst is done with the memory.
+// the program (std::terminate), since it cannot cross libmst's C frames. The one exception is
+// the log callback (set_log_callback, since libmst 1.1), whose exceptions are dropped: a
+// failing logger must not end the program. Frames over the caller's memory
+// (Frame::wrap_video, Frame::wrap_audio) take a release function, run once when libmst is done
+// with the memory; it must not throw either.
 //
 // Frames' plane views (mst::span) borrow the frame's memory: valid until its handle is
 // closed (Frame::close, or a successful Generator::write of it) or freed; moving the Frame
