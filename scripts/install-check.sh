@@ -39,6 +39,8 @@ echo "install-check: a fresh clone of $commit ($(git log -1 --format=%s HEAD))"
 rm -rf "$work/clone" "$work/prefix" "$work/venv" "$work/run"
 mkdir -p "$work/run"
 git clone -q --no-checkout "$repo" "$work/clone"
+# A detached HEAD (as CI checks out) is on no branch the clone copied: fetch it.
+git -C "$work/clone" cat-file -e "$commit^{commit}" 2>/dev/null || git -C "$work/clone" fetch -q "$repo" HEAD
 git -C "$work/clone" -c advice.detachedHead=false checkout -q "$commit"
 
 if [ ! -d "$work/target" ]; then
