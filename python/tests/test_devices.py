@@ -129,3 +129,39 @@ def test_track_attributes_content_hint_enabled_and_mute():
         assert pattern.kind == "video" and pattern.id and pattern.id != track.id
         with pytest.raises(mst.WrongType):
             pattern.capture_stats
+
+
+def test_ended_and_mute_callbacks_fire_and_are_released():
+    import gc
+    import weakref
+
+    events = []
+    with mst.Generator("audio") as gen:
+        track = gen.track
+        track.on_mute(lambda muted: events.append(("mute", muted)))
+        track.on_ended(lambda reason: events.append(("ended", reason)))
+        gen.muted = True
+        gen.muted = True  # no change, no event
+        gen.muted = False
+        gen.close()
+        assert events == [("mute", True), ("mute", False),
+                          ("ended", mst.END_REASON_WRITABLE_CLOSED)]
+
+    class Callback:
+        def __call__(self, reason):
+            events.append(reason)
+
+    with mst.Track.test_pattern() as pattern:
+        callback = Callback()
+        gone = weakref.ref(callback)
+        pattern.on_ended(callback)
+        del callback
+        gc.collect()
+        assert gone() is not None  # held while libmst may call it
+        pattern.on_ended(None)
+        gc.collect()
+        assert gone() is None  # removing it gave it back
+        with pytest.raises(TypeError):
+            pattern.on_ended(42)
+    with pytest.raises(mst.InvalidState):
+        pattern.on_ended(print)

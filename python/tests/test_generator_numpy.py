@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mst
-from mst._core import _Borrowed
+from mst._core import _borrowed
 
 RNG = np.random.default_rng(13)
 
@@ -90,7 +90,7 @@ def test_audio_arrays_arrive_bit_exact(audio, dtype, fmt):
 
 
 def test_copy_false_wraps_the_array_until_libmst_lets_go(video, audio):
-    before = _Borrowed.count()
+    before = _borrowed.count()
     (vgen, vproc), (agen, aproc) = video, audio
     i420 = pixels(24, 32)
     samples = RNG.standard_normal((441, 2)).astype(np.float32)
@@ -98,7 +98,7 @@ def test_copy_false_wraps_the_array_until_libmst_lets_go(video, audio):
     vgen.write(i420, timestamp=0, format="I420", copy=False)
     agen.write(samples, timestamp=0, sample_rate=44100, copy=False)
     agen.write(planar, timestamp=1, sample_rate=44100, planar=True, copy=False)
-    assert _Borrowed.count() == before + 3  # in the processors' queues
+    assert _borrowed.count() == before + 3  # in the processors' queues
     with vproc.read(timeout=10) as frame:
         y = frame.planes()[0]
         assert y.__array_interface__["data"][0] == i420.ctypes.data  # no copy on the way
@@ -112,7 +112,7 @@ def test_copy_false_wraps_the_array_until_libmst_lets_go(video, audio):
         assert left.__array_interface__["data"][0] == planar.ctypes.data
         np.testing.assert_array_equal(right, samples[:, 1])
     del y, plane, left, right
-    assert _Borrowed.count() == before
+    assert _borrowed.count() == before
 
 
 class Recording:

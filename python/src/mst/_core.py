@@ -376,49 +376,55 @@ class VideoFrame(Frame):
         return cls(_wrap("mst_frame_wrap_video", init, arr, length))
 
 
+class _Registry:
+    """Python objects lent to libmst under a token (a callback's user_data) until libmst's
+    destroy-notify gives the token back, on whatever thread. Re-entrant: a finaliser the
+    garbage collector starts inside hold() may free a handle whose destroy-notify forgets."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._items = {}
+        self._tokens = itertools.count(1)
+
+    def hold(self, obj):
+        with self._lock:
+            token = next(self._tokens)
+            self._items[token] = obj
+        return token
+
+    def get(self, token):
+        with self._lock:
+            return self._items.get(token)
+
+    def forget(self, token):
+        with self._lock:
+            self._items.pop(token, None)
+
+    def count(self):
+        with self._lock:
+            return len(self._items)
+
+
+# Arrays lent to libmst by wrap_numpy, each held until libmst's release callback gives its
+# token back, on whatever thread drops the media.
+_borrowed = _Registry()
+_RELEASE = C.CFUNCTYPE(None, C.c_void_p)(_borrowed.forget)
+
+
+
+
 def _wrap(fn, init, arr, length):
     """A frame handle over `arr`'s memory, the array held until libmst releases it."""
-    token = _Borrowed.hold(arr)
+    token = _borrowed.hold(arr)
     out = C.c_void_p()
-    status = getattr(lib, fn)(C.byref(init), arr.ctypes.data, length, _Borrowed.callback,
+    status = getattr(lib, fn)(C.byref(init), arr.ctypes.data, length, _RELEASE,
                               C.c_void_p(token), C.byref(out))
     if status != _abi.MST_OK:
-        _Borrowed.release(token)  # on error libmst never calls release
+        _borrowed.forget(token)  # on error libmst never calls release
         check(status, fn)
     return out.value
 
 
-class _Borrowed:
-    """Arrays lent to libmst by wrap_numpy, each kept alive under a token (the release
-    callback's user_data) until libmst calls release with it, on whatever thread drops the
-    media. One C callback object for the whole process: it must outlive every wrapped frame,
-    so it is never collected."""
-
-    # Re-entrant: libmst's release callback can run on a thread already inside hold() or count(),
-    # from a finaliser the garbage collector starts there.
-    _lock = threading.RLock()
-    _arrays = {}
-    _tokens = itertools.count(1)
-
-    @classmethod
-    def hold(cls, arr):
-        with cls._lock:
-            token = next(cls._tokens)
-            cls._arrays[token] = arr
-        return token
-
-    @classmethod
-    def release(cls, token):
-        with cls._lock:
-            cls._arrays.pop(token, None)
-
-    @classmethod
-    def count(cls):
-        with cls._lock:
-            return len(cls._arrays)
-
-
-_Borrowed.callback = C.CFUNCTYPE(None, C.c_void_p)(_Borrowed.release)
 
 
 class AudioData(Frame):
@@ -537,6 +543,29 @@ def _fourcc(code):
     if len(raw) != 4:
         raise ValueError(f"a V4L2 pixel format is four characters, such as 'YUYV'; got {code!r}")
     return int.from_bytes(raw, "little")
+
+
+_callbacks = _Registry()
+
+
+# An exception a callback raises is not caught in these trampolines: ctypes reports it
+# through sys.unraisablehook and returns to libmst, so nothing unwinds into C.
+def _ended_trampoline(token, reason):
+    callback = _callbacks.get(token)
+    if callback is not None:
+        callback(reason)
+
+
+def _mute_trampoline(token, muted):
+    callback = _callbacks.get(token)
+    if callback is not None:
+        callback(bool(muted))
+
+
+# For the life of the process: libmst calls them from any thread until destroy-notify.
+_ENDED = C.CFUNCTYPE(None, C.c_void_p, C.c_int32)(_ended_trampoline)
+_MUTE = C.CFUNCTYPE(None, C.c_void_p, C.c_bool)(_mute_trampoline)
+_FORGET = C.CFUNCTYPE(None, C.c_void_p)(_callbacks.forget)
 
 
 class Track(_Handle):
@@ -686,6 +715,29 @@ class Track(_Handle):
         out = _abi.MstCaptureStats()
         call("mst_track_get_capture_stats", self, C.byref(out))
         return Stats.of(out)
+
+    def _set_callback(self, fn, trampoline, callback):
+        if callback is None:
+            call(fn, self, None, None, None)
+            return
+        if not callable(callback):
+            raise TypeError(f"the callback must be callable or None, not {callback!r}")
+        self._as_parameter_  # a freed track raises here, before libmst holds anything
+        # libmst gives the token back through _FORGET once it is done with the callback
+        # (replaced, fired, the track gone, or the call failed).
+        call(fn, self, trampoline, C.c_void_p(_callbacks.hold(callback)), _FORGET)
+
+    def on_ended(self, callback):
+        """The ended event: `callback(end_reason)` runs once when the track ends (not if it
+        has ended already), on the thread that ends it (the caller of stop(), a generator's
+        close(), or a source's thread). None removes it. The package holds the callback until
+        libmst is done with it; an exception it raises goes to sys.unraisablehook."""
+        self._set_callback("mst_track_set_ended_callback", _ENDED, callback)
+
+    def on_mute(self, callback):
+        """The mute and unmute events: `callback(muted)` once per change of the track's muted
+        state, on the thread that changes it. None removes it. As on_ended otherwise."""
+        self._set_callback("mst_track_set_mute_callback", _MUTE, callback)
 
     def stop(self):
         call("mst_track_stop", self)

@@ -2,18 +2,18 @@
 
 The callback may run on any thread: the caller's, or a libmst capture, playback or output
 thread (ctypes takes the GIL for it). One C trampoline serves every callback; libmst gets a
-token as user_data, and the Python callable stays in _active under it until libmst's
-destroy-notify says that no message is being delivered to it any more, so a callback that was
-replaced while another thread was still inside it is not collected under that thread.
+token as user_data, and the Python callable stays in the package's registry under it until
+libmst's destroy-notify says that no message is being delivered to it any more, so a callback
+that was replaced while another thread was still inside it is not collected under that
+thread.
 """
 import atexit
 import ctypes as C
 import enum
-import itertools
 import logging
-import threading
 
 from . import _abi
+from ._core import _FORGET, _callbacks
 from ._lib import lib
 from .errors import call
 
@@ -26,14 +26,8 @@ class LogLevel(enum.IntEnum):
     DEBUG = _abi.MST_LOG_DEBUG
 
 
-_lock = threading.RLock()
-_active = {}
-_tokens = itertools.count(1)
-
-
 def _deliver(token, level, origin, message):
-    with _lock:
-        callback = _active.get(token)
+    callback = _callbacks.get(token)
     if callback is None:
         return
     try:
@@ -46,15 +40,9 @@ def _deliver(token, level, origin, message):
     callback(level, origin.decode(errors="replace"), message.decode(errors="replace"))
 
 
-def _forget(token):
-    with _lock:
-        _active.pop(token, None)
-
-
-# Module globals for the life of the process: libmst may call them until the interpreter
-# exits, and at exit the callback is removed first (below).
+# For the life of the process: libmst may call it until the interpreter exits, and at exit
+# the callback is removed first (below).
 _TRAMPOLINE = C.CFUNCTYPE(None, C.c_void_p, C.c_int32, C.c_char_p, C.c_char_p)(_deliver)
-_DESTROY = C.CFUNCTYPE(None, C.c_void_p)(_forget)
 
 
 def set_log_callback(callback):
@@ -68,13 +56,11 @@ def set_log_callback(callback):
         return
     if not callable(callback):
         raise TypeError(f"the log callback must be callable or None, not {callback!r}")
-    with _lock:
-        token = next(_tokens)
-        _active[token] = callback
+    token = _callbacks.hold(callback)
     try:
-        call("mst_set_log_callback", _TRAMPOLINE, C.c_void_p(token), _DESTROY)
+        call("mst_set_log_callback", _TRAMPOLINE, C.c_void_p(token), _FORGET)
     except BaseException:
-        _forget(token)
+        _callbacks.forget(token)
         raise
 
 
