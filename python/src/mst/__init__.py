@@ -1,4 +1,6 @@
-"""libmst from Python: MediaStreamTrack processors and generators with numpy frames.
+"""libmst from Python: MediaStreamTrack processors and generators with numpy frames, devices
+(enumerate_devices, Track.camera, Track.microphone), constraints in the spec's names, sinks
+(FileSink, AudioPlayback, VideoOutput) and the library's log (set_log_callback).
 
     import mst
     with mst.Track.test_pattern(width=320, height=180) as track, mst.Processor(track) as p:

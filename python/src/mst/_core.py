@@ -308,8 +308,9 @@ class VideoFrame(Frame):
         planes = [np.asarray(p) for p in data]
         if not planes or any(p.dtype != np.uint8 or p.ndim not in (2, 3) or 0 in p.shape
                              for p in planes):
+            got = [(str(p.dtype), p.shape) for p in planes]
             raise ValueError(f"{fmt} planes are non-empty 2-D uint8 arrays (NV12's UV "
-                             f"(rows, columns, 2)); got {[(str(p.dtype), p.shape) for p in planes]}")
+                             f"(rows, columns, 2)); got {got}")
         height, width = planes[0].shape[:2]
         geometry = _planes_geometry(fmt, width, height)
         if len(planes) != len(geometry):
@@ -411,8 +412,6 @@ _borrowed = _Registry()
 _RELEASE = C.CFUNCTYPE(None, C.c_void_p)(_borrowed.forget)
 
 
-
-
 def _wrap(fn, init, arr, length):
     """A frame handle over `arr`'s memory, the array held until libmst releases it."""
     token = _borrowed.hold(arr)
@@ -423,8 +422,6 @@ def _wrap(fn, init, arr, length):
         _borrowed.forget(token)  # on error libmst never calls release
         check(status, fn)
     return out.value
-
-
 
 
 class AudioData(Frame):
