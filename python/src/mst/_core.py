@@ -559,7 +559,19 @@ def _mute_trampoline(token, muted):
         callback(bool(muted))
 
 
+def _frame_trampoline(token, frame):
+    callback = _callbacks.get(token)
+    if frame is None:  # the end
+        if callback is not None:
+            callback(None)
+        return
+    with Frame._wrap(frame) as owned:  # the callback's to use; clone() keeps one
+        if callback is not None:
+            callback(owned)
+
+
 # For the life of the process: libmst calls them from any thread until destroy-notify.
+_FRAME = C.CFUNCTYPE(None, C.c_void_p, C.c_void_p)(_frame_trampoline)
 _ENDED = C.CFUNCTYPE(None, C.c_void_p, C.c_int32)(_ended_trampoline)
 _MUTE = C.CFUNCTYPE(None, C.c_void_p, C.c_bool)(_mute_trampoline)
 _FORGET = C.CFUNCTYPE(None, C.c_void_p)(_callbacks.forget)
@@ -794,6 +806,22 @@ class Processor(_Handle):
         fd = C.c_int()
         call("mst_processor_get_fd", self, C.byref(fd))
         return fd.value
+
+    def set_callback(self, callback):
+        """Callback mode: libmst's thread "mst-processor-cb" reads every frame and calls
+        `callback(frame)`, then `callback(None)` once when the processor ends. The frame is
+        freed when the callback returns (frame.clone() keeps one). While a callback is set,
+        read() raises mst.InvalidState; None stops the thread (waiting for a running call)
+        and turns reads back on. An exception the callback raises goes to
+        sys.unraisablehook; the next frame still comes."""
+        if callback is None:
+            call("mst_processor_set_callback", self, None, None, None)
+            return
+        if not callable(callback):
+            raise TypeError(f"the callback must be callable or None, not {callback!r}")
+        self._as_parameter_  # a freed processor raises here, before libmst holds anything
+        call("mst_processor_set_callback", self, _FRAME, C.c_void_p(_callbacks.hold(callback)),
+             _FORGET)
 
     def wakeup(self):
         call("mst_processor_wakeup", self)
