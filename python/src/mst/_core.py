@@ -4,11 +4,13 @@ Lifecycle, as in C: free() always releases the handle (and first does what close
 does); close() and stop() end the activity and keep the handle, which then answers "closed"
 or "ended". `with` frees on exit, and so does the garbage collector when the object goes.
 """
+import atexit
 import ctypes as C
 import itertools
 import os
 import threading
 import types
+import weakref
 
 import numpy as np
 
@@ -58,13 +60,20 @@ def _planes_geometry(fmt, width, height):
     }.get(fmt, [(height, width * 4, (4,))])
 
 
+# Handles whose libmst threads may call into Python: see _before_python_goes.
+_threaded = weakref.WeakSet()
+
+
 class _Handle:
-    """An owned libmst handle; `_free_fn` names its release function."""
+    """An owned libmst handle; `_free_fn` names its release function. A class with a
+    `_before_exit` method has it called at interpreter exit while the handle lives."""
 
     _free_fn = None
 
     def __init__(self, ptr):
         self._ptr = C.c_void_p(ptr)
+        if hasattr(self, "_before_exit"):
+            _threaded.add(self)
 
     @property
     def _as_parameter_(self):
@@ -94,6 +103,20 @@ class _Handle:
             self.free()
         except Exception:  # at interpreter exit the library may be gone already
             pass
+
+
+@atexit.register
+def _before_python_goes():
+    """libmst's threads must not call into Python once the interpreter finalises: Python ends
+    a thread that takes the GIL then (pthread_exit), which aborts the process as it unwinds
+    through libmst. So while Python still runs, tracks' and processors' callbacks are removed
+    and sinks (whose threads drop frames, maybe wrapped arrays) are freed."""
+    for handle in list(_threaded):
+        if not handle.freed:
+            try:
+                handle._before_exit()
+            except Exception:
+                pass
 
 
 def _out_handle(fn, *args):
@@ -736,6 +759,10 @@ class Track(_Handle):
         # (replaced, fired, the track gone, or the call failed).
         call(fn, self, trampoline, C.c_void_p(_callbacks.hold(callback)), _FORGET)
 
+    def _before_exit(self):
+        self.on_ended(None)
+        self.on_mute(None)
+
     def on_ended(self, callback):
         """The ended event: `callback(end_reason)` runs once when the track ends (not if it
         has ended already), on the thread that ends it (the caller of stop(), a generator's
@@ -806,6 +833,9 @@ class Processor(_Handle):
         fd = C.c_int()
         call("mst_processor_get_fd", self, C.byref(fd))
         return fd.value
+
+    def _before_exit(self):
+        self.set_callback(None)
 
     def set_callback(self, callback):
         """Callback mode: libmst's thread "mst-processor-cb" reads every frame and calls

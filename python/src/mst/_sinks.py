@@ -21,6 +21,9 @@ def _device(device_id):
 class _Sink(_Handle):
     _stop_fn = _stats_fn = _stats_struct = None
 
+    def _before_exit(self):
+        self.free()
+
     def stop(self):
         call(self._stop_fn, self)
 
