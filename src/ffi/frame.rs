@@ -253,6 +253,7 @@ fn video_init(i: &MstVideoFrameInit) -> Result<VideoFrameInit> {
         layout,
         visible_rect: (i.visible_rect.width != 0).then(|| i.visible_rect.into()),
         display_size,
+        color_space: None,
     })
 }
 

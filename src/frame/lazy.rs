@@ -208,6 +208,7 @@ mod tests {
             layout: None,
             visible_rect: None,
             display_size: None,
+            color_space: None,
         };
         let f = Frame::video_wrap(&init, Box::new(Flagged(vec![77; 64 * 36 * 3 / 2], released.clone())))
             .map_err(|(e, _)| e)

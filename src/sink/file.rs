@@ -426,6 +426,7 @@ mod tests {
             layout: None,
             visible_rect: None,
             display_size: None,
+            color_space: None,
         };
         let frame = Frame::video_copy(&init, &vec![16u8; 1920 * 1080 * 3 / 2]).unwrap();
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -588,6 +589,7 @@ mod tests {
             layout: None,
             visible_rect: None,
             display_size: None,
+            color_space: None,
         };
         g.write(Frame::video_copy(&init, &[16u8; 12]).unwrap()).unwrap();
         g.close();
