@@ -689,6 +689,23 @@ impl Frame {
         Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
     }
 
+    /// The same frame (buffer shared) with its video metadata changed by `change` (which must
+    /// keep the geometry and layout); a video frame's only.
+    pub(crate) fn with_meta(&self, change: impl FnOnce(&mut VideoMeta)) -> Frame {
+        match self.meta() {
+            FrameMeta::Video(v) => {
+                let mut meta = *v;
+                change(&mut meta);
+                debug_assert_eq!((meta.format, meta.layout, meta.visible_rect), (v.format, v.layout, v.visible_rect));
+                if meta == *v {
+                    return self.clone();
+                }
+                Frame::from_parts(FrameMeta::Video(meta), self.0.storage.clone().expect("frames always have storage"))
+            }
+            FrameMeta::Audio(_) => self.clone(),
+        }
+    }
+
     /// The same frame (buffer shared) described as `color_space` with chroma at `siting`
     /// (what a camera or a decoder says its samples are); a video frame's only.
     pub fn with_color(&self, color_space: VideoColorSpace, siting: ChromaSiting) -> Frame {
