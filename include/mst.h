@@ -249,6 +249,141 @@ typedef int32_t MstDeviceKind;
 #endif // __cplusplus
 
 /**
+ * WebCodecs' VideoColorPrimaries (since 1.1).
+ */
+enum MstVideoColorPrimaries
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unknown (WebCodecs' null).
+   */
+  MST_VIDEO_COLOR_PRIMARIES_UNSET = 0,
+  /**
+   * BT.709, also sRGB's.
+   */
+  MST_VIDEO_COLOR_PRIMARIES_BT709 = 1,
+  /**
+   * BT.601 625-line (PAL).
+   */
+  MST_VIDEO_COLOR_PRIMARIES_BT470BG = 2,
+  /**
+   * BT.601 525-line (NTSC).
+   */
+  MST_VIDEO_COLOR_PRIMARIES_SMPTE170M = 3,
+  MST_VIDEO_COLOR_PRIMARIES_BT2020 = 4,
+  /**
+   * P3 D65.
+   */
+  MST_VIDEO_COLOR_PRIMARIES_SMPTE432 = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstVideoColorPrimaries MstVideoColorPrimaries;
+#else
+typedef int32_t MstVideoColorPrimaries;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * WebCodecs' VideoTransferCharacteristics (since 1.1).
+ */
+enum MstVideoTransferCharacteristics
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unknown (WebCodecs' null).
+   */
+  MST_VIDEO_TRANSFER_UNSET = 0,
+  MST_VIDEO_TRANSFER_BT709 = 1,
+  MST_VIDEO_TRANSFER_SMPTE170M = 2,
+  /**
+   * sRGB ("iec61966-2-1").
+   */
+  MST_VIDEO_TRANSFER_IEC61966_2_1 = 3,
+  MST_VIDEO_TRANSFER_LINEAR = 4,
+  MST_VIDEO_TRANSFER_PQ = 5,
+  MST_VIDEO_TRANSFER_HLG = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstVideoTransferCharacteristics MstVideoTransferCharacteristics;
+#else
+typedef int32_t MstVideoTransferCharacteristics;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * WebCodecs' VideoMatrixCoefficients (since 1.1).
+ */
+enum MstVideoMatrixCoefficients
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unknown (WebCodecs' null).
+   */
+  MST_VIDEO_MATRIX_UNSET = 0,
+  /**
+   * No matrix: the samples are R, G, B.
+   */
+  MST_VIDEO_MATRIX_RGB = 1,
+  MST_VIDEO_MATRIX_BT709 = 2,
+  /**
+   * BT.601 (625-line); the same matrix as SMPTE170M.
+   */
+  MST_VIDEO_MATRIX_BT470BG = 3,
+  /**
+   * BT.601 (525-line); the same matrix as BT470BG.
+   */
+  MST_VIDEO_MATRIX_SMPTE170M = 4,
+  /**
+   * BT.2020 non-constant luminance.
+   */
+  MST_VIDEO_MATRIX_BT2020_NCL = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstVideoMatrixCoefficients MstVideoMatrixCoefficients;
+#else
+typedef int32_t MstVideoMatrixCoefficients;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * WebCodecs' VideoColorSpace.fullRange as an enum (since 1.1).
+ */
+enum MstVideoColorRange
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unknown (WebCodecs' null).
+   */
+  MST_VIDEO_COLOR_RANGE_UNSET = 0,
+  /**
+   * Y 16..=235, U and V 16..=240 (fullRange false).
+   */
+  MST_VIDEO_COLOR_RANGE_LIMITED = 1,
+  /**
+   * Y, U and V 0..=255 (fullRange true; JPEG's).
+   */
+  MST_VIDEO_COLOR_RANGE_FULL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstVideoColorRange MstVideoColorRange;
+#else
+typedef int32_t MstVideoColorRange;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Media kinds (`MediaStreamTrack.kind`).
  */
 enum MstKind
@@ -635,6 +770,20 @@ typedef struct MstFileStats {
 } MstFileStats;
 
 /**
+ * A VideoFrame's colour space (WebCodecs' VideoColorSpace; since 1.1).
+ */
+typedef struct MstVideoColorSpace {
+  /**
+   * sizeof(MstVideoColorSpace) as the caller knows it (MST_STRUCT_INIT).
+   */
+  uint32_t struct_size;
+  MstVideoColorPrimaries primaries;
+  MstVideoTransferCharacteristics transfer;
+  MstVideoMatrixCoefficients matrix;
+  MstVideoColorRange range;
+} MstVideoColorSpace;
+
+/**
  * Where a plane starts in a buffer and the distance between its rows, in bytes. Frozen: it
  * never grows.
  */
@@ -689,6 +838,18 @@ typedef struct MstVideoFrameInit {
    */
   uint32_t display_width;
   uint32_t display_height;
+  /**
+   * Since 1.1: the frame's colour space (WebCodecs' `colorSpace`), as MstVideoColorPrimaries,
+   * MstVideoTransferCharacteristics, MstVideoMatrixCoefficients and MstVideoColorRange
+   * values. All four 0 (UNSET) = WebCodecs' default for the format: sRGB for the RGB formats,
+   * BT.709 limited range for the YUV ones. Otherwise the colour space is exactly these, an
+   * UNSET member being unknown (YUV of unknown matrix is read as BT.709, of unknown range
+   * as limited).
+   */
+  int32_t color_primaries;
+  int32_t color_transfer;
+  int32_t color_matrix;
+  int32_t color_range;
 } MstVideoFrameInit;
 
 /**
@@ -1474,6 +1635,25 @@ MstStatus mst_file_sink_get_stats(const struct MstFileSink *sink, struct MstFile
  * Spec: libmst extension (releases the C handle).
  */
 MstStatus mst_file_sink_free(struct MstFileSink *sink);
+
+/**
+ * Reads a video frame's colour space: what its samples mean. A frame made without one has
+ * WebCodecs' default for its format (sRGB: BT709 primaries, IEC61966_2_1 transfer, RGB
+ * matrix, full range, for the RGB formats; BT709 primaries, transfer and matrix at limited
+ * range for the YUV ones); a camera's frames have what the driver reports (V4L2's defaults
+ * applied; MJPEG is full-range BT.601, JFIF). Crops, scales, clones and a processor's
+ * constraint handling keep it, and mst_frame_video_copy_to() to RGB converts with its
+ * matrix and range.
+ *
+ * Ownership: `frame` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`frame` or `out` is NULL), MST_ERR_INVALID_ARG (not a frame
+ * handle, or `out->struct_size` below sizeof(MstVideoColorSpace) in 1.1), MST_ERR_INVALID_STATE
+ * (closed or freed), MST_ERR_TYPE (an audio frame).
+ * Spec: WebCodecs VideoFrame.colorSpace (since 1.1).
+ */
+MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVideoColorSpace *out);
 
 /**
  * New video frame holding a copy of `data`, repacked tightly in a pooled buffer.
