@@ -1872,7 +1872,9 @@ MstStatus mst_frame_video_allocation_size(const struct MstFrame *frame,
 /**
  * Copies (and with `options->format`, converts) the rect's pixels into `destination`.
  * `options` may be NULL (defaults); `out_layout` may be NULL, else it receives the planes
- * written.
+ * written. YUV converts to RGB with the frame's matrix and range
+ * (mst_frame_get_color_space(): BT.601, BT.709 or BT.2020, limited or full; BT.709 and
+ * limited where the colour space leaves them unknown).
  *
  * Ownership: everything borrowed for the call; `*out_layout` written on MST_OK only, up to
  * `out_layout->struct_size`.
