@@ -98,6 +98,7 @@ void test_moves() {
   CHECK(b && b.get() == raw);
   // Calls on the moved-from handle reach libmst with NULL: an error, not a crash.
   CHECK_THROWS(a.video_info(), MST_ERR_NULL_ARG, "mst_frame_get_video_info");
+  CHECK_THROWS(a.color_space(), MST_ERR_NULL_ARG, "mst_frame_get_color_space");
   // Move-assigning over a live frame frees it (a leak otherwise, under ASan and valgrind).
   mst::Frame c = video_frame(2, 20);
   c = std::move(b);
@@ -148,6 +149,8 @@ void test_video_round_trip() {
     CHECK(info.timestamp == i * 1000);
     CHECK(info.coded_width == kWidth && info.num_planes == 3);
     CHECK(info.sequence == static_cast<std::uint64_t>(i + 1));
+    MstVideoColorSpace space = frame.color_space();  // I420 written without one: BT.709 limited
+    CHECK(space.matrix == MST_VIDEO_MATRIX_BT709 && space.range == MST_VIDEO_COLOR_RANGE_LIMITED);
     for (std::uint32_t plane = 0; plane < info.num_planes; plane++) {
       mst::VideoPlane view = frame.video_plane(plane);
       const std::uint8_t *data = nullptr;

@@ -214,6 +214,12 @@ public:
     detail::check(mst_frame_get_video_info(get(), &info), "mst_frame_get_video_info");
     return info;
   }
+  // WebCodecs' VideoFrame.colorSpace (libmst 1.2: check MST_VERSION_MINOR >= 2).
+  MstVideoColorSpace color_space() const {
+    auto space = init<MstVideoColorSpace>();
+    detail::check(mst_frame_get_color_space(get(), &space), "mst_frame_get_color_space");
+    return space;
+  }
   MstAudioDataInfo audio_info() const {
     auto info = init<MstAudioDataInfo>();
     detail::check(mst_frame_get_audio_info(get(), &info), "mst_frame_get_audio_info");

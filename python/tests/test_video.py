@@ -155,3 +155,19 @@ def test_wrapped_numpy_memory_is_held_until_the_last_view_goes():
         assert _borrowed.count() == before + 1  # the view still reads the array
         del view
         assert _borrowed.count() == before
+
+
+def test_color_space_follows_webcodecs_defaults():
+    """A test-pattern frame is BT.709 limited range (what libmst's YUV is); an RGBA frame made
+    from numpy gets WebCodecs' sRGB default; a closed frame raises rather than inventing one."""
+    with mst.Track.test_pattern(width=64, height=48) as track, mst.Processor(track) as proc:
+        with proc.read(timeout=5) as frame:
+            assert frame.color_space == {"primaries": "bt709", "transfer": "bt709",
+                                         "matrix": "bt709", "fullRange": False}
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    with mst.VideoFrame.from_numpy(rgba, "RGBA", timestamp=0) as frame:
+        assert frame.color_space == {"primaries": "bt709", "transfer": "iec61966-2-1",
+                                     "matrix": "rgb", "fullRange": True}
+        frame.close()
+        with pytest.raises(mst.Error):
+            frame.color_space

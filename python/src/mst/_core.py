@@ -177,6 +177,32 @@ class _Media:
             pass
 
 
+# WebCodecs' names for the colour enums (VideoColorPrimaries, VideoTransferCharacteristics,
+# VideoMatrixCoefficients); UNSET is absent, so it reads as None.
+_COLOR_PRIMARIES = {
+    _abi.MST_VIDEO_COLOR_PRIMARIES_BT709: "bt709",
+    _abi.MST_VIDEO_COLOR_PRIMARIES_BT470BG: "bt470bg",
+    _abi.MST_VIDEO_COLOR_PRIMARIES_SMPTE170M: "smpte170m",
+    _abi.MST_VIDEO_COLOR_PRIMARIES_BT2020: "bt2020",
+    _abi.MST_VIDEO_COLOR_PRIMARIES_SMPTE432: "smpte432",
+}
+_COLOR_TRANSFERS = {
+    _abi.MST_VIDEO_TRANSFER_BT709: "bt709",
+    _abi.MST_VIDEO_TRANSFER_SMPTE170M: "smpte170m",
+    _abi.MST_VIDEO_TRANSFER_IEC61966_2_1: "iec61966-2-1",
+    _abi.MST_VIDEO_TRANSFER_LINEAR: "linear",
+    _abi.MST_VIDEO_TRANSFER_PQ: "pq",
+    _abi.MST_VIDEO_TRANSFER_HLG: "hlg",
+}
+_COLOR_MATRICES = {
+    _abi.MST_VIDEO_MATRIX_RGB: "rgb",
+    _abi.MST_VIDEO_MATRIX_BT709: "bt709",
+    _abi.MST_VIDEO_MATRIX_BT470BG: "bt470bg",
+    _abi.MST_VIDEO_MATRIX_SMPTE170M: "smpte170m",
+    _abi.MST_VIDEO_MATRIX_BT2020_NCL: "bt2020-ncl",
+}
+
+
 class Frame(_Handle):
     """A VideoFrame or AudioData handle. close() drops the media (the handle stays and answers
     mst.InvalidState); free() releases the handle."""
@@ -220,6 +246,20 @@ class VideoFrame(Frame):
     @property
     def timestamp(self):
         return self.info.timestamp
+
+    @property
+    def color_space(self):
+        """WebCodecs' VideoFrame.colorSpace as a dict: primaries, transfer, matrix (WebCodecs'
+        names, None when unknown) and fullRange (None when unknown)."""
+        cs = _abi.MstVideoColorSpace()
+        call("mst_frame_get_color_space", self, C.byref(cs))
+        return {
+            "primaries": _COLOR_PRIMARIES.get(cs.primaries),
+            "transfer": _COLOR_TRANSFERS.get(cs.transfer),
+            "matrix": _COLOR_MATRICES.get(cs.matrix),
+            "fullRange": {_abi.MST_VIDEO_COLOR_RANGE_FULL: True,
+                          _abi.MST_VIDEO_COLOR_RANGE_LIMITED: False}.get(cs.range),
+        }
 
     def planes(self):
         """Zero-copy, read-only numpy views of the coded planes, each (rows, row_bytes) uint8
