@@ -923,37 +923,8 @@ struct Wav {
 fn read_wav(path: &str) -> Res<Wav> {
     let bad = |why: &str| Fail { code: EXIT_FAILURE, message: format!("{path}: {why}") };
     let bytes = std::fs::read(path).map_err(|e| bad(&e.to_string()))?;
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return Err(bad("not a RIFF WAVE file"));
-    }
-    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
-    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    let (mut fmt, mut data, mut at) = (None, None, 12usize);
-    while at + 8 <= bytes.len() {
-        let size = u32_at(&bytes, at + 4) as usize;
-        let body = &bytes[at + 8..(at + 8).saturating_add(size).min(bytes.len())];
-        match &bytes[at..at + 4] {
-            b"fmt " if body.len() >= 16 => fmt = Some(body),
-            b"data" => data = Some(body.to_vec()),
-            _ => {}
-        }
-        at = at.saturating_add(8).saturating_add(size).saturating_add(size & 1);
-    }
-    let (fmt, data) = (fmt.ok_or_else(|| bad("no fmt chunk"))?, data.ok_or_else(|| bad("no data chunk"))?);
-    let mut tag = u16_at(fmt, 0);
-    if tag == 0xFFFE && fmt.len() >= 26 {
-        // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the real tag.
-        tag = u16_at(fmt, 24);
-    }
-    let bits = u16_at(fmt, 14);
-    let format = match (tag, bits) {
-        (1, 8) => AudioSampleFormat::U8,
-        (1, 16) => AudioSampleFormat::S16,
-        (1, 32) => AudioSampleFormat::S32,
-        (3, 32) => AudioSampleFormat::F32,
-        _ => return Err(bad(&format!("format tag {tag} at {bits} bits is not PCM libmst plays"))),
-    };
-    Ok(Wav { format, rate: u32_at(fmt, 4), channels: u16_at(fmt, 2) as u32, data })
+    let w = mst::sink::file::parse_wav(&bytes).map_err(|why| bad(&why))?;
+    Ok(Wav { format: w.format, rate: w.rate, channels: w.channels, data: w.data.to_vec() })
 }
 
 fn play(a: &Args) -> Res<()> {

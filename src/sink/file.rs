@@ -417,6 +417,59 @@ impl Writer for Wav {
     }
 }
 
+/// A PCM WAV file as [`parse_wav`] reads it.
+#[derive(Debug, PartialEq)]
+pub struct ParsedWav<'a> {
+    pub format: AudioSampleFormat,
+    pub rate: u32,
+    pub channels: u32,
+    /// The data chunk, cut short where the file ends.
+    pub data: &'a [u8],
+}
+
+/// Reads a RIFF WAVE file's `fmt ` and `data` chunks (the last of each; a `fmt ` shorter than
+/// 16 bytes is skipped), for `mst play`. Public so the fuzz targets (fuzz/) reach the very
+/// parser `mst play` runs on untrusted files. The error says what is wrong with the file.
+pub fn parse_wav(bytes: &[u8]) -> std::result::Result<ParsedWav<'_>, String> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Err("not a RIFF WAVE file".into());
+    }
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let (mut fmt, mut data, mut at) = (None, None, 12usize);
+    while at + 8 <= bytes.len() {
+        let size = u32_at(bytes, at + 4) as usize;
+        let body = &bytes[at + 8..(at + 8).saturating_add(size).min(bytes.len())];
+        match &bytes[at..at + 4] {
+            b"fmt " if body.len() >= 16 => fmt = Some(body),
+            b"data" => data = Some(body),
+            _ => {}
+        }
+        at = at.saturating_add(8).saturating_add(size).saturating_add(size & 1);
+    }
+    let (fmt, data) = (fmt.ok_or("no fmt chunk")?, data.ok_or("no data chunk")?);
+    let mut tag = u16_at(fmt, 0);
+    if tag == 0xFFFE && fmt.len() >= 26 {
+        // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the real tag.
+        tag = u16_at(fmt, 24);
+    }
+    let bits = u16_at(fmt, 14);
+    let format = match (tag, bits) {
+        (1, 8) => AudioSampleFormat::U8,
+        (1, 16) => AudioSampleFormat::S16,
+        (1, 32) => AudioSampleFormat::S32,
+        (3, 32) => AudioSampleFormat::F32,
+        _ => return Err(format!("format tag {tag} at {bits} bits is not PCM libmst plays")),
+    };
+    Ok(ParsedWav { format, rate: u32_at(fmt, 4), channels: u16_at(fmt, 2) as u32, data })
+}
+
+/// The header the WAV sink writes for `data_bytes` of audio (`format` interleaved), so the
+/// fuzz targets can round-trip it through [`parse_wav`] without a file.
+pub fn wav_header(format: AudioSampleFormat, rate: f32, channels: u32, data_bytes: u64) -> Vec<u8> {
+    Wav::header(interleaved(format), rate, channels, data_bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
