@@ -148,12 +148,12 @@ const KNOWN_FAILED_AS_DAMAGED: &str = "known class 1 (a failed TurboJPEG-path de
 const KNOWN_DAMAGE_RULE: &str = "known class 2 (the damage report depends on the path)";
 const KNOWN_HISTORY: &str = "known class 3 (separate table histories per path)";
 
-/// A difference: a panic, unless it falls in one of the known classes and MST_FUZZ_KNOWN is
-/// set in the environment (to fuzz on past them while they are being fixed: it then prints
-/// the first of each class and carries on).
-fn differ(known: Option<&'static str>, at: &str, what: &str) {
+/// A difference: a panic, unless it falls in one of the known classes and `tolerate_known`
+/// (to fuzz on past them while they are being fixed: it then prints the first of each class
+/// and carries on).
+fn differ(tolerate_known: bool, known: Option<&'static str>, at: &str, what: &str) {
     if let Some(class) = known {
-        if std::env::var_os("MST_FUZZ_KNOWN").is_some() {
+        if tolerate_known {
             static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
             let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
             if !seen.contains(&class) {
@@ -181,8 +181,15 @@ fn first_difference(a: &[u8], b: &[u8], w: usize, h: usize) -> String {
 }
 
 /// Decodes `data` (a stream of up to [`MAX_FRAMES`] frames) with libmst and libjpeg; panics
-/// (a libFuzzer crash) at the first frame where they disagree.
+/// (a libFuzzer crash) at the first frame where they disagree, unless the difference is of a
+/// known class and MST_FUZZ_KNOWN is set in the environment.
 pub fn check(data: &[u8]) {
+    check_with(data, std::env::var_os("MST_FUZZ_KNOWN").is_some())
+}
+
+/// [`check`], passing over the known classes of difference when `tolerate_known` (for their
+/// reproducers, fuzz/corpus/mjpeg-known/, until the fix lands).
+pub fn check_with(data: &[u8], tolerate_known: bool) {
     let mut reference = Reference::new();
     let Ok(mut two) = Decoder::new() else { panic!("libturbojpeg.so.0 is needed") };
     // The one-thread decoder decodes only the frames that take the two-thread route, but every
@@ -221,7 +228,7 @@ pub fn check(data: &[u8]) {
                 if px.as_slice() != r.i420 {
                     let what =
                         format!("libmst and libjpeg decode different pixels: {}", first_difference(px, r.i420, w, h));
-                    differ(mixed.then_some(KNOWN_HISTORY), &at, &what);
+                    differ(tolerate_known, mixed.then_some(KNOWN_HISTORY), &at, &what);
                 }
             }
             (REF_FAILED | REF_UNSUPPORTED, Ours::Failed) => {}
@@ -238,7 +245,7 @@ pub fn check(data: &[u8]) {
                     ),
                     Ours::Failed => ("failed", None),
                 };
-                differ(known, &at, &format!("libmst says {got_name}, libjpeg says {}", name(v)));
+                differ(tolerate_known, known, &at, &format!("libmst says {got_name}, libjpeg says {}", name(v)));
             }
         }
     }
