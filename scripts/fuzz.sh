@@ -119,6 +119,10 @@ execs=$(stat number_executed_units)
 rate=$(stat average_exec_per_sec)
 rss=$(stat peak_rss_mb)
 last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 || true)
+# -fork=N (to fuzz on past crashes with -ignore_crashes=1) prints no final stats: the last
+# status line says how far it got.
+if [ -z "$execs" ]; then execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last"); fi
+if [ -z "$rate" ]; then rate=$(sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p' <<<"$last"); fi
 cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
 files=$(find "$corpus" -type f | wc -l)

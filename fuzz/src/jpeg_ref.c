@@ -50,7 +50,7 @@ static void on_message(j_common_ptr c, int level) {
 }
 
 void *mst_fuzz_ref_new(void) {
-    Ref *r = calloc(1, sizeof *r);
+    Ref *volatile r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->c.err = jpeg_std_error(&r->err.pub);
     r->err.pub.error_exit = on_error;
