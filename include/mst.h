@@ -1407,7 +1407,8 @@ const char *mst_status_str(int32_t status);
 
 /**
  * Why the last failing call on this thread failed: a readable sentence with the value, path
- * or errno involved; "no error" before any failure. Successful calls leave it unchanged.
+ * or errno involved, after the failing function's name ("mst_track_stop: the MstTrack handle
+ * is NULL"); "no error" before any failure. Successful calls leave it unchanged.
  *
  * Ownership: owned by libmst, valid until the next failing call on this thread.
  * Thread safety: any thread; each thread has its own.
