@@ -123,6 +123,74 @@ fn cli_devices_lists_vivid_with_modes_and_the_cards() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Runs a module tool (busybox's modprobe or rmmod in the guest), asserting it succeeds.
+fn module(tool: &str, args: &[&str]) {
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// snd-dummy reloaded with other parameters; back to the VM's standard ones on drop (also
+/// when the test fails), so the tests after it find card 1 "Dummy" as before.
+struct DummyWith;
+
+impl DummyWith {
+    fn new(params: &[&str]) -> DummyWith {
+        module("rmmod", &["snd_dummy"]);
+        let guard = DummyWith;
+        module("modprobe", &[&["snd-dummy", "index=1"][..], params].concat());
+        guard
+    }
+}
+
+impl Drop for DummyWith {
+    fn drop(&mut self) {
+        let _ = Command::new("rmmod").arg("snd_dummy").status();
+        let _ = Command::new("modprobe").args(["snd-dummy", "index=1"]).status();
+        let deadline = Instant::now() + HANG;
+        while !card_present("Dummy") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn cli_devices_lists_a_device_in_use_as_busy() {
+    if !in_vm("cli_devices_lists_a_device_in_use_as_busy") {
+        return;
+    }
+    // With one capture substream, snd-dummy's PCM opens once: while mst records from it, the
+    // listing keeps it, saying it is busy (rather than leaving out a device a user may want).
+    let _dummy = DummyWith::new(&["pcm_substreams=1"]);
+    let mut child = Command::new(mst_path())
+        .args(["record", "hw:CARD=Dummy,DEV=0", "-o", "/tmp/busy.wav", "--rate", "48000"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The recorder holds the PCM from its start; list until the listing shows it held.
+    let start = Instant::now();
+    let listing = loop {
+        let listing = ok(&["devices"]);
+        if listing.contains("  busy: ") {
+            break listing;
+        }
+        assert!(start.elapsed() < HANG, "the microphone in use never showed as busy");
+        assert!(child.try_wait().unwrap().is_none(), "mst record ended by itself");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // SAFETY: kill with a child's pid we have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let _ = std::fs::remove_file("/tmp/busy.wav");
+    let entries = listed::parse(&listing);
+    let mic = entries.iter().find(|e| e.kind == "microphone" && e.id == "hw:CARD=Dummy,DEV=0").expect("still listed");
+    assert!(mic.one("busy").contains("busy"), "{:?}", mic.lines);
+    assert!(mic.all("sample formats").is_empty(), "{:?}", mic.lines);
+    let speaker = entries.iter().find(|e| e.kind == "speaker" && e.id == "hw:CARD=Dummy,DEV=0").unwrap();
+    assert!(speaker.all("busy").is_empty(), "playback is another PCM: {:?}", speaker.lines);
+}
+
 /// Unbinds a platform device from its driver; binds it back on drop (also when the test
 /// fails), and waits for it to be there again.
 struct Unbound {

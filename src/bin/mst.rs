@@ -513,10 +513,11 @@ fn kind_name(k: DeviceKind) -> &'static str {
     }
 }
 
-/// The devices that can be opened. ALSA's "default" PCM is kept for a direction only when a
-/// card has a PCM of that direction: decided from the card list rather than by opening
-/// "default", which on a machine without a sound card makes alsa-lib print its errors.
-fn openable_devices() -> Res<Vec<device::DeviceInfo>> {
+/// The devices that may open, from enumeration alone (nothing is opened: `--watch` calls this
+/// twice a second, and opening a hw PCM even briefly can make another program's open fail
+/// with EBUSY). ALSA's "default" PCM is kept for a direction only when a card has a PCM of
+/// that direction: with no card it never opens. [`entry`] then opens each to list it.
+fn candidate_devices() -> Res<Vec<device::DeviceInfo>> {
     let list = device::enumerate()?;
     let has_card = |k| list.iter().any(|d| d.kind == k && d.device_id != "default");
     let keep: Vec<bool> = list.iter().map(|d| d.device_id != "default" || has_card(d.kind)).collect();
@@ -585,25 +586,38 @@ fn offers(d: &device::DeviceInfo) -> mst::Result<Vec<String>> {
 }
 
 /// The device's entry when it can be opened: its detail lines, or one saying another program
-/// holds it now (a busy device is still there to choose). None when it cannot be opened, with
-/// the reason in the log (`--verbose`).
-fn entry(d: &device::DeviceInfo) -> Option<Vec<String>> {
+/// holds it now (a busy device is still there to choose). Else why it cannot be opened.
+fn entry(d: &device::DeviceInfo) -> mst::Result<Vec<String>> {
     match offers(d) {
-        Ok(lines) => Some(lines),
-        Err(e) if e.kind == ErrorKind::Busy => Some(vec![format!("busy: {e}")]),
-        Err(e) => {
-            mst::log::log(mst::log::Level::Info, mst::log::Origin::Libmst, &format!("not listed: {e}"));
-            None
-        }
+        Err(e) if e.kind == ErrorKind::Busy => Ok(vec![format!("busy: {}", e.message)]),
+        r => r,
     }
+}
+
+/// A device left out of the listing: said in the log (`--verbose`).
+fn not_listed(e: &mst::Error) {
+    mst::log::log(mst::log::Level::Info, mst::log::Origin::Libmst, &format!("not listed: {e}"));
+}
+
+type Key = (DeviceKind, String);
+
+fn key(d: &device::DeviceInfo) -> Key {
+    (d.kind, d.device_id.clone())
 }
 
 fn devices(a: &Args) -> Res<()> {
     a.positionals(0, 0, "no arguments")?;
-    let mut listed = Vec::new();
+    let (mut listed, mut refused) = (Vec::new(), Vec::new());
     let mut out = std::io::stdout().lock();
-    for d in openable_devices()? {
-        let Some(lines) = entry(&d) else { continue };
+    for d in candidate_devices()? {
+        let lines = match entry(&d) {
+            Ok(lines) => lines,
+            Err(e) => {
+                not_listed(&e);
+                refused.push(key(&d));
+                continue;
+            }
+        };
         let _ = writeln!(out, "{} {}\n  label: {}\n  group: {}", kind_name(d.kind), d.device_id, d.label, d.group_id);
         for l in lines {
             let _ = writeln!(out, "  {l}");
@@ -615,7 +629,7 @@ fn devices(a: &Args) -> Res<()> {
     }
     drop(out);
     if a.flags.contains(&"watch") {
-        watch(listed)?;
+        watch(listed, refused)?;
     }
     Ok(())
 }
@@ -636,29 +650,40 @@ fn fps_text(f: f64) -> String {
 const WATCH_PERIOD: Duration = Duration::from_millis(500);
 
 /// Prints arrivals (+, with their entry's lines) and removals (-) until Ctrl-C. Only an
-/// arrival is opened, once, to read what it offers; one that cannot be opened yet (udev has
-/// not yet given access) is tried again at each poll and reported when it can be.
-fn watch(mut known: Vec<device::DeviceInfo>) -> Res<()> {
-    let same = |a: &device::DeviceInfo, b: &device::DeviceInfo| a.kind == b.kind && a.device_id == b.device_id;
+/// arrival is opened, to read what it offers; one that cannot be opened yet (udev has not
+/// given access yet) is tried again at each poll and reported once it opens; the log says why
+/// it did not the first time only.
+fn watch(mut known: Vec<device::DeviceInfo>, mut refused: Vec<Key>) -> Res<()> {
     while !interrupted() {
         std::thread::sleep(WATCH_PERIOD);
-        let now = openable_devices()?;
+        let now = candidate_devices()?;
+        let present: Vec<Key> = now.iter().map(key).collect();
         let mut out = std::io::stdout().lock();
         known.retain(|d| {
-            let present = now.iter().any(|n| same(n, d));
-            if !present {
+            let here = present.contains(&key(d));
+            if !here {
                 let _ = writeln!(out, "- {} {} ({})", kind_name(d.kind), d.device_id, d.label);
             }
-            present
+            here
         });
-        let arrived: Vec<_> = now.into_iter().filter(|d| !known.iter().any(|k| same(k, d))).collect();
+        refused.retain(|k| present.contains(k));
+        let arrived: Vec<_> = now.into_iter().filter(|d| !known.iter().any(|k| key(k) == key(d))).collect();
         for d in arrived {
-            let Some(lines) = entry(&d) else { continue };
-            let _ = writeln!(out, "+ {} {} ({})", kind_name(d.kind), d.device_id, d.label);
-            for l in lines {
-                let _ = writeln!(out, "  {l}");
+            match entry(&d) {
+                Ok(lines) => {
+                    let _ = writeln!(out, "+ {} {} ({})", kind_name(d.kind), d.device_id, d.label);
+                    for l in lines {
+                        let _ = writeln!(out, "  {l}");
+                    }
+                    refused.retain(|k| *k != key(&d));
+                    known.push(d);
+                }
+                Err(e) if !refused.contains(&key(&d)) => {
+                    not_listed(&e);
+                    refused.push(key(&d));
+                }
+                Err(_) => {}
             }
-            known.push(d);
         }
         let _ = out.flush();
     }
