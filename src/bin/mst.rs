@@ -521,8 +521,15 @@ fn candidate_devices() -> Res<Vec<device::DeviceInfo>> {
     let list = device::enumerate()?;
     let has_card = |k| list.iter().any(|d| d.kind == k && d.device_id != "default");
     let keep: Vec<bool> = list.iter().map(|d| d.device_id != "default" || has_card(d.kind)).collect();
-    Ok(list.into_iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| d).collect())
+    let mut list: Vec<_> = list.into_iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| d).collect();
+    // Cameras first, as people look for them first; within a kind, enumeration's order.
+    list.sort_by_key(|d| KINDS.iter().position(|k| *k == d.kind));
+    Ok(list)
 }
+
+/// The order of the listing.
+const KINDS: [DeviceKind; 4] =
+    [DeviceKind::VideoInput, DeviceKind::AudioInput, DeviceKind::AudioOutput, DeviceKind::VideoOutput];
 
 /// `values` as text, runs of consecutive numbers as ranges: "1..=8", "1, 2, 4, 6".
 fn counts_text(values: &[u32]) -> String {
