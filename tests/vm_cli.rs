@@ -181,7 +181,10 @@ fn cli_devices_lists_a_device_in_use_as_busy() {
     };
     // SAFETY: kill with a child's pid we have not reaped.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    // Its status is not this test's business (it may be interrupted before its first chunk,
+    // which is an error: nothing recorded); only that Ctrl-C ended it.
+    let status = child.wait().unwrap();
+    assert!(status.code().is_some(), "the recorder ended by Ctrl-C, not killed by it: {status}");
     let _ = std::fs::remove_file("/tmp/busy.wav");
     let entries = listed::parse(&listing);
     let mic = entries.iter().find(|e| e.kind == "microphone" && e.id == "hw:CARD=Dummy,DEV=0").expect("still listed");
