@@ -3,7 +3,7 @@
 #   make                                  release build: target/release/libmst.so and libmst.a,
 #                                         and the mst command (target/cli/mst)
 #   make install PREFIX=/usr/local [DESTDIR=/pkgroot] [LIBDIR=$(PREFIX)/lib] [BINDIR=$(PREFIX)/bin]
-#                [DEBUGDIR=$(LIBDIR)/.debug] [PYTHONDIR=$(LIBDIR)/python3/site-packages]
+#                [DEBUGDIR=$(LIBDIR)/.debug] [PYTHON=python3] [PYTHONDIR=...]
 #   make uninstall PREFIX=... [DESTDIR=...]
 #   make test                             scripts/test.sh: every test, as CI runs them
 #   make demo [DEMO_ARGS="..."]           scripts/demo.sh: build and run examples/demo.c
@@ -23,8 +23,14 @@ CMAKEDIR ?= $(LIBDIR)/cmake/mst
 # The installed libmst.so carries no debug info: it goes to DEBUGDIR, where gdb looks for the
 # file the library's .gnu_debuglink names (beside the library, in .debug/).
 DEBUGDIR ?= $(LIBDIR)/.debug
-# The Python package (pure Python): put this directory on PYTHONPATH, or pick a site directory.
-PYTHONDIR ?= $(LIBDIR)/python3/site-packages
+# The Python package (pure Python) goes where PYTHON looks for packages under PREFIX, if it
+# does (Debian's python3 searches /usr/local/lib/python3.X/dist-packages), else to
+# $(PREFIX)/lib/python3.X/site-packages, which then goes on PYTHONPATH.
+PYTHON ?= python3
+python_dir_script = import sys; lib = sys.argv[1]; \
+	found = [p for p in sys.path if p.startswith(lib + "/") and p.endswith("-packages")]; \
+	print(found[0] if found else "%s/python%d.%d/site-packages" % (lib, *sys.version_info[:2]))
+PYTHONDIR ?= $(shell $(PYTHON) -c '$(python_dir_script)' '$(PREFIX)/lib')
 OBJCOPY ?= objcopy
 DESTDIR ?=
 DEMO_ARGS ?=
@@ -103,6 +109,7 @@ install: build cli
 	    -e 's|@POINTER_BYTES@|$(pointer_bytes)|g' \
 	    $(ROOT)/cmake/mstConfigVersion.cmake.in > $(RELEASE)/mstConfigVersion.cmake
 	install -m 0644 $(RELEASE)/mstConfig.cmake $(RELEASE)/mstConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
+	@test -n '$(PYTHONDIR)' || { echo "$(PYTHON) did not run: set PYTHON or PYTHONDIR" >&2; exit 1; }
 	install -d $(DESTDIR)$(PYTHONDIR)/mst
 	install -m 0644 $(ROOT)/python/src/mst/*.py $(DESTDIR)$(PYTHONDIR)/mst/
 	printf '# Written by make install: where it put libmst.\nLIBDIR = "%s"\n' '$(LIBDIR)' \

@@ -103,10 +103,11 @@ template <typename T> static inline T mst_struct_init(void) {
 #endif
 "#;
 
-/// Gives every exported symbol the version MST_1.0 (abi/libmst.map, abi/symbols.txt). rustc
+/// Gives every exported symbol its version node, MST_1.0 or a later one (abi/libmst.map,
+/// abi/symbols.txt, which lists each as `name@MST_1.x`). rustc
 /// passes its own version script, which lists the symbols unversioned, and linkers keep a
 /// symbol's first assignment, so abi/libmst.map alone would be ignored: with `cfg(mst_symver)`
-/// each src/ffi file ends in `symver!(...)`, a `.symver name, name@@@MST_1.0, remove`
+/// each src/ffi file ends in `symver!(...)`, a `.symver name, name@@@MST_1.x, remove`
 /// directive per function, which renames it in its object to its versioned form. rust-lld
 /// (Rust's default linker on x86-64 Linux since 1.90) keeps that, with the node defined by
 /// abi/libmst.map; static links see the plain names (a version means nothing there). GNU ld

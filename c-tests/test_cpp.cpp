@@ -2,7 +2,9 @@
 // catch leaks and double frees), exceptions carrying the status and message, moves leaving
 // empty handles, reads that end without throwing, callbacks whose std::function is destroyed
 // (once: a second delete is a double free those runs catch), plane spans that are the C
-// API's, the latest-only processor, and the sinks' and device list's owners.
+// API's, the latest-only processor, and the sinks' and device list's owners. Frames over the
+// caller's memory release it once, when the media's last reference goes; the log callback
+// gets alsa-lib's messages, may call libmst, cannot throw into C, and is destroyed once.
 #include "mst.hpp"
 
 #include <chrono>
@@ -12,7 +14,9 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #define CHECK(cond)                                                                            \
@@ -94,6 +98,7 @@ void test_moves() {
   CHECK(b && b.get() == raw);
   // Calls on the moved-from handle reach libmst with NULL: an error, not a crash.
   CHECK_THROWS(a.video_info(), MST_ERR_NULL_ARG, "mst_frame_get_video_info");
+  CHECK_THROWS(a.color_space(), MST_ERR_NULL_ARG, "mst_frame_get_color_space");
   // Move-assigning over a live frame frees it (a leak otherwise, under ASan and valgrind).
   mst::Frame c = video_frame(2, 20);
   c = std::move(b);
@@ -144,6 +149,8 @@ void test_video_round_trip() {
     CHECK(info.timestamp == i * 1000);
     CHECK(info.coded_width == kWidth && info.num_planes == 3);
     CHECK(info.sequence == static_cast<std::uint64_t>(i + 1));
+    MstVideoColorSpace space = frame.color_space();  // I420 written without one: BT.709 limited
+    CHECK(space.matrix == MST_VIDEO_MATRIX_BT709 && space.range == MST_VIDEO_COLOR_RANGE_LIMITED);
     for (std::uint32_t plane = 0; plane < info.num_planes; plane++) {
       mst::VideoPlane view = frame.video_plane(plane);
       const std::uint8_t *data = nullptr;
@@ -375,6 +382,114 @@ void test_sinks_and_devices() {
   CHECK_THROWS(devices.at(count), MST_ERR_RANGE, "mst_device_list_get_device");
 }
 
+// Frames over the caller's memory: no copy (the plane is the buffer, after a trip through a
+// generator and a processor too), the release function runs once when the media's last
+// reference goes and not before, and is destroyed with its captures; a failed wrap never
+// calls it and destroys it at once.
+void test_wrap() {
+  auto buffer = std::make_shared<std::vector<std::uint8_t>>(kWidth * kHeight * 3 / 2, 0x80);
+  int released = 0;
+  auto init = mst::init<MstVideoFrameInit>();
+  init.format = MST_VIDEO_PIXEL_FORMAT_I420;
+  init.coded_width = kWidth;
+  init.coded_height = kHeight;
+  {
+    mst::Frame frame =
+        mst::Frame::wrap_video(init, buffer->data(), buffer->size(), [buffer, &released] { released++; });
+    CHECK(buffer.use_count() == 2);
+    CHECK(frame.video_plane(0).data.data() == buffer->data());
+    mst::Frame clone = frame.clone();
+    frame = mst::Frame();
+    CHECK(released == 0);
+
+    mst::Generator generator(MST_KIND_VIDEO);
+    mst::Processor processor(generator.track());
+    generator.write(clone);
+    clone = mst::Frame();
+    CHECK(released == 0);
+    mst::ReadResult result = processor.read(0);
+    CHECK(result && result.frame.video_plane(0).data.data() == buffer->data());
+    CHECK(released == 0);
+  }
+  CHECK(released == 1);
+  CHECK(buffer.use_count() == 1);
+
+  auto bad = init;
+  bad.coded_width = 0;
+  CHECK_THROWS(mst::Frame::wrap_video(bad, buffer->data(), buffer->size(), [buffer, &released] { released++; }),
+               MST_ERR_INVALID_ARG, "mst_frame_wrap_video");
+  CHECK(released == 1);
+  CHECK(buffer.use_count() == 1);
+  // Nothing to release: fine too.
+  CHECK(mst::Frame::wrap_video(init, buffer->data(), buffer->size(), {}).video_info().coded_width == kWidth);
+
+  auto samples = std::make_shared<std::vector<float>>(480, 0.25f);
+  auto audio = mst::init<MstAudioDataInit>();
+  audio.format = MST_AUDIO_SAMPLE_FORMAT_F32;
+  audio.sample_rate = 48000;
+  audio.number_of_frames = 480;
+  audio.number_of_channels = 1;
+  {
+    mst::Frame frame = mst::Frame::wrap_audio(audio, samples->data(), samples->size() * sizeof(float),
+                                              [samples, &released] { released++; });
+    CHECK(samples.use_count() == 2);
+    CHECK(static_cast<const void *>(frame.audio_plane(0).data()) == samples->data());
+    CHECK(released == 1);
+  }
+  CHECK(released == 2);
+  CHECK(samples.use_count() == 1);
+  audio.number_of_channels = 0;
+  CHECK_THROWS(mst::Frame::wrap_audio(audio, samples->data(), samples->size() * sizeof(float),
+                                      [samples, &released] { released++; }),
+               MST_ERR_INVALID_ARG, "mst_frame_wrap_audio");
+  CHECK(released == 2);
+  CHECK(samples.use_count() == 1);
+}
+
+// The log: alsa-lib's message about a PCM it does not know reaches the callback (which calls
+// libmst itself); a replaced callback is destroyed with its captures; one that throws loses
+// its message, not the program, and still gets the next; an empty function removes it.
+void test_log() {
+  constexpr const char *pcm = "mst_test_cpp_no_such_pcm";
+  struct Seen {
+    std::mutex mutex;
+    int naming_pcm = 0;
+    bool level_set = true;
+  };
+  auto seen = std::make_shared<Seen>();
+  mst::set_log_callback([seen, pcm](MstLogLevel level, std::string_view origin, std::string_view message) {
+    std::lock_guard<std::mutex> lock(seen->mutex);
+    if (level == MST_LOG_WARNING && origin == "alsa-lib" && message.find(pcm) != std::string_view::npos)
+      seen->naming_pcm++;
+    try {
+      mst::set_log_level(MST_LOG_WARNING);
+    } catch (const mst::Error &) {
+      seen->level_set = false;
+    }
+  });
+  CHECK(seen.use_count() == 2);
+  CHECK_THROWS(mst::Track::microphone(pcm), MST_ERR_NO_DEVICE, "mst_track_create_microphone");
+  CHECK(seen->naming_pcm >= 1 && seen->level_set);
+
+  int thrown = 0;
+  mst::set_log_callback([&thrown](MstLogLevel, std::string_view, std::string_view) {
+    thrown++;
+    throw std::runtime_error("the logger broke");
+  });
+  CHECK(seen.use_count() == 1);
+  CHECK_THROWS(mst::Track::microphone(pcm), MST_ERR_NO_DEVICE, "mst_track_create_microphone");
+  CHECK(thrown >= 1);
+  int before = thrown;
+  CHECK_THROWS(mst::Track::microphone(pcm), MST_ERR_NO_DEVICE, "mst_track_create_microphone");
+  CHECK(thrown > before);
+
+  mst::set_log_callback({});
+  before = thrown;
+  CHECK_THROWS(mst::Track::microphone(pcm), MST_ERR_NO_DEVICE, "mst_track_create_microphone");
+  CHECK(thrown == before);
+  CHECK_THROWS(mst::set_log_level(static_cast<MstLogLevel>(0)), MST_ERR_INVALID_ARG, "mst_set_log_level");
+}
+
 } // namespace
 
 int main() {
@@ -387,6 +502,8 @@ int main() {
   test_callbacks();
   test_track();
   test_sinks_and_devices();
+  test_wrap();
+  test_log();
   std::puts("test_cpp: ok");
   return 0;
 }

@@ -39,9 +39,9 @@
 #include <stdint.h>
 
 #define MST_VERSION_MAJOR 1
-#define MST_VERSION_MINOR 1
+#define MST_VERSION_MINOR 2
 #define MST_VERSION_PATCH 0
-#define MST_VERSION_STRING "1.1.0"
+#define MST_VERSION_STRING "1.2.0"
 
 /* MST_STRUCT_INIT(T): a size-prefixed struct T with every member zero (= default or unset)
  * and struct_size = sizeof(T), the size this program was compiled with:
@@ -245,6 +245,141 @@ enum MstDeviceKind
 typedef enum MstDeviceKind MstDeviceKind;
 #else
 typedef int32_t MstDeviceKind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * WebCodecs' VideoColorPrimaries (since 1.2).
+ */
+enum MstVideoColorPrimaries
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unknown (WebCodecs' null).
+   */
+  MST_VIDEO_COLOR_PRIMARIES_UNSET = 0,
+  /**
+   * BT.709, also sRGB's.
+   */
+  MST_VIDEO_COLOR_PRIMARIES_BT709 = 1,
+  /**
+   * BT.601 625-line (PAL).
+   */
+  MST_VIDEO_COLOR_PRIMARIES_BT470BG = 2,
+  /**
+   * BT.601 525-line (NTSC).
+   */
+  MST_VIDEO_COLOR_PRIMARIES_SMPTE170M = 3,
+  MST_VIDEO_COLOR_PRIMARIES_BT2020 = 4,
+  /**
+   * P3 D65.
+   */
+  MST_VIDEO_COLOR_PRIMARIES_SMPTE432 = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstVideoColorPrimaries MstVideoColorPrimaries;
+#else
+typedef int32_t MstVideoColorPrimaries;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * WebCodecs' VideoTransferCharacteristics (since 1.2).
+ */
+enum MstVideoTransferCharacteristics
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unknown (WebCodecs' null).
+   */
+  MST_VIDEO_TRANSFER_UNSET = 0,
+  MST_VIDEO_TRANSFER_BT709 = 1,
+  MST_VIDEO_TRANSFER_SMPTE170M = 2,
+  /**
+   * sRGB ("iec61966-2-1").
+   */
+  MST_VIDEO_TRANSFER_IEC61966_2_1 = 3,
+  MST_VIDEO_TRANSFER_LINEAR = 4,
+  MST_VIDEO_TRANSFER_PQ = 5,
+  MST_VIDEO_TRANSFER_HLG = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstVideoTransferCharacteristics MstVideoTransferCharacteristics;
+#else
+typedef int32_t MstVideoTransferCharacteristics;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * WebCodecs' VideoMatrixCoefficients (since 1.2).
+ */
+enum MstVideoMatrixCoefficients
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unknown (WebCodecs' null).
+   */
+  MST_VIDEO_MATRIX_UNSET = 0,
+  /**
+   * No matrix: the samples are R, G, B.
+   */
+  MST_VIDEO_MATRIX_RGB = 1,
+  MST_VIDEO_MATRIX_BT709 = 2,
+  /**
+   * BT.601 (625-line); the same matrix as SMPTE170M.
+   */
+  MST_VIDEO_MATRIX_BT470BG = 3,
+  /**
+   * BT.601 (525-line); the same matrix as BT470BG.
+   */
+  MST_VIDEO_MATRIX_SMPTE170M = 4,
+  /**
+   * BT.2020 non-constant luminance.
+   */
+  MST_VIDEO_MATRIX_BT2020_NCL = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstVideoMatrixCoefficients MstVideoMatrixCoefficients;
+#else
+typedef int32_t MstVideoMatrixCoefficients;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * WebCodecs' VideoColorSpace.fullRange as an enum (since 1.2).
+ */
+enum MstVideoColorRange
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unknown (WebCodecs' null).
+   */
+  MST_VIDEO_COLOR_RANGE_UNSET = 0,
+  /**
+   * Y 16..=235, U and V 16..=240 (fullRange false).
+   */
+  MST_VIDEO_COLOR_RANGE_LIMITED = 1,
+  /**
+   * Y, U and V 0..=255 (fullRange true; JPEG's).
+   */
+  MST_VIDEO_COLOR_RANGE_FULL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstVideoColorRange MstVideoColorRange;
+#else
+typedef int32_t MstVideoColorRange;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -635,6 +770,20 @@ typedef struct MstFileStats {
 } MstFileStats;
 
 /**
+ * A VideoFrame's colour space (WebCodecs' VideoColorSpace; since 1.2).
+ */
+typedef struct MstVideoColorSpace {
+  /**
+   * sizeof(MstVideoColorSpace) as the caller knows it (MST_STRUCT_INIT).
+   */
+  uint32_t struct_size;
+  MstVideoColorPrimaries primaries;
+  MstVideoTransferCharacteristics transfer;
+  MstVideoMatrixCoefficients matrix;
+  MstVideoColorRange range;
+} MstVideoColorSpace;
+
+/**
  * Where a plane starts in a buffer and the distance between its rows, in bytes. Frozen: it
  * never grows.
  */
@@ -689,6 +838,18 @@ typedef struct MstVideoFrameInit {
    */
   uint32_t display_width;
   uint32_t display_height;
+  /**
+   * Since 1.2: the frame's colour space (WebCodecs' `colorSpace`), as MstVideoColorPrimaries,
+   * MstVideoTransferCharacteristics, MstVideoMatrixCoefficients and MstVideoColorRange
+   * values. All four 0 (UNSET) = WebCodecs' default for the format: sRGB for the RGB formats,
+   * BT.709 limited range for the YUV ones. Otherwise the colour space is exactly these, an
+   * UNSET member being unknown (YUV of unknown matrix is read as BT.709, of unknown range
+   * as limited).
+   */
+  int32_t color_primaries;
+  int32_t color_transfer;
+  int32_t color_matrix;
+  int32_t color_range;
 } MstVideoFrameInit;
 
 /**
@@ -1409,10 +1570,12 @@ MstStatus mst_device_list_free(struct MstDeviceList *list);
 /**
  * Starts recording `track` to `path` (created or truncated) on a library thread
  * ("mst-file-sink"): video as Y4M (I420 at the first frame's visible size; later frames of
- * another size are scaled; F from the first frame's duration; tagged C420jpeg,
- * XCOLORRANGE=LIMITED and XMST_MATRIX=BT709, libmst's colour model), audio as WAV (the first
- * chunk's rate and channels, its sample format interleaved: u8/s16/s32 PCM or 32-bit float;
- * WAVE_FORMAT_EXTENSIBLE above 2 channels; at most 4 GiB).
+ * another size are scaled; F from the first frame's duration; tagged with the first frame's
+ * colour: C420jpeg or C420mpeg2 (chroma siting), XCOLORRANGE=LIMITED or FULL and
+ * XMST_MATRIX=BT601, BT709 or BT2020 (RGB frames are written as BT.709 limited, C420jpeg);
+ * the sink stops with MST_ERR_UNSUPPORTED at a later frame of another colour), audio as WAV
+ * (the first chunk's rate and channels, its sample format interleaved: u8/s16/s32 PCM or
+ * 32-bit float; WAVE_FORMAT_EXTENSIBLE above 2 channels; at most 4 GiB).
  * The sink has its own processor (8 video / 100 audio frames): a slow disk drops frames,
  * counted in MstFileStats, and never stalls the source.
  *
@@ -1472,6 +1635,25 @@ MstStatus mst_file_sink_get_stats(const struct MstFileSink *sink, struct MstFile
  * Spec: libmst extension (releases the C handle).
  */
 MstStatus mst_file_sink_free(struct MstFileSink *sink);
+
+/**
+ * Reads a video frame's colour space: what its samples mean. A frame made without one has
+ * WebCodecs' default for its format (sRGB: BT709 primaries, IEC61966_2_1 transfer, RGB
+ * matrix, full range, for the RGB formats; BT709 primaries, transfer and matrix at limited
+ * range for the YUV ones); a camera's frames have what the driver reports (V4L2's defaults
+ * applied; MJPEG is full-range BT.601, JFIF). Crops, scales, clones and a processor's
+ * constraint handling keep it, and mst_frame_video_copy_to() to RGB converts with its
+ * matrix and range.
+ *
+ * Ownership: `frame` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`frame` or `out` is NULL), MST_ERR_INVALID_ARG (not a frame
+ * handle, or `out->struct_size` below sizeof(MstVideoColorSpace) in 1.2), MST_ERR_INVALID_STATE
+ * (closed or freed), MST_ERR_TYPE (an audio frame).
+ * Spec: WebCodecs VideoFrame.colorSpace (since 1.2).
+ */
+MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVideoColorSpace *out);
 
 /**
  * New video frame holding a copy of `data`, repacked tightly in a pooled buffer.
@@ -1690,7 +1872,9 @@ MstStatus mst_frame_video_allocation_size(const struct MstFrame *frame,
 /**
  * Copies (and with `options->format`, converts) the rect's pixels into `destination`.
  * `options` may be NULL (defaults); `out_layout` may be NULL, else it receives the planes
- * written.
+ * written. YUV converts to RGB with the frame's matrix and range
+ * (mst_frame_get_color_space(): BT.601, BT.709 or BT.2020, limited or full; BT.709 and
+ * limited where the colour space leaves them unknown).
  *
  * Ownership: everything borrowed for the call; `*out_layout` written on MST_OK only, up to
  * `out_layout->struct_size`.

@@ -25,7 +25,11 @@
 // threads or on the thread that causes the event, as mst.h documents for each. The
 // std::function is held on the heap and deleted exactly once by the C destroy-notify
 // (also when registration fails). Callbacks must not throw: an exception leaving one ends
-// the program (std::terminate), since it cannot cross libmst's C frames.
+// the program (std::terminate), since it cannot cross libmst's C frames. The one exception is
+// the log callback (set_log_callback, since libmst 1.1), whose exceptions are dropped: a
+// failing logger must not end the program. Frames over the caller's memory
+// (Frame::wrap_video, Frame::wrap_audio) take a release function, run once when libmst is done
+// with the memory; it must not throw either.
 //
 // Frames' plane views (mst::span) borrow the frame's memory: valid until its handle is
 // closed (Frame::close, or a successful Generator::write of it) or freed; moving the Frame
@@ -36,8 +40,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -157,6 +163,38 @@ public:
     return Frame(raw);
   }
 
+  // Runs once when libmst no longer reads wrapped memory; must not throw (std::terminate).
+  using ReleaseFunction = std::function<void()>;
+
+  // A new video frame over `data`, without a copy (mst_frame_wrap_video). libmst reads the
+  // memory until the last reference to the media goes (every Frame on it closed or freed, every
+  // track and processor done with it), then calls `release` once, on the thread that drops
+  // that reference, and destroys it; the memory must stay valid and unchanged until then. To
+  // tie a buffer's life to the frame, move it into `release`'s captures. An empty `release`:
+  // nothing to do. If this throws, libmst kept nothing: `release` is destroyed without being
+  // called (what it captured is destroyed with it) and the memory is the caller's.
+  static Frame wrap_video(const MstVideoFrameInit &init, const void *data, std::size_t size,
+                          ReleaseFunction release) {
+    MstFrame *raw = nullptr;
+    auto held = release ? std::make_unique<ReleaseFunction>(std::move(release)) : nullptr;
+    detail::check(mst_frame_wrap_video(&init, static_cast<const std::uint8_t *>(data), size,
+                                       held ? call_release : nullptr, held.get(), &raw),
+                  "mst_frame_wrap_video");
+    held.release(); // libmst owns it now: call_release deletes it
+    return Frame(raw);
+  }
+  // A new audio buffer over `data`, without a copy (mst_frame_wrap_audio); as wrap_video.
+  static Frame wrap_audio(const MstAudioDataInit &init, const void *data, std::size_t size,
+                          ReleaseFunction release) {
+    MstFrame *raw = nullptr;
+    auto held = release ? std::make_unique<ReleaseFunction>(std::move(release)) : nullptr;
+    detail::check(mst_frame_wrap_audio(&init, static_cast<const std::uint8_t *>(data), size,
+                                       held ? call_release : nullptr, held.get(), &raw),
+                  "mst_frame_wrap_audio");
+    held.release(); // libmst owns it now: call_release deletes it
+    return Frame(raw);
+  }
+
   // Another handle to the same media (WebCodecs clone()).
   Frame clone() const {
     MstFrame *raw = nullptr;
@@ -175,6 +213,12 @@ public:
     auto info = init<MstVideoFrameInfo>();
     detail::check(mst_frame_get_video_info(get(), &info), "mst_frame_get_video_info");
     return info;
+  }
+  // WebCodecs' VideoFrame.colorSpace (libmst 1.2: check MST_VERSION_MINOR >= 2).
+  MstVideoColorSpace color_space() const {
+    auto space = init<MstVideoColorSpace>();
+    detail::check(mst_frame_get_color_space(get(), &space), "mst_frame_get_color_space");
+    return space;
   }
   MstAudioDataInfo audio_info() const {
     auto info = init<MstAudioDataInfo>();
@@ -212,6 +256,12 @@ public:
     std::vector<std::uint8_t> bytes(size);
     detail::check(mst_frame_audio_copy_to(get(), bytes.data(), bytes.size(), &options), "mst_frame_audio_copy_to");
     return bytes;
+  }
+
+private:
+  static void call_release(void *user_data) noexcept {
+    std::unique_ptr<ReleaseFunction> release(static_cast<ReleaseFunction *>(user_data));
+    (*release)();
   }
 };
 
@@ -572,6 +622,46 @@ public:
                       detail::c_string(info.group_id)};
   }
 };
+
+// The log (libmst 1.1): one message, its level, its origin ("libmst", or a library libmst
+// calls: "alsa-lib") and its text (one line). The views are valid for the call only.
+using LogFunction = std::function<void(MstLogLevel level, std::string_view origin, std::string_view message)>;
+
+namespace detail {
+inline void call_log(void *user_data, MstLogLevel level, const char *origin, const char *message) noexcept {
+  // Nothing may unwind into libmst's C frames, and a logger that fails must not end the
+  // program: the exception is dropped with its message; the next messages still come.
+  try {
+    (*static_cast<LogFunction *>(user_data))(level, origin ? origin : "", message ? message : "");
+  } catch (...) {
+  }
+}
+} // namespace detail
+
+// Sends libmst's log messages (alsa-lib's among them) to `callback`; an empty function drops
+// them again (the default: libmst prints nothing). The callback runs on whichever thread logs
+// (the caller's, or a libmst capture or playback thread), possibly on several at once, with no
+// libmst lock held: it may call libmst, set_log_callback() included. An exception leaving it
+// is caught and dropped.
+// Lifetime: libmst keeps its own copy of `callback` until it is replaced or removed, then
+// destroys that copy once: at once on the replacing thread if no message is being delivered
+// to it, else when the last such delivery returns, on that thread. So what it refers to (a
+// capture by reference, `this`) must outlive that moment, which can be after set_log_callback()
+// returns; capture an owner by value (a std::shared_ptr) when unsure.
+inline void set_log_callback(LogFunction callback) {
+  if (!callback) {
+    detail::check(mst_set_log_callback(nullptr, nullptr, nullptr), "mst_set_log_callback");
+    return;
+  }
+  auto *held = new LogFunction(std::move(callback));
+  // libmst owns `held` from here on: its destroy-notify deletes it.
+  detail::check(mst_set_log_callback(detail::call_log, held, detail::destroy_function<LogFunction>),
+                "mst_set_log_callback");
+}
+
+// The least severe level delivered: MST_LOG_ERROR (errors only) to MST_LOG_DEBUG; the default
+// is MST_LOG_WARNING.
+inline void set_log_level(MstLogLevel level) { detail::check(mst_set_log_level(level), "mst_set_log_level"); }
 
 } // namespace mst
 

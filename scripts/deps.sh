@@ -26,6 +26,8 @@ set -euo pipefail
 #   lib  NAME is a shared library the dynamic linker knows: libNAME.so or libNAME-X.Y.so
 #   file NAME is a path (a glob) that exists
 # To need something new, add a line here.
+# The Python modules are Debian's, for Debian's /usr/bin/python3, which scripts/test.sh runs:
+# numpy and pytest for python/'s tests, setuptools and wheel for `pip install ./python` offline.
 REQUIREMENTS='
 build cmd cc         gcc
 build cmd make       make
@@ -40,6 +42,10 @@ test  cmd nm         binutils
 test  cmd git        git
 test  cmd python3    python3
 test  file /usr/lib/python3*/ensurepip/__init__.py python3-venv
+test  file /usr/lib/python3/dist-packages/numpy/__init__.py python3-numpy
+test  file /usr/lib/python3/dist-packages/pytest/__init__.py python3-pytest
+test  file /usr/lib/python3/dist-packages/setuptools/__init__.py python3-setuptools
+test  file /usr/lib/python3/dist-packages/wheel/__init__.py python3-wheel
 test  lib turbojpeg  libturbojpeg0
 test  lib jpeg       libjpeg62-turbo
 test  pc  gstreamer-1.0       libgstreamer1.0-dev

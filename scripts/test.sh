@@ -12,9 +12,11 @@
 #   clippy     cargo clippy --all-targets -- -D warnings, skipped if clippy is not installed
 #   ctest      c-tests/ in build/plain against the debug library, plus install_consumer; among
 #              them the 1.0 ABI checks abi_symbols, abi_layout and test_abi_growth
-#   python     python/ (the mst package) pip-installed into a venv in build/pyvenv with numpy and
-#              pytest from PyPI, and its pytest tests run against the debug library (MST_LIB);
-#              the venv is made once and the package reinstalled only when python/ changed
+#   python     python/'s pytest tests, the package imported from python/src, against the debug
+#              library (MST_LIB), run by Debian's python3 with its numpy and pytest (deps.sh)
+#   install    scripts/install-check.sh: a fresh clone of HEAD, `make install PREFIX=...`, and
+#              the installed mst, mst.h/mst.hpp (hello.c, hello.cpp) and Python package used as
+#              the README says, in a clean environment
 #   build-types c-tests/ configured and built (not run) in each standard CMake build type, in
 #              build/Debug, build/Release, build/RelWithDebInfo and build/MinSizeRel: each
 #              optimization level has warnings of its own, and the tests build with -Werror
@@ -131,57 +133,21 @@ build_types() {
     done
 }
 
-# python_stage: the Python package's tests, in a venv kept between runs: numpy, pytest,
-# setuptools and wheel are installed once (the first run needs PyPI), the package again only
-# when its sources changed (a stamp of their hashes), built with the venv's setuptools so later
-# runs stay offline. pytest's exit status 5 (no tests collected) fails the stage as any other.
+# python_stage: the Python package's tests, from its sources, by Debian's python3: the one
+# python3-numpy and python3-pytest are for (a python3 earlier on PATH, pyenv's or a venv's, does
+# not see them). How it installs, the install stage checks. pytest's exit status 5 (no tests
+# collected) fails the stage as any other.
 python_stage() {
-    local venv=$repo/build/pyvenv stamp status
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    if ! "$venv/bin/python" -c 'import numpy, pytest, setuptools, wheel' 2>/dev/null; then
-        "$venv/bin/python" -m pip install -q --disable-pip-version-check numpy pytest setuptools wheel
-    fi
-    stamp=$(find "$repo/python/pyproject.toml" "$repo/python/README.md" "$repo/python/src/mst" \
-        -name '*.py' -o -name '*.toml' -o -name '*.md' | LC_ALL=C sort | xargs sha256sum | sha256sum)
-    if [ "$(cat "$venv/mst.stamp" 2>/dev/null)" != "$stamp" ]; then
-        "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation \
-            --force-reinstall --no-deps "$repo/python"
-        echo "$stamp" > "$venv/mst.stamp"
-    fi
+    local status
     set +e
-    (cd "$repo/python" && PYTHONDONTWRITEBYTECODE=1 MST_LIB="$target_dir/debug/libmst.so" \
-        "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+    (cd "$repo/python" && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$repo/python/src" \
+        MST_LIB="$target_dir/debug/libmst.so" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests)
     status=$?
     set -e
     if [ "$status" -eq 5 ]; then
         echo "pytest collected no tests from python/tests: a failure, not a pass"
     fi
-    [ "$status" -eq 0 ] || return "$status"
-    installed_python_package
-}
-
-# installed_python_package: `make install PREFIX=...` (of the release library the build stage
-# made) gives a Python package that, with only PYTHONPATH set, imports from the prefix, loads
-# the prefix's libmst (no MST_LIB, no pkg-config) and reads a frame.
-installed_python_package() {
-    local prefix=$repo/build/pyinstall
-    rm -rf "$prefix"
-    make --no-print-directory install PREFIX="$prefix" CARGO=true > "$repo/build/pyinstall.log"
-    (cd / && env -u MST_LIB PKG_CONFIG_PATH= PYTHONPATH="$prefix/lib/python3/site-packages" \
-        "$repo/build/pyvenv/bin/python" - "$prefix" <<'PY'
-import sys
-import mst
-prefix = sys.argv[1]
-assert mst.__file__.startswith(prefix), f"imported {mst.__file__}, not the installed package"
-loaded = mst._lib.lib._name
-assert loaded.startswith(prefix), f"loaded {loaded}, not the installed library"
-with mst.Track.test_pattern(width=64, height=48) as track, mst.Processor(track) as p:
-    with p.read(timeout=10) as frame:
-        y = frame.planes()[0]
-        assert y.shape[0] == 48, y.shape
-print(f"the installed package ({mst.__file__}) loads {loaded} and reads frames")
-PY
-    )
+    return "$status"
 }
 
 
@@ -213,6 +179,7 @@ else
 fi
 stage ctest ctest_stage plain "$target_dir/debug" -DMST_INSTALL_TEST=ON
 stage python python_stage
+stage install bash scripts/install-check.sh
 stage build-types build_types
 stage sanitize ctest_stage sanitize "$target_dir/debug" -DMST_SANITIZE=ON
 stage valgrind ctest_stage valgrind "$target_dir/release" -DMST_VALGRIND=ON

@@ -647,6 +647,8 @@ mod tests {
             duration: None,
             layout: [PlaneLayout::default(); 4],
             capture_sequence: None,
+            color_space: crate::frame::VideoColorSpace::REC709,
+            chroma_siting: crate::frame::ChromaSiting::Center,
         }
     }
 

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::constraints::{aspect_setting, Capabilities, Decimator, Plan, RateEstimator, Settings, VideoConstraints};
-use crate::convert;
 use crate::error::{err, Result};
 use crate::frame::{Frame, FrameMeta, Kind, Rect};
 use crate::sink::{DiscardReason, Sink};
@@ -138,8 +137,7 @@ fn adapt(frame: &Frame, plan: Plan, enabled: bool) -> Result<Frame> {
         (Plan::PassThrough, false) => frame.blank_like(),
         (Plan::Crop(rect), true) => frame.with_visible_rect(rect, (rect.width, rect.height)),
         (Plan::Crop(Rect { width, height, .. }), false) | (Plan::Scale { width, height, .. }, false) => {
-            Ok(Frame::video_with(v.format, width, height, v.timestamp, v.duration, convert::fill_black)?
-                .with_capture_sequence(v.capture_sequence))
+            Frame::black(v, width, height)
         }
         // Scaled when a pixel is first read (a wrapped frame at once: see video_scaled): a
         // consumer that never reads pixels costs none, and tracks that adapt alike share the

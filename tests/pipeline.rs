@@ -18,6 +18,7 @@ fn i420(w: u32, h: u32, ts: i64) -> Frame {
         layout: None,
         visible_rect: None,
         display_size: None,
+        color_space: None,
     };
     let len = (w * h + 2 * w.div_ceil(2) * h.div_ceil(2)) as usize;
     Frame::video_copy(&init, &vec![(ts % 200) as u8; len]).unwrap()

@@ -69,6 +69,7 @@ fn i420(data: &[u8], ts: i64) -> Frame {
         layout: None,
         visible_rect: None,
         display_size: None,
+        color_space: None,
     };
     Frame::video_copy(&init, data).unwrap()
 }

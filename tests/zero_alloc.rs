@@ -284,6 +284,7 @@ fn rust_core_pass_through_allocates_and_copies_nothing() {
         layout: None,
         visible_rect: None,
         display_size: None,
+        color_space: None,
     };
     let source = Frame::video_wrap(&init, Box::new(VecMemory(pixels))).map_err(|(e, _)| e).unwrap();
     let g = Generator::new(Kind::Video);

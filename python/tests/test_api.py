@@ -106,3 +106,35 @@ def test_library_is_the_one_mst_lib_names():
     if not path:
         pytest.skip("MST_LIB is not set: the library came from pkg-config or the loader")
     assert os.path.samefile(mst.lib._name, path)
+
+
+def test_a_processor_callback_gets_every_frame_on_libmsts_thread(monkeypatch):
+    import threading
+
+    reported = []
+    monkeypatch.setattr("sys.unraisablehook", reported.append)
+    got, done, kept = [], threading.Event(), []
+
+    def on_frame(frame):
+        if frame is None:
+            done.set()
+            return
+        with open(f"/proc/self/task/{threading.get_native_id()}/comm") as f:
+            got.append((frame.timestamp, f.read().strip()))
+        if len(got) == 1:
+            kept.append(frame.clone())
+        if len(got) == 2:
+            raise RuntimeError("a broken callback")
+
+    with mst.Track.test_pattern(width=64, height=48, unpaced=True, frame_count=5) as track, \
+            mst.Processor(track, max_buffer_size=5) as processor:
+        processor.set_callback(on_frame)
+        with pytest.raises(mst.InvalidState):
+            processor.read(timeout=0)
+        assert done.wait(60), "the callback never saw the end"
+        processor.set_callback(None)
+    assert [t for t, _ in got] == [n * 1_000_000 // 30 for n in range(5)]
+    assert {name for _, name in got} == {"mst-processor-c"}  # comm holds 15 characters
+    assert len(reported) == 1 and isinstance(reported[0].exc_value, RuntimeError)
+    with kept[0] as frame:  # the clone outlived the callback's own frame
+        assert frame.timestamp == 0 and frame.planes()[0].shape == (48, 64)

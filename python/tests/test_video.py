@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import mst
-from mst._core import _Borrowed
+from mst._core import _borrowed
 
 # BT.709 limited-range YUV of the test pattern's 75% colour bars (src/source/synthetic.rs),
 # and the RGB they stand for.
@@ -141,10 +141,10 @@ def test_rgba_and_rgb_conversion_through_the_library():
 
 def test_wrapped_numpy_memory_is_held_until_the_last_view_goes():
     rgba = np.random.default_rng(2).integers(0, 256, (8, 16, 4), np.uint8)
-    before = _Borrowed.count()
+    before = _borrowed.count()
     with mst.Generator("video") as gen, mst.Processor(gen.track) as processor:
         frame = mst.VideoFrame.wrap_numpy(rgba, "RGBA", 5)
-        assert _Borrowed.count() == before + 1
+        assert _borrowed.count() == before + 1
         gen.write(frame)
         frame.free()
         got = processor.read(timeout=5)
@@ -152,6 +152,22 @@ def test_wrapped_numpy_memory_is_held_until_the_last_view_goes():
         np.testing.assert_array_equal(view, rgba)
         assert view.__array_interface__["data"][0] == rgba.ctypes.data  # no copy on the way
         got.free()
-        assert _Borrowed.count() == before + 1  # the view still reads the array
+        assert _borrowed.count() == before + 1  # the view still reads the array
         del view
-        assert _Borrowed.count() == before
+        assert _borrowed.count() == before
+
+
+def test_color_space_follows_webcodecs_defaults():
+    """A test-pattern frame is BT.709 limited range (what libmst's YUV is); an RGBA frame made
+    from numpy gets WebCodecs' sRGB default; a closed frame raises rather than inventing one."""
+    with mst.Track.test_pattern(width=64, height=48) as track, mst.Processor(track) as proc:
+        with proc.read(timeout=5) as frame:
+            assert frame.color_space == {"primaries": "bt709", "transfer": "bt709",
+                                         "matrix": "bt709", "fullRange": False}
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    with mst.VideoFrame.from_numpy(rgba, "RGBA", timestamp=0) as frame:
+        assert frame.color_space == {"primaries": "bt709", "transfer": "iec61966-2-1",
+                                     "matrix": "rgb", "fullRange": True}
+        frame.close()
+        with pytest.raises(mst.Error):
+            frame.color_space

@@ -92,9 +92,14 @@ pub fn rgb24_to_rgbx(src: &[u8], stride: usize, dst: &mut ImageMut) -> bool {
 }
 
 /// Format conversion at equal size, where libyuv has it exactly, or our own YUV -> RGB
-/// ([`super::yuv2rgb`], within 1).
+/// ([`super::yuv2rgb`], within 1), YUV read as BT.709 limited range.
 pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
-    if super::yuv2rgb::convert(src, dst) || super::rgb2yuv::convert(src, dst) {
+    convert_with(src, dst, super::YuvEncoding::BT709_LIMITED)
+}
+
+/// [`convert`] with a YUV source read as `yuv` ([`super::convert_with`]).
+pub fn convert_with(src: &Image, dst: &mut ImageMut, yuv: super::YuvEncoding) -> bool {
+    if super::yuv2rgb::convert_with(src, dst, yuv) || super::rgb2yuv::convert(src, dst) {
         return true;
     }
     if src.width != dst.width || src.height != dst.height || dst.width == 0 || dst.height == 0 {

@@ -26,6 +26,7 @@ pub mod yuv2rgb;
 
 pub use audio::{copy_audio, fill_silence};
 pub use packed::Packed422;
+pub use video::{YuvEncoding, YuvMatrix};
 
 /// The plain implementations: portable Rust, exact integer arithmetic, written for clarity.
 /// They define what the fast kernels compute; tests and `benches/kernels.rs` hold the fast
@@ -33,7 +34,7 @@ pub use packed::Packed422;
 pub mod reference {
     pub use super::packed::{packed422_to_i420, rgb24_to_rgbx};
     pub use super::scale::scale;
-    pub use super::video::convert;
+    pub use super::video::{convert, convert_with};
 }
 
 /// Scales `src` into `dst` (same format, any sizes >= 1): box (area average) when the
@@ -115,7 +116,14 @@ pub(crate) fn crop_mut<'a>(img: &'a mut ImageMut, x: usize, y: usize, w: usize, 
 
 /// Columns `x..` of rows `y..y + h` of `src` into `dst` by `kernel` (`x` and `y` even): the
 /// SIMD kernels hand the columns and rows they leave over to the reference's own kernel.
-pub(crate) fn tail(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize, kernel: fn(&Image, &mut ImageMut)) {
+pub(crate) fn tail(
+    src: &Image,
+    dst: &mut ImageMut,
+    x: usize,
+    y: usize,
+    h: usize,
+    kernel: impl FnOnce(&Image, &mut ImageMut),
+) {
     let w = dst.width - x;
     if w > 0 && h > 0 {
         kernel(&crop(src, x, y, w, h), &mut crop_mut(dst, x, y, w, h));
@@ -147,9 +155,16 @@ fn split_mut<'a>(img: &'a mut ImageMut, rows: usize) -> (ImageMut<'a>, ImageMut<
 }
 
 /// Converts `src` into `dst` (same size, any of the nine formats to any other;
-/// [`reference::convert`]), on libyuv's kernels where it has the pair exactly and libmst's own
-/// for YUV <-> RGB; frames of [`parallel::MIN_PIXELS`] or more are split over two threads.
+/// [`reference::convert`]), YUV read as BT.709 limited range ([`convert_with`]).
 pub fn convert(src: &Image, dst: &mut ImageMut) {
+    convert_with(src, dst, YuvEncoding::BT709_LIMITED)
+}
+
+/// Converts `src` into `dst` (same size, any of the nine formats to any other;
+/// [`reference::convert_with`]), a YUV source read as `yuv` (RGB -> YUV always writes BT.709
+/// limited range), on libyuv's kernels where it has the pair exactly and libmst's own for
+/// YUV <-> RGB; frames of [`parallel::MIN_PIXELS`] or more are split over two threads.
+pub fn convert_with(src: &Image, dst: &mut ImageMut, yuv: YuvEncoding) {
     let (w, h) = (dst.width, dst.height);
     if parallel::enabled() && w * h >= parallel::MIN_PIXELS && src.width == w && src.height == h && h >= 4 {
         // Conversions are row-local (4:2:0 chroma rows pair up at even rows): each part is
@@ -159,17 +174,17 @@ pub fn convert(src: &Image, dst: &mut ImageMut) {
         let (mut dst_top, mut dst_bottom) = split_mut(dst, mid);
         // Each part counts its bytes (the reference counts its own).
         let one = |s: &Image, d: &mut ImageMut| {
-            if fast::convert(s, d) {
+            if fast::convert_with(s, d, yuv) {
                 crate::stats::count_media_bytes(image_bytes(d.format, d.width, d.height));
             } else {
-                reference::convert(s, d);
+                reference::convert_with(s, d, yuv);
             }
         };
         parallel::join(|| one(&src_top, &mut dst_top), || one(&src_bottom, &mut dst_bottom));
-    } else if fast::convert(src, dst) {
+    } else if fast::convert_with(src, dst, yuv) {
         crate::stats::count_media_bytes(image_bytes(dst.format, dst.width, dst.height));
     } else {
-        reference::convert(src, dst);
+        reference::convert_with(src, dst, yuv);
     }
 }
 
@@ -212,15 +227,22 @@ pub struct ImageMut<'a> {
     pub strides: [usize; 4],
 }
 
-/// Fills dst with opaque black (Y=16, U=V=128, A=255 / R=G=B=0, A or X = 255).
+/// Fills dst with opaque black (Y=16, U=V=128, A=255 / R=G=B=0, A or X = 255): limited
+/// range's black ([`fill_black_in`]).
 pub fn fill_black(dst: &mut ImageMut) {
+    fill_black_in(dst, false)
+}
+
+/// Fills dst with opaque black in YUV of `full_range` or not (Y = 0 or 16, U = V = 128, A =
+/// 255) or in RGB (R = G = B = 0, A or X = 255).
+pub fn fill_black_in(dst: &mut ImageMut, full_range: bool) {
     let (width, height) = (dst.width, dst.height);
     for (i, info) in dst.format.planes().iter().enumerate() {
         let rows = info.samples(width, height).1;
         let row_bytes = info.row_bytes(width);
         let stride = dst.strides[i];
         let plane = &mut *dst.planes[i];
-        match black_sample(dst.format, i) {
+        match black_sample(dst.format, i, full_range) {
             BlackSample::Byte(value) => {
                 for y in 0..rows {
                     row_mut(plane, stride, y, row_bytes).fill(value);
@@ -243,12 +265,12 @@ enum BlackSample {
     Rgb,
 }
 
-fn black_sample(format: VideoPixelFormat, plane: usize) -> BlackSample {
+fn black_sample(format: VideoPixelFormat, plane: usize, full_range: bool) -> BlackSample {
     if format.is_rgb() {
         BlackSample::Rgb
     } else {
         match plane {
-            0 => BlackSample::Byte(16),
+            0 => BlackSample::Byte(if full_range { 0 } else { 16 }),
             3 => BlackSample::Byte(255),
             // U, V, or NV12's interleaved UV.
             _ => BlackSample::Byte(128),
@@ -317,6 +339,19 @@ pub(crate) mod testutil {
 
     /// Value written into every stride-padding byte; checked by [`OwnedImage::assert_padding`].
     pub const PAD: u8 = 0xA5;
+
+    /// Every matrix and range YUV -> RGB reads.
+    pub const ENCODINGS: [super::YuvEncoding; 6] = {
+        use super::{YuvEncoding as E, YuvMatrix as M};
+        [
+            E { matrix: M::Bt709, full_range: false },
+            E { matrix: M::Bt709, full_range: true },
+            E { matrix: M::Bt601, full_range: false },
+            E { matrix: M::Bt601, full_range: true },
+            E { matrix: M::Bt2020, full_range: false },
+            E { matrix: M::Bt2020, full_range: true },
+        ]
+    };
 
     /// An image with `pad` bytes of padding after every row of every plane.
     #[derive(Clone, Debug)]

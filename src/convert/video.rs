@@ -1,7 +1,10 @@
 //! Pixel-format conversion between the nine WebCodecs pixel formats.
 //!
-//! Colour: BT.709 matrix, limited ("studio") range: Y in 16..=235, U and V in 16..=240,
-//! R, G, B in 0..=255. With Kr = 0.2126, Kb = 0.0722, Kg = 1 - Kr - Kb = 0.7152:
+//! Colour: RGB -> YUV writes the BT.709 matrix at limited ("studio") range: Y in 16..=235, U
+//! and V in 16..=240, R, G, B in 0..=255. YUV -> RGB reads the source's [`YuvEncoding`]:
+//! the BT.601, BT.709 or BT.2020 matrix (Kr, Kb below), limited or full range (full: the
+//! 16, 219/255 and 224/255 below become 0, 1 and 1). For BT.709, Kr = 0.2126, Kb = 0.0722,
+//! Kg = 1 - Kr - Kb = 0.7152:
 //!
 //! ```text
 //! Y = 16  + 219/255 * (Kr R + Kg G + Kb B)
@@ -43,15 +46,89 @@ pub(super) const V_R: i32 = 28784; //  0.439216 = 1/2 * 224/255
 pub(super) const V_G: i32 = -26145; // -0.398942 = -Kg / (2(1-Kr)) * 224/255
 pub(super) const V_B: i32 = -2639; //  -0.040274 = -Kb / (2(1-Kr)) * 224/255
 
-// YUV -> RGB, limited range (factor * 65536).
-const C_Y: i32 = 76309; // 1.164384 = 255/219
-const R_V: i32 = 117489; // 1.792741 = 255/224 * 2(1-Kr)
-const G_U: i32 = 13975; // 0.213249 = 255/224 * 2(1-Kb) Kb/Kg
-const G_V: i32 = 34925; // 0.532909 = 255/224 * 2(1-Kr) Kr/Kg
-const B_U: i32 = 138438; // 2.112402 = 255/224 * 2(1-Kb)
+/// The matrix of a YUV encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum YuvMatrix {
+    /// BT.601 (SMPTE 170M, BT.470 System B/G, JPEG's): Kr = 0.299, Kb = 0.114.
+    Bt601,
+    /// BT.709: Kr = 0.2126, Kb = 0.0722.
+    Bt709,
+    /// BT.2020 non-constant luminance: Kr = 0.2627, Kb = 0.0593.
+    Bt2020,
+}
 
-/// Converts src into dst: same width and height, any of the 9 formats to any of the 9.
+impl YuvMatrix {
+    /// (Kr, Kb).
+    pub fn kr_kb(self) -> (f64, f64) {
+        match self {
+            YuvMatrix::Bt601 => (0.299, 0.114),
+            YuvMatrix::Bt709 => (0.2126, 0.0722),
+            YuvMatrix::Bt2020 => (0.2627, 0.0593),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            YuvMatrix::Bt601 => "BT601",
+            YuvMatrix::Bt709 => "BT709",
+            YuvMatrix::Bt2020 => "BT2020",
+        }
+    }
+}
+
+/// How a YUV image's samples map to R, G, B: its matrix and range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct YuvEncoding {
+    pub matrix: YuvMatrix,
+    /// Y, U, V over 0..=255 (JPEG's) rather than Y 16..=235, U, V 16..=240.
+    pub full_range: bool,
+}
+
+impl YuvEncoding {
+    /// What libmst's RGB -> YUV writes, and what YUV of unknown encoding is read as.
+    pub const BT709_LIMITED: YuvEncoding = YuvEncoding { matrix: YuvMatrix::Bt709, full_range: false };
+}
+
+/// YUV -> RGB factors of one encoding in 16.16 fixed point (factor * 65536, rounded):
+/// R = C_Y (Y - y_offset) + R_V (V - 128), G = ... - G_U (U - 128) - G_V (V - 128),
+/// B = ... + B_U (U - 128).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct YuvToRgb {
+    pub y_offset: i32,
+    pub c_y: i32,
+    pub r_v: i32,
+    pub g_u: i32,
+    pub g_v: i32,
+    pub b_u: i32,
+}
+
+impl YuvToRgb {
+    pub(super) fn new(enc: YuvEncoding) -> YuvToRgb {
+        let (kr, kb) = enc.matrix.kr_kb();
+        let kg = 1.0 - kr - kb;
+        // Limited range: 255/219 (Y - 16) and 255/224 (U, V - 128); full range: unscaled.
+        let (y_offset, luma, chroma) = if enc.full_range { (0, 1.0, 1.0) } else { (16, 255.0 / 219.0, 255.0 / 224.0) };
+        let fixed = |f: f64| (f * 65536.0).round() as i32;
+        YuvToRgb {
+            y_offset,
+            c_y: fixed(luma),
+            r_v: fixed(chroma * 2.0 * (1.0 - kr)),
+            g_u: fixed(chroma * 2.0 * (1.0 - kb) * kb / kg),
+            g_v: fixed(chroma * 2.0 * (1.0 - kr) * kr / kg),
+            b_u: fixed(chroma * 2.0 * (1.0 - kb)),
+        }
+    }
+}
+
+/// Converts src into dst: same width and height, any of the 9 formats to any of the 9, YUV
+/// read as BT.709 limited range ([`convert_with`]).
 pub fn convert(src: &Image, dst: &mut ImageMut) {
+    convert_with(src, dst, YuvEncoding::BT709_LIMITED)
+}
+
+/// [`convert`] with a YUV source read as `yuv` (matrix and range). RGB -> YUV writes BT.709
+/// limited range whatever `yuv` says; YUV -> YUV and RGB -> RGB keep the samples as they are.
+pub fn convert_with(src: &Image, dst: &mut ImageMut, yuv: YuvEncoding) {
     debug_assert_eq!(src.width, dst.width, "convert: widths differ");
     debug_assert_eq!(src.height, dst.height, "convert: heights differ");
     if dst.width == 0 || dst.height == 0 {
@@ -60,7 +137,7 @@ pub fn convert(src: &Image, dst: &mut ImageMut) {
     }
     match (src.format.is_rgb(), dst.format.is_rgb()) {
         (false, false) => yuv_to_yuv(src, dst),
-        (false, true) => yuv_to_rgb(src, dst),
+        (false, true) => yuv_to_rgb(src, dst, yuv),
         (true, false) => rgb_to_yuv(src, dst),
         (true, true) => rgb_to_rgb(src, dst),
     }
@@ -98,13 +175,17 @@ fn rgb_sums_to_uv(r: i32, g: i32, b: i32, n: i32) -> (u8, u8) {
     (clamp_u8(u), clamp_u8(v))
 }
 
-/// Full-range R, G, B of one limited-range YUV sample (out-of-range input is clamped).
+/// Full-range R, G, B of one YUV sample encoded as `k` says (out-of-range input is clamped).
 #[inline]
-fn yuv_to_rgb_pixel(y: u8, u: u8, v: u8) -> (u8, u8, u8) {
-    let c = C_Y * (y as i32 - 16) + HALF;
+fn yuv_to_rgb_pixel(k: &YuvToRgb, y: u8, u: u8, v: u8) -> (u8, u8, u8) {
+    let c = k.c_y * (y as i32 - k.y_offset) + HALF;
     let d = u as i32 - 128;
     let e = v as i32 - 128;
-    (clamp_u8((c + R_V * e) >> SHIFT), clamp_u8((c - G_U * d - G_V * e) >> SHIFT), clamp_u8((c + B_U * d) >> SHIFT))
+    (
+        clamp_u8((c + k.r_v * e) >> SHIFT),
+        clamp_u8((c - k.g_u * d - k.g_v * e) >> SHIFT),
+        clamp_u8((c + k.b_u * d) >> SHIFT),
+    )
 }
 
 /// Byte offsets of R, G, B and A (or X) within a 4-byte pixel of an RGB format.
@@ -259,7 +340,12 @@ fn yuv_to_yuv(src: &Image, dst: &mut ImageMut) {
 
 /// The YUV -> RGB part of [`convert`], without the byte accounting (for the fast kernels' row
 /// tails).
-pub(super) fn yuv_to_rgb(src: &Image, dst: &mut ImageMut) {
+pub(super) fn yuv_to_rgb(src: &Image, dst: &mut ImageMut, yuv: YuvEncoding) {
+    yuv_to_rgb_by(src, dst, &YuvToRgb::new(yuv));
+}
+
+/// [`yuv_to_rgb`] with the encoding's factors already worked out.
+pub(super) fn yuv_to_rgb_by(src: &Image, dst: &mut ImageMut, k: &YuvToRgb) {
     let (w, h) = (dst.width, dst.height);
     let chroma = ChromaSrc::new(src);
     let [ro, go, bo, ao] = rgb_offsets(dst.format);
@@ -275,7 +361,7 @@ pub(super) fn yuv_to_rgb(src: &Image, dst: &mut ImageMut) {
         let out = row_mut(dst.planes[0], dst.strides[0], y, w * 4);
         for (x, px) in out.chunks_exact_mut(4).enumerate() {
             let c = (x >> x_shift) * step;
-            let (r, g, b) = yuv_to_rgb_pixel(y_row[x], u_row[c], v_row[c]);
+            let (r, g, b) = yuv_to_rgb_pixel(k, y_row[x], u_row[c], v_row[c]);
             px[ro] = r;
             px[go] = g;
             px[bo] = b;
@@ -355,7 +441,7 @@ fn rgb_to_rgb(src: &Image, dst: &mut ImageMut) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::OwnedImage;
+    use super::super::testutil::{OwnedImage, ENCODINGS};
     use super::*;
     use crate::frame::format::VideoPixelFormat as F;
 
@@ -373,14 +459,23 @@ mod tests {
         )
     }
 
-    /// Float reference: (Y, U, V) -> RGB, unrounded and unclamped.
-    fn ref_rgb(y: f64, u: f64, v: f64) -> (f64, f64, f64) {
-        let c = 255.0 / 219.0 * (y - 16.0);
-        let d = 255.0 / 224.0 * (u - 128.0);
-        let e = 255.0 / 224.0 * (v - 128.0);
-        let r = c + 2.0 * (1.0 - KR) * e;
-        let b = c + 2.0 * (1.0 - KB) * d;
-        let g = (c - KR * r - KB * b) / KG;
+    /// Float reference: (Y, U, V) encoded as `enc` -> RGB, unrounded and unclamped, from the
+    /// definitions (Kr, Kb written out here, not taken from the code under test).
+    fn ref_rgb_in(enc: YuvEncoding, y: f64, u: f64, v: f64) -> (f64, f64, f64) {
+        let (kr, kb) = match enc.matrix {
+            YuvMatrix::Bt601 => (0.299, 0.114),
+            YuvMatrix::Bt709 => (0.2126, 0.0722),
+            YuvMatrix::Bt2020 => (0.2627, 0.0593),
+        };
+        let kg = 1.0 - kr - kb;
+        let (c, d, e) = if enc.full_range {
+            (y, u - 128.0, v - 128.0)
+        } else {
+            (255.0 / 219.0 * (y - 16.0), 255.0 / 224.0 * (u - 128.0), 255.0 / 224.0 * (v - 128.0))
+        };
+        let r = c + 2.0 * (1.0 - kr) * e;
+        let b = c + 2.0 * (1.0 - kb) * d;
+        let g = (c - kr * r - kb * b) / kg;
         (r, g, b)
     }
 
@@ -430,7 +525,7 @@ mod tests {
     ];
 
     #[test]
-    fn coefficients_match_the_bt709_formula() {
+    fn coefficients_match_the_formulas() {
         let s = 65536.0;
         let y = ref_yuv(1.0, 0.0, 0.0).0 - 16.0;
         assert!((Y_R as f64 - y * s).abs() <= 0.5);
@@ -448,16 +543,23 @@ mod tests {
         }
         assert_eq!(U_R + U_G + U_B, 0);
         assert_eq!(V_R + V_G + V_B, 0);
-        let (r, _, _) = ref_rgb(17.0, 128.0, 128.0);
-        assert!((C_Y as f64 - r * s).abs() <= 0.5);
-        let (r, g, b) = ref_rgb(16.0, 129.0, 129.0);
-        assert!((R_V as f64 - r * s).abs() <= 0.5);
-        assert!((B_U as f64 - b * s).abs() <= 0.5);
-        let (_, g_u, _) = ref_rgb(16.0, 129.0, 128.0);
-        let (_, g_v, _) = ref_rgb(16.0, 128.0, 129.0);
-        assert!((G_U as f64 + g_u * s).abs() <= 0.5);
-        assert!((G_V as f64 + g_v * s).abs() <= 0.5);
-        assert!((g - g_u - g_v).abs() < 1e-9);
+        // YUV -> RGB: each factor is the float reference's response to one code step, in
+        // every matrix and range.
+        for enc in ENCODINGS {
+            let k = YuvToRgb::new(enc);
+            let o = k.y_offset as f64;
+            assert_eq!(ref_rgb_in(enc, o, 128.0, 128.0), (0.0, 0.0, 0.0), "{enc:?}: black at the offset");
+            let (r, _, _) = ref_rgb_in(enc, o + 1.0, 128.0, 128.0);
+            assert!((k.c_y as f64 - r * s).abs() <= 0.5, "{enc:?}");
+            let (r, g, b) = ref_rgb_in(enc, o, 129.0, 129.0);
+            assert!((k.r_v as f64 - r * s).abs() <= 0.5, "{enc:?}");
+            assert!((k.b_u as f64 - b * s).abs() <= 0.5, "{enc:?}");
+            let (_, g_u, _) = ref_rgb_in(enc, o, 129.0, 128.0);
+            let (_, g_v, _) = ref_rgb_in(enc, o, 128.0, 129.0);
+            assert!((k.g_u as f64 + g_u * s).abs() <= 0.5, "{enc:?}");
+            assert!((k.g_v as f64 + g_v * s).abs() <= 0.5, "{enc:?}");
+            assert!((g - g_u - g_v).abs() < 1e-9);
+        }
     }
 
     #[test]
@@ -537,19 +639,56 @@ mod tests {
 
     #[test]
     fn yuv_to_rgb_matches_float_reference_everywhere() {
-        // Every (Y, U, V) on a coarse grid, including out-of-range codes that must clamp.
-        for y in (0..=255).step_by(5) {
-            for u in (0..=255).step_by(15) {
-                for v in (0..=255).step_by(15) {
-                    let (r, g, b) = yuv_to_rgb_pixel(y, u, v);
-                    let (fr, fg, fb) = ref_rgb(y as f64, u as f64, v as f64);
-                    for (got, want) in [(r, fr), (g, fg), (b, fb)] {
-                        let want = want.round().clamp(0.0, 255.0);
-                        assert!((got as f64 - want).abs() <= 1.0, "{y},{u},{v}: {got} vs {want}");
+        // Every (Y, U, V) on a coarse grid, including out-of-range codes that must clamp, in
+        // every matrix and range.
+        for enc in ENCODINGS {
+            let k = YuvToRgb::new(enc);
+            for y in (0..=255).step_by(5) {
+                for u in (0..=255).step_by(15) {
+                    for v in (0..=255).step_by(15) {
+                        let (r, g, b) = yuv_to_rgb_pixel(&k, y, u, v);
+                        let (fr, fg, fb) = ref_rgb_in(enc, y as f64, u as f64, v as f64);
+                        for (got, want) in [(r, fr), (g, fg), (b, fb)] {
+                            let want = want.round().clamp(0.0, 255.0);
+                            assert!((got as f64 - want).abs() <= 1.0, "{enc:?} {y},{u},{v}: {got} vs {want}");
+                        }
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn bt709_limited_factors_are_the_published_ones() {
+        // The 16.16 factors libmst has always used (and the fast kernel is scaled from).
+        let k = YuvToRgb::new(YuvEncoding::BT709_LIMITED);
+        assert_eq!(k, YuvToRgb { y_offset: 16, c_y: 76309, r_v: 117489, g_u: 13975, g_v: 34925, b_u: 138438 });
+        let full601 = YuvToRgb::new(YuvEncoding { matrix: YuvMatrix::Bt601, full_range: true });
+        // JFIF: R = Y + 1.402 (V - 128), G = Y - 0.344136 (U - 128) - 0.714136 (V - 128),
+        // B = Y + 1.772 (U - 128).
+        assert_eq!(full601, YuvToRgb { y_offset: 0, c_y: 65536, r_v: 91881, g_u: 22553, g_v: 46802, b_u: 116130 });
+    }
+
+    #[test]
+    fn the_source_encoding_decides_the_rgb() {
+        // Mid-grey with a red chroma offset: limited and full range, BT.601 and BT.709 differ.
+        let mut src = OwnedImage::new(F::I420, 4, 2, 0, 0);
+        src.fill_with(|p, _, _, _| [100, 90, 200][p]);
+        let mut seen = Vec::new();
+        for enc in ENCODINGS {
+            let mut dst = OwnedImage::new(F::Rgba, 4, 2, 0, 0);
+            convert_with(&src.view(), &mut dst.view_mut(), enc);
+            let (r, g, b) = ref_rgb_in(enc, 100.0, 90.0, 200.0);
+            let want = [r, g, b].map(|c| c.round().clamp(0.0, 255.0) as i32);
+            let got = [0, 1, 2].map(|c| dst.get(0, 3, 1, c) as i32);
+            for c in 0..3 {
+                assert!((got[c] - want[c]).abs() <= 1, "{enc:?}: {got:?} vs {want:?}");
+            }
+            seen.push(got);
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), ENCODINGS.len(), "every encoding gives its own colour: {seen:?}");
     }
 
     /// (U, V) of chroma sample (cx, cy) of a YUV test image, whatever its layout.
@@ -574,7 +713,8 @@ mod tests {
                 for y in 0..5 {
                     for x in 0..7 {
                         let (u, v) = uv_at(&src, x / info.sub_x, y / info.sub_y);
-                        let (r, g, b) = yuv_to_rgb_pixel(src.get(0, x, y, 0), u, v);
+                        let k = YuvToRgb::new(YuvEncoding::BT709_LIMITED);
+                        let (r, g, b) = yuv_to_rgb_pixel(&k, src.get(0, x, y, 0), u, v);
                         let px: Vec<u8> = (0..4).map(|c| dst.get(0, x, y, c)).collect();
                         let a =
                             if src_format == F::I420A && dst_format.has_alpha() { src.get(3, x, y, 0) } else { 255 };

@@ -1,38 +1,66 @@
-//! I420 and NV12 to 32-bit RGB (RGBA, RGBX, BGRA, BGRX), BT.709 limited range: the reference's
-//! conversion (convert/video.rs) in 16-bit fixed point with AVX2 (32 pixels a step:
-//! multiply-high of 16-bit lanes, saturating packs, byte interleaves); the columns left over
-//! go to the reference's own kernel. Without AVX2 the reference runs.
+//! I420 and NV12 to 32-bit RGB (RGBA, RGBX, BGRA, BGRX) in any of the reference's matrices
+//! and ranges ([`YuvEncoding`]): the reference's conversion (convert/video.rs) in 16-bit fixed
+//! point with AVX2 (32 pixels a step: multiply-high of 16-bit lanes, saturating packs, byte
+//! interleaves); the columns left over go to the reference's own kernel. Without AVX2 the
+//! reference runs.
 //!
-//! Each term of R = 1.164 (Y - 16) + 1.793 (V - 128), G = ... - 0.213 (U - 128) - 0.533 (V - 128)
-//! and B = ... + 2.112 (U - 128) is computed in units of 1/16 by a 16x16 -> high-16 multiply
-//! (the inputs pre-shifted by 6 or 7 bits, the coefficients scaled by 2^14 or 2^13 to fit
-//! 16 bits), the terms added, and the sum rounded to a whole value and clamped. Each multiply
-//! floors at most 1/16, so the result is within 1 of the reference's 16.16 arithmetic
-//! ([`MAX_ERROR`]; the test below checks every Y, U, V combination's worst case on a grid).
+//! Each term of R = Cy (Y - Yo) + Rv (V - 128), G = ... - Gu (U - 128) - Gv (V - 128) and
+//! B = ... + Bu (U - 128) (BT.709 limited range: Yo = 16, Cy = 1.164, Rv = 1.793, Gu = 0.213,
+//! Gv = 0.533, Bu = 2.112) is computed in units of 1/16 by a 16x16 -> high-16 multiply (the
+//! inputs pre-shifted by 6 or 7 bits, the factors scaled by 2^14 or 2^13 to fit 16 bits), the
+//! terms added, and the sum rounded to a whole value and clamped. Each multiply floors at most
+//! 1/16, so the result is within 1 of the reference's 16.16 arithmetic ([`MAX_ERROR`]; the test
+//! below checks every Y, U, V combination's worst case on a grid, in every encoding). The
+//! factors are loaded once per image: every encoding runs the same instructions.
 //! Chroma is upsampled by nearest sample, as in the reference.
 //!
 //! libyuv's I420ToARGBMatrix is not used: it clamps the 2.112 coefficient to 2.0 (blue up to 13
 //! off where saturated).
 
-use super::video::yuv_to_rgb;
-use super::{Image, ImageMut};
+use super::video::{yuv_to_rgb_by, YuvToRgb};
+use super::{Image, ImageMut, YuvEncoding};
 use crate::frame::format::VideoPixelFormat as F;
 
 /// Largest per-sample difference from the reference.
 pub const MAX_ERROR: u8 = 1;
 
-// The reference's 16.16 coefficients (video.rs: C_Y, R_V, G_U, G_V, B_U) rescaled: x 2^14 / 2^16
-// for the ones applied to values pre-shifted by 6, x 2^13 / 2^16 for B_U (pre-shift 7).
-const K_Y: i16 = 19077; // 1.164384 * 16384
-const K_RV: i16 = 29372; // 1.792741 * 16384
-const K_GU: i16 = 3494; // 0.213249 * 16384
-const K_GV: i16 = 8731; // 0.532909 * 16384
-const K_BU: i16 = 17305; // 2.112402 * 8192
+/// The reference's 16.16 factors rescaled: x 2^14 / 2^16 for the ones applied to values
+/// pre-shifted by 6, x 2^13 / 2^16 for Bu (pre-shift 7). Every encoding's fit 16 bits (the
+/// largest, BT.709 limited's Rv, is 29372).
+#[derive(Clone, Copy)]
+struct Factors {
+    y_offset: i16,
+    y: i16,
+    rv: i16,
+    gu: i16,
+    gv: i16,
+    bu: i16,
+}
+
+impl Factors {
+    fn of(k: &YuvToRgb) -> Factors {
+        let q = |v: i32, shift: u32| ((v + (1 << (shift - 1))) >> shift) as i16;
+        Factors {
+            y_offset: k.y_offset as i16,
+            y: q(k.c_y, 2),
+            rv: q(k.r_v, 2),
+            gu: q(k.g_u, 2),
+            gv: q(k.g_v, 2),
+            bu: q(k.b_u, 3),
+        }
+    }
+}
 
 /// Converts `src` (I420 or NV12) into `dst` (RGBA, RGBX, BGRA or BGRX; alpha and X are 255),
-/// same size. False (nothing written) for other formats or sizes, or without AVX2 (the
-/// reference then runs).
+/// same size, YUV read as BT.709 limited range ([`convert_with`]).
 pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
+    convert_with(src, dst, YuvEncoding::BT709_LIMITED)
+}
+
+/// Converts `src` (I420 or NV12, encoded as `yuv`) into `dst` (RGBA, RGBX, BGRA or BGRX; alpha
+/// and X are 255), same size. False (nothing written) for other formats or sizes, or without
+/// AVX2 (the reference then runs).
+pub fn convert_with(src: &Image, dst: &mut ImageMut, yuv: YuvEncoding) -> bool {
     let (w, h) = (dst.width, dst.height);
     if src.width != w || src.height != h || w == 0 || h == 0 || !matches!(src.format, F::I420 | F::Nv12) {
         return false;
@@ -45,18 +73,19 @@ pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
+            let k = YuvToRgb::new(yuv);
             // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { avx2::rows(src, dst, bgr) };
+            unsafe { avx2::rows(src, dst, bgr, &k) };
             return true;
         }
     }
-    let _ = bgr;
+    let _ = (bgr, yuv);
     false
 }
 
 /// Columns `x..` of rows `y..y + h` by the reference's own kernel (`x` and `y` even).
-fn rest(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize) {
-    super::tail(src, dst, x, y, h, yuv_to_rgb);
+fn rest(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize, k: &YuvToRgb) {
+    super::tail(src, dst, x, y, h, |s, d| yuv_to_rgb_by(s, d, k));
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -65,17 +94,40 @@ mod avx2 {
 
     use super::*;
 
+    /// The factors broadcast to every lane, made once per image.
+    #[derive(Clone, Copy)]
+    struct Vectors {
+        y_offset: __m256i,
+        y: __m256i,
+        rv: __m256i,
+        gu: __m256i,
+        gv: __m256i,
+        bu: __m256i,
+    }
+
+    #[inline(always)]
+    unsafe fn vectors(f: Factors) -> Vectors {
+        Vectors {
+            y_offset: _mm256_set1_epi16(f.y_offset),
+            y: _mm256_set1_epi16(f.y),
+            rv: _mm256_set1_epi16(f.rv),
+            gu: _mm256_set1_epi16(f.gu),
+            gv: _mm256_set1_epi16(f.gv),
+            bu: _mm256_set1_epi16(f.bu),
+        }
+    }
+
     /// R, G and B terms (units of 1/16) of 16 chroma samples (U and V as 16 i16 lanes).
     #[inline(always)]
-    unsafe fn terms(u: __m256i, v: __m256i) -> [__m256i; 3] {
+    unsafe fn terms(k: &Vectors, u: __m256i, v: __m256i) -> [__m256i; 3] {
         let c128 = _mm256_set1_epi16(128);
         let (u, v) = (_mm256_sub_epi16(u, c128), _mm256_sub_epi16(v, c128));
-        let r = _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), _mm256_set1_epi16(K_RV));
+        let r = _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), k.rv);
         let g = _mm256_add_epi16(
-            _mm256_mulhi_epi16(_mm256_slli_epi16(u, 6), _mm256_set1_epi16(K_GU)),
-            _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), _mm256_set1_epi16(K_GV)),
+            _mm256_mulhi_epi16(_mm256_slli_epi16(u, 6), k.gu),
+            _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), k.gv),
         );
-        let b = _mm256_mulhi_epi16(_mm256_slli_epi16(u, 7), _mm256_set1_epi16(K_BU));
+        let b = _mm256_mulhi_epi16(_mm256_slli_epi16(u, 7), k.bu);
         [r, g, b]
     }
 
@@ -89,9 +141,9 @@ mod avx2 {
 
     /// Luma term (units of 1/16, plus the rounding 8) of 16 Y bytes.
     #[inline(always)]
-    unsafe fn luma(y: __m128i) -> __m256i {
-        let y = _mm256_sub_epi16(_mm256_cvtepu8_epi16(y), _mm256_set1_epi16(16));
-        _mm256_add_epi16(_mm256_mulhi_epi16(_mm256_slli_epi16(y, 6), _mm256_set1_epi16(K_Y)), _mm256_set1_epi16(8))
+    unsafe fn luma(k: &Vectors, y: __m128i) -> __m256i {
+        let y = _mm256_sub_epi16(_mm256_cvtepu8_epi16(y), k.y_offset);
+        _mm256_add_epi16(_mm256_mulhi_epi16(_mm256_slli_epi16(y, 6), k.y), _mm256_set1_epi16(8))
     }
 
     /// Two vectors of 16 i16 lanes (pixels 0-15 and 16-31) saturated to bytes, lane-interleaved:
@@ -106,6 +158,7 @@ mod avx2 {
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn emit(
+        k: &Vectors,
         ys: *const __m128i,
         o: *mut __m256i,
         rt: (__m256i, __m256i),
@@ -113,7 +166,7 @@ mod avx2 {
         bt: (__m256i, __m256i),
         bgr: bool,
     ) {
-        let (y0, y1) = (luma(_mm_loadu_si128(ys)), luma(_mm_loadu_si128(ys.add(1))));
+        let (y0, y1) = (luma(k, _mm_loadu_si128(ys)), luma(k, _mm_loadu_si128(ys.add(1))));
         let r =
             bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, rt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, rt.1), 4));
         let g =
@@ -138,8 +191,9 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn rows(src: &Image, dst: &mut ImageMut, bgr: bool) {
+    pub(super) unsafe fn rows(src: &Image, dst: &mut ImageMut, bgr: bool, factors: &YuvToRgb) {
         let (w, h) = (dst.width, dst.height);
+        let k = &vectors(Factors::of(factors));
         let nv12 = src.format == F::Nv12;
         let cw = w.div_ceil(2);
         let blocks = w / 32;
@@ -162,23 +216,32 @@ mod avx2 {
             assert!(dst.planes[0].len() >= last + 4 * w && dst.strides[0] >= 4 * w);
             let base = dst.planes[0].as_mut_ptr();
             let (o0, o1) = (base.add(2 * cy * dst.strides[0]), base.add(last));
-            for k in 0..blocks {
+            for b in 0..blocks {
                 let (u, v) = if nv12 {
-                    let uv = _mm256_loadu_si256(ur[32 * k..][..32].as_ptr() as *const __m256i);
+                    let uv = _mm256_loadu_si256(ur[32 * b..][..32].as_ptr() as *const __m256i);
                     (_mm256_and_si256(uv, mask), _mm256_srli_epi16(uv, 8))
                 } else {
                     (
-                        _mm256_cvtepu8_epi16(_mm_loadu_si128(ur[16 * k..][..16].as_ptr() as *const __m128i)),
-                        _mm256_cvtepu8_epi16(_mm_loadu_si128(vr[16 * k..][..16].as_ptr() as *const __m128i)),
+                        _mm256_cvtepu8_epi16(_mm_loadu_si128(ur[16 * b..][..16].as_ptr() as *const __m128i)),
+                        _mm256_cvtepu8_epi16(_mm_loadu_si128(vr[16 * b..][..16].as_ptr() as *const __m128i)),
                     )
                 };
-                let [rt, gt, bt] = terms(u, v);
+                let [rt, gt, bt] = terms(k, u, v);
                 let (rt, gt, bt) = (doubled(rt), doubled(gt), doubled(bt));
-                emit(y0[32 * k..][..32].as_ptr() as *const __m128i, o0.add(128 * k) as *mut __m256i, rt, gt, bt, bgr);
+                emit(
+                    k,
+                    y0[32 * b..][..32].as_ptr() as *const __m128i,
+                    o0.add(128 * b) as *mut __m256i,
+                    rt,
+                    gt,
+                    bt,
+                    bgr,
+                );
                 if pair == 2 {
                     emit(
-                        y1[32 * k..][..32].as_ptr() as *const __m128i,
-                        o1.add(128 * k) as *mut __m256i,
+                        k,
+                        y1[32 * b..][..32].as_ptr() as *const __m128i,
+                        o1.add(128 * b) as *mut __m256i,
                         rt,
                         gt,
                         bt,
@@ -186,7 +249,7 @@ mod avx2 {
                     );
                 }
             }
-            rest(src, dst, blocks * 32, 2 * cy, pair);
+            rest(src, dst, blocks * 32, 2 * cy, pair, factors);
         }
     }
 }
@@ -194,7 +257,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::convert::testutil::OwnedImage;
+    use crate::convert::testutil::{OwnedImage, ENCODINGS};
 
     #[test]
     #[cfg(target_arch = "x86_64")]
@@ -210,14 +273,15 @@ mod tests {
             1 => vals[(y / n) % n],
             _ => vals[y % n],
         });
-        for format in [F::Bgra, F::Rgbx] {
+        // Every matrix and range: the same instructions with other factors.
+        for (format, enc) in ENCODINGS.iter().enumerate().map(|(i, e)| ([F::Bgra, F::Rgbx][i % 2], *e)) {
             let mut fast = OwnedImage::new(format, w, h, 5, 0);
             let mut slow = OwnedImage::new(format, w, h, 0, 0);
-            if !convert(&src.view(), &mut fast.view_mut()) {
+            if !convert_with(&src.view(), &mut fast.view_mut(), enc) {
                 assert!(!std::arch::is_x86_feature_detected!("avx2"), "no fast path with AVX2");
                 return;
             }
-            crate::convert::reference::convert(&src.view(), &mut slow.view_mut());
+            crate::convert::reference::convert_with(&src.view(), &mut slow.view_mut(), enc);
             fast.assert_padding();
             let mut worst = 0;
             for y in 0..h {
@@ -227,7 +291,7 @@ mod tests {
                     }
                 }
             }
-            assert!(worst <= MAX_ERROR, "{format:?}: max error {worst}");
+            assert!(worst <= MAX_ERROR, "{format:?} {enc:?}: max error {worst}");
         }
     }
 

@@ -32,10 +32,12 @@ pub struct MstFileStats {
 
 /// Starts recording `track` to `path` (created or truncated) on a library thread
 /// ("mst-file-sink"): video as Y4M (I420 at the first frame's visible size; later frames of
-/// another size are scaled; F from the first frame's duration; tagged C420jpeg,
-/// XCOLORRANGE=LIMITED and XMST_MATRIX=BT709, libmst's colour model), audio as WAV (the first
-/// chunk's rate and channels, its sample format interleaved: u8/s16/s32 PCM or 32-bit float;
-/// WAVE_FORMAT_EXTENSIBLE above 2 channels; at most 4 GiB).
+/// another size are scaled; F from the first frame's duration; tagged with the first frame's
+/// colour: C420jpeg or C420mpeg2 (chroma siting), XCOLORRANGE=LIMITED or FULL and
+/// XMST_MATRIX=BT601, BT709 or BT2020 (RGB frames are written as BT.709 limited, C420jpeg);
+/// the sink stops with MST_ERR_UNSUPPORTED at a later frame of another colour), audio as WAV
+/// (the first chunk's rate and channels, its sample format interleaved: u8/s16/s32 PCM or
+/// 32-bit float; WAVE_FORMAT_EXTENSIBLE above 2 channels; at most 4 GiB).
 /// The sink has its own processor (8 video / 100 audio frames): a slow disk drops frames,
 /// counted in MstFileStats, and never stalls the source.
 ///

@@ -7,8 +7,9 @@ use super::{bytes, bytes_mut, ffi_call, out, sized_struct, symver, MstStatus, Ou
 use crate::error::{err, Result};
 use crate::frame::pool::SpareBoxes;
 use crate::frame::{
-    AudioCopyOptions, AudioDataInit, AudioSampleFormat, ExternalMemory, Frame, FrameMeta, Kind, PlaneLayout, Rect,
-    VideoCopyOptions, VideoFrameInit, VideoPixelFormat,
+    AudioCopyOptions, AudioDataInit, AudioSampleFormat, ColorPrimaries, ExternalMemory, Frame, FrameMeta, Kind,
+    MatrixCoefficients, PlaneLayout, Rect, TransferCharacteristics, VideoColorSpace, VideoCopyOptions, VideoFrameInit,
+    VideoPixelFormat,
 };
 
 /// A video frame or audio buffer. Opaque; a handle, not a pointer to dereference.
@@ -230,6 +231,16 @@ pub struct MstVideoFrameInit {
     /// Both 0 = the visible size.
     pub display_width: u32,
     pub display_height: u32,
+    /// Since 1.2: the frame's colour space (WebCodecs' `colorSpace`), as MstVideoColorPrimaries,
+    /// MstVideoTransferCharacteristics, MstVideoMatrixCoefficients and MstVideoColorRange
+    /// values. All four 0 (UNSET) = WebCodecs' default for the format: sRGB for the RGB formats,
+    /// BT.709 limited range for the YUV ones. Otherwise the colour space is exactly these, an
+    /// UNSET member being unknown (YUV of unknown matrix is read as BT.709, of unknown range
+    /// as limited).
+    pub color_primaries: i32,
+    pub color_transfer: i32,
+    pub color_matrix: i32,
+    pub color_range: i32,
 }
 
 fn video_init(i: &MstVideoFrameInit) -> Result<VideoFrameInit> {
@@ -253,6 +264,192 @@ fn video_init(i: &MstVideoFrameInit) -> Result<VideoFrameInit> {
         layout,
         visible_rect: (i.visible_rect.width != 0).then(|| i.visible_rect.into()),
         display_size,
+        color_space: color_space_in(i)?,
+    })
+}
+
+/// WebCodecs' VideoColorPrimaries (since 1.2).
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstVideoColorPrimaries {
+    /// Unknown (WebCodecs' null).
+    MST_VIDEO_COLOR_PRIMARIES_UNSET = 0,
+    /// BT.709, also sRGB's.
+    MST_VIDEO_COLOR_PRIMARIES_BT709 = 1,
+    /// BT.601 625-line (PAL).
+    MST_VIDEO_COLOR_PRIMARIES_BT470BG = 2,
+    /// BT.601 525-line (NTSC).
+    MST_VIDEO_COLOR_PRIMARIES_SMPTE170M = 3,
+    MST_VIDEO_COLOR_PRIMARIES_BT2020 = 4,
+    /// P3 D65.
+    MST_VIDEO_COLOR_PRIMARIES_SMPTE432 = 5,
+}
+
+/// WebCodecs' VideoTransferCharacteristics (since 1.2).
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstVideoTransferCharacteristics {
+    /// Unknown (WebCodecs' null).
+    MST_VIDEO_TRANSFER_UNSET = 0,
+    MST_VIDEO_TRANSFER_BT709 = 1,
+    MST_VIDEO_TRANSFER_SMPTE170M = 2,
+    /// sRGB ("iec61966-2-1").
+    MST_VIDEO_TRANSFER_IEC61966_2_1 = 3,
+    MST_VIDEO_TRANSFER_LINEAR = 4,
+    MST_VIDEO_TRANSFER_PQ = 5,
+    MST_VIDEO_TRANSFER_HLG = 6,
+}
+
+/// WebCodecs' VideoMatrixCoefficients (since 1.2).
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstVideoMatrixCoefficients {
+    /// Unknown (WebCodecs' null).
+    MST_VIDEO_MATRIX_UNSET = 0,
+    /// No matrix: the samples are R, G, B.
+    MST_VIDEO_MATRIX_RGB = 1,
+    MST_VIDEO_MATRIX_BT709 = 2,
+    /// BT.601 (625-line); the same matrix as SMPTE170M.
+    MST_VIDEO_MATRIX_BT470BG = 3,
+    /// BT.601 (525-line); the same matrix as BT470BG.
+    MST_VIDEO_MATRIX_SMPTE170M = 4,
+    /// BT.2020 non-constant luminance.
+    MST_VIDEO_MATRIX_BT2020_NCL = 5,
+}
+
+/// WebCodecs' VideoColorSpace.fullRange as an enum (since 1.2).
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstVideoColorRange {
+    /// Unknown (WebCodecs' null).
+    MST_VIDEO_COLOR_RANGE_UNSET = 0,
+    /// Y 16..=235, U and V 16..=240 (fullRange false).
+    MST_VIDEO_COLOR_RANGE_LIMITED = 1,
+    /// Y, U and V 0..=255 (fullRange true; JPEG's).
+    MST_VIDEO_COLOR_RANGE_FULL = 2,
+}
+
+const PRIMARIES: [ColorPrimaries; 5] = [
+    ColorPrimaries::Bt709,
+    ColorPrimaries::Bt470bg,
+    ColorPrimaries::Smpte170m,
+    ColorPrimaries::Bt2020,
+    ColorPrimaries::Smpte432,
+];
+const TRANSFERS: [TransferCharacteristics; 6] = [
+    TransferCharacteristics::Bt709,
+    TransferCharacteristics::Smpte170m,
+    TransferCharacteristics::Iec61966_2_1,
+    TransferCharacteristics::Linear,
+    TransferCharacteristics::Pq,
+    TransferCharacteristics::Hlg,
+];
+const MATRICES: [MatrixCoefficients; 5] = [
+    MatrixCoefficients::Rgb,
+    MatrixCoefficients::Bt709,
+    MatrixCoefficients::Bt470bg,
+    MatrixCoefficients::Smpte170m,
+    MatrixCoefficients::Bt2020Ncl,
+];
+
+/// Member `v` of `table` (1-based; 0 = unknown), or InvalidArg naming the field.
+fn member_in<T: Copy>(table: &[T], v: i32, what: &str, enum_name: &str) -> Result<Option<T>> {
+    match v {
+        0 => Ok(None),
+        v if v > 0 && (v as usize) <= table.len() => Ok(Some(table[v as usize - 1])),
+        _ => Err(err!(InvalidArg, "{what} {v} is not an {enum_name} (0..={})", table.len())),
+    }
+}
+
+/// The 1-based position of `v` in `table` (0 for None).
+fn member_out<T: PartialEq>(table: &[T], v: Option<T>) -> i32 {
+    v.map_or(0, |v| table.iter().position(|x| *x == v).expect("listed") as i32 + 1)
+}
+
+fn color_space_in(i: &MstVideoFrameInit) -> Result<Option<VideoColorSpace>> {
+    if (i.color_primaries, i.color_transfer, i.color_matrix, i.color_range) == (0, 0, 0, 0) {
+        return Ok(None);
+    }
+    Ok(Some(VideoColorSpace {
+        primaries: member_in(&PRIMARIES, i.color_primaries, "color_primaries", "MstVideoColorPrimaries")?,
+        transfer: member_in(&TRANSFERS, i.color_transfer, "color_transfer", "MstVideoTransferCharacteristics")?,
+        matrix: member_in(&MATRICES, i.color_matrix, "color_matrix", "MstVideoMatrixCoefficients")?,
+        full_range: member_in(&[false, true], i.color_range, "color_range", "MstVideoColorRange")?,
+    }))
+}
+
+/// A VideoFrame's colour space (WebCodecs' VideoColorSpace; since 1.2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MstVideoColorSpace {
+    /// sizeof(MstVideoColorSpace) as the caller knows it (MST_STRUCT_INIT).
+    pub struct_size: u32,
+    pub primaries: MstVideoColorPrimaries,
+    pub transfer: MstVideoTransferCharacteristics,
+    pub matrix: MstVideoMatrixCoefficients,
+    pub range: MstVideoColorRange,
+}
+
+/// Reads a video frame's colour space: what its samples mean. A frame made without one has
+/// WebCodecs' default for its format (sRGB: BT709 primaries, IEC61966_2_1 transfer, RGB
+/// matrix, full range, for the RGB formats; BT709 primaries, transfer and matrix at limited
+/// range for the YUV ones); a camera's frames have what the driver reports (V4L2's defaults
+/// applied; MJPEG is full-range BT.601, JFIF). Crops, scales, clones and a processor's
+/// constraint handling keep it, and mst_frame_video_copy_to() to RGB converts with its
+/// matrix and range.
+///
+/// Ownership: `frame` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame` or `out` is NULL), MST_ERR_INVALID_ARG (not a frame
+/// handle, or `out->struct_size` below sizeof(MstVideoColorSpace) in 1.2), MST_ERR_INVALID_STATE
+/// (closed or freed), MST_ERR_TYPE (an audio frame).
+/// Spec: WebCodecs VideoFrame.colorSpace (since 1.2).
+#[no_mangle]
+pub extern "C" fn mst_frame_get_color_space(frame: *const MstFrame, out: *mut MstVideoColorSpace) -> MstStatus {
+    ffi_call!({
+        let out = OutStruct::new(out, "out")?;
+        let f = get(frame)?;
+        let c = f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?.color_space;
+        use MstVideoColorPrimaries as P;
+        use MstVideoMatrixCoefficients as M;
+        use MstVideoTransferCharacteristics as T;
+        let primaries = [
+            P::MST_VIDEO_COLOR_PRIMARIES_UNSET,
+            P::MST_VIDEO_COLOR_PRIMARIES_BT709,
+            P::MST_VIDEO_COLOR_PRIMARIES_BT470BG,
+            P::MST_VIDEO_COLOR_PRIMARIES_SMPTE170M,
+            P::MST_VIDEO_COLOR_PRIMARIES_BT2020,
+            P::MST_VIDEO_COLOR_PRIMARIES_SMPTE432,
+        ][member_out(&PRIMARIES, c.primaries) as usize];
+        let transfer = [
+            T::MST_VIDEO_TRANSFER_UNSET,
+            T::MST_VIDEO_TRANSFER_BT709,
+            T::MST_VIDEO_TRANSFER_SMPTE170M,
+            T::MST_VIDEO_TRANSFER_IEC61966_2_1,
+            T::MST_VIDEO_TRANSFER_LINEAR,
+            T::MST_VIDEO_TRANSFER_PQ,
+            T::MST_VIDEO_TRANSFER_HLG,
+        ][member_out(&TRANSFERS, c.transfer) as usize];
+        let matrix = [
+            M::MST_VIDEO_MATRIX_UNSET,
+            M::MST_VIDEO_MATRIX_RGB,
+            M::MST_VIDEO_MATRIX_BT709,
+            M::MST_VIDEO_MATRIX_BT470BG,
+            M::MST_VIDEO_MATRIX_SMPTE170M,
+            M::MST_VIDEO_MATRIX_BT2020_NCL,
+        ][member_out(&MATRICES, c.matrix) as usize];
+        let range = match c.full_range {
+            None => MstVideoColorRange::MST_VIDEO_COLOR_RANGE_UNSET,
+            Some(false) => MstVideoColorRange::MST_VIDEO_COLOR_RANGE_LIMITED,
+            Some(true) => MstVideoColorRange::MST_VIDEO_COLOR_RANGE_FULL,
+        };
+        out.write(MstVideoColorSpace { struct_size: 0, primaries, transfer, matrix, range });
+        Ok(())
     })
 }
 
@@ -772,7 +969,9 @@ pub extern "C" fn mst_frame_video_allocation_size(
 
 /// Copies (and with `options->format`, converts) the rect's pixels into `destination`.
 /// `options` may be NULL (defaults); `out_layout` may be NULL, else it receives the planes
-/// written.
+/// written. YUV converts to RGB with the frame's matrix and range
+/// (mst_frame_get_color_space(): BT.601, BT.709 or BT.2020, limited or full; BT.709 and
+/// limited where the colour space leaves them unknown).
 ///
 /// Ownership: everything borrowed for the call; `*out_layout` written on MST_OK only, up to
 /// `out_layout->struct_size`.
@@ -890,6 +1089,7 @@ sized_struct!(
     out MstAudioDataInfo = 56,
     in MstVideoCopyOptions = 96,
     in MstAudioCopyOptions = 20,
+    out MstVideoColorSpace = 20,
 );
 
 symver!(
@@ -910,3 +1110,5 @@ symver!(
     mst_frame_audio_allocation_size,
     mst_frame_audio_copy_to
 );
+
+symver!(version "MST_1.2": mst_frame_get_color_space);

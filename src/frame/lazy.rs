@@ -86,9 +86,10 @@ fn make(recipe: &Recipe) -> Pooled<Storage> {
             Storage::pooled(size, |buf| {
                 let mut img = image_mut(VideoPixelFormat::I420, w, h, buf, &layout);
                 // The header was checked when the frame was made; data the decoder gives up on
-                // half-way (rare: truncation and corruption only warn) leaves a black frame.
+                // half-way (rare: truncation and corruption only warn) leaves a black frame:
+                // full-range black, as the frame is tagged JFIF unless the driver said otherwise.
                 if with_decoder(|d| d.decode_i420(data.as_slice(), &mut img)).is_err() {
-                    convert::fill_black(&mut img);
+                    convert::fill_black_in(&mut img, true);
                 }
             })
         }
@@ -208,6 +209,7 @@ mod tests {
             layout: None,
             visible_rect: None,
             display_size: None,
+            color_space: None,
         };
         let f = Frame::video_wrap(&init, Box::new(Flagged(vec![77; 64 * 36 * 3 / 2], released.clone())))
             .map_err(|(e, _)| e)

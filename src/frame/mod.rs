@@ -4,12 +4,14 @@
 //! last clone returns the frame object and its buffer to their pools. Crops are views: they share
 //! the buffer and differ only in their visible rectangle.
 
+pub mod color;
 pub mod format;
 mod lazy;
 pub(crate) mod pool;
 
 use crate::convert::{self, Image, ImageMut};
 use crate::error::{err, Result};
+pub use color::{ChromaSiting, ColorPrimaries, MatrixCoefficients, TransferCharacteristics, VideoColorSpace};
 pub use format::{AudioSampleFormat, PlaneInfo, VideoPixelFormat};
 use pool::{Pooled, Recyclable, Recycler};
 
@@ -130,6 +132,8 @@ pub struct VideoFrameInit {
     pub visible_rect: Option<Rect>,
     /// Both set or both `None`.
     pub display_size: Option<(u32, u32)>,
+    /// `None`: WebCodecs' default for the format ([`VideoColorSpace::default_for`]).
+    pub color_space: Option<VideoColorSpace>,
 }
 
 /// Metadata of a video frame.
@@ -149,6 +153,12 @@ pub struct VideoMeta {
     /// are frames the device or libmst dropped), kept by crops, scales and disabled tracks'
     /// black frames; None for frames not captured from a device.
     pub capture_sequence: Option<u64>,
+    /// WebCodecs' `colorSpace`: how the samples map to colours. Kept by crops, scales and
+    /// black frames; YUV -> RGB conversions read the matrix and range from it.
+    pub color_space: VideoColorSpace,
+    /// Where the chroma samples sit (the camera's, or the centre for frames libmst or the
+    /// caller made).
+    pub chroma_siting: ChromaSiting,
 }
 
 /// WebCodecs' `AudioDataInit` without the data.
@@ -283,6 +293,7 @@ fn packed_meta(
         layout: None,
         visible_rect: None,
         display_size: None,
+        color_space: None,
     };
     Ok((layout, size, init.validate(size)?))
 }
@@ -393,6 +404,8 @@ impl VideoFrameInit {
             duration: self.duration,
             layout: planes,
             capture_sequence: None,
+            color_space: self.color_space.unwrap_or_else(|| VideoColorSpace::default_for(self.format)),
+            chroma_siting: ChromaSiting::Center,
         })
     }
 }
@@ -566,7 +579,8 @@ impl Frame {
     }
 
     /// `crop` of the video frame `src` scaled to `width` x `height` (same format, packed), as
-    /// [`convert::scale`] does it (timestamp, duration and capture sequence are `src`'s).
+    /// [`convert::scale`] does it (timestamp, duration, capture sequence and colour are
+    /// `src`'s).
     ///
     /// The pixels are made when one is first read, so a frame nobody reads costs no scaling;
     /// until then the new frame holds `src`. A wrapped `src` ([`Frame::video_wrap`]) is scaled
@@ -577,6 +591,8 @@ impl Frame {
         check_rect(v.format, crop, v.coded_width, v.coded_height, "scale source")?;
         let (layout, size, mut meta) = packed_meta(v.format, width, height, v.timestamp, v.duration)?;
         meta.capture_sequence = v.capture_sequence;
+        meta.color_space = v.color_space;
+        meta.chroma_siting = v.chroma_siting;
         let storage = if src.is_wrapped() {
             let from = src.image(crop).expect("video");
             Storage::pooled(size, |buf| {
@@ -673,6 +689,35 @@ impl Frame {
         Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
     }
 
+    /// The same frame (buffer shared) with its video metadata changed by `change` (which must
+    /// keep the geometry and layout); a video frame's only.
+    pub(crate) fn with_meta(&self, change: impl FnOnce(&mut VideoMeta)) -> Frame {
+        match self.meta() {
+            FrameMeta::Video(v) => {
+                let mut meta = *v;
+                change(&mut meta);
+                debug_assert_eq!((meta.format, meta.layout, meta.visible_rect), (v.format, v.layout, v.visible_rect));
+                if meta == *v {
+                    return self.clone();
+                }
+                Frame::from_parts(FrameMeta::Video(meta), self.0.storage.clone().expect("frames always have storage"))
+            }
+            FrameMeta::Audio(_) => self.clone(),
+        }
+    }
+
+    /// The same frame (buffer shared) described as `color_space` with chroma at `siting`
+    /// (what a camera or a decoder says its samples are); a video frame's only.
+    pub fn with_color(&self, color_space: VideoColorSpace, siting: ChromaSiting) -> Frame {
+        match self.meta() {
+            FrameMeta::Video(v) if (v.color_space, v.chroma_siting) != (color_space, siting) => {
+                let meta = VideoMeta { color_space, chroma_siting: siting, ..*v };
+                Frame::from_parts(FrameMeta::Video(meta), self.0.storage.clone().expect("frames always have storage"))
+            }
+            _ => self.clone(),
+        }
+    }
+
     /// The same frame (buffer shared) with `capture_sequence` set; a video frame's only.
     pub fn with_capture_sequence(&self, sequence: Option<u64>) -> Frame {
         match self.meta() {
@@ -684,13 +729,13 @@ impl Frame {
         }
     }
 
-    /// A frame of the same kind and geometry with black pixels or silent samples.
+    /// A frame of the same kind and geometry with black pixels or silent samples (black in the
+    /// frame's own colour space, which it keeps).
     pub fn blank_like(&self) -> Result<Frame> {
         match self.meta() {
             FrameMeta::Video(v) => {
                 let r = v.visible_rect;
-                let f = Frame::video_with(v.format, r.width, r.height, v.timestamp, v.duration, convert::fill_black)?
-                    .with_capture_sequence(v.capture_sequence);
+                let f = Frame::black(v, r.width, r.height)?;
                 Ok(if (r.width, r.height) == (v.display_width, v.display_height) {
                     f
                 } else {
@@ -711,6 +756,20 @@ impl Frame {
                 Frame::audio_with(&init, |buf| convert::fill_silence(buf, a.format))
             }
         }
+    }
+
+    /// A `width` x `height` black frame of `like`'s format, times, capture sequence and
+    /// colour (black is Y = 0 at full range, 16 at limited).
+    pub(crate) fn black(like: &VideoMeta, width: u32, height: u32) -> Result<Frame> {
+        let (layout, size, mut meta) = packed_meta(like.format, width, height, like.timestamp, like.duration)?;
+        meta.capture_sequence = like.capture_sequence;
+        meta.color_space = like.color_space;
+        meta.chroma_siting = like.chroma_siting;
+        let full = like.color_space.yuv_encoding().full_range;
+        let storage = Storage::pooled(size, |buf| {
+            convert::fill_black_in(&mut image_mut(like.format, width as usize, height as usize, buf, &layout), full)
+        });
+        Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
     }
 
     /// WebCodecs' VideoFrame "compute layout and allocation size" for `copy_to`.
@@ -769,7 +828,8 @@ impl Frame {
                 );
             }
         } else {
-            convert::convert(&src, &mut out);
+            let v = self.video().expect("checked: video frame");
+            convert::convert_with(&src, &mut out, v.color_space.yuv_encoding());
         }
         Ok(layout)
     }
@@ -899,7 +959,78 @@ mod tests {
             layout: None,
             visible_rect: None,
             display_size: None,
+            color_space: None,
         }
+    }
+
+    #[test]
+    fn colour_space_defaults_per_format_as_webcodecs() {
+        for format in VideoPixelFormat::ALL {
+            let f = Frame::video_copy(&init(format, 4, 4), &[0; 64]).unwrap();
+            let want = if format.is_rgb() { VideoColorSpace::SRGB } else { VideoColorSpace::REC709 };
+            assert_eq!(f.video().unwrap().color_space, want, "{}", format.name());
+            assert_eq!(f.video().unwrap().chroma_siting, ChromaSiting::Center);
+        }
+        assert_eq!(VideoColorSpace::SRGB.matrix, Some(MatrixCoefficients::Rgb));
+        assert_eq!(VideoColorSpace::SRGB.transfer, Some(TransferCharacteristics::Iec61966_2_1));
+        assert_eq!(VideoColorSpace::REC709.full_range, Some(false));
+        // A partial colour space stays partial, as WebCodecs' VideoColorSpace does.
+        let partial = VideoColorSpace { full_range: Some(true), ..Default::default() };
+        let f = Frame::video_copy(
+            &VideoFrameInit { color_space: Some(partial), ..init(VideoPixelFormat::I420, 4, 4) },
+            &[0; 24],
+        )
+        .unwrap();
+        assert_eq!(f.video().unwrap().color_space, partial);
+    }
+
+    #[test]
+    fn colour_space_survives_crops_scales_clones_and_black() {
+        let (w, h) = (8u32, 4u32);
+        let i = VideoFrameInit { color_space: Some(VideoColorSpace::JPEG), ..init(VideoPixelFormat::I420, w, h) };
+        let f = Frame::video_copy(&i, &[60; 48]).unwrap().with_color(VideoColorSpace::JPEG, ChromaSiting::Left);
+        let same = |g: &Frame, what: &str| {
+            let v = g.video().unwrap();
+            assert_eq!((v.color_space, v.chroma_siting), (VideoColorSpace::JPEG, ChromaSiting::Left), "{what}");
+        };
+        same(&f.clone(), "clone");
+        same(&f.with_visible_rect(Rect { x: 2, y: 2, width: 4, height: 2 }, (4, 2)).unwrap(), "crop");
+        same(&Frame::video_scaled(&f, Rect { x: 0, y: 0, width: w, height: h }, 4, 2).unwrap(), "scale");
+        same(&f.with_capture_sequence(Some(3)), "sequence");
+        let black = f.blank_like().unwrap();
+        same(&black, "black");
+        // Full-range black is Y = 0 (16 would be grey there), chroma 128.
+        assert_eq!(black.plane(0).unwrap().0[0], 0);
+        assert_eq!(black.plane(1).unwrap().0[0], 128);
+        let limited = Frame::video_copy(&init(VideoPixelFormat::I420, w, h), &[60; 48]).unwrap().blank_like().unwrap();
+        assert_eq!(limited.plane(0).unwrap().0[0], 16);
+    }
+
+    #[test]
+    fn rgb_copies_read_the_frames_matrix_and_range() {
+        // One YUV value, read as full-range BT.601 (JFIF) and as limited BT.709.
+        let (y, u, v) = (100u8, 90u8, 200u8);
+        let mut data = vec![y; 16];
+        data.extend([u; 4]);
+        data.extend([v; 4]);
+        let opts = VideoCopyOptions { format: Some(VideoPixelFormat::Rgba), ..Default::default() };
+        let rgb = |cs: Option<VideoColorSpace>| {
+            let f = Frame::video_copy(&VideoFrameInit { color_space: cs, ..init(VideoPixelFormat::I420, 4, 4) }, &data)
+                .unwrap();
+            let mut out = vec![0; 64];
+            f.video_copy_to(&mut out, &opts).unwrap();
+            [out[0] as f64, out[1] as f64, out[2] as f64]
+        };
+        // JFIF: R = Y + 1.402 (V - 128), G = Y - 0.344136 (U - 128) - 0.714136 (V - 128),
+        // B = Y + 1.772 (U - 128).
+        let (d, e) = (u as f64 - 128.0, v as f64 - 128.0);
+        let jfif = [y as f64 + 1.402 * e, y as f64 - 0.344136 * d - 0.714136 * e, y as f64 + 1.772 * d]
+            .map(|c| c.round().clamp(0.0, 255.0));
+        let got = rgb(Some(VideoColorSpace::JPEG));
+        for c in 0..3 {
+            assert!((got[c] - jfif[c]).abs() <= 1.0, "JFIF {got:?} vs {jfif:?}");
+        }
+        assert_ne!(rgb(None), got, "the default (BT.709 limited) reads the same bytes differently");
     }
 
     #[test]

@@ -7,9 +7,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::convert::{self, ImageMut};
+use crate::convert::{self, ImageMut, YuvEncoding};
 use crate::error::{err, Error, ErrorKind, Result};
-use crate::frame::{AudioCopyOptions, AudioSampleFormat, Frame, Kind, PlaneLayout, Rect, VideoPixelFormat};
+use crate::frame::{
+    AudioCopyOptions, AudioSampleFormat, ChromaSiting, Frame, Kind, PlaneLayout, Rect, VideoMeta, VideoPixelFormat,
+};
 use crate::sink::processor::{EndPolicy, Processor, Wait};
 use crate::sink::SinkThread;
 use crate::source::worker::StopSignal;
@@ -59,7 +61,7 @@ impl FileSink {
         let out = BufWriter::with_capacity(1 << 20, file);
         let p = path.to_path_buf();
         let (writer, queue): (Box<dyn Writer>, usize) = match track.kind() {
-            Kind::Video => (Box::new(Y4m { out, path: p, size: None, buf: Vec::new(), bytes: 0 }), 8),
+            Kind::Video => (Box::new(Y4m { out, path: p, size: None, color: None, buf: Vec::new(), bytes: 0 }), 8),
             Kind::Audio => (Box::new(Wav { out, path: p, format: None, buf: Vec::new(), data_bytes: 0 }), 100),
         };
         let processor = Arc::new(Processor::with_end_policy(track, queue, EndPolicy::Drain));
@@ -127,22 +129,73 @@ struct Y4m {
     out: BufWriter<File>,
     path: std::path::PathBuf,
     size: Option<(u32, u32)>,
+    /// The colour the header names (the first frame's).
+    color: Option<Y4mColor>,
     buf: Vec<u8>,
     bytes: u64,
 }
 
+/// What the I420 written for a frame is: its encoding (matrix and range) and chroma siting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Y4mColor {
+    yuv: YuvEncoding,
+    siting: ChromaSiting,
+}
+
+impl Y4mColor {
+    /// The I420 [`to_i420`] makes of a frame: RGB becomes libmst's BT.709 limited range with
+    /// chroma at the 2x2 centre (a box average); I444's chroma is box-averaged to the centre
+    /// too; the other YUV formats keep their samples, so their encoding and siting.
+    fn of(v: &VideoMeta) -> Y4mColor {
+        match v.format {
+            f if f.is_rgb() => Y4mColor { yuv: YuvEncoding::BT709_LIMITED, siting: ChromaSiting::Center },
+            VideoPixelFormat::I444 => Y4mColor { yuv: v.color_space.yuv_encoding(), siting: ChromaSiting::Center },
+            _ => Y4mColor { yuv: v.color_space.yuv_encoding(), siting: v.chroma_siting },
+        }
+    }
+
+    fn describe(self) -> String {
+        let range = if self.yuv.full_range { "full" } else { "limited" };
+        let siting = match self.siting {
+            ChromaSiting::Center => "centre",
+            ChromaSiting::Left => "left",
+        };
+        format!("{} {range} range, chroma sited {siting}", self.yuv.matrix.name())
+    }
+}
+
 impl Writer for Y4m {
+    /// Writes one frame, after the header for the first. The header names the first frame's
+    /// colour (see [`y4m_header`]); a Y4M file has one colour for all its frames, so a later
+    /// frame whose I420 would be another (a different matrix, range or chroma siting) is
+    /// refused with an Unsupported error naming both, which ends the recording with the
+    /// frames so far intact. Refusing, rather than converting, keeps every sample written
+    /// exactly what the source made; a track's frames keep one colour unless its source
+    /// changes it.
     fn write(&mut self, frame: &Frame) -> Result<()> {
         let v = *frame.video().ok_or_else(|| err!(Type, "a Y4M sink takes video frames"))?;
         let r = v.visible_rect;
-        let (w, h) = match self.size {
-            Some(s) => s,
-            None => {
+        let color = Y4mColor::of(&v);
+        let (w, h) = match (self.size, self.color) {
+            (Some(s), Some(first)) => {
+                if color != first {
+                    return Err(err!(
+                        Unsupported,
+                        "{}: a frame is {} but the Y4M header says {}; a Y4M file holds one colour space (the recording stopped there)",
+                        self.path.display(),
+                        color.describe(),
+                        first.describe()
+                    ));
+                }
+                s
+            }
+            _ => {
                 let (num, den) = frame_rate_ratio(v.duration);
-                let header = y4m_header(r.width, r.height, num, den);
+                let header = y4m_header(r.width, r.height, num, den, color);
                 self.out.write_all(header.as_bytes()).map_err(|e| io_err(&self.path, e))?;
                 self.bytes += header.len() as u64;
                 self.size = Some((r.width, r.height));
+                self.color = Some(color);
                 (r.width, r.height)
             }
         };
@@ -172,14 +225,22 @@ impl Writer for Y4m {
     }
 }
 
-/// The stream header. libmst's YUV is BT.709 at limited range (convert/video.rs), and its
-/// RGB to I420 conversion averages each 2x2 block, which sites chroma at the block's centre:
-/// `C420jpeg`. `XCOLORRANGE=LIMITED` is the range tag ffmpeg writes and reads. Y4M has no
-/// standard field for the matrix: `XMST_MATRIX=BT709` records it as an application tag (which
-/// readers skip); ffmpeg then needs to be told (`-vf scale=in_color_matrix=bt709`), since it
-/// assumes BT.601 for YUV of unknown matrix.
-fn y4m_header(width: u32, height: u32, num: u64, den: u64) -> String {
-    format!("YUV4MPEG2 W{width} H{height} F{num}:{den} Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709\n")
+/// The stream header, naming what the samples are. Chroma siting: `C420jpeg` when chroma
+/// sits at the centre of its 2x2 block (libmst's RGB to I420 box average, a JPEG decode),
+/// `C420mpeg2` when it is co-sited with the left luma sample (camera YUYV, UYVY, NV12, YU12).
+/// `XCOLORRANGE=LIMITED` or `FULL` is the range tag ffmpeg writes and reads. Y4M has no
+/// standard field for the matrix: `XMST_MATRIX=BT601`, `BT709` or `BT2020` records it as an
+/// application tag (which readers skip); ffmpeg then needs to be told for anything but
+/// BT.601 (`-vf scale=in_color_matrix=bt709`), since it assumes BT.601 for YUV of unknown
+/// matrix.
+fn y4m_header(width: u32, height: u32, num: u64, den: u64, color: Y4mColor) -> String {
+    let siting = match color.siting {
+        ChromaSiting::Center => "C420jpeg",
+        ChromaSiting::Left => "C420mpeg2",
+    };
+    let range = if color.yuv.full_range { "FULL" } else { "LIMITED" };
+    let matrix = color.yuv.matrix.name();
+    format!("YUV4MPEG2 W{width} H{height} F{num}:{den} Ip A1:1 {siting} XCOLORRANGE={range} XMST_MATRIX={matrix}\n")
 }
 
 /// The visible part of `frame` as I420 at dst's size (scaled when the size differs).
@@ -426,6 +487,7 @@ mod tests {
             layout: None,
             visible_rect: None,
             display_size: None,
+            color_space: None,
         };
         let frame = Frame::video_copy(&init, &vec![16u8; 1920 * 1080 * 3 / 2]).unwrap();
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -588,6 +650,7 @@ mod tests {
             layout: None,
             visible_rect: None,
             display_size: None,
+            color_space: None,
         };
         g.write(Frame::video_copy(&init, &[16u8; 12]).unwrap()).unwrap();
         g.close();
@@ -597,6 +660,92 @@ mod tests {
         assert_eq!(&bytes[..header.len()], header.as_bytes());
         assert_eq!(bytes.len(), header.len() + 6 + 12);
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// A Y4M recording of `frames` written one after another: the file's bytes, and what
+    /// finishing the sink returned.
+    fn record_y4m(name: &str, frames: &[Frame]) -> (Vec<u8>, Result<FileStats>) {
+        let path = temp(name);
+        let g = Generator::new(Kind::Video);
+        let sink = FileSink::open(g.track(), &path).unwrap();
+        for f in frames {
+            g.write(f.clone()).unwrap();
+        }
+        g.close();
+        let finished = sink.finish();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        (bytes, finished)
+    }
+
+    fn frame_4x2(format: VideoPixelFormat, color_space: Option<crate::frame::VideoColorSpace>, ts: i64) -> Frame {
+        let init = crate::frame::VideoFrameInit {
+            format,
+            coded_width: 4,
+            coded_height: 2,
+            timestamp: ts,
+            duration: Some(40_000),
+            layout: None,
+            visible_rect: None,
+            display_size: None,
+            color_space,
+        };
+        Frame::video_copy(&init, &[90u8; 32]).unwrap()
+    }
+
+    #[test]
+    fn y4m_header_names_the_first_frames_colour() {
+        use crate::frame::VideoColorSpace as Cs;
+        let camera = frame_4x2(VideoPixelFormat::Nv12, None, 0).with_color(
+            Cs { full_range: Some(false), matrix: Some(crate::frame::MatrixCoefficients::Smpte170m), ..Cs::REC709 },
+            ChromaSiting::Left,
+        );
+        let jpeg = frame_4x2(VideoPixelFormat::I420, Some(Cs::JPEG), 0);
+        let bt2020 = frame_4x2(
+            VideoPixelFormat::I420,
+            Some(Cs { matrix: Some(crate::frame::MatrixCoefficients::Bt2020Ncl), ..Cs::REC709 }),
+            0,
+        );
+        let rgb = frame_4x2(VideoPixelFormat::Rgba, None, 0);
+        let i444 = frame_4x2(VideoPixelFormat::I444, Some(Cs::JPEG), 0).with_color(Cs::JPEG, ChromaSiting::Left);
+        for (frame, tags) in [
+            (&camera, "C420mpeg2 XCOLORRANGE=LIMITED XMST_MATRIX=BT601"),
+            (&jpeg, "C420jpeg XCOLORRANGE=FULL XMST_MATRIX=BT601"),
+            (&bt2020, "C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT2020"),
+            // RGB and I444 are box-averaged into I420 (RGB through libmst's BT.709 limited).
+            (&rgb, "C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709"),
+            (&i444, "C420jpeg XCOLORRANGE=FULL XMST_MATRIX=BT601"),
+        ] {
+            let (bytes, finished) = record_y4m("colour.y4m", std::slice::from_ref(frame));
+            finished.unwrap();
+            let header = format!("YUV4MPEG2 W4 H2 F25:1 Ip A1:1 {tags}\n");
+            assert_eq!(String::from_utf8_lossy(&bytes[..header.len()]), header);
+            assert_eq!(bytes.len(), header.len() + 6 + 12);
+        }
+    }
+
+    #[test]
+    fn y4m_refuses_a_frame_of_another_colour_and_keeps_the_ones_before() {
+        use crate::frame::VideoColorSpace as Cs;
+        let full = frame_4x2(VideoPixelFormat::I420, Some(Cs::JPEG), 0);
+        let limited = frame_4x2(VideoPixelFormat::I420, None, 40_000);
+        // RGB frames become BT.709 limited, centre-sited: the same as a default I420 frame.
+        let rgb = frame_4x2(VideoPixelFormat::Bgrx, None, 80_000);
+        let (bytes, finished) = record_y4m("mixed-ok.y4m", &[limited.clone(), rgb, limited.clone()]);
+        assert_eq!(finished.unwrap().frames_written, 3);
+        assert!(bytes.starts_with(b"YUV4MPEG2 W4 H2 F25:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709\n"));
+
+        let (bytes, finished) = record_y4m("mixed.y4m", &[full, limited]);
+        let e = finished.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unsupported);
+        assert!(
+            e.message.contains("BT709 limited range") && e.message.contains("BT601 full range"),
+            "names both: {}",
+            e.message
+        );
+        let header = "YUV4MPEG2 W4 H2 F25:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL XMST_MATRIX=BT601\n";
+        assert!(bytes.starts_with(header.as_bytes()));
+        assert_eq!(bytes.len(), header.len() + 6 + 12, "the first frame only");
     }
 
     #[test]

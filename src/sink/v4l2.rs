@@ -29,7 +29,7 @@ use v4l::buffer::Type;
 use v4l::video::Output as _;
 use v4l::{Device, FourCC, Fraction};
 
-use crate::convert::{convert, copy_plane, scale, Image};
+use crate::convert::{convert_with, copy_plane, scale, Image};
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{Frame, Kind, Rect, VideoPixelFormat};
@@ -446,7 +446,9 @@ impl Writer {
         let converted = if v.format == out.format {
             None
         } else {
-            Some(Frame::video_with(out.format, vr.width, vr.height, v.timestamp, v.duration, |dst| convert(&img, dst))?)
+            Some(Frame::video_with(out.format, vr.width, vr.height, v.timestamp, v.duration, |dst| {
+                convert_with(&img, dst, v.color_space.yuv_encoding())
+            })?)
         };
         if same_size {
             return Ok(converted);

@@ -209,6 +209,7 @@ mod tests {
             layout: None,
             visible_rect: None,
             display_size: None,
+            color_space: None,
         };
         Frame::video_wrap(&init, Box::new(Counted(vec![0x80; 384], released.clone()))).map_err(|(e, _)| e).unwrap()
     }

@@ -20,6 +20,10 @@
 //! used and dropped only on the capture thread, which contains panics (such a panic ends the
 //! track with `EndReason::Error`, or is ignored after a stop; the panic hook still prints it).
 //! Only single-planar capture nodes are handled.
+//!
+//! Colour: frames carry the colour space the driver reports for the negotiated format
+//! ([`V4l2Colorimetry`], V4L2's defaults applied; the crate's `Format` drops `ycbcr_enc`, so
+//! it is read with a plain VIDIOC_G_FMT).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Weak};
@@ -40,7 +44,10 @@ use crate::constraints::{
 use crate::convert::{copy_plane, packed422_to_i420, rgb24_to_rgbx, Packed422};
 use crate::device::DeviceKind;
 use crate::error::{err, Error, ErrorKind, Result};
-use crate::frame::{Frame, Kind, VideoPixelFormat};
+use crate::frame::{
+    ChromaSiting, ColorPrimaries, Frame, Kind, MatrixCoefficients, TransferCharacteristics, VideoColorSpace,
+    VideoPixelFormat,
+};
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
@@ -394,6 +401,8 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     let stride = (got.stride as usize).max(mode.format.row_bytes(mode.width as usize));
     let mut converter = Converter::new(mode.format, mode.width, mode.height, stride)?;
     converter.set_lazy(true);
+    let colorimetry = V4l2Colorimetry::of_capture(dev.handle().fd()).map_err(|e| io_error(id, "VIDIOC_G_FMT", &e))?;
+    converter.set_colorimetry(colorimetry);
     let params = v4l::video::capture::Parameters::new(Fraction::new(mode.interval.0, mode.interval.1));
     let interval = match dev.set_params(&params) {
         Ok(p) if p.interval.numerator > 0 && p.interval.denominator > 0 => {
@@ -465,6 +474,8 @@ pub struct Converter {
     jpeg: Option<crate::convert::jpeg::Decoder>,
     /// MJPEG frames decode on first pixel access ([`Converter::set_lazy`]).
     lazy: bool,
+    /// What the frames' samples are ([`Converter::set_colorimetry`]).
+    color: (VideoColorSpace, ChromaSiting),
 }
 
 impl Converter {
@@ -477,7 +488,21 @@ impl Converter {
             return Err(err!(InvalidArg, "a {width}x{height} {format:?} buffer cannot have rows {stride} bytes apart"));
         }
         let jpeg = if format == CameraFormat::Mjpeg { Some(crate::convert::jpeg::Decoder::new()?) } else { None };
-        Ok(Converter { format, width, height, stride: if stride == 0 { row } else { stride }, jpeg, lazy: false })
+        Ok(Converter {
+            format,
+            width,
+            height,
+            stride: if stride == 0 { row } else { stride },
+            jpeg,
+            lazy: false,
+            color: V4l2Colorimetry::default().frames(format),
+        })
+    }
+
+    /// The colour the driver reports for the buffers (all defaults until set: for MJPEG,
+    /// full-range BT.601; for camera YUV, BT.601 limited range, left-sited).
+    pub fn set_colorimetry(&mut self, c: V4l2Colorimetry) {
+        self.color = c.frames(self.format);
     }
 
     /// With `lazy`, an MJPEG buffer becomes a frame at the cost of checking its header and
@@ -510,11 +535,7 @@ impl Converter {
                 return Ok(None);
             }
             let frame = Frame::video_from_jpeg_lazily(data, self.width, self.height, timestamp, duration)?;
-            return Ok(Some(if capture_sequence.is_some() {
-                frame.with_capture_sequence(capture_sequence)
-            } else {
-                frame
-            }));
+            return Ok(Some(self.described(frame, capture_sequence)));
         }
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let s = self.stride;
@@ -543,8 +564,17 @@ impl Converter {
                     decoded = jpeg.as_mut().is_some_and(|d| d.decode_i420(data, img).is_ok());
                 }
             })?;
-        Ok(decoded
-            .then(|| if capture_sequence.is_some() { frame.with_capture_sequence(capture_sequence) } else { frame }))
+        Ok(decoded.then(|| self.described(frame, capture_sequence)))
+    }
+
+    /// `frame` with the capture sequence and the driver's colour.
+    fn described(&self, frame: Frame, capture_sequence: Option<u64>) -> Frame {
+        let (color_space, chroma_siting) = self.color;
+        frame.with_meta(|v| {
+            v.capture_sequence = capture_sequence;
+            v.color_space = color_space;
+            v.chroma_siting = chroma_siting;
+        })
     }
 }
 
@@ -552,6 +582,136 @@ impl Converter {
 #[allow(clippy::useless_conversion)]
 fn us(sec: libc::time_t, usec: libc::c_long) -> i64 {
     i64::from(sec) * 1_000_000 + i64::from(usec)
+}
+
+/// The colour description of a V4L2 capture format, as the driver reports it in struct
+/// v4l2_pix_format (videodev2.h's enums; 0 in a field means the default for the colorspace).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct V4l2Colorimetry {
+    pub colorspace: u32,
+    pub ycbcr_enc: u32,
+    pub quantization: u32,
+    pub xfer_func: u32,
+}
+
+// videodev2.h: enum v4l2_colorspace, v4l2_ycbcr_encoding, v4l2_quantization, v4l2_xfer_func.
+const CS_SMPTE170M: u32 = 1;
+const CS_SMPTE240M: u32 = 2;
+const CS_REC709: u32 = 3;
+const CS_470_SYSTEM_BG: u32 = 6;
+const CS_JPEG: u32 = 7;
+const CS_SRGB: u32 = 8;
+const CS_OPRGB: u32 = 9;
+const CS_BT2020: u32 = 10;
+const CS_RAW: u32 = 11;
+const CS_DCI_P3: u32 = 12;
+const ENC_601: u32 = 1;
+const ENC_709: u32 = 2;
+const ENC_XV601: u32 = 3;
+const ENC_XV709: u32 = 4;
+const ENC_SYCC: u32 = 5;
+const ENC_BT2020: u32 = 6;
+const ENC_SMPTE240M: u32 = 8;
+const QUANT_FULL: u32 = 1;
+const QUANT_LIM: u32 = 2;
+const XFER_709: u32 = 1;
+const XFER_SRGB: u32 = 2;
+const XFER_OPRGB: u32 = 3;
+const XFER_SMPTE240M: u32 = 4;
+const XFER_NONE: u32 = 5;
+const XFER_DCI_P3: u32 = 6;
+const XFER_SMPTE2084: u32 = 7;
+
+impl V4l2Colorimetry {
+    /// The current capture format's colour fields (VIDIOC_G_FMT on `fd`).
+    fn of_capture(fd: std::os::raw::c_int) -> std::io::Result<V4l2Colorimetry> {
+        // SAFETY: v4l2_format is a plain C struct; all-zero is a valid value.
+        let mut f: v4l::v4l_sys::v4l2_format = unsafe { std::mem::zeroed() };
+        f.type_ = Type::VideoCapture as u32;
+        // SAFETY: `f` is the v4l2_format VIDIOC_G_FMT fills.
+        unsafe { v4l::v4l2::ioctl(fd, v4l::v4l2::vidioc::VIDIOC_G_FMT, &mut f as *mut _ as *mut std::ffi::c_void) }?;
+        // SAFETY: a single-planar capture format fills the `pix` member of the union, and
+        // ycbcr_enc shares its word with hsv_enc (both u32).
+        let pix = unsafe { f.fmt.pix };
+        Ok(V4l2Colorimetry {
+            colorspace: pix.colorspace,
+            // SAFETY: as above.
+            ycbcr_enc: unsafe { pix.__bindgen_anon_1.ycbcr_enc },
+            quantization: pix.quantization,
+            xfer_func: pix.xfer_func,
+        })
+    }
+
+    /// What frames delivered from `format` buffers described this way are: their colour
+    /// space and chroma siting. Zeros take V4L2's documented defaults
+    /// (V4L2_MAP_XFER_FUNC_DEFAULT, V4L2_MAP_YCBCR_ENC_DEFAULT, V4L2_MAP_QUANTIZATION_DEFAULT;
+    /// a default colorspace, which a capture driver should never report, is taken as sRGB,
+    /// V4L2_MAP_COLORSPACE_DEFAULT's answer for a source that is neither SDTV nor HDTV), with
+    /// one exception: MJPEG is JFIF, full-range BT.601, unless the driver names another
+    /// encoding or range explicitly (V4L2 would take an sRGB-colorspace JPEG as limited
+    /// range). What WebCodecs cannot name (opRGB, DCI-P3, SMPTE 240M transfer, constant-luminance
+    /// BT.2020) is left unknown (None). Camera YUV is MPEG-2 sited (chroma co-sited with the
+    /// left luma sample, which libmst's 4:2:2 to 4:2:0 keeps); MJPEG's is at the centre.
+    pub fn frames(self, format: CameraFormat) -> (VideoColorSpace, ChromaSiting) {
+        let mjpeg = format == CameraFormat::Mjpeg;
+        let rgb = format.delivered().is_rgb();
+        let colorspace = match self.colorspace {
+            0 if mjpeg => CS_JPEG,
+            0 => CS_SRGB,
+            c => c,
+        };
+        let xfer = match self.xfer_func {
+            0 => match colorspace {
+                CS_OPRGB => XFER_OPRGB,
+                CS_SMPTE240M => XFER_SMPTE240M,
+                CS_DCI_P3 => XFER_DCI_P3,
+                CS_RAW => XFER_NONE,
+                CS_SRGB | CS_JPEG => XFER_SRGB,
+                _ => XFER_709,
+            },
+            x => x,
+        };
+        let enc = match self.ycbcr_enc {
+            0 if mjpeg => ENC_601,
+            0 => match colorspace {
+                CS_REC709 | CS_DCI_P3 => ENC_709,
+                CS_BT2020 => ENC_BT2020,
+                CS_SMPTE240M => ENC_SMPTE240M,
+                _ => ENC_601,
+            },
+            e => e,
+        };
+        let full_range = match self.quantization {
+            QUANT_FULL => true,
+            QUANT_LIM => false,
+            _ => rgb || mjpeg || colorspace == CS_JPEG,
+        };
+        let primaries = match colorspace {
+            CS_SMPTE170M | CS_SMPTE240M => Some(ColorPrimaries::Smpte170m),
+            CS_REC709 | CS_SRGB | CS_JPEG => Some(ColorPrimaries::Bt709),
+            CS_470_SYSTEM_BG => Some(ColorPrimaries::Bt470bg),
+            CS_BT2020 => Some(ColorPrimaries::Bt2020),
+            _ => None,
+        };
+        let transfer = match xfer {
+            XFER_709 if colorspace == CS_SMPTE170M => Some(TransferCharacteristics::Smpte170m),
+            XFER_709 => Some(TransferCharacteristics::Bt709),
+            XFER_SRGB => Some(TransferCharacteristics::Iec61966_2_1),
+            XFER_NONE => Some(TransferCharacteristics::Linear),
+            XFER_SMPTE2084 => Some(TransferCharacteristics::Pq),
+            _ => None,
+        };
+        let matrix = match enc {
+            _ if rgb => Some(MatrixCoefficients::Rgb),
+            ENC_601 | ENC_XV601 | ENC_SYCC if colorspace == CS_470_SYSTEM_BG => Some(MatrixCoefficients::Bt470bg),
+            ENC_601 | ENC_XV601 | ENC_SYCC => Some(MatrixCoefficients::Smpte170m),
+            ENC_709 | ENC_XV709 => Some(MatrixCoefficients::Bt709),
+            ENC_BT2020 => Some(MatrixCoefficients::Bt2020Ncl),
+            _ => None,
+        };
+        let siting = if rgb || mjpeg { ChromaSiting::Center } else { ChromaSiting::Left };
+        (VideoColorSpace { primaries, transfer, matrix, full_range: Some(full_range) }, siting)
+    }
 }
 
 /// Errors that mean the node went away while streaming.
@@ -682,6 +842,79 @@ mod tests {
 
     fn exact(v: f64) -> ConstrainRange {
         ConstrainRange { exact: Some(v), ..Default::default() }
+    }
+
+    fn colour(colorspace: u32, ycbcr_enc: u32, quantization: u32, xfer_func: u32) -> V4l2Colorimetry {
+        V4l2Colorimetry { colorspace, ycbcr_enc, quantization, xfer_func }
+    }
+
+    #[test]
+    fn v4l2_colour_defaults_as_videodev2_documents_them() {
+        use ChromaSiting::{Center, Left};
+        let bt601_limited_srgb = VideoColorSpace {
+            primaries: Some(ColorPrimaries::Bt709),
+            transfer: Some(TransferCharacteristics::Iec61966_2_1),
+            matrix: Some(MatrixCoefficients::Smpte170m),
+            full_range: Some(false),
+        };
+        // A webcam's YUYV (uvcvideo says sRGB, the rest default): BT.601 limited, left-sited.
+        assert_eq!(colour(CS_SRGB, 0, 0, 0).frames(CameraFormat::Yuyv), (bt601_limited_srgb, Left));
+        assert_eq!(colour(0, 0, 0, 0).frames(CameraFormat::Nv12), (bt601_limited_srgb, Left));
+        // Its MJPEG: JFIF, full range, centre-sited; explicitly limited stays limited.
+        assert_eq!(colour(CS_SRGB, 0, 0, 0).frames(CameraFormat::Mjpeg), (VideoColorSpace::JPEG, Center));
+        assert_eq!(colour(CS_JPEG, 0, 0, 0).frames(CameraFormat::Mjpeg), (VideoColorSpace::JPEG, Center));
+        assert_eq!(colour(0, 0, 0, 0).frames(CameraFormat::Mjpeg), (VideoColorSpace::JPEG, Center));
+        assert_eq!(
+            colour(CS_SRGB, 0, QUANT_LIM, 0).frames(CameraFormat::Mjpeg).0,
+            VideoColorSpace { full_range: Some(false), ..VideoColorSpace::JPEG }
+        );
+        // V4L2_COLORSPACE_JPEG on YUYV defaults to full range (the quantization macro).
+        assert_eq!(colour(CS_JPEG, 0, 0, 0).frames(CameraFormat::Yuyv).0, VideoColorSpace::JPEG);
+        // Rec. 709 defaults to the BT.709 encoding and transfer, limited.
+        assert_eq!(colour(CS_REC709, 0, 0, 0).frames(CameraFormat::Yu12), (VideoColorSpace::REC709, Left));
+        assert_eq!(
+            colour(CS_REC709, 0, QUANT_FULL, 0).frames(CameraFormat::Uyvy).0,
+            VideoColorSpace { full_range: Some(true), ..VideoColorSpace::REC709 }
+        );
+        // SMPTE 170M (SDTV): its own primaries and transfer name.
+        assert_eq!(
+            colour(CS_SMPTE170M, 0, 0, 0).frames(CameraFormat::Yuyv).0,
+            VideoColorSpace {
+                primaries: Some(ColorPrimaries::Smpte170m),
+                transfer: Some(TransferCharacteristics::Smpte170m),
+                matrix: Some(MatrixCoefficients::Smpte170m),
+                full_range: Some(false),
+            }
+        );
+        // BT.2020 and an explicit encoding overriding the colorspace's default.
+        let bt2020 = colour(CS_BT2020, 0, 0, 0).frames(CameraFormat::Nv12).0;
+        assert_eq!(
+            (bt2020.primaries, bt2020.matrix),
+            (Some(ColorPrimaries::Bt2020), Some(MatrixCoefficients::Bt2020Ncl))
+        );
+        assert_eq!(
+            colour(CS_REC709, ENC_601, 0, 0).frames(CameraFormat::Nv12).0.matrix,
+            Some(MatrixCoefficients::Smpte170m)
+        );
+        // RGB: no matrix, full range by default.
+        assert_eq!(colour(CS_SRGB, 0, 0, 0).frames(CameraFormat::Bgrx), (VideoColorSpace::SRGB, Center));
+        // What WebCodecs cannot name is unknown, not guessed.
+        let oprgb = colour(CS_OPRGB, 0, 0, 0).frames(CameraFormat::Yuyv).0;
+        assert_eq!((oprgb.primaries, oprgb.transfer), (None, None));
+    }
+
+    #[test]
+    fn converted_frames_carry_the_drivers_colour() {
+        let mut c = Converter::new(CameraFormat::Yuyv, 4, 2, 0).unwrap();
+        let buf = [128u8; 16];
+        let f = c.frame(&buf, 5, None, Some(9)).unwrap().unwrap();
+        let v = f.video().unwrap();
+        assert_eq!((v.capture_sequence, v.chroma_siting), (Some(9), ChromaSiting::Left));
+        assert_eq!(v.color_space.matrix, Some(MatrixCoefficients::Smpte170m));
+        c.set_colorimetry(colour(CS_REC709, 0, QUANT_FULL, 0));
+        let v = *c.frame(&buf, 6, None, None).unwrap().unwrap().video().unwrap();
+        assert_eq!(v.color_space, VideoColorSpace { full_range: Some(true), ..VideoColorSpace::REC709 });
+        assert_eq!(v.capture_sequence, None);
     }
 
     #[test]

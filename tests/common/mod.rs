@@ -45,6 +45,10 @@ pub fn i420_init(w: u32, h: u32, ts: i64) -> MstVideoFrameInit {
         visible_rect: MstRect::default(),
         display_width: 0,
         display_height: 0,
+        color_primaries: 0,
+        color_transfer: 0,
+        color_matrix: 0,
+        color_range: 0,
     }
 }
 

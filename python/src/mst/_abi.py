@@ -41,6 +41,28 @@ MST_DEVICE_KIND_AUDIO_INPUT = 1
 MST_DEVICE_KIND_AUDIO_OUTPUT = 2
 MST_DEVICE_KIND_VIDEO_INPUT = 3
 MST_DEVICE_KIND_VIDEO_OUTPUT = 4
+MST_VIDEO_COLOR_PRIMARIES_UNSET = 0
+MST_VIDEO_COLOR_PRIMARIES_BT709 = 1
+MST_VIDEO_COLOR_PRIMARIES_BT470BG = 2
+MST_VIDEO_COLOR_PRIMARIES_SMPTE170M = 3
+MST_VIDEO_COLOR_PRIMARIES_BT2020 = 4
+MST_VIDEO_COLOR_PRIMARIES_SMPTE432 = 5
+MST_VIDEO_TRANSFER_UNSET = 0
+MST_VIDEO_TRANSFER_BT709 = 1
+MST_VIDEO_TRANSFER_SMPTE170M = 2
+MST_VIDEO_TRANSFER_IEC61966_2_1 = 3
+MST_VIDEO_TRANSFER_LINEAR = 4
+MST_VIDEO_TRANSFER_PQ = 5
+MST_VIDEO_TRANSFER_HLG = 6
+MST_VIDEO_MATRIX_UNSET = 0
+MST_VIDEO_MATRIX_RGB = 1
+MST_VIDEO_MATRIX_BT709 = 2
+MST_VIDEO_MATRIX_BT470BG = 3
+MST_VIDEO_MATRIX_SMPTE170M = 4
+MST_VIDEO_MATRIX_BT2020_NCL = 5
+MST_VIDEO_COLOR_RANGE_UNSET = 0
+MST_VIDEO_COLOR_RANGE_LIMITED = 1
+MST_VIDEO_COLOR_RANGE_FULL = 2
 MST_KIND_AUDIO = 1
 MST_KIND_VIDEO = 2
 MST_VIDEO_PIXEL_FORMAT_I420 = 1
@@ -144,6 +166,16 @@ class MstFileStats(_Sized):
     ]
 
 
+class MstVideoColorSpace(_Sized):
+    _fields_ = [
+        ("struct_size", C.c_uint32),
+        ("primaries", C.c_int32),
+        ("transfer", C.c_int32),
+        ("matrix", C.c_int32),
+        ("range", C.c_int32),
+    ]
+
+
 class MstPlaneLayout(C.Structure):
     _fields_ = [
         ("offset", C.c_size_t),
@@ -173,6 +205,10 @@ class MstVideoFrameInit(_Sized):
         ("visible_rect", MstRect),
         ("display_width", C.c_uint32),
         ("display_height", C.c_uint32),
+        ("color_primaries", C.c_int32),
+        ("color_transfer", C.c_int32),
+        ("color_matrix", C.c_int32),
+        ("color_range", C.c_int32),
     ]
 
 
@@ -380,6 +416,7 @@ STRUCTS = {
     "MstCameraStats": MstCameraStats,
     "MstDeviceInfo": MstDeviceInfo,
     "MstFileStats": MstFileStats,
+    "MstVideoColorSpace": MstVideoColorSpace,
     "MstPlaneLayout": MstPlaneLayout,
     "MstRect": MstRect,
     "MstVideoFrameInit": MstVideoFrameInit,
@@ -419,6 +456,7 @@ FUNCTIONS = {
     "mst_file_sink_stop": (C.c_int32, [C.c_void_p]),
     "mst_file_sink_get_stats": (C.c_int32, [C.c_void_p, C.POINTER(MstFileStats)]),
     "mst_file_sink_free": (C.c_int32, [C.c_void_p]),
+    "mst_frame_get_color_space": (C.c_int32, [C.c_void_p, C.POINTER(MstVideoColorSpace)]),
     "mst_frame_create_video": (C.c_int32, [C.POINTER(MstVideoFrameInit), C.c_void_p, C.c_size_t, C.POINTER(C.c_void_p)]),
     "mst_frame_wrap_video": (C.c_int32, [C.POINTER(MstVideoFrameInit), C.c_void_p, C.c_size_t, C.c_void_p, C.c_void_p, C.POINTER(C.c_void_p)]),
     "mst_frame_create_audio": (C.c_int32, [C.POINTER(MstAudioDataInit), C.c_void_p, C.c_size_t, C.POINTER(C.c_void_p)]),

@@ -1,0 +1,96 @@
+"""Constraints, settings and capabilities in the spec's names, on test-pattern tracks."""
+import numpy as np
+import pytest
+
+import mst
+
+
+def read_frames(processor, n):
+    out = []
+    for _ in range(n):
+        with processor.read(timeout=10) as f:
+            out.append((f.width, f.height, f.timestamp))
+    return out
+
+
+def test_capabilities_and_settings_of_a_test_pattern():
+    with mst.Track.test_pattern(width=320, height=180, frame_rate=30, unpaced=True) as track, \
+            mst.Processor(track) as processor:
+        caps = track.get_capabilities()
+        assert caps["width"] == {"min": 1, "max": 320}
+        assert caps["height"] == {"min": 1, "max": 180}
+        assert caps["frameRate"]["max"] == 30
+        assert caps["aspectRatio"]["min"] == pytest.approx(1 / 180)
+        assert caps["aspectRatio"]["max"] == 320
+        assert caps["resizeMode"] == ["none", "crop-and-scale"]
+        assert track.get_constraints() == {}
+        processor.read(timeout=10).free()
+        settings = track.get_settings()
+        assert (settings["width"], settings["height"]) == (320, 180)
+        assert settings["aspectRatio"] == pytest.approx(16 / 9)
+        assert isinstance(settings["width"], int)
+
+
+def test_applied_constraints_scale_and_decimate_the_frames():
+    # An unpaced pattern starts with its first consumer: constraints applied before the
+    # processor exists hold for every frame it gets.
+    with mst.Track.test_pattern(width=320, height=180, frame_rate=30, unpaced=True) as track:
+        track.apply_constraints({"width": {"exact": 160}}, height={"exact": 90},
+                                frameRate={"max": 10})
+        assert track.get_constraints() == {"width": {"exact": 160}, "height": {"exact": 90},
+                                           "frameRate": {"max": 10.0}}
+        with mst.Processor(track, max_buffer_size=8) as processor:
+            frames = read_frames(processor, 6)
+            assert {(w, h) for w, h, _ in frames} == {(160, 90)}
+            # 30 fps decimated to at most 10: consecutive frames at least 100 ms apart.
+            gaps = np.diff([t for _, _, t in frames])
+            assert (gaps >= 100_000 - 1).all(), gaps
+            assert processor.stats.discarded_decimated > 0
+        settings = track.get_settings()
+        assert (settings["width"], settings["height"], settings["resizeMode"]) == \
+            (160, 90, "crop-and-scale")
+
+        # resizeMode "none" passes frames through untouched, whatever else was asked.
+        track.apply_constraints(resizeMode="none")
+        assert track.get_constraints() == {"resizeMode": "none"}
+        with mst.Processor(track, max_buffer_size=8) as processor:
+            # The first may have been made while the constraints changed.
+            sizes = {(w, h) for w, h, _ in read_frames(processor, 4)[1:]}
+            assert sizes == {(320, 180)}
+
+
+def test_overconstrained_names_the_constraint_and_changes_nothing():
+    with mst.Track.test_pattern(width=320, height=180) as track:
+        track.apply_constraints(width=200)  # a bare number is ideal, as in the spec
+        assert track.get_constraints() == {"width": {"ideal": 200}}
+        for constraints, name in [({"width": {"min": 100_000}}, "width"),
+                                  ({"height": {"exact": 1000}}, "height"),
+                                  ({"frameRate": {"min": 60}}, "frameRate")]:
+            with pytest.raises(mst.Overconstrained) as e:
+                track.apply_constraints(constraints)
+            assert e.value.constraint == name and name in e.value.message
+            assert e.value.status == -23
+        assert track.get_constraints() == {"width": {"ideal": 200}}
+    with mst.Track.tone() as tone:
+        with pytest.raises(mst.Overconstrained) as e:
+            tone.apply_constraints(width={"exact": 160})
+        assert e.value.constraint == "width"
+
+
+def test_malformed_constraints_raise_before_libmst():
+    with mst.Track.test_pattern() as track:
+        with pytest.raises(ValueError, match="unknown video constraint 'fps'"):
+            track.apply_constraints(fps=30)
+        with pytest.raises(ValueError, match="sampleRate is not a video constraint"):
+            track.apply_constraints(sampleRate=48000)
+        with pytest.raises(ValueError, match="unknown member"):
+            track.apply_constraints(width={"atleast": 3})
+        with pytest.raises(TypeError, match="width"):
+            track.apply_constraints(width="wide")
+        with pytest.raises(TypeError):
+            track.apply_constraints(width=True)
+        with pytest.raises(ValueError, match="resizeMode"):
+            track.apply_constraints(resizeMode="stretch")
+        with pytest.raises(mst.InvalidArg):  # NaN is libmst's to refuse
+            track.apply_constraints(width=float("nan"))
+        assert track.get_constraints() == {}
