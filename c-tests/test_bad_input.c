@@ -198,10 +198,23 @@ static void *out_struct(uint32_t size) {
 
 /* ---- Recording ------------------------------------------------------------------------- */
 
+/* Set for a call whose message states something of this machine (the number of devices): the
+ * number after it prints as "N", so the table is the same everywhere. */
+static const char *machine_number;
+
 /* Markdown-safe message: handle values as 0x…, no table breaks. */
 static void normalize(const char *in, char *out, size_t cap) {
     size_t k = 0;
     for (const char *p = in; *p && k + 8 < cap; p++) {
+        size_t m = machine_number ? strlen(machine_number) : 0;
+        if (m && strncmp(p, machine_number, m) == 0 && isdigit((unsigned char)p[m])) {
+            memcpy(out + k, p, m);
+            k += m;
+            p += m;
+            while (isdigit((unsigned char)p[1])) p++;
+            out[k++] = 'N';
+            continue;
+        }
         size_t digits = 0;
         if (p[0] == '0' && p[1] == 'x')
             while (isxdigit((unsigned char)p[2 + digits])) digits++;
@@ -486,7 +499,9 @@ static void device_rows(void) {
     TRY(C_NULL, "`out`", mst_device_list_get_device(list, 0, NULL));
     TRY(C_ZERO, "`out`->struct_size 0", mst_device_list_get_device(list, 0, OUTSZ(MstDeviceInfo, 0)));
     TRY(C_HUGE, "`out`->struct_size UINT32_MAX", mst_device_list_get_device(list, 0, OUTSZ(MstDeviceInfo, UINT32_MAX)));
+    machine_number = " has ";
     TRY(C_HUGE, "`index` SIZE_MAX", mst_device_list_get_device(list, SIZE_MAX, OUTS(MstDeviceInfo)));
+    machine_number = NULL;
     begin(g, "mst_device_list_free");
     FREE_CASES("list", MstDeviceList, mst_device_list_free, vtrack, new_list());
 }
