@@ -36,6 +36,7 @@ static const char *const col_names[NCOLS] = {
 struct row {
     const char *group;
     const char *fn;
+    bool no_arguments; /* nothing to pass it: every case is n/a */
     char *cell[NCOLS];
 };
 static struct row rows[200];
@@ -88,6 +89,12 @@ static void begin(const char *group, const char *fn) {
     cur = &rows[nrows++];
     cur->group = group;
     cur->fn = fn;
+}
+
+/* A function that takes nothing, so no case applies. */
+static void begin_no_arguments(const char *group, const char *fn) {
+    begin(group, fn);
+    cur->no_arguments = true;
 }
 
 static void na(int col, const char *why) {
@@ -464,7 +471,7 @@ static void configure_alsa(void) {
 
 static void global_rows(void) {
     const char *g = "Library";
-    begin(g, "mst_version");
+    begin_no_arguments(g, "mst_version");
     begin(g, "mst_status_str");
     {
         const char *s = mst_status_str(1000);
@@ -473,8 +480,8 @@ static void global_rows(void) {
         if (strstr(header, want) == NULL) finding("mst.h does not promise \"%s\"", want);
         append(C_ENUM, "`status` 1000: returns \xe2\x80\x9cMST_ERR_UNKNOWN: not a status code\xe2\x80\x9d, as documented");
     }
-    begin(g, "mst_last_error_message");
-    begin(g, "mst_last_error_constraint");
+    begin_no_arguments(g, "mst_last_error_message");
+    begin_no_arguments(g, "mst_last_error_constraint");
     begin(g, "mst_set_kernel_threads");
     TRY(C_ZERO, "`threads` 0", mst_set_kernel_threads(0));
     TRY(C_HUGE, "`threads` UINT32_MAX", mst_set_kernel_threads(UINT32_MAX));
@@ -1001,8 +1008,19 @@ static char *render(void) {
     return s;
 }
 
-/* Every symbol of abi/symbols.txt has a row, and every row is a symbol there. */
+/* Every symbol of abi/symbols.txt has a row, every row is a symbol there, and every row of a
+ * function that takes arguments ran a case. */
 static void check_symbols(void) {
+    for (size_t r = 0; r < nrows; r++) {
+        bool ran = false;
+        for (int c = 0; c < NCOLS; c++) ran = ran || rows[r].cell[c] != NULL;
+        if (ran == rows[r].no_arguments) {
+            fprintf(stderr, "%s: %s\n", rows[r].fn,
+                    ran ? "a function marked as taking no arguments ran a case"
+                        : "no case ran: add its cases to test_bad_input.c");
+            findings++;
+        }
+    }
     char *text = read_file(MST_ROOT_DIR "/abi/symbols.txt");
     if (text == NULL) MST_TEST_FAIL_("cannot read %s", MST_ROOT_DIR "/abi/symbols.txt");
     size_t listed = 0;
