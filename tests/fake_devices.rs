@@ -62,6 +62,8 @@ fn enumeration_lists_fakes_until_they_are_removed() {
 fn a_fake_camera_opens_as_a_camera_and_an_unplug_ends_it() {
     let dev = fake_camera("rust-unplug", vec![Fault { at: 4, kind: FaultKind::Unplug }]);
     let track = camera("fake:rust-unplug", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
+    let s = track.settings();
+    assert_eq!((s.width, s.height, s.frame_rate), (Some(32), Some(16), Some(25.0)));
     let p = Processor::new(&track, 1);
     for n in 0..4u64 {
         let d = p.read(Wait::For(Duration::from_secs(30))).unwrap();
@@ -72,4 +74,34 @@ fn a_fake_camera_opens_as_a_camera_and_an_unplug_ends_it() {
     assert_eq!(track.end_reason(), Some(EndReason::DeviceLost));
     assert!(listed("fake:rust-unplug").is_empty());
     dev.remove();
+}
+
+#[test]
+fn a_fake_camera_reports_its_rate_exactly_and_stamps_frames_on_its_clock() {
+    let dev = FakeDevice::add(FakeInit {
+        name: "rust-30fps".into(),
+        label: String::new(),
+        media: FakeMedia::Video(FakeVideo {
+            width: 16,
+            height: 8,
+            format: CameraFormat::Yuyv,
+            stride: 0,
+            frame_rate: 30.0,
+            jpeg_frames: Vec::new(),
+        }),
+        pacing: Pacing::Lossless,
+        frame_count: 0,
+        faults: Vec::new(),
+    })
+    .unwrap();
+    let track = camera("fake:rust-30fps", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
+    assert_eq!(track.settings().frame_rate, Some(30.0));
+    let p = Processor::new(&track, 1);
+    for n in 0..4i64 {
+        let d = p.read(Wait::For(Duration::from_secs(30))).unwrap();
+        let v = d.frame.video().unwrap();
+        assert_eq!((v.timestamp, v.duration), ((n as f64 * 1e6 / 30.0).round() as i64, Some(33_333)));
+    }
+    dev.remove();
+    assert_eq!(track.end_reason(), Some(EndReason::DeviceLost));
 }

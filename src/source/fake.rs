@@ -464,12 +464,12 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
         ));
     }
     let rate = v.frame_rate;
-    // A rate as V4L2 gives it: an interval in microseconds.
+    // A rate as a V4L2 driver with stepwise intervals gives it (see `v4l2::modes`).
     let mode = CameraMode {
         format: v.format,
         width: v.width,
         height: v.height,
-        interval: ((1e6 / rate).round().max(1.0) as u32, 1_000_000),
+        interval: (1000, (rate * 1000.0).round().max(1.0) as u32),
     };
     let mode = choose(&[mode], constraints, device_id)?;
     let mut converter = Converter::new(mode.format, mode.width, mode.height, v.stride as usize)?;
