@@ -397,6 +397,45 @@ static void test_free_ends_tracks(void) {
     CHECK_OK(mst_track_free(t));
 }
 
+struct free_on_end {
+    MstFakeDevice *dev;
+    MstStatus freed;
+    MstEndReason reason;
+    atomic_int done;
+};
+
+static void free_device(void *user_data, MstEndReason reason) {
+    struct free_on_end *f = user_data;
+    f->reason = reason;
+    f->freed = mst_fake_device_free(f->dev);
+    atomic_store(&f->done, 1);
+}
+
+/* The device's own thread ends the track (an unplug) and the ended callback, on that thread,
+ * frees the device: no deadlock, the device is gone. */
+static void test_free_from_the_ended_callback(void) {
+    MstFault f = fault(MST_FAULT_UNPLUG, 2, 0);
+    struct free_on_end rec = {add("free-in-callback", YUYV, MST_FAKE_PACING_LOSSLESS, 0, &f, 1), MST_ERR_PANIC,
+                              MST_END_REASON_NONE, 0};
+    MstTrack *t = open_camera(rec.dev);
+    CHECK_OK(mst_track_set_ended_callback(t, free_device, &rec, NULL));
+    MstProcessor *p = NULL;
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(1), &p));
+    expect_frame(p, 0, 0);
+    expect_frame(p, 1, PERIOD);
+    expect_end(p, t, MST_END_REASON_DEVICE_LOST);
+    /* The processor ends before the ended callback runs. */
+    for (int waited = 0; !atomic_load(&rec.done); waited++) {
+        CHECK(waited < HANG_MS);
+        mst_test_sleep_ms(1);
+    }
+    CHECK_EQ_INT(rec.freed, MST_OK);
+    CHECK_EQ_INT(rec.reason, MST_END_REASON_DEVICE_LOST);
+    CHECK_STATUS(mst_fake_device_free(rec.dev), MST_ERR_INVALID_STATE);
+    CHECK_OK(mst_processor_free(p));
+    CHECK_OK(mst_track_free(t));
+}
+
 /* Constraints and options go through the mode choice of a real camera. */
 static void test_constraints(void) {
     MstFakeDevice *dev = add("constrained", YUYV, MST_FAKE_PACING_LOSSLESS, 0, NULL, 0);
@@ -448,6 +487,7 @@ int main(void) {
     test_stalled_reader();
     test_inject();
     test_free_ends_tracks();
+    test_free_from_the_ended_callback();
     test_constraints();
     return 0;
 }

@@ -943,7 +943,8 @@ typedef struct MstFakeDeviceInit {
    */
   int32_t kind;
   /**
-   * Required, UTF-8: the device id is "fake:" followed by it, unique in the process.
+   * Required, UTF-8: the device id is "fake:" followed by it, unique among the process's
+   * fake devices until mst_fake_device_free().
    */
   const char *name;
   /**
@@ -1712,7 +1713,8 @@ MstStatus mst_get_kernel_threads(uint32_t *out);
 
 /**
  * Opens the camera `device_id` (an id from mst_devices_enumerate() of kind
- * MST_DEVICE_KIND_VIDEO_INPUT; NULL or "default" = the first video input) and returns a live
+ * MST_DEVICE_KIND_VIDEO_INPUT, a fake camera's included; NULL or "default" = the first V4L2
+ * video input) and returns a live
  * video track on it. libmst enumerates the node's pixel formats, frame sizes and frame
  * intervals, picks the native mode closest to `constraints` (NULL = none; fitness distance as
  * browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with 4 mmap buffers.
@@ -1770,7 +1772,8 @@ MstStatus mst_track_get_camera_stats(const struct MstTrack *track, struct MstCam
  * exists even with no sound card), then card by card, device by device. V4L2 nodes are
  * listed too, in /dev/videoN order: capture nodes as video inputs, output nodes as video
  * outputs (memory-to-memory, metadata, VBI, radio, SDR and touch nodes are not, nor nodes
- * that cannot be opened now). A device that vanishes while it is being listed is left out.
+ * that cannot be opened now). The process's fake devices (mst_fake_device_add()) come last
+ * of their kind. A device that vanishes while it is being listed is left out.
  *
  * Ownership: on MST_OK the caller owns `*out` and releases it with mst_device_list_free().
  * Thread safety: any thread.
@@ -1885,8 +1888,7 @@ MstStatus mst_fake_device_inject(struct MstFakeDevice *dev, const struct MstFaul
  * with MST_END_REASON_DEVICE_LOST before this returns (as an unplug). NULL is MST_OK.
  *
  * Ownership: releases `dev`; the id string it lent is gone.
- * Thread safety: any thread (not a callback of a track on this device: ending it joins the
- * device's thread).
+ * Thread safety: any thread.
  * Blocking: until the device's thread has stopped.
  * Errors: MST_ERR_INVALID_ARG (not a fake device handle), MST_ERR_INVALID_STATE (already
  * freed).
@@ -2427,7 +2429,8 @@ MstStatus mst_set_log_level(int32_t level);
 
 /**
  * Opens the microphone `device_id` (an id from mst_devices_enumerate() of kind
- * MST_DEVICE_KIND_AUDIO_INPUT, or any ALSA PCM name; NULL = "default") and returns a live
+ * MST_DEVICE_KIND_AUDIO_INPUT, a fake microphone's included, or any ALSA PCM name; NULL =
+ * "default") and returns a live
  * audio track on it. The hardware parameters are negotiated from `constraints` (NULL = none):
  * interleaved s16/s32/f32/u8, ~10 ms periods. The track delivers 10 ms AudioData chunks
  * (sample_rate / 100 frames) from a library thread ("mst-alsa-capture"), timestamped in

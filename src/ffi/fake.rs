@@ -132,7 +132,8 @@ pub struct MstFakeDeviceInit {
     /// An MstDeviceKind value: MST_DEVICE_KIND_VIDEO_INPUT (a camera) or
     /// MST_DEVICE_KIND_AUDIO_INPUT (a microphone).
     pub kind: i32,
-    /// Required, UTF-8: the device id is "fake:" followed by it, unique in the process.
+    /// Required, UTF-8: the device id is "fake:" followed by it, unique among the process's
+    /// fake devices until mst_fake_device_free().
     pub name: *const c_char,
     /// UTF-8 [NULL: "Fake camera NAME" / "Fake microphone NAME"].
     pub label: *const c_char,
@@ -427,8 +428,7 @@ pub extern "C" fn mst_fake_device_inject(dev: *mut MstFakeDevice, fault: *const 
 /// with MST_END_REASON_DEVICE_LOST before this returns (as an unplug). NULL is MST_OK.
 ///
 /// Ownership: releases `dev`; the id string it lent is gone.
-/// Thread safety: any thread (not a callback of a track on this device: ending it joins the
-/// device's thread).
+/// Thread safety: any thread.
 /// Blocking: until the device's thread has stopped.
 /// Errors: MST_ERR_INVALID_ARG (not a fake device handle), MST_ERR_INVALID_STATE (already
 /// freed).
