@@ -19,7 +19,10 @@ pub use crate::constraints::AudioConstraints;
 use crate::constraints::{
     audio_settings, overconstrained, select_settings, Capabilities, ConstrainRange, Offer, Property,
 };
-use crate::device::alsa::{alsa_error, alsa_format, classify, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
+use crate::device::alsa::{
+    alsa_error, alsa_format, classify, offered_channels, offered_formats, offered_rates, open_pcm, rate_range,
+    set_period, Failure, Ready, Waiter,
+};
 use crate::device::DeviceKind;
 use crate::error::{err, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
@@ -97,11 +100,6 @@ pub struct CaptureMode {
     pub chunk: u32,
 }
 
-/// Rates tried besides a range's ends and what the constraints name, so that a device that
-/// takes only some rates of its range is still asked for the common ones.
-const COMMON_RATES: [u32; 13] =
-    [8_000, 11_025, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000, 384_000, 768_000];
-
 /// SelectSettings over the values of one property the device takes; `offered` describes them
 /// for the error.
 fn select<T: Copy>(
@@ -128,8 +126,7 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
 
     // One property at a time, as each choice narrows what the device offers for the next.
     let bits = |f: AudioSampleFormat| f.bytes_per_sample() as u32 * 8;
-    let offered: Vec<AudioSampleFormat> =
-        FORMATS.into_iter().filter(|f| hw.test_format(alsa_format(*f)).is_ok()).collect();
+    let offered = offered_formats(&hw);
     if offered.is_empty() {
         return Err(err!(
             Unsupported,
@@ -147,29 +144,15 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
     )?;
     hw.set_format(alsa_format(format)).map_err(fail("setting the sample format"))?;
 
-    let (ch_lo, ch_hi) = (
-        hw.get_channels_min().map_err(fail("reading channels"))?,
-        hw.get_channels_max().map_err(fail("reading channels"))?.min(32),
-    );
-    let counts: Vec<u32> = (ch_lo..=ch_hi).filter(|n| hw.test_channels(*n).is_ok()).collect();
+    let ((ch_lo, ch_hi), counts) = offered_channels(&hw).map_err(fail("reading channels"))?;
     let offered = format!("{ch_lo}..={ch_hi} channels");
     let channels = select(device, Property::ChannelCount, &c.channel_count, &counts, |n| n as f64, &offered)?;
     hw.set_channels(channels).map_err(fail("setting the channel count"))?;
 
-    let (r_lo, r_hi) = (
-        hw.get_rate_min().map_err(fail("reading rates"))?.max(1),
-        hw.get_rate_max().map_err(fail("reading rates"))?.min(768_000),
-    );
-    let mut rates: Vec<u32> = c
-        .sample_rate
-        .probes(Property::SampleRate, r_lo as f64, r_hi as f64)
-        .into_iter()
-        .map(|r| r.round() as u32)
-        .chain(COMMON_RATES.into_iter().filter(|r| (r_lo..=r_hi).contains(r)))
-        .collect();
-    rates.sort_unstable();
-    rates.dedup();
-    rates.retain(|r| hw.test_rate(*r).is_ok());
+    let (r_lo, r_hi) = rate_range(&hw).map_err(fail("reading rates"))?;
+    let wanted =
+        c.sample_rate.probes(Property::SampleRate, r_lo as f64, r_hi as f64).into_iter().map(|r| r.round() as u32);
+    let rates = offered_rates(&hw, (r_lo, r_hi), wanted);
     let offered = format!("{r_lo}..={r_hi} Hz");
     let rate = select(device, Property::SampleRate, &c.sample_rate, &rates, |r| r as f64, &offered)?;
     hw.set_rate(rate, alsa::ValueOr::Nearest).map_err(fail("setting the sample rate"))?;
