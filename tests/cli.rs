@@ -123,6 +123,8 @@ fn a_missing_device_exits_3() {
     assert!(out.is_empty());
     expect(3, &["snapshot", "hw:CARD=NoSuchCard,DEV=0", "-o", s(&d.join("x.png"))]);
     expect(3, &["info", "no-such-device"]);
+    // Fake devices live in the process that adds them: another process has none.
+    expect(3, &["record", "fake:cam", "-o", s(&d.join("f.y4m")), "--frames", "1"]);
     expect(3, &["virtual-camera", "test-pattern", "v4l2:no-such-bus:0", "--frames", "1"]);
     let e = mst(&["info", "no-such-device"]);
     assert!(String::from_utf8_lossy(&e.stderr).contains("\"no-such-device\""));
