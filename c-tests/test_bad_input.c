@@ -352,6 +352,7 @@ static MstProcessor *proc, *stale_proc;
 static MstDeviceList *list, *stale_list;
 static MstFileSink *sink, *stale_sink;
 static MstAudioPlayback *playback, *stale_playback;
+static MstFakeDevice *fake_camera, *fake_microphone, *stale_fake;
 static char sink_path[300], alsa_dir[200];
 
 static uint8_t pixels[64 * 64 * 4];
@@ -453,6 +454,20 @@ static MstAudioPlayback *new_playback(void) {
     MstAudioPlayback *p = NULL;
     CHECK_OK(mst_audio_playback_open(atrack, "mst_bad_input_null", &p));
     return p;
+}
+
+/* A fake device's init with every field valid (the defaults). */
+static MstFakeDeviceInit fake_init(const char *name, int32_t kind) {
+    MstFakeDeviceInit init = MST_STRUCT_INIT(MstFakeDeviceInit);
+    init.kind = kind;
+    init.name = name;
+    return init;
+}
+static MstFakeDevice *new_fake(const char *name, int32_t kind) {
+    MstFakeDeviceInit init = fake_init(name, kind);
+    MstFakeDevice *d = NULL;
+    CHECK_OK(mst_fake_device_add(&init, &d));
+    return d;
 }
 
 static void configure_alsa(void) {
@@ -774,7 +789,7 @@ static void source_rows(void) {
     MstCameraOptions cok = MST_STRUCT_INIT(MstCameraOptions), co;
     begin(g, "mst_track_create_camera");
     TRY(C_NULL, "`out`", mst_track_create_camera(NULL, NULL, NULL, NULL));
-    null_allowed("`device_id`", "NULL or \"default\" = the first video input");
+    null_allowed("`device_id`", "NULL or \"default\" = the first V4L2 video input");
     null_allowed("`constraints`, `options`", "`device_id`, `constraints` and `options` (NULL = defaults) borrowed");
     vc = vcok, vc.resize_mode = 99;
     TRY(C_ENUM, "`constraints`->resize_mode 99", mst_track_create_camera(NULL, &vc, &cok, OUT(MstTrack *)));
@@ -954,6 +969,94 @@ static void sink_rows(void) {
     FREE_CASES("output", MstVideoOutput, mst_video_output_free, vtrack, no_output);
 }
 
+static void fake_rows(void) {
+    const char *g = "Fake devices";
+    MstFakeDeviceInit ok = fake_init("bad-input-add", MST_DEVICE_KIND_VIDEO_INPUT), init;
+    MstFault fault_ok = MST_STRUCT_INIT(MstFault), fault;
+    fault_ok.kind = MST_FAULT_STALL;
+    fault_ok.value = 1000;
+    begin(g, "mst_fake_device_add");
+    TRY(C_NULL, "`init`", mst_fake_device_add(NULL, OUT(MstFakeDevice *)));
+    init = ok, init.name = NULL;
+    TRY(C_NULL, "`init`->name", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    TRY(C_NULL, "`out`", mst_fake_device_add(&ok, NULL));
+    init = ok, init.faults = NULL, init.num_faults = 1;
+    TRY(C_NULL, "`init`->faults (num_faults 1)", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.pixel_format = 0x47504a4d; /* MJPG */
+    init.mjpeg_frames = NULL, init.num_mjpeg_frames = 1;
+    TRY(C_NULL, "`init`->mjpeg_frames (num_mjpeg_frames 1)", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.kind = MST_DEVICE_KIND_AUDIO_INPUT, fault = fault_ok, fault.kind = MST_FAULT_DAMAGED_MJPEG;
+    fault.value = 1, fault.damage = MST_MJPEG_DAMAGE_TRUNCATED, init.faults = &fault, init.num_faults = 1;
+    TRY(C_WRONG_KIND, "`init`->faults[0] (an MJPEG fault for a microphone)", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.kind = 99;
+    TRY(C_ENUM, "`init`->kind 99", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.kind = MST_DEVICE_KIND_VIDEO_OUTPUT;
+    TRY(C_ENUM, "`init`->kind MST_DEVICE_KIND_VIDEO_OUTPUT", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.pixel_format = 0x3f3f3f3f;
+    TRY(C_ENUM, "`init`->pixel_format 0x3f3f3f3f", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.kind = MST_DEVICE_KIND_AUDIO_INPUT, init.sample_format = 99;
+    TRY(C_ENUM, "`init`->sample_format 99", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.pacing = 99;
+    TRY(C_ENUM, "`init`->pacing 99", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, fault = fault_ok, fault.kind = 99, init.faults = &fault, init.num_faults = 1;
+    TRY(C_ENUM, "`init`->faults[0].kind 99", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.struct_size = 0;
+    TRY(C_ZERO, "`init`->struct_size 0", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.name = "";
+    TRY(C_ZERO, "`init`->name \"\"", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, fault = fault_ok, fault.struct_size = 0, init.faults = &fault, init.num_faults = 1;
+    TRY(C_ZERO, "`init`->faults[0].struct_size 0", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.struct_size = UINT32_MAX;
+    TRY(C_HUGE, "`init`->struct_size UINT32_MAX", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.width = UINT32_MAX;
+    TRY(C_HUGE, "`init`->width UINT32_MAX", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.frame_rate = 1e300;
+    TRY(C_HUGE, "`init`->frame_rate 1e300", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.kind = MST_DEVICE_KIND_AUDIO_INPUT, init.channels = UINT32_MAX;
+    TRY(C_HUGE, "`init`->channels UINT32_MAX", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.kind = MST_DEVICE_KIND_AUDIO_INPUT, init.sample_rate = UINT32_MAX;
+    TRY(C_HUGE, "`init`->sample_rate UINT32_MAX", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, fault = fault_ok, init.faults = &fault, init.num_faults = SIZE_MAX;
+    TRY(C_HUGE, "`init`->num_faults SIZE_MAX", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, init.pixel_format = 0x47504a4d; /* MJPG */
+    {
+        static const uint8_t jpeg[] = {0xff, 0xd8, 0xff, 0xd9};
+        const uint8_t *frames[] = {jpeg};
+        size_t sizes[] = {sizeof jpeg};
+        init.mjpeg_frames = frames, init.mjpeg_sizes = sizes, init.num_mjpeg_frames = SIZE_MAX;
+        TRY(C_HUGE, "`init`->num_mjpeg_frames SIZE_MAX", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    }
+    init = ok, fault = fault_ok, fault.struct_size = UINT32_MAX, init.faults = &fault, init.num_faults = 1;
+    TRY(C_HUGE, "`init`->faults[0].struct_size UINT32_MAX", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+    init = ok, fault = fault_ok, fault.value = INT64_MAX, init.faults = &fault, init.num_faults = 1;
+    TRY(C_HUGE, "`init`->faults[0].value INT64_MAX (a stall)", mst_fake_device_add(&init, OUT(MstFakeDevice *)));
+
+    begin(g, "mst_fake_device_get_id");
+    HANDLE_CASES("dev", MstFakeDevice, stale_fake, vtrack, mst_fake_device_get_id(H, OUT(const char *)));
+    TRY(C_NULL, "`out`", mst_fake_device_get_id(fake_camera, NULL));
+
+    begin(g, "mst_fake_device_inject");
+    HANDLE_CASES("dev", MstFakeDevice, stale_fake, vtrack, mst_fake_device_inject(H, &fault_ok));
+    TRY(C_NULL, "`fault`", mst_fake_device_inject(fake_camera, NULL));
+    fault = fault_ok, fault.kind = MST_FAULT_DAMAGED_MJPEG, fault.value = 1, fault.damage = MST_MJPEG_DAMAGE_TRUNCATED;
+    TRY(C_WRONG_KIND, "`fault` (an MJPEG fault for a microphone)", mst_fake_device_inject(fake_microphone, &fault));
+    fault = fault_ok, fault.kind = 99;
+    TRY(C_ENUM, "`fault`->kind 99", mst_fake_device_inject(fake_camera, &fault));
+    fault = fault_ok, fault.kind = MST_FAULT_DAMAGED_MJPEG, fault.value = 1, fault.damage = 99;
+    TRY(C_ENUM, "`fault`->damage 99", mst_fake_device_inject(fake_camera, &fault));
+    fault = fault_ok, fault.struct_size = 0;
+    TRY(C_ZERO, "`fault`->struct_size 0", mst_fake_device_inject(fake_camera, &fault));
+    fault = fault_ok, fault.struct_size = UINT32_MAX;
+    TRY(C_HUGE, "`fault`->struct_size UINT32_MAX", mst_fake_device_inject(fake_camera, &fault));
+    fault = fault_ok, fault.value = INT64_MAX;
+    TRY(C_HUGE, "`fault`->value INT64_MAX (a stall)", mst_fake_device_inject(fake_camera, &fault));
+    fault = fault_ok, fault.kind = MST_FAULT_OVERRUN, fault.value = -1;
+    TRY(C_HUGE, "`fault`->value -1 (frames an overrun loses)", mst_fake_device_inject(fake_camera, &fault));
+
+    begin(g, "mst_fake_device_free");
+    FREE_CASES("dev", MstFakeDevice, mst_fake_device_free, vtrack, new_fake("bad-input-twice", MST_DEVICE_KIND_VIDEO_INPUT));
+}
+
 /* ---- The table ------------------------------------------------------------------------- */
 
 static char *render(void) {
@@ -1095,6 +1198,10 @@ int main(void) {
     playback = new_playback();
     stale_playback = new_playback();
     CHECK_OK(mst_audio_playback_free(stale_playback));
+    fake_camera = new_fake("bad-input-camera", MST_DEVICE_KIND_VIDEO_INPUT);
+    fake_microphone = new_fake("bad-input-microphone", MST_DEVICE_KIND_AUDIO_INPUT);
+    stale_fake = new_fake("bad-input-stale", MST_DEVICE_KIND_VIDEO_INPUT);
+    CHECK_OK(mst_fake_device_free(stale_fake));
 
     global_rows();
     device_rows();
@@ -1104,9 +1211,12 @@ int main(void) {
     track_rows();
     processor_rows();
     sink_rows();
+    fake_rows();
     check_symbols();
 
     CHECK_OK(mst_audio_playback_free(playback));
+    CHECK_OK(mst_fake_device_free(fake_camera));
+    CHECK_OK(mst_fake_device_free(fake_microphone));
     CHECK_OK(mst_file_sink_free(sink));
     CHECK_OK(mst_device_list_free(list));
     CHECK_OK(mst_processor_free(proc));
