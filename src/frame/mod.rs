@@ -7,6 +7,7 @@
 pub mod color;
 pub mod format;
 mod lazy;
+pub(crate) use lazy::JpegDecoders;
 pub(crate) mod pool;
 
 use crate::convert::{self, Image, ImageMut};
@@ -604,19 +605,29 @@ impl Frame {
         Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
     }
 
-    /// An I420 frame of `width` x `height` decoded from the JPEG `jpeg` (copied now) when a
-    /// pixel is first read. The caller checks the JPEG's header first (its size and
-    /// subsampling): data the decoder gives up on half-way makes a black frame.
+    /// An I420 frame of `width` x `height` decoded by one of `decoders` (its stream's) from the
+    /// JPEG `jpeg` (copied now, with `tables` inserted after its SOI marker: the ones its stream
+    /// gives it, [`crate::convert::jpeg::Decoder::stream_tables`]) when a pixel is first read.
+    /// The caller checks the JPEG's header first (its size and subsampling): data the decoder
+    /// gives up on makes a black frame.
     pub(crate) fn video_from_jpeg_lazily(
         jpeg: &[u8],
+        tables: &[u8],
+        decoders: &std::sync::Arc<JpegDecoders>,
         width: u32,
         height: u32,
         timestamp: i64,
         duration: Option<i64>,
     ) -> Result<Frame> {
         let (_, _, meta) = packed_meta(VideoPixelFormat::I420, width, height, timestamp, duration)?;
-        let data = Storage::pooled(jpeg.len(), |b| b.copy_from_slice(jpeg));
-        Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(lazy::Recipe::Jpeg { data, width, height })))
+        let at = if tables.is_empty() { 0 } else { 2.min(jpeg.len()) };
+        let data = Storage::pooled(jpeg.len() + tables.len(), |b| {
+            b[..at].copy_from_slice(&jpeg[..at]);
+            b[at..at + tables.len()].copy_from_slice(tables);
+            b[at + tables.len()..].copy_from_slice(&jpeg[at..]);
+        });
+        let recipe = lazy::Recipe::Jpeg { data, width, height, decoders: decoders.clone() };
+        Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(recipe)))
     }
 
     /// True when the frame's buffer is wrapped external memory (`video_wrap`, `audio_wrap`, a
