@@ -56,6 +56,12 @@ impl<T: Recyclable> Recycler<T> {
         Some(item)
     }
 
+    /// The values waiting for reuse, and the bytes they keep.
+    pub(crate) fn idle(&self) -> (usize, usize) {
+        let list = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        (list.items.len(), list.bytes)
+    }
+
     fn give(&self, item: Arc<T>) {
         let bytes = item.retained_bytes();
         let mut list = self.state.lock().unwrap_or_else(|p| p.into_inner());
