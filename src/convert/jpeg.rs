@@ -311,31 +311,24 @@ impl History {
         }
         let (mut q_defined, mut h_defined) = ([false; 4], [false; 8]);
         let (mut i, mut scans) = (2, 0u32);
-        // Whether the frame has one scan only: then nothing after it is read for tables.
-        let mut single_scan = false;
+        // A sequential frame's components: a scan of them all is its only one, and nothing
+        // after it is read for tables.
+        let mut sequential_components = None;
         'segments: while i + 1 < jpeg.len() {
-            if jpeg[i] != 0xFF {
-                if scans == 0 {
-                    break;
-                }
-                // Entropy-coded data: on to the next marker.
-                match jpeg[i..].iter().position(|&b| b == 0xFF) {
-                    Some(p) => i += p,
-                    None => break,
-                }
+            // The next marker, as libjpeg finds it: past other bytes (damage, or a scan's
+            // data), stuffed zeros, fill bytes and, after a scan, restart markers.
+            let m = jpeg[i + 1];
+            if jpeg[i] != 0xFF || m == 0x00 || m == 0xFF || (scans > 0 && (0xD0..=0xD7).contains(&m)) {
+                i += 1;
                 continue;
             }
-            let m = jpeg[i + 1];
             match m {
-                0xFF => {
-                    i += 1;
-                    continue;
-                }
-                0x00 | 0xD0..=0xD7 if scans > 0 => {
+                0xD8 | 0xD9 => break,
+                // No length: libjpeg passes over them.
+                0x01 | 0xD0..=0xD7 => {
                     i += 2;
                     continue;
                 }
-                0xD9 => break,
                 _ => {}
             }
             let Some(len) = be16(jpeg, i + 2) else { break };
@@ -369,12 +362,10 @@ impl History {
                         k += 17 + n;
                     }
                 }
-                0xC0 | 0xC1 => single_scan = seg.get(5).is_some_and(|&nf| nf > 0),
+                0xC0 | 0xC1 => sequential_components = seg.get(5).copied(),
                 0xDA => {
                     scans += 1;
-                    let components = seg.first().copied();
-                    let frame_components = frame_components(jpeg);
-                    if single_scan && components.is_some() && components == frame_components {
+                    if sequential_components.is_some() && seg.first().copied() == sequential_components {
                         break;
                     }
                 }
@@ -453,27 +444,6 @@ fn set(dst: &mut Vec<u8>, src: &[u8]) {
         dst.clear();
         dst.extend_from_slice(src);
     }
-}
-
-/// The number of components the first SOF segment of `jpeg` declares.
-fn frame_components(jpeg: &[u8]) -> Option<u8> {
-    let mut i = 2;
-    while i + 3 < jpeg.len() && jpeg[i] == 0xFF {
-        let m = jpeg[i + 1];
-        if m == 0xFF {
-            i += 1;
-            continue;
-        }
-        let len = be16(jpeg, i + 2)?;
-        if matches!(m, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
-            return jpeg.get(i + 9).copied();
-        }
-        if m == 0xDA {
-            return None;
-        }
-        i += 2 + len.max(2);
-    }
-    None
 }
 
 /// A scan's Huffman tables as libjpeg reports them, and made ready for decoding.
@@ -732,6 +702,7 @@ impl Decoder {
             let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(self.raw)) }.to_string_lossy().into_owned();
             return Err(err!(Io, "decoding a JPEG frame: {msg}"));
         }
+        #[cfg(not(mst_jpeg_raw))]
         let _ = jpeg;
         Err(err!(
             Io,
@@ -1600,7 +1571,8 @@ pub(super) mod tests {
             let mut out = vec![0u8; w * h * 3];
             // SAFETY: a live decoder; `jpeg` readable for its length, `out` writable for its.
             let r = unsafe { raw::mst_jpeg_raw_verdict(d.raw, jpeg.as_ptr(), jpeg.len(), out.as_mut_ptr(), out.len()) };
-            let grey = jpeg.windows(3).any(|m| m[0] == 0xFF && m[1] == 0xC0) && frame_components(jpeg) == Some(1);
+            let sof = jpeg.windows(2).position(|m| m == [0xFF, 0xC0]).expect("a baseline frame");
+            let grey = jpeg[sof + 9] == 1;
             let n = if grey { 1 } else { 3 };
             let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
             let v = img.view_mut();
@@ -1782,6 +1754,36 @@ pub(super) mod tests {
                 }
             }
             panic!("no clean frame under the junk");
+        }
+
+        /// A frame made whole for a decoder that may hold other tables (lazy frames are
+        /// decoded by any of their stream's decoders, in any order): a frame without DHT, in a
+        /// stream that has defined none, takes the Annex K tables, and decodes as it does in a
+        /// fresh decoder, even in one that has decoded a frame with tables of its own.
+        #[test]
+        fn frames_made_whole_decode_as_in_their_stream() {
+            let plain = file("quad-422-nodht.jpg");
+            let tables = decoder(true).stream_tables(&plain).to_vec();
+            // One DHT segment: DC and AC, luma and chroma.
+            assert_eq!(tables[..2], [0xFF, 0xC4]);
+            assert_eq!(tables.len(), 4 + 4 * 17 + 2 * 12 + 2 * 162);
+            let whole = [&plain[..2], &tables, &plain[2..]].concat();
+            let mut fresh = OwnedImage::new(VideoPixelFormat::I420, 64, 32, 0, 0);
+            assert_eq!(decoder(true).decode_i420(&plain, &mut fresh.view_mut()).unwrap(), Decoded::Clean);
+            let used = || {
+                let mut d = decoder(true);
+                let mut vga = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+                d.decode_i420(&file("optimized-640x480.jpg"), &mut vga.view_mut()).unwrap();
+                d
+            };
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, 64, 32, 0, 0);
+            assert_eq!(used().decode_i420_complete(&whole, &mut img.view_mut()).unwrap(), Decoded::Clean);
+            assert_eq!(img.diff(&fresh).1, 0);
+            // Not made whole, the frame takes the other frame's tables there.
+            let r = used().decode_i420_complete(&plain, &mut img.view_mut());
+            assert!(r.is_err() || img.diff(&fresh).1 > 0, "{r:?}");
+            // A frame that defines every table it uses needs nothing.
+            assert!(decoder(true).stream_tables(&file("quad-422.jpg")).is_empty());
         }
 
         /// One table history per stream: frame 3 (4:2:0, no DQT) after frame 2 (4:2:2, its
