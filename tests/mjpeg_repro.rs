@@ -31,26 +31,43 @@ fn planes(f: &Frame) -> Vec<Vec<u8>> {
 }
 
 /// A frame that fails to decode after a good one, into the same pooled buffers and decoder:
-/// no frame at all when decoding at once; decoded lazily (its header is fine, so the frame
-/// exists before its data is read), black, never the good frame's pixels.
+/// no frame at all, decoding at once or lazily (its decode would fail as it starts: a table
+/// libjpeg refuses).
 #[test]
 fn a_failed_decode_never_delivers_the_frame_before() {
     let good = file("1-s420-dqtA.jpg");
     for bad in ["sos-al-bogus-dht-420.jpg", "sos-al-bogus-dht-422.jpg", "sos-al-bogus-dht-444.jpg"] {
         let bad = &file(bad);
-        let mut now = converter(false);
-        let before = planes(&now.frame(&good, 0, None, None).unwrap().expect("the good frame"));
-        // The good frame's buffer is back in the pool: the bad one would get it.
-        assert!(now.frame(bad, 1, None, None).unwrap().is_none(), "a failed frame is dropped");
-        let mut lazy = converter(true);
-        let f = lazy.frame(&good, 0, None, None).unwrap().unwrap();
-        assert_eq!(planes(&f), before);
-        drop(f);
-        let f = lazy.frame(bad, 1, None, None).unwrap().expect("the header is fine");
-        let got = planes(&f);
-        assert!(got[0].iter().all(|&y| y == 0), "black luma");
-        assert!(got[1..].iter().flatten().all(|&c| c == 128), "neutral chroma");
+        for lazy in [false, true] {
+            let mut c = converter(lazy);
+            let before = c.frame(&good, 0, None, None).unwrap().expect("the good frame");
+            assert!(!planes(&before)[0].is_empty());
+            // The good frame's buffer is back in the pool: the bad one would get it.
+            drop(before);
+            assert!(c.frame(bad, 1, None, None).unwrap().is_none(), "a failed frame is dropped (lazy {lazy})");
+            // The good frame has no DHT: after this one it takes its bogus DC table, and fails
+            // as it does in one libjpeg decoder given the two (the table history is the stream's).
+            assert!(c.frame(&good, 2, None, None).unwrap().is_none(), "lazy {lazy}");
+        }
     }
+}
+
+/// A lazy frame whose decode fails only once under way (an unknown marker after its scan:
+/// libjpeg fails reading on to EOI) already exists when it fails: it is black, never the
+/// pixels of the frame whose buffer it reuses.
+#[test]
+fn a_lazy_frame_that_fails_under_way_is_black() {
+    let good = file("1-s420-dqtA.jpg");
+    let bad = [&good[..good.len() - 2], &[0xFF, 0x02, 0xFF, 0xD9][..]].concat();
+    assert!(converter(false).frame(&bad, 0, None, None).unwrap().is_none(), "it fails decoding at once");
+    let mut lazy = converter(true);
+    let f = lazy.frame(&good, 0, None, None).unwrap().unwrap();
+    assert!(planes(&f)[0].iter().any(|&y| y != 0));
+    drop(f);
+    let f = lazy.frame(&bad, 1, None, None).unwrap().expect("made before it is decoded");
+    let got = planes(&f);
+    assert!(got[0].iter().all(|&y| y == 0), "black luma");
+    assert!(got[1..].iter().flatten().all(|&c| c == 128), "neutral chroma");
 }
 
 /// One table history per stream whatever the path and order: frames 1 (4:2:0, tables A),

@@ -30,6 +30,9 @@
 //!   decoder's scratch from an earlier frame is passed off as this one. (TurboJPEG 2.1 reports
 //!   its warning code for a fatal error that followed a warning, when nothing was decoded: such
 //!   a frame is decoded again by libjpeg, whose report is exact, or is an error without it.)
+//!   A camera's lazily decoded frame exists before its decode: one sure to fail as its decode
+//!   starts (a table missing or refused) is dropped when it arrives, as one decoded at once
+//!   is; one that fails under way is black.
 //! - **Damage is what one libjpeg decode, read through to the EOI marker, warns about**:
 //!   corrupt entropy-coded data it worked around, data that ends early (a missing EOI
 //!   included), bytes it has to skip before the EOI marker (junk between the scan and EOI; as
@@ -278,6 +281,9 @@ struct History {
     dht: [Vec<u8>; 8],
     /// The DQT and DHT segments the last frame given to [`History::update`] leaves out.
     splice: Vec<u8>,
+    /// Whether libjpeg must fail that frame as it starts: its first scan uses a table
+    /// missing from the history or one libjpeg refuses ([`History::refused`]).
+    fails_at_start: bool,
 }
 
 /// Appends to `out` the table of ITU T.81 Annex K.3 libjpeg puts in Huffman slot `slot` (DC 0,
@@ -314,6 +320,9 @@ impl History {
         // A sequential frame's components: a scan of them all is its only one, and nothing
         // after it is read for tables.
         let mut sequential_components = None;
+        // A sequential frame's SOF components (id, sampling, quantization table).
+        let mut sof: Option<&[u8]> = None;
+        self.fails_at_start = false;
         'segments: while i + 1 < jpeg.len() {
             // The next marker, as libjpeg finds it: past other bytes (damage, or a scan's
             // data), stuffed zeros, fill bytes and, after a scan, restart markers.
@@ -362,9 +371,15 @@ impl History {
                         k += 17 + n;
                     }
                 }
-                0xC0 | 0xC1 => sequential_components = seg.get(5).copied(),
+                0xC0 | 0xC1 => {
+                    sequential_components = seg.get(5).copied();
+                    sof = seg.get(6..);
+                }
                 0xDA => {
                     scans += 1;
+                    if scans == 1 && sequential_components.is_some() {
+                        self.fails_at_start = self.refused(sof.unwrap_or_default(), seg);
+                    }
                     if sequential_components.is_some() && seg.first().copied() == sequential_components {
                         break;
                     }
@@ -409,6 +424,35 @@ impl History {
         self.splice.len()
     }
 
+    /// Whether libjpeg refuses to start the sequential scan `sos` (an SOS segment's bytes after
+    /// its length) of a frame whose SOF components are `sof`, with the tables now in the
+    /// history: a component's quantization table undefined, or a Huffman table undefined
+    /// (slots 0 and 1 have the Annex K tables then) or invalid (jpeg_make_d_derived_tbl: more
+    /// than 256 codes, codes that do not fit their length, DC symbols above 15). Other
+    /// inconsistencies are left to the decode.
+    fn refused(&self, sof: &[u8], sos: &[u8]) -> bool {
+        let n = usize::from(sos.first().copied().unwrap_or(0));
+        for c in sos.get(1..1 + 2 * n).unwrap_or_default().chunks_exact(2) {
+            let Some(comp) = sof.chunks_exact(3).find(|f| f[0] == c[0]) else { continue };
+            let tq = usize::from(comp[2]);
+            if tq >= 4 || self.dqt[tq].is_empty() {
+                return true;
+            }
+            let (td, ta) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
+            if td >= 4 || ta >= 4 {
+                return true;
+            }
+            for (slot, dc) in [(td, true), (4 + ta, false)] {
+                let t = &self.dht[slot];
+                let refused = if t.is_empty() { slot % 4 > 1 } else { !huffman_valid(t, dc) };
+                if refused {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
     fn bytes(&self) -> usize {
         self.dqt.iter().chain(&self.dht).map(Vec::capacity).sum::<usize>() + self.splice.capacity()
     }
@@ -437,6 +481,25 @@ pub(crate) const AC_CHROMA: [u8; 162] = [
     0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9,
     0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
 ];
+
+/// Whether libjpeg builds a decoding table from the DHT entry `t` (Tc/Th, 16 counts, symbols):
+/// at most 256 codes, each length's codes fitting in it, DC symbols at most 15
+/// (jpeg_make_d_derived_tbl).
+fn huffman_valid(t: &[u8], dc: bool) -> bool {
+    let counts = &t[1..17];
+    let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
+    // Lengths up to the longest code's: the codes of each, after the shorter ones', must fit.
+    let longest = counts.iter().rposition(|&c| c > 0).map_or(0, |l| l + 1);
+    let mut code = 0u32;
+    for (len, &c) in counts[..longest].iter().enumerate() {
+        code += u32::from(c);
+        if code >= 1 << (len + 1) {
+            return false;
+        }
+        code <<= 1;
+    }
+    n <= 256 && !(dc && t[17..17 + n].iter().any(|&v| v > 15))
+}
 
 /// `dst` made a copy of `src`, reusing its allocation.
 fn set(dst: &mut Vec<u8>, src: &[u8]) {
@@ -528,9 +591,13 @@ impl Decoder {
     /// decoder ([`Decoder::decode_i420_complete`]): the history's tables for the slots the frame
     /// leaves out, and the Annex K Huffman tables for the slots no frame has defined yet (a
     /// decoder that decodes frames out of order, or another stream's, may hold others).
-    pub(crate) fn stream_tables(&mut self, jpeg: &[u8]) -> &[u8] {
+    ///
+    /// None when the frame is sure to fail as its decode starts (a table it uses is missing
+    /// from its stream, or libjpeg refuses it): a frame to be decoded later is dropped now, as
+    /// one decoded at once is.
+    pub(crate) fn stream_tables(&mut self, jpeg: &[u8]) -> Option<&[u8]> {
         let n = self.history.update(jpeg, true);
-        &self.history.splice[..n]
+        (!self.history.fails_at_start).then(|| &self.history.splice[..n])
     }
 
     /// Ok when `jpeg`'s header says a `width` x `height` frame this decoder takes (a cheap
@@ -1653,6 +1720,9 @@ pub(super) mod tests {
                     assert_eq!(d.decode_i420(&good, &mut img.view_mut()).unwrap(), Decoded::Clean, "{what}");
                     let e = d.decode_i420(bad, &mut img.view_mut()).expect_err(what);
                     assert!(e.message.contains("JPEG"), "{what}: {e:?}");
+                    // Known before decoding (a table libjpeg refuses): lazy frames are dropped.
+                    assert!(decoder(strips).stream_tables(bad).is_none(), "{what}");
+                    assert!(decoder(strips).stream_tables(&good).is_some(), "{what}");
                     assert_eq!(reference(&mut decoder(true), bad, 640, 480).0, "error", "{what}: libjpeg fails it");
                     // And the decoder goes on: the good frame again decodes.
                     assert_eq!(d.decode_i420(&good, &mut img.view_mut()).unwrap(), Decoded::Clean, "{what}");
@@ -1763,7 +1833,7 @@ pub(super) mod tests {
         #[test]
         fn frames_made_whole_decode_as_in_their_stream() {
             let plain = file("quad-422-nodht.jpg");
-            let tables = decoder(true).stream_tables(&plain).to_vec();
+            let tables = decoder(true).stream_tables(&plain).unwrap().to_vec();
             // One DHT segment: DC and AC, luma and chroma.
             assert_eq!(tables[..2], [0xFF, 0xC4]);
             assert_eq!(tables.len(), 4 + 4 * 17 + 2 * 12 + 2 * 162);
@@ -1783,7 +1853,7 @@ pub(super) mod tests {
             let r = used().decode_i420_complete(&plain, &mut img.view_mut());
             assert!(r.is_err() || img.diff(&fresh).1 > 0, "{r:?}");
             // A frame that defines every table it uses needs nothing.
-            assert!(decoder(true).stream_tables(&file("quad-422.jpg")).is_empty());
+            assert_eq!(decoder(true).stream_tables(&file("quad-422.jpg")), Some(&[][..]));
         }
 
         /// One table history per stream: frame 3 (4:2:0, no DQT) after frame 2 (4:2:2, its
@@ -1815,9 +1885,9 @@ pub(super) mod tests {
             let mut stream = decoder(true);
             let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
             for f in &frames[..2] {
-                stream.stream_tables(f);
+                stream.stream_tables(f).unwrap();
             }
-            let tables = stream.stream_tables(&frames[2]).to_vec();
+            let tables = stream.stream_tables(&frames[2]).unwrap().to_vec();
             assert!(!tables.is_empty());
             let whole = [&frames[2][..2], &tables, &frames[2][2..]].concat();
             let mut other = decoder(true);

@@ -508,9 +508,11 @@ impl Converter {
 
     /// With `lazy`, an MJPEG buffer becomes a frame at the cost of checking its header and
     /// copying its bytes: the decode happens when a pixel is first read (on the reader's
-    /// thread, once for all readers), and never for frames nobody looks at. A frame whose data
-    /// the decoder then gives up on half-way is black (the header check drops the rest, as
-    /// before). Other formats are unaffected. Off by default; cameras turn it on.
+    /// thread, once for all readers), and never for frames nobody looks at. Frames whose
+    /// header is wrong or whose decode would fail as it starts (a table missing or refused)
+    /// are dropped, as when decoding at once; one the decoder then gives up on under way is
+    /// black, never stale pixels. Other formats are unaffected. Off by default; cameras turn
+    /// it on.
     pub fn set_lazy(&mut self, lazy: bool) {
         self.lazy = lazy.then(Default::default);
     }
@@ -537,7 +539,8 @@ impl Converter {
             }
             // The frame takes the tables its stream gives it: it may be decoded by any of the
             // stream's decoders, in any order.
-            let tables = decoder.stream_tables(data);
+            // A frame sure to fail as its decode starts is dropped, as when decoding at once.
+            let Some(tables) = decoder.stream_tables(data) else { return Ok(None) };
             let frame =
                 Frame::video_from_jpeg_lazily(data, tables, decoders, self.width, self.height, timestamp, duration)?;
             return Ok(Some(self.described(frame, capture_sequence)));
