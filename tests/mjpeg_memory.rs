@@ -1,12 +1,17 @@
 //! An MJPEG stream's decoders (their scratch: about 5 MB each at 1080p) are freed when the
 //! stream ends and its last frame is freed: the camera's conversion path
 //! (`source::v4l2::Converter`, which the capture thread owns and drops when the track ends),
-//! decoding at once and lazily (the frames hold their stream's decoders until decoded). One
+//! decoding at once and lazily (the frames hold their stream's decoders until decoded), and
+//! through a camera track (a fake MJPEG camera) that ends. One
 //! test in this binary: the counts (`mst::convert::jpeg::live_decoders`) are the process's.
 
 use mst::convert::jpeg::live_decoders;
 use mst::frame::Frame;
-use mst::source::v4l2::{CameraFormat, Converter};
+use std::time::{Duration, Instant};
+
+use mst::source::fake::{FakeDevice, FakeInit, FakeMedia, FakeVideo, Pacing};
+use mst::source::v4l2::{camera, CameraFormat, CameraOptions, Converter};
+use mst::{Processor, VideoConstraints, Wait};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mjpeg/repro/");
 
@@ -49,4 +54,41 @@ fn a_streams_decoders_are_freed_with_it_and_its_last_frame() {
     assert_eq!(live_decoders().0, n, "decoded frames hold no decoder");
     drop(unread);
     assert_eq!(live_decoders(), (0, 0));
+
+    // Through a camera track (a fake one: the same capture path after the read): once the
+    // track has ended and its frames are freed, its decoders are gone.
+    let dev = FakeDevice::add(FakeInit {
+        name: "mjpeg-memory".into(),
+        label: String::new(),
+        media: FakeMedia::Video(FakeVideo {
+            width: 640,
+            height: 480,
+            format: CameraFormat::Mjpeg,
+            stride: 0,
+            frame_rate: 30.0,
+            jpeg_frames: frames.clone(),
+        }),
+        pacing: Pacing::Lossless,
+        frame_count: 0,
+        faults: Vec::new(),
+    })
+    .unwrap();
+    let track = camera("fake:mjpeg-memory", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
+    let p = Processor::new(&track, 2);
+    let read: Vec<Frame> = (0..6)
+        .map(|_| p.read(Wait::For(Duration::from_secs(30))).unwrap().frame)
+        .inspect(|f| assert!(!f.data().is_empty()))
+        .collect();
+    assert!(live_decoders().0 >= 1, "a running MJPEG camera decodes with at least one decoder");
+    track.stop();
+    drop(p);
+    drop(read);
+    // The capture thread drops the stream's converter as it sees the end: wait for it (the
+    // bound only tells a leak from a busy machine).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while live_decoders() != (0, 0) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(live_decoders(), (0, 0), "an ended camera track's decoders are freed");
+    dev.remove();
 }
