@@ -551,8 +551,9 @@ pub struct Converter {
     /// Bytes between rows of the first plane, as the driver set it.
     stride: usize,
     jpeg: Option<crate::convert::jpeg::Decoder>,
-    /// MJPEG frames decode on first pixel access ([`Converter::set_lazy`]).
-    lazy: bool,
+    /// MJPEG frames decode on first pixel access ([`Converter::set_lazy`]), by these decoders
+    /// (held by the frames too, so freed with the last of them).
+    lazy: Option<std::sync::Arc<crate::frame::JpegDecoders>>,
     /// What the frames' samples are ([`Converter::set_colorimetry`]).
     color: (VideoColorSpace, ChromaSiting),
 }
@@ -573,7 +574,7 @@ impl Converter {
             height,
             stride: if stride == 0 { row } else { stride },
             jpeg,
-            lazy: false,
+            lazy: None,
             color: V4l2Colorimetry::default().frames(format),
         })
     }
@@ -586,11 +587,13 @@ impl Converter {
 
     /// With `lazy`, an MJPEG buffer becomes a frame at the cost of checking its header and
     /// copying its bytes: the decode happens when a pixel is first read (on the reader's
-    /// thread, once for all readers), and never for frames nobody looks at. A frame whose data
-    /// the decoder then gives up on half-way is black (the header check drops the rest, as
-    /// before). Other formats are unaffected. Off by default; cameras turn it on.
+    /// thread, once for all readers), and never for frames nobody looks at. Frames whose
+    /// header is wrong or whose decode would fail as it starts (a table missing or refused)
+    /// are dropped, as when decoding at once; one the decoder then gives up on under way is
+    /// black, never stale pixels. Other formats are unaffected. Off by default; cameras turn
+    /// it on.
     pub fn set_lazy(&mut self, lazy: bool) {
-        self.lazy = lazy;
+        self.lazy = lazy.then(Default::default);
     }
 
     /// The frame for one buffer (`data`: its used bytes), with `timestamp`, `duration` and
@@ -608,12 +611,17 @@ impl Converter {
         if data.len() < self.format.bytes(self.stride, w, h) {
             return Ok(None);
         }
-        if self.format == CameraFormat::Mjpeg && self.lazy {
+        if let (CameraFormat::Mjpeg, Some(decoders)) = (self.format, &self.lazy) {
             let Some(decoder) = self.jpeg.as_mut() else { return Ok(None) };
             if decoder.check(data, w, h).is_err() {
                 return Ok(None);
             }
-            let frame = Frame::video_from_jpeg_lazily(data, self.width, self.height, timestamp, duration)?;
+            // The frame takes the tables its stream gives it: it may be decoded by any of the
+            // stream's decoders, in any order.
+            // A frame sure to fail as its decode starts is dropped, as when decoding at once.
+            let Some(tables) = decoder.stream_tables(data) else { return Ok(None) };
+            let frame =
+                Frame::video_from_jpeg_lazily(data, tables, decoders, self.width, self.height, timestamp, duration)?;
             return Ok(Some(self.described(frame, capture_sequence)));
         }
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
