@@ -1090,7 +1090,8 @@ static char *render(void) {
          "  SIZE_MAX / UINT32_MAX or just past a limit.\n"
          "- **double free**: `_free` on a handle already freed.\n\n"
          "Each cell gives the argument, the status and `mst_last_error_message()` (handle values print as\n"
-         "`0x…`: they vary from run to run). Every call leaves its out-parameters untouched (the test checks\n"
+         "`0x…`, they vary from run to run; the number of devices as N, it varies from machine to\n"
+         "machine). Every call leaves its out-parameters untouched (the test checks\n"
          "a canary) and every status is one the function's `Errors:` line in `mst.h` lists. MST_OK\n"
          "appears only where `mst.h` says so, quoted. \"n/a\": the case does not apply to the function.\n");
     const char *group = NULL;
