@@ -623,6 +623,27 @@ public:
   }
 };
 
+// A fake camera or microphone (libmst 1.2, mst_fake_device_add): listed and opened like a real
+// device by its id(), running the fault script in its MstFakeDeviceInit (copied). Destroying
+// it removes it from the list and ends its tracks with MST_END_REASON_DEVICE_LOST.
+class FakeDevice : public detail::Handle<MstFakeDevice, mst_fake_device_free> {
+public:
+  using Handle::Handle;
+  FakeDevice() noexcept = default;
+  static FakeDevice add(const MstFakeDeviceInit &init) {
+    MstFakeDevice *raw = nullptr;
+    detail::check(mst_fake_device_add(&init, &raw), "mst_fake_device_add");
+    return FakeDevice(raw);
+  }
+  // "fake:NAME": pass it to Track::camera or Track::microphone.
+  std::string id() const {
+    const char *out = nullptr;
+    detail::check(mst_fake_device_get_id(get(), &out), "mst_fake_device_get_id");
+    return detail::c_string(out);
+  }
+  void inject(const MstFault &fault) { detail::check(mst_fake_device_inject(get(), &fault), "mst_fake_device_inject"); }
+};
+
 // The log (libmst 1.1): one message, its level, its origin ("libmst", or a library libmst
 // calls: "alsa-lib") and its text (one line). The views are valid for the call only.
 using LogFunction = std::function<void(MstLogLevel level, std::string_view origin, std::string_view message)>;
