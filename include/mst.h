@@ -1661,7 +1661,8 @@ const char *mst_status_str(int32_t status);
 
 /**
  * Why the last failing call on this thread failed: a readable sentence with the value, path
- * or errno involved; "no error" before any failure. Successful calls leave it unchanged.
+ * or errno involved, after the failing function's name ("mst_track_stop: the MstTrack handle
+ * is NULL"); "no error" before any failure. Successful calls leave it unchanged.
  *
  * Ownership: owned by libmst, valid until the next failing call on this thread.
  * Thread safety: any thread; each thread has its own.
@@ -1846,11 +1847,13 @@ MstStatus mst_device_list_free(struct MstDeviceList *list);
  * (a kind that is not a video or audio input; a name that is empty, not UTF-8 or in use; a
  * size, rate, channel count or sample format out of range; an unknown fault kind or damage;
  * a fault of the other kind of device; MJPG without frames; a struct_size below the 1.2
- * size), MST_ERR_UNSUPPORTED (MJPG without libturbojpeg.so.0; nonzero bytes past the structs
+ * size; `num_faults` or `num_mjpeg_frames` more than PTRDIFF_MAX bytes of array hold, refused
+ * before anything past the first entry is read), MST_ERR_UNSUPPORTED (MJPG without libturbojpeg.so.0; nonzero bytes past the structs
  * this libmst knows), MST_ERR_NO_MEMORY (no handle left).
  * Spec: libmst extension (testing).
  */
-MstStatus mst_fake_device_add(const struct MstFakeDeviceInit *init, struct MstFakeDevice **out);
+MstStatus mst_fake_device_add(const struct MstFakeDeviceInit *init,
+                              struct MstFakeDevice **out);
 
 /**
  * The device's id, "fake:NAME": what mst_devices_enumerate() lists and the track creators

@@ -200,12 +200,16 @@ fn read_array<T: InStruct>(p: *const T, n: usize, name: &'static str) -> Result<
     // SAFETY: non-NULL and, per the contract, an array of `n` structs whose first starts with
     // its struct_size.
     let stride = unsafe { p.cast::<u32>().read() } as usize;
+    // A count no array of these structs can have is refused before anything past the first
+    // is read, as `bytes!` refuses a length above PTRDIFF_MAX.
+    if stride.checked_mul(n).is_none_or(|total| total > isize::MAX as usize) {
+        return Err(err!(InvalidArg, "`{name}`: {n} structs of {stride} bytes are more than PTRDIFF_MAX bytes"));
+    }
     (0..n)
         .map(|i| {
-            let at = stride.checked_mul(i).filter(|b| *b <= isize::MAX as usize);
-            let at = at.ok_or_else(|| err!(InvalidArg, "`{name}` is too long"))?;
-            // SAFETY: within the caller's array of `n` structs of `stride` bytes.
-            read_in_required(unsafe { p.cast::<u8>().add(at).cast::<T>() }, name)
+            // SAFETY: within the caller's array of `n` structs of `stride` bytes, which the
+            // check above keeps below isize::MAX bytes.
+            read_in_required(unsafe { p.cast::<u8>().add(stride * i).cast::<T>() }, name)
         })
         .collect()
 }
@@ -214,17 +218,20 @@ fn fault_in(f: &MstFault, video: bool) -> Result<Fault> {
     let kind = match f.kind {
         1 => FaultKind::Unplug,
         2 => FaultKind::Overrun {
-            count: u64::try_from(or(f.value, 1)).map_err(|_| err!(InvalidArg, "an OVERRUN of {} frames", f.value))?,
+            count: u64::try_from(or(f.value, 1))
+                .map_err(|_| err!(InvalidArg, "an OVERRUN fault's value {} is no number of frames", f.value))?,
         },
         3 if video => FaultKind::VideoFormat { width: f.width, height: f.height, format: CameraFormat::Yuyv },
         3 => FaultKind::AudioFormat { sample_rate: f.sample_rate, channels: f.channels },
-        4 => {
-            FaultKind::Stall { us: u64::try_from(f.value).map_err(|_| err!(InvalidArg, "a STALL of {} us", f.value))? }
-        }
+        4 => FaultKind::Stall {
+            us: u64::try_from(f.value)
+                .map_err(|_| err!(InvalidArg, "a STALL fault's value {} is no number of microseconds", f.value))?,
+        },
         5 => FaultKind::ReadError { errno: i32::try_from(f.value).unwrap_or(-1) },
         6 => FaultKind::TimestampJump { us: f.value },
         7 => FaultKind::DamagedMjpeg {
-            count: u64::try_from(or(f.value, 1)).map_err(|_| err!(InvalidArg, "{} damaged frames", f.value))?,
+            count: u64::try_from(or(f.value, 1))
+                .map_err(|_| err!(InvalidArg, "a DAMAGED_MJPEG fault's value {} is no number of frames", f.value))?,
             damage: match f.damage {
                 1 => MjpegDamage::Truncated,
                 2 => MjpegDamage::BadHuffman,
@@ -290,7 +297,8 @@ fn resolve_format_changes(faults: &mut [Fault], raw: &[MstFault], media: &FakeMe
 /// (a kind that is not a video or audio input; a name that is empty, not UTF-8 or in use; a
 /// size, rate, channel count or sample format out of range; an unknown fault kind or damage;
 /// a fault of the other kind of device; MJPG without frames; a struct_size below the 1.2
-/// size), MST_ERR_UNSUPPORTED (MJPG without libturbojpeg.so.0; nonzero bytes past the structs
+/// size; `num_faults` or `num_mjpeg_frames` more than PTRDIFF_MAX bytes of array hold, refused
+/// before anything past the first entry is read), MST_ERR_UNSUPPORTED (MJPG without libturbojpeg.so.0; nonzero bytes past the structs
 /// this libmst knows), MST_ERR_NO_MEMORY (no handle left).
 /// Spec: libmst extension (testing).
 #[no_mangle]
@@ -326,6 +334,12 @@ pub extern "C" fn mst_fake_device_add(init: *const MstFakeDeviceInit, out: *mut 
                     return Err(err!(
                         NullArg,
                         "`init->mjpeg_frames` or `init->mjpeg_sizes` is NULL and num_mjpeg_frames is {n}"
+                    ));
+                }
+                if n > isize::MAX as usize / std::mem::size_of::<usize>() {
+                    return Err(err!(
+                        InvalidArg,
+                        "num_mjpeg_frames {n} is more than an array of pointers can hold (PTRDIFF_MAX bytes)"
                     ));
                 }
                 (0..n)
@@ -445,7 +459,7 @@ pub extern "C" fn mst_fake_device_free(dev: *mut MstFakeDevice) -> MstStatus {
     })
 }
 
-sized_struct!(in MstFault = 48, in MstFakeDeviceInit = 112);
+sized_struct!(in MstFault = 48 since "1.2", in MstFakeDeviceInit = 112 since "1.2");
 
 symver!(
     version "MST_1.2": mst_fake_device_add,

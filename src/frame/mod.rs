@@ -917,7 +917,7 @@ impl Frame {
 
     /// WebCodecs' AudioData "compute copy element count", times the sample size.
     pub fn audio_allocation_size(&self, opts: &AudioCopyOptions) -> Result<usize> {
-        let a = self.audio().ok_or_else(|| err!(Type, "not an audio buffer"))?;
+        let a = self.audio().ok_or_else(|| err!(Type, "`frame` is a video frame, not an audio buffer"))?;
         let format = opts.format.unwrap_or(a.format);
         if format.is_planar() {
             if opts.plane_index >= a.number_of_channels {

@@ -214,7 +214,7 @@ impl FakeDevice {
                 if !(v.frame_rate.is_finite() && (0.001..=1000.0).contains(&v.frame_rate)) {
                     return Err(err!(
                         InvalidArg,
-                        "a fake camera's frame rate {} is outside 0.001..=1000",
+                        "a fake camera's frame rate {:?} is outside 0.001..=1000",
                         v.frame_rate
                     ));
                 }
@@ -323,7 +323,7 @@ fn check_video(width: u32, height: u32, format: CameraFormat) -> Result<()> {
     if !(8..=MAX_DIMENSION).contains(&width) || !(1..=MAX_DIMENSION).contains(&height) {
         return Err(err!(
             InvalidArg,
-            "a fake camera's size {width}x{height} is outside 8..={MAX_DIMENSION} x 1..={MAX_DIMENSION}"
+            "a fake camera's size {width}x{height} (width x height) is outside 8..={MAX_DIMENSION} x 1..={MAX_DIMENSION}"
         ));
     }
     let subsampled =
@@ -335,11 +335,11 @@ fn check_video(width: u32, height: u32, format: CameraFormat) -> Result<()> {
 }
 
 fn check_audio(rate: u32, channels: u32) -> Result<()> {
-    if !(100..=768_000).contains(&rate) || !(1..=32).contains(&channels) {
-        return Err(err!(
-            InvalidArg,
-            "a fake microphone's {rate} Hz, {channels} channels is outside 100..=768000 Hz, 1..=32 channels"
-        ));
+    if !(100..=768_000).contains(&rate) {
+        return Err(err!(InvalidArg, "a fake microphone's sample rate {rate} Hz is outside 100..=768000"));
+    }
+    if !(1..=32).contains(&channels) {
+        return Err(err!(InvalidArg, "a fake microphone's channel count {channels} is outside 1..=32"));
     }
     Ok(())
 }
@@ -359,12 +359,14 @@ fn check_fault(f: &Fault, media: &FakeMedia) -> Result<()> {
         FaultKind::AudioFormat { .. } => Err(err!(InvalidArg, "an audio format change on a fake camera")),
         FaultKind::DamagedMjpeg { .. } => match media {
             FakeMedia::Video(v) if v.format == CameraFormat::Mjpeg => Ok(()),
-            _ => Err(err!(InvalidArg, "damaged MJPEG on a fake device that is not an MJPEG camera")),
+            _ => Err(err!(InvalidArg, "a DAMAGED_MJPEG fault for a fake device that is not an MJPEG camera")),
         },
         FaultKind::ReadError { errno } if errno <= 0 => {
             Err(err!(InvalidArg, "a read error needs a positive errno, not {errno}"))
         }
-        FaultKind::Stall { us } if us > 3_600_000_000 => Err(err!(InvalidArg, "a stall of {us} us is over an hour")),
+        FaultKind::Stall { us } if us > 3_600_000_000 => {
+            Err(err!(InvalidArg, "a STALL fault's value, {us} us, is over an hour"))
+        }
         _ => Ok(()),
     }
 }

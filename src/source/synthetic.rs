@@ -230,10 +230,10 @@ pub fn test_pattern_lossless(opts: &TestPatternOptions) -> Result<Track> {
 fn test_pattern_timed(opts: &TestPatternOptions, pacing: Pacing) -> Result<Track> {
     let (w, h) = (opts.width, opts.height);
     if w < 2 || h < 2 || w > MAX_DIMENSION || h > MAX_DIMENSION {
-        return Err(err!(InvalidArg, "test pattern size {w}x{h} is outside 2..={MAX_DIMENSION}"));
+        return Err(err!(InvalidArg, "test pattern size {w}x{h} (width x height) is outside 2..={MAX_DIMENSION}"));
     }
     if !(opts.frame_rate.is_finite() && (MIN_RATE..=1000.0).contains(&opts.frame_rate)) {
-        return Err(err!(InvalidArg, "test pattern frame rate {} is outside {MIN_RATE}..=1000", opts.frame_rate));
+        return Err(err!(InvalidArg, "test pattern frame rate {:?} is outside {MIN_RATE}..=1000", opts.frame_rate));
     }
     let core = SourceCore::new(
         Kind::Video,
