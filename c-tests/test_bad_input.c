@@ -7,7 +7,7 @@
  * out-parameter as it was (a canary); the only MST_OK answers allowed are those mst.h promises
  * in the words quoted with them ("NULL is MST_OK", ...).
  *
- * The results make docs/bad-input.md, the published table: this test fails when the committed
+ * The results make doc/bad-input.md, the published table: this test fails when the committed
  * file differs from what the library answers now. MST_BAD_INPUT_UPDATE=1 rewrites it instead
  * (then review and commit the diff). Handle values in messages print as "0x…": they depend on
  * addresses and on the order handles were made. */
@@ -1232,7 +1232,7 @@ int main(void) {
     unlink(conf);
 
     char *table = render();
-    const char *path = MST_ROOT_DIR "/docs/bad-input.md";
+    const char *path = MST_ROOT_DIR "/doc/bad-input.md";
     const char *update = getenv("MST_BAD_INPUT_UPDATE");
     int status = 0;
     if (update && strcmp(update, "1") == 0) {

@@ -71,7 +71,10 @@ inline std::string c_string(const char *text) { return text ? std::string(text) 
 
 inline void check(MstStatus status, const char *function) {
   if (status == MST_OK) return;
-  std::string message = std::string(function) + ": " + c_string(mst_last_error_message());
+  // libmst's messages begin with the function's name (since 1.2); older ones get it here.
+  std::string message = c_string(mst_last_error_message());
+  std::string prefix = std::string(function) + ": ";
+  if (message.compare(0, prefix.size(), prefix) != 0) message = prefix + message;
   std::string constraint;
   if (status == MST_ERR_OVERCONSTRAINED) constraint = c_string(mst_last_error_constraint());
   throw Error(status, message, std::move(constraint));
