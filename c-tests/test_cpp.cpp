@@ -382,6 +382,40 @@ void test_sinks_and_devices() {
   CHECK_THROWS(devices.at(count), MST_ERR_RANGE, "mst_device_list_get_device");
 }
 
+// A fake camera (1.2): listed, opened as a camera by its id, its scripted unplug ends the
+// track after exactly the frames before it; destroying the owner removes it from the list.
+void test_fake_device() {
+  MstFault unplug = mst::init<MstFault>();
+  unplug.kind = MST_FAULT_UNPLUG;
+  unplug.at = 3;
+  auto init = mst::init<MstFakeDeviceInit>();
+  init.kind = MST_DEVICE_KIND_VIDEO_INPUT;
+  init.name = "cpp";
+  init.width = 32;
+  init.height = 16;
+  init.faults = &unplug;
+  init.num_faults = 1;
+  std::string id;
+  {
+    mst::FakeDevice fake = mst::FakeDevice::add(init);
+    id = fake.id();
+    CHECK(id == "fake:cpp");
+    CHECK_THROWS(mst::FakeDevice::add(init), MST_ERR_INVALID_ARG, "mst_fake_device_add");
+    mst::Track camera = mst::Track::camera(id.c_str());
+    mst::Processor processor(camera);
+    for (std::int64_t n = 0; n < 3; n++) {
+      mst::ReadResult result = processor.read(30000);
+      CHECK(result && result.frame.video_info().timestamp == (n * 1000000 + 15) / 30);  // 30 fps by default, rounded
+    }
+    CHECK(processor.read(30000).status == mst::ReadStatus::ended);
+    CHECK(camera.end_reason() == MST_END_REASON_DEVICE_LOST);
+    MstFault late = mst::init<MstFault>();
+    late.kind = 99;
+    CHECK_THROWS(fake.inject(late), MST_ERR_INVALID_ARG, "mst_fake_device_inject");
+  }
+  CHECK_THROWS(mst::Track::camera(id.c_str()), MST_ERR_NO_DEVICE, "mst_track_create_camera");
+}
+
 // Frames over the caller's memory: no copy (the plane is the buffer, after a trip through a
 // generator and a processor too), the release function runs once when the media's last
 // reference goes and not before, and is destroyed with its captures; a failed wrap never
@@ -502,6 +536,7 @@ int main() {
   test_callbacks();
   test_track();
   test_sinks_and_devices();
+  test_fake_device();
   test_wrap();
   test_log();
   std::puts("test_cpp: ok");

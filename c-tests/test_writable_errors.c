@@ -77,8 +77,13 @@ static void errored_by(int32_t kind, const char *what, reject_fn reject) {
         fprintf(stderr, "%s: the rejected write returned %s, expected MST_ERR_TYPE\n", what, mst_status_str(got));
         exit(1);
     }
+    /* The stored error: the message without the "mst_generator_write: " every message of
+     * that call starts with (later calls name themselves). */
+    const char *prefix = "mst_generator_write: ";
+    const char *message = mst_last_error_message();
+    CHECK(strncmp(message, prefix, strlen(prefix)) == 0);
     char first[512];
-    snprintf(first, sizeof first, "%s", mst_last_error_message());
+    snprintf(first, sizeof first, "%s", message + strlen(prefix));
     CHECK_EQ_INT(state(g), MST_WRITABLE_STATE_ERRORED);
 
     /* A good frame is now refused with the stored error, and stays the caller's. */

@@ -71,7 +71,10 @@ inline std::string c_string(const char *text) { return text ? std::string(text) 
 
 inline void check(MstStatus status, const char *function) {
   if (status == MST_OK) return;
-  std::string message = std::string(function) + ": " + c_string(mst_last_error_message());
+  // libmst's messages begin with the function's name (since 1.2); older ones get it here.
+  std::string message = c_string(mst_last_error_message());
+  std::string prefix = std::string(function) + ": ";
+  if (message.compare(0, prefix.size(), prefix) != 0) message = prefix + message;
   std::string constraint;
   if (status == MST_ERR_OVERCONSTRAINED) constraint = c_string(mst_last_error_constraint());
   throw Error(status, message, std::move(constraint));
@@ -621,6 +624,27 @@ public:
     return DeviceInfo{info.kind, detail::c_string(info.device_id), detail::c_string(info.label),
                       detail::c_string(info.group_id)};
   }
+};
+
+// A fake camera or microphone (libmst 1.2, mst_fake_device_add): listed and opened like a real
+// device by its id(), running the fault script in its MstFakeDeviceInit (copied). Destroying
+// it removes it from the list and ends its tracks with MST_END_REASON_DEVICE_LOST.
+class FakeDevice : public detail::Handle<MstFakeDevice, mst_fake_device_free> {
+public:
+  using Handle::Handle;
+  FakeDevice() noexcept = default;
+  static FakeDevice add(const MstFakeDeviceInit &init) {
+    MstFakeDevice *raw = nullptr;
+    detail::check(mst_fake_device_add(&init, &raw), "mst_fake_device_add");
+    return FakeDevice(raw);
+  }
+  // "fake:NAME": pass it to Track::camera or Track::microphone.
+  std::string id() const {
+    const char *out = nullptr;
+    detail::check(mst_fake_device_get_id(get(), &out), "mst_fake_device_get_id");
+    return detail::c_string(out);
+  }
+  void inject(const MstFault &fault) { detail::check(mst_fake_device_inject(get(), &fault), "mst_fake_device_inject"); }
 };
 
 // The log (libmst 1.1): one message, its level, its origin ("libmst", or a library libmst

@@ -15,7 +15,7 @@ def test_errors_carry_their_status_and_the_librarys_message():
             mst.Processor(gen.track, max_buffer_size=70000)
         assert isinstance(e.value, TypeError) and isinstance(e.value, mst.Error)
         assert e.value.status == -12 and "65535" in e.value.message
-        assert "mst_processor_create" in str(e.value)
+        assert str(e.value).count("mst_processor_create") == 1   # named once, not twice
         with mst.Processor(gen.track) as processor:
             with pytest.raises(mst.Again) as e:
                 processor.read(timeout=0)

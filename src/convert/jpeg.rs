@@ -23,8 +23,32 @@
 //! only decode a whole 4:2:2 frame, whose two full-size chroma planes then take a second pass
 //! through memory. Both routes run libjpeg-turbo's fast integer IDCT, and their output is
 //! identical (a unit test holds them to it).
+//!
+//! Three rules hold whatever path (TurboJPEG, libjpeg in strips, libmst's own Huffman decode in
+//! `jpeg_scan.rs`) a frame takes, for every subsampling (tests/mjpeg_repro.rs holds them):
+//! - **A failed decode is an error**, never a frame: no pixel of the caller's buffer or of the
+//!   decoder's scratch from an earlier frame is passed off as this one. (TurboJPEG 2.1 reports
+//!   its warning code for a fatal error that followed a warning, when nothing was decoded: such
+//!   a frame is decoded again by libjpeg, whose report is exact, or is an error without it.)
+//!   A camera's lazily decoded frame exists before its decode: one sure to fail as its decode
+//!   starts (a table missing or refused) is dropped when it arrives, as one decoded at once
+//!   is; one that fails under way is black.
+//! - **Damage is what one libjpeg decode, read through to the EOI marker, warns about**:
+//!   corrupt entropy-coded data it worked around, data that ends early (a missing EOI
+//!   included), bytes it has to skip before the EOI marker (junk between the scan and EOI; as
+//!   libjpeg-turbo counts them, a few bytes right after the last MCU, read ahead by its
+//!   Huffman decoder, go unnoticed), or a marker after the scan it skips. A fatal error there
+//!   (a second SOF or scan after a single-scan frame) fails the frame. Such a frame is
+//!   [`Decoded::Damaged`] on every path; libmst's Huffman decode takes only scans that end
+//!   within the last MCU's final byte right before EOI, and leaves the rest to libjpeg.
+//! - **One table history per stream**: libjpeg keeps the quantization and Huffman tables a
+//!   frame defines for the frames after it that leave them out. A [`Decoder`] keeps that
+//!   history itself and gives each frame, before any path sees it, the tables it leaves out
+//!   (segments inserted after SOI), so every path decodes it with the tables one libjpeg
+//!   decoder given the same frames in the same order would use.
 
 use std::ffi::{c_char, c_int, c_uchar, c_ulong, c_void, CStr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use super::{row, row_mut, ImageMut};
@@ -188,6 +212,9 @@ mod raw {
             ctx: *mut c_void,
         ) -> c_int;
         pub fn mst_jpeg_raw_copy_tables(dst: *mut c_void, src: *const c_void) -> c_int;
+        pub fn mst_jpeg_raw_verdict(d: *mut c_void, jpeg: *const u8, len: usize, out: *mut u8, out_len: usize)
+            -> c_int;
+        pub fn mst_jpeg_raw_scratch_bytes(d: *const c_void) -> usize;
         pub fn mst_jpeg_raw_scan_tables(
             d: *mut c_void,
             jpeg: *const u8,
@@ -213,6 +240,8 @@ pub struct Decoder {
     handle: Handle,
     scratch: Vec<u8>,
     raw: *mut c_void,
+    /// Whether 4:2:2 frames take `raw` (always, but in tests of the TurboJPEG route).
+    strips: bool,
     raw_bottom: *mut c_void,
     bottom: Vec<u8>,
     /// libmst's Huffman decode of 4:2:2 scans (jpeg_scan.rs), and its tables (kept while
@@ -221,6 +250,263 @@ pub struct Decoder {
     scan: super::jpeg_scan::Scratch,
     #[cfg(mst_jpeg_raw)]
     scan_tables: Option<ScanTables>,
+    /// The stream's tables, and the segments of them the current frame leaves out.
+    history: History,
+    /// A frame with those segments inserted.
+    completed: Vec<u8>,
+    /// The scratch bytes counted in [`LIVE_SCRATCH_BYTES`] for this decoder.
+    counted: usize,
+}
+
+/// Decoders alive in this process, and the bytes of scratch they hold ([`live_decoders`]).
+static LIVE_DECODERS: AtomicUsize = AtomicUsize::new(0);
+static LIVE_SCRATCH_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// The MJPEG decoders alive in this process and the scratch bytes they hold (planes, the
+/// unstuffed scan and its coefficients, strips, the table history; not the libraries' own
+/// per-frame allocations, freed after each frame), for tests and diagnostics: a camera's
+/// decoders, and the ones its lazily decoded frames share, are freed when the camera's stream
+/// and the last of its frames are.
+pub fn live_decoders() -> (usize, usize) {
+    (LIVE_DECODERS.load(Ordering::Relaxed), LIVE_SCRATCH_BYTES.load(Ordering::Relaxed))
+}
+
+/// The quantization and Huffman tables of a stream as one libjpeg decoder would hold them after
+/// the frames so far: each slot's last definition, as its segment's bytes (DQT: Pq/Tq and the
+/// values; DHT: Tc/Th, the 16 counts and the symbols).
+#[derive(Default)]
+struct History {
+    dqt: [Vec<u8>; 4],
+    /// DC tables 0..4, then AC tables 0..4.
+    dht: [Vec<u8>; 8],
+    /// The DQT and DHT segments the last frame given to [`History::update`] leaves out.
+    splice: Vec<u8>,
+    /// Whether libjpeg must fail that frame as it starts: its first scan uses a table
+    /// missing from the history or one libjpeg refuses ([`History::refused`]).
+    fails_at_start: bool,
+}
+
+/// Appends to `out` the table of ITU T.81 Annex K.3 libjpeg puts in Huffman slot `slot` (DC 0,
+/// DC 1, AC 0, AC 1: luma and chroma) when a stream defines none there (jstdhuff.c), as a DHT
+/// entry; nothing for the other slots.
+fn standard_table(slot: usize, out: &mut Vec<u8>) {
+    const DC_VALS: [u8; 12] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    let (class_id, counts, vals): (u8, [u8; 16], &[u8]) = match slot {
+        0 => (0x00, [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0], &DC_VALS),
+        1 => (0x01, [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], &DC_VALS),
+        4 => (0x10, [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d], &AC_LUMA),
+        5 => (0x11, [0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77], &AC_CHROMA),
+        _ => return,
+    };
+    out.push(class_id);
+    out.extend_from_slice(&counts);
+    out.extend_from_slice(vals);
+}
+
+impl History {
+    /// Reads `jpeg`'s DQT and DHT segments into the history, in the order libjpeg reads them,
+    /// and fills `splice` with the segments for the slots the history holds that the frame
+    /// does not define before its first scan (with `standard`, also the Annex K tables for the
+    /// Huffman slots libjpeg fills with them that neither defines: for frames decoded later by
+    /// a decoder that may hold other tables). Returns the length of `splice`. A frame that
+    /// is not a JPEG gets nothing; parsing stops at a segment libjpeg would fail on.
+    fn update(&mut self, jpeg: &[u8], standard: bool) -> usize {
+        self.splice.clear();
+        if jpeg.get(..2) != Some(&[0xFF, 0xD8][..]) {
+            return 0;
+        }
+        let (mut q_defined, mut h_defined) = ([false; 4], [false; 8]);
+        let (mut i, mut scans) = (2, 0u32);
+        // A sequential frame's components: a scan of them all is its only one, and nothing
+        // after it is read for tables.
+        let mut sequential_components = None;
+        // A sequential frame's SOF components (id, sampling, quantization table).
+        let mut sof: Option<&[u8]> = None;
+        self.fails_at_start = false;
+        'segments: while i + 1 < jpeg.len() {
+            // The next marker, as libjpeg finds it: past other bytes (damage, or a scan's
+            // data), stuffed zeros, fill bytes and, after a scan, restart markers.
+            let m = jpeg[i + 1];
+            if jpeg[i] != 0xFF || m == 0x00 || m == 0xFF || (scans > 0 && (0xD0..=0xD7).contains(&m)) {
+                i += 1;
+                continue;
+            }
+            match m {
+                0xD8 | 0xD9 => break,
+                // No length: libjpeg passes over them.
+                0x01 | 0xD0..=0xD7 => {
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+            let Some(len) = be16(jpeg, i + 2) else { break };
+            let Some(seg) = jpeg.get(i + 4..i + 2 + len.max(2)) else { break };
+            match m {
+                0xDB => {
+                    let mut k = 0;
+                    while k < seg.len() {
+                        let (pq, tq) = (seg[k] >> 4, usize::from(seg[k] & 15));
+                        let n = if pq != 0 { 128 } else { 64 };
+                        if tq >= 4 || k + 1 + n > seg.len() {
+                            break 'segments;
+                        }
+                        set(&mut self.dqt[tq], &seg[k..k + 1 + n]);
+                        q_defined[tq] |= scans == 0;
+                        k += 1 + n;
+                    }
+                }
+                0xC4 => {
+                    let mut k = 0;
+                    while k < seg.len() {
+                        let class_id = seg[k];
+                        let Some(counts) = seg.get(k + 1..k + 17) else { break 'segments };
+                        let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
+                        if class_id & !0x13 != 0 || n > 256 || k + 17 + n > seg.len() {
+                            break 'segments;
+                        }
+                        let slot = usize::from(class_id >> 4) * 4 + usize::from(class_id & 3);
+                        set(&mut self.dht[slot], &seg[k..k + 17 + n]);
+                        h_defined[slot] |= scans == 0;
+                        k += 17 + n;
+                    }
+                }
+                0xC0 | 0xC1 => {
+                    sequential_components = seg.get(5).copied();
+                    sof = seg.get(6..);
+                }
+                0xDA => {
+                    scans += 1;
+                    if scans == 1 && sequential_components.is_some() {
+                        self.fails_at_start = self.refused(sof.unwrap_or_default(), seg);
+                    }
+                    if sequential_components.is_some() && seg.first().copied() == sequential_components {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 2 + len.max(2);
+        }
+        let out = &mut self.splice;
+        // A segment's marker and length, the length filled in (or the segment dropped) once
+        // its entries are there.
+        let segment = |out: &mut Vec<u8>, marker: u8, fill: &mut dyn FnMut(&mut Vec<u8>)| {
+            let at = out.len();
+            out.extend_from_slice(&[0xFF, marker, 0, 0]);
+            fill(out);
+            let len = out.len() - at - 2;
+            if len == 2 {
+                out.truncate(at);
+            } else {
+                out[at + 2..at + 4].copy_from_slice(&(len as u16).to_be_bytes());
+            }
+        };
+        segment(out, 0xDB, &mut |out| {
+            for (t, defined) in self.dqt.iter().zip(q_defined) {
+                if !defined {
+                    out.extend_from_slice(t);
+                }
+            }
+        });
+        segment(out, 0xC4, &mut |out| {
+            for (slot, (t, defined)) in self.dht.iter().zip(h_defined).enumerate() {
+                if defined {
+                    continue;
+                }
+                if !t.is_empty() {
+                    out.extend_from_slice(t);
+                } else if standard {
+                    standard_table(slot, out);
+                }
+            }
+        });
+        self.splice.len()
+    }
+
+    /// Whether libjpeg refuses to start the sequential scan `sos` (an SOS segment's bytes after
+    /// its length) of a frame whose SOF components are `sof`, with the tables now in the
+    /// history: a component's quantization table undefined, or a Huffman table undefined
+    /// (slots 0 and 1 have the Annex K tables then) or invalid (jpeg_make_d_derived_tbl: more
+    /// than 256 codes, codes that do not fit their length, DC symbols above 15). Other
+    /// inconsistencies are left to the decode.
+    fn refused(&self, sof: &[u8], sos: &[u8]) -> bool {
+        let n = usize::from(sos.first().copied().unwrap_or(0));
+        for c in sos.get(1..1 + 2 * n).unwrap_or_default().chunks_exact(2) {
+            let Some(comp) = sof.chunks_exact(3).find(|f| f[0] == c[0]) else { continue };
+            let tq = usize::from(comp[2]);
+            if tq >= 4 || self.dqt[tq].is_empty() {
+                return true;
+            }
+            let (td, ta) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
+            if td >= 4 || ta >= 4 {
+                return true;
+            }
+            for (slot, dc) in [(td, true), (4 + ta, false)] {
+                let t = &self.dht[slot];
+                let refused = if t.is_empty() { slot % 4 > 1 } else { !huffman_valid(t, dc) };
+                if refused {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn bytes(&self) -> usize {
+        self.dqt.iter().chain(&self.dht).map(Vec::capacity).sum::<usize>() + self.splice.capacity()
+    }
+}
+
+/// The AC symbols of the Annex K.3 tables, luma then chroma.
+pub(crate) const AC_LUMA: [u8; 162] = [
+    0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07, 0x22, 0x71, 0x14,
+    0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72, 0x82, 0x09,
+    0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a,
+    0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65,
+    0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88,
+    0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9,
+    0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
+    0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea,
+    0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
+];
+pub(crate) const AC_CHROMA: [u8; 162] = [
+    0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61, 0x71, 0x13, 0x22, 0x32,
+    0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33, 0x52, 0xf0, 0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16,
+    0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18, 0x19, 0x1a, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x35, 0x36, 0x37, 0x38, 0x39,
+    0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64,
+    0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x82, 0x83, 0x84, 0x85, 0x86,
+    0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+    0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8,
+    0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9,
+    0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
+];
+
+/// Whether libjpeg builds a decoding table from the DHT entry `t` (Tc/Th, 16 counts, symbols):
+/// at most 256 codes, each length's codes fitting in it, DC symbols at most 15
+/// (jpeg_make_d_derived_tbl).
+fn huffman_valid(t: &[u8], dc: bool) -> bool {
+    let counts = &t[1..17];
+    let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
+    // Lengths up to the longest code's: the codes of each, after the shorter ones', must fit.
+    let longest = counts.iter().rposition(|&c| c > 0).map_or(0, |l| l + 1);
+    let mut code = 0u32;
+    for (len, &c) in counts[..longest].iter().enumerate() {
+        code += u32::from(c);
+        if code >= 1 << (len + 1) {
+            return false;
+        }
+        code <<= 1;
+    }
+    n <= 256 && !(dc && t[17..17 + n].iter().any(|&v| v > 15))
+}
+
+/// `dst` made a copy of `src`, reusing its allocation.
+fn set(dst: &mut Vec<u8>, src: &[u8]) {
+    if dst[..] != *src {
+        dst.clear();
+        dst.extend_from_slice(src);
+    }
 }
 
 /// A scan's Huffman tables as libjpeg reports them, and made ready for decoding.
@@ -236,6 +522,8 @@ unsafe impl Send for Decoder {}
 
 impl Drop for Decoder {
     fn drop(&mut self) {
+        LIVE_DECODERS.fetch_sub(1, Ordering::Relaxed);
+        LIVE_SCRATCH_BYTES.fetch_sub(self.counted, Ordering::Relaxed);
         // SAFETY: the handle came from tjInitDecompress and is destroyed once.
         unsafe { (self.api.destroy)(self.handle) };
         #[cfg(mst_jpeg_raw)]
@@ -261,18 +549,55 @@ impl Decoder {
         let raw = unsafe { raw::mst_jpeg_raw_new() };
         #[cfg(not(mst_jpeg_raw))]
         let raw = std::ptr::null_mut();
+        LIVE_DECODERS.fetch_add(1, Ordering::Relaxed);
         Ok(Decoder {
             api,
             handle,
             scratch: Vec::new(),
             raw,
+            strips: true,
             raw_bottom: std::ptr::null_mut(),
             bottom: Vec::new(),
             #[cfg(mst_jpeg_raw)]
             scan: Default::default(),
             #[cfg(mst_jpeg_raw)]
             scan_tables: None,
+            history: History::default(),
+            completed: Vec::new(),
+            counted: 0,
         })
+    }
+
+    /// Brings this decoder's count in [`LIVE_SCRATCH_BYTES`] up to date.
+    fn account(&mut self) {
+        #[cfg(mst_jpeg_raw)]
+        // SAFETY: NULL or live decoders of this one's.
+        let c = unsafe { raw::mst_jpeg_raw_scratch_bytes(self.raw) + raw::mst_jpeg_raw_scratch_bytes(self.raw_bottom) }
+            + self.scan.bytes();
+        #[cfg(not(mst_jpeg_raw))]
+        let c = 0;
+        let now =
+            c + self.scratch.capacity() + self.bottom.capacity() + self.completed.capacity() + self.history.bytes();
+        if now != self.counted {
+            LIVE_SCRATCH_BYTES.fetch_add(now, Ordering::Relaxed);
+            LIVE_SCRATCH_BYTES.fetch_sub(self.counted, Ordering::Relaxed);
+            self.counted = now;
+        }
+    }
+
+    /// Records `jpeg`'s quantization and Huffman tables in this stream's history, and returns
+    /// the DQT and DHT segments to insert right after its SOI marker (empty when it needs none)
+    /// for it to decode with the tables one libjpeg decoder given the stream would use, on any
+    /// decoder ([`Decoder::decode_i420_complete`]): the history's tables for the slots the frame
+    /// leaves out, and the Annex K Huffman tables for the slots no frame has defined yet (a
+    /// decoder that decodes frames out of order, or another stream's, may hold others).
+    ///
+    /// None when the frame is sure to fail as its decode starts (a table it uses is missing
+    /// from its stream, or libjpeg refuses it): a frame to be decoded later is dropped now, as
+    /// one decoded at once is.
+    pub(crate) fn stream_tables(&mut self, jpeg: &[u8]) -> Option<&[u8]> {
+        let n = self.history.update(jpeg, true);
+        (!self.history.fails_at_start).then(|| &self.history.splice[..n])
     }
 
     /// Ok when `jpeg`'s header says a `width` x `height` frame this decoder takes (a cheap
@@ -300,7 +625,7 @@ impl Decoder {
     /// Whether 4:2:2 frames decode strip by strip (libjpeg's raw-data interface) rather than
     /// through TurboJPEG and a full-frame chroma pass.
     pub fn strips(&self) -> bool {
-        !self.raw.is_null()
+        self.strips && !self.raw.is_null()
     }
 
     /// A 4:2:2 frame through libjpeg in strips; None when that path does not take it (not
@@ -316,7 +641,7 @@ impl Decoder {
     /// later one, so damaged frames now go to one decode.)
     #[cfg(mst_jpeg_raw)]
     fn decode_strips(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Option<Result<Decoded>> {
-        if self.raw.is_null() {
+        if !self.strips() {
             return None;
         }
         let (w, h) = (dst.width, dst.height);
@@ -429,6 +754,30 @@ impl Decoder {
         (unsafe { raw::mst_jpeg_raw_copy_tables(self.raw_bottom, self.raw) } == raw::OK).then_some(())
     }
 
+    /// Whether a frame TurboJPEG reported a warning for (`warning`, its message) decoded:
+    /// Damaged when libjpeg decodes it with warnings only, else an error (libjpeg's, or
+    /// `warning` when libjpeg is not here to tell).
+    fn verdict(&mut self, jpeg: &[u8], warning: Error) -> Result<Decoded> {
+        #[cfg(mst_jpeg_raw)]
+        if !self.raw.is_null() {
+            // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length.
+            let r = unsafe { raw::mst_jpeg_raw_verdict(self.raw, jpeg.as_ptr(), jpeg.len(), std::ptr::null_mut(), 0) };
+            if r == raw::OK || r == raw::DAMAGED {
+                return Ok(Decoded::Damaged);
+            }
+            // SAFETY: a live decoder; the message is a NUL-terminated buffer inside it.
+            let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(self.raw)) }.to_string_lossy().into_owned();
+            return Err(err!(Io, "decoding a JPEG frame: {msg}"));
+        }
+        #[cfg(not(mst_jpeg_raw))]
+        let _ = jpeg;
+        Err(err!(
+            Io,
+            "{} (TurboJPEG cannot tell a damaged frame from a failed one here without libjpeg.so.62)",
+            warning.message
+        ))
+    }
+
     fn error(&self, what: &str) -> Error {
         // SAFETY: a live handle; the string is owned by the handle and copied at once.
         let msg = unsafe { CStr::from_ptr((self.api.get_error_str2)(self.handle)) }.to_string_lossy().into_owned();
@@ -484,9 +833,35 @@ impl Decoder {
     /// into `dst`'s planes; 4:2:2, 4:4:0 and 4:4:4 chroma is box-averaged down to 4:2:0 (rounding
     /// half up, as libmst's other conversions); greyscale gets neutral chroma (128).
     ///
+    /// The frames of a stream go to one decoder in their order: it keeps the stream's tables
+    /// (see the module doc). On an error, `dst` holds no frame: its pixels are not to be used.
+    ///
     /// Errors: InvalidArg (`dst` not I420), Io (not a JPEG, a size other than `dst`'s, or data the
     /// decoder gave up on), Unsupported (4:1:1 and other rare subsamplings).
     pub fn decode_i420(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
+        if self.history.update(jpeg, false) == 0 {
+            return self.decode_i420_complete(jpeg, dst);
+        }
+        let mut completed = std::mem::take(&mut self.completed);
+        completed.clear();
+        completed.extend_from_slice(&jpeg[..2]);
+        completed.extend_from_slice(&self.history.splice);
+        completed.extend_from_slice(&jpeg[2..]);
+        let r = self.decode_i420_complete(&completed, dst);
+        self.completed = completed;
+        self.account();
+        r
+    }
+
+    /// [`Decoder::decode_i420`] of a frame its stream has completed with the tables it leaves
+    /// out ([`Decoder::stream_tables`]): this decoder's own history is not used.
+    pub(crate) fn decode_i420_complete(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
+        let r = self.decode_any(jpeg, dst);
+        self.account();
+        r
+    }
+
+    fn decode_any(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
         if dst.format != VideoPixelFormat::I420 {
             return Err(err!(InvalidArg, "MJPEG decodes into I420, not {:?}", dst.format));
         }
@@ -532,8 +907,10 @@ impl Decoder {
         // Scratch: [luma lw x lh if not direct][U pw x ph][V pw x ph if chroma not direct].
         let luma_n = if luma_direct { 0 } else { lw * lh };
         let chroma_n = if chroma_direct { 0 } else { pw * ph };
-        self.scratch.resize(luma_n + 2 * chroma_n, 0);
-        let (sy, rest) = self.scratch.split_at_mut(luma_n);
+        // Taken out for the decode, so the verdict below may use the decoder.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(luma_n + 2 * chroma_n, 0);
+        let (sy, rest) = scratch.split_at_mut(luma_n);
         let (su, sv) = rest.split_at_mut(chroma_n);
         let mut strides: [c_int; 3] = [ys as c_int, us as c_int, vs as c_int];
         let mut planes: [*mut c_uchar; 3] = [yp.as_mut_ptr(), up.as_mut_ptr(), vp.as_mut_ptr()];
@@ -564,12 +941,18 @@ impl Decoder {
         };
         // SAFETY: a live handle.
         let outcome = if r == 0 {
-            Decoded::Clean
+            Ok(Decoded::Clean)
         } else if unsafe { (self.api.get_error_code)(self.handle) } == TJERR_WARNING {
-            Decoded::Damaged
+            // Maybe a fatal error after a warning, with nothing decoded (TurboJPEG 2.1).
+            let e = self.error("decoding a JPEG frame");
+            self.verdict(jpeg, e)
         } else {
-            return Err(self.error("decoding a JPEG frame"));
+            Err(self.error("decoding a JPEG frame"))
         };
+        if outcome.is_err() {
+            self.scratch = scratch;
+            return outcome;
+        }
         if !luma_direct {
             super::copy_rows(sy, lw, yp, ys, w, h);
         }
@@ -583,8 +966,9 @@ impl Decoder {
             downsample_to_420(su, pw, ph, up, us, cw, ch);
             downsample_to_420(sv, pw, ph, vp, vs, cw, ch);
         }
+        self.scratch = scratch;
         crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, w, h));
-        Ok(outcome)
+        outcome
     }
 }
 
@@ -707,7 +1091,6 @@ extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_i
 /// hand-over to the helper thread about 10 µs); smaller ones to libjpeg alone.
 pub const SPLIT_MIN_PIXELS: usize = 640 * 480;
 
-#[cfg(mst_jpeg_raw)]
 fn be16(b: &[u8], i: usize) -> Option<usize> {
     Some(usize::from(*b.get(i)?) << 8 | usize::from(*b.get(i + 1)?))
 }
@@ -897,9 +1280,8 @@ pub(super) mod tests {
             // On a machine that builds this file and has libjpeg.so.62 (scripts/test.sh checks
             // both), the strip path must be there: its absence would hide every check below.
             assert!(strips.strips(), "libjpeg.so.62 did not load");
-            // SAFETY: made by mst_jpeg_raw_new, freed once; nulled so Drop skips it.
-            unsafe { raw::mst_jpeg_raw_free(whole.raw) };
-            whole.raw = std::ptr::null_mut();
+            // Its libjpeg decoder stays, for the verdict on frames TurboJPEG warns about.
+            whole.strips = false;
         }
         for (w, h) in [(16, 8), (64, 48), (37, 21), (17, 9), (1, 1), (2, 3), (100, 7), (48, 130)] {
             let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 37 + i / (3 * w) * 11) % 251) as u8).collect();
@@ -1215,6 +1597,303 @@ pub(super) mod tests {
             // The mutations must exercise both the split path and damage, or this proves nothing.
             assert!(split > 40, "only {split} of 200 frames were split");
             assert!(damaged > 40, "only {damaged} of 200 decoded damaged");
+        }
+    }
+
+    /// The frames the decoder once answered wrongly (tests/data/mjpeg/README.md, `repro/`),
+    /// and the rules of the module doc, on every path: TurboJPEG (a decoder with `strips` off
+    /// takes 4:2:2 there too), libjpeg in strips, libmst's Huffman decode on one and two
+    /// threads, each held to one libjpeg decode read through to EOI ([`reference`]).
+    #[cfg(mst_jpeg_raw)]
+    mod repro {
+        use super::super::*;
+        use super::compress;
+        use crate::convert::testutil::OwnedImage;
+
+        const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mjpeg/");
+
+        fn file(name: &str) -> Vec<u8> {
+            std::fs::read(format!("{DIR}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+        }
+
+        fn decoder(strips: bool) -> Decoder {
+            let mut d = super::resync::decoder();
+            d.strips = strips;
+            d
+        }
+
+        /// What a decode reports, for comparing paths.
+        fn report(r: &Result<Decoded>) -> &'static str {
+            match r {
+                Ok(Decoded::Clean) => "clean",
+                Ok(Decoded::Damaged) => "damaged",
+                Err(_) => "error",
+            }
+        }
+
+        /// One libjpeg decode of `jpeg` by `d`'s libjpeg decoder (whose table history it uses
+        /// and extends), read through to EOI, as an I420 image (chroma as decode_i420 makes
+        /// it: libjpeg replicates it to full size, averaged here 2x2 rounding half up).
+        fn reference(d: &mut Decoder, jpeg: &[u8], w: usize, h: usize) -> (&'static str, OwnedImage) {
+            let mut out = vec![0u8; w * h * 3];
+            // SAFETY: a live decoder; `jpeg` readable for its length, `out` writable for its.
+            let r = unsafe { raw::mst_jpeg_raw_verdict(d.raw, jpeg.as_ptr(), jpeg.len(), out.as_mut_ptr(), out.len()) };
+            let sof = jpeg.windows(2).position(|m| m == [0xFF, 0xC0]).expect("a baseline frame");
+            let grey = jpeg[sof + 9] == 1;
+            let n = if grey { 1 } else { 3 };
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
+            let v = img.view_mut();
+            let [yp, up, vp, _] = v.planes;
+            for y in 0..h {
+                for x in 0..w {
+                    yp[y * w + x] = out[(y * w + x) * n];
+                }
+            }
+            let cw = w.div_ceil(2);
+            for cy in 0..h.div_ceil(2) {
+                for cx in 0..cw {
+                    for (c, plane) in [(1, &mut *up), (2, &mut *vp)] {
+                        plane[cy * cw + cx] = if grey {
+                            128
+                        } else {
+                            let at = |x: usize, y: usize| out[(y.min(h - 1) * w + x.min(w - 1)) * 3 + c] as u32;
+                            let sum = at(2 * cx, 2 * cy)
+                                + at(2 * cx + 1, 2 * cy)
+                                + at(2 * cx, 2 * cy + 1)
+                                + at(2 * cx + 1, 2 * cy + 1);
+                            ((sum + 2) / 4) as u8
+                        };
+                    }
+                }
+            }
+            let r = match r {
+                raw::OK => "clean",
+                raw::DAMAGED => "damaged",
+                _ => "error",
+            };
+            (r, img)
+        }
+
+        /// A picture with detail, 640x480, JPEG-compressed at subsampling `sub` (TJSAMP_*).
+        fn picture(sub: c_int) -> Vec<u8> {
+            let (w, h) = (640, 480);
+            let rgb: Vec<u8> =
+                (0..w * h * 3).map(|i| ((i * 37 + i / (3 * w) * 11 + (i * i) % 7) % 251) as u8).collect();
+            compress(&rgb, w, h, sub)
+        }
+
+        /// `jpeg` edited as the `sos-al-bogus-dht` frames are: a warning (Ah/Al not 0 in its
+        /// SOS) then a fatal error (its first DC Huffman table's codes do not fit their
+        /// lengths), both at start-up.
+        fn bogus(jpeg: &[u8]) -> Vec<u8> {
+            let mut b = jpeg.to_vec();
+            let dht = b.windows(5).position(|m| m[..2] == [0xFF, 0xC4] && m[4] == 0x00).expect("a DC DHT") + 5;
+            assert!(b[dht] == 0 && b[dht + 1] > 0, "standard DC luma counts");
+            b[dht] += 1;
+            b[dht + 1] -= 1;
+            let sos = b.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
+            let len = be16(&b, sos + 2).unwrap();
+            b[sos + 1 + len] = 0x02;
+            b
+        }
+
+        /// A failed decode is an error on every path, whatever came before into the same
+        /// buffers and decoder: the frames that TurboJPEG 2.1 reported with its warning code
+        /// (4:2:0, 4:4:4, and the same edit made here on 4:4:0 and greyscale), and 4:2:2.
+        #[test]
+        fn failed_decodes_are_errors_on_every_path() {
+            let mut frames = vec![
+                ("sos-al-bogus-dht-420", file("repro/sos-al-bogus-dht-420.jpg"), TJSAMP_420),
+                ("sos-al-bogus-dht-422", file("repro/sos-al-bogus-dht-422.jpg"), TJSAMP_422),
+                ("sos-al-bogus-dht-444", file("repro/sos-al-bogus-dht-444.jpg"), TJSAMP_444),
+            ];
+            for (what, sub) in
+                [("4:4:0 edited", TJSAMP_440), ("greyscale edited", TJSAMP_GRAY), ("4:2:0 edited", TJSAMP_420)]
+            {
+                frames.push((what, bogus(&picture(sub)), sub));
+            }
+            for (what, bad, sub) in &frames {
+                for strips in [true, false] {
+                    let mut d = decoder(strips);
+                    let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 3, 0);
+                    let good = picture(*sub);
+                    assert_eq!(d.decode_i420(&good, &mut img.view_mut()).unwrap(), Decoded::Clean, "{what}");
+                    let e = d.decode_i420(bad, &mut img.view_mut()).expect_err(what);
+                    assert!(e.message.contains("JPEG"), "{what}: {e:?}");
+                    // Known before decoding (a table libjpeg refuses): lazy frames are dropped.
+                    assert!(decoder(strips).stream_tables(bad).is_none(), "{what}");
+                    assert!(decoder(strips).stream_tables(&good).is_some(), "{what}");
+                    assert_eq!(reference(&mut decoder(true), bad, 640, 480).0, "error", "{what}: libjpeg fails it");
+                    // And the decoder goes on: the good frame again decodes.
+                    assert_eq!(d.decode_i420(&good, &mut img.view_mut()).unwrap(), Decoded::Clean, "{what}");
+                }
+            }
+        }
+
+        /// `jpeg` (which ends in EOI) damaged after its scan in the ways cameras and the
+        /// fuzzer damage frames, and as it is.
+        fn trailers(jpeg: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+            assert_eq!(jpeg[jpeg.len() - 2..], [0xFF, 0xD9]);
+            let body = &jpeg[..jpeg.len() - 2];
+            let with = |tail: &[u8]| [body, tail].concat();
+            vec![
+                ("as it is", jpeg.to_vec()),
+                ("junk between the scan and EOI", with(&[&[0x5A; 40][..], &[0xFF, 0xD9]].concat())),
+                ("no EOI", body.to_vec()),
+                ("a restart marker after the scan", with(&[0xFF, 0xD5, 0xFF, 0xD9])),
+                ("an unknown marker after the scan", with(&[0xFF, 0x02, 0xFF, 0xD9])),
+                ("a second SOS after the scan", with(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 0x3F, 0, 0xFF, 0xD9])),
+            ]
+        }
+
+        /// One damage rule: each kind of damage after the scan gets the same report on every
+        /// path, for every subsampling, as one libjpeg decode read through to EOI.
+        #[test]
+        fn one_damage_rule_for_every_subsampling_and_path() {
+            let frames: Vec<(&str, Vec<u8>, usize, usize)> = vec![
+                ("quad-420", file("quad-420.jpg"), 64, 32),
+                ("quad-422", file("quad-422.jpg"), 64, 32),
+                ("quad-440", file("quad-440.jpg"), 64, 32),
+                ("quad-444", file("quad-444.jpg"), 64, 32),
+                ("quad-gray-nodht", file("quad-gray-nodht.jpg"), 64, 32),
+                ("optimized-640x480 (4:2:2, no restart markers)", file("optimized-640x480.jpg"), 640, 480),
+                ("restart/r1-640x480-nodht (4:2:2)", file("restart/r1-640x480-nodht.jpg"), 640, 480),
+                (
+                    "repro/gray-junk-before-eoi, its junk removed",
+                    without_junk(&file("repro/gray-junk-before-eoi.jpg")),
+                    640,
+                    480,
+                ),
+            ];
+            let mut rule: Vec<(&str, &str)> = Vec::new();
+            for (name, jpeg, w, h) in &frames {
+                for (i, (damage, bad)) in trailers(jpeg).into_iter().enumerate() {
+                    let what = format!("{name}, {damage}");
+                    let (expected, reference_img) = reference(&mut decoder(true), &bad, *w, *h);
+                    let mut reports = Vec::new();
+                    for strips in [true, false] {
+                        let mut img = OwnedImage::new(VideoPixelFormat::I420, *w, *h, 0, 0);
+                        let r = decoder(strips).decode_i420(&bad, &mut img.view_mut());
+                        reports.push((if strips { "decode_i420" } else { "TurboJPEG" }, report(&r)));
+                        if r.is_ok() {
+                            let (largest, n, _) = img.diff(&reference_img);
+                            assert_eq!(n, 0, "{what}: {n} samples differ from libjpeg's, by up to {largest}");
+                        }
+                    }
+                    if let Some(l) = layout(&bad, *w, *h) {
+                        let mut d = decoder(true);
+                        let mut img = OwnedImage::new(VideoPixelFormat::I420, *w, *h, 0, 0);
+                        let r = raw_decode(d.raw, &bad, *h, &mut img.view_mut()).unwrap();
+                        reports.push(("libjpeg in strips", report(&r)));
+                        for two in [false, true] {
+                            // libmst's Huffman decode takes the frame, or leaves it to libjpeg.
+                            if let Some(r) = d.decode_resync(&bad, &l, &mut img.view_mut(), two) {
+                                reports.push((if two { "two threads" } else { "one thread" }, report(&r)));
+                            }
+                        }
+                    }
+                    for (path, got) in reports {
+                        assert_eq!(got, expected, "{what}: {path}");
+                    }
+                    if rule.len() <= i {
+                        rule.push((damage, expected));
+                    }
+                    assert_eq!(rule[i], (damage, expected), "{what}: another report than on {}", frames[0].0);
+                }
+            }
+            // The rule itself (what makes this test able to fail on a path that skips EOI).
+            let rule: Vec<&str> = rule.iter().map(|r| r.1).collect();
+            assert_eq!(rule, ["clean", "damaged", "damaged", "clean", "error", "error"]);
+            // The frame found by the fuzzer, as it is: damaged, as libjpeg says.
+            let junk = file("repro/gray-junk-before-eoi.jpg");
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+            for strips in [true, false] {
+                assert_eq!(decoder(strips).decode_i420(&junk, &mut img.view_mut()).unwrap(), Decoded::Damaged);
+            }
+            assert_eq!(reference(&mut decoder(true), &junk, 640, 480).0, "damaged");
+        }
+
+        /// The repro frame's scan with the junk before its EOI removed: the bytes after the
+        /// last MCU (found as where libjpeg stops reporting damage when they are cut).
+        fn without_junk(jpeg: &[u8]) -> Vec<u8> {
+            let body = &jpeg[..jpeg.len() - 2];
+            for cut in 1..200 {
+                let f = [&body[..body.len() - cut], &[0xFF, 0xD9][..]].concat();
+                if reference(&mut decoder(true), &f, 640, 480).0 == "clean" {
+                    return f;
+                }
+            }
+            panic!("no clean frame under the junk");
+        }
+
+        /// A frame made whole for a decoder that may hold other tables (lazy frames are
+        /// decoded by any of their stream's decoders, in any order): a frame without DHT, in a
+        /// stream that has defined none, takes the Annex K tables, and decodes as it does in a
+        /// fresh decoder, even in one that has decoded a frame with tables of its own.
+        #[test]
+        fn frames_made_whole_decode_as_in_their_stream() {
+            let plain = file("quad-422-nodht.jpg");
+            let tables = decoder(true).stream_tables(&plain).unwrap().to_vec();
+            // One DHT segment: DC and AC, luma and chroma.
+            assert_eq!(tables[..2], [0xFF, 0xC4]);
+            assert_eq!(tables.len(), 4 + 4 * 17 + 2 * 12 + 2 * 162);
+            let whole = [&plain[..2], &tables, &plain[2..]].concat();
+            let mut fresh = OwnedImage::new(VideoPixelFormat::I420, 64, 32, 0, 0);
+            assert_eq!(decoder(true).decode_i420(&plain, &mut fresh.view_mut()).unwrap(), Decoded::Clean);
+            let used = || {
+                let mut d = decoder(true);
+                let mut vga = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+                d.decode_i420(&file("optimized-640x480.jpg"), &mut vga.view_mut()).unwrap();
+                d
+            };
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, 64, 32, 0, 0);
+            assert_eq!(used().decode_i420_complete(&whole, &mut img.view_mut()).unwrap(), Decoded::Clean);
+            assert_eq!(img.diff(&fresh).1, 0);
+            // Not made whole, the frame takes the other frame's tables there.
+            let r = used().decode_i420_complete(&plain, &mut img.view_mut());
+            assert!(r.is_err() || img.diff(&fresh).1 > 0, "{r:?}");
+            // A frame that defines every table it uses needs nothing.
+            assert_eq!(decoder(true).stream_tables(&file("quad-422.jpg")), Some(&[][..]));
+        }
+
+        /// One table history per stream: frame 3 (4:2:0, no DQT) after frame 2 (4:2:2, its
+        /// own tables) decodes with frame 2's tables, as one libjpeg decoder given the three
+        /// frames does, though 4:2:0 and 4:2:2 take different paths.
+        #[test]
+        fn one_table_history_per_stream() {
+            let frames =
+                [file("repro/1-s420-dqtA.jpg"), file("repro/2-s422-dqtB.jpg"), file("repro/3-s420-no-dqt.jpg")];
+            let mut libjpeg = decoder(true);
+            let expected: Vec<_> = frames.iter().map(|f| reference(&mut libjpeg, f, 640, 480)).collect();
+            assert!(expected.iter().all(|e| e.0 == "clean"));
+            // Frame 3 after frame 1 alone (table A): what the paths' separate histories gave.
+            let mut one = decoder(true);
+            reference(&mut one, &frames[0], 640, 480);
+            let (_, with_a) = reference(&mut one, &frames[2], 640, 480);
+            let (_, differ, _) = with_a.diff(&expected[2].1);
+            assert!(differ > 10_000, "tables A and B give frames 3 apart ({differ} samples)");
+            for strips in [true, false] {
+                let mut d = decoder(strips);
+                for (i, f) in frames.iter().enumerate() {
+                    let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+                    assert_eq!(d.decode_i420(f, &mut img.view_mut()).unwrap(), Decoded::Clean, "frame {}", i + 1);
+                    let (largest, n, _) = img.diff(&expected[i].1);
+                    assert_eq!(n, 0, "strips {strips}, frame {}: {n} samples differ, by up to {largest}", i + 1);
+                }
+            }
+            // A frame made whole for another decoder (a lazy frame's): the same pixels.
+            let mut stream = decoder(true);
+            let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+            for f in &frames[..2] {
+                stream.stream_tables(f).unwrap();
+            }
+            let tables = stream.stream_tables(&frames[2]).unwrap().to_vec();
+            assert!(!tables.is_empty());
+            let whole = [&frames[2][..2], &tables, &frames[2][2..]].concat();
+            let mut other = decoder(true);
+            other.decode_i420(&frames[0], &mut img.view_mut()).unwrap();
+            assert_eq!(other.decode_i420_complete(&whole, &mut img.view_mut()).unwrap(), Decoded::Clean);
+            assert_eq!(img.diff(&expected[2].1).1, 0);
         }
     }
 

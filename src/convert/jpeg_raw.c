@@ -36,6 +36,8 @@ struct api {
     int (*read_header)(j_decompress_ptr, boolean);
     boolean (*start)(j_decompress_ptr);
     JDIMENSION (*read_raw)(j_decompress_ptr, JSAMPIMAGE, JDIMENSION);
+    JDIMENSION (*read_scanlines)(j_decompress_ptr, JSAMPARRAY, JDIMENSION);
+    boolean (*finish)(j_decompress_ptr);
     void (*abort)(j_decompress_ptr);
     JQUANT_TBL *(*alloc_quant)(j_common_ptr);
     JHUFF_TBL *(*alloc_huff)(j_common_ptr);
@@ -76,6 +78,8 @@ static void load_once(void) {
     SYM(read_header, "jpeg_read_header");
     SYM(start, "jpeg_start_decompress");
     SYM(read_raw, "jpeg_read_raw_data");
+    SYM(read_scanlines, "jpeg_read_scanlines");
+    SYM(finish, "jpeg_finish_decompress");
     SYM(abort, "jpeg_abort_decompress");
     SYM(alloc_quant, "jpeg_alloc_quant_table");
     SYM(alloc_huff, "jpeg_alloc_huff_table");
@@ -305,6 +309,8 @@ int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t
  * JPEG of its own whose header says the bottom's height: jpeg.rs). A feed that returns 0 ends
  * the decode with RAW_ERROR.
  *
+ * A whole frame (`rows` == h, no `feed`) is read on to its EOI marker, as TurboJPEG reads it.
+ *
  * Returns RAW_OK, RAW_DAMAGED (decoded, but the data was corrupt: the first warning is the
  * message), RAW_ERROR (the message says why; the planes may be partly written) or
  * RAW_NOT_422 (not YCbCr 4:2:2 at 8 bits, or another size: nothing written; the caller
@@ -396,8 +402,63 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
                 ov[x] = (uint8_t)((e[x] + f[x] + 1) >> 1);
         }
     }
-    /* Skip the end-of-image check (jpeg_finish_decompress would read on for the EOI
-     * marker); abort resets the decoder for the next frame. */
-    api.abort(c);
+    /* A whole frame read by libjpeg is read on to its EOI marker, as TurboJPEG does, so junk
+     * after the scan, a missing EOI or a stray marker there is reported here as on every other
+     * path (jpeg.rs's module doc). A fed decode never read the scan: jpeg_scan.rs checked its
+     * end, and only the top of a split frame stops early; both just reset the decoder. */
+    if (!feed && rows == h)
+        api.finish(c);
+    else
+        api.abort(c);
     return d->err.warnings ? RAW_DAMAGED : RAW_OK;
 }
+
+/*
+ * How libjpeg decodes `jpeg` (`len` bytes, any subsampling, YCbCr or greyscale), read through
+ * to its EOI marker: the pixels thrown away, or with `out` not NULL (for tests: a reference),
+ * written there as rows of width x components samples (Y, Cb, Cr or Y; chroma replicated to
+ * full size, without interpolation) up to `out_len` bytes; RAW_OK, RAW_DAMAGED (the first warning is the
+ * message) or RAW_ERROR (the message says why). For the frames TurboJPEG reports a warning
+ * for: TurboJPEG 2.1 still reports its warning code after a fatal error that followed a warning
+ * (tjGetErrorCode), when nothing was decoded, so only this says whether the frame decoded.
+ */
+int mst_jpeg_raw_verdict(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *out, size_t out_len) {
+    j_decompress_ptr c = &d->cinfo;
+    d->err.warnings = 0;
+    d->err.message[0] = 0;
+    if (setjmp(d->err.jump)) {
+        api.abort(c);
+        return RAW_ERROR;
+    }
+    api.mem_src(c, jpeg, (unsigned long)len);
+    api.read_header(c, TRUE);
+    c->out_color_space = c->jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_YCbCr;
+    c->do_fancy_upsampling = FALSE;
+    c->dct_method = JDCT_IFAST;
+    api.start(c);
+    size_t need = (size_t)c->output_width * (size_t)c->output_components;
+    if (d->strip_len < need) {
+        unsigned char *p = realloc(d->strip, need);
+        if (!p) {
+            api.abort(c);
+            snprintf(d->err.message, sizeof d->err.message, "out of memory for a %zu-byte row", need);
+            return RAW_ERROR;
+        }
+        d->strip = p;
+        d->strip_len = need;
+    }
+    while (c->output_scanline < c->output_height) {
+        size_t at = (size_t)c->output_scanline * need;
+        JSAMPROW row = out && at + need <= out_len ? out + at : d->strip;
+        if (api.read_scanlines(c, &row, 1) == 0) {
+            api.abort(c);
+            snprintf(d->err.message, sizeof d->err.message, "the JPEG data ended early");
+            return RAW_ERROR;
+        }
+    }
+    api.finish(c);
+    return d->err.warnings ? RAW_DAMAGED : RAW_OK;
+}
+
+/* The bytes of scratch this decoder holds besides libjpeg's own (its strip). */
+size_t mst_jpeg_raw_scratch_bytes(const struct mst_jpeg_raw *d) { return d ? d->strip_len : 0; }

@@ -1089,7 +1089,7 @@ sized_struct!(
     out MstAudioDataInfo = 56,
     in MstVideoCopyOptions = 96,
     in MstAudioCopyOptions = 20,
-    out MstVideoColorSpace = 20,
+    out MstVideoColorSpace = 20 since "1.2",
 );
 
 symver!(

@@ -18,6 +18,7 @@
 
 pub mod camera;
 pub mod device;
+pub mod fake;
 pub mod file_sink;
 pub mod frame;
 pub mod generator;
@@ -177,20 +178,31 @@ pub(crate) fn fail(e: Error) -> MstStatus {
     MstStatus::from_kind(e.kind)
 }
 
-/// Runs an exported function's body: `Ok(())` is MST_OK, `Err` records the message, a panic
-/// becomes MST_ERR_PANIC. A panic's report and what alsa-lib says meanwhile go to the log, not
-/// stderr.
+/// As `fail`, the message starting with the exported function that failed ("mst_track_stop:
+/// the track handle is NULL"), so a message read later, or logged far from the call, still says
+/// which call it explains. `here` is the type name of a function item declared inside it.
+pub(crate) fn fail_in(here: &str, mut e: Error) -> MstStatus {
+    let function = here.rsplit("::").nth(1).unwrap_or(here);
+    e.message = format!("{function}: {}", e.message).into();
+    fail(e)
+}
+
+/// Runs an exported function's body: `Ok(())` is MST_OK, `Err` records the message (prefixed
+/// with the function's name), a panic becomes MST_ERR_PANIC. A panic's report and what
+/// alsa-lib says meanwhile go to the log, not stderr.
 macro_rules! ffi_call {
-    ($body:block) => {
+    ($body:block) => {{
+        // Its type name is "mst::ffi::<file>::<exported function>::here": Rust has no __func__.
+        fn here() {}
         match {
             let _entry = $crate::log::Entry::new();
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> $crate::error::Result<()> { $body }))
         } {
             Ok(Ok(())) => $crate::ffi::MstStatus::MST_OK,
-            Ok(Err(e)) => $crate::ffi::fail(e),
-            Err(p) => $crate::ffi::fail($crate::error::Error::from_panic(p)),
+            Ok(Err(e)) => $crate::ffi::fail_in(std::any::type_name_of_val(&here), e),
+            Err(p) => $crate::ffi::fail_in(std::any::type_name_of_val(&here), $crate::error::Error::from_panic(p)),
         }
-    };
+    }};
 }
 pub(crate) use ffi_call;
 
@@ -224,7 +236,8 @@ pub extern "C" fn mst_status_str(status: i32) -> *const c_char {
 }
 
 /// Why the last failing call on this thread failed: a readable sentence with the value, path
-/// or errno involved; "no error" before any failure. Successful calls leave it unchanged.
+/// or errno involved, after the failing function's name ("mst_track_stop: the MstTrack handle
+/// is NULL"); "no error" before any failure. Successful calls leave it unchanged.
 ///
 /// Ownership: owned by libmst, valid until the next failing call on this thread.
 /// Thread safety: any thread; each thread has its own.

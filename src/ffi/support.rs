@@ -89,9 +89,11 @@ pub(crate) fn utf8<'a>(s: &'a CStr, name: &str) -> Result<&'a str> {
 pub(crate) unsafe trait SizedStruct: Copy {
     /// The C name, for messages.
     const NAME: &'static str;
-    /// `sizeof` the struct in libmst 1.0: the least a caller may pass. It never changes; the
-    /// struct itself may grow past it.
-    const SIZE_1_0: usize;
+    /// `sizeof` the struct in the release that added it: the least a caller may pass. It never
+    /// changes; the struct itself may grow past it.
+    const FIRST_SIZE: usize;
+    /// That release ("1.0", "1.2"), for messages.
+    const SINCE: &'static str;
 }
 
 /// A size-prefixed struct the caller passes in (options, constraints, inits).
@@ -101,22 +103,30 @@ pub(crate) unsafe trait SizedStruct: Copy {
 /// enums are plain i32s), so a shorter caller's missing tail can read as zero.
 pub(crate) unsafe trait InStruct: SizedStruct {}
 
-/// Declares size-prefixed structs and their 1.0 sizes, each `in` (callers pass it in: see
-/// `InStruct`; in-and-out structs too) or `out` (libmst fills it).
+/// Declares size-prefixed structs and their sizes in the release that added them (1.0, or the
+/// one `since` names), each `in` (callers pass it in: see `InStruct`; in-and-out structs too) or
+/// `out` (libmst fills it).
 macro_rules! sized_struct {
+    (@since) => {
+        "1.0"
+    };
+    (@since $v:literal) => {
+        $v
+    };
     (@dir in $t:ident) => {
         // SAFETY: `$t` is integers, floats, bools and i32 enum values: all-zero is valid.
         unsafe impl $crate::ffi::support::InStruct for $t {}
     };
     (@dir out $t:ident) => {};
-    ($($dir:ident $t:ident = $size:literal),+ $(,)?) => {$(
+    ($($dir:ident $t:ident = $size:literal $(since $v:literal)?),+ $(,)?) => {$(
         // SAFETY: `$t` is #[repr(C)] and starts with `struct_size: u32`.
         unsafe impl $crate::ffi::support::SizedStruct for $t {
             const NAME: &'static str = stringify!($t);
-            const SIZE_1_0: usize = $size;
+            const FIRST_SIZE: usize = $size;
+            const SINCE: &'static str = $crate::ffi::support::sized_struct!(@since $($v)?);
         }
         $crate::ffi::support::sized_struct!(@dir $dir $t);
-        const _: () = assert!(std::mem::size_of::<$t>() >= $size, concat!(stringify!($t), " shrank below its 1.0 size"));
+        const _: () = assert!(std::mem::size_of::<$t>() >= $size, concat!(stringify!($t), " shrank below its first size"));
     )+};
 }
 pub(crate) use sized_struct;
@@ -129,12 +139,13 @@ fn caller_size<T: SizedStruct>(p: *const T, name: &str) -> Result<usize> {
     // SAFETY: non-NULL (checked by the callers) and, per the contract, a struct of at least
     // 4 bytes (struct_size) aligned for T.
     let size = unsafe { p.cast::<u32>().read() };
-    if (size as usize) < T::SIZE_1_0 {
+    if (size as usize) < T::FIRST_SIZE {
         return Err(err!(
             InvalidArg,
-            "`{name}`->struct_size is {size}, below sizeof({}) in libmst 1.0 ({}): initialize it with MST_STRUCT_INIT({})",
+            "`{name}`->struct_size is {size}, below sizeof({}) in libmst {} ({}): initialize it with MST_STRUCT_INIT({})",
             T::NAME,
-            T::SIZE_1_0,
+            T::SINCE,
+            T::FIRST_SIZE,
             T::NAME
         ));
     }
@@ -191,7 +202,7 @@ pub(crate) struct OutStruct<T> {
 }
 
 impl<T: SizedStruct> OutStruct<T> {
-    /// MST_ERR_NULL_ARG for NULL, MST_ERR_INVALID_ARG for a struct_size below the 1.0 size.
+    /// MST_ERR_NULL_ARG for NULL, MST_ERR_INVALID_ARG for a struct_size below its first size.
     pub(crate) fn new(p: *mut T, name: &'static str) -> Result<Self> {
         Self::optional(p, name)?.ok_or_else(|| err!(NullArg, "`{name}` is NULL"))
     }

@@ -9,7 +9,7 @@
 //! holding its source once made. Everything here is pooled with the frame's storage: making a
 //! lazy frame, and making its pixels, allocate nothing once warm.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::pool::Pooled;
 use super::{image_mut, packed_layout, Frame, Rect, Storage, VideoPixelFormat};
@@ -19,8 +19,9 @@ use crate::convert;
 pub(crate) enum Recipe {
     /// `crop` of `src` area-averaged (or interpolated) to `width` x `height`, same format.
     Scale { src: Frame, crop: Rect, width: u32, height: u32 },
-    /// A JPEG (the bytes of `data`) decoded to I420 of `width` x `height`.
-    Jpeg { data: Pooled<Storage>, width: u32, height: u32 },
+    /// A JPEG (the bytes of `data`, completed with its stream's tables) decoded to I420 of
+    /// `width` x `height` by one of its stream's `decoders`.
+    Jpeg { data: Pooled<Storage>, width: u32, height: u32, decoders: Arc<JpegDecoders> },
 }
 
 /// The lazy part of a [`Storage`]: the recipe until the pixels are made, then the pixels.
@@ -80,15 +81,16 @@ fn make(recipe: &Recipe) -> Pooled<Storage> {
                 convert::scale(&from, &mut image_mut(v.format, w, h, buf, &layout));
             })
         }
-        Recipe::Jpeg { ref data, width, height } => {
+        Recipe::Jpeg { ref data, width, height, ref decoders } => {
             let (w, h) = (width as usize, height as usize);
             let (layout, size) = packed_layout(VideoPixelFormat::I420, w, h).expect("checked when the frame was made");
             Storage::pooled(size, |buf| {
                 let mut img = image_mut(VideoPixelFormat::I420, w, h, buf, &layout);
                 // The header was checked when the frame was made; data the decoder gives up on
-                // half-way (rare: truncation and corruption only warn) leaves a black frame:
-                // full-range black, as the frame is tagged JFIF unless the driver said otherwise.
-                if with_decoder(|d| d.decode_i420(data.as_slice(), &mut img)).is_err() {
+                // (rare: truncation and corruption only warn) leaves a black frame, never the
+                // pooled buffer's old pixels: full-range black, as the frame is tagged JFIF
+                // unless the driver said otherwise.
+                if decoders.with(|d| d.decode_i420_complete(data.as_slice(), &mut img)).is_err() {
                     convert::fill_black_in(&mut img, true);
                 }
             })
@@ -96,18 +98,27 @@ fn make(recipe: &Recipe) -> Pooled<Storage> {
     }
 }
 
-/// Decoders for lazy JPEG frames, shared by the threads that happen to read them.
-static DECODERS: Mutex<Vec<convert::jpeg::Decoder>> = Mutex::new(Vec::new());
+/// The decoders of one stream's lazy JPEG frames, shared by the threads that happen to read
+/// them (as many as read at once). The stream and each of its frames hold them, so they (about
+/// 5 MB each at 1080p) are freed with the stream's last frame. Any of them decodes any frame:
+/// each frame carries the tables it needs ([`convert::jpeg::Decoder::stream_tables`]).
+#[derive(Default)]
+pub(crate) struct JpegDecoders(Mutex<Vec<convert::jpeg::Decoder>>);
 
-fn with_decoder<T>(f: impl FnOnce(&mut convert::jpeg::Decoder) -> crate::error::Result<T>) -> crate::error::Result<T> {
-    let taken = DECODERS.lock().unwrap_or_else(|p| p.into_inner()).pop();
-    let mut d = match taken {
-        Some(d) => d,
-        None => convert::jpeg::Decoder::new()?,
-    };
-    let r = f(&mut d);
-    DECODERS.lock().unwrap_or_else(|p| p.into_inner()).push(d);
-    r
+impl JpegDecoders {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut convert::jpeg::Decoder) -> crate::error::Result<T>,
+    ) -> crate::error::Result<T> {
+        let taken = self.0.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut d = match taken {
+            Some(d) => d,
+            None => convert::jpeg::Decoder::new()?,
+        };
+        let r = f(&mut d);
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(d);
+        r
+    }
 }
 
 #[cfg(test)]

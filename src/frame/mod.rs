@@ -7,6 +7,7 @@
 pub mod color;
 pub mod format;
 mod lazy;
+pub(crate) use lazy::JpegDecoders;
 pub(crate) mod pool;
 
 use crate::convert::{self, Image, ImageMut};
@@ -14,6 +15,7 @@ use crate::error::{err, Result};
 pub use color::{ChromaSiting, ColorPrimaries, MatrixCoefficients, TransferCharacteristics, VideoColorSpace};
 pub use format::{AudioSampleFormat, PlaneInfo, VideoPixelFormat};
 use pool::{Pooled, Recyclable, Recycler};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Largest width or height a frame may have.
 pub const MAX_DIMENSION: u32 = 16384;
@@ -35,7 +37,69 @@ pub(crate) struct Storage {
     lazy: Option<Box<lazy::Lazy>>,
 }
 
-static STORAGE_POOL: Recycler<Storage> = Recycler::new(24, 256 << 20);
+/// The media buffers kept for reuse: at most [`POOL_MAX_BUFFERS`] idle buffers holding at most
+/// [`POOL_MAX_BYTES`] bytes of samples (a buffer that would exceed either is freed).
+///
+/// Memory bound. Frames exist while something holds them: a processor's queue (at most its
+/// `max_buffer_size` frames, 1 with `latest_only`; a full queue discards its oldest frame for
+/// each new one, so a reader that stalls never makes it hold more), a reader, a sink, a source
+/// delivering one. A frame's memory is its own buffer and, for a lazily scaled frame whose
+/// pixels nobody has read yet, the source frame it is made from; a lazy MJPEG frame holds its
+/// compressed bytes until decoded. So with N processors whose readers stall, the media bytes
+/// alive are at most
+///
+///   sum over processors p of k_p x (S_p + S_src)  +  (the frames sources are delivering)
+///   + POOL_MAX_BYTES (and at most POOL_MAX_BUFFERS buffers) idle in this pool,
+///
+/// with k_p the processor's queue length, S_p the size of its frames, S_src that of the
+/// source frames they are made from (S_src only for lazily scaled frames; processors on the
+/// same track share their frames, so this is an upper bound), plus the frame objects
+/// (FRAME_POOL: at most 256 idle, no sample bytes) and each MJPEG camera's decoders (about
+/// 5 MB each at 1080p, freed with its stream's last frame: `convert::jpeg::live_decoders`).
+/// [`buffer_stats`] counts the buffers; tests/memory_bound.rs holds processors to the bound.
+static STORAGE_POOL: Recycler<Storage> = Recycler::new(POOL_MAX_BUFFERS, POOL_MAX_BYTES);
+
+/// At most this many idle media buffers wait for reuse ([`STORAGE_POOL`]).
+pub const POOL_MAX_BUFFERS: usize = 24;
+/// At most this many bytes of samples wait for reuse in idle media buffers.
+pub const POOL_MAX_BYTES: usize = 256 << 20;
+
+/// Media buffers allocated now (in frames or idle in the pool), and their bytes.
+static LIVE_BUFFERS: AtomicUsize = AtomicUsize::new(0);
+static LIVE_BUFFER_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// The media buffers (pooled sample buffers: frames' own pixels and samples, and MJPEG frames'
+/// compressed bytes; not external memory a frame wraps) of this process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BufferStats {
+    /// Buffers allocated: in frames, or idle in the pool.
+    pub buffers: usize,
+    /// Their bytes.
+    pub bytes: usize,
+    /// Of these, idle in the pool, and their bytes.
+    pub idle_buffers: usize,
+    pub idle_bytes: usize,
+}
+
+/// The media buffers alive now (see [`STORAGE_POOL`] for the bound they stay within).
+pub fn buffer_stats() -> BufferStats {
+    let (idle_buffers, idle_bytes) = STORAGE_POOL.idle();
+    BufferStats {
+        buffers: LIVE_BUFFERS.load(Ordering::Relaxed),
+        bytes: LIVE_BUFFER_BYTES.load(Ordering::Relaxed),
+        idle_buffers,
+        idle_bytes,
+    }
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        if self.bytes.capacity() > 0 {
+            LIVE_BUFFERS.fetch_sub(1, Ordering::Relaxed);
+            LIVE_BUFFER_BYTES.fetch_sub(self.bytes.capacity(), Ordering::Relaxed);
+        }
+    }
+}
 
 impl Recyclable for Storage {
     fn recycler() -> &'static Recycler<Self> {
@@ -84,7 +148,14 @@ impl Storage {
         Pooled::take_or(
             // Reuse a buffer at least as large but not wastefully larger; the tightest fit wins.
             |s: &Storage| (s.bytes.len() >= len && s.bytes.len() <= len + len / 2 + 4096).then(|| s.bytes.len() - len),
-            || Storage { bytes: vec![0; len], len: 0, external: None, lazy: None },
+            || {
+                let bytes = vec![0; len];
+                if bytes.capacity() > 0 {
+                    LIVE_BUFFERS.fetch_add(1, Ordering::Relaxed);
+                    LIVE_BUFFER_BYTES.fetch_add(bytes.capacity(), Ordering::Relaxed);
+                }
+                Storage { bytes, len: 0, external: None, lazy: None }
+            },
             |s| {
                 s.len = len;
                 fill(&mut s.bytes[..len]);
@@ -604,19 +675,29 @@ impl Frame {
         Ok(Frame::from_parts(FrameMeta::Video(meta), storage))
     }
 
-    /// An I420 frame of `width` x `height` decoded from the JPEG `jpeg` (copied now) when a
-    /// pixel is first read. The caller checks the JPEG's header first (its size and
-    /// subsampling): data the decoder gives up on half-way makes a black frame.
+    /// An I420 frame of `width` x `height` decoded by one of `decoders` (its stream's) from the
+    /// JPEG `jpeg` (copied now, with `tables` inserted after its SOI marker: the ones its stream
+    /// gives it, [`crate::convert::jpeg::Decoder::stream_tables`]) when a pixel is first read.
+    /// The caller checks the JPEG's header first (its size and subsampling): data the decoder
+    /// gives up on makes a black frame.
     pub(crate) fn video_from_jpeg_lazily(
         jpeg: &[u8],
+        tables: &[u8],
+        decoders: &std::sync::Arc<JpegDecoders>,
         width: u32,
         height: u32,
         timestamp: i64,
         duration: Option<i64>,
     ) -> Result<Frame> {
         let (_, _, meta) = packed_meta(VideoPixelFormat::I420, width, height, timestamp, duration)?;
-        let data = Storage::pooled(jpeg.len(), |b| b.copy_from_slice(jpeg));
-        Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(lazy::Recipe::Jpeg { data, width, height })))
+        let at = if tables.is_empty() { 0 } else { 2.min(jpeg.len()) };
+        let data = Storage::pooled(jpeg.len() + tables.len(), |b| {
+            b[..at].copy_from_slice(&jpeg[..at]);
+            b[at..at + tables.len()].copy_from_slice(tables);
+            b[at + tables.len()..].copy_from_slice(&jpeg[at..]);
+        });
+        let recipe = lazy::Recipe::Jpeg { data, width, height, decoders: decoders.clone() };
+        Ok(Frame::from_parts(FrameMeta::Video(meta), Storage::lazy(recipe)))
     }
 
     /// True when the frame's buffer is wrapped external memory (`video_wrap`, `audio_wrap`, a
@@ -836,7 +917,7 @@ impl Frame {
 
     /// WebCodecs' AudioData "compute copy element count", times the sample size.
     pub fn audio_allocation_size(&self, opts: &AudioCopyOptions) -> Result<usize> {
-        let a = self.audio().ok_or_else(|| err!(Type, "not an audio buffer"))?;
+        let a = self.audio().ok_or_else(|| err!(Type, "`frame` is a video frame, not an audio buffer"))?;
         let format = opts.format.unwrap_or(a.format);
         if format.is_planar() {
             if opts.plane_index >= a.number_of_channels {

@@ -56,6 +56,12 @@ impl<T: Recyclable> Recycler<T> {
         Some(item)
     }
 
+    /// The values waiting for reuse that keep bytes, and those bytes.
+    pub(crate) fn idle(&self) -> (usize, usize) {
+        let list = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        (list.items.iter().filter(|v| v.retained_bytes() > 0).count(), list.bytes)
+    }
+
     fn give(&self, item: Arc<T>) {
         let bytes = item.retained_bytes();
         let mut list = self.state.lock().unwrap_or_else(|p| p.into_inner());

@@ -57,7 +57,7 @@ impl FileSink {
     /// Starts recording `track` into `path`: Y4M (I420, the first frame's size) for video,
     /// WAV (the first chunk's rate, channels and sample format, interleaved) for audio.
     pub fn open(track: &Track, path: &Path) -> Result<FileSink> {
-        let file = File::create(path).map_err(|e| io_err(path, e))?;
+        let file = File::create(path).map_err(|e| err!(Io, "cannot create the file at path {path:?}: {e}"))?;
         let out = BufWriter::with_capacity(1 << 20, file);
         let p = path.to_path_buf();
         let (writer, queue): (Box<dyn Writer>, usize) = match track.kind() {

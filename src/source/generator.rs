@@ -106,8 +106,8 @@ impl Generator {
         if frame.kind() != self.kind() {
             let e = err!(
                 Type,
-                "a {} generator accepts {} frames, not {}",
-                self.kind().name(),
+                "{} generator accepts {} frames, not {}",
+                if self.kind() == Kind::Audio { "an audio" } else { "a video" },
                 self.kind().name(),
                 frame.kind().name()
             );

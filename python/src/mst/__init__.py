@@ -1,5 +1,5 @@
 """libmst from Python: MediaStreamTrack processors and generators with numpy frames, devices
-(enumerate_devices, Track.camera, Track.microphone), constraints in the spec's names, sinks
+(enumerate_devices, Track.camera, Track.microphone, FakeDevice), constraints in the spec's names, sinks
 (FileSink, AudioPlayback, VideoOutput) and the library's log (set_log_callback).
 
     import mst
@@ -20,6 +20,7 @@ from . import _abi
 from ._core import (AUDIO, PIXEL_FORMATS, SAMPLE_FORMATS, VIDEO, AudioData, Frame, Generator,
                     Processor, Stats, Track, VideoFrame)
 from ._devices import DeviceInfo, enumerate_devices
+from ._fake import FakeDevice, Fault
 from ._lib import lib
 from ._log import LogLevel, log_to_logging, set_log_callback, set_log_level
 from ._sinks import AudioPlayback, FileSink, VideoOutput

@@ -14,8 +14,10 @@ class Error(Exception):
         self.message = message
         self.function = function
         name = lib.mst_status_str(status).decode()
-        where = f"{function}: " if function else ""
-        super().__init__(f"{where}{name} ({status}): {message}")
+        # libmst's own messages begin with the function's name; the package's do not.
+        named = not function or message.startswith(f"{function}: ")
+        where = "" if named else f"{function}: "
+        super().__init__(f"{name} ({status}): {where}{message}")
 
 
 class Again(Error): pass                      # noqa: E701  MST_ERR_AGAIN
