@@ -14,7 +14,8 @@
  * OP_TRACK_CONTENT_HINT make objects of their own and add a second thread (reading, waking,
  * closing while this one writes, mutes, clones and stops), processor callbacks (which call
  * libmst and remove themselves), the log callback, the test pattern and tone, the camera and
- * microphone (device ids that do not exist here), file sinks (in /tmp), audio playback and
+ * microphone (device ids that do not exist here, and the fake devices with a fuzzed fault
+ * script), file sinks (in /tmp), audio playback and
  * video output, device enumeration, the kernel thread count and colour spaces: every exported
  * function is called somewhere (c-tests/fuzz/symbols.sh, a ctest, fails when one is not).
  *
@@ -2587,8 +2588,6 @@ static void op_devices(In *in) {
     CHK(mst_device_list_get_count(NULL, &n), S_NULL);
     CHK(mst_device_list_get_device(list, 0, NULL), S_NULL);
     CHK(mst_device_list_free(list), S_OK);
-    /* The fake devices (issue 14) come here: added, opened as camera or microphone with a
-     * fuzzed fault script, freed. */
 }
 
 /* A track of its own read a little and released (the library's threads run meanwhile). */
@@ -2726,6 +2725,153 @@ static void op_frame_color_space(In *in) {
     if (t.how != H_LIVE) ENSURE(status_bit(st) & handle_status(&t), "capture stats gave %s for a track picked as %d", mst_status_str(st), t.how);
 }
 
+/* The fake devices (issue 14): one added from the input (kind, name, format, pacing, frame
+ * count and a script of up to 4 faults; an MJPG camera sends the input's remaining bytes as its
+ * JPEG), listed with its id, opened as a camera or microphone through the same code as a real
+ * device, read a little while a fault may be injected, and freed before or after its track. */
+#define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+/* A fault for a device of this kind: mostly one it can have, with values in range (so that
+ * a script of several gets past mst_fake_device_add), sometimes raw bytes. */
+static void rd_fault(In *in, MstFault *f, bool video, bool mjpeg) {
+    uint8_t b = rd8(in);
+    memset(f, 0, sizeof *f);
+    f->struct_size = sizeof *f;
+    f->at = rd8(in) % 16;
+    if ((b & 0xE0) == 0xE0) { /* raw */
+        f->kind = (int32_t)rd8(in);
+        f->value = (int64_t)rd64(in);
+        f->width = rd32(in);
+        f->height = rd32(in);
+        f->pixel_format = rd32(in);
+        f->sample_rate = rd32(in);
+        f->channels = rd32(in);
+        f->damage = (int32_t)rd8(in);
+        return;
+    }
+    static const int32_t kinds[] = {MST_FAULT_UNPLUG, MST_FAULT_OVERRUN, MST_FAULT_FORMAT_CHANGE, MST_FAULT_STALL,
+                                    MST_FAULT_READ_ERROR, MST_FAULT_TIMESTAMP_JUMP, MST_FAULT_DAMAGED_MJPEG};
+    f->kind = kinds[b % (mjpeg ? 7 : 6)];
+    uint8_t v = rd8(in);
+    switch (f->kind) {
+    case MST_FAULT_OVERRUN: f->value = v % 8; break;
+    /* Stalls are real waits: at most 20 ms, so an input stays fast. */
+    case MST_FAULT_STALL: f->value = v * 80; break;
+    case MST_FAULT_READ_ERROR: f->value = 1 + v % 120; break;
+    case MST_FAULT_TIMESTAMP_JUMP: f->value = (int64_t)(int8_t)v * 100000; break;
+    case MST_FAULT_DAMAGED_MJPEG: f->value = 1 + v % 4; f->damage = 1 + rd8(in) % 5; break;
+    case MST_FAULT_FORMAT_CHANGE:
+        if (video && !mjpeg) {
+            static const uint32_t formats[] = {FOURCC('Y', 'U', 'Y', 'V'), FOURCC('N', 'V', '1', '2'), FOURCC('Y', 'U', '1', '2'),
+                                               FOURCC('U', 'Y', 'V', 'Y')};
+            f->width = 2 + 2 * (v % 40);
+            f->height = 2 + 2 * (rd8(in) % 30);
+            f->pixel_format = formats[rd8(in) % 4];
+        } else {
+            f->sample_rate = 8000u * (1 + v % 6);
+            f->channels = 1 + rd8(in) % 4;
+        }
+        break;
+    default: break;
+    }
+}
+
+static void op_fake_device(In *in) {
+    uint8_t b = rd8(in);
+    bool video = !(b & 1);
+    static const char *const names[] = {"fz0", "fz1", "cam", "", NULL, "a/b:c"};
+    const char *name = names[rd8(in) % 6];
+    static const uint32_t formats[] = {FOURCC('Y', 'U', 'Y', 'V'), FOURCC('N', 'V', '1', '2'), FOURCC('Y', 'U', '1', '2'),
+                                       FOURCC('M', 'J', 'P', 'G'), FOURCC('U', 'Y', 'V', 'Y'), 0};
+    uint32_t format = formats[rd8(in) % 6];
+    bool mjpeg = video && format == FOURCC('M', 'J', 'P', 'G');
+    MstFault faults[4];
+    size_t nf = rd8(in) % 5;
+    for (size_t i = 0; i < nf; i++) rd_fault(in, &faults[i], video, mjpeg);
+    MstFakeDeviceInit init = {.struct_size = sizeof init,
+                              .kind = (b & 0x80) ? (int32_t)(rd8(in) % 6) : video ? MST_DEVICE_KIND_VIDEO_INPUT : MST_DEVICE_KIND_AUDIO_INPUT,
+                              .name = name,
+                              .label = (b & 2) ? NULL : "fuzz",
+                              .width = 2 + 2 * (rd8(in) % 40),
+                              .height = 2 + 2 * (rd8(in) % 30),
+                              .pixel_format = format,
+                              .bytes_per_line = (b & 4) ? rd8(in) : 0,
+                              .frame_rate = (b & 8) ? rd_double(in) : 30.0,
+                              .sample_rate = (b & 8) ? rd32(in) : 8000u * (1 + rd8(in) % 6),
+                              .channels = (b & 0x10) ? rd8(in) : 1 + rd8(in) % 4,
+                              .sample_format = (b & 0x10) ? rd8(in) % 10 : 1 + rd8(in) % 4,
+                              .pacing = (b & 0x40) ? (int32_t)rd8(in) % 4 : MST_FAKE_PACING_LOSSLESS,
+                              .frame_count = rd8(in) % 24,
+                              .faults = nf ? faults : NULL,
+                              .num_faults = nf};
+    /* An MJPG camera's JPEG: the rest of the input (so the decoder sees fuzzed bytes through
+     * the camera path too); the input then ends here. */
+    const uint8_t *jpeg = in->p;
+    size_t jpeg_len = in->n;
+    if (mjpeg && jpeg_len > 0) {
+        init.mjpeg_frames = &jpeg;
+        init.mjpeg_sizes = &jpeg_len;
+        init.num_mjpeg_frames = 1;
+        in->p += in->n;
+        in->n = 0;
+    }
+    MstFakeDevice *dev = NULL;
+    if (CHK(mst_fake_device_add(&init, &dev), S_OK | S_ANY_FAIL) != MST_OK) return;
+    const char *id = NULL;
+    CHK(mst_fake_device_get_id(dev, &id), S_OK);
+    ENSURE(id && strncmp(id, "fake:", 5) == 0 && name && strcmp(id + 5, name) == 0, "fake device \"%s\" has id \"%s\"",
+           name ? name : "(NULL)", id ? id : "(NULL)");
+    /* Copied: the caller's id string outlives nothing here. */
+    char idbuf[64];
+    snprintf(idbuf, sizeof idbuf, "%s", id);
+    MstTrack *t = NULL;
+    MstStatus st = video ? CHK(mst_track_create_camera(idbuf, NULL, NULL, &t), S_OK | S_ANY_FAIL)
+                         : CHK(mst_track_create_microphone(idbuf, NULL, &t), S_OK | S_ANY_FAIL);
+    uint8_t s = rd8(in);
+    if (st == MST_OK) {
+        MstProcessorOptions o = {.struct_size = sizeof o, .max_buffer_size = 1 + s % 4, .flags = 0};
+        MstProcessor *p = NULL;
+        if (CHK(mst_processor_create(t, &o, &p), S_OK) == MST_OK) {
+            int reads = 1 + (s >> 2) % 8;
+            for (int i = 0; i < reads; i++) {
+                if (i == 2 && (s & 0x40)) {
+                    MstFault f;
+                    rd_fault(in, &f, video, mjpeg);
+                    CHK(mst_fake_device_inject(dev, &f), S_OK | S_ARG | S_UNSUP | S_STATE);
+                }
+                MstFrame *f = NULL;
+                MstStatus r = CHK(mst_processor_read(p, 5, &f), S_OK | S_AGAIN | S_TIMEOUT | S_ENDED | S_INTR);
+                if (r == MST_OK) CHK(mst_frame_free(f), S_OK);
+                if (r == MST_ERR_ENDED) break;
+            }
+            MstProcessorStats ps = MST_STRUCT_INIT(MstProcessorStats);
+            CHK(mst_processor_get_stats(p, &ps), S_OK);
+            ENSURE(ps.total == ps.delivered + discarded_in_queue(&ps) + ps.queued, "fake device processor stats do not add up");
+            CHK(mst_processor_free(p), S_OK);
+        }
+        MstCameraStats cs = MST_STRUCT_INIT(MstCameraStats);
+        CHK(mst_track_get_camera_stats(t, &cs), video ? S_OK : S_TYPE);
+        MstCaptureStats ks = MST_STRUCT_INIT(MstCaptureStats);
+        CHK(mst_track_get_capture_stats(t, &ks), video ? S_TYPE : S_OK);
+        if (s & 0x80) {
+            /* The device goes first: its open track ends. */
+            CHK(mst_fake_device_free(dev), S_OK);
+            dev = NULL;
+            MstReadyState rs = 0;
+            CHK(mst_track_get_ready_state(t, &rs), S_OK);
+            ENSURE(rs == MST_READY_STATE_ENDED, "a track of a freed fake device is still live");
+        }
+        CHK(mst_track_free(t), S_OK);
+    }
+    if (dev) {
+        MstFault f;
+        rd_fault(in, &f, video, mjpeg);
+        CHK(mst_fake_device_inject(dev, (s & 2) ? NULL : &f), (s & 2) ? S_NULL : S_OK | S_ARG | S_UNSUP | S_STATE);
+        CHK(mst_fake_device_free(dev), S_OK);
+        CHK(mst_fake_device_free(dev), S_STATE | S_ARG);
+    }
+}
+
 enum op {
     OP_CREATE_VIDEO, OP_WRAP_VIDEO, OP_CREATE_AUDIO, OP_WRAP_AUDIO, OP_QUICK_VIDEO, OP_QUICK_AUDIO,
     OP_FRAME_CLONE, OP_FRAME_CLOSE, OP_FRAME_KIND, OP_VIDEO_INFO, OP_AUDIO_INFO, OP_VIDEO_PLANE,
@@ -2738,7 +2884,7 @@ enum op {
     OP_TRACK_CONTENT_HINT,
     /* Threads, callbacks and the rest of the API (c-tests/fuzz/symbols.sh checks that every
      * exported function is called somewhere here). */
-    OP_RACE, OP_PROC_CALLBACK, OP_LOG, OP_KERNEL_THREADS, OP_DEVICES, OP_SOURCES, OP_SINKS, OP_COLOR_SPACE,
+    OP_RACE, OP_PROC_CALLBACK, OP_LOG, OP_KERNEL_THREADS, OP_DEVICES, OP_SOURCES, OP_SINKS, OP_COLOR_SPACE, OP_FAKE_DEVICE,
     OP_COUNT
 };
 
@@ -2750,7 +2896,7 @@ static const char *const op_names[OP_COUNT] = {
     "track_constraints", "track_settings", "track_capabilities", "track_getters", "track_callback",
     "processor_create", "processor_read", "processor_stats", "processor_close", "processor_free", "processor_fd",
     "processor_wakeup", "misc", "track_content_hint", "race", "processor_callback", "log", "kernel_threads",
-    "devices", "sources", "sinks", "color_space",
+    "devices", "sources", "sinks", "color_space", "fake_device",
 };
 
 static void run_op(In *in, int op) {
@@ -2800,6 +2946,7 @@ static void run_op(In *in, int op) {
     case OP_SOURCES: op_sources(in); break;
     case OP_SINKS: op_sinks(in); break;
     case OP_COLOR_SPACE: op_frame_color_space(in); break;
+    case OP_FAKE_DEVICE: op_fake_device(in); break;
     default: op_misc(in); break;
     }
 }
