@@ -2844,9 +2844,15 @@ static void op_fake_device(In *in) {
                 if (r == MST_OK) CHK(mst_frame_free(f), S_OK);
                 if (r == MST_ERR_ENDED) break;
             }
+            /* Each counter is its own snapshot (mst_processor_get_stats): they add up once the
+             * device's thread can deliver no more, after the processor is closed. */
+            CHK(mst_processor_close(p), S_OK);
             MstProcessorStats ps = MST_STRUCT_INIT(MstProcessorStats);
             CHK(mst_processor_get_stats(p, &ps), S_OK);
-            ENSURE(ps.total == ps.delivered + discarded_in_queue(&ps) + ps.queued, "fake device processor stats do not add up");
+            ENSURE(ps.total == ps.delivered + discarded_in_queue(&ps) + ps.queued,
+                   "fake device processor stats: total %llu != delivered %llu + discarded in the queue %llu + queued %llu",
+                   (unsigned long long)ps.total, (unsigned long long)ps.delivered,
+                   (unsigned long long)discarded_in_queue(&ps), (unsigned long long)ps.queued);
             CHK(mst_processor_free(p), S_OK);
         }
         MstCameraStats cs = MST_STRUCT_INIT(MstCameraStats);
