@@ -115,7 +115,7 @@ status=$?
 set -e
 
 stat() { awk -v k="stat::$1:" '$1 == k {print $2}' "$log" | tail -1; }
-execs=$(stat number_executed_units)
+execs=$(stat number_of_executed_units)
 rate=$(stat average_exec_per_sec)
 rss=$(stat peak_rss_mb)
 last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 || true)

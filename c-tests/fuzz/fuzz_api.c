@@ -41,7 +41,8 @@
  * At the end of every input everything still live is closed/freed, then every wrapped buffer
  * must have been released and every callback destroyed (LeakSanitizer checks the rest).
  *
- * Run the fuzzer (needs clang; scripts/deps.sh --install fuzz):
+ * Run the fuzzer: scripts/fuzz.sh api MINUTES (installs clang, builds libmst with coverage
+ * counters, runs, records the figures; fuzz/RESULTS.md has the runs so far). By hand:
  *   cargo build
  *   mkdir -p /tmp/mst-fuzz/lib /tmp/mst-fuzz/corpus
  *   ln -sf "$PWD/target/debug/libmst.so" /tmp/mst-fuzz/lib/libmst.so.1

@@ -149,6 +149,11 @@ fn name(v: i32) -> &'static str {
 /// damaged. (Issue 14 part 0's three classes, which this target reproduced, are fixed: their
 /// frames replay strictly from fuzz/corpus/mjpeg.)
 const KNOWN_HEADER_WARNING: &str = "known: a header warning fails a TurboJPEG-path frame";
+/// Found by this target, not fixed yet: in a stream, a 640x480 4:2:2 frame after a damaged or
+/// failed one (a bogus DHT, two SOF markers) decodes with other tables than one libjpeg
+/// decoder uses, though it decodes identically on its own (a table history difference, after
+/// issue 14 part 0's class 3 was fixed). Tolerated for later frames of a stream only.
+const KNOWN_HISTORY_AFTER_FAILURE: &str = "known: a later frame's tables differ after a failed frame";
 
 /// A difference: a panic, unless it falls in one of the known classes and `tolerate_known`
 /// (to fuzz on past them while they are being fixed: it then prints the first of each class
@@ -228,7 +233,7 @@ pub fn check_with(data: &[u8], tolerate_known: bool) {
                 if px.as_slice() != r.i420 {
                     let what =
                         format!("libmst and libjpeg decode different pixels: {}", first_difference(px, r.i420, w, h));
-                    differ(tolerate_known, None, &at, &what);
+                    differ(tolerate_known, (k > 0).then_some(KNOWN_HISTORY_AFTER_FAILURE), &at, &what);
                 }
             }
             (REF_FAILED | REF_UNSUPPORTED, Ours::Failed) => {}
