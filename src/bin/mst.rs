@@ -1235,6 +1235,7 @@ fn play(a: &Args) -> Res<()> {
     let chunk_frames = (wav.rate as usize / 100).max(1);
     let mut chunk = vec![0u8; chunk_frames * frame_bytes];
     let mut ts = 0i64;
+    let mut written = Ok(());
     while !interrupted() {
         // The playback queue holds about a second: wait for room rather than overflow it.
         wait_for_room(&generator, Duration::from_millis(5), || playback.is_stopped());
@@ -1259,15 +1260,18 @@ fn play(a: &Args) -> Res<()> {
             number_of_channels: wav.channels,
             timestamp: ts,
         };
-        if generator.write(Frame::audio_copy(&init, &chunk[..n * frame_bytes])?).is_err() {
+        if let Err((e, _)) = generator.write(Frame::audio_copy(&init, &chunk[..n * frame_bytes])?) {
+            written = Err(e.into());
             break;
         }
         ts += (n as i64 * 1_000_000) / wav.rate as i64;
     }
     generator.close();
-    // A playback that stopped early (the device failed or went away) returns why here.
+    // A playback that stopped early (the device failed or went away) returns why here: that
+    // is also why a write failed, when one did.
     let done = if interrupted() { playback.close() } else { playback.finish() };
-    done.map(drop).map_err(sink_fail)
+    done.map_err(sink_fail)?;
+    written
 }
 
 fn virtual_camera(a: &Args) -> Res<()> {
