@@ -83,6 +83,13 @@ impl FileSink {
         }
     }
 
+    /// True once the sink has stopped writing: a write error (see [`stop`](Self::stop) for
+    /// it), or the track ended and written out, or stopped. A writer that waits for room in
+    /// the sink's queue must stop waiting then, as the queue is never emptied again.
+    pub fn is_stopped(&self) -> bool {
+        self.run.has_stopped()
+    }
+
     /// Disconnects from the track (which keeps running), writes what was queued at that
     /// moment, at most the queue's length, and finishes the file (sizes in the WAV header).
     /// The write error that stopped the sink, if any. Later calls return the first one's
