@@ -362,7 +362,7 @@ fn applies(s: &Shape, kind: Kind, source: &str) -> Res<()> {
         Kind::Audio => &[("--width", s.width.is_some()), ("--height", s.height.is_some()), ("--fps", s.fps.is_some())],
     };
     match given.iter().find(|(_, g)| *g) {
-        Some((name, _)) => Err(Fail::usage(format!("{name} does not apply to {source}, a {} source", kind.name()))),
+        Some((name, _)) => Err(Fail::usage(format!("{name} does not apply to {source}, which gives {}", kind.name()))),
         None => Ok(()),
     }
 }
