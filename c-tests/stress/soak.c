@@ -7,7 +7,9 @@
  *
  * After the warm-up it fits a least-squares line to the samples and fails when the RSS slope
  * is above --max-rss-slope KB/min or the descriptors grew at all (slope above 0, or the last
- * sample above the first); it also checks every processor's counters at the end, as the
+ * sample above the first). It also samples the bytes malloc has handed out (mallinfo2, every
+ * arena) and reports their slope: RSS that steps up while those stay flat is the allocator
+ * keeping pages, not a leak. It also checks every processor's counters at the end, as the
  * stress program does.
  *
  *   soak [--minutes 10] [--warmup-seconds 60] [--sample-seconds 5] [--max-rss-slope 64]
@@ -15,6 +17,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -143,6 +146,13 @@ static long rss_kb(void) {
         if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
     if (f) fclose(f);
     return kb;
+}
+
+/* Bytes malloc has handed out and not had back, over every arena (glibc's mallinfo2): what
+ * a leak grows, apart from RSS steps that are only the allocator keeping freed pages. */
+static double heap_in_use_kb(void) {
+    struct mallinfo2 mi = mallinfo2();
+    return (double)(mi.uordblks + mi.hblkhd) / 1024.0;
 }
 
 static long open_fds(void) {
@@ -293,12 +303,12 @@ int main(int argc, char **argv) {
 
     int max_samples = (int)(minutes * 60 / every) + 2;
     double *t = calloc((size_t)max_samples, sizeof *t), *rss = calloc((size_t)max_samples, sizeof *rss),
-           *fds = calloc((size_t)max_samples, sizeof *fds);
-    if (!t || !rss || !fds) abort();
+           *fds = calloc((size_t)max_samples, sizeof *fds), *heap = calloc((size_t)max_samples, sizeof *heap);
+    if (!t || !rss || !fds || !heap) abort();
     int n = 0;
     unsigned long long churned = 0, churn_frames = 0;
     double start = now_s(), end = start + minutes * 60, next_sample = start + every;
-    printf("%8s %10s %5s\n", "seconds", "RSS KB", "fds");
+    printf("%8s %10s %12s %5s\n", "seconds", "RSS KB", "heap KB", "fds");
     while (now_s() < end) {
         churn(pattern2, &churn_frames);
         churned++;
@@ -306,7 +316,8 @@ int main(int argc, char **argv) {
             t[n] = now_s() - start;
             rss[n] = (double)rss_kb();
             fds[n] = (double)open_fds();
-            printf("%8.0f %10.0f %5.0f\n", t[n], rss[n], fds[n]);
+            heap[n] = heap_in_use_kb();
+            printf("%8.0f %10.0f %12.1f %5.0f\n", t[n], rss[n], heap[n], fds[n]);
             fflush(stdout);
             n++;
             next_sample += every;
@@ -339,15 +350,18 @@ int main(int argc, char **argv) {
     } else {
         double rss_slope = slope(t + first, rss + first, m) * 60;
         double fd_slope = slope(t + first, fds + first, m) * 60;
+        double heap_slope = slope(t + first, heap + first, m) * 60;
         printf("after the warm-up (%d samples, %.0f s to %.0f s): RSS %.0f -> %.0f KB, slope %.1f KB/min; "
-               "fds %.0f -> %.0f, slope %.3f fds/min\n",
-               m, t[first], t[n - 1], rss[first], rss[n - 1], rss_slope, fds[first], fds[n - 1], fd_slope);
+               "heap in use %.1f -> %.1f KB, slope %.2f KB/min; fds %.0f -> %.0f, slope %.3f fds/min\n",
+               m, t[first], t[n - 1], rss[first], rss[n - 1], rss_slope, heap[first], heap[n - 1], heap_slope,
+               fds[first], fds[n - 1], fd_slope);
         if (rss_slope > max_rss_slope) FAIL("RSS grows %.1f KB/min, above the limit %.0f", rss_slope, max_rss_slope);
         if (fd_slope > 0 || fds[n - 1] > fds[first]) FAIL("open descriptors grow (%.3f/min)", fd_slope);
     }
     free(t);
     free(rss);
     free(fds);
+    free(heap);
     printf("soak: %s\n", failures ? "FAILED" : "passed");
     return failures ? 1 : 0;
 usage:
