@@ -80,6 +80,7 @@ install: build cli
 	install -d $(DESTDIR)$(BINDIR)
 	$(OBJCOPY) --strip-debug $(MST_CLI) $(MST_CLI).stripped
 	install -m 0755 $(MST_CLI).stripped $(DESTDIR)$(BINDIR)/mst
+	install -D -m 0644 $(ROOT)/doc/mst.1 $(DESTDIR)$(PREFIX)/share/man/man1/mst.1
 	$(OBJCOPY) --only-keep-debug $(RELEASE)/libmst.so $(RELEASE)/libmst.so.$(VERSION).debug
 	$(OBJCOPY) --strip-debug --add-gnu-debuglink=$(RELEASE)/libmst.so.$(VERSION).debug \
 		$(RELEASE)/libmst.so $(RELEASE)/libmst.so.stripped
@@ -121,7 +122,7 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/mst.h $(DESTDIR)$(INCLUDEDIR)/mst.hpp $(DESTDIR)$(PKGCONFIGDIR)/mst.pc \
 	      $(DESTDIR)$(CMAKEDIR)/mstConfig.cmake $(DESTDIR)$(CMAKEDIR)/mstConfigVersion.cmake \
 	      $(DESTDIR)$(DEBUGDIR)/libmst.so.$(VERSION).debug
-	rm -f $(DESTDIR)$(BINDIR)/mst
+	rm -f $(DESTDIR)$(BINDIR)/mst $(DESTDIR)$(PREFIX)/share/man/man1/mst.1
 	rm -rf $(DESTDIR)$(PYTHONDIR)/mst
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DEBUGDIR) 2>/dev/null
 

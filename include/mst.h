@@ -599,6 +599,143 @@ typedef int32_t MstResizeMode;
 #endif // __cplusplus
 
 /**
+ * What a fault does (MstFault.kind). Values are fixed and only ever appended.
+ */
+enum MstFaultKind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The device goes away before frame `at`: its tracks end with MST_END_REASON_DEVICE_LOST,
+   * it leaves the device list and cannot be opened again (mst_fake_device_free() still
+   * releases the handle).
+   */
+  MST_FAULT_UNPLUG = 1,
+  /**
+   * `value` frames from `at` on are lost, as a driver with no free buffer loses them: a
+   * camera counts them in MstCameraStats.dropped (the gap in capture_sequence), a
+   * microphone counts one overrun in MstCaptureStats.overruns and its timestamps restart
+   * from the device's clock.
+   */
+  MST_FAULT_OVERRUN = 2,
+  /**
+   * From frame `at` on, a camera sends `width` x `height` in `pixel_format` (a fourcc as in
+   * MstCameraOptions; 0 = unchanged), a microphone captures `sample_rate` Hz and `channels`
+   * channels (0 = unchanged). The track's settings follow the frames.
+   */
+  MST_FAULT_FORMAT_CHANGE = 3,
+  /**
+   * Before frame `at`, nothing for `value` microseconds (at most an hour): a real wait, and
+   * the device's clock moves on by as much (a camera's next timestamp shows the gap; a
+   * microphone's timestamps count samples, as ALSA's do, and do not).
+   */
+  MST_FAULT_STALL = 4,
+  /**
+   * Reading frame `at` fails with errno `value` (positive), taking the real device's error
+   * path: for a camera (V4L2) ENODEV, EINVAL, EIO, EPIPE and ENXIO end the tracks with
+   * MST_END_REASON_DEVICE_LOST and any other errno with MST_END_REASON_ERROR; for a
+   * microphone (ALSA) EAGAIN and EINTR are retried (nothing lost), EPIPE is an overrun and
+   * ESTRPIPE a suspend (that chunk lost, capture goes on), ENODEV, EBADFD, ENXIO and
+   * ESHUTDOWN end with MST_END_REASON_DEVICE_LOST, and any other with MST_END_REASON_ERROR.
+   */
+  MST_FAULT_READ_ERROR = 5,
+  /**
+   * The device's clock jumps by `value` microseconds (negative: backwards) before frame
+   * `at`. A camera's timestamps stay strictly increasing (a frame that would go back gets
+   * the previous timestamp + 1); a microphone takes its clock again, as after an overrun,
+   * never going back before the end of the previous chunk.
+   */
+  MST_FAULT_TIMESTAMP_JUMP = 6,
+  /**
+   * Frames `at` .. `at` + `value` - 1 of an MJPEG camera are damaged as `damage` (an
+   * MstMjpegDamage) says.
+   */
+  MST_FAULT_DAMAGED_MJPEG = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstFaultKind MstFaultKind;
+#else
+typedef int32_t MstFaultKind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How MST_FAULT_DAMAGED_MJPEG damages a JPEG (MstFault.damage). Values are fixed and only
+ * ever appended.
+ */
+enum MstMjpegDamage
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Cut in the middle of its entropy-coded data (the EOI goes with it).
+   */
+  MST_MJPEG_DAMAGE_TRUNCATED = 1,
+  /**
+   * Its entropy-coded data replaced by bytes that are no valid Huffman code.
+   */
+  MST_MJPEG_DAMAGE_BAD_HUFFMAN = 2,
+  /**
+   * The final EOI marker removed.
+   */
+  MST_MJPEG_DAMAGE_MISSING_EOI = 3,
+  /**
+   * 8 junk bytes (no marker) inserted before the EOI.
+   */
+  MST_MJPEG_DAMAGE_JUNK_BEFORE_EOI = 4,
+  /**
+   * No bytes at all (an empty buffer).
+   */
+  MST_MJPEG_DAMAGE_ZERO_LENGTH = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstMjpegDamage MstMjpegDamage;
+#else
+typedef int32_t MstMjpegDamage;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How a fake device paces its frames (MstFakeDeviceInit.pacing). Values are fixed and only
+ * ever appended.
+ */
+enum MstFakePacing
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The default: as fast as the slowest reader takes frames, losing none. Before each
+   * frame the device waits until a processor or sink is connected and every connected one
+   * has room in its queue. Timestamps are on a virtual clock (frame n at n periods, moved
+   * only by faults): what is delivered does not depend on time or load.
+   */
+  MST_FAKE_PACING_LOSSLESS = 0,
+  /**
+   * As fast as it can, waiting only for the first processor or sink: a full queue drops
+   * its oldest frame (counted in discarded_queue_full) as with a real device. Virtual
+   * timestamps. With a reader that does not read, what is queued and discarded is
+   * deterministic.
+   */
+  MST_FAKE_PACING_FREE = 1,
+  /**
+   * At the frame rate in real time, timestamps from CLOCK_MONOTONIC, as a real device.
+   */
+  MST_FAKE_PACING_REAL_TIME = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstFakePacing MstFakePacing;
+#else
+typedef int32_t MstFakePacing;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * ALSA playback of an audio track. Opaque handle.
  */
 typedef struct MstAudioPlayback MstAudioPlayback;
@@ -607,6 +744,11 @@ typedef struct MstAudioPlayback MstAudioPlayback;
  * A snapshot of the devices present when mst_devices_enumerate() ran. Opaque handle.
  */
 typedef struct MstDeviceList MstDeviceList;
+
+/**
+ * A fake device in the device list. Opaque handle.
+ */
+typedef struct MstFakeDevice MstFakeDevice;
 
 /**
  * A running Y4M or WAV recorder. Opaque handle.
@@ -746,6 +888,118 @@ typedef struct MstDeviceInfo {
    */
   const char *group_id;
 } MstDeviceInfo;
+
+/**
+ * One scripted fault (all zero but struct_size and kind = the kind's defaults).
+ */
+typedef struct MstFault {
+  /**
+   * sizeof(MstFault) as the caller knows it (MST_STRUCT_INIT).
+   */
+  uint32_t struct_size;
+  /**
+   * An MstFaultKind value.
+   */
+  int32_t kind;
+  /**
+   * The frame (camera) or chunk (microphone: an AudioData of sample_rate / 100 frames) it
+   * hits: the device's n-th, counting those an overrun lost, as in capture_sequence. For
+   * mst_fake_device_inject(), an index already past hits the next frame.
+   */
+  uint64_t at;
+  /**
+   * By kind: frames lost (OVERRUN, [1]), microseconds (STALL, TIMESTAMP_JUMP), an errno
+   * (READ_ERROR), frames damaged (DAMAGED_MJPEG, [1]).
+   */
+  int64_t value;
+  /**
+   * FORMAT_CHANGE of a camera: the new size and V4L2 fourcc (0 = unchanged).
+   */
+  uint32_t width;
+  uint32_t height;
+  uint32_t pixel_format;
+  /**
+   * FORMAT_CHANGE of a microphone: the new rate and channel count (0 = unchanged).
+   */
+  uint32_t sample_rate;
+  uint32_t channels;
+  /**
+   * DAMAGED_MJPEG: an MstMjpegDamage value.
+   */
+  int32_t damage;
+} MstFault;
+
+/**
+ * A fake device to add (all zero but struct_size, kind and name = the defaults in brackets).
+ */
+typedef struct MstFakeDeviceInit {
+  /**
+   * sizeof(MstFakeDeviceInit) as the caller knows it (MST_STRUCT_INIT).
+   */
+  uint32_t struct_size;
+  /**
+   * An MstDeviceKind value: MST_DEVICE_KIND_VIDEO_INPUT (a camera) or
+   * MST_DEVICE_KIND_AUDIO_INPUT (a microphone).
+   */
+  int32_t kind;
+  /**
+   * Required, UTF-8: the device id is "fake:" followed by it, unique among the process's
+   * fake devices until mst_fake_device_free().
+   */
+  const char *name;
+  /**
+   * UTF-8 [NULL: "Fake camera NAME" / "Fake microphone NAME"].
+   */
+  const char *label;
+  /**
+   * Camera: [640] x [480], width 8..=16384 (the frame index needs 8 samples), even for
+   * the YUV formats.
+   */
+  uint32_t width;
+  uint32_t height;
+  /**
+   * Camera: a V4L2 fourcc as in MstCameraOptions [YUYV]. MJPG needs `mjpeg_frames`.
+   */
+  uint32_t pixel_format;
+  /**
+   * Camera: bytes between the rows of the first plane, as a driver's bytesperline pads
+   * them (NV12's chroma rows as many, YU12's half) [0: tightly packed]; at least a row.
+   * For the initial format only: a FORMAT_CHANGE packs rows tightly.
+   */
+  uint32_t bytes_per_line;
+  /**
+   * Camera: frames per second, 0.001..=1000 [30].
+   */
+  double frame_rate;
+  /**
+   * Microphone: [48000] Hz (100..=768000), [1] channel (up to 32), an interleaved
+   * MstAudioSampleFormat [S16].
+   */
+  uint32_t sample_rate;
+  uint32_t channels;
+  int32_t sample_format;
+  /**
+   * An MstFakePacing value [MST_FAKE_PACING_LOSSLESS].
+   */
+  int32_t pacing;
+  /**
+   * After this many frames or chunks (those an overrun lost included) the device sends
+   * nothing more; its tracks stay live [0: no end].
+   */
+  uint64_t frame_count;
+  /**
+   * `num_faults` faults, each MST_STRUCT_INIT'd, all of one struct_size; copied.
+   */
+  const struct MstFault *faults;
+  size_t num_faults;
+  /**
+   * MJPG camera: `num_mjpeg_frames` JPEGs of width x height (`mjpeg_frames[i]`,
+   * `mjpeg_sizes[i]` bytes), copied; frame n sends JPEG n modulo their count.
+   */
+  const uint8_t *const *mjpeg_frames;
+  const size_t *mjpeg_sizes;
+  size_t num_mjpeg_frames;
+} MstFakeDeviceInit;
 
 /**
  * What a file sink wrote.
@@ -1459,7 +1713,8 @@ MstStatus mst_get_kernel_threads(uint32_t *out);
 
 /**
  * Opens the camera `device_id` (an id from mst_devices_enumerate() of kind
- * MST_DEVICE_KIND_VIDEO_INPUT; NULL or "default" = the first video input) and returns a live
+ * MST_DEVICE_KIND_VIDEO_INPUT, a fake camera's included; NULL or "default" = the first V4L2
+ * video input) and returns a live
  * video track on it. libmst enumerates the node's pixel formats, frame sizes and frame
  * intervals, picks the native mode closest to `constraints` (NULL = none; fitness distance as
  * browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with 4 mmap buffers.
@@ -1517,7 +1772,8 @@ MstStatus mst_track_get_camera_stats(const struct MstTrack *track, struct MstCam
  * exists even with no sound card), then card by card, device by device. V4L2 nodes are
  * listed too, in /dev/videoN order: capture nodes as video inputs, output nodes as video
  * outputs (memory-to-memory, metadata, VBI, radio, SDR and touch nodes are not, nor nodes
- * that cannot be opened now). A device that vanishes while it is being listed is left out.
+ * that cannot be opened now). The process's fake devices (mst_fake_device_add()) come last
+ * of their kind. A device that vanishes while it is being listed is left out.
  *
  * Ownership: on MST_OK the caller owns `*out` and releases it with mst_device_list_free().
  * Thread safety: any thread.
@@ -1566,6 +1822,79 @@ MstStatus mst_device_list_get_device(const struct MstDeviceList *list,
  * Spec: libmst extension (releases the C handle).
  */
 MstStatus mst_device_list_free(struct MstDeviceList *list);
+
+/**
+ * Adds a fake camera or microphone to the process's device list: mst_devices_enumerate()
+ * lists it (id "fake:NAME", last of its kind) and mst_track_create_camera() or
+ * mst_track_create_microphone() opens it, one track's source at a time, as a real device.
+ * Only the bytes are fake: they go through the real capture path after the read (the
+ * camera's conversion, lazy MJPEG decode, colour space, MstCameraStats; the microphone's
+ * timestamps and MstCaptureStats; constraints and mode choice; the end reasons of the real
+ * read errors). Frame n (the n-th the device produces, lost ones included) has
+ * capture_sequence n; a raw camera frame holds n (a little-endian uint64_t) in its first 8
+ * luma samples (YUV) or first 8 colour bytes of plane 0 (RGB: not X or A; the rest mid
+ * grey); a microphone chunk's first 8 bytes hold n (U8, S16, S32; F32: the first sample is
+ * n as a float; the rest silence). Each open runs the script from frame 0, with the faults
+ * injected since. Fake devices exist only in the process that adds them.
+ *
+ * Ownership: `init` and what it points to borrowed (copied); on MST_OK the caller owns
+ * `*out` and releases it with mst_fake_device_free().
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`init`, `init->name` or `out` is NULL; `faults`,
+ * `mjpeg_frames`, `mjpeg_sizes` or a frame NULL with a nonzero count), MST_ERR_INVALID_ARG
+ * (a kind that is not a video or audio input; a name that is empty, not UTF-8 or in use; a
+ * size, rate, channel count or sample format out of range; an unknown fault kind or damage;
+ * a fault of the other kind of device; MJPG without frames; a struct_size below the 1.2
+ * size), MST_ERR_UNSUPPORTED (MJPG without libturbojpeg.so.0; nonzero bytes past the structs
+ * this libmst knows), MST_ERR_NO_MEMORY (no handle left).
+ * Spec: libmst extension (testing).
+ */
+MstStatus mst_fake_device_add(const struct MstFakeDeviceInit *init, struct MstFakeDevice **out);
+
+/**
+ * The device's id, "fake:NAME": what mst_devices_enumerate() lists and the track creators
+ * take.
+ *
+ * Ownership: `dev` borrowed; `*out` points into it, valid until mst_fake_device_free(dev).
+ * `*out` written on MST_OK only.
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`dev` or `out` is NULL), MST_ERR_INVALID_ARG (not a fake device
+ * handle), MST_ERR_INVALID_STATE (freed).
+ * Spec: libmst extension (testing).
+ */
+MstStatus mst_fake_device_get_id(const struct MstFakeDevice *dev, const char **out);
+
+/**
+ * Adds `fault` to the device's script as it runs: it hits frame `fault->at`, or the next
+ * frame the device produces if that one is past (so `at` = 0 means "now"). The producing
+ * thread takes it before its next frame. With no track open, it is kept for the next open.
+ * A FORMAT_CHANGE's zero fields take the values the device was added with.
+ *
+ * Ownership: `dev` and `fault` borrowed (copied).
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`dev` or `fault` is NULL), MST_ERR_INVALID_ARG (not a fake
+ * device handle; an unknown kind or damage, a fault of the other kind of device, a value
+ * out of range, a struct_size below the 1.2 size), MST_ERR_INVALID_STATE (freed),
+ * MST_ERR_UNSUPPORTED (nonzero bytes past the MstFault this libmst knows).
+ * Spec: libmst extension (testing).
+ */
+MstStatus mst_fake_device_inject(struct MstFakeDevice *dev, const struct MstFault *fault);
+
+/**
+ * Removes the device from the device list and releases the handle; the tracks on it end
+ * with MST_END_REASON_DEVICE_LOST before this returns (as an unplug). NULL is MST_OK.
+ *
+ * Ownership: releases `dev`; the id string it lent is gone.
+ * Thread safety: any thread.
+ * Blocking: until the device's thread has stopped.
+ * Errors: MST_ERR_INVALID_ARG (not a fake device handle), MST_ERR_INVALID_STATE (already
+ * freed).
+ * Spec: libmst extension (testing).
+ */
+MstStatus mst_fake_device_free(struct MstFakeDevice *dev);
 
 /**
  * Starts recording `track` to `path` (created or truncated) on a library thread
@@ -2100,7 +2429,8 @@ MstStatus mst_set_log_level(int32_t level);
 
 /**
  * Opens the microphone `device_id` (an id from mst_devices_enumerate() of kind
- * MST_DEVICE_KIND_AUDIO_INPUT, or any ALSA PCM name; NULL = "default") and returns a live
+ * MST_DEVICE_KIND_AUDIO_INPUT, a fake microphone's included, or any ALSA PCM name; NULL =
+ * "default") and returns a live
  * audio track on it. The hardware parameters are negotiated from `constraints` (NULL = none):
  * interleaved s16/s32/f32/u8, ~10 ms periods. The track delivers 10 ms AudioData chunks
  * (sample_rate / 100 frames) from a library thread ("mst-alsa-capture"), timestamped in

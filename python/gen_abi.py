@@ -29,6 +29,8 @@ def ctype(t):
         py = SCALARS[t]
     elif t.startswith("Mst"):
         py = "C.c_int32"  # the enums are int32_t in C (the header fixes their underlying type)
+    elif t.endswith("*"):
+        py = "C.c_void_p"  # arrays the caller lends (MstFakeDeviceInit's faults and frames)
     else:
         raise SystemExit(f"gen_structs: no ctypes type for C type {t}")
     return f"{py} * {count}" if count else py

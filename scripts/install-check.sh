@@ -66,6 +66,7 @@ version=$(awk -F'"' '/^\[/{p=($0=="[package]")} p&&/^version *=/{print $2; exit}
 clean "$prefix/bin/mst" --help > "$work/run/help.txt" || fail "mst --help failed"
 grep -q 'record' "$work/run/help.txt" || fail "mst --help does not mention record: $(cat "$work/run/help.txt")"
 if readelf -d "$prefix/bin/mst" | grep -q 'NEEDED.*libmst'; then fail "the mst command needs libmst.so"; fi
+[ -s "$prefix/share/man/man1/mst.1" ] || fail "no man page mst(1) in $prefix/share/man/man1"
 (cd "$work/run" && clean "$prefix/bin/mst" record test-pattern -o tp.y4m --frames 3 --width 64 --height 48) \
     || fail "mst record test-pattern failed"
 [ "$(head -c 9 "$work/run/tp.y4m")" = YUV4MPEG2 ] || fail "tp.y4m is not a Y4M file"

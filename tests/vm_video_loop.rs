@@ -13,7 +13,6 @@
 //! Outside the VM there is no such device, so every test is `#[ignore]`d (see vm_camera.rs).
 //! vivid renders 1280x720 at about 12 fps under TCG: the time limits are generous.
 
-use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,11 +23,14 @@ use mst::frame::VideoFrameInit;
 use mst::sink::v4l2::VideoOutput;
 use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions};
 use mst::*;
-use v4l::Device;
 
 #[path = "common/vm.rs"]
 mod vm;
 use vm::in_vm;
+
+#[path = "common/vivid_loop.rs"]
+mod vivid_loop;
+use vivid_loop::{vivid, Loop};
 
 /// Long enough to tell a slow step on a busy host from one that never ends. Tests assert what
 /// happened, not how fast: the VM's CPUs are emulated and the host's are shared.
@@ -36,69 +38,6 @@ const HANG: Duration = Duration::from_secs(20);
 
 const W: u32 = 1280;
 const H: u32 = 720;
-
-fn vivid(kind: DeviceKind) -> String {
-    let list = device::enumerate().unwrap();
-    list.iter()
-        .find(|d| d.kind == kind && d.group_id == "v4l2:platform:vivid-000")
-        .unwrap_or_else(|| panic!("no vivid {kind:?} in {list:#?}"))
-        .device_id
-        .clone()
-}
-
-fn ioctl_int(dev: &Device, request: v4l::v4l2::vidioc::_IOC_TYPE, value: c_int) -> std::io::Result<()> {
-    let mut v = value;
-    unsafe { v4l::v4l2::ioctl(dev.handle().fd(), request, &mut v as *mut c_int as *mut c_void) }
-}
-
-/// The id of the control whose name, in v4l2-ctl's spelling (lower case, `_` for the rest), is `name`.
-fn control_id(dev: &Device, name: &str) -> u32 {
-    let all = dev.query_controls().unwrap();
-    let spell = |n: &str| {
-        n.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect::<String>()
-    };
-    all.iter()
-        .find(|d| spell(&d.name) == name)
-        .unwrap_or_else(|| panic!("no control {name}: {:?}", all.iter().map(|d| &d.name).collect::<Vec<_>>()))
-        .id
-}
-
-fn set_control(dev: &Device, id: u32, value: i32) {
-    let mut c = v4l::v4l_sys::v4l2_control { id, value };
-    unsafe { v4l::v4l2::ioctl(dev.handle().fd(), v4l::v4l2::vidioc::VIDIOC_S_CTRL, &mut c as *mut _ as *mut c_void) }
-        .unwrap_or_else(|e| panic!("VIDIOC_S_CTRL {id:#x}={value}: {e}"));
-}
-
-/// vivid set up for the loop; put back as it was (input 0, output 0, loop and OSD off) on drop.
-struct Loop {
-    cap: Device,
-    out: Device,
-    loop_video: u32,
-    osd: u32,
-}
-
-impl Loop {
-    fn new() -> Loop {
-        let cap = Device::with_path(device::v4l2::path_of(&vivid(DeviceKind::VideoInput)).unwrap()).unwrap();
-        let out = Device::with_path(device::v4l2::path_of(&vivid(DeviceKind::VideoOutput)).unwrap()).unwrap();
-        ioctl_int(&cap, v4l::v4l2::vidioc::VIDIOC_S_INPUT, 3).expect("VIDIOC_S_INPUT 3 (HDMI)");
-        ioctl_int(&out, v4l::v4l2::vidioc::VIDIOC_S_OUTPUT, 1).expect("VIDIOC_S_OUTPUT 1 (HDMI)");
-        let loop_video = control_id(&cap, "loop_video");
-        let osd = control_id(&cap, "osd_text_mode");
-        set_control(&cap, loop_video, 1);
-        set_control(&cap, osd, 2);
-        Loop { cap, out, loop_video, osd }
-    }
-}
-
-impl Drop for Loop {
-    fn drop(&mut self) {
-        set_control(&self.cap, self.loop_video, 0);
-        set_control(&self.cap, self.osd, 0);
-        let _ = ioctl_int(&self.cap, v4l::v4l2::vidioc::VIDIOC_S_INPUT, 0);
-        let _ = ioctl_int(&self.out, v4l::v4l2::vidioc::VIDIOC_S_OUTPUT, 0);
-    }
-}
 
 /// A distinctive static I420 picture: every byte depends on its position (limited range);
 /// `k` shifts every sample, so pictures of different `k` differ everywhere.

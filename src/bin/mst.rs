@@ -38,6 +38,14 @@ Exit status:
   4  the device was lost (unplugged) while running; what was recorded is kept
 ";
 
+const EVERY_VERB: &str = "\
+Every verb takes:
+  -v, --verbose   print the log of libmst and of the libraries it calls (alsa-lib) on stderr,
+                  each line prefixed \"mst: log: \"; without it nothing but mst's own messages
+                  reaches stderr
+  -h, --help      this help
+";
+
 const USAGE: &str = "\
 Usage: mst VERB [ARGS...]
 
@@ -56,13 +64,18 @@ SOURCE is a device id from `mst devices`, `test-pattern` or `tone`.
 const HELP_DEVICES: &str = "\
 Usage: mst devices [--watch]
 
-Lists the devices libmst can open: cameras (with their pixel formats and modes), microphones,
-speakers and video outputs, each with its id (what SOURCE and DEVICE take), label and group
-(devices on the same hardware share it). ALSA's \"default\" input or output is listed only when
-a sound card offers that direction: alsa-lib defines \"default\" on every machine, and on one
-without a sound card it cannot be opened.
+Lists the devices libmst can open, each with its id (what SOURCE and DEVICE take), label, group
+(devices on the same hardware share it) and what it offers as libmst opens it:
+  camera         mode: FOURCC WIDTHxHEIGHT @ its frame rates, one line per format and size
+  microphone,    sample formats (s16, s32, f32, u8), channels (the counts it takes) and
+  speaker        sample rates (its range in Hz, then the common rates it takes)
+  video-output   format: YU12 or NV12, with the sizes its driver accepts
+Each device is opened to read this: one that cannot be opened is left out (--verbose says why),
+one that another program holds is listed with a busy: line. ALSA's \"default\" input or output
+is listed only when a sound card offers that direction.
 
-  --watch   keep running and print each arrival (+) and removal (-) until Ctrl-C
+  --watch   keep running, looking again every half second, and print each arrival (+ KIND ID
+            (LABEL), then what it offers) and removal (- KIND ID (LABEL)) until Ctrl-C
 ";
 
 const HELP_RECORD: &str = "\
@@ -117,6 +130,8 @@ Sends the video SOURCE to the V4L2 output DEVICE (an id from `mst devices`; defa
 video output, e.g. a v4l2loopback node), until Ctrl-C, the limit or the source's end.
 ";
 
+const VERBS: [&str; 6] = ["devices", "record", "snapshot", "info", "play", "virtual-camera"];
+
 fn verb_help(verb: &str) -> Option<&'static str> {
     Some(match verb {
         "devices" => HELP_DEVICES,
@@ -127,6 +142,41 @@ fn verb_help(verb: &str) -> Option<&'static str> {
         "virtual-camera" => HELP_VIRTUAL_CAMERA,
         _ => return None,
     })
+}
+
+/// `text` for roff, kept as it is laid out: backslashes and minus signs escaped, a line that
+/// starts with a control character ('.' or ') guarded.
+fn roff(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = line.replace('\\', "\\e").replace('-', "\\-");
+        if line.starts_with('.') || line.starts_with('\'') {
+            out.push_str("\\&");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The man page, made of the help texts themselves (doc/mst.1 is this output, and a test keeps
+/// it so): `mst --man > doc/mst.1` after changing any help.
+fn man_page() -> String {
+    let block = |text: &str| format!(".nf\n{}.fi\n", roff(text));
+    let mut page = format!(
+        ".\\\" Written by `mst --man` from the command's help texts; do not edit.\n\
+         .TH MST 1 \"\" \"libmst {}\" \"User Commands\"\n\
+         .SH NAME\nmst \\- list devices, record, snapshot and inspect media tracks with libmst\n\
+         .SH SYNOPSIS\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    page += &block(USAGE);
+    page += ".SH VERBS\n";
+    for verb in VERBS {
+        page += &format!(".SS {verb}\n{}", block(verb_help(verb).expect("every verb has help")));
+    }
+    page += &format!(".SH OPTIONS\n{}.SH EXIT STATUS\n{}", block(EVERY_VERB), block(EXIT_CODES));
+    page
 }
 
 /// Why the command stops: its exit status and what to tell the user.
@@ -279,7 +329,9 @@ fn ideal(v: Option<f64>) -> ConstrainRange {
 }
 
 /// How a built-in source runs: in real time (a live feed) or as fast as the reader takes its
-/// frames (a recording, which then loses none and takes no longer than writing does).
+/// frames, waiting for it however slow it is (a recording, which then loses none, even when
+/// each frame takes longer to write than the source takes to make it, and takes no longer
+/// than writing does).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pace {
     RealTime,
@@ -291,22 +343,28 @@ fn open_source(source: &str, s: &Shape, pace: Pace) -> Res<Track> {
     let track = match source {
         "test-pattern" => {
             let d = TestPatternOptions::default();
-            synthetic::test_pattern(&TestPatternOptions {
+            let o = TestPatternOptions {
                 width: s.width.unwrap_or(d.width),
                 height: s.height.unwrap_or(d.height),
                 frame_rate: s.fps.unwrap_or(d.frame_rate),
-                paced: pace == Pace::RealTime,
                 ..d
-            })?
+            };
+            match pace {
+                Pace::RealTime => synthetic::test_pattern(&o)?,
+                Pace::AsFastAsRead => synthetic::test_pattern_lossless(&o)?,
+            }
         }
         "tone" => {
             let d = ToneOptions::default();
-            synthetic::tone(&ToneOptions {
+            let o = ToneOptions {
                 sample_rate: s.rate.unwrap_or(d.sample_rate),
                 channels: s.channels.unwrap_or(d.channels),
-                paced: pace == Pace::RealTime,
                 ..d
-            })?
+            };
+            match pace {
+                Pace::RealTime => synthetic::tone(&o)?,
+                Pace::AsFastAsRead => synthetic::tone_lossless(&o)?,
+            }
         }
         id => {
             let list = device::enumerate()?;
@@ -376,7 +434,27 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Routes libmst's log (the same one `mst_set_log_callback` receives) to stderr, every level.
+fn verbose_log() {
+    mst::log::set_max_level(mst::log::Level::Debug);
+    mst::log::set_receiver(Some(std::sync::Arc::new(|level, origin: mst::log::Origin, message: &std::ffi::CStr| {
+        let level = match level {
+            mst::log::Level::Error => "error",
+            mst::log::Level::Warning => "warning",
+            mst::log::Level::Info => "info",
+            mst::log::Level::Debug => "debug",
+        };
+        eprintln!("mst: log: {} {level}: {}", origin.name().to_string_lossy(), message.to_string_lossy());
+    })));
+}
+
 fn run(args: &[String]) -> Res<()> {
+    // -v / --verbose is the same for every verb and in any place: taken out before parsing.
+    let verbose = |a: &String| a == "-v" || a == "--verbose";
+    if args.iter().any(verbose) {
+        verbose_log();
+    }
+    let args: Vec<String> = args.iter().filter(|a| !verbose(a)).cloned().collect();
     let Some(verb) = args.first() else {
         eprint!("{USAGE}");
         return Err(Fail::usage("no verb given"));
@@ -384,7 +462,12 @@ fn run(args: &[String]) -> Res<()> {
     let rest = &args[1..];
     match verb.as_str() {
         "-h" | "--help" => {
-            print!("{USAGE}\n{EXIT_CODES}");
+            print!("{USAGE}\n{EVERY_VERB}\n{EXIT_CODES}");
+            return Ok(());
+        }
+        // Not in the help: it writes doc/mst.1.
+        "--man" => {
+            print!("{}", man_page());
             return Ok(());
         }
         "--version" | "-V" => {
@@ -393,9 +476,9 @@ fn run(args: &[String]) -> Res<()> {
         }
         "help" => {
             match rest.first() {
-                None => print!("{USAGE}\n{EXIT_CODES}"),
+                None => print!("{USAGE}\n{EVERY_VERB}\n{EXIT_CODES}"),
                 Some(v) => match verb_help(v) {
-                    Some(h) => print!("{h}\n{EXIT_CODES}"),
+                    Some(h) => print!("{h}\n{EVERY_VERB}\n{EXIT_CODES}"),
                     None => return Err(Fail::usage(format!("no verb {v:?}"))),
                 },
             }
@@ -407,7 +490,7 @@ fn run(args: &[String]) -> Res<()> {
         return Err(Fail::usage(format!("no verb {verb:?}")));
     };
     if rest.iter().any(|a| a == "--help" || a == "-h") {
-        print!("{help}\n{EXIT_CODES}");
+        print!("{help}\n{EVERY_VERB}\n{EXIT_CODES}");
         return Ok(());
     }
     catch_signals();
@@ -430,54 +513,130 @@ fn kind_name(k: DeviceKind) -> &'static str {
     }
 }
 
-/// The devices that can be opened. ALSA's "default" PCM is kept for a direction only when a
-/// card has a PCM of that direction: decided from the card list rather than by opening
-/// "default", which on a machine without a sound card makes alsa-lib print its errors.
-fn openable_devices() -> Res<Vec<device::DeviceInfo>> {
+/// The devices that may open, from enumeration alone (nothing is opened: `--watch` calls this
+/// twice a second, and opening a hw PCM even briefly can make another program's open fail
+/// with EBUSY). ALSA's "default" PCM is kept for a direction only when a card has a PCM of
+/// that direction: with no card it never opens. [`entry`] then opens each to list it.
+fn candidate_devices() -> Res<Vec<device::DeviceInfo>> {
     let list = device::enumerate()?;
     let has_card = |k| list.iter().any(|d| d.kind == k && d.device_id != "default");
     let keep: Vec<bool> = list.iter().map(|d| d.device_id != "default" || has_card(d.kind)).collect();
-    Ok(list.into_iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| d).collect())
+    let mut list: Vec<_> = list.into_iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| d).collect();
+    // Cameras first, as people look for them first; within a kind, enumeration's order.
+    list.sort_by_key(|d| KINDS.iter().position(|k| *k == d.kind));
+    Ok(list)
+}
+
+/// The order of the listing.
+const KINDS: [DeviceKind; 4] =
+    [DeviceKind::VideoInput, DeviceKind::AudioInput, DeviceKind::AudioOutput, DeviceKind::VideoOutput];
+
+/// `values` as text, runs of consecutive numbers as ranges: "1..=8", "1, 2, 4, 6".
+fn counts_text(values: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &v in values {
+        match runs.last_mut() {
+            Some((_, hi)) if *hi + 1 == v => *hi = v,
+            _ => runs.push((v, v)),
+        }
+    }
+    let text = |(lo, hi): (u32, u32)| match hi - lo {
+        0 => lo.to_string(),
+        1 => format!("{lo}, {hi}"),
+        _ => format!("{lo}..={hi}"),
+    };
+    runs.into_iter().map(text).collect::<Vec<_>>().join(", ")
+}
+
+/// What the device offers libmst, as the lines under its entry, read the way opening it reads
+/// them: a camera's modes, a PCM's sample formats, channel counts and rates, an output node's
+/// formats and sizes. An error means it cannot be opened now.
+fn offers(d: &device::DeviceInfo) -> mst::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    match d.kind {
+        DeviceKind::VideoInput => {
+            // One line per format and size, with its frame rates.
+            let mut modes: Vec<(String, Vec<String>)> = Vec::new();
+            for m in camera::camera_modes(&d.device_id)? {
+                let key = format!("{} {}x{}", String::from_utf8_lossy(&m.format.fourcc()), m.width, m.height);
+                let rate = fps_text(m.frame_rate());
+                match modes.last_mut() {
+                    Some((k, rates)) if *k == key => rates.push(rate),
+                    _ => modes.push((key, vec![rate])),
+                }
+            }
+            lines.extend(modes.into_iter().map(|(key, rates)| format!("mode: {key} @ {} fps", rates.join(", "))));
+        }
+        DeviceKind::AudioInput | DeviceKind::AudioOutput => {
+            let o = device::alsa::pcm_offer(&d.device_id, d.kind)?;
+            let formats: Vec<&str> = o.formats.iter().map(|f| f.name()).collect();
+            lines.push(format!("sample formats: {}", formats.join(", ")));
+            lines.push(format!("channels: {}", counts_text(&o.channels)));
+            let common: Vec<String> = o.rates.iter().map(u32::to_string).collect();
+            let (lo, hi) = o.rate_range;
+            let range = if lo == hi { format!("{lo} Hz") } else { format!("{lo}..={hi} Hz") };
+            lines.push(format!("sample rates: {range} ({})", common.join(", ")));
+        }
+        DeviceKind::VideoOutput => {
+            for f in mst::sink::v4l2::output_formats(&d.device_id)? {
+                let fourcc = String::from_utf8_lossy(&f.fourcc);
+                let ((w0, h0), (w1, h1)) = (f.min, f.max);
+                let sizes = if f.min == f.max { format!("{w0}x{h0}") } else { format!("{w0}x{h0}..={w1}x{h1}") };
+                lines.push(format!("format: {fourcc} {sizes}"));
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Err(mst::Error::new(ErrorKind::Unsupported, format!("{}: nothing libmst can use", d.device_id)));
+    }
+    Ok(lines)
+}
+
+/// The device's entry when it can be opened: its detail lines, or one saying another program
+/// holds it now (a busy device is still there to choose). Else why it cannot be opened.
+fn entry(d: &device::DeviceInfo) -> mst::Result<Vec<String>> {
+    match offers(d) {
+        Err(e) if e.kind == ErrorKind::Busy => Ok(vec![format!("busy: {}", e.message)]),
+        r => r,
+    }
+}
+
+/// A device left out of the listing: said in the log (`--verbose`).
+fn not_listed(e: &mst::Error) {
+    mst::log::log(mst::log::Level::Info, mst::log::Origin::Libmst, &format!("not listed: {e}"));
+}
+
+type Key = (DeviceKind, String);
+
+fn key(d: &device::DeviceInfo) -> Key {
+    (d.kind, d.device_id.clone())
 }
 
 fn devices(a: &Args) -> Res<()> {
     a.positionals(0, 0, "no arguments")?;
-    let list = openable_devices()?;
+    let (mut listed, mut refused) = (Vec::new(), Vec::new());
     let mut out = std::io::stdout().lock();
-    for k in [DeviceKind::VideoInput, DeviceKind::AudioInput, DeviceKind::AudioOutput, DeviceKind::VideoOutput] {
-        for d in list.iter().filter(|d| d.kind == k) {
-            let _ = writeln!(out, "{} {}\n  label: {}\n  group: {}", kind_name(k), d.device_id, d.label, d.group_id);
-            if k == DeviceKind::VideoInput {
-                match camera::camera_modes(&d.device_id) {
-                    Ok(modes) => {
-                        // One line per format and size, with its frame rates.
-                        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
-                        for m in modes {
-                            let key =
-                                format!("{} {}x{}", String::from_utf8_lossy(&m.format.fourcc()), m.width, m.height);
-                            let rate = fps_text(m.frame_rate());
-                            match lines.last_mut() {
-                                Some((k, rates)) if *k == key => rates.push(rate),
-                                _ => lines.push((key, vec![rate])),
-                            }
-                        }
-                        for (key, rates) in lines {
-                            let _ = writeln!(out, "  mode: {key} @ {} fps", rates.join(", "));
-                        }
-                    }
-                    Err(e) => {
-                        let _ = writeln!(out, "  modes: unavailable ({e})");
-                    }
-                }
+    for d in candidate_devices()? {
+        let lines = match entry(&d) {
+            Ok(lines) => lines,
+            Err(e) => {
+                not_listed(&e);
+                refused.push(key(&d));
+                continue;
             }
+        };
+        let _ = writeln!(out, "{} {}\n  label: {}\n  group: {}", kind_name(d.kind), d.device_id, d.label, d.group_id);
+        for l in lines {
+            let _ = writeln!(out, "  {l}");
         }
+        listed.push(d);
     }
-    if list.is_empty() {
+    if listed.is_empty() {
         let _ = writeln!(out, "no devices");
     }
     drop(out);
     if a.flags.contains(&"watch") {
-        watch(list)?;
+        watch(listed, refused)?;
     }
     Ok(())
 }
@@ -490,19 +649,50 @@ fn fps_text(f: f64) -> String {
     }
 }
 
-/// Prints arrivals and removals by comparing the list every half second until Ctrl-C.
-fn watch(mut known: Vec<device::DeviceInfo>) -> Res<()> {
+/// How often `--watch` looks. Polling, not inotify on /dev and /dev/snd: a node appears
+/// before udev has set its permissions and an ALSA card as several nodes one after another,
+/// so an event would still need a settle-and-retry; and V4L2 ids come from sysfs and ioctls,
+/// not names. A poll re-reads the list (a readdir, a few ioctls, no device opened) and is
+/// robust to all of that for the cost of up to half a second's delay.
+const WATCH_PERIOD: Duration = Duration::from_millis(500);
+
+/// Prints arrivals (+, with their entry's lines) and removals (-) until Ctrl-C. Only an
+/// arrival is opened, to read what it offers; one that cannot be opened yet (udev has not
+/// given access yet) is tried again at each poll and reported once it opens; the log says why
+/// it did not the first time only.
+fn watch(mut known: Vec<device::DeviceInfo>, mut refused: Vec<Key>) -> Res<()> {
     while !interrupted() {
-        std::thread::sleep(Duration::from_millis(100));
-        let now = openable_devices()?;
-        for d in now.iter().filter(|d| !known.contains(d)) {
-            println!("+ {} {} ({})", kind_name(d.kind), d.device_id, d.label);
+        std::thread::sleep(WATCH_PERIOD);
+        let now = candidate_devices()?;
+        let present: Vec<Key> = now.iter().map(key).collect();
+        let mut out = std::io::stdout().lock();
+        known.retain(|d| {
+            let here = present.contains(&key(d));
+            if !here {
+                let _ = writeln!(out, "- {} {} ({})", kind_name(d.kind), d.device_id, d.label);
+            }
+            here
+        });
+        refused.retain(|k| present.contains(k));
+        let arrived: Vec<_> = now.into_iter().filter(|d| !known.iter().any(|k| key(k) == key(d))).collect();
+        for d in arrived {
+            match entry(&d) {
+                Ok(lines) => {
+                    let _ = writeln!(out, "+ {} {} ({})", kind_name(d.kind), d.device_id, d.label);
+                    for l in lines {
+                        let _ = writeln!(out, "  {l}");
+                    }
+                    refused.retain(|k| *k != key(&d));
+                    known.push(d);
+                }
+                Err(e) if !refused.contains(&key(&d)) => {
+                    not_listed(&e);
+                    refused.push(key(&d));
+                }
+                Err(_) => {}
+            }
         }
-        for d in known.iter().filter(|d| !now.contains(d)) {
-            println!("- {} {} ({})", kind_name(d.kind), d.device_id, d.label);
-        }
-        let _ = std::io::stdout().flush();
-        known = now;
+        let _ = out.flush();
     }
     Ok(())
 }

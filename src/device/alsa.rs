@@ -95,6 +95,88 @@ pub(crate) fn alsa_format(f: AudioSampleFormat) -> Format {
 pub(crate) const FORMATS: [AudioSampleFormat; 4] =
     [AudioSampleFormat::S16, AudioSampleFormat::S32, AudioSampleFormat::F32, AudioSampleFormat::U8];
 
+/// Rates tried besides a range's ends and what the constraints name, so that a device that
+/// takes only some rates of its range is still asked for the common ones.
+pub(crate) const COMMON_RATES: [u32; 13] =
+    [8_000, 11_025, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000, 384_000, 768_000];
+
+/// The most channels libmst asks a device about: past this, counts are not tried one by one.
+const MAX_CHANNELS: u32 = 32;
+
+/// The formats of [`FORMATS`] that `hw` still allows, in order of preference.
+pub(crate) fn offered_formats(hw: &HwParams) -> Vec<AudioSampleFormat> {
+    FORMATS.into_iter().filter(|f| hw.test_format(alsa_format(*f)).is_ok()).collect()
+}
+
+/// The range of channel counts `hw` allows (its top capped at [`MAX_CHANNELS`]) and the counts
+/// in it that it takes.
+pub(crate) fn offered_channels(hw: &HwParams) -> std::result::Result<((u32, u32), Vec<u32>), alsa::Error> {
+    let (lo, hi) = (hw.get_channels_min()?, hw.get_channels_max()?.min(MAX_CHANNELS));
+    Ok(((lo, hi), (lo..=hi).filter(|n| hw.test_channels(*n).is_ok()).collect()))
+}
+
+/// The range of rates `hw` allows, within 1..=768000 Hz.
+pub(crate) fn rate_range(hw: &HwParams) -> std::result::Result<(u32, u32), alsa::Error> {
+    Ok((hw.get_rate_min()?.max(1), hw.get_rate_max()?.min(768_000)))
+}
+
+/// Of `wanted` and the [`COMMON_RATES`] within `range`, those `hw` takes, sorted.
+pub(crate) fn offered_rates(hw: &HwParams, range: (u32, u32), wanted: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    let mut rates: Vec<u32> =
+        wanted.into_iter().chain(COMMON_RATES.into_iter().filter(|r| (range.0..=range.1).contains(r))).collect();
+    rates.sort_unstable();
+    rates.dedup();
+    rates.retain(|r| hw.test_rate(*r).is_ok());
+    rates
+}
+
+/// What an ALSA PCM offers libmst before anything is chosen: each property lists what some
+/// configuration takes (a combination can be narrower, e.g. fewer channels at a high rate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PcmOffer {
+    /// The interleaved sample formats libmst moves that the device takes, in order of preference.
+    pub formats: Vec<AudioSampleFormat>,
+    /// The channel counts it takes (tried up to 32).
+    pub channels: Vec<u32>,
+    /// The lowest and highest rate, in Hz.
+    pub rate_range: (u32, u32),
+    /// The common rates (8000 to 768000 Hz) in `rate_range` that it takes.
+    pub rates: Vec<u32>,
+}
+
+/// Opens the PCM `device_id` (for capture when `kind` is AudioInput, for playback when it is
+/// AudioOutput), reads what it offers with interleaved access (as the microphone source and
+/// the playback sink open it) and closes it again. For listings (`mst devices`): the same
+/// probing the microphone's negotiation does.
+/// Errors: InvalidArg (a video kind, or an id with a NUL), NoDevice, Busy, Unsupported (no
+/// interleaved access, or none of libmst's sample formats), Io.
+pub fn pcm_offer(device_id: &str, kind: DeviceKind) -> Result<PcmOffer> {
+    let dir = match kind {
+        DeviceKind::AudioInput => Direction::Capture,
+        DeviceKind::AudioOutput => Direction::Playback,
+        _ => return Err(err!(InvalidArg, "{kind:?} is not an ALSA device kind")),
+    };
+    let pcm = open_pcm(device_id, dir)?;
+    let fail = |what: &'static str| move |e: alsa::Error| alsa_error(device_id, what, &e);
+    let hw = HwParams::any(&pcm).map_err(fail("reading the hardware parameters"))?;
+    hw.set_access(alsa::pcm::Access::RWInterleaved).map_err(|e| {
+        let mut e = alsa_error(device_id, "choosing interleaved read/write access", &e);
+        e.kind = ErrorKind::Unsupported;
+        e
+    })?;
+    let formats = offered_formats(&hw);
+    if formats.is_empty() {
+        return Err(err!(
+            Unsupported,
+            "ALSA device \"{device_id}\" offers none of the sample formats S16_LE, S32_LE, FLOAT_LE, U8"
+        ));
+    }
+    let (_, channels) = offered_channels(&hw).map_err(fail("reading channels"))?;
+    let rate_range = rate_range(&hw).map_err(fail("reading rates"))?;
+    let rates = offered_rates(&hw, rate_range, [rate_range.0, rate_range.1]);
+    Ok(PcmOffer { formats, channels, rate_range, rates })
+}
+
 /// The period libmst asks for: 10 ms.
 pub(crate) const PERIOD_US: u32 = 10_000;
 /// Periods per buffer.

@@ -35,7 +35,8 @@ pub struct DeviceInfo {
 
 /// Every device, in a stable order: audio inputs, audio outputs (the "default" PCM of each
 /// first, then card by card, device by device), then video inputs (V4L2 capture nodes) and
-/// video outputs (V4L2 output nodes), each in /dev/videoN order. A machine with no sound card
+/// video outputs (V4L2 output nodes), each in /dev/videoN order; the process's fake devices
+/// ([`crate::source::fake`]) last of their kind, in the order they were added. A machine with no sound card
 /// still lists "default", since alsa-lib defines it whatever is installed; one with no
 /// /dev/video* lists no video devices. V4L2 nodes that cannot be opened now (EACCES, EBUSY)
 /// and nodes that are not plain capture or output (memory-to-memory codecs, metadata, VBI,
@@ -44,6 +45,7 @@ pub struct DeviceInfo {
 pub fn enumerate() -> Result<Vec<DeviceInfo>> {
     let mut list = alsa::enumerate()?;
     list.extend(v4l2::enumerate()?);
+    list.extend(crate::source::fake::listed());
     // Stable: within a kind, the backends' order stays.
     list.sort_by_key(|d| match d.kind {
         DeviceKind::AudioInput => 0,

@@ -24,7 +24,8 @@ pub struct MstCameraOptions {
 }
 
 /// Opens the camera `device_id` (an id from mst_devices_enumerate() of kind
-/// MST_DEVICE_KIND_VIDEO_INPUT; NULL or "default" = the first video input) and returns a live
+/// MST_DEVICE_KIND_VIDEO_INPUT, a fake camera's included; NULL or "default" = the first V4L2
+/// video input) and returns a live
 /// video track on it. libmst enumerates the node's pixel formats, frame sizes and frame
 /// intervals, picks the native mode closest to `constraints` (NULL = none; fitness distance as
 /// browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with 4 mmap buffers.

@@ -88,7 +88,8 @@ pub(crate) fn device_id_in(p: *const c_char) -> Result<String> {
 /// exists even with no sound card), then card by card, device by device. V4L2 nodes are
 /// listed too, in /dev/videoN order: capture nodes as video inputs, output nodes as video
 /// outputs (memory-to-memory, metadata, VBI, radio, SDR and touch nodes are not, nor nodes
-/// that cannot be opened now). A device that vanishes while it is being listed is left out.
+/// that cannot be opened now). The process's fake devices (mst_fake_device_add()) come last
+/// of their kind. A device that vanishes while it is being listed is left out.
 ///
 /// Ownership: on MST_OK the caller owns `*out` and releases it with mst_device_list_free().
 /// Thread safety: any thread.

@@ -27,7 +27,8 @@ pub struct MstAudioConstraints {
 }
 
 /// Opens the microphone `device_id` (an id from mst_devices_enumerate() of kind
-/// MST_DEVICE_KIND_AUDIO_INPUT, or any ALSA PCM name; NULL = "default") and returns a live
+/// MST_DEVICE_KIND_AUDIO_INPUT, a fake microphone's included, or any ALSA PCM name; NULL =
+/// "default") and returns a live
 /// audio track on it. The hardware parameters are negotiated from `constraints` (NULL = none):
 /// interleaved s16/s32/f32/u8, ~10 ms periods. The track delivers 10 ms AudioData chunks
 /// (sample_rate / 100 frames) from a library thread ("mst-alsa-capture"), timestamped in

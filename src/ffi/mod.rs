@@ -18,6 +18,7 @@
 
 pub mod camera;
 pub mod device;
+pub mod fake;
 pub mod file_sink;
 pub mod frame;
 pub mod generator;

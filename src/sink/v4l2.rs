@@ -92,6 +92,67 @@ fn io_error(device: &str, what: &str, e: &std::io::Error) -> Error {
 }
 
 /// Errors that mean the node went away while streaming.
+/// The output node `device_id` names: an id of kind VideoOutput, or "default" (the first).
+fn find_output(device_id: &str) -> Result<crate::device::DeviceInfo> {
+    let list = crate::device::v4l2::enumerate()?;
+    if device_id == "default" {
+        list.into_iter()
+            .find(|d| d.kind == DeviceKind::VideoOutput)
+            .ok_or_else(|| err!(NoDevice, "no V4L2 output node is present"))
+    } else {
+        list.into_iter()
+            .find(|d| d.kind == DeviceKind::VideoOutput && d.device_id == device_id)
+            .ok_or_else(|| err!(NoDevice, "no V4L2 output {device_id:?}"))
+    }
+}
+
+/// A pixel format a V4L2 output node takes from libmst, with the sizes the driver accepts in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputFormat {
+    /// "YU12" (what I420 and converted frames are written as) or "NV12".
+    pub fourcc: [u8; 4],
+    /// The smallest and largest width x height the driver's VIDIOC_TRY_FMT gives back (equal
+    /// when it fixes the size, e.g. to its video standard's).
+    pub min: (u32, u32),
+    pub max: (u32, u32),
+}
+
+/// The formats libmst writes (YU12, NV12) that the output node `device_id` offers, each with
+/// the range of sizes its driver accepts, asked with VIDIOC_TRY_FMT (which changes nothing).
+/// For listings (`mst devices`).
+/// Errors: NoDevice (no such output), Io (it could not be opened or queried).
+pub fn output_formats(device_id: &str) -> Result<Vec<OutputFormat>> {
+    let info = find_output(device_id)?;
+    let path = crate::device::v4l2::path_of(&info.device_id)?;
+    let dev = Device::with_path(&path).map_err(|e| io_error(device_id, "opening", &e))?;
+    let offered = dev.enum_formats().map_err(|e| io_error(device_id, "VIDIOC_ENUM_FMT", &e))?;
+    let mut list = Vec::new();
+    for fourcc in [*b"YU12", *b"NV12"] {
+        if !offered.iter().any(|f| f.fourcc.repr == fourcc) {
+            continue;
+        }
+        let tried = |w: u32, h: u32| -> Result<(u32, u32)> {
+            // SAFETY: v4l2_format is a plain C struct; all-zero is a valid value.
+            let mut f: v4l::v4l_sys::v4l2_format = unsafe { std::mem::zeroed() };
+            f.type_ = Type::VideoOutput as u32;
+            // SAFETY: `pix` is the union member of the single-planar output type set above.
+            let pix = unsafe { &mut f.fmt.pix };
+            pix.width = w;
+            pix.height = h;
+            pix.pixelformat = u32::from_le_bytes(fourcc);
+            pix.field = v4l::v4l_sys::v4l2_field_V4L2_FIELD_NONE;
+            ioctl(dev.handle().fd(), v4l::v4l2::vidioc::VIDIOC_TRY_FMT, &mut f)
+                .map_err(|e| io_error(device_id, "VIDIOC_TRY_FMT", &e))?;
+            // SAFETY: the driver filled the same union member.
+            let pix = unsafe { f.fmt.pix };
+            Ok((pix.width, pix.height))
+        };
+        let max = crate::frame::MAX_DIMENSION;
+        list.push(OutputFormat { fourcc, min: tried(2, 2)?, max: tried(max, max)? });
+    }
+    Ok(list)
+}
+
 fn lost(e: &std::io::Error) -> bool {
     matches!(
         e.raw_os_error(),
@@ -108,16 +169,7 @@ impl VideoOutput {
         if track.kind() != Kind::Video {
             return Err(err!(Type, "V4L2 output takes a video track, not an {} one", track.kind().name()));
         }
-        let list = crate::device::v4l2::enumerate()?;
-        let info = if device_id == "default" {
-            list.into_iter()
-                .find(|d| d.kind == DeviceKind::VideoOutput)
-                .ok_or_else(|| err!(NoDevice, "no V4L2 output node is present"))?
-        } else {
-            list.into_iter()
-                .find(|d| d.kind == DeviceKind::VideoOutput && d.device_id == device_id)
-                .ok_or_else(|| err!(NoDevice, "no V4L2 output {device_id:?}"))?
-        };
+        let info = find_output(device_id)?;
         let path = crate::device::v4l2::path_of(&info.device_id)?;
         let id = info.device_id.clone();
         let dev = Device::with_path(&path).map_err(|e| io_error(&id, "opening", &e))?;

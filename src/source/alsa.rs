@@ -19,7 +19,10 @@ pub use crate::constraints::AudioConstraints;
 use crate::constraints::{
     audio_settings, overconstrained, select_settings, Capabilities, ConstrainRange, Offer, Property,
 };
-use crate::device::alsa::{alsa_error, alsa_format, classify, open_pcm, set_period, Failure, Ready, Waiter, FORMATS};
+use crate::device::alsa::{
+    alsa_error, alsa_format, classify, offered_channels, offered_formats, offered_rates, open_pcm, rate_range,
+    set_period, Failure, Ready, Waiter,
+};
 use crate::device::DeviceKind;
 use crate::error::{err, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
@@ -43,16 +46,16 @@ pub struct CaptureStats {
 /// count, odd while the thread updates them, lets a reader retry a read that overlapped an
 /// update (a seqlock), so `frames` is always `chunks` x the chunk size in a snapshot.
 #[derive(Default)]
-struct Counters {
+pub(crate) struct Counters {
     seq: AtomicU64,
-    chunks: AtomicU64,
-    frames: AtomicU64,
-    overruns: AtomicU64,
+    pub(crate) chunks: AtomicU64,
+    pub(crate) frames: AtomicU64,
+    pub(crate) overruns: AtomicU64,
 }
 
 impl Counters {
     /// Applies `update` as one step that readers see whole or not at all. Capture thread only.
-    fn update(&self, update: impl FnOnce(&Counters)) {
+    pub(crate) fn update(&self, update: impl FnOnce(&Counters)) {
         let s = self.seq.load(Ordering::Relaxed);
         self.seq.store(s + 1, Ordering::Relaxed);
         std::sync::atomic::fence(Ordering::Release);
@@ -97,11 +100,6 @@ pub struct CaptureMode {
     pub chunk: u32,
 }
 
-/// Rates tried besides a range's ends and what the constraints name, so that a device that
-/// takes only some rates of its range is still asked for the common ones.
-const COMMON_RATES: [u32; 13] =
-    [8_000, 11_025, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000, 384_000, 768_000];
-
 /// SelectSettings over the values of one property the device takes; `offered` describes them
 /// for the error.
 fn select<T: Copy>(
@@ -128,8 +126,7 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
 
     // One property at a time, as each choice narrows what the device offers for the next.
     let bits = |f: AudioSampleFormat| f.bytes_per_sample() as u32 * 8;
-    let offered: Vec<AudioSampleFormat> =
-        FORMATS.into_iter().filter(|f| hw.test_format(alsa_format(*f)).is_ok()).collect();
+    let offered = offered_formats(&hw);
     if offered.is_empty() {
         return Err(err!(
             Unsupported,
@@ -147,29 +144,15 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
     )?;
     hw.set_format(alsa_format(format)).map_err(fail("setting the sample format"))?;
 
-    let (ch_lo, ch_hi) = (
-        hw.get_channels_min().map_err(fail("reading channels"))?,
-        hw.get_channels_max().map_err(fail("reading channels"))?.min(32),
-    );
-    let counts: Vec<u32> = (ch_lo..=ch_hi).filter(|n| hw.test_channels(*n).is_ok()).collect();
+    let ((ch_lo, ch_hi), counts) = offered_channels(&hw).map_err(fail("reading channels"))?;
     let offered = format!("{ch_lo}..={ch_hi} channels");
     let channels = select(device, Property::ChannelCount, &c.channel_count, &counts, |n| n as f64, &offered)?;
     hw.set_channels(channels).map_err(fail("setting the channel count"))?;
 
-    let (r_lo, r_hi) = (
-        hw.get_rate_min().map_err(fail("reading rates"))?.max(1),
-        hw.get_rate_max().map_err(fail("reading rates"))?.min(768_000),
-    );
-    let mut rates: Vec<u32> = c
-        .sample_rate
-        .probes(Property::SampleRate, r_lo as f64, r_hi as f64)
-        .into_iter()
-        .map(|r| r.round() as u32)
-        .chain(COMMON_RATES.into_iter().filter(|r| (r_lo..=r_hi).contains(r)))
-        .collect();
-    rates.sort_unstable();
-    rates.dedup();
-    rates.retain(|r| hw.test_rate(*r).is_ok());
+    let (r_lo, r_hi) = rate_range(&hw).map_err(fail("reading rates"))?;
+    let wanted =
+        c.sample_rate.probes(Property::SampleRate, r_lo as f64, r_hi as f64).into_iter().map(|r| r.round() as u32);
+    let rates = offered_rates(&hw, (r_lo, r_hi), wanted);
     let offered = format!("{r_lo}..={r_hi} Hz");
     let rate = select(device, Property::SampleRate, &c.sample_rate, &rates, |r| r as f64, &offered)?;
     hw.set_rate(rate, alsa::ValueOr::Nearest).map_err(fail("setting the sample rate"))?;
@@ -190,6 +173,9 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
 /// sampleRate, channelCount or sampleSize), InvalidArg (NaN or infinite constraint values),
 /// Unsupported (no interleaved access, or no sample format libmst handles), Io.
 pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Track> {
+    if device_id.starts_with(crate::source::fake::ID_PREFIX) {
+        return crate::source::fake::microphone(device_id, constraints);
+    }
     constraints.validate(&format!("ALSA device \"{device_id}\""))?;
     let pcm = open_pcm(device_id, Direction::Capture)?;
     let mode = negotiate(&pcm, device_id, constraints)?;
@@ -199,16 +185,83 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
             l.into_iter().find(|d| d.kind == DeviceKind::AudioInput && d.device_id == device_id).map(|d| d.label)
         })
         .unwrap_or_else(|| format!("ALSA capture \"{device_id}\""));
-    let core = SourceCore::new(Kind::Audio, label, Capabilities::default());
-    core.set_initial_settings(audio_settings(mode.rate, mode.channels, mode.format));
-    let track = Track::new(&core);
-    let counters = Arc::new(Counters::default());
-    core.set_counters(counters.clone());
+    let (core, track, counters) = microphone_source(label, &mode);
     spawn_producer(&core, "mst-alsa-capture", move |core, stop| {
         crate::log::AlsaErrorsToLog::for_this_thread();
         Ok(Capture { pcm, mode, counters }.run(core, stop))
     })?;
     Ok(track)
+}
+
+/// A microphone source in `mode`, labelled `label`, with one track on it and its counters
+/// attached.
+pub(crate) fn microphone_source(label: String, mode: &CaptureMode) -> (Arc<SourceCore>, Track, Arc<Counters>) {
+    let core = SourceCore::new(Kind::Audio, label, Capabilities::default());
+    core.set_initial_settings(audio_settings(mode.rate, mode.channels, mode.format));
+    let track = Track::new(&core);
+    let counters = Arc::new(Counters::default());
+    core.set_counters(counters.clone());
+    (core, track, counters)
+}
+
+/// The timestamps of successive chunks, whoever reads them (ALSA, or the fake microphone):
+/// counted in samples from an anchor read from the clock at the start and whenever audio was
+/// lost, and never before the end of the previous chunk.
+pub(crate) struct ChunkClock {
+    us_per_frame: f64,
+    /// The timestamp of the next chunk's first frame; None: take it from the clock.
+    next: Option<f64>,
+    last_end: f64,
+}
+
+impl ChunkClock {
+    pub(crate) fn new(rate: u32) -> ChunkClock {
+        ChunkClock { us_per_frame: 1e6 / rate as f64, next: None, last_end: f64::NEG_INFINITY }
+    }
+
+    /// The timestamp of a chunk of `frames` just read; `first_sample` says when the clock
+    /// saw its first sample, and is asked only when the clock must be read again.
+    pub(crate) fn stamp(&mut self, frames: u32, first_sample: impl FnOnce(f64) -> f64) -> i64 {
+        let ts = match self.next {
+            Some(t) => t,
+            None => first_sample(self.us_per_frame).max(self.last_end),
+        };
+        let end = ts + frames as f64 * self.us_per_frame;
+        self.next = Some(end);
+        self.last_end = end;
+        ts as i64
+    }
+
+    /// Audio was lost (an overrun, a suspend): the next chunk's time comes from the clock.
+    pub(crate) fn lost(&mut self) {
+        self.next = None;
+    }
+}
+
+/// Delivers one chunk of `mode` read into `data`, counted first (so a reader that has a chunk
+/// sees it counted). Err(reason) when the source must end (None: the source is gone).
+pub(crate) fn deliver_chunk(
+    counters: &Counters,
+    core: &Weak<SourceCore>,
+    mode: &CaptureMode,
+    ts: i64,
+    data: &[u8],
+) -> std::result::Result<(), Option<EndReason>> {
+    let init = AudioDataInit {
+        format: mode.format,
+        sample_rate: mode.rate as f32,
+        number_of_frames: mode.chunk,
+        number_of_channels: mode.channels,
+        timestamp: ts,
+    };
+    let core = core.upgrade().ok_or(None)?;
+    let f = Frame::audio_copy(&init, data).map_err(|_| Some(EndReason::Error))?;
+    counters.update(|c| {
+        c.chunks.fetch_add(1, Ordering::Relaxed);
+        c.frames.fetch_add(mode.chunk as u64, Ordering::Relaxed);
+    });
+    core.deliver(&f);
+    Ok(())
 }
 
 struct Capture {
@@ -226,13 +279,10 @@ impl Capture {
         let mut buf = vec![0u8; chunk * frame_bytes];
         let mut filled = 0usize;
         let Ok(mut waiter) = Waiter::new(&self.pcm, stop.fd()) else { return Some(EndReason::Error) };
-        let us_per_frame = 1e6 / m.rate as f64;
         // Waiting longer than this without data means the device stalled: look at its state.
         let patience = Duration::from_micros((2 * m.period.max(m.chunk)) as u64 * 1_000_000 / m.rate as u64)
             .max(Duration::from_millis(20));
-        // The timestamp of the next chunk's first frame; None: take it from the clock.
-        let mut next_ts: Option<f64> = None;
-        let mut last_end = f64::NEG_INFINITY;
+        let mut clock = ChunkClock::new(m.rate);
         let mut idle_wakeups = 0u32;
         let io = self.pcm.io_bytes();
         if let Err(e) = self.pcm.start() {
@@ -253,32 +303,14 @@ impl Capture {
                         continue;
                     }
                     filled = 0;
-                    let ts = match next_ts {
-                        Some(t) => t,
-                        None => {
-                            // The chunk's first frame was captured `chunk + still buffered` frames ago.
-                            let queued = self.pcm.avail_update().unwrap_or(0).max(0) as f64;
-                            (monotonic_us() as f64 - (chunk as f64 + queued) * us_per_frame).max(last_end)
-                        }
-                    };
-                    let end = ts + chunk as f64 * us_per_frame;
-                    next_ts = Some(end);
-                    last_end = end;
-                    let init = AudioDataInit {
-                        format: m.format,
-                        sample_rate: m.rate as f32,
-                        number_of_frames: m.chunk,
-                        number_of_channels: m.channels,
-                        timestamp: ts as i64,
-                    };
-                    let core = core.upgrade()?;
-                    let Ok(f) = Frame::audio_copy(&init, &buf) else { return Some(EndReason::Error) };
-                    // Counted first, so a reader that has a chunk sees it counted.
-                    self.counters.update(|c| {
-                        c.chunks.fetch_add(1, Ordering::Relaxed);
-                        c.frames.fetch_add(chunk as u64, Ordering::Relaxed);
+                    let ts = clock.stamp(m.chunk, |us_per_frame| {
+                        // The chunk's first frame was captured `chunk + still buffered` frames ago.
+                        let queued = self.pcm.avail_update().unwrap_or(0).max(0) as f64;
+                        monotonic_us() as f64 - (chunk as f64 + queued) * us_per_frame
                     });
-                    core.deliver(&f);
+                    if let Err(end) = deliver_chunk(&self.counters, core, &m, ts, &buf) {
+                        return end;
+                    }
                     continue;
                 }
                 Err(e) => {
@@ -325,14 +357,14 @@ impl Capture {
                     }
                     // Audio was lost: the partial chunk is dropped and timestamps follow the clock.
                     filled = 0;
-                    next_ts = None;
+                    clock.lost();
                 }
                 Failure::Suspended => {
                     if let Some(r) = self.resume(stop) {
                         return Some(r);
                     }
                     filled = 0;
-                    next_ts = None;
+                    clock.lost();
                 }
                 Failure::Lost => return Some(EndReason::DeviceLost),
                 Failure::Other => return Some(EndReason::Error),

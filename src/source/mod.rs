@@ -2,6 +2,7 @@
 //! writer's thread) to every live track connected to it.
 
 pub mod alsa;
+pub mod fake;
 pub mod generator;
 pub mod synthetic;
 pub mod v4l2;

@@ -66,20 +66,45 @@ const UNPACED_PATIENCE: Duration = Duration::from_millis(50);
 /// How long a finished unpaced source waits for its consumers to drain before it ends.
 const UNPACED_DRAIN: Duration = Duration::from_secs(1);
 
+/// How a synthetic source times its frames.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pacing {
+    /// At its rate, like a device.
+    RealTime,
+    /// As fast as the consumers allow, waiting at most this long (None: for ever) for a full
+    /// sink to make room.
+    Unpaced(Option<Duration>),
+}
+
+impl Pacing {
+    fn of(paced: bool) -> Pacing {
+        if paced {
+            Pacing::RealTime
+        } else {
+            Pacing::Unpaced(Some(UNPACED_PATIENCE))
+        }
+    }
+}
+
 /// Starts `produce(n)` for n = 0, 1, ... on a thread, delivering each result and ending the
 /// source after `count` items (0 = never) or when `produce` fails. Paced: at `rate` per second,
 /// like a device. Unpaced: as fast as the consumers allow: it starts when the first sink is
-/// connected, waits (up to `UNPACED_PATIENCE` a frame) while a sink's queue is full, and before
+/// connected, waits (up to its patience a frame) while a sink's queue is full, and before
 /// ending waits (up to `UNPACED_DRAIN`) for the queues to drain, so a finite unpaced run reaches
-/// readers that keep up whole, yet a sink nobody reads cannot stall it.
+/// readers that keep up whole, yet (with a patience) a sink nobody reads cannot stall it.
 fn spawn_source(
     core: &Arc<SourceCore>,
     name: &str,
     rate: f64,
-    paced: bool,
+    pacing: Pacing,
     count: u64,
     mut produce: impl FnMut(u64) -> Result<Frame> + Send + 'static,
 ) -> Result<()> {
+    let paced = pacing == Pacing::RealTime;
+    let patience = match pacing {
+        Pacing::Unpaced(p) => p,
+        Pacing::RealTime => None,
+    };
     let period = Duration::from_secs_f64(1.0 / rate);
     spawn_producer(core, name, move |weak, stop| {
         let start = Instant::now();
@@ -96,7 +121,7 @@ fn spawn_source(
                 }
             }
             let Some(core) = weak.upgrade() else { return Ok(None) };
-            if !paced && !wait_for_consumers(&core, stop) {
+            if !paced && !wait_for_consumers(&core, stop, patience) {
                 break;
             }
             core.deliver(&produce(n)?);
@@ -114,14 +139,16 @@ fn spawn_source(
     })
 }
 
-/// Blocks until a sink exists and has room (or `UNPACED_PATIENCE` passed while one is full).
+/// Blocks until a sink exists and has room (or `patience` passed while one is full).
 /// False when the source was stopped meanwhile.
-fn wait_for_consumers(core: &SourceCore, stop: &StopSignal) -> bool {
+fn wait_for_consumers(core: &SourceCore, stop: &StopSignal, patience: Option<Duration>) -> bool {
     let start = Instant::now();
     while !stop.is_raised() {
         match core.consumers_have_room() {
             None => std::thread::park_timeout(Duration::from_millis(1)),
-            Some(false) if start.elapsed() < UNPACED_PATIENCE => std::thread::park_timeout(Duration::from_micros(100)),
+            Some(false) if patience.is_none_or(|p| start.elapsed() < p) => {
+                std::thread::park_timeout(Duration::from_micros(100))
+            }
             Some(_) => return true,
         }
     }
@@ -171,7 +198,6 @@ fn draw_pattern(img: &mut ImageMut, n: u64) {
     }
 }
 
-/// The test-pattern source: one track on a new source producing `opts.format` frames.
 impl Default for ToneOptions {
     /// 440 Hz at half amplitude, 48 kHz mono f32 in 10 ms chunks, real time, endless.
     fn default() -> Self {
@@ -188,7 +214,20 @@ impl Default for ToneOptions {
     }
 }
 
+/// The test-pattern source: one track on a new source producing `opts.format` frames.
 pub fn test_pattern(opts: &TestPatternOptions) -> Result<Track> {
+    test_pattern_timed(opts, Pacing::of(opts.paced))
+}
+
+/// The test pattern unpaced (`opts.paced` is not looked at) and lossless: while a sink's queue
+/// is full it waits for room as long as it takes, so every frame reaches every sink however
+/// slowly it is read. For a recorder that reads every frame and may be slower than the pattern
+/// (the `mst` command writing PNGs); a sink nobody reads stalls it until the track is stopped.
+pub fn test_pattern_lossless(opts: &TestPatternOptions) -> Result<Track> {
+    test_pattern_timed(opts, Pacing::Unpaced(None))
+}
+
+fn test_pattern_timed(opts: &TestPatternOptions, pacing: Pacing) -> Result<Track> {
     let (w, h) = (opts.width, opts.height);
     if w < 2 || h < 2 || w > MAX_DIMENSION || h > MAX_DIMENSION {
         return Err(err!(InvalidArg, "test pattern size {w}x{h} is outside 2..={MAX_DIMENSION}"));
@@ -204,7 +243,7 @@ pub fn test_pattern(opts: &TestPatternOptions) -> Result<Track> {
     let track = Track::new(&core);
     let (format, rate) = (opts.format, opts.frame_rate);
     let duration = (1_000_000.0 / rate) as i64;
-    spawn_source(&core, "mst-test-pattern", rate, opts.paced, opts.frame_count, move |n| {
+    spawn_source(&core, "mst-test-pattern", rate, pacing, opts.frame_count, move |n| {
         let ts = (n as f64 * 1_000_000.0 / rate) as i64;
         let i420 = Frame::video_with(VideoPixelFormat::I420, w, h, ts, Some(duration), |img| draw_pattern(img, n))?;
         if format == VideoPixelFormat::I420 {
@@ -218,6 +257,15 @@ pub fn test_pattern(opts: &TestPatternOptions) -> Result<Track> {
 
 /// The tone source: one track on a new source producing sine chunks.
 pub fn tone(opts: &ToneOptions) -> Result<Track> {
+    tone_timed(opts, Pacing::of(opts.paced))
+}
+
+/// The tone unpaced and lossless, as [`test_pattern_lossless`].
+pub fn tone_lossless(opts: &ToneOptions) -> Result<Track> {
+    tone_timed(opts, Pacing::Unpaced(None))
+}
+
+fn tone_timed(opts: &ToneOptions, pacing: Pacing) -> Result<Track> {
     if opts.sample_rate == 0 || opts.sample_rate > 768_000 {
         return Err(err!(InvalidArg, "tone sample rate {} is outside 1..=768000", opts.sample_rate));
     }
@@ -245,7 +293,7 @@ pub fn tone(opts: &ToneOptions) -> Result<Track> {
     let o = *opts;
     let channels = o.channels as usize;
     let mut scratch = vec![0u8; chunk as usize * channels * 4];
-    spawn_source(&core, "mst-tone", o.sample_rate as f64 / chunk as f64, o.paced, o.chunk_count, move |n| {
+    spawn_source(&core, "mst-tone", o.sample_rate as f64 / chunk as f64, pacing, o.chunk_count, move |n| {
         let first = n * chunk as u64;
         for (i, frame) in scratch.chunks_exact_mut(channels * 4).enumerate() {
             let t = (first + i as u64) as f64 / o.sample_rate as f64;

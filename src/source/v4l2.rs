@@ -140,7 +140,7 @@ impl CameraFormat {
     }
 
     /// Bytes in one row of the first plane at `width` (the least stride).
-    fn row_bytes(self, width: usize) -> usize {
+    pub(crate) fn row_bytes(self, width: usize) -> usize {
         match self {
             CameraFormat::Yuyv | CameraFormat::Uyvy => Packed422::row_bytes(width),
             CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => 4 * width,
@@ -199,8 +199,9 @@ pub struct CameraStats {
     pub out_of_order: u64,
 }
 
+/// Shared with the fake camera ([`crate::source::fake`]), so its stats are the same counters.
 #[derive(Default)]
-struct Counters {
+pub(crate) struct Counters {
     frames: AtomicU64,
     last_sequence: AtomicU64,
     dropped: AtomicU64,
@@ -344,6 +345,9 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
 /// multi-planar-only node, no pixel format libmst handles, or MJPEG asked for without
 /// libturbojpeg), Io.
 pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
+    if device_id.starts_with(crate::source::fake::ID_PREFIX) {
+        return crate::source::fake::camera(device_id, constraints, options);
+    }
     constraints.validate(&format!("V4L2 device \"{device_id}\""))?;
     let list = crate::device::v4l2::enumerate()?;
     let info = if device_id == "default" {
@@ -412,22 +416,7 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     };
     let mode = CameraMode { interval, ..mode };
 
-    let core = SourceCore::new(
-        Kind::Video,
-        info.label.clone(),
-        Capabilities::fixed_video(mode.width, mode.height, mode.frame_rate()),
-    );
-    core.set_initial_settings(Settings {
-        width: Some(mode.width),
-        height: Some(mode.height),
-        frame_rate: Some(mode.frame_rate()),
-        aspect_ratio: Some(aspect_setting(mode.width, mode.height)),
-        resize_mode: Some(ResizeMode::None),
-        ..Settings::default()
-    });
-    let track = Track::new(&core);
-    let counters = Arc::new(Counters::default());
-    core.set_counters(counters.clone());
+    let (core, track, counters) = camera_source(info.label.clone(), &mode);
     let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<()>>(1);
     let id_owned = id.to_string();
     // The crate's stream, its Drop included, lives and dies inside the contained thread.
@@ -440,7 +429,7 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
             }
         };
         let _ = ready_tx.send(Ok(()));
-        let mut cap = Capture { fd: dev.handle().fd(), mode, converter, counters };
+        let mut cap = Capture { fd: dev.handle().fd(), mode, buffers: Buffers::new(converter, counters) };
         let r = cap.run(&mut stream, core, stop);
         drop(stream);
         drop(dev);
@@ -455,11 +444,101 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     Ok(track)
 }
 
+/// A camera source in `mode`, labelled `label`, with one track on it and its counters
+/// attached: what a camera track reports before its first frame.
+pub(crate) fn camera_source(label: String, mode: &CameraMode) -> (Arc<SourceCore>, Track, Arc<Counters>) {
+    let core =
+        SourceCore::new(Kind::Video, label, Capabilities::fixed_video(mode.width, mode.height, mode.frame_rate()));
+    core.set_initial_settings(Settings {
+        width: Some(mode.width),
+        height: Some(mode.height),
+        frame_rate: Some(mode.frame_rate()),
+        aspect_ratio: Some(aspect_setting(mode.width, mode.height)),
+        resize_mode: Some(ResizeMode::None),
+        ..Settings::default()
+    });
+    let track = Track::new(&core);
+    let counters = Arc::new(Counters::default());
+    core.set_counters(counters.clone());
+    (core, track, counters)
+}
+
 struct Capture {
     fd: std::os::raw::c_int,
     mode: CameraMode,
+    buffers: Buffers,
+}
+
+/// What a camera does with each buffer the driver hands over, whoever the driver is (V4L2, or
+/// the fake camera): sequence gaps and reorders counted, erroneous and undecodable buffers
+/// dropped and counted, timestamps made strictly increasing, the frame converted and delivered.
+pub(crate) struct Buffers {
     converter: Converter,
     counters: Arc<Counters>,
+    last_ts: i64,
+    last_seq: Option<u32>,
+}
+
+impl Buffers {
+    pub(crate) fn new(converter: Converter, counters: Arc<Counters>) -> Buffers {
+        Buffers { converter, counters, last_ts: i64::MIN, last_seq: None }
+    }
+
+    /// Buffers of another mode from now on (a driver whose format changed).
+    pub(crate) fn set_converter(&mut self, converter: Converter) {
+        self.converter = converter;
+    }
+
+    /// One buffer: its used bytes `data`, the driver's sequence number, whether the driver
+    /// flagged it as erroneous, and its capture time. Delivers its frame to `core`'s tracks;
+    /// Err(reason) when the source must end (None: the source is gone).
+    pub(crate) fn buffer(
+        &mut self,
+        core: &Weak<SourceCore>,
+        data: &[u8],
+        seq: u32,
+        erroneous: bool,
+        ts: i64,
+        duration: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        if let Some(prev) = self.last_seq {
+            if seq <= prev {
+                self.counters.out_of_order.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.counters.dropped.fetch_add((seq - prev - 1) as u64, Ordering::Relaxed);
+            }
+        }
+        self.last_seq = Some(seq);
+        if erroneous {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        // Strictly increasing, whatever the driver does.
+        let ts = ts.max(self.last_ts.saturating_add(1));
+        let frame = match self.converter.frame(data, ts, Some(duration), Some(seq as u64)) {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            Err(_) => return Err(Some(EndReason::Error)),
+        };
+        self.last_ts = ts;
+        let core = core.upgrade().ok_or(None)?;
+        self.counters.frames.fetch_add(1, Ordering::Relaxed);
+        self.counters.last_sequence.store(seq as u64, Ordering::Relaxed);
+        core.deliver(&frame);
+        Ok(())
+    }
+}
+
+/// How a camera ends when reading a buffer fails with `e`: the node went away, or an error.
+pub(crate) fn read_failed(e: &std::io::Error) -> EndReason {
+    if lost(e) {
+        EndReason::DeviceLost
+    } else {
+        EndReason::Error
+    }
 }
 
 /// The camera's conversion path: one V4L2 buffer of a mode in, one frame out (copied into a
@@ -770,8 +849,6 @@ impl Capture {
         // The first next() queues every buffer, starts streaming and waits for a frame.
         stream.set_timeout(Duration::from_secs(2));
         let mut first = true;
-        let mut last_ts = i64::MIN;
-        let mut last_seq: Option<u32> = None;
         loop {
             if stop.is_raised() {
                 return None;
@@ -787,25 +864,11 @@ impl Capture {
             let (buf, meta) = match stream.next() {
                 Ok(x) => x,
                 Err(e) if first && e.kind() == std::io::ErrorKind::TimedOut => return Some(EndReason::Error),
-                Err(e) if lost(&e) => return Some(EndReason::DeviceLost),
-                Err(_) => return Some(EndReason::Error),
+                Err(e) => return Some(read_failed(&e)),
             };
             first = false;
             let flags: u32 = meta.flags.bits();
             let used = if meta.bytesused == 0 { buf.len() } else { (meta.bytesused as usize).min(buf.len()) };
-            let seq = meta.sequence;
-            if let Some(prev) = last_seq {
-                if seq <= prev {
-                    self.counters.out_of_order.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    self.counters.dropped.fetch_add((seq - prev - 1) as u64, Ordering::Relaxed);
-                }
-            }
-            last_seq = Some(seq);
-            if flags & BUF_FLAG_ERROR != 0 {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
             let ts = if flags & BUF_FLAG_TIMESTAMP_MASK == BUF_FLAG_TIMESTAMP_MONOTONIC
                 && (meta.timestamp.sec != 0 || meta.timestamp.usec != 0)
             {
@@ -813,21 +876,10 @@ impl Capture {
             } else {
                 monotonic_us()
             };
-            // Strictly increasing, whatever the driver does.
-            let ts = ts.max(last_ts.saturating_add(1));
-            let frame = match self.converter.frame(&buf[..used], ts, Some(duration), Some(seq as u64)) {
-                Ok(Some(f)) => f,
-                Ok(None) => {
-                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
-                Err(_) => return Some(EndReason::Error),
-            };
-            last_ts = ts;
-            let core = core.upgrade()?;
-            self.counters.frames.fetch_add(1, Ordering::Relaxed);
-            self.counters.last_sequence.store(seq as u64, Ordering::Relaxed);
-            core.deliver(&frame);
+            let erroneous = flags & BUF_FLAG_ERROR != 0;
+            if let Err(end) = self.buffers.buffer(core, &buf[..used], meta.sequence, erroneous, ts, duration) {
+                return end;
+            }
         }
     }
 }

@@ -99,6 +99,21 @@ MST_END_REASON_DEVICE_LOST = 4
 MST_END_REASON_ERROR = 5
 MST_RESIZE_MODE_NONE = 1
 MST_RESIZE_MODE_CROP_AND_SCALE = 2
+MST_FAULT_UNPLUG = 1
+MST_FAULT_OVERRUN = 2
+MST_FAULT_FORMAT_CHANGE = 3
+MST_FAULT_STALL = 4
+MST_FAULT_READ_ERROR = 5
+MST_FAULT_TIMESTAMP_JUMP = 6
+MST_FAULT_DAMAGED_MJPEG = 7
+MST_MJPEG_DAMAGE_TRUNCATED = 1
+MST_MJPEG_DAMAGE_BAD_HUFFMAN = 2
+MST_MJPEG_DAMAGE_MISSING_EOI = 3
+MST_MJPEG_DAMAGE_JUNK_BEFORE_EOI = 4
+MST_MJPEG_DAMAGE_ZERO_LENGTH = 5
+MST_FAKE_PACING_LOSSLESS = 0
+MST_FAKE_PACING_FREE = 1
+MST_FAKE_PACING_REAL_TIME = 2
 
 
 class _Sized(C.Structure):
@@ -154,6 +169,45 @@ class MstDeviceInfo(_Sized):
         ("device_id", C.c_char_p),
         ("label", C.c_char_p),
         ("group_id", C.c_char_p),
+    ]
+
+
+class MstFault(_Sized):
+    _fields_ = [
+        ("struct_size", C.c_uint32),
+        ("kind", C.c_int32),
+        ("at", C.c_uint64),
+        ("value", C.c_int64),
+        ("width", C.c_uint32),
+        ("height", C.c_uint32),
+        ("pixel_format", C.c_uint32),
+        ("sample_rate", C.c_uint32),
+        ("channels", C.c_uint32),
+        ("damage", C.c_int32),
+    ]
+
+
+class MstFakeDeviceInit(_Sized):
+    _fields_ = [
+        ("struct_size", C.c_uint32),
+        ("kind", C.c_int32),
+        ("name", C.c_char_p),
+        ("label", C.c_char_p),
+        ("width", C.c_uint32),
+        ("height", C.c_uint32),
+        ("pixel_format", C.c_uint32),
+        ("bytes_per_line", C.c_uint32),
+        ("frame_rate", C.c_double),
+        ("sample_rate", C.c_uint32),
+        ("channels", C.c_uint32),
+        ("sample_format", C.c_int32),
+        ("pacing", C.c_int32),
+        ("frame_count", C.c_uint64),
+        ("faults", C.c_void_p),
+        ("num_faults", C.c_size_t),
+        ("mjpeg_frames", C.c_void_p),
+        ("mjpeg_sizes", C.c_void_p),
+        ("num_mjpeg_frames", C.c_size_t),
     ]
 
 
@@ -415,6 +469,8 @@ STRUCTS = {
     "MstCameraOptions": MstCameraOptions,
     "MstCameraStats": MstCameraStats,
     "MstDeviceInfo": MstDeviceInfo,
+    "MstFault": MstFault,
+    "MstFakeDeviceInit": MstFakeDeviceInit,
     "MstFileStats": MstFileStats,
     "MstVideoColorSpace": MstVideoColorSpace,
     "MstPlaneLayout": MstPlaneLayout,
@@ -452,6 +508,10 @@ FUNCTIONS = {
     "mst_device_list_get_count": (C.c_int32, [C.c_void_p, C.POINTER(C.c_size_t)]),
     "mst_device_list_get_device": (C.c_int32, [C.c_void_p, C.c_size_t, C.POINTER(MstDeviceInfo)]),
     "mst_device_list_free": (C.c_int32, [C.c_void_p]),
+    "mst_fake_device_add": (C.c_int32, [C.POINTER(MstFakeDeviceInit), C.POINTER(C.c_void_p)]),
+    "mst_fake_device_get_id": (C.c_int32, [C.c_void_p, C.POINTER(C.c_char_p)]),
+    "mst_fake_device_inject": (C.c_int32, [C.c_void_p, C.POINTER(MstFault)]),
+    "mst_fake_device_free": (C.c_int32, [C.c_void_p]),
     "mst_file_sink_open": (C.c_int32, [C.c_void_p, C.c_char_p, C.POINTER(C.c_void_p)]),
     "mst_file_sink_stop": (C.c_int32, [C.c_void_p]),
     "mst_file_sink_get_stats": (C.c_int32, [C.c_void_p, C.POINTER(MstFileStats)]),

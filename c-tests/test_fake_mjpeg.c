@@ -1,0 +1,211 @@
+/* The fake MJPEG camera: the JPEGs the application gives pass through the camera's MJPEG path
+ * (header check, lazy decode on first pixel access), and each kind of damage has one outcome,
+ * asserted here per kind and per decoder path (4:2:0 goes to libjpeg-turbo, 4:2:2 to libmst's
+ * own Huffman decoder): dropped and counted in MstCameraStats.dropped, or delivered with the
+ * pixels the decoder made of it. */
+#define _POSIX_C_SOURCE 200809L
+#include "common.h"
+
+#define MJPG ((uint32_t)'M' | (uint32_t)'J' << 8 | (uint32_t)'P' << 16 | (uint32_t)'G' << 24)
+#define HANG_MS 30000
+
+/* tests/data/mjpeg/quad-420-nodht.jpg and quad-422-nodht.jpg: 64x32, four flat quadrants,
+ * no DHT (as webcams send them). */
+static const uint8_t QUAD_420[246] = {
+    0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01,
+    0x00, 0x01, 0x00, 0x00, 0xff, 0xdb, 0x00, 0x43, 0x00, 0x02, 0x01, 0x01, 0x01, 0x01, 0x01, 0x02,
+    0x01, 0x01, 0x01, 0x02, 0x02, 0x02, 0x02, 0x02, 0x04, 0x03, 0x02, 0x02, 0x02, 0x02, 0x05, 0x04,
+    0x04, 0x03, 0x04, 0x06, 0x05, 0x06, 0x06, 0x06, 0x05, 0x06, 0x06, 0x06, 0x07, 0x09, 0x08, 0x06,
+    0x07, 0x09, 0x07, 0x06, 0x06, 0x08, 0x0b, 0x08, 0x09, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x06, 0x08,
+    0x0b, 0x0c, 0x0b, 0x0a, 0x0c, 0x09, 0x0a, 0x0a, 0x0a, 0xff, 0xdb, 0x00, 0x43, 0x01, 0x02, 0x02,
+    0x02, 0x02, 0x02, 0x02, 0x05, 0x03, 0x03, 0x05, 0x0a, 0x07, 0x06, 0x07, 0x0a, 0x0a, 0x0a, 0x0a,
+    0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a,
+    0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a,
+    0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0xff, 0xc0,
+    0x00, 0x11, 0x08, 0x00, 0x20, 0x00, 0x40, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11,
+    0x01, 0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3f, 0x00, 0xf9,
+    0x7e, 0x8a, 0x28, 0xaf, 0xc4, 0xcf, 0xf5, 0x00, 0x28, 0xa2, 0x8a, 0x00, 0xfa, 0x42, 0x8a, 0x28,
+    0xaf, 0x9b, 0x3f, 0xe7, 0x3c, 0x28, 0xa2, 0x8a, 0x00, 0xf8, 0x6e, 0x8a, 0x28, 0xaf, 0xf6, 0xf0,
+    0xfe, 0x88, 0x0a, 0x28, 0xa2, 0x80, 0x3e, 0xf4, 0xa2, 0x8a, 0x2b, 0xfc, 0xd3, 0x3f, 0x68, 0x0a,
+    0x28, 0xa2, 0x80, 0x3f, 0xff, 0xd9,
+};
+
+static const uint8_t QUAD_422[276] = {
+    0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01,
+    0x00, 0x01, 0x00, 0x00, 0xff, 0xdb, 0x00, 0x43, 0x00, 0x02, 0x01, 0x01, 0x01, 0x01, 0x01, 0x02,
+    0x01, 0x01, 0x01, 0x02, 0x02, 0x02, 0x02, 0x02, 0x04, 0x03, 0x02, 0x02, 0x02, 0x02, 0x05, 0x04,
+    0x04, 0x03, 0x04, 0x06, 0x05, 0x06, 0x06, 0x06, 0x05, 0x06, 0x06, 0x06, 0x07, 0x09, 0x08, 0x06,
+    0x07, 0x09, 0x07, 0x06, 0x06, 0x08, 0x0b, 0x08, 0x09, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x06, 0x08,
+    0x0b, 0x0c, 0x0b, 0x0a, 0x0c, 0x09, 0x0a, 0x0a, 0x0a, 0xff, 0xdb, 0x00, 0x43, 0x01, 0x02, 0x02,
+    0x02, 0x02, 0x02, 0x02, 0x05, 0x03, 0x03, 0x05, 0x0a, 0x07, 0x06, 0x07, 0x0a, 0x0a, 0x0a, 0x0a,
+    0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a,
+    0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a,
+    0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0xff, 0xc0,
+    0x00, 0x11, 0x08, 0x00, 0x20, 0x00, 0x40, 0x03, 0x01, 0x21, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11,
+    0x01, 0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3f, 0x00, 0xf9,
+    0x7e, 0x8a, 0xfc, 0x4c, 0xff, 0x00, 0x50, 0x02, 0x8a, 0x00, 0xfa, 0x42, 0x8a, 0xf9, 0xb3, 0xfe,
+    0x73, 0xc2, 0x8a, 0x00, 0xf9, 0xbe, 0x8a, 0xfa, 0x43, 0xfe, 0x8c, 0x02, 0x8a, 0x00, 0xfa, 0x42,
+    0x8a, 0xf9, 0xb3, 0xfe, 0x73, 0xc2, 0x8a, 0x00, 0xf8, 0x6e, 0x8a, 0xff, 0x00, 0x6f, 0x0f, 0xe8,
+    0x80, 0xa2, 0x80, 0x3e, 0xf4, 0xa2, 0xbf, 0xcd, 0x33, 0xf6, 0x80, 0xa2, 0x80, 0x3e, 0x0b, 0xa2,
+    0xbf, 0xd2, 0xc3, 0xf1, 0x70, 0xa2, 0x80, 0x3e, 0xf4, 0xa2, 0xbf, 0xcd, 0x33, 0xf6, 0x80, 0xa2,
+    0x80, 0x3f, 0xff, 0xd9,
+};
+
+struct seen {
+    int count;
+    int64_t sequence[8];
+    uint8_t luma[8][4]; /* the top-left sample of each quadrant */
+};
+
+/* Frames 0..5 of a fake camera sending `jpeg`, frame 2 damaged as `damage` (0: none). */
+static struct seen run(const uint8_t *jpeg, size_t len, int32_t damage, MstCameraStats *stats) {
+    MstFault f = MST_STRUCT_INIT(MstFault);
+    f.kind = MST_FAULT_DAMAGED_MJPEG;
+    f.at = 2;
+    f.value = 1;
+    f.damage = damage;
+    MstFakeDeviceInit init = MST_STRUCT_INIT(MstFakeDeviceInit);
+    init.kind = MST_DEVICE_KIND_VIDEO_INPUT;
+    init.name = "mjpeg";
+    init.width = 64;
+    init.height = 32;
+    init.pixel_format = MJPG;
+    init.frame_rate = 25;
+    init.faults = damage ? &f : NULL;
+    init.num_faults = damage ? 1 : 0;
+    init.frame_count = 6;
+    const uint8_t *frames[1] = {jpeg};
+    size_t sizes[1] = {len};
+    init.mjpeg_frames = frames;
+    init.mjpeg_sizes = sizes;
+    init.num_mjpeg_frames = 1;
+    MstFakeDevice *dev = NULL;
+    CHECK_OK(mst_fake_device_add(&init, &dev));
+    MstTrack *t = NULL;
+    CHECK_OK(mst_track_create_camera("fake:mjpeg", NULL, NULL, &t));
+    MstProcessor *p = NULL;
+    CHECK_OK(mst_processor_create(t, MST_TEST_BUFFER(1), &p));
+    struct seen s = {0};
+    for (;;) {
+        MstFrame *fr = NULL;
+        CHECK_OK(mst_processor_read(p, HANG_MS, &fr));
+        MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
+        CHECK_OK(mst_frame_get_video_info(fr, &info));
+        CHECK_EQ_INT(info.format, MST_VIDEO_PIXEL_FORMAT_I420);
+        CHECK_EQ_INT(info.timestamp, info.capture_sequence * 40000);
+        const uint8_t *px = NULL;
+        size_t stride = 0, plen = 0;
+        CHECK_OK(mst_frame_get_video_plane(fr, 0, &px, &stride, &plen));
+        CHECK(s.count < 8);
+        s.sequence[s.count] = info.capture_sequence;
+        s.luma[s.count][0] = px[0];
+        s.luma[s.count][1] = px[32];
+        s.luma[s.count][2] = px[16 * stride];
+        s.luma[s.count][3] = px[16 * stride + 32];
+        s.count++;
+        CHECK_OK(mst_frame_free(fr));
+        if (info.capture_sequence == 5) break;
+    }
+    *stats = (MstCameraStats)MST_STRUCT_INIT(MstCameraStats);
+    CHECK_OK(mst_track_get_camera_stats(t, stats));
+    CHECK_OK(mst_processor_free(p));
+    CHECK_OK(mst_track_free(t));
+    CHECK_OK(mst_fake_device_free(dev));
+    return s;
+}
+
+/* What the camera makes of each damage today (the frame at index 2; the others are clean):
+ * - zero length: dropped (shorter than any JPEG), counted in MstCameraStats.dropped;
+ * - missing EOI, junk before EOI: delivered, and decoded as if clean;
+ * - truncated: delivered; the part before the cut decodes, the rest is what the decoder fills
+ *   in (the bottom-left quadrant, past the cut, is not the picture's);
+ * - bad Huffman: delivered; the header is sound, so the check passes, and the decoder makes a
+ *   picture of the garbage (white top-left, grey elsewhere): no frame says it was damaged,
+ *   none is counted as dropped, on either decoder path. */
+static void check_damage(const uint8_t *jpeg, size_t len) {
+    MstCameraStats st;
+    struct seen clean = run(jpeg, len, 0, &st);
+    CHECK_EQ_INT(clean.count, 6);
+    CHECK_EQ_INT(st.dropped, 0);
+    const uint8_t *quads = clean.luma[0];
+    for (int i = 0; i < 6; i++) {
+        CHECK_EQ_INT(clean.sequence[i], i);
+        CHECK(memcmp(clean.luma[i], quads, 4) == 0);
+    }
+    /* The four quadrants differ, so a wrong one shows. */
+    CHECK(quads[0] != quads[1] && quads[0] != quads[2] && quads[1] != quads[3] && quads[2] != quads[3]);
+
+    for (int32_t d = MST_MJPEG_DAMAGE_TRUNCATED; d <= MST_MJPEG_DAMAGE_ZERO_LENGTH; d++) {
+        struct seen s = run(jpeg, len, d, &st);
+        CHECK_EQ_INT(st.out_of_order, 0);
+        if (d == MST_MJPEG_DAMAGE_ZERO_LENGTH) {
+            CHECK_EQ_INT(st.dropped, 1);
+            CHECK_EQ_INT(st.frames, 5);
+            CHECK_EQ_INT(s.count, 5);
+            const int64_t want[] = {0, 1, 3, 4, 5};
+            for (int i = 0; i < 5; i++) {
+                CHECK_EQ_INT(s.sequence[i], want[i]);
+                CHECK(memcmp(s.luma[i], quads, 4) == 0);
+            }
+            continue;
+        }
+        CHECK_EQ_INT(st.dropped, 0);
+        CHECK_EQ_INT(st.frames, 6);
+        CHECK_EQ_INT(s.count, 6);
+        for (int i = 0; i < 6; i++) {
+            CHECK_EQ_INT(s.sequence[i], i);
+            if (i != 2) CHECK(memcmp(s.luma[i], quads, 4) == 0);
+        }
+        const uint8_t *got = s.luma[2];
+        switch (d) {
+        case MST_MJPEG_DAMAGE_MISSING_EOI:
+        case MST_MJPEG_DAMAGE_JUNK_BEFORE_EOI:
+            CHECK(memcmp(got, quads, 4) == 0);
+            break;
+        case MST_MJPEG_DAMAGE_TRUNCATED:
+            CHECK_EQ_INT(got[0], quads[0]);
+            CHECK_EQ_INT(got[1], quads[1]);
+            CHECK(got[2] != quads[2]);
+            break;
+        case MST_MJPEG_DAMAGE_BAD_HUFFMAN:
+            CHECK_EQ_INT(got[0], 255);
+            CHECK_EQ_INT(got[1], 128);
+            CHECK_EQ_INT(got[2], 128);
+            CHECK_EQ_INT(got[3], 128);
+            break;
+        }
+    }
+}
+
+/* An MJPEG camera needs frames; damage needs an MJPEG camera. */
+static void check_arguments(void) {
+    MstFakeDeviceInit init = MST_STRUCT_INIT(MstFakeDeviceInit);
+    init.kind = MST_DEVICE_KIND_VIDEO_INPUT;
+    init.name = "mjpeg";
+    init.pixel_format = MJPG;
+    MstFakeDevice *dev = NULL;
+    CHECK_STATUS(mst_fake_device_add(&init, &dev), MST_ERR_INVALID_ARG);
+    init.num_mjpeg_frames = 1;
+    CHECK_STATUS(mst_fake_device_add(&init, &dev), MST_ERR_NULL_ARG);
+    MstFault f = MST_STRUCT_INIT(MstFault);
+    f.kind = MST_FAULT_DAMAGED_MJPEG;
+    f.damage = 6;
+    const uint8_t *frames[1] = {QUAD_420};
+    size_t sizes[1] = {sizeof QUAD_420};
+    init.mjpeg_frames = frames;
+    init.mjpeg_sizes = sizes;
+    init.faults = &f;
+    init.num_faults = 1;
+    CHECK_STATUS(mst_fake_device_add(&init, &dev), MST_ERR_INVALID_ARG);
+    init.pixel_format = 0; /* YUYV */
+    f.damage = MST_MJPEG_DAMAGE_TRUNCATED;
+    CHECK_STATUS(mst_fake_device_add(&init, &dev), MST_ERR_INVALID_ARG);
+    CHECK(dev == NULL);
+}
+
+int main(void) {
+    check_damage(QUAD_420, sizeof QUAD_420);
+    check_damage(QUAD_422, sizeof QUAD_422);
+    check_arguments();
+    return 0;
+}
