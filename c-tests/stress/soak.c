@@ -211,26 +211,6 @@ static void churn(MstTrack *track, unsigned long long *frames) {
     MUST(mst_track_free(clone));
 }
 
-/* libmst keeps up to 24 freed frame buffers for reuse (src/frame/mod.rs, STORAGE_POOL), a
- * bounded pool that fills as load spikes leave more frames in flight: on a busy machine it
- * steps RSS up by whole buffers for minutes, which a slope over 10 minutes would read as
- * growth. Filling it first with buffers of the largest frame this soak makes (640x360 I420,
- * which no smaller frame takes: a buffer is reused only up to 1.5 times the size asked) pins
- * it at its bound, so what is left to grow is what leaks. */
-static void fill_buffer_pool(void) {
-    enum { W = 640, H = 360, POOL = 24 };
-    static uint8_t pixels[W * H * 3 / 2];
-    MstFrame *frames[POOL];
-    for (int i = 0; i < POOL; i++) {
-        MstVideoFrameInit init = MST_STRUCT_INIT(MstVideoFrameInit);
-        init.format = MST_VIDEO_PIXEL_FORMAT_I420;
-        init.coded_width = W;
-        init.coded_height = H;
-        MUST(mst_frame_create_video(&init, pixels, sizeof pixels, &frames[i]));
-    }
-    for (int i = 0; i < POOL; i++) MUST(mst_frame_free(frames[i]));
-}
-
 static void check_processor(struct reader *r) {
     MstProcessorStats st = {.struct_size = sizeof st};
     MUST(mst_processor_get_stats(r->processor, &st));
@@ -262,7 +242,6 @@ int main(int argc, char **argv) {
     printf("soak: libmst %s, %.1f min, warm-up %.0f s, a sample every %.0f s, RSS slope limit %.0f KB/min,"
            " fd slope limit 0\n", mst_version(), minutes, warmup, every, max_rss_slope);
 
-    fill_buffer_pool();
     /* Sources, all paced at 30 fps: two test patterns, a generator written at 30 fps, a tone
      * in 1600-frame chunks (48000 / 1600 = 30 a second). */
     MstTestPatternOptions po = MST_STRUCT_INIT(MstTestPatternOptions);
