@@ -1,9 +1,10 @@
 /* The race program (issue 14, part 3): THREADS worker threads for SECONDS seconds pick, at
- * random from a logged seed, operations on a shared set of slots, each slot a source
- * (a generator, the test pattern, the tone) with its tracks and processors:
- * clone, stop, set_enabled, apply_constraints, processor create, read (blocking with a timeout,
- * fd + poll, callback), wakeup, close, free, generator write (copied and wrapped frames),
- * writable close, set_muted and track free, all racing each other on the same handles.
+ * random from a logged seed, operations on a shared set of slots, each slot a source (a
+ * generator, the test pattern, the tone, a fake camera or microphone with scripted faults)
+ * with its tracks and processors: clone, stop, set_enabled, apply_constraints, processor
+ * create, read (blocking with a timeout, fd + poll, callback), wakeup, close, free, generator
+ * write (copied and wrapped frames), writable close, set_muted, fault injection and track
+ * free, all racing each other on the same handles.
  *
  * It checks, for every processor when it is retired (closed, its readers gone):
  *   total = delivered + discarded_queue_full + discarded_superseded + discarded_closed + queued,
@@ -45,6 +46,8 @@ enum op {
     OP_CREATE_GENERATOR_AUDIO,
     OP_CREATE_TEST_PATTERN,
     OP_CREATE_TONE,
+    OP_CREATE_FAKE_CAMERA,
+    OP_CREATE_FAKE_MICROPHONE,
     OP_DESTROY_SLOT,
     OP_CLONE,
     OP_STOP,
@@ -63,17 +66,18 @@ enum op {
     OP_WRITABLE_CLOSE,
     OP_SET_MUTED,
     OP_FRAME_CLONE,
+    OP_FAULT_INJECT,
     OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
     "create generator (video)", "create generator (audio)", "create test pattern",
-    "create tone", "destroy slot (free all)", "track clone", "track stop",
+    "create tone", "create fake camera", "create fake microphone", "destroy slot (free all)", "track clone", "track stop",
     "track set_enabled", "track apply_constraints", "processor create",
     "read (blocking, timeout)", "read (fd + poll)", "frame via callback", "processor wakeup",
     "processor close", "processor retire (check + free)", "track free", "generator write",
     "generator write (wrapped)", "writable close", "generator set_muted",
-    "frame clone/close/free",
+    "frame clone/close/free", "fake device fault inject",
 };
 
 static atomic_ullong op_counts[OP_COUNT];
@@ -166,7 +170,16 @@ struct proc {
     struct proc_ctx *ctx;
 };
 
-enum source { SRC_NONE, SRC_GENERATOR_VIDEO, SRC_GENERATOR_AUDIO, SRC_TEST_PATTERN, SRC_TONE };
+enum source {
+    SRC_NONE,
+    SRC_GENERATOR_VIDEO,
+    SRC_GENERATOR_AUDIO,
+    SRC_TEST_PATTERN,
+    SRC_TONE,
+    SRC_FAKE_CAMERA,
+    SRC_FAKE_MICROPHONE,
+    SRC_KINDS
+};
 
 #define MAX_TRACKS 4
 #define MAX_PROCS 4
@@ -179,6 +192,7 @@ struct slot {
     enum source source;
     MstKind kind;
     MstGenerator *generator;
+    MstFakeDevice *fake;
     MstTrack *tracks[MAX_TRACKS];
     struct proc procs[MAX_PROCS];
     atomic_llong next_timestamp;
@@ -270,6 +284,7 @@ static void destroy_slot(int thread, struct slot *slot, uint64_t *rng) {
         return;
     }
     MstGenerator *generator = slot->generator;
+    MstFakeDevice *fake = slot->fake;
     MstTrack *tracks[MAX_TRACKS];
     struct proc procs[MAX_PROCS];
     memcpy(tracks, slot->tracks, sizeof tracks);
@@ -277,25 +292,102 @@ static void destroy_slot(int thread, struct slot *slot, uint64_t *rng) {
     memset(slot->tracks, 0, sizeof slot->tracks);
     memset(slot->procs, 0, sizeof slot->procs);
     slot->generator = NULL;
+    slot->fake = NULL;
     slot->source = SRC_NONE;
     pthread_rwlock_unlock(&slot->lock);
 
+    /* 0: the source goes first (the tracks end under their processors), 1: the track handles
+     * first (the processors keep the tracks alive), 2: the processors first. */
     uint32_t order = below(rng, 3);
     if (order == 0) EXPECT_OK(mst_generator_free(generator));
+    if (order == 0) EXPECT_OK(mst_fake_device_free(fake));
     for (int i = 0; i < MAX_TRACKS && order == 1; i++) EXPECT_OK(mst_track_free(tracks[i]));
     for (int i = 0; i < MAX_PROCS; i++)
         if (procs[i].handle) retire(thread, procs[i]);
     if (order != 1)
         for (int i = 0; i < MAX_TRACKS; i++) EXPECT_OK(mst_track_free(tracks[i]));
     if (order != 0) EXPECT_OK(mst_generator_free(generator));
+    if (order != 0) EXPECT_OK(mst_fake_device_free(fake));
     count(OP_DESTROY_SLOT);
 }
 
 /* ---- Operations -------------------------------------------------------------------------- */
 
+/* A random fault for a fake camera or microphone, hitting its next frame (at = 0). Faults that
+ * end the tracks (unplug, a fatal read error) are rarer than the ones they survive. */
+static MstFault random_fault(bool camera, uint64_t *rng) {
+    MstFault f = MST_STRUCT_INIT(MstFault);
+    switch (below(rng, 12)) {
+    case 0:
+        f.kind = MST_FAULT_UNPLUG;
+        break;
+    case 1:
+        f.kind = MST_FAULT_READ_ERROR;
+        f.value = camera ? (below(rng, 2) ? EIO : EBUSY) : (below(rng, 2) ? EPIPE : ENODEV);
+        break;
+    case 2:
+    case 3:
+        f.kind = MST_FAULT_OVERRUN;
+        f.value = 1 + below(rng, 5);
+        break;
+    case 4:
+    case 5:
+        f.kind = MST_FAULT_STALL;
+        f.value = below(rng, 20000);
+        break;
+    case 6:
+    case 7:
+        f.kind = MST_FAULT_TIMESTAMP_JUMP;
+        f.value = (int64_t)below(rng, 2000000) - 1000000;
+        break;
+    default:
+        f.kind = MST_FAULT_FORMAT_CHANGE;
+        if (camera) {
+            f.width = 16 + 16 * below(rng, 4);
+            f.height = 16 + 8 * below(rng, 4);
+        } else {
+            f.sample_rate = below(rng, 2) ? 16000 : 48000;
+            f.channels = 1 + below(rng, 2);
+        }
+        break;
+    }
+    return f;
+}
+
+/* A fake camera or microphone with a random pacing and up to three scripted faults, opened
+ * as a real device is. */
+static MstStatus create_fake(bool camera, uint64_t *rng, MstFakeDevice **fake, MstTrack **track) {
+    static atomic_uint serial;
+    char name[32];
+    snprintf(name, sizeof name, "stress%u", atomic_fetch_add(&serial, 1));
+    MstFault faults[3];
+    size_t num_faults = below(rng, 4);
+    for (size_t i = 0; i < num_faults; i++) {
+        faults[i] = random_fault(camera, rng);
+        faults[i].at = 1 + below(rng, 300);
+    }
+    MstFakeDeviceInit init = MST_STRUCT_INIT(MstFakeDeviceInit);
+    init.kind = camera ? MST_DEVICE_KIND_VIDEO_INPUT : MST_DEVICE_KIND_AUDIO_INPUT;
+    init.name = name;
+    init.width = 32 + 16 * below(rng, 4);
+    init.height = 24 + 8 * below(rng, 4);
+    init.pacing = (MstFakePacing)below(rng, 3);
+    init.frame_rate = 30 + below(rng, 270);
+    init.frame_count = below(rng, 2) ? 0 : 1 + below(rng, 2000);
+    init.faults = num_faults ? faults : NULL;
+    init.num_faults = num_faults;
+    MstStatus s = mst_fake_device_add(&init, fake);
+    if (s != MST_OK) return s;
+    const char *id = NULL;
+    s = mst_fake_device_get_id(*fake, &id);
+    if (s != MST_OK) return s;
+    return camera ? mst_track_create_camera(id, NULL, NULL, track) : mst_track_create_microphone(id, NULL, track);
+}
+
 static void create_source(struct slot *slot, uint64_t *rng) {
-    enum source source = (enum source)(1 + below(rng, 4));
+    enum source source = (enum source)(1 + below(rng, SRC_KINDS - 1));
     MstGenerator *generator = NULL;
+    MstFakeDevice *fake = NULL;
     MstTrack *track = NULL;
     MstKind kind = MST_KIND_VIDEO;
     MstStatus s;
@@ -318,6 +410,12 @@ static void create_source(struct slot *slot, uint64_t *rng) {
         count(OP_CREATE_TEST_PATTERN);
         break;
     }
+    case SRC_FAKE_CAMERA:
+    case SRC_FAKE_MICROPHONE:
+        kind = source == SRC_FAKE_CAMERA ? MST_KIND_VIDEO : MST_KIND_AUDIO;
+        s = create_fake(source == SRC_FAKE_CAMERA, rng, &fake, &track);
+        count(source == SRC_FAKE_CAMERA ? OP_CREATE_FAKE_CAMERA : OP_CREATE_FAKE_MICROPHONE);
+        break;
     default: {
         MstToneOptions o = MST_STRUCT_INIT(MstToneOptions);
         o.channels = 1 + below(rng, 2);
@@ -335,6 +433,7 @@ static void create_source(struct slot *slot, uint64_t *rng) {
         FINDING("creating source %d failed: %s: %s", (int)source, mst_status_str(s), mst_last_error_message());
         mst_track_free(track);
         mst_generator_free(generator);
+        mst_fake_device_free(fake);
         return;
     }
     pthread_rwlock_wrlock(&slot->lock);
@@ -342,15 +441,18 @@ static void create_source(struct slot *slot, uint64_t *rng) {
         slot->source = source;
         slot->kind = kind;
         slot->generator = generator;
+        slot->fake = fake;
         slot->tracks[0] = track;
         atomic_store(&slot->frame_size, 0);
         generator = NULL;
+        fake = NULL;
         track = NULL;
     }
     pthread_rwlock_unlock(&slot->lock);
     /* Another thread filled the slot first. */
     EXPECT_OK(mst_track_free(track));
     EXPECT_OK(mst_generator_free(generator));
+    EXPECT_OK(mst_fake_device_free(fake));
 }
 
 /* A random non-empty track of the slot, or NULL; under its lock. */
@@ -658,6 +760,14 @@ static void one_step(int thread, uint64_t *rng) {
             /* MST_ERR_TYPE: an errored writable refuses to close (no write here errors it). */
             EXPECT_OR(mst_generator_close(slot->generator), MST_ERR_TYPE);
             count(OP_WRITABLE_CLOSE);
+        }
+        pthread_rwlock_unlock(&slot->lock);
+    } else if (r < 98) {
+        pthread_rwlock_rdlock(&slot->lock);
+        if (slot->fake) {
+            MstFault f = random_fault(slot->source == SRC_FAKE_CAMERA, rng);
+            EXPECT_OK(mst_fake_device_inject(slot->fake, &f));
+            count(OP_FAULT_INJECT);
         }
         pthread_rwlock_unlock(&slot->lock);
     } else {
