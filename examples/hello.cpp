@@ -1,4 +1,4 @@
-// mst.hpp's first program: one second of the test pattern, read until the track ends.
+// mst.hpp's first program. Build: c++ -std=c++17 hello.cpp -o hello $(pkg-config --cflags --libs mst)
 #include <mst.hpp>
 
 #include <cstdio>

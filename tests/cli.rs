@@ -313,7 +313,10 @@ fn verbose_shows_the_library_log_and_only_then() {
         let err = String::from_utf8_lossy(&loud.stderr);
         assert!(err.contains("mst: log: alsa-lib warning: ") && err.contains("NoSuchCard"), "{flag}:\n{err}");
         assert!(err.lines().all(|l| l.starts_with("mst: ")), "every line prefixed:\n{err}");
-        assert!(err.lines().last().unwrap().starts_with("mst: NoDevice"), "mst's own error last:\n{err}");
+        let last = err.lines().last().unwrap();
+        // mst's own error last, without the library's error kind ("NoDevice: ").
+        assert!(last.starts_with("mst: ") && last.contains("NoSuchCard"), "{flag}:\n{err}");
+        assert!(!last.contains("NoDevice"), "{flag}: {last}");
     }
     // Before the verb too, and on every verb (the listing of devices included).
     let out = mst(&["-v", "devices"]);
@@ -442,6 +445,246 @@ fn record_png_sequence_slower_than_the_source_loses_no_frame() {
         let (w, h, _, px) = decode_png(&d.join(format!("x{i:03}.png")));
         assert_eq!((w, h), (640, 360));
         assert_eq!(bar_shift(&px, 640, 360), 4 * (i - 1), "x{i:03}.png is not frame {} of the pattern", i - 1);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Runs `mst args` with the extra environment `env`, failing the test if it has not exited
+/// after a minute (what it did when a sink failed: it waited for room in a dead queue).
+fn within_a_minute(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(MST)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("mst {args:?} still running after 60 s: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_full_disk_ends_the_recording_with_its_error() {
+    let d = dir("full");
+    for (name, source) in [("full.y4m", "test-pattern"), ("full.wav", "tone")] {
+        let path = d.join(name);
+        std::os::unix::fs::symlink("/dev/full", &path).unwrap();
+        let mut args = vec!["record", source, "-o", s(&path), "--frames", "20000"];
+        if source == "test-pattern" {
+            args.extend(["--width", "64", "--height", "48"]);
+        }
+        let out = within_a_minute(&args, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "mst {args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with("mst: ") && err.contains("No space left on device"), "{err}");
+        assert!(!err.starts_with("mst: Io: "), "the library's error kind is not for users: {err}");
+        // Without a limit too: the failure ends it, not Ctrl-C.
+        let out = within_a_minute(&args[..4], &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// An ALSA configuration (alsa-lib's `file` plugin over `null`, as tests/alsa_host.rs has) with
+/// `cli_play` writing what it plays to `d/played.raw` and `cli_full` to /dev/full; the
+/// environment that makes alsa-lib read it.
+fn alsa_files(d: &Path) -> (PathBuf, [(&'static str, String); 1]) {
+    let played = d.join("played.raw");
+    let conf = d.join("asound.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "pcm.cli_play {{ type file slave.pcm \"null\" file \"{}\" format \"raw\" }}\n\
+             pcm.cli_full {{ type file slave.pcm \"null\" file \"/dev/full\" format \"raw\" }}\n",
+            played.display()
+        ),
+    )
+    .unwrap();
+    (played, [("ALSA_CONFIG_PATH", format!("/usr/share/alsa/alsa.conf:{}", conf.display()))])
+}
+
+/// Plays `wav` into `cli_play`, asserting that exactly `data` was played, then at most a
+/// buffer of the silence playback ends with.
+#[track_caller]
+fn plays_exactly(d: &Path, wav: &Path, data: &[u8]) {
+    let (played, env) = alsa_files(d);
+    let _ = std::fs::remove_file(&played);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = within_a_minute(&["play", s(wav), "cli_play"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = std::fs::read(&played).unwrap();
+    let (audio, tail) = got.split_at(data.len().min(got.len()));
+    assert!(
+        audio == data,
+        "{} bytes played for {} in the data chunk; first difference at byte {:?}",
+        got.len(),
+        data.len(),
+        audio.iter().zip(data).position(|(a, b)| a != b)
+    );
+    assert!(tail.iter().all(|&b| b == 0), "something other than silence after the data");
+    assert!(tail.len() <= data.len(), "{} bytes after the data", tail.len());
+}
+
+#[test]
+fn play_plays_the_data_chunk_exactly() {
+    let d = dir("play-bytes");
+    // Stereo S16 at 8 kHz, a second of a ramp, behind an odd-sized LIST chunk and its pad byte.
+    let data: Vec<u8> = (0..8000u32 * 2).flat_map(|i| ((i * 37 % 65536) as u16 as i16).to_le_bytes()).collect();
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF\0\0\0\0WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    for v in [1u16, 2] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&8000u32.to_le_bytes());
+    b.extend_from_slice(&(8000u32 * 4).to_le_bytes());
+    for v in [4u16, 16] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(b"LIST");
+    b.extend_from_slice(&3u32.to_le_bytes());
+    b.extend_from_slice(b"odd\xAA");
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
+    let riff = (b.len() - 8) as u32;
+    b[4..8].copy_from_slice(&riff.to_le_bytes());
+    let wav = d.join("s16.wav");
+    std::fs::write(&wav, &b).unwrap();
+    plays_exactly(&d, &wav, &data);
+
+    // What `mst record` writes for 6 channels: WAVE_FORMAT_EXTENSIBLE, 32-bit float.
+    let wav = d.join("six.wav");
+    expect(0, &["record", "tone", "-o", s(&wav), "--seconds", "0.5", "--channels", "6"]);
+    let b = std::fs::read(&wav).unwrap();
+    assert_eq!((u16_at(&b, 20), &b[60..64]), (0xFFFE, &b"data"[..]));
+    plays_exactly(&d, &wav, &b[68..]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn play_into_a_failing_device_ends_with_its_error() {
+    let d = dir("play-full");
+    let wav = d.join("t.wav");
+    expect(0, &["record", "tone", "-o", s(&wav), "--seconds", "5"]);
+    let (_, env) = alsa_files(&d);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = within_a_minute(&["play", s(&wav), "cli_full"], &env);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("mst: ") && err.contains("cli_full"), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Runs `mst args` with stderr on a pseudo-terminal until its output holds every one of
+/// `wanted`, then interrupts it; its exit status and everything it printed there.
+fn on_a_terminal(args: &[&str], wanted: &[&str]) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes the two descriptors; no name, termios or size is asked for.
+    let r = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are fresh from openpty and owned only here.
+    let (master, slave) = unsafe { (std::fs::File::from_raw_fd(master), std::os::fd::OwnedFd::from_raw_fd(slave)) };
+    let mut child = Command::new(MST).args(args).stdin(Stdio::null()).stderr(Stdio::from(slave)).spawn().unwrap();
+    // The child holds the only slave descriptor now: once it exits, reads end (EIO).
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut master = master;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            s2.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let start = Instant::now();
+    loop {
+        let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+        if wanted.iter().all(|w| text.contains(w)) {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(60) || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("mst {args:?}: no status line with {wanted:?} on the terminal: {text:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill with a child's pid we have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let code = child.wait().unwrap().code();
+    reader.join().unwrap();
+    let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    (code, text)
+}
+
+#[test]
+fn a_terminal_shows_a_status_line() {
+    let d = dir("status");
+    // Into /dev/null: the sources run as fast as the file is written, for as long as needed.
+    let wav = d.join("null.wav");
+    std::os::unix::fs::symlink("/dev/null", &wav).unwrap();
+    let (code, text) = on_a_terminal(&["record", "tone", "-o", s(&wav)], &["chunks dropped  peak", " dBFS"]);
+    assert_eq!(code, Some(0), "{text}");
+    let line = text.split('\r').rev().find(|l| l.contains("dBFS")).unwrap();
+    // "   1.0 s  12.34 s of audio  1234.0 chunks/s  0 chunks dropped  peak  -6.0 dBFS"
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = |w: &str| words.iter().position(|x| *x == w).unwrap_or_else(|| panic!("no {w:?} in {line:?}"));
+    let number = |i: usize| words[i].parse::<f64>().unwrap_or_else(|_| panic!("{:?} in {line:?}", words[i]));
+    assert_eq!(words[at("of") + 1], "audio", "{line:?}");
+    assert!(number(at("of") - 2) > 0.0, "seconds of audio: {line:?}");
+    assert!(number(at("chunks/s") - 1) > 0.0, "{line:?}");
+    assert_eq!(number(at("dropped") - 2), 0.0, "{line:?}");
+    assert!(number(at("dBFS") - 1) < 0.0, "the tone's peak is below full scale: {line:?}");
+    assert!(text.contains(" sample frames, 0 chunks dropped"), "the summary: {text:?}");
+
+    let y4m = d.join("null.y4m");
+    std::os::unix::fs::symlink("/dev/null", &y4m).unwrap();
+    let args = ["record", "test-pattern", "-o", s(&y4m), "--width", "64", "--height", "48"];
+    let (code, text) = on_a_terminal(&args, &[" fps  ", " dropped"]);
+    assert_eq!(code, Some(0), "{text}");
+    let line = text.split('\r').rev().find(|l| l.contains("fps")).unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&words[1..], ["s", words[2], "frames", words[4], "fps", words[6], "dropped"], "{line:?}");
+    assert!(words[2].parse::<u64>().unwrap() > 0 && words[4].parse::<f64>().unwrap() > 0.0, "{line:?}");
+    assert!(!line.contains("dBFS"), "{line:?}");
+    assert!(text.contains(" frames, 0 frames dropped"), "the summary: {text:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn options_that_do_not_apply_to_the_source_are_refused() {
+    let d = dir("inapplicable");
+    for (source, out, option) in [
+        ("tone", "x.wav", &["--fps", "30"][..]),
+        ("tone", "x.wav", &["--width", "64"]),
+        ("test-pattern", "x.y4m", &["--rate", "8000"]),
+        ("test-pattern", "x.y4m", &["--channels", "2"]),
+    ] {
+        let path = d.join(out);
+        let args = [&["record", source, "-o", s(&path), "--frames", "1"][..], option].concat();
+        let o = mst(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "mst {args:?}: {err}");
+        assert!(err.starts_with(&format!("mst: {} does not apply to {source}", option[0])), "{err}");
+        assert!(!path.exists(), "no file for a refused command");
+        let info = mst(&[&["info", source][..], option].concat());
+        assert_eq!(info.status.code(), Some(2), "info {source} {option:?}");
     }
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -440,18 +440,65 @@ fn cli_virtual_camera_frames_come_back_through_vivids_loop() {
     if !in_vm("cli_virtual_camera_frames_come_back_through_vivids_loop") {
         return;
     }
-    use mst::device::DeviceKind;
-    use mst::source::v4l2::{camera, CameraFormat, CameraOptions};
     let output = device_id(&ok(&["devices"]), "video-output", "vivid");
     // A limited run ends by itself.
     ok(&["virtual-camera", "test-pattern", &output, "--frames", "10", "--width", "640", "--height", "360"]);
+    pattern_comes_back_through_vivids_loop(Some(&output));
+}
 
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn cli_virtual_camera_without_a_device_uses_the_first_output() {
+    if !in_vm("cli_virtual_camera_without_a_device_uses_the_first_output") {
+        return;
+    }
+    let listing = ok(&["devices"]);
+    let first = listing.lines().find_map(|l| l.strip_prefix("video-output ")).expect("a video output");
+    assert_eq!(first, device_id(&listing, "video-output", "vivid"), "vivid's output is the first:\n{listing}");
+    let out = mst(&["virtual-camera", "test-pattern", "--frames", "10", "--width", "640", "--height", "360"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "a run that works prints nothing");
+    pattern_comes_back_through_vivids_loop(None);
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn cli_info_on_the_loopback_microphone() {
+    if !in_vm("cli_info_on_the_loopback_microphone") {
+        return;
+    }
+    let mic = device_id(&ok(&["devices"]), "microphone", "CARD=Loopback,DEV=1");
+    let info = ok(&["info", &mic, "--rate", "48000", "--channels", "2"]);
+    for line in ["label: ", "kind: audio", "readyState: Live", "muted: false"] {
+        assert!(info.contains(line), "{line:?} missing in\n{info}");
+    }
+    assert!(info.lines().any(|l| l.starts_with("label: ") && l.contains("Loopback")), "{info}");
+    // Settings describe the first chunk, which came: no "-" left.
+    let settings = info.split("settings:").nth(1).expect("a settings section");
+    for line in ["  sampleRate: 48000", "  channelCount: 2"] {
+        assert!(settings.contains(line), "{line:?} missing in settings\n{info}");
+    }
+    let size = settings.lines().find_map(|l| l.strip_prefix("  sampleSize: ")).expect("sampleSize");
+    assert!(["8", "16", "32"].contains(&size), "sampleSize {size:?}\n{info}");
+    // An option of the other kind is refused, not ignored.
+    let out = mst(&["info", &mic, "--width", "640"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Runs `mst virtual-camera test-pattern [OUTPUT]` at 1280x720 and reads vivid's capture node
+/// back through its loop until four distinct frames of the pattern have come, in order: the
+/// frames went to vivid's output.
+fn pattern_comes_back_through_vivids_loop(output: Option<&str>) {
+    use mst::device::DeviceKind;
+    use mst::source::v4l2::{camera, CameraFormat, CameraOptions};
     // The loop takes the output's frames into the capture node as they are, when both sides
     // are YU12 at the HDMI timings' 1280x720: mst's test pattern must come back exactly.
     let (w, h) = (1280usize, 720usize);
     let _vivid = vivid_loop::Loop::new();
+    let mut args = vec!["virtual-camera", "test-pattern", "--width", "1280", "--height", "720"];
+    args.extend(output);
     let mut child = Command::new(mst_path())
-        .args(["virtual-camera", "test-pattern", &output, "--width", "1280", "--height", "720"])
+        .args(&args)
         .current_dir("/tmp")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
@@ -558,6 +605,53 @@ fn cli_unplugging_the_microphone_exits_4_with_a_finished_file() {
     assert_eq!(u32_at(&b, 40) as usize, b.len() - 44, "data size filled in");
     assert_eq!(u32_at(&b, 40) % u16_at(&b, 32) as u32, 0, "whole sample frames");
     std::fs::remove_file(path).unwrap();
+    let deadline = Instant::now() + HANG;
+    while !card_present("Dummy") {
+        assert!(Instant::now() < deadline, "card Dummy did not come back after bind");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn cli_unplugging_the_speaker_exits_4() {
+    if !in_vm("cli_unplugging_the_speaker_exits_4") {
+        return;
+    }
+    let speaker = device_id(&ok(&["devices"]), "speaker", "CARD=Dummy");
+    ok(&["record", "tone", "-o", "/tmp/long.wav", "--seconds", "30", "--rate", "48000", "--channels", "2"]);
+    let mut child = Command::new(mst_path())
+        .args(["play", "/tmp/long.wav", &speaker])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Unplugged once the device runs (its format set, the command waiting for room in the
+    // playback queue): the device is lost during play, not while it is being opened.
+    let status_file = "/proc/asound/Dummy/pcm0p/sub0/status";
+    let start = Instant::now();
+    while !std::fs::read_to_string(status_file).unwrap_or_default().contains("RUNNING") {
+        assert!(start.elapsed() < HANG, "the Dummy speaker never ran");
+        assert!(child.try_wait().unwrap().is_none(), "mst play ended before the unplug");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write("/sys/bus/platform/drivers/snd_dummy/unbind", "snd_dummy.0").expect("unbinding snd_dummy.0");
+    let deadline = Instant::now() + HANG;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "mst play did not end after the unplug");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    println!("{err}");
+    std::fs::write("/sys/bus/platform/drivers/snd_dummy/bind", "snd_dummy.0").expect("binding snd_dummy.0");
+    std::fs::remove_file("/tmp/long.wav").unwrap();
+    assert_eq!(status.code(), Some(4), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("mst: ") && err.contains("went away"), "{err}");
     let deadline = Instant::now() + HANG;
     while !card_present("Dummy") {
         assert!(Instant::now() < deadline, "card Dummy did not come back after bind");

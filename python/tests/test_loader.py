@@ -42,3 +42,22 @@ def test_mst_lib_wins_and_a_wrong_one_is_not_replaced_by_another(prefix, tmp_pat
     out = run(env)
     assert out.returncode != 0
     assert "libmst not found" in out.stderr and "missing.so" in out.stderr
+
+
+def test_without_mst_lib_or_pkg_config_the_loader_path_is_searched(prefix, tmp_path):
+    """No $MST_LIB, pkg-config knows no `mst`: the dynamic loader finds libmst.so.1 through
+    LD_LIBRARY_PATH (the package's last fallback)."""
+    empty = tmp_path / "no-pkgconfig"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MST_LIB"}
+    # PKG_CONFIG_LIBDIR replaces pkg-config's default search path, so an installed mst.pc
+    # cannot answer either.
+    env.update(PKG_CONFIG_PATH=str(empty), PKG_CONFIG_LIBDIR=str(empty),
+               LD_LIBRARY_PATH=str(prefix))
+    maps = ("import mst; print(mst.lib._name); "
+            "print(*sorted({l.split()[-1] for l in open('/proc/self/maps') if 'libmst' in l}))")
+    out = subprocess.run([sys.executable, "-c", maps], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    name, loaded = out.stdout.split("\n")[:2]
+    assert name == "libmst.so.1"
+    assert loaded == str(prefix / "libmst.so.1"), f"loaded {loaded!r}"

@@ -5,7 +5,8 @@
 //! positionals, which ~100 lines cover without a dependency.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -87,17 +88,21 @@ Records SOURCE into FILE; FILE's extension picks the format:
   .png   video: the first frame; with a printf-style %d (frame-%04d.png) one PNG per frame,
          numbered from 1
 Without --seconds or --frames, records until Ctrl-C (which finishes the file cleanly) or until
-the source ends. On a terminal, a status line shows the time, frame rate, drops and (audio) the
-peak level in dBFS.
+the source ends. test-pattern and tone are not recorded in real time but as fast as the file
+is written (no frame is lost): without a limit they fill the disk quickly. On a terminal, a
+status line shows the time and, for video, the frames and frames per second; for audio, the
+seconds of audio and chunks per second, and the peak level in dBFS; and the drops.
 
   -o, --output FILE   where to write
   --seconds N         stop after N seconds of media (video by timestamps; audio by its
                       sample count, cut exactly)
   --frames N          stop after N video frames or N audio sample frames
   --width W, --height H, --fps F
-                      video size and rate (test-pattern: exactly; cameras: ideal values)
+                      video size and rate (test-pattern: exactly; cameras: ideal values);
+                      refused for an audio source
   --rate HZ, --channels N
-                      audio rate and channel count (tone: exactly; microphones: ideal values)
+                      audio rate and channel count (tone: exactly; microphones: ideal
+                      values); refused for a video source
 ";
 
 const HELP_SNAPSHOT: &str = "\
@@ -202,8 +207,19 @@ impl From<mst::Error> for Fail {
             ErrorKind::InvalidArg | ErrorKind::Overconstrained | ErrorKind::Range => EXIT_USAGE,
             _ => EXIT_FAILURE,
         };
-        Fail { code, message: e.to_string() }
+        // The message alone: the kind is for programs (the exit status says it here).
+        Fail { code, message: e.message.into_owned() }
     }
+}
+
+/// A sink's error after it opened: a device that went away is exit 4, not 3 (no such device).
+fn sink_fail(e: mst::Error) -> Fail {
+    let lost = e.kind == ErrorKind::NoDevice;
+    let mut f = Fail::from(e);
+    if lost {
+        f.code = EXIT_DEVICE_LOST;
+    }
+    f
 }
 
 type Res<T> = std::result::Result<T, Fail>;
@@ -338,10 +354,24 @@ enum Pace {
     AsFastAsRead,
 }
 
+/// Refuses the shape options that do not apply to a `kind` source: they would be ignored, and
+/// a user who gives them expects them to count.
+fn applies(s: &Shape, kind: Kind, source: &str) -> Res<()> {
+    let given: &[(&str, bool)] = match kind {
+        Kind::Video => &[("--rate", s.rate.is_some()), ("--channels", s.channels.is_some())],
+        Kind::Audio => &[("--width", s.width.is_some()), ("--height", s.height.is_some()), ("--fps", s.fps.is_some())],
+    };
+    match given.iter().find(|(_, g)| *g) {
+        Some((name, _)) => Err(Fail::usage(format!("{name} does not apply to {source}, which gives {}", kind.name()))),
+        None => Ok(()),
+    }
+}
+
 /// Opens SOURCE: the test pattern, the tone, or a camera or microphone by its device id.
 fn open_source(source: &str, s: &Shape, pace: Pace) -> Res<Track> {
     let track = match source {
         "test-pattern" => {
+            applies(s, Kind::Video, source)?;
             let d = TestPatternOptions::default();
             let o = TestPatternOptions {
                 width: s.width.unwrap_or(d.width),
@@ -355,6 +385,7 @@ fn open_source(source: &str, s: &Shape, pace: Pace) -> Res<Track> {
             }
         }
         "tone" => {
+            applies(s, Kind::Audio, source)?;
             let d = ToneOptions::default();
             let o = ToneOptions {
                 sample_rate: s.rate.unwrap_or(d.sample_rate),
@@ -370,6 +401,7 @@ fn open_source(source: &str, s: &Shape, pace: Pace) -> Res<Track> {
             let list = device::enumerate()?;
             let found = |k| list.iter().any(|d| d.kind == k && d.device_id == id);
             if found(DeviceKind::VideoInput) {
+                applies(s, Kind::Video, id)?;
                 let c = VideoConstraints {
                     width: ideal(s.width.map(f64::from)),
                     height: ideal(s.height.map(f64::from)),
@@ -378,6 +410,7 @@ fn open_source(source: &str, s: &Shape, pace: Pace) -> Res<Track> {
                 };
                 camera::camera(id, &c, &CameraOptions::default())?
             } else if found(DeviceKind::AudioInput) {
+                applies(s, Kind::Audio, id)?;
                 let c = AudioConstraints {
                     sample_rate: ideal(s.rate.map(f64::from)),
                     channel_count: ideal(s.channels.map(f64::from)),
@@ -403,7 +436,7 @@ fn ended(track: &Track) -> Res<()> {
             Err(Fail { code: EXIT_DEVICE_LOST, message: format!("{}: the device was lost", track.label()) })
         }
         Some(EndReason::Error) => {
-            let why = track.source().error().map(|e| e.to_string()).unwrap_or_else(|| "unknown error".into());
+            let why = track.source().error().map(|e| e.message.to_string()).unwrap_or_else(|| "unknown error".into());
             Err(Fail { code: EXIT_FAILURE, message: format!("{}: the source failed: {why}", track.label()) })
         }
         _ => Ok(()),
@@ -733,10 +766,18 @@ impl Output {
 
     fn write(&mut self, frame: Frame) -> Res<()> {
         match self {
-            Output::File { generator, .. } => {
+            Output::File { generator, sink } => {
                 // The file sink's queue is short: wait for room (the disk catching up) rather
                 // than overflow it, so a recording from a fast source loses nothing.
-                wait_for_room(generator, Duration::from_millis(1));
+                wait_for_room(generator, Duration::from_millis(1), || sink.is_stopped());
+                if sink.is_stopped() {
+                    // Only a write error stops it while the track lives (a full disk, the WAV
+                    // size limit, a Y4M size or colour change): that error says why.
+                    return Err(match sink.stop() {
+                        Err(e) => e.into(),
+                        Ok(()) => Fail::runtime("the file sink stopped"),
+                    });
+                }
                 generator.write(frame).map_err(|(e, _)| Fail::from(e))?;
             }
             Output::Png { pattern, sequence, written } => {
@@ -772,10 +813,11 @@ fn numbered(pattern: &str, n: u64) -> Option<String> {
 
 /// The frame's visible rectangle as an 8-bit PNG: RGBA when its format has alpha, else RGB,
 /// converted by the library (WebCodecs copyTo with an RGB format).
-/// Waits, polling every `poll`, while a consumer of `generator`'s track has a full queue (or
-/// until Ctrl-C): a writer that waits for room loses nothing to the consumer's drop-oldest queue.
-fn wait_for_room(generator: &Generator, poll: Duration) {
-    while generator.track().source().consumers_have_room() == Some(false) && !interrupted() {
+/// Waits, polling every `poll`, while a consumer of `generator`'s track has a full queue,
+/// until Ctrl-C or `stopped` (the consumer's thread has stopped: its queue stays full for
+/// good). A writer that waits for room loses nothing to the consumer's drop-oldest queue.
+fn wait_for_room(generator: &Generator, poll: Duration, stopped: impl Fn() -> bool) {
+    while generator.track().source().consumers_have_room() == Some(false) && !interrupted() && !stopped() {
         std::thread::sleep(poll);
     }
 }
@@ -877,7 +919,9 @@ impl Status {
         Status { tty: std::io::stderr().is_terminal(), start: now, last: now, window: Vec::new(), drawn: false }
     }
 
-    fn frame(&mut self, frames: u64, drops: u64, level: Option<f64>) {
+    /// `count` frames (video) or sample frames (audio) so far, `drops` frames or chunks lost;
+    /// for audio, its rate and the latest chunk's peak level.
+    fn frame(&mut self, count: u64, drops: u64, audio: Option<(f64, f64)>) {
         if !self.tty {
             return;
         }
@@ -888,14 +932,17 @@ impl Status {
             return;
         }
         self.last = now;
-        let mut line = format!(
-            "\r{:7.1} s  {frames} frames  {:5.1} fps  {drops} dropped",
-            now.duration_since(self.start).as_secs_f64(),
-            self.window.len() as f64
-        );
-        if let Some(db) = level {
-            line += &format!("  peak {db:6.1} dBFS");
-        }
+        let elapsed = now.duration_since(self.start).as_secs_f64();
+        let per_second = self.window.len() as f64;
+        // Audio comes in chunks (10 ms each from libmst's sources) of many sample frames: its
+        // amount is said in seconds, its rate and drops in chunks.
+        let line = match audio {
+            None => format!("\r{elapsed:7.1} s  {count} frames  {per_second:5.1} fps  {drops} dropped"),
+            Some((rate, db)) => format!(
+                "\r{elapsed:7.1} s  {:.2} s of audio  {per_second:5.1} chunks/s  {drops} chunks dropped  peak {db:6.1} dBFS",
+                count as f64 / rate
+            ),
+        };
         eprint!("{line}   ");
         self.drawn = true;
     }
@@ -922,7 +969,7 @@ fn pump(track: &Track, lim: Limit, mut sink: impl FnMut(Frame) -> Res<bool>) -> 
     let processor = Processor::with_options(track, deepest)?;
     let mut status = Status::new();
     let (mut count, mut drops, mut first_ts) = (0u64, 0u64, None);
-    let mut level = None;
+    let mut audio = None;
     let result = loop {
         if interrupted() {
             break Ok(());
@@ -962,7 +1009,7 @@ fn pump(track: &Track, lim: Limit, mut sink: impl FnMut(Frame) -> Res<bool>) -> 
             frame = audio_head(&frame, allowed as u32)?;
         }
         if frame.kind() == Kind::Audio {
-            level = Some(peak_dbfs(&frame));
+            audio = Some((rate, peak_dbfs(&frame)));
         }
         count += allowed;
         match sink(frame) {
@@ -970,7 +1017,7 @@ fn pump(track: &Track, lim: Limit, mut sink: impl FnMut(Frame) -> Res<bool>) -> 
             Ok(false) => break Ok(()),
             Err(e) => break Err(e),
         }
-        status.frame(count, drops, level);
+        status.frame(count, drops, audio);
         if allowed < size || lim.frames.is_some_and(|n| count >= n) {
             break Ok(());
         }
@@ -995,7 +1042,7 @@ fn record(a: &Args) -> Res<()> {
     let finished = out.finish();
     let pumped = pumped?;
     let sink_drops = finished?;
-    let unit = if track.kind() == Kind::Audio { "sample frames" } else { "frames" };
+    let (unit, lost) = if track.kind() == Kind::Audio { ("sample frames", "chunks") } else { ("frames", "frames") };
     if pumped.frames == 0 {
         // A file with no frame has no header either (its format comes from the first one).
         let _ = std::fs::remove_file(path);
@@ -1004,7 +1051,7 @@ fn record(a: &Args) -> Res<()> {
     let dropped = pumped.drops + sink_drops;
     // Lost frames are always said, terminal or not: a recording must not lose them silently.
     if dropped > 0 || std::io::stderr().is_terminal() {
-        eprintln!("{path}: {} {unit}, {dropped} dropped", pumped.frames);
+        eprintln!("{path}: {} {unit}, {dropped} {lost} dropped", pumped.frames);
     }
     if interrupted() {
         return Ok(());
@@ -1102,24 +1149,43 @@ fn info(a: &Args) -> Res<()> {
     Ok(())
 }
 
-/// A PCM WAV file's format and its data.
+/// A PCM WAV file's format, and its data chunk to read.
 struct Wav {
     format: AudioSampleFormat,
     rate: u32,
     channels: u32,
-    data: Vec<u8>,
+    /// The data chunk (cut at the file's end), read as it plays: a WAV may be 4 GiB.
+    data: std::io::Take<BufReader<File>>,
 }
 
 fn read_wav(path: &str) -> Res<Wav> {
     let bad = |why: &str| Fail { code: EXIT_FAILURE, message: format!("{path}: {why}") };
-    let bytes = std::fs::read(path).map_err(|e| bad(&e.to_string()))?;
-    let w = mst::sink::file::parse_wav(&bytes).map_err(|why| bad(&why))?;
-    Ok(Wav { format: w.format, rate: w.rate, channels: w.channels, data: w.data.to_vec() })
+    let io = |e: std::io::Error| bad(&e.to_string());
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let mut r = BufReader::new(file);
+    let h = mst::sink::file::parse_wav(&mut r, len).map_err(|why| bad(&why))?;
+    r.seek(SeekFrom::Start(h.data_start)).map_err(io)?;
+    Ok(Wav { format: h.format, rate: h.rate, channels: h.channels, data: r.take(h.data_len) })
+}
+
+/// Reads until `buf` is full or the input ends; how much was read.
+fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn play(a: &Args) -> Res<()> {
     let pos = a.positionals(1, 2, "FILE.wav [DEVICE] (see `mst play --help`)")?;
-    let wav = read_wav(&pos[0])?;
+    let mut wav = read_wav(&pos[0])?;
     if wav.rate == 0 || wav.channels == 0 {
         return Err(Fail { code: EXIT_FAILURE, message: format!("{}: no sample rate or channels", pos[0]) });
     }
@@ -1128,14 +1194,23 @@ fn play(a: &Args) -> Res<()> {
     let playback = AudioPlayback::open(generator.track(), device)?;
     let frame_bytes = wav.format.bytes_per_sample() * wav.channels as usize;
     let chunk_frames = (wav.rate as usize / 100).max(1);
+    let mut chunk = vec![0u8; chunk_frames * frame_bytes];
     let mut ts = 0i64;
-    for chunk in wav.data.chunks(chunk_frames * frame_bytes) {
-        if interrupted() {
+    let mut written = Ok(());
+    while !interrupted() {
+        // The playback queue holds about a second: wait for room rather than overflow it.
+        wait_for_room(&generator, Duration::from_millis(5), || playback.is_stopped());
+        if playback.is_stopped() {
             break;
         }
-        // The playback queue holds about a second: wait for room rather than overflow it.
-        wait_for_room(&generator, Duration::from_millis(5));
-        let n = chunk.len() / frame_bytes;
+        let got = match fill(&mut wav.data, &mut chunk) {
+            Ok(got) => got,
+            Err(e) => {
+                let _ = playback.stop();
+                return Err(Fail::runtime(format!("{}: {e}", pos[0])));
+            }
+        };
+        let n = got / frame_bytes;
         if n == 0 {
             break;
         }
@@ -1147,19 +1222,17 @@ fn play(a: &Args) -> Res<()> {
             timestamp: ts,
         };
         if let Err((e, _)) = generator.write(Frame::audio_copy(&init, &chunk[..n * frame_bytes])?) {
-            // The sink stopped (the device failed): its own error says why.
-            playback.stop()?;
-            return Err(e.into());
+            written = Err(e.into());
+            break;
         }
         ts += (n as i64 * 1_000_000) / wav.rate as i64;
     }
     generator.close();
-    if interrupted() {
-        playback.close()?;
-    } else {
-        playback.finish()?;
-    }
-    Ok(())
+    // A playback that stopped early (the device failed or went away) returns why here: that
+    // is also why a write failed, when one did.
+    let done = if interrupted() { playback.close() } else { playback.finish() };
+    done.map_err(sink_fail)?;
+    written
 }
 
 fn virtual_camera(a: &Args) -> Res<()> {

@@ -93,6 +93,14 @@ impl AudioPlayback {
         }
     }
 
+    /// True once playback has stopped: the device failed or went away (see
+    /// [`stop`](Self::stop) for why), or the ended track was played out, or stopped. A writer
+    /// that waits for room in the sink's queue must stop waiting then, as the queue is never
+    /// emptied again.
+    pub fn is_stopped(&self) -> bool {
+        self.run.has_stopped()
+    }
+
     /// Ends playback and closes the device: if the track has ended, what it delivered is
     /// played out first (as `finish`); if it is live, playback stops now and what is queued
     /// is not played. The error that stopped playback (device lost, I/O error), if any; later

@@ -83,6 +83,13 @@ impl FileSink {
         }
     }
 
+    /// True once the sink has stopped writing: a write error (see [`stop`](Self::stop) for
+    /// it), or the track ended and written out, or stopped. A writer that waits for room in
+    /// the sink's queue must stop waiting then, as the queue is never emptied again.
+    pub fn is_stopped(&self) -> bool {
+        self.run.has_stopped()
+    }
+
     /// Disconnects from the track (which keeps running), writes what was queued at that
     /// moment, at most the queue's length, and finishes the file (sizes in the WAV header).
     /// The write error that stopped the sink, if any. Later calls return the first one's
@@ -417,43 +424,57 @@ impl Writer for Wav {
     }
 }
 
-/// A PCM WAV file as [`parse_wav`] reads it.
-#[derive(Debug, PartialEq)]
-pub struct ParsedWav<'a> {
+/// A PCM WAV file's header as [`parse_wav`] reads it: the format, and where the data chunk is.
+#[derive(Debug, PartialEq, Eq)]
+pub struct WavHeader {
     pub format: AudioSampleFormat,
     pub rate: u32,
     pub channels: u32,
-    /// The data chunk, cut short where the file ends.
-    pub data: &'a [u8],
+    /// The data chunk's offset in the file, and its length (cut where the file ends).
+    pub data_start: u64,
+    pub data_len: u64,
 }
 
 /// Reads a RIFF WAVE file's `fmt ` and `data` chunks (the last of each; a `fmt ` shorter than
-/// 16 bytes is skipped), for `mst play`. Public so the fuzz targets (fuzz/) reach the very
-/// parser `mst play` runs on untrusted files. The error says what is wrong with the file.
-pub fn parse_wav(bytes: &[u8]) -> std::result::Result<ParsedWav<'_>, String> {
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+/// 16 bytes is skipped) from `r`, `len` bytes long, for `mst play`, which then streams the
+/// data chunk (a WAV may be 4 GiB). Chunks are walked by their headers alone; only fmt's body
+/// is read (its first 64 bytes: WAVE_FORMAT_EXTENSIBLE's is 40). Public so the fuzz targets
+/// (fuzz/) reach the very parser `mst play` runs on untrusted files. The error says what is
+/// wrong with the file.
+pub fn parse_wav<R: std::io::Read + Seek>(r: &mut R, len: u64) -> std::result::Result<WavHeader, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let mut head = [0u8; 12];
+    r.seek(SeekFrom::Start(0)).map_err(io)?;
+    if len < 12 || r.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return Err("not a RIFF WAVE file".into());
     }
     let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
     let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    let (mut fmt, mut data, mut at) = (None, None, 12usize);
-    while at + 8 <= bytes.len() {
-        let size = u32_at(bytes, at + 4) as usize;
-        let body = &bytes[at + 8..(at + 8).saturating_add(size).min(bytes.len())];
-        match &bytes[at..at + 4] {
-            b"fmt " if body.len() >= 16 => fmt = Some(body),
-            b"data" => data = Some(body),
+    let (mut fmt, mut data, mut at) = (None, None, 12u64);
+    while at + 8 <= len {
+        r.seek(SeekFrom::Start(at)).map_err(io)?;
+        let mut h = [0u8; 8];
+        r.read_exact(&mut h).map_err(io)?;
+        let size = u32_at(&h, 4) as u64;
+        let body = size.min(len - at - 8);
+        match &h[0..4] {
+            b"fmt " if body >= 16 => {
+                let mut b = vec![0u8; body.min(64) as usize];
+                r.read_exact(&mut b).map_err(io)?;
+                fmt = Some(b);
+            }
+            b"data" => data = Some((at + 8, body)),
             _ => {}
         }
         at = at.saturating_add(8).saturating_add(size).saturating_add(size & 1);
     }
-    let (fmt, data) = (fmt.ok_or("no fmt chunk")?, data.ok_or("no data chunk")?);
-    let mut tag = u16_at(fmt, 0);
+    let (fmt, (data_start, data_len)) = (fmt.ok_or("no fmt chunk")?, data.ok_or("no data chunk")?);
+    let mut tag = u16_at(&fmt, 0);
     if tag == 0xFFFE && fmt.len() >= 26 {
         // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the real tag.
-        tag = u16_at(fmt, 24);
+        tag = u16_at(&fmt, 24);
     }
-    let bits = u16_at(fmt, 14);
+    let bits = u16_at(&fmt, 14);
     let format = match (tag, bits) {
         (1, 8) => AudioSampleFormat::U8,
         (1, 16) => AudioSampleFormat::S16,
@@ -461,7 +482,7 @@ pub fn parse_wav(bytes: &[u8]) -> std::result::Result<ParsedWav<'_>, String> {
         (3, 32) => AudioSampleFormat::F32,
         _ => return Err(format!("format tag {tag} at {bits} bits is not PCM libmst plays")),
     };
-    Ok(ParsedWav { format, rate: u32_at(fmt, 4), channels: u16_at(fmt, 2) as u32, data })
+    Ok(WavHeader { format, rate: u32_at(&fmt, 4), channels: u16_at(&fmt, 2) as u32, data_start, data_len })
 }
 
 /// The header the WAV sink writes for `data_bytes` of audio (`format` interleaved), so the

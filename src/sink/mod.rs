@@ -6,6 +6,7 @@ pub mod file;
 pub mod processor;
 pub mod v4l2;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -99,6 +100,9 @@ pub(crate) struct SinkThread {
     stop: Arc<StopSignal>,
     /// Why the thread stopped early, once it has.
     error: Arc<Mutex<Option<ErrorKind>>>,
+    /// Set as the thread returns: from then on its queue is never emptied, so a writer
+    /// waiting for room there must stop waiting.
+    done: Arc<AtomicBool>,
     /// The thread until it is joined, then what it returned. Only stopping takes this lock, so
     /// reading the processor's counters or the error never waits for a join.
     joined: Mutex<Joined>,
@@ -119,7 +123,8 @@ impl SinkThread {
         write: impl FnOnce(&Processor, &StopSignal) -> Result<()> + Send + 'static,
     ) -> Result<SinkThread> {
         let error = Arc::new(Mutex::new(None));
-        let (p2, s2, e2) = (processor.clone(), stop.clone(), error.clone());
+        let done = Arc::new(AtomicBool::new(false));
+        let (p2, s2, e2, d2) = (processor.clone(), stop.clone(), error.clone(), done.clone());
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
@@ -129,6 +134,7 @@ impl SinkThread {
                 if let Err(e) = &r {
                     *e2.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.kind);
                 }
+                d2.store(true, Ordering::Release);
                 r
             })
             .map_err(|e| err!(NoMemory, "spawning the {what} thread: {e}"))?;
@@ -136,6 +142,7 @@ impl SinkThread {
             processor,
             stop,
             error,
+            done,
             joined: Mutex::new(Joined { thread: Some(thread), outcome: Ok(()) }),
             what,
         })
@@ -149,6 +156,12 @@ impl SinkThread {
     /// track ended).
     pub(crate) fn error(&self) -> Option<ErrorKind> {
         *self.error.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// True once the thread has returned (a write error, the device lost, the ended track
+    /// written out, or stopped): nothing more is written. Never waits.
+    pub(crate) fn has_stopped(&self) -> bool {
+        self.done.load(Ordering::Acquire)
     }
 
     /// If the track has ended, `finish`; if it is live, `stop` now (what is queued is dropped).
@@ -229,6 +242,7 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Panic);
         assert!(e.message.contains("the writer broke"), "{e}");
         assert_eq!(run.error(), Some(ErrorKind::Panic));
+        assert!(run.has_stopped());
         assert!(run.processor().is_closed());
         assert_eq!(run.stop().unwrap_err().kind, ErrorKind::InvalidState, "joined once");
     }

@@ -273,6 +273,10 @@ impl Inner {
     fn close(&self, retain: Retain) {
         let mut st = lock(&self.wake);
         let first = !self.closed.swap(true, Ordering::SeqCst);
+        // A push that saw the processor open before the swap finishes (its frame is in the
+        // queue for `settle`) before this returns, and later pushes see it closed: once
+        // close returns, the counters change no more for frames from the track.
+        drop(lock(&self.push));
         if !first && retain != Retain::Nothing {
             return;
         }
@@ -438,25 +442,23 @@ impl Sink for Inner {
         }
         let evicted = {
             let _numbered_in_queue_order = lock(&self.push);
+            // Closed since the check above: `close` is past its barrier, nothing is counted.
+            if self.closed.load(Ordering::SeqCst) {
+                return;
+            }
             let sequence = self.total.fetch_add(1, Ordering::AcqRel) + 1;
             let position = sequence + self.before_queue.load(Ordering::Acquire);
-            self.ring.force_push(Queued { frame: frame.clone(), sequence, position })
+            let evicted = self.ring.force_push(Queued { frame: frame.clone(), sequence, position });
+            // Counted with `total`, under the lock `close` waits for: once close returns, the
+            // counters add up and stay put.
+            if evicted.is_some() {
+                let reason = if self.latest_only { DiscardReason::Superseded } else { DiscardReason::QueueFull };
+                self.count(reason, 1);
+            }
+            evicted
         };
-        if let Some(old) = evicted {
-            let reason = if self.latest_only { DiscardReason::Superseded } else { DiscardReason::QueueFull };
-            self.count(reason, 1);
-            // Closing it may run a wrapped frame's release callback: no lock is held here.
-            drop(old);
-        }
-        fence(Ordering::SeqCst);
-        if self.closed.load(Ordering::SeqCst) {
-            // Closed while pushing: the close's settle may have run before this push.
-            let mut st = lock(&self.wake);
-            let gone = self.settle(&st);
-            self.sync_fd(&mut st);
-            drop(st);
-            drop(gone);
-        }
+        // Closing it may run a wrapped frame's release callback: no lock is held here.
+        drop(evicted);
         self.notify();
     }
 
@@ -980,6 +982,37 @@ mod tests {
             assert_eq!(s.queued, 0);
             assert_eq!(s.total, s.delivered + s.discarded_in_queue());
             assert_eq!(s.total, 1);
+        }
+    }
+
+    /// Once close returns, the counters add up and stay put, although a writer on another
+    /// thread is still evicting a frame from the full queue with every write: issue 14's
+    /// stress program saw, under TSAN, a queue-full count land after the close had returned.
+    #[test]
+    fn the_counters_add_up_as_soon_as_close_returns() {
+        for trial in 0..300 {
+            let g = Arc::new(Generator::new(Kind::Audio));
+            let p = Processor::with_options(g.track(), options(1)).unwrap();
+            let writing = Arc::new(AtomicBool::new(true));
+            let writer = {
+                let (g, writing) = (g.clone(), writing.clone());
+                std::thread::spawn(move || {
+                    let mut n = 0;
+                    while writing.load(Ordering::Acquire) {
+                        g.write(chunk(n)).unwrap();
+                        n += 1;
+                    }
+                })
+            };
+            while p.stats().total < 3 {
+                std::thread::yield_now();
+            }
+            p.close();
+            let s = p.stats();
+            writing.store(false, Ordering::Release);
+            writer.join().unwrap();
+            assert_eq!(s.total, s.delivered + s.discarded_in_queue() + s.queued, "trial {trial}: {s:?}");
+            assert_eq!(p.stats(), s, "trial {trial}: the counters moved after close returned");
         }
     }
 

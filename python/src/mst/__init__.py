@@ -16,6 +16,10 @@ then the dynamic loader. Failures raise mst.Error subclasses carrying .status an
 """
 import ctypes as _C
 
+# The package's version, the crate's (Cargo.toml) and pyproject.toml's: tests/test_version.py
+# keeps the three equal.
+__version__ = "1.2.0"
+
 from . import _abi
 from ._core import (AUDIO, PIXEL_FORMATS, SAMPLE_FORMATS, VIDEO, AudioData, Frame, Generator,
                     Processor, Stats, Track, VideoFrame)
