@@ -4,7 +4,7 @@
 #   scripts/deps.sh [--install | --check] PURPOSE...
 #
 # PURPOSE is `build` (compile the library), `test` (build plus everything scripts/test.sh
-# runs), `fuzz` (build plus clang and libFuzzer for c-tests/fuzz; optional, test does not
+# runs), `fuzz` (build plus clang, libFuzzer and a C++ compiler for scripts/fuzz.sh; optional, test does not
 # need it) or `bench` (build plus the peers benches/ measures against: libyuv, swscale,
 # libjpeg-turbo, GStreamer; never needed by the library's users). Every missing tool or library is printed on its own `deps: missing:` line.
 #
@@ -57,6 +57,7 @@ test  file /usr/lib/*/gstreamer-1.0/libgstvideoconvertscale.so gstreamer1.0-plug
 test  file /usr/lib/*/gstreamer-1.0/libgstjpeg.so gstreamer1.0-plugins-good
 test  file /usr/lib/*/gstreamer-1.0/libgstrtp.so gstreamer1.0-plugins-good
 fuzz  cmd clang-14   clang-14
+fuzz  cmd c++        g++
 fuzz  file /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a libclang-rt-14-dev
 bench file /usr/include/libyuv.h libyuv-dev
 bench file /usr/include/*/libswscale/swscale.h libswscale-dev

@@ -2,7 +2,7 @@
  * against a model of what mst.h promises; any broken promise abort()s so the fuzzer reports it.
  *
  * Input format. Byte 0 picks the order in which the epilogue releases what is still live (4
- * orders). Then, until the input ends (at most MAX_OPS ops): one byte selects an op (byte % 38,
+ * orders). Then, until the input ends (at most MAX_OPS ops): one byte selects an op (byte % OP_COUNT,
  * see `enum op`), the following bytes are its arguments, read by the rd_* decoders below (a
  * missing byte reads as 0). Each decoder spends its first byte on a "mode": mostly valid-looking
  * values (small sizes, aligned rects, packed layouts, data exactly as long as the layout needs),
@@ -10,8 +10,14 @@
  * INT64_MIN/MAX), sometimes raw bytes. Handles come from pick(): a live one (up to 8 frames,
  * 4 tracks, 2 generators, 2 processors), a closed/freed one, garbage, a live handle of another
  * type, or NULL. Pixel and sample bytes are generated (fill()), not read from the input.
- * Nothing here starts a thread or touches a file: no test pattern, tone, file sink or processor
- * callback, and mst_processor_read() only ever gets timeout 0.
+ * The model's objects live on this thread (their reads get timeout 0); the ops after
+ * OP_TRACK_CONTENT_HINT make objects of their own and add a second thread (reading, waking,
+ * closing while this one writes, mutes, clones and stops), processor callbacks (which call
+ * libmst and remove themselves), the log callback, the test pattern and tone, the camera and
+ * microphone (device ids that do not exist here, and the fake devices with a fuzzed fault
+ * script), file sinks (in /tmp), audio playback and
+ * video output, device enumeration, the kernel thread count and colour spaces: every exported
+ * function is called somewhere (c-tests/fuzz/symbols.sh, a ctest, fails when one is not).
  *
  * The contract checked (see check_status() and the op functions): no MST_ERR_PANIC; every
  * status is an MstStatus the call may return; after a failure mst_last_error_message() is
@@ -35,7 +41,8 @@
  * At the end of every input everything still live is closed/freed, then every wrapped buffer
  * must have been released and every callback destroyed (LeakSanitizer checks the rest).
  *
- * Run the fuzzer (needs clang; scripts/deps.sh --install fuzz):
+ * Run the fuzzer: scripts/fuzz.sh api MINUTES (installs clang, builds libmst with coverage
+ * counters, runs, records the figures; fuzz/RESULTS.md has the runs so far). By hand:
  *   cargo build
  *   mkdir -p /tmp/mst-fuzz/lib /tmp/mst-fuzz/corpus
  *   ln -sf "$PWD/target/debug/libmst.so" /tmp/mst-fuzz/lib/libmst.so.1
@@ -67,6 +74,7 @@
 #include <float.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -74,6 +82,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mst.h"
 
@@ -163,8 +172,9 @@ static unsigned status_bit(MstStatus st) {
 }
 
 /* A copy of the last error message, to prove successful calls leave it alone. */
-static char g_msg[512];
-static size_t g_msg_len;
+/* Per thread, as the last error is: the ops with threads check calls on theirs too. */
+static _Thread_local char g_msg[512];
+static _Thread_local size_t g_msg_len;
 
 static void remember_message(void) {
     const char *m = mst_last_error_message();
@@ -2263,6 +2273,612 @@ static void op_track_content_hint(In *in) {
 /* ---------------------------------------------------------------------------------------- */
 /* One input                                                                                  */
 
+/* ---------------------------------------------------------------------------------------- */
+/* Threads, callbacks, and the rest of the API                                                */
+/* These ops build objects of their own (not in the model's slots, whose promises assume one
+ * thread), drive them from this thread while a second thread or a library callback thread
+ * works on them, and check what must hold whatever the interleaving. */
+
+/* The statuses every constructor may give for arguments the harness does not model exactly
+ * (device ids, options): any error but MST_ERR_PANIC, and never OK without the object. */
+enum { S_ANY_FAIL = S_NULL | S_ARG | S_TYPE | S_STATE | S_RANGE | S_NODEV | S_BUSY | S_IO | S_OVER | S_UNSUP };
+
+/* A small valid frame of `kind` (I420 16x16 or S16 stereo), or NULL when out of memory. */
+static MstFrame *small_frame(int32_t kind, int64_t ts) {
+    static uint8_t px[16 * 16 * 3 / 2 > 4 * 160 ? 16 * 16 * 3 / 2 : 4 * 160];
+    MstFrame *f = NULL;
+    MstStatus st;
+    if (kind == MST_KIND_VIDEO) {
+        MstVideoFrameInit init = {.struct_size = sizeof init, .format = MST_VIDEO_PIXEL_FORMAT_I420, .coded_width = 16,
+                                  .coded_height = 16, .timestamp = ts, .duration = 33333};
+        st = CHK(mst_frame_create_video(&init, px, 16 * 16 * 3 / 2, &f), S_OK);
+    } else {
+        MstAudioDataInit init = {.struct_size = sizeof init, .format = MST_AUDIO_SAMPLE_FORMAT_S16, .sample_rate = 48000.0f,
+                                 .number_of_frames = 160, .number_of_channels = 2, .timestamp = ts};
+        st = CHK(mst_frame_create_audio(&init, px, 4 * 160, &f), S_OK);
+    }
+    return st == MST_OK ? f : NULL;
+}
+
+/* A generator of its own and its track. */
+static bool own_generator(int32_t kind, MstGenerator **g, MstTrack **t) {
+    if (CHK(mst_generator_create(kind, g), S_OK) != MST_OK) return false;
+    if (CHK(mst_generator_get_track(*g, t), S_OK) != MST_OK) {
+        CHK(mst_generator_free(*g), S_OK);
+        return false;
+    }
+    return true;
+}
+
+static void write_own(MstGenerator *g, int32_t kind, int64_t ts) {
+    MstFrame *f = small_frame(kind, ts);
+    if (!f) return;
+    /* Fails once the writable is closed or its tracks ended: the frame stays the caller's. */
+    CHK(mst_generator_write(g, f), S_OK | S_TYPE | S_STATE);
+    CHK(mst_frame_free(f), S_OK);
+}
+
+static void check_final_stats(const MstProcessorStats *s, uint64_t read) {
+    ENSURE(s->total == s->delivered + discarded_in_queue(s) + s->queued,
+           "processor stats: total %llu != delivered %llu + discarded in the queue %llu + queued %llu",
+           (unsigned long long)s->total, (unsigned long long)s->delivered, (unsigned long long)discarded_in_queue(s),
+           (unsigned long long)s->queued);
+    ENSURE(s->delivered == read, "processor stats: delivered %llu, the reader got %llu", (unsigned long long)s->delivered,
+           (unsigned long long)read);
+}
+
+/* The second thread of OP_RACE: reads (timeouts 0 and 1 ms), wakes, polls the stats and the
+ * fd, and maybe closes the processor, as its script says, until the processor ends. */
+typedef struct {
+    MstProcessor *p;
+    uint8_t script[8];
+    uint64_t read;
+    bool closed;
+} Race;
+
+static void *race_thread(void *arg) {
+    Race *r = arg;
+    remember_message();
+    for (int i = 0; i < 2000; i++) {
+        uint8_t s = r->script[i % 8];
+        MstFrame *f = NULL;
+        MstStatus st;
+        switch (s % 6) {
+        case 0:
+        case 1:
+        case 2:
+            st = CHK(mst_processor_read(r->p, (s & 8) ? 1 : 0, &f), S_OK | S_AGAIN | S_TIMEOUT | S_ENDED | S_INTR);
+            if (st == MST_OK) {
+                r->read++;
+                CHK(mst_frame_free(f), S_OK);
+            }
+            if (st == MST_ERR_ENDED) return NULL;
+            break;
+        case 3: CHK(mst_processor_wakeup(r->p), S_OK); break;
+        case 4: {
+            MstProcessorStats stats = MST_STRUCT_INIT(MstProcessorStats);
+            CHK(mst_processor_get_stats(r->p, &stats), S_OK);
+            int fd = -1;
+            CHK(mst_processor_get_fd(r->p, &fd), S_OK);
+            struct pollfd pfd = {.fd = fd, .events = POLLIN};
+            (void)poll(&pfd, 1, 0);
+            break;
+        }
+        default:
+            if ((s & 0xF0) == 0xF0 && !r->closed) {
+                CHK(mst_processor_close(r->p), S_OK);
+                r->closed = true;
+            }
+            break;
+        }
+    }
+    /* The script ran out: drain until the end the main thread brings. */
+    for (;;) {
+        MstFrame *f = NULL;
+        MstStatus st = CHK(mst_processor_read(r->p, 1, &f), S_OK | S_TIMEOUT | S_ENDED | S_INTR);
+        if (st == MST_OK) {
+            r->read++;
+            CHK(mst_frame_free(f), S_OK);
+        }
+        if (st == MST_ERR_ENDED) return NULL;
+    }
+}
+
+/* Two threads on one processor: this one writes, mutes, clones, toggles enabled and stops
+ * while the other reads, wakes and closes; at the end (the generator closed, the thread
+ * joined) total = delivered + discarded + queued and delivered = what the thread read. */
+static void op_race(In *in) {
+    uint8_t b = rd8(in);
+    int32_t kind = (b & 1) ? MST_KIND_AUDIO : MST_KIND_VIDEO;
+    MstGenerator *g;
+    MstTrack *t;
+    if (!own_generator(kind, &g, &t)) return;
+    MstProcessorOptions o = {.struct_size = sizeof o, .max_buffer_size = 1 + rd8(in) % 8, .flags = (b & 2) ? MST_PROCESSOR_LATEST_ONLY : 0};
+    MstProcessor *p = NULL;
+    if (CHK(mst_processor_create(t, &o, &p), S_OK) != MST_OK) {
+        CHK(mst_track_free(t), S_OK);
+        CHK(mst_generator_free(g), S_OK);
+        return;
+    }
+    Race r = {.p = p};
+    for (int i = 0; i < 8; i++) r.script[i] = rd8(in);
+    pthread_t th;
+    if (pthread_create(&th, NULL, race_thread, &r) != 0) abort();
+    MstTrack *clone = NULL;
+    int n = 1 + rd8(in) % 16;
+    for (int i = 0; i < n; i++) {
+        uint8_t s = rd8(in);
+        switch (s % 6) {
+        case 0:
+        case 1: write_own(g, kind, (int64_t)i * 1000); break;
+        case 2: CHK(mst_generator_set_muted(g, (s & 8) != 0), S_OK | S_STATE); break;
+        case 3: CHK(mst_track_set_enabled(t, (s & 8) != 0), S_OK); break;
+        case 4:
+            if (!clone) CHK(mst_track_clone(t, &clone), S_OK);
+            else {
+                CHK(mst_track_stop(clone), S_OK);
+                CHK(mst_track_free(clone), S_OK);
+                clone = NULL;
+            }
+            break;
+        default: if (s & 0x10) CHK(mst_track_stop(t), S_OK); break;
+        }
+    }
+    CHK(mst_generator_close(g), S_OK | S_TYPE);
+    pthread_join(th, NULL);
+    MstProcessorStats s = MST_STRUCT_INIT(MstProcessorStats);
+    CHK(mst_processor_get_stats(p, &s), S_OK);
+    check_final_stats(&s, r.read);
+    CHK(mst_processor_free(p), S_OK);
+    if (clone) CHK(mst_track_free(clone), S_OK);
+    CHK(mst_track_free(t), S_OK);
+    CHK(mst_generator_free(g), S_OK);
+}
+
+/* Processor callbacks: a callback thread gets every frame, then NULL once at the end, and the
+ * destroy-notify runs exactly once; a callback may call libmst (here: the stats, and sometimes
+ * replacing itself with NULL from inside the callback). */
+typedef struct {
+    _Atomic int frames, ends, destroyed;
+    int clear_after; /* 0: never; else set the callback to NULL from inside the n-th call */
+    MstProcessor *p;
+} CbState;
+
+static void on_frame(void *user_data, MstFrame *frame) {
+    CbState *c = user_data;
+    remember_message();
+    ENSURE(c->destroyed == 0, "a processor callback ran after its destroy-notify");
+    if (!frame) {
+        ENSURE(c->ends == 0, "a processor callback got NULL (the end) twice");
+        c->ends++;
+        return;
+    }
+    ENSURE(c->ends == 0, "a processor callback got a frame after the end");
+    int n = ++c->frames;
+    /* The main thread may be freeing the processor meanwhile (mst_processor_free waits for
+     * this call to return): the handle then answers MST_ERR_INVALID_STATE. */
+    MstProcessorStats s = MST_STRUCT_INIT(MstProcessorStats);
+    CHK(mst_processor_get_stats(c->p, &s), S_OK | S_STATE);
+    CHK(mst_frame_free(frame), S_OK);
+    if (c->clear_after == n) CHK(mst_processor_set_callback(c->p, NULL, NULL, NULL), S_OK | S_STATE);
+}
+
+static void on_frame_destroy(void *user_data) {
+    CbState *c = user_data;
+    ENSURE(c->destroyed == 0, "a processor callback's destroy-notify ran twice");
+    c->destroyed++;
+}
+
+static void op_processor_callback(In *in) {
+    uint8_t b = rd8(in);
+    int32_t kind = (b & 1) ? MST_KIND_AUDIO : MST_KIND_VIDEO;
+    MstGenerator *g;
+    MstTrack *t;
+    if (!own_generator(kind, &g, &t)) return;
+    MstProcessorOptions o = {.struct_size = sizeof o, .max_buffer_size = 1 + rd8(in) % 8, .flags = 0};
+    MstProcessor *p = NULL;
+    if (CHK(mst_processor_create(t, &o, &p), S_OK) == MST_OK) {
+        CbState *c = calloc(1, sizeof *c);
+        if (!c) abort();
+        c->p = p;
+        c->clear_after = (b >> 1) & 3;
+        CHK(mst_processor_set_callback(p, on_frame, c, on_frame_destroy), S_OK);
+        /* While a callback is set, reads are refused. */
+        MstFrame *f = NULL;
+        MstStatus st = CHK(mst_processor_read(p, 0, &f), S_STATE | S_OK | S_AGAIN | S_ENDED);
+        if (st == MST_OK) CHK(mst_frame_free(f), S_OK); /* the callback cleared itself already */
+        int n = rd8(in) % 12;
+        for (int i = 0; i < n; i++) write_own(g, kind, (int64_t)i * 1000);
+        switch ((b >> 3) & 3) {
+        case 0: CHK(mst_generator_close(g), S_OK); break;       /* the end reaches the callback */
+        case 1: CHK(mst_processor_set_callback(p, NULL, NULL, NULL), S_OK); break; /* replaced */
+        case 2: CHK(mst_processor_close(p), S_OK); break;
+        default: break;                                            /* freed while running */
+        }
+        CHK(mst_processor_free(p), S_OK);
+        /* The destroy-notify runs on the callback thread as it exits: waited for (10 s at most). */
+        for (int k = 0; k < 10000 && c->destroyed == 0; k++) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+        ENSURE(c->destroyed == 1, "a processor callback's destroy-notify did not run once (%d) after mst_processor_free",
+               (int)c->destroyed);
+        ENSURE(c->ends <= 1, "the end reached the callback %d times", (int)c->ends);
+        free(c);
+    }
+    CHK(mst_track_free(t), S_OK);
+    CHK(mst_generator_free(g), S_OK);
+}
+
+/* The log callback: replaced or removed, the old one's destroy-notify runs once (maybe later,
+ * after a message being delivered returns: checked at the end of the input). */
+typedef struct {
+    _Atomic int destroyed, messages;
+} LogReg;
+static LogReg g_logs[MAX_REGS];
+static int g_nlogs;
+
+static void on_log(void *user_data, MstLogLevel level, const char *origin, const char *message) {
+    LogReg *l = user_data;
+    ENSURE(l->destroyed == 0, "the log callback ran after its destroy-notify");
+    ENSURE(level >= MST_LOG_ERROR && level <= MST_LOG_DEBUG, "log level %d", (int)level);
+    ENSURE(origin && message, "a log message without origin or text");
+    read_all((const uint8_t *)origin, strlen(origin));
+    read_all((const uint8_t *)message, strlen(message));
+    l->messages++;
+}
+
+static void on_log_destroy(void *user_data) {
+    LogReg *l = user_data;
+    ENSURE(l->destroyed == 0, "the log callback's destroy-notify ran twice");
+    l->destroyed++;
+}
+
+static void op_log(In *in) {
+    uint8_t b = rd8(in);
+    int32_t level = (b & 0x80) ? (int32_t)rd32(in) : 1 + (b & 3);
+    MstStatus st = CHK(mst_set_log_level(level), S_OK | S_ARG);
+    ENSURE((st == MST_OK) == (level >= MST_LOG_ERROR && level <= MST_LOG_DEBUG), "mst_set_log_level(%d) gave %s", level,
+           mst_status_str(st));
+    if (b & 4) {
+        CHK(mst_set_log_callback(NULL, NULL, NULL), S_OK);
+    } else if (g_nlogs < MAX_REGS) {
+        LogReg *l = &g_logs[g_nlogs++];
+        CHK(mst_set_log_callback(on_log, l, on_log_destroy), S_OK);
+    }
+}
+
+/* The kernel thread count: 1 or 2 read back; what mst.h accepts set. */
+static void op_kernel_threads(In *in) {
+    uint32_t n = rd8(in) & 0x80 ? rd32(in) : rd8(in) % 4;
+    MstStatus st = CHK(mst_set_kernel_threads(n), (n == 1 || n == 2) ? S_OK : S_RANGE);
+    uint32_t got = 0;
+    CHK(mst_get_kernel_threads(&got), S_OK);
+    ENSURE(got == 1 || got == 2, "mst_get_kernel_threads() is %u", got);
+    if (st == MST_OK) ENSURE(got == n, "mst_set_kernel_threads(%u) then get gives %u", n, got);
+    CHK(mst_get_kernel_threads(NULL), S_NULL);
+}
+
+/* Device ids the harness tries: none names a device here, the fake ones aside. */
+static const char *rd_device_id(In *in, int kind) {
+    static const char *const ids[] = {NULL, "", "nope", "default", "null", "hw:99", "/dev/null", "/dev/video99", "v4l2:/dev/video99",
+                                      "alsa:hw:99", "fake:", "fake:missing", "\xff\xfe"};
+    (void)kind;
+    return ids[rd8(in) % (sizeof ids / sizeof ids[0])];
+}
+
+/* Enumeration: every index below the count reads, the count itself does not. */
+static void op_devices(In *in) {
+    uint8_t b = rd8(in);
+    MstDeviceList *list = NULL;
+    if (b & 1) {
+        CHK(mst_devices_enumerate(NULL), S_NULL);
+        return;
+    }
+    if (CHK(mst_devices_enumerate(&list), S_OK) != MST_OK) return;
+    size_t n = 0;
+    CHK(mst_device_list_get_count(list, &n), S_OK);
+    size_t idx = (b & 2) ? n : (b & 4) ? SIZE_MAX : rd8(in);
+    MstDeviceInfo info = MST_STRUCT_INIT(MstDeviceInfo);
+    MstStatus st = CHK(mst_device_list_get_device(list, idx, &info), idx < n ? S_OK : S_RANGE);
+    ENSURE((st == MST_OK) == (idx < n), "device %zu of %zu gave %s", idx, n, mst_status_str(st));
+    if (st == MST_OK) {
+        ENSURE(info.device_id && info.label && info.group_id, "a device with a NULL string");
+        ENSURE(info.kind >= MST_DEVICE_KIND_AUDIO_INPUT && info.kind <= MST_DEVICE_KIND_VIDEO_OUTPUT, "device kind %d", info.kind);
+    }
+    CHK(mst_device_list_get_count(NULL, &n), S_NULL);
+    CHK(mst_device_list_get_device(list, 0, NULL), S_NULL);
+    CHK(mst_device_list_free(list), S_OK);
+}
+
+/* A track of its own read a little and released (the library's threads run meanwhile). */
+static void exercise_own_track(MstTrack *t, In *in) {
+    MstProcessorOptions o = {.struct_size = sizeof o, .max_buffer_size = 2, .flags = 0};
+    MstProcessor *p = NULL;
+    if (CHK(mst_processor_create(t, &o, &p), S_OK | S_STATE) == MST_OK) {
+        MstFrame *f = NULL;
+        if (CHK(mst_processor_read(p, rd8(in) & 1, &f), S_OK | S_AGAIN | S_TIMEOUT | S_ENDED) == MST_OK) CHK(mst_frame_free(f), S_OK);
+        MstProcessorStats s = MST_STRUCT_INIT(MstProcessorStats);
+        CHK(mst_processor_get_stats(p, &s), S_OK);
+        CHK(mst_processor_free(p), S_OK);
+    }
+    MstCameraStats cs = MST_STRUCT_INIT(MstCameraStats);
+    CHK(mst_track_get_camera_stats(t, &cs), S_OK | S_TYPE);
+    MstCaptureStats ks = MST_STRUCT_INIT(MstCaptureStats);
+    CHK(mst_track_get_capture_stats(t, &ks), S_OK | S_TYPE);
+    if (rd8(in) & 1) CHK(mst_track_stop(t), S_OK);
+    CHK(mst_track_free(t), S_OK);
+}
+
+/* Sources with threads of their own: the test pattern and the tone (options from the input,
+ * edge values included), the camera and microphone (device ids that do not exist here). */
+static void op_sources(In *in) {
+    uint8_t b = rd8(in);
+    MstTrack *t = NULL;
+    MstStatus st;
+    switch (b % 4) {
+    case 0: {
+        MstTestPatternOptions o = {.struct_size = sizeof o, .width = 2 * (rd8(in) % 80), .height = 2 * (rd8(in) % 60),
+                                   .frame_rate = (b & 0x10) ? rd_double(in) : 1 + rd8(in)};
+        if (b & 0x20) o.width = (b & 0x40) ? 16385 : UINT32_MAX;
+        st = CHK(mst_track_create_test_pattern((b & 0x80) ? NULL : &o, &t), S_OK | S_NULL | S_ARG | S_UNSUP | S_IO);
+        break;
+    }
+    case 1: {
+        MstToneOptions o = {.struct_size = sizeof o, .sample_rate = (b & 0x20) ? rd32(in) : 8000u * (1 + rd8(in) % 12),
+                            .channels = rd8(in) % 10, .frequency = rd_double(in), .amplitude = rd_double(in),
+                            .format = rd8(in) % 10};
+        st = CHK(mst_track_create_tone((b & 0x80) ? NULL : &o, &t), S_OK | S_NULL | S_ARG | S_UNSUP | S_IO);
+        break;
+    }
+    case 2: {
+        MstCameraOptions o = {.struct_size = sizeof o, .pixel_format = rd32(in)};
+        st = CHK(mst_track_create_camera(rd_device_id(in, MST_DEVICE_KIND_VIDEO_INPUT), NULL, (b & 0x10) ? &o : NULL, &t),
+                 S_OK | S_ANY_FAIL);
+        break;
+    }
+    default:
+        st = CHK(mst_track_create_microphone(rd_device_id(in, MST_DEVICE_KIND_AUDIO_INPUT), NULL, &t), S_OK | S_ANY_FAIL);
+        break;
+    }
+    if (st == MST_OK) exercise_own_track(t, in);
+}
+
+/* Sinks: a file sink (Y4M or WAV in the temporary directory, or a path that cannot be
+ * created), an audio playback and a video output (device ids that do not exist here, or
+ * ALSA's null device), fed a few frames, stats read, stopped twice, freed. */
+static void op_sinks(In *in) {
+    uint8_t b = rd8(in);
+    int32_t kind = (b & 1) ? MST_KIND_AUDIO : MST_KIND_VIDEO;
+    MstGenerator *g;
+    MstTrack *t;
+    if (!own_generator(kind, &g, &t)) return;
+    int n = rd8(in) % 4;
+    switch ((b >> 1) % 3) {
+    case 0: {
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/mst-fuzz-api-%ld.out", (long)getpid());
+        const char *p = (b & 0x10) ? "/nonexistent/dir/x" : (b & 0x20) ? NULL : path;
+        MstFileSink *s = NULL;
+        if (CHK(mst_file_sink_open(t, p, &s), S_OK | S_NULL | S_IO) == MST_OK) {
+            for (int i = 0; i < n; i++) write_own(g, kind, (int64_t)i * 1000);
+            MstFileStats fs = MST_STRUCT_INIT(MstFileStats);
+            CHK(mst_file_sink_get_stats(s, &fs), S_OK);
+            CHK(mst_file_sink_stop(s), S_OK | S_IO);
+            CHK(mst_file_sink_stop(s), S_OK | S_IO);
+            CHK(mst_file_sink_get_stats(s, &fs), S_OK);
+            ENSURE(fs.frames_written + fs.frames_dropped <= (uint64_t)n, "a file sink wrote %llu frames of %d",
+                   (unsigned long long)fs.frames_written, n);
+            CHK(mst_file_sink_free(s), S_OK);
+        }
+        unlink(path);
+        break;
+    }
+    case 1: {
+        MstAudioPlayback *pb = NULL;
+        if (CHK(mst_audio_playback_open(t, rd_device_id(in, MST_DEVICE_KIND_AUDIO_OUTPUT), &pb), S_OK | S_ANY_FAIL) == MST_OK) {
+            for (int i = 0; i < n; i++) write_own(g, kind, (int64_t)i * 1000);
+            MstAudioPlaybackStats ps = MST_STRUCT_INIT(MstAudioPlaybackStats);
+            CHK(mst_audio_playback_get_stats(pb, &ps), S_OK);
+            CHK(mst_audio_playback_stop(pb), S_OK | S_IO);
+            CHK(mst_audio_playback_stop(pb), S_OK | S_IO);
+            CHK(mst_audio_playback_free(pb), S_OK);
+        }
+        break;
+    }
+    default: {
+        MstVideoOutput *vo = NULL;
+        if (CHK(mst_video_output_open(t, rd_device_id(in, MST_DEVICE_KIND_VIDEO_OUTPUT), &vo), S_OK | S_ANY_FAIL) == MST_OK) {
+            for (int i = 0; i < n; i++) write_own(g, kind, (int64_t)i * 1000);
+            MstVideoOutputStats vs = MST_STRUCT_INIT(MstVideoOutputStats);
+            CHK(mst_video_output_get_stats(vo, &vs), S_OK);
+            CHK(mst_video_output_stop(vo), S_OK | S_IO);
+            CHK(mst_video_output_stop(vo), S_OK | S_IO);
+            CHK(mst_video_output_free(vo), S_OK);
+        }
+        break;
+    }
+    }
+    CHK(mst_track_free(t), S_OK);
+    CHK(mst_generator_free(g), S_OK);
+}
+
+/* A model frame's colour space, and the capture statistics of a model track (a generator's:
+ * no camera or microphone behind it). */
+static void op_frame_color_space(In *in) {
+    Pick f = pick(in, T_FRAME);
+    MstVideoColorSpace cs = MST_STRUCT_INIT(MstVideoColorSpace);
+    MstStatus st = CHK(mst_frame_get_color_space((const MstFrame *)f.v, &cs), S_OK | S_HANDLE | S_TYPE);
+    if (f.how == H_LIVE) {
+        bool video = S.frames[f.slot].kind == MST_KIND_VIDEO;
+        ENSURE((st == MST_OK) == video, "mst_frame_get_color_space on a live %s frame gave %s", video ? "video" : "audio",
+               mst_status_str(st));
+    } else {
+        ENSURE(status_bit(st) & (handle_status(&f) | S_TYPE), "mst_frame_get_color_space gave %s for a frame picked as %d",
+               mst_status_str(st), f.how);
+    }
+    Pick t = pick(in, T_TRACK);
+    MstCameraStats cam = MST_STRUCT_INIT(MstCameraStats);
+    st = CHK(mst_track_get_camera_stats((const MstTrack *)t.v, &cam), S_HANDLE | S_TYPE);
+    if (t.how != H_LIVE) ENSURE(status_bit(st) & handle_status(&t), "camera stats gave %s for a track picked as %d", mst_status_str(st), t.how);
+    MstCaptureStats cap = MST_STRUCT_INIT(MstCaptureStats);
+    st = CHK(mst_track_get_capture_stats((const MstTrack *)t.v, &cap), S_HANDLE | S_TYPE);
+    if (t.how != H_LIVE) ENSURE(status_bit(st) & handle_status(&t), "capture stats gave %s for a track picked as %d", mst_status_str(st), t.how);
+}
+
+/* The fake devices (issue 14): one added from the input (kind, name, format, pacing, frame
+ * count and a script of up to 4 faults; an MJPG camera sends the input's remaining bytes as its
+ * JPEG), listed with its id, opened as a camera or microphone through the same code as a real
+ * device, read a little while a fault may be injected, and freed before or after its track. */
+#define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+/* A fault for a device of this kind: mostly one it can have, with values in range (so that
+ * a script of several gets past mst_fake_device_add), sometimes raw bytes. */
+static void rd_fault(In *in, MstFault *f, bool video, bool mjpeg) {
+    uint8_t b = rd8(in);
+    memset(f, 0, sizeof *f);
+    f->struct_size = sizeof *f;
+    f->at = rd8(in) % 16;
+    if ((b & 0xE0) == 0xE0) { /* raw */
+        f->kind = (int32_t)rd8(in);
+        f->value = (int64_t)rd64(in);
+        f->width = rd32(in);
+        f->height = rd32(in);
+        f->pixel_format = rd32(in);
+        f->sample_rate = rd32(in);
+        f->channels = rd32(in);
+        f->damage = (int32_t)rd8(in);
+        return;
+    }
+    static const int32_t kinds[] = {MST_FAULT_UNPLUG, MST_FAULT_OVERRUN, MST_FAULT_FORMAT_CHANGE, MST_FAULT_STALL,
+                                    MST_FAULT_READ_ERROR, MST_FAULT_TIMESTAMP_JUMP, MST_FAULT_DAMAGED_MJPEG};
+    f->kind = kinds[b % (mjpeg ? 7 : 6)];
+    uint8_t v = rd8(in);
+    switch (f->kind) {
+    case MST_FAULT_OVERRUN: f->value = v % 8; break;
+    /* Stalls are real waits: at most 20 ms, so an input stays fast. */
+    case MST_FAULT_STALL: f->value = v * 80; break;
+    case MST_FAULT_READ_ERROR: f->value = 1 + v % 120; break;
+    case MST_FAULT_TIMESTAMP_JUMP: f->value = (int64_t)(int8_t)v * 100000; break;
+    case MST_FAULT_DAMAGED_MJPEG: f->value = 1 + v % 4; f->damage = 1 + rd8(in) % 5; break;
+    case MST_FAULT_FORMAT_CHANGE:
+        if (video && !mjpeg) {
+            static const uint32_t formats[] = {FOURCC('Y', 'U', 'Y', 'V'), FOURCC('N', 'V', '1', '2'), FOURCC('Y', 'U', '1', '2'),
+                                               FOURCC('U', 'Y', 'V', 'Y')};
+            f->width = 2 + 2 * (v % 40);
+            f->height = 2 + 2 * (rd8(in) % 30);
+            f->pixel_format = formats[rd8(in) % 4];
+        } else {
+            f->sample_rate = 8000u * (1 + v % 6);
+            f->channels = 1 + rd8(in) % 4;
+        }
+        break;
+    default: break;
+    }
+}
+
+static void op_fake_device(In *in) {
+    uint8_t b = rd8(in);
+    bool video = !(b & 1);
+    static const char *const names[] = {"fz0", "fz1", "cam", "", NULL, "a/b:c"};
+    const char *name = names[rd8(in) % 6];
+    static const uint32_t formats[] = {FOURCC('Y', 'U', 'Y', 'V'), FOURCC('N', 'V', '1', '2'), FOURCC('Y', 'U', '1', '2'),
+                                       FOURCC('M', 'J', 'P', 'G'), FOURCC('U', 'Y', 'V', 'Y'), 0};
+    uint32_t format = formats[rd8(in) % 6];
+    bool mjpeg = video && format == FOURCC('M', 'J', 'P', 'G');
+    MstFault faults[4];
+    size_t nf = rd8(in) % 5;
+    for (size_t i = 0; i < nf; i++) rd_fault(in, &faults[i], video, mjpeg);
+    MstFakeDeviceInit init = {.struct_size = sizeof init,
+                              .kind = (b & 0x80) ? (int32_t)(rd8(in) % 6) : video ? MST_DEVICE_KIND_VIDEO_INPUT : MST_DEVICE_KIND_AUDIO_INPUT,
+                              .name = name,
+                              .label = (b & 2) ? NULL : "fuzz",
+                              .width = 2 + 2 * (rd8(in) % 40),
+                              .height = 2 + 2 * (rd8(in) % 30),
+                              .pixel_format = format,
+                              .bytes_per_line = (b & 4) ? rd8(in) : 0,
+                              .frame_rate = (b & 8) ? rd_double(in) : 30.0,
+                              .sample_rate = (b & 8) ? rd32(in) : 8000u * (1 + rd8(in) % 6),
+                              .channels = (b & 0x10) ? rd8(in) : 1 + rd8(in) % 4,
+                              .sample_format = (b & 0x10) ? rd8(in) % 10 : 1 + rd8(in) % 4,
+                              .pacing = (b & 0x40) ? (int32_t)rd8(in) % 4 : MST_FAKE_PACING_LOSSLESS,
+                              .frame_count = rd8(in) % 24,
+                              .faults = nf ? faults : NULL,
+                              .num_faults = nf};
+    /* An MJPG camera's JPEG: the rest of the input (so the decoder sees fuzzed bytes through
+     * the camera path too); the input then ends here. */
+    const uint8_t *jpeg = in->p;
+    size_t jpeg_len = in->n;
+    if (mjpeg && jpeg_len > 0) {
+        init.mjpeg_frames = &jpeg;
+        init.mjpeg_sizes = &jpeg_len;
+        init.num_mjpeg_frames = 1;
+        in->p += in->n;
+        in->n = 0;
+    }
+    MstFakeDevice *dev = NULL;
+    if (CHK(mst_fake_device_add(&init, &dev), S_OK | S_ANY_FAIL) != MST_OK) return;
+    const char *id = NULL;
+    CHK(mst_fake_device_get_id(dev, &id), S_OK);
+    ENSURE(id && strncmp(id, "fake:", 5) == 0 && name && strcmp(id + 5, name) == 0, "fake device \"%s\" has id \"%s\"",
+           name ? name : "(NULL)", id ? id : "(NULL)");
+    /* Copied: the caller's id string outlives nothing here. */
+    char idbuf[64];
+    snprintf(idbuf, sizeof idbuf, "%s", id);
+    MstTrack *t = NULL;
+    MstStatus st = video ? CHK(mst_track_create_camera(idbuf, NULL, NULL, &t), S_OK | S_ANY_FAIL)
+                         : CHK(mst_track_create_microphone(idbuf, NULL, &t), S_OK | S_ANY_FAIL);
+    uint8_t s = rd8(in);
+    if (st == MST_OK) {
+        MstProcessorOptions o = {.struct_size = sizeof o, .max_buffer_size = 1 + s % 4, .flags = 0};
+        MstProcessor *p = NULL;
+        if (CHK(mst_processor_create(t, &o, &p), S_OK) == MST_OK) {
+            int reads = 1 + (s >> 2) % 8;
+            for (int i = 0; i < reads; i++) {
+                if (i == 2 && (s & 0x40)) {
+                    MstFault f;
+                    rd_fault(in, &f, video, mjpeg);
+                    CHK(mst_fake_device_inject(dev, &f), S_OK | S_ARG | S_UNSUP | S_STATE);
+                }
+                MstFrame *f = NULL;
+                MstStatus r = CHK(mst_processor_read(p, 5, &f), S_OK | S_AGAIN | S_TIMEOUT | S_ENDED | S_INTR);
+                if (r == MST_OK) CHK(mst_frame_free(f), S_OK);
+                if (r == MST_ERR_ENDED) break;
+            }
+            /* Each counter is its own snapshot (mst_processor_get_stats): they add up once the
+             * device's thread can deliver no more, after the processor is closed. */
+            CHK(mst_processor_close(p), S_OK);
+            MstProcessorStats ps = MST_STRUCT_INIT(MstProcessorStats);
+            CHK(mst_processor_get_stats(p, &ps), S_OK);
+            ENSURE(ps.total == ps.delivered + discarded_in_queue(&ps) + ps.queued,
+                   "fake device processor stats: total %llu != delivered %llu + discarded in the queue %llu + queued %llu",
+                   (unsigned long long)ps.total, (unsigned long long)ps.delivered,
+                   (unsigned long long)discarded_in_queue(&ps), (unsigned long long)ps.queued);
+            CHK(mst_processor_free(p), S_OK);
+        }
+        MstCameraStats cs = MST_STRUCT_INIT(MstCameraStats);
+        CHK(mst_track_get_camera_stats(t, &cs), video ? S_OK : S_TYPE);
+        MstCaptureStats ks = MST_STRUCT_INIT(MstCaptureStats);
+        CHK(mst_track_get_capture_stats(t, &ks), video ? S_TYPE : S_OK);
+        if (s & 0x80) {
+            /* The device goes first: its open track ends. */
+            CHK(mst_fake_device_free(dev), S_OK);
+            dev = NULL;
+            MstReadyState rs = 0;
+            CHK(mst_track_get_ready_state(t, &rs), S_OK);
+            ENSURE(rs == MST_READY_STATE_ENDED, "a track of a freed fake device is still live");
+        }
+        CHK(mst_track_free(t), S_OK);
+    }
+    if (dev) {
+        MstFault f;
+        rd_fault(in, &f, video, mjpeg);
+        CHK(mst_fake_device_inject(dev, (s & 2) ? NULL : &f), (s & 2) ? S_NULL : S_OK | S_ARG | S_UNSUP | S_STATE);
+        CHK(mst_fake_device_free(dev), S_OK);
+        CHK(mst_fake_device_free(dev), S_STATE | S_ARG);
+    }
+}
+
 enum op {
     OP_CREATE_VIDEO, OP_WRAP_VIDEO, OP_CREATE_AUDIO, OP_WRAP_AUDIO, OP_QUICK_VIDEO, OP_QUICK_AUDIO,
     OP_FRAME_CLONE, OP_FRAME_CLOSE, OP_FRAME_KIND, OP_VIDEO_INFO, OP_AUDIO_INFO, OP_VIDEO_PLANE,
@@ -2272,7 +2888,11 @@ enum op {
     OP_PROC_CREATE, OP_PROC_READ, OP_PROC_STATS, OP_PROC_CLOSE, OP_PROC_FREE, OP_PROC_FD, OP_PROC_WAKEUP,
     OP_MISC,
     /* Appended after the first 37, whose ids the committed corpus was made with. */
-    OP_TRACK_CONTENT_HINT, OP_COUNT
+    OP_TRACK_CONTENT_HINT,
+    /* Threads, callbacks and the rest of the API (c-tests/fuzz/symbols.sh checks that every
+     * exported function is called somewhere here). */
+    OP_RACE, OP_PROC_CALLBACK, OP_LOG, OP_KERNEL_THREADS, OP_DEVICES, OP_SOURCES, OP_SINKS, OP_COLOR_SPACE, OP_FAKE_DEVICE,
+    OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
@@ -2282,7 +2902,8 @@ static const char *const op_names[OP_COUNT] = {
     "generator_muted", "generator_free", "track_clone", "track_stop", "track_free", "track_enabled",
     "track_constraints", "track_settings", "track_capabilities", "track_getters", "track_callback",
     "processor_create", "processor_read", "processor_stats", "processor_close", "processor_free", "processor_fd",
-    "processor_wakeup", "misc", "track_content_hint",
+    "processor_wakeup", "misc", "track_content_hint", "race", "processor_callback", "log", "kernel_threads",
+    "devices", "sources", "sinks", "color_space", "fake_device",
 };
 
 static void run_op(In *in, int op) {
@@ -2324,6 +2945,15 @@ static void run_op(In *in, int op) {
     case OP_PROC_FD: op_processor_fd(in); break;
     case OP_PROC_WAKEUP: op_processor_wakeup(in); break;
     case OP_TRACK_CONTENT_HINT: op_track_content_hint(in); break;
+    case OP_RACE: op_race(in); break;
+    case OP_PROC_CALLBACK: op_processor_callback(in); break;
+    case OP_LOG: op_log(in); break;
+    case OP_KERNEL_THREADS: op_kernel_threads(in); break;
+    case OP_DEVICES: op_devices(in); break;
+    case OP_SOURCES: op_sources(in); break;
+    case OP_SINKS: op_sinks(in); break;
+    case OP_COLOR_SPACE: op_frame_color_space(in); break;
+    case OP_FAKE_DEVICE: op_fake_device(in); break;
     default: op_misc(in); break;
     }
 }
@@ -2380,6 +3010,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         Reg *r = &S.regs[i];
         if (r->used && r->registered) ENSURE(r->destroyed == 1, "a callback's destroy-notify did not run after its track was freed");
     }
+    /* The log callback goes; every one installed is destroyed exactly once (perhaps on a library
+     * thread just finishing a message: waited for, for up to 10 s). */
+    CHK(mst_set_log_callback(NULL, NULL, NULL), S_OK);
+    for (int i = 0; i < g_nlogs; i++) {
+        for (int k = 0; k < 10000 && g_logs[i].destroyed == 0; k++) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+        ENSURE(g_logs[i].destroyed == 1, "log callback %d: destroy-notify ran %d times", i, (int)g_logs[i].destroyed);
+        g_logs[i].destroyed = 0;
+        g_logs[i].messages = 0;
+    }
+    g_nlogs = 0;
     for (int i = 0; i < S.nfds; i++) {
         errno = 0;
         ENSURE(fcntl(S.fds[i], F_GETFD) == -1 && errno == EBADF, "processor fd %d is still open after mst_processor_free", S.fds[i]);

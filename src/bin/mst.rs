@@ -1164,48 +1164,9 @@ fn read_wav(path: &str) -> Res<Wav> {
     let file = File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     let mut r = BufReader::new(file);
-    let mut head = [0u8; 12];
-    if len < 12 || r.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
-        return Err(bad("not a RIFF WAVE file"));
-    }
-    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
-    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    // Chunks are walked by their headers alone; only fmt's body is read (the first 64 bytes:
-    // WAVE_FORMAT_EXTENSIBLE's is 40).
-    let (mut fmt, mut data, mut at) = (None, None, 12u64);
-    while at + 8 <= len {
-        r.seek(SeekFrom::Start(at)).map_err(io)?;
-        let mut h = [0u8; 8];
-        r.read_exact(&mut h).map_err(io)?;
-        let size = u32_at(&h, 4) as u64;
-        let body = size.min(len - at - 8);
-        match &h[0..4] {
-            b"fmt " if body >= 16 => {
-                let mut b = vec![0u8; body.min(64) as usize];
-                r.read_exact(&mut b).map_err(io)?;
-                fmt = Some(b);
-            }
-            b"data" => data = Some((at + 8, body)),
-            _ => {}
-        }
-        at = at.saturating_add(8).saturating_add(size).saturating_add(size & 1);
-    }
-    let (fmt, (start, size)) = (fmt.ok_or_else(|| bad("no fmt chunk"))?, data.ok_or_else(|| bad("no data chunk"))?);
-    let mut tag = u16_at(&fmt, 0);
-    if tag == 0xFFFE && fmt.len() >= 26 {
-        // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the real tag.
-        tag = u16_at(&fmt, 24);
-    }
-    let bits = u16_at(&fmt, 14);
-    let format = match (tag, bits) {
-        (1, 8) => AudioSampleFormat::U8,
-        (1, 16) => AudioSampleFormat::S16,
-        (1, 32) => AudioSampleFormat::S32,
-        (3, 32) => AudioSampleFormat::F32,
-        _ => return Err(bad(&format!("format tag {tag} at {bits} bits is not PCM libmst plays"))),
-    };
-    r.seek(SeekFrom::Start(start)).map_err(io)?;
-    Ok(Wav { format, rate: u32_at(&fmt, 4), channels: u16_at(&fmt, 2) as u32, data: r.take(size) })
+    let h = mst::sink::file::parse_wav(&mut r, len).map_err(|why| bad(&why))?;
+    r.seek(SeekFrom::Start(h.data_start)).map_err(io)?;
+    Ok(Wav { format: h.format, rate: h.rate, channels: h.channels, data: r.take(h.data_len) })
 }
 
 /// Reads until `buf` is full or the input ends; how much was read.

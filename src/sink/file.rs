@@ -424,6 +424,73 @@ impl Writer for Wav {
     }
 }
 
+/// A PCM WAV file's header as [`parse_wav`] reads it: the format, and where the data chunk is.
+#[derive(Debug, PartialEq, Eq)]
+pub struct WavHeader {
+    pub format: AudioSampleFormat,
+    pub rate: u32,
+    pub channels: u32,
+    /// The data chunk's offset in the file, and its length (cut where the file ends).
+    pub data_start: u64,
+    pub data_len: u64,
+}
+
+/// Reads a RIFF WAVE file's `fmt ` and `data` chunks (the last of each; a `fmt ` shorter than
+/// 16 bytes is skipped) from `r`, `len` bytes long, for `mst play`, which then streams the
+/// data chunk (a WAV may be 4 GiB). Chunks are walked by their headers alone; only fmt's body
+/// is read (its first 64 bytes: WAVE_FORMAT_EXTENSIBLE's is 40). Public so the fuzz targets
+/// (fuzz/) reach the very parser `mst play` runs on untrusted files. The error says what is
+/// wrong with the file.
+pub fn parse_wav<R: std::io::Read + Seek>(r: &mut R, len: u64) -> std::result::Result<WavHeader, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let mut head = [0u8; 12];
+    r.seek(SeekFrom::Start(0)).map_err(io)?;
+    if len < 12 || r.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return Err("not a RIFF WAVE file".into());
+    }
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let (mut fmt, mut data, mut at) = (None, None, 12u64);
+    while at + 8 <= len {
+        r.seek(SeekFrom::Start(at)).map_err(io)?;
+        let mut h = [0u8; 8];
+        r.read_exact(&mut h).map_err(io)?;
+        let size = u32_at(&h, 4) as u64;
+        let body = size.min(len - at - 8);
+        match &h[0..4] {
+            b"fmt " if body >= 16 => {
+                let mut b = vec![0u8; body.min(64) as usize];
+                r.read_exact(&mut b).map_err(io)?;
+                fmt = Some(b);
+            }
+            b"data" => data = Some((at + 8, body)),
+            _ => {}
+        }
+        at = at.saturating_add(8).saturating_add(size).saturating_add(size & 1);
+    }
+    let (fmt, (data_start, data_len)) = (fmt.ok_or("no fmt chunk")?, data.ok_or("no data chunk")?);
+    let mut tag = u16_at(&fmt, 0);
+    if tag == 0xFFFE && fmt.len() >= 26 {
+        // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the real tag.
+        tag = u16_at(&fmt, 24);
+    }
+    let bits = u16_at(&fmt, 14);
+    let format = match (tag, bits) {
+        (1, 8) => AudioSampleFormat::U8,
+        (1, 16) => AudioSampleFormat::S16,
+        (1, 32) => AudioSampleFormat::S32,
+        (3, 32) => AudioSampleFormat::F32,
+        _ => return Err(format!("format tag {tag} at {bits} bits is not PCM libmst plays")),
+    };
+    Ok(WavHeader { format, rate: u32_at(&fmt, 4), channels: u16_at(&fmt, 2) as u32, data_start, data_len })
+}
+
+/// The header the WAV sink writes for `data_bytes` of audio (`format` interleaved), so the
+/// fuzz targets can round-trip it through [`parse_wav`] without a file.
+pub fn wav_header(format: AudioSampleFormat, rate: f32, channels: u32, data_bytes: u64) -> Vec<u8> {
+    Wav::header(interleaved(format), rate, channels, data_bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
