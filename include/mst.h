@@ -2680,8 +2680,9 @@ MstStatus mst_processor_close(struct MstProcessor *processor);
 
 /**
  * Releases the processor, closing it first (as mst_processor_close()) and stopping its
- * callback thread. A blocked reader on another thread is woken with MST_ERR_ENDED. NULL is
- * MST_OK.
+ * callback thread. A blocked reader on another thread is woken with MST_ERR_ENDED. The handle
+ * is marked freed before the wait for a running callback, so that callback's own calls on
+ * this processor (get_stats, set_callback, ...) get MST_ERR_INVALID_STATE. NULL is MST_OK.
  *
  * Ownership: releases `processor`; it must not be used again.
  * Thread safety: any thread, including the callback itself.
