@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use mst::source::synthetic::BARS;
+
 #[path = "common/vm.rs"]
 mod vm;
 use vm::in_vm;
@@ -354,19 +356,6 @@ fn cli_record_a_microphone_to_wav_exactly() {
     assert_eq!(u32_at(&b, 4) as usize, b.len() - 8);
     std::fs::remove_file("/tmp/dummy.wav").unwrap();
 }
-
-/// BT.709 limited-range YUV of the test pattern's 75% bars (src/source/synthetic.rs): white,
-/// yellow, cyan, green, magenta, red, blue, black.
-const BARS: [(u8, u8, u8); 8] = [
-    (180, 128, 128),
-    (168, 44, 136),
-    (145, 147, 44),
-    (133, 63, 52),
-    (63, 193, 204),
-    (51, 109, 212),
-    (28, 212, 120),
-    (16, 128, 128),
-];
 
 /// When `f` (I420 planes, w x h, tightly packed) is exactly a frame of mst's test pattern (its
 /// eight bars scrolled left by a multiple of 4 pixels, and one white square of side h/6 at

@@ -4,7 +4,6 @@
 //! a frame's `color_space` follows, so its RGB conversion gives the same colour whatever the
 //! range. Every test is `#[ignore]`d outside the VM.
 
-use std::ffi::c_void;
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,6 +18,9 @@ use mst::*;
 use v4l::video::Capture as _;
 use v4l::Device;
 
+#[path = "common/vivid_loop.rs"]
+#[allow(dead_code)] // the ids and controls, not the loop
+mod vivid_loop;
 #[path = "common/vm.rs"]
 mod vm;
 use vm::in_vm;
@@ -27,31 +29,11 @@ const W: u32 = 640;
 const H: u32 = 360;
 
 fn vivid_camera() -> String {
-    let list = device::enumerate().unwrap();
-    list.iter()
-        .find(|d| d.kind == DeviceKind::VideoInput && d.group_id == "v4l2:platform:vivid-000")
-        .unwrap_or_else(|| panic!("no vivid camera in {list:#?}"))
-        .device_id
-        .clone()
-}
-
-/// The id of the control whose name, in v4l2-ctl's spelling (lower case, `_` for the rest), is `name`.
-fn control_id(dev: &Device, name: &str) -> u32 {
-    let all = dev.query_controls().unwrap();
-    let spell = |n: &str| {
-        n.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect::<String>()
-    };
-    all.iter()
-        .find(|d| spell(&d.name) == name)
-        .unwrap_or_else(|| panic!("no control {name}: {:?}", all.iter().map(|d| &d.name).collect::<Vec<_>>()))
-        .id
+    vivid_loop::vivid(DeviceKind::VideoInput)
 }
 
 fn set_control(dev: &Device, name: &str, value: i32) {
-    let mut c = v4l::v4l_sys::v4l2_control { id: control_id(dev, name), value };
-    // SAFETY: `c` is the v4l2_control VIDIOC_S_CTRL takes.
-    unsafe { v4l::v4l2::ioctl(dev.handle().fd(), v4l::v4l2::vidioc::VIDIOC_S_CTRL, &mut c as *mut _ as *mut c_void) }
-        .unwrap_or_else(|e| panic!("VIDIOC_S_CTRL {name}={value}: {e}"));
+    vivid_loop::set_control(dev, vivid_loop::control_id(dev, name), value);
 }
 
 /// vivid's colour controls set for one test; put back to vivid's defaults (sRGB, default

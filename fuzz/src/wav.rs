@@ -27,16 +27,6 @@ const FORMATS: [AudioSampleFormat; 8] = [
     AudioSampleFormat::F32Planar,
 ];
 
-fn interleaved(f: AudioSampleFormat) -> AudioSampleFormat {
-    match f {
-        AudioSampleFormat::U8Planar => AudioSampleFormat::U8,
-        AudioSampleFormat::S16Planar => AudioSampleFormat::S16,
-        AudioSampleFormat::S32Planar => AudioSampleFormat::S32,
-        AudioSampleFormat::F32Planar => AudioSampleFormat::F32,
-        f => f,
-    }
-}
-
 /// Panics when the parser panics, returns data from outside the file, or does not read back
 /// what the sink's header says.
 pub fn check(data: &[u8]) {
@@ -71,7 +61,7 @@ pub fn check(data: &[u8]) {
     let riff = u32::from_le_bytes([file[4], file[5], file[6], file[7]]) as usize;
     assert_eq!(riff, file.len() - 8, "the RIFF size is not the file's length less 8");
     let (w, read) = parse_wav(&file).unwrap_or_else(|e| panic!("the sink's own WAV does not parse: {e}"));
-    assert_eq!(w.format, interleaved(format));
+    assert_eq!(w.format, format.interleaved());
     assert_eq!((w.rate, w.channels), (rate, channels));
     assert_eq!(read, body, "the data chunk read back differs");
     assert_eq!(w.data_start as usize, header_len);

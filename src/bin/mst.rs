@@ -861,20 +861,10 @@ fn limit(a: &Args) -> Res<Limit> {
     Ok(Limit { frames, micros: seconds.map(|s| (s * 1e6).round() as i64) })
 }
 
-fn interleaved(f: AudioSampleFormat) -> AudioSampleFormat {
-    match f {
-        AudioSampleFormat::U8Planar => AudioSampleFormat::U8,
-        AudioSampleFormat::S16Planar => AudioSampleFormat::S16,
-        AudioSampleFormat::S32Planar => AudioSampleFormat::S32,
-        AudioSampleFormat::F32Planar => AudioSampleFormat::F32,
-        f => f,
-    }
-}
-
 /// The first `keep` sample frames of an audio chunk (interleaved).
 fn audio_head(frame: &Frame, keep: u32) -> Res<Frame> {
     let a = *frame.audio().expect("audio");
-    let format = interleaved(a.format);
+    let format = a.format.interleaved();
     let opts = AudioCopyOptions { format: Some(format), frame_count: Some(keep), ..Default::default() };
     let mut buf = vec![0u8; frame.audio_allocation_size(&opts)?];
     frame.audio_copy_to(&mut buf, &opts)?;

@@ -116,6 +116,17 @@ impl AudioSampleFormat {
         matches!(self, Self::U8Planar | Self::S16Planar | Self::S32Planar | Self::F32Planar)
     }
 
+    /// The same samples, interleaved (a planar format's interleaved twin; itself otherwise).
+    pub fn interleaved(self) -> AudioSampleFormat {
+        match self {
+            Self::U8Planar => Self::U8,
+            Self::S16Planar => Self::S16,
+            Self::S32Planar => Self::S32,
+            Self::F32Planar => Self::F32,
+            f => f,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::U8 => "u8",

@@ -291,16 +291,6 @@ struct Wav {
     data_bytes: u64,
 }
 
-fn interleaved(f: AudioSampleFormat) -> AudioSampleFormat {
-    match f {
-        AudioSampleFormat::U8Planar => AudioSampleFormat::U8,
-        AudioSampleFormat::S16Planar => AudioSampleFormat::S16,
-        AudioSampleFormat::S32Planar => AudioSampleFormat::S32,
-        AudioSampleFormat::F32Planar => AudioSampleFormat::F32,
-        f => f,
-    }
-}
-
 /// The largest RIFF size field: a WAV file ends at 4 GiB + 8 bytes.
 const RIFF_MAX: u64 = u32::MAX as u64;
 
@@ -369,7 +359,7 @@ impl Writer for Wav {
                         a.format.name()
                     ));
                 }
-                let f = (interleaved(a.format), a.sample_rate, a.number_of_channels);
+                let f = (a.format.interleaved(), a.sample_rate, a.number_of_channels);
                 self.out.write_all(&Wav::header(f.0, f.1, f.2, 0)).map_err(|e| io_err(&self.path, e))?;
                 self.format = Some(f);
                 f
@@ -488,7 +478,7 @@ pub fn parse_wav<R: std::io::Read + Seek>(r: &mut R, len: u64) -> std::result::R
 /// The header the WAV sink writes for `data_bytes` of audio (`format` interleaved), so the
 /// fuzz targets can round-trip it through [`parse_wav`] without a file.
 pub fn wav_header(format: AudioSampleFormat, rate: f32, channels: u32, data_bytes: u64) -> Vec<u8> {
-    Wav::header(interleaved(format), rate, channels, data_bytes)
+    Wav::header(format.interleaved(), rate, channels, data_bytes)
 }
 
 #[cfg(test)]

@@ -156,8 +156,8 @@ fn wait_for_consumers(core: &SourceCore, stop: &StopSignal, patience: Option<Dur
 }
 
 /// BT.709 limited-range YUV of 75% colour bars: white, yellow, cyan, green, magenta, red,
-/// blue, black.
-const BARS: [(u8, u8, u8); 8] = [
+/// blue, black (the test pattern's bars, left to right).
+pub const BARS: [(u8, u8, u8); 8] = [
     (180, 128, 128),
     (168, 44, 136),
     (145, 147, 44),

@@ -1,6 +1,6 @@
 //! vivid's output -> capture loop, for the VM tests that send frames through it and read them
 //! back (tests/vm_video_loop.rs, tests/vm_cli.rs; `#[path = "common/vivid_loop.rs"] mod
-//! vivid_loop;`).
+//! vivid_loop;`), and vivid's ids and controls (tests/vm_color.rs).
 //!
 //! vivid loops its output node (output 1 "HDMI") into its capture node (input 3 "HDMI") when the
 //! capture node's control `loop_video` is 1 and both sides use the same format and size (the
@@ -27,7 +27,7 @@ fn ioctl_int(dev: &Device, request: v4l::v4l2::vidioc::_IOC_TYPE, value: c_int) 
 }
 
 /// The id of the control whose name, in v4l2-ctl's spelling (lower case, `_` for the rest), is `name`.
-fn control_id(dev: &Device, name: &str) -> u32 {
+pub fn control_id(dev: &Device, name: &str) -> u32 {
     let all = dev.query_controls().unwrap();
     let spell = |n: &str| {
         n.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect::<String>()
@@ -38,7 +38,7 @@ fn control_id(dev: &Device, name: &str) -> u32 {
         .id
 }
 
-fn set_control(dev: &Device, id: u32, value: i32) {
+pub fn set_control(dev: &Device, id: u32, value: i32) {
     let mut c = v4l::v4l_sys::v4l2_control { id, value };
     unsafe { v4l::v4l2::ioctl(dev.handle().fd(), v4l::v4l2::vidioc::VIDIOC_S_CTRL, &mut c as *mut _ as *mut c_void) }
         .unwrap_or_else(|e| panic!("VIDIOC_S_CTRL {id:#x}={value}: {e}"));
