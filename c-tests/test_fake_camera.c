@@ -4,7 +4,7 @@
  * default (lossless) pacing waits for the reader, timestamps are on the device's virtual clock,
  * and every wait is bounded only to catch a hang. */
 #define _POSIX_C_SOURCE 200809L
-#include "common.h"
+#include "fake_common.h"
 
 #define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 #define YUYV FOURCC('Y', 'U', 'Y', 'V')
@@ -13,15 +13,6 @@
 #define RGB3 FOURCC('R', 'G', 'B', '3')
 /* 25 fps: a period of exactly 40000 us, so frame n's timestamp is n * 40000. */
 #define PERIOD 40000
-#define HANG_MS 30000
-
-static MstFault fault(MstFaultKind kind, uint64_t at, int64_t value) {
-    MstFault f = MST_STRUCT_INIT(MstFault);
-    f.kind = kind;
-    f.at = at;
-    f.value = value;
-    return f;
-}
 
 static MstFakeDevice *add(const char *name, uint32_t fourcc, MstFakePacing pacing, uint64_t frame_count,
                           const MstFault *faults, size_t num_faults) {
@@ -80,14 +71,6 @@ static MstVideoFrameInfo expect_frame(MstProcessor *p, uint64_t index, int64_t t
     return info;
 }
 
-static void expect_end(MstProcessor *p, const MstTrack *t, MstEndReason reason) {
-    MstFrame *f = NULL;
-    CHECK_STATUS(mst_processor_read(p, HANG_MS, &f), MST_ERR_ENDED);
-    MstEndReason r = MST_END_REASON_NONE;
-    CHECK_OK(mst_track_get_end_reason(t, &r));
-    CHECK_EQ_INT(r, reason);
-}
-
 static MstCameraStats camera_stats(const MstTrack *t) {
     MstCameraStats s = MST_STRUCT_INIT(MstCameraStats);
     CHECK_OK(mst_track_get_camera_stats(t, &s));
@@ -95,24 +78,7 @@ static MstCameraStats camera_stats(const MstTrack *t) {
 }
 
 /* Whether `id` is listed as a video input with `label` (NULL: any label). */
-static int listed(const char *id, const char *label) {
-    MstDeviceList *list = NULL;
-    CHECK_OK(mst_devices_enumerate(&list));
-    size_t n = 0;
-    CHECK_OK(mst_device_list_get_count(list, &n));
-    int found = 0;
-    for (size_t i = 0; i < n; i++) {
-        MstDeviceInfo d = MST_STRUCT_INIT(MstDeviceInfo);
-        CHECK_OK(mst_device_list_get_device(list, i, &d));
-        if (strcmp(d.device_id, id) == 0) {
-            CHECK_EQ_INT(d.kind, MST_DEVICE_KIND_VIDEO_INPUT);
-            if (label) CHECK(strcmp(d.label, label) == 0);
-            found++;
-        }
-    }
-    CHECK_OK(mst_device_list_free(list));
-    return found;
-}
+static int listed(const char *id, const char *label) { return listed_as(id, MST_DEVICE_KIND_VIDEO_INPUT, label); }
 
 static void test_listed_until_freed(void) {
     MstFakeDevice *dev = add("listed", YUYV, MST_FAKE_PACING_LOSSLESS, 0, NULL, 0);

@@ -3,19 +3,10 @@
  * outcome: which chunks arrive (by the index in their first samples), the counters, the end
  * reason, the settings, the timestamps. Nothing here depends on timing. */
 #define _POSIX_C_SOURCE 200809L
-#include "common.h"
+#include "fake_common.h"
 
 /* 48 kHz: 10 ms chunks of 480 frames, chunk n at n * 10000 us. */
 #define CHUNK_US 10000
-#define HANG_MS 30000
-
-static MstFault fault(MstFaultKind kind, uint64_t at, int64_t value) {
-    MstFault f = MST_STRUCT_INIT(MstFault);
-    f.kind = kind;
-    f.at = at;
-    f.value = value;
-    return f;
-}
 
 static MstFakeDevice *add(const char *name, MstAudioSampleFormat format, const MstFault *faults,
                           size_t num_faults) {
@@ -68,38 +59,13 @@ static MstAudioDataInfo expect_chunk(MstProcessor *p, uint64_t index, int64_t ti
     return info;
 }
 
-static void expect_end(MstProcessor *p, const MstTrack *t, MstEndReason reason) {
-    MstFrame *f = NULL;
-    CHECK_STATUS(mst_processor_read(p, HANG_MS, &f), MST_ERR_ENDED);
-    MstEndReason r = MST_END_REASON_NONE;
-    CHECK_OK(mst_track_get_end_reason(t, &r));
-    CHECK_EQ_INT(r, reason);
-}
-
 static MstCaptureStats capture_stats(const MstTrack *t) {
     MstCaptureStats s = MST_STRUCT_INIT(MstCaptureStats);
     CHECK_OK(mst_track_get_capture_stats(t, &s));
     return s;
 }
 
-static int listed(const char *id) {
-    MstDeviceList *list = NULL;
-    CHECK_OK(mst_devices_enumerate(&list));
-    size_t n = 0;
-    CHECK_OK(mst_device_list_get_count(list, &n));
-    int found = 0;
-    for (size_t i = 0; i < n; i++) {
-        MstDeviceInfo d = MST_STRUCT_INIT(MstDeviceInfo);
-        CHECK_OK(mst_device_list_get_device(list, i, &d));
-        if (strcmp(d.device_id, id) == 0) {
-            CHECK_EQ_INT(d.kind, MST_DEVICE_KIND_AUDIO_INPUT);
-            CHECK(strcmp(d.label, "Fake microphone mic") == 0);
-            found++;
-        }
-    }
-    CHECK_OK(mst_device_list_free(list));
-    return found;
-}
+static int listed(const char *id) { return listed_as(id, MST_DEVICE_KIND_AUDIO_INPUT, "Fake microphone mic"); }
 
 /* A script run to its end: the processor, its track and the device. */
 struct run {
