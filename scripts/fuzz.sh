@@ -7,9 +7,7 @@
 #   api    c-tests/fuzz/fuzz_api.c: programs of C API calls (every exported function, a second
 #          thread, callbacks), against libmst built with coverage; corpus c-tests/fuzz/corpus
 #   mjpeg  the MJPEG decoder, differential against libjpeg (fuzz/src/mjpeg.rs); corpus
-#          fuzz/corpus/mjpeg, seeded with tests/data/mjpeg/*.jpg and fuzz/corpus/mjpeg-known
-#          (the reproducers of issue 14's known wrong answers: with MST_FUZZ_KNOWN=1 in the
-#          environment the target reports the first of each known class and fuzzes on)
+#          fuzz/corpus/mjpeg, seeded with tests/data/mjpeg/*.jpg
 #   wav    the WAV parser `mst play` uses, and the WAV header round trip (fuzz/src/wav.rs)
 #   files  the Y4M and WAV file sinks and PNG, written and parsed back (fuzz/src/files.rs)
 #
@@ -82,7 +80,7 @@ api)
     committed=fuzz/corpus/$target
     seeds=()
     if [ "$target" = mjpeg ]; then
-        seeds=(tests/data/mjpeg fuzz/corpus/mjpeg-known)
+        seeds=(tests/data/mjpeg)
     fi
     ;;
 esac

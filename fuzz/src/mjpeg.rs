@@ -25,7 +25,6 @@ const REF_DAMAGED: i32 = 1;
 const REF_FAILED: i32 = -1;
 const REF_UNSUPPORTED: i32 = -2;
 const REF_TOO_LARGE: i32 = -3;
-const SUB_422: i32 = 1;
 
 extern "C" {
     fn mst_fuzz_ref_new() -> *mut c_void;
@@ -143,37 +142,6 @@ fn name(v: i32) -> &'static str {
     }
 }
 
-/// Found by this target, not fixed yet: a warning while TurboJPEG reads the header (junk
-/// before a marker) makes tjDecompressHeader3 return -1 with TJERR_WARNING, which the
-/// TurboJPEG path (4:2:0, 4:4:0, 4:4:4, grey) takes for a failure; libjpeg decodes the frame,
-/// damaged. (Issue 14 part 0's three classes, which this target reproduced, are fixed: their
-/// frames replay strictly from fuzz/corpus/mjpeg.)
-const KNOWN_HEADER_WARNING: &str = "known: a header warning fails a TurboJPEG-path frame";
-/// Found by this target, not fixed yet: in a stream, a 640x480 4:2:2 frame after a damaged or
-/// failed one (a bogus DHT, two SOF markers) decodes with other tables than one libjpeg
-/// decoder uses, though it decodes identically on its own (a table history difference, after
-/// issue 14 part 0's class 3 was fixed). Tolerated for later frames of a stream only.
-const KNOWN_HISTORY_AFTER_FAILURE: &str = "known: a later frame's tables differ after a failed frame";
-
-/// A difference: a panic, unless it falls in one of the known classes and `tolerate_known`
-/// (to fuzz on past them while they are being fixed: it then prints the first of each class
-/// and carries on).
-fn differ(tolerate_known: bool, known: Option<&'static str>, at: &str, what: &str) {
-    if let Some(class) = known {
-        if tolerate_known {
-            static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-            let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-            if !seen.contains(&class) {
-                seen.push(class);
-                eprintln!("mjpeg: {class}: {at}: {what}");
-            }
-            return;
-        }
-        panic!("{at}: {what} [{class}]");
-    }
-    panic!("{at}: {what}");
-}
-
 fn first_difference(a: &[u8], b: &[u8], w: usize, h: usize) -> String {
     let n = a.iter().zip(b).filter(|(x, y)| x != y).count();
     let i = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(0);
@@ -188,15 +156,8 @@ fn first_difference(a: &[u8], b: &[u8], w: usize, h: usize) -> String {
 }
 
 /// Decodes `data` (a stream of up to [`MAX_FRAMES`] frames) with libmst and libjpeg; panics
-/// (a libFuzzer crash) at the first frame where they disagree, unless the difference is of a
-/// known class and MST_FUZZ_KNOWN is set in the environment.
+/// (a libFuzzer crash) at the first frame where they disagree.
 pub fn check(data: &[u8]) {
-    check_with(data, std::env::var_os("MST_FUZZ_KNOWN").is_some())
-}
-
-/// [`check`], passing over the known classes of difference when `tolerate_known` (for their
-/// reproducers, fuzz/corpus/mjpeg-known/, until the fix lands).
-pub fn check_with(data: &[u8], tolerate_known: bool) {
     let mut reference = Reference::new();
     let Ok(mut two) = Decoder::new() else { panic!("libturbojpeg.so.0 is needed") };
     // The one-thread decoder decodes only the frames that take the two-thread route, but every
@@ -226,24 +187,20 @@ pub fn check_with(data: &[u8], tolerate_known: bool) {
         let got = ours(&mut two, jpeg, w, h, true);
         let single = ours(&mut one, jpeg, w, h, false);
         assert_eq!(got, single, "{at}: the decode on two threads differs from the one on one thread");
-        // The 4:2:2 path (libjpeg's raw interface, libmst's Huffman decoder) or TurboJPEG's.
-        let turbojpeg_path = r.sub != SUB_422;
         match (r.verdict, &got) {
             (REF_CLEAN, Ours::Clean(px)) | (REF_DAMAGED, Ours::Damaged(px)) => {
                 if px.as_slice() != r.i420 {
-                    let what =
-                        format!("libmst and libjpeg decode different pixels: {}", first_difference(px, r.i420, w, h));
-                    differ(tolerate_known, (k > 0).then_some(KNOWN_HISTORY_AFTER_FAILURE), &at, &what);
+                    panic!("{at}: libmst and libjpeg decode different pixels: {}", first_difference(px, r.i420, w, h));
                 }
             }
             (REF_FAILED | REF_UNSUPPORTED, Ours::Failed) => {}
             (v, got) => {
-                let (got_name, known) = match got {
-                    Ours::Clean(_) => ("clean", None),
-                    Ours::Damaged(_) => ("damaged", None),
-                    Ours::Failed => ("failed", (v == REF_DAMAGED && turbojpeg_path).then_some(KNOWN_HEADER_WARNING)),
+                let got_name = match got {
+                    Ours::Clean(_) => "clean",
+                    Ours::Damaged(_) => "damaged",
+                    Ours::Failed => "failed",
                 };
-                differ(tolerate_known, known, &at, &format!("libmst says {got_name}, libjpeg says {}", name(v)));
+                panic!("{at}: libmst says {got_name}, libjpeg says {}", name(v));
             }
         }
     }

@@ -42,7 +42,9 @@
 //!   [`Decoded::Damaged`] on every path; libmst's Huffman decode takes only scans that end
 //!   within the last MCU's final byte right before EOI, and leaves the rest to libjpeg.
 //! - **One table history per stream**: libjpeg keeps the quantization and Huffman tables a
-//!   frame defines for the frames after it that leave them out. A [`Decoder`] keeps that
+//!   frame defines for the frames after it that leave them out: those after its scan too
+//!   (read on the way to EOI), and those a failed frame defined before the point it failed
+//!   at (none after a second SOF, say). A [`Decoder`] keeps that
 //!   history itself and gives each frame, before any path sees it, the tables it leaves out
 //!   (segments inserted after SOI), so every path decodes it with the tables one libjpeg
 //!   decoder given the same frames in the same order would use.
@@ -304,25 +306,32 @@ fn standard_table(slot: usize, out: &mut Vec<u8>) {
 }
 
 impl History {
-    /// Reads `jpeg`'s DQT and DHT segments into the history, in the order libjpeg reads them,
-    /// and fills `splice` with the segments for the slots the history holds that the frame
-    /// does not define before its first scan (with `standard`, also the Annex K tables for the
-    /// Huffman slots libjpeg fills with them that neither defines: for frames decoded later by
-    /// a decoder that may hold other tables). Returns the length of `splice`. A frame that
-    /// is not a JPEG gets nothing; parsing stops at a segment libjpeg would fail on.
+    /// Reads `jpeg`'s DQT and DHT segments into the history as one libjpeg decode of it does:
+    /// in order, up to the EOI marker or the first segment libjpeg fails on (a frame that
+    /// fails keeps the tables it defined before that point), those after a sequential
+    /// frame's scan included (libjpeg reads the markers that follow it, up to EOI). Fills
+    /// `splice` with the segments for the slots the history holds that the frame does not
+    /// define before its first scan (with `standard`, also the Annex K tables for the Huffman
+    /// slots libjpeg fills with them that neither defines: for frames decoded later by a
+    /// decoder that may hold other tables). Returns the length of `splice`. A frame that is
+    /// not a JPEG gets nothing.
     fn update(&mut self, jpeg: &[u8], standard: bool) -> usize {
         self.splice.clear();
+        self.fails_at_start = false;
         if jpeg.get(..2) != Some(&[0xFF, 0xD8][..]) {
             return 0;
         }
         let (mut q_defined, mut h_defined) = ([false; 4], [false; 8]);
         let (mut i, mut scans) = (2, 0u32);
-        // A sequential frame's components: a scan of them all is its only one, and nothing
-        // after it is read for tables.
+        // Whether the frame has had its SOF: libjpeg fails on a second one.
+        let mut saw_sof = false;
+        // A sequential frame's components: a scan of them all is its only one, and another
+        // scan after it fails the frame.
         let mut sequential_components = None;
+        let mut single_scan = false;
         // A sequential frame's SOF components (id, sampling, quantization table).
         let mut sof: Option<&[u8]> = None;
-        self.fails_at_start = false;
+        let mut spliced = false;
         'segments: while i + 1 < jpeg.len() {
             // The next marker, as libjpeg finds it: past other bytes (damage, or a scan's
             // data), stuffed zeros, fill bytes and, after a scan, restart markers.
@@ -338,6 +347,16 @@ impl History {
                     i += 2;
                     continue;
                 }
+                // A second SOF, or one libjpeg-turbo does not decode (lossless, hierarchical,
+                // JPG extensions), fails the frame as libjpeg reads it.
+                0xC0..=0xCF if m != 0xC4 && m != 0xC8 && m != 0xCC => {
+                    if saw_sof || !matches!(m, 0xC0 | 0xC1 | 0xC2 | 0xC9 | 0xCA) {
+                        break;
+                    }
+                    saw_sof = true;
+                }
+                // A scan before the SOF, or after a single-scan frame's scan, fails the frame.
+                0xDA if !saw_sof || single_scan => break,
                 _ => {}
             }
             let Some(len) = be16(jpeg, i + 2) else { break };
@@ -377,18 +396,35 @@ impl History {
                 }
                 0xDA => {
                     scans += 1;
-                    if scans == 1 && sequential_components.is_some() {
-                        self.fails_at_start = self.refused(sof.unwrap_or_default(), seg);
+                    if scans == 1 {
+                        // The frame's tables as its first scan starts: later ones (after a
+                        // scan) are the next frames' history, not this frame's.
+                        self.fill_splice(q_defined, h_defined, standard);
+                        spliced = true;
+                        if sequential_components.is_some() {
+                            self.fails_at_start = self.refused(sof.unwrap_or_default(), seg);
+                            if self.fails_at_start {
+                                break;
+                            }
+                        }
                     }
-                    if sequential_components.is_some() && seg.first().copied() == sequential_components {
-                        break;
-                    }
+                    single_scan |= sequential_components.is_some() && seg.first().copied() == sequential_components;
                 }
                 _ => {}
             }
             i += 2 + len.max(2);
         }
+        if !spliced {
+            self.fill_splice(q_defined, h_defined, standard);
+        }
+        self.splice.len()
+    }
+
+    /// Fills `splice` (see [`History::update`]) from the history as it is now, for a frame that
+    /// defines the slots `q_defined` and `h_defined` itself.
+    fn fill_splice(&mut self, q_defined: [bool; 4], h_defined: [bool; 8], standard: bool) {
         let out = &mut self.splice;
+        out.clear();
         // A segment's marker and length, the length filled in (or the segment dropped) once
         // its entries are there.
         let segment = |out: &mut Vec<u8>, marker: u8, fill: &mut dyn FnMut(&mut Vec<u8>)| {
@@ -421,7 +457,6 @@ impl History {
                 }
             }
         });
-        self.splice.len()
     }
 
     /// Whether libjpeg refuses to start the sequential scan `sos` (an SOS segment's bytes after
@@ -801,7 +836,11 @@ impl Decoder {
                 &mut cs,
             )
         };
-        if r != 0 || w <= 0 || h <= 0 {
+        // A warning (junk before a marker, say) is no failure: the header was read, and the
+        // decode, which warns again, reports the frame damaged.
+        // SAFETY: a live handle.
+        let warned = r != 0 && unsafe { (self.api.get_error_code)(self.handle) } == TJERR_WARNING;
+        if (r != 0 && !warned) || w <= 0 || h <= 0 {
             let e = self.error("not a JPEG frame");
             // TurboJPEG 2.x leaves a header that failed half-way inside the decompressor (it
             // does not abort it), and the next frame's header then fails too ("two SOI
@@ -1894,6 +1933,54 @@ pub(super) mod tests {
             other.decode_i420(&frames[0], &mut img.view_mut()).unwrap();
             assert_eq!(other.decode_i420_complete(&whole, &mut img.view_mut()).unwrap(), Decoded::Clean);
             assert_eq!(img.diff(&expected[2].1).1, 0);
+        }
+
+        /// A warning as the header is read (junk bytes before a DQT or the SOF) is damage, not
+        /// a failure, on the TurboJPEG path (4:4:4, 4:4:0) too: libjpeg decodes the frame,
+        /// damaged, and so must every path (it once failed as "not a JPEG frame").
+        #[test]
+        fn header_warnings_are_damage() {
+            for name in ["repro/444-junk-before-dqt.jpg", "repro/440-header-warning.jpg"] {
+                let jpeg = file(name);
+                let (w, h, _) = decoder(true).header(&jpeg).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let (verdict, expected) = reference(&mut decoder(true), &jpeg, w, h);
+                assert_eq!(verdict, "damaged", "{name}");
+                for strips in [true, false] {
+                    let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
+                    let r = decoder(strips).decode_i420(&jpeg, &mut img.view_mut());
+                    assert_eq!(report(&r), "damaged", "{name}, strips {strips}: {r:?}");
+                    // Luma as libjpeg decodes it (the reference's chroma is upsampled, then
+                    // averaged: exact for 4:2:2 only).
+                    assert!(img.packed()[0] == expected.packed()[0], "{name}, strips {strips}: luma differs");
+                }
+            }
+        }
+
+        /// What a failed frame leaves behind is one libjpeg decoder's history: the tables it
+        /// defined up to the point it failed, after its scan included (a bogus DHT after the
+        /// scan), and none after it failed (a second SOF). The 640x480 4:2:2 frame after it,
+        /// which defines no Huffman table, decodes with those, on every path (it once took
+        /// the first frame's tables from before its scan, or from after its second SOF).
+        #[test]
+        fn failed_frames_leave_the_tables_libjpeg_keeps() {
+            for name in ["repro/stream-422-after-bogus-dht", "repro/stream-422-after-two-sof"] {
+                let stream = file(name);
+                let second = stream.windows(2).skip(1).position(|m| m == [0xFF, 0xD8]).expect("two frames") + 1;
+                let frames = [&stream[..second], &stream[second..]];
+                let mut libjpeg = decoder(true);
+                let expected: Vec<_> = frames.iter().map(|f| reference(&mut libjpeg, f, 640, 480)).collect();
+                assert_eq!(expected[0].0, "error", "{name}");
+                assert_ne!(expected[1].0, "error", "{name}");
+                for strips in [true, false] {
+                    let mut d = decoder(strips);
+                    let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
+                    assert!(d.decode_i420(frames[0], &mut img.view_mut()).is_err(), "{name}");
+                    let r = d.decode_i420(frames[1], &mut img.view_mut());
+                    assert_eq!(report(&r), expected[1].0, "{name}, strips {strips}: {r:?}");
+                    let (largest, n, _) = img.diff(&expected[1].1);
+                    assert_eq!(n, 0, "{name}, strips {strips}: {n} samples differ, by up to {largest}");
+                }
+            }
         }
     }
 
