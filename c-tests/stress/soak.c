@@ -238,7 +238,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--max-rss-slope")) max_rss_slope = v;
         else goto usage;
     }
-    if (minutes <= 0 || every <= 0 || warmup < 0 || warmup >= minutes * 60) goto usage;
+    if (minutes <= 0 || every <= 0 || warmup < 0) goto usage;
+    if (warmup >= minutes * 60) {
+        fprintf(stderr, "soak: the warm-up (%.0f s) must be shorter than the run (%.1f min): give a shorter"
+                        " --warmup-seconds or more --minutes\n", warmup, minutes);
+        return 2;
+    }
     printf("soak: libmst %s, %.1f min, warm-up %.0f s, a sample every %.0f s, RSS slope limit %.0f KB/min,"
            " fd slope limit 0\n", mst_version(), minutes, warmup, every, max_rss_slope);
 
