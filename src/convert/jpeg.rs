@@ -357,6 +357,9 @@ impl History {
                 }
                 // A scan before the SOF, or after a single-scan frame's scan, fails the frame.
                 0xDA if !saw_sof || single_scan => break,
+                // A marker libjpeg does not know (RESn, DHP, EXP, JPGn) fails the frame as it
+                // reads it, after a scan too: the tables after it are never read.
+                0x02..=0xBF | 0xDE | 0xDF | 0xF0..=0xFD => break,
                 _ => {}
             }
             let Some(len) = be16(jpeg, i + 2) else { break };
@@ -1963,7 +1966,11 @@ pub(super) mod tests {
         /// the first frame's tables from before its scan, or from after its second SOF).
         #[test]
         fn failed_frames_leave_the_tables_libjpeg_keeps() {
-            for name in ["repro/stream-422-after-bogus-dht", "repro/stream-422-after-two-sof"] {
+            for name in [
+                "repro/stream-422-after-bogus-dht",
+                "repro/stream-422-after-two-sof",
+                "repro/stream-422-after-unknown-marker",
+            ] {
                 let stream = file(name);
                 let second = stream.windows(2).skip(1).position(|m| m == [0xFF, 0xD8]).expect("two frames") + 1;
                 let frames = [&stream[..second], &stream[second..]];
