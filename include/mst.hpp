@@ -178,24 +178,12 @@ public:
   // called (what it captured is destroyed with it) and the memory is the caller's.
   static Frame wrap_video(const MstVideoFrameInit &init, const void *data, std::size_t size,
                           ReleaseFunction release) {
-    MstFrame *raw = nullptr;
-    auto held = release ? std::make_unique<ReleaseFunction>(std::move(release)) : nullptr;
-    detail::check(mst_frame_wrap_video(&init, static_cast<const std::uint8_t *>(data), size,
-                                       held ? call_release : nullptr, held.get(), &raw),
-                  "mst_frame_wrap_video");
-    held.release(); // libmst owns it now: call_release deletes it
-    return Frame(raw);
+    return wrap(mst_frame_wrap_video, "mst_frame_wrap_video", init, data, size, std::move(release));
   }
   // A new audio buffer over `data`, without a copy (mst_frame_wrap_audio); as wrap_video.
   static Frame wrap_audio(const MstAudioDataInit &init, const void *data, std::size_t size,
                           ReleaseFunction release) {
-    MstFrame *raw = nullptr;
-    auto held = release ? std::make_unique<ReleaseFunction>(std::move(release)) : nullptr;
-    detail::check(mst_frame_wrap_audio(&init, static_cast<const std::uint8_t *>(data), size,
-                                       held ? call_release : nullptr, held.get(), &raw),
-                  "mst_frame_wrap_audio");
-    held.release(); // libmst owns it now: call_release deletes it
-    return Frame(raw);
+    return wrap(mst_frame_wrap_audio, "mst_frame_wrap_audio", init, data, size, std::move(release));
   }
 
   // Another handle to the same media (WebCodecs clone()).
@@ -265,6 +253,18 @@ private:
   static void call_release(void *user_data) noexcept {
     std::unique_ptr<ReleaseFunction> release(static_cast<ReleaseFunction *>(user_data));
     (*release)();
+  }
+  // wrap_video and wrap_audio: `wrap_fn` is mst_frame_wrap_video or mst_frame_wrap_audio.
+  template <typename Init, typename WrapFn>
+  static Frame wrap(WrapFn wrap_fn, const char *name, const Init &init, const void *data, std::size_t size,
+                    ReleaseFunction release) {
+    MstFrame *raw = nullptr;
+    auto held = release ? std::make_unique<ReleaseFunction>(std::move(release)) : nullptr;
+    detail::check(wrap_fn(&init, static_cast<const std::uint8_t *>(data), size, held ? call_release : nullptr,
+                          held.get(), &raw),
+                  name);
+    held.release(); // libmst owns it now: call_release deletes it
+    return Frame(raw);
   }
 };
 

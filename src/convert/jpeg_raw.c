@@ -213,6 +213,21 @@ int mst_jpeg_raw_copy_tables(struct mst_jpeg_raw *dst, const struct mst_jpeg_raw
     return RAW_OK;
 }
 
+/* Makes the decoder's scratch at least `need` bytes (kept for later frames). On failure the
+ * decode is aborted and the message names the `what` it was for. */
+static int grow_strip(struct mst_jpeg_raw *d, j_decompress_ptr c, size_t need, const char *what) {
+    if (d->strip_len >= need) return 1;
+    unsigned char *p = realloc(d->strip, need);
+    if (!p) {
+        api.abort(c);
+        snprintf(d->err.message, sizeof d->err.message, "out of memory for a %zu-byte %s", need, what);
+        return 0;
+    }
+    d->strip = p;
+    d->strip_len = need;
+    return 1;
+}
+
 static boolean fed_mcu(j_decompress_ptr c, JBLOCKROW *data) {
     struct mst_jpeg_raw *d = (struct mst_jpeg_raw *)c;
     int16_t *blocks[D_MAX_BLOCKS_IN_MCU];
@@ -352,16 +367,7 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
     /* Luma rows go straight to the frame when a block row is exactly a frame row. */
     int luma_direct = lw == w;
     size_t need = (luma_direct ? 0 : 8 * lw) + 2 * 8 * pw + lw;
-    if (d->strip_len < need) {
-        unsigned char *p = realloc(d->strip, need);
-        if (!p) {
-            api.abort(c);
-            snprintf(d->err.message, sizeof d->err.message, "out of memory for a %zu-byte strip", need);
-            return RAW_ERROR;
-        }
-        d->strip = p;
-        d->strip_len = need;
-    }
+    if (!grow_strip(d, c, need, "strip")) return RAW_ERROR;
     unsigned char *sl = d->strip, *su = sl + (luma_direct ? 0 : 8 * lw), *sv = su + 8 * pw, *spare = sv + 8 * pw;
     JSAMPROW yrows[8], urows[8], vrows[8];
     JSAMPARRAY planes[3] = {yrows, urows, vrows};
@@ -437,16 +443,7 @@ int mst_jpeg_raw_verdict(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len
     c->dct_method = JDCT_IFAST;
     api.start(c);
     size_t need = (size_t)c->output_width * (size_t)c->output_components;
-    if (d->strip_len < need) {
-        unsigned char *p = realloc(d->strip, need);
-        if (!p) {
-            api.abort(c);
-            snprintf(d->err.message, sizeof d->err.message, "out of memory for a %zu-byte row", need);
-            return RAW_ERROR;
-        }
-        d->strip = p;
-        d->strip_len = need;
-    }
+    if (!grow_strip(d, c, need, "row")) return RAW_ERROR;
     while (c->output_scanline < c->output_height) {
         size_t at = (size_t)c->output_scanline * need;
         JSAMPROW row = out && at + need <= out_len ? out + at : d->strip;
