@@ -39,9 +39,9 @@
 #include <stdint.h>
 
 #define MST_VERSION_MAJOR 1
-#define MST_VERSION_MINOR 2
+#define MST_VERSION_MINOR 3
 #define MST_VERSION_PATCH 0
-#define MST_VERSION_STRING "1.2.0"
+#define MST_VERSION_STRING "1.3.0"
 
 /* MST_STRUCT_INIT(T): a size-prefixed struct T with every member zero (= default or unset)
  * and struct_size = sizeof(T), the size this program was compiled with:

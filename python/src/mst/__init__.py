@@ -18,7 +18,7 @@ import ctypes as _C
 
 # The package's version, the crate's (Cargo.toml) and pyproject.toml's: tests/test_version.py
 # keeps the three equal.
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 from . import _abi
 from ._core import (AUDIO, PIXEL_FORMATS, SAMPLE_FORMATS, VIDEO, AudioData, Frame, Generator,
