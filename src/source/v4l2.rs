@@ -7,35 +7,23 @@
 //! track's own crop-and-scale and decimation serve: the source's capabilities are its one
 //! native mode (`Capabilities::fixed_video`) and the constraints are applied to the new track.
 //!
-//! The thread waits in poll() on the node and a stop eventfd, so `stop` is honoured within one
-//! frame (the very first frame excepted: the `v4l` crate's stream starts inside its first
-//! `next()`, which waits for that frame, at most 2 s). Every V4L2 buffer is copied, converted or
-//! decoded ([`Converter`]) into a pooled frame and queued back at once, so a consumer that holds
-//! frames never stalls capture. A node that goes away (ENODEV, EINVAL or EIO while streaming, POLLERR) ends every
-//! track with `EndReason::DeviceLost`.
+//! Every ioctl goes through the one V4L2 layer (`crate::v4l2`): the format is set, the buffers
+//! are mapped, queued and streaming started before `camera` returns (its errors are the
+//! open's), then the capture thread owns the stream. It waits in poll() on the node and a stop
+//! eventfd, so `stop` is honoured within one frame, the first one included. Every V4L2 buffer
+//! is copied, converted or decoded ([`Converter`]) into a pooled frame and queued back at once,
+//! so a consumer that holds frames never stalls capture. A node that goes away (ENODEV, EINVAL
+//! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
+//! Drop (STREAMOFF, unmap, REQBUFS 0) never panics, whatever the node answers.
 //!
-//! Workarounds for the `v4l` crate (0.14): `format()` returns the previous stride and size and
-//! `set_format` sends them back, so both are zeroed before `set_format`; its mmap `Stream` and
-//! arena panic in Drop on STREAMOFF/REQBUFS errors other than ENODEV, so the stream is created,
-//! used and dropped only on the capture thread, which contains panics (such a panic ends the
-//! track with `EndReason::Error`, or is ignored after a stop; the panic hook still prints it).
 //! Only single-planar capture nodes are handled.
 //!
 //! Colour: frames carry the colour space the driver reports for the negotiated format
-//! ([`V4l2Colorimetry`], V4L2's defaults applied; the crate's `Format` drops `ycbcr_enc`, so
-//! it is read with a plain VIDIOC_G_FMT).
+//! ([`V4l2Colorimetry`], V4L2's defaults applied).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
-
-use v4l::buffer::Type;
-use v4l::frameinterval::FrameIntervalEnum;
-use v4l::framesize::FrameSizeEnum;
-use v4l::io::mmap::Stream;
-use v4l::io::traits::CaptureStream;
-use v4l::video::Capture as _;
-use v4l::{Device, FourCC, Fraction};
 
 use crate::constraints::{
     aspect_setting, overconstrained, select_settings, Capabilities, ConstrainRange, Property, ResizeMode, Settings,
@@ -43,7 +31,7 @@ use crate::constraints::{
 };
 use crate::convert::{copy_plane, packed422_to_i420, rgb24_to_rgbx, Packed422};
 use crate::device::DeviceKind;
-use crate::error::{err, Error, ErrorKind, Result};
+use crate::error::{err, Result};
 use crate::frame::{
     ChromaSiting, ColorPrimaries, Frame, Kind, MatrixCoefficients, TransferCharacteristics, VideoColorSpace,
     VideoPixelFormat,
@@ -51,6 +39,7 @@ use crate::frame::{
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
+use crate::v4l2::{BufType, Device, Format, FrameIntervals, FrameSizes, Ready, Stream};
 
 /// The V4L2 pixel formats the camera source can deliver, in the order it prefers them on equal
 /// fitness: 4:2:0 YUV first (what encoders and browsers want), then packed 4:2:2, then RGB, then
@@ -135,10 +124,6 @@ impl CameraFormat {
         }
     }
 
-    fn from_fourcc(f: FourCC) -> Option<CameraFormat> {
-        CameraFormat::from_fourcc_bytes(f.repr)
-    }
-
     /// Bytes in one row of the first plane at `width` (the least stride).
     pub(crate) fn row_bytes(self, width: usize) -> usize {
         match self {
@@ -218,15 +203,6 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
     })
 }
 
-fn io_error(device: &str, what: &str, e: &std::io::Error) -> Error {
-    let kind = match e.raw_os_error() {
-        Some(libc::ENODEV) | Some(libc::ENOENT) | Some(libc::ENXIO) => ErrorKind::NoDevice,
-        Some(libc::EBUSY) => ErrorKind::Busy,
-        _ => ErrorKind::Io,
-    };
-    Error::new(kind, format!("V4L2 device \"{device}\": {what}: {e}"))
-}
-
 /// The best of `modes` by SelectSettings (earlier modes win ties), or Overconstrained naming
 /// the property no mode can serve. With crop-and-scale (the default when sizes or rates are
 /// constrained) a mode serves what the track can make of it by cropping, scaling down and
@@ -250,10 +226,15 @@ fn snap(target: f64, min: u32, max: u32, step: u32) -> u32 {
     min + (t - min) / step * step
 }
 
-/// The modes of `dev` libmst can deliver, in preference order of format.
-fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std::io::Result<Vec<CameraMode>> {
+/// The modes of `dev`'s queue `t` libmst can deliver, in preference order of format.
+fn modes(
+    dev: &Device,
+    t: BufType,
+    c: &VideoConstraints,
+    only: Option<CameraFormat>,
+) -> std::io::Result<Vec<CameraMode>> {
     let offered: Vec<CameraFormat> =
-        dev.enum_formats()?.into_iter().filter_map(|d| CameraFormat::from_fourcc(d.fourcc)).collect();
+        dev.enum_formats(t)?.into_iter().filter_map(CameraFormat::from_fourcc_bytes).collect();
     let target = |r: &ConstrainRange, p: Property| r.aim(p.default_value().unwrap_or_default());
     let mut list = Vec::new();
     let usable = |f: &CameraFormat| *f != CameraFormat::Mjpeg || crate::convert::jpeg::available();
@@ -261,15 +242,15 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
         .into_iter()
         .filter(|f| offered.contains(f) && only.is_none_or(|o| o == *f) && usable(f))
     {
-        let fcc = FourCC::new(&f.fourcc());
+        let fcc = f.fourcc();
         let mut sizes = Vec::new();
-        for s in dev.enum_framesizes(fcc).unwrap_or_default() {
-            match s.size {
-                FrameSizeEnum::Discrete(d) => sizes.push((d.width, d.height)),
-                FrameSizeEnum::Stepwise(s) => {
-                    let w = snap(target(&c.width, Property::Width), s.min_width, s.max_width, s.step_width);
-                    let h = snap(target(&c.height, Property::Height), s.min_height, s.max_height, s.step_height);
-                    for size in [(w, h), (s.max_width, s.max_height), (s.min_width, s.min_height)] {
+        for s in dev.enum_framesizes(fcc) {
+            match s {
+                FrameSizes::Discrete { width, height } => sizes.push((width, height)),
+                FrameSizes::Stepwise { min, max, step } => {
+                    let w = snap(target(&c.width, Property::Width), min.0, max.0, step.0);
+                    let h = snap(target(&c.height, Property::Height), min.1, max.1, step.1);
+                    for size in [(w, h), max, min] {
                         if !sizes.contains(&size) {
                             sizes.push(size);
                         }
@@ -280,18 +261,18 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
         if sizes.is_empty() {
             // No VIDIOC_ENUM_FRAMESIZES (e.g. an HDMI input, sized by its DV timings): the
             // current size is all we know.
-            if let Ok(cur) = dev.format() {
+            if let Ok(cur) = dev.g_fmt(t) {
                 sizes.push((cur.width, cur.height));
             }
         }
         for (w, h) in sizes.into_iter().filter(|&(w, h)| w > 0 && h > 0) {
             let mut intervals = Vec::new();
-            for i in dev.enum_frameintervals(fcc, w, h).unwrap_or_default() {
-                match i.interval {
-                    FrameIntervalEnum::Discrete(fr) => intervals.push((fr.numerator, fr.denominator)),
-                    FrameIntervalEnum::Stepwise(s) => {
-                        let fps = |fr: Fraction| fr.denominator as f64 / fr.numerator.max(1) as f64;
-                        let (lo, hi) = (fps(s.max), fps(s.min));
+            for i in dev.enum_frameintervals(fcc, w, h) {
+                match i {
+                    FrameIntervals::Discrete(fr) => intervals.push(fr),
+                    FrameIntervals::Stepwise { min, max } => {
+                        let fps = |fr: (u32, u32)| fr.1 as f64 / fr.0.max(1) as f64;
+                        let (lo, hi) = (fps(max), fps(min));
                         let t = target(&c.frame_rate, Property::FrameRate).clamp(lo, hi);
                         for v in [t, hi, lo] {
                             let iv = (1000, (v * 1000.0).round().max(1.0) as u32);
@@ -304,8 +285,7 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
             }
             if intervals.is_empty() {
                 // No VIDIOC_ENUM_FRAMEINTERVALS: the current interval is all we know.
-                let cur = dev.params().map(|p| (p.interval.numerator, p.interval.denominator)).unwrap_or((1, 30));
-                intervals.push(cur);
+                intervals.push(dev.g_parm(t).unwrap_or((1, 30)));
             }
             for interval in intervals.into_iter().filter(|i| i.0 > 0 && i.1 > 0) {
                 list.push(CameraMode { format: f, width: w, height: h, interval });
@@ -313,6 +293,18 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
         }
     }
     Ok(list)
+}
+
+/// The node `device_id` names, opened, and the queue its capture goes through.
+/// Errors: NoDevice, Busy, Io, Unsupported (not a streaming capture node, or multi-planar).
+fn open_capture(device_id: &str) -> Result<(Device, BufType)> {
+    let path = crate::device::v4l2::path_of(device_id)?;
+    let dev = Device::open(&path, format!("V4L2 device \"{device_id}\""))?;
+    let caps = dev.querycap().map_err(|e| dev.error("VIDIOC_QUERYCAP", &e))?;
+    match caps.capture_type() {
+        Some(t @ BufType::Capture) => Ok((dev, t)),
+        _ => Err(err!(Unsupported, "V4L2 device \"{device_id}\" is not a single-planar streaming capture node (multi-planar capture is not supported yet)")),
+    }
 }
 
 /// The native modes of the V4L2 capture node `device_id` (an id from device enumeration) that
@@ -327,9 +319,8 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
     if !listed {
         return Err(err!(NoDevice, "no V4L2 camera {device_id:?}"));
     }
-    let path = crate::device::v4l2::path_of(device_id)?;
-    let dev = Device::with_path(&path).map_err(|e| io_error(device_id, "opening", &e))?;
-    modes(&dev, &VideoConstraints::default(), None).map_err(|e| io_error(device_id, "listing formats", &e))
+    let (dev, t) = open_capture(device_id)?;
+    modes(&dev, t, &VideoConstraints::default(), None).map_err(|e| dev.error("listing formats", &e))
 }
 
 /// Opens the V4L2 capture node `device_id` (an id from device enumeration, e.g.
@@ -359,19 +350,13 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
             .find(|d| d.kind == DeviceKind::VideoInput && d.device_id == device_id)
             .ok_or_else(|| err!(NoDevice, "no V4L2 camera {device_id:?}"))?
     };
-    let path = crate::device::v4l2::path_of(&info.device_id)?;
     let id = info.device_id.as_str();
-    let dev = Device::with_path(&path).map_err(|e| io_error(id, "opening", &e))?;
-    let caps = dev.query_caps().map_err(|e| io_error(id, "VIDIOC_QUERYCAP", &e))?;
-    use v4l::capability::Flags;
-    if !caps.capabilities.contains(Flags::VIDEO_CAPTURE) || !caps.capabilities.contains(Flags::STREAMING) {
-        return Err(err!(Unsupported, "V4L2 device \"{id}\" is not a single-planar streaming capture node (multi-planar capture is not supported yet)"));
-    }
+    let (dev, t) = open_capture(id)?;
     if options.format == Some(CameraFormat::Mjpeg) {
         // Says what to install when the decoder is missing.
         crate::convert::jpeg::require()?;
     }
-    let all = modes(&dev, constraints, options.format).map_err(|e| io_error(id, "enumerating formats", &e))?;
+    let all = modes(&dev, t, constraints, options.format).map_err(|e| dev.error("enumerating formats", &e))?;
     if all.is_empty() {
         let which =
             options.format.map_or("NV12, YU12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| {
@@ -381,68 +366,48 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     }
     let mode = choose(&all, constraints, id)?;
 
-    // The crate's format() returns the previous stride and size and set_format re-sends them.
-    let mut fmt = dev.format().map_err(|e| io_error(id, "VIDIOC_G_FMT", &e))?;
-    fmt.width = mode.width;
-    fmt.height = mode.height;
-    fmt.fourcc = FourCC::new(&mode.format.fourcc());
-    fmt.field_order = v4l::format::FieldOrder::Progressive;
-    fmt.stride = 0;
-    fmt.size = 0;
-    let got = dev.set_format(&fmt).map_err(|e| io_error(id, "VIDIOC_S_FMT", &e))?;
-    if got.fourcc != fmt.fourcc || got.width != mode.width || got.height != mode.height {
+    let want = Format::new(mode.format.fourcc(), mode.width, mode.height);
+    let got = dev.s_fmt(t, &want).map_err(|e| dev.error("VIDIOC_S_FMT", &e))?;
+    if got.fourcc != want.fourcc || got.width != mode.width || got.height != mode.height {
         return Err(err!(
             Io,
             "V4L2 device \"{id}\" set {}x{} {} when asked for {}x{} {}",
             got.width,
             got.height,
-            got.fourcc,
+            String::from_utf8_lossy(&got.fourcc),
             mode.width,
             mode.height,
-            fmt.fourcc
+            String::from_utf8_lossy(&want.fourcc)
         ));
     }
-    let stride = (got.stride as usize).max(mode.format.row_bytes(mode.width as usize));
+    let stride = (got.planes[0].stride as usize).max(mode.format.row_bytes(mode.width as usize));
     let mut converter = Converter::new(mode.format, mode.width, mode.height, stride)?;
     converter.set_lazy(true);
-    let colorimetry = V4l2Colorimetry::of_capture(dev.handle().fd()).map_err(|e| io_error(id, "VIDIOC_G_FMT", &e))?;
-    converter.set_colorimetry(colorimetry);
-    let params = v4l::video::capture::Parameters::new(Fraction::new(mode.interval.0, mode.interval.1));
-    let interval = match dev.set_params(&params) {
-        Ok(p) if p.interval.numerator > 0 && p.interval.denominator > 0 => {
-            (p.interval.numerator, p.interval.denominator)
-        }
+    let now = dev.g_fmt(t).map_err(|e| dev.error("VIDIOC_G_FMT", &e))?;
+    converter.set_colorimetry(V4l2Colorimetry::of(&now));
+    let interval = match dev.s_parm(t, mode.interval) {
+        Ok(i) if i.0 > 0 && i.1 > 0 => i,
         _ => mode.interval,
     };
     let mode = CameraMode { interval, ..mode };
 
+    // Buffers mapped and queued, streaming started: what fails here fails the open.
+    let dev = Arc::new(dev);
+    let mut stream = Stream::mmap(&dev, t, BUFFERS)?;
+    stream.queue_all().map_err(|e| dev.error("VIDIOC_QBUF", &e))?;
+    stream.start().map_err(|e| dev.error("VIDIOC_STREAMON", &e))?;
+
     let (core, track, counters) = camera_source(info.label.clone(), &mode);
-    let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<()>>(1);
-    let id_owned = id.to_string();
-    // The crate's stream, its Drop included, lives and dies inside the contained thread.
-    spawn_producer(&core, "mst-v4l2-capture", move |core, stop| {
-        let mut stream = match Stream::with_buffers(&dev, Type::VideoCapture, 4) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = ready_tx.send(Err(io_error(&id_owned, "VIDIOC_REQBUFS/mmap", &e)));
-                return Ok(None);
-            }
-        };
-        let _ = ready_tx.send(Ok(()));
-        let mut cap = Capture { fd: dev.handle().fd(), mode, buffers: Buffers::new(converter, counters) };
-        let r = cap.run(&mut stream, core, stop);
-        drop(stream);
-        drop(dev);
-        Ok(r)
-    })?;
-    ready_rx
-        .recv()
-        .unwrap_or_else(|_| Err(err!(Io, "V4L2 device \"{id}\": the capture thread failed while setting up")))?;
+    let mut cap = Capture { stream, mode, buffers: Buffers::new(converter, counters) };
+    spawn_producer(&core, "mst-v4l2-capture", move |core, stop| Ok(cap.run(core, stop)))?;
     if *constraints != VideoConstraints::default() {
         track.apply_constraints(constraints)?;
     }
     Ok(track)
 }
+
+/// mmap buffers requested from the driver.
+const BUFFERS: u32 = 4;
 
 /// A camera source in `mode`, labelled `label`, with one track on it and its counters
 /// attached: what a camera track reports before its first frame.
@@ -464,7 +429,7 @@ pub(crate) fn camera_source(label: String, mode: &CameraMode) -> (Arc<SourceCore
 }
 
 struct Capture {
-    fd: std::os::raw::c_int,
+    stream: Stream,
     mode: CameraMode,
     buffers: Buffers,
 }
@@ -534,7 +499,7 @@ impl Buffers {
 
 /// How a camera ends when reading a buffer fails with `e`: the node went away, or an error.
 pub(crate) fn read_failed(e: &std::io::Error) -> EndReason {
-    if lost(e) {
+    if crate::v4l2::lost(e) {
         EndReason::DeviceLost
     } else {
         EndReason::Error
@@ -665,12 +630,6 @@ impl Converter {
     }
 }
 
-/// time_t and its fields are i32 on 32-bit targets, hence the conversions.
-#[allow(clippy::useless_conversion)]
-fn us(sec: libc::time_t, usec: libc::c_long) -> i64 {
-    i64::from(sec) * 1_000_000 + i64::from(usec)
-}
-
 /// The colour description of a V4L2 capture format, as the driver reports it in struct
 /// v4l2_pix_format (videodev2.h's enums; 0 in a field means the default for the colorspace).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -710,23 +669,14 @@ const XFER_DCI_P3: u32 = 6;
 const XFER_SMPTE2084: u32 = 7;
 
 impl V4l2Colorimetry {
-    /// The current capture format's colour fields (VIDIOC_G_FMT on `fd`).
-    fn of_capture(fd: std::os::raw::c_int) -> std::io::Result<V4l2Colorimetry> {
-        // SAFETY: v4l2_format is a plain C struct; all-zero is a valid value.
-        let mut f: v4l::v4l_sys::v4l2_format = unsafe { std::mem::zeroed() };
-        f.type_ = Type::VideoCapture as u32;
-        // SAFETY: `f` is the v4l2_format VIDIOC_G_FMT fills.
-        unsafe { v4l::v4l2::ioctl(fd, v4l::v4l2::vidioc::VIDIOC_G_FMT, &mut f as *mut _ as *mut std::ffi::c_void) }?;
-        // SAFETY: a single-planar capture format fills the `pix` member of the union, and
-        // ycbcr_enc shares its word with hsv_enc (both u32).
-        let pix = unsafe { f.fmt.pix };
-        Ok(V4l2Colorimetry {
-            colorspace: pix.colorspace,
-            // SAFETY: as above.
-            ycbcr_enc: unsafe { pix.__bindgen_anon_1.ycbcr_enc },
-            quantization: pix.quantization,
-            xfer_func: pix.xfer_func,
-        })
+    /// The colour fields of a format the driver set.
+    fn of(f: &Format) -> V4l2Colorimetry {
+        V4l2Colorimetry {
+            colorspace: f.colorspace,
+            ycbcr_enc: f.ycbcr_enc,
+            quantization: f.quantization,
+            xfer_func: f.xfer_func,
+        }
     }
 
     /// What frames delivered from `format` buffers described this way are: their colour
@@ -801,91 +751,34 @@ impl V4l2Colorimetry {
     }
 }
 
-/// Errors that mean the node went away while streaming.
-fn lost(e: &std::io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ENODEV) | Some(libc::EINVAL) | Some(libc::EIO) | Some(libc::EPIPE) | Some(libc::ENXIO)
-    )
-}
-
-/// V4L2_BUF_FLAG_ERROR, V4L2_BUF_FLAG_TIMESTAMP_MASK, V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC.
-const BUF_FLAG_ERROR: u32 = 0x0040;
-const BUF_FLAG_TIMESTAMP_MASK: u32 = 0xe000;
-const BUF_FLAG_TIMESTAMP_MONOTONIC: u32 = 0x2000;
-
-enum Wait {
-    Ready,
-    Stop,
-    Lost,
-    Timeout,
-}
-
 impl Capture {
-    /// poll() on the node and the stop eventfd.
-    fn wait(&self, stop: &StopSignal, timeout: Duration) -> Wait {
-        let mut fds = [
-            libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: stop.fd(), events: libc::POLLIN, revents: 0 },
-        ];
-        // SAFETY: fds is a live array of two pollfd for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis().min(i32::MAX as u128) as i32) };
-        if n < 0 {
-            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                Wait::Timeout
-            } else {
-                Wait::Lost
-            };
-        }
-        if fds[1].revents != 0 || stop.is_raised() {
-            Wait::Stop
-        } else if fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
-            Wait::Lost
-        } else if fds[0].revents & libc::POLLIN != 0 {
-            Wait::Ready
-        } else {
-            Wait::Timeout
-        }
-    }
-
     /// Captures until stopped (None) or until the device fails (the reason to end with).
-    fn run(&mut self, stream: &mut Stream<'static>, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
+    fn run(&mut self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
         let m = self.mode;
         let duration = (1e6 / m.frame_rate()).round() as i64;
         // A wait longer than this without a frame is a stall: poll again (stop still works).
         let patience = Duration::from_micros((3 * duration.max(0)) as u64).max(Duration::from_millis(500));
-        // The first next() queues every buffer, starts streaming and waits for a frame.
-        stream.set_timeout(Duration::from_secs(2));
-        let mut first = true;
         loop {
             if stop.is_raised() {
                 return None;
             }
-            if !first {
-                match self.wait(stop, patience) {
-                    Wait::Stop => return None,
-                    Wait::Lost => return Some(EndReason::DeviceLost),
-                    Wait::Timeout => continue,
-                    Wait::Ready => {}
-                }
-            }
-            let (buf, meta) = match stream.next() {
-                Ok(x) => x,
-                Err(e) if first && e.kind() == std::io::ErrorKind::TimedOut => return Some(EndReason::Error),
+            let d = match self.stream.dequeue() {
+                Ok(Some(d)) => d,
+                Ok(None) => match self.stream.wait(stop.fd(), patience) {
+                    Ready::Stop => return None,
+                    Ready::Lost => return Some(EndReason::DeviceLost),
+                    Ready::Timeout | Ready::Buffer => continue,
+                },
                 Err(e) => return Some(read_failed(&e)),
             };
-            first = false;
-            let flags: u32 = meta.flags.bits();
-            let used = if meta.bytesused == 0 { buf.len() } else { (meta.bytesused as usize).min(buf.len()) };
-            let ts = if flags & BUF_FLAG_TIMESTAMP_MASK == BUF_FLAG_TIMESTAMP_MONOTONIC
-                && (meta.timestamp.sec != 0 || meta.timestamp.usec != 0)
-            {
-                us(meta.timestamp.sec, meta.timestamp.usec as libc::c_long)
-            } else {
-                monotonic_us()
-            };
-            let erroneous = flags & BUF_FLAG_ERROR != 0;
-            if let Err(end) = self.buffers.buffer(core, &buf[..used], meta.sequence, erroneous, ts, duration) {
+            let ts = d.timestamp.unwrap_or_else(monotonic_us);
+            let data = self.stream.data(&d, 0).unwrap_or(&[]);
+            let delivered = self.buffers.buffer(core, data, d.sequence, d.erroneous(), ts, duration);
+            // Queued back at once: the frame holds a copy.
+            if let Err(e) = self.stream.queue(d.index, &[], 0) {
+                return Some(read_failed(&e));
+            }
+            if let Err(end) = delivered {
                 return end;
             }
         }
