@@ -823,9 +823,10 @@ typedef struct MstCameraOptions {
   uint32_t struct_size;
   /**
    * Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
-   * v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, YU12,
-   * YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any, preferring them
-   * in that order among modes equally close to the constraints.
+   * v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
+   * YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
+   * preferring them in that order among modes equally close to the constraints. NM12 and
+   * YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
    */
   uint32_t pixel_format;
 } MstCameraOptions;
@@ -1626,7 +1627,8 @@ typedef struct MstVideoOutputStats {
   uint32_t height;
   /**
    * The negotiated V4L2 pixel format as a little-endian fourcc ('Y','U','1','2' or
-   * 'N','V','1','2'); 0 before the first frame.
+   * 'N','V','1','2'; 'Y','M','1','2' or 'N','M','1','2' on a multi-planar node offering
+   * only those); 0 before the first frame.
    */
   uint32_t fourcc;
 } MstVideoOutputStats;

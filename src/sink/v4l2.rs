@@ -5,7 +5,8 @@
 //! The node is opened at once (an unknown id fails the open); its format is set from the first
 //! frame: I420 as YU12, NV12 as NV12, any other format converted to I420 and written as YU12, at
 //! the frame's visible size rounded down to even (4:2:0 needs even sizes: an odd last column or
-//! row is cropped). Later frames of another size are scaled to that size, of another format
+//! row is cropped). On a multi-planar node that offers only their separate-planes forms, YM12
+//! and NM12 are written instead (each plane in its own buffer plane). Later frames of another size are scaled to that size, of another format
 //! converted. The output's frame interval is set from the first frame's duration where the
 //! driver allows it. Four buffers are requested; a frame waits for a free one (the driver
 //! returns them at its own rate) while newer frames queue in the sink's processor, which
@@ -45,7 +46,8 @@ pub struct VideoOutputStats {
     pub width: u32,
     pub height: u32,
     /// The negotiated V4L2 pixel format, as its four characters in a little-endian u32
-    /// ("YU12" or "NV12"); 0 before the first frame.
+    /// ("YU12" or "NV12"; "YM12" or "NM12" on a multi-planar node that offers only those);
+    /// 0 before the first frame.
     pub fourcc: u32,
     /// Why output stopped early (NoDevice: the node went away; Io, Unsupported): None while
     /// it runs or when it stopped because it was asked to or the track ended.
@@ -94,7 +96,8 @@ fn find_output(device_id: &str) -> Result<crate::device::DeviceInfo> {
 /// A pixel format a V4L2 output node takes from libmst, with the sizes the driver accepts in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutputFormat {
-    /// "YU12" (what I420 and converted frames are written as) or "NV12".
+    /// "YU12" (what I420 and converted frames are written as) or "NV12", or their
+    /// separate-planes forms "YM12" and "NM12" (multi-planar nodes).
     pub fourcc: [u8; 4],
     /// The smallest and largest width x height the driver's VIDIOC_TRY_FMT gives back (equal
     /// when it fixes the size, e.g. to its video standard's).
@@ -102,7 +105,7 @@ pub struct OutputFormat {
     pub max: (u32, u32),
 }
 
-/// The formats libmst writes (YU12, NV12) that the output node `device_id` offers, each with
+/// The formats libmst writes (YU12, NV12, YM12, NM12) that the output node `device_id` offers, each with
 /// the range of sizes its driver accepts, asked with VIDIOC_TRY_FMT (which changes nothing).
 /// For listings (`mst devices`).
 /// Errors: NoDevice (no such output), Io (it could not be opened or queried).
@@ -110,7 +113,7 @@ pub fn output_formats(device_id: &str) -> Result<Vec<OutputFormat>> {
     let (dev, t) = open_output(device_id)?;
     let offered = dev.enum_formats(t).map_err(|e| dev.error("VIDIOC_ENUM_FMT", &e))?;
     let mut list = Vec::new();
-    for fourcc in [*b"YU12", *b"NV12"] {
+    for fourcc in [*b"YU12", *b"NV12", *b"YM12", *b"NM12"] {
         if !offered.contains(&fourcc) {
             continue;
         }
@@ -124,25 +127,24 @@ pub fn output_formats(device_id: &str) -> Result<Vec<OutputFormat>> {
     Ok(list)
 }
 
-/// The output node `device_id` names, opened, and the queue output goes through.
-/// Errors: NoDevice, Busy, Io, Unsupported (not a streaming output node, or multi-planar).
+/// The output node `device_id` names, opened, and the queue output goes through (single- or
+/// multi-planar). Errors: NoDevice, Busy, Io, Unsupported (not a streaming output node).
 fn open_output(device_id: &str) -> Result<(Device, BufType)> {
     let info = find_output(device_id)?;
     let path = crate::device::v4l2::path_of(&info.device_id)?;
     let id = info.device_id;
     let dev = Device::open(&path, format!("V4L2 output \"{id}\""))?;
     let caps = dev.querycap().map_err(|e| dev.error("VIDIOC_QUERYCAP", &e))?;
-    match caps.output_type() {
-        Some(t @ BufType::Output) => Ok((dev, t)),
-        _ => Err(err!(Unsupported, "V4L2 device \"{id}\" is not a single-planar streaming output node (multi-planar output is not supported yet)")),
-    }
+    let t =
+        caps.output_type().ok_or_else(|| err!(Unsupported, "V4L2 device \"{id}\" is not a streaming output node"))?;
+    Ok((dev, t))
 }
 
 impl VideoOutput {
     /// Starts writing `track` (a video track) to the V4L2 output node `device_id` (an id of
     /// kind VideoOutput from device enumeration, or "default": the first one).
     /// Errors: Type (an audio track), NoDevice (unknown id, named), Busy, Unsupported (not a
-    /// single-planar streaming output node), Io, NoMemory.
+    /// streaming output node), Io, NoMemory.
     pub fn open(track: &Track, device_id: &str) -> Result<VideoOutput> {
         if track.kind() != Kind::Video {
             return Err(err!(Type, "V4L2 output takes a video track, not an {} one", track.kind().name()));
@@ -207,12 +209,6 @@ fn layout(format: VideoPixelFormat, planes: &[PlaneFormat], width: usize, height
         (VideoPixelFormat::Nv12, 1) => vec![(0, 0, s), (0, s * height, s)],
         (VideoPixelFormat::Nv12, _) => vec![own(0, width), own(1, width)],
         (_, 1) => vec![(0, 0, s), (0, s * height, s / 2), (0, s * height + s / 2 * ch, s / 2)],
-        (_, 2) => {
-            // YUV420 with its chroma in one second plane (not a V4L2 format libmst asks for,
-            // but a driver's answer is taken as it says).
-            let cs = (planes[1].stride as usize).max(width / 2);
-            vec![own(0, width), (1, 0, cs), (1, cs * ch, cs)]
-        }
         _ => vec![own(0, width), own(1, width / 2), own(2, width / 2)],
     }
 }
@@ -220,6 +216,8 @@ fn layout(format: VideoPixelFormat, planes: &[PlaneFormat], width: usize, height
 /// The negotiated output: format, geometry and the mapped buffers.
 struct Out {
     format: VideoPixelFormat,
+    /// The V4L2 format set: YU12, NV12, YM12 or NM12.
+    fourcc: [u8; 4],
     width: usize,
     height: usize,
     /// (buffer plane, offset, stride) of each frame plane ([`layout`]).
@@ -284,12 +282,23 @@ impl Writer {
     fn negotiate(&mut self, frame: &Frame) -> Result<()> {
         let v = frame.video().ok_or_else(|| err!(Type, "not a video frame"))?;
         let format = if v.format == VideoPixelFormat::Nv12 { VideoPixelFormat::Nv12 } else { VideoPixelFormat::I420 };
-        let fourcc = if format == VideoPixelFormat::Nv12 { *b"NV12" } else { *b"YU12" };
-        let (w, h) = ((v.visible_rect.width & !1).max(2), (v.visible_rect.height & !1).max(2));
+        // The one-buffer fourcc unless the node offers only the separate-planes one.
+        let (one, separate, planes) =
+            if format == VideoPixelFormat::Nv12 { (*b"NV12", *b"NM12", 2) } else { (*b"YU12", *b"YM12", 3) };
         let dev = &self.dev;
+        let offered = dev.enum_formats(self.t).map_err(|e| dev.error("VIDIOC_ENUM_FMT", &e))?;
+        let (fourcc, planes) =
+            if !offered.contains(&one) && offered.contains(&separate) { (separate, planes) } else { (one, 1) };
+        let (w, h) = ((v.visible_rect.width & !1).max(2), (v.visible_rect.height & !1).max(2));
         let want = Format::new(fourcc, w, h);
         let got = dev.s_fmt(self.t, &want).map_err(|e| dev.error("VIDIOC_S_FMT", &e))?;
-        if got.fourcc != want.fourcc || got.width == 0 || got.height == 0 || got.width % 2 != 0 || got.height % 2 != 0 {
+        if got.fourcc != want.fourcc
+            || got.planes.len() != planes
+            || got.width == 0
+            || got.height == 0
+            || got.width % 2 != 0
+            || got.height % 2 != 0
+        {
             return Err(err!(
                 Unsupported,
                 "{} set {}x{} {} when asked for {w}x{h} {}",
@@ -324,7 +333,7 @@ impl Writer {
         {
             return Err(err!(Io, "{}: buffers smaller than the {gw}x{gh} image", dev.who()));
         }
-        self.out = Some(Out { format, width: gw, height: gh, layout, sizes, stream });
+        self.out = Some(Out { format, fourcc, width: gw, height: gh, layout, sizes, stream });
         Ok(())
     }
 
@@ -367,10 +376,7 @@ impl Writer {
             let c = &shared.counters;
             c.width.store(out.width as u32, Ordering::Relaxed);
             c.height.store(out.height as u32, Ordering::Relaxed);
-            c.fourcc.store(
-                u32::from_le_bytes(if out.format == VideoPixelFormat::Nv12 { *b"NV12" } else { *b"YU12" }),
-                Ordering::Relaxed,
-            );
+            c.fourcc.store(u32::from_le_bytes(out.fourcc), Ordering::Relaxed);
         }
         let prepared = match self.prepare(frame) {
             Ok(p) => p,
@@ -439,6 +445,17 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::source::generator::Generator;
+
+    #[test]
+    fn planes_go_where_the_format_keeps_them() {
+        let pf = |stride| PlaneFormat { stride, size: 0 };
+        // 8x4: NV12 and YU12 keep the chroma after the luma, at its stride (halved).
+        assert_eq!(layout(VideoPixelFormat::Nv12, &[pf(16)], 8, 4), [(0, 0, 16), (0, 64, 16)]);
+        assert_eq!(layout(VideoPixelFormat::I420, &[pf(16)], 8, 4), [(0, 0, 16), (0, 64, 8), (0, 80, 8)]);
+        // NM12 and YM12: each in its own buffer plane, at that plane's stride.
+        assert_eq!(layout(VideoPixelFormat::Nv12, &[pf(16), pf(32)], 8, 4), [(0, 0, 16), (1, 0, 32)]);
+        assert_eq!(layout(VideoPixelFormat::I420, &[pf(8), pf(12), pf(0)], 8, 4), [(0, 0, 8), (1, 0, 12), (2, 0, 4)]);
+    }
 
     #[test]
     fn open_checks_the_track_and_the_id() {

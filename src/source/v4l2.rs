@@ -16,7 +16,10 @@
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
 //! Drop (STREAMOFF, unmap, REQBUFS 0) never panics, whatever the node answers.
 //!
-//! Only single-planar capture nodes are handled.
+//! Single- and multi-planar capture nodes alike: on a multi-planar one a format that keeps its
+//! planes in one buffer (NV12, YU12, YUYV...) is used as on a single-planar node, and NM12 /
+//! YM12 ([`CameraFormat::Nv12m`], [`CameraFormat::Yu12m`]) bring each plane in its own buffer
+//! plane with its own stride.
 //!
 //! Colour: frames carry the colour space the driver reports for the negotiated format
 //! ([`V4l2Colorimetry`], V4L2's defaults applied).
@@ -48,8 +51,14 @@ use crate::v4l2::{BufType, Device, Format, FrameIntervals, FrameSizes, Ready, St
 pub enum CameraFormat {
     /// NV12: delivered as NV12.
     Nv12,
+    /// NM12 (V4L2_PIX_FMT_NV12M: NV12 with Y and UV in two buffer planes, multi-planar nodes
+    /// only): delivered as NV12.
+    Nv12m,
     /// YU12 (planar Y, U, V 4:2:0): delivered as I420.
     Yu12,
+    /// YM12 (V4L2_PIX_FMT_YUV420M: Y, U and V in three buffer planes, multi-planar nodes only):
+    /// delivered as I420.
+    Yu12m,
     /// YUYV (packed 4:2:2): converted to I420.
     Yuyv,
     /// UYVY (packed 4:2:2): converted to I420.
@@ -71,9 +80,11 @@ pub enum CameraFormat {
 }
 
 impl CameraFormat {
-    pub const PREFERENCE: [CameraFormat; 11] = [
+    pub const PREFERENCE: [CameraFormat; 13] = [
         CameraFormat::Nv12,
+        CameraFormat::Nv12m,
         CameraFormat::Yu12,
+        CameraFormat::Yu12m,
         CameraFormat::Yuyv,
         CameraFormat::Uyvy,
         CameraFormat::Bgrx,
@@ -88,7 +99,9 @@ impl CameraFormat {
     pub fn fourcc(self) -> [u8; 4] {
         match self {
             CameraFormat::Nv12 => *b"NV12",
+            CameraFormat::Nv12m => *b"NM12",
             CameraFormat::Yu12 => *b"YU12",
+            CameraFormat::Yu12m => *b"YM12",
             CameraFormat::Yuyv => *b"YUYV",
             CameraFormat::Uyvy => *b"UYVY",
             CameraFormat::Bgrx => *b"XR24",
@@ -113,14 +126,16 @@ impl CameraFormat {
     /// The WebCodecs format frames are delivered in.
     pub fn delivered(self) -> VideoPixelFormat {
         match self {
-            CameraFormat::Nv12 => VideoPixelFormat::Nv12,
+            CameraFormat::Nv12 | CameraFormat::Nv12m => VideoPixelFormat::Nv12,
             CameraFormat::Bgrx | CameraFormat::Bgr24 => VideoPixelFormat::Bgrx,
             CameraFormat::Bgra => VideoPixelFormat::Bgra,
             CameraFormat::Rgbx | CameraFormat::Rgb24 => VideoPixelFormat::Rgbx,
             CameraFormat::Rgba => VideoPixelFormat::Rgba,
-            CameraFormat::Yu12 | CameraFormat::Yuyv | CameraFormat::Uyvy | CameraFormat::Mjpeg => {
-                VideoPixelFormat::I420
-            }
+            CameraFormat::Yu12
+            | CameraFormat::Yu12m
+            | CameraFormat::Yuyv
+            | CameraFormat::Uyvy
+            | CameraFormat::Mjpeg => VideoPixelFormat::I420,
         }
     }
 
@@ -130,12 +145,25 @@ impl CameraFormat {
             CameraFormat::Yuyv | CameraFormat::Uyvy => Packed422::row_bytes(width),
             CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => 4 * width,
             CameraFormat::Rgb24 | CameraFormat::Bgr24 => 3 * width,
-            CameraFormat::Nv12 | CameraFormat::Yu12 | CameraFormat::Mjpeg => width,
+            CameraFormat::Nv12
+            | CameraFormat::Nv12m
+            | CameraFormat::Yu12
+            | CameraFormat::Yu12m
+            | CameraFormat::Mjpeg => width,
+        }
+    }
+
+    /// Buffer planes a frame of this format comes in (V4L2's num_planes).
+    pub(crate) fn buffer_planes(self) -> usize {
+        match self {
+            CameraFormat::Nv12m => 2,
+            CameraFormat::Yu12m => 3,
+            _ => 1,
         }
     }
 
     /// Bytes one frame needs in a buffer whose rows (of the first plane) are `stride` apart
-    /// (for MJPEG, the least a JPEG can be: SOI and EOI).
+    /// (for MJPEG, the least a JPEG can be: SOI and EOI; for NM12 and YM12, the luma plane).
     fn bytes(self, stride: usize, width: usize, height: usize) -> usize {
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
         match self {
@@ -295,16 +323,16 @@ fn modes(
     Ok(list)
 }
 
-/// The node `device_id` names, opened, and the queue its capture goes through.
-/// Errors: NoDevice, Busy, Io, Unsupported (not a streaming capture node, or multi-planar).
+/// The node `device_id` names, opened, and the queue its capture goes through (single- or
+/// multi-planar). Errors: NoDevice, Busy, Io, Unsupported (not a streaming capture node).
 fn open_capture(device_id: &str) -> Result<(Device, BufType)> {
     let path = crate::device::v4l2::path_of(device_id)?;
     let dev = Device::open(&path, format!("V4L2 device \"{device_id}\""))?;
     let caps = dev.querycap().map_err(|e| dev.error("VIDIOC_QUERYCAP", &e))?;
-    match caps.capture_type() {
-        Some(t @ BufType::Capture) => Ok((dev, t)),
-        _ => Err(err!(Unsupported, "V4L2 device \"{device_id}\" is not a single-planar streaming capture node (multi-planar capture is not supported yet)")),
-    }
+    let t = caps
+        .capture_type()
+        .ok_or_else(|| err!(Unsupported, "V4L2 device \"{device_id}\" is not a streaming capture node"))?;
+    Ok((dev, t))
 }
 
 /// The native modes of the V4L2 capture node `device_id` (an id from device enumeration) that
@@ -332,8 +360,8 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
 /// (crop-and-scale and decimation from the native mode).
 ///
 /// Errors: NoDevice (unknown id, no camera), Busy, Overconstrained (naming width, height,
-/// aspectRatio or frameRate), InvalidArg (NaN or infinite constraint values), Unsupported (a
-/// multi-planar-only node, no pixel format libmst handles, or MJPEG asked for without
+/// aspectRatio or frameRate), InvalidArg (NaN or infinite constraint values), Unsupported (not
+/// a streaming capture node, no pixel format libmst handles, or MJPEG asked for without
 /// libturbojpeg), Io.
 pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
     if device_id.starts_with(crate::source::fake::ID_PREFIX) {
@@ -358,8 +386,9 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     }
     let all = modes(&dev, t, constraints, options.format).map_err(|e| dev.error("enumerating formats", &e))?;
     if all.is_empty() {
-        let which =
-            options.format.map_or("NV12, YU12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| {
+        let which = options
+            .format
+            .map_or("NV12, NM12, YU12, YM12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| {
                 String::from_utf8_lossy(&f.fourcc()).into_owned()
             });
         return Err(err!(Unsupported, "V4L2 device \"{id}\" offers no {which} mode"));
@@ -368,7 +397,11 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
 
     let want = Format::new(mode.format.fourcc(), mode.width, mode.height);
     let got = dev.s_fmt(t, &want).map_err(|e| dev.error("VIDIOC_S_FMT", &e))?;
-    if got.fourcc != want.fourcc || got.width != mode.width || got.height != mode.height {
+    if got.fourcc != want.fourcc
+        || got.width != mode.width
+        || got.height != mode.height
+        || got.planes.len() != mode.format.buffer_planes()
+    {
         return Err(err!(
             Io,
             "V4L2 device \"{id}\" set {}x{} {} when asked for {}x{} {}",
@@ -382,6 +415,8 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     }
     let stride = (got.planes[0].stride as usize).max(mode.format.row_bytes(mode.width as usize));
     let mut converter = Converter::new(mode.format, mode.width, mode.height, stride)?;
+    let chroma: Vec<usize> = got.planes[1..].iter().map(|p| p.stride as usize).collect();
+    converter.set_chroma_strides(&chroma)?;
     converter.set_lazy(true);
     let now = dev.g_fmt(t).map_err(|e| dev.error("VIDIOC_G_FMT", &e))?;
     converter.set_colorimetry(V4l2Colorimetry::of(&now));
@@ -454,13 +489,26 @@ impl Buffers {
         self.converter = converter;
     }
 
-    /// One buffer: its used bytes `data`, the driver's sequence number, whether the driver
-    /// flagged it as erroneous, and its capture time. Delivers its frame to `core`'s tracks;
-    /// Err(reason) when the source must end (None: the source is gone).
+    /// One single-plane buffer: [`buffer_planes`](Self::buffer_planes) with its used bytes.
     pub(crate) fn buffer(
         &mut self,
         core: &Weak<SourceCore>,
         data: &[u8],
+        seq: u32,
+        erroneous: bool,
+        ts: i64,
+        duration: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        self.buffer_planes(core, &[data], seq, erroneous, ts, duration)
+    }
+
+    /// One buffer: the used bytes of each of its planes, the driver's sequence number, whether
+    /// the driver flagged it as erroneous, and its capture time. Delivers its frame to `core`'s
+    /// tracks; Err(reason) when the source must end (None: the source is gone).
+    pub(crate) fn buffer_planes(
+        &mut self,
+        core: &Weak<SourceCore>,
+        planes: &[&[u8]],
         seq: u32,
         erroneous: bool,
         ts: i64,
@@ -480,7 +528,7 @@ impl Buffers {
         }
         // Strictly increasing, whatever the driver does.
         let ts = ts.max(self.last_ts.saturating_add(1));
-        let frame = match self.converter.frame(data, ts, Some(duration), Some(seq as u64)) {
+        let frame = match self.converter.frame_planes(planes, ts, Some(duration), Some(seq as u64)) {
             Ok(Some(f)) => f,
             Ok(None) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
@@ -515,6 +563,8 @@ pub struct Converter {
     height: u32,
     /// Bytes between rows of the first plane, as the driver set it.
     stride: usize,
+    /// Bytes between rows of the chroma buffer planes of NM12 (one) and YM12 (two).
+    chroma_strides: [usize; 2],
     jpeg: Option<crate::convert::jpeg::Decoder>,
     /// MJPEG frames decode on first pixel access ([`Converter::set_lazy`]), by these decoders
     /// (held by the frames too, so freed with the last of them).
@@ -533,15 +583,41 @@ impl Converter {
             return Err(err!(InvalidArg, "a {width}x{height} {format:?} buffer cannot have rows {stride} bytes apart"));
         }
         let jpeg = if format == CameraFormat::Mjpeg { Some(crate::convert::jpeg::Decoder::new()?) } else { None };
+        let stride = if stride == 0 { row } else { stride };
+        let cw = (width as usize).div_ceil(2);
+        let chroma_strides = match format {
+            CameraFormat::Nv12m => [stride.max(2 * cw), 0],
+            _ => [(stride / 2).max(cw); 2],
+        };
         Ok(Converter {
             format,
             width,
             height,
-            stride: if stride == 0 { row } else { stride },
+            stride,
+            chroma_strides,
             jpeg,
             lazy: None,
             color: V4l2Colorimetry::default().frames(format),
         })
+    }
+
+    /// The strides of NM12's and YM12's chroma buffer planes, as the driver set them (until
+    /// set: NM12's is the luma's, YM12's half of it). Errors: InvalidArg (one shorter than a
+    /// chroma row).
+    pub fn set_chroma_strides(&mut self, strides: &[usize]) -> Result<()> {
+        let cw = (self.width as usize).div_ceil(2);
+        let least = if self.format == CameraFormat::Nv12m { 2 * cw } else { cw };
+        for (slot, &s) in self.chroma_strides.iter_mut().zip(strides) {
+            if s < least {
+                return Err(err!(
+                    InvalidArg,
+                    "{:?} chroma rows of {least} bytes cannot be {s} bytes apart",
+                    self.format
+                ));
+            }
+            *slot = s;
+        }
+        Ok(())
     }
 
     /// The colour the driver reports for the buffers (all defaults until set: for MJPEG,
@@ -564,7 +640,8 @@ impl Converter {
     /// The frame for one buffer (`data`: its used bytes), with `timestamp`, `duration` and
     /// `capture_sequence`; Ok(None) when the buffer is too short or cannot be decoded (the
     /// caller counts a dropped frame). A JPEG the decoder repaired (corrupt data) is delivered.
-    /// Errors: NoMemory.
+    /// NM12 and YM12 `data` holds the buffer planes one after the other, each rows × its
+    /// stride. Errors: NoMemory.
     pub fn frame(
         &mut self,
         data: &[u8],
@@ -572,10 +649,41 @@ impl Converter {
         duration: Option<i64>,
         capture_sequence: Option<u64>,
     ) -> Result<Option<Frame>> {
+        let (luma, ch) = (self.stride * self.height as usize, (self.height as usize).div_ceil(2));
+        match self.format {
+            CameraFormat::Nv12m if data.len() > luma => {
+                let (y, uv) = data.split_at(luma);
+                self.frame_planes(&[y, uv], timestamp, duration, capture_sequence)
+            }
+            CameraFormat::Yu12m if data.len() > luma + self.chroma_strides[0] * ch => {
+                let (y, uv) = data.split_at(luma);
+                let (u, v) = uv.split_at(self.chroma_strides[0] * ch);
+                self.frame_planes(&[y, u, v], timestamp, duration, capture_sequence)
+            }
+            CameraFormat::Nv12m | CameraFormat::Yu12m => Ok(None),
+            _ => self.frame_planes(&[data], timestamp, duration, capture_sequence),
+        }
+    }
+
+    /// As [`frame`](Self::frame), for a buffer of [`CameraFormat::buffer_planes`] planes
+    /// (each its used bytes); Ok(None) for another number of planes or a plane too short.
+    pub(crate) fn frame_planes(
+        &mut self,
+        planes: &[&[u8]],
+        timestamp: i64,
+        duration: Option<i64>,
+        capture_sequence: Option<u64>,
+    ) -> Result<Option<Frame>> {
         let (w, h) = (self.width as usize, self.height as usize);
-        if data.len() < self.format.bytes(self.stride, w, h) {
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        if planes.len() != self.format.buffer_planes() || planes[0].len() < self.format.bytes(self.stride, w, h) {
             return Ok(None);
         }
+        let chroma_row = if self.format == CameraFormat::Nv12m { 2 * cw } else { cw };
+        if planes[1..].iter().zip(self.chroma_strides).any(|(p, s)| p.len() < s * (ch - 1) + chroma_row) {
+            return Ok(None);
+        }
+        let data = planes[0];
         if let (CameraFormat::Mjpeg, Some(decoders)) = (self.format, &self.lazy) {
             let Some(decoder) = self.jpeg.as_mut() else { return Ok(None) };
             if decoder.check(data, w, h).is_err() {
@@ -589,8 +697,8 @@ impl Converter {
                 Frame::video_from_jpeg_lazily(data, tables, decoders, self.width, self.height, timestamp, duration)?;
             return Ok(Some(self.described(frame, capture_sequence)));
         }
-        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let s = self.stride;
+        let cs = self.chroma_strides;
         let mut decoded = true;
         let format = self.format;
         let jpeg = &mut self.jpeg;
@@ -605,6 +713,15 @@ impl Converter {
                     copy_plane(data, s, img.planes[0], img.strides[0], w, h);
                     copy_plane(&data[s * h..], cs, img.planes[1], img.strides[1], cw, ch);
                     copy_plane(&data[s * h + cs * ch..], cs, img.planes[2], img.strides[2], cw, ch);
+                }
+                CameraFormat::Nv12m => {
+                    copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                    copy_plane(planes[1], cs[0], img.planes[1], img.strides[1], 2 * cw, ch);
+                }
+                CameraFormat::Yu12m => {
+                    copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                    copy_plane(planes[1], cs[0], img.planes[1], img.strides[1], cw, ch);
+                    copy_plane(planes[2], cs[1], img.planes[2], img.strides[2], cw, ch);
                 }
                 CameraFormat::Yuyv => packed422_to_i420(data, s, Packed422::Yuyv, img),
                 CameraFormat::Uyvy => packed422_to_i420(data, s, Packed422::Uyvy, img),
@@ -772,8 +889,12 @@ impl Capture {
                 Err(e) => return Some(read_failed(&e)),
             };
             let ts = d.timestamp.unwrap_or_else(monotonic_us);
-            let data = self.stream.data(&d, 0).unwrap_or(&[]);
-            let delivered = self.buffers.buffer(core, data, d.sequence, d.erroneous(), ts, duration);
+            let mut planes: [&[u8]; 3] = [&[]; 3];
+            let n = d.planes.min(planes.len());
+            for (p, slot) in planes[..n].iter_mut().enumerate() {
+                *slot = self.stream.data(&d, p).unwrap_or(&[]);
+            }
+            let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
             // Queued back at once: the frame holds a copy.
             if let Err(e) = self.stream.queue(d.index, &[], 0) {
                 return Some(read_failed(&e));
@@ -868,6 +989,50 @@ mod tests {
         let v = *c.frame(&buf, 6, None, None).unwrap().unwrap().video().unwrap();
         assert_eq!(v.color_space, VideoColorSpace { full_range: Some(true), ..VideoColorSpace::REC709 });
         assert_eq!(v.capture_sequence, None);
+    }
+
+    /// The frame's visible samples, plane by plane, rows tightly packed.
+    fn samples(f: &Frame) -> Vec<Vec<u8>> {
+        let v = f.video().unwrap();
+        let (w, h) = (v.visible_rect.width as usize, v.visible_rect.height as usize);
+        let dims: &[(usize, usize)] = if v.format == VideoPixelFormat::Nv12 {
+            &[(w, h), (w, h / 2)]
+        } else {
+            &[(w, h), (w / 2, h / 2), (w / 2, h / 2)]
+        };
+        dims.iter()
+            .enumerate()
+            .map(|(i, &(row, rows))| {
+                let (p, s) = f.plane(i).unwrap();
+                (0..rows).flat_map(|y| p[y * s..y * s + row].to_vec()).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn separate_plane_formats_read_each_plane_at_its_stride() {
+        // 4x2 NM12: Y rows 6 bytes apart, UV rows (one) in a plane of its own.
+        let y = [1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 0, 0];
+        let uv = [9, 10, 11, 12];
+        let mut c = Converter::new(CameraFormat::Nv12m, 4, 2, 6).unwrap();
+        c.set_chroma_strides(&[8]).unwrap();
+        let f = c.frame_planes(&[&y, &uv], 0, None, None).unwrap().unwrap();
+        assert_eq!(f.video().unwrap().format, VideoPixelFormat::Nv12);
+        assert_eq!(samples(&f), [vec![1, 2, 3, 4, 5, 6, 7, 8], vec![9, 10, 11, 12]]);
+        // A plane short of its rows, or a plane missing, is a dropped buffer, not a panic.
+        assert!(c.frame_planes(&[&y, &uv[..3]], 0, None, None).unwrap().is_none());
+        assert!(c.frame_planes(&[&y], 0, None, None).unwrap().is_none());
+        assert!(c.set_chroma_strides(&[3]).is_err());
+        // 4x2 YM12: three planes, chroma rows 4 bytes apart.
+        let mut c = Converter::new(CameraFormat::Yu12m, 4, 2, 4).unwrap();
+        c.set_chroma_strides(&[4, 4]).unwrap();
+        let f = c.frame_planes(&[&y[..8], &[20, 21, 0, 0], &[30, 31, 0, 0]], 0, None, None).unwrap().unwrap();
+        assert_eq!(f.video().unwrap().format, VideoPixelFormat::I420);
+        assert_eq!(samples(&f), [vec![1, 2, 3, 4, 0, 0, 5, 6], vec![20, 21], vec![30, 31]]);
+        // The same planes back to back in one slice (`frame`) give the same frame.
+        let joined = [&y[..8], &[20, 21, 0, 0][..], &[30, 31, 0, 0][..]].concat();
+        let g = c.frame(&joined, 0, None, None).unwrap().unwrap();
+        assert_eq!(samples(&g), samples(&f));
     }
 
     #[test]
