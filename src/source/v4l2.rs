@@ -1,7 +1,7 @@
 //! The V4L2 camera source: a capture node opened by device id, a native mode (pixel format,
 //! frame size, frame interval) chosen from the device's enumeration by SelectSettings
-//! (`crate::constraints::select_settings`), mmap streaming with 4 buffers, and video frames
-//! delivered from a capture thread.
+//! (`crate::constraints::select_settings`), mmap streaming, and video frames delivered from a
+//! capture thread.
 //!
 //! What the native mode does not meet (a smaller size, another aspect ratio, a lower rate) the
 //! track's own crop-and-scale and decimation serve: the source's capabilities are its one
@@ -10,9 +10,18 @@
 //! Every ioctl goes through the one V4L2 layer (`crate::v4l2`): the format is set, the buffers
 //! are mapped, queued and streaming started before `camera` returns (its errors are the
 //! open's), then the capture thread owns the stream. It waits in poll() on the node and a stop
-//! eventfd, so `stop` is honoured within one frame, the first one included. Every V4L2 buffer
-//! is copied, converted or decoded ([`Converter`]) into a pooled frame and queued back at once,
-//! so a consumer that holds frames never stalls capture. A node that goes away (ENODEV, EINVAL
+//! eventfd, so `stop` is honoured within one frame, the first one included.
+//!
+//! Zero-copy: a format a frame carries as it is (NV12, YU12 as I420, XR24 / AR24 / XB24 / AB24
+//! as BGRX / BGRA / RGBX / RGBA) is delivered over the driver's mmap'd buffer, which goes back
+//! to the driver (VIDIOC_QBUF, on the thread that closes it) when the last frame over it
+//! closes; nothing is copied ([`CameraStats::zero_copy`]). Such a camera asks for 8 buffers and
+//! lends all but 2 at most ([`ZERO_COPY_BUDGET`]), so capture never stalls: while consumers
+//! hold the whole budget, frames are copied into pooled frames instead
+//! ([`CameraStats::over_budget`]). The buffers stay mapped, and the node open, until the last
+//! lent frame closes (streaming stops at once when the track ends). Every other format
+//! (YUYV, UYVY, RGB24, MJPEG, NM12, YM12) is copied, converted or decoded ([`Converter`]) into
+//! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
 //! Drop (STREAMOFF, unmap, REQBUFS 0) never panics, whatever the node answers.
 //!
@@ -35,9 +44,10 @@ use crate::constraints::{
 use crate::convert::{copy_plane, packed422_to_i420, rgb24_to_rgbx, Packed422};
 use crate::device::DeviceKind;
 use crate::error::{err, Result};
+use crate::frame::pool::SpareBoxes;
 use crate::frame::{
-    ChromaSiting, ColorPrimaries, Frame, Kind, MatrixCoefficients, TransferCharacteristics, VideoColorSpace,
-    VideoPixelFormat,
+    ChromaSiting, ColorPrimaries, ExternalMemory, Frame, Kind, MatrixCoefficients, PlaneLayout,
+    TransferCharacteristics, VideoColorSpace, VideoFrameInit, VideoPixelFormat,
 };
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
@@ -210,6 +220,11 @@ pub struct CameraStats {
     pub dropped: u64,
     /// Frames whose sequence number was not greater than the previous one (0 on a sane driver).
     pub out_of_order: u64,
+    /// Frames delivered over the driver's own buffer (zero-copy), of `frames`.
+    pub zero_copy: u64,
+    /// Frames of a zero-copy format that were copied instead because consumers held the
+    /// camera's whole budget of driver buffers ([`ZERO_COPY_BUDGET`]); none is lost for it.
+    pub over_budget: u64,
 }
 
 /// Shared with the fake camera ([`crate::source::fake`]), so its stats are the same counters.
@@ -219,6 +234,8 @@ pub(crate) struct Counters {
     last_sequence: AtomicU64,
     dropped: AtomicU64,
     out_of_order: AtomicU64,
+    zero_copy: AtomicU64,
+    over_budget: AtomicU64,
 }
 
 /// The capture counters of `track`'s source; None when it is not a camera.
@@ -228,6 +245,8 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
         last_sequence: c.last_sequence.load(Ordering::Relaxed) as u32,
         dropped: c.dropped.load(Ordering::Relaxed),
         out_of_order: c.out_of_order.load(Ordering::Relaxed),
+        zero_copy: c.zero_copy.load(Ordering::Relaxed),
+        over_budget: c.over_budget.load(Ordering::Relaxed),
     })
 }
 
@@ -428,12 +447,16 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
 
     // Buffers mapped and queued, streaming started: what fails here fails the open.
     let dev = Arc::new(dev);
-    let mut stream = Stream::mmap(&dev, t, BUFFERS)?;
+    let as_is = converter.as_is();
+    let count = if as_is.is_some() { ZERO_COPY_BUFFERS } else { BUFFERS };
+    let mut stream = Stream::mmap(&dev, t, count)?;
     stream.queue_all().map_err(|e| dev.error("VIDIOC_QBUF", &e))?;
     stream.start().map_err(|e| dev.error("VIDIOC_STREAMON", &e))?;
+    let budget = stream.count().saturating_sub(DRIVER_RESERVE);
 
     let (core, track, counters) = camera_source(info.label.clone(), &mode);
-    let mut cap = Capture { stream, mode, buffers: Buffers::new(converter, counters) };
+    let lender = Arc::new(Lender { stream: std::sync::Mutex::new(stream), stopped: false.into(), lent: 0.into() });
+    let mut cap = Capture { dev, t, lender, as_is, budget, mode, buffers: Buffers::new(converter, counters) };
     spawn_producer(&core, "mst-v4l2-capture", move |core, stop| Ok(cap.run(core, stop)))?;
     if *constraints != VideoConstraints::default() {
         track.apply_constraints(constraints)?;
@@ -441,8 +464,106 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     Ok(track)
 }
 
-/// mmap buffers requested from the driver.
+/// mmap buffers requested from the driver for a format that is converted (each buffer is
+/// queued back as soon as its frame is made).
 const BUFFERS: u32 = 4;
+/// ... for a format delivered as it is (zero-copy: frames lend the buffers).
+const ZERO_COPY_BUFFERS: u32 = 8;
+/// Driver buffers never lent, so capture goes on however many frames consumers hold.
+const DRIVER_RESERVE: usize = 2;
+/// The driver buffers a camera lends to frames at most (of the 8 it asks for; the driver may
+/// give fewer); beyond it, frames are copied ([`CameraStats::over_budget`]).
+pub const ZERO_COPY_BUDGET: usize = ZERO_COPY_BUFFERS as usize - DRIVER_RESERVE;
+
+/// A capture stream shared by the capture thread and the frames that lend its buffers: the
+/// buffers stay mapped, and the node open, until the last of them is gone.
+struct Lender {
+    stream: std::sync::Mutex<Stream>,
+    /// Set (under the stream's lock) once streaming stopped: returned buffers are not queued.
+    stopped: std::sync::atomic::AtomicBool,
+    /// Buffers lent to frames now.
+    lent: std::sync::atomic::AtomicUsize,
+}
+
+impl Lender {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
+        self.stream.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A lent buffer's last frame closed: back to the driver while streaming. A QBUF that fails
+    /// is the capture thread's to notice (DQBUF fails or poll reports the node gone).
+    fn give_back(&self, index: u32) {
+        let mut s = self.lock();
+        self.lent.fetch_sub(1, Ordering::Relaxed);
+        if !self.stopped.load(Ordering::Relaxed) {
+            let _ = s.queue(index, &[], 0);
+        }
+    }
+
+    /// STREAMOFF now (the driver gives every buffer back); lent buffers stay mapped until their
+    /// frames close.
+    fn stop(&self) {
+        let mut s = self.lock();
+        self.stopped.store(true, Ordering::Relaxed);
+        s.stop();
+    }
+}
+
+/// One driver buffer a frame lends (its used bytes); queued back to the driver when the last
+/// frame over it closes.
+struct Lent {
+    lender: Option<Arc<Lender>>,
+    index: u32,
+    ptr: *const u8,
+    len: usize,
+}
+
+/// The boxes are reused, so lending allocates nothing per frame once warm.
+static SPARE_LENT: SpareBoxes<Lent> = SpareBoxes::new(64);
+
+// SAFETY: the bytes are a mapping the Lender keeps alive (the Arc held here); the driver does
+// not write a dequeued buffer, and nothing else does while it is lent: shared reads only.
+unsafe impl Send for Lent {}
+// SAFETY: as above.
+unsafe impl Sync for Lent {}
+
+impl Lent {
+    fn new(lender: &Arc<Lender>, index: u32, data: &[u8]) -> Box<Lent> {
+        lender.lent.fetch_add(1, Ordering::Relaxed);
+        let (ptr, len) = (data.as_ptr(), data.len());
+        match SPARE_LENT.take() {
+            Some(mut b) => {
+                (b.lender, b.index, b.ptr, b.len) = (Some(lender.clone()), index, ptr, len);
+                b
+            }
+            None => Box::new(Lent { lender: Some(lender.clone()), index, ptr, len }),
+        }
+    }
+}
+
+impl ExternalMemory for Lent {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: see the Send impl: mapped for as long as `lender` is held, which it is until
+        // recycle or drop.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn recycle(mut self: Box<Self>) {
+        if let Some(l) = self.lender.take() {
+            l.give_back(self.index);
+        }
+        (self.ptr, self.len) = (std::ptr::null(), 0);
+        SPARE_LENT.give(self);
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(l) = self.lender.take() {
+            l.give_back(self.index);
+        }
+    }
+}
 
 /// A camera source in `mode`, labelled `label`, with one track on it and its counters
 /// attached: what a camera track reports before its first frame.
@@ -464,7 +585,14 @@ pub(crate) fn camera_source(label: String, mode: &CameraMode) -> (Arc<SourceCore
 }
 
 struct Capture {
-    stream: Stream,
+    dev: Arc<Device>,
+    t: BufType,
+    lender: Arc<Lender>,
+    /// For a format delivered as it is, the frames' description (timestamp and duration set
+    /// per frame; kept, so nothing is allocated per frame).
+    as_is: Option<VideoFrameInit>,
+    /// Buffers that may be lent at once.
+    budget: usize,
     mode: CameraMode,
     buffers: Buffers,
 }
@@ -514,6 +642,14 @@ impl Buffers {
         ts: i64,
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
+        let Some(ts) = self.begin(seq, erroneous, ts) else { return Ok(()) };
+        let frame = self.converter.frame_planes(planes, ts, Some(duration), Some(seq as u64));
+        self.deliver(core, frame, seq, ts)
+    }
+
+    /// The sequence accounting of one buffer; its timestamp made strictly increasing, or None
+    /// when the driver flagged it as erroneous (counted as dropped).
+    fn begin(&mut self, seq: u32, erroneous: bool, ts: i64) -> Option<i64> {
         if let Some(prev) = self.last_seq {
             if seq <= prev {
                 self.counters.out_of_order.fetch_add(1, Ordering::Relaxed);
@@ -524,11 +660,22 @@ impl Buffers {
         self.last_seq = Some(seq);
         if erroneous {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+            return None;
         }
         // Strictly increasing, whatever the driver does.
-        let ts = ts.max(self.last_ts.saturating_add(1));
-        let frame = match self.converter.frame_planes(planes, ts, Some(duration), Some(seq as u64)) {
+        Some(ts.max(self.last_ts.saturating_add(1)))
+    }
+
+    /// Delivers the frame made for the buffer `begin` accepted (None: it could not be made,
+    /// counted as dropped).
+    fn deliver(
+        &mut self,
+        core: &Weak<SourceCore>,
+        frame: Result<Option<Frame>>,
+        seq: u32,
+        ts: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        let frame = match frame {
             Ok(Some(f)) => f,
             Ok(None) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
@@ -736,6 +883,43 @@ impl Converter {
         Ok(decoded.then(|| self.described(frame, capture_sequence)))
     }
 
+    /// For a format a frame carries as it is (NV12, YU12 as I420, the 32-bit RGB orders), the
+    /// description of frames over the driver's buffer: the planes where the driver puts them
+    /// (the chroma after the luma, at its stride or half of it). None for formats that are
+    /// converted or decoded, and for NM12 / YM12 (a frame's planes share one buffer).
+    pub(crate) fn as_is(&self) -> Option<VideoFrameInit> {
+        let (s, h) = (self.stride, self.height as usize);
+        let (cw, ch) = ((self.width as usize).div_ceil(2), h.div_ceil(2));
+        let layout = match self.format {
+            CameraFormat::Nv12 => {
+                vec![PlaneLayout { offset: 0, stride: s }, PlaneLayout { offset: s * h, stride: s.max(2 * cw) }]
+            }
+            CameraFormat::Yu12 => {
+                let cs = (s / 2).max(cw);
+                vec![
+                    PlaneLayout { offset: 0, stride: s },
+                    PlaneLayout { offset: s * h, stride: cs },
+                    PlaneLayout { offset: s * h + cs * ch, stride: cs },
+                ]
+            }
+            CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => {
+                vec![PlaneLayout { offset: 0, stride: s }]
+            }
+            _ => return None,
+        };
+        Some(VideoFrameInit {
+            format: self.format.delivered(),
+            coded_width: self.width,
+            coded_height: self.height,
+            timestamp: 0,
+            duration: None,
+            layout: Some(layout),
+            visible_rect: None,
+            display_size: None,
+            color_space: None,
+        })
+    }
+
     /// `frame` with the capture sequence and the driver's colour.
     fn described(&self, frame: Frame, capture_sequence: Option<u64>) -> Frame {
         let (color_space, chroma_siting) = self.color;
@@ -869,8 +1053,15 @@ impl V4l2Colorimetry {
 }
 
 impl Capture {
-    /// Captures until stopped (None) or until the device fails (the reason to end with).
+    /// Captures until stopped (None) or until the device fails (the reason to end with), then
+    /// stops streaming.
     fn run(&mut self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
+        let end = self.capture(core, stop);
+        self.lender.stop();
+        end
+    }
+
+    fn capture(&mut self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
         let m = self.mode;
         let duration = (1e6 / m.frame_rate()).round() as i64;
         // A wait longer than this without a frame is a stall: poll again (stop still works).
@@ -879,9 +1070,11 @@ impl Capture {
             if stop.is_raised() {
                 return None;
             }
-            let d = match self.stream.dequeue() {
+            let dequeued = self.lender.lock().dequeue();
+            let d = match dequeued {
                 Ok(Some(d)) => d,
-                Ok(None) => match self.stream.wait(stop.fd(), patience) {
+                // Not under the stream's lock: frames closing on other threads take it.
+                Ok(None) => match self.dev.wait(self.t, stop.fd(), patience) {
                     Ready::Stop => return None,
                     Ready::Lost => return Some(EndReason::DeviceLost),
                     Ready::Timeout | Ready::Buffer => continue,
@@ -889,20 +1082,67 @@ impl Capture {
                 Err(e) => return Some(read_failed(&e)),
             };
             let ts = d.timestamp.unwrap_or_else(monotonic_us);
-            let mut planes: [&[u8]; 3] = [&[]; 3];
-            let n = d.planes.min(planes.len());
-            for (p, slot) in planes[..n].iter_mut().enumerate() {
-                *slot = self.stream.data(&d, p).unwrap_or(&[]);
-            }
-            let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
-            // Queued back at once: the frame holds a copy.
-            if let Err(e) = self.stream.queue(d.index, &[], 0) {
-                return Some(read_failed(&e));
-            }
+            let lend = self.as_is.is_some() && d.planes == 1 && !d.erroneous();
+            let delivered = if lend && self.lender.lent.load(Ordering::Relaxed) < self.budget {
+                self.lend(core, &d, ts, duration)
+            } else {
+                if lend {
+                    self.buffers.counters.over_budget.fetch_add(1, Ordering::Relaxed);
+                }
+                self.copy(core, &d, ts, duration)
+            };
             if let Err(end) = delivered {
                 return end;
             }
         }
+    }
+
+    /// The buffer `d` as a frame over the driver's memory, queued back when it closes.
+    fn lend(
+        &mut self,
+        core: &Weak<SourceCore>,
+        d: &crate::v4l2::Dequeued,
+        ts: i64,
+        duration: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
+        let memory = {
+            let s = self.lender.lock();
+            Lent::new(&self.lender, d.index, s.data(d, 0).unwrap_or(&[]))
+        };
+        let init = self.as_is.as_mut().expect("a format delivered as it is");
+        init.timestamp = ts;
+        init.duration = Some(duration);
+        // A short buffer fails validation: its memory goes back to the driver as it drops.
+        let frame = match Frame::video_wrap(init, memory) {
+            Ok(f) => {
+                self.buffers.counters.zero_copy.fetch_add(1, Ordering::Relaxed);
+                Ok(Some(self.buffers.converter.described(f, Some(d.sequence as u64))))
+            }
+            Err(_) => Ok(None),
+        };
+        self.buffers.deliver(core, frame, d.sequence, ts)
+    }
+
+    /// The buffer `d` copied, converted or decoded into a frame of its own, and queued back.
+    fn copy(
+        &mut self,
+        core: &Weak<SourceCore>,
+        d: &crate::v4l2::Dequeued,
+        ts: i64,
+        duration: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        let mut s = self.lender.lock();
+        let mut planes: [&[u8]; 3] = [&[]; 3];
+        let n = d.planes.min(planes.len());
+        for (p, slot) in planes[..n].iter_mut().enumerate() {
+            *slot = s.data(d, p).unwrap_or(&[]);
+        }
+        let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
+        if let Err(e) = s.queue(d.index, &[], 0) {
+            return Err(Some(read_failed(&e)));
+        }
+        delivered
     }
 }
 

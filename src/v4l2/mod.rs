@@ -752,6 +752,16 @@ impl Stream {
         Ok(())
     }
 
+    /// VIDIOC_STREAMOFF (errors ignored: the node may be gone): the driver gives every buffer
+    /// back, and takes none until queued and started again.
+    pub(crate) fn stop(&mut self) {
+        if self.streaming {
+            let _ = self.dev.stream_onoff(self.t, false);
+            self.streaming = false;
+        }
+        self.queued.iter_mut().for_each(|q| *q = false);
+    }
+
     pub(crate) fn streaming(&self) -> bool {
         self.streaming
     }
@@ -764,11 +774,6 @@ impl Stream {
     /// A buffer the driver does not own, lowest index first.
     pub(crate) fn free_buffer(&self) -> Option<u32> {
         self.queued.iter().position(|q| !q).map(|i| i as u32)
-    }
-
-    /// [`Device::wait`] for this queue's direction.
-    pub(crate) fn wait(&self, stop: RawFd, timeout: Duration) -> Ready {
-        self.dev.wait(self.t, stop, timeout)
     }
 }
 
