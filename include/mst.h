@@ -1048,6 +1048,18 @@ typedef struct MstPlaneLayout {
 } MstPlaneLayout;
 
 /**
+ * The planes written by mst_frame_video_copy_to().
+ */
+typedef struct MstPlaneLayouts {
+  /**
+   * sizeof(MstPlaneLayouts) as the caller knows it (MST_STRUCT_INIT).
+   */
+  uint32_t struct_size;
+  uint32_t count;
+  struct MstPlaneLayout planes[4];
+} MstPlaneLayouts;
+
+/**
  * A rectangle in pixels. Frozen: it never grows.
  */
 typedef struct MstRect {
@@ -1232,18 +1244,6 @@ typedef struct MstVideoCopyOptions {
    */
   int32_t format;
 } MstVideoCopyOptions;
-
-/**
- * The planes written by mst_frame_video_copy_to().
- */
-typedef struct MstPlaneLayouts {
-  /**
-   * sizeof(MstPlaneLayouts) as the caller knows it (MST_STRUCT_INIT).
-   */
-  uint32_t struct_size;
-  uint32_t count;
-  struct MstPlaneLayout planes[4];
-} MstPlaneLayouts;
 
 /**
  * WebCodecs' AudioDataCopyToOptions. All zero but struct_size = plane 0, everything, same
@@ -1988,6 +1988,29 @@ MstStatus mst_file_sink_free(struct MstFileSink *sink);
  * Spec: WebCodecs VideoFrame.colorSpace (since 1.2).
  */
 MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVideoColorSpace *out);
+
+/**
+ * A camera frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
+ * Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
+ * buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
+ * driver exports its buffers: VIDIOC_EXPBUF) and where each plane is in it (offset, stride;
+ * `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
+ * Other frames have none (MST_ERR_UNSUPPORTED).
+ *
+ * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
+ * stays owned by libmst and open while `frame` (or any clone of its media) is: dup() it to
+ * keep it longer, never close it. The buffer is the camera's: read it only.
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
+ * (not a frame handle, or `out_layout->struct_size` not a size of MstPlaneLayouts),
+ * MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
+ * (its pixels are not a DMA-BUF).
+ * Spec: none (libmst extension; since 1.3).
+ */
+MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
+                               int32_t *out_fd,
+                               struct MstPlaneLayouts *out_layout);
 
 /**
  * New video frame holding a copy of `data`, repacked tightly in a pooled buffer.

@@ -19,7 +19,10 @@
 //! lends all but 2 at most ([`ZERO_COPY_BUDGET`]), so capture never stalls: while consumers
 //! hold the whole budget, frames are copied into pooled frames instead
 //! ([`CameraStats::over_budget`]). The buffers stay mapped, and the node open, until the last
-//! lent frame closes (streaming stops at once when the track ends). Every other format
+//! lent frame closes (streaming stops at once when the track ends). The source's ledger is
+//! [`CameraStats::held`], the frames open over its buffers; when capture ends with some still
+//! open, a warning through the log (`crate::log`) says how many. (Which consumer holds them
+//! is not tracked.) Every other format
 //! (YUYV, UYVY, RGB24, MJPEG, NM12, YM12) is copied, converted or decoded ([`Converter`]) into
 //! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
@@ -225,6 +228,9 @@ pub struct CameraStats {
     /// Frames of a zero-copy format that were copied instead because consumers held the
     /// camera's whole budget of driver buffers ([`ZERO_COPY_BUDGET`]); none is lost for it.
     pub over_budget: u64,
+    /// Frames over driver buffers that are open now (held by consumers: processors' queues,
+    /// readers, sinks), this source's ledger; the log reports them when capture ends.
+    pub held: u64,
 }
 
 /// Shared with the fake camera ([`crate::source::fake`]), so its stats are the same counters.
@@ -236,6 +242,7 @@ pub(crate) struct Counters {
     out_of_order: AtomicU64,
     zero_copy: AtomicU64,
     over_budget: AtomicU64,
+    held: AtomicU64,
 }
 
 /// The capture counters of `track`'s source; None when it is not a camera.
@@ -247,6 +254,7 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
         out_of_order: c.out_of_order.load(Ordering::Relaxed),
         zero_copy: c.zero_copy.load(Ordering::Relaxed),
         over_budget: c.over_budget.load(Ordering::Relaxed),
+        held: c.held.load(Ordering::Relaxed),
     })
 }
 
@@ -450,12 +458,17 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     let as_is = converter.as_is();
     let count = if as_is.is_some() { ZERO_COPY_BUFFERS } else { BUFFERS };
     let mut stream = Stream::mmap(&dev, t, count)?;
+    if as_is.is_some() {
+        // Best effort: frames without a DMA-BUF are frames all the same.
+        stream.export();
+    }
     stream.queue_all().map_err(|e| dev.error("VIDIOC_QBUF", &e))?;
     stream.start().map_err(|e| dev.error("VIDIOC_STREAMON", &e))?;
     let budget = stream.count().saturating_sub(DRIVER_RESERVE);
 
     let (core, track, counters) = camera_source(info.label.clone(), &mode);
-    let lender = Arc::new(Lender { stream: std::sync::Mutex::new(stream), stopped: false.into(), lent: 0.into() });
+    let lender =
+        Arc::new(Lender { stream: std::sync::Mutex::new(stream), stopped: false.into(), counters: counters.clone() });
     let mut cap = Capture { dev, t, lender, as_is, budget, mode, buffers: Buffers::new(converter, counters) };
     spawn_producer(&core, "mst-v4l2-capture", move |core, stop| Ok(cap.run(core, stop)))?;
     if *constraints != VideoConstraints::default() {
@@ -481,8 +494,8 @@ struct Lender {
     stream: std::sync::Mutex<Stream>,
     /// Set (under the stream's lock) once streaming stopped: returned buffers are not queued.
     stopped: std::sync::atomic::AtomicBool,
-    /// Buffers lent to frames now.
-    lent: std::sync::atomic::AtomicUsize,
+    /// Its `held`: buffers lent to frames now.
+    counters: Arc<Counters>,
 }
 
 impl Lender {
@@ -494,7 +507,7 @@ impl Lender {
     /// is the capture thread's to notice (DQBUF fails or poll reports the node gone).
     fn give_back(&self, index: u32) {
         let mut s = self.lock();
-        self.lent.fetch_sub(1, Ordering::Relaxed);
+        self.counters.held.fetch_sub(1, Ordering::Relaxed);
         if !self.stopped.load(Ordering::Relaxed) {
             let _ = s.queue(index, &[], 0);
         }
@@ -516,6 +529,8 @@ struct Lent {
     index: u32,
     ptr: *const u8,
     len: usize,
+    /// The buffer's DMA-BUF, owned by the lender's stream (-1: none).
+    dmabuf: std::os::fd::RawFd,
 }
 
 /// The boxes are reused, so lending allocates nothing per frame once warm.
@@ -528,15 +543,15 @@ unsafe impl Send for Lent {}
 unsafe impl Sync for Lent {}
 
 impl Lent {
-    fn new(lender: &Arc<Lender>, index: u32, data: &[u8]) -> Box<Lent> {
-        lender.lent.fetch_add(1, Ordering::Relaxed);
-        let (ptr, len) = (data.as_ptr(), data.len());
+    fn new(lender: &Arc<Lender>, index: u32, data: &[u8], dmabuf: Option<std::os::fd::RawFd>) -> Box<Lent> {
+        lender.counters.held.fetch_add(1, Ordering::Relaxed);
+        let (ptr, len, dmabuf) = (data.as_ptr(), data.len(), dmabuf.unwrap_or(-1));
         match SPARE_LENT.take() {
             Some(mut b) => {
-                (b.lender, b.index, b.ptr, b.len) = (Some(lender.clone()), index, ptr, len);
+                (b.lender, b.index, b.ptr, b.len, b.dmabuf) = (Some(lender.clone()), index, ptr, len, dmabuf);
                 b
             }
-            None => Box::new(Lent { lender: Some(lender.clone()), index, ptr, len }),
+            None => Box::new(Lent { lender: Some(lender.clone()), index, ptr, len, dmabuf }),
         }
     }
 }
@@ -548,11 +563,16 @@ impl ExternalMemory for Lent {
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
+    fn dmabuf(&self) -> Option<std::os::fd::RawFd> {
+        // Open while the lender (its stream) is: held until recycle or drop.
+        (self.dmabuf >= 0).then_some(self.dmabuf)
+    }
+
     fn recycle(mut self: Box<Self>) {
         if let Some(l) = self.lender.take() {
             l.give_back(self.index);
         }
-        (self.ptr, self.len) = (std::ptr::null(), 0);
+        (self.ptr, self.len, self.dmabuf) = (std::ptr::null(), 0, -1);
         SPARE_LENT.give(self);
     }
 }
@@ -1058,6 +1078,18 @@ impl Capture {
     fn run(&mut self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
         let end = self.capture(core, stop);
         self.lender.stop();
+        let held = self.lender.counters.held.load(Ordering::Relaxed);
+        if held > 0 {
+            crate::log::log(
+                crate::log::Level::Warning,
+                crate::log::Origin::Libmst,
+                &format!(
+                    "{}: capture ended with {held} of its frames still open (held by consumers: processors' \
+                     queues, readers, sinks); their driver buffers stay mapped and the device open until they close",
+                    self.dev.who()
+                ),
+            );
+        }
         end
     }
 
@@ -1083,7 +1115,7 @@ impl Capture {
             };
             let ts = d.timestamp.unwrap_or_else(monotonic_us);
             let lend = self.as_is.is_some() && d.planes == 1 && !d.erroneous();
-            let delivered = if lend && self.lender.lent.load(Ordering::Relaxed) < self.budget {
+            let delivered = if lend && self.lender.counters.held.load(Ordering::Relaxed) < self.budget as u64 {
                 self.lend(core, &d, ts, duration)
             } else {
                 if lend {
@@ -1108,7 +1140,12 @@ impl Capture {
         let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
         let memory = {
             let s = self.lender.lock();
-            Lent::new(&self.lender, d.index, s.data(d, 0).unwrap_or(&[]))
+            Lent::new(
+                &self.lender,
+                d.index,
+                s.data(d, 0).unwrap_or(&[]),
+                s.dmabuf(d.index).filter(|_| d.data[0].0 == 0),
+            )
         };
         let init = self.as_is.as_mut().expect("a format delivered as it is");
         init.timestamp = ts;

@@ -1,6 +1,6 @@
 //! The one V4L2 layer: every ioctl libmst makes on a video node (QUERYCAP, ENUM_FMT,
 //! ENUM_FRAMESIZES, ENUM_FRAMEINTERVALS, G_FMT / S_FMT / TRY_FMT, G_PARM / S_PARM, REQBUFS,
-//! QUERYBUF, QBUF / DQBUF, STREAMON / STREAMOFF), mmap streaming, the poll() that waits for a
+//! QUERYBUF, QBUF / DQBUF, EXPBUF, STREAMON / STREAMOFF), mmap streaming, the poll() that waits for a
 //! buffer or a stop signal, and the one mapping from errno to libmst's status ([`error`],
 //! [`lost`]). Enumeration (`device::v4l2`), capture (`source::v4l2`) and output (`sink::v4l2`)
 //! all go through it, single- and multi-planar alike ([`BufType`]).
@@ -559,6 +559,8 @@ pub(crate) struct Stream {
     dev: Arc<Device>,
     t: BufType,
     bufs: Vec<Vec<Mapping>>,
+    /// Each buffer's first plane as a DMA-BUF ([`Stream::export`]), where the driver exports.
+    dmabufs: Vec<Option<OwnedFd>>,
     queued: Vec<bool>,
     streaming: bool,
 }
@@ -572,7 +574,8 @@ impl Stream {
     /// and maps every plane of each.
     pub(crate) fn mmap(dev: &Arc<Device>, t: BufType, count: u32) -> crate::error::Result<Stream> {
         let got = dev.reqbufs(t, count).map_err(|e| dev.error("VIDIOC_REQBUFS", &e))?;
-        let mut s = Stream { dev: dev.clone(), t, bufs: Vec::new(), queued: Vec::new(), streaming: false };
+        let mut s =
+            Stream { dev: dev.clone(), t, bufs: Vec::new(), dmabufs: Vec::new(), queued: Vec::new(), streaming: false };
         if got == 0 {
             return Err(crate::error::err!(NoMemory, "{}: the driver gave no buffers", dev.who()));
         }
@@ -629,6 +632,31 @@ impl Stream {
             b.length = planes.len() as u32;
         }
         b
+    }
+
+    /// VIDIOC_EXPBUF of every buffer's first plane (read-only, close-on-exec), for frames to
+    /// hand out for GPU import; false (nothing exported) when the driver cannot.
+    pub(crate) fn export(&mut self) -> bool {
+        let mut fds = Vec::with_capacity(self.bufs.len());
+        for index in 0..self.bufs.len() as u32 {
+            // SAFETY: a plain C struct; all-zero is valid.
+            let mut e: sys::v4l2_exportbuffer = unsafe { std::mem::zeroed() };
+            e.type_ = self.t.raw();
+            e.index = index;
+            e.flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u32;
+            if self.dev.ioctl(vidioc::VIDIOC_EXPBUF, &mut e).is_err() || e.fd < 0 {
+                return false;
+            }
+            // SAFETY: a fresh fd the driver just made for us.
+            fds.push(Some(unsafe { OwnedFd::from_raw_fd(e.fd) }));
+        }
+        self.dmabufs = fds;
+        true
+    }
+
+    /// The DMA-BUF of buffer `index`'s first plane, if exported.
+    pub(crate) fn dmabuf(&self, index: u32) -> Option<RawFd> {
+        self.dmabufs.get(index as usize)?.as_ref().map(|f| f.as_raw_fd())
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -789,6 +817,8 @@ impl Drop for Stream {
         if self.streaming {
             let _ = self.dev.stream_onoff(self.t, false);
         }
+        // A DMA-BUF someone imported keeps its memory on its own.
+        self.dmabufs.clear();
         for maps in &self.bufs {
             for m in maps {
                 // SAFETY: mapped in `mmap` with this length; no slice of it outlives &self.
