@@ -856,6 +856,21 @@ typedef struct MstCameraStats {
    * Frames whose sequence number did not increase (0 on a sane driver).
    */
   uint64_t out_of_order;
+  /**
+   * Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, I420 and
+   * 32-bit RGB; see mst_frame_get_dmabuf()).
+   */
+  uint64_t zero_copy;
+  /**
+   * Since 1.3: frames of such a format copied instead, because consumers held all the
+   * driver buffers the camera lends (6 of 8); none is lost for it.
+   */
+  uint64_t over_budget;
+  /**
+   * Since 1.3: frames over the camera's driver buffers open now (held by processors'
+   * queues, readers, sinks); the log warns when capture ends with some open.
+   */
+  uint64_t held;
 } MstCameraStats;
 
 /**

@@ -159,6 +159,9 @@ class MstCameraStats(_Sized):
         ("frames", C.c_uint64),
         ("dropped", C.c_uint64),
         ("out_of_order", C.c_uint64),
+        ("zero_copy", C.c_uint64),
+        ("over_budget", C.c_uint64),
+        ("held", C.c_uint64),
     ]
 
 
