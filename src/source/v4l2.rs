@@ -49,8 +49,8 @@ use crate::device::DeviceKind;
 use crate::error::{err, Result};
 use crate::frame::pool::SpareBoxes;
 use crate::frame::{
-    ChromaSiting, ColorPrimaries, ExternalMemory, Frame, Kind, MatrixCoefficients, PlaneLayout,
-    TransferCharacteristics, VideoColorSpace, VideoFrameInit, VideoPixelFormat,
+    ChromaSiting, ColorPrimaries, ExternalMemory, Frame, FrameMeta, Kind, MatrixCoefficients, PlaneLayout,
+    TransferCharacteristics, VideoColorSpace, VideoFrameInit, VideoMeta, VideoPixelFormat,
 };
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
@@ -455,7 +455,11 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
 
     // Buffers mapped and queued, streaming started: what fails here fails the open.
     let dev = Arc::new(dev);
-    let as_is = converter.as_is();
+    let as_is = converter.as_is().and_then(|(init, needed)| {
+        let meta = init.validate(needed).ok()?;
+        let (color_space, chroma_siting) = converter.color;
+        Some((VideoMeta { color_space, chroma_siting, ..meta }, needed))
+    });
     let count = if as_is.is_some() { ZERO_COPY_BUFFERS } else { BUFFERS };
     let mut stream = Stream::mmap(&dev, t, count)?;
     if as_is.is_some() {
@@ -608,9 +612,10 @@ struct Capture {
     dev: Arc<Device>,
     t: BufType,
     lender: Arc<Lender>,
-    /// For a format delivered as it is, the frames' description (timestamp and duration set
-    /// per frame; kept, so nothing is allocated per frame).
-    as_is: Option<VideoFrameInit>,
+    /// For a format delivered as it is, the frames' metadata, validated once against the bytes
+    /// a buffer must hold (the second value): per frame only its timestamp, duration and
+    /// sequence change, so nothing is validated or allocated per frame.
+    as_is: Option<(VideoMeta, usize)>,
     /// Buffers that may be lent at once.
     budget: usize,
     mode: CameraMode,
@@ -905,29 +910,33 @@ impl Converter {
 
     /// For a format a frame carries as it is (NV12, YU12 as I420, the 32-bit RGB orders), the
     /// description of frames over the driver's buffer: the planes where the driver puts them
-    /// (the chroma after the luma, at its stride or half of it). None for formats that are
+    /// (the chroma after the luma, at its stride or half of it), and the bytes they span
+    /// (every row at its full stride, as WebCodecs counts). None for formats that are
     /// converted or decoded, and for NM12 / YM12 (a frame's planes share one buffer).
-    pub(crate) fn as_is(&self) -> Option<VideoFrameInit> {
+    pub(crate) fn as_is(&self) -> Option<(VideoFrameInit, usize)> {
         let (s, h) = (self.stride, self.height as usize);
         let (cw, ch) = ((self.width as usize).div_ceil(2), h.div_ceil(2));
-        let layout = match self.format {
+        let (layout, needed) = match self.format {
             CameraFormat::Nv12 => {
-                vec![PlaneLayout { offset: 0, stride: s }, PlaneLayout { offset: s * h, stride: s.max(2 * cw) }]
+                let layout =
+                    vec![PlaneLayout { offset: 0, stride: s }, PlaneLayout { offset: s * h, stride: s.max(2 * cw) }];
+                (layout, s * h + s.max(2 * cw) * ch)
             }
             CameraFormat::Yu12 => {
                 let cs = (s / 2).max(cw);
-                vec![
+                let layout = vec![
                     PlaneLayout { offset: 0, stride: s },
                     PlaneLayout { offset: s * h, stride: cs },
                     PlaneLayout { offset: s * h + cs * ch, stride: cs },
-                ]
+                ];
+                (layout, s * h + 2 * cs * ch)
             }
             CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => {
-                vec![PlaneLayout { offset: 0, stride: s }]
+                (vec![PlaneLayout { offset: 0, stride: s }], s * h)
             }
             _ => return None,
         };
-        Some(VideoFrameInit {
+        let init = VideoFrameInit {
             format: self.format.delivered(),
             coded_width: self.width,
             coded_height: self.height,
@@ -937,7 +946,8 @@ impl Converter {
             visible_rect: None,
             display_size: None,
             color_space: None,
-        })
+        };
+        Some((init, needed))
     }
 
     /// `frame` with the capture sequence and the driver's colour.
@@ -1137,28 +1147,24 @@ impl Capture {
         ts: i64,
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
-        let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
+        let (meta, needed) = self.as_is.expect("a format delivered as it is");
         let memory = {
             let s = self.lender.lock();
-            Lent::new(
-                &self.lender,
-                d.index,
-                s.data(d, 0).unwrap_or(&[]),
-                s.dmabuf(d.index).filter(|_| d.data[0].0 == 0),
-            )
-        };
-        let init = self.as_is.as_mut().expect("a format delivered as it is");
-        init.timestamp = ts;
-        init.duration = Some(duration);
-        // A short buffer fails validation: its memory goes back to the driver as it drops.
-        let frame = match Frame::video_wrap(init, memory) {
-            Ok(f) => {
-                self.buffers.counters.zero_copy.fetch_add(1, Ordering::Relaxed);
-                Ok(Some(self.buffers.converter.described(f, Some(d.sequence as u64))))
+            let data = s.data(d, 0).unwrap_or(&[]);
+            if data.len() < needed {
+                // Short: the copy path drops it (counted) and queues the buffer back.
+                drop(s);
+                return self.copy(core, d, ts, duration);
             }
-            Err(_) => Ok(None),
+            let dmabuf = s.dmabuf(d.index).filter(|_| d.data[0].0 == 0);
+            Lent::new(&self.lender, d.index, &data[..needed], dmabuf)
         };
-        self.buffers.deliver(core, frame, d.sequence, ts)
+        let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
+        let meta =
+            VideoMeta { timestamp: ts, duration: Some(duration), capture_sequence: Some(d.sequence as u64), ..meta };
+        self.buffers.counters.zero_copy.fetch_add(1, Ordering::Relaxed);
+        let frame = Frame::wrap_validated(FrameMeta::Video(meta), memory);
+        self.buffers.deliver(core, Ok(Some(frame)), d.sequence, ts)
     }
 
     /// The buffer `d` copied, converted or decoded into a frame of its own, and queued back.
@@ -1310,6 +1316,19 @@ mod tests {
         let joined = [&y[..8], &[20, 21, 0, 0][..], &[30, 31, 0, 0][..]].concat();
         let g = c.frame(&joined, 0, None, None).unwrap().unwrap();
         assert_eq!(samples(&g), samples(&f));
+    }
+
+    #[test]
+    fn formats_delivered_as_they_are_span_what_webcodecs_counts() {
+        for (format, stride) in [(CameraFormat::Nv12, 64), (CameraFormat::Yu12, 64), (CameraFormat::Bgrx, 256)] {
+            let (init, needed) = Converter::new(format, 60, 30, stride).unwrap().as_is().unwrap();
+            assert!(init.validate(needed).is_ok(), "{format:?}");
+            assert!(init.validate(needed - 1).is_err(), "{format:?}: {needed} is more than the layout needs");
+        }
+        // Converted or decoded formats, and separate-plane ones, are copied.
+        for format in [CameraFormat::Yuyv, CameraFormat::Rgb24, CameraFormat::Nv12m, CameraFormat::Yu12m] {
+            assert!(Converter::new(format, 60, 30, 0).unwrap().as_is().is_none(), "{format:?}");
+        }
     }
 
     #[test]
