@@ -151,6 +151,7 @@ pub(crate) fn video_constraints_in(c: &MstVideoConstraints) -> Result<VideoConst
         frame_rate: range_in(Property::FrameRate, &c.frame_rate)?,
         aspect_ratio: range_in(Property::AspectRatio, &c.aspect_ratio)?,
         resize_mode,
+        controls: Default::default(),
     })
 }
 
