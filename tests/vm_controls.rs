@@ -129,8 +129,8 @@ fn ideal(v: f64) -> ConstrainRange {
 
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
-fn capabilities_are_what_query_ext_ctrl_says() {
-    if !in_vm("capabilities_are_what_query_ext_ctrl_says") {
+fn controls_capabilities_are_what_query_ext_ctrl_says() {
+    if !in_vm("controls_capabilities_are_what_query_ext_ctrl_says") {
         return;
     }
     let (t, fd) = (track(), node());
@@ -174,8 +174,8 @@ fn capabilities_are_what_query_ext_ctrl_says() {
 
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
-fn apply_constraints_sets_what_the_driver_then_reads() {
-    if !in_vm("apply_constraints_sets_what_the_driver_then_reads") {
+fn controls_apply_constraints_sets_what_the_driver_then_reads() {
+    if !in_vm("controls_apply_constraints_sets_what_the_driver_then_reads") {
         return;
     }
     let (t, fd) = (track(), node());
@@ -201,8 +201,8 @@ fn apply_constraints_sets_what_the_driver_then_reads() {
 
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
-fn a_required_value_out_of_range_is_overconstrained_and_changes_nothing() {
-    if !in_vm("a_required_value_out_of_range_is_overconstrained_and_changes_nothing") {
+fn controls_a_required_value_out_of_range_is_overconstrained_and_changes_nothing() {
+    if !in_vm("controls_a_required_value_out_of_range_is_overconstrained_and_changes_nothing") {
         return;
     }
     let (t, fd) = (track(), node());
@@ -219,8 +219,8 @@ fn a_required_value_out_of_range_is_overconstrained_and_changes_nothing() {
 
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
-fn a_control_vivid_lacks_ignores_an_ideal_and_fails_a_required_member() {
-    if !in_vm("a_control_vivid_lacks_ignores_an_ideal_and_fails_a_required_member") {
+fn controls_vivid_lacks_ignores_an_ideal_and_fails_a_required_member() {
+    if !in_vm("controls_vivid_lacks_ignores_an_ideal_and_fails_a_required_member") {
         return;
     }
     let (t, fd) = (track(), node());
