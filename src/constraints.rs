@@ -482,6 +482,12 @@ impl Capabilities {
         if c.resize_mode.is_some() && !self.resize_modes {
             return Err(Error::overconstrained("resizeMode", "resizeMode is not a capability of this track"));
         }
+        // A track with no video capabilities (audio) fails every constraint, an ideal too.
+        if self.width.is_none() {
+            if let Some(p) = c.controls.first_constrained() {
+                return Err(not_a_capability(p, "this track"));
+            }
+        }
         self.controls.select(&c.controls, &ControlSettings::default(), "this track").map(drop)
     }
 }
@@ -845,6 +851,16 @@ pub struct ControlConstraints {
 impl ControlConstraints {
     pub fn is_empty(&self) -> bool {
         *self == ControlConstraints::default()
+    }
+
+    /// The first control with a constraint, in the order failures are named.
+    pub fn first_constrained(&self) -> Option<Property> {
+        let values = Control::ALL.into_iter().filter(|c| !self.values[c.index()].is_empty()).map(Control::property);
+        let modes = ModeControl::ALL
+            .into_iter()
+            .filter(|m| self.modes[m.index()] != ConstrainMode::default())
+            .map(ModeControl::property);
+        values.chain(modes).next()
     }
 
     /// [`ConstrainRange::validate`] for every numeric control.
@@ -1370,5 +1386,9 @@ mod control_tests {
             ..Default::default()
         };
         assert_eq!(track.check(&c).unwrap_err().kind, ErrorKind::InvalidArg);
+        // An audio track has no video capabilities: every constraint fails, an ideal too.
+        let c =
+            VideoConstraints { controls: with(Control::Zoom, r(None, None, None, Some(1.0))), ..Default::default() };
+        assert_eq!(Capabilities::default().check(&c).unwrap_err().constraint.as_deref(), Some("zoom"));
     }
 }
