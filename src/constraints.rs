@@ -1324,28 +1324,25 @@ mod control_tests {
         // nearest step inside it, an exact value between steps cannot be had.
         assert_eq!(value(Zoom, r(None, None, None, Some(230.0))).unwrap(), Some(250.0));
         assert_eq!(value(Zoom, r(Some(120.0), None, None, None)).unwrap(), Some(150.0));
-        assert_eq!(
-            value(Zoom, r(Some(120.0), Some(140.0), None, None)).unwrap_err().constraint.as_deref(),
-            Some("zoom")
-        );
+        assert_eq!(value(Zoom, r(Some(120.0), Some(140.0), None, None)).unwrap_err().constraint, Some("zoom"));
         let e = value(Zoom, r(None, None, Some(125.0), None)).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Overconstrained);
         assert_eq!(e.message, "zoom: the camera offers 100..=500 step 50, asked exact 125");
         let e = value(Brightness, r(Some(300.0), None, None, None)).unwrap_err();
-        assert_eq!(e.constraint.as_deref(), Some("brightness"));
+        assert_eq!(e.constraint, Some("brightness"));
     }
 
     #[test]
     fn a_control_the_device_lacks_fails_required_members_only() {
         let e = value(Control::Pan, r(None, None, Some(0.0), None)).unwrap_err();
-        assert_eq!((e.kind, e.constraint.as_deref()), (ErrorKind::Overconstrained, Some("pan")));
+        assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("pan")));
         assert_eq!(e.message, "pan: the camera does not have it");
         assert_eq!(value(Control::Pan, r(None, None, None, Some(10.0))).unwrap(), None);
         let mut c = ControlConstraints::default();
         c.modes[ModeControl::Focus.index()] = ConstrainMode { exact: None, ideal: Some(MeteringMode::Manual) };
         assert_eq!(caps().select(&c, &now(), "the camera").unwrap(), ControlSettings::default());
         c.modes[ModeControl::Focus.index()].exact = Some(MeteringMode::Manual);
-        assert_eq!(caps().select(&c, &now(), "the camera").unwrap_err().constraint.as_deref(), Some("focusMode"));
+        assert_eq!(caps().select(&c, &now(), "the camera").unwrap_err().constraint, Some("focusMode"));
     }
 
     #[test]
@@ -1360,7 +1357,7 @@ mod control_tests {
         assert_eq!(exposure(Some(Manual), Some(Continuous)).unwrap(), Some(Manual));
         assert_eq!(exposure(None, Some(SingleShot)).unwrap(), Some(Continuous), "not offered: the current mode");
         let e = exposure(Some(SingleShot), None).unwrap_err();
-        assert_eq!(e.constraint.as_deref(), Some("exposureMode"));
+        assert_eq!(e.constraint, Some("exposureMode"));
         assert_eq!(
             e.message,
             "exposureMode: the camera offers \"manual\", \"continuous\", asked exact \"single-shot\""
@@ -1380,7 +1377,7 @@ mod control_tests {
             controls: with(Control::Brightness, r(Some(1.0), None, None, None)),
             ..Default::default()
         };
-        assert_eq!(track.check(&c).unwrap_err().constraint.as_deref(), Some("brightness"));
+        assert_eq!(track.check(&c).unwrap_err().constraint, Some("brightness"));
         let c = VideoConstraints {
             controls: with(Control::Tilt, r(None, None, None, Some(f64::NAN))),
             ..Default::default()
@@ -1389,6 +1386,6 @@ mod control_tests {
         // An audio track has no video capabilities: every constraint fails, an ideal too.
         let c =
             VideoConstraints { controls: with(Control::Zoom, r(None, None, None, Some(1.0))), ..Default::default() };
-        assert_eq!(Capabilities::default().check(&c).unwrap_err().constraint.as_deref(), Some("zoom"));
+        assert_eq!(Capabilities::default().check(&c).unwrap_err().constraint, Some("zoom"));
     }
 }
