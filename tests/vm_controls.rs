@@ -238,3 +238,37 @@ fn controls_vivid_lacks_ignores_an_ideal_and_fails_a_required_member() {
     c.controls.modes[ModeControl::Focus.index()] = ConstrainMode { exact: None, ideal: Some(MeteringMode::Manual) };
     t.apply_constraints(&c).unwrap();
 }
+
+/// The fds of this process open on `path`.
+fn fds_on(path: &std::path::Path) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target == path)
+        .count()
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn controls_let_go_of_the_device_when_the_camera_stops() {
+    if !in_vm("controls_let_go_of_the_device_when_the_camera_stops") {
+        return;
+    }
+    let path = device::v4l2::path_of(&vivid_camera()).unwrap();
+    assert_eq!(fds_on(&path), 0, "an fd on {path:?} before the test");
+    let t = track();
+    assert!(fds_on(&path) >= 2, "the capture fd and the controls' fd");
+    t.stop();
+    // The capture thread closes its fd as it ends; the controls close theirs at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while fds_on(&path) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(fds_on(&path), 0, "a stopped (not yet freed) camera track holds {path:?} open");
+    // Still checked, no longer written.
+    let e = t.apply_constraints(&with_value(Control::Contrast, exact(300.0))).unwrap_err();
+    assert_eq!(e.constraint, Some("contrast"), "{e}");
+    t.apply_constraints(&with_value(Control::Contrast, ideal(3.0))).unwrap();
+    let fd = node();
+    assert_ne!(get(&fd, sys::V4L2_CID_CONTRAST), 3, "a stopped track wrote a control");
+}

@@ -153,9 +153,17 @@ impl SourceCore {
             last
         };
         if stop {
-            if let Some(b) = self.backend.get() {
-                b.stop();
-            }
+            self.release();
+        }
+    }
+
+    /// Stops the backend and lets go of the device's controls.
+    fn release(&self) {
+        if let Some(b) = self.backend.get() {
+            b.stop();
+        }
+        if let Some(c) = self.controls.get() {
+            c.close();
         }
     }
 
@@ -198,9 +206,7 @@ impl SourceCore {
         for t in tracks.iter() {
             t.end(reason);
         }
-        if let Some(b) = self.backend.get() {
-            b.stop();
-        }
+        self.release();
     }
 
     /// The source failed: it keeps `error` and every connected track ends with

@@ -173,7 +173,8 @@ fn ioctl<T>(fd: BorrowedFd<'_>, request: vidioc::_IOC_TYPE, arg: &mut T) -> std:
 
 /// The table of `fd`'s camera controls (VIDIOC_QUERY_EXT_CTRL on each, QUERYMENU on menus).
 /// A control the driver does not know (EINVAL) is absent, as is one that is disabled,
-/// read-only, or of a type other than integer, boolean or (for exposureMode) menu.
+/// read-only, or of a type other than integer, boolean or (for exposureMode) menu; a driver
+/// without VIDIOC_QUERY_EXT_CTRL (ENOTTY) has none.
 pub(crate) fn query(fd: BorrowedFd<'_>) -> std::io::Result<ControlTable> {
     let mut table = ControlTable::default();
     for id in VALUE_CIDS.into_iter().chain(MODE_CIDS) {
@@ -183,6 +184,7 @@ pub(crate) fn query(fd: BorrowedFd<'_>) -> std::io::Result<ControlTable> {
         match ioctl(fd, vidioc::VIDIOC_QUERY_EXT_CTRL, &mut q) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => return Ok(ControlTable::default()),
             Err(e) => return Err(e),
         }
         if q.flags & (sys::V4L2_CTRL_FLAG_DISABLED | sys::V4L2_CTRL_FLAG_READ_ONLY) != 0 {
@@ -248,25 +250,23 @@ fn ext_ctrls(
     })
 }
 
-/// The current value of every control of `table`.
-pub(crate) fn read(fd: BorrowedFd<'_>, table: &ControlTable) -> std::io::Result<Vec<(u32, i64)>> {
-    let mut list: Vec<_> = table.controls.iter().map(|c| ext_control(c, 0)).collect();
-    ext_ctrls(fd, vidioc::VIDIOC_G_EXT_CTRLS, &mut list).map_err(|(e, _)| e)?;
-    Ok(table
-        .controls
-        .iter()
-        .zip(&list)
+/// The current value of each control of `table` the driver reads (one VIDIOC_G_EXT_CTRLS
+/// each: a control a camera will not read now, as UVC cameras refuse some while in an
+/// automatic mode, leaves out only itself).
+pub(crate) fn read(fd: BorrowedFd<'_>, table: &ControlTable) -> Vec<(u32, i64)> {
+    let value = |c: &ControlInfo| {
+        let mut e = [ext_control(c, 0)];
+        ext_ctrls(fd, vidioc::VIDIOC_G_EXT_CTRLS, &mut e).ok()?;
         // SAFETY: the member the driver wrote for this control's type.
-        .map(|(c, e)| {
-            (c.id, unsafe {
-                if c.is_64() {
-                    e.__bindgen_anon_1.value64
-                } else {
-                    e.__bindgen_anon_1.value as i64
-                }
-            })
+        Some(unsafe {
+            if c.is_64() {
+                e[0].__bindgen_anon_1.value64
+            } else {
+                e[0].__bindgen_anon_1.value as i64
+            }
         })
-        .collect())
+    };
+    table.controls.iter().filter_map(|c| Some((c.id, value(c)?))).collect()
 }
 
 /// Sets `values` (controls of `table`) in one VIDIOC_S_EXT_CTRLS, in their order. Err: the
@@ -290,7 +290,9 @@ fn name_of(id: u32) -> &'static str {
 /// A camera's controls on their own fd (controls are the device's, whichever fd sets them),
 /// with the values last read: settings report them without touching the device.
 pub(crate) struct Controls {
-    fd: OwnedFd,
+    /// Closed when the camera's source ends, so the device is not held open (a driver cannot
+    /// be unloaded while it is) by tracks that have ended but not been freed.
+    fd: Mutex<Option<OwnedFd>>,
     /// What messages call the device: `V4L2 device "v4l2:platform:vivid-000:0"`.
     device: String,
     table: ControlTable,
@@ -310,9 +312,14 @@ impl Controls {
             .map_err(|e| io("opening for its controls", e))?;
         let fd = OwnedFd::from(file);
         let table = query(fd.as_fd()).map_err(|e| io("VIDIOC_QUERY_EXT_CTRL", e))?;
-        let values = read(fd.as_fd(), &table).map_err(|e| io("VIDIOC_G_EXT_CTRLS", e))?;
-        let current = Mutex::new(table.settings(&values));
-        Ok(Controls { fd, device, table, current })
+        let current = Mutex::new(table.settings(&read(fd.as_fd(), &table)));
+        Ok(Controls { fd: Mutex::new(Some(fd)), device, table, current })
+    }
+
+    /// Releases the device: settings keep their last values, applyConstraints still checks
+    /// but writes nothing.
+    pub(crate) fn close(&self) {
+        drop(self.fd.lock().unwrap_or_else(|p| p.into_inner()).take());
     }
 
     pub(crate) fn capabilities(&self) -> ControlCapabilities {
@@ -333,19 +340,21 @@ impl Controls {
         if c.is_empty() {
             return Ok(());
         }
+        let fd = self.fd.lock().unwrap_or_else(|p| p.into_inner());
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        let io = |what: &str, e: std::io::Error| err!(Io, "{}: {what}: {e}", self.device);
-        let values = read(self.fd.as_fd(), &self.table).map_err(|e| io("VIDIOC_G_EXT_CTRLS", e))?;
+        let Some(fd) = fd.as_ref().map(|f| f.as_fd()) else {
+            return self.table.capabilities().select(c, &current, &self.device).map(drop);
+        };
+        let values = read(fd, &self.table);
         *current = self.table.settings(&values);
         let chosen = self.table.capabilities().select(c, &current, &self.device)?;
         let writes: Vec<_> =
             self.table.writes(&chosen).into_iter().filter(|(id, v)| values.iter().all(|w| w != &(*id, *v))).collect();
-        let written = write(self.fd.as_fd(), &self.table, &writes);
-        let values = read(self.fd.as_fd(), &self.table).map_err(|e| io("VIDIOC_G_EXT_CTRLS", e))?;
-        *current = self.table.settings(&values);
+        let written = write(fd, &self.table, &writes);
+        *current = self.table.settings(&read(fd, &self.table));
         written.map_err(|(e, id)| -> Error {
             let name = id.map_or("camera controls", name_of);
-            io(&format!("VIDIOC_S_EXT_CTRLS ({name})"), e)
+            err!(Io, "{}: VIDIOC_S_EXT_CTRLS ({name}): {e}", self.device)
         })
     }
 }
