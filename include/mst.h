@@ -3088,7 +3088,7 @@ MstStatus mst_track_get_constraints(const struct MstTrack *track, struct MstVide
 
 /**
  * The track's current settings, from the latest frame it delivered (nothing present before
- * the first one).
+ * the first one), and (since 1.3) a camera's controls from its opening on.
  *
  * Ownership: `track` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
  * Thread safety: any thread.
