@@ -46,6 +46,8 @@ pub struct SourceCore {
     counters: OnceLock<Arc<dyn Any + Send + Sync>>,
     /// Why the source failed, when it ended with `EndReason::Error` and knew why.
     error: OnceLock<Error>,
+    /// A camera's controls (Media Capture Image's properties), shared by all its tracks.
+    controls: OnceLock<Arc<crate::v4l2::controls::Controls>>,
 }
 
 impl SourceCore {
@@ -60,7 +62,17 @@ impl SourceCore {
             initial_settings: OnceLock::new(),
             counters: OnceLock::new(),
             error: OnceLock::new(),
+            controls: OnceLock::new(),
         })
+    }
+
+    /// Attaches a camera's controls (once), before its first track is handed out.
+    pub(crate) fn set_controls(&self, controls: Arc<crate::v4l2::controls::Controls>) {
+        let _ = self.controls.set(controls);
+    }
+
+    pub(crate) fn controls(&self) -> Option<&crate::v4l2::controls::Controls> {
+        self.controls.get().map(|c| c.as_ref())
     }
 
     /// Installs the producing backend (once); it is told to stop when the last track ends.
@@ -141,9 +153,17 @@ impl SourceCore {
             last
         };
         if stop {
-            if let Some(b) = self.backend.get() {
-                b.stop();
-            }
+            self.release();
+        }
+    }
+
+    /// Stops the backend and lets go of the device's controls.
+    fn release(&self) {
+        if let Some(b) = self.backend.get() {
+            b.stop();
+        }
+        if let Some(c) = self.controls.get() {
+            c.close();
         }
     }
 
@@ -186,9 +206,7 @@ impl SourceCore {
         for t in tracks.iter() {
             t.end(reason);
         }
-        if let Some(b) = self.backend.get() {
-            b.stop();
-        }
+        self.release();
     }
 
     /// The source failed: it keeps `error` and every connected track ends with

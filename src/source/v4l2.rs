@@ -350,16 +350,16 @@ fn modes(
     Ok(list)
 }
 
-/// The node `device_id` names, opened, and the queue its capture goes through (single- or
-/// multi-planar). Errors: NoDevice, Busy, Io, Unsupported (not a streaming capture node).
-fn open_capture(device_id: &str) -> Result<(Device, BufType)> {
+/// The node `device_id` names, opened, the queue its capture goes through (single- or
+/// multi-planar), and its path now. Errors: NoDevice, Busy, Io, Unsupported (not a streaming capture node).
+fn open_capture(device_id: &str) -> Result<(Device, BufType, std::path::PathBuf)> {
     let path = crate::device::v4l2::path_of(device_id)?;
     let dev = Device::open(&path, format!("V4L2 device \"{device_id}\""))?;
     let caps = dev.querycap().map_err(|e| dev.error("VIDIOC_QUERYCAP", &e))?;
     let t = caps
         .capture_type()
         .ok_or_else(|| err!(Unsupported, "V4L2 device \"{device_id}\" is not a streaming capture node"))?;
-    Ok((dev, t))
+    Ok((dev, t, path))
 }
 
 /// The native modes of the V4L2 capture node `device_id` (an id from device enumeration) that
@@ -374,7 +374,7 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
     if !listed {
         return Err(err!(NoDevice, "no V4L2 camera {device_id:?}"));
     }
-    let (dev, t) = open_capture(device_id)?;
+    let (dev, t, _) = open_capture(device_id)?;
     modes(&dev, t, &VideoConstraints::default(), None).map_err(|e| dev.error("listing formats", &e))
 }
 
@@ -406,7 +406,7 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
             .ok_or_else(|| err!(NoDevice, "no V4L2 camera {device_id:?}"))?
     };
     let id = info.device_id.as_str();
-    let (dev, t) = open_capture(id)?;
+    let (dev, t, path) = open_capture(id)?;
     if options.format == Some(CameraFormat::Mjpeg) {
         // Says what to install when the decoder is missing.
         crate::convert::jpeg::require()?;
@@ -471,6 +471,8 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     let budget = stream.count().saturating_sub(DRIVER_RESERVE);
 
     let (core, track, counters) = camera_source(info.label.clone(), &mode);
+    // Camera controls (issue 15, point 5): on their own fd, so they do not depend on capture.
+    core.set_controls(Arc::new(crate::v4l2::controls::Controls::open(&path, id)?));
     let lender =
         Arc::new(Lender { stream: std::sync::Mutex::new(stream), stopped: false.into(), counters: counters.clone() });
     let mut cap = Capture { dev, t, lender, as_is, budget, mode, buffers: Buffers::new(converter, counters) };

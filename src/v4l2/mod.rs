@@ -4,6 +4,8 @@
 //! buffer or a stop signal, and the one mapping from errno to libmst's status ([`error`],
 //! [`lost`]). Enumeration (`device::v4l2`), capture (`source::v4l2`) and output (`sink::v4l2`)
 //! all go through it, single- and multi-planar alike ([`BufType`]).
+//! Camera controls (QUERY_EXT_CTRL, QUERYMENU, G/S_EXT_CTRLS) are [`controls`]'s, which
+//! opens its own fd and declares its own requests (it was written beside this layer).
 //!
 //! The kernel structs are the `v4l` crate's bindgen bindings of linux/videodev2.h
 //! (`v4l::v4l_sys`, from v4l2-sys-mit), so no layout is copied by hand; its request numbers
@@ -30,6 +32,9 @@ use v4l::v4l2::vidioc;
 pub(crate) use v4l::v4l_sys as sys;
 
 use crate::error::{Error, ErrorKind};
+
+/// A camera's controls (Image Capture's properties), on a fd of their own.
+pub(crate) mod controls;
 
 /// A V4L2 buffer queue type libmst uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
