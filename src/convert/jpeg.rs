@@ -17,12 +17,13 @@
 //!
 //! The TurboJPEG 2.x API is used (Debian 12 ships 2.1.5; 3.x keeps these functions).
 //!
-//! 4:2:2 frames, what most webcams send, take a second route when it is there: libjpeg's
-//! raw-data interface (`jpeg_raw.c`, `libjpeg.so.62` loaded at run time), 8 rows at a time,
-//! luma straight into the frame and chroma halved while the strip is in cache. TurboJPEG can
-//! only decode a whole 4:2:2 frame, whose two full-size chroma planes then take a second pass
-//! through memory. Both routes run libjpeg-turbo's fast integer IDCT, and their output is
-//! identical (a unit test holds them to it).
+//! 4:2:2 and 4:2:0 frames, what webcams send, take a second route when it is there: libjpeg's
+//! raw-data interface (`jpeg_raw.c`, `libjpeg.so.62` loaded at run time), one MCU row at a
+//! time, luma straight into the frame, 4:2:0 chroma too, and 4:2:2 chroma halved while the
+//! strip is in cache. TurboJPEG can only decode a whole 4:2:2 frame, whose two full-size chroma
+//! planes then take a second pass through memory; and only libjpeg can be fed the coefficients
+//! of libmst's two-thread Huffman decode (`jpeg_scan.rs`). Both routes run libjpeg-turbo's fast
+//! integer IDCT, and their output is identical (a unit test holds them to it).
 //!
 //! Three rules hold whatever path (TurboJPEG, libjpeg in strips, libmst's own Huffman decode in
 //! `jpeg_scan.rs`) a frame takes, for every subsampling (tests/mjpeg_repro.rs holds them):
@@ -185,7 +186,7 @@ pub enum Decoded {
     Damaged,
 }
 
-/// libjpeg's raw-data interface for 4:2:2 frames, strip by strip (`jpeg_raw.c`, built when
+/// libjpeg's raw-data interface for 4:2:2 and 4:2:0 frames, strip by strip (`jpeg_raw.c`, built when
 /// jpeglib.h was there at build time; libjpeg.so.62 is loaded at run time).
 #[cfg(mst_jpeg_raw)]
 mod raw {
@@ -197,7 +198,7 @@ mod raw {
         pub fn mst_jpeg_raw_message(d: *const c_void) -> *const c_char;
         #[allow(clippy::too_many_arguments)]
         /// `feed`: None for libjpeg's own Huffman decoding.
-        pub fn mst_jpeg_raw_decode_422(
+        pub fn mst_jpeg_raw_decode(
             d: *mut c_void,
             jpeg: *const u8,
             len: usize,
@@ -230,10 +231,10 @@ mod raw {
 
     pub const OK: c_int = 0;
     pub const DAMAGED: c_int = 1;
-    pub const NOT_422: c_int = -2;
+    pub const NOT_TAKEN: c_int = -2;
 }
 
-/// A TurboJPEG decompressor and its scratch planes, and for 4:2:2 frames a libjpeg one that
+/// A TurboJPEG decompressor and its scratch planes, and for 4:2:2 and 4:2:0 frames a libjpeg one that
 /// decodes in strips (NULL when not built or libjpeg.so.62 is missing), with a second one and
 /// a buffer (the bottom's header) for the bottom half of frames split over two threads (made
 /// on first use). One thread at a time.
@@ -242,11 +243,11 @@ pub struct Decoder {
     handle: Handle,
     scratch: Vec<u8>,
     raw: *mut c_void,
-    /// Whether 4:2:2 frames take `raw` (always, but in tests of the TurboJPEG route).
+    /// Whether 4:2:2 and 4:2:0 frames take `raw` (always, but in tests of the TurboJPEG route).
     strips: bool,
     raw_bottom: *mut c_void,
     bottom: Vec<u8>,
-    /// libmst's Huffman decode of 4:2:2 scans (jpeg_scan.rs), and its tables (kept while
+    /// libmst's Huffman decode of 4:2:2 and 4:2:0 scans (jpeg_scan.rs), and its tables (kept while
     /// frames bring the same ones).
     #[cfg(mst_jpeg_raw)]
     scan: super::jpeg_scan::Scratch,
@@ -660,14 +661,15 @@ impl Decoder {
         Ok(sub)
     }
 
-    /// Whether 4:2:2 frames decode strip by strip (libjpeg's raw-data interface) rather than
-    /// through TurboJPEG and a full-frame chroma pass.
+    /// Whether 4:2:2 and 4:2:0 frames decode strip by strip (libjpeg's raw-data interface)
+    /// rather than through TurboJPEG.
     pub fn strips(&self) -> bool {
         self.strips && !self.raw.is_null()
     }
 
-    /// A 4:2:2 frame through libjpeg in strips; None when that path does not take it (not
-    /// built, no libjpeg.so.62, not YCbCr 4:2:2, or planes it cannot write directly).
+    /// A 4:2:2 or 4:2:0 frame through libjpeg in strips; None when that path does not take it
+    /// (not built, no libjpeg.so.62, not YCbCr 4:2:2 or 4:2:0, or planes it cannot write
+    /// directly).
     ///
     /// A frame of at least [`SPLIT_MIN_PIXELS`] has its scan Huffman-decoded by libmst (on two
     /// threads when kernels may split) and fed to libjpeg ([`Decoder::decode_resync`]); one
@@ -713,7 +715,7 @@ impl Decoder {
         let mut vals = [[0u8; 256]; 6];
         // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
         // the tables are the sizes the C side fills.
-        let r = unsafe {
+        let luma = unsafe {
             raw::mst_jpeg_raw_scan_tables(
                 self.raw,
                 jpeg.as_ptr(),
@@ -724,11 +726,13 @@ impl Decoder {
                 vals.as_mut_ptr(),
             )
         };
-        if r != raw::OK {
+        // The luma blocks per MCU, as libjpeg lays them out; the header parsed here must agree.
+        let luma = usize::try_from(luma).ok()?;
+        if luma != 2 * l.v {
             return None;
         }
-        if !self.scan_tables.as_ref().is_some_and(|t| t.bits == bits && t.vals == vals) {
-            let tables = Tables::new(&bits, &vals)?;
+        if !self.scan_tables.as_ref().is_some_and(|t| t.bits == bits && t.vals == vals && t.tables.luma == luma) {
+            let tables = Tables::new(&bits, &vals, luma)?;
             self.scan_tables = Some(ScanTables { bits, vals, tables });
         }
         // After scan_tables, which read this frame's header: the bottom decoder takes the
@@ -737,7 +741,9 @@ impl Decoder {
             self.bottom_decoder()?;
         }
         let tables = &self.scan_tables.as_ref()?.tables;
-        let (across, down) = (w.div_ceil(16), h.div_ceil(8));
+        // MCUs: 16 x 8 (4:2:2) or 16 x 16 (4:2:0) pixels.
+        let mcu_rows = 8 * l.v;
+        let (across, down) = (w.div_ceil(16), h.div_ceil(mcu_rows));
         let coefficients =
             jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
         if !two {
@@ -746,7 +752,7 @@ impl Decoder {
         }
 
         // The bottom: the header with the bottom's height, and a scan of no data.
-        let rows = 8 * (down / 2);
+        let rows = mcu_rows * (down / 2);
         let rest = h - rows;
         let bottom = &mut self.bottom;
         bottom.clear();
@@ -764,7 +770,7 @@ impl Decoder {
             || {
                 // Moves the whole RawPtr (Send) in, not just its raw pointer field.
                 let b = b;
-                bottom_result = decode_rows(b.0, bottom, rest, &mut low, Some((c, (rows / 8) * across)))
+                bottom_result = decode_rows(b.0, bottom, rest, &mut low, Some((c, (rows / mcu_rows) * across)))
             },
         );
         match (top_result?, bottom_result?) {
@@ -907,7 +913,7 @@ impl Decoder {
         if dst.format != VideoPixelFormat::I420 {
             return Err(err!(InvalidArg, "MJPEG decodes into I420, not {:?}", dst.format));
         }
-        // 4:2:2 (most webcams) in strips, when that path is here: it reads the header itself
+        // 4:2:2 and 4:2:0 (what webcams send) in strips, when that path is here: it reads the header itself
         // and hands back any other frame (nothing written) to TurboJPEG below.
         #[cfg(mst_jpeg_raw)]
         if let Some(result) = self.decode_strips(jpeg, dst) {
@@ -1022,7 +1028,7 @@ struct RawPtr(*mut c_void);
 #[cfg(mst_jpeg_raw)]
 unsafe impl Send for RawPtr {}
 
-/// The first `dst.height` rows of the 4:2:2 frame `jpeg` (`dst.width` x `jpeg_h`) through the
+/// The first `dst.height` rows of the 4:2:2 or 4:2:0 frame `jpeg` (`dst.width` x `jpeg_h`) through the
 /// libjpeg decoder `raw`, into `dst`; None when the strip path does not take it (another
 /// subsampling or colour space, or planes that do not hold the rows: nothing written).
 #[cfg(mst_jpeg_raw)]
@@ -1061,7 +1067,7 @@ fn decode_rows(
     // `feed_mcu` with it on this thread only, with `n` pointers to zeroed 64-coefficient
     // blocks.
     let r = unsafe {
-        raw::mst_jpeg_raw_decode_422(
+        raw::mst_jpeg_raw_decode(
             raw,
             jpeg.as_ptr(),
             jpeg.len(),
@@ -1081,7 +1087,7 @@ fn decode_rows(
     match r {
         raw::OK => Some(Ok(Decoded::Clean)),
         raw::DAMAGED => Some(Ok(Decoded::Damaged)),
-        raw::NOT_422 => None,
+        raw::NOT_TAKEN => None,
         _ => {
             // SAFETY: a live decoder; the message is a NUL-terminated buffer inside it.
             let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(raw)) }.to_string_lossy().into_owned();
@@ -1097,25 +1103,27 @@ struct Feed<'a, 'c> {
     next: usize,
 }
 
-/// libjpeg's decode_mcu, fed (jpeg_raw.c): copies the next MCU's 4 blocks into `blocks`;
-/// 0 when there is none or libjpeg asks for another number of blocks (then the decode fails).
+/// libjpeg's decode_mcu, fed (jpeg_raw.c): copies the next MCU's blocks (4 or 6) into
+/// `blocks`; 0 when there is none or libjpeg asks for another number of blocks (then the
+/// decode fails).
 #[cfg(mst_jpeg_raw)]
 extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_int {
     std::panic::catch_unwind(|| {
         // SAFETY: `ctx` is the Feed decode_rows passed, alive for the call.
         let f = unsafe { &mut *ctx.cast::<Feed>() };
-        if n != 4 || f.next >= f.c.mcus {
+        if usize::try_from(n).ok() != Some(f.c.blocks) || f.next >= f.c.mcus {
             return 0;
         }
-        // SAFETY: libjpeg passes `n` (4) pointers to distinct, aligned 64-coefficient blocks,
-        // zeroed; libjpeg-turbo's are one array of four (checked: else they are filled one
-        // by one from a copy).
-        let p = unsafe { std::slice::from_raw_parts(blocks, 4) };
-        if (1..4).all(|b| p[b] == p[0].wrapping_add(64 * b)) {
-            // SAFETY: four contiguous blocks: 256 coefficients.
-            f.c.mcu(f.next, unsafe { &mut *p[0].cast::<[i16; 256]>() });
+        let n = f.c.blocks;
+        // SAFETY: libjpeg passes `n` pointers to distinct, aligned 64-coefficient blocks,
+        // zeroed; libjpeg-turbo's are one array (checked: else they are filled one by one
+        // from a copy).
+        let p = unsafe { std::slice::from_raw_parts(blocks, n) };
+        if (1..n).all(|b| p[b] == p[0].wrapping_add(64 * b)) {
+            // SAFETY: n contiguous blocks of 64 coefficients.
+            f.c.mcu(f.next, unsafe { std::slice::from_raw_parts_mut(p[0], 64 * n) });
         } else {
-            let mut all = [0i16; 256];
+            let mut all = [0i16; 64 * super::jpeg_scan::BLOCKS_MAX];
             f.c.mcu(f.next, &mut all);
             for (b, &q) in p.iter().enumerate() {
                 // SAFETY: as above: a block of 64 coefficients.
@@ -1128,7 +1136,7 @@ extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_i
     .unwrap_or(0)
 }
 
-/// 4:2:2 frames with at least this many pixels go through libmst's Huffman decoder, on two
+/// 4:2:2 and 4:2:0 frames with at least this many pixels go through libmst's Huffman decoder, on two
 /// threads when kernels may split (a 640x480 frame takes about 1.5 ms to decode; the
 /// hand-over to the helper thread about 10 µs); smaller ones to libjpeg alone.
 pub const SPLIT_MIN_PIXELS: usize = 640 * 480;
@@ -1154,9 +1162,11 @@ pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
     chunks.remainder().iter().position(|&c| c == 0xFF).map(|p| done + p)
 }
 
-/// Where the parts of a single-scan baseline YCbCr 4:2:2 `w` x `h` frame are.
+/// Where the parts of a single-scan baseline YCbCr 4:2:2 or 4:2:0 `w` x `h` frame are.
 #[cfg(mst_jpeg_raw)]
 struct Layout {
+    /// The luma's vertical sampling factor: 1 (4:2:2) or 2 (4:2:0).
+    v: usize,
     /// Offset of the SOF segment's height field.
     height_at: usize,
     /// End of the SOS segment: the scan's entropy-coded data starts here.
@@ -1166,14 +1176,14 @@ struct Layout {
 }
 
 /// The [`Layout`] of `jpeg`'s header; None when it is not a single-scan baseline (or
-/// extended sequential) Huffman-coded YCbCr 4:2:2 `w` x `h` frame with its scan's three
+/// extended sequential) Huffman-coded YCbCr 4:2:2 or 4:2:0 `w` x `h` frame with its scan's three
 /// components in one scan.
 #[cfg(mst_jpeg_raw)]
 fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
     if jpeg.get(..2)? != [0xFF, 0xD8] {
         return None;
     }
-    let (mut i, mut height_at, mut interval) = (2, None, 0);
+    let (mut i, mut height_at, mut interval, mut v) = (2, None, 0, 0);
     let data_at = loop {
         if *jpeg.get(i)? != 0xFF {
             return None;
@@ -1197,10 +1207,12 @@ fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
                     || seg[0] != 8
                     || seg[5] != 3
                     || (be16(seg, 3)?, be16(seg, 1)?) != (w, h)
-                    || (seg[7], seg[10], seg[13]) != (0x21, 0x11, 0x11)
+                    || !matches!(seg[7], 0x21 | 0x22)
+                    || (seg[10], seg[13]) != (0x11, 0x11)
                 {
                     return None;
                 }
+                v = usize::from(seg[7] & 0x0F);
                 height_at = Some(i + 5);
             }
             // Progressive, lossless, arithmetic-coded: not cut.
@@ -1218,7 +1230,7 @@ fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
         }
         i += 2 + len;
     };
-    Some(Layout { height_at: height_at?, data_at, interval })
+    Some(Layout { v, height_at: height_at?, data_at, interval })
 }
 
 /// Box-averages a `pw` x `ph` plane (tightly packed) whose size is `cw` or twice it across and
@@ -1307,10 +1319,11 @@ pub(super) mod tests {
         }
     }
 
-    /// The strip path (libjpeg raw data) decodes 4:2:2 exactly as TurboJPEG and the separate
-    /// chroma pass do, at sizes that are and are not whole MCUs, into padded strides.
+    /// The strip path (libjpeg raw data) decodes 4:2:2 and 4:2:0 exactly as TurboJPEG (and
+    /// for 4:2:2 the separate chroma pass) does, at sizes that are and are not whole MCUs, into
+    /// padded strides.
     #[test]
-    fn strips_decode_422_exactly_as_the_whole_frame_path() {
+    fn strips_decode_exactly_as_the_whole_frame_path() {
         if !available() {
             eprintln!("libturbojpeg.so.0 missing: scripts/test.sh installs it; nothing to compare");
             return;
@@ -1325,9 +1338,10 @@ pub(super) mod tests {
             // Its libjpeg decoder stays, for the verdict on frames TurboJPEG warns about.
             whole.strips = false;
         }
-        for (w, h) in [(16, 8), (64, 48), (37, 21), (17, 9), (1, 1), (2, 3), (100, 7), (48, 130)] {
+        let sizes = [(16, 8), (64, 48), (37, 21), (17, 9), (1, 1), (2, 3), (100, 7), (48, 130), (33, 17), (48, 16)];
+        for (sub, (w, h)) in [TJSAMP_422, TJSAMP_420].into_iter().flat_map(|s| sizes.map(|z| (s, z))) {
             let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 37 + i / (3 * w) * 11) % 251) as u8).collect();
-            let jpeg = compress(&rgb, w, h, TJSAMP_422);
+            let jpeg = compress(&rgb, w, h, sub);
             let mut a = super::super::testutil::OwnedImage::new(VideoPixelFormat::I420, w, h, 5, 0x5A);
             let mut b = super::super::testutil::OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
             assert_eq!(strips.decode_i420(&jpeg, &mut a.view_mut()).unwrap(), Decoded::Clean, "{w}x{h}");
@@ -1453,7 +1467,8 @@ pub(super) mod tests {
         /// does (the reference here), on both two-thread paths.
         #[test]
         fn table_history_is_one_decoders() {
-            let (f1, _, _) = frame(640, 480);
+            let (f1, _, _) = frame(640, 480, TJSAMP_422);
+            let (f420, _, _) = frame(640, 480, TJSAMP_420);
             let mut truncated = edit_segments(&f1, 0xDB, |q| {
                 for v in &mut q[1..] {
                     *v = v.saturating_mul(2).max(1);
@@ -1462,7 +1477,7 @@ pub(super) mod tests {
             });
             truncated.truncate(truncated.len() - 1000);
             let vga_restart: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
-            let sequences: [(&str, Vec<Vec<u8>>); 2] = [
+            let sequences: [(&str, Vec<Vec<u8>>); 3] = [
                 // Frame 1 split; frame 2 (other quantization tables, truncated) decoded by
                 // libjpeg alone; frame 3 (frame 1 without DQT) split: with frame 2's tables.
                 (
@@ -1475,6 +1490,17 @@ pub(super) mod tests {
                 (
                     "restart markers, DHT left out",
                     vec![OPTIMIZED.to_vec(), edit_segments(&truncated, 0xDB, |_| true), vga_restart.to_vec()],
+                ),
+                // 4:2:2 and 4:2:0 in one stream (frame 1 the truncated one, as above), each
+                // leaving out the DQT another brought.
+                (
+                    "4:2:2 and 4:2:0, DQT left out",
+                    vec![
+                        f420.clone(),
+                        truncated.clone(),
+                        edit_segments(&f420, 0xDB, |_| false),
+                        edit_segments(&f1, 0xDB, |_| false),
+                    ],
                 ),
             ];
             for (what, frames) in sequences {
@@ -1501,8 +1527,11 @@ pub(super) mod tests {
         fn split_scans_decode_exactly_as_the_whole_frame() {
             let mut d = decoder();
             let mut frames: Vec<(Vec<u8>, usize, usize)> = Vec::new();
-            for (w, h) in [(640, 480), (1000, 600), (642, 490), (1920, 1080)] {
-                let (jpeg, _, _) = frame(w, h);
+            for (sub, (w, h)) in [TJSAMP_422, TJSAMP_420]
+                .into_iter()
+                .flat_map(|s| [(640, 480), (1000, 600), (642, 490), (1920, 1080), (650, 497)].map(|z| (s, z)))
+            {
+                let (jpeg, _, _) = frame(w, h, sub);
                 frames.push((without_dht(&jpeg), w, h));
                 frames.push((jpeg, w, h));
             }
@@ -1514,7 +1543,7 @@ pub(super) mod tests {
                 let (w, h) = (*w, *h);
                 let (r, reference) = whole(&mut d, jpeg, w, h);
                 assert_eq!(r.unwrap(), Decoded::Clean);
-                let l = layout(jpeg, w, h).expect("a 4:2:2 frame");
+                let l = layout(jpeg, w, h).expect("a 4:2:2 or 4:2:0 frame");
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
                 assert_eq!(
                     d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(),
@@ -1522,8 +1551,8 @@ pub(super) mod tests {
                     "{w}x{h}"
                 );
                 img.assert_padding();
-                assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
-                let mcus = w.div_ceil(16) * h.div_ceil(8);
+                assert!(img.packed() == reference.packed(), "{w}x{h} (v {}): pixels differ", l.v);
+                let mcus = w.div_ceil(16) * h.div_ceil(8 * l.v);
                 let (sync, tail) = d.scan.last_sync;
                 assert!(sync < mcus && tail < 20, "{w}x{h}: synced at MCU {sync} of {mcus}, {tail} past the middle");
                 // On one thread: the same, the Huffman decode from the start to the end.
@@ -1554,7 +1583,7 @@ pub(super) mod tests {
         #[test]
         fn headers_read_differently_go_to_libjpeg() {
             let mut d = decoder();
-            let (good, _, _) = frame(640, 480);
+            let (good, _, _) = frame(640, 480, TJSAMP_422);
             let sos = good.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
             let mut bad = good[..sos].to_vec();
             bad.extend_from_slice(&[0xFF, 0x00, 0x00, 0x08, 0xFF, 0xDD, 0x00, 0x04, 0x00, 0x07]);
@@ -1577,10 +1606,11 @@ pub(super) mod tests {
             let r1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
             let r3b: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r3b-99x317.jpg");
             let vga: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
-            for (jpeg, w, h) in [(r1, 100, 128), (r3b, 99, 317), (vga, 640, 480)] {
+            let s420: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
+            for (jpeg, w, h) in [(r1, 100, 128), (r3b, 99, 317), (vga, 640, 480), (s420, 100, 128)] {
                 let (r, reference) = whole(&mut d, jpeg, w, h);
                 assert_eq!(r.unwrap(), Decoded::Clean);
-                let l = layout(jpeg, w, h).expect("a 4:2:2 frame");
+                let l = layout(jpeg, w, h).expect("a 4:2:2 or 4:2:0 frame");
                 assert!(l.interval > 0);
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
                 d.scan.last_sync = (0, 0);
@@ -1592,7 +1622,7 @@ pub(super) mod tests {
                 img.assert_padding();
                 assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
                 // Split at a marker: a whole number of intervals above, near half the MCUs.
-                let (split, mcus) = (d.scan.last_sync.0, w.div_ceil(16) * h.div_ceil(8));
+                let (split, mcus) = (d.scan.last_sync.0, w.div_ceil(16) * h.div_ceil(8 * l.v));
                 assert_eq!(split % l.interval, 0, "{w}x{h}");
                 assert!(4 * split > mcus && 4 * split < 3 * mcus, "{w}x{h}: split at MCU {split} of {mcus}");
                 let mut one = OwnedImage::new(VideoPixelFormat::I420, w, h, 3, 0xA5);
@@ -1626,19 +1656,22 @@ pub(super) mod tests {
         /// (a flipped bit mostly leaves valid codes) or hands them to libjpeg alone.
         #[test]
         fn damaged_frames_decode_as_one_decode_does() {
-            let (good, _, _) = frame(640, 480);
-            let (split, damaged) = mutations_decode_as_one_decode(&good, |i, at, bad, next| match i % 6 {
-                0 | 1 => bad[at] ^= 1 << next(8),
-                2 => {
-                    bad.remove(at);
-                }
-                3 => bad.insert(at, next(256) as u8),
-                4 => bad[at..at + 2].copy_from_slice(&[0xFF, 0xD0 + next(8) as u8]),
-                _ => bad.truncate(at),
-            });
-            // The mutations must exercise both the split path and damage, or this proves nothing.
-            assert!(split > 40, "only {split} of 200 frames were split");
-            assert!(damaged > 40, "only {damaged} of 200 decoded damaged");
+            for sub in [TJSAMP_422, TJSAMP_420] {
+                let (good, _, _) = frame(640, 480, sub);
+                let (split, damaged) = mutations_decode_as_one_decode(&good, |i, at, bad, next| match i % 6 {
+                    0 | 1 => bad[at] ^= 1 << next(8),
+                    2 => {
+                        bad.remove(at);
+                    }
+                    3 => bad.insert(at, next(256) as u8),
+                    4 => bad[at..at + 2].copy_from_slice(&[0xFF, 0xD0 + next(8) as u8]),
+                    _ => bad.truncate(at),
+                });
+                // The mutations must exercise both the split path and damage, or this proves
+                // nothing.
+                assert!(split > 40, "TJSAMP {sub}: only {split} of 200 frames were split");
+                assert!(damaged > 40, "TJSAMP {sub}: only {damaged} of 200 decoded damaged");
+            }
         }
     }
 
@@ -1800,6 +1833,8 @@ pub(super) mod tests {
                 ("quad-gray-nodht", file("quad-gray-nodht.jpg"), 64, 32),
                 ("optimized-640x480 (4:2:2, no restart markers)", file("optimized-640x480.jpg"), 640, 480),
                 ("restart/r1-640x480-nodht (4:2:2)", file("restart/r1-640x480-nodht.jpg"), 640, 480),
+                ("restart/r1-420-100x128 (4:2:0)", file("restart/r1-420-100x128.jpg"), 100, 128),
+                ("a 640x480 4:2:0 frame", crate::convert::jpeg_scan::tests::frame(640, 480, TJSAMP_420).0, 640, 480),
                 (
                     "repro/gray-junk-before-eoi, its junk removed",
                     without_junk(&file("repro/gray-junk-before-eoi.jpg")),
@@ -2003,16 +2038,25 @@ pub(super) mod tests {
         const S420: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
 
         /// The header parse that decides which frames libmst's Huffman decoder takes: single-
-        /// scan sequential 4:2:2 of the stream's size, restart interval read; anything libjpeg
+        /// scan sequential 4:2:2 or 4:2:0 of the stream's size, restart interval read; anything libjpeg
         /// might read differently refused.
         #[test]
-        fn layout_takes_sequential_422_only() {
+        fn layout_takes_sequential_422_and_420_only() {
             let l = layout(R1, 100, 128).expect("baseline 4:2:2");
+            assert_eq!(l.v, 1);
             assert!(l.interval > 0 && R1[l.data_at - 2..l.data_at] != [0xFF, 0xDA]);
             assert_eq!(&R1[l.height_at..l.height_at + 2], &128u16.to_be_bytes());
             assert_eq!(layout(NONE, 100, 128).map(|l| l.interval), Some(0));
             assert!(layout(PROGRESSIVE, 100, 128).is_none());
-            assert!(layout(S420, 100, 128).is_none());
+            let l = layout(S420, 100, 128).expect("baseline 4:2:0");
+            assert!(l.v == 2 && l.interval > 0);
+            // 4:4:0 and 4:4:4 (the SOF's sampling factors edited): not taken.
+            let sof = R1.windows(2).position(|m| m == [0xFF, 0xC0]).expect("a baseline SOF");
+            for hv in [0x12, 0x11, 0x42] {
+                let mut other = R1.to_vec();
+                other[sof + 11] = hv;
+                assert!(layout(&other, 100, 128).is_none(), "sampling {hv:#x}");
+            }
             assert!(layout(R1, 100, 120).is_none(), "another size");
             assert!(layout(&R1[4..], 100, 128).is_none(), "no SOI");
             // 0xFF 0x00 between segments (libjpeg skips it, and what follows, to the next
