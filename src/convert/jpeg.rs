@@ -186,9 +186,8 @@ pub enum Decoded {
     Damaged,
 }
 
-/// libjpeg's raw-data interface for 4:2:2 and 4:2:0 frames, strip by strip (`jpeg_raw.c`, built when
-/// jpeglib.h was there at build time; libjpeg.so.62 is loaded at run time).
-#[cfg(mst_jpeg_raw)]
+/// libjpeg's raw-data interface for 4:2:2 and 4:2:0 frames, strip by strip (`jpeg_raw.c`;
+/// libjpeg.so.62 is loaded at run time).
 mod raw {
     use std::ffi::{c_char, c_int, c_void};
 
@@ -235,7 +234,7 @@ mod raw {
 }
 
 /// A TurboJPEG decompressor and its scratch planes, and for 4:2:2 and 4:2:0 frames a libjpeg one that
-/// decodes in strips (NULL when not built or libjpeg.so.62 is missing), with a second one and
+/// decodes in strips (NULL when libjpeg.so.62 is missing), with a second one and
 /// a buffer (the bottom's header) for the bottom half of frames split over two threads (made
 /// on first use). One thread at a time.
 pub struct Decoder {
@@ -249,9 +248,7 @@ pub struct Decoder {
     bottom: Vec<u8>,
     /// libmst's Huffman decode of 4:2:2 and 4:2:0 scans (jpeg_scan.rs), and its tables (kept while
     /// frames bring the same ones).
-    #[cfg(mst_jpeg_raw)]
     scan: super::jpeg_scan::Scratch,
-    #[cfg(mst_jpeg_raw)]
     scan_tables: Option<ScanTables>,
     /// The stream's tables, and the segments of them the current frame leaves out.
     history: History,
@@ -549,7 +546,6 @@ fn set(dst: &mut Vec<u8>, src: &[u8]) {
 }
 
 /// A scan's Huffman tables as libjpeg reports them, and made ready for decoding.
-#[cfg(mst_jpeg_raw)]
 struct ScanTables {
     bits: [[u8; 17]; 6],
     vals: [[u8; 256]; 6],
@@ -565,7 +561,6 @@ impl Drop for Decoder {
         LIVE_SCRATCH_BYTES.fetch_sub(self.counted, Ordering::Relaxed);
         // SAFETY: the handle came from tjInitDecompress and is destroyed once.
         unsafe { (self.api.destroy)(self.handle) };
-        #[cfg(mst_jpeg_raw)]
         // SAFETY: NULL or made by mst_jpeg_raw_new, freed once.
         unsafe {
             raw::mst_jpeg_raw_free(self.raw);
@@ -583,11 +578,8 @@ impl Decoder {
         if handle.is_null() {
             return Err(err!(NoMemory, "tjInitDecompress failed"));
         }
-        #[cfg(mst_jpeg_raw)]
         // SAFETY: no arguments; NULL when libjpeg.so.62 is missing or does not match.
         let raw = unsafe { raw::mst_jpeg_raw_new() };
-        #[cfg(not(mst_jpeg_raw))]
-        let raw = std::ptr::null_mut();
         LIVE_DECODERS.fetch_add(1, Ordering::Relaxed);
         Ok(Decoder {
             api,
@@ -597,9 +589,7 @@ impl Decoder {
             strips: true,
             raw_bottom: std::ptr::null_mut(),
             bottom: Vec::new(),
-            #[cfg(mst_jpeg_raw)]
             scan: Default::default(),
-            #[cfg(mst_jpeg_raw)]
             scan_tables: None,
             history: History::default(),
             completed: Vec::new(),
@@ -609,12 +599,9 @@ impl Decoder {
 
     /// Brings this decoder's count in [`LIVE_SCRATCH_BYTES`] up to date.
     fn account(&mut self) {
-        #[cfg(mst_jpeg_raw)]
         // SAFETY: NULL or live decoders of this one's.
         let c = unsafe { raw::mst_jpeg_raw_scratch_bytes(self.raw) + raw::mst_jpeg_raw_scratch_bytes(self.raw_bottom) }
             + self.scan.bytes();
-        #[cfg(not(mst_jpeg_raw))]
-        let c = 0;
         let now =
             c + self.scratch.capacity() + self.bottom.capacity() + self.completed.capacity() + self.history.bytes();
         if now != self.counted {
@@ -668,7 +655,7 @@ impl Decoder {
     }
 
     /// A 4:2:2 or 4:2:0 frame through libjpeg in strips; None when that path does not take it
-    /// (not built, no libjpeg.so.62, not YCbCr 4:2:2 or 4:2:0, or planes it cannot write
+    /// (no libjpeg.so.62, not YCbCr 4:2:2 or 4:2:0, or planes it cannot write
     /// directly).
     ///
     /// A frame of at least [`SPLIT_MIN_PIXELS`] has its scan Huffman-decoded by libmst (on two
@@ -679,7 +666,6 @@ impl Decoder {
     /// decoded by two libjpeg decoders; for damaged frames that cut could not report all the
     /// damage one decode reports, libjpeg reporting stray bytes before a marker only at a
     /// later one, so damaged frames now go to one decode.)
-    #[cfg(mst_jpeg_raw)]
     fn decode_strips(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Option<Result<Decoded>> {
         if !self.strips() {
             return None;
@@ -707,7 +693,6 @@ impl Decoder {
     /// reports an error in either half. With `two` false, all on this thread: the Huffman
     /// decode from the start, and one libjpeg decoder for the whole frame (libmst's Huffman
     /// decoding is faster than libjpeg's).
-    #[cfg(mst_jpeg_raw)]
     fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut, two: bool) -> Option<Result<Decoded>> {
         use super::jpeg_scan::{self, Tables};
         let (w, h) = (dst.width, dst.height);
@@ -785,7 +770,6 @@ impl Decoder {
     /// quantization and Huffman tables the main decoder holds now (libjpeg keeps them from
     /// frame to frame, and frames may leave them out: see mst_jpeg_raw_copy_tables). None
     /// when it cannot be made.
-    #[cfg(mst_jpeg_raw)]
     fn bottom_decoder(&mut self) -> Option<()> {
         if self.raw_bottom.is_null() {
             // SAFETY: no arguments; NULL when it cannot be made.
@@ -802,7 +786,6 @@ impl Decoder {
     /// Damaged when libjpeg decodes it with warnings only, else an error (libjpeg's, or
     /// `warning` when libjpeg is not here to tell).
     fn verdict(&mut self, jpeg: &[u8], warning: Error) -> Result<Decoded> {
-        #[cfg(mst_jpeg_raw)]
         if !self.raw.is_null() {
             // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length.
             let r = unsafe { raw::mst_jpeg_raw_verdict(self.raw, jpeg.as_ptr(), jpeg.len(), std::ptr::null_mut(), 0) };
@@ -813,8 +796,6 @@ impl Decoder {
             let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(self.raw)) }.to_string_lossy().into_owned();
             return Err(err!(Io, "decoding a JPEG frame: {msg}"));
         }
-        #[cfg(not(mst_jpeg_raw))]
-        let _ = jpeg;
         Err(err!(
             Io,
             "{} (TurboJPEG cannot tell a damaged frame from a failed one here without libjpeg.so.62)",
@@ -915,7 +896,6 @@ impl Decoder {
         }
         // 4:2:2 and 4:2:0 (what webcams send) in strips, when that path is here: it reads the header itself
         // and hands back any other frame (nothing written) to TurboJPEG below.
-        #[cfg(mst_jpeg_raw)]
         if let Some(result) = self.decode_strips(jpeg, dst) {
             if result.is_ok() {
                 crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, dst.width, dst.height));
@@ -1021,17 +1001,14 @@ impl Decoder {
 }
 
 /// A libjpeg decoder handed to the helper thread for the bottom half of a split frame.
-#[cfg(mst_jpeg_raw)]
 struct RawPtr(*mut c_void);
 // SAFETY: each decoder is used by one thread at a time: `decode_resync` gives the top decoder
 // to this thread and the bottom one to the helper, and waits for both.
-#[cfg(mst_jpeg_raw)]
 unsafe impl Send for RawPtr {}
 
 /// The first `dst.height` rows of the 4:2:2 or 4:2:0 frame `jpeg` (`dst.width` x `jpeg_h`) through the
 /// libjpeg decoder `raw`, into `dst`; None when the strip path does not take it (another
 /// subsampling or colour space, or planes that do not hold the rows: nothing written).
-#[cfg(mst_jpeg_raw)]
 fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) -> Option<Result<Decoded>> {
     decode_rows(raw, jpeg, jpeg_h, dst, None)
 }
@@ -1041,7 +1018,6 @@ fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) 
 /// [`Decoder::decode_resync`]).
 ///
 /// [`Coefficients`]: super::jpeg_scan::Coefficients
-#[cfg(mst_jpeg_raw)]
 fn decode_rows(
     raw: *mut c_void,
     jpeg: &[u8],
@@ -1097,7 +1073,6 @@ fn decode_rows(
 }
 
 /// What a fed decode hands libjpeg: the scan's MCUs from `next` on.
-#[cfg(mst_jpeg_raw)]
 struct Feed<'a, 'c> {
     c: &'a super::jpeg_scan::Coefficients<'c>,
     next: usize,
@@ -1106,7 +1081,6 @@ struct Feed<'a, 'c> {
 /// libjpeg's decode_mcu, fed (jpeg_raw.c): copies the next MCU's blocks (4 or 6) into
 /// `blocks`; 0 when there is none or libjpeg asks for another number of blocks (then the
 /// decode fails).
-#[cfg(mst_jpeg_raw)]
 extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_int {
     std::panic::catch_unwind(|| {
         // SAFETY: `ctx` is the Feed decode_rows passed, alive for the call.
@@ -1147,7 +1121,6 @@ fn be16(b: &[u8], i: usize) -> Option<usize> {
 
 /// Offset of the first 0xFF byte of `b`, 8 bytes a step (the scan data has one every few
 /// hundred bytes: stuffing and restart markers; jpeg_scan's unstuffing).
-#[cfg(mst_jpeg_raw)]
 pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
     let mut chunks = b.chunks_exact(8);
     for (n, c) in chunks.by_ref().enumerate() {
@@ -1163,7 +1136,6 @@ pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
 }
 
 /// Where the parts of a single-scan baseline YCbCr 4:2:2 or 4:2:0 `w` x `h` frame are.
-#[cfg(mst_jpeg_raw)]
 struct Layout {
     /// The luma's vertical sampling factor: 1 (4:2:2) or 2 (4:2:0).
     v: usize,
@@ -1178,7 +1150,6 @@ struct Layout {
 /// The [`Layout`] of `jpeg`'s header; None when it is not a single-scan baseline (or
 /// extended sequential) Huffman-coded YCbCr 4:2:2 or 4:2:0 `w` x `h` frame with its scan's three
 /// components in one scan.
-#[cfg(mst_jpeg_raw)]
 fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
     if jpeg.get(..2)? != [0xFF, 0xD8] {
         return None;
@@ -1330,14 +1301,11 @@ pub(super) mod tests {
         }
         let mut strips = Decoder::new().unwrap();
         let mut whole = Decoder::new().unwrap();
-        #[cfg(mst_jpeg_raw)]
-        {
-            // On a machine that builds this file and has libjpeg.so.62 (scripts/test.sh checks
-            // both), the strip path must be there: its absence would hide every check below.
-            assert!(strips.strips(), "libjpeg.so.62 did not load");
-            // Its libjpeg decoder stays, for the verdict on frames TurboJPEG warns about.
-            whole.strips = false;
-        }
+        // On a machine that has libjpeg.so.62 (scripts/test.sh checks), the strip path must be
+        // there: its absence would hide every check below.
+        assert!(strips.strips(), "libjpeg.so.62 did not load");
+        // Its libjpeg decoder stays, for the verdict on frames TurboJPEG warns about.
+        whole.strips = false;
         let sizes = [(16, 8), (64, 48), (37, 21), (17, 9), (1, 1), (2, 3), (100, 7), (48, 130), (33, 17), (48, 16)];
         for (sub, (w, h)) in [TJSAMP_422, TJSAMP_420].into_iter().flat_map(|s| sizes.map(|z| (s, z))) {
             let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 37 + i / (3 * w) * 11) % 251) as u8).collect();
@@ -1374,7 +1342,6 @@ pub(super) mod tests {
 
     /// Frames without restart markers, Huffman-decoded on two threads (jpeg_scan.rs) and fed
     /// to libjpeg.
-    #[cfg(mst_jpeg_raw)]
     mod resync {
         use super::super::*;
         use crate::convert::jpeg_scan::tests::frame;
@@ -1679,7 +1646,6 @@ pub(super) mod tests {
     /// and the rules of the module doc, on every path: TurboJPEG (a decoder with `strips` off
     /// takes 4:2:2 there too), libjpeg in strips, libmst's Huffman decode on one and two
     /// threads, each held to one libjpeg decode read through to EOI ([`reference`]).
-    #[cfg(mst_jpeg_raw)]
     mod repro {
         use super::super::*;
         use super::compress;
@@ -2027,7 +1993,6 @@ pub(super) mod tests {
     }
 
     /// Restart-marker frames made by libjpeg-turbo's cjpeg (tests/data/mjpeg/README.md).
-    #[cfg(mst_jpeg_raw)]
     mod restart {
         use super::super::*;
 

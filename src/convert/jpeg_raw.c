@@ -8,9 +8,9 @@
  * Both subsamplings take the same route so that both can be fed coefficients Huffman-decoded
  * on two threads (jpeg_scan.rs) and split into a top and a bottom half.
  *
- * libjpeg (libjpeg-turbo; libjpeg.so.62 on Debian) is loaded with dlopen, like libturbojpeg in jpeg.rs, so it
- * stays optional at run time; jpeglib.h is needed only to build this file (build.rs skips it,
- * and the library keeps the TurboJPEG path alone, when the header is missing).
+ * libjpeg (libjpeg-turbo; libjpeg.so.62 on Debian) is loaded with dlopen, like libturbojpeg in
+ * jpeg.rs, so it stays optional at run time; jpeglib.h is needed to build this file (build.rs
+ * fails, saying what to install, without it).
  * jpeg_CreateDecompress checks the structure size and library version against the header,
  * so a mismatched library is an error, not memory corruption.
  *

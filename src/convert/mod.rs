@@ -14,7 +14,6 @@ mod audio;
 mod boxdown;
 pub mod fast;
 pub mod jpeg;
-#[cfg(mst_jpeg_raw)]
 mod jpeg_scan;
 mod packed;
 pub mod parallel;
