@@ -40,12 +40,12 @@ fn main() {
     }
 }
 
-/// Builds src/convert/jpeg_raw.c (MJPEG in strips through libjpeg's raw-data interface, fed
+/// Builds src/convert/jpeg/raw.c (MJPEG in strips through libjpeg's raw-data interface, fed
 /// by libmst's own Huffman decode), which needs jpeglib.h; libjpeg itself is loaded at run
 /// time, so nothing is linked. There is one MJPEG build: without the header the build fails
 /// and says what to install, rather than quietly building a decoder no test runs.
 fn jpeg_raw() {
-    println!("cargo:rerun-if-changed=src/convert/jpeg_raw.c");
+    println!("cargo:rerun-if-changed=src/convert/jpeg/raw.c");
     // The header alone first, so that its absence is told apart from any other failure.
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let probe = out.join("jpeglib_probe.c");
@@ -57,7 +57,7 @@ fn jpeg_raw() {
         std::process::exit(1);
     }
     cc::Build::new()
-        .file("src/convert/jpeg_raw.c")
+        .file("src/convert/jpeg/raw.c")
         .warnings(true)
         .extra_warnings(true)
         .flag_if_supported("-fvisibility=hidden")

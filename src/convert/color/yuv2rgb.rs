@@ -1,5 +1,5 @@
 //! I420 and NV12 to 32-bit RGB (RGBA, RGBX, BGRA, BGRX) in any of the reference's matrices
-//! and ranges ([`YuvEncoding`]): the reference's conversion (convert/video.rs) in 16-bit fixed
+//! and ranges ([`YuvEncoding`]): the reference's conversion (color/reference.rs) in 16-bit fixed
 //! point with AVX2 (32 pixels a step: multiply-high of 16-bit lanes, saturating packs, byte
 //! interleaves); the columns left over go to the reference's own kernel. Without AVX2 the
 //! reference runs.
@@ -17,8 +17,8 @@
 //! libyuv's I420ToARGBMatrix is not used: it clamps the 2.112 coefficient to 2.0 (blue up to 13
 //! off where saturated).
 
-use super::video::{yuv_to_rgb_by, YuvToRgb};
-use super::{Image, ImageMut, YuvEncoding};
+use super::reference::{yuv_to_rgb_by, YuvToRgb};
+use crate::convert::{Image, ImageMut, YuvEncoding};
 use crate::frame::format::VideoPixelFormat as F;
 
 /// Largest per-sample difference from the reference.
@@ -85,7 +85,7 @@ pub fn convert_with(src: &Image, dst: &mut ImageMut, yuv: YuvEncoding) -> bool {
 
 /// Columns `x..` of rows `y..y + h` by the reference's own kernel (`x` and `y` even).
 fn rest(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize, k: &YuvToRgb) {
-    super::tail(src, dst, x, y, h, |s, d| yuv_to_rgb_by(s, d, k));
+    crate::convert::tail(src, dst, x, y, h, |s, d| yuv_to_rgb_by(s, d, k));
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -2,14 +2,14 @@
  * 4:2:2 and 4:2:0 MJPEG straight to I420 through libjpeg's raw-data interface, a strip of
  * one MCU row (8 or 16 luma rows) at a time: luma decodes into the frame's own rows; 4:2:0
  * chroma into the frame's own rows too, 4:2:2 chroma into an 8-row strip that is averaged in
- * pairs into the frame's I420 chroma while it is still in cache. TurboJPEG (jpeg.rs) can
+ * pairs into the frame's I420 chroma while it is still in cache. TurboJPEG (mod.rs) can
  * only decode a whole 4:2:2 frame at once, whose chroma then makes a second pass over two
  * full-size planes; this is how libyuv's MJPGToI420 avoids that, without its luma copy.
  * Both subsamplings take the same route so that both can be fed coefficients Huffman-decoded
- * on two threads (jpeg_scan.rs) and split into a top and a bottom half.
+ * on two threads (scan.rs) and split into a top and a bottom half.
  *
  * libjpeg (libjpeg-turbo; libjpeg.so.62 on Debian) is loaded with dlopen, like libturbojpeg in
- * jpeg.rs, so it stays optional at run time; jpeglib.h is needed to build this file (build.rs
+ * mod.rs, so it stays optional at run time; jpeglib.h is needed to build this file (build.rs
  * fails, saying what to install, without it).
  * jpeg_CreateDecompress checks the structure size and library version against the header,
  * so a mismatched library is an error, not memory corruption.
@@ -107,7 +107,7 @@ struct err {
  * libjpeg's entropy decoder module, as jpegint.h declares it (unchanged since libjpeg 6b;
  * jpeglib.h leaves the type incomplete). The fed decode replaces decode_mcu, libjpeg's own
  * extension point for entropy decoders, with one that hands over coefficients Huffman-decoded
- * by jpeg_scan.rs; libjpeg does everything else (dequantization, IDCT, output) as usual.
+ * by scan.rs; libjpeg does everything else (dequantization, IDCT, output) as usual.
  */
 struct jpeg_entropy_decoder {
     void (*start_pass)(j_decompress_ptr cinfo);
@@ -270,7 +270,7 @@ static int read_header_strips(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_
 /*
  * The Huffman tables of a baseline 4:2:2 or 4:2:0 frame's scan, as libjpeg decodes it (after
  * the header, with the standard tables where the frame has no DHT: webcam frames), for
- * jpeg_scan.rs. Fills bits (17 counts per table, count 0 unused) and vals (256 symbols per
+ * scan.rs. Fills bits (17 counts per table, count 0 unused) and vals (256 symbols per
  * table) for the DC then AC table of Y, Cb and Cr, in that order. Returns the number of luma
  * blocks per MCU (2 for 4:2:2, 4 for 4:2:0), or RAW_NOT_TAKEN for any frame that is not one
  * single-scan sequential Huffman-coded YCbCr 4:2:2 or 4:2:0 w x h frame whose MCUs are that
@@ -330,7 +330,7 @@ int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t
  * With `feed` not NULL, libjpeg takes each MCU's coefficients from `feed(feed_ctx, ...)`
  * instead of Huffman-decoding the scan (whose data is then not read): `feed` is called on this
  * thread, once per MCU in order, from the first MCU of `jpeg` (for the bottom of a frame, a
- * JPEG of its own whose header says the bottom's height: jpeg.rs). A feed that returns 0 ends
+ * JPEG of its own whose header says the bottom's height: mod.rs). A feed that returns 0 ends
  * the decode with RAW_ERROR.
  *
  * A whole frame (`rows` == h, no `feed`) is read on to its EOI marker, as TurboJPEG reads it.
@@ -440,7 +440,7 @@ int mst_jpeg_raw_decode(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len,
     }
     /* A whole frame read by libjpeg is read on to its EOI marker, as TurboJPEG does, so junk
      * after the scan, a missing EOI or a stray marker there is reported here as on every other
-     * path (jpeg.rs's module doc). A fed decode never read the scan: jpeg_scan.rs checked its
+     * path (mod.rs's module doc). A fed decode never read the scan: scan.rs checked its
      * end, and only the top of a split frame stops early; both just reset the decoder. */
     if (!feed && rows == h)
         api.finish(c);

@@ -18,15 +18,15 @@
 //! The TurboJPEG 2.x API is used (Debian 12 ships 2.1.5; 3.x keeps these functions).
 //!
 //! 4:2:2 and 4:2:0 frames, what webcams send, take a second route when it is there: libjpeg's
-//! raw-data interface (`jpeg_raw.c`, `libjpeg.so.62` loaded at run time), one MCU row at a
+//! raw-data interface (`raw.c`, `libjpeg.so.62` loaded at run time), one MCU row at a
 //! time, luma straight into the frame, 4:2:0 chroma too, and 4:2:2 chroma halved while the
 //! strip is in cache. TurboJPEG can only decode a whole 4:2:2 frame, whose two full-size chroma
 //! planes then take a second pass through memory; and only libjpeg can be fed the coefficients
-//! of libmst's two-thread Huffman decode (`jpeg_scan.rs`). Both routes run libjpeg-turbo's fast
+//! of libmst's two-thread Huffman decode (`scan.rs`). Both routes run libjpeg-turbo's fast
 //! integer IDCT, and their output is identical (a unit test holds them to it).
 //!
 //! Three rules hold whatever path (TurboJPEG, libjpeg in strips, libmst's own Huffman decode in
-//! `jpeg_scan.rs`) a frame takes, for every subsampling (tests/mjpeg_repro.rs holds them):
+//! `scan.rs`) a frame takes, for every subsampling (tests/mjpeg_repro.rs holds them):
 //! - **A failed decode is an error**, never a frame: no pixel of the caller's buffer or of the
 //!   decoder's scratch from an earlier frame is passed off as this one. (TurboJPEG 2.1 reports
 //!   its warning code for a fatal error that followed a warning, when nothing was decoded: such
@@ -57,6 +57,8 @@ use std::sync::OnceLock;
 use super::{row, row_mut, ImageMut};
 use crate::error::{err, Error, Result};
 use crate::frame::format::VideoPixelFormat;
+
+pub(crate) mod scan;
 
 type Handle = *mut c_void;
 
@@ -186,7 +188,7 @@ pub enum Decoded {
     Damaged,
 }
 
-/// libjpeg's raw-data interface for 4:2:2 and 4:2:0 frames, strip by strip (`jpeg_raw.c`;
+/// libjpeg's raw-data interface for 4:2:2 and 4:2:0 frames, strip by strip (`raw.c`;
 /// libjpeg.so.62 is loaded at run time).
 mod raw {
     use std::ffi::{c_char, c_int, c_void};
@@ -246,9 +248,9 @@ pub struct Decoder {
     strips: bool,
     raw_bottom: *mut c_void,
     bottom: Vec<u8>,
-    /// libmst's Huffman decode of 4:2:2 and 4:2:0 scans (jpeg_scan.rs), and its tables (kept while
+    /// libmst's Huffman decode of 4:2:2 and 4:2:0 scans (scan.rs), and its tables (kept while
     /// frames bring the same ones).
-    scan: super::jpeg_scan::Scratch,
+    scan: scan::Scratch,
     scan_tables: Option<ScanTables>,
     /// The stream's tables, and the segments of them the current frame leaves out.
     history: History,
@@ -549,7 +551,7 @@ fn set(dst: &mut Vec<u8>, src: &[u8]) {
 struct ScanTables {
     bits: [[u8; 17]; 6],
     vals: [[u8; 256]; 6],
-    tables: super::jpeg_scan::Tables,
+    tables: scan::Tables,
 }
 
 // SAFETY: a TurboJPEG handle may move between threads; `&mut self` keeps its use to one.
@@ -682,19 +684,19 @@ impl Decoder {
         raw_decode(self.raw, jpeg, h, dst)
     }
 
-    /// A frame on two threads: its scan Huffman-decoded by [`super::jpeg_scan::decode`] (which
+    /// A frame on two threads: its scan Huffman-decoded by [`scan::decode`] (which
     /// splits it at the restart marker nearest its middle or, without restart markers, splits
     /// the one bitstream where the decodes from its start and from its middle fall into step),
     /// then the top and bottom halves' IDCT and
     /// output by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
     /// its own: the header, with the bottom's height, and an empty scan). The output and the
     /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
-    /// whenever the scan is anything but clean (see jpeg_scan's module doc), or libjpeg
+    /// whenever the scan is anything but clean (see scan.rs's module doc), or libjpeg
     /// reports an error in either half. With `two` false, all on this thread: the Huffman
     /// decode from the start, and one libjpeg decoder for the whole frame (libmst's Huffman
     /// decoding is faster than libjpeg's).
     fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut, two: bool) -> Option<Result<Decoded>> {
-        use super::jpeg_scan::{self, Tables};
+        use self::scan::Tables;
         let (w, h) = (dst.width, dst.height);
         let mut bits = [[0u8; 17]; 6];
         let mut vals = [[0u8; 256]; 6];
@@ -729,8 +731,7 @@ impl Decoder {
         // MCUs: 16 x 8 (4:2:2) or 16 x 16 (4:2:0) pixels.
         let mcu_rows = 8 * l.v;
         let (across, down) = (w.div_ceil(16), h.div_ceil(mcu_rows));
-        let coefficients =
-            jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
+        let coefficients = scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
         if !two {
             // An error: the whole decode says what it is.
             return decode_rows(self.raw, jpeg, h, dst, Some((&coefficients, 0)))?.ok().map(Ok);
@@ -1017,13 +1018,13 @@ fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) 
 /// given, from MCU `first` on (for the bottom of a frame, `jpeg` is the bottom's own header:
 /// [`Decoder::decode_resync`]).
 ///
-/// [`Coefficients`]: super::jpeg_scan::Coefficients
+/// [`Coefficients`]: scan::Coefficients
 fn decode_rows(
     raw: *mut c_void,
     jpeg: &[u8],
     jpeg_h: usize,
     dst: &mut ImageMut,
-    fed: Option<(&super::jpeg_scan::Coefficients, usize)>,
+    fed: Option<(&scan::Coefficients, usize)>,
 ) -> Option<Result<Decoded>> {
     let (w, rows) = (dst.width, dst.height);
     let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
@@ -1074,11 +1075,11 @@ fn decode_rows(
 
 /// What a fed decode hands libjpeg: the scan's MCUs from `next` on.
 struct Feed<'a, 'c> {
-    c: &'a super::jpeg_scan::Coefficients<'c>,
+    c: &'a scan::Coefficients<'c>,
     next: usize,
 }
 
-/// libjpeg's decode_mcu, fed (jpeg_raw.c): copies the next MCU's blocks (4 or 6) into
+/// libjpeg's decode_mcu, fed (raw.c): copies the next MCU's blocks (4 or 6) into
 /// `blocks`; 0 when there is none or libjpeg asks for another number of blocks (then the
 /// decode fails).
 extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_int {
@@ -1097,7 +1098,7 @@ extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_i
             // SAFETY: n contiguous blocks of 64 coefficients.
             f.c.mcu(f.next, unsafe { std::slice::from_raw_parts_mut(p[0], 64 * n) });
         } else {
-            let mut all = [0i16; 64 * super::jpeg_scan::BLOCKS_MAX];
+            let mut all = [0i16; 64 * scan::BLOCKS_MAX];
             f.c.mcu(f.next, &mut all);
             for (b, &q) in p.iter().enumerate() {
                 // SAFETY: as above: a block of 64 coefficients.
@@ -1120,7 +1121,7 @@ fn be16(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// Offset of the first 0xFF byte of `b`, 8 bytes a step (the scan data has one every few
-/// hundred bytes: stuffing and restart markers; jpeg_scan's unstuffing).
+/// hundred bytes: stuffing and restart markers; scan.rs's unstuffing).
 pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
     let mut chunks = b.chunks_exact(8);
     for (n, c) in chunks.by_ref().enumerate() {
@@ -1340,16 +1341,16 @@ pub(super) mod tests {
         }
     }
 
-    /// Frames without restart markers, Huffman-decoded on two threads (jpeg_scan.rs) and fed
+    /// Frames without restart markers, Huffman-decoded on two threads (scan.rs) and fed
     /// to libjpeg.
     mod resync {
         use super::super::*;
-        use crate::convert::jpeg_scan::tests::frame;
+        use crate::convert::jpeg::scan::tests::frame;
         use crate::convert::testutil::OwnedImage;
 
         /// cjpeg's VGA frame rewritten by `jpegtran -optimize`: Huffman tables of its own, no
         /// restart markers (tests/data/mjpeg/README.md).
-        const OPTIMIZED: &[u8] = include_bytes!("../../tests/data/mjpeg/optimized-640x480.jpg");
+        const OPTIMIZED: &[u8] = include_bytes!("../../../tests/data/mjpeg/optimized-640x480.jpg");
 
         /// A decoder with the strip path (which scripts/test.sh's machine must have).
         pub(super) fn decoder() -> Decoder {
@@ -1443,7 +1444,7 @@ pub(super) mod tests {
                 true
             });
             truncated.truncate(truncated.len() - 1000);
-            let vga_restart: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+            let vga_restart: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
             let sequences: [(&str, Vec<Vec<u8>>); 3] = [
                 // Frame 1 split; frame 2 (other quantization tables, truncated) decoded by
                 // libjpeg alone; frame 3 (frame 1 without DQT) split: with frame 2's tables.
@@ -1570,10 +1571,10 @@ pub(super) mod tests {
         #[test]
         fn restart_intervals_split_at_a_marker() {
             let mut d = decoder();
-            let r1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
-            let r3b: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r3b-99x317.jpg");
-            let vga: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
-            let s420: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
+            let r1: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-100x128.jpg");
+            let r3b: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r3b-99x317.jpg");
+            let vga: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+            let s420: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
             for (jpeg, w, h) in [(r1, 100, 128), (r3b, 99, 317), (vga, 640, 480), (s420, 100, 128)] {
                 let (r, reference) = whole(&mut d, jpeg, w, h);
                 assert_eq!(r.unwrap(), Decoded::Clean);
@@ -1800,7 +1801,7 @@ pub(super) mod tests {
                 ("optimized-640x480 (4:2:2, no restart markers)", file("optimized-640x480.jpg"), 640, 480),
                 ("restart/r1-640x480-nodht (4:2:2)", file("restart/r1-640x480-nodht.jpg"), 640, 480),
                 ("restart/r1-420-100x128 (4:2:0)", file("restart/r1-420-100x128.jpg"), 100, 128),
-                ("a 640x480 4:2:0 frame", crate::convert::jpeg_scan::tests::frame(640, 480, TJSAMP_420).0, 640, 480),
+                ("a 640x480 4:2:0 frame", crate::convert::jpeg::scan::tests::frame(640, 480, TJSAMP_420).0, 640, 480),
                 (
                     "repro/gray-junk-before-eoi, its junk removed",
                     without_junk(&file("repro/gray-junk-before-eoi.jpg")),
@@ -1996,11 +1997,11 @@ pub(super) mod tests {
     mod restart {
         use super::super::*;
 
-        const R1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
-        const VGA: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
-        const NONE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/none-100x128.jpg");
-        const PROGRESSIVE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/prog-100x128.jpg");
-        const S420: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
+        const R1: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-100x128.jpg");
+        const VGA: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+        const NONE: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/none-100x128.jpg");
+        const PROGRESSIVE: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/prog-100x128.jpg");
+        const S420: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
 
         /// The header parse that decides which frames libmst's Huffman decoder takes: single-
         /// scan sequential 4:2:2 or 4:2:0 of the stream's size, restart interval read; anything libjpeg

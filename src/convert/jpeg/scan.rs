@@ -1,6 +1,6 @@
 //! Huffman decoding of a baseline 4:2:2 or 4:2:0 JPEG scan on two threads, for the libjpeg
-//! decode in `jpeg.rs` (which does the IDCT and output, fed with these coefficients:
-//! `jpeg_raw.c`, `mst_jpeg_raw_decode` with a feed). An MCU is 2 (4:2:2) or 4 (4:2:0) luma
+//! decode in `mod.rs` (which does the IDCT and output, fed with these coefficients:
+//! `raw.c`, `mst_jpeg_raw_decode` with a feed). An MCU is 2 (4:2:2) or 4 (4:2:0) luma
 //! blocks, then Cb and Cr ([`Tables::luma`]). libjpeg-turbo's Huffman decoding is most of a frame's
 //! decode (benches/kernels.rs, the floor row), and this decoder is also faster than it (codes
 //! and values of up to 10 bits in one table read).
@@ -493,7 +493,7 @@ fn unstuff(scan: &[u8], out: &mut Vec<u8>, markers: &mut Vec<usize>) -> Option<u
     markers.clear();
     let mut p = 0;
     loop {
-        let f = super::jpeg::find_ff(scan.get(p..)?)?;
+        let f = super::find_ff(scan.get(p..)?)?;
         out.extend_from_slice(&scan[p..p + f]);
         p += f;
         match *scan.get(p + 1)? {
@@ -516,7 +516,7 @@ fn unstuff(scan: &[u8], out: &mut Vec<u8>, markers: &mut Vec<usize>) -> Option<u
 }
 
 /// Huffman-decodes the 4:2:2 scan `scan` (its entropy-coded data, from right after SOS to the
-/// EOI marker) of `mcus` MCUs on two threads ([`super::parallel::join`]: both on this one when
+/// EOI marker) of `mcus` MCUs on two threads ([`crate::convert::parallel::join`]: both on this one when
 /// the helper is busy). None when libjpeg alone must decode the frame (see the module doc),
 /// and whenever a whole byte lies between the last MCU and EOI: libjpeg, reading on to EOI,
 /// may report those bytes as damage or not (as far as its Huffman decoder read ahead), so
@@ -584,7 +584,7 @@ fn decode_intervals<'s>(
         };
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let (mut a, mut b) = (Err(Bad), Err(Bad));
-    super::parallel::join(
+    crate::convert::parallel::join(
         || a = run(0..split, top, &mut |t_mcu, at| top_at[t_mcu] = at),
         || b = run(split..count, bottom, &mut |_, at| entries.push(Entry { bit: 0, at, run: 0, pred: [0; 3] })),
     );
@@ -629,7 +629,7 @@ fn decode_at<'s>(
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let mut top_state: Result<(usize, usize, [i32; 3], usize), Bad> = Err(Bad);
     let mut bottom_state = None;
-    super::parallel::join(
+    crate::convert::parallel::join(
         || {
             let mut r = Reader::at(data, 0);
             let mut pred = [0; 3];
