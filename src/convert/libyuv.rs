@@ -5,7 +5,7 @@
 //!
 //! | operation | libyuv | max error vs reference |
 //! | --- | --- | --- |
-//! | YUYV/UYVY → I420 | YUY2ToI420, UYVYToI420 | 0 |
+//! | YUYV/UYVY → I420 | our own (packed/fast.rs); YUY2ToI420, UYVYToI420 without AVX2 | 0 |
 //! | NV12 ↔ I420 | NV12ToI420, I420ToNV12 | 0 |
 //! | 24-bit RGB → 32-bit | RGB24ToARGB (byte order kept) | 0 |
 //! | RGBA ↔ BGRA | ARGBToABGR | 0 |

@@ -15,6 +15,25 @@ use yuv_sys as y;
 
 /// Packed 4:2:2 (`src`, rows `stride` apart) to I420. Same contract as the reference.
 pub fn packed422_to_i420(src: &[u8], stride: usize, order: super::Packed422, dst: &mut ImageMut) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        let fits = dst.format == F::I420
+            && dst.width > 0
+            && dst.height > 0
+            && plane(src, stride, super::Packed422::row_bytes(dst.width), dst.height).is_some()
+            && (0..3).all(|i| dst_plane(dst, i).is_some());
+        if !fits {
+            return false;
+        }
+        // SAFETY: the CPU has AVX2; every plane was checked to hold its rows at its stride.
+        unsafe { avx2::packed422_to_i420(src, stride, order, dst) };
+        return true;
+    }
+    by_libyuv(src, stride, order, dst)
+}
+
+/// [`packed422_to_i420`] on libyuv's YUY2ToI420 / UYVYToI420 (machines without AVX2).
+fn by_libyuv(src: &[u8], stride: usize, order: super::Packed422, dst: &mut ImageMut) -> bool {
     if dst.format != F::I420 || dst.width == 0 || dst.height == 0 {
         return false;
     }
@@ -23,12 +42,6 @@ pub fn packed422_to_i420(src: &[u8], stride: usize, order: super::Packed422, dst
     let (Some(py), Some(pu), Some(pv)) = (dst_plane(dst, 0), dst_plane(dst, 1), dst_plane(dst, 2)) else {
         return false;
     };
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2; every plane was checked to hold its rows at its stride.
-        unsafe { avx2::packed422_to_i420(src, stride, order, dst) };
-        return true;
-    }
     let f = match order {
         super::Packed422::Yuyv => y::rs_YUY2ToI420,
         super::Packed422::Uyvy => y::rs_UYVYToI420,
@@ -151,6 +164,11 @@ mod tests {
                 reference::packed422_to_i420(&src, stride, order, &mut slow.view_mut());
                 fast.assert_padding();
                 assert_eq!(max_diff(&fast, &slow), 0, "{order:?} {w}x{h}");
+                // The path of machines without AVX2, run here too.
+                let mut other = OwnedImage::new(F::I420, w, h, 1, 0);
+                assert!(by_libyuv(&src, stride, order, &mut other.view_mut()));
+                other.assert_padding();
+                assert_eq!(max_diff(&other, &slow), 0, "libyuv {order:?} {w}x{h}");
             }
         }
         for (k, &(w, h)) in SIZES.iter().enumerate() {
