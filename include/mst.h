@@ -890,6 +890,19 @@ typedef struct MstDeviceInfo {
 } MstDeviceInfo;
 
 /**
+ * Called when the set of devices mst_devices_enumerate() lists has changed: a camera, sound
+ * card or fake device arrived or left. It says nothing about what changed: enumerate again.
+ */
+typedef void (*MstDeviceChangeCallback)(void *user_data);
+
+/**
+ * Destroy-notify for callback `user_data`: called once, when the callback is replaced,
+ * removed, or its object is freed, on the thread that does so (for a processor callback:
+ * the callback thread). Never called under an internal lock.
+ */
+typedef void (*MstDestroyNotify)(void *user_data);
+
+/**
  * One scripted fault (all zero but struct_size and kind = the kind's defaults).
  */
 typedef struct MstFault {
@@ -1274,13 +1287,6 @@ typedef void (*MstLogCallback)(void *user_data,
                                MstLogLevel level,
                                const char *origin,
                                const char *message);
-
-/**
- * Destroy-notify for callback `user_data`: called once, when the callback is replaced,
- * removed, or its object is freed, on the thread that does so (for a processor callback:
- * the callback thread). Never called under an internal lock.
- */
-typedef void (*MstDestroyNotify)(void *user_data);
 
 /**
  * Audio constraints of mst_track_create_microphone() (all zero but struct_size = none).
@@ -1823,6 +1829,34 @@ MstStatus mst_device_list_get_device(const struct MstDeviceList *list,
  * Spec: libmst extension (releases the C handle).
  */
 MstStatus mst_device_list_free(struct MstDeviceList *list);
+
+/**
+ * Calls `callback` (NULL: no callback, the default) each time the set of devices
+ * mst_devices_enumerate() lists changes (the spec's `devicechange` event): a V4L2 node or an
+ * ALSA card appears or goes, or a fake device is added, unplugged or freed. A watcher thread,
+ * running while a callback is set, wakes on inotify events on /dev and /dev/snd, waits until
+ * a burst of them has been quiet for 100 ms (at most 1 s), enumerates, and calls the callback
+ * only when the list differs from the one it saw last (a device that comes and goes within
+ * one burst is no change). The callback runs on that thread, one call at a time, with no
+ * libmst lock held; it may call libmst, this function included. Changes made before this
+ * returns are not reported to the new callback, changes made after are.
+ *
+ * Ownership: libmst keeps `callback` and `user_data` until replaced or removed; `destroy` (may
+ * be NULL) is called once with `user_data`: when the callback is replaced or removed, before
+ * that call returns (on the replacing thread), or, when replaced from inside the callback,
+ * on the watcher thread as the callback returns; at once when `callback` is NULL or the call
+ * fails.
+ * Thread safety: any thread, also from inside the callback. When it returns, the previous
+ * callback is not running on any other thread and is never called again (from inside the
+ * callback, the running call is the caller's own and goes on until it returns).
+ * Blocking: yes: waits for a call of the previous callback to return, and, the first time,
+ * for the watcher's first enumeration. Do not call it holding a lock the callback takes.
+ * Errors: MST_ERR_IO (the watcher thread or its eventfd could not be made; nothing changes).
+ * Spec: MediaDevices `devicechange` event (libmst extension, since 1.3).
+ */
+MstStatus mst_set_device_change_callback(MstDeviceChangeCallback callback,
+                                         void *user_data,
+                                         MstDestroyNotify destroy);
 
 /**
  * Adds a fake camera or microphone to the process's device list: mst_devices_enumerate()

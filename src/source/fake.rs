@@ -256,6 +256,8 @@ impl FakeDevice {
             gone: AtomicBool::new(false),
         });
         list.push(dev.clone());
+        drop(list);
+        crate::device::watch::notify();
         Ok(dev)
     }
 
@@ -295,6 +297,7 @@ impl FakeDevice {
     pub fn remove(self: &Arc<Self>) {
         self.gone.store(true, Ordering::Release);
         lock(&DEVICES).retain(|d| !Arc::ptr_eq(d, self));
+        crate::device::watch::notify();
         let running = lock(&self.running).upgrade();
         if let Some(core) = running {
             core.end(EndReason::DeviceLost);
@@ -544,6 +547,7 @@ impl CameraRun {
                     FaultKind::Unplug => {
                         drain(core, stop, pacing);
                         self.dev.gone.store(true, Ordering::Release);
+                        crate::device::watch::notify();
                         return Ok(Some(EndReason::DeviceLost));
                     }
                     FaultKind::Overrun { count } => {
@@ -752,6 +756,7 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
                     FaultKind::Unplug => {
                         drain(core, stop, pacing);
                         dev.gone.store(true, Ordering::Release);
+                        crate::device::watch::notify();
                         return Ok(Some(EndReason::DeviceLost));
                     }
                     FaultKind::Overrun { count } => {

@@ -508,6 +508,7 @@ FUNCTIONS = {
     "mst_device_list_get_count": (C.c_int32, [C.c_void_p, C.POINTER(C.c_size_t)]),
     "mst_device_list_get_device": (C.c_int32, [C.c_void_p, C.c_size_t, C.POINTER(MstDeviceInfo)]),
     "mst_device_list_free": (C.c_int32, [C.c_void_p]),
+    "mst_set_device_change_callback": (C.c_int32, [C.c_void_p, C.c_void_p, C.c_void_p]),
     "mst_fake_device_add": (C.c_int32, [C.POINTER(MstFakeDeviceInit), C.POINTER(C.c_void_p)]),
     "mst_fake_device_get_id": (C.c_int32, [C.c_void_p, C.POINTER(C.c_char_p)]),
     "mst_fake_device_inject": (C.c_int32, [C.c_void_p, C.POINTER(MstFault)]),
