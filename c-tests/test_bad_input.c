@@ -513,6 +513,8 @@ static void device_rows(void) {
     const char *g = "Devices";
     begin(g, "mst_devices_enumerate");
     TRY(C_NULL, "`out`", mst_devices_enumerate(NULL));
+    begin(g, "mst_set_device_change_callback");
+    TRY_OK(C_NULL, "`callback`", "NULL: no callback, the default", mst_set_device_change_callback(NULL, NULL, NULL));
     begin(g, "mst_device_list_get_count");
     HANDLE_CASES("list", MstDeviceList, stale_list, vtrack, mst_device_list_get_count(H, OUT(size_t)));
     TRY(C_NULL, "`out`", mst_device_list_get_count(list, NULL));
