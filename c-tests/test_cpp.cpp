@@ -524,6 +524,43 @@ void test_log() {
   CHECK_THROWS(mst::set_log_level(static_cast<MstLogLevel>(0)), MST_ERR_INVALID_ARG, "mst_set_log_level");
 }
 
+// Device changes (1.3): one call when a fake device arrives and one when it goes, the list
+// read in the call agreeing; removed, libmst's copy is gone before the call returns.
+void test_device_change() {
+  struct Seen {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<bool> listed;  // per call: whether "fake:cpp-watch" was in the list
+  };
+  auto seen = std::make_shared<Seen>();
+  mst::set_device_change_callback([seen] {
+    bool here = false;
+    mst::DeviceList devices = mst::DeviceList::enumerate();
+    for (std::size_t i = 0; i < devices.size(); i++)
+      here |= devices.at(i).device_id == "fake:cpp-watch";
+    std::lock_guard<std::mutex> lock(seen->mutex);
+    seen->listed.push_back(here);
+    seen->changed.notify_all();
+  });
+  auto wait_for = [&seen](std::size_t calls) {
+    std::unique_lock<std::mutex> lock(seen->mutex);
+    // Only to tell a hang: a busy machine is slow, not wrong.
+    return seen->changed.wait_for(lock, std::chrono::seconds(60), [&] { return seen->listed.size() >= calls; });
+  };
+  auto init = mst::init<MstFakeDeviceInit>();
+  init.kind = MST_DEVICE_KIND_AUDIO_INPUT;
+  init.name = "cpp-watch";
+  {
+    mst::FakeDevice fake = mst::FakeDevice::add(init);
+    CHECK(wait_for(1));
+  }
+  CHECK(wait_for(2));
+  mst::set_device_change_callback({});
+  CHECK(seen.use_count() == 1);
+  std::lock_guard<std::mutex> lock(seen->mutex);
+  CHECK(seen->listed == std::vector<bool>({true, false}));
+}
+
 } // namespace
 
 int main() {
@@ -539,6 +576,7 @@ int main() {
   test_fake_device();
   test_wrap();
   test_log();
+  test_device_change();
   std::puts("test_cpp: ok");
   return 0;
 }
