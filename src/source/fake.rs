@@ -185,6 +185,17 @@ fn find(id: &str, kind: DeviceKind) -> Result<Arc<FakeDevice>> {
         })
 }
 
+/// What tells fake devices apart beyond their id, for reacquire: the label and what it
+/// produces (a device re-added under the same name with another label is another device).
+/// Errors: NoDevice (no such fake device in the list now).
+pub(crate) fn identity(id: &str) -> Result<String> {
+    lock(&DEVICES)
+        .iter()
+        .find(|d| d.id() == id && !d.gone.load(Ordering::Acquire))
+        .map(|d| format!("{}|{:?}", d.label, d.init.media))
+        .ok_or_else(|| err!(NoDevice, "no fake device {id:?}"))
+}
+
 const MAX_DIMENSION: u32 = crate::frame::MAX_DIMENSION;
 
 impl FakeDevice {

@@ -4,6 +4,7 @@
 pub mod alsa;
 pub mod fake;
 pub mod generator;
+pub mod reacquire;
 pub mod synthetic;
 pub mod v4l2;
 pub(crate) mod worker;
@@ -46,6 +47,13 @@ pub struct SourceCore {
     counters: OnceLock<Arc<dyn Any + Send + Sync>>,
     /// Why the source failed, when it ended with `EndReason::Error` and knew why.
     error: OnceLock<Error>,
+    /// Reacquire: asked before the tracks end because the device went away.
+    supervisor: Mutex<Option<Arc<dyn reacquire::LostHandler>>>,
+    /// Reacquire: how to open the device again, set by the device's constructor.
+    reopen: OnceLock<reacquire::Reopen>,
+    /// Reacquire: the sources of the device's later sessions, whose frames this one relays;
+    /// their counters add to this one's in the capture statistics.
+    sessions: Mutex<Vec<Arc<SourceCore>>>,
 }
 
 impl SourceCore {
@@ -60,6 +68,9 @@ impl SourceCore {
             initial_settings: OnceLock::new(),
             counters: OnceLock::new(),
             error: OnceLock::new(),
+            supervisor: Mutex::new(None),
+            reopen: OnceLock::new(),
+            sessions: Mutex::new(Vec::new()),
         })
     }
 
@@ -144,6 +155,7 @@ impl SourceCore {
             if let Some(b) = self.backend.get() {
                 b.stop();
             }
+            self.stop_supervisor();
         }
     }
 
@@ -176,8 +188,19 @@ impl SourceCore {
         }
     }
 
-    /// The source has ended: every connected track ends with `reason`.
+    /// The source has ended: every connected track ends with `reason`. A device lost while a
+    /// reacquire supervisor watches the source does not end it: the supervisor mutes it and
+    /// waits for the device to come back, and the backend of the lost session stops.
     pub fn end(&self, reason: EndReason) {
+        if reason == EndReason::DeviceLost {
+            let supervisor = self.supervisor.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if supervisor.is_some_and(|s| s.device_lost()) {
+                if let Some(b) = self.backend.get() {
+                    b.stop();
+                }
+                return;
+            }
+        }
         let tracks = {
             let mut c = self.lock();
             c.ended = true;
@@ -189,6 +212,49 @@ impl SourceCore {
         if let Some(b) = self.backend.get() {
             b.stop();
         }
+        self.stop_supervisor();
+    }
+
+    fn stop_supervisor(&self) {
+        let supervisor = self.supervisor.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(s) = supervisor {
+            s.stop();
+        }
+    }
+
+    /// Installs (Some) or removes (None) the reacquire supervisor, returning the previous one;
+    /// false in .0 when the source has ended already.
+    pub(crate) fn set_supervisor(
+        &self,
+        supervisor: Option<Arc<dyn reacquire::LostHandler>>,
+    ) -> (bool, Option<Arc<dyn reacquire::LostHandler>>) {
+        let c = self.lock();
+        if c.ended && supervisor.is_some() {
+            return (false, None);
+        }
+        let previous = std::mem::replace(&mut *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()), supervisor);
+        drop(c);
+        (true, previous)
+    }
+
+    /// Records how to open this source's device again (its constructor calls it, once).
+    pub(crate) fn set_reopen(&self, reopen: reacquire::Reopen) {
+        let _ = self.reopen.set(reopen);
+    }
+
+    pub(crate) fn reopen(&self) -> Option<&reacquire::Reopen> {
+        self.reopen.get()
+    }
+
+    pub(crate) fn add_session(&self, core: Arc<SourceCore>) {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).push(core);
+    }
+
+    /// This source and the sources of its later sessions (reacquire), first to last.
+    pub(crate) fn sessions(self: &Arc<Self>) -> Vec<Arc<SourceCore>> {
+        let mut all = vec![self.clone()];
+        all.extend(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned());
+        all
     }
 
     /// The source failed: it keeps `error` and every connected track ends with
