@@ -855,6 +855,9 @@ static void track_rows(void) {
     TRACK_GETTER(mst_track_get_end_reason, MstEndReason);
     begin(g, "mst_track_stop");
     HANDLE_CASES("track", MstTrack, stale_track, vgen, mst_track_stop(H));
+    begin(g, "mst_track_set_reacquire");
+    HANDLE_CASES("track", MstTrack, stale_track, vgen, mst_track_set_reacquire(H, MST_REACQUIRE_FOREVER));
+    TRY(C_WRONG_KIND, "`track` (a generator's)", mst_track_set_reacquire(vtrack, MST_REACQUIRE_FOREVER));
     TRACK_GETTER(mst_track_clone, MstTrack *);
     begin(g, "mst_track_free");
     FREE_CASES("track", MstTrack, mst_track_free, vgen, new_vtrack());

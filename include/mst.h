@@ -91,7 +91,7 @@ template <typename T> static inline T mst_struct_init(void) {
  * mst_track_set_reacquire()'s `timeout_ms` for no time limit: the track waits for its
  * device until it is stopped.
  */
-#define MST_REACQUIRE_FOREVER UINT32_MAX
+#define MST_REACQUIRE_FOREVER 4294967295
 
 /**
  * `min` is set in MstConstrainRange.present.

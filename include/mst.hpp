@@ -308,6 +308,12 @@ public:
   }
   // Ends this track (MediaStreamTrack.stop()); the handle stays valid.
   void stop() { detail::check(mst_track_stop(get()), "mst_track_stop"); }
+  // A camera or microphone track waits, muted, for its unplugged device to come back (the same
+  // device, by identity) for up to `timeout_ms` (MST_REACQUIRE_FOREVER: until stopped; 0: off,
+  // the default). libmst 1.3.
+  void set_reacquire(std::uint32_t timeout_ms) {
+    detail::check(mst_track_set_reacquire(get(), timeout_ms), "mst_track_set_reacquire");
+  }
 
   MstKind kind() const {
     MstKind kind{};

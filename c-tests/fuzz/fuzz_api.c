@@ -2868,6 +2868,13 @@ static void op_fake_device(In *in) {
     MstStatus st = video ? CHK(mst_track_create_camera(idbuf, NULL, NULL, &t), S_OK | S_ANY_FAIL)
                          : CHK(mst_track_create_microphone(idbuf, NULL, &t), S_OK | S_ANY_FAIL);
     uint8_t s = rd8(in);
+    bool reacquiring = false;
+    if (st == MST_OK && (s & 0x20)) {
+        /* Reacquire: an unplug then mutes the track instead of ending it (the reads below time
+         * out); the counters must still add up. Refused once an unplug at frame 0 ended it. */
+        uint32_t ms = (s & 1) ? MST_REACQUIRE_FOREVER : 1 + ((s >> 2) & 7);
+        reacquiring = CHK(mst_track_set_reacquire(t, ms), S_OK | S_STATE | S_NODEV) == MST_OK;
+    }
     if (st == MST_OK) {
         MstProcessorOptions o = {.struct_size = sizeof o, .max_buffer_size = 1 + s % 4, .flags = 0};
         MstProcessor *p = NULL;
@@ -2904,8 +2911,12 @@ static void op_fake_device(In *in) {
             CHK(mst_fake_device_free(dev), S_OK);
             dev = NULL;
             MstReadyState rs = 0;
+            bool muted = false;
             CHK(mst_track_get_ready_state(t, &rs), S_OK);
-            ENSURE(rs == MST_READY_STATE_ENDED, "a track of a freed fake device is still live");
+            CHK(mst_track_get_muted(t, &muted), S_OK);
+            /* Reacquiring, it waits muted (unless its timeout has passed already). */
+            ENSURE(rs == MST_READY_STATE_ENDED || (reacquiring && muted), "a track of a freed fake device is still live%s",
+                   reacquiring ? " and not muted" : "");
         }
         CHK(mst_track_free(t), S_OK);
     }

@@ -9,7 +9,7 @@ use crate::source::reacquire::{set_reacquire, Reacquire};
 
 /// mst_track_set_reacquire()'s `timeout_ms` for no time limit: the track waits for its
 /// device until it is stopped.
-pub const MST_REACQUIRE_FOREVER: u32 = u32::MAX;
+pub const MST_REACQUIRE_FOREVER: u32 = 4_294_967_295;
 
 /// Makes the track's device source (every track on it, clones included) reacquire the device
 /// after it is unplugged or its driver unbound: the tracks stay live and muted (the mute

@@ -121,10 +121,10 @@ pub enum Reacquire {
 pub fn set_reacquire(track: &Track, how: Reacquire) -> Result<()> {
     let core = track.source();
     let Some(reopen) = core.reopen().cloned() else {
-        return Err(err!(Unsupported, "only a camera or microphone track can reacquire its device"));
+        return Err(err!(Unsupported, "`track` is not a camera or microphone track: only those reacquire a device"));
     };
     if track.end_reason().is_some() {
-        return Err(err!(InvalidState, "the track has ended"));
+        return Err(err!(InvalidState, "`track` has ended"));
     }
     let timeout = match how {
         Reacquire::Off => {
@@ -149,7 +149,7 @@ pub fn set_reacquire(track: &Track, how: Reacquire) -> Result<()> {
     let (installed, _) = core.set_supervisor(Some(supervisor.clone()));
     if !installed {
         supervisor.stop();
-        return Err(err!(InvalidState, "the track has ended"));
+        return Err(err!(InvalidState, "`track` has ended"));
     }
     slot.push(Arc::downgrade(&supervisor));
     Ok(())
