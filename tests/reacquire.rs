@@ -61,7 +61,8 @@ fn mute_log(track: &Track) -> Arc<Mutex<Vec<bool>>> {
 
 fn stats_add_up(p: &Processor) {
     let s = p.stats();
-    assert_eq!(s.total, s.delivered + s.discarded + s.queued, "{s:?}");
+    // Frames decimated for the frame rate never enter the queue's count.
+    assert_eq!(s.total, s.delivered + s.discarded_in_queue() + s.queued, "{s:?}");
 }
 
 #[test]

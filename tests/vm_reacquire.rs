@@ -55,7 +55,8 @@ fn read(p: &Processor, n: usize) {
 
 fn stats_add_up(p: &Processor) {
     let s = p.stats();
-    assert_eq!(s.total, s.delivered + s.discarded + s.queued, "{s:?}");
+    // Frames decimated for the frame rate never enter the queue's count.
+    assert_eq!(s.total, s.delivered + s.discarded_in_queue() + s.queued, "{s:?}");
 }
 
 /// The platform device `device` of `driver`, unbound until `bind` (or the drop, for a test
@@ -114,7 +115,9 @@ fn a_vivid_camera_is_muted_while_unbound_and_resumes_with_the_same_settings_afte
     vivid.bind();
     wait_until("the camera track to unmute", || !track.muted());
     read(&p, 3);
-    assert_eq!(track.settings(), settings);
+    // The same mode (the frame rate is measured from the frames: it wanders in the VM).
+    let now = track.settings();
+    assert_eq!((now.width, now.height, now.resize_mode), (settings.width, settings.height, settings.resize_mode));
     assert_eq!(track.end_reason(), None);
     let cam = camera_stats(&track).unwrap();
     assert!(cam.frames >= frames_before + 3, "{frames_before} then {cam:?}");

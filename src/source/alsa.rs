@@ -87,8 +87,7 @@ impl Counters {
 /// The capture counters of `track`'s source, all as of one moment (summed over the sessions
 /// of a reacquired device); None when it is not a microphone.
 pub fn capture_stats(track: &Track) -> Option<CaptureStats> {
-    let snapshots =
-        track.source().sessions().into_iter().filter_map(|s| s.counters::<Counters>().map(|c| c.snapshot()));
+    let snapshots = track.source().session_counters::<Counters>().into_iter().map(|c| c.snapshot());
     snapshots.reduce(|a, b| CaptureStats {
         chunks: a.chunks + b.chunks,
         frames: a.frames + b.frames,

@@ -51,9 +51,10 @@ pub struct SourceCore {
     supervisor: Mutex<Option<Arc<dyn reacquire::LostHandler>>>,
     /// Reacquire: how to open the device again, set by the device's constructor.
     reopen: OnceLock<reacquire::Reopen>,
-    /// Reacquire: the sources of the device's later sessions, whose frames this one relays;
-    /// their counters add to this one's in the capture statistics.
-    sessions: Mutex<Vec<Arc<SourceCore>>>,
+    /// Reacquire: the counters of the sources of the device's later sessions, whose frames
+    /// this one relays; they add to this one's in the capture statistics. (Only the counters
+    /// are kept, not the sources and their finished threads.)
+    sessions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl SourceCore {
@@ -246,15 +247,18 @@ impl SourceCore {
         self.reopen.get()
     }
 
-    pub(crate) fn add_session(&self, core: Arc<SourceCore>) {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).push(core);
+    /// Adds the counters of `core`, a later session of this source's device (reacquire).
+    pub(crate) fn add_session(&self, core: &SourceCore) {
+        if let Some(c) = core.counters.get() {
+            self.sessions.lock().unwrap_or_else(|p| p.into_inner()).push(c.clone());
+        }
     }
 
-    /// This source and the sources of its later sessions (reacquire), first to last.
-    pub(crate) fn sessions(self: &Arc<Self>) -> Vec<Arc<SourceCore>> {
-        let mut all = vec![self.clone()];
-        all.extend(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned());
-        all
+    /// The counters of type `T` of this source and of its device's later sessions
+    /// (reacquire), first to last.
+    pub(crate) fn session_counters<T: Send + Sync + 'static>(&self) -> Vec<Arc<T>> {
+        let later = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.counters::<T>().into_iter().chain(later.into_iter().filter_map(|c| c.downcast::<T>().ok())).collect()
     }
 
     /// The source failed: it keeps `error` and every connected track ends with

@@ -274,7 +274,7 @@ impl Supervisor {
             if let Some(track) = self.try_open() {
                 let Some(core) = self.outer.upgrade() else { return false };
                 let session = self.session.fetch_add(1, Ordering::AcqRel) + 1;
-                core.add_session(track.source().clone());
+                core.add_session(track.source());
                 let mut st = self.state();
                 if st.stopped {
                     return false;

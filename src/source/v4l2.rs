@@ -212,8 +212,7 @@ pub(crate) struct Counters {
 /// The capture counters of `track`'s source (summed over the sessions of a reacquired device,
 /// the last sequence number the latest session's); None when it is not a camera.
 pub fn camera_stats(track: &Track) -> Option<CameraStats> {
-    let sessions = track.source().sessions();
-    let each = sessions.iter().filter_map(|s| s.counters::<Counters>()).map(|c| CameraStats {
+    let each = track.source().session_counters::<Counters>().into_iter().map(|c| CameraStats {
         frames: c.frames.load(Ordering::Relaxed),
         last_sequence: c.last_sequence.load(Ordering::Relaxed) as u32,
         dropped: c.dropped.load(Ordering::Relaxed),
