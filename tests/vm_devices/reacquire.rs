@@ -14,8 +14,7 @@ use mst::source::reacquire::{set_reacquire, Reacquire, RETRY};
 use mst::source::v4l2::{camera, camera_stats, CameraOptions};
 use mst::*;
 
-#[path = "common/vm.rs"]
-mod vm;
+use super::vm;
 use vm::in_vm;
 
 /// Only to tell a hang from slowness (the guest CPU is emulated).

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use mst::device::watch::{set_callback, SETTLE};
 use mst::device::{enumerate, DeviceInfo};
 
-#[path = "common/vm.rs"]
-mod vm;
+use super::vm;
 use vm::in_vm;
 
 /// Only to tell a hang from slowness (the guest CPU is emulated).
