@@ -299,8 +299,45 @@ static void test_pattern_track(void) {
     CHECK_OK(mst_track_free(t));
 }
 
+/* Camera controls (since 1.3) on a track whose source has none: a required member fails
+ * naming the control, an ideal alone is ignored, modes and `reserved` are checked, and what
+ * was applied comes back from mst_track_get_constraints(). */
+static void camera_controls_without_a_camera(void) {
+    MstTestPatternOptions opts = {.struct_size = sizeof(MstTestPatternOptions), .width = 64, .height = 48, .unpaced = true, .frame_count = 1};
+    MstTrack *t = NULL;
+    CHECK_OK(mst_track_create_test_pattern(&opts, &t));
+    MstCapabilities caps = MST_STRUCT_INIT(MstCapabilities);
+    CHECK_OK(mst_track_get_capabilities(t, &caps));
+    CHECK_EQ_INT(caps.present & (MST_SETTING_BRIGHTNESS | MST_SETTING_ZOOM | MST_SETTING_EXPOSURE_MODE), 0);
+    MstVideoConstraints zoom = {.struct_size = sizeof(MstVideoConstraints), .zoom = exact(2)};
+    expect_overconstrained(t, &zoom, "zoom");
+    MstVideoConstraints focus = {.struct_size = sizeof(MstVideoConstraints),
+                                 .focus_mode = {.present = MST_CONSTRAIN_EXACT, .exact = MST_METERING_MODE_MANUAL}};
+    expect_overconstrained(t, &focus, "focusMode");
+    MstVideoConstraints bad = {.struct_size = sizeof(MstVideoConstraints),
+                               .exposure_mode = {.present = MST_CONSTRAIN_IDEAL, .ideal = 5}};
+    CHECK_STATUS(mst_track_apply_constraints(t, &bad), MST_ERR_INVALID_ARG);
+    MstVideoConstraints reserved = {.struct_size = sizeof(MstVideoConstraints), .reserved = 1};
+    CHECK_STATUS(mst_track_apply_constraints(t, &reserved), MST_ERR_INVALID_ARG);
+    MstVideoConstraints ideal = {.struct_size = sizeof(MstVideoConstraints),
+                                 .brightness = {.present = MST_CONSTRAIN_IDEAL, .ideal = 10},
+                                 .white_balance_mode = {.present = MST_CONSTRAIN_IDEAL, .ideal = MST_METERING_MODE_CONTINUOUS}};
+    CHECK_OK(mst_track_apply_constraints(t, &ideal));
+    MstVideoConstraints got = MST_STRUCT_INIT(MstVideoConstraints);
+    CHECK_OK(mst_track_get_constraints(t, &got));
+    CHECK_EQ_INT(got.brightness.present, MST_CONSTRAIN_IDEAL);
+    CHECK(got.brightness.ideal == 10.0);
+    CHECK_EQ_INT(got.white_balance_mode.present, MST_CONSTRAIN_IDEAL);
+    CHECK_EQ_INT(got.white_balance_mode.ideal, MST_METERING_MODE_CONTINUOUS);
+    MstSettings s = MST_STRUCT_INIT(MstSettings);
+    CHECK_OK(mst_track_get_settings(t, &s));
+    CHECK_EQ_INT(s.present & (MST_SETTING_BRIGHTNESS | MST_SETTING_WHITE_BALANCE_MODE), 0);
+    CHECK_OK(mst_track_free(t));
+}
+
 int main(void) {
     fill_source();
+    camera_controls_without_a_camera();
     video_generator_tracks();
     frame_rate();
     audio_track();

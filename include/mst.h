@@ -133,6 +133,35 @@ template <typename T> static inline T mst_struct_init(void) {
 #define MST_SETTING_SAMPLE_SIZE 128
 
 /**
+ * Since 1.3: the camera controls, in MstSettings and MstCapabilities.
+ */
+#define MST_SETTING_BRIGHTNESS 256
+
+#define MST_SETTING_CONTRAST 512
+
+#define MST_SETTING_SATURATION 1024
+
+#define MST_SETTING_SHARPNESS 2048
+
+#define MST_SETTING_EXPOSURE_TIME 4096
+
+#define MST_SETTING_COLOR_TEMPERATURE 8192
+
+#define MST_SETTING_FOCUS_DISTANCE 16384
+
+#define MST_SETTING_ZOOM 32768
+
+#define MST_SETTING_PAN 65536
+
+#define MST_SETTING_TILT 131072
+
+#define MST_SETTING_EXPOSURE_MODE 262144
+
+#define MST_SETTING_WHITE_BALANCE_MODE 524288
+
+#define MST_SETTING_FOCUS_MODE 1048576
+
+/**
  * Status codes: `MST_OK` (0) or a negative error. Values are fixed and only ever appended.
  */
 enum MstStatus
@@ -742,6 +771,27 @@ typedef int32_t MstFakePacing;
 #endif // __cplusplus
 
 /**
+ * Media Capture Image's `MeteringMode` (since 1.3). 0 in MstConstrainMode means "unset".
+ */
+enum MstMeteringMode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  MST_METERING_MODE_NONE = 1,
+  MST_METERING_MODE_MANUAL = 2,
+  MST_METERING_MODE_SINGLE_SHOT = 3,
+  MST_METERING_MODE_CONTINUOUS = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum MstMeteringMode MstMeteringMode;
+#else
+typedef int32_t MstMeteringMode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * ALSA playback of an audio track. Opaque handle.
  */
 typedef struct MstAudioPlayback MstAudioPlayback;
@@ -799,6 +849,22 @@ typedef struct MstConstrainRange {
 } MstConstrainRange;
 
 /**
+ * ConstrainDOMString over MstMeteringMode (since 1.3): the members whose MST_CONSTRAIN_EXACT
+ * or MST_CONSTRAIN_IDEAL bit is in `present`. Frozen: it never grows.
+ */
+typedef struct MstConstrainMode {
+  uint32_t present;
+  /**
+   * An MstMeteringMode value: required.
+   */
+  int32_t exact;
+  /**
+   * An MstMeteringMode value: chosen when the camera offers it, else the mode stays.
+   */
+  int32_t ideal;
+} MstConstrainMode;
+
+/**
  * Video constraints (all zero but struct_size = none).
  */
 typedef struct MstVideoConstraints {
@@ -816,6 +882,33 @@ typedef struct MstVideoConstraints {
    * unmodified: no scaling and no frame-rate decimation.
    */
   int32_t resize_mode;
+  /**
+   * Since 1.3: camera controls (Media Capture Image), set on the device, so every track
+   * of the camera sees them, in the device's own units: `exposure_time` in 100 µs and
+   * `color_temperature` in kelvin (the spec's), `pan` and `tilt` in arc seconds, the others
+   * in the device's range (see the capabilities). A control the camera lacks: a required
+   * member is MST_ERR_OVERCONSTRAINED naming it, an ideal alone is ignored.
+   */
+  struct MstConstrainRange brightness;
+  struct MstConstrainRange contrast;
+  struct MstConstrainRange saturation;
+  struct MstConstrainRange sharpness;
+  struct MstConstrainRange exposure_time;
+  struct MstConstrainRange color_temperature;
+  struct MstConstrainRange focus_distance;
+  struct MstConstrainRange zoom;
+  struct MstConstrainRange pan;
+  struct MstConstrainRange tilt;
+  /**
+   * Since 1.3: set before the values above, so a manual value follows its manual mode.
+   */
+  struct MstConstrainMode exposure_mode;
+  struct MstConstrainMode white_balance_mode;
+  struct MstConstrainMode focus_mode;
+  /**
+   * Since 1.3: 0 (explicit padding).
+   */
+  uint32_t reserved;
 } MstVideoConstraints;
 
 /**
@@ -1571,7 +1664,41 @@ typedef struct MstSettings {
    * Bits per sample.
    */
   uint32_t sample_size;
+  /**
+   * Since 1.3: the camera controls, as of the camera's opening or the last
+   * mst_track_apply_constraints() (a camera in a continuous mode moves them itself), in
+   * the units of MstVideoConstraints.
+   */
+  double brightness;
+  double contrast;
+  double saturation;
+  double sharpness;
+  double exposure_time;
+  double color_temperature;
+  double focus_distance;
+  double zoom;
+  double pan;
+  double tilt;
+  /**
+   * Since 1.3: MstMeteringMode values.
+   */
+  int32_t exposure_mode;
+  int32_t white_balance_mode;
+  int32_t focus_mode;
+  /**
+   * Since 1.3: 0 (explicit padding).
+   */
+  uint32_t reserved;
 } MstSettings;
+
+/**
+ * Media Capture Image's `MediaSettingsRange` (since 1.3): `min`, `min + step`, ... `max`.
+ */
+typedef struct MstMediaSettingsRange {
+  double min;
+  double max;
+  double step;
+} MstMediaSettingsRange;
 
 /**
  * MediaTrackCapabilities: ranges whose MST_SETTING_* bit is in `present` (none for audio
@@ -1596,6 +1723,29 @@ typedef struct MstCapabilities {
    */
   bool resize_mode_none;
   bool resize_mode_crop_and_scale;
+  /**
+   * Since 1.3: the camera controls the device has, in the units of MstVideoConstraints.
+   */
+  struct MstMediaSettingsRange brightness;
+  struct MstMediaSettingsRange contrast;
+  struct MstMediaSettingsRange saturation;
+  struct MstMediaSettingsRange sharpness;
+  struct MstMediaSettingsRange exposure_time;
+  struct MstMediaSettingsRange color_temperature;
+  struct MstMediaSettingsRange focus_distance;
+  struct MstMediaSettingsRange zoom;
+  struct MstMediaSettingsRange pan;
+  struct MstMediaSettingsRange tilt;
+  /**
+   * Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each.
+   */
+  uint32_t exposure_modes;
+  uint32_t white_balance_modes;
+  uint32_t focus_modes;
+  /**
+   * Since 1.3: 0 (explicit padding).
+   */
+  uint32_t reserved;
 } MstCapabilities;
 
 /**
@@ -1687,7 +1837,10 @@ const char *mst_last_error_message(void);
 /**
  * After MST_ERR_OVERCONSTRAINED: the constrainable property that could not be satisfied
  * ("width", "height", "frameRate", "aspectRatio", "resizeMode", "sampleRate",
- * "channelCount", "sampleSize"); NULL after any other failure. This thread's last failure
+ * "channelCount", "sampleSize"; since 1.3 the camera controls: "brightness", "contrast",
+ * "saturation", "sharpness", "exposureTime", "colorTemperature", "focusDistance", "zoom",
+ * "pan", "tilt", "exposureMode", "whiteBalanceMode", "focusMode"); NULL after any other
+ * failure. This thread's last failure
  * only.
  *
  * Ownership: a static string; never free it.
@@ -2968,16 +3121,20 @@ MstStatus mst_track_free(struct MstTrack *track);
  * Applies `constraints` to a video track: checked against the capabilities; on an error
  * nothing changes. On success the next delivered frames follow them (crop-and-scale,
  * frame-rate decimation). Audio tracks have no capabilities: any constraint is
- * overconstrained.
+ * overconstrained. Camera controls (since 1.3) are chosen by the same SelectSettings, per
+ * control, among the values the device takes (a value the current one meets stays) and set
+ * on the device before this returns, modes first.
  *
  * Ownership: `track` and `constraints` borrowed for the call.
  * Thread safety: any thread.
- * Blocking: no.
+ * Blocking: with camera controls constrained, on the camera's control ioctls (a USB camera
+ * answers in milliseconds); else no.
  * Errors: MST_ERR_NULL_ARG (`track` or `constraints` is NULL), MST_ERR_INVALID_ARG (not a
- * track handle; `constraints->struct_size` below the 1.0 size; NaN, unknown `present` bits
- * or an unknown resize mode), MST_ERR_INVALID_STATE (freed), MST_ERR_OVERCONSTRAINED
- * (mst_last_error_constraint() names the property), MST_ERR_UNSUPPORTED (nonzero bytes past
- * the `constraints` this libmst knows).
+ * track handle; `constraints->struct_size` below the 1.0 size; NaN, unknown `present` bits,
+ * an unknown resize or metering mode, a nonzero `reserved`), MST_ERR_INVALID_STATE (freed),
+ * MST_ERR_OVERCONSTRAINED (mst_last_error_constraint() names the property; nothing was
+ * written to the camera), MST_ERR_IO (the camera refused a control it offered; the message
+ * names it), MST_ERR_UNSUPPORTED (nonzero bytes past the `constraints` this libmst knows).
  * Spec: MediaStreamTrack.applyConstraints() (OverconstrainedError is
  * MST_ERR_OVERCONSTRAINED).
  */
@@ -2998,7 +3155,7 @@ MstStatus mst_track_get_constraints(const struct MstTrack *track, struct MstVide
 
 /**
  * The track's current settings, from the latest frame it delivered (nothing present before
- * the first one).
+ * the first one), and (since 1.3) a camera's controls from its opening on.
  *
  * Ownership: `track` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
  * Thread safety: any thread.

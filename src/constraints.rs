@@ -19,6 +19,20 @@ pub enum Property {
     SampleRate,
     ChannelCount,
     SampleSize,
+    // Media Capture Image's camera controls ([`Control`], [`ModeControl`]).
+    Brightness,
+    Contrast,
+    Saturation,
+    Sharpness,
+    ExposureTime,
+    ColorTemperature,
+    FocusDistance,
+    Zoom,
+    Pan,
+    Tilt,
+    ExposureMode,
+    WhiteBalanceMode,
+    FocusMode,
 }
 
 impl Property {
@@ -32,6 +46,19 @@ impl Property {
             Property::SampleRate => "sampleRate",
             Property::ChannelCount => "channelCount",
             Property::SampleSize => "sampleSize",
+            Property::Brightness => "brightness",
+            Property::Contrast => "contrast",
+            Property::Saturation => "saturation",
+            Property::Sharpness => "sharpness",
+            Property::ExposureTime => "exposureTime",
+            Property::ColorTemperature => "colorTemperature",
+            Property::FocusDistance => "focusDistance",
+            Property::Zoom => "zoom",
+            Property::Pan => "pan",
+            Property::Tilt => "tilt",
+            Property::ExposureMode => "exposureMode",
+            Property::WhiteBalanceMode => "whiteBalanceMode",
+            Property::FocusMode => "focusMode",
         }
     }
 
@@ -47,6 +74,8 @@ impl Property {
             Property::SampleRate => Some(48_000.0),
             Property::ChannelCount => Some(2.0),
             Property::SampleSize => Some(16.0),
+            // A camera control keeps its current value unless asked otherwise.
+            _ => None,
         }
     }
 }
@@ -366,6 +395,8 @@ pub struct VideoConstraints {
     /// `ConstrainDOMString` with exact or ideal: both mean "use this mode" here, as both modes
     /// are always available.
     pub resize_mode: Option<ResizeMode>,
+    /// Camera controls, set on the device (every track of the camera sees them).
+    pub controls: ControlConstraints,
 }
 
 /// `MediaTrackCapabilities` (ranges are inclusive). Empty for audio generator tracks.
@@ -380,6 +411,8 @@ pub struct Capabilities {
     /// The one mode a fixed source produces (width, height, frame rate): with resizeMode
     /// "none" a track gets exactly this, so constraints are checked against it.
     pub native: Option<(u32, u32, f64)>,
+    /// The camera controls the device has.
+    pub controls: ControlCapabilities,
 }
 
 impl Capabilities {
@@ -393,6 +426,7 @@ impl Capabilities {
             aspect_ratio: Some((1.0 / max as f64, max as f64)),
             resize_modes: true,
             native: None,
+            controls: ControlCapabilities::default(),
         }
     }
 
@@ -405,6 +439,7 @@ impl Capabilities {
             aspect_ratio: Some((1.0 / height as f64, width as f64)),
             resize_modes: true,
             native: Some((width, height, frame_rate)),
+            controls: ControlCapabilities::default(),
         }
     }
 
@@ -447,7 +482,13 @@ impl Capabilities {
         if c.resize_mode.is_some() && !self.resize_modes {
             return Err(Error::overconstrained("resizeMode", "resizeMode is not a capability of this track"));
         }
-        Ok(())
+        // A track with no video capabilities (audio) fails every constraint, an ideal too.
+        if self.width.is_none() {
+            if let Some(p) = c.controls.first_constrained() {
+                return Err(not_a_capability(p, "this track"));
+            }
+        }
+        self.controls.select(&c.controls, &ControlSettings::default(), "this track").map(drop)
     }
 }
 
@@ -462,6 +503,7 @@ pub struct Settings {
     pub sample_rate: Option<f64>,
     pub channel_count: Option<u32>,
     pub sample_size: Option<u32>,
+    pub controls: ControlSettings,
 }
 
 /// What a track does to one source frame.
@@ -494,9 +536,10 @@ impl VideoConstraints {
         ]
     }
 
-    /// [`ConstrainRange::validate`] for every property.
+    /// [`ConstrainRange::validate`] for every property, the camera controls' too.
     pub fn validate(&self, source: &str) -> Result<()> {
-        self.set().iter().try_for_each(|(p, r)| r.validate(*p, source))
+        self.set().iter().try_for_each(|(p, r)| r.validate(*p, source))?;
+        self.controls.validate(source)
     }
 
     /// The resize mode in force: the asked one, else crop-and-scale when width, height,
@@ -625,6 +668,297 @@ pub fn audio_settings(sample_rate: u32, channels: u32, format: crate::frame::Aud
     }
 }
 
+/// Media Capture Image's `MeteringMode`: how a camera sets exposure, white balance or focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeteringMode {
+    None,
+    Manual,
+    SingleShot,
+    Continuous,
+}
+
+impl MeteringMode {
+    pub const ALL: [MeteringMode; 4] =
+        [MeteringMode::None, MeteringMode::Manual, MeteringMode::SingleShot, MeteringMode::Continuous];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MeteringMode::None => "none",
+            MeteringMode::Manual => "manual",
+            MeteringMode::SingleShot => "single-shot",
+            MeteringMode::Continuous => "continuous",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<MeteringMode> {
+        MeteringMode::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The mode as a number SelectSettings can compare: equal or not is all that matters.
+    fn ordinal(self) -> f64 {
+        MeteringMode::ALL.iter().position(|m| *m == self).unwrap_or(0) as f64
+    }
+}
+
+/// A set of [`MeteringMode`]s: a capability's mode list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModeSet(u8);
+
+impl ModeSet {
+    pub fn with(self, m: MeteringMode) -> ModeSet {
+        ModeSet(self.0 | 1 << m.ordinal() as u8)
+    }
+
+    pub fn contains(self, m: MeteringMode) -> bool {
+        self.0 & 1 << m.ordinal() as u8 != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// In the spec's enum order.
+    pub fn iter(self) -> impl Iterator<Item = MeteringMode> {
+        MeteringMode::ALL.into_iter().filter(move |m| self.contains(*m))
+    }
+}
+
+impl std::fmt::Display for ModeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.iter().map(|m| format!("\"{}\"", m.name())).collect();
+        write!(f, "{}", names.join(", "))
+    }
+}
+
+/// The numeric camera controls (`ConstrainDouble` in constraints, `MediaSettingsRange` in
+/// capabilities, `double` in settings), in the order failures are named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Brightness,
+    Contrast,
+    Saturation,
+    Sharpness,
+    ExposureTime,
+    ColorTemperature,
+    FocusDistance,
+    Zoom,
+    Pan,
+    Tilt,
+}
+
+impl Control {
+    pub const ALL: [Control; 10] = [
+        Control::Brightness,
+        Control::Contrast,
+        Control::Saturation,
+        Control::Sharpness,
+        Control::ExposureTime,
+        Control::ColorTemperature,
+        Control::FocusDistance,
+        Control::Zoom,
+        Control::Pan,
+        Control::Tilt,
+    ];
+
+    pub fn property(self) -> Property {
+        match self {
+            Control::Brightness => Property::Brightness,
+            Control::Contrast => Property::Contrast,
+            Control::Saturation => Property::Saturation,
+            Control::Sharpness => Property::Sharpness,
+            Control::ExposureTime => Property::ExposureTime,
+            Control::ColorTemperature => Property::ColorTemperature,
+            Control::FocusDistance => Property::FocusDistance,
+            Control::Zoom => Property::Zoom,
+            Control::Pan => Property::Pan,
+            Control::Tilt => Property::Tilt,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The camera controls whose value is a [`MeteringMode`] (`ConstrainDOMString` in
+/// constraints, a mode list in capabilities), in the order failures are named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeControl {
+    Exposure,
+    WhiteBalance,
+    Focus,
+}
+
+impl ModeControl {
+    pub const ALL: [ModeControl; 3] = [ModeControl::Exposure, ModeControl::WhiteBalance, ModeControl::Focus];
+
+    pub fn property(self) -> Property {
+        match self {
+            ModeControl::Exposure => Property::ExposureMode,
+            ModeControl::WhiteBalance => Property::WhiteBalanceMode,
+            ModeControl::Focus => Property::FocusMode,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// `ConstrainDOMString` over [`MeteringMode`]: `exact` is required, `ideal` only steers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConstrainMode {
+    pub exact: Option<MeteringMode>,
+    pub ideal: Option<MeteringMode>,
+}
+
+/// `MediaSettingsRange`: the values `min`, `min + step`, ... up to `max` (any value between
+/// them when `step` is 0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SettingsRange {
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
+}
+
+impl SettingsRange {
+    /// The values of the range on either side of `v` (both `v` itself when it is one).
+    fn around(&self, v: f64) -> [f64; 2] {
+        let v = clamp(v, self.min, self.max);
+        if self.step <= 0.0 {
+            return [v, v];
+        }
+        let k = (v - self.min) / self.step;
+        let at = |k: f64| clamp(self.min + k * self.step, self.min, self.max);
+        [at(k.floor()), at(k.ceil())]
+    }
+}
+
+impl std::fmt::Display for SettingsRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..={} step {}", self.min, self.max, self.step)
+    }
+}
+
+/// The camera-control part of `MediaTrackConstraints`, indexed by [`Control::index`] and
+/// [`ModeControl::index`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ControlConstraints {
+    pub values: [ConstrainRange; 10],
+    pub modes: [ConstrainMode; 3],
+}
+
+impl ControlConstraints {
+    pub fn is_empty(&self) -> bool {
+        *self == ControlConstraints::default()
+    }
+
+    /// The first control with a constraint, in the order failures are named.
+    pub fn first_constrained(&self) -> Option<Property> {
+        let values = Control::ALL.into_iter().filter(|c| !self.values[c.index()].is_empty()).map(Control::property);
+        let modes = ModeControl::ALL
+            .into_iter()
+            .filter(|m| self.modes[m.index()] != ConstrainMode::default())
+            .map(ModeControl::property);
+        values.chain(modes).next()
+    }
+
+    /// [`ConstrainRange::validate`] for every numeric control.
+    pub fn validate(&self, source: &str) -> Result<()> {
+        Control::ALL.iter().try_for_each(|c| self.values[c.index()].validate(c.property(), source))
+    }
+}
+
+/// The camera-control part of `MediaTrackCapabilities`: what the device has (None, or an
+/// empty set: it lacks the control).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ControlCapabilities {
+    pub ranges: [Option<SettingsRange>; 10],
+    pub modes: [ModeSet; 3],
+}
+
+/// The camera-control part of `MediaTrackSettings`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ControlSettings {
+    pub values: [Option<f64>; 10],
+    pub modes: [Option<MeteringMode>; 3],
+}
+
+fn not_a_capability(p: Property, source: &str) -> Error {
+    Error::overconstrained(p.name(), format!("{}: {source} does not have it", p.name()))
+}
+
+impl ControlCapabilities {
+    /// SelectSettings for each constrained camera control, over the values the device takes
+    /// (the spec's algorithm, [`select_settings`], one property at a time: each control is
+    /// its own setting). A control without constraints is left out of the result (None); one
+    /// that `current` already satisfies keeps its value (the earlier candidate wins ties), else
+    /// the value nearest to the ideal, else nearest to the current value, within the required
+    /// members. A control the device lacks: a required member is OverconstrainedError naming
+    /// it, an ideal alone is ignored (the spec's fitness distance is 0 for a property the
+    /// device does not have, unless required). Errors: Overconstrained naming the first
+    /// control no value of the device meets, in [`overconstrained`]'s message shape.
+    pub fn select(&self, c: &ControlConstraints, current: &ControlSettings, source: &str) -> Result<ControlSettings> {
+        let mut chosen = ControlSettings::default();
+        for ctl in Control::ALL {
+            let (p, r) = (ctl.property(), c.values[ctl.index()]);
+            if r.is_empty() {
+                continue;
+            }
+            let Some(range) = self.ranges[ctl.index()] else {
+                if r.is_required() {
+                    return Err(not_a_capability(p, source));
+                }
+                continue;
+            };
+            let (lo, hi) = r.required();
+            let now = current.values[ctl.index()];
+            // The current value first, then the values nearest to it within the required
+            // members: without an ideal every value that meets them ties, and the earliest wins.
+            let near_now = now.map(|v| clamp(v, lo, hi));
+            let probes = near_now.into_iter().chain(r.probes(p, range.min, range.max));
+            let candidates: Vec<f64> = now.into_iter().chain(probes.flat_map(|v| range.around(v))).collect();
+            match select_settings(&candidates, &[(p, r)], |v, _| Some(Offer::fixed(*v))) {
+                Ok(i) => chosen.values[ctl.index()] = Some(candidates[i]),
+                Err(_) => return Err(overconstrained(p, &r, source, &range.to_string())),
+            }
+        }
+        for m in ModeControl::ALL {
+            let (p, cm) = (m.property(), c.modes[m.index()]);
+            if cm == ConstrainMode::default() {
+                continue;
+            }
+            let offered = self.modes[m.index()];
+            if offered.is_empty() {
+                if cm.exact.is_some() {
+                    return Err(not_a_capability(p, source));
+                }
+                continue;
+            }
+            // An ideal mode the device lacks is as far as every other mode (the spec's string
+            // distance is 0 or 1): it leaves the choice to the tie-break, the current mode.
+            let r = ConstrainRange {
+                exact: cm.exact.map(MeteringMode::ordinal),
+                ideal: cm.ideal.filter(|i| offered.contains(*i)).map(MeteringMode::ordinal),
+                ..Default::default()
+            };
+            let candidates: Vec<MeteringMode> =
+                current.modes[m.index()].filter(|c| offered.contains(*c)).into_iter().chain(offered.iter()).collect();
+            match select_settings(&candidates, &[(p, r)], |v, _| Some(Offer::fixed(v.ordinal()))) {
+                Ok(i) => chosen.modes[m.index()] = Some(candidates[i]),
+                Err(_) => {
+                    let asked = cm.exact.map_or("", MeteringMode::name);
+                    return Err(Error::overconstrained(
+                        p.name(),
+                        format!("{}: {source} offers {offered}, asked exact \"{asked}\"", p.name()),
+                    ));
+                }
+            }
+        }
+        Ok(chosen)
+    }
+}
+
 /// The aspect ratio as a setting: width / height rounded to the tenth decimal place.
 pub fn aspect_setting(width: u32, height: u32) -> f64 {
     ((width as f64 / height as f64) * 1e10).round() / 1e10
@@ -715,6 +1049,10 @@ mod tests {
             Property::Height => v.height = r,
             Property::FrameRate => v.frame_rate = r,
             Property::AspectRatio => v.aspect_ratio = r,
+            p => {
+                let ctl = Control::ALL.into_iter().find(|c| c.property() == p).expect("a numeric property");
+                v.controls.values[ctl.index()] = r;
+            }
         }
         if AUDIO.contains(&p) {
             a.validate("d")
@@ -932,5 +1270,122 @@ mod tests {
             last = r.update(i * 40_000, None);
         }
         assert!((last.unwrap() - 25.0).abs() < 1e-6);
+    }
+}
+
+#[cfg(test)]
+mod control_tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn caps() -> ControlCapabilities {
+        let mut c = ControlCapabilities::default();
+        c.ranges[Control::Brightness.index()] = Some(SettingsRange { min: 0.0, max: 255.0, step: 1.0 });
+        c.ranges[Control::Zoom.index()] = Some(SettingsRange { min: 100.0, max: 500.0, step: 50.0 });
+        c.modes[ModeControl::Exposure.index()] =
+            ModeSet::default().with(MeteringMode::Manual).with(MeteringMode::Continuous);
+        c
+    }
+
+    fn now() -> ControlSettings {
+        let mut s = ControlSettings::default();
+        s.values[Control::Brightness.index()] = Some(128.0);
+        s.values[Control::Zoom.index()] = Some(100.0);
+        s.modes[ModeControl::Exposure.index()] = Some(MeteringMode::Continuous);
+        s
+    }
+
+    fn with(ctl: Control, r: ConstrainRange) -> ControlConstraints {
+        let mut c = ControlConstraints::default();
+        c.values[ctl.index()] = r;
+        c
+    }
+
+    fn value(ctl: Control, r: ConstrainRange) -> Result<Option<f64>> {
+        caps().select(&with(ctl, r), &now(), "the camera").map(|s| s.values[ctl.index()])
+    }
+
+    fn r(min: Option<f64>, max: Option<f64>, exact: Option<f64>, ideal: Option<f64>) -> ConstrainRange {
+        ConstrainRange { min, max, exact, ideal }
+    }
+
+    #[test]
+    fn numeric_controls_select_within_the_devices_steps() {
+        use Control::{Brightness, Zoom};
+        assert_eq!(value(Brightness, ConstrainRange::default()).unwrap(), None, "unconstrained: untouched");
+        assert_eq!(value(Brightness, r(None, None, None, Some(200.0))).unwrap(), Some(200.0));
+        assert_eq!(value(Brightness, r(None, None, None, Some(999.0))).unwrap(), Some(255.0), "ideal beyond max");
+        assert_eq!(value(Brightness, r(None, None, Some(3.0), None)).unwrap(), Some(3.0));
+        // Required members the current value meets keep it; else the nearest value that meets them.
+        assert_eq!(value(Brightness, r(Some(100.0), None, None, None)).unwrap(), Some(128.0));
+        assert_eq!(value(Brightness, r(Some(150.0), None, None, None)).unwrap(), Some(150.0));
+        assert_eq!(value(Brightness, r(None, Some(20.5), None, None)).unwrap(), Some(20.0));
+        // Zoom moves in steps of 50 from 100: the ideal goes to the nearest step, a bound to the
+        // nearest step inside it, an exact value between steps cannot be had.
+        assert_eq!(value(Zoom, r(None, None, None, Some(230.0))).unwrap(), Some(250.0));
+        assert_eq!(value(Zoom, r(Some(120.0), None, None, None)).unwrap(), Some(150.0));
+        assert_eq!(value(Zoom, r(Some(120.0), Some(140.0), None, None)).unwrap_err().constraint, Some("zoom"));
+        let e = value(Zoom, r(None, None, Some(125.0), None)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Overconstrained);
+        assert_eq!(e.message, "zoom: the camera offers 100..=500 step 50, asked exact 125");
+        let e = value(Brightness, r(Some(300.0), None, None, None)).unwrap_err();
+        assert_eq!(e.constraint, Some("brightness"));
+    }
+
+    #[test]
+    fn a_control_the_device_lacks_fails_required_members_only() {
+        let e = value(Control::Pan, r(None, None, Some(0.0), None)).unwrap_err();
+        assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("pan")));
+        assert_eq!(e.message, "pan: the camera does not have it");
+        assert_eq!(value(Control::Pan, r(None, None, None, Some(10.0))).unwrap(), None);
+        let mut c = ControlConstraints::default();
+        c.modes[ModeControl::Focus.index()] = ConstrainMode { exact: None, ideal: Some(MeteringMode::Manual) };
+        assert_eq!(caps().select(&c, &now(), "the camera").unwrap(), ControlSettings::default());
+        c.modes[ModeControl::Focus.index()].exact = Some(MeteringMode::Manual);
+        assert_eq!(caps().select(&c, &now(), "the camera").unwrap_err().constraint, Some("focusMode"));
+    }
+
+    #[test]
+    fn modes_take_the_exact_or_offered_ideal_else_stay() {
+        let exposure = |exact, ideal| {
+            let mut c = ControlConstraints::default();
+            c.modes[ModeControl::Exposure.index()] = ConstrainMode { exact, ideal };
+            caps().select(&c, &now(), "the camera").map(|s| s.modes[ModeControl::Exposure.index()])
+        };
+        use MeteringMode::{Continuous, Manual, SingleShot};
+        assert_eq!(exposure(None, Some(Manual)).unwrap(), Some(Manual));
+        assert_eq!(exposure(Some(Manual), Some(Continuous)).unwrap(), Some(Manual));
+        assert_eq!(exposure(None, Some(SingleShot)).unwrap(), Some(Continuous), "not offered: the current mode");
+        let e = exposure(Some(SingleShot), None).unwrap_err();
+        assert_eq!(e.constraint, Some("exposureMode"));
+        assert_eq!(
+            e.message,
+            "exposureMode: the camera offers \"manual\", \"continuous\", asked exact \"single-shot\""
+        );
+    }
+
+    #[test]
+    fn a_track_without_controls_checks_them_as_the_spec_says() {
+        let track = Capabilities::fixed_video(64, 48, 30.0);
+        let c = VideoConstraints {
+            controls: with(Control::Brightness, r(None, None, None, Some(1.0))),
+            ..Default::default()
+        };
+        track.check(&c).unwrap();
+        assert_eq!(c.effective_resize_mode(), ResizeMode::None, "controls do not make the track resize");
+        let c = VideoConstraints {
+            controls: with(Control::Brightness, r(Some(1.0), None, None, None)),
+            ..Default::default()
+        };
+        assert_eq!(track.check(&c).unwrap_err().constraint, Some("brightness"));
+        let c = VideoConstraints {
+            controls: with(Control::Tilt, r(None, None, None, Some(f64::NAN))),
+            ..Default::default()
+        };
+        assert_eq!(track.check(&c).unwrap_err().kind, ErrorKind::InvalidArg);
+        // An audio track has no video capabilities: every constraint fails, an ideal too.
+        let c =
+            VideoConstraints { controls: with(Control::Zoom, r(None, None, None, Some(1.0))), ..Default::default() };
+        assert_eq!(Capabilities::default().check(&c).unwrap_err().constraint, Some("zoom"));
     }
 }

@@ -13,6 +13,7 @@ pub mod source;
 pub mod stats;
 mod sys;
 pub mod track;
+pub(crate) mod v4l2;
 
 pub use constraints::{Capabilities, ConstrainRange, ResizeMode, Settings, VideoConstraints};
 pub use error::{Error, ErrorKind, Result};

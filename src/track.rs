@@ -440,8 +440,12 @@ impl Track {
     }
 
     /// `applyConstraints()`: checks against the capabilities first; on error nothing changes.
+    /// Camera controls are set on the device at once (every track of the camera sees them).
     pub fn apply_constraints(&self, c: &VideoConstraints) -> Result<()> {
         self.capabilities().check(c)?;
+        if let Some(controls) = self.inner.source.controls() {
+            controls.apply(&c.controls)?;
+        }
         let mut a = lock(&self.inner.adaptation);
         a.constraints = *c;
         a.decimator = Decimator::default();
@@ -453,14 +457,25 @@ impl Track {
     }
 
     /// `getSettings()`: what the latest delivered frame was.
+    /// A camera's controls: as of its opening or the last applyConstraints.
     pub fn settings(&self) -> Settings {
-        lock(&self.inner.adaptation).settings
+        let mut s = lock(&self.inner.adaptation).settings;
+        if let Some(controls) = self.inner.source.controls() {
+            s.controls = controls.settings();
+        }
+        s
     }
 
     /// `getCapabilities()`: empty for audio generator tracks.
     pub fn capabilities(&self) -> Capabilities {
         match self.kind() {
-            Kind::Video => *self.inner.source.capabilities(),
+            Kind::Video => {
+                let mut caps = *self.inner.source.capabilities();
+                if let Some(controls) = self.inner.source.controls() {
+                    caps.controls = controls.capabilities();
+                }
+                caps
+            }
             Kind::Audio => Capabilities::default(),
         }
     }

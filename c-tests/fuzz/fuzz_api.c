@@ -1752,10 +1752,33 @@ static bool same_range(const MstConstrainRange *a, const MstConstrainRange *b) {
     return true;
 }
 
+/* The camera controls of MstVideoConstraints (since 1.3). */
+enum { N_CONTROL_RANGES = 10, N_CONTROL_MODES = 3 };
+
+static MstConstrainRange *control_range(MstVideoConstraints *c, int i) {
+    MstConstrainRange *r[N_CONTROL_RANGES] = {&c->brightness, &c->contrast, &c->saturation, &c->sharpness, &c->exposure_time,
+                                              &c->color_temperature, &c->focus_distance, &c->zoom, &c->pan, &c->tilt};
+    return r[i];
+}
+
+static MstConstrainMode *control_mode(MstVideoConstraints *c, int i) {
+    MstConstrainMode *m[N_CONTROL_MODES] = {&c->exposure_mode, &c->white_balance_mode, &c->focus_mode};
+    return m[i];
+}
+
+static bool same_mode(const MstConstrainMode *a, const MstConstrainMode *b) {
+    return a->present == b->present && (!(a->present & MST_CONSTRAIN_EXACT) || a->exact == b->exact) &&
+           (!(a->present & MST_CONSTRAIN_IDEAL) || a->ideal == b->ideal);
+}
+
 static bool same_constraints(const MstVideoConstraints *a, const MstVideoConstraints *b) {
-    return same_range(&a->width, &b->width) && same_range(&a->height, &b->height) &&
-           same_range(&a->frame_rate, &b->frame_rate) && same_range(&a->aspect_ratio, &b->aspect_ratio) &&
-           a->resize_mode == b->resize_mode;
+    bool same = same_range(&a->width, &b->width) && same_range(&a->height, &b->height) &&
+                same_range(&a->frame_rate, &b->frame_rate) && same_range(&a->aspect_ratio, &b->aspect_ratio) &&
+                a->resize_mode == b->resize_mode;
+    MstVideoConstraints *ma = (MstVideoConstraints *)a, *mb = (MstVideoConstraints *)b;
+    for (int i = 0; i < N_CONTROL_RANGES; i++) same &= same_range(control_range(ma, i), control_range(mb, i));
+    for (int i = 0; i < N_CONTROL_MODES; i++) same &= same_mode(control_mode(ma, i), control_mode(mb, i));
+    return same;
 }
 
 /* A member set to NaN or an infinity: WebIDL's double refuses both (MST_ERR_INVALID_ARG). */
@@ -1784,6 +1807,21 @@ static void op_track_constraints(In *in) {
     case 6: c.resize_mode = (int32_t)rd32(in); break;
     default: c.resize_mode = 3; break;
     }
+    /* Bit 7: one camera control and perhaps one metering mode (either may be invalid). */
+    MstConstrainRange *control = NULL;
+    MstConstrainMode *mode = NULL;
+    if (b & 0x80) {
+        uint8_t k = rd8(in);
+        control = control_range(&c, k % N_CONTROL_RANGES);
+        rd_range(in, control);
+        if (((k >> 4) & 3) < N_CONTROL_MODES) {
+            mode = control_mode(&c, (k >> 4) & 3);
+            uint8_t m = rd8(in);
+            mode->present = m & 0x80 ? m : m & (MST_CONSTRAIN_EXACT | MST_CONSTRAIN_IDEAL);
+            mode->exact = (int32_t)(rd8(in) % 6);
+            mode->ideal = (int32_t)(rd8(in) % 6);
+        }
+    }
     bool null_c = b == 0xff;
     MstVideoConstraints before = MST_STRUCT_INIT(MstVideoConstraints);
     if (t.how == H_LIVE) CHK(mst_track_get_constraints((const MstTrack *)t.v, &before), S_OK);
@@ -1797,8 +1835,14 @@ static void op_track_constraints(In *in) {
         return;
     }
     bool bad = c.resize_mode < 0 || c.resize_mode > 2, nonfinite = false;
-    const MstConstrainRange *rs[4] = {&c.width, &c.height, &c.frame_rate, &c.aspect_ratio};
-    for (int i = 0; i < 4; i++) {
+    const MstConstrainRange *rs[5] = {&c.width, &c.height, &c.frame_rate, &c.aspect_ratio, control ? control : &c.width};
+    bool mode_set = mode && mode->present;
+    if (mode) {
+        bad |= (mode->present & ~(uint32_t)(MST_CONSTRAIN_EXACT | MST_CONSTRAIN_IDEAL)) != 0;
+        bad |= (mode->present & MST_CONSTRAIN_EXACT) && (mode->exact < 1 || mode->exact > 4);
+        bad |= (mode->present & MST_CONSTRAIN_IDEAL) && (mode->ideal < 1 || mode->ideal > 4);
+    }
+    for (int i = 0; i < 5; i++) {
         bad |= (rs[i]->present & ~0xfu) != 0;
         nonfinite |= range_has_nonfinite(rs[i]);
     }
@@ -1808,11 +1852,13 @@ static void op_track_constraints(In *in) {
     if (nonfinite)
         ENSURE(st == MST_ERR_INVALID_ARG || st == MST_ERR_OVERCONSTRAINED, "applyConstraints with a non-finite value gave %s",
                mst_status_str(st));
-    bool any = c.width.present || c.height.present || c.frame_rate.present || c.aspect_ratio.present || c.resize_mode;
+    bool any = c.width.present || c.height.present || c.frame_rate.present || c.aspect_ratio.present || c.resize_mode ||
+               (control && control->present) || mode_set;
     if (!bad && !nonfinite && any && S.tracks[t.slot].kind == MST_KIND_AUDIO)
         ENSURE(st == MST_ERR_OVERCONSTRAINED, "an audio track accepted a video constraint (%s)", mst_status_str(st));
     bool ideal_only = true;
-    for (int i = 0; i < 4; i++) ideal_only &= (rs[i]->present & ~(uint32_t)MST_CONSTRAIN_IDEAL) == 0;
+    for (int i = 0; i < 5; i++) ideal_only &= (rs[i]->present & ~(uint32_t)MST_CONSTRAIN_IDEAL) == 0;
+    if (mode) ideal_only &= (mode->present & ~(uint32_t)MST_CONSTRAIN_IDEAL) == 0;
     if (!bad && !nonfinite && ideal_only && S.tracks[t.slot].kind == MST_KIND_VIDEO) /* ideal never overconstrains */
         ENSURE(st == MST_OK, "a video track refused ideal-only constraints: %s", mst_last_error_message());
     MstVideoConstraints after;

@@ -94,3 +94,48 @@ def test_malformed_constraints_raise_before_libmst():
         with pytest.raises(mst.InvalidArg):  # NaN is libmst's to refuse
             track.apply_constraints(width=float("nan"))
         assert track.get_constraints() == {}
+
+
+def test_camera_controls_on_a_track_without_them():
+    # Media Capture Image's names; a test pattern has no camera controls: an ideal is ignored
+    # (and kept in getConstraints), a required member is overconstrained naming the control.
+    with mst.Track.test_pattern(width=64, height=48) as track:
+        caps = track.get_capabilities()
+        assert not {"brightness", "zoom", "exposureMode"} & set(caps)
+        track.apply_constraints(brightness=10, exposureMode="manual",
+                                focusMode={"ideal": "continuous"})
+        assert track.get_constraints() == {"brightness": {"ideal": 10},
+                                           "exposureMode": {"ideal": "manual"},
+                                           "focusMode": {"ideal": "continuous"}}
+        assert "brightness" not in track.get_settings()
+        for constraints, name in [({"zoom": {"min": 1}}, "zoom"),
+                                  ({"whiteBalanceMode": {"exact": "manual"}}, "whiteBalanceMode")]:
+            with pytest.raises(mst.Overconstrained) as e:
+                track.apply_constraints(constraints)
+            assert e.value.constraint == name
+        with pytest.raises(ValueError, match="'auto' is not one of"):
+            track.apply_constraints(focusMode="auto")
+        with pytest.raises(ValueError, match="unknown member"):
+            track.apply_constraints(focusMode={"min": "manual"})
+
+
+def test_camera_controls_convert_both_ways():
+    from mst import _abi, _constraints
+    caps = _abi.MstCapabilities()
+    caps.present = _abi.MST_SETTING_BRIGHTNESS | _abi.MST_SETTING_EXPOSURE_MODE
+    caps.brightness.min, caps.brightness.max, caps.brightness.step = -64, 64, 1
+    caps.exposure_modes = (1 << _abi.MST_METERING_MODE_MANUAL) | (
+        1 << _abi.MST_METERING_MODE_CONTINUOUS)
+    assert _constraints.capabilities_dict(caps) == {
+        "brightness": {"min": -64, "max": 64, "step": 1},
+        "exposureMode": ["manual", "continuous"]}
+    s = _abi.MstSettings()
+    s.present = _abi.MST_SETTING_EXPOSURE_TIME | _abi.MST_SETTING_FOCUS_MODE
+    s.exposure_time, s.focus_mode = 156, _abi.MST_METERING_MODE_MANUAL
+    assert _constraints.settings_dict(s) == {"exposureTime": 156, "focusMode": "manual"}
+    c = _constraints.video_struct({"pan": {"min": -3600, "max": 3600},
+                                   "exposureMode": {"exact": "continuous"}})
+    assert c.pan.present == _abi.MST_CONSTRAIN_MIN | _abi.MST_CONSTRAIN_MAX
+    assert c.exposure_mode.exact == _abi.MST_METERING_MODE_CONTINUOUS
+    assert _constraints.video_dict(c) == {"pan": {"min": -3600, "max": 3600},
+                                          "exposureMode": {"exact": "continuous"}}

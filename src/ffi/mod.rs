@@ -162,9 +162,31 @@ thread_local! {
 }
 
 fn constraint_cstr(name: &str) -> Option<&'static std::ffi::CStr> {
-    [c"width", c"height", c"frameRate", c"aspectRatio", c"resizeMode", c"sampleRate", c"channelCount", c"sampleSize"]
-        .into_iter()
-        .find(|c| c.to_bytes() == name.as_bytes())
+    [
+        c"width",
+        c"height",
+        c"frameRate",
+        c"aspectRatio",
+        c"resizeMode",
+        c"sampleRate",
+        c"channelCount",
+        c"sampleSize",
+        c"brightness",
+        c"contrast",
+        c"saturation",
+        c"sharpness",
+        c"exposureTime",
+        c"colorTemperature",
+        c"focusDistance",
+        c"zoom",
+        c"pan",
+        c"tilt",
+        c"exposureMode",
+        c"whiteBalanceMode",
+        c"focusMode",
+    ]
+    .into_iter()
+    .find(|c| c.to_bytes() == name.as_bytes())
 }
 
 /// Records `e` as this thread's last error and returns its status.
@@ -253,7 +275,10 @@ pub extern "C" fn mst_last_error_message() -> *const c_char {
 
 /// After MST_ERR_OVERCONSTRAINED: the constrainable property that could not be satisfied
 /// ("width", "height", "frameRate", "aspectRatio", "resizeMode", "sampleRate",
-/// "channelCount", "sampleSize"); NULL after any other failure. This thread's last failure
+/// "channelCount", "sampleSize"; since 1.3 the camera controls: "brightness", "contrast",
+/// "saturation", "sharpness", "exposureTime", "colorTemperature", "focusDistance", "zoom",
+/// "pan", "tilt", "exposureMode", "whiteBalanceMode", "focusMode"); NULL after any other
+/// failure. This thread's last failure
 /// only.
 ///
 /// Ownership: a static string; never free it.
@@ -332,5 +357,15 @@ mod tests {
         assert!(mst_last_error_constraint().is_null());
         let status = ffi_call!({ panic!("boom") });
         assert_eq!(status, MST_ERR_PANIC);
+    }
+
+    #[test]
+    fn every_camera_control_can_be_named_to_c() {
+        use crate::constraints::{Control, ModeControl};
+        let names =
+            Control::ALL.map(|c| c.property().name()).into_iter().chain(ModeControl::ALL.map(|m| m.property().name()));
+        for name in names {
+            assert_eq!(constraint_cstr(name).map(|c| c.to_str().unwrap()), Some(name));
+        }
     }
 }

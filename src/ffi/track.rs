@@ -6,7 +6,10 @@ use std::sync::Arc;
 use super::frame::MstKind;
 use super::support::read_in_required;
 use super::{c_str, ffi_call, out, sized_struct, symver, MstDestroyNotify, MstStatus, OutStruct, Table, UserData};
-use crate::constraints::{Capabilities, ConstrainRange, Property, ResizeMode, Settings, VideoConstraints};
+use crate::constraints::{
+    Capabilities, ConstrainMode, ConstrainRange, Control, ControlConstraints, MeteringMode, ModeControl, ModeSet,
+    Property, ResizeMode, Settings, VideoConstraints,
+};
 use crate::error::{err, Result};
 use crate::track::{EndReason, ReadyState, Track};
 
@@ -106,6 +109,29 @@ pub struct MstConstrainRange {
     pub ideal: f64,
 }
 
+/// Media Capture Image's `MeteringMode` (since 1.3). 0 in MstConstrainMode means "unset".
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MstMeteringMode {
+    MST_METERING_MODE_NONE = 1,
+    MST_METERING_MODE_MANUAL = 2,
+    MST_METERING_MODE_SINGLE_SHOT = 3,
+    MST_METERING_MODE_CONTINUOUS = 4,
+}
+
+/// ConstrainDOMString over MstMeteringMode (since 1.3): the members whose MST_CONSTRAIN_EXACT
+/// or MST_CONSTRAIN_IDEAL bit is in `present`. Frozen: it never grows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstConstrainMode {
+    pub present: u32,
+    /// An MstMeteringMode value: required.
+    pub exact: i32,
+    /// An MstMeteringMode value: chosen when the camera offers it, else the mode stays.
+    pub ideal: i32,
+}
+
 /// Video constraints (all zero but struct_size = none).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -120,6 +146,121 @@ pub struct MstVideoConstraints {
     /// else none); else an MstResizeMode value. With "none" the track passes frames through
     /// unmodified: no scaling and no frame-rate decimation.
     pub resize_mode: i32,
+    /// Since 1.3: camera controls (Media Capture Image), set on the device, so every track
+    /// of the camera sees them, in the device's own units: `exposure_time` in 100 µs and
+    /// `color_temperature` in kelvin (the spec's), `pan` and `tilt` in arc seconds, the others
+    /// in the device's range (see the capabilities). A control the camera lacks: a required
+    /// member is MST_ERR_OVERCONSTRAINED naming it, an ideal alone is ignored.
+    pub brightness: MstConstrainRange,
+    pub contrast: MstConstrainRange,
+    pub saturation: MstConstrainRange,
+    pub sharpness: MstConstrainRange,
+    pub exposure_time: MstConstrainRange,
+    pub color_temperature: MstConstrainRange,
+    pub focus_distance: MstConstrainRange,
+    pub zoom: MstConstrainRange,
+    pub pan: MstConstrainRange,
+    pub tilt: MstConstrainRange,
+    /// Since 1.3: set before the values above, so a manual value follows its manual mode.
+    pub exposure_mode: MstConstrainMode,
+    pub white_balance_mode: MstConstrainMode,
+    pub focus_mode: MstConstrainMode,
+    /// Since 1.3: 0 (explicit padding).
+    pub reserved: u32,
+}
+
+impl MstVideoConstraints {
+    fn control_ranges(&self) -> [&MstConstrainRange; 10] {
+        [
+            &self.brightness,
+            &self.contrast,
+            &self.saturation,
+            &self.sharpness,
+            &self.exposure_time,
+            &self.color_temperature,
+            &self.focus_distance,
+            &self.zoom,
+            &self.pan,
+            &self.tilt,
+        ]
+    }
+
+    fn control_ranges_mut(&mut self) -> [&mut MstConstrainRange; 10] {
+        [
+            &mut self.brightness,
+            &mut self.contrast,
+            &mut self.saturation,
+            &mut self.sharpness,
+            &mut self.exposure_time,
+            &mut self.color_temperature,
+            &mut self.focus_distance,
+            &mut self.zoom,
+            &mut self.pan,
+            &mut self.tilt,
+        ]
+    }
+
+    fn control_modes(&self) -> [&MstConstrainMode; 3] {
+        [&self.exposure_mode, &self.white_balance_mode, &self.focus_mode]
+    }
+
+    fn control_modes_mut(&mut self) -> [&mut MstConstrainMode; 3] {
+        [&mut self.exposure_mode, &mut self.white_balance_mode, &mut self.focus_mode]
+    }
+}
+
+fn metering_in(p: Property, member: &str, v: i32) -> Result<MeteringMode> {
+    let i = usize::try_from(v - 1).ok().filter(|i| *i < MeteringMode::ALL.len());
+    i.map(|i| MeteringMode::ALL[i])
+        .ok_or_else(|| err!(InvalidArg, "{}: {member} {v} is not an MstMeteringMode", p.name()))
+}
+
+fn metering_out(m: MeteringMode) -> MstMeteringMode {
+    match m {
+        MeteringMode::None => MstMeteringMode::MST_METERING_MODE_NONE,
+        MeteringMode::Manual => MstMeteringMode::MST_METERING_MODE_MANUAL,
+        MeteringMode::SingleShot => MstMeteringMode::MST_METERING_MODE_SINGLE_SHOT,
+        MeteringMode::Continuous => MstMeteringMode::MST_METERING_MODE_CONTINUOUS,
+    }
+}
+
+fn mode_in(p: Property, c: &MstConstrainMode) -> Result<ConstrainMode> {
+    let unknown = c.present & !(MST_CONSTRAIN_EXACT | MST_CONSTRAIN_IDEAL);
+    if unknown != 0 {
+        return Err(err!(InvalidArg, "{}: present bits {unknown:#x} are not a constraint member", p.name()));
+    }
+    let pick = |bit: u32, member: &str, v: i32| (c.present & bit != 0).then(|| metering_in(p, member, v)).transpose();
+    Ok(ConstrainMode {
+        exact: pick(MST_CONSTRAIN_EXACT, "exact", c.exact)?,
+        ideal: pick(MST_CONSTRAIN_IDEAL, "ideal", c.ideal)?,
+    })
+}
+
+fn mode_out(c: &ConstrainMode) -> MstConstrainMode {
+    let mut o = MstConstrainMode::default();
+    if let Some(m) = c.exact {
+        o.present |= MST_CONSTRAIN_EXACT;
+        o.exact = metering_out(m) as i32;
+    }
+    if let Some(m) = c.ideal {
+        o.present |= MST_CONSTRAIN_IDEAL;
+        o.ideal = metering_out(m) as i32;
+    }
+    o
+}
+
+fn controls_in(c: &MstVideoConstraints) -> Result<ControlConstraints> {
+    if c.reserved != 0 {
+        return Err(err!(InvalidArg, "`constraints`->reserved is {}, not 0", c.reserved));
+    }
+    let mut out = ControlConstraints::default();
+    for (ctl, r) in Control::ALL.into_iter().zip(c.control_ranges()) {
+        out.values[ctl.index()] = range_in(ctl.property(), r)?;
+    }
+    for (m, r) in ModeControl::ALL.into_iter().zip(c.control_modes()) {
+        out.modes[m.index()] = mode_in(m.property(), r)?;
+    }
+    Ok(out)
 }
 
 // The C bits are the core's, so `present` passes through unchanged.
@@ -151,7 +292,19 @@ pub(crate) fn video_constraints_in(c: &MstVideoConstraints) -> Result<VideoConst
         frame_rate: range_in(Property::FrameRate, &c.frame_rate)?,
         aspect_ratio: range_in(Property::AspectRatio, &c.aspect_ratio)?,
         resize_mode,
+        controls: controls_in(c)?,
     })
+}
+
+fn controls_out(c: &ControlConstraints) -> MstVideoConstraints {
+    let mut o = MstVideoConstraints::default();
+    for (slot, r) in o.control_ranges_mut().into_iter().zip(&c.values) {
+        *slot = range_out(r);
+    }
+    for (slot, m) in o.control_modes_mut().into_iter().zip(&c.modes) {
+        *slot = mode_out(m);
+    }
+    o
 }
 
 fn range_out(r: &ConstrainRange) -> MstConstrainRange {
@@ -186,6 +339,36 @@ pub const MST_SETTING_RESIZE_MODE: u32 = 16;
 pub const MST_SETTING_SAMPLE_RATE: u32 = 32;
 pub const MST_SETTING_CHANNEL_COUNT: u32 = 64;
 pub const MST_SETTING_SAMPLE_SIZE: u32 = 128;
+/// Since 1.3: the camera controls, in MstSettings and MstCapabilities.
+pub const MST_SETTING_BRIGHTNESS: u32 = 256;
+pub const MST_SETTING_CONTRAST: u32 = 512;
+pub const MST_SETTING_SATURATION: u32 = 1024;
+pub const MST_SETTING_SHARPNESS: u32 = 2048;
+pub const MST_SETTING_EXPOSURE_TIME: u32 = 4096;
+pub const MST_SETTING_COLOR_TEMPERATURE: u32 = 8192;
+pub const MST_SETTING_FOCUS_DISTANCE: u32 = 16384;
+pub const MST_SETTING_ZOOM: u32 = 32768;
+pub const MST_SETTING_PAN: u32 = 65536;
+pub const MST_SETTING_TILT: u32 = 131072;
+pub const MST_SETTING_EXPOSURE_MODE: u32 = 262144;
+pub const MST_SETTING_WHITE_BALANCE_MODE: u32 = 524288;
+pub const MST_SETTING_FOCUS_MODE: u32 = 1048576;
+
+/// The MST_SETTING_* bit of each camera control, in `Control::ALL` then `ModeControl::ALL`
+/// order.
+const CONTROL_BITS: [u32; 10] = [
+    MST_SETTING_BRIGHTNESS,
+    MST_SETTING_CONTRAST,
+    MST_SETTING_SATURATION,
+    MST_SETTING_SHARPNESS,
+    MST_SETTING_EXPOSURE_TIME,
+    MST_SETTING_COLOR_TEMPERATURE,
+    MST_SETTING_FOCUS_DISTANCE,
+    MST_SETTING_ZOOM,
+    MST_SETTING_PAN,
+    MST_SETTING_TILT,
+];
+const MODE_BITS: [u32; 3] = [MST_SETTING_EXPOSURE_MODE, MST_SETTING_WHITE_BALANCE_MODE, MST_SETTING_FOCUS_MODE];
 
 /// MediaTrackSettings: members whose MST_SETTING_* bit is in `present`.
 #[repr(C)]
@@ -205,6 +388,25 @@ pub struct MstSettings {
     pub channel_count: u32,
     /// Bits per sample.
     pub sample_size: u32,
+    /// Since 1.3: the camera controls, as of the camera's opening or the last
+    /// mst_track_apply_constraints() (a camera in a continuous mode moves them itself), in
+    /// the units of MstVideoConstraints.
+    pub brightness: f64,
+    pub contrast: f64,
+    pub saturation: f64,
+    pub sharpness: f64,
+    pub exposure_time: f64,
+    pub color_temperature: f64,
+    pub focus_distance: f64,
+    pub zoom: f64,
+    pub pan: f64,
+    pub tilt: f64,
+    /// Since 1.3: MstMeteringMode values.
+    pub exposure_mode: i32,
+    pub white_balance_mode: i32,
+    pub focus_mode: i32,
+    /// Since 1.3: 0 (explicit padding).
+    pub reserved: u32,
 }
 
 fn settings_out(s: &Settings) -> MstSettings {
@@ -219,6 +421,20 @@ fn settings_out(s: &Settings) -> MstSettings {
         sample_rate: 0.0,
         channel_count: 0,
         sample_size: 0,
+        brightness: 0.0,
+        contrast: 0.0,
+        saturation: 0.0,
+        sharpness: 0.0,
+        exposure_time: 0.0,
+        color_temperature: 0.0,
+        focus_distance: 0.0,
+        zoom: 0.0,
+        pan: 0.0,
+        tilt: 0.0,
+        exposure_mode: 0,
+        white_balance_mode: 0,
+        focus_mode: 0,
+        reserved: 0,
     };
     let mut set = |bit: u32, present: bool| {
         if present {
@@ -241,7 +457,41 @@ fn settings_out(s: &Settings) -> MstSettings {
     o.sample_rate = s.sample_rate.unwrap_or(0.0);
     o.channel_count = s.channel_count.unwrap_or(0);
     o.sample_size = s.sample_size.unwrap_or(0);
+    let values = [
+        &mut o.brightness,
+        &mut o.contrast,
+        &mut o.saturation,
+        &mut o.sharpness,
+        &mut o.exposure_time,
+        &mut o.color_temperature,
+        &mut o.focus_distance,
+        &mut o.zoom,
+        &mut o.pan,
+        &mut o.tilt,
+    ];
+    for ((slot, bit), v) in values.into_iter().zip(CONTROL_BITS).zip(s.controls.values) {
+        if let Some(v) = v {
+            *slot = v;
+            o.present |= bit;
+        }
+    }
+    let modes = [&mut o.exposure_mode, &mut o.white_balance_mode, &mut o.focus_mode];
+    for ((slot, bit), m) in modes.into_iter().zip(MODE_BITS).zip(s.controls.modes) {
+        if let Some(m) = m {
+            *slot = metering_out(m) as i32;
+            o.present |= bit;
+        }
+    }
     o
+}
+
+/// Media Capture Image's `MediaSettingsRange` (since 1.3): `min`, `min + step`, ... `max`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MstMediaSettingsRange {
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
 }
 
 /// MediaTrackCapabilities: ranges whose MST_SETTING_* bit is in `present` (none for audio
@@ -263,6 +513,23 @@ pub struct MstCapabilities {
     /// With MST_SETTING_RESIZE_MODE: both "none" and "crop-and-scale" are offered.
     pub resize_mode_none: bool,
     pub resize_mode_crop_and_scale: bool,
+    /// Since 1.3: the camera controls the device has, in the units of MstVideoConstraints.
+    pub brightness: MstMediaSettingsRange,
+    pub contrast: MstMediaSettingsRange,
+    pub saturation: MstMediaSettingsRange,
+    pub sharpness: MstMediaSettingsRange,
+    pub exposure_time: MstMediaSettingsRange,
+    pub color_temperature: MstMediaSettingsRange,
+    pub focus_distance: MstMediaSettingsRange,
+    pub zoom: MstMediaSettingsRange,
+    pub pan: MstMediaSettingsRange,
+    pub tilt: MstMediaSettingsRange,
+    /// Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each.
+    pub exposure_modes: u32,
+    pub white_balance_modes: u32,
+    pub focus_modes: u32,
+    /// Since 1.3: 0 (explicit padding).
+    pub reserved: u32,
 }
 
 fn capabilities_out(c: &Capabilities) -> MstCapabilities {
@@ -288,7 +555,36 @@ fn capabilities_out(c: &Capabilities) -> MstCapabilities {
         o.resize_mode_none = true;
         o.resize_mode_crop_and_scale = true;
     }
+    let ranges = [
+        &mut o.brightness,
+        &mut o.contrast,
+        &mut o.saturation,
+        &mut o.sharpness,
+        &mut o.exposure_time,
+        &mut o.color_temperature,
+        &mut o.focus_distance,
+        &mut o.zoom,
+        &mut o.pan,
+        &mut o.tilt,
+    ];
+    for ((slot, bit), r) in ranges.into_iter().zip(CONTROL_BITS).zip(c.controls.ranges) {
+        if let Some(r) = r {
+            *slot = MstMediaSettingsRange { min: r.min, max: r.max, step: r.step };
+            o.present |= bit;
+        }
+    }
+    let modes = [&mut o.exposure_modes, &mut o.white_balance_modes, &mut o.focus_modes];
+    for ((slot, bit), set) in modes.into_iter().zip(MODE_BITS).zip(c.controls.modes) {
+        if !set.is_empty() {
+            *slot = modes_out(set);
+            o.present |= bit;
+        }
+    }
     o
+}
+
+fn modes_out(set: ModeSet) -> u32 {
+    set.iter().fold(0, |bits, m| bits | 1 << metering_out(m) as u32)
 }
 
 /// `kind`: MST_KIND_AUDIO or MST_KIND_VIDEO.
@@ -537,16 +833,20 @@ pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
 /// Applies `constraints` to a video track: checked against the capabilities; on an error
 /// nothing changes. On success the next delivered frames follow them (crop-and-scale,
 /// frame-rate decimation). Audio tracks have no capabilities: any constraint is
-/// overconstrained.
+/// overconstrained. Camera controls (since 1.3) are chosen by the same SelectSettings, per
+/// control, among the values the device takes (a value the current one meets stays) and set
+/// on the device before this returns, modes first.
 ///
 /// Ownership: `track` and `constraints` borrowed for the call.
 /// Thread safety: any thread.
-/// Blocking: no.
+/// Blocking: with camera controls constrained, on the camera's control ioctls (a USB camera
+/// answers in milliseconds); else no.
 /// Errors: MST_ERR_NULL_ARG (`track` or `constraints` is NULL), MST_ERR_INVALID_ARG (not a
-/// track handle; `constraints->struct_size` below the 1.0 size; NaN, unknown `present` bits
-/// or an unknown resize mode), MST_ERR_INVALID_STATE (freed), MST_ERR_OVERCONSTRAINED
-/// (mst_last_error_constraint() names the property), MST_ERR_UNSUPPORTED (nonzero bytes past
-/// the `constraints` this libmst knows).
+/// track handle; `constraints->struct_size` below the 1.0 size; NaN, unknown `present` bits,
+/// an unknown resize or metering mode, a nonzero `reserved`), MST_ERR_INVALID_STATE (freed),
+/// MST_ERR_OVERCONSTRAINED (mst_last_error_constraint() names the property; nothing was
+/// written to the camera), MST_ERR_IO (the camera refused a control it offered; the message
+/// names it), MST_ERR_UNSUPPORTED (nonzero bytes past the `constraints` this libmst knows).
 /// Spec: MediaStreamTrack.applyConstraints() (OverconstrainedError is
 /// MST_ERR_OVERCONSTRAINED).
 #[no_mangle]
@@ -580,13 +880,14 @@ pub extern "C" fn mst_track_get_constraints(track: *const MstTrack, out: *mut Ms
             frame_rate: range_out(&c.frame_rate),
             aspect_ratio: range_out(&c.aspect_ratio),
             resize_mode: c.resize_mode.map_or(0, |m| resize_out(m) as i32),
+            ..controls_out(&c.controls)
         });
         Ok(())
     })
 }
 
 /// The track's current settings, from the latest frame it delivered (nothing present before
-/// the first one).
+/// the first one), and (since 1.3) a camera's controls from its opening on.
 ///
 /// Ownership: `track` borrowed; `*out` written on MST_OK only, up to `out->struct_size`.
 /// Thread safety: any thread.

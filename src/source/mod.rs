@@ -47,6 +47,8 @@ pub struct SourceCore {
     counters: OnceLock<Arc<dyn Any + Send + Sync>>,
     /// Why the source failed, when it ended with `EndReason::Error` and knew why.
     error: OnceLock<Error>,
+    /// A camera's controls (Media Capture Image's properties), shared by all its tracks.
+    controls: OnceLock<Arc<crate::v4l2::controls::Controls>>,
     /// Reacquire: asked before the tracks end because the device went away.
     supervisor: Mutex<Option<Arc<dyn reacquire::LostHandler>>>,
     /// Reacquire: how to open the device again, set by the device's constructor.
@@ -69,10 +71,20 @@ impl SourceCore {
             initial_settings: OnceLock::new(),
             counters: OnceLock::new(),
             error: OnceLock::new(),
+            controls: OnceLock::new(),
             supervisor: Mutex::new(None),
             reopen: OnceLock::new(),
             sessions: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Attaches a camera's controls (once), before its first track is handed out.
+    pub(crate) fn set_controls(&self, controls: Arc<crate::v4l2::controls::Controls>) {
+        let _ = self.controls.set(controls);
+    }
+
+    pub(crate) fn controls(&self) -> Option<&crate::v4l2::controls::Controls> {
+        self.controls.get().map(|c| c.as_ref())
     }
 
     /// Installs the producing backend (once); it is told to stop when the last track ends.
@@ -153,10 +165,18 @@ impl SourceCore {
             last
         };
         if stop {
-            if let Some(b) = self.backend.get() {
-                b.stop();
-            }
+            self.release();
             self.stop_supervisor();
+        }
+    }
+
+    /// Stops the backend and lets go of the device's controls.
+    fn release(&self) {
+        if let Some(b) = self.backend.get() {
+            b.stop();
+        }
+        if let Some(c) = self.controls.get() {
+            c.close();
         }
     }
 
@@ -191,14 +211,13 @@ impl SourceCore {
 
     /// The source has ended: every connected track ends with `reason`. A device lost while a
     /// reacquire supervisor watches the source does not end it: the supervisor mutes it and
-    /// waits for the device to come back, and the backend of the lost session stops.
+    /// waits for the device to come back, and the lost session's backend and controls are
+    /// released.
     pub fn end(&self, reason: EndReason) {
         if reason == EndReason::DeviceLost {
             let supervisor = self.supervisor.lock().unwrap_or_else(|p| p.into_inner()).clone();
             if supervisor.is_some_and(|s| s.device_lost()) {
-                if let Some(b) = self.backend.get() {
-                    b.stop();
-                }
+                self.release();
                 return;
             }
         }
@@ -210,9 +229,7 @@ impl SourceCore {
         for t in tracks.iter() {
             t.end(reason);
         }
-        if let Some(b) = self.backend.get() {
-            b.stop();
-        }
+        self.release();
         self.stop_supervisor();
     }
 

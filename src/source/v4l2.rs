@@ -432,6 +432,8 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
     let mode = CameraMode { interval, ..mode };
 
     let (core, track, counters) = camera_source(info.label.clone(), &mode);
+    // Camera controls (issue 15, point 5): on their own fd, so they do not depend on capture.
+    core.set_controls(Arc::new(crate::v4l2::controls::Controls::open(&path, id)?));
     let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<()>>(1);
     let id_owned = id.to_string();
     // The crate's stream, its Drop included, lives and dies inside the contained thread.

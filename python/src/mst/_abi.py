@@ -21,6 +21,19 @@ MST_SETTING_RESIZE_MODE = 16
 MST_SETTING_SAMPLE_RATE = 32
 MST_SETTING_CHANNEL_COUNT = 64
 MST_SETTING_SAMPLE_SIZE = 128
+MST_SETTING_BRIGHTNESS = 256
+MST_SETTING_CONTRAST = 512
+MST_SETTING_SATURATION = 1024
+MST_SETTING_SHARPNESS = 2048
+MST_SETTING_EXPOSURE_TIME = 4096
+MST_SETTING_COLOR_TEMPERATURE = 8192
+MST_SETTING_FOCUS_DISTANCE = 16384
+MST_SETTING_ZOOM = 32768
+MST_SETTING_PAN = 65536
+MST_SETTING_TILT = 131072
+MST_SETTING_EXPOSURE_MODE = 262144
+MST_SETTING_WHITE_BALANCE_MODE = 524288
+MST_SETTING_FOCUS_MODE = 1048576
 MST_OK = 0
 MST_ERR_AGAIN = -1
 MST_ERR_TIMEOUT = -2
@@ -115,6 +128,10 @@ MST_MJPEG_DAMAGE_ZERO_LENGTH = 5
 MST_FAKE_PACING_LOSSLESS = 0
 MST_FAKE_PACING_FREE = 1
 MST_FAKE_PACING_REAL_TIME = 2
+MST_METERING_MODE_NONE = 1
+MST_METERING_MODE_MANUAL = 2
+MST_METERING_MODE_SINGLE_SHOT = 3
+MST_METERING_MODE_CONTINUOUS = 4
 
 
 class _Sized(C.Structure):
@@ -135,6 +152,14 @@ class MstConstrainRange(C.Structure):
     ]
 
 
+class MstConstrainMode(C.Structure):
+    _fields_ = [
+        ("present", C.c_uint32),
+        ("exact", C.c_int32),
+        ("ideal", C.c_int32),
+    ]
+
+
 class MstVideoConstraints(_Sized):
     _fields_ = [
         ("struct_size", C.c_uint32),
@@ -143,6 +168,20 @@ class MstVideoConstraints(_Sized):
         ("frame_rate", MstConstrainRange),
         ("aspect_ratio", MstConstrainRange),
         ("resize_mode", C.c_int32),
+        ("brightness", MstConstrainRange),
+        ("contrast", MstConstrainRange),
+        ("saturation", MstConstrainRange),
+        ("sharpness", MstConstrainRange),
+        ("exposure_time", MstConstrainRange),
+        ("color_temperature", MstConstrainRange),
+        ("focus_distance", MstConstrainRange),
+        ("zoom", MstConstrainRange),
+        ("pan", MstConstrainRange),
+        ("tilt", MstConstrainRange),
+        ("exposure_mode", MstConstrainMode),
+        ("white_balance_mode", MstConstrainMode),
+        ("focus_mode", MstConstrainMode),
+        ("reserved", C.c_uint32),
     ]
 
 
@@ -432,6 +471,28 @@ class MstSettings(_Sized):
         ("sample_rate", C.c_double),
         ("channel_count", C.c_uint32),
         ("sample_size", C.c_uint32),
+        ("brightness", C.c_double),
+        ("contrast", C.c_double),
+        ("saturation", C.c_double),
+        ("sharpness", C.c_double),
+        ("exposure_time", C.c_double),
+        ("color_temperature", C.c_double),
+        ("focus_distance", C.c_double),
+        ("zoom", C.c_double),
+        ("pan", C.c_double),
+        ("tilt", C.c_double),
+        ("exposure_mode", C.c_int32),
+        ("white_balance_mode", C.c_int32),
+        ("focus_mode", C.c_int32),
+        ("reserved", C.c_uint32),
+    ]
+
+
+class MstMediaSettingsRange(C.Structure):
+    _fields_ = [
+        ("min", C.c_double),
+        ("max", C.c_double),
+        ("step", C.c_double),
     ]
 
 
@@ -449,6 +510,20 @@ class MstCapabilities(_Sized):
         ("aspect_ratio_max", C.c_double),
         ("resize_mode_none", C.c_bool),
         ("resize_mode_crop_and_scale", C.c_bool),
+        ("brightness", MstMediaSettingsRange),
+        ("contrast", MstMediaSettingsRange),
+        ("saturation", MstMediaSettingsRange),
+        ("sharpness", MstMediaSettingsRange),
+        ("exposure_time", MstMediaSettingsRange),
+        ("color_temperature", MstMediaSettingsRange),
+        ("focus_distance", MstMediaSettingsRange),
+        ("zoom", MstMediaSettingsRange),
+        ("pan", MstMediaSettingsRange),
+        ("tilt", MstMediaSettingsRange),
+        ("exposure_modes", C.c_uint32),
+        ("white_balance_modes", C.c_uint32),
+        ("focus_modes", C.c_uint32),
+        ("reserved", C.c_uint32),
     ]
 
 
@@ -466,6 +541,7 @@ class MstVideoOutputStats(_Sized):
 
 STRUCTS = {
     "MstConstrainRange": MstConstrainRange,
+    "MstConstrainMode": MstConstrainMode,
     "MstVideoConstraints": MstVideoConstraints,
     "MstCameraOptions": MstCameraOptions,
     "MstCameraStats": MstCameraStats,
@@ -491,6 +567,7 @@ STRUCTS = {
     "MstTestPatternOptions": MstTestPatternOptions,
     "MstToneOptions": MstToneOptions,
     "MstSettings": MstSettings,
+    "MstMediaSettingsRange": MstMediaSettingsRange,
     "MstCapabilities": MstCapabilities,
     "MstVideoOutputStats": MstVideoOutputStats,
 }

@@ -1,10 +1,15 @@
 """Constraints, settings and capabilities as dicts keyed by the spec's names (Media Capture and
 Streams: width, height, frameRate, aspectRatio, resizeMode; sampleRate, channelCount,
-sampleSize), converted to and from libmst's structs.
+sampleSize; Media Capture Image's camera controls: brightness, contrast, saturation, sharpness,
+exposureTime, colorTemperature, focusDistance, zoom, pan, tilt, and the modes exposureMode,
+whiteBalanceMode, focusMode), converted to and from libmst's structs.
 
 A constraint is a bare number (the spec's bare value: ideal) or a dict of "min", "max",
 "exact" and "ideal"; resizeMode is "none" or "crop-and-scale" (or a dict of "exact" or "ideal"
-holding one, which libmst treats alike). What libmst returns always has the dict form.
+holding one, which libmst treats alike). A mode is "none", "manual", "single-shot" or
+"continuous" (a bare one is ideal) or a dict of "exact" and "ideal". Capabilities of a camera
+control are {"min", "max", "step"}, of a mode the list of modes offered. What libmst returns
+always has the dict form.
 """
 import math
 import numbers
@@ -13,6 +18,16 @@ from . import _abi
 
 VIDEO = {"width": "width", "height": "height", "frameRate": "frame_rate",
          "aspectRatio": "aspect_ratio"}
+CONTROLS = {"brightness": "brightness", "contrast": "contrast", "saturation": "saturation",
+            "sharpness": "sharpness", "exposureTime": "exposure_time",
+            "colorTemperature": "color_temperature", "focusDistance": "focus_distance",
+            "zoom": "zoom", "pan": "pan", "tilt": "tilt"}
+MODES = {"exposureMode": ("exposure_mode", "exposure_modes"),
+         "whiteBalanceMode": ("white_balance_mode", "white_balance_modes"),
+         "focusMode": ("focus_mode", "focus_modes")}
+METERING_MODES = {"none": _abi.MST_METERING_MODE_NONE, "manual": _abi.MST_METERING_MODE_MANUAL,
+                  "single-shot": _abi.MST_METERING_MODE_SINGLE_SHOT,
+                  "continuous": _abi.MST_METERING_MODE_CONTINUOUS}
 AUDIO = {"sampleRate": "sample_rate", "channelCount": "channel_count",
          "sampleSize": "sample_size"}
 # The spec's ConstrainULong members: shown as int when libmst's double holds an integer.
@@ -32,6 +47,10 @@ _SETTINGS = [
     (_abi.MST_SETTING_CHANNEL_COUNT, "channel_count", "channelCount"),
     (_abi.MST_SETTING_SAMPLE_SIZE, "sample_size", "sampleSize"),
 ]
+_CONTROL_SETTINGS = [(getattr(_abi, "MST_SETTING_" + member.upper()), member, name)
+                     for name, member in CONTROLS.items()]
+_MODE_SETTINGS = [(getattr(_abi, "MST_SETTING_" + member.upper()), member, name)
+                  for name, (member, _) in MODES.items()]
 
 
 def _number(name, value):
@@ -75,6 +94,22 @@ def _resize_mode(value):
     return RESIZE_MODES[value]
 
 
+def _fill_mode(mode, name, value):
+    if not isinstance(value, dict):
+        value = {"ideal": value}
+    unknown = set(value) - {"exact", "ideal"}
+    if unknown:
+        raise ValueError(f"constraint {name}: unknown member(s) {', '.join(sorted(unknown))}; "
+                         "known: exact, ideal")
+    mode.present = 0
+    for member, v in value.items():
+        if v not in METERING_MODES:
+            raise ValueError(f"constraint {name}: {v!r} is not one of "
+                             f"{', '.join(map(repr, METERING_MODES))}")
+        setattr(mode, member, METERING_MODES[v])
+        mode.present |= _BITS[member]
+
+
 def video_struct(constraints):
     """An MstVideoConstraints from a dict; names libmst has no video constraint for raise."""
     out = _abi.MstVideoConstraints()
@@ -83,12 +118,16 @@ def video_struct(constraints):
             out.resize_mode = _resize_mode(value)
         elif name in VIDEO:
             _fill_range(getattr(out, VIDEO[name]), name, value)
+        elif name in CONTROLS:
+            _fill_range(getattr(out, CONTROLS[name]), name, value)
+        elif name in MODES:
+            _fill_mode(getattr(out, MODES[name][0]), name, value)
         elif name in AUDIO:
             raise ValueError(f"{name} is not a video constraint: an audio track's format is "
                              "chosen when the microphone opens (mst.Track.microphone)")
         else:
             raise ValueError(f"unknown video constraint {name!r}; known: "
-                             f"{', '.join([*VIDEO, 'resizeMode'])}")
+                             f"{', '.join([*VIDEO, 'resizeMode', *CONTROLS, *MODES])}")
     return out
 
 
@@ -110,16 +149,26 @@ def _mode_name(mode):
     return next((n for n, v in RESIZE_MODES.items() if v == mode), mode)
 
 
+def _metering_name(mode):
+    return next((n for n, v in METERING_MODES.items() if v == mode), mode)
+
+
 def video_dict(struct):
     """getConstraints(): the members libmst holds, in the dict form."""
     out = {}
-    for name, member in VIDEO.items():
+    for name, member in {**VIDEO, **CONTROLS}.items():
         rng = getattr(struct, member)
         got = {m: _value(name, getattr(rng, m)) for m, bit in _BITS.items() if rng.present & bit}
         if got:
             out[name] = got
     if struct.resize_mode:
         out["resizeMode"] = _mode_name(struct.resize_mode)
+    for name, (member, _) in MODES.items():
+        mode = getattr(struct, member)
+        got = {m: _metering_name(getattr(mode, m)) for m in ("exact", "ideal")
+               if mode.present & _BITS[m]}
+        if got:
+            out[name] = got
     return out
 
 
@@ -130,6 +179,12 @@ def settings_dict(s):
         if s.present & bit:
             v = getattr(s, member)
             out[name] = _mode_name(v) if name == "resizeMode" else _value(name, v)
+    for bit, member, name in _CONTROL_SETTINGS:
+        if s.present & bit:
+            out[name] = getattr(s, member)
+    for bit, member, name in _MODE_SETTINGS:
+        if s.present & bit:
+            out[name] = _metering_name(getattr(s, member))
     return out
 
 
@@ -144,4 +199,12 @@ def capabilities_dict(c):
         out["resizeMode"] = [m for m, on in (("none", c.resize_mode_none),
                                              ("crop-and-scale", c.resize_mode_crop_and_scale))
                              if on]
+    for bit, member, name in _CONTROL_SETTINGS:
+        if c.present & bit:
+            r = getattr(c, member)
+            out[name] = {"min": r.min, "max": r.max, "step": r.step}
+    for name, (_, member) in MODES.items():
+        bits = getattr(c, member)
+        if bits:
+            out[name] = [m for m, v in METERING_MODES.items() if bits & (1 << v)]
     return out

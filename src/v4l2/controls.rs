@@ -1,0 +1,452 @@
+//! V4L2 camera controls as Media Capture Image's constrainable properties: the control table
+//! (VIDIOC_QUERY_EXT_CTRL, VIDIOC_QUERYMENU), reading (VIDIOC_G_EXT_CTRLS) and setting
+//! (VIDIOC_S_EXT_CTRLS) on a plain fd, and the mapping between the two.
+//!
+//! Values are the device's own numbers, unscaled: V4L2 already uses the spec's units for
+//! exposureTime (100 µs) and colorTemperature (kelvin); brightness, contrast, saturation and
+//! sharpness are the device's range, as the spec says; pan and tilt are V4L2's arc seconds;
+//! zoom and focusDistance are in the device's units (V4L2 defines neither a magnification nor
+//! metres, and a device's raw range is all there is to know).
+//!
+//! Modes: exposureMode from V4L2_CID_EXPOSURE_AUTO ("manual" is V4L2_EXPOSURE_MANUAL or
+//! SHUTTER_PRIORITY, "continuous" is V4L2_EXPOSURE_AUTO or APERTURE_PRIORITY, the first the
+//! device's menu has when set); whiteBalanceMode and focusMode from the booleans
+//! V4L2_CID_AUTO_WHITE_BALANCE and V4L2_CID_FOCUS_AUTO (1 "continuous", 0 "manual"). A control
+//! the device lacks, has disabled or makes read-only is absent.
+
+use std::ffi::c_void;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::Mutex;
+
+use v4l::v4l2::vidioc;
+use v4l::v4l_sys as sys;
+
+use crate::constraints::{
+    Control, ControlCapabilities, ControlConstraints, ControlSettings, MeteringMode, ModeControl, ModeSet,
+    SettingsRange,
+};
+use crate::error::{err, Error, Result};
+
+/// The V4L2 control behind each [`Control`], in [`Control::ALL`] order.
+const VALUE_CIDS: [u32; 10] = [
+    sys::V4L2_CID_BRIGHTNESS,
+    sys::V4L2_CID_CONTRAST,
+    sys::V4L2_CID_SATURATION,
+    sys::V4L2_CID_SHARPNESS,
+    sys::V4L2_CID_EXPOSURE_ABSOLUTE,
+    sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE,
+    sys::V4L2_CID_FOCUS_ABSOLUTE,
+    sys::V4L2_CID_ZOOM_ABSOLUTE,
+    sys::V4L2_CID_PAN_ABSOLUTE,
+    sys::V4L2_CID_TILT_ABSOLUTE,
+];
+
+/// The V4L2 control behind each [`ModeControl`], in [`ModeControl::ALL`] order.
+const MODE_CIDS: [u32; 3] = [sys::V4L2_CID_EXPOSURE_AUTO, sys::V4L2_CID_AUTO_WHITE_BALANCE, sys::V4L2_CID_FOCUS_AUTO];
+
+const EXPOSURE_AUTO: i64 = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_AUTO as i64;
+const EXPOSURE_MANUAL: i64 = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64;
+const EXPOSURE_SHUTTER_PRIORITY: i64 = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_SHUTTER_PRIORITY as i64;
+const EXPOSURE_APERTURE_PRIORITY: i64 = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_APERTURE_PRIORITY as i64;
+
+/// What VIDIOC_QUERY_EXT_CTRL (and QUERYMENU, for menus) says of one control.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ControlInfo {
+    pub id: u32,
+    /// A `V4L2_CTRL_TYPE_*`.
+    pub kind: u32,
+    pub min: i64,
+    pub max: i64,
+    pub step: u64,
+    /// The indices QUERYMENU accepts, for a menu.
+    pub menu: Vec<i64>,
+}
+
+impl ControlInfo {
+    fn is_64(&self) -> bool {
+        self.kind == sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER64
+    }
+}
+
+/// The camera controls a device has: the entries of [`VALUE_CIDS`] and [`MODE_CIDS`] it
+/// answers for with a type libmst maps.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct ControlTable {
+    pub controls: Vec<ControlInfo>,
+}
+
+fn exposure_mode(v: i64) -> Option<MeteringMode> {
+    match v {
+        EXPOSURE_MANUAL | EXPOSURE_SHUTTER_PRIORITY => Some(MeteringMode::Manual),
+        EXPOSURE_AUTO | EXPOSURE_APERTURE_PRIORITY => Some(MeteringMode::Continuous),
+        _ => None,
+    }
+}
+
+impl ControlTable {
+    fn get(&self, id: u32) -> Option<&ControlInfo> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+
+    /// The modes a mode control offers (empty: the device lacks it).
+    fn modes(&self, m: ModeControl) -> ModeSet {
+        let Some(c) = self.get(MODE_CIDS[m.index()]) else { return ModeSet::default() };
+        let values: Vec<i64> =
+            if c.kind == sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU { c.menu.clone() } else { vec![c.min, c.max] };
+        values.into_iter().filter_map(|v| self.mode_of(m, v)).fold(ModeSet::default(), ModeSet::with)
+    }
+
+    fn mode_of(&self, m: ModeControl, v: i64) -> Option<MeteringMode> {
+        match m {
+            ModeControl::Exposure => exposure_mode(v),
+            ModeControl::WhiteBalance | ModeControl::Focus if v == 0 => Some(MeteringMode::Manual),
+            ModeControl::WhiteBalance | ModeControl::Focus if v == 1 => Some(MeteringMode::Continuous),
+            _ => None,
+        }
+    }
+
+    /// The V4L2 value that sets `mode` on `m` (its first menu item that means it).
+    fn value_of(&self, m: ModeControl, mode: MeteringMode) -> Option<i64> {
+        let c = self.get(MODE_CIDS[m.index()])?;
+        match m {
+            ModeControl::Exposure => {
+                let order = match mode {
+                    MeteringMode::Manual => [EXPOSURE_MANUAL, EXPOSURE_SHUTTER_PRIORITY],
+                    MeteringMode::Continuous => [EXPOSURE_AUTO, EXPOSURE_APERTURE_PRIORITY],
+                    _ => return None,
+                };
+                order.into_iter().find(|v| c.menu.contains(v))
+            }
+            _ => [0, 1].into_iter().find(|v| self.mode_of(m, *v) == Some(mode)),
+        }
+    }
+
+    /// `MediaTrackCapabilities` of the controls.
+    pub fn capabilities(&self) -> ControlCapabilities {
+        let mut caps = ControlCapabilities::default();
+        for ctl in Control::ALL {
+            caps.ranges[ctl.index()] = self.get(VALUE_CIDS[ctl.index()]).map(|c| SettingsRange {
+                min: c.min as f64,
+                max: c.max as f64,
+                step: c.step as f64,
+            });
+        }
+        for m in ModeControl::ALL {
+            caps.modes[m.index()] = self.modes(m);
+        }
+        caps
+    }
+
+    /// `MediaTrackSettings` of the controls, from the values [`read`] returned.
+    pub fn settings(&self, values: &[(u32, i64)]) -> ControlSettings {
+        let value = |id: u32| values.iter().find(|(c, _)| *c == id).map(|(_, v)| *v);
+        let mut s = ControlSettings::default();
+        for ctl in Control::ALL {
+            s.values[ctl.index()] = value(VALUE_CIDS[ctl.index()]).map(|v| v as f64);
+        }
+        for m in ModeControl::ALL {
+            s.modes[m.index()] = value(MODE_CIDS[m.index()]).and_then(|v| self.mode_of(m, v));
+        }
+        s
+    }
+
+    /// The writes that make the device what `chosen` says (its None members stay), modes first:
+    /// a camera takes a manual value only once its automatic mode is off.
+    pub fn writes(&self, chosen: &ControlSettings) -> Vec<(u32, i64)> {
+        let modes = ModeControl::ALL.into_iter().filter_map(|m| {
+            let v = self.value_of(m, chosen.modes[m.index()]?)?;
+            Some((MODE_CIDS[m.index()], v))
+        });
+        let values = Control::ALL
+            .into_iter()
+            .filter_map(|c| Some((VALUE_CIDS[c.index()], chosen.values[c.index()]?.round() as i64)));
+        modes.chain(values).collect()
+    }
+}
+
+/// One ioctl with a pointer argument.
+fn ioctl<T>(fd: BorrowedFd<'_>, request: vidioc::_IOC_TYPE, arg: &mut T) -> std::io::Result<()> {
+    // SAFETY: `arg` is the struct `request` takes, valid for the call.
+    unsafe { v4l::v4l2::ioctl(fd.as_raw_fd(), request, arg as *mut T as *mut c_void) }
+}
+
+/// The table of `fd`'s camera controls (VIDIOC_QUERY_EXT_CTRL on each, QUERYMENU on menus).
+/// A control the driver does not know (EINVAL) is absent, as is one that is disabled,
+/// read-only, or of a type other than integer, boolean or (for exposureMode) menu; a driver
+/// without VIDIOC_QUERY_EXT_CTRL (ENOTTY) has none.
+pub(crate) fn query(fd: BorrowedFd<'_>) -> std::io::Result<ControlTable> {
+    let mut table = ControlTable::default();
+    for id in VALUE_CIDS.into_iter().chain(MODE_CIDS) {
+        // SAFETY: a plain C struct; all zero is valid.
+        let mut q: sys::v4l2_query_ext_ctrl = unsafe { std::mem::zeroed() };
+        q.id = id;
+        match ioctl(fd, vidioc::VIDIOC_QUERY_EXT_CTRL, &mut q) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => return Ok(ControlTable::default()),
+            Err(e) => return Err(e),
+        }
+        if q.flags & (sys::V4L2_CTRL_FLAG_DISABLED | sys::V4L2_CTRL_FLAG_READ_ONLY) != 0 {
+            continue;
+        }
+        let is_mode = MODE_CIDS.contains(&id);
+        let kind_ok = match q.type_ {
+            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER | sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER64 => !is_mode,
+            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN => true,
+            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU => id == sys::V4L2_CID_EXPOSURE_AUTO,
+            _ => false,
+        };
+        if !kind_ok {
+            continue;
+        }
+        let mut menu = Vec::new();
+        if q.type_ == sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU {
+            for index in q.minimum.max(0)..=q.maximum.min(u32::MAX as i64) {
+                // SAFETY: as above.
+                let mut m: sys::v4l2_querymenu = unsafe { std::mem::zeroed() };
+                (m.id, m.index) = (id, index as u32);
+                // Menus may skip items: QUERYMENU refuses those with EINVAL.
+                if ioctl(fd, vidioc::VIDIOC_QUERYMENU, &mut m).is_ok() {
+                    menu.push(index);
+                }
+            }
+        }
+        table.controls.push(ControlInfo { id, kind: q.type_, min: q.minimum, max: q.maximum, step: q.step, menu });
+    }
+    Ok(table)
+}
+
+fn ext_control(c: &ControlInfo, value: i64) -> sys::v4l2_ext_control {
+    // SAFETY: a plain C struct; all zero is valid.
+    let mut e: sys::v4l2_ext_control = unsafe { std::mem::zeroed() };
+    e.id = c.id;
+    if c.is_64() {
+        e.__bindgen_anon_1.value64 = value;
+    } else {
+        e.__bindgen_anon_1.value = value.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+    }
+    e
+}
+
+/// VIDIOC_G_EXT_CTRLS or VIDIOC_S_EXT_CTRLS on `controls` (of any class at once: which =
+/// V4L2_CTRL_WHICH_CUR_VAL). Err: the error and the control the driver blamed, if any.
+fn ext_ctrls(
+    fd: BorrowedFd<'_>,
+    request: vidioc::_IOC_TYPE,
+    controls: &mut [sys::v4l2_ext_control],
+) -> std::result::Result<(), (std::io::Error, Option<u32>)> {
+    if controls.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: a plain C struct; all zero is valid.
+    let mut e: sys::v4l2_ext_controls = unsafe { std::mem::zeroed() };
+    e.__bindgen_anon_1.which = sys::V4L2_CTRL_WHICH_CUR_VAL;
+    e.count = controls.len() as u32;
+    e.controls = controls.as_mut_ptr();
+    ioctl(fd, request, &mut e).map_err(|err| {
+        let blamed = controls.get(e.error_idx as usize).map(|c| c.id).filter(|_| e.error_idx < e.count);
+        (err, blamed)
+    })
+}
+
+/// The current value of each control of `table` the driver reads (one VIDIOC_G_EXT_CTRLS
+/// each: a control a camera will not read now, as UVC cameras refuse some while in an
+/// automatic mode, leaves out only itself).
+pub(crate) fn read(fd: BorrowedFd<'_>, table: &ControlTable) -> Vec<(u32, i64)> {
+    let value = |c: &ControlInfo| {
+        let mut e = [ext_control(c, 0)];
+        ext_ctrls(fd, vidioc::VIDIOC_G_EXT_CTRLS, &mut e).ok()?;
+        // SAFETY: the member the driver wrote for this control's type.
+        Some(unsafe {
+            if c.is_64() {
+                e[0].__bindgen_anon_1.value64
+            } else {
+                e[0].__bindgen_anon_1.value as i64
+            }
+        })
+    };
+    table.controls.iter().filter_map(|c| Some((c.id, value(c)?))).collect()
+}
+
+/// Sets `values` (controls of `table`) in one VIDIOC_S_EXT_CTRLS, in their order. Err: the
+/// error and the control the driver blamed.
+pub(crate) fn write(
+    fd: BorrowedFd<'_>,
+    table: &ControlTable,
+    values: &[(u32, i64)],
+) -> std::result::Result<(), (std::io::Error, Option<u32>)> {
+    let mut list: Vec<_> = values.iter().filter_map(|(id, v)| table.get(*id).map(|c| ext_control(c, *v))).collect();
+    ext_ctrls(fd, vidioc::VIDIOC_S_EXT_CTRLS, &mut list)
+}
+
+/// The spec's name of a V4L2 control of the table.
+fn name_of(id: u32) -> &'static str {
+    let value = VALUE_CIDS.iter().position(|c| *c == id).map(|i| Control::ALL[i].property().name());
+    let mode = MODE_CIDS.iter().position(|c| *c == id).map(|i| ModeControl::ALL[i].property().name());
+    value.or(mode).unwrap_or("a camera control")
+}
+
+/// A camera's controls on their own fd (controls are the device's, whichever fd sets them),
+/// with the values last read: settings report them without touching the device.
+pub(crate) struct Controls {
+    /// Closed when the camera's source ends, so the device is not held open (a driver cannot
+    /// be unloaded while it is) by tracks that have ended but not been freed.
+    fd: Mutex<Option<OwnedFd>>,
+    /// What messages call the device: `V4L2 device "v4l2:platform:vivid-000:0"`.
+    device: String,
+    table: ControlTable,
+    current: Mutex<ControlSettings>,
+}
+
+impl Controls {
+    /// Opens `path` again for its controls and reads them. Errors: Io naming `device_id`.
+    pub(crate) fn open(path: &std::path::Path, device_id: &str) -> Result<Controls> {
+        let device = format!("V4L2 device \"{device_id}\"");
+        let io = |what: &str, e: std::io::Error| err!(Io, "{device}: {what}: {e}");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| io("opening for its controls", e))?;
+        let fd = OwnedFd::from(file);
+        let table = query(fd.as_fd()).map_err(|e| io("VIDIOC_QUERY_EXT_CTRL", e))?;
+        let current = Mutex::new(table.settings(&read(fd.as_fd(), &table)));
+        Ok(Controls { fd: Mutex::new(Some(fd)), device, table, current })
+    }
+
+    /// Releases the device: settings keep their last values, applyConstraints still checks
+    /// but writes nothing.
+    pub(crate) fn close(&self) {
+        drop(self.fd.lock().unwrap_or_else(|p| p.into_inner()).take());
+    }
+
+    pub(crate) fn capabilities(&self) -> ControlCapabilities {
+        self.table.capabilities()
+    }
+
+    /// The values as of the last open or applyConstraints (a device in an automatic mode
+    /// moves its own values; they are read again at the next applyConstraints).
+    pub(crate) fn settings(&self) -> ControlSettings {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// SelectSettings over the device's values, then one VIDIOC_S_EXT_CTRLS for what it
+    /// chose, then the values read back. On Overconstrained (naming the control) nothing is
+    /// written. Errors: Overconstrained; Io naming the control the driver refused (the
+    /// driver's own check comes first, so usually nothing changed then either).
+    pub(crate) fn apply(&self, c: &ControlConstraints) -> Result<()> {
+        if c.is_empty() {
+            return Ok(());
+        }
+        let fd = self.fd.lock().unwrap_or_else(|p| p.into_inner());
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(fd) = fd.as_ref().map(|f| f.as_fd()) else {
+            return self.table.capabilities().select(c, &current, &self.device).map(drop);
+        };
+        let values = read(fd, &self.table);
+        *current = self.table.settings(&values);
+        let chosen = self.table.capabilities().select(c, &current, &self.device)?;
+        let writes: Vec<_> =
+            self.table.writes(&chosen).into_iter().filter(|(id, v)| values.iter().all(|w| w != &(*id, *v))).collect();
+        let written = write(fd, &self.table, &writes);
+        *current = self.table.settings(&read(fd, &self.table));
+        written.map_err(|(e, id)| -> Error {
+            let name = id.map_or("camera controls", name_of);
+            err!(Io, "{}: VIDIOC_S_EXT_CTRLS ({name}): {e}", self.device)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constraints::{ConstrainMode, ConstrainRange};
+
+    /// A UVC webcam's table: brightness -64..=64, exposure 3..=2047 in 100 µs units, an
+    /// exposure menu of manual and aperture priority (UVC has no full auto), auto white
+    /// balance and its temperature, no focus, zoom or pan/tilt.
+    fn webcam() -> ControlTable {
+        let int = |id, min, max, step| ControlInfo {
+            id,
+            kind: sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER,
+            min,
+            max,
+            step,
+            menu: vec![],
+        };
+        ControlTable {
+            controls: vec![
+                int(sys::V4L2_CID_BRIGHTNESS, -64, 64, 1),
+                int(sys::V4L2_CID_EXPOSURE_ABSOLUTE, 3, 2047, 1),
+                int(sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE, 2800, 6500, 10),
+                ControlInfo {
+                    id: sys::V4L2_CID_EXPOSURE_AUTO,
+                    kind: sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU,
+                    min: 0,
+                    max: 3,
+                    step: 1,
+                    menu: vec![EXPOSURE_MANUAL, EXPOSURE_APERTURE_PRIORITY],
+                },
+                ControlInfo {
+                    id: sys::V4L2_CID_AUTO_WHITE_BALANCE,
+                    kind: sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN,
+                    min: 0,
+                    max: 1,
+                    step: 1,
+                    menu: vec![],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn capabilities_and_settings_map_the_table() {
+        let t = webcam();
+        let caps = t.capabilities();
+        assert_eq!(caps.ranges[Control::Brightness.index()], Some(SettingsRange { min: -64.0, max: 64.0, step: 1.0 }));
+        assert_eq!(
+            caps.ranges[Control::ColorTemperature.index()],
+            Some(SettingsRange { min: 2800.0, max: 6500.0, step: 10.0 })
+        );
+        for absent in [Control::Contrast, Control::Sharpness, Control::FocusDistance, Control::Zoom, Control::Pan] {
+            assert_eq!(caps.ranges[absent.index()], None, "{absent:?}");
+        }
+        let both = ModeSet::default().with(MeteringMode::Manual).with(MeteringMode::Continuous);
+        assert_eq!(caps.modes[ModeControl::Exposure.index()], both);
+        assert_eq!(caps.modes[ModeControl::WhiteBalance.index()], both);
+        assert!(caps.modes[ModeControl::Focus.index()].is_empty());
+
+        let s = t.settings(&[
+            (sys::V4L2_CID_BRIGHTNESS, -3),
+            (sys::V4L2_CID_EXPOSURE_AUTO, EXPOSURE_APERTURE_PRIORITY),
+            (sys::V4L2_CID_AUTO_WHITE_BALANCE, 0),
+        ]);
+        assert_eq!(s.values[Control::Brightness.index()], Some(-3.0));
+        assert_eq!(s.modes[ModeControl::Exposure.index()], Some(MeteringMode::Continuous));
+        assert_eq!(s.modes[ModeControl::WhiteBalance.index()], Some(MeteringMode::Manual));
+        assert_eq!(s.values[Control::Zoom.index()], None);
+    }
+
+    #[test]
+    fn manual_exposure_is_written_before_its_time() {
+        let t = webcam();
+        let now = t.settings(&[
+            (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 156),
+            (sys::V4L2_CID_EXPOSURE_AUTO, EXPOSURE_APERTURE_PRIORITY),
+        ]);
+        let mut c = ControlConstraints::default();
+        c.values[Control::ExposureTime.index()] = ConstrainRange { ideal: Some(333.0), ..Default::default() };
+        c.modes[ModeControl::Exposure.index()] = ConstrainMode { exact: Some(MeteringMode::Manual), ideal: None };
+        let chosen = t.capabilities().select(&c, &now, "the webcam").unwrap();
+        assert_eq!(
+            t.writes(&chosen),
+            vec![(sys::V4L2_CID_EXPOSURE_AUTO, EXPOSURE_MANUAL), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 333)]
+        );
+        // "continuous" is aperture priority on a menu without full auto.
+        c.modes[ModeControl::Exposure.index()].exact = Some(MeteringMode::Continuous);
+        let chosen = t.capabilities().select(&c, &now, "the webcam").unwrap();
+        assert_eq!(t.writes(&chosen)[0], (sys::V4L2_CID_EXPOSURE_AUTO, EXPOSURE_APERTURE_PRIORITY));
+    }
+}

@@ -1,0 +1,3 @@
+//! The V4L2 layer.
+
+pub(crate) mod controls;
