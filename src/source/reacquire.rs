@@ -36,8 +36,16 @@ pub const RETRY: Duration = Duration::from_millis(200);
 /// How a device source is opened again: what its constructor was given.
 #[derive(Clone, Debug)]
 pub(crate) enum Reopen {
-    Camera { device_id: String, constraints: VideoConstraints, options: CameraOptions },
-    Microphone { device_id: String, constraints: AudioConstraints },
+    /// Boxed: video constraints (with the camera controls') are large.
+    Camera {
+        device_id: String,
+        constraints: Box<VideoConstraints>,
+        options: CameraOptions,
+    },
+    Microphone {
+        device_id: String,
+        constraints: AudioConstraints,
+    },
 }
 
 impl Reopen {

@@ -354,7 +354,7 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
 /// libturbojpeg), Io.
 pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
     let track = open_camera(device_id, constraints, options)?;
-    let reopen = Reopen::Camera { device_id: device_id.into(), constraints: *constraints, options: *options };
+    let reopen = Reopen::Camera { device_id: device_id.into(), constraints: Box::new(*constraints), options: *options };
     crate::source::reacquire::remember(&track, reopen);
     Ok(track)
 }
