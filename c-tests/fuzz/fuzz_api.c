@@ -206,7 +206,11 @@ static MstStatus check_status(int line, MstStatus st, unsigned allowed, const ch
         remember_message();
         const char *c = mst_last_error_constraint();
         if (st == MST_ERR_OVERCONSTRAINED) {
-            static const char *const names[] = {"width", "height", "frameRate", "aspectRatio", "resizeMode"};
+            /* The camera controls too: a track without one is overconstrained by a required one. */
+            static const char *const names[] = {"width", "height", "frameRate", "aspectRatio", "resizeMode",
+                                                "brightness", "contrast", "saturation", "sharpness", "exposureTime",
+                                                "colorTemperature", "focusDistance", "zoom", "pan", "tilt",
+                                                "exposureMode", "whiteBalanceMode", "focusMode"};
             bool known = false;
             for (size_t i = 0; c != NULL && i < sizeof names / sizeof names[0]; i++) known |= strcmp(c, names[i]) == 0;
             if (!known) fail_at(line, "%s: MST_ERR_OVERCONSTRAINED names constraint %s", call, c ? c : "(NULL)");
