@@ -48,6 +48,7 @@ use crate::frame::{
     ChromaSiting, ColorPrimaries, Frame, Kind, MatrixCoefficients, TransferCharacteristics, VideoColorSpace,
     VideoPixelFormat,
 };
+use crate::source::reacquire::Reopen;
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
@@ -208,13 +209,20 @@ pub(crate) struct Counters {
     out_of_order: AtomicU64,
 }
 
-/// The capture counters of `track`'s source; None when it is not a camera.
+/// The capture counters of `track`'s source (summed over the sessions of a reacquired device,
+/// the last sequence number the latest session's); None when it is not a camera.
 pub fn camera_stats(track: &Track) -> Option<CameraStats> {
-    track.source().counters::<Counters>().map(|c| CameraStats {
+    let each = track.source().session_counters::<Counters>().into_iter().map(|c| CameraStats {
         frames: c.frames.load(Ordering::Relaxed),
         last_sequence: c.last_sequence.load(Ordering::Relaxed) as u32,
         dropped: c.dropped.load(Ordering::Relaxed),
         out_of_order: c.out_of_order.load(Ordering::Relaxed),
+    });
+    each.reduce(|a, b| CameraStats {
+        frames: a.frames + b.frames,
+        last_sequence: b.last_sequence,
+        dropped: a.dropped + b.dropped,
+        out_of_order: a.out_of_order + b.out_of_order,
     })
 }
 
@@ -345,6 +353,13 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
 /// multi-planar-only node, no pixel format libmst handles, or MJPEG asked for without
 /// libturbojpeg), Io.
 pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
+    let track = open_camera(device_id, constraints, options)?;
+    let reopen = Reopen::Camera { device_id: device_id.into(), constraints: Box::new(*constraints), options: *options };
+    crate::source::reacquire::remember(&track, reopen);
+    Ok(track)
+}
+
+fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
     if device_id.starts_with(crate::source::fake::ID_PREFIX) {
         return crate::source::fake::camera(device_id, constraints, options);
     }
