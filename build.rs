@@ -40,26 +40,28 @@ fn main() {
     }
 }
 
-/// Builds src/convert/jpeg_raw.c (4:2:2 MJPEG in strips through libjpeg's raw-data
-/// interface) when jpeglib.h is there (Debian: libjpeg62-turbo-dev), and tells rustc with
-/// `cfg(mst_jpeg_raw)`; without it the library decodes MJPEG through TurboJPEG alone.
-/// libjpeg itself is loaded at run time, so nothing is linked.
+/// Builds src/convert/jpeg/raw.c (MJPEG in strips through libjpeg's raw-data interface, fed
+/// by libmst's own Huffman decode), which needs jpeglib.h; libjpeg itself is loaded at run
+/// time, so nothing is linked. There is one MJPEG build: without the header the build fails
+/// and says what to install, rather than quietly building a decoder no test runs.
 fn jpeg_raw() {
-    println!("cargo:rerun-if-changed=src/convert/jpeg_raw.c");
-    println!("cargo::rustc-check-cfg=cfg(mst_jpeg_raw)");
-    let built = cc::Build::new()
-        .file("src/convert/jpeg_raw.c")
+    println!("cargo:rerun-if-changed=src/convert/jpeg/raw.c");
+    // The header alone first, so that its absence is told apart from any other failure.
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let probe = out.join("jpeglib_probe.c");
+    fs::write(&probe, "#include <stddef.h>\n#include <stdio.h>\n#include <jpeglib.h>\n").expect("write the probe");
+    if let Err(e) = cc::Build::new().file(&probe).cargo_warnings(false).try_expand() {
+        eprintln!(
+            "error: libmst's build needs jpeglib.h, libjpeg-turbo's development header (the library itself is loaded at run time, not linked). Install it:\n  Debian: apt-get install libjpeg62-turbo-dev   (bash scripts/deps.sh build installs it)\n  Ubuntu: apt-get install libjpeg-turbo8-dev\n  Fedora: dnf install libjpeg-turbo-devel\n  Alpine: apk add libjpeg-turbo-dev\n({e})"
+        );
+        std::process::exit(1);
+    }
+    cc::Build::new()
+        .file("src/convert/jpeg/raw.c")
         .warnings(true)
         .extra_warnings(true)
         .flag_if_supported("-fvisibility=hidden")
-        .cargo_warnings(false)
-        .try_compile("mst_jpeg_raw");
-    match built {
-        Ok(()) => println!("cargo:rustc-cfg=mst_jpeg_raw"),
-        Err(e) => println!(
-            "cargo:warning=MJPEG 4:2:2 strip decoding is not built (needs jpeglib.h: Debian libjpeg62-turbo-dev): {e}"
-        ),
-    }
+        .compile("mst_jpeg_raw");
 }
 
 /// Builds src/log/alsa_errors.c, which formats alsa-lib's C-variadic error messages for

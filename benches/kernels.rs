@@ -335,8 +335,45 @@ impl Img {
 
 type Run<'a> = Box<dyn FnMut() + 'a>;
 
+/// Blocks of consecutive rounds a race is cut into for its spread ([`Times::spread`]).
+const BLOCKS: usize = 7;
+
+/// A race's times: indexing gives each contender's median (ms) over all rounds; the rounds
+/// are also cut into [`BLOCKS`] blocks of consecutive rounds, each with its own medians.
+struct Times {
+    medians: Vec<f64>,
+    /// By block, each contender's median in it.
+    blocks: Vec<Vec<f64>>,
+}
+
+impl std::ops::Index<usize> for Times {
+    type Output = f64;
+    fn index(&self, i: usize) -> &f64 {
+        &self.medians[i]
+    }
+}
+
+impl Times {
+    /// The ratio of contender `ours` to the fastest of `peers` in each block: its smallest,
+    /// median and largest. On a shared machine one median over all rounds hides how far the
+    /// ratio moves; the blocks are runs of the same interleaved race minutes apart at most,
+    /// so their spread is what a reader sees between runs.
+    fn spread(&self, ours: usize, peers: &[usize]) -> (f64, f64, f64) {
+        let mut r: Vec<f64> =
+            self.blocks.iter().map(|b| b[ours] / peers.iter().map(|&p| b[p]).fold(f64::INFINITY, f64::min)).collect();
+        r.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        (r[0], r[r.len() / 2], r[r.len() - 1])
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
 /// Medians (ms) of `runs`, called in turn for `rounds` rounds after a warm-up.
-fn race(runs: &mut [Run], rounds: usize) -> Vec<f64> {
+fn race(runs: &mut [Run], rounds: usize) -> Times {
     race_with(runs, rounds, false)
 }
 
@@ -344,19 +381,24 @@ fn race(runs: &mut [Run], rounds: usize) -> Vec<f64> {
 /// of the same contender, so its input and its own output are in cache as the call starts
 /// (interleaved, the other contenders' 8 MB outputs would have evicted them: every row would
 /// time DRAM write-allocation instead of the kernel).
-fn race_hot(runs: &mut [Run], rounds: usize) -> Vec<f64> {
+fn race_hot(runs: &mut [Run], rounds: usize) -> Times {
     race_with(runs, rounds, true)
 }
 
-fn race_with(runs: &mut [Run], rounds: usize, hot: bool) -> Vec<f64> {
+fn race_with(runs: &mut [Run], rounds: usize, hot: bool) -> Times {
     for r in runs.iter_mut() {
         for _ in 0..3 {
             r();
         }
     }
     let mut times = vec![Vec::with_capacity(rounds); runs.len()];
-    for _ in 0..rounds {
-        for (i, r) in runs.iter_mut().enumerate() {
+    let n = runs.len();
+    for round in 0..rounds {
+        // Each round starts with the next contender, so none always runs first or after the
+        // same one (a fixed order showed as a bias of up to 20% between rows that run the very
+        // same libyuv function on this shared machine).
+        for i in (0..n).map(|k| (k + round) % n) {
+            let r = &mut runs[i];
             if hot {
                 r();
             }
@@ -365,13 +407,13 @@ fn race_with(runs: &mut [Run], rounds: usize, hot: bool) -> Vec<f64> {
             times[i].push(t.elapsed().as_secs_f64() * 1e3);
         }
     }
-    times
-        .into_iter()
-        .map(|mut t| {
-            t.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            t[t.len() / 2]
-        })
-        .collect()
+    let per = rounds.div_ceil(BLOCKS);
+    Times {
+        medians: times.iter().map(|t| median(t)).collect(),
+        blocks: (0..rounds.div_ceil(per))
+            .map(|b| times.iter().map(|t| median(&t[b * per..((b + 1) * per).min(rounds)])).collect())
+            .collect(),
+    }
 }
 
 struct Row {
@@ -383,22 +425,27 @@ struct Row {
     err_mst: u8,
     err_libyuv: Option<u8>,
     err_swscale: Option<u8>,
+    /// [`Times::spread`] of libmst against the faster peer.
+    spread: (f64, f64, f64),
 }
 
 fn print(rows: &[Row]) {
     let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
     let e = |v: Option<u8>| v.map_or("–".to_string(), |v| v.to_string());
-    println!("| operation (1080p source, 1 thread) | libmst ms | libyuv ms | swscale ms | libmst / faster peer | max error vs reference: libmst / libyuv / swscale | plain reference ms |");
-    println!("| --- | ---: | ---: | ---: | ---: | --- | ---: |");
+    println!("| operation (1080p source, 1 thread) | libmst ms | libyuv ms | swscale ms | libmst / faster peer | min / median / max of {BLOCKS} blocks | max error vs reference: libmst / libyuv / swscale | plain reference ms |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
     for r in rows {
         let best = [r.libyuv, r.swscale].into_iter().flatten().fold(f64::INFINITY, f64::min);
         println!(
-            "| {} | {:.3} | {} | {} | **{:.2}×** | {} / {} / {} | {} |",
+            "| {} | {:.3} | {} | {} | **{:.2}×** | {:.2} / {:.2} / {:.2} | {} / {} / {} | {} |",
             r.op,
             r.mst,
             ms(r.libyuv),
             ms(r.swscale),
             r.mst / best,
+            r.spread.0,
+            r.spread.1,
+            r.spread.2,
             r.err_mst,
             e(r.err_libyuv),
             e(r.err_swscale),
@@ -532,6 +579,7 @@ fn scale_row_from(
         err_mst: a.max_diff(&r),
         err_libyuv: Some(y.max_diff(&r)),
         err_swscale: Some(s.max_diff(&r)),
+        spread: t.spread(0, &[2, 3]),
     }
 }
 
@@ -608,6 +656,7 @@ fn yuy2_row(rounds: usize) -> Row {
         err_mst: a.max_diff(&r),
         err_libyuv: Some(y.max_diff(&r)),
         err_swscale: Some(s.max_diff(&r)),
+        spread: t.spread(0, &[2, 3]),
     }
 }
 
@@ -705,17 +754,30 @@ fn convert_row(op: &str, from: F, to: F, sws_from: c_int, sws_to: c_int, rounds:
         err_mst: a.max_diff(&r),
         err_libyuv: Some(y.max_diff(&r)),
         err_swscale: Some(s.max_diff(&r)),
+        spread: t.spread(0, &[2, 3]),
     }
 }
 
-/// A 1080p 4:2:2 MJPEG frame as webcams send it (no DHT), about 400 KB.
-fn mjpeg_frame() -> Vec<u8> {
-    without_dht(&tj_frame())
+/// TJSAMP_*: 4:2:2 and 4:2:0, the subsamplings webcams send.
+const TJSAMP_422: c_int = 1;
+const TJSAMP_420: c_int = 2;
+
+fn sub_name(sub: c_int) -> &'static str {
+    if sub == TJSAMP_420 {
+        "4:2:0"
+    } else {
+        "4:2:2"
+    }
+}
+
+/// A 1080p MJPEG frame (TJSAMP_422 or TJSAMP_420) as webcams send it (no DHT), 400-600 KB.
+fn mjpeg_frame(sub: c_int) -> Vec<u8> {
+    without_dht(&tj_frame(sub))
 }
 
 /// The same frame with a restart marker after every row of MCUs, as hardware encoders often
 /// write them (losslessly rewritten by libjpeg-turbo's jpegtran: the same coefficients), no DHT.
-fn mjpeg_frame_restart() -> Vec<u8> {
+fn mjpeg_frame_restart(sub: c_int) -> Vec<u8> {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new("jpegtran")
@@ -724,14 +786,14 @@ fn mjpeg_frame_restart() -> Vec<u8> {
         .stdout(Stdio::piped())
         .spawn()
         .expect("jpegtran (scripts/deps.sh bench installs libjpeg-turbo-progs)");
-    child.stdin.take().unwrap().write_all(&tj_frame()).unwrap();
+    child.stdin.take().unwrap().write_all(&tj_frame(sub)).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "jpegtran failed");
     without_dht(&out.stdout)
 }
 
-/// The 1080p 4:2:2 frame as TurboJPEG compresses it (quality 85, with DHT).
-fn tj_frame() -> Vec<u8> {
+/// The 1080p frame as TurboJPEG compresses it (quality 85, with DHT), subsampled as `sub`.
+fn tj_frame(sub: c_int) -> Vec<u8> {
     let mut rgb = vec![0u8; W * H * 3];
     for y in 0..H {
         for x in 0..W {
@@ -747,7 +809,7 @@ fn tj_frame() -> Vec<u8> {
         let h = peers::tjInitCompress();
         let mut out: *mut u8 = std::ptr::null_mut();
         let mut size: c_ulong = 0;
-        // TJPF_RGB = 0, TJSAMP_422 = 1.
+        // TJPF_RGB = 0.
         let r = peers::tjCompress2(
             h,
             rgb.as_ptr(),
@@ -757,7 +819,7 @@ fn tj_frame() -> Vec<u8> {
             0,
             &mut out,
             &mut size,
-            1,
+            sub,
             85,
             0,
         );
@@ -787,9 +849,9 @@ fn without_dht(jpeg: &[u8]) -> Vec<u8> {
     }
 }
 
-fn mjpeg_row(rounds: usize) -> Row {
+fn mjpeg_row(rounds: usize, sub: c_int) -> Row {
     use mst::source::v4l2::{CameraFormat, Converter};
-    let jpeg = mjpeg_frame();
+    let jpeg = mjpeg_frame(sub);
     let mut conv = Converter::new(CameraFormat::Mjpeg, W as u32, H as u32, 0).expect("libturbojpeg.so.0");
     let mut y = Img::new(F::I420, W, H, 0);
     let mut last = None;
@@ -812,7 +874,8 @@ fn mjpeg_row(rounds: usize) -> Row {
             }
         }
     }
-    let op = format!("MJPEG 4:2:2 → I420 decode ({} KB frame, no DHT; peer: MJPGToI420)", jpeg.len() / 1024);
+    let op =
+        format!("MJPEG {} → I420 decode ({} KB frame, no DHT; peer: MJPGToI420)", sub_name(sub), jpeg.len() / 1024);
     Row {
         op,
         mst: t[0],
@@ -822,6 +885,7 @@ fn mjpeg_row(rounds: usize) -> Row {
         err_mst: m,
         err_libyuv: Some(0),
         err_swscale: None,
+        spread: t.spread(0, &[1]),
     }
 }
 
@@ -837,9 +901,9 @@ fn pipeline_rows(rounds: usize) -> Vec<(String, f64, f64, f64)> {
     use mst::{Generator, Kind, Processor, VideoConstraints, Wait};
     let exact = |v: f64| ConstrainRange { exact: Some(v), ..Default::default() };
     let yuy2 = yuy2_frame();
-    let jpeg = mjpeg_frame();
+    let jpeg = mjpeg_frame(TJSAMP_422);
     let mut out = Vec::new();
-    let jpeg_rst = mjpeg_frame_restart();
+    let jpeg_rst = mjpeg_frame_restart(TJSAMP_422);
     let cases = [
         ("YUYV", CameraFormat::Yuyv, &yuy2, true),
         ("MJPEG 4:2:2", CameraFormat::Mjpeg, &jpeg, true),
@@ -1029,20 +1093,38 @@ fn obvious_pipeline(
 
 /// The kernels that split over two threads ([`mst::convert::parallel`]: sources of 1080p and
 /// more, and MJPEG frames with restart markers), libmst on one thread and on two.
-fn threads_rows(rounds: usize) -> Vec<String> {
-    let mut out = Vec::new();
+/// With `only`, just the groups of rows whose name contains it.
+fn threads_rows(rounds: usize, only: Option<&str>) -> Vec<String> {
+    type Make = Box<dyn Fn() -> Vec<String>>;
+    let mut groups: Vec<(String, Make)> = Vec::new();
     for (w, h, dw, dh, name) in [(W, H, 1280, 720, "1080p"), (3840, 2160, 1920, 1080, "4K")] {
-        out.extend(split_rows(w, h, dw, dh, name, rounds));
+        groups.push((
+            format!("{name} I420 scale, I420 → BGRA, BGRA → I420"),
+            Box::new(move || split_rows(w, h, dw, dh, name, rounds)),
+        ));
     }
-    out.push(mjpeg_threads_row(&mjpeg_frame(), "no restart markers", rounds));
-    out.push(mjpeg_threads_row(&mjpeg_frame_restart(), "a restart marker every MCU row", rounds));
+    for sub in [TJSAMP_422, TJSAMP_420] {
+        groups.push((
+            format!("MJPEG {} no restart markers", sub_name(sub)),
+            Box::new(move || vec![mjpeg_threads_row(&mjpeg_frame(sub), sub, "no restart markers", rounds)]),
+        ));
+        groups.push((
+            format!("MJPEG {} restart markers", sub_name(sub)),
+            Box::new(move || {
+                vec![mjpeg_threads_row(&mjpeg_frame_restart(sub), sub, "a restart marker every MCU row", rounds)]
+            }),
+        ));
+    }
+    let out =
+        groups.iter().filter(|(name, _)| only.is_none_or(|o| name.contains(o))).flat_map(|(_, make)| make()).collect();
     mst::convert::parallel::set_enabled(true);
     out
 }
 
-/// The 1080p MJPEG frame with restart markers: libmst's decode on 1 and 2 threads, and
-/// libyuv's MJPGToI420 (one thread: no other peer decodes JPEG).
-fn mjpeg_threads_row(jpeg: &[u8], kind: &str, rounds: usize) -> String {
+/// A 1080p MJPEG frame (`sub`: TJSAMP_422 or TJSAMP_420): libmst's decode on 1 and 2
+/// threads, and libyuv's MJPGToI420 (one thread: no other peer decodes JPEG), whose output
+/// libmst's must equal. The spread is of the two-thread decode against MJPGToI420.
+fn mjpeg_threads_row(jpeg: &[u8], sub: c_int, kind: &str, rounds: usize) -> String {
     use mst::convert::parallel::set_enabled;
     use mst::source::v4l2::{CameraFormat, Converter};
     let mut conv = Converter::new(CameraFormat::Mjpeg, W as u32, H as u32, 0).expect("libturbojpeg.so.0");
@@ -1066,9 +1148,20 @@ fn mjpeg_threads_row(jpeg: &[u8], kind: &str, rounds: usize) -> String {
     let (one, two) = (one.unwrap(), two.unwrap());
     for p in 0..3 {
         assert_eq!(one.plane(p).unwrap(), two.plane(p).unwrap(), "1- and 2-thread decodes differ");
+        let (data, stride) = two.plane(p).unwrap();
+        let (pw, ph) = if p == 0 { (W, H) } else { (W / 2, H / 2) };
+        for row in 0..ph {
+            assert_eq!(
+                &data[row * stride..][..pw],
+                &y.planes[p][row * y.strides[p]..][..pw],
+                "libmst's and MJPGToI420's decodes differ"
+            );
+        }
     }
+    let (lo, mid, hi) = t.spread(1, &[2]);
     format!(
-        "| 1080p MJPEG 4:2:2 → I420 decode, {kind} (peer: MJPGToI420) | {:.3} | {:.3} | {:.3} | – | **{:.2}×** |",
+        "| 1080p MJPEG {} → I420 decode, {kind} (peer: MJPGToI420) | {:.3} | {:.3} | {:.3} | – | **{:.2}×** | {lo:.2} / {mid:.2} / {hi:.2} |",
+        sub_name(sub),
         t[0],
         t[1],
         t[2],
@@ -1130,8 +1223,9 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
         let t = race(&mut runs, rounds);
         drop(runs);
         assert_eq!(a.max_diff(&b), 0, "split and single-thread scaling differ");
+        let (lo, mid, hi) = t.spread(1, &[2, 3]);
         out.push(format!(
-            "| {name} I420 scale → {dw}x{dh}, area | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |",
+            "| {name} I420 scale → {dw}x{dh}, area | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** | {lo:.2} / {mid:.2} / {hi:.2} |",
             t[0],
             t[1],
             t[2],
@@ -1196,8 +1290,9 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
         let t = race(&mut runs, rounds);
         drop(runs);
         assert_eq!(a.max_diff(&b), 0, "split and single-thread conversion differ");
+        let (lo, mid, hi) = t.spread(1, &[2, 3]);
         out.push(format!(
-            "| {name} {op} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** |",
+            "| {name} {op} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** | {lo:.2} / {mid:.2} / {hi:.2} |",
             t[0],
             t[1],
             t[2],
@@ -1206,6 +1301,11 @@ fn split_rows(w4: usize, h4: usize, dw: usize, dh: usize, name: &str, rounds: us
         ));
     }
     out
+}
+
+/// The third table's header.
+fn threads_header() -> String {
+    format!("| 2 threads: 1080p and 4K | libmst 1 thread ms | libmst 2 threads ms | libyuv ms | swscale ms | faster libmst / faster peer | 2 threads / faster peer: min / median / max of {BLOCKS} blocks |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 }
 
 fn main() {
@@ -1225,7 +1325,11 @@ fn main() {
     }
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 5 } else { 41 };
-    println!("kernels: {W}x{H} source, {rounds} interleaved rounds, medians\n");
+    // The load says how far to trust the two-thread rows: on 2 cores, anything else running
+    // takes the helper thread's core.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().next().unwrap_or("?");
+    println!("kernels: {W}x{H} source, {rounds} interleaved rounds, medians; load {load}\n");
     // `--only TEXT`: just the kernel rows whose operation contains TEXT (no other tables).
     let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     type MakeRow = Box<dyn Fn(usize) -> Row>;
@@ -1347,7 +1451,8 @@ fn main() {
                 )
             }),
         ),
-        ("MJPEG 4:2:2 → I420 decode", Box::new(|n| mjpeg_row(n.min(21)))),
+        ("MJPEG 4:2:2 → I420 decode", Box::new(|n| mjpeg_row(n.min(21), TJSAMP_422))),
+        ("MJPEG 4:2:0 → I420 decode", Box::new(|n| mjpeg_row(n.min(21), TJSAMP_420))),
     ];
     // The kernel table is single-thread (the figures are): no splitting over the
     // helper thread, which the 2-thread table shows.
@@ -1359,7 +1464,14 @@ fn main() {
         .collect();
     print(&rows);
     black_box(rows);
-    if only.is_some() {
+    if let Some(only) = &only {
+        let rows = threads_rows(rounds.min(21), Some(only));
+        if !rows.is_empty() {
+            println!("\n{}", threads_header());
+            for row in rows {
+                println!("{row}");
+            }
+        }
         return;
     }
     println!();
@@ -1373,9 +1485,8 @@ fn main() {
         }
     }
     println!();
-    println!("| 2 threads: 1080p and 4K | libmst 1 thread ms | libmst 2 threads ms | libyuv ms | swscale ms | faster libmst / faster peer |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for row in threads_rows(rounds.min(21)) {
+    println!("{}", threads_header());
+    for row in threads_rows(rounds.min(21), None) {
         println!("{row}");
     }
 }

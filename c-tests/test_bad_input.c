@@ -513,6 +513,8 @@ static void device_rows(void) {
     const char *g = "Devices";
     begin(g, "mst_devices_enumerate");
     TRY(C_NULL, "`out`", mst_devices_enumerate(NULL));
+    begin(g, "mst_set_device_change_callback");
+    TRY_OK(C_NULL, "`callback`", "NULL: no callback, the default", mst_set_device_change_callback(NULL, NULL, NULL));
     begin(g, "mst_device_list_get_count");
     HANDLE_CASES("list", MstDeviceList, stale_list, vtrack, mst_device_list_get_count(H, OUT(size_t)));
     TRY(C_NULL, "`out`", mst_device_list_get_count(list, NULL));
@@ -861,6 +863,9 @@ static void track_rows(void) {
     TRACK_GETTER(mst_track_get_end_reason, MstEndReason);
     begin(g, "mst_track_stop");
     HANDLE_CASES("track", MstTrack, stale_track, vgen, mst_track_stop(H));
+    begin(g, "mst_track_set_reacquire");
+    HANDLE_CASES("track", MstTrack, stale_track, vgen, mst_track_set_reacquire(H, MST_REACQUIRE_FOREVER));
+    TRY(C_WRONG_KIND, "`track` (a generator's)", mst_track_set_reacquire(vtrack, MST_REACQUIRE_FOREVER));
     TRACK_GETTER(mst_track_clone, MstTrack *);
     begin(g, "mst_track_free");
     FREE_CASES("track", MstTrack, mst_track_free, vgen, new_vtrack());

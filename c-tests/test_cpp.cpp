@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #define CHECK(cond)                                                                            \
@@ -530,6 +531,67 @@ void test_log() {
   CHECK_THROWS(mst::set_log_level(static_cast<MstLogLevel>(0)), MST_ERR_INVALID_ARG, "mst_set_log_level");
 }
 
+// Device changes (1.3): one call when a fake device arrives and one when it goes, the list
+// read in the call agreeing; removed, libmst's copy is gone before the call returns.
+void test_device_change() {
+  struct Seen {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<bool> listed;  // per call: whether "fake:cpp-watch" was in the list
+  };
+  auto seen = std::make_shared<Seen>();
+  mst::set_device_change_callback([seen] {
+    bool here = false;
+    mst::DeviceList devices = mst::DeviceList::enumerate();
+    for (std::size_t i = 0; i < devices.size(); i++)
+      here |= devices.at(i).device_id == "fake:cpp-watch";
+    std::lock_guard<std::mutex> lock(seen->mutex);
+    seen->listed.push_back(here);
+    seen->changed.notify_all();
+  });
+  auto wait_for = [&seen](std::size_t calls) {
+    std::unique_lock<std::mutex> lock(seen->mutex);
+    // Only to tell a hang: a busy machine is slow, not wrong.
+    return seen->changed.wait_for(lock, std::chrono::seconds(60), [&] { return seen->listed.size() >= calls; });
+  };
+  auto init = mst::init<MstFakeDeviceInit>();
+  init.kind = MST_DEVICE_KIND_AUDIO_INPUT;
+  init.name = "cpp-watch";
+  {
+    mst::FakeDevice fake = mst::FakeDevice::add(init);
+    CHECK(wait_for(1));
+  }
+  CHECK(wait_for(2));
+  mst::set_device_change_callback({});
+  CHECK(seen.use_count() == 1);
+  std::lock_guard<std::mutex> lock(seen->mutex);
+  CHECK(seen->listed == std::vector<bool>({true, false}));
+}
+
+// Reacquire (1.3): freed, the fake camera's track waits muted; the same camera added again is
+// taken and frames flow.
+void test_reacquire() {
+  auto init = mst::init<MstFakeDeviceInit>();
+  init.kind = MST_DEVICE_KIND_VIDEO_INPUT;
+  init.name = "cpp-re";
+  init.width = 32;
+  init.height = 16;
+  auto fake = std::make_unique<mst::FakeDevice>(mst::FakeDevice::add(init));
+  mst::Track camera = mst::Track::camera("fake:cpp-re");
+  camera.set_reacquire(MST_REACQUIRE_FOREVER);
+  mst::Processor processor(camera);
+  CHECK(processor.read(30000));
+  fake.reset();
+  CHECK(camera.muted() && camera.end_reason() == MST_END_REASON_NONE);
+  mst::FakeDevice back = mst::FakeDevice::add(init);
+  // Only to tell a hang: a busy machine is slow, not wrong.
+  for (int i = 0; i < 30000 && camera.muted(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(!camera.muted());
+  CHECK(processor.read(30000));
+  camera.stop();
+  CHECK(camera.end_reason() == MST_END_REASON_STOPPED);
+}
+
 } // namespace
 
 int main() {
@@ -545,6 +607,8 @@ int main() {
   test_fake_device();
   test_wrap();
   test_log();
+  test_device_change();
+  test_reacquire();
   std::puts("test_cpp: ok");
   return 0;
 }

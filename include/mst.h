@@ -88,6 +88,12 @@ template <typename T> static inline T mst_struct_init(void) {
 #define MST_PROCESSOR_LATEST_ONLY 1
 
 /**
+ * mst_track_set_reacquire()'s `timeout_ms` for no time limit: the track waits for its
+ * device until it is stopped.
+ */
+#define MST_REACQUIRE_FOREVER 4294967295
+
+/**
  * `min` is set in MstConstrainRange.present.
  */
 #define MST_CONSTRAIN_MIN 1
@@ -999,6 +1005,19 @@ typedef struct MstDeviceInfo {
 } MstDeviceInfo;
 
 /**
+ * Called when the set of devices mst_devices_enumerate() lists has changed: a camera, sound
+ * card or fake device arrived or left. It says nothing about what changed: enumerate again.
+ */
+typedef void (*MstDeviceChangeCallback)(void *user_data);
+
+/**
+ * Destroy-notify for callback `user_data`: called once, when the callback is replaced,
+ * removed, or its object is freed, on the thread that does so (for a processor callback:
+ * the callback thread). Never called under an internal lock.
+ */
+typedef void (*MstDestroyNotify)(void *user_data);
+
+/**
  * One scripted fault (all zero but struct_size and kind = the kind's defaults).
  */
 typedef struct MstFault {
@@ -1383,13 +1402,6 @@ typedef void (*MstLogCallback)(void *user_data,
                                MstLogLevel level,
                                const char *origin,
                                const char *message);
-
-/**
- * Destroy-notify for callback `user_data`: called once, when the callback is replaced,
- * removed, or its object is freed, on the thread that does so (for a processor callback:
- * the callback thread). Never called under an internal lock.
- */
-typedef void (*MstDestroyNotify)(void *user_data);
 
 /**
  * Audio constraints of mst_track_create_microphone() (all zero but struct_size = none).
@@ -1993,6 +2005,34 @@ MstStatus mst_device_list_get_device(const struct MstDeviceList *list,
  * Spec: libmst extension (releases the C handle).
  */
 MstStatus mst_device_list_free(struct MstDeviceList *list);
+
+/**
+ * Calls `callback` (NULL: no callback, the default) each time the set of devices
+ * mst_devices_enumerate() lists changes (the spec's `devicechange` event): a V4L2 node or an
+ * ALSA card appears or goes, or a fake device is added, unplugged or freed. A watcher thread,
+ * running while a callback is set, wakes on inotify events on /dev and /dev/snd, waits until
+ * a burst of them has been quiet for 100 ms (at most 1 s), enumerates, and calls the callback
+ * only when the list differs from the one it saw last (a device that comes and goes within
+ * one burst is no change). The callback runs on that thread, one call at a time, with no
+ * libmst lock held; it may call libmst, this function included. Changes made before this
+ * returns are not reported to the new callback, changes made after are.
+ *
+ * Ownership: libmst keeps `callback` and `user_data` until replaced or removed; `destroy` (may
+ * be NULL) is called once with `user_data`: when the callback is replaced or removed, before
+ * that call returns (on the replacing thread), or, when replaced from inside the callback,
+ * on the watcher thread as the callback returns; at once when `callback` is NULL or the call
+ * fails.
+ * Thread safety: any thread, also from inside the callback. When it returns, the previous
+ * callback is not running on any other thread and is never called again (from inside the
+ * callback, the running call is the caller's own and goes on until it returns).
+ * Blocking: yes: waits for a call of the previous callback to return, and, the first time,
+ * for the watcher's first enumeration. Do not call it holding a lock the callback takes.
+ * Errors: MST_ERR_IO (the watcher thread or its eventfd could not be made; nothing changes).
+ * Spec: MediaDevices `devicechange` event (libmst extension, since 1.3).
+ */
+MstStatus mst_set_device_change_callback(MstDeviceChangeCallback callback,
+                                         void *user_data,
+                                         MstDestroyNotify destroy);
 
 /**
  * Adds a fake camera or microphone to the process's device list: mst_devices_enumerate()
@@ -2885,6 +2925,33 @@ MstStatus mst_processor_close(struct MstProcessor *processor);
  * Spec: libmst extension (releases the C handle; cancels the readable as processorClose).
  */
 MstStatus mst_processor_free(struct MstProcessor *processor);
+
+/**
+ * Makes the track's device source (every track on it, clones included) reacquire the device
+ * after it is unplugged or its driver unbound: the tracks stay live and muted (the mute
+ * callback says so, mst_track_get_muted() is true), and when a device with the same identity
+ * is back it is opened again with the constraints (and camera options) the track was created
+ * with, and the tracks unmute and go on. The identity is more than the id: for a V4L2 camera
+ * its driver, card name, bus_info and USB serial number (never its /dev node number); for an
+ * ALSA microphone its card's id and long name; for a fake device its label and media. A
+ * device that does not match is not taken. The tracks end with MST_END_REASON_DEVICE_LOST
+ * only if `timeout_ms` passes (from the loss) before the device is back, or when they are
+ * stopped; `timeout_ms` MST_REACQUIRE_FOREVER waits without limit, 0 turns reacquire off (the
+ * default: a lost device ends the tracks at once; turned off while the device is gone, they
+ * end now). Calling it again changes the limit, counted from the loss. The processors' and
+ * the capture statistics' counters go on across sessions.
+ *
+ * Ownership: `track` borrowed.
+ * Thread safety: any thread.
+ * Blocking: yes: turning it on reads the device's identity (a few ioctls or an ALSA control
+ * open); turning it off waits for a reopen in progress.
+ * Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a track handle), MST_ERR_INVALID_STATE
+ * (freed, or the track has ended), MST_ERR_UNSUPPORTED (not a camera or microphone track,
+ * or the camera was opened as "default"), MST_ERR_NO_DEVICE (turning it on while the device
+ * is gone), MST_ERR_NO_MEMORY (no thread).
+ * Spec: libmst extension (since 1.3); the muted attribute while the device is away.
+ */
+MstStatus mst_track_set_reacquire(struct MstTrack *track, uint32_t timeout_ms);
 
 /**
  * Starts a moving test pattern (scrolling 75% colour bars and a bouncing white square) and

@@ -317,6 +317,12 @@ public:
   }
   // Ends this track (MediaStreamTrack.stop()); the handle stays valid.
   void stop() { detail::check(mst_track_stop(get()), "mst_track_stop"); }
+  // A camera or microphone track waits, muted, for its unplugged device to come back (the same
+  // device, by identity) for up to `timeout_ms` (MST_REACQUIRE_FOREVER: until stopped; 0: off,
+  // the default). libmst 1.3.
+  void set_reacquire(std::uint32_t timeout_ms) {
+    detail::check(mst_track_set_reacquire(get(), timeout_ms), "mst_track_set_reacquire");
+  }
 
   MstKind kind() const {
     MstKind kind{};
@@ -690,6 +696,39 @@ inline void set_log_callback(LogFunction callback) {
   // libmst owns `held` from here on: its destroy-notify deletes it.
   detail::check(mst_set_log_callback(detail::call_log, held, detail::destroy_function<LogFunction>),
                 "mst_set_log_callback");
+}
+
+// Device changes (libmst 1.3, the spec's devicechange): called when the set of devices
+// mst_devices_enumerate() lists has changed; enumerate again to learn what changed.
+using DeviceChangeFunction = std::function<void()>;
+
+namespace detail {
+inline void call_device_change(void *user_data) noexcept {
+  // Nothing may unwind into libmst's C frames: the exception is dropped; later changes still
+  // call.
+  try {
+    (*static_cast<DeviceChangeFunction *>(user_data))();
+  } catch (...) {
+  }
+}
+} // namespace detail
+
+// Calls `callback` on libmst's device-watcher thread, one call at a time, each time a camera,
+// sound card or fake device arrives or leaves; an empty function removes it. It may call
+// libmst, set_device_change_callback() included. An exception leaving it is dropped.
+// Lifetime: when this returns, the previous callback is not running on another thread, is
+// never called again and libmst's copy of it has been destroyed, unless this is called from
+// inside that callback: then the copy is destroyed as the call returns.
+inline void set_device_change_callback(DeviceChangeFunction callback) {
+  if (!callback) {
+    detail::check(mst_set_device_change_callback(nullptr, nullptr, nullptr), "mst_set_device_change_callback");
+    return;
+  }
+  auto *held = new DeviceChangeFunction(std::move(callback));
+  // libmst owns `held` from here on (also when the call fails): its destroy-notify deletes it.
+  detail::check(mst_set_device_change_callback(detail::call_device_change, held,
+                                               detail::destroy_function<DeviceChangeFunction>),
+                "mst_set_device_change_callback");
 }
 
 // The least severe level delivered: MST_LOG_ERROR (errors only) to MST_LOG_DEBUG; the default

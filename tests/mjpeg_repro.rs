@@ -1,6 +1,6 @@
 //! The MJPEG frames the decoder once answered wrongly (tests/data/mjpeg/README.md, `repro/`),
 //! through the camera's conversion path (`source::v4l2::Converter`), decoding at once and (as
-//! cameras use it) lazily; the decoder's own tests (`repro::*` in src/convert/jpeg.rs) hold
+//! cameras use it) lazily; the decoder's own tests (`repro::*` in src/convert/jpeg/mod.rs) hold
 //! every path to libjpeg.
 
 use mst::convert::jpeg::{Decoded, Decoder};

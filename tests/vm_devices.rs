@@ -18,6 +18,13 @@ use mst::ffi::MstStatus::{self, MST_OK};
 mod vm;
 use vm::in_vm;
 
+// In this executable rather than their own: each test executable is copied into the VM's
+// memory, and the guest's /tmp shares it.
+#[path = "vm_devices/devchange.rs"]
+mod devchange;
+#[path = "vm_devices/reacquire.rs"]
+mod reacquire;
+
 /// Panics, naming the status and the library's last error message, unless `s` is MST_OK.
 #[track_caller]
 fn ok(s: MstStatus) {

@@ -206,7 +206,11 @@ static MstStatus check_status(int line, MstStatus st, unsigned allowed, const ch
         remember_message();
         const char *c = mst_last_error_constraint();
         if (st == MST_ERR_OVERCONSTRAINED) {
-            static const char *const names[] = {"width", "height", "frameRate", "aspectRatio", "resizeMode"};
+            /* The camera controls too: a track without one is overconstrained by a required one. */
+            static const char *const names[] = {"width", "height", "frameRate", "aspectRatio", "resizeMode",
+                                                "brightness", "contrast", "saturation", "sharpness", "exposureTime",
+                                                "colorTemperature", "focusDistance", "zoom", "pan", "tilt",
+                                                "exposureMode", "whiteBalanceMode", "focusMode"};
             bool known = false;
             for (size_t i = 0; c != NULL && i < sizeof names / sizeof names[0]; i++) known |= strcmp(c, names[i]) == 0;
             if (!known) fail_at(line, "%s: MST_ERR_OVERCONSTRAINED names constraint %s", call, c ? c : "(NULL)");
@@ -2594,6 +2598,45 @@ static void op_log(In *in) {
     }
 }
 
+/* The device-change callback: replaced or removed, the old one's destroy-notify has run when the
+ * call returns, and it is never called after that. */
+typedef struct {
+    _Atomic int destroyed, calls;
+} DevReg;
+static DevReg g_devregs[MAX_REGS];
+static int g_ndevregs;
+
+static void on_device_change(void *user_data) {
+    DevReg *d = user_data;
+    ENSURE(d->destroyed == 0, "the device-change callback ran after its destroy-notify");
+    d->calls++;
+}
+
+static void on_device_change_destroy(void *user_data) {
+    DevReg *d = user_data;
+    ENSURE(d->destroyed == 0, "the device-change callback's destroy-notify ran twice");
+    d->destroyed++;
+}
+
+static void check_devregs_destroyed(int keep) {
+    for (int i = 0; i < g_ndevregs; i++) {
+        if (i == keep) continue;
+        ENSURE(g_devregs[i].destroyed == 1, "device-change callback %d: destroy-notify ran %d times after it was replaced", i,
+               (int)g_devregs[i].destroyed);
+    }
+}
+
+static void op_device_change(In *in) {
+    if (rd8(in) & 1) {
+        CHK(mst_set_device_change_callback(NULL, NULL, NULL), S_OK);
+        check_devregs_destroyed(-1);
+    } else if (g_ndevregs < MAX_REGS) {
+        DevReg *d = &g_devregs[g_ndevregs++];
+        CHK(mst_set_device_change_callback(on_device_change, d, on_device_change_destroy), S_OK);
+        check_devregs_destroyed(g_ndevregs - 1);
+    }
+}
+
 /* The kernel thread count: 1 or 2 read back; what mst.h accepts set. */
 static void op_kernel_threads(In *in) {
     uint32_t n = rd8(in) & 0x80 ? rd32(in) : rd8(in) % 4;
@@ -2880,6 +2923,13 @@ static void op_fake_device(In *in) {
     MstStatus st = video ? CHK(mst_track_create_camera(idbuf, NULL, NULL, &t), S_OK | S_ANY_FAIL)
                          : CHK(mst_track_create_microphone(idbuf, NULL, &t), S_OK | S_ANY_FAIL);
     uint8_t s = rd8(in);
+    bool reacquiring = false;
+    if (st == MST_OK && (s & 0x20)) {
+        /* Reacquire: an unplug then mutes the track instead of ending it (the reads below time
+         * out); the counters must still add up. Refused once an unplug at frame 0 ended it. */
+        uint32_t ms = (s & 1) ? MST_REACQUIRE_FOREVER : 1 + ((s >> 2) & 7);
+        reacquiring = CHK(mst_track_set_reacquire(t, ms), S_OK | S_STATE | S_NODEV) == MST_OK;
+    }
     if (st == MST_OK) {
         MstProcessorOptions o = {.struct_size = sizeof o, .max_buffer_size = 1 + s % 4, .flags = 0};
         MstProcessor *p = NULL;
@@ -2916,8 +2966,12 @@ static void op_fake_device(In *in) {
             CHK(mst_fake_device_free(dev), S_OK);
             dev = NULL;
             MstReadyState rs = 0;
+            bool muted = false;
             CHK(mst_track_get_ready_state(t, &rs), S_OK);
-            ENSURE(rs == MST_READY_STATE_ENDED, "a track of a freed fake device is still live");
+            CHK(mst_track_get_muted(t, &muted), S_OK);
+            /* Reacquiring, it waits muted (unless its timeout has passed already). */
+            ENSURE(rs == MST_READY_STATE_ENDED || (reacquiring && muted), "a track of a freed fake device is still live%s",
+                   reacquiring ? " and not muted" : "");
         }
         CHK(mst_track_free(t), S_OK);
     }
@@ -2943,6 +2997,7 @@ enum op {
     /* Threads, callbacks and the rest of the API (c-tests/fuzz/symbols.sh checks that every
      * exported function is called somewhere here). */
     OP_RACE, OP_PROC_CALLBACK, OP_LOG, OP_KERNEL_THREADS, OP_DEVICES, OP_SOURCES, OP_SINKS, OP_COLOR_SPACE, OP_FAKE_DEVICE,
+    OP_DEVICE_CHANGE,
     OP_COUNT
 };
 
@@ -2954,7 +3009,7 @@ static const char *const op_names[OP_COUNT] = {
     "track_constraints", "track_settings", "track_capabilities", "track_getters", "track_callback",
     "processor_create", "processor_read", "processor_stats", "processor_close", "processor_free", "processor_fd",
     "processor_wakeup", "misc", "track_content_hint", "race", "processor_callback", "log", "kernel_threads",
-    "devices", "sources", "sinks", "color_space", "fake_device",
+    "devices", "sources", "sinks", "color_space", "fake_device", "device_change",
 };
 
 static void run_op(In *in, int op) {
@@ -3005,6 +3060,7 @@ static void run_op(In *in, int op) {
     case OP_SINKS: op_sinks(in); break;
     case OP_COLOR_SPACE: op_frame_color_space(in); break;
     case OP_FAKE_DEVICE: op_fake_device(in); break;
+    case OP_DEVICE_CHANGE: op_device_change(in); break;
     default: op_misc(in); break;
     }
 }
@@ -3074,6 +3130,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         g_logs[i].messages = 0;
     }
     g_nlogs = 0;
+    CHK(mst_set_device_change_callback(NULL, NULL, NULL), S_OK);
+    check_devregs_destroyed(-1);
+    for (int i = 0; i < g_ndevregs; i++) g_devregs[i].destroyed = g_devregs[i].calls = 0;
+    g_ndevregs = 0;
     for (int i = 0; i < S.nfds; i++) {
         errno = 0;
         ENSURE(fcntl(S.fds[i], F_GETFD) == -1 && errno == EBADF, "processor fd %d is still open after mst_processor_free", S.fds[i]);

@@ -5,7 +5,7 @@
 //! reference). The input is a stream: it is cut before every SOI marker after the first byte
 //! (at most [`MAX_FRAMES`] frames), and one decoder of each kind decodes them in order, so a
 //! frame without tables takes them from the frames before it. Frames of at least
-//! SPLIT_MIN_PIXELS reach libmst's own Huffman decoder (jpeg_scan.rs); those are decoded twice,
+//! SPLIT_MIN_PIXELS reach libmst's own Huffman decoder (src/convert/jpeg/scan.rs); those are decoded twice,
 //! with the kernels split over two threads and on one, which must agree.
 
 use std::ffi::c_void;

@@ -1,6 +1,7 @@
 """Fake devices from Python: listed, opened as a camera or microphone, and their scripted faults
 arrive exactly (frame n carries n in capture_sequence; the clock is virtual)."""
 import pathlib
+import time
 
 import pytest
 
@@ -65,3 +66,27 @@ def test_bad_scripts_raise_before_libmst_and_libmst_refuses_the_rest():
         cam.free()
         with pytest.raises(mst.InvalidState):
             cam.inject(mst.Fault("unplug", at=0))
+
+
+def test_a_track_with_reacquire_waits_muted_for_its_fake_device_and_goes_on():
+    mutes = []
+    with mst.FakeDevice.camera("py-reacquire", width=32, height=16) as cam:
+        track = mst.Track.camera(cam.device_id)
+        track.on_mute(mutes.append)
+        track.set_reacquire(None)
+        with mst.Processor(track) as proc:
+            proc.read(timeout=30).close()
+            settings = track.get_settings()
+            cam.free()                               # unplugged: the track waits, muted
+            assert track.muted and track.ready_state == "live"
+            with mst.FakeDevice.camera("py-reacquire", width=32, height=16):
+                deadline = time.monotonic() + 30
+                while track.muted:
+                    assert time.monotonic() < deadline, "not reacquired"
+                    time.sleep(0.01)
+                proc.read(timeout=30).close()
+                assert track.get_settings() == settings
+                assert mutes == [True, False]
+                track.stop()
+    with mst.Generator("video") as gen, pytest.raises(mst.Unsupported):
+        gen.track.set_reacquire(1.0)

@@ -76,8 +76,9 @@ Each device is opened to read this: one that cannot be opened is left out (--ver
 one that another program holds is listed with a busy: line. ALSA's \"default\" input or output
 is listed only when a sound card offers that direction.
 
-  --watch   keep running, looking again every half second, and print each arrival (+ KIND ID
-            (LABEL), then what it offers) and removal (- KIND ID (LABEL)) until Ctrl-C
+  --watch   keep running, looking again each time the set of devices changes, and print each
+            arrival (+ KIND ID (LABEL), then what it offers) and removal (- KIND ID (LABEL))
+            until Ctrl-C
 ";
 
 const HELP_RECORD: &str = "\
@@ -548,7 +549,7 @@ fn kind_name(k: DeviceKind) -> &'static str {
 }
 
 /// The devices that may open, from enumeration alone (nothing is opened: `--watch` calls this
-/// twice a second, and opening a hw PCM even briefly can make another program's open fail
+/// on every change, and opening a hw PCM even briefly can make another program's open fail
 /// with EBUSY). ALSA's "default" PCM is kept for a direction only when a card has a PCM of
 /// that direction: with no card it never opens. [`entry`] then opens each to list it.
 fn candidate_devices() -> Res<Vec<device::DeviceInfo>> {
@@ -683,20 +684,35 @@ fn fps_text(f: f64) -> String {
     }
 }
 
-/// How often `--watch` looks. Polling, not inotify on /dev and /dev/snd: a node appears
-/// before udev has set its permissions and an ALSA card as several nodes one after another,
-/// so an event would still need a settle-and-retry; and V4L2 ids come from sysfs and ioctls,
-/// not names. A poll re-reads the list (a readdir, a few ioctls, no device opened) and is
-/// robust to all of that for the cost of up to half a second's delay.
-const WATCH_PERIOD: Duration = Duration::from_millis(500);
+/// How often `--watch` tries again a device that arrived but could not be opened (udev has not
+/// given access yet); arrivals and removals themselves come from the device-change callback.
+const RETRY_PERIOD: Duration = Duration::from_millis(500);
 
-/// Prints arrivals (+, with their entry's lines) and removals (-) until Ctrl-C. Only an
-/// arrival is opened, to read what it offers; one that cannot be opened yet (udev has not
-/// given access yet) is tried again at each poll and reported once it opens; the log says why
-/// it did not the first time only.
+/// Prints arrivals (+, with their entry's lines) and removals (-) until Ctrl-C, looking at the
+/// list each time libmst's device-change callback says it changed. Only an arrival is opened,
+/// to read what it offers; one that cannot be opened yet is tried again every
+/// [`RETRY_PERIOD`] and reported once it opens; the log says why it did not the first time
+/// only.
 fn watch(mut known: Vec<device::DeviceInfo>, mut refused: Vec<Key>) -> Res<()> {
+    let (tx, changes) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    device::watch::set_callback(Some(std::sync::Arc::new(move || {
+        let _ = tx.lock().map(|t| t.send(()));
+    })))?;
+    // Changes before the callback was set: the listing may be older than the watcher's list.
+    let mut look = true;
+    let mut last_look = Instant::now();
     while !interrupted() {
-        std::thread::sleep(WATCH_PERIOD);
+        // Short waits, to see Ctrl-C.
+        match changes.recv_timeout(Duration::from_millis(100)) {
+            Ok(()) => look = true,
+            Err(_) => look |= !refused.is_empty() && last_look.elapsed() >= RETRY_PERIOD,
+        }
+        if !look {
+            continue;
+        }
+        look = false;
+        last_look = Instant::now();
         let now = candidate_devices()?;
         let present: Vec<Key> = now.iter().map(key).collect();
         let mut out = std::io::stdout().lock();
@@ -728,6 +744,7 @@ fn watch(mut known: Vec<device::DeviceInfo>, mut refused: Vec<Key>) -> Res<()> {
         }
         let _ = out.flush();
     }
+    device::watch::set_callback(None)?;
     Ok(())
 }
 

@@ -1,9 +1,15 @@
 //! Pixel-format conversion, scaling and audio sample conversion.
 //!
+//! Arranged by operation, each with its plain reference implementation and its fast paths side
+//! by side: `scale/` (`reference.rs`; `fast.rs` over `boxdown.rs`, `resample.rs` and
+//! libyuv), `color/` (`reference.rs`; `fast.rs` over `yuv2rgb.rs`, `rgb2yuv.rs` and libyuv),
+//! `packed/` (camera formats: `reference.rs`, `fast.rs`), [`jpeg`] (MJPEG: `mod.rs`,
+//! `scan.rs`, `raw.c`; its reference is one libjpeg decode), and `audio.rs`; `libyuv.rs` holds the plane checks every
+//! libyuv call shares, `parallel.rs` the helper thread.
+//!
 //! The plain, safe-Rust reference implementation ([`reference`](mod@reference)) works row by row on
-//! caller-provided buffers and never allocates; it defines what the fast kernels (`fast`,
-//! `boxdown`, `resample`, `yuv2rgb`, `rgb2yuv`, `jpeg`) compute, and the tests hold them to it.
-//! The functions here pick the fast kernel when there is one.
+//! caller-provided buffers and never allocates; it defines what the fast kernels compute, and
+//! the tests hold them to it. The functions here pick the fast kernel when there is one.
 //!
 //! Image layout: plane `i` of an [`Image`] starts at the first sample of the image's top-left
 //! pixel and row `y` of that plane starts at byte `y * strides[i]`. Only the first
@@ -11,30 +17,32 @@
 //! stride padding is left untouched and the last row does not need to be padded.
 
 mod audio;
-mod boxdown;
-pub mod fast;
+mod color;
 pub mod jpeg;
-#[cfg(mst_jpeg_raw)]
-mod jpeg_scan;
+mod libyuv;
 mod packed;
 pub mod parallel;
-mod resample;
-pub mod rgb2yuv;
 mod scale;
-mod video;
-pub mod yuv2rgb;
 
 pub use audio::{copy_audio, fill_silence};
+pub use color::{rgb2yuv, yuv2rgb, YuvEncoding, YuvMatrix};
 pub use packed::Packed422;
-pub use video::{YuvEncoding, YuvMatrix};
+
+/// Every fast path, by the names they had in one module before `convert` was arranged by
+/// operation.
+pub mod fast {
+    pub use super::color::fast::{convert, convert_with};
+    pub use super::packed::fast::{packed422_to_i420, rgb24_to_rgbx};
+    pub use super::scale::fast::{scale, scale_possible, BOX_ERROR};
+}
 
 /// The plain implementations: portable Rust, exact integer arithmetic, written for clarity.
 /// They define what the fast kernels compute; tests and `benches/kernels.rs` hold the fast
 /// ones to them (with a stated maximum per-sample error).
 pub mod reference {
-    pub use super::packed::{packed422_to_i420, rgb24_to_rgbx};
-    pub use super::scale::scale;
-    pub use super::video::{convert, convert_with};
+    pub use super::color::reference::{convert, convert_with};
+    pub use super::packed::reference::{packed422_to_i420, rgb24_to_rgbx};
+    pub use super::scale::reference::scale;
 }
 
 /// Scales `src` into `dst` (same format, any sizes >= 1): box (area average) when the

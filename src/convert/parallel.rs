@@ -1,5 +1,5 @@
 //! Two threads for large frames: a kernel over a 1080p or larger frame (and the decode of a
-//! 4:2:2 MJPEG frame of 640x480 or more, convert/jpeg.rs and jpeg_scan.rs) is split into a
+//! 4:2:2 or 4:2:0 MJPEG frame of 640x480 or more, convert/jpeg/) is split into a
 //! top and a bottom part,
 //! the calling thread does the top while one persistent helper thread ("mst-kernel-helper",
 //! started on first use) does the bottom. On 2 cores a single thread does not reach the

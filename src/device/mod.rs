@@ -4,6 +4,7 @@
 
 pub mod alsa;
 pub mod v4l2;
+pub mod watch;
 
 use crate::error::Result;
 

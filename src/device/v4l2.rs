@@ -121,6 +121,24 @@ pub fn path_of(device_id: &str) -> Result<PathBuf> {
         .ok_or_else(|| err!(NoDevice, "no V4L2 device {device_id:?}"))
 }
 
+/// What names the hardware behind `device_id` whatever node it is on now, for reacquiring it
+/// ([`crate::source::reacquire`]): the driver, card and bus_info QUERYCAP reports, and the
+/// serial number sysfs has for the device or one of its parents (a USB camera's), if any.
+/// Errors: NoDevice when no node has that id now.
+pub(crate) fn identity(device_id: &str) -> Result<String> {
+    let path = path_of(device_id)?;
+    let cap = querycap(&path).ok_or_else(|| err!(NoDevice, "the V4L2 device {device_id:?} went away"))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let device = std::fs::canonicalize(Path::new(SYSFS_DIR).join(name).join("device")).ok();
+    let serial = device
+        .iter()
+        .flat_map(|d| d.ancestors())
+        .take_while(|d| d.starts_with("/sys/devices/"))
+        .find_map(|d| std::fs::read_to_string(d.join("serial")).ok())
+        .unwrap_or_default();
+    Ok(format!("{}|{}|{}|{}", cap.driver, cap.card, cap.bus_info, serial.trim()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,11 @@
 //! mst.h, devices: enumeration (enumerateDevices), and the device id argument every device
 //! section takes.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 
 use super::support::utf8;
-use super::{ffi_call, opt_c_str, out, sized_struct, symver, MstStatus, OutStruct, Table};
+use super::{ffi_call, opt_c_str, out, sized_struct, symver, MstDestroyNotify, MstStatus, OutStruct, Table, UserData};
 use crate::device::{self, DeviceKind};
 use crate::error::{err, Result};
 
@@ -180,3 +180,50 @@ pub extern "C" fn mst_device_list_free(list: *mut MstDeviceList) -> MstStatus {
 sized_struct!(out MstDeviceInfo = 32);
 
 symver!(mst_devices_enumerate, mst_device_list_get_count, mst_device_list_get_device, mst_device_list_free);
+
+/// Called when the set of devices mst_devices_enumerate() lists has changed: a camera, sound
+/// card or fake device arrived or left. It says nothing about what changed: enumerate again.
+pub type MstDeviceChangeCallback = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// Calls `callback` (NULL: no callback, the default) each time the set of devices
+/// mst_devices_enumerate() lists changes (the spec's `devicechange` event): a V4L2 node or an
+/// ALSA card appears or goes, or a fake device is added, unplugged or freed. A watcher thread,
+/// running while a callback is set, wakes on inotify events on /dev and /dev/snd, waits until
+/// a burst of them has been quiet for 100 ms (at most 1 s), enumerates, and calls the callback
+/// only when the list differs from the one it saw last (a device that comes and goes within
+/// one burst is no change). The callback runs on that thread, one call at a time, with no
+/// libmst lock held; it may call libmst, this function included. Changes made before this
+/// returns are not reported to the new callback, changes made after are.
+///
+/// Ownership: libmst keeps `callback` and `user_data` until replaced or removed; `destroy` (may
+/// be NULL) is called once with `user_data`: when the callback is replaced or removed, before
+/// that call returns (on the replacing thread), or, when replaced from inside the callback,
+/// on the watcher thread as the callback returns; at once when `callback` is NULL or the call
+/// fails.
+/// Thread safety: any thread, also from inside the callback. When it returns, the previous
+/// callback is not running on any other thread and is never called again (from inside the
+/// callback, the running call is the caller's own and goes on until it returns).
+/// Blocking: yes: waits for a call of the previous callback to return, and, the first time,
+/// for the watcher's first enumeration. Do not call it holding a lock the callback takes.
+/// Errors: MST_ERR_IO (the watcher thread or its eventfd could not be made; nothing changes).
+/// Spec: MediaDevices `devicechange` event (libmst extension, since 1.3).
+#[no_mangle]
+pub extern "C" fn mst_set_device_change_callback(
+    callback: MstDeviceChangeCallback,
+    user_data: *mut c_void,
+    destroy: MstDestroyNotify,
+) -> MstStatus {
+    ffi_call!({
+        let data = UserData::new(user_data, destroy);
+        let receiver = callback.map(|f| -> Arc<device::watch::Callback> {
+            Arc::new(move || {
+                // SAFETY: the caller registered `f` to be called with this user_data.
+                unsafe { f(data.ptr()) }
+            })
+        });
+        drop(device::watch::set_callback(receiver)?);
+        Ok(())
+    })
+}
+
+symver!(version "MST_1.3": mst_set_device_change_callback);

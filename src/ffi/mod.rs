@@ -26,6 +26,7 @@ pub mod log;
 pub mod microphone;
 pub mod playback;
 pub mod processor;
+pub mod reacquire;
 pub mod source;
 pub(crate) mod support;
 pub mod track;

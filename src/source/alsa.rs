@@ -26,6 +26,7 @@ use crate::device::alsa::{
 use crate::device::DeviceKind;
 use crate::error::{err, ErrorKind, Result};
 use crate::frame::{AudioDataInit, AudioSampleFormat, Frame, Kind};
+use crate::source::reacquire::Reopen;
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
@@ -83,10 +84,15 @@ impl Counters {
     }
 }
 
-/// The capture counters of `track`'s source, all as of one moment; None when it is not a
-/// microphone.
+/// The capture counters of `track`'s source, all as of one moment (summed over the sessions
+/// of a reacquired device); None when it is not a microphone.
 pub fn capture_stats(track: &Track) -> Option<CaptureStats> {
-    track.source().counters::<Counters>().map(|c| c.snapshot())
+    let snapshots = track.source().session_counters::<Counters>().into_iter().map(|c| c.snapshot());
+    snapshots.reduce(|a, b| CaptureStats {
+        chunks: a.chunks + b.chunks,
+        frames: a.frames + b.frames,
+        overruns: a.overruns + b.overruns,
+    })
 }
 
 /// The negotiated capture mode.
@@ -173,6 +179,13 @@ fn negotiate(pcm: &PCM, device: &str, c: &AudioConstraints) -> Result<CaptureMod
 /// sampleRate, channelCount or sampleSize), InvalidArg (NaN or infinite constraint values),
 /// Unsupported (no interleaved access, or no sample format libmst handles), Io.
 pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Track> {
+    let track = open_microphone(device_id, constraints)?;
+    let reopen = Reopen::Microphone { device_id: device_id.into(), constraints: *constraints };
+    crate::source::reacquire::remember(&track, reopen);
+    Ok(track)
+}
+
+fn open_microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Track> {
     if device_id.starts_with(crate::source::fake::ID_PREFIX) {
         return crate::source::fake::microphone(device_id, constraints);
     }

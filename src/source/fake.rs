@@ -185,6 +185,17 @@ fn find(id: &str, kind: DeviceKind) -> Result<Arc<FakeDevice>> {
         })
 }
 
+/// What tells fake devices apart beyond their id, for reacquire: the label and what it
+/// produces (a device re-added under the same name with another label is another device).
+/// Errors: NoDevice (no such fake device in the list now).
+pub(crate) fn identity(id: &str) -> Result<String> {
+    lock(&DEVICES)
+        .iter()
+        .find(|d| d.id() == id && !d.gone.load(Ordering::Acquire))
+        .map(|d| format!("{}|{:?}", d.label, d.init.media))
+        .ok_or_else(|| err!(NoDevice, "no fake device {id:?}"))
+}
+
 const MAX_DIMENSION: u32 = crate::frame::MAX_DIMENSION;
 
 impl FakeDevice {
@@ -256,6 +267,8 @@ impl FakeDevice {
             gone: AtomicBool::new(false),
         });
         list.push(dev.clone());
+        drop(list);
+        crate::device::watch::notify();
         Ok(dev)
     }
 
@@ -295,6 +308,7 @@ impl FakeDevice {
     pub fn remove(self: &Arc<Self>) {
         self.gone.store(true, Ordering::Release);
         lock(&DEVICES).retain(|d| !Arc::ptr_eq(d, self));
+        crate::device::watch::notify();
         let running = lock(&self.running).upgrade();
         if let Some(core) = running {
             core.end(EndReason::DeviceLost);
@@ -545,6 +559,7 @@ impl CameraRun {
                     FaultKind::Unplug => {
                         drain(core, stop, pacing);
                         self.dev.gone.store(true, Ordering::Release);
+                        crate::device::watch::notify();
                         return Ok(Some(EndReason::DeviceLost));
                     }
                     FaultKind::Overrun { count } => {
@@ -756,6 +771,7 @@ pub fn microphone(device_id: &str, constraints: &AudioConstraints) -> Result<Tra
                     FaultKind::Unplug => {
                         drain(core, stop, pacing);
                         dev.gone.store(true, Ordering::Release);
+                        crate::device::watch::notify();
                         return Ok(Some(EndReason::DeviceLost));
                     }
                     FaultKind::Overrun { count } => {

@@ -4,6 +4,7 @@
 pub mod alsa;
 pub mod fake;
 pub mod generator;
+pub mod reacquire;
 pub mod synthetic;
 pub mod v4l2;
 pub(crate) mod worker;
@@ -48,6 +49,14 @@ pub struct SourceCore {
     error: OnceLock<Error>,
     /// A camera's controls (Media Capture Image's properties), shared by all its tracks.
     controls: OnceLock<Arc<crate::v4l2::controls::Controls>>,
+    /// Reacquire: asked before the tracks end because the device went away.
+    supervisor: Mutex<Option<Arc<dyn reacquire::LostHandler>>>,
+    /// Reacquire: how to open the device again, set by the device's constructor.
+    reopen: OnceLock<reacquire::Reopen>,
+    /// Reacquire: the counters of the sources of the device's later sessions, whose frames
+    /// this one relays; they add to this one's in the capture statistics. (Only the counters
+    /// are kept, not the sources and their finished threads.)
+    sessions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl SourceCore {
@@ -63,6 +72,9 @@ impl SourceCore {
             counters: OnceLock::new(),
             error: OnceLock::new(),
             controls: OnceLock::new(),
+            supervisor: Mutex::new(None),
+            reopen: OnceLock::new(),
+            sessions: Mutex::new(Vec::new()),
         })
     }
 
@@ -154,6 +166,7 @@ impl SourceCore {
         };
         if stop {
             self.release();
+            self.stop_supervisor();
         }
     }
 
@@ -196,8 +209,18 @@ impl SourceCore {
         }
     }
 
-    /// The source has ended: every connected track ends with `reason`.
+    /// The source has ended: every connected track ends with `reason`. A device lost while a
+    /// reacquire supervisor watches the source does not end it: the supervisor mutes it and
+    /// waits for the device to come back, and the lost session's backend and controls are
+    /// released.
     pub fn end(&self, reason: EndReason) {
+        if reason == EndReason::DeviceLost {
+            let supervisor = self.supervisor.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if supervisor.is_some_and(|s| s.device_lost()) {
+                self.release();
+                return;
+            }
+        }
         let tracks = {
             let mut c = self.lock();
             c.ended = true;
@@ -207,6 +230,52 @@ impl SourceCore {
             t.end(reason);
         }
         self.release();
+        self.stop_supervisor();
+    }
+
+    fn stop_supervisor(&self) {
+        let supervisor = self.supervisor.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(s) = supervisor {
+            s.stop();
+        }
+    }
+
+    /// Installs (Some) or removes (None) the reacquire supervisor, returning the previous one;
+    /// false in .0 when the source has ended already.
+    pub(crate) fn set_supervisor(
+        &self,
+        supervisor: Option<Arc<dyn reacquire::LostHandler>>,
+    ) -> (bool, Option<Arc<dyn reacquire::LostHandler>>) {
+        let c = self.lock();
+        if c.ended && supervisor.is_some() {
+            return (false, None);
+        }
+        let previous = std::mem::replace(&mut *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()), supervisor);
+        drop(c);
+        (true, previous)
+    }
+
+    /// Records how to open this source's device again (its constructor calls it, once).
+    pub(crate) fn set_reopen(&self, reopen: reacquire::Reopen) {
+        let _ = self.reopen.set(reopen);
+    }
+
+    pub(crate) fn reopen(&self) -> Option<&reacquire::Reopen> {
+        self.reopen.get()
+    }
+
+    /// Adds the counters of `core`, a later session of this source's device (reacquire).
+    pub(crate) fn add_session(&self, core: &SourceCore) {
+        if let Some(c) = core.counters.get() {
+            self.sessions.lock().unwrap_or_else(|p| p.into_inner()).push(c.clone());
+        }
+    }
+
+    /// The counters of type `T` of this source and of its device's later sessions
+    /// (reacquire), first to last.
+    pub(crate) fn session_counters<T: Send + Sync + 'static>(&self) -> Vec<Arc<T>> {
+        let later = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.counters::<T>().into_iter().chain(later.into_iter().filter_map(|c| c.downcast::<T>().ok())).collect()
     }
 
     /// The source failed: it keeps `error` and every connected track ends with

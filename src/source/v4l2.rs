@@ -52,6 +52,7 @@ use crate::frame::{
     ChromaSiting, ColorPrimaries, ExternalMemory, Frame, FrameMeta, Kind, MatrixCoefficients, PlaneLayout,
     TransferCharacteristics, VideoColorSpace, VideoFrameInit, VideoMeta, VideoPixelFormat,
 };
+use crate::source::reacquire::Reopen;
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
@@ -245,9 +246,10 @@ pub(crate) struct Counters {
     held: AtomicU64,
 }
 
-/// The capture counters of `track`'s source; None when it is not a camera.
+/// The capture counters of `track`'s source (summed over the sessions of a reacquired device,
+/// the last sequence number the latest session's); None when it is not a camera.
 pub fn camera_stats(track: &Track) -> Option<CameraStats> {
-    track.source().counters::<Counters>().map(|c| CameraStats {
+    let each = track.source().session_counters::<Counters>().into_iter().map(|c| CameraStats {
         frames: c.frames.load(Ordering::Relaxed),
         last_sequence: c.last_sequence.load(Ordering::Relaxed) as u32,
         dropped: c.dropped.load(Ordering::Relaxed),
@@ -255,6 +257,16 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
         zero_copy: c.zero_copy.load(Ordering::Relaxed),
         over_budget: c.over_budget.load(Ordering::Relaxed),
         held: c.held.load(Ordering::Relaxed),
+    });
+    each.reduce(|a, b| CameraStats {
+        frames: a.frames + b.frames,
+        last_sequence: b.last_sequence,
+        dropped: a.dropped + b.dropped,
+        out_of_order: a.out_of_order + b.out_of_order,
+        zero_copy: a.zero_copy + b.zero_copy,
+        over_budget: a.over_budget + b.over_budget,
+        // A lost session's lent frames may still be open: they are held all the same.
+        held: a.held + b.held,
     })
 }
 
@@ -391,6 +403,13 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
 /// a streaming capture node, no pixel format libmst handles, or MJPEG asked for without
 /// libturbojpeg), Io.
 pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
+    let track = open_camera(device_id, constraints, options)?;
+    let reopen = Reopen::Camera { device_id: device_id.into(), constraints: Box::new(*constraints), options: *options };
+    crate::source::reacquire::remember(&track, reopen);
+    Ok(track)
+}
+
+fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
     if device_id.starts_with(crate::source::fake::ID_PREFIX) {
         return crate::source::fake::camera(device_id, constraints, options);
     }

@@ -23,7 +23,7 @@ __version__ = "1.3.0"
 from . import _abi
 from ._core import (AUDIO, PIXEL_FORMATS, SAMPLE_FORMATS, VIDEO, AudioData, Frame, Generator,
                     Processor, Stats, Track, VideoFrame)
-from ._devices import DeviceInfo, enumerate_devices
+from ._devices import DeviceInfo, enumerate_devices, set_device_change_callback
 from ._fake import FakeDevice, Fault
 from ._lib import lib
 from ._log import LogLevel, log_to_logging, set_log_callback, set_log_level
@@ -60,6 +60,7 @@ def get_kernel_threads():
 __all__ = [
     "AUDIO", "VIDEO", "PIXEL_FORMATS", "SAMPLE_FORMATS", "AudioData", "Frame", "Generator",
     "Processor", "Stats", "Track", "VideoFrame", "DeviceInfo", "enumerate_devices",
+    "set_device_change_callback",
     "AudioPlayback", "FileSink", "VideoOutput", "LogLevel", "log_to_logging",
     "set_log_callback", "set_log_level", "set_kernel_threads", "get_kernel_threads",
     "Error", "Again", "Busy", "Ended", "Interrupted",

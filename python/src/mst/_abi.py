@@ -8,6 +8,7 @@ MST_PROCESSOR_MAX_VIDEO_BUFFER = 32
 MST_PROCESSOR_DEFAULT_AUDIO_BUFFER = 10
 MST_PROCESSOR_MAX_AUDIO_BUFFER = 1000
 MST_PROCESSOR_LATEST_ONLY = 1
+MST_REACQUIRE_FOREVER = 4294967295
 MST_CONSTRAIN_MIN = 1
 MST_CONSTRAIN_MAX = 2
 MST_CONSTRAIN_EXACT = 4
@@ -588,6 +589,7 @@ FUNCTIONS = {
     "mst_device_list_get_count": (C.c_int32, [C.c_void_p, C.POINTER(C.c_size_t)]),
     "mst_device_list_get_device": (C.c_int32, [C.c_void_p, C.c_size_t, C.POINTER(MstDeviceInfo)]),
     "mst_device_list_free": (C.c_int32, [C.c_void_p]),
+    "mst_set_device_change_callback": (C.c_int32, [C.c_void_p, C.c_void_p, C.c_void_p]),
     "mst_fake_device_add": (C.c_int32, [C.POINTER(MstFakeDeviceInit), C.POINTER(C.c_void_p)]),
     "mst_fake_device_get_id": (C.c_int32, [C.c_void_p, C.POINTER(C.c_char_p)]),
     "mst_fake_device_inject": (C.c_int32, [C.c_void_p, C.POINTER(MstFault)]),
@@ -638,6 +640,7 @@ FUNCTIONS = {
     "mst_processor_get_stats": (C.c_int32, [C.c_void_p, C.POINTER(MstProcessorStats)]),
     "mst_processor_close": (C.c_int32, [C.c_void_p]),
     "mst_processor_free": (C.c_int32, [C.c_void_p]),
+    "mst_track_set_reacquire": (C.c_int32, [C.c_void_p, C.c_uint32]),
     "mst_track_create_test_pattern": (C.c_int32, [C.POINTER(MstTestPatternOptions), C.POINTER(C.c_void_p)]),
     "mst_track_create_tone": (C.c_int32, [C.POINTER(MstToneOptions), C.POINTER(C.c_void_p)]),
     "mst_track_get_kind": (C.c_int32, [C.c_void_p, C.POINTER(C.c_int32)]),

@@ -830,6 +830,22 @@ class Track(_Handle):
     def stop(self):
         call("mst_track_stop", self)
 
+    def set_reacquire(self, timeout):
+        """A camera or microphone track (and its clones) outlives its device being unplugged:
+        muted while the device is gone, it goes on when the same device (by identity, not its
+        node number) is back, opened with the same constraints. `timeout` in seconds: how long
+        the device may stay away before the track ends with END_REASON_DEVICE_LOST; None waits
+        until the track is stopped; 0 turns it off (the default)."""
+        if timeout is None:
+            ms = _abi.MST_REACQUIRE_FOREVER
+        else:
+            if timeout < 0:
+                raise ValueError(f"a reacquire timeout cannot be negative: {timeout!r}")
+            ms = min(int(round(timeout * 1000)), _abi.MST_REACQUIRE_FOREVER - 1)
+            if timeout > 0:
+                ms = max(ms, 1)
+        call("mst_track_set_reacquire", self, ms)
+
     def clone(self):
         return Track(_out_handle("mst_track_clone", self))
 

@@ -1,10 +1,12 @@
 """Device enumeration (mst_devices_enumerate): MediaDevices.enumerateDevices() for the
 machine's cameras, microphones, speakers and V4L2 outputs."""
+import atexit
 import ctypes as C
 import dataclasses
 
 from . import _abi
-from ._core import _Handle, _out_handle
+from ._core import _FORGET, _Handle, _callbacks, _out_handle
+from ._lib import lib
 from .errors import call
 
 KINDS = {_abi.MST_DEVICE_KIND_AUDIO_INPUT: "audioinput",
@@ -47,3 +49,41 @@ def enumerate_devices(kind=None):
             out.append(DeviceInfo(info.device_id.decode(), KINDS.get(info.kind, info.kind),
                                   info.label.decode(), info.group_id.decode()))
     return [d for d in out if kind is None or d.kind == kind]
+
+
+def _device_change(token):
+    callback = _callbacks.get(token)
+    if callback is not None:
+        # An exception goes to sys.unraisablehook (ctypes) and libmst carries on.
+        callback()
+
+
+# For the life of the process: at exit the callback is removed first (below).
+_DEVICE_CHANGE = C.CFUNCTYPE(None, C.c_void_p)(_device_change)
+
+
+def set_device_change_callback(callback):
+    """Calls `callback()` each time the set of devices enumerate_devices() lists changes (the
+    spec's `devicechange` event): a camera or sound card arrives or leaves, a fake device is
+    added, unplugged or freed. It says nothing about what changed: enumerate again. It runs on
+    libmst's device-watcher thread, one call at a time; it may call mst, this function
+    included. None removes it (the default); when this returns, the previous callback is not
+    running on another thread and is never called again. The package keeps the callback
+    alive until it is replaced."""
+    if callback is None:
+        call("mst_set_device_change_callback", None, None, None)
+        return
+    if not callable(callback):
+        raise TypeError(f"the device-change callback must be callable or None, not {callback!r}")
+    # libmst gives the token back through _FORGET when it lets the callback go (or the call
+    # fails).
+    call("mst_set_device_change_callback", _DEVICE_CHANGE, C.c_void_p(_callbacks.hold(callback)), _FORGET)
+
+
+@atexit.register
+def _no_device_changes_at_exit():
+    """The watcher thread must not call into the interpreter while it finalises."""
+    try:
+        lib.mst_set_device_change_callback(None, None, None)
+    except Exception:
+        pass

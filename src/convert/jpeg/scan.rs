@@ -1,6 +1,7 @@
-//! Huffman decoding of a baseline 4:2:2 JPEG scan on two threads, for the libjpeg decode in
-//! `jpeg.rs` (which does the IDCT and output, fed with these coefficients: `jpeg_raw.c`,
-//! `mst_jpeg_raw_decode_422` with a feed). libjpeg-turbo's Huffman decoding is most of a frame's
+//! Huffman decoding of a baseline 4:2:2 or 4:2:0 JPEG scan on two threads, for the libjpeg
+//! decode in `mod.rs` (which does the IDCT and output, fed with these coefficients:
+//! `raw.c`, `mst_jpeg_raw_decode` with a feed). An MCU is 2 (4:2:2) or 4 (4:2:0) luma
+//! blocks, then Cb and Cr ([`Tables::luma`]). libjpeg-turbo's Huffman decoding is most of a frame's
 //! decode (benches/kernels.rs, the floor row), and this decoder is also faster than it (codes
 //! and values of up to 10 bits in one table read).
 //!
@@ -52,8 +53,10 @@ const NATURAL: [u8; 80] = [
 /// block + natural position, each block's DC value first and always there. A frame's MCUs
 /// take about 40% of what JBLOCKs would (and need no zeroing); libjpeg's zeroed blocks are
 /// filled from them ([`Coefficients::mcu`]) in one loop per MCU (a loop per block costs a
-/// mispredicted exit per block).
-const MCU_MAX: usize = 1 + 4 * 64;
+/// mispredicted exit per block). Positions go up to 6 x 64 (4:2:0), so take 9 bits.
+const MCU_MAX: usize = 1 + BLOCKS_MAX * 64;
+/// Blocks in an MCU: 4:2:0's four luma blocks, Cb and Cr.
+pub const BLOCKS_MAX: usize = 6;
 
 #[inline(always)]
 fn packed(value: i16, position: u32) -> u32 {
@@ -300,19 +303,22 @@ impl<'a> Reader<'a> {
         Ok(at + q)
     }
 
-    /// One MCU of a 4:2:2 scan (luma blocks 0 and 1, then Cb and Cr) packed into `out` at
-    /// `at`, which grows when it has not MCU_MAX more (only while warming up). Returns where
-    /// the next MCU goes.
+    /// One MCU (`t.luma` luma blocks, then Cb and Cr) packed into `out` at `at`, which grows
+    /// when it has not MCU_MAX more (only while warming up). Returns where the next MCU goes.
     #[inline(always)]
     fn mcu(&mut self, t: &Tables, pred: &mut [i32; 3], out: &mut Vec<u32>, at: usize) -> Result<usize, Bad> {
         if out.len() < at + MCU_MAX {
             out.resize((2 * out.len()).max(at + MCU_MAX), 0);
         }
         let first = at + 1;
-        let next = self.block(t.dc(0), t.ac(0), &mut pred[0], out, first, 0)?;
-        let next = self.block(t.dc(0), t.ac(0), &mut pred[0], out, next, 64)?;
-        let next = self.block(t.dc(1), t.ac(1), &mut pred[1], out, next, 128)?;
-        let next = self.block(t.dc(2), t.ac(2), &mut pred[2], out, next, 192)?;
+        let mut next = first;
+        let mut base = 0;
+        for _ in 0..t.luma {
+            next = self.block(t.dc(0), t.ac(0), &mut pred[0], out, next, base)?;
+            base += 64;
+        }
+        let next = self.block(t.dc(1), t.ac(1), &mut pred[1], out, next, base)?;
+        let next = self.block(t.dc(2), t.ac(2), &mut pred[2], out, next, base + 64)?;
         out[at] = (next - first) as u32;
         Ok(next)
     }
@@ -324,12 +330,18 @@ pub struct Tables {
     list: Vec<Table>,
     dc: [usize; 3],
     ac: [usize; 3],
+    /// Luma blocks per MCU: 2 (4:2:2) or 4 (4:2:0).
+    pub luma: usize,
 }
 
 impl Tables {
     /// From the DC then AC table (DHT counts and symbols, as [`Table::new`] takes them) of Y,
-    /// Cb and Cr; None when libjpeg would refuse one.
-    pub fn new(bits: &[[u8; 17]; 6], vals: &[[u8; 256]; 6]) -> Option<Tables> {
+    /// Cb and Cr, for a scan whose MCUs hold `luma` luma blocks (2 or 4); None when libjpeg
+    /// would refuse one.
+    pub fn new(bits: &[[u8; 17]; 6], vals: &[[u8; 256]; 6], luma: usize) -> Option<Tables> {
+        if luma != 2 && luma != 4 {
+            return None;
+        }
         let mut list: Vec<Table> = Vec::with_capacity(6);
         let mut made: Vec<usize> = Vec::with_capacity(6);
         let mut index = [0usize; 6];
@@ -344,7 +356,7 @@ impl Tables {
                 }
             };
         }
-        Some(Tables { list, dc: [index[0], index[2], index[4]], ac: [index[1], index[3], index[5]] })
+        Some(Tables { list, dc: [index[0], index[2], index[4]], ac: [index[1], index[3], index[5]], luma })
     }
 
     #[inline(always)]
@@ -420,7 +432,8 @@ impl Scratch {
     }
 }
 
-/// The decoded scan: the coefficient blocks of MCU t (4 blocks each) by [`Coefficients::mcu`].
+/// The decoded scan: the coefficient blocks of MCU t ([`Coefficients::blocks`] each) by
+/// [`Coefficients::mcu`].
 pub struct Coefficients<'a> {
     top: &'a [u32],
     top_at: &'a [usize],
@@ -433,11 +446,15 @@ pub struct Coefficients<'a> {
     /// Added to the bottom thread's DC values, by component.
     offset: [i16; 3],
     pub mcus: usize,
+    /// Blocks per MCU: 4 (4:2:2) or 6 (4:2:0).
+    pub blocks: usize,
 }
 
 impl Coefficients<'_> {
-    /// Writes MCU `t`'s four blocks into `out` (libjpeg's MCU buffer: four zeroed blocks).
-    pub fn mcu(&self, t: usize, out: &mut [i16; 256]) {
+    /// Writes MCU `t`'s blocks into `out` (libjpeg's MCU buffer: [`Coefficients::blocks`]
+    /// zeroed blocks, 64 coefficients each).
+    pub fn mcu(&self, t: usize, out: &mut [i16]) {
+        let out = &mut out[..64 * self.blocks];
         let (packed, at, offset) = if t < self.sync {
             (self.top, self.top_at[t], [0; 3])
         } else {
@@ -453,11 +470,24 @@ impl Coefficients<'_> {
             };
         }
         let n = packed[at] as usize;
-        for &e in &packed[at + 1..at + 1 + n] {
-            out[(e & 255) as usize] = (e >> 16) as i16;
+        let entries = &packed[at + 1..at + 1 + n];
+        // 4:2:2's 256 coefficients take a mask that needs no bounds check per store, as
+        // before 4:2:0 took this path; 4:2:0's 384 keep the check.
+        if let Ok(out) = <&mut [i16; 256]>::try_from(&mut *out) {
+            for &e in entries {
+                out[(e & 255) as usize] = (e >> 16) as i16;
+            }
+        } else {
+            for &e in entries {
+                out[(e & 0x1FF) as usize] = (e >> 16) as i16;
+            }
         }
-        for (b, c) in [0, 0, 1, 2].into_iter().enumerate() {
-            out[64 * b] = out[64 * b].wrapping_add(offset[c]);
+        if offset != [0; 3] {
+            let luma = self.blocks - 2;
+            for b in 0..self.blocks {
+                let c = b.saturating_sub(luma - 1);
+                out[64 * b] = out[64 * b].wrapping_add(offset[c]);
+            }
         }
     }
 }
@@ -472,7 +502,7 @@ fn unstuff(scan: &[u8], out: &mut Vec<u8>, markers: &mut Vec<usize>) -> Option<u
     markers.clear();
     let mut p = 0;
     loop {
-        let f = super::jpeg::find_ff(scan.get(p..)?)?;
+        let f = super::find_ff(scan.get(p..)?)?;
         out.extend_from_slice(&scan[p..p + f]);
         p += f;
         match *scan.get(p + 1)? {
@@ -495,7 +525,7 @@ fn unstuff(scan: &[u8], out: &mut Vec<u8>, markers: &mut Vec<usize>) -> Option<u
 }
 
 /// Huffman-decodes the 4:2:2 scan `scan` (its entropy-coded data, from right after SOS to the
-/// EOI marker) of `mcus` MCUs on two threads ([`super::parallel::join`]: both on this one when
+/// EOI marker) of `mcus` MCUs on two threads ([`crate::convert::parallel::join`]: both on this one when
 /// the helper is busy). None when libjpeg alone must decode the frame (see the module doc),
 /// and whenever a whole byte lies between the last MCU and EOI: libjpeg, reading on to EOI,
 /// may report those bytes as damage or not (as far as its Huffman decoder read ahead), so
@@ -563,7 +593,7 @@ fn decode_intervals<'s>(
         };
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let (mut a, mut b) = (Err(Bad), Err(Bad));
-    super::parallel::join(
+    crate::convert::parallel::join(
         || a = run(0..split, top, &mut |t_mcu, at| top_at[t_mcu] = at),
         || b = run(split..count, bottom, &mut |_, at| entries.push(Entry { bit: 0, at, run: 0, pred: [0; 3] })),
     );
@@ -579,6 +609,7 @@ fn decode_intervals<'s>(
         sync_bottom: 0,
         offset: [0; 3],
         mcus,
+        blocks: t.luma + 2,
     })
 }
 
@@ -607,7 +638,7 @@ fn decode_at<'s>(
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let mut top_state: Result<(usize, usize, [i32; 3], usize), Bad> = Err(Bad);
     let mut bottom_state = None;
-    super::parallel::join(
+    crate::convert::parallel::join(
         || {
             let mut r = Reader::at(data, 0);
             let mut pred = [0; 3];
@@ -677,6 +708,7 @@ fn decode_at<'s>(
                 sync_bottom: cursor,
                 offset,
                 mcus,
+                blocks: t.luma + 2,
             });
         }
         s.top_at[t_mcu] = at;
@@ -699,6 +731,7 @@ fn decode_at<'s>(
         sync_bottom: 0,
         offset: [0; 3],
         mcus,
+        blocks: t.luma + 2,
     })
 }
 
@@ -752,8 +785,9 @@ pub(crate) mod tests {
     use super::*;
     use crate::convert::jpeg::{AC_CHROMA, AC_LUMA};
 
-    /// The tables of ITU T.81 Annex K.3, which libjpeg uses when a frame has no DHT.
-    pub(crate) fn standard_tables() -> Tables {
+    /// The tables of ITU T.81 Annex K.3, which libjpeg uses when a frame has no DHT, for a
+    /// scan of `luma` luma blocks per MCU.
+    pub(crate) fn standard_tables(luma: usize) -> Tables {
         let mut bits = [[0u8; 17]; 6];
         let mut vals = [[0u8; 256]; 6];
         let dc = |b: &mut [u8; 17], v: &mut [u8; 256], counts: &[u8; 16]| {
@@ -773,7 +807,7 @@ pub(crate) mod tests {
                 v_ac[..162].copy_from_slice(&AC_CHROMA);
             }
         }
-        let t = Tables::new(&bits, &vals).expect("valid tables");
+        let t = Tables::new(&bits, &vals, luma).expect("valid tables");
         assert_eq!((t.list.len(), t.dc, t.ac), (4, [0, 2, 2], [1, 3, 3]), "Cb and Cr share their tables");
         t
     }
@@ -791,9 +825,10 @@ pub(crate) mod tests {
         }
     }
 
-    /// A 4:2:2 JPEG of a picture with smooth and busy parts (the busy part at the bottom, so
-    /// the middle byte is not the middle row), its scan data, and its MCU count.
-    pub(crate) fn frame(w: usize, h: usize) -> (Vec<u8>, usize, usize) {
+    /// A JPEG (TJSAMP_422 or TJSAMP_420: `sub`) of a picture with smooth and busy parts (the
+    /// busy part at the bottom, so the middle byte is not the middle row), its scan data, and
+    /// its MCU count.
+    pub(crate) fn frame(w: usize, h: usize, sub: std::ffi::c_int) -> (Vec<u8>, usize, usize) {
         let mut rgb = vec![0u8; w * h * 3];
         let mut n = 0x9E37_79B9u32;
         for y in 0..h {
@@ -808,20 +843,20 @@ pub(crate) mod tests {
                 rgb[o + 2] = (((x ^ y) & 0x3F) * 3 + busy / 2) as u8;
             }
         }
-        let jpeg = crate::convert::jpeg::tests::compress(&rgb, w, h, 1);
+        let jpeg = crate::convert::jpeg::tests::compress(&rgb, w, h, sub);
         let at = scan_start(&jpeg);
-        (jpeg, at, w.div_ceil(16) * h.div_ceil(8))
+        (jpeg, at, w.div_ceil(16) * h.div_ceil(if sub == 2 { 16 } else { 8 }))
     }
 
-    fn serial(scan: &[u8], t: &Tables, mcus: usize) -> Vec<[i16; 256]> {
+    fn serial(scan: &[u8], t: &Tables, mcus: usize) -> Vec<[i16; 64 * BLOCKS_MAX]> {
         let mut s = Scratch::default();
         let c = decode_at(scan, t, mcus, &mut s, Some(usize::MAX)).expect("a clean scan");
         assert_eq!(c.sync, mcus, "the top thread decodes it all");
         all(&c)
     }
 
-    fn all(c: &Coefficients) -> Vec<[i16; 256]> {
-        let mut v = vec![[0i16; 256]; c.mcus];
+    fn all(c: &Coefficients) -> Vec<[i16; 64 * BLOCKS_MAX]> {
+        let mut v = vec![[0i16; 64 * BLOCKS_MAX]; c.mcus];
         for (t, m) in v.iter_mut().enumerate() {
             c.mcu(t, m);
         }
@@ -829,11 +864,17 @@ pub(crate) mod tests {
     }
 
     /// Wherever the bottom thread starts, the coefficients are the serial decode's, and the
-    /// top thread syncs within a few MCUs of the middle.
+    /// top thread syncs within a few MCUs of the middle: 4:2:2 and 4:2:0.
     #[test]
     fn every_start_gives_the_serial_decode() {
-        let (jpeg, at, mcus) = frame(320, 240);
-        let t = standard_tables();
+        for (sub, luma) in [(1, 2), (2, 4)] {
+            every_start_gives_the_serial_decode_of(sub, luma);
+        }
+    }
+
+    fn every_start_gives_the_serial_decode_of(sub: std::ffi::c_int, luma: usize) {
+        let (jpeg, at, mcus) = frame(320, 240, sub);
+        let t = standard_tables(luma);
         let scan = &jpeg[at..];
         let reference = serial(scan, &t, mcus);
         assert!(
@@ -871,7 +912,7 @@ pub(crate) mod tests {
             bits[2 * c + 1][2] = 1;
             vals[2 * c + 1][..2].copy_from_slice(&[0x0F, 0x00]);
         }
-        let t = Tables::new(&bits, &vals).expect("valid tables");
+        let t = Tables::new(&bits, &vals, 2).expect("valid tables");
         // 3996 zero bits (about one MCU: 4 blocks of 63 16-bit coefficients), then 32 ones.
         let mut data = Vec::new();
         let (mut acc, mut n) = (0u64, 0);
@@ -910,7 +951,8 @@ pub(crate) mod tests {
         v[0] = 16; // DC category 16
         assert!(Table::new(&bits, &v, true).is_none());
         assert!(Table::new(&bits, &v, false).is_some());
-        let t = standard_tables();
+        assert!(Tables::new(&[[0; 17]; 6], &[[0; 256]; 6], 3).is_none(), "2 or 4 luma blocks");
+        let t = standard_tables(2);
         // Luma AC: 0x01 (run 0, size 1) is code 00; then value bit 0 is -1, 1 is +1. The
         // index is the next LOOK bits.
         let next = |code: &str| usize::from_str_radix(&format!("{code:0<w$}", w = LOOK as usize), 2).unwrap();

@@ -1,13 +1,16 @@
 /*
- * 4:2:2 MJPEG straight to I420 through libjpeg's raw-data interface, a strip of 8 rows at a
- * time: luma decodes into the frame's own rows, chroma into an 8-row strip that is averaged
- * in pairs into the frame's I420 chroma while it is still in cache. TurboJPEG (jpeg.rs) can
+ * 4:2:2 and 4:2:0 MJPEG straight to I420 through libjpeg's raw-data interface, a strip of
+ * one MCU row (8 or 16 luma rows) at a time: luma decodes into the frame's own rows; 4:2:0
+ * chroma into the frame's own rows too, 4:2:2 chroma into an 8-row strip that is averaged in
+ * pairs into the frame's I420 chroma while it is still in cache. TurboJPEG (mod.rs) can
  * only decode a whole 4:2:2 frame at once, whose chroma then makes a second pass over two
  * full-size planes; this is how libyuv's MJPGToI420 avoids that, without its luma copy.
+ * Both subsamplings take the same route so that both can be fed coefficients Huffman-decoded
+ * on two threads (scan.rs) and split into a top and a bottom half.
  *
- * libjpeg (libjpeg-turbo; libjpeg.so.62 on Debian) is loaded with dlopen, like libturbojpeg in jpeg.rs, so it
- * stays optional at run time; jpeglib.h is needed only to build this file (build.rs skips it,
- * and the library keeps the TurboJPEG path alone, when the header is missing).
+ * libjpeg (libjpeg-turbo; libjpeg.so.62 on Debian) is loaded with dlopen, like libturbojpeg in
+ * mod.rs, so it stays optional at run time; jpeglib.h is needed to build this file (build.rs
+ * fails, saying what to install, without it).
  * jpeg_CreateDecompress checks the structure size and library version against the header,
  * so a mismatched library is an error, not memory corruption.
  *
@@ -104,7 +107,7 @@ struct err {
  * libjpeg's entropy decoder module, as jpegint.h declares it (unchanged since libjpeg 6b;
  * jpeglib.h leaves the type incomplete). The fed decode replaces decode_mcu, libjpeg's own
  * extension point for entropy decoders, with one that hands over coefficients Huffman-decoded
- * by jpeg_scan.rs; libjpeg does everything else (dequantization, IDCT, output) as usual.
+ * by scan.rs; libjpeg does everything else (dequantization, IDCT, output) as usual.
  */
 struct jpeg_entropy_decoder {
     void (*start_pass)(j_decompress_ptr cinfo);
@@ -122,7 +125,8 @@ struct mst_jpeg_raw {
     struct err err;
     mst_jpeg_feed feed;
     void *feed_ctx;
-    /* Strip rows: luma (when it cannot go straight to the frame), U, V; 8 rows each. */
+    /* Strip rows: luma (when it cannot go straight to the frame: 8 or 16 rows), U, V (8
+     * rows each, when they cannot); then one spare row for the rows past the last wanted. */
     unsigned char *strip;
     size_t strip_len;
 };
@@ -175,7 +179,7 @@ void mst_jpeg_raw_free(struct mst_jpeg_raw *d) {
 /* The last error or first warning's text (valid until the next decode). */
 const char *mst_jpeg_raw_message(const struct mst_jpeg_raw *d) { return d->err.message; }
 
-enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_422 = -2 };
+enum { RAW_OK = 0, RAW_DAMAGED = 1, RAW_ERROR = -1, RAW_NOT_TAKEN = -2 };
 
 /*
  * Gives `dst` the quantization and Huffman tables `src` holds. libjpeg keeps a decoder's tables
@@ -242,34 +246,36 @@ static boolean fed_mcu(j_decompress_ptr c, JBLOCKROW *data) {
 }
 
 /*
- * Reads `jpeg`'s header into `d` (the caller has set d->err.jump): 1 when it is a YCbCr
- * 4:2:2 frame of 8-bit samples, w x h, and then sets raw-data output as libyuv's MJPGToI420
- * decodes (fast IDCT); 0 otherwise (the caller aborts).
+ * Reads `jpeg`'s header into `d` (the caller has set d->err.jump): the luma's vertical
+ * sampling factor, 1 (4:2:2) or 2 (4:2:0), when it is a YCbCr 4:2:2 or 4:2:0 frame of 8-bit
+ * samples, w x h, and then sets raw-data output as libyuv's MJPGToI420 decodes (fast IDCT);
+ * 0 otherwise (the caller aborts).
  */
-static int read_header_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, size_t w, size_t h) {
+static int read_header_strips(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, size_t w, size_t h) {
     j_decompress_ptr c = &d->cinfo;
     api.mem_src(c, jpeg, (unsigned long)len);
     api.read_header(c, TRUE);
     jpeg_component_info *ci = c->comp_info;
     if (c->num_components != 3 || c->jpeg_color_space != JCS_YCbCr || c->data_precision != 8 || c->image_width != w ||
-        c->image_height != h || ci[0].h_samp_factor != 2 || ci[0].v_samp_factor != 1 || ci[1].h_samp_factor != 1 ||
-        ci[1].v_samp_factor != 1 || ci[2].h_samp_factor != 1 || ci[2].v_samp_factor != 1)
+        c->image_height != h || ci[0].h_samp_factor != 2 || (ci[0].v_samp_factor != 1 && ci[0].v_samp_factor != 2) ||
+        ci[1].h_samp_factor != 1 || ci[1].v_samp_factor != 1 || ci[2].h_samp_factor != 1 || ci[2].v_samp_factor != 1)
         return 0;
     c->raw_data_out = TRUE;
     c->do_fancy_upsampling = FALSE;
     c->dct_method = JDCT_IFAST;
     c->out_color_space = JCS_YCbCr;
-    return 1;
+    return ci[0].v_samp_factor;
 }
 
 /*
- * The Huffman tables of a baseline 4:2:2 frame's scan, as libjpeg decodes it (after the
- * header, with the standard tables where the frame has no DHT: webcam frames), for
- * jpeg_scan.rs. Fills bits (17 counts per table, count 0 unused) and vals (256 symbols per
- * table) for the DC then AC table of Y, Cb and Cr, in that order. Returns RAW_OK, or
- * RAW_NOT_422 for any frame that is not one single-scan sequential Huffman-coded YCbCr 4:2:2
- * w x h frame whose MCUs are Y Y Cb Cr (nothing to do: the caller
- * decodes it another way), or RAW_ERROR (the message says why).
+ * The Huffman tables of a baseline 4:2:2 or 4:2:0 frame's scan, as libjpeg decodes it (after
+ * the header, with the standard tables where the frame has no DHT: webcam frames), for
+ * scan.rs. Fills bits (17 counts per table, count 0 unused) and vals (256 symbols per
+ * table) for the DC then AC table of Y, Cb and Cr, in that order. Returns the number of luma
+ * blocks per MCU (2 for 4:2:2, 4 for 4:2:0), or RAW_NOT_TAKEN for any frame that is not one
+ * single-scan sequential Huffman-coded YCbCr 4:2:2 or 4:2:0 w x h frame whose MCUs are that
+ * many Y blocks, then Cb, then Cr (nothing to do: the caller decodes it another way), or
+ * RAW_ERROR (the message says why).
  */
 int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, size_t w, size_t h,
                              uint8_t bits[6][17], uint8_t vals[6][256]) {
@@ -280,35 +286,38 @@ int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t
         api.abort(c);
         return RAW_ERROR;
     }
-    int ok = read_header_422(d, jpeg, len, w, h);
+    int v = read_header_strips(d, jpeg, len, w, h);
+    int ok = v != 0, luma = 2 * v;
     /* comp_info is this frame's once the header is read. */
     jpeg_component_info *ci = c->comp_info;
     ok = ok && !c->progressive_mode && !c->arith_code && c->comps_in_scan == 3 && c->cur_comp_info[0] == &ci[0] &&
          c->cur_comp_info[1] == &ci[1] && c->cur_comp_info[2] == &ci[2];
     if (!ok) {
         api.abort(c);
-        return RAW_NOT_422;
+        return RAW_NOT_TAKEN;
     }
     /* Starting fills in the standard tables (jinit_huff_decoder) and lays out the MCU. */
     api.start(c);
-    if (c->blocks_in_MCU != 4 || c->MCU_membership[0] != 0 || c->MCU_membership[1] != 0 ||
-        c->MCU_membership[2] != 1 || c->MCU_membership[3] != 2) {
+    ok = c->blocks_in_MCU == luma + 2 && c->MCU_membership[luma] == 1 && c->MCU_membership[luma + 1] == 2;
+    for (int b = 0; b < luma; b++)
+        ok = ok && c->MCU_membership[b] == 0;
+    if (!ok) {
         api.abort(c);
-        return RAW_NOT_422;
+        return RAW_NOT_TAKEN;
     }
     for (int k = 0; k < 3; k++) {
         JHUFF_TBL *t[2] = {c->dc_huff_tbl_ptrs[ci[k].dc_tbl_no], c->ac_huff_tbl_ptrs[ci[k].ac_tbl_no]};
         for (int j = 0; j < 2; j++) {
             if (!t[j]) {
                 api.abort(c);
-                return RAW_NOT_422;
+                return RAW_NOT_TAKEN;
             }
             memcpy(bits[2 * k + j], t[j]->bits, 17);
             memcpy(vals[2 * k + j], t[j]->huffval, 256);
         }
     }
     api.abort(c);
-    return RAW_OK;
+    return luma;
 }
 
 /*
@@ -321,19 +330,19 @@ int mst_jpeg_raw_scan_tables(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t
  * With `feed` not NULL, libjpeg takes each MCU's coefficients from `feed(feed_ctx, ...)`
  * instead of Huffman-decoding the scan (whose data is then not read): `feed` is called on this
  * thread, once per MCU in order, from the first MCU of `jpeg` (for the bottom of a frame, a
- * JPEG of its own whose header says the bottom's height: jpeg.rs). A feed that returns 0 ends
+ * JPEG of its own whose header says the bottom's height: mod.rs). A feed that returns 0 ends
  * the decode with RAW_ERROR.
  *
  * A whole frame (`rows` == h, no `feed`) is read on to its EOI marker, as TurboJPEG reads it.
  *
  * Returns RAW_OK, RAW_DAMAGED (decoded, but the data was corrupt: the first warning is the
  * message), RAW_ERROR (the message says why; the planes may be partly written) or
- * RAW_NOT_422 (not YCbCr 4:2:2 at 8 bits, or another size: nothing written; the caller
- * decodes it another way).
+ * RAW_NOT_TAKEN (not YCbCr 4:2:2 or 4:2:0 at 8 bits, or another size: nothing written; the
+ * caller decodes it another way).
  */
-int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u,
-                            size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows, mst_jpeg_feed feed,
-                            void *feed_ctx) {
+int mst_jpeg_raw_decode(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t len, uint8_t *y, size_t ys, uint8_t *u,
+                        size_t us, uint8_t *v, size_t vs, size_t w, size_t h, size_t rows, mst_jpeg_feed feed,
+                        void *feed_ctx) {
     j_decompress_ptr c = &d->cinfo;
     d->err.warnings = 0;
     d->err.message[0] = 0;
@@ -345,9 +354,12 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
         api.abort(c);
         return RAW_ERROR;
     }
-    if (!read_header_422(d, jpeg, len, w, h)) {
+    /* vs_luma: 1 for 4:2:2 (8 luma and 8 chroma rows a strip, chroma averaged in pairs), 2
+     * for 4:2:0 (16 luma rows and 8 chroma rows: the I420 rows themselves). */
+    int vs_luma = read_header_strips(d, jpeg, len, w, h);
+    if (!vs_luma) {
         api.abort(c);
-        return RAW_NOT_422;
+        return RAW_NOT_TAKEN;
     }
     jpeg_component_info *ci = c->comp_info;
     api.start(c);
@@ -359,43 +371,61 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
 
     /* Rows as libjpeg writes them: whole 8-sample blocks. */
     size_t lw = (size_t)ci[0].width_in_blocks * DCTSIZE, pw = (size_t)ci[1].width_in_blocks * DCTSIZE;
-    size_t cw = (w + 1) / 2, ch = (rows + 1) / 2;
-    if (lw < w || pw < cw || ci[2].width_in_blocks != ci[1].width_in_blocks) {
+    size_t cw = (w + 1) / 2, ch = (rows + 1) / 2, lrows = 8 * (size_t)vs_luma;
+    if (lw < w || pw < cw || ci[2].width_in_blocks != ci[1].width_in_blocks || c->max_v_samp_factor != vs_luma) {
         api.abort(c);
-        return RAW_NOT_422;
+        return RAW_NOT_TAKEN;
     }
-    /* Luma rows go straight to the frame when a block row is exactly a frame row. */
-    int luma_direct = lw == w;
-    size_t need = (luma_direct ? 0 : 8 * lw) + 2 * 8 * pw + lw;
+    /* A plane's rows go straight to the frame when a block row is exactly a frame row; 4:2:2
+     * chroma always goes through the strip, to be averaged. */
+    int luma_direct = lw == w, chroma_direct = vs_luma == 2 && pw == cw;
+    size_t luma_n = luma_direct ? 0 : lrows * lw, chroma_n = chroma_direct ? 0 : 8 * pw;
+    size_t need = luma_n + 2 * chroma_n + (lw > pw ? lw : pw);
     if (!grow_strip(d, c, need, "strip")) return RAW_ERROR;
-    unsigned char *sl = d->strip, *su = sl + (luma_direct ? 0 : 8 * lw), *sv = su + 8 * pw, *spare = sv + 8 * pw;
-    JSAMPROW yrows[8], urows[8], vrows[8];
+    unsigned char *sl = d->strip, *su = sl + luma_n, *sv = su + chroma_n, *spare = sv + chroma_n;
+    JSAMPROW yrows[16], urows[8], vrows[8];
     JSAMPARRAY planes[3] = {yrows, urows, vrows};
-    for (int i = 0; i < 8; i++) {
-        urows[i] = su + i * pw;
-        vrows[i] = sv + i * pw;
-    }
+    if (!chroma_direct)
+        for (int i = 0; i < 8; i++) {
+            urows[i] = su + i * pw;
+            vrows[i] = sv + i * pw;
+        }
     while (c->output_scanline < rows) {
         size_t top = c->output_scanline;
-        for (size_t i = 0; i < 8; i++) {
-            if (!luma_direct && top < rows)
+        for (size_t i = 0; i < lrows; i++) {
+            if (!luma_direct)
                 yrows[i] = sl + i * lw;
-            else if (luma_direct && top + i < rows)
+            else if (top + i < rows)
                 yrows[i] = y + (top + i) * ys;
             else
                 yrows[i] = spare; /* rows past the last one wanted */
         }
-        JDIMENSION got = api.read_raw(c, planes, 8);
+        if (chroma_direct)
+            for (size_t i = 0; i < 8; i++) {
+                size_t r = top / 2 + i;
+                urows[i] = r < ch ? u + r * us : spare;
+                vrows[i] = r < ch ? v + r * vs : spare;
+            }
+        JDIMENSION got = api.read_raw(c, planes, (JDIMENSION)lrows);
         if (got == 0) {
             /* Suspension cannot happen with a memory source; treat it as truncation. */
             api.abort(c);
             snprintf(d->err.message, sizeof d->err.message, "the JPEG data ended early");
             return RAW_ERROR;
         }
-        size_t n = top >= rows ? 0 : rows - top < 8 ? rows - top : 8;
+        size_t n = top >= rows ? 0 : rows - top < lrows ? rows - top : lrows;
         if (!luma_direct)
             for (size_t i = 0; i < n; i++)
                 memcpy(y + (top + i) * ys, sl + i * lw, w);
+        if (vs_luma == 2) {
+            /* Chroma rows top / 2 .. are the I420 rows themselves. */
+            if (!chroma_direct)
+                for (size_t i = 0; i < (n + 1) / 2; i++) {
+                    memcpy(u + (top / 2 + i) * us, urows[i], cw);
+                    memcpy(v + (top / 2 + i) * vs, vrows[i], cw);
+                }
+            continue;
+        }
         /* Chroma rows top .. top + n - 1 (4:2:2) make I420 rows top / 2 ..; a last odd row
          * (of the whole frame: a cut is even) averages with itself. */
         for (size_t k = 0; k < (n + 1) / 2 && top / 2 + k < ch; k++) {
@@ -410,7 +440,7 @@ int mst_jpeg_raw_decode_422(struct mst_jpeg_raw *d, const uint8_t *jpeg, size_t 
     }
     /* A whole frame read by libjpeg is read on to its EOI marker, as TurboJPEG does, so junk
      * after the scan, a missing EOI or a stray marker there is reported here as on every other
-     * path (jpeg.rs's module doc). A fed decode never read the scan: jpeg_scan.rs checked its
+     * path (mod.rs's module doc). A fed decode never read the scan: scan.rs checked its
      * end, and only the top of a split frame stops early; both just reset the decoder. */
     if (!feed && rows == h)
         api.finish(c);

@@ -17,15 +17,16 @@
 //!
 //! The TurboJPEG 2.x API is used (Debian 12 ships 2.1.5; 3.x keeps these functions).
 //!
-//! 4:2:2 frames, what most webcams send, take a second route when it is there: libjpeg's
-//! raw-data interface (`jpeg_raw.c`, `libjpeg.so.62` loaded at run time), 8 rows at a time,
-//! luma straight into the frame and chroma halved while the strip is in cache. TurboJPEG can
-//! only decode a whole 4:2:2 frame, whose two full-size chroma planes then take a second pass
-//! through memory. Both routes run libjpeg-turbo's fast integer IDCT, and their output is
-//! identical (a unit test holds them to it).
+//! 4:2:2 and 4:2:0 frames, what webcams send, take a second route when it is there: libjpeg's
+//! raw-data interface (`raw.c`, `libjpeg.so.62` loaded at run time), one MCU row at a
+//! time, luma straight into the frame, 4:2:0 chroma too, and 4:2:2 chroma halved while the
+//! strip is in cache. TurboJPEG can only decode a whole 4:2:2 frame, whose two full-size chroma
+//! planes then take a second pass through memory; and only libjpeg can be fed the coefficients
+//! of libmst's two-thread Huffman decode (`scan.rs`). Both routes run libjpeg-turbo's fast
+//! integer IDCT, and their output is identical (a unit test holds them to it).
 //!
 //! Three rules hold whatever path (TurboJPEG, libjpeg in strips, libmst's own Huffman decode in
-//! `jpeg_scan.rs`) a frame takes, for every subsampling (tests/mjpeg_repro.rs holds them):
+//! `scan.rs`) a frame takes, for every subsampling (tests/mjpeg_repro.rs holds them):
 //! - **A failed decode is an error**, never a frame: no pixel of the caller's buffer or of the
 //!   decoder's scratch from an earlier frame is passed off as this one. (TurboJPEG 2.1 reports
 //!   its warning code for a fatal error that followed a warning, when nothing was decoded: such
@@ -56,6 +57,8 @@ use std::sync::OnceLock;
 use super::{row, row_mut, ImageMut};
 use crate::error::{err, Error, Result};
 use crate::frame::format::VideoPixelFormat;
+
+pub(crate) mod scan;
 
 type Handle = *mut c_void;
 
@@ -185,9 +188,8 @@ pub enum Decoded {
     Damaged,
 }
 
-/// libjpeg's raw-data interface for 4:2:2 frames, strip by strip (`jpeg_raw.c`, built when
-/// jpeglib.h was there at build time; libjpeg.so.62 is loaded at run time).
-#[cfg(mst_jpeg_raw)]
+/// libjpeg's raw-data interface for 4:2:2 and 4:2:0 frames, strip by strip (`raw.c`;
+/// libjpeg.so.62 is loaded at run time).
 mod raw {
     use std::ffi::{c_char, c_int, c_void};
 
@@ -197,7 +199,7 @@ mod raw {
         pub fn mst_jpeg_raw_message(d: *const c_void) -> *const c_char;
         #[allow(clippy::too_many_arguments)]
         /// `feed`: None for libjpeg's own Huffman decoding.
-        pub fn mst_jpeg_raw_decode_422(
+        pub fn mst_jpeg_raw_decode(
             d: *mut c_void,
             jpeg: *const u8,
             len: usize,
@@ -230,11 +232,11 @@ mod raw {
 
     pub const OK: c_int = 0;
     pub const DAMAGED: c_int = 1;
-    pub const NOT_422: c_int = -2;
+    pub const NOT_TAKEN: c_int = -2;
 }
 
-/// A TurboJPEG decompressor and its scratch planes, and for 4:2:2 frames a libjpeg one that
-/// decodes in strips (NULL when not built or libjpeg.so.62 is missing), with a second one and
+/// A TurboJPEG decompressor and its scratch planes, and for 4:2:2 and 4:2:0 frames a libjpeg one that
+/// decodes in strips (NULL when libjpeg.so.62 is missing), with a second one and
 /// a buffer (the bottom's header) for the bottom half of frames split over two threads (made
 /// on first use). One thread at a time.
 pub struct Decoder {
@@ -242,15 +244,13 @@ pub struct Decoder {
     handle: Handle,
     scratch: Vec<u8>,
     raw: *mut c_void,
-    /// Whether 4:2:2 frames take `raw` (always, but in tests of the TurboJPEG route).
+    /// Whether 4:2:2 and 4:2:0 frames take `raw` (always, but in tests of the TurboJPEG route).
     strips: bool,
     raw_bottom: *mut c_void,
     bottom: Vec<u8>,
-    /// libmst's Huffman decode of 4:2:2 scans (jpeg_scan.rs), and its tables (kept while
+    /// libmst's Huffman decode of 4:2:2 and 4:2:0 scans (scan.rs), and its tables (kept while
     /// frames bring the same ones).
-    #[cfg(mst_jpeg_raw)]
-    scan: super::jpeg_scan::Scratch,
-    #[cfg(mst_jpeg_raw)]
+    scan: scan::Scratch,
     scan_tables: Option<ScanTables>,
     /// The stream's tables, and the segments of them the current frame leaves out.
     history: History,
@@ -548,11 +548,10 @@ fn set(dst: &mut Vec<u8>, src: &[u8]) {
 }
 
 /// A scan's Huffman tables as libjpeg reports them, and made ready for decoding.
-#[cfg(mst_jpeg_raw)]
 struct ScanTables {
     bits: [[u8; 17]; 6],
     vals: [[u8; 256]; 6],
-    tables: super::jpeg_scan::Tables,
+    tables: scan::Tables,
 }
 
 // SAFETY: a TurboJPEG handle may move between threads; `&mut self` keeps its use to one.
@@ -564,7 +563,6 @@ impl Drop for Decoder {
         LIVE_SCRATCH_BYTES.fetch_sub(self.counted, Ordering::Relaxed);
         // SAFETY: the handle came from tjInitDecompress and is destroyed once.
         unsafe { (self.api.destroy)(self.handle) };
-        #[cfg(mst_jpeg_raw)]
         // SAFETY: NULL or made by mst_jpeg_raw_new, freed once.
         unsafe {
             raw::mst_jpeg_raw_free(self.raw);
@@ -582,11 +580,8 @@ impl Decoder {
         if handle.is_null() {
             return Err(err!(NoMemory, "tjInitDecompress failed"));
         }
-        #[cfg(mst_jpeg_raw)]
         // SAFETY: no arguments; NULL when libjpeg.so.62 is missing or does not match.
         let raw = unsafe { raw::mst_jpeg_raw_new() };
-        #[cfg(not(mst_jpeg_raw))]
-        let raw = std::ptr::null_mut();
         LIVE_DECODERS.fetch_add(1, Ordering::Relaxed);
         Ok(Decoder {
             api,
@@ -596,9 +591,7 @@ impl Decoder {
             strips: true,
             raw_bottom: std::ptr::null_mut(),
             bottom: Vec::new(),
-            #[cfg(mst_jpeg_raw)]
             scan: Default::default(),
-            #[cfg(mst_jpeg_raw)]
             scan_tables: None,
             history: History::default(),
             completed: Vec::new(),
@@ -608,12 +601,9 @@ impl Decoder {
 
     /// Brings this decoder's count in [`LIVE_SCRATCH_BYTES`] up to date.
     fn account(&mut self) {
-        #[cfg(mst_jpeg_raw)]
         // SAFETY: NULL or live decoders of this one's.
         let c = unsafe { raw::mst_jpeg_raw_scratch_bytes(self.raw) + raw::mst_jpeg_raw_scratch_bytes(self.raw_bottom) }
             + self.scan.bytes();
-        #[cfg(not(mst_jpeg_raw))]
-        let c = 0;
         let now =
             c + self.scratch.capacity() + self.bottom.capacity() + self.completed.capacity() + self.history.bytes();
         if now != self.counted {
@@ -660,14 +650,15 @@ impl Decoder {
         Ok(sub)
     }
 
-    /// Whether 4:2:2 frames decode strip by strip (libjpeg's raw-data interface) rather than
-    /// through TurboJPEG and a full-frame chroma pass.
+    /// Whether 4:2:2 and 4:2:0 frames decode strip by strip (libjpeg's raw-data interface)
+    /// rather than through TurboJPEG.
     pub fn strips(&self) -> bool {
         self.strips && !self.raw.is_null()
     }
 
-    /// A 4:2:2 frame through libjpeg in strips; None when that path does not take it (not
-    /// built, no libjpeg.so.62, not YCbCr 4:2:2, or planes it cannot write directly).
+    /// A 4:2:2 or 4:2:0 frame through libjpeg in strips; None when that path does not take it
+    /// (no libjpeg.so.62, not YCbCr 4:2:2 or 4:2:0, or planes it cannot write
+    /// directly).
     ///
     /// A frame of at least [`SPLIT_MIN_PIXELS`] has its scan Huffman-decoded by libmst (on two
     /// threads when kernels may split) and fed to libjpeg ([`Decoder::decode_resync`]); one
@@ -677,7 +668,6 @@ impl Decoder {
     /// decoded by two libjpeg decoders; for damaged frames that cut could not report all the
     /// damage one decode reports, libjpeg reporting stray bytes before a marker only at a
     /// later one, so damaged frames now go to one decode.)
-    #[cfg(mst_jpeg_raw)]
     fn decode_strips(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Option<Result<Decoded>> {
         if !self.strips() {
             return None;
@@ -694,26 +684,25 @@ impl Decoder {
         raw_decode(self.raw, jpeg, h, dst)
     }
 
-    /// A frame on two threads: its scan Huffman-decoded by [`super::jpeg_scan::decode`] (which
+    /// A frame on two threads: its scan Huffman-decoded by [`scan::decode`] (which
     /// splits it at the restart marker nearest its middle or, without restart markers, splits
     /// the one bitstream where the decodes from its start and from its middle fall into step),
     /// then the top and bottom halves' IDCT and
     /// output by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
     /// its own: the header, with the bottom's height, and an empty scan). The output and the
     /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
-    /// whenever the scan is anything but clean (see jpeg_scan's module doc), or libjpeg
+    /// whenever the scan is anything but clean (see scan.rs's module doc), or libjpeg
     /// reports an error in either half. With `two` false, all on this thread: the Huffman
     /// decode from the start, and one libjpeg decoder for the whole frame (libmst's Huffman
     /// decoding is faster than libjpeg's).
-    #[cfg(mst_jpeg_raw)]
     fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut, two: bool) -> Option<Result<Decoded>> {
-        use super::jpeg_scan::{self, Tables};
+        use self::scan::Tables;
         let (w, h) = (dst.width, dst.height);
         let mut bits = [[0u8; 17]; 6];
         let mut vals = [[0u8; 256]; 6];
         // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
         // the tables are the sizes the C side fills.
-        let r = unsafe {
+        let luma = unsafe {
             raw::mst_jpeg_raw_scan_tables(
                 self.raw,
                 jpeg.as_ptr(),
@@ -724,11 +713,13 @@ impl Decoder {
                 vals.as_mut_ptr(),
             )
         };
-        if r != raw::OK {
+        // The luma blocks per MCU, as libjpeg lays them out; the header parsed here must agree.
+        let luma = usize::try_from(luma).ok()?;
+        if luma != 2 * l.v {
             return None;
         }
-        if !self.scan_tables.as_ref().is_some_and(|t| t.bits == bits && t.vals == vals) {
-            let tables = Tables::new(&bits, &vals)?;
+        if !self.scan_tables.as_ref().is_some_and(|t| t.bits == bits && t.vals == vals && t.tables.luma == luma) {
+            let tables = Tables::new(&bits, &vals, luma)?;
             self.scan_tables = Some(ScanTables { bits, vals, tables });
         }
         // After scan_tables, which read this frame's header: the bottom decoder takes the
@@ -737,16 +728,17 @@ impl Decoder {
             self.bottom_decoder()?;
         }
         let tables = &self.scan_tables.as_ref()?.tables;
-        let (across, down) = (w.div_ceil(16), h.div_ceil(8));
-        let coefficients =
-            jpeg_scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
+        // MCUs: 16 x 8 (4:2:2) or 16 x 16 (4:2:0) pixels.
+        let mcu_rows = 8 * l.v;
+        let (across, down) = (w.div_ceil(16), h.div_ceil(mcu_rows));
+        let coefficients = scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
         if !two {
             // An error: the whole decode says what it is.
             return decode_rows(self.raw, jpeg, h, dst, Some((&coefficients, 0)))?.ok().map(Ok);
         }
 
         // The bottom: the header with the bottom's height, and a scan of no data.
-        let rows = 8 * (down / 2);
+        let rows = mcu_rows * (down / 2);
         let rest = h - rows;
         let bottom = &mut self.bottom;
         bottom.clear();
@@ -764,7 +756,7 @@ impl Decoder {
             || {
                 // Moves the whole RawPtr (Send) in, not just its raw pointer field.
                 let b = b;
-                bottom_result = decode_rows(b.0, bottom, rest, &mut low, Some((c, (rows / 8) * across)))
+                bottom_result = decode_rows(b.0, bottom, rest, &mut low, Some((c, (rows / mcu_rows) * across)))
             },
         );
         match (top_result?, bottom_result?) {
@@ -779,7 +771,6 @@ impl Decoder {
     /// quantization and Huffman tables the main decoder holds now (libjpeg keeps them from
     /// frame to frame, and frames may leave them out: see mst_jpeg_raw_copy_tables). None
     /// when it cannot be made.
-    #[cfg(mst_jpeg_raw)]
     fn bottom_decoder(&mut self) -> Option<()> {
         if self.raw_bottom.is_null() {
             // SAFETY: no arguments; NULL when it cannot be made.
@@ -796,7 +787,6 @@ impl Decoder {
     /// Damaged when libjpeg decodes it with warnings only, else an error (libjpeg's, or
     /// `warning` when libjpeg is not here to tell).
     fn verdict(&mut self, jpeg: &[u8], warning: Error) -> Result<Decoded> {
-        #[cfg(mst_jpeg_raw)]
         if !self.raw.is_null() {
             // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length.
             let r = unsafe { raw::mst_jpeg_raw_verdict(self.raw, jpeg.as_ptr(), jpeg.len(), std::ptr::null_mut(), 0) };
@@ -807,8 +797,6 @@ impl Decoder {
             let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(self.raw)) }.to_string_lossy().into_owned();
             return Err(err!(Io, "decoding a JPEG frame: {msg}"));
         }
-        #[cfg(not(mst_jpeg_raw))]
-        let _ = jpeg;
         Err(err!(
             Io,
             "{} (TurboJPEG cannot tell a damaged frame from a failed one here without libjpeg.so.62)",
@@ -907,9 +895,8 @@ impl Decoder {
         if dst.format != VideoPixelFormat::I420 {
             return Err(err!(InvalidArg, "MJPEG decodes into I420, not {:?}", dst.format));
         }
-        // 4:2:2 (most webcams) in strips, when that path is here: it reads the header itself
+        // 4:2:2 and 4:2:0 (what webcams send) in strips, when that path is here: it reads the header itself
         // and hands back any other frame (nothing written) to TurboJPEG below.
-        #[cfg(mst_jpeg_raw)]
         if let Some(result) = self.decode_strips(jpeg, dst) {
             if result.is_ok() {
                 crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, dst.width, dst.height));
@@ -1015,17 +1002,14 @@ impl Decoder {
 }
 
 /// A libjpeg decoder handed to the helper thread for the bottom half of a split frame.
-#[cfg(mst_jpeg_raw)]
 struct RawPtr(*mut c_void);
 // SAFETY: each decoder is used by one thread at a time: `decode_resync` gives the top decoder
 // to this thread and the bottom one to the helper, and waits for both.
-#[cfg(mst_jpeg_raw)]
 unsafe impl Send for RawPtr {}
 
-/// The first `dst.height` rows of the 4:2:2 frame `jpeg` (`dst.width` x `jpeg_h`) through the
+/// The first `dst.height` rows of the 4:2:2 or 4:2:0 frame `jpeg` (`dst.width` x `jpeg_h`) through the
 /// libjpeg decoder `raw`, into `dst`; None when the strip path does not take it (another
 /// subsampling or colour space, or planes that do not hold the rows: nothing written).
-#[cfg(mst_jpeg_raw)]
 fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) -> Option<Result<Decoded>> {
     decode_rows(raw, jpeg, jpeg_h, dst, None)
 }
@@ -1034,14 +1018,13 @@ fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) 
 /// given, from MCU `first` on (for the bottom of a frame, `jpeg` is the bottom's own header:
 /// [`Decoder::decode_resync`]).
 ///
-/// [`Coefficients`]: super::jpeg_scan::Coefficients
-#[cfg(mst_jpeg_raw)]
+/// [`Coefficients`]: scan::Coefficients
 fn decode_rows(
     raw: *mut c_void,
     jpeg: &[u8],
     jpeg_h: usize,
     dst: &mut ImageMut,
-    fed: Option<(&super::jpeg_scan::Coefficients, usize)>,
+    fed: Option<(&scan::Coefficients, usize)>,
 ) -> Option<Result<Decoded>> {
     let (w, rows) = (dst.width, dst.height);
     let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
@@ -1061,7 +1044,7 @@ fn decode_rows(
     // `feed_mcu` with it on this thread only, with `n` pointers to zeroed 64-coefficient
     // blocks.
     let r = unsafe {
-        raw::mst_jpeg_raw_decode_422(
+        raw::mst_jpeg_raw_decode(
             raw,
             jpeg.as_ptr(),
             jpeg.len(),
@@ -1081,7 +1064,7 @@ fn decode_rows(
     match r {
         raw::OK => Some(Ok(Decoded::Clean)),
         raw::DAMAGED => Some(Ok(Decoded::Damaged)),
-        raw::NOT_422 => None,
+        raw::NOT_TAKEN => None,
         _ => {
             // SAFETY: a live decoder; the message is a NUL-terminated buffer inside it.
             let msg = unsafe { CStr::from_ptr(raw::mst_jpeg_raw_message(raw)) }.to_string_lossy().into_owned();
@@ -1091,31 +1074,31 @@ fn decode_rows(
 }
 
 /// What a fed decode hands libjpeg: the scan's MCUs from `next` on.
-#[cfg(mst_jpeg_raw)]
 struct Feed<'a, 'c> {
-    c: &'a super::jpeg_scan::Coefficients<'c>,
+    c: &'a scan::Coefficients<'c>,
     next: usize,
 }
 
-/// libjpeg's decode_mcu, fed (jpeg_raw.c): copies the next MCU's 4 blocks into `blocks`;
-/// 0 when there is none or libjpeg asks for another number of blocks (then the decode fails).
-#[cfg(mst_jpeg_raw)]
+/// libjpeg's decode_mcu, fed (raw.c): copies the next MCU's blocks (4 or 6) into
+/// `blocks`; 0 when there is none or libjpeg asks for another number of blocks (then the
+/// decode fails).
 extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_int {
     std::panic::catch_unwind(|| {
         // SAFETY: `ctx` is the Feed decode_rows passed, alive for the call.
         let f = unsafe { &mut *ctx.cast::<Feed>() };
-        if n != 4 || f.next >= f.c.mcus {
+        if usize::try_from(n).ok() != Some(f.c.blocks) || f.next >= f.c.mcus {
             return 0;
         }
-        // SAFETY: libjpeg passes `n` (4) pointers to distinct, aligned 64-coefficient blocks,
-        // zeroed; libjpeg-turbo's are one array of four (checked: else they are filled one
-        // by one from a copy).
-        let p = unsafe { std::slice::from_raw_parts(blocks, 4) };
-        if (1..4).all(|b| p[b] == p[0].wrapping_add(64 * b)) {
-            // SAFETY: four contiguous blocks: 256 coefficients.
-            f.c.mcu(f.next, unsafe { &mut *p[0].cast::<[i16; 256]>() });
+        let n = f.c.blocks;
+        // SAFETY: libjpeg passes `n` pointers to distinct, aligned 64-coefficient blocks,
+        // zeroed; libjpeg-turbo's are one array (checked: else they are filled one by one
+        // from a copy).
+        let p = unsafe { std::slice::from_raw_parts(blocks, n) };
+        if (1..n).all(|b| p[b] == p[0].wrapping_add(64 * b)) {
+            // SAFETY: n contiguous blocks of 64 coefficients.
+            f.c.mcu(f.next, unsafe { std::slice::from_raw_parts_mut(p[0], 64 * n) });
         } else {
-            let mut all = [0i16; 256];
+            let mut all = [0i16; 64 * scan::BLOCKS_MAX];
             f.c.mcu(f.next, &mut all);
             for (b, &q) in p.iter().enumerate() {
                 // SAFETY: as above: a block of 64 coefficients.
@@ -1128,7 +1111,7 @@ extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_i
     .unwrap_or(0)
 }
 
-/// 4:2:2 frames with at least this many pixels go through libmst's Huffman decoder, on two
+/// 4:2:2 and 4:2:0 frames with at least this many pixels go through libmst's Huffman decoder, on two
 /// threads when kernels may split (a 640x480 frame takes about 1.5 ms to decode; the
 /// hand-over to the helper thread about 10 µs); smaller ones to libjpeg alone.
 pub const SPLIT_MIN_PIXELS: usize = 640 * 480;
@@ -1138,8 +1121,7 @@ fn be16(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// Offset of the first 0xFF byte of `b`, 8 bytes a step (the scan data has one every few
-/// hundred bytes: stuffing and restart markers; jpeg_scan's unstuffing).
-#[cfg(mst_jpeg_raw)]
+/// hundred bytes: stuffing and restart markers; scan.rs's unstuffing).
 pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
     let mut chunks = b.chunks_exact(8);
     for (n, c) in chunks.by_ref().enumerate() {
@@ -1154,9 +1136,10 @@ pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
     chunks.remainder().iter().position(|&c| c == 0xFF).map(|p| done + p)
 }
 
-/// Where the parts of a single-scan baseline YCbCr 4:2:2 `w` x `h` frame are.
-#[cfg(mst_jpeg_raw)]
+/// Where the parts of a single-scan baseline YCbCr 4:2:2 or 4:2:0 `w` x `h` frame are.
 struct Layout {
+    /// The luma's vertical sampling factor: 1 (4:2:2) or 2 (4:2:0).
+    v: usize,
     /// Offset of the SOF segment's height field.
     height_at: usize,
     /// End of the SOS segment: the scan's entropy-coded data starts here.
@@ -1166,14 +1149,13 @@ struct Layout {
 }
 
 /// The [`Layout`] of `jpeg`'s header; None when it is not a single-scan baseline (or
-/// extended sequential) Huffman-coded YCbCr 4:2:2 `w` x `h` frame with its scan's three
+/// extended sequential) Huffman-coded YCbCr 4:2:2 or 4:2:0 `w` x `h` frame with its scan's three
 /// components in one scan.
-#[cfg(mst_jpeg_raw)]
 fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
     if jpeg.get(..2)? != [0xFF, 0xD8] {
         return None;
     }
-    let (mut i, mut height_at, mut interval) = (2, None, 0);
+    let (mut i, mut height_at, mut interval, mut v) = (2, None, 0, 0);
     let data_at = loop {
         if *jpeg.get(i)? != 0xFF {
             return None;
@@ -1197,10 +1179,12 @@ fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
                     || seg[0] != 8
                     || seg[5] != 3
                     || (be16(seg, 3)?, be16(seg, 1)?) != (w, h)
-                    || (seg[7], seg[10], seg[13]) != (0x21, 0x11, 0x11)
+                    || !matches!(seg[7], 0x21 | 0x22)
+                    || (seg[10], seg[13]) != (0x11, 0x11)
                 {
                     return None;
                 }
+                v = usize::from(seg[7] & 0x0F);
                 height_at = Some(i + 5);
             }
             // Progressive, lossless, arithmetic-coded: not cut.
@@ -1218,7 +1202,7 @@ fn layout(jpeg: &[u8], w: usize, h: usize) -> Option<Layout> {
         }
         i += 2 + len;
     };
-    Some(Layout { height_at: height_at?, data_at, interval })
+    Some(Layout { v, height_at: height_at?, data_at, interval })
 }
 
 /// Box-averages a `pw` x `ph` plane (tightly packed) whose size is `cw` or twice it across and
@@ -1307,27 +1291,26 @@ pub(super) mod tests {
         }
     }
 
-    /// The strip path (libjpeg raw data) decodes 4:2:2 exactly as TurboJPEG and the separate
-    /// chroma pass do, at sizes that are and are not whole MCUs, into padded strides.
+    /// The strip path (libjpeg raw data) decodes 4:2:2 and 4:2:0 exactly as TurboJPEG (and
+    /// for 4:2:2 the separate chroma pass) does, at sizes that are and are not whole MCUs, into
+    /// padded strides.
     #[test]
-    fn strips_decode_422_exactly_as_the_whole_frame_path() {
+    fn strips_decode_exactly_as_the_whole_frame_path() {
         if !available() {
             eprintln!("libturbojpeg.so.0 missing: scripts/test.sh installs it; nothing to compare");
             return;
         }
         let mut strips = Decoder::new().unwrap();
         let mut whole = Decoder::new().unwrap();
-        #[cfg(mst_jpeg_raw)]
-        {
-            // On a machine that builds this file and has libjpeg.so.62 (scripts/test.sh checks
-            // both), the strip path must be there: its absence would hide every check below.
-            assert!(strips.strips(), "libjpeg.so.62 did not load");
-            // Its libjpeg decoder stays, for the verdict on frames TurboJPEG warns about.
-            whole.strips = false;
-        }
-        for (w, h) in [(16, 8), (64, 48), (37, 21), (17, 9), (1, 1), (2, 3), (100, 7), (48, 130)] {
+        // On a machine that has libjpeg.so.62 (scripts/test.sh checks), the strip path must be
+        // there: its absence would hide every check below.
+        assert!(strips.strips(), "libjpeg.so.62 did not load");
+        // Its libjpeg decoder stays, for the verdict on frames TurboJPEG warns about.
+        whole.strips = false;
+        let sizes = [(16, 8), (64, 48), (37, 21), (17, 9), (1, 1), (2, 3), (100, 7), (48, 130), (33, 17), (48, 16)];
+        for (sub, (w, h)) in [TJSAMP_422, TJSAMP_420].into_iter().flat_map(|s| sizes.map(|z| (s, z))) {
             let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 37 + i / (3 * w) * 11) % 251) as u8).collect();
-            let jpeg = compress(&rgb, w, h, TJSAMP_422);
+            let jpeg = compress(&rgb, w, h, sub);
             let mut a = super::super::testutil::OwnedImage::new(VideoPixelFormat::I420, w, h, 5, 0x5A);
             let mut b = super::super::testutil::OwnedImage::new(VideoPixelFormat::I420, w, h, 0, 0);
             assert_eq!(strips.decode_i420(&jpeg, &mut a.view_mut()).unwrap(), Decoded::Clean, "{w}x{h}");
@@ -1358,17 +1341,16 @@ pub(super) mod tests {
         }
     }
 
-    /// Frames without restart markers, Huffman-decoded on two threads (jpeg_scan.rs) and fed
+    /// Frames without restart markers, Huffman-decoded on two threads (scan.rs) and fed
     /// to libjpeg.
-    #[cfg(mst_jpeg_raw)]
     mod resync {
         use super::super::*;
-        use crate::convert::jpeg_scan::tests::frame;
+        use crate::convert::jpeg::scan::tests::frame;
         use crate::convert::testutil::OwnedImage;
 
         /// cjpeg's VGA frame rewritten by `jpegtran -optimize`: Huffman tables of its own, no
         /// restart markers (tests/data/mjpeg/README.md).
-        const OPTIMIZED: &[u8] = include_bytes!("../../tests/data/mjpeg/optimized-640x480.jpg");
+        const OPTIMIZED: &[u8] = include_bytes!("../../../tests/data/mjpeg/optimized-640x480.jpg");
 
         /// A decoder with the strip path (which scripts/test.sh's machine must have).
         pub(super) fn decoder() -> Decoder {
@@ -1453,7 +1435,8 @@ pub(super) mod tests {
         /// does (the reference here), on both two-thread paths.
         #[test]
         fn table_history_is_one_decoders() {
-            let (f1, _, _) = frame(640, 480);
+            let (f1, _, _) = frame(640, 480, TJSAMP_422);
+            let (f420, _, _) = frame(640, 480, TJSAMP_420);
             let mut truncated = edit_segments(&f1, 0xDB, |q| {
                 for v in &mut q[1..] {
                     *v = v.saturating_mul(2).max(1);
@@ -1461,8 +1444,8 @@ pub(super) mod tests {
                 true
             });
             truncated.truncate(truncated.len() - 1000);
-            let vga_restart: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
-            let sequences: [(&str, Vec<Vec<u8>>); 2] = [
+            let vga_restart: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+            let sequences: [(&str, Vec<Vec<u8>>); 3] = [
                 // Frame 1 split; frame 2 (other quantization tables, truncated) decoded by
                 // libjpeg alone; frame 3 (frame 1 without DQT) split: with frame 2's tables.
                 (
@@ -1475,6 +1458,17 @@ pub(super) mod tests {
                 (
                     "restart markers, DHT left out",
                     vec![OPTIMIZED.to_vec(), edit_segments(&truncated, 0xDB, |_| true), vga_restart.to_vec()],
+                ),
+                // 4:2:2 and 4:2:0 in one stream (frame 1 the truncated one, as above), each
+                // leaving out the DQT another brought.
+                (
+                    "4:2:2 and 4:2:0, DQT left out",
+                    vec![
+                        f420.clone(),
+                        truncated.clone(),
+                        edit_segments(&f420, 0xDB, |_| false),
+                        edit_segments(&f1, 0xDB, |_| false),
+                    ],
                 ),
             ];
             for (what, frames) in sequences {
@@ -1501,8 +1495,11 @@ pub(super) mod tests {
         fn split_scans_decode_exactly_as_the_whole_frame() {
             let mut d = decoder();
             let mut frames: Vec<(Vec<u8>, usize, usize)> = Vec::new();
-            for (w, h) in [(640, 480), (1000, 600), (642, 490), (1920, 1080)] {
-                let (jpeg, _, _) = frame(w, h);
+            for (sub, (w, h)) in [TJSAMP_422, TJSAMP_420]
+                .into_iter()
+                .flat_map(|s| [(640, 480), (1000, 600), (642, 490), (1920, 1080), (650, 497)].map(|z| (s, z)))
+            {
+                let (jpeg, _, _) = frame(w, h, sub);
                 frames.push((without_dht(&jpeg), w, h));
                 frames.push((jpeg, w, h));
             }
@@ -1514,7 +1511,7 @@ pub(super) mod tests {
                 let (w, h) = (*w, *h);
                 let (r, reference) = whole(&mut d, jpeg, w, h);
                 assert_eq!(r.unwrap(), Decoded::Clean);
-                let l = layout(jpeg, w, h).expect("a 4:2:2 frame");
+                let l = layout(jpeg, w, h).expect("a 4:2:2 or 4:2:0 frame");
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
                 assert_eq!(
                     d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(),
@@ -1522,8 +1519,8 @@ pub(super) mod tests {
                     "{w}x{h}"
                 );
                 img.assert_padding();
-                assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
-                let mcus = w.div_ceil(16) * h.div_ceil(8);
+                assert!(img.packed() == reference.packed(), "{w}x{h} (v {}): pixels differ", l.v);
+                let mcus = w.div_ceil(16) * h.div_ceil(8 * l.v);
                 let (sync, tail) = d.scan.last_sync;
                 assert!(sync < mcus && tail < 20, "{w}x{h}: synced at MCU {sync} of {mcus}, {tail} past the middle");
                 // On one thread: the same, the Huffman decode from the start to the end.
@@ -1554,7 +1551,7 @@ pub(super) mod tests {
         #[test]
         fn headers_read_differently_go_to_libjpeg() {
             let mut d = decoder();
-            let (good, _, _) = frame(640, 480);
+            let (good, _, _) = frame(640, 480, TJSAMP_422);
             let sos = good.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
             let mut bad = good[..sos].to_vec();
             bad.extend_from_slice(&[0xFF, 0x00, 0x00, 0x08, 0xFF, 0xDD, 0x00, 0x04, 0x00, 0x07]);
@@ -1574,13 +1571,14 @@ pub(super) mod tests {
         #[test]
         fn restart_intervals_split_at_a_marker() {
             let mut d = decoder();
-            let r1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
-            let r3b: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r3b-99x317.jpg");
-            let vga: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
-            for (jpeg, w, h) in [(r1, 100, 128), (r3b, 99, 317), (vga, 640, 480)] {
+            let r1: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-100x128.jpg");
+            let r3b: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r3b-99x317.jpg");
+            let vga: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+            let s420: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
+            for (jpeg, w, h) in [(r1, 100, 128), (r3b, 99, 317), (vga, 640, 480), (s420, 100, 128)] {
                 let (r, reference) = whole(&mut d, jpeg, w, h);
                 assert_eq!(r.unwrap(), Decoded::Clean);
-                let l = layout(jpeg, w, h).expect("a 4:2:2 frame");
+                let l = layout(jpeg, w, h).expect("a 4:2:2 or 4:2:0 frame");
                 assert!(l.interval > 0);
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
                 d.scan.last_sync = (0, 0);
@@ -1592,7 +1590,7 @@ pub(super) mod tests {
                 img.assert_padding();
                 assert!(img.packed() == reference.packed(), "{w}x{h}: pixels differ");
                 // Split at a marker: a whole number of intervals above, near half the MCUs.
-                let (split, mcus) = (d.scan.last_sync.0, w.div_ceil(16) * h.div_ceil(8));
+                let (split, mcus) = (d.scan.last_sync.0, w.div_ceil(16) * h.div_ceil(8 * l.v));
                 assert_eq!(split % l.interval, 0, "{w}x{h}");
                 assert!(4 * split > mcus && 4 * split < 3 * mcus, "{w}x{h}: split at MCU {split} of {mcus}");
                 let mut one = OwnedImage::new(VideoPixelFormat::I420, w, h, 3, 0xA5);
@@ -1626,19 +1624,22 @@ pub(super) mod tests {
         /// (a flipped bit mostly leaves valid codes) or hands them to libjpeg alone.
         #[test]
         fn damaged_frames_decode_as_one_decode_does() {
-            let (good, _, _) = frame(640, 480);
-            let (split, damaged) = mutations_decode_as_one_decode(&good, |i, at, bad, next| match i % 6 {
-                0 | 1 => bad[at] ^= 1 << next(8),
-                2 => {
-                    bad.remove(at);
-                }
-                3 => bad.insert(at, next(256) as u8),
-                4 => bad[at..at + 2].copy_from_slice(&[0xFF, 0xD0 + next(8) as u8]),
-                _ => bad.truncate(at),
-            });
-            // The mutations must exercise both the split path and damage, or this proves nothing.
-            assert!(split > 40, "only {split} of 200 frames were split");
-            assert!(damaged > 40, "only {damaged} of 200 decoded damaged");
+            for sub in [TJSAMP_422, TJSAMP_420] {
+                let (good, _, _) = frame(640, 480, sub);
+                let (split, damaged) = mutations_decode_as_one_decode(&good, |i, at, bad, next| match i % 6 {
+                    0 | 1 => bad[at] ^= 1 << next(8),
+                    2 => {
+                        bad.remove(at);
+                    }
+                    3 => bad.insert(at, next(256) as u8),
+                    4 => bad[at..at + 2].copy_from_slice(&[0xFF, 0xD0 + next(8) as u8]),
+                    _ => bad.truncate(at),
+                });
+                // The mutations must exercise both the split path and damage, or this proves
+                // nothing.
+                assert!(split > 40, "TJSAMP {sub}: only {split} of 200 frames were split");
+                assert!(damaged > 40, "TJSAMP {sub}: only {damaged} of 200 decoded damaged");
+            }
         }
     }
 
@@ -1646,7 +1647,6 @@ pub(super) mod tests {
     /// and the rules of the module doc, on every path: TurboJPEG (a decoder with `strips` off
     /// takes 4:2:2 there too), libjpeg in strips, libmst's Huffman decode on one and two
     /// threads, each held to one libjpeg decode read through to EOI ([`reference`]).
-    #[cfg(mst_jpeg_raw)]
     mod repro {
         use super::super::*;
         use super::compress;
@@ -1800,6 +1800,8 @@ pub(super) mod tests {
                 ("quad-gray-nodht", file("quad-gray-nodht.jpg"), 64, 32),
                 ("optimized-640x480 (4:2:2, no restart markers)", file("optimized-640x480.jpg"), 640, 480),
                 ("restart/r1-640x480-nodht (4:2:2)", file("restart/r1-640x480-nodht.jpg"), 640, 480),
+                ("restart/r1-420-100x128 (4:2:0)", file("restart/r1-420-100x128.jpg"), 100, 128),
+                ("a 640x480 4:2:0 frame", crate::convert::jpeg::scan::tests::frame(640, 480, TJSAMP_420).0, 640, 480),
                 (
                     "repro/gray-junk-before-eoi, its junk removed",
                     without_junk(&file("repro/gray-junk-before-eoi.jpg")),
@@ -1992,27 +1994,35 @@ pub(super) mod tests {
     }
 
     /// Restart-marker frames made by libjpeg-turbo's cjpeg (tests/data/mjpeg/README.md).
-    #[cfg(mst_jpeg_raw)]
     mod restart {
         use super::super::*;
 
-        const R1: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-100x128.jpg");
-        const VGA: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
-        const NONE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/none-100x128.jpg");
-        const PROGRESSIVE: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/prog-100x128.jpg");
-        const S420: &[u8] = include_bytes!("../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
+        const R1: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-100x128.jpg");
+        const VGA: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+        const NONE: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/none-100x128.jpg");
+        const PROGRESSIVE: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/prog-100x128.jpg");
+        const S420: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
 
         /// The header parse that decides which frames libmst's Huffman decoder takes: single-
-        /// scan sequential 4:2:2 of the stream's size, restart interval read; anything libjpeg
+        /// scan sequential 4:2:2 or 4:2:0 of the stream's size, restart interval read; anything libjpeg
         /// might read differently refused.
         #[test]
-        fn layout_takes_sequential_422_only() {
+        fn layout_takes_sequential_422_and_420_only() {
             let l = layout(R1, 100, 128).expect("baseline 4:2:2");
+            assert_eq!(l.v, 1);
             assert!(l.interval > 0 && R1[l.data_at - 2..l.data_at] != [0xFF, 0xDA]);
             assert_eq!(&R1[l.height_at..l.height_at + 2], &128u16.to_be_bytes());
             assert_eq!(layout(NONE, 100, 128).map(|l| l.interval), Some(0));
             assert!(layout(PROGRESSIVE, 100, 128).is_none());
-            assert!(layout(S420, 100, 128).is_none());
+            let l = layout(S420, 100, 128).expect("baseline 4:2:0");
+            assert!(l.v == 2 && l.interval > 0);
+            // 4:4:0 and 4:4:4 (the SOF's sampling factors edited): not taken.
+            let sof = R1.windows(2).position(|m| m == [0xFF, 0xC0]).expect("a baseline SOF");
+            for hv in [0x12, 0x11, 0x42] {
+                let mut other = R1.to_vec();
+                other[sof + 11] = hv;
+                assert!(layout(&other, 100, 128).is_none(), "sampling {hv:#x}");
+            }
             assert!(layout(R1, 100, 120).is_none(), "another size");
             assert!(layout(&R1[4..], 100, 128).is_none(), "no SOI");
             // 0xFF 0x00 between segments (libjpeg skips it, and what follows, to the next

@@ -10,7 +10,7 @@
 //! (halves up). So scaling to the same size reproduces the image and a constant plane stays
 //! exactly constant.
 
-use super::{copy_rows, gcd, image_bytes, row, row_mut, Image, ImageMut};
+use crate::convert::{copy_rows, gcd, image_bytes, row, row_mut, Image, ImageMut};
 
 /// Scales src into dst: same format, any sizes >= 1. Box (area-averaging) filter when the
 /// destination is no larger than the source in both dimensions, bilinear otherwise.
@@ -195,8 +195,8 @@ fn bilinear_plane<const C: usize>(src: &PlaneRef, dst: PlaneMut) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::OwnedImage;
     use super::*;
+    use crate::convert::testutil::OwnedImage;
     use crate::frame::format::VideoPixelFormat as F;
 
     fn noise(p: usize, x: usize, y: usize, c: usize) -> u8 {

@@ -1,140 +1,16 @@
-//! The fast kernels: libyuv's (the `yuv-sys` crate builds it from source, with its SIMD rows
-//! chosen at run time for the CPU), for every operation where libyuv computes what
-//! [`super::reference`] defines, within a stated error. Each function returns false when it has
-//! no fast path for its arguments, and the caller runs the reference kernel instead.
-//!
-//! | operation | libyuv | max error vs reference |
-//! | --- | --- | --- |
-//! | YUYV/UYVY → I420 | YUY2ToI420, UYVYToI420 | 0 |
-//! | NV12 ↔ I420 | NV12ToI420, I420ToNV12 | 0 |
-//! | 24-bit RGB → 32-bit | RGB24ToARGB (byte order kept) | 0 |
-//! | RGBA ↔ BGRA | ARGBToABGR | 0 |
-//! | I420/NV12 → RGBA/RGBX/BGRA/BGRX, BT.709 | our own (convert/yuv2rgb.rs) | 1 |
-//! | RGBA/RGBX/BGRA/BGRX → I420/NV12, BT.709 | our own (convert/rgb2yuv.rs) | 1 |
-//! | scale, box (whole factors down) | ScalePlane, UVScale, ARGBScale (kFilterBox) | [`BOX_ERROR`] |
-//!
-//! Tests at the bottom check every row at odd sizes, odd strides and widths that are not a
-//! multiple of any SIMD width.
-//!
-//! Not taken from libyuv, because it does not compute the same thing: YUV -> RGB with BT.709
-//! (libyuv clamps the U -> B coefficient, 2.112, to its 6-bit maximum 2.0: blue is up to 13 off
-//! where saturated), and box scaling by uneven factors (libyuv puts each box on whole source
-//! samples instead of weighting the partly covered ones: up to ~60 off on noise), and
-//! bilinear upscaling (libyuv's sample grid is not centre-aligned as the reference's: up to 58
-//! off on noise; tracks never scale up, so only sinks that upscale pay the reference's price).
+//! Scaling on the fast kernels: libmst's own area scaler for the common ratios
+//! ([`super::boxdown`]), its any-ratio area and bilinear scaler ([`super::resample`]), both
+//! bit-exact, or libyuv's box at other whole factors (within [`BOX_ERROR`]). [`scale`] returns
+//! false when some plane has no fast path, and the caller runs the reference
+//! ([`super::reference`]) instead.
 
-use std::os::raw::c_int;
-
-use super::{Image, ImageMut};
-use crate::frame::format::VideoPixelFormat as F;
+use crate::convert::libyuv::{dims, dst_plane, src_plane};
+use crate::convert::{Image, ImageMut};
 use yuv_sys as y;
 
 /// Largest per-sample difference of libyuv's box scaling (2x and more down) from the exact
 /// area average.
 pub const BOX_ERROR: u8 = 1;
-
-/// A plane as libyuv takes it, after checking that `data` holds `rows` rows of `row_bytes`.
-fn plane(data: &[u8], stride: usize, row_bytes: usize, rows: usize) -> Option<(*const u8, c_int)> {
-    (super::plane_holds(data.len(), stride, row_bytes, rows) && stride <= c_int::MAX as usize)
-        .then_some((data.as_ptr(), stride as c_int))
-}
-
-fn plane_mut(data: &mut [u8], stride: usize, row_bytes: usize, rows: usize) -> Option<(*mut u8, c_int)> {
-    (super::plane_holds(data.len(), stride, row_bytes, rows) && stride <= c_int::MAX as usize)
-        .then_some((data.as_mut_ptr(), stride as c_int))
-}
-
-/// Plane `i` of an image, checked against its format's geometry.
-fn src_plane(img: &Image, i: usize) -> Option<(*const u8, c_int)> {
-    let info = img.format.planes().get(i)?;
-    plane(img.planes[i], img.strides[i], info.row_bytes(img.width), info.samples(img.width, img.height).1)
-}
-
-fn dst_plane(img: &mut ImageMut, i: usize) -> Option<(*mut u8, c_int)> {
-    let info = *img.format.planes().get(i)?;
-    let (w, h) = (img.width, img.height);
-    plane_mut(img.planes[i], img.strides[i], info.row_bytes(w), info.samples(w, h).1)
-}
-
-fn dims(w: usize, h: usize) -> Option<(c_int, c_int)> {
-    Some((c_int::try_from(w).ok()?, c_int::try_from(h).ok()?))
-}
-
-/// Packed 4:2:2 (`src`, rows `stride` apart) to I420. Same contract as the reference.
-pub fn packed422_to_i420(src: &[u8], stride: usize, order: super::Packed422, dst: &mut ImageMut) -> bool {
-    if dst.format != F::I420 || dst.width == 0 || dst.height == 0 {
-        return false;
-    }
-    let Some((w, h)) = dims(dst.width, dst.height) else { return false };
-    let Some(s) = plane(src, stride, super::Packed422::row_bytes(dst.width), dst.height) else { return false };
-    let (Some(py), Some(pu), Some(pv)) = (dst_plane(dst, 0), dst_plane(dst, 1), dst_plane(dst, 2)) else {
-        return false;
-    };
-    let f = match order {
-        super::Packed422::Yuyv => y::rs_YUY2ToI420,
-        super::Packed422::Uyvy => y::rs_UYVYToI420,
-    };
-    // SAFETY: every plane was checked to hold its rows at its stride.
-    unsafe { f(s.0, s.1, py.0, py.1, pu.0, pu.1, pv.0, pv.1, w, h) == 0 }
-}
-
-/// 24-bit pixels to 32-bit with 255 in the fourth byte, byte order kept (RGB24ToARGB reads
-/// B, G, R and writes B, G, R, A: the same three bytes in the same order).
-pub fn rgb24_to_rgbx(src: &[u8], stride: usize, dst: &mut ImageMut) -> bool {
-    if !matches!(dst.format, F::Rgbx | F::Bgrx) || dst.width == 0 || dst.height == 0 {
-        return false;
-    }
-    let Some((w, h)) = dims(dst.width, dst.height) else { return false };
-    let Some(s) = plane(src, stride, 3 * dst.width, dst.height) else { return false };
-    let Some(d) = dst_plane(dst, 0) else { return false };
-    // SAFETY: both planes were checked.
-    unsafe { y::rs_RGB24ToARGB(s.0, s.1, d.0, d.1, w, h) == 0 }
-}
-
-/// Format conversion at equal size, where libyuv has it exactly, or our own YUV -> RGB
-/// ([`super::yuv2rgb`], within 1), YUV read as BT.709 limited range.
-pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
-    convert_with(src, dst, super::YuvEncoding::BT709_LIMITED)
-}
-
-/// [`convert`] with a YUV source read as `yuv` ([`super::convert_with`]).
-pub fn convert_with(src: &Image, dst: &mut ImageMut, yuv: super::YuvEncoding) -> bool {
-    if super::yuv2rgb::convert_with(src, dst, yuv) || super::rgb2yuv::convert(src, dst) {
-        return true;
-    }
-    if src.width != dst.width || src.height != dst.height || dst.width == 0 || dst.height == 0 {
-        return false;
-    }
-    let Some((w, h)) = dims(dst.width, dst.height) else { return false };
-    // Fixed arrays: this runs per frame and must not allocate.
-    let mut s = [(std::ptr::null::<u8>(), 0 as c_int); 4];
-    for (i, p) in s.iter_mut().enumerate().take(src.format.planes().len()) {
-        let Some(v) = src_plane(src, i) else { return false };
-        *p = v;
-    }
-    let mut d = [(std::ptr::null_mut::<u8>(), 0 as c_int); 4];
-    for (i, p) in d.iter_mut().enumerate().take(dst.format.planes().len()) {
-        let Some(v) = dst_plane(dst, i) else { return false };
-        *p = v;
-    }
-    // SAFETY: every plane of both images was checked to hold its rows at its stride, and each
-    // call gets the planes its formats have. The constants are libyuv's statics.
-    let r = unsafe {
-        match (src.format, dst.format) {
-            (F::Nv12, F::I420) => {
-                y::rs_NV12ToI420(s[0].0, s[0].1, s[1].0, s[1].1, d[0].0, d[0].1, d[1].0, d[1].1, d[2].0, d[2].1, w, h)
-            }
-            (F::I420, F::Nv12) => {
-                y::rs_I420ToNV12(s[0].0, s[0].1, s[1].0, s[1].1, s[2].0, s[2].1, d[0].0, d[0].1, d[1].0, d[1].1, w, h)
-            }
-            // A swap of bytes 0 and 2 that copies byte 3: alpha to alpha. (An X destination
-            // must get 255 whatever the source had: the reference does those.)
-            (F::Bgra, F::Rgba) | (F::Rgba, F::Bgra) => y::rs_ARGBToABGR(s[0].0, s[0].1, d[0].0, d[0].1, w, h),
-            _ => return false,
-        }
-    };
-    r == 0
-}
 
 /// The reduced ratio P:Q when a plane shrinks by the same one in both dimensions, whole
 /// periods, and [`super::boxdown`] has a kernel for it.
@@ -142,7 +18,7 @@ fn own_ratio(sw: usize, sh: usize, dw: usize, dh: usize, bps: usize) -> Option<(
     if dw == 0 || dh == 0 {
         return None;
     }
-    let g = super::gcd(sw as u64, dw as u64) as usize;
+    let g = crate::convert::gcd(sw as u64, dw as u64) as usize;
     let (p, q) = (sw / g, dw / g);
     // 2:1 of one-byte planes: libyuv's ScaleRowDown2Box (a horizontal multiply-add of byte
     // pairs) is exact and faster than ours (0.39 vs 0.65 ms for 4K -> 1080p).
@@ -339,82 +215,10 @@ pub fn scale(src: &Image, dst: &mut ImageMut) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::libyuv::tests::{max_diff, noise};
+    use crate::convert::reference;
     use crate::convert::testutil::OwnedImage;
-    use crate::convert::{reference, Packed422};
-
-    /// A deterministic pseudo-random fill (xorshift), so every sample differs from its neighbours.
-    fn noise(img: &mut OwnedImage, seed: u32) {
-        let mut s = seed.wrapping_mul(2_654_435_761) | 1;
-        let yuv = !img.format.is_rgb();
-        img.fill_with(|p, _, _, _| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            let v = (s >> 8) as u8;
-            // Keep YUV in its legal range, as cameras produce it (libyuv clamps differently
-            // outside it).
-            if yuv && p < 3 {
-                16 + (v as u32 * 219 / 255) as u8
-            } else {
-                v
-            }
-        });
-    }
-
-    fn max_diff(a: &OwnedImage, b: &OwnedImage) -> u8 {
-        a.diff(b).0
-    }
-
-    /// Odd and even sizes, including widths past one and two AVX2 vectors plus a remainder.
-    const SIZES: [(usize, usize); 7] = [(1, 1), (3, 5), (17, 9), (33, 7), (64, 4), (71, 13), (130, 31)];
-
-    #[test]
-    fn conversions_match_the_reference() {
-        let pairs = [(F::Nv12, F::I420, 0), (F::I420, F::Nv12, 0), (F::Bgra, F::Rgba, 0), (F::Rgba, F::Bgra, 0)];
-        for (from, to, bound) in pairs {
-            for (k, &(w, h)) in SIZES.iter().enumerate() {
-                let mut src = OwnedImage::new(from, w, h, 3 + k, 0);
-                noise(&mut src, k as u32 + 1);
-                let mut fast = OwnedImage::new(to, w, h, 5, 0);
-                let mut slow = OwnedImage::new(to, w, h, 1, 0);
-                assert!(convert(&src.view(), &mut fast.view_mut()), "{from:?} -> {to:?} has a fast path");
-                reference::convert(&src.view(), &mut slow.view_mut());
-                fast.assert_padding();
-                let d = max_diff(&fast, &slow);
-                assert!(d <= bound, "{from:?} -> {to:?} {w}x{h}: max error {d} > {bound}");
-            }
-        }
-        // Alpha from an X source has no fast path (X need not be 255).
-        let src = OwnedImage::new(F::Bgrx, 4, 4, 0, 7);
-        let mut dst = OwnedImage::new(F::Rgba, 4, 4, 0, 0);
-        assert!(!convert(&src.view(), &mut dst.view_mut()));
-    }
-
-    #[test]
-    fn packed_and_rgb24_match_the_reference_exactly() {
-        for order in [Packed422::Yuyv, Packed422::Uyvy] {
-            for (k, &(w, h)) in SIZES.iter().enumerate() {
-                let stride = Packed422::row_bytes(w) + k;
-                let src: Vec<u8> = (0..stride * h).map(|i| (i * 37 % 251) as u8).collect();
-                let mut fast = OwnedImage::new(F::I420, w, h, 3, 0);
-                let mut slow = OwnedImage::new(F::I420, w, h, 0, 0);
-                assert!(packed422_to_i420(&src, stride, order, &mut fast.view_mut()));
-                reference::packed422_to_i420(&src, stride, order, &mut slow.view_mut());
-                fast.assert_padding();
-                assert_eq!(max_diff(&fast, &slow), 0, "{order:?} {w}x{h}");
-            }
-        }
-        for (k, &(w, h)) in SIZES.iter().enumerate() {
-            let stride = 3 * w + k;
-            let src: Vec<u8> = (0..stride * h).map(|i| (i * 29 % 253) as u8).collect();
-            let mut fast = OwnedImage::new(F::Rgbx, w, h, 2, 0);
-            let mut slow = OwnedImage::new(F::Rgbx, w, h, 0, 0);
-            assert!(rgb24_to_rgbx(&src, stride, &mut fast.view_mut()));
-            reference::rgb24_to_rgbx(&src, stride, &mut slow.view_mut());
-            fast.assert_padding();
-            assert_eq!(max_diff(&fast, &slow), 0, "rgb24 {w}x{h}");
-        }
-    }
+    use crate::frame::format::VideoPixelFormat as F;
 
     #[test]
     fn scaling_matches_the_reference() {
@@ -444,8 +248,7 @@ mod tests {
                 // ARGBScale boxes exactly only at 2x2 (and 4-byte samples have no boxdown
                 // kernel): the other ratios take the any-ratio scaler, given AVX2.
                 let libyuv_argb = format == F::Bgra && sw == 2 * dw && sh == 2 * dh;
-                let expect =
-                    format != F::Bgra || libyuv_argb || crate::convert::resample::possible(sw, sh, dw, dh, true);
+                let expect = format != F::Bgra || libyuv_argb || super::super::resample::possible(sw, sh, dw, dh, true);
                 assert_eq!(
                     scale(&src.view(), &mut fast.view_mut()),
                     expect,
@@ -509,7 +312,7 @@ mod tests {
             ((90, 54), (64, 29)),
             ((41, 37), (30, 11)),
         ];
-        let any = crate::convert::resample::possible(2, 2, 3, 3, false);
+        let any = super::super::resample::possible(2, 2, 3, 3, false);
         for format in [F::I420, F::Nv12, F::I444, F::Bgra, F::Rgbx] {
             for (k, &((sw, sh), (dw, dh))) in cases.iter().enumerate() {
                 let mut src = OwnedImage::new(format, sw, sh, 1 + k % 5, 0);

@@ -1,5 +1,5 @@
 //! RGBA, RGBX, BGRA, BGRX to I420 or NV12, BT.709 limited range, within [`MAX_ERROR`] of the
-//! reference (convert/video.rs: 16.16 coefficients, luma rounded once per pixel, chroma from
+//! reference (color/reference.rs: 16.16 coefficients, luma rounded once per pixel, chroma from
 //! each 2x2 block's summed R, G, B divided once). AVX2, 32 columns of a row pair a step (64
 //! luma, 16 U and 16 V samples); the last step of a row overlaps the one before it (same
 //! values written twice), and an odd width's last column goes to the reference's own kernel.
@@ -24,8 +24,8 @@
 //!
 //! Not libyuv: its ARGBToI420 is BT.601 only and its coefficients have 7 bits.
 
-use super::video::{rgb_offsets, rgb_to_yuv};
-use super::{Image, ImageMut};
+use super::reference::{rgb_offsets, rgb_to_yuv};
+use crate::convert::{Image, ImageMut};
 use crate::frame::format::VideoPixelFormat as F;
 
 /// Largest per-sample difference from the reference.
@@ -57,7 +57,7 @@ pub fn convert(src: &Image, dst: &mut ImageMut) -> bool {
 
 /// Columns `x..` of rows `y..y + h` by the reference's own kernel (`x` and `y` even).
 fn rest(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize) {
-    super::tail(src, dst, x, y, h, rgb_to_yuv);
+    crate::convert::tail(src, dst, x, y, h, rgb_to_yuv);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -347,7 +347,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     fn tightest_chroma_block() {
         for from in [F::Rgba, F::Bgra, F::Rgbx, F::Bgrx] {
-            let [_, _, bo, _] = crate::convert::video::rgb_offsets(from);
+            let [_, _, bo, _] = crate::convert::color::reference::rgb_offsets(from);
             let mut src = OwnedImage::new(from, 32, 2, 0, 0);
             src.fill_with(|_, x, y, c| if c == bo { [[253, 254], [254, 255]][y][x % 2] } else { 0 });
             let Some((fast, slow)) = both(&src, F::I420, 0) else { return };

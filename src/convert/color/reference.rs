@@ -28,7 +28,7 @@
 //! Alpha: carried across when both formats have it; a destination with alpha whose source
 //! has none gets 255, and RGBX/BGRX always get 255 in X.
 
-use super::{copy_rows, image_bytes, row, row_mut, Image, ImageMut};
+use crate::convert::{copy_rows, image_bytes, row, row_mut, Image, ImageMut};
 use crate::frame::format::VideoPixelFormat;
 
 /// Shift of the 16.16 fixed-point colour coefficients.
@@ -441,8 +441,8 @@ fn rgb_to_rgb(src: &Image, dst: &mut ImageMut) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{OwnedImage, ENCODINGS};
     use super::*;
+    use crate::convert::testutil::{OwnedImage, ENCODINGS};
     use crate::frame::format::VideoPixelFormat as F;
 
     const KR: f64 = 0.2126;

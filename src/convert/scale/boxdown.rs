@@ -57,8 +57,8 @@ pub fn box_plane(
         return false;
     }
     let row = dw / q * p * bps;
-    if !super::plane_holds(src.len(), src_stride, row, dh / q * p)
-        || !super::plane_holds(dst.len(), dst_stride, dw * bps, dh)
+    if !crate::convert::plane_holds(src.len(), src_stride, row, dh / q * p)
+        || !crate::convert::plane_holds(dst.len(), dst_stride, dw * bps, dh)
     {
         return false;
     }

@@ -1,5 +1,5 @@
 //! I420 and NV12 to 32-bit RGB (RGBA, RGBX, BGRA, BGRX) in any of the reference's matrices
-//! and ranges ([`YuvEncoding`]): the reference's conversion (convert/video.rs) in 16-bit fixed
+//! and ranges ([`YuvEncoding`]): the reference's conversion (color/reference.rs) in 16-bit fixed
 //! point with AVX2 (32 pixels a step: multiply-high of 16-bit lanes, saturating packs, byte
 //! interleaves); the columns left over go to the reference's own kernel. Without AVX2 the
 //! reference runs.
@@ -17,8 +17,8 @@
 //! libyuv's I420ToARGBMatrix is not used: it clamps the 2.112 coefficient to 2.0 (blue up to 13
 //! off where saturated).
 
-use super::video::{yuv_to_rgb_by, YuvToRgb};
-use super::{Image, ImageMut, YuvEncoding};
+use super::reference::{yuv_to_rgb_by, YuvToRgb};
+use crate::convert::{Image, ImageMut, YuvEncoding};
 use crate::frame::format::VideoPixelFormat as F;
 
 /// Largest per-sample difference from the reference.
@@ -75,7 +75,13 @@ pub fn convert_with(src: &Image, dst: &mut ImageMut, yuv: YuvEncoding) -> bool {
         if std::arch::is_x86_feature_detected!("avx2") {
             let k = YuvToRgb::new(yuv);
             // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { avx2::rows(src, dst, bgr, &k) };
+            unsafe {
+                if bgr {
+                    avx2::rows::<true>(src, dst, &k)
+                } else {
+                    avx2::rows::<false>(src, dst, &k)
+                }
+            };
             return true;
         }
     }
@@ -85,7 +91,7 @@ pub fn convert_with(src: &Image, dst: &mut ImageMut, yuv: YuvEncoding) -> bool {
 
 /// Columns `x..` of rows `y..y + h` by the reference's own kernel (`x` and `y` even).
 fn rest(src: &Image, dst: &mut ImageMut, x: usize, y: usize, h: usize, k: &YuvToRgb) {
-    super::tail(src, dst, x, y, h, |s, d| yuv_to_rgb_by(s, d, k));
+    crate::convert::tail(src, dst, x, y, h, |s, d| yuv_to_rgb_by(s, d, k));
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -117,17 +123,23 @@ mod avx2 {
         }
     }
 
-    /// R, G and B terms (units of 1/16) of 16 chroma samples (U and V as 16 i16 lanes).
+    /// R, G and B terms (units of 1/16) of 16 chroma samples (U and V as 16 i16 lanes), with
+    /// the rounding 8 of the final shift folded in (R + 8, G - 8, B + 8: G's term is
+    /// subtracted), so the luma of each of the two rows that share them needs no add.
     #[inline(always)]
     unsafe fn terms(k: &Vectors, u: __m256i, v: __m256i) -> [__m256i; 3] {
         let c128 = _mm256_set1_epi16(128);
+        let c8 = _mm256_set1_epi16(8);
         let (u, v) = (_mm256_sub_epi16(u, c128), _mm256_sub_epi16(v, c128));
-        let r = _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), k.rv);
-        let g = _mm256_add_epi16(
-            _mm256_mulhi_epi16(_mm256_slli_epi16(u, 6), k.gu),
-            _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), k.gv),
+        let r = _mm256_add_epi16(_mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), k.rv), c8);
+        let g = _mm256_sub_epi16(
+            _mm256_add_epi16(
+                _mm256_mulhi_epi16(_mm256_slli_epi16(u, 6), k.gu),
+                _mm256_mulhi_epi16(_mm256_slli_epi16(v, 6), k.gv),
+            ),
+            c8,
         );
-        let b = _mm256_mulhi_epi16(_mm256_slli_epi16(u, 7), k.bu);
+        let b = _mm256_add_epi16(_mm256_mulhi_epi16(_mm256_slli_epi16(u, 7), k.bu), c8);
         [r, g, b]
     }
 
@@ -139,11 +151,11 @@ mod avx2 {
         (_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31))
     }
 
-    /// Luma term (units of 1/16, plus the rounding 8) of 16 Y bytes.
+    /// Luma term (units of 1/16; the rounding is in the chroma terms) of 16 Y bytes.
     #[inline(always)]
     unsafe fn luma(k: &Vectors, y: __m128i) -> __m256i {
         let y = _mm256_sub_epi16(_mm256_cvtepu8_epi16(y), k.y_offset);
-        _mm256_add_epi16(_mm256_mulhi_epi16(_mm256_slli_epi16(y, 6), k.y), _mm256_set1_epi16(8))
+        _mm256_mulhi_epi16(_mm256_slli_epi16(y, 6), k.y)
     }
 
     /// Two vectors of 16 i16 lanes (pixels 0-15 and 16-31) saturated to bytes, lane-interleaved:
@@ -154,17 +166,15 @@ mod avx2 {
     }
 
     /// 32 pixels of one row: Y at `ys` (32 bytes), their chroma terms doubled, out at `o`
-    /// (128 bytes).
+    /// (128 bytes), B first with `BGR`, else R.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn emit(
+    unsafe fn emit<const BGR: bool>(
         k: &Vectors,
         ys: *const __m128i,
         o: *mut __m256i,
         rt: (__m256i, __m256i),
         gt: (__m256i, __m256i),
         bt: (__m256i, __m256i),
-        bgr: bool,
     ) {
         let (y0, y1) = (luma(k, _mm_loadu_si128(ys)), luma(k, _mm_loadu_si128(ys.add(1))));
         let r =
@@ -173,7 +183,7 @@ mod avx2 {
             bytes(_mm256_srai_epi16(_mm256_sub_epi16(y0, gt.0), 4), _mm256_srai_epi16(_mm256_sub_epi16(y1, gt.1), 4));
         let b =
             bytes(_mm256_srai_epi16(_mm256_add_epi16(y0, bt.0), 4), _mm256_srai_epi16(_mm256_add_epi16(y1, bt.1), 4));
-        let (first, third) = if bgr { (b, r) } else { (r, b) };
+        let (first, third) = if BGR { (b, r) } else { (r, b) };
         let ff = _mm256_set1_epi8(-1);
         // Bytes are [0-7 16-23 | 8-15 24-31] (see `bytes`).
         let fg_lo = _mm256_unpacklo_epi8(first, g); // px 0-7 | 8-15
@@ -190,8 +200,10 @@ mod avx2 {
         _mm256_storeu_si256(o.add(3), _mm256_permute2x128_si256(p2, p3, 0x31));
     }
 
+    /// The whole image, B first in each pixel with `BGR` (a constant, so the loop has no
+    /// branch on the order).
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn rows(src: &Image, dst: &mut ImageMut, bgr: bool, factors: &YuvToRgb) {
+    pub(super) unsafe fn rows<const BGR: bool>(src: &Image, dst: &mut ImageMut, factors: &YuvToRgb) {
         let (w, h) = (dst.width, dst.height);
         let k = &vectors(Factors::of(factors));
         let nv12 = src.format == F::Nv12;
@@ -216,37 +228,24 @@ mod avx2 {
             assert!(dst.planes[0].len() >= last + 4 * w && dst.strides[0] >= 4 * w);
             let base = dst.planes[0].as_mut_ptr();
             let (o0, o1) = (base.add(2 * cy * dst.strides[0]), base.add(last));
+            // The rows were sliced to their lengths above (blocks * 32 <= w), so the loop
+            // indexes them by pointer, without a bounds check per load.
+            let (y0, y1, ur, vr) = (y0.as_ptr(), y1.as_ptr(), ur.as_ptr(), vr.as_ptr());
             for b in 0..blocks {
                 let (u, v) = if nv12 {
-                    let uv = _mm256_loadu_si256(ur[32 * b..][..32].as_ptr() as *const __m256i);
+                    let uv = _mm256_loadu_si256(ur.add(32 * b) as *const __m256i);
                     (_mm256_and_si256(uv, mask), _mm256_srli_epi16(uv, 8))
                 } else {
                     (
-                        _mm256_cvtepu8_epi16(_mm_loadu_si128(ur[16 * b..][..16].as_ptr() as *const __m128i)),
-                        _mm256_cvtepu8_epi16(_mm_loadu_si128(vr[16 * b..][..16].as_ptr() as *const __m128i)),
+                        _mm256_cvtepu8_epi16(_mm_loadu_si128(ur.add(16 * b) as *const __m128i)),
+                        _mm256_cvtepu8_epi16(_mm_loadu_si128(vr.add(16 * b) as *const __m128i)),
                     )
                 };
                 let [rt, gt, bt] = terms(k, u, v);
                 let (rt, gt, bt) = (doubled(rt), doubled(gt), doubled(bt));
-                emit(
-                    k,
-                    y0[32 * b..][..32].as_ptr() as *const __m128i,
-                    o0.add(128 * b) as *mut __m256i,
-                    rt,
-                    gt,
-                    bt,
-                    bgr,
-                );
+                emit::<BGR>(k, y0.add(32 * b) as *const __m128i, o0.add(128 * b) as *mut __m256i, rt, gt, bt);
                 if pair == 2 {
-                    emit(
-                        k,
-                        y1[32 * b..][..32].as_ptr() as *const __m128i,
-                        o1.add(128 * b) as *mut __m256i,
-                        rt,
-                        gt,
-                        bt,
-                        bgr,
-                    );
+                    emit::<BGR>(k, y1.add(32 * b) as *const __m128i, o1.add(128 * b) as *mut __m256i, rt, gt, bt);
                 }
             }
             rest(src, dst, blocks * 32, 2 * cy, pair, factors);

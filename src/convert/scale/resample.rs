@@ -1,4 +1,4 @@
-//! Scaling at any ratio with the reference's arithmetic ([`super::scale`]): the exact area
+//! Scaling at any ratio with the reference's arithmetic ([`super::reference`]): the exact area
 //! average when a plane shrinks in both dimensions, pixel-centre bilinear otherwise, bit-exact.
 //!
 //! [`super::boxdown`] has faster kernels for the common ratios (2:1 to 6:1, 8:1, 3:2, 4:3); this
@@ -59,7 +59,7 @@ impl Taps {
     /// The reference's weights, reduced by the sizes' common factor (which changes no result:
     /// see `reduced_weights_round_the_same`), or None past [`MAX_TAPS`].
     fn new(src: usize, dst: usize, use_box: bool) -> Option<Taps> {
-        let g = super::gcd(src as u64, dst as u64);
+        let g = crate::convert::gcd(src as u64, dst as u64);
         let (s, d) = (src as u64 / g, dst as u64 / g);
         if use_box {
             // Source sample j covers [j d, (j + 1) d), output i covers [i s, (i + 1) s).
@@ -265,7 +265,7 @@ pub fn possible(sw: usize, sh: usize, dw: usize, dh: usize, use_box: bool) -> bo
         return false;
     }
     let axis = |s: usize, d: usize| {
-        let g = super::gcd(s as u64, d as u64);
+        let g = crate::convert::gcd(s as u64, d as u64);
         let (s, d) = (s as u64 / g, d as u64 / g);
         if use_box {
             (box_taps(s, d).min(s) <= MAX_TAPS as u64).then_some(s)
@@ -306,14 +306,15 @@ pub fn plane(
     if !possible(sw, sh, dw, dh, use_box) || !matches!(c, 1 | 2 | 4) {
         return false;
     }
-    if !super::plane_holds(src.len(), src_stride, sw * c, sh) || !super::plane_holds(dst.len(), dst_stride, dw * c, dh)
+    if !crate::convert::plane_holds(src.len(), src_stride, sw * c, sh)
+        || !crate::convert::plane_holds(dst.len(), dst_stride, dw * c, dh)
     {
         return false;
     }
     if (sw, sh) == (dw, dh) {
         // Both filters reproduce a plane that keeps its size (an I420 frame's chroma can, when
         // its luma does not): the reference copies it too.
-        super::copy_rows(src, src_stride, dst, dst_stride, dw * c, dh);
+        crate::convert::copy_rows(src, src_stride, dst, dst_stride, dw * c, dh);
         return true;
     }
     SCRATCH.with(|s| {

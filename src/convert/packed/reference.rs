@@ -5,7 +5,7 @@
 //! copied; chroma is already subsampled horizontally and is box-averaged vertically over each
 //! pair of rows (rounding half up; a last odd row stands alone), as the RGB -> YUV path does.
 
-use super::{row, row_mut, ImageMut};
+use crate::convert::{row, row_mut, ImageMut};
 use crate::frame::format::VideoPixelFormat;
 
 /// The byte order of a packed 4:2:2 macropixel.
@@ -67,7 +67,7 @@ pub fn packed422_to_i420(src: &[u8], src_stride: usize, order: Packed422, dst: &
             *out = (a[cx * 4 + ov] as u16 + b[cx * 4 + ov] as u16).div_ceil(2) as u8;
         }
     }
-    crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, w, h));
+    crate::stats::count_media_bytes(crate::convert::image_bytes(VideoPixelFormat::I420, w, h));
 }
 
 /// Expands 24-bit pixels (`src`, rows `src_stride` bytes apart) into the 32-bit RGBX or BGRX

@@ -1,0 +1,360 @@
+//! Device changes: the spec's `devicechange` event. One process-wide callback, called when the
+//! set of devices [`super::enumerate`] lists has changed; the application enumerates again to
+//! learn what changed, as a page does.
+//!
+//! A watcher thread, started when a callback is set and stopped when it is removed, sleeps in
+//! poll(2) on inotify watches of /dev (video nodes, and /dev/snd itself) and /dev/snd (ALSA PCM
+//! and control nodes), and on an eventfd that fake devices ([`crate::source::fake`]) write to
+//! when they are added or leave. A device arrives or leaves as a burst of events (an ALSA card
+//! is several nodes, created one after another, then given their permissions by udev), so the
+//! watcher waits until the events have settled, enumerates, and calls the callback only when
+//! the list differs from the one it last saw: a device that appears and disappears within one
+//! burst, or a node that is not a device libmst lists, is no change. Without inotify (no /dev,
+//! or out of watches) it enumerates every half second instead.
+//!
+//! Calls are made on the watcher thread only, one at a time, with no libmst lock held.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{DeviceInfo, DeviceKind};
+use crate::error::{err, Result};
+use crate::log::{self, Level, Origin};
+
+/// The device-change callback.
+pub type Callback = dyn Fn() + Send + Sync;
+
+/// How long the events of one change must have been quiet before the watcher enumerates.
+pub const SETTLE: Duration = Duration::from_millis(100);
+/// A burst that never quiets (a flood of nodes) is looked at this long after it began.
+pub const MAX_DELAY: Duration = Duration::from_secs(1);
+/// The period of the fallback without inotify.
+const POLL_PERIOD: Duration = Duration::from_millis(500);
+
+struct Slot {
+    callback: Option<Arc<Callback>>,
+    /// Counts set_callback calls: the callback set by call n has generation n.
+    generation: u64,
+    /// The generation of the callback a watcher is calling now.
+    delivering: Option<u64>,
+    watcher: Option<Watcher>,
+}
+
+struct Watcher {
+    thread: JoinHandle<()>,
+    shared: Arc<Shared>,
+}
+
+/// What a watcher thread shares with the callers.
+struct Shared {
+    stop: AtomicBool,
+    /// An eventfd: a write wakes the thread (a fake device changed, or stop).
+    wake: OwnedFd,
+}
+
+impl Shared {
+    fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64 to an eventfd we own. A full counter
+        // (EAGAIN) already means a wake is pending.
+        unsafe { libc::write(self.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+}
+
+static SLOT: Mutex<Slot> = Mutex::new(Slot { callback: None, generation: 0, delivering: None, watcher: None });
+/// Signalled when a watcher finishes a call.
+static DELIVERED: Condvar = Condvar::new();
+
+thread_local! {
+    /// Set on a watcher thread while it calls the callback.
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+fn lock() -> MutexGuard<'static, Slot> {
+    SLOT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Sets the callback (None: removes it) and returns the previous one, for the caller to drop
+/// (its destroy-notify) when it likes. When this returns, the previous callback is not running
+/// on any thread and will not be called again, except that when this is called from inside the
+/// callback, that call runs on until it returns. Changes made before this returns are not
+/// reported to the new callback; changes made after it returns are (the watcher has read the
+/// list before the first callback is set).
+/// Errors: Io (no watcher thread or eventfd could be made; nothing changes).
+pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callback>>> {
+    let inside = IN_CALLBACK.with(Cell::get);
+    let mut slot = lock();
+    let mut join = None;
+    if callback.is_some() && slot.watcher.is_none() {
+        slot.watcher = Some(start()?);
+    } else if callback.is_none() {
+        if let Some(w) = slot.watcher.take() {
+            w.shared.stop.store(true, Ordering::Release);
+            w.shared.wake();
+            // From inside the callback the thread is this one: it ends when the call returns.
+            if !inside {
+                join = Some(w.thread);
+            }
+        }
+    }
+    let previous = std::mem::replace(&mut slot.callback, callback);
+    let replaced = slot.generation;
+    slot.generation += 1;
+    if !inside {
+        while slot.delivering.is_some_and(|g| g <= replaced) {
+            slot = DELIVERED.wait(slot).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+    drop(slot);
+    if let Some(t) = join {
+        let _ = t.join();
+    }
+    Ok(previous)
+}
+
+/// Makes the watcher look again now (after [`SETTLE`]): fake devices call it when they are
+/// added or leave the list. Nothing happens without a callback.
+pub fn notify() {
+    if let Some(w) = &lock().watcher {
+        w.shared.wake();
+    }
+}
+
+fn start() -> Result<Watcher> {
+    // SAFETY: eventfd takes no pointers; a valid fd is owned from here on.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(err!(Io, "cannot watch devices: eventfd: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: fd was just created and is owned by nobody else.
+    let wake = unsafe { OwnedFd::from_raw_fd(fd) };
+    let shared = Arc::new(Shared { stop: AtomicBool::new(false), wake });
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let s = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("mst-devwatch".into())
+        .spawn(move || run(s, ready_tx))
+        .map_err(|e| err!(Io, "cannot start the device watcher thread: {e}"))?;
+    // The first list is read before the callback is set: changes after that are reported.
+    let _ = ready_rx.recv();
+    Ok(Watcher { thread, shared })
+}
+
+/// What the callback compares: every listed device, whatever the order.
+type Snapshot = HashSet<(DeviceKind, String, String, String)>;
+
+fn snapshot() -> Option<Snapshot> {
+    match super::enumerate() {
+        Ok(list) => Some(list.into_iter().map(|d: DeviceInfo| (d.kind, d.device_id, d.label, d.group_id)).collect()),
+        Err(e) => {
+            log::log(Level::Warning, Origin::Libmst, &format!("device watcher: cannot enumerate: {e}"));
+            None
+        }
+    }
+}
+
+/// When a burst of events is due to be looked at: [`SETTLE`] after its last event, at most
+/// [`MAX_DELAY`] after its first.
+#[derive(Debug, Default)]
+pub struct Burst {
+    span: Option<(Instant, Instant)>,
+}
+
+impl Burst {
+    pub fn event(&mut self, now: Instant) {
+        let first = self.span.map_or(now, |(f, _)| f);
+        self.span = Some((first, now));
+    }
+
+    pub fn due(&self) -> Option<Instant> {
+        self.span.map(|(first, last)| (last + SETTLE).min(first + MAX_DELAY))
+    }
+
+    pub fn clear(&mut self) {
+        self.span = None;
+    }
+}
+
+/// The inotify watches: /dev, and /dev/snd while it exists.
+struct Inotify {
+    fd: OwnedFd,
+    dev: i32,
+    snd: Option<i32>,
+}
+
+const MASK: u32 = libc::IN_CREATE | libc::IN_DELETE | libc::IN_ATTRIB | libc::IN_MOVED_FROM | libc::IN_MOVED_TO;
+
+impl Inotify {
+    fn new() -> Option<Inotify> {
+        // SAFETY: takes no pointers; a valid fd is owned from here on.
+        let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: fd was just created and is owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let dev = add_watch(fd.as_raw_fd(), "/dev")?;
+        let mut me = Inotify { fd, dev, snd: None };
+        me.watch_snd();
+        Some(me)
+    }
+
+    fn watch_snd(&mut self) {
+        self.snd = add_watch(self.fd.as_raw_fd(), "/dev/snd");
+    }
+
+    /// Reads the pending events: whether one may be a device libmst lists.
+    fn drain(&mut self) -> bool {
+        let mut relevant = false;
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: reads into a live buffer of its length.
+            let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                return relevant;
+            }
+            let mut at = 0usize;
+            let head = std::mem::size_of::<libc::inotify_event>();
+            while at + head <= n as usize {
+                // SAFETY: the kernel wrote a whole event header here; read_unaligned copes
+                // with the byte buffer's alignment.
+                let ev: libc::inotify_event = unsafe { std::ptr::read_unaligned(buf[at..].as_ptr().cast()) };
+                let name_bytes = &buf[at + head..(at + head + ev.len as usize).min(n as usize)];
+                let name = name_bytes.split(|&b| b == 0).next().unwrap_or(&[]);
+                at += head + ev.len as usize;
+                if ev.mask & libc::IN_Q_OVERFLOW != 0 {
+                    relevant = true;
+                } else if ev.wd == self.dev {
+                    if name == b"snd" {
+                        if ev.mask & (libc::IN_CREATE | libc::IN_MOVED_TO) != 0 {
+                            self.watch_snd();
+                        }
+                        relevant = true;
+                    }
+                    relevant |= name.starts_with(b"video");
+                } else if Some(ev.wd) == self.snd {
+                    if ev.mask & libc::IN_IGNORED != 0 {
+                        self.snd = None;
+                    }
+                    relevant |= name.starts_with(b"pcmC") || name.starts_with(b"controlC");
+                }
+            }
+        }
+    }
+}
+
+fn add_watch(fd: RawFd, path: &str) -> Option<i32> {
+    let c = CString::new(path).ok()?;
+    // SAFETY: fd is an inotify fd; c is a NUL-terminated path.
+    let wd = unsafe { libc::inotify_add_watch(fd, c.as_ptr(), MASK) };
+    (wd >= 0).then_some(wd)
+}
+
+fn run(shared: Arc<Shared>, ready: std::sync::mpsc::Sender<()>) {
+    log::libmst_thread();
+    log::AlsaErrorsToLog::for_this_thread();
+    let mut inotify = Inotify::new();
+    if inotify.is_none() {
+        log::log(Level::Info, Origin::Libmst, "device watcher: no inotify on /dev, enumerating every 0.5 s");
+    }
+    let mut known = snapshot().unwrap_or_default();
+    let _ = ready.send(());
+    drop(ready);
+    let mut burst = Burst::default();
+    while !shared.stop.load(Ordering::Acquire) {
+        let timeout = match (burst.due(), &inotify) {
+            (Some(due), _) => due.saturating_duration_since(Instant::now()),
+            (None, None) => POLL_PERIOD,
+            (None, Some(_)) => Duration::from_secs(3600),
+        };
+        let mut fds = [
+            libc::pollfd { fd: shared.wake.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: inotify.as_ref().map_or(-1, |i| i.fd.as_raw_fd()), events: libc::POLLIN, revents: 0 },
+        ];
+        let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        // SAFETY: fds is a live array of its length.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if n < 0 {
+            continue;
+        }
+        let now = Instant::now();
+        if fds[0].revents != 0 {
+            let mut count = 0u64;
+            // SAFETY: reads the eventfd's 8-byte counter into a live u64.
+            unsafe { libc::read(shared.wake.as_raw_fd(), (&mut count as *mut u64).cast(), 8) };
+            burst.event(now);
+        }
+        if let Some(i) = inotify.as_mut() {
+            if fds[1].revents != 0 && i.drain() {
+                burst.event(now);
+            }
+        }
+        let looking = match burst.due() {
+            Some(due) => due <= now,
+            None => inotify.is_none() && n == 0,
+        };
+        if !looking || shared.stop.load(Ordering::Acquire) {
+            continue;
+        }
+        burst.clear();
+        let Some(now_listed) = snapshot() else { continue };
+        if now_listed != known {
+            known = now_listed;
+            deliver(&shared);
+        }
+    }
+}
+
+/// Calls the callback, unless this watcher was stopped or none is set.
+fn deliver(shared: &Shared) {
+    let mut slot = lock();
+    if shared.stop.load(Ordering::Acquire) {
+        return;
+    }
+    let Some(callback) = slot.callback.clone() else { return };
+    let generation = slot.generation;
+    slot.delivering = Some(generation);
+    drop(slot);
+    IN_CALLBACK.with(|c| c.set(true));
+    // A panic in a Rust callback is the application's; it must not kill the watcher.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback()));
+    IN_CALLBACK.with(|c| c.set(false));
+    // Dropped before the call is marked done: a replacing thread's drop is then the last.
+    drop(callback);
+    let mut slot = lock();
+    if slot.delivering == Some(generation) {
+        slot.delivering = None;
+    }
+    drop(slot);
+    DELIVERED.notify_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_due_when_quiet_or_too_long() {
+        let t0 = Instant::now();
+        let mut b = Burst::default();
+        assert_eq!(b.due(), None);
+        b.event(t0);
+        assert_eq!(b.due(), Some(t0 + SETTLE));
+        b.event(t0 + SETTLE / 2);
+        assert_eq!(b.due(), Some(t0 + SETTLE / 2 + SETTLE), "each event restarts the wait");
+        let mut t = t0;
+        while t < t0 + 2 * MAX_DELAY {
+            t += SETTLE / 2;
+            b.event(t);
+        }
+        assert_eq!(b.due(), Some(t0 + MAX_DELAY), "a burst that never settles is looked at anyway");
+        b.clear();
+        assert_eq!(b.due(), None);
+    }
+}

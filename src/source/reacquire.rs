@@ -1,0 +1,392 @@
+//! Reacquire: a camera or microphone track that outlives its device being unplugged. While the
+//! device is gone the track is muted; when a device with the same stable identity is back, it
+//! is opened again with the constraints the track was opened with, and the track unmutes and
+//! goes on. It ends (DeviceLost) only when a given time passes first, or when the application
+//! stops it.
+//!
+//! The supervisor sits above the sources: a source whose device goes away ends with
+//! `EndReason::DeviceLost` as always, and [`SourceCore::end`] asks the supervisor first. The
+//! first session's frames reach the tracks directly; a later session is a new source, opened
+//! through the same entry point as the first ([`Reopen`]), with one internal track whose sink
+//! ([`Relay`]) delivers its frames to the original source, so the application's tracks,
+//! processors and their counters never change. A supervisor thread per source waits for the
+//! device, trying every [`RETRY`].
+//!
+//! Identity ([`identity`]): V4L2 ids already name a node by its device's bus_info, not its
+//! /dev number; the driver, card name and bus_info QUERYCAP reports, and the USB serial sysfs
+//! has, must match too. ALSA ids name the card by its id ("hw:CARD=Loopback,DEV=0"); its
+//! long name must match too. A fake device's label and what it produces must match.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::constraints::{AudioConstraints, VideoConstraints};
+use crate::error::{err, Result};
+use crate::frame::Frame;
+use crate::sink::Sink;
+use crate::source::v4l2::CameraOptions;
+use crate::source::SourceCore;
+use crate::track::{EndReason, Track};
+
+/// How often a supervisor looks for its device while it is gone.
+pub const RETRY: Duration = Duration::from_millis(200);
+
+/// How a device source is opened again: what its constructor was given.
+#[derive(Clone, Debug)]
+pub(crate) enum Reopen {
+    /// Boxed: video constraints (with the camera controls') are large.
+    Camera {
+        device_id: String,
+        constraints: Box<VideoConstraints>,
+        options: CameraOptions,
+    },
+    Microphone {
+        device_id: String,
+        constraints: AudioConstraints,
+    },
+}
+
+impl Reopen {
+    fn device_id(&self) -> &str {
+        match self {
+            Reopen::Camera { device_id, .. } | Reopen::Microphone { device_id, .. } => device_id,
+        }
+    }
+
+    fn open(&self) -> Result<Track> {
+        match self {
+            Reopen::Camera { device_id, constraints, options } => {
+                crate::source::v4l2::camera(device_id, constraints, options)
+            }
+            Reopen::Microphone { device_id, constraints } => crate::source::alsa::microphone(device_id, constraints),
+        }
+    }
+}
+
+/// What names the device `reopen` opens, whatever node or card number it has now.
+/// Errors: NoDevice (no such device now), Unsupported (the "default" camera: which one that is
+/// changes with what is plugged in).
+fn identity(reopen: &Reopen) -> Result<String> {
+    let device_id = reopen.device_id();
+    if device_id.starts_with(crate::source::fake::ID_PREFIX) {
+        crate::source::fake::identity(device_id)
+    } else if let Reopen::Microphone { .. } = reopen {
+        alsa_identity(device_id)
+    } else if device_id.starts_with("v4l2:") {
+        crate::device::v4l2::identity(device_id)
+    } else {
+        Err(err!(Unsupported, "reacquire needs a camera's own device id, not {device_id:?}"))
+    }
+}
+
+/// An ALSA PCM's card: its id and long name ("Loopback|Loopback 1"). A PCM name that names no
+/// card ("default", a plugin) has none to check: the empty identity, matching what opens.
+fn alsa_identity(device_id: &str) -> Result<String> {
+    let Some(card) = device_id.split([':', ',']).find_map(|p| p.strip_prefix("CARD=")) else {
+        return Ok(String::new());
+    };
+    let gone = |e: alsa::Error| err!(NoDevice, "no sound card {card:?}: {e}");
+    let ctl = alsa::ctl::Ctl::new(&format!("hw:CARD={card}"), false).map_err(gone)?;
+    let info = ctl.card_info().map_err(gone)?;
+    Ok(format!("{}|{}", info.get_id().unwrap_or_default(), info.get_longname().unwrap_or_default()))
+}
+
+/// Records how `track`'s device source opens again; device constructors call it.
+pub(crate) fn remember(track: &Track, reopen: Reopen) {
+    track.source().set_reopen(reopen);
+}
+
+/// The supervisor's side of a source: [`SourceCore`] calls these.
+pub(crate) trait LostHandler: Send + Sync {
+    /// The device went away: true when the supervisor takes over (the source stays, muted).
+    fn device_lost(&self) -> bool;
+    /// The source has ended or reacquire was turned off: stop waiting; returns whether the
+    /// device was gone.
+    fn stop(&self) -> bool;
+    /// A new limit for the time the device may stay away.
+    fn set_timeout(&self, timeout: Option<Duration>);
+}
+
+/// How long a track waits for its device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reacquire {
+    /// A lost device ends the track at once (the default).
+    Off,
+    /// The track waits this long for the device, then ends with DeviceLost.
+    For(Duration),
+    /// The track waits until the device is back or it is stopped.
+    Forever,
+}
+
+/// Makes `track`'s source (every track of it, clones included) reacquire its device after it
+/// is unplugged, or stop doing so. Turned off while the device is gone, the tracks end with
+/// DeviceLost at once.
+/// Errors: Unsupported (not a camera or microphone track), InvalidState (the track has
+/// ended), NoDevice (turning it on while the device is gone: its identity cannot be read),
+/// Io or NoMemory (no supervisor thread).
+pub fn set_reacquire(track: &Track, how: Reacquire) -> Result<()> {
+    let core = track.source();
+    let Some(reopen) = core.reopen().cloned() else {
+        return Err(err!(Unsupported, "`track` is not a camera or microphone track: only those reacquire a device"));
+    };
+    if track.end_reason().is_some() {
+        return Err(err!(InvalidState, "`track` has ended"));
+    }
+    let timeout = match how {
+        Reacquire::Off => {
+            let (_, previous) = core.set_supervisor(None);
+            if previous.is_some_and(|p| p.stop()) {
+                core.end(EndReason::DeviceLost);
+            }
+            return Ok(());
+        }
+        Reacquire::For(t) => Some(t),
+        Reacquire::Forever => None,
+    };
+    let mut slot = SUPERVISORS.lock().unwrap_or_else(|p| p.into_inner());
+    slot.retain(|s| s.upgrade().is_some_and(|s| !s.state().stopped));
+    let live = slot.iter().filter_map(Weak::upgrade);
+    if let Some(s) = live.into_iter().find(|s| std::ptr::eq(s.outer.as_ptr(), Arc::as_ptr(core))) {
+        s.set_timeout(timeout);
+        return Ok(());
+    }
+    let identity = identity(&reopen)?;
+    let supervisor = Supervisor::start(core, reopen, identity, timeout)?;
+    let (installed, _) = core.set_supervisor(Some(supervisor.clone()));
+    if !installed {
+        supervisor.stop();
+        return Err(err!(InvalidState, "`track` has ended"));
+    }
+    slot.push(Arc::downgrade(&supervisor));
+    Ok(())
+}
+
+/// The supervisors (each held by its source), to find one again when its timeout changes.
+static SUPERVISORS: Mutex<Vec<Weak<Supervisor>>> = Mutex::new(Vec::new());
+
+struct State {
+    /// When the device went away, while it is gone.
+    lost_at: Option<Instant>,
+    stopped: bool,
+    /// The internal track of the current session after the first, relayed to the source.
+    inner: Option<Track>,
+    timeout: Option<Duration>,
+}
+
+struct Supervisor {
+    outer: Weak<SourceCore>,
+    reopen: Reopen,
+    identity: String,
+    /// Numbers sessions, so that the end of a session already left is not a loss.
+    session: AtomicU64,
+    state: Mutex<State>,
+    wake: Condvar,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Supervisor {
+    fn start(
+        core: &Arc<SourceCore>,
+        reopen: Reopen,
+        identity: String,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<Supervisor>> {
+        let s = Arc::new(Supervisor {
+            outer: Arc::downgrade(core),
+            reopen,
+            identity,
+            session: AtomicU64::new(0),
+            state: Mutex::new(State { lost_at: None, stopped: false, inner: None, timeout }),
+            wake: Condvar::new(),
+            thread: Mutex::new(None),
+        });
+        let me = s.clone();
+        let thread = std::thread::Builder::new()
+            .name("mst-reacquire".into())
+            .spawn(move || {
+                crate::log::libmst_thread();
+                crate::log::AlsaErrorsToLog::for_this_thread();
+                me.run();
+            })
+            .map_err(|e| err!(NoMemory, "spawning the reacquire thread: {e}"))?;
+        *s.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread);
+        Ok(s)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A session's device went away: mute and wake the thread. False once stopped.
+    fn lost(&self, session: u64) -> bool {
+        {
+            let mut st = self.state();
+            if st.stopped {
+                return false;
+            }
+            if session != self.session.load(Ordering::Acquire) || st.lost_at.is_some() {
+                return true;
+            }
+            st.lost_at = Some(Instant::now());
+        }
+        self.wake.notify_all();
+        if let Some(core) = self.outer.upgrade() {
+            core.set_muted(true);
+        }
+        true
+    }
+
+    fn run(self: &Arc<Self>) {
+        loop {
+            let mut st = self.state();
+            while !st.stopped && st.lost_at.is_none() {
+                st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
+            }
+            if st.stopped {
+                return;
+            }
+            let left = st.inner.take();
+            drop(st);
+            drop(left);
+            if !self.wait_for_the_device() {
+                return;
+            }
+        }
+    }
+
+    /// Tries to open the device until it opens (true) or the supervisor stops or times out
+    /// (false; a timeout ends the source).
+    fn wait_for_the_device(self: &Arc<Self>) -> bool {
+        loop {
+            let mut st = self.state();
+            if st.stopped {
+                return false;
+            }
+            let lost_at = st.lost_at.expect("gone");
+            if st.timeout.is_some_and(|t| lost_at.elapsed() >= t) {
+                st.stopped = true;
+                drop(st);
+                if let Some(core) = self.outer.upgrade() {
+                    crate::log::log(
+                        crate::log::Level::Info,
+                        crate::log::Origin::Libmst,
+                        &format!("{} did not come back in time: its tracks end", self.reopen.device_id()),
+                    );
+                    core.end(EndReason::DeviceLost);
+                }
+                return false;
+            }
+            drop(st);
+            if let Some(track) = self.try_open() {
+                let Some(core) = self.outer.upgrade() else { return false };
+                let session = self.session.fetch_add(1, Ordering::AcqRel) + 1;
+                core.add_session(track.source());
+                let mut st = self.state();
+                if st.stopped {
+                    return false;
+                }
+                st.lost_at = None;
+                drop(st);
+                core.set_muted(false);
+                let relay = Arc::new(Relay { outer: Arc::downgrade(&core), supervisor: Arc::downgrade(self), session });
+                if !track.add_sink(relay) {
+                    // Gone again already: wait again.
+                    self.lost(session);
+                }
+                let mut st = self.state();
+                if st.stopped {
+                    drop(st);
+                    return false;
+                }
+                st.inner = Some(track);
+                crate::log::log(
+                    crate::log::Level::Info,
+                    crate::log::Origin::Libmst,
+                    &format!("{} is back: its tracks go on", self.reopen.device_id()),
+                );
+                return true;
+            }
+            let st = self.state();
+            if !st.stopped {
+                drop(self.wake.wait_timeout(st, RETRY).unwrap_or_else(|p| p.into_inner()));
+            }
+        }
+    }
+
+    /// The device, opened again, if it is there and the same one.
+    fn try_open(&self) -> Option<Track> {
+        match identity(&self.reopen) {
+            Ok(id) if id == self.identity => {}
+            _ => return None,
+        }
+        let track = self.reopen.open().ok()?;
+        // Read again: a different device may have taken the id between the two looks.
+        match identity(&self.reopen) {
+            Ok(id) if id == self.identity => Some(track),
+            _ => None,
+        }
+    }
+}
+
+impl LostHandler for Supervisor {
+    fn device_lost(&self) -> bool {
+        self.lost(self.session.load(Ordering::Acquire))
+    }
+
+    fn stop(&self) -> bool {
+        let (was_gone, inner) = {
+            let mut st = self.state();
+            let was_gone = st.lost_at.is_some() && !st.stopped;
+            st.stopped = true;
+            (was_gone, st.inner.take())
+        };
+        self.wake.notify_all();
+        drop(inner);
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = thread {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+        was_gone
+    }
+
+    fn set_timeout(&self, timeout: Option<Duration>) {
+        self.state().timeout = timeout;
+        self.wake.notify_all();
+    }
+}
+
+/// The sink of a later session's internal track: its frames go to the original source.
+struct Relay {
+    outer: Weak<SourceCore>,
+    supervisor: Weak<Supervisor>,
+    session: u64,
+}
+
+impl Sink for Relay {
+    fn on_frame(&self, frame: &Frame) {
+        if let Some(core) = self.outer.upgrade() {
+            core.deliver(frame);
+        }
+    }
+
+    fn on_ended(&self) {
+        // The session ended: the device went away (or failed: then too, the supervisor waits
+        // for it to open again). A session the supervisor left itself is ignored by number.
+        if let Some(s) = self.supervisor.upgrade() {
+            s.lost(self.session);
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        // A source that paces itself by its consumers waits for the application's sinks.
+        self.outer.upgrade().and_then(|c| c.consumers_have_room()).unwrap_or(false)
+    }
+
+    fn is_idle(&self) -> bool {
+        self.outer.upgrade().is_none_or(|c| c.consumers_idle())
+    }
+}

@@ -1,0 +1,222 @@
+//! Reacquire against real drivers, in the VM stage (`scripts/vm-test.sh`): a vivid camera and
+//! an snd-aloop microphone with reacquire on stay live and muted while their driver is
+//! unbound, and deliver again, with the same settings, once it is bound; a timeout that passes
+//! ends the track; a different card under the same ALSA id is not taken.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use mst::constraints::ConstrainRange;
+use mst::sink::processor::{Processor, Wait};
+use mst::source::alsa::{capture_stats, microphone, AudioConstraints};
+use mst::source::reacquire::{set_reacquire, Reacquire, RETRY};
+use mst::source::v4l2::{camera, camera_stats, CameraOptions};
+use mst::*;
+
+use super::vm;
+use vm::in_vm;
+
+/// Only to tell a hang from slowness (the guest CPU is emulated).
+const HANG: Duration = Duration::from_secs(60);
+const CAMERA: &str = "v4l2:platform:vivid-000:0";
+const MICROPHONE: &str = "hw:CARD=Loopback,DEV=0";
+
+fn ideal(v: f64) -> ConstrainRange {
+    ConstrainRange { ideal: Some(v), ..Default::default() }
+}
+
+fn exact(v: f64) -> ConstrainRange {
+    ConstrainRange { exact: Some(v), ..Default::default() }
+}
+
+fn small() -> VideoConstraints {
+    VideoConstraints { width: ideal(320.0), height: ideal(180.0), frame_rate: ideal(30.0), ..Default::default() }
+}
+
+fn stereo_s16() -> AudioConstraints {
+    AudioConstraints { sample_rate: exact(48000.0), channel_count: exact(2.0), sample_size: exact(16.0) }
+}
+
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + HANG;
+    while !cond() {
+        assert!(Instant::now() < deadline, "waited {HANG:?} for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn read(p: &Processor, n: usize) {
+    for i in 0..n {
+        p.read(Wait::For(HANG)).unwrap_or_else(|e| panic!("frame {i}: {e}"));
+    }
+}
+
+/// Empties the queue of a muted track's processor (nothing more arrives while muted), so the
+/// next frames read are the next session's.
+fn drain(p: &Processor) {
+    while p.read(Wait::No).is_ok() {}
+}
+
+fn stats_add_up(p: &Processor) {
+    let s = p.stats();
+    // Frames decimated for the frame rate never enter the queue's count.
+    assert_eq!(s.total, s.delivered + s.discarded_in_queue() + s.queued, "{s:?}");
+}
+
+/// The platform device `device` of `driver`, unbound until `bind` (or the drop, for a test
+/// that fails: later tests need the default devices).
+struct Unbound {
+    driver: &'static str,
+    device: &'static str,
+}
+
+impl Unbound {
+    fn new(driver: &'static str, device: &'static str) -> Unbound {
+        std::fs::write(format!("/sys/bus/platform/drivers/{driver}/unbind"), device)
+            .unwrap_or_else(|e| panic!("unbinding {device}: {e}"));
+        Unbound { driver, device }
+    }
+
+    fn bound(&self) -> bool {
+        Path::new(&format!("/sys/bus/platform/drivers/{}/{}", self.driver, self.device)).exists()
+    }
+
+    fn bind(&self) {
+        if !self.bound() {
+            std::fs::write(format!("/sys/bus/platform/drivers/{}/bind", self.driver), self.device)
+                .unwrap_or_else(|e| panic!("binding {}: {e}", self.device));
+        }
+    }
+}
+
+impl Drop for Unbound {
+    fn drop(&mut self) {
+        if !self.bound() {
+            let _ = std::fs::write(format!("/sys/bus/platform/drivers/{}/bind", self.driver), self.device);
+        }
+    }
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn a_vivid_camera_is_muted_while_unbound_and_resumes_with_the_same_settings_after_bind() {
+    if !in_vm("a_vivid_camera_is_muted_while_unbound_and_resumes_with_the_same_settings_after_bind") {
+        return;
+    }
+    let track = camera(CAMERA, &small(), &CameraOptions::default()).unwrap();
+    set_reacquire(&track, Reacquire::Forever).unwrap();
+    let p = Processor::new(&track, 2);
+    read(&p, 3);
+    let settings = track.settings();
+
+    let vivid = Unbound::new("vivid", "vivid.0");
+    wait_until("the camera track to mute", || track.muted());
+    assert_eq!(track.end_reason(), None, "live while the device is gone");
+    drain(&p);
+    let frames_before = camera_stats(&track).unwrap().frames;
+    std::thread::sleep(RETRY * 3);
+    assert!(track.muted() && track.end_reason().is_none());
+
+    vivid.bind();
+    wait_until("the camera track to unmute", || !track.muted());
+    read(&p, 3);
+    // The same mode (the frame rate is measured from the frames: it wanders in the VM).
+    let now = track.settings();
+    assert_eq!((now.width, now.height, now.resize_mode), (settings.width, settings.height, settings.resize_mode));
+    assert_eq!(track.end_reason(), None);
+    let cam = camera_stats(&track).unwrap();
+    assert!(cam.frames >= frames_before + 3, "{frames_before} then {cam:?}");
+    stats_add_up(&p);
+    println!("settings {settings:?}; camera stats {cam:?}; processor {:?}", p.stats());
+    track.stop();
+    assert_eq!(track.end_reason(), Some(EndReason::Stopped));
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn a_vivid_camera_gone_past_its_timeout_ends_device_lost() {
+    if !in_vm("a_vivid_camera_gone_past_its_timeout_ends_device_lost") {
+        return;
+    }
+    let track = camera(CAMERA, &small(), &CameraOptions::default()).unwrap();
+    set_reacquire(&track, Reacquire::For(Duration::from_millis(500))).unwrap();
+    let p = Processor::new(&track, 2);
+    read(&p, 1);
+    let vivid = Unbound::new("vivid", "vivid.0");
+    let t0 = Instant::now();
+    wait_until("the track to end", || track.end_reason().is_some());
+    assert!(t0.elapsed() >= Duration::from_millis(500), "ended {:?} after the unbind", t0.elapsed());
+    assert_eq!(track.end_reason(), Some(EndReason::DeviceLost));
+    vm::read_out_after_end(&p, HANG, "frames");
+    stats_add_up(&p);
+    vivid.bind();
+    wait_until("vivid to come back", || camera(CAMERA, &small(), &CameraOptions::default()).is_ok());
+}
+
+fn modprobe(args: &[&str]) {
+    let out = Command::new("modprobe").args(args).output().unwrap();
+    assert!(out.status.success(), "modprobe {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn rmmod(name: &str) {
+    let out = Command::new("rmmod").arg(name).output().unwrap();
+    assert!(out.status.success(), "rmmod {name}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// snd-dummy reloaded as card 0 with the id "Loopback", until dropped (then as the VM stage
+/// loads it).
+struct Impostor;
+
+impl Impostor {
+    fn new() -> Impostor {
+        rmmod("snd_dummy");
+        modprobe(&["snd-dummy", "index=0", "id=Loopback"]);
+        Impostor
+    }
+}
+
+impl Drop for Impostor {
+    fn drop(&mut self) {
+        let _ = Command::new("rmmod").arg("snd_dummy").status();
+        let _ = Command::new("modprobe").args(["snd-dummy", "index=1"]).status();
+    }
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn an_snd_aloop_microphone_waits_for_its_own_card_not_another_under_its_id() {
+    if !in_vm("an_snd_aloop_microphone_waits_for_its_own_card_not_another_under_its_id") {
+        return;
+    }
+    let mic = microphone(MICROPHONE, &stereo_s16()).unwrap();
+    set_reacquire(&mic, Reacquire::Forever).unwrap();
+    let p = Processor::new(&mic, 100);
+    read(&p, 3);
+    let settings = mic.settings();
+
+    let aloop = Unbound::new("snd_aloop", "snd_aloop.0");
+    wait_until("the microphone to mute", || mic.muted());
+    assert_eq!(mic.end_reason(), None);
+    drain(&p);
+    let chunks_before = capture_stats(&mic).unwrap().chunks;
+
+    // Another card takes the id "Loopback" (and card 0): a PCM of that name opens, but it is
+    // not the same card, so it is not taken.
+    let impostor = Impostor::new();
+    assert!(microphone(MICROPHONE, &stereo_s16()).is_ok(), "the impostor's PCM opens under the id");
+    std::thread::sleep(RETRY * 10);
+    assert!(mic.muted() && mic.end_reason().is_none(), "the impostor was taken");
+    drop(impostor);
+
+    aloop.bind();
+    wait_until("the microphone to unmute", || !mic.muted());
+    read(&p, 3);
+    assert_eq!(mic.settings(), settings);
+    let stats = capture_stats(&mic).unwrap();
+    assert!(stats.chunks >= chunks_before + 3, "{chunks_before} then {stats:?}");
+    stats_add_up(&p);
+    println!("settings {settings:?}; capture stats {stats:?}; processor {:?}", p.stats());
+    mic.stop();
+    assert_eq!(mic.end_reason(), Some(EndReason::Stopped));
+}
