@@ -630,6 +630,14 @@ static void frame_rows(void) {
     TRY(C_WRONG_KIND, "`frame` (audio)", mst_frame_get_color_space(aframe, OUTS(MstVideoColorSpace)));
     TRY(C_ZERO, "`out`->struct_size 0", mst_frame_get_color_space(vframe, OUTSZ(MstVideoColorSpace, 0)));
     TRY(C_HUGE, "`out`->struct_size UINT32_MAX", mst_frame_get_color_space(vframe, OUTSZ(MstVideoColorSpace, UINT32_MAX)));
+    begin(g, "mst_frame_get_dmabuf");
+    HANDLE_CASES("frame", MstFrame, stale_frame, vtrack, mst_frame_get_dmabuf(H, OUT(int32_t), OUTS(MstPlaneLayouts)));
+    TRY(C_NULL, "`out_fd`", mst_frame_get_dmabuf(vframe, NULL, OUTS(MstPlaneLayouts)));
+    TRY(C_NULL, "`out_layout`", mst_frame_get_dmabuf(vframe, OUT(int32_t), NULL));
+    TRY(C_WRONG_KIND, "`frame` (audio)", mst_frame_get_dmabuf(aframe, OUT(int32_t), OUTS(MstPlaneLayouts)));
+    TRY(C_ZERO, "`out_layout`->struct_size 0", mst_frame_get_dmabuf(vframe, OUT(int32_t), OUTSZ(MstPlaneLayouts, 0)));
+    TRY(C_HUGE, "`out_layout`->struct_size UINT32_MAX",
+        mst_frame_get_dmabuf(vframe, OUT(int32_t), OUTSZ(MstPlaneLayouts, UINT32_MAX)));
 
     begin(g, "mst_frame_get_video_plane");
     HANDLE_CASES("frame", MstFrame, stale_frame, vtrack,

@@ -100,6 +100,9 @@ void test_moves() {
   // Calls on the moved-from handle reach libmst with NULL: an error, not a crash.
   CHECK_THROWS(a.video_info(), MST_ERR_NULL_ARG, "mst_frame_get_video_info");
   CHECK_THROWS(a.color_space(), MST_ERR_NULL_ARG, "mst_frame_get_color_space");
+  std::int32_t fd = -1;
+  MstPlaneLayouts layout{};
+  CHECK_THROWS(a.dmabuf(fd, layout), MST_ERR_NULL_ARG, "mst_frame_get_dmabuf");
   // Move-assigning over a live frame frees it (a leak otherwise, under ASan and valgrind).
   mst::Frame c = video_frame(2, 20);
   c = std::move(b);
@@ -152,6 +155,9 @@ void test_video_round_trip() {
     CHECK(info.sequence == static_cast<std::uint64_t>(i + 1));
     MstVideoColorSpace space = frame.color_space();  // I420 written without one: BT.709 limited
     CHECK(space.matrix == MST_VIDEO_MATRIX_BT709 && space.range == MST_VIDEO_COLOR_RANGE_LIMITED);
+    std::int32_t fd = -1;
+    MstPlaneLayouts layout{};
+    CHECK(!frame.dmabuf(fd, layout) && fd == -1);  // a generator's frame is no driver buffer
     for (std::uint32_t plane = 0; plane < info.num_planes; plane++) {
       mst::VideoPlane view = frame.video_plane(plane);
       const std::uint8_t *data = nullptr;

@@ -922,9 +922,10 @@ typedef struct MstCameraOptions {
   uint32_t struct_size;
   /**
    * Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
-   * v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, YU12,
-   * YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any, preferring them
-   * in that order among modes equally close to the constraints.
+   * v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
+   * YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
+   * preferring them in that order among modes equally close to the constraints. NM12 and
+   * YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
    */
   uint32_t pixel_format;
 } MstCameraOptions;
@@ -954,6 +955,21 @@ typedef struct MstCameraStats {
    * Frames whose sequence number did not increase (0 on a sane driver).
    */
   uint64_t out_of_order;
+  /**
+   * Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, I420 and
+   * 32-bit RGB; see mst_frame_get_dmabuf()).
+   */
+  uint64_t zero_copy;
+  /**
+   * Since 1.3: frames of such a format copied instead, because consumers held all the
+   * driver buffers the camera lends (6 of 8); none is lost for it.
+   */
+  uint64_t over_budget;
+  /**
+   * Since 1.3: frames over the camera's driver buffers open now (held by processors'
+   * queues, readers, sinks); the log warns when capture ends with some open.
+   */
+  uint64_t held;
 } MstCameraStats;
 
 /**
@@ -1159,6 +1175,18 @@ typedef struct MstPlaneLayout {
 } MstPlaneLayout;
 
 /**
+ * The planes written by mst_frame_video_copy_to().
+ */
+typedef struct MstPlaneLayouts {
+  /**
+   * sizeof(MstPlaneLayouts) as the caller knows it (MST_STRUCT_INIT).
+   */
+  uint32_t struct_size;
+  uint32_t count;
+  struct MstPlaneLayout planes[4];
+} MstPlaneLayouts;
+
+/**
  * A rectangle in pixels. Frozen: it never grows.
  */
 typedef struct MstRect {
@@ -1343,18 +1371,6 @@ typedef struct MstVideoCopyOptions {
    */
   int32_t format;
 } MstVideoCopyOptions;
-
-/**
- * The planes written by mst_frame_video_copy_to().
- */
-typedef struct MstPlaneLayouts {
-  /**
-   * sizeof(MstPlaneLayouts) as the caller knows it (MST_STRUCT_INIT).
-   */
-  uint32_t struct_size;
-  uint32_t count;
-  struct MstPlaneLayout planes[4];
-} MstPlaneLayouts;
 
 /**
  * WebCodecs' AudioDataCopyToOptions. All zero but struct_size = plane 0, everything, same
@@ -1788,7 +1804,8 @@ typedef struct MstVideoOutputStats {
   uint32_t height;
   /**
    * The negotiated V4L2 pixel format as a little-endian fourcc ('Y','U','1','2' or
-   * 'N','V','1','2'); 0 before the first frame.
+   * 'N','V','1','2'; 'Y','M','1','2' or 'N','M','1','2' on a multi-planar node offering
+   * only those); 0 before the first frame.
    */
   uint32_t fourcc;
 } MstVideoOutputStats;
@@ -2179,6 +2196,29 @@ MstStatus mst_file_sink_free(struct MstFileSink *sink);
  * Spec: WebCodecs VideoFrame.colorSpace (since 1.2).
  */
 MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVideoColorSpace *out);
+
+/**
+ * A camera frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
+ * Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
+ * buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
+ * driver exports its buffers: VIDIOC_EXPBUF) and where each plane is in it (offset, stride;
+ * `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
+ * Other frames have none (MST_ERR_UNSUPPORTED).
+ *
+ * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
+ * stays owned by libmst and open while `frame` (or any clone of its media) is: dup() it to
+ * keep it longer, never close it. The buffer is the camera's: read it only.
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
+ * (not a frame handle, or `out_layout->struct_size` not a size of MstPlaneLayouts),
+ * MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
+ * (its pixels are not a DMA-BUF).
+ * Spec: none (libmst extension; since 1.3).
+ */
+MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
+                               int32_t *out_fd,
+                               struct MstPlaneLayouts *out_layout);
 
 /**
  * New video frame holding a copy of `data`, repacked tightly in a pooled buffer.

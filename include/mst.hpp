@@ -211,6 +211,15 @@ public:
     detail::check(mst_frame_get_color_space(get(), &space), "mst_frame_get_color_space");
     return space;
   }
+  // The frame's pixels as a DMA-BUF for GPU import (libmst 1.3): false when they are not one
+  // (only zero-copy camera frames are). `fd` stays libmst's, open while this Frame is.
+  bool dmabuf(std::int32_t &fd, MstPlaneLayouts &layout) const {
+    layout = init<MstPlaneLayouts>();
+    MstStatus status = mst_frame_get_dmabuf(get(), &fd, &layout);
+    if (status == MST_ERR_UNSUPPORTED) return false;
+    detail::check(status, "mst_frame_get_dmabuf");
+    return true;
+  }
   MstAudioDataInfo audio_info() const {
     auto info = init<MstAudioDataInfo>();
     detail::check(mst_frame_get_audio_info(get(), &info), "mst_frame_get_audio_info");

@@ -66,7 +66,10 @@ for e in "${examples[@]}"; do
         -Wl,-rpath,'$ORIGIN' -o "build/vm-examples/$e"
 done
 
-vmopts=(--timeout "${VMTEST_TIMEOUT:-600}" --out "$repo/build/vm-out")
+# Guest RAM: its root filesystem (the initramfs, every test executable with its debug info)
+# and the tests' /tmp files live in it; 768M ran out (ENOSPC in /tmp) once vm_controls,
+# vm_mplane and vm_zero_copy joined the payload.
+vmopts=(--timeout "${VMTEST_TIMEOUT:-600}" --mem "${VMTEST_MEM:-1536M}" --out "$repo/build/vm-out")
 for m in "${modules[@]}"; do vmopts+=(--module "$m"); done
 if [ "${VMTEST_KMSG:-0}" = 1 ]; then vmopts+=(--kmsg); fi
 rm -rf build/vm-out

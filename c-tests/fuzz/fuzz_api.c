@@ -2806,6 +2806,11 @@ static void op_frame_color_space(In *in) {
         ENSURE(status_bit(st) & (handle_status(&f) | S_TYPE), "mst_frame_get_color_space gave %s for a frame picked as %d",
                mst_status_str(st), f.how);
     }
+    /* No model frame is a camera's: none has a DMA-BUF. */
+    int32_t fd = -1;
+    MstPlaneLayouts dl = MST_STRUCT_INIT(MstPlaneLayouts);
+    st = CHK(mst_frame_get_dmabuf((const MstFrame *)f.v, &fd, &dl), S_UNSUP | S_HANDLE | S_TYPE);
+    ENSURE(fd == -1, "mst_frame_get_dmabuf wrote an fd with %s", mst_status_str(st));
     Pick t = pick(in, T_TRACK);
     MstCameraStats cam = MST_STRUCT_INIT(MstCameraStats);
     st = CHK(mst_track_get_camera_stats((const MstTrack *)t.v, &cam), S_HANDLE | S_TYPE);

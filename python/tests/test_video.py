@@ -171,3 +171,14 @@ def test_color_space_follows_webcodecs_defaults():
         frame.close()
         with pytest.raises(mst.Error):
             frame.color_space
+
+
+def test_only_camera_frames_have_a_dmabuf():
+    """A frame libmst made (here a test pattern's) is no driver buffer: no DMA-BUF; a closed
+    frame raises rather than answering."""
+    with mst.Track.test_pattern(width=64, height=48) as track, mst.Processor(track) as proc:
+        with proc.read(timeout=5) as frame:
+            assert frame.dmabuf is None
+            frame.close()
+            with pytest.raises(mst.Error):
+                frame.dmabuf

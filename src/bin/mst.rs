@@ -70,7 +70,8 @@ Lists the devices libmst can open, each with its id (what SOURCE and DEVICE take
   camera         mode: FOURCC WIDTHxHEIGHT @ its frame rates, one line per format and size
   microphone,    sample formats (s16, s32, f32, u8), channels (the counts it takes) and
   speaker        sample rates (its range in Hz, then the common rates it takes)
-  video-output   format: YU12 or NV12, with the sizes its driver accepts
+  video-output   format: YU12 or NV12 (YM12, NM12 on a multi-planar node offering only those),
+                 with the sizes its driver accepts
 Each device is opened to read this: one that cannot be opened is left out (--verbose says why),
 one that another program holds is listed with a busy: line. ALSA's \"default\" input or output
 is listed only when a sound card offers that direction.

@@ -6,48 +6,27 @@
 //! device (sysfs `index`), e.g. "v4l2:platform:vivid-000:0". [`path_of`] finds the node an id
 //! names now.
 
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{DeviceInfo, DeviceKind};
 use crate::error::{err, Result};
+use crate::v4l2::sys;
 
-/// `struct v4l2_capability` (linux/videodev2.h).
-#[repr(C)]
-#[derive(Default)]
-struct V4l2Capability {
-    driver: [u8; 16],
-    card: [u8; 32],
-    bus_info: [u8; 32],
-    version: u32,
-    capabilities: u32,
-    device_caps: u32,
-    reserved: [u32; 3],
-}
-const _: () = assert!(std::mem::size_of::<V4l2Capability>() == 104);
-
-/// `_IOR('V', 0, struct v4l2_capability)`: read (2) << 30 | size << 16 | 'V' << 8 | 0.
-const VIDIOC_QUERYCAP: u32 = (2 << 30) | ((std::mem::size_of::<V4l2Capability>() as u32) << 16) | ((b'V' as u32) << 8);
-const _: () = assert!(VIDIOC_QUERYCAP == 0x8068_5600);
-
-const CAP_VIDEO_CAPTURE: u32 = 0x0000_0001;
-const CAP_VIDEO_OUTPUT: u32 = 0x0000_0002;
-const CAP_VIDEO_CAPTURE_MPLANE: u32 = 0x0000_1000;
-const CAP_VIDEO_OUTPUT_MPLANE: u32 = 0x0000_2000;
-const CAP_VIDEO_M2M_MPLANE: u32 = 0x0000_4000;
-const CAP_VIDEO_M2M: u32 = 0x0000_8000;
-const CAP_DEVICE_CAPS: u32 = 0x8000_0000;
+const CAP_VIDEO_CAPTURE: u32 = sys::V4L2_CAP_VIDEO_CAPTURE;
+const CAP_VIDEO_OUTPUT: u32 = sys::V4L2_CAP_VIDEO_OUTPUT;
+const CAP_VIDEO_CAPTURE_MPLANE: u32 = sys::V4L2_CAP_VIDEO_CAPTURE_MPLANE;
+const CAP_VIDEO_OUTPUT_MPLANE: u32 = sys::V4L2_CAP_VIDEO_OUTPUT_MPLANE;
+const CAP_VIDEO_M2M_MPLANE: u32 = sys::V4L2_CAP_VIDEO_M2M_MPLANE;
+const CAP_VIDEO_M2M: u32 = sys::V4L2_CAP_VIDEO_M2M;
 
 /// The directory the nodes are in, and sysfs' view of them.
 const DEV_DIR: &str = "/dev";
 const SYSFS_DIR: &str = "/sys/class/video4linux";
 
-/// What one node is, from its capabilities (device_caps when the driver fills it): a video
+/// What one node is, from its capabilities (the node's own, `v4l2::Capability::caps`): a video
 /// input (single- or multi-planar capture), a video output, or nothing libmst lists
 /// (memory-to-memory codecs and scalers, which have both; metadata, VBI, radio, SDR, touch).
-fn classify(capabilities: u32, device_caps: u32) -> Option<DeviceKind> {
-    let caps = if capabilities & CAP_DEVICE_CAPS != 0 { device_caps } else { capabilities };
+fn classify(caps: u32) -> Option<DeviceKind> {
     if caps & (CAP_VIDEO_M2M | CAP_VIDEO_M2M_MPLANE) != 0 {
         return None;
     }
@@ -58,12 +37,6 @@ fn classify(capabilities: u32, device_caps: u32) -> Option<DeviceKind> {
         (false, true) => Some(DeviceKind::VideoOutput),
         _ => None,
     }
-}
-
-/// A NUL-padded fixed-size string field.
-fn c_field(bytes: &[u8]) -> String {
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).trim().to_string()
 }
 
 /// The `N` of a "videoN" name.
@@ -86,15 +59,9 @@ fn nodes(dir: &Path) -> Vec<(u32, String)> {
 }
 
 /// VIDIOC_QUERYCAP on `path`; None when the node cannot be opened (EACCES, EBUSY, gone) or
-/// is not a V4L2 device.
-fn querycap(path: &Path) -> Option<V4l2Capability> {
-    // std opens with O_CLOEXEC; O_NONBLOCK so a busy or slow driver cannot stall the scan.
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).ok()?;
-    let mut cap = V4l2Capability::default();
-    // SAFETY: the fd is open for the whole call, and `cap` is a writable v4l2_capability,
-    // which is what VIDIOC_QUERYCAP fills (its size is encoded in the request number).
-    let r = unsafe { libc::ioctl(file.as_raw_fd(), VIDIOC_QUERYCAP as _, &mut cap as *mut V4l2Capability) };
-    (r == 0).then_some(cap)
+/// is not a V4L2 device. Opened non-blocking, so a busy or slow driver cannot stall the scan.
+fn querycap(path: &Path) -> Option<crate::v4l2::Capability> {
+    crate::v4l2::Device::open_query(path, String::new()).ok()?.querycap().ok()
 }
 
 /// The node's index within its device (sysfs `index`), 0 when sysfs does not say.
@@ -113,11 +80,11 @@ fn scan(dev: &Path, sysfs: &Path) -> Vec<Node> {
     for (_, name) in nodes(dev) {
         let path = dev.join(&name);
         let Some(cap) = querycap(&path) else { continue };
-        let Some(kind) = classify(cap.capabilities, cap.device_caps) else { continue };
-        let mut bus = c_field(&cap.bus_info);
+        let Some(kind) = classify(cap.caps) else { continue };
+        let mut bus = cap.bus_info;
         if bus.is_empty() {
             // Not filled by old drivers: the driver's name is the best stable stand-in.
-            bus = c_field(&cap.driver);
+            bus = cap.driver;
         }
         let group_id = format!("v4l2:{bus}");
         let mut device_id = format!("{group_id}:{}", node_index(sysfs, &name));
@@ -126,7 +93,7 @@ fn scan(dev: &Path, sysfs: &Path) -> Vec<Node> {
             // empty): the later one is told apart by its node name, which is less stable.
             device_id = format!("{device_id}:{name}");
         }
-        let card = c_field(&cap.card);
+        let card = cap.card;
         let label = if card.is_empty() { name.clone() } else { card };
         list.push(Node { info: DeviceInfo { kind, device_id, label, group_id }, path });
     }
@@ -169,7 +136,7 @@ pub(crate) fn identity(device_id: &str) -> Result<String> {
         .take_while(|d| d.starts_with("/sys/devices/"))
         .find_map(|d| std::fs::read_to_string(d.join("serial")).ok())
         .unwrap_or_default();
-    Ok(format!("{}|{}|{}|{}", c_field(&cap.driver), c_field(&cap.card), c_field(&cap.bus_info), serial.trim()))
+    Ok(format!("{}|{}|{}|{}", cap.driver, cap.card, cap.bus_info, serial.trim()))
 }
 
 #[cfg(test)]
@@ -178,21 +145,19 @@ mod tests {
 
     #[test]
     fn classification() {
-        let dc = CAP_DEVICE_CAPS;
-        assert_eq!(classify(dc | 0x1 | 0x2, 0x1), Some(DeviceKind::VideoInput));
-        assert_eq!(classify(dc | 0x1 | 0x2, 0x2), Some(DeviceKind::VideoOutput));
-        assert_eq!(classify(0x1000, 0), Some(DeviceKind::VideoInput));
-        assert_eq!(classify(0x2000, 0), Some(DeviceKind::VideoOutput));
+        assert_eq!(classify(0x1), Some(DeviceKind::VideoInput));
+        assert_eq!(classify(0x2), Some(DeviceKind::VideoOutput));
+        assert_eq!(classify(0x1000), Some(DeviceKind::VideoInput));
+        assert_eq!(classify(0x2000), Some(DeviceKind::VideoOutput));
         // m2m (flag, or both directions), metadata capture, VBI, radio, SDR, touch: not listed
-        assert_eq!(classify(dc, CAP_VIDEO_M2M), None);
-        assert_eq!(classify(dc, CAP_VIDEO_M2M_MPLANE | 0x3000), None);
-        assert_eq!(classify(dc, 0x3), None);
+        assert_eq!(classify(CAP_VIDEO_M2M), None);
+        assert_eq!(classify(CAP_VIDEO_M2M_MPLANE | 0x3000), None);
+        assert_eq!(classify(0x3), None);
         for other in [0x0080_0000, 0x10, 0x0004_0000, 0x0010_0000, 0x1000_0000] {
-            assert_eq!(classify(dc, other), None, "{other:#x}");
+            assert_eq!(classify(other), None, "{other:#x}");
         }
         assert_eq!(node_number("video10"), Some(10));
         assert_eq!(node_number("video-x"), None);
-        assert_eq!(c_field(b"vivid\0\0\0"), "vivid");
     }
 
     #[test]

@@ -17,9 +17,10 @@ pub struct MstCameraOptions {
     /// sizeof(MstCameraOptions) as the caller knows it (MST_STRUCT_INIT).
     pub struct_size: u32,
     /// Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
-    /// v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, YU12,
-    /// YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any, preferring them
-    /// in that order among modes equally close to the constraints.
+    /// v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
+    /// YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
+    /// preferring them in that order among modes equally close to the constraints. NM12 and
+    /// YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
     pub pixel_format: u32,
 }
 
@@ -101,6 +102,15 @@ pub struct MstCameraStats {
     pub dropped: u64,
     /// Frames whose sequence number did not increase (0 on a sane driver).
     pub out_of_order: u64,
+    /// Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, I420 and
+    /// 32-bit RGB; see mst_frame_get_dmabuf()).
+    pub zero_copy: u64,
+    /// Since 1.3: frames of such a format copied instead, because consumers held all the
+    /// driver buffers the camera lends (6 of 8); none is lost for it.
+    pub over_budget: u64,
+    /// Since 1.3: frames over the camera's driver buffers open now (held by processors'
+    /// queues, readers, sinks); the log warns when capture ends with some open.
+    pub held: u64,
 }
 
 /// The capture counters of the camera source behind `track` (shared by its clones).
@@ -124,6 +134,9 @@ pub extern "C" fn mst_track_get_camera_stats(track: *const MstTrack, out: *mut M
             frames: s.frames,
             dropped: s.dropped,
             out_of_order: s.out_of_order,
+            zero_copy: s.zero_copy,
+            over_budget: s.over_budget,
+            held: s.held,
         });
         Ok(())
     })

@@ -453,6 +453,50 @@ pub extern "C" fn mst_frame_get_color_space(frame: *const MstFrame, out: *mut Ms
     })
 }
 
+/// A camera frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
+/// Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
+/// buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
+/// driver exports its buffers: VIDIOC_EXPBUF) and where each plane is in it (offset, stride;
+/// `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
+/// Other frames have none (MST_ERR_UNSUPPORTED).
+///
+/// Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
+/// stays owned by libmst and open while `frame` (or any clone of its media) is: dup() it to
+/// keep it longer, never close it. The buffer is the camera's: read it only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
+/// (not a frame handle, or `out_layout->struct_size` not a size of MstPlaneLayouts),
+/// MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
+/// (its pixels are not a DMA-BUF).
+/// Spec: none (libmst extension; since 1.3).
+#[no_mangle]
+pub extern "C" fn mst_frame_get_dmabuf(
+    frame: *const MstFrame,
+    out_fd: *mut i32,
+    out_layout: *mut MstPlaneLayouts,
+) -> MstStatus {
+    ffi_call!({
+        let out_fd = out!(out_fd, "out_fd");
+        let out_layout = OutStruct::new(out_layout, "out_layout")?;
+        let f = get(frame)?;
+        f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
+        let d = f.dmabuf().ok_or_else(|| {
+            err!(
+                Unsupported,
+                "this frame's pixels are not a DMA-BUF (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
+            )
+        })?;
+        let mut planes = [MstPlaneLayout::default(); 4];
+        for (p, l) in planes.iter_mut().zip(&d.layout[..d.planes]) {
+            *p = MstPlaneLayout { offset: l.offset, stride: l.stride };
+        }
+        *out_fd = d.fd;
+        out_layout.write(MstPlaneLayouts { struct_size: 0, count: d.planes as u32, planes });
+        Ok(())
+    })
+}
+
 /// WebCodecs' AudioDataInit (without the data).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -1112,3 +1156,4 @@ symver!(
 );
 
 symver!(version "MST_1.2": mst_frame_get_color_space);
+symver!(version "MST_1.3": mst_frame_get_dmabuf);

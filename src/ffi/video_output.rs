@@ -34,7 +34,8 @@ pub struct MstVideoOutputStats {
     pub width: u32,
     pub height: u32,
     /// The negotiated V4L2 pixel format as a little-endian fourcc ('Y','U','1','2' or
-    /// 'N','V','1','2'); 0 before the first frame.
+    /// 'N','V','1','2'; 'Y','M','1','2' or 'N','M','1','2' on a multi-planar node offering
+    /// only those); 0 before the first frame.
     pub fourcc: u32,
 }
 

@@ -26,6 +26,22 @@ pub trait ExternalMemory: Send + Sync {
     /// Called instead of a plain drop when the last frame using the memory closes: releases
     /// the memory and may keep the box itself for reuse, so wrapping allocates nothing warm.
     fn recycle(self: Box<Self>) {}
+    /// The memory as a DMA-BUF file descriptor (the fd whose offset 0 is `bytes()`'s first
+    /// byte), valid while the memory is; None when it is no DMA-BUF (the default).
+    fn dmabuf(&self) -> Option<std::os::fd::RawFd> {
+        None
+    }
+}
+
+/// A video frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
+/// Vulkan's VK_EXT_external_memory_dma_buf): the frame's planes are at `layout[i]` (offset,
+/// stride) in `fd`, for the format's planes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dmabuf {
+    /// Borrowed: valid while the frame is open (dup() it to keep it longer).
+    pub fd: std::os::fd::RawFd,
+    pub planes: usize,
+    pub layout: [PlaneLayout; 4],
 }
 
 /// A media buffer: pooled bytes, external memory, or pixels made on first access.
@@ -633,6 +649,14 @@ impl Frame {
             FrameMeta::Video(v) => v.timestamp,
             FrameMeta::Audio(a) => a.timestamp,
         }
+    }
+
+    /// The frame's pixels as a DMA-BUF: a camera frame delivered over a driver buffer that
+    /// the driver exported (VIDIOC_EXPBUF); None for every other frame (audio included).
+    pub fn dmabuf(&self) -> Option<Dmabuf> {
+        let v = self.video()?;
+        let fd = self.0.storage.as_ref()?.external.as_ref()?.dmabuf()?;
+        Some(Dmabuf { fd, planes: v.format.planes().len(), layout: v.layout })
     }
 
     pub fn video(&self) -> Option<&VideoMeta> {

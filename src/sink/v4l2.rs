@@ -5,7 +5,8 @@
 //! The node is opened at once (an unknown id fails the open); its format is set from the first
 //! frame: I420 as YU12, NV12 as NV12, any other format converted to I420 and written as YU12, at
 //! the frame's visible size rounded down to even (4:2:0 needs even sizes: an odd last column or
-//! row is cropped). Later frames of another size are scaled to that size, of another format
+//! row is cropped). On a multi-planar node that offers only their separate-planes forms, YM12
+//! and NM12 are written instead (each plane in its own buffer plane). Later frames of another size are scaled to that size, of another format
 //! converted. The output's frame interval is set from the first frame's duration where the
 //! driver allows it. Four buffers are requested; a frame waits for a free one (the driver
 //! returns them at its own rate) while newer frames queue in the sink's processor, which
@@ -14,20 +15,14 @@
 //! and close returns. When the track ends, what is queued is written and shown (drained,
 //! bounded), then streaming stops.
 //!
-//! Streaming uses plain ioctls (REQBUFS, QUERYBUF, mmap, QBUF, DQBUF, STREAMON, STREAMOFF)
-//! rather than the `v4l` crate's mmap stream: its output `next()` polls for POLLOUT before
-//! queueing a buffer that was never queued (which blocks until a timeout) and its Drop panics on
-//! errors other than ENODEV. The format is set through the crate with stride and size zeroed
-//! (it re-sends the previous ones otherwise).
+//! Every ioctl, the mmap'd buffers and the poll() for a free one go through the one V4L2 layer
+//! (`crate::v4l2`), whose stream never panics in Drop (the `v4l` crate's output stream did,
+//! and its `next()` polled for POLLOUT before queueing a buffer that was never queued). The
+//! node is left stopped however the output thread ends: the stream's Drop stops it.
 
-use std::os::raw::c_void;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use v4l::buffer::Type;
-use v4l::video::Output as _;
-use v4l::{Device, FourCC, Fraction};
 
 use crate::convert::{convert_with, copy_plane, scale, Image};
 use crate::device::DeviceKind;
@@ -37,6 +32,7 @@ use crate::sink::processor::{EndPolicy, Processor, Wait};
 use crate::sink::SinkThread;
 use crate::source::worker::StopSignal;
 use crate::track::Track;
+use crate::v4l2::{BufType, Device, Format, PlaneFormat, Ready, Stream};
 
 /// What a video output has done.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,7 +46,8 @@ pub struct VideoOutputStats {
     pub width: u32,
     pub height: u32,
     /// The negotiated V4L2 pixel format, as its four characters in a little-endian u32
-    /// ("YU12" or "NV12"); 0 before the first frame.
+    /// ("YU12" or "NV12"; "YM12" or "NM12" on a multi-planar node that offers only those);
+    /// 0 before the first frame.
     pub fourcc: u32,
     /// Why output stopped early (NoDevice: the node went away; Io, Unsupported): None while
     /// it runs or when it stopped because it was asked to or the track ended.
@@ -82,16 +79,6 @@ const QUEUE: usize = 4;
 /// mmap buffers requested from the driver.
 const BUFFERS: u32 = 4;
 
-fn io_error(device: &str, what: &str, e: &std::io::Error) -> Error {
-    let kind = match e.raw_os_error() {
-        Some(libc::ENODEV) | Some(libc::ENOENT) | Some(libc::ENXIO) => ErrorKind::NoDevice,
-        Some(libc::EBUSY) => ErrorKind::Busy,
-        _ => ErrorKind::Io,
-    };
-    Error::new(kind, format!("V4L2 output \"{device}\": {what}: {e}"))
-}
-
-/// Errors that mean the node went away while streaming.
 /// The output node `device_id` names: an id of kind VideoOutput, or "default" (the first).
 fn find_output(device_id: &str) -> Result<crate::device::DeviceInfo> {
     let list = crate::device::v4l2::enumerate()?;
@@ -109,7 +96,8 @@ fn find_output(device_id: &str) -> Result<crate::device::DeviceInfo> {
 /// A pixel format a V4L2 output node takes from libmst, with the sizes the driver accepts in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutputFormat {
-    /// "YU12" (what I420 and converted frames are written as) or "NV12".
+    /// "YU12" (what I420 and converted frames are written as) or "NV12", or their
+    /// separate-planes forms "YM12" and "NM12" (multi-planar nodes).
     pub fourcc: [u8; 4],
     /// The smallest and largest width x height the driver's VIDIOC_TRY_FMT gives back (equal
     /// when it fixes the size, e.g. to its video standard's).
@@ -117,35 +105,21 @@ pub struct OutputFormat {
     pub max: (u32, u32),
 }
 
-/// The formats libmst writes (YU12, NV12) that the output node `device_id` offers, each with
+/// The formats libmst writes (YU12, NV12, YM12, NM12) that the output node `device_id` offers, each with
 /// the range of sizes its driver accepts, asked with VIDIOC_TRY_FMT (which changes nothing).
 /// For listings (`mst devices`).
 /// Errors: NoDevice (no such output), Io (it could not be opened or queried).
 pub fn output_formats(device_id: &str) -> Result<Vec<OutputFormat>> {
-    let info = find_output(device_id)?;
-    let path = crate::device::v4l2::path_of(&info.device_id)?;
-    let dev = Device::with_path(&path).map_err(|e| io_error(device_id, "opening", &e))?;
-    let offered = dev.enum_formats().map_err(|e| io_error(device_id, "VIDIOC_ENUM_FMT", &e))?;
+    let (dev, t) = open_output(device_id)?;
+    let offered = dev.enum_formats(t).map_err(|e| dev.error("VIDIOC_ENUM_FMT", &e))?;
     let mut list = Vec::new();
-    for fourcc in [*b"YU12", *b"NV12"] {
-        if !offered.iter().any(|f| f.fourcc.repr == fourcc) {
+    for fourcc in [*b"YU12", *b"NV12", *b"YM12", *b"NM12"] {
+        if !offered.contains(&fourcc) {
             continue;
         }
         let tried = |w: u32, h: u32| -> Result<(u32, u32)> {
-            // SAFETY: v4l2_format is a plain C struct; all-zero is a valid value.
-            let mut f: v4l::v4l_sys::v4l2_format = unsafe { std::mem::zeroed() };
-            f.type_ = Type::VideoOutput as u32;
-            // SAFETY: `pix` is the union member of the single-planar output type set above.
-            let pix = unsafe { &mut f.fmt.pix };
-            pix.width = w;
-            pix.height = h;
-            pix.pixelformat = u32::from_le_bytes(fourcc);
-            pix.field = v4l::v4l_sys::v4l2_field_V4L2_FIELD_NONE;
-            ioctl(dev.handle().fd(), v4l::v4l2::vidioc::VIDIOC_TRY_FMT, &mut f)
-                .map_err(|e| io_error(device_id, "VIDIOC_TRY_FMT", &e))?;
-            // SAFETY: the driver filled the same union member.
-            let pix = unsafe { f.fmt.pix };
-            Ok((pix.width, pix.height))
+            let f = dev.try_fmt(t, &Format::new(fourcc, w, h)).map_err(|e| dev.error("VIDIOC_TRY_FMT", &e))?;
+            Ok((f.width, f.height))
         };
         let max = crate::frame::MAX_DIMENSION;
         list.push(OutputFormat { fourcc, min: tried(2, 2)?, max: tried(max, max)? });
@@ -153,31 +127,29 @@ pub fn output_formats(device_id: &str) -> Result<Vec<OutputFormat>> {
     Ok(list)
 }
 
-fn lost(e: &std::io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ENODEV) | Some(libc::EINVAL) | Some(libc::EIO) | Some(libc::EPIPE) | Some(libc::ENXIO)
-    )
+/// The output node `device_id` names, opened, and the queue output goes through (single- or
+/// multi-planar). Errors: NoDevice, Busy, Io, Unsupported (not a streaming output node).
+fn open_output(device_id: &str) -> Result<(Device, BufType)> {
+    let info = find_output(device_id)?;
+    let path = crate::device::v4l2::path_of(&info.device_id)?;
+    let id = info.device_id;
+    let dev = Device::open(&path, format!("V4L2 output \"{id}\""))?;
+    let caps = dev.querycap().map_err(|e| dev.error("VIDIOC_QUERYCAP", &e))?;
+    let t =
+        caps.output_type().ok_or_else(|| err!(Unsupported, "V4L2 device \"{id}\" is not a streaming output node"))?;
+    Ok((dev, t))
 }
 
 impl VideoOutput {
     /// Starts writing `track` (a video track) to the V4L2 output node `device_id` (an id of
     /// kind VideoOutput from device enumeration, or "default": the first one).
     /// Errors: Type (an audio track), NoDevice (unknown id, named), Busy, Unsupported (not a
-    /// single-planar streaming output node), Io, NoMemory.
+    /// streaming output node), Io, NoMemory.
     pub fn open(track: &Track, device_id: &str) -> Result<VideoOutput> {
         if track.kind() != Kind::Video {
             return Err(err!(Type, "V4L2 output takes a video track, not an {} one", track.kind().name()));
         }
-        let info = find_output(device_id)?;
-        let path = crate::device::v4l2::path_of(&info.device_id)?;
-        let id = info.device_id.clone();
-        let dev = Device::with_path(&path).map_err(|e| io_error(&id, "opening", &e))?;
-        let caps = dev.query_caps().map_err(|e| io_error(&id, "VIDIOC_QUERYCAP", &e))?;
-        use v4l::capability::Flags;
-        if !caps.capabilities.contains(Flags::VIDEO_OUTPUT) || !caps.capabilities.contains(Flags::STREAMING) {
-            return Err(err!(Unsupported, "V4L2 device \"{id}\" is not a single-planar streaming output node (multi-planar output is not supported yet)"));
-        }
+        let (dev, t) = open_output(device_id)?;
         let shared = Arc::new(Shared {
             stop: StopSignal::new().map_err(|e| err!(Io, "creating an eventfd: {e}"))?,
             counters: Counters::default(),
@@ -185,7 +157,7 @@ impl VideoOutput {
         let processor = Arc::new(Processor::with_end_policy(track, QUEUE, EndPolicy::Drain));
         let s2 = shared.clone();
         let run = SinkThread::spawn(processor, shared.stop.clone(), "mst-v4l2-output", "video output", move |p, _| {
-            Writer { fd: dev.handle().fd(), dev, id, out: None }.run(p, &s2)
+            Writer { dev: Arc::new(dev), t, out: None }.run(p, &s2)
         })?;
         Ok(VideoOutput { shared, run })
     }
@@ -225,54 +197,40 @@ impl VideoOutput {
     }
 }
 
-/// One mmap buffer of the output queue.
-struct Mapped {
-    ptr: *mut u8,
-    len: usize,
+/// Where each plane of a frame goes in a driver buffer: (buffer plane, offset, stride) for
+/// Y, then UV (NV12) or U and V (I420). A format with one buffer plane (YU12, NV12) keeps the
+/// chroma after the luma, at the luma's stride (halved for I420's U and V); NV12M and YUV420M
+/// have a buffer plane each, with their own strides.
+fn layout(format: VideoPixelFormat, planes: &[PlaneFormat], width: usize, height: usize) -> Vec<(usize, usize, usize)> {
+    let s = (planes[0].stride as usize).max(width);
+    let ch = height.div_ceil(2);
+    let own = |p: usize, least: usize| (p, 0, (planes[p].stride as usize).max(least));
+    match (format, planes.len()) {
+        (VideoPixelFormat::Nv12, 1) => vec![(0, 0, s), (0, s * height, s)],
+        (VideoPixelFormat::Nv12, _) => vec![own(0, width), own(1, width)],
+        (_, 1) => vec![(0, 0, s), (0, s * height, s / 2), (0, s * height + s / 2 * ch, s / 2)],
+        _ => vec![own(0, width), own(1, width / 2), own(2, width / 2)],
+    }
 }
 
 /// The negotiated output: format, geometry and the mapped buffers.
 struct Out {
     format: VideoPixelFormat,
+    /// The V4L2 format set: YU12, NV12, YM12 or NM12.
+    fourcc: [u8; 4],
     width: usize,
     height: usize,
-    /// Bytes between rows of the luma plane.
-    stride: usize,
-    size: usize,
-    bufs: Vec<Mapped>,
-    free: Vec<u32>,
-    streaming: bool,
+    /// (buffer plane, offset, stride) of each frame plane ([`layout`]).
+    layout: Vec<(usize, usize, usize)>,
+    /// Bytes the driver takes in each buffer plane.
+    sizes: Vec<u32>,
+    stream: Stream,
 }
 
 struct Writer {
-    dev: Device,
-    fd: std::os::raw::c_int,
-    id: String,
+    dev: Arc<Device>,
+    t: BufType,
     out: Option<Out>,
-}
-
-// SAFETY: the mapped pointers are only used by the thread that owns the Writer.
-unsafe impl Send for Writer {}
-
-enum Ready {
-    Io,
-    Stop,
-    Lost,
-    Timeout,
-}
-
-fn buffer_desc() -> v4l::v4l_sys::v4l2_buffer {
-    // SAFETY: v4l2_buffer is a plain C struct; all-zero is a valid value.
-    let mut b: v4l::v4l_sys::v4l2_buffer = unsafe { std::mem::zeroed() };
-    b.type_ = Type::VideoOutput as u32;
-    b.memory = v4l::memory::Memory::Mmap as u32;
-    b
-}
-
-/// One ioctl with a pointer argument.
-fn ioctl<T>(fd: std::os::raw::c_int, request: v4l::v4l2::vidioc::_IOC_TYPE, arg: &mut T) -> std::io::Result<()> {
-    // SAFETY: `arg` is the live struct the request expects (each caller passes the matching one).
-    unsafe { v4l::v4l2::ioctl(fd, request, arg as *mut T as *mut c_void) }
 }
 
 impl Writer {
@@ -290,65 +248,33 @@ impl Writer {
         self.drain(shared)
     }
 
-    /// Waits for a buffer the driver is done with (POLLOUT) or the stop signal.
-    fn wait(&self, shared: &Shared, timeout: Duration) -> Ready {
-        let mut fds = [
-            libc::pollfd { fd: self.fd, events: libc::POLLOUT, revents: 0 },
-            libc::pollfd { fd: shared.stop.fd(), events: libc::POLLIN, revents: 0 },
-        ];
-        // SAFETY: fds is a live array of two pollfd for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis().min(i32::MAX as u128) as i32) };
-        if n < 0 {
-            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                Ready::Timeout
-            } else {
-                Ready::Lost
-            };
-        }
-        if fds[1].revents != 0 || shared.stop.is_raised() {
-            Ready::Stop
-        } else if fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
-            Ready::Lost
-        } else if fds[0].revents & libc::POLLOUT != 0 {
-            Ready::Io
-        } else {
-            Ready::Timeout
-        }
-    }
-
     fn lost_error(&self) -> Error {
-        err!(NoDevice, "V4L2 output \"{}\" went away while streaming", self.id)
+        err!(NoDevice, "{} went away while streaming", self.dev.who())
     }
 
     /// Takes back one buffer the driver is done with (non-blocking).
     fn dequeue(&mut self) -> Result<bool> {
-        let mut b = buffer_desc();
-        match ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_DQBUF, &mut b) {
-            Ok(()) => {
-                if let Some(out) = self.out.as_mut() {
-                    out.free.push(b.index);
-                }
-                Ok(true)
-            }
-            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => Ok(false),
-            Err(e) if lost(&e) => Err(self.lost_error()),
-            Err(e) => Err(io_error(&self.id, "VIDIOC_DQBUF", &e)),
+        let Some(out) = self.out.as_mut() else { return Ok(false) };
+        match out.stream.dequeue() {
+            Ok(d) => Ok(d.is_some()),
+            Err(e) if crate::v4l2::lost(&e) => Err(self.lost_error()),
+            Err(e) => Err(self.dev.error("VIDIOC_DQBUF", &e)),
         }
     }
 
     /// A free buffer's index, waiting for the driver to return one; None when stopped.
     fn free_buffer(&mut self, shared: &Shared) -> Result<Option<u32>> {
         loop {
-            if let Some(i) = self.out.as_mut().and_then(|o| o.free.pop()) {
+            if let Some(i) = self.out.as_ref().and_then(|o| o.stream.free_buffer()) {
                 return Ok(Some(i));
             }
             if self.dequeue()? {
                 continue;
             }
-            match self.wait(shared, Duration::from_secs(1)) {
+            match self.dev.wait(self.t, shared.stop.fd(), Duration::from_secs(1)) {
                 Ready::Stop => return Ok(None),
                 Ready::Lost => return Err(self.lost_error()),
-                Ready::Io | Ready::Timeout => {}
+                Ready::Buffer | Ready::Timeout => {}
             }
         }
     }
@@ -356,80 +282,58 @@ impl Writer {
     fn negotiate(&mut self, frame: &Frame) -> Result<()> {
         let v = frame.video().ok_or_else(|| err!(Type, "not a video frame"))?;
         let format = if v.format == VideoPixelFormat::Nv12 { VideoPixelFormat::Nv12 } else { VideoPixelFormat::I420 };
-        let fourcc = if format == VideoPixelFormat::Nv12 { *b"NV12" } else { *b"YU12" };
+        // The one-buffer fourcc unless the node offers only the separate-planes one.
+        let (one, separate, planes) =
+            if format == VideoPixelFormat::Nv12 { (*b"NV12", *b"NM12", 2) } else { (*b"YU12", *b"YM12", 3) };
+        let dev = &self.dev;
+        let offered = dev.enum_formats(self.t).map_err(|e| dev.error("VIDIOC_ENUM_FMT", &e))?;
+        let (fourcc, planes) =
+            if !offered.contains(&one) && offered.contains(&separate) { (separate, planes) } else { (one, 1) };
         let (w, h) = ((v.visible_rect.width & !1).max(2), (v.visible_rect.height & !1).max(2));
-        let id = self.id.clone();
-        let mut fmt = self.dev.format().map_err(|e| io_error(&id, "VIDIOC_G_FMT", &e))?;
-        fmt.width = w;
-        fmt.height = h;
-        fmt.fourcc = FourCC::new(&fourcc);
-        fmt.field_order = v4l::format::FieldOrder::Progressive;
-        fmt.stride = 0;
-        fmt.size = 0;
-        let got = self.dev.set_format(&fmt).map_err(|e| io_error(&id, "VIDIOC_S_FMT", &e))?;
-        if got.fourcc != fmt.fourcc || got.width == 0 || got.height == 0 || got.width % 2 != 0 || got.height % 2 != 0 {
+        let want = Format::new(fourcc, w, h);
+        let got = dev.s_fmt(self.t, &want).map_err(|e| dev.error("VIDIOC_S_FMT", &e))?;
+        if got.fourcc != want.fourcc
+            || got.planes.len() != planes
+            || got.width == 0
+            || got.height == 0
+            || got.width % 2 != 0
+            || got.height % 2 != 0
+        {
             return Err(err!(
                 Unsupported,
-                "V4L2 output \"{id}\" set {}x{} {} when asked for {w}x{h} {}",
+                "{} set {}x{} {} when asked for {w}x{h} {}",
+                dev.who(),
                 got.width,
                 got.height,
-                got.fourcc,
-                fmt.fourcc
+                String::from_utf8_lossy(&got.fourcc),
+                String::from_utf8_lossy(&fourcc)
             ));
         }
         let (gw, gh) = (got.width as usize, got.height as usize);
-        let stride = (got.stride as usize).max(gw);
-        let size = (got.size as usize).max(stride * gh * 3 / 2);
+        let layout = layout(format, &got.planes, gw, gh);
+        // What each buffer plane must hold: the end of the last row of every frame plane in it.
+        let mut sizes = vec![0u32; got.planes.len()];
+        for (i, &(p, offset, stride)) in layout.iter().enumerate() {
+            let rows = if i == 0 { gh } else { gh / 2 };
+            sizes[p] = sizes[p].max((offset + stride * rows) as u32);
+        }
+        for (size, pf) in sizes.iter_mut().zip(&got.planes) {
+            *size = (*size).max(pf.size);
+        }
         if let Some(d) = v.duration.filter(|d| *d > 0) {
             // Best effort: many output drivers fix their rate (vivid's HDMI output follows its
             // DV timings) and refuse or ignore this.
-            let _ = self.dev.set_params(&v4l::video::output::Parameters::new(Fraction::new(
-                d.min(u32::MAX as i64) as u32,
-                1_000_000,
-            )));
+            let _ = dev.s_parm(self.t, (d.min(u32::MAX as i64) as u32, 1_000_000));
         }
-        // Buffers.
-        // SAFETY: v4l2_requestbuffers is a plain C struct; all-zero is a valid value.
-        let mut req: v4l::v4l_sys::v4l2_requestbuffers = unsafe { std::mem::zeroed() };
-        req.type_ = Type::VideoOutput as u32;
-        req.memory = v4l::memory::Memory::Mmap as u32;
-        req.count = BUFFERS;
-        ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_REQBUFS, &mut req).map_err(|e| io_error(&id, "VIDIOC_REQBUFS", &e))?;
-        let mut out =
-            Out { format, width: gw, height: gh, stride, size, bufs: Vec::new(), free: Vec::new(), streaming: false };
-        for index in 0..req.count {
-            let mut b = buffer_desc();
-            b.index = index;
-            if let Err(e) = ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_QUERYBUF, &mut b) {
-                self.out = Some(out);
-                return Err(io_error(&id, "VIDIOC_QUERYBUF", &e));
-            }
-            let len = b.length as usize;
-            // SAFETY: maps the buffer the driver just described; unmapped in release().
-            let ptr = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_SHARED,
-                    self.fd,
-                    b.m.offset as libc::off_t,
-                )
-            };
-            if ptr == libc::MAP_FAILED {
-                let e = std::io::Error::last_os_error();
-                self.out = Some(out);
-                return Err(io_error(&id, "mmap", &e));
-            }
-            out.bufs.push(Mapped { ptr: ptr as *mut u8, len });
-            out.free.push(index);
+        let stream = Stream::mmap(dev, self.t, BUFFERS)?;
+        if stream.planes() != sizes.len()
+            || (0..stream.count() as u32).any(|i| {
+                sizes.iter().enumerate().any(|(p, s)| stream.plane(i, p).is_none_or(|b| b.len() < *s as usize))
+            })
+        {
+            return Err(err!(Io, "{}: buffers smaller than the {gw}x{gh} image", dev.who()));
         }
-        out.free.reverse();
-        if out.bufs.iter().any(|b| b.len < size) {
-            self.out = Some(out);
-            return Err(err!(Io, "V4L2 output \"{id}\": buffers smaller than the {size}-byte image"));
-        }
-        self.out = Some(out);
+        self.out = Some(Out { format, fourcc, width: gw, height: gh, layout, sizes, stream });
         Ok(())
     }
 
@@ -472,10 +376,7 @@ impl Writer {
             let c = &shared.counters;
             c.width.store(out.width as u32, Ordering::Relaxed);
             c.height.store(out.height as u32, Ordering::Relaxed);
-            c.fourcc.store(
-                u32::from_le_bytes(if out.format == VideoPixelFormat::Nv12 { *b"NV12" } else { *b"YU12" }),
-                Ordering::Relaxed,
-            );
+            c.fourcc.store(u32::from_le_bytes(out.fourcc), Ordering::Relaxed);
         }
         let prepared = match self.prepare(frame) {
             Ok(p) => p,
@@ -486,8 +387,8 @@ impl Writer {
         };
         let src_frame = prepared.as_ref().unwrap_or(frame);
         let Some(index) = self.free_buffer(shared)? else { return Ok(()) };
-        let out = self.out.as_ref().expect("negotiated");
-        let (w, h, s) = (out.width, out.height, out.stride);
+        let out = self.out.as_mut().expect("negotiated");
+        let (w, h) = (out.width, out.height);
         // A prepared frame is exactly w x h; the track's own frame is cropped to even sizes.
         let rect = if prepared.is_some() {
             Rect { x: 0, y: 0, width: w as u32, height: h as u32 }
@@ -495,47 +396,27 @@ impl Writer {
             Rect { width: w as u32, height: h as u32, ..v.visible_rect }
         };
         let img: Image = src_frame.image(rect).ok_or_else(|| err!(Type, "not a video frame"))?;
-        let m = &out.bufs[index as usize];
-        // SAFETY: the buffer is mapped (len bytes) and dequeued: the driver does not use it.
-        let buf = unsafe { std::slice::from_raw_parts_mut(m.ptr, m.len) };
         let (cw, ch) = (w / 2, h / 2);
-        match out.format {
-            VideoPixelFormat::Nv12 => {
-                copy_plane(img.planes[0], img.strides[0], buf, s, w, h);
-                copy_plane(img.planes[1], img.strides[1], &mut buf[s * h..], s, 2 * cw, ch);
-            }
-            _ => {
-                let cs = s / 2;
-                copy_plane(img.planes[0], img.strides[0], buf, s, w, h);
-                copy_plane(img.planes[1], img.strides[1], &mut buf[s * h..], cs, cw, ch);
-                copy_plane(img.planes[2], img.strides[2], &mut buf[s * h + cs * ch..], cs, cw, ch);
-            }
+        for (i, &(p, offset, stride)) in out.layout.iter().enumerate() {
+            let (row, rows) = match (i, out.format) {
+                (0, _) => (w, h),
+                (_, VideoPixelFormat::Nv12) => (2 * cw, ch),
+                _ => (cw, ch),
+            };
+            let buf = out.stream.plane_mut(index, p).expect("a free buffer's plane");
+            copy_plane(img.planes[i], img.strides[i], &mut buf[offset..], stride, row, rows);
         }
-        let size = out.size;
-        let mut b = buffer_desc();
-        b.index = index;
-        b.bytesused = size as u32;
-        b.field = 1; // V4L2_FIELD_NONE
-        let ts = v.timestamp.max(0);
-        b.timestamp.tv_sec = (ts / 1_000_000) as _;
-        b.timestamp.tv_usec = (ts % 1_000_000) as _;
-        if let Err(e) = ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_QBUF, &mut b) {
-            if let Some(o) = self.out.as_mut() {
-                o.free.push(index);
-            }
-            return Err(if lost(&e) && self.out.as_ref().is_some_and(|o| o.streaming) {
+        let sizes = out.sizes.clone();
+        if let Err(e) = out.stream.queue(index, &sizes, v.timestamp) {
+            return Err(if crate::v4l2::lost(&e) && out.stream.streaming() {
                 self.lost_error()
             } else {
-                io_error(&self.id, "VIDIOC_QBUF", &e)
+                self.dev.error("VIDIOC_QBUF", &e)
             });
         }
         shared.counters.written.fetch_add(1, Ordering::Relaxed);
-        let out = self.out.as_mut().expect("negotiated");
-        if !out.streaming {
-            let mut t = Type::VideoOutput as u32;
-            ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_STREAMON, &mut t)
-                .map_err(|e| io_error(&self.id, "VIDIOC_STREAMON", &e))?;
-            out.streaming = true;
+        if !out.stream.streaming() {
+            out.stream.start().map_err(|e| self.dev.error("VIDIOC_STREAMON", &e))?;
         }
         Ok(())
     }
@@ -545,43 +426,18 @@ impl Writer {
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
             let Some(out) = self.out.as_ref() else { return Ok(()) };
-            if !out.streaming || out.free.len() >= out.bufs.len() || Instant::now() >= deadline {
+            if !out.stream.streaming() || out.stream.all_returned() || Instant::now() >= deadline {
                 return Ok(());
             }
             if self.dequeue()? {
                 continue;
             }
-            match self.wait(shared, Duration::from_millis(100)) {
+            match self.dev.wait(self.t, shared.stop.fd(), Duration::from_millis(100)) {
                 Ready::Stop => return Ok(()),
                 Ready::Lost => return Err(self.lost_error()),
-                Ready::Io | Ready::Timeout => {}
+                Ready::Buffer | Ready::Timeout => {}
             }
         }
-    }
-
-    /// STREAMOFF, unmap, free the buffers; errors are ignored (the node may be gone).
-    fn stop_streaming(&mut self) {
-        let Some(out) = self.out.take() else { return };
-        if out.streaming {
-            let mut t = Type::VideoOutput as u32;
-            let _ = ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_STREAMOFF, &mut t);
-        }
-        for m in &out.bufs {
-            // SAFETY: mapped in negotiate() with this length; no slice of it outlives write().
-            unsafe { libc::munmap(m.ptr as *mut c_void, m.len) };
-        }
-        // SAFETY: v4l2_requestbuffers is a plain C struct; all-zero is a valid value.
-        let mut req: v4l::v4l_sys::v4l2_requestbuffers = unsafe { std::mem::zeroed() };
-        req.type_ = Type::VideoOutput as u32;
-        req.memory = v4l::memory::Memory::Mmap as u32;
-        let _ = ioctl(self.fd, v4l::v4l2::vidioc::VIDIOC_REQBUFS, &mut req);
-    }
-}
-
-/// The node is left stopped however the output thread ends, a contained panic included.
-impl Drop for Writer {
-    fn drop(&mut self) {
-        self.stop_streaming();
     }
 }
 
@@ -589,6 +445,17 @@ impl Drop for Writer {
 mod tests {
     use super::*;
     use crate::source::generator::Generator;
+
+    #[test]
+    fn planes_go_where_the_format_keeps_them() {
+        let pf = |stride| PlaneFormat { stride, size: 0 };
+        // 8x4: NV12 and YU12 keep the chroma after the luma, at its stride (halved).
+        assert_eq!(layout(VideoPixelFormat::Nv12, &[pf(16)], 8, 4), [(0, 0, 16), (0, 64, 16)]);
+        assert_eq!(layout(VideoPixelFormat::I420, &[pf(16)], 8, 4), [(0, 0, 16), (0, 64, 8), (0, 80, 8)]);
+        // NM12 and YM12: each in its own buffer plane, at that plane's stride.
+        assert_eq!(layout(VideoPixelFormat::Nv12, &[pf(16), pf(32)], 8, 4), [(0, 0, 16), (1, 0, 32)]);
+        assert_eq!(layout(VideoPixelFormat::I420, &[pf(8), pf(12), pf(0)], 8, 4), [(0, 0, 8), (1, 0, 12), (2, 0, 4)]);
+    }
 
     #[test]
     fn open_checks_the_track_and_the_id() {

@@ -341,7 +341,8 @@ fn check_video(width: u32, height: u32, format: CameraFormat) -> Result<()> {
         ));
     }
     let subsampled =
-        matches!(format, CameraFormat::Nv12 | CameraFormat::Yu12 | CameraFormat::Yuyv | CameraFormat::Uyvy);
+        matches!(format, CameraFormat::Nv12 | CameraFormat::Yu12 | CameraFormat::Yuyv | CameraFormat::Uyvy)
+            || matches!(format, CameraFormat::Nv12m | CameraFormat::Yu12m);
     if subsampled && !(width.is_multiple_of(2) && height.is_multiple_of(2)) {
         return Err(err!(InvalidArg, "a fake {format:?} camera needs an even size, not {width}x{height}"));
     }
@@ -635,16 +636,16 @@ impl CameraRun {
         // Mid grey (opaque), the index in the first 8 luma samples or colour bytes (not X or
         // A), rows `s` apart as the converter expects them.
         let len = match m.format {
-            CameraFormat::Nv12 => s * h + s.max(2 * cw) * ch,
-            CameraFormat::Yu12 => s * h + (s / 2).max(cw) * 2 * ch,
+            CameraFormat::Nv12 | CameraFormat::Nv12m => s * h + s.max(2 * cw) * ch,
+            CameraFormat::Yu12 | CameraFormat::Yu12m => s * h + (s / 2).max(cw) * 2 * ch,
             _ => s * h,
         };
         data.resize(len, 128);
         // A driver's padding is not picture: make it stand out.
         let mut planes = vec![(0, h, s, row)];
         match m.format {
-            CameraFormat::Nv12 => planes.push((s * h, ch, s.max(2 * cw), 2 * cw)),
-            CameraFormat::Yu12 => {
+            CameraFormat::Nv12 | CameraFormat::Nv12m => planes.push((s * h, ch, s.max(2 * cw), 2 * cw)),
+            CameraFormat::Yu12 | CameraFormat::Yu12m => {
                 let cs = (s / 2).max(cw);
                 planes.extend([(s * h, ch, cs, cw), (s * h + cs * ch, ch, cs, cw)]);
             }
@@ -657,9 +658,12 @@ impl CameraRun {
         }
         let idx = n.to_le_bytes();
         match m.format {
-            CameraFormat::Nv12 | CameraFormat::Yu12 | CameraFormat::Rgb24 | CameraFormat::Bgr24 => {
-                data[..8].copy_from_slice(&idx)
-            }
+            CameraFormat::Nv12
+            | CameraFormat::Nv12m
+            | CameraFormat::Yu12
+            | CameraFormat::Yu12m
+            | CameraFormat::Rgb24
+            | CameraFormat::Bgr24 => data[..8].copy_from_slice(&idx),
             CameraFormat::Yuyv | CameraFormat::Uyvy => {
                 let y = if m.format == CameraFormat::Yuyv { 0 } else { 1 };
                 for (i, b) in idx.iter().enumerate() {

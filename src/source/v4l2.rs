@@ -1,41 +1,44 @@
 //! The V4L2 camera source: a capture node opened by device id, a native mode (pixel format,
 //! frame size, frame interval) chosen from the device's enumeration by SelectSettings
-//! (`crate::constraints::select_settings`), mmap streaming with 4 buffers, and video frames
-//! delivered from a capture thread.
+//! (`crate::constraints::select_settings`), mmap streaming, and video frames delivered from a
+//! capture thread.
 //!
 //! What the native mode does not meet (a smaller size, another aspect ratio, a lower rate) the
 //! track's own crop-and-scale and decimation serve: the source's capabilities are its one
 //! native mode (`Capabilities::fixed_video`) and the constraints are applied to the new track.
 //!
-//! The thread waits in poll() on the node and a stop eventfd, so `stop` is honoured within one
-//! frame (the very first frame excepted: the `v4l` crate's stream starts inside its first
-//! `next()`, which waits for that frame, at most 2 s). Every V4L2 buffer is copied, converted or
-//! decoded ([`Converter`]) into a pooled frame and queued back at once, so a consumer that holds
-//! frames never stalls capture. A node that goes away (ENODEV, EINVAL or EIO while streaming, POLLERR) ends every
-//! track with `EndReason::DeviceLost`.
+//! Every ioctl goes through the one V4L2 layer (`crate::v4l2`): the format is set, the buffers
+//! are mapped, queued and streaming started before `camera` returns (its errors are the
+//! open's), then the capture thread owns the stream. It waits in poll() on the node and a stop
+//! eventfd, so `stop` is honoured within one frame, the first one included.
 //!
-//! Workarounds for the `v4l` crate (0.14): `format()` returns the previous stride and size and
-//! `set_format` sends them back, so both are zeroed before `set_format`; its mmap `Stream` and
-//! arena panic in Drop on STREAMOFF/REQBUFS errors other than ENODEV, so the stream is created,
-//! used and dropped only on the capture thread, which contains panics (such a panic ends the
-//! track with `EndReason::Error`, or is ignored after a stop; the panic hook still prints it).
-//! Only single-planar capture nodes are handled.
+//! Zero-copy: a format a frame carries as it is (NV12, YU12 as I420, XR24 / AR24 / XB24 / AB24
+//! as BGRX / BGRA / RGBX / RGBA) is delivered over the driver's mmap'd buffer, which goes back
+//! to the driver (VIDIOC_QBUF, on the thread that closes it) when the last frame over it
+//! closes; nothing is copied ([`CameraStats::zero_copy`]). Such a camera asks for 8 buffers and
+//! lends all but 2 at most ([`ZERO_COPY_BUDGET`]), so capture never stalls: while consumers
+//! hold the whole budget, frames are copied into pooled frames instead
+//! ([`CameraStats::over_budget`]). The buffers stay mapped, and the node open, until the last
+//! lent frame closes (streaming stops at once when the track ends). The source's ledger is
+//! [`CameraStats::held`], the frames open over its buffers; when capture ends with some still
+//! open, a warning through the log (`crate::log`) says how many. (Which consumer holds them
+//! is not tracked.) Every other format
+//! (YUYV, UYVY, RGB24, MJPEG, NM12, YM12) is copied, converted or decoded ([`Converter`]) into
+//! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
+//! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
+//! Drop (STREAMOFF, unmap, REQBUFS 0) never panics, whatever the node answers.
+//!
+//! Single- and multi-planar capture nodes alike: on a multi-planar one a format that keeps its
+//! planes in one buffer (NV12, YU12, YUYV...) is used as on a single-planar node, and NM12 /
+//! YM12 ([`CameraFormat::Nv12m`], [`CameraFormat::Yu12m`]) bring each plane in its own buffer
+//! plane with its own stride.
 //!
 //! Colour: frames carry the colour space the driver reports for the negotiated format
-//! ([`V4l2Colorimetry`], V4L2's defaults applied; the crate's `Format` drops `ycbcr_enc`, so
-//! it is read with a plain VIDIOC_G_FMT).
+//! ([`V4l2Colorimetry`], V4L2's defaults applied).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
-
-use v4l::buffer::Type;
-use v4l::frameinterval::FrameIntervalEnum;
-use v4l::framesize::FrameSizeEnum;
-use v4l::io::mmap::Stream;
-use v4l::io::traits::CaptureStream;
-use v4l::video::Capture as _;
-use v4l::{Device, FourCC, Fraction};
 
 use crate::constraints::{
     aspect_setting, overconstrained, select_settings, Capabilities, ConstrainRange, Property, ResizeMode, Settings,
@@ -43,15 +46,17 @@ use crate::constraints::{
 };
 use crate::convert::{copy_plane, packed422_to_i420, rgb24_to_rgbx, Packed422};
 use crate::device::DeviceKind;
-use crate::error::{err, Error, ErrorKind, Result};
+use crate::error::{err, Result};
+use crate::frame::pool::SpareBoxes;
 use crate::frame::{
-    ChromaSiting, ColorPrimaries, Frame, Kind, MatrixCoefficients, TransferCharacteristics, VideoColorSpace,
-    VideoPixelFormat,
+    ChromaSiting, ColorPrimaries, ExternalMemory, Frame, FrameMeta, Kind, MatrixCoefficients, PlaneLayout,
+    TransferCharacteristics, VideoColorSpace, VideoFrameInit, VideoMeta, VideoPixelFormat,
 };
 use crate::source::reacquire::Reopen;
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
+use crate::v4l2::{BufType, Device, Format, FrameIntervals, FrameSizes, Ready, Stream};
 
 /// The V4L2 pixel formats the camera source can deliver, in the order it prefers them on equal
 /// fitness: 4:2:0 YUV first (what encoders and browsers want), then packed 4:2:2, then RGB, then
@@ -60,8 +65,14 @@ use crate::track::{EndReason, Track};
 pub enum CameraFormat {
     /// NV12: delivered as NV12.
     Nv12,
+    /// NM12 (V4L2_PIX_FMT_NV12M: NV12 with Y and UV in two buffer planes, multi-planar nodes
+    /// only): delivered as NV12.
+    Nv12m,
     /// YU12 (planar Y, U, V 4:2:0): delivered as I420.
     Yu12,
+    /// YM12 (V4L2_PIX_FMT_YUV420M: Y, U and V in three buffer planes, multi-planar nodes only):
+    /// delivered as I420.
+    Yu12m,
     /// YUYV (packed 4:2:2): converted to I420.
     Yuyv,
     /// UYVY (packed 4:2:2): converted to I420.
@@ -83,9 +94,11 @@ pub enum CameraFormat {
 }
 
 impl CameraFormat {
-    pub const PREFERENCE: [CameraFormat; 11] = [
+    pub const PREFERENCE: [CameraFormat; 13] = [
         CameraFormat::Nv12,
+        CameraFormat::Nv12m,
         CameraFormat::Yu12,
+        CameraFormat::Yu12m,
         CameraFormat::Yuyv,
         CameraFormat::Uyvy,
         CameraFormat::Bgrx,
@@ -100,7 +113,9 @@ impl CameraFormat {
     pub fn fourcc(self) -> [u8; 4] {
         match self {
             CameraFormat::Nv12 => *b"NV12",
+            CameraFormat::Nv12m => *b"NM12",
             CameraFormat::Yu12 => *b"YU12",
+            CameraFormat::Yu12m => *b"YM12",
             CameraFormat::Yuyv => *b"YUYV",
             CameraFormat::Uyvy => *b"UYVY",
             CameraFormat::Bgrx => *b"XR24",
@@ -125,19 +140,17 @@ impl CameraFormat {
     /// The WebCodecs format frames are delivered in.
     pub fn delivered(self) -> VideoPixelFormat {
         match self {
-            CameraFormat::Nv12 => VideoPixelFormat::Nv12,
+            CameraFormat::Nv12 | CameraFormat::Nv12m => VideoPixelFormat::Nv12,
             CameraFormat::Bgrx | CameraFormat::Bgr24 => VideoPixelFormat::Bgrx,
             CameraFormat::Bgra => VideoPixelFormat::Bgra,
             CameraFormat::Rgbx | CameraFormat::Rgb24 => VideoPixelFormat::Rgbx,
             CameraFormat::Rgba => VideoPixelFormat::Rgba,
-            CameraFormat::Yu12 | CameraFormat::Yuyv | CameraFormat::Uyvy | CameraFormat::Mjpeg => {
-                VideoPixelFormat::I420
-            }
+            CameraFormat::Yu12
+            | CameraFormat::Yu12m
+            | CameraFormat::Yuyv
+            | CameraFormat::Uyvy
+            | CameraFormat::Mjpeg => VideoPixelFormat::I420,
         }
-    }
-
-    fn from_fourcc(f: FourCC) -> Option<CameraFormat> {
-        CameraFormat::from_fourcc_bytes(f.repr)
     }
 
     /// Bytes in one row of the first plane at `width` (the least stride).
@@ -146,12 +159,25 @@ impl CameraFormat {
             CameraFormat::Yuyv | CameraFormat::Uyvy => Packed422::row_bytes(width),
             CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => 4 * width,
             CameraFormat::Rgb24 | CameraFormat::Bgr24 => 3 * width,
-            CameraFormat::Nv12 | CameraFormat::Yu12 | CameraFormat::Mjpeg => width,
+            CameraFormat::Nv12
+            | CameraFormat::Nv12m
+            | CameraFormat::Yu12
+            | CameraFormat::Yu12m
+            | CameraFormat::Mjpeg => width,
+        }
+    }
+
+    /// Buffer planes a frame of this format comes in (V4L2's num_planes).
+    pub(crate) fn buffer_planes(self) -> usize {
+        match self {
+            CameraFormat::Nv12m => 2,
+            CameraFormat::Yu12m => 3,
+            _ => 1,
         }
     }
 
     /// Bytes one frame needs in a buffer whose rows (of the first plane) are `stride` apart
-    /// (for MJPEG, the least a JPEG can be: SOI and EOI).
+    /// (for MJPEG, the least a JPEG can be: SOI and EOI; for NM12 and YM12, the luma plane).
     fn bytes(self, stride: usize, width: usize, height: usize) -> usize {
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
         match self {
@@ -198,6 +224,14 @@ pub struct CameraStats {
     pub dropped: u64,
     /// Frames whose sequence number was not greater than the previous one (0 on a sane driver).
     pub out_of_order: u64,
+    /// Frames delivered over the driver's own buffer (zero-copy), of `frames`.
+    pub zero_copy: u64,
+    /// Frames of a zero-copy format that were copied instead because consumers held the
+    /// camera's whole budget of driver buffers ([`ZERO_COPY_BUDGET`]); none is lost for it.
+    pub over_budget: u64,
+    /// Frames over driver buffers that are open now (held by consumers: processors' queues,
+    /// readers, sinks), this source's ledger; the log reports them when capture ends.
+    pub held: u64,
 }
 
 /// Shared with the fake camera ([`crate::source::fake`]), so its stats are the same counters.
@@ -207,6 +241,9 @@ pub(crate) struct Counters {
     last_sequence: AtomicU64,
     dropped: AtomicU64,
     out_of_order: AtomicU64,
+    zero_copy: AtomicU64,
+    over_budget: AtomicU64,
+    held: AtomicU64,
 }
 
 /// The capture counters of `track`'s source (summed over the sessions of a reacquired device,
@@ -217,22 +254,20 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
         last_sequence: c.last_sequence.load(Ordering::Relaxed) as u32,
         dropped: c.dropped.load(Ordering::Relaxed),
         out_of_order: c.out_of_order.load(Ordering::Relaxed),
+        zero_copy: c.zero_copy.load(Ordering::Relaxed),
+        over_budget: c.over_budget.load(Ordering::Relaxed),
+        held: c.held.load(Ordering::Relaxed),
     });
     each.reduce(|a, b| CameraStats {
         frames: a.frames + b.frames,
         last_sequence: b.last_sequence,
         dropped: a.dropped + b.dropped,
         out_of_order: a.out_of_order + b.out_of_order,
+        zero_copy: a.zero_copy + b.zero_copy,
+        over_budget: a.over_budget + b.over_budget,
+        // A lost session's lent frames may still be open: they are held all the same.
+        held: a.held + b.held,
     })
-}
-
-fn io_error(device: &str, what: &str, e: &std::io::Error) -> Error {
-    let kind = match e.raw_os_error() {
-        Some(libc::ENODEV) | Some(libc::ENOENT) | Some(libc::ENXIO) => ErrorKind::NoDevice,
-        Some(libc::EBUSY) => ErrorKind::Busy,
-        _ => ErrorKind::Io,
-    };
-    Error::new(kind, format!("V4L2 device \"{device}\": {what}: {e}"))
 }
 
 /// The best of `modes` by SelectSettings (earlier modes win ties), or Overconstrained naming
@@ -258,10 +293,15 @@ fn snap(target: f64, min: u32, max: u32, step: u32) -> u32 {
     min + (t - min) / step * step
 }
 
-/// The modes of `dev` libmst can deliver, in preference order of format.
-fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std::io::Result<Vec<CameraMode>> {
+/// The modes of `dev`'s queue `t` libmst can deliver, in preference order of format.
+fn modes(
+    dev: &Device,
+    t: BufType,
+    c: &VideoConstraints,
+    only: Option<CameraFormat>,
+) -> std::io::Result<Vec<CameraMode>> {
     let offered: Vec<CameraFormat> =
-        dev.enum_formats()?.into_iter().filter_map(|d| CameraFormat::from_fourcc(d.fourcc)).collect();
+        dev.enum_formats(t)?.into_iter().filter_map(CameraFormat::from_fourcc_bytes).collect();
     let target = |r: &ConstrainRange, p: Property| r.aim(p.default_value().unwrap_or_default());
     let mut list = Vec::new();
     let usable = |f: &CameraFormat| *f != CameraFormat::Mjpeg || crate::convert::jpeg::available();
@@ -269,15 +309,15 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
         .into_iter()
         .filter(|f| offered.contains(f) && only.is_none_or(|o| o == *f) && usable(f))
     {
-        let fcc = FourCC::new(&f.fourcc());
+        let fcc = f.fourcc();
         let mut sizes = Vec::new();
-        for s in dev.enum_framesizes(fcc).unwrap_or_default() {
-            match s.size {
-                FrameSizeEnum::Discrete(d) => sizes.push((d.width, d.height)),
-                FrameSizeEnum::Stepwise(s) => {
-                    let w = snap(target(&c.width, Property::Width), s.min_width, s.max_width, s.step_width);
-                    let h = snap(target(&c.height, Property::Height), s.min_height, s.max_height, s.step_height);
-                    for size in [(w, h), (s.max_width, s.max_height), (s.min_width, s.min_height)] {
+        for s in dev.enum_framesizes(fcc) {
+            match s {
+                FrameSizes::Discrete { width, height } => sizes.push((width, height)),
+                FrameSizes::Stepwise { min, max, step } => {
+                    let w = snap(target(&c.width, Property::Width), min.0, max.0, step.0);
+                    let h = snap(target(&c.height, Property::Height), min.1, max.1, step.1);
+                    for size in [(w, h), max, min] {
                         if !sizes.contains(&size) {
                             sizes.push(size);
                         }
@@ -288,18 +328,18 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
         if sizes.is_empty() {
             // No VIDIOC_ENUM_FRAMESIZES (e.g. an HDMI input, sized by its DV timings): the
             // current size is all we know.
-            if let Ok(cur) = dev.format() {
+            if let Ok(cur) = dev.g_fmt(t) {
                 sizes.push((cur.width, cur.height));
             }
         }
         for (w, h) in sizes.into_iter().filter(|&(w, h)| w > 0 && h > 0) {
             let mut intervals = Vec::new();
-            for i in dev.enum_frameintervals(fcc, w, h).unwrap_or_default() {
-                match i.interval {
-                    FrameIntervalEnum::Discrete(fr) => intervals.push((fr.numerator, fr.denominator)),
-                    FrameIntervalEnum::Stepwise(s) => {
-                        let fps = |fr: Fraction| fr.denominator as f64 / fr.numerator.max(1) as f64;
-                        let (lo, hi) = (fps(s.max), fps(s.min));
+            for i in dev.enum_frameintervals(fcc, w, h) {
+                match i {
+                    FrameIntervals::Discrete(fr) => intervals.push(fr),
+                    FrameIntervals::Stepwise { min, max } => {
+                        let fps = |fr: (u32, u32)| fr.1 as f64 / fr.0.max(1) as f64;
+                        let (lo, hi) = (fps(max), fps(min));
                         let t = target(&c.frame_rate, Property::FrameRate).clamp(lo, hi);
                         for v in [t, hi, lo] {
                             let iv = (1000, (v * 1000.0).round().max(1.0) as u32);
@@ -312,8 +352,7 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
             }
             if intervals.is_empty() {
                 // No VIDIOC_ENUM_FRAMEINTERVALS: the current interval is all we know.
-                let cur = dev.params().map(|p| (p.interval.numerator, p.interval.denominator)).unwrap_or((1, 30));
-                intervals.push(cur);
+                intervals.push(dev.g_parm(t).unwrap_or((1, 30)));
             }
             for interval in intervals.into_iter().filter(|i| i.0 > 0 && i.1 > 0) {
                 list.push(CameraMode { format: f, width: w, height: h, interval });
@@ -321,6 +360,18 @@ fn modes(dev: &Device, c: &VideoConstraints, only: Option<CameraFormat>) -> std:
         }
     }
     Ok(list)
+}
+
+/// The node `device_id` names, opened, the queue its capture goes through (single- or
+/// multi-planar), and its path now. Errors: NoDevice, Busy, Io, Unsupported (not a streaming capture node).
+fn open_capture(device_id: &str) -> Result<(Device, BufType, std::path::PathBuf)> {
+    let path = crate::device::v4l2::path_of(device_id)?;
+    let dev = Device::open(&path, format!("V4L2 device \"{device_id}\""))?;
+    let caps = dev.querycap().map_err(|e| dev.error("VIDIOC_QUERYCAP", &e))?;
+    let t = caps
+        .capture_type()
+        .ok_or_else(|| err!(Unsupported, "V4L2 device \"{device_id}\" is not a streaming capture node"))?;
+    Ok((dev, t, path))
 }
 
 /// The native modes of the V4L2 capture node `device_id` (an id from device enumeration) that
@@ -335,9 +386,8 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
     if !listed {
         return Err(err!(NoDevice, "no V4L2 camera {device_id:?}"));
     }
-    let path = crate::device::v4l2::path_of(device_id)?;
-    let dev = Device::with_path(&path).map_err(|e| io_error(device_id, "opening", &e))?;
-    modes(&dev, &VideoConstraints::default(), None).map_err(|e| io_error(device_id, "listing formats", &e))
+    let (dev, t, _) = open_capture(device_id)?;
+    modes(&dev, t, &VideoConstraints::default(), None).map_err(|e| dev.error("listing formats", &e))
 }
 
 /// Opens the V4L2 capture node `device_id` (an id from device enumeration, e.g.
@@ -349,8 +399,8 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
 /// (crop-and-scale and decimation from the native mode).
 ///
 /// Errors: NoDevice (unknown id, no camera), Busy, Overconstrained (naming width, height,
-/// aspectRatio or frameRate), InvalidArg (NaN or infinite constraint values), Unsupported (a
-/// multi-planar-only node, no pixel format libmst handles, or MJPEG asked for without
+/// aspectRatio or frameRate), InvalidArg (NaN or infinite constraint values), Unsupported (not
+/// a streaming capture node, no pixel format libmst handles, or MJPEG asked for without
 /// libturbojpeg), Io.
 pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraOptions) -> Result<Track> {
     let track = open_camera(device_id, constraints, options)?;
@@ -374,91 +424,190 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
             .find(|d| d.kind == DeviceKind::VideoInput && d.device_id == device_id)
             .ok_or_else(|| err!(NoDevice, "no V4L2 camera {device_id:?}"))?
     };
-    let path = crate::device::v4l2::path_of(&info.device_id)?;
     let id = info.device_id.as_str();
-    let dev = Device::with_path(&path).map_err(|e| io_error(id, "opening", &e))?;
-    let caps = dev.query_caps().map_err(|e| io_error(id, "VIDIOC_QUERYCAP", &e))?;
-    use v4l::capability::Flags;
-    if !caps.capabilities.contains(Flags::VIDEO_CAPTURE) || !caps.capabilities.contains(Flags::STREAMING) {
-        return Err(err!(Unsupported, "V4L2 device \"{id}\" is not a single-planar streaming capture node (multi-planar capture is not supported yet)"));
-    }
+    let (dev, t, path) = open_capture(id)?;
     if options.format == Some(CameraFormat::Mjpeg) {
         // Says what to install when the decoder is missing.
         crate::convert::jpeg::require()?;
     }
-    let all = modes(&dev, constraints, options.format).map_err(|e| io_error(id, "enumerating formats", &e))?;
+    let all = modes(&dev, t, constraints, options.format).map_err(|e| dev.error("enumerating formats", &e))?;
     if all.is_empty() {
-        let which =
-            options.format.map_or("NV12, YU12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| {
+        let which = options
+            .format
+            .map_or("NV12, NM12, YU12, YM12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| {
                 String::from_utf8_lossy(&f.fourcc()).into_owned()
             });
         return Err(err!(Unsupported, "V4L2 device \"{id}\" offers no {which} mode"));
     }
     let mode = choose(&all, constraints, id)?;
 
-    // The crate's format() returns the previous stride and size and set_format re-sends them.
-    let mut fmt = dev.format().map_err(|e| io_error(id, "VIDIOC_G_FMT", &e))?;
-    fmt.width = mode.width;
-    fmt.height = mode.height;
-    fmt.fourcc = FourCC::new(&mode.format.fourcc());
-    fmt.field_order = v4l::format::FieldOrder::Progressive;
-    fmt.stride = 0;
-    fmt.size = 0;
-    let got = dev.set_format(&fmt).map_err(|e| io_error(id, "VIDIOC_S_FMT", &e))?;
-    if got.fourcc != fmt.fourcc || got.width != mode.width || got.height != mode.height {
+    let want = Format::new(mode.format.fourcc(), mode.width, mode.height);
+    let got = dev.s_fmt(t, &want).map_err(|e| dev.error("VIDIOC_S_FMT", &e))?;
+    if got.fourcc != want.fourcc
+        || got.width != mode.width
+        || got.height != mode.height
+        || got.planes.len() != mode.format.buffer_planes()
+    {
         return Err(err!(
             Io,
             "V4L2 device \"{id}\" set {}x{} {} when asked for {}x{} {}",
             got.width,
             got.height,
-            got.fourcc,
+            String::from_utf8_lossy(&got.fourcc),
             mode.width,
             mode.height,
-            fmt.fourcc
+            String::from_utf8_lossy(&want.fourcc)
         ));
     }
-    let stride = (got.stride as usize).max(mode.format.row_bytes(mode.width as usize));
+    let stride = (got.planes[0].stride as usize).max(mode.format.row_bytes(mode.width as usize));
     let mut converter = Converter::new(mode.format, mode.width, mode.height, stride)?;
+    let chroma: Vec<usize> = got.planes[1..].iter().map(|p| p.stride as usize).collect();
+    converter.set_chroma_strides(&chroma)?;
     converter.set_lazy(true);
-    let colorimetry = V4l2Colorimetry::of_capture(dev.handle().fd()).map_err(|e| io_error(id, "VIDIOC_G_FMT", &e))?;
-    converter.set_colorimetry(colorimetry);
-    let params = v4l::video::capture::Parameters::new(Fraction::new(mode.interval.0, mode.interval.1));
-    let interval = match dev.set_params(&params) {
-        Ok(p) if p.interval.numerator > 0 && p.interval.denominator > 0 => {
-            (p.interval.numerator, p.interval.denominator)
-        }
+    let now = dev.g_fmt(t).map_err(|e| dev.error("VIDIOC_G_FMT", &e))?;
+    converter.set_colorimetry(V4l2Colorimetry::of(&now));
+    let interval = match dev.s_parm(t, mode.interval) {
+        Ok(i) if i.0 > 0 && i.1 > 0 => i,
         _ => mode.interval,
     };
     let mode = CameraMode { interval, ..mode };
 
+    // Buffers mapped and queued, streaming started: what fails here fails the open.
+    let dev = Arc::new(dev);
+    let as_is = converter.as_is().and_then(|(init, needed)| {
+        let meta = init.validate(needed).ok()?;
+        let (color_space, chroma_siting) = converter.color;
+        Some((VideoMeta { color_space, chroma_siting, ..meta }, needed))
+    });
+    let count = if as_is.is_some() { ZERO_COPY_BUFFERS } else { BUFFERS };
+    let mut stream = Stream::mmap(&dev, t, count)?;
+    if as_is.is_some() {
+        // Best effort: frames without a DMA-BUF are frames all the same.
+        stream.export();
+    }
+    stream.queue_all().map_err(|e| dev.error("VIDIOC_QBUF", &e))?;
+    stream.start().map_err(|e| dev.error("VIDIOC_STREAMON", &e))?;
+    let budget = stream.count().saturating_sub(DRIVER_RESERVE);
+
     let (core, track, counters) = camera_source(info.label.clone(), &mode);
     // Camera controls (issue 15, point 5): on their own fd, so they do not depend on capture.
     core.set_controls(Arc::new(crate::v4l2::controls::Controls::open(&path, id)?));
-    let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<()>>(1);
-    let id_owned = id.to_string();
-    // The crate's stream, its Drop included, lives and dies inside the contained thread.
-    spawn_producer(&core, "mst-v4l2-capture", move |core, stop| {
-        let mut stream = match Stream::with_buffers(&dev, Type::VideoCapture, 4) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = ready_tx.send(Err(io_error(&id_owned, "VIDIOC_REQBUFS/mmap", &e)));
-                return Ok(None);
-            }
-        };
-        let _ = ready_tx.send(Ok(()));
-        let mut cap = Capture { fd: dev.handle().fd(), mode, buffers: Buffers::new(converter, counters) };
-        let r = cap.run(&mut stream, core, stop);
-        drop(stream);
-        drop(dev);
-        Ok(r)
-    })?;
-    ready_rx
-        .recv()
-        .unwrap_or_else(|_| Err(err!(Io, "V4L2 device \"{id}\": the capture thread failed while setting up")))?;
+    let lender =
+        Arc::new(Lender { stream: std::sync::Mutex::new(stream), stopped: false.into(), counters: counters.clone() });
+    let mut cap = Capture { dev, t, lender, as_is, budget, mode, buffers: Buffers::new(converter, counters) };
+    spawn_producer(&core, "mst-v4l2-capture", move |core, stop| Ok(cap.run(core, stop)))?;
     if *constraints != VideoConstraints::default() {
         track.apply_constraints(constraints)?;
     }
     Ok(track)
+}
+
+/// mmap buffers requested from the driver for a format that is converted (each buffer is
+/// queued back as soon as its frame is made).
+const BUFFERS: u32 = 4;
+/// ... for a format delivered as it is (zero-copy: frames lend the buffers).
+const ZERO_COPY_BUFFERS: u32 = 8;
+/// Driver buffers never lent, so capture goes on however many frames consumers hold.
+const DRIVER_RESERVE: usize = 2;
+/// The driver buffers a camera lends to frames at most (of the 8 it asks for; the driver may
+/// give fewer); beyond it, frames are copied ([`CameraStats::over_budget`]).
+pub const ZERO_COPY_BUDGET: usize = ZERO_COPY_BUFFERS as usize - DRIVER_RESERVE;
+
+/// A capture stream shared by the capture thread and the frames that lend its buffers: the
+/// buffers stay mapped, and the node open, until the last of them is gone.
+struct Lender {
+    stream: std::sync::Mutex<Stream>,
+    /// Set (under the stream's lock) once streaming stopped: returned buffers are not queued.
+    stopped: std::sync::atomic::AtomicBool,
+    /// Its `held`: buffers lent to frames now.
+    counters: Arc<Counters>,
+}
+
+impl Lender {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
+        self.stream.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A lent buffer's last frame closed: back to the driver while streaming. A QBUF that fails
+    /// is the capture thread's to notice (DQBUF fails or poll reports the node gone).
+    fn give_back(&self, index: u32) {
+        let mut s = self.lock();
+        self.counters.held.fetch_sub(1, Ordering::Relaxed);
+        if !self.stopped.load(Ordering::Relaxed) {
+            let _ = s.queue(index, &[], 0);
+        }
+    }
+
+    /// STREAMOFF now (the driver gives every buffer back); lent buffers stay mapped until their
+    /// frames close.
+    fn stop(&self) {
+        let mut s = self.lock();
+        self.stopped.store(true, Ordering::Relaxed);
+        s.stop();
+    }
+}
+
+/// One driver buffer a frame lends (its used bytes); queued back to the driver when the last
+/// frame over it closes.
+struct Lent {
+    lender: Option<Arc<Lender>>,
+    index: u32,
+    ptr: *const u8,
+    len: usize,
+    /// The buffer's DMA-BUF, owned by the lender's stream (-1: none).
+    dmabuf: std::os::fd::RawFd,
+}
+
+/// The boxes are reused, so lending allocates nothing per frame once warm.
+static SPARE_LENT: SpareBoxes<Lent> = SpareBoxes::new(64);
+
+// SAFETY: the bytes are a mapping the Lender keeps alive (the Arc held here); the driver does
+// not write a dequeued buffer, and nothing else does while it is lent: shared reads only.
+unsafe impl Send for Lent {}
+// SAFETY: as above.
+unsafe impl Sync for Lent {}
+
+impl Lent {
+    fn new(lender: &Arc<Lender>, index: u32, data: &[u8], dmabuf: Option<std::os::fd::RawFd>) -> Box<Lent> {
+        lender.counters.held.fetch_add(1, Ordering::Relaxed);
+        let (ptr, len, dmabuf) = (data.as_ptr(), data.len(), dmabuf.unwrap_or(-1));
+        match SPARE_LENT.take() {
+            Some(mut b) => {
+                (b.lender, b.index, b.ptr, b.len, b.dmabuf) = (Some(lender.clone()), index, ptr, len, dmabuf);
+                b
+            }
+            None => Box::new(Lent { lender: Some(lender.clone()), index, ptr, len, dmabuf }),
+        }
+    }
+}
+
+impl ExternalMemory for Lent {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: see the Send impl: mapped for as long as `lender` is held, which it is until
+        // recycle or drop.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn dmabuf(&self) -> Option<std::os::fd::RawFd> {
+        // Open while the lender (its stream) is: held until recycle or drop.
+        (self.dmabuf >= 0).then_some(self.dmabuf)
+    }
+
+    fn recycle(mut self: Box<Self>) {
+        if let Some(l) = self.lender.take() {
+            l.give_back(self.index);
+        }
+        (self.ptr, self.len, self.dmabuf) = (std::ptr::null(), 0, -1);
+        SPARE_LENT.give(self);
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(l) = self.lender.take() {
+            l.give_back(self.index);
+        }
+    }
 }
 
 /// A camera source in `mode`, labelled `label`, with one track on it and its counters
@@ -481,7 +630,15 @@ pub(crate) fn camera_source(label: String, mode: &CameraMode) -> (Arc<SourceCore
 }
 
 struct Capture {
-    fd: std::os::raw::c_int,
+    dev: Arc<Device>,
+    t: BufType,
+    lender: Arc<Lender>,
+    /// For a format delivered as it is, the frames' metadata, validated once against the bytes
+    /// a buffer must hold (the second value): per frame only its timestamp, duration and
+    /// sequence change, so nothing is validated or allocated per frame.
+    as_is: Option<(VideoMeta, usize)>,
+    /// Buffers that may be lent at once.
+    budget: usize,
     mode: CameraMode,
     buffers: Buffers,
 }
@@ -506,9 +663,7 @@ impl Buffers {
         self.converter = converter;
     }
 
-    /// One buffer: its used bytes `data`, the driver's sequence number, whether the driver
-    /// flagged it as erroneous, and its capture time. Delivers its frame to `core`'s tracks;
-    /// Err(reason) when the source must end (None: the source is gone).
+    /// One single-plane buffer: [`buffer_planes`](Self::buffer_planes) with its used bytes.
     pub(crate) fn buffer(
         &mut self,
         core: &Weak<SourceCore>,
@@ -518,6 +673,29 @@ impl Buffers {
         ts: i64,
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
+        self.buffer_planes(core, &[data], seq, erroneous, ts, duration)
+    }
+
+    /// One buffer: the used bytes of each of its planes, the driver's sequence number, whether
+    /// the driver flagged it as erroneous, and its capture time. Delivers its frame to `core`'s
+    /// tracks; Err(reason) when the source must end (None: the source is gone).
+    pub(crate) fn buffer_planes(
+        &mut self,
+        core: &Weak<SourceCore>,
+        planes: &[&[u8]],
+        seq: u32,
+        erroneous: bool,
+        ts: i64,
+        duration: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        let Some(ts) = self.begin(seq, erroneous, ts) else { return Ok(()) };
+        let frame = self.converter.frame_planes(planes, ts, Some(duration), Some(seq as u64));
+        self.deliver(core, frame, seq, ts)
+    }
+
+    /// The sequence accounting of one buffer; its timestamp made strictly increasing, or None
+    /// when the driver flagged it as erroneous (counted as dropped).
+    fn begin(&mut self, seq: u32, erroneous: bool, ts: i64) -> Option<i64> {
         if let Some(prev) = self.last_seq {
             if seq <= prev {
                 self.counters.out_of_order.fetch_add(1, Ordering::Relaxed);
@@ -528,11 +706,22 @@ impl Buffers {
         self.last_seq = Some(seq);
         if erroneous {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+            return None;
         }
         // Strictly increasing, whatever the driver does.
-        let ts = ts.max(self.last_ts.saturating_add(1));
-        let frame = match self.converter.frame(data, ts, Some(duration), Some(seq as u64)) {
+        Some(ts.max(self.last_ts.saturating_add(1)))
+    }
+
+    /// Delivers the frame made for the buffer `begin` accepted (None: it could not be made,
+    /// counted as dropped).
+    fn deliver(
+        &mut self,
+        core: &Weak<SourceCore>,
+        frame: Result<Option<Frame>>,
+        seq: u32,
+        ts: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        let frame = match frame {
             Ok(Some(f)) => f,
             Ok(None) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
@@ -551,7 +740,7 @@ impl Buffers {
 
 /// How a camera ends when reading a buffer fails with `e`: the node went away, or an error.
 pub(crate) fn read_failed(e: &std::io::Error) -> EndReason {
-    if lost(e) {
+    if crate::v4l2::lost(e) {
         EndReason::DeviceLost
     } else {
         EndReason::Error
@@ -567,6 +756,8 @@ pub struct Converter {
     height: u32,
     /// Bytes between rows of the first plane, as the driver set it.
     stride: usize,
+    /// Bytes between rows of the chroma buffer planes of NM12 (one) and YM12 (two).
+    chroma_strides: [usize; 2],
     jpeg: Option<crate::convert::jpeg::Decoder>,
     /// MJPEG frames decode on first pixel access ([`Converter::set_lazy`]), by these decoders
     /// (held by the frames too, so freed with the last of them).
@@ -585,15 +776,41 @@ impl Converter {
             return Err(err!(InvalidArg, "a {width}x{height} {format:?} buffer cannot have rows {stride} bytes apart"));
         }
         let jpeg = if format == CameraFormat::Mjpeg { Some(crate::convert::jpeg::Decoder::new()?) } else { None };
+        let stride = if stride == 0 { row } else { stride };
+        let cw = (width as usize).div_ceil(2);
+        let chroma_strides = match format {
+            CameraFormat::Nv12m => [stride.max(2 * cw), 0],
+            _ => [(stride / 2).max(cw); 2],
+        };
         Ok(Converter {
             format,
             width,
             height,
-            stride: if stride == 0 { row } else { stride },
+            stride,
+            chroma_strides,
             jpeg,
             lazy: None,
             color: V4l2Colorimetry::default().frames(format),
         })
+    }
+
+    /// The strides of NM12's and YM12's chroma buffer planes, as the driver set them (until
+    /// set: NM12's is the luma's, YM12's half of it). Errors: InvalidArg (one shorter than a
+    /// chroma row).
+    pub fn set_chroma_strides(&mut self, strides: &[usize]) -> Result<()> {
+        let cw = (self.width as usize).div_ceil(2);
+        let least = if self.format == CameraFormat::Nv12m { 2 * cw } else { cw };
+        for (slot, &s) in self.chroma_strides.iter_mut().zip(strides) {
+            if s < least {
+                return Err(err!(
+                    InvalidArg,
+                    "{:?} chroma rows of {least} bytes cannot be {s} bytes apart",
+                    self.format
+                ));
+            }
+            *slot = s;
+        }
+        Ok(())
     }
 
     /// The colour the driver reports for the buffers (all defaults until set: for MJPEG,
@@ -616,7 +833,8 @@ impl Converter {
     /// The frame for one buffer (`data`: its used bytes), with `timestamp`, `duration` and
     /// `capture_sequence`; Ok(None) when the buffer is too short or cannot be decoded (the
     /// caller counts a dropped frame). A JPEG the decoder repaired (corrupt data) is delivered.
-    /// Errors: NoMemory.
+    /// NM12 and YM12 `data` holds the buffer planes one after the other, each rows × its
+    /// stride. Errors: NoMemory.
     pub fn frame(
         &mut self,
         data: &[u8],
@@ -624,10 +842,41 @@ impl Converter {
         duration: Option<i64>,
         capture_sequence: Option<u64>,
     ) -> Result<Option<Frame>> {
+        let (luma, ch) = (self.stride * self.height as usize, (self.height as usize).div_ceil(2));
+        match self.format {
+            CameraFormat::Nv12m if data.len() > luma => {
+                let (y, uv) = data.split_at(luma);
+                self.frame_planes(&[y, uv], timestamp, duration, capture_sequence)
+            }
+            CameraFormat::Yu12m if data.len() > luma + self.chroma_strides[0] * ch => {
+                let (y, uv) = data.split_at(luma);
+                let (u, v) = uv.split_at(self.chroma_strides[0] * ch);
+                self.frame_planes(&[y, u, v], timestamp, duration, capture_sequence)
+            }
+            CameraFormat::Nv12m | CameraFormat::Yu12m => Ok(None),
+            _ => self.frame_planes(&[data], timestamp, duration, capture_sequence),
+        }
+    }
+
+    /// As [`frame`](Self::frame), for a buffer of [`CameraFormat::buffer_planes`] planes
+    /// (each its used bytes); Ok(None) for another number of planes or a plane too short.
+    pub(crate) fn frame_planes(
+        &mut self,
+        planes: &[&[u8]],
+        timestamp: i64,
+        duration: Option<i64>,
+        capture_sequence: Option<u64>,
+    ) -> Result<Option<Frame>> {
         let (w, h) = (self.width as usize, self.height as usize);
-        if data.len() < self.format.bytes(self.stride, w, h) {
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        if planes.len() != self.format.buffer_planes() || planes[0].len() < self.format.bytes(self.stride, w, h) {
             return Ok(None);
         }
+        let chroma_row = if self.format == CameraFormat::Nv12m { 2 * cw } else { cw };
+        if planes[1..].iter().zip(self.chroma_strides).any(|(p, s)| p.len() < s * (ch - 1) + chroma_row) {
+            return Ok(None);
+        }
+        let data = planes[0];
         if let (CameraFormat::Mjpeg, Some(decoders)) = (self.format, &self.lazy) {
             let Some(decoder) = self.jpeg.as_mut() else { return Ok(None) };
             if decoder.check(data, w, h).is_err() {
@@ -641,8 +890,8 @@ impl Converter {
                 Frame::video_from_jpeg_lazily(data, tables, decoders, self.width, self.height, timestamp, duration)?;
             return Ok(Some(self.described(frame, capture_sequence)));
         }
-        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let s = self.stride;
+        let cs = self.chroma_strides;
         let mut decoded = true;
         let format = self.format;
         let jpeg = &mut self.jpeg;
@@ -658,6 +907,15 @@ impl Converter {
                     copy_plane(&data[s * h..], cs, img.planes[1], img.strides[1], cw, ch);
                     copy_plane(&data[s * h + cs * ch..], cs, img.planes[2], img.strides[2], cw, ch);
                 }
+                CameraFormat::Nv12m => {
+                    copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                    copy_plane(planes[1], cs[0], img.planes[1], img.strides[1], 2 * cw, ch);
+                }
+                CameraFormat::Yu12m => {
+                    copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                    copy_plane(planes[1], cs[0], img.planes[1], img.strides[1], cw, ch);
+                    copy_plane(planes[2], cs[1], img.planes[2], img.strides[2], cw, ch);
+                }
                 CameraFormat::Yuyv => packed422_to_i420(data, s, Packed422::Yuyv, img),
                 CameraFormat::Uyvy => packed422_to_i420(data, s, Packed422::Uyvy, img),
                 CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => {
@@ -671,6 +929,48 @@ impl Converter {
         Ok(decoded.then(|| self.described(frame, capture_sequence)))
     }
 
+    /// For a format a frame carries as it is (NV12, YU12 as I420, the 32-bit RGB orders), the
+    /// description of frames over the driver's buffer: the planes where the driver puts them
+    /// (the chroma after the luma, at its stride or half of it), and the bytes they span
+    /// (every row at its full stride, as WebCodecs counts). None for formats that are
+    /// converted or decoded, and for NM12 / YM12 (a frame's planes share one buffer).
+    pub(crate) fn as_is(&self) -> Option<(VideoFrameInit, usize)> {
+        let (s, h) = (self.stride, self.height as usize);
+        let (cw, ch) = ((self.width as usize).div_ceil(2), h.div_ceil(2));
+        let (layout, needed) = match self.format {
+            CameraFormat::Nv12 => {
+                let layout =
+                    vec![PlaneLayout { offset: 0, stride: s }, PlaneLayout { offset: s * h, stride: s.max(2 * cw) }];
+                (layout, s * h + s.max(2 * cw) * ch)
+            }
+            CameraFormat::Yu12 => {
+                let cs = (s / 2).max(cw);
+                let layout = vec![
+                    PlaneLayout { offset: 0, stride: s },
+                    PlaneLayout { offset: s * h, stride: cs },
+                    PlaneLayout { offset: s * h + cs * ch, stride: cs },
+                ];
+                (layout, s * h + 2 * cs * ch)
+            }
+            CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => {
+                (vec![PlaneLayout { offset: 0, stride: s }], s * h)
+            }
+            _ => return None,
+        };
+        let init = VideoFrameInit {
+            format: self.format.delivered(),
+            coded_width: self.width,
+            coded_height: self.height,
+            timestamp: 0,
+            duration: None,
+            layout: Some(layout),
+            visible_rect: None,
+            display_size: None,
+            color_space: None,
+        };
+        Some((init, needed))
+    }
+
     /// `frame` with the capture sequence and the driver's colour.
     fn described(&self, frame: Frame, capture_sequence: Option<u64>) -> Frame {
         let (color_space, chroma_siting) = self.color;
@@ -680,12 +980,6 @@ impl Converter {
             v.chroma_siting = chroma_siting;
         })
     }
-}
-
-/// time_t and its fields are i32 on 32-bit targets, hence the conversions.
-#[allow(clippy::useless_conversion)]
-fn us(sec: libc::time_t, usec: libc::c_long) -> i64 {
-    i64::from(sec) * 1_000_000 + i64::from(usec)
 }
 
 /// The colour description of a V4L2 capture format, as the driver reports it in struct
@@ -727,23 +1021,14 @@ const XFER_DCI_P3: u32 = 6;
 const XFER_SMPTE2084: u32 = 7;
 
 impl V4l2Colorimetry {
-    /// The current capture format's colour fields (VIDIOC_G_FMT on `fd`).
-    fn of_capture(fd: std::os::raw::c_int) -> std::io::Result<V4l2Colorimetry> {
-        // SAFETY: v4l2_format is a plain C struct; all-zero is a valid value.
-        let mut f: v4l::v4l_sys::v4l2_format = unsafe { std::mem::zeroed() };
-        f.type_ = Type::VideoCapture as u32;
-        // SAFETY: `f` is the v4l2_format VIDIOC_G_FMT fills.
-        unsafe { v4l::v4l2::ioctl(fd, v4l::v4l2::vidioc::VIDIOC_G_FMT, &mut f as *mut _ as *mut std::ffi::c_void) }?;
-        // SAFETY: a single-planar capture format fills the `pix` member of the union, and
-        // ycbcr_enc shares its word with hsv_enc (both u32).
-        let pix = unsafe { f.fmt.pix };
-        Ok(V4l2Colorimetry {
-            colorspace: pix.colorspace,
-            // SAFETY: as above.
-            ycbcr_enc: unsafe { pix.__bindgen_anon_1.ycbcr_enc },
-            quantization: pix.quantization,
-            xfer_func: pix.xfer_func,
-        })
+    /// The colour fields of a format the driver set.
+    fn of(f: &Format) -> V4l2Colorimetry {
+        V4l2Colorimetry {
+            colorspace: f.colorspace,
+            ycbcr_enc: f.ycbcr_enc,
+            quantization: f.quantization,
+            xfer_func: f.xfer_func,
+        }
     }
 
     /// What frames delivered from `format` buffers described this way are: their colour
@@ -818,94 +1103,110 @@ impl V4l2Colorimetry {
     }
 }
 
-/// Errors that mean the node went away while streaming.
-fn lost(e: &std::io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ENODEV) | Some(libc::EINVAL) | Some(libc::EIO) | Some(libc::EPIPE) | Some(libc::ENXIO)
-    )
-}
-
-/// V4L2_BUF_FLAG_ERROR, V4L2_BUF_FLAG_TIMESTAMP_MASK, V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC.
-const BUF_FLAG_ERROR: u32 = 0x0040;
-const BUF_FLAG_TIMESTAMP_MASK: u32 = 0xe000;
-const BUF_FLAG_TIMESTAMP_MONOTONIC: u32 = 0x2000;
-
-enum Wait {
-    Ready,
-    Stop,
-    Lost,
-    Timeout,
-}
-
 impl Capture {
-    /// poll() on the node and the stop eventfd.
-    fn wait(&self, stop: &StopSignal, timeout: Duration) -> Wait {
-        let mut fds = [
-            libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: stop.fd(), events: libc::POLLIN, revents: 0 },
-        ];
-        // SAFETY: fds is a live array of two pollfd for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis().min(i32::MAX as u128) as i32) };
-        if n < 0 {
-            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                Wait::Timeout
-            } else {
-                Wait::Lost
-            };
+    /// Captures until stopped (None) or until the device fails (the reason to end with), then
+    /// stops streaming.
+    fn run(&mut self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
+        let end = self.capture(core, stop);
+        self.lender.stop();
+        let held = self.lender.counters.held.load(Ordering::Relaxed);
+        if held > 0 {
+            crate::log::log(
+                crate::log::Level::Warning,
+                crate::log::Origin::Libmst,
+                &format!(
+                    "{}: capture ended with {held} of its frames still open (held by consumers: processors' \
+                     queues, readers, sinks); their driver buffers stay mapped and the device open until they close",
+                    self.dev.who()
+                ),
+            );
         }
-        if fds[1].revents != 0 || stop.is_raised() {
-            Wait::Stop
-        } else if fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
-            Wait::Lost
-        } else if fds[0].revents & libc::POLLIN != 0 {
-            Wait::Ready
-        } else {
-            Wait::Timeout
-        }
+        end
     }
 
-    /// Captures until stopped (None) or until the device fails (the reason to end with).
-    fn run(&mut self, stream: &mut Stream<'static>, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
+    fn capture(&mut self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
         let m = self.mode;
         let duration = (1e6 / m.frame_rate()).round() as i64;
         // A wait longer than this without a frame is a stall: poll again (stop still works).
         let patience = Duration::from_micros((3 * duration.max(0)) as u64).max(Duration::from_millis(500));
-        // The first next() queues every buffer, starts streaming and waits for a frame.
-        stream.set_timeout(Duration::from_secs(2));
-        let mut first = true;
         loop {
             if stop.is_raised() {
                 return None;
             }
-            if !first {
-                match self.wait(stop, patience) {
-                    Wait::Stop => return None,
-                    Wait::Lost => return Some(EndReason::DeviceLost),
-                    Wait::Timeout => continue,
-                    Wait::Ready => {}
-                }
-            }
-            let (buf, meta) = match stream.next() {
-                Ok(x) => x,
-                Err(e) if first && e.kind() == std::io::ErrorKind::TimedOut => return Some(EndReason::Error),
+            let dequeued = self.lender.lock().dequeue();
+            let d = match dequeued {
+                Ok(Some(d)) => d,
+                // Not under the stream's lock: frames closing on other threads take it.
+                Ok(None) => match self.dev.wait(self.t, stop.fd(), patience) {
+                    Ready::Stop => return None,
+                    Ready::Lost => return Some(EndReason::DeviceLost),
+                    Ready::Timeout | Ready::Buffer => continue,
+                },
                 Err(e) => return Some(read_failed(&e)),
             };
-            first = false;
-            let flags: u32 = meta.flags.bits();
-            let used = if meta.bytesused == 0 { buf.len() } else { (meta.bytesused as usize).min(buf.len()) };
-            let ts = if flags & BUF_FLAG_TIMESTAMP_MASK == BUF_FLAG_TIMESTAMP_MONOTONIC
-                && (meta.timestamp.sec != 0 || meta.timestamp.usec != 0)
-            {
-                us(meta.timestamp.sec, meta.timestamp.usec as libc::c_long)
+            let ts = d.timestamp.unwrap_or_else(monotonic_us);
+            let lend = self.as_is.is_some() && d.planes == 1 && !d.erroneous();
+            let delivered = if lend && self.lender.counters.held.load(Ordering::Relaxed) < self.budget as u64 {
+                self.lend(core, &d, ts, duration)
             } else {
-                monotonic_us()
+                if lend {
+                    self.buffers.counters.over_budget.fetch_add(1, Ordering::Relaxed);
+                }
+                self.copy(core, &d, ts, duration)
             };
-            let erroneous = flags & BUF_FLAG_ERROR != 0;
-            if let Err(end) = self.buffers.buffer(core, &buf[..used], meta.sequence, erroneous, ts, duration) {
+            if let Err(end) = delivered {
                 return end;
             }
         }
+    }
+
+    /// The buffer `d` as a frame over the driver's memory, queued back when it closes.
+    fn lend(
+        &mut self,
+        core: &Weak<SourceCore>,
+        d: &crate::v4l2::Dequeued,
+        ts: i64,
+        duration: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        let (meta, needed) = self.as_is.expect("a format delivered as it is");
+        let memory = {
+            let s = self.lender.lock();
+            let data = s.data(d, 0).unwrap_or(&[]);
+            if data.len() < needed {
+                // Short: the copy path drops it (counted) and queues the buffer back.
+                drop(s);
+                return self.copy(core, d, ts, duration);
+            }
+            let dmabuf = s.dmabuf(d.index).filter(|_| d.data[0].0 == 0);
+            Lent::new(&self.lender, d.index, &data[..needed], dmabuf)
+        };
+        let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
+        let meta =
+            VideoMeta { timestamp: ts, duration: Some(duration), capture_sequence: Some(d.sequence as u64), ..meta };
+        self.buffers.counters.zero_copy.fetch_add(1, Ordering::Relaxed);
+        let frame = Frame::wrap_validated(FrameMeta::Video(meta), memory);
+        self.buffers.deliver(core, Ok(Some(frame)), d.sequence, ts)
+    }
+
+    /// The buffer `d` copied, converted or decoded into a frame of its own, and queued back.
+    fn copy(
+        &mut self,
+        core: &Weak<SourceCore>,
+        d: &crate::v4l2::Dequeued,
+        ts: i64,
+        duration: i64,
+    ) -> std::result::Result<(), Option<EndReason>> {
+        let mut s = self.lender.lock();
+        let mut planes: [&[u8]; 3] = [&[]; 3];
+        let n = d.planes.min(planes.len());
+        for (p, slot) in planes[..n].iter_mut().enumerate() {
+            *slot = s.data(d, p).unwrap_or(&[]);
+        }
+        let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
+        if let Err(e) = s.queue(d.index, &[], 0) {
+            return Err(Some(read_failed(&e)));
+        }
+        delivered
     }
 }
 
@@ -992,6 +1293,63 @@ mod tests {
         let v = *c.frame(&buf, 6, None, None).unwrap().unwrap().video().unwrap();
         assert_eq!(v.color_space, VideoColorSpace { full_range: Some(true), ..VideoColorSpace::REC709 });
         assert_eq!(v.capture_sequence, None);
+    }
+
+    /// The frame's visible samples, plane by plane, rows tightly packed.
+    fn samples(f: &Frame) -> Vec<Vec<u8>> {
+        let v = f.video().unwrap();
+        let (w, h) = (v.visible_rect.width as usize, v.visible_rect.height as usize);
+        let dims: &[(usize, usize)] = if v.format == VideoPixelFormat::Nv12 {
+            &[(w, h), (w, h / 2)]
+        } else {
+            &[(w, h), (w / 2, h / 2), (w / 2, h / 2)]
+        };
+        dims.iter()
+            .enumerate()
+            .map(|(i, &(row, rows))| {
+                let (p, s) = f.plane(i).unwrap();
+                (0..rows).flat_map(|y| p[y * s..y * s + row].to_vec()).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn separate_plane_formats_read_each_plane_at_its_stride() {
+        // 4x2 NM12: Y rows 6 bytes apart, UV rows (one) in a plane of its own.
+        let y = [1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 0, 0];
+        let uv = [9, 10, 11, 12];
+        let mut c = Converter::new(CameraFormat::Nv12m, 4, 2, 6).unwrap();
+        c.set_chroma_strides(&[8]).unwrap();
+        let f = c.frame_planes(&[&y, &uv], 0, None, None).unwrap().unwrap();
+        assert_eq!(f.video().unwrap().format, VideoPixelFormat::Nv12);
+        assert_eq!(samples(&f), [vec![1, 2, 3, 4, 5, 6, 7, 8], vec![9, 10, 11, 12]]);
+        // A plane short of its rows, or a plane missing, is a dropped buffer, not a panic.
+        assert!(c.frame_planes(&[&y, &uv[..3]], 0, None, None).unwrap().is_none());
+        assert!(c.frame_planes(&[&y], 0, None, None).unwrap().is_none());
+        assert!(c.set_chroma_strides(&[3]).is_err());
+        // 4x2 YM12: three planes, chroma rows 4 bytes apart.
+        let mut c = Converter::new(CameraFormat::Yu12m, 4, 2, 4).unwrap();
+        c.set_chroma_strides(&[4, 4]).unwrap();
+        let f = c.frame_planes(&[&y[..8], &[20, 21, 0, 0], &[30, 31, 0, 0]], 0, None, None).unwrap().unwrap();
+        assert_eq!(f.video().unwrap().format, VideoPixelFormat::I420);
+        assert_eq!(samples(&f), [vec![1, 2, 3, 4, 0, 0, 5, 6], vec![20, 21], vec![30, 31]]);
+        // The same planes back to back in one slice (`frame`) give the same frame.
+        let joined = [&y[..8], &[20, 21, 0, 0][..], &[30, 31, 0, 0][..]].concat();
+        let g = c.frame(&joined, 0, None, None).unwrap().unwrap();
+        assert_eq!(samples(&g), samples(&f));
+    }
+
+    #[test]
+    fn formats_delivered_as_they_are_span_what_webcodecs_counts() {
+        for (format, stride) in [(CameraFormat::Nv12, 64), (CameraFormat::Yu12, 64), (CameraFormat::Bgrx, 256)] {
+            let (init, needed) = Converter::new(format, 60, 30, stride).unwrap().as_is().unwrap();
+            assert!(init.validate(needed).is_ok(), "{format:?}");
+            assert!(init.validate(needed - 1).is_err(), "{format:?}: {needed} is more than the layout needs");
+        }
+        // Converted or decoded formats, and separate-plane ones, are copied.
+        for format in [CameraFormat::Yuyv, CameraFormat::Rgb24, CameraFormat::Nv12m, CameraFormat::Yu12m] {
+            assert!(Converter::new(format, 60, 30, 0).unwrap().as_is().is_none(), "{format:?}");
+        }
     }
 
     #[test]

@@ -199,6 +199,9 @@ class MstCameraStats(_Sized):
         ("frames", C.c_uint64),
         ("dropped", C.c_uint64),
         ("out_of_order", C.c_uint64),
+        ("zero_copy", C.c_uint64),
+        ("over_budget", C.c_uint64),
+        ("held", C.c_uint64),
     ]
 
 
@@ -274,6 +277,14 @@ class MstPlaneLayout(C.Structure):
     _fields_ = [
         ("offset", C.c_size_t),
         ("stride", C.c_size_t),
+    ]
+
+
+class MstPlaneLayouts(_Sized):
+    _fields_ = [
+        ("struct_size", C.c_uint32),
+        ("count", C.c_uint32),
+        ("planes", MstPlaneLayout * 4),
     ]
 
 
@@ -356,14 +367,6 @@ class MstVideoCopyOptions(_Sized):
         ("num_planes", C.c_uint32),
         ("layout", MstPlaneLayout * 4),
         ("format", C.c_int32),
-    ]
-
-
-class MstPlaneLayouts(_Sized):
-    _fields_ = [
-        ("struct_size", C.c_uint32),
-        ("count", C.c_uint32),
-        ("planes", MstPlaneLayout * 4),
     ]
 
 
@@ -551,13 +554,13 @@ STRUCTS = {
     "MstFileStats": MstFileStats,
     "MstVideoColorSpace": MstVideoColorSpace,
     "MstPlaneLayout": MstPlaneLayout,
+    "MstPlaneLayouts": MstPlaneLayouts,
     "MstRect": MstRect,
     "MstVideoFrameInit": MstVideoFrameInit,
     "MstAudioDataInit": MstAudioDataInit,
     "MstVideoFrameInfo": MstVideoFrameInfo,
     "MstAudioDataInfo": MstAudioDataInfo,
     "MstVideoCopyOptions": MstVideoCopyOptions,
-    "MstPlaneLayouts": MstPlaneLayouts,
     "MstAudioCopyOptions": MstAudioCopyOptions,
     "MstAudioConstraints": MstAudioConstraints,
     "MstCaptureStats": MstCaptureStats,
@@ -596,6 +599,7 @@ FUNCTIONS = {
     "mst_file_sink_get_stats": (C.c_int32, [C.c_void_p, C.POINTER(MstFileStats)]),
     "mst_file_sink_free": (C.c_int32, [C.c_void_p]),
     "mst_frame_get_color_space": (C.c_int32, [C.c_void_p, C.POINTER(MstVideoColorSpace)]),
+    "mst_frame_get_dmabuf": (C.c_int32, [C.c_void_p, C.POINTER(C.c_int32), C.POINTER(MstPlaneLayouts)]),
     "mst_frame_create_video": (C.c_int32, [C.POINTER(MstVideoFrameInit), C.c_void_p, C.c_size_t, C.POINTER(C.c_void_p)]),
     "mst_frame_wrap_video": (C.c_int32, [C.POINTER(MstVideoFrameInit), C.c_void_p, C.c_size_t, C.c_void_p, C.c_void_p, C.POINTER(C.c_void_p)]),
     "mst_frame_create_audio": (C.c_int32, [C.POINTER(MstAudioDataInit), C.c_void_p, C.c_size_t, C.POINTER(C.c_void_p)]),

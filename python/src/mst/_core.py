@@ -15,7 +15,7 @@ import weakref
 import numpy as np
 
 from . import _abi, _constraints
-from .errors import InvalidState, call, check
+from .errors import InvalidState, Unsupported, call, check
 from ._lib import lib
 
 VIDEO, AUDIO = _abi.MST_KIND_VIDEO, _abi.MST_KIND_AUDIO
@@ -260,6 +260,18 @@ class VideoFrame(Frame):
             "fullRange": {_abi.MST_VIDEO_COLOR_RANGE_FULL: True,
                           _abi.MST_VIDEO_COLOR_RANGE_LIMITED: False}.get(cs.range),
         }
+
+    @property
+    def dmabuf(self):
+        """The frame's pixels as a DMA-BUF for GPU import: (fd, [(offset, stride) per plane]),
+        or None when they are not one (only zero-copy camera frames are). The fd stays libmst's,
+        open while the frame is: os.dup() it to keep it longer."""
+        fd, layout = C.c_int32(-1), _abi.MstPlaneLayouts()
+        try:
+            call("mst_frame_get_dmabuf", self, C.byref(fd), C.byref(layout))
+        except Unsupported:
+            return None
+        return fd.value, [(p.offset, p.stride) for p in layout.planes[:layout.count]]
 
     def planes(self):
         """Zero-copy, read-only numpy views of the coded planes, each (rows, row_bytes) uint8
@@ -774,8 +786,8 @@ class Track(_Handle):
 
     @property
     def camera_stats(self):
-        """A camera track's capture counters: last_sequence, frames, dropped, out_of_order
-        (mst.WrongType on another track)."""
+        """A camera track's capture counters: last_sequence, frames, dropped, out_of_order,
+        zero_copy, over_budget, held (mst.WrongType on another track)."""
         out = _abi.MstCameraStats()
         call("mst_track_get_camera_stats", self, C.byref(out))
         return Stats.of(out)

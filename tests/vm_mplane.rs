@@ -1,0 +1,258 @@
+//! Multi-planar V4L2 nodes, in the VM stage (`scripts/vm-test.sh`): vivid reloaded with
+//! `multiplanar=2`, which makes its capture and output nodes speak only the multi-planar API
+//! (V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE / _OUTPUT_MPLANE). Besides the formats it offers on a
+//! single-planar node, it then offers NM12 (NV12M) and YM12 (YUV420M), whose planes come in
+//! separate buffer planes. Every test puts vivid back to the VM's standard parameters
+//! (`n_devs=1 node_types=0x101`) before it returns, passing or failing ([`Multiplanar`]).
+//!
+//! Outside the VM there is no such device, so every test is `#[ignore]`d (see vm_camera.rs).
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mst::constraints::ConstrainRange;
+use mst::device::{self, DeviceKind};
+use mst::frame::VideoFrameInit;
+use mst::sink::v4l2::{output_formats, VideoOutput};
+use mst::source::v4l2::{camera, camera_modes, camera_stats, CameraFormat, CameraOptions};
+use mst::*;
+
+#[path = "common/vm.rs"]
+mod vm;
+use vm::in_vm;
+
+#[path = "common/vivid_loop.rs"]
+mod vivid_loop;
+use vivid_loop::{vivid, Loop};
+
+/// Long enough to tell a slow step on a busy host from one that never ends.
+const HANG: Duration = Duration::from_secs(20);
+
+const STANDARD: [&str; 3] = ["vivid", "n_devs=1", "node_types=0x101"];
+
+/// Runs busybox's rmmod or modprobe; retries rmmod while a node is still open (EAGAIN).
+fn module(tool: &str, args: &[&str]) -> bool {
+    let deadline = Instant::now() + HANG;
+    loop {
+        let out = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+        if out.status.success() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            eprintln!("{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until vivid's two nodes are listed.
+fn wait_for_vivid() {
+    let deadline = Instant::now() + HANG;
+    while !device::enumerate().is_ok_and(|l| {
+        [DeviceKind::VideoInput, DeviceKind::VideoOutput]
+            .iter()
+            .all(|k| l.iter().any(|d| d.kind == *k && d.group_id == "v4l2:platform:vivid-000"))
+    }) {
+        assert!(Instant::now() < deadline, "vivid's nodes did not appear");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// vivid reloaded with `multiplanar=2`; reloaded with the standard parameters on drop (also
+/// when the test fails), so the tests after it find the single-planar nodes as before.
+struct Multiplanar;
+
+impl Multiplanar {
+    fn new() -> Multiplanar {
+        assert!(module("rmmod", &["vivid"]), "rmmod vivid");
+        let guard = Multiplanar;
+        assert!(module("modprobe", &[&STANDARD[..], &["multiplanar=2"]].concat()), "modprobe vivid multiplanar=2");
+        wait_for_vivid();
+        guard
+    }
+}
+
+impl Drop for Multiplanar {
+    fn drop(&mut self) {
+        module("rmmod", &["vivid"]);
+        module("modprobe", &STANDARD);
+        wait_for_vivid();
+    }
+}
+
+fn exact(v: f64) -> ConstrainRange {
+    ConstrainRange { exact: Some(v), ..Default::default() }
+}
+
+/// The frame's visible samples, plane by plane, rows tightly packed; NV12's interleaved chroma
+/// is split into U and V so that NV12 and I420 frames compare.
+fn yuv(f: &Frame) -> [Vec<u8>; 3] {
+    let v = f.video().unwrap();
+    let (w, h) = (v.visible_rect.width as usize, v.visible_rect.height as usize);
+    let rows = |i: usize, row: usize, n: usize| -> Vec<u8> {
+        let (p, s) = f.plane(i).unwrap();
+        (0..n).flat_map(|y| p[y * s..y * s + row].iter().copied()).collect()
+    };
+    match v.format {
+        VideoPixelFormat::Nv12 => {
+            let uv = rows(1, w, h / 2);
+            [rows(0, w, h), uv.iter().step_by(2).copied().collect(), uv.iter().skip(1).step_by(2).copied().collect()]
+        }
+        VideoPixelFormat::I420 => [rows(0, w, h), rows(1, w / 2, h / 2), rows(2, w / 2, h / 2)],
+        f => panic!("not 4:2:0: {f:?}"),
+    }
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn mplane_nodes_are_listed_with_their_formats() {
+    if !in_vm("mplane_nodes_are_listed_with_their_formats") {
+        return;
+    }
+    let _vivid = Multiplanar::new();
+    let (cap, out) = (vivid(DeviceKind::VideoInput), vivid(DeviceKind::VideoOutput));
+    let modes = camera_modes(&cap).unwrap();
+    let formats: Vec<CameraFormat> = modes.iter().map(|m| m.format).fold(Vec::new(), |mut v, f| {
+        if !v.contains(&f) {
+            v.push(f);
+        }
+        v
+    });
+    println!("{cap}: {formats:?}");
+    for f in [CameraFormat::Nv12, CameraFormat::Nv12m, CameraFormat::Yu12, CameraFormat::Yu12m, CameraFormat::Yuyv] {
+        assert!(formats.contains(&f), "{f:?} not among {formats:?}");
+    }
+    assert!(modes.iter().any(|m| m.format == CameraFormat::Nv12m && (m.width, m.height) == (640, 360)), "{modes:?}");
+    let outs = output_formats(&out).unwrap();
+    println!("{out}: {outs:?}");
+    let fourccs: Vec<[u8; 4]> = outs.iter().map(|f| f.fourcc).collect();
+    assert!(fourccs.contains(b"YU12") && fourccs.contains(b"NV12"), "{outs:?}");
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn mplane_camera_captures_one_and_separate_plane_formats() {
+    if !in_vm("mplane_camera_captures_one_and_separate_plane_formats") {
+        return;
+    }
+    let _vivid = Multiplanar::new();
+    let id = vivid(DeviceKind::VideoInput);
+    let c = VideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() };
+    let mut bottoms = Vec::new();
+    for format in [CameraFormat::Nv12, CameraFormat::Nv12m, CameraFormat::Yu12, CameraFormat::Yu12m] {
+        let track = camera(&id, &c, &CameraOptions { format: Some(format) }).unwrap();
+        let p = Processor::new(&track, 4);
+        let got: Vec<Frame> = (0..4)
+            .map(|i| p.read(Wait::For(Duration::from_secs(5))).unwrap_or_else(|e| panic!("{format:?} {i}: {e}")).frame)
+            .collect();
+        let stats = camera_stats(&track).unwrap();
+        println!("{format:?}: {stats:?}");
+        track.stop();
+        for f in &got {
+            let v = f.video().unwrap();
+            assert_eq!((v.format, v.visible_rect.width, v.visible_rect.height), (format.delivered(), 640, 360));
+        }
+        // vivid's on-screen counters change every frame.
+        assert!(got.windows(2).all(|w| w[0].data() != w[1].data()), "{format:?}: two consecutive frames are identical");
+        let [y, u, v] = yuv(&got[3]);
+        // The colour bars: luma and both chroma planes vary across a row.
+        for (name, plane, w) in [("Y", &y, 640), ("U", &u, 320), ("V", &v, 320)] {
+            let row = &plane[plane.len() - w..];
+            assert!(row.iter().any(|&b| b != row[0]), "{format:?}: a constant {name} row");
+        }
+        // The bottom rows (below the on-screen text) are the same picture in every format.
+        bottoms.push((
+            format,
+            y[y.len() - 640 * 8..].to_vec(),
+            u[u.len() - 320 * 4..].to_vec(),
+            v[v.len() - 320 * 4..].to_vec(),
+        ));
+    }
+    let (f0, y0, u0, v0) = &bottoms[0];
+    for (f, y, u, v) in &bottoms[1..] {
+        assert!(y == y0 && u == u0 && v == v0, "{f:?}'s picture differs from {f0:?}'s");
+    }
+}
+
+/// A distinctive static 1280x720 I420 picture: every sample depends on its position.
+fn pattern(w: usize, h: usize) -> Vec<u8> {
+    let mut d = vec![0u8; w * h * 3 / 2];
+    for y in 0..h {
+        for x in 0..w {
+            d[y * w + x] = 16 + ((x * 7 + y * 13 + (x / 37) * (y / 29)) % 220) as u8;
+        }
+    }
+    let (cw, ch) = (w / 2, h / 2);
+    for y in 0..ch {
+        for x in 0..cw {
+            d[w * h + y * cw + x] = 16 + ((x * 3 + y * 5) % 225) as u8;
+            d[w * h + cw * ch + y * cw + x] = 16 + ((x * 11 + y * 2 + 100) % 225) as u8;
+        }
+    }
+    d
+}
+
+/// vivid loops its output into its capture only when both use the same fourcc: the output
+/// writes I420 as YU12 (offered on its multi-planar node too), so the camera captures YU12,
+/// here through the multi-planar API. (Separate-plane capture is checked against the same
+/// picture in the other formats above.)
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn mplane_output_loops_back_to_mplane_capture_bit_exact() {
+    if !in_vm("mplane_output_loops_back_to_mplane_capture_bit_exact") {
+        return;
+    }
+    let _vivid = Multiplanar::new();
+    let (cap_id, out_id) = (vivid(DeviceKind::VideoInput), vivid(DeviceKind::VideoOutput));
+    let _loop = Loop::new();
+    let (w, h) = (1280usize, 720usize);
+    let picture = pattern(w, h);
+    let init = VideoFrameInit {
+        format: VideoPixelFormat::I420,
+        coded_width: w as u32,
+        coded_height: h as u32,
+        timestamp: 0,
+        duration: Some(33_333),
+        layout: None,
+        visible_rect: None,
+        display_size: None,
+        color_space: None,
+    };
+    let g = Arc::new(Generator::new(Kind::Video));
+    let sink = VideoOutput::open(g.track(), &out_id).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (g, stop, picture) = (g.clone(), stop.clone(), picture.clone());
+        std::thread::spawn(move || {
+            let mut n = 0i64;
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                let f = Frame::video_copy(&VideoFrameInit { timestamp: n * 33_333, ..init.clone() }, &picture).unwrap();
+                g.write(f).map_err(|(e, _)| e).unwrap();
+                n += 1;
+                std::thread::sleep(Duration::from_millis(40));
+            }
+        })
+    };
+    let c = VideoConstraints { width: exact(w as f64), height: exact(h as f64), ..Default::default() };
+    let cam = camera(&cap_id, &c, &CameraOptions { format: Some(CameraFormat::Yu12) }).unwrap();
+    let p = Processor::new(&cam, 2);
+    let want = [picture[..w * h].to_vec(), picture[w * h..w * h * 5 / 4].to_vec(), picture[w * h * 5 / 4..].to_vec()];
+    let t0 = Instant::now();
+    let (mut seen, mut matched) = (0, false);
+    while !matched && t0.elapsed() < Duration::from_secs(40) {
+        let f = p.read(Wait::For(Duration::from_secs(5))).unwrap_or_else(|e| panic!("after {seen} frames: {e}")).frame;
+        seen += 1;
+        matched = yuv(&f) == want;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    writer.join().unwrap();
+    cam.stop();
+    g.close();
+    let stats = sink.finish().unwrap();
+    println!("{seen} frames read in {:?}; output {stats:?}", t0.elapsed());
+    assert!(matched, "the written picture never came back bit for bit in {seen} frames");
+    assert_eq!((stats.width, stats.height, &stats.fourcc.to_le_bytes()), (1280, 720, b"YU12"), "{stats:?}");
+    assert_eq!(stats.error, None);
+}

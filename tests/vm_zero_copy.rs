@@ -1,0 +1,205 @@
+//! Zero-copy capture against vivid, in the VM stage (`scripts/vm-test.sh`): NV12 frames are
+//! the driver's own mmap'd buffers, lent to consumers and queued back when they close.
+//! Measures the media bytes copied per frame (0) and the camera-to-read latency (printed:
+//! timestamps are the buffers' CLOCK_MONOTONIC capture times, which vivid sets to the end of
+//! the frame period, so a value can be negative). Lent frames hand out their buffer's DMA-BUF
+//! (VIDIOC_EXPBUF).
+//!
+//! Outside the VM there is no such device, so every test is `#[ignore]`d (see vm_camera.rs).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mst::constraints::ConstrainRange;
+use mst::device::{self, DeviceKind};
+use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions, ZERO_COPY_BUDGET};
+use mst::*;
+
+#[path = "common/vm.rs"]
+mod vm;
+use vm::in_vm;
+
+fn vivid_camera() -> String {
+    let list = device::enumerate().unwrap();
+    list.iter()
+        .find(|d| d.kind == DeviceKind::VideoInput && d.group_id == "v4l2:platform:vivid-000")
+        .unwrap_or_else(|| panic!("no vivid camera in {list:#?}"))
+        .device_id
+        .clone()
+}
+
+fn monotonic_us() -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
+}
+
+fn read(p: &Processor, what: &str) -> Frame {
+    p.read(Wait::For(Duration::from_secs(5))).unwrap_or_else(|e| panic!("{what}: {e}")).frame
+}
+
+fn camera_640x360(format: CameraFormat) -> Track {
+    let exact = |v: f64| ConstrainRange { exact: Some(v), ..Default::default() };
+    let c = VideoConstraints {
+        width: exact(640.0),
+        height: exact(360.0),
+        frame_rate: ConstrainRange { ideal: Some(30.0), ..Default::default() },
+        ..Default::default()
+    };
+    camera(&vivid_camera(), &c, &CameraOptions { format: Some(format) }).unwrap()
+}
+
+fn nv12_camera() -> Track {
+    camera_640x360(CameraFormat::Nv12)
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn nv12_capture_copies_no_media_bytes() {
+    if !in_vm("nv12_capture_copies_no_media_bytes") {
+        return;
+    }
+    let track = nv12_camera();
+    let p = Processor::new(&track, 2);
+    for i in 0..5 {
+        read(&p, &format!("warm-up frame {i}"));
+    }
+    let (before, stats0) = (stats::media_bytes_copied(), camera_stats(&track).unwrap());
+    let n = 60;
+    let mut latency: Vec<i64> = Vec::with_capacity(n);
+    for i in 0..n {
+        let f = read(&p, &format!("frame {i}"));
+        latency.push(monotonic_us() - f.video().unwrap().timestamp);
+        let v = f.video().unwrap();
+        assert_eq!((v.format, v.coded_width, v.coded_height), (VideoPixelFormat::Nv12, 640, 360), "{v:?}");
+    }
+    let copied = stats::media_bytes_copied() - before;
+    let stats1 = camera_stats(&track).unwrap();
+    track.stop();
+    latency.sort_unstable();
+    let pct = |q: f64| latency[((latency.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "NV12 640x360: {n} frames read, {copied} media bytes copied ({} per frame); camera-to-read latency \
+         p50 {} us, p99 {} us, max {} us; {stats1:?}",
+        copied / n as u64,
+        pct(0.5),
+        pct(0.99),
+        latency[latency.len() - 1]
+    );
+    let frames = stats1.frames - stats0.frames;
+    assert!(frames >= n as u64, "{stats0:?} {stats1:?}");
+    assert_eq!(stats1.zero_copy - stats0.zero_copy, frames - (stats1.over_budget - stats0.over_budget));
+    assert!(stats1.zero_copy - stats0.zero_copy >= n as u64 / 2, "{stats0:?} {stats1:?}");
+    assert_eq!(copied, 0, "NV12 capture copied {copied} media bytes over {n} frames");
+
+    // For comparison (printed only): YUYV, converted to I420 on the capture thread.
+    let track = camera_640x360(CameraFormat::Yuyv);
+    let p = Processor::new(&track, 2);
+    for i in 0..5 {
+        read(&p, &format!("YUYV warm-up frame {i}"));
+    }
+    let before = stats::media_bytes_copied();
+    let mut latency: Vec<i64> =
+        (0..n).map(|i| monotonic_us() - read(&p, &format!("YUYV frame {i}")).video().unwrap().timestamp).collect();
+    let copied = stats::media_bytes_copied() - before;
+    track.stop();
+    latency.sort_unstable();
+    let pct = |q: f64| latency[((latency.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "YUYV 640x360 (converted): {n} frames read, {} media bytes copied per frame; camera-to-read latency \
+         p50 {} us, p99 {} us",
+        copied / n as u64,
+        pct(0.5),
+        pct(0.99)
+    );
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn held_frames_keep_their_pixels_and_capture_goes_on() {
+    if !in_vm("held_frames_keep_their_pixels_and_capture_goes_on") {
+        return;
+    }
+    let track = nv12_camera();
+    let p = Processor::new(&track, 2);
+    // Hold more frames than the budget: capture goes on (copying beyond it), and no held
+    // frame's pixels change while it is held (the driver does not write a lent buffer).
+    let held: Vec<(Frame, Vec<u8>)> = (0..ZERO_COPY_BUDGET + 4)
+        .map(|i| {
+            let f = read(&p, &format!("held frame {i}"));
+            let copy = f.data().to_vec();
+            (f, copy)
+        })
+        .collect();
+    let s = camera_stats(&track).unwrap();
+    println!("holding {}: {s:?}", held.len());
+    assert!(s.over_budget > 0, "{s:?}");
+    for i in 0..10 {
+        read(&p, &format!("frame {i} while holding"));
+    }
+    for (i, (f, copy)) in held.iter().enumerate() {
+        assert!(f.data() == &copy[..], "held frame {i} changed");
+    }
+    let lent_before = camera_stats(&track).unwrap().zero_copy;
+    drop(held);
+    // The buffers went back: frames are lent again.
+    for i in 0..10 {
+        read(&p, &format!("frame {i} after release"));
+    }
+    let s = camera_stats(&track).unwrap();
+    assert!(s.zero_copy > lent_before, "no frame lent after the held ones closed: {s:?}");
+    // A frame held past the track's end keeps its pixels until it closes; the ledger counts
+    // it, and the log reports it when capture ends.
+    let last = read(&p, "last frame");
+    let copy = last.data().to_vec();
+    drop(p);
+    let logged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = logged.clone();
+    let previous = log::set_receiver(Some(Arc::new(move |_, _, m: &std::ffi::CStr| {
+        sink.lock().unwrap().push(m.to_string_lossy().into_owned())
+    })));
+    track.stop();
+    log::set_receiver(previous);
+    let s = camera_stats(&track).unwrap();
+    assert_eq!(s.held, 1, "{s:?}");
+    let logged = logged.lock().unwrap();
+    println!("{logged:?}");
+    assert!(logged.iter().any(|m| m.contains("capture ended with 1 of its frames still open")), "{logged:?}");
+    assert!(last.data() == &copy[..]);
+    drop(last);
+    assert_eq!(camera_stats(&track).unwrap().held, 0);
+}
+
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn lent_frames_hand_out_their_dmabuf() {
+    if !in_vm("lent_frames_hand_out_their_dmabuf") {
+        return;
+    }
+    let track = nv12_camera();
+    let p = Processor::new(&track, 2);
+    let f = read(&p, "frame");
+    let v = *f.video().unwrap();
+    let d = f.dmabuf().expect("vivid exports its buffers: a lent NV12 frame has a DMA-BUF");
+    println!("{d:?}");
+    assert!(d.fd >= 0);
+    assert_eq!(d.planes, 2);
+    assert_eq!(&d.layout[..2], &v.layout[..2]);
+    // The DMA-BUF's bytes are the frame's.
+    let len = v.layout[1].offset + v.layout[1].stride * 180;
+    let map = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, d.fd, 0) };
+    assert_ne!(map, libc::MAP_FAILED, "mmap of the DMA-BUF: {}", std::io::Error::last_os_error());
+    let mapped = unsafe { std::slice::from_raw_parts(map as *const u8, len) };
+    assert!(mapped == &f.data()[..len], "the DMA-BUF's bytes differ from the frame's");
+    unsafe { libc::munmap(map, len) };
+    track.stop();
+    drop(p);
+    assert_eq!(f.dmabuf().map(|d| d.planes), Some(2), "held past the stop, the frame keeps it");
+    drop(f);
+    let yuyv =
+        camera(&vivid_camera(), &VideoConstraints::default(), &CameraOptions { format: Some(CameraFormat::Yuyv) })
+            .unwrap();
+    let p = Processor::new(&yuyv, 2);
+    assert_eq!(read(&p, "YUYV frame").dmabuf(), None, "a converted frame has no DMA-BUF");
+    yuyv.stop();
+}
