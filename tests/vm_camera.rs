@@ -31,16 +31,6 @@ fn exact(v: f64) -> ConstrainRange {
     ConstrainRange { exact: Some(v), ..Default::default() }
 }
 
-/// vivid's capture node's device id, from the enumeration.
-fn vivid_camera() -> String {
-    let list = device::enumerate().unwrap();
-    list.iter()
-        .find(|d| d.kind == DeviceKind::VideoInput && d.group_id == "v4l2:platform:vivid-000")
-        .unwrap_or_else(|| panic!("no vivid camera in {list:#?}"))
-        .device_id
-        .clone()
-}
-
 fn vga_360p_30() -> VideoConstraints {
     VideoConstraints { width: ideal(640.0), height: ideal(360.0), frame_rate: ideal(30.0), ..Default::default() }
 }
@@ -54,7 +44,7 @@ fn frames(track: &Track, n: usize) -> Vec<Frame> {
 }
 
 fn capture_in(format: CameraFormat) {
-    let id = vivid_camera();
+    let id = vm::vivid_camera();
     let t0 = Instant::now();
     let track = camera(&id, &vga_360p_30(), &CameraOptions { format: Some(format) }).unwrap();
     let s = track.settings();
@@ -171,7 +161,7 @@ fn camera_constraints_the_mode_lacks_are_cropped_and_scaled() {
     // vivid has no 400x300 mode: the track crops and scales a larger one.
     let c =
         VideoConstraints { width: exact(400.0), height: exact(300.0), frame_rate: ideal(30.0), ..Default::default() };
-    let track = camera(&vivid_camera(), &c, &CameraOptions::default()).unwrap();
+    let track = camera(&vm::vivid_camera(), &c, &CameraOptions::default()).unwrap();
     let caps = track.capabilities();
     println!("native mode {:?}; settings {:?}", caps.native, track.settings());
     let (w, h, _) = caps.native.unwrap();
@@ -192,17 +182,17 @@ fn camera_impossible_constraints_are_overconstrained() {
         return;
     }
     let c = VideoConstraints { width: exact(5000.0), ..Default::default() };
-    let e = camera(&vivid_camera(), &c, &CameraOptions::default()).unwrap_err();
+    let e = camera(&vm::vivid_camera(), &c, &CameraOptions::default()).unwrap_err();
     println!("{e}");
     assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("width")), "{e}");
     let c = VideoConstraints {
         frame_rate: ConstrainRange { min: Some(1000.0), ..Default::default() },
         ..Default::default()
     };
-    let e = camera(&vivid_camera(), &c, &CameraOptions::default()).unwrap_err();
+    let e = camera(&vm::vivid_camera(), &c, &CameraOptions::default()).unwrap_err();
     assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("frameRate")), "{e}");
     // The device is free again: it opens.
-    camera(&vivid_camera(), &vga_360p_30(), &CameraOptions::default()).unwrap().stop();
+    camera(&vm::vivid_camera(), &vga_360p_30(), &CameraOptions::default()).unwrap().stop();
 }
 
 #[test]
@@ -211,7 +201,7 @@ fn camera_unbinding_vivid_ends_the_track_with_device_lost() {
     if !in_vm("camera_unbinding_vivid_ends_the_track_with_device_lost") {
         return;
     }
-    let id = vivid_camera();
+    let id = vm::vivid_camera();
     let track = camera(&id, &vga_360p_30(), &CameraOptions::default()).unwrap();
     let (tx, rx) = mpsc::channel();
     track.set_ended_callback(Some(Box::new(move |r| {

@@ -11,7 +11,7 @@ use std::ffi::c_void;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use mst::constraints::{ConstrainMode, ConstrainRange, Control, MeteringMode, ModeControl, SettingsRange};
-use mst::device::{self, DeviceKind};
+use mst::device;
 use mst::source::v4l2::{camera, CameraOptions};
 use mst::*;
 use v4l::v4l2::vidioc;
@@ -42,15 +42,6 @@ const MODE_CIDS: [(ModeControl, u32); 3] = [
     (ModeControl::Focus, sys::V4L2_CID_FOCUS_AUTO),
 ];
 
-fn vivid_camera() -> String {
-    let list = device::enumerate().unwrap();
-    list.iter()
-        .find(|d| d.kind == DeviceKind::VideoInput && d.group_id == "v4l2:platform:vivid-000")
-        .unwrap_or_else(|| panic!("no vivid camera in {list:#?}"))
-        .device_id
-        .clone()
-}
-
 /// A small camera track on vivid (the controls do not depend on the mode).
 fn track() -> Track {
     let c = VideoConstraints {
@@ -58,12 +49,12 @@ fn track() -> Track {
         height: ConstrainRange { ideal: Some(180.0), ..Default::default() },
         ..Default::default()
     };
-    camera(&vivid_camera(), &c, &CameraOptions::default()).unwrap()
+    camera(&vm::vivid_camera(), &c, &CameraOptions::default()).unwrap()
 }
 
 /// The test's own fd on the camera's node.
 fn node() -> OwnedFd {
-    let path = device::v4l2::path_of(&vivid_camera()).unwrap();
+    let path = device::v4l2::path_of(&vm::vivid_camera()).unwrap();
     OwnedFd::from(std::fs::OpenOptions::new().read(true).write(true).open(path).unwrap())
 }
 
@@ -254,7 +245,7 @@ fn controls_let_go_of_the_device_when_the_camera_stops() {
     if !in_vm("controls_let_go_of_the_device_when_the_camera_stops") {
         return;
     }
-    let path = device::v4l2::path_of(&vivid_camera()).unwrap();
+    let path = device::v4l2::path_of(&vm::vivid_camera()).unwrap();
     assert_eq!(fds_on(&path), 0, "an fd on {path:?} before the test");
     let t = track();
     assert!(fds_on(&path) >= 2, "the capture fd and the controls' fd");

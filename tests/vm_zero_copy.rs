@@ -11,22 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mst::constraints::ConstrainRange;
-use mst::device::{self, DeviceKind};
 use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions, ZERO_COPY_BUDGET};
 use mst::*;
 
 #[path = "common/vm.rs"]
 mod vm;
 use vm::in_vm;
-
-fn vivid_camera() -> String {
-    let list = device::enumerate().unwrap();
-    list.iter()
-        .find(|d| d.kind == DeviceKind::VideoInput && d.group_id == "v4l2:platform:vivid-000")
-        .unwrap_or_else(|| panic!("no vivid camera in {list:#?}"))
-        .device_id
-        .clone()
-}
 
 fn monotonic_us() -> i64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -46,7 +36,7 @@ fn camera_640x360(format: CameraFormat) -> Track {
         frame_rate: ConstrainRange { ideal: Some(30.0), ..Default::default() },
         ..Default::default()
     };
-    camera(&vivid_camera(), &c, &CameraOptions { format: Some(format) }).unwrap()
+    camera(&vm::vivid_camera(), &c, &CameraOptions { format: Some(format) }).unwrap()
 }
 
 fn nv12_camera() -> Track {
@@ -197,7 +187,7 @@ fn lent_frames_hand_out_their_dmabuf() {
     assert_eq!(f.dmabuf().map(|d| d.planes), Some(2), "held past the stop, the frame keeps it");
     drop(f);
     let yuyv =
-        camera(&vivid_camera(), &VideoConstraints::default(), &CameraOptions { format: Some(CameraFormat::Yuyv) })
+        camera(&vm::vivid_camera(), &VideoConstraints::default(), &CameraOptions { format: Some(CameraFormat::Yuyv) })
             .unwrap();
     let p = Processor::new(&yuyv, 2);
     assert_eq!(read(&p, "YUYV frame").dmabuf(), None, "a converted frame has no DMA-BUF");

@@ -30,3 +30,14 @@ pub fn read_out_after_end(p: &mst::Processor, hang: std::time::Duration, what: &
     assert_eq!(e.kind, mst::ErrorKind::Ended, "{e}");
     assert!(after <= queued, "{after} {what} read after the end, {queued} were queued");
 }
+
+/// vivid's capture node's device id, from the enumeration.
+#[allow(dead_code)] // not every VM test file opens vivid's camera
+pub fn vivid_camera() -> String {
+    let list = mst::device::enumerate().unwrap();
+    list.iter()
+        .find(|d| d.kind == mst::device::DeviceKind::VideoInput && d.group_id == "v4l2:platform:vivid-000")
+        .unwrap_or_else(|| panic!("no vivid camera in {list:#?}"))
+        .device_id
+        .clone()
+}
