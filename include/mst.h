@@ -2930,8 +2930,10 @@ MstStatus mst_processor_free(struct MstProcessor *processor);
  * Makes the track's device source (every track on it, clones included) reacquire the device
  * after it is unplugged or its driver unbound: the tracks stay live and muted (the mute
  * callback says so, mst_track_get_muted() is true), and when a device with the same identity
- * is back it is opened again with the constraints (and camera options) the track was created
- * with, and the tracks unmute and go on. The identity is more than the id: for a V4L2 camera
+ * is back it is opened again with the camera options the track was created with and the
+ * constraints last applied to one of its tracks (a camera's controls an applyConstraints set
+ * are written to it again, as it comes back with its defaults; its controls, settings and
+ * capabilities are then the new device's), and the tracks unmute and go on. The identity is more than the id: for a V4L2 camera
  * its driver, card name, bus_info and USB serial number (never its /dev node number); for an
  * ALSA microphone its card's id and long name; for a fake device its label and media. A
  * device that does not match is not taken. The tracks end with MST_END_REASON_DEVICE_LOST
@@ -2951,7 +2953,8 @@ MstStatus mst_processor_free(struct MstProcessor *processor);
  * is gone), MST_ERR_NO_MEMORY (no thread).
  * Spec: libmst extension (since 1.3); the muted attribute while the device is away.
  */
-MstStatus mst_track_set_reacquire(struct MstTrack *track, uint32_t timeout_ms);
+MstStatus mst_track_set_reacquire(struct MstTrack *track,
+                                  uint32_t timeout_ms);
 
 /**
  * Starts a moving test pattern (scrolling 75% colour bars and a bouncing white square) and

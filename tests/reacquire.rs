@@ -104,6 +104,36 @@ fn a_removed_camera_mutes_the_track_and_the_same_one_re_added_resumes_it() {
 }
 
 #[test]
+fn a_reacquired_camera_opens_with_the_constraints_last_applied() {
+    let exact = |v| mst::constraints::ConstrainRange { exact: Some(v), ..Default::default() };
+    let dev = add(camera_init("re-applied", "", Vec::new()));
+    let small = VideoConstraints { width: exact(16.0), height: exact(8.0), ..Default::default() };
+    let track = camera("fake:re-applied", &small, &CameraOptions::default()).unwrap();
+    set_reacquire(&track, Reacquire::Forever).unwrap();
+    let p = Processor::new(&track, 1);
+    read(&p, 2);
+    assert_eq!((track.settings().width, track.settings().height), (Some(16), Some(8)));
+    // Back to the device's own size: a session opened with the first constraints would scale
+    // every frame down to 16x8 before this track sees it.
+    track.apply_constraints(&VideoConstraints::default()).unwrap();
+    read(&p, 2);
+    assert_eq!((track.settings().width, track.settings().height), (Some(32), Some(16)));
+
+    dev.remove();
+    let back = add(camera_init("re-applied", "", Vec::new()));
+    wait_until("the track to unmute", || !track.muted());
+    // The frames read now were captured by the new session.
+    read(&p, 3);
+    let v = *p.read(Wait::For(HANG)).expect("a frame").frame.video().expect("video");
+    assert_eq!((v.display_width, v.display_height), (32, 16), "the new session's frames");
+    assert_eq!((track.settings().width, track.settings().height), (Some(32), Some(16)));
+    stats_add_up(&p);
+    drop(p);
+    drop(track);
+    back.remove();
+}
+
+#[test]
 fn an_unplug_fault_waits_for_a_device_with_the_same_identity() {
     let dev = add(camera_init("re-unplug", "", vec![Fault { at: 2, kind: FaultKind::Unplug }]));
     let track = camera("fake:re-unplug", &VideoConstraints::default(), &CameraOptions::default()).unwrap();

@@ -1,7 +1,8 @@
 //! Reacquire: a camera or microphone track that outlives its device being unplugged. While the
 //! device is gone the track is muted; when a device with the same stable identity is back, it
-//! is opened again with the constraints the track was opened with, and the track unmutes and
-//! goes on. It ends (DeviceLost) only when a given time passes first, or when the application
+//! is opened again with the constraints last applied to a track of it (a camera's controls an
+//! applyConstraints set are written to it again: it comes back with its defaults), and the
+//! track unmutes and goes on; the camera's controls are then the new session's. It ends (DeviceLost) only when a given time passes first, or when the application
 //! stops it.
 //!
 //! The supervisor sits above the sources: a source whose device goes away ends with
@@ -128,7 +129,7 @@ pub enum Reacquire {
 /// Io or NoMemory (no supervisor thread).
 pub fn set_reacquire(track: &Track, how: Reacquire) -> Result<()> {
     let core = track.source();
-    let Some(reopen) = core.reopen().cloned() else {
+    let Some(reopen) = core.reopen() else {
         return Err(err!(Unsupported, "`track` is not a camera or microphone track: only those reacquire a device"));
     };
     if track.end_reason().is_some() {
@@ -279,10 +280,18 @@ impl Supervisor {
                 return false;
             }
             drop(st);
-            if let Some(track) = self.try_open() {
-                let Some(core) = self.outer.upgrade() else { return false };
+            let Some(core) = self.outer.upgrade() else { return false };
+            if let Some(track) = self.try_open(&core) {
                 let session = self.session.fetch_add(1, Ordering::AcqRel) + 1;
                 core.add_session(track.source());
+                if let Some(now) = track.source().controls() {
+                    if let Some(then) = core.controls() {
+                        if let Err(e) = now.carry_over(&then) {
+                            crate::log::log(crate::log::Level::Warning, crate::log::Origin::Libmst, &e.to_string());
+                        }
+                    }
+                    core.set_controls(now);
+                }
                 let mut st = self.state();
                 if st.stopped {
                     return false;
@@ -315,13 +324,13 @@ impl Supervisor {
         }
     }
 
-    /// The device, opened again, if it is there and the same one.
-    fn try_open(&self) -> Option<Track> {
+    /// The device, opened again as `core`'s opens now, if it is there and the same one.
+    fn try_open(&self, core: &SourceCore) -> Option<Track> {
         match identity(&self.reopen) {
             Ok(id) if id == self.identity => {}
             _ => return None,
         }
-        let track = self.reopen.open().ok()?;
+        let track = core.reopen().unwrap_or_else(|| self.reopen.clone()).open().ok()?;
         // Read again: a different device may have taken the id between the two looks.
         match identity(&self.reopen) {
             Ok(id) if id == self.identity => Some(track),
