@@ -7,12 +7,15 @@ use std::time::{Duration, Instant};
 
 use mst::sink::processor::{Processor, Wait};
 use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, FakeVideo, Fault, FaultKind, Pacing};
-use mst::source::reacquire::{set_reacquire, Reacquire, RETRY};
+use mst::source::reacquire::{set_reacquire, Reacquire};
 use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions};
 use mst::*;
 
 /// Only to tell a hang from slowness.
 const HANG: Duration = Duration::from_secs(30);
+/// Long enough for a supervisor woken by the device watcher (after its settle time) to have
+/// looked at what changed.
+const LOOK: Duration = Duration::from_millis(600);
 
 fn camera_init(name: &str, label: &str, faults: Vec<Fault>) -> FakeInit {
     FakeInit {
@@ -78,7 +81,7 @@ fn a_removed_camera_mutes_the_track_and_the_same_one_re_added_resumes_it() {
     dev.remove();
     assert!(track.muted(), "muted as soon as the device is gone");
     assert_eq!(track.end_reason(), None);
-    std::thread::sleep(RETRY * 3);
+    std::thread::sleep(LOOK);
     assert!(track.muted() && track.end_reason().is_none(), "still waiting");
 
     let back = add(camera_init("re-cam", "", Vec::new()));
@@ -144,7 +147,7 @@ fn an_unplug_fault_waits_for_a_device_with_the_same_identity() {
     dev.remove();
     // The same name with another label is another device: not taken.
     let other = add(camera_init("re-unplug", "Someone else's camera", Vec::new()));
-    std::thread::sleep(RETRY * 5);
+    std::thread::sleep(LOOK);
     assert!(track.muted() && track.end_reason().is_none(), "a different device was taken");
     // The other device is free: nothing holds it.
     let t2 = camera("fake:re-unplug", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
@@ -191,7 +194,7 @@ fn stopping_the_track_while_its_device_is_gone_ends_it_stopped() {
     assert_eq!(track.end_reason(), Some(EndReason::Stopped));
     // The device returning does not revive it, and nothing holds the device.
     let back = add(camera_init("re-stop", "", Vec::new()));
-    std::thread::sleep(RETRY * 3);
+    std::thread::sleep(LOOK);
     let t2 = camera("fake:re-stop", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
     drop(t2);
     back.remove();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use mst::constraints::{ConstrainRange, Control};
 use mst::sink::processor::{Processor, Wait};
 use mst::source::alsa::{capture_stats, microphone, AudioConstraints};
-use mst::source::reacquire::{set_reacquire, Reacquire, RETRY};
+use mst::source::reacquire::{set_reacquire, Reacquire, FALLBACK};
 use mst::source::v4l2::{camera, camera_stats, CameraOptions};
 use mst::*;
 use v4l::v4l2::vidioc;
@@ -25,6 +25,9 @@ use vm::in_vm;
 
 /// Only to tell a hang from slowness (the guest CPU is emulated).
 const HANG: Duration = Duration::from_secs(60);
+/// Long enough for a supervisor woken by the device watcher (after its settle time) to have
+/// looked at what changed.
+const LOOK: Duration = Duration::from_millis(1000);
 const CAMERA: &str = "v4l2:platform:vivid-000:0";
 const MICROPHONE: &str = "hw:CARD=Loopback,DEV=0";
 
@@ -121,7 +124,7 @@ fn a_vivid_camera_is_muted_while_unbound_and_resumes_with_the_same_settings_afte
     assert_eq!(track.end_reason(), None, "live while the device is gone");
     drain(&p);
     let frames_before = camera_stats(&track).unwrap().frames;
-    std::thread::sleep(RETRY * 3);
+    std::thread::sleep(LOOK);
     assert!(track.muted() && track.end_reason().is_none());
 
     vivid.bind();
@@ -296,7 +299,7 @@ fn an_snd_aloop_microphone_waits_for_its_own_card_not_another_under_its_id() {
     // not the same card, so it is not taken.
     let impostor = Impostor::new();
     assert!(microphone(MICROPHONE, &stereo_s16()).is_ok(), "the impostor's PCM opens under the id");
-    std::thread::sleep(RETRY * 10);
+    std::thread::sleep(FALLBACK + LOOK);
     assert!(mic.muted() && mic.end_reason().is_none(), "the impostor was taken");
     drop(impostor);
 
