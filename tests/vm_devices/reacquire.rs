@@ -237,8 +237,10 @@ fn a_vivid_camera_gone_past_its_timeout_ends_device_lost() {
     set_reacquire(&track, Reacquire::For(Duration::from_millis(500))).unwrap();
     let p = Processor::new(&track, 2);
     read(&p, 1);
-    let vivid = Unbound::new("vivid", "vivid.0");
+    // Before the unbind: the capture fails, and the timeout starts, while the write to
+    // `unbind` is still removing the driver.
     let t0 = Instant::now();
+    let vivid = Unbound::new("vivid", "vivid.0");
     wait_until("the track to end", || track.end_reason().is_some());
     assert!(t0.elapsed() >= Duration::from_millis(500), "ended {:?} after the unbind", t0.elapsed());
     assert_eq!(track.end_reason(), Some(EndReason::DeviceLost));
