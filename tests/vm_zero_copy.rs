@@ -160,6 +160,33 @@ fn held_frames_keep_their_pixels_and_capture_goes_on() {
     assert_eq!(camera_stats(&track).unwrap().held, 0);
 }
 
+/// Consumers hold all but one of the lent buffers and the reader pauses: the last lent frame
+/// waits in the processor's queue while frames beyond the budget are copied, and the queue
+/// evicts it, on the capture thread, while that copy is delivered. Capture goes on.
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn a_lent_frame_evicted_while_a_copy_is_delivered_does_not_stall_capture() {
+    if !in_vm("a_lent_frame_evicted_while_a_copy_is_delivered_does_not_stall_capture") {
+        return;
+    }
+    let track = nv12_camera();
+    let p = Processor::new(&track, 2);
+    let held: Vec<Frame> = (0..ZERO_COPY_BUDGET - 1).map(|i| read(&p, &format!("held frame {i}"))).collect();
+    let before = camera_stats(&track).unwrap();
+    // About 15 frames at 30 fps: the sixth buffer is lent into the queue, the next ones are
+    // copied, and the second copy evicts the lent frame.
+    std::thread::sleep(Duration::from_millis(500));
+    for i in 0..10 {
+        read(&p, &format!("frame {i} after the pause"));
+    }
+    let after = camera_stats(&track).unwrap();
+    println!("{before:?} -> {after:?}");
+    assert!(after.over_budget > before.over_budget, "no frame was copied beyond the budget: {after:?}");
+    drop(held);
+    track.stop();
+    assert_eq!(camera_stats(&track).unwrap().held, 0);
+}
+
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
 fn lent_frames_hand_out_their_dmabuf() {

@@ -1196,14 +1196,28 @@ impl Capture {
         ts: i64,
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
-        let mut s = self.lender.lock();
-        let mut planes: [&[u8]; 3] = [&[]; 3];
-        let n = d.planes.min(planes.len());
-        for (p, slot) in planes[..n].iter_mut().enumerate() {
-            *slot = s.data(d, p).unwrap_or(&[]);
+        // The stream's lock is not held while the frame is delivered: a sink may drop a lent
+        // frame then (a drop-oldest queue evicting it), whose give_back takes the lock, and the
+        // capture thread would wait on itself for good.
+        let mut raw: [(*const u8, usize); 3] = [(std::ptr::null(), 0); 3];
+        let n = d.planes.min(raw.len());
+        {
+            let s = self.lender.lock();
+            for (p, slot) in raw[..n].iter_mut().enumerate() {
+                if let Some(b) = s.data(d, p) {
+                    *slot = (b.as_ptr(), b.len());
+                }
+            }
         }
+        // SAFETY: the buffer is dequeued, so until the QBUF below only this thread touches it;
+        // its mapping lives as long as the stream, which `self.lender` keeps (it is unmapped
+        // only when the stream drops, and STREAMOFF is this thread's own, later).
+        let planes: [&[u8]; 3] = std::array::from_fn(|p| match raw[p] {
+            (ptr, len) if !ptr.is_null() => unsafe { std::slice::from_raw_parts(ptr, len) },
+            _ => &[][..],
+        });
         let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
-        if let Err(e) = s.queue(d.index, &[], 0) {
+        if let Err(e) = self.lender.lock().queue(d.index, &[], 0) {
             return Err(Some(read_failed(&e)));
         }
         delivered
