@@ -620,7 +620,8 @@ impl Processor {
         self.report_held("closed");
     }
 
-    fn shut(&self) {
+    /// `close` without its report (for callers that drop the processor next, which reports).
+    pub(crate) fn shut(&self) {
         self.track.remove_sink(self.inner.as_ref());
         self.inner.close(Retain::Nothing);
     }
