@@ -120,6 +120,24 @@ fn freeing_a_processor_with_frames_open_is_reported_and_they_stay_in_the_ledger(
     drop(kept);
     assert_eq!(g.track().source().holdings(), vec![]);
 
+    // A track whose last handle goes while its processors' frames are open says so too,
+    // naming itself and each holder (after the processor's own report).
+    let t = g.track().clone_track();
+    let tp = Processor::new(&t, 4);
+    let tp_name = tp.consumer().name();
+    g.write(i420(4)).map_err(|(e, _)| e).unwrap();
+    let open = tp.read(Wait::No).unwrap().frame;
+    let (t_id, t_label) = (t.id().to_owned(), t.label().to_owned());
+    drop(tp);
+    drop(t);
+    {
+        let lines = lines.lock().unwrap();
+        let track_line =
+            format!("track '{t_label}' ({t_id}) freed with 1 of its frames still open, by holder: {tp_name}: 1");
+        assert!(lines.contains(&track_line), "{track_line:?} not in {lines:?}");
+    }
+    drop(open);
+
     // A processor freed with nothing open says nothing.
     let quiet = Processor::new(g.track(), 4);
     let quiet_name = quiet.consumer().name();

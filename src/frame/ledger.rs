@@ -19,12 +19,14 @@ use std::sync::{Arc, Mutex, Weak};
 #[derive(Debug)]
 pub struct Consumer {
     name: Mutex<String>,
+    /// The id of the track it consumes, for the track's report.
+    track: String,
     held: AtomicU64,
 }
 
 impl Consumer {
-    pub(crate) fn new(name: String) -> Arc<Consumer> {
-        Arc::new(Consumer { name: Mutex::new(name), held: AtomicU64::new(0) })
+    pub(crate) fn new(name: String, track: &str) -> Arc<Consumer> {
+        Arc::new(Consumer { name: Mutex::new(name), track: track.to_owned(), held: AtomicU64::new(0) })
     }
 
     /// How it is named in reports, e.g. "processor #3 on track 'Camera' (id ...)".
@@ -101,9 +103,19 @@ impl Ledger {
     /// Who holds how many frames now, in the order they started consuming; consumers holding
     /// none are left out.
     pub(crate) fn holdings(&self) -> Vec<Holding> {
+        self.holdings_where(|_| true)
+    }
+
+    /// [`holdings`](Self::holdings) of the consumers of the track with this id.
+    pub(crate) fn holdings_of_track(&self, track: &str) -> Vec<Holding> {
+        self.holdings_where(|c| c.track == track)
+    }
+
+    fn holdings_where(&self, keep: impl Fn(&Consumer) -> bool) -> Vec<Holding> {
         let list: Vec<Arc<Consumer>> =
             self.consumers.lock().unwrap_or_else(|p| p.into_inner()).iter().filter_map(Weak::upgrade).collect();
         list.iter()
+            .filter(|c| keep(c))
             .filter_map(|c| {
                 let frames = c.held();
                 (frames > 0).then(|| Holding { consumer: c.name(), frames })

@@ -564,12 +564,15 @@ impl Processor {
             callback_mode: AtomicBool::new(false),
             end_policy: policy,
             push: Mutex::new(()),
-            consumer: Consumer::new(format!(
-                "processor #{} on track '{}' ({})",
-                NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                track.label(),
-                track.id()
-            )),
+            consumer: Consumer::new(
+                format!(
+                    "processor #{} on track '{}' ({})",
+                    NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                    track.label(),
+                    track.id()
+                ),
+                track.id(),
+            ),
         });
         track.source().add_consumer(&inner.consumer);
         if track.ready_state() == ReadyState::Ended || !track.add_sink(inner.clone()) {
