@@ -11,6 +11,13 @@
 //!
 //! The ledger keeps its consumers weakly: a consumer lives as long as its processor or any
 //! handle attributed to it, so a freed processor whose frames are still open stays listed.
+//!
+//! Reports (warnings through `crate::log`), each naming the holders and their counts: a
+//! processor closed or freed with frames it received still open (`Processor`); a track whose
+//! last handle goes while its consumers' frames are open (`Track`); a camera whose capture
+//! ends with frames open over its driver buffers (`source::v4l2`). The per-source breakdown
+//! is `SourceCore::holdings`; through the C ABI, `MstProcessorStats.held` per processor and
+//! `MstCameraStats.held` (the buffers, not the handles) per camera.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
