@@ -1576,6 +1576,15 @@ typedef struct MstProcessorStats {
    * failed, e.g. out of memory).
    */
   uint64_t discarded_failed;
+  /**
+   * Since 1.3: frame handles delivered to this processor that are open now: queued, read
+   * and not yet closed (mst_frame_close() or mst_frame_free()), and their mst_frame_clone()
+   * clones (a clone keeps the same buffer, so it counts for the same processor; a frame
+   * made from its pixels is the application's own). Not a counter: it falls as they close,
+   * also after the processor closed. The log warns when the processor is closed or freed
+   * with some open, naming it ("processor #N on track '<label>' (<id>)") and the count.
+   */
+  uint64_t held;
 } MstProcessorStats;
 
 /**
