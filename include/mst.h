@@ -1576,6 +1576,15 @@ typedef struct MstProcessorStats {
    * failed, e.g. out of memory).
    */
   uint64_t discarded_failed;
+  /**
+   * Since 1.3: frame handles delivered to this processor that are open now: queued, read
+   * and not yet closed (mst_frame_close() or mst_frame_free()), and their mst_frame_clone()
+   * clones (a clone keeps the same buffer, so it counts for the same processor; a frame
+   * made from its pixels is the application's own). Not a counter: it falls as they close,
+   * also after the processor closed. The log warns when the processor is closed or freed
+   * with some open, naming it ("processor #N on track '<label>' (<id>)") and the count.
+   */
+  uint64_t held;
 } MstProcessorStats;
 
 /**
@@ -2938,12 +2947,12 @@ MstStatus mst_processor_free(struct MstProcessor *processor);
  * then, with or without a device-change callback) and every 2 s besides. The identity is more
  * than the id: for a V4L2 camera its driver, card name, bus_info and USB serial number (never
  * its /dev node number); for an ALSA microphone its card's id and long name; for a fake
- * device its label and media. A device that does not match is not taken. The tracks end with MST_END_REASON_DEVICE_LOST
- * only if `timeout_ms` passes (from the loss) before the device is back, or when they are
- * stopped; `timeout_ms` MST_REACQUIRE_FOREVER waits without limit, 0 turns reacquire off (the
- * default: a lost device ends the tracks at once; turned off while the device is gone, they
- * end now). Calling it again changes the limit, counted from the loss. The processors' and
- * the capture statistics' counters go on across sessions.
+ * device its label and media. A device that does not match is not taken. The tracks end
+ * with MST_END_REASON_DEVICE_LOST only if `timeout_ms` passes (from the loss) before the
+ * device is back, or when they are stopped; `timeout_ms` MST_REACQUIRE_FOREVER waits without
+ * limit, 0 turns reacquire off (the default: a lost device ends the tracks at once; turned
+ * off while the device is gone, they end now). Calling it again changes the limit, counted
+ * from the loss. The processors' and the capture statistics' counters go on across sessions.
  *
  * Ownership: `track` borrowed.
  * Thread safety: any thread.
@@ -2955,8 +2964,7 @@ MstStatus mst_processor_free(struct MstProcessor *processor);
  * is gone), MST_ERR_NO_MEMORY (no thread).
  * Spec: libmst extension (since 1.3); the muted attribute while the device is away.
  */
-MstStatus mst_track_set_reacquire(struct MstTrack *track,
-                                  uint32_t timeout_ms);
+MstStatus mst_track_set_reacquire(struct MstTrack *track, uint32_t timeout_ms);
 
 /**
  * Starts a moving test pattern (scrolling 75% colour bars and a bouncing white square) and

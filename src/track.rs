@@ -523,6 +523,27 @@ impl Track {
     pub fn source(&self) -> &Arc<SourceCore> {
         &self.inner.source
     }
+
+    /// The ledger's report when the track's last handle goes while frames delivered to its
+    /// processors and sinks are still open (each processor reported its own as it was freed:
+    /// a processor holds its track, so the track goes after them).
+    fn report_held(&self) {
+        let holdings = self.inner.source.ledger().holdings_of_track(self.id());
+        if holdings.is_empty() {
+            return;
+        }
+        let total: u64 = holdings.iter().map(|h| h.frames).sum();
+        crate::log::log(
+            crate::log::Level::Warning,
+            crate::log::Origin::Libmst,
+            &format!(
+                "track '{}' ({}) freed with {total} of its frames still open, by holder: {}",
+                self.label(),
+                self.id(),
+                crate::frame::ledger::describe(&holdings)
+            ),
+        );
+    }
 }
 
 impl Clone for Track {
@@ -535,6 +556,7 @@ impl Drop for Track {
     fn drop(&mut self) {
         if self.inner.users.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.inner.end(EndReason::Stopped);
+            self.report_held();
         }
     }
 }

@@ -62,6 +62,21 @@ def test_latest_only_reads_the_newest_frame_once():
         assert processor.stats.discarded_superseded == 4
 
 
+def test_stats_held_counts_the_frames_a_processor_received_while_open():
+    with mst.Generator("video") as gen, mst.Processor(gen.track, max_buffer_size=4) as processor:
+        for t in range(3):
+            with black(t) as frame:
+                gen.write(frame)
+        assert processor.stats.held == 3
+        with processor.read(timeout=5) as frame:
+            with frame.clone():
+                assert processor.stats.held == 4
+            assert processor.stats.held == 3
+        assert processor.stats.held == 2
+        processor.close()
+        assert processor.stats.held == 0
+
+
 def test_content_hint():
     with mst.Track.test_pattern(width=16, height=16) as track:
         assert track.content_hint == ""

@@ -281,6 +281,13 @@ pub struct MstProcessorStats {
     /// Before the queue: the track could not make the frame it delivers (scaling or blanking
     /// failed, e.g. out of memory).
     pub discarded_failed: u64,
+    /// Since 1.3: frame handles delivered to this processor that are open now: queued, read
+    /// and not yet closed (mst_frame_close() or mst_frame_free()), and their mst_frame_clone()
+    /// clones (a clone keeps the same buffer, so it counts for the same processor; a frame
+    /// made from its pixels is the application's own). Not a counter: it falls as they close,
+    /// also after the processor closed. The log warns when the processor is closed or freed
+    /// with some open, naming it ("processor #N on track '<label>' (<id>)") and the count.
+    pub held: u64,
 }
 
 /// Reads the counters (a consistent snapshot per counter).
@@ -314,6 +321,7 @@ pub extern "C" fn mst_processor_get_stats(processor: *const MstProcessor, out: *
             discarded_disabled: s.discarded_disabled,
             discarded_decimated: s.discarded_decimated,
             discarded_failed: s.discarded_failed,
+            held: s.held,
         });
         Ok(())
     })
@@ -352,7 +360,8 @@ pub extern "C" fn mst_processor_free(processor: *mut MstProcessor) -> MstStatus 
     ffi_call!({
         if !processor.is_null() {
             let p = PROCESSORS.remove(processor)?;
-            p.close();
+            // Closed without the close's report: dropping it reports frames still open, once.
+            p.shut();
             // Stopping the thread cannot fail (only starting one can): free never fails on a
             // live handle.
             let _ = p.set_callback(None);

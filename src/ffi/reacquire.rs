@@ -22,12 +22,12 @@ pub const MST_REACQUIRE_FOREVER: u32 = 4_294_967_295;
 /// then, with or without a device-change callback) and every 2 s besides. The identity is more
 /// than the id: for a V4L2 camera its driver, card name, bus_info and USB serial number (never
 /// its /dev node number); for an ALSA microphone its card's id and long name; for a fake
-/// device its label and media. A device that does not match is not taken. The tracks end with MST_END_REASON_DEVICE_LOST
-/// only if `timeout_ms` passes (from the loss) before the device is back, or when they are
-/// stopped; `timeout_ms` MST_REACQUIRE_FOREVER waits without limit, 0 turns reacquire off (the
-/// default: a lost device ends the tracks at once; turned off while the device is gone, they
-/// end now). Calling it again changes the limit, counted from the loss. The processors' and
-/// the capture statistics' counters go on across sessions.
+/// device its label and media. A device that does not match is not taken. The tracks end
+/// with MST_END_REASON_DEVICE_LOST only if `timeout_ms` passes (from the loss) before the
+/// device is back, or when they are stopped; `timeout_ms` MST_REACQUIRE_FOREVER waits without
+/// limit, 0 turns reacquire off (the default: a lost device ends the tracks at once; turned
+/// off while the device is gone, they end now). Calling it again changes the limit, counted
+/// from the loss. The processors' and the capture statistics' counters go on across sessions.
 ///
 /// Ownership: `track` borrowed.
 /// Thread safety: any thread.

@@ -7,6 +7,7 @@
 pub mod color;
 pub mod format;
 mod lazy;
+pub mod ledger;
 pub(crate) use lazy::JpegDecoders;
 pub(crate) mod pool;
 
@@ -317,9 +318,10 @@ impl Recyclable for FrameInner {
     }
 }
 
-/// A video frame or an audio buffer. `clone()` is a refcount increment.
+/// A video frame or an audio buffer. `clone()` is a refcount increment (and, for a handle
+/// delivered to a consumer, one more frame that consumer holds: see [`ledger`]).
 #[derive(Clone)]
-pub struct Frame(Pooled<FrameInner>);
+pub struct Frame(Pooled<FrameInner>, ledger::Hold);
 
 impl std::fmt::Debug for Frame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -537,14 +539,29 @@ impl AudioDataInit {
 
 impl Frame {
     fn from_parts(meta: FrameMeta, storage: Pooled<Storage>) -> Frame {
-        Frame(Pooled::take_or(
-            |_| Some(0),
-            || FrameInner { meta, storage: None },
-            |f| {
-                f.meta = meta;
-                f.storage = Some(storage);
-            },
-        ))
+        Frame(
+            Pooled::take_or(
+                |_| Some(0),
+                || FrameInner { meta, storage: None },
+                |f| {
+                    f.meta = meta;
+                    f.storage = Some(storage);
+                },
+            ),
+            ledger::Hold::NONE,
+        )
+    }
+
+    /// Another handle on this frame, attributed to `consumer` in its source's ledger until it
+    /// (and each clone of it) closes.
+    pub(crate) fn attributed(&self, consumer: &std::sync::Arc<ledger::Consumer>) -> Frame {
+        Frame(self.0.clone(), ledger::Hold::on(consumer))
+    }
+
+    /// The consumer this handle was delivered to (None for a frame nobody delivered, such as
+    /// a source's own or one the application made).
+    pub fn consumer(&self) -> Option<&std::sync::Arc<ledger::Consumer>> {
+        self.1.consumer()
     }
 
     /// A video frame holding a copy of `data` (repacked tightly).

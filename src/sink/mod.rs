@@ -122,6 +122,8 @@ impl SinkThread {
         what: &'static str,
         write: impl FnOnce(&Processor, &StopSignal) -> Result<()> + Send + 'static,
     ) -> Result<SinkThread> {
+        let track = processor.track();
+        processor.set_consumer_name(format!("{what} on track '{}' ({})", track.label(), track.id()));
         let error = Arc::new(Mutex::new(None));
         let done = Arc::new(AtomicBool::new(false));
         let (p2, s2, e2, d2) = (processor.clone(), stop.clone(), error.clone(), done.clone());

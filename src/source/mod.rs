@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::constraints::{Capabilities, Settings};
 use crate::error::Error;
+use crate::frame::ledger::{Consumer, Holding, Ledger};
 use crate::frame::{Frame, Kind};
 use crate::sink::DiscardReason;
 use crate::track::{AdaptCache, EndReason, TrackInner};
@@ -59,6 +60,9 @@ pub struct SourceCore {
     /// this one relays; they add to this one's in the capture statistics. (Only the counters
     /// are kept, not the sources and their finished threads.)
     sessions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
+    /// The consumers of this source's frames (its tracks' processors and sinks). A later
+    /// session of a reacquired device shares its outer source's, where the tracks are.
+    ledger: Mutex<Arc<Ledger>>,
 }
 
 impl SourceCore {
@@ -77,6 +81,7 @@ impl SourceCore {
             supervisor: Mutex::new(None),
             reopen: Mutex::new(None),
             sessions: Mutex::new(Vec::new()),
+            ledger: Mutex::new(Arc::default()),
         })
     }
 
@@ -115,6 +120,22 @@ impl SourceCore {
 
     pub(crate) fn initial_settings(&self) -> Settings {
         self.initial_settings.get().copied().unwrap_or_default()
+    }
+
+    /// Registers a consumer of this source's frames, in the ledger.
+    pub(crate) fn add_consumer(&self, consumer: &Arc<Consumer>) {
+        self.ledger().register(consumer);
+    }
+
+    pub(crate) fn ledger(&self) -> Arc<Ledger> {
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The ledger: which consumers (processors, sinks) hold how many of this source's frames
+    /// now, counting the frames delivered to each and its handles' clones; a freed processor
+    /// whose frames are still open is listed until they close.
+    pub fn holdings(&self) -> Vec<Holding> {
+        self.ledger().holdings()
     }
 
     pub fn kind(&self) -> Kind {
@@ -282,7 +303,9 @@ impl SourceCore {
     }
 
     /// Adds the counters of `core`, a later session of this source's device (reacquire).
+    /// Its ledger becomes this one's: its frames go to this source's tracks.
     pub(crate) fn add_session(&self, core: &SourceCore) {
+        *core.ledger.lock().unwrap_or_else(|p| p.into_inner()) = self.ledger();
         if let Some(c) = core.counters.get() {
             self.sessions.lock().unwrap_or_else(|p| p.into_inner()).push(c.clone());
         }

@@ -19,10 +19,10 @@
 //! lends all but 2 at most ([`ZERO_COPY_BUDGET`]), so capture never stalls: while consumers
 //! hold the whole budget, frames are copied into pooled frames instead
 //! ([`CameraStats::over_budget`]). The buffers stay mapped, and the node open, until the last
-//! lent frame closes (streaming stops at once when the track ends). The source's ledger is
-//! [`CameraStats::held`], the frames open over its buffers; when capture ends with some still
-//! open, a warning through the log (`crate::log`) says how many. (Which consumer holds them
-//! is not tracked.) Every other format
+//! lent frame closes (streaming stops at once when the track ends). [`CameraStats::held`]
+//! counts the frames open over its buffers; when capture ends with some still open, a warning
+//! through the log (`crate::log`) says how many, and who holds its open frames from the
+//! source's ledger (`crate::frame::ledger`: per processor or sink). Every other format
 //! (YUYV, UYVY, RGB24, MJPEG, NM12, YM12) is copied, converted or decoded ([`Converter`]) into
 //! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
@@ -1107,16 +1107,26 @@ impl Capture {
     /// Captures until stopped (None) or until the device fails (the reason to end with), then
     /// stops streaming.
     fn run(&mut self, core: &Weak<SourceCore>, stop: &StopSignal) -> Option<EndReason> {
+        // Taken now, should the source be gone when capture ends.
+        let ledger = core.upgrade().map(|c| c.ledger());
         let end = self.capture(core, stop);
         self.lender.stop();
         let held = self.lender.counters.held.load(Ordering::Relaxed);
         if held > 0 {
+            // The ledger says who: it counts every open frame its consumers hold (copied ones
+            // too), `held` only those over driver buffers.
+            let holders = core.upgrade().map(|c| c.ledger()).or(ledger).map(|l| l.holdings()).unwrap_or_default();
+            let who = if holders.is_empty() {
+                "consumers no longer in its ledger".to_owned()
+            } else {
+                crate::frame::ledger::describe(&holders)
+            };
             crate::log::log(
                 crate::log::Level::Warning,
                 crate::log::Origin::Libmst,
                 &format!(
-                    "{}: capture ended with {held} of its frames still open (held by consumers: processors' \
-                     queues, readers, sinks); their driver buffers stay mapped and the device open until they close",
+                    "{}: capture ended with {held} of its frames still open over its driver buffers; open frames \
+                     by holder: {who}; the buffers stay mapped and the device open until they close",
                     self.dev.who()
                 ),
             );
@@ -1196,14 +1206,28 @@ impl Capture {
         ts: i64,
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
-        let mut s = self.lender.lock();
-        let mut planes: [&[u8]; 3] = [&[]; 3];
-        let n = d.planes.min(planes.len());
-        for (p, slot) in planes[..n].iter_mut().enumerate() {
-            *slot = s.data(d, p).unwrap_or(&[]);
+        // The stream's lock is not held while the frame is delivered: a sink may drop a lent
+        // frame then (a drop-oldest queue evicting it), whose give_back takes the lock, and the
+        // capture thread would wait on itself for good.
+        let mut raw: [(*const u8, usize); 3] = [(std::ptr::null(), 0); 3];
+        let n = d.planes.min(raw.len());
+        {
+            let s = self.lender.lock();
+            for (p, slot) in raw[..n].iter_mut().enumerate() {
+                if let Some(b) = s.data(d, p) {
+                    *slot = (b.as_ptr(), b.len());
+                }
+            }
         }
+        // SAFETY: the buffer is dequeued, so until the QBUF below only this thread touches it;
+        // its mapping lives as long as the stream, which `self.lender` keeps (it is unmapped
+        // only when the stream drops, and STREAMOFF is this thread's own, later).
+        let planes: [&[u8]; 3] = std::array::from_fn(|p| match raw[p] {
+            (ptr, len) if !ptr.is_null() => unsafe { std::slice::from_raw_parts(ptr, len) },
+            _ => &[][..],
+        });
         let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
-        if let Err(e) = s.queue(d.index, &[], 0) {
+        if let Err(e) = self.lender.lock().queue(d.index, &[], 0) {
             return Err(Some(read_failed(&e)));
         }
         delivered

@@ -14,8 +14,7 @@
 //! V4L2_CID_AUTO_WHITE_BALANCE and V4L2_CID_FOCUS_AUTO (1 "continuous", 0 "manual"). A control
 //! the device lacks, has disabled or makes read-only is absent.
 
-use std::ffi::c_void;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Mutex;
 
@@ -26,7 +25,7 @@ use crate::constraints::{
     Control, ControlCapabilities, ControlConstraints, ControlSettings, MeteringMode, ModeControl, ModeSet,
     SettingsRange,
 };
-use crate::error::{err, Error, Result};
+use crate::error::{Error, Result};
 
 /// The V4L2 control behind each [`Control`], in [`Control::ALL`] order.
 const VALUE_CIDS: [u32; 10] = [
@@ -165,11 +164,7 @@ impl ControlTable {
     }
 }
 
-/// One ioctl with a pointer argument.
-fn ioctl<T>(fd: BorrowedFd<'_>, request: vidioc::_IOC_TYPE, arg: &mut T) -> std::io::Result<()> {
-    // SAFETY: `arg` is the struct `request` takes, valid for the call.
-    unsafe { v4l::v4l2::ioctl(fd.as_raw_fd(), request, arg as *mut T as *mut c_void) }
-}
+use super::ioctl;
 
 /// The table of `fd`'s camera controls (VIDIOC_QUERY_EXT_CTRL on each, QUERYMENU on menus).
 /// A control the driver does not know (EINVAL) is absent, as is one that is disabled,
@@ -310,10 +305,11 @@ struct Constrained {
 }
 
 impl Controls {
-    /// Opens `path` again for its controls and reads them. Errors: Io naming `device_id`.
+    /// Opens `path` again for its controls and reads them. Errors: the layer's errno mapping
+    /// (NoDevice, Busy, NoMemory, else Io), naming `device_id`.
     pub(crate) fn open(path: &std::path::Path, device_id: &str) -> Result<Controls> {
         let device = format!("V4L2 device \"{device_id}\"");
-        let io = |what: &str, e: std::io::Error| err!(Io, "{device}: {what}: {e}");
+        let io = |what: &str, e: std::io::Error| super::error(&device, what, &e);
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -364,7 +360,7 @@ impl Controls {
         *current = self.table.settings(&read(fd, &self.table));
         written.map_err(|(e, id)| -> Error {
             let name = id.map_or("camera controls", name_of);
-            err!(Io, "{}: VIDIOC_S_EXT_CTRLS ({name}): {e}", self.device)
+            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
         })?;
         let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
         for ctl in Control::ALL {
@@ -379,7 +375,7 @@ impl Controls {
     /// Reacquire: gives this session of a device (opened again after it was unplugged, so with
     /// its defaults) the values `earlier`, a closed session's, last had for the controls an
     /// applyConstraints set there, but for those this session's own constraints set already.
-    /// Errors: Io naming the control the driver refused.
+    /// Errors: the layer's errno mapping, naming the control the driver refused.
     pub(crate) fn carry_over(&self, earlier: &Controls) -> Result<()> {
         let then = earlier.settings();
         let was_set = *earlier.set.lock().unwrap_or_else(|p| p.into_inner());
@@ -405,7 +401,7 @@ impl Controls {
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = self.table.settings(&read(fd, &self.table));
         written.map_err(|(e, id)| -> Error {
             let name = id.map_or("camera controls", name_of);
-            err!(Io, "{}: VIDIOC_S_EXT_CTRLS ({name}): {e}", self.device)
+            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
         })
     }
 }

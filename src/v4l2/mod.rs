@@ -23,7 +23,7 @@
 
 use std::ffi::c_void;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +75,23 @@ pub(crate) fn error(who: &str, what: &str, e: &io::Error) -> Error {
         _ => ErrorKind::Io,
     };
     Error::new(kind, format!("{who}: {what}: {e}"))
+}
+
+/// One ioctl with a pointer argument on `fd`, retried on EINTR: every V4L2 call, the
+/// controls' on their own fd included, goes through here.
+pub(crate) fn ioctl<T>(fd: BorrowedFd<'_>, request: vidioc::_IOC_TYPE, arg: &mut T) -> io::Result<()> {
+    loop {
+        // SAFETY: `arg` is the live struct `request` expects: every caller passes the one
+        // videodev2.h pairs with it (and the request number encodes its size).
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, arg as *mut T as *mut c_void) };
+        if r >= 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
 }
 
 /// Errors of a streaming call (QBUF, DQBUF, poll) that mean the node went away: a driver that
@@ -316,18 +333,7 @@ impl Device {
 
     /// One ioctl with a pointer argument, retried on EINTR.
     fn ioctl<T>(&self, request: vidioc::_IOC_TYPE, arg: &mut T) -> io::Result<()> {
-        loop {
-            // SAFETY: `arg` is the live struct `request` expects: every caller passes the one
-            // videodev2.h pairs with it (and the request number encodes its size).
-            let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), request as _, arg as *mut T as *mut c_void) };
-            if r >= 0 {
-                return Ok(());
-            }
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EINTR) {
-                return Err(e);
-            }
-        }
+        ioctl(self.fd.as_fd(), request, arg)
     }
 
     pub(crate) fn querycap(&self) -> io::Result<Capability> {

@@ -433,6 +433,7 @@ class MstProcessorStats(_Sized):
         ("discarded_disabled", C.c_uint64),
         ("discarded_decimated", C.c_uint64),
         ("discarded_failed", C.c_uint64),
+        ("held", C.c_uint64),
     ]
 
 
