@@ -2939,16 +2939,20 @@ MstStatus mst_processor_free(struct MstProcessor *processor);
  * Makes the track's device source (every track on it, clones included) reacquire the device
  * after it is unplugged or its driver unbound: the tracks stay live and muted (the mute
  * callback says so, mst_track_get_muted() is true), and when a device with the same identity
- * is back it is opened again with the constraints (and camera options) the track was created
- * with, and the tracks unmute and go on. The identity is more than the id: for a V4L2 camera
- * its driver, card name, bus_info and USB serial number (never its /dev node number); for an
- * ALSA microphone its card's id and long name; for a fake device its label and media. A
- * device that does not match is not taken. The tracks end with MST_END_REASON_DEVICE_LOST
- * only if `timeout_ms` passes (from the loss) before the device is back, or when they are
- * stopped; `timeout_ms` MST_REACQUIRE_FOREVER waits without limit, 0 turns reacquire off (the
- * default: a lost device ends the tracks at once; turned off while the device is gone, they
- * end now). Calling it again changes the limit, counted from the loss. The processors' and
- * the capture statistics' counters go on across sessions.
+ * is back it is opened again with the camera options the track was created with and the
+ * constraints last applied to one of its tracks (a camera's controls an applyConstraints set
+ * are written to it again, as it comes back with its defaults; its controls, settings and
+ * capabilities are then the new device's), and the tracks unmute and go on. While the device
+ * is gone it is looked for when device nodes come or go (the device watcher's thread runs
+ * then, with or without a device-change callback) and every 2 s besides. The identity is more
+ * than the id: for a V4L2 camera its driver, card name, bus_info and USB serial number (never
+ * its /dev node number); for an ALSA microphone its card's id and long name; for a fake
+ * device its label and media. A device that does not match is not taken. The tracks end
+ * with MST_END_REASON_DEVICE_LOST only if `timeout_ms` passes (from the loss) before the
+ * device is back, or when they are stopped; `timeout_ms` MST_REACQUIRE_FOREVER waits without
+ * limit, 0 turns reacquire off (the default: a lost device ends the tracks at once; turned
+ * off while the device is gone, they end now). Calling it again changes the limit, counted
+ * from the loss. The processors' and the capture statistics' counters go on across sessions.
  *
  * Ownership: `track` borrowed.
  * Thread safety: any thread.

@@ -441,11 +441,13 @@ impl Track {
 
     /// `applyConstraints()`: checks against the capabilities first; on error nothing changes.
     /// Camera controls are set on the device at once (every track of the camera sees them).
+    /// A camera reacquired later opens with the constraints last applied to any of its tracks.
     pub fn apply_constraints(&self, c: &VideoConstraints) -> Result<()> {
         self.capabilities().check(c)?;
         if let Some(controls) = self.inner.source.controls() {
             controls.apply(&c.controls)?;
         }
+        self.inner.source.constraints_applied(c);
         let mut a = lock(&self.inner.adaptation);
         a.constraints = *c;
         a.decimator = Decimator::default();

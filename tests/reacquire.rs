@@ -7,12 +7,15 @@ use std::time::{Duration, Instant};
 
 use mst::sink::processor::{Processor, Wait};
 use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, FakeVideo, Fault, FaultKind, Pacing};
-use mst::source::reacquire::{set_reacquire, Reacquire, RETRY};
+use mst::source::reacquire::{set_reacquire, Reacquire};
 use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions};
 use mst::*;
 
 /// Only to tell a hang from slowness.
 const HANG: Duration = Duration::from_secs(30);
+/// Long enough for a supervisor woken by the device watcher (after its settle time) to have
+/// looked at what changed.
+const LOOK: Duration = Duration::from_millis(600);
 
 fn camera_init(name: &str, label: &str, faults: Vec<Fault>) -> FakeInit {
     FakeInit {
@@ -78,7 +81,7 @@ fn a_removed_camera_mutes_the_track_and_the_same_one_re_added_resumes_it() {
     dev.remove();
     assert!(track.muted(), "muted as soon as the device is gone");
     assert_eq!(track.end_reason(), None);
-    std::thread::sleep(RETRY * 3);
+    std::thread::sleep(LOOK);
     assert!(track.muted() && track.end_reason().is_none(), "still waiting");
 
     let back = add(camera_init("re-cam", "", Vec::new()));
@@ -104,6 +107,38 @@ fn a_removed_camera_mutes_the_track_and_the_same_one_re_added_resumes_it() {
 }
 
 #[test]
+fn a_reacquired_camera_opens_with_the_constraints_last_applied() {
+    let exact = |v| mst::constraints::ConstrainRange { exact: Some(v), ..Default::default() };
+    let dev = add(camera_init("re-applied", "", Vec::new()));
+    let small = VideoConstraints { width: exact(16.0), height: exact(8.0), ..Default::default() };
+    let track = camera("fake:re-applied", &small, &CameraOptions::default()).unwrap();
+    set_reacquire(&track, Reacquire::Forever).unwrap();
+    let p = Processor::new(&track, 1);
+    read(&p, 2);
+    assert_eq!((track.settings().width, track.settings().height), (Some(16), Some(8)));
+    // Back to the device's own size: a session opened with the first constraints would scale
+    // every frame down to 16x8 before this track sees it.
+    track.apply_constraints(&VideoConstraints::default()).unwrap();
+    // The frame queued before the change is not what the settings are about.
+    while p.read(Wait::No).is_ok() {}
+    read(&p, 2);
+    assert_eq!((track.settings().width, track.settings().height), (Some(32), Some(16)));
+
+    dev.remove();
+    let back = add(camera_init("re-applied", "", Vec::new()));
+    wait_until("the track to unmute", || !track.muted());
+    // The frames read now were captured by the new session.
+    read(&p, 3);
+    let v = *p.read(Wait::For(HANG)).expect("a frame").frame.video().expect("video");
+    assert_eq!((v.display_width, v.display_height), (32, 16), "the new session's frames");
+    assert_eq!((track.settings().width, track.settings().height), (Some(32), Some(16)));
+    stats_add_up(&p);
+    drop(p);
+    drop(track);
+    back.remove();
+}
+
+#[test]
 fn an_unplug_fault_waits_for_a_device_with_the_same_identity() {
     let dev = add(camera_init("re-unplug", "", vec![Fault { at: 2, kind: FaultKind::Unplug }]));
     let track = camera("fake:re-unplug", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
@@ -114,7 +149,7 @@ fn an_unplug_fault_waits_for_a_device_with_the_same_identity() {
     dev.remove();
     // The same name with another label is another device: not taken.
     let other = add(camera_init("re-unplug", "Someone else's camera", Vec::new()));
-    std::thread::sleep(RETRY * 5);
+    std::thread::sleep(LOOK);
     assert!(track.muted() && track.end_reason().is_none(), "a different device was taken");
     // The other device is free: nothing holds it.
     let t2 = camera("fake:re-unplug", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
@@ -139,6 +174,8 @@ fn a_device_gone_longer_than_the_timeout_ends_the_track() {
     let gone = Instant::now();
     dev.remove();
     assert!(track.muted());
+    // A frame captured before the removal may still be queued.
+    while p.read(Wait::No).is_ok() {}
     assert_eq!(p.read(Wait::For(HANG)).unwrap_err().kind, ErrorKind::Ended);
     assert!(gone.elapsed() >= Duration::from_millis(300), "ended before the timeout");
     assert_eq!(track.end_reason(), Some(EndReason::DeviceLost));
@@ -161,7 +198,7 @@ fn stopping_the_track_while_its_device_is_gone_ends_it_stopped() {
     assert_eq!(track.end_reason(), Some(EndReason::Stopped));
     // The device returning does not revive it, and nothing holds the device.
     let back = add(camera_init("re-stop", "", Vec::new()));
-    std::thread::sleep(RETRY * 3);
+    std::thread::sleep(LOOK);
     let t2 = camera("fake:re-stop", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
     drop(t2);
     back.remove();

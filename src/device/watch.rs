@@ -2,17 +2,23 @@
 //! set of devices [`super::enumerate`] lists has changed; the application enumerates again to
 //! learn what changed, as a page does.
 //!
-//! A watcher thread, started when a callback is set and stopped when it is removed, sleeps in
-//! poll(2) on inotify watches of /dev (video nodes, and /dev/snd itself) and /dev/snd (ALSA PCM
-//! and control nodes), and on an eventfd that fake devices ([`crate::source::fake`]) write to
-//! when they are added or leave. A device arrives or leaves as a burst of events (an ALSA card
-//! is several nodes, created one after another, then given their permissions by udev), so the
-//! watcher waits until the events have settled, enumerates, and calls the callback only when
-//! the list differs from the one it last saw: a device that appears and disappears within one
-//! burst, or a node that is not a device libmst lists, is no change. Without inotify (no /dev,
-//! or out of watches) it enumerates every half second instead.
+//! A watcher thread, started when a callback is set (or libmst subscribes) and stopped when
+//! neither remains, sleeps in poll(2) on inotify watches of /dev (video nodes, and /dev/snd
+//! itself) and /dev/snd (ALSA PCM and control nodes), and on an eventfd that fake devices
+//! ([`crate::source::fake`]) write to when they are added or leave. A device arrives or leaves
+//! as a burst of events (an ALSA card is several nodes, created one after another, then given
+//! their permissions by udev), so the watcher waits until the events have settled, enumerates,
+//! and calls the callback only when the list differs from the one it last saw: a device that
+//! appears and disappears within one burst, or a node that is not a device libmst lists, is no
+//! change. Without inotify (no /dev, or out of watches) it enumerates every half second
+//! instead.
 //!
 //! Calls are made on the watcher thread only, one at a time, with no libmst lock held.
+//!
+//! libmst's own subscribers ([`subscribe`]; the reacquire supervisors, which wait for a device
+//! to come back) keep the watcher running too, callback or not, and are woken after every
+//! settled burst of events (even when the list looks the same: a node may only now have
+//! become usable) and, without inotify, whenever the list changes.
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -39,6 +45,9 @@ const POLL_PERIOD: Duration = Duration::from_millis(500);
 
 struct Slot {
     callback: Option<Arc<Callback>>,
+    /// libmst's own subscribers, by number.
+    subscribers: Vec<(u64, Arc<Callback>)>,
+    next_subscriber: u64,
     /// Counts set_callback calls: the callback set by call n has generation n.
     generation: u64,
     /// The generation of the callback a watcher is calling now.
@@ -67,7 +76,14 @@ impl Shared {
     }
 }
 
-static SLOT: Mutex<Slot> = Mutex::new(Slot { callback: None, generation: 0, delivering: None, watcher: None });
+static SLOT: Mutex<Slot> = Mutex::new(Slot {
+    callback: None,
+    subscribers: Vec::new(),
+    next_subscriber: 0,
+    generation: 0,
+    delivering: None,
+    watcher: None,
+});
 /// Signalled when a watcher finishes a call.
 static DELIVERED: Condvar = Condvar::new();
 
@@ -93,7 +109,7 @@ pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callba
     let mut join = None;
     if callback.is_some() && slot.watcher.is_none() {
         slot.watcher = Some(start()?);
-    } else if callback.is_none() {
+    } else if callback.is_none() && slot.subscribers.is_empty() {
         if let Some(w) = slot.watcher.take() {
             w.shared.stop.store(true, Ordering::Release);
             w.shared.wake();
@@ -118,8 +134,55 @@ pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callba
     Ok(previous)
 }
 
+/// A libmst subscriber's place among the watcher's: dropping it unsubscribes.
+pub(crate) struct Subscription(u64);
+
+/// Calls `wake` (on the watcher thread, with no libmst lock held; it must only signal) after
+/// each settled burst of device events, and without inotify whenever the list changes, until
+/// the subscription is dropped. Errors: Io (no watcher thread or eventfd could be made).
+pub(crate) fn subscribe(wake: Arc<Callback>) -> Result<Subscription> {
+    let mut slot = lock();
+    if slot.watcher.is_none() {
+        slot.watcher = Some(start()?);
+    }
+    let id = slot.next_subscriber;
+    slot.next_subscriber += 1;
+    slot.subscribers.push((id, wake));
+    Ok(Subscription(id))
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut slot = lock();
+        slot.subscribers.retain(|(id, _)| *id != self.0);
+        if slot.callback.is_some() || !slot.subscribers.is_empty() {
+            return;
+        }
+        let Some(w) = slot.watcher.take() else { return };
+        drop(slot);
+        // Not joined: this may run on a thread the watcher's own callback call waits for (a
+        // track stopped from inside the callback), and a stopped watcher calls no one.
+        w.shared.stop.store(true, Ordering::Release);
+        w.shared.wake();
+    }
+}
+
+/// Wakes libmst's subscribers.
+fn wake_subscribers(shared: &Shared) {
+    let subscribers: Vec<_> = {
+        let slot = lock();
+        if shared.stop.load(Ordering::Acquire) {
+            return;
+        }
+        slot.subscribers.iter().map(|(_, s)| s.clone()).collect()
+    };
+    for s in subscribers {
+        s();
+    }
+}
+
 /// Makes the watcher look again now (after [`SETTLE`]): fake devices call it when they are
-/// added or leave the list. Nothing happens without a callback.
+/// added or leave the list. Nothing happens without a callback or subscriber.
 pub fn notify() {
     if let Some(w) = &lock().watcher {
         w.shared.wake();
@@ -295,17 +358,23 @@ fn run(shared: Arc<Shared>, ready: std::sync::mpsc::Sender<()>) {
                 burst.event(now);
             }
         }
-        let looking = match burst.due() {
-            Some(due) => due <= now,
-            None => inotify.is_none() && n == 0,
+        let (looking, settled) = match burst.due() {
+            Some(due) => (due <= now, due <= now),
+            None => (inotify.is_none() && n == 0, false),
         };
         if !looking || shared.stop.load(Ordering::Acquire) {
             continue;
         }
         burst.clear();
+        if settled {
+            wake_subscribers(&shared);
+        }
         let Some(now_listed) = snapshot() else { continue };
         if now_listed != known {
             known = now_listed;
+            if !settled {
+                wake_subscribers(&shared);
+            }
             deliver(&shared);
         }
     }

@@ -48,12 +48,14 @@ pub struct SourceCore {
     counters: OnceLock<Arc<dyn Any + Send + Sync>>,
     /// Why the source failed, when it ended with `EndReason::Error` and knew why.
     error: OnceLock<Error>,
-    /// A camera's controls (Media Capture Image's properties), shared by all its tracks.
-    controls: OnceLock<Arc<crate::v4l2::controls::Controls>>,
+    /// A camera's controls (Media Capture Image's properties), shared by all its tracks: the
+    /// current session's, replaced when reacquire opens the device again.
+    controls: Mutex<Option<Arc<crate::v4l2::controls::Controls>>>,
     /// Reacquire: asked before the tracks end because the device went away.
     supervisor: Mutex<Option<Arc<dyn reacquire::LostHandler>>>,
-    /// Reacquire: how to open the device again, set by the device's constructor.
-    reopen: OnceLock<reacquire::Reopen>,
+    /// Reacquire: how to open the device again, set by the device's constructor; a camera's
+    /// constraints follow applyConstraints.
+    reopen: Mutex<Option<reacquire::Reopen>>,
     /// Reacquire: the counters of the sources of the device's later sessions, whose frames
     /// this one relays; they add to this one's in the capture statistics. (Only the counters
     /// are kept, not the sources and their finished threads.)
@@ -75,21 +77,22 @@ impl SourceCore {
             initial_settings: OnceLock::new(),
             counters: OnceLock::new(),
             error: OnceLock::new(),
-            controls: OnceLock::new(),
+            controls: Mutex::new(None),
             supervisor: Mutex::new(None),
-            reopen: OnceLock::new(),
+            reopen: Mutex::new(None),
             sessions: Mutex::new(Vec::new()),
             ledger: Mutex::new(Arc::default()),
         })
     }
 
-    /// Attaches a camera's controls (once), before its first track is handed out.
+    /// Attaches a camera's controls: the first session's before its first track is handed
+    /// out, a reacquired session's when it takes over.
     pub(crate) fn set_controls(&self, controls: Arc<crate::v4l2::controls::Controls>) {
-        let _ = self.controls.set(controls);
+        *self.controls.lock().unwrap_or_else(|p| p.into_inner()) = Some(controls);
     }
 
-    pub(crate) fn controls(&self) -> Option<&crate::v4l2::controls::Controls> {
-        self.controls.get().map(|c| c.as_ref())
+    pub(crate) fn controls(&self) -> Option<Arc<crate::v4l2::controls::Controls>> {
+        self.controls.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Installs the producing backend (once); it is told to stop when the last track ends.
@@ -196,7 +199,7 @@ impl SourceCore {
         if let Some(b) = self.backend.get() {
             b.stop();
         }
-        if let Some(c) = self.controls.get() {
+        if let Some(c) = self.controls() {
             c.close();
         }
     }
@@ -278,11 +281,25 @@ impl SourceCore {
 
     /// Records how to open this source's device again (its constructor calls it, once).
     pub(crate) fn set_reopen(&self, reopen: reacquire::Reopen) {
-        let _ = self.reopen.set(reopen);
+        let mut slot = self.reopen.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(reopen);
+        }
     }
 
-    pub(crate) fn reopen(&self) -> Option<&reacquire::Reopen> {
-        self.reopen.get()
+    /// How this source's device opens again now: a camera with the constraints a track of it
+    /// last applied.
+    pub(crate) fn reopen(&self) -> Option<reacquire::Reopen> {
+        self.reopen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A track of this source applied `constraints`: a reacquired camera opens with them.
+    pub(crate) fn constraints_applied(&self, constraints: &crate::constraints::VideoConstraints) {
+        if let Some(reacquire::Reopen::Camera { constraints: c, .. }) =
+            self.reopen.lock().unwrap_or_else(|p| p.into_inner()).as_mut()
+        {
+            **c = *constraints;
+        }
     }
 
     /// Adds the counters of `core`, a later session of this source's device (reacquire).

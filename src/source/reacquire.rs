@@ -1,7 +1,8 @@
 //! Reacquire: a camera or microphone track that outlives its device being unplugged. While the
 //! device is gone the track is muted; when a device with the same stable identity is back, it
-//! is opened again with the constraints the track was opened with, and the track unmutes and
-//! goes on. It ends (DeviceLost) only when a given time passes first, or when the application
+//! is opened again with the constraints last applied to a track of it (a camera's controls an
+//! applyConstraints set are written to it again: it comes back with its defaults), and the
+//! track unmutes and goes on; the camera's controls are then the new session's. It ends (DeviceLost) only when a given time passes first, or when the application
 //! stops it.
 //!
 //! The supervisor sits above the sources: a source whose device goes away ends with
@@ -10,7 +11,9 @@
 //! through the same entry point as the first ([`Reopen`]), with one internal track whose sink
 //! ([`Relay`]) delivers its frames to the original source, so the application's tracks,
 //! processors and their counters never change. A supervisor thread per source waits for the
-//! device, trying every [`RETRY`].
+//! device: it tries to open it when the device watcher ([`crate::device::watch`]) sees device
+//! nodes come or go, and every [`FALLBACK`] besides (for a system without inotify, or a device
+//! that becomes usable without an event), and not otherwise.
 //!
 //! Identity ([`identity`]): V4L2 ids already name a node by its device's bus_info, not its
 //! /dev number; the driver, card name and bus_info QUERYCAP reports, and the USB serial sysfs
@@ -30,8 +33,8 @@ use crate::source::v4l2::CameraOptions;
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
 
-/// How often a supervisor looks for its device while it is gone.
-pub const RETRY: Duration = Duration::from_millis(200);
+/// How often a supervisor looks for its device while it is gone when nothing wakes it.
+pub const FALLBACK: Duration = Duration::from_secs(2);
 
 /// How a device source is opened again: what its constructor was given.
 #[derive(Clone, Debug)]
@@ -127,8 +130,13 @@ pub enum Reacquire {
 /// ended), NoDevice (turning it on while the device is gone: its identity cannot be read),
 /// Io or NoMemory (no supervisor thread).
 pub fn set_reacquire(track: &Track, how: Reacquire) -> Result<()> {
+    supervise(track, how, FALLBACK)
+}
+
+/// [`set_reacquire`], with the supervisor's fallback period (when it starts one).
+fn supervise(track: &Track, how: Reacquire, fallback: Duration) -> Result<()> {
     let core = track.source();
-    let Some(reopen) = core.reopen().cloned() else {
+    let Some(reopen) = core.reopen() else {
         return Err(err!(Unsupported, "`track` is not a camera or microphone track: only those reacquire a device"));
     };
     if track.end_reason().is_some() {
@@ -153,7 +161,7 @@ pub fn set_reacquire(track: &Track, how: Reacquire) -> Result<()> {
         return Ok(());
     }
     let identity = identity(&reopen)?;
-    let supervisor = Supervisor::start(core, reopen, identity, timeout)?;
+    let supervisor = Supervisor::start(core, reopen, identity, timeout, fallback)?;
     let (installed, _) = core.set_supervisor(Some(supervisor.clone()));
     if !installed {
         supervisor.stop();
@@ -173,6 +181,8 @@ struct State {
     /// The internal track of the current session after the first, relayed to the source.
     inner: Option<Track>,
     timeout: Option<Duration>,
+    /// Counts the device watcher's wakes.
+    changes: u64,
 }
 
 struct Supervisor {
@@ -184,6 +194,11 @@ struct Supervisor {
     state: Mutex<State>,
     wake: Condvar,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// How long the thread waits for a device change before it tries anyway.
+    fallback: Duration,
+    /// How many times the device was looked for (its identity read, then opened if it
+    /// matched), for the tests to see that the thread does not spin.
+    attempts: AtomicU64,
 }
 
 impl Supervisor {
@@ -192,15 +207,18 @@ impl Supervisor {
         reopen: Reopen,
         identity: String,
         timeout: Option<Duration>,
+        fallback: Duration,
     ) -> Result<Arc<Supervisor>> {
         let s = Arc::new(Supervisor {
             outer: Arc::downgrade(core),
             reopen,
             identity,
             session: AtomicU64::new(0),
-            state: Mutex::new(State { lost_at: None, stopped: false, inner: None, timeout }),
+            state: Mutex::new(State { lost_at: None, stopped: false, inner: None, timeout, changes: 0 }),
             wake: Condvar::new(),
             thread: Mutex::new(None),
+            fallback,
+            attempts: AtomicU64::new(0),
         });
         let me = s.clone();
         let thread = std::thread::Builder::new()
@@ -257,14 +275,28 @@ impl Supervisor {
     }
 
     /// Tries to open the device until it opens (true) or the supervisor stops or times out
-    /// (false; a timeout ends the source).
+    /// (false; a timeout ends the source): at once, then after each device change the watcher
+    /// sees, or [`FALLBACK`] without one. Without a watcher (no eventfd or thread) it tries
+    /// every fallback period only.
     fn wait_for_the_device(self: &Arc<Self>) -> bool {
+        let me = Arc::downgrade(self);
+        let _watching = crate::device::watch::subscribe(Arc::new(move || {
+            if let Some(s) = me.upgrade() {
+                s.state().changes += 1;
+                s.wake.notify_all();
+            }
+        }))
+        .map_err(|e| {
+            let why = format!("{}: waiting without the device watcher: {e}", self.reopen.device_id());
+            crate::log::log(crate::log::Level::Warning, crate::log::Origin::Libmst, &why);
+        });
         loop {
             let mut st = self.state();
             if st.stopped {
                 return false;
             }
             let lost_at = st.lost_at.expect("gone");
+            let seen = st.changes;
             if st.timeout.is_some_and(|t| lost_at.elapsed() >= t) {
                 st.stopped = true;
                 drop(st);
@@ -279,10 +311,18 @@ impl Supervisor {
                 return false;
             }
             drop(st);
-            if let Some(track) = self.try_open() {
-                let Some(core) = self.outer.upgrade() else { return false };
+            let Some(core) = self.outer.upgrade() else { return false };
+            if let Some(track) = self.try_open(&core) {
                 let session = self.session.fetch_add(1, Ordering::AcqRel) + 1;
                 core.add_session(track.source());
+                if let Some(now) = track.source().controls() {
+                    if let Some(then) = core.controls() {
+                        if let Err(e) = now.carry_over(&then) {
+                            crate::log::log(crate::log::Level::Warning, crate::log::Origin::Libmst, &e.to_string());
+                        }
+                    }
+                    core.set_controls(now);
+                }
                 let mut st = self.state();
                 if st.stopped {
                     return false;
@@ -308,20 +348,32 @@ impl Supervisor {
                 );
                 return true;
             }
-            let st = self.state();
-            if !st.stopped {
-                drop(self.wake.wait_timeout(st, RETRY).unwrap_or_else(|p| p.into_inner()));
+            let tried = Instant::now();
+            let mut st = self.state();
+            loop {
+                if st.stopped || st.changes != seen {
+                    break;
+                }
+                // The limit as it is now: set_timeout may have changed it.
+                let deadline = st.timeout.map(|t| lost_at + t);
+                let until = deadline.map_or(tried + self.fallback, |d| d.min(tried + self.fallback));
+                let now = Instant::now();
+                if now >= until {
+                    break;
+                }
+                st = self.wake.wait_timeout(st, until - now).unwrap_or_else(|p| p.into_inner()).0;
             }
         }
     }
 
-    /// The device, opened again, if it is there and the same one.
-    fn try_open(&self) -> Option<Track> {
+    /// The device, opened again as `core`'s opens now, if it is there and the same one.
+    fn try_open(&self, core: &SourceCore) -> Option<Track> {
+        self.attempts.fetch_add(1, Ordering::Relaxed);
         match identity(&self.reopen) {
             Ok(id) if id == self.identity => {}
             _ => return None,
         }
-        let track = self.reopen.open().ok()?;
+        let track = core.reopen().unwrap_or_else(|| self.reopen.clone()).open().ok()?;
         // Read again: a different device may have taken the id between the two looks.
         match identity(&self.reopen) {
             Ok(id) if id == self.identity => Some(track),
@@ -388,5 +440,99 @@ impl Sink for Relay {
 
     fn is_idle(&self) -> bool {
         self.outer.upgrade().is_none_or(|c| c.consumers_idle())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constraints::VideoConstraints;
+    use crate::source::fake::{FakeDevice, FakeInit, FakeMedia, FakeVideo, Pacing};
+    use crate::source::v4l2::CameraFormat;
+
+    /// Only to tell a hang from slowness.
+    const HANG: Duration = Duration::from_secs(30);
+
+    fn camera_init(name: &str) -> FakeInit {
+        FakeInit {
+            name: name.into(),
+            label: String::new(),
+            media: FakeMedia::Video(FakeVideo {
+                width: 32,
+                height: 16,
+                format: CameraFormat::Nv12,
+                stride: 0,
+                frame_rate: 25.0,
+                jpeg_frames: Vec::new(),
+            }),
+            pacing: Pacing::Lossless,
+            frame_count: 0,
+            faults: Vec::new(),
+        }
+    }
+
+    fn supervisor_of(track: &Track) -> Arc<Supervisor> {
+        let slot = SUPERVISORS.lock().unwrap();
+        let live = slot.iter().filter_map(Weak::upgrade);
+        live.into_iter().find(|s| std::ptr::eq(s.outer.as_ptr(), Arc::as_ptr(track.source()))).expect("supervised")
+    }
+
+    /// (attempts to open, device watcher wakes) so far.
+    fn counts(s: &Supervisor) -> (u64, u64) {
+        (s.attempts.load(Ordering::Relaxed), s.state().changes)
+    }
+
+    fn wait_until(what: &str, cond: impl Fn() -> bool) {
+        let deadline = Instant::now() + HANG;
+        while !cond() {
+            assert!(Instant::now() < deadline, "waited {HANG:?} for {what}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn a_supervisor_looks_for_its_device_when_the_watcher_wakes_it_and_not_otherwise() {
+        let dev = FakeDevice::add(camera_init("re-wake")).unwrap();
+        let track =
+            crate::source::v4l2::camera("fake:re-wake", &VideoConstraints::default(), &Default::default()).unwrap();
+        // No timer to fall back on: only the watcher can bring the device back.
+        supervise(&track, Reacquire::Forever, Duration::from_secs(3600)).unwrap();
+        let s = supervisor_of(&track);
+        dev.remove();
+        assert!(track.muted());
+        wait_until("the first look, at the loss", || counts(&s).0 >= 1);
+
+        // While nothing changes the thread sleeps. Other tests add and remove fake devices
+        // meanwhile (each a wake): every look must have had a wake of its own.
+        let (attempts, wakes) = counts(&s);
+        std::thread::sleep(Duration::from_millis(1000));
+        let (attempts_now, wakes_now) = counts(&s);
+        assert!(
+            attempts_now - attempts <= wakes_now - wakes,
+            "{} looks for {} wakes in a second",
+            attempts_now - attempts,
+            wakes_now - wakes
+        );
+
+        let back = FakeDevice::add(camera_init("re-wake")).unwrap();
+        wait_until("the re-added device to be taken", || !track.muted());
+        assert!(counts(&s).1 > wakes_now, "woken by the watcher");
+        track.stop();
+        back.remove();
+    }
+
+    #[test]
+    fn the_timeout_ends_the_track_without_waiting_for_a_wake() {
+        let dev = FakeDevice::add(camera_init("re-wake-timeout")).unwrap();
+        let track =
+            crate::source::v4l2::camera("fake:re-wake-timeout", &VideoConstraints::default(), &Default::default())
+                .unwrap();
+        // An hour's fallback: only the timeout itself can end the wait.
+        supervise(&track, Reacquire::For(Duration::from_millis(200)), Duration::from_secs(3600)).unwrap();
+        let gone = Instant::now();
+        dev.remove();
+        wait_until("the timeout to end the track", || track.end_reason().is_some());
+        assert!(gone.elapsed() >= Duration::from_millis(200), "ended before the timeout");
+        assert_eq!(track.end_reason(), Some(EndReason::DeviceLost));
     }
 }

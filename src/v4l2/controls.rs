@@ -292,6 +292,16 @@ pub(crate) struct Controls {
     device: String,
     table: ControlTable,
     current: Mutex<ControlSettings>,
+    /// The controls an applyConstraints has constrained: what a reacquired session of the
+    /// device is given back.
+    set: Mutex<Constrained>,
+}
+
+/// Which controls (in [`Control::ALL`] and [`ModeControl::ALL`] order) have been constrained.
+#[derive(Clone, Copy, Debug, Default)]
+struct Constrained {
+    values: [bool; 10],
+    modes: [bool; 3],
 }
 
 impl Controls {
@@ -309,7 +319,7 @@ impl Controls {
         let fd = OwnedFd::from(file);
         let table = query(fd.as_fd()).map_err(|e| io("VIDIOC_QUERY_EXT_CTRL", e))?;
         let current = Mutex::new(table.settings(&read(fd.as_fd(), &table)));
-        Ok(Controls { fd: Mutex::new(Some(fd)), device, table, current })
+        Ok(Controls { fd: Mutex::new(Some(fd)), device, table, current, set: Mutex::default() })
     }
 
     /// Releases the device: settings keep their last values, applyConstraints still checks
@@ -348,6 +358,47 @@ impl Controls {
             self.table.writes(&chosen).into_iter().filter(|(id, v)| values.iter().all(|w| w != &(*id, *v))).collect();
         let written = write(fd, &self.table, &writes);
         *current = self.table.settings(&read(fd, &self.table));
+        written.map_err(|(e, id)| -> Error {
+            let name = id.map_or("camera controls", name_of);
+            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
+        })?;
+        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        for ctl in Control::ALL {
+            set.values[ctl.index()] |= !c.values[ctl.index()].is_empty();
+        }
+        for m in ModeControl::ALL {
+            set.modes[m.index()] |= c.modes[m.index()] != Default::default();
+        }
+        Ok(())
+    }
+
+    /// Reacquire: gives this session of a device (opened again after it was unplugged, so with
+    /// its defaults) the values `earlier`, a closed session's, last had for the controls an
+    /// applyConstraints set there, but for those this session's own constraints set already.
+    /// Errors: the layer's errno mapping, naming the control the driver refused.
+    pub(crate) fn carry_over(&self, earlier: &Controls) -> Result<()> {
+        let then = earlier.settings();
+        let was_set = *earlier.set.lock().unwrap_or_else(|p| p.into_inner());
+        let fd = self.fd.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(fd) = fd.as_ref().map(|f| f.as_fd()) else { return Ok(()) };
+        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        let mut chosen = ControlSettings::default();
+        for ctl in Control::ALL {
+            let i = ctl.index();
+            if was_set.values[i] && !set.values[i] {
+                chosen.values[i] = then.values[i];
+                set.values[i] = true;
+            }
+        }
+        for m in ModeControl::ALL {
+            let i = m.index();
+            if was_set.modes[i] && !set.modes[i] {
+                chosen.modes[i] = then.modes[i];
+                set.modes[i] = true;
+            }
+        }
+        let written = write(fd, &self.table, &self.table.writes(&chosen));
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = self.table.settings(&read(fd, &self.table));
         written.map_err(|(e, id)| -> Error {
             let name = id.map_or("camera controls", name_of);
             super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)

@@ -833,7 +833,8 @@ class Track(_Handle):
     def set_reacquire(self, timeout):
         """A camera or microphone track (and its clones) outlives its device being unplugged:
         muted while the device is gone, it goes on when the same device (by identity, not its
-        node number) is back, opened with the same constraints. `timeout` in seconds: how long
+        node number) is back, opened with the constraints last applied (a camera's controls
+        set by apply_constraints included). `timeout` in seconds: how long
         the device may stay away before the track ends with END_REASON_DEVICE_LOST; None waits
         until the track is stopped; 0 turns it off (the default)."""
         if timeout is None:
