@@ -901,6 +901,10 @@ typedef struct MstVideoConstraints {
   struct MstConstrainRange tilt;
   /**
    * Since 1.3: set before the values above, so a manual value follows its manual mode.
+   * `exposure_time`, `color_temperature` and `focus_distance` hold only in their mode's
+   * manual: constrained with their mode unset, they set it to manual too; with it set to an
+   * automatic mode an ideal value is not written and a required one is
+   * MST_ERR_OVERCONSTRAINED naming the value, nothing written.
    */
   struct MstConstrainMode exposure_mode;
   struct MstConstrainMode white_balance_mode;

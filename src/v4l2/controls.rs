@@ -339,8 +339,9 @@ impl Controls {
     }
 
     /// SelectSettings over the device's values, then one VIDIOC_S_EXT_CTRLS for what it
-    /// chose, then the values read back. On Overconstrained (naming the control) nothing is
-    /// written. Errors: Overconstrained; Io naming the control the driver refused (the
+    /// chose (modes first: a value constrained with its mode left unconstrained sets the mode
+    /// to "manual" too, see [`ControlCapabilities::select`]), then the values read back. On
+    /// Overconstrained (naming the control) nothing is written. Errors: Overconstrained; Io naming the control the driver refused (the
     /// driver's own check comes first, so usually nothing changed then either).
     pub(crate) fn apply(&self, c: &ControlConstraints) -> Result<()> {
         if c.is_empty() {
@@ -366,8 +367,9 @@ impl Controls {
         for ctl in Control::ALL {
             set.values[ctl.index()] |= !c.values[ctl.index()].is_empty();
         }
+        // A mode a value's constraint set to "manual" was set too: the value holds only in it.
         for m in ModeControl::ALL {
-            set.modes[m.index()] |= c.modes[m.index()] != Default::default();
+            set.modes[m.index()] |= c.modes[m.index()] != Default::default() || chosen.modes[m.index()].is_some();
         }
         Ok(())
     }
@@ -385,7 +387,9 @@ impl Controls {
         let mut chosen = ControlSettings::default();
         for ctl in Control::ALL {
             let i = ctl.index();
-            if was_set.values[i] && !set.values[i] {
+            // A value its automatic mode moved is the camera's, not the application's.
+            let automatic = ctl.mode().and_then(|m| then.modes[m.index()]).is_some_and(|m| m != MeteringMode::Manual);
+            if was_set.values[i] && !set.values[i] && !automatic {
                 chosen.values[i] = then.values[i];
                 set.values[i] = true;
             }
@@ -487,6 +491,14 @@ mod tests {
         c.values[Control::ExposureTime.index()] = ConstrainRange { ideal: Some(333.0), ..Default::default() };
         c.modes[ModeControl::Exposure.index()] = ConstrainMode { exact: Some(MeteringMode::Manual), ideal: None };
         let chosen = t.capabilities().select(&c, &now, "the webcam").unwrap();
+        assert_eq!(
+            t.writes(&chosen),
+            vec![(sys::V4L2_CID_EXPOSURE_AUTO, EXPOSURE_MANUAL), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 333)]
+        );
+        // The time alone turns the automatic exposure off first.
+        let mut alone = ControlConstraints::default();
+        alone.values[Control::ExposureTime.index()] = c.values[Control::ExposureTime.index()];
+        let chosen = t.capabilities().select(&alone, &now, "the webcam").unwrap();
         assert_eq!(
             t.writes(&chosen),
             vec![(sys::V4L2_CID_EXPOSURE_AUTO, EXPOSURE_MANUAL), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 333)]
