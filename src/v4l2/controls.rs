@@ -13,6 +13,13 @@
 //! device's menu has when set); whiteBalanceMode and focusMode from the booleans
 //! V4L2_CID_AUTO_WHITE_BALANCE and V4L2_CID_FOCUS_AUTO (1 "continuous", 0 "manual"). A control
 //! the device lacks, has disabled or makes read-only is absent.
+//!
+//! "single-shot" is never offered. V4L2 has no one-shot exposure; its one-shot focus and white
+//! balance (the buttons V4L2_CID_AUTO_FOCUS_START and V4L2_CID_DO_WHITE_BALANCE, pressed with
+//! the automatic control off) are stateless actions: the camera reads back as "manual" once
+//! pressed, so settings could not report "single-shot", and every applyConstraints (and each
+//! reacquire) asking for it would press the button again, moving values the application may
+//! have constrained. uvcvideo, the driver of nearly every USB webcam, maps neither button.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
