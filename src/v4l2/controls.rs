@@ -173,6 +173,55 @@ impl ControlTable {
 
 use super::ioctl;
 
+/// Whether libmst maps control `id` when it has type `kind` (a `V4L2_CTRL_TYPE_*`): a value
+/// is an integer or boolean, a mode a boolean or (exposure's) a menu.
+fn maps(id: u32, kind: u32) -> bool {
+    let is_mode = MODE_CIDS.contains(&id);
+    (is_mode || VALUE_CIDS.contains(&id))
+        && match kind {
+            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER | sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER64 => !is_mode,
+            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN => true,
+            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU => id == sys::V4L2_CID_EXPOSURE_AUTO,
+            _ => false,
+        }
+}
+
+impl ControlTable {
+    /// The table of a device that answers for `controls` (a fake camera's): those libmst
+    /// maps, as [`query`] keeps them.
+    pub(crate) fn of(controls: Vec<ControlInfo>) -> ControlTable {
+        ControlTable { controls: controls.into_iter().filter(|c| maps(c.id, c.kind)).collect() }
+    }
+}
+
+/// Where a camera's controls are read and written: a V4L2 node ([`read`], [`write`] on its
+/// fd), or a fake camera's model of a driver.
+pub(crate) trait ControlDevice: Send {
+    /// The current value of each control of `table` the device reads now.
+    fn read(&self, table: &ControlTable) -> Vec<(u32, i64)>;
+    /// Sets `values` in their order, as one VIDIOC_S_EXT_CTRLS. Err: the error and the
+    /// control the device blamed.
+    fn write(
+        &self,
+        table: &ControlTable,
+        values: &[(u32, i64)],
+    ) -> std::result::Result<(), (std::io::Error, Option<u32>)>;
+}
+
+impl ControlDevice for OwnedFd {
+    fn read(&self, table: &ControlTable) -> Vec<(u32, i64)> {
+        read(self.as_fd(), table)
+    }
+
+    fn write(
+        &self,
+        table: &ControlTable,
+        values: &[(u32, i64)],
+    ) -> std::result::Result<(), (std::io::Error, Option<u32>)> {
+        write(self.as_fd(), table, values)
+    }
+}
+
 /// The table of `fd`'s camera controls (VIDIOC_QUERY_EXT_CTRL on each, QUERYMENU on menus).
 /// A control the driver does not know (EINVAL) is absent, as is one that is disabled,
 /// read-only, or of a type other than integer, boolean or (for exposureMode) menu; a driver
@@ -192,14 +241,7 @@ pub(crate) fn query(fd: BorrowedFd<'_>) -> std::io::Result<ControlTable> {
         if q.flags & (sys::V4L2_CTRL_FLAG_DISABLED | sys::V4L2_CTRL_FLAG_READ_ONLY) != 0 {
             continue;
         }
-        let is_mode = MODE_CIDS.contains(&id);
-        let kind_ok = match q.type_ {
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER | sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER64 => !is_mode,
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN => true,
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU => id == sys::V4L2_CID_EXPOSURE_AUTO,
-            _ => false,
-        };
-        if !kind_ok {
+        if !maps(id, q.type_) {
             continue;
         }
         let mut menu = Vec::new();
@@ -294,7 +336,7 @@ fn name_of(id: u32) -> &'static str {
 pub(crate) struct Controls {
     /// Closed when the camera's source ends, so the device is not held open (a driver cannot
     /// be unloaded while it is) by tracks that have ended but not been freed.
-    fd: Mutex<Option<OwnedFd>>,
+    fd: Mutex<Option<Box<dyn ControlDevice>>>,
     /// What messages call the device: `V4L2 device "v4l2:platform:vivid-000:0"`.
     device: String,
     table: ControlTable,
@@ -325,8 +367,13 @@ impl Controls {
             .map_err(|e| io("opening for its controls", e))?;
         let fd = OwnedFd::from(file);
         let table = query(fd.as_fd()).map_err(|e| io("VIDIOC_QUERY_EXT_CTRL", e))?;
-        let current = Mutex::new(table.settings(&read(fd.as_fd(), &table)));
-        Ok(Controls { fd: Mutex::new(Some(fd)), device, table, current, set: Mutex::default() })
+        Ok(Controls::with(Box::new(fd), device, table))
+    }
+
+    /// The controls `table` of `dev`, read now; `device` is what messages call it.
+    pub(crate) fn with(dev: Box<dyn ControlDevice>, device: String, table: ControlTable) -> Controls {
+        let current = Mutex::new(table.settings(&dev.read(&table)));
+        Controls { fd: Mutex::new(Some(dev)), device, table, current, set: Mutex::default() }
     }
 
     /// Releases the device: settings keep their last values, applyConstraints still checks
@@ -356,16 +403,16 @@ impl Controls {
         }
         let fd = self.fd.lock().unwrap_or_else(|p| p.into_inner());
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(fd) = fd.as_ref().map(|f| f.as_fd()) else {
+        let Some(fd) = fd.as_deref() else {
             return self.table.capabilities().select(c, &current, &self.device).map(drop);
         };
-        let values = read(fd, &self.table);
+        let values = fd.read(&self.table);
         *current = self.table.settings(&values);
         let chosen = self.table.capabilities().select(c, &current, &self.device)?;
         let writes: Vec<_> =
             self.table.writes(&chosen).into_iter().filter(|(id, v)| values.iter().all(|w| w != &(*id, *v))).collect();
-        let written = write(fd, &self.table, &writes);
-        *current = self.table.settings(&read(fd, &self.table));
+        let written = fd.write(&self.table, &writes);
+        *current = self.table.settings(&fd.read(&self.table));
         written.map_err(|(e, id)| -> Error {
             let name = id.map_or("camera controls", name_of);
             super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
@@ -389,7 +436,7 @@ impl Controls {
         let then = earlier.settings();
         let was_set = *earlier.set.lock().unwrap_or_else(|p| p.into_inner());
         let fd = self.fd.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(fd) = fd.as_ref().map(|f| f.as_fd()) else { return Ok(()) };
+        let Some(fd) = fd.as_deref() else { return Ok(()) };
         let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
         let mut chosen = ControlSettings::default();
         for ctl in Control::ALL {
@@ -408,8 +455,8 @@ impl Controls {
                 set.modes[i] = true;
             }
         }
-        let written = write(fd, &self.table, &self.table.writes(&chosen));
-        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = self.table.settings(&read(fd, &self.table));
+        let written = fd.write(&self.table, &self.table.writes(&chosen));
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = self.table.settings(&fd.read(&self.table));
         written.map_err(|(e, id)| -> Error {
             let name = id.map_or("camera controls", name_of);
             super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
