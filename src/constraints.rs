@@ -19,20 +19,10 @@ pub enum Property {
     SampleRate,
     ChannelCount,
     SampleSize,
-    // Media Capture Image's camera controls ([`Control`], [`ModeControl`]).
-    Brightness,
-    Contrast,
-    Saturation,
-    Sharpness,
-    ExposureTime,
-    ColorTemperature,
-    FocusDistance,
-    Zoom,
-    Pan,
-    Tilt,
-    ExposureMode,
-    WhiteBalanceMode,
-    FocusMode,
+    /// Media Capture Image's numeric camera controls.
+    Control(Control),
+    /// Media Capture Image's camera controls whose value is a [`MeteringMode`].
+    Mode(ModeControl),
 }
 
 impl Property {
@@ -46,19 +36,8 @@ impl Property {
             Property::SampleRate => "sampleRate",
             Property::ChannelCount => "channelCount",
             Property::SampleSize => "sampleSize",
-            Property::Brightness => "brightness",
-            Property::Contrast => "contrast",
-            Property::Saturation => "saturation",
-            Property::Sharpness => "sharpness",
-            Property::ExposureTime => "exposureTime",
-            Property::ColorTemperature => "colorTemperature",
-            Property::FocusDistance => "focusDistance",
-            Property::Zoom => "zoom",
-            Property::Pan => "pan",
-            Property::Tilt => "tilt",
-            Property::ExposureMode => "exposureMode",
-            Property::WhiteBalanceMode => "whiteBalanceMode",
-            Property::FocusMode => "focusMode",
+            Property::Control(c) => c.name(),
+            Property::Mode(m) => m.name(),
         }
     }
 
@@ -75,7 +54,7 @@ impl Property {
             Property::ChannelCount => Some(2.0),
             Property::SampleSize => Some(16.0),
             // A camera control keeps its current value unless asked otherwise.
-            _ => None,
+            Property::Control(_) | Property::Mode(_) => None,
         }
     }
 }
@@ -761,17 +740,22 @@ impl Control {
     ];
 
     pub fn property(self) -> Property {
+        Property::Control(self)
+    }
+
+    /// The spec's name.
+    pub fn name(self) -> &'static str {
         match self {
-            Control::Brightness => Property::Brightness,
-            Control::Contrast => Property::Contrast,
-            Control::Saturation => Property::Saturation,
-            Control::Sharpness => Property::Sharpness,
-            Control::ExposureTime => Property::ExposureTime,
-            Control::ColorTemperature => Property::ColorTemperature,
-            Control::FocusDistance => Property::FocusDistance,
-            Control::Zoom => Property::Zoom,
-            Control::Pan => Property::Pan,
-            Control::Tilt => Property::Tilt,
+            Control::Brightness => "brightness",
+            Control::Contrast => "contrast",
+            Control::Saturation => "saturation",
+            Control::Sharpness => "sharpness",
+            Control::ExposureTime => "exposureTime",
+            Control::ColorTemperature => "colorTemperature",
+            Control::FocusDistance => "focusDistance",
+            Control::Zoom => "zoom",
+            Control::Pan => "pan",
+            Control::Tilt => "tilt",
         }
     }
 
@@ -799,10 +783,15 @@ impl ModeControl {
     pub const ALL: [ModeControl; 3] = [ModeControl::Exposure, ModeControl::WhiteBalance, ModeControl::Focus];
 
     pub fn property(self) -> Property {
+        Property::Mode(self)
+    }
+
+    /// The spec's name.
+    pub fn name(self) -> &'static str {
         match self {
-            ModeControl::Exposure => Property::ExposureMode,
-            ModeControl::WhiteBalance => Property::WhiteBalanceMode,
-            ModeControl::Focus => Property::FocusMode,
+            ModeControl::Exposure => "exposureMode",
+            ModeControl::WhiteBalance => "whiteBalanceMode",
+            ModeControl::Focus => "focusMode",
         }
     }
 
@@ -1136,10 +1125,8 @@ mod tests {
             Property::Height => v.height = r,
             Property::FrameRate => v.frame_rate = r,
             Property::AspectRatio => v.aspect_ratio = r,
-            p => {
-                let ctl = Control::ALL.into_iter().find(|c| c.property() == p).expect("a numeric property");
-                v.controls.values[ctl.index()] = r;
-            }
+            Property::Control(ctl) => v.controls.values[ctl.index()] = r,
+            Property::Mode(_) => panic!("a mode is not a range"),
         }
         if AUDIO.contains(&p) {
             a.validate("d")
@@ -1151,7 +1138,7 @@ mod tests {
     #[test]
     fn values_are_checked_alike_for_audio_and_video() {
         use crate::error::ErrorKind;
-        for p in AUDIO.into_iter().chain(VIDEO) {
+        for p in AUDIO.into_iter().chain(VIDEO).chain(Control::ALL.map(Control::property)) {
             let name = p.name();
             for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
                 let members = [

@@ -326,8 +326,8 @@ pub(crate) fn write(
 
 /// The spec's name of a V4L2 control of the table.
 fn name_of(id: u32) -> &'static str {
-    let value = VALUE_CIDS.iter().position(|c| *c == id).map(|i| Control::ALL[i].property().name());
-    let mode = MODE_CIDS.iter().position(|c| *c == id).map(|i| ModeControl::ALL[i].property().name());
+    let value = VALUE_CIDS.iter().position(|c| *c == id).map(|i| Control::ALL[i].name());
+    let mode = MODE_CIDS.iter().position(|c| *c == id).map(|i| ModeControl::ALL[i].name());
     value.or(mode).unwrap_or("a camera control")
 }
 
