@@ -1766,7 +1766,9 @@ typedef struct MstCapabilities {
   struct MstMediaSettingsRange pan;
   struct MstMediaSettingsRange tilt;
   /**
-   * Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each.
+   * Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each. Single-shot
+   * (white balance and focus only) where the camera has V4L2's one-shot button; the
+   * settings then report it until another mode is set.
    */
   uint32_t exposure_modes;
   uint32_t white_balance_modes;

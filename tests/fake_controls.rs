@@ -187,3 +187,59 @@ fn controls_keep_their_values_across_opens() {
     again.stop();
     dev.remove();
 }
+
+/// A SoC sensor's table: the webcam's, with the one-shot buttons V4L2 has.
+fn with_one_shots() -> Vec<FakeControl> {
+    use v4l::v4l_sys as sys;
+    let button = |id| FakeControl { id, kind: FakeControlKind::Button, min: 0, max: 0, step: 0, value: 0 };
+    let mut controls = uvc_webcam_controls();
+    controls.push(button(sys::V4L2_CID_DO_WHITE_BALANCE));
+    controls.push(button(sys::V4L2_CID_AUTO_FOCUS_START));
+    controls
+}
+
+#[test]
+fn single_shot_measures_once_and_holds() {
+    use MeteringMode::SingleShot;
+    let (dev, track) = webcam("ctl-one-shot", with_one_shots());
+    let caps = track.capabilities().controls;
+    let all = ModeSet::default().with(Manual).with(SingleShot).with(Continuous);
+    assert_eq!(caps.modes[ModeControl::Focus.index()], all);
+    assert_eq!(caps.modes[ModeControl::WhiteBalance.index()], all);
+    assert_eq!(caps.modes[ModeControl::Exposure.index()], ModeSet::default().with(Manual).with(Continuous));
+
+    // From continuous: autofocus off, then one measurement (the fake's first: the middle of
+    // 0..=250 in steps of 5, one step up).
+    let shot = constraints(&[], &[(ModeControl::Focus, exact_mode(SingleShot))]);
+    track.apply_constraints(&shot).unwrap();
+    assert_eq!(
+        (mode(&track, ModeControl::Focus), value(&track, Control::FocusDistance)),
+        (Some(SingleShot), Some(130.0))
+    );
+    // Asked again, the mode is what it asks already: no second measurement.
+    track.apply_constraints(&shot).unwrap();
+    assert_eq!(value(&track, Control::FocusDistance), Some(130.0));
+    // The held value is the camera's: a required distance cannot be had in single-shot.
+    let e = track
+        .apply_constraints(&constraints(
+            &[(Control::FocusDistance, exact(50.0))],
+            &[(ModeControl::Focus, exact_mode(SingleShot))],
+        ))
+        .unwrap_err();
+    assert_eq!(e.constraint, Some("focusDistance"), "{e}");
+    // Manual keeps what the shot found; a second single-shot measures again.
+    track.apply_constraints(&constraints(&[], &[(ModeControl::Focus, exact_mode(Manual))])).unwrap();
+    assert_eq!((mode(&track, ModeControl::Focus), value(&track, Control::FocusDistance)), (Some(Manual), Some(130.0)));
+    track.apply_constraints(&shot).unwrap();
+    assert_eq!(
+        (mode(&track, ModeControl::Focus), value(&track, Control::FocusDistance)),
+        (Some(SingleShot), Some(135.0))
+    );
+    // White balance alike, on its own button (the third press: the middle of 2800..=6500 in
+    // steps of 10, three steps up).
+    track.apply_constraints(&constraints(&[], &[(ModeControl::WhiteBalance, exact_mode(SingleShot))])).unwrap();
+    assert_eq!(mode(&track, ModeControl::WhiteBalance), Some(SingleShot));
+    assert_eq!(value(&track, Control::ColorTemperature), Some(4680.0));
+    track.stop();
+    dev.remove();
+}

@@ -528,7 +528,9 @@ pub struct MstCapabilities {
     pub zoom: MstMediaSettingsRange,
     pub pan: MstMediaSettingsRange,
     pub tilt: MstMediaSettingsRange,
-    /// Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each.
+    /// Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each. Single-shot
+    /// (white balance and focus only) where the camera has V4L2's one-shot button; the
+    /// settings then report it until another mode is set.
     pub exposure_modes: u32,
     pub white_balance_modes: u32,
     pub focus_modes: u32,

@@ -888,6 +888,10 @@ pub enum FakeControlKind {
     Boolean,
     /// A menu with these items (QUERYMENU answers for them only).
     Menu(Vec<i64>),
+    /// An action without a value: V4L2_CID_DO_WHITE_BALANCE and V4L2_CID_AUTO_FOCUS_START
+    /// measure once and hold what they found (the n-th press from the middle of the value's
+    /// range, n steps up, so that each press shows).
+    Button,
 }
 
 /// One V4L2 control of a fake camera: its id (a `V4L2_CID_*`), what VIDIOC_QUERY_EXT_CTRL
@@ -941,7 +945,8 @@ impl FakeDevice {
     /// (ERANGE, EINVAL), and a value its automatic mode holds (exposure time in
     /// V4L2_EXPOSURE_AUTO or APERTURE_PRIORITY, white balance temperature with
     /// V4L2_CID_AUTO_WHITE_BALANCE on, focus with V4L2_CID_FOCUS_AUTO on) is refused with
-    /// EACCES, the writes before it in the same call staying done.
+    /// EACCES, the writes before it in the same call staying done. A one-shot button pressed
+    /// while its automatic control is on (V4L2 leaves it undefined) is refused with EBUSY.
     /// Errors: InvalidArg (a microphone; an id twice; min above max; a value, or a menu item,
     /// outside min..=max).
     pub fn set_controls(&self, controls: Vec<FakeControl>) -> Result<()> {
@@ -969,7 +974,8 @@ impl FakeDevice {
             }
         }
         let values = controls.iter().map(|c| (c.id, c.value)).collect();
-        *lock(&self.controls) = Some(Arc::new(ControlDriver { controls, values: Mutex::new(values) }));
+        let driver = ControlDriver { controls, values: Mutex::new(values), presses: Mutex::new(0) };
+        *lock(&self.controls) = Some(Arc::new(driver));
         Ok(())
     }
 }
@@ -978,6 +984,8 @@ impl FakeDevice {
 struct ControlDriver {
     controls: Vec<FakeControl>,
     values: Mutex<Vec<(u32, i64)>>,
+    /// Buttons pressed so far.
+    presses: Mutex<i64>,
 }
 
 /// The control whose automatic mode holds value control `id`, and the values meaning
@@ -991,7 +999,18 @@ fn held_by(id: u32) -> Option<(u32, &'static [i64])> {
     match id {
         sys::V4L2_CID_EXPOSURE_ABSOLUTE => Some((sys::V4L2_CID_EXPOSURE_AUTO, &EXPOSURE_AUTOMATIC)),
         sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, &[1])),
-        sys::V4L2_CID_FOCUS_ABSOLUTE => Some((sys::V4L2_CID_FOCUS_AUTO, &[1])),
+        sys::V4L2_CID_FOCUS_ABSOLUTE | sys::V4L2_CID_AUTO_FOCUS_START => Some((sys::V4L2_CID_FOCUS_AUTO, &[1])),
+        sys::V4L2_CID_DO_WHITE_BALANCE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, &[1])),
+        _ => None,
+    }
+}
+
+/// The value a one-shot button measures.
+fn measured_by(id: u32) -> Option<u32> {
+    use v4l::v4l_sys as sys;
+    match id {
+        sys::V4L2_CID_AUTO_FOCUS_START => Some(sys::V4L2_CID_FOCUS_ABSOLUTE),
+        sys::V4L2_CID_DO_WHITE_BALANCE => Some(sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE),
         _ => None,
     }
 }
@@ -1008,6 +1027,7 @@ impl ControlDriver {
                         FakeControlKind::Integer => (sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER, vec![]),
                         FakeControlKind::Boolean => (sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN, vec![]),
                         FakeControlKind::Menu(items) => (sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU, items.clone()),
+                        FakeControlKind::Button => (sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BUTTON, vec![]),
                     };
                     ControlInfo { id: c.id, kind, min: c.min, max: c.max, step: c.step, menu }
                 })
@@ -1022,7 +1042,8 @@ struct DriverHandle(Arc<ControlDriver>);
 impl ControlDevice for DriverHandle {
     fn read(&self, table: &ControlTable) -> Vec<(u32, i64)> {
         let values = lock(&self.0.values);
-        values.iter().copied().filter(|(id, _)| table.controls.iter().any(|c| c.id == *id)).collect()
+        let readable = |id: u32| self.0.controls.iter().any(|c| c.id == id && c.kind != FakeControlKind::Button);
+        values.iter().copied().filter(|(id, _)| readable(*id) && table.controls.iter().any(|c| c.id == *id)).collect()
     }
 
     fn write(&self, _: &ControlTable, values: &[(u32, i64)]) -> std::result::Result<(), (std::io::Error, Option<u32>)> {
@@ -1041,6 +1062,7 @@ impl ControlDevice for DriverHandle {
                 FakeControlKind::Boolean => return refuse(libc::ERANGE, id),
                 FakeControlKind::Menu(items) if items.contains(&v) => v,
                 FakeControlKind::Menu(_) => return refuse(libc::EINVAL, id),
+                FakeControlKind::Button => v,
             };
             checked.push((id, v));
         }
@@ -1048,9 +1070,20 @@ impl ControlDevice for DriverHandle {
         for (id, v) in checked {
             let automatic =
                 held_by(id).is_some_and(|(mode, auto)| now.iter().any(|(m, value)| *m == mode && auto.contains(value)));
+            let press = measured_by(id);
             if automatic {
-                return refuse(libc::EACCES, id);
+                return refuse(if press.is_some() { libc::EBUSY } else { libc::EACCES }, id);
             }
+            let (id, v) = match press.and_then(|m| self.0.controls.iter().find(|c| c.id == m)) {
+                Some(c) => {
+                    let mut presses = lock(&self.0.presses);
+                    let step = c.step.max(1) as i64;
+                    let mid = c.min + (c.max - c.min) / 2 / step * step;
+                    *presses += 1;
+                    (c.id, (mid + *presses * step).min(c.max))
+                }
+                None => (id, v),
+            };
             if let Some(slot) = now.iter_mut().find(|(c, _)| *c == id) {
                 slot.1 = v;
             }
@@ -1070,9 +1103,17 @@ mod tests {
     #[test]
     fn the_control_driver_refuses_what_uvcvideo_refuses() {
         use v4l::v4l_sys as sys;
-        let controls = uvc_webcam_controls();
+        let mut controls = uvc_webcam_controls();
+        controls.push(FakeControl {
+            id: sys::V4L2_CID_AUTO_FOCUS_START,
+            kind: FakeControlKind::Button,
+            min: 0,
+            max: 0,
+            step: 0,
+            value: 0,
+        });
         let values = controls.iter().map(|c| (c.id, c.value)).collect();
-        let driver = Arc::new(ControlDriver { controls, values: Mutex::new(values) });
+        let driver = Arc::new(ControlDriver { controls, values: Mutex::new(values), presses: Mutex::new(0) });
         let table = driver.table();
         let dev = DriverHandle(driver);
         let now = |id| dev.read(&table).into_iter().find(|(c, _)| *c == id).map(|(_, v)| v);
@@ -1084,7 +1125,13 @@ mod tests {
         let manual = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64;
         dev.write(&table, &[(sys::V4L2_CID_EXPOSURE_AUTO, manual), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 100)]).unwrap();
         assert_eq!(now(sys::V4L2_CID_EXPOSURE_ABSOLUTE), Some(100));
-        dev.write(&table, &[(sys::V4L2_CID_FOCUS_AUTO, 0), (sys::V4L2_CID_FOCUS_ABSOLUTE, 43)]).unwrap();
+        // The one-shot is refused while autofocus runs; it measures once autofocus is off.
+        let e = dev.write(&table, &[(sys::V4L2_CID_AUTO_FOCUS_START, 1)]).unwrap_err();
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EBUSY), Some(sys::V4L2_CID_AUTO_FOCUS_START)));
+        dev.write(&table, &[(sys::V4L2_CID_FOCUS_AUTO, 0), (sys::V4L2_CID_AUTO_FOCUS_START, 1)]).unwrap();
+        assert_eq!(now(sys::V4L2_CID_FOCUS_ABSOLUTE), Some(130));
+        assert_eq!(now(sys::V4L2_CID_AUTO_FOCUS_START), None, "a button has no value to read");
+        dev.write(&table, &[(sys::V4L2_CID_FOCUS_ABSOLUTE, 43)]).unwrap();
         assert_eq!(now(sys::V4L2_CID_FOCUS_ABSOLUTE), Some(45));
         // Checked whole first: a menu item it lacks (full auto) changes nothing.
         let e = dev.write(&table, &[(sys::V4L2_CID_BRIGHTNESS, 1), (sys::V4L2_CID_EXPOSURE_AUTO, 0)]).unwrap_err();

@@ -14,12 +14,14 @@
 //! V4L2_CID_AUTO_WHITE_BALANCE and V4L2_CID_FOCUS_AUTO (1 "continuous", 0 "manual"). A control
 //! the device lacks, has disabled or makes read-only is absent.
 //!
-//! "single-shot" is never offered. V4L2 has no one-shot exposure; its one-shot focus and white
-//! balance (the buttons V4L2_CID_AUTO_FOCUS_START and V4L2_CID_DO_WHITE_BALANCE, pressed with
-//! the automatic control off) are stateless actions: the camera reads back as "manual" once
-//! pressed, so settings could not report "single-shot", and every applyConstraints (and each
-//! reacquire) asking for it would press the button again, moving values the application may
-//! have constrained. uvcvideo, the driver of nearly every USB webcam, maps neither button.
+//! "single-shot" (focusMode and whiteBalanceMode) is V4L2's one-shot button,
+//! V4L2_CID_AUTO_FOCUS_START or V4L2_CID_DO_WHITE_BALANCE, pressed once the automatic control
+//! is off: the camera measures once and holds what it found. It is offered where the device
+//! has the button and a "manual" to press it in. A button has no state and the camera then
+//! reads as "manual", so settings report "single-shot" from the press until the mode is set
+//! otherwise or reads other than "manual"; asking again for the mode the settings report
+//! does not press it again. V4L2 has no one-shot exposure, and uvcvideo (nearly every USB
+//! webcam) maps neither button, so most cameras offer "manual" and "continuous" only.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
@@ -50,6 +52,12 @@ const VALUE_CIDS: [u32; 10] = [
 
 /// The V4L2 control behind each [`ModeControl`], in [`ModeControl::ALL`] order.
 const MODE_CIDS: [u32; 3] = [sys::V4L2_CID_EXPOSURE_AUTO, sys::V4L2_CID_AUTO_WHITE_BALANCE, sys::V4L2_CID_FOCUS_AUTO];
+
+/// The one-shot button of each [`ModeControl`], in [`ModeControl::ALL`] order, where V4L2 has
+/// one: "single-shot".
+const SHOT_CIDS: [Option<u32>; 3] = [None, Some(sys::V4L2_CID_DO_WHITE_BALANCE), Some(sys::V4L2_CID_AUTO_FOCUS_START)];
+
+const BUTTON: u32 = sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BUTTON;
 
 const EXPOSURE_AUTO: i64 = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_AUTO as i64;
 const EXPOSURE_MANUAL: i64 = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64;
@@ -100,7 +108,11 @@ impl ControlTable {
         let Some(c) = self.get(MODE_CIDS[m.index()]) else { return ModeSet::default() };
         let values: Vec<i64> =
             if c.kind == sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU { c.menu.clone() } else { vec![c.min, c.max] };
-        values.into_iter().filter_map(|v| self.mode_of(m, v)).fold(ModeSet::default(), ModeSet::with)
+        let modes = values.into_iter().filter_map(|v| self.mode_of(m, v)).fold(ModeSet::default(), ModeSet::with);
+        match SHOT_CIDS[m.index()].and_then(|id| self.get(id)) {
+            Some(_) if modes.contains(MeteringMode::Manual) => modes.with(MeteringMode::SingleShot),
+            _ => modes,
+        }
     }
 
     fn mode_of(&self, m: ModeControl, v: i64) -> Option<MeteringMode> {
@@ -124,6 +136,8 @@ impl ControlTable {
                 };
                 order.into_iter().find(|v| c.menu.contains(v))
             }
+            // A one-shot is pressed with the automatic control off.
+            _ if mode == MeteringMode::SingleShot => self.value_of(m, MeteringMode::Manual),
             _ => [0, 1].into_iter().find(|v| self.mode_of(m, *v) == Some(mode)),
         }
     }
@@ -158,11 +172,14 @@ impl ControlTable {
     }
 
     /// The writes that make the device what `chosen` says (its None members stay), modes first:
-    /// a camera takes a manual value only once its automatic mode is off.
+    /// a camera takes a manual value only once its automatic mode is off. "single-shot" is the
+    /// automatic control off, then its button pressed.
     pub fn writes(&self, chosen: &ControlSettings) -> Vec<(u32, i64)> {
-        let modes = ModeControl::ALL.into_iter().filter_map(|m| {
-            let v = self.value_of(m, chosen.modes[m.index()]?)?;
-            Some((MODE_CIDS[m.index()], v))
+        let modes = ModeControl::ALL.into_iter().flat_map(|m| {
+            let mode = chosen.modes[m.index()];
+            let off = mode.and_then(|mode| Some((MODE_CIDS[m.index()], self.value_of(m, mode)?)));
+            let press = SHOT_CIDS[m.index()].filter(|_| off.is_some() && mode == Some(MeteringMode::SingleShot));
+            off.into_iter().chain(press.map(|id| (id, 1)))
         });
         let values = Control::ALL
             .into_iter()
@@ -174,16 +191,19 @@ impl ControlTable {
 use super::ioctl;
 
 /// Whether libmst maps control `id` when it has type `kind` (a `V4L2_CTRL_TYPE_*`): a value
-/// is an integer or boolean, a mode a boolean or (exposure's) a menu.
+/// is an integer or boolean, a mode a boolean or (exposure's) a menu, a one-shot a button.
 fn maps(id: u32, kind: u32) -> bool {
     let is_mode = MODE_CIDS.contains(&id);
-    (is_mode || VALUE_CIDS.contains(&id))
-        && match kind {
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER | sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER64 => !is_mode,
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN => true,
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU => id == sys::V4L2_CID_EXPOSURE_AUTO,
-            _ => false,
+    let is_shot = SHOT_CIDS.contains(&Some(id));
+    match kind {
+        sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER | sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER64 => {
+            VALUE_CIDS.contains(&id)
         }
+        sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN => is_mode || VALUE_CIDS.contains(&id),
+        sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU => id == sys::V4L2_CID_EXPOSURE_AUTO,
+        BUTTON => is_shot,
+        _ => false,
+    }
 }
 
 impl ControlTable {
@@ -224,11 +244,11 @@ impl ControlDevice for OwnedFd {
 
 /// The table of `fd`'s camera controls (VIDIOC_QUERY_EXT_CTRL on each, QUERYMENU on menus).
 /// A control the driver does not know (EINVAL) is absent, as is one that is disabled,
-/// read-only, or of a type other than integer, boolean or (for exposureMode) menu; a driver
+/// read-only, or of a type [`maps`] does not take; a driver
 /// without VIDIOC_QUERY_EXT_CTRL (ENOTTY) has none.
 pub(crate) fn query(fd: BorrowedFd<'_>) -> std::io::Result<ControlTable> {
     let mut table = ControlTable::default();
-    for id in VALUE_CIDS.into_iter().chain(MODE_CIDS) {
+    for id in VALUE_CIDS.into_iter().chain(MODE_CIDS).chain(SHOT_CIDS.into_iter().flatten()) {
         // SAFETY: a plain C struct; all zero is valid.
         let mut q: sys::v4l2_query_ext_ctrl = unsafe { std::mem::zeroed() };
         q.id = id;
@@ -310,7 +330,8 @@ pub(crate) fn read(fd: BorrowedFd<'_>, table: &ControlTable) -> Vec<(u32, i64)> 
             }
         })
     };
-    table.controls.iter().filter_map(|c| Some((c.id, value(c)?))).collect()
+    // A button has no value (V4L2 refuses to read it).
+    table.controls.iter().filter(|c| c.kind != BUTTON).filter_map(|c| Some((c.id, value(c)?))).collect()
 }
 
 /// Sets `values` (controls of `table`) in one VIDIOC_S_EXT_CTRLS, in their order. Err: the
@@ -344,6 +365,9 @@ pub(crate) struct Controls {
     /// The controls an applyConstraints has constrained: what a reacquired session of the
     /// device is given back.
     set: Mutex<Constrained>,
+    /// The mode controls (in [`ModeControl::ALL`] order) whose one-shot was pressed and that
+    /// have read "manual" since: "single-shot" in settings.
+    shots: Mutex<[bool; 3]>,
 }
 
 /// Which controls (in [`Control::ALL`] and [`ModeControl::ALL`] order) have been constrained.
@@ -373,7 +397,56 @@ impl Controls {
     /// The controls `table` of `dev`, read now; `device` is what messages call it.
     pub(crate) fn with(dev: Box<dyn ControlDevice>, device: String, table: ControlTable) -> Controls {
         let current = Mutex::new(table.settings(&dev.read(&table)));
-        Controls { fd: Mutex::new(Some(dev)), device, table, current, set: Mutex::default() }
+        Controls { fd: Mutex::new(Some(dev)), device, table, current, set: Mutex::default(), shots: Mutex::default() }
+    }
+
+    /// The device's values now, and its settings: a mode whose one-shot was pressed is
+    /// "single-shot" while it reads "manual".
+    fn read(&self, dev: &dyn ControlDevice) -> (Vec<(u32, i64)>, ControlSettings) {
+        let values = dev.read(&self.table);
+        let mut s = self.table.settings(&values);
+        let mut shots = self.shots.lock().unwrap_or_else(|p| p.into_inner());
+        for m in ModeControl::ALL {
+            let (shot, mode) = (&mut shots[m.index()], &mut s.modes[m.index()]);
+            *shot &= *mode == Some(MeteringMode::Manual);
+            if *shot {
+                *mode = Some(MeteringMode::SingleShot);
+            }
+        }
+        (values, s)
+    }
+
+    /// Writes `chosen`'s members that differ from `current`, the device's values `values`
+    /// (so a one-shot is pressed only when the mode is not "single-shot" already), notes the
+    /// one-shots pressed, and reads the settings back into `current`.
+    fn write(
+        &self,
+        dev: &dyn ControlDevice,
+        chosen: &ControlSettings,
+        values: &[(u32, i64)],
+        current: &mut ControlSettings,
+    ) -> Result<()> {
+        let mut changes = *chosen;
+        for m in ModeControl::ALL {
+            if changes.modes[m.index()] == current.modes[m.index()] {
+                changes.modes[m.index()] = None;
+            }
+        }
+        let writes: Vec<_> = self.table.writes(&changes).into_iter().filter(|w| !values.contains(w)).collect();
+        let written = dev.write(&self.table, &writes);
+        if written.is_ok() {
+            let mut shots = self.shots.lock().unwrap_or_else(|p| p.into_inner());
+            for m in ModeControl::ALL {
+                if let Some(mode) = changes.modes[m.index()] {
+                    shots[m.index()] = mode == MeteringMode::SingleShot;
+                }
+            }
+        }
+        *current = self.read(dev).1;
+        written.map_err(|(e, id)| -> Error {
+            let name = id.map_or("camera controls", name_of);
+            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
+        })
     }
 
     /// Releases the device: settings keep their last values, applyConstraints still checks
@@ -395,8 +468,9 @@ impl Controls {
     /// SelectSettings over the device's values, then one VIDIOC_S_EXT_CTRLS for what it
     /// chose (modes first: a value constrained with its mode left unconstrained sets the mode
     /// to "manual" too, see [`ControlCapabilities::select`]), then the values read back. On
-    /// Overconstrained (naming the control) nothing is written. Errors: Overconstrained; Io naming the control the driver refused (the
-    /// driver's own check comes first, so usually nothing changed then either).
+    /// Overconstrained (naming the control) nothing is written. Errors: Overconstrained; Io
+    /// naming the control the driver refused (the driver's own check comes first, so usually
+    /// nothing changed then either).
     pub(crate) fn apply(&self, c: &ControlConstraints) -> Result<()> {
         if c.is_empty() {
             return Ok(());
@@ -406,17 +480,10 @@ impl Controls {
         let Some(fd) = fd.as_deref() else {
             return self.table.capabilities().select(c, &current, &self.device).map(drop);
         };
-        let values = fd.read(&self.table);
-        *current = self.table.settings(&values);
+        let values;
+        (values, *current) = self.read(fd);
         let chosen = self.table.capabilities().select(c, &current, &self.device)?;
-        let writes: Vec<_> =
-            self.table.writes(&chosen).into_iter().filter(|(id, v)| values.iter().all(|w| w != &(*id, *v))).collect();
-        let written = fd.write(&self.table, &writes);
-        *current = self.table.settings(&fd.read(&self.table));
-        written.map_err(|(e, id)| -> Error {
-            let name = id.map_or("camera controls", name_of);
-            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
-        })?;
+        self.write(fd, &chosen, &values, &mut current)?;
         let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
         for ctl in Control::ALL {
             set.values[ctl.index()] |= !c.values[ctl.index()].is_empty();
@@ -455,12 +522,10 @@ impl Controls {
                 set.modes[i] = true;
             }
         }
-        let written = fd.write(&self.table, &self.table.writes(&chosen));
-        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = self.table.settings(&fd.read(&self.table));
-        written.map_err(|(e, id)| -> Error {
-            let name = id.map_or("camera controls", name_of);
-            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
-        })
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let values;
+        (values, *current) = self.read(fd);
+        self.write(fd, &chosen, &values, &mut current)
     }
 }
 
@@ -532,6 +597,34 @@ mod tests {
         assert_eq!(s.modes[ModeControl::Exposure.index()], Some(MeteringMode::Continuous));
         assert_eq!(s.modes[ModeControl::WhiteBalance.index()], Some(MeteringMode::Manual));
         assert_eq!(s.values[Control::Zoom.index()], None);
+    }
+
+    #[test]
+    fn single_shot_is_the_button_pressed_with_the_automatic_control_off() {
+        let mut t = webcam();
+        let button = |id| ControlInfo { id, kind: BUTTON, min: 0, max: 0, step: 0, menu: vec![] };
+        t.controls.push(button(sys::V4L2_CID_DO_WHITE_BALANCE));
+        // A focus button without the focus mode control has nothing to press it in.
+        t.controls.push(button(sys::V4L2_CID_AUTO_FOCUS_START));
+        let caps = t.capabilities();
+        let all =
+            ModeSet::default().with(MeteringMode::Manual).with(MeteringMode::SingleShot).with(MeteringMode::Continuous);
+        assert_eq!(caps.modes[ModeControl::WhiteBalance.index()], all);
+        assert!(!caps.modes[ModeControl::Exposure.index()].contains(MeteringMode::SingleShot));
+        assert!(caps.modes[ModeControl::Focus.index()].is_empty());
+        let mut chosen = ControlSettings::default();
+        chosen.modes[ModeControl::WhiteBalance.index()] = Some(MeteringMode::SingleShot);
+        assert_eq!(t.writes(&chosen), vec![(sys::V4L2_CID_AUTO_WHITE_BALANCE, 0), (sys::V4L2_CID_DO_WHITE_BALANCE, 1)]);
+        // A button is neither a value nor a mode of the settings.
+        let s = t.settings(&[(sys::V4L2_CID_AUTO_WHITE_BALANCE, 0), (sys::V4L2_CID_DO_WHITE_BALANCE, 1)]);
+        assert_eq!(s.modes[ModeControl::WhiteBalance.index()], Some(MeteringMode::Manual));
+        // Only buttons V4L2 defines as one-shots, and only as buttons, are kept.
+        let table = ControlTable::of(vec![
+            button(sys::V4L2_CID_EXPOSURE_AUTO),
+            ControlInfo { kind: sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER, ..button(sys::V4L2_CID_DO_WHITE_BALANCE) },
+            button(sys::V4L2_CID_AUTO_FOCUS_START),
+        ]);
+        assert_eq!(table.controls, vec![button(sys::V4L2_CID_AUTO_FOCUS_START)]);
     }
 
     #[test]
