@@ -14,10 +14,10 @@ use mst::*;
 
 use MeteringMode::{Continuous, Manual};
 
-/// A fake webcam named `name` with `controls`, and a track on it.
-fn webcam(name: &str, controls: Vec<FakeControl>) -> (std::sync::Arc<FakeDevice>, Track) {
-    let dev = FakeDevice::add(FakeInit {
-        name: name.into(),
+/// A small fake camera (its name to be set).
+fn init() -> FakeInit {
+    FakeInit {
+        name: String::new(),
         label: String::new(),
         media: FakeMedia::Video(FakeVideo {
             width: 32,
@@ -30,8 +30,12 @@ fn webcam(name: &str, controls: Vec<FakeControl>) -> (std::sync::Arc<FakeDevice>
         pacing: Pacing::Lossless,
         frame_count: 0,
         faults: Vec::new(),
-    })
-    .unwrap();
+    }
+}
+
+/// A fake webcam named `name` with `controls`, and a track on it.
+fn webcam(name: &str, controls: Vec<FakeControl>) -> (std::sync::Arc<FakeDevice>, Track) {
+    let dev = FakeDevice::add(FakeInit { name: name.into(), ..init() }).unwrap();
     dev.set_controls(controls).unwrap();
     let track = camera(dev.id(), &VideoConstraints::default(), &CameraOptions::default()).unwrap();
     (dev, track)
@@ -242,4 +246,30 @@ fn single_shot_measures_once_and_holds() {
     assert_eq!(value(&track, Control::ColorTemperature), Some(4680.0));
     track.stop();
     dev.remove();
+}
+
+#[test]
+fn a_reacquired_camera_gets_the_manual_mode_a_value_implied() {
+    use mst::source::reacquire::{set_reacquire, Reacquire};
+    let (dev, track) = webcam("ctl-reacquire", uvc_webcam_controls());
+    set_reacquire(&track, Reacquire::Forever).unwrap();
+    track.apply_constraints(&constraints(&[(Control::ExposureTime, ideal(100.0))], &[])).unwrap();
+    // The last constraints (what the new session opens with) leave exposure out: it comes
+    // back from what the earlier applyConstraints set, its implied manual mode first.
+    track.apply_constraints(&constraints(&[(Control::Brightness, exact(10.0))], &[])).unwrap();
+    let before = track.settings().controls;
+    assert_eq!(before.modes[ModeControl::Exposure.index()], Some(Manual));
+
+    dev.remove();
+    assert!(track.muted());
+    let back = FakeDevice::add(FakeInit { name: "ctl-reacquire".into(), ..init() }).unwrap();
+    back.set_controls(uvc_webcam_controls()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while track.muted() {
+        assert!(std::time::Instant::now() < deadline, "the track did not unmute");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(track.settings().controls, before, "the new session has the controls set before");
+    track.stop();
+    back.remove();
 }
