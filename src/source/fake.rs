@@ -8,7 +8,9 @@
 //! check and lazy decode, the colour space, [`CameraStats`](super::v4l2::CameraStats)), the
 //! microphone's [`ChunkClock`] and [`deliver_chunk`]
 //! ([`CaptureStats`](super::alsa::CaptureStats)), the end reasons of the real read errors, the
-//! mode choice of [`choose`] and [`select_settings`], and [`spawn_producer`]'s thread.
+//! mode choice of [`choose`] and [`select_settings`], and [`spawn_producer`]'s thread. A
+//! camera's V4L2 controls ([`FakeDevice::set_controls`]) are a model of a driver's behind
+//! the real camera's `Controls`.
 //!
 //! Content is deterministic: frame (or chunk) n is the n-th the device produces (an overrun's
 //! lost frames included), its V4L2 sequence number is n, its pixels or first samples hold n,
