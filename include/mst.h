@@ -901,6 +901,10 @@ typedef struct MstVideoConstraints {
   struct MstConstrainRange tilt;
   /**
    * Since 1.3: set before the values above, so a manual value follows its manual mode.
+   * `exposure_time`, `color_temperature` and `focus_distance` hold only in their mode's
+   * manual: constrained with their mode unset, they set it to manual too; with it set to an
+   * automatic mode an ideal value is not written and a required one is
+   * MST_ERR_OVERCONSTRAINED naming the value, nothing written.
    */
   struct MstConstrainMode exposure_mode;
   struct MstConstrainMode white_balance_mode;
@@ -1762,7 +1766,9 @@ typedef struct MstCapabilities {
   struct MstMediaSettingsRange pan;
   struct MstMediaSettingsRange tilt;
   /**
-   * Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each.
+   * Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each. Single-shot
+   * (white balance and focus only) where the camera has V4L2's one-shot button; the
+   * settings then report it until another mode is set.
    */
   uint32_t exposure_modes;
   uint32_t white_balance_modes;
