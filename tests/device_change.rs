@@ -196,3 +196,43 @@ fn the_callback_may_replace_and_remove_itself() {
     set_callback(None).unwrap();
     c.remove();
 }
+
+#[test]
+fn the_first_registration_does_not_deadlock_with_a_log_receiver_that_registers() {
+    let _turn = serial();
+    // The new watcher's first enumeration logs (at Debug) while the registering thread waits
+    // for it; this receiver registers a callback from there, as an application's may.
+    let inner = Arc::new(Calls::default());
+    let registered_inside = Arc::new(AtomicBool::new(false));
+    let (i, r) = (inner.clone(), registered_inside.clone());
+    drop(mst::log::set_receiver(Some(Arc::new(move |_, _, _: &std::ffi::CStr| {
+        if std::thread::current().name() == Some("mst-devwatch") && !r.swap(true, Ordering::SeqCst) {
+            let me = i.clone();
+            set_callback(Some(Arc::new(move || {
+                *me.n.lock().unwrap() += 1;
+                me.cv.notify_all();
+            })))
+            .unwrap();
+        }
+    }))));
+    mst::log::set_max_level(mst::log::Level::Debug);
+    let outer = Arc::new(Calls::default());
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let o = outer.clone();
+    std::thread::spawn(move || {
+        o.register();
+        done_tx.send(()).unwrap();
+    });
+    let finished = done_rx.recv_timeout(HANG);
+    mst::log::set_max_level(mst::log::Level::Warning);
+    drop(mst::log::set_receiver(None));
+    assert!(finished.is_ok(), "the registration did not return in {HANG:?}");
+    assert!(registered_inside.load(Ordering::SeqCst), "the watcher logged during its first enumeration");
+    // The registration that returned last is the one called.
+    let mic = microphone("watch-log-register", Vec::new());
+    outer.wait_for(1);
+    past_a_burst();
+    assert_eq!(inner.count(), 0);
+    set_callback(None).unwrap();
+    mic.remove();
+}

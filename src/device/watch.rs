@@ -53,6 +53,10 @@ struct Slot {
     /// The generation of the callback a watcher is calling now.
     delivering: Option<u64>,
     watcher: Option<Watcher>,
+    /// A thread is starting a watcher, with this lock released.
+    starting: bool,
+    /// [`notify`] was called while a watcher was starting: it looks again once installed.
+    wake_when_started: bool,
 }
 
 struct Watcher {
@@ -83,13 +87,20 @@ static SLOT: Mutex<Slot> = Mutex::new(Slot {
     generation: 0,
     delivering: None,
     watcher: None,
+    starting: false,
+    wake_when_started: false,
 });
 /// Signalled when a watcher finishes a call.
 static DELIVERED: Condvar = Condvar::new();
+/// Signalled when a thread is done starting a watcher (or failed to).
+static STARTED: Condvar = Condvar::new();
 
 thread_local! {
     /// Set on a watcher thread while it calls the callback.
     static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    /// Set on a watcher thread during its first enumeration, which the thread starting it
+    /// waits for.
+    static FIRST_LOOK: Cell<bool> = const { Cell::new(false) };
 }
 
 fn lock() -> MutexGuard<'static, Slot> {
@@ -107,9 +118,9 @@ pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callba
     let inside = IN_CALLBACK.with(Cell::get);
     let mut slot = lock();
     let mut join = None;
-    if callback.is_some() && slot.watcher.is_none() {
-        slot.watcher = Some(start()?);
-    } else if callback.is_none() && slot.subscribers.is_empty() {
+    if callback.is_some() {
+        slot = ensure_watcher(slot)?;
+    } else if slot.subscribers.is_empty() {
         if let Some(w) = slot.watcher.take() {
             w.shared.stop.store(true, Ordering::Release);
             w.shared.wake();
@@ -141,10 +152,7 @@ pub(crate) struct Subscription(u64);
 /// each settled burst of device events, and without inotify whenever the list changes, until
 /// the subscription is dropped. Errors: Io (no watcher thread or eventfd could be made).
 pub(crate) fn subscribe(wake: Arc<Callback>) -> Result<Subscription> {
-    let mut slot = lock();
-    if slot.watcher.is_none() {
-        slot.watcher = Some(start()?);
-    }
+    let mut slot = ensure_watcher(lock())?;
     let id = slot.next_subscriber;
     slot.next_subscriber += 1;
     slot.subscribers.push((id, wake));
@@ -184,8 +192,43 @@ fn wake_subscribers(shared: &Shared) {
 /// Makes the watcher look again now (after [`SETTLE`]): fake devices call it when they are
 /// added or leave the list. Nothing happens without a callback or subscriber.
 pub fn notify() {
-    if let Some(w) = &lock().watcher {
+    let mut slot = lock();
+    if let Some(w) = &slot.watcher {
         w.shared.wake();
+    } else if slot.starting {
+        slot.wake_when_started = true;
+    }
+}
+
+/// Returns `slot` with a watcher installed, starting one if none is. The start happens with
+/// the lock released: the new watcher's first enumeration (which the start waits for, so that
+/// changes after it are reported) may call the log receiver, and that may call libmst, this
+/// module included. A thread that finds another starting one waits for it, except the new
+/// watcher itself (from its log receiver): it returns at once, and the watcher being started
+/// is installed when its first enumeration ends. Errors: Io (no watcher thread or eventfd
+/// could be made).
+fn ensure_watcher(mut slot: MutexGuard<'static, Slot>) -> Result<MutexGuard<'static, Slot>> {
+    loop {
+        if slot.watcher.is_some() || (slot.starting && FIRST_LOOK.with(Cell::get)) {
+            return Ok(slot);
+        }
+        if slot.starting {
+            slot = STARTED.wait(slot).unwrap_or_else(|p| p.into_inner());
+            continue;
+        }
+        slot.starting = true;
+        drop(slot);
+        let started = start();
+        let mut slot = lock();
+        slot.starting = false;
+        STARTED.notify_all();
+        let wake = std::mem::take(&mut slot.wake_when_started);
+        let watcher = started?;
+        if wake {
+            watcher.shared.wake();
+        }
+        slot.watcher = Some(watcher);
+        return Ok(slot);
     }
 }
 
@@ -322,11 +365,16 @@ fn add_watch(fd: RawFd, path: &str) -> Option<i32> {
 fn run(shared: Arc<Shared>, ready: std::sync::mpsc::Sender<()>) {
     log::libmst_thread();
     log::AlsaErrorsToLog::for_this_thread();
+    FIRST_LOOK.with(|f| f.set(true));
     let mut inotify = Inotify::new();
     if inotify.is_none() {
         log::log(Level::Info, Origin::Libmst, "device watcher: no inotify on /dev, enumerating every 0.5 s");
     }
     let mut known = snapshot().unwrap_or_default();
+    if log::enabled(Level::Debug) {
+        log::log(Level::Debug, Origin::Libmst, &format!("device watcher: started, {} devices listed", known.len()));
+    }
+    FIRST_LOOK.with(|f| f.set(false));
     let _ = ready.send(());
     drop(ready);
     let mut burst = Burst::default();
