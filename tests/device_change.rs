@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mst::device::watch::{self, set_callback, SETTLE};
 use mst::device::{enumerate, DeviceKind};
-use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, Fault, FaultKind, Pacing};
+use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, FakeVideo, Fault, FaultKind, Pacing};
 use mst::*;
 
 /// Only to tell a hang from slowness.
@@ -235,4 +235,66 @@ fn the_first_registration_does_not_deadlock_with_a_log_receiver_that_registers()
     assert_eq!(inner.count(), 0);
     set_callback(None).unwrap();
     mic.remove();
+}
+
+#[test]
+fn the_callback_may_stop_a_reacquiring_track_whose_wait_keeps_the_watcher_running() {
+    let _turn = serial();
+    let cam = FakeDevice::add(FakeInit {
+        name: "watch-reacquire".into(),
+        label: String::new(),
+        media: FakeMedia::Video(FakeVideo {
+            width: 32,
+            height: 16,
+            format: source::v4l2::CameraFormat::Nv12,
+            stride: 0,
+            frame_rate: 25.0,
+            jpeg_frames: Vec::new(),
+        }),
+        pacing: Pacing::Lossless,
+        frame_count: 0,
+        faults: Vec::new(),
+    })
+    .unwrap();
+    let track = source::v4l2::camera("fake:watch-reacquire", &Default::default(), &Default::default()).unwrap();
+    source::reacquire::set_reacquire(&track, source::reacquire::Reacquire::Forever).unwrap();
+    // The supervisor says it waits once it has subscribed to the watcher.
+    let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+    let waiting_tx = Mutex::new(waiting_tx);
+    drop(mst::log::set_receiver(Some(Arc::new(move |_, _, text: &std::ffi::CStr| {
+        if text.to_string_lossy().starts_with("fake:watch-reacquire is gone") {
+            let _ = waiting_tx.lock().unwrap().send(());
+        }
+    }))));
+    mst::log::set_max_level(mst::log::Level::Info);
+    cam.remove();
+    let waiting = waiting_rx.recv_timeout(HANG);
+    mst::log::set_max_level(mst::log::Level::Warning);
+    drop(mst::log::set_receiver(None));
+    waiting.expect("the supervisor waits");
+
+    // The callback removes itself, so the supervisor's subscription is the watcher's last, and
+    // stops the track, which waits for the supervisor to end and drop it.
+    let track = Mutex::new(Some(track));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let done_tx = Mutex::new(done_tx);
+    set_callback(Some(Arc::new(move || {
+        drop(set_callback(None).unwrap());
+        if let Some(t) = track.lock().unwrap().take() {
+            t.stop();
+            assert_eq!(t.end_reason(), Some(EndReason::Stopped));
+            let _ = done_tx.lock().unwrap().send(());
+        }
+    })))
+    .unwrap();
+    let mic = microphone("watch-reacquire-mic", Vec::new());
+    done_rx.recv_timeout(HANG).expect("the track stopped from inside the callback");
+    mic.remove();
+    // A new registration works after that (the stopped watcher is joined first).
+    let calls = Arc::new(Calls::default());
+    calls.register();
+    let other = microphone("watch-reacquire-mic-2", Vec::new());
+    calls.wait_for(1);
+    set_callback(None).unwrap();
+    other.remove();
 }

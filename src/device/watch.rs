@@ -50,9 +50,12 @@ struct Slot {
     next_subscriber: u64,
     /// Counts set_callback calls: the callback set by call n has generation n.
     generation: u64,
-    /// The generation of the callback a watcher is calling now.
-    delivering: Option<u64>,
+    /// The generations of the callbacks watchers are calling now (a stopped watcher may still
+    /// be in its last call while a new one makes its first).
+    delivering: Vec<u64>,
     watcher: Option<Watcher>,
+    /// Stopped watchers not joined yet: see [`stop_watcher`].
+    retired: Vec<JoinHandle<()>>,
     /// A thread is starting a watcher, with this lock released.
     starting: bool,
     /// [`notify`] was called while a watcher was starting: it looks again once installed.
@@ -85,8 +88,9 @@ static SLOT: Mutex<Slot> = Mutex::new(Slot {
     subscribers: Vec::new(),
     next_subscriber: 0,
     generation: 0,
-    delivering: None,
+    delivering: Vec::new(),
     watcher: None,
+    retired: Vec::new(),
     starting: false,
     wake_when_started: false,
 });
@@ -112,36 +116,29 @@ fn lock() -> MutexGuard<'static, Slot> {
 /// on any thread and will not be called again, except that when this is called from inside the
 /// callback, that call runs on until it returns. Changes made before this returns are not
 /// reported to the new callback; changes made after it returns are (the watcher has read the
-/// list before the first callback is set).
+/// list before the first callback is set). Removing the last callback or subscriber stops the
+/// watcher and joins its thread, except from that thread itself or while a watcher is calling
+/// the callback (see [`joinable`]).
 /// Errors: Io (no watcher thread or eventfd could be made; nothing changes).
 pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callback>>> {
     let inside = IN_CALLBACK.with(Cell::get);
     let mut slot = lock();
-    let mut join = None;
     if callback.is_some() {
         slot = ensure_watcher(slot)?;
     } else if slot.subscribers.is_empty() {
-        if let Some(w) = slot.watcher.take() {
-            w.shared.stop.store(true, Ordering::Release);
-            w.shared.wake();
-            // From inside the callback the thread is this one: it ends when the call returns.
-            if !inside {
-                join = Some(w.thread);
-            }
-        }
+        stop_watcher(&mut slot);
     }
     let previous = std::mem::replace(&mut slot.callback, callback);
     let replaced = slot.generation;
     slot.generation += 1;
     if !inside {
-        while slot.delivering.is_some_and(|g| g <= replaced) {
+        while slot.delivering.iter().any(|&g| g <= replaced) {
             slot = DELIVERED.wait(slot).unwrap_or_else(|p| p.into_inner());
         }
     }
+    let join = joinable(&mut slot);
     drop(slot);
-    if let Some(t) = join {
-        let _ = t.join();
-    }
+    join_all(join);
     Ok(previous)
 }
 
@@ -166,12 +163,42 @@ impl Drop for Subscription {
         if slot.callback.is_some() || !slot.subscribers.is_empty() {
             return;
         }
-        let Some(w) = slot.watcher.take() else { return };
+        stop_watcher(&mut slot);
+        let join = joinable(&mut slot);
         drop(slot);
-        // Not joined: this may run on a thread the watcher's own callback call waits for (a
-        // track stopped from inside the callback), and a stopped watcher calls no one.
+        join_all(join);
+    }
+}
+
+/// Stops the watcher, if one runs: it calls no one from now on, and its thread is joined by
+/// whoever takes it from `retired` ([`joinable`]).
+fn stop_watcher(slot: &mut Slot) {
+    if let Some(w) = slot.watcher.take() {
         w.shared.stop.store(true, Ordering::Release);
         w.shared.wake();
+        slot.retired.push(w.thread);
+    }
+}
+
+/// The stopped watchers the caller may join (once it has released the lock): none while a
+/// watcher is calling the application's callback, which may be waiting for the caller (a
+/// track stopped from inside the callback waits for its reacquire supervisor, whose
+/// subscription may be the last), and never the caller's own thread (the last subscription or
+/// the callback removed from inside the callback). Those stay in `retired`: they end by
+/// themselves once their call returns, and the next caller that may joins them.
+fn joinable(slot: &mut Slot) -> Vec<JoinHandle<()>> {
+    if !slot.delivering.is_empty() {
+        return Vec::new();
+    }
+    let me = std::thread::current().id();
+    let (mine, others) = std::mem::take(&mut slot.retired).into_iter().partition(|t| t.thread().id() == me);
+    slot.retired = mine;
+    others
+}
+
+fn join_all(threads: Vec<JoinHandle<()>>) {
+    for t in threads {
+        let _ = t.join();
     }
 }
 
@@ -217,7 +244,9 @@ fn ensure_watcher(mut slot: MutexGuard<'static, Slot>) -> Result<MutexGuard<'sta
             continue;
         }
         slot.starting = true;
+        let join = joinable(&mut slot);
         drop(slot);
+        join_all(join);
         let started = start();
         let mut slot = lock();
         slot.starting = false;
@@ -436,7 +465,7 @@ fn deliver(shared: &Shared) {
     }
     let Some(callback) = slot.callback.clone() else { return };
     let generation = slot.generation;
-    slot.delivering = Some(generation);
+    slot.delivering.push(generation);
     drop(slot);
     IN_CALLBACK.with(|c| c.set(true));
     // A panic in a Rust callback is the application's; it must not kill the watcher.
@@ -445,16 +474,84 @@ fn deliver(shared: &Shared) {
     // Dropped before the call is marked done: a replacing thread's drop is then the last.
     drop(callback);
     let mut slot = lock();
-    if slot.delivering == Some(generation) {
-        slot.delivering = None;
+    if let Some(at) = slot.delivering.iter().position(|&g| g == generation) {
+        slot.delivering.swap_remove(at);
     }
     drop(slot);
     DELIVERED.notify_all();
 }
 
+/// The watcher is process-wide: the unit tests that need to know who keeps it running take
+/// turns.
+#[cfg(test)]
+pub(crate) fn test_turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+    use std::sync::Weak;
+
+    /// Only to tell a hang from slowness.
+    const HANG: Duration = Duration::from_secs(30);
+
+    /// The running watcher's state, which its thread holds until it ends.
+    fn running_watcher() -> Weak<Shared> {
+        Arc::downgrade(&lock().watcher.as_ref().expect("a watcher").shared)
+    }
+
+    #[test]
+    fn the_last_unsubscription_stops_the_watcher_and_waits_for_its_thread() {
+        let _turn = test_turn();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let sub = subscribe(Arc::new(move || {
+            let _ = tx.lock().unwrap().send(());
+            // The thread is busy here: an unsubscription that does not wait for it returns first.
+            std::thread::sleep(Duration::from_millis(300));
+        }))
+        .unwrap();
+        let watcher = running_watcher();
+        notify();
+        rx.recv_timeout(HANG).expect("the subscriber woken");
+        drop(sub);
+        assert!(watcher.upgrade().is_none(), "the watcher's thread is still running");
+        assert!(lock().watcher.is_none());
+    }
+
+    #[test]
+    fn the_last_unsubscription_may_come_from_the_watcher_thread() {
+        let _turn = test_turn();
+        let held: Arc<Mutex<Option<Subscription>>> = Arc::default();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let h = held.clone();
+        let sub = subscribe(Arc::new(move || {
+            let mine = h.lock().unwrap().take();
+            if mine.is_some() {
+                drop(mine);
+                let _ = tx.lock().unwrap().send(());
+            }
+        }))
+        .unwrap();
+        let watcher = running_watcher();
+        *held.lock().unwrap() = Some(sub);
+        notify();
+        rx.recv_timeout(HANG).expect("unsubscribed on the watcher thread");
+        let deadline = Instant::now() + HANG;
+        while watcher.upgrade().is_some() {
+            assert!(Instant::now() < deadline, "the watcher did not end");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // The thread could not join itself: the next start does.
+        let again = subscribe(Arc::new(|| {})).unwrap();
+        assert!(lock().retired.is_empty(), "the stopped watcher was joined");
+        drop(again);
+        assert!(lock().watcher.is_none());
+    }
 
     #[test]
     fn a_burst_is_due_when_quiet_or_too_long() {

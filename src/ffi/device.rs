@@ -203,10 +203,11 @@ pub type MstDeviceChangeCallback = Option<unsafe extern "C" fn(user_data: *mut c
 /// Thread safety: any thread, also from inside the callback. When it returns, the previous
 /// callback is not running on any other thread and is never called again (from inside the
 /// callback, the running call is the caller's own and goes on until it returns).
-/// Blocking: yes: waits for a call of the previous callback to return, and, the first time,
-/// for the watcher's first enumeration (no libmst lock is held meanwhile: the log callback
-/// may call libmst, this function included). Do not call it holding a lock the callback or
-/// the log callback takes.
+/// Blocking: yes: waits for a call of the previous callback to return; the first time, for
+/// the watcher's first enumeration; with NULL, for the watcher thread to end (unless called
+/// from inside the callback, or a reacquiring track still needs the watcher). No libmst lock
+/// is held meanwhile: the log callback may call libmst, this function included. Do not call
+/// it holding a lock the callback or the log callback takes.
 /// Errors: MST_ERR_IO (the watcher thread or its eventfd could not be made; nothing changes).
 /// Spec: MediaDevices `devicechange` event (libmst extension, since 1.3).
 #[no_mangle]

@@ -290,6 +290,11 @@ impl Supervisor {
             let why = format!("{}: waiting without the device watcher: {e}", self.reopen.device_id());
             crate::log::log(crate::log::Level::Warning, crate::log::Origin::Libmst, &why);
         });
+        crate::log::log(
+            crate::log::Level::Info,
+            crate::log::Origin::Libmst,
+            &format!("{} is gone: its tracks are muted until it is back", self.reopen.device_id()),
+        );
         loop {
             let mut st = self.state();
             if st.stopped {
@@ -492,6 +497,7 @@ mod tests {
 
     #[test]
     fn a_supervisor_looks_for_its_device_when_the_watcher_wakes_it_and_not_otherwise() {
+        let _turn = crate::device::watch::test_turn();
         let dev = FakeDevice::add(camera_init("re-wake")).unwrap();
         let track =
             crate::source::v4l2::camera("fake:re-wake", &VideoConstraints::default(), &Default::default()).unwrap();
@@ -523,6 +529,7 @@ mod tests {
 
     #[test]
     fn the_timeout_ends_the_track_without_waiting_for_a_wake() {
+        let _turn = crate::device::watch::test_turn();
         let dev = FakeDevice::add(camera_init("re-wake-timeout")).unwrap();
         let track =
             crate::source::v4l2::camera("fake:re-wake-timeout", &VideoConstraints::default(), &Default::default())
