@@ -2,8 +2,8 @@
 //! device is gone the track is muted; when a device with the same stable identity is back, it
 //! is opened again with the constraints last applied to a track of it (a camera's controls an
 //! applyConstraints set are written to it again: it comes back with its defaults), and the
-//! track unmutes and goes on; the camera's controls are then the new session's. It ends (DeviceLost) only when a given time passes first, or when the application
-//! stops it.
+//! track unmutes and goes on; the camera's controls are then the new session's. It ends
+//! (DeviceLost) only when a given time passes first, or when the application stops it.
 //!
 //! The supervisor sits above the sources: a source whose device goes away ends with
 //! `EndReason::DeviceLost` as always, and [`SourceCore::end`] asks the supervisor first. The
@@ -16,9 +16,10 @@
 //! that becomes usable without an event), and not otherwise.
 //!
 //! Identity ([`identity`]): V4L2 ids already name a node by its device's bus_info, not its
-//! /dev number; the driver, card name and bus_info QUERYCAP reports, and the USB serial sysfs
-//! has, must match too. ALSA ids name the card by its id ("hw:CARD=Loopback,DEV=0"); its
-//! long name must match too. A fake device's label and what it produces must match.
+//! /dev number; the driver, card name and bus_info QUERYCAP reports, and the serial of the USB
+//! camera itself (never a hub's), must match too. ALSA ids name the card by its id
+//! ("hw:CARD=Loopback,DEV=0"); its long name must match too (no serial is read for a sound
+//! card). A fake device's label and what it produces must match.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
