@@ -2022,9 +2022,11 @@ MstStatus mst_device_list_free(struct MstDeviceList *list);
  * running while a callback is set, wakes on inotify events on /dev and /dev/snd, waits until
  * a burst of them has been quiet for 100 ms (at most 1 s), enumerates, and calls the callback
  * only when the list differs from the one it saw last (a device that comes and goes within
- * one burst is no change). The callback runs on that thread, one call at a time, with no
- * libmst lock held; it may call libmst, this function included. Changes made before this
- * returns are not reported to the new callback, changes made after are.
+ * one burst is no change). Only what the list shows counts: a V4L2 device whose node stays
+ * while its formats, controls or signal change, ALSA subdevices, and ALSA configuration PCMs
+ * other than "default" are never reported. The callback runs on that thread, one call at a
+ * time, with no libmst lock held; it may call libmst, this function included. Changes made
+ * before this returns are not reported to the new callback, changes made after are.
  *
  * Ownership: libmst keeps `callback` and `user_data` until replaced or removed; `destroy` (may
  * be NULL) is called once with `user_data`: when the callback is replaced or removed, before

@@ -2,16 +2,39 @@
 //! set of devices [`super::enumerate`] lists has changed; the application enumerates again to
 //! learn what changed, as a page does.
 //!
-//! A watcher thread, started when a callback is set (or libmst subscribes) and stopped when
-//! neither remains, sleeps in poll(2) on inotify watches of /dev (video nodes, and /dev/snd
-//! itself) and /dev/snd (ALSA PCM and control nodes), and on an eventfd that fake devices
-//! ([`crate::source::fake`]) write to when they are added or leave. A device arrives or leaves
-//! as a burst of events (an ALSA card is several nodes, created one after another, then given
-//! their permissions by udev), so the watcher waits until the events have settled, enumerates,
-//! and calls the callback only when the list differs from the one it last saw: a device that
-//! appears and disappears within one burst, or a node that is not a device libmst lists, is no
-//! change. Without inotify (no /dev, or out of watches) it enumerates every half second
-//! instead.
+//! A watcher thread, started when a callback is set (or libmst subscribes) and stopped and
+//! joined when neither remains (see [`set_callback`] for the two cases it is not joined),
+//! sleeps in poll(2) on inotify watches of /dev and /dev/snd, and on an eventfd that fake
+//! devices ([`crate::source::fake`]) write to when they are added, unplugged or freed.
+//!
+//! What wakes it: in /dev, a `video*` node or the `snd` directory created, deleted, renamed or
+//! given new attributes (udev sets a new node's permissions after creating it); in /dev/snd, a
+//! `pcmC*` or `controlC*` node likewise; an inotify queue overflow; a fake device's write.
+//! Nothing else: /dev/media*, /dev/v4l-subdev*, /dev/v4l/by-id links, and files anywhere else
+//! (the ALSA configuration included) are not watched.
+//!
+//! When it looks: each wake starts or extends a burst; [`SETTLE`] (100 ms) after the burst's
+//! last event, or [`MAX_DELAY`] (1 s) after its first if it never quiets, the watcher
+//! enumerates once and compares the result with the list it saw last (each device's kind, id,
+//! label and group, in any order). The callback is called, once for the burst however many
+//! devices changed, only when the two differ. So a device that appears and goes again (or goes
+//! and comes back with the same id and label) between two looks is no change, nor is a node
+//! event that leaves the list as it was. Without inotify (no /dev, or out of watches) it
+//! enumerates every half second instead, with the same comparison.
+//!
+//! What counts is what the list shows, and nothing else:
+//! - V4L2: one entry per capture or output node that can be opened now. A device whose node
+//!   stays while its formats, frame sizes, controls, input signal or name change is no change.
+//!   A node that becomes openable without an event (it was busy) shows up at the next look for
+//!   another reason; one that gains new permissions is seen (an attribute event).
+//! - ALSA: "default" (always listed, whatever the configuration says it is), then each card's
+//!   PCM devices ("hw:CARD=id,DEV=n") with a capture or playback stream; a card arriving or
+//!   leaving is a change, as its nodes come and go together. Subdevices are not listed (a
+//!   change among them is none), nor are the configuration's other PCMs (plugins, sound
+//!   servers, dmix), whose changes are never reported.
+//! - Fake devices: listed from when they are added until they are unplugged or freed.
+//!
+//! Changes made before [`set_callback`] returns are not reported to the callback it sets.
 //!
 //! Calls are made on the watcher thread only, one at a time, with no libmst lock held.
 //!
@@ -118,7 +141,7 @@ fn lock() -> MutexGuard<'static, Slot> {
 /// reported to the new callback; changes made after it returns are (the watcher has read the
 /// list before the first callback is set). Removing the last callback or subscriber stops the
 /// watcher and joins its thread, except from that thread itself or while a watcher is calling
-/// the callback (see [`joinable`]).
+/// the callback: those threads end by themselves and the next start joins them.
 /// Errors: Io (no watcher thread or eventfd could be made; nothing changes).
 pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callback>>> {
     let inside = IN_CALLBACK.with(Cell::get);
