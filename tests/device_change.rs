@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mst::device::watch::{self, set_callback, SETTLE};
 use mst::device::{enumerate, DeviceKind};
-use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, FakeVideo, Fault, FaultKind, Pacing};
+use mst::source::fake::{FakeDevice, FakeInit, Fault, FaultKind, Pacing};
 use mst::*;
 
 /// Only to tell a hang from slowness.
@@ -28,13 +28,16 @@ struct Calls {
 }
 
 impl Calls {
-    fn register(self: &Arc<Self>) {
+    fn callback(self: &Arc<Self>) -> Arc<watch::Callback> {
         let me = self.clone();
-        set_callback(Some(Arc::new(move || {
+        Arc::new(move || {
             *me.n.lock().unwrap() += 1;
             me.cv.notify_all();
-        })))
-        .unwrap();
+        })
+    }
+
+    fn register(self: &Arc<Self>) {
+        set_callback(Some(self.callback())).unwrap();
     }
 
     fn wait_for(&self, want: u32) {
@@ -53,15 +56,8 @@ impl Calls {
 }
 
 fn microphone(name: &str, faults: Vec<Fault>) -> Arc<FakeDevice> {
-    FakeDevice::add(FakeInit {
-        name: name.into(),
-        label: String::new(),
-        media: FakeMedia::Audio(FakeAudio { sample_rate: 8000, channels: 1, format: AudioSampleFormat::S16 }),
-        pacing: if faults.is_empty() { Pacing::Lossless } else { Pacing::RealTime },
-        frame_count: 0,
-        faults,
-    })
-    .unwrap()
+    let pacing = if faults.is_empty() { Pacing::Lossless } else { Pacing::RealTime };
+    FakeDevice::add(FakeInit { pacing, faults, ..FakeInit::microphone(name) }).unwrap()
 }
 
 fn listed(id: &str) -> bool {
@@ -207,12 +203,7 @@ fn the_first_registration_does_not_deadlock_with_a_log_receiver_that_registers()
     let (i, r) = (inner.clone(), registered_inside.clone());
     drop(mst::log::set_receiver(Some(Arc::new(move |_, _, _: &std::ffi::CStr| {
         if std::thread::current().name() == Some("mst-devwatch") && !r.swap(true, Ordering::SeqCst) {
-            let me = i.clone();
-            set_callback(Some(Arc::new(move || {
-                *me.n.lock().unwrap() += 1;
-                me.cv.notify_all();
-            })))
-            .unwrap();
+            set_callback(Some(i.callback())).unwrap();
         }
     }))));
     mst::log::set_max_level(mst::log::Level::Debug);
@@ -240,22 +231,7 @@ fn the_first_registration_does_not_deadlock_with_a_log_receiver_that_registers()
 #[test]
 fn the_callback_may_stop_a_reacquiring_track_whose_wait_keeps_the_watcher_running() {
     let _turn = serial();
-    let cam = FakeDevice::add(FakeInit {
-        name: "watch-reacquire".into(),
-        label: String::new(),
-        media: FakeMedia::Video(FakeVideo {
-            width: 32,
-            height: 16,
-            format: source::v4l2::CameraFormat::Nv12,
-            stride: 0,
-            frame_rate: 25.0,
-            jpeg_frames: Vec::new(),
-        }),
-        pacing: Pacing::Lossless,
-        frame_count: 0,
-        faults: Vec::new(),
-    })
-    .unwrap();
+    let cam = FakeDevice::add(FakeInit::camera("watch-reacquire")).unwrap();
     let track = source::v4l2::camera("fake:watch-reacquire", &Default::default(), &Default::default()).unwrap();
     source::reacquire::set_reacquire(&track, source::reacquire::Reacquire::Forever).unwrap();
     // The supervisor says it waits once it has subscribed to the watcher.

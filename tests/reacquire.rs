@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mst::sink::processor::{Processor, Wait};
-use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, FakeVideo, Fault, FaultKind, Pacing};
+use mst::source::fake::{FakeDevice, FakeInit, Fault, FaultKind};
 use mst::source::reacquire::{set_reacquire, Reacquire};
-use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions};
+use mst::source::v4l2::{camera, camera_stats, CameraOptions};
 use mst::*;
 
 /// Only to tell a hang from slowness.
@@ -18,21 +18,7 @@ const HANG: Duration = Duration::from_secs(30);
 const LOOK: Duration = Duration::from_millis(600);
 
 fn camera_init(name: &str, label: &str, faults: Vec<Fault>) -> FakeInit {
-    FakeInit {
-        name: name.into(),
-        label: label.into(),
-        media: FakeMedia::Video(FakeVideo {
-            width: 32,
-            height: 16,
-            format: CameraFormat::Nv12,
-            stride: 0,
-            frame_rate: 25.0,
-            jpeg_frames: Vec::new(),
-        }),
-        pacing: Pacing::Lossless,
-        frame_count: 0,
-        faults,
-    }
+    FakeInit { label: label.into(), faults, ..FakeInit::camera(name) }
 }
 
 fn add(init: FakeInit) -> Arc<FakeDevice> {
@@ -228,16 +214,7 @@ fn without_reacquire_a_lost_device_ends_the_track_and_generators_refuse_it() {
 
 #[test]
 fn a_microphone_is_reacquired_too_and_its_counters_go_on() {
-    let mic = |name: &str| {
-        add(FakeInit {
-            name: name.into(),
-            label: String::new(),
-            media: FakeMedia::Audio(FakeAudio { sample_rate: 8000, channels: 1, format: AudioSampleFormat::S16 }),
-            pacing: Pacing::Lossless,
-            frame_count: 0,
-            faults: Vec::new(),
-        })
-    };
+    let mic = |name: &str| add(FakeInit::microphone(name));
     let dev = mic("re-mic");
     let track = source::alsa::microphone("fake:re-mic", &Default::default()).unwrap();
     set_reacquire(&track, Reacquire::For(Duration::from_secs(3600))).unwrap();

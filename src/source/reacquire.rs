@@ -453,29 +453,10 @@ impl Sink for Relay {
 mod tests {
     use super::*;
     use crate::constraints::VideoConstraints;
-    use crate::source::fake::{FakeDevice, FakeInit, FakeMedia, FakeVideo, Pacing};
-    use crate::source::v4l2::CameraFormat;
+    use crate::source::fake::{FakeDevice, FakeInit};
 
     /// Only to tell a hang from slowness.
     const HANG: Duration = Duration::from_secs(30);
-
-    fn camera_init(name: &str) -> FakeInit {
-        FakeInit {
-            name: name.into(),
-            label: String::new(),
-            media: FakeMedia::Video(FakeVideo {
-                width: 32,
-                height: 16,
-                format: CameraFormat::Nv12,
-                stride: 0,
-                frame_rate: 25.0,
-                jpeg_frames: Vec::new(),
-            }),
-            pacing: Pacing::Lossless,
-            frame_count: 0,
-            faults: Vec::new(),
-        }
-    }
 
     fn supervisor_of(track: &Track) -> Arc<Supervisor> {
         let slot = SUPERVISORS.lock().unwrap();
@@ -499,7 +480,7 @@ mod tests {
     #[test]
     fn a_supervisor_looks_for_its_device_when_the_watcher_wakes_it_and_not_otherwise() {
         let _turn = crate::device::watch::test_turn();
-        let dev = FakeDevice::add(camera_init("re-wake")).unwrap();
+        let dev = FakeDevice::add(FakeInit::camera("re-wake")).unwrap();
         let track =
             crate::source::v4l2::camera("fake:re-wake", &VideoConstraints::default(), &Default::default()).unwrap();
         // No timer to fall back on: only the watcher can bring the device back.
@@ -521,7 +502,7 @@ mod tests {
             wakes_now - wakes
         );
 
-        let back = FakeDevice::add(camera_init("re-wake")).unwrap();
+        let back = FakeDevice::add(FakeInit::camera("re-wake")).unwrap();
         wait_until("the re-added device to be taken", || !track.muted());
         assert!(counts(&s).1 > wakes_now, "woken by the watcher");
         track.stop();
@@ -531,7 +512,7 @@ mod tests {
     #[test]
     fn the_timeout_ends_the_track_without_waiting_for_a_wake() {
         let _turn = crate::device::watch::test_turn();
-        let dev = FakeDevice::add(camera_init("re-wake-timeout")).unwrap();
+        let dev = FakeDevice::add(FakeInit::camera("re-wake-timeout")).unwrap();
         let track =
             crate::source::v4l2::camera("fake:re-wake-timeout", &VideoConstraints::default(), &Default::default())
                 .unwrap();
