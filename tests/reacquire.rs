@@ -235,3 +235,37 @@ fn a_microphone_is_reacquired_too_and_its_counters_go_on() {
     drop(track);
     back.remove();
 }
+
+#[test]
+fn the_log_receiver_may_call_into_the_track_when_its_device_is_back() {
+    let dev = add(FakeInit::camera("re-log"));
+    let track = camera("fake:re-log", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
+    set_reacquire(&track, Reacquire::Forever).unwrap();
+    // The supervisor logs that the device is back (Info): a receiver that changes the track's
+    // reacquire then must not wait for a lock the supervisor holds.
+    let handle = Mutex::new(Some(track.clone()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = Mutex::new(tx);
+    drop(mst::log::set_receiver(Some(Arc::new(move |_, _, text: &std::ffi::CStr| {
+        if text.to_string_lossy().starts_with("fake:re-log is back") {
+            if let Some(t) = handle.lock().unwrap().take() {
+                set_reacquire(&t, Reacquire::For(Duration::from_secs(3600))).unwrap();
+                let _ = tx.lock().unwrap().send(());
+            }
+        }
+    }))));
+    mst::log::set_max_level(mst::log::Level::Info);
+    dev.remove();
+    let back = add(FakeInit::camera("re-log"));
+    let called = rx.recv_timeout(HANG);
+    mst::log::set_max_level(mst::log::Level::Warning);
+    drop(mst::log::set_receiver(None));
+    if called.is_err() {
+        // Stopping either would wait for the stuck supervisor: fail instead of hanging.
+        std::mem::forget((track, back));
+        panic!("the receiver's call did not return in {HANG:?}");
+    }
+    wait_until("the track to unmute", || !track.muted());
+    track.stop();
+    back.remove();
+}

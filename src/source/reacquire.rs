@@ -154,21 +154,30 @@ fn supervise(track: &Track, how: Reacquire, fallback: Duration) -> Result<()> {
         Reacquire::For(t) => Some(t),
         Reacquire::Forever => None,
     };
-    let mut slot = SUPERVISORS.lock().unwrap_or_else(|p| p.into_inner());
-    slot.retain(|s| s.upgrade().is_some_and(|s| !s.state().stopped));
-    let live = slot.iter().filter_map(Weak::upgrade);
-    if let Some(s) = live.into_iter().find(|s| std::ptr::eq(s.outer.as_ptr(), Arc::as_ptr(core))) {
-        s.set_timeout(timeout);
-        return Ok(());
+    {
+        let mut slot = SUPERVISORS.lock().unwrap_or_else(|p| p.into_inner());
+        slot.retain(|s| s.upgrade().is_some_and(|s| !s.state().stopped));
+        let live = slot.iter().filter_map(Weak::upgrade);
+        if let Some(s) = live.into_iter().find(|s| std::ptr::eq(s.outer.as_ptr(), Arc::as_ptr(core))) {
+            s.set_timeout(timeout);
+            return Ok(());
+        }
     }
+    // Without the lock: reading an ALSA card's identity may log (alsa-lib's messages), and the
+    // log receiver may call back into libmst, this function included.
     let identity = identity(&reopen)?;
     let supervisor = Supervisor::start(core, reopen, identity, timeout, fallback)?;
-    let (installed, _) = core.set_supervisor(Some(supervisor.clone()));
+    let (installed, previous) = core.set_supervisor(Some(supervisor.clone()));
     if !installed {
         supervisor.stop();
         return Err(err!(InvalidState, "`track` has ended"));
     }
-    slot.push(Arc::downgrade(&supervisor));
+    // Another call for the same source installed one meanwhile: this one replaces it, and
+    // takes over the wait if the device has gone since.
+    if previous.is_some_and(|p| p.stop()) {
+        supervisor.device_lost();
+    }
+    SUPERVISORS.lock().unwrap_or_else(|p| p.into_inner()).push(Arc::downgrade(&supervisor));
     Ok(())
 }
 
@@ -347,6 +356,7 @@ impl Supervisor {
                     return false;
                 }
                 st.inner = Some(track);
+                drop(st);
                 crate::log::log(
                     crate::log::Level::Info,
                     crate::log::Origin::Libmst,
