@@ -142,6 +142,36 @@ pub struct FakeInit {
     pub faults: Vec<Fault>,
 }
 
+impl FakeInit {
+    /// A small camera the tests share: 32x16 NV12 at 25 fps, as fast as it is read, without
+    /// end, faults or label. Change a field with `FakeInit { faults, ..FakeInit::camera(n) }`.
+    pub fn camera(name: &str) -> FakeInit {
+        FakeInit {
+            name: name.into(),
+            label: String::new(),
+            media: FakeMedia::Video(FakeVideo {
+                width: 32,
+                height: 16,
+                format: CameraFormat::Nv12,
+                stride: 0,
+                frame_rate: 25.0,
+                jpeg_frames: Vec::new(),
+            }),
+            pacing: Pacing::Lossless,
+            frame_count: 0,
+            faults: Vec::new(),
+        }
+    }
+
+    /// Its microphone: 8 kHz mono S16, as fast as it is read, without end, faults or label.
+    pub fn microphone(name: &str) -> FakeInit {
+        FakeInit {
+            media: FakeMedia::Audio(FakeAudio { sample_rate: 8000, channels: 1, format: AudioSampleFormat::S16 }),
+            ..FakeInit::camera(name)
+        }
+    }
+}
+
 /// A fake device in the device list, until [`FakeDevice::remove`].
 pub struct FakeDevice {
     id: CString,
