@@ -250,7 +250,8 @@ fn the_callback_may_stop_a_reacquiring_track_whose_wait_keeps_the_watcher_runnin
     waiting.expect("the supervisor waits");
 
     // The callback removes itself, so the supervisor's subscription is the watcher's last, and
-    // stops the track, which waits for the supervisor to end and drop it.
+    // stops the track: the supervisor ends by itself and drops it (it is not waited for on the
+    // watcher thread).
     let track = Mutex::new(Some(track));
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let done_tx = Mutex::new(done_tx);
