@@ -792,7 +792,12 @@ pub extern "C" fn mst_track_get_end_reason(track: *const MstTrack, out: *mut Mst
 /// Ownership: `track` borrowed; release it with mst_track_free().
 /// Thread safety: any thread.
 /// Blocking: when the source stops, until its thread has finished its current frame (a
-/// device source: until the device is closed).
+/// device source: until the device is closed); a reacquiring one (mst_track_set_reacquire())
+/// also until its reacquire thread has ended, after a reopen in progress, and, when its
+/// device was gone and no device-change callback or other waiting track keeps the device
+/// watcher running, until the watcher thread has ended, after an enumeration in progress.
+/// Called on the watcher thread (from the log callback or the device-change callback), it
+/// waits for neither: the reacquire thread ends by itself.
 /// Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
 /// MST_ERR_INVALID_STATE (freed).
 /// Spec: MediaStreamTrack.stop().
