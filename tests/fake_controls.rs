@@ -117,6 +117,28 @@ fn a_value_alone_turns_its_automatic_mode_off() {
 }
 
 #[test]
+fn shutter_priority_reads_manual_but_an_exposure_time_sets_manual_itself() {
+    use v4l::v4l_sys as sys;
+    // A webcam left in shutter priority by another program: "manual" in settings, but
+    // uvcvideo takes an exposure time only in V4L2_EXPOSURE_MANUAL.
+    let shutter = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_SHUTTER_PRIORITY as i64;
+    let mut controls = uvc_webcam_controls();
+    let auto = controls.iter_mut().find(|c| c.id == sys::V4L2_CID_EXPOSURE_AUTO).unwrap();
+    let FakeControlKind::Menu(items) = &mut auto.kind else { panic!("exposure is a menu") };
+    items.push(shutter);
+    auto.value = shutter;
+    let (dev, track) = webcam("ctl-shutter", controls);
+    assert_eq!(mode(&track, ModeControl::Exposure), Some(Manual));
+    track.apply_constraints(&constraints(&[(Control::ExposureTime, ideal(100.0))], &[])).unwrap();
+    assert_eq!(
+        (mode(&track, ModeControl::Exposure), value(&track, Control::ExposureTime)),
+        (Some(Manual), Some(100.0))
+    );
+    track.stop();
+    dev.remove();
+}
+
+#[test]
 fn an_automatic_mode_asked_for_leaves_an_ideal_value_unwritten() {
     let (dev, track) = webcam("ctl-auto-ideal", uvc_webcam_controls());
     let c = constraints(&[(Control::ExposureTime, ideal(100.0))], &[(ModeControl::Exposure, exact_mode(Continuous))]);

@@ -974,8 +974,8 @@ impl FakeDevice {
     /// Gives a fake camera these V4L2 controls (from its next open; the values they have then
     /// are kept across opens). Its driver behaves as uvcvideo's does: an integer is clamped
     /// into its range and rounded to its step, a boolean or menu value it lacks is refused
-    /// (ERANGE, EINVAL), and a value its automatic mode holds (exposure time in
-    /// V4L2_EXPOSURE_AUTO or APERTURE_PRIORITY, white balance temperature with
+    /// (ERANGE, EINVAL), and a value its automatic mode holds (exposure time in any
+    /// V4L2_CID_EXPOSURE_AUTO but V4L2_EXPOSURE_MANUAL, white balance temperature with
     /// V4L2_CID_AUTO_WHITE_BALANCE on, focus with V4L2_CID_FOCUS_AUTO on) is refused with
     /// EACCES, the writes before it in the same call staying done. A one-shot button pressed
     /// while its automatic control is on (V4L2 leaves it undefined) is refused with EBUSY.
@@ -1020,19 +1020,18 @@ struct ControlDriver {
     presses: Mutex<i64>,
 }
 
-/// The control whose automatic mode holds value control `id`, and the values meaning
-/// automatic.
-fn held_by(id: u32) -> Option<(u32, &'static [i64])> {
+/// The mode control that holds value control `id` unless it has the one value given (as
+/// uvcvideo's master controls: exposure time only in V4L2_EXPOSURE_MANUAL, not in shutter
+/// priority either).
+fn held_by(id: u32) -> Option<(u32, i64)> {
     use v4l::v4l_sys as sys;
-    const EXPOSURE_AUTOMATIC: [i64; 2] = [
-        sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_AUTO as i64,
-        sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_APERTURE_PRIORITY as i64,
-    ];
     match id {
-        sys::V4L2_CID_EXPOSURE_ABSOLUTE => Some((sys::V4L2_CID_EXPOSURE_AUTO, &EXPOSURE_AUTOMATIC)),
-        sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, &[1])),
-        sys::V4L2_CID_FOCUS_ABSOLUTE | sys::V4L2_CID_AUTO_FOCUS_START => Some((sys::V4L2_CID_FOCUS_AUTO, &[1])),
-        sys::V4L2_CID_DO_WHITE_BALANCE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, &[1])),
+        sys::V4L2_CID_EXPOSURE_ABSOLUTE => {
+            Some((sys::V4L2_CID_EXPOSURE_AUTO, sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64))
+        }
+        sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, 0)),
+        sys::V4L2_CID_FOCUS_ABSOLUTE | sys::V4L2_CID_AUTO_FOCUS_START => Some((sys::V4L2_CID_FOCUS_AUTO, 0)),
+        sys::V4L2_CID_DO_WHITE_BALANCE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, 0)),
         _ => None,
     }
 }
@@ -1101,7 +1100,7 @@ impl ControlDevice for DriverHandle {
         let mut now = lock(&self.0.values);
         for (id, v) in checked {
             let automatic =
-                held_by(id).is_some_and(|(mode, auto)| now.iter().any(|(m, value)| *m == mode && auto.contains(value)));
+                held_by(id).is_some_and(|(mode, manual)| now.iter().any(|(m, value)| *m == mode && *value != manual));
             let press = measured_by(id);
             if automatic {
                 return refuse(if press.is_some() { libc::EBUSY } else { libc::EACCES }, id);

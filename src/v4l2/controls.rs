@@ -10,7 +10,8 @@
 //!
 //! Modes: exposureMode from V4L2_CID_EXPOSURE_AUTO ("manual" is V4L2_EXPOSURE_MANUAL or
 //! SHUTTER_PRIORITY, "continuous" is V4L2_EXPOSURE_AUTO or APERTURE_PRIORITY, the first the
-//! device's menu has when set); whiteBalanceMode and focusMode from the booleans
+//! device's menu has when set; "manual" set on a camera in shutter priority writes
+//! V4L2_EXPOSURE_MANUAL, the only mode in which uvcvideo takes an exposure time); whiteBalanceMode and focusMode from the booleans
 //! V4L2_CID_AUTO_WHITE_BALANCE and V4L2_CID_FOCUS_AUTO (1 "continuous", 0 "manual"). A control
 //! the device lacks, has disabled or makes read-only is absent.
 //!
@@ -416,8 +417,11 @@ impl Controls {
         (values, s)
     }
 
-    /// Writes `chosen`'s members that differ from `current`, the device's values `values`
-    /// (so a one-shot is pressed only when the mode is not "single-shot" already), notes the
+    /// Writes `chosen`'s members that differ from `values`, the device's (V4L2's own numbers:
+    /// exposure in shutter priority reads "manual", but uvcvideo takes an exposure time only
+    /// in V4L2_EXPOSURE_MANUAL, which is written then), or, for a mode other than "manual",
+    /// from `current` (so a one-shot is pressed only when the mode is not "single-shot"
+    /// already, and a "continuous" exposure stays in the automatic mode it has), notes the
     /// one-shots pressed, and reads the settings back into `current`.
     fn write(
         &self,
@@ -428,7 +432,8 @@ impl Controls {
     ) -> Result<()> {
         let mut changes = *chosen;
         for m in ModeControl::ALL {
-            if changes.modes[m.index()] == current.modes[m.index()] {
+            let mode = changes.modes[m.index()];
+            if mode != Some(MeteringMode::Manual) && mode == current.modes[m.index()] {
                 changes.modes[m.index()] = None;
             }
         }
