@@ -843,8 +843,8 @@ pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
 
 /// Applies `constraints` to a video track: checked against the capabilities; on an error
 /// nothing changes, except after a camera refused a control part-way (MST_ERR_IO,
-/// MST_ERR_NO_DEVICE, MST_ERR_BUSY): controls written before it keep their new values, and
-/// the settings report them. On success the next delivered frames follow them (crop-and-scale,
+/// MST_ERR_NO_DEVICE, MST_ERR_BUSY): a driver that sets controls one by one keeps those
+/// written before it (uvcvideo writes none), and the settings report what the camera has. On success the next delivered frames follow them (crop-and-scale,
 /// frame-rate decimation). Audio tracks have no capabilities: any constraint is
 /// overconstrained. Camera controls (since 1.3) are chosen by the same SelectSettings, per
 /// control, among the values the device takes (a value the current one meets stays) and set
@@ -859,7 +859,7 @@ pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
 /// an unknown resize or metering mode, a nonzero `reserved`), MST_ERR_INVALID_STATE (freed),
 /// MST_ERR_OVERCONSTRAINED (mst_last_error_constraint() names the property; nothing was
 /// written to the camera), MST_ERR_IO (the camera refused a control it offered; the message
-/// names it), MST_ERR_NO_DEVICE / MST_ERR_BUSY (the camera went away, or is busy, while its
+/// names it when the driver says which, as uvcvideo does not), MST_ERR_NO_DEVICE / MST_ERR_BUSY (the camera went away, or is busy, while its
 /// controls are written), MST_ERR_UNSUPPORTED (nonzero bytes past the `constraints` this libmst knows).
 /// Spec: MediaStreamTrack.applyConstraints() (OverconstrainedError is
 /// MST_ERR_OVERCONSTRAINED).

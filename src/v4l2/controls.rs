@@ -474,8 +474,9 @@ impl Controls {
     /// chose (modes first: a value constrained with its mode left unconstrained sets the mode
     /// to "manual" too, see [`ControlCapabilities::select`]), then the values read back. On
     /// Overconstrained (naming the control) nothing is written. Errors: Overconstrained; Io
-    /// naming the control the driver refused (the driver's own check comes first, so usually
-    /// nothing changed then either).
+    /// naming the control the driver refused, when it says which (uvcvideo checks the whole
+    /// call first, writes nothing and names none; a driver that sets controls one by one
+    /// keeps those before the one it names).
     pub(crate) fn apply(&self, c: &ControlConstraints) -> Result<()> {
         if c.is_empty() {
             return Ok(());
