@@ -1254,6 +1254,60 @@ mod tests {
         assert_eq!(now(sys::V4L2_CID_BRIGHTNESS), Some(9));
     }
 
+    /// The webcam's controls (with a focus one-shot) behind the real `Controls`, on a driver
+    /// that writes in order and fails saturation with EIO.
+    fn in_order_controls() -> (Controls, ControlTable, DriverHandle) {
+        use v4l::v4l_sys as sys;
+        let (driver, table) = driver(ControlWrites::InOrder { failing: vec![sys::V4L2_CID_SATURATION] });
+        let controls = Controls::with(Box::new(DriverHandle(driver.clone())), "the webcam".into(), table.clone());
+        (controls, table, DriverHandle(driver))
+    }
+
+    #[test]
+    fn a_required_value_in_an_exact_automatic_mode_writes_nothing() {
+        use crate::constraints::MeteringMode;
+        use crate::constraints::{ConstrainMode, ConstrainRange, Control, ControlConstraints, ModeControl};
+        use crate::error::ErrorKind;
+        use v4l::v4l_sys as sys;
+        let (controls, table, dev) = in_order_controls();
+        let mut c = ControlConstraints::default();
+        c.values[Control::Brightness.index()] = ConstrainRange { exact: Some(10.0), ..Default::default() };
+        c.values[Control::ColorTemperature.index()] = ConstrainRange { exact: Some(5000.0), ..Default::default() };
+        c.modes[ModeControl::WhiteBalance.index()] =
+            ConstrainMode { exact: Some(MeteringMode::Continuous), ideal: None };
+        let e = controls.apply(&c).unwrap_err();
+        assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("colorTemperature")), "{e}");
+        // This driver would have kept a brightness written before its refusal.
+        let now = dev.read(&table);
+        assert!(now.contains(&(sys::V4L2_CID_BRIGHTNESS, 0)), "{now:?}");
+    }
+
+    #[test]
+    fn a_refusal_part_way_keeps_the_press_and_what_reacquire_gives_back_before_it() {
+        use crate::constraints::MeteringMode::{Continuous, SingleShot};
+        use crate::constraints::{ConstrainMode, ConstrainRange, Control, ControlConstraints, ModeControl};
+        let (controls, _, _) = in_order_controls();
+        // Autofocus off and its one-shot pressed are written, then saturation fails.
+        let mut c = ControlConstraints::default();
+        c.modes[ModeControl::Focus.index()] = ConstrainMode { exact: Some(SingleShot), ideal: None };
+        c.values[Control::Saturation.index()] = ConstrainRange { exact: Some(10.0), ..Default::default() };
+        let e = controls.apply(&c).unwrap_err();
+        assert!(e.message.contains("(saturation)"), "{e}");
+        let s = controls.settings();
+        assert_eq!(s.modes[ModeControl::Focus.index()], Some(SingleShot), "the press happened");
+        assert_eq!(s.values[Control::FocusDistance.index()], Some(130.0));
+        assert_eq!(s.values[Control::Saturation.index()], Some(64.0));
+
+        // A reacquired session (a camera back with its defaults) gets the single-shot focus,
+        // not the saturation that was never written.
+        let (again, _, _) = in_order_controls();
+        assert_eq!(again.settings().modes[ModeControl::Focus.index()], Some(Continuous));
+        again.carry_over(&controls).unwrap();
+        let s = again.settings();
+        assert_eq!(s.modes[ModeControl::Focus.index()], Some(SingleShot));
+        assert_eq!(s.values[Control::Saturation.index()], Some(64.0));
+    }
+
     #[test]
     fn damage_is_what_its_name_says() {
         let j = jpeg();

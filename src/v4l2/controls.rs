@@ -422,14 +422,16 @@ impl Controls {
     /// in V4L2_EXPOSURE_MANUAL, which is written then), or, for a mode other than "manual",
     /// from `current` (so a one-shot is pressed only when the mode is not "single-shot"
     /// already, and a "continuous" exposure stays in the automatic mode it has), notes the
-    /// one-shots pressed, and reads the settings back into `current`.
+    /// one-shots pressed, and reads the settings back into `current`. Returns the controls
+    /// written: on an error, those before the one the driver named (a driver that sets them
+    /// one by one has kept them; with none named, nothing was written).
     fn write(
         &self,
         dev: &dyn ControlDevice,
         chosen: &ControlSettings,
         values: &[(u32, i64)],
         current: &mut ControlSettings,
-    ) -> Result<()> {
+    ) -> (Vec<u32>, Result<()>) {
         let mut changes = *chosen;
         for m in ModeControl::ALL {
             let mode = changes.modes[m.index()];
@@ -439,19 +441,29 @@ impl Controls {
         }
         let writes: Vec<_> = self.table.writes(&changes).into_iter().filter(|w| !values.contains(w)).collect();
         let written = dev.write(&self.table, &writes);
-        if written.is_ok() {
-            let mut shots = self.shots.lock().unwrap_or_else(|p| p.into_inner());
-            for m in ModeControl::ALL {
-                if let Some(mode) = changes.modes[m.index()] {
-                    shots[m.index()] = mode == MeteringMode::SingleShot;
-                }
+        let ids = writes.iter().map(|w| w.0);
+        let done: Vec<u32> = match &written {
+            Ok(()) => ids.collect(),
+            Err((_, Some(blamed))) => ids.take_while(|id| id != blamed).collect(),
+            Err((_, None)) => Vec::new(),
+        };
+        let mut shots = self.shots.lock().unwrap_or_else(|p| p.into_inner());
+        for m in ModeControl::ALL {
+            let Some(mode) = changes.modes[m.index()] else { continue };
+            let pressed = SHOT_CIDS[m.index()].is_some_and(|id| done.contains(&id));
+            if written.is_ok() {
+                shots[m.index()] = mode == MeteringMode::SingleShot;
+            } else if pressed || done.contains(&MODE_CIDS[m.index()]) {
+                shots[m.index()] = pressed;
             }
         }
+        drop(shots);
         *current = self.read(dev).1;
-        written.map_err(|(e, id)| -> Error {
+        let written = written.map_err(|(e, id)| -> Error {
             let name = id.map_or("camera controls", name_of);
             super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
-        })
+        });
+        (done, written)
     }
 
     /// Releases the device: settings keep their last values, applyConstraints still checks
@@ -489,16 +501,22 @@ impl Controls {
         let values;
         (values, *current) = self.read(fd);
         let chosen = self.table.capabilities().select(c, &current, &self.device)?;
-        self.write(fd, &chosen, &values, &mut current)?;
+        let (done, written) = self.write(fd, &chosen, &values, &mut current);
+        // After a refusal part-way, what was written before it is set all the same: the
+        // camera has it, and a reacquired session gets it back.
+        let ok = written.is_ok();
         let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
         for ctl in Control::ALL {
-            set.values[ctl.index()] |= !c.values[ctl.index()].is_empty();
+            let i = ctl.index();
+            set.values[i] |= !c.values[i].is_empty() && (ok || done.contains(&VALUE_CIDS[i]));
         }
         // A mode a value's constraint set to "manual" was set too: the value holds only in it.
         for m in ModeControl::ALL {
-            set.modes[m.index()] |= c.modes[m.index()] != Default::default() || chosen.modes[m.index()].is_some();
+            let i = m.index();
+            let written = ok || done.contains(&MODE_CIDS[i]) || SHOT_CIDS[i].is_some_and(|id| done.contains(&id));
+            set.modes[i] |= (c.modes[i] != Default::default() || chosen.modes[i].is_some()) && written;
         }
-        Ok(())
+        written
     }
 
     /// Reacquire: gives this session of a device (opened again after it was unplugged, so with
@@ -531,7 +549,7 @@ impl Controls {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         let values;
         (values, *current) = self.read(fd);
-        self.write(fd, &chosen, &values, &mut current)
+        self.write(fd, &chosen, &values, &mut current).1
     }
 }
 
