@@ -175,6 +175,12 @@ pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callba
     Ok(previous)
 }
 
+/// Whether a watcher runs now: a callback is set, or a libmst subscriber (a track waiting to
+/// reacquire its device) keeps it.
+pub fn running() -> bool {
+    lock().watcher.is_some()
+}
+
 /// A libmst subscriber's place among the watcher's: dropping it unsubscribes.
 pub(crate) struct Subscription(u64);
 
