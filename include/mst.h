@@ -903,8 +903,8 @@ typedef struct MstVideoConstraints {
    * Since 1.3: set before the values above, so a manual value follows its manual mode.
    * `exposure_time`, `color_temperature` and `focus_distance` hold only in their mode's
    * manual (the Image Capture draft says so of colorTemperature; what follows is libmst's
-   * rule): constrained with their mode unset, they set it to manual too; with
-   * the mode's exact an automatic one, an ideal value is not written and a required one is
+   * rule): constrained with their mode unset, they set it to manual too; with the mode's
+   * exact an automatic one, an ideal value is not written and a required one is
    * MST_ERR_OVERCONSTRAINED naming the value, nothing written; with only the mode's ideal
    * an automatic one, an ideal value is not written and a required one wins: the mode goes
    * to manual.
