@@ -902,9 +902,12 @@ typedef struct MstVideoConstraints {
   /**
    * Since 1.3: set before the values above, so a manual value follows its manual mode.
    * `exposure_time`, `color_temperature` and `focus_distance` hold only in their mode's
-   * manual: constrained with their mode unset, they set it to manual too; with it set to an
-   * automatic mode an ideal value is not written and a required one is
-   * MST_ERR_OVERCONSTRAINED naming the value, nothing written.
+   * manual (the Image Capture draft says so of colorTemperature; what follows is libmst's
+   * rule): constrained with their mode unset, they set it to manual too; with the mode's
+   * exact an automatic one, an ideal value is not written and a required one is
+   * MST_ERR_OVERCONSTRAINED naming the value, nothing written; with only the mode's ideal
+   * an automatic one, an ideal value is not written and a required one wins: the mode goes
+   * to manual.
    */
   struct MstConstrainMode exposure_mode;
   struct MstConstrainMode white_balance_mode;
@@ -2656,9 +2659,14 @@ MstStatus mst_generator_free(struct MstGenerator *generator);
  * printing them: alsa-lib's error messages (which alsa-lib would write to stderr) and
  * anything libmst itself has to say. Messages up to the level set with mst_set_log_level()
  * (MST_LOG_WARNING by default) are delivered. The callback runs on the thread that logs
- * (the caller's, or a libmst capture or playback thread), with no libmst lock held; it may
- * call libmst, this function included. alsa-lib's messages on the application's own
- * threads, outside libmst calls, are left to alsa-lib.
+ * (the caller's, or a libmst capture, playback, reacquire or device watcher thread), with no
+ * libmst lock held; it may call libmst, this function included (on the device watcher
+ * thread, stopping or freeing a reacquiring track does not wait for its reacquire thread,
+ * which may be waiting for the watcher). It must not wait for another thread that is inside
+ * a libmst call: stopping a track waits for its source's threads (a reacquiring one's,
+ * possibly for the device watcher's too), one of which may be the thread logging.
+ * alsa-lib's messages on the application's own threads, outside libmst calls, are left to
+ * alsa-lib.
  *
  * Ownership: libmst keeps `callback` and `user_data` until replaced; `destroy` (may be NULL)
  * is called once with `user_data` when the callback is replaced or removed, on the replacing
@@ -2968,7 +2976,9 @@ MstStatus mst_processor_free(struct MstProcessor *processor);
  * Ownership: `track` borrowed.
  * Thread safety: any thread.
  * Blocking: yes: turning it on reads the device's identity (a few ioctls or an ALSA control
- * open); turning it off waits for a reopen in progress.
+ * open); turning it off waits for the reacquire thread as mst_track_stop() does (a reopen in
+ * progress, and the device watcher thread when the device was gone and nothing else keeps
+ * the watcher running; neither on the watcher thread).
  * Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a track handle), MST_ERR_INVALID_STATE
  * (freed, or the track has ended), MST_ERR_UNSUPPORTED (not a camera or microphone track,
  * or the camera was opened as "default"), MST_ERR_NO_DEVICE (turning it on while the device
@@ -3148,7 +3158,12 @@ MstStatus mst_track_get_end_reason(const struct MstTrack *track, MstEndReason *o
  * Ownership: `track` borrowed; release it with mst_track_free().
  * Thread safety: any thread.
  * Blocking: when the source stops, until its thread has finished its current frame (a
- * device source: until the device is closed).
+ * device source: until the device is closed); a reacquiring one (mst_track_set_reacquire())
+ * also until its reacquire thread has ended, after a reopen in progress, and, when its
+ * device was gone and no device-change callback or other waiting track keeps the device
+ * watcher running, until the watcher thread has ended, after an enumeration in progress.
+ * Called on the watcher thread (from the log callback or the device-change callback), it
+ * waits for neither: the reacquire thread ends by itself.
  * Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
  * MST_ERR_INVALID_STATE (freed).
  * Spec: MediaStreamTrack.stop().
@@ -3184,8 +3199,8 @@ MstStatus mst_track_free(struct MstTrack *track);
 /**
  * Applies `constraints` to a video track: checked against the capabilities; on an error
  * nothing changes, except after a camera refused a control part-way (MST_ERR_IO,
- * MST_ERR_NO_DEVICE, MST_ERR_BUSY): controls written before it keep their new values, and
- * the settings report them. On success the next delivered frames follow them (crop-and-scale,
+ * MST_ERR_NO_DEVICE, MST_ERR_BUSY): a driver that sets controls one by one keeps those
+ * written before it (uvcvideo writes none), and the settings report what the camera has. On success the next delivered frames follow them (crop-and-scale,
  * frame-rate decimation). Audio tracks have no capabilities: any constraint is
  * overconstrained. Camera controls (since 1.3) are chosen by the same SelectSettings, per
  * control, among the values the device takes (a value the current one meets stays) and set
@@ -3200,7 +3215,7 @@ MstStatus mst_track_free(struct MstTrack *track);
  * an unknown resize or metering mode, a nonzero `reserved`), MST_ERR_INVALID_STATE (freed),
  * MST_ERR_OVERCONSTRAINED (mst_last_error_constraint() names the property; nothing was
  * written to the camera), MST_ERR_IO (the camera refused a control it offered; the message
- * names it), MST_ERR_NO_DEVICE / MST_ERR_BUSY (the camera went away, or is busy, while its
+ * names it when the driver says which, as uvcvideo does not), MST_ERR_NO_DEVICE / MST_ERR_BUSY (the camera went away, or is busy, while its
  * controls are written), MST_ERR_UNSUPPORTED (nonzero bytes past the `constraints` this libmst knows).
  * Spec: MediaStreamTrack.applyConstraints() (OverconstrainedError is
  * MST_ERR_OVERCONSTRAINED).

@@ -903,14 +903,16 @@ impl ControlCapabilities {
     /// device does not have, unless required).
     ///
     /// exposureTime, colorTemperature and focusDistance hold only in their mode's "manual"
-    /// (the camera moves them itself otherwise, and a UVC camera refuses the write): a
-    /// constraint on one of them whose mode is not constrained sets that mode to "manual" as
-    /// well, as a photographer's dial does. When the mode is constrained, the mode is chosen
-    /// first, among the modes a required value leaves (only "manual"); in an automatic mode
-    /// an ideal value is not written. Errors: Overconstrained naming the first control no
-    /// value of the device meets, in [`overconstrained`]'s message shape, or naming the
-    /// value when its required members ask for "manual" and the mode's constraint or the
-    /// device's modes refuse it.
+    /// (the camera moves them itself otherwise, and a UVC camera refuses the write). The
+    /// Image Capture draft says only that colorTemperature is significant in "manual"
+    /// whiteBalanceMode; the rest is libmst's rule: a constraint on one of them whose mode is not constrained sets that
+    /// mode to "manual" as well, as a photographer's dial does. When the mode is constrained,
+    /// the mode is chosen first, among the modes a required value leaves (only "manual", so a
+    /// required value beats an ideal automatic mode); in an automatic mode an ideal value is
+    /// not written. Errors: Overconstrained naming the first control no value of the device
+    /// meets, in [`overconstrained`]'s message shape, or naming the value (libmst's choice:
+    /// the value is what cannot hold) when its required members ask for "manual" and the
+    /// mode's exact or the device's modes refuse it.
     pub fn select(&self, c: &ControlConstraints, current: &ControlSettings, source: &str) -> Result<ControlSettings> {
         let mut chosen = ControlSettings::default();
         // The modes first (a value is written only in "manual"); their failures are named

@@ -196,6 +196,13 @@ fn the_callback_may_replace_and_remove_itself() {
 #[test]
 fn the_first_registration_does_not_deadlock_with_a_log_receiver_that_registers() {
     let _turn = serial();
+    // A reacquire supervisor stopped by an earlier test ends by itself, and its subscription
+    // keeps the watcher until then: this test needs the registration to start one.
+    let deadline = Instant::now() + HANG;
+    while watch::running() {
+        assert!(Instant::now() < deadline, "a watcher still runs after {HANG:?}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
     // The new watcher's first enumeration logs (at Debug) while the registering thread waits
     // for it; this receiver registers a callback from there, as an application's may.
     let inner = Arc::new(Calls::default());
@@ -250,7 +257,8 @@ fn the_callback_may_stop_a_reacquiring_track_whose_wait_keeps_the_watcher_runnin
     waiting.expect("the supervisor waits");
 
     // The callback removes itself, so the supervisor's subscription is the watcher's last, and
-    // stops the track, which waits for the supervisor to end and drop it.
+    // stops the track: the supervisor ends by itself and drops it (it is not waited for on the
+    // watcher thread).
     let track = Mutex::new(Some(track));
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let done_tx = Mutex::new(done_tx);

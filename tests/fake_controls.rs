@@ -6,37 +6,15 @@
 
 use mst::constraints::{ConstrainMode, ConstrainRange, Control, MeteringMode, ModeControl, ModeSet, SettingsRange};
 use mst::error::ErrorKind;
-use mst::source::fake::{
-    uvc_webcam_controls, FakeControl, FakeControlKind, FakeDevice, FakeInit, FakeMedia, FakeVideo, Pacing,
-};
-use mst::source::v4l2::{camera, CameraFormat, CameraOptions};
+use mst::source::fake::{uvc_webcam_controls, ControlWrites, FakeControl, FakeControlKind, FakeDevice, FakeInit};
+use mst::source::v4l2::{camera, CameraOptions};
 use mst::*;
 
 use MeteringMode::{Continuous, Manual};
 
-/// A small fake camera (its name to be set).
-fn init() -> FakeInit {
-    FakeInit {
-        name: String::new(),
-        label: String::new(),
-        media: FakeMedia::Video(FakeVideo {
-            width: 32,
-            height: 16,
-            format: CameraFormat::Nv12,
-            stride: 0,
-            frame_rate: 25.0,
-            jpeg_frames: Vec::new(),
-        }),
-        pacing: Pacing::Lossless,
-        frame_count: 0,
-        faults: Vec::new(),
-    }
-}
-
-/// A fake webcam named `name` with `controls`, and a track on it.
+/// A fake webcam named `name` with `controls` (its driver uvcvideo's), and a track on it.
 fn webcam(name: &str, controls: Vec<FakeControl>) -> (std::sync::Arc<FakeDevice>, Track) {
-    let dev = FakeDevice::add(FakeInit { name: name.into(), ..init() }).unwrap();
-    dev.set_controls(controls).unwrap();
+    let dev = FakeDevice::add_with_controls(FakeInit::camera(name), controls, ControlWrites::AllOrNothing).unwrap();
     let track = camera(dev.id(), &VideoConstraints::default(), &CameraOptions::default()).unwrap();
     (dev, track)
 }
@@ -112,6 +90,28 @@ fn a_value_alone_turns_its_automatic_mode_off() {
     assert_eq!(mode(&track, ModeControl::Focus), Some(Manual));
     // 42 is between the focus steps of 5: the nearest step.
     assert_eq!(value(&track, Control::FocusDistance), Some(40.0));
+    track.stop();
+    dev.remove();
+}
+
+#[test]
+fn shutter_priority_reads_manual_but_an_exposure_time_sets_manual_itself() {
+    use v4l::v4l_sys as sys;
+    // A webcam left in shutter priority by another program: "manual" in settings, but
+    // uvcvideo takes an exposure time only in V4L2_EXPOSURE_MANUAL.
+    let shutter = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_SHUTTER_PRIORITY as i64;
+    let mut controls = uvc_webcam_controls();
+    let auto = controls.iter_mut().find(|c| c.id == sys::V4L2_CID_EXPOSURE_AUTO).unwrap();
+    let FakeControlKind::Menu(items) = &mut auto.kind else { panic!("exposure is a menu") };
+    items.push(shutter);
+    auto.value = shutter;
+    let (dev, track) = webcam("ctl-shutter", controls);
+    assert_eq!(mode(&track, ModeControl::Exposure), Some(Manual));
+    track.apply_constraints(&constraints(&[(Control::ExposureTime, ideal(100.0))], &[])).unwrap();
+    assert_eq!(
+        (mode(&track, ModeControl::Exposure), value(&track, Control::ExposureTime)),
+        (Some(Manual), Some(100.0))
+    );
     track.stop();
     dev.remove();
 }
@@ -262,8 +262,13 @@ fn a_reacquired_camera_gets_the_manual_mode_a_value_implied() {
 
     dev.remove();
     assert!(track.muted());
-    let back = FakeDevice::add(FakeInit { name: "ctl-reacquire".into(), ..init() }).unwrap();
-    back.set_controls(uvc_webcam_controls()).unwrap();
+    // With its controls from the start: a supervisor may open it as soon as it is listed.
+    let back = FakeDevice::add_with_controls(
+        FakeInit::camera("ctl-reacquire"),
+        uvc_webcam_controls(),
+        ControlWrites::AllOrNothing,
+    )
+    .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while track.muted() {
         assert!(std::time::Instant::now() < deadline, "the track did not unmute");

@@ -128,6 +128,16 @@ thread_local! {
     /// Set on a watcher thread during its first enumeration, which the thread starting it
     /// waits for.
     static FIRST_LOOK: Cell<bool> = const { Cell::new(false) };
+    /// Set on a watcher thread for its whole life.
+    static WATCHER_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this is a watcher thread (one calling the device-change callback, a subscriber,
+/// or a log receiver from its enumeration). A thread that may be waiting for the watcher (a
+/// reacquire supervisor starting it, or joining it after dropping the last subscription)
+/// must not be waited for from here.
+pub(crate) fn on_watcher_thread() -> bool {
+    WATCHER_THREAD.with(Cell::get)
 }
 
 fn lock() -> MutexGuard<'static, Slot> {
@@ -163,6 +173,12 @@ pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callba
     drop(slot);
     join_all(join);
     Ok(previous)
+}
+
+/// Whether a watcher runs now: a callback is set, or a libmst subscriber (a track waiting to
+/// reacquire its device) keeps it.
+pub fn running() -> bool {
+    lock().watcher.is_some()
 }
 
 /// A libmst subscriber's place among the watcher's: dropping it unsubscribes.
@@ -204,9 +220,10 @@ fn stop_watcher(slot: &mut Slot) {
 }
 
 /// The stopped watchers the caller may join (once it has released the lock): none while a
-/// watcher is calling the application's callback, which may be waiting for the caller (a
-/// track stopped from inside the callback waits for its reacquire supervisor, whose
-/// subscription may be the last), and never the caller's own thread (the last subscription or
+/// watcher is calling the application's callback, which may be waiting for the caller (an
+/// application thread that stops a reacquiring track waits for its supervisor, whose
+/// subscription may be the last, while the callback waits for that application thread), and
+/// never the caller's own thread (the last subscription or
 /// the callback removed from inside the callback). Those stay in `retired`: they end by
 /// themselves once their call returns, and the next caller that may joins them.
 fn joinable(slot: &mut Slot) -> Vec<JoinHandle<()>> {
@@ -417,6 +434,7 @@ fn add_watch(fd: RawFd, path: &str) -> Option<i32> {
 fn run(shared: Arc<Shared>, ready: std::sync::mpsc::Sender<()>) {
     log::libmst_thread();
     log::AlsaErrorsToLog::for_this_thread();
+    WATCHER_THREAD.with(|w| w.set(true));
     FIRST_LOOK.with(|f| f.set(true));
     let mut inotify = Inotify::new();
     if inotify.is_none() {

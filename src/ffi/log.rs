@@ -47,9 +47,14 @@ pub type MstLogCallback = Option<
 /// printing them: alsa-lib's error messages (which alsa-lib would write to stderr) and
 /// anything libmst itself has to say. Messages up to the level set with mst_set_log_level()
 /// (MST_LOG_WARNING by default) are delivered. The callback runs on the thread that logs
-/// (the caller's, or a libmst capture or playback thread), with no libmst lock held; it may
-/// call libmst, this function included. alsa-lib's messages on the application's own
-/// threads, outside libmst calls, are left to alsa-lib.
+/// (the caller's, or a libmst capture, playback, reacquire or device watcher thread), with no
+/// libmst lock held; it may call libmst, this function included (on the device watcher
+/// thread, stopping or freeing a reacquiring track does not wait for its reacquire thread,
+/// which may be waiting for the watcher). It must not wait for another thread that is inside
+/// a libmst call: stopping a track waits for its source's threads (a reacquiring one's,
+/// possibly for the device watcher's too), one of which may be the thread logging.
+/// alsa-lib's messages on the application's own threads, outside libmst calls, are left to
+/// alsa-lib.
 ///
 /// Ownership: libmst keeps `callback` and `user_data` until replaced; `destroy` (may be NULL)
 /// is called once with `user_data` when the callback is replaced or removed, on the replacing

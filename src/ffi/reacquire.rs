@@ -32,7 +32,9 @@ pub const MST_REACQUIRE_FOREVER: u32 = 4_294_967_295;
 /// Ownership: `track` borrowed.
 /// Thread safety: any thread.
 /// Blocking: yes: turning it on reads the device's identity (a few ioctls or an ALSA control
-/// open); turning it off waits for a reopen in progress.
+/// open); turning it off waits for the reacquire thread as mst_track_stop() does (a reopen in
+/// progress, and the device watcher thread when the device was gone and nothing else keeps
+/// the watcher running; neither on the watcher thread).
 /// Errors: MST_ERR_NULL_ARG, MST_ERR_INVALID_ARG (not a track handle), MST_ERR_INVALID_STATE
 /// (freed, or the track has ended), MST_ERR_UNSUPPORTED (not a camera or microphone track,
 /// or the camera was opened as "default"), MST_ERR_NO_DEVICE (turning it on while the device

@@ -163,9 +163,12 @@ pub struct MstVideoConstraints {
     pub tilt: MstConstrainRange,
     /// Since 1.3: set before the values above, so a manual value follows its manual mode.
     /// `exposure_time`, `color_temperature` and `focus_distance` hold only in their mode's
-    /// manual: constrained with their mode unset, they set it to manual too; with it set to an
-    /// automatic mode an ideal value is not written and a required one is
-    /// MST_ERR_OVERCONSTRAINED naming the value, nothing written.
+    /// manual (the Image Capture draft says so of colorTemperature; what follows is libmst's
+    /// rule): constrained with their mode unset, they set it to manual too; with the mode's
+    /// exact an automatic one, an ideal value is not written and a required one is
+    /// MST_ERR_OVERCONSTRAINED naming the value, nothing written; with only the mode's ideal
+    /// an automatic one, an ideal value is not written and a required one wins: the mode goes
+    /// to manual.
     pub exposure_mode: MstConstrainMode,
     pub white_balance_mode: MstConstrainMode,
     pub focus_mode: MstConstrainMode,
@@ -792,7 +795,12 @@ pub extern "C" fn mst_track_get_end_reason(track: *const MstTrack, out: *mut Mst
 /// Ownership: `track` borrowed; release it with mst_track_free().
 /// Thread safety: any thread.
 /// Blocking: when the source stops, until its thread has finished its current frame (a
-/// device source: until the device is closed).
+/// device source: until the device is closed); a reacquiring one (mst_track_set_reacquire())
+/// also until its reacquire thread has ended, after a reopen in progress, and, when its
+/// device was gone and no device-change callback or other waiting track keeps the device
+/// watcher running, until the watcher thread has ended, after an enumeration in progress.
+/// Called on the watcher thread (from the log callback or the device-change callback), it
+/// waits for neither: the reacquire thread ends by itself.
 /// Errors: MST_ERR_NULL_ARG (`track` is NULL), MST_ERR_INVALID_ARG (not a track handle),
 /// MST_ERR_INVALID_STATE (freed).
 /// Spec: MediaStreamTrack.stop().
@@ -838,8 +846,8 @@ pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
 
 /// Applies `constraints` to a video track: checked against the capabilities; on an error
 /// nothing changes, except after a camera refused a control part-way (MST_ERR_IO,
-/// MST_ERR_NO_DEVICE, MST_ERR_BUSY): controls written before it keep their new values, and
-/// the settings report them. On success the next delivered frames follow them (crop-and-scale,
+/// MST_ERR_NO_DEVICE, MST_ERR_BUSY): a driver that sets controls one by one keeps those
+/// written before it (uvcvideo writes none), and the settings report what the camera has. On success the next delivered frames follow them (crop-and-scale,
 /// frame-rate decimation). Audio tracks have no capabilities: any constraint is
 /// overconstrained. Camera controls (since 1.3) are chosen by the same SelectSettings, per
 /// control, among the values the device takes (a value the current one meets stays) and set
@@ -854,7 +862,7 @@ pub extern "C" fn mst_track_free(track: *mut MstTrack) -> MstStatus {
 /// an unknown resize or metering mode, a nonzero `reserved`), MST_ERR_INVALID_STATE (freed),
 /// MST_ERR_OVERCONSTRAINED (mst_last_error_constraint() names the property; nothing was
 /// written to the camera), MST_ERR_IO (the camera refused a control it offered; the message
-/// names it), MST_ERR_NO_DEVICE / MST_ERR_BUSY (the camera went away, or is busy, while its
+/// names it when the driver says which, as uvcvideo does not), MST_ERR_NO_DEVICE / MST_ERR_BUSY (the camera went away, or is busy, while its
 /// controls are written), MST_ERR_UNSUPPORTED (nonzero bytes past the `constraints` this libmst knows).
 /// Spec: MediaStreamTrack.applyConstraints() (OverconstrainedError is
 /// MST_ERR_OVERCONSTRAINED).

@@ -240,6 +240,24 @@ impl FakeDevice {
     /// channel count out of range, a planar sample format, MJPEG without frames),
     /// Unsupported (MJPEG without libturbojpeg).
     pub fn add(init: FakeInit) -> Result<Arc<FakeDevice>> {
+        FakeDevice::add_with(init, None)
+    }
+
+    /// A fake camera with V4L2 controls from the start, as [`FakeDevice::set_controls`] gives
+    /// them (so that no open, a reacquiring track's included, finds it without them).
+    /// Errors: those of [`FakeDevice::add`] and [`FakeDevice::set_controls`].
+    pub fn add_with_controls(
+        init: FakeInit,
+        controls: Vec<FakeControl>,
+        writes: ControlWrites,
+    ) -> Result<Arc<FakeDevice>> {
+        if !matches!(init.media, FakeMedia::Video(_)) {
+            return Err(err!(InvalidArg, "a fake microphone has no camera controls"));
+        }
+        FakeDevice::add_with(init, Some(ControlDriver::new(controls, writes)?))
+    }
+
+    fn add_with(init: FakeInit, controls: Option<ControlDriver>) -> Result<Arc<FakeDevice>> {
         if init.name.is_empty() || init.name.contains('\0') {
             return Err(err!(InvalidArg, "a fake device's name must be non-empty and have no NUL"));
         }
@@ -301,7 +319,7 @@ impl FakeDevice {
             injected: Mutex::new(Vec::new()),
             running: Mutex::new(Weak::new()),
             gone: AtomicBool::new(false),
-            controls: Mutex::new(None),
+            controls: Mutex::new(controls.map(Arc::new)),
         });
         list.push(dev.clone());
         drop(list);
@@ -972,19 +990,44 @@ pub fn uvc_webcam_controls() -> Vec<FakeControl> {
 
 impl FakeDevice {
     /// Gives a fake camera these V4L2 controls (from its next open; the values they have then
-    /// are kept across opens). Its driver behaves as uvcvideo's does: an integer is clamped
-    /// into its range and rounded to its step, a boolean or menu value it lacks is refused
-    /// (ERANGE, EINVAL), and a value its automatic mode holds (exposure time in
-    /// V4L2_EXPOSURE_AUTO or APERTURE_PRIORITY, white balance temperature with
+    /// are kept across opens). Its driver checks each value as uvcvideo does: an integer is
+    /// clamped into its range and rounded to its step, a boolean or menu value it lacks is
+    /// refused (ERANGE, EINVAL), and a value its automatic mode holds (exposure time in any
+    /// V4L2_CID_EXPOSURE_AUTO but V4L2_EXPOSURE_MANUAL, white balance temperature with
     /// V4L2_CID_AUTO_WHITE_BALANCE on, focus with V4L2_CID_FOCUS_AUTO on) is refused with
-    /// EACCES, the writes before it in the same call staying done. A one-shot button pressed
-    /// while its automatic control is on (V4L2 leaves it undefined) is refused with EBUSY.
+    /// EACCES (a mode set earlier in the same call counts). A one-shot button pressed while
+    /// its automatic control is on (V4L2 leaves it undefined) is refused with EBUSY. What a
+    /// refusal leaves written is `writes`'s.
     /// Errors: InvalidArg (a microphone; an id twice; min above max; a value, or a menu item,
     /// outside min..=max).
-    pub fn set_controls(&self, controls: Vec<FakeControl>) -> Result<()> {
+    pub fn set_controls(&self, controls: Vec<FakeControl>, writes: ControlWrites) -> Result<()> {
         if self.kind() != DeviceKind::VideoInput {
             return Err(err!(InvalidArg, "a fake microphone has no camera controls"));
         }
+        *lock(&self.controls) = Some(Arc::new(ControlDriver::new(controls, writes)?));
+        Ok(())
+    }
+}
+
+/// What a fake camera's driver leaves written when it refuses part of a VIDIOC_S_EXT_CTRLS.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ControlWrites {
+    /// As uvcvideo: the whole call is checked before anything is written, and a refusal
+    /// writes nothing and blames no control (error_idx is the count).
+    #[default]
+    AllOrNothing,
+    /// As a driver on the V4L2 control framework that sets its controls one by one: the
+    /// values are checked first (a bad one writes nothing and blames none), then each is
+    /// written in order; one refused there (its automatic mode on, or listed in `failing`,
+    /// which fail with EIO as a camera that does not answer) is blamed, and those before it
+    /// stay written.
+    InOrder { failing: Vec<u32> },
+}
+
+impl ControlDriver {
+    /// Errors: InvalidArg (an id twice; min above max; a value, or a menu item, outside
+    /// min..=max).
+    fn new(controls: Vec<FakeControl>, writes: ControlWrites) -> Result<ControlDriver> {
         for (i, c) in controls.iter().enumerate() {
             let items = match &c.kind {
                 FakeControlKind::Menu(items) => items.as_slice(),
@@ -1006,9 +1049,7 @@ impl FakeDevice {
             }
         }
         let values = controls.iter().map(|c| (c.id, c.value)).collect();
-        let driver = ControlDriver { controls, values: Mutex::new(values), presses: Mutex::new(0) };
-        *lock(&self.controls) = Some(Arc::new(driver));
-        Ok(())
+        Ok(ControlDriver { controls, values: Mutex::new(values), presses: Mutex::new(0), writes })
     }
 }
 
@@ -1018,21 +1059,21 @@ struct ControlDriver {
     values: Mutex<Vec<(u32, i64)>>,
     /// Buttons pressed so far.
     presses: Mutex<i64>,
+    writes: ControlWrites,
 }
 
-/// The control whose automatic mode holds value control `id`, and the values meaning
-/// automatic.
-fn held_by(id: u32) -> Option<(u32, &'static [i64])> {
+/// The mode control that holds value control `id` unless it has the one value given (as
+/// uvcvideo's master controls: exposure time only in V4L2_EXPOSURE_MANUAL, not in shutter
+/// priority either).
+fn held_by(id: u32) -> Option<(u32, i64)> {
     use v4l::v4l_sys as sys;
-    const EXPOSURE_AUTOMATIC: [i64; 2] = [
-        sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_AUTO as i64,
-        sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_APERTURE_PRIORITY as i64,
-    ];
     match id {
-        sys::V4L2_CID_EXPOSURE_ABSOLUTE => Some((sys::V4L2_CID_EXPOSURE_AUTO, &EXPOSURE_AUTOMATIC)),
-        sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, &[1])),
-        sys::V4L2_CID_FOCUS_ABSOLUTE | sys::V4L2_CID_AUTO_FOCUS_START => Some((sys::V4L2_CID_FOCUS_AUTO, &[1])),
-        sys::V4L2_CID_DO_WHITE_BALANCE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, &[1])),
+        sys::V4L2_CID_EXPOSURE_ABSOLUTE => {
+            Some((sys::V4L2_CID_EXPOSURE_AUTO, sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64))
+        }
+        sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, 0)),
+        sys::V4L2_CID_FOCUS_ABSOLUTE | sys::V4L2_CID_AUTO_FOCUS_START => Some((sys::V4L2_CID_FOCUS_AUTO, 0)),
+        sys::V4L2_CID_DO_WHITE_BALANCE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, 0)),
         _ => None,
     }
 }
@@ -1079,11 +1120,11 @@ impl ControlDevice for DriverHandle {
     }
 
     fn write(&self, _: &ControlTable, values: &[(u32, i64)]) -> std::result::Result<(), (std::io::Error, Option<u32>)> {
-        let refuse = |errno: i32, id: u32| Err((std::io::Error::from_raw_os_error(errno), Some(id)));
-        // The whole call is checked first, as the V4L2 control framework does.
+        let refuse = |errno: i32, id: Option<u32>| Err((std::io::Error::from_raw_os_error(errno), id));
+        // The values are checked first, as both uvcvideo and the V4L2 control framework do.
         let mut checked = Vec::with_capacity(values.len());
         for &(id, v) in values {
-            let Some(c) = self.0.controls.iter().find(|c| c.id == id) else { return refuse(libc::EINVAL, id) };
+            let Some(c) = self.0.controls.iter().find(|c| c.id == id) else { return refuse(libc::EINVAL, None) };
             let v = match &c.kind {
                 FakeControlKind::Integer => {
                     let step = c.step.max(1) as i64;
@@ -1091,35 +1132,49 @@ impl ControlDevice for DriverHandle {
                     (c.min + (v - c.min + step / 2) / step * step).min(c.max)
                 }
                 FakeControlKind::Boolean if (0..=1).contains(&v) => v,
-                FakeControlKind::Boolean => return refuse(libc::ERANGE, id),
+                FakeControlKind::Boolean => return refuse(libc::ERANGE, None),
                 FakeControlKind::Menu(items) if items.contains(&v) => v,
-                FakeControlKind::Menu(_) => return refuse(libc::EINVAL, id),
+                FakeControlKind::Menu(_) => return refuse(libc::EINVAL, None),
                 FakeControlKind::Button => v,
             };
             checked.push((id, v));
         }
         let mut now = lock(&self.0.values);
+        let mut presses = lock(&self.0.presses);
+        // All or nothing: written to copies, kept only if every write is taken.
+        let (mut values, mut pressed) = (now.clone(), *presses);
         for (id, v) in checked {
-            let automatic =
-                held_by(id).is_some_and(|(mode, auto)| now.iter().any(|(m, value)| *m == mode && auto.contains(value)));
+            let automatic = held_by(id)
+                .is_some_and(|(mode, manual)| values.iter().any(|(m, value)| *m == mode && *value != manual));
             let press = measured_by(id);
-            if automatic {
-                return refuse(if press.is_some() { libc::EBUSY } else { libc::EACCES }, id);
+            let refused = match &self.0.writes {
+                _ if automatic => Some(if press.is_some() { libc::EBUSY } else { libc::EACCES }),
+                ControlWrites::InOrder { failing } if failing.contains(&id) => Some(libc::EIO),
+                _ => None,
+            };
+            if let Some(errno) = refused {
+                return match self.0.writes {
+                    ControlWrites::AllOrNothing => refuse(errno, None),
+                    ControlWrites::InOrder { .. } => {
+                        (*now, *presses) = (values, pressed);
+                        refuse(errno, Some(id))
+                    }
+                };
             }
             let (id, v) = match press.and_then(|m| self.0.controls.iter().find(|c| c.id == m)) {
                 Some(c) => {
-                    let mut presses = lock(&self.0.presses);
                     let step = c.step.max(1) as i64;
                     let mid = c.min + (c.max - c.min) / 2 / step * step;
-                    *presses += 1;
-                    (c.id, (mid + *presses * step).min(c.max))
+                    pressed += 1;
+                    (c.id, (mid + pressed * step).min(c.max))
                 }
                 None => (id, v),
             };
-            if let Some(slot) = now.iter_mut().find(|(c, _)| *c == id) {
+            if let Some(slot) = values.iter_mut().find(|(c, _)| *c == id) {
                 slot.1 = v;
             }
         }
+        (*now, *presses) = (values, pressed);
         Ok(())
     }
 }
@@ -1132,8 +1187,8 @@ mod tests {
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mjpeg/quad-420.jpg")).unwrap()
     }
 
-    #[test]
-    fn the_control_driver_refuses_what_uvcvideo_refuses() {
+    /// The webcam's controls with a focus one-shot, on a driver that writes as `writes` says.
+    fn driver(writes: ControlWrites) -> (Arc<ControlDriver>, ControlTable) {
         use v4l::v4l_sys as sys;
         let mut controls = uvc_webcam_controls();
         controls.push(FakeControl {
@@ -1144,31 +1199,113 @@ mod tests {
             step: 0,
             value: 0,
         });
-        let values = controls.iter().map(|c| (c.id, c.value)).collect();
-        let driver = Arc::new(ControlDriver { controls, values: Mutex::new(values), presses: Mutex::new(0) });
+        let driver = Arc::new(ControlDriver::new(controls, writes).unwrap());
         let table = driver.table();
+        (driver, table)
+    }
+
+    #[test]
+    fn the_control_driver_refuses_what_uvcvideo_refuses() {
+        use v4l::v4l_sys as sys;
+        let (driver, table) = driver(ControlWrites::AllOrNothing);
         let dev = DriverHandle(driver);
         let now = |id| dev.read(&table).into_iter().find(|(c, _)| *c == id).map(|(_, v)| v);
-        // Clamped, rounded to the step; the brightness written before the refused time stays.
+        // The time is refused in aperture priority: nothing is written, no control blamed.
         let e =
             dev.write(&table, &[(sys::V4L2_CID_BRIGHTNESS, 99), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 100)]).unwrap_err();
-        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EACCES), Some(sys::V4L2_CID_EXPOSURE_ABSOLUTE)));
-        assert_eq!((now(sys::V4L2_CID_BRIGHTNESS), now(sys::V4L2_CID_EXPOSURE_ABSOLUTE)), (Some(64), Some(156)));
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EACCES), None));
+        assert_eq!((now(sys::V4L2_CID_BRIGHTNESS), now(sys::V4L2_CID_EXPOSURE_ABSOLUTE)), (Some(0), Some(156)));
+        // Manual in the same call lets it through; the brightness is clamped.
         let manual = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64;
-        dev.write(&table, &[(sys::V4L2_CID_EXPOSURE_AUTO, manual), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 100)]).unwrap();
-        assert_eq!(now(sys::V4L2_CID_EXPOSURE_ABSOLUTE), Some(100));
+        let call = [(sys::V4L2_CID_BRIGHTNESS, 99), (sys::V4L2_CID_EXPOSURE_AUTO, manual)];
+        dev.write(&table, &[call[0], call[1], (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 100)]).unwrap();
+        assert_eq!((now(sys::V4L2_CID_BRIGHTNESS), now(sys::V4L2_CID_EXPOSURE_ABSOLUTE)), (Some(64), Some(100)));
         // The one-shot is refused while autofocus runs; it measures once autofocus is off.
         let e = dev.write(&table, &[(sys::V4L2_CID_AUTO_FOCUS_START, 1)]).unwrap_err();
-        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EBUSY), Some(sys::V4L2_CID_AUTO_FOCUS_START)));
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EBUSY), None));
         dev.write(&table, &[(sys::V4L2_CID_FOCUS_AUTO, 0), (sys::V4L2_CID_AUTO_FOCUS_START, 1)]).unwrap();
         assert_eq!(now(sys::V4L2_CID_FOCUS_ABSOLUTE), Some(130));
         assert_eq!(now(sys::V4L2_CID_AUTO_FOCUS_START), None, "a button has no value to read");
         dev.write(&table, &[(sys::V4L2_CID_FOCUS_ABSOLUTE, 43)]).unwrap();
         assert_eq!(now(sys::V4L2_CID_FOCUS_ABSOLUTE), Some(45));
-        // Checked whole first: a menu item it lacks (full auto) changes nothing.
+        // A menu item it lacks (full auto) changes nothing either.
         let e = dev.write(&table, &[(sys::V4L2_CID_BRIGHTNESS, 1), (sys::V4L2_CID_EXPOSURE_AUTO, 0)]).unwrap_err();
-        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EINVAL), Some(sys::V4L2_CID_EXPOSURE_AUTO)));
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EINVAL), None));
         assert_eq!(now(sys::V4L2_CID_BRIGHTNESS), Some(64));
+    }
+
+    #[test]
+    fn a_control_framework_driver_keeps_the_writes_before_the_one_it_refuses() {
+        use v4l::v4l_sys as sys;
+        let (driver, table) = driver(ControlWrites::InOrder { failing: vec![sys::V4L2_CID_SATURATION] });
+        let dev = DriverHandle(driver);
+        let now = |id| dev.read(&table).into_iter().find(|(c, _)| *c == id).map(|(_, v)| v);
+        let e =
+            dev.write(&table, &[(sys::V4L2_CID_BRIGHTNESS, 9), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 100)]).unwrap_err();
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EACCES), Some(sys::V4L2_CID_EXPOSURE_ABSOLUTE)));
+        assert_eq!((now(sys::V4L2_CID_BRIGHTNESS), now(sys::V4L2_CID_EXPOSURE_ABSOLUTE)), (Some(9), Some(156)));
+        let call = [(sys::V4L2_CID_FOCUS_AUTO, 0), (sys::V4L2_CID_AUTO_FOCUS_START, 1), (sys::V4L2_CID_SATURATION, 1)];
+        let e = dev.write(&table, &call).unwrap_err();
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EIO), Some(sys::V4L2_CID_SATURATION)));
+        assert_eq!((now(sys::V4L2_CID_FOCUS_AUTO), now(sys::V4L2_CID_FOCUS_ABSOLUTE)), (Some(0), Some(130)));
+        // A bad value is found before anything is written.
+        let e = dev.write(&table, &[(sys::V4L2_CID_BRIGHTNESS, 1), (sys::V4L2_CID_EXPOSURE_AUTO, 0)]).unwrap_err();
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EINVAL), None));
+        assert_eq!(now(sys::V4L2_CID_BRIGHTNESS), Some(9));
+    }
+
+    /// The webcam's controls (with a focus one-shot) behind the real `Controls`, on a driver
+    /// that writes in order and fails saturation with EIO.
+    fn in_order_controls() -> (Controls, ControlTable, DriverHandle) {
+        use v4l::v4l_sys as sys;
+        let (driver, table) = driver(ControlWrites::InOrder { failing: vec![sys::V4L2_CID_SATURATION] });
+        let controls = Controls::with(Box::new(DriverHandle(driver.clone())), "the webcam".into(), table.clone());
+        (controls, table, DriverHandle(driver))
+    }
+
+    #[test]
+    fn a_required_value_in_an_exact_automatic_mode_writes_nothing() {
+        use crate::constraints::MeteringMode;
+        use crate::constraints::{ConstrainMode, ConstrainRange, Control, ControlConstraints, ModeControl};
+        use crate::error::ErrorKind;
+        use v4l::v4l_sys as sys;
+        let (controls, table, dev) = in_order_controls();
+        let mut c = ControlConstraints::default();
+        c.values[Control::Brightness.index()] = ConstrainRange { exact: Some(10.0), ..Default::default() };
+        c.values[Control::ColorTemperature.index()] = ConstrainRange { exact: Some(5000.0), ..Default::default() };
+        c.modes[ModeControl::WhiteBalance.index()] =
+            ConstrainMode { exact: Some(MeteringMode::Continuous), ideal: None };
+        let e = controls.apply(&c).unwrap_err();
+        assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("colorTemperature")), "{e}");
+        // This driver would have kept a brightness written before its refusal.
+        let now = dev.read(&table);
+        assert!(now.contains(&(sys::V4L2_CID_BRIGHTNESS, 0)), "{now:?}");
+    }
+
+    #[test]
+    fn a_refusal_part_way_keeps_the_press_and_what_reacquire_gives_back_before_it() {
+        use crate::constraints::MeteringMode::{Continuous, SingleShot};
+        use crate::constraints::{ConstrainMode, ConstrainRange, Control, ControlConstraints, ModeControl};
+        let (controls, _, _) = in_order_controls();
+        // Autofocus off and its one-shot pressed are written, then saturation fails.
+        let mut c = ControlConstraints::default();
+        c.modes[ModeControl::Focus.index()] = ConstrainMode { exact: Some(SingleShot), ideal: None };
+        c.values[Control::Saturation.index()] = ConstrainRange { exact: Some(10.0), ..Default::default() };
+        let e = controls.apply(&c).unwrap_err();
+        assert!(e.message.contains("(saturation)"), "{e}");
+        let s = controls.settings();
+        assert_eq!(s.modes[ModeControl::Focus.index()], Some(SingleShot), "the press happened");
+        assert_eq!(s.values[Control::FocusDistance.index()], Some(130.0));
+        assert_eq!(s.values[Control::Saturation.index()], Some(64.0));
+
+        // A reacquired session (a camera back with its defaults) gets the single-shot focus,
+        // not the saturation that was never written.
+        let (again, _, _) = in_order_controls();
+        assert_eq!(again.settings().modes[ModeControl::Focus.index()], Some(Continuous));
+        again.carry_over(&controls).unwrap();
+        let s = again.settings();
+        assert_eq!(s.modes[ModeControl::Focus.index()], Some(SingleShot));
+        assert_eq!(s.values[Control::Saturation.index()], Some(64.0));
     }
 
     #[test]

@@ -413,8 +413,13 @@ impl LostHandler for Supervisor {
         self.wake.notify_all();
         drop(inner);
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        // Not joined from its own thread, nor from the device watcher's (a log receiver or the
+        // device-change callback stopping the track there): the supervisor may be waiting for
+        // the watcher, to start (its first enumeration) or to end (the supervisor dropped the
+        // last subscription). It ends by itself now that it is stopped (a device it is opening
+        // right now is closed again, its frames never relayed).
         if let Some(t) = thread {
-            if t.thread().id() != std::thread::current().id() {
+            if t.thread().id() != std::thread::current().id() && !crate::device::watch::on_watcher_thread() {
                 let _ = t.join();
             }
         }
@@ -487,6 +492,12 @@ mod tests {
         }
     }
 
+    /// Waits until `s`'s thread has ended (it holds the supervisor until then), so that the
+    /// next test to take the watcher's turn finds no subscription of it left.
+    fn wait_for_the_thread_of(s: Arc<Supervisor>) {
+        wait_until("the supervisor's thread to end", || Arc::strong_count(&s) == 1);
+    }
+
     #[test]
     fn a_supervisor_looks_for_its_device_when_the_watcher_wakes_it_and_not_otherwise() {
         let _turn = crate::device::watch::test_turn();
@@ -517,6 +528,7 @@ mod tests {
         assert!(counts(&s).1 > wakes_now, "woken by the watcher");
         track.stop();
         back.remove();
+        wait_for_the_thread_of(s);
     }
 
     #[test]
@@ -528,10 +540,53 @@ mod tests {
                 .unwrap();
         // An hour's fallback: only the timeout itself can end the wait.
         supervise(&track, Reacquire::For(Duration::from_millis(200)), Duration::from_secs(3600)).unwrap();
+        let s = supervisor_of(&track);
         let gone = Instant::now();
         dev.remove();
         wait_until("the timeout to end the track", || track.end_reason().is_some());
         assert!(gone.elapsed() >= Duration::from_millis(200), "ended before the timeout");
         assert_eq!(track.end_reason(), Some(EndReason::DeviceLost));
+        // The supervisor drops its subscription after the track has ended.
+        wait_for_the_thread_of(s);
+    }
+
+    #[test]
+    fn a_track_stopped_on_the_watcher_thread_does_not_wait_for_its_supervisor() {
+        let _turn = crate::device::watch::test_turn();
+        let dev = FakeDevice::add(FakeInit::camera("re-stop-on-watcher")).unwrap();
+        let track =
+            crate::source::v4l2::camera("fake:re-stop-on-watcher", &VideoConstraints::default(), &Default::default())
+                .unwrap();
+        supervise(&track, Reacquire::Forever, Duration::from_secs(3600)).unwrap();
+        let s = supervisor_of(&track);
+        dev.remove();
+        wait_until("the supervisor to subscribe and look", || counts(&s).0 >= 1);
+
+        // On the watcher thread, outside the device-change callback (as a log receiver called
+        // from its enumeration is): this subscriber leaves, so that the supervisor's
+        // subscription is the last, then stops the track. A stop that waited for the
+        // supervisor would wait for a thread joining this one.
+        let held: Arc<Mutex<Option<crate::device::watch::Subscription>>> = Arc::default();
+        let to_stop = Mutex::new(Some(track.clone()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = Mutex::new(tx);
+        let h = held.clone();
+        let sub = crate::device::watch::subscribe(Arc::new(move || {
+            let Some(mine) = h.lock().unwrap().take() else { return };
+            drop(mine);
+            if let Some(t) = to_stop.lock().unwrap().take() {
+                t.stop();
+                let _ = tx.lock().unwrap().send(());
+            }
+        }))
+        .unwrap();
+        *held.lock().unwrap() = Some(sub);
+        crate::device::watch::notify();
+        if rx.recv_timeout(HANG).is_err() {
+            std::mem::forget(track);
+            panic!("stopping the track on the watcher thread did not return in {HANG:?}");
+        }
+        assert_eq!(track.end_reason(), Some(EndReason::Stopped));
+        wait_for_the_thread_of(s);
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! Modes: exposureMode from V4L2_CID_EXPOSURE_AUTO ("manual" is V4L2_EXPOSURE_MANUAL or
 //! SHUTTER_PRIORITY, "continuous" is V4L2_EXPOSURE_AUTO or APERTURE_PRIORITY, the first the
-//! device's menu has when set); whiteBalanceMode and focusMode from the booleans
+//! device's menu has when set; "manual" set on a camera in shutter priority writes
+//! V4L2_EXPOSURE_MANUAL, the only mode in which uvcvideo takes an exposure time); whiteBalanceMode and focusMode from the booleans
 //! V4L2_CID_AUTO_WHITE_BALANCE and V4L2_CID_FOCUS_AUTO (1 "continuous", 0 "manual"). A control
 //! the device lacks, has disabled or makes read-only is absent.
 //!
@@ -416,37 +417,53 @@ impl Controls {
         (values, s)
     }
 
-    /// Writes `chosen`'s members that differ from `current`, the device's values `values`
-    /// (so a one-shot is pressed only when the mode is not "single-shot" already), notes the
-    /// one-shots pressed, and reads the settings back into `current`.
+    /// Writes `chosen`'s members that differ from `values`, the device's (V4L2's own numbers:
+    /// exposure in shutter priority reads "manual", but uvcvideo takes an exposure time only
+    /// in V4L2_EXPOSURE_MANUAL, which is written then), or, for a mode other than "manual",
+    /// from `current` (so a one-shot is pressed only when the mode is not "single-shot"
+    /// already, and a "continuous" exposure stays in the automatic mode it has), notes the
+    /// one-shots pressed, and reads the settings back into `current`. Returns the controls
+    /// written: on an error, those before the one the driver named (a driver that sets them
+    /// one by one has kept them; with none named, nothing was written).
     fn write(
         &self,
         dev: &dyn ControlDevice,
         chosen: &ControlSettings,
         values: &[(u32, i64)],
         current: &mut ControlSettings,
-    ) -> Result<()> {
+    ) -> (Vec<u32>, Result<()>) {
         let mut changes = *chosen;
         for m in ModeControl::ALL {
-            if changes.modes[m.index()] == current.modes[m.index()] {
+            let mode = changes.modes[m.index()];
+            if mode != Some(MeteringMode::Manual) && mode == current.modes[m.index()] {
                 changes.modes[m.index()] = None;
             }
         }
         let writes: Vec<_> = self.table.writes(&changes).into_iter().filter(|w| !values.contains(w)).collect();
         let written = dev.write(&self.table, &writes);
-        if written.is_ok() {
-            let mut shots = self.shots.lock().unwrap_or_else(|p| p.into_inner());
-            for m in ModeControl::ALL {
-                if let Some(mode) = changes.modes[m.index()] {
-                    shots[m.index()] = mode == MeteringMode::SingleShot;
-                }
+        let ids = writes.iter().map(|w| w.0);
+        let done: Vec<u32> = match &written {
+            Ok(()) => ids.collect(),
+            Err((_, Some(blamed))) => ids.take_while(|id| id != blamed).collect(),
+            Err((_, None)) => Vec::new(),
+        };
+        let mut shots = self.shots.lock().unwrap_or_else(|p| p.into_inner());
+        for m in ModeControl::ALL {
+            let Some(mode) = changes.modes[m.index()] else { continue };
+            let pressed = SHOT_CIDS[m.index()].is_some_and(|id| done.contains(&id));
+            if written.is_ok() {
+                shots[m.index()] = mode == MeteringMode::SingleShot;
+            } else if pressed || done.contains(&MODE_CIDS[m.index()]) {
+                shots[m.index()] = pressed;
             }
         }
+        drop(shots);
         *current = self.read(dev).1;
-        written.map_err(|(e, id)| -> Error {
+        let written = written.map_err(|(e, id)| -> Error {
             let name = id.map_or("camera controls", name_of);
             super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
-        })
+        });
+        (done, written)
     }
 
     /// Releases the device: settings keep their last values, applyConstraints still checks
@@ -469,8 +486,9 @@ impl Controls {
     /// chose (modes first: a value constrained with its mode left unconstrained sets the mode
     /// to "manual" too, see [`ControlCapabilities::select`]), then the values read back. On
     /// Overconstrained (naming the control) nothing is written. Errors: Overconstrained; Io
-    /// naming the control the driver refused (the driver's own check comes first, so usually
-    /// nothing changed then either).
+    /// naming the control the driver refused, when it says which (uvcvideo checks the whole
+    /// call first, writes nothing and names none; a driver that sets controls one by one
+    /// keeps those before the one it names).
     pub(crate) fn apply(&self, c: &ControlConstraints) -> Result<()> {
         if c.is_empty() {
             return Ok(());
@@ -483,16 +501,22 @@ impl Controls {
         let values;
         (values, *current) = self.read(fd);
         let chosen = self.table.capabilities().select(c, &current, &self.device)?;
-        self.write(fd, &chosen, &values, &mut current)?;
+        let (done, written) = self.write(fd, &chosen, &values, &mut current);
+        // After a refusal part-way, what was written before it is set all the same: the
+        // camera has it, and a reacquired session gets it back.
+        let ok = written.is_ok();
         let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
         for ctl in Control::ALL {
-            set.values[ctl.index()] |= !c.values[ctl.index()].is_empty();
+            let i = ctl.index();
+            set.values[i] |= !c.values[i].is_empty() && (ok || done.contains(&VALUE_CIDS[i]));
         }
         // A mode a value's constraint set to "manual" was set too: the value holds only in it.
         for m in ModeControl::ALL {
-            set.modes[m.index()] |= c.modes[m.index()] != Default::default() || chosen.modes[m.index()].is_some();
+            let i = m.index();
+            let written = ok || done.contains(&MODE_CIDS[i]) || SHOT_CIDS[i].is_some_and(|id| done.contains(&id));
+            set.modes[i] |= (c.modes[i] != Default::default() || chosen.modes[i].is_some()) && written;
         }
-        Ok(())
+        written
     }
 
     /// Reacquire: gives this session of a device (opened again after it was unplugged, so with
@@ -525,7 +549,7 @@ impl Controls {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         let values;
         (values, *current) = self.read(fd);
-        self.write(fd, &chosen, &values, &mut current)
+        self.write(fd, &chosen, &values, &mut current).1
     }
 }
 
