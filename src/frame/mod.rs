@@ -241,6 +241,11 @@ pub struct VideoMeta {
     /// are frames the device or libmst dropped), kept by crops, scales and disabled tracks'
     /// black frames; None for frames not captured from a device.
     pub capture_sequence: Option<u64>,
+    /// When libmst took the frame from its device: CLOCK_MONOTONIC µs as the capture thread's
+    /// VIDIOC_DQBUF returned (`timestamp` is the driver's capture time, which a driver may set
+    /// ahead of that). Now minus this is how long the frame has been in libmst. Kept by crops,
+    /// scales and black frames; None for frames not captured from a V4L2 device.
+    pub received: Option<i64>,
     /// WebCodecs' `colorSpace`: how the samples map to colours. Kept by crops, scales and
     /// black frames; YUV -> RGB conversions read the matrix and range from it.
     pub color_space: VideoColorSpace,
@@ -493,6 +498,7 @@ impl VideoFrameInit {
             duration: self.duration,
             layout: planes,
             capture_sequence: None,
+            received: None,
             color_space: self.color_space.unwrap_or_else(|| VideoColorSpace::default_for(self.format)),
             chroma_siting: ChromaSiting::Center,
         })
@@ -703,6 +709,7 @@ impl Frame {
         check_rect(v.format, crop, v.coded_width, v.coded_height, "scale source")?;
         let (layout, size, mut meta) = packed_meta(v.format, width, height, v.timestamp, v.duration)?;
         meta.capture_sequence = v.capture_sequence;
+        meta.received = v.received;
         meta.color_space = v.color_space;
         meta.chroma_siting = v.chroma_siting;
         let storage = if src.is_wrapped() {
@@ -885,6 +892,7 @@ impl Frame {
     pub(crate) fn black(like: &VideoMeta, width: u32, height: u32) -> Result<Frame> {
         let (layout, size, mut meta) = packed_meta(like.format, width, height, like.timestamp, like.duration)?;
         meta.capture_sequence = like.capture_sequence;
+        meta.received = like.received;
         meta.color_space = like.color_space;
         meta.chroma_siting = like.chroma_siting;
         let full = like.color_space.yuv_encoding().full_range;

@@ -395,7 +395,8 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
 /// chooses and sets its native mode and starts capturing on a thread ("mst-v4l2-capture").
 /// The track delivers frames in the WebCodecs format of the mode's ([`CameraFormat::delivered`]),
 /// timestamped with the buffer's CLOCK_MONOTONIC capture time in microseconds and carrying the
-/// V4L2 sequence number (`VideoMeta::capture_sequence`); its constraints are `constraints`
+/// V4L2 sequence number (`VideoMeta::capture_sequence`) and the time libmst dequeued it
+/// (`VideoMeta::received`); its constraints are `constraints`
 /// (crop-and-scale and decimation from the native mode).
 ///
 /// Errors: NoDevice (unknown id, no camera), Busy, Overconstrained (naming width, height,
@@ -651,11 +652,14 @@ pub(crate) struct Buffers {
     counters: Arc<Counters>,
     last_ts: i64,
     last_seq: Option<u32>,
+    /// When the buffer being handled was dequeued (the frames' `received`); None for a driver
+    /// that does not say (the fake camera).
+    received: Option<i64>,
 }
 
 impl Buffers {
     pub(crate) fn new(converter: Converter, counters: Arc<Counters>) -> Buffers {
-        Buffers { converter, counters, last_ts: i64::MIN, last_seq: None }
+        Buffers { converter, counters, last_ts: i64::MIN, last_seq: None, received: None }
     }
 
     /// Buffers of another mode from now on (a driver whose format changed).
@@ -689,7 +693,11 @@ impl Buffers {
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
         let Some(ts) = self.begin(seq, erroneous, ts) else { return Ok(()) };
-        let frame = self.converter.frame_planes(planes, ts, Some(duration), Some(seq as u64));
+        let received = self.received;
+        let frame = self
+            .converter
+            .frame_planes(planes, ts, Some(duration), Some(seq as u64))
+            .map(|f| f.map(|f| if received.is_some() { f.with_meta(|v| v.received = received) } else { f }));
         self.deliver(core, frame, seq, ts)
     }
 
@@ -1154,7 +1162,9 @@ impl Capture {
                 },
                 Err(e) => return Some(read_failed(&e)),
             };
-            let ts = d.timestamp.unwrap_or_else(monotonic_us);
+            let received = monotonic_us();
+            self.buffers.received = Some(received);
+            let ts = d.timestamp.unwrap_or(received);
             let lend = self.as_is.is_some() && d.planes == 1 && !d.erroneous();
             let delivered = if lend && self.lender.counters.held.load(Ordering::Relaxed) < self.budget as u64 {
                 self.lend(core, &d, ts, duration)
@@ -1191,8 +1201,13 @@ impl Capture {
             Lent::new(&self.lender, d.index, &data[..needed], dmabuf)
         };
         let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
-        let meta =
-            VideoMeta { timestamp: ts, duration: Some(duration), capture_sequence: Some(d.sequence as u64), ..meta };
+        let meta = VideoMeta {
+            timestamp: ts,
+            duration: Some(duration),
+            capture_sequence: Some(d.sequence as u64),
+            received: self.buffers.received,
+            ..meta
+        };
         self.buffers.counters.zero_copy.fetch_add(1, Ordering::Relaxed);
         let frame = Frame::wrap_validated(FrameMeta::Video(meta), memory);
         self.buffers.deliver(core, Ok(Some(frame)), d.sequence, ts)
