@@ -970,6 +970,12 @@ typedef struct MstCameraStats {
    * queues, readers, sinks); the log warns when capture ends with some open.
    */
   uint64_t held;
+  /**
+   * Since 1.3: driver buffers the driver refused to take back (VIDIOC_QBUF failed while
+   * the device was there), each logged: out of the capture ring for good. Fewer frames are
+   * lent then; when none is left, the track ends (MST_END_REASON_ERROR).
+   */
+  uint64_t lost_buffers;
 } MstCameraStats;
 
 /**

@@ -343,3 +343,66 @@ fn lent_frames_hand_out_their_dmabuf() {
     assert_eq!(read(&p, "YUYV frame").dmabuf(), None, "a converted frame has no DMA-BUF");
     yuyv.stop();
 }
+
+/// The driver refusing to take a buffer back (vivid's "Inject VIDIOC_QBUF Error": its next
+/// VIDIOC_QBUF fails with EINVAL): the buffer is out of the capture ring, counted and logged,
+/// and capture goes on over the others; once every buffer is lost the track ends with Error
+/// rather than waiting for a frame that cannot come.
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn buffers_the_driver_refuses_back_are_counted_and_losing_all_ends_the_track() {
+    if !in_vm("buffers_the_driver_refuses_back_are_counted_and_losing_all_ends_the_track") {
+        return;
+    }
+    let hang = Duration::from_secs(20);
+    let logged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = logged.clone();
+    let previous = log::set_receiver(Some(Arc::new(move |_, _, m: &std::ffi::CStr| {
+        sink.lock().unwrap().push(m.to_string_lossy().into_owned())
+    })));
+    let track = nv12_camera();
+    let p = Processor::new(&track, 2);
+    for i in 0..3 {
+        read(&p, &format!("frame {i}"));
+    }
+    let dev = v4l::Device::with_path(device::v4l2::path_of(&vm::vivid_camera()).unwrap()).unwrap();
+    let inject = vivid_loop::control_id(&dev, "inject_vidioc_qbuf_error");
+    // One refused buffer: whichever goes back next (a closed frame's, from any thread).
+    vivid_loop::set_control(&dev, inject, 1);
+    let deadline = std::time::Instant::now() + hang;
+    while camera_stats(&track).unwrap().lost_buffers == 0 {
+        assert!(std::time::Instant::now() < deadline, "no buffer lost: {:?}", camera_stats(&track));
+        read(&p, "frame while waiting for the refusal");
+    }
+    let before = camera_stats(&track).unwrap();
+    for i in 0..10 {
+        read(&p, &format!("frame {i} after one buffer was lost"));
+    }
+    let after = camera_stats(&track).unwrap();
+    println!("{before:?} -> {after:?}");
+    assert_eq!(after.lost_buffers, 1, "{after:?}");
+    assert!(after.zero_copy > before.zero_copy, "no frame lent after one buffer was lost: {after:?}");
+    assert_eq!(track.ready_state(), ReadyState::Live);
+    // Refuse every buffer, one at a time: the track ends, and says why.
+    let mut refused = 1;
+    while track.ready_state() == ReadyState::Live {
+        assert!(refused < 64, "still live after {refused} refused buffers: {:?}", camera_stats(&track));
+        vivid_loop::set_control(&dev, inject, 1);
+        refused += 1;
+        let deadline = std::time::Instant::now() + hang;
+        while camera_stats(&track).unwrap().lost_buffers < refused && track.ready_state() == ReadyState::Live {
+            assert!(std::time::Instant::now() < deadline, "refusal {refused} hung: {:?}", camera_stats(&track));
+            let _ = p.read(Wait::For(Duration::from_millis(200)));
+        }
+    }
+    vm::read_out_after_end(&p, hang, "frames");
+    log::set_receiver(previous);
+    let s = camera_stats(&track).unwrap();
+    println!("ended: {s:?}, {:?}", track.end_reason());
+    assert_eq!(track.end_reason(), Some(EndReason::Error));
+    assert!(s.lost_buffers >= 2, "{s:?}");
+    let logged = logged.lock().unwrap();
+    let refusals = logged.iter().filter(|m| m.contains("could not be queued back (VIDIOC_QBUF")).count();
+    assert_eq!(refusals as u64, s.lost_buffers, "{logged:#?}");
+    assert!(logged.iter().any(|m| m.contains("every driver buffer was refused")), "{logged:#?}");
+}

@@ -22,7 +22,11 @@
 //! lent frame closes (streaming stops at once when the track ends). [`CameraStats::held`]
 //! counts the frames open over its buffers; when capture ends with some still open, a warning
 //! through the log (`crate::log`) says how many, and who holds its open frames from the
-//! source's ledger (`crate::frame::ledger`: per processor or sink). Every other format
+//! source's ledger (`crate::frame::ledger`: per processor or sink). A buffer the driver
+//! refuses to take back (VIDIOC_QBUF failing while the node is there) is out of the ring for
+//! good ([`CameraStats::lost_buffers`], logged): it comes out of the budget first, so the driver
+//! keeps its reserve, and the track ends (`EndReason::Error`, logged) when no buffer is left
+//! rather than waiting for frames that cannot come. Every other format
 //! (YUYV, UYVY, RGB24, MJPEG, NM12, YM12) is copied, converted or decoded ([`Converter`]) into
 //! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
@@ -232,6 +236,10 @@ pub struct CameraStats {
     /// Frames over driver buffers that are open now (held by consumers: processors' queues,
     /// readers, sinks), this source's ledger; the log reports them when capture ends.
     pub held: u64,
+    /// Driver buffers that could not be handed back to the driver (VIDIOC_QBUF failed, the
+    /// node still there): out of the capture ring for good, each logged. Frames are lent
+    /// only while enough others remain; when none is left the track ends (Error).
+    pub lost_buffers: u64,
 }
 
 /// Shared with the fake camera ([`crate::source::fake`]), so its stats are the same counters.
@@ -244,6 +252,7 @@ pub(crate) struct Counters {
     zero_copy: AtomicU64,
     over_budget: AtomicU64,
     held: AtomicU64,
+    lost_buffers: AtomicU64,
 }
 
 /// The capture counters of `track`'s source (summed over the sessions of a reacquired device,
@@ -257,6 +266,7 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
         zero_copy: c.zero_copy.load(Ordering::Relaxed),
         over_budget: c.over_budget.load(Ordering::Relaxed),
         held: c.held.load(Ordering::Relaxed),
+        lost_buffers: c.lost_buffers.load(Ordering::Relaxed),
     });
     each.reduce(|a, b| CameraStats {
         frames: a.frames + b.frames,
@@ -267,6 +277,7 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
         over_budget: a.over_budget + b.over_budget,
         // A lost session's lent frames may still be open: they are held all the same.
         held: a.held + b.held,
+        lost_buffers: a.lost_buffers + b.lost_buffers,
     })
 }
 
@@ -529,14 +540,41 @@ impl Lender {
         self.stream.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A lent buffer's last frame closed: back to the driver while streaming. A QBUF that fails
-    /// is the capture thread's to notice (DQBUF fails or poll reports the node gone).
+    /// A lent buffer's last frame closed: back to the driver while streaming.
     fn give_back(&self, index: u32) {
         let mut s = self.lock();
         self.counters.held.fetch_sub(1, Ordering::Relaxed);
         if !self.stopped.load(Ordering::Relaxed) {
-            let _ = s.queue(index, &[], 0);
+            self.requeue(&mut s, index);
         }
+    }
+
+    /// Hands buffer `index` back to the driver (VIDIOC_QBUF). One the driver refuses while the
+    /// node is there is lost to the capture ring: counted and logged, and the capture thread
+    /// lends fewer and ends the track when none is left ([`Lender::usable`]). A node that went
+    /// away is the capture thread's to notice (DQBUF fails or poll reports it gone).
+    fn requeue(&self, s: &mut Stream, index: u32) {
+        let Err(e) = s.queue(index, &[], 0) else { return };
+        // EINVAL and EIO are also what a refused buffer gets: ask the node whether it is there.
+        if e.raw_os_error() == Some(libc::ENODEV) || !s.present() {
+            return;
+        }
+        let lost = self.counters.lost_buffers.fetch_add(1, Ordering::Relaxed) + 1;
+        crate::log::log(
+            crate::log::Level::Warning,
+            crate::log::Origin::Libmst,
+            &format!(
+                "{}: driver buffer {index} could not be queued back (VIDIOC_QBUF: {e}); it is out of the capture \
+                 ring: {lost} of {} buffers lost",
+                s.who(),
+                s.count()
+            ),
+        );
+    }
+
+    /// Driver buffers still in the capture ring (neither lost nor the driver's for good).
+    fn usable(&self, s: &Stream) -> usize {
+        s.count().saturating_sub(self.counters.lost_buffers.load(Ordering::Relaxed) as usize)
     }
 
     /// STREAMOFF now (the driver gives every buffer back); lent buffers stay mapped until their
@@ -1151,7 +1189,23 @@ impl Capture {
             if stop.is_raised() {
                 return None;
             }
-            let dequeued = self.lender.lock().dequeue();
+            let (dequeued, usable) = {
+                let mut s = self.lender.lock();
+                let usable = self.lender.usable(&s);
+                (s.dequeue(), usable)
+            };
+            if usable == 0 {
+                // Every buffer failed to go back: nothing can be captured into any more.
+                crate::log::log(
+                    crate::log::Level::Error,
+                    crate::log::Origin::Libmst,
+                    &format!(
+                        "{}: every driver buffer was refused when queued back (VIDIOC_QBUF); capture ends",
+                        self.dev.who()
+                    ),
+                );
+                return Some(EndReason::Error);
+            }
             let d = match dequeued {
                 Ok(Some(d)) => d,
                 // Not under the stream's lock: frames closing on other threads take it.
@@ -1166,7 +1220,10 @@ impl Capture {
             self.buffers.received = Some(received);
             let ts = d.timestamp.unwrap_or(received);
             let lend = self.as_is.is_some() && d.planes == 1 && !d.erroneous();
-            let delivered = if lend && self.lender.counters.held.load(Ordering::Relaxed) < self.budget as u64 {
+            // Buffers lost to the ring come out of the budget first, so that the driver keeps
+            // its reserve and capture goes on.
+            let budget = self.budget.min(usable.saturating_sub(DRIVER_RESERVE));
+            let delivered = if lend && self.lender.counters.held.load(Ordering::Relaxed) < budget as u64 {
                 self.lend(core, &d, ts, duration)
             } else {
                 if lend {
@@ -1242,9 +1299,7 @@ impl Capture {
             _ => &[][..],
         });
         let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
-        if let Err(e) = self.lender.lock().queue(d.index, &[], 0) {
-            return Err(Some(read_failed(&e)));
-        }
+        self.lender.requeue(&mut self.lender.lock(), d.index);
         delivered
     }
 }

@@ -674,6 +674,17 @@ impl Stream {
         self.bufs.len()
     }
 
+    /// The device, for messages.
+    pub(crate) fn who(&self) -> &str {
+        self.dev.who()
+    }
+
+    /// Whether the node still answers (VIDIOC_QUERYCAP): tells a buffer the driver refused
+    /// from a node that went away, which answer QBUF with the same errnos ([`lost`]).
+    pub(crate) fn present(&self) -> bool {
+        self.dev.querycap().is_ok()
+    }
+
     /// Planes per buffer.
     pub(crate) fn planes(&self) -> usize {
         self.bufs.first().map_or(0, |b| b.len())

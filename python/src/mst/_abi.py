@@ -202,6 +202,7 @@ class MstCameraStats(_Sized):
         ("zero_copy", C.c_uint64),
         ("over_budget", C.c_uint64),
         ("held", C.c_uint64),
+        ("lost_buffers", C.c_uint64),
     ]
 
 

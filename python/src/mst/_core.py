@@ -787,7 +787,7 @@ class Track(_Handle):
     @property
     def camera_stats(self):
         """A camera track's capture counters: last_sequence, frames, dropped, out_of_order,
-        zero_copy, over_budget, held (mst.WrongType on another track)."""
+        zero_copy, over_budget, held, lost_buffers (mst.WrongType on another track)."""
         out = _abi.MstCameraStats()
         call("mst_track_get_camera_stats", self, C.byref(out))
         return Stats.of(out)
