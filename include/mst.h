@@ -2216,7 +2216,8 @@ MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVide
  * A camera frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
  * Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
  * buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
- * driver exports its buffers: VIDIOC_EXPBUF) and where each plane is in it (offset, stride;
+ * driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
+ * buffers) and where each plane is in it (offset, stride;
  * `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *

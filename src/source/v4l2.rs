@@ -12,8 +12,11 @@
 //! open's), then the capture thread owns the stream. It waits in poll() on the node and a stop
 //! eventfd, so `stop` is honoured within one frame, the first one included.
 //!
-//! Zero-copy: a format a frame carries as it is (NV12, YU12 as I420, XR24 / AR24 / XB24 / AB24
-//! as BGRX / BGRA / RGBX / RGBA) is delivered over the driver's mmap'd buffer, which goes back
+//! Zero-copy: a format a frame carries as it is (NV12 and NM12 as NV12, YU12 and YM12 as I420,
+//! XR24 / AR24 / XB24 / AB24 as BGRX / BGRA / RGBX / RGBA) is delivered over the driver's mmap'd
+//! buffer (NM12's and YM12's buffer planes are mapped back to back into one reserved range, so
+//! a frame is the span over them, each plane where it lies; such a frame has no DMA-BUF, its
+//! planes being separate ones), which goes back
 //! to the driver (VIDIOC_QBUF, on the thread that closes it) when the last frame over it
 //! closes; nothing is copied ([`CameraStats::zero_copy`]). Such a camera asks for 8 buffers and
 //! lends all but 2 at most ([`ZERO_COPY_BUDGET`]), so capture never stalls: while consumers
@@ -27,7 +30,7 @@
 //! good ([`CameraStats::lost_buffers`], logged): it comes out of the budget first, so the driver
 //! keeps its reserve, and the track ends (`EndReason::Error`, logged) when no buffer is left
 //! rather than waiting for frames that cannot come. Every other format
-//! (YUYV, UYVY, RGB24, MJPEG, NM12, YM12) is copied, converted or decoded ([`Converter`]) into
+//! (YUYV, UYVY, RGB24, MJPEG) is copied, converted or decoded ([`Converter`]) into
 //! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
 //! Drop (STREAMOFF, unmap, REQBUFS 0) never panics, whatever the node answers.
@@ -169,6 +172,21 @@ impl CameraFormat {
             | CameraFormat::Yu12m
             | CameraFormat::Mjpeg => width,
         }
+    }
+
+    /// Whether a frame can be the driver's buffer as it is (zero-copy capture).
+    pub(crate) fn lendable(self) -> bool {
+        matches!(
+            self,
+            CameraFormat::Nv12
+                | CameraFormat::Nv12m
+                | CameraFormat::Yu12
+                | CameraFormat::Yu12m
+                | CameraFormat::Bgrx
+                | CameraFormat::Bgra
+                | CameraFormat::Rgbx
+                | CameraFormat::Rgba
+        )
     }
 
     /// Buffer planes a frame of this format comes in (V4L2's num_planes).
@@ -486,14 +504,15 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
 
     // Buffers mapped and queued, streaming started: what fails here fails the open.
     let dev = Arc::new(dev);
-    let as_is = converter.as_is().and_then(|(init, needed)| {
+    let count = if mode.format.lendable() { ZERO_COPY_BUFFERS } else { BUFFERS };
+    let mut stream = Stream::mmap(&dev, t, count)?;
+    let as_is = stream.plane_starts().and_then(|starts| {
+        let (init, needed, plane_bytes) = converter.as_is(&starts)?;
         let meta = init.validate(needed).ok()?;
         let (color_space, chroma_siting) = converter.color;
-        Some((VideoMeta { color_space, chroma_siting, ..meta }, needed))
+        Some((VideoMeta { color_space, chroma_siting, ..meta }, needed, plane_bytes))
     });
-    let count = if as_is.is_some() { ZERO_COPY_BUFFERS } else { BUFFERS };
-    let mut stream = Stream::mmap(&dev, t, count)?;
-    if as_is.is_some() {
+    if as_is.is_some() && stream.planes() == 1 {
         // Best effort: frames without a DMA-BUF are frames all the same.
         stream.export();
     }
@@ -673,9 +692,10 @@ struct Capture {
     t: BufType,
     lender: Arc<Lender>,
     /// For a format delivered as it is, the frames' metadata, validated once against the bytes
-    /// a buffer must hold (the second value): per frame only its timestamp, duration and
-    /// sequence change, so nothing is validated or allocated per frame.
-    as_is: Option<(VideoMeta, usize)>,
+    /// a buffer must hold (the second value: the span over its planes; the third: per buffer
+    /// plane): per frame only its timestamp, duration and sequence change, so nothing is
+    /// validated or allocated per frame.
+    as_is: Option<(VideoMeta, usize, [usize; 3])>,
     /// Buffers that may be lent at once.
     budget: usize,
     mode: CameraMode,
@@ -975,14 +995,17 @@ impl Converter {
         Ok(decoded.then(|| self.described(frame, capture_sequence)))
     }
 
-    /// For a format a frame carries as it is (NV12, YU12 as I420, the 32-bit RGB orders), the
-    /// description of frames over the driver's buffer: the planes where the driver puts them
-    /// (the chroma after the luma, at its stride or half of it), and the bytes they span
-    /// (every row at its full stride, as WebCodecs counts). None for formats that are
-    /// converted or decoded, and for NM12 / YM12 (a frame's planes share one buffer).
-    pub(crate) fn as_is(&self) -> Option<(VideoFrameInit, usize)> {
+    /// For a format a frame carries as it is (NV12, NM12, YU12 and YM12 as I420, the 32-bit
+    /// RGB orders), the description of frames over the driver's buffer: the planes where the
+    /// driver puts them (the chroma after the luma, at its stride or half of it; for NM12 and
+    /// YM12, at `starts`, where each buffer plane begins in the span the frame is over:
+    /// [`crate::v4l2::Stream::plane_starts`]), the bytes they span (every row at its full
+    /// stride, as WebCodecs counts), and the bytes each buffer plane must hold. None for
+    /// formats that are converted or decoded, and for NM12 / YM12 without a start per plane.
+    pub(crate) fn as_is(&self, starts: &[usize]) -> Option<(VideoFrameInit, usize, [usize; 3])> {
         let (s, h) = (self.stride, self.height as usize);
         let (cw, ch) = ((self.width as usize).div_ceil(2), h.div_ceil(2));
+        let cs = self.chroma_strides;
         let (layout, needed) = match self.format {
             CameraFormat::Nv12 => {
                 let layout =
@@ -1001,7 +1024,25 @@ impl Converter {
             CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => {
                 (vec![PlaneLayout { offset: 0, stride: s }], s * h)
             }
+            CameraFormat::Nv12m if starts.len() == 2 && starts[1] >= s * h => {
+                let layout =
+                    vec![PlaneLayout { offset: 0, stride: s }, PlaneLayout { offset: starts[1], stride: cs[0] }];
+                (layout, starts[1] + cs[0] * ch)
+            }
+            CameraFormat::Yu12m if starts.len() == 3 && starts[1] >= s * h && starts[2] >= starts[1] + cs[0] * ch => {
+                let layout = vec![
+                    PlaneLayout { offset: 0, stride: s },
+                    PlaneLayout { offset: starts[1], stride: cs[0] },
+                    PlaneLayout { offset: starts[2], stride: cs[1] },
+                ];
+                (layout, starts[2] + cs[1] * ch)
+            }
             _ => return None,
+        };
+        let plane_bytes = match self.format {
+            CameraFormat::Nv12m => [s * h, cs[0] * ch, 0],
+            CameraFormat::Yu12m => [s * h, cs[0] * ch, cs[1] * ch],
+            _ => [needed, 0, 0],
         };
         let init = VideoFrameInit {
             format: self.format.delivered(),
@@ -1014,7 +1055,7 @@ impl Converter {
             display_size: None,
             color_space: None,
         };
-        Some((init, needed))
+        Some((init, needed, plane_bytes))
     }
 
     /// `frame` with the capture sequence and the driver's colour.
@@ -1219,7 +1260,7 @@ impl Capture {
             let received = monotonic_us();
             self.buffers.received = Some(received);
             let ts = d.timestamp.unwrap_or(received);
-            let lend = self.as_is.is_some() && d.planes == 1 && !d.erroneous();
+            let lend = self.as_is.is_some() && d.planes == self.mode.format.buffer_planes() && !d.erroneous();
             // Buffers lost to the ring come out of the budget first, so that the driver keeps
             // its reserve and capture goes on.
             let budget = self.budget.min(usable.saturating_sub(DRIVER_RESERVE));
@@ -1245,17 +1286,25 @@ impl Capture {
         ts: i64,
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
-        let (meta, needed) = self.as_is.expect("a format delivered as it is");
+        let (meta, needed, plane_bytes) = self.as_is.expect("a format delivered as it is");
         let memory = {
             let s = self.lender.lock();
-            let data = s.data(d, 0).unwrap_or(&[]);
-            if data.len() < needed {
-                // Short: the copy path drops it (counted) and queues the buffer back.
+            let whole = |p: usize| d.data[p].0 == 0 && s.data(d, p).is_some_and(|b| b.len() >= plane_bytes[p]);
+            let span = if d.planes == 1 {
+                s.data(d, 0).filter(|b| b.len() >= needed).map(|b| &b[..needed])
+            } else if (0..d.planes).all(whole) {
+                s.span(d.index, needed)
+            } else {
+                None
+            };
+            let Some(span) = span else {
+                // Short, or its planes elsewhere: the copy path copies it or drops it (counted)
+                // and queues the buffer back.
                 drop(s);
                 return self.copy(core, d, ts, duration);
-            }
+            };
             let dmabuf = s.dmabuf(d.index).filter(|_| d.data[0].0 == 0);
-            Lent::new(&self.lender, d.index, &data[..needed], dmabuf)
+            Lent::new(&self.lender, d.index, span, dmabuf)
         };
         let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
         let meta = VideoMeta {
@@ -1436,13 +1485,40 @@ mod tests {
     #[test]
     fn formats_delivered_as_they_are_span_what_webcodecs_counts() {
         for (format, stride) in [(CameraFormat::Nv12, 64), (CameraFormat::Yu12, 64), (CameraFormat::Bgrx, 256)] {
-            let (init, needed) = Converter::new(format, 60, 30, stride).unwrap().as_is().unwrap();
+            let (init, needed, planes) = Converter::new(format, 60, 30, stride).unwrap().as_is(&[0]).unwrap();
+            assert!(format.lendable());
+            assert_eq!(planes, [needed, 0, 0]);
             assert!(init.validate(needed).is_ok(), "{format:?}");
             assert!(init.validate(needed - 1).is_err(), "{format:?}: {needed} is more than the layout needs");
         }
-        // Converted or decoded formats, and separate-plane ones, are copied.
-        for format in [CameraFormat::Yuyv, CameraFormat::Rgb24, CameraFormat::Nv12m, CameraFormat::Yu12m] {
-            assert!(Converter::new(format, 60, 30, 0).unwrap().as_is().is_none(), "{format:?}");
+        // Separate planes: each where its buffer plane starts in the span (a page apart here),
+        // at the stride the driver set.
+        let mut c = Converter::new(CameraFormat::Nv12m, 60, 30, 64).unwrap();
+        c.set_chroma_strides(&[128]).unwrap();
+        let (init, needed, planes) = c.as_is(&[0, 4096]).unwrap();
+        assert_eq!(
+            init.layout.as_deref(),
+            Some(&[PlaneLayout { offset: 0, stride: 64 }, PlaneLayout { offset: 4096, stride: 128 }][..])
+        );
+        assert_eq!((needed, planes), (4096 + 128 * 15, [64 * 30, 128 * 15, 0]));
+        assert!(init.validate(needed).is_ok() && init.validate(needed - 1).is_err());
+        let mut c = Converter::new(CameraFormat::Yu12m, 60, 30, 64).unwrap();
+        c.set_chroma_strides(&[32, 48]).unwrap();
+        let (init, needed, planes) = c.as_is(&[0, 4096, 8192]).unwrap();
+        assert_eq!(
+            init.layout.as_ref().map(|l| l.iter().map(|p| (p.offset, p.stride)).collect::<Vec<_>>()),
+            Some(vec![(0, 64), (4096, 32), (8192, 48)])
+        );
+        assert_eq!((needed, planes), (8192 + 48 * 15, [64 * 30, 32 * 15, 48 * 15]));
+        assert!(init.validate(needed).is_ok() && init.validate(needed - 1).is_err());
+        // Without a start per plane, or with planes that would overlap, they are copied.
+        assert!(c.as_is(&[0]).is_none());
+        assert!(c.as_is(&[0, 64 * 30 - 1, 8192]).is_none());
+        assert!(c.as_is(&[0, 4096, 4096 + 32 * 15 - 1]).is_none());
+        // Converted or decoded formats are copied.
+        for format in [CameraFormat::Yuyv, CameraFormat::Rgb24] {
+            assert!(!format.lendable());
+            assert!(Converter::new(format, 60, 30, 0).unwrap().as_is(&[0]).is_none(), "{format:?}");
         }
     }
 
