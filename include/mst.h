@@ -2217,7 +2217,7 @@ MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVide
  * Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
  * buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
  * driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
- * buffers) and where each plane is in it (offset, stride;
+ * DMA-BUFs) and where each plane is in it (offset, stride;
  * `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *
@@ -2229,7 +2229,7 @@ MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVide
  * Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
  * (not a frame handle, or `out_layout->struct_size` not a size of MstPlaneLayouts),
  * MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
- * (its pixels are not a DMA-BUF).
+ * (its pixels are not one DMA-BUF).
  * Spec: none (libmst extension; since 1.3).
  */
 MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use mst::constraints::ConstrainRange;
 use mst::device::{self, DeviceKind};
-use mst::frame::VideoFrameInit;
+use mst::frame::{PlaneLayout, VideoFrameInit};
 use mst::sink::v4l2::{output_formats, VideoOutput};
 use mst::source::v4l2::{camera, camera_modes, camera_stats, CameraFormat, CameraOptions};
 use mst::*;
@@ -267,7 +267,8 @@ fn mplane_output_loops_back_to_mplane_capture_bit_exact() {
 
 /// NM12 and YM12 frames are the driver's buffers too: their planes, each in its own buffer
 /// plane, are mapped back to back, and a frame is the span over them with each plane where it
-/// lies. No media byte is copied. (The picture is checked against the one-buffer formats above.)
+/// lies. No media byte is copied, and a frame hands out one DMA-BUF per plane. (The picture is
+/// checked against the one-buffer formats above.)
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
 fn separate_plane_formats_are_captured_without_a_copy() {
@@ -295,7 +296,26 @@ fn separate_plane_formats_are_captured_without_a_copy() {
             for l in &v.layout[1..planes] {
                 assert!(l.offset >= 640 * 360 && l.offset % 4096 == 0, "{format:?}: {:?}", v.layout);
             }
-            assert_eq!(f.dmabuf(), None, "{format:?}: planes in separate DMA-BUFs are not one fd");
+            // One DMA-BUF per plane, each plane at its start, holding the frame's bytes.
+            let d = f.dmabuf().unwrap_or_else(|| panic!("{format:?}: vivid exports its buffers, but no DMA-BUF"));
+            assert!(!d.single() && d.planes == planes, "{format:?}: {d:?}");
+            for k in 0..planes {
+                assert!(d.fds[k] >= 0 && d.fds[..k].iter().all(|&o| o != d.fds[k]), "{format:?}: {d:?}");
+                assert_eq!(d.layout[k], PlaneLayout { offset: 0, stride: v.layout[k].stride }, "{format:?}: {d:?}");
+                let (plane, _) = f.plane(k).unwrap();
+                let len = plane.len().min(if k == 0 { 640 * 360 } else { v.layout[k].stride * 180 });
+                // SAFETY: maps `len` bytes of a DMA-BUF that holds at least the plane.
+                let map =
+                    unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, d.fds[k], 0) };
+                assert_ne!(map, libc::MAP_FAILED, "mmap of plane {k}'s DMA-BUF: {}", std::io::Error::last_os_error());
+                // SAFETY: just mapped, `len` bytes.
+                let same = unsafe { std::slice::from_raw_parts(map as *const u8, len) } == &plane[..len];
+                unsafe { libc::munmap(map, len) };
+                assert!(same, "{format:?}: plane {k}'s DMA-BUF differs from the frame's plane");
+            }
+            if i == 0 {
+                println!("{format:?}: {d:?}");
+            }
         }
         let copied = stats::media_bytes_copied() - before;
         let s1 = camera_stats(&track).unwrap();

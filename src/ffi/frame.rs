@@ -457,7 +457,7 @@ pub extern "C" fn mst_frame_get_color_space(frame: *const MstFrame, out: *mut Ms
 /// Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
 /// buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
 /// driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
-/// buffers) and where each plane is in it (offset, stride;
+/// DMA-BUFs) and where each plane is in it (offset, stride;
 /// `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
 /// Other frames have none (MST_ERR_UNSUPPORTED).
 ///
@@ -469,7 +469,7 @@ pub extern "C" fn mst_frame_get_color_space(frame: *const MstFrame, out: *mut Ms
 /// Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
 /// (not a frame handle, or `out_layout->struct_size` not a size of MstPlaneLayouts),
 /// MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
-/// (its pixels are not a DMA-BUF).
+/// (its pixels are not one DMA-BUF).
 /// Spec: none (libmst extension; since 1.3).
 #[no_mangle]
 pub extern "C" fn mst_frame_get_dmabuf(
@@ -488,6 +488,12 @@ pub extern "C" fn mst_frame_get_dmabuf(
                 "this frame's pixels are not a DMA-BUF (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
             )
         })?;
+        if !d.single() {
+            return Err(err!(
+                Unsupported,
+                "this frame's planes are separate DMA-BUFs, one per plane (NM12 or YM12 capture), not one"
+            ));
+        }
         let mut planes = [MstPlaneLayout::default(); 4];
         for (p, l) in planes.iter_mut().zip(&d.layout[..d.planes]) {
             *p = MstPlaneLayout { offset: l.offset, stride: l.stride };

@@ -32,17 +32,33 @@ pub trait ExternalMemory: Send + Sync {
     fn dmabuf(&self) -> Option<std::os::fd::RawFd> {
         None
     }
+    /// The DMA-BUF holding byte `offset` of `bytes()` and where that byte is in it: for memory
+    /// over several DMA-BUFs (a camera's separate planes); by default `dmabuf()` at `offset`.
+    fn dmabuf_at(&self, offset: usize) -> Option<(std::os::fd::RawFd, usize)> {
+        self.dmabuf().map(|fd| (fd, offset))
+    }
 }
 
-/// A video frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
-/// Vulkan's VK_EXT_external_memory_dma_buf): the frame's planes are at `layout[i]` (offset,
-/// stride) in `fd`, for the format's planes.
+/// A video frame's pixels as DMA-BUFs, for GPU import (EGL_EXT_image_dma_buf_import,
+/// Vulkan's VK_EXT_external_memory_dma_buf): the frame's plane i is at `layout[i]` (offset,
+/// stride) in `fds[i]`, for the format's planes. A frame in one buffer has one fd (`fd`, in
+/// every `fds[i]`); one whose planes are separate driver buffers (NM12, YM12) has one per plane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dmabuf {
-    /// Borrowed: valid while the frame is open (dup() it to keep it longer).
+    /// Plane 0's. Borrowed, as all of them: valid while the frame is open (dup() it to keep it
+    /// longer).
     pub fd: std::os::fd::RawFd,
     pub planes: usize,
     pub layout: [PlaneLayout; 4],
+    /// Per plane, the DMA-BUF `layout[i]` is in (-1 past `planes`).
+    pub fds: [std::os::fd::RawFd; 4],
+}
+
+impl Dmabuf {
+    /// Whether every plane is in the one DMA-BUF `fd`.
+    pub fn single(&self) -> bool {
+        self.fds[..self.planes].iter().all(|&f| f == self.fd)
+    }
 }
 
 /// A media buffer: pooled bytes, external memory, or pixels made on first access.
@@ -678,8 +694,13 @@ impl Frame {
     /// the driver exported (VIDIOC_EXPBUF); None for every other frame (audio included).
     pub fn dmabuf(&self) -> Option<Dmabuf> {
         let v = self.video()?;
-        let fd = self.0.storage.as_ref()?.external.as_ref()?.dmabuf()?;
-        Some(Dmabuf { fd, planes: v.format.planes().len(), layout: v.layout })
+        let ext = self.0.storage.as_ref()?.external.as_ref()?;
+        let planes = v.format.planes().len();
+        let (mut fds, mut layout) = ([-1; 4], v.layout);
+        for (fd, l) in fds.iter_mut().zip(layout.iter_mut()).take(planes) {
+            (*fd, l.offset) = ext.dmabuf_at(l.offset)?;
+        }
+        Some(Dmabuf { fd: fds[0], planes, layout, fds })
     }
 
     pub fn video(&self) -> Option<&VideoMeta> {

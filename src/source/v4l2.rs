@@ -512,7 +512,7 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
         let (color_space, chroma_siting) = converter.color;
         Some((VideoMeta { color_space, chroma_siting, ..meta }, needed, plane_bytes))
     });
-    if as_is.is_some() && stream.planes() == 1 {
+    if as_is.is_some() {
         // Best effort: frames without a DMA-BUF are frames all the same.
         stream.export();
     }
@@ -612,9 +612,13 @@ struct Lent {
     index: u32,
     ptr: *const u8,
     len: usize,
-    /// The buffer's DMA-BUF, owned by the lender's stream (-1: none).
-    dmabuf: std::os::fd::RawFd,
+    /// The DMA-BUF of each buffer plane and where that plane starts in the bytes, owned by the
+    /// lender's stream ([`NO_DMABUFS`]: none).
+    dmabufs: Dmabufs,
 }
+
+type Dmabufs = [(std::os::fd::RawFd, usize); 3];
+const NO_DMABUFS: Dmabufs = [(-1, 0); 3];
 
 /// The boxes are reused, so lending allocates nothing per frame once warm.
 static SPARE_LENT: SpareBoxes<Lent> = SpareBoxes::new(64);
@@ -626,15 +630,15 @@ unsafe impl Send for Lent {}
 unsafe impl Sync for Lent {}
 
 impl Lent {
-    fn new(lender: &Arc<Lender>, index: u32, data: &[u8], dmabuf: Option<std::os::fd::RawFd>) -> Box<Lent> {
+    fn new(lender: &Arc<Lender>, index: u32, data: &[u8], dmabufs: Dmabufs) -> Box<Lent> {
         lender.counters.held.fetch_add(1, Ordering::Relaxed);
-        let (ptr, len, dmabuf) = (data.as_ptr(), data.len(), dmabuf.unwrap_or(-1));
+        let (ptr, len) = (data.as_ptr(), data.len());
         match SPARE_LENT.take() {
             Some(mut b) => {
-                (b.lender, b.index, b.ptr, b.len, b.dmabuf) = (Some(lender.clone()), index, ptr, len, dmabuf);
+                (b.lender, b.index, b.ptr, b.len, b.dmabufs) = (Some(lender.clone()), index, ptr, len, dmabufs);
                 b
             }
-            None => Box::new(Lent { lender: Some(lender.clone()), index, ptr, len, dmabuf }),
+            None => Box::new(Lent { lender: Some(lender.clone()), index, ptr, len, dmabufs }),
         }
     }
 }
@@ -647,15 +651,22 @@ impl ExternalMemory for Lent {
     }
 
     fn dmabuf(&self) -> Option<std::os::fd::RawFd> {
-        // Open while the lender (its stream) is: held until recycle or drop.
-        (self.dmabuf >= 0).then_some(self.dmabuf)
+        // Open while the lender (its stream) is: held until recycle or drop. One fd only for
+        // a buffer of one plane.
+        let [(fd, _), (next, _), _] = self.dmabufs;
+        (fd >= 0 && next < 0).then_some(fd)
+    }
+
+    fn dmabuf_at(&self, offset: usize) -> Option<(std::os::fd::RawFd, usize)> {
+        let &(fd, start) = self.dmabufs.iter().take_while(|&&(fd, start)| fd >= 0 && start <= offset).last()?;
+        Some((fd, offset - start))
     }
 
     fn recycle(mut self: Box<Self>) {
         if let Some(l) = self.lender.take() {
             l.give_back(self.index);
         }
-        (self.ptr, self.len, self.dmabuf) = (std::ptr::null(), 0, -1);
+        (self.ptr, self.len, self.dmabufs) = (std::ptr::null(), 0, NO_DMABUFS);
         SPARE_LENT.give(self);
     }
 }
@@ -1303,8 +1314,19 @@ impl Capture {
                 drop(s);
                 return self.copy(core, d, ts, duration);
             };
-            let dmabuf = s.dmabuf(d.index).filter(|_| d.data[0].0 == 0);
-            Lent::new(&self.lender, d.index, span, dmabuf)
+            // Each buffer plane's DMA-BUF and where it starts in the span (separate planes are
+            // the frame's planes), or none when one is missing or the data is not at its start.
+            let mut dmabufs = NO_DMABUFS;
+            for (p, slot) in dmabufs.iter_mut().enumerate().take(d.planes) {
+                match s.dmabuf(d.index, p) {
+                    Some(fd) if d.data[p].0 == 0 => *slot = (fd, if p == 0 { 0 } else { meta.layout[p].offset }),
+                    _ => {
+                        dmabufs = NO_DMABUFS;
+                        break;
+                    }
+                }
+            }
+            Lent::new(&self.lender, d.index, span, dmabufs)
         };
         let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
         let meta = VideoMeta {

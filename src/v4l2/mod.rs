@@ -570,8 +570,8 @@ pub(crate) struct Stream {
     dev: Arc<Device>,
     t: BufType,
     bufs: Vec<Vec<Mapping>>,
-    /// Each buffer's first plane as a DMA-BUF ([`Stream::export`]), where the driver exports.
-    dmabufs: Vec<Option<OwnedFd>>,
+    /// Each plane of each buffer as a DMA-BUF ([`Stream::export`]), where the driver exports.
+    dmabufs: Vec<Vec<OwnedFd>>,
     queued: Vec<bool>,
     streaming: bool,
 }
@@ -659,29 +659,34 @@ impl Stream {
         b
     }
 
-    /// VIDIOC_EXPBUF of every buffer's first plane (read-only, close-on-exec), for frames to
+    /// VIDIOC_EXPBUF of every plane of every buffer (read-only, close-on-exec), for frames to
     /// hand out for GPU import; false (nothing exported) when the driver cannot.
     pub(crate) fn export(&mut self) -> bool {
-        let mut fds = Vec::with_capacity(self.bufs.len());
-        for index in 0..self.bufs.len() as u32 {
-            // SAFETY: a plain C struct; all-zero is valid.
-            let mut e: sys::v4l2_exportbuffer = unsafe { std::mem::zeroed() };
-            e.type_ = self.t.raw();
-            e.index = index;
-            e.flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u32;
-            if self.dev.ioctl(vidioc::VIDIOC_EXPBUF, &mut e).is_err() || e.fd < 0 {
-                return false;
+        let mut all = Vec::with_capacity(self.bufs.len());
+        for (index, maps) in self.bufs.iter().enumerate() {
+            let mut fds = Vec::with_capacity(maps.len());
+            for plane in 0..maps.len() as u32 {
+                // SAFETY: a plain C struct; all-zero is valid.
+                let mut e: sys::v4l2_exportbuffer = unsafe { std::mem::zeroed() };
+                e.type_ = self.t.raw();
+                e.index = index as u32;
+                e.plane = plane;
+                e.flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u32;
+                if self.dev.ioctl(vidioc::VIDIOC_EXPBUF, &mut e).is_err() || e.fd < 0 {
+                    return false;
+                }
+                // SAFETY: a fresh fd the driver just made for us.
+                fds.push(unsafe { OwnedFd::from_raw_fd(e.fd) });
             }
-            // SAFETY: a fresh fd the driver just made for us.
-            fds.push(Some(unsafe { OwnedFd::from_raw_fd(e.fd) }));
+            all.push(fds);
         }
-        self.dmabufs = fds;
+        self.dmabufs = all;
         true
     }
 
-    /// The DMA-BUF of buffer `index`'s first plane, if exported.
-    pub(crate) fn dmabuf(&self, index: u32) -> Option<RawFd> {
-        self.dmabufs.get(index as usize)?.as_ref().map(|f| f.as_raw_fd())
+    /// The DMA-BUF of plane `plane` of buffer `index`, if exported.
+    pub(crate) fn dmabuf(&self, index: u32, plane: usize) -> Option<RawFd> {
+        self.dmabufs.get(index as usize)?.get(plane).map(|f| f.as_raw_fd())
     }
 
     pub(crate) fn count(&self) -> usize {
