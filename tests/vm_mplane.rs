@@ -328,3 +328,51 @@ fn separate_plane_formats_are_captured_without_a_copy() {
         assert_eq!(copied, 0, "{format:?} capture copied {copied} media bytes over {n} frames");
     }
 }
+
+/// The same through the C ABI: mst_frame_get_dmabuf_plane() gives each NM12 plane its own
+/// DMA-BUF, at offset 0 in it; mst_frame_get_dmabuf(), which has one fd to answer with, says
+/// MST_ERR_UNSUPPORTED rather than describe the chroma as if it were in the luma's.
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn c_abi_hands_out_one_dmabuf_per_separate_plane() {
+    use mst::ffi::camera::{mst_track_create_camera, MstCameraOptions};
+    use mst::ffi::frame::{
+        mst_frame_free, mst_frame_get_dmabuf, mst_frame_get_dmabuf_plane, MstPlaneLayout, MstPlaneLayouts,
+    };
+    use mst::ffi::processor::{mst_processor_create, mst_processor_free, mst_processor_read};
+    use mst::ffi::track::{mst_track_free, mst_track_stop};
+    use mst::ffi::MstStatus::{MST_ERR_INVALID_ARG, MST_ERR_UNSUPPORTED, MST_OK};
+    use std::ptr::{null, null_mut};
+    if !in_vm("c_abi_hands_out_one_dmabuf_per_separate_plane") {
+        return;
+    }
+    let _vivid = Multiplanar::new();
+    let id = std::ffi::CString::new(vivid(DeviceKind::VideoInput)).unwrap();
+    let options = MstCameraOptions {
+        struct_size: std::mem::size_of::<MstCameraOptions>() as u32,
+        pixel_format: u32::from_le_bytes(*b"NM12"),
+    };
+    let (mut track, mut p, mut f) = (null_mut(), null_mut(), null_mut());
+    assert_eq!(mst_track_create_camera(id.as_ptr(), null(), &options, &mut track), MST_OK);
+    assert_eq!(mst_processor_create(track, null(), &mut p), MST_OK);
+    assert_eq!(mst_processor_read(p, 5000, &mut f), MST_OK);
+    let mut got = Vec::new();
+    for plane in 0..2 {
+        let (mut fd, mut l) = (-1, MstPlaneLayout::default());
+        assert_eq!(mst_frame_get_dmabuf_plane(f, plane, &mut fd, &mut l), MST_OK, "plane {plane}");
+        assert!(fd >= 0 && l.offset == 0 && l.stride >= 640, "plane {plane}: fd {fd}, {l:?}");
+        got.push(fd);
+    }
+    println!("NM12 planes' DMA-BUFs: {got:?}");
+    assert_ne!(got[0], got[1]);
+    let (mut fd, mut l) = (-1, MstPlaneLayout::default());
+    assert_eq!(mst_frame_get_dmabuf_plane(f, 2, &mut fd, &mut l), MST_ERR_INVALID_ARG);
+    let mut layouts =
+        MstPlaneLayouts { struct_size: std::mem::size_of::<MstPlaneLayouts>() as u32, ..Default::default() };
+    assert_eq!(mst_frame_get_dmabuf(f, &mut fd, &mut layouts), MST_ERR_UNSUPPORTED);
+    assert_eq!(fd, -1, "written on MST_OK only");
+    assert_eq!(mst_frame_free(f), MST_OK);
+    assert_eq!(mst_processor_free(p), MST_OK);
+    assert_eq!(mst_track_stop(track), MST_OK);
+    assert_eq!(mst_track_free(track), MST_OK);
+}
