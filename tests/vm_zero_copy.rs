@@ -34,7 +34,7 @@ fn read(p: &Processor, what: &str) -> Frame {
     p.read(Wait::For(Duration::from_secs(5))).unwrap_or_else(|e| panic!("{what}: {e}")).frame
 }
 
-fn camera_640x360(format: CameraFormat) -> Track {
+fn camera_640x360(format: CameraFormat) -> Result<Track> {
     let exact = |v: f64| ConstrainRange { exact: Some(v), ..Default::default() };
     let c = VideoConstraints {
         width: exact(640.0),
@@ -42,11 +42,11 @@ fn camera_640x360(format: CameraFormat) -> Track {
         frame_rate: ConstrainRange { ideal: Some(30.0), ..Default::default() },
         ..Default::default()
     };
-    camera(&vm::vivid_camera(), &c, &CameraOptions { format: Some(format) }).unwrap()
+    camera(&vm::vivid_camera(), &c, &CameraOptions { format: Some(format) })
 }
 
 fn nv12_camera() -> Track {
-    camera_640x360(CameraFormat::Nv12)
+    camera_640x360(CameraFormat::Nv12).unwrap()
 }
 
 /// Microseconds at quantile `q` of `v` (sorted in place).
@@ -172,7 +172,7 @@ fn nv12_capture_copies_no_media_bytes() {
 
     // For comparison (printed only): YUYV, converted to I420 on the capture thread, which is
     // part of its time in libmst.
-    let track = camera_640x360(CameraFormat::Yuyv);
+    let track = camera_640x360(CameraFormat::Yuyv).unwrap();
     let p = Processor::new(&track, 2);
     for i in 0..5 {
         read(&p, &format!("YUYV warm-up frame {i}"));
@@ -397,6 +397,11 @@ fn buffers_the_driver_refuses_back_are_counted_and_losing_all_ends_the_track() {
     }
     vm::read_out_after_end(&p, hang, "frames");
     log::set_receiver(previous);
+    // The last refusal may have been armed as the track was ending, with no buffer left to
+    // refuse: then the next QBUF on the node takes it, the first buffer a camera queues as it
+    // opens. Open one until that is spent, so the tests after this one find vivid as before.
+    let opened = (0..2).find_map(|_| camera_640x360(CameraFormat::Nv12).ok());
+    opened.expect("a camera opens again once the refusal is spent").stop();
     let s = camera_stats(&track).unwrap();
     println!("ended: {s:?}, {:?}", track.end_reason());
     assert_eq!(track.end_reason(), Some(EndReason::Error));
