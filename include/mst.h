@@ -901,6 +901,10 @@ typedef struct MstVideoConstraints {
   struct MstConstrainRange tilt;
   /**
    * Since 1.3: set before the values above, so a manual value follows its manual mode.
+   * `exposure_time`, `color_temperature` and `focus_distance` hold only in their mode's
+   * manual: constrained with their mode unset, they set it to manual too; with it set to an
+   * automatic mode an ideal value is not written and a required one is
+   * MST_ERR_OVERCONSTRAINED naming the value, nothing written.
    */
   struct MstConstrainMode exposure_mode;
   struct MstConstrainMode white_balance_mode;
@@ -1768,7 +1772,9 @@ typedef struct MstCapabilities {
   struct MstMediaSettingsRange pan;
   struct MstMediaSettingsRange tilt;
   /**
-   * Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each.
+   * Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each. Single-shot
+   * (white balance and focus only) where the camera has V4L2's one-shot button; the
+   * settings then report it until another mode is set.
    */
   uint32_t exposure_modes;
   uint32_t white_balance_modes;
@@ -2028,9 +2034,11 @@ MstStatus mst_device_list_free(struct MstDeviceList *list);
  * running while a callback is set, wakes on inotify events on /dev and /dev/snd, waits until
  * a burst of them has been quiet for 100 ms (at most 1 s), enumerates, and calls the callback
  * only when the list differs from the one it saw last (a device that comes and goes within
- * one burst is no change). The callback runs on that thread, one call at a time, with no
- * libmst lock held; it may call libmst, this function included. Changes made before this
- * returns are not reported to the new callback, changes made after are.
+ * one burst is no change). Only what the list shows counts: a V4L2 device whose node stays
+ * while its formats, controls or signal change, ALSA subdevices, and ALSA configuration PCMs
+ * other than "default" are never reported. The callback runs on that thread, one call at a
+ * time, with no libmst lock held; it may call libmst, this function included. Changes made
+ * before this returns are not reported to the new callback, changes made after are.
  *
  * Ownership: libmst keeps `callback` and `user_data` until replaced or removed; `destroy` (may
  * be NULL) is called once with `user_data`: when the callback is replaced or removed, before
@@ -2040,8 +2048,11 @@ MstStatus mst_device_list_free(struct MstDeviceList *list);
  * Thread safety: any thread, also from inside the callback. When it returns, the previous
  * callback is not running on any other thread and is never called again (from inside the
  * callback, the running call is the caller's own and goes on until it returns).
- * Blocking: yes: waits for a call of the previous callback to return, and, the first time,
- * for the watcher's first enumeration. Do not call it holding a lock the callback takes.
+ * Blocking: yes: waits for a call of the previous callback to return; the first time, for
+ * the watcher's first enumeration; with NULL, for the watcher thread to end (unless called
+ * from inside the callback, or a reacquiring track still needs the watcher). No libmst lock
+ * is held meanwhile: the log callback may call libmst, this function included. Do not call
+ * it holding a lock the callback or the log callback takes.
  * Errors: MST_ERR_IO (the watcher thread or its eventfd could not be made; nothing changes).
  * Spec: MediaDevices `devicechange` event (libmst extension, since 1.3).
  */

@@ -19,20 +19,10 @@ pub enum Property {
     SampleRate,
     ChannelCount,
     SampleSize,
-    // Media Capture Image's camera controls ([`Control`], [`ModeControl`]).
-    Brightness,
-    Contrast,
-    Saturation,
-    Sharpness,
-    ExposureTime,
-    ColorTemperature,
-    FocusDistance,
-    Zoom,
-    Pan,
-    Tilt,
-    ExposureMode,
-    WhiteBalanceMode,
-    FocusMode,
+    /// Media Capture Image's numeric camera controls.
+    Control(Control),
+    /// Media Capture Image's camera controls whose value is a [`MeteringMode`].
+    Mode(ModeControl),
 }
 
 impl Property {
@@ -46,19 +36,8 @@ impl Property {
             Property::SampleRate => "sampleRate",
             Property::ChannelCount => "channelCount",
             Property::SampleSize => "sampleSize",
-            Property::Brightness => "brightness",
-            Property::Contrast => "contrast",
-            Property::Saturation => "saturation",
-            Property::Sharpness => "sharpness",
-            Property::ExposureTime => "exposureTime",
-            Property::ColorTemperature => "colorTemperature",
-            Property::FocusDistance => "focusDistance",
-            Property::Zoom => "zoom",
-            Property::Pan => "pan",
-            Property::Tilt => "tilt",
-            Property::ExposureMode => "exposureMode",
-            Property::WhiteBalanceMode => "whiteBalanceMode",
-            Property::FocusMode => "focusMode",
+            Property::Control(c) => c.name(),
+            Property::Mode(m) => m.name(),
         }
     }
 
@@ -75,7 +54,7 @@ impl Property {
             Property::ChannelCount => Some(2.0),
             Property::SampleSize => Some(16.0),
             // A camera control keeps its current value unless asked otherwise.
-            _ => None,
+            Property::Control(_) | Property::Mode(_) => None,
         }
     }
 }
@@ -761,22 +740,33 @@ impl Control {
     ];
 
     pub fn property(self) -> Property {
+        Property::Control(self)
+    }
+
+    /// The spec's name.
+    pub fn name(self) -> &'static str {
         match self {
-            Control::Brightness => Property::Brightness,
-            Control::Contrast => Property::Contrast,
-            Control::Saturation => Property::Saturation,
-            Control::Sharpness => Property::Sharpness,
-            Control::ExposureTime => Property::ExposureTime,
-            Control::ColorTemperature => Property::ColorTemperature,
-            Control::FocusDistance => Property::FocusDistance,
-            Control::Zoom => Property::Zoom,
-            Control::Pan => Property::Pan,
-            Control::Tilt => Property::Tilt,
+            Control::Brightness => "brightness",
+            Control::Contrast => "contrast",
+            Control::Saturation => "saturation",
+            Control::Sharpness => "sharpness",
+            Control::ExposureTime => "exposureTime",
+            Control::ColorTemperature => "colorTemperature",
+            Control::FocusDistance => "focusDistance",
+            Control::Zoom => "zoom",
+            Control::Pan => "pan",
+            Control::Tilt => "tilt",
         }
     }
 
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// The mode control whose "manual" the value needs: a camera in an automatic mode moves
+    /// it itself.
+    pub fn mode(self) -> Option<ModeControl> {
+        ModeControl::ALL.into_iter().find(|m| m.value() == self)
     }
 }
 
@@ -793,10 +783,24 @@ impl ModeControl {
     pub const ALL: [ModeControl; 3] = [ModeControl::Exposure, ModeControl::WhiteBalance, ModeControl::Focus];
 
     pub fn property(self) -> Property {
+        Property::Mode(self)
+    }
+
+    /// The spec's name.
+    pub fn name(self) -> &'static str {
         match self {
-            ModeControl::Exposure => Property::ExposureMode,
-            ModeControl::WhiteBalance => Property::WhiteBalanceMode,
-            ModeControl::Focus => Property::FocusMode,
+            ModeControl::Exposure => "exposureMode",
+            ModeControl::WhiteBalance => "whiteBalanceMode",
+            ModeControl::Focus => "focusMode",
+        }
+    }
+
+    /// The value this mode sets automatically unless it is "manual".
+    pub fn value(self) -> Control {
+        match self {
+            ModeControl::Exposure => Control::ExposureTime,
+            ModeControl::WhiteBalance => Control::ColorTemperature,
+            ModeControl::Focus => Control::FocusDistance,
         }
     }
 
@@ -896,10 +900,30 @@ impl ControlCapabilities {
     /// the value nearest to the ideal, else nearest to the current value, within the required
     /// members. A control the device lacks: a required member is OverconstrainedError naming
     /// it, an ideal alone is ignored (the spec's fitness distance is 0 for a property the
-    /// device does not have, unless required). Errors: Overconstrained naming the first
-    /// control no value of the device meets, in [`overconstrained`]'s message shape.
+    /// device does not have, unless required).
+    ///
+    /// exposureTime, colorTemperature and focusDistance hold only in their mode's "manual"
+    /// (the camera moves them itself otherwise, and a UVC camera refuses the write): a
+    /// constraint on one of them whose mode is not constrained sets that mode to "manual" as
+    /// well, as a photographer's dial does. When the mode is constrained, the mode is chosen
+    /// first, among the modes a required value leaves (only "manual"); in an automatic mode
+    /// an ideal value is not written. Errors: Overconstrained naming the first control no
+    /// value of the device meets, in [`overconstrained`]'s message shape, or naming the
+    /// value when its required members ask for "manual" and the mode's constraint or the
+    /// device's modes refuse it.
     pub fn select(&self, c: &ControlConstraints, current: &ControlSettings, source: &str) -> Result<ControlSettings> {
         let mut chosen = ControlSettings::default();
+        // The modes first (a value is written only in "manual"); their failures are named
+        // after the values', in the order failures are named.
+        let mut mode_failed = None;
+        for m in ModeControl::ALL {
+            match self.select_mode(c, m, current, source) {
+                Ok(mode) => chosen.modes[m.index()] = mode,
+                Err(e) => {
+                    mode_failed.get_or_insert(e);
+                }
+            }
+        }
         for ctl in Control::ALL {
             let (p, r) = (ctl.property(), c.values[ctl.index()]);
             if r.is_empty() {
@@ -911,6 +935,11 @@ impl ControlCapabilities {
                 }
                 continue;
             };
+            // An ideal alone does not hold in an automatic mode: it is not written. (A
+            // required value there failed in select_mode.)
+            if ctl.mode().is_some_and(|m| self.is_automatic(m, chosen.modes[m.index()], current)) {
+                continue;
+            }
             let (lo, hi) = r.required();
             let now = current.values[ctl.index()];
             // The current value first, then the values nearest to it within the required
@@ -923,39 +952,86 @@ impl ControlCapabilities {
                 Err(_) => return Err(overconstrained(p, &r, source, &range.to_string())),
             }
         }
-        for m in ModeControl::ALL {
-            let (p, cm) = (m.property(), c.modes[m.index()]);
-            if cm == ConstrainMode::default() {
-                continue;
+        mode_failed.map_or(Ok(chosen), Err)
+    }
+
+    /// Whether mode control `m` is (or is about to be) in a mode where the device moves its
+    /// value itself: the mode `chosen`, else the current one; a device without the mode
+    /// control has only its value.
+    fn is_automatic(&self, m: ModeControl, chosen: Option<MeteringMode>, current: &ControlSettings) -> bool {
+        !self.modes[m.index()].is_empty()
+            && chosen.or(current.modes[m.index()]).is_some_and(|x| x != MeteringMode::Manual)
+    }
+
+    /// The mode [`select`](Self::select) chooses for `m` (None: left as it is).
+    fn select_mode(
+        &self,
+        c: &ControlConstraints,
+        m: ModeControl,
+        current: &ControlSettings,
+        source: &str,
+    ) -> Result<Option<MeteringMode>> {
+        let (p, cm) = (m.property(), c.modes[m.index()]);
+        let offered = self.modes[m.index()];
+        let value = m.value();
+        let v = c.values[value.index()];
+        // The value's constraint counts only if the device has the value.
+        let v = if self.ranges[value.index()].is_some() { v } else { ConstrainRange::default() };
+        let needs_manual = |asked: Option<MeteringMode>| {
+            let vp = value.property();
+            let asked = asked.map_or(String::new(), |a| format!(", asked {} exact \"{}\"", p.name(), a.name()));
+            Error::overconstrained(
+                vp.name(),
+                format!(
+                    "{}: a required value holds only in {} \"manual\"; {source} offers {offered}{asked}",
+                    vp.name(),
+                    p.name()
+                ),
+            )
+        };
+        if cm == ConstrainMode::default() {
+            if v.is_empty() || offered.is_empty() {
+                return Ok(None);
             }
-            let offered = self.modes[m.index()];
-            if offered.is_empty() {
-                if cm.exact.is_some() {
-                    return Err(not_a_capability(p, source));
-                }
-                continue;
+            if offered.contains(MeteringMode::Manual) {
+                return Ok(Some(MeteringMode::Manual));
             }
-            // An ideal mode the device lacks is as far as every other mode (the spec's string
-            // distance is 0 or 1): it leaves the choice to the tie-break, the current mode.
-            let r = ConstrainRange {
-                exact: cm.exact.map(MeteringMode::ordinal),
-                ideal: cm.ideal.filter(|i| offered.contains(*i)).map(MeteringMode::ordinal),
-                ..Default::default()
-            };
-            let candidates: Vec<MeteringMode> =
-                current.modes[m.index()].filter(|c| offered.contains(*c)).into_iter().chain(offered.iter()).collect();
-            match select_settings(&candidates, &[(p, r)], |v, _| Some(Offer::fixed(v.ordinal()))) {
-                Ok(i) => chosen.modes[m.index()] = Some(candidates[i]),
-                Err(_) => {
-                    let asked = cm.exact.map_or("", MeteringMode::name);
-                    return Err(Error::overconstrained(
-                        p.name(),
-                        format!("{}: {source} offers {offered}, asked exact \"{asked}\"", p.name()),
-                    ));
-                }
-            }
+            // A mode control without "manual": an ideal value is not written, a required
+            // one cannot hold.
+            return if v.is_required() { Err(needs_manual(None)) } else { Ok(None) };
         }
-        Ok(chosen)
+        if offered.is_empty() {
+            if cm.exact.is_some() {
+                return Err(not_a_capability(p, source));
+            }
+            return Ok(None);
+        }
+        // An ideal mode the device lacks is as far as every other mode (the spec's string
+        // distance is 0 or 1): it leaves the choice to the tie-break, the current mode.
+        let r = ConstrainRange {
+            exact: cm.exact.map(MeteringMode::ordinal),
+            ideal: cm.ideal.filter(|i| offered.contains(*i)).map(MeteringMode::ordinal),
+            ..Default::default()
+        };
+        let candidates: Vec<MeteringMode> =
+            current.modes[m.index()].filter(|c| offered.contains(*c)).into_iter().chain(offered.iter()).collect();
+        let asked = cm.exact.map_or("", MeteringMode::name);
+        let Ok(i) = select_settings(&candidates, &[(p, r)], |v, _| Some(Offer::fixed(v.ordinal()))) else {
+            return Err(Error::overconstrained(
+                p.name(),
+                format!("{}: {source} offers {offered}, asked exact \"{asked}\"", p.name()),
+            ));
+        };
+        if !v.is_required() {
+            return Ok(Some(candidates[i]));
+        }
+        // A required value leaves "manual" only: the mode's ideal does not count then.
+        match cm.exact {
+            Some(MeteringMode::Manual) | None if offered.contains(MeteringMode::Manual) => {
+                Ok(Some(MeteringMode::Manual))
+            }
+            exact => Err(needs_manual(exact)),
+        }
     }
 }
 
@@ -1050,10 +1126,8 @@ mod tests {
             Property::Height => v.height = r,
             Property::FrameRate => v.frame_rate = r,
             Property::AspectRatio => v.aspect_ratio = r,
-            p => {
-                let ctl = Control::ALL.into_iter().find(|c| c.property() == p).expect("a numeric property");
-                v.controls.values[ctl.index()] = r;
-            }
+            Property::Control(ctl) => v.controls.values[ctl.index()] = r,
+            Property::Mode(_) => panic!("a mode is not a range"),
         }
         if AUDIO.contains(&p) {
             a.validate("d")
@@ -1065,7 +1139,7 @@ mod tests {
     #[test]
     fn values_are_checked_alike_for_audio_and_video() {
         use crate::error::ErrorKind;
-        for p in AUDIO.into_iter().chain(VIDEO) {
+        for p in AUDIO.into_iter().chain(VIDEO).chain(Control::ALL.map(Control::property)) {
             let name = p.name();
             for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
                 let members = [
@@ -1363,6 +1437,66 @@ mod control_tests {
             e.message,
             "exposureMode: the camera offers \"manual\", \"continuous\", asked exact \"single-shot\""
         );
+    }
+
+    #[test]
+    fn a_value_holds_only_in_its_manual_mode() {
+        use MeteringMode::{Continuous, Manual};
+        let mut caps = caps();
+        caps.ranges[Control::ExposureTime.index()] = Some(SettingsRange { min: 3.0, max: 2047.0, step: 1.0 });
+        let mut now = now();
+        now.values[Control::ExposureTime.index()] = Some(156.0);
+        let exposure = |caps: &ControlCapabilities, time: ConstrainRange, mode: ConstrainMode| {
+            let mut c = with(Control::ExposureTime, time);
+            c.modes[ModeControl::Exposure.index()] = mode;
+            caps.select(&c, &now, "the camera")
+                .map(|s| (s.modes[ModeControl::Exposure.index()], s.values[Control::ExposureTime.index()]))
+        };
+        let any = ConstrainMode::default();
+        let exact_mode = |m| ConstrainMode { exact: Some(m), ideal: None };
+        let ideal_mode = |m| ConstrainMode { exact: None, ideal: Some(m) };
+        // The mode unconstrained: a value, ideal or required, sets "manual" with it.
+        assert_eq!(exposure(&caps, r(None, None, None, Some(100.0)), any).unwrap(), (Some(Manual), Some(100.0)));
+        assert_eq!(exposure(&caps, r(None, None, Some(100.0), None), any).unwrap(), (Some(Manual), Some(100.0)));
+        // An automatic mode asked for: an ideal value is not written.
+        assert_eq!(
+            exposure(&caps, r(None, None, None, Some(100.0)), exact_mode(Continuous)).unwrap(),
+            (Some(Continuous), None)
+        );
+        assert_eq!(
+            exposure(&caps, r(None, None, None, Some(100.0)), ideal_mode(Continuous)).unwrap(),
+            (Some(Continuous), None)
+        );
+        // A required value leaves only "manual": an ideal mode gives way, an exact one fails,
+        // naming the value.
+        assert_eq!(
+            exposure(&caps, r(Some(50.0), None, None, None), ideal_mode(Continuous)).unwrap(),
+            (Some(Manual), Some(156.0))
+        );
+        let e = exposure(&caps, r(None, Some(100.0), None, None), exact_mode(Continuous)).unwrap_err();
+        assert_eq!((e.kind, e.constraint), (ErrorKind::Overconstrained, Some("exposureTime")));
+        assert_eq!(
+            e.message,
+            "exposureTime: a required value holds only in exposureMode \"manual\"; the camera offers \"manual\", \
+             \"continuous\", asked exposureMode exact \"continuous\""
+        );
+        // A mode control without "manual": an ideal value is left to the camera, a required
+        // one cannot hold.
+        caps.modes[ModeControl::Exposure.index()] = ModeSet::default().with(Continuous);
+        assert_eq!(exposure(&caps, r(None, None, None, Some(100.0)), any).unwrap(), (None, None));
+        let e = exposure(&caps, r(None, None, Some(100.0), None), any).unwrap_err();
+        assert_eq!(e.constraint, Some("exposureTime"));
+        assert_eq!(
+            e.message,
+            "exposureTime: a required value holds only in exposureMode \"manual\"; the camera offers \"continuous\""
+        );
+        // A camera without the mode control has only the value: it is written as it is.
+        caps.modes[ModeControl::Exposure.index()] = ModeSet::default();
+        assert_eq!(exposure(&caps, r(None, None, Some(100.0), None), any).unwrap(), (None, Some(100.0)));
+        // A value the device lacks does not move its mode.
+        let mut c = with(Control::ColorTemperature, r(None, None, None, Some(5000.0)));
+        c.modes[ModeControl::Exposure.index()] = any;
+        assert_eq!(caps.select(&c, &now, "the camera").unwrap(), ControlSettings::default());
     }
 
     #[test]

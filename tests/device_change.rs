@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mst::device::watch::{self, set_callback, SETTLE};
 use mst::device::{enumerate, DeviceKind};
-use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, Fault, FaultKind, Pacing};
+use mst::source::fake::{FakeDevice, FakeInit, Fault, FaultKind, Pacing};
 use mst::*;
 
 /// Only to tell a hang from slowness.
@@ -28,13 +28,16 @@ struct Calls {
 }
 
 impl Calls {
-    fn register(self: &Arc<Self>) {
+    fn callback(self: &Arc<Self>) -> Arc<watch::Callback> {
         let me = self.clone();
-        set_callback(Some(Arc::new(move || {
+        Arc::new(move || {
             *me.n.lock().unwrap() += 1;
             me.cv.notify_all();
-        })))
-        .unwrap();
+        })
+    }
+
+    fn register(self: &Arc<Self>) {
+        set_callback(Some(self.callback())).unwrap();
     }
 
     fn wait_for(&self, want: u32) {
@@ -53,15 +56,8 @@ impl Calls {
 }
 
 fn microphone(name: &str, faults: Vec<Fault>) -> Arc<FakeDevice> {
-    FakeDevice::add(FakeInit {
-        name: name.into(),
-        label: String::new(),
-        media: FakeMedia::Audio(FakeAudio { sample_rate: 8000, channels: 1, format: AudioSampleFormat::S16 }),
-        pacing: if faults.is_empty() { Pacing::Lossless } else { Pacing::RealTime },
-        frame_count: 0,
-        faults,
-    })
-    .unwrap()
+    let pacing = if faults.is_empty() { Pacing::Lossless } else { Pacing::RealTime };
+    FakeDevice::add(FakeInit { pacing, faults, ..FakeInit::microphone(name) }).unwrap()
 }
 
 fn listed(id: &str) -> bool {
@@ -195,4 +191,86 @@ fn the_callback_may_replace_and_remove_itself() {
     calls.wait_for(1);
     set_callback(None).unwrap();
     c.remove();
+}
+
+#[test]
+fn the_first_registration_does_not_deadlock_with_a_log_receiver_that_registers() {
+    let _turn = serial();
+    // The new watcher's first enumeration logs (at Debug) while the registering thread waits
+    // for it; this receiver registers a callback from there, as an application's may.
+    let inner = Arc::new(Calls::default());
+    let registered_inside = Arc::new(AtomicBool::new(false));
+    let (i, r) = (inner.clone(), registered_inside.clone());
+    drop(mst::log::set_receiver(Some(Arc::new(move |_, _, _: &std::ffi::CStr| {
+        if std::thread::current().name() == Some("mst-devwatch") && !r.swap(true, Ordering::SeqCst) {
+            set_callback(Some(i.callback())).unwrap();
+        }
+    }))));
+    mst::log::set_max_level(mst::log::Level::Debug);
+    let outer = Arc::new(Calls::default());
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let o = outer.clone();
+    std::thread::spawn(move || {
+        o.register();
+        done_tx.send(()).unwrap();
+    });
+    let finished = done_rx.recv_timeout(HANG);
+    mst::log::set_max_level(mst::log::Level::Warning);
+    drop(mst::log::set_receiver(None));
+    assert!(finished.is_ok(), "the registration did not return in {HANG:?}");
+    assert!(registered_inside.load(Ordering::SeqCst), "the watcher logged during its first enumeration");
+    // The registration that returned last is the one called.
+    let mic = microphone("watch-log-register", Vec::new());
+    outer.wait_for(1);
+    past_a_burst();
+    assert_eq!(inner.count(), 0);
+    set_callback(None).unwrap();
+    mic.remove();
+}
+
+#[test]
+fn the_callback_may_stop_a_reacquiring_track_whose_wait_keeps_the_watcher_running() {
+    let _turn = serial();
+    let cam = FakeDevice::add(FakeInit::camera("watch-reacquire")).unwrap();
+    let track = source::v4l2::camera("fake:watch-reacquire", &Default::default(), &Default::default()).unwrap();
+    source::reacquire::set_reacquire(&track, source::reacquire::Reacquire::Forever).unwrap();
+    // The supervisor says it waits once it has subscribed to the watcher.
+    let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+    let waiting_tx = Mutex::new(waiting_tx);
+    drop(mst::log::set_receiver(Some(Arc::new(move |_, _, text: &std::ffi::CStr| {
+        if text.to_string_lossy().starts_with("fake:watch-reacquire is gone") {
+            let _ = waiting_tx.lock().unwrap().send(());
+        }
+    }))));
+    mst::log::set_max_level(mst::log::Level::Info);
+    cam.remove();
+    let waiting = waiting_rx.recv_timeout(HANG);
+    mst::log::set_max_level(mst::log::Level::Warning);
+    drop(mst::log::set_receiver(None));
+    waiting.expect("the supervisor waits");
+
+    // The callback removes itself, so the supervisor's subscription is the watcher's last, and
+    // stops the track, which waits for the supervisor to end and drop it.
+    let track = Mutex::new(Some(track));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let done_tx = Mutex::new(done_tx);
+    set_callback(Some(Arc::new(move || {
+        drop(set_callback(None).unwrap());
+        if let Some(t) = track.lock().unwrap().take() {
+            t.stop();
+            assert_eq!(t.end_reason(), Some(EndReason::Stopped));
+            let _ = done_tx.lock().unwrap().send(());
+        }
+    })))
+    .unwrap();
+    let mic = microphone("watch-reacquire-mic", Vec::new());
+    done_rx.recv_timeout(HANG).expect("the track stopped from inside the callback");
+    mic.remove();
+    // A new registration works after that (the stopped watcher is joined first).
+    let calls = Arc::new(Calls::default());
+    calls.register();
+    let other = microphone("watch-reacquire-mic-2", Vec::new());
+    calls.wait_for(1);
+    set_callback(None).unwrap();
+    other.remove();
 }

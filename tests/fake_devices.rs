@@ -4,27 +4,12 @@
 use std::time::Duration;
 
 use mst::device::{enumerate, DeviceKind};
-use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, FakeVideo, Fault, FaultKind, Pacing};
+use mst::source::fake::{FakeDevice, FakeInit, FakeMedia, FakeVideo, Fault, FaultKind, Pacing};
 use mst::source::v4l2::{camera, CameraFormat, CameraOptions};
 use mst::*;
 
 fn fake_camera(name: &str, faults: Vec<Fault>) -> std::sync::Arc<FakeDevice> {
-    FakeDevice::add(FakeInit {
-        name: name.into(),
-        label: String::new(),
-        media: FakeMedia::Video(FakeVideo {
-            width: 32,
-            height: 16,
-            format: CameraFormat::Nv12,
-            stride: 0,
-            frame_rate: 25.0,
-            jpeg_frames: Vec::new(),
-        }),
-        pacing: Pacing::Lossless,
-        frame_count: 0,
-        faults,
-    })
-    .unwrap()
+    FakeDevice::add(FakeInit { faults, ..FakeInit::camera(name) }).unwrap()
 }
 
 fn listed(id: &str) -> Vec<DeviceKind> {
@@ -34,15 +19,8 @@ fn listed(id: &str) -> Vec<DeviceKind> {
 #[test]
 fn enumeration_lists_fakes_until_they_are_removed() {
     let cam = fake_camera("rust-enum", Vec::new());
-    let mic = FakeDevice::add(FakeInit {
-        name: "rust-enum-mic".into(),
-        label: "A microphone".into(),
-        media: FakeMedia::Audio(FakeAudio { sample_rate: 8000, channels: 1, format: AudioSampleFormat::S16 }),
-        pacing: Pacing::Lossless,
-        frame_count: 0,
-        faults: Vec::new(),
-    })
-    .unwrap();
+    let mic =
+        FakeDevice::add(FakeInit { label: "A microphone".into(), ..FakeInit::microphone("rust-enum-mic") }).unwrap();
     assert_eq!(listed("fake:rust-enum"), [DeviceKind::VideoInput]);
     assert_eq!(listed("fake:rust-enum-mic"), [DeviceKind::AudioInput]);
     let all = enumerate().unwrap();

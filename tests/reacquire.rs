@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mst::sink::processor::{Processor, Wait};
-use mst::source::fake::{FakeAudio, FakeDevice, FakeInit, FakeMedia, FakeVideo, Fault, FaultKind, Pacing};
+use mst::source::fake::{FakeDevice, FakeInit, Fault, FaultKind};
 use mst::source::reacquire::{set_reacquire, Reacquire};
-use mst::source::v4l2::{camera, camera_stats, CameraFormat, CameraOptions};
+use mst::source::v4l2::{camera, camera_stats, CameraOptions};
 use mst::*;
 
 /// Only to tell a hang from slowness.
@@ -18,21 +18,7 @@ const HANG: Duration = Duration::from_secs(30);
 const LOOK: Duration = Duration::from_millis(600);
 
 fn camera_init(name: &str, label: &str, faults: Vec<Fault>) -> FakeInit {
-    FakeInit {
-        name: name.into(),
-        label: label.into(),
-        media: FakeMedia::Video(FakeVideo {
-            width: 32,
-            height: 16,
-            format: CameraFormat::Nv12,
-            stride: 0,
-            frame_rate: 25.0,
-            jpeg_frames: Vec::new(),
-        }),
-        pacing: Pacing::Lossless,
-        frame_count: 0,
-        faults,
-    }
+    FakeInit { label: label.into(), faults, ..FakeInit::camera(name) }
 }
 
 fn add(init: FakeInit) -> Arc<FakeDevice> {
@@ -228,16 +214,7 @@ fn without_reacquire_a_lost_device_ends_the_track_and_generators_refuse_it() {
 
 #[test]
 fn a_microphone_is_reacquired_too_and_its_counters_go_on() {
-    let mic = |name: &str| {
-        add(FakeInit {
-            name: name.into(),
-            label: String::new(),
-            media: FakeMedia::Audio(FakeAudio { sample_rate: 8000, channels: 1, format: AudioSampleFormat::S16 }),
-            pacing: Pacing::Lossless,
-            frame_count: 0,
-            faults: Vec::new(),
-        })
-    };
+    let mic = |name: &str| add(FakeInit::microphone(name));
     let dev = mic("re-mic");
     let track = source::alsa::microphone("fake:re-mic", &Default::default()).unwrap();
     set_reacquire(&track, Reacquire::For(Duration::from_secs(3600))).unwrap();
@@ -256,5 +233,39 @@ fn a_microphone_is_reacquired_too_and_its_counters_go_on() {
     stats_add_up(&p);
     drop(p);
     drop(track);
+    back.remove();
+}
+
+#[test]
+fn the_log_receiver_may_call_into_the_track_when_its_device_is_back() {
+    let dev = add(FakeInit::camera("re-log"));
+    let track = camera("fake:re-log", &VideoConstraints::default(), &CameraOptions::default()).unwrap();
+    set_reacquire(&track, Reacquire::Forever).unwrap();
+    // The supervisor logs that the device is back (Info): a receiver that changes the track's
+    // reacquire then must not wait for a lock the supervisor holds.
+    let handle = Mutex::new(Some(track.clone()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = Mutex::new(tx);
+    drop(mst::log::set_receiver(Some(Arc::new(move |_, _, text: &std::ffi::CStr| {
+        if text.to_string_lossy().starts_with("fake:re-log is back") {
+            if let Some(t) = handle.lock().unwrap().take() {
+                set_reacquire(&t, Reacquire::For(Duration::from_secs(3600))).unwrap();
+                let _ = tx.lock().unwrap().send(());
+            }
+        }
+    }))));
+    mst::log::set_max_level(mst::log::Level::Info);
+    dev.remove();
+    let back = add(FakeInit::camera("re-log"));
+    let called = rx.recv_timeout(HANG);
+    mst::log::set_max_level(mst::log::Level::Warning);
+    drop(mst::log::set_receiver(None));
+    if called.is_err() {
+        // Stopping either would wait for the stuck supervisor: fail instead of hanging.
+        std::mem::forget((track, back));
+        panic!("the receiver's call did not return in {HANG:?}");
+    }
+    wait_until("the track to unmute", || !track.muted());
+    track.stop();
     back.remove();
 }

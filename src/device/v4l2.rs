@@ -123,20 +123,30 @@ pub fn path_of(device_id: &str) -> Result<PathBuf> {
 
 /// What names the hardware behind `device_id` whatever node it is on now, for reacquiring it
 /// ([`crate::source::reacquire`]): the driver, card and bus_info QUERYCAP reports, and the
-/// serial number sysfs has for the device or one of its parents (a USB camera's), if any.
+/// USB serial number of the camera, if it is a USB device that has one ([`usb_serial`]).
 /// Errors: NoDevice when no node has that id now.
 pub(crate) fn identity(device_id: &str) -> Result<String> {
     let path = path_of(device_id)?;
     let cap = querycap(&path).ok_or_else(|| err!(NoDevice, "the V4L2 device {device_id:?} went away"))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let device = std::fs::canonicalize(Path::new(SYSFS_DIR).join(name).join("device")).ok();
-    let serial = device
-        .iter()
-        .flat_map(|d| d.ancestors())
-        .take_while(|d| d.starts_with("/sys/devices/"))
-        .find_map(|d| std::fs::read_to_string(d.join("serial")).ok())
-        .unwrap_or_default();
-    Ok(format!("{}|{}|{}|{}", cap.driver, cap.card, cap.bus_info, serial.trim()))
+    let serial = usb_serial(Path::new(SYSFS_DIR), &name);
+    Ok(format!("{}|{}|{}|{}", cap.driver, cap.card, cap.bus_info, serial))
+}
+
+/// The `serial` of the USB device node `name` belongs to, as `class_dir` (sysfs'
+/// video4linux class directory) shows it; empty when that device has none or is not USB.
+/// The node's `device` is a USB interface (UVC binds to interfaces), whose direct parent is
+/// the USB device: only that one's serial names the camera. Further up are hubs and the root
+/// hub, whose `serial` names the hub or the host controller (its PCI name): a camera without
+/// a serial must not take one of theirs, which every camera on that hub or bus shares.
+fn usb_serial(class_dir: &Path, name: &str) -> String {
+    let Ok(device) = std::fs::canonicalize(class_dir.join(name).join("device")) else { return String::new() };
+    let owner = if device.join("bInterfaceNumber").exists() { device.parent() } else { Some(device.as_path()) };
+    // A USB device has idVendor; a root hub ("usbN") is the controller's and names no camera.
+    let owner = owner.filter(|d| {
+        d.join("idVendor").exists() && !d.file_name().is_some_and(|n| n.to_string_lossy().starts_with("usb"))
+    });
+    owner.and_then(|d| std::fs::read_to_string(d.join("serial")).ok()).map(|s| s.trim().to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -172,6 +182,52 @@ mod tests {
         // Regular files are not V4L2 devices: nothing listed, no error.
         assert!(scan(&dir, &dir).is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_serial_is_the_usb_devices_that_owns_the_interface_never_a_hubs() {
+        let root = std::env::temp_dir().join(format!("mst-v4l2-sysfs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let file = |dir: &Path, name: &str, text: &str| {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(name), text).unwrap();
+        };
+        // A controller's root hub, a hub with a serial behind it, and on the hub two cameras
+        // (one with a serial, one without) and a camera on a root port; a platform device.
+        let root_hub = root.join("devices/pci0000:00/0000:00:14.0/usb1");
+        file(&root_hub, "idVendor", "1d6b\n");
+        file(&root_hub, "serial", "0000:00:14.0\n");
+        let hub = root_hub.join("1-2");
+        file(&hub, "idVendor", "05e3\n");
+        file(&hub, "serial", "HUB-SERIAL\n");
+        let with_serial = hub.join("1-2.1");
+        file(&with_serial, "idVendor", "046d\n");
+        file(&with_serial, "serial", "CAM-SERIAL\n");
+        file(&with_serial.join("1-2.1:1.0"), "bInterfaceNumber", "00\n");
+        let without = hub.join("1-2.2");
+        file(&without, "idVendor", "046d\n");
+        file(&without.join("1-2.2:1.0"), "bInterfaceNumber", "00\n");
+        let on_root_port = root_hub.join("1-3");
+        file(&on_root_port, "idVendor", "046d\n");
+        file(&on_root_port.join("1-3:1.0"), "bInterfaceNumber", "00\n");
+        let platform = root.join("devices/platform/vivid.0");
+        file(&platform, "modalias", "platform:vivid\n");
+        let class = root.join("class/video4linux");
+        for (node, device) in [
+            ("video0", with_serial.join("1-2.1:1.0")),
+            ("video2", without.join("1-2.2:1.0")),
+            ("video4", on_root_port.join("1-3:1.0")),
+            ("video6", platform.clone()),
+        ] {
+            std::fs::create_dir_all(class.join(node)).unwrap();
+            std::os::unix::fs::symlink(device, class.join(node).join("device")).unwrap();
+        }
+        assert_eq!(usb_serial(&class, "video0"), "CAM-SERIAL");
+        assert_eq!(usb_serial(&class, "video2"), "", "not the hub's");
+        assert_eq!(usb_serial(&class, "video4"), "", "not the controller's");
+        assert_eq!(usb_serial(&class, "video6"), "");
+        assert_eq!(usb_serial(&class, "video8"), "", "no such node");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

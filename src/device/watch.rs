@@ -2,16 +2,39 @@
 //! set of devices [`super::enumerate`] lists has changed; the application enumerates again to
 //! learn what changed, as a page does.
 //!
-//! A watcher thread, started when a callback is set (or libmst subscribes) and stopped when
-//! neither remains, sleeps in poll(2) on inotify watches of /dev (video nodes, and /dev/snd
-//! itself) and /dev/snd (ALSA PCM and control nodes), and on an eventfd that fake devices
-//! ([`crate::source::fake`]) write to when they are added or leave. A device arrives or leaves
-//! as a burst of events (an ALSA card is several nodes, created one after another, then given
-//! their permissions by udev), so the watcher waits until the events have settled, enumerates,
-//! and calls the callback only when the list differs from the one it last saw: a device that
-//! appears and disappears within one burst, or a node that is not a device libmst lists, is no
-//! change. Without inotify (no /dev, or out of watches) it enumerates every half second
-//! instead.
+//! A watcher thread, started when a callback is set (or libmst subscribes) and stopped and
+//! joined when neither remains (see [`set_callback`] for the two cases it is not joined),
+//! sleeps in poll(2) on inotify watches of /dev and /dev/snd, and on an eventfd that fake
+//! devices ([`crate::source::fake`]) write to when they are added, unplugged or freed.
+//!
+//! What wakes it: in /dev, a `video*` node or the `snd` directory created, deleted, renamed or
+//! given new attributes (udev sets a new node's permissions after creating it); in /dev/snd, a
+//! `pcmC*` or `controlC*` node likewise; an inotify queue overflow; a fake device's write.
+//! Nothing else: /dev/media*, /dev/v4l-subdev*, /dev/v4l/by-id links, and files anywhere else
+//! (the ALSA configuration included) are not watched.
+//!
+//! When it looks: each wake starts or extends a burst; [`SETTLE`] (100 ms) after the burst's
+//! last event, or [`MAX_DELAY`] (1 s) after its first if it never quiets, the watcher
+//! enumerates once and compares the result with the list it saw last (each device's kind, id,
+//! label and group, in any order). The callback is called, once for the burst however many
+//! devices changed, only when the two differ. So a device that appears and goes again (or goes
+//! and comes back with the same id and label) between two looks is no change, nor is a node
+//! event that leaves the list as it was. Without inotify (no /dev, or out of watches) it
+//! enumerates every half second instead, with the same comparison.
+//!
+//! What counts is what the list shows, and nothing else:
+//! - V4L2: one entry per capture or output node that can be opened now. A device whose node
+//!   stays while its formats, frame sizes, controls, input signal or name change is no change.
+//!   A node that becomes openable without an event (it was busy) shows up at the next look for
+//!   another reason; one that gains new permissions is seen (an attribute event).
+//! - ALSA: "default" (always listed, whatever the configuration says it is), then each card's
+//!   PCM devices ("hw:CARD=id,DEV=n") with a capture or playback stream; a card arriving or
+//!   leaving is a change, as its nodes come and go together. Subdevices are not listed (a
+//!   change among them is none), nor are the configuration's other PCMs (plugins, sound
+//!   servers, dmix), whose changes are never reported.
+//! - Fake devices: listed from when they are added until they are unplugged or freed.
+//!
+//! Changes made before [`set_callback`] returns are not reported to the callback it sets.
 //!
 //! Calls are made on the watcher thread only, one at a time, with no libmst lock held.
 //!
@@ -50,9 +73,16 @@ struct Slot {
     next_subscriber: u64,
     /// Counts set_callback calls: the callback set by call n has generation n.
     generation: u64,
-    /// The generation of the callback a watcher is calling now.
-    delivering: Option<u64>,
+    /// The generations of the callbacks watchers are calling now (a stopped watcher may still
+    /// be in its last call while a new one makes its first).
+    delivering: Vec<u64>,
     watcher: Option<Watcher>,
+    /// Stopped watchers not joined yet: see [`stop_watcher`].
+    retired: Vec<JoinHandle<()>>,
+    /// A thread is starting a watcher, with this lock released.
+    starting: bool,
+    /// [`notify`] was called while a watcher was starting: it looks again once installed.
+    wake_when_started: bool,
 }
 
 struct Watcher {
@@ -81,15 +111,23 @@ static SLOT: Mutex<Slot> = Mutex::new(Slot {
     subscribers: Vec::new(),
     next_subscriber: 0,
     generation: 0,
-    delivering: None,
+    delivering: Vec::new(),
     watcher: None,
+    retired: Vec::new(),
+    starting: false,
+    wake_when_started: false,
 });
 /// Signalled when a watcher finishes a call.
 static DELIVERED: Condvar = Condvar::new();
+/// Signalled when a thread is done starting a watcher (or failed to).
+static STARTED: Condvar = Condvar::new();
 
 thread_local! {
     /// Set on a watcher thread while it calls the callback.
     static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    /// Set on a watcher thread during its first enumeration, which the thread starting it
+    /// waits for.
+    static FIRST_LOOK: Cell<bool> = const { Cell::new(false) };
 }
 
 fn lock() -> MutexGuard<'static, Slot> {
@@ -101,36 +139,29 @@ fn lock() -> MutexGuard<'static, Slot> {
 /// on any thread and will not be called again, except that when this is called from inside the
 /// callback, that call runs on until it returns. Changes made before this returns are not
 /// reported to the new callback; changes made after it returns are (the watcher has read the
-/// list before the first callback is set).
+/// list before the first callback is set). Removing the last callback or subscriber stops the
+/// watcher and joins its thread, except from that thread itself or while a watcher is calling
+/// the callback: those threads end by themselves and the next start joins them.
 /// Errors: Io (no watcher thread or eventfd could be made; nothing changes).
 pub fn set_callback(callback: Option<Arc<Callback>>) -> Result<Option<Arc<Callback>>> {
     let inside = IN_CALLBACK.with(Cell::get);
     let mut slot = lock();
-    let mut join = None;
-    if callback.is_some() && slot.watcher.is_none() {
-        slot.watcher = Some(start()?);
-    } else if callback.is_none() && slot.subscribers.is_empty() {
-        if let Some(w) = slot.watcher.take() {
-            w.shared.stop.store(true, Ordering::Release);
-            w.shared.wake();
-            // From inside the callback the thread is this one: it ends when the call returns.
-            if !inside {
-                join = Some(w.thread);
-            }
-        }
+    if callback.is_some() {
+        slot = ensure_watcher(slot)?;
+    } else if slot.subscribers.is_empty() {
+        stop_watcher(&mut slot);
     }
     let previous = std::mem::replace(&mut slot.callback, callback);
     let replaced = slot.generation;
     slot.generation += 1;
     if !inside {
-        while slot.delivering.is_some_and(|g| g <= replaced) {
+        while slot.delivering.iter().any(|&g| g <= replaced) {
             slot = DELIVERED.wait(slot).unwrap_or_else(|p| p.into_inner());
         }
     }
+    let join = joinable(&mut slot);
     drop(slot);
-    if let Some(t) = join {
-        let _ = t.join();
-    }
+    join_all(join);
     Ok(previous)
 }
 
@@ -141,10 +172,7 @@ pub(crate) struct Subscription(u64);
 /// each settled burst of device events, and without inotify whenever the list changes, until
 /// the subscription is dropped. Errors: Io (no watcher thread or eventfd could be made).
 pub(crate) fn subscribe(wake: Arc<Callback>) -> Result<Subscription> {
-    let mut slot = lock();
-    if slot.watcher.is_none() {
-        slot.watcher = Some(start()?);
-    }
+    let mut slot = ensure_watcher(lock())?;
     let id = slot.next_subscriber;
     slot.next_subscriber += 1;
     slot.subscribers.push((id, wake));
@@ -158,12 +186,42 @@ impl Drop for Subscription {
         if slot.callback.is_some() || !slot.subscribers.is_empty() {
             return;
         }
-        let Some(w) = slot.watcher.take() else { return };
+        stop_watcher(&mut slot);
+        let join = joinable(&mut slot);
         drop(slot);
-        // Not joined: this may run on a thread the watcher's own callback call waits for (a
-        // track stopped from inside the callback), and a stopped watcher calls no one.
+        join_all(join);
+    }
+}
+
+/// Stops the watcher, if one runs: it calls no one from now on, and its thread is joined by
+/// whoever takes it from `retired` ([`joinable`]).
+fn stop_watcher(slot: &mut Slot) {
+    if let Some(w) = slot.watcher.take() {
         w.shared.stop.store(true, Ordering::Release);
         w.shared.wake();
+        slot.retired.push(w.thread);
+    }
+}
+
+/// The stopped watchers the caller may join (once it has released the lock): none while a
+/// watcher is calling the application's callback, which may be waiting for the caller (a
+/// track stopped from inside the callback waits for its reacquire supervisor, whose
+/// subscription may be the last), and never the caller's own thread (the last subscription or
+/// the callback removed from inside the callback). Those stay in `retired`: they end by
+/// themselves once their call returns, and the next caller that may joins them.
+fn joinable(slot: &mut Slot) -> Vec<JoinHandle<()>> {
+    if !slot.delivering.is_empty() {
+        return Vec::new();
+    }
+    let me = std::thread::current().id();
+    let (mine, others) = std::mem::take(&mut slot.retired).into_iter().partition(|t| t.thread().id() == me);
+    slot.retired = mine;
+    others
+}
+
+fn join_all(threads: Vec<JoinHandle<()>>) {
+    for t in threads {
+        let _ = t.join();
     }
 }
 
@@ -184,8 +242,45 @@ fn wake_subscribers(shared: &Shared) {
 /// Makes the watcher look again now (after [`SETTLE`]): fake devices call it when they are
 /// added or leave the list. Nothing happens without a callback or subscriber.
 pub fn notify() {
-    if let Some(w) = &lock().watcher {
+    let mut slot = lock();
+    if let Some(w) = &slot.watcher {
         w.shared.wake();
+    } else if slot.starting {
+        slot.wake_when_started = true;
+    }
+}
+
+/// Returns `slot` with a watcher installed, starting one if none is. The start happens with
+/// the lock released: the new watcher's first enumeration (which the start waits for, so that
+/// changes after it are reported) may call the log receiver, and that may call libmst, this
+/// module included. A thread that finds another starting one waits for it, except the new
+/// watcher itself (from its log receiver): it returns at once, and the watcher being started
+/// is installed when its first enumeration ends. Errors: Io (no watcher thread or eventfd
+/// could be made).
+fn ensure_watcher(mut slot: MutexGuard<'static, Slot>) -> Result<MutexGuard<'static, Slot>> {
+    loop {
+        if slot.watcher.is_some() || (slot.starting && FIRST_LOOK.with(Cell::get)) {
+            return Ok(slot);
+        }
+        if slot.starting {
+            slot = STARTED.wait(slot).unwrap_or_else(|p| p.into_inner());
+            continue;
+        }
+        slot.starting = true;
+        let join = joinable(&mut slot);
+        drop(slot);
+        join_all(join);
+        let started = start();
+        let mut slot = lock();
+        slot.starting = false;
+        STARTED.notify_all();
+        let wake = std::mem::take(&mut slot.wake_when_started);
+        let watcher = started?;
+        if wake {
+            watcher.shared.wake();
+        }
+        slot.watcher = Some(watcher);
+        return Ok(slot);
     }
 }
 
@@ -322,11 +417,16 @@ fn add_watch(fd: RawFd, path: &str) -> Option<i32> {
 fn run(shared: Arc<Shared>, ready: std::sync::mpsc::Sender<()>) {
     log::libmst_thread();
     log::AlsaErrorsToLog::for_this_thread();
+    FIRST_LOOK.with(|f| f.set(true));
     let mut inotify = Inotify::new();
     if inotify.is_none() {
         log::log(Level::Info, Origin::Libmst, "device watcher: no inotify on /dev, enumerating every 0.5 s");
     }
     let mut known = snapshot().unwrap_or_default();
+    if log::enabled(Level::Debug) {
+        log::log(Level::Debug, Origin::Libmst, &format!("device watcher: started, {} devices listed", known.len()));
+    }
+    FIRST_LOOK.with(|f| f.set(false));
     let _ = ready.send(());
     drop(ready);
     let mut burst = Burst::default();
@@ -388,7 +488,7 @@ fn deliver(shared: &Shared) {
     }
     let Some(callback) = slot.callback.clone() else { return };
     let generation = slot.generation;
-    slot.delivering = Some(generation);
+    slot.delivering.push(generation);
     drop(slot);
     IN_CALLBACK.with(|c| c.set(true));
     // A panic in a Rust callback is the application's; it must not kill the watcher.
@@ -397,16 +497,84 @@ fn deliver(shared: &Shared) {
     // Dropped before the call is marked done: a replacing thread's drop is then the last.
     drop(callback);
     let mut slot = lock();
-    if slot.delivering == Some(generation) {
-        slot.delivering = None;
+    if let Some(at) = slot.delivering.iter().position(|&g| g == generation) {
+        slot.delivering.swap_remove(at);
     }
     drop(slot);
     DELIVERED.notify_all();
 }
 
+/// The watcher is process-wide: the unit tests that need to know who keeps it running take
+/// turns.
+#[cfg(test)]
+pub(crate) fn test_turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+    use std::sync::Weak;
+
+    /// Only to tell a hang from slowness.
+    const HANG: Duration = Duration::from_secs(30);
+
+    /// The running watcher's state, which its thread holds until it ends.
+    fn running_watcher() -> Weak<Shared> {
+        Arc::downgrade(&lock().watcher.as_ref().expect("a watcher").shared)
+    }
+
+    #[test]
+    fn the_last_unsubscription_stops_the_watcher_and_waits_for_its_thread() {
+        let _turn = test_turn();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let sub = subscribe(Arc::new(move || {
+            let _ = tx.lock().unwrap().send(());
+            // The thread is busy here: an unsubscription that does not wait for it returns first.
+            std::thread::sleep(Duration::from_millis(300));
+        }))
+        .unwrap();
+        let watcher = running_watcher();
+        notify();
+        rx.recv_timeout(HANG).expect("the subscriber woken");
+        drop(sub);
+        assert!(watcher.upgrade().is_none(), "the watcher's thread is still running");
+        assert!(lock().watcher.is_none());
+    }
+
+    #[test]
+    fn the_last_unsubscription_may_come_from_the_watcher_thread() {
+        let _turn = test_turn();
+        let held: Arc<Mutex<Option<Subscription>>> = Arc::default();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let h = held.clone();
+        let sub = subscribe(Arc::new(move || {
+            let mine = h.lock().unwrap().take();
+            if mine.is_some() {
+                drop(mine);
+                let _ = tx.lock().unwrap().send(());
+            }
+        }))
+        .unwrap();
+        let watcher = running_watcher();
+        *held.lock().unwrap() = Some(sub);
+        notify();
+        rx.recv_timeout(HANG).expect("unsubscribed on the watcher thread");
+        let deadline = Instant::now() + HANG;
+        while watcher.upgrade().is_some() {
+            assert!(Instant::now() < deadline, "the watcher did not end");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // The thread could not join itself: the next start does.
+        let again = subscribe(Arc::new(|| {})).unwrap();
+        assert!(lock().retired.is_empty(), "the stopped watcher was joined");
+        drop(again);
+        assert!(lock().watcher.is_none());
+    }
 
     #[test]
     fn a_burst_is_due_when_quiet_or_too_long() {

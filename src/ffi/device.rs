@@ -191,9 +191,11 @@ pub type MstDeviceChangeCallback = Option<unsafe extern "C" fn(user_data: *mut c
 /// running while a callback is set, wakes on inotify events on /dev and /dev/snd, waits until
 /// a burst of them has been quiet for 100 ms (at most 1 s), enumerates, and calls the callback
 /// only when the list differs from the one it saw last (a device that comes and goes within
-/// one burst is no change). The callback runs on that thread, one call at a time, with no
-/// libmst lock held; it may call libmst, this function included. Changes made before this
-/// returns are not reported to the new callback, changes made after are.
+/// one burst is no change). Only what the list shows counts: a V4L2 device whose node stays
+/// while its formats, controls or signal change, ALSA subdevices, and ALSA configuration PCMs
+/// other than "default" are never reported. The callback runs on that thread, one call at a
+/// time, with no libmst lock held; it may call libmst, this function included. Changes made
+/// before this returns are not reported to the new callback, changes made after are.
 ///
 /// Ownership: libmst keeps `callback` and `user_data` until replaced or removed; `destroy` (may
 /// be NULL) is called once with `user_data`: when the callback is replaced or removed, before
@@ -203,8 +205,11 @@ pub type MstDeviceChangeCallback = Option<unsafe extern "C" fn(user_data: *mut c
 /// Thread safety: any thread, also from inside the callback. When it returns, the previous
 /// callback is not running on any other thread and is never called again (from inside the
 /// callback, the running call is the caller's own and goes on until it returns).
-/// Blocking: yes: waits for a call of the previous callback to return, and, the first time,
-/// for the watcher's first enumeration. Do not call it holding a lock the callback takes.
+/// Blocking: yes: waits for a call of the previous callback to return; the first time, for
+/// the watcher's first enumeration; with NULL, for the watcher thread to end (unless called
+/// from inside the callback, or a reacquiring track still needs the watcher). No libmst lock
+/// is held meanwhile: the log callback may call libmst, this function included. Do not call
+/// it holding a lock the callback or the log callback takes.
 /// Errors: MST_ERR_IO (the watcher thread or its eventfd could not be made; nothing changes).
 /// Spec: MediaDevices `devicechange` event (libmst extension, since 1.3).
 #[no_mangle]

@@ -162,6 +162,10 @@ pub struct MstVideoConstraints {
     pub pan: MstConstrainRange,
     pub tilt: MstConstrainRange,
     /// Since 1.3: set before the values above, so a manual value follows its manual mode.
+    /// `exposure_time`, `color_temperature` and `focus_distance` hold only in their mode's
+    /// manual: constrained with their mode unset, they set it to manual too; with it set to an
+    /// automatic mode an ideal value is not written and a required one is
+    /// MST_ERR_OVERCONSTRAINED naming the value, nothing written.
     pub exposure_mode: MstConstrainMode,
     pub white_balance_mode: MstConstrainMode,
     pub focus_mode: MstConstrainMode,
@@ -524,7 +528,9 @@ pub struct MstCapabilities {
     pub zoom: MstMediaSettingsRange,
     pub pan: MstMediaSettingsRange,
     pub tilt: MstMediaSettingsRange,
-    /// Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each.
+    /// Since 1.3: the modes offered, bit (1 << an MstMeteringMode value) each. Single-shot
+    /// (white balance and focus only) where the camera has V4L2's one-shot button; the
+    /// settings then report it until another mode is set.
     pub exposure_modes: u32,
     pub white_balance_modes: u32,
     pub focus_modes: u32,

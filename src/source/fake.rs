@@ -8,7 +8,9 @@
 //! check and lazy decode, the colour space, [`CameraStats`](super::v4l2::CameraStats)), the
 //! microphone's [`ChunkClock`] and [`deliver_chunk`]
 //! ([`CaptureStats`](super::alsa::CaptureStats)), the end reasons of the real read errors, the
-//! mode choice of [`choose`] and [`select_settings`], and [`spawn_producer`]'s thread.
+//! mode choice of [`choose`] and [`select_settings`], and [`spawn_producer`]'s thread. A
+//! camera's V4L2 controls ([`FakeDevice::set_controls`]) are a model of a driver's behind
+//! the real camera's `Controls`.
 //!
 //! Content is deterministic: frame (or chunk) n is the n-th the device produces (an overrun's
 //! lost frames included), its V4L2 sequence number is n, its pixels or first samples hold n,
@@ -31,6 +33,7 @@ use crate::source::v4l2::{
 use crate::source::worker::{monotonic_us, spawn_producer, StopSignal};
 use crate::source::SourceCore;
 use crate::track::{EndReason, Track};
+use crate::v4l2::controls::{ControlDevice, ControlInfo, ControlTable, Controls};
 
 /// The prefix of every fake device's id.
 pub const ID_PREFIX: &str = "fake:";
@@ -139,6 +142,36 @@ pub struct FakeInit {
     pub faults: Vec<Fault>,
 }
 
+impl FakeInit {
+    /// A small camera the tests share: 32x16 NV12 at 25 fps, as fast as it is read, without
+    /// end, faults or label. Change a field with `FakeInit { faults, ..FakeInit::camera(n) }`.
+    pub fn camera(name: &str) -> FakeInit {
+        FakeInit {
+            name: name.into(),
+            label: String::new(),
+            media: FakeMedia::Video(FakeVideo {
+                width: 32,
+                height: 16,
+                format: CameraFormat::Nv12,
+                stride: 0,
+                frame_rate: 25.0,
+                jpeg_frames: Vec::new(),
+            }),
+            pacing: Pacing::Lossless,
+            frame_count: 0,
+            faults: Vec::new(),
+        }
+    }
+
+    /// Its microphone: 8 kHz mono S16, as fast as it is read, without end, faults or label.
+    pub fn microphone(name: &str) -> FakeInit {
+        FakeInit {
+            media: FakeMedia::Audio(FakeAudio { sample_rate: 8000, channels: 1, format: AudioSampleFormat::S16 }),
+            ..FakeInit::camera(name)
+        }
+    }
+}
+
 /// A fake device in the device list, until [`FakeDevice::remove`].
 pub struct FakeDevice {
     id: CString,
@@ -150,6 +183,9 @@ pub struct FakeDevice {
     running: Mutex<Weak<SourceCore>>,
     /// Unplugged by the script, or removed: out of the list, and no open succeeds.
     gone: AtomicBool,
+    /// A camera's V4L2 controls ([`FakeDevice::set_controls`]): they keep their values from
+    /// one open to the next, as a plugged-in camera's do.
+    controls: Mutex<Option<Arc<ControlDriver>>>,
 }
 
 static DEVICES: Mutex<Vec<Arc<FakeDevice>>> = Mutex::new(Vec::new());
@@ -265,6 +301,7 @@ impl FakeDevice {
             injected: Mutex::new(Vec::new()),
             running: Mutex::new(Weak::new()),
             gone: AtomicBool::new(false),
+            controls: Mutex::new(None),
         });
         list.push(dev.clone());
         drop(list);
@@ -493,6 +530,12 @@ pub fn camera(device_id: &str, constraints: &VideoConstraints, options: &CameraO
     converter.set_lazy(true);
     let (core, track, counters) = camera_source(dev.label.clone(), &mode);
     dev.claim(&core)?;
+    // Camera controls, as `v4l2::camera` attaches a real camera's.
+    if let Some(driver) = lock(&dev.controls).clone() {
+        let table = driver.table();
+        let name = format!("fake camera \"{device_id}\"");
+        core.set_controls(Arc::new(Controls::with(Box::new(DriverHandle(driver)), name, table)));
+    }
     let pacing = dev.init.pacing;
     let frame_count = dev.init.frame_count;
     let jpegs = v.jpeg_frames.clone();
@@ -870,12 +913,262 @@ fn fill_audio(data: &mut Vec<u8>, mode: &CaptureMode, n: u64) {
     data.truncate(bytes);
 }
 
+/// The type of a fake camera's control, as VIDIOC_QUERY_EXT_CTRL reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FakeControlKind {
+    Integer,
+    Boolean,
+    /// A menu with these items (QUERYMENU answers for them only).
+    Menu(Vec<i64>),
+    /// An action without a value: V4L2_CID_DO_WHITE_BALANCE and V4L2_CID_AUTO_FOCUS_START
+    /// measure once and hold what they found (the n-th press from the middle of the value's
+    /// range, n steps up, so that each press shows).
+    Button,
+}
+
+/// One V4L2 control of a fake camera: its id (a `V4L2_CID_*`), what VIDIOC_QUERY_EXT_CTRL
+/// says of it, and its value when the camera is plugged in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeControl {
+    pub id: u32,
+    pub kind: FakeControlKind,
+    pub min: i64,
+    pub max: i64,
+    pub step: u64,
+    pub value: i64,
+}
+
+/// The controls of a typical UVC webcam: brightness -64..=64, contrast and saturation
+/// 0..=100, sharpness 0..=7; an exposure menu of manual and aperture priority (UVC has no
+/// full auto), in aperture priority, with its time 3..=2047 (100 µs); automatic white
+/// balance on, its temperature 2800..=6500 K in steps of 10; continuous autofocus on, its
+/// distance 0..=250 in steps of 5. No zoom, pan or tilt.
+pub fn uvc_webcam_controls() -> Vec<FakeControl> {
+    use v4l::v4l_sys as sys;
+    let int = |id, min, max, step, value| FakeControl { id, kind: FakeControlKind::Integer, min, max, step, value };
+    let boolean = |id, value| FakeControl { id, kind: FakeControlKind::Boolean, min: 0, max: 1, step: 1, value };
+    let manual = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64;
+    let aperture = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_APERTURE_PRIORITY as i64;
+    vec![
+        int(sys::V4L2_CID_BRIGHTNESS, -64, 64, 1, 0),
+        int(sys::V4L2_CID_CONTRAST, 0, 100, 1, 32),
+        int(sys::V4L2_CID_SATURATION, 0, 100, 1, 64),
+        int(sys::V4L2_CID_SHARPNESS, 0, 7, 1, 3),
+        FakeControl {
+            id: sys::V4L2_CID_EXPOSURE_AUTO,
+            kind: FakeControlKind::Menu(vec![manual, aperture]),
+            min: 0,
+            max: 3,
+            step: 1,
+            value: aperture,
+        },
+        int(sys::V4L2_CID_EXPOSURE_ABSOLUTE, 3, 2047, 1, 156),
+        boolean(sys::V4L2_CID_AUTO_WHITE_BALANCE, 1),
+        int(sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE, 2800, 6500, 10, 4600),
+        boolean(sys::V4L2_CID_FOCUS_AUTO, 1),
+        int(sys::V4L2_CID_FOCUS_ABSOLUTE, 0, 250, 5, 0),
+    ]
+}
+
+impl FakeDevice {
+    /// Gives a fake camera these V4L2 controls (from its next open; the values they have then
+    /// are kept across opens). Its driver behaves as uvcvideo's does: an integer is clamped
+    /// into its range and rounded to its step, a boolean or menu value it lacks is refused
+    /// (ERANGE, EINVAL), and a value its automatic mode holds (exposure time in
+    /// V4L2_EXPOSURE_AUTO or APERTURE_PRIORITY, white balance temperature with
+    /// V4L2_CID_AUTO_WHITE_BALANCE on, focus with V4L2_CID_FOCUS_AUTO on) is refused with
+    /// EACCES, the writes before it in the same call staying done. A one-shot button pressed
+    /// while its automatic control is on (V4L2 leaves it undefined) is refused with EBUSY.
+    /// Errors: InvalidArg (a microphone; an id twice; min above max; a value, or a menu item,
+    /// outside min..=max).
+    pub fn set_controls(&self, controls: Vec<FakeControl>) -> Result<()> {
+        if self.kind() != DeviceKind::VideoInput {
+            return Err(err!(InvalidArg, "a fake microphone has no camera controls"));
+        }
+        for (i, c) in controls.iter().enumerate() {
+            let items = match &c.kind {
+                FakeControlKind::Menu(items) => items.as_slice(),
+                _ => &[],
+            };
+            let outside = |v: &i64| !(c.min..=c.max).contains(v);
+            if controls[..i].iter().any(|d| d.id == c.id)
+                || c.min > c.max
+                || outside(&c.value)
+                || items.iter().any(outside)
+            {
+                return Err(err!(
+                    InvalidArg,
+                    "fake control {:#x}: an id twice, or a value outside {}..={}",
+                    c.id,
+                    c.min,
+                    c.max
+                ));
+            }
+        }
+        let values = controls.iter().map(|c| (c.id, c.value)).collect();
+        let driver = ControlDriver { controls, values: Mutex::new(values), presses: Mutex::new(0) };
+        *lock(&self.controls) = Some(Arc::new(driver));
+        Ok(())
+    }
+}
+
+/// A fake camera's controls, as a driver holds them.
+struct ControlDriver {
+    controls: Vec<FakeControl>,
+    values: Mutex<Vec<(u32, i64)>>,
+    /// Buttons pressed so far.
+    presses: Mutex<i64>,
+}
+
+/// The control whose automatic mode holds value control `id`, and the values meaning
+/// automatic.
+fn held_by(id: u32) -> Option<(u32, &'static [i64])> {
+    use v4l::v4l_sys as sys;
+    const EXPOSURE_AUTOMATIC: [i64; 2] = [
+        sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_AUTO as i64,
+        sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_APERTURE_PRIORITY as i64,
+    ];
+    match id {
+        sys::V4L2_CID_EXPOSURE_ABSOLUTE => Some((sys::V4L2_CID_EXPOSURE_AUTO, &EXPOSURE_AUTOMATIC)),
+        sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, &[1])),
+        sys::V4L2_CID_FOCUS_ABSOLUTE | sys::V4L2_CID_AUTO_FOCUS_START => Some((sys::V4L2_CID_FOCUS_AUTO, &[1])),
+        sys::V4L2_CID_DO_WHITE_BALANCE => Some((sys::V4L2_CID_AUTO_WHITE_BALANCE, &[1])),
+        _ => None,
+    }
+}
+
+/// The value a one-shot button measures.
+fn measured_by(id: u32) -> Option<u32> {
+    use v4l::v4l_sys as sys;
+    match id {
+        sys::V4L2_CID_AUTO_FOCUS_START => Some(sys::V4L2_CID_FOCUS_ABSOLUTE),
+        sys::V4L2_CID_DO_WHITE_BALANCE => Some(sys::V4L2_CID_WHITE_BALANCE_TEMPERATURE),
+        _ => None,
+    }
+}
+
+impl ControlDriver {
+    /// What VIDIOC_QUERY_EXT_CTRL and QUERYMENU would say, as libmst keeps it.
+    fn table(&self) -> ControlTable {
+        use v4l::v4l_sys as sys;
+        ControlTable::of(
+            self.controls
+                .iter()
+                .map(|c| {
+                    let (kind, menu) = match &c.kind {
+                        FakeControlKind::Integer => (sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER, vec![]),
+                        FakeControlKind::Boolean => (sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN, vec![]),
+                        FakeControlKind::Menu(items) => (sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU, items.clone()),
+                        FakeControlKind::Button => (sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BUTTON, vec![]),
+                    };
+                    ControlInfo { id: c.id, kind, min: c.min, max: c.max, step: c.step, menu }
+                })
+                .collect(),
+        )
+    }
+}
+
+/// An open of a fake camera's controls.
+struct DriverHandle(Arc<ControlDriver>);
+
+impl ControlDevice for DriverHandle {
+    fn read(&self, table: &ControlTable) -> Vec<(u32, i64)> {
+        let values = lock(&self.0.values);
+        let readable = |id: u32| self.0.controls.iter().any(|c| c.id == id && c.kind != FakeControlKind::Button);
+        values.iter().copied().filter(|(id, _)| readable(*id) && table.controls.iter().any(|c| c.id == *id)).collect()
+    }
+
+    fn write(&self, _: &ControlTable, values: &[(u32, i64)]) -> std::result::Result<(), (std::io::Error, Option<u32>)> {
+        let refuse = |errno: i32, id: u32| Err((std::io::Error::from_raw_os_error(errno), Some(id)));
+        // The whole call is checked first, as the V4L2 control framework does.
+        let mut checked = Vec::with_capacity(values.len());
+        for &(id, v) in values {
+            let Some(c) = self.0.controls.iter().find(|c| c.id == id) else { return refuse(libc::EINVAL, id) };
+            let v = match &c.kind {
+                FakeControlKind::Integer => {
+                    let step = c.step.max(1) as i64;
+                    let v = v.clamp(c.min, c.max);
+                    (c.min + (v - c.min + step / 2) / step * step).min(c.max)
+                }
+                FakeControlKind::Boolean if (0..=1).contains(&v) => v,
+                FakeControlKind::Boolean => return refuse(libc::ERANGE, id),
+                FakeControlKind::Menu(items) if items.contains(&v) => v,
+                FakeControlKind::Menu(_) => return refuse(libc::EINVAL, id),
+                FakeControlKind::Button => v,
+            };
+            checked.push((id, v));
+        }
+        let mut now = lock(&self.0.values);
+        for (id, v) in checked {
+            let automatic =
+                held_by(id).is_some_and(|(mode, auto)| now.iter().any(|(m, value)| *m == mode && auto.contains(value)));
+            let press = measured_by(id);
+            if automatic {
+                return refuse(if press.is_some() { libc::EBUSY } else { libc::EACCES }, id);
+            }
+            let (id, v) = match press.and_then(|m| self.0.controls.iter().find(|c| c.id == m)) {
+                Some(c) => {
+                    let mut presses = lock(&self.0.presses);
+                    let step = c.step.max(1) as i64;
+                    let mid = c.min + (c.max - c.min) / 2 / step * step;
+                    *presses += 1;
+                    (c.id, (mid + *presses * step).min(c.max))
+                }
+                None => (id, v),
+            };
+            if let Some(slot) = now.iter_mut().find(|(c, _)| *c == id) {
+                slot.1 = v;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn jpeg() -> Vec<u8> {
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mjpeg/quad-420.jpg")).unwrap()
+    }
+
+    #[test]
+    fn the_control_driver_refuses_what_uvcvideo_refuses() {
+        use v4l::v4l_sys as sys;
+        let mut controls = uvc_webcam_controls();
+        controls.push(FakeControl {
+            id: sys::V4L2_CID_AUTO_FOCUS_START,
+            kind: FakeControlKind::Button,
+            min: 0,
+            max: 0,
+            step: 0,
+            value: 0,
+        });
+        let values = controls.iter().map(|c| (c.id, c.value)).collect();
+        let driver = Arc::new(ControlDriver { controls, values: Mutex::new(values), presses: Mutex::new(0) });
+        let table = driver.table();
+        let dev = DriverHandle(driver);
+        let now = |id| dev.read(&table).into_iter().find(|(c, _)| *c == id).map(|(_, v)| v);
+        // Clamped, rounded to the step; the brightness written before the refused time stays.
+        let e =
+            dev.write(&table, &[(sys::V4L2_CID_BRIGHTNESS, 99), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 100)]).unwrap_err();
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EACCES), Some(sys::V4L2_CID_EXPOSURE_ABSOLUTE)));
+        assert_eq!((now(sys::V4L2_CID_BRIGHTNESS), now(sys::V4L2_CID_EXPOSURE_ABSOLUTE)), (Some(64), Some(156)));
+        let manual = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64;
+        dev.write(&table, &[(sys::V4L2_CID_EXPOSURE_AUTO, manual), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 100)]).unwrap();
+        assert_eq!(now(sys::V4L2_CID_EXPOSURE_ABSOLUTE), Some(100));
+        // The one-shot is refused while autofocus runs; it measures once autofocus is off.
+        let e = dev.write(&table, &[(sys::V4L2_CID_AUTO_FOCUS_START, 1)]).unwrap_err();
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EBUSY), Some(sys::V4L2_CID_AUTO_FOCUS_START)));
+        dev.write(&table, &[(sys::V4L2_CID_FOCUS_AUTO, 0), (sys::V4L2_CID_AUTO_FOCUS_START, 1)]).unwrap();
+        assert_eq!(now(sys::V4L2_CID_FOCUS_ABSOLUTE), Some(130));
+        assert_eq!(now(sys::V4L2_CID_AUTO_FOCUS_START), None, "a button has no value to read");
+        dev.write(&table, &[(sys::V4L2_CID_FOCUS_ABSOLUTE, 43)]).unwrap();
+        assert_eq!(now(sys::V4L2_CID_FOCUS_ABSOLUTE), Some(45));
+        // Checked whole first: a menu item it lacks (full auto) changes nothing.
+        let e = dev.write(&table, &[(sys::V4L2_CID_BRIGHTNESS, 1), (sys::V4L2_CID_EXPOSURE_AUTO, 0)]).unwrap_err();
+        assert_eq!((e.0.raw_os_error(), e.1), (Some(libc::EINVAL), Some(sys::V4L2_CID_EXPOSURE_AUTO)));
+        assert_eq!(now(sys::V4L2_CID_BRIGHTNESS), Some(64));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! device is gone the track is muted; when a device with the same stable identity is back, it
 //! is opened again with the constraints last applied to a track of it (a camera's controls an
 //! applyConstraints set are written to it again: it comes back with its defaults), and the
-//! track unmutes and goes on; the camera's controls are then the new session's. It ends (DeviceLost) only when a given time passes first, or when the application
-//! stops it.
+//! track unmutes and goes on; the camera's controls are then the new session's. It ends
+//! (DeviceLost) only when a given time passes first, or when the application stops it.
 //!
 //! The supervisor sits above the sources: a source whose device goes away ends with
 //! `EndReason::DeviceLost` as always, and [`SourceCore::end`] asks the supervisor first. The
@@ -16,9 +16,10 @@
 //! that becomes usable without an event), and not otherwise.
 //!
 //! Identity ([`identity`]): V4L2 ids already name a node by its device's bus_info, not its
-//! /dev number; the driver, card name and bus_info QUERYCAP reports, and the USB serial sysfs
-//! has, must match too. ALSA ids name the card by its id ("hw:CARD=Loopback,DEV=0"); its
-//! long name must match too. A fake device's label and what it produces must match.
+//! /dev number; the driver, card name and bus_info QUERYCAP reports, and the serial of the USB
+//! camera itself (never a hub's), must match too. ALSA ids name the card by its id
+//! ("hw:CARD=Loopback,DEV=0"); its long name must match too (no serial is read for a sound
+//! card). A fake device's label and what it produces must match.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -153,21 +154,30 @@ fn supervise(track: &Track, how: Reacquire, fallback: Duration) -> Result<()> {
         Reacquire::For(t) => Some(t),
         Reacquire::Forever => None,
     };
-    let mut slot = SUPERVISORS.lock().unwrap_or_else(|p| p.into_inner());
-    slot.retain(|s| s.upgrade().is_some_and(|s| !s.state().stopped));
-    let live = slot.iter().filter_map(Weak::upgrade);
-    if let Some(s) = live.into_iter().find(|s| std::ptr::eq(s.outer.as_ptr(), Arc::as_ptr(core))) {
-        s.set_timeout(timeout);
-        return Ok(());
+    {
+        let mut slot = SUPERVISORS.lock().unwrap_or_else(|p| p.into_inner());
+        slot.retain(|s| s.upgrade().is_some_and(|s| !s.state().stopped));
+        let live = slot.iter().filter_map(Weak::upgrade);
+        if let Some(s) = live.into_iter().find(|s| std::ptr::eq(s.outer.as_ptr(), Arc::as_ptr(core))) {
+            s.set_timeout(timeout);
+            return Ok(());
+        }
     }
+    // Without the lock: reading an ALSA card's identity may log (alsa-lib's messages), and the
+    // log receiver may call back into libmst, this function included.
     let identity = identity(&reopen)?;
     let supervisor = Supervisor::start(core, reopen, identity, timeout, fallback)?;
-    let (installed, _) = core.set_supervisor(Some(supervisor.clone()));
+    let (installed, previous) = core.set_supervisor(Some(supervisor.clone()));
     if !installed {
         supervisor.stop();
         return Err(err!(InvalidState, "`track` has ended"));
     }
-    slot.push(Arc::downgrade(&supervisor));
+    // Another call for the same source installed one meanwhile: this one replaces it, and
+    // takes over the wait if the device has gone since.
+    if previous.is_some_and(|p| p.stop()) {
+        supervisor.device_lost();
+    }
+    SUPERVISORS.lock().unwrap_or_else(|p| p.into_inner()).push(Arc::downgrade(&supervisor));
     Ok(())
 }
 
@@ -290,6 +300,11 @@ impl Supervisor {
             let why = format!("{}: waiting without the device watcher: {e}", self.reopen.device_id());
             crate::log::log(crate::log::Level::Warning, crate::log::Origin::Libmst, &why);
         });
+        crate::log::log(
+            crate::log::Level::Info,
+            crate::log::Origin::Libmst,
+            &format!("{} is gone: its tracks are muted until it is back", self.reopen.device_id()),
+        );
         loop {
             let mut st = self.state();
             if st.stopped {
@@ -341,6 +356,7 @@ impl Supervisor {
                     return false;
                 }
                 st.inner = Some(track);
+                drop(st);
                 crate::log::log(
                     crate::log::Level::Info,
                     crate::log::Origin::Libmst,
@@ -447,29 +463,10 @@ impl Sink for Relay {
 mod tests {
     use super::*;
     use crate::constraints::VideoConstraints;
-    use crate::source::fake::{FakeDevice, FakeInit, FakeMedia, FakeVideo, Pacing};
-    use crate::source::v4l2::CameraFormat;
+    use crate::source::fake::{FakeDevice, FakeInit};
 
     /// Only to tell a hang from slowness.
     const HANG: Duration = Duration::from_secs(30);
-
-    fn camera_init(name: &str) -> FakeInit {
-        FakeInit {
-            name: name.into(),
-            label: String::new(),
-            media: FakeMedia::Video(FakeVideo {
-                width: 32,
-                height: 16,
-                format: CameraFormat::Nv12,
-                stride: 0,
-                frame_rate: 25.0,
-                jpeg_frames: Vec::new(),
-            }),
-            pacing: Pacing::Lossless,
-            frame_count: 0,
-            faults: Vec::new(),
-        }
-    }
 
     fn supervisor_of(track: &Track) -> Arc<Supervisor> {
         let slot = SUPERVISORS.lock().unwrap();
@@ -492,7 +489,8 @@ mod tests {
 
     #[test]
     fn a_supervisor_looks_for_its_device_when_the_watcher_wakes_it_and_not_otherwise() {
-        let dev = FakeDevice::add(camera_init("re-wake")).unwrap();
+        let _turn = crate::device::watch::test_turn();
+        let dev = FakeDevice::add(FakeInit::camera("re-wake")).unwrap();
         let track =
             crate::source::v4l2::camera("fake:re-wake", &VideoConstraints::default(), &Default::default()).unwrap();
         // No timer to fall back on: only the watcher can bring the device back.
@@ -514,7 +512,7 @@ mod tests {
             wakes_now - wakes
         );
 
-        let back = FakeDevice::add(camera_init("re-wake")).unwrap();
+        let back = FakeDevice::add(FakeInit::camera("re-wake")).unwrap();
         wait_until("the re-added device to be taken", || !track.muted());
         assert!(counts(&s).1 > wakes_now, "woken by the watcher");
         track.stop();
@@ -523,7 +521,8 @@ mod tests {
 
     #[test]
     fn the_timeout_ends_the_track_without_waiting_for_a_wake() {
-        let dev = FakeDevice::add(camera_init("re-wake-timeout")).unwrap();
+        let _turn = crate::device::watch::test_turn();
+        let dev = FakeDevice::add(FakeInit::camera("re-wake-timeout")).unwrap();
         let track =
             crate::source::v4l2::camera("fake:re-wake-timeout", &VideoConstraints::default(), &Default::default())
                 .unwrap();

@@ -13,6 +13,15 @@
 //! device's menu has when set); whiteBalanceMode and focusMode from the booleans
 //! V4L2_CID_AUTO_WHITE_BALANCE and V4L2_CID_FOCUS_AUTO (1 "continuous", 0 "manual"). A control
 //! the device lacks, has disabled or makes read-only is absent.
+//!
+//! "single-shot" (focusMode and whiteBalanceMode) is V4L2's one-shot button,
+//! V4L2_CID_AUTO_FOCUS_START or V4L2_CID_DO_WHITE_BALANCE, pressed once the automatic control
+//! is off: the camera measures once and holds what it found. It is offered where the device
+//! has the button and a "manual" to press it in. A button has no state and the camera then
+//! reads as "manual", so settings report "single-shot" from the press until the mode is set
+//! otherwise or reads other than "manual"; asking again for the mode the settings report
+//! does not press it again. V4L2 has no one-shot exposure, and uvcvideo (nearly every USB
+//! webcam) maps neither button, so most cameras offer "manual" and "continuous" only.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
@@ -43,6 +52,12 @@ const VALUE_CIDS: [u32; 10] = [
 
 /// The V4L2 control behind each [`ModeControl`], in [`ModeControl::ALL`] order.
 const MODE_CIDS: [u32; 3] = [sys::V4L2_CID_EXPOSURE_AUTO, sys::V4L2_CID_AUTO_WHITE_BALANCE, sys::V4L2_CID_FOCUS_AUTO];
+
+/// The one-shot button of each [`ModeControl`], in [`ModeControl::ALL`] order, where V4L2 has
+/// one: "single-shot".
+const SHOT_CIDS: [Option<u32>; 3] = [None, Some(sys::V4L2_CID_DO_WHITE_BALANCE), Some(sys::V4L2_CID_AUTO_FOCUS_START)];
+
+const BUTTON: u32 = sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BUTTON;
 
 const EXPOSURE_AUTO: i64 = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_AUTO as i64;
 const EXPOSURE_MANUAL: i64 = sys::v4l2_exposure_auto_type_V4L2_EXPOSURE_MANUAL as i64;
@@ -93,7 +108,11 @@ impl ControlTable {
         let Some(c) = self.get(MODE_CIDS[m.index()]) else { return ModeSet::default() };
         let values: Vec<i64> =
             if c.kind == sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU { c.menu.clone() } else { vec![c.min, c.max] };
-        values.into_iter().filter_map(|v| self.mode_of(m, v)).fold(ModeSet::default(), ModeSet::with)
+        let modes = values.into_iter().filter_map(|v| self.mode_of(m, v)).fold(ModeSet::default(), ModeSet::with);
+        match SHOT_CIDS[m.index()].and_then(|id| self.get(id)) {
+            Some(_) if modes.contains(MeteringMode::Manual) => modes.with(MeteringMode::SingleShot),
+            _ => modes,
+        }
     }
 
     fn mode_of(&self, m: ModeControl, v: i64) -> Option<MeteringMode> {
@@ -117,6 +136,8 @@ impl ControlTable {
                 };
                 order.into_iter().find(|v| c.menu.contains(v))
             }
+            // A one-shot is pressed with the automatic control off.
+            _ if mode == MeteringMode::SingleShot => self.value_of(m, MeteringMode::Manual),
             _ => [0, 1].into_iter().find(|v| self.mode_of(m, *v) == Some(mode)),
         }
     }
@@ -151,11 +172,14 @@ impl ControlTable {
     }
 
     /// The writes that make the device what `chosen` says (its None members stay), modes first:
-    /// a camera takes a manual value only once its automatic mode is off.
+    /// a camera takes a manual value only once its automatic mode is off. "single-shot" is the
+    /// automatic control off, then its button pressed.
     pub fn writes(&self, chosen: &ControlSettings) -> Vec<(u32, i64)> {
-        let modes = ModeControl::ALL.into_iter().filter_map(|m| {
-            let v = self.value_of(m, chosen.modes[m.index()]?)?;
-            Some((MODE_CIDS[m.index()], v))
+        let modes = ModeControl::ALL.into_iter().flat_map(|m| {
+            let mode = chosen.modes[m.index()];
+            let off = mode.and_then(|mode| Some((MODE_CIDS[m.index()], self.value_of(m, mode)?)));
+            let press = SHOT_CIDS[m.index()].filter(|_| off.is_some() && mode == Some(MeteringMode::SingleShot));
+            off.into_iter().chain(press.map(|id| (id, 1)))
         });
         let values = Control::ALL
             .into_iter()
@@ -166,13 +190,65 @@ impl ControlTable {
 
 use super::ioctl;
 
+/// Whether libmst maps control `id` when it has type `kind` (a `V4L2_CTRL_TYPE_*`): a value
+/// is an integer or boolean, a mode a boolean or (exposure's) a menu, a one-shot a button.
+fn maps(id: u32, kind: u32) -> bool {
+    let is_mode = MODE_CIDS.contains(&id);
+    let is_shot = SHOT_CIDS.contains(&Some(id));
+    match kind {
+        sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER | sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER64 => {
+            VALUE_CIDS.contains(&id)
+        }
+        sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN => is_mode || VALUE_CIDS.contains(&id),
+        sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU => id == sys::V4L2_CID_EXPOSURE_AUTO,
+        BUTTON => is_shot,
+        _ => false,
+    }
+}
+
+impl ControlTable {
+    /// The table of a device that answers for `controls` (a fake camera's): those libmst
+    /// maps, as [`query`] keeps them.
+    pub(crate) fn of(controls: Vec<ControlInfo>) -> ControlTable {
+        ControlTable { controls: controls.into_iter().filter(|c| maps(c.id, c.kind)).collect() }
+    }
+}
+
+/// Where a camera's controls are read and written: a V4L2 node ([`read`], [`write`] on its
+/// fd), or a fake camera's model of a driver.
+pub(crate) trait ControlDevice: Send {
+    /// The current value of each control of `table` the device reads now.
+    fn read(&self, table: &ControlTable) -> Vec<(u32, i64)>;
+    /// Sets `values` in their order, as one VIDIOC_S_EXT_CTRLS. Err: the error and the
+    /// control the device blamed.
+    fn write(
+        &self,
+        table: &ControlTable,
+        values: &[(u32, i64)],
+    ) -> std::result::Result<(), (std::io::Error, Option<u32>)>;
+}
+
+impl ControlDevice for OwnedFd {
+    fn read(&self, table: &ControlTable) -> Vec<(u32, i64)> {
+        read(self.as_fd(), table)
+    }
+
+    fn write(
+        &self,
+        table: &ControlTable,
+        values: &[(u32, i64)],
+    ) -> std::result::Result<(), (std::io::Error, Option<u32>)> {
+        write(self.as_fd(), table, values)
+    }
+}
+
 /// The table of `fd`'s camera controls (VIDIOC_QUERY_EXT_CTRL on each, QUERYMENU on menus).
 /// A control the driver does not know (EINVAL) is absent, as is one that is disabled,
-/// read-only, or of a type other than integer, boolean or (for exposureMode) menu; a driver
+/// read-only, or of a type [`maps`] does not take; a driver
 /// without VIDIOC_QUERY_EXT_CTRL (ENOTTY) has none.
 pub(crate) fn query(fd: BorrowedFd<'_>) -> std::io::Result<ControlTable> {
     let mut table = ControlTable::default();
-    for id in VALUE_CIDS.into_iter().chain(MODE_CIDS) {
+    for id in VALUE_CIDS.into_iter().chain(MODE_CIDS).chain(SHOT_CIDS.into_iter().flatten()) {
         // SAFETY: a plain C struct; all zero is valid.
         let mut q: sys::v4l2_query_ext_ctrl = unsafe { std::mem::zeroed() };
         q.id = id;
@@ -185,14 +261,7 @@ pub(crate) fn query(fd: BorrowedFd<'_>) -> std::io::Result<ControlTable> {
         if q.flags & (sys::V4L2_CTRL_FLAG_DISABLED | sys::V4L2_CTRL_FLAG_READ_ONLY) != 0 {
             continue;
         }
-        let is_mode = MODE_CIDS.contains(&id);
-        let kind_ok = match q.type_ {
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER | sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER64 => !is_mode,
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_BOOLEAN => true,
-            sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_MENU => id == sys::V4L2_CID_EXPOSURE_AUTO,
-            _ => false,
-        };
-        if !kind_ok {
+        if !maps(id, q.type_) {
             continue;
         }
         let mut menu = Vec::new();
@@ -261,7 +330,8 @@ pub(crate) fn read(fd: BorrowedFd<'_>, table: &ControlTable) -> Vec<(u32, i64)> 
             }
         })
     };
-    table.controls.iter().filter_map(|c| Some((c.id, value(c)?))).collect()
+    // A button has no value (V4L2 refuses to read it).
+    table.controls.iter().filter(|c| c.kind != BUTTON).filter_map(|c| Some((c.id, value(c)?))).collect()
 }
 
 /// Sets `values` (controls of `table`) in one VIDIOC_S_EXT_CTRLS, in their order. Err: the
@@ -277,8 +347,8 @@ pub(crate) fn write(
 
 /// The spec's name of a V4L2 control of the table.
 fn name_of(id: u32) -> &'static str {
-    let value = VALUE_CIDS.iter().position(|c| *c == id).map(|i| Control::ALL[i].property().name());
-    let mode = MODE_CIDS.iter().position(|c| *c == id).map(|i| ModeControl::ALL[i].property().name());
+    let value = VALUE_CIDS.iter().position(|c| *c == id).map(|i| Control::ALL[i].name());
+    let mode = MODE_CIDS.iter().position(|c| *c == id).map(|i| ModeControl::ALL[i].name());
     value.or(mode).unwrap_or("a camera control")
 }
 
@@ -287,7 +357,7 @@ fn name_of(id: u32) -> &'static str {
 pub(crate) struct Controls {
     /// Closed when the camera's source ends, so the device is not held open (a driver cannot
     /// be unloaded while it is) by tracks that have ended but not been freed.
-    fd: Mutex<Option<OwnedFd>>,
+    fd: Mutex<Option<Box<dyn ControlDevice>>>,
     /// What messages call the device: `V4L2 device "v4l2:platform:vivid-000:0"`.
     device: String,
     table: ControlTable,
@@ -295,6 +365,9 @@ pub(crate) struct Controls {
     /// The controls an applyConstraints has constrained: what a reacquired session of the
     /// device is given back.
     set: Mutex<Constrained>,
+    /// The mode controls (in [`ModeControl::ALL`] order) whose one-shot was pressed and that
+    /// have read "manual" since: "single-shot" in settings.
+    shots: Mutex<[bool; 3]>,
 }
 
 /// Which controls (in [`Control::ALL`] and [`ModeControl::ALL`] order) have been constrained.
@@ -318,8 +391,62 @@ impl Controls {
             .map_err(|e| io("opening for its controls", e))?;
         let fd = OwnedFd::from(file);
         let table = query(fd.as_fd()).map_err(|e| io("VIDIOC_QUERY_EXT_CTRL", e))?;
-        let current = Mutex::new(table.settings(&read(fd.as_fd(), &table)));
-        Ok(Controls { fd: Mutex::new(Some(fd)), device, table, current, set: Mutex::default() })
+        Ok(Controls::with(Box::new(fd), device, table))
+    }
+
+    /// The controls `table` of `dev`, read now; `device` is what messages call it.
+    pub(crate) fn with(dev: Box<dyn ControlDevice>, device: String, table: ControlTable) -> Controls {
+        let current = Mutex::new(table.settings(&dev.read(&table)));
+        Controls { fd: Mutex::new(Some(dev)), device, table, current, set: Mutex::default(), shots: Mutex::default() }
+    }
+
+    /// The device's values now, and its settings: a mode whose one-shot was pressed is
+    /// "single-shot" while it reads "manual".
+    fn read(&self, dev: &dyn ControlDevice) -> (Vec<(u32, i64)>, ControlSettings) {
+        let values = dev.read(&self.table);
+        let mut s = self.table.settings(&values);
+        let mut shots = self.shots.lock().unwrap_or_else(|p| p.into_inner());
+        for m in ModeControl::ALL {
+            let (shot, mode) = (&mut shots[m.index()], &mut s.modes[m.index()]);
+            *shot &= *mode == Some(MeteringMode::Manual);
+            if *shot {
+                *mode = Some(MeteringMode::SingleShot);
+            }
+        }
+        (values, s)
+    }
+
+    /// Writes `chosen`'s members that differ from `current`, the device's values `values`
+    /// (so a one-shot is pressed only when the mode is not "single-shot" already), notes the
+    /// one-shots pressed, and reads the settings back into `current`.
+    fn write(
+        &self,
+        dev: &dyn ControlDevice,
+        chosen: &ControlSettings,
+        values: &[(u32, i64)],
+        current: &mut ControlSettings,
+    ) -> Result<()> {
+        let mut changes = *chosen;
+        for m in ModeControl::ALL {
+            if changes.modes[m.index()] == current.modes[m.index()] {
+                changes.modes[m.index()] = None;
+            }
+        }
+        let writes: Vec<_> = self.table.writes(&changes).into_iter().filter(|w| !values.contains(w)).collect();
+        let written = dev.write(&self.table, &writes);
+        if written.is_ok() {
+            let mut shots = self.shots.lock().unwrap_or_else(|p| p.into_inner());
+            for m in ModeControl::ALL {
+                if let Some(mode) = changes.modes[m.index()] {
+                    shots[m.index()] = mode == MeteringMode::SingleShot;
+                }
+            }
+        }
+        *current = self.read(dev).1;
+        written.map_err(|(e, id)| -> Error {
+            let name = id.map_or("camera controls", name_of);
+            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
+        })
     }
 
     /// Releases the device: settings keep their last values, applyConstraints still checks
@@ -339,35 +466,31 @@ impl Controls {
     }
 
     /// SelectSettings over the device's values, then one VIDIOC_S_EXT_CTRLS for what it
-    /// chose, then the values read back. On Overconstrained (naming the control) nothing is
-    /// written. Errors: Overconstrained; Io naming the control the driver refused (the
-    /// driver's own check comes first, so usually nothing changed then either).
+    /// chose (modes first: a value constrained with its mode left unconstrained sets the mode
+    /// to "manual" too, see [`ControlCapabilities::select`]), then the values read back. On
+    /// Overconstrained (naming the control) nothing is written. Errors: Overconstrained; Io
+    /// naming the control the driver refused (the driver's own check comes first, so usually
+    /// nothing changed then either).
     pub(crate) fn apply(&self, c: &ControlConstraints) -> Result<()> {
         if c.is_empty() {
             return Ok(());
         }
         let fd = self.fd.lock().unwrap_or_else(|p| p.into_inner());
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(fd) = fd.as_ref().map(|f| f.as_fd()) else {
+        let Some(fd) = fd.as_deref() else {
             return self.table.capabilities().select(c, &current, &self.device).map(drop);
         };
-        let values = read(fd, &self.table);
-        *current = self.table.settings(&values);
+        let values;
+        (values, *current) = self.read(fd);
         let chosen = self.table.capabilities().select(c, &current, &self.device)?;
-        let writes: Vec<_> =
-            self.table.writes(&chosen).into_iter().filter(|(id, v)| values.iter().all(|w| w != &(*id, *v))).collect();
-        let written = write(fd, &self.table, &writes);
-        *current = self.table.settings(&read(fd, &self.table));
-        written.map_err(|(e, id)| -> Error {
-            let name = id.map_or("camera controls", name_of);
-            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
-        })?;
+        self.write(fd, &chosen, &values, &mut current)?;
         let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
         for ctl in Control::ALL {
             set.values[ctl.index()] |= !c.values[ctl.index()].is_empty();
         }
+        // A mode a value's constraint set to "manual" was set too: the value holds only in it.
         for m in ModeControl::ALL {
-            set.modes[m.index()] |= c.modes[m.index()] != Default::default();
+            set.modes[m.index()] |= c.modes[m.index()] != Default::default() || chosen.modes[m.index()].is_some();
         }
         Ok(())
     }
@@ -380,12 +503,14 @@ impl Controls {
         let then = earlier.settings();
         let was_set = *earlier.set.lock().unwrap_or_else(|p| p.into_inner());
         let fd = self.fd.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(fd) = fd.as_ref().map(|f| f.as_fd()) else { return Ok(()) };
+        let Some(fd) = fd.as_deref() else { return Ok(()) };
         let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
         let mut chosen = ControlSettings::default();
         for ctl in Control::ALL {
             let i = ctl.index();
-            if was_set.values[i] && !set.values[i] {
+            // A value its automatic mode moved is the camera's, not the application's.
+            let automatic = ctl.mode().and_then(|m| then.modes[m.index()]).is_some_and(|m| m != MeteringMode::Manual);
+            if was_set.values[i] && !set.values[i] && !automatic {
                 chosen.values[i] = then.values[i];
                 set.values[i] = true;
             }
@@ -397,12 +522,10 @@ impl Controls {
                 set.modes[i] = true;
             }
         }
-        let written = write(fd, &self.table, &self.table.writes(&chosen));
-        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = self.table.settings(&read(fd, &self.table));
-        written.map_err(|(e, id)| -> Error {
-            let name = id.map_or("camera controls", name_of);
-            super::error(&self.device, &format!("VIDIOC_S_EXT_CTRLS ({name})"), &e)
-        })
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let values;
+        (values, *current) = self.read(fd);
+        self.write(fd, &chosen, &values, &mut current)
     }
 }
 
@@ -477,6 +600,34 @@ mod tests {
     }
 
     #[test]
+    fn single_shot_is_the_button_pressed_with_the_automatic_control_off() {
+        let mut t = webcam();
+        let button = |id| ControlInfo { id, kind: BUTTON, min: 0, max: 0, step: 0, menu: vec![] };
+        t.controls.push(button(sys::V4L2_CID_DO_WHITE_BALANCE));
+        // A focus button without the focus mode control has nothing to press it in.
+        t.controls.push(button(sys::V4L2_CID_AUTO_FOCUS_START));
+        let caps = t.capabilities();
+        let all =
+            ModeSet::default().with(MeteringMode::Manual).with(MeteringMode::SingleShot).with(MeteringMode::Continuous);
+        assert_eq!(caps.modes[ModeControl::WhiteBalance.index()], all);
+        assert!(!caps.modes[ModeControl::Exposure.index()].contains(MeteringMode::SingleShot));
+        assert!(caps.modes[ModeControl::Focus.index()].is_empty());
+        let mut chosen = ControlSettings::default();
+        chosen.modes[ModeControl::WhiteBalance.index()] = Some(MeteringMode::SingleShot);
+        assert_eq!(t.writes(&chosen), vec![(sys::V4L2_CID_AUTO_WHITE_BALANCE, 0), (sys::V4L2_CID_DO_WHITE_BALANCE, 1)]);
+        // A button is neither a value nor a mode of the settings.
+        let s = t.settings(&[(sys::V4L2_CID_AUTO_WHITE_BALANCE, 0), (sys::V4L2_CID_DO_WHITE_BALANCE, 1)]);
+        assert_eq!(s.modes[ModeControl::WhiteBalance.index()], Some(MeteringMode::Manual));
+        // Only buttons V4L2 defines as one-shots, and only as buttons, are kept.
+        let table = ControlTable::of(vec![
+            button(sys::V4L2_CID_EXPOSURE_AUTO),
+            ControlInfo { kind: sys::v4l2_ctrl_type_V4L2_CTRL_TYPE_INTEGER, ..button(sys::V4L2_CID_DO_WHITE_BALANCE) },
+            button(sys::V4L2_CID_AUTO_FOCUS_START),
+        ]);
+        assert_eq!(table.controls, vec![button(sys::V4L2_CID_AUTO_FOCUS_START)]);
+    }
+
+    #[test]
     fn manual_exposure_is_written_before_its_time() {
         let t = webcam();
         let now = t.settings(&[
@@ -487,6 +638,14 @@ mod tests {
         c.values[Control::ExposureTime.index()] = ConstrainRange { ideal: Some(333.0), ..Default::default() };
         c.modes[ModeControl::Exposure.index()] = ConstrainMode { exact: Some(MeteringMode::Manual), ideal: None };
         let chosen = t.capabilities().select(&c, &now, "the webcam").unwrap();
+        assert_eq!(
+            t.writes(&chosen),
+            vec![(sys::V4L2_CID_EXPOSURE_AUTO, EXPOSURE_MANUAL), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 333)]
+        );
+        // The time alone turns the automatic exposure off first.
+        let mut alone = ControlConstraints::default();
+        alone.values[Control::ExposureTime.index()] = c.values[Control::ExposureTime.index()];
+        let chosen = t.capabilities().select(&alone, &now, "the webcam").unwrap();
         assert_eq!(
             t.writes(&chosen),
             vec![(sys::V4L2_CID_EXPOSURE_AUTO, EXPOSURE_MANUAL), (sys::V4L2_CID_EXPOSURE_ABSOLUTE, 333)]
