@@ -638,6 +638,12 @@ static void frame_rows(void) {
     TRY(C_ZERO, "`out_layout`->struct_size 0", mst_frame_get_dmabuf(vframe, OUT(int32_t), OUTSZ(MstPlaneLayouts, 0)));
     TRY(C_HUGE, "`out_layout`->struct_size UINT32_MAX",
         mst_frame_get_dmabuf(vframe, OUT(int32_t), OUTSZ(MstPlaneLayouts, UINT32_MAX)));
+    begin(g, "mst_frame_get_dmabuf_plane");
+    HANDLE_CASES("frame", MstFrame, stale_frame, vtrack, mst_frame_get_dmabuf_plane(H, 0, OUT(int32_t), OUT(MstPlaneLayout)));
+    TRY(C_NULL, "`out_fd`", mst_frame_get_dmabuf_plane(vframe, 0, NULL, OUT(MstPlaneLayout)));
+    TRY(C_NULL, "`out_layout`", mst_frame_get_dmabuf_plane(vframe, 0, OUT(int32_t), NULL));
+    TRY(C_WRONG_KIND, "`frame` (audio)", mst_frame_get_dmabuf_plane(aframe, 0, OUT(int32_t), OUT(MstPlaneLayout)));
+    TRY(C_HUGE, "`plane` UINT32_MAX", mst_frame_get_dmabuf_plane(vframe, UINT32_MAX, OUT(int32_t), OUT(MstPlaneLayout)));
 
     begin(g, "mst_frame_get_video_plane");
     HANDLE_CASES("frame", MstFrame, stale_frame, vtrack,

@@ -977,6 +977,12 @@ typedef struct MstCameraStats {
    * queues, readers, sinks); the log warns when capture ends with some open.
    */
   uint64_t held;
+  /**
+   * Since 1.3: driver buffers the driver refused to take back (VIDIOC_QBUF failed while
+   * the device was there), each logged: out of the capture ring for good. Fewer frames are
+   * lent then; when none is left, the track ends (MST_END_REASON_ERROR).
+   */
+  uint64_t lost_buffers;
 } MstCameraStats;
 
 /**
@@ -2224,7 +2230,8 @@ MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVide
  * A camera frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
  * Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
  * buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
- * driver exports its buffers: VIDIOC_EXPBUF) and where each plane is in it (offset, stride;
+ * driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
+ * DMA-BUFs: see mst_frame_get_dmabuf_plane()) and where each plane is in it (offset, stride;
  * `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *
@@ -2236,12 +2243,35 @@ MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVide
  * Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
  * (not a frame handle, or `out_layout->struct_size` not a size of MstPlaneLayouts),
  * MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
- * (its pixels are not a DMA-BUF).
+ * (its pixels are not one DMA-BUF).
  * Spec: none (libmst extension; since 1.3).
  */
 MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
                                int32_t *out_fd,
                                struct MstPlaneLayouts *out_layout);
+
+/**
+ * One plane of a camera frame's pixels as a DMA-BUF, for GPU import of frames whose planes
+ * are separate DMA-BUFs (NM12 and YM12 capture, delivered as NV12 and I420): the fd of the
+ * DMA-BUF plane `plane` is in, and where the plane is in it (offset, stride). Every frame
+ * mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane.
+ * Other frames have none (MST_ERR_UNSUPPORTED).
+ *
+ * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
+ * stays owned by libmst and open while `frame` (or any clone of its media) is: dup() it to
+ * keep it longer, never close it. The buffer is the camera's: read it only.
+ * Thread safety: any thread.
+ * Blocking: no.
+ * Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
+ * (not a frame handle, or `plane` not below the format's number of planes),
+ * MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
+ * (its pixels are not DMA-BUFs).
+ * Spec: none (libmst extension; since 1.3).
+ */
+MstStatus mst_frame_get_dmabuf_plane(const struct MstFrame *frame,
+                                     uint32_t plane,
+                                     int32_t *out_fd,
+                                     struct MstPlaneLayout *out_layout);
 
 /**
  * New video frame holding a copy of `data`, repacked tightly in a pooled buffer.

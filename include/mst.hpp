@@ -220,6 +220,14 @@ public:
     detail::check(status, "mst_frame_get_dmabuf");
     return true;
   }
+  // One plane's DMA-BUF and where the plane is in it (libmst 1.3): for frames whose planes are
+  // separate DMA-BUFs (NM12 / YM12 capture) as for one-buffer ones; false when not DMA-BUFs.
+  bool dmabuf_plane(std::uint32_t plane, std::int32_t &fd, MstPlaneLayout &layout) const {
+    MstStatus status = mst_frame_get_dmabuf_plane(get(), plane, &fd, &layout);
+    if (status == MST_ERR_UNSUPPORTED) return false;
+    detail::check(status, "mst_frame_get_dmabuf_plane");
+    return true;
+  }
   MstAudioDataInfo audio_info() const {
     auto info = init<MstAudioDataInfo>();
     detail::check(mst_frame_get_audio_info(get(), &info), "mst_frame_get_audio_info");

@@ -1059,6 +1059,7 @@ mod tests {
             duration: None,
             layout: [PlaneLayout::default(); 4],
             capture_sequence: None,
+            received: None,
             color_space: crate::frame::VideoColorSpace::REC709,
             chroma_siting: crate::frame::ChromaSiting::Center,
         }

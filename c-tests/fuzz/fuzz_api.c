@@ -2811,6 +2811,10 @@ static void op_frame_color_space(In *in) {
     MstPlaneLayouts dl = MST_STRUCT_INIT(MstPlaneLayouts);
     st = CHK(mst_frame_get_dmabuf((const MstFrame *)f.v, &fd, &dl), S_UNSUP | S_HANDLE | S_TYPE);
     ENSURE(fd == -1, "mst_frame_get_dmabuf wrote an fd with %s", mst_status_str(st));
+    MstPlaneLayout pl = {0, 0};
+    st = CHK(mst_frame_get_dmabuf_plane((const MstFrame *)f.v, (uint32_t)f.slot % 5, &fd, &pl),
+             S_UNSUP | S_HANDLE | S_TYPE);
+    ENSURE(fd == -1, "mst_frame_get_dmabuf_plane wrote an fd with %s", mst_status_str(st));
     Pick t = pick(in, T_TRACK);
     MstCameraStats cam = MST_STRUCT_INIT(MstCameraStats);
     st = CHK(mst_track_get_camera_stats((const MstTrack *)t.v, &cam), S_HANDLE | S_TYPE);

@@ -179,6 +179,9 @@ def test_only_camera_frames_have_a_dmabuf():
     with mst.Track.test_pattern(width=64, height=48) as track, mst.Processor(track) as proc:
         with proc.read(timeout=5) as frame:
             assert frame.dmabuf is None
+            assert frame.dmabuf_planes is None
             frame.close()
             with pytest.raises(mst.Error):
                 frame.dmabuf
+            with pytest.raises(mst.Error):
+                frame.dmabuf_planes

@@ -111,6 +111,10 @@ pub struct MstCameraStats {
     /// Since 1.3: frames over the camera's driver buffers open now (held by processors'
     /// queues, readers, sinks); the log warns when capture ends with some open.
     pub held: u64,
+    /// Since 1.3: driver buffers the driver refused to take back (VIDIOC_QBUF failed while
+    /// the device was there), each logged: out of the capture ring for good. Fewer frames are
+    /// lent then; when none is left, the track ends (MST_END_REASON_ERROR).
+    pub lost_buffers: u64,
 }
 
 /// The capture counters of the camera source behind `track` (shared by its clones).
@@ -137,6 +141,7 @@ pub extern "C" fn mst_track_get_camera_stats(track: *const MstTrack, out: *mut M
             zero_copy: s.zero_copy,
             over_budget: s.over_budget,
             held: s.held,
+            lost_buffers: s.lost_buffers,
         });
         Ok(())
     })

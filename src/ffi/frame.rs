@@ -456,7 +456,8 @@ pub extern "C" fn mst_frame_get_color_space(frame: *const MstFrame, out: *mut Ms
 /// A camera frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
 /// Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
 /// buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
-/// driver exports its buffers: VIDIOC_EXPBUF) and where each plane is in it (offset, stride;
+/// driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
+/// DMA-BUFs: see mst_frame_get_dmabuf_plane()) and where each plane is in it (offset, stride;
 /// `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
 /// Other frames have none (MST_ERR_UNSUPPORTED).
 ///
@@ -468,7 +469,7 @@ pub extern "C" fn mst_frame_get_color_space(frame: *const MstFrame, out: *mut Ms
 /// Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
 /// (not a frame handle, or `out_layout->struct_size` not a size of MstPlaneLayouts),
 /// MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
-/// (its pixels are not a DMA-BUF).
+/// (its pixels are not one DMA-BUF).
 /// Spec: none (libmst extension; since 1.3).
 #[no_mangle]
 pub extern "C" fn mst_frame_get_dmabuf(
@@ -487,12 +488,67 @@ pub extern "C" fn mst_frame_get_dmabuf(
                 "this frame's pixels are not a DMA-BUF (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
             )
         })?;
+        if !d.single() {
+            return Err(err!(
+                Unsupported,
+                "this frame's planes are separate DMA-BUFs, one per plane (NM12 or YM12 capture), not one"
+            ));
+        }
         let mut planes = [MstPlaneLayout::default(); 4];
         for (p, l) in planes.iter_mut().zip(&d.layout[..d.planes]) {
             *p = MstPlaneLayout { offset: l.offset, stride: l.stride };
         }
         *out_fd = d.fd;
         out_layout.write(MstPlaneLayouts { struct_size: 0, count: d.planes as u32, planes });
+        Ok(())
+    })
+}
+
+/// One plane of a camera frame's pixels as a DMA-BUF, for GPU import of frames whose planes
+/// are separate DMA-BUFs (NM12 and YM12 capture, delivered as NV12 and I420): the fd of the
+/// DMA-BUF plane `plane` is in, and where the plane is in it (offset, stride). Every frame
+/// mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane.
+/// Other frames have none (MST_ERR_UNSUPPORTED).
+///
+/// Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
+/// stays owned by libmst and open while `frame` (or any clone of its media) is: dup() it to
+/// keep it longer, never close it. The buffer is the camera's: read it only.
+/// Thread safety: any thread.
+/// Blocking: no.
+/// Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
+/// (not a frame handle, or `plane` not below the format's number of planes),
+/// MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
+/// (its pixels are not DMA-BUFs).
+/// Spec: none (libmst extension; since 1.3).
+#[no_mangle]
+pub extern "C" fn mst_frame_get_dmabuf_plane(
+    frame: *const MstFrame,
+    plane: u32,
+    out_fd: *mut i32,
+    out_layout: *mut MstPlaneLayout,
+) -> MstStatus {
+    ffi_call!({
+        let out_fd = out!(out_fd, "out_fd");
+        let out_layout = out!(out_layout, "out_layout");
+        let f = get(frame)?;
+        let v = f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
+        let planes = v.format.planes().len();
+        if plane as usize >= planes {
+            return Err(err!(
+                InvalidArg,
+                "`plane` {plane} is not a plane of this {:?} frame ({planes} planes)",
+                v.format
+            ));
+        }
+        let d = f.dmabuf().ok_or_else(|| {
+            err!(
+                Unsupported,
+                "this frame's pixels are not DMA-BUFs (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
+            )
+        })?;
+        let l = d.layout[plane as usize];
+        *out_fd = d.fds[plane as usize];
+        *out_layout = MstPlaneLayout { offset: l.offset, stride: l.stride };
         Ok(())
     })
 }
@@ -1156,4 +1212,4 @@ symver!(
 );
 
 symver!(version "MST_1.2": mst_frame_get_color_space);
-symver!(version "MST_1.3": mst_frame_get_dmabuf);
+symver!(version "MST_1.3": mst_frame_get_dmabuf, mst_frame_get_dmabuf_plane);

@@ -32,17 +32,33 @@ pub trait ExternalMemory: Send + Sync {
     fn dmabuf(&self) -> Option<std::os::fd::RawFd> {
         None
     }
+    /// The DMA-BUF holding byte `offset` of `bytes()` and where that byte is in it: for memory
+    /// over several DMA-BUFs (a camera's separate planes); by default `dmabuf()` at `offset`.
+    fn dmabuf_at(&self, offset: usize) -> Option<(std::os::fd::RawFd, usize)> {
+        self.dmabuf().map(|fd| (fd, offset))
+    }
 }
 
-/// A video frame's pixels as a DMA-BUF, for GPU import (EGL_EXT_image_dma_buf_import,
-/// Vulkan's VK_EXT_external_memory_dma_buf): the frame's planes are at `layout[i]` (offset,
-/// stride) in `fd`, for the format's planes.
+/// A video frame's pixels as DMA-BUFs, for GPU import (EGL_EXT_image_dma_buf_import,
+/// Vulkan's VK_EXT_external_memory_dma_buf): the frame's plane i is at `layout[i]` (offset,
+/// stride) in `fds[i]`, for the format's planes. A frame in one buffer has one fd (`fd`, in
+/// every `fds[i]`); one whose planes are separate driver buffers (NM12, YM12) has one per plane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dmabuf {
-    /// Borrowed: valid while the frame is open (dup() it to keep it longer).
+    /// Plane 0's. Borrowed, as all of them: valid while the frame is open (dup() it to keep it
+    /// longer).
     pub fd: std::os::fd::RawFd,
     pub planes: usize,
     pub layout: [PlaneLayout; 4],
+    /// Per plane, the DMA-BUF `layout[i]` is in (-1 past `planes`).
+    pub fds: [std::os::fd::RawFd; 4],
+}
+
+impl Dmabuf {
+    /// Whether every plane is in the one DMA-BUF `fd`.
+    pub fn single(&self) -> bool {
+        self.fds[..self.planes].iter().all(|&f| f == self.fd)
+    }
 }
 
 /// A media buffer: pooled bytes, external memory, or pixels made on first access.
@@ -241,6 +257,11 @@ pub struct VideoMeta {
     /// are frames the device or libmst dropped), kept by crops, scales and disabled tracks'
     /// black frames; None for frames not captured from a device.
     pub capture_sequence: Option<u64>,
+    /// When libmst took the frame from its device: CLOCK_MONOTONIC µs as the capture thread's
+    /// VIDIOC_DQBUF returned (`timestamp` is the driver's capture time, which a driver may set
+    /// ahead of that). Now minus this is how long the frame has been in libmst. Kept by crops,
+    /// scales and black frames; None for frames not captured from a V4L2 device.
+    pub received: Option<i64>,
     /// WebCodecs' `colorSpace`: how the samples map to colours. Kept by crops, scales and
     /// black frames; YUV -> RGB conversions read the matrix and range from it.
     pub color_space: VideoColorSpace,
@@ -493,6 +514,7 @@ impl VideoFrameInit {
             duration: self.duration,
             layout: planes,
             capture_sequence: None,
+            received: None,
             color_space: self.color_space.unwrap_or_else(|| VideoColorSpace::default_for(self.format)),
             chroma_siting: ChromaSiting::Center,
         })
@@ -672,8 +694,13 @@ impl Frame {
     /// the driver exported (VIDIOC_EXPBUF); None for every other frame (audio included).
     pub fn dmabuf(&self) -> Option<Dmabuf> {
         let v = self.video()?;
-        let fd = self.0.storage.as_ref()?.external.as_ref()?.dmabuf()?;
-        Some(Dmabuf { fd, planes: v.format.planes().len(), layout: v.layout })
+        let ext = self.0.storage.as_ref()?.external.as_ref()?;
+        let planes = v.format.planes().len();
+        let (mut fds, mut layout) = ([-1; 4], v.layout);
+        for (fd, l) in fds.iter_mut().zip(layout.iter_mut()).take(planes) {
+            (*fd, l.offset) = ext.dmabuf_at(l.offset)?;
+        }
+        Some(Dmabuf { fd: fds[0], planes, layout, fds })
     }
 
     pub fn video(&self) -> Option<&VideoMeta> {
@@ -703,6 +730,7 @@ impl Frame {
         check_rect(v.format, crop, v.coded_width, v.coded_height, "scale source")?;
         let (layout, size, mut meta) = packed_meta(v.format, width, height, v.timestamp, v.duration)?;
         meta.capture_sequence = v.capture_sequence;
+        meta.received = v.received;
         meta.color_space = v.color_space;
         meta.chroma_siting = v.chroma_siting;
         let storage = if src.is_wrapped() {
@@ -885,6 +913,7 @@ impl Frame {
     pub(crate) fn black(like: &VideoMeta, width: u32, height: u32) -> Result<Frame> {
         let (layout, size, mut meta) = packed_meta(like.format, width, height, like.timestamp, like.duration)?;
         meta.capture_sequence = like.capture_sequence;
+        meta.received = like.received;
         meta.color_space = like.color_space;
         meta.chroma_siting = like.chroma_siting;
         let full = like.color_space.yuv_encoding().full_range;

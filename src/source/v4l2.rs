@@ -12,8 +12,11 @@
 //! open's), then the capture thread owns the stream. It waits in poll() on the node and a stop
 //! eventfd, so `stop` is honoured within one frame, the first one included.
 //!
-//! Zero-copy: a format a frame carries as it is (NV12, YU12 as I420, XR24 / AR24 / XB24 / AB24
-//! as BGRX / BGRA / RGBX / RGBA) is delivered over the driver's mmap'd buffer, which goes back
+//! Zero-copy: a format a frame carries as it is (NV12 and NM12 as NV12, YU12 and YM12 as I420,
+//! XR24 / AR24 / XB24 / AB24 as BGRX / BGRA / RGBX / RGBA) is delivered over the driver's mmap'd
+//! buffer (NM12's and YM12's buffer planes are mapped back to back into one reserved range, so
+//! a frame is the span over them, each plane where it lies; such a frame has no DMA-BUF, its
+//! planes being separate ones), which goes back
 //! to the driver (VIDIOC_QBUF, on the thread that closes it) when the last frame over it
 //! closes; nothing is copied ([`CameraStats::zero_copy`]). Such a camera asks for 8 buffers and
 //! lends all but 2 at most ([`ZERO_COPY_BUDGET`]), so capture never stalls: while consumers
@@ -22,8 +25,12 @@
 //! lent frame closes (streaming stops at once when the track ends). [`CameraStats::held`]
 //! counts the frames open over its buffers; when capture ends with some still open, a warning
 //! through the log (`crate::log`) says how many, and who holds its open frames from the
-//! source's ledger (`crate::frame::ledger`: per processor or sink). Every other format
-//! (YUYV, UYVY, RGB24, MJPEG, NM12, YM12) is copied, converted or decoded ([`Converter`]) into
+//! source's ledger (`crate::frame::ledger`: per processor or sink). A buffer the driver
+//! refuses to take back (VIDIOC_QBUF failing while the node is there) is out of the ring for
+//! good ([`CameraStats::lost_buffers`], logged): it comes out of the budget first, so the driver
+//! keeps its reserve, and the track ends (`EndReason::Error`, logged) when no buffer is left
+//! rather than waiting for frames that cannot come. Every other format
+//! (YUYV, UYVY, RGB24, MJPEG) is copied, converted or decoded ([`Converter`]) into
 //! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
 //! Drop (STREAMOFF, unmap, REQBUFS 0) never panics, whatever the node answers.
@@ -167,6 +174,21 @@ impl CameraFormat {
         }
     }
 
+    /// Whether a frame can be the driver's buffer as it is (zero-copy capture).
+    pub(crate) fn lendable(self) -> bool {
+        matches!(
+            self,
+            CameraFormat::Nv12
+                | CameraFormat::Nv12m
+                | CameraFormat::Yu12
+                | CameraFormat::Yu12m
+                | CameraFormat::Bgrx
+                | CameraFormat::Bgra
+                | CameraFormat::Rgbx
+                | CameraFormat::Rgba
+        )
+    }
+
     /// Buffer planes a frame of this format comes in (V4L2's num_planes).
     pub(crate) fn buffer_planes(self) -> usize {
         match self {
@@ -232,6 +254,10 @@ pub struct CameraStats {
     /// Frames over driver buffers that are open now (held by consumers: processors' queues,
     /// readers, sinks), this source's ledger; the log reports them when capture ends.
     pub held: u64,
+    /// Driver buffers that could not be handed back to the driver (VIDIOC_QBUF failed, the
+    /// node still there): out of the capture ring for good, each logged. Frames are lent
+    /// only while enough others remain; when none is left the track ends (Error).
+    pub lost_buffers: u64,
 }
 
 /// Shared with the fake camera ([`crate::source::fake`]), so its stats are the same counters.
@@ -244,6 +270,7 @@ pub(crate) struct Counters {
     zero_copy: AtomicU64,
     over_budget: AtomicU64,
     held: AtomicU64,
+    lost_buffers: AtomicU64,
 }
 
 /// The capture counters of `track`'s source (summed over the sessions of a reacquired device,
@@ -257,6 +284,7 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
         zero_copy: c.zero_copy.load(Ordering::Relaxed),
         over_budget: c.over_budget.load(Ordering::Relaxed),
         held: c.held.load(Ordering::Relaxed),
+        lost_buffers: c.lost_buffers.load(Ordering::Relaxed),
     });
     each.reduce(|a, b| CameraStats {
         frames: a.frames + b.frames,
@@ -267,6 +295,7 @@ pub fn camera_stats(track: &Track) -> Option<CameraStats> {
         over_budget: a.over_budget + b.over_budget,
         // A lost session's lent frames may still be open: they are held all the same.
         held: a.held + b.held,
+        lost_buffers: a.lost_buffers + b.lost_buffers,
     })
 }
 
@@ -395,7 +424,8 @@ pub fn camera_modes(device_id: &str) -> Result<Vec<CameraMode>> {
 /// chooses and sets its native mode and starts capturing on a thread ("mst-v4l2-capture").
 /// The track delivers frames in the WebCodecs format of the mode's ([`CameraFormat::delivered`]),
 /// timestamped with the buffer's CLOCK_MONOTONIC capture time in microseconds and carrying the
-/// V4L2 sequence number (`VideoMeta::capture_sequence`); its constraints are `constraints`
+/// V4L2 sequence number (`VideoMeta::capture_sequence`) and the time libmst dequeued it
+/// (`VideoMeta::received`); its constraints are `constraints`
 /// (crop-and-scale and decimation from the native mode).
 ///
 /// Errors: NoDevice (unknown id, no camera), Busy, Overconstrained (naming width, height,
@@ -474,13 +504,14 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
 
     // Buffers mapped and queued, streaming started: what fails here fails the open.
     let dev = Arc::new(dev);
-    let as_is = converter.as_is().and_then(|(init, needed)| {
+    let count = if mode.format.lendable() { ZERO_COPY_BUFFERS } else { BUFFERS };
+    let mut stream = Stream::mmap(&dev, t, count)?;
+    let as_is = stream.plane_starts().and_then(|starts| {
+        let (init, needed, plane_bytes) = converter.as_is(&starts)?;
         let meta = init.validate(needed).ok()?;
         let (color_space, chroma_siting) = converter.color;
-        Some((VideoMeta { color_space, chroma_siting, ..meta }, needed))
+        Some((VideoMeta { color_space, chroma_siting, ..meta }, needed, plane_bytes))
     });
-    let count = if as_is.is_some() { ZERO_COPY_BUFFERS } else { BUFFERS };
-    let mut stream = Stream::mmap(&dev, t, count)?;
     if as_is.is_some() {
         // Best effort: frames without a DMA-BUF are frames all the same.
         stream.export();
@@ -528,14 +559,41 @@ impl Lender {
         self.stream.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A lent buffer's last frame closed: back to the driver while streaming. A QBUF that fails
-    /// is the capture thread's to notice (DQBUF fails or poll reports the node gone).
+    /// A lent buffer's last frame closed: back to the driver while streaming.
     fn give_back(&self, index: u32) {
         let mut s = self.lock();
         self.counters.held.fetch_sub(1, Ordering::Relaxed);
         if !self.stopped.load(Ordering::Relaxed) {
-            let _ = s.queue(index, &[], 0);
+            self.requeue(&mut s, index);
         }
+    }
+
+    /// Hands buffer `index` back to the driver (VIDIOC_QBUF). One the driver refuses while the
+    /// node is there is lost to the capture ring: counted and logged, and the capture thread
+    /// lends fewer and ends the track when none is left ([`Lender::usable`]). A node that went
+    /// away is the capture thread's to notice (DQBUF fails or poll reports it gone).
+    fn requeue(&self, s: &mut Stream, index: u32) {
+        let Err(e) = s.queue(index, &[], 0) else { return };
+        // EINVAL and EIO are also what a refused buffer gets: ask the node whether it is there.
+        if e.raw_os_error() == Some(libc::ENODEV) || !s.present() {
+            return;
+        }
+        let lost = self.counters.lost_buffers.fetch_add(1, Ordering::Relaxed) + 1;
+        crate::log::log(
+            crate::log::Level::Warning,
+            crate::log::Origin::Libmst,
+            &format!(
+                "{}: driver buffer {index} could not be queued back (VIDIOC_QBUF: {e}); it is out of the capture \
+                 ring: {lost} of {} buffers lost",
+                s.who(),
+                s.count()
+            ),
+        );
+    }
+
+    /// Driver buffers still in the capture ring (neither lost nor the driver's for good).
+    fn usable(&self, s: &Stream) -> usize {
+        s.count().saturating_sub(self.counters.lost_buffers.load(Ordering::Relaxed) as usize)
     }
 
     /// STREAMOFF now (the driver gives every buffer back); lent buffers stay mapped until their
@@ -554,9 +612,13 @@ struct Lent {
     index: u32,
     ptr: *const u8,
     len: usize,
-    /// The buffer's DMA-BUF, owned by the lender's stream (-1: none).
-    dmabuf: std::os::fd::RawFd,
+    /// The DMA-BUF of each buffer plane and where that plane starts in the bytes, owned by the
+    /// lender's stream ([`NO_DMABUFS`]: none).
+    dmabufs: Dmabufs,
 }
+
+type Dmabufs = [(std::os::fd::RawFd, usize); 3];
+const NO_DMABUFS: Dmabufs = [(-1, 0); 3];
 
 /// The boxes are reused, so lending allocates nothing per frame once warm.
 static SPARE_LENT: SpareBoxes<Lent> = SpareBoxes::new(64);
@@ -568,15 +630,15 @@ unsafe impl Send for Lent {}
 unsafe impl Sync for Lent {}
 
 impl Lent {
-    fn new(lender: &Arc<Lender>, index: u32, data: &[u8], dmabuf: Option<std::os::fd::RawFd>) -> Box<Lent> {
+    fn new(lender: &Arc<Lender>, index: u32, data: &[u8], dmabufs: Dmabufs) -> Box<Lent> {
         lender.counters.held.fetch_add(1, Ordering::Relaxed);
-        let (ptr, len, dmabuf) = (data.as_ptr(), data.len(), dmabuf.unwrap_or(-1));
+        let (ptr, len) = (data.as_ptr(), data.len());
         match SPARE_LENT.take() {
             Some(mut b) => {
-                (b.lender, b.index, b.ptr, b.len, b.dmabuf) = (Some(lender.clone()), index, ptr, len, dmabuf);
+                (b.lender, b.index, b.ptr, b.len, b.dmabufs) = (Some(lender.clone()), index, ptr, len, dmabufs);
                 b
             }
-            None => Box::new(Lent { lender: Some(lender.clone()), index, ptr, len, dmabuf }),
+            None => Box::new(Lent { lender: Some(lender.clone()), index, ptr, len, dmabufs }),
         }
     }
 }
@@ -589,15 +651,22 @@ impl ExternalMemory for Lent {
     }
 
     fn dmabuf(&self) -> Option<std::os::fd::RawFd> {
-        // Open while the lender (its stream) is: held until recycle or drop.
-        (self.dmabuf >= 0).then_some(self.dmabuf)
+        // Open while the lender (its stream) is: held until recycle or drop. One fd only for
+        // a buffer of one plane.
+        let [(fd, _), (next, _), _] = self.dmabufs;
+        (fd >= 0 && next < 0).then_some(fd)
+    }
+
+    fn dmabuf_at(&self, offset: usize) -> Option<(std::os::fd::RawFd, usize)> {
+        let &(fd, start) = self.dmabufs.iter().take_while(|&&(fd, start)| fd >= 0 && start <= offset).last()?;
+        Some((fd, offset - start))
     }
 
     fn recycle(mut self: Box<Self>) {
         if let Some(l) = self.lender.take() {
             l.give_back(self.index);
         }
-        (self.ptr, self.len, self.dmabuf) = (std::ptr::null(), 0, -1);
+        (self.ptr, self.len, self.dmabufs) = (std::ptr::null(), 0, NO_DMABUFS);
         SPARE_LENT.give(self);
     }
 }
@@ -634,9 +703,10 @@ struct Capture {
     t: BufType,
     lender: Arc<Lender>,
     /// For a format delivered as it is, the frames' metadata, validated once against the bytes
-    /// a buffer must hold (the second value): per frame only its timestamp, duration and
-    /// sequence change, so nothing is validated or allocated per frame.
-    as_is: Option<(VideoMeta, usize)>,
+    /// a buffer must hold (the second value: the span over its planes; the third: per buffer
+    /// plane): per frame only its timestamp, duration and sequence change, so nothing is
+    /// validated or allocated per frame.
+    as_is: Option<(VideoMeta, usize, [usize; 3])>,
     /// Buffers that may be lent at once.
     budget: usize,
     mode: CameraMode,
@@ -651,11 +721,14 @@ pub(crate) struct Buffers {
     counters: Arc<Counters>,
     last_ts: i64,
     last_seq: Option<u32>,
+    /// When the buffer being handled was dequeued (the frames' `received`); None for a driver
+    /// that does not say (the fake camera).
+    received: Option<i64>,
 }
 
 impl Buffers {
     pub(crate) fn new(converter: Converter, counters: Arc<Counters>) -> Buffers {
-        Buffers { converter, counters, last_ts: i64::MIN, last_seq: None }
+        Buffers { converter, counters, last_ts: i64::MIN, last_seq: None, received: None }
     }
 
     /// Buffers of another mode from now on (a driver whose format changed).
@@ -689,7 +762,11 @@ impl Buffers {
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
         let Some(ts) = self.begin(seq, erroneous, ts) else { return Ok(()) };
-        let frame = self.converter.frame_planes(planes, ts, Some(duration), Some(seq as u64));
+        let received = self.received;
+        let frame = self
+            .converter
+            .frame_planes(planes, ts, Some(duration), Some(seq as u64))
+            .map(|f| f.map(|f| if received.is_some() { f.with_meta(|v| v.received = received) } else { f }));
         self.deliver(core, frame, seq, ts)
     }
 
@@ -929,14 +1006,17 @@ impl Converter {
         Ok(decoded.then(|| self.described(frame, capture_sequence)))
     }
 
-    /// For a format a frame carries as it is (NV12, YU12 as I420, the 32-bit RGB orders), the
-    /// description of frames over the driver's buffer: the planes where the driver puts them
-    /// (the chroma after the luma, at its stride or half of it), and the bytes they span
-    /// (every row at its full stride, as WebCodecs counts). None for formats that are
-    /// converted or decoded, and for NM12 / YM12 (a frame's planes share one buffer).
-    pub(crate) fn as_is(&self) -> Option<(VideoFrameInit, usize)> {
+    /// For a format a frame carries as it is (NV12, NM12, YU12 and YM12 as I420, the 32-bit
+    /// RGB orders), the description of frames over the driver's buffer: the planes where the
+    /// driver puts them (the chroma after the luma, at its stride or half of it; for NM12 and
+    /// YM12, at `starts`, where each buffer plane begins in the span the frame is over:
+    /// [`crate::v4l2::Stream::plane_starts`]), the bytes they span (every row at its full
+    /// stride, as WebCodecs counts), and the bytes each buffer plane must hold. None for
+    /// formats that are converted or decoded, and for NM12 / YM12 without a start per plane.
+    pub(crate) fn as_is(&self, starts: &[usize]) -> Option<(VideoFrameInit, usize, [usize; 3])> {
         let (s, h) = (self.stride, self.height as usize);
         let (cw, ch) = ((self.width as usize).div_ceil(2), h.div_ceil(2));
+        let cs = self.chroma_strides;
         let (layout, needed) = match self.format {
             CameraFormat::Nv12 => {
                 let layout =
@@ -955,7 +1035,25 @@ impl Converter {
             CameraFormat::Bgrx | CameraFormat::Bgra | CameraFormat::Rgbx | CameraFormat::Rgba => {
                 (vec![PlaneLayout { offset: 0, stride: s }], s * h)
             }
+            CameraFormat::Nv12m if starts.len() == 2 && starts[1] >= s * h => {
+                let layout =
+                    vec![PlaneLayout { offset: 0, stride: s }, PlaneLayout { offset: starts[1], stride: cs[0] }];
+                (layout, starts[1] + cs[0] * ch)
+            }
+            CameraFormat::Yu12m if starts.len() == 3 && starts[1] >= s * h && starts[2] >= starts[1] + cs[0] * ch => {
+                let layout = vec![
+                    PlaneLayout { offset: 0, stride: s },
+                    PlaneLayout { offset: starts[1], stride: cs[0] },
+                    PlaneLayout { offset: starts[2], stride: cs[1] },
+                ];
+                (layout, starts[2] + cs[1] * ch)
+            }
             _ => return None,
+        };
+        let plane_bytes = match self.format {
+            CameraFormat::Nv12m => [s * h, cs[0] * ch, 0],
+            CameraFormat::Yu12m => [s * h, cs[0] * ch, cs[1] * ch],
+            _ => [needed, 0, 0],
         };
         let init = VideoFrameInit {
             format: self.format.delivered(),
@@ -968,7 +1066,7 @@ impl Converter {
             display_size: None,
             color_space: None,
         };
-        Some((init, needed))
+        Some((init, needed, plane_bytes))
     }
 
     /// `frame` with the capture sequence and the driver's colour.
@@ -1143,7 +1241,23 @@ impl Capture {
             if stop.is_raised() {
                 return None;
             }
-            let dequeued = self.lender.lock().dequeue();
+            let (dequeued, usable) = {
+                let mut s = self.lender.lock();
+                let usable = self.lender.usable(&s);
+                (s.dequeue(), usable)
+            };
+            if usable == 0 {
+                // Every buffer failed to go back: nothing can be captured into any more.
+                crate::log::log(
+                    crate::log::Level::Error,
+                    crate::log::Origin::Libmst,
+                    &format!(
+                        "{}: every driver buffer was refused when queued back (VIDIOC_QBUF); capture ends",
+                        self.dev.who()
+                    ),
+                );
+                return Some(EndReason::Error);
+            }
             let d = match dequeued {
                 Ok(Some(d)) => d,
                 // Not under the stream's lock: frames closing on other threads take it.
@@ -1154,9 +1268,14 @@ impl Capture {
                 },
                 Err(e) => return Some(read_failed(&e)),
             };
-            let ts = d.timestamp.unwrap_or_else(monotonic_us);
-            let lend = self.as_is.is_some() && d.planes == 1 && !d.erroneous();
-            let delivered = if lend && self.lender.counters.held.load(Ordering::Relaxed) < self.budget as u64 {
+            let received = monotonic_us();
+            self.buffers.received = Some(received);
+            let ts = d.timestamp.unwrap_or(received);
+            let lend = self.as_is.is_some() && d.planes == self.mode.format.buffer_planes() && !d.erroneous();
+            // Buffers lost to the ring come out of the budget first, so that the driver keeps
+            // its reserve and capture goes on.
+            let budget = self.budget.min(usable.saturating_sub(DRIVER_RESERVE));
+            let delivered = if lend && self.lender.counters.held.load(Ordering::Relaxed) < budget as u64 {
                 self.lend(core, &d, ts, duration)
             } else {
                 if lend {
@@ -1178,21 +1297,45 @@ impl Capture {
         ts: i64,
         duration: i64,
     ) -> std::result::Result<(), Option<EndReason>> {
-        let (meta, needed) = self.as_is.expect("a format delivered as it is");
+        let (meta, needed, plane_bytes) = self.as_is.expect("a format delivered as it is");
         let memory = {
             let s = self.lender.lock();
-            let data = s.data(d, 0).unwrap_or(&[]);
-            if data.len() < needed {
-                // Short: the copy path drops it (counted) and queues the buffer back.
+            let whole = |p: usize| d.data[p].0 == 0 && s.data(d, p).is_some_and(|b| b.len() >= plane_bytes[p]);
+            let span = if d.planes == 1 {
+                s.data(d, 0).filter(|b| b.len() >= needed).map(|b| &b[..needed])
+            } else if (0..d.planes).all(whole) {
+                s.span(d.index, needed)
+            } else {
+                None
+            };
+            let Some(span) = span else {
+                // Short, or its planes elsewhere: the copy path copies it or drops it (counted)
+                // and queues the buffer back.
                 drop(s);
                 return self.copy(core, d, ts, duration);
+            };
+            // Each buffer plane's DMA-BUF and where it starts in the span (separate planes are
+            // the frame's planes), or none when one is missing or the data is not at its start.
+            let mut dmabufs = NO_DMABUFS;
+            for (p, slot) in dmabufs.iter_mut().enumerate().take(d.planes) {
+                match s.dmabuf(d.index, p) {
+                    Some(fd) if d.data[p].0 == 0 => *slot = (fd, if p == 0 { 0 } else { meta.layout[p].offset }),
+                    _ => {
+                        dmabufs = NO_DMABUFS;
+                        break;
+                    }
+                }
             }
-            let dmabuf = s.dmabuf(d.index).filter(|_| d.data[0].0 == 0);
-            Lent::new(&self.lender, d.index, &data[..needed], dmabuf)
+            Lent::new(&self.lender, d.index, span, dmabufs)
         };
         let Some(ts) = self.buffers.begin(d.sequence, false, ts) else { return Ok(()) };
-        let meta =
-            VideoMeta { timestamp: ts, duration: Some(duration), capture_sequence: Some(d.sequence as u64), ..meta };
+        let meta = VideoMeta {
+            timestamp: ts,
+            duration: Some(duration),
+            capture_sequence: Some(d.sequence as u64),
+            received: self.buffers.received,
+            ..meta
+        };
         self.buffers.counters.zero_copy.fetch_add(1, Ordering::Relaxed);
         let frame = Frame::wrap_validated(FrameMeta::Video(meta), memory);
         self.buffers.deliver(core, Ok(Some(frame)), d.sequence, ts)
@@ -1227,9 +1370,7 @@ impl Capture {
             _ => &[][..],
         });
         let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
-        if let Err(e) = self.lender.lock().queue(d.index, &[], 0) {
-            return Err(Some(read_failed(&e)));
-        }
+        self.lender.requeue(&mut self.lender.lock(), d.index);
         delivered
     }
 }
@@ -1366,13 +1507,40 @@ mod tests {
     #[test]
     fn formats_delivered_as_they_are_span_what_webcodecs_counts() {
         for (format, stride) in [(CameraFormat::Nv12, 64), (CameraFormat::Yu12, 64), (CameraFormat::Bgrx, 256)] {
-            let (init, needed) = Converter::new(format, 60, 30, stride).unwrap().as_is().unwrap();
+            let (init, needed, planes) = Converter::new(format, 60, 30, stride).unwrap().as_is(&[0]).unwrap();
+            assert!(format.lendable());
+            assert_eq!(planes, [needed, 0, 0]);
             assert!(init.validate(needed).is_ok(), "{format:?}");
             assert!(init.validate(needed - 1).is_err(), "{format:?}: {needed} is more than the layout needs");
         }
-        // Converted or decoded formats, and separate-plane ones, are copied.
-        for format in [CameraFormat::Yuyv, CameraFormat::Rgb24, CameraFormat::Nv12m, CameraFormat::Yu12m] {
-            assert!(Converter::new(format, 60, 30, 0).unwrap().as_is().is_none(), "{format:?}");
+        // Separate planes: each where its buffer plane starts in the span (a page apart here),
+        // at the stride the driver set.
+        let mut c = Converter::new(CameraFormat::Nv12m, 60, 30, 64).unwrap();
+        c.set_chroma_strides(&[128]).unwrap();
+        let (init, needed, planes) = c.as_is(&[0, 4096]).unwrap();
+        assert_eq!(
+            init.layout.as_deref(),
+            Some(&[PlaneLayout { offset: 0, stride: 64 }, PlaneLayout { offset: 4096, stride: 128 }][..])
+        );
+        assert_eq!((needed, planes), (4096 + 128 * 15, [64 * 30, 128 * 15, 0]));
+        assert!(init.validate(needed).is_ok() && init.validate(needed - 1).is_err());
+        let mut c = Converter::new(CameraFormat::Yu12m, 60, 30, 64).unwrap();
+        c.set_chroma_strides(&[32, 48]).unwrap();
+        let (init, needed, planes) = c.as_is(&[0, 4096, 8192]).unwrap();
+        assert_eq!(
+            init.layout.as_ref().map(|l| l.iter().map(|p| (p.offset, p.stride)).collect::<Vec<_>>()),
+            Some(vec![(0, 64), (4096, 32), (8192, 48)])
+        );
+        assert_eq!((needed, planes), (8192 + 48 * 15, [64 * 30, 32 * 15, 48 * 15]));
+        assert!(init.validate(needed).is_ok() && init.validate(needed - 1).is_err());
+        // Without a start per plane, or with planes that would overlap, they are copied.
+        assert!(c.as_is(&[0]).is_none());
+        assert!(c.as_is(&[0, 64 * 30 - 1, 8192]).is_none());
+        assert!(c.as_is(&[0, 4096, 4096 + 32 * 15 - 1]).is_none());
+        // Converted or decoded formats are copied.
+        for format in [CameraFormat::Yuyv, CameraFormat::Rgb24] {
+            assert!(!format.lendable());
+            assert!(Converter::new(format, 60, 30, 0).unwrap().as_is(&[0]).is_none(), "{format:?}");
         }
     }
 

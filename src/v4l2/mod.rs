@@ -570,8 +570,8 @@ pub(crate) struct Stream {
     dev: Arc<Device>,
     t: BufType,
     bufs: Vec<Vec<Mapping>>,
-    /// Each buffer's first plane as a DMA-BUF ([`Stream::export`]), where the driver exports.
-    dmabufs: Vec<Option<OwnedFd>>,
+    /// Each plane of each buffer as a DMA-BUF ([`Stream::export`]), where the driver exports.
+    dmabufs: Vec<Vec<OwnedFd>>,
     queued: Vec<bool>,
     streaming: bool,
 }
@@ -606,23 +606,37 @@ impl Stream {
                 vec![(unsafe { b.m.offset }, b.length)]
             };
             let mut maps = Vec::with_capacity(parts.len());
+            // Planes in separate buffers are mapped one after the other into one reserved
+            // range (each at a page boundary), so that a frame can be one span over them.
+            let reserved = if parts.len() > 1 { reserve(&parts) } else { None };
+            let mut at = reserved.map(|(base, _)| base);
             for (offset, len) in parts {
-                // SAFETY: maps the plane the driver just described; unmapped in Drop.
+                let (hint, flags) = match at {
+                    Some(p) => (p as *mut c_void, libc::MAP_SHARED | libc::MAP_FIXED),
+                    None => (std::ptr::null_mut(), libc::MAP_SHARED),
+                };
+                // SAFETY: maps the plane the driver just described, where nothing else is (a
+                // fresh mapping, or the part of the range reserved for it); unmapped in Drop.
                 let ptr = unsafe {
                     libc::mmap(
-                        std::ptr::null_mut(),
+                        hint,
                         len as usize,
                         libc::PROT_READ | libc::PROT_WRITE,
-                        libc::MAP_SHARED,
+                        flags,
                         dev.raw_fd(),
                         offset as libc::off_t,
                     )
                 };
                 if ptr == libc::MAP_FAILED {
                     let e = io::Error::last_os_error();
+                    if let (Some(p), Some((base, total))) = (at, reserved) {
+                        // SAFETY: the rest of the range reserved above, which nothing uses.
+                        unsafe { libc::munmap(p as *mut c_void, total - (p - base)) };
+                    }
                     s.bufs.push(maps);
                     return Err(dev.error("mmap", &e));
                 }
+                at = at.map(|p| p + page_round(len as usize));
                 maps.push(Mapping { ptr: ptr as *mut u8, len: len as usize });
             }
             s.bufs.push(maps);
@@ -645,38 +659,92 @@ impl Stream {
         b
     }
 
-    /// VIDIOC_EXPBUF of every buffer's first plane (read-only, close-on-exec), for frames to
+    /// VIDIOC_EXPBUF of every plane of every buffer (read-only, close-on-exec), for frames to
     /// hand out for GPU import; false (nothing exported) when the driver cannot.
     pub(crate) fn export(&mut self) -> bool {
-        let mut fds = Vec::with_capacity(self.bufs.len());
-        for index in 0..self.bufs.len() as u32 {
-            // SAFETY: a plain C struct; all-zero is valid.
-            let mut e: sys::v4l2_exportbuffer = unsafe { std::mem::zeroed() };
-            e.type_ = self.t.raw();
-            e.index = index;
-            e.flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u32;
-            if self.dev.ioctl(vidioc::VIDIOC_EXPBUF, &mut e).is_err() || e.fd < 0 {
-                return false;
+        let mut all = Vec::with_capacity(self.bufs.len());
+        for (index, maps) in self.bufs.iter().enumerate() {
+            let mut fds = Vec::with_capacity(maps.len());
+            for plane in 0..maps.len() as u32 {
+                // SAFETY: a plain C struct; all-zero is valid.
+                let mut e: sys::v4l2_exportbuffer = unsafe { std::mem::zeroed() };
+                e.type_ = self.t.raw();
+                e.index = index as u32;
+                e.plane = plane;
+                e.flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u32;
+                if self.dev.ioctl(vidioc::VIDIOC_EXPBUF, &mut e).is_err() || e.fd < 0 {
+                    return false;
+                }
+                // SAFETY: a fresh fd the driver just made for us.
+                fds.push(unsafe { OwnedFd::from_raw_fd(e.fd) });
             }
-            // SAFETY: a fresh fd the driver just made for us.
-            fds.push(Some(unsafe { OwnedFd::from_raw_fd(e.fd) }));
+            all.push(fds);
         }
-        self.dmabufs = fds;
+        self.dmabufs = all;
         true
     }
 
-    /// The DMA-BUF of buffer `index`'s first plane, if exported.
-    pub(crate) fn dmabuf(&self, index: u32) -> Option<RawFd> {
-        self.dmabufs.get(index as usize)?.as_ref().map(|f| f.as_raw_fd())
+    /// The DMA-BUF of plane `plane` of buffer `index`, if exported.
+    pub(crate) fn dmabuf(&self, index: u32, plane: usize) -> Option<RawFd> {
+        self.dmabufs.get(index as usize)?.get(plane).map(|f| f.as_raw_fd())
     }
 
     pub(crate) fn count(&self) -> usize {
         self.bufs.len()
     }
 
+    /// The device, for messages.
+    pub(crate) fn who(&self) -> &str {
+        self.dev.who()
+    }
+
+    /// Whether the node still answers (VIDIOC_QUERYCAP): tells a buffer the driver refused
+    /// from a node that went away, which answer QBUF with the same errnos ([`lost`]).
+    pub(crate) fn present(&self) -> bool {
+        self.dev.querycap().is_ok()
+    }
+
     /// Planes per buffer.
     pub(crate) fn planes(&self) -> usize {
         self.bufs.first().map_or(0, |b| b.len())
+    }
+
+    /// Where each plane of a buffer starts from the first plane's start, when every buffer's
+    /// planes are mapped as one span ([`Stream::span`]): \[0] for single-plane buffers; None
+    /// for planes mapped apart.
+    pub(crate) fn plane_starts(&self) -> Option<Vec<usize>> {
+        let starts = |maps: &Vec<Mapping>| -> Option<Vec<usize>> {
+            let base = maps.first()?.ptr as usize;
+            let mut end = base;
+            let mut v = Vec::with_capacity(maps.len());
+            for m in maps {
+                if m.ptr as usize != end {
+                    return None;
+                }
+                v.push(m.ptr as usize - base);
+                end = m.ptr as usize + page_round(m.len);
+            }
+            Some(v)
+        };
+        let first = starts(self.bufs.first()?)?;
+        self.bufs.iter().all(|b| starts(b).as_ref() == Some(&first)).then_some(first)
+    }
+
+    /// The first `len` bytes of buffer `index`'s planes mapped as one span ([`Stream::plane_starts`]);
+    /// None while the driver owns the buffer, or for a span shorter than `len`.
+    pub(crate) fn span(&self, index: u32, len: usize) -> Option<&[u8]> {
+        let i = index as usize;
+        if *self.queued.get(i)? {
+            return None;
+        }
+        let maps = self.bufs.get(i)?;
+        let (first, last) = (maps.first()?, maps.last()?);
+        if (last.ptr as usize + last.len) < first.ptr as usize + len {
+            return None;
+        }
+        // SAFETY: `plane_starts` found the planes back to back (page-rounded), so the range is
+        // mapped; the driver does not write it while dequeued.
+        Some(unsafe { std::slice::from_raw_parts(first.ptr, len) })
     }
 
     /// The bytes of plane `plane` of buffer `index` (its whole mapping); None while the driver
@@ -814,6 +882,24 @@ impl Stream {
     pub(crate) fn free_buffer(&self) -> Option<u32> {
         self.queued.iter().position(|q| !q).map(|i| i as u32)
     }
+}
+
+/// `len` rounded up to whole pages (what an mmap of `len` bytes takes).
+fn page_round(len: usize) -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = (unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).max(4096) as usize;
+    len.div_ceil(page) * page
+}
+
+/// An inaccessible range of address space for the planes `parts` (offset, length) one after
+/// the other, each at a page boundary: (its start, its length); None when there is none.
+fn reserve(parts: &[(u32, u32)]) -> Option<(usize, usize)> {
+    let total: usize = parts.iter().map(|&(_, len)| page_round(len as usize)).sum();
+    // SAFETY: an anonymous PROT_NONE mapping; the planes are mapped over it with MAP_FIXED.
+    let p = unsafe {
+        libc::mmap(std::ptr::null_mut(), total, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+    };
+    (p != libc::MAP_FAILED).then_some((p as usize, total))
 }
 
 fn zeroed_plane() -> sys::v4l2_plane {

@@ -202,6 +202,7 @@ class MstCameraStats(_Sized):
         ("zero_copy", C.c_uint64),
         ("over_budget", C.c_uint64),
         ("held", C.c_uint64),
+        ("lost_buffers", C.c_uint64),
     ]
 
 
@@ -601,6 +602,7 @@ FUNCTIONS = {
     "mst_file_sink_free": (C.c_int32, [C.c_void_p]),
     "mst_frame_get_color_space": (C.c_int32, [C.c_void_p, C.POINTER(MstVideoColorSpace)]),
     "mst_frame_get_dmabuf": (C.c_int32, [C.c_void_p, C.POINTER(C.c_int32), C.POINTER(MstPlaneLayouts)]),
+    "mst_frame_get_dmabuf_plane": (C.c_int32, [C.c_void_p, C.c_uint32, C.POINTER(C.c_int32), C.POINTER(MstPlaneLayout)]),
     "mst_frame_create_video": (C.c_int32, [C.POINTER(MstVideoFrameInit), C.c_void_p, C.c_size_t, C.POINTER(C.c_void_p)]),
     "mst_frame_wrap_video": (C.c_int32, [C.POINTER(MstVideoFrameInit), C.c_void_p, C.c_size_t, C.c_void_p, C.c_void_p, C.POINTER(C.c_void_p)]),
     "mst_frame_create_audio": (C.c_int32, [C.POINTER(MstAudioDataInit), C.c_void_p, C.c_size_t, C.POINTER(C.c_void_p)]),

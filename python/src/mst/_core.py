@@ -273,6 +273,22 @@ class VideoFrame(Frame):
             return None
         return fd.value, [(p.offset, p.stride) for p in layout.planes[:layout.count]]
 
+    @property
+    def dmabuf_planes(self):
+        """The frame's pixels as DMA-BUFs, one (fd, offset, stride) per plane: for frames whose
+        planes are separate DMA-BUFs (NM12 / YM12 capture) as for one-buffer ones (the same fd
+        for every plane); None when they are not DMA-BUFs. The fds stay libmst's, open while
+        the frame is."""
+        out = []
+        for plane in range(len(_planes_geometry(_name(PIXEL_FORMATS, self.info.format), 2, 2))):
+            fd, layout = C.c_int32(-1), _abi.MstPlaneLayout()
+            try:
+                call("mst_frame_get_dmabuf_plane", self, C.c_uint32(plane), C.byref(fd), C.byref(layout))
+            except Unsupported:
+                return None
+            out.append((fd.value, layout.offset, layout.stride))
+        return out
+
     def planes(self):
         """Zero-copy, read-only numpy views of the coded planes, each (rows, row_bytes) uint8
         with the plane's stride (NV12's UV plane and packed RGB are (rows, columns, 2 or 4)).
@@ -787,7 +803,7 @@ class Track(_Handle):
     @property
     def camera_stats(self):
         """A camera track's capture counters: last_sequence, frames, dropped, out_of_order,
-        zero_copy, over_budget, held (mst.WrongType on another track)."""
+        zero_copy, over_budget, held, lost_buffers (mst.WrongType on another track)."""
         out = _abi.MstCameraStats()
         call("mst_track_get_camera_stats", self, C.byref(out))
         return Stats.of(out)
