@@ -335,8 +335,13 @@ impl History {
         'segments: while i + 1 < jpeg.len() {
             // The next marker, as libjpeg finds it: past other bytes (damage, or a scan's
             // data), stuffed zeros, fill bytes and, after a scan, restart markers.
+            if jpeg[i] != 0xFF {
+                // A scan's data: on to its next 0xFF at once (a frame's scan is most of it).
+                i += find_ff(&jpeg[i..]).unwrap_or(jpeg.len() - i);
+                continue;
+            }
             let m = jpeg[i + 1];
-            if jpeg[i] != 0xFF || m == 0x00 || m == 0xFF || (scans > 0 && (0xD0..=0xD7).contains(&m)) {
+            if m == 0x00 || m == 0xFF || (scans > 0 && (0xD0..=0xD7).contains(&m)) {
                 i += 1;
                 continue;
             }
@@ -1120,20 +1125,14 @@ fn be16(b: &[u8], i: usize) -> Option<usize> {
     Some(usize::from(*b.get(i)?) << 8 | usize::from(*b.get(i + 1)?))
 }
 
-/// Offset of the first 0xFF byte of `b`, 8 bytes a step (the scan data has one every few
-/// hundred bytes: stuffing and restart markers; scan.rs's unstuffing).
+/// Offset of the first 0xFF byte of `b`: the scan data has one every few hundred bytes
+/// (stuffing and restart markers), found by libc's memchr, which reads 32 or 64 bytes a step
+/// (scan.rs's unstuffing; the table history's walk over the scan to the markers after it).
 pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
-    let mut chunks = b.chunks_exact(8);
-    for (n, c) in chunks.by_ref().enumerate() {
-        // A byte of !x is zero where x has 0xFF; the lowest one is flagged exactly.
-        let x = !u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        let t = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-        if t != 0 {
-            return Some(8 * n + (t.trailing_zeros() / 8) as usize);
-        }
-    }
-    let done = b.len() - chunks.remainder().len();
-    chunks.remainder().iter().position(|&c| c == 0xFF).map(|p| done + p)
+    // SAFETY: memchr reads at most b.len() bytes from b's start; the result, when not NULL,
+    // points into b.
+    let p = unsafe { libc::memchr(b.as_ptr().cast(), 0xFF, b.len()) };
+    (!p.is_null()).then(|| p as usize - b.as_ptr() as usize)
 }
 
 /// Where the parts of a single-scan baseline YCbCr 4:2:2 or 4:2:0 `w` x `h` frame are.
