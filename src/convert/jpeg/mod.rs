@@ -874,6 +874,7 @@ impl Decoder {
     /// Errors: InvalidArg (`dst` not I420), Io (not a JPEG, a size other than `dst`'s, or data the
     /// decoder gave up on), Unsupported (4:1:1 and other rare subsamplings).
     pub fn decode_i420(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
+        self.prewake(dst);
         if self.history.update(jpeg, false) == 0 {
             return self.decode_i420_complete(jpeg, dst);
         }
@@ -891,9 +892,18 @@ impl Decoder {
     /// [`Decoder::decode_i420`] of a frame its stream has completed with the tables it leaves
     /// out ([`Decoder::stream_tables`]): this decoder's own history is not used.
     pub(crate) fn decode_i420_complete(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
+        self.prewake(dst);
         let r = self.decode_any(jpeg, dst);
         self.account();
         r
+    }
+
+    /// Wakes the helper thread to spin while this frame's header and scan are prepared, when
+    /// the frame is one [`Decoder::decode_strips`] may split (see parallel.rs's module doc).
+    fn prewake(&self, dst: &ImageMut) {
+        if self.strips() && dst.width * dst.height >= SPLIT_MIN_PIXELS {
+            super::parallel::prewake();
+        }
     }
 
     fn decode_any(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
