@@ -293,7 +293,8 @@ impl<'a> Reader<'a> {
         let mut q = 1;
         let mut k = 1usize;
         while k < 64 {
-            if self.n < 32 {
+            // A fast entry needs LOOK bits; the slow path refills for its own.
+            if self.n < LOOK {
                 self.refill();
             }
             let f = ac.fast_ac[self.peek(LOOK)];
@@ -308,6 +309,9 @@ impl<'a> Reader<'a> {
                 q += 1;
                 k += 1;
                 continue;
+            }
+            if self.n < 32 {
+                self.refill();
             }
             let rs = u32::from(self.symbol(ac)?);
             let (run, size) = (rs >> 4, rs & 15);
