@@ -5,6 +5,12 @@
 //! decode (benches/kernels.rs, the floor row), and this decoder is also faster than it (codes
 //! and values of up to 10 bits in one table read).
 //!
+//! On one thread ([`Stream`]) each MCU is decoded as libjpeg asks for it, straight into its
+//! blocks. Split over two, the coefficients are stored (packed) by both threads first: the
+//! bottom thread's DC values are right only once the top thread has decoded up to where the
+//! bottom one started, so the IDCT of the bottom half follows the Huffman decode of both
+//! (and the top half's with it: one hand-over, halves of equal work).
+//!
 //! With restart markers the scan splits at the marker nearest its middle: each restart
 //! interval starts at a byte with DC predictors 0 ([`decode_intervals`]).
 //!
@@ -593,7 +599,7 @@ impl Stream<'_> {
         if self.bad || self.next >= self.mcus {
             return false;
         }
-        if self.interval > 0 && self.next > 0 && self.next % self.interval == 0 {
+        if self.interval > 0 && self.next > 0 && self.next.is_multiple_of(self.interval) {
             // A new interval: the last one must end right before its marker; this one starts
             // after it, at a byte, with DC predictors 0.
             let to = self.markers[self.next / self.interval - 1];
