@@ -1037,6 +1037,41 @@ pub(crate) mod tests {
         assert!(longest < 20, "the top thread went {longest} MCUs past the middle");
     }
 
+    /// One thread's stream hands libjpeg the serial decode's blocks, MCU by MCU, none past the
+    /// last, and finds the end clean; with a byte more before EOI every MCU still decodes, but
+    /// the end is not clean (the caller then decodes the frame with libjpeg alone).
+    #[test]
+    fn the_stream_gives_the_serial_decode_and_checks_the_end() {
+        for (sub, luma) in [(1, 2), (2, 4)] {
+            let (jpeg, at, mcus) = frame(320, 240, sub);
+            let t = standard_tables(luma);
+            let scan = &jpeg[at..];
+            let reference = serial(scan, &t, mcus);
+            let mut s = Scratch::default();
+            let n = 64 * (luma + 2);
+            let mut st = stream(scan, &t, mcus, 0, &mut s).expect("a clean scan");
+            for (i, m) in reference.iter().enumerate() {
+                let mut b = [0i16; 64 * BLOCKS_MAX];
+                assert!(st.mcu(&mut b[..n]), "MCU {i}");
+                assert!(b == *m, "MCU {i} differs");
+            }
+            assert!(!st.mcu(&mut [0; 64 * BLOCKS_MAX][..n]), "an MCU past the last");
+            assert!(st.finish());
+            assert_eq!(&scan[scan.len() - 2..], [0xFF, 0xD9]);
+            let mut longer = scan.to_vec();
+            longer.insert(scan.len() - 2, 0);
+            let mut st = stream(&longer, &t, mcus, 0, &mut s).expect("a scan");
+            for i in 0..mcus {
+                assert!(st.mcu(&mut [0; 64 * BLOCKS_MAX][..n]), "MCU {i}");
+            }
+            assert!(!st.finish(), "a whole byte before EOI");
+            // Restart markers without a restart interval: not taken.
+            let mut marked = scan.to_vec();
+            marked.splice(scan.len() / 2..scan.len() / 2, [0xFF, 0xD0]);
+            assert!(stream(&marked, &t, mcus, 0, &mut s).is_none());
+        }
+    }
+
     /// Data made so that a decode from any bit fails an MCU later (the standard tables would
     /// need luck; these make it certain): the bottom thread gives up once it has decoded its
     /// share in vain, instead of an MCU per bit of its share.
