@@ -335,8 +335,13 @@ impl History {
         'segments: while i + 1 < jpeg.len() {
             // The next marker, as libjpeg finds it: past other bytes (damage, or a scan's
             // data), stuffed zeros, fill bytes and, after a scan, restart markers.
+            if jpeg[i] != 0xFF {
+                // A scan's data: on to its next 0xFF at once (a frame's scan is most of it).
+                i += find_ff(&jpeg[i..]).unwrap_or(jpeg.len() - i);
+                continue;
+            }
             let m = jpeg[i + 1];
-            if jpeg[i] != 0xFF || m == 0x00 || m == 0xFF || (scans > 0 && (0xD0..=0xD7).contains(&m)) {
+            if m == 0x00 || m == 0xFF || (scans > 0 && (0xD0..=0xD7).contains(&m)) {
                 i += 1;
                 continue;
             }
@@ -692,9 +697,11 @@ impl Decoder {
     /// its own: the header, with the bottom's height, and an empty scan). The output and the
     /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
     /// whenever the scan is anything but clean (see scan.rs's module doc), or libjpeg
-    /// reports an error in either half. With `two` false, all on this thread: the Huffman
-    /// decode from the start, and one libjpeg decoder for the whole frame (libmst's Huffman
-    /// decoding is faster than libjpeg's).
+    /// reports an error in either half. With `two` false, all on this thread: one libjpeg
+    /// decoder for the whole frame, each MCU Huffman-decoded by libmst (faster than libjpeg's)
+    /// straight into libjpeg's blocks as it asks for them ([`scan::Stream`]: no coefficients
+    /// stored and read back, 6% of the decode); a scan that does not end clean is then decoded
+    /// again by libjpeg alone.
     fn decode_resync(&mut self, jpeg: &[u8], l: &Layout, dst: &mut ImageMut, two: bool) -> Option<Result<Decoded>> {
         use self::scan::Tables;
         let (w, h) = (dst.width, dst.height);
@@ -731,12 +738,16 @@ impl Decoder {
         // MCUs: 16 x 8 (4:2:2) or 16 x 16 (4:2:0) pixels.
         let mcu_rows = 8 * l.v;
         let (across, down) = (w.div_ceil(16), h.div_ceil(mcu_rows));
-        let coefficients = scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
         if !two {
-            // An error: the whole decode says what it is.
-            return decode_rows(self.raw, jpeg, h, dst, Some((&coefficients, 0)))?.ok().map(Ok);
+            // Straight into libjpeg's blocks; an error or a scan that does not end clean: the
+            // whole decode says what it is.
+            let mut stream = scan::stream(&jpeg[l.data_at..], tables, across * down, l.interval, &mut self.scan)?;
+            let r = decode_rows(self.raw, jpeg, h, dst, Some(&mut stream))?.ok()?;
+            let clean = stream.finish();
+            self.scan.last_sync = (across * down, 0);
+            return clean.then_some(Ok(r));
         }
-
+        let coefficients = scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
         // The bottom: the header with the bottom's height, and a scan of no data.
         let rows = mcu_rows * (down / 2);
         let rest = h - rows;
@@ -752,11 +763,12 @@ impl Decoder {
         let c = &coefficients;
         let (mut top_result, mut bottom_result) = (None, None);
         super::parallel::join(
-            || top_result = decode_rows(a.0, jpeg, h, &mut top, Some((c, 0))),
+            || top_result = decode_rows(a.0, jpeg, h, &mut top, Some(&mut Fed { c, next: 0 })),
             || {
                 // Moves the whole RawPtr (Send) in, not just its raw pointer field.
                 let b = b;
-                bottom_result = decode_rows(b.0, bottom, rest, &mut low, Some((c, (rows / mcu_rows) * across)))
+                let mut fed = Fed { c, next: (rows / mcu_rows) * across };
+                bottom_result = decode_rows(b.0, bottom, rest, &mut low, Some(&mut fed));
             },
         );
         match (top_result?, bottom_result?) {
@@ -869,6 +881,7 @@ impl Decoder {
     /// Errors: InvalidArg (`dst` not I420), Io (not a JPEG, a size other than `dst`'s, or data the
     /// decoder gave up on), Unsupported (4:1:1 and other rare subsamplings).
     pub fn decode_i420(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
+        self.prewake(dst);
         if self.history.update(jpeg, false) == 0 {
             return self.decode_i420_complete(jpeg, dst);
         }
@@ -886,9 +899,18 @@ impl Decoder {
     /// [`Decoder::decode_i420`] of a frame its stream has completed with the tables it leaves
     /// out ([`Decoder::stream_tables`]): this decoder's own history is not used.
     pub(crate) fn decode_i420_complete(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
+        self.prewake(dst);
         let r = self.decode_any(jpeg, dst);
         self.account();
         r
+    }
+
+    /// Wakes the helper thread to spin while this frame's header and scan are prepared, when
+    /// the frame is one [`Decoder::decode_strips`] may split (see parallel.rs's module doc).
+    fn prewake(&self, dst: &ImageMut) {
+        if self.strips() && dst.width * dst.height >= SPLIT_MIN_PIXELS {
+            super::parallel::prewake();
+        }
     }
 
     fn decode_any(&mut self, jpeg: &[u8], dst: &mut ImageMut) -> Result<Decoded> {
@@ -1014,17 +1036,14 @@ fn raw_decode(raw: *mut c_void, jpeg: &[u8], jpeg_h: usize, dst: &mut ImageMut) 
     decode_rows(raw, jpeg, jpeg_h, dst, None)
 }
 
-/// [`raw_decode`], or with `fed` libjpeg takes its coefficients from the [`Coefficients`]
-/// given, from MCU `first` on (for the bottom of a frame, `jpeg` is the bottom's own header:
-/// [`Decoder::decode_resync`]).
-///
-/// [`Coefficients`]: scan::Coefficients
+/// [`raw_decode`], or with `feed` libjpeg takes its coefficients from it, MCU by MCU (for
+/// the bottom of a frame, `jpeg` is the bottom's own header: [`Decoder::decode_resync`]).
 fn decode_rows(
     raw: *mut c_void,
     jpeg: &[u8],
     jpeg_h: usize,
     dst: &mut ImageMut,
-    fed: Option<(&scan::Coefficients, usize)>,
+    mut feed: Option<&mut dyn Feed>,
 ) -> Option<Result<Decoded>> {
     let (w, rows) = (dst.width, dst.height);
     let (cw, ch) = (w.div_ceil(2), rows.div_ceil(2));
@@ -1036,8 +1055,7 @@ fn decode_rows(
     if raw.is_null() || !holds || rows > jpeg_h {
         return None;
     }
-    let mut feed = fed.map(|(c, first)| Feed { c, next: first });
-    let ctx = feed.as_mut().map_or(std::ptr::null_mut(), |f| (f as *mut Feed).cast());
+    let ctx = feed.as_mut().map_or(std::ptr::null_mut(), |f| (f as *mut &mut dyn Feed).cast());
     // SAFETY: a live decoder used by this thread only; `jpeg` is readable for its length;
     // each plane holds its rows at its stride (checked above), and the C side writes only
     // those rows' first w or cw bytes. `feed` outlives the call, and the C side calls
@@ -1073,39 +1091,72 @@ fn decode_rows(
     }
 }
 
-/// What a fed decode hands libjpeg: the scan's MCUs from `next` on.
-struct Feed<'a, 'c> {
+/// What libjpeg is fed in place of its own Huffman decoding: each MCU's blocks in turn.
+trait Feed {
+    /// Blocks per MCU (4 or 6).
+    fn blocks(&self) -> usize;
+    /// Writes the next MCU into `out` ([`Feed::blocks`] zeroed blocks of 64 coefficients);
+    /// false when there is none or it does not decode.
+    fn next(&mut self, out: &mut [i16]) -> bool;
+}
+
+/// The two-thread decode's MCUs, from `next` on.
+struct Fed<'a, 'c> {
     c: &'a scan::Coefficients<'c>,
     next: usize,
 }
 
-/// libjpeg's decode_mcu, fed (raw.c): copies the next MCU's blocks (4 or 6) into
-/// `blocks`; 0 when there is none or libjpeg asks for another number of blocks (then the
-/// decode fails).
+impl Feed for Fed<'_, '_> {
+    fn blocks(&self) -> usize {
+        self.c.blocks
+    }
+
+    fn next(&mut self, out: &mut [i16]) -> bool {
+        if self.next >= self.c.mcus {
+            return false;
+        }
+        self.c.mcu(self.next, out);
+        self.next += 1;
+        true
+    }
+}
+
+impl Feed for scan::Stream<'_> {
+    fn blocks(&self) -> usize {
+        self.blocks
+    }
+
+    fn next(&mut self, out: &mut [i16]) -> bool {
+        self.mcu(out)
+    }
+}
+
+/// libjpeg's decode_mcu, fed (raw.c): the next MCU's blocks (4 or 6) into `blocks`; 0 when
+/// there is none or libjpeg asks for another number of blocks (then the decode fails).
 extern "C" fn feed_mcu(ctx: *mut c_void, blocks: *mut *mut i16, n: c_int) -> c_int {
     std::panic::catch_unwind(|| {
-        // SAFETY: `ctx` is the Feed decode_rows passed, alive for the call.
-        let f = unsafe { &mut *ctx.cast::<Feed>() };
-        if usize::try_from(n).ok() != Some(f.c.blocks) || f.next >= f.c.mcus {
+        // SAFETY: `ctx` is the `&mut dyn Feed` decode_rows passed, alive for the call.
+        let f = unsafe { &mut **ctx.cast::<&mut dyn Feed>() };
+        if usize::try_from(n).ok() != Some(f.blocks()) {
             return 0;
         }
-        let n = f.c.blocks;
+        let n = f.blocks();
         // SAFETY: libjpeg passes `n` pointers to distinct, aligned 64-coefficient blocks,
         // zeroed; libjpeg-turbo's are one array (checked: else they are filled one by one
         // from a copy).
         let p = unsafe { std::slice::from_raw_parts(blocks, n) };
         if (1..n).all(|b| p[b] == p[0].wrapping_add(64 * b)) {
             // SAFETY: n contiguous blocks of 64 coefficients.
-            f.c.mcu(f.next, unsafe { std::slice::from_raw_parts_mut(p[0], 64 * n) });
-        } else {
-            let mut all = [0i16; 64 * scan::BLOCKS_MAX];
-            f.c.mcu(f.next, &mut all);
-            for (b, &q) in p.iter().enumerate() {
-                // SAFETY: as above: a block of 64 coefficients.
-                unsafe { std::ptr::copy_nonoverlapping(all[64 * b..].as_ptr(), q, 64) };
-            }
+            return c_int::from(f.next(unsafe { std::slice::from_raw_parts_mut(p[0], 64 * n) }));
         }
-        f.next += 1;
+        let mut all = [0i16; 64 * scan::BLOCKS_MAX];
+        if !f.next(&mut all[..64 * n]) {
+            return 0;
+        }
+        for (b, &q) in p.iter().enumerate() {
+            // SAFETY: as above: a block of 64 coefficients.
+            unsafe { std::ptr::copy_nonoverlapping(all[64 * b..].as_ptr(), q, 64) };
+        }
         1
     })
     .unwrap_or(0)
@@ -1120,20 +1171,14 @@ fn be16(b: &[u8], i: usize) -> Option<usize> {
     Some(usize::from(*b.get(i)?) << 8 | usize::from(*b.get(i + 1)?))
 }
 
-/// Offset of the first 0xFF byte of `b`, 8 bytes a step (the scan data has one every few
-/// hundred bytes: stuffing and restart markers; scan.rs's unstuffing).
+/// Offset of the first 0xFF byte of `b`: the scan data has one every few hundred bytes
+/// (stuffing and restart markers), found by libc's memchr, which reads 32 or 64 bytes a step
+/// (scan.rs's unstuffing; the table history's walk over the scan to the markers after it).
 pub(super) fn find_ff(b: &[u8]) -> Option<usize> {
-    let mut chunks = b.chunks_exact(8);
-    for (n, c) in chunks.by_ref().enumerate() {
-        // A byte of !x is zero where x has 0xFF; the lowest one is flagged exactly.
-        let x = !u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        let t = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-        if t != 0 {
-            return Some(8 * n + (t.trailing_zeros() / 8) as usize);
-        }
-    }
-    let done = b.len() - chunks.remainder().len();
-    chunks.remainder().iter().position(|&c| c == 0xFF).map(|p| done + p)
+    // SAFETY: memchr reads at most b.len() bytes from b's start; the result, when not NULL,
+    // points into b.
+    let p = unsafe { libc::memchr(b.as_ptr().cast(), 0xFF, b.len()) };
+    (!p.is_null()).then(|| p as usize - b.as_ptr() as usize)
 }
 
 /// Where the parts of a single-scan baseline YCbCr 4:2:2 or 4:2:0 `w` x `h` frame are.

@@ -5,6 +5,12 @@
 //! decode (benches/kernels.rs, the floor row), and this decoder is also faster than it (codes
 //! and values of up to 10 bits in one table read).
 //!
+//! On one thread ([`Stream`]) each MCU is decoded as libjpeg asks for it, straight into its
+//! blocks. Split over two, the coefficients are stored (packed) by both threads first: the
+//! bottom thread's DC values are right only once the top thread has decoded up to where the
+//! bottom one started, so the IDCT of the bottom half follows the Huffman decode of both
+//! (and the top half's with it: one hand-over, halves of equal work).
+//!
 //! With restart markers the scan splits at the marker nearest its middle: each restart
 //! interval starts at a byte with DC predictors 0 ([`decode_intervals`]).
 //!
@@ -168,6 +174,7 @@ fn symbol_long(acc: u64, t: &Table) -> Result<(u8, u32), Bad> {
 pub struct Bad;
 
 /// A bit reader over unstuffed entropy-coded data followed by at least [`SLACK`] zero bytes.
+#[derive(Clone, Copy)]
 struct Reader<'a> {
     d: &'a [u8],
     /// Next byte to load.
@@ -256,6 +263,29 @@ impl<'a> Reader<'a> {
         at: usize,
         base: u32,
     ) -> Result<usize, Bad> {
+        let out: &mut [u32; 64] = (&mut out[at..at + 64]).try_into().expect("64 entries");
+        // At most 64 coefficients: q < 64 (the mask only spares the bounds check).
+        let q = self.coefficients(dc, ac, pred, |q, position, value| out[q & 63] = packed(value, base + position))?;
+        Ok(at + q)
+    }
+
+    /// One block straight into libjpeg's zeroed block `out`, in natural order.
+    #[inline(always)]
+    fn block_into(&mut self, dc: &Table, ac: &Table, pred: &mut i32, out: &mut [i16; 64]) -> Result<(), Bad> {
+        self.coefficients(dc, ac, pred, |_, position, value| out[position as usize & 63] = value).map(|_| ())
+    }
+
+    /// Decodes one block: DC difference added to `pred`, then the AC coefficients, each given
+    /// to `put` with its index among the block's coefficients, its natural position and
+    /// its value. Returns how many there were.
+    #[inline(always)]
+    fn coefficients(
+        &mut self,
+        dc: &Table,
+        ac: &Table,
+        pred: &mut i32,
+        mut put: impl FnMut(usize, u32, i16),
+    ) -> Result<usize, Bad> {
         self.refill();
         let s = u32::from(self.symbol(dc)?);
         if s != 0 {
@@ -265,12 +295,12 @@ impl<'a> Reader<'a> {
             // ones have DC values that add up that far) goes to libjpeg alone.
             *pred = pred.checked_add(extend(v, s)).ok_or(Bad)?;
         }
-        let out = &mut out[at..at + 64];
-        out[0] = packed(*pred as i16, base);
+        put(0, 0, *pred as i16);
         let mut q = 1;
         let mut k = 1usize;
         while k < 64 {
-            if self.n < 32 {
+            // A fast entry needs LOOK bits; the slow path refills for its own.
+            if self.n < LOOK {
                 self.refill();
             }
             let f = ac.fast_ac[self.peek(LOOK)];
@@ -281,17 +311,20 @@ impl<'a> Reader<'a> {
                 }
                 k += ((f >> 8) & 15) as usize;
                 self.consume((f & 0xFF) as u32);
-                out[q] = packed((f >> 16) as i16, base + u32::from(NATURAL[k]));
+                put(q, u32::from(NATURAL[k]), (f >> 16) as i16);
                 q += 1;
                 k += 1;
                 continue;
+            }
+            if self.n < 32 {
+                self.refill();
             }
             let rs = u32::from(self.symbol(ac)?);
             let (run, size) = (rs >> 4, rs & 15);
             if size != 0 {
                 k += run as usize;
                 let v = self.take(size);
-                out[q] = packed(extend(v, size) as i16, base + u32::from(NATURAL[k]));
+                put(q, u32::from(NATURAL[k]), extend(v, size) as i16);
                 q += 1;
             } else if run == 15 {
                 k += 15;
@@ -300,7 +333,19 @@ impl<'a> Reader<'a> {
             }
             k += 1;
         }
-        Ok(at + q)
+        Ok(q)
+    }
+
+    /// One MCU straight into libjpeg's `blocks` (`t.luma` luma blocks, then Cb and Cr;
+    /// zeroed).
+    #[inline(always)]
+    fn mcu_into(&mut self, t: &Tables, pred: &mut [i32; 3], blocks: &mut [i16]) -> Result<(), Bad> {
+        let mut blocks = blocks.chunks_exact_mut(64).map(|b| <&mut [i16; 64]>::try_from(b).expect("64"));
+        for _ in 0..t.luma {
+            self.block_into(t.dc(0), t.ac(0), &mut pred[0], blocks.next().ok_or(Bad)?)?;
+        }
+        self.block_into(t.dc(1), t.ac(1), &mut pred[1], blocks.next().ok_or(Bad)?)?;
+        self.block_into(t.dc(2), t.ac(2), &mut pred[2], blocks.next().ok_or(Bad)?)
     }
 
     /// One MCU (`t.luma` luma blocks, then Cb and Cr) packed into `out` at `at`, which grows
@@ -489,6 +534,99 @@ impl Coefficients<'_> {
                 out[64 * b] = out[64 * b].wrapping_add(offset[c]);
             }
         }
+    }
+}
+
+/// The scan decoded on one thread as libjpeg asks for its MCUs, each straight into
+/// libjpeg's blocks: no packed coefficients written and read back in between (the two-thread
+/// decode needs them; one thread does not). Its end is checked as [`decode`] checks it, but
+/// only after every MCU has been handed over: a scan that [`Stream::finish`] rejects has been
+/// decoded into the frame all the same, so the caller then decodes the frame again with
+/// libjpeg alone, as it does whenever [`decode`] returns None.
+pub struct Stream<'a> {
+    data: &'a [u8],
+    /// The unstuffed data's length (before the slack).
+    len: usize,
+    r: Reader<'a>,
+    t: &'a Tables,
+    pred: [i32; 3],
+    /// The next MCU.
+    next: usize,
+    pub mcus: usize,
+    /// Blocks per MCU: 4 (4:2:2) or 6 (4:2:0).
+    pub blocks: usize,
+    /// The restart interval in MCUs (0: none), and where each restart marker was.
+    interval: usize,
+    markers: &'a [usize],
+    /// An MCU failed to decode, or an interval did not end in its last byte.
+    bad: bool,
+}
+
+/// Whether a decode that stopped at `bit` ended in the last byte before byte `to` (padding
+/// only): whole bytes before a marker or EOI are damage libjpeg may report (see [`decode`]).
+fn ends_at(bit: usize, to: usize) -> bool {
+    bit <= 8 * to && bit + 8 > 8 * to
+}
+
+/// [`Stream`] over `scan` (as [`decode`] takes it); None when libjpeg alone must decode the
+/// frame (markers missing, out of sequence or out of place, or no EOI).
+pub fn stream<'a>(scan: &[u8], t: &'a Tables, mcus: usize, interval: usize, s: &'a mut Scratch) -> Option<Stream<'a>> {
+    let len = unstuff(scan, &mut s.data, &mut s.markers)?;
+    let intervals = if interval > 0 { mcus.div_ceil(interval) } else { 1 };
+    if s.markers.len() + 1 != intervals {
+        return None;
+    }
+    let data = &s.data[..];
+    Some(Stream {
+        data,
+        len,
+        r: Reader::at(data, 0),
+        t,
+        pred: [0; 3],
+        next: 0,
+        mcus,
+        blocks: t.luma + 2,
+        interval,
+        markers: &s.markers,
+        bad: false,
+    })
+}
+
+impl Stream<'_> {
+    /// Decodes the next MCU into `blocks` (libjpeg's: [`Stream::blocks`] zeroed blocks of 64
+    /// coefficients); false when there is none or it does not decode.
+    pub fn mcu(&mut self, blocks: &mut [i16]) -> bool {
+        if self.bad || self.next >= self.mcus {
+            return false;
+        }
+        if self.interval > 0 && self.next > 0 && self.next.is_multiple_of(self.interval) {
+            // A new interval: the last one must end right before its marker; this one starts
+            // after it, at a byte, with DC predictors 0.
+            let to = self.markers[self.next / self.interval - 1];
+            if !ends_at(self.r.bit(), to) {
+                self.bad = true;
+                return false;
+            }
+            self.r = Reader::at(self.data, 8 * to);
+            self.pred = [0; 3];
+        }
+        // The reader and predictors in locals while decoding, so they stay in registers (as
+        // fields behind `self` they were stored back at every coefficient).
+        let (mut r, mut pred) = (self.r, self.pred);
+        let ok = r.mcu_into(self.t, &mut pred, blocks).is_ok();
+        (self.r, self.pred) = (r, pred);
+        // Past the data: the rest is the slack's zeros (intervals are checked at their end).
+        if !ok || (self.interval == 0 && self.r.bit() > 8 * self.len) {
+            self.bad = true;
+            return false;
+        }
+        self.next += 1;
+        true
+    }
+
+    /// Whether every MCU decoded and the scan ended in its last byte.
+    pub fn finish(&self) -> bool {
+        !self.bad && self.next == self.mcus && ends_at(self.r.bit(), self.len)
     }
 }
 
@@ -897,6 +1035,41 @@ pub(crate) mod tests {
         // Starting near the end leaves too little to sync on, rarely; elsewhere it must.
         assert!(synced * 100 >= starts.len() * 95, "synced {synced} of {}", starts.len());
         assert!(longest < 20, "the top thread went {longest} MCUs past the middle");
+    }
+
+    /// One thread's stream hands libjpeg the serial decode's blocks, MCU by MCU, none past the
+    /// last, and finds the end clean; with a byte more before EOI every MCU still decodes, but
+    /// the end is not clean (the caller then decodes the frame with libjpeg alone).
+    #[test]
+    fn the_stream_gives_the_serial_decode_and_checks_the_end() {
+        for (sub, luma) in [(1, 2), (2, 4)] {
+            let (jpeg, at, mcus) = frame(320, 240, sub);
+            let t = standard_tables(luma);
+            let scan = &jpeg[at..];
+            let reference = serial(scan, &t, mcus);
+            let mut s = Scratch::default();
+            let n = 64 * (luma + 2);
+            let mut st = stream(scan, &t, mcus, 0, &mut s).expect("a clean scan");
+            for (i, m) in reference.iter().enumerate() {
+                let mut b = [0i16; 64 * BLOCKS_MAX];
+                assert!(st.mcu(&mut b[..n]), "MCU {i}");
+                assert!(b == *m, "MCU {i} differs");
+            }
+            assert!(!st.mcu(&mut [0; 64 * BLOCKS_MAX][..n]), "an MCU past the last");
+            assert!(st.finish());
+            assert_eq!(&scan[scan.len() - 2..], [0xFF, 0xD9]);
+            let mut longer = scan.to_vec();
+            longer.insert(scan.len() - 2, 0);
+            let mut st = stream(&longer, &t, mcus, 0, &mut s).expect("a scan");
+            for i in 0..mcus {
+                assert!(st.mcu(&mut [0; 64 * BLOCKS_MAX][..n]), "MCU {i}");
+            }
+            assert!(!st.finish(), "a whole byte before EOI");
+            // Restart markers without a restart interval: not taken.
+            let mut marked = scan.to_vec();
+            marked.splice(scan.len() / 2..scan.len() / 2, [0xFF, 0xD0]);
+            assert!(stream(&marked, &t, mcus, 0, &mut s).is_none());
+        }
     }
 
     /// Data made so that a decode from any bit fails an MCU later (the standard tables would
