@@ -344,10 +344,59 @@ fn lent_frames_hand_out_their_dmabuf() {
     yuyv.stop();
 }
 
-/// The driver refusing to take a buffer back (vivid's "Inject VIDIOC_QBUF Error": its next
-/// VIDIOC_QBUF fails with EINVAL): the buffer is out of the capture ring, counted and logged,
-/// and capture goes on over the others; once every buffer is lost the track ends with Error
-/// rather than waiting for a frame that cannot come.
+/// vivid's "Inject VIDIOC_QBUF Error" (a button: its next VIDIOC_QBUF fails with EINVAL), and
+/// a log receiver that keeps the messages, for the guard's life. On drop, even from a panic
+/// part-way, the previous receiver is back and a refusal still armed is spent, so the tests
+/// after this one (in the same serial binary) open vivid as before.
+struct Refusals {
+    dev: v4l::Device,
+    inject: u32,
+    logged: Arc<Mutex<Vec<String>>>,
+    previous: Option<Option<Arc<log::Receiver>>>,
+}
+
+impl Refusals {
+    /// `on_message` runs in the log receiver, on whichever thread logs.
+    fn new(on_message: impl Fn(&str) + Send + Sync + 'static) -> Refusals {
+        let dev = v4l::Device::with_path(device::v4l2::path_of(&vm::vivid_camera()).unwrap()).unwrap();
+        let inject = vivid_loop::control_id(&dev, "inject_vidioc_qbuf_error");
+        let logged = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = logged.clone();
+        let previous = log::set_receiver(Some(Arc::new(move |_, _, m: &std::ffi::CStr| {
+            let m = m.to_string_lossy().into_owned();
+            on_message(&m);
+            sink.lock().unwrap().push(m);
+        })));
+        Refusals { dev, inject, logged, previous: Some(previous) }
+    }
+
+    fn arm(&self) {
+        vivid_loop::set_control(&self.dev, self.inject, 1);
+    }
+
+    fn logged(&self) -> Vec<String> {
+        self.logged.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Refusals {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            log::set_receiver(previous);
+        }
+        // A refusal armed with no buffer left to refuse is taken by the next QBUF on the node:
+        // the first buffer a camera queues as it opens. Open one until that is spent.
+        if let Some(t) = (0..2).find_map(|_| camera_640x360(CameraFormat::Nv12).ok()) {
+            t.stop();
+        }
+    }
+}
+
+/// The driver refusing to take a buffer back: the buffer is out of the capture ring, counted
+/// and logged, and capture goes on over the others; once every buffer is lost the track ends
+/// with Error rather than waiting for a frame that cannot come. The refusal is logged with no
+/// lock of the camera's held: the log receiver closes a frame lent by the same camera, on
+/// another thread, and that close completes while the receiver waits for it.
 #[test]
 #[ignore = "runs in the VM stage: scripts/vm-test.sh"]
 fn buffers_the_driver_refuses_back_are_counted_and_losing_all_ends_the_track() {
@@ -355,25 +404,40 @@ fn buffers_the_driver_refuses_back_are_counted_and_losing_all_ends_the_track() {
         return;
     }
     let hang = Duration::from_secs(20);
-    let logged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = logged.clone();
-    let previous = log::set_receiver(Some(Arc::new(move |_, _, m: &std::ffi::CStr| {
-        sink.lock().unwrap().push(m.to_string_lossy().into_owned())
-    })));
+    // A frame lent by the camera, closed by the log receiver at the first refusal.
+    let kept = Arc::new(Mutex::new(None::<Frame>));
+    let closes = Arc::new(Mutex::new(Vec::<bool>::new()));
+    let (k, c) = (kept.clone(), closes.clone());
+    let refusals = Refusals::new(move |m| {
+        if !m.contains("could not be queued back") {
+            return;
+        }
+        let Some(f) = k.lock().unwrap().take() else { return };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(f);
+            let _ = tx.send(());
+        });
+        // Were the camera's lock held here, the close would wait for it as long as this does.
+        c.lock().unwrap().push(rx.recv_timeout(hang).is_ok());
+    });
     let track = nv12_camera();
     let p = Processor::new(&track, 2);
     for i in 0..3 {
         read(&p, &format!("frame {i}"));
     }
-    let dev = v4l::Device::with_path(device::v4l2::path_of(&vm::vivid_camera()).unwrap()).unwrap();
-    let inject = vivid_loop::control_id(&dev, "inject_vidioc_qbuf_error");
+    let lent = read(&p, "frame kept for the log receiver");
+    assert!(lent.dmabuf().is_some(), "not a lent frame: {:?}", camera_stats(&track));
+    *kept.lock().unwrap() = Some(lent);
     // One refused buffer: whichever goes back next (a closed frame's, from any thread).
-    vivid_loop::set_control(&dev, inject, 1);
+    refusals.arm();
     let deadline = std::time::Instant::now() + hang;
     while camera_stats(&track).unwrap().lost_buffers == 0 {
         assert!(std::time::Instant::now() < deadline, "no buffer lost: {:?}", camera_stats(&track));
         read(&p, "frame while waiting for the refusal");
     }
+    assert_eq!(*closes.lock().unwrap(), [true], "the log receiver's close of a lent frame did not complete");
+    assert!(kept.lock().unwrap().is_none());
     let before = camera_stats(&track).unwrap();
     for i in 0..10 {
         read(&p, &format!("frame {i} after one buffer was lost"));
@@ -387,7 +451,7 @@ fn buffers_the_driver_refuses_back_are_counted_and_losing_all_ends_the_track() {
     let mut refused = 1;
     while track.ready_state() == ReadyState::Live {
         assert!(refused < 64, "still live after {refused} refused buffers: {:?}", camera_stats(&track));
-        vivid_loop::set_control(&dev, inject, 1);
+        refusals.arm();
         refused += 1;
         let deadline = std::time::Instant::now() + hang;
         while camera_stats(&track).unwrap().lost_buffers < refused && track.ready_state() == ReadyState::Live {
@@ -396,17 +460,12 @@ fn buffers_the_driver_refuses_back_are_counted_and_losing_all_ends_the_track() {
         }
     }
     vm::read_out_after_end(&p, hang, "frames");
-    log::set_receiver(previous);
-    // The last refusal may have been armed as the track was ending, with no buffer left to
-    // refuse: then the next QBUF on the node takes it, the first buffer a camera queues as it
-    // opens. Open one until that is spent, so the tests after this one find vivid as before.
-    let opened = (0..2).find_map(|_| camera_640x360(CameraFormat::Nv12).ok());
-    opened.expect("a camera opens again once the refusal is spent").stop();
+    let logged = refusals.logged();
+    drop(refusals);
     let s = camera_stats(&track).unwrap();
     println!("ended: {s:?}, {:?}", track.end_reason());
     assert_eq!(track.end_reason(), Some(EndReason::Error));
     assert!(s.lost_buffers >= 2, "{s:?}");
-    let logged = logged.lock().unwrap();
     let refusals = logged.iter().filter(|m| m.contains("could not be queued back (VIDIOC_QBUF")).count();
     assert_eq!(refusals as u64, s.lost_buffers, "{logged:#?}");
     assert!(logged.iter().any(|m| m.contains("every driver buffer was refused")), "{logged:#?}");

@@ -564,31 +564,34 @@ impl Lender {
         let mut s = self.lock();
         self.counters.held.fetch_sub(1, Ordering::Relaxed);
         if !self.stopped.load(Ordering::Relaxed) {
-            self.requeue(&mut s, index);
+            let refused = self.requeue(&mut s, index);
+            drop(s);
+            log_refusal(refused);
         }
     }
 
     /// Hands buffer `index` back to the driver (VIDIOC_QBUF). One the driver refuses while the
-    /// node is there is lost to the capture ring: counted and logged, and the capture thread
-    /// lends fewer and ends the track when none is left ([`Lender::usable`]). A node that went
-    /// away is the capture thread's to notice (DQBUF fails or poll reports it gone).
-    fn requeue(&self, s: &mut Stream, index: u32) {
-        let Err(e) = s.queue(index, &[], 0) else { return };
+    /// node is there is lost to the capture ring: counted, and the capture thread lends fewer
+    /// and ends the track when none is left ([`Lender::usable`]). A node that went away is the
+    /// capture thread's to notice (DQBUF fails or poll reports it gone).
+    ///
+    /// Returns the refusal's message for [`log_refusal`], which the caller logs once it has
+    /// dropped the stream's lock: the log receiver may close a frame lent by this camera, whose
+    /// give_back takes that lock.
+    #[must_use]
+    fn requeue(&self, s: &mut Stream, index: u32) -> Option<String> {
+        let Err(e) = s.queue(index, &[], 0) else { return None };
         // EINVAL and EIO are also what a refused buffer gets: ask the node whether it is there.
         if e.raw_os_error() == Some(libc::ENODEV) || !s.present() {
-            return;
+            return None;
         }
         let lost = self.counters.lost_buffers.fetch_add(1, Ordering::Relaxed) + 1;
-        crate::log::log(
-            crate::log::Level::Warning,
-            crate::log::Origin::Libmst,
-            &format!(
-                "{}: driver buffer {index} could not be queued back (VIDIOC_QBUF: {e}); it is out of the capture \
-                 ring: {lost} of {} buffers lost",
-                s.who(),
-                s.count()
-            ),
-        );
+        Some(format!(
+            "{}: driver buffer {index} could not be queued back (VIDIOC_QBUF: {e}); it is out of the capture ring: \
+             {lost} of {} buffers lost",
+            s.who(),
+            s.count()
+        ))
     }
 
     /// Driver buffers still in the capture ring (neither lost nor the driver's for good).
@@ -602,6 +605,13 @@ impl Lender {
         let mut s = self.lock();
         self.stopped.store(true, Ordering::Relaxed);
         s.stop();
+    }
+}
+
+/// Logs what [`Lender::requeue`] returned, with no lock of the stream's held.
+fn log_refusal(message: Option<String>) {
+    if let Some(m) = message {
+        crate::log::log(crate::log::Level::Warning, crate::log::Origin::Libmst, &m);
     }
 }
 
@@ -1370,7 +1380,8 @@ impl Capture {
             _ => &[][..],
         });
         let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
-        self.lender.requeue(&mut self.lender.lock(), d.index);
+        let refused = self.lender.requeue(&mut self.lender.lock(), d.index);
+        log_refusal(refused);
         delivered
     }
 }
