@@ -470,3 +470,56 @@ fn buffers_the_driver_refuses_back_are_counted_and_losing_all_ends_the_track() {
     assert_eq!(refusals as u64, s.lost_buffers, "{logged:#?}");
     assert!(logged.iter().any(|m| m.contains("every driver buffer was refused")), "{logged:#?}");
 }
+
+/// The driver refusing every buffer that goes back while a consumer keeps every lent frame
+/// until the next one comes (a sliding window): once the refused buffers and the held ones
+/// are all of them, the driver has none to capture into and no frame will come to release
+/// one. The track ends with Error after a wait rather than staying live with no frames.
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn a_driver_left_without_buffers_by_refusals_and_held_frames_ends_the_track() {
+    if !in_vm("a_driver_left_without_buffers_by_refusals_and_held_frames_ends_the_track") {
+        return;
+    }
+    let hang = Duration::from_secs(20);
+    let refusals = Refusals::new(|_| {});
+    let track = nv12_camera();
+    let p = Processor::new(&track, 2);
+    let mut window = Vec::new();
+    let mut lost = 0;
+    while track.ready_state() == ReadyState::Live {
+        assert!(lost < 8, "still live with every buffer lost: {:?}", camera_stats(&track));
+        refusals.arm();
+        let deadline = std::time::Instant::now() + hang;
+        while camera_stats(&track).unwrap().lost_buffers == lost && track.ready_state() == ReadyState::Live {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no frame, no refusal and no end for {hang:?}, holding {}: {:?}",
+                window.len(),
+                camera_stats(&track)
+            );
+            // Lent frames are kept (the consumer's window), copies closed at once.
+            if let Ok(d) = p.read(Wait::For(Duration::from_millis(200))) {
+                if d.frame.dmabuf().is_some() {
+                    window.push(d.frame);
+                }
+            }
+        }
+        lost = camera_stats(&track).unwrap().lost_buffers;
+    }
+    // What the queue still had when the track ended: the window takes its lent frames too.
+    while let Ok(d) = p.read(Wait::For(hang)) {
+        if d.frame.dmabuf().is_some() {
+            window.push(d.frame);
+        }
+    }
+    let s = camera_stats(&track).unwrap();
+    println!("ended holding {}: {s:?}, {:?}", window.len(), track.end_reason());
+    assert_eq!(track.end_reason(), Some(EndReason::Error));
+    assert!(s.held > 0 && s.held as usize == window.len(), "{s:?}");
+    assert_eq!(s.held + s.lost_buffers, 8, "{s:?}");
+    drop(window);
+    let logged = refusals.logged();
+    drop(refusals);
+    assert!(logged.iter().any(|m| m.contains("the driver has no buffer to capture into")), "{logged:#?}");
+}

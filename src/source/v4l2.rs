@@ -28,8 +28,10 @@
 //! source's ledger (`crate::frame::ledger`: per processor or sink). A buffer the driver
 //! refuses to take back (VIDIOC_QBUF failing while the node is there) is out of the ring for
 //! good ([`CameraStats::lost_buffers`], logged): it comes out of the budget first, so the driver
-//! keeps its reserve, and the track ends (`EndReason::Error`, logged) when no buffer is left
-//! rather than waiting for frames that cannot come. Every other format
+//! keeps its reserve, and the track ends (`EndReason::Error`, logged) rather than waiting for
+//! frames that cannot come: when no buffer is left, or when the driver had none for a whole
+//! wait (the 3-frame, at least 500 ms, patience) because frames still open hold all the
+//! others. Every other format
 //! (YUYV, UYVY, RGB24, MJPEG) is copied, converted or decoded ([`Converter`]) into
 //! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
@@ -1274,7 +1276,11 @@ impl Capture {
                 Ok(None) => match self.dev.wait(self.t, stop.fd(), patience) {
                     Ready::Stop => return None,
                     Ready::Lost => return Some(EndReason::DeviceLost),
-                    Ready::Timeout | Ready::Buffer => continue,
+                    Ready::Timeout => match self.stalled() {
+                        Some(end) => return Some(end),
+                        None => continue,
+                    },
+                    Ready::Buffer => continue,
                 },
                 Err(e) => return Some(read_failed(&e)),
             };
@@ -1297,6 +1303,32 @@ impl Capture {
                 return end;
             }
         }
+    }
+
+    /// After a wait of a whole patience for a frame: the track's end when the driver held no
+    /// buffer all that time (only the capture thread dequeues, so none went from it) because
+    /// the ones it refused back are lost and consumers hold every other one. Lending shrinks
+    /// with each lost buffer, but frames lent before keep theirs: a consumer that releases a
+    /// frame only when the next one comes would otherwise leave a live track with no frames.
+    fn stalled(&self) -> Option<EndReason> {
+        let (lost, held) = {
+            let s = self.lender.lock();
+            let lost = self.lender.counters.lost_buffers.load(Ordering::Relaxed);
+            if lost == 0 || s.with_driver() > 0 {
+                return None;
+            }
+            (lost, self.lender.counters.held.load(Ordering::Relaxed))
+        };
+        crate::log::log(
+            crate::log::Level::Error,
+            crate::log::Origin::Libmst,
+            &format!(
+                "{}: the driver has no buffer to capture into: {lost} were refused when queued back (VIDIOC_QBUF) \
+                 and frames still open hold the other {held}; capture ends",
+                self.dev.who()
+            ),
+        );
+        Some(EndReason::Error)
     }
 
     /// The buffer `d` as a frame over the driver's memory, queued back when it closes.

@@ -693,6 +693,11 @@ impl Stream {
         self.bufs.len()
     }
 
+    /// Buffers the driver holds (queued, dequeued not yet).
+    pub(crate) fn with_driver(&self) -> usize {
+        self.queued.iter().filter(|q| **q).count()
+    }
+
     /// The device, for messages.
     pub(crate) fn who(&self) -> &str {
         self.dev.who()
