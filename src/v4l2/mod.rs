@@ -629,9 +629,17 @@ impl Stream {
                 };
                 if ptr == libc::MAP_FAILED {
                     let e = io::Error::last_os_error();
+                    // Only the reserved range past this plane's slot is unmapped (the planes
+                    // before it are in `maps`, unmapped when `s` drops): a kernel before 6.12
+                    // removes what was at the slot before calling the driver's mmap, so after
+                    // a failure there the slot may be a hole another thread's mmap has taken
+                    // since. Leaving it costs at most the slot's reserved address space.
                     if let (Some(p), Some((base, total))) = (at, reserved) {
-                        // SAFETY: the rest of the range reserved above, which nothing uses.
-                        unsafe { libc::munmap(p as *mut c_void, total - (p - base)) };
+                        let tail = p + page_round(len as usize);
+                        if tail < base + total {
+                            // SAFETY: the rest of the range reserved above, which nothing uses.
+                            unsafe { libc::munmap(tail as *mut c_void, base + total - tail) };
+                        }
                     }
                     s.bufs.push(maps);
                     return Err(dev.error("mmap", &e));
