@@ -744,7 +744,8 @@ impl Stream {
     }
 
     /// The first `len` bytes of buffer `index`'s planes mapped as one span ([`Stream::plane_starts`]);
-    /// None while the driver owns the buffer, or for a span shorter than `len`.
+    /// None while the driver owns the buffer, for planes not mapped back to back, or for a span
+    /// shorter than `len`.
     pub(crate) fn span(&self, index: u32, len: usize) -> Option<&[u8]> {
         let i = index as usize;
         if *self.queued.get(i)? {
@@ -752,11 +753,13 @@ impl Stream {
         }
         let maps = self.bufs.get(i)?;
         let (first, last) = (maps.first()?, maps.last()?);
-        if (last.ptr as usize + last.len) < first.ptr as usize + len {
+        // Each plane where the one before it ends (page-rounded: the gap is in its mapping).
+        let adjacent = maps.windows(2).all(|w| w[1].ptr as usize == w[0].ptr as usize + page_round(w[0].len));
+        if !adjacent || (last.ptr as usize + last.len) < first.ptr as usize + len {
             return None;
         }
-        // SAFETY: `plane_starts` found the planes back to back (page-rounded), so the range is
-        // mapped; the driver does not write it while dequeued.
+        // SAFETY: the planes are mapped back to back (checked above), so the range is mapped;
+        // the driver does not write it while dequeued.
         Some(unsafe { std::slice::from_raw_parts(first.ptr, len) })
     }
 
@@ -986,6 +989,55 @@ mod tests {
         }
         let back = Format::from_raw(&raw, BufType::CaptureMplane);
         assert_eq!(back.planes.iter().map(|p| p.stride).collect::<Vec<_>>(), [64, 80]);
+    }
+
+    #[test]
+    fn a_span_is_only_over_planes_mapped_back_to_back() {
+        let page = page_round(1);
+        let anon = |len| {
+            // SAFETY: a fresh anonymous mapping; the Stream below unmaps it when it drops.
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            assert_ne!(p, libc::MAP_FAILED);
+            p as *mut u8
+        };
+        let dev = Arc::new(Device::open_query(Path::new("/proc/self/stat"), "t".into()).unwrap());
+        // Buffer 0: two planes of one and a half pages in one mapping, each at a page boundary.
+        let base = anon(4 * page);
+        let together = vec![
+            Mapping { ptr: base, len: page + page / 2 },
+            // SAFETY: within the mapping just made.
+            Mapping { ptr: unsafe { base.add(2 * page) }, len: page + page / 2 },
+        ];
+        // Buffer 1: the same planes with a page between them (the span's length would reach).
+        let apart_base = anon(5 * page);
+        // SAFETY: within the mapping just made; the gap page is unmapped at the end.
+        let (gap, second) = unsafe { (apart_base.add(2 * page), apart_base.add(3 * page)) };
+        let apart =
+            vec![Mapping { ptr: apart_base, len: page + page / 2 }, Mapping { ptr: second, len: page + page / 2 }];
+        let s = Stream {
+            dev,
+            t: BufType::CaptureMplane,
+            bufs: vec![together, apart],
+            dmabufs: Vec::new(),
+            queued: vec![false, false],
+            streaming: false,
+        };
+        let whole = 3 * page + page / 2;
+        assert_eq!(s.span(0, whole).map(|b| b.len()), Some(whole));
+        assert!(s.span(0, whole + 1).is_none());
+        assert!(s.span(1, whole).is_none(), "a span over planes mapped apart");
+        drop(s);
+        // SAFETY: the page the Stream did not map as a plane, so did not unmap.
+        unsafe { libc::munmap(gap as *mut c_void, page) };
     }
 
     #[test]
