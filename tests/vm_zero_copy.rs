@@ -325,6 +325,7 @@ fn lent_frames_hand_out_their_dmabuf() {
     assert!(d.fd >= 0);
     assert_eq!(d.planes, 2);
     assert_eq!(&d.layout[..2], &v.layout[..2]);
+    assert_eq!(f.dmabuf_planes(), Some(d), "one DMA-BUF is one for every plane");
     // The DMA-BUF's bytes are the frame's.
     let len = v.layout[1].offset + v.layout[1].stride * 180;
     let map = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, d.fd, 0) };

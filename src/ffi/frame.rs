@@ -482,7 +482,7 @@ pub extern "C" fn mst_frame_get_dmabuf(
         let out_layout = OutStruct::new(out_layout, "out_layout")?;
         let f = get(frame)?;
         f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
-        let d = f.dmabuf().ok_or_else(|| {
+        let d = f.dmabuf_planes().ok_or_else(|| {
             err!(
                 Unsupported,
                 "this frame's pixels are not a DMA-BUF (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
@@ -540,10 +540,10 @@ pub extern "C" fn mst_frame_get_dmabuf_plane(
                 v.format
             ));
         }
-        let d = f.dmabuf().ok_or_else(|| {
+        let d = f.dmabuf_planes().ok_or_else(|| {
             err!(
                 Unsupported,
-                "this frame's pixels are not DMA-BUFs (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
+                "this frame's pixels are not DMA-BUFs (only zero-copy camera frames are: NV12, I420, 32-bit RGB, NM12 or YM12 from a driver that exports its buffers)"
             )
         })?;
         let l = d.layout[plane as usize];
