@@ -33,10 +33,11 @@ pub struct MstCameraOptions {
 /// asked for a format delivered as it is, 4 otherwise; the driver may give another number).
 /// Single- and multi-planar nodes alike.
 /// Frames are delivered from a library thread ("mst-v4l2-capture") in the WebCodecs format of
-/// the V4L2 one: NV12 and NM12 as NV12; YU12 and YM12 as I420; YUYV and UYVY converted to I420; XR24, AR24,
-/// XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and BGRX; MJPEG decoded
-/// to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time: without it MJPEG modes are
-/// not offered). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds)
+/// the V4L2 one: NV12 and NM12 as NV12; YU12 and YM12 as I420; YUYV and UYVY converted to
+/// I420; XR24, AR24, XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and
+/// BGRX; MJPEG decoded to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time:
+/// without it MJPEG modes are not offered). Each frame carries the driver's CLOCK_MONOTONIC
+/// capture time (microseconds)
 /// as its timestamp and the V4L2 sequence number as MstVideoFrameInfo.capture_sequence.
 /// NV12, NM12, YU12, YM12 and the 32-bit RGB formats are delivered over the driver's own
 /// buffers, without a copy (MstCameraStats.zero_copy; mst_frame_get_dmabuf(),
@@ -44,8 +45,8 @@ pub struct MstCameraOptions {
 /// closes, and all but 2 are lent at most, so frames beyond what consumers hold are copied
 /// (MstCameraStats.over_budget) and capture goes on. Every other format is converted into a
 /// frame of its own and its buffer requeued at once. The track's capabilities are the native
-/// mode; its constraints are `constraints`,
-/// so what the mode does not meet (a smaller size, another aspect ratio, a lower rate) the
+/// mode; its constraints are `constraints`, so what the mode does not meet (a smaller size,
+/// another aspect ratio, a lower rate) the
 /// track's crop-and-scale and decimation serve. If the device goes away, every track on it
 /// ends with MST_END_REASON_DEVICE_LOST within about one frame. If the driver refuses buffers
 /// back (MstCameraStats.lost_buffers) until none is left to capture into, or until it has none
