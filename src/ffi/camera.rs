@@ -49,9 +49,9 @@ pub struct MstCameraOptions {
 /// another aspect ratio, a lower rate) the
 /// track's crop-and-scale and decimation serve. If the device goes away, every track on it
 /// ends with MST_END_REASON_DEVICE_LOST within about one frame. If the driver refuses buffers
-/// back (MstCameraStats.lost_buffers) until none is left to capture into, or until it has none
-/// for 3 frame periods (at least 500 ms) because open frames hold all the others, the track
-/// ends with MST_END_REASON_ERROR (logged). The device is released when the last track on it
+/// back (MstCameraStats.lost_buffers; each is retried) until none is left to capture into, or
+/// until it has none for 3 frame periods (at least 500 ms) because open frames hold all the
+/// others, the track ends with MST_END_REASON_ERROR (logged). The device is released when the last track on it
 /// ends and the last frame over its buffers closes.
 ///
 /// Ownership: `device_id`, `constraints` and `options` (NULL = defaults) borrowed; on MST_OK
@@ -125,9 +125,10 @@ pub struct MstCameraStats {
     /// queues, readers, sinks); the log warns when capture ends with some open.
     pub held: u64,
     /// Since 1.3: driver buffers the driver refused to take back (VIDIOC_QBUF failed while
-    /// the device was there), each logged: out of the capture ring for good. Fewer frames are
-    /// lent then; when none is left, or the driver has none for 3 frame periods (at least
-    /// 500 ms) because open frames hold the others, the track ends (MST_END_REASON_ERROR).
+    /// the device was there), out of the capture ring now: each logged, and queued again
+    /// (the oldest, once per 3 frame periods, at least 500 ms) until the driver takes it.
+    /// Fewer frames are lent meanwhile; when none is left, or the driver has none for that
+    /// long because open frames hold the others, the track ends (MST_END_REASON_ERROR).
     pub lost_buffers: u64,
 }
 
