@@ -930,9 +930,11 @@ typedef struct MstCameraOptions {
   /**
    * Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
    * v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
-   * YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
-   * preferring them in that order among modes equally close to the constraints. NM12 and
-   * YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+   * YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG), GREY. 0 =
+   * any, preferring them in that order among modes equally close to the constraints. NM12
+   * and YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+   * GREY (luma only: infrared and monochrome cameras) is delivered as I420 with neutral
+   * chroma (128), the luma still the driver's buffer.
    */
   uint32_t pixel_format;
 } MstCameraOptions;
@@ -2231,8 +2233,9 @@ MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVide
  * Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
  * buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
  * driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
- * DMA-BUFs: see mst_frame_get_dmabuf_plane()) and where each plane is in it (offset, stride;
- * `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
+ * DMA-BUFs, nor GREY, whose luma only is one: see mst_frame_get_dmabuf_plane()) and where
+ * each plane is in it (offset, stride; `count` = the format's planes, see
+ * mst_frame_get_video_info() for the format and size).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *
  * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
@@ -2254,7 +2257,9 @@ MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
  * One plane of a camera frame's pixels as a DMA-BUF, for GPU import of frames whose planes
  * are separate DMA-BUFs (NM12 and YM12 capture, delivered as NV12 and I420): the fd of the
  * DMA-BUF plane `plane` is in, and where the plane is in it (offset, stride). Every frame
- * mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane.
+ * mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane. A
+ * GREY capture frame (delivered as I420) answers for plane 0, the driver's luma, and not for
+ * planes 1 and 2, the neutral chroma libmst adds (MST_ERR_UNSUPPORTED).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *
  * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
@@ -2265,7 +2270,7 @@ MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
  * Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
  * (not a frame handle, or `plane` not below the format's number of planes),
  * MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
- * (its pixels are not DMA-BUFs).
+ * (that plane is not a DMA-BUF).
  * Spec: none (libmst extension; since 1.3).
  */
 MstStatus mst_frame_get_dmabuf_plane(const struct MstFrame *frame,

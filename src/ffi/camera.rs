@@ -18,9 +18,11 @@ pub struct MstCameraOptions {
     pub struct_size: u32,
     /// Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
     /// v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
-    /// YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
-    /// preferring them in that order among modes equally close to the constraints. NM12 and
-    /// YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+    /// YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG), GREY. 0 =
+    /// any, preferring them in that order among modes equally close to the constraints. NM12
+    /// and YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+    /// GREY (luma only: infrared and monochrome cameras) is delivered as I420 with neutral
+    /// chroma (128), the luma still the driver's buffer.
     pub pixel_format: u32,
 }
 
