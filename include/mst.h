@@ -1331,6 +1331,15 @@ typedef struct MstVideoFrameInfo {
    * number. 0 for frames that did not come from mst_processor_read().
    */
   uint64_t discarded_before;
+  /**
+   * When libmst took the frame from its camera: CLOCK_MONOTONIC microseconds as the
+   * capture thread's VIDIOC_DQBUF returned (`timestamp` is the driver's capture time, which
+   * a driver may set ahead of that), so clock_gettime(CLOCK_MONOTONIC) now minus this is how
+   * long the frame has been in libmst. Kept by crops, scales and a disabled track's black
+   * frames; -1 for frames not captured from a V4L2 camera (a fake camera's included).
+   * Since 1.3: callers built against an older mst.h do not get it.
+   */
+  int64_t received;
 } MstVideoFrameInfo;
 
 /**

@@ -224,7 +224,8 @@ fn last_message() -> String {
     unsafe { std::ffi::CStr::from_ptr(mst::ffi::mst_last_error_message()) }.to_string_lossy().into_owned()
 }
 
-/// The same through the C ABI: GREY selected by its fourcc; mst_frame_get_dmabuf() says
+/// The same through the C ABI: GREY selected by its fourcc; the frame says when libmst
+/// dequeued it (MstVideoFrameInfo.received, 1.3); mst_frame_get_dmabuf() says
 /// MST_ERR_UNSUPPORTED (the chroma is no DMA-BUF) and names the way to plane 0;
 /// mst_frame_get_dmabuf_plane() gives plane 0 and MST_ERR_UNSUPPORTED for planes 1 and 2.
 #[test]
@@ -232,7 +233,8 @@ fn last_message() -> String {
 fn c_abi_hands_out_the_grey_lumas_dmabuf_only() {
     use mst::ffi::camera::{mst_track_create_camera, MstCameraOptions};
     use mst::ffi::frame::{
-        mst_frame_free, mst_frame_get_dmabuf, mst_frame_get_dmabuf_plane, MstPlaneLayout, MstPlaneLayouts,
+        mst_frame_free, mst_frame_get_dmabuf, mst_frame_get_dmabuf_plane, mst_frame_get_video_info, MstPlaneLayout,
+        MstPlaneLayouts, MstVideoFrameInfo,
     };
     use mst::ffi::processor::{mst_processor_create, mst_processor_free, mst_processor_read};
     use mst::ffi::track::{mst_track_free, mst_track_stop};
@@ -250,6 +252,25 @@ fn c_abi_hands_out_the_grey_lumas_dmabuf_only() {
     assert_eq!(mst_track_create_camera(id.as_ptr(), null(), &options, &mut track), MST_OK);
     assert_eq!(mst_processor_create(track, null(), &mut p), MST_OK);
     assert_eq!(mst_processor_read(p, 5000, &mut f), MST_OK);
+    // When libmst dequeued it, on CLOCK_MONOTONIC: before now, and not long before.
+    let mut info = std::mem::MaybeUninit::<MstVideoFrameInfo>::zeroed();
+    unsafe { (*info.as_mut_ptr()).struct_size = std::mem::size_of::<MstVideoFrameInfo>() as u32 };
+    assert_eq!(mst_frame_get_video_info(f, info.as_mut_ptr()), MST_OK);
+    // SAFETY: written whole on MST_OK.
+    let info = unsafe { info.assume_init() };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    let now = ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000;
+    println!(
+        "GREY frame dequeued {} us before it was read, timestamp {} us before",
+        now - info.received,
+        now - info.timestamp
+    );
+    assert!(
+        info.received > 0 && info.received <= now && now - info.received < 5_000_000,
+        "received {}, now {now}",
+        info.received
+    );
     let (mut fd, mut l) = (-1, MstPlaneLayout::default());
     assert_eq!(mst_frame_get_dmabuf_plane(f, 0, &mut fd, &mut l), MST_OK);
     assert!(fd >= 0 && l.offset == 0 && l.stride >= 640, "fd {fd}, {l:?}");

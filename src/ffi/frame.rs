@@ -864,6 +864,13 @@ pub struct MstVideoFrameInfo {
     /// that read without waiting at the same moment may see a frame counted in a neighbour's
     /// number. 0 for frames that did not come from mst_processor_read().
     pub discarded_before: u64,
+    /// When libmst took the frame from its camera: CLOCK_MONOTONIC microseconds as the
+    /// capture thread's VIDIOC_DQBUF returned (`timestamp` is the driver's capture time, which
+    /// a driver may set ahead of that), so clock_gettime(CLOCK_MONOTONIC) now minus this is how
+    /// long the frame has been in libmst. Kept by crops, scales and a disabled track's black
+    /// frames; -1 for frames not captured from a V4L2 camera (a fake camera's included).
+    /// Since 1.3: callers built against an older mst.h do not get it.
+    pub received: i64,
 }
 
 /// Reads a video frame's attributes.
@@ -896,6 +903,7 @@ pub extern "C" fn mst_frame_get_video_info(frame: *const MstFrame, out: *mut Mst
             sequence: read.sequence,
             capture_sequence: v.capture_sequence.map_or(-1, |s| s as i64),
             discarded_before: read.discarded_before,
+            received: v.received.unwrap_or(-1),
         });
         Ok(())
     })
