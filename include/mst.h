@@ -930,9 +930,11 @@ typedef struct MstCameraOptions {
   /**
    * Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
    * v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
-   * YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
-   * preferring them in that order among modes equally close to the constraints. NM12 and
-   * YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+   * YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG), GREY. 0 =
+   * any, preferring them in that order among modes equally close to the constraints. NM12
+   * and YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+   * GREY (luma only: infrared and monochrome cameras) is delivered as I420 with neutral
+   * chroma (128), the luma still the driver's buffer.
    */
   uint32_t pixel_format;
 } MstCameraOptions;
@@ -963,8 +965,8 @@ typedef struct MstCameraStats {
    */
   uint64_t out_of_order;
   /**
-   * Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, I420 and
-   * 32-bit RGB; see mst_frame_get_dmabuf()).
+   * Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, I420, GREY's
+   * luma and 32-bit RGB; see mst_frame_get_dmabuf()).
    */
   uint64_t zero_copy;
   /**
@@ -1329,6 +1331,15 @@ typedef struct MstVideoFrameInfo {
    * number. 0 for frames that did not come from mst_processor_read().
    */
   uint64_t discarded_before;
+  /**
+   * When libmst took the frame from its camera: CLOCK_MONOTONIC microseconds as the
+   * capture thread's VIDIOC_DQBUF returned (`timestamp` is the driver's capture time, which
+   * a driver may set ahead of that), so clock_gettime(CLOCK_MONOTONIC) now minus this is how
+   * long the frame has been in libmst. Kept by crops, scales and a disabled track's black
+   * frames; -1 for frames not captured from a V4L2 camera (a fake camera's included).
+   * Since 1.3: callers built against an older mst.h do not get it.
+   */
+  int64_t received;
 } MstVideoFrameInfo;
 
 /**
@@ -1924,15 +1935,19 @@ MstStatus mst_get_kernel_threads(uint32_t *out);
  * video input) and returns a live
  * video track on it. libmst enumerates the node's pixel formats, frame sizes and frame
  * intervals, picks the native mode closest to `constraints` (NULL = none; fitness distance as
- * browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with 4 mmap buffers.
+ * browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with mmap buffers.
  * Frames are delivered from a library thread ("mst-v4l2-capture") in the WebCodecs format of
- * the V4L2 one: NV12 as NV12; YU12 as I420; YUYV and UYVY converted to I420; XR24, AR24,
- * XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and BGRX; MJPEG decoded
- * to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time: without it MJPEG modes are
- * not offered). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds)
- * as its timestamp and the V4L2 sequence number as MstVideoFrameInfo.capture_sequence. Every
- * buffer is copied out and requeued at once, so a consumer that holds frames never stalls
- * capture. The track's capabilities are the native mode; its constraints are `constraints`,
+ * the V4L2 one: NV12 and NM12 as NV12; YU12 and YM12 as I420; YUYV and UYVY converted to
+ * I420; XR24, AR24, XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and
+ * BGRX; MJPEG decoded to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time:
+ * without it MJPEG modes are not offered); GREY (luma only) as I420 with neutral chroma
+ * (128). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds) as its
+ * timestamp, the V4L2 sequence number as MstVideoFrameInfo.capture_sequence and the time
+ * libmst dequeued it as MstVideoFrameInfo.received. Formats delivered as they are (GREY's
+ * luma included) are the driver's buffers, queued back when the last frame over one closes;
+ * while consumers hold the buffers the camera lends (6 of 8: MstCameraStats.over_budget), and
+ * for the other formats, buffers are copied or converted and requeued at once, so a consumer
+ * that holds frames never stalls capture. The track's capabilities are the native mode; its constraints are `constraints`,
  * so what the mode does not meet (a smaller size, another aspect ratio, a lower rate) the
  * track's crop-and-scale and decimation serve. If the device goes away, every track on it
  * ends with MST_END_REASON_DEVICE_LOST within about one frame. The device is released when
@@ -1948,7 +1963,7 @@ MstStatus mst_get_kernel_threads(uint32_t *out);
  * MST_ERR_OVERCONSTRAINED (mst_last_error_constraint() names width, height, aspectRatio or
  * frameRate; the message lists the device's modes), MST_ERR_INVALID_ARG (unknown `present`
  * bits or resize_mode, NaN or infinite values, a non-UTF-8 id, a pixel_format libmst does
- * not know, a struct_size below the 1.0 size), MST_ERR_UNSUPPORTED (a multi-planar-only
+ * not know, a struct_size below the 1.0 size), MST_ERR_UNSUPPORTED (not a streaming capture
  * node; no mode in a format libmst handles, or in `pixel_format`; MJPEG without
  * libturbojpeg.so.0, the message says which package; nonzero bytes past the structs this
  * libmst knows), MST_ERR_IO, MST_ERR_NO_MEMORY (no thread or handle left).
@@ -2231,8 +2246,9 @@ MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVide
  * Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
  * buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
  * driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
- * DMA-BUFs: see mst_frame_get_dmabuf_plane()) and where each plane is in it (offset, stride;
- * `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
+ * DMA-BUFs, nor GREY, whose luma only is one: see mst_frame_get_dmabuf_plane()) and where
+ * each plane is in it (offset, stride; `count` = the format's planes, see
+ * mst_frame_get_video_info() for the format and size).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *
  * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
@@ -2254,7 +2270,9 @@ MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
  * One plane of a camera frame's pixels as a DMA-BUF, for GPU import of frames whose planes
  * are separate DMA-BUFs (NM12 and YM12 capture, delivered as NV12 and I420): the fd of the
  * DMA-BUF plane `plane` is in, and where the plane is in it (offset, stride). Every frame
- * mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane.
+ * mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane. A
+ * GREY capture frame (delivered as I420) answers for plane 0, the driver's luma, and not for
+ * planes 1 and 2, the neutral chroma libmst adds (MST_ERR_UNSUPPORTED).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *
  * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
@@ -2265,7 +2283,7 @@ MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
  * Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
  * (not a frame handle, or `plane` not below the format's number of planes),
  * MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
- * (its pixels are not DMA-BUFs).
+ * (that plane is not a DMA-BUF).
  * Spec: none (libmst extension; since 1.3).
  */
 MstStatus mst_frame_get_dmabuf_plane(const struct MstFrame *frame,

@@ -18,9 +18,11 @@ pub struct MstCameraOptions {
     pub struct_size: u32,
     /// Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
     /// v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
-    /// YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
-    /// preferring them in that order among modes equally close to the constraints. NM12 and
-    /// YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+    /// YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG), GREY. 0 =
+    /// any, preferring them in that order among modes equally close to the constraints. NM12
+    /// and YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+    /// GREY (luma only: infrared and monochrome cameras) is delivered as I420 with neutral
+    /// chroma (128), the luma still the driver's buffer.
     pub pixel_format: u32,
 }
 
@@ -29,15 +31,19 @@ pub struct MstCameraOptions {
 /// video input) and returns a live
 /// video track on it. libmst enumerates the node's pixel formats, frame sizes and frame
 /// intervals, picks the native mode closest to `constraints` (NULL = none; fitness distance as
-/// browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with 4 mmap buffers.
+/// browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with mmap buffers.
 /// Frames are delivered from a library thread ("mst-v4l2-capture") in the WebCodecs format of
-/// the V4L2 one: NV12 as NV12; YU12 as I420; YUYV and UYVY converted to I420; XR24, AR24,
-/// XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and BGRX; MJPEG decoded
-/// to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time: without it MJPEG modes are
-/// not offered). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds)
-/// as its timestamp and the V4L2 sequence number as MstVideoFrameInfo.capture_sequence. Every
-/// buffer is copied out and requeued at once, so a consumer that holds frames never stalls
-/// capture. The track's capabilities are the native mode; its constraints are `constraints`,
+/// the V4L2 one: NV12 and NM12 as NV12; YU12 and YM12 as I420; YUYV and UYVY converted to
+/// I420; XR24, AR24, XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and
+/// BGRX; MJPEG decoded to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time:
+/// without it MJPEG modes are not offered); GREY (luma only) as I420 with neutral chroma
+/// (128). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds) as its
+/// timestamp, the V4L2 sequence number as MstVideoFrameInfo.capture_sequence and the time
+/// libmst dequeued it as MstVideoFrameInfo.received. Formats delivered as they are (GREY's
+/// luma included) are the driver's buffers, queued back when the last frame over one closes;
+/// while consumers hold the buffers the camera lends (6 of 8: MstCameraStats.over_budget), and
+/// for the other formats, buffers are copied or converted and requeued at once, so a consumer
+/// that holds frames never stalls capture. The track's capabilities are the native mode; its constraints are `constraints`,
 /// so what the mode does not meet (a smaller size, another aspect ratio, a lower rate) the
 /// track's crop-and-scale and decimation serve. If the device goes away, every track on it
 /// ends with MST_END_REASON_DEVICE_LOST within about one frame. The device is released when
@@ -53,7 +59,7 @@ pub struct MstCameraOptions {
 /// MST_ERR_OVERCONSTRAINED (mst_last_error_constraint() names width, height, aspectRatio or
 /// frameRate; the message lists the device's modes), MST_ERR_INVALID_ARG (unknown `present`
 /// bits or resize_mode, NaN or infinite values, a non-UTF-8 id, a pixel_format libmst does
-/// not know, a struct_size below the 1.0 size), MST_ERR_UNSUPPORTED (a multi-planar-only
+/// not know, a struct_size below the 1.0 size), MST_ERR_UNSUPPORTED (not a streaming capture
 /// node; no mode in a format libmst handles, or in `pixel_format`; MJPEG without
 /// libturbojpeg.so.0, the message says which package; nonzero bytes past the structs this
 /// libmst knows), MST_ERR_IO, MST_ERR_NO_MEMORY (no thread or handle left).
@@ -102,8 +108,8 @@ pub struct MstCameraStats {
     pub dropped: u64,
     /// Frames whose sequence number did not increase (0 on a sane driver).
     pub out_of_order: u64,
-    /// Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, I420 and
-    /// 32-bit RGB; see mst_frame_get_dmabuf()).
+    /// Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, I420, GREY's
+    /// luma and 32-bit RGB; see mst_frame_get_dmabuf()).
     pub zero_copy: u64,
     /// Since 1.3: frames of such a format copied instead, because consumers held all the
     /// driver buffers the camera lends (6 of 8); none is lost for it.
