@@ -51,7 +51,8 @@ int main(void) {
     CHECK_STATUS(mst_track_get_camera_stats(t, NULL), MST_ERR_NULL_ARG);
     CHECK_STATUS(mst_track_get_camera_stats(NULL, &cs), MST_ERR_NULL_ARG);
 
-    /* Frames that were not captured from a camera have no capture sequence (-1). */
+    /* Frames that were not captured from a camera have no capture sequence and no dequeue
+     * time (-1). */
     MstProcessor *p = NULL;
     CHECK_OK(mst_processor_create(t, NULL, &p));
     MstFrame *f = NULL;
@@ -59,6 +60,7 @@ int main(void) {
     MstVideoFrameInfo info = MST_STRUCT_INIT(MstVideoFrameInfo);
     CHECK_OK(mst_frame_get_video_info(f, &info));
     CHECK_EQ_INT(info.capture_sequence, -1);
+    CHECK_EQ_INT(info.received, -1);
     CHECK_EQ_INT(info.sequence, 1);
     CHECK_OK(mst_frame_free(f));
     CHECK_OK(mst_processor_free(p));

@@ -429,6 +429,8 @@ static void test_constraints(void) {
     CHECK_EQ_INT(info.display_width, 32);
     CHECK_EQ_INT(info.display_height, 24);
     CHECK_EQ_INT(info.capture_sequence, 0);
+    /* A fake camera dequeues nothing: no dequeue time (V4L2 cameras' is in tests/vm_grey.rs). */
+    CHECK_EQ_INT(info.received, -1);
     CHECK_OK(mst_frame_free(f));
     CHECK_OK(mst_processor_free(p));
     CHECK_OK(mst_track_free(t));

@@ -930,9 +930,11 @@ typedef struct MstCameraOptions {
   /**
    * Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
    * v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
-   * YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
-   * preferring them in that order among modes equally close to the constraints. NM12 and
-   * YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+   * YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG), GREY. 0 =
+   * any, preferring them in that order among modes equally close to the constraints. NM12
+   * and YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+   * GREY (luma only: infrared and monochrome cameras) is delivered as I420 with neutral
+   * chroma (128), the luma still the driver's buffer.
    */
   uint32_t pixel_format;
 } MstCameraOptions;
@@ -964,8 +966,8 @@ typedef struct MstCameraStats {
   uint64_t out_of_order;
   /**
    * Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, NM12, YU12,
-   * YM12 and 32-bit RGB captures; see mst_frame_get_dmabuf(), and
-   * mst_frame_get_dmabuf_plane() for NM12 and YM12, whose planes are separate DMA-BUFs).
+   * YM12, GREY's luma and 32-bit RGB captures; see mst_frame_get_dmabuf(), and
+   * mst_frame_get_dmabuf_plane() for NM12, YM12 and GREY, whose planes are not one DMA-BUF).
    */
   uint64_t zero_copy;
   /**
@@ -1333,6 +1335,15 @@ typedef struct MstVideoFrameInfo {
    * number. 0 for frames that did not come from mst_processor_read().
    */
   uint64_t discarded_before;
+  /**
+   * When libmst took the frame from its camera: CLOCK_MONOTONIC microseconds as the
+   * capture thread's VIDIOC_DQBUF returned (`timestamp` is the driver's capture time, which
+   * a driver may set ahead of that), so clock_gettime(CLOCK_MONOTONIC) now minus this is how
+   * long the frame has been in libmst. Kept by crops, scales and a disabled track's black
+   * frames; -1 for frames not captured from a V4L2 camera (a fake camera's included).
+   * Since 1.3: callers built against an older mst.h do not get it.
+   */
+  int64_t received;
 } MstVideoFrameInfo;
 
 /**
@@ -1935,23 +1946,24 @@ MstStatus mst_get_kernel_threads(uint32_t *out);
  * the V4L2 one: NV12 and NM12 as NV12; YU12 and YM12 as I420; YUYV and UYVY converted to
  * I420; XR24, AR24, XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and
  * BGRX; MJPEG decoded to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time:
- * without it MJPEG modes are not offered). Each frame carries the driver's CLOCK_MONOTONIC
- * capture time (microseconds)
- * as its timestamp and the V4L2 sequence number as MstVideoFrameInfo.capture_sequence.
- * NV12, NM12, YU12, YM12 and the 32-bit RGB formats are delivered over the driver's own
- * buffers, without a copy (MstCameraStats.zero_copy; mst_frame_get_dmabuf(),
- * mst_frame_get_dmabuf_plane()): a buffer goes back to the driver when the last frame over it
- * closes, and all but 2 are lent at most, so frames beyond what consumers hold are copied
- * (MstCameraStats.over_budget) and capture goes on. Every other format is converted into a
- * frame of its own and its buffer requeued at once. The track's capabilities are the native
- * mode; its constraints are `constraints`, so what the mode does not meet (a smaller size,
- * another aspect ratio, a lower rate) the
+ * without it MJPEG modes are not offered); GREY (luma only) as I420 with neutral chroma
+ * (128). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds) as its
+ * timestamp, the V4L2 sequence number as MstVideoFrameInfo.capture_sequence and the time
+ * libmst dequeued it as MstVideoFrameInfo.received. NV12, NM12, YU12, YM12, GREY's luma and
+ * the 32-bit RGB formats are delivered over the driver's own buffers, without a copy
+ * (MstCameraStats.zero_copy; mst_frame_get_dmabuf(), mst_frame_get_dmabuf_plane()): a buffer
+ * goes back to the driver when the last frame over it closes, and all but 2 are lent at
+ * most, so frames beyond what consumers hold are copied (MstCameraStats.over_budget) and
+ * capture goes on. Every other format is converted into a frame of its own and its buffer
+ * requeued at once. The track's capabilities are the native mode; its constraints are
+ * `constraints`, so what the mode does not meet (a smaller size, another aspect ratio, a
+ * lower rate) the
  * track's crop-and-scale and decimation serve. If the device goes away, every track on it
  * ends with MST_END_REASON_DEVICE_LOST within about one frame. If the driver refuses buffers
  * back (MstCameraStats.lost_buffers; each is retried) until none is left to capture into, or
  * until it has none for 3 frame periods (at least 500 ms) because open frames hold all the
- * others, the track ends with MST_END_REASON_ERROR (logged). The device is released when the last track on it
- * ends and the last frame over its buffers closes.
+ * others, the track ends with MST_END_REASON_ERROR (logged). The device is released when the
+ * last track on it ends and the last frame over its buffers closes.
  *
  * Ownership: `device_id`, `constraints` and `options` (NULL = defaults) borrowed; on MST_OK
  * the caller owns `*out` and releases it with mst_track_free().
@@ -2246,8 +2258,9 @@ MstStatus mst_frame_get_color_space(const struct MstFrame *frame, struct MstVide
  * Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
  * buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
  * driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
- * DMA-BUFs: see mst_frame_get_dmabuf_plane()) and where each plane is in it (offset, stride;
- * `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
+ * DMA-BUFs, nor GREY, whose luma only is one: see mst_frame_get_dmabuf_plane()) and where
+ * each plane is in it (offset, stride; `count` = the format's planes, see
+ * mst_frame_get_video_info() for the format and size).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *
  * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
@@ -2269,7 +2282,9 @@ MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
  * One plane of a camera frame's pixels as a DMA-BUF, for GPU import of frames whose planes
  * are separate DMA-BUFs (NM12 and YM12 capture, delivered as NV12 and I420): the fd of the
  * DMA-BUF plane `plane` is in, and where the plane is in it (offset, stride). Every frame
- * mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane.
+ * mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane. A
+ * GREY capture frame (delivered as I420) answers for plane 0, the driver's luma, and not for
+ * planes 1 and 2, the neutral chroma libmst adds (MST_ERR_UNSUPPORTED).
  * Other frames have none (MST_ERR_UNSUPPORTED).
  *
  * Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
@@ -2280,7 +2295,7 @@ MstStatus mst_frame_get_dmabuf(const struct MstFrame *frame,
  * Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
  * (not a frame handle, or `plane` not below the format's number of planes),
  * MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
- * (its pixels are not DMA-BUFs).
+ * (that plane is not a DMA-BUF).
  * Spec: none (libmst extension; since 1.3).
  */
 MstStatus mst_frame_get_dmabuf_plane(const struct MstFrame *frame,

@@ -221,7 +221,8 @@ public:
     return true;
   }
   // One plane's DMA-BUF and where the plane is in it (libmst 1.3): for frames whose planes are
-  // separate DMA-BUFs (NM12 / YM12 capture) as for one-buffer ones; false when not DMA-BUFs.
+  // separate DMA-BUFs (NM12 / YM12 capture) as for one-buffer ones; false when that plane is
+  // not one (no plane of most frames; a GREY camera frame's chroma, its luma being one).
   bool dmabuf_plane(std::uint32_t plane, std::int32_t &fd, MstPlaneLayout &layout) const {
     MstStatus status = mst_frame_get_dmabuf_plane(get(), plane, &fd, &layout);
     if (status == MST_ERR_UNSUPPORTED) return false;

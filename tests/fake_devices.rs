@@ -83,3 +83,38 @@ fn a_fake_camera_reports_its_rate_exactly_and_stamps_frames_on_its_clock() {
     dev.remove();
     assert_eq!(track.end_reason(), Some(EndReason::DeviceLost));
 }
+
+/// A GREY camera through the public API, at an odd size with padded rows: I420 frames whose
+/// luma is the camera's (frame n's index in its first 8 samples, mid grey after) and whose
+/// chroma, rounded up to 9x5, is all 128 (the copy path; lending is tests/vm_grey.rs').
+#[test]
+fn a_grey_camera_delivers_i420_with_neutral_chroma() {
+    let video = FakeVideo {
+        width: 17,
+        height: 9,
+        format: CameraFormat::Grey,
+        stride: 24,
+        frame_rate: 25.0,
+        jpeg_frames: Vec::new(),
+    };
+    let dev = FakeDevice::add(FakeInit { media: FakeMedia::Video(video), ..FakeInit::camera("rust-grey") }).unwrap();
+    let options = CameraOptions { format: Some(CameraFormat::Grey) };
+    let track = camera("fake:rust-grey", &VideoConstraints::default(), &options).unwrap();
+    let p = Processor::new(&track, 1);
+    for n in 0..3u64 {
+        let f = p.read(Wait::For(Duration::from_secs(30))).unwrap().frame;
+        let v = f.video().unwrap();
+        assert_eq!((v.format, v.coded_width, v.coded_height), (VideoPixelFormat::I420, 17, 9));
+        assert_eq!(v.color_space.full_range, Some(true), "GREY is full range unless the driver says otherwise");
+        let (luma, s) = f.plane(0).unwrap();
+        assert_eq!(luma[..8], n.to_le_bytes(), "frame {n}");
+        assert!((0..9).all(|r| luma[r * s..r * s + 17].iter().enumerate().all(|(i, &y)| y == 128 || r == 0 && i < 8)));
+        for plane in [1, 2] {
+            let (c, s) = f.plane(plane).unwrap();
+            assert!((0..5).all(|r| c[r * s..r * s + 9].iter().all(|&b| b == 128)), "frame {n} plane {plane}");
+        }
+        assert_eq!(f.dmabuf_plane(0), None, "a copied frame has no DMA-BUF");
+    }
+    track.stop();
+    dev.remove();
+}

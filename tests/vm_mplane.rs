@@ -379,3 +379,40 @@ fn c_abi_hands_out_one_dmabuf_per_separate_plane() {
     assert_eq!(mst_track_stop(track), MST_OK);
     assert_eq!(mst_track_free(track), MST_OK);
 }
+
+/// GREY on a multi-planar node (one buffer plane): delivered as I420 over the driver's buffer
+/// with the neutral chroma mapped after it, as on a single-planar node (tests/vm_grey.rs):
+/// nothing copied, the luma's DMA-BUF only.
+#[test]
+#[ignore = "runs in the VM stage: scripts/vm-test.sh"]
+fn grey_on_a_multiplanar_node_is_captured_without_a_copy() {
+    if !in_vm("grey_on_a_multiplanar_node_is_captured_without_a_copy") {
+        return;
+    }
+    let _vivid = Multiplanar::new();
+    let c = VideoConstraints { width: exact(640.0), height: exact(360.0), ..Default::default() };
+    let track = camera(&vivid(DeviceKind::VideoInput), &c, &CameraOptions { format: Some(CameraFormat::Grey) })
+        .expect("vivid offers GREY on its multi-planar node");
+    let p = Processor::new(&track, 2);
+    let read = |what: &str| p.read(Wait::For(HANG)).unwrap_or_else(|e| panic!("{what}: {e}")).frame;
+    for i in 0..3 {
+        read(&format!("warm-up frame {i}"));
+    }
+    let (before, s0) = (stats::media_bytes_copied(), camera_stats(&track).unwrap());
+    let n = 20;
+    for i in 0..n {
+        let f = read(&format!("frame {i}"));
+        let v = f.video().unwrap();
+        assert_eq!((v.format, v.coded_width, v.coded_height), (VideoPixelFormat::I420, 640, 360), "{v:?}");
+        let samples = yuv(&f);
+        assert!(samples[0].iter().any(|&y| y != samples[0][0]), "frame {i}: a flat luma");
+        assert!(samples[1..].iter().flatten().all(|&c| c == 128), "frame {i}: chroma not neutral");
+        assert!(f.dmabuf_plane(0).is_some() && f.dmabuf_plane(1).is_none() && f.dmabuf().is_none(), "frame {i}");
+    }
+    let copied = stats::media_bytes_copied() - before;
+    let s1 = camera_stats(&track).unwrap();
+    track.stop();
+    println!("GREY on a multi-planar node: {copied} media bytes copied over {n} frames; {s0:?} -> {s1:?}");
+    assert!(s1.zero_copy - s0.zero_copy >= n / 2, "{s0:?} {s1:?}");
+    assert_eq!(copied, 0);
+}

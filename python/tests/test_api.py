@@ -57,6 +57,7 @@ def test_latest_only_reads_the_newest_frame_once():
         with processor.read(timeout=5) as frame:
             assert frame.timestamp == 4
             assert frame.info.discarded_before == 4
+            assert frame.info.received == -1, "not captured from a camera: no dequeue time"
         with pytest.raises(mst.Again):
             processor.read(timeout=0)
         assert processor.stats.discarded_superseded == 4

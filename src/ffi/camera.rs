@@ -18,9 +18,11 @@ pub struct MstCameraOptions {
     pub struct_size: u32,
     /// Use only modes of this V4L2 pixel format: its fourcc as <linux/videodev2.h>'s
     /// v4l2_fourcc(a, b, c, d) makes it (a | b << 8 | c << 16 | d << 24), one of NV12, NM12,
-    /// YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG). 0 = any,
-    /// preferring them in that order among modes equally close to the constraints. NM12 and
-    /// YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+    /// YU12, YM12, YUYV, UYVY, XR24, AR24, XB24, AB24, RGB3, BGR3, MJPG (or JPEG), GREY. 0 =
+    /// any, preferring them in that order among modes equally close to the constraints. NM12
+    /// and YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
+    /// GREY (luma only: infrared and monochrome cameras) is delivered as I420 with neutral
+    /// chroma (128), the luma still the driver's buffer.
     pub pixel_format: u32,
 }
 
@@ -36,23 +38,24 @@ pub struct MstCameraOptions {
 /// the V4L2 one: NV12 and NM12 as NV12; YU12 and YM12 as I420; YUYV and UYVY converted to
 /// I420; XR24, AR24, XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and
 /// BGRX; MJPEG decoded to I420 by libjpeg-turbo (libturbojpeg.so.0, loaded at run time:
-/// without it MJPEG modes are not offered). Each frame carries the driver's CLOCK_MONOTONIC
-/// capture time (microseconds)
-/// as its timestamp and the V4L2 sequence number as MstVideoFrameInfo.capture_sequence.
-/// NV12, NM12, YU12, YM12 and the 32-bit RGB formats are delivered over the driver's own
-/// buffers, without a copy (MstCameraStats.zero_copy; mst_frame_get_dmabuf(),
-/// mst_frame_get_dmabuf_plane()): a buffer goes back to the driver when the last frame over it
-/// closes, and all but 2 are lent at most, so frames beyond what consumers hold are copied
-/// (MstCameraStats.over_budget) and capture goes on. Every other format is converted into a
-/// frame of its own and its buffer requeued at once. The track's capabilities are the native
-/// mode; its constraints are `constraints`, so what the mode does not meet (a smaller size,
-/// another aspect ratio, a lower rate) the
+/// without it MJPEG modes are not offered); GREY (luma only) as I420 with neutral chroma
+/// (128). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds) as its
+/// timestamp, the V4L2 sequence number as MstVideoFrameInfo.capture_sequence and the time
+/// libmst dequeued it as MstVideoFrameInfo.received. NV12, NM12, YU12, YM12, GREY's luma and
+/// the 32-bit RGB formats are delivered over the driver's own buffers, without a copy
+/// (MstCameraStats.zero_copy; mst_frame_get_dmabuf(), mst_frame_get_dmabuf_plane()): a buffer
+/// goes back to the driver when the last frame over it closes, and all but 2 are lent at
+/// most, so frames beyond what consumers hold are copied (MstCameraStats.over_budget) and
+/// capture goes on. Every other format is converted into a frame of its own and its buffer
+/// requeued at once. The track's capabilities are the native mode; its constraints are
+/// `constraints`, so what the mode does not meet (a smaller size, another aspect ratio, a
+/// lower rate) the
 /// track's crop-and-scale and decimation serve. If the device goes away, every track on it
 /// ends with MST_END_REASON_DEVICE_LOST within about one frame. If the driver refuses buffers
 /// back (MstCameraStats.lost_buffers; each is retried) until none is left to capture into, or
 /// until it has none for 3 frame periods (at least 500 ms) because open frames hold all the
-/// others, the track ends with MST_END_REASON_ERROR (logged). The device is released when the last track on it
-/// ends and the last frame over its buffers closes.
+/// others, the track ends with MST_END_REASON_ERROR (logged). The device is released when the
+/// last track on it ends and the last frame over its buffers closes.
 ///
 /// Ownership: `device_id`, `constraints` and `options` (NULL = defaults) borrowed; on MST_OK
 /// the caller owns `*out` and releases it with mst_track_free().
@@ -114,8 +117,8 @@ pub struct MstCameraStats {
     /// Frames whose sequence number did not increase (0 on a sane driver).
     pub out_of_order: u64,
     /// Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, NM12, YU12,
-    /// YM12 and 32-bit RGB captures; see mst_frame_get_dmabuf(), and
-    /// mst_frame_get_dmabuf_plane() for NM12 and YM12, whose planes are separate DMA-BUFs).
+    /// YM12, GREY's luma and 32-bit RGB captures; see mst_frame_get_dmabuf(), and
+    /// mst_frame_get_dmabuf_plane() for NM12, YM12 and GREY, whose planes are not one DMA-BUF).
     pub zero_copy: u64,
     /// Since 1.3: frames of such a format copied instead, because consumers held all the
     /// driver buffers the camera lends (all but 2 of those the driver gave, 8 asked for, minus

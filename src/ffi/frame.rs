@@ -457,8 +457,9 @@ pub extern "C" fn mst_frame_get_color_space(frame: *const MstFrame, out: *mut Ms
 /// Vulkan's VK_EXT_external_memory_dma_buf) without a copy: the file descriptor of the driver
 /// buffer the frame is (zero-copy capture of NV12, I420 and the 32-bit RGB formats, where the
 /// driver exports its buffers: VIDIOC_EXPBUF; not NM12 / YM12, whose planes are separate
-/// DMA-BUFs: see mst_frame_get_dmabuf_plane()) and where each plane is in it (offset, stride;
-/// `count` = the format's planes, see mst_frame_get_video_info() for the format and size).
+/// DMA-BUFs, nor GREY, whose luma only is one: see mst_frame_get_dmabuf_plane()) and where
+/// each plane is in it (offset, stride; `count` = the format's planes, see
+/// mst_frame_get_video_info() for the format and size).
 /// Other frames have none (MST_ERR_UNSUPPORTED).
 ///
 /// Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
@@ -483,10 +484,17 @@ pub extern "C" fn mst_frame_get_dmabuf(
         let f = get(frame)?;
         f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
         let d = f.dmabuf_planes().ok_or_else(|| {
-            err!(
-                Unsupported,
-                "this frame's pixels are not a DMA-BUF (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
-            )
+            if f.dmabuf_plane(0).is_some() {
+                err!(
+                    Unsupported,
+                    "only this frame's luma is a DMA-BUF (GREY capture: its neutral chroma is libmst's memory); mst_frame_get_dmabuf_plane() gives plane 0"
+                )
+            } else {
+                err!(
+                    Unsupported,
+                    "this frame's pixels are not a DMA-BUF (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
+                )
+            }
         })?;
         if !d.single() {
             return Err(err!(
@@ -507,7 +515,9 @@ pub extern "C" fn mst_frame_get_dmabuf(
 /// One plane of a camera frame's pixels as a DMA-BUF, for GPU import of frames whose planes
 /// are separate DMA-BUFs (NM12 and YM12 capture, delivered as NV12 and I420): the fd of the
 /// DMA-BUF plane `plane` is in, and where the plane is in it (offset, stride). Every frame
-/// mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane.
+/// mst_frame_get_dmabuf() answers for answers here too, with its one fd for every plane. A
+/// GREY capture frame (delivered as I420) answers for plane 0, the driver's luma, and not for
+/// planes 1 and 2, the neutral chroma libmst adds (MST_ERR_UNSUPPORTED).
 /// Other frames have none (MST_ERR_UNSUPPORTED).
 ///
 /// Ownership: `frame` borrowed; `*out_fd` and `*out_layout` written on MST_OK only. The fd
@@ -518,7 +528,7 @@ pub extern "C" fn mst_frame_get_dmabuf(
 /// Errors: MST_ERR_NULL_ARG (`frame`, `out_fd` or `out_layout` is NULL), MST_ERR_INVALID_ARG
 /// (not a frame handle, or `plane` not below the format's number of planes),
 /// MST_ERR_INVALID_STATE (closed or freed), MST_ERR_TYPE (an audio frame), MST_ERR_UNSUPPORTED
-/// (its pixels are not DMA-BUFs).
+/// (that plane is not a DMA-BUF).
 /// Spec: none (libmst extension; since 1.3).
 #[no_mangle]
 pub extern "C" fn mst_frame_get_dmabuf_plane(
@@ -540,14 +550,20 @@ pub extern "C" fn mst_frame_get_dmabuf_plane(
                 v.format
             ));
         }
-        let d = f.dmabuf_planes().ok_or_else(|| {
-            err!(
-                Unsupported,
-                "this frame's pixels are not DMA-BUFs (only zero-copy camera frames are: NV12, I420, 32-bit RGB, NM12 or YM12 from a driver that exports its buffers)"
-            )
+        let (fd, l) = f.dmabuf_plane(plane as usize).ok_or_else(|| {
+            if f.dmabuf_plane(0).is_some() {
+                err!(
+                    Unsupported,
+                    "plane {plane} of this frame is not a DMA-BUF: GREY capture's neutral chroma is libmst's memory, only plane 0 (the driver's luma) is one"
+                )
+            } else {
+                err!(
+                    Unsupported,
+                    "this frame's pixels are not DMA-BUFs (only zero-copy camera frames are: NV12, I420, 32-bit RGB, NM12 or YM12 from a driver that exports its buffers)"
+                )
+            }
         })?;
-        let l = d.layout[plane as usize];
-        *out_fd = d.fds[plane as usize];
+        *out_fd = fd;
         *out_layout = MstPlaneLayout { offset: l.offset, stride: l.stride };
         Ok(())
     })
@@ -848,6 +864,13 @@ pub struct MstVideoFrameInfo {
     /// that read without waiting at the same moment may see a frame counted in a neighbour's
     /// number. 0 for frames that did not come from mst_processor_read().
     pub discarded_before: u64,
+    /// When libmst took the frame from its camera: CLOCK_MONOTONIC microseconds as the
+    /// capture thread's VIDIOC_DQBUF returned (`timestamp` is the driver's capture time, which
+    /// a driver may set ahead of that), so clock_gettime(CLOCK_MONOTONIC) now minus this is how
+    /// long the frame has been in libmst. Kept by crops, scales and a disabled track's black
+    /// frames; -1 for frames not captured from a V4L2 camera (a fake camera's included).
+    /// Since 1.3: callers built against an older mst.h do not get it.
+    pub received: i64,
 }
 
 /// Reads a video frame's attributes.
@@ -880,6 +903,7 @@ pub extern "C" fn mst_frame_get_video_info(frame: *const MstFrame, out: *mut Mst
             sequence: read.sequence,
             capture_sequence: v.capture_sequence.map_or(-1, |s| s as i64),
             discarded_before: read.discarded_before,
+            received: v.received.unwrap_or(-1),
         });
         Ok(())
     })

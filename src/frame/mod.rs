@@ -714,6 +714,20 @@ impl Frame {
         Some(Dmabuf { fd: fds[0], planes, layout, fds })
     }
 
+    /// Plane `plane`'s DMA-BUF and where the plane is in it (offset, stride), also for a frame
+    /// only some of whose planes are DMA-BUFs (GREY capture: the driver's luma is one, the
+    /// neutral chroma libmst adds is not); None for a plane that is none, or no such plane.
+    pub fn dmabuf_plane(&self, plane: usize) -> Option<(std::os::fd::RawFd, PlaneLayout)> {
+        let v = self.video()?;
+        if plane >= v.format.planes().len() {
+            return None;
+        }
+        let ext = self.0.storage.as_ref()?.external.as_ref()?;
+        let l = v.layout[plane];
+        let (fd, offset) = ext.dmabuf_at(l.offset)?;
+        Some((fd, PlaneLayout { offset, ..l }))
+    }
+
     pub fn video(&self) -> Option<&VideoMeta> {
         match &self.0.meta {
             FrameMeta::Video(v) => Some(v),

@@ -724,7 +724,8 @@ impl CameraRun {
             | CameraFormat::Yu12
             | CameraFormat::Yu12m
             | CameraFormat::Rgb24
-            | CameraFormat::Bgr24 => data[..8].copy_from_slice(&idx),
+            | CameraFormat::Bgr24
+            | CameraFormat::Grey => data[..8].copy_from_slice(&idx),
             CameraFormat::Yuyv | CameraFormat::Uyvy => {
                 let y = if m.format == CameraFormat::Yuyv { 0 } else { 1 };
                 for (i, b) in idx.iter().enumerate() {

@@ -16,7 +16,9 @@
 //! XR24 / AR24 / XB24 / AB24 as BGRX / BGRA / RGBX / RGBA) is delivered over the driver's mmap'd
 //! buffer (NM12's and YM12's buffer planes are mapped back to back into one reserved range, so
 //! a frame is the span over them, each plane where it lies; such a frame has no DMA-BUF, its
-//! planes being separate ones), which goes back
+//! planes being separate ones; GREY is I420 whose luma is the buffer and whose chroma is one
+//! sealed memfd of 128s mapped read-only right after every buffer, so nothing is written per
+//! frame and nothing can write it), which goes back
 //! to the driver (VIDIOC_QBUF, on the thread that closes it) when the last frame over it
 //! closes; nothing is copied ([`CameraStats::zero_copy`]). Such a camera asks for 8 buffers and
 //! lends all but 2 at most ([`ZERO_COPY_BUDGET`]), so capture never stalls: while consumers
@@ -101,10 +103,14 @@ pub enum CameraFormat {
     Bgr24,
     /// MJPG (Motion-JPEG): decoded to I420 by libjpeg-turbo ([`crate::convert::jpeg`]).
     Mjpeg,
+    /// GREY (V4L2_PIX_FMT_GREY: 8-bit luma only, e.g. infrared and monochrome cameras):
+    /// delivered as I420 with neutral chroma (128), WebCodecs having no grey format. Last in
+    /// preference: chosen only when it fits the constraints better, or is asked for.
+    Grey,
 }
 
 impl CameraFormat {
-    pub const PREFERENCE: [CameraFormat; 13] = [
+    pub const PREFERENCE: [CameraFormat; 14] = [
         CameraFormat::Nv12,
         CameraFormat::Nv12m,
         CameraFormat::Yu12,
@@ -118,6 +124,7 @@ impl CameraFormat {
         CameraFormat::Rgb24,
         CameraFormat::Bgr24,
         CameraFormat::Mjpeg,
+        CameraFormat::Grey,
     ];
 
     pub fn fourcc(self) -> [u8; 4] {
@@ -135,6 +142,7 @@ impl CameraFormat {
             CameraFormat::Rgb24 => *b"RGB3",
             CameraFormat::Bgr24 => *b"BGR3",
             CameraFormat::Mjpeg => *b"MJPG",
+            CameraFormat::Grey => *b"GREY",
         }
     }
 
@@ -159,7 +167,8 @@ impl CameraFormat {
             | CameraFormat::Yu12m
             | CameraFormat::Yuyv
             | CameraFormat::Uyvy
-            | CameraFormat::Mjpeg => VideoPixelFormat::I420,
+            | CameraFormat::Mjpeg
+            | CameraFormat::Grey => VideoPixelFormat::I420,
         }
     }
 
@@ -173,7 +182,8 @@ impl CameraFormat {
             | CameraFormat::Nv12m
             | CameraFormat::Yu12
             | CameraFormat::Yu12m
-            | CameraFormat::Mjpeg => width,
+            | CameraFormat::Mjpeg
+            | CameraFormat::Grey => width,
         }
     }
 
@@ -189,6 +199,7 @@ impl CameraFormat {
                 | CameraFormat::Bgra
                 | CameraFormat::Rgbx
                 | CameraFormat::Rgba
+                | CameraFormat::Grey
         )
     }
 
@@ -469,7 +480,7 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
     if all.is_empty() {
         let which = options
             .format
-            .map_or("NV12, NM12, YU12, YM12, YUYV, UYVY, RGB or (with libturbojpeg) MJPEG".to_string(), |f| {
+            .map_or("NV12, NM12, YU12, YM12, YUYV, UYVY, RGB, GREY or (with libturbojpeg) MJPEG".to_string(), |f| {
                 String::from_utf8_lossy(&f.fourcc()).into_owned()
             });
         return Err(err!(Unsupported, "V4L2 device \"{id}\" offers no {which} mode"));
@@ -510,7 +521,9 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
     // Buffers mapped and queued, streaming started: what fails here fails the open.
     let dev = Arc::new(dev);
     let count = if mode.format.lendable() { ZERO_COPY_BUFFERS } else { BUFFERS };
-    let mut stream = Stream::mmap(&dev, t, count)?;
+    // GREY: each buffer's luma is followed by the one neutral chroma, mapped read-only, so a
+    // lent frame is a whole I420 frame.
+    let mut stream = Stream::mmap_with_tail(&dev, t, count, converter.neutral_chroma_len(), NEUTRAL_CHROMA)?;
     let as_is = stream.plane_starts().and_then(|starts| {
         let (init, needed, plane_bytes) = converter.as_is(&starts)?;
         let meta = init.validate(needed).ok()?;
@@ -541,6 +554,9 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
     }
     Ok(track)
 }
+
+/// The chroma of a grey picture in I420 (GREY capture).
+const NEUTRAL_CHROMA: u8 = 128;
 
 /// mmap buffers requested from the driver for a format that is converted (each buffer is
 /// queued back as soon as its frame is made).
@@ -641,6 +657,8 @@ struct Lent {
     dmabufs: Dmabufs,
 }
 
+/// (fd, start) per buffer plane; an entry (-1, start > 0) after them means no DMA-BUF holds
+/// the bytes from `start` on (GREY's neutral chroma).
 type Dmabufs = [(std::os::fd::RawFd, usize); 3];
 const NO_DMABUFS: Dmabufs = [(-1, 0); 3];
 
@@ -676,14 +694,15 @@ impl ExternalMemory for Lent {
 
     fn dmabuf(&self) -> Option<std::os::fd::RawFd> {
         // Open while the lender (its stream) is: held until recycle or drop. One fd only for
-        // a buffer of one plane.
-        let [(fd, _), (next, _), _] = self.dmabufs;
-        (fd >= 0 && next < 0).then_some(fd)
+        // a buffer of one plane whose DMA-BUF holds all the bytes.
+        let [(fd, _), next, _] = self.dmabufs;
+        (fd >= 0 && next == (-1, 0)).then_some(fd)
     }
 
     fn dmabuf_at(&self, offset: usize) -> Option<(std::os::fd::RawFd, usize)> {
-        let &(fd, start) = self.dmabufs.iter().take_while(|&&(fd, start)| fd >= 0 && start <= offset).last()?;
-        Some((fd, offset - start))
+        let &(fd, start) =
+            self.dmabufs.iter().take_while(|&&(fd, start)| (fd >= 0 || start > 0) && start <= offset).last()?;
+        (fd >= 0).then(|| (fd, offset - start))
     }
 
     fn recycle(mut self: Box<Self>) {
@@ -1023,6 +1042,11 @@ impl Converter {
                     copy_plane(data, s, img.planes[0], img.strides[0], 4 * w, h)
                 }
                 CameraFormat::Rgb24 | CameraFormat::Bgr24 => rgb24_to_rgbx(data, s, img),
+                CameraFormat::Grey => {
+                    copy_plane(data, s, img.planes[0], img.strides[0], w, h);
+                    img.planes[1].fill(NEUTRAL_CHROMA);
+                    img.planes[2].fill(NEUTRAL_CHROMA);
+                }
                 CameraFormat::Mjpeg => {
                     decoded = jpeg.as_mut().is_some_and(|d| d.decode_i420(data, img).is_ok());
                 }
@@ -1030,13 +1054,15 @@ impl Converter {
         Ok(decoded.then(|| self.described(frame, capture_sequence)))
     }
 
-    /// For a format a frame carries as it is (NV12, NM12, YU12 and YM12 as I420, the 32-bit
-    /// RGB orders), the description of frames over the driver's buffer: the planes where the
-    /// driver puts them (the chroma after the luma, at its stride or half of it; for NM12 and
-    /// YM12, at `starts`, where each buffer plane begins in the span the frame is over:
-    /// [`crate::v4l2::Stream::plane_starts`]), the bytes they span (every row at its full
-    /// stride, as WebCodecs counts), and the bytes each buffer plane must hold. None for
-    /// formats that are converted or decoded, and for NM12 / YM12 without a start per plane.
+    /// For a format a frame carries as it is (NV12, NM12, YU12, YM12 and GREY as I420, the
+    /// 32-bit RGB orders), the description of frames over the driver's buffer: the planes
+    /// where the driver puts them (the chroma after the luma, at its stride or half of it; for
+    /// NM12 and YM12, at `starts`, where each buffer plane begins in the span the frame is
+    /// over: [`crate::v4l2::Stream::plane_starts`]; for GREY, U then V at the start of the
+    /// neutral chroma mapped after the buffer, `starts[1]`), the bytes they span (every row at
+    /// its full stride, as WebCodecs counts), and the bytes each buffer plane must hold. None
+    /// for formats that are converted or decoded, and for NM12 / YM12 / GREY without a start
+    /// per plane.
     pub(crate) fn as_is(&self, starts: &[usize]) -> Option<(VideoFrameInit, usize, [usize; 3])> {
         let (s, h) = (self.stride, self.height as usize);
         let (cw, ch) = ((self.width as usize).div_ceil(2), h.div_ceil(2));
@@ -1064,6 +1090,15 @@ impl Converter {
                     vec![PlaneLayout { offset: 0, stride: s }, PlaneLayout { offset: starts[1], stride: cs[0] }];
                 (layout, starts[1] + cs[0] * ch)
             }
+            // The neutral chroma after the luma's buffer ([`Converter::neutral_chroma_len`]).
+            CameraFormat::Grey if starts.len() == 2 && starts[1] >= s * h => {
+                let layout = vec![
+                    PlaneLayout { offset: 0, stride: s },
+                    PlaneLayout { offset: starts[1], stride: cs[0] },
+                    PlaneLayout { offset: starts[1] + cs[0] * ch, stride: cs[0] },
+                ];
+                (layout, starts[1] + 2 * cs[0] * ch)
+            }
             CameraFormat::Yu12m if starts.len() == 3 && starts[1] >= s * h && starts[2] >= starts[1] + cs[0] * ch => {
                 let layout = vec![
                     PlaneLayout { offset: 0, stride: s },
@@ -1077,6 +1112,7 @@ impl Converter {
         let plane_bytes = match self.format {
             CameraFormat::Nv12m => [s * h, cs[0] * ch, 0],
             CameraFormat::Yu12m => [s * h, cs[0] * ch, cs[1] * ch],
+            CameraFormat::Grey => [s * h, 0, 0],
             _ => [needed, 0, 0],
         };
         let init = VideoFrameInit {
@@ -1091,6 +1127,16 @@ impl Converter {
             color_space: None,
         };
         Some((init, needed, plane_bytes))
+    }
+
+    /// For GREY, the bytes of neutral chroma (U then V, rows half the luma's stride apart, or
+    /// half the width rounded up if more) that follow each driver buffer when frames are
+    /// lent ([`crate::v4l2::Stream::mmap_with_tail`]); 0 for other formats.
+    pub(crate) fn neutral_chroma_len(&self) -> usize {
+        match self.format {
+            CameraFormat::Grey => 2 * self.chroma_strides[0] * (self.height as usize).div_ceil(2),
+            _ => 0,
+        }
     }
 
     /// `frame` with the capture sequence and the driver's colour.
@@ -1158,11 +1204,14 @@ impl V4l2Colorimetry {
     /// (V4L2_MAP_XFER_FUNC_DEFAULT, V4L2_MAP_YCBCR_ENC_DEFAULT, V4L2_MAP_QUANTIZATION_DEFAULT;
     /// a default colorspace, which a capture driver should never report, is taken as sRGB,
     /// V4L2_MAP_COLORSPACE_DEFAULT's answer for a source that is neither SDTV nor HDTV), with
-    /// one exception: MJPEG is JFIF, full-range BT.601, unless the driver names another
+    /// two exceptions: MJPEG is JFIF, full-range BT.601, unless the driver names another
     /// encoding or range explicitly (V4L2 would take an sRGB-colorspace JPEG as limited
-    /// range). What WebCodecs cannot name (opRGB, DCI-P3, SMPTE 240M transfer, constant-luminance
-    /// BT.2020) is left unknown (None). Camera YUV is MPEG-2 sited (chroma co-sited with the
-    /// left luma sample, which libmst's 4:2:2 to 4:2:0 keeps); MJPEG's is at the centre.
+    /// range); GREY is full range unless the driver says limited (videodev2.h calls it a
+    /// degenerate Y'CbCr format, but the kernel's test pattern generator, vivid's, writes a
+    /// full-range Rec. 709 luma whatever it reports). What WebCodecs cannot name (opRGB,
+    /// DCI-P3, SMPTE 240M transfer, constant-luminance BT.2020) is left unknown (None). Camera
+    /// YUV is MPEG-2 sited (chroma co-sited with the left luma sample, which libmst's 4:2:2
+    /// to 4:2:0 keeps); MJPEG's is at the centre.
     pub fn frames(self, format: CameraFormat) -> (VideoColorSpace, ChromaSiting) {
         let mjpeg = format == CameraFormat::Mjpeg;
         let rgb = format.delivered().is_rgb();
@@ -1195,7 +1244,7 @@ impl V4l2Colorimetry {
         let full_range = match self.quantization {
             QUANT_FULL => true,
             QUANT_LIM => false,
-            _ => rgb || mjpeg || colorspace == CS_JPEG,
+            _ => rgb || mjpeg || format == CameraFormat::Grey || colorspace == CS_JPEG,
         };
         let primaries = match colorspace {
             CS_SMPTE170M | CS_SMPTE240M => Some(ColorPrimaries::Smpte170m),
@@ -1394,7 +1443,8 @@ impl Capture {
         let memory = {
             let s = self.lender.lock();
             let whole = |p: usize| d.data[p].0 == 0 && s.data(d, p).is_some_and(|b| b.len() >= plane_bytes[p]);
-            let span = if d.planes == 1 {
+            let grey = self.mode.format == CameraFormat::Grey;
+            let span = if d.planes == 1 && !grey {
                 s.data(d, 0).filter(|b| b.len() >= needed).map(|b| &b[..needed])
             } else if (0..d.planes).all(whole) {
                 s.span(d.index, needed)
@@ -1418,6 +1468,10 @@ impl Capture {
                         break;
                     }
                 }
+            }
+            if grey && dmabufs[0].0 >= 0 {
+                // The neutral chroma is libmst's memfd, no DMA-BUF: the luma only is one.
+                dmabufs[1] = (-1, meta.layout[1].offset);
             }
             Lent::new(&self.lender, d.index, span, dmabufs)
         };
@@ -1501,6 +1555,10 @@ mod tests {
         assert_eq!(colour(CS_SRGB, 0, 0, 0).frames(CameraFormat::Mjpeg), (VideoColorSpace::JPEG, Center));
         assert_eq!(colour(CS_JPEG, 0, 0, 0).frames(CameraFormat::Mjpeg), (VideoColorSpace::JPEG, Center));
         assert_eq!(colour(0, 0, 0, 0).frames(CameraFormat::Mjpeg), (VideoColorSpace::JPEG, Center));
+        // GREY: full range unless the driver says limited (as vivid writes it).
+        assert_eq!(colour(CS_SRGB, 0, 0, 0).frames(CameraFormat::Grey).0.full_range, Some(true));
+        assert_eq!(colour(CS_SRGB, 0, QUANT_LIM, 0).frames(CameraFormat::Grey).0.full_range, Some(false));
+        assert_eq!(colour(CS_SRGB, 0, 0, 0).frames(CameraFormat::Yu12).0.full_range, Some(false));
         assert_eq!(
             colour(CS_SRGB, 0, QUANT_LIM, 0).frames(CameraFormat::Mjpeg).0,
             VideoColorSpace { full_range: Some(false), ..VideoColorSpace::JPEG }
@@ -1596,6 +1654,56 @@ mod tests {
         let joined = [&y[..8], &[20, 21, 0, 0][..], &[30, 31, 0, 0][..]].concat();
         let g = c.frame(&joined, 0, None, None).unwrap().unwrap();
         assert_eq!(samples(&g), samples(&f));
+    }
+
+    #[test]
+    fn grey_is_i420_with_neutral_chroma() {
+        // 5x3 GREY, rows 8 bytes apart: odd sizes take the chroma rounded up (3x2), as YU12's.
+        let y: Vec<u8> = (0..24).map(|i| if i % 8 < 5 { i as u8 + 1 } else { 0 }).collect();
+        let mut c = Converter::new(CameraFormat::Grey, 5, 3, 8).unwrap();
+        let f = c.frame(&y[..8 * 2 + 5], 0, None, Some(1)).unwrap().unwrap();
+        let v = f.video().unwrap();
+        assert_eq!((v.format, v.coded_width, v.coded_height), (VideoPixelFormat::I420, 5, 3));
+        let (luma, s) = f.plane(0).unwrap();
+        let rows: Vec<&[u8]> = (0..3).map(|r| &luma[r * s..r * s + 5]).collect();
+        assert_eq!(rows, [&[1, 2, 3, 4, 5][..], &[9, 10, 11, 12, 13], &[17, 18, 19, 20, 21]]);
+        for p in [1, 2] {
+            let (chroma, s) = f.plane(p).unwrap();
+            assert!((0..2).all(|r| chroma[r * s..r * s + 3].iter().all(|&b| b == 128)), "plane {p}");
+        }
+        assert!(c.frame(&y[..8 * 2 + 4], 0, None, None).unwrap().is_none(), "a short buffer is dropped");
+        // Lent: the chroma after the luma's buffer, where the stream maps it (a page on here),
+        // U then V at half the luma's stride, and what the stream maps is what the frame spans.
+        let c = Converter::new(CameraFormat::Grey, 60, 30, 64).unwrap();
+        assert!(CameraFormat::Grey.lendable());
+        assert_eq!(c.neutral_chroma_len(), 2 * 32 * 15);
+        let (init, needed, planes) = c.as_is(&[0, 4096]).unwrap();
+        assert_eq!(
+            init.layout.as_ref().map(|l| l.iter().map(|p| (p.offset, p.stride)).collect::<Vec<_>>()),
+            Some(vec![(0, 64), (4096, 32), (4096 + 32 * 15, 32)])
+        );
+        assert_eq!((needed, planes), (4096 + c.neutral_chroma_len(), [64 * 30, 0, 0]));
+        assert!(init.validate(needed).is_ok() && init.validate(needed - 1).is_err());
+        // No chroma mapped after the luma, or mapped over it: copied.
+        assert!(c.as_is(&[0]).is_none());
+        assert!(c.as_is(&[0, 64 * 30 - 1]).is_none());
+        assert_eq!(Converter::new(CameraFormat::Yu12, 60, 30, 64).unwrap().neutral_chroma_len(), 0);
+        assert_eq!(CameraFormat::from_fourcc_bytes(*b"GREY"), Some(CameraFormat::Grey));
+    }
+
+    #[test]
+    fn lent_bytes_name_the_dmabuf_holding_them() {
+        let lent = |dmabufs| Lent { lender: None, index: 0, ptr: std::ptr::null(), len: 0, dmabufs };
+        // One buffer plane: its fd for every byte.
+        let one = lent([(7, 0), (-1, 0), (-1, 0)]);
+        assert_eq!((one.dmabuf(), one.dmabuf_at(5000)), (Some(7), Some((7, 5000))));
+        // Separate planes: each byte in its plane's fd; no one fd for the frame.
+        let two = lent([(7, 0), (8, 4096), (-1, 0)]);
+        assert_eq!((two.dmabuf(), two.dmabuf_at(100), two.dmabuf_at(4100)), (None, Some((7, 100)), Some((8, 4))));
+        // GREY: the luma in the driver's fd, the neutral chroma from 4096 on in none.
+        let grey = lent([(7, 0), (-1, 4096), (-1, 0)]);
+        assert_eq!((grey.dmabuf(), grey.dmabuf_at(4095), grey.dmabuf_at(4096)), (None, Some((7, 4095)), None));
+        assert_eq!((lent(NO_DMABUFS).dmabuf(), lent(NO_DMABUFS).dmabuf_at(0)), (None, None));
     }
 
     #[test]

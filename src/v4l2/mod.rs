@@ -572,8 +572,19 @@ pub(crate) struct Stream {
     bufs: Vec<Vec<Mapping>>,
     /// Each plane of each buffer as a DMA-BUF ([`Stream::export`]), where the driver exports.
     dmabufs: Vec<Vec<OwnedFd>>,
+    /// Constant bytes mapped read-only right after each buffer's planes ([`Stream::mmap_with_tail`]).
+    tail: Option<Tail>,
     queued: Vec<bool>,
     streaming: bool,
+}
+
+/// One memfd of constant bytes (sealed: nobody can change it), mapped read-only after every
+/// buffer of a stream: GREY capture's neutral chroma, so that a frame over a buffer is a whole
+/// I420 frame with nothing copied.
+struct Tail {
+    /// Kept for the mappings' sake only: they hold the memory on their own.
+    _fd: OwnedFd,
+    maps: Vec<Mapping>,
 }
 
 // SAFETY: the mappings are plain shared memory owned by the Stream; access goes through &self /
@@ -584,9 +595,35 @@ impl Stream {
     /// Requests `count` mmap buffers on `dev`'s queue `t` (the driver may give more or fewer)
     /// and maps every plane of each.
     pub(crate) fn mmap(dev: &Arc<Device>, t: BufType, count: u32) -> crate::error::Result<Stream> {
+        Stream::mmap_with_tail(dev, t, count, 0, 0)
+    }
+
+    /// As [`mmap`](Self::mmap), with `tail_len` bytes of `fill` mapped read-only after each
+    /// buffer's planes (at the page boundary after them), so that a span over a buffer
+    /// ([`Stream::span`]) goes on into them; 0: none. The bytes are one sealed memfd shared by
+    /// every buffer: nothing is written per buffer or per frame, and writing them faults.
+    pub(crate) fn mmap_with_tail(
+        dev: &Arc<Device>,
+        t: BufType,
+        count: u32,
+        tail_len: usize,
+        fill: u8,
+    ) -> crate::error::Result<Stream> {
+        let tail_fd = if tail_len > 0 {
+            Some(constant_memfd(page_round(tail_len), fill).map_err(|e| dev.error("memfd for constant bytes", &e))?)
+        } else {
+            None
+        };
         let got = dev.reqbufs(t, count).map_err(|e| dev.error("VIDIOC_REQBUFS", &e))?;
-        let mut s =
-            Stream { dev: dev.clone(), t, bufs: Vec::new(), dmabufs: Vec::new(), queued: Vec::new(), streaming: false };
+        let mut s = Stream {
+            dev: dev.clone(),
+            t,
+            bufs: Vec::new(),
+            dmabufs: Vec::new(),
+            tail: tail_fd.map(|fd| Tail { _fd: fd, maps: Vec::new() }),
+            queued: Vec::new(),
+            streaming: false,
+        };
         if got == 0 {
             return Err(crate::error::err!(NoMemory, "{}: the driver gave no buffers", dev.who()));
         }
@@ -608,7 +645,8 @@ impl Stream {
             let mut maps = Vec::with_capacity(parts.len());
             // Planes in separate buffers are mapped one after the other into one reserved
             // range (each at a page boundary), so that a frame can be one span over them.
-            let reserved = if parts.len() > 1 { reserve(&parts) } else { None };
+            let tail_len = if s.tail.is_some() { page_round(tail_len) } else { 0 };
+            let reserved = if parts.len() > 1 || tail_len > 0 { reserve(&parts, tail_len) } else { None };
             let mut at = reserved.map(|(base, _)| base);
             for (offset, len) in parts {
                 let (hint, flags) = match at {
@@ -649,6 +687,27 @@ impl Stream {
             }
             s.bufs.push(maps);
             s.queued.push(false);
+            if let (Some(tail), Some(p)) = (s.tail.as_mut(), at) {
+                // SAFETY: maps the memfd read-only over the end of the range reserved above
+                // (its whole length); unmapped in Drop.
+                let ptr = unsafe {
+                    libc::mmap(
+                        p as *mut c_void,
+                        tail_len,
+                        libc::PROT_READ,
+                        libc::MAP_SHARED | libc::MAP_FIXED,
+                        tail._fd.as_raw_fd(),
+                        0,
+                    )
+                };
+                if ptr == libc::MAP_FAILED {
+                    let e = io::Error::last_os_error();
+                    // SAFETY: the rest of the range reserved above, which nothing uses.
+                    unsafe { libc::munmap(p as *mut c_void, tail_len) };
+                    return Err(dev.error("mmap of constant bytes", &e));
+                }
+                tail.maps.push(Mapping { ptr: ptr as *mut u8, len: tail_len });
+            }
         }
         Ok(s)
     }
@@ -724,13 +783,18 @@ impl Stream {
 
     /// Where each plane of a buffer starts from the first plane's start, when every buffer's
     /// planes are mapped as one span ([`Stream::span`]): \[0] for single-plane buffers; None
-    /// for planes mapped apart.
+    /// for planes mapped apart. With a tail ([`Stream::mmap_with_tail`]), its start comes last.
     pub(crate) fn plane_starts(&self) -> Option<Vec<usize>> {
-        let starts = |maps: &Vec<Mapping>| -> Option<Vec<usize>> {
+        let starts = |i: usize| -> Option<Vec<usize>> {
+            let maps = self.bufs.get(i)?;
+            let tail = match &self.tail {
+                Some(t) => Some(t.maps.get(i)?),
+                None => None,
+            };
             let base = maps.first()?.ptr as usize;
             let mut end = base;
-            let mut v = Vec::with_capacity(maps.len());
-            for m in maps {
+            let mut v = Vec::with_capacity(maps.len() + 1);
+            for m in maps.iter().chain(tail) {
                 if m.ptr as usize != end {
                     return None;
                 }
@@ -739,8 +803,8 @@ impl Stream {
             }
             Some(v)
         };
-        let first = starts(self.bufs.first()?)?;
-        self.bufs.iter().all(|b| starts(b).as_ref() == Some(&first)).then_some(first)
+        let first = starts(0)?;
+        (0..self.bufs.len()).all(|i| starts(i).as_ref() == Some(&first)).then_some(first)
     }
 
     /// The first `len` bytes of buffer `index`'s planes mapped as one span ([`Stream::plane_starts`]);
@@ -752,14 +816,26 @@ impl Stream {
             return None;
         }
         let maps = self.bufs.get(i)?;
-        let (first, last) = (maps.first()?, maps.last()?);
-        // Each plane where the one before it ends (page-rounded: the gap is in its mapping).
-        let adjacent = maps.windows(2).all(|w| w[1].ptr as usize == w[0].ptr as usize + page_round(w[0].len));
-        if !adjacent || (last.ptr as usize + last.len) < first.ptr as usize + len {
+        let tail = match &self.tail {
+            Some(t) => Some(t.maps.get(i)?),
+            None => None,
+        };
+        let first = maps.first()?;
+        // Each plane (and the tail) where the one before it ends (page-rounded: the gap is in
+        // its mapping).
+        let mut end = first.ptr as usize;
+        for m in maps.iter().chain(tail) {
+            if m.ptr as usize != end {
+                return None;
+            }
+            end = m.ptr as usize + page_round(m.len);
+        }
+        let last = maps.iter().chain(tail).last()?;
+        if (last.ptr as usize + last.len) < first.ptr as usize + len {
             return None;
         }
-        // SAFETY: the planes are mapped back to back (checked above), so the range is mapped;
-        // the driver does not write it while dequeued.
+        // SAFETY: the planes (and the tail) are mapped back to back (checked above), so the
+        // range is mapped; the driver does not write it while dequeued, nobody the tail.
         Some(unsafe { std::slice::from_raw_parts(first.ptr, len) })
     }
 
@@ -908,14 +984,35 @@ fn page_round(len: usize) -> usize {
 }
 
 /// An inaccessible range of address space for the planes `parts` (offset, length) one after
-/// the other, each at a page boundary: (its start, its length); None when there is none.
-fn reserve(parts: &[(u32, u32)]) -> Option<(usize, usize)> {
-    let total: usize = parts.iter().map(|&(_, len)| page_round(len as usize)).sum();
+/// the other, each at a page boundary, then `tail` bytes (whole pages): (its start, its
+/// length); None when there is none.
+fn reserve(parts: &[(u32, u32)], tail: usize) -> Option<(usize, usize)> {
+    let total: usize = parts.iter().map(|&(_, len)| page_round(len as usize)).sum::<usize>() + tail;
     // SAFETY: an anonymous PROT_NONE mapping; the planes are mapped over it with MAP_FIXED.
     let p = unsafe {
         libc::mmap(std::ptr::null_mut(), total, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
     };
     (p != libc::MAP_FAILED).then_some((p as usize, total))
+}
+
+/// A sealed memfd of `len` bytes of `fill` (write, grow and shrink sealed: its mappings can only read).
+fn constant_memfd(len: usize, fill: u8) -> io::Result<OwnedFd> {
+    use std::io::Write;
+    // SAFETY: a C string literal and flags; the fd returned is ours.
+    let fd = unsafe { libc::memfd_create(c"mst-constant".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh fd nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut file = std::fs::File::from(fd);
+    file.write_all(&vec![fill; len])?;
+    let seals = libc::F_SEAL_WRITE | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
+    // SAFETY: F_ADD_SEALS on our memfd, which has no writable mapping.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file.into())
 }
 
 fn zeroed_plane() -> sys::v4l2_plane {
@@ -932,11 +1029,10 @@ impl Drop for Stream {
         }
         // A DMA-BUF someone imported keeps its memory on its own.
         self.dmabufs.clear();
-        for maps in &self.bufs {
-            for m in maps {
-                // SAFETY: mapped in `mmap` with this length; no slice of it outlives &self.
-                unsafe { libc::munmap(m.ptr as *mut c_void, m.len) };
-            }
+        let tail = self.tail.iter().flat_map(|t| &t.maps);
+        for m in self.bufs.iter().flatten().chain(tail) {
+            // SAFETY: mapped in `mmap` with this length; no slice of it outlives &self.
+            unsafe { libc::munmap(m.ptr as *mut c_void, m.len) };
         }
         let _ = self.dev.reqbufs(self.t, 0);
     }
@@ -1030,6 +1126,7 @@ mod tests {
             dmabufs: Vec::new(),
             queued: vec![false, false],
             streaming: false,
+            tail: None,
         };
         let whole = 3 * page + page / 2;
         assert_eq!(s.span(0, whole).map(|b| b.len()), Some(whole));
@@ -1038,6 +1135,26 @@ mod tests {
         drop(s);
         // SAFETY: the page the Stream did not map as a plane, so did not unmap.
         unsafe { libc::munmap(gap as *mut c_void, page) };
+    }
+
+    #[test]
+    fn constant_bytes_cannot_be_changed() {
+        use std::io::Write;
+        let fd = constant_memfd(8192, 0x80).unwrap();
+        let mut file = std::fs::File::from(fd);
+        assert!(file.write_all(&[0]).is_err(), "sealed against writes");
+        assert!(file.set_len(4096).is_err() && file.set_len(16384).is_err(), "sealed against resizing");
+        // SAFETY: a fresh shared mapping of the memfd, unmapped below.
+        let writable =
+            unsafe { libc::mmap(std::ptr::null_mut(), 8192, libc::PROT_WRITE, libc::MAP_SHARED, file.as_raw_fd(), 0) };
+        assert_eq!(writable, libc::MAP_FAILED, "no writable mapping");
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::fs::File::open(format!("/proc/self/fd/{}", file.as_raw_fd())).unwrap(),
+            &mut bytes,
+        )
+        .unwrap();
+        assert!(bytes.len() == 8192 && bytes.iter().all(|&b| b == 0x80));
     }
 
     #[test]

@@ -344,6 +344,7 @@ class MstVideoFrameInfo(_Sized):
         ("sequence", C.c_uint64),
         ("capture_sequence", C.c_int64),
         ("discarded_before", C.c_uint64),
+        ("received", C.c_int64),
     ]
 
 

@@ -277,15 +277,19 @@ class VideoFrame(Frame):
     def dmabuf_planes(self):
         """The frame's pixels as DMA-BUFs, one (fd, offset, stride) per plane: for frames whose
         planes are separate DMA-BUFs (NM12 / YM12 capture) as for one-buffer ones (the same fd
-        for every plane); None when they are not DMA-BUFs. The fds stay libmst's, open while
-        the frame is."""
+        for every plane); None when they are not DMA-BUFs. A GREY camera frame (I420 whose luma
+        only is the driver's DMA-BUF) has None for its chroma planes. The fds stay libmst's,
+        open while the frame is."""
         out = []
         for plane in range(len(_planes_geometry(_name(PIXEL_FORMATS, self.info.format), 2, 2))):
             fd, layout = C.c_int32(-1), _abi.MstPlaneLayout()
             try:
                 call("mst_frame_get_dmabuf_plane", self, C.c_uint32(plane), C.byref(fd), C.byref(layout))
             except Unsupported:
-                return None
+                if plane == 0:
+                    return None
+                out.append(None)
+                continue
             out.append((fd.value, layout.offset, layout.stride))
         return out
 
