@@ -701,10 +701,9 @@ impl Stream {
                     )
                 };
                 if ptr == libc::MAP_FAILED {
-                    let e = io::Error::last_os_error();
-                    // SAFETY: the rest of the range reserved above, which nothing uses.
-                    unsafe { libc::munmap(p as *mut c_void, tail_len) };
-                    return Err(dev.error("mmap of constant bytes", &e));
+                    // The slot is left as it is, as a plane's is above: it is the end of the
+                    // reserved range, and may be a hole another thread's mmap has taken since.
+                    return Err(dev.error("mmap of constant bytes", &io::Error::last_os_error()));
                 }
                 tail.maps.push(Mapping { ptr: ptr as *mut u8, len: tail_len });
             }
