@@ -965,13 +965,15 @@ typedef struct MstCameraStats {
    */
   uint64_t out_of_order;
   /**
-   * Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, I420, GREY's
-   * luma and 32-bit RGB; see mst_frame_get_dmabuf()).
+   * Since 1.3: frames delivered over the driver's own buffer, not copied (NV12, NM12, YU12,
+   * YM12, GREY's luma and 32-bit RGB captures; see mst_frame_get_dmabuf(), and
+   * mst_frame_get_dmabuf_plane() for NM12, YM12 and GREY, whose planes are not one DMA-BUF).
    */
   uint64_t zero_copy;
   /**
    * Since 1.3: frames of such a format copied instead, because consumers held all the
-   * driver buffers the camera lends (6 of 8); none is lost for it.
+   * driver buffers the camera lends (all but 2 of those the driver gave, 8 asked for, minus
+   * lost_buffers); none is lost for it.
    */
   uint64_t over_budget;
   /**
@@ -981,8 +983,10 @@ typedef struct MstCameraStats {
   uint64_t held;
   /**
    * Since 1.3: driver buffers the driver refused to take back (VIDIOC_QBUF failed while
-   * the device was there), each logged: out of the capture ring for good. Fewer frames are
-   * lent then; when none is left, the track ends (MST_END_REASON_ERROR).
+   * the device was there), out of the capture ring now: each logged, and queued again
+   * (the oldest, once per 3 frame periods, at least 500 ms) until the driver takes it.
+   * Fewer frames are lent meanwhile; when none is left, or the driver has none for that
+   * long because open frames hold the others, the track ends (MST_END_REASON_ERROR).
    */
   uint64_t lost_buffers;
 } MstCameraStats;
@@ -1935,7 +1939,9 @@ MstStatus mst_get_kernel_threads(uint32_t *out);
  * video input) and returns a live
  * video track on it. libmst enumerates the node's pixel formats, frame sizes and frame
  * intervals, picks the native mode closest to `constraints` (NULL = none; fitness distance as
- * browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with mmap buffers.
+ * browsers compute it; 640x480 at 30 fps breaks ties) and sets it, with mmap buffers (8
+ * asked for a format delivered as it is, 4 otherwise; the driver may give another number).
+ * Single- and multi-planar nodes alike.
  * Frames are delivered from a library thread ("mst-v4l2-capture") in the WebCodecs format of
  * the V4L2 one: NV12 and NM12 as NV12; YU12 and YM12 as I420; YUYV and UYVY converted to
  * I420; XR24, AR24, XB24, AB24 as BGRX, BGRA, RGBX, RGBA; RGB3 and BGR3 expanded to RGBX and
@@ -1943,15 +1949,21 @@ MstStatus mst_get_kernel_threads(uint32_t *out);
  * without it MJPEG modes are not offered); GREY (luma only) as I420 with neutral chroma
  * (128). Each frame carries the driver's CLOCK_MONOTONIC capture time (microseconds) as its
  * timestamp, the V4L2 sequence number as MstVideoFrameInfo.capture_sequence and the time
- * libmst dequeued it as MstVideoFrameInfo.received. Formats delivered as they are (GREY's
- * luma included) are the driver's buffers, queued back when the last frame over one closes;
- * while consumers hold the buffers the camera lends (6 of 8: MstCameraStats.over_budget), and
- * for the other formats, buffers are copied or converted and requeued at once, so a consumer
- * that holds frames never stalls capture. The track's capabilities are the native mode; its constraints are `constraints`,
- * so what the mode does not meet (a smaller size, another aspect ratio, a lower rate) the
+ * libmst dequeued it as MstVideoFrameInfo.received. NV12, NM12, YU12, YM12, GREY's luma and
+ * the 32-bit RGB formats are delivered over the driver's own buffers, without a copy
+ * (MstCameraStats.zero_copy; mst_frame_get_dmabuf(), mst_frame_get_dmabuf_plane()): a buffer
+ * goes back to the driver when the last frame over it closes, and all but 2 are lent at
+ * most, so frames beyond what consumers hold are copied (MstCameraStats.over_budget) and
+ * capture goes on. Every other format is converted into a frame of its own and its buffer
+ * requeued at once. The track's capabilities are the native mode; its constraints are
+ * `constraints`, so what the mode does not meet (a smaller size, another aspect ratio, a
+ * lower rate) the
  * track's crop-and-scale and decimation serve. If the device goes away, every track on it
- * ends with MST_END_REASON_DEVICE_LOST within about one frame. The device is released when
- * the last track on it ends.
+ * ends with MST_END_REASON_DEVICE_LOST within about one frame. If the driver refuses buffers
+ * back (MstCameraStats.lost_buffers; each is retried) until none is left to capture into, or
+ * until it has none for 3 frame periods (at least 500 ms) because open frames hold all the
+ * others, the track ends with MST_END_REASON_ERROR (logged). The device is released when the
+ * last track on it ends and the last frame over its buffers closes.
  *
  * Ownership: `device_id`, `constraints` and `options` (NULL = defaults) borrowed; on MST_OK
  * the caller owns `*out` and releases it with mst_track_free().

@@ -297,7 +297,10 @@ fn separate_plane_formats_are_captured_without_a_copy() {
                 assert!(l.offset >= 640 * 360 && l.offset % 4096 == 0, "{format:?}: {:?}", v.layout);
             }
             // One DMA-BUF per plane, each plane at its start, holding the frame's bytes.
-            let d = f.dmabuf().unwrap_or_else(|| panic!("{format:?}: vivid exports its buffers, but no DMA-BUF"));
+            let d =
+                f.dmabuf_planes().unwrap_or_else(|| panic!("{format:?}: vivid exports its buffers, but no DMA-BUF"));
+            // Not one DMA-BUF: dmabuf() has one fd to describe every plane with.
+            assert_eq!(f.dmabuf(), None, "{format:?}");
             assert!(!d.single() && d.planes == planes, "{format:?}: {d:?}");
             for k in 0..planes {
                 assert!(d.fds[k] >= 0 && d.fds[..k].iter().all(|&o| o != d.fds[k]), "{format:?}: {d:?}");

@@ -483,7 +483,7 @@ pub extern "C" fn mst_frame_get_dmabuf(
         let out_layout = OutStruct::new(out_layout, "out_layout")?;
         let f = get(frame)?;
         f.video().ok_or_else(|| err!(Type, "this frame is AudioData, not a VideoFrame"))?;
-        let d = f.dmabuf().ok_or_else(|| {
+        let d = f.dmabuf_planes().ok_or_else(|| {
             if f.dmabuf_plane(0).is_some() {
                 err!(
                     Unsupported,
@@ -559,7 +559,7 @@ pub extern "C" fn mst_frame_get_dmabuf_plane(
             } else {
                 err!(
                     Unsupported,
-                    "this frame's pixels are not DMA-BUFs (only zero-copy camera frames are: NV12, I420 or 32-bit RGB from a driver that exports its buffers)"
+                    "this frame's pixels are not DMA-BUFs (only zero-copy camera frames are: NV12, I420, 32-bit RGB, NM12 or YM12 from a driver that exports its buffers)"
                 )
             }
         })?;

@@ -42,7 +42,8 @@ pub trait ExternalMemory: Send + Sync {
 /// A video frame's pixels as DMA-BUFs, for GPU import (EGL_EXT_image_dma_buf_import,
 /// Vulkan's VK_EXT_external_memory_dma_buf): the frame's plane i is at `layout[i]` (offset,
 /// stride) in `fds[i]`, for the format's planes. A frame in one buffer has one fd (`fd`, in
-/// every `fds[i]`); one whose planes are separate driver buffers (NM12, YM12) has one per plane.
+/// every `fds[i]`: [`Frame::dmabuf`]); one whose planes are separate driver buffers (NM12,
+/// YM12) has one per plane ([`Frame::dmabuf_planes`] only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dmabuf {
     /// Plane 0's. Borrowed, as all of them: valid while the frame is open (dup() it to keep it
@@ -690,9 +691,19 @@ impl Frame {
         }
     }
 
-    /// The frame's pixels as a DMA-BUF: a camera frame delivered over a driver buffer that
-    /// the driver exported (VIDIOC_EXPBUF); None for every other frame (audio included).
+    /// The frame's pixels as one DMA-BUF (`fd`, every plane in it): a camera frame delivered
+    /// over a driver buffer that the driver exported (VIDIOC_EXPBUF); None for every other
+    /// frame (audio included), and for one whose planes are separate DMA-BUFs (NM12 / YM12
+    /// capture: see [`Frame::dmabuf_planes`]).
     pub fn dmabuf(&self) -> Option<Dmabuf> {
+        self.dmabuf_planes().filter(Dmabuf::single)
+    }
+
+    /// The DMA-BUF each of the frame's planes is in (`fds[i]`, `layout[i]`): every frame
+    /// [`Frame::dmabuf`] answers for (one fd for every plane), and a camera frame whose planes
+    /// are separate exported driver buffers (NM12, YM12: one fd per plane); None for every
+    /// other frame.
+    pub fn dmabuf_planes(&self) -> Option<Dmabuf> {
         let v = self.video()?;
         let ext = self.0.storage.as_ref()?.external.as_ref()?;
         let planes = v.format.planes().len();

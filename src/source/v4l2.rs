@@ -28,10 +28,13 @@
 //! counts the frames open over its buffers; when capture ends with some still open, a warning
 //! through the log (`crate::log`) says how many, and who holds its open frames from the
 //! source's ledger (`crate::frame::ledger`: per processor or sink). A buffer the driver
-//! refuses to take back (VIDIOC_QBUF failing while the node is there) is out of the ring for
-//! good ([`CameraStats::lost_buffers`], logged): it comes out of the budget first, so the driver
-//! keeps its reserve, and the track ends (`EndReason::Error`, logged) when no buffer is left
-//! rather than waiting for frames that cannot come. Every other format
+//! refuses to take back (VIDIOC_QBUF failing while the node is there) is out of the ring
+//! ([`CameraStats::lost_buffers`], logged) until a retry takes it back (the oldest such buffer,
+//! once per patience): it comes out of the budget first, so the driver keeps its reserve, and
+//! the track ends (`EndReason::Error`, logged) rather than waiting for
+//! frames that cannot come: when no buffer is left, or when the driver had none for a whole
+//! wait (the 3-frame, at least 500 ms, patience) because frames still open hold all the
+//! others. Every other format
 //! (YUYV, UYVY, RGB24, MJPEG) is copied, converted or decoded ([`Converter`]) into
 //! a pooled frame and queued back at once (4 buffers). A node that goes away (ENODEV, EINVAL
 //! or EIO while streaming, POLLERR) ends every track with `EndReason::DeviceLost`; the stream's
@@ -265,9 +268,11 @@ pub struct CameraStats {
     /// Frames over driver buffers that are open now (held by consumers: processors' queues,
     /// readers, sinks), this source's ledger; the log reports them when capture ends.
     pub held: u64,
-    /// Driver buffers that could not be handed back to the driver (VIDIOC_QBUF failed, the
-    /// node still there): out of the capture ring for good, each logged. Frames are lent
-    /// only while enough others remain; when none is left the track ends (Error).
+    /// Driver buffers the driver refused back (VIDIOC_QBUF failed, the node still there), out
+    /// of the capture ring now: each logged, and retried (the oldest, once per 3 frame periods,
+    /// at least 500 ms) until the driver takes it. Frames are lent only while enough others
+    /// remain; the track ends (Error) when none is left, or when the driver has none for that
+    /// long because open frames hold the others.
     pub lost_buffers: u64,
 }
 
@@ -536,8 +541,12 @@ fn open_camera(device_id: &str, constraints: &VideoConstraints, options: &Camera
     let (core, track, counters) = camera_source(info.label.clone(), &mode);
     // Camera controls (issue 15, point 5): on their own fd, so they do not depend on capture.
     core.set_controls(Arc::new(crate::v4l2::controls::Controls::open(&path, id)?));
-    let lender =
-        Arc::new(Lender { stream: std::sync::Mutex::new(stream), stopped: false.into(), counters: counters.clone() });
+    let lender = Arc::new(Lender {
+        stream: std::sync::Mutex::new(stream),
+        stopped: false.into(),
+        lost: Default::default(),
+        counters: counters.clone(),
+    });
     let mut cap = Capture { dev, t, lender, as_is, budget, mode, buffers: Buffers::new(converter, counters) };
     spawn_producer(&core, "mst-v4l2-capture", move |core, stop| Ok(cap.run(core, stop)))?;
     if *constraints != VideoConstraints::default() {
@@ -566,6 +575,9 @@ struct Lender {
     stream: std::sync::Mutex<Stream>,
     /// Set (under the stream's lock) once streaming stopped: returned buffers are not queued.
     stopped: std::sync::atomic::AtomicBool,
+    /// The buffers the driver refused back, oldest first ([`Capture::retry_lost`]); locked
+    /// only under the stream's lock.
+    lost: std::sync::Mutex<Vec<u32>>,
     /// Its `held`: buffers lent to frames now.
     counters: Arc<Counters>,
 }
@@ -580,34 +592,39 @@ impl Lender {
         let mut s = self.lock();
         self.counters.held.fetch_sub(1, Ordering::Relaxed);
         if !self.stopped.load(Ordering::Relaxed) {
-            self.requeue(&mut s, index);
+            let refused = self.requeue(&mut s, index);
+            drop(s);
+            log_refusal(refused);
         }
     }
 
     /// Hands buffer `index` back to the driver (VIDIOC_QBUF). One the driver refuses while the
-    /// node is there is lost to the capture ring: counted and logged, and the capture thread
-    /// lends fewer and ends the track when none is left ([`Lender::usable`]). A node that went
-    /// away is the capture thread's to notice (DQBUF fails or poll reports it gone).
-    fn requeue(&self, s: &mut Stream, index: u32) {
-        let Err(e) = s.queue(index, &[], 0) else { return };
+    /// node is there is out of the capture ring until a retry takes it ([`Capture::retry_lost`]):
+    /// counted, and the capture thread lends fewer and ends the track when none is left
+    /// ([`Lender::usable`]). A node that went away is the capture thread's to notice (DQBUF
+    /// fails or poll reports it gone).
+    ///
+    /// Returns the refusal's message for [`log_refusal`], which the caller logs once it has
+    /// dropped the stream's lock: the log receiver may close a frame lent by this camera, whose
+    /// give_back takes that lock.
+    #[must_use]
+    fn requeue(&self, s: &mut Stream, index: u32) -> Option<String> {
+        let Err(e) = s.queue(index, &[], 0) else { return None };
         // EINVAL and EIO are also what a refused buffer gets: ask the node whether it is there.
         if e.raw_os_error() == Some(libc::ENODEV) || !s.present() {
-            return;
+            return None;
         }
+        self.lost.lock().unwrap_or_else(|p| p.into_inner()).push(index);
         let lost = self.counters.lost_buffers.fetch_add(1, Ordering::Relaxed) + 1;
-        crate::log::log(
-            crate::log::Level::Warning,
-            crate::log::Origin::Libmst,
-            &format!(
-                "{}: driver buffer {index} could not be queued back (VIDIOC_QBUF: {e}); it is out of the capture \
-                 ring: {lost} of {} buffers lost",
-                s.who(),
-                s.count()
-            ),
-        );
+        Some(format!(
+            "{}: driver buffer {index} could not be queued back (VIDIOC_QBUF: {e}); it is out of the capture ring \
+             until the driver takes it back (retried one buffer at a time): {lost} of {} buffers out",
+            s.who(),
+            s.count()
+        ))
     }
 
-    /// Driver buffers still in the capture ring (neither lost nor the driver's for good).
+    /// Driver buffers in the capture ring (not refused back).
     fn usable(&self, s: &Stream) -> usize {
         s.count().saturating_sub(self.counters.lost_buffers.load(Ordering::Relaxed) as usize)
     }
@@ -618,6 +635,13 @@ impl Lender {
         let mut s = self.lock();
         self.stopped.store(true, Ordering::Relaxed);
         s.stop();
+    }
+}
+
+/// Logs what [`Lender::requeue`] returned, with no lock of the stream's held.
+fn log_refusal(message: Option<String>) {
+    if let Some(m) = message {
+        crate::log::log(crate::log::Level::Warning, crate::log::Origin::Libmst, &m);
     }
 }
 
@@ -1286,9 +1310,14 @@ impl Capture {
         let duration = (1e6 / m.frame_rate()).round() as i64;
         // A wait longer than this without a frame is a stall: poll again (stop still works).
         let patience = Duration::from_micros((3 * duration.max(0)) as u64).max(Duration::from_millis(500));
+        let mut retried = std::time::Instant::now();
         loop {
             if stop.is_raised() {
                 return None;
+            }
+            if retried.elapsed() >= patience {
+                retried = std::time::Instant::now();
+                self.retry_lost();
             }
             let (dequeued, usable) = {
                 let mut s = self.lender.lock();
@@ -1296,12 +1325,16 @@ impl Capture {
                 (s.dequeue(), usable)
             };
             if usable == 0 {
-                // Every buffer failed to go back: nothing can be captured into any more.
+                if self.retry_lost() {
+                    continue;
+                }
+                // Every buffer failed to go back, the last retry too: nothing can be captured
+                // into any more.
                 crate::log::log(
                     crate::log::Level::Error,
                     crate::log::Origin::Libmst,
                     &format!(
-                        "{}: every driver buffer was refused when queued back (VIDIOC_QBUF); capture ends",
+                        "{}: every driver buffer was refused when queued back (VIDIOC_QBUF), a retry too; capture ends",
                         self.dev.who()
                     ),
                 );
@@ -1313,7 +1346,11 @@ impl Capture {
                 Ok(None) => match self.dev.wait(self.t, stop.fd(), patience) {
                     Ready::Stop => return None,
                     Ready::Lost => return Some(EndReason::DeviceLost),
-                    Ready::Timeout | Ready::Buffer => continue,
+                    Ready::Timeout => match self.stalled() {
+                        Some(end) => return Some(end),
+                        None => continue,
+                    },
+                    Ready::Buffer => continue,
                 },
                 Err(e) => return Some(read_failed(&e)),
             };
@@ -1336,6 +1373,62 @@ impl Capture {
                 return end;
             }
         }
+    }
+
+    /// After a wait of a whole patience for a frame: the track's end when the driver held no
+    /// buffer all that time (only the capture thread dequeues, so none went from it) because
+    /// the ones it refused back are lost and consumers hold every other one. Lending shrinks
+    /// with each lost buffer, but frames lent before keep theirs: a consumer that releases a
+    /// frame only when the next one comes would otherwise leave a live track with no frames.
+    fn stalled(&self) -> Option<EndReason> {
+        if self.retry_lost() {
+            return None;
+        }
+        let (lost, held) = {
+            let s = self.lender.lock();
+            let lost = self.lender.counters.lost_buffers.load(Ordering::Relaxed);
+            if lost == 0 || s.with_driver() > 0 {
+                return None;
+            }
+            (lost, self.lender.counters.held.load(Ordering::Relaxed))
+        };
+        crate::log::log(
+            crate::log::Level::Error,
+            crate::log::Origin::Libmst,
+            &format!(
+                "{}: the driver has no buffer to capture into: {lost} were refused when queued back (VIDIOC_QBUF) \
+                 and frames still open hold the other {held}; capture ends",
+                self.dev.who()
+            ),
+        );
+        Some(EndReason::Error)
+    }
+
+    /// Queues the oldest buffer the driver refused back again (vb2 leaves a buffer whose QBUF
+    /// failed dequeued, and a refusal may be one-off: vivid's injected one is): true when the
+    /// driver took it. One at a time, once per patience, or before ending for want of buffers,
+    /// so a driver that keeps refusing costs one failed VIDIOC_QBUF per wait.
+    fn retry_lost(&self) -> bool {
+        let (taken, level, message) = {
+            let mut s = self.lender.lock();
+            let mut lost = self.lender.lost.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(&index) = lost.first() else { return false };
+            match s.queue(index, &[], 0) {
+                Ok(()) => {
+                    lost.remove(0);
+                    let left = self.lender.counters.lost_buffers.fetch_sub(1, Ordering::Relaxed) - 1;
+                    let m = format!("{}: driver buffer {index} taken back on retry; {left} still out", s.who());
+                    (true, crate::log::Level::Info, m)
+                }
+                Err(e) => {
+                    lost.rotate_left(1);
+                    let m = format!("{}: driver buffer {index} still refused (VIDIOC_QBUF: {e})", s.who());
+                    (false, crate::log::Level::Debug, m)
+                }
+            }
+        };
+        crate::log::log(level, crate::log::Origin::Libmst, &message);
+        taken
     }
 
     /// The buffer `d` as a frame over the driver's memory, queued back when it closes.
@@ -1424,7 +1517,8 @@ impl Capture {
             _ => &[][..],
         });
         let delivered = self.buffers.buffer_planes(core, &planes[..n], d.sequence, d.erroneous(), ts, duration);
-        self.lender.requeue(&mut self.lender.lock(), d.index);
+        let refused = self.lender.requeue(&mut self.lender.lock(), d.index);
+        log_refusal(refused);
         delivered
     }
 }

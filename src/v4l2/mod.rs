@@ -667,9 +667,17 @@ impl Stream {
                 };
                 if ptr == libc::MAP_FAILED {
                     let e = io::Error::last_os_error();
+                    // Only the reserved range past this plane's slot is unmapped (the planes
+                    // before it are in `maps`, unmapped when `s` drops): a kernel before 6.12
+                    // removes what was at the slot before calling the driver's mmap, so after
+                    // a failure there the slot may be a hole another thread's mmap has taken
+                    // since. Leaving it costs at most the slot's reserved address space.
                     if let (Some(p), Some((base, total))) = (at, reserved) {
-                        // SAFETY: the rest of the range reserved above, which nothing uses.
-                        unsafe { libc::munmap(p as *mut c_void, total - (p - base)) };
+                        let tail = p + page_round(len as usize);
+                        if tail < base + total {
+                            // SAFETY: the rest of the range reserved above, which nothing uses.
+                            unsafe { libc::munmap(tail as *mut c_void, base + total - tail) };
+                        }
                     }
                     s.bufs.push(maps);
                     return Err(dev.error("mmap", &e));
@@ -693,10 +701,9 @@ impl Stream {
                     )
                 };
                 if ptr == libc::MAP_FAILED {
-                    let e = io::Error::last_os_error();
-                    // SAFETY: the rest of the range reserved above, which nothing uses.
-                    unsafe { libc::munmap(p as *mut c_void, tail_len) };
-                    return Err(dev.error("mmap of constant bytes", &e));
+                    // The slot is left as it is, as a plane's is above: it is the end of the
+                    // reserved range, and may be a hole another thread's mmap has taken since.
+                    return Err(dev.error("mmap of constant bytes", &io::Error::last_os_error()));
                 }
                 tail.maps.push(Mapping { ptr: ptr as *mut u8, len: tail_len });
             }
@@ -752,6 +759,11 @@ impl Stream {
         self.bufs.len()
     }
 
+    /// Buffers the driver holds (queued, dequeued not yet).
+    pub(crate) fn with_driver(&self) -> usize {
+        self.queued.iter().filter(|q| **q).count()
+    }
+
     /// The device, for messages.
     pub(crate) fn who(&self) -> &str {
         self.dev.who()
@@ -795,23 +807,34 @@ impl Stream {
     }
 
     /// The first `len` bytes of buffer `index`'s planes mapped as one span ([`Stream::plane_starts`]);
-    /// None while the driver owns the buffer, or for a span shorter than `len`.
+    /// None while the driver owns the buffer, for planes not mapped back to back, or for a span
+    /// shorter than `len`.
     pub(crate) fn span(&self, index: u32, len: usize) -> Option<&[u8]> {
         let i = index as usize;
         if *self.queued.get(i)? {
             return None;
         }
         let maps = self.bufs.get(i)?;
-        let last = match &self.tail {
-            Some(t) => t.maps.get(i)?,
-            None => maps.last()?,
+        let tail = match &self.tail {
+            Some(t) => Some(t.maps.get(i)?),
+            None => None,
         };
         let first = maps.first()?;
+        // Each plane (and the tail) where the one before it ends (page-rounded: the gap is in
+        // its mapping).
+        let mut end = first.ptr as usize;
+        for m in maps.iter().chain(tail) {
+            if m.ptr as usize != end {
+                return None;
+            }
+            end = m.ptr as usize + page_round(m.len);
+        }
+        let last = maps.iter().chain(tail).last()?;
         if (last.ptr as usize + last.len) < first.ptr as usize + len {
             return None;
         }
-        // SAFETY: `plane_starts` found the planes (and the tail) back to back (page-rounded),
-        // so the range is mapped; the driver does not write it while dequeued, nobody the tail.
+        // SAFETY: the planes (and the tail) are mapped back to back (checked above), so the
+        // range is mapped; the driver does not write it while dequeued, nobody the tail.
         Some(unsafe { std::slice::from_raw_parts(first.ptr, len) })
     }
 
@@ -1061,6 +1084,56 @@ mod tests {
         }
         let back = Format::from_raw(&raw, BufType::CaptureMplane);
         assert_eq!(back.planes.iter().map(|p| p.stride).collect::<Vec<_>>(), [64, 80]);
+    }
+
+    #[test]
+    fn a_span_is_only_over_planes_mapped_back_to_back() {
+        let page = page_round(1);
+        let anon = |len| {
+            // SAFETY: a fresh anonymous mapping; the Stream below unmaps it when it drops.
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            assert_ne!(p, libc::MAP_FAILED);
+            p as *mut u8
+        };
+        let dev = Arc::new(Device::open_query(Path::new("/proc/self/stat"), "t".into()).unwrap());
+        // Buffer 0: two planes of one and a half pages in one mapping, each at a page boundary.
+        let base = anon(4 * page);
+        let together = vec![
+            Mapping { ptr: base, len: page + page / 2 },
+            // SAFETY: within the mapping just made.
+            Mapping { ptr: unsafe { base.add(2 * page) }, len: page + page / 2 },
+        ];
+        // Buffer 1: the same planes with a page between them (the span's length would reach).
+        let apart_base = anon(5 * page);
+        // SAFETY: within the mapping just made; the gap page is unmapped at the end.
+        let (gap, second) = unsafe { (apart_base.add(2 * page), apart_base.add(3 * page)) };
+        let apart =
+            vec![Mapping { ptr: apart_base, len: page + page / 2 }, Mapping { ptr: second, len: page + page / 2 }];
+        let s = Stream {
+            dev,
+            t: BufType::CaptureMplane,
+            bufs: vec![together, apart],
+            dmabufs: Vec::new(),
+            queued: vec![false, false],
+            streaming: false,
+            tail: None,
+        };
+        let whole = 3 * page + page / 2;
+        assert_eq!(s.span(0, whole).map(|b| b.len()), Some(whole));
+        assert!(s.span(0, whole + 1).is_none());
+        assert!(s.span(1, whole).is_none(), "a span over planes mapped apart");
+        drop(s);
+        // SAFETY: the page the Stream did not map as a plane, so did not unmap.
+        unsafe { libc::munmap(gap as *mut c_void, page) };
     }
 
     #[test]
