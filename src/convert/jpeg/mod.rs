@@ -698,7 +698,8 @@ impl Decoder {
     /// splits it at the restart marker nearest its middle or, without restart markers, splits
     /// the one bitstream where the decodes from its start and from its middle fall into step),
     /// then the top and bottom halves' IDCT and
-    /// output by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
+    /// output (both phases cut where the threads' times on the frames before say the two
+    /// parts take as long: [`super::parallel::Balance`]) by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
     /// its own: the header, with the bottom's height, and an empty scan). The output and the
     /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
     /// whenever the scan is anything but clean (see scan.rs's module doc), or libjpeg
