@@ -53,7 +53,9 @@
 use std::ffi::{c_char, c_int, c_uchar, c_ulong, c_void, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
+use super::parallel::Balance;
 use super::{row, row_mut, ImageMut};
 use crate::error::{err, Error, Result};
 use crate::frame::format::VideoPixelFormat;
@@ -258,6 +260,8 @@ pub struct Decoder {
     completed: Vec<u8>,
     /// The scratch bytes counted in [`LIVE_SCRATCH_BYTES`] for this decoder.
     counted: usize,
+    /// Where a split frame's IDCT is cut: the top thread's share of its MCU rows.
+    idct_balance: Balance,
 }
 
 /// Decoders alive in this process, and the bytes of scratch they hold ([`live_decoders`]).
@@ -601,6 +605,7 @@ impl Decoder {
             history: History::default(),
             completed: Vec::new(),
             counted: 0,
+            idct_balance: Balance::default(),
         })
     }
 
@@ -693,7 +698,8 @@ impl Decoder {
     /// splits it at the restart marker nearest its middle or, without restart markers, splits
     /// the one bitstream where the decodes from its start and from its middle fall into step),
     /// then the top and bottom halves' IDCT and
-    /// output by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
+    /// output (both phases cut where the threads' times on the frames before say the two
+    /// parts take as long: [`super::parallel::Balance`]) by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
     /// its own: the header, with the bottom's height, and an empty scan). The output and the
     /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
     /// whenever the scan is anything but clean (see scan.rs's module doc), or libjpeg
@@ -748,8 +754,10 @@ impl Decoder {
             return clean.then_some(Ok(r));
         }
         let coefficients = scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
-        // The bottom: the header with the bottom's height, and a scan of no data.
-        let rows = mcu_rows * (down / 2);
+        // The bottom: the header with the bottom's height, and a scan of no data. Cut where
+        // the threads' timings of the frames before say their halves take as long.
+        let top_rows = self.idct_balance.first(down);
+        let rows = mcu_rows * top_rows;
         let rest = h - rows;
         let bottom = &mut self.bottom;
         bottom.clear();
@@ -762,15 +770,23 @@ impl Decoder {
         let (a, b) = (RawPtr(self.raw), RawPtr(self.raw_bottom));
         let c = &coefficients;
         let (mut top_result, mut bottom_result) = (None, None);
+        let (mut t_top, mut t_bottom) = (Duration::ZERO, Duration::ZERO);
         super::parallel::join(
-            || top_result = decode_rows(a.0, jpeg, h, &mut top, Some(&mut Fed { c, next: 0 })),
+            || {
+                let t0 = Instant::now();
+                top_result = decode_rows(a.0, jpeg, h, &mut top, Some(&mut Fed { c, next: 0 }));
+                t_top = t0.elapsed();
+            },
             || {
                 // Moves the whole RawPtr (Send) in, not just its raw pointer field.
                 let b = b;
-                let mut fed = Fed { c, next: (rows / mcu_rows) * across };
+                let t0 = Instant::now();
+                let mut fed = Fed { c, next: top_rows * across };
                 bottom_result = decode_rows(b.0, bottom, rest, &mut low, Some(&mut fed));
+                t_bottom = t0.elapsed();
             },
         );
+        self.idct_balance.learn(top_rows, t_top, down - top_rows, t_bottom);
         match (top_result?, bottom_result?) {
             (Ok(Decoded::Clean), Ok(Decoded::Clean)) => Some(Ok(Decoded::Clean)),
             (Ok(_), Ok(_)) => Some(Ok(Decoded::Damaged)),
@@ -1557,17 +1573,26 @@ pub(super) mod tests {
                 let (r, reference) = whole(&mut d, jpeg, w, h);
                 assert_eq!(r.unwrap(), Decoded::Clean);
                 let l = layout(jpeg, w, h).expect("a 4:2:2 or 4:2:0 frame");
-                let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
-                assert_eq!(
-                    d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(),
-                    Decoded::Clean,
-                    "{w}x{h}"
-                );
-                img.assert_padding();
-                assert!(img.packed() == reference.packed(), "{w}x{h} (v {}): pixels differ", l.v);
                 let mcus = w.div_ceil(16) * h.div_ceil(8 * l.v);
-                let (sync, tail) = d.scan.last_sync;
-                assert!(sync < mcus && tail < 20, "{w}x{h}: synced at MCU {sync} of {mcus}, {tail} past the middle");
+                // Cut in the middle, and off it as the threads' timings may move the cuts
+                // (the decode learns from each frame: set before each).
+                for share in [0.5, 0.3, 0.7] {
+                    d.idct_balance = crate::convert::parallel::Balance::with_share(share);
+                    d.scan.balance = crate::convert::parallel::Balance::with_share(1.0 - share);
+                    let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
+                    assert_eq!(
+                        d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(),
+                        Decoded::Clean,
+                        "{w}x{h}"
+                    );
+                    img.assert_padding();
+                    assert!(img.packed() == reference.packed(), "{w}x{h} (v {}, {share}): pixels differ", l.v);
+                    let (sync, tail) = d.scan.last_sync;
+                    assert!(
+                        sync < mcus && tail < 20,
+                        "{w}x{h}: synced at MCU {sync} of {mcus}, {tail} past the middle"
+                    );
+                }
                 // On one thread: the same, the Huffman decode from the start to the end.
                 let mut one = OwnedImage::new(VideoPixelFormat::I420, w, h, 3, 0xA5);
                 assert_eq!(

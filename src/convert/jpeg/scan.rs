@@ -40,6 +40,9 @@
 //! Memory, kept from frame to frame: the unstuffed scan, and each thread's MCUs packed (about
 //! 40% of the JBLOCKs they stand for: 3.3 MB for a 600 KB 1080p frame).
 
+use crate::convert::parallel::Balance;
+use std::time::{Duration, Instant};
+
 /// Bits looked up at once: codes up to this long decode in one table read (10: the tables
 /// of a scan, 6 KB each, stay in L1).
 const LOOK: u32 = 10;
@@ -441,6 +444,8 @@ pub struct Scratch {
     entries: Vec<Entry>,
     /// Where each restart marker was in `data`.
     markers: Vec<usize>,
+    /// Where the two threads split the scan: the top thread's share of its bytes.
+    pub balance: Balance,
     /// For tests and the benchmark: the MCU the last decode synced at (its MCU count when
     /// the top thread decoded the whole scan), and how many MCUs the top thread decoded
     /// past the middle before that.
@@ -707,7 +712,8 @@ fn decode_intervals<'s>(
     // Interval i's data: from the marker before it (or the start) to the marker after it
     // (or the end), in bytes.
     let bounds = |i: usize| (if i == 0 { 0 } else { markers[i - 1] }, markers.get(i).copied().unwrap_or(len));
-    let split = if two { (1..count).min_by_key(|&i| markers[i - 1].abs_diff(len / 2)).unwrap_or(count) } else { count };
+    let mid = s.balance.first(len);
+    let split = if two { (1..count).min_by_key(|&i| markers[i - 1].abs_diff(mid)).unwrap_or(count) } else { count };
     let sync = (split * interval).min(mcus);
     // Intervals `range` decoded into `out`, noting where each MCU starts.
     let run =
@@ -731,12 +737,25 @@ fn decode_intervals<'s>(
         };
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let (mut a, mut b) = (Err(Bad), Err(Bad));
+    let (mut ta, mut tb) = (Duration::ZERO, Duration::ZERO);
     crate::convert::parallel::join(
-        || a = run(0..split, top, &mut |t_mcu, at| top_at[t_mcu] = at),
-        || b = run(split..count, bottom, &mut |_, at| entries.push(Entry { bit: 0, at, run: 0, pred: [0; 3] })),
+        || {
+            let t0 = Instant::now();
+            a = run(0..split, top, &mut |t_mcu, at| top_at[t_mcu] = at);
+            ta = t0.elapsed();
+        },
+        || {
+            let t0 = Instant::now();
+            b = run(split..count, bottom, &mut |_, at| entries.push(Entry { bit: 0, at, run: 0, pred: [0; 3] }));
+            tb = t0.elapsed();
+        },
     );
     a.ok()?;
     b.ok()?;
+    if two && split < count {
+        let at = bounds(split).0;
+        s.balance.learn(at, ta, len - at, tb);
+    }
     s.last_sync = (sync, 0);
     Some(Coefficients {
         top: &s.top,
@@ -770,14 +789,16 @@ fn decode_at<'s>(
     }
     let data = &s.data[..];
     let end = len * 8;
-    let middle = middle.unwrap_or(len / 2).min(len);
+    let middle = middle.unwrap_or_else(|| s.balance.first(len)).min(len);
 
     // Phase 1: the top thread up to the middle, the bottom thread from it.
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let mut top_state: Result<(usize, usize, [i32; 3], usize), Bad> = Err(Bad);
     let mut bottom_state = None;
+    let (mut ta, mut tb) = (Duration::ZERO, Duration::ZERO);
     crate::convert::parallel::join(
         || {
+            let t0 = Instant::now();
             let mut r = Reader::at(data, 0);
             let mut pred = [0; 3];
             let (mut t_mcu, mut at) = (0, 0);
@@ -792,9 +813,17 @@ fn decode_at<'s>(
                 }
                 Ok((t_mcu, r.bit(), pred, at))
             })();
+            ta = t0.elapsed();
         },
-        || bottom_state = Some(decode_bottom(data, end, 8 * middle, t, cap, bottom, entries)),
+        || {
+            let t0 = Instant::now();
+            bottom_state = Some(decode_bottom(data, end, 8 * middle, t, cap, bottom, entries));
+            tb = t0.elapsed();
+        },
     );
+    if middle < len {
+        s.balance.learn(middle, ta, len - middle, tb);
+    }
     let (mut t_mcu, bit, mut pred, mut at) = top_state.ok()?;
 
     // None only if the bottom thread panicked (parallel::join does not pass that on).
