@@ -934,7 +934,8 @@ typedef struct MstCameraOptions {
    * any, preferring them in that order among modes equally close to the constraints. NM12
    * and YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
    * GREY (luma only: infrared and monochrome cameras) is delivered as I420 with neutral
-   * chroma (128), the luma still the driver's buffer.
+   * chroma (128): the luma is the driver's buffer while the camera can lend it (frames
+   * beyond the lending budget are copied; see mst_track_create_camera()).
    */
   uint32_t pixel_format;
 } MstCameraOptions;
@@ -1341,7 +1342,8 @@ typedef struct MstVideoFrameInfo {
    * a driver may set ahead of that), so clock_gettime(CLOCK_MONOTONIC) now minus this is how
    * long the frame has been in libmst. Kept by crops, scales and a disabled track's black
    * frames; -1 for frames not captured from a V4L2 camera (a fake camera's included).
-   * Since 1.3: callers built against an older mst.h do not get it.
+   * Since 1.3: callers built against an older mst.h do not get it, and a libmst older than
+   * 1.3 leaves it as the caller set it (0 after MST_STRUCT_INIT), never -1.
    */
   int64_t received;
 } MstVideoFrameInfo;

@@ -22,7 +22,8 @@ pub struct MstCameraOptions {
     /// any, preferring them in that order among modes equally close to the constraints. NM12
     /// and YM12 (NV12 and I420 in separate buffer planes) exist on multi-planar nodes only.
     /// GREY (luma only: infrared and monochrome cameras) is delivered as I420 with neutral
-    /// chroma (128), the luma still the driver's buffer.
+    /// chroma (128): the luma is the driver's buffer while the camera can lend it (frames
+    /// beyond the lending budget are copied; see mst_track_create_camera()).
     pub pixel_format: u32,
 }
 

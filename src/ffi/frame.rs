@@ -869,7 +869,8 @@ pub struct MstVideoFrameInfo {
     /// a driver may set ahead of that), so clock_gettime(CLOCK_MONOTONIC) now minus this is how
     /// long the frame has been in libmst. Kept by crops, scales and a disabled track's black
     /// frames; -1 for frames not captured from a V4L2 camera (a fake camera's included).
-    /// Since 1.3: callers built against an older mst.h do not get it.
+    /// Since 1.3: callers built against an older mst.h do not get it, and a libmst older than
+    /// 1.3 leaves it as the caller set it (0 after MST_STRUCT_INIT), never -1.
     pub received: i64,
 }
 

@@ -821,7 +821,8 @@ fn decode_at<'s>(
             tb = t0.elapsed();
         },
     );
-    if middle < len {
+    // A half that failed stopped early: its time says nothing of its thread's speed.
+    if middle < len && top_state.is_ok() && bottom_state.is_some() {
         s.balance.learn(middle, ta, len - middle, tb);
     }
     let (mut t_mcu, bit, mut pred, mut at) = top_state.ok()?;
