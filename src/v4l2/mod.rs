@@ -609,10 +609,17 @@ impl Stream {
         tail_len: usize,
         fill: u8,
     ) -> crate::error::Result<Stream> {
-        let tail_fd = if tail_len > 0 {
-            Some(constant_memfd(page_round(tail_len), fill).map_err(|e| dev.error("memfd for constant bytes", &e))?)
-        } else {
-            None
+        let tail_fd = match (tail_len > 0).then(|| constant_memfd(page_round(tail_len), fill)) {
+            Some(Ok(fd)) => Some(fd),
+            // Without it (a sandbox that forbids memfd_create, say) the camera still works:
+            // no buffer has the constant after it, so every frame is copied with it filled in,
+            // as beyond the lending budget.
+            Some(Err(e)) => {
+                let m = format!("{}: no memfd for the constant planes ({e}); its frames are copied", dev.who());
+                crate::log::log(crate::log::Level::Warning, crate::log::Origin::Libmst, &m);
+                None
+            }
+            None => None,
         };
         let got = dev.reqbufs(t, count).map_err(|e| dev.error("VIDIOC_REQBUFS", &e))?;
         let mut s = Stream {
