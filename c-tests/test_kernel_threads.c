@@ -1,11 +1,11 @@
 /* mst_set_kernel_threads(): 2 by default; 1 keeps a 1080p conversion on the calling thread (no
  * "mst-kernel-helper" thread appears), 2 splits it with that helper; both give the same bytes;
  * other values are refused with MST_ERR_RANGE and change nothing. */
+#define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common.h"
 
@@ -75,7 +75,7 @@ int main(void) {
     convert_1080p(frame, two, len);
     int named = 0;
     for (int i = 0; i < 2000 && !(named = has_thread("mst-kernel-help")); i++)
-        usleep(10000);
+        mst_test_sleep_ms(10);
     CHECK(named);
     CHECK(memcmp(one, two, len) == 0);
 
