@@ -705,11 +705,10 @@ impl Frame {
     /// other frame.
     pub fn dmabuf_planes(&self) -> Option<Dmabuf> {
         let v = self.video()?;
-        let ext = self.0.storage.as_ref()?.external.as_ref()?;
         let planes = v.format.planes().len();
         let (mut fds, mut layout) = ([-1; 4], v.layout);
-        for (fd, l) in fds.iter_mut().zip(layout.iter_mut()).take(planes) {
-            (*fd, l.offset) = ext.dmabuf_at(l.offset)?;
+        for (i, (fd, l)) in fds.iter_mut().zip(layout.iter_mut()).take(planes).enumerate() {
+            (*fd, *l) = self.dmabuf_plane(i)?;
         }
         Some(Dmabuf { fd: fds[0], planes, layout, fds })
     }
