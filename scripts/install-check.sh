@@ -15,10 +15,16 @@
 #   - `make uninstall` removes every file `make install` put there.
 #
 # It checks the commit HEAD names: uncommitted edits are not in the clone (it says so).
-# The clone builds with a cargo target dir kept in build/install-check/target (seeded once
-# from the work tree's release and cli builds), so a run recompiles libmst and the mst
-# command, not their dependencies. Debian's python3 runs the Python checks (scripts/deps.sh
-# installs its modules).
+# The clone builds in its own cargo target dir, build/install-check/target, seeded from the work
+# tree's release and cli builds so that a run recompiles libmst and the mst command, not their
+# dependencies. The seed is hard links (a copy only across file systems) of the dependencies'
+# outputs in deps/, build/ and .fingerprint/, without libmst's own (named mst-*, mst.*, libmst*):
+# cargo gives the clone's libmst the same names as the work tree's, and writes some of its
+# files (the fingerprints) in place, which through a shared link would rewrite the work tree's.
+# The dependencies are fresh, so cargo writes none of their files; should it ever, the check
+# fails and names the file (every file of the seed is older than the build). The target dir is
+# removed when the check passes (the clone, the prefix and the logs stay), so the seed costs no
+# disk. Debian's python3 runs the Python checks (scripts/deps.sh installs its modules).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -43,17 +49,35 @@ git clone -q --no-checkout "$repo" "$work/clone"
 git -C "$work/clone" cat-file -e "$commit^{commit}" 2>/dev/null || git -C "$work/clone" fetch -q "$repo" HEAD
 git -C "$work/clone" -c advice.detachedHead=false checkout -q "$commit"
 
-if [ ! -d "$work/target" ]; then
-    mkdir -p "$work/target"
-    for profile in release cli; do
-        if [ -d "$target_dir/$profile" ]; then cp -a "$target_dir/$profile" "$work/target/"; fi
+rm -rf "$work/target"
+seeded=()
+for profile in release cli; do
+    for part in deps build .fingerprint; do
+        from=$target_dir/$profile/$part
+        [ -d "$from" ] || continue
+        seeded+=("$from")
+        for how in -al -a; do # hard links; a copy (into an emptied dir) across file systems
+            rm -rf "${work:?}/target/$profile/$part"
+            mkdir -p "$work/target/$profile/$part"
+            find "$from" -mindepth 1 -maxdepth 1 ! -name 'mst[-.]*' ! -name 'libmst*' -print0 |
+                xargs -0 -r cp "$how" -t "$work/target/$profile/$part" 2>/dev/null && break
+        done
     done
-fi
+done
+touch "$work/seeded.stamp"
 
 prefix=$work/prefix
 start=$SECONDS
 CARGO_TARGET_DIR=$work/target make -C "$work/clone" --no-print-directory install PREFIX="$prefix" \
     PYTHON="$python" > "$work/install.log" 2>&1 || { tail -40 "$work/install.log"; exit 1; }
+if [ ${#seeded[@]} -gt 0 ]; then
+    written=$(find "${seeded[@]}" ! -name 'mst[-.]*' ! -name 'libmst*' -newer "$work/seeded.stamp" -print -quit)
+    if [ -n "$written" ]; then
+        echo "install-check: the clone's build wrote into a file of the work tree's target dir that it"
+        echo "shares through a hard link: $written (see install.log for what cargo rebuilt)"
+        exit 1
+    fi
+fi
 echo "install-check: make install PREFIX=$prefix took $((SECONDS - start)) s (log: $work/install.log)"
 
 # What a user's shell has after following the README, and nothing else.
@@ -138,3 +162,4 @@ make -C "$work/clone" --no-print-directory -s uninstall PREFIX="$prefix" PYTHON=
 left=$(find "$prefix" -type f -o -type l)
 [ -z "$left" ] || fail "make uninstall left: $left"
 echo "install-check: make uninstall removed every installed file"
+rm -rf "$work/target"

@@ -39,6 +39,13 @@
 # Nothing is cleaned between stages or runs: cargo's target dir and the CMake build dirs are
 # reused. The first failing stage stops the run with exit status 1. The last line is
 # `N passed, N failed` (plus `, N skipped`), each stage counting as one.
+#
+# Disk: a run from a fresh clone leaves about 6 GB in target/ and build/ (the summary says how
+# much this run's left, and how much is free). cargo's incremental caches are off
+# (CARGO_INCREMENTAL=0 unless set): they would add over 3 GB for a one-shot build and make it
+# slower, as for any CI build. Before building, the run checks that the file system holding
+# target/ has room (MST_TEST_MIN_FREE_GB, default 8) and stops saying how much is missing,
+# rather than failing part-way with "No space left on device".
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -48,6 +55,18 @@ if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
 fi
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 jobs=$(nproc 2>/dev/null || echo 2)
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
+# free_gb DIR: free GB on the file system holding DIR (or its nearest existing parent).
+free_gb() {
+    local d=$1
+    while [ ! -e "$d" ]; do d=$(dirname "$d"); done
+    df -Pk "$d" | awk 'NR == 2 {printf "%.1f", $4 / 1048576}'
+}
+# used_gb DIR...: what the given directories hold, in GB (0 for missing ones).
+used_gb() {
+    du -sck "$@" 2>/dev/null | awk 'END {printf "%.1f", $1 / 1048576}'
+}
 
 passed=0
 failed=0
@@ -57,6 +76,7 @@ results=()
 summary() {
     printf '\n==== summary ====\n'
     printf '%s\n' "${results[@]}"
+    echo "disk: target/ and build/ hold $(used_gb "$target_dir" "$repo/build") GB; $(free_gb "$target_dir") GB free"
     if [ "$skipped" -gt 0 ]; then
         echo "$passed passed, $failed failed, $skipped skipped"
     else
@@ -155,6 +175,23 @@ python_stage() {
 }
 
 
+# disk_room: enough free space for a run from nothing, less what target/ and build/ hold already
+# (a second run mostly reuses them).
+disk_room() {
+    local need=${MST_TEST_MIN_FREE_GB:-8} have held short
+    have=$(free_gb "$target_dir")
+    held=$(used_gb "$target_dir" "$repo/build")
+    short=$(awk -v n="$need" -v h="$have" -v u="$held" 'BEGIN {s = n - u - h; if (s > 0) printf "%.1f", s}')
+    if [ -n "$short" ]; then
+        echo "not enough disk: a full run needs about $need GB for target/ and build/; they hold $held GB"
+        echo "and $(df -P "$target_dir" 2>/dev/null | awk 'NR == 2 {print $6}' || echo 'their file system') has $have GB free: free $short GB more"
+        echo "(or set MST_TEST_MIN_FREE_GB if you know this run needs less)"
+        return 1
+    fi
+    echo "disk: $have GB free, target/ and build/ hold $held GB (a full run needs about $need GB)"
+}
+
+stage disk disk_room
 stage deps bash scripts/deps.sh build test
 stage build build
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
