@@ -35,11 +35,22 @@ fn sine(i: usize) -> i16 {
     ((i as f64 * 440.0 * std::f64::consts::TAU / RATE as f64).sin() * 12000.0) as i16
 }
 
+static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+
+/// The fixture's files are read by alsa-lib while any test runs, so they go when the process
+/// exits (libtest's main returns or calls exit, which run atexit handlers, pass or fail).
+extern "C" fn remove_fixture() {
+    if let Some(f) = FIXTURE.get() {
+        let _ = std::fs::remove_dir_all(&f.dir);
+    }
+}
+
 fn setup() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
+    FIXTURE.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("mst-alsa-host-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        // SAFETY: registers a function that takes no arguments and does not unwind.
+        assert_eq!(unsafe { libc::atexit(remove_fixture) }, 0);
         let mut infile = Vec::with_capacity(INFILE_FRAMES * 4);
         for i in 0..INFILE_FRAMES {
             infile.extend_from_slice(&sine(i).to_le_bytes());

@@ -10,12 +10,38 @@ mod listed;
 
 const MST: &str = env!("CARGO_BIN_EXE_mst");
 
-/// A fresh directory for one test's files.
-fn dir(name: &str) -> PathBuf {
+/// A fresh directory for one test's files, removed when the test passes (a failed test's
+/// stays, for a look at what mst wrote).
+struct TestDir(PathBuf);
+
+impl std::ops::Deref for TestDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TestDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("the test's files are kept in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn dir(name: &str) -> TestDir {
     let d = std::env::temp_dir().join(format!("mst-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TestDir(d)
 }
 
 fn mst(args: &[&str]) -> Output {
@@ -180,7 +206,6 @@ fn record_y4m_holds_exactly_the_frames_asked_for() {
     let header = b"YUV4MPEG2 W32 H16 F10:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XMST_MATRIX=BT709\n";
     assert_eq!(&bytes[..header.len()], header);
     assert_eq!(bytes.len(), header.len() + 15 * (6 + 32 * 16 * 3 / 2));
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -206,7 +231,6 @@ fn record_wav_cuts_audio_exactly() {
     assert_eq!(u16_at(&b, 44), 3, "float sub-format");
     assert_eq!(u32_at(&b, 64), 12_000 * 6 * 4);
     assert_eq!(b.len(), 68 + 12_000 * 6 * 4);
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -226,7 +250,6 @@ fn record_png_first_frame_and_sequence() {
     assert_eq!(names, ["f-001.png", "f-002.png", "f-003.png", "one.png"]);
     let frames: Vec<Vec<u8>> = (1..=3).map(|i| decode_png(&d.join(format!("f-{i:03}.png"))).3).collect();
     assert_ne!(frames[0], frames[1], "the pattern moves: each file is its own frame");
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -243,7 +266,6 @@ fn snapshot_is_a_png_of_the_source_size_with_its_colours() {
     assert!(px.chunks_exact(3).any(|c| near(c, 0)), "no black bar");
     let distinct: std::collections::HashSet<&[u8]> = px.chunks_exact(3).collect();
     assert!(distinct.len() >= 8, "{} colours", distinct.len());
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -280,7 +302,6 @@ fn devices_lists_only_what_opens() {
     // stage's vm_cli.rs runs the same against vivid, snd-aloop and snd-dummy).
     let d = dir("listed");
     listed::open_every_listed(&out, &d, &|args| mst(args));
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -324,7 +345,6 @@ fn verbose_shows_the_library_log_and_only_then() {
     for verb in VERBS {
         assert!(expect(0, &[verb, "--help"]).contains("-v, --verbose"), "{verb} --help names --verbose");
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// Starts `mst args`, waits until `path` holds more than `min` bytes, interrupts it with
@@ -364,7 +384,6 @@ fn ctrl_c_finishes_the_file() {
     assert_eq!(u32_at(&b, 4) as usize, b.len() - 8, "RIFF size filled in");
     assert_eq!(u32_at(&b, 64) as usize, b.len() - 68, "data size filled in");
     assert_eq!(u32_at(&b, 64) % (8 * 4), 0, "whole sample frames");
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -390,7 +409,6 @@ fn play_refuses_what_is_not_a_wav() {
     let out = mst(&["play", s(&path), "no-such-device"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a RIFF WAVE file"));
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -446,7 +464,6 @@ fn record_png_sequence_slower_than_the_source_loses_no_frame() {
         assert_eq!((w, h), (640, 360));
         assert_eq!(bar_shift(&px, 640, 360), 4 * (i - 1), "x{i:03}.png is not frame {} of the pattern", i - 1);
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// Runs `mst args` with the extra environment `env`, failing the test if it has not exited
@@ -492,7 +509,6 @@ fn a_full_disk_ends_the_recording_with_its_error() {
         let out = within_a_minute(&args[..4], &[]);
         assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// An ALSA configuration (alsa-lib's `file` plugin over `null`, as tests/alsa_host.rs has) with
@@ -569,7 +585,6 @@ fn play_plays_the_data_chunk_exactly() {
     let b = std::fs::read(&wav).unwrap();
     assert_eq!((u16_at(&b, 20), &b[60..64]), (0xFFFE, &b"data"[..]));
     plays_exactly(&d, &wav, &b[68..]);
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -584,7 +599,6 @@ fn play_into_a_failing_device_ends_with_its_error() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.starts_with("mst: ") && err.contains("cli_full"), "{err}");
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// Runs `mst args` with stderr on a pseudo-terminal until its output holds every one of
@@ -664,7 +678,6 @@ fn a_terminal_shows_a_status_line() {
     assert!(words[2].parse::<u64>().unwrap() > 0 && words[4].parse::<f64>().unwrap() > 0.0, "{line:?}");
     assert!(!line.contains("dBFS"), "{line:?}");
     assert!(text.contains(" frames, 0 frames dropped"), "the summary: {text:?}");
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -686,5 +699,4 @@ fn options_that_do_not_apply_to_the_source_are_refused() {
         let info = mst(&[&["info", source][..], option].concat());
         assert_eq!(info.status.code(), Some(2), "info {source} {option:?}");
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }

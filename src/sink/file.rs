@@ -498,8 +498,31 @@ mod tests {
         Frame::audio_copy(&init, &vec![7u8; frames as usize * 4]).unwrap()
     }
 
-    fn temp(name: &str) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!("mst-file-sink-{}-{name}", std::process::id()))
+    /// A file in the temp dir, removed when the test ends, passed or failed (a failing test of a
+    /// fast producer can have written gigabytes).
+    struct Temp(std::path::PathBuf);
+
+    impl std::ops::Deref for Temp {
+        type Target = std::path::Path;
+        fn deref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl AsRef<std::path::Path> for Temp {
+        fn as_ref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn temp(name: &str) -> Temp {
+        Temp(std::env::temp_dir().join(format!("mst-file-sink-{}-{name}", std::process::id())))
     }
 
     #[test]
@@ -557,14 +580,22 @@ mod tests {
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (g2, done2) = (g.clone(), done.clone());
         // A producer far faster than the disk (a frame is a refcount; writing it is 3 MB), which
-        // never lets the sink's queue run dry until told to stop, or after a minute (a guard
-        // against a hang, not a speed check).
+        // never lets the sink's queue run dry until told to stop, or after a minute or once the
+        // file passes 2 GB (guards against a hang and a full disk, not speed checks: a stop
+        // bounded by its queue leaves the file at tens of MB).
+        let (path2, limit) = (path.0.clone(), 2u64 << 30);
         let producer = std::thread::spawn(move || {
             let start = std::time::Instant::now();
-            while !done2.load(Ordering::Acquire) && start.elapsed() < std::time::Duration::from_secs(60) {
+            let within = || {
+                start.elapsed() < std::time::Duration::from_secs(60)
+                    && std::fs::metadata(&path2).map_or(0, |m| m.len()) < limit
+            };
+            let mut n = 0u32;
+            while !done2.load(Ordering::Acquire) && (n % 64 != 0 || within()) {
                 g2.write(frame.clone()).unwrap();
+                n = n.wrapping_add(1);
             }
-            start.elapsed() < std::time::Duration::from_secs(60)
+            within()
         });
         while sink.stats().frames_written < 2 {
             std::thread::sleep(std::time::Duration::from_millis(1));
@@ -668,7 +699,7 @@ mod tests {
         let path = temp("big.wav");
         let file = File::create(&path).unwrap();
         let mut wav =
-            Wav { out: BufWriter::new(file), path: path.clone(), format: None, buf: Vec::new(), data_bytes: 0 };
+            Wav { out: BufWriter::new(file), path: path.to_path_buf(), format: None, buf: Vec::new(), data_bytes: 0 };
         wav.write(&s16_chunk(2, 480, 0)).unwrap();
         // As if 4 GiB had been written, less than one more chunk's room (no disk needed).
         wav.data_bytes = RIFF_MAX - 36 - 1000;
