@@ -591,7 +591,7 @@ mod tests {
                     && std::fs::metadata(&path2).map_or(0, |m| m.len()) < limit
             };
             let mut n = 0u32;
-            while !done2.load(Ordering::Acquire) && (n % 64 != 0 || within()) {
+            while !done2.load(Ordering::Acquire) && (!n.is_multiple_of(64) || within()) {
                 g2.write(frame.clone()).unwrap();
                 n = n.wrapping_add(1);
             }
