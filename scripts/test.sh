@@ -65,7 +65,7 @@ free_gb() {
 }
 # used_gb DIR...: what the given directories hold, in GB (0 for missing ones).
 used_gb() {
-    du -sck "$@" 2>/dev/null | awk 'END {printf "%.1f", $1 / 1048576}'
+    { du -sck "$@" 2>/dev/null || true; } | awk 'END {printf "%.1f", $1 / 1048576}'
 }
 
 passed=0
