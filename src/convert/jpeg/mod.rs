@@ -262,6 +262,22 @@ pub struct Decoder {
     counted: usize,
     /// Where a split frame's IDCT is cut: the top thread's share of its MCU rows.
     idct_balance: Balance,
+    /// Where a frame with restart markers is cut (each thread decodes its part whole:
+    /// [`Decoder::decode_parts`]): the top thread's share of its MCU rows.
+    parts_balance: Balance,
+    /// For tests: how the last frame through [`Decoder::decode_resync`] on two threads split.
+    last_split: Split,
+}
+
+/// How a frame was split over two threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum Split {
+    #[default]
+    None,
+    /// Each thread decoded its part whole ([`Decoder::decode_parts`]).
+    Parts,
+    /// Huffman decode first, its coefficients stored, then the IDCT (scan.rs's [`scan::decode`]).
+    Coefficients,
 }
 
 /// Decoders alive in this process, and the bytes of scratch they hold ([`live_decoders`]).
@@ -606,6 +622,8 @@ impl Decoder {
             completed: Vec::new(),
             counted: 0,
             idct_balance: Balance::default(),
+            parts_balance: Balance::default(),
+            last_split: Split::None,
         })
     }
 
@@ -694,13 +712,15 @@ impl Decoder {
         raw_decode(self.raw, jpeg, h, dst)
     }
 
-    /// A frame on two threads: its scan Huffman-decoded by [`scan::decode`] (which
-    /// splits it at the restart marker nearest its middle or, without restart markers, splits
-    /// the one bitstream where the decodes from its start and from its middle fall into step),
-    /// then the top and bottom halves' IDCT and
+    /// A frame on two threads. With restart intervals of at most an MCU row, each thread
+    /// decodes its part whole ([`Decoder::decode_parts`]). Otherwise the scan is
+    /// Huffman-decoded by [`scan::decode`] (which splits it at the restart marker nearest its
+    /// middle or, without restart markers, splits the one bitstream where the decodes from its
+    /// start and from its middle fall into step), then the top and bottom halves' IDCT and
     /// output (both phases cut where the threads' times on the frames before say the two
-    /// parts take as long: [`super::parallel::Balance`]) by two libjpeg decoders fed those coefficients (the bottom one given a JPEG of
-    /// its own: the header, with the bottom's height, and an empty scan). The output and the
+    /// parts take as long: [`super::parallel::Balance`]) by two libjpeg decoders fed those
+    /// coefficients (the bottom one given a JPEG of its own: the header, with the bottom's
+    /// height, and an empty scan). The output and the
     /// report of damage are libjpeg's: None (the caller decodes the frame with libjpeg alone)
     /// whenever the scan is anything but clean (see scan.rs's module doc), or libjpeg
     /// reports an error in either half. With `two` false, all on this thread: one libjpeg
@@ -753,18 +773,24 @@ impl Decoder {
             self.scan.last_sync = (across * down, 0);
             return clean.then_some(Ok(r));
         }
+        if l.interval > 0 {
+            // With restart markers, each thread decodes its part whole when the cut is no
+            // more than an MCU row's worth of MCUs into an interval (the bottom thread
+            // decodes and drops that many before its part).
+            let top_rows = self.parts_balance.first(down);
+            let at = top_rows * across;
+            if at % l.interval <= across {
+                self.last_split = Split::Parts;
+                return self.decode_parts(jpeg, l, dst, top_rows);
+            }
+        }
+        self.last_split = Split::Coefficients;
         let coefficients = scan::decode(&jpeg[l.data_at..], tables, across * down, l.interval, two, &mut self.scan)?;
-        // The bottom: the header with the bottom's height, and a scan of no data. Cut where
-        // the threads' timings of the frames before say their halves take as long.
+        // Cut where the threads' timings of the frames before say their halves take as long.
         let top_rows = self.idct_balance.first(down);
         let rows = mcu_rows * top_rows;
         let rest = h - rows;
-        let bottom = &mut self.bottom;
-        bottom.clear();
-        bottom.extend_from_slice(&jpeg[..l.data_at]);
-        bottom[l.height_at..l.height_at + 2].copy_from_slice(&(rest as u16).to_be_bytes());
-        bottom.extend_from_slice(&[0xFF, 0xD9]);
-        let bottom = &self.bottom;
+        let bottom = bottom_header(&mut self.bottom, jpeg, l, rest);
 
         let (mut top, mut low) = super::split_mut(dst, rows);
         let (a, b) = (RawPtr(self.raw), RawPtr(self.raw_bottom));
@@ -794,6 +820,62 @@ impl Decoder {
             (Ok(Decoded::Clean), Ok(Decoded::Clean)) => Some(Ok(Decoded::Clean)),
             (Ok(_), Ok(_)) => Some(Ok(Decoded::Damaged)),
             // An error in either half: the whole decode says what it is.
+            _ => None,
+        }
+    }
+
+    /// A frame with restart markers on two threads, cut after MCU row `top_rows`: each
+    /// thread Huffman-decodes its part of the scan (the bottom one from the restart marker
+    /// at or before its first MCU) straight into its own libjpeg decoder's blocks, as one
+    /// thread does the whole frame ([`scan::split_streams`]): no coefficients stored and
+    /// read back, one hand-over. The cut moves with the threads' timings
+    /// ([`Decoder::parts_balance`]). None (the caller decodes the frame with libjpeg alone)
+    /// whenever either part is anything but clean, as on one thread: the frame's rows may
+    /// have been written by then, and are all written again.
+    fn decode_parts(
+        &mut self,
+        jpeg: &[u8],
+        l: &Layout,
+        dst: &mut ImageMut,
+        top_rows: usize,
+    ) -> Option<Result<Decoded>> {
+        let (w, h) = (dst.width, dst.height);
+        let (across, down) = (w.div_ceil(16), h.div_ceil(8 * l.v));
+        let (mcus, at) = (across * down, top_rows * across);
+        let rows = 8 * l.v * top_rows;
+        let bottom = bottom_header(&mut self.bottom, jpeg, l, h - rows);
+        let tables = &self.scan_tables.as_ref()?.tables;
+        let (mut top_stream, mut bottom_stream) =
+            scan::split_streams(&jpeg[l.data_at..], tables, mcus, l.interval, at, &mut self.scan)?;
+        let skip = at % l.interval;
+        let (mut top, mut low) = super::split_mut(dst, rows);
+        let (a, b) = (RawPtr(self.raw), RawPtr(self.raw_bottom));
+        let (mut top_result, mut bottom_result) = (None, None);
+        let (mut t_top, mut t_bottom) = (Duration::ZERO, Duration::ZERO);
+        super::parallel::join(
+            || {
+                let t0 = Instant::now();
+                top_result = decode_rows(a.0, jpeg, h, &mut top, Some(&mut top_stream));
+                t_top = t0.elapsed();
+            },
+            || {
+                let b = b;
+                let t0 = Instant::now();
+                if bottom_stream.skip(skip) {
+                    bottom_result = decode_rows(b.0, bottom, h - rows, &mut low, Some(&mut bottom_stream));
+                }
+                t_bottom = t0.elapsed();
+            },
+        );
+        let clean = top_stream.finish_part() && bottom_stream.finish();
+        self.scan.last_sync = (at, skip);
+        // A part that failed stopped early: its time says nothing of its thread's speed.
+        if clean && matches!((&top_result, &bottom_result), (Some(Ok(_)), Some(Ok(_)))) {
+            self.parts_balance.learn(top_rows, t_top, down - top_rows, t_bottom);
+        }
+        match (top_result?, bottom_result?) {
+            (Ok(Decoded::Clean), Ok(Decoded::Clean)) if clean => Some(Ok(Decoded::Clean)),
+            (Ok(_), Ok(_)) if clean => Some(Ok(Decoded::Damaged)),
             _ => None,
         }
     }
@@ -1040,6 +1122,16 @@ impl Decoder {
         crate::stats::count_media_bytes(super::image_bytes(VideoPixelFormat::I420, w, h));
         outcome
     }
+}
+
+/// Into `buf`, and returned: the JPEG the bottom decoder of a split frame is given: `jpeg`'s
+/// header with the bottom's height (`rows`), and a scan of no data (its coefficients are fed).
+fn bottom_header<'b>(buf: &'b mut Vec<u8>, jpeg: &[u8], l: &Layout, rows: usize) -> &'b [u8] {
+    buf.clear();
+    buf.extend_from_slice(&jpeg[..l.data_at]);
+    buf[l.height_at..l.height_at + 2].copy_from_slice(&(rows as u16).to_be_bytes());
+    buf.extend_from_slice(&[0xFF, 0xD9]);
+    buf
 }
 
 /// A libjpeg decoder handed to the helper thread for the bottom half of a split frame.
@@ -1645,26 +1737,30 @@ pub(super) mod tests {
         /// middle are pinned, so a learned share cannot decide what the test sees).
         #[test]
         fn restart_intervals_split_at_a_marker() {
-            for share in [0.3, 0.5, 0.7] {
-                restart_intervals_split_at_a_marker_with(share);
-            }
+            let skipped: usize = [0.3, 0.5, 0.7].into_iter().map(restart_intervals_split_at_a_marker_with).sum();
+            assert!(skipped > 0, "a bottom part started inside an interval (r3b's at 0.5 and 0.7)");
         }
 
-        fn restart_intervals_split_at_a_marker_with(share: f64) {
+        /// The MCUs bottom parts skipped (see below).
+        fn restart_intervals_split_at_a_marker_with(share: f64) -> usize {
             use crate::convert::parallel::Balance;
             let mut d = decoder();
             let r1: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-100x128.jpg");
             let r3b: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r3b-99x317.jpg");
             let vga: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
             let s420: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
-            for (jpeg, w, h) in [(r1, 100, 128), (r3b, 99, 317), (vga, 640, 480), (s420, 100, 128)] {
+            let long: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r500b-640x480.jpg");
+            let frames = [(r1, 100, 128), (r3b, 99, 317), (vga, 640, 480), (s420, 100, 128), (long, 640, 480)];
+            let mut skipped = 0;
+            for (jpeg, w, h) in frames {
                 let (r, reference) = whole(&mut d, jpeg, w, h);
                 assert_eq!(r.unwrap(), Decoded::Clean);
                 let l = layout(jpeg, w, h).expect("a 4:2:2 or 4:2:0 frame");
                 assert!(l.interval > 0);
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, w, h, 7, 0x5A);
                 d.scan.last_sync = (0, 0);
-                (d.scan.balance, d.idct_balance) = (Balance::with_share(share), Balance::with_share(share));
+                (d.scan.balance, d.idct_balance, d.parts_balance) =
+                    (Balance::with_share(share), Balance::with_share(share), Balance::with_share(share));
                 assert_eq!(
                     d.decode_resync(jpeg, &l, &mut img.view_mut(), true).expect("taken").unwrap(),
                     Decoded::Clean,
@@ -1672,11 +1768,23 @@ pub(super) mod tests {
                 );
                 img.assert_padding();
                 assert!(img.packed() == reference.packed(), "{w}x{h}, share {share}: pixels differ");
-                // Split at a marker: a whole number of intervals above, near the share's MCU
-                // (the share is of the scan's bytes, and bytes per MCU vary: 0.7 of the VGA
-                // frame's bytes end at 82% of its MCUs).
-                let (split, mcus) = (d.scan.last_sync.0, w.div_ceil(16) * h.div_ceil(8 * l.v));
-                assert_eq!(split % l.interval, 0, "{w}x{h}");
+                // Intervals of at most a row (and a cut at most a row's MCUs into one): each
+                // thread decodes its part whole, the top one whole rows, the bottom one from
+                // the marker before its first MCU, dropping fewer than an interval's MCUs.
+                // Longer intervals: split at a marker, a whole number of intervals above,
+                // near the share's MCU (the share is of the scan's bytes, and bytes per MCU
+                // vary: 0.7 of the VGA frame's bytes end at 82% of its MCUs).
+                let across = w.div_ceil(16);
+                let ((split, skip), mcus) = (d.scan.last_sync, across * h.div_ceil(8 * l.v));
+                if l.interval <= across {
+                    assert_eq!(d.last_split, Split::Parts, "{w}x{h}");
+                    assert_eq!((split % across, (split - skip) % l.interval), (0, 0), "{w}x{h}: {split}, {skip}");
+                    assert!(skip < l.interval);
+                    skipped += skip;
+                } else {
+                    assert_eq!(d.last_split, Split::Coefficients, "{w}x{h}");
+                    assert_eq!((split % l.interval, skip), (0, 0), "{w}x{h}");
+                }
                 assert!(
                     10 * split > mcus && 10 * split < 9 * mcus,
                     "{w}x{h}, share {share}: split at MCU {split} of {mcus}"
@@ -1705,6 +1813,18 @@ pub(super) mod tests {
             assert_eq!(r.unwrap(), Decoded::Damaged);
             assert_eq!(d.decode_i420(&stray, &mut img.view_mut()).unwrap(), Decoded::Damaged);
             assert!(img.packed() == reference.packed());
+            // Split into parts at row 30 of 60: a stray byte before the marker that ends the
+            // top part (its check is the top stream's), and before one in the bottom part.
+            let markers: Vec<usize> =
+                (l.data_at..vga.len() - 1).filter(|&j| vga[j] == 0xFF && (0xD0..=0xD7).contains(&vga[j + 1])).collect();
+            for (n, what) in [(30, "the cut"), (45, "the bottom part")] {
+                let mut stray = vga.to_vec();
+                stray.insert(markers[n - 1], 0x5A);
+                d.parts_balance = Balance::with_share(0.5);
+                assert!(d.decode_resync(&stray, &l, &mut img.view_mut(), true).is_none(), "a stray byte before {what}");
+                assert_eq!((d.last_split, d.scan.last_sync), (Split::Parts, (1200, 0)));
+            }
+            skipped
         }
 
         /// Damaged frames (bit flips, bytes inserted or removed, markers, truncation): the same

@@ -11,8 +11,12 @@
 //! bottom one started, so the IDCT of the bottom half follows the Huffman decode of both
 //! (and the top half's with it: one hand-over, halves of equal work).
 //!
-//! With restart markers the scan splits at the marker nearest its middle: each restart
-//! interval starts at a byte with DC predictors 0 ([`decode_intervals`]).
+//! With restart markers each restart interval starts at a byte with DC predictors 0, so no
+//! thread needs the other's decode: when the intervals are at most an MCU row long, each
+//! thread decodes its part of the frame whole, Huffman straight into its own libjpeg
+//! decoder's blocks as on one thread ([`split_streams`]: no coefficients stored, one
+//! hand-over); longer intervals split at the marker nearest the middle of the data, their
+//! coefficients stored as above ([`decode_intervals`]).
 //!
 //! Without them, the entropy-coded data is one bitstream whose every code depends on where
 //! the one before it ended. It can still be split, because JPEG's Huffman codes
@@ -576,25 +580,73 @@ fn ends_at(bit: usize, to: usize) -> bool {
 /// [`Stream`] over `scan` (as [`decode`] takes it); None when libjpeg alone must decode the
 /// frame (markers missing, out of sequence or out of place, or no EOI).
 pub fn stream<'a>(scan: &[u8], t: &'a Tables, mcus: usize, interval: usize, s: &'a mut Scratch) -> Option<Stream<'a>> {
+    let len = unstuff_checked(scan, mcus, interval, s)?;
+    Some(Stream::part(&s.data, len, &s.markers, t, 0, mcus, interval))
+}
+
+/// [`unstuff`] into `s`, and the restart markers are as many as a scan of `mcus` MCUs in
+/// intervals of `interval` has (0: no restart markers): the data's length, or None.
+fn unstuff_checked(scan: &[u8], mcus: usize, interval: usize, s: &mut Scratch) -> Option<usize> {
     let len = unstuff(scan, &mut s.data, &mut s.markers)?;
     let intervals = if interval > 0 { mcus.div_ceil(interval) } else { 1 };
-    if s.markers.len() + 1 != intervals {
+    (s.markers.len() + 1 == intervals).then_some(len)
+}
+
+/// A scan with restart markers as two [`Stream`]s, one for each of two threads, each fed to
+/// its own libjpeg decoder at once (no coefficients stored: each interval starts at a known
+/// byte with DC predictors 0, so no thread waits for the other's decode): the top one gives
+/// MCUs `0..at`, the bottom one MCUs from the start of the interval holding MCU `at` to the
+/// end (its caller skips the MCUs before `at`, fewer than an interval). The top one's end is
+/// checked by [`Stream::finish_part`], the bottom one's by [`Stream::finish`]; between them
+/// they check every interval [`stream`]'s one stream checks. None as [`stream`] gives None,
+/// or for a scan without restart markers or an `at` not inside it.
+pub fn split_streams<'a>(
+    scan: &[u8],
+    t: &'a Tables,
+    mcus: usize,
+    interval: usize,
+    at: usize,
+    s: &'a mut Scratch,
+) -> Option<(Stream<'a>, Stream<'a>)> {
+    if interval == 0 || at == 0 || at >= mcus {
         return None;
     }
-    let data = &s.data[..];
-    Some(Stream {
-        data,
-        len,
-        r: Reader::at(data, 0),
-        t,
-        pred: [0; 3],
-        next: 0,
-        mcus,
-        blocks: t.luma + 2,
-        interval,
-        markers: &s.markers,
-        bad: false,
-    })
+    let len = unstuff_checked(scan, mcus, interval, s)?;
+    let (data, markers) = (&s.data[..], &s.markers[..]);
+    let top = Stream::part(data, len, markers, t, 0, at, interval);
+    let bottom = Stream::part(data, len, markers, t, at / interval * interval, mcus, interval);
+    Some((top, bottom))
+}
+
+impl<'a> Stream<'a> {
+    /// MCUs `from..to` of the unstuffed scan `data` (`len` bytes before the slack, restart
+    /// markers at `markers`), `from` the first MCU of a restart interval (or 0).
+    fn part(
+        data: &'a [u8],
+        len: usize,
+        markers: &'a [usize],
+        t: &'a Tables,
+        from: usize,
+        to: usize,
+        interval: usize,
+    ) -> Stream<'a> {
+        // An interval after the first starts right after its marker, at a byte (the check
+        // mcu() makes when an interval starts then holds at once).
+        let byte = if from == 0 { 0 } else { markers[from / interval - 1] };
+        Stream {
+            data,
+            len,
+            r: Reader::at(data, 8 * byte),
+            t,
+            pred: [0; 3],
+            next: from,
+            mcus: to,
+            blocks: t.luma + 2,
+            interval,
+            markers,
+            bad: false,
+        }
+    }
 }
 
 impl Stream<'_> {
@@ -632,6 +684,24 @@ impl Stream<'_> {
     /// Whether every MCU decoded and the scan ended in its last byte.
     pub fn finish(&self) -> bool {
         !self.bad && self.next == self.mcus && ends_at(self.r.bit(), self.len)
+    }
+
+    /// Decodes the next `n` MCUs and drops them (the bottom one of [`split_streams`] skips
+    /// those before its part); false when one does not decode.
+    pub fn skip(&mut self, n: usize) -> bool {
+        let mut blocks = [0i16; 64 * BLOCKS_MAX];
+        let blocks = &mut blocks[..64 * self.blocks];
+        (0..n).all(|_| self.mcu(blocks))
+    }
+
+    /// For the top one of [`split_streams`]: whether every one of its MCUs decoded and, when
+    /// its last one ends a restart interval, that interval ended in the last byte before its
+    /// marker (an interval it ends part-way, the bottom stream decodes whole and checks).
+    pub fn finish_part(&self) -> bool {
+        let whole = self.interval > 0 && self.mcus.is_multiple_of(self.interval);
+        !self.bad
+            && self.next == self.mcus
+            && (!whole || ends_at(self.r.bit(), self.markers[self.mcus / self.interval - 1]))
     }
 }
 
