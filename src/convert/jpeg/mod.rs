@@ -776,10 +776,11 @@ impl Decoder {
         if l.interval > 0 {
             // With restart markers, each thread decodes its part whole when the cut is no
             // more than an MCU row's worth of MCUs into an interval (the bottom thread
-            // decodes and drops that many before its part).
+            // decodes and drops that many before its part): always with intervals of up to
+            // a row, sometimes with longer ones.
             let top_rows = self.parts_balance.first(down);
             let at = top_rows * across;
-            if at % l.interval <= across {
+            if top_rows > 0 && at % l.interval <= across {
                 self.last_split = Split::Parts;
                 return self.decode_parts(jpeg, l, dst, top_rows);
             }
@@ -868,9 +869,10 @@ impl Decoder {
             },
         );
         let clean = top_stream.finish_part() && bottom_stream.finish();
-        self.scan.last_sync = (at, skip);
         // A part that failed stopped early: its time says nothing of its thread's speed.
         if clean && matches!((&top_result, &bottom_result), (Some(Ok(_)), Some(Ok(_)))) {
+            self.scan.last_sync = (at, skip);
+            // (The bottom's time includes the MCUs it skipped, fewer than a row's.)
             self.parts_balance.learn(top_rows, t_top, down - top_rows, t_bottom);
         }
         match (top_result?, bottom_result?) {
@@ -1527,10 +1529,17 @@ pub(super) mod tests {
         /// n), decoded by one libjpeg decode and by decode_i420: the same outcome (error,
         /// damaged or clean) and, decoded, the same pixels. Returns how many decode_i420 split
         /// and how many decoded damaged.
+        ///
+        /// Each frame is cut where a share pinned by the mutation's number says (0.3 to 0.7 of
+        /// the work on the top thread), not where the timings of the frames before would move
+        /// it, so what a run covers does not depend on the machine's load. Also returns how
+        /// many frames taken by [`Decoder::decode_parts`] had their bottom part start inside an
+        /// interval.
         pub(super) fn mutations_decode_as_one_decode(
             good: &[u8],
             mutate: impl Fn(usize, usize, &mut Vec<u8>, &mut dyn FnMut(usize) -> usize),
-        ) -> (usize, usize) {
+        ) -> (usize, usize, usize) {
+            use crate::convert::parallel::Balance;
             let mut d = decoder();
             let data_at = layout(good, 640, 480).unwrap().data_at;
             let mut s = 0x2545_f491u64;
@@ -1540,13 +1549,16 @@ pub(super) mod tests {
                 s ^= s << 17;
                 (s % n as u64) as usize
             };
-            let (mut split, mut damaged) = (0, 0);
+            let (mut split, mut damaged, mut skipped) = (0, 0, 0);
             for i in 0..200 {
                 let mut bad = good.to_vec();
                 let at = data_at + next(bad.len() - data_at - 2);
                 mutate(i, at, &mut bad, &mut next);
                 let (whole_result, reference) = whole(&mut d, &bad, 640, 480);
-                d.scan.last_sync = (0, 0);
+                let share = [0.3, 0.42, 0.5, 0.58, 0.7][i % 5];
+                (d.scan.balance, d.idct_balance, d.parts_balance) =
+                    (Balance::with_share(share), Balance::with_share(share), Balance::with_share(share));
+                (d.scan.last_sync, d.last_split) = ((0, 0), Split::None);
                 let mut img = OwnedImage::new(VideoPixelFormat::I420, 640, 480, 0, 0);
                 match (whole_result, d.decode_i420(&bad, &mut img.view_mut())) {
                     (Err(_), Err(_)) => {}
@@ -1558,8 +1570,9 @@ pub(super) mod tests {
                     (a, b) => panic!("mutation {i} at {at}: whole {a:?}, split {b:?}"),
                 }
                 split += (d.scan.last_sync.0 > 0) as usize;
+                skipped += (d.last_split == Split::Parts && d.scan.last_sync.1 > 0) as usize;
             }
-            (split, damaged)
+            (split, damaged, skipped)
         }
 
         /// `jpeg` with each header segment of type `marker` passed through `edit` (its bytes
@@ -1768,18 +1781,19 @@ pub(super) mod tests {
                 );
                 img.assert_padding();
                 assert!(img.packed() == reference.packed(), "{w}x{h}, share {share}: pixels differ");
-                // Intervals of at most a row (and a cut at most a row's MCUs into one): each
-                // thread decodes its part whole, the top one whole rows, the bottom one from
-                // the marker before its first MCU, dropping fewer than an interval's MCUs.
-                // Longer intervals: split at a marker, a whole number of intervals above,
-                // near the share's MCU (the share is of the scan's bytes, and bytes per MCU
-                // vary: 0.7 of the VGA frame's bytes end at 82% of its MCUs).
-                let across = w.div_ceil(16);
-                let ((split, skip), mcus) = (d.scan.last_sync, across * h.div_ceil(8 * l.v));
-                if l.interval <= across {
+                // A cut at most a row's MCUs into an interval (always so with intervals of up
+                // to a row): each thread decodes its part whole, the top one whole rows, the
+                // bottom one from the marker before its first MCU, dropping fewer than an
+                // interval's MCUs. Otherwise (r500b here): split at a marker, a whole number of
+                // intervals above, near the share's MCU (the share is of the scan's bytes, and
+                // bytes per MCU vary: 0.7 of the VGA frame's bytes end at 82% of its MCUs).
+                let (across, down) = (w.div_ceil(16), h.div_ceil(8 * l.v));
+                let ((split, skip), mcus) = (d.scan.last_sync, across * down);
+                let at = Balance::with_share(share).first(down) * across;
+                if at % l.interval <= across {
+                    assert!(l.interval <= across, "{w}x{h}: the shares pinned here cut r500b's intervals");
                     assert_eq!(d.last_split, Split::Parts, "{w}x{h}");
-                    assert_eq!((split % across, (split - skip) % l.interval), (0, 0), "{w}x{h}: {split}, {skip}");
-                    assert!(skip < l.interval);
+                    assert_eq!((split, skip), (at, at % l.interval), "{w}x{h}");
                     skipped += skip;
                 } else {
                     assert_eq!(d.last_split, Split::Coefficients, "{w}x{h}");
@@ -1821,8 +1835,15 @@ pub(super) mod tests {
                 let mut stray = vga.to_vec();
                 stray.insert(markers[n - 1], 0x5A);
                 d.parts_balance = Balance::with_share(0.5);
+                (d.scan.last_sync, d.last_split) = ((0, 0), Split::None);
                 assert!(d.decode_resync(&stray, &l, &mut img.view_mut(), true).is_none(), "a stray byte before {what}");
-                assert_eq!((d.last_split, d.scan.last_sync), (Split::Parts, (1200, 0)));
+                // Declined by the parts path (cut at MCU 1200), which notes no split.
+                assert_eq!((d.last_split, d.scan.last_sync), (Split::Parts, (0, 0)), "{what}");
+                let mut fine = vga.to_vec();
+                fine.insert(markers[n - 1], 0x5A);
+                fine.remove(markers[n - 1]);
+                assert_eq!(d.decode_resync(&fine, &l, &mut img.view_mut(), true).unwrap().unwrap(), Decoded::Clean);
+                assert_eq!((d.last_split, d.scan.last_sync), (Split::Parts, (1200, 0)), "{what}");
             }
             skipped
         }
@@ -1834,7 +1855,7 @@ pub(super) mod tests {
         fn damaged_frames_decode_as_one_decode_does() {
             for sub in [TJSAMP_422, TJSAMP_420] {
                 let (good, _, _) = frame(640, 480, sub);
-                let (split, damaged) = mutations_decode_as_one_decode(&good, |i, at, bad, next| match i % 6 {
+                let (split, damaged, _) = mutations_decode_as_one_decode(&good, |i, at, bad, next| match i % 6 {
                     0 | 1 => bad[at] ^= 1 << next(8),
                     2 => {
                         bad.remove(at);
@@ -2207,6 +2228,8 @@ pub(super) mod tests {
 
         const R1: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-100x128.jpg");
         const VGA: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-640x480-nodht.jpg");
+        const VGA_R3B: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r3b-640x480.jpg");
+        const VGA_R500B: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r500b-640x480.jpg");
         const NONE: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/none-100x128.jpg");
         const PROGRESSIVE: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/prog-100x128.jpg");
         const S420: &[u8] = include_bytes!("../../../tests/data/mjpeg/restart/r1-420-100x128.jpg");
@@ -2265,25 +2288,36 @@ pub(super) mod tests {
         /// outcome (error, damaged or clean) and, decoded, the same pixels.
         #[test]
         fn damaged_frames_decode_as_one_decode_does() {
-            let (split, damaged) = super::resync::mutations_decode_as_one_decode(VGA, |i, at, bad, next| match i % 5 {
-                0 => bad[at] ^= 1 << next(8),
-                1 => {
-                    // A restart marker at or after `at`, deleted.
-                    if let Some(m) =
-                        (at..bad.len() - 1).find(|&j| bad[j] == 0xFF && (0xD0..=0xD7).contains(&bad[j + 1]))
-                    {
-                        bad.drain(m..m + 2);
+            // A marker every MCU row, every 3 MCUs (the bottom part starting inside an
+            // interval), every 500 MCUs (most cuts split at a marker, coefficients stored).
+            for (name, jpeg) in [("r1", VGA), ("r3b", VGA_R3B), ("r500b", VGA_R500B)] {
+                damaged_frames_decode_as_one_decode_does_with(name, jpeg);
+            }
+        }
+
+        fn damaged_frames_decode_as_one_decode_does_with(name: &str, jpeg: &[u8]) {
+            let (split, damaged, skipped) =
+                super::resync::mutations_decode_as_one_decode(jpeg, |i, at, bad, next| match i % 5 {
+                    0 => bad[at] ^= 1 << next(8),
+                    1 => {
+                        // A restart marker at or after `at`, deleted.
+                        if let Some(m) =
+                            (at..bad.len() - 1).find(|&j| bad[j] == 0xFF && (0xD0..=0xD7).contains(&bad[j + 1]))
+                        {
+                            bad.drain(m..m + 2);
+                        }
                     }
-                }
-                2 => {
-                    bad.remove(at);
-                }
-                3 => bad.insert(at, next(256) as u8),
-                _ => bad.truncate(at),
-            });
+                    2 => {
+                        bad.remove(at);
+                    }
+                    3 => bad.insert(at, next(256) as u8),
+                    _ => bad.truncate(at),
+                });
             // The mutations must exercise the split path and damage, or this proves nothing.
-            assert!(split > 20, "only {split} of 200 frames were split");
-            assert!(damaged > 50, "only {damaged} of 200 decoded damaged");
+            assert!(split > 20, "{name}: only {split} of 200 frames were split");
+            assert!(damaged > 50, "{name}: only {damaged} of 200 decoded damaged");
+            eprintln!("{name}: {split} split, {damaged} damaged, {skipped} skipped");
+            assert_eq!(skipped > 0, name == "r3b", "{name}: {skipped} bottom parts started inside an interval");
         }
     }
 }
