@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libmst test, as CI does (.ci/run execs this script). Stages, in order:
 #
+#   disk       room for target/ and build/ (see "Disk" below), checked before anything is built
 #   deps       scripts/deps.sh build test (installs what is missing when run as root by CI or
 #              without a terminal; see that script)
 #   build      cargo build (debug) and make build cli (release, as `make install` builds them)
