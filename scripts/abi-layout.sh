@@ -87,13 +87,16 @@ generate_program() {
     ' "$header"
 }
 
+# The program and its build go in one temp dir, removed when the script exits however it exits
+# (a RETURN trap in print_layout missed the exits set -e makes when a broken header does not
+# compile, which abi_check_catches provokes on purpose: each left a dir in /tmp).
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
 print_layout() {
-    local dir
-    dir=$(mktemp -d)
-    trap 'rm -rf "$dir"' RETURN
-    generate_program > "$dir/layout.c"
-    "${CC:-cc}" -std=c11 -Wall -Werror -I "$(dirname "$header")" "$dir/layout.c" -o "$dir/layout"
-    "$dir/layout"
+    generate_program > "$work/layout.c"
+    "${CC:-cc}" -std=c11 -Wall -Werror -I "$(dirname "$header")" "$work/layout.c" -o "$work/layout"
+    "$work/layout"
 }
 
 check_layout() {
