@@ -238,6 +238,25 @@ pub fn join(top: impl FnOnce(), bottom: impl FnOnce() + Send) {
     }
 }
 
+/// [`join`], and how long each part took, each timed in its own closure (so a helper's late
+/// start is not counted as its speed): what [`Balance::learn`] takes.
+pub fn join_timed(top: impl FnOnce(), bottom: impl FnOnce() + Send) -> (Duration, Duration) {
+    let (mut t_top, mut t_bottom) = (Duration::ZERO, Duration::ZERO);
+    join(
+        || {
+            let t0 = Instant::now();
+            top();
+            t_top = t0.elapsed();
+        },
+        || {
+            let t0 = Instant::now();
+            bottom();
+            t_bottom = t0.elapsed();
+        },
+    );
+    (t_top, t_bottom)
+}
+
 /// Where to split work that [`join`] runs in two parts of unequal speed: the share of it the
 /// caller's part takes, learnt from how long each part took per unit of work in the frames
 /// before. Equal halves do not take equal times here: in `cargo bench --bench kernels` on

@@ -45,7 +45,6 @@
 //! 40% of the JBLOCKs they stand for: 3.3 MB for a 600 KB 1080p frame).
 
 use crate::convert::parallel::Balance;
-use std::time::{Duration, Instant};
 
 /// Bits looked up at once: codes up to this long decode in one table read (10: the tables
 /// of a scan, 6 KB each, stay in L1).
@@ -807,18 +806,9 @@ fn decode_intervals<'s>(
         };
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let (mut a, mut b) = (Err(Bad), Err(Bad));
-    let (mut ta, mut tb) = (Duration::ZERO, Duration::ZERO);
-    crate::convert::parallel::join(
-        || {
-            let t0 = Instant::now();
-            a = run(0..split, top, &mut |t_mcu, at| top_at[t_mcu] = at);
-            ta = t0.elapsed();
-        },
-        || {
-            let t0 = Instant::now();
-            b = run(split..count, bottom, &mut |_, at| entries.push(Entry { bit: 0, at, run: 0, pred: [0; 3] }));
-            tb = t0.elapsed();
-        },
+    let (ta, tb) = crate::convert::parallel::join_timed(
+        || a = run(0..split, top, &mut |t_mcu, at| top_at[t_mcu] = at),
+        || b = run(split..count, bottom, &mut |_, at| entries.push(Entry { bit: 0, at, run: 0, pred: [0; 3] })),
     );
     a.ok()?;
     b.ok()?;
@@ -865,10 +855,8 @@ fn decode_at<'s>(
     let (top, top_at, bottom, entries) = (&mut s.top, &mut s.top_at, &mut s.bottom, &mut s.entries);
     let mut top_state: Result<(usize, usize, [i32; 3], usize), Bad> = Err(Bad);
     let mut bottom_state = None;
-    let (mut ta, mut tb) = (Duration::ZERO, Duration::ZERO);
-    crate::convert::parallel::join(
+    let (ta, tb) = crate::convert::parallel::join_timed(
         || {
-            let t0 = Instant::now();
             let mut r = Reader::at(data, 0);
             let mut pred = [0; 3];
             let (mut t_mcu, mut at) = (0, 0);
@@ -883,13 +871,8 @@ fn decode_at<'s>(
                 }
                 Ok((t_mcu, r.bit(), pred, at))
             })();
-            ta = t0.elapsed();
         },
-        || {
-            let t0 = Instant::now();
-            bottom_state = Some(decode_bottom(data, end, 8 * middle, t, cap, bottom, entries));
-            tb = t0.elapsed();
-        },
+        || bottom_state = Some(decode_bottom(data, end, 8 * middle, t, cap, bottom, entries)),
     );
     // A half that failed stopped early: its time says nothing of its thread's speed.
     if middle < len && top_state.is_ok() && bottom_state.is_some() {
